@@ -1,0 +1,45 @@
+#pragma once
+
+// Domain rules over the types in types.h: names on the wire, the task state machine and
+// validation. Pure functions; thread-safe.
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "caliper/common/status.h"
+#include "caliper/core/types.h"
+
+namespace caliper::core {
+
+// Stable snake_case names used in the API, storage and exports.
+std::string_view ToString(Role v);
+std::string_view ToString(Qualification v);
+std::string_view ToString(DataType v);
+std::string_view ToString(TaskState v);
+std::string_view ToString(TaskEvent v);
+std::string_view ToString(Assertion v);
+std::string_view ToString(LabelStatus v);
+std::string_view ToString(ReviewDecision v);
+std::string_view ToString(GuidelineStatus v);
+
+// Inverses; kInvalidArgument naming the accepted values when `text` is not one of them.
+Result<Role> ParseRole(std::string_view text);
+Result<Qualification> ParseQualification(std::string_view text);
+Result<DataType> ParseDataType(std::string_view text);
+Result<TaskState> ParseTaskState(std::string_view text);
+Result<Assertion> ParseAssertion(std::string_view text);
+Result<LabelStatus> ParseLabelStatus(std::string_view text);
+Result<ReviewDecision> ParseReviewDecision(std::string_view text);
+Result<GuidelineStatus> ParseGuidelineStatus(std::string_view text);
+
+// The task state machine: the state after `event`, or kConflict when `event` is not allowed
+// in `from`.
+Result<TaskState> TaskTransition(TaskState from, TaskEvent event);
+
+// Validation of user-supplied fields. kInvalidArgument with a message naming the field.
+Status ValidateUsername(std::string_view username);
+Status ValidateProjectName(std::string_view name);
+Status ValidateAnnotation(const Annotation& annotation);
+
+}  // namespace caliper::core

@@ -1,0 +1,174 @@
+#pragma once
+
+// Caliper's domain types: plain values, no I/O. Free-form structured parts (cohort metadata,
+// evidence geometry, attributes) travel as canonical JSON text so that no third-party type
+// appears in this header; the layers that read them (http, export) parse them.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "caliper/common/clock.h"
+
+namespace caliper::core {
+
+// ---- people and access --------------------------------------------------------------------
+
+enum class Role {  // per project; kAdmin is global and held on the user, never a membership
+  kAdmin,
+  kManager,
+  kAnnotator,
+  kReviewer,
+  kAdjudicator,
+  kAuditor,
+  kDataSteward,  // the only role that may ever see re-identification links
+};
+
+enum class Qualification { kRadiologist, kPathologist, kClinician, kGeneralAnnotator };
+
+enum class DataType { kImaging, kPathology, kNotes, kLabs, kWaveforms };
+
+struct User {
+  std::string id;
+  std::string username;
+  std::string display_name;
+  std::string password_hash;  // Argon2id encoded string; never leaves security/storage
+  bool is_admin = false;
+  bool disabled = false;
+  bool must_change_password = false;
+  std::optional<TimeMicros> locked_until;  // set by lock-out after repeated failed sign-ins
+  std::vector<Qualification> qualifications;
+  TimeMicros created_at = 0;
+};
+
+struct Project {
+  std::string id;
+  std::string name;
+  std::string description;
+  TimeMicros created_at = 0;
+  std::string created_by;
+};
+
+struct Membership {
+  std::string project_id;
+  std::string user_id;
+  std::vector<Role> roles;
+  std::vector<DataType> scopes;  // data types this member may reach; empty = none
+  TimeMicros created_at = 0;
+};
+
+// ---- data ---------------------------------------------------------------------------------
+
+struct Item {
+  std::string id;
+  std::string project_id;
+  DataType data_type = DataType::kImaging;
+  std::string modality;       // "CT", "MR", "SM", "ECG", "NOTE", ...
+  std::string patient_key;    // pseudonymous; never a real identifier
+  std::string cohort_json;    // {"age_band":..,"sex":..,"site":..,...}; "{}" when none
+  std::string content_blob;   // blob address of the de-identified content; "" when none
+  std::string content_type;   // media type of that content
+  std::int64_t content_bytes = 0;
+  TimeMicros created_at = 0;
+  std::string created_by;
+};
+
+// ---- guidelines and labels ------------------------------------------------------------------
+
+enum class GuidelineStatus { kDraft, kPublished };
+
+struct GuidelineVersion {
+  std::string id;
+  std::string project_id;
+  int version = 0;
+  GuidelineStatus status = GuidelineStatus::kDraft;
+  std::string schema_json;  // label classes with their definitions (see docs)
+  TimeMicros created_at = 0;
+  std::optional<TimeMicros> published_at;
+};
+
+// ---- tasks ---------------------------------------------------------------------------------
+
+// Task life cycle (see TaskTransition):
+//   open -> claimed -> submitted -> in_review -> accepted | rejected | escalated
+//   claimed -> open (lease expired or released); rejected -> open (re-read);
+//   escalated -> adjudicated
+enum class TaskState {
+  kOpen,
+  kClaimed,
+  kSubmitted,
+  kInReview,
+  kAccepted,
+  kRejected,
+  kEscalated,
+  kAdjudicated,
+};
+
+enum class TaskEvent { kClaim, kRelease, kLeaseExpire, kSubmit, kStartReview, kAccept, kReject, kEscalate, kAdjudicate, kReopen };
+
+struct Task {
+  std::string id;
+  std::string project_id;
+  std::string item_id;
+  std::string assignee;  // user id; "" while open
+  TaskState state = TaskState::kOpen;
+  std::optional<TimeMicros> lease_expires_at;
+  std::int64_t revision = 0;  // bumps on every change; optimistic concurrency
+  TimeMicros created_at = 0;
+  TimeMicros updated_at = 0;
+};
+
+// ---- annotations ---------------------------------------------------------------------------
+
+enum class Assertion { kPresent, kAbsent, kPossible, kConditional, kHypothetical };
+
+enum class LabelStatus { kProvisional, kConfirmed, kUnconfirmed, kConsensus, kAdjudicated };
+
+// A label kept as three separate things (DESIGN.md, reason 1) plus where it came from.
+struct Annotation {
+  std::string id;
+  std::string project_id;
+  std::string item_id;
+  std::string task_id;  // "" when not made in a task
+  std::string author;   // user id
+  std::string guideline_version_id;
+  // Evidence: where in the source. kind is span | voxels | roi | value | time | document.
+  std::string evidence_kind;
+  std::string evidence_json;
+  // Target label: a class of the schema and the code it binds to.
+  std::string label_class;
+  std::string code_system;  // "SNOMED CT", "ICD-10-CM", "RadLex", "LOINC"
+  std::string code;
+  // Uncertainty.
+  std::optional<double> confidence;  // reader confidence in [0, 1]
+  Assertion assertion = Assertion::kPresent;
+  LabelStatus status = LabelStatus::kProvisional;
+  // Provenance.
+  std::string origin = "human";  // human | prelabel:<model>@<version>
+  std::int64_t revision = 1;
+  TimeMicros created_at = 0;
+  TimeMicros updated_at = 0;
+};
+
+enum class ReviewDecision { kAccept, kCorrect, kReject, kEscalate };
+
+struct Review {
+  std::string id;
+  std::string annotation_id;
+  std::string reviewer;
+  ReviewDecision decision = ReviewDecision::kAccept;
+  std::string reason;
+  TimeMicros created_at = 0;
+};
+
+struct Adjudication {
+  std::string id;
+  std::string item_id;
+  std::string adjudicator;
+  std::string final_annotation_id;
+  std::string rationale;
+  TimeMicros created_at = 0;
+};
+
+}  // namespace caliper::core

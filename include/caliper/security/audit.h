@@ -1,0 +1,87 @@
+#pragma once
+
+// The tamper-evident audit chain. Each event's hash = SHA-256 over the previous event's hash
+// and the event's canonical form (see CanonicalForm); every `checkpoint_every` events a
+// checkpoint (seq, hash) is signed with Ed25519 and stored both in the database and appended
+// to a side file, so deleting the tail of the log (and its checkpoints in the database) is
+// still detected.
+
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <vector>
+#include <string>
+
+#include "caliper/common/clock.h"
+#include "caliper/common/status.h"
+#include "caliper/security/crypto.h"
+#include "caliper/storage/store.h"
+
+namespace caliper::security {
+
+// What a caller says happened; AuditLog fills in time, seq and hashes.
+struct AuditRecord {
+  std::string actor = "system";
+  std::string session_id;
+  std::string source_address;
+  std::string action;
+  std::string object_type;
+  std::string object_id;
+  std::string outcome = "success";
+  std::string details_json = "{}";  // never PHI values: ids, counts, field names, codes
+};
+
+// The exact bytes hashed for an event: fields joined with '\n' in a fixed order, each
+// escaped so a field cannot forge a separator.
+std::string CanonicalForm(const storage::AuditEvent& event);
+std::string ChainHash(const std::string& prev_hash, const storage::AuditEvent& event);
+
+struct AuditKeys {
+  Bytes public_key;
+  Bytes secret_key;
+};
+// Loads the Ed25519 pair from `dir`/audit-signing.key (0600, hex secret) and
+// `dir`/audit-signing.pub, creating them when `create` is true and they are absent.
+Result<AuditKeys> LoadAuditKeys(const std::string& dir, bool create);
+
+class AuditLog {
+ public:
+  // `checkpoint_file` receives one line per checkpoint: "<seq> <hash> <signature-hex>".
+  AuditLog(const Clock& clock, AuditKeys keys, std::string checkpoint_file, int checkpoint_every);
+
+  // Appends `record` inside `txn` (so it commits, or rolls back, with the change it records).
+  // A checkpoint row, when due, is written in the same transaction; its side-file line is
+  // written by Flush after the commit.
+  Status Append(storage::Transaction& txn, const AuditRecord& record);
+  // Appends pending side-file checkpoint lines (call after a successful Commit). Best effort:
+  // a lost line only weakens truncation detection for the newest events.
+  void FlushCheckpoints();
+
+ private:
+  const Clock& clock_;
+  AuditKeys keys_;
+  std::string checkpoint_file_;
+  int checkpoint_every_;
+  std::mutex mu_;
+  std::vector<std::string> pending_lines_;
+};
+
+struct AuditVerifyReport {
+  bool ok = true;
+  std::int64_t events = 0;
+  std::int64_t checkpoints_checked = 0;
+  std::int64_t first_bad_seq = 0;  // 0 when ok
+  std::string problem;            // what failed, naming the place
+};
+
+// Walks the whole chain: seq continuity, each prev_hash and hash, each stored checkpoint's
+// signature and hash, and the side file's newest checkpoint (a log shorter than a signed
+// checkpoint was truncated).
+Result<AuditVerifyReport> VerifyAuditChain(storage::Store& store, const Bytes& public_key,
+                                           const std::string& checkpoint_file);
+
+// Calls `sink` with each event whose time lies in [from, to], in seq order.
+Status ExportAudit(storage::Store& store, TimeMicros from, TimeMicros to,
+                   const std::function<Status(const storage::AuditEvent&)>& sink);
+
+}  // namespace caliper::security

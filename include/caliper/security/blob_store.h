@@ -1,0 +1,54 @@
+#pragma once
+
+// Encrypted, content-addressed blobs on disk. Each blob is encrypted with the data key of its
+// project and patient (streaming XChaCha20-Poly1305, 64 KiB chunks); its address is a keyed
+// hash of the plaintext under that data key, so equal content of one patient is stored once
+// and addresses reveal nothing across patients. Writes go to a temp file, fsync, then rename:
+// a crash never leaves a half blob under a real address.
+
+#include <cstdint>
+#include <istream>
+#include <ostream>
+#include <string>
+
+#include "caliper/common/status.h"
+#include "caliper/security/crypto.h"
+
+namespace caliper::security {
+
+class BlobStore {
+ public:
+  virtual ~BlobStore() = default;
+  // Encrypts and stores the whole of `in`. Returns the address (64 hex digits) and the number
+  // of plaintext bytes.
+  struct PutResult {
+    std::string address;
+    std::int64_t bytes = 0;
+  };
+  virtual Result<PutResult> Put(const Key& data_key, const std::string& data_key_id,
+                                std::istream& in) = 0;
+  // Decrypts blob `address` into `out`. kNotFound if absent; kIntegrity if the file was
+  // changed or truncated (and then nothing is written to `out` past the last good chunk —
+  // callers buffer or discard).
+  virtual Status Get(const Key& data_key, const std::string& address, std::ostream& out) = 0;
+  // The data key id recorded in the blob's header (so a reader knows which key to fetch).
+  virtual Result<std::string> KeyIdOf(const std::string& address) = 0;
+  virtual Status Remove(const std::string& address) = 0;
+};
+
+// Files under `root`/ab/cdef... . Thread-safe.
+class FileBlobStore final : public BlobStore {
+ public:
+  explicit FileBlobStore(std::string root) : root_(std::move(root)) {}
+  Result<PutResult> Put(const Key& data_key, const std::string& data_key_id, std::istream& in) override;
+  Status Get(const Key& data_key, const std::string& address, std::ostream& out) override;
+  Result<std::string> KeyIdOf(const std::string& address) override;
+  Status Remove(const std::string& address) override;
+  // Path of a blob's file (tests use it to tamper).
+  std::string PathOf(const std::string& address) const;
+
+ private:
+  std::string root_;
+};
+
+}  // namespace caliper::security

@@ -1,0 +1,218 @@
+#pragma once
+
+// The Store contract. Every backend (SQLite now, PostgreSQL later) implements it and passes
+// the one conformance suite (src/storage/store_conformance_test.cpp). No SQL and no backend
+// type appears outside the backend's own folder.
+//
+// All reads and writes happen inside a Transaction. A Transaction rolls back when destroyed
+// without Commit(), so an early `return` on error never leaves half a change. The audit event
+// of a change is appended through the same Transaction, so it commits with the change.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "caliper/common/clock.h"
+#include "caliper/common/status.h"
+#include "caliper/core/types.h"
+
+namespace caliper::storage {
+
+// Cursor pagination: rows come in ascending id order, starting after `after` ("" = start).
+struct PageRequest {
+  std::string after;
+  int limit = 50;  // 1..500; backends clamp
+};
+
+template <typename T>
+struct Page {
+  std::vector<T> rows;
+  std::string next;  // pass as `after` for the next page; "" when this is the last page
+};
+
+struct Session {
+  std::string id;
+  std::string user_id;
+  std::string token_hash;  // hex SHA-256 of the bearer secret; the secret itself is never stored
+  std::string csrf_hash;   // hex SHA-256 of the CSRF token
+  std::string source_address;
+  TimeMicros created_at = 0;
+  TimeMicros last_seen_at = 0;
+  TimeMicros absolute_expires_at = 0;
+  std::optional<TimeMicros> revoked_at;
+};
+
+struct ApiToken {
+  std::string id;
+  std::string name;
+  std::string user_id;     // who acts when the token is used
+  std::string project_id;  // the one project it reaches
+  std::vector<std::string> permissions;  // permission names (security/policy.h)
+  std::string token_hash;
+  TimeMicros created_at = 0;
+  std::optional<TimeMicros> expires_at;
+  std::optional<TimeMicros> revoked_at;
+};
+
+struct LoginAttempt {
+  std::string username;
+  std::string source_address;
+  TimeMicros at = 0;
+  bool success = false;
+};
+
+// One row of the audit chain. `seq` is assigned by the backend on append (1, 2, ...; no gaps).
+struct AuditEvent {
+  std::int64_t seq = 0;
+  TimeMicros time = 0;
+  std::string actor;           // user id, "system", or "anonymous"
+  std::string session_id;      // "" when none
+  std::string source_address;  // "" for local commands
+  std::string action;          // "user.create", "item.read", "auth.login", ...
+  std::string object_type;
+  std::string object_id;
+  std::string outcome;         // "success" | "denied" | "failure"
+  std::string details_json;    // never holds PHI values
+  std::string prev_hash;       // hex; "" for seq 1
+  std::string hash;            // hex
+};
+
+struct AuditCheckpoint {
+  std::int64_t seq = 0;  // the last event covered
+  std::string hash;      // that event's hash
+  std::string signature; // hex Ed25519 over "caliper-audit-checkpoint\n<seq>\n<hash>"
+  TimeMicros time = 0;
+};
+
+// A project key wrapped by the master key.
+struct ProjectKey {
+  std::string project_id;
+  std::vector<unsigned char> wrapped;
+  std::int64_t version = 1;
+  TimeMicros created_at = 0;
+};
+
+// A data key (one per project and pseudonymous patient) wrapped by its project key.
+struct DataKey {
+  std::string id;
+  std::string project_id;
+  std::string patient_key;
+  std::vector<unsigned char> wrapped;
+  std::int64_t project_key_version = 1;
+  TimeMicros created_at = 0;
+  std::optional<TimeMicros> destroyed_at;  // crypto-shredded: wrapped is empty
+};
+
+class Transaction {
+ public:
+  virtual ~Transaction() = default;  // implementations roll back unless committed
+
+  // Makes every change durable (fsync'd) or returns kStorage and rolls back. After Commit,
+  // the transaction may not be used again.
+  virtual Status Commit() = 0;
+
+  // Users. GetUser* return kNotFound when absent.
+  virtual Status InsertUser(const core::User& user) = 0;  // kAlreadyExists on username clash
+  virtual Status UpdateUser(const core::User& user) = 0;  // kNotFound when absent
+  virtual Result<core::User> GetUser(const std::string& id) = 0;
+  virtual Result<core::User> GetUserByUsername(const std::string& username) = 0;
+  virtual Result<Page<core::User>> ListUsers(const PageRequest& page) = 0;
+
+  // Sign-in attempts (for lock-out and throttling).
+  virtual Status InsertLoginAttempt(const LoginAttempt& attempt) = 0;
+  // Failures for `username` at or after `since`, stopping at the most recent success.
+  virtual Result<int> CountRecentFailures(const std::string& username, TimeMicros since) = 0;
+  virtual Result<int> CountAttemptsFromAddress(const std::string& address, TimeMicros since) = 0;
+
+  // Sessions.
+  virtual Status InsertSession(const Session& session) = 0;
+  virtual Result<Session> GetSessionByTokenHash(const std::string& token_hash) = 0;
+  virtual Result<Session> GetSession(const std::string& id) = 0;
+  virtual Status TouchSession(const std::string& id, TimeMicros last_seen_at) = 0;
+  virtual Status RevokeSession(const std::string& id, TimeMicros at) = 0;
+  virtual Result<int> RevokeUserSessions(const std::string& user_id, TimeMicros at) = 0;
+
+  // API tokens.
+  virtual Status InsertApiToken(const ApiToken& token) = 0;
+  virtual Result<ApiToken> GetApiTokenByHash(const std::string& token_hash) = 0;
+  virtual Result<ApiToken> GetApiToken(const std::string& id) = 0;
+  virtual Status RevokeApiToken(const std::string& id, TimeMicros at) = 0;
+  virtual Result<Page<ApiToken>> ListApiTokens(const std::string& user_id, const PageRequest& page) = 0;
+
+  // Projects and memberships.
+  virtual Status InsertProject(const core::Project& project) = 0;  // kAlreadyExists on name clash
+  virtual Result<core::Project> GetProject(const std::string& id) = 0;
+  virtual Result<Page<core::Project>> ListProjects(const PageRequest& page) = 0;
+  virtual Result<Page<core::Project>> ListProjectsOfUser(const std::string& user_id,
+                                                         const PageRequest& page) = 0;
+  // Inserts or replaces the membership of (project_id, user_id).
+  virtual Status PutMembership(const core::Membership& membership) = 0;
+  virtual Status DeleteMembership(const std::string& project_id, const std::string& user_id) = 0;
+  virtual Result<core::Membership> GetMembership(const std::string& project_id,
+                                                 const std::string& user_id) = 0;
+  virtual Result<Page<core::Membership>> ListMemberships(const std::string& project_id,
+                                                         const PageRequest& page) = 0;
+
+  // Items.
+  virtual Status InsertItem(const core::Item& item) = 0;
+  virtual Result<core::Item> GetItem(const std::string& id) = 0;
+  virtual Result<Page<core::Item>> ListItems(const std::string& project_id, const PageRequest& page) = 0;
+
+  // Annotations. UpdateAnnotation succeeds only when the stored revision equals
+  // `expected_revision` (else kPreconditionFailed) and stores annotation.revision as given.
+  virtual Status InsertAnnotation(const core::Annotation& annotation) = 0;
+  virtual Result<core::Annotation> GetAnnotation(const std::string& id) = 0;
+  virtual Status UpdateAnnotation(const core::Annotation& annotation, std::int64_t expected_revision) = 0;
+  virtual Result<Page<core::Annotation>> ListAnnotations(const std::string& item_id,
+                                                         const PageRequest& page) = 0;
+
+  // Audit chain storage (the chain's rules live in security/audit).
+  // Appends with seq = last seq + 1 and writes that seq back into `event`.
+  virtual Status AppendAuditEvent(AuditEvent& event) = 0;
+  // The newest event, or kNotFound when the log is empty.
+  virtual Result<AuditEvent> GetLastAuditEvent() = 0;
+  // Events with seq > after_seq, ascending, at most `limit`.
+  virtual Result<std::vector<AuditEvent>> ListAuditEvents(std::int64_t after_seq, int limit) = 0;
+  virtual Status InsertAuditCheckpoint(const AuditCheckpoint& checkpoint) = 0;
+  // The checkpoint with the highest seq, or kNotFound.
+  virtual Result<AuditCheckpoint> GetLastAuditCheckpoint() = 0;
+
+  // Keys.
+  virtual Status PutProjectKey(const ProjectKey& key) = 0;  // insert or replace
+  virtual Result<ProjectKey> GetProjectKey(const std::string& project_id) = 0;
+  virtual Result<std::vector<ProjectKey>> ListProjectKeys() = 0;
+  virtual Status InsertDataKey(const DataKey& key) = 0;
+  virtual Status UpdateDataKey(const DataKey& key) = 0;  // wrapped, version, destroyed_at
+  virtual Result<DataKey> GetDataKey(const std::string& id) = 0;
+  virtual Result<DataKey> FindDataKey(const std::string& project_id, const std::string& patient_key) = 0;
+  virtual Result<std::vector<DataKey>> ListDataKeys(const std::string& project_id) = 0;
+};
+
+enum class TxnMode {
+  kRead,   // a consistent snapshot; writes fail
+  kWrite,  // serialised with other writers (may wait up to the busy timeout)
+};
+
+// A database. Thread-safe: any number of threads may hold transactions at once.
+class Store {
+ public:
+  virtual ~Store() = default;
+  virtual Result<std::unique_ptr<Transaction>> Begin(TxnMode mode) = 0;
+  // The schema version the database is at (the highest applied migration).
+  virtual Result<int> SchemaVersion() = 0;
+  // Flushes and closes; later Begin calls fail with kUnavailable.
+  virtual void Close() = 0;
+};
+
+struct SqliteOptions {
+  int busy_timeout_ms = 10'000;
+  int pool_size = 8;  // connections kept open for concurrent readers
+};
+
+// Opens (creating if needed) the SQLite database at `path`, in WAL mode with foreign keys on
+// and synchronous=FULL, and applies pending migrations (embedded in the binary).
+Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path, const SqliteOptions& options = {});
+
+}  // namespace caliper::storage

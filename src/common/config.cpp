@@ -1,0 +1,144 @@
+#include "caliper/common/config.h"
+
+#include <toml++/toml.h>
+
+#include <array>
+#include <cstdlib>
+#include <filesystem>
+
+namespace caliper {
+namespace {
+
+constexpr std::array kSettings = {
+    SettingSpec{"server.listen", "127.0.0.1:8443",
+                "HOST:PORT the server listens on. Plain HTTP is refused on anything but loopback."},
+    SettingSpec{"server.tls", "true",
+                "Serve HTTPS with tls.cert_file/tls.key_file. `false` is accepted only on loopback."},
+    SettingSpec{"server.threads", "256",
+                "Worker threads. cpp-httplib gives each open keep-alive connection one thread, "
+                "so this is the number of readers that can hold a connection at once."},
+    SettingSpec{"server.keep_alive_seconds", "30", "Idle time before a keep-alive connection closes."},
+    SettingSpec{"server.keep_alive_max_requests", "1000", "Requests served on one connection before it closes."},
+    SettingSpec{"server.max_body_bytes", "1048576", "Largest JSON request body accepted (413 above it)."},
+    SettingSpec{"server.max_upload_bytes", "536870912", "Largest upload body accepted on upload routes (413 above it)."},
+    SettingSpec{"tls.cert_file", "", "PEM certificate; default <data>/tls/cert.pem (made by `caliper init`)."},
+    SettingSpec{"tls.key_file", "", "PEM private key; default <data>/tls/key.pem (made by `caliper init`)."},
+    SettingSpec{"keys.master_key_file", "", "Master key file (0600); default <data>/keys/master.key."},
+    SettingSpec{"keys.master_key_env", "CALIPER_MASTER_KEY",
+                "Environment variable that, when set, holds the master key (64 hex digits) instead of the file."},
+    SettingSpec{"session.idle_timeout_minutes", "15", "A session with no request for this long ends."},
+    SettingSpec{"session.absolute_timeout_minutes", "720", "A session ends this long after sign-in, active or not."},
+    SettingSpec{"session.idle_warning_seconds", "60", "How long before the idle timeout the web UI warns."},
+    SettingSpec{"login.max_failures", "5", "Failed sign-ins in login.failure_window_minutes that lock the account."},
+    SettingSpec{"login.failure_window_minutes", "15", "Window in which failed sign-ins are counted."},
+    SettingSpec{"login.lockout_minutes", "15", "How long a locked account stays locked."},
+    SettingSpec{"login.max_attempts_per_address_per_minute", "30", "Sign-in attempts one source address may make per minute (429 above)."},
+    SettingSpec{"password.min_length", "12", "Shortest password accepted."},
+    SettingSpec{"password.hash_ops", "interactive", "Argon2id cost: interactive, moderate or sensitive (libsodium limits)."},
+    SettingSpec{"audit.checkpoint_every", "1", "Sign an audit checkpoint after this many events."},
+    SettingSpec{"log.level", "info", "trace, debug, info, warn, error. Logs never hold PHI or request bodies."},
+};
+
+}  // namespace
+
+std::span<const SettingSpec> AllSettings() { return kSettings; }
+
+std::string EnvVarFor(std::string_view key) {
+  std::string out = "CALIPER_";
+  for (char c : key) {
+    out.push_back(c == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+  }
+  return out;
+}
+
+Config::Config() {
+  for (const auto& s : kSettings) values_[std::string(s.key)] = {std::string(s.default_value), "default"};
+}
+
+Status Config::Set(std::string_view key, std::string value) {
+  auto it = values_.find(key);
+  if (it == values_.end()) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "unknown setting '" + std::string(key) + "' (see `caliper config`)");
+  }
+  it->second = {std::move(value), "flag"};
+  return Status::Ok();
+}
+
+Result<Config> Config::Load(const std::string& toml_path, bool must_exist,
+                            const std::map<std::string, std::string>& overrides) {
+  Config config;
+  if (!toml_path.empty() && (must_exist || std::filesystem::exists(toml_path))) {
+    toml::table table;
+    try {
+      table = toml::parse_file(toml_path);
+    } catch (const toml::parse_error& e) {
+      return Error(ErrorCode::kInvalidArgument,
+                   "config file " + toml_path + ": " + std::string(e.description()) + " at line " +
+                       std::to_string(e.source().begin.line));
+    }
+    for (const auto& [section, node] : table) {
+      const auto* inner = node.as_table();
+      if (inner == nullptr) {
+        return Error(ErrorCode::kInvalidArgument, "config file " + toml_path + ": '" +
+                                                      std::string(section.str()) +
+                                                      "' must be a [section]");
+      }
+      for (const auto& [name, value] : *inner) {
+        std::string key = std::string(section.str()) + "." + std::string(name.str());
+        std::string text;
+        if (auto s = value.value<std::string>()) {
+          text = *s;
+        } else if (auto i = value.value<std::int64_t>()) {
+          text = std::to_string(*i);
+        } else if (auto b = value.value<bool>()) {
+          text = *b ? "true" : "false";
+        } else {
+          return Error(ErrorCode::kInvalidArgument,
+                       "config file " + toml_path + ": '" + key + "' must be a string, integer or boolean");
+        }
+        CALIPER_RETURN_IF_ERROR(config.Set(key, std::move(text)).WithContext("config file " + toml_path));
+        config.values_[key].source = "file";
+      }
+    }
+  }
+  for (auto& [key, entry] : config.values_) {
+    if (const char* env = std::getenv(EnvVarFor(key).c_str())) entry = {env, "env"};
+  }
+  for (const auto& [key, value] : overrides) CALIPER_RETURN_IF_ERROR(config.Set(key, value));
+  return config;
+}
+
+const std::string& Config::GetString(std::string_view key) const {
+  static const std::string kEmpty;
+  auto it = values_.find(key);
+  return it == values_.end() ? kEmpty : it->second.value;
+}
+
+Result<std::int64_t> Config::GetInt(std::string_view key) const {
+  const std::string& text = GetString(key);
+  try {
+    std::size_t used = 0;
+    long long v = std::stoll(text, &used);
+    if (used == text.size()) return static_cast<std::int64_t>(v);
+  } catch (const std::exception&) {
+  }
+  return Error(ErrorCode::kInvalidArgument,
+               "setting '" + std::string(key) + "' must be an integer, not '" + text + "'");
+}
+
+Result<bool> Config::GetBool(std::string_view key) const {
+  const std::string& text = GetString(key);
+  if (text == "true" || text == "1" || text == "yes") return true;
+  if (text == "false" || text == "0" || text == "no") return false;
+  return Error(ErrorCode::kInvalidArgument,
+               "setting '" + std::string(key) + "' must be true or false, not '" + text + "'");
+}
+
+const std::string& Config::SourceOf(std::string_view key) const {
+  static const std::string kUnknown = "unknown";
+  auto it = values_.find(key);
+  return it == values_.end() ? kUnknown : it->second.source;
+}
+
+}  // namespace caliper

@@ -1,0 +1,184 @@
+#include "caliper/core/rules.h"
+
+#include <array>
+#include <utility>
+
+namespace caliper::core {
+namespace {
+
+template <typename E, std::size_t N>
+using NameTable = std::array<std::pair<E, std::string_view>, N>;
+
+constexpr NameTable<Role, 7> kRoles = {{{Role::kAdmin, "admin"},
+                                        {Role::kManager, "manager"},
+                                        {Role::kAnnotator, "annotator"},
+                                        {Role::kReviewer, "reviewer"},
+                                        {Role::kAdjudicator, "adjudicator"},
+                                        {Role::kAuditor, "auditor"},
+                                        {Role::kDataSteward, "data_steward"}}};
+constexpr NameTable<Qualification, 4> kQualifications = {
+    {{Qualification::kRadiologist, "radiologist"},
+     {Qualification::kPathologist, "pathologist"},
+     {Qualification::kClinician, "clinician"},
+     {Qualification::kGeneralAnnotator, "general_annotator"}}};
+constexpr NameTable<DataType, 5> kDataTypes = {{{DataType::kImaging, "imaging"},
+                                                {DataType::kPathology, "pathology"},
+                                                {DataType::kNotes, "notes"},
+                                                {DataType::kLabs, "labs"},
+                                                {DataType::kWaveforms, "waveforms"}}};
+constexpr NameTable<TaskState, 8> kTaskStates = {{{TaskState::kOpen, "open"},
+                                                  {TaskState::kClaimed, "claimed"},
+                                                  {TaskState::kSubmitted, "submitted"},
+                                                  {TaskState::kInReview, "in_review"},
+                                                  {TaskState::kAccepted, "accepted"},
+                                                  {TaskState::kRejected, "rejected"},
+                                                  {TaskState::kEscalated, "escalated"},
+                                                  {TaskState::kAdjudicated, "adjudicated"}}};
+constexpr NameTable<TaskEvent, 10> kTaskEvents = {{{TaskEvent::kClaim, "claim"},
+                                                   {TaskEvent::kRelease, "release"},
+                                                   {TaskEvent::kLeaseExpire, "lease_expire"},
+                                                   {TaskEvent::kSubmit, "submit"},
+                                                   {TaskEvent::kStartReview, "start_review"},
+                                                   {TaskEvent::kAccept, "accept"},
+                                                   {TaskEvent::kReject, "reject"},
+                                                   {TaskEvent::kEscalate, "escalate"},
+                                                   {TaskEvent::kAdjudicate, "adjudicate"},
+                                                   {TaskEvent::kReopen, "reopen"}}};
+constexpr NameTable<Assertion, 5> kAssertions = {{{Assertion::kPresent, "present"},
+                                                  {Assertion::kAbsent, "absent"},
+                                                  {Assertion::kPossible, "possible"},
+                                                  {Assertion::kConditional, "conditional"},
+                                                  {Assertion::kHypothetical, "hypothetical"}}};
+constexpr NameTable<LabelStatus, 5> kLabelStatuses = {{{LabelStatus::kProvisional, "provisional"},
+                                                       {LabelStatus::kConfirmed, "confirmed"},
+                                                       {LabelStatus::kUnconfirmed, "unconfirmed"},
+                                                       {LabelStatus::kConsensus, "consensus"},
+                                                       {LabelStatus::kAdjudicated, "adjudicated"}}};
+constexpr NameTable<ReviewDecision, 4> kDecisions = {{{ReviewDecision::kAccept, "accept"},
+                                                      {ReviewDecision::kCorrect, "correct"},
+                                                      {ReviewDecision::kReject, "reject"},
+                                                      {ReviewDecision::kEscalate, "escalate"}}};
+constexpr NameTable<GuidelineStatus, 2> kGuidelineStatuses = {
+    {{GuidelineStatus::kDraft, "draft"}, {GuidelineStatus::kPublished, "published"}}};
+
+template <typename E, std::size_t N>
+std::string_view NameOf(const NameTable<E, N>& table, E v) {
+  for (const auto& [e, name] : table) {
+    if (e == v) return name;
+  }
+  return "unknown";
+}
+
+template <typename E, std::size_t N>
+Result<E> Parse(const NameTable<E, N>& table, std::string_view what, std::string_view text) {
+  std::string accepted;
+  for (const auto& [e, name] : table) {
+    if (name == text) return e;
+    accepted += accepted.empty() ? "" : ", ";
+    accepted += name;
+  }
+  return Error(ErrorCode::kInvalidArgument, "'" + std::string(text) + "' is not a " +
+                                                std::string(what) + " (one of: " + accepted + ")");
+}
+
+}  // namespace
+
+std::string_view ToString(Role v) { return NameOf(kRoles, v); }
+std::string_view ToString(Qualification v) { return NameOf(kQualifications, v); }
+std::string_view ToString(DataType v) { return NameOf(kDataTypes, v); }
+std::string_view ToString(TaskState v) { return NameOf(kTaskStates, v); }
+std::string_view ToString(TaskEvent v) { return NameOf(kTaskEvents, v); }
+std::string_view ToString(Assertion v) { return NameOf(kAssertions, v); }
+std::string_view ToString(LabelStatus v) { return NameOf(kLabelStatuses, v); }
+std::string_view ToString(ReviewDecision v) { return NameOf(kDecisions, v); }
+std::string_view ToString(GuidelineStatus v) { return NameOf(kGuidelineStatuses, v); }
+
+Result<Role> ParseRole(std::string_view t) { return Parse(kRoles, "role", t); }
+Result<Qualification> ParseQualification(std::string_view t) {
+  return Parse(kQualifications, "qualification", t);
+}
+Result<DataType> ParseDataType(std::string_view t) { return Parse(kDataTypes, "data type", t); }
+Result<TaskState> ParseTaskState(std::string_view t) { return Parse(kTaskStates, "task state", t); }
+Result<Assertion> ParseAssertion(std::string_view t) { return Parse(kAssertions, "assertion", t); }
+Result<LabelStatus> ParseLabelStatus(std::string_view t) {
+  return Parse(kLabelStatuses, "label status", t);
+}
+Result<ReviewDecision> ParseReviewDecision(std::string_view t) {
+  return Parse(kDecisions, "review decision", t);
+}
+Result<GuidelineStatus> ParseGuidelineStatus(std::string_view t) {
+  return Parse(kGuidelineStatuses, "guideline status", t);
+}
+
+Result<TaskState> TaskTransition(TaskState from, TaskEvent event) {
+  using S = TaskState;
+  using E = TaskEvent;
+  struct Edge {
+    S from;
+    E event;
+    S to;
+  };
+  static constexpr std::array kEdges = {
+      Edge{S::kOpen, E::kClaim, S::kClaimed},          Edge{S::kClaimed, E::kRelease, S::kOpen},
+      Edge{S::kClaimed, E::kLeaseExpire, S::kOpen},    Edge{S::kClaimed, E::kSubmit, S::kSubmitted},
+      Edge{S::kSubmitted, E::kStartReview, S::kInReview},
+      Edge{S::kInReview, E::kAccept, S::kAccepted},    Edge{S::kInReview, E::kReject, S::kRejected},
+      Edge{S::kInReview, E::kEscalate, S::kEscalated}, Edge{S::kSubmitted, E::kEscalate, S::kEscalated},
+      Edge{S::kEscalated, E::kAdjudicate, S::kAdjudicated},
+      Edge{S::kRejected, E::kReopen, S::kOpen},
+  };
+  for (const Edge& e : kEdges) {
+    if (e.from == from && e.event == event) return e.to;
+  }
+  return Error(ErrorCode::kConflict, "a task that is " + std::string(ToString(from)) +
+                                         " cannot take '" + std::string(ToString(event)) + "'");
+}
+
+Status ValidateUsername(std::string_view username) {
+  if (username.size() < 2 || username.size() > 64) {
+    return Error(ErrorCode::kInvalidArgument, "username must be 2 to 64 characters");
+  }
+  for (char c : username) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_';
+    if (!ok) {
+      return Error(ErrorCode::kInvalidArgument,
+                   "username may hold only lower-case letters, digits, '.', '-' and '_'");
+    }
+  }
+  return Status::Ok();
+}
+
+Status ValidateProjectName(std::string_view name) {
+  if (name.empty() || name.size() > 200) {
+    return Error(ErrorCode::kInvalidArgument, "project name must be 1 to 200 characters");
+  }
+  for (unsigned char c : name) {
+    if (c < 0x20 || c == 0x7f) {
+      return Error(ErrorCode::kInvalidArgument, "project name must not hold control characters");
+    }
+  }
+  return Status::Ok();
+}
+
+Status ValidateAnnotation(const Annotation& a) {
+  static constexpr std::array<std::string_view, 6> kEvidenceKinds = {
+      "span", "voxels", "roi", "value", "time", "document"};
+  bool kind_ok = false;
+  for (auto k : kEvidenceKinds) kind_ok = kind_ok || k == a.evidence_kind;
+  if (!kind_ok) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "evidence.kind must be one of span, voxels, roi, value, time, document");
+  }
+  if (a.label_class.empty() || a.label_class.size() > 200) {
+    return Error(ErrorCode::kInvalidArgument, "label.class must be 1 to 200 characters");
+  }
+  if (a.confidence && (*a.confidence < 0.0 || *a.confidence > 1.0)) {
+    return Error(ErrorCode::kInvalidArgument, "uncertainty.confidence must be between 0 and 1");
+  }
+  if (!a.code.empty() && a.code_system.empty()) {
+    return Error(ErrorCode::kInvalidArgument, "label.code needs label.code_system");
+  }
+  return Status::Ok();
+}
+
+}  // namespace caliper::core
