@@ -1,0 +1,69 @@
+#include <array>
+
+#include "caliper/synth/synthetic.h"
+#include "synth/calendar.h"
+#include "synth/lexicon.h"
+#include "synth/rng.h"
+
+namespace caliper::synth {
+namespace {
+
+constexpr std::uint64_t kPatientStream = 1;
+
+constexpr std::array<std::string_view, 18> kPhiTypeNames = {
+    "NAME",    "DATE",    "AGE",    "PHONE", "FAX", "EMAIL",    "SSN", "MRN", "ACCOUNT",
+    "LICENSE", "VEHICLE", "DEVICE", "URL",   "IP",  "LOCATION", "ZIP", "ID",  "OTHER"};
+static_assert(kPhiTypeNames.size() == static_cast<std::size_t>(PhiType::kOther) + 1);
+
+SyntheticPatient MakePatient(int index, std::uint64_t seed) {
+  Rng rng(Mix(seed, kPatientStream, static_cast<std::uint64_t>(index)));
+  SyntheticPatient p;
+  // Keys are distinct for distinct indexes: 7919 is coprime with 900000.
+  const std::uint64_t base = Mix(seed, kPatientStream, ~0ULL) % 900000;
+  p.key = "MRN-" +
+          std::to_string(100000 + (base + 7919ULL * static_cast<std::uint64_t>(index)) % 900000);
+
+  p.sex = rng.Chance(0.5) ? "F" : "M";
+  const bool accented = index % 3 == 1;
+  if (accented) {
+    p.given_name =
+        rng.Pick(p.sex == "F" ? lexicon::FemaleGivenAccented() : lexicon::MaleGivenAccented());
+    p.family_name = rng.Pick(lexicon::FamilyAccented());
+  } else {
+    p.given_name = rng.Pick(p.sex == "F" ? lexicon::FemaleGiven() : lexicon::MaleGiven());
+    p.family_name = rng.Pick(lexicon::Family());
+  }
+  p.middle_initial = std::string(1, static_cast<char>('A' + rng.Uniform(0, 25)));
+
+  // Admission between 2024-01-01 and 2025-12-31; birth so that the age lands on the target
+  // (the 2..300 extra days keep it clear of the birthday).
+  const long long admit = DaysFromCivil({2024, 1, 1}) + rng.Uniform(0, 730);
+  const int target_age = index % 4 == 3 ? rng.Uniform(90, 97) : rng.Uniform(24, 86);
+  const long long birth = admit - static_cast<long long>(target_age * 365.25) - rng.Uniform(2, 300);
+  const CivilDate admit_date = CivilFromDays(admit);
+  const CivilDate birth_date = CivilFromDays(birth);
+  p.admit_date = FormatIso(admit_date);
+  p.birth_date = FormatIso(birth_date);
+  p.age_at_admit = AgeInYears(birth_date, admit_date);
+  p.accession = "ACC-" + FormatDicom(admit_date) + "-" + rng.Digits(4);
+  return p;
+}
+
+}  // namespace
+
+std::string_view PhiTypeName(PhiType type) { return kPhiTypeNames[static_cast<std::size_t>(type)]; }
+
+std::optional<PhiType> ParsePhiType(std::string_view name) {
+  for (std::size_t i = 0; i < kPhiTypeNames.size(); ++i) {
+    if (kPhiTypeNames[i] == name) return static_cast<PhiType>(i);
+  }
+  return std::nullopt;
+}
+
+std::vector<SyntheticPatient> MakePatients(int count, std::uint64_t seed) {
+  std::vector<SyntheticPatient> out;
+  for (int i = 0; i < count; ++i) out.push_back(MakePatient(i, seed));
+  return out;
+}
+
+}  // namespace caliper::synth
