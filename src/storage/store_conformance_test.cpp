@@ -1,1 +1,1031 @@
-// placeholder: being written
+// The Store conformance suite: every backend must pass all of it. A backend joins with one
+// INSTANTIATE_TEST_SUITE_P line naming a factory that opens (creating if needed) a store kept
+// in a given, initially empty directory.
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <algorithm>
+#include <atomic>
+#include <filesystem>
+#include <functional>
+#include <ostream>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "caliper/storage/store.h"
+#include "storage/sqlite/migrations.h"
+
+namespace caliper::storage {
+namespace {
+
+struct StoreBackend {
+  std::string name;
+  // Opens the store kept in `dir`; nullptr (after reporting a test failure) when it cannot.
+  std::function<std::unique_ptr<Store>(const std::string& dir)> open;
+  int schema_version;  // the number of migrations the backend ships
+};
+
+// Names the backend in test output instead of dumping its bytes.
+void PrintTo(const StoreBackend& backend, std::ostream* os) { *os << backend.name; }
+
+template <typename T>
+const Status& StatusOf(const Result<T>& r) {
+  return r.status();
+}
+inline const Status& StatusOf(const Status& s) { return s; }
+
+#define ASSERT_OK(expr)                                                        \
+  do {                                                                         \
+    const auto& ok_result_ = (expr);                                           \
+    ASSERT_TRUE(StatusOf(ok_result_).ok()) << StatusOf(ok_result_).ToString(); \
+  } while (0)
+#define EXPECT_OK(expr)                                                        \
+  do {                                                                         \
+    const auto& ok_result_ = (expr);                                           \
+    EXPECT_TRUE(StatusOf(ok_result_).ok()) << StatusOf(ok_result_).ToString(); \
+  } while (0)
+#define EXPECT_CODE(expr, expected_code)                      \
+  do {                                                        \
+    const auto& code_result_ = (expr);                        \
+    EXPECT_EQ(StatusOf(code_result_).code(), (expected_code)) \
+        << StatusOf(code_result_).ToString();                 \
+  } while (0)
+#define ASSERT_OK_AND_ASSIGN_IMPL_(tmp, lhs, expr)  \
+  auto tmp = (expr);                                \
+  ASSERT_TRUE(tmp.ok()) << tmp.status().ToString(); \
+  lhs = std::move(tmp).value()
+#define ASSERT_OK_AND_ASSIGN(lhs, expr) \
+  ASSERT_OK_AND_ASSIGN_IMPL_(CALIPER_CONCAT_(assign_result_, __LINE__), lhs, expr)
+
+constexpr TimeMicros kT0 = 1'767'225'600LL * kMicrosPerSecond;  // 2026-01-01
+
+core::User MakeUser(const std::string& id, const std::string& username) {
+  core::User u;
+  u.id = id;
+  u.username = username;
+  u.display_name = "Dr " + username;
+  u.password_hash = "$argon2id$v=19$m=65536,t=2,p=1$c2FsdA$aGFzaA";
+  u.created_at = kT0;
+  return u;
+}
+
+core::Project MakeProject(const std::string& id, const std::string& name) {
+  return core::Project{id, name, "about " + name, kT0, "usr_admin"};
+}
+
+core::Item MakeItem(const std::string& id, const std::string& project_id) {
+  core::Item i;
+  i.id = id;
+  i.project_id = project_id;
+  i.data_type = core::DataType::kPathology;
+  i.modality = "SM";
+  i.patient_key = "pat_" + id;
+  i.cohort_json = R"({"age_band":"40-49","sex":"F"})";
+  i.content_blob = "sha256:abcd";
+  i.content_type = "application/dicom";
+  i.content_bytes = 123456;
+  i.created_at = kT0 + 1;
+  i.created_by = "usr_a";
+  return i;
+}
+
+core::Annotation MakeAnnotation(const std::string& id, const std::string& project_id,
+                                const std::string& item_id) {
+  core::Annotation a;
+  a.id = id;
+  a.project_id = project_id;
+  a.item_id = item_id;
+  a.task_id = "tsk_1";
+  a.author = "usr_a";
+  a.guideline_version_id = "gdl_1";
+  a.evidence_kind = "roi";
+  a.evidence_json = R"({"x":1,"y":2,"w":3,"h":4})";
+  a.label_class = "nodule";
+  a.code_system = "SNOMED CT";
+  a.code = "27925004";
+  a.confidence = 0.75;
+  a.assertion = core::Assertion::kPossible;
+  a.status = core::LabelStatus::kConfirmed;
+  a.origin = "prelabel:detector@1.2";
+  a.revision = 1;
+  a.created_at = kT0 + 10;
+  a.updated_at = kT0 + 10;
+  return a;
+}
+
+Session MakeSession(const std::string& id, const std::string& user_id) {
+  Session s;
+  s.id = id;
+  s.user_id = user_id;
+  s.token_hash = "tok_" + id;
+  s.csrf_hash = "csrf_" + id;
+  s.source_address = "10.0.0.7";
+  s.created_at = kT0;
+  s.last_seen_at = kT0;
+  s.absolute_expires_at = kT0 + 12 * kMicrosPerHour;
+  return s;
+}
+
+AuditEvent MakeEvent(const std::string& action) {
+  AuditEvent e;
+  e.time = kT0 + 5;
+  e.actor = "usr_a";
+  e.session_id = "ses_1";
+  e.source_address = "10.0.0.7";
+  e.action = action;
+  e.object_type = "user";
+  e.object_id = "usr_b";
+  e.outcome = "success";
+  e.details_json = R"({"k":"v"})";
+  e.prev_hash = "00ff";
+  e.hash = "ff00";
+  return e;
+}
+
+std::string MakeTempDir() {
+  std::string pattern = (std::filesystem::temp_directory_path() / "caliper_store_XXXXXX").string();
+  char* dir = mkdtemp(pattern.data());
+  return dir != nullptr ? std::string(dir) : std::string();
+}
+
+class StoreConformanceTest : public ::testing::TestWithParam<StoreBackend> {
+ protected:
+  void SetUp() override {
+    dir_ = MakeTempDir();
+    ASSERT_FALSE(dir_.empty());
+    store_ = GetParam().open(dir_);
+    ASSERT_NE(store_, nullptr);
+  }
+
+  void TearDown() override {
+    store_.reset();
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+
+  // Closes the store and opens it again from the same directory.
+  void Reopen() {
+    store_->Close();
+    store_.reset();
+    store_ = GetParam().open(dir_);
+    ASSERT_NE(store_, nullptr);
+  }
+
+  // Runs `body` in one write transaction and commits it.
+  void InWrite(const std::function<void(Transaction&)>& body) {
+    ASSERT_OK_AND_ASSIGN(auto txn, store_->Begin(TxnMode::kWrite));
+    body(*txn);
+    ASSERT_OK(txn->Commit());
+  }
+
+  // Inserts users u1.., project prj_1 and its item itm_1 (the parents most rows need).
+  void SeedParents() {
+    InWrite([](Transaction& t) {
+      ASSERT_OK(t.InsertUser(MakeUser("usr_a", "alice")));
+      ASSERT_OK(t.InsertUser(MakeUser("usr_b", "bob")));
+      ASSERT_OK(t.InsertProject(MakeProject("prj_1", "Lung CT")));
+      ASSERT_OK(t.InsertItem(MakeItem("itm_1", "prj_1")));
+    });
+  }
+
+  std::unique_ptr<Transaction> MustBegin(TxnMode mode) {
+    auto txn = store_->Begin(mode);
+    if (!txn.ok()) {
+      ADD_FAILURE() << "Begin: " << txn.status().ToString();
+      return nullptr;
+    }
+    return std::move(txn).value();
+  }
+
+  std::string dir_;
+  std::unique_ptr<Store> store_;
+};
+
+// ---- migrations and durability --------------------------------------------------------------
+
+TEST_P(StoreConformanceTest, MigratesAnEmptyDatabaseToTheLatestSchema) {
+  ASSERT_OK_AND_ASSIGN(int version, store_->SchemaVersion());
+  EXPECT_EQ(version, GetParam().schema_version);
+  EXPECT_GE(version, 1);
+}
+
+TEST_P(StoreConformanceTest, ReopeningAppliesNothingAndKeepsData) {
+  InWrite([](Transaction& t) { ASSERT_OK(t.InsertUser(MakeUser("usr_a", "alice"))); });
+  ASSERT_NO_FATAL_FAILURE(Reopen());
+  ASSERT_OK_AND_ASSIGN(int version, store_->SchemaVersion());
+  EXPECT_EQ(version, GetParam().schema_version);
+  ASSERT_OK_AND_ASSIGN(auto txn, store_->Begin(TxnMode::kRead));
+  ASSERT_OK_AND_ASSIGN(core::User u, txn->GetUser("usr_a"));
+  EXPECT_EQ(u.username, "alice");
+}
+
+TEST_P(StoreConformanceTest, CommittedDataOfEveryKindSurvivesCloseAndReopen) {
+  SeedParents();
+  AuditEvent event = MakeEvent("user.create");
+  InWrite([&](Transaction& t) {
+    ASSERT_OK(t.InsertAnnotation(MakeAnnotation("ann_1", "prj_1", "itm_1")));
+    ASSERT_OK(t.InsertSession(MakeSession("ses_1", "usr_a")));
+    ASSERT_OK(t.AppendAuditEvent(event));
+    ASSERT_OK(t.PutProjectKey(ProjectKey{"prj_1", {1, 2, 3}, 1, kT0}));
+  });
+  ASSERT_NO_FATAL_FAILURE(Reopen());
+  ASSERT_OK_AND_ASSIGN(auto txn, store_->Begin(TxnMode::kRead));
+  EXPECT_OK(txn->GetUser("usr_b"));
+  EXPECT_OK(txn->GetProject("prj_1"));
+  EXPECT_OK(txn->GetItem("itm_1"));
+  EXPECT_OK(txn->GetAnnotation("ann_1"));
+  EXPECT_OK(txn->GetSession("ses_1"));
+  ASSERT_OK_AND_ASSIGN(AuditEvent last, txn->GetLastAuditEvent());
+  EXPECT_EQ(last.seq, 1);
+  ASSERT_OK_AND_ASSIGN(ProjectKey key, txn->GetProjectKey("prj_1"));
+  EXPECT_EQ(key.wrapped, (std::vector<unsigned char>{1, 2, 3}));
+}
+
+TEST_P(StoreConformanceTest, BeginAfterCloseIsUnavailable) {
+  store_->Close();
+  EXPECT_CODE(store_->Begin(TxnMode::kRead), ErrorCode::kUnavailable);
+  EXPECT_CODE(store_->Begin(TxnMode::kWrite), ErrorCode::kUnavailable);
+  store_->Close();  // idempotent
+}
+
+// ---- transactions ---------------------------------------------------------------------------
+
+TEST_P(StoreConformanceTest, DestroyingAWriteTransactionWithoutCommitRollsBack) {
+  {
+    ASSERT_OK_AND_ASSIGN(auto txn, store_->Begin(TxnMode::kWrite));
+    ASSERT_OK(txn->InsertUser(MakeUser("usr_a", "alice")));
+    ASSERT_OK(txn->InsertProject(MakeProject("prj_1", "Lung CT")));
+    ASSERT_OK_AND_ASSIGN(core::User seen_inside, txn->GetUser("usr_a"));
+    EXPECT_EQ(seen_inside.username, "alice");
+  }
+  ASSERT_OK_AND_ASSIGN(auto txn, store_->Begin(TxnMode::kRead));
+  EXPECT_CODE(txn->GetUser("usr_a"), ErrorCode::kNotFound);
+  EXPECT_CODE(txn->GetProject("prj_1"), ErrorCode::kNotFound);
+  ASSERT_OK_AND_ASSIGN(auto users, txn->ListUsers({}));
+  EXPECT_TRUE(users.rows.empty());
+}
+
+TEST_P(StoreConformanceTest, WriteInAReadTransactionFails) {
+  {
+    ASSERT_OK_AND_ASSIGN(auto txn, store_->Begin(TxnMode::kRead));
+    Status status = txn->InsertUser(MakeUser("usr_a", "alice"));
+    EXPECT_FALSE(status.ok());
+    EXPECT_NE(status.message().find("read"), std::string::npos) << status.ToString();
+    AuditEvent event = MakeEvent("x");
+    EXPECT_FALSE(txn->AppendAuditEvent(event).ok());
+    EXPECT_FALSE(txn->PutProjectKey(ProjectKey{"prj_1", {1}, 1, kT0}).ok());
+    EXPECT_OK(txn->Commit());
+  }
+  ASSERT_OK_AND_ASSIGN(auto txn, store_->Begin(TxnMode::kRead));
+  EXPECT_CODE(txn->GetUser("usr_a"), ErrorCode::kNotFound);
+  EXPECT_CODE(txn->GetLastAuditEvent(), ErrorCode::kNotFound);
+}
+
+TEST_P(StoreConformanceTest, ATransactionCannotBeUsedAfterCommit) {
+  ASSERT_OK_AND_ASSIGN(auto txn, store_->Begin(TxnMode::kWrite));
+  ASSERT_OK(txn->InsertUser(MakeUser("usr_a", "alice")));
+  ASSERT_OK(txn->Commit());
+  EXPECT_FALSE(txn->Commit().ok());
+  EXPECT_FALSE(txn->InsertUser(MakeUser("usr_b", "bob")).ok());
+  EXPECT_FALSE(txn->GetUser("usr_a").ok());
+  txn.reset();
+  ASSERT_OK_AND_ASSIGN(auto read, store_->Begin(TxnMode::kRead));
+  EXPECT_OK(read->GetUser("usr_a"));
+  EXPECT_CODE(read->GetUser("usr_b"), ErrorCode::kNotFound);
+}
+
+TEST_P(StoreConformanceTest, AFailedStatementLeavesTheTransactionUsable) {
+  InWrite([](Transaction& t) {
+    ASSERT_OK(t.InsertUser(MakeUser("usr_a", "alice")));
+    EXPECT_CODE(t.InsertUser(MakeUser("usr_x", "alice")), ErrorCode::kAlreadyExists);
+    ASSERT_OK(t.InsertUser(MakeUser("usr_b", "bob")));
+  });
+  ASSERT_OK_AND_ASSIGN(auto txn, store_->Begin(TxnMode::kRead));
+  ASSERT_OK_AND_ASSIGN(auto users, txn->ListUsers({}));
+  ASSERT_EQ(users.rows.size(), 2u);
+  EXPECT_EQ(users.rows[0].id, "usr_a");
+  EXPECT_EQ(users.rows[1].id, "usr_b");
+}
+
+TEST_P(StoreConformanceTest, AReadTransactionSeesItsSnapshotOnly) {
+  InWrite([](Transaction& t) { ASSERT_OK(t.InsertUser(MakeUser("usr_a", "alice"))); });
+  ASSERT_OK_AND_ASSIGN(auto reader, store_->Begin(TxnMode::kRead));
+  // Committed after the reader began: invisible to it.
+  InWrite([](Transaction& t) {
+    ASSERT_OK(t.InsertUser(MakeUser("usr_b", "bob")));
+    core::User a = MakeUser("usr_a", "alice");
+    a.display_name = "changed";
+    ASSERT_OK(t.UpdateUser(a));
+  });
+  EXPECT_CODE(reader->GetUser("usr_b"), ErrorCode::kNotFound);
+  ASSERT_OK_AND_ASSIGN(core::User old_a, reader->GetUser("usr_a"));
+  EXPECT_EQ(old_a.display_name, "Dr alice");
+  ASSERT_OK(reader->Commit());
+  ASSERT_OK_AND_ASSIGN(auto fresh, store_->Begin(TxnMode::kRead));
+  EXPECT_OK(fresh->GetUser("usr_b"));
+  ASSERT_OK_AND_ASSIGN(core::User new_a, fresh->GetUser("usr_a"));
+  EXPECT_EQ(new_a.display_name, "changed");
+}
+
+TEST_P(StoreConformanceTest, ReadersRunWhileAWriterIsOpen) {
+  SeedParents();
+  ASSERT_OK_AND_ASSIGN(auto writer, store_->Begin(TxnMode::kWrite));
+  ASSERT_OK(writer->InsertUser(MakeUser("usr_c", "carol")));
+  std::atomic<int> ok_reads = 0;
+  std::vector<std::thread> readers;
+  for (int i = 0; i < 4; ++i) {
+    readers.emplace_back([&] {
+      auto txn = store_->Begin(TxnMode::kRead);
+      if (!txn.ok()) return;
+      // Uncommitted rows of the writer are invisible.
+      if ((*txn)->GetUser("usr_a").ok() &&
+          (*txn)->GetUser("usr_c").status().code() == ErrorCode::kNotFound) {
+        ++ok_reads;
+      }
+    });
+  }
+  for (auto& t : readers) t.join();
+  EXPECT_EQ(ok_reads.load(), 4);
+  ASSERT_OK(writer->Commit());
+}
+
+TEST_P(StoreConformanceTest, ConcurrentWritersAllCommit) {
+  constexpr int kThreads = 8;
+  constexpr int kRowsEach = 50;
+  std::atomic<int> failures = 0;
+  std::vector<std::string> errors(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kRowsEach; ++i) {
+        const std::string name = "w" + std::to_string(t) + "_" + std::to_string(i);
+        auto txn = store_->Begin(TxnMode::kWrite);
+        Status status = txn.ok() ? (*txn)->InsertUser(MakeUser("usr_" + name, name)) : txn.status();
+        if (status.ok()) {
+          AuditEvent event = MakeEvent("user.create");
+          status = (*txn)->AppendAuditEvent(event);
+        }
+        if (status.ok()) status = (*txn)->Commit();
+        if (!status.ok()) {
+          ++failures;
+          errors[t] = status.ToString();
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  for (const auto& e : errors) EXPECT_EQ(e, "");
+
+  ASSERT_OK_AND_ASSIGN(auto txn, store_->Begin(TxnMode::kRead));
+  std::set<std::string> ids;
+  PageRequest page{"", 500};
+  ASSERT_OK_AND_ASSIGN(auto users, txn->ListUsers(page));
+  for (const auto& u : users.rows) ids.insert(u.id);
+  EXPECT_EQ(ids.size(), static_cast<std::size_t>(kThreads * kRowsEach));
+  EXPECT_EQ(users.next, "");
+  ASSERT_OK_AND_ASSIGN(auto events, txn->ListAuditEvents(0, 1000));
+  ASSERT_EQ(events.size(), static_cast<std::size_t>(kThreads * kRowsEach));
+  for (std::size_t i = 0; i < events.size(); ++i)
+    EXPECT_EQ(events[i].seq, static_cast<std::int64_t>(i + 1));
+}
+
+// ---- users and sign-in ----------------------------------------------------------------------
+
+TEST_P(StoreConformanceTest, UserRoundTrip) {
+  core::User u = MakeUser("usr_a", "alice");
+  u.is_admin = true;
+  u.must_change_password = true;
+  u.locked_until = kT0 + kMicrosPerMinute;
+  u.qualifications = {core::Qualification::kRadiologist, core::Qualification::kGeneralAnnotator};
+  InWrite([&](Transaction& t) { ASSERT_OK(t.InsertUser(u)); });
+
+  ASSERT_OK_AND_ASSIGN(auto txn, store_->Begin(TxnMode::kWrite));
+  for (auto got : {txn->GetUser("usr_a"), txn->GetUserByUsername("alice")}) {
+    ASSERT_OK(got);
+    EXPECT_EQ(got->id, "usr_a");
+    EXPECT_EQ(got->username, "alice");
+    EXPECT_EQ(got->display_name, "Dr alice");
+    EXPECT_EQ(got->password_hash, u.password_hash);
+    EXPECT_TRUE(got->is_admin);
+    EXPECT_FALSE(got->disabled);
+    EXPECT_TRUE(got->must_change_password);
+    EXPECT_EQ(got->locked_until, u.locked_until);
+    EXPECT_EQ(got->qualifications, u.qualifications);
+    EXPECT_EQ(got->created_at, kT0);
+  }
+
+  u.username = "alice2";
+  u.display_name = "Alice";
+  u.is_admin = false;
+  u.disabled = true;
+  u.locked_until.reset();
+  u.qualifications = {core::Qualification::kPathologist};
+  u.created_at = 1;  // not updatable
+  ASSERT_OK(txn->UpdateUser(u));
+  ASSERT_OK_AND_ASSIGN(core::User got, txn->GetUser("usr_a"));
+  EXPECT_EQ(got.username, "alice2");
+  EXPECT_EQ(got.display_name, "Alice");
+  EXPECT_FALSE(got.is_admin);
+  EXPECT_TRUE(got.disabled);
+  EXPECT_FALSE(got.locked_until.has_value());
+  EXPECT_EQ(got.qualifications, std::vector{core::Qualification::kPathologist});
+  EXPECT_EQ(got.created_at, kT0);
+  EXPECT_CODE(txn->GetUserByUsername("alice"), ErrorCode::kNotFound);
+  EXPECT_CODE(txn->UpdateUser(MakeUser("usr_missing", "zed")), ErrorCode::kNotFound);
+  ASSERT_OK(txn->Commit());
+}
+
+TEST_P(StoreConformanceTest, UserClashesAreAlreadyExists) {
+  InWrite([](Transaction& t) {
+    ASSERT_OK(t.InsertUser(MakeUser("usr_a", "alice")));
+    ASSERT_OK(t.InsertUser(MakeUser("usr_b", "bob")));
+    EXPECT_CODE(t.InsertUser(MakeUser("usr_c", "alice")), ErrorCode::kAlreadyExists);
+    EXPECT_CODE(t.InsertUser(MakeUser("usr_a", "carol")), ErrorCode::kAlreadyExists);
+    EXPECT_CODE(t.UpdateUser(MakeUser("usr_b", "alice")), ErrorCode::kAlreadyExists);
+  });
+}
+
+TEST_P(StoreConformanceTest, CountsRecentFailuresSinceTheLastSuccess) {
+  auto attempt = [](const std::string& user, const std::string& address, TimeMicros at,
+                    bool success) {
+    return LoginAttempt{user, address, at, success};
+  };
+  InWrite([&](Transaction& t) {
+    ASSERT_OK(t.InsertLoginAttempt(attempt("alice", "10.0.0.1", kT0 + 1, false)));
+    ASSERT_OK(t.InsertLoginAttempt(attempt("alice", "10.0.0.1", kT0 + 2, false)));
+    ASSERT_OK(t.InsertLoginAttempt(attempt("alice", "10.0.0.2", kT0 + 3, true)));
+    ASSERT_OK(t.InsertLoginAttempt(attempt("alice", "10.0.0.1", kT0 + 4, false)));
+    ASSERT_OK(t.InsertLoginAttempt(attempt("alice", "10.0.0.1", kT0 + 5, false)));
+    ASSERT_OK(t.InsertLoginAttempt(attempt("alice", "10.0.0.1", kT0 + 6, false)));
+    ASSERT_OK(t.InsertLoginAttempt(attempt("bob", "10.0.0.1", kT0 + 7, false)));
+  });
+  ASSERT_OK_AND_ASSIGN(auto txn, store_->Begin(TxnMode::kRead));
+  ASSERT_OK_AND_ASSIGN(int since_start, txn->CountRecentFailures("alice", kT0));
+  EXPECT_EQ(since_start, 3);  // the two before the success do not count
+  ASSERT_OK_AND_ASSIGN(int since_5, txn->CountRecentFailures("alice", kT0 + 5));
+  EXPECT_EQ(since_5, 2);
+  ASSERT_OK_AND_ASSIGN(int bob, txn->CountRecentFailures("bob", kT0));
+  EXPECT_EQ(bob, 1);
+  ASSERT_OK_AND_ASSIGN(int nobody, txn->CountRecentFailures("nobody", kT0));
+  EXPECT_EQ(nobody, 0);
+  ASSERT_OK_AND_ASSIGN(int from_1, txn->CountAttemptsFromAddress("10.0.0.1", kT0));
+  EXPECT_EQ(from_1, 6);
+  ASSERT_OK_AND_ASSIGN(int from_1_late, txn->CountAttemptsFromAddress("10.0.0.1", kT0 + 6));
+  EXPECT_EQ(from_1_late, 2);
+  ASSERT_OK_AND_ASSIGN(int from_2, txn->CountAttemptsFromAddress("10.0.0.2", kT0));
+  EXPECT_EQ(from_2, 1);
+}
+
+TEST_P(StoreConformanceTest, AttemptsAtTheSameInstantCountInRecordedOrder) {
+  InWrite([&](Transaction& t) {
+    ASSERT_OK(t.InsertLoginAttempt({"alice", "a", kT0, false}));
+    ASSERT_OK(t.InsertLoginAttempt({"alice", "a", kT0 + 9, false}));  // before the success
+    ASSERT_OK(t.InsertLoginAttempt({"alice", "a", kT0 + 9, true}));
+    ASSERT_OK(t.InsertLoginAttempt({"alice", "a", kT0 + 9, false}));  // after it
+  });
+  ASSERT_OK_AND_ASSIGN(auto txn, store_->Begin(TxnMode::kRead));
+  ASSERT_OK_AND_ASSIGN(int n, txn->CountRecentFailures("alice", kT0));
+  EXPECT_EQ(n, 1);
+}
+
+// ---- sessions and tokens --------------------------------------------------------------------
+
+TEST_P(StoreConformanceTest, SessionLifecycle) {
+  SeedParents();
+  InWrite([](Transaction& t) {
+    ASSERT_OK(t.InsertSession(MakeSession("ses_1", "usr_a")));
+    ASSERT_OK(t.InsertSession(MakeSession("ses_2", "usr_a")));
+    ASSERT_OK(t.InsertSession(MakeSession("ses_3", "usr_b")));
+    Session clash = MakeSession("ses_4", "usr_b");
+    clash.token_hash = "tok_ses_1";
+    EXPECT_CODE(t.InsertSession(clash), ErrorCode::kAlreadyExists);
+    EXPECT_CODE(t.InsertSession(MakeSession("ses_5", "usr_missing")), ErrorCode::kNotFound);
+  });
+  ASSERT_OK_AND_ASSIGN(auto txn, store_->Begin(TxnMode::kWrite));
+  ASSERT_OK_AND_ASSIGN(Session s, txn->GetSessionByTokenHash("tok_ses_1"));
+  EXPECT_EQ(s.id, "ses_1");
+  EXPECT_EQ(s.user_id, "usr_a");
+  EXPECT_EQ(s.csrf_hash, "csrf_ses_1");
+  EXPECT_EQ(s.source_address, "10.0.0.7");
+  EXPECT_EQ(s.created_at, kT0);
+  EXPECT_EQ(s.absolute_expires_at, kT0 + 12 * kMicrosPerHour);
+  EXPECT_FALSE(s.revoked_at.has_value());
+
+  ASSERT_OK(txn->TouchSession("ses_1", kT0 + 100));
+  ASSERT_OK_AND_ASSIGN(Session touched, txn->GetSession("ses_1"));
+  EXPECT_EQ(touched.last_seen_at, kT0 + 100);
+
+  ASSERT_OK(txn->RevokeSession("ses_1", kT0 + 200));
+  ASSERT_OK(txn->RevokeSession("ses_1", kT0 + 300));  // keeps the first time
+  ASSERT_OK_AND_ASSIGN(Session revoked, txn->GetSession("ses_1"));
+  EXPECT_EQ(revoked.revoked_at, kT0 + 200);
+
+  ASSERT_OK_AND_ASSIGN(int n, txn->RevokeUserSessions("usr_a", kT0 + 400));
+  EXPECT_EQ(n, 1);  // ses_2 only; ses_1 was revoked already
+  ASSERT_OK_AND_ASSIGN(Session s2, txn->GetSession("ses_2"));
+  EXPECT_EQ(s2.revoked_at, kT0 + 400);
+  ASSERT_OK_AND_ASSIGN(Session s3, txn->GetSession("ses_3"));
+  EXPECT_FALSE(s3.revoked_at.has_value());
+  ASSERT_OK_AND_ASSIGN(Session s1, txn->GetSession("ses_1"));
+  EXPECT_EQ(s1.revoked_at, kT0 + 200);
+  ASSERT_OK(txn->Commit());
+}
+
+TEST_P(StoreConformanceTest, ApiTokenRoundTripAndListing) {
+  SeedParents();
+  ApiToken token;
+  token.id = "tkn_1";
+  token.name = "pipeline";
+  token.user_id = "usr_a";
+  token.project_id = "prj_1";
+  token.permissions = {"item.read", "annotation.write", "odd \"quoted\" name"};
+  token.token_hash = "hash_1";
+  token.created_at = kT0;
+  token.expires_at = kT0 + kMicrosPerHour;
+  InWrite([&](Transaction& t) {
+    ASSERT_OK(t.InsertApiToken(token));
+    ApiToken other = token;
+    other.id = "tkn_2";
+    other.token_hash = "hash_2";
+    other.expires_at.reset();
+    other.permissions.clear();
+    ASSERT_OK(t.InsertApiToken(other));
+    other.id = "tkn_3";
+    other.user_id = "usr_b";
+    other.token_hash = "hash_3";
+    ASSERT_OK(t.InsertApiToken(other));
+    other.id = "tkn_4";
+    EXPECT_CODE(t.InsertApiToken(other), ErrorCode::kAlreadyExists);  // same hash
+    other.token_hash = "hash_4";
+    other.project_id = "prj_missing";
+    EXPECT_CODE(t.InsertApiToken(other), ErrorCode::kNotFound);
+  });
+  ASSERT_OK_AND_ASSIGN(auto txn, store_->Begin(TxnMode::kWrite));
+  ASSERT_OK_AND_ASSIGN(ApiToken got, txn->GetApiTokenByHash("hash_1"));
+  EXPECT_EQ(got.id, "tkn_1");
+  EXPECT_EQ(got.name, "pipeline");
+  EXPECT_EQ(got.user_id, "usr_a");
+  EXPECT_EQ(got.project_id, "prj_1");
+  EXPECT_EQ(got.permissions, token.permissions);
+  EXPECT_EQ(got.created_at, kT0);
+  EXPECT_EQ(got.expires_at, token.expires_at);
+  EXPECT_FALSE(got.revoked_at.has_value());
+  ASSERT_OK_AND_ASSIGN(ApiToken second, txn->GetApiToken("tkn_2"));
+  EXPECT_TRUE(second.permissions.empty());
+  EXPECT_FALSE(second.expires_at.has_value());
+
+  ASSERT_OK(txn->RevokeApiToken("tkn_1", kT0 + 5));
+  ASSERT_OK_AND_ASSIGN(ApiToken revoked, txn->GetApiToken("tkn_1"));
+  EXPECT_EQ(revoked.revoked_at, kT0 + 5);
+
+  ASSERT_OK_AND_ASSIGN(auto of_a, txn->ListApiTokens("usr_a", {}));
+  ASSERT_EQ(of_a.rows.size(), 2u);
+  EXPECT_EQ(of_a.rows[0].id, "tkn_1");
+  EXPECT_EQ(of_a.rows[1].id, "tkn_2");
+  EXPECT_EQ(of_a.next, "");
+  ASSERT_OK_AND_ASSIGN(auto of_b, txn->ListApiTokens("usr_b", {}));
+  ASSERT_EQ(of_b.rows.size(), 1u);
+  EXPECT_EQ(of_b.rows[0].id, "tkn_3");
+}
+
+// ---- projects and memberships ---------------------------------------------------------------
+
+TEST_P(StoreConformanceTest, ProjectsRoundTripAndNameClash) {
+  InWrite([](Transaction& t) {
+    ASSERT_OK(t.InsertProject(MakeProject("prj_2", "Breast MR")));
+    ASSERT_OK(t.InsertProject(MakeProject("prj_1", "Lung CT")));
+    EXPECT_CODE(t.InsertProject(MakeProject("prj_3", "Lung CT")), ErrorCode::kAlreadyExists);
+    EXPECT_CODE(t.InsertProject(MakeProject("prj_1", "Other")), ErrorCode::kAlreadyExists);
+  });
+  ASSERT_OK_AND_ASSIGN(auto txn, store_->Begin(TxnMode::kRead));
+  ASSERT_OK_AND_ASSIGN(core::Project p, txn->GetProject("prj_1"));
+  EXPECT_EQ(p.name, "Lung CT");
+  EXPECT_EQ(p.description, "about Lung CT");
+  EXPECT_EQ(p.created_at, kT0);
+  EXPECT_EQ(p.created_by, "usr_admin");
+  ASSERT_OK_AND_ASSIGN(auto all, txn->ListProjects({}));
+  ASSERT_EQ(all.rows.size(), 2u);
+  EXPECT_EQ(all.rows[0].id, "prj_1");
+  EXPECT_EQ(all.rows[1].id, "prj_2");
+}
+
+TEST_P(StoreConformanceTest, MembershipsPutReplaceListAndDelete) {
+  SeedParents();
+  InWrite([](Transaction& t) {
+    ASSERT_OK(t.InsertProject(MakeProject("prj_2", "Breast MR")));
+    ASSERT_OK(t.InsertProject(MakeProject("prj_3", "Notes")));
+    ASSERT_OK(t.PutMembership(
+        {"prj_1", "usr_a", {core::Role::kAnnotator}, {core::DataType::kImaging}, kT0}));
+    ASSERT_OK(t.PutMembership({"prj_1", "usr_b", {core::Role::kReviewer}, {}, kT0}));
+    ASSERT_OK(t.PutMembership({"prj_3", "usr_a", {core::Role::kManager}, {}, kT0}));
+    // Replaces the first.
+    ASSERT_OK(t.PutMembership({"prj_1",
+                               "usr_a",
+                               {core::Role::kAnnotator, core::Role::kDataSteward},
+                               {core::DataType::kNotes, core::DataType::kWaveforms},
+                               kT0 + 1}));
+    EXPECT_CODE(t.PutMembership({"prj_missing", "usr_a", {}, {}, kT0}), ErrorCode::kNotFound);
+    EXPECT_CODE(t.PutMembership({"prj_1", "usr_missing", {}, {}, kT0}), ErrorCode::kNotFound);
+  });
+  ASSERT_OK_AND_ASSIGN(auto txn, store_->Begin(TxnMode::kWrite));
+  ASSERT_OK_AND_ASSIGN(core::Membership m, txn->GetMembership("prj_1", "usr_a"));
+  EXPECT_EQ(m.roles, (std::vector{core::Role::kAnnotator, core::Role::kDataSteward}));
+  EXPECT_EQ(m.scopes, (std::vector{core::DataType::kNotes, core::DataType::kWaveforms}));
+  EXPECT_EQ(m.created_at, kT0 + 1);
+
+  ASSERT_OK_AND_ASSIGN(auto members, txn->ListMemberships("prj_1", {}));
+  ASSERT_EQ(members.rows.size(), 2u);
+  EXPECT_EQ(members.rows[0].user_id, "usr_a");
+  EXPECT_EQ(members.rows[1].user_id, "usr_b");
+  EXPECT_TRUE(members.rows[1].scopes.empty());
+  ASSERT_OK_AND_ASSIGN(auto first, txn->ListMemberships("prj_1", {"", 1}));
+  ASSERT_EQ(first.rows.size(), 1u);
+  EXPECT_EQ(first.next, "usr_a");
+  ASSERT_OK_AND_ASSIGN(auto second, txn->ListMemberships("prj_1", {first.next, 1}));
+  ASSERT_EQ(second.rows.size(), 1u);
+  EXPECT_EQ(second.rows[0].user_id, "usr_b");
+  EXPECT_EQ(second.next, "");
+
+  ASSERT_OK_AND_ASSIGN(auto of_a, txn->ListProjectsOfUser("usr_a", {}));
+  ASSERT_EQ(of_a.rows.size(), 2u);
+  EXPECT_EQ(of_a.rows[0].id, "prj_1");
+  EXPECT_EQ(of_a.rows[1].id, "prj_3");
+  ASSERT_OK_AND_ASSIGN(auto of_b, txn->ListProjectsOfUser("usr_b", {}));
+  ASSERT_EQ(of_b.rows.size(), 1u);
+  EXPECT_EQ(of_b.rows[0].name, "Lung CT");
+
+  ASSERT_OK(txn->DeleteMembership("prj_1", "usr_a"));
+  EXPECT_CODE(txn->DeleteMembership("prj_1", "usr_a"), ErrorCode::kNotFound);
+  EXPECT_CODE(txn->GetMembership("prj_1", "usr_a"), ErrorCode::kNotFound);
+  ASSERT_OK_AND_ASSIGN(auto of_a_after, txn->ListProjectsOfUser("usr_a", {}));
+  ASSERT_EQ(of_a_after.rows.size(), 1u);
+  EXPECT_EQ(of_a_after.rows[0].id, "prj_3");
+  ASSERT_OK(txn->Commit());
+}
+
+// ---- items and annotations ------------------------------------------------------------------
+
+TEST_P(StoreConformanceTest, ItemsRoundTripAndStayInTheirProject) {
+  SeedParents();
+  InWrite([](Transaction& t) {
+    ASSERT_OK(t.InsertProject(MakeProject("prj_2", "Breast MR")));
+    ASSERT_OK(t.InsertItem(MakeItem("itm_2", "prj_2")));
+    core::Item bare = MakeItem("itm_3", "prj_1");
+    bare.cohort_json = "{}";
+    bare.content_blob.clear();
+    bare.data_type = core::DataType::kNotes;
+    ASSERT_OK(t.InsertItem(bare));
+    EXPECT_CODE(t.InsertItem(MakeItem("itm_1", "prj_1")), ErrorCode::kAlreadyExists);
+    EXPECT_CODE(t.InsertItem(MakeItem("itm_9", "prj_missing")), ErrorCode::kNotFound);
+  });
+  ASSERT_OK_AND_ASSIGN(auto txn, store_->Begin(TxnMode::kRead));
+  ASSERT_OK_AND_ASSIGN(core::Item i, txn->GetItem("itm_1"));
+  core::Item want = MakeItem("itm_1", "prj_1");
+  EXPECT_EQ(i.project_id, want.project_id);
+  EXPECT_EQ(i.data_type, core::DataType::kPathology);
+  EXPECT_EQ(i.modality, "SM");
+  EXPECT_EQ(i.patient_key, want.patient_key);
+  EXPECT_EQ(i.cohort_json, want.cohort_json);
+  EXPECT_EQ(i.content_blob, want.content_blob);
+  EXPECT_EQ(i.content_type, want.content_type);
+  EXPECT_EQ(i.content_bytes, 123456);
+  EXPECT_EQ(i.created_at, want.created_at);
+  EXPECT_EQ(i.created_by, "usr_a");
+  ASSERT_OK_AND_ASSIGN(core::Item bare, txn->GetItem("itm_3"));
+  EXPECT_EQ(bare.content_blob, "");
+  EXPECT_EQ(bare.data_type, core::DataType::kNotes);
+
+  ASSERT_OK_AND_ASSIGN(auto in_1, txn->ListItems("prj_1", {}));
+  ASSERT_EQ(in_1.rows.size(), 2u);
+  EXPECT_EQ(in_1.rows[0].id, "itm_1");
+  EXPECT_EQ(in_1.rows[1].id, "itm_3");
+  ASSERT_OK_AND_ASSIGN(auto in_2, txn->ListItems("prj_2", {}));
+  ASSERT_EQ(in_2.rows.size(), 1u);
+  EXPECT_EQ(in_2.rows[0].id, "itm_2");
+}
+
+TEST_P(StoreConformanceTest, AnnotationRoundTripAndRevisionPrecondition) {
+  SeedParents();
+  core::Annotation a = MakeAnnotation("ann_1", "prj_1", "itm_1");
+  InWrite([&](Transaction& t) {
+    ASSERT_OK(t.InsertAnnotation(a));
+    core::Annotation no_confidence = MakeAnnotation("ann_2", "prj_1", "itm_1");
+    no_confidence.confidence.reset();
+    no_confidence.task_id = "";
+    ASSERT_OK(t.InsertAnnotation(no_confidence));
+    EXPECT_CODE(t.InsertAnnotation(a), ErrorCode::kAlreadyExists);
+    EXPECT_CODE(t.InsertAnnotation(MakeAnnotation("ann_3", "prj_1", "itm_missing")),
+                ErrorCode::kNotFound);
+  });
+  ASSERT_OK_AND_ASSIGN(auto txn, store_->Begin(TxnMode::kWrite));
+  ASSERT_OK_AND_ASSIGN(core::Annotation got, txn->GetAnnotation("ann_1"));
+  EXPECT_EQ(got.project_id, "prj_1");
+  EXPECT_EQ(got.item_id, "itm_1");
+  EXPECT_EQ(got.task_id, "tsk_1");
+  EXPECT_EQ(got.author, "usr_a");
+  EXPECT_EQ(got.guideline_version_id, "gdl_1");
+  EXPECT_EQ(got.evidence_kind, "roi");
+  EXPECT_EQ(got.evidence_json, a.evidence_json);
+  EXPECT_EQ(got.label_class, "nodule");
+  EXPECT_EQ(got.code_system, "SNOMED CT");
+  EXPECT_EQ(got.code, "27925004");
+  EXPECT_EQ(got.confidence, 0.75);
+  EXPECT_EQ(got.assertion, core::Assertion::kPossible);
+  EXPECT_EQ(got.status, core::LabelStatus::kConfirmed);
+  EXPECT_EQ(got.origin, "prelabel:detector@1.2");
+  EXPECT_EQ(got.revision, 1);
+  EXPECT_EQ(got.created_at, kT0 + 10);
+  EXPECT_EQ(got.updated_at, kT0 + 10);
+  ASSERT_OK_AND_ASSIGN(core::Annotation second, txn->GetAnnotation("ann_2"));
+  EXPECT_FALSE(second.confidence.has_value());
+  EXPECT_EQ(second.task_id, "");
+
+  core::Annotation edit = got;
+  edit.code = "123";
+  edit.status = core::LabelStatus::kAdjudicated;
+  edit.assertion = core::Assertion::kAbsent;
+  edit.confidence.reset();
+  edit.revision = 2;
+  edit.updated_at = kT0 + 20;
+  ASSERT_OK(txn->UpdateAnnotation(edit, 1));
+  ASSERT_OK_AND_ASSIGN(core::Annotation after, txn->GetAnnotation("ann_1"));
+  EXPECT_EQ(after.revision, 2);
+  EXPECT_EQ(after.code, "123");
+  EXPECT_EQ(after.status, core::LabelStatus::kAdjudicated);
+  EXPECT_EQ(after.assertion, core::Assertion::kAbsent);
+  EXPECT_FALSE(after.confidence.has_value());
+  EXPECT_EQ(after.updated_at, kT0 + 20);
+  EXPECT_EQ(after.created_at, kT0 + 10);
+
+  // A stale writer that read revision 1 loses.
+  core::Annotation stale = got;
+  stale.code = "lost";
+  stale.revision = 2;
+  EXPECT_CODE(txn->UpdateAnnotation(stale, 1), ErrorCode::kPreconditionFailed);
+  ASSERT_OK_AND_ASSIGN(core::Annotation unchanged, txn->GetAnnotation("ann_1"));
+  EXPECT_EQ(unchanged.code, "123");
+  EXPECT_CODE(txn->UpdateAnnotation(MakeAnnotation("ann_missing", "prj_1", "itm_1"), 1),
+              ErrorCode::kNotFound);
+
+  ASSERT_OK_AND_ASSIGN(auto listed, txn->ListAnnotations("itm_1", {}));
+  ASSERT_EQ(listed.rows.size(), 2u);
+  EXPECT_EQ(listed.rows[0].id, "ann_1");
+  EXPECT_EQ(listed.rows[1].id, "ann_2");
+  ASSERT_OK_AND_ASSIGN(auto none, txn->ListAnnotations("itm_other", {}));
+  EXPECT_TRUE(none.rows.empty());
+  ASSERT_OK(txn->Commit());
+}
+
+// ---- pagination -----------------------------------------------------------------------------
+
+TEST_P(StoreConformanceTest, PaginationVisitsEveryRowOnceInIdOrder) {
+  constexpr int kUsers = 23;
+  InWrite([](Transaction& t) {
+    // Inserted out of order; pages come back in id order.
+    for (int i = kUsers - 1; i >= 0; --i) {
+      char id[16];
+      std::snprintf(id, sizeof id, "usr_%03d", i);
+      ASSERT_OK(t.InsertUser(MakeUser(id, std::string("name") + id)));
+    }
+  });
+  ASSERT_OK_AND_ASSIGN(auto txn, store_->Begin(TxnMode::kRead));
+  std::vector<std::string> seen;
+  PageRequest request{"", 5};
+  int pages = 0;
+  for (;;) {
+    ASSERT_OK_AND_ASSIGN(auto page, txn->ListUsers(request));
+    ++pages;
+    ASSERT_LE(page.rows.size(), 5u);
+    for (const auto& u : page.rows) seen.push_back(u.id);
+    if (page.next.empty()) break;
+    EXPECT_EQ(page.next, page.rows.back().id);
+    request.after = page.next;
+    ASSERT_LT(pages, 10) << "pagination does not end";
+  }
+  EXPECT_EQ(pages, 5);
+  ASSERT_EQ(seen.size(), static_cast<std::size_t>(kUsers));
+  EXPECT_TRUE(std::is_sorted(seen.begin(), seen.end()));
+  EXPECT_EQ(std::set<std::string>(seen.begin(), seen.end()).size(), seen.size());
+  EXPECT_EQ(seen.front(), "usr_000");
+  EXPECT_EQ(seen.back(), "usr_022");
+
+  // An exact multiple of the limit: the last full page may say "more" but the next is empty.
+  ASSERT_OK_AND_ASSIGN(auto tail, txn->ListUsers({"usr_017", 5}));
+  EXPECT_EQ(tail.rows.size(), 5u);
+  EXPECT_EQ(tail.next, "");
+}
+
+TEST_P(StoreConformanceTest, PageLimitsAreClamped) {
+  SeedParents();
+  InWrite([](Transaction& t) {
+    for (int i = 0; i < 501; ++i) {
+      char id[16];
+      std::snprintf(id, sizeof id, "itm_x%04d", i);
+      ASSERT_OK(t.InsertItem(MakeItem(id, "prj_1")));
+    }
+  });
+  ASSERT_OK_AND_ASSIGN(auto txn, store_->Begin(TxnMode::kRead));
+  ASSERT_OK_AND_ASSIGN(auto huge, txn->ListItems("prj_1", {"", 100000}));
+  EXPECT_EQ(huge.rows.size(), 500u);
+  EXPECT_EQ(huge.next, huge.rows.back().id);
+  ASSERT_OK_AND_ASSIGN(auto zero, txn->ListItems("prj_1", {"", 0}));
+  EXPECT_EQ(zero.rows.size(), 1u);
+  EXPECT_EQ(zero.next, "itm_1");
+  ASSERT_OK_AND_ASSIGN(auto negative, txn->ListItems("prj_1", {"", -7}));
+  EXPECT_EQ(negative.rows.size(), 1u);
+}
+
+// ---- audit ----------------------------------------------------------------------------------
+
+TEST_P(StoreConformanceTest, AuditSeqIsAssignedWithoutGaps) {
+  AuditEvent first = MakeEvent("auth.login");
+  InWrite([&](Transaction& t) { ASSERT_OK(t.AppendAuditEvent(first)); });
+  EXPECT_EQ(first.seq, 1);
+  {
+    // A rolled-back append leaves no gap.
+    ASSERT_OK_AND_ASSIGN(auto txn, store_->Begin(TxnMode::kWrite));
+    AuditEvent dropped = MakeEvent("dropped");
+    ASSERT_OK(txn->AppendAuditEvent(dropped));
+    EXPECT_EQ(dropped.seq, 2);
+  }
+  std::vector<AuditEvent> more;
+  InWrite([&](Transaction& t) {
+    for (int i = 0; i < 4; ++i) {
+      AuditEvent e = MakeEvent("item.read");
+      e.seq = 999;  // ignored: the store assigns
+      e.object_id = "itm_" + std::to_string(i);
+      ASSERT_OK(t.AppendAuditEvent(e));
+      more.push_back(e);
+    }
+  });
+  ASSERT_EQ(more.size(), 4u);
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(more[i].seq, i + 2);
+
+  ASSERT_OK_AND_ASSIGN(auto txn, store_->Begin(TxnMode::kRead));
+  ASSERT_OK_AND_ASSIGN(AuditEvent last, txn->GetLastAuditEvent());
+  EXPECT_EQ(last.seq, 5);
+  EXPECT_EQ(last.object_id, "itm_3");
+  ASSERT_OK_AND_ASSIGN(auto all, txn->ListAuditEvents(0, 100));
+  ASSERT_EQ(all.size(), 5u);
+  EXPECT_EQ(all[0].action, "auth.login");
+  EXPECT_EQ(all[0].time, kT0 + 5);
+  EXPECT_EQ(all[0].actor, "usr_a");
+  EXPECT_EQ(all[0].session_id, "ses_1");
+  EXPECT_EQ(all[0].source_address, "10.0.0.7");
+  EXPECT_EQ(all[0].object_type, "user");
+  EXPECT_EQ(all[0].outcome, "success");
+  EXPECT_EQ(all[0].details_json, R"({"k":"v"})");
+  EXPECT_EQ(all[0].prev_hash, "00ff");
+  EXPECT_EQ(all[0].hash, "ff00");
+  ASSERT_OK_AND_ASSIGN(auto middle, txn->ListAuditEvents(2, 2));
+  ASSERT_EQ(middle.size(), 2u);
+  EXPECT_EQ(middle[0].seq, 3);
+  EXPECT_EQ(middle[1].seq, 4);
+  ASSERT_OK_AND_ASSIGN(auto past_end, txn->ListAuditEvents(5, 10));
+  EXPECT_TRUE(past_end.empty());
+}
+
+TEST_P(StoreConformanceTest, AuditCheckpoints) {
+  {
+    ASSERT_OK_AND_ASSIGN(auto txn, store_->Begin(TxnMode::kRead));
+    EXPECT_CODE(txn->GetLastAuditEvent(), ErrorCode::kNotFound);
+    EXPECT_CODE(txn->GetLastAuditCheckpoint(), ErrorCode::kNotFound);
+  }
+  InWrite([](Transaction& t) {
+    for (int i = 0; i < 3; ++i) {
+      AuditEvent e = MakeEvent("x");
+      ASSERT_OK(t.AppendAuditEvent(e));
+    }
+    ASSERT_OK(t.InsertAuditCheckpoint({3, "h3", "sig3", kT0 + 3}));
+    ASSERT_OK(t.InsertAuditCheckpoint({1, "h1", "sig1", kT0 + 1}));
+    EXPECT_CODE(t.InsertAuditCheckpoint({3, "h3", "sig3", kT0 + 3}), ErrorCode::kAlreadyExists);
+  });
+  ASSERT_OK_AND_ASSIGN(auto txn, store_->Begin(TxnMode::kRead));
+  ASSERT_OK_AND_ASSIGN(AuditCheckpoint c, txn->GetLastAuditCheckpoint());
+  EXPECT_EQ(c.seq, 3);
+  EXPECT_EQ(c.hash, "h3");
+  EXPECT_EQ(c.signature, "sig3");
+  EXPECT_EQ(c.time, kT0 + 3);
+}
+
+// ---- keys -----------------------------------------------------------------------------------
+
+TEST_P(StoreConformanceTest, ProjectKeysPutReplaceAndList) {
+  InWrite([](Transaction& t) {
+    ASSERT_OK(t.PutProjectKey({"prj_b", {9, 8}, 1, kT0}));
+    ASSERT_OK(t.PutProjectKey({"prj_a", {0, 1, 0, 255}, 1, kT0}));
+    ASSERT_OK(t.PutProjectKey({"prj_b", {7, 7, 7}, 2, kT0 + 1}));  // rotation replaces
+  });
+  ASSERT_OK_AND_ASSIGN(auto txn, store_->Begin(TxnMode::kRead));
+  ASSERT_OK_AND_ASSIGN(ProjectKey b, txn->GetProjectKey("prj_b"));
+  EXPECT_EQ(b.wrapped, (std::vector<unsigned char>{7, 7, 7}));
+  EXPECT_EQ(b.version, 2);
+  EXPECT_EQ(b.created_at, kT0 + 1);
+  ASSERT_OK_AND_ASSIGN(auto keys, txn->ListProjectKeys());
+  ASSERT_EQ(keys.size(), 2u);
+  EXPECT_EQ(keys[0].project_id, "prj_a");
+  EXPECT_EQ(keys[0].wrapped, (std::vector<unsigned char>{0, 1, 0, 255}));
+  EXPECT_EQ(keys[1].project_id, "prj_b");
+  EXPECT_CODE(txn->GetProjectKey("prj_c"), ErrorCode::kNotFound);
+}
+
+TEST_P(StoreConformanceTest, DataKeysLookupAndDestroy) {
+  DataKey key{"dk_1", "prj_1", "pat_1", {1, 2, 3, 4}, 1, kT0, std::nullopt};
+  InWrite([&](Transaction& t) {
+    ASSERT_OK(t.InsertDataKey(key));
+    ASSERT_OK(t.InsertDataKey({"dk_2", "prj_1", "pat_2", {5}, 1, kT0, std::nullopt}));
+    ASSERT_OK(t.InsertDataKey({"dk_3", "prj_2", "pat_1", {6}, 1, kT0, std::nullopt}));
+    EXPECT_CODE(t.InsertDataKey({"dk_4", "prj_1", "pat_1", {7}, 1, kT0, std::nullopt}),
+                ErrorCode::kAlreadyExists);
+    EXPECT_CODE(t.InsertDataKey({"dk_1", "prj_9", "pat_9", {7}, 1, kT0, std::nullopt}),
+                ErrorCode::kAlreadyExists);
+  });
+  ASSERT_OK_AND_ASSIGN(auto txn, store_->Begin(TxnMode::kWrite));
+  ASSERT_OK_AND_ASSIGN(DataKey found, txn->FindDataKey("prj_1", "pat_1"));
+  EXPECT_EQ(found.id, "dk_1");
+  EXPECT_EQ(found.wrapped, key.wrapped);
+  EXPECT_EQ(found.project_key_version, 1);
+  EXPECT_EQ(found.created_at, kT0);
+  EXPECT_FALSE(found.destroyed_at.has_value());
+  ASSERT_OK_AND_ASSIGN(DataKey other_project, txn->FindDataKey("prj_2", "pat_1"));
+  EXPECT_EQ(other_project.id, "dk_3");
+  EXPECT_CODE(txn->FindDataKey("prj_1", "pat_9"), ErrorCode::kNotFound);
+
+  // Re-wrap under project key version 2.
+  found.wrapped = {42, 43};
+  found.project_key_version = 2;
+  ASSERT_OK(txn->UpdateDataKey(found));
+  ASSERT_OK_AND_ASSIGN(DataKey rewrapped, txn->GetDataKey("dk_1"));
+  EXPECT_EQ(rewrapped.wrapped, (std::vector<unsigned char>{42, 43}));
+  EXPECT_EQ(rewrapped.project_key_version, 2);
+
+  // Crypto-shred: the wrapped key is gone, the row stays.
+  rewrapped.wrapped.clear();
+  rewrapped.destroyed_at = kT0 + 99;
+  ASSERT_OK(txn->UpdateDataKey(rewrapped));
+  ASSERT_OK_AND_ASSIGN(DataKey destroyed, txn->FindDataKey("prj_1", "pat_1"));
+  EXPECT_TRUE(destroyed.wrapped.empty());
+  EXPECT_EQ(destroyed.destroyed_at, kT0 + 99);
+  DataKey missing = key;
+  missing.id = "dk_missing";
+  EXPECT_CODE(txn->UpdateDataKey(missing), ErrorCode::kNotFound);
+
+  ASSERT_OK_AND_ASSIGN(auto in_1, txn->ListDataKeys("prj_1"));
+  ASSERT_EQ(in_1.size(), 2u);
+  EXPECT_EQ(in_1[0].id, "dk_1");
+  EXPECT_EQ(in_1[1].id, "dk_2");
+  ASSERT_OK(txn->Commit());
+}
+
+// ---- missing rows ---------------------------------------------------------------------------
+
+TEST_P(StoreConformanceTest, MissingRowsAreNotFound) {
+  ASSERT_OK_AND_ASSIGN(auto txn, store_->Begin(TxnMode::kWrite));
+  EXPECT_CODE(txn->GetUser("x"), ErrorCode::kNotFound);
+  EXPECT_CODE(txn->GetUserByUsername("x"), ErrorCode::kNotFound);
+  EXPECT_CODE(txn->GetSession("x"), ErrorCode::kNotFound);
+  EXPECT_CODE(txn->GetSessionByTokenHash("x"), ErrorCode::kNotFound);
+  EXPECT_CODE(txn->TouchSession("x", kT0), ErrorCode::kNotFound);
+  EXPECT_CODE(txn->RevokeSession("x", kT0), ErrorCode::kNotFound);
+  EXPECT_CODE(txn->GetApiToken("x"), ErrorCode::kNotFound);
+  EXPECT_CODE(txn->GetApiTokenByHash("x"), ErrorCode::kNotFound);
+  EXPECT_CODE(txn->RevokeApiToken("x", kT0), ErrorCode::kNotFound);
+  EXPECT_CODE(txn->GetProject("x"), ErrorCode::kNotFound);
+  EXPECT_CODE(txn->GetMembership("x", "y"), ErrorCode::kNotFound);
+  EXPECT_CODE(txn->DeleteMembership("x", "y"), ErrorCode::kNotFound);
+  EXPECT_CODE(txn->GetItem("x"), ErrorCode::kNotFound);
+  EXPECT_CODE(txn->GetAnnotation("x"), ErrorCode::kNotFound);
+  EXPECT_CODE(txn->GetLastAuditEvent(), ErrorCode::kNotFound);
+  EXPECT_CODE(txn->GetLastAuditCheckpoint(), ErrorCode::kNotFound);
+  EXPECT_CODE(txn->GetProjectKey("x"), ErrorCode::kNotFound);
+  EXPECT_CODE(txn->GetDataKey("x"), ErrorCode::kNotFound);
+  EXPECT_CODE(txn->FindDataKey("x", "y"), ErrorCode::kNotFound);
+  ASSERT_OK_AND_ASSIGN(int revoked, txn->RevokeUserSessions("x", kT0));
+  EXPECT_EQ(revoked, 0);
+  ASSERT_OK_AND_ASSIGN(auto keys, txn->ListDataKeys("x"));
+  EXPECT_TRUE(keys.empty());
+}
+
+// ---- backends -------------------------------------------------------------------------------
+
+std::unique_ptr<Store> OpenSqliteForTest(const std::string& dir) {
+  auto store = OpenSqliteStore(dir + "/caliper.db");
+  if (!store.ok()) {
+    ADD_FAILURE() << "OpenSqliteStore: " << store.status().ToString();
+    return nullptr;
+  }
+  return std::move(store).value();
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Sqlite, StoreConformanceTest,
+    ::testing::Values(StoreBackend{"sqlite", &OpenSqliteForTest,
+                                   static_cast<int>(sqlite::Migrations().size())}),
+    [](const ::testing::TestParamInfo<StoreBackend>& info) { return info.param.name; });
+
+}  // namespace
+}  // namespace caliper::storage

@@ -1,1 +1,1162 @@
-// placeholder: being written
+// The SQLite backend of the Store contract (caliper/storage/store.h).
+//
+// Concurrency model: a pool of up to options.pool_size connections, each used by one
+// transaction at a time. Readers run in parallel on their own WAL snapshots. Writers inside
+// this process queue on a semaphore (so they wait without busy-polling), and across processes
+// on BEGIN IMMEDIATE with the busy timeout. Every connection runs with foreign keys on and
+// synchronous=FULL.
+
+#include "caliper/storage/store.h"
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <semaphore>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "caliper/common/clock.h"
+#include "caliper/core/rules.h"
+#include "storage/sqlite/migrations.h"
+#include "storage/sqlite/sqlite_connection.h"
+
+namespace caliper::storage {
+namespace {
+
+using sqlite::Connection;
+using sqlite::Statement;
+using SteadyTime = std::chrono::steady_clock::time_point;
+using Json = nlohmann::json;
+
+constexpr int kMaxPageLimit = 500;
+
+SteadyTime DeadlineAfter(int timeout_ms) {
+  return std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+}
+
+// ---- connection pool ------------------------------------------------------------------------
+
+// Hands out connections (opening up to pool_size lazily) and the in-process writer slot.
+// Thread-safe. Shared by the store and every live transaction (shared_ptr) so that a
+// transaction outliving its Store still returns its connection to a valid pool.
+class ConnectionPool {
+ public:
+  ConnectionPool(std::string path, const SqliteOptions& options)
+      : path_(std::move(path)), options_(options) {}
+
+  const SqliteOptions& options() const { return options_; }
+
+  // An idle or newly opened connection. kUnavailable when the pool is closed or every
+  // connection stays in use until `deadline`.
+  Result<std::unique_ptr<Connection>> Acquire(SteadyTime deadline) {
+    std::unique_lock lock(mu_);
+    for (;;) {
+      if (closed_) return Error(ErrorCode::kUnavailable, "the store is closed");
+      if (!idle_.empty()) {
+        std::unique_ptr<Connection> conn = std::move(idle_.back());
+        idle_.pop_back();
+        return conn;
+      }
+      if (open_ < options_.pool_size) break;
+      if (cv_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() && !closed_ &&
+          open_ >= options_.pool_size) {
+        return Error(ErrorCode::kUnavailable,
+                     "all " + std::to_string(options_.pool_size) +
+                         " database connections stayed in use for the busy timeout");
+      }
+    }
+    ++open_;
+    lock.unlock();
+    auto conn = Connection::Open(path_, options_.busy_timeout_ms);
+    if (!conn.ok()) {
+      lock.lock();
+      --open_;
+      cv_.notify_one();
+    }
+    return conn;
+  }
+
+  // Takes `conn` back. A connection still inside a transaction (a failed rollback) or handed
+  // back after Close() is closed instead of kept.
+  void Release(std::unique_ptr<Connection> conn) {
+    std::unique_lock lock(mu_);
+    if (closed_ || conn->InTransaction()) {
+      --open_;
+      lock.unlock();
+      conn.reset();
+      cv_.notify_one();
+      return;
+    }
+    idle_.push_back(std::move(conn));
+    lock.unlock();
+    cv_.notify_one();
+  }
+
+  // The one in-process writer slot; kUnavailable when it is not free by `deadline`.
+  Status AcquireWriter(SteadyTime deadline) {
+    if (writer_.try_acquire_until(deadline)) return Status::Ok();
+    return Error(ErrorCode::kUnavailable,
+                 "another write transaction held the database for the busy timeout");
+  }
+  void ReleaseWriter() { writer_.release(); }
+
+  // Closes the idle connections; connections in use close when released. Idempotent.
+  void Close() {
+    std::vector<std::unique_ptr<Connection>> idle;
+    {
+      std::lock_guard lock(mu_);
+      closed_ = true;
+      idle.swap(idle_);
+      open_ -= static_cast<int>(idle.size());
+    }
+    cv_.notify_all();
+    idle.clear();  // finalizes statements and closes; the last close checkpoints the WAL
+  }
+
+ private:
+  const std::string path_;
+  const SqliteOptions options_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::unique_ptr<Connection>> idle_;  // guarded by mu_
+  int open_ = 0;                                   // idle + in use; guarded by mu_
+  bool closed_ = false;                            // guarded by mu_
+  std::binary_semaphore writer_{1};                // released by whichever thread ends the txn
+};
+
+// Starts a transaction on `conn`: BEGIN IMMEDIATE for kWrite (takes the database's write lock,
+// waiting up to the busy timeout), BEGIN DEFERRED for kRead, which then takes its snapshot at
+// once so that it does not see commits made after Begin returned. SQLite may answer BUSY without waiting (e.g. in WAL while another
+// connection recovers the log); such attempts are retried with backoff until `deadline`.
+Status BeginWithRetry(Connection& conn, TxnMode mode, SteadyTime deadline) {
+  auto backoff = std::chrono::milliseconds(1);
+  for (;;) {
+    Status status = conn.Exec(mode == TxnMode::kWrite ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED");
+    if (status.ok() && mode == TxnMode::kRead) {
+      auto st = conn.Prepare("SELECT count(*) FROM sqlite_master");
+      status = st.ok() ? st->Step().status() : st.status();
+    }
+    if (status.ok()) return status;
+    if (conn.InTransaction()) (void)conn.Exec("ROLLBACK");
+    if (status.code() != ErrorCode::kUnavailable ||
+        std::chrono::steady_clock::now() + backoff > deadline) {
+      return status.WithContext("beginning a transaction");
+    }
+    std::this_thread::sleep_for(backoff);
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(50));
+  }
+}
+
+// ---- migrations -----------------------------------------------------------------------------
+
+// The highest applied migration; 0 for an empty database.
+Result<int> ReadSchemaVersion(Connection& conn) {
+  {
+    CALIPER_ASSIGN_OR_RETURN(
+        Statement st, conn.Prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
+                                   "name = 'schema_version'"));
+    CALIPER_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row || st.Int(0) == 0) return 0;
+  }
+  CALIPER_ASSIGN_OR_RETURN(Statement st,
+                           conn.Prepare("SELECT COALESCE(MAX(number), 0) FROM schema_version"));
+  CALIPER_ASSIGN_OR_RETURN(bool row, st.Step());
+  return row ? static_cast<int>(st.Int(0)) : 0;
+}
+
+Status ApplyMigration(Connection& conn, const sqlite::Migration& migration) {
+  // Another process may have applied it since we looked.
+  CALIPER_ASSIGN_OR_RETURN(int current, ReadSchemaVersion(conn));
+  if (current >= migration.number) return Status::Ok();
+  CALIPER_RETURN_IF_ERROR(conn.Exec(migration.sql));
+  CALIPER_ASSIGN_OR_RETURN(
+      Statement st,
+      conn.Prepare("INSERT INTO schema_version (number, name, applied_at) VALUES (?1, ?2, ?3)"));
+  return st.Bind(migration.number).Bind(migration.name).Bind(SystemClock::Instance().Now()).Run();
+}
+
+// Applies every embedded migration newer than the database, each in its own transaction.
+Status Migrate(Connection& conn, int busy_timeout_ms) {
+  const auto& migrations = sqlite::Migrations();
+  const int known = migrations.empty() ? 0 : migrations.back().number;
+  CALIPER_ASSIGN_OR_RETURN(int current, ReadSchemaVersion(conn));
+  if (current > known) {
+    return Error(ErrorCode::kUnavailable, "database schema " + std::to_string(current) +
+                                              " is newer than this caliper (" +
+                                              std::to_string(known) + ")");
+  }
+  for (const sqlite::Migration& migration : migrations) {
+    if (migration.number <= current) continue;
+    CALIPER_RETURN_IF_ERROR(
+        BeginWithRetry(conn, TxnMode::kWrite, DeadlineAfter(busy_timeout_ms)));
+    Status status = ApplyMigration(conn, migration);
+    if (status.ok()) status = conn.Exec("COMMIT");
+    if (!status.ok()) {
+      if (conn.InTransaction()) (void)conn.Exec("ROLLBACK");
+      return status.WithContext("applying migration " + std::string(migration.name));
+    }
+  }
+  return Status::Ok();
+}
+
+// ---- value conversions ----------------------------------------------------------------------
+
+std::string ToJson(const std::vector<std::string>& values) {
+  Json array = Json::array();
+  for (const std::string& v : values) array.push_back(v);
+  // replace: invalid UTF-8 must not throw
+  return array.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+template <typename E>
+std::string NamesToJson(const std::vector<E>& values) {
+  std::vector<std::string> names;
+  names.reserve(values.size());
+  for (E v : values) names.emplace_back(core::ToString(v));
+  return ToJson(names);
+}
+
+Result<std::vector<std::string>> StringsFromJson(const std::string& text, std::string_view column) {
+  Json array = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!array.is_array()) {
+    return Error(ErrorCode::kStorage, "column " + std::string(column) + " is not a JSON array");
+  }
+  std::vector<std::string> out;
+  for (const Json& v : array) {
+    if (!v.is_string()) {
+      return Error(ErrorCode::kStorage,
+                   "column " + std::string(column) + " holds a non-string element");
+    }
+    out.push_back(v.get<std::string>());
+  }
+  return out;
+}
+
+template <typename E>
+Result<std::vector<E>> NamesFromJson(const std::string& text, std::string_view column,
+                                     Result<E> (*parse)(std::string_view)) {
+  CALIPER_ASSIGN_OR_RETURN(std::vector<std::string> names, StringsFromJson(text, column));
+  std::vector<E> out;
+  out.reserve(names.size());
+  for (const std::string& name : names) {
+    CALIPER_ASSIGN_OR_RETURN(E v, parse(name));
+    out.push_back(v);
+  }
+  return out;
+}
+
+// Wraps a parse failure of a stored value as kStorage (the database holds a value this binary
+// does not understand).
+template <typename T>
+Result<T> Stored(Result<T> value, std::string_view column) {
+  if (value.ok()) return value;
+  return Error(ErrorCode::kStorage,
+               "stored " + std::string(column) + ": " + value.status().message());
+}
+
+// ---- row readers ----------------------------------------------------------------------------
+// Each *_COLUMNS list is a macro so it can be spliced into string-literal SQL (statements are
+// cached by their text); the reader below it reads columns in exactly that order.
+
+#define USER_COLUMNS                                                                      \
+  "id, username, display_name, password_hash, is_admin, disabled, must_change_password, " \
+  "locked_until, qualifications, created_at"
+Result<core::User> ReadUser(const Statement& st) {
+  core::User u;
+  u.id = st.Text(0);
+  u.username = st.Text(1);
+  u.display_name = st.Text(2);
+  u.password_hash = st.Text(3);
+  u.is_admin = st.Bool(4);
+  u.disabled = st.Bool(5);
+  u.must_change_password = st.Bool(6);
+  u.locked_until = st.OptInt(7);
+  CALIPER_ASSIGN_OR_RETURN(u.qualifications, Stored(NamesFromJson(st.Text(8), "qualifications",
+                                                                  &core::ParseQualification),
+                                                    "users.qualifications"));
+  u.created_at = st.Int(9);
+  return u;
+}
+
+#define SESSION_COLUMNS                                                            \
+  "id, user_id, token_hash, csrf_hash, source_address, created_at, last_seen_at, " \
+  "absolute_expires_at, revoked_at"
+Result<Session> ReadSession(const Statement& st) {
+  Session s;
+  s.id = st.Text(0);
+  s.user_id = st.Text(1);
+  s.token_hash = st.Text(2);
+  s.csrf_hash = st.Text(3);
+  s.source_address = st.Text(4);
+  s.created_at = st.Int(5);
+  s.last_seen_at = st.Int(6);
+  s.absolute_expires_at = st.Int(7);
+  s.revoked_at = st.OptInt(8);
+  return s;
+}
+
+#define API_TOKEN_COLUMNS                                                            \
+  "id, name, user_id, project_id, permissions, token_hash, created_at, expires_at, " \
+  "revoked_at"
+Result<ApiToken> ReadApiToken(const Statement& st) {
+  ApiToken t;
+  t.id = st.Text(0);
+  t.name = st.Text(1);
+  t.user_id = st.Text(2);
+  t.project_id = st.Text(3);
+  CALIPER_ASSIGN_OR_RETURN(t.permissions, StringsFromJson(st.Text(4), "api_tokens.permissions"));
+  t.token_hash = st.Text(5);
+  t.created_at = st.Int(6);
+  t.expires_at = st.OptInt(7);
+  t.revoked_at = st.OptInt(8);
+  return t;
+}
+
+#define PROJECT_COLUMNS "p.id, p.name, p.description, p.created_at, p.created_by"
+Result<core::Project> ReadProject(const Statement& st) {
+  core::Project p;
+  p.id = st.Text(0);
+  p.name = st.Text(1);
+  p.description = st.Text(2);
+  p.created_at = st.Int(3);
+  p.created_by = st.Text(4);
+  return p;
+}
+
+#define MEMBERSHIP_COLUMNS "project_id, user_id, roles, scopes, created_at"
+Result<core::Membership> ReadMembership(const Statement& st) {
+  core::Membership m;
+  m.project_id = st.Text(0);
+  m.user_id = st.Text(1);
+  CALIPER_ASSIGN_OR_RETURN(
+      m.roles, Stored(NamesFromJson(st.Text(2), "roles", &core::ParseRole), "memberships.roles"));
+  CALIPER_ASSIGN_OR_RETURN(
+      m.scopes,
+      Stored(NamesFromJson(st.Text(3), "scopes", &core::ParseDataType), "memberships.scopes"));
+  m.created_at = st.Int(4);
+  return m;
+}
+
+#define ITEM_COLUMNS                                                              \
+  "id, project_id, data_type, modality, patient_key, cohort_json, content_blob, " \
+  "content_type, content_bytes, created_at, created_by"
+Result<core::Item> ReadItem(const Statement& st) {
+  core::Item i;
+  i.id = st.Text(0);
+  i.project_id = st.Text(1);
+  CALIPER_ASSIGN_OR_RETURN(i.data_type, Stored(core::ParseDataType(st.Text(2)), "items.data_type"));
+  i.modality = st.Text(3);
+  i.patient_key = st.Text(4);
+  i.cohort_json = st.Text(5);
+  i.content_blob = st.Text(6);
+  i.content_type = st.Text(7);
+  i.content_bytes = st.Int(8);
+  i.created_at = st.Int(9);
+  i.created_by = st.Text(10);
+  return i;
+}
+
+#define ANNOTATION_COLUMNS                                                                 \
+  "id, project_id, item_id, task_id, author, guideline_version_id, evidence_kind, "        \
+  "evidence_json, label_class, code_system, code, confidence, assertion, status, origin, " \
+  "revision, created_at, updated_at"
+Result<core::Annotation> ReadAnnotation(const Statement& st) {
+  core::Annotation a;
+  a.id = st.Text(0);
+  a.project_id = st.Text(1);
+  a.item_id = st.Text(2);
+  a.task_id = st.Text(3);
+  a.author = st.Text(4);
+  a.guideline_version_id = st.Text(5);
+  a.evidence_kind = st.Text(6);
+  a.evidence_json = st.Text(7);
+  a.label_class = st.Text(8);
+  a.code_system = st.Text(9);
+  a.code = st.Text(10);
+  a.confidence = st.OptDouble(11);
+  CALIPER_ASSIGN_OR_RETURN(a.assertion,
+                           Stored(core::ParseAssertion(st.Text(12)), "annotations.assertion"));
+  CALIPER_ASSIGN_OR_RETURN(a.status,
+                           Stored(core::ParseLabelStatus(st.Text(13)), "annotations.status"));
+  a.origin = st.Text(14);
+  a.revision = st.Int(15);
+  a.created_at = st.Int(16);
+  a.updated_at = st.Int(17);
+  return a;
+}
+
+#define AUDIT_EVENT_COLUMNS                                                                 \
+  "seq, time, actor, session_id, source_address, action, object_type, object_id, outcome, " \
+  "details_json, prev_hash, hash"
+Result<AuditEvent> ReadAuditEvent(const Statement& st) {
+  AuditEvent e;
+  e.seq = st.Int(0);
+  e.time = st.Int(1);
+  e.actor = st.Text(2);
+  e.session_id = st.Text(3);
+  e.source_address = st.Text(4);
+  e.action = st.Text(5);
+  e.object_type = st.Text(6);
+  e.object_id = st.Text(7);
+  e.outcome = st.Text(8);
+  e.details_json = st.Text(9);
+  e.prev_hash = st.Text(10);
+  e.hash = st.Text(11);
+  return e;
+}
+
+#define AUDIT_CHECKPOINT_COLUMNS "seq, hash, signature, time"
+Result<AuditCheckpoint> ReadAuditCheckpoint(const Statement& st) {
+  AuditCheckpoint c;
+  c.seq = st.Int(0);
+  c.hash = st.Text(1);
+  c.signature = st.Text(2);
+  c.time = st.Int(3);
+  return c;
+}
+
+#define PROJECT_KEY_COLUMNS "project_id, wrapped, version, created_at"
+Result<ProjectKey> ReadProjectKey(const Statement& st) {
+  ProjectKey k;
+  k.project_id = st.Text(0);
+  k.wrapped = st.Blob(1);
+  k.version = st.Int(2);
+  k.created_at = st.Int(3);
+  return k;
+}
+
+#define DATA_KEY_COLUMNS \
+  "id, project_id, patient_key, wrapped, project_key_version, created_at, destroyed_at"
+Result<DataKey> ReadDataKey(const Statement& st) {
+  DataKey k;
+  k.id = st.Text(0);
+  k.project_id = st.Text(1);
+  k.patient_key = st.Text(2);
+  k.wrapped = st.Blob(3);
+  k.project_key_version = st.Int(4);
+  k.created_at = st.Int(5);
+  k.destroyed_at = st.OptInt(6);
+  return k;
+}
+
+// ---- query helpers --------------------------------------------------------------------------
+
+int ClampLimit(int limit) { return std::clamp(limit, 1, kMaxPageLimit); }
+
+// The single row of `st`, or kNotFound with `what` ("no user with id ...").
+template <typename T>
+Result<T> ReadOne(Statement& st, Result<T> (*read)(const Statement&), const std::string& what) {
+  CALIPER_ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) return Error(ErrorCode::kNotFound, what);
+  return read(st);
+}
+
+// Every row of `st`.
+template <typename T>
+Result<std::vector<T>> ReadAll(Statement& st, Result<T> (*read)(const Statement&)) {
+  std::vector<T> rows;
+  for (;;) {
+    CALIPER_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) return rows;
+    CALIPER_ASSIGN_OR_RETURN(T value, read(st));
+    rows.push_back(std::move(value));
+  }
+}
+
+// A page from a query bound with LIMIT `limit` + 1 (the extra row only says there is more);
+// `next` is the cursor (`key_of`) of the last row returned when more rows exist.
+template <typename T, typename KeyOf>
+Result<Page<T>> ReadPage(Statement& st, int limit, Result<T> (*read)(const Statement&),
+                         KeyOf key_of) {
+  Page<T> page;
+  for (;;) {
+    CALIPER_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    if (static_cast<int>(page.rows.size()) == limit) {
+      page.next = key_of(page.rows.back());
+      break;
+    }
+    CALIPER_ASSIGN_OR_RETURN(T value, read(st));
+    page.rows.push_back(std::move(value));
+  }
+  return page;
+}
+
+template <typename T>
+std::string IdOf(const T& row) {
+  return row.id;
+}
+
+// ---- transaction ----------------------------------------------------------------------------
+
+// One transaction on one pooled connection. Not thread-safe (one thread at a time, like every
+// Transaction). Rolls back in the destructor unless committed; then gives the connection (and
+// for a writer, the writer slot) back to the pool.
+class SqliteTransaction final : public Transaction {
+ public:
+  SqliteTransaction(std::shared_ptr<ConnectionPool> pool, TxnMode mode)
+      : pool_(std::move(pool)), mode_(mode) {}
+  ~SqliteTransaction() override { Finish(/*rollback=*/true); }
+
+  // Takes the writer slot (kWrite) and a connection, then BEGINs. On failure the destructor
+  // gives back whatever was taken.
+  Status Start(SteadyTime deadline) {
+    if (mode_ == TxnMode::kWrite) {
+      CALIPER_RETURN_IF_ERROR(pool_->AcquireWriter(deadline));
+      holds_writer_ = true;
+    }
+    CALIPER_ASSIGN_OR_RETURN(conn_, pool_->Acquire(deadline));
+    CALIPER_RETURN_IF_ERROR(BeginWithRetry(*conn_, mode_, deadline));
+    active_ = true;
+    return Status::Ok();
+  }
+
+  Status Commit() override {
+    if (!active_) return Finished();
+    Status status = conn_->Exec("COMMIT");
+    Finish(/*rollback=*/!status.ok());
+    if (!status.ok()) return Error(ErrorCode::kStorage, "commit failed: " + status.message());
+    return Status::Ok();
+  }
+
+  // ---- users ----
+
+  Status InsertUser(const core::User& u) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st,
+                             Prepare("INSERT INTO users (" USER_COLUMNS
+                                     ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"));
+    return st.Bind(u.id)
+        .Bind(u.username)
+        .Bind(u.display_name)
+        .Bind(u.password_hash)
+        .Bind(u.is_admin)
+        .Bind(u.disabled)
+        .Bind(u.must_change_password)
+        .Bind(u.locked_until)
+        .Bind(NamesToJson(u.qualifications))
+        .Bind(u.created_at)
+        .Run();
+  }
+
+  // Replaces every field but id and created_at.
+  Status UpdateUser(const core::User& u) override {
+    CALIPER_ASSIGN_OR_RETURN(
+        Statement st,
+        Prepare("UPDATE users SET username = ?2, display_name = ?3, password_hash = ?4, "
+                "is_admin = ?5, disabled = ?6, must_change_password = ?7, locked_until = ?8, "
+                "qualifications = ?9 WHERE id = ?1"));
+    CALIPER_RETURN_IF_ERROR(st.Bind(u.id)
+                                .Bind(u.username)
+                                .Bind(u.display_name)
+                                .Bind(u.password_hash)
+                                .Bind(u.is_admin)
+                                .Bind(u.disabled)
+                                .Bind(u.must_change_password)
+                                .Bind(u.locked_until)
+                                .Bind(NamesToJson(u.qualifications))
+                                .Run());
+    return ChangedOne("no user with id " + u.id);
+  }
+
+  Result<core::User> GetUser(const std::string& id) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st,
+                             Prepare("SELECT " USER_COLUMNS " FROM users WHERE id = ?1"));
+    st.Bind(id);
+    return ReadOne(st, &ReadUser, "no user with id " + id);
+  }
+
+  Result<core::User> GetUserByUsername(const std::string& username) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st,
+                             Prepare("SELECT " USER_COLUMNS " FROM users WHERE username = ?1"));
+    st.Bind(username);
+    return ReadOne(st, &ReadUser, "no user named " + username);
+  }
+
+  Result<Page<core::User>> ListUsers(const PageRequest& page) override {
+    CALIPER_ASSIGN_OR_RETURN(
+        Statement st,
+        Prepare("SELECT " USER_COLUMNS " FROM users WHERE id > ?1 ORDER BY id LIMIT ?2"));
+    const int limit = ClampLimit(page.limit);
+    st.Bind(page.after).Bind(limit + 1);
+    return ReadPage(st, limit, &ReadUser, &IdOf<core::User>);
+  }
+
+  // ---- sign-in attempts ----
+
+  Status InsertLoginAttempt(const LoginAttempt& a) override {
+    CALIPER_ASSIGN_OR_RETURN(
+        Statement st, Prepare("INSERT INTO login_attempts (username, source_address, at, success) "
+                              "VALUES (?1, ?2, ?3, ?4)"));
+    return st.Bind(a.username).Bind(a.source_address).Bind(a.at).Bind(a.success).Run();
+  }
+
+  // "After the most recent success" orders attempts by (at, insertion order), so a failure
+  // recorded after a success with the same timestamp still counts.
+  Result<int> CountRecentFailures(const std::string& username, TimeMicros since) override {
+    CALIPER_ASSIGN_OR_RETURN(
+        Statement st,
+        Prepare("SELECT count(*) FROM login_attempts AS f "
+                "WHERE f.username = ?1 AND f.success = 0 AND f.at >= ?2 AND NOT EXISTS ("
+                "  SELECT 1 FROM login_attempts AS s WHERE s.username = ?1 AND s.success = 1 "
+                "  AND (s.at, s.id) > (f.at, f.id))"));
+    st.Bind(username).Bind(since);
+    return CountOf(st);
+  }
+
+  Result<int> CountAttemptsFromAddress(const std::string& address, TimeMicros since) override {
+    CALIPER_ASSIGN_OR_RETURN(
+        Statement st,
+        Prepare("SELECT count(*) FROM login_attempts WHERE source_address = ?1 AND at >= ?2"));
+    st.Bind(address).Bind(since);
+    return CountOf(st);
+  }
+
+  // ---- sessions ----
+
+  Status InsertSession(const Session& s) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st,
+                             Prepare("INSERT INTO sessions (" SESSION_COLUMNS
+                                     ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
+    return st.Bind(s.id)
+        .Bind(s.user_id)
+        .Bind(s.token_hash)
+        .Bind(s.csrf_hash)
+        .Bind(s.source_address)
+        .Bind(s.created_at)
+        .Bind(s.last_seen_at)
+        .Bind(s.absolute_expires_at)
+        .Bind(s.revoked_at)
+        .Run();
+  }
+
+  Result<Session> GetSessionByTokenHash(const std::string& token_hash) override {
+    CALIPER_ASSIGN_OR_RETURN(
+        Statement st, Prepare("SELECT " SESSION_COLUMNS " FROM sessions WHERE token_hash = ?1"));
+    st.Bind(token_hash);
+    return ReadOne(st, &ReadSession, "no session with that token");
+  }
+
+  Result<Session> GetSession(const std::string& id) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st,
+                             Prepare("SELECT " SESSION_COLUMNS " FROM sessions WHERE id = ?1"));
+    st.Bind(id);
+    return ReadOne(st, &ReadSession, "no session with id " + id);
+  }
+
+  Status TouchSession(const std::string& id, TimeMicros last_seen_at) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st,
+                             Prepare("UPDATE sessions SET last_seen_at = ?2 WHERE id = ?1"));
+    CALIPER_RETURN_IF_ERROR(st.Bind(id).Bind(last_seen_at).Run());
+    return ChangedOne("no session with id " + id);
+  }
+
+  // Keeps the first revocation time when already revoked.
+  Status RevokeSession(const std::string& id, TimeMicros at) override {
+    CALIPER_ASSIGN_OR_RETURN(
+        Statement st,
+        Prepare("UPDATE sessions SET revoked_at = COALESCE(revoked_at, ?2) WHERE id = ?1"));
+    CALIPER_RETURN_IF_ERROR(st.Bind(id).Bind(at).Run());
+    return ChangedOne("no session with id " + id);
+  }
+
+  // Returns how many sessions were live (not yet revoked) and are now revoked.
+  Result<int> RevokeUserSessions(const std::string& user_id, TimeMicros at) override {
+    CALIPER_ASSIGN_OR_RETURN(
+        Statement st,
+        Prepare("UPDATE sessions SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL"));
+    CALIPER_RETURN_IF_ERROR(st.Bind(user_id).Bind(at).Run());
+    return conn_->Changes();
+  }
+
+  // ---- API tokens ----
+
+  Status InsertApiToken(const ApiToken& t) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st,
+                             Prepare("INSERT INTO api_tokens (" API_TOKEN_COLUMNS
+                                     ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
+    return st.Bind(t.id)
+        .Bind(t.name)
+        .Bind(t.user_id)
+        .Bind(t.project_id)
+        .Bind(ToJson(t.permissions))
+        .Bind(t.token_hash)
+        .Bind(t.created_at)
+        .Bind(t.expires_at)
+        .Bind(t.revoked_at)
+        .Run();
+  }
+
+  Result<ApiToken> GetApiTokenByHash(const std::string& token_hash) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st, Prepare("SELECT " API_TOKEN_COLUMNS
+                                                   " FROM api_tokens WHERE token_hash = ?1"));
+    st.Bind(token_hash);
+    return ReadOne(st, &ReadApiToken, "no API token with that secret");
+  }
+
+  Result<ApiToken> GetApiToken(const std::string& id) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st,
+                             Prepare("SELECT " API_TOKEN_COLUMNS " FROM api_tokens WHERE id = ?1"));
+    st.Bind(id);
+    return ReadOne(st, &ReadApiToken, "no API token with id " + id);
+  }
+
+  // Keeps the first revocation time when already revoked.
+  Status RevokeApiToken(const std::string& id, TimeMicros at) override {
+    CALIPER_ASSIGN_OR_RETURN(
+        Statement st,
+        Prepare("UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, ?2) WHERE id = ?1"));
+    CALIPER_RETURN_IF_ERROR(st.Bind(id).Bind(at).Run());
+    return ChangedOne("no API token with id " + id);
+  }
+
+  Result<Page<ApiToken>> ListApiTokens(const std::string& user_id,
+                                       const PageRequest& page) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st,
+                             Prepare("SELECT " API_TOKEN_COLUMNS " FROM api_tokens "
+                                     "WHERE user_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3"));
+    const int limit = ClampLimit(page.limit);
+    st.Bind(user_id).Bind(page.after).Bind(limit + 1);
+    return ReadPage(st, limit, &ReadApiToken, &IdOf<ApiToken>);
+  }
+
+  // ---- projects and memberships ----
+
+  Status InsertProject(const core::Project& p) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st,
+                             Prepare("INSERT INTO projects (id, name, description, created_at, "
+                                     "created_by) VALUES (?1, ?2, ?3, ?4, ?5)"));
+    return st.Bind(p.id)
+        .Bind(p.name)
+        .Bind(p.description)
+        .Bind(p.created_at)
+        .Bind(p.created_by)
+        .Run();
+  }
+
+  Result<core::Project> GetProject(const std::string& id) override {
+    CALIPER_ASSIGN_OR_RETURN(
+        Statement st, Prepare("SELECT " PROJECT_COLUMNS " FROM projects AS p WHERE p.id = ?1"));
+    st.Bind(id);
+    return ReadOne(st, &ReadProject, "no project with id " + id);
+  }
+
+  Result<Page<core::Project>> ListProjects(const PageRequest& page) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st, Prepare("SELECT " PROJECT_COLUMNS " FROM projects AS p "
+                                                   "WHERE p.id > ?1 ORDER BY p.id LIMIT ?2"));
+    const int limit = ClampLimit(page.limit);
+    st.Bind(page.after).Bind(limit + 1);
+    return ReadPage(st, limit, &ReadProject, &IdOf<core::Project>);
+  }
+
+  Result<Page<core::Project>> ListProjectsOfUser(const std::string& user_id,
+                                                 const PageRequest& page) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st,
+                             Prepare("SELECT " PROJECT_COLUMNS " FROM projects AS p "
+                                     "JOIN memberships AS m ON m.project_id = p.id "
+                                     "WHERE m.user_id = ?1 AND p.id > ?2 ORDER BY p.id LIMIT ?3"));
+    const int limit = ClampLimit(page.limit);
+    st.Bind(user_id).Bind(page.after).Bind(limit + 1);
+    return ReadPage(st, limit, &ReadProject, &IdOf<core::Project>);
+  }
+
+  Status PutMembership(const core::Membership& m) override {
+    CALIPER_ASSIGN_OR_RETURN(
+        Statement st,
+        Prepare("INSERT INTO memberships (" MEMBERSHIP_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5) "
+                "ON CONFLICT (project_id, user_id) DO UPDATE SET roles = excluded.roles, "
+                "scopes = excluded.scopes, created_at = excluded.created_at"));
+    return st.Bind(m.project_id)
+        .Bind(m.user_id)
+        .Bind(NamesToJson(m.roles))
+        .Bind(NamesToJson(m.scopes))
+        .Bind(m.created_at)
+        .Run();
+  }
+
+  Status DeleteMembership(const std::string& project_id, const std::string& user_id) override {
+    CALIPER_ASSIGN_OR_RETURN(
+        Statement st, Prepare("DELETE FROM memberships WHERE project_id = ?1 AND user_id = ?2"));
+    CALIPER_RETURN_IF_ERROR(st.Bind(project_id).Bind(user_id).Run());
+    return ChangedOne("user " + user_id + " is not a member of project " + project_id);
+  }
+
+  Result<core::Membership> GetMembership(const std::string& project_id,
+                                         const std::string& user_id) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st, Prepare("SELECT " MEMBERSHIP_COLUMNS " FROM memberships "
+                                                   "WHERE project_id = ?1 AND user_id = ?2"));
+    st.Bind(project_id).Bind(user_id);
+    return ReadOne(st, &ReadMembership,
+                   "user " + user_id + " is not a member of project " + project_id);
+  }
+
+  // Ordered and paged by user_id.
+  Result<Page<core::Membership>> ListMemberships(const std::string& project_id,
+                                                 const PageRequest& page) override {
+    CALIPER_ASSIGN_OR_RETURN(
+        Statement st, Prepare("SELECT " MEMBERSHIP_COLUMNS " FROM memberships "
+                              "WHERE project_id = ?1 AND user_id > ?2 ORDER BY user_id LIMIT ?3"));
+    const int limit = ClampLimit(page.limit);
+    st.Bind(project_id).Bind(page.after).Bind(limit + 1);
+    return ReadPage(st, limit, &ReadMembership,
+                    [](const core::Membership& m) { return m.user_id; });
+  }
+
+  // ---- items ----
+
+  Status InsertItem(const core::Item& i) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st,
+                             Prepare("INSERT INTO items (" ITEM_COLUMNS
+                                     ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"));
+    return st.Bind(i.id)
+        .Bind(i.project_id)
+        .Bind(core::ToString(i.data_type))
+        .Bind(i.modality)
+        .Bind(i.patient_key)
+        .Bind(i.cohort_json.empty() ? std::string("{}") : i.cohort_json)
+        .Bind(i.content_blob)
+        .Bind(i.content_type)
+        .Bind(i.content_bytes)
+        .Bind(i.created_at)
+        .Bind(i.created_by)
+        .Run();
+  }
+
+  Result<core::Item> GetItem(const std::string& id) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st,
+                             Prepare("SELECT " ITEM_COLUMNS " FROM items WHERE id = ?1"));
+    st.Bind(id);
+    return ReadOne(st, &ReadItem, "no item with id " + id);
+  }
+
+  Result<Page<core::Item>> ListItems(const std::string& project_id,
+                                     const PageRequest& page) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st,
+                             Prepare("SELECT " ITEM_COLUMNS " FROM items "
+                                     "WHERE project_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3"));
+    const int limit = ClampLimit(page.limit);
+    st.Bind(project_id).Bind(page.after).Bind(limit + 1);
+    return ReadPage(st, limit, &ReadItem, &IdOf<core::Item>);
+  }
+
+  // ---- annotations ----
+
+  Status InsertAnnotation(const core::Annotation& a) override {
+    CALIPER_ASSIGN_OR_RETURN(
+        Statement st,
+        Prepare("INSERT INTO annotations (" ANNOTATION_COLUMNS
+                ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
+                "?16, ?17, ?18)"));
+    return st.Bind(a.id)
+        .Bind(a.project_id)
+        .Bind(a.item_id)
+        .Bind(a.task_id)
+        .Bind(a.author)
+        .Bind(a.guideline_version_id)
+        .Bind(a.evidence_kind)
+        .Bind(a.evidence_json)
+        .Bind(a.label_class)
+        .Bind(a.code_system)
+        .Bind(a.code)
+        .Bind(a.confidence)
+        .Bind(core::ToString(a.assertion))
+        .Bind(core::ToString(a.status))
+        .Bind(a.origin)
+        .Bind(a.revision)
+        .Bind(a.created_at)
+        .Bind(a.updated_at)
+        .Run();
+  }
+
+  Result<core::Annotation> GetAnnotation(const std::string& id) override {
+    CALIPER_ASSIGN_OR_RETURN(
+        Statement st, Prepare("SELECT " ANNOTATION_COLUMNS " FROM annotations WHERE id = ?1"));
+    st.Bind(id);
+    return ReadOne(st, &ReadAnnotation, "no annotation with id " + id);
+  }
+
+  // Replaces every field but id, project_id, item_id and created_at.
+  Status UpdateAnnotation(const core::Annotation& a, std::int64_t expected_revision) override {
+    CALIPER_ASSIGN_OR_RETURN(
+        Statement st,
+        Prepare("UPDATE annotations SET task_id = ?3, author = ?4, guideline_version_id = ?5, "
+                "evidence_kind = ?6, evidence_json = ?7, label_class = ?8, code_system = ?9, "
+                "code = ?10, confidence = ?11, assertion = ?12, status = ?13, origin = ?14, "
+                "revision = ?15, updated_at = ?16 WHERE id = ?1 AND revision = ?2"));
+    CALIPER_RETURN_IF_ERROR(st.Bind(a.id)
+                                .Bind(expected_revision)
+                                .Bind(a.task_id)
+                                .Bind(a.author)
+                                .Bind(a.guideline_version_id)
+                                .Bind(a.evidence_kind)
+                                .Bind(a.evidence_json)
+                                .Bind(a.label_class)
+                                .Bind(a.code_system)
+                                .Bind(a.code)
+                                .Bind(a.confidence)
+                                .Bind(core::ToString(a.assertion))
+                                .Bind(core::ToString(a.status))
+                                .Bind(a.origin)
+                                .Bind(a.revision)
+                                .Bind(a.updated_at)
+                                .Run());
+    if (conn_->Changes() == 1) return Status::Ok();
+    // Nothing changed: tell a missing annotation from a stale revision.
+    CALIPER_ASSIGN_OR_RETURN(Statement probe,
+                             Prepare("SELECT revision FROM annotations WHERE id = ?1"));
+    probe.Bind(a.id);
+    CALIPER_ASSIGN_OR_RETURN(bool row, probe.Step());
+    if (!row) return Error(ErrorCode::kNotFound, "no annotation with id " + a.id);
+    return Error(ErrorCode::kPreconditionFailed, "annotation " + a.id + " is at revision " +
+                                                     std::to_string(probe.Int(0)) + ", not " +
+                                                     std::to_string(expected_revision));
+  }
+
+  Result<Page<core::Annotation>> ListAnnotations(const std::string& item_id,
+                                                 const PageRequest& page) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st,
+                             Prepare("SELECT " ANNOTATION_COLUMNS " FROM annotations "
+                                     "WHERE item_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3"));
+    const int limit = ClampLimit(page.limit);
+    st.Bind(item_id).Bind(page.after).Bind(limit + 1);
+    return ReadPage(st, limit, &ReadAnnotation, &IdOf<core::Annotation>);
+  }
+
+  // ---- audit ----
+
+  // seq is computed inside the statement; the write transaction serialises appenders, so seq
+  // has no gaps and no duplicates.
+  Status AppendAuditEvent(AuditEvent& e) override {
+    CALIPER_ASSIGN_OR_RETURN(
+        Statement st, Prepare("INSERT INTO audit_events (" AUDIT_EVENT_COLUMNS ") VALUES ("
+                              "(SELECT COALESCE(MAX(seq), 0) + 1 FROM audit_events), "
+                              "?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) RETURNING seq"));
+    st.Bind(e.time)
+        .Bind(e.actor)
+        .Bind(e.session_id)
+        .Bind(e.source_address)
+        .Bind(e.action)
+        .Bind(e.object_type)
+        .Bind(e.object_id)
+        .Bind(e.outcome)
+        .Bind(e.details_json)
+        .Bind(e.prev_hash)
+        .Bind(e.hash);
+    CALIPER_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) return Error(ErrorCode::kStorage, "appending an audit event returned no seq");
+    const std::int64_t seq = st.Int(0);
+    // Step to completion so the insert is finished before the statement is reset.
+    CALIPER_ASSIGN_OR_RETURN(bool more, st.Step());
+    if (more) return Error(ErrorCode::kStorage, "appending an audit event returned two rows");
+    e.seq = seq;
+    return Status::Ok();
+  }
+
+  Result<AuditEvent> GetLastAuditEvent() override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st, Prepare("SELECT " AUDIT_EVENT_COLUMNS
+                                                   " FROM audit_events ORDER BY seq DESC LIMIT 1"));
+    return ReadOne(st, &ReadAuditEvent, "the audit log is empty");
+  }
+
+  // A `limit` of 0 or less returns no events.
+  Result<std::vector<AuditEvent>> ListAuditEvents(std::int64_t after_seq, int limit) override {
+    if (limit <= 0) return std::vector<AuditEvent>{};
+    CALIPER_ASSIGN_OR_RETURN(
+        Statement st, Prepare("SELECT " AUDIT_EVENT_COLUMNS " FROM audit_events WHERE seq > ?1 "
+                              "ORDER BY seq LIMIT ?2"));
+    st.Bind(after_seq).Bind(limit);
+    return ReadAll(st, &ReadAuditEvent);
+  }
+
+  // kNotFound when no audit event has `checkpoint.seq`; kAlreadyExists when that seq already
+  // has a checkpoint.
+  Status InsertAuditCheckpoint(const AuditCheckpoint& c) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st,
+                             Prepare("INSERT INTO audit_checkpoints (" AUDIT_CHECKPOINT_COLUMNS
+                                     ") VALUES (?1, ?2, ?3, ?4)"));
+    return st.Bind(c.seq).Bind(c.hash).Bind(c.signature).Bind(c.time).Run();
+  }
+
+  Result<AuditCheckpoint> GetLastAuditCheckpoint() override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st,
+                             Prepare("SELECT " AUDIT_CHECKPOINT_COLUMNS
+                                     " FROM audit_checkpoints ORDER BY seq DESC LIMIT 1"));
+    return ReadOne(st, &ReadAuditCheckpoint, "no audit checkpoint yet");
+  }
+
+  // ---- keys ----
+
+  Status PutProjectKey(const ProjectKey& k) override {
+    CALIPER_ASSIGN_OR_RETURN(
+        Statement st,
+        Prepare("INSERT INTO project_keys (" PROJECT_KEY_COLUMNS ") VALUES (?1, ?2, ?3, ?4) "
+                "ON CONFLICT (project_id) DO UPDATE SET wrapped = excluded.wrapped, "
+                "version = excluded.version, created_at = excluded.created_at"));
+    return st.Bind(k.project_id).Bind(k.wrapped).Bind(k.version).Bind(k.created_at).Run();
+  }
+
+  Result<ProjectKey> GetProjectKey(const std::string& project_id) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st, Prepare("SELECT " PROJECT_KEY_COLUMNS
+                                                   " FROM project_keys WHERE project_id = ?1"));
+    st.Bind(project_id);
+    return ReadOne(st, &ReadProjectKey, "no key for project " + project_id);
+  }
+
+  // Ordered by project_id.
+  Result<std::vector<ProjectKey>> ListProjectKeys() override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st, Prepare("SELECT " PROJECT_KEY_COLUMNS
+                                                   " FROM project_keys ORDER BY project_id"));
+    return ReadAll(st, &ReadProjectKey);
+  }
+
+  // kAlreadyExists on an id clash or when (project_id, patient_key) already has a key.
+  Status InsertDataKey(const DataKey& k) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st, Prepare("INSERT INTO data_keys (" DATA_KEY_COLUMNS
+                                                   ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
+    return st.Bind(k.id)
+        .Bind(k.project_id)
+        .Bind(k.patient_key)
+        .Bind(k.wrapped)
+        .Bind(k.project_key_version)
+        .Bind(k.created_at)
+        .Bind(k.destroyed_at)
+        .Run();
+  }
+
+  Status UpdateDataKey(const DataKey& k) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st,
+                             Prepare("UPDATE data_keys SET wrapped = ?2, project_key_version = ?3, "
+                                     "destroyed_at = ?4 WHERE id = ?1"));
+    CALIPER_RETURN_IF_ERROR(
+        st.Bind(k.id).Bind(k.wrapped).Bind(k.project_key_version).Bind(k.destroyed_at).Run());
+    return ChangedOne("no data key with id " + k.id);
+  }
+
+  Result<DataKey> GetDataKey(const std::string& id) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st,
+                             Prepare("SELECT " DATA_KEY_COLUMNS " FROM data_keys WHERE id = ?1"));
+    st.Bind(id);
+    return ReadOne(st, &ReadDataKey, "no data key with id " + id);
+  }
+
+  Result<DataKey> FindDataKey(const std::string& project_id,
+                              const std::string& patient_key) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st, Prepare("SELECT " DATA_KEY_COLUMNS " FROM data_keys "
+                                                   "WHERE project_id = ?1 AND patient_key = ?2"));
+    st.Bind(project_id).Bind(patient_key);
+    // The patient key is pseudonymous, but it still stays out of messages.
+    return ReadOne(st, &ReadDataKey, "no data key for that patient in project " + project_id);
+  }
+
+  // Ordered by id.
+  Result<std::vector<DataKey>> ListDataKeys(const std::string& project_id) override {
+    CALIPER_ASSIGN_OR_RETURN(
+        Statement st,
+        Prepare("SELECT " DATA_KEY_COLUMNS " FROM data_keys WHERE project_id = ?1 ORDER BY id"));
+    st.Bind(project_id);
+    return ReadAll(st, &ReadDataKey);
+  }
+
+ private:
+  static Status Finished() {
+    return Error(ErrorCode::kInternal, "the transaction has already been committed or failed");
+  }
+
+  // The cached statement for `sql`, refusing use after the end and writes in a read
+  // transaction (kInternal: both are programming errors).
+  Result<Statement> Prepare(std::string_view sql) {
+    if (!active_) return Finished();
+    CALIPER_ASSIGN_OR_RETURN(Statement st, conn_->Prepare(sql));
+    if (mode_ == TxnMode::kRead && !st.ReadOnly()) {
+      return Error(ErrorCode::kInternal,
+                   "a read transaction (TxnMode::kRead) cannot write; refused: " +
+                       std::string(sql.substr(0, 40)) + "...");
+    }
+    return st;
+  }
+
+  // kNotFound with `what` unless the last statement changed a row.
+  Status ChangedOne(const std::string& what) const {
+    return conn_->Changes() > 0 ? Status::Ok() : Error(ErrorCode::kNotFound, what);
+  }
+
+  static Result<int> CountOf(Statement& st) {
+    CALIPER_ASSIGN_OR_RETURN(bool row, st.Step());
+    return row ? static_cast<int>(st.Int(0)) : 0;
+  }
+
+  // Ends the transaction (rolling back when asked and still open) and gives everything back
+  // to the pool. Idempotent.
+  void Finish(bool rollback) {
+    if (conn_ != nullptr) {
+      if (rollback && conn_->InTransaction()) (void)conn_->Exec("ROLLBACK");
+      pool_->Release(std::move(conn_));  // closes it if still inside a transaction
+    }
+    if (holds_writer_) {
+      holds_writer_ = false;
+      pool_->ReleaseWriter();
+    }
+    active_ = false;
+  }
+
+  std::shared_ptr<ConnectionPool> pool_;
+  const TxnMode mode_;
+  std::unique_ptr<Connection> conn_;  // null before Start and after Finish
+  bool holds_writer_ = false;
+  bool active_ = false;  // between a successful BEGIN and the end
+};
+
+// ---- store ----------------------------------------------------------------------------------
+
+// Thread-safe (all state is in the thread-safe pool).
+class SqliteStore final : public Store {
+ public:
+  explicit SqliteStore(std::shared_ptr<ConnectionPool> pool) : pool_(std::move(pool)) {}
+  ~SqliteStore() override { Close(); }
+
+  Result<std::unique_ptr<Transaction>> Begin(TxnMode mode) override {
+    auto txn = std::make_unique<SqliteTransaction>(pool_, mode);
+    CALIPER_RETURN_IF_ERROR(txn->Start(DeadlineAfter(pool_->options().busy_timeout_ms)));
+    return std::unique_ptr<Transaction>(std::move(txn));
+  }
+
+  Result<int> SchemaVersion() override {
+    CALIPER_ASSIGN_OR_RETURN(std::unique_ptr<Connection> conn,
+                             pool_->Acquire(DeadlineAfter(pool_->options().busy_timeout_ms)));
+    Result<int> version = ReadSchemaVersion(*conn);
+    pool_->Release(std::move(conn));
+    return version;
+  }
+
+  void Close() override { pool_->Close(); }
+
+ private:
+  std::shared_ptr<ConnectionPool> pool_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path,
+                                               const SqliteOptions& options) {
+  if (options.pool_size < 1 || options.busy_timeout_ms < 0) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "SqliteOptions: pool_size must be at least 1 and busy_timeout_ms not negative");
+  }
+  auto pool = std::make_shared<ConnectionPool>(path, options);
+  CALIPER_ASSIGN_OR_RETURN(std::unique_ptr<Connection> conn,
+                           pool->Acquire(DeadlineAfter(options.busy_timeout_ms)));
+  Status migrated = Migrate(*conn, options.busy_timeout_ms);
+  pool->Release(std::move(conn));
+  if (!migrated.ok()) {
+    pool->Close();
+    return migrated;
+  }
+  return std::unique_ptr<Store>(std::make_unique<SqliteStore>(std::move(pool)));
+}
+
+}  // namespace caliper::storage
