@@ -44,17 +44,21 @@ struct AuditKeys {
 // `dir`/audit-signing.pub, creating them when `create` is true and they are absent.
 Result<AuditKeys> LoadAuditKeys(const std::string& dir, bool create);
 
+// Thread-safe; relies on the store serialising write transactions (as every backend does).
 class AuditLog {
  public:
-  // `checkpoint_file` receives one line per checkpoint: "<seq> <hash> <signature-hex>".
+  // `checkpoint_file` receives one line per checkpoint: "<seq> <hash> <signature-hex>" ("" =
+  // no side file). `checkpoint_every` <= 0 disables checkpoints.
   AuditLog(const Clock& clock, AuditKeys keys, std::string checkpoint_file, int checkpoint_every);
 
   // Appends `record` inside `txn` (so it commits, or rolls back, with the change it records).
   // A checkpoint row, when due, is written in the same transaction; its side-file line is
-  // written by Flush after the commit.
+  // written by Flush after the commit. kInternal if the store assigns an unexpected seq.
+  // Lines queued by a transaction that rolled back are dropped by the next Append.
   Status Append(storage::Transaction& txn, const AuditRecord& record);
-  // Appends pending side-file checkpoint lines (call after a successful Commit). Best effort:
-  // a lost line only weakens truncation detection for the newest events.
+  // Appends pending side-file checkpoint lines (call after a successful Commit), one write(2)
+  // per line with O_APPEND, then fsync. Best effort: lines that could not be written stay
+  // queued; a lost line only weakens truncation detection for the newest events.
   void FlushCheckpoints();
 
  private:
@@ -74,9 +78,11 @@ struct AuditVerifyReport {
   std::string problem;            // what failed, naming the place
 };
 
-// Walks the whole chain: seq continuity, each prev_hash and hash, each stored checkpoint's
-// signature and hash, and the side file's newest checkpoint (a log shorter than a signed
-// checkpoint was truncated).
+// Walks the whole chain in one read transaction: seq continuity from 1, each prev_hash and
+// hash, the newest database checkpoint and every side-file checkpoint (signature, and hash of
+// the event it covers; a log shorter than a signed checkpoint was truncated). Stops at the
+// first problem. A missing side file holds no checkpoints; a malformed line is a finding
+// (first_bad_seq 0). Errors only for I/O and storage failures.
 Result<AuditVerifyReport> VerifyAuditChain(storage::Store& store, const Bytes& public_key,
                                            const std::string& checkpoint_file);
 

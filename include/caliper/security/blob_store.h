@@ -27,12 +27,14 @@ class BlobStore {
   };
   virtual Result<PutResult> Put(const Key& data_key, const std::string& data_key_id,
                                 std::istream& in) = 0;
-  // Decrypts blob `address` into `out`. kNotFound if absent; kIntegrity if the file was
-  // changed or truncated (and then nothing is written to `out` past the last good chunk —
-  // callers buffer or discard).
+  // Decrypts blob `address` into `out`. kInvalidArgument for a malformed address; kNotFound
+  // if absent; kIntegrity if the file was changed or truncated (and then nothing is written to
+  // `out` past the last good chunk — callers buffer or discard; FileBlobStore writes nothing).
   virtual Status Get(const Key& data_key, const std::string& address, std::ostream& out) = 0;
   // The data key id recorded in the blob's header (so a reader knows which key to fetch).
+  // kNotFound if absent, kIntegrity if the header is malformed.
   virtual Result<std::string> KeyIdOf(const std::string& address) = 0;
+  // Deletes the blob's file. kNotFound if absent.
   virtual Status Remove(const std::string& address) = 0;
 };
 

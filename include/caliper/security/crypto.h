@@ -33,8 +33,33 @@ Result<Bytes> FromHex(std::string_view hex);
 
 // SHA-256 as lower-case hex.
 std::string Sha256Hex(std::string_view data);
-// Compares in constant time.
+// Compares in constant time (the lengths are not secret: different lengths -> false).
 bool ConstantTimeEquals(std::string_view a, std::string_view b);
+// Overwrites `n` bytes at `data` with zeros in a way the compiler cannot elide.
+void SecureZero(void* data, std::size_t n);
+
+// A key for one purpose derived from `key`: keyed BLAKE2b-256 of "caliper-subkey:<purpose>".
+// Different purposes give independent keys, so one key never serves two algorithms.
+Key DeriveSubkey(const Key& key, std::string_view purpose);
+
+// Keyed BLAKE2b-256 (libsodium generichash) fed incrementally, e.g. a blob's address.
+// Thread-compatible: one hasher per thread.
+class KeyedHasher {
+ public:
+  explicit KeyedHasher(const Key& key);
+  ~KeyedHasher();
+  KeyedHasher(const KeyedHasher&) = delete;
+  KeyedHasher& operator=(const KeyedHasher&) = delete;
+  void Update(const unsigned char* data, std::size_t n);
+  void Update(std::string_view data) {
+    Update(reinterpret_cast<const unsigned char*>(data.data()), data.size());
+  }
+  // The 32-byte digest as lower-case hex. Call once; the hasher is spent afterwards.
+  std::string FinalHex();
+
+ private:
+  alignas(64) std::array<unsigned char, 384> state_{};  // crypto_generichash_state
+};
 
 // Argon2id. `cost` is interactive|moderate|sensitive (libsodium's opslimit/memlimit presets).
 Result<std::string> HashPassword(std::string_view password, std::string_view cost);
@@ -55,7 +80,9 @@ struct SigningKeyPair {
   Bytes secret_key;  // 64 bytes (libsodium's seed+public form)
 };
 SigningKeyPair NewSigningKeyPair();
+// The 64-byte detached signature; empty when `secret_key` is not 64 bytes.
 Bytes Sign(const Bytes& secret_key, std::string_view message);
+// False on a bad signature and on keys or signatures of the wrong size.
 bool VerifySignature(const Bytes& public_key, std::string_view message, const Bytes& signature);
 
 // Streaming XChaCha20-Poly1305 (libsodium secretstream), for blobs of any size. The stream
@@ -67,8 +94,9 @@ class StreamEncryptor {
   ~StreamEncryptor();
   StreamEncryptor(const StreamEncryptor&) = delete;
   StreamEncryptor& operator=(const StreamEncryptor&) = delete;
-  // Encrypts one chunk; `last` marks the final chunk.
-  Bytes Push(const unsigned char* data, std::size_t n, bool last);
+  // Encrypts one chunk; `last` marks the final chunk. `ad` is authenticated with the chunk,
+  // not encrypted (the reader must pass the same bytes).
+  Bytes Push(const unsigned char* data, std::size_t n, bool last, std::string_view ad = {});
 
  private:
   std::array<unsigned char, 64> state_{};  // crypto_secretstream_xchacha20poly1305_state
@@ -81,11 +109,14 @@ class StreamDecryptor {
   StreamDecryptor(const StreamDecryptor&) = delete;
   StreamDecryptor& operator=(const StreamDecryptor&) = delete;
   Status Init(const Key& key, const Bytes& header);
-  // Decrypts one chunk (ciphertext includes the 17-byte overhead). kIntegrity on tamper.
-  Status Pull(const unsigned char* data, std::size_t n, Bytes& out, bool& last);
+  // Decrypts one chunk (ciphertext includes the 17-byte overhead) into `out` (replaced).
+  // kIntegrity on tamper, on a wrong `ad`, or when called before a successful Init.
+  Status Pull(const unsigned char* data, std::size_t n, Bytes& out, bool& last,
+              std::string_view ad = {});
 
  private:
   std::array<unsigned char, 64> state_{};
+  bool ready_ = false;
 };
 inline constexpr std::size_t kStreamHeaderBytes = 24;
 inline constexpr std::size_t kStreamOverheadBytes = 17;

@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "caliper/common/clock.h"
 #include "caliper/common/status.h"
@@ -46,6 +47,17 @@ class StaticKeyProvider final : public KeyProvider {
 // Writes a new random master key as hex to `path` with mode 0600, atomically (temp file +
 // rename). kAlreadyExists when the file exists and `overwrite` is false.
 Status WriteNewMasterKeyFile(const std::string& path, bool overwrite);
+
+// Reads a file that holds a secret: it must be a regular file (symlinks are followed) with
+// mode exactly 0600. Returns its content without trailing whitespace. kKeyUnavailable names
+// the path and the problem (absent, not a regular file, wrong mode, unreadable, too large).
+Result<std::string> ReadSecretFile(const std::string& path);
+// Writes `content` to `path` with `mode` atomically: temp file beside it, fsync, rename (or
+// link when not overwriting, so an existing file is never replaced), fsync of the directory.
+// Creates a missing parent directory with mode 0700. kAlreadyExists when the file exists and
+// `overwrite` is false; kIo on other failures.
+Status WriteFileAtomically(const std::string& path, std::string_view content, bool overwrite,
+                           unsigned mode = 0600);
 
 // Resolves wrapped keys through a Transaction. Thread-safe (holds no mutable state).
 class KeyManager {
