@@ -1,5 +1,6 @@
 # Writes OUT: a C++ source defining caliper::storage::sqlite::kMigrations, one entry per
 # FILES element ("NNNN_name.sql"), in order. Run with cmake -P.
+string(REPLACE "|" ";" FILES "${FILES}")
 set(body "")
 foreach(f ${FILES})
   get_filename_component(name ${f} NAME)

@@ -1,1 +1,822 @@
-// placeholder: being written
+#include "caliper/app/app.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "caliper/core/rules.h"
+#include "caliper/security/crypto.h"
+#include "caliper/security/passwords.h"
+
+namespace caliper::app {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using security::AuditRecord;
+using security::Permission;
+using storage::TxnMode;
+
+Status MakePrivateDir(const std::string& path) {
+  std::error_code ec;
+  fs::create_directories(path, ec);
+  if (ec) return Error(ErrorCode::kIo, "cannot create " + path + ": " + ec.message());
+  fs::permissions(path, fs::perms::owner_all, fs::perm_options::replace, ec);
+  if (ec) return Error(ErrorCode::kIo, "cannot set permissions on " + path + ": " + ec.message());
+  return Status::Ok();
+}
+
+Result<security::AuthSettings> AuthSettingsFrom(const Config& c) {
+  security::AuthSettings s;
+  CALIPER_ASSIGN_OR_RETURN(auto idle, c.GetInt("session.idle_timeout_minutes"));
+  CALIPER_ASSIGN_OR_RETURN(auto absolute, c.GetInt("session.absolute_timeout_minutes"));
+  CALIPER_ASSIGN_OR_RETURN(auto failures, c.GetInt("login.max_failures"));
+  CALIPER_ASSIGN_OR_RETURN(auto window, c.GetInt("login.failure_window_minutes"));
+  CALIPER_ASSIGN_OR_RETURN(auto lockout, c.GetInt("login.lockout_minutes"));
+  CALIPER_ASSIGN_OR_RETURN(auto per_address, c.GetInt("login.max_attempts_per_address_per_minute"));
+  CALIPER_ASSIGN_OR_RETURN(auto min_length, c.GetInt("password.min_length"));
+  if (idle <= 0 || absolute <= 0 || failures <= 0 || window <= 0 || lockout <= 0 ||
+      per_address <= 0 || min_length < 8) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "session and login settings must be positive, password.min_length at least 8");
+  }
+  s.idle_timeout = idle * kMicrosPerMinute;
+  s.absolute_timeout = absolute * kMicrosPerMinute;
+  s.max_failures = static_cast<int>(failures);
+  s.failure_window = window * kMicrosPerMinute;
+  s.lockout = lockout * kMicrosPerMinute;
+  s.max_attempts_per_address_per_minute = static_cast<int>(per_address);
+  s.password_min_length = static_cast<int>(min_length);
+  s.hash_cost = c.GetString("password.hash_ops");
+  return s;
+}
+
+std::string MasterKeyPath(const DataPaths& paths, const Config& config) {
+  const std::string& configured = config.GetString("keys.master_key_file");
+  return configured.empty() ? paths.master_key : configured;
+}
+
+json RolesJson(const std::vector<core::Role>& roles) {
+  json out = json::array();
+  for (auto r : roles) out.push_back(core::ToString(r));
+  return out;
+}
+
+json ScopesJson(const std::vector<core::DataType>& scopes) {
+  json out = json::array();
+  for (auto s : scopes) out.push_back(core::ToString(s));
+  return out;
+}
+
+bool HasRole(const core::Membership& m, core::Role role) {
+  return std::find(m.roles.begin(), m.roles.end(), role) != m.roles.end();
+}
+
+}  // namespace
+
+DataPaths::DataPaths(std::string data_dir)
+    : root(std::move(data_dir)),
+      config_file(root + "/caliper.toml"),
+      database(root + "/caliper.db"),
+      blobs(root + "/blobs"),
+      keys_dir(root + "/keys"),
+      master_key(root + "/keys/master.key"),
+      tls_dir(root + "/tls"),
+      audit_checkpoints(root + "/audit/checkpoints.log") {}
+
+RequestContext LocalOperator() {
+  RequestContext ctx;
+  ctx.principal.user.id = "system";
+  ctx.principal.user.username = "local-operator";
+  ctx.principal.user.is_admin = true;
+  return ctx;
+}
+
+// ---- set-up ----------------------------------------------------------------------------------
+
+Result<InitResult> App::Init(const std::string& data_dir, const Config& config) {
+  CALIPER_RETURN_IF_ERROR(security::InitCrypto());
+  DataPaths paths(data_dir);
+  for (const auto& dir : {paths.root, paths.blobs, paths.keys_dir, paths.tls_dir,
+                          fs::path(paths.audit_checkpoints).parent_path().string()}) {
+    CALIPER_RETURN_IF_ERROR(MakePrivateDir(dir));
+  }
+  const std::string master = MasterKeyPath(paths, config);
+  const char* env_key = std::getenv(config.GetString("keys.master_key_env").c_str());
+  if ((env_key == nullptr || *env_key == '\0') && !fs::exists(master)) {
+    CALIPER_RETURN_IF_ERROR(security::WriteNewMasterKeyFile(master, false));
+  }
+  CALIPER_RETURN_IF_ERROR(security::LoadAuditKeys(paths.keys_dir, true).status());
+
+  Options options;
+  CALIPER_ASSIGN_OR_RETURN(auto app, Open(data_dir, config, options));
+  InitResult result;
+  result.admin_username = "admin";
+  {
+    CALIPER_ASSIGN_OR_RETURN(auto txn, app->store_->Begin(TxnMode::kRead));
+    auto users = txn->ListUsers({"", 1});
+    if (!users.ok()) return users.status();
+    if (!users->rows.empty()) return result;  // initialised before
+  }
+  NewUser admin;
+  admin.username = result.admin_username;
+  admin.display_name = "Administrator";
+  admin.is_admin = true;
+  CALIPER_ASSIGN_OR_RETURN(CreatedUser created, app->CreateUser(LocalOperator(), admin));
+  result.admin_password = created.one_time_password;
+  result.created = true;
+  app->Close();
+  return result;
+}
+
+Result<std::unique_ptr<App>> App::Open(const std::string& data_dir, const Config& config,
+                                       const Options& options) {
+  CALIPER_RETURN_IF_ERROR(security::InitCrypto());
+  DataPaths paths(data_dir);
+  if (!fs::is_directory(paths.keys_dir)) {
+    return Error(ErrorCode::kUnavailable,
+                 "no Caliper data directory at " + paths.root + "; run `caliper init --data " +
+                     paths.root + "` first");
+  }
+  CALIPER_ASSIGN_OR_RETURN(auto auth, AuthSettingsFrom(config));
+  CALIPER_ASSIGN_OR_RETURN(auto checkpoint_every, config.GetInt("audit.checkpoint_every"));
+  if (checkpoint_every < 1) {
+    return Error(ErrorCode::kInvalidArgument, "audit.checkpoint_every must be at least 1");
+  }
+  std::unique_ptr<security::KeyProvider> owned_keys;
+  const security::KeyProvider* keys = options.key_provider;
+  if (keys == nullptr) {
+    owned_keys = std::make_unique<security::FileKeyProvider>(MasterKeyPath(paths, config),
+                                                             config.GetString("keys.master_key_env"));
+    keys = owned_keys.get();
+  }
+  CALIPER_RETURN_IF_ERROR(keys->MasterKey().status());
+  CALIPER_ASSIGN_OR_RETURN(auto audit_keys, security::LoadAuditKeys(paths.keys_dir, false));
+  CALIPER_ASSIGN_OR_RETURN(auto store, storage::OpenSqliteStore(paths.database));
+  const Clock& clock = options.clock ? *options.clock : SystemClock::Instance();
+  IdGenerator& ids = options.ids ? *options.ids : RandomIdGenerator::Instance();
+  auto app = std::unique_ptr<App>(new App(std::move(paths), config, clock, ids, std::move(store),
+                                          std::move(owned_keys), *keys, std::move(audit_keys), auth));
+  return app;
+}
+
+App::App(DataPaths paths, Config config, const Clock& clock, IdGenerator& ids,
+         std::unique_ptr<storage::Store> store, std::unique_ptr<security::KeyProvider> owned_keys,
+         const security::KeyProvider& keys, security::AuditKeys audit_keys, security::AuthSettings auth)
+    : paths_(std::move(paths)),
+      config_(std::move(config)),
+      clock_(clock),
+      ids_(ids),
+      store_(std::move(store)),
+      owned_keys_(std::move(owned_keys)),
+      keys_(keys),
+      key_manager_(keys_, clock_),
+      blobs_(std::make_unique<security::FileBlobStore>(paths_.blobs)),
+      audit_(clock_, audit_keys, paths_.audit_checkpoints,
+             static_cast<int>(config_.GetInt("audit.checkpoint_every").value())),
+      audit_public_key_(audit_keys.public_key),
+      auth_(clock_, ids_, std::move(auth)) {}
+
+App::~App() { Close(); }
+
+void App::Close() {
+  if (store_) store_->Close();
+}
+
+bool App::Ready() {
+  auto txn = store_->Begin(TxnMode::kRead);
+  return txn.ok() && (*txn)->GetLastAuditEvent().status().code() != ErrorCode::kStorage;
+}
+
+// ---- helpers -----------------------------------------------------------------------------------
+
+AuditRecord App::Record(const RequestContext& ctx, std::string action, std::string object_type,
+                        std::string object_id, std::string details_json) const {
+  AuditRecord r;
+  r.actor = ctx.actor();
+  r.session_id = ctx.principal.via_token() ? ctx.principal.token_id : ctx.principal.session_id;
+  r.source_address = ctx.source_address;
+  r.action = std::move(action);
+  r.object_type = std::move(object_type);
+  r.object_id = std::move(object_id);
+  r.details_json = std::move(details_json);
+  return r;
+}
+
+Status App::CommitWithAudit(storage::Transaction& txn, const AuditRecord& record) {
+  CALIPER_RETURN_IF_ERROR(audit_.Append(txn, record));
+  CALIPER_RETURN_IF_ERROR(txn.Commit());
+  audit_.FlushCheckpoints();
+  return Status::Ok();
+}
+
+Status App::Audit(const RequestContext& ctx, const AuditRecord& record) {
+  (void)ctx;
+  CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
+  return CommitWithAudit(*txn, record);
+}
+
+Result<core::Membership> App::MembershipOf(storage::Transaction& txn, const std::string& project_id,
+                                           const std::string& user_id) {
+  return txn.GetMembership(project_id, user_id);
+}
+
+bool App::IsOnlyAnnotator(storage::Transaction& txn, const RequestContext& ctx,
+                          const std::string& project_id) {
+  auto m = MembershipOf(txn, project_id, ctx.principal.user.id);
+  if (!m.ok()) return false;
+  return HasRole(*m, core::Role::kAnnotator) && !HasRole(*m, core::Role::kManager) &&
+         !HasRole(*m, core::Role::kReviewer) && !HasRole(*m, core::Role::kAdjudicator) &&
+         !HasRole(*m, core::Role::kDataSteward);
+}
+
+// ---- authentication and authorisation --------------------------------------------------------
+
+Result<LoginResult> App::Login(const std::string& username, const std::string& password,
+                               const std::string& source_address) {
+  CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
+  security::LoginOutcome outcome = auth_.Login(*txn, username, password, source_address);
+  RequestContext ctx;
+  ctx.source_address = source_address;
+  ctx.principal.user = outcome.user;
+  ctx.principal.session_id = outcome.issued.session.id;
+  AuditRecord record = Record(ctx, "auth.login", "user", outcome.user.id,
+                              json{{"username_known", !outcome.user.id.empty()}}.dump());
+  if (!outcome.status.ok()) {
+    record.outcome = "failure";
+    record.details_json = json{{"username_known", !outcome.user.id.empty()},
+                               {"reason", outcome.status.code_name()}}.dump();
+    if (outcome.status.code() == ErrorCode::kStorage) return outcome.status;
+    CALIPER_RETURN_IF_ERROR(CommitWithAudit(*txn, record));  // the failed attempt is remembered
+    return outcome.status;
+  }
+  CALIPER_RETURN_IF_ERROR(CommitWithAudit(*txn, record));
+  return LoginResult{outcome.user, outcome.issued};
+}
+
+Status App::Logout(const RequestContext& ctx) {
+  CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
+  CALIPER_RETURN_IF_ERROR(auth_.EndSession(*txn, ctx.principal.session_id));
+  return CommitWithAudit(*txn, Record(ctx, "auth.logout", "session", ctx.principal.session_id));
+}
+
+Result<security::Principal> App::AuthenticateSession(const std::string& token) {
+  security::Principal principal;
+  {
+    CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kRead));
+    CALIPER_ASSIGN_OR_RETURN(principal, auth_.ResumeSession(*txn, token));
+  }
+  if (principal.touch_due) {
+    CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
+    CALIPER_RETURN_IF_ERROR(auth_.Touch(*txn, principal.session_id));
+    CALIPER_RETURN_IF_ERROR(txn->Commit());
+  }
+  return principal;
+}
+
+Result<security::Principal> App::AuthenticateApiToken(const std::string& token) {
+  CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kRead));
+  return auth_.ResumeApiToken(*txn, token);
+}
+
+Status App::CheckCsrf(const security::Principal& principal, const std::string& csrf_token) {
+  CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kRead));
+  return auth_.CheckCsrf(*txn, principal.session_id, csrf_token);
+}
+
+Status App::Authorize(const RequestContext& ctx, Permission permission,
+                      const std::string& project_id_in, const std::string& item_id,
+                      const std::string& action) {
+  security::AccessTarget target;
+  std::optional<core::Membership> membership;
+  Status lookup;
+  {
+    CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kRead));
+    target.project_id = project_id_in;
+    if (!item_id.empty()) {
+      auto item = txn->GetItem(item_id);
+      if (!item.ok()) {
+        lookup = item.status();
+      } else {
+        target.project_id = item->project_id;
+        target.data_type = item->data_type;
+        auto tasks = txn->ListTasksOfItem(item_id);
+        if (!tasks.ok()) return tasks.status();
+        for (const auto& t : *tasks) {
+          if (t.assignee == ctx.principal.user.id) target.assigned = true;
+        }
+      }
+    } else if (!target.project_id.empty()) {
+      auto project = txn->GetProject(target.project_id);
+      if (!project.ok()) lookup = project.status();
+    }
+    if (lookup.ok() && !target.project_id.empty() && !ctx.principal.user.id.empty()) {
+      auto m = MembershipOf(*txn, target.project_id, ctx.principal.user.id);
+      if (m.ok()) {
+        membership = std::move(*m);
+      } else if (m.status().code() != ErrorCode::kNotFound) {
+        return m.status();
+      }
+    }
+  }
+  if (!lookup.ok() && lookup.code() != ErrorCode::kNotFound) return lookup;
+  target.membership = membership ? &*membership : nullptr;
+  security::Decision decision = security::Decide(ctx.principal, permission, target);
+  if (lookup.ok() && decision.allowed) return Status::Ok();
+
+  AuditRecord record = Record(ctx, action, item_id.empty() ? "project" : "item",
+                              item_id.empty() ? project_id_in : item_id);
+  record.outcome = "denied";
+  record.details_json = json{{"permission", security::ToString(permission)},
+                             {"reason", lookup.ok() ? "forbidden" : "not_found"}}
+                            .dump();
+  CALIPER_RETURN_IF_ERROR(Audit(ctx, record));
+  if (!lookup.ok()) return Error(ErrorCode::kNotFound, item_id.empty() ? "no such project" : "no such item");
+  return Error(ErrorCode::kPermissionDenied,
+               "you do not have the '" + std::string(security::ToString(permission)) +
+                   "' permission here");
+}
+
+// ---- users -----------------------------------------------------------------------------------
+
+Result<CreatedUser> App::CreateUser(const RequestContext& ctx, const NewUser& spec) {
+  CALIPER_RETURN_IF_ERROR(core::ValidateUsername(spec.username));
+  if (spec.display_name.size() > 200) {
+    return Error(ErrorCode::kInvalidArgument, "display_name must be at most 200 characters");
+  }
+  CreatedUser out;
+  std::string password = spec.password;
+  if (password.empty()) {
+    password = security::GenerateOneTimePassword();
+    out.one_time_password = password;
+  }
+  CALIPER_ASSIGN_OR_RETURN(std::string hash, auth_.HashNewPassword(password, spec.username));
+  core::User& u = out.user;
+  u.id = ids_.NewId("usr");
+  u.username = spec.username;
+  u.display_name = spec.display_name.empty() ? spec.username : spec.display_name;
+  u.password_hash = std::move(hash);
+  u.is_admin = spec.is_admin;
+  u.must_change_password = !out.one_time_password.empty();
+  u.qualifications = spec.qualifications;
+  u.created_at = clock_.Now();
+  CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
+  Status inserted = txn->InsertUser(u);
+  if (inserted.code() == ErrorCode::kAlreadyExists) {
+    return Error(ErrorCode::kAlreadyExists, "a user named '" + u.username + "' exists already");
+  }
+  CALIPER_RETURN_IF_ERROR(inserted);
+  json quals = json::array();
+  for (auto q : u.qualifications) quals.push_back(core::ToString(q));
+  CALIPER_RETURN_IF_ERROR(CommitWithAudit(
+      *txn, Record(ctx, "user.create", "user", u.id, json{{"is_admin", u.is_admin}, {"qualifications", quals}}.dump())));
+  return out;
+}
+
+Result<storage::Page<core::User>> App::ListUsers(const RequestContext& ctx, const storage::PageRequest& page) {
+  (void)ctx;
+  CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kRead));
+  return txn->ListUsers(page);
+}
+
+Result<core::User> App::GetUser(const RequestContext& ctx, const std::string& id) {
+  (void)ctx;
+  CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kRead));
+  return txn->GetUser(id);
+}
+
+Result<core::User> App::FindUser(const RequestContext& ctx, const std::string& username) {
+  (void)ctx;
+  CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kRead));
+  auto user = txn->GetUserByUsername(username);
+  if (!user.ok() && user.status().code() == ErrorCode::kNotFound) {
+    return Error(ErrorCode::kNotFound, "no user named '" + username + "'");
+  }
+  return user;
+}
+
+Status App::SetUserDisabled(const RequestContext& ctx, const std::string& user_id, bool disabled) {
+  CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
+  CALIPER_ASSIGN_OR_RETURN(core::User user, txn->GetUser(user_id));
+  if (disabled && user.id == ctx.principal.user.id) {
+    return Error(ErrorCode::kConflict, "you cannot disable your own account");
+  }
+  user.disabled = disabled;
+  CALIPER_RETURN_IF_ERROR(txn->UpdateUser(user));
+  if (disabled) CALIPER_RETURN_IF_ERROR(txn->RevokeUserSessions(user.id, clock_.Now()).status());
+  return CommitWithAudit(*txn, Record(ctx, disabled ? "user.disable" : "user.enable", "user", user.id));
+}
+
+Result<std::string> App::ResetPassword(const RequestContext& ctx, const std::string& user_id) {
+  std::string password = security::GenerateOneTimePassword();
+  CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
+  CALIPER_ASSIGN_OR_RETURN(core::User user, txn->GetUser(user_id));
+  CALIPER_ASSIGN_OR_RETURN(user.password_hash, auth_.HashNewPassword(password, user.username));
+  user.must_change_password = true;
+  user.locked_until.reset();
+  CALIPER_RETURN_IF_ERROR(txn->UpdateUser(user));
+  CALIPER_RETURN_IF_ERROR(txn->RevokeUserSessions(user.id, clock_.Now()).status());
+  CALIPER_RETURN_IF_ERROR(CommitWithAudit(*txn, Record(ctx, "user.reset_password", "user", user.id)));
+  return password;
+}
+
+Status App::ChangeOwnPassword(const RequestContext& ctx, const std::string& old_password,
+                              const std::string& new_password) {
+  CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
+  CALIPER_ASSIGN_OR_RETURN(core::User user, txn->GetUser(ctx.principal.user.id));
+  if (!security::VerifyPassword(old_password, user.password_hash)) {
+    return Error(ErrorCode::kUnauthenticated, "the current password is wrong");
+  }
+  if (old_password == new_password) {
+    return Error(ErrorCode::kWeakPassword, "the new password must differ from the current one");
+  }
+  CALIPER_ASSIGN_OR_RETURN(user.password_hash, auth_.HashNewPassword(new_password, user.username));
+  user.must_change_password = false;
+  CALIPER_RETURN_IF_ERROR(txn->UpdateUser(user));
+  return CommitWithAudit(*txn, Record(ctx, "user.change_password", "user", user.id));
+}
+
+Result<int> App::RevokeSessions(const RequestContext& ctx, const std::string& user_id) {
+  CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
+  CALIPER_RETURN_IF_ERROR(txn->GetUser(user_id).status());
+  CALIPER_ASSIGN_OR_RETURN(int revoked, txn->RevokeUserSessions(user_id, clock_.Now()));
+  CALIPER_RETURN_IF_ERROR(CommitWithAudit(
+      *txn, Record(ctx, "session.revoke_all", "user", user_id, json{{"sessions", revoked}}.dump())));
+  return revoked;
+}
+
+// ---- projects --------------------------------------------------------------------------------
+
+Result<core::Project> App::CreateProject(const RequestContext& ctx, const std::string& name,
+                                         const std::string& description) {
+  CALIPER_RETURN_IF_ERROR(core::ValidateProjectName(name));
+  if (description.size() > 10'000) {
+    return Error(ErrorCode::kInvalidArgument, "description must be at most 10000 bytes");
+  }
+  core::Project p;
+  p.id = ids_.NewId("prj");
+  p.name = name;
+  p.description = description;
+  p.created_at = clock_.Now();
+  p.created_by = ctx.actor();
+  CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
+  Status inserted = txn->InsertProject(p);
+  if (inserted.code() == ErrorCode::kAlreadyExists) {
+    return Error(ErrorCode::kAlreadyExists, "a project named '" + name + "' exists already");
+  }
+  CALIPER_RETURN_IF_ERROR(inserted);
+  CALIPER_RETURN_IF_ERROR(key_manager_.EnsureProjectKey(*txn, p.id));
+  CALIPER_RETURN_IF_ERROR(CommitWithAudit(*txn, Record(ctx, "project.create", "project", p.id)));
+  return p;
+}
+
+Result<storage::Page<core::Project>> App::ListProjects(const RequestContext& ctx,
+                                                       const storage::PageRequest& page) {
+  CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kRead));
+  if (ctx.principal.user.is_admin && !ctx.principal.via_token()) return txn->ListProjects(page);
+  auto projects = txn->ListProjectsOfUser(ctx.principal.user.id, page);
+  if (!projects.ok() || !ctx.principal.via_token()) return projects;
+  std::erase_if(projects->rows, [&](const core::Project& p) { return p.id != ctx.principal.token_project_id; });
+  return projects;
+}
+
+Result<core::Project> App::GetProject(const RequestContext& ctx, const std::string& id) {
+  (void)ctx;
+  CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kRead));
+  return txn->GetProject(id);
+}
+
+Result<core::Membership> App::PutMember(const RequestContext& ctx, const std::string& project_id,
+                                        const std::string& user_id, const std::vector<core::Role>& roles,
+                                        const std::vector<core::DataType>& scopes) {
+  if (roles.empty()) return Error(ErrorCode::kInvalidArgument, "a member needs at least one role");
+  if (std::find(roles.begin(), roles.end(), core::Role::kAdmin) != roles.end()) {
+    return Error(ErrorCode::kInvalidArgument, "admin is a global role, not a project role");
+  }
+  CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
+  CALIPER_RETURN_IF_ERROR(txn->GetProject(project_id).status());
+  auto user = txn->GetUser(user_id);
+  if (!user.ok()) {
+    return user.status().code() == ErrorCode::kNotFound ? Error(ErrorCode::kNotFound, "no such user")
+                                                        : user.status();
+  }
+  core::Membership m;
+  m.project_id = project_id;
+  m.user_id = user_id;
+  m.roles = roles;
+  m.scopes = scopes;
+  m.created_at = clock_.Now();
+  CALIPER_RETURN_IF_ERROR(txn->PutMembership(m));
+  CALIPER_RETURN_IF_ERROR(CommitWithAudit(
+      *txn, Record(ctx, "member.put", "project", project_id,
+                   json{{"user_id", user_id}, {"roles", RolesJson(roles)}, {"scopes", ScopesJson(scopes)}}.dump())));
+  return m;
+}
+
+Status App::RemoveMember(const RequestContext& ctx, const std::string& project_id,
+                         const std::string& user_id) {
+  CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
+  CALIPER_RETURN_IF_ERROR(txn->DeleteMembership(project_id, user_id));
+  return CommitWithAudit(*txn, Record(ctx, "member.remove", "project", project_id,
+                                      json{{"user_id", user_id}}.dump()));
+}
+
+Result<storage::Page<core::Membership>> App::ListMembers(const RequestContext& ctx,
+                                                         const std::string& project_id,
+                                                         const storage::PageRequest& page) {
+  (void)ctx;
+  CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kRead));
+  return txn->ListMemberships(project_id, page);
+}
+
+// ---- API tokens --------------------------------------------------------------------------------
+
+Result<security::Authenticator::IssuedToken> App::CreateApiToken(
+    const RequestContext& ctx, const std::string& user_id, const std::string& project_id,
+    const std::string& name, const std::vector<Permission>& permissions,
+    std::optional<TimeMicros> expires_at) {
+  CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
+  CALIPER_ASSIGN_OR_RETURN(core::User user, txn->GetUser(user_id));
+  CALIPER_RETURN_IF_ERROR(txn->GetProject(project_id).status());
+  // A token can never hold more than its user: every permission must be granted to the user
+  // in that project by the policy itself.
+  auto membership = txn->GetMembership(project_id, user_id);
+  security::Principal as_user;
+  as_user.user = user;
+  security::AccessTarget target;
+  target.project_id = project_id;
+  target.membership = membership.ok() ? &*membership : nullptr;
+  for (Permission p : permissions) {
+    security::AccessTarget t = target;
+    if (security::ToString(p).rfind("item", 0) == 0 || security::ToString(p).rfind("annotation", 0) == 0) {
+      t.assigned = true;  // item-level checks happen per request
+      if (target.membership && !target.membership->scopes.empty()) t.data_type = target.membership->scopes.front();
+    }
+    if (!security::Decide(as_user, p, t).allowed) {
+      return Error(ErrorCode::kPermissionDenied, "user '" + user.username + "' does not hold '" +
+                                                     std::string(security::ToString(p)) +
+                                                     "' in this project, so a token cannot either");
+    }
+  }
+  CALIPER_ASSIGN_OR_RETURN(auto issued, auth_.IssueApiToken(*txn, user, project_id, name, permissions, expires_at));
+  json perms = json::array();
+  for (Permission p : permissions) perms.push_back(security::ToString(p));
+  CALIPER_RETURN_IF_ERROR(CommitWithAudit(
+      *txn, Record(ctx, "token.create", "api_token", issued.token.id,
+                   json{{"user_id", user_id}, {"project_id", project_id}, {"permissions", perms}}.dump())));
+  return issued;
+}
+
+Status App::RevokeApiToken(const RequestContext& ctx, const std::string& token_id) {
+  CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
+  CALIPER_ASSIGN_OR_RETURN(storage::ApiToken token, txn->GetApiToken(token_id));
+  if (!ctx.principal.user.is_admin && token.user_id != ctx.principal.user.id) {
+    return Error(ErrorCode::kNotFound, "no such token");
+  }
+  CALIPER_RETURN_IF_ERROR(txn->RevokeApiToken(token_id, clock_.Now()));
+  return CommitWithAudit(*txn, Record(ctx, "token.revoke", "api_token", token_id));
+}
+
+Result<storage::Page<storage::ApiToken>> App::ListApiTokens(const RequestContext& ctx,
+                                                            const std::string& user_id,
+                                                            const storage::PageRequest& page) {
+  (void)ctx;
+  CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kRead));
+  return txn->ListApiTokens(user_id, page);
+}
+
+// ---- items -----------------------------------------------------------------------------------
+
+Result<core::Item> App::CreateItem(const RequestContext& ctx, const std::string& project_id,
+                                   const NewItem& spec, std::istream& content) {
+  if (spec.patient_key.empty() || spec.patient_key.size() > 128) {
+    return Error(ErrorCode::kInvalidArgument, "patient_key must be 1 to 128 characters");
+  }
+  if (spec.modality.size() > 32) return Error(ErrorCode::kInvalidArgument, "modality must be at most 32 characters");
+  if (!json::accept(spec.cohort_json) || !json::parse(spec.cohort_json).is_object()) {
+    return Error(ErrorCode::kInvalidArgument, "cohort must be a JSON object");
+  }
+  core::Item item;
+  item.id = ids_.NewId("itm");
+  item.project_id = project_id;
+  item.data_type = spec.data_type;
+  item.modality = spec.modality;
+  item.patient_key = spec.patient_key;
+  item.cohort_json = spec.cohort_json;
+  item.content_type = spec.content_type;
+  item.created_at = clock_.Now();
+  item.created_by = ctx.actor();
+  CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
+  CALIPER_RETURN_IF_ERROR(txn->GetProject(project_id).status());
+  CALIPER_ASSIGN_OR_RETURN(auto key, key_manager_.DataKeyFor(*txn, project_id, spec.patient_key));
+  // The blob is written (and fsync'd) before the row that names it commits; a crash in
+  // between leaves only an unreferenced blob, never a row without its content.
+  CALIPER_ASSIGN_OR_RETURN(auto put, blobs_->Put(key.key, key.id, content));
+  item.content_blob = put.address;
+  item.content_bytes = put.bytes;
+  CALIPER_RETURN_IF_ERROR(txn->InsertItem(item));
+  CALIPER_RETURN_IF_ERROR(CommitWithAudit(
+      *txn, Record(ctx, "item.create", "item", item.id,
+                   json{{"project_id", project_id}, {"bytes", item.content_bytes},
+                        {"data_type", core::ToString(item.data_type)}}.dump())));
+  return item;
+}
+
+Result<storage::Page<core::Item>> App::ListItems(const RequestContext& ctx, const std::string& project_id,
+                                                 const storage::PageRequest& page) {
+  CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kRead));
+  CALIPER_ASSIGN_OR_RETURN(auto items, txn->ListItems(project_id, page));
+  if (!ctx.principal.user.is_admin && IsOnlyAnnotator(*txn, ctx, project_id)) {
+    std::vector<core::Item> assigned;
+    for (auto& item : items.rows) {
+      CALIPER_ASSIGN_OR_RETURN(auto tasks, txn->ListTasksOfItem(item.id));
+      if (std::any_of(tasks.begin(), tasks.end(), [&](const core::Task& t) { return t.assignee == ctx.principal.user.id; })) {
+        assigned.push_back(std::move(item));
+      }
+    }
+    items.rows = std::move(assigned);
+  }
+  return items;
+}
+
+Result<core::Item> App::GetItem(const RequestContext& ctx, const std::string& item_id) {
+  (void)ctx;
+  CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kRead));
+  return txn->GetItem(item_id);
+}
+
+Result<std::string> App::ReadItemContent(const RequestContext& ctx, const std::string& item_id) {
+  CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
+  CALIPER_ASSIGN_OR_RETURN(core::Item item, txn->GetItem(item_id));
+  if (item.content_blob.empty()) return Error(ErrorCode::kNotFound, "the item has no content");
+  CALIPER_ASSIGN_OR_RETURN(std::string key_id, blobs_->KeyIdOf(item.content_blob));
+  CALIPER_ASSIGN_OR_RETURN(security::Key key, key_manager_.UnwrapDataKey(*txn, key_id));
+  std::ostringstream out;
+  CALIPER_RETURN_IF_ERROR(blobs_->Get(key, item.content_blob, out));
+  CALIPER_RETURN_IF_ERROR(CommitWithAudit(
+      *txn, Record(ctx, "item.read", "item", item.id, json{{"bytes", item.content_bytes}}.dump())));
+  return std::move(out).str();
+}
+
+Result<core::Task> App::AssignItem(const RequestContext& ctx, const std::string& item_id,
+                                   const std::string& user_id) {
+  CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
+  CALIPER_ASSIGN_OR_RETURN(core::Item item, txn->GetItem(item_id));
+  auto member = txn->GetMembership(item.project_id, user_id);
+  if (!member.ok()) {
+    return member.status().code() == ErrorCode::kNotFound
+               ? Error(ErrorCode::kInvalidArgument, "the user is not a member of this project")
+               : member.status();
+  }
+  if (!HasRole(*member, core::Role::kAnnotator)) {
+    return Error(ErrorCode::kInvalidArgument, "only annotators can be assigned items");
+  }
+  if (std::find(member->scopes.begin(), member->scopes.end(), item.data_type) == member->scopes.end()) {
+    return Error(ErrorCode::kInvalidArgument, "the item's data type is outside the annotator's scopes");
+  }
+  CALIPER_ASSIGN_OR_RETURN(auto tasks, txn->ListTasksOfItem(item_id));
+  for (const auto& t : tasks) {
+    if (t.assignee == user_id) return Error(ErrorCode::kAlreadyExists, "the item is assigned to this user already");
+  }
+  core::Task task;
+  task.id = ids_.NewId("tsk");
+  task.project_id = item.project_id;
+  task.item_id = item_id;
+  task.assignee = user_id;
+  CALIPER_ASSIGN_OR_RETURN(task.state, core::TaskTransition(core::TaskState::kOpen, core::TaskEvent::kClaim));
+  task.created_at = task.updated_at = clock_.Now();
+  task.revision = 1;
+  CALIPER_RETURN_IF_ERROR(txn->InsertTask(task));
+  CALIPER_RETURN_IF_ERROR(CommitWithAudit(
+      *txn, Record(ctx, "task.assign", "task", task.id, json{{"item_id", item_id}, {"user_id", user_id}}.dump())));
+  return task;
+}
+
+// ---- annotations -------------------------------------------------------------------------------
+
+Result<core::Annotation> App::CreateAnnotation(const RequestContext& ctx, const std::string& item_id,
+                                               core::Annotation a) {
+  CALIPER_RETURN_IF_ERROR(core::ValidateAnnotation(a));
+  CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
+  CALIPER_ASSIGN_OR_RETURN(core::Item item, txn->GetItem(item_id));
+  a.id = ids_.NewId("ann");
+  a.project_id = item.project_id;
+  a.item_id = item_id;
+  a.author = ctx.principal.user.id;
+  a.revision = 1;
+  a.created_at = a.updated_at = clock_.Now();
+  CALIPER_RETURN_IF_ERROR(txn->InsertAnnotation(a));
+  CALIPER_RETURN_IF_ERROR(CommitWithAudit(
+      *txn, Record(ctx, "annotation.create", "annotation", a.id,
+                   json{{"item_id", item_id}, {"label_class", a.label_class}}.dump())));
+  return a;
+}
+
+Result<storage::Page<core::Annotation>> App::ListAnnotations(const RequestContext& ctx,
+                                                             const std::string& item_id,
+                                                             const storage::PageRequest& page) {
+  CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kRead));
+  CALIPER_ASSIGN_OR_RETURN(core::Item item, txn->GetItem(item_id));
+  CALIPER_ASSIGN_OR_RETURN(auto page_out, txn->ListAnnotations(item_id, page));
+  if (IsOnlyAnnotator(*txn, ctx, item.project_id)) {  // blinding, enforced here, not in the UI
+    std::erase_if(page_out.rows, [&](const core::Annotation& a) { return a.author != ctx.principal.user.id; });
+  }
+  return page_out;
+}
+
+Result<core::Annotation> App::GetAnnotation(const RequestContext& ctx, const std::string& id) {
+  CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kRead));
+  CALIPER_ASSIGN_OR_RETURN(core::Annotation a, txn->GetAnnotation(id));
+  if (a.author != ctx.principal.user.id && IsOnlyAnnotator(*txn, ctx, a.project_id)) {
+    return Error(ErrorCode::kNotFound, "no such annotation");
+  }
+  return a;
+}
+
+Result<core::Annotation> App::UpdateAnnotation(const RequestContext& ctx, const std::string& id,
+                                               std::int64_t expected_revision, const AnnotationPatch& patch) {
+  CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
+  CALIPER_ASSIGN_OR_RETURN(core::Annotation a, txn->GetAnnotation(id));
+  if (a.author != ctx.principal.user.id) {
+    return Error(ErrorCode::kPermissionDenied, "only the author may edit an annotation");
+  }
+  if (a.revision != expected_revision) {
+    return Error(ErrorCode::kPreconditionFailed,
+                 "the annotation changed since you read it (revision " + std::to_string(a.revision) + ")");
+  }
+  if (patch.evidence_kind) a.evidence_kind = *patch.evidence_kind;
+  if (patch.evidence_json) a.evidence_json = *patch.evidence_json;
+  if (patch.label_class) a.label_class = *patch.label_class;
+  if (patch.code_system) a.code_system = *patch.code_system;
+  if (patch.code) a.code = *patch.code;
+  if (patch.confidence) a.confidence = *patch.confidence;
+  if (patch.assertion) a.assertion = *patch.assertion;
+  CALIPER_RETURN_IF_ERROR(core::ValidateAnnotation(a));
+  a.revision = expected_revision + 1;
+  a.updated_at = clock_.Now();
+  CALIPER_RETURN_IF_ERROR(txn->UpdateAnnotation(a, expected_revision));
+  CALIPER_RETURN_IF_ERROR(CommitWithAudit(
+      *txn, Record(ctx, "annotation.update", "annotation", a.id, json{{"revision", a.revision}}.dump())));
+  return a;
+}
+
+// ---- audit and keys --------------------------------------------------------------------------
+
+Result<security::AuditVerifyReport> App::VerifyAudit(const RequestContext& ctx) {
+  CALIPER_ASSIGN_OR_RETURN(auto report,
+                           security::VerifyAuditChain(*store_, audit_public_key_, paths_.audit_checkpoints));
+  AuditRecord record = Record(ctx, "audit.verify", "audit", "",
+                              json{{"ok", report.ok}, {"events", report.events}}.dump());
+  if (report.ok) CALIPER_RETURN_IF_ERROR(Audit(ctx, record));  // never extend a broken chain
+  return report;
+}
+
+Status App::ExportAudit(const RequestContext& ctx, TimeMicros from, TimeMicros to,
+                        const std::function<Status(const storage::AuditEvent&)>& sink) {
+  CALIPER_RETURN_IF_ERROR(security::ExportAudit(*store_, from, to, sink));
+  return Audit(ctx, Record(ctx, "audit.export", "audit", "",
+                           json{{"from", FormatRfc3339(from)}, {"to", FormatRfc3339(to)}}.dump()));
+}
+
+Result<security::KeyManager::RotationReport> App::RotateKeys(const RequestContext& ctx, bool new_master) {
+  std::optional<security::Key> master;
+  if (new_master) master = security::RandomKey();
+  const std::string master_path = MasterKeyPath(paths_, config_);
+  if (new_master && !owned_keys_) {
+    return Error(ErrorCode::kUnsupported, "the master key is not file-based here; rotate it where it is kept");
+  }
+  CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
+  CALIPER_ASSIGN_OR_RETURN(auto report, key_manager_.Rotate(*txn, master ? &*master : nullptr));
+  CALIPER_RETURN_IF_ERROR(audit_.Append(
+      *txn, Record(ctx, "key.rotate", "keys", "",
+                   json{{"project_keys", report.project_keys}, {"data_keys", report.data_keys},
+                        {"new_master", new_master}}.dump())));
+  if (master) {
+    // Keep the old key beside the new until the commit is durable, so a crash between the
+    // two leaves a key that opens the database.
+    std::error_code ec;
+    fs::copy_file(master_path, master_path + ".previous", fs::copy_options::overwrite_existing, ec);
+    if (ec) return Error(ErrorCode::kIo, "cannot back up the master key: " + ec.message());
+    CALIPER_RETURN_IF_ERROR(security::WriteFileAtomically(master_path, security::ToHex(master->data(), master->size()) + "\n", true));
+  }
+  Status committed = txn->Commit();
+  if (!committed.ok()) {
+    if (master) {
+      std::error_code ec;
+      fs::rename(master_path + ".previous", master_path, ec);
+    }
+    return committed;
+  }
+  audit_.FlushCheckpoints();
+  if (master) {
+    std::error_code ec;
+    fs::remove(master_path + ".previous", ec);
+  }
+  return report;
+}
+
+}  // namespace caliper::app

@@ -1,1 +1,64 @@
-// placeholder: being written
+#include "caliper/core/rules.h"
+
+#include <gtest/gtest.h>
+
+namespace caliper::core {
+namespace {
+
+TEST(RulesTest, NamesRoundTrip) {
+  for (Role r : {Role::kAdmin, Role::kManager, Role::kAnnotator, Role::kReviewer, Role::kAdjudicator,
+                 Role::kAuditor, Role::kDataSteward}) {
+    auto parsed = ParseRole(ToString(r));
+    ASSERT_TRUE(parsed.ok());
+    EXPECT_EQ(*parsed, r);
+  }
+  EXPECT_EQ(ToString(DataType::kWaveforms), "waveforms");
+  EXPECT_EQ(*ParseAssertion("possible"), Assertion::kPossible);
+  auto bad = ParseRole("superuser");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("data_steward"), std::string::npos) << "lists accepted values";
+}
+
+TEST(RulesTest, TaskStateMachineAllowsOnlyItsEdges) {
+  EXPECT_EQ(*TaskTransition(TaskState::kOpen, TaskEvent::kClaim), TaskState::kClaimed);
+  EXPECT_EQ(*TaskTransition(TaskState::kClaimed, TaskEvent::kLeaseExpire), TaskState::kOpen);
+  EXPECT_EQ(*TaskTransition(TaskState::kClaimed, TaskEvent::kSubmit), TaskState::kSubmitted);
+  EXPECT_EQ(*TaskTransition(TaskState::kInReview, TaskEvent::kEscalate), TaskState::kEscalated);
+  EXPECT_EQ(*TaskTransition(TaskState::kEscalated, TaskEvent::kAdjudicate), TaskState::kAdjudicated);
+  auto bad = TaskTransition(TaskState::kOpen, TaskEvent::kSubmit);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), ErrorCode::kConflict);
+  EXPECT_FALSE(TaskTransition(TaskState::kAccepted, TaskEvent::kClaim).ok());
+  EXPECT_FALSE(TaskTransition(TaskState::kAdjudicated, TaskEvent::kReopen).ok());
+}
+
+TEST(RulesTest, ValidatesUsernamesAndProjectNames) {
+  EXPECT_TRUE(ValidateUsername("dr.smith-2").ok());
+  EXPECT_FALSE(ValidateUsername("Dr Smith").ok());
+  EXPECT_FALSE(ValidateUsername("a").ok());
+  EXPECT_FALSE(ValidateUsername("../root").ok());
+  EXPECT_TRUE(ValidateProjectName("Lung nodules 2026").ok());
+  EXPECT_FALSE(ValidateProjectName("").ok());
+  EXPECT_FALSE(ValidateProjectName("bad\nname").ok());
+}
+
+TEST(RulesTest, AnnotationKeepsEvidenceLabelAndUncertaintyValid) {
+  Annotation a;
+  a.evidence_kind = "span";
+  a.label_class = "pneumothorax";
+  a.code_system = "SNOMED CT";
+  a.code = "36118008";
+  a.confidence = 0.8;
+  EXPECT_TRUE(ValidateAnnotation(a).ok());
+  a.confidence = 1.5;
+  EXPECT_FALSE(ValidateAnnotation(a).ok());
+  a.confidence.reset();
+  a.evidence_kind = "vibes";
+  EXPECT_FALSE(ValidateAnnotation(a).ok());
+  a.evidence_kind = "roi";
+  a.code_system.clear();
+  EXPECT_FALSE(ValidateAnnotation(a).ok()) << "a code needs its system";
+}
+
+}  // namespace
+}  // namespace caliper::core

@@ -124,6 +124,7 @@ class Transaction {
   virtual Status InsertLoginAttempt(const LoginAttempt& attempt) = 0;
   // Failures for `username` at or after `since`, stopping at the most recent success.
   virtual Result<int> CountRecentFailures(const std::string& username, TimeMicros since) = 0;
+  // Failed attempts from `address` at or after `since` (throttling of one source).
   virtual Result<int> CountAttemptsFromAddress(const std::string& address, TimeMicros since) = 0;
 
   // Sessions.
@@ -159,6 +160,11 @@ class Transaction {
   virtual Status InsertItem(const core::Item& item) = 0;
   virtual Result<core::Item> GetItem(const std::string& id) = 0;
   virtual Result<Page<core::Item>> ListItems(const std::string& project_id, const PageRequest& page) = 0;
+
+  // Tasks (an item assigned to a reader). ListTasksOfItem returns every task of the item,
+  // ascending by id.
+  virtual Status InsertTask(const core::Task& task) = 0;
+  virtual Result<std::vector<core::Task>> ListTasksOfItem(const std::string& item_id) = 0;
 
   // Annotations. UpdateAnnotation succeeds only when the stored revision equals
   // `expected_revision` (else kPreconditionFailed) and stores annotation.revision as given.

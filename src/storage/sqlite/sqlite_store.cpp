@@ -362,6 +362,22 @@ Result<core::Item> ReadItem(const Statement& st) {
   return i;
 }
 
+#define TASK_COLUMNS \
+  "id, project_id, item_id, assignee, state, lease_expires_at, revision, created_at, updated_at"
+Result<core::Task> ReadTask(const Statement& st) {
+  core::Task t;
+  t.id = st.Text(0);
+  t.project_id = st.Text(1);
+  t.item_id = st.Text(2);
+  t.assignee = st.Text(3);
+  CALIPER_ASSIGN_OR_RETURN(t.state, Stored(core::ParseTaskState(st.Text(4)), "tasks.state"));
+  t.lease_expires_at = st.OptInt(5);
+  t.revision = st.Int(6);
+  t.created_at = st.Int(7);
+  t.updated_at = st.Int(8);
+  return t;
+}
+
 #define ANNOTATION_COLUMNS                                                                 \
   "id, project_id, item_id, task_id, author, guideline_version_id, evidence_kind, "        \
   "evidence_json, label_class, code_system, code, confidence, assertion, status, origin, " \
@@ -612,7 +628,8 @@ class SqliteTransaction final : public Transaction {
   Result<int> CountAttemptsFromAddress(const std::string& address, TimeMicros since) override {
     CALIPER_ASSIGN_OR_RETURN(
         Statement st,
-        Prepare("SELECT count(*) FROM login_attempts WHERE source_address = ?1 AND at >= ?2"));
+        Prepare("SELECT count(*) FROM login_attempts "
+                "WHERE source_address = ?1 AND at >= ?2 AND success = 0"));
     st.Bind(address).Bind(since);
     return CountOf(st);
   }
@@ -842,6 +859,31 @@ class SqliteTransaction final : public Transaction {
     const int limit = ClampLimit(page.limit);
     st.Bind(project_id).Bind(page.after).Bind(limit + 1);
     return ReadPage(st, limit, &ReadItem, &IdOf<core::Item>);
+  }
+
+  // ---- tasks ----
+
+  Status InsertTask(const core::Task& t) override {
+    CALIPER_ASSIGN_OR_RETURN(
+        Statement st,
+        Prepare("INSERT INTO tasks (" TASK_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
+    return st.Bind(t.id)
+        .Bind(t.project_id)
+        .Bind(t.item_id)
+        .Bind(t.assignee)
+        .Bind(core::ToString(t.state))
+        .Bind(t.lease_expires_at)
+        .Bind(t.revision)
+        .Bind(t.created_at)
+        .Bind(t.updated_at)
+        .Run();
+  }
+
+  Result<std::vector<core::Task>> ListTasksOfItem(const std::string& item_id) override {
+    CALIPER_ASSIGN_OR_RETURN(
+        Statement st, Prepare("SELECT " TASK_COLUMNS " FROM tasks WHERE item_id = ?1 ORDER BY id"));
+    st.Bind(item_id);
+    return ReadAll(st, &ReadTask);
   }
 
   // ---- annotations ----

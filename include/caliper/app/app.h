@@ -1,0 +1,235 @@
+#pragma once
+
+// The composition root: the one place that wires storage, security and the other parts
+// together, and the use cases the HTTP API and the CLI call. Every use case that changes
+// state, or reads patient data, appends its audit event in the same transaction as the
+// change. Use cases trust that the caller has authorised the request (http checks every
+// route with Authorize before its handler; the CLI acts as the local operator).
+//
+// Thread-safe: one App serves all request threads.
+
+#include <functional>
+#include <istream>
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "caliper/common/clock.h"
+#include "caliper/common/config.h"
+#include "caliper/common/ids.h"
+#include "caliper/common/status.h"
+#include "caliper/core/types.h"
+#include "caliper/security/audit.h"
+#include "caliper/security/auth.h"
+#include "caliper/security/blob_store.h"
+#include "caliper/security/keys.h"
+#include "caliper/security/policy.h"
+#include "caliper/storage/store.h"
+
+namespace caliper::app {
+
+// Where a deployment keeps its files, all under one data directory.
+struct DataPaths {
+  explicit DataPaths(std::string data_dir);
+  std::string root;
+  std::string config_file;      // caliper.toml
+  std::string database;         // caliper.db
+  std::string blobs;            // blobs/
+  std::string keys_dir;         // keys/ (master.key, audit-signing.key/.pub)
+  std::string master_key;       // keys/master.key
+  std::string tls_dir;          // tls/ (cert.pem, key.pem)
+  std::string audit_checkpoints;  // audit/checkpoints.log
+};
+
+// Who is acting and from where.
+struct RequestContext {
+  security::Principal principal;
+  std::string source_address;  // "" for local commands
+  std::string actor() const { return principal.user.id.empty() ? "anonymous" : principal.user.id; }
+};
+
+// The local operator running a CLI command on the server's machine.
+RequestContext LocalOperator();
+
+struct NewUser {
+  std::string username;
+  std::string display_name;
+  bool is_admin = false;
+  std::vector<core::Qualification> qualifications;
+  std::string password;  // "" = generate a one-time password (returned once)
+};
+
+struct CreatedUser {
+  core::User user;
+  std::string one_time_password;  // "" when the caller chose the password
+};
+
+struct LoginResult {
+  core::User user;
+  security::IssuedSession session;
+};
+
+struct NewItem {
+  core::DataType data_type = core::DataType::kImaging;
+  std::string modality;
+  std::string patient_key;
+  std::string cohort_json = "{}";
+  std::string content_type = "application/octet-stream";
+};
+
+struct AnnotationPatch {
+  std::optional<std::string> evidence_kind, evidence_json, label_class, code_system, code;
+  std::optional<std::optional<double>> confidence;
+  std::optional<core::Assertion> assertion;
+};
+
+struct InitResult {
+  std::string admin_username;
+  std::string admin_password;  // one-time; must be changed at first sign-in
+  bool created = false;        // false when the data directory was initialised before
+};
+
+class App {
+ public:
+  struct Options {
+    const Clock* clock = nullptr;  // default: SystemClock
+    IdGenerator* ids = nullptr;    // default: RandomIdGenerator
+    const security::KeyProvider* key_provider = nullptr;  // default: from config/data dir
+  };
+
+  // Prepares a data directory: folders (0700), the master key file (0600), the audit
+  // signing keys, the database with migrations, and the first admin ("admin") with a
+  // one-time password. Idempotent: an initialised directory is left as it is.
+  static Result<InitResult> Init(const std::string& data_dir, const Config& config);
+
+  // Opens an initialised data directory. kUnavailable naming the missing piece otherwise.
+  static Result<std::unique_ptr<App>> Open(const std::string& data_dir, const Config& config,
+                                           const Options& options);
+  ~App();
+
+  const DataPaths& paths() const { return paths_; }
+  const Config& config() const { return config_; }
+  const Clock& clock() const { return clock_; }
+  const security::AuthSettings& auth_settings() const { return auth_.settings(); }
+  // True while the store answers (for /readyz).
+  bool Ready();
+  // Stops accepting work and closes the store.
+  void Close();
+
+  // ---- authentication and authorisation ----
+  Result<LoginResult> Login(const std::string& username, const std::string& password,
+                            const std::string& source_address);
+  Status Logout(const RequestContext& ctx);
+  // Resolves a session cookie or an API token ("cal_..." bearer).
+  Result<security::Principal> AuthenticateSession(const std::string& token);
+  Result<security::Principal> AuthenticateApiToken(const std::string& token);
+  Status CheckCsrf(const security::Principal& principal, const std::string& csrf_token);
+  // Decides `permission` for the request on the resource named by project_id / item_id
+  // (either may be ""). kNotFound when the resource does not exist; kPermissionDenied when
+  // the policy says no. Every refusal is audited.
+  Status Authorize(const RequestContext& ctx, security::Permission permission,
+                   const std::string& project_id, const std::string& item_id,
+                   const std::string& action);
+
+  // ---- users ----
+  Result<CreatedUser> CreateUser(const RequestContext& ctx, const NewUser& user);
+  Result<storage::Page<core::User>> ListUsers(const RequestContext& ctx, const storage::PageRequest& page);
+  Result<core::User> GetUser(const RequestContext& ctx, const std::string& id);
+  Result<core::User> FindUser(const RequestContext& ctx, const std::string& username);
+  Status SetUserDisabled(const RequestContext& ctx, const std::string& user_id, bool disabled);
+  // New one-time password; the user's sessions end.
+  Result<std::string> ResetPassword(const RequestContext& ctx, const std::string& user_id);
+  Status ChangeOwnPassword(const RequestContext& ctx, const std::string& old_password,
+                           const std::string& new_password);
+  Result<int> RevokeSessions(const RequestContext& ctx, const std::string& user_id);
+
+  // ---- projects ----
+  Result<core::Project> CreateProject(const RequestContext& ctx, const std::string& name,
+                                      const std::string& description);
+  // Admins see every project, others their own.
+  Result<storage::Page<core::Project>> ListProjects(const RequestContext& ctx, const storage::PageRequest& page);
+  Result<core::Project> GetProject(const RequestContext& ctx, const std::string& id);
+  Result<core::Membership> PutMember(const RequestContext& ctx, const std::string& project_id,
+                                     const std::string& user_id, const std::vector<core::Role>& roles,
+                                     const std::vector<core::DataType>& scopes);
+  Status RemoveMember(const RequestContext& ctx, const std::string& project_id, const std::string& user_id);
+  Result<storage::Page<core::Membership>> ListMembers(const RequestContext& ctx, const std::string& project_id,
+                                                      const storage::PageRequest& page);
+
+  // ---- API tokens ----
+  Result<security::Authenticator::IssuedToken> CreateApiToken(
+      const RequestContext& ctx, const std::string& user_id, const std::string& project_id,
+      const std::string& name, const std::vector<security::Permission>& permissions,
+      std::optional<TimeMicros> expires_at);
+  Status RevokeApiToken(const RequestContext& ctx, const std::string& token_id);
+  Result<storage::Page<storage::ApiToken>> ListApiTokens(const RequestContext& ctx, const std::string& user_id,
+                                                         const storage::PageRequest& page);
+
+  // ---- items ----
+  // Encrypts `content` under the data key of (project, patient) and records the item.
+  Result<core::Item> CreateItem(const RequestContext& ctx, const std::string& project_id,
+                                const NewItem& item, std::istream& content);
+  // Annotators see only items assigned to them.
+  Result<storage::Page<core::Item>> ListItems(const RequestContext& ctx, const std::string& project_id,
+                                              const storage::PageRequest& page);
+  Result<core::Item> GetItem(const RequestContext& ctx, const std::string& item_id);
+  // Decrypts the content; writes the audit event before returning any byte.
+  Result<std::string> ReadItemContent(const RequestContext& ctx, const std::string& item_id);
+  // Assigns an item to a reader (a task).
+  Result<core::Task> AssignItem(const RequestContext& ctx, const std::string& item_id,
+                                const std::string& user_id);
+
+  // ---- annotations ----
+  Result<core::Annotation> CreateAnnotation(const RequestContext& ctx, const std::string& item_id,
+                                            core::Annotation annotation);
+  // Blinding: an annotator sees only their own labels.
+  Result<storage::Page<core::Annotation>> ListAnnotations(const RequestContext& ctx,
+                                                          const std::string& item_id,
+                                                          const storage::PageRequest& page);
+  Result<core::Annotation> GetAnnotation(const RequestContext& ctx, const std::string& id);
+  // Only the author may edit; `expected_revision` guards against lost updates (412).
+  Result<core::Annotation> UpdateAnnotation(const RequestContext& ctx, const std::string& id,
+                                            std::int64_t expected_revision, const AnnotationPatch& patch);
+
+  // ---- audit and keys ----
+  Result<security::AuditVerifyReport> VerifyAudit(const RequestContext& ctx);
+  Status ExportAudit(const RequestContext& ctx, TimeMicros from, TimeMicros to,
+                     const std::function<Status(const storage::AuditEvent&)>& sink);
+  // Re-wraps every data key under new project keys; with `new_master`, also replaces the
+  // master key file. No blob is re-encrypted.
+  Result<security::KeyManager::RotationReport> RotateKeys(const RequestContext& ctx, bool new_master);
+
+  // Appends one audit event in its own transaction (for events with no other change, such
+  // as a denied request).
+  Status Audit(const RequestContext& ctx, const security::AuditRecord& record);
+
+ private:
+  App(DataPaths paths, Config config, const Clock& clock, IdGenerator& ids,
+      std::unique_ptr<storage::Store> store, std::unique_ptr<security::KeyProvider> owned_keys,
+      const security::KeyProvider& keys, security::AuditKeys audit_keys, security::AuthSettings auth);
+
+  security::AuditRecord Record(const RequestContext& ctx, std::string action, std::string object_type,
+                               std::string object_id, std::string details_json = "{}") const;
+  // Appends `record` to `txn`, commits, and flushes audit checkpoints.
+  Status CommitWithAudit(storage::Transaction& txn, const security::AuditRecord& record);
+  Result<core::Membership> MembershipOf(storage::Transaction& txn, const std::string& project_id,
+                                        const std::string& user_id);
+  bool IsOnlyAnnotator(storage::Transaction& txn, const RequestContext& ctx, const std::string& project_id);
+
+  DataPaths paths_;
+  Config config_;
+  const Clock& clock_;
+  IdGenerator& ids_;
+  std::unique_ptr<storage::Store> store_;
+  std::unique_ptr<security::KeyProvider> owned_keys_;
+  const security::KeyProvider& keys_;
+  security::KeyManager key_manager_;
+  std::unique_ptr<security::BlobStore> blobs_;
+  security::AuditLog audit_;
+  security::Bytes audit_public_key_;
+  security::Authenticator auth_;
+};
+
+}  // namespace caliper::app

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# The two set-up commands of the README, for a fresh Debian 12 machine, as root:
+#   scripts/bootstrap.sh demo   install what is missing, build, run `caliper demo`
+#   scripts/bootstrap.sh test   install what is missing, build, run every test
+# Extra arguments after `demo` go to `caliper demo` (e.g. --listen 127.0.0.1:9443).
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$here"
+
+mode="${1:-}"
+case "$mode" in
+  demo|test|build) shift ;;
+  *) echo "usage: scripts/bootstrap.sh demo|test|build [caliper demo options]" >&2; exit 2 ;;
+esac
+
+# Debian 12 packages Caliper builds and tests with. One list, used by every mode.
+packages=(
+  build-essential cmake ninja-build pkg-config git ca-certificates
+  libdcmtk-dev dcmtk libsodium-dev libsqlite3-dev sqlite3 libcpp-httplib-dev libssl-dev openssl
+  nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libtomlplusplus-dev
+  libgtest-dev libgmock-dev libbenchmark-dev wrk curl
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "caliper: these Debian packages are missing: ${missing[*]}" >&2
+    echo "caliper: run this script as root (or with sudo) so it can install them with apt-get" >&2
+    exit 1
+  fi
+  echo "==> installing ${#missing[@]} Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+echo "==> building (build/)"
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCALIPER_WERROR=ON >/dev/null
+cmake --build build --parallel "$(nproc)"
+
+case "$mode" in
+  build) ;;
+  demo)
+    exec ./build/caliper demo --data "${CALIPER_DEMO_DATA:-./caliper-data}" "$@"
+    ;;
+  test)
+    # Sample data (../shared/data beside the checkout) is found through CALIPER_SAMPLE_DATA;
+    # with CALIPER_REQUIRE_SAMPLE_DATA=1 (as in CI) tests that need it fail when it is absent.
+    export CALIPER_SAMPLE_DATA="${CALIPER_SAMPLE_DATA:-$(cd "$here/.." && pwd)/shared/data}"
+    echo "==> testing (sample data: $CALIPER_SAMPLE_DATA, required: ${CALIPER_REQUIRE_SAMPLE_DATA:-0})"
+    ctest --test-dir build --output-on-failure --timeout 900 -j "$(nproc)"
+    ;;
+esac

@@ -1,0 +1,78 @@
+#include "cli/cli_support.h"
+
+#include <signal.h>
+
+#include <iostream>
+#include <thread>
+
+#include "caliper/common/log.h"
+#include "caliper/http/server.h"
+
+namespace caliper::cli {
+
+void AddCommonOptions(CLI::App& cmd, CommonOptions& options) {
+  cmd.add_option("--data", options.data_dir, "Data directory of the deployment")->capture_default_str();
+  cmd.add_option("--config", options.config_file, "Configuration file (default <data>/caliper.toml)");
+  cmd.add_option("--set", options.settings, "Override a setting: --set section.name=value (repeatable)");
+  cmd.add_flag("--json", options.json, "Print results as JSON for scripts");
+}
+
+Result<Config> LoadConfig(const CommonOptions& options) {
+  std::map<std::string, std::string> overrides;
+  for (const auto& s : options.settings) {
+    auto eq = s.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return Error(ErrorCode::kInvalidArgument, "--set takes section.name=value, not '" + s + "'");
+    }
+    overrides[s.substr(0, eq)] = s.substr(eq + 1);
+  }
+  bool explicit_file = !options.config_file.empty();
+  std::string path = explicit_file ? options.config_file : app::DataPaths(options.data_dir).config_file;
+  CALIPER_ASSIGN_OR_RETURN(Config config, Config::Load(path, explicit_file, overrides));
+  log::SetLevel(config.GetString("log.level"));
+  return config;
+}
+
+Result<std::unique_ptr<app::App>> OpenApp(const CommonOptions& options) {
+  CALIPER_ASSIGN_OR_RETURN(Config config, LoadConfig(options));
+  return app::App::Open(options.data_dir, config, {});
+}
+
+int Fail(const Status& status) {
+  std::cerr << "caliper: " << status.ToString() << "\n";
+  return 1;
+}
+
+void PrintJson(const nlohmann::json& value) { std::cout << value.dump(2) << "\n"; }
+
+int Serve(app::App& app, const std::string& listen, const std::string& banner) {
+  auto options = http::ServerOptionsFrom(app.config(), app.paths(), listen);
+  if (!options.ok()) return Fail(options.status());
+  http::Server server(app, *options);
+  // Signals go to one watcher thread, which stops the server; in-flight requests finish.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  if (Status s = server.Bind(); !s.ok()) return Fail(s);
+  std::thread watcher([&] {
+    int received = 0;
+    sigwait(&signals, &received);
+    log::Info("signal " + std::to_string(received) + ": finishing in-flight requests");
+    server.Stop();
+  });
+  const std::string scheme = options->tls ? "https" : "http";
+  std::string host = options->host.find(':') != std::string::npos ? "[" + options->host + "]" : options->host;
+  std::cout << banner << "Caliper is serving on " << scheme << "://" << host << ":" << server.port() << "/\n"
+            << std::flush;
+  Status run = server.Run();
+  // Wake the watcher if the server ended on its own.
+  pthread_kill(watcher.native_handle(), SIGTERM);
+  watcher.join();
+  app.Close();
+  log::Info("stopped");
+  return run.ok() ? 0 : Fail(run);
+}
+
+}  // namespace caliper::cli

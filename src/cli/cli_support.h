@@ -1,0 +1,41 @@
+#pragma once
+
+// Shared plumbing of the `caliper` command: options every deployment command takes, opening
+// the App, and printing results for people (tables) or scripts (--json).
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "caliper/app/app.h"
+#include "caliper/common/config.h"
+
+namespace caliper::cli {
+
+struct CommonOptions {
+  std::string data_dir = "./caliper-data";
+  std::string config_file;              // default <data>/caliper.toml
+  std::vector<std::string> settings;    // --set key=value
+  bool json = false;
+};
+
+// Adds --data, --config, --set and --json to `cmd`.
+void AddCommonOptions(CLI::App& cmd, CommonOptions& options);
+Result<Config> LoadConfig(const CommonOptions& options);
+Result<std::unique_ptr<app::App>> OpenApp(const CommonOptions& options);
+
+// Prints `status` to stderr ("caliper: <code>: <message>") and returns the exit code 1.
+int Fail(const Status& status);
+void PrintJson(const nlohmann::json& value);
+
+// Runs `caliper serve` on an opened App until SIGTERM/SIGINT; returns the exit code.
+int Serve(app::App& app, const std::string& listen, const std::string& banner);
+
+// `caliper demo`: initialises the data directory when new, loads the demo project, serves.
+int RunDemo(const CommonOptions& options, const std::string& listen);
+
+}  // namespace caliper::cli

@@ -1,0 +1,178 @@
+// `caliper demo`: a data directory with a demo project built from our own synthetic data
+// generator (src/synth: a CT phantom with fake PHI, synthetic notes and labs; nothing from a
+// real patient), then the server.
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <sstream>
+
+#include "caliper/http/server.h"
+#include "caliper/synth/synthetic.h"
+#include "cli/cli_support.h"
+
+namespace caliper::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+constexpr std::string_view kDemoProject = "Demo: synthetic CT, notes and labs";
+constexpr std::uint64_t kDemoSeed = 20261126;
+
+struct DemoAccount {
+  std::string username;
+  std::string display_name;
+  std::vector<core::Role> roles;
+  std::vector<core::Qualification> qualifications;
+};
+
+const std::vector<DemoAccount>& DemoAccounts() {
+  using core::Qualification;
+  using core::Role;
+  static const std::vector<DemoAccount> kAccounts = {
+      {"manager", "Dana Manager", {Role::kManager}, {}},
+      {"reader1", "Dr. Reader One", {Role::kAnnotator}, {Qualification::kRadiologist}},
+      {"reader2", "Dr. Reader Two", {Role::kAnnotator}, {Qualification::kRadiologist}},
+      {"reviewer", "Dr. Reviewer", {Role::kReviewer, Role::kAdjudicator}, {Qualification::kRadiologist}},
+      {"auditor", "Audit Officer", {Role::kAuditor}, {}},
+  };
+  return kAccounts;
+}
+
+Result<std::string> ReadFile(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Error(ErrorCode::kIo, "cannot read " + path.string());
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+// The generator's patients carry fake MRNs; items get pseudonymous keys instead, as
+// de-identified data would.
+std::string PseudonymFor(const std::string& mrn) {
+  static std::map<std::string, std::string> pseudonyms;
+  auto [it, inserted] = pseudonyms.emplace(mrn, "");
+  if (inserted) it->second = "demo-pt-" + std::to_string(pseudonyms.size());
+  return it->second;
+}
+
+Status AddItem(app::App& app, const std::string& project_id, core::DataType type, const std::string& modality,
+               const std::string& patient, const std::string& content_type, const std::string& content,
+               const std::vector<std::string>& readers) {
+  app::NewItem item;
+  item.data_type = type;
+  item.modality = modality;
+  item.patient_key = PseudonymFor(patient);
+  item.content_type = content_type;
+  item.cohort_json = json{{"site", "demo-site"}, {"synthetic", true}}.dump();
+  std::istringstream in(content);
+  CALIPER_ASSIGN_OR_RETURN(core::Item created, app.CreateItem(app::LocalOperator(), project_id, item, in));
+  for (const auto& reader : readers) {
+    CALIPER_RETURN_IF_ERROR(app.AssignItem(app::LocalOperator(), created.id, reader).status());
+  }
+  return Status::Ok();
+}
+
+// Creates the demo project, its members and items. Returns the users' ids by username.
+Status LoadDemoProject(app::App& app, std::map<std::string, std::string>& user_ids) {
+  auto ctx = app::LocalOperator();
+  CALIPER_ASSIGN_OR_RETURN(core::Project project,
+                           app.CreateProject(ctx, std::string(kDemoProject),
+                                             "Synthetic data made by Caliper's own generator; no real patient."));
+  for (const auto& a : DemoAccounts()) {
+    app::NewUser u;
+    u.username = a.username;
+    u.display_name = a.display_name;
+    u.qualifications = a.qualifications;
+    CALIPER_ASSIGN_OR_RETURN(auto created, app.CreateUser(ctx, u));
+    user_ids[a.username] = created.user.id;
+    CALIPER_RETURN_IF_ERROR(app.PutMember(ctx, project.id, created.user.id, a.roles,
+                                          {core::DataType::kImaging, core::DataType::kNotes, core::DataType::kLabs})
+                                .status());
+  }
+  const std::vector<std::string> readers = {user_ids["reader1"], user_ids["reader2"]};
+
+  fs::path source = fs::path(app.paths().root) / "demo-source";
+  fs::remove_all(source);
+  CALIPER_RETURN_IF_ERROR(synth::WriteDemoDataset(source.string(), kDemoSeed));
+  // Imaging: the middle slice of each patient's phantom series (series ingest comes with the
+  // imaging issue).
+  for (const auto& patient_dir : fs::directory_iterator(source / "ct")) {
+    std::vector<fs::path> slices;
+    for (const auto& f : fs::directory_iterator(patient_dir.path())) slices.push_back(f.path());
+    std::sort(slices.begin(), slices.end());
+    if (slices.empty()) continue;
+    CALIPER_ASSIGN_OR_RETURN(std::string bytes, ReadFile(slices[slices.size() / 2]));
+    CALIPER_RETURN_IF_ERROR(AddItem(app, project.id, core::DataType::kImaging, "CT",
+                                    patient_dir.path().filename().string(), "application/dicom", bytes, readers));
+  }
+  // Notes: one item per note.
+  std::ifstream notes(source / "notes.jsonl");
+  for (std::string line; std::getline(notes, line);) {
+    json note = json::parse(line, nullptr, false);
+    if (note.is_discarded()) return Error(ErrorCode::kInternal, "the demo generator wrote a bad notes line");
+    CALIPER_RETURN_IF_ERROR(AddItem(app, project.id, core::DataType::kNotes, "NOTE",
+                                    note["patient"].get<std::string>(), "text/plain; charset=utf-8",
+                                    note["text"].get<std::string>(), readers));
+  }
+  // Labs: one CSV per patient.
+  CALIPER_ASSIGN_OR_RETURN(std::string labs, ReadFile(source / "labs.csv"));
+  std::istringstream lines(labs);
+  std::string header;
+  std::getline(lines, header);
+  std::map<std::string, std::string> per_patient;
+  for (std::string line; std::getline(lines, line);) {
+    per_patient[line.substr(0, line.find(','))] += line + "\n";
+  }
+  for (const auto& [patient, rows] : per_patient) {
+    CALIPER_RETURN_IF_ERROR(AddItem(app, project.id, core::DataType::kLabs, "LAB", patient, "text/csv",
+                                    header + "\n" + rows, readers));
+  }
+  fs::remove_all(source);
+  return Status::Ok();
+}
+
+}  // namespace
+
+int RunDemo(const CommonOptions& options, const std::string& listen) {
+  auto config = LoadConfig(options);
+  if (!config.ok()) return Fail(config.status());
+  auto init = app::App::Init(options.data_dir, *config);
+  if (!init.ok()) return Fail(init.status());
+  app::DataPaths paths(options.data_dir);
+  if (!fs::exists(paths.tls_dir + "/cert.pem")) {
+    if (Status s = http::MakeSelfSignedCertificate(paths.tls_dir + "/cert.pem", paths.tls_dir + "/key.pem"); !s.ok()) {
+      return Fail(s);
+    }
+  }
+  auto opened = app::App::Open(options.data_dir, *config, {});
+  if (!opened.ok()) return Fail(opened.status());
+  app::App& app = **opened;
+
+  auto ctx = app::LocalOperator();
+  std::map<std::string, std::string> user_ids;
+  auto existing = app.FindUser(ctx, "reader1");
+  if (!existing.ok()) {
+    if (Status s = LoadDemoProject(app, user_ids); !s.ok()) return Fail(s.WithContext("loading the demo project"));
+  }
+  // Fresh one-time passwords on every start, so the banner always shows working ones.
+  std::ostringstream banner;
+  banner << "\nDemo project: " << kDemoProject << " (synthetic data only)\n"
+         << "Accounts (one-time passwords, new on every `caliper demo`):\n";
+  std::vector<std::string> names = {"admin"};
+  for (const auto& a : DemoAccounts()) names.push_back(a.username);
+  for (const auto& name : names) {
+    auto user = app.FindUser(ctx, name);
+    if (!user.ok()) return Fail(user.status());
+    auto password = app.ResetPassword(ctx, user->id);
+    if (!password.ok()) return Fail(password.status());
+    banner << "  " << name << std::string(10 - std::min<std::size_t>(9, name.size()), ' ') << *password << "\n";
+  }
+  banner << "\n";
+  return Serve(app, listen, banner.str());
+}
+
+}  // namespace caliper::cli

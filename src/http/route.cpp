@@ -1,0 +1,225 @@
+#include "http/route.h"
+
+#include "caliper/core/rules.h"
+
+namespace caliper::http {
+namespace {
+
+std::string_view TypeName(FieldType t) {
+  switch (t) {
+    case FieldType::kString: return "a string";
+    case FieldType::kInteger: return "an integer";
+    case FieldType::kNumber: return "a number";
+    case FieldType::kNullableNumber: return "a number or null";
+    case FieldType::kBoolean: return "true or false";
+    case FieldType::kStringArray: return "an array of strings";
+    case FieldType::kObject: return "an object";
+  }
+  return "a value";
+}
+
+bool HasType(const json& v, FieldType t) {
+  switch (t) {
+    case FieldType::kString: return v.is_string();
+    case FieldType::kInteger: return v.is_number_integer();
+    case FieldType::kNumber: return v.is_number();
+    case FieldType::kNullableNumber: return v.is_number() || v.is_null();
+    case FieldType::kBoolean: return v.is_boolean();
+    case FieldType::kObject: return v.is_object();
+    case FieldType::kStringArray:
+      if (!v.is_array()) return false;
+      for (const auto& e : v) {
+        if (!e.is_string()) return false;
+      }
+      return true;
+  }
+  return false;
+}
+
+json OptionalTime(const std::optional<TimeMicros>& t) {
+  return t ? json(FormatRfc3339(*t)) : json(nullptr);
+}
+
+}  // namespace
+
+const std::vector<RegisteredRoute>& RouteTable() {
+  static const std::vector<RegisteredRoute> kTable = [] {
+    std::vector<RegisteredRoute> all;
+    auto add = [&](std::vector<Route> routes, const std::string& area) {
+      for (auto& r : routes) all.push_back({std::move(r), area});
+    };
+    add(SystemRoutes(), "system");
+    add(AuthRoutes(), "auth");
+    add(UserRoutes(), "users");
+    add(ProjectRoutes(), "projects");
+    add(ItemRoutes(), "items");
+    add(AuditRoutes(), "audit");
+    return all;
+  }();
+  return kTable;
+}
+
+Reply JsonReply(const json& body, int status) {
+  Reply r;
+  r.status = status;
+  r.body = body.dump();
+  return r;
+}
+
+Result<storage::PageRequest> PageFrom(const httplib::Request& req) {
+  storage::PageRequest page;
+  if (req.has_param("cursor")) page.after = req.get_param_value("cursor");
+  if (req.has_param("limit")) {
+    const std::string text = req.get_param_value("limit");
+    int limit = 0;
+    for (char c : text) {
+      if (c < '0' || c > '9' || limit > 100000) {
+        return Error(ErrorCode::kInvalidArgument, "limit must be a whole number from 1 to 500");
+      }
+      limit = limit * 10 + (c - '0');
+    }
+    if (limit < 1 || limit > 500) {
+      return Error(ErrorCode::kInvalidArgument, "limit must be a whole number from 1 to 500");
+    }
+    page.limit = limit;
+  }
+  return page;
+}
+
+Result<json> ParseStrictJson(const std::string& text, const std::vector<Field>& fields) {
+  json body = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (body.is_discarded()) return Error(ErrorCode::kMalformedJson, "the body is not valid JSON");
+  if (!body.is_object()) return Error(ErrorCode::kInvalidArgument, "the body must be a JSON object");
+  for (const auto& [key, value] : body.items()) {
+    const Field* field = nullptr;
+    for (const auto& f : fields) {
+      if (f.name == key) field = &f;
+    }
+    if (field == nullptr) {
+      std::string known;
+      for (const auto& f : fields) known += (known.empty() ? "" : ", ") + f.name;
+      return Error(ErrorCode::kUnknownField,
+                   "unknown field '" + key + "' (this endpoint takes: " + known + ")");
+    }
+    if (!HasType(value, field->type)) {
+      return Error(ErrorCode::kInvalidArgument,
+                   "field '" + key + "' must be " + std::string(TypeName(field->type)));
+    }
+  }
+  for (const auto& f : fields) {
+    if (f.required && !body.contains(f.name)) {
+      return Error(ErrorCode::kInvalidArgument, "field '" + f.name + "' is required");
+    }
+  }
+  return body;
+}
+
+std::vector<std::string> StringList(const json& value) {
+  std::vector<std::string> out;
+  if (value.is_array()) {
+    for (const auto& e : value) out.push_back(e.get<std::string>());
+  }
+  return out;
+}
+
+json UserJson(const core::User& u) {
+  json quals = json::array();
+  for (auto q : u.qualifications) quals.push_back(core::ToString(q));
+  return json{{"id", u.id},
+              {"username", u.username},
+              {"display_name", u.display_name},
+              {"is_admin", u.is_admin},
+              {"disabled", u.disabled},
+              {"must_change_password", u.must_change_password},
+              {"locked_until", OptionalTime(u.locked_until)},
+              {"qualifications", quals},
+              {"created_at", FormatRfc3339(u.created_at)}};
+}
+
+json ProjectJson(const core::Project& p) {
+  return json{{"id", p.id},
+              {"name", p.name},
+              {"description", p.description},
+              {"created_at", FormatRfc3339(p.created_at)},
+              {"created_by", p.created_by}};
+}
+
+json MembershipJson(const core::Membership& m) {
+  json roles = json::array(), scopes = json::array();
+  for (auto r : m.roles) roles.push_back(core::ToString(r));
+  for (auto s : m.scopes) scopes.push_back(core::ToString(s));
+  return json{{"project_id", m.project_id},
+              {"user_id", m.user_id},
+              {"roles", roles},
+              {"scopes", scopes},
+              {"created_at", FormatRfc3339(m.created_at)}};
+}
+
+json ItemJson(const core::Item& i) {
+  return json{{"id", i.id},
+              {"project_id", i.project_id},
+              {"data_type", core::ToString(i.data_type)},
+              {"modality", i.modality},
+              {"patient_key", i.patient_key},
+              {"cohort", json::parse(i.cohort_json.empty() ? "{}" : i.cohort_json, nullptr, false)},
+              {"content_type", i.content_type},
+              {"content_bytes", i.content_bytes},
+              {"created_at", FormatRfc3339(i.created_at)}};
+}
+
+json TaskJson(const core::Task& t) {
+  return json{{"id", t.id},
+              {"project_id", t.project_id},
+              {"item_id", t.item_id},
+              {"assignee", t.assignee},
+              {"state", core::ToString(t.state)},
+              {"revision", t.revision},
+              {"created_at", FormatRfc3339(t.created_at)}};
+}
+
+json AnnotationJson(const core::Annotation& a) {
+  return json{
+      {"id", a.id},
+      {"item_id", a.item_id},
+      {"project_id", a.project_id},
+      {"author", a.author},
+      {"guideline_version_id", a.guideline_version_id},
+      {"evidence", {{"kind", a.evidence_kind},
+                    {"data", json::parse(a.evidence_json.empty() ? "{}" : a.evidence_json, nullptr, false)}}},
+      {"label", {{"class", a.label_class}, {"code_system", a.code_system}, {"code", a.code}}},
+      {"uncertainty", {{"confidence", a.confidence ? json(*a.confidence) : json(nullptr)},
+                       {"assertion", core::ToString(a.assertion)}}},
+      {"status", core::ToString(a.status)},
+      {"origin", a.origin},
+      {"revision", a.revision},
+      {"created_at", FormatRfc3339(a.created_at)},
+      {"updated_at", FormatRfc3339(a.updated_at)}};
+}
+
+json ApiTokenJson(const storage::ApiToken& t) {
+  return json{{"id", t.id},
+              {"name", t.name},
+              {"user_id", t.user_id},
+              {"project_id", t.project_id},
+              {"permissions", t.permissions},
+              {"created_at", FormatRfc3339(t.created_at)},
+              {"expires_at", OptionalTime(t.expires_at)},
+              {"revoked_at", OptionalTime(t.revoked_at)}};
+}
+
+json AuditEventJson(const storage::AuditEvent& e) {
+  return json{{"seq", e.seq},
+              {"time", FormatRfc3339(e.time)},
+              {"actor", e.actor},
+              {"session_id", e.session_id},
+              {"source_address", e.source_address},
+              {"action", e.action},
+              {"object_type", e.object_type},
+              {"object_id", e.object_id},
+              {"outcome", e.outcome},
+              {"details", json::parse(e.details_json, nullptr, false)},
+              {"prev_hash", e.prev_hash},
+              {"hash", e.hash}};
+}
+
+}  // namespace caliper::http

@@ -1,0 +1,103 @@
+#pragma once
+
+// What a route table entry is, and the helpers handlers share. Internal to http.
+
+#include <httplib.h>
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "caliper/app/app.h"
+#include "caliper/common/status.h"
+#include "caliper/security/policy.h"
+
+namespace caliper::http {
+
+using nlohmann::json;
+
+enum class FieldType { kString, kInteger, kNumber, kBoolean, kStringArray, kObject, kNullableNumber };
+
+// One field of a JSON request body. Bodies are strict: unknown fields, missing required
+// fields and wrong types are 400s that name the field.
+struct Field {
+  std::string name;
+  FieldType type;
+  bool required;
+  std::string description;
+};
+
+enum class BodyKind { kNone, kJson, kMultipart };
+
+// What a handler gets: the authenticated request.
+struct Call {
+  const httplib::Request& req;
+  app::RequestContext ctx;
+  std::map<std::string, std::string> params;  // path parameters
+  json body;                                  // the validated JSON body (kJson routes)
+  std::string Param(const std::string& name) const { return params.at(name); }
+};
+
+// What a handler answers.
+struct Reply {
+  int status = 200;
+  std::string body;
+  std::string content_type = "application/json";
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+using Handler = std::function<Result<Reply>(app::App&, Call&)>;
+
+struct Route {
+  std::string method;
+  std::string path;                  // "/api/v1/projects/{project_id}"
+  security::Permission permission;   // checked before the handler
+  std::string summary;
+  BodyKind body_kind = BodyKind::kNone;
+  std::vector<Field> fields;         // for kJson bodies (and the metadata part of kMultipart)
+  Handler handler;
+};
+
+// A route with the area (table) that declares it, as registered.
+struct RegisteredRoute : Route {
+  std::string area;
+};
+
+// The tables, one per area (src/http/routes/*.cpp).
+std::vector<Route> SystemRoutes();
+std::vector<Route> AuthRoutes();
+std::vector<Route> UserRoutes();
+std::vector<Route> ProjectRoutes();
+std::vector<Route> ItemRoutes();
+std::vector<Route> AuditRoutes();
+// All of them, in order.
+const std::vector<RegisteredRoute>& RouteTable();
+
+// Helpers for handlers.
+Reply JsonReply(const json& body, int status = 200);
+// Pagination from ?limit=&cursor= (kInvalidArgument on a bad limit).
+Result<storage::PageRequest> PageFrom(const httplib::Request& req);
+template <typename T, typename F>
+json PageJson(const storage::Page<T>& page, F to_json) {
+  json data = json::array();
+  for (const auto& row : page.rows) data.push_back(to_json(row));
+  return json{{"data", data}, {"next_cursor", page.next.empty() ? json(nullptr) : json(page.next)}};
+}
+// Validates `text` against `fields` (see Field).
+Result<json> ParseStrictJson(const std::string& text, const std::vector<Field>& fields);
+std::vector<std::string> StringList(const json& value);
+
+// Renderers of domain values (snake_case fields, RFC 3339 times).
+json UserJson(const core::User& u);
+json ProjectJson(const core::Project& p);
+json MembershipJson(const core::Membership& m);
+json ItemJson(const core::Item& i);
+json TaskJson(const core::Task& t);
+json AnnotationJson(const core::Annotation& a);
+json ApiTokenJson(const storage::ApiToken& t);
+json AuditEventJson(const storage::AuditEvent& e);
+
+}  // namespace caliper::http

@@ -1,0 +1,175 @@
+#include <sstream>
+
+#include "caliper/core/rules.h"
+#include "http/route.h"
+
+namespace caliper::http {
+namespace {
+
+std::string ETagOf(const core::Annotation& a) { return "\"" + std::to_string(a.revision) + "\""; }
+
+Reply AnnotationReply(const core::Annotation& a, int status = 200) {
+  Reply r = JsonReply(AnnotationJson(a), status);
+  r.headers.emplace_back("ETag", ETagOf(a));
+  return r;
+}
+
+// The label fields shared by create and update: evidence, label, uncertainty.
+const std::vector<Field>& AnnotationFields() {
+  static const std::vector<Field> kFields = {
+      {"evidence", FieldType::kObject, true,
+       "{kind: span|voxels|roi|value|time|document, data: {...}} where in the source"},
+      {"label", FieldType::kObject, true, "{class, code_system, code}: the target label and its code"},
+      {"uncertainty", FieldType::kObject, false,
+       "{confidence: 0..1, assertion: present|absent|possible|conditional|hypothetical}"},
+      {"guideline_version_id", FieldType::kString, false, "the guideline version in force"},
+  };
+  return kFields;
+}
+
+// Reads one sub-object strictly: only `allowed` keys, each of the given type.
+Status CheckObject(const json& obj, const std::string& name, const std::vector<Field>& allowed) {
+  auto checked = ParseStrictJson(obj.dump(), allowed);
+  return checked.ok() ? Status::Ok() : checked.status().WithContext(name);
+}
+
+Result<core::Annotation> AnnotationFrom(const json& body) {
+  core::Annotation a;
+  const json& evidence = body["evidence"];
+  CALIPER_RETURN_IF_ERROR(CheckObject(evidence, "evidence",
+                                      {{"kind", FieldType::kString, true, ""}, {"data", FieldType::kObject, false, ""}}));
+  a.evidence_kind = evidence["kind"].get<std::string>();
+  a.evidence_json = evidence.value("data", json::object()).dump();
+  const json& label = body["label"];
+  CALIPER_RETURN_IF_ERROR(CheckObject(label, "label",
+                                      {{"class", FieldType::kString, true, ""},
+                                       {"code_system", FieldType::kString, false, ""},
+                                       {"code", FieldType::kString, false, ""}}));
+  a.label_class = label["class"].get<std::string>();
+  a.code_system = label.value("code_system", "");
+  a.code = label.value("code", "");
+  if (body.contains("uncertainty")) {
+    const json& u = body["uncertainty"];
+    CALIPER_RETURN_IF_ERROR(CheckObject(u, "uncertainty",
+                                        {{"confidence", FieldType::kNullableNumber, false, ""},
+                                         {"assertion", FieldType::kString, false, ""}}));
+    if (u.contains("confidence") && !u["confidence"].is_null()) a.confidence = u["confidence"].get<double>();
+    if (u.contains("assertion")) {
+      CALIPER_ASSIGN_OR_RETURN(a.assertion, core::ParseAssertion(u["assertion"].get<std::string>()));
+    }
+  }
+  a.guideline_version_id = body.value("guideline_version_id", "");
+  return a;
+}
+
+}  // namespace
+
+std::vector<Route> ItemRoutes() {
+  using security::Permission;
+  return {
+      {"POST", "/api/v1/projects/{project_id}/items", Permission::kItemCreate,
+       "Add an item: multipart/form-data with a 'metadata' part (JSON, the fields below) and a "
+       "'content' part (the de-identified bytes, encrypted at rest under the patient's data key).",
+       BodyKind::kMultipart,
+       {{"data_type", FieldType::kString, true, "imaging, pathology, notes, labs, waveforms"},
+        {"modality", FieldType::kString, false, "CT, MR, SM, ECG, NOTE, ..."},
+        {"patient_key", FieldType::kString, true, "pseudonymous patient key (never a real identifier)"},
+        {"cohort", FieldType::kObject, false, "cohort metadata: age_band, sex, site, ..."}},
+       [](app::App& app, Call& call) -> Result<Reply> {
+         if (!call.req.has_file("content")) return Error(ErrorCode::kInvalidArgument, "the 'content' part is required");
+         const auto& content = call.req.get_file_value("content");
+         app::NewItem item;
+         CALIPER_ASSIGN_OR_RETURN(item.data_type, core::ParseDataType(call.body["data_type"].get<std::string>()));
+         item.modality = call.body.value("modality", "");
+         item.patient_key = call.body["patient_key"].get<std::string>();
+         item.cohort_json = call.body.value("cohort", json::object()).dump();
+         if (!content.content_type.empty()) item.content_type = content.content_type;
+         std::istringstream in(content.content);
+         CALIPER_ASSIGN_OR_RETURN(auto created, app.CreateItem(call.ctx, call.Param("project_id"), item, in));
+         return JsonReply(ItemJson(created), 201);
+       }},
+      {"GET", "/api/v1/projects/{project_id}/items", Permission::kItemList,
+       "The project's items (annotators: only those assigned to them).", BodyKind::kNone, {},
+       [](app::App& app, Call& call) -> Result<Reply> {
+         CALIPER_ASSIGN_OR_RETURN(auto page, PageFrom(call.req));
+         CALIPER_ASSIGN_OR_RETURN(auto items, app.ListItems(call.ctx, call.Param("project_id"), page));
+         return JsonReply(PageJson(items, ItemJson));
+       }},
+      {"GET", "/api/v1/items/{item_id}", Permission::kItemRead, "One item's metadata.", BodyKind::kNone, {},
+       [](app::App& app, Call& call) -> Result<Reply> {
+         CALIPER_ASSIGN_OR_RETURN(auto item, app.GetItem(call.ctx, call.Param("item_id")));
+         return JsonReply(ItemJson(item));
+       }},
+      {"GET", "/api/v1/items/{item_id}/content", Permission::kItemRead,
+       "The item's de-identified content (audited; never cached).", BodyKind::kNone, {},
+       [](app::App& app, Call& call) -> Result<Reply> {
+         CALIPER_ASSIGN_OR_RETURN(auto item, app.GetItem(call.ctx, call.Param("item_id")));
+         CALIPER_ASSIGN_OR_RETURN(auto bytes, app.ReadItemContent(call.ctx, item.id));
+         Reply r;
+         r.body = std::move(bytes);
+         r.content_type = item.content_type;
+         r.headers.emplace_back("Content-Disposition", "inline");
+         return r;
+       }},
+      {"POST", "/api/v1/items/{item_id}/assignments", Permission::kTaskAssign,
+       "Assign the item to an annotator (creates a task).", BodyKind::kJson,
+       {{"user_id", FieldType::kString, true, "the annotator"}},
+       [](app::App& app, Call& call) -> Result<Reply> {
+         CALIPER_ASSIGN_OR_RETURN(auto task, app.AssignItem(call.ctx, call.Param("item_id"),
+                                                            call.body["user_id"].get<std::string>()));
+         return JsonReply(TaskJson(task), 201);
+       }},
+      {"POST", "/api/v1/items/{item_id}/annotations", Permission::kAnnotationWrite,
+       "Label the item: evidence, target label (with its code) and uncertainty.", BodyKind::kJson,
+       AnnotationFields(),
+       [](app::App& app, Call& call) -> Result<Reply> {
+         CALIPER_ASSIGN_OR_RETURN(auto a, AnnotationFrom(call.body));
+         CALIPER_ASSIGN_OR_RETURN(auto created, app.CreateAnnotation(call.ctx, call.Param("item_id"), a));
+         return AnnotationReply(created, 201);
+       }},
+      {"GET", "/api/v1/items/{item_id}/annotations", Permission::kAnnotationRead,
+       "The item's labels (annotators see only their own: blinding).", BodyKind::kNone, {},
+       [](app::App& app, Call& call) -> Result<Reply> {
+         CALIPER_ASSIGN_OR_RETURN(auto page, PageFrom(call.req));
+         CALIPER_ASSIGN_OR_RETURN(auto rows, app.ListAnnotations(call.ctx, call.Param("item_id"), page));
+         return JsonReply(PageJson(rows, AnnotationJson));
+       }},
+      {"GET", "/api/v1/items/{item_id}/annotations/{annotation_id}", Permission::kAnnotationRead,
+       "One label, with its ETag.", BodyKind::kNone, {},
+       [](app::App& app, Call& call) -> Result<Reply> {
+         CALIPER_ASSIGN_OR_RETURN(auto a, app.GetAnnotation(call.ctx, call.Param("annotation_id")));
+         if (a.item_id != call.Param("item_id")) return Error(ErrorCode::kNotFound, "no such annotation");
+         return AnnotationReply(a);
+       }},
+      {"PUT", "/api/v1/items/{item_id}/annotations/{annotation_id}", Permission::kAnnotationWrite,
+       "Replace your label. Send If-Match with the ETag you read; a stale one gets 412.", BodyKind::kJson,
+       AnnotationFields(),
+       [](app::App& app, Call& call) -> Result<Reply> {
+         const std::string if_match = call.req.get_header_value("If-Match");
+         if (if_match.size() < 3 || if_match.front() != '"' || if_match.back() != '"') {
+           return Error(ErrorCode::kPreconditionFailed, "send If-Match with the annotation's ETag");
+         }
+         std::int64_t expected = 0;
+         try {
+           expected = std::stoll(if_match.substr(1, if_match.size() - 2));
+         } catch (const std::exception&) {
+           return Error(ErrorCode::kPreconditionFailed, "If-Match is not an ETag this server made");
+         }
+         CALIPER_ASSIGN_OR_RETURN(auto existing, app.GetAnnotation(call.ctx, call.Param("annotation_id")));
+         if (existing.item_id != call.Param("item_id")) return Error(ErrorCode::kNotFound, "no such annotation");
+         CALIPER_ASSIGN_OR_RETURN(auto a, AnnotationFrom(call.body));
+         app::AnnotationPatch patch;
+         patch.evidence_kind = a.evidence_kind;
+         patch.evidence_json = a.evidence_json;
+         patch.label_class = a.label_class;
+         patch.code_system = a.code_system;
+         patch.code = a.code;
+         patch.confidence = a.confidence;
+         patch.assertion = a.assertion;
+         CALIPER_ASSIGN_OR_RETURN(auto updated, app.UpdateAnnotation(call.ctx, existing.id, expected, patch));
+         return AnnotationReply(updated);
+       }},
+  };
+}
+
+}  // namespace caliper::http
