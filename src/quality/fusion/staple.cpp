@@ -26,10 +26,27 @@ class PatternHistogram {
     std::uint64_t codes = 1;
     for (std::size_t r = 0; r < raters.size(); ++r) codes *= k_;
     dense_ = codes <= kDenseLimit;
-    if (dense_) dense_index_.assign(codes, kAbsent);
-    ForEachBlock([&](std::size_t, std::span<const std::uint64_t> block) {
-      for (std::uint64_t code : block) counts_[Slot(code)] += 1;
-    });
+    if (dense_) {
+      // Count every code in a flat table, then keep the codes that occur.
+      std::vector<std::uint64_t> counts(codes, 0);
+      ForEachBlock([&](std::size_t, std::span<const std::uint64_t> block) {
+        for (std::uint64_t code : block) ++counts[code];
+      });
+      dense_index_.assign(codes, kAbsent);
+      for (std::uint64_t code = 0; code < codes; ++code) {
+        if (counts[code] == 0) continue;
+        dense_index_[code] = Add(code);
+        counts_.back() = static_cast<double>(counts[code]);
+      }
+    } else {
+      ForEachBlock([&](std::size_t, std::span<const std::uint64_t> block) {
+        for (std::uint64_t code : block) {
+          auto it = sparse_index_.find(code);
+          if (it == sparse_index_.end()) it = sparse_index_.emplace(code, Add(code)).first;
+          counts_[it->second] += 1;
+        }
+      });
+    }
   }
 
   std::size_t size() const { return codes_.size(); }
@@ -53,23 +70,30 @@ class PatternHistogram {
     }
   }
 
-  std::uint32_t IndexOf(std::uint64_t code) const {
-    return dense_ ? dense_index_[code] : sparse_index_.at(code);
+  // Writes value[pattern of voxel i] to out[i] for every voxel: the one pass that maps the
+  // EM's per-pattern answer back onto the volume.
+  template <typename T>
+  void Paint(const std::vector<T>& per_pattern, std::vector<T>& out) const {
+    out.resize(raters_[0].voxels.size());
+    if (dense_) {
+      std::vector<T> by_code(dense_index_.size());
+      for (std::size_t c = 0; c < dense_index_.size(); ++c) {
+        if (dense_index_[c] != kAbsent) by_code[c] = per_pattern[dense_index_[c]];
+      }
+      ForEachBlock([&](std::size_t start, std::span<const std::uint64_t> codes) {
+        for (std::size_t j = 0; j < codes.size(); ++j) out[start + j] = by_code[codes[j]];
+      });
+    } else {
+      ForEachBlock([&](std::size_t start, std::span<const std::uint64_t> codes) {
+        for (std::size_t j = 0; j < codes.size(); ++j) {
+          out[start + j] = per_pattern[sparse_index_.at(codes[j])];
+        }
+      });
+    }
   }
 
  private:
   static constexpr std::uint32_t kAbsent = std::numeric_limits<std::uint32_t>::max();
-
-  std::uint32_t Slot(std::uint64_t code) {
-    if (dense_) {
-      std::uint32_t& slot = dense_index_[code];
-      if (slot == kAbsent) slot = Add(code);
-      return slot;
-    }
-    auto it = sparse_index_.find(code);
-    if (it == sparse_index_.end()) it = sparse_index_.emplace(code, Add(code)).first;
-    return it->second;
-  }
 
   std::uint32_t Add(std::uint64_t code) {
     const auto index = static_cast<std::uint32_t>(codes_.size());
@@ -217,12 +241,7 @@ Result<BinaryStapleResult> StapleBinary(std::span<const MaskView> raters,
   out.converged = em.converged;
   std::vector<float> per_pattern(h.size());
   for (std::size_t p = 0; p < h.size(); ++p) per_pattern[p] = static_cast<float>(em.w[p * 2 + 1]);
-  out.consensus.resize(raters[0].voxels.size());
-  h.ForEachBlock([&](std::size_t start, std::span<const std::uint64_t> codes) {
-    for (std::size_t j = 0; j < codes.size(); ++j) {
-      out.consensus[start + j] = per_pattern[h.IndexOf(codes[j])];
-    }
-  });
+  h.Paint(per_pattern, out.consensus);
   return out;
 }
 
@@ -262,15 +281,8 @@ Result<MultiLabelStapleResult> StapleMultiLabel(std::span<const MaskView> raters
     best_label[p] = out.labels[best];
     best_probability[p] = static_cast<float>(em.w[p * k + best]);
   }
-  out.consensus.resize(raters[0].voxels.size());
-  out.confidence.resize(raters[0].voxels.size());
-  h.ForEachBlock([&](std::size_t start, std::span<const std::uint64_t> codes) {
-    for (std::size_t j = 0; j < codes.size(); ++j) {
-      const std::uint32_t p = h.IndexOf(codes[j]);
-      out.consensus[start + j] = best_label[p];
-      out.confidence[start + j] = best_probability[p];
-    }
-  });
+  h.Paint(best_label, out.consensus);
+  h.Paint(best_probability, out.confidence);
   return out;
 }
 
