@@ -16,3 +16,15 @@ endif()
 if(CALIPER_BUILD_BENCH)
   find_package(benchmark REQUIRED)
 endif()
+
+# NIfTI-1/2 through nifti2 (libnifti2-dev). Not find_package(NIFTI): Debian's config file points
+# at /usr/lib/libznz.so.3.0.0, which does not exist, and configuration fails. The imported
+# target `nifti2` carries the headers, libnifti2, libznz and zlib (for .nii.gz).
+find_path(NIFTI2_INCLUDE_DIR nifti2_io.h PATH_SUFFIXES nifti REQUIRED)
+find_library(NIFTI2_LIBRARY nifti2 REQUIRED)
+find_library(ZNZ_LIBRARY znz REQUIRED)
+find_package(ZLIB REQUIRED)
+add_library(nifti2 INTERFACE IMPORTED)
+target_include_directories(nifti2 INTERFACE ${NIFTI2_INCLUDE_DIR})
+target_compile_definitions(nifti2 INTERFACE HAVE_ZLIB)
+target_link_libraries(nifti2 INTERFACE ${NIFTI2_LIBRARY} ${ZNZ_LIBRARY} ZLIB::ZLIB m)

@@ -19,6 +19,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libdcmtk-dev dcmtk libsodium-dev libsqlite3-dev sqlite3 libcpp-httplib-dev libssl-dev openssl
   nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libtomlplusplus-dev
+  libnifti2-dev libniftiio-dev libznz-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev wrk curl
 )
 

@@ -1,0 +1,62 @@
+#pragma once
+
+// Reading and writing 3D NIfTI-1/NIfTI-2 volumes (.nii, .nii.gz, .hdr/.img) through nifti2.
+// No nifti2 type appears here: geometry travels as plain numbers so an output can carry exactly
+// the geometry (dimensions, pixdim, units, qform, sform) of the input it was computed from.
+// Functions are thread-safe (each call owns its nifti_image).
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "caliper/common/status.h"
+
+namespace caliper::ingest {
+
+struct NiftiGeometry {
+  std::array<std::int64_t, 3> dims{0, 0, 0};
+  std::array<double, 3> spacing_mm{1, 1, 1};  // pixdim[1..3] converted to mm by xyz_units
+  // As stored in the file, for writing an output on the same grid:
+  std::array<double, 3> pixdim{1, 1, 1};
+  int xyz_units = 0;  // NIFTI_UNITS_*: 0 unknown (read as mm), 1 m, 2 mm, 3 micron
+  int qform_code = 0;
+  int sform_code = 0;
+  std::array<double, 6> quatern{0, 0, 0, 0, 0, 0};  // b, c, d, qoffset_x, y, z
+  double qfac = 1;
+  std::array<std::array<double, 4>, 3> srow{};  // sform rows (i, j, k, 1) -> x, y, z
+};
+
+// Voxel values as float32 after the file's scl_slope/scl_inter (x fastest).
+struct NiftiVolume {
+  NiftiGeometry geometry;
+  std::vector<float> values;
+};
+
+// Integer labels 0..255 (x fastest), e.g. a segmentation mask.
+struct NiftiLabelMap {
+  NiftiGeometry geometry;
+  std::vector<std::uint8_t> labels;
+};
+
+// Reads a 3D volume of any integer or float datatype (uint8 .. uint64, int8 .. int64,
+// float32, float64); a 4th..7th dimension of size 1 is accepted. Errors: kNotFound when the
+// file does not exist; kInvalidArgument when it is not a readable NIfTI file or not 3D;
+// kUnsupported for complex/RGB datatypes.
+Result<NiftiVolume> ReadNiftiVolume(const std::string& path);
+
+// As ReadNiftiVolume, and every scaled value must be an integer in 0..255 (else
+// kInvalidArgument naming the first bad value).
+Result<NiftiLabelMap> ReadNiftiLabelMap(const std::string& path);
+
+// Write `values` (geometry.dims voxels, x fastest) with the given geometry; the file type
+// follows the name (.nii.gz compresses). Errors: kInvalidArgument when the size does not match
+// the dimensions or the name does not end in .nii or .nii.gz; kIo when the file cannot be
+// written. The file appears complete or not at all (written beside it, then renamed).
+Status WriteNiftiFloat32(const std::string& path, const NiftiGeometry& geometry,
+                         std::span<const float> values);
+Status WriteNiftiUint8(const std::string& path, const NiftiGeometry& geometry,
+                       std::span<const std::uint8_t> values);
+
+}  // namespace caliper::ingest

@@ -1,0 +1,140 @@
+#include "caliper/ingest/nifti_io.h"
+
+#include <nifti2_io.h>
+
+#include <cstring>
+#include <filesystem>
+#include <string>
+
+#include <gtest/gtest.h>
+
+namespace caliper::ingest {
+namespace {
+
+namespace fs = std::filesystem;
+
+class NiftiIoTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("caliper_nifti_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
+            "_" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string Path(const std::string& name) const { return (dir_ / name).string(); }
+
+  fs::path dir_;
+};
+
+NiftiGeometry Oblique() {
+  NiftiGeometry g;
+  g.dims = {4, 3, 2};
+  g.pixdim = {0.8, 0.9, 2.5};
+  g.spacing_mm = {0.8, 0.9, 2.5};
+  g.xyz_units = NIFTI_UNITS_MM;
+  g.qform_code = 1;
+  g.sform_code = 2;
+  g.quatern = {0.1, 0.2, 0.3, -10, 20, 30.5};
+  g.qfac = -1;
+  g.srow = {{{0.8, 0.01, 0, -10}, {0, 0.9, 0.02, 20}, {0.03, 0, 2.5, 30.5}}};
+  return g;
+}
+
+TEST_F(NiftiIoTest, Uint8RoundTripKeepsGeometry) {
+  NiftiGeometry g = Oblique();
+  std::vector<std::uint8_t> labels(24);
+  for (int i = 0; i < 24; ++i) labels[i] = static_cast<std::uint8_t>(i * 10);
+  for (std::string name : {"mask.nii", "mask.nii.gz"}) {
+    ASSERT_TRUE(WriteNiftiUint8(Path(name), g, labels).ok()) << name;
+    auto read = ReadNiftiLabelMap(Path(name));
+    ASSERT_TRUE(read.ok()) << read.status().ToString();
+    EXPECT_EQ(read->labels, labels);
+    const auto& r = read->geometry;
+    EXPECT_EQ(r.dims, g.dims);
+    for (int d = 0; d < 3; ++d) EXPECT_NEAR(r.spacing_mm[d], g.spacing_mm[d], 1e-6);
+    EXPECT_EQ(r.qform_code, 1);
+    EXPECT_EQ(r.sform_code, 2);
+    EXPECT_EQ(r.qfac, -1);
+    for (int k = 0; k < 6; ++k) EXPECT_NEAR(r.quatern[k], g.quatern[k], 1e-5) << k;
+    for (int row = 0; row < 3; ++row) {
+      for (int c = 0; c < 4; ++c) EXPECT_NEAR(r.srow[row][c], g.srow[row][c], 1e-5);
+    }
+  }
+  EXPECT_LT(fs::file_size(Path("mask.nii.gz")), fs::file_size(Path("mask.nii")));
+}
+
+TEST_F(NiftiIoTest, Float32RoundTrip) {
+  NiftiGeometry g = Oblique();
+  std::vector<float> values(24);
+  for (int i = 0; i < 24; ++i) values[i] = 0.25f * i - 1.0f;
+  ASSERT_TRUE(WriteNiftiFloat32(Path("p.nii.gz"), g, values).ok());
+  auto read = ReadNiftiVolume(Path("p.nii.gz"));
+  ASSERT_TRUE(read.ok());
+  EXPECT_EQ(read->values, values);
+  // Not integers 0..255: not a label map.
+  auto labels = ReadNiftiLabelMap(Path("p.nii.gz"));
+  ASSERT_FALSE(labels.ok());
+  EXPECT_NE(labels.status().message().find("not a label map"), std::string::npos);
+}
+
+// Writes an int16 volume with scl_slope/scl_inter and metre units through nifti2 directly.
+void WriteScaledInt16(const std::string& path, const std::int64_t (&dims)[8]) {
+  nifti_image* nim = nifti_make_new_nim(dims, NIFTI_TYPE_INT16, 1);
+  auto* data = static_cast<std::int16_t*>(nim->data);
+  for (std::int64_t i = 0; i < nim->nvox; ++i) data[i] = static_cast<std::int16_t>(i - 3);
+  nim->scl_slope = 0.5;
+  nim->scl_inter = 10;
+  nim->xyz_units = NIFTI_UNITS_METER;
+  nim->dx = nim->pixdim[1] = 0.001;
+  nim->dy = nim->pixdim[2] = 0.002;
+  nim->dz = nim->pixdim[3] = 0.003;
+  ASSERT_EQ(nifti_set_filenames(nim, path.c_str(), 0, 1), 0);
+  nifti_image_write(nim);
+  nifti_image_free(nim);
+}
+
+TEST_F(NiftiIoTest, AppliesScalingAndUnits) {
+  const std::int64_t dims[8] = {3, 3, 2, 2, 1, 1, 1, 1};
+  WriteScaledInt16(Path("ct.nii"), dims);
+  auto read = ReadNiftiVolume(Path("ct.nii"));
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  ASSERT_EQ(read->values.size(), 12u);
+  EXPECT_FLOAT_EQ(read->values[0], 0.5f * -3 + 10);
+  EXPECT_FLOAT_EQ(read->values[11], 0.5f * 8 + 10);
+  EXPECT_NEAR(read->geometry.spacing_mm[0], 1.0, 1e-6);
+  EXPECT_NEAR(read->geometry.spacing_mm[2], 3.0, 1e-6);
+}
+
+TEST_F(NiftiIoTest, ClearErrors) {
+  auto missing = ReadNiftiVolume(Path("nope.nii.gz"));
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), ErrorCode::kNotFound);
+
+  {
+    std::FILE* f = std::fopen(Path("junk.nii").c_str(), "wb");
+    std::fputs("this is not a NIfTI header", f);
+    std::fclose(f);
+  }
+  auto junk = ReadNiftiVolume(Path("junk.nii"));
+  ASSERT_FALSE(junk.ok());
+  EXPECT_EQ(junk.status().code(), ErrorCode::kInvalidArgument);
+
+  const std::int64_t dims4[8] = {4, 2, 2, 2, 3, 1, 1, 1};
+  WriteScaledInt16(Path("series.nii"), dims4);
+  auto series = ReadNiftiVolume(Path("series.nii"));
+  ASSERT_FALSE(series.ok());
+  EXPECT_NE(series.status().message().find("not a 3D volume"), std::string::npos);
+
+  NiftiGeometry g = Oblique();
+  std::vector<std::uint8_t> wrong(5);
+  EXPECT_FALSE(WriteNiftiUint8(Path("w.nii"), g, wrong).ok());
+  std::vector<std::uint8_t> right(24);
+  EXPECT_FALSE(WriteNiftiUint8(Path("w.txt"), g, right).ok());
+  auto unwritable = WriteNiftiUint8(Path("no/such/dir/w.nii"), g, right);
+  ASSERT_FALSE(unwritable.ok());
+  EXPECT_EQ(unwritable.code(), ErrorCode::kIo);
+}
+
+}  // namespace
+}  // namespace caliper::ingest
