@@ -38,4 +38,8 @@ int Serve(app::App& app, const std::string& listen, const std::string& banner);
 // `caliper demo`: initialises the data directory when new, loads the demo project, serves.
 int RunDemo(const CommonOptions& options, const std::string& listen);
 
+// `caliper agree` and `caliper fuse` (quality_commands.cpp): statistics on files, no server.
+// Their callbacks store the command's exit code in `exit_code`.
+void AddQualityCommands(CLI::App& root, int& exit_code);
+
 }  // namespace caliper::cli

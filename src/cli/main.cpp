@@ -373,6 +373,8 @@ int main(int argc, char** argv) {
     return 0;
   }));
 
+  AddQualityCommands(root, exit_code);
+
   try {
     root.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

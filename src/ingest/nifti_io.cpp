@@ -7,7 +7,9 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <iomanip>
 #include <memory>
+#include <sstream>
 
 #include <unistd.h>
 
@@ -125,6 +127,9 @@ Status Write(const std::string& path, const NiftiGeometry& g, int datatype, cons
     return Error(ErrorCode::kInvalidArgument, "cannot write " + path + ": use .nii or .nii.gz");
   }
   std::error_code ec;
+  if (!target.parent_path().empty() && !std::filesystem::is_directory(target.parent_path(), ec)) {
+    return Error(ErrorCode::kIo, "cannot write " + path + ": no such directory");
+  }
   nifti_image_write(nim.get());
   if (!std::filesystem::exists(temp, ec) || !NiftiPtr(nifti_image_read(temp.c_str(), 0))) {
     std::filesystem::remove(temp, ec);
@@ -175,9 +180,10 @@ Result<NiftiLabelMap> ReadNiftiLabelMap(const std::string& path) {
   for (std::size_t i = 0; i < volume.values.size(); ++i) {
     const float v = volume.values[i];
     if (!(v >= 0 && v <= 255 && v == std::floor(v))) {
-      return Error(ErrorCode::kInvalidArgument,
-                   path + " is not a label map: voxel " + std::to_string(i) + " is " +
-                       std::to_string(v) + " (labels are integers 0..255)");
+      std::ostringstream message;
+      message << path << " is not a label map: voxel " << i << " is " << std::setprecision(9) << v
+              << " (labels are integers 0..255)";
+      return Error(ErrorCode::kInvalidArgument, message.str());
     }
     map.labels[i] = static_cast<std::uint8_t>(v);
   }
