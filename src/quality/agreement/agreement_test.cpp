@@ -136,31 +136,30 @@ TEST(FleissKappa, WikipediaWorkedExample) {
   EXPECT_NEAR(r->value, 0.210, 5e-4);
 }
 
+// Fleiss (1971), "Measuring nominal scale agreement among many raters", Psychological
+// Bulletin 76(5), Table 1: 30 patients, 6 psychiatrists each, 5 diagnoses (depression,
+// personality disorder, schizophrenia, neurosis, other), as counts per diagnosis. Transcribed in
+// JonasMoss/quadagree (data_raw/fleiss1971.csv).
+const std::vector<std::vector<int>> kFleiss1971 = {
+    {0, 0, 0, 6, 0}, {0, 3, 0, 0, 3}, {0, 1, 4, 0, 1}, {0, 0, 0, 0, 6}, {0, 3, 0, 3, 0},
+    {2, 0, 4, 0, 0}, {0, 0, 4, 0, 2}, {2, 0, 3, 1, 0}, {2, 0, 0, 4, 0}, {0, 0, 0, 0, 6},
+    {1, 0, 0, 5, 0}, {1, 1, 0, 4, 0}, {0, 3, 3, 0, 0}, {1, 0, 0, 5, 0}, {0, 2, 0, 3, 1},
+    {0, 0, 5, 0, 1}, {3, 0, 0, 1, 2}, {5, 1, 0, 0, 0}, {0, 2, 0, 4, 0}, {1, 0, 2, 0, 3},
+    {0, 0, 0, 0, 6}, {0, 1, 0, 5, 0}, {0, 2, 0, 1, 3}, {2, 0, 0, 4, 0}, {1, 0, 0, 4, 1},
+    {0, 5, 0, 1, 0}, {4, 0, 0, 0, 2}, {0, 2, 0, 4, 0}, {1, 0, 5, 0, 0}, {0, 0, 0, 0, 6}};
+const std::vector<std::string> kDiagnoses = {"depression", "personality", "schizophrenia",
+                                             "neurosis", "other"};
+
 TEST(FleissKappa, Fleiss1971Table1) {
-  // Fleiss (1971), "Measuring nominal scale agreement among many raters", Psychological
-  // Bulletin 76(5), Table 1: 30 patients, 6 psychiatrists each, 5 diagnoses (depression,
-  // personality disorder, schizophrenia, neurosis, other). Transcribed in JonasMoss/quadagree
-  // (data_raw/fleiss1971.csv). Fleiss reports kappa = .430.
-  RatingSet set = FromCounts({{0, 0, 0, 6, 0}, {0, 3, 0, 0, 3}, {0, 1, 4, 0, 1}, {0, 0, 0, 0, 6},
-                              {0, 3, 0, 3, 0}, {2, 0, 4, 0, 0}, {0, 0, 4, 0, 2}, {2, 0, 3, 1, 0},
-                              {2, 0, 0, 4, 0}, {0, 0, 0, 0, 6}, {1, 0, 0, 5, 0}, {1, 1, 0, 4, 0},
-                              {0, 3, 3, 0, 0}, {1, 0, 0, 5, 0}, {0, 2, 0, 3, 1}, {0, 0, 5, 0, 1},
-                              {3, 0, 0, 1, 2}, {5, 1, 0, 0, 0}, {0, 2, 0, 4, 0}, {1, 0, 2, 0, 3},
-                              {0, 0, 0, 0, 6}, {0, 1, 0, 5, 0}, {0, 2, 0, 1, 3}, {2, 0, 0, 4, 0},
-                              {1, 0, 0, 4, 1}, {0, 5, 0, 1, 0}, {4, 0, 0, 0, 2}, {0, 2, 0, 4, 0},
-                              {1, 0, 5, 0, 0}, {0, 0, 0, 0, 6}},
-                             {"depression", "personality", "schizophrenia", "neurosis", "other"});
+  // Fleiss reports kappa = .430.
+  RatingSet set = FromCounts(kFleiss1971, kDiagnoses);
   EXPECT_NEAR(Value(FleissKappa(set, AgreementWeights::kNone)), 0.430, 5e-4);
 }
 
 TEST(GwetAndFleiss, Gwet2014DistributionOfSixRaters) {
-  // irrCAC overview vignette, dataset distrib.6raters (15 patients x 6 psychiatrists):
+  // irrCAC overview vignette, dataset distrib.6raters (the first 15 patients of Fleiss 1971):
   // AC1 0.4448007, Fleiss' kappa 0.4139265, Krippendorff's alpha 0.4204384.
-  RatingSet set = FromCounts({{0, 0, 0, 6, 0}, {0, 3, 0, 0, 3}, {0, 1, 4, 0, 1}, {0, 0, 0, 0, 6},
-                              {0, 3, 0, 3, 0}, {2, 0, 4, 0, 0}, {0, 0, 4, 0, 2}, {2, 0, 3, 1, 0},
-                              {2, 0, 0, 4, 0}, {0, 0, 0, 0, 6}, {1, 0, 0, 5, 0}, {1, 1, 0, 4, 0},
-                              {0, 3, 3, 0, 0}, {1, 0, 0, 5, 0}, {0, 2, 0, 3, 1}},
-                             {"a", "b", "c", "d", "e"});
+  RatingSet set = FromCounts({kFleiss1971.begin(), kFleiss1971.begin() + 15}, kDiagnoses);
   EXPECT_NEAR(Value(GwetAc(set, AgreementWeights::kNone)), 0.4448007, 5e-8);
   EXPECT_NEAR(Value(FleissKappa(set, AgreementWeights::kNone)), 0.4139265, 5e-8);
   EXPECT_NEAR(Value(KrippendorffAlpha(set, MeasurementLevel::kNominal)), 0.4204384, 5e-8);

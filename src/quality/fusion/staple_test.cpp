@@ -6,20 +6,15 @@
 
 #include <gtest/gtest.h>
 
+#include "quality/masks/test_volume.h"
+
 namespace caliper::quality {
 namespace {
 
-struct Volume {
-  Grid grid;
-  std::vector<std::uint8_t> voxels;
-  MaskView view() const { return {grid, voxels}; }
-};
+using testing::Volume;
 
 Volume Empty(std::int64_t nx, std::int64_t ny, std::int64_t nz) {
-  Volume v;
-  v.grid.dims = {nx, ny, nz};
-  v.voxels.assign(nx * ny * nz, 0);
-  return v;
+  return testing::Empty({nx, ny, nz});
 }
 
 // The textbook per-voxel STAPLE (Warfield 2004 eqs. for binary data), iterating over every

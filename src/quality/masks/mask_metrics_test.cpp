@@ -9,25 +9,13 @@
 #include <gtest/gtest.h>
 
 #include "quality/masks/edt.h"
+#include "quality/masks/test_volume.h"
 
 namespace caliper::quality {
 namespace {
 
-struct Volume {
-  Grid grid;
-  std::vector<std::uint8_t> voxels;
-  MaskView view() const { return {grid, voxels}; }
-  std::uint8_t& at(std::int64_t x, std::int64_t y, std::int64_t z) {
-    return voxels[(z * grid.dims[1] + y) * grid.dims[0] + x];
-  }
-};
-
-Volume Empty(std::array<std::int64_t, 3> dims, std::array<double, 3> spacing = {1, 1, 1}) {
-  Volume v;
-  v.grid = {dims, spacing};
-  v.voxels.assign(dims[0] * dims[1] * dims[2], 0);
-  return v;
-}
+using testing::Empty;
+using testing::Volume;
 
 void Box(Volume& v, std::array<std::int64_t, 3> lo, std::array<std::int64_t, 3> hi) {
   for (auto z = lo[2]; z <= hi[2]; ++z) {
