@@ -34,11 +34,16 @@ Result<security::AuthSettings> AuthSettingsFrom(const Config& c) {
   security::AuthSettings s;
   CALIPER_ASSIGN_OR_RETURN(auto idle, c.GetInt("session.idle_timeout_minutes"));
   CALIPER_ASSIGN_OR_RETURN(auto absolute, c.GetInt("session.absolute_timeout_minutes"));
+  CALIPER_ASSIGN_OR_RETURN(auto warning, c.GetInt("session.idle_warning_seconds"));
   CALIPER_ASSIGN_OR_RETURN(auto failures, c.GetInt("login.max_failures"));
   CALIPER_ASSIGN_OR_RETURN(auto window, c.GetInt("login.failure_window_minutes"));
   CALIPER_ASSIGN_OR_RETURN(auto lockout, c.GetInt("login.lockout_minutes"));
   CALIPER_ASSIGN_OR_RETURN(auto per_address, c.GetInt("login.max_attempts_per_address_per_minute"));
   CALIPER_ASSIGN_OR_RETURN(auto min_length, c.GetInt("password.min_length"));
+  if (warning < 0 || warning >= idle * 60) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "session.idle_warning_seconds must be below the idle timeout");
+  }
   if (idle <= 0 || absolute <= 0 || failures <= 0 || window <= 0 || lockout <= 0 ||
       per_address <= 0 || min_length < 8) {
     return Error(ErrorCode::kInvalidArgument,
@@ -46,6 +51,7 @@ Result<security::AuthSettings> AuthSettingsFrom(const Config& c) {
   }
   s.idle_timeout = idle * kMicrosPerMinute;
   s.absolute_timeout = absolute * kMicrosPerMinute;
+  s.idle_warning = warning * kMicrosPerSecond;
   s.max_failures = static_cast<int>(failures);
   s.failure_window = window * kMicrosPerMinute;
   s.lockout = lockout * kMicrosPerMinute;
@@ -214,8 +220,7 @@ Status App::CommitWithAudit(storage::Transaction& txn, const AuditRecord& record
   return Status::Ok();
 }
 
-Status App::Audit(const RequestContext& ctx, const AuditRecord& record) {
-  (void)ctx;
+Status App::Audit(const AuditRecord& record) {
   CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
   return CommitWithAudit(*txn, record);
 }
@@ -334,7 +339,7 @@ Status App::Authorize(const RequestContext& ctx, Permission permission,
   record.details_json = json{{"permission", security::ToString(permission)},
                              {"reason", lookup.ok() ? "forbidden" : "not_found"}}
                             .dump();
-  CALIPER_RETURN_IF_ERROR(Audit(ctx, record));
+  CALIPER_RETURN_IF_ERROR(Audit(record));
   if (!lookup.ok()) return Error(ErrorCode::kNotFound, item_id.empty() ? "no such project" : "no such item");
   return Error(ErrorCode::kPermissionDenied,
                "you do not have the '" + std::string(security::ToString(permission)) +
@@ -771,14 +776,14 @@ Result<security::AuditVerifyReport> App::VerifyAudit(const RequestContext& ctx) 
                            security::VerifyAuditChain(*store_, audit_public_key_, paths_.audit_checkpoints));
   AuditRecord record = Record(ctx, "audit.verify", "audit", "",
                               json{{"ok", report.ok}, {"events", report.events}}.dump());
-  if (report.ok) CALIPER_RETURN_IF_ERROR(Audit(ctx, record));  // never extend a broken chain
+  if (report.ok) CALIPER_RETURN_IF_ERROR(Audit(record));  // never extend a broken chain
   return report;
 }
 
 Status App::ExportAudit(const RequestContext& ctx, TimeMicros from, TimeMicros to,
                         const std::function<Status(const storage::AuditEvent&)>& sink) {
   CALIPER_RETURN_IF_ERROR(security::ExportAudit(*store_, from, to, sink));
-  return Audit(ctx, Record(ctx, "audit.export", "audit", "",
+  return Audit(Record(ctx, "audit.export", "audit", "",
                            json{{"from", FormatRfc3339(from)}, {"to", FormatRfc3339(to)}}.dump()));
 }
 

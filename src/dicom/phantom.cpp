@@ -11,6 +11,7 @@
 #include <system_error>
 
 #include "caliper/common/ids.h"
+#include "caliper/common/random.h"
 
 namespace caliper::dicom {
 namespace {
@@ -27,14 +28,6 @@ constexpr const char* kStationName = "CT-SCANNER-01";
 constexpr const char* kDeviceSerial = "SN-4417-XYZ";
 constexpr const char* kStudyId = "S12345";
 constexpr const char* kPrivateCreator = "CALIPER SYNTH";
-
-// SplitMix64 (Steele, Lea, Flood 2014): a fixed, portable mixing function.
-std::uint64_t SplitMix64(std::uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
 
 // FNV-1a 64-bit over the bytes of `text`.
 std::uint64_t Fnv1a(const std::string& text) {

@@ -21,35 +21,22 @@
 #include <string_view>
 #include <utility>
 
+#include "security/file_util.h"
+
 namespace caliper::security {
 namespace {
+
+using file::Fd;
+using file::FsyncDir;
+using file::IoError;
+using file::ReadUpTo;
+using file::WriteAll;
 
 constexpr std::string_view kMagic = "CALB1\n";
 constexpr std::size_t kChunkBytes = 64 * 1024;
 constexpr std::size_t kMaxChunkCiphertext = kChunkBytes + kStreamOverheadBytes;
 constexpr std::size_t kMaxKeyIdBytes = 0xffff;
 constexpr std::string_view kAddressPurpose = "blob-address";
-
-// Owns a file descriptor; closes it on destruction.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  Fd& operator=(Fd&&) = delete;
-  int get() const { return fd_; }
-  bool valid() const { return fd_ >= 0; }
-  // Closes now, reporting the error close() may carry for written data.
-  bool Close() {
-    const int fd = std::exchange(fd_, -1);
-    return fd < 0 || ::close(fd) == 0;
-  }
-
- private:
-  int fd_;
-};
 
 // Unlinks `path` on destruction unless disarmed.
 class RemoveOnExit {
@@ -65,10 +52,6 @@ class RemoveOnExit {
  private:
   std::string path_;
 };
-
-Status IoError(std::string_view what, const std::string& path) {
-  return Error(ErrorCode::kIo, std::string(what) + " " + path + ": " + std::strerror(errno));
-}
 
 bool IsAddress(std::string_view address) {
   if (address.size() != 64) return false;
@@ -97,41 +80,6 @@ Status MakeDir(const std::string& path, bool* created = nullptr) {
   }
   if (errno == EEXIST) return Status::Ok();
   return IoError("cannot create directory", path);
-}
-
-Status FsyncDir(const std::string& path) {
-  Fd dir(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!dir.valid() || ::fsync(dir.get()) != 0) return IoError("cannot fsync directory", path);
-  return Status::Ok();
-}
-
-Status WriteAll(int fd, const void* data, std::size_t n, const std::string& path) {
-  const auto* p = static_cast<const unsigned char*>(data);
-  while (n > 0) {
-    const ssize_t w = ::write(fd, p, n);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      return IoError("cannot write", path);
-    }
-    p += w;
-    n -= static_cast<std::size_t>(w);
-  }
-  return Status::Ok();
-}
-
-// Reads up to `n` bytes, stopping early only at end of file. Returns the count read.
-Result<std::size_t> ReadUpTo(int fd, unsigned char* data, std::size_t n, const std::string& path) {
-  std::size_t got = 0;
-  while (got < n) {
-    const ssize_t r = ::read(fd, data + got, n - got);
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      return IoError("cannot read", path);
-    }
-    if (r == 0) break;
-    got += static_cast<std::size_t>(r);
-  }
-  return got;
 }
 
 // The authenticated prefix of a blob file: magic, key id length, key id.

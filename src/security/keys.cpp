@@ -11,67 +11,23 @@
 #include <cstring>
 #include <utility>
 
+#include "security/file_util.h"
+
 namespace caliper::security {
 namespace {
+
+using file::Fd;
+using file::FsyncDir;
+using file::IoError;
+using file::MakeDirs;
+using file::ParentOf;
 
 constexpr std::size_t kMaxSecretFileBytes = 64 * 1024;
 constexpr std::string_view kWhitespace = " \t\r\n";
 
-// Owns a file descriptor; closes it on destruction.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  bool valid() const { return fd_ >= 0; }
-  bool Close() {
-    const int fd = std::exchange(fd_, -1);
-    return fd < 0 || ::close(fd) == 0;
-  }
-
- private:
-  int fd_;
-};
-
-Status IoError(std::string_view what, const std::string& path) {
-  return Error(ErrorCode::kIo, std::string(what) + " " + path + ": " + std::strerror(errno));
-}
-
 std::string_view TrimRight(std::string_view s) {
   const std::size_t end = s.find_last_not_of(kWhitespace);
   return end == std::string_view::npos ? std::string_view() : s.substr(0, end + 1);
-}
-
-std::string ParentOf(const std::string& path) {
-  const std::size_t slash = path.find_last_of('/');
-  if (slash == std::string::npos) return ".";
-  if (slash == 0) return "/";
-  return path.substr(0, slash);
-}
-
-// mkdir -p with mode 0700 for every directory it creates.
-Status MakeDirs(const std::string& path) {
-  struct stat st;
-  if (::stat(path.c_str(), &st) == 0) {
-    if (S_ISDIR(st.st_mode)) return Status::Ok();
-    return Error(ErrorCode::kIo, path + " exists and is not a directory");
-  }
-  const std::string parent = ParentOf(path);
-  if (parent != path) CALIPER_RETURN_IF_ERROR(MakeDirs(parent));
-  if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) {
-    return IoError("cannot create directory", path);
-  }
-  return Status::Ok();
-}
-
-Status FsyncDir(const std::string& path) {
-  Fd dir(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!dir.valid() || ::fsync(dir.get()) != 0) return IoError("cannot fsync directory", path);
-  return Status::Ok();
 }
 
 // 64 hex digits -> Key. `source` names where they came from, for the error message (which
@@ -217,13 +173,7 @@ Status WriteFileAtomically(const std::string& path, std::string_view content, bo
     ~TmpRemover() { ::unlink(tmp.c_str()); }
   } remover{tmp};
   if (::fchmod(fd.get(), mode) != 0) return IoError("cannot set the mode of", tmp);  // umask
-  std::size_t written = 0;
-  while (written < content.size()) {
-    const ssize_t w = ::write(fd.get(), content.data() + written, content.size() - written);
-    if (w < 0 && errno == EINTR) continue;
-    if (w < 0) return IoError("cannot write", tmp);
-    written += static_cast<std::size_t>(w);
-  }
+  CALIPER_RETURN_IF_ERROR(file::WriteAll(fd.get(), content.data(), content.size(), tmp));
   if (::fsync(fd.get()) != 0) return IoError("cannot fsync", tmp);
   if (!fd.Close()) return IoError("cannot close", tmp);
   if (overwrite) {

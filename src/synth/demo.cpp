@@ -5,7 +5,7 @@
 
 #include "caliper/dicom/phantom.h"
 #include "caliper/synth/synthetic.h"
-#include "synth/rng.h"
+#include "caliper/common/random.h"
 #include "synth/utf8.h"
 
 namespace caliper::synth {

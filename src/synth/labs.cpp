@@ -4,7 +4,7 @@
 #include "caliper/common/clock.h"
 #include "caliper/synth/synthetic.h"
 #include "synth/calendar.h"
-#include "synth/rng.h"
+#include "caliper/common/random.h"
 
 namespace caliper::synth {
 namespace {

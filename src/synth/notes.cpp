@@ -4,7 +4,7 @@
 #include "caliper/synth/synthetic.h"
 #include "synth/calendar.h"
 #include "synth/lexicon.h"
-#include "synth/rng.h"
+#include "caliper/common/random.h"
 #include "synth/utf8.h"
 
 namespace caliper::synth {

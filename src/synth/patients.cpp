@@ -3,7 +3,7 @@
 #include "caliper/synth/synthetic.h"
 #include "synth/calendar.h"
 #include "synth/lexicon.h"
-#include "synth/rng.h"
+#include "caliper/common/random.h"
 
 namespace caliper::synth {
 namespace {

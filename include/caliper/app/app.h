@@ -203,7 +203,7 @@ class App {
 
   // Appends one audit event in its own transaction (for events with no other change, such
   // as a denied request).
-  Status Audit(const RequestContext& ctx, const security::AuditRecord& record);
+  Status Audit(const security::AuditRecord& record);
 
  private:
   App(DataPaths paths, Config config, const Clock& clock, IdGenerator& ids,

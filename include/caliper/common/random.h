@@ -5,7 +5,10 @@
 #include <string>
 #include <vector>
 
-namespace caliper::synth {
+// Deterministic pseudo-random numbers for generators, sampling and bootstraps: the same seed
+// gives the same numbers on every platform. Never for secrets (use security/crypto.h).
+
+namespace caliper {
 
 // SplitMix64 (Steele, Lea, Flood 2014). Fixed arithmetic, so every platform draws the same
 // numbers; std:: distributions are implementation-defined and are avoided for that reason.
@@ -59,4 +62,4 @@ class Rng {
   std::uint64_t state_;
 };
 
-}  // namespace caliper::synth
+}  // namespace caliper

@@ -20,6 +20,7 @@ namespace caliper::security {
 struct AuthSettings {
   TimeMicros idle_timeout = 15 * kMicrosPerMinute;
   TimeMicros absolute_timeout = 12 * kMicrosPerHour;
+  TimeMicros idle_warning = kMicrosPerMinute;  // how long before the idle timeout the UI warns
   int max_failures = 5;
   TimeMicros failure_window = 15 * kMicrosPerMinute;
   TimeMicros lockout = 15 * kMicrosPerMinute;

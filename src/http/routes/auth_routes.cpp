@@ -13,7 +13,7 @@ json SessionJson(const app::App& app, const security::Principal& p) {
   const auto& s = app.auth_settings();
   return json{{"user", UserJson(p.user)},
               {"idle_timeout_seconds", s.idle_timeout / kMicrosPerSecond},
-              {"idle_warning_seconds", app.config().GetInt("session.idle_warning_seconds").value()}};
+              {"idle_warning_seconds", s.idle_warning / kMicrosPerSecond}};
 }
 
 }  // namespace
