@@ -1,6 +1,7 @@
 #include "quality/masks/edt.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 #include <thread>
@@ -118,13 +119,21 @@ std::vector<double> DistancesToNearest(const std::array<std::int64_t, 3>& dims,
           const float* src = d.data() + base + p * stride;
           for (std::int64_t t = 0; t < width; ++t) lines[t].f[p] = src[t];
         }
-        for (std::int64_t t = 0; t < width; ++t) Transform1d(n, s2, lines[t]);
+        // The last pass needs values only at query voxels: skip lines without any.
+        std::array<bool, kGroup> needed;
+        needed.fill(!last);
+        for (std::int64_t p = 0; last && p < n; ++p) {
+          for (std::int64_t t = 0; t < width; ++t) needed[t] |= query[base + p * stride + t] != 0;
+        }
+        for (std::int64_t t = 0; t < width; ++t) {
+          if (needed[t]) Transform1d(n, s2, lines[t]);
+        }
         for (std::int64_t p = 0; p < n; ++p) {
           const std::int64_t at = base + p * stride;
           for (std::int64_t t = 0; t < width; ++t) {
             if (!last) {
               d[at + t] = static_cast<float>(lines[t].out[p]);
-            } else if (query[at + t]) {
+            } else if (query[at + t] != 0) {
               found[thread].push_back(std::sqrt(lines[t].out[p]));
             }
           }
