@@ -77,7 +77,7 @@ Result<AgreementResult> ComputeAgreement(const RatingSet& set, const AgreementSp
 
 struct BootstrapOptions {
   int replicates = 1000;                 // B
-  std::uint64_t seed = 20240611;         // std::mt19937_64 seed: same seed, same interval
+  std::uint64_t seed = 20240611;  // replicate b uses std::mt19937_64(seed_seq{seed, b})
   double confidence = 0.95;
 };
 
@@ -90,8 +90,9 @@ struct ConfidenceInterval {
 // Percentile bootstrap interval: items are resampled with replacement (all items of the set,
 // n draws), the statistic recomputed on each of B replicates, replicates where it is undefined
 // dropped, and the (1-c)/2 and (1+c)/2 quantiles taken with linear interpolation between order
-// statistics (numpy's default). Errors: as ComputeAgreement on the full set; kInvalidArgument
-// when replicates < 1 or fewer than half the replicates are defined.
+// statistics (numpy's default). The same seed gives the same interval. Replicates run on up to
+// two threads. Errors: as ComputeAgreement on the full set; kInvalidArgument when
+// replicates < 1 or fewer than half the replicates are defined.
 Result<ConfidenceInterval> BootstrapAgreement(const RatingSet& set, const AgreementSpec& spec,
                                               const BootstrapOptions& options);
 

@@ -11,6 +11,7 @@
 #include <limits>
 #include <random>
 #include <span>
+#include <thread>
 #include <vector>
 
 namespace caliper::quality {
@@ -430,16 +431,33 @@ Result<ConfidenceInterval> BootstrapAgreement(const RatingSet& set, const Agreem
     return Error(ErrorCode::kInvalidArgument,
                  std::string(ToString(spec.metric)) + " is undefined on the full set");
   }
+  // Replicate b draws from its own generator seeded with (seed, b), so the interval depends on
+  // the seed only, not on how replicates are spread over threads.
   const std::size_t n = set.n_items();
-  std::mt19937_64 rng(options.seed);
-  std::uniform_int_distribution<std::size_t> pick(0, n - 1);
-  std::vector<std::uint32_t> mult(n);
+  const int replicates = options.replicates;
+  std::vector<double> all(replicates, Nan());
+  auto run = [&](int first, int last) {
+    std::vector<std::uint32_t> mult(n);
+    for (int b = first; b < last; ++b) {
+      std::seed_seq seq{static_cast<std::uint32_t>(options.seed),
+                        static_cast<std::uint32_t>(options.seed >> 32),
+                        static_cast<std::uint32_t>(b)};
+      std::mt19937_64 rng(seq);
+      std::uniform_int_distribution<std::size_t> pick(0, n - 1);
+      std::fill(mult.begin(), mult.end(), 0);
+      for (std::size_t d = 0; d < n; ++d) ++mult[pick(rng)];
+      all[b] = Evaluate(p, mult).value;
+    }
+  };
+  if (replicates >= 4 && std::thread::hardware_concurrency() > 1) {
+    std::thread other(run, replicates / 2, replicates);
+    run(0, replicates / 2);
+    other.join();
+  } else {
+    run(0, replicates);
+  }
   std::vector<double> values;
-  values.reserve(options.replicates);
-  for (int b = 0; b < options.replicates; ++b) {
-    std::fill(mult.begin(), mult.end(), 0);
-    for (std::size_t d = 0; d < n; ++d) ++mult[pick(rng)];
-    const double v = Evaluate(p, mult).value;
+  for (double v : all) {
     if (!std::isnan(v)) values.push_back(v);
   }
   if (values.size() * 2 < static_cast<std::size_t>(options.replicates)) {
