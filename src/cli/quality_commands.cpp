@@ -2,6 +2,7 @@
 // (docs/quality.md). Results are JSON on standard output; bad input is a message on standard
 // error and exit code 1.
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <iostream>
@@ -231,8 +232,11 @@ int RunStaple(const FuseOptions& o) {
                         {"sensitivity", fit->sensitivity[r]},
                         {"specificity", fit->specificity[r]}});
     }
-    out = {{"method", "staple"}, {"raters", raters}, {"prior", fit->prior},
-           {"iterations", fit->iterations}, {"converged", fit->converged}};
+    out = {{"method", "staple"},
+           {"raters", raters},
+           {"prior", fit->prior},
+           {"iterations", fit->iterations},
+           {"converged", fit->converged}};
     if (!o.out.empty()) {
       if (Status s = ingest::WriteNiftiFloat32(o.out, maps[0].geometry, fit->consensus); !s.ok()) {
         return Fail(s);
@@ -253,8 +257,8 @@ int RunStaple(const FuseOptions& o) {
       }
       raters.push_back({{"mask", o.masks[r]}, {"confusion", matrix}});
     }
-    out = {{"method", "staple"}, {"multi_label", true}, {"labels", fit->labels},
-           {"priors", fit->priors}, {"raters", raters}, {"iterations", fit->iterations},
+    out = {{"method", "staple"},         {"multi_label", true}, {"labels", fit->labels},
+           {"priors", fit->priors},      {"raters", raters},    {"iterations", fit->iterations},
            {"converged", fit->converged}};
     if (!o.out.empty()) {
       if (Status s = ingest::WriteNiftiUint8(o.out, maps[0].geometry, fit->consensus); !s.ok()) {
@@ -293,8 +297,9 @@ void AddQualityCommands(CLI::App& root, int& exit_code) {
 
   auto* agree_cmd = root.add_subcommand(
       "agree", "Agreement between raters (ratings CSV) or between two masks (NIfTI); prints JSON");
-  agree_cmd->add_option("--metric", agree.metric,
-                        "cohen, fleiss, krippendorff, gwet, percent | dice, iou, hd, hd95, assd, nsd")
+  agree_cmd
+      ->add_option("--metric", agree.metric,
+                   "cohen, fleiss, krippendorff, gwet, percent | dice, iou, hd, hd95, assd, nsd")
       ->required();
   agree_cmd->add_option("--level", agree.level,
                         "Krippendorff: nominal (default), ordinal, interval, ratio");
@@ -305,14 +310,15 @@ void AddQualityCommands(CLI::App& root, int& exit_code) {
   agree_cmd->add_option("--b", agree.b, "Second mask (NIfTI)");
   agree_cmd->add_option("--tolerance-mm", agree.tolerance_mm, "NSD tolerance in mm")
       ->capture_default_str();
-  agree_cmd->add_option("--bootstrap", agree.bootstrap,
-                        "Bootstrap replicates for the 95% CI (0: none)")
+  agree_cmd
+      ->add_option("--bootstrap", agree.bootstrap, "Bootstrap replicates for the 95% CI (0: none)")
       ->capture_default_str();
   agree_cmd->add_option("--seed", agree.seed, "Bootstrap seed")->capture_default_str();
   agree_cmd->callback([&exit_code] { exit_code = RunAgree(agree); });
 
   auto* fuse_cmd = root.add_subcommand(
-      "fuse", "Probabilistic label fusion: Dawid-Skene (ratings CSV) or STAPLE (masks); prints JSON");
+      "fuse",
+      "Probabilistic label fusion: Dawid-Skene (ratings CSV) or STAPLE (masks); prints JSON");
   fuse_cmd->add_option("--method", fuse.method, "dawid-skene or staple")->required();
   fuse_cmd->add_option("--input", fuse.input, "Ratings CSV with the header item,rater,value");
   fuse_cmd->add_option("--masks", fuse.masks, "STAPLE: the raters' masks (NIfTI)");

@@ -44,9 +44,9 @@ Result<NiftiPtr> Open(const std::string& path) {
   }
   for (int d = 4; d <= 7; ++d) {
     if (nim->dim[0] >= d && nim->dim[d] > 1) {
-      return Error(ErrorCode::kInvalidArgument,
-                   path + " is not a 3D volume (dimension " + std::to_string(d) + " is " +
-                       std::to_string(nim->dim[d]) + ")");
+      return Error(ErrorCode::kInvalidArgument, path + " is not a 3D volume (dimension " +
+                                                    std::to_string(d) + " is " +
+                                                    std::to_string(nim->dim[d]) + ")");
     }
   }
   return nim;
@@ -84,8 +84,7 @@ void Convert(const void* data, std::int64_t n, double slope, double inter, bool 
 Status Write(const std::string& path, const NiftiGeometry& g, int datatype, const void* data,
              std::size_t bytes_per_voxel, std::size_t count) {
   const std::int64_t n = g.dims[0] * g.dims[1] * g.dims[2];
-  if (g.dims[0] <= 0 || g.dims[1] <= 0 || g.dims[2] <= 0 ||
-      static_cast<std::int64_t>(count) != n) {
+  if (g.dims[0] <= 0 || g.dims[1] <= 0 || g.dims[2] <= 0 || static_cast<std::int64_t>(count) != n) {
     return Error(ErrorCode::kInvalidArgument, "volume size does not match its dimensions");
   }
   const std::int64_t dims[8] = {3, g.dims[0], g.dims[1], g.dims[2], 1, 1, 1, 1};
@@ -117,8 +116,8 @@ Status Write(const std::string& path, const NiftiGeometry& g, int datatype, cons
   // same extension beside the target, check it, and rename it into place.
   const std::filesystem::path target(path);
   const std::filesystem::path temp =
-      target.parent_path() / (".caliper-" + std::to_string(::getpid()) + "-" +
-                              target.filename().string());
+      target.parent_path() /
+      (".caliper-" + std::to_string(::getpid()) + "-" + target.filename().string());
   if (nifti_set_filenames(nim.get(), temp.c_str(), 0, 1) != 0) {
     return Error(ErrorCode::kInvalidArgument,
                  "cannot write " + path + ": use a .nii or .nii.gz name");
@@ -154,16 +153,36 @@ Result<NiftiVolume> ReadNiftiVolume(const std::string& path) {
   const bool scaled = std::isfinite(slope) && slope != 0 && !(slope == 1 && inter == 0);
   auto& out = volume.values;
   switch (nim->datatype) {
-    case NIFTI_TYPE_UINT8: Convert<std::uint8_t>(nim->data, n, slope, inter, scaled, out); break;
-    case NIFTI_TYPE_INT8: Convert<std::int8_t>(nim->data, n, slope, inter, scaled, out); break;
-    case NIFTI_TYPE_UINT16: Convert<std::uint16_t>(nim->data, n, slope, inter, scaled, out); break;
-    case NIFTI_TYPE_INT16: Convert<std::int16_t>(nim->data, n, slope, inter, scaled, out); break;
-    case NIFTI_TYPE_UINT32: Convert<std::uint32_t>(nim->data, n, slope, inter, scaled, out); break;
-    case NIFTI_TYPE_INT32: Convert<std::int32_t>(nim->data, n, slope, inter, scaled, out); break;
-    case NIFTI_TYPE_UINT64: Convert<std::uint64_t>(nim->data, n, slope, inter, scaled, out); break;
-    case NIFTI_TYPE_INT64: Convert<std::int64_t>(nim->data, n, slope, inter, scaled, out); break;
-    case NIFTI_TYPE_FLOAT32: Convert<float>(nim->data, n, slope, inter, scaled, out); break;
-    case NIFTI_TYPE_FLOAT64: Convert<double>(nim->data, n, slope, inter, scaled, out); break;
+    case NIFTI_TYPE_UINT8:
+      Convert<std::uint8_t>(nim->data, n, slope, inter, scaled, out);
+      break;
+    case NIFTI_TYPE_INT8:
+      Convert<std::int8_t>(nim->data, n, slope, inter, scaled, out);
+      break;
+    case NIFTI_TYPE_UINT16:
+      Convert<std::uint16_t>(nim->data, n, slope, inter, scaled, out);
+      break;
+    case NIFTI_TYPE_INT16:
+      Convert<std::int16_t>(nim->data, n, slope, inter, scaled, out);
+      break;
+    case NIFTI_TYPE_UINT32:
+      Convert<std::uint32_t>(nim->data, n, slope, inter, scaled, out);
+      break;
+    case NIFTI_TYPE_INT32:
+      Convert<std::int32_t>(nim->data, n, slope, inter, scaled, out);
+      break;
+    case NIFTI_TYPE_UINT64:
+      Convert<std::uint64_t>(nim->data, n, slope, inter, scaled, out);
+      break;
+    case NIFTI_TYPE_INT64:
+      Convert<std::int64_t>(nim->data, n, slope, inter, scaled, out);
+      break;
+    case NIFTI_TYPE_FLOAT32:
+      Convert<float>(nim->data, n, slope, inter, scaled, out);
+      break;
+    case NIFTI_TYPE_FLOAT64:
+      Convert<double>(nim->data, n, slope, inter, scaled, out);
+      break;
     default:
       return Error(ErrorCode::kUnsupported,
                    path + ": datatype " + nifti_datatype_string(nim->datatype) +

@@ -232,9 +232,9 @@ Result<std::vector<Rating>> ParseRatingsCsv(std::string_view text) {
     CALIPER_RETURN_IF_ERROR(ReadRecord(text, pos, line, fields));
     if (fields.size() == 1 && fields[0].empty()) continue;
     if (fields != std::vector<std::string>{"item", "rater", "value"}) {
-      return Error(ErrorCode::kInvalidArgument,
-                   "line " + std::to_string(this_line) +
-                       ": the header must be exactly item,rater,value");
+      return Error(
+          ErrorCode::kInvalidArgument,
+          "line " + std::to_string(this_line) + ": the header must be exactly item,rater,value");
     }
     break;
   }
@@ -247,9 +247,9 @@ Result<std::vector<Rating>> ParseRatingsCsv(std::string_view text) {
     CALIPER_RETURN_IF_ERROR(ReadRecord(text, pos, line, fields));
     if (fields.size() == 1 && fields[0].empty()) continue;
     if (fields.size() != 3) {
-      return Error(ErrorCode::kInvalidArgument,
-                   "line " + std::to_string(this_line) + ": expected 3 fields, found " +
-                       std::to_string(fields.size()));
+      return Error(ErrorCode::kInvalidArgument, "line " + std::to_string(this_line) +
+                                                    ": expected 3 fields, found " +
+                                                    std::to_string(fields.size()));
     }
     if (fields[0].empty() || fields[1].empty()) {
       return Error(ErrorCode::kInvalidArgument,

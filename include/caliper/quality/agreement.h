@@ -76,7 +76,7 @@ Result<AgreementResult> GwetAc(const RatingSet& set, AgreementWeights weights);
 Result<AgreementResult> ComputeAgreement(const RatingSet& set, const AgreementSpec& spec);
 
 struct BootstrapOptions {
-  int replicates = 1000;                 // B
+  int replicates = 1000;          // B
   std::uint64_t seed = 20240611;  // replicate b uses std::mt19937_64(seed_seq{seed, b})
   double confidence = 0.95;
 };

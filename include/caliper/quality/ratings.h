@@ -82,7 +82,7 @@ class RatingSet {
   std::vector<std::string> item_names_;   // empty: item i is named "i"
   std::vector<std::string> rater_names_;  // empty: rater r is named "r"
   std::vector<std::string> category_labels_;
-  std::vector<double> category_values_;   // filled when numeric_
+  std::vector<double> category_values_;  // filled when numeric_
   bool numeric_ = false;
   std::string first_non_numeric_;
   std::vector<CodedRating> ratings_;

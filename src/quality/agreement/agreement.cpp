@@ -113,12 +113,12 @@ Result<Prepared> Prepare(const RatingSet& set, const AgreementSpec& spec) {
     return Error(ErrorCode::kInvalidArgument,
                  "a level of measurement applies to Krippendorff's alpha only; use weights");
   }
-  const bool needs_numbers = kripp ? spec.level != MeasurementLevel::kNominal
-                                   : spec.weights != AgreementWeights::kNone;
+  const bool needs_numbers =
+      kripp ? spec.level != MeasurementLevel::kNominal : spec.weights != AgreementWeights::kNone;
   if (needs_numbers && !set.numeric()) {
     return Error(ErrorCode::kInvalidArgument,
-                 "this level or weighting needs numeric ratings, but '" +
-                     set.first_non_numeric() + "' is not a number");
+                 "this level or weighting needs numeric ratings, but '" + set.first_non_numeric() +
+                     "' is not a number");
   }
   if (kripp && spec.level == MeasurementLevel::kRatio && set.category_values().front() < 0) {
     return Error(ErrorCode::kInvalidArgument, "ratio level needs non-negative values");
@@ -138,9 +138,9 @@ Result<Prepared> Prepare(const RatingSet& set, const AgreementSpec& spec) {
 
   if (spec.metric == AgreementMetric::kCohen) {
     if (p.n_raters != 2 || set.n_raters() != 2) {
-      return Error(ErrorCode::kInvalidArgument,
-                   "Cohen's kappa needs exactly two raters, found " +
-                       std::to_string(p.n_raters) + "; use fleiss, gwet or krippendorff");
+      return Error(ErrorCode::kInvalidArgument, "Cohen's kappa needs exactly two raters, found " +
+                                                    std::to_string(p.n_raters) +
+                                                    "; use fleiss, gwet or krippendorff");
     }
     p.w = WeightMatrix(set, spec.weights);
     p.pair.assign(n, kNone32);
@@ -478,9 +478,8 @@ Result<AgreementMetric> ParseAgreementMetric(std::string_view name) {
   if (name == "fleiss") return AgreementMetric::kFleiss;
   if (name == "krippendorff") return AgreementMetric::kKrippendorff;
   if (name == "gwet") return AgreementMetric::kGwet;
-  return Error(ErrorCode::kInvalidArgument,
-               "unknown metric '" + std::string(name) +
-                   "' (percent, cohen, fleiss, krippendorff, gwet)");
+  return Error(ErrorCode::kInvalidArgument, "unknown metric '" + std::string(name) +
+                                                "' (percent, cohen, fleiss, krippendorff, gwet)");
 }
 
 Result<MeasurementLevel> ParseMeasurementLevel(std::string_view name) {

@@ -180,16 +180,16 @@ TEST(CohenKappa, Cohen1960Table1) {
 TEST(CohenKappa, WikipediaExamples) {
   // Wikipedia, "Cohen's kappa": 50 grant proposals, yes/yes 20, yes/no 5, no/yes 10,
   // no/no 15: p_o = 0.7, p_e = 0.5, kappa = 0.4.
-  EXPECT_NEAR(Value(CohenKappa(FromTable({{20, 5}, {10, 15}}, {"yes", "no"}),
-                               AgreementWeights::kNone)),
-              0.4, 1e-12);
+  EXPECT_NEAR(
+      Value(CohenKappa(FromTable({{20, 5}, {10, 15}}, {"yes", "no"}), AgreementWeights::kNone)),
+      0.4, 1e-12);
   // Same page, "similar numbers" examples: kappa = 0.1304 and 0.2593.
-  EXPECT_NEAR(Value(CohenKappa(FromTable({{45, 15}, {25, 15}}, {"yes", "no"}),
-                               AgreementWeights::kNone)),
-              0.1304, 5e-5);
-  EXPECT_NEAR(Value(CohenKappa(FromTable({{25, 35}, {5, 35}}, {"yes", "no"}),
-                               AgreementWeights::kNone)),
-              0.2593, 5e-5);
+  EXPECT_NEAR(
+      Value(CohenKappa(FromTable({{45, 15}, {25, 15}}, {"yes", "no"}), AgreementWeights::kNone)),
+      0.1304, 5e-5);
+  EXPECT_NEAR(
+      Value(CohenKappa(FromTable({{25, 35}, {5, 35}}, {"yes", "no"}), AgreementWeights::kNone)),
+      0.2593, 5e-5);
 }
 
 TEST(CohenKappa, WeightedGwet2014Abstractors) {
@@ -220,8 +220,8 @@ TEST(Agreement, ErrorsAreClear) {
   ASSERT_FALSE(cohen.ok());
   EXPECT_NE(cohen.status().message().find("exactly two raters"), std::string::npos);
 
-  std::vector<Rating> words = {{"1", "a", "yes"}, {"1", "b", "no"}, {"2", "a", "no"},
-                               {"2", "b", "no"}};
+  std::vector<Rating> words = {
+      {"1", "a", "yes"}, {"1", "b", "no"}, {"2", "a", "no"}, {"2", "b", "no"}};
   auto nominal = RatingSet::FromRatings(words);
   ASSERT_TRUE(nominal.ok());
   EXPECT_FALSE(nominal->numeric());
@@ -293,7 +293,8 @@ TEST(BootstrapAgreement, SeededPercentileInterval) {
 }
 
 TEST(ParseRatingsCsv, HeaderQuotesAndMissing) {
-  auto ok = ParseRatingsCsv("\xEF\xBB\xBFitem, rater ,value\r\n1,a,3\r\n\"x,1\",\"b \"\"q\"\"\",\n2,a,4\n");
+  auto ok = ParseRatingsCsv(
+      "\xEF\xBB\xBFitem, rater ,value\r\n1,a,3\r\n\"x,1\",\"b \"\"q\"\"\",\n2,a,4\n");
   ASSERT_TRUE(ok.ok()) << ok.status().ToString();
   ASSERT_EQ(ok->size(), 2u);  // the empty value is a missing rating
   EXPECT_EQ((*ok)[1].item, "2");

@@ -10,9 +10,9 @@ namespace {
 Status Validate(std::span<const TextSpan> spans) {
   for (const auto& s : spans) {
     if (s.start < 0 || s.end <= s.start) {
-      return Error(ErrorCode::kInvalidArgument,
-                   "span [" + std::to_string(s.start) + ", " + std::to_string(s.end) +
-                       ") in document '" + s.document + "' is empty or negative");
+      return Error(ErrorCode::kInvalidArgument, "span [" + std::to_string(s.start) + ", " +
+                                                    std::to_string(s.end) + ") in document '" +
+                                                    s.document + "' is empty or negative");
     }
   }
   return Status::Ok();

@@ -10,9 +10,8 @@ namespace {
 TEST(SpanF1, ExactAndOverlap) {
   // A: three findings; B: one identical, one shifted (overlapping, same label), one with the
   // wrong label, and one extra.
-  std::vector<TextSpan> a = {{"note1", 0, 10, "pneumonia"},
-                             {"note1", 20, 30, "effusion"},
-                             {"note1", 40, 50, "nodule"}};
+  std::vector<TextSpan> a = {
+      {"note1", 0, 10, "pneumonia"}, {"note1", 20, 30, "effusion"}, {"note1", 40, 50, "nodule"}};
   std::vector<TextSpan> b = {{"note1", 0, 10, "pneumonia"},
                              {"note1", 25, 35, "effusion"},
                              {"note1", 40, 50, "mass"},

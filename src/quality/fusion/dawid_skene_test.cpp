@@ -52,8 +52,8 @@ TEST(DawidSkene, AnaesthesiaData1979) {
   const std::vector<double> priors = {0.399555, 0.421983, 0.111795, 0.066667};
   for (int j = 0; j < 4; ++j) EXPECT_NEAR(fit->priors[j], priors[j], 1e-5) << j;
   // Observer 1 (three readings per patient): estimated error-rate matrix, rows = true class.
-  const std::vector<double> observer1 = {0.889488, 0.110512, 0, 0,        0.070585, 0.876380,
-                                         0.053035, 0,        0, 0.338822, 0.661178, 0,
+  const std::vector<double> observer1 = {0.889488, 0.110512, 0,        0,        0.070585, 0.876380,
+                                         0.053035, 0,        0,        0.338822, 0.661178, 0,
                                          0,        0,        0.555556, 0.444444};
   for (int x = 0; x < 16; ++x) EXPECT_NEAR(fit->confusion[0][x], observer1[x], 1e-5) << x;
   EXPECT_NEAR(fit->log_likelihood, -192.890881, 1e-5);
@@ -97,7 +97,7 @@ TEST(DawidSkene, RecoversAKnownBadRater) {
   EXPECT_NEAR(fit->priors[0], 0.5, 1e-9);
   EXPECT_NEAR(fit->confusion[2][0 * 2 + 1], 1.0, 1e-9);  // stuck: true a -> says b
   EXPECT_NEAR(fit->confusion[0][0], 1.0, 1e-9);
-  EXPECT_NEAR(fit->posteriors[0 * 2 + 0], 1.0, 1e-9);     // item 0 is "a" despite "stuck"
+  EXPECT_NEAR(fit->posteriors[0 * 2 + 0], 1.0, 1e-9);  // item 0 is "a" despite "stuck"
 
   // Majority vote is the baseline: 2 of 3 agree on every item here.
   auto vote = MajorityVote(*set);

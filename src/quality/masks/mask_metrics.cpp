@@ -80,8 +80,8 @@ std::vector<std::uint8_t> Surface(const MaskView& mask, const Box& box) {
       for (std::int64_t x = 0; x < d[0]; ++x) {
         const std::int64_t i = (z * d[1] + y) * d[0] + x;
         if (!inside[i]) continue;
-        surface[i] = !(at(x - 1, y, z) && at(x + 1, y, z) && at(x, y - 1, z) &&
-                       at(x, y + 1, z) && at(x, y, z - 1) && at(x, y, z + 1));
+        surface[i] = !(at(x - 1, y, z) && at(x + 1, y, z) && at(x, y - 1, z) && at(x, y + 1, z) &&
+                       at(x, y, z - 1) && at(x, y, z + 1));
       }
     }
   }

@@ -33,9 +33,9 @@ Status CheckSameGrid(const Grid& a, const Grid& b) {
   for (int d = 0; d < 3; ++d) {
     const double x = a.spacing_mm[d], y = b.spacing_mm[d];
     if (std::abs(x - y) > 1e-6 * std::max(std::abs(x), std::abs(y))) {
-      return Error(ErrorCode::kInvalidArgument, "masks have different voxel spacing: " +
-                                                    text(a.spacing_mm) + " mm and " +
-                                                    text(b.spacing_mm) + " mm");
+      return Error(ErrorCode::kInvalidArgument,
+                   "masks have different voxel spacing: " + text(a.spacing_mm) + " mm and " +
+                       text(b.spacing_mm) + " mm");
     }
   }
   return Status::Ok();
