@@ -8,6 +8,7 @@
 #include <cstring>
 #include <filesystem>
 #include <iomanip>
+#include <map>
 #include <memory>
 #include <sstream>
 
@@ -151,43 +152,20 @@ Result<NiftiVolume> ReadNiftiVolume(const std::string& path) {
   const std::int64_t n = nim->nvox;
   const double slope = nim->scl_slope, inter = nim->scl_inter;
   const bool scaled = std::isfinite(slope) && slope != 0 && !(slope == 1 && inter == 0);
-  auto& out = volume.values;
-  switch (nim->datatype) {
-    case NIFTI_TYPE_UINT8:
-      Convert<std::uint8_t>(nim->data, n, slope, inter, scaled, out);
-      break;
-    case NIFTI_TYPE_INT8:
-      Convert<std::int8_t>(nim->data, n, slope, inter, scaled, out);
-      break;
-    case NIFTI_TYPE_UINT16:
-      Convert<std::uint16_t>(nim->data, n, slope, inter, scaled, out);
-      break;
-    case NIFTI_TYPE_INT16:
-      Convert<std::int16_t>(nim->data, n, slope, inter, scaled, out);
-      break;
-    case NIFTI_TYPE_UINT32:
-      Convert<std::uint32_t>(nim->data, n, slope, inter, scaled, out);
-      break;
-    case NIFTI_TYPE_INT32:
-      Convert<std::int32_t>(nim->data, n, slope, inter, scaled, out);
-      break;
-    case NIFTI_TYPE_UINT64:
-      Convert<std::uint64_t>(nim->data, n, slope, inter, scaled, out);
-      break;
-    case NIFTI_TYPE_INT64:
-      Convert<std::int64_t>(nim->data, n, slope, inter, scaled, out);
-      break;
-    case NIFTI_TYPE_FLOAT32:
-      Convert<float>(nim->data, n, slope, inter, scaled, out);
-      break;
-    case NIFTI_TYPE_FLOAT64:
-      Convert<double>(nim->data, n, slope, inter, scaled, out);
-      break;
-    default:
-      return Error(ErrorCode::kUnsupported,
-                   path + ": datatype " + nifti_datatype_string(nim->datatype) +
-                       " is not supported (integer or float volumes only)");
+  using Converter = void (*)(const void*, std::int64_t, double, double, bool, std::vector<float>&);
+  static const std::map<int, Converter> kConverters = {
+      {NIFTI_TYPE_UINT8, &Convert<std::uint8_t>},   {NIFTI_TYPE_INT8, &Convert<std::int8_t>},
+      {NIFTI_TYPE_UINT16, &Convert<std::uint16_t>}, {NIFTI_TYPE_INT16, &Convert<std::int16_t>},
+      {NIFTI_TYPE_UINT32, &Convert<std::uint32_t>}, {NIFTI_TYPE_INT32, &Convert<std::int32_t>},
+      {NIFTI_TYPE_UINT64, &Convert<std::uint64_t>}, {NIFTI_TYPE_INT64, &Convert<std::int64_t>},
+      {NIFTI_TYPE_FLOAT32, &Convert<float>},        {NIFTI_TYPE_FLOAT64, &Convert<double>}};
+  auto converter = kConverters.find(nim->datatype);
+  if (converter == kConverters.end()) {
+    return Error(ErrorCode::kUnsupported, path + ": datatype " +
+                                              nifti_datatype_string(nim->datatype) +
+                                              " is not supported (integer or float volumes only)");
   }
+  converter->second(nim->data, n, slope, inter, scaled, volume.values);
   return volume;
 }
 
