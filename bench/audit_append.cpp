@@ -61,11 +61,12 @@ class AuditEnv {
   bool AppendAndCommit(int n) {
     auto txn = store_->Begin(storage::TxnMode::kWrite);
     if (!txn.ok()) return false;
+    std::int64_t seq = 0;
     for (int i = 0; i < n; ++i) {
-      if (!log_->Append(**txn, Record(next_++)).ok()) return false;
+      if (!log_->Append(**txn, Record(next_++), &seq).ok()) return false;
     }
     if (!(*txn)->Commit().ok()) return false;
-    log_->FlushCheckpoints();
+    log_->FlushCheckpoints(seq);
     return true;
   }
 

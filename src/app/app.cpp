@@ -214,9 +214,10 @@ AuditRecord App::Record(const RequestContext& ctx, std::string action, std::stri
 }
 
 Status App::CommitWithAudit(storage::Transaction& txn, const AuditRecord& record) {
-  CALIPER_RETURN_IF_ERROR(audit_.Append(txn, record));
+  std::int64_t seq = 0;
+  CALIPER_RETURN_IF_ERROR(audit_.Append(txn, record, &seq));
   CALIPER_RETURN_IF_ERROR(txn.Commit());
-  audit_.FlushCheckpoints();
+  audit_.FlushCheckpoints(seq);
   return Status::Ok();
 }
 
@@ -655,13 +656,22 @@ Result<core::Item> App::GetItem(const RequestContext& ctx, const std::string& it
 }
 
 Result<std::string> App::ReadItemContent(const RequestContext& ctx, const std::string& item_id) {
-  CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
-  CALIPER_ASSIGN_OR_RETURN(core::Item item, txn->GetItem(item_id));
-  if (item.content_blob.empty()) return Error(ErrorCode::kNotFound, "the item has no content");
-  CALIPER_ASSIGN_OR_RETURN(std::string key_id, blobs_->KeyIdOf(item.content_blob));
-  CALIPER_ASSIGN_OR_RETURN(security::Key key, key_manager_.UnwrapDataKey(*txn, key_id));
+  // Keys are read in a read transaction and the blob is decrypted outside any transaction, so
+  // content reads never queue behind the single writer; only the audit event is a write, and
+  // it commits before any byte is returned.
+  core::Item item;
+  security::Key key;
+  {
+    CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kRead));
+    CALIPER_ASSIGN_OR_RETURN(item, txn->GetItem(item_id));
+    if (item.content_blob.empty()) return Error(ErrorCode::kNotFound, "the item has no content");
+    CALIPER_ASSIGN_OR_RETURN(std::string key_id, blobs_->KeyIdOf(item.content_blob));
+    CALIPER_ASSIGN_OR_RETURN(key, key_manager_.UnwrapDataKey(*txn, key_id));
+  }
   std::ostringstream out;
   CALIPER_RETURN_IF_ERROR(blobs_->Get(key, item.content_blob, out));
+  security::SecureZero(key.data(), key.size());
+  CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
   CALIPER_RETURN_IF_ERROR(CommitWithAudit(
       *txn, Record(ctx, "item.read", "item", item.id, json{{"bytes", item.content_bytes}}.dump())));
   return std::move(out).str();
@@ -796,10 +806,13 @@ Result<security::KeyManager::RotationReport> App::RotateKeys(const RequestContex
   }
   CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
   CALIPER_ASSIGN_OR_RETURN(auto report, key_manager_.Rotate(*txn, master ? &*master : nullptr));
+  std::int64_t seq = 0;
   CALIPER_RETURN_IF_ERROR(audit_.Append(
-      *txn, Record(ctx, "key.rotate", "keys", "",
-                   json{{"project_keys", report.project_keys}, {"data_keys", report.data_keys},
-                        {"new_master", new_master}}.dump())));
+      *txn,
+      Record(ctx, "key.rotate", "keys", "",
+             json{{"project_keys", report.project_keys}, {"data_keys", report.data_keys},
+                  {"new_master", new_master}}.dump()),
+      &seq));
   if (master) {
     // Keep the old key beside the new until the commit is durable, so a crash between the
     // two leaves a key that opens the database.
@@ -816,7 +829,7 @@ Result<security::KeyManager::RotationReport> App::RotateKeys(const RequestContex
     }
     return committed;
   }
-  audit_.FlushCheckpoints();
+  audit_.FlushCheckpoints(seq);
   if (master) {
     std::error_code ec;
     fs::remove(master_path + ".previous", ec);

@@ -14,9 +14,10 @@ constexpr std::array kSettings = {
                 "HOST:PORT the server listens on. Plain HTTP is refused on anything but loopback."},
     SettingSpec{"server.tls", "true",
                 "Serve HTTPS with tls.cert_file/tls.key_file. `false` is accepted only on loopback."},
-    SettingSpec{"server.threads", "256",
-                "Worker threads. cpp-httplib gives each open keep-alive connection one thread, "
-                "so this is the number of readers that can hold a connection at once."},
+    SettingSpec{"server.threads", "1024",
+                "Most worker threads. cpp-httplib holds one thread per open keep-alive "
+                "connection, so this is how many connections are served at once; threads start "
+                "on demand and end after 60 s idle."},
     SettingSpec{"server.keep_alive_seconds", "30", "Idle time before a keep-alive connection closes."},
     SettingSpec{"server.keep_alive_max_requests", "1000", "Requests served on one connection before it closes."},
     SettingSpec{"server.max_body_bytes", "1048576", "Largest JSON request body accepted (413 above it)."},

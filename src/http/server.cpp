@@ -1,11 +1,18 @@
 #include "caliper/http/server.h"
 
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <chrono>
+#include <cstdlib>
 
 #include "caliper/app/app.h"
 #include "caliper/common/ids.h"
 #include "caliper/common/log.h"
 #include "http/route.h"
+#include "http/task_queue.h"
 
 namespace caliper::http {
 namespace {
@@ -82,6 +89,30 @@ std::string CookieValue(const httplib::Request& req, std::string_view name) {
     pos = end + 1;
   }
   return "";
+}
+
+// cpp-httplib 0.11 (as compiled in Debian) listens with a backlog of 5, so a burst of new
+// connections is dropped and retried by clients a second later. It offers no setting, so
+// after binding we find our listening socket among the process's descriptors and call
+// listen() again with a full backlog (Linux updates the backlog of a listening socket).
+void RaiseListenBacklog(int port) {
+  DIR* dir = ::opendir("/proc/self/fd");
+  if (dir == nullptr) return;
+  while (dirent* entry = ::readdir(dir)) {
+    const int fd = std::atoi(entry->d_name);
+    if (fd <= 2) continue;
+    int listening = 0;
+    socklen_t len = sizeof listening;
+    if (::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || !listening) continue;
+    sockaddr_storage addr{};
+    socklen_t addr_len = sizeof addr;
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &addr_len) != 0) continue;
+    int bound = addr.ss_family == AF_INET    ? ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port)
+                : addr.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port)
+                                             : -1;
+    if (bound == port) ::listen(fd, SOMAXCONN);
+  }
+  ::closedir(dir);
 }
 
 void WriteError(httplib::Response& res, const Status& status) {
@@ -229,9 +260,11 @@ Status Server::Bind() {
     s.server = std::make_unique<httplib::Server>();
   }
   httplib::Server& srv = *s.server;
-  const int threads = s.options.threads;
+  const auto max_threads = static_cast<std::size_t>(s.options.threads);
   // cpp-httplib owns the queue it is given (its API takes a raw pointer).
-  srv.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<std::size_t>(threads)); };
+  srv.new_task_queue = [max_threads] { return new ElasticTaskQueue(8, max_threads); };
+  // Small JSON answers must not wait for Nagle + delayed ACK (about 40 ms each).
+  srv.set_tcp_nodelay(true);
   srv.set_keep_alive_max_count(static_cast<std::size_t>(s.options.keep_alive_max_requests));
   srv.set_keep_alive_timeout(s.options.keep_alive_seconds);
   srv.set_read_timeout(30, 0);
@@ -267,6 +300,7 @@ Status Server::Bind() {
     }
     s.port = s.options.port;
   }
+  RaiseListenBacklog(s.port);
   return Status::Ok();
 }
 

@@ -186,7 +186,8 @@ AuditLog::AuditLog(const Clock& clock, AuditKeys keys, std::string checkpoint_fi
       checkpoint_file_(std::move(checkpoint_file)),
       checkpoint_every_(checkpoint_every) {}
 
-Status AuditLog::Append(storage::Transaction& txn, const AuditRecord& record) {
+Status AuditLog::Append(storage::Transaction& txn, const AuditRecord& record,
+                        std::int64_t* seq_out) {
   storage::AuditEvent event;
   Result<storage::AuditEvent> last = txn.GetLastAuditEvent();
   if (last.ok()) {
@@ -224,6 +225,7 @@ Status AuditLog::Append(storage::Transaction& txn, const AuditRecord& record) {
                                            std::to_string(expected_seq));
   }
 
+  if (seq_out != nullptr) *seq_out = event.seq;
   if (checkpoint_every_ > 0 && event.seq % checkpoint_every_ == 0) {
     storage::AuditCheckpoint checkpoint;
     checkpoint.seq = event.seq;
@@ -242,21 +244,29 @@ Status AuditLog::Append(storage::Transaction& txn, const AuditRecord& record) {
   return Status::Ok();
 }
 
-void AuditLog::FlushCheckpoints() {
+void AuditLog::FlushCheckpoints(std::int64_t committed_through) {
   std::lock_guard<std::mutex> lock(mu_);
   if (checkpoint_file_.empty()) pending_lines_.clear();  // no side file configured
-  if (pending_lines_.empty()) return;
+  auto seq_of = [](const std::string& line) { return std::stoll(line.substr(0, line.find(' '))); };
+  std::vector<std::string> due;
+  std::erase_if(pending_lines_, [&](const std::string& line) {
+    if (seq_of(line) > committed_through) return false;
+    due.push_back(line);
+    return true;
+  });
+  if (due.empty()) return;
   const int fd = ::open(checkpoint_file_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (fd < 0) return;  // best effort: the lines stay queued for the next flush
   std::size_t done = 0;
-  for (const std::string& line : pending_lines_) {
-    // One write per line, so concurrent appenders (O_APPEND) never interleave within a line.
-    if (::write(fd, line.data(), line.size()) != static_cast<ssize_t>(line.size())) break;
-    ++done;
+  if (fd >= 0) {
+    for (const std::string& line : due) {
+      // One write per line, so concurrent appenders (O_APPEND) never interleave within a line.
+      if (::write(fd, line.data(), line.size()) != static_cast<ssize_t>(line.size())) break;
+      ++done;
+    }
+    ::close(fd);
   }
-  ::fsync(fd);
-  ::close(fd);
-  pending_lines_.erase(pending_lines_.begin(), pending_lines_.begin() + static_cast<long>(done));
+  // Lines not written stay queued for the next flush.
+  pending_lines_.insert(pending_lines_.begin(), due.begin() + static_cast<long>(done), due.end());
 }
 
 Result<AuditVerifyReport> VerifyAuditChain(storage::Store& store, const Bytes& public_key,

@@ -142,10 +142,11 @@ class AuditTest : public ::testing::Test {
     for (int i = 0; i < n; ++i) {
       auto txn = Write();
       ASSERT_TRUE(txn);
-      Status s = log_->Append(*txn, Record(i));
+      std::int64_t seq = 0;
+      Status s = log_->Append(*txn, Record(i), &seq);
       ASSERT_TRUE(s.ok()) << s.ToString();
       ASSERT_TRUE(txn->Commit().ok());
-      log_->FlushCheckpoints();
+      log_->FlushCheckpoints(seq);
       clock_.Advance(kMicrosPerSecond);
     }
   }
@@ -388,6 +389,24 @@ TEST_F(AuditTest, RolledBackCheckpointNeverReachesTheSideFile) {
   EXPECT_EQ(report.checkpoints_checked, 2);
 }
 
+TEST_F(AuditTest, AnEarlierCommitNeverFlushesALaterUncommittedCheckpoint) {
+  AppendCommitted(4);
+  {
+    auto txn = Write();
+    std::int64_t seq = 0;
+    ASSERT_TRUE(log_->Append(*txn, Record(99), &seq).ok());  // seq 5, checkpoint queued
+    ASSERT_EQ(seq, 5);
+    log_->FlushCheckpoints(4);  // another thread's commit of seq 4 flushing meanwhile
+    EXPECT_TRUE(Lines(ReadFile(side_file_)).empty()) << "seq 5 is not committed yet";
+  }  // rolled back
+  EXPECT_TRUE(Verify().ok);
+  AppendCommitted(1);
+  const std::vector<std::string> lines = Lines(ReadFile(side_file_));
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0].substr(0, 2), "5 ");
+  EXPECT_TRUE(Verify().ok);
+}
+
 TEST_F(AuditTest, ManyEventsInOneTransactionPageCorrectly) {
   {
     auto txn = Write();
@@ -397,7 +416,7 @@ TEST_F(AuditTest, ManyEventsInOneTransactionPageCorrectly) {
     }
     ASSERT_TRUE(txn->Commit().ok());
   }
-  log_->FlushCheckpoints();
+  log_->FlushCheckpoints(1203);
   EXPECT_EQ(Lines(ReadFile(side_file_)).size(), 240u);
   const AuditVerifyReport report = Verify();
   EXPECT_TRUE(report.ok) << report.problem;

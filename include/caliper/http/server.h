@@ -25,7 +25,7 @@ struct ServerOptions {
   bool tls = true;
   std::string cert_file;
   std::string key_file;
-  int threads = 256;
+  int threads = 1024;  // most worker threads (one per open connection)
   int keep_alive_seconds = 30;
   int keep_alive_max_requests = 1000;
   std::size_t max_body_bytes = 1 << 20;

@@ -54,12 +54,17 @@ class AuditLog {
   // Appends `record` inside `txn` (so it commits, or rolls back, with the change it records).
   // A checkpoint row, when due, is written in the same transaction; its side-file line is
   // written by Flush after the commit. kInternal if the store assigns an unexpected seq.
-  // Lines queued by a transaction that rolled back are dropped by the next Append.
-  Status Append(storage::Transaction& txn, const AuditRecord& record);
-  // Appends pending side-file checkpoint lines (call after a successful Commit), one write(2)
-  // per line with O_APPEND, then fsync. Best effort: lines that could not be written stay
-  // queued; a lost line only weakens truncation detection for the newest events.
-  void FlushCheckpoints();
+  // Lines queued by a transaction that rolled back are dropped by the next Append. When
+  // `seq_out` is given it receives the event's seq (pass it to FlushCheckpoints).
+  Status Append(storage::Transaction& txn, const AuditRecord& record,
+                std::int64_t* seq_out = nullptr);
+  // Appends the pending side-file lines of checkpoints with seq <= `committed_through` (call
+  // after a successful Commit with the seq that Append gave), one write(2) per line with
+  // O_APPEND. Lines of later, not yet committed events stay queued, so the side file never
+  // names an event that may still roll back. No fsync: a line lost to a power cut only
+  // weakens truncation detection for the newest events, and kill -9 loses nothing the kernel
+  // already has. Best effort: lines that could not be written stay queued.
+  void FlushCheckpoints(std::int64_t committed_through);
 
  private:
   const Clock& clock_;

@@ -13,7 +13,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
-#include <semaphore>
+#include <set>
 #include <string>
 #include <thread>
 #include <utility>
@@ -98,13 +98,28 @@ class ConnectionPool {
     cv_.notify_one();
   }
 
-  // The one in-process writer slot; kUnavailable when it is not free by `deadline`.
+  // The one in-process writer slot, granted first come, first served (a ticket queue, so no
+  // writer waits while later ones overtake it); kUnavailable when it is not free by
+  // `deadline`.
   Status AcquireWriter(SteadyTime deadline) {
-    if (writer_.try_acquire_until(deadline)) return Status::Ok();
+    std::unique_lock lock(writer_mu_);
+    const std::uint64_t ticket = next_ticket_++;
+    if (writer_cv_.wait_until(lock, deadline, [&] { return serving_ == ticket; })) {
+      return Status::Ok();
+    }
+    abandoned_.insert(ticket);  // skipped when its turn comes
     return Error(ErrorCode::kUnavailable,
                  "another write transaction held the database for the busy timeout");
   }
-  void ReleaseWriter() { writer_.release(); }
+  // May be called by any thread (whichever ends the transaction).
+  void ReleaseWriter() {
+    {
+      std::lock_guard lock(writer_mu_);
+      ++serving_;
+      while (abandoned_.erase(serving_) > 0) ++serving_;
+    }
+    writer_cv_.notify_all();
+  }
 
   // Closes the idle connections; connections in use close when released. Idempotent.
   void Close() {
@@ -127,7 +142,11 @@ class ConnectionPool {
   std::vector<std::unique_ptr<Connection>> idle_;  // guarded by mu_
   int open_ = 0;                                   // idle + in use; guarded by mu_
   bool closed_ = false;                            // guarded by mu_
-  std::binary_semaphore writer_{1};                // released by whichever thread ends the txn
+  std::mutex writer_mu_;                           // guards the ticket queue below
+  std::condition_variable writer_cv_;
+  std::uint64_t next_ticket_ = 0;
+  std::uint64_t serving_ = 0;                      // the ticket that holds the writer slot
+  std::set<std::uint64_t> abandoned_;              // tickets whose waiters timed out
 };
 
 // Starts a transaction on `conn`: BEGIN IMMEDIATE for kWrite (takes the database's write lock,
