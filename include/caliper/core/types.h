@@ -78,14 +78,29 @@ struct Item {
 
 enum class GuidelineStatus { kDraft, kPublished };
 
+// A version of a project's guideline: its label schema (docs/label-schema.schema.json). A
+// draft is editable and unnumbered (version 0); publishing numbers it 1, 2, ... and freezes it.
 struct GuidelineVersion {
   std::string id;
   std::string project_id;
-  int version = 0;
+  int version = 0;  // 0 while a draft
   GuidelineStatus status = GuidelineStatus::kDraft;
   std::string schema_json;  // label classes with their definitions (see docs)
+  std::string based_on;     // the version this draft was made from; "" for the first
+  std::int64_t revision = 1;  // bumps on every edit of a draft; the ETag
   TimeMicros created_at = 0;
+  std::string created_by;
   std::optional<TimeMicros> published_at;
+};
+
+// How a project hands out work (docs/workflow.md).
+struct WorkflowSettings {
+  std::string project_id;
+  int readers_per_item = 1;  // k: independent readings per item
+  std::optional<Qualification> required_qualification;  // readers must hold it
+  std::vector<DataType> data_types;  // item types that get tasks; empty = every type
+  int lease_minutes = 30;  // a claimed task returns to the pool after this long without activity
+  TimeMicros updated_at = 0;
 };
 
 // ---- tasks ---------------------------------------------------------------------------------
@@ -153,19 +168,25 @@ struct Annotation {
 
 enum class ReviewDecision { kAccept, kCorrect, kReject, kEscalate };
 
+// A reviewer's decision on a submitted reading (a task).
 struct Review {
   std::string id;
-  std::string annotation_id;
+  std::string task_id;
+  std::string annotation_id;  // the label decided on; "" when the decision covers the reading
   std::string reviewer;
   ReviewDecision decision = ReviewDecision::kAccept;
-  std::string reason;
+  std::string reason;  // reject: the reason code; escalate: the note; optional otherwise
+  std::string corrected_annotation_id;  // correct: the new version; the original is kept
   TimeMicros created_at = 0;
 };
 
+// An adjudicator's decision on an item whose readings were escalated.
 struct Adjudication {
   std::string id;
+  std::string project_id;
   std::string item_id;
   std::string adjudicator;
+  std::string source_annotation_id;  // the reading chosen; "" when the adjudicator wrote the label
   std::string final_annotation_id;
   std::string rationale;
   TimeMicros created_at = 0;

@@ -1,0 +1,56 @@
+#pragma once
+
+// The label schema of a guideline version: the label classes readers may use, each with its
+// definition, criteria, codes and resolution rules. Its JSON form is published as
+// docs/label-schema.schema.json, which is compiled into the binary and is the one definition
+// the validator checks against. Pure functions; thread-safe.
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "caliper/common/status.h"
+#include "caliper/core/types.h"
+
+namespace caliper::core {
+
+// What the workflow reads from one class; the full class stays in `json`.
+struct LabelClass {
+  std::string id;
+  std::string name;
+  std::string kind;  // classification | ordinal_grade | span | segmentation | box | polygon | ...
+  std::vector<DataType> data_types;  // empty = any
+  std::optional<Role> resolver_role;  // who may adjudicate it; none = any adjudicator
+  std::optional<Qualification> required_qualification;
+  std::string json;  // the class as stored (canonical JSON)
+};
+
+struct LabelSchema {
+  std::vector<LabelClass> classes;
+  const LabelClass* Find(std::string_view id) const;  // nullptr when absent
+};
+
+// The published JSON Schema text (docs/label-schema.schema.json).
+const std::string& LabelSchemaJsonSchema();
+
+// Parses and validates `json_text`: against the JSON Schema, then the rules a JSON Schema
+// cannot say (class ids unique). kInvalidArgument naming the class and field, e.g.
+// "class 'lesion' (classes[1]): field 'kind' must be one of ...".
+Result<LabelSchema> ParseLabelSchema(std::string_view json_text);
+
+// The canonical text of a valid schema (sorted keys, no spaces) as stored.
+Result<std::string> CanonicalLabelSchema(std::string_view json_text);
+
+// How one class differs between two versions.
+struct ClassDiff {
+  std::string id;
+  std::string change;               // "added" | "removed" | "changed"
+  std::vector<std::string> fields;  // "changed": the top-level fields that differ, sorted
+};
+
+// Classes added, removed or changed from `from` to `to`, ordered by class id; unchanged
+// classes are left out.
+std::vector<ClassDiff> DiffLabelSchemas(const LabelSchema& from, const LabelSchema& to);
+
+}  // namespace caliper::core
