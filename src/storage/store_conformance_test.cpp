@@ -983,6 +983,193 @@ TEST_P(StoreConformanceTest, DataKeysLookupAndDestroy) {
 
 // ---- missing rows ---------------------------------------------------------------------------
 
+// ---- the labelling workflow ---------------------------------------------------------------------
+
+core::Task MakeTask(const std::string& id, const std::string& item_id, TimeMicros created_at) {
+  core::Task t;
+  t.id = id;
+  t.project_id = "prj_1";
+  t.item_id = item_id;
+  t.revision = 1;
+  t.created_at = t.updated_at = created_at;
+  return t;
+}
+
+core::GuidelineVersion MakeDraft(const std::string& id, const std::string& project_id) {
+  core::GuidelineVersion g;
+  g.id = id;
+  g.project_id = project_id;
+  g.schema_json = R"({"classes":[]})";
+  g.created_at = kT0;
+  g.created_by = "usr_a";
+  return g;
+}
+
+TEST_P(StoreConformanceTest, GuidelineDraftsEditPublishAndFreeze) {
+  SeedParents();
+  core::GuidelineVersion draft = MakeDraft("gdl_1", "prj_1");
+  InWrite([&](Transaction& t) {
+    ASSERT_OK(t.InsertGuidelineVersion(draft));
+    EXPECT_CODE(t.InsertGuidelineVersion(MakeDraft("gdl_2", "prj_1")), ErrorCode::kAlreadyExists);
+    EXPECT_CODE(t.GetCurrentGuideline("prj_1"), ErrorCode::kNotFound);
+  });
+  InWrite([&](Transaction& t) {
+    core::GuidelineVersion edited = draft;
+    edited.schema_json = R"({"classes":[{"id":"x"}]})";
+    edited.revision = 2;
+    ASSERT_OK(t.UpdateGuidelineVersion(edited, 1));
+    EXPECT_CODE(t.UpdateGuidelineVersion(edited, 1), ErrorCode::kPreconditionFailed);
+    core::GuidelineVersion published = edited;
+    published.status = core::GuidelineStatus::kPublished;
+    published.version = 1;
+    published.revision = 3;
+    published.published_at = kT0 + 5;
+    ASSERT_OK(t.UpdateGuidelineVersion(published, 2));
+    published.schema_json = "{}";
+    published.revision = 4;
+    EXPECT_CODE(t.UpdateGuidelineVersion(published, 3), ErrorCode::kConflict);
+    core::GuidelineVersion next = MakeDraft("gdl_2", "prj_1");
+    next.based_on = "gdl_1";
+    ASSERT_OK(t.InsertGuidelineVersion(next));
+    core::GuidelineVersion clash = MakeDraft("gdl_3", "prj_1");
+    clash.status = core::GuidelineStatus::kPublished;
+    clash.version = 1;
+    clash.published_at = kT0;
+    EXPECT_CODE(t.InsertGuidelineVersion(clash), ErrorCode::kAlreadyExists);
+  });
+  ASSERT_OK_AND_ASSIGN(auto txn, store_->Begin(TxnMode::kRead));
+  ASSERT_OK_AND_ASSIGN(core::GuidelineVersion current, txn->GetCurrentGuideline("prj_1"));
+  EXPECT_EQ(current.id, "gdl_1");
+  EXPECT_EQ(current.version, 1);
+  EXPECT_EQ(current.status, core::GuidelineStatus::kPublished);
+  EXPECT_EQ(current.schema_json, R"({"classes":[{"id":"x"}]})");
+  EXPECT_EQ(current.revision, 3);
+  EXPECT_EQ(current.published_at, kT0 + 5);
+  EXPECT_EQ(current.created_by, "usr_a");
+  ASSERT_OK_AND_ASSIGN(core::GuidelineVersion next, txn->GetGuidelineVersion("gdl_2"));
+  EXPECT_EQ(next.based_on, "gdl_1");
+  EXPECT_EQ(next.status, core::GuidelineStatus::kDraft);
+  EXPECT_FALSE(next.published_at.has_value());
+  ASSERT_OK_AND_ASSIGN(auto all, txn->ListGuidelineVersions("prj_1", {}));
+  ASSERT_EQ(all.rows.size(), 2u);
+  EXPECT_EQ(all.rows[0].id, "gdl_1");
+  EXPECT_CODE(txn->GetGuidelineVersion("gdl_9"), ErrorCode::kNotFound);
+}
+
+TEST_P(StoreConformanceTest, WorkflowSettingsPutReplaceAndGet) {
+  SeedParents();
+  InWrite([](Transaction& t) {
+    EXPECT_CODE(t.GetWorkflowSettings("prj_1"), ErrorCode::kNotFound);
+    core::WorkflowSettings w{"prj_1", 3, core::Qualification::kRadiologist, {core::DataType::kImaging}, 20, kT0};
+    ASSERT_OK(t.PutWorkflowSettings(w));
+    w.readers_per_item = 2;
+    w.required_qualification.reset();
+    w.data_types = {};
+    ASSERT_OK(t.PutWorkflowSettings(w));
+  });
+  ASSERT_OK_AND_ASSIGN(auto txn, store_->Begin(TxnMode::kRead));
+  ASSERT_OK_AND_ASSIGN(core::WorkflowSettings w, txn->GetWorkflowSettings("prj_1"));
+  EXPECT_EQ(w.readers_per_item, 2);
+  EXPECT_FALSE(w.required_qualification.has_value());
+  EXPECT_TRUE(w.data_types.empty());
+  EXPECT_EQ(w.lease_minutes, 20);
+}
+
+TEST_P(StoreConformanceTest, TasksUpdateUnderRevisionAndOneReaderPerItem) {
+  SeedParents();
+  InWrite([](Transaction& t) {
+    ASSERT_OK(t.InsertTask(MakeTask("tsk_1", "itm_1", kT0)));
+    ASSERT_OK(t.InsertTask(MakeTask("tsk_2", "itm_1", kT0 + 1)));
+    core::Task claimed = MakeTask("tsk_1", "itm_1", kT0);
+    claimed.assignee = "usr_a";
+    claimed.state = core::TaskState::kClaimed;
+    claimed.lease_expires_at = kT0 + kMicrosPerMinute;
+    claimed.revision = 2;
+    ASSERT_OK(t.UpdateTask(claimed, 1));
+    EXPECT_CODE(t.UpdateTask(claimed, 1), ErrorCode::kPreconditionFailed);
+    core::Task second = MakeTask("tsk_2", "itm_1", kT0 + 1);
+    second.assignee = "usr_a";
+    second.revision = 2;
+    EXPECT_CODE(t.UpdateTask(second, 1), ErrorCode::kAlreadyExists);  // one task per reader and item
+    EXPECT_CODE(t.UpdateTask(MakeTask("tsk_9", "itm_1", kT0), 1), ErrorCode::kNotFound);
+  });
+  ASSERT_OK_AND_ASSIGN(auto txn, store_->Begin(TxnMode::kRead));
+  ASSERT_OK_AND_ASSIGN(core::Task t, txn->GetTask("tsk_1"));
+  EXPECT_EQ(t.assignee, "usr_a");
+  EXPECT_EQ(t.state, core::TaskState::kClaimed);
+  EXPECT_EQ(t.lease_expires_at, kT0 + kMicrosPerMinute);
+  EXPECT_EQ(t.revision, 2);
+  ASSERT_OK_AND_ASSIGN(auto mine, txn->ListTasks({"prj_1", "usr_a", std::nullopt}, {}));
+  ASSERT_EQ(mine.rows.size(), 1u);
+  ASSERT_OK_AND_ASSIGN(auto open, txn->ListTasks({"prj_1", std::nullopt, core::TaskState::kOpen}, {}));
+  ASSERT_EQ(open.rows.size(), 1u);
+  EXPECT_EQ(open.rows[0].id, "tsk_2");
+  ASSERT_OK_AND_ASSIGN(auto all, txn->ListTasks({"prj_1", std::nullopt, std::nullopt}, {"", 1}));
+  EXPECT_EQ(all.rows.size(), 1u);
+  EXPECT_EQ(all.next, "tsk_1");
+  EXPECT_CODE(txn->GetTask("tsk_9"), ErrorCode::kNotFound);
+}
+
+TEST_P(StoreConformanceTest, ClaimableTasksRespectScopeLeaseAndReadersItems) {
+  SeedParents();  // itm_1 is pathology
+  const std::vector<core::DataType> pathology = {core::DataType::kPathology};
+  InWrite([](Transaction& t) {
+    core::Item notes = MakeItem("itm_2", "prj_1");
+    notes.data_type = core::DataType::kNotes;
+    ASSERT_OK(t.InsertItem(notes));
+    ASSERT_OK(t.InsertTask(MakeTask("tsk_n", "itm_2", kT0)));
+    ASSERT_OK(t.InsertTask(MakeTask("tsk_2", "itm_1", kT0 + 2)));
+    ASSERT_OK(t.InsertTask(MakeTask("tsk_1", "itm_1", kT0 + 1)));
+  });
+  ASSERT_OK_AND_ASSIGN(auto txn, store_->Begin(TxnMode::kWrite));
+  ASSERT_OK_AND_ASSIGN(core::Task first, txn->FindClaimableTask("prj_1", "usr_a", pathology, kT0));
+  EXPECT_EQ(first.id, "tsk_1") << "oldest first, only within the data types";
+  EXPECT_CODE(txn->FindClaimableTask("prj_1", "usr_a", {}, kT0), ErrorCode::kNotFound);
+  first.assignee = "usr_a";
+  first.state = core::TaskState::kClaimed;
+  first.lease_expires_at = kT0 + 10;
+  first.revision = 2;
+  ASSERT_OK(txn->UpdateTask(first, 1));
+  // usr_a holds a task of itm_1 already.
+  EXPECT_CODE(txn->FindClaimableTask("prj_1", "usr_a", pathology, kT0), ErrorCode::kNotFound);
+  ASSERT_OK_AND_ASSIGN(core::Task for_b, txn->FindClaimableTask("prj_1", "usr_b", pathology, kT0));
+  EXPECT_EQ(for_b.id, "tsk_2");
+  for_b.assignee = "usr_b";
+  for_b.state = core::TaskState::kClaimed;
+  for_b.revision = 2;
+  ASSERT_OK(txn->UpdateTask(for_b, 1));  // no lease: never expires
+  EXPECT_CODE(txn->FindClaimableTask("prj_1", "usr_b", pathology, kT0 + 9), ErrorCode::kNotFound);
+  ASSERT_OK_AND_ASSIGN(core::Task expired, txn->FindClaimableTask("prj_1", "usr_c", pathology, kT0 + 10));
+  EXPECT_EQ(expired.id, "tsk_1") << "a lease that has ended returns the task to the pool";
+  EXPECT_EQ(expired.state, core::TaskState::kClaimed);
+  EXPECT_CODE(txn->FindClaimableTask("prj_1", "usr_b", pathology, kT0 + 10), ErrorCode::kNotFound);
+}
+
+TEST_P(StoreConformanceTest, ReviewsAndAdjudicationsRoundTrip) {
+  SeedParents();
+  InWrite([](Transaction& t) {
+    ASSERT_OK(t.InsertTask(MakeTask("tsk_1", "itm_1", kT0)));
+    ASSERT_OK(t.InsertAnnotation(MakeAnnotation("ann_1", "prj_1", "itm_1")));
+    ASSERT_OK(t.InsertReview({"rev_2", "tsk_1", "", "usr_b", core::ReviewDecision::kEscalate, "unsure", "", kT0 + 2}));
+    ASSERT_OK(t.InsertReview({"rev_1", "tsk_1", "ann_1", "usr_b", core::ReviewDecision::kCorrect, "", "ann_1", kT0}));
+    EXPECT_CODE(t.InsertReview({"rev_3", "tsk_9", "", "usr_b", core::ReviewDecision::kAccept, "", "", kT0}),
+                ErrorCode::kNotFound);
+    ASSERT_OK(t.InsertAdjudication({"adj_1", "prj_1", "itm_1", "usr_a", "ann_1", "ann_1", "agrees with biopsy", kT0}));
+    EXPECT_CODE(t.InsertAdjudication({"adj_2", "prj_1", "itm_1", "usr_a", "", "ann_9", "x", kT0}), ErrorCode::kNotFound);
+  });
+  ASSERT_OK_AND_ASSIGN(auto txn, store_->Begin(TxnMode::kRead));
+  ASSERT_OK_AND_ASSIGN(auto reviews, txn->ListReviewsOfTask("tsk_1"));
+  ASSERT_EQ(reviews.size(), 2u);
+  EXPECT_EQ(reviews[0].id, "rev_1");
+  EXPECT_EQ(reviews[0].decision, core::ReviewDecision::kCorrect);
+  EXPECT_EQ(reviews[0].corrected_annotation_id, "ann_1");
+  EXPECT_EQ(reviews[1].reason, "unsure");
+  ASSERT_OK_AND_ASSIGN(auto adjudications, txn->ListAdjudicationsOfItem("itm_1"));
+  ASSERT_EQ(adjudications.size(), 1u);
+  EXPECT_EQ(adjudications[0].rationale, "agrees with biopsy");
+  EXPECT_EQ(adjudications[0].source_annotation_id, "ann_1");
+}
+
 TEST_P(StoreConformanceTest, MissingRowsAreNotFound) {
   ASSERT_OK_AND_ASSIGN(auto txn, store_->Begin(TxnMode::kWrite));
   EXPECT_CODE(txn->GetUser("x"), ErrorCode::kNotFound);

@@ -105,6 +105,13 @@ struct DataKey {
   std::optional<TimeMicros> destroyed_at;  // crypto-shredded: wrapped is empty
 };
 
+// Which tasks ListTasks returns; unset fields do not filter.
+struct TaskFilter {
+  std::string project_id;  // required
+  std::optional<std::string> assignee;
+  std::optional<core::TaskState> state;
+};
+
 class Transaction {
  public:
   virtual ~Transaction() = default;  // implementations roll back unless committed
@@ -165,6 +172,42 @@ class Transaction {
   // ascending by id.
   virtual Status InsertTask(const core::Task& task) = 0;
   virtual Result<std::vector<core::Task>> ListTasksOfItem(const std::string& item_id) = 0;
+  virtual Result<core::Task> GetTask(const std::string& id) = 0;
+  // Succeeds only when the stored revision equals `expected_revision` (else
+  // kPreconditionFailed; kNotFound when absent); stores every field but id, project_id,
+  // item_id and created_at as given. kAlreadyExists when the assignee holds another task of
+  // the item.
+  virtual Status UpdateTask(const core::Task& task, std::int64_t expected_revision) = 0;
+  virtual Result<Page<core::Task>> ListTasks(const TaskFilter& filter, const PageRequest& page) = 0;
+  // The oldest task of the project (by created_at, then id) that `user_id` may claim: open,
+  // or claimed with a lease that ended at or before `now`; on an item whose data type is in
+  // `data_types`; and on an item where `user_id` holds no other task. kNotFound when none.
+  virtual Result<core::Task> FindClaimableTask(const std::string& project_id, const std::string& user_id,
+                                               const std::vector<core::DataType>& data_types,
+                                               TimeMicros now) = 0;
+
+  // Guideline versions. UpdateGuidelineVersion succeeds only on a draft whose stored revision
+  // equals `expected_revision` (else kPreconditionFailed) and stores every field but id,
+  // project_id, created_at and created_by. kAlreadyExists for a second draft of a project or
+  // a repeated published number.
+  virtual Status InsertGuidelineVersion(const core::GuidelineVersion& version) = 0;
+  virtual Result<core::GuidelineVersion> GetGuidelineVersion(const std::string& id) = 0;
+  virtual Status UpdateGuidelineVersion(const core::GuidelineVersion& version, std::int64_t expected_revision) = 0;
+  // Ascending by id, like every list.
+  virtual Result<Page<core::GuidelineVersion>> ListGuidelineVersions(const std::string& project_id,
+                                                                     const PageRequest& page) = 0;
+  // The published version with the highest number; kNotFound when none is published.
+  virtual Result<core::GuidelineVersion> GetCurrentGuideline(const std::string& project_id) = 0;
+
+  // Workflow settings; GetWorkflowSettings is kNotFound until first put.
+  virtual Status PutWorkflowSettings(const core::WorkflowSettings& settings) = 0;
+  virtual Result<core::WorkflowSettings> GetWorkflowSettings(const std::string& project_id) = 0;
+
+  // Reviews and adjudications, ascending by id.
+  virtual Status InsertReview(const core::Review& review) = 0;
+  virtual Result<std::vector<core::Review>> ListReviewsOfTask(const std::string& task_id) = 0;
+  virtual Status InsertAdjudication(const core::Adjudication& adjudication) = 0;
+  virtual Result<std::vector<core::Adjudication>> ListAdjudicationsOfItem(const std::string& item_id) = 0;
 
   // Annotations. UpdateAnnotation succeeds only when the stored revision equals
   // `expected_revision` (else kPreconditionFailed) and stores annotation.revision as given.

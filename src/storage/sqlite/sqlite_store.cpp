@@ -426,6 +426,72 @@ Result<core::Annotation> ReadAnnotation(const Statement& st) {
   return a;
 }
 
+#define GUIDELINE_COLUMNS                                                                  \
+  "id, project_id, version, status, schema_json, based_on, revision, created_at, created_by, " \
+  "published_at"
+Result<core::GuidelineVersion> ReadGuideline(const Statement& st) {
+  core::GuidelineVersion g;
+  g.id = st.Text(0);
+  g.project_id = st.Text(1);
+  g.version = static_cast<int>(st.Int(2));
+  CALIPER_ASSIGN_OR_RETURN(g.status, Stored(core::ParseGuidelineStatus(st.Text(3)), "guideline_versions.status"));
+  g.schema_json = st.Text(4);
+  g.based_on = st.Text(5);
+  g.revision = st.Int(6);
+  g.created_at = st.Int(7);
+  g.created_by = st.Text(8);
+  g.published_at = st.OptInt(9);
+  return g;
+}
+
+#define WORKFLOW_SETTINGS_COLUMNS \
+  "project_id, readers_per_item, required_qualification, data_types, lease_minutes, updated_at"
+Result<core::WorkflowSettings> ReadWorkflowSettings(const Statement& st) {
+  core::WorkflowSettings w;
+  w.project_id = st.Text(0);
+  w.readers_per_item = static_cast<int>(st.Int(1));
+  if (!st.Text(2).empty()) {
+    CALIPER_ASSIGN_OR_RETURN(w.required_qualification,
+                             Stored(core::ParseQualification(st.Text(2)), "workflow_settings.required_qualification"));
+  }
+  CALIPER_ASSIGN_OR_RETURN(w.data_types, Stored(NamesFromJson(st.Text(3), "data_types", &core::ParseDataType),
+                                                "workflow_settings.data_types"));
+  w.lease_minutes = static_cast<int>(st.Int(4));
+  w.updated_at = st.Int(5);
+  return w;
+}
+
+#define REVIEW_COLUMNS \
+  "id, task_id, annotation_id, reviewer, decision, reason, corrected_annotation_id, created_at"
+Result<core::Review> ReadReview(const Statement& st) {
+  core::Review r;
+  r.id = st.Text(0);
+  r.task_id = st.Text(1);
+  r.annotation_id = st.Text(2);
+  r.reviewer = st.Text(3);
+  CALIPER_ASSIGN_OR_RETURN(r.decision, Stored(core::ParseReviewDecision(st.Text(4)), "reviews.decision"));
+  r.reason = st.Text(5);
+  r.corrected_annotation_id = st.Text(6);
+  r.created_at = st.Int(7);
+  return r;
+}
+
+#define ADJUDICATION_COLUMNS                                                                    \
+  "id, project_id, item_id, adjudicator, source_annotation_id, final_annotation_id, rationale, " \
+  "created_at"
+Result<core::Adjudication> ReadAdjudication(const Statement& st) {
+  core::Adjudication a;
+  a.id = st.Text(0);
+  a.project_id = st.Text(1);
+  a.item_id = st.Text(2);
+  a.adjudicator = st.Text(3);
+  a.source_annotation_id = st.Text(4);
+  a.final_annotation_id = st.Text(5);
+  a.rationale = st.Text(6);
+  a.created_at = st.Int(7);
+  return a;
+}
+
 #define AUDIT_EVENT_COLUMNS                                                                 \
   "seq, time, actor, session_id, source_address, action, object_type, object_id, outcome, " \
   "details_json, prev_hash, hash"
@@ -903,6 +969,199 @@ class SqliteTransaction final : public Transaction {
         Statement st, Prepare("SELECT " TASK_COLUMNS " FROM tasks WHERE item_id = ?1 ORDER BY id"));
     st.Bind(item_id);
     return ReadAll(st, &ReadTask);
+  }
+
+  Result<core::Task> GetTask(const std::string& id) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st, Prepare("SELECT " TASK_COLUMNS " FROM tasks WHERE id = ?1"));
+    st.Bind(id);
+    return ReadOne(st, &ReadTask, "no task with id " + id);
+  }
+
+  Status UpdateTask(const core::Task& t, std::int64_t expected_revision) override {
+    CALIPER_ASSIGN_OR_RETURN(
+        Statement st,
+        Prepare("UPDATE tasks SET assignee = ?3, state = ?4, lease_expires_at = ?5, revision = ?6, "
+                "updated_at = ?7 WHERE id = ?1 AND revision = ?2"));
+    CALIPER_RETURN_IF_ERROR(st.Bind(t.id)
+                                .Bind(expected_revision)
+                                .Bind(t.assignee)
+                                .Bind(core::ToString(t.state))
+                                .Bind(t.lease_expires_at)
+                                .Bind(t.revision)
+                                .Bind(t.updated_at)
+                                .Run());
+    if (conn_->Changes() == 1) return Status::Ok();
+    CALIPER_ASSIGN_OR_RETURN(Statement probe, Prepare("SELECT revision FROM tasks WHERE id = ?1"));
+    probe.Bind(t.id);
+    CALIPER_ASSIGN_OR_RETURN(bool row, probe.Step());
+    if (!row) return Error(ErrorCode::kNotFound, "no task with id " + t.id);
+    return Error(ErrorCode::kPreconditionFailed, "task " + t.id + " is at revision " +
+                                                     std::to_string(probe.Int(0)) + ", not " +
+                                                     std::to_string(expected_revision));
+  }
+
+  Result<Page<core::Task>> ListTasks(const TaskFilter& f, const PageRequest& page) override {
+    CALIPER_ASSIGN_OR_RETURN(
+        Statement st,
+        Prepare("SELECT " TASK_COLUMNS " FROM tasks WHERE project_id = ?1 AND (?2 = 0 OR assignee = ?3) "
+                "AND (?4 = 0 OR state = ?5) AND id > ?6 ORDER BY id LIMIT ?7"));
+    const int limit = ClampLimit(page.limit);
+    st.Bind(f.project_id)
+        .Bind(f.assignee.has_value())
+        .Bind(f.assignee.value_or(""))
+        .Bind(f.state.has_value())
+        .Bind(f.state ? core::ToString(*f.state) : std::string_view())
+        .Bind(page.after)
+        .Bind(limit + 1);
+    return ReadPage(st, limit, &ReadTask, &IdOf<core::Task>);
+  }
+
+  Result<core::Task> FindClaimableTask(const std::string& project_id, const std::string& user_id,
+                                       const std::vector<core::DataType>& data_types, TimeMicros now) override {
+    CALIPER_ASSIGN_OR_RETURN(
+        Statement st,
+        Prepare("SELECT t.id, t.project_id, t.item_id, t.assignee, t.state, t.lease_expires_at, t.revision, "
+                "t.created_at, t.updated_at FROM tasks AS t JOIN items AS i ON i.id = t.item_id "
+                "WHERE t.project_id = ?1 "
+                "AND (t.state = 'open' OR (t.state = 'claimed' AND t.lease_expires_at <= ?3)) "
+                "AND i.data_type IN (SELECT value FROM json_each(?4)) "
+                "AND NOT EXISTS (SELECT 1 FROM tasks AS o WHERE o.item_id = t.item_id AND o.assignee = ?2 "
+                "                AND o.id != t.id) "
+                "ORDER BY t.created_at, t.id LIMIT 1"));
+    st.Bind(project_id).Bind(user_id).Bind(now).Bind(NamesToJson(data_types));
+    return ReadOne(st, &ReadTask, "no claimable task");
+  }
+
+  // ---- guideline versions ----
+
+  Status InsertGuidelineVersion(const core::GuidelineVersion& g) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st, Prepare("INSERT INTO guideline_versions (" GUIDELINE_COLUMNS
+                                                   ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"));
+    return st.Bind(g.id)
+        .Bind(g.project_id)
+        .Bind(g.version)
+        .Bind(core::ToString(g.status))
+        .Bind(g.schema_json)
+        .Bind(g.based_on)
+        .Bind(g.revision)
+        .Bind(g.created_at)
+        .Bind(g.created_by)
+        .Bind(g.published_at)
+        .Run();
+  }
+
+  Result<core::GuidelineVersion> GetGuidelineVersion(const std::string& id) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st,
+                             Prepare("SELECT " GUIDELINE_COLUMNS " FROM guideline_versions WHERE id = ?1"));
+    st.Bind(id);
+    return ReadOne(st, &ReadGuideline, "no guideline version with id " + id);
+  }
+
+  Status UpdateGuidelineVersion(const core::GuidelineVersion& g, std::int64_t expected_revision) override {
+    CALIPER_ASSIGN_OR_RETURN(
+        Statement st,
+        Prepare("UPDATE guideline_versions SET version = ?3, status = ?4, schema_json = ?5, based_on = ?6, "
+                "revision = ?7, published_at = ?8 WHERE id = ?1 AND revision = ?2 AND status = 'draft'"));
+    CALIPER_RETURN_IF_ERROR(st.Bind(g.id)
+                                .Bind(expected_revision)
+                                .Bind(g.version)
+                                .Bind(core::ToString(g.status))
+                                .Bind(g.schema_json)
+                                .Bind(g.based_on)
+                                .Bind(g.revision)
+                                .Bind(g.published_at)
+                                .Run());
+    if (conn_->Changes() == 1) return Status::Ok();
+    CALIPER_ASSIGN_OR_RETURN(core::GuidelineVersion stored, GetGuidelineVersion(g.id));
+    if (stored.status == core::GuidelineStatus::kPublished) {
+      return Error(ErrorCode::kConflict, "guideline version " + g.id + " is published and cannot change");
+    }
+    return Error(ErrorCode::kPreconditionFailed, "guideline version " + g.id + " is at revision " +
+                                                     std::to_string(stored.revision) + ", not " +
+                                                     std::to_string(expected_revision));
+  }
+
+  Result<Page<core::GuidelineVersion>> ListGuidelineVersions(const std::string& project_id,
+                                                             const PageRequest& page) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st,
+                             Prepare("SELECT " GUIDELINE_COLUMNS " FROM guideline_versions "
+                                     "WHERE project_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3"));
+    const int limit = ClampLimit(page.limit);
+    st.Bind(project_id).Bind(page.after).Bind(limit + 1);
+    return ReadPage(st, limit, &ReadGuideline, &IdOf<core::GuidelineVersion>);
+  }
+
+  Result<core::GuidelineVersion> GetCurrentGuideline(const std::string& project_id) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st, Prepare("SELECT " GUIDELINE_COLUMNS " FROM guideline_versions "
+                                                   "WHERE project_id = ?1 AND status = 'published' "
+                                                   "ORDER BY version DESC LIMIT 1"));
+    st.Bind(project_id);
+    return ReadOne(st, &ReadGuideline, "project " + project_id + " has no published guideline");
+  }
+
+  // ---- workflow settings ----
+
+  Status PutWorkflowSettings(const core::WorkflowSettings& w) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st, Prepare("INSERT OR REPLACE INTO workflow_settings (" WORKFLOW_SETTINGS_COLUMNS
+                                                   ") VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
+    return st.Bind(w.project_id)
+        .Bind(w.readers_per_item)
+        .Bind(w.required_qualification ? core::ToString(*w.required_qualification) : std::string_view())
+        .Bind(NamesToJson(w.data_types))
+        .Bind(w.lease_minutes)
+        .Bind(w.updated_at)
+        .Run();
+  }
+
+  Result<core::WorkflowSettings> GetWorkflowSettings(const std::string& project_id) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st, Prepare("SELECT " WORKFLOW_SETTINGS_COLUMNS
+                                                   " FROM workflow_settings WHERE project_id = ?1"));
+    st.Bind(project_id);
+    return ReadOne(st, &ReadWorkflowSettings, "project " + project_id + " has no workflow settings");
+  }
+
+  // ---- reviews and adjudications ----
+
+  Status InsertReview(const core::Review& r) override {
+    CALIPER_ASSIGN_OR_RETURN(
+        Statement st, Prepare("INSERT INTO reviews (" REVIEW_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
+    return st.Bind(r.id)
+        .Bind(r.task_id)
+        .Bind(r.annotation_id)
+        .Bind(r.reviewer)
+        .Bind(core::ToString(r.decision))
+        .Bind(r.reason)
+        .Bind(r.corrected_annotation_id)
+        .Bind(r.created_at)
+        .Run();
+  }
+
+  Result<std::vector<core::Review>> ListReviewsOfTask(const std::string& task_id) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st,
+                             Prepare("SELECT " REVIEW_COLUMNS " FROM reviews WHERE task_id = ?1 ORDER BY id"));
+    st.Bind(task_id);
+    return ReadAll(st, &ReadReview);
+  }
+
+  Status InsertAdjudication(const core::Adjudication& a) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st, Prepare("INSERT INTO adjudications (" ADJUDICATION_COLUMNS
+                                                   ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
+    return st.Bind(a.id)
+        .Bind(a.project_id)
+        .Bind(a.item_id)
+        .Bind(a.adjudicator)
+        .Bind(a.source_annotation_id)
+        .Bind(a.final_annotation_id)
+        .Bind(a.rationale)
+        .Bind(a.created_at)
+        .Run();
+  }
+
+  Result<std::vector<core::Adjudication>> ListAdjudicationsOfItem(const std::string& item_id) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st, Prepare("SELECT " ADJUDICATION_COLUMNS
+                                                   " FROM adjudications WHERE item_id = ?1 ORDER BY id"));
+    st.Bind(item_id);
+    return ReadAll(st, &ReadAdjudication);
   }
 
   // ---- annotations ----
