@@ -21,6 +21,7 @@ packages=(
   nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libtomlplusplus-dev
   libnifti2-dev libniftiio-dev libznz-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev wrk curl
+  libhyperscan-dev wamerican libtext-names-perl
 )
 
 missing=()
@@ -37,6 +38,22 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# The US ZIP/city list of the text de-identifier comes from npm (docs/adr/0005).
+# npm comes with the machine's Node 20 (it is not installed from Debian, whose npm would clash).
+zipcodes_version=8.0.0
+if ! command -v npm >/dev/null; then
+  echo "caliper: npm (Node 20) is needed to install the npm package zipcodes@$zipcodes_version" >&2
+  exit 1
+fi
+if [[ ! -f "$(npm root -g)/zipcodes/lib/codes.js" ]]; then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "caliper: run as root so it can run: npm install -g zipcodes@$zipcodes_version" >&2
+    exit 1
+  fi
+  echo "==> installing npm package zipcodes@$zipcodes_version (de-identification dictionaries)"
+  npm install -g --no-audit --no-fund "zipcodes@$zipcodes_version" >/dev/null
 fi
 
 echo "==> building (build/)"

@@ -1,0 +1,672 @@
+#include "deid/text/detector.h"
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+
+#include "deid/text/lexicon.h"
+#include "deid/text/patterns.h"
+#include "deid/text/utf8.h"
+
+namespace caliper::deid::text {
+namespace {
+
+// Segments are scanned one at a time so that memory for words and matches stays bounded on a
+// very long text; they end at a line break (or a space, or any code point boundary).
+constexpr std::size_t kSegmentBytes = std::size_t{1} << 20;
+
+bool IsAsciiAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+bool IsAsciiUpper(char c) { return c >= 'A' && c <= 'Z'; }
+char Lower(char c) { return IsAsciiUpper(c) ? static_cast<char>(c - 'A' + 'a') : c; }
+
+// Non-ASCII code points count as letters except punctuation, symbols and spaces of the
+// Latin-1 supplement and the general punctuation block (U+2000..U+206F), ideographic
+// punctuation (U+3000..U+303F), the byte-order mark and × ÷.
+bool IsLetterCodePoint(char32_t cp) {
+  if (cp < 0x80) return IsAsciiAlpha(static_cast<char>(cp));
+  if (cp < 0xC0) return false;
+  if (cp == 0xD7 || cp == 0xF7) return false;
+  if (cp >= 0x2000 && cp <= 0x206F) return false;
+  if (cp >= 0x3000 && cp <= 0x303F) return false;
+  if (cp == 0xFEFF) return false;
+  return true;
+}
+
+// Upper-case Latin letters outside ASCII (Latin-1 and Latin Extended-A/B, Vietnamese), enough
+// to see that "Åsa" and "Çelik" are capitalised.
+bool IsUpperCodePoint(char32_t cp) {
+  if (cp < 0x80) return IsAsciiUpper(static_cast<char>(cp));
+  if (cp >= 0xC0 && cp <= 0xDE) return cp != 0xD7;
+  if (cp >= 0x100 && cp <= 0x17F) return cp % 2 == 0;
+  return false;
+}
+
+struct Word {
+  std::size_t begin = 0, end = 0;  // bytes in the segment
+  std::string lower;               // ASCII letters folded
+  bool cap = false;                // first letter upper case
+  bool all_caps = false;           // every ASCII letter upper case, length >= 2
+  double first = 0, last = 0;      // dictionary prevalence
+  bool common = false;             // a common English word
+  bool calendar = false;           // month or weekday name
+  int score = 0;
+  bool name = false;
+};
+
+// The fixed vocabulary of the rules (grammar of the context cues, not a dictionary of PHI).
+bool In(std::string_view w, std::initializer_list<std::string_view> set) {
+  return std::find(set.begin(), set.end(), w) != set.end();
+}
+bool IsTitle(std::string_view w) {
+  return In(w, {"dr", "mr", "mrs", "ms", "miss", "mx", "prof", "doctor", "dra"});
+}
+bool IsNameCue(std::string_view w) {
+  return In(w, {"patient", "pt", "name", "attending", "physician", "surgeon", "nurse", "rn", "pcp",
+                "resident", "fellow", "intern", "provider", "by", "cc", "signed", "guardian",
+                "daughter", "son", "wife", "husband", "mother", "father", "sister", "brother",
+                "spouse", "partner", "friend", "niece", "nephew", "aunt", "uncle", "grandson",
+                "granddaughter", "grandmother", "grandfather", "caregiver", "mom", "dad",
+                "companion", "neighbor", "neighbour", "roommate", "fiance", "fiancee"});
+}
+bool IsCredential(std::string_view w) {
+  return In(w, {"md", "do", "rn", "np", "pa", "phd", "dds", "dmd", "mbbs", "frcp", "lpn", "cnp",
+                "aprn", "crna", "dpm", "od", "pharmd", "lcsw"});
+}
+bool IsCalendar(std::string_view w) {
+  return In(w, {"january", "february", "march", "april", "may", "june", "july", "august",
+                "september", "october", "november", "december", "jan", "feb", "mar", "apr",
+                "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "monday", "tuesday",
+                "wednesday", "thursday", "friday", "saturday", "sunday"});
+}
+bool IsInstitution(std::string_view w) {
+  return In(w, {"hospital", "clinic", "center", "centre", "infirmary", "school", "library",
+                "university", "college", "institute", "pharmacy", "hospice", "sanatorium",
+                "academy", "church", "practice", "laboratory", "laboratories", "company", "inc",
+                "corporation", "corp", "llc", "associates"});
+}
+bool IsPlaceCue(std::string_view w) {
+  return In(w, {"in", "from", "near", "to", "at", "of"});
+}
+bool IsEmployerCue(std::string_view w) {
+  return In(w, {"works", "work", "worked", "working", "employed", "employer", "employee",
+                "formerly", "retired", "job"});
+}
+// Words that may follow a label before its identifier ("MRN number: 123").
+bool IsLabelSeparator(char c) {
+  return c == ' ' || c == '\t' || c == ':' || c == '#' || c == '=' || c == '.' || c == '-';
+}
+bool IsLabelFiller(std::string_view w) {
+  return In(w, {"number", "no", "num", "nr", "id", "is", "of", "code", "on", "file", "dl", "ph"});
+}
+
+// Words of a segment: runs of letters, with inner apostrophes and hyphens.
+std::vector<Word> Tokenize(std::string_view s) {
+  std::vector<Word> words;
+  std::size_t i = 0;
+  while (i < s.size()) {
+    std::size_t len = 1;
+    const char32_t cp = DecodeAt(s, i, len);
+    if (!IsLetterCodePoint(cp)) {
+      i += len;
+      continue;
+    }
+    Word w;
+    w.begin = i;
+    w.cap = IsUpperCodePoint(cp);
+    bool all_caps = true;
+    int letters = 0;
+    while (i < s.size()) {
+      std::size_t l = 1;
+      const char32_t c = DecodeAt(s, i, l);
+      if (IsLetterCodePoint(c)) {
+        if (c < 0x80) {
+          all_caps &= IsAsciiUpper(static_cast<char>(c));
+          w.lower.push_back(Lower(static_cast<char>(c)));
+        } else {
+          all_caps &= IsUpperCodePoint(c);
+          w.lower.append(s.substr(i, l));
+        }
+        ++letters;
+        i += l;
+        continue;
+      }
+      // An apostrophe or hyphen between letters stays inside the word (O'Brien, Mary-Jo).
+      if ((c == '\'' || c == '-' || c == 0x2019) && i + l < s.size()) {
+        std::size_t l2 = 1;
+        if (IsLetterCodePoint(DecodeAt(s, i + l, l2))) {
+          w.lower.push_back(c == '-' ? '-' : '\'');
+          i += l;
+          continue;
+        }
+      }
+      break;
+    }
+    w.end = i;
+    w.all_caps = all_caps && letters >= 2;
+    words.push_back(std::move(w));
+  }
+  return words;
+}
+
+// The bytes between two words, e.g. " ", ", ", ". ".
+std::string_view Gap(std::string_view s, const Word& a, const Word& b) {
+  return s.substr(a.end, b.begin - a.end);
+}
+bool IsSpaceGap(std::string_view g) { return g == " "; }
+// True when only spaces, tabs and one optional ':' or '.' separate two words on one line.
+bool IsCueGap(std::string_view g) {
+  int punct = 0;
+  for (char c : g) {
+    if (c == ' ' || c == '\t') continue;
+    if ((c == ':' || c == '.' || c == ',') && ++punct <= 1) continue;
+    return false;
+  }
+  return !g.empty() && g.size() <= 4;
+}
+bool SentenceStart(std::string_view s, const std::vector<Word>& words, std::size_t i) {
+  if (i == 0) return true;
+  const std::string_view g = Gap(s, words[i - 1], words[i]);
+  return g.find_first_of(".!?\n:;") != std::string_view::npos;
+}
+bool IsInitial(std::string_view s, const Word& w) {
+  return w.end - w.begin == 1 && w.cap && w.end < s.size() && s[w.end] == '.';
+}
+
+// ---- the name and place pass -------------------------------------------------------------
+
+class WordPass {
+ public:
+  WordPass(std::string_view s, std::vector<Word>& words,
+           const std::vector<std::vector<std::string>>& clinicians,
+           std::unordered_set<std::string>& known, std::vector<ByteSpan>& out, std::size_t base)
+      : s_(s), w_(words), clinicians_(clinicians), known_(known), out_(out), base_(base) {}
+
+  void Run() {
+    const Lexicon& lex = Lexicon::Get();
+    for (Word& w : w_) {
+      w.first = lex.FirstName(w.lower);
+      w.last = lex.Surname(w.lower);
+      w.common = lex.CommonWord(w.lower);
+      w.calendar = IsCalendar(w.lower);
+    }
+    ScoreNames();
+    EmitNames();
+    Places();
+  }
+
+ private:
+  // A word that may be part of a name once context says a name is there.
+  bool NameLike(const Word& w, bool after_cue) const {
+    if (w.calendar || IsTitle(w.lower) || IsCredential(w.lower)) return false;
+    if (w.all_caps && !after_cue) return false;
+    if (w.cap) return !w.common || w.first > 0 || w.last > 0;
+    // Lower-case text: a dictionary name right after a cue.
+    return after_cue && (w.first > 0 || w.last > 0);
+  }
+
+  // Scoring (docs/deid-text.md): dictionary evidence, capitalisation, common-word and
+  // calendar penalties, context bonuses; a word with score >= 3 is a name.
+  void ScoreNames() {
+    const std::size_t n = w_.size();
+    for (std::size_t i = 0; i < n; ++i) {
+      Word& w = w_[i];
+      int score = 0;
+      if (w.first > 0) score += w.first >= 0.05 ? 2 : 1;
+      if (w.last > 0) score += w.last >= 0.05 ? 2 : 1;
+      if (w.cap && !w.all_caps) score += 1;
+      if (w.common) score -= 2;
+      if (w.calendar) score -= 4;
+      if (w.all_caps || !w.cap) score -= 2;
+      if (w.first == 0 && w.last == 0) score -= 1;
+      if (SentenceStart(s_, w_, i) && w.common) score -= 1;
+      if (known_.count(w.lower) && w.cap) score += 4;
+      w.score = score;
+    }
+    // Context: titles and cues name the words after them, credentials the words before.
+    for (std::size_t i = 0; i + 1 < n; ++i) {
+      const bool title = IsTitle(w_[i].lower) && IsCueGap(Gap(s_, w_[i], w_[i + 1]));
+      const bool cue = !title && IsNameCue(w_[i].lower) &&
+                       IsCueGap(Gap(s_, w_[i], w_[i + 1])) && w_[i + 1].cap;
+      if (!title && !cue) continue;
+      if (!NameLike(w_[i + 1], true)) continue;
+      if (!title && w_[i + 1].common && w_[i + 1].first == 0 && w_[i + 1].last == 0) continue;
+      w_[i + 1].score += 4;
+    }
+    for (std::size_t i = 1; i < n; ++i) {
+      if (!IsCredential(w_[i].lower) || !w_[i].all_caps) continue;
+      const std::string_view g = Gap(s_, w_[i - 1], w_[i]);
+      if ((g == ", " || g == " ") && NameLike(w_[i - 1], false)) w_[i - 1].score += 4;
+    }
+    // Pairs: a first name followed by a surname-like word ("John Smith"), or "Smith, John".
+    for (std::size_t i = 0; i + 1 < n; ++i) {
+      Word& a = w_[i];
+      Word& b = w_[i + 1];
+      const std::string_view g = Gap(s_, a, b);
+      if (!a.cap || !b.cap || a.calendar || b.calendar) continue;
+      if (IsSpaceGap(g) && a.first > 0 && (b.last > 0 || !b.common) && NameLike(b, false)) {
+        a.score += 2;
+        b.score += 2;
+      } else if (g == ", " && b.first > 0 && (a.last > 0 || !a.common) && NameLike(a, false) &&
+                 !a.all_caps) {
+        a.score += 2;
+        b.score += 2;
+      }
+    }
+    // Configured clinicians, matched as whole sequences in any letter case.
+    for (const auto& name : clinicians_) {
+      for (std::size_t i = 0; i + name.size() <= n; ++i) {
+        bool match = true;
+        for (std::size_t k = 0; k < name.size() && match; ++k) match = w_[i + k].lower == name[k];
+        if (match) {
+          for (std::size_t k = 0; k < name.size(); ++k) w_[i + k].score += 6;
+        }
+      }
+    }
+    for (Word& w : w_) w.name = w.score >= 3;
+    // A name continues into the words next to it: "Sarah Chen", "Müller, José Q.".
+    for (std::size_t i = 0; i + 1 < n; ++i) {
+      if (!w_[i].name || w_[i + 1].name) continue;
+      const std::string_view g = Gap(s_, w_[i], w_[i + 1]);
+      const bool near = IsSpaceGap(g) || (g == ", " && !w_[i].all_caps) ||
+                        (g == ". " && IsInitial(s_, w_[i]));
+      if (near && (NameLike(w_[i + 1], false) || IsInitial(s_, w_[i + 1]))) w_[i + 1].name = true;
+    }
+    for (std::size_t i = n; i-- > 1;) {
+      if (!w_[i].name || w_[i - 1].name) continue;
+      if (IsSpaceGap(Gap(s_, w_[i - 1], w_[i])) && w_[i - 1].cap && !w_[i - 1].common &&
+          NameLike(w_[i - 1], false)) {
+        w_[i - 1].name = true;
+      }
+    }
+    // Strong names are remembered for the rest of the text.
+    for (const Word& w : w_) {
+      if (w.name && w.cap && !w.common && !w.calendar && w.lower.size() > 1) known_.insert(w.lower);
+    }
+  }
+
+  void EmitNames() {
+    const std::size_t n = w_.size();
+    for (std::size_t i = 0; i < n;) {
+      if (!w_[i].name) {
+        ++i;
+        continue;
+      }
+      std::size_t j = i;
+      while (j + 1 < n && w_[j + 1].name) {
+        const std::string_view g = Gap(s_, w_[j], w_[j + 1]);
+        if (!(IsSpaceGap(g) || g == ", " || (g == ". " && IsInitial(s_, w_[j])))) break;
+        ++j;
+      }
+      std::size_t end = w_[j].end;
+      if (IsInitial(s_, w_[j])) ++end;  // "Smith, John Q."
+      Add(w_[i].begin, end, PhiType::kName, 2);
+      i = j + 1;
+    }
+  }
+
+  void Places() {
+    const Lexicon& lex = Lexicon::Get();
+    const std::size_t n = w_.size();
+    for (std::size_t i = 0; i < n; ++i) {
+      // Institutions: capitalised words ending in "Clinic", "Hospital", "School", ...
+      if (IsInstitution(w_[i].lower) && w_[i].cap && i > 0) {
+        std::size_t b = i;
+        while (b > 0 && IsSpaceGap(Gap(s_, w_[b - 1], w_[b])) && w_[b - 1].cap &&
+               !IsTitle(w_[b - 1].lower) && i - b < 5) {
+          --b;
+        }
+        if (b < i && !(w_[b].all_caps && w_[i].all_caps)) {
+          Add(w_[b].begin, w_[i].end, EmployerContext(b) ? PhiType::kOther : PhiType::kLocation, 2);
+        }
+        continue;
+      }
+      // Employers without such a word: "works as a driver at Blue River Trucking".
+      if (w_[i].lower == "at" && i + 1 < n && w_[i + 1].cap && !w_[i + 1].calendar &&
+          EmployerContext(i)) {
+        std::size_t e = i + 1;
+        while (e + 1 < n && IsSpaceGap(Gap(s_, w_[e], w_[e + 1])) && w_[e + 1].cap && e - i < 4) ++e;
+        Add(w_[i + 1].begin, w_[e].end, PhiType::kOther, 1);
+        continue;
+      }
+      if (!w_[i].cap || w_[i].calendar) continue;
+      // Cities: gazetteer words before ", <state>", or after "in"/"from", or unusual words.
+      for (std::size_t len = std::min(lex.max_city_words(), n - i); len >= 1; --len) {
+        std::string key = w_[i].lower;
+        bool ok = true;
+        for (std::size_t k = 1; k < len && ok; ++k) {
+          ok = IsSpaceGap(Gap(s_, w_[i + k - 1], w_[i + k])) && w_[i + k].cap;
+          key += ' ';
+          key += w_[i + k].lower;
+        }
+        if (!ok || !lex.City(key)) continue;
+        const std::size_t last = i + len - 1;
+        const bool before_state = last + 1 < n && Gap(s_, w_[last], w_[last + 1]) == ", " &&
+                                  lex.State(w_[last + 1].lower) &&
+                                  (w_[last + 1].all_caps || w_[last + 1].cap);
+        const bool after_cue = i > 0 && IsPlaceCue(w_[i - 1].lower) && !w_[i - 1].cap &&
+                               IsSpaceGap(Gap(s_, w_[i - 1], w_[i]));
+        const bool plain = !w_[i].common && w_[i].first == 0 && w_[i].last == 0 &&
+                           !w_[i].all_caps && !lex.State(key);
+        const bool strong_cue =
+            after_cue && i > 1 &&
+            In(w_[i - 2].lower, {"lives", "living", "resides", "residing", "moved", "born", "home"});
+        if (before_state || strong_cue || (after_cue && plain) || (plain && len > 1) ||
+            (plain && !SentenceStart(s_, w_, i))) {
+          if (!lex.State(key) || before_state) Add(w_[i].begin, w_[last].end, PhiType::kLocation, 1);
+          i = last;
+          break;
+        }
+      }
+    }
+  }
+
+  // An employment word earlier in the same sentence (at most 8 words back).
+  bool EmployerContext(std::size_t i) const {
+    for (std::size_t k = i; k-- > 0 && i - k <= 8;) {
+      if (IsEmployerCue(w_[k].lower)) return true;
+      if (Gap(s_, w_[k], w_[k + 1]).find_first_of(".\n") != std::string_view::npos) return false;
+    }
+    return false;
+  }
+
+  void Add(std::size_t b, std::size_t e, PhiType t, int priority) {
+    out_.push_back({base_ + b, base_ + e, t, priority});
+  }
+
+  std::string_view s_;
+  std::vector<Word>& w_;
+  const std::vector<std::vector<std::string>>& clinicians_;
+  std::unordered_set<std::string>& known_;
+  std::vector<ByteSpan>& out_;
+  std::size_t base_;
+};
+
+// ---- numbers -----------------------------------------------------------------------------
+
+// Runs of letters and digits with inner '-' ("MRN-123456", "SN-1234-XYZ").
+struct IdToken {
+  std::size_t begin, end;
+  int digits, letters;
+  bool hyphen;
+};
+IdToken IdTokenAt(std::string_view s, std::size_t i) {
+  IdToken t{i, i, 0, 0, false};
+  while (t.end < s.size()) {
+    const char c = s[t.end];
+    if (IsDigit(c)) {
+      ++t.digits;
+    } else if (IsAsciiAlpha(c)) {
+      ++t.letters;
+    } else if (c == '-' && t.end > i && t.end + 1 < s.size() &&
+               (IsDigit(s[t.end + 1]) || IsAsciiAlpha(s[t.end + 1]))) {
+      t.hyphen = true;
+    } else {
+      break;
+    }
+    ++t.end;
+  }
+  return t;
+}
+bool LooksLikeId(const IdToken& t) {
+  return t.digits >= 5 || (t.digits >= 4 && t.letters >= 1 && t.hyphen);
+}
+
+int ParseInt(std::string_view s) {
+  int v = 0;
+  for (char c : s) {
+    if (!IsDigit(c)) break;
+    v = v * 10 + (c - '0');
+    if (v > 100000) break;
+  }
+  return v;
+}
+
+// "03/12/2025", "12.3.25", "2025-03-12": month and day in range in some order.
+bool PlausibleNumericDate(std::string_view m) {
+  std::array<int, 3> v{};
+  std::array<int, 3> width{};
+  int k = 0;
+  for (std::size_t i = 0; i < m.size() && k < 3;) {
+    if (!IsDigit(m[i])) {
+      ++i;
+      continue;
+    }
+    std::size_t j = i;
+    while (j < m.size() && IsDigit(m[j])) ++j;
+    v[k] = ParseInt(m.substr(i, j - i));
+    width[k++] = static_cast<int>(j - i);
+    i = j;
+  }
+  if (k != 3) return false;
+  auto md = [](int mo, int d) { return mo >= 1 && mo <= 12 && d >= 1 && d <= 31; };
+  if (width[0] == 4) return md(v[1], v[2]);
+  return md(v[0], v[1]) || md(v[1], v[0]);
+}
+
+bool ValidIpv4(std::string_view m) {
+  int octet = 0, count = 0, parts = 0;
+  for (char c : m) {
+    if (c == '.') {
+      if (count == 0 || octet > 255) return false;
+      octet = count = 0;
+      ++parts;
+      continue;
+    }
+    octet = octet * 10 + (c - '0');
+    ++count;
+  }
+  return parts == 3 && count > 0 && octet <= 255;
+}
+
+// The word (letters only, lower case) that ends just before byte `i`, skipping spaces and
+// one comma.
+std::string WordBefore(std::string_view s, std::size_t i) {
+  while (i > 0 && (s[i - 1] == ' ' || s[i - 1] == ',' || s[i - 1] == '\t')) --i;
+  std::size_t b = i;
+  while (b > 0 && IsAsciiAlpha(s[b - 1])) --b;
+  std::string w(s.substr(b, i - b));
+  for (char& c : w) c = Lower(c);
+  return w;
+}
+
+bool IsNumericType(PhiType t) {
+  switch (t) {
+    case PhiType::kPhone:
+    case PhiType::kFax:
+    case PhiType::kSsn:
+    case PhiType::kMrn:
+    case PhiType::kAccount:
+    case PhiType::kLicense:
+    case PhiType::kVehicle:
+    case PhiType::kDevice:
+    case PhiType::kId:
+    case PhiType::kZip:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Longest first, then priority; keeps spans that do not overlap one already kept.
+std::vector<ByteSpan> Resolve(std::vector<ByteSpan> c) {
+  std::sort(c.begin(), c.end(), [](const ByteSpan& a, const ByteSpan& b) {
+    const std::size_t la = a.end - a.begin, lb = b.end - b.begin;
+    if (la != lb) return la > lb;
+    if (a.priority != b.priority) return a.priority > b.priority;
+    return a.begin < b.begin;
+  });
+  std::vector<ByteSpan> kept;  // sorted by begin
+  for (const ByteSpan& s : c) {
+    if (s.end <= s.begin) continue;
+    auto it = std::lower_bound(kept.begin(), kept.end(), s.begin,
+                               [](const ByteSpan& k, std::size_t b) { return k.end <= b; });
+    if (it != kept.end() && it->begin < s.end) continue;
+    kept.insert(it, s);
+  }
+  return kept;
+}
+
+}  // namespace
+
+Detector::Detector(std::unique_ptr<PatternScanner> scanner) : scanner_(std::move(scanner)) {}
+Detector::~Detector() = default;
+
+Result<std::unique_ptr<Detector>> Detector::Create(const std::vector<std::string>& clinicians) {
+  auto scanner = PatternScanner::Create();
+  if (!scanner.ok()) return scanner.status();
+  Lexicon::Get();  // load the dictionaries now rather than on the first text
+  std::unique_ptr<Detector> d(new Detector(std::move(scanner).value()));
+  for (const std::string& name : clinicians) {
+    std::vector<Word> words = Tokenize(name);
+    std::vector<std::string> tokens;
+    for (Word& w : words) tokens.push_back(std::move(w.lower));
+    if (!tokens.empty()) d->clinicians_.push_back(std::move(tokens));
+  }
+  return d;
+}
+
+Result<std::vector<ByteSpan>> Detector::Detect(std::string_view text) {
+  known_names_.clear();
+  std::vector<ByteSpan> out;
+  std::size_t base = 0;
+  while (base < text.size()) {
+    std::size_t len = std::min(kSegmentBytes, text.size() - base);
+    if (base + len < text.size()) {
+      const std::string_view window = text.substr(base, len);
+      std::size_t cut = window.rfind('\n');
+      if (cut == std::string_view::npos || cut < len / 2) cut = window.rfind(' ');
+      if (cut != std::string_view::npos && cut >= len / 2) {
+        len = cut + 1;
+      } else {
+        while (len > 0 && (static_cast<unsigned char>(text[base + len]) & 0xC0) == 0x80) --len;
+      }
+    }
+    std::vector<ByteSpan> segment;
+    DetectSegment(text.substr(base, len), base, segment);
+    std::vector<ByteSpan> resolved = Resolve(std::move(segment));
+    out.insert(out.end(), resolved.begin(), resolved.end());
+    base += len;
+  }
+  return out;
+}
+
+void Detector::DetectSegment(std::string_view s, std::size_t base, std::vector<ByteSpan>& out) {
+  std::vector<PatternMatch> matches;
+  if (!scanner_->Scan(s, matches).ok()) return;
+  struct Label {
+    std::size_t end;
+    PhiType type;
+  };
+  std::vector<Label> labels;
+  const Lexicon& lex = Lexicon::Get();
+  for (const PatternMatch& m : matches) {
+    const PatternInfo& info = scanner_->Info(m.id);
+    std::string_view text = s.substr(m.begin, m.end - m.begin);
+    switch (info.kind) {
+      case PatternKind::kLabel:
+        labels.push_back({m.end, info.type});
+        break;
+      case PatternKind::kNumericDate:
+        if (PlausibleNumericDate(text)) out.push_back({base + m.begin, base + m.end, info.type, info.priority});
+        break;
+      case PatternKind::kAge: {
+        std::size_t d = 0;
+        while (d < text.size() && !IsDigit(text[d])) ++d;
+        std::size_t e = d;
+        while (e < text.size() && IsDigit(text[e])) ++e;
+        if (ParseInt(text.substr(d, e - d)) > 89) {
+          // "in her 90s" keeps the "s" with the number.
+          if (e < text.size() && (text[e] == 's' || text[e] == '\'')) e = text.size();
+          out.push_back({base + m.begin + d, base + m.begin + e, PhiType::kAge, info.priority});
+        }
+        break;
+      }
+      case PatternKind::kZip: {
+        const std::string before = WordBefore(s, m.begin);
+        const bool after_state = !before.empty() && lex.State(before) && m.begin >= 2 &&
+                                 (IsAsciiUpper(s[m.begin - 2]) || before.size() > 2);
+        if (after_state) out.push_back({base + m.begin, base + m.end, PhiType::kZip, 5});
+        break;
+      }
+      case PatternKind::kIdentifier: {
+        if (info.type == PhiType::kIp && text.find(':') == std::string_view::npos &&
+            !ValidIpv4(text)) {
+          break;
+        }
+        std::size_t end = m.end;
+        if (info.type == PhiType::kUrl) {  // trailing punctuation ends a sentence, not a URL
+          while (end > m.begin && std::strchr(".,;:!?", s[end - 1])) --end;
+        }
+        out.push_back({base + m.begin, base + end, info.type, info.priority});
+        break;
+      }
+    }
+  }
+
+  // Identifier-like tokens: the catch-all for "any other unique identifying number".
+  for (std::size_t i = 0; i < s.size();) {
+    if (!(IsDigit(s[i]) || IsAsciiAlpha(s[i])) || (i > 0 && (IsDigit(s[i - 1]) || IsAsciiAlpha(s[i - 1])))) {
+      ++i;
+      continue;
+    }
+    const IdToken t = IdTokenAt(s, i);
+    if (LooksLikeId(t)) out.push_back({base + t.begin, base + t.end, PhiType::kId, 0});
+    i = std::max(t.end, i + 1);
+  }
+
+  // Labels type the identifier right after them (within a few words).
+  std::sort(out.begin(), out.end(),
+            [](const ByteSpan& a, const ByteSpan& b) { return a.begin < b.begin; });
+  for (const Label& label : labels) {
+    std::size_t i = label.end;
+    for (int hops = 0; hops < 6 && i < s.size(); ++hops) {
+      while (i < s.size() && IsLabelSeparator(s[i])) ++i;
+      std::size_t e = i;
+      while (e < s.size() && IsAsciiAlpha(s[e])) ++e;
+      if (e > i && e < s.size() && !IsDigit(s[e])) {
+        std::string w(s.substr(i, e - i));
+        for (char& c : w) c = Lower(c);
+        if (IsLabelFiller(w)) {
+          i = e;
+          continue;
+        }
+      }
+      break;
+    }
+    if (i >= s.size() || i - label.end > 24) continue;
+    auto it = std::lower_bound(out.begin(), out.end(), base + i,
+                               [](const ByteSpan& a, std::size_t b) { return a.begin < b; });
+    // A short upper-case prefix word belongs to the identifier ("DL S12345678").
+    std::size_t id_begin = i;
+    IdToken t = IdTokenAt(s, i);
+    if (t.digits == 0 && t.letters <= 3 && t.end < s.size() && s[t.end] == ' ') {
+      const IdToken next = IdTokenAt(s, t.end + 1);
+      if (next.digits > 0) t = {i, next.end, next.digits, t.letters + next.letters, next.hyphen};
+    }
+    bool typed = false;
+    for (auto k = it; k != out.end() && k->begin == base + id_begin; ++k) {
+      if (!IsNumericType(k->type)) continue;
+      typed = true;
+      if (label.type == PhiType::kPhone) break;  // phone labels only find numbers
+      if (label.type == PhiType::kFax && k->type != PhiType::kPhone) break;
+      if (label.type == PhiType::kZip && k->type != PhiType::kId) break;
+      k->type = label.type;
+      k->priority = 6;
+      k->end = std::max(k->end, base + t.end);
+      break;
+    }
+    if (typed || t.digits == 0) continue;
+    const bool phone_like = label.type == PhiType::kPhone || label.type == PhiType::kFax;
+    if (phone_like && t.digits < 7) continue;
+    if (label.type == PhiType::kSsn && t.digits != 9) continue;
+    if (label.type == PhiType::kZip && t.digits != 5 && t.digits != 9) continue;
+    out.push_back({base + id_begin, base + t.end, label.type, 6});
+  }
+
+  // Names and places.
+  std::vector<Word> words = Tokenize(s);
+  WordPass(s, words, clinicians_, known_names_, out, base).Run();
+}
+
+}  // namespace caliper::deid::text

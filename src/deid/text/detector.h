@@ -1,0 +1,45 @@
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <vector>
+
+#include "caliper/common/status.h"
+#include "caliper/deid/text_deid.h"
+
+// The PHI detector behind TextDeidentifier: Hyperscan patterns for the regular identifiers,
+// a word pass with dictionaries, context cues and a score for names and places, labels that
+// type the number after them, then overlap resolution. Offsets here are BYTES.
+namespace caliper::deid::text {
+
+struct ByteSpan {
+  std::size_t begin = 0;
+  std::size_t end = 0;
+  PhiType type = PhiType::kOther;
+  int priority = 0;  // breaks ties between spans of equal length
+};
+
+class PatternScanner;  // patterns.h
+
+// Not thread-safe (owns the scanner scratch). One per thread.
+class Detector {
+ public:
+  static Result<std::unique_ptr<Detector>> Create(const std::vector<std::string>& clinicians);
+  ~Detector();
+
+  // PHI in valid UTF-8 `text`, sorted, non-overlapping, byte offsets.
+  Result<std::vector<ByteSpan>> Detect(std::string_view text);
+
+ private:
+  explicit Detector(std::unique_ptr<PatternScanner> scanner);
+  void DetectSegment(std::string_view text, std::size_t base, std::vector<ByteSpan>& out);
+
+  std::unique_ptr<PatternScanner> scanner_;
+  std::vector<std::vector<std::string>> clinicians_;  // lower-case tokens of each name
+  std::unordered_set<std::string> known_names_;       // per Detect call: propagated names
+};
+
+}  // namespace caliper::deid::text

@@ -1,0 +1,161 @@
+#include "deid/text/patterns.h"
+
+#include <hs/hs.h>
+
+#include <string>
+
+namespace caliper::deid::text {
+namespace {
+
+constexpr const char* kMonth =
+    "(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+    "sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)";
+constexpr const char* kYear = "(?:19|20)\\d{2}";
+constexpr const char* kExtension = "(?:\\s*(?:x|ext\\.?)\\s*\\d{1,5})?";
+constexpr const char* kStreetFull =
+    "(?:street|avenue|road|lane|drive|boulevard|court|place|terrace|circle|highway|parkway|"
+    "square|trail|alley|crescent)";
+constexpr const char* kStreetCap =
+    "(?:Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Drive|Dr|Boulevard|Blvd|Court|Ct|Way|Place|Pl|"
+    "Terrace|Ter|Circle|Cir|Highway|Hwy|Parkway|Pkwy|Square|Sq|Trail|Trl|Alley|Row|Crescent|"
+    "STREET|ST|AVENUE|AVE|ROAD|RD|LANE|LN|DRIVE|DR|BOULEVARD|BLVD|COURT|CT|WAY|PLACE|PL)";
+constexpr const char* kUnit = "(?:,?\\s*(?:apt|apartment|suite|ste|unit|#)\\.?\\s*#?\\s*[a-z0-9-]{1,6})?";
+
+struct PatternDef {
+  std::string regex;
+  PatternKind kind;
+  PhiType type;
+  int priority;
+  bool caseless;
+};
+
+std::vector<PatternDef> Definitions() {
+  const std::string m = kMonth, y = kYear, ext = kExtension;
+  using K = PatternKind;
+  using T = PhiType;
+  return {
+      // Dates: every element but the year (45 CFR 164.514(b)(2)(i)(C)).
+      {"\\b\\d{1,2}[/.-]\\d{1,2}[/.-](?:\\d{4}|\\d{2})\\b", K::kNumericDate, T::kDate, 3, false},
+      {"\\b" + y + "[/.-]\\d{1,2}[/.-]\\d{1,2}\\b", K::kNumericDate, T::kDate, 3, false},
+      {"\\b" + y + "(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\\d|3[01])\\b", K::kIdentifier, T::kDate, 1, false},
+      {"\\b" + m + "\\.?\\s{1,3}\\d{1,2}(?:st|nd|rd|th)?\\b(?:,?\\s{1,3}" + y + "\\b)?",
+       K::kIdentifier, T::kDate, 3, true},
+      {"\\b\\d{1,2}(?:st|nd|rd|th)?\\s{1,3}(?:of\\s+)?" + m + "\\b\\.?(?:,?\\s{1,3}" + y + "\\b)?",
+       K::kIdentifier, T::kDate, 3, true},
+      {"\\b" + m + "\\.?,?\\s{1,3}" + y + "\\b", K::kIdentifier, T::kDate, 3, true},
+      {"\\b\\d{1,2}[-/]" + m + "[-/](?:" + y + "|\\d{2})\\b", K::kIdentifier, T::kDate, 3, true},
+      // Ages: the number is PHI when over 89 (45 CFR 164.514(b)(2)(i)(C)).
+      {"\\b\\d{2,3}\\s*-?\\s*(?:years?|yrs?|y)\\.?\\s*-?\\s*(?:old|o\\.?)\\b", K::kAge, T::kAge, 3, true},
+      {"\\b\\d{2,3}\\s*(?:y/o|yo\\b|y\\.o\\.)", K::kAge, T::kAge, 3, true},
+      {"\\b(?:age|aged)\\s*(?:of\\s*)?:?\\s*\\d{2,3}\\b", K::kAge, T::kAge, 3, true},
+      {"\\b(?:in\\s+(?:his|her|their)\\s+)(?:9\\d|1[0-2]\\d)'?s\\b", K::kAge, T::kAge, 3, true},
+      // Telephone numbers (fax is decided by a "fax" label before the number).
+      {"(?:\\+?1[\\s.-]?)?\\(\\d{3}\\)\\s?\\d{3}[\\s.-]\\d{4}\\b" + ext, K::kIdentifier, T::kPhone, 4, true},
+      {"(?:\\+?1[\\s.-])?\\b\\d{3}[.-]\\d{3}[.-]\\d{4}\\b" + ext, K::kIdentifier, T::kPhone, 4, true},
+      {"\\+\\d{1,3}[\\s.-]?\\d{2,4}[\\s.-]?\\d{3,4}[\\s.-]?\\d{3,4}\\b", K::kIdentifier, T::kPhone, 3, false},
+      {"\\b\\d{3}-\\d{4}\\b", K::kIdentifier, T::kPhone, 1, false},
+      // SSN, e-mail, web addresses, IP addresses.
+      {"\\b\\d{3}-\\d{2}-\\d{4}\\b", K::kIdentifier, T::kSsn, 5, false},
+      {"\\b\\d{3}\\s\\d{2}\\s\\d{4}\\b", K::kIdentifier, T::kSsn, 2, false},
+      {"[a-z0-9._%+-]+@[a-z0-9-]+(?:\\.[a-z0-9-]+)*\\.[a-z]{2,}", K::kIdentifier, T::kEmail, 6, true},
+      {"\\b(?:https?|ftp)://[^\\s<>\"'()\\[\\]{}]+", K::kIdentifier, T::kUrl, 6, true},
+      {"\\bwww\\.[a-z0-9-]+(?:\\.[a-z0-9-]+)+(?:/[^\\s<>\"'()\\[\\]{}]*)?", K::kIdentifier, T::kUrl, 6, true},
+      {"\\b[a-z0-9-]+(?:\\.[a-z0-9-]+)*\\.(?:com|org|net|edu|gov|io|info|biz)\\b(?:/[^\\s<>\"'()\\[\\]{}]*)?",
+       K::kIdentifier, T::kUrl, 2, true},
+      {"\\b(?:\\d{1,3}\\.){3}\\d{1,3}\\b", K::kIdentifier, T::kIp, 5, false},
+      {"\\b(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}\\b", K::kIdentifier, T::kIp, 5, true},
+      {"\\b(?:[0-9a-f]{1,4}:){1,6}:(?:[0-9a-f]{1,4}:){0,5}[0-9a-f]{1,4}\\b", K::kIdentifier, T::kIp, 4, true},
+      // Geography smaller than a state: street addresses, P.O. boxes, ZIP codes.
+      {std::string("\\b\\d{1,6}[A-Za-z]?\\s+(?:[A-Z0-9][A-Za-z'.-]*\\s+){1,3}") + kStreetCap + "\\b\\.?" + kUnit,
+       K::kIdentifier, T::kLocation, 4, false},
+      {std::string("\\b\\d{1,6}[a-z]?\\s+(?:[a-z0-9][a-z'.-]*\\s+){1,3}") + kStreetFull + "\\b" + kUnit,
+       K::kIdentifier, T::kLocation, 3, true},
+      {"\\bp\\.?\\s?o\\.?\\s?box\\s+\\d+\\b", K::kIdentifier, T::kLocation, 4, true},
+      {"\\b\\d{5}(?:-\\d{4})?\\b", K::kZip, T::kZip, 3, false},
+      // Labels that type the identifier after them.
+      {"\\b(?:mrn|mr\\s*no|medical\\s+record(?:\\s+(?:number|no|num))?|med\\s+rec|chart\\s+(?:number|no)|"
+       "patient\\s+id|pt\\s+id|hospital\\s+(?:number|no)|unit\\s+(?:number|no))\\b|\\bmr#",
+       K::kLabel, T::kMrn, 0, true},
+      {"\\b(?:account|acct|billing\\s+(?:number|no))\\b", K::kLabel, T::kAccount, 0, true},
+      {"\\b(?:licen[cs]e|lic|dl|dea|npi|certificate|cert)\\b", K::kLabel, T::kLicense, 0, true},
+      {"\\b(?:plate|vin|vehicle)\\b", K::kLabel, T::kVehicle, 0, true},
+      {"\\b(?:serial|s/n|sn|device\\s+id|udi|implant\\s+id|lot)\\b", K::kLabel, T::kDevice, 0, true},
+      {"\\b(?:member(?:\\s+id)?|policy(?:\\s+(?:number|no))?|group\\s+(?:number|no)|insurance\\s+id|"
+       "subscriber(?:\\s+id)?|beneficiary|medicaid|medicare|health\\s+plan|accession(?:\\s+(?:number|no))?|"
+       "specimen(?:\\s+id)?|encounter(?:\\s+id)?|visit\\s+id|case\\s+(?:number|no)|order\\s+(?:number|no)|"
+       "claim(?:\\s+(?:number|no))?)\\b",
+       K::kLabel, T::kId, 0, true},
+      {"\\b(?:ssn|social\\s+security(?:\\s+(?:number|no))?)\\b|\\bss#", K::kLabel, T::kSsn, 0, true},
+      {"\\b(?:phone|ph|tel|telephone|cell|mobile|pager|beeper|contact|call)\\b", K::kLabel, T::kPhone, 0, true},
+      {"\\b(?:fax|facsimile)\\b", K::kLabel, T::kFax, 0, true},
+      {"\\b(?:zip|zip\\s+code|postal\\s+code)\\b", K::kLabel, T::kZip, 0, true},
+  };
+}
+
+struct ScanContext {
+  std::vector<PatternMatch>* out;
+  std::vector<std::size_t>* last;  // index in *out of the last match of each pattern, or npos
+};
+
+int OnMatch(unsigned id, unsigned long long from, unsigned long long to, unsigned /*flags*/,
+            void* ctx) {
+  auto& c = *static_cast<ScanContext*>(ctx);
+  std::size_t& last = (*c.last)[id];
+  if (last != std::size_t(-1)) {
+    PatternMatch& prev = (*c.out)[last];
+    if (prev.begin == from) {  // the same match, longer
+      prev.end = to;
+      return 0;
+    }
+    if (from < prev.end) return 0;  // starts inside the previous match of this pattern
+  }
+  last = c.out->size();
+  c.out->push_back({static_cast<std::size_t>(from), static_cast<std::size_t>(to), id});
+  return 0;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<PatternScanner>> PatternScanner::Create() {
+  const std::vector<PatternDef> defs = Definitions();
+  std::vector<const char*> expressions;
+  std::vector<unsigned> flags, ids;
+  std::unique_ptr<PatternScanner> s(new PatternScanner());
+  for (unsigned i = 0; i < defs.size(); ++i) {
+    expressions.push_back(defs[i].regex.c_str());
+    flags.push_back(HS_FLAG_SOM_LEFTMOST | (defs[i].caseless ? HS_FLAG_CASELESS : 0u));
+    ids.push_back(i);
+    s->infos_.push_back({defs[i].kind, defs[i].type, defs[i].priority});
+  }
+  hs_compile_error_t* error = nullptr;
+  if (hs_compile_multi(expressions.data(), flags.data(), ids.data(),
+                       static_cast<unsigned>(expressions.size()),
+                       HS_MODE_BLOCK, nullptr, &s->db_,
+                       &error) != HS_SUCCESS) {
+    std::string message = "hyperscan: ";
+    message += error && error->message ? error->message : "compile failed";
+    if (error && error->expression >= 0) message += " in pattern " + std::to_string(error->expression);
+    hs_free_compile_error(error);
+    return Error(ErrorCode::kInternal, message);
+  }
+  if (hs_alloc_scratch(s->db_, &s->scratch_) != HS_SUCCESS) {
+    return Error(ErrorCode::kInternal, "hyperscan: cannot allocate scratch");
+  }
+  return s;
+}
+
+PatternScanner::~PatternScanner() {
+  hs_free_scratch(scratch_);
+  hs_free_database(db_);
+}
+
+Status PatternScanner::Scan(std::string_view text, std::vector<PatternMatch>& out) {
+  std::vector<std::size_t> last(infos_.size(), std::size_t(-1));
+  ScanContext ctx{&out, &last};
+  const hs_error_t rc = hs_scan(db_, text.data(), static_cast<unsigned>(text.size()), 0,
+                                scratch_, OnMatch, &ctx);
+  if (rc != HS_SUCCESS) return Error(ErrorCode::kInternal, "hyperscan: scan failed");
+  return Status::Ok();
+}
+
+}  // namespace caliper::deid::text

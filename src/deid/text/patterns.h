@@ -1,0 +1,60 @@
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "caliper/common/status.h"
+#include "caliper/deid/text_deid.h"
+
+struct hs_database;
+struct hs_scratch;
+
+// The Hyperscan bridge: the only code that includes <hs/hs.h>. One database of every
+// identifier pattern, scanned in a single pass (block mode, leftmost start of match).
+namespace caliper::deid::text {
+
+// What a pattern finds; kinds other than kIdentifier are checked or completed by the
+// detector before they become PHI.
+enum class PatternKind {
+  kIdentifier,  // the match is PHI of `type` as it stands
+  kNumericDate, // a date of digits: checked for a valid month and day
+  kAge,         // an age phrase: PHI only when its number is over 89
+  kZip,         // five digits (+4): PHI as ZIP only after a state or a "ZIP" label
+  kLabel,       // "MRN", "fax", "serial": types the identifier that follows
+};
+
+struct PatternMatch {
+  std::size_t begin = 0;
+  std::size_t end = 0;
+  unsigned id = 0;
+};
+
+struct PatternInfo {
+  PatternKind kind;
+  PhiType type;
+  int priority;
+};
+
+class PatternScanner {
+ public:
+  // Errors: kInternal naming the pattern Hyperscan refused.
+  static Result<std::unique_ptr<PatternScanner>> Create();
+  ~PatternScanner();
+  PatternScanner(const PatternScanner&) = delete;
+  PatternScanner& operator=(const PatternScanner&) = delete;
+
+  // Appends the matches in `text` to `out`: for each pattern and leftmost start, the longest
+  // match (so repeats do not multiply the output). Errors: kInternal if the scan fails.
+  Status Scan(std::string_view text, std::vector<PatternMatch>& out);
+  const PatternInfo& Info(unsigned id) const { return infos_[id]; }
+
+ private:
+  PatternScanner() = default;
+  hs_database* db_ = nullptr;
+  hs_scratch* scratch_ = nullptr;
+  std::vector<PatternInfo> infos_;
+};
+
+}  // namespace caliper::deid::text

@@ -1,0 +1,375 @@
+#include "deid/text/surrogate.h"
+
+#include <array>
+#include <cstring>
+
+#include "deid/text/lexicon.h"
+
+namespace caliper::deid::text {
+namespace {
+
+// 3-digit ZIP areas with 20,000 or fewer people (2000 Census), which Safe Harbor requires to
+// be replaced by 000: HHS, "Guidance Regarding Methods for De-identification of Protected
+// Health Information in Accordance with the HIPAA Privacy Rule" (2012), section 3.1.
+constexpr std::array<std::string_view, 17> kRestrictedZip3 = {
+    "036", "059", "063", "102", "203", "556", "692", "790", "821",
+    "823", "830", "831", "878", "879", "884", "890", "893"};
+
+constexpr std::array<std::string_view, 12> kMonths = {
+    "january", "february", "march",     "april",   "may",      "june",
+    "july",    "august",   "september", "october", "november", "december"};
+
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+bool IsAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+bool IsUpper(char c) { return c >= 'A' && c <= 'Z'; }
+char Lower(char c) { return IsUpper(c) ? static_cast<char>(c - 'A' + 'a') : c; }
+char Upper(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c; }
+
+std::string LowerAscii(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = Lower(c);
+  return out;
+}
+
+// Gives `word` the letter case of `model` (all upper, all lower, or as it is).
+std::string MatchCase(std::string word, std::string_view model) {
+  bool any_lower = false, any_upper = false;
+  for (char c : model) {
+    any_lower |= c >= 'a' && c <= 'z';
+    any_upper |= IsUpper(c);
+  }
+  if (any_upper && !any_lower && model.size() > 1) {
+    for (char& c : word) c = Upper(c);
+  } else if (any_lower && !any_upper) {
+    for (char& c : word) c = Lower(c);
+  }
+  return word;
+}
+
+// Hinnant's civil-date algorithms ("chrono-Compatible Low-Level Date Algorithms").
+long long DaysFromCivil(int y, int m, int d) {
+  y -= m <= 2;
+  const long long era = (y >= 0 ? y : y - 399) / 400;
+  const long long yoe = y - era * 400;
+  const long long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const long long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+void CivilFromDays(long long z, int& y, int& m, int& d) {
+  z += 719468;
+  const long long era = (z >= 0 ? z : z - 146096) / 146097;
+  const long long doe = z - era * 146097;
+  const long long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const long long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const long long mp = (5 * doy + 2) / 153;
+  d = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
+  m = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
+  y = static_cast<int>(yoe + era * 400 + (m <= 2));
+}
+
+struct Piece {
+  std::size_t begin, end;
+  bool digits;
+};
+
+std::string Pad(int v, std::size_t width) {
+  std::string s = std::to_string(v);
+  if (s.size() > width) s = s.substr(s.size() - width);
+  while (s.size() < width) s.insert(s.begin(), '0');
+  return s;
+}
+
+std::string_view Ordinal(int day) {
+  if (day % 100 >= 11 && day % 100 <= 13) return "th";
+  switch (day % 10) {
+    case 1: return "st";
+    case 2: return "nd";
+    case 3: return "rd";
+    default: return "th";
+  }
+}
+
+}  // namespace
+
+SurrogateMaker::SurrogateMaker(std::string_view key, std::string_view patient)
+    : prf_([&] {
+        std::array<unsigned char, 16> k{};
+        for (std::size_t i = 0; i < key.size(); ++i) k[i % 16] ^= static_cast<unsigned char>(key[i]);
+        std::uint64_t k0 = 0, k1 = 0;
+        for (int i = 7; i >= 0; --i) {
+          k0 = (k0 << 8) | k[static_cast<std::size_t>(i)];
+          k1 = (k1 << 8) | k[static_cast<std::size_t>(i) + 8];
+        }
+        return SipHash24(k0, k1);
+      }()),
+      patient_(patient) {
+  const std::uint64_t h = H("date-offset", "");
+  const int magnitude = 1 + static_cast<int>(h % 365);
+  date_offset_days_ = (h >> 32) & 1 ? magnitude : -magnitude;
+}
+
+std::uint64_t SurrogateMaker::H(std::string_view domain, std::string_view value) const {
+  std::string input;
+  input.reserve(patient_.size() + domain.size() + value.size() + 2);
+  input += patient_;
+  input += '\x1f';
+  input += domain;
+  input += '\x1f';
+  input += value;
+  return prf_(input);
+}
+
+std::string SurrogateMaker::GeneraliseZip(std::string_view zip) {
+  const std::string_view zip3 = zip.substr(0, 3);
+  for (std::string_view r : kRestrictedZip3) {
+    if (r == zip3) return "000";
+  }
+  return std::string(zip3) + "00";
+}
+
+std::string SurrogateMaker::Name(std::string_view original) const {
+  const Lexicon& lex = Lexicon::Get();
+  std::string out;
+  std::size_t i = 0;
+  while (i < original.size()) {
+    const auto c = static_cast<unsigned char>(original[i]);
+    if (!(IsAlpha(original[i]) || c >= 0x80)) {
+      out.push_back(original[i++]);
+      continue;
+    }
+    std::size_t j = i;
+    while (j < original.size() &&
+           (IsAlpha(original[j]) || static_cast<unsigned char>(original[j]) >= 0x80 ||
+            ((original[j] == '\'' || original[j] == '-') && j + 1 < original.size() &&
+             IsAlpha(original[j + 1])))) {
+      ++j;
+    }
+    const std::string_view word = original.substr(i, j - i);
+    const std::string lower = LowerAscii(word);
+    const std::uint64_t h = H("name", lower);
+    if (word.size() == 1) {
+      out.push_back(static_cast<char>((IsUpper(word[0]) ? 'A' : 'a') + h % 26));
+    } else {
+      const auto& pool = lex.FirstName(lower) > lex.Surname(lower) ? lex.first_name_pool()
+                                                                   : lex.surname_pool();
+      out += MatchCase(pool[h % pool.size()], word);
+    }
+    i = j;
+  }
+  return out;
+}
+
+std::string SurrogateMaker::Place(std::string_view original) const {
+  static constexpr std::array<std::string_view, 40> kKeep = {
+      "street", "st", "avenue", "ave", "road", "rd", "lane", "ln", "drive", "dr",
+      "boulevard", "blvd", "court", "ct", "way", "place", "pl", "apt", "suite", "unit",
+      "hospital", "clinic", "center", "centre", "medical", "health", "community", "school",
+      "library", "university", "college", "institute", "pharmacy", "family", "general",
+      "public", "elementary", "memorial", "county", "box"};
+  const Lexicon& lex = Lexicon::Get();
+  std::string out;
+  std::size_t i = 0;
+  while (i < original.size()) {
+    const char c = original[i];
+    if (IsDigit(c)) {
+      out.push_back(static_cast<char>('0' + H("place-digit", original.substr(0, i + 1)) % 10));
+      ++i;
+      continue;
+    }
+    if (!(IsAlpha(c) || static_cast<unsigned char>(c) >= 0x80)) {
+      out.push_back(c);
+      ++i;
+      continue;
+    }
+    std::size_t j = i;
+    while (j < original.size() && (IsAlpha(original[j]) || static_cast<unsigned char>(original[j]) >= 0x80)) ++j;
+    const std::string_view word = original.substr(i, j - i);
+    const std::string lower = LowerAscii(word);
+    bool keep = word.size() <= 1;
+    for (std::string_view k : kKeep) keep |= k == lower;
+    if (keep) {
+      out += word;
+    } else {
+      const auto& pool = lex.city_pool();
+      out += MatchCase(pool[H("place", lower) % pool.size()], word);
+    }
+    i = j;
+  }
+  return out;
+}
+
+// Digits stay digits, letters stay letters of the same case, the rest is kept.
+std::string SurrogateMaker::Shape(std::string_view domain, std::string_view original) const {
+  std::uint64_t h = H(domain, original);
+  std::uint64_t round = 0;
+  std::string out(original);
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    if (i % 12 == 11) h = H(domain, std::string(original) + std::to_string(++round));
+    const unsigned v = static_cast<unsigned>((h >> ((i % 12) * 5)) & 0x1F);
+    if (IsDigit(out[i])) {
+      out[i] = static_cast<char>('0' + v % 10);
+    } else if (IsAlpha(out[i])) {
+      out[i] = static_cast<char>((IsUpper(out[i]) ? 'A' : 'a') + v % 26);
+    }
+  }
+  return out;
+}
+
+std::string SurrogateMaker::Date(std::string_view original) const {
+  std::vector<Piece> pieces;
+  for (std::size_t i = 0; i < original.size();) {
+    if (IsDigit(original[i]) || IsAlpha(original[i])) {
+      const bool digits = IsDigit(original[i]);
+      std::size_t j = i;
+      while (j < original.size() && (digits ? IsDigit(original[j]) : IsAlpha(original[j]))) ++j;
+      pieces.push_back({i, j, digits});
+      i = j;
+    } else {
+      ++i;
+    }
+  }
+  int year = 2000, month = 0, day = 0;
+  std::size_t year_piece = SIZE_MAX, month_piece = SIZE_MAX, day_piece = SIZE_MAX;
+  std::vector<std::size_t> numbers;
+  for (std::size_t k = 0; k < pieces.size(); ++k) {
+    const std::string_view t = original.substr(pieces[k].begin, pieces[k].end - pieces[k].begin);
+    if (!pieces[k].digits) {
+      const std::string lower = LowerAscii(t);
+      for (std::size_t m = 0; m < kMonths.size() && month_piece == SIZE_MAX; ++m) {
+        if (lower.size() >= 3 && kMonths[m].substr(0, lower.size()) == lower) {
+          month = static_cast<int>(m) + 1;
+          month_piece = k;
+        }
+      }
+      continue;
+    }
+    if (t.size() == 8) {  // YYYYMMDD
+      year = std::stoi(std::string(t.substr(0, 4)));
+      month = std::stoi(std::string(t.substr(4, 2)));
+      day = std::stoi(std::string(t.substr(6, 2)));
+      year_piece = month_piece = day_piece = k;
+      continue;
+    }
+    numbers.push_back(k);
+  }
+  auto value = [&](std::size_t k) {
+    return std::stoi(std::string(original.substr(pieces[k].begin, pieces[k].end - pieces[k].begin)));
+  };
+  auto width = [&](std::size_t k) { return pieces[k].end - pieces[k].begin; };
+  if (day_piece == SIZE_MAX) {
+    if (month_piece != SIZE_MAX) {  // "March 12, 2025", "12 March", "March 2025"
+      for (std::size_t k : numbers) {
+        if (width(k) == 4) {
+          year = value(k);
+          year_piece = k;
+        } else if (day_piece == SIZE_MAX && width(k) <= 2) {
+          day = value(k);
+          day_piece = k;
+        } else if (width(k) == 2) {
+          year = 2000 + value(k);
+          year_piece = k;
+        }
+      }
+    } else if (numbers.size() == 3) {
+      std::size_t y = numbers[2], a = numbers[0], b = numbers[1];
+      if (width(numbers[0]) == 4) {
+        y = numbers[0];
+        a = numbers[1];
+        b = numbers[2];
+        month_piece = a;
+        day_piece = b;
+      } else if (value(a) > 12) {  // day first
+        day_piece = a;
+        month_piece = b;
+      } else {
+        month_piece = a;
+        day_piece = b;
+      }
+      year_piece = y;
+      year = width(y) == 2 ? (value(y) > 30 ? 1900 : 2000) + value(y) : value(y);
+      month = value(month_piece);
+      day = value(day_piece);
+    }
+  }
+  const bool has_day = day_piece != SIZE_MAX;
+  if (month < 1 || month > 12 || (has_day && (day < 1 || day > 31))) return "[DATE]";
+  if (!has_day) day = 15;  // "March 2025": shift the middle of the month
+  int y = 0, m = 0, d = 0;
+  CivilFromDays(DaysFromCivil(year, month, day) + date_offset_days_, y, m, d);
+
+  std::string out;
+  std::size_t pos = 0;
+  for (std::size_t k = 0; k < pieces.size(); ++k) {
+    out.append(original.substr(pos, pieces[k].begin - pos));
+    const std::string_view t = original.substr(pieces[k].begin, pieces[k].end - pieces[k].begin);
+    if (k == year_piece && k == month_piece) {
+      out += Pad(y, 4) + Pad(m, 2) + Pad(d, 2);
+    } else if (k == year_piece) {
+      out += Pad(y, t.size());
+    } else if (k == month_piece && !pieces[k].digits) {
+      std::string name(kMonths[static_cast<std::size_t>(m - 1)]);
+      if (t.size() < name.size()) name = name.substr(0, 3);  // abbreviated stays abbreviated
+      if (IsUpper(t[0])) name[0] = Upper(name[0]);
+      out += MatchCase(name, t);
+    } else if (k == month_piece) {
+      out += Pad(m, t.size());
+    } else if (k == day_piece) {
+      out += Pad(d, t.size());
+    } else if (!pieces[k].digits && k > 0 && k - 1 == day_piece && t.size() == 2 &&
+               (LowerAscii(t) == "st" || LowerAscii(t) == "nd" || LowerAscii(t) == "rd" ||
+                LowerAscii(t) == "th")) {
+      out += MatchCase(std::string(Ordinal(d)), t);
+    } else {
+      out += t;
+    }
+    pos = pieces[k].end;
+  }
+  out.append(original.substr(pos));
+  return out;
+}
+
+std::string SurrogateMaker::Replace(PhiType type, std::string_view original) const {
+  switch (type) {
+    case PhiType::kName:
+      return Name(original);
+    case PhiType::kDate:
+      return Date(original);
+    case PhiType::kAge:
+      return "90+";
+    case PhiType::kZip:
+      return GeneraliseZip(original);
+    case PhiType::kLocation:
+    case PhiType::kOther:
+      return Place(original);
+    case PhiType::kEmail: {
+      const Lexicon& lex = Lexicon::Get();
+      const std::uint64_t h = H("email", LowerAscii(original));
+      return LowerAscii(lex.first_name_pool()[h % lex.first_name_pool().size()]) + "." +
+             LowerAscii(lex.surname_pool()[(h >> 20) % lex.surname_pool().size()]) +
+             std::to_string(h % 97) + "@example.org";
+    }
+    case PhiType::kUrl: {
+      static const char* kHex = "0123456789abcdef";
+      std::uint64_t h = H("url", original);
+      std::string path;
+      for (int i = 0; i < 8; ++i, h >>= 4) path.push_back(kHex[h & 15]);
+      return "https://example.org/" + path;
+    }
+    case PhiType::kIp:
+      return "192.0.2." + std::to_string(1 + H("ip", original) % 254);  // RFC 5737
+    case PhiType::kSsn: {
+      std::string s = Shape("ssn", original);
+      for (char& c : s) {  // area 9xx is never issued, so the surrogate is never a real SSN
+        if (IsDigit(c)) {
+          c = '9';
+          break;
+        }
+      }
+      return s;
+    }
+    default:
+      return Shape(PhiTypeName(type), original);
+  }
+}
+
+}  // namespace caliper::deid::text

@@ -1,0 +1,41 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "caliper/deid/text_deid.h"
+#include "deid/text/siphash.h"
+
+// Realistic surrogates for detected PHI, consistent within one patient: every choice is a
+// keyed PRF (SipHash-2-4) of (project key, patient, type, original value), so the same value
+// of the same patient always gets the same surrogate and nothing needs to be stored.
+namespace caliper::deid::text {
+
+class SurrogateMaker {
+ public:
+  // `key`: the project's secret, any length >= 16 bytes.
+  SurrogateMaker(std::string_view key, std::string_view patient);
+
+  std::string Replace(PhiType type, std::string_view original) const;
+
+  // Days every date of this patient moves: in [-365, -1] or [1, 365], never 0.
+  int date_offset_days() const { return date_offset_days_; }
+
+  // The Safe Harbor ZIP rule: the first three digits followed by "00", or "000" when the
+  // 3-digit area is one of the sparsely populated ones (45 CFR 164.514(b)(2)(i)(B)).
+  static std::string GeneraliseZip(std::string_view zip);
+
+ private:
+  std::uint64_t H(std::string_view domain, std::string_view value) const;
+  std::string Name(std::string_view original) const;
+  std::string Place(std::string_view original) const;
+  std::string Shape(std::string_view domain, std::string_view original) const;
+  std::string Date(std::string_view original) const;
+
+  SipHash24 prf_;
+  std::string patient_;
+  int date_offset_days_ = 0;
+};
+
+}  // namespace caliper::deid::text

@@ -1,0 +1,116 @@
+#include "caliper/deid/text_deid.h"
+
+#include <array>
+
+#include "deid/text/detector.h"
+#include "deid/text/lexicon.h"
+#include "deid/text/surrogate.h"
+#include "deid/text/utf8.h"
+
+namespace caliper::deid {
+namespace {
+
+constexpr std::array<std::string_view, kPhiTypeCount> kTypeNames = {
+    "NAME", "DATE", "AGE",     "PHONE",   "FAX", "EMAIL",    "SSN", "MRN", "ACCOUNT",
+    "LICENSE", "VEHICLE", "DEVICE", "URL", "IP", "LOCATION", "ZIP", "ID",  "OTHER"};
+
+class TextDeidentifierImpl final : public TextDeidentifier {
+ public:
+  TextDeidentifierImpl(TextDeidOptions options, std::unique_ptr<text::Detector> detector)
+      : options_(std::move(options)), detector_(std::move(detector)) {}
+
+  Result<std::vector<PhiSpan>> Detect(std::string_view text) override {
+    auto bytes = DetectBytes(text);
+    if (!bytes.ok()) return bytes.status();
+    return ToCodePoints(text, *bytes);
+  }
+
+  Result<DeidentifiedText> Deidentify(std::string_view text, std::string_view patient) override {
+    auto bytes = DetectBytes(text);
+    if (!bytes.ok()) return bytes.status();
+    DeidentifiedText out;
+    out.text.reserve(text.size() + text.size() / 8);
+    std::optional<text::SurrogateMaker> surrogates;
+    if (options_.mode == ReplacementMode::kSurrogate) surrogates.emplace(options_.secret_key, patient);
+    std::size_t pos = 0;
+    for (const text::ByteSpan& s : *bytes) {
+      out.text.append(text.substr(pos, s.begin - pos));
+      if (surrogates) {
+        out.text += surrogates->Replace(s.type, text.substr(s.begin, s.end - s.begin));
+      } else {
+        out.text += '[';
+        out.text += PhiTypeName(s.type);
+        out.text += ']';
+      }
+      pos = s.end;
+    }
+    out.text.append(text.substr(pos));
+    out.phi = ToCodePoints(text, *bytes);
+    return out;
+  }
+
+  std::string_view LexiconEdition() const override {
+    return text::PackagedLexicon().edition;
+  }
+
+ private:
+  Result<std::vector<text::ByteSpan>> DetectBytes(std::string_view text) {
+    if (text.size() > options_.max_text_bytes) {
+      return Error(ErrorCode::kPayloadTooLarge,
+                   "text of " + std::to_string(text.size()) + " bytes is over the limit of " +
+                       std::to_string(options_.max_text_bytes));
+    }
+    CALIPER_RETURN_IF_ERROR(text::ValidateUtf8(text));
+    return detector_->Detect(text);
+  }
+
+  static std::vector<PhiSpan> ToCodePoints(std::string_view text,
+                                           const std::vector<text::ByteSpan>& spans) {
+    std::vector<std::size_t> bounds;
+    bounds.reserve(spans.size() * 2);
+    for (const text::ByteSpan& s : spans) {
+      bounds.push_back(s.begin);
+      bounds.push_back(s.end);
+    }
+    const std::vector<std::size_t> cps = text::ByteToCodePoints(text, bounds);
+    std::vector<PhiSpan> out;
+    out.reserve(spans.size());
+    for (std::size_t i = 0; i < spans.size(); ++i) {
+      out.push_back({cps[2 * i], cps[2 * i + 1], spans[i].type});
+    }
+    return out;
+  }
+
+  TextDeidOptions options_;
+  std::unique_ptr<text::Detector> detector_;
+};
+
+}  // namespace
+
+std::string_view PhiTypeName(PhiType type) { return kTypeNames[static_cast<std::size_t>(type)]; }
+
+std::optional<PhiType> ParsePhiType(std::string_view name) {
+  for (std::size_t i = 0; i < kTypeNames.size(); ++i) {
+    if (kTypeNames[i] == name) return static_cast<PhiType>(i);
+  }
+  return std::nullopt;
+}
+
+std::optional<ReplacementMode> ParseReplacementMode(std::string_view name) {
+  if (name == "tag") return ReplacementMode::kTag;
+  if (name == "surrogate") return ReplacementMode::kSurrogate;
+  return std::nullopt;
+}
+
+Result<std::unique_ptr<TextDeidentifier>> TextDeidentifier::Create(TextDeidOptions options) {
+  if (options.mode == ReplacementMode::kSurrogate && options.secret_key.size() < 16) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "surrogate mode needs a secret key of at least 16 bytes");
+  }
+  auto detector = text::Detector::Create(options.clinician_names);
+  if (!detector.ok()) return detector.status();
+  return std::unique_ptr<TextDeidentifier>(
+      new TextDeidentifierImpl(std::move(options), std::move(detector).value()));
+}
+
+}  // namespace caliper::deid

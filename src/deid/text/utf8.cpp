@@ -1,0 +1,77 @@
+#include "deid/text/utf8.h"
+
+#include <string>
+
+namespace caliper::deid::text {
+
+Status ValidateUtf8(std::string_view s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const std::size_t n = s.size();
+  std::size_t i = 0;
+  while (i < n) {
+    // ASCII fast path, eight bytes at a time.
+    while (i + 8 <= n) {
+      std::uint64_t w;
+      __builtin_memcpy(&w, p + i, 8);
+      if (w & 0x8080808080808080ULL) break;
+      i += 8;
+    }
+    if (i >= n) break;
+    const unsigned char c = p[i];
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t len = 0;
+    unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
+    if (c >= 0xC2 && c <= 0xDF) {
+      len = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      len = 3;
+      if (c == 0xE0) lo = 0xA0;  // no overlongs
+      if (c == 0xED) hi = 0x9F;  // no UTF-16 surrogates
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      len = 4;
+      if (c == 0xF0) lo = 0x90;
+      if (c == 0xF4) hi = 0x8F;  // <= U+10FFFF
+    }
+    bool ok = len != 0 && i + len <= n && p[i + 1] >= lo && p[i + 1] <= hi;
+    for (std::size_t k = 2; ok && k < len; ++k) ok = (p[i + k] & 0xC0) == 0x80;
+    if (!ok) {
+      return Error(ErrorCode::kInvalidArgument,
+                   "invalid UTF-8 at byte " + std::to_string(i));
+    }
+    i += len;
+  }
+  return Status::Ok();
+}
+
+std::vector<std::size_t> ByteToCodePoints(std::string_view s,
+                                          const std::vector<std::size_t>& sorted_bytes) {
+  std::vector<std::size_t> out;
+  out.reserve(sorted_bytes.size());
+  std::size_t byte = 0, cp = 0;
+  for (std::size_t target : sorted_bytes) {
+    for (; byte < target && byte < s.size(); ++byte) {
+      cp += (static_cast<unsigned char>(s[byte]) & 0xC0) != 0x80;
+    }
+    out.push_back(cp);
+  }
+  return out;
+}
+
+char32_t DecodeAt(std::string_view s, std::size_t i, std::size_t& len) {
+  const auto c = static_cast<unsigned char>(s[i]);
+  if (c < 0x80) {
+    len = 1;
+    return c;
+  }
+  len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+  char32_t cp = c & (0x7F >> len);
+  for (std::size_t k = 1; k < len && i + k < s.size(); ++k) {
+    cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+  }
+  return cp;
+}
+
+}  // namespace caliper::deid::text
