@@ -97,7 +97,7 @@ bool IsLabelSeparator(char c) {
   return c == ' ' || c == '\t' || c == ':' || c == '#' || c == '=' || c == '.' || c == '-';
 }
 bool IsLabelFiller(std::string_view w) {
-  return In(w, {"number", "no", "num", "nr", "id", "is", "of", "code", "on", "file", "dl", "ph"});
+  return In(w, {"number", "no", "num", "nr", "id", "is", "of", "code", "on", "file", "ph"});
 }
 
 // Words of a segment: runs of letters, with inner apostrophes and hyphens.
@@ -259,7 +259,7 @@ class WordPass {
         bool match = true;
         for (std::size_t k = 0; k < name.size() && match; ++k) match = w_[i + k].lower == name[k];
         if (match) {
-          for (std::size_t k = 0; k < name.size(); ++k) w_[i + k].score += 6;
+          for (std::size_t k = 0; k < name.size(); ++k) w_[i + k].score += 10;
         }
       }
     }
@@ -282,6 +282,9 @@ class WordPass {
     // Strong names are remembered for the rest of the text.
     for (const Word& w : w_) {
       if (w.name && w.cap && !w.common && !w.calendar && w.lower.size() > 1) known_.insert(w.lower);
+    }
+    for (Word& w : w_) {
+      if (!w.name && w.cap && !w.all_caps && known_.count(w.lower)) w.name = true;
     }
   }
 
@@ -648,7 +651,7 @@ void Detector::DetectSegment(std::string_view s, std::size_t base, std::vector<B
     for (auto k = it; k != out.end() && k->begin == base + id_begin; ++k) {
       if (!IsNumericType(k->type)) continue;
       typed = true;
-      if (label.type == PhiType::kPhone) break;  // phone labels only find numbers
+      if (label.type == PhiType::kPhone && (k->type != PhiType::kId || t.digits < 7)) break;
       if (label.type == PhiType::kFax && k->type != PhiType::kPhone) break;
       if (label.type == PhiType::kZip && k->type != PhiType::kId) break;
       k->type = label.type;

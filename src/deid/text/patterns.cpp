@@ -114,40 +114,58 @@ int OnMatch(unsigned id, unsigned long long from, unsigned long long to, unsigne
   return 0;
 }
 
+// The database is compiled once per process (it takes about a second) and shared: Hyperscan
+// databases are immutable and may be scanned from many threads, each with its own scratch.
+struct CompiledPatterns {
+  hs_database* db = nullptr;
+  std::vector<PatternInfo> infos;
+  Status status;
+};
+
+const CompiledPatterns& Compiled() {
+  static const CompiledPatterns kCompiled = [] {
+    CompiledPatterns c;
+    const std::vector<PatternDef> defs = Definitions();
+    std::vector<const char*> expressions;
+    std::vector<unsigned> flags, ids;
+    for (unsigned i = 0; i < defs.size(); ++i) {
+      expressions.push_back(defs[i].regex.c_str());
+      flags.push_back(HS_FLAG_SOM_LEFTMOST | (defs[i].caseless ? HS_FLAG_CASELESS : 0u));
+      ids.push_back(i);
+      c.infos.push_back({defs[i].kind, defs[i].type, defs[i].priority});
+    }
+    hs_compile_error_t* error = nullptr;
+    if (hs_compile_multi(expressions.data(), flags.data(), ids.data(),
+                         static_cast<unsigned>(expressions.size()), HS_MODE_BLOCK, nullptr,
+                         &c.db, &error) != HS_SUCCESS) {
+      std::string message = "hyperscan: ";
+      message += error && error->message ? error->message : "compile failed";
+      if (error && error->expression >= 0) {
+        message += " in pattern " + std::to_string(error->expression);
+      }
+      hs_free_compile_error(error);
+      c.status = Error(ErrorCode::kInternal, message);
+    }
+    return c;
+  }();
+  return kCompiled;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<PatternScanner>> PatternScanner::Create() {
-  const std::vector<PatternDef> defs = Definitions();
-  std::vector<const char*> expressions;
-  std::vector<unsigned> flags, ids;
+  const CompiledPatterns& c = Compiled();
+  if (!c.status.ok()) return c.status;
   std::unique_ptr<PatternScanner> s(new PatternScanner());
-  for (unsigned i = 0; i < defs.size(); ++i) {
-    expressions.push_back(defs[i].regex.c_str());
-    flags.push_back(HS_FLAG_SOM_LEFTMOST | (defs[i].caseless ? HS_FLAG_CASELESS : 0u));
-    ids.push_back(i);
-    s->infos_.push_back({defs[i].kind, defs[i].type, defs[i].priority});
-  }
-  hs_compile_error_t* error = nullptr;
-  if (hs_compile_multi(expressions.data(), flags.data(), ids.data(),
-                       static_cast<unsigned>(expressions.size()),
-                       HS_MODE_BLOCK, nullptr, &s->db_,
-                       &error) != HS_SUCCESS) {
-    std::string message = "hyperscan: ";
-    message += error && error->message ? error->message : "compile failed";
-    if (error && error->expression >= 0) message += " in pattern " + std::to_string(error->expression);
-    hs_free_compile_error(error);
-    return Error(ErrorCode::kInternal, message);
-  }
+  s->db_ = c.db;
+  s->infos_ = c.infos;
   if (hs_alloc_scratch(s->db_, &s->scratch_) != HS_SUCCESS) {
     return Error(ErrorCode::kInternal, "hyperscan: cannot allocate scratch");
   }
   return s;
 }
 
-PatternScanner::~PatternScanner() {
-  hs_free_scratch(scratch_);
-  hs_free_database(db_);
-}
+PatternScanner::~PatternScanner() { hs_free_scratch(scratch_); }
 
 Status PatternScanner::Scan(std::string_view text, std::vector<PatternMatch>& out) {
   std::vector<std::size_t> last(infos_.size(), std::size_t(-1));

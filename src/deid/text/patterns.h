@@ -52,7 +52,7 @@ class PatternScanner {
 
  private:
   PatternScanner() = default;
-  hs_database* db_ = nullptr;
+  hs_database* db_ = nullptr;  // shared, compiled once per process, never freed
   hs_scratch* scratch_ = nullptr;
   std::vector<PatternInfo> infos_;
 };

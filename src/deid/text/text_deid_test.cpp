@@ -1,1 +1,290 @@
+#include "caliper/deid/text_deid.h"
+
+#include <chrono>
+
 #include <gtest/gtest.h>
+
+#include "deid/text/surrogate.h"
+
+namespace caliper::deid {
+namespace {
+
+std::unique_ptr<TextDeidentifier> Make(ReplacementMode mode = ReplacementMode::kTag,
+                                       std::vector<std::string> clinicians = {}) {
+  TextDeidOptions o;
+  o.mode = mode;
+  o.secret_key = "project-secret-key-0123456789";
+  o.clinician_names = std::move(clinicians);
+  auto d = TextDeidentifier::Create(std::move(o));
+  EXPECT_TRUE(d.ok()) << d.status().ToString();
+  return std::move(d).value();
+}
+
+// Code points [start, end) of UTF-8 `s`.
+std::string Sub(const std::string& s, std::size_t start, std::size_t end) {
+  std::size_t cp = 0, b = s.size(), e = s.size();
+  for (std::size_t i = 0; i <= s.size(); ++i) {
+    if (i < s.size() && (static_cast<unsigned char>(s[i]) & 0xC0) == 0x80) continue;
+    if (cp == start && b == s.size()) b = i;
+    if (cp == end) {
+      e = i;
+      break;
+    }
+    ++cp;
+  }
+  return s.substr(b, e - b);
+}
+
+// The text of every span of `type`.
+std::vector<std::string> Found(TextDeidentifier& d, const std::string& text, PhiType type) {
+  auto spans = d.Detect(text);
+  EXPECT_TRUE(spans.ok()) << spans.status().ToString();
+  std::vector<std::string> out;
+  for (const PhiSpan& s : *spans) {
+    if (s.type == type) out.push_back(Sub(text, s.start, s.end));
+  }
+  return out;
+}
+
+using V = std::vector<std::string>;
+
+TEST(TextDeid, Names) {
+  auto d = Make();
+  EXPECT_EQ(Found(*d, "Seen by Dr. Sarah Chen today.", PhiType::kName), V{"Sarah Chen"});
+  EXPECT_EQ(Found(*d, "Patient: Smith, John Q.    MRN: 1234567", PhiType::kName), V{"Smith, John Q."});
+  EXPECT_EQ(Found(*d, "Daughter Karen Gómez visited.", PhiType::kName), V{"Karen Gómez"});
+  EXPECT_EQ(Found(*d, "pt seen by dr nguyen this am", PhiType::kName), V{"nguyen"});
+  EXPECT_EQ(Found(*d, "Patricia called about her refill.", PhiType::kName), V{"Patricia"});
+  EXPECT_EQ(Found(*d, "Mr. Jørgensen walked. Later Jørgensen slept.", PhiType::kName),
+            (V{"Jørgensen", "Jørgensen"}));
+  EXPECT_EQ(Found(*d, "Reviewed with Alan Turing, MD.", PhiType::kName), V{"Alan Turing"});
+  // Common words, months and eponyms in ordinary use are not names.
+  EXPECT_TRUE(Found(*d, "Will follow up in May. Brown stool noted.", PhiType::kName).empty());
+  EXPECT_TRUE(Found(*d, "Mother had breast cancer. Father had a myocardial infarction.",
+                    PhiType::kName).empty());
+}
+
+TEST(TextDeid, ConfiguredClinicians) {
+  auto d = Make(ReplacementMode::kTag, {"Zed Quarry"});
+  EXPECT_EQ(Found(*d, "discussed with zed quarry at bedside", PhiType::kName), V{"zed quarry"});
+}
+
+TEST(TextDeid, Dates) {
+  auto d = Make();
+  for (const std::string date : {"03/12/2025", "3/12/25", "2025-03-12", "March 12, 2025",
+                                 "Mar 12", "12 March 2025", "12th of March", "March 2025",
+                                 "12-Mar-2025", "20250312", "Dec. 3rd, 2024"}) {
+    EXPECT_EQ(Found(*d, "Seen on " + date + " in clinic.", PhiType::kDate), V{date}) << date;
+  }
+  EXPECT_TRUE(Found(*d, "BP 120/80, took 2 tablets in 2024.", PhiType::kDate).empty());
+  EXPECT_TRUE(Found(*d, "Value 13/45/2020 is not a date.", PhiType::kDate).empty());
+}
+
+TEST(TextDeid, AgesOver89Only) {
+  auto d = Make();
+  EXPECT_EQ(Found(*d, "A 92-year-old woman.", PhiType::kAge), V{"92"});
+  EXPECT_EQ(Found(*d, "91 yo M with CHF", PhiType::kAge), V{"91"});
+  EXPECT_EQ(Found(*d, "age: 104", PhiType::kAge), V{"104"});
+  EXPECT_EQ(Found(*d, "a man in his 90s", PhiType::kAge), V{"90s"});
+  EXPECT_TRUE(Found(*d, "A 45-year-old man, aged 89.", PhiType::kAge).empty());
+}
+
+TEST(TextDeid, PhoneAndFax) {
+  auto d = Make();
+  for (const std::string phone : {"(217) 555-0123", "217-555-0123", "217.555.0123",
+                                  "+1 217 555 0123", "(217)555-0123 x204"}) {
+    EXPECT_EQ(Found(*d, "Call " + phone + " today.", PhiType::kPhone), V{phone}) << phone;
+  }
+  EXPECT_EQ(Found(*d, "Referring physician fax (312) 555-0188.", PhiType::kFax), V{"(312) 555-0188"});
+  EXPECT_EQ(Found(*d, "Fax: 312-555-0188", PhiType::kFax), V{"312-555-0188"});
+  EXPECT_EQ(Found(*d, "cell 2175550123", PhiType::kPhone), V{"2175550123"});
+}
+
+TEST(TextDeid, EmailUrlIp) {
+  auto d = Make();
+  EXPECT_EQ(Found(*d, "Email: jose.muller42@example.com.", PhiType::kEmail), V{"jose.muller42@example.com"});
+  EXPECT_EQ(Found(*d, "write to A_B+x@mail.example.org", PhiType::kEmail), V{"A_B+x@mail.example.org"});
+  EXPECT_EQ(Found(*d, "See https://portal.example/results/12345.", PhiType::kUrl),
+            V{"https://portal.example/results/12345"});
+  EXPECT_EQ(Found(*d, "or www.example.org/x now", PhiType::kUrl), V{"www.example.org/x"});
+  EXPECT_EQ(Found(*d, "from 192.0.2.14.", PhiType::kIp), V{"192.0.2.14"});
+  EXPECT_EQ(Found(*d, "host 2001:db8:0:0:0:0:2:1 up", PhiType::kIp), V{"2001:db8:0:0:0:0:2:1"});
+  EXPECT_EQ(Found(*d, "host 2001:db8::1 up", PhiType::kIp), V{"2001:db8::1"});
+  EXPECT_TRUE(Found(*d, "version 999.1.2.3", PhiType::kIp).empty());
+}
+
+TEST(TextDeid, NumbersTypedByTheirLabels) {
+  auto d = Make();
+  EXPECT_EQ(Found(*d, "SSN: 912-34-5678", PhiType::kSsn), V{"912-34-5678"});
+  EXPECT_EQ(Found(*d, "social security number 912 34 5678", PhiType::kSsn), V{"912 34 5678"});
+  EXPECT_EQ(Found(*d, "MRN: MRN-123456", PhiType::kMrn), V{"MRN-123456"});
+  EXPECT_EQ(Found(*d, "Medical record no. 00123456", PhiType::kMrn), V{"00123456"});
+  EXPECT_EQ(Found(*d, "mrn#7654321", PhiType::kMrn), V{"7654321"});
+  EXPECT_EQ(Found(*d, "Account: ACCT-12345678", PhiType::kAccount), V{"ACCT-12345678"});
+  EXPECT_EQ(Found(*d, "Driver's license DL S12345678 on file", PhiType::kLicense), V{"DL S12345678"});
+  EXPECT_EQ(Found(*d, "DEA number AB1234563", PhiType::kLicense), V{"AB1234563"});
+  EXPECT_EQ(Found(*d, "plate 7ABC123.", PhiType::kVehicle), V{"7ABC123"});
+  EXPECT_EQ(Found(*d, "VIN 1HGCM82633A004352", PhiType::kVehicle), V{"1HGCM82633A004352"});
+  EXPECT_EQ(Found(*d, "Pacemaker, serial PM-12345-X.", PhiType::kDevice), V{"PM-12345-X"});
+  EXPECT_EQ(Found(*d, "Scanner serial: SN-1234-XYZ", PhiType::kDevice), V{"SN-1234-XYZ"});
+  EXPECT_EQ(Found(*d, "Insurance member ID HMO-12345-67.", PhiType::kId), V{"HMO-12345-67"});
+  EXPECT_EQ(Found(*d, "Accession: ACC-20250312-0001", PhiType::kId), V{"ACC-20250312-0001"});
+  EXPECT_EQ(Found(*d, "ref 88812345 noted", PhiType::kId), V{"88812345"});
+  EXPECT_TRUE(Found(*d, "COVID-19, CA-125 and HbA1c, SpO2 97%", PhiType::kId).empty());
+}
+
+TEST(TextDeid, Locations) {
+  auto d = Make();
+  EXPECT_EQ(Found(*d, "Address: 742 Evergreen Terrace, Springfield, IL 62704", PhiType::kLocation),
+            (V{"742 Evergreen Terrace", "Springfield"}));
+  EXPECT_EQ(Found(*d, "Address: 742 Evergreen Terrace, Springfield, IL 62704", PhiType::kZip),
+            V{"62704"});
+  EXPECT_EQ(Found(*d, "lives at 12 oak street apt 4 with wife", PhiType::kLocation),
+            V{"12 oak street apt 4"});
+  EXPECT_EQ(Found(*d, "She lives in Kalamazoo with her son.", PhiType::kLocation), V{"Kalamazoo"});
+  EXPECT_EQ(Found(*d, "Follow up at Lakeside Community Health Center.", PhiType::kLocation),
+            V{"Lakeside Community Health Center"});
+  EXPECT_EQ(Found(*d, "Works as a driver at Blue River Trucking.", PhiType::kOther),
+            V{"Blue River Trucking"});
+  EXPECT_EQ(Found(*d, "P.O. Box 1234", PhiType::kLocation), V{"P.O. Box 1234"});
+  EXPECT_TRUE(Found(*d, "Moved from Illinois to Texas.", PhiType::kLocation).empty());
+}
+
+TEST(TextDeid, OffsetsAreCodePoints) {
+  auto d = Make();
+  const std::string text = "Zoë → Åsa: Mr. Müller called (217) 555-0123.";
+  auto spans = d->Detect(text);
+  ASSERT_TRUE(spans.ok());
+  ASSERT_EQ(spans->size(), 2u);
+  EXPECT_EQ((*spans)[0], (PhiSpan{15, 21, PhiType::kName}));   // "Müller"
+  EXPECT_EQ((*spans)[1], (PhiSpan{29, 43, PhiType::kPhone}));  // "(217) 555-0123"
+}
+
+TEST(TextDeid, InvalidUtf8IsAClearError) {
+  auto d = Make();
+  for (const std::string& bad : {std::string("ok \xC3"), std::string("\xC0\xAF"),
+                                std::string("a\xED\xA0\x80"), std::string("\xF5\x80\x80\x80"),
+                                std::string("x\x80y")}) {
+    auto r = d->Detect(bad);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), ErrorCode::kInvalidArgument);
+    EXPECT_NE(r.status().message().find("invalid UTF-8 at byte"), std::string::npos);
+  }
+}
+
+TEST(TextDeid, EmptyAndControlCharacters) {
+  auto d = Make();
+  auto empty = d->Deidentify("", "p1");
+  ASSERT_TRUE(empty.ok());
+  EXPECT_EQ(empty->text, "");
+  EXPECT_TRUE(empty->phi.empty());
+  const std::string text = std::string("SSN:\x0b") + "912-34-5678\x01 Dr.\tSmith\x7f" + std::string(1, '\0') + "x";
+  auto r = d->Deidentify(text, "p1");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->text, std::string("SSN:\x0b[SSN]\x01 Dr.\t[NAME]\x7f") + std::string(1, '\0') + "x");
+}
+
+TEST(TextDeid, TooLargeIsRefused) {
+  TextDeidOptions o;
+  o.max_text_bytes = 10;
+  auto d = TextDeidentifier::Create(o);
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ((*d)->Detect("0123456789A").status().code(), ErrorCode::kPayloadTooLarge);
+}
+
+TEST(TextDeid, SurrogateModeNeedsAKey) {
+  TextDeidOptions o;
+  o.mode = ReplacementMode::kSurrogate;
+  EXPECT_EQ(TextDeidentifier::Create(o).status().code(), ErrorCode::kInvalidArgument);
+}
+
+TEST(TextDeid, TagMode) {
+  auto d = Make();
+  auto r = d->Deidentify("Dr. Sarah Chen saw him on 03/12/2025, call (217) 555-0123.", "p");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->text, "Dr. [NAME] saw him on [DATE], call [PHONE].");
+}
+
+TEST(TextDeid, SurrogatesAreConsistentWithinAPatient) {
+  auto d = Make(ReplacementMode::kSurrogate);
+  const std::string note = "Mr. Jørgensen was admitted 03/12/2025. Jørgensen left on 03/19/2025.";
+  auto a = d->Deidentify(note, "patient-1");
+  auto b = d->Deidentify("Seen: Mr. Jørgensen, 03/12/2025", "patient-1");
+  auto c = d->Deidentify("Seen: Mr. Jørgensen, 03/12/2025", "patient-2");
+  ASSERT_TRUE(a.ok() && b.ok() && c.ok());
+  ASSERT_EQ(a->phi.size(), 4u);
+  EXPECT_EQ(a->text.find("Jørgensen"), std::string::npos);
+  // The same name gives the same surrogate in one note and across notes of the patient.
+  const std::size_t s1 = a->text.find("Mr. ") + 4;
+  const std::string surrogate = a->text.substr(s1, a->text.find(' ', s1) - s1);
+  EXPECT_NE(a->text.find(". " + surrogate + " left"), std::string::npos) << a->text;
+  EXPECT_NE(b->text.find("Mr. " + surrogate + ","), std::string::npos) << b->text;
+  EXPECT_NE(b->text, c->text);  // another patient, other surrogates and offset
+}
+
+TEST(TextDeid, DateShiftKeepsIntervalsAndFormat) {
+  text::SurrogateMaker m("project-secret-key-0123456789", "patient-1");
+  const int shift = m.date_offset_days();
+  EXPECT_NE(shift, 0);
+  EXPECT_LE(std::abs(shift), 365);
+  const std::string a = m.Replace(PhiType::kDate, "2025-03-12");
+  const std::string b = m.Replace(PhiType::kDate, "2025-03-19");
+  auto days = [](const std::string& iso) {
+    std::tm tm{};
+    tm.tm_year = std::stoi(iso.substr(0, 4)) - 1900;
+    tm.tm_mon = std::stoi(iso.substr(5, 2)) - 1;
+    tm.tm_mday = std::stoi(iso.substr(8, 2));
+    tm.tm_hour = 12;
+    return static_cast<long>(timegm(&tm) / 86400);
+  };
+  EXPECT_EQ(days(b) - days(a), 7);
+  EXPECT_EQ(days(a) - days("2025-03-12"), shift);
+  // Other formats keep their shape.
+  EXPECT_EQ(m.Replace(PhiType::kDate, "03/12/2025").size(), 10u);
+  EXPECT_EQ(m.Replace(PhiType::kDate, "03/12/2025").substr(2, 1), "/");
+  const std::string long_form = m.Replace(PhiType::kDate, "March 12, 2025");
+  EXPECT_NE(long_form.find(", "), std::string::npos) << long_form;
+  EXPECT_EQ(m.Replace(PhiType::kDate, "20250312").size(), 8u);
+  // Same date, same surrogate; another patient, another offset (overwhelmingly likely).
+  EXPECT_EQ(m.Replace(PhiType::kDate, "2025-03-12"), a);
+}
+
+TEST(TextDeid, ZipThreeDigitRule) {
+  // HHS 2012 guidance: 3-digit areas with <= 20,000 people become 000.
+  EXPECT_EQ(text::SurrogateMaker::GeneraliseZip("62704"), "62700");
+  EXPECT_EQ(text::SurrogateMaker::GeneraliseZip("03601"), "000");
+  EXPECT_EQ(text::SurrogateMaker::GeneraliseZip("89301-1234"), "000");
+}
+
+TEST(TextDeid, SurrogateShapes) {
+  text::SurrogateMaker m("project-secret-key-0123456789", "p");
+  const std::string ssn = m.Replace(PhiType::kSsn, "123-45-6789");
+  EXPECT_EQ(ssn.size(), 11u);
+  EXPECT_EQ(ssn[0], '9');
+  EXPECT_EQ(ssn[3], '-');
+  EXPECT_EQ(m.Replace(PhiType::kAge, "93"), "90+");
+  EXPECT_NE(m.Replace(PhiType::kEmail, "a@b.com").find("@example.org"), std::string::npos);
+  EXPECT_EQ(m.Replace(PhiType::kIp, "10.1.2.3").rfind("192.0.2.", 0), 0u);
+  const std::string mrn = m.Replace(PhiType::kMrn, "MRN-123456");
+  EXPECT_EQ(mrn.size(), 10u);
+  EXPECT_EQ(mrn[3], '-');
+  EXPECT_EQ(m.Replace(PhiType::kMrn, "MRN-123456"), mrn);
+}
+
+TEST(TextDeid, LargeNoteBoundedAndFast) {
+  auto d = Make(ReplacementMode::kSurrogate);
+  const std::string para =
+      "Pt seen by Dr. Sarah Chen on 03/12/2025. Call (217) 555-0123. Lives in Springfield, IL "
+      "62704. Denies chest pain; abdomen soft, nontender. Continue current antibiotics.\n";
+  std::string big;
+  while (big.size() < (std::size_t{8} << 20)) big += para;
+  const auto t0 = std::chrono::steady_clock::now();
+  auto r = d->Deidentify(big, "p");
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->phi.size(), 5 * (big.size() / para.size()));
+  std::printf("8 MiB note: %.1f MB/s\n", big.size() / 1e6 / s);
+}
+
+}  // namespace
+}  // namespace caliper::deid
