@@ -1,0 +1,630 @@
+// The `caliper` command end to end, as an operator uses it: init, users, projects, tokens,
+// the audit log (verify, tamper, export), key rotation, configuration, and `serve` (TLS,
+// plain HTTP only on loopback, SIGTERM with requests in flight). Each test has its own data
+// directory.
+
+#include <atomic>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <mutex>
+#include <random>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "support/e2e.h"
+
+namespace caliper::e2e {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+using ::testing::StartsWith;
+
+class CliTest : public ::testing::Test {
+ protected:
+  // `caliper <args> --data <data>`
+  RunResult Cli(std::vector<std::string> args) const {
+    args.insert(args.end(), {"--data", data_});
+    return Caliper(args);
+  }
+  // Runs a command that must succeed with --json and returns what it printed.
+  json CliJson(std::vector<std::string> args) const {
+    args.push_back("--json");
+    RunResult r = Cli(args);
+    EXPECT_EQ(r.exit_code, 0) << Describe(r);
+    json out = json::parse(r.out, nullptr, false);
+    EXPECT_FALSE(out.is_discarded()) << "not JSON: " << r.out;
+    return out;
+  }
+  // Runs a command that must fail with exit code 1, printing one "caliper: ..." line to stderr
+  // and nothing to stdout; returns stderr.
+  std::string CliError(std::vector<std::string> args) const {
+    RunResult r = Cli(args);
+    EXPECT_EQ(r.exit_code, 1) << Describe(r);
+    EXPECT_THAT(r.err, StartsWith("caliper: ")) << Describe(r);
+    EXPECT_EQ(r.out, "");
+    return r.err;
+  }
+  std::string Scalar(const std::string& sql) const {
+    std::string out = Sqlite(db_, sql).out;
+    while (!out.empty() && out.back() == '\n') out.pop_back();
+    return out;
+  }
+  int LastSeq() const { return std::stoi(Scalar("SELECT max(seq) FROM audit_events;")); }
+  // One audit event per project.
+  void CreateProjects(int n) const {
+    for (int i = 0; i < n; ++i)
+      ASSERT_EQ(Cli({"project", "create", "p" + std::to_string(i)}).exit_code, 0);
+  }
+  // `caliper audit verify` on a tampered database: exit code 1, stderr names `seq`.
+  void ExpectVerifyNames(int seq, const std::string& problem) const {
+    RunResult r = Cli({"audit", "verify"});
+    EXPECT_EQ(r.exit_code, 1) << Describe(r);
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(r.err, m, std::regex("BROKEN at event (\\d+)"))) << Describe(r);
+    EXPECT_EQ(std::stoi(m[1]), seq) << r.err;
+    EXPECT_THAT(r.err, HasSubstr(problem));
+    json report = json::parse(Cli({"audit", "verify", "--json"}).out, nullptr, false);
+    EXPECT_EQ(report["ok"], false);
+    EXPECT_EQ(report["first_bad_seq"], seq);
+  }
+
+  TempDir dir_{"caliper_cli_test"};
+  const std::string data_ = dir_ / "data";
+  const std::string db_ = data_ + "/caliper.db";
+};
+
+// "2026-11-26T18:59:43.510726Z" -> microseconds since the epoch.
+std::int64_t Micros(const std::string& rfc3339) {
+  std::tm tm{};
+  int fraction_at = 0;
+  EXPECT_EQ(std::sscanf(rfc3339.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon,
+                        &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &fraction_at),
+            6)
+      << rfc3339;
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  std::int64_t micros = static_cast<std::int64_t>(::timegm(&tm)) * 1'000'000;
+  std::string rest = rfc3339.substr(static_cast<std::size_t>(fraction_at));
+  if (!rest.empty() && rest[0] == '.') {
+    std::string digits = rest.substr(1, rest.find('Z') - 1);
+    digits.resize(6, '0');
+    micros += std::stoll(digits);
+  }
+  EXPECT_EQ(rfc3339.back(), 'Z') << rfc3339;
+  return micros;
+}
+
+std::string RandomBytes(std::size_t n, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::string out(n, '\0');
+  for (char& c : out) c = static_cast<char>(rng() & 0xff);
+  return out;
+}
+
+// ---- init ---------------------------------------------------------------------------------------
+
+TEST_F(CliTest, InitPrintsTheAdminPasswordOnceAndKeepsKeysPrivate) {
+  json first = CliJson({"init"});
+  EXPECT_EQ(first["created"], true);
+  EXPECT_EQ(first["admin_username"], "admin");
+  ASSERT_TRUE(first["admin_password"].is_string());
+  EXPECT_GE(first["admin_password"].get<std::string>().size(), 12u);
+
+  EXPECT_EQ(ModeOf(data_), 0700);
+  EXPECT_EQ(ModeOf(data_ + "/keys"), 0700);
+  EXPECT_EQ(ModeOf(data_ + "/keys/master.key"), 0600);
+  EXPECT_EQ(ModeOf(data_ + "/keys/audit-signing.key"), 0600);
+  EXPECT_EQ(ModeOf(data_ + "/tls/key.pem"), 0600);
+  const std::string master_key = ReadFile(data_ + "/keys/master.key");
+  const std::string cert = ReadFile(data_ + "/tls/cert.pem");
+  EXPECT_EQ(master_key.size(), 65u) << "64 hex digits and a newline";
+  EXPECT_FALSE(cert.empty());
+  const std::string events = Scalar("SELECT count(*) FROM audit_events;");
+
+  json again = CliJson({"init"});
+  EXPECT_EQ(again["created"], false);
+  EXPECT_TRUE(again["admin_password"].is_null()) << again;
+  EXPECT_EQ(ReadFile(data_ + "/keys/master.key"), master_key);
+  EXPECT_EQ(ReadFile(data_ + "/tls/cert.pem"), cert);
+  EXPECT_EQ(Scalar("SELECT count(*) FROM users;"), "1");
+  EXPECT_EQ(Scalar("SELECT count(*) FROM audit_events;"), events);
+  RunResult human = Cli({"init"});
+  EXPECT_EQ(human.exit_code, 0);
+  EXPECT_THAT(human.out, HasSubstr("nothing changed"));
+}
+
+// ---- users, projects, tokens
+// ------------------------------------------------------------------------
+
+TEST_F(CliTest, UsersProjectsMembersAndTokens) {
+  InitDeployment(data_);
+  json alice = CliJson(
+      {"user", "add", "alice", "--display-name", "Dr. Alice", "--qualification", "radiologist"});
+  EXPECT_THAT(alice["id"].get<std::string>(), StartsWith("usr_"));
+  EXPECT_EQ(alice["username"], "alice");
+  EXPECT_EQ(alice["display_name"], "Dr. Alice");
+  EXPECT_EQ(alice["is_admin"], false);
+  EXPECT_EQ(alice["qualifications"], json::array({"radiologist"}));
+  EXPECT_GE(alice["one_time_password"].get<std::string>().size(), 12u);
+
+  RunResult bob = Cli({"user", "add", "bob"});
+  ASSERT_EQ(bob.exit_code, 0) << Describe(bob);
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(bob.out, m, std::regex("One-time password: (\\S+)\n"))) << bob.out;
+  const std::string bob_password = m[1];
+  EXPECT_NE(bob_password, alice["one_time_password"]);
+
+  json users = CliJson({"user", "list"});
+  std::set<std::string> names;
+  for (const auto& u : users) names.insert(u["username"].get<std::string>());
+  EXPECT_EQ(names, (std::set<std::string>{"admin", "alice", "bob"}));
+  for (const auto& u : users) {
+    if (u["username"] == "alice") {
+      EXPECT_EQ(u["id"], alice["id"]);
+    }
+    EXPECT_FALSE(u.contains("one_time_password")) << "a list never shows passwords";
+  }
+
+  json project = CliJson({"project", "create", "Chest CT", "--description", "nodules"});
+  EXPECT_THAT(project["id"].get<std::string>(), StartsWith("prj_"));
+  EXPECT_EQ(project["name"], "Chest CT");
+  json member = CliJson({"project", "add-member", "Chest CT", "alice", "--role", "annotator",
+                         "--role", "reviewer", "--scope", "imaging", "--scope", "notes"});
+  EXPECT_EQ(member["project_id"], project["id"]);
+  EXPECT_EQ(member["user_id"], alice["id"]);
+  EXPECT_EQ(Scalar("SELECT roles || ' ' || scopes FROM memberships WHERE user_id='" +
+                   alice["id"].get<std::string>() + "';"),
+            R"(["annotator","reviewer"] ["imaging","notes"])");
+  // By id as well as by name.
+  CliJson({"project", "add-member", project["id"], "bob", "--role", "manager"});
+
+  json token =
+      CliJson({"token", "create", "--user", "alice", "--project", "Chest CT", "--permission",
+               "item_list", "--permission", "annotation_read", "--name", "model back-end"});
+  const std::string token_id = token["id"], secret = token["secret"];
+  EXPECT_THAT(token_id, StartsWith("tok_"));
+  EXPECT_THAT(secret, StartsWith("cal_"));
+  EXPECT_GE(secret.size(), 36u);
+  // Shown once: no file of the deployment holds the secret (only its hash).
+  for (const auto& f : std::filesystem::recursive_directory_iterator(data_)) {
+    if (f.is_regular_file()) {
+      EXPECT_EQ(ReadFile(f.path().string()).find(secret.substr(4)), std::string::npos) << f.path();
+    }
+  }
+  RunResult human_token = Cli({"token", "create", "--user", "alice", "--project", "Chest CT",
+                               "--permission", "item_list", "--name", "second"});
+  EXPECT_EQ(human_token.exit_code, 0);
+  EXPECT_THAT(human_token.out, HasSubstr("(shown once): cal_"));
+  EXPECT_EQ(Scalar("SELECT revoked_at IS NULL FROM api_tokens WHERE id='" + token_id + "';"), "1");
+  json revoked = CliJson({"token", "revoke", token_id});
+  EXPECT_EQ(revoked["revoked"], true);
+  EXPECT_EQ(Scalar("SELECT revoked_at IS NOT NULL FROM api_tokens WHERE id='" + token_id + "';"),
+            "1");
+
+  json disabled = CliJson({"user", "disable", "alice"});
+  EXPECT_EQ(disabled["id"], alice["id"]);
+  for (const auto& u : CliJson({"user", "list"})) {
+    EXPECT_EQ(u["disabled"], u["username"] == "alice") << u;
+  }
+
+  json reset = CliJson({"user", "reset-password", "bob"});
+  const std::string new_password = reset["one_time_password"];
+  EXPECT_GE(new_password.size(), 12u);
+  EXPECT_NE(new_password, bob_password);
+
+  // Every change above is in the audit log, by the local operator.
+  EXPECT_EQ(
+      Scalar("SELECT count(*) FROM audit_events WHERE action IN ('token.revoke', 'user.disable', "
+             "'user.reset_password') AND actor='system';"),
+      "3");
+
+  // Errors: exit code 1 with a clear message, and nothing changes.
+  const std::string before = Scalar("SELECT count(*) FROM audit_events;");
+  EXPECT_THAT(CliError({"user", "add", "alice"}), HasSubstr("a user named 'alice' exists already"));
+  EXPECT_THAT(CliError({"project", "add-member", "Chest CT", "bob", "--role", "wizard"}),
+              HasSubstr("'wizard' is not a role"));
+  EXPECT_THAT(CliError({"project", "add-member", "Nowhere", "bob", "--role", "annotator"}),
+              HasSubstr("no project with id or name 'Nowhere'"));
+  EXPECT_THAT(CliError({"project", "add-member", "Chest CT", "bob", "--role", "annotator",
+                        "--scope", "smells"}),
+              HasSubstr("smells"));
+  EXPECT_THAT(CliError({"user", "disable", "nobody"}), HasSubstr("nobody"));
+  EXPECT_THAT(CliError({"token", "create", "--user", "alice", "--project", "Chest CT",
+                        "--permission", "fly", "--name", "x"}),
+              HasSubstr("fly"));
+  EXPECT_THAT(CliError({"token", "revoke", "tok_00000000000000000000000000"}),
+              HasSubstr("not_found"));
+  EXPECT_EQ(Scalar("SELECT count(*) FROM users;"), "3");
+  EXPECT_EQ(Scalar("SELECT count(*) FROM audit_events;"), before);
+}
+
+TEST_F(CliTest, BadUsageExitsTwo) {
+  InitDeployment(data_);
+  const std::vector<std::vector<std::string>> cases = {
+      {},
+      {"frobnicate"},
+      {"user"},
+      {"user", "add"},
+      {"user", "list", "--no-such-flag"},
+      {"project", "add-member", "p", "alice"},  // --role is required
+      {"token", "create", "--user", "alice"},
+      {"audit", "verify", "extra-argument"},
+  };
+  for (const auto& args : cases) {
+    std::vector<std::string> with_data = args;
+    if (!args.empty() && args[0] != "frobnicate")
+      with_data.insert(with_data.end(), {"--data", data_});
+    RunResult r = Caliper(with_data);
+    std::string command;
+    for (const auto& a : args) command += a + " ";
+    EXPECT_EQ(r.exit_code, 2) << command << Describe(r);
+    EXPECT_FALSE(r.err.empty()) << command;
+  }
+  // Not bad usage, but no deployment: exit 1 telling the operator what to do.
+  RunResult missing = Caliper({"user", "list", "--data", dir_ / "nothing-here"});
+  EXPECT_EQ(missing.exit_code, 1) << Describe(missing);
+  EXPECT_THAT(missing.err, HasSubstr("caliper init"));
+}
+
+// ---- the audit log
+// ------------------------------------------------------------------------------------
+
+TEST_F(CliTest, AuditVerifyPassesOnAHealthyDeployment) {
+  InitDeployment(data_);
+  CreateProjects(5);
+  RunResult r = Cli({"audit", "verify"});
+  EXPECT_EQ(r.exit_code, 0) << Describe(r);
+  EXPECT_THAT(r.out, HasSubstr("audit chain ok: 6 events"));
+  json report = CliJson({"audit", "verify"});
+  EXPECT_EQ(report["ok"], true);
+  EXPECT_EQ(report["events"], 7) << "the first verify is itself an event";
+  EXPECT_EQ(report["first_bad_seq"], 0);
+  EXPECT_GE(report["checkpoints_checked"].get<int>(), 7);
+}
+
+// The chain is append-only in the database (triggers); an attacker with the sqlite3 tool drops
+// the triggers first.
+TEST_F(CliTest, AuditVerifyNamesAChangedEvent) {
+  InitDeployment(data_);
+  CreateProjects(8);
+  Sqlite(db_,
+         "DROP TRIGGER audit_events_no_update; UPDATE audit_events SET action='item.export' WHERE "
+         "seq=4;");
+  ExpectVerifyNames(4, "changed");
+}
+
+TEST_F(CliTest, AuditVerifyNamesADeletedEvent) {
+  InitDeployment(data_);
+  CreateProjects(8);
+  Sqlite(db_, "DROP TRIGGER audit_events_no_delete; DELETE FROM audit_events WHERE seq=5;");
+  ExpectVerifyNames(5, "event 5 missing");
+}
+
+TEST_F(CliTest, AuditVerifyNamesACutTail) {
+  InitDeployment(data_);
+  CreateProjects(8);
+  const int last = LastSeq();
+  ASSERT_EQ(last, 9);
+  // The database's own checkpoints go too; the signed side file still remembers the tail.
+  Sqlite(db_,
+         "DROP TRIGGER audit_events_no_delete; DELETE FROM audit_checkpoints WHERE seq > 6; "
+         "DELETE FROM audit_events WHERE seq > 6;");
+  ExpectVerifyNames(7, "events after 6 were removed");
+  EXPECT_EQ(LastSeq(), 6) << "a broken chain is never extended";
+}
+
+TEST_F(CliTest, AuditExportWritesJsonlForATimeRange) {
+  InitDeployment(data_);
+  CreateProjects(8);
+  RunResult all = Cli({"audit", "export"});
+  ASSERT_EQ(all.exit_code, 0) << Describe(all);
+  std::vector<json> events;
+  std::istringstream lines(all.out);
+  for (std::string line; std::getline(lines, line);) {
+    events.push_back(json::parse(line, nullptr, false));
+    ASSERT_FALSE(events.back().is_discarded()) << line;
+  }
+  ASSERT_EQ(events.size(), 9u);
+  for (std::size_t i = 1; i < events.size(); ++i) {
+    EXPECT_EQ(events[i]["seq"], events[i - 1]["seq"].get<int>() + 1);
+    EXPECT_EQ(events[i]["prev_hash"], events[i - 1]["hash"]) << "the export carries the chain";
+    EXPECT_LT(Micros(events[i - 1]["time"]), Micros(events[i]["time"]));
+  }
+  const std::string from = events[2]["time"], to = events[6]["time"];  // seq 3 and 7
+  const std::string out_file = dir_ / "audit.jsonl";
+  RunResult ranged = Cli({"audit", "export", "--from", from, "--to", to, "--out", out_file});
+  ASSERT_EQ(ranged.exit_code, 0) << Describe(ranged);
+  EXPECT_EQ(ranged.out, "") << "--out writes the file only";
+  std::vector<int> seqs;
+  std::istringstream file(ReadFile(out_file));
+  for (std::string line; std::getline(file, line);) {
+    json e = json::parse(line, nullptr, false);
+    ASSERT_FALSE(e.is_discarded()) << "not JSON: " << line;
+    for (const char* field : {"seq", "time", "actor", "action", "object_type", "object_id",
+                              "outcome", "hash", "prev_hash", "details"}) {
+      EXPECT_TRUE(e.contains(field)) << field << " in " << line;
+    }
+    EXPECT_GE(Micros(e["time"]), Micros(from));
+    EXPECT_LE(Micros(e["time"]), Micros(to));
+    if (!seqs.empty()) {
+      EXPECT_GT(e["seq"].get<int>(), seqs.back());
+    }
+    seqs.push_back(e["seq"]);
+  }
+  EXPECT_EQ(seqs, (std::vector<int>{3, 4, 5, 6, 7}));
+  // The export is itself audited.
+  EXPECT_EQ(Scalar("SELECT count(*) FROM audit_events WHERE action='audit.export';"), "2");
+}
+
+// ---- keys
+// ----------------------------------------------------------------------------------------------
+
+TEST_F(CliTest, KeyRotationKeepsContentReadableAndRetiresTheOldMasterKey) {
+  const std::string admin_password = InitDeployment(data_);
+  ServerProcess server(data_, ServerProcess::PlainHttp());
+  ASSERT_TRUE(server.Start());
+  Team team;
+  std::string item_id;
+  const std::string content = RandomBytes(200 * 1024, 7);
+  {
+    Api api(server.port());
+    ASSERT_TRUE(MakeTeam(api, admin_password, team));
+    auto item = api.UploadItem(team.project_id, team.manager, ImagingItem("pt-rotate"), content);
+    ASSERT_TRUE(item && item->status == 201) << Describe(item);
+    item_id = Body(item)["id"];
+  }
+  // Reads the content back through a freshly started server (sessions live in the database).
+  auto read_back = [&]() -> httplib::Result {
+    if (!server.port()) ADD_FAILURE() << "no server";
+    Api api(server.port());
+    return api.Get("/api/v1/items/" + item_id + "/content", &team.manager);
+  };
+  auto first = read_back();
+  ASSERT_TRUE(first && first->status == 200) << Describe(first);
+  ASSERT_TRUE(first->body == content) << "content read back differs";
+  ASSERT_EQ(server.Terminate(), 0) << server.Log();
+
+  const std::string old_master = ReadFile(data_ + "/keys/master.key");
+  json rotated = CliJson({"key", "rotate"});
+  EXPECT_EQ(rotated["new_master"], false);
+  EXPECT_GE(rotated["project_keys"].get<int>(), 1);
+  EXPECT_GE(rotated["data_keys"].get<int>(), 1);
+  EXPECT_EQ(ReadFile(data_ + "/keys/master.key"), old_master)
+      << "plain rotation keeps the master key";
+  ASSERT_TRUE(server.Start());
+  auto after_rotate = read_back();
+  ASSERT_TRUE(after_rotate && after_rotate->status == 200) << Describe(after_rotate);
+  EXPECT_TRUE(after_rotate->body == content) << "content differs after `key rotate`";
+  ASSERT_EQ(server.Terminate(), 0) << server.Log();
+
+  json master_rotated = CliJson({"key", "rotate", "--master"});
+  EXPECT_EQ(master_rotated["new_master"], true);
+  const std::string new_master = ReadFile(data_ + "/keys/master.key");
+  EXPECT_NE(new_master, old_master);
+  EXPECT_EQ(new_master.size(), old_master.size());
+  EXPECT_EQ(ModeOf(data_ + "/keys/master.key"), 0600);
+  EXPECT_EQ(ModeOf(data_ + "/keys/master.key.previous"), -1)
+      << "no copy of the old key is left behind";
+  ASSERT_TRUE(server.Start());
+  auto after_master = read_back();
+  ASSERT_TRUE(after_master && after_master->status == 200) << Describe(after_master);
+  EXPECT_TRUE(after_master->body == content) << "content differs after `key rotate --master`";
+  ASSERT_EQ(server.Terminate(), 0) << server.Log();
+  EXPECT_EQ(Cli({"audit", "verify"}).exit_code, 0);
+
+  // An old copy of the master key no longer opens the deployment's keys. `key rotate` (which
+  // unwraps every project key) says so; the server refuses the content. (`audit verify` does
+  // not use the master key: the audit log has its own signing key.)
+  WriteFile(data_ + "/keys/master.key", old_master, 0600);
+  RunResult stale = Cli({"key", "rotate"});
+  EXPECT_EQ(stale.exit_code, 1) << Describe(stale);
+  EXPECT_THAT(stale.err, HasSubstr("key_unavailable"));
+  EXPECT_THAT(stale.err, HasSubstr("does not open under the master key"));
+  ASSERT_TRUE(server.Start());
+  auto refused = read_back();
+  ASSERT_TRUE(refused) << Describe(refused);
+  EXPECT_NE(refused->status, 200);
+  EXPECT_EQ(Body(refused)["error"]["code"], "key_unavailable") << Describe(refused);
+  EXPECT_EQ(refused->body.find(content.substr(0, 64)), std::string::npos);
+  EXPECT_EQ(server.Terminate(), 0) << server.Log();
+
+  // The current key opens everything again.
+  WriteFile(data_ + "/keys/master.key", new_master, 0600);
+  ASSERT_TRUE(server.Start());
+  auto restored = read_back();
+  ASSERT_TRUE(restored && restored->status == 200) << Describe(restored);
+  EXPECT_TRUE(restored->body == content);
+  EXPECT_EQ(server.Terminate(), 0) << server.Log();
+}
+
+// ---- configuration
+// ------------------------------------------------------------------------------------
+
+TEST_F(CliTest, ConfigListsEverySettingWithItsSource) {
+  InitDeployment(data_);
+  json rows = CliJson({"config", "--set", "server.threads=32"});
+  ASSERT_TRUE(rows.is_array());
+  std::set<std::string> keys;
+  for (const auto& r : rows) {
+    const std::string key = r["key"];
+    EXPECT_TRUE(keys.insert(key).second) << "listed twice: " << key;
+    std::string env = "CALIPER_" + key;
+    for (char& c : env)
+      c = c == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    EXPECT_EQ(r["env"], env);
+    EXPECT_FALSE(r["description"].get<std::string>().empty()) << key;
+    EXPECT_TRUE(r["default"].is_string()) << key;
+    if (key == "server.threads") {
+      EXPECT_EQ(r["value"], "32");
+      EXPECT_EQ(r["source"], "flag");
+    } else {
+      EXPECT_EQ(r["source"], "default") << key;
+      EXPECT_EQ(r["value"], r["default"]) << key;
+    }
+  }
+  for (const char* key : {"server.listen",
+                          "server.tls",
+                          "server.threads",
+                          "server.keep_alive_seconds",
+                          "server.keep_alive_max_requests",
+                          "server.max_body_bytes",
+                          "server.max_upload_bytes",
+                          "tls.cert_file",
+                          "tls.key_file",
+                          "keys.master_key_file",
+                          "keys.master_key_env",
+                          "session.idle_timeout_minutes",
+                          "session.absolute_timeout_minutes",
+                          "session.idle_warning_seconds",
+                          "login.max_failures",
+                          "login.failure_window_minutes",
+                          "login.lockout_minutes",
+                          "login.max_attempts_per_address_per_minute",
+                          "password.min_length",
+                          "password.hash_ops",
+                          "audit.checkpoint_every",
+                          "log.level"}) {
+    EXPECT_EQ(keys.count(key), 1u) << key << " is not listed";
+  }
+
+  WriteFile(data_ + "/caliper.toml", "[server]\nlisten = \"127.0.0.1:9443\"\n");
+  for (const auto& r : CliJson({"config"})) {
+    if (r["key"] == "server.listen") {
+      EXPECT_EQ(r["value"], "127.0.0.1:9443");
+      EXPECT_EQ(r["source"], "file");
+    }
+  }
+}
+
+TEST_F(CliTest, UnknownSettingsAreErrors) {
+  InitDeployment(data_);
+  EXPECT_THAT(CliError({"config", "--set", "nope.x=1"}), HasSubstr("unknown setting 'nope.x'"));
+  EXPECT_THAT(CliError({"config", "--set", "server.threads"}), HasSubstr("section.name=value"));
+  WriteFile(data_ + "/caliper.toml", "[server]\nlisten = \"127.0.0.1:9443\"\nthreds = 8\n");
+  const std::string err = CliError({"config"});
+  EXPECT_THAT(err, HasSubstr("'server.threds'"));
+  EXPECT_THAT(err, HasSubstr("caliper.toml"));
+  // Every command reads the file, so a typo stops the server too.
+  EXPECT_THAT(CliError({"serve", "--listen", "127.0.0.1:0", "--set", "server.tls=false"}),
+              HasSubstr("'server.threds'"));
+}
+
+// ---- serve
+// ----------------------------------------------------------------------------------------------
+
+TEST_F(CliTest, PlainHttpIsRefusedOffLoopback) {
+  InitDeployment(data_);
+  RunResult r =
+      Caliper({"serve", "--data", data_, "--listen", "0.0.0.0:0", "--set", "server.tls=false"},
+              milliseconds(20'000));
+  EXPECT_EQ(r.exit_code, 1) << Describe(r);
+  EXPECT_THAT(r.err,
+              HasSubstr("plain HTTP (server.tls=false) is allowed only on a loopback address"));
+  EXPECT_THAT(r.out, Not(HasSubstr("serving")));
+}
+
+TEST_F(CliTest, ServesTlsByDefaultWithHsts) {
+  InitDeployment(data_);
+  ServerProcess server(data_, {});
+  ASSERT_TRUE(server.Start());
+  EXPECT_TRUE(server.tls());
+  const std::string base = "127.0.0.1:" + std::to_string(server.port());
+  RunResult r =
+      RunProgram("curl", {"-sk", "-i", "--max-time", "10", "https://" + base + "/healthz"});
+  EXPECT_EQ(r.exit_code, 0) << Describe(r);
+  EXPECT_THAT(r.out, StartsWith("HTTP/1.1 200"));
+  EXPECT_THAT(r.out, HasSubstr("Strict-Transport-Security: max-age="));
+  EXPECT_THAT(r.out, HasSubstr(R"({"status":"ok"})"));
+  // The certificate `init` made is for this host.
+  RunResult verified =
+      RunProgram("curl", {"-s", "--max-time", "10", "--cacert", data_ + "/tls/cert.pem",
+                          "https://localhost:" + std::to_string(server.port()) + "/healthz"});
+  EXPECT_EQ(verified.exit_code, 0) << Describe(verified);
+  // Plain HTTP to the TLS port gets no answer.
+  RunResult plain = RunProgram("curl", {"-s", "--max-time", "10", "-o", "/dev/null", "-w",
+                                        "%{http_code}", "http://" + base + "/healthz"});
+  EXPECT_NE(plain.out, "200") << Describe(plain);
+  EXPECT_EQ(server.Terminate(), 0) << server.Log();
+}
+
+TEST_F(CliTest, SigtermLetsInFlightRequestsFinish) {
+  const std::string admin_password = InitDeployment(data_);
+  ServerProcess server(data_, ServerProcess::PlainHttp());
+  ASSERT_TRUE(server.Start());
+  Team team;
+  {
+    Api api(server.port());
+    ASSERT_TRUE(MakeTeam(api, admin_password, team));
+  }
+  struct Acked {
+    std::string id;
+    std::string content;
+  };
+  std::mutex mu;
+  std::vector<Acked> acked;
+  std::vector<std::string> broken;  // responses that were not a complete 201
+  std::atomic<bool> stop{false};
+  std::atomic<int> in_flight_completed{0}, failed{0};
+  std::atomic<std::int64_t> sigterm_at{0};  // steady_clock ticks; 0 = not yet
+  auto now = [] { return std::chrono::steady_clock::now().time_since_epoch().count(); };
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 6; ++t) {
+    clients.emplace_back([&, t] {
+      Api api(server.port());
+      for (int i = 0; !stop; ++i) {
+        std::string content = RandomBytes(256 * 1024 + static_cast<std::size_t>(i), 1000 * t + i);
+        const auto sent = now();
+        auto res = api.UploadItem(team.project_id, team.manager,
+                                  ImagingItem("pt-" + std::to_string(t)), content);
+        const auto signalled = sigterm_at.load();
+        if (!res) {
+          ++failed;
+          if (signalled != 0) break;  // the server is going away
+          continue;
+        }
+        json body = Body(res);
+        std::lock_guard<std::mutex> lock(mu);
+        if (res->status != 201 || !body.is_object() || !body["id"].is_string() ||
+            body.value("content_bytes", -1) != static_cast<int>(content.size())) {
+          broken.push_back(Describe(res));
+          continue;
+        }
+        acked.push_back({body["id"], std::move(content)});
+        if (signalled != 0 && sent < signalled) ++in_flight_completed;
+      }
+    });
+  }
+  std::this_thread::sleep_for(milliseconds(800));
+  sigterm_at = now();
+  const auto code = server.Terminate();
+  stop = true;
+  for (auto& c : clients) c.join();
+  EXPECT_EQ(code, 0) << server.Log();
+  EXPECT_TRUE(broken.empty()) << broken.size()
+                              << " incomplete responses, first: " << broken.front();
+  ASSERT_FALSE(acked.empty());
+  std::printf(
+      "SIGTERM: %zu uploads acknowledged, %d in flight at SIGTERM completed, %d refused after it\n",
+      acked.size(), in_flight_completed.load(), failed.load());
+  EXPECT_GE(in_flight_completed.load(), 1)
+      << "no request was in flight at SIGTERM; the test proved nothing";
+
+  // Every acknowledged upload is there, byte for byte, after a restart.
+  ASSERT_TRUE(server.Start());
+  Api api(server.port());
+  for (const auto& a : acked) {
+    auto res = api.Get("/api/v1/items/" + a.id + "/content", &team.manager);
+    ASSERT_TRUE(res && res->status == 200) << a.id << ": " << Describe(res);
+    EXPECT_TRUE(res->body == a.content) << a.id << " differs";
+  }
+  EXPECT_EQ(server.Terminate(), 0) << server.Log();
+  RunResult verify = Cli({"audit", "verify"});
+  EXPECT_EQ(verify.exit_code, 0) << Describe(verify);
+}
+
+}  // namespace
+}  // namespace caliper::e2e
