@@ -42,4 +42,8 @@ int RunDemo(const CommonOptions& options, const std::string& listen);
 // Their callbacks store the command's exit code in `exit_code`.
 void AddQualityCommands(CLI::App& root, int& exit_code);
 
+// `caliper deid text` (deid_commands.cpp): Safe Harbor de-identification of JSONL notes on
+// stdin, no server. Its callback stores the command's exit code in `exit_code`.
+void AddDeidCommands(CLI::App& root, int& exit_code);
+
 }  // namespace caliper::cli

@@ -374,6 +374,7 @@ int main(int argc, char** argv) {
   }));
 
   AddQualityCommands(root, exit_code);
+  AddDeidCommands(root, exit_code);
 
   try {
     root.parse(argc, argv);
