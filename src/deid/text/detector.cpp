@@ -491,22 +491,29 @@ bool IsNumericType(PhiType t) {
   }
 }
 
-// Longest first, then priority; keeps spans that do not overlap one already kept.
-std::vector<ByteSpan> Resolve(std::vector<ByteSpan> c) {
+// Longest first, then priority; keeps spans that do not overlap one already kept. Spans lie
+// in the segment [base, base + size); a byte map of that segment finds overlaps in time
+// proportional to the spans' lengths. Returns the kept spans sorted by begin.
+std::vector<ByteSpan> Resolve(std::vector<ByteSpan> c, std::size_t base, std::size_t size) {
   std::sort(c.begin(), c.end(), [](const ByteSpan& a, const ByteSpan& b) {
     const std::size_t la = a.end - a.begin, lb = b.end - b.begin;
     if (la != lb) return la > lb;
     if (a.priority != b.priority) return a.priority > b.priority;
     return a.begin < b.begin;
   });
-  std::vector<ByteSpan> kept;  // sorted by begin
+  std::vector<unsigned char> taken(size, 0);
+  std::vector<ByteSpan> kept;
   for (const ByteSpan& s : c) {
     if (s.end <= s.begin) continue;
-    auto it = std::lower_bound(kept.begin(), kept.end(), s.begin,
-                               [](const ByteSpan& k, std::size_t b) { return k.end <= b; });
-    if (it != kept.end() && it->begin < s.end) continue;
-    kept.insert(it, s);
+    bool free = true;
+    for (std::size_t i = s.begin - base; i < s.end - base && free; ++i) free = !taken[i];
+    if (!free) continue;
+    std::fill(taken.begin() + static_cast<std::ptrdiff_t>(s.begin - base),
+              taken.begin() + static_cast<std::ptrdiff_t>(s.end - base), 1);
+    kept.push_back(s);
   }
+  std::sort(kept.begin(), kept.end(),
+            [](const ByteSpan& a, const ByteSpan& b) { return a.begin < b.begin; });
   return kept;
 }
 
@@ -547,7 +554,7 @@ Result<std::vector<ByteSpan>> Detector::Detect(std::string_view text) {
     }
     std::vector<ByteSpan> segment;
     DetectSegment(text.substr(base, len), base, segment);
-    std::vector<ByteSpan> resolved = Resolve(std::move(segment));
+    std::vector<ByteSpan> resolved = Resolve(std::move(segment), base, len);
     out.insert(out.end(), resolved.begin(), resolved.end());
     base += len;
   }
