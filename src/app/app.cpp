@@ -163,6 +163,13 @@ Result<std::unique_ptr<App>> App::Open(const std::string& data_dir, const Config
   CALIPER_RETURN_IF_ERROR(keys->MasterKey().status());
   CALIPER_ASSIGN_OR_RETURN(auto audit_keys, security::LoadAuditKeys(paths.keys_dir, false));
   CALIPER_ASSIGN_OR_RETURN(auto store, storage::OpenSqliteStore(paths.database));
+  {
+    // A wrong master key (an old one put back, another deployment's) is refused here, not at
+    // the first read of patient data.
+    CALIPER_ASSIGN_OR_RETURN(security::Key master, keys->MasterKey());
+    CALIPER_ASSIGN_OR_RETURN(auto txn, store->Begin(TxnMode::kRead));
+    CALIPER_RETURN_IF_ERROR(security::VerifyMasterKey(*txn, master));
+  }
   const Clock& clock = options.clock ? *options.clock : SystemClock::Instance();
   IdGenerator& ids = options.ids ? *options.ids : RandomIdGenerator::Instance();
   auto app = std::unique_ptr<App>(new App(std::move(paths), config, clock, ids, std::move(store),
@@ -417,12 +424,13 @@ Status App::SetUserDisabled(const RequestContext& ctx, const std::string& user_i
   return CommitWithAudit(*txn, Record(ctx, disabled ? "user.disable" : "user.enable", "user", user.id));
 }
 
-Result<std::string> App::ResetPassword(const RequestContext& ctx, const std::string& user_id) {
+Result<std::string> App::ResetPassword(const RequestContext& ctx, const std::string& user_id,
+                                       bool must_change) {
   std::string password = security::GenerateOneTimePassword();
   CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
   CALIPER_ASSIGN_OR_RETURN(core::User user, txn->GetUser(user_id));
   CALIPER_ASSIGN_OR_RETURN(user.password_hash, auth_.HashNewPassword(password, user.username));
-  user.must_change_password = true;
+  user.must_change_password = must_change;
   user.locked_until.reset();
   CALIPER_RETURN_IF_ERROR(txn->UpdateUser(user));
   CALIPER_RETURN_IF_ERROR(txn->RevokeUserSessions(user.id, clock_.Now()).status());

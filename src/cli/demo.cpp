@@ -158,16 +158,17 @@ int RunDemo(const CommonOptions& options, const std::string& listen) {
   if (!existing.ok()) {
     if (Status s = LoadDemoProject(app, user_ids); !s.ok()) return Fail(s.WithContext("loading the demo project"));
   }
-  // Fresh one-time passwords on every start, so the banner always shows working ones.
+  // Fresh passwords on every start, so the banner always shows working ones. They are not
+  // one-time passwords: these throwaway demo accounts should work at once.
   std::ostringstream banner;
   banner << "\nDemo project: " << kDemoProject << " (synthetic data only)\n"
-         << "Accounts (one-time passwords, new on every `caliper demo`):\n";
+         << "Accounts (passwords are new on every `caliper demo`):\n";
   std::vector<std::string> names = {"admin"};
   for (const auto& a : DemoAccounts()) names.push_back(a.username);
   for (const auto& name : names) {
     auto user = app.FindUser(ctx, name);
     if (!user.ok()) return Fail(user.status());
-    auto password = app.ResetPassword(ctx, user->id);
+    auto password = app.ResetPassword(ctx, user->id, /*must_change=*/false);
     if (!password.ok()) return Fail(password.status());
     banner << "  " << name << std::string(10 - std::min<std::size_t>(9, name.size()), ' ') << *password << "\n";
   }

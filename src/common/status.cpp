@@ -20,6 +20,8 @@ constexpr std::array kErrorTable = {
     ErrorInfo{ErrorCode::kSessionExpired, "session_expired", 401, "the session has expired; sign in again"},
     ErrorInfo{ErrorCode::kCsrfFailed, "csrf_failed", 403, "missing or wrong CSRF token"},
     ErrorInfo{ErrorCode::kPermissionDenied, "permission_denied", 403, "you do not have permission for this"},
+    ErrorInfo{ErrorCode::kPasswordChangeRequired, "password_change_required", 403,
+              "change your one-time password first (POST /api/v1/me/password)"},
     ErrorInfo{ErrorCode::kAccountLocked, "account_locked", 423, "the account is locked after repeated failed sign-ins"},
     ErrorInfo{ErrorCode::kTooManyRequests, "too_many_requests", 429, "too many attempts; wait and try again"},
     ErrorInfo{ErrorCode::kWeakPassword, "weak_password", 400, "the password does not meet the password policy"},

@@ -195,6 +195,12 @@ struct Server::Impl {
           CALIPER_RETURN_IF_ERROR(app.CheckCsrf(call.ctx.principal, req.get_header_value("X-CSRF-Token")));
         }
       }
+      // A one-time password must be replaced before anything else is done with it.
+      if (call.ctx.principal.user.must_change_password && !call.ctx.principal.via_token() &&
+          route.path != "/api/v1/me/password" && route.path != "/api/v1/auth/session" &&
+          route.path != "/api/v1/auth/logout") {
+        return Error(ErrorCode::kPasswordChangeRequired, "");
+      }
       auto param = [&](const char* name) {
         auto it = m.params.find(name);
         return it == m.params.end() ? std::string() : it->second;

@@ -29,7 +29,14 @@ struct Session {
 
 class ApiTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
+  // Starts one deployment and server per test process, from the first test's SetUp: a failure
+  // here fails that test (in SetUpTestSuite, gtest would report every test as skipped).
+  void SetUp() override {
+    if (!started_) StartServer();
+    ASSERT_TRUE(started_) << "the test server did not start";
+  }
+
+  static void StartServer() {
     dir_ = fs::temp_directory_path() / ("caliper_http_test_" + std::to_string(::getpid()));
     fs::remove_all(dir_);
     Config config;
@@ -51,11 +58,19 @@ class ApiTest : public ::testing::Test {
     server_ = new Server(*app_, server_options);
     ASSERT_TRUE(server_->Bind().ok());
     thread_ = new std::thread([] { (void)server_->Run(); });
+    // The first admin's password is a one-time password: replace it, as a person would.
+    Session first = Login("admin", admin_password_);
+    const std::string chosen = "a chosen passphrase 42";
+    auto changed = Send("POST", "/api/v1/me/password", &first,
+                        json{{"current_password", admin_password_}, {"new_password", chosen}}.dump());
+    ASSERT_EQ(changed->status, 204) << changed->body;
+    admin_password_ = chosen;
+    started_ = true;
   }
 
   static void TearDownTestSuite() {
-    server_->Stop();
-    thread_->join();
+    if (server_ != nullptr) server_->Stop();
+    if (thread_ != nullptr) thread_->join();
     delete thread_;
     delete server_;
     delete app_;
@@ -106,12 +121,13 @@ class ApiTest : public ::testing::Test {
 
   static json Body(const httplib::Result& res) { return json::parse(res->body, nullptr, false); }
 
-  // Creates a user through the API as admin and returns (id, password).
+  // Creates a user through the API as admin with a chosen password (so no change is forced)
+  // and returns (id, password).
   static std::pair<std::string, std::string> MakeUser(const Session& admin, const std::string& name) {
-    auto res = Send("POST", "/api/v1/users", &admin, json{{"username", name}}.dump());
+    const std::string password = "test user pass phrase " + std::to_string(name.size() * 7919);
+    auto res = Send("POST", "/api/v1/users", &admin, json{{"username", name}, {"password", password}}.dump());
     EXPECT_EQ(res->status, 201) << res->body;
-    json b = Body(res);
-    return {b["id"].get<std::string>(), b["one_time_password"].get<std::string>()};
+    return {Body(res)["id"].get<std::string>(), password};
   }
 
   // Events in the audit chain, or -1 when it does not verify. Each call itself appends one
@@ -121,6 +137,7 @@ class ApiTest : public ::testing::Test {
     return verify.ok() && verify->ok ? verify->events : -1;
   }
 
+  static inline bool started_ = false;
   static inline fs::path dir_;
   static inline std::string admin_password_;
   static inline FakeClock* clock_ = nullptr;
@@ -277,6 +294,27 @@ TEST_F(ApiTest, StateChangesWithoutTheCsrfTokenAreRefusedAndWriteNothing) {
   EXPECT_EQ(c.Post("/api/v1/projects", wrong, json{{"name", "csrf-victim"}}.dump(), "application/json")->status, 403);
   auto list = Send("GET", "/api/v1/projects?limit=500", &admin);
   for (const auto& p : Body(list)["data"]) EXPECT_NE(p["name"], "csrf-victim");
+}
+
+TEST_F(ApiTest, AOneTimePasswordMustBeChangedBeforeAnythingElse) {
+  Session admin = Login("admin", admin_password_);
+  auto created = Send("POST", "/api/v1/users", &admin, json{{"username", "newcomer"}}.dump());
+  ASSERT_EQ(created->status, 201);
+  const std::string one_time = Body(created)["one_time_password"];
+  Session s = Login("newcomer", one_time);
+  auto blocked = Send("GET", "/api/v1/projects", &s);
+  EXPECT_EQ(blocked->status, 403);
+  EXPECT_EQ(Body(blocked)["error"]["code"], "password_change_required");
+  auto session = Send("GET", "/api/v1/auth/session", &s);
+  ASSERT_EQ(session->status, 200);
+  EXPECT_TRUE(Body(session)["user"]["must_change_password"].get<bool>());
+  auto same = Send("POST", "/api/v1/me/password", &s,
+                   json{{"current_password", one_time}, {"new_password", one_time}}.dump());
+  EXPECT_EQ(same->status, 400) << "the new password must differ";
+  auto changed = Send("POST", "/api/v1/me/password", &s,
+                      json{{"current_password", one_time}, {"new_password", "a passphrase of my own"}}.dump());
+  ASSERT_EQ(changed->status, 204) << changed->body;
+  EXPECT_EQ(Send("GET", "/api/v1/projects", &s)->status, 200);
 }
 
 TEST_F(ApiTest, SessionCookieIsHardened) {

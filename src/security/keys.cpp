@@ -253,6 +253,15 @@ Status KeyManager::DestroyDataKey(storage::Transaction& txn, const std::string& 
   return txn.UpdateDataKey(stored);
 }
 
+Status VerifyMasterKey(storage::Transaction& txn, const Key& master) {
+  CALIPER_ASSIGN_OR_RETURN(std::vector<storage::ProjectKey> project_keys, txn.ListProjectKeys());
+  for (const storage::ProjectKey& project_key : project_keys) {
+    CALIPER_ASSIGN_OR_RETURN(Key key, OpenProjectKey(master, project_key));
+    SecureZero(key.data(), key.size());
+  }
+  return Status::Ok();
+}
+
 Result<KeyManager::RotationReport> KeyManager::Rotate(storage::Transaction& txn,
                                                       const Key* new_master) const {
   CALIPER_ASSIGN_OR_RETURN(const Key current_master, master_.MasterKey());

@@ -139,8 +139,10 @@ class App {
   Result<core::User> GetUser(const RequestContext& ctx, const std::string& id);
   Result<core::User> FindUser(const RequestContext& ctx, const std::string& username);
   Status SetUserDisabled(const RequestContext& ctx, const std::string& user_id, bool disabled);
-  // New one-time password; the user's sessions end.
-  Result<std::string> ResetPassword(const RequestContext& ctx, const std::string& user_id);
+  // A new random password; the user's sessions end. With `must_change` (the default) it is a
+  // one-time password that the API accepts only for changing it.
+  Result<std::string> ResetPassword(const RequestContext& ctx, const std::string& user_id,
+                                    bool must_change = true);
   Status ChangeOwnPassword(const RequestContext& ctx, const std::string& old_password,
                            const std::string& new_password);
   Result<int> RevokeSessions(const RequestContext& ctx, const std::string& user_id);

@@ -25,6 +25,7 @@ enum class ErrorCode {
   kSessionExpired,
   kCsrfFailed,
   kPermissionDenied,
+  kPasswordChangeRequired,
   kAccountLocked,
   kTooManyRequests,
   kWeakPassword,

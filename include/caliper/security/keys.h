@@ -59,6 +59,10 @@ Result<std::string> ReadSecretFile(const std::string& path);
 Status WriteFileAtomically(const std::string& path, std::string_view content, bool overwrite,
                            unsigned mode = 0600);
 
+// kKeyUnavailable naming the project when `master` does not open every stored project key
+// (a wrong or stale master key); ok for a deployment with no project yet.
+Status VerifyMasterKey(storage::Transaction& txn, const Key& master);
+
 // Resolves wrapped keys through a Transaction. Thread-safe (holds no mutable state).
 class KeyManager {
  public:
