@@ -41,11 +41,16 @@ if ((${#missing[@]})); then
 fi
 
 # The US ZIP/city list of the text de-identifier comes from npm (docs/adr/0005).
-# npm comes with the machine's Node 20 (it is not installed from Debian, whose npm would clash).
+# npm is the machine's (Node 20) when it has one; on a bare Debian 12 it comes from Debian.
 zipcodes_version=8.0.0
 if ! command -v npm >/dev/null; then
-  echo "caliper: npm (Node 20) is needed to install the npm package zipcodes@$zipcodes_version" >&2
-  exit 1
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "caliper: npm is missing; run as root so it can install Debian's nodejs and npm" >&2
+    exit 1
+  fi
+  echo "==> installing Debian's nodejs and npm"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm
 fi
 if [[ ! -f "$(npm root -g)/zipcodes/lib/codes.js" ]]; then
   if [[ $(id -u) -ne 0 ]]; then
