@@ -170,6 +170,7 @@ Result<std::unique_ptr<App>> App::Open(const std::string& data_dir, const Config
     CALIPER_ASSIGN_OR_RETURN(auto txn, store->Begin(TxnMode::kRead));
     CALIPER_RETURN_IF_ERROR(security::VerifyMasterKey(*txn, master));
   }
+
   const Clock& clock = options.clock ? *options.clock : SystemClock::Instance();
   IdGenerator& ids = options.ids ? *options.ids : RandomIdGenerator::Instance();
   auto app = std::unique_ptr<App>(new App(std::move(paths), config, clock, ids, std::move(store),
@@ -225,6 +226,14 @@ Status App::CommitWithAudit(storage::Transaction& txn, const AuditRecord& record
   CALIPER_RETURN_IF_ERROR(audit_.Append(txn, record, &seq));
   CALIPER_RETURN_IF_ERROR(txn.Commit());
   audit_.FlushCheckpoints(seq);
+  return Status::Ok();
+}
+
+Status App::CommitWithAudit(storage::Transaction& txn, const std::vector<AuditRecord>& records) {
+  std::int64_t seq = 0;
+  for (const AuditRecord& record : records) CALIPER_RETURN_IF_ERROR(audit_.Append(txn, record, &seq));
+  CALIPER_RETURN_IF_ERROR(txn.Commit());
+  if (seq > 0) audit_.FlushCheckpoints(seq);
   return Status::Ok();
 }
 
@@ -302,15 +311,28 @@ Status App::CheckCsrf(const security::Principal& principal, const std::string& c
 }
 
 Status App::Authorize(const RequestContext& ctx, Permission permission,
-                      const std::string& project_id_in, const std::string& item_id,
-                      const std::string& action) {
+                      const std::string& project_id_in, const std::string& item_id_in,
+                      const std::string& action, const std::string& task_id) {
   security::AccessTarget target;
   std::optional<core::Membership> membership;
   Status lookup;
+  std::string item_id = item_id_in;
   {
     CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kRead));
     target.project_id = project_id_in;
-    if (!item_id.empty()) {
+    if (item_id.empty() && !task_id.empty()) {  // a task stands for its item
+      auto task = txn->GetTask(task_id);
+      if (!task.ok()) {
+        lookup = task.status();
+      } else if (!project_id_in.empty() && task->project_id != project_id_in) {
+        lookup = Error(ErrorCode::kNotFound, "no such task");
+      } else {
+        item_id = task->item_id;
+      }
+    }
+    if (!lookup.ok()) {
+      // reported below
+    } else if (!item_id.empty()) {
       auto item = txn->GetItem(item_id);
       if (!item.ok()) {
         lookup = item.status();
@@ -348,7 +370,9 @@ Status App::Authorize(const RequestContext& ctx, Permission permission,
                              {"reason", lookup.ok() ? "forbidden" : "not_found"}}
                             .dump();
   CALIPER_RETURN_IF_ERROR(Audit(record));
-  if (!lookup.ok()) return Error(ErrorCode::kNotFound, item_id.empty() ? "no such project" : "no such item");
+  if (!lookup.ok()) {
+    return Error(ErrorCode::kNotFound, !task_id.empty() ? "no such task" : item_id.empty() ? "no such project" : "no such item");
+  }
   return Error(ErrorCode::kPermissionDenied,
                "you do not have the '" + std::string(security::ToString(permission)) +
                    "' permission here");
@@ -732,10 +756,13 @@ Result<core::Annotation> App::CreateAnnotation(const RequestContext& ctx, const 
   a.author = ctx.principal.user.id;
   a.revision = 1;
   a.created_at = a.updated_at = clock_.Now();
+  CALIPER_RETURN_IF_ERROR(PinToGuideline(*txn, a, item).status());
+  CALIPER_RETURN_IF_ERROR(TouchReaderTask(*txn, ctx, item, a));
   CALIPER_RETURN_IF_ERROR(txn->InsertAnnotation(a));
   CALIPER_RETURN_IF_ERROR(CommitWithAudit(
       *txn, Record(ctx, "annotation.create", "annotation", a.id,
-                   json{{"item_id", item_id}, {"label_class", a.label_class}}.dump())));
+                   json{{"item_id", item_id}, {"label_class", a.label_class}, {"task_id", a.task_id},
+                        {"guideline_version_id", a.guideline_version_id}}.dump())));
   return a;
 }
 
@@ -779,6 +806,11 @@ Result<core::Annotation> App::UpdateAnnotation(const RequestContext& ctx, const 
   if (patch.confidence) a.confidence = *patch.confidence;
   if (patch.assertion) a.assertion = *patch.assertion;
   CALIPER_RETURN_IF_ERROR(core::ValidateAnnotation(a));
+  CALIPER_ASSIGN_OR_RETURN(core::Item item, txn->GetItem(a.item_id));
+  // An edit is made under the guideline in force now, while the reader's task is claimed.
+  a.guideline_version_id.clear();
+  CALIPER_RETURN_IF_ERROR(PinToGuideline(*txn, a, item).status());
+  CALIPER_RETURN_IF_ERROR(TouchReaderTask(*txn, ctx, item, a));
   a.revision = expected_revision + 1;
   a.updated_at = clock_.Now();
   CALIPER_RETURN_IF_ERROR(txn->UpdateAnnotation(a, expected_revision));

@@ -40,7 +40,42 @@ json OptionalTime(const std::optional<TimeMicros>& t) {
   return t ? json(FormatRfc3339(*t)) : json(nullptr);
 }
 
+// Reads one sub-object strictly: only `allowed` keys, each of the given type.
+Status CheckObject(const json& obj, const std::string& name, const std::vector<Field>& allowed) {
+  auto checked = ParseStrictJson(obj.dump(), allowed);
+  return checked.ok() ? Status::Ok() : checked.status().WithContext(name);
+}
+
 }  // namespace
+
+Result<core::Annotation> AnnotationFrom(const json& body) {
+  core::Annotation a;
+  const json& evidence = body["evidence"];
+  CALIPER_RETURN_IF_ERROR(CheckObject(evidence, "evidence",
+                                      {{"kind", FieldType::kString, true, ""}, {"data", FieldType::kObject, false, ""}}));
+  a.evidence_kind = evidence["kind"].get<std::string>();
+  a.evidence_json = evidence.value("data", json::object()).dump();
+  const json& label = body["label"];
+  CALIPER_RETURN_IF_ERROR(CheckObject(label, "label",
+                                      {{"class", FieldType::kString, true, ""},
+                                       {"code_system", FieldType::kString, false, ""},
+                                       {"code", FieldType::kString, false, ""}}));
+  a.label_class = label["class"].get<std::string>();
+  a.code_system = label.value("code_system", "");
+  a.code = label.value("code", "");
+  if (body.contains("uncertainty")) {
+    const json& u = body["uncertainty"];
+    CALIPER_RETURN_IF_ERROR(CheckObject(u, "uncertainty",
+                                        {{"confidence", FieldType::kNullableNumber, false, ""},
+                                         {"assertion", FieldType::kString, false, ""}}));
+    if (u.contains("confidence") && !u["confidence"].is_null()) a.confidence = u["confidence"].get<double>();
+    if (u.contains("assertion")) {
+      CALIPER_ASSIGN_OR_RETURN(a.assertion, core::ParseAssertion(u["assertion"].get<std::string>()));
+    }
+  }
+  a.guideline_version_id = body.value("guideline_version_id", "");
+  return a;
+}
 
 const std::vector<RegisteredRoute>& RouteTable() {
   static const std::vector<RegisteredRoute> kTable = [] {
@@ -54,6 +89,7 @@ const std::vector<RegisteredRoute>& RouteTable() {
     add(ProjectRoutes(), "projects");
     add(ItemRoutes(), "items");
     add(AuditRoutes(), "audit");
+    add(WorkflowRoutes(), "workflow");
     return all;
   }();
   return kTable;
@@ -84,6 +120,24 @@ Result<storage::PageRequest> PageFrom(const httplib::Request& req) {
     page.limit = limit;
   }
   return page;
+}
+
+std::string ETagOf(std::int64_t revision) { return "\"" + std::to_string(revision) + "\""; }
+
+Result<std::int64_t> IfMatchRevision(const httplib::Request& req) {
+  const std::string if_match = req.get_header_value("If-Match");
+  if (if_match.size() < 3 || if_match.front() != '"' || if_match.back() != '"') {
+    return Error(ErrorCode::kPreconditionFailed, "send If-Match with the ETag you read");
+  }
+  std::int64_t revision = 0;
+  for (std::size_t i = 1; i + 1 < if_match.size(); ++i) {
+    const char c = if_match[i];
+    if (c < '0' || c > '9' || revision > 1'000'000'000'000) {
+      return Error(ErrorCode::kPreconditionFailed, "If-Match is not an ETag this server made");
+    }
+    revision = revision * 10 + (c - '0');
+  }
+  return revision;
 }
 
 Result<json> ParseStrictJson(const std::string& text, const std::vector<Field>& fields) {
@@ -173,8 +227,10 @@ json TaskJson(const core::Task& t) {
               {"item_id", t.item_id},
               {"assignee", t.assignee},
               {"state", core::ToString(t.state)},
+              {"lease_expires_at", OptionalTime(t.lease_expires_at)},
               {"revision", t.revision},
-              {"created_at", FormatRfc3339(t.created_at)}};
+              {"created_at", FormatRfc3339(t.created_at)},
+              {"updated_at", FormatRfc3339(t.updated_at)}};
 }
 
 json AnnotationJson(const core::Annotation& a) {
@@ -194,6 +250,51 @@ json AnnotationJson(const core::Annotation& a) {
       {"revision", a.revision},
       {"created_at", FormatRfc3339(a.created_at)},
       {"updated_at", FormatRfc3339(a.updated_at)}};
+}
+
+json GuidelineJson(const core::GuidelineVersion& g) {
+  return json{{"id", g.id},
+              {"project_id", g.project_id},
+              {"version", g.version == 0 ? json(nullptr) : json(g.version)},
+              {"status", core::ToString(g.status)},
+              {"schema", json::parse(g.schema_json, nullptr, false)},
+              {"based_on", g.based_on.empty() ? json(nullptr) : json(g.based_on)},
+              {"revision", g.revision},
+              {"created_at", FormatRfc3339(g.created_at)},
+              {"created_by", g.created_by},
+              {"published_at", OptionalTime(g.published_at)}};
+}
+
+json WorkflowSettingsJson(const core::WorkflowSettings& w) {
+  json types = json::array();
+  for (auto t : w.data_types) types.push_back(core::ToString(t));
+  return json{{"readers_per_item", w.readers_per_item},
+              {"required_qualification",
+               w.required_qualification ? json(core::ToString(*w.required_qualification)) : json(nullptr)},
+              {"data_types", types},
+              {"lease_minutes", w.lease_minutes}};
+}
+
+json ReviewJson(const core::Review& r) {
+  return json{{"id", r.id},
+              {"task_id", r.task_id},
+              {"annotation_id", r.annotation_id.empty() ? json(nullptr) : json(r.annotation_id)},
+              {"reviewer", r.reviewer},
+              {"decision", core::ToString(r.decision)},
+              {"reason", r.reason},
+              {"corrected_annotation_id",
+               r.corrected_annotation_id.empty() ? json(nullptr) : json(r.corrected_annotation_id)},
+              {"created_at", FormatRfc3339(r.created_at)}};
+}
+
+json AdjudicationJson(const core::Adjudication& a) {
+  return json{{"id", a.id},
+              {"item_id", a.item_id},
+              {"adjudicator", a.adjudicator},
+              {"source_annotation_id", a.source_annotation_id.empty() ? json(nullptr) : json(a.source_annotation_id)},
+              {"final_annotation_id", a.final_annotation_id},
+              {"rationale", a.rationale},
+              {"created_at", FormatRfc3339(a.created_at)}};
 }
 
 json ApiTokenJson(const storage::ApiToken& t) {

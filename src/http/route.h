@@ -73,6 +73,7 @@ std::vector<Route> UserRoutes();
 std::vector<Route> ProjectRoutes();
 std::vector<Route> ItemRoutes();
 std::vector<Route> AuditRoutes();
+std::vector<Route> WorkflowRoutes();
 // All of them, in order.
 const std::vector<RegisteredRoute>& RouteTable();
 
@@ -86,6 +87,10 @@ json PageJson(const storage::Page<T>& page, F to_json) {
   for (const auto& row : page.rows) data.push_back(to_json(row));
   return json{{"data", data}, {"next_cursor", page.next.empty() ? json(nullptr) : json(page.next)}};
 }
+// ETags are the quoted revision of a resource. IfMatchRevision reads the revision a client
+// sends back in If-Match: kPreconditionFailed when it is missing or not one of ours.
+std::string ETagOf(std::int64_t revision);
+Result<std::int64_t> IfMatchRevision(const httplib::Request& req);
 // Validates `text` against `fields` (see Field).
 Result<json> ParseStrictJson(const std::string& text, const std::vector<Field>& fields);
 std::vector<std::string> StringList(const json& value);
@@ -97,6 +102,12 @@ json MembershipJson(const core::Membership& m);
 json ItemJson(const core::Item& i);
 json TaskJson(const core::Task& t);
 json AnnotationJson(const core::Annotation& a);
+// Reads an annotation body {evidence, label, uncertainty, guideline_version_id} strictly.
+Result<core::Annotation> AnnotationFrom(const json& body);
+json GuidelineJson(const core::GuidelineVersion& g);
+json WorkflowSettingsJson(const core::WorkflowSettings& w);
+json ReviewJson(const core::Review& r);
+json AdjudicationJson(const core::Adjudication& a);
 json ApiTokenJson(const storage::ApiToken& t);
 json AuditEventJson(const storage::AuditEvent& e);
 

@@ -206,7 +206,7 @@ struct Server::Impl {
         return it == m.params.end() ? std::string() : it->second;
       };
       CALIPER_RETURN_IF_ERROR(app.Authorize(call.ctx, route.permission, param("project_id"), param("item_id"),
-                                            route.method + " " + route.path));
+                                            route.method + " " + route.path, param("task_id")));
     }
     if (route.body_kind == BodyKind::kJson) {
       CALIPER_ASSIGN_OR_RETURN(call.body, ParseStrictJson(req.body, route.fields));

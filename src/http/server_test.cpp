@@ -130,6 +130,23 @@ class ApiTest : public ::testing::Test {
     return {Body(res)["id"].get<std::string>(), password};
   }
 
+  // Publishes a guideline with `classes` (labels need one); returns its id.
+  static std::string PublishGuideline(const Session& manager, const std::string& project_id,
+                                      const std::vector<std::string>& classes) {
+    json schema{{"classes", json::array()}};
+    for (const auto& c : classes) {
+      schema["classes"].push_back({{"id", c}, {"name", c}, {"kind", "classification"}, {"definition", c}});
+    }
+    const std::string base = "/api/v1/projects/" + project_id + "/guidelines";
+    auto draft = Send("POST", base, &manager, json{{"schema", schema}}.dump());
+    EXPECT_EQ(draft->status, 201) << draft->body;
+    const std::string id = Body(draft)["id"];
+    auto published = Send("POST", base + "/" + id + "/publish", &manager, "", "application/json",
+                          {{"If-Match", draft->get_header_value("ETag")}});
+    EXPECT_EQ(published->status, 200) << published->body;
+    return id;
+  }
+
   // Events in the audit chain, or -1 when it does not verify. Each call itself appends one
   // "audit.verify" event after counting.
   static std::int64_t AuditCount() {
@@ -168,6 +185,8 @@ const std::map<Permission, std::set<std::string>>& ExpectedGrants() {
       {Permission::kItemCreate, {"manager", "data_steward"}},
       {Permission::kItemList, {"manager", "annotator", "annotator_unassigned", "reviewer", "adjudicator", "data_steward"}},
       {Permission::kTaskAssign, {"manager"}},
+      {Permission::kTaskClaim, {"annotator", "annotator_unassigned"}},
+      {Permission::kGuidelineEdit, {"manager"}},
       {Permission::kItemRead, {"manager", "annotator", "reviewer", "adjudicator", "data_steward"}},
       {Permission::kAnnotationRead, {"manager", "annotator", "reviewer", "adjudicator"}},
       {Permission::kAnnotationWrite, {"annotator"}},
@@ -223,6 +242,8 @@ TEST_F(ApiTest, RbacMatrixCoversEveryRouteAndRole) {
   auto assign = Send("POST", "/api/v1/items/" + item_id + "/assignments", &manager,
                      json{{"user_id", users["annotator"].id}}.dump());
   ASSERT_EQ(assign->status, 201) << assign->body;
+  const std::string guideline_id = PublishGuideline(manager, project_id, {"lesion"});
+  const std::string task_id = Body(assign)["id"];
   auto label = Send("POST", "/api/v1/items/" + item_id + "/annotations", &sessions["annotator"],
                     json{{"evidence", {{"kind", "roi"}, {"data", {{"x", 1}}}}}, {"label", {{"class", "lesion"}}}}.dump());
   ASSERT_EQ(label->status, 201) << label->body;
@@ -234,7 +255,9 @@ TEST_F(ApiTest, RbacMatrixCoversEveryRouteAndRole) {
 
   const std::map<std::string, std::string> ids = {{"project_id", project_id}, {"item_id", item_id},
                                                   {"user_id", victim.first}, {"annotation_id", annotation_id},
-                                                  {"token_id", token_id}};
+                                                  {"token_id", token_id}, {"task_id", task_id},
+                                                  {"guideline_id", guideline_id},
+                                                  {"base_guideline_id", guideline_id}};
   std::vector<std::string> all_roles = {"anonymous", "outsider", "admin"};
   all_roles.insert(all_roles.end(), roles.begin(), roles.end());
   int checked = 0;
@@ -454,6 +477,7 @@ TEST_F(ApiTest, ItemsAreEncryptedAtRestReadBackAndAnnotatorsAreBlinded) {
   for (const auto& id : {r1_id, r2_id}) {
     ASSERT_EQ(Send("POST", "/api/v1/items/" + item_id + "/assignments", &manager, json{{"user_id", id}}.dump())->status, 201);
   }
+  PublishGuideline(manager, project_id, {"nodule", "mass"});
   auto content = Send("GET", "/api/v1/items/" + item_id + "/content", &r1);
   ASSERT_EQ(content->status, 200);
   EXPECT_EQ(content->body, secret_text);

@@ -37,6 +37,8 @@ const std::vector<PermissionRow>& Table() {
       {Permission::kItemList, "item_list", true, false, false, false,
        {Role::kManager, Role::kAnnotator, Role::kReviewer, Role::kAdjudicator, Role::kDataSteward}},
       {Permission::kTaskAssign, "task_assign", true, false, false, false, {Role::kManager}},
+      {Permission::kTaskClaim, "task_claim", true, false, false, false, {Role::kAnnotator}},
+      {Permission::kGuidelineEdit, "guideline_edit", true, false, false, false, {Role::kManager}},
       {Permission::kItemRead, "item_read", true, true, true, false,
        {Role::kManager, Role::kAnnotator, Role::kReviewer, Role::kAdjudicator, Role::kDataSteward}},
       {Permission::kAnnotationRead, "annotation_read", true, true, true, false,

@@ -100,6 +100,19 @@ TEST(Kill9Test, AcknowledgedWritesSurviveKill9UnderLoad) {
     auto task = api.Post("/api/v1/items/" + labelled_item + "/assignments", &team.manager,
                          {{"user_id", team.annotator_id}});
     ASSERT_TRUE(task && task->status == 201) << Describe(task);
+    // Labels need a published guideline that has their class (docs/workflow.md).
+    json lesion{{"id", "lesion"}, {"name", "Lesion"}, {"kind", "segmentation"}, {"definition", "a focal lesion"}};
+    auto draft = api.Post("/api/v1/projects/" + team.project_id + "/guidelines", &team.manager,
+                          {{"schema", {{"classes", {lesion}}}}});
+    ASSERT_TRUE(draft && draft->status == 201) << Describe(draft);
+    httplib::Client raw("127.0.0.1", server.port());
+    auto published = raw.Post("/api/v1/projects/" + team.project_id + "/guidelines/" +
+                                  Body(draft)["id"].get<std::string>() + "/publish",
+                              httplib::Headers{{"Cookie", team.manager.cookie},
+                                               {"X-CSRF-Token", team.manager.csrf},
+                                               {"If-Match", draft->get_header_value("ETag")}},
+                              "", "application/json");
+    ASSERT_TRUE(published && published->status == 200) << Describe(published);
   }
 
   const std::uint64_t seed = std::random_device{}();

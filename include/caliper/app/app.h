@@ -20,6 +20,7 @@
 #include "caliper/common/config.h"
 #include "caliper/common/ids.h"
 #include "caliper/common/status.h"
+#include "caliper/core/label_schema.h"
 #include "caliper/core/types.h"
 #include "caliper/security/audit.h"
 #include "caliper/security/auth.h"
@@ -91,6 +92,52 @@ struct InitResult {
   bool created = false;        // false when the data directory was initialised before
 };
 
+// ---- the labelling workflow (src/app/workflow.cpp, docs/workflow.md) ----
+
+// Editing a guideline version: a draft changes in place; a published version stays as it is
+// and the edit becomes a new draft based on it (`created`).
+struct GuidelineEdit {
+  core::GuidelineVersion version;
+  bool created = false;
+};
+
+struct GuidelineDiff {
+  core::GuidelineVersion from, to;
+  std::vector<core::ClassDiff> classes;
+};
+
+struct ReviewRequest {
+  core::ReviewDecision decision = core::ReviewDecision::kAccept;
+  std::string reason;         // required for reject (reason code) and escalate (note)
+  std::string annotation_id;  // the label decided on; required for correct
+  std::optional<core::Annotation> correction;  // correct: evidence, label and uncertainty
+};
+
+struct ReviewOutcome {
+  core::Task task;
+  core::Review review;
+  std::optional<core::Annotation> correction;  // the new version (the original is kept)
+};
+
+struct AdjudicationRequest {
+  std::string source_annotation_id;       // choose a reading's label ...
+  std::optional<core::Annotation> label;  // ... or write the final label
+  std::string rationale;                  // required
+};
+
+struct AdjudicationOutcome {
+  core::Adjudication adjudication;
+  core::Annotation final_label;
+  std::vector<core::Task> tasks;  // the escalated tasks, now adjudicated
+};
+
+// One reader's reading of an item, as the adjudicator sees it (identities revealed).
+struct Reading {
+  core::Task task;
+  std::vector<core::Annotation> annotations;
+  std::vector<core::Review> reviews;
+};
+
 class App {
  public:
   struct Options {
@@ -129,9 +176,10 @@ class App {
   // Decides `permission` for the request on the resource named by project_id / item_id
   // (either may be ""). kNotFound when the resource does not exist; kPermissionDenied when
   // the policy says no. Every refusal is audited.
+  // A `task_id` stands for its item (and must belong to project_id when that is given).
   Status Authorize(const RequestContext& ctx, security::Permission permission,
                    const std::string& project_id, const std::string& item_id,
-                   const std::string& action);
+                   const std::string& action, const std::string& task_id = "");
 
   // ---- users ----
   Result<CreatedUser> CreateUser(const RequestContext& ctx, const NewUser& user);
@@ -195,6 +243,57 @@ class App {
   Result<core::Annotation> UpdateAnnotation(const RequestContext& ctx, const std::string& id,
                                             std::int64_t expected_revision, const AnnotationPatch& patch);
 
+  // ---- the labelling workflow (src/app/workflow.cpp) ----
+  // Guidelines. Schemas are validated against docs/label-schema.schema.json (400 naming the
+  // class and field). One draft per project (409 for a second); published versions are
+  // immutable. `expected_revision` guards drafts against lost updates (412).
+  Result<core::GuidelineVersion> CreateGuidelineDraft(const RequestContext& ctx, const std::string& project_id,
+                                                      const std::string& schema_json);
+  Result<storage::Page<core::GuidelineVersion>> ListGuidelines(const RequestContext& ctx,
+                                                               const std::string& project_id,
+                                                               const storage::PageRequest& page);
+  Result<core::GuidelineVersion> GetGuideline(const RequestContext& ctx, const std::string& project_id,
+                                              const std::string& id);
+  Result<GuidelineEdit> EditGuideline(const RequestContext& ctx, const std::string& project_id, const std::string& id,
+                                      std::int64_t expected_revision, const std::string& schema_json);
+  // Numbers the draft (highest published + 1) and freezes it; 409 when already published.
+  Result<core::GuidelineVersion> PublishGuideline(const RequestContext& ctx, const std::string& project_id,
+                                                  const std::string& id, std::int64_t expected_revision);
+  Result<GuidelineDiff> DiffGuidelines(const RequestContext& ctx, const std::string& project_id,
+                                       const std::string& from_id, const std::string& to_id);
+
+  // Workflow settings (defaults until first put: 1 reader, no qualification, every data
+  // type, 30 minute leases).
+  Result<core::WorkflowSettings> GetWorkflowSettings(const RequestContext& ctx, const std::string& project_id);
+  Result<core::WorkflowSettings> PutWorkflowSettings(const RequestContext& ctx, core::WorkflowSettings settings);
+
+  // Tasks. CreateTasks tops every named item (none named = every item of the project within
+  // the settings' data types) up to k open tasks; returns the new tasks.
+  Result<std::vector<core::Task>> CreateTasks(const RequestContext& ctx, const std::string& project_id,
+                                              const std::vector<std::string>& item_ids);
+  // Annotators see only their own tasks (blinding); others see all.
+  Result<storage::Page<core::Task>> ListTasks(const RequestContext& ctx, const std::string& project_id,
+                                              std::optional<core::TaskState> state, const storage::PageRequest& page);
+  Result<core::Task> GetTask(const RequestContext& ctx, const std::string& project_id, const std::string& task_id);
+  // Claims atomically: the caller's rejected tasks first (back to their reader), then the
+  // oldest open (or lease-expired) task on an item within the caller's scopes that the caller
+  // holds no task of. nullopt when there is none. 403 without the required qualification.
+  Result<std::optional<core::Task>> ClaimNextTask(const RequestContext& ctx, const std::string& project_id);
+  // Hands a pool claim back (409 for a task a manager assigned, which has no lease).
+  Result<core::Task> ReleaseTask(const RequestContext& ctx, const std::string& project_id, const std::string& task_id);
+  // Needs at least one label of the reader on the task; 409 once the lease has expired.
+  Result<core::Task> SubmitTask(const RequestContext& ctx, const std::string& project_id, const std::string& task_id);
+  // Review of a submitted reading by someone other than its reader; 409 for a transition the
+  // state machine refuses.
+  Result<ReviewOutcome> ReviewTask(const RequestContext& ctx, const std::string& project_id,
+                                   const std::string& task_id, const ReviewRequest& request);
+  // Decides an item with escalated readings (409 when there is none); the caller must hold the
+  // class's resolver role when the class names one.
+  Result<AdjudicationOutcome> Adjudicate(const RequestContext& ctx, const std::string& item_id,
+                                         const AdjudicationRequest& request);
+  // Every reading of the item side by side, with reader identities (adjudicators only).
+  Result<std::vector<Reading>> ListReadings(const RequestContext& ctx, const std::string& item_id);
+
   // ---- audit and keys ----
   Result<security::AuditVerifyReport> VerifyAudit(const RequestContext& ctx);
   Status ExportAudit(const RequestContext& ctx, TimeMicros from, TimeMicros to,
@@ -214,8 +313,23 @@ class App {
 
   security::AuditRecord Record(const RequestContext& ctx, std::string action, std::string object_type,
                                std::string object_id, std::string details_json = "{}") const;
-  // Appends `record` to `txn`, commits, and flushes audit checkpoints.
+  // Appends `record` (or every one of `records`) to `txn`, commits, and flushes audit
+  // checkpoints.
   Status CommitWithAudit(storage::Transaction& txn, const security::AuditRecord& record);
+  Status CommitWithAudit(storage::Transaction& txn, const std::vector<security::AuditRecord>& records);
+  // Workflow helpers (workflow.cpp).
+  // Applies `event` to `task` through core::TaskTransition (409 when refused) and returns
+  // the audit record of the step.
+  Result<security::AuditRecord> StepTask(const RequestContext& ctx, core::Task& task, core::TaskEvent event,
+                                         const std::string& details_json = "{}") const;
+  // Pins `a` to the project's current published guideline: 409 when none is published or `a`
+  // names another version; 400 when its class is not in it or does not apply to the item.
+  Result<core::LabelClass> PinToGuideline(storage::Transaction& txn, core::Annotation& a, const core::Item& item);
+  // Links a reader's label to their task on the item and extends its lease (activity); 409
+  // when that task is not claimed or its lease has expired.
+  Status TouchReaderTask(storage::Transaction& txn, const RequestContext& ctx, const core::Item& item,
+                         core::Annotation& a);
+  Result<core::WorkflowSettings> SettingsOf(storage::Transaction& txn, const std::string& project_id);
   Result<core::Membership> MembershipOf(storage::Transaction& txn, const std::string& project_id,
                                         const std::string& user_id);
   bool IsOnlyAnnotator(storage::Transaction& txn, const RequestContext& ctx, const std::string& project_id);

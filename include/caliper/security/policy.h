@@ -24,7 +24,9 @@ enum class Permission {
   kMemberManage,    // project: add or change members
   kItemCreate,      // project: add items
   kItemList,        // project: list items (annotators: only assigned ones)
-  kTaskAssign,      // item: assign the item to a reader
+  kTaskAssign,      // project/item: assign items to readers, create tasks, workflow settings
+  kTaskClaim,       // project: claim the next task from the pool (readers)
+  kGuidelineEdit,   // project: write and publish guideline versions
   kItemRead,        // item: read metadata and content (annotators: only when assigned)
   kAnnotationRead,  // item: read labels (annotators: only their own — blinding)
   kAnnotationWrite, // item: create and edit own labels

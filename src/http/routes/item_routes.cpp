@@ -6,11 +6,9 @@
 namespace caliper::http {
 namespace {
 
-std::string ETagOf(const core::Annotation& a) { return "\"" + std::to_string(a.revision) + "\""; }
-
 Reply AnnotationReply(const core::Annotation& a, int status = 200) {
   Reply r = JsonReply(AnnotationJson(a), status);
-  r.headers.emplace_back("ETag", ETagOf(a));
+  r.headers.emplace_back("ETag", ETagOf(a.revision));
   return r;
 }
 
@@ -25,41 +23,6 @@ const std::vector<Field>& AnnotationFields() {
       {"guideline_version_id", FieldType::kString, false, "the guideline version in force"},
   };
   return kFields;
-}
-
-// Reads one sub-object strictly: only `allowed` keys, each of the given type.
-Status CheckObject(const json& obj, const std::string& name, const std::vector<Field>& allowed) {
-  auto checked = ParseStrictJson(obj.dump(), allowed);
-  return checked.ok() ? Status::Ok() : checked.status().WithContext(name);
-}
-
-Result<core::Annotation> AnnotationFrom(const json& body) {
-  core::Annotation a;
-  const json& evidence = body["evidence"];
-  CALIPER_RETURN_IF_ERROR(CheckObject(evidence, "evidence",
-                                      {{"kind", FieldType::kString, true, ""}, {"data", FieldType::kObject, false, ""}}));
-  a.evidence_kind = evidence["kind"].get<std::string>();
-  a.evidence_json = evidence.value("data", json::object()).dump();
-  const json& label = body["label"];
-  CALIPER_RETURN_IF_ERROR(CheckObject(label, "label",
-                                      {{"class", FieldType::kString, true, ""},
-                                       {"code_system", FieldType::kString, false, ""},
-                                       {"code", FieldType::kString, false, ""}}));
-  a.label_class = label["class"].get<std::string>();
-  a.code_system = label.value("code_system", "");
-  a.code = label.value("code", "");
-  if (body.contains("uncertainty")) {
-    const json& u = body["uncertainty"];
-    CALIPER_RETURN_IF_ERROR(CheckObject(u, "uncertainty",
-                                        {{"confidence", FieldType::kNullableNumber, false, ""},
-                                         {"assertion", FieldType::kString, false, ""}}));
-    if (u.contains("confidence") && !u["confidence"].is_null()) a.confidence = u["confidence"].get<double>();
-    if (u.contains("assertion")) {
-      CALIPER_ASSIGN_OR_RETURN(a.assertion, core::ParseAssertion(u["assertion"].get<std::string>()));
-    }
-  }
-  a.guideline_version_id = body.value("guideline_version_id", "");
-  return a;
 }
 
 }  // namespace
@@ -145,16 +108,7 @@ std::vector<Route> ItemRoutes() {
        "Replace your label. Send If-Match with the ETag you read; a stale one gets 412.", BodyKind::kJson,
        AnnotationFields(),
        [](app::App& app, Call& call) -> Result<Reply> {
-         const std::string if_match = call.req.get_header_value("If-Match");
-         if (if_match.size() < 3 || if_match.front() != '"' || if_match.back() != '"') {
-           return Error(ErrorCode::kPreconditionFailed, "send If-Match with the annotation's ETag");
-         }
-         std::int64_t expected = 0;
-         try {
-           expected = std::stoll(if_match.substr(1, if_match.size() - 2));
-         } catch (const std::exception&) {
-           return Error(ErrorCode::kPreconditionFailed, "If-Match is not an ETag this server made");
-         }
+         CALIPER_ASSIGN_OR_RETURN(std::int64_t expected, IfMatchRevision(call.req));
          CALIPER_ASSIGN_OR_RETURN(auto existing, app.GetAnnotation(call.ctx, call.Param("annotation_id")));
          if (existing.item_id != call.Param("item_id")) return Error(ErrorCode::kNotFound, "no such annotation");
          CALIPER_ASSIGN_OR_RETURN(auto a, AnnotationFrom(call.body));

@@ -1,0 +1,626 @@
+// The labelling workflow: guideline versions, workflow settings, tasks (claim, lease, submit),
+// review and adjudication. Every task state change goes through core::TaskTransition and is
+// an audit event committed with the change. docs/workflow.md describes the flow.
+
+#include <algorithm>
+
+#include <nlohmann/json.hpp>
+
+#include "caliper/app/app.h"
+#include "caliper/core/rules.h"
+
+namespace caliper::app {
+namespace {
+
+using nlohmann::json;
+using security::AuditRecord;
+using storage::TxnMode;
+
+// How often a claim retries when another writer changed the chosen task first (a backend
+// without serialised writers); SQLite serialises writers, so the first attempt wins there.
+constexpr int kClaimAttempts = 3;
+
+bool Holds(const std::vector<core::Role>& roles, core::Role role) {
+  return std::find(roles.begin(), roles.end(), role) != roles.end();
+}
+
+template <typename T>
+bool Contains(const std::vector<T>& values, const T& v) {
+  return std::find(values.begin(), values.end(), v) != values.end();
+}
+
+json GuidelineDetails(const core::GuidelineVersion& g) {
+  return json{{"project_id", g.project_id}, {"version", g.version}, {"revision", g.revision},
+              {"based_on", g.based_on}};
+}
+
+// Every annotation of an item (all pages).
+Result<std::vector<core::Annotation>> AllAnnotations(storage::Transaction& txn, const std::string& item_id) {
+  std::vector<core::Annotation> out;
+  storage::PageRequest page;
+  page.limit = 500;
+  for (;;) {
+    CALIPER_ASSIGN_OR_RETURN(auto rows, txn.ListAnnotations(item_id, page));
+    for (auto& a : rows.rows) out.push_back(std::move(a));
+    if (rows.next.empty()) return out;
+    page.after = rows.next;
+  }
+}
+
+// A new label made from `source` (correction or adjudication): new id and author, revision 1.
+core::Annotation DerivedLabel(const core::Annotation& source, const std::string& id, const std::string& author,
+                              TimeMicros now) {
+  core::Annotation a = source;
+  a.id = id;
+  a.author = author;
+  a.guideline_version_id.clear();
+  a.revision = 1;
+  a.created_at = a.updated_at = now;
+  return a;
+}
+
+}  // namespace
+
+// ---- helpers -----------------------------------------------------------------------------------
+
+Result<AuditRecord> App::StepTask(const RequestContext& ctx, core::Task& task, core::TaskEvent event,
+                                  const std::string& details_json) const {
+  const core::TaskState from = task.state;
+  CALIPER_ASSIGN_OR_RETURN(task.state, core::TaskTransition(from, event));
+  json details = json::parse(details_json);
+  details["item_id"] = task.item_id;
+  details["from"] = core::ToString(from);
+  details["to"] = core::ToString(task.state);
+  return Record(ctx, "task." + std::string(core::ToString(event)), "task", task.id, details.dump());
+}
+
+Result<core::LabelClass> App::PinToGuideline(storage::Transaction& txn, core::Annotation& a, const core::Item& item) {
+  auto current = txn.GetCurrentGuideline(item.project_id);
+  if (!current.ok()) {
+    if (current.status().code() != ErrorCode::kNotFound) return current.status();
+    return Error(ErrorCode::kConflict, "the project has no published guideline yet; labels need one");
+  }
+  if (!a.guideline_version_id.empty() && a.guideline_version_id != current->id) {
+    return Error(ErrorCode::kConflict, "guideline version " + std::to_string(current->version) +
+                                           " is in force now; reload it and label again");
+  }
+  CALIPER_ASSIGN_OR_RETURN(core::LabelSchema schema, core::ParseLabelSchema(current->schema_json));
+  const core::LabelClass* cls = schema.Find(a.label_class);
+  if (cls == nullptr) {
+    std::string known;
+    for (const auto& c : schema.classes) known += (known.empty() ? "" : ", ") + c.id;
+    return Error(ErrorCode::kInvalidArgument, "label class '" + a.label_class + "' is not in guideline version " +
+                                                  std::to_string(current->version) + " (classes: " + known + ")");
+  }
+  if (!cls->data_types.empty() && !Contains(cls->data_types, item.data_type)) {
+    return Error(ErrorCode::kInvalidArgument, "label class '" + a.label_class + "' does not apply to " +
+                                                  std::string(core::ToString(item.data_type)) + " items");
+  }
+  a.guideline_version_id = current->id;
+  return *cls;
+}
+
+Status App::TouchReaderTask(storage::Transaction& txn, const RequestContext& ctx, const core::Item& item,
+                            core::Annotation& a) {
+  CALIPER_ASSIGN_OR_RETURN(auto tasks, txn.ListTasksOfItem(item.id));
+  for (core::Task& t : tasks) {
+    if (t.assignee != ctx.principal.user.id) continue;
+    if (t.state != core::TaskState::kClaimed) {
+      return Error(ErrorCode::kConflict, "your task on this item is " + std::string(core::ToString(t.state)) +
+                                             "; labels change only while it is claimed");
+    }
+    const TimeMicros now = clock_.Now();
+    if (t.lease_expires_at) {
+      if (*t.lease_expires_at <= now) {
+        return Error(ErrorCode::kConflict, "your lease on this task has expired; claim a task again");
+      }
+      CALIPER_ASSIGN_OR_RETURN(core::WorkflowSettings settings, SettingsOf(txn, item.project_id));
+      const std::int64_t expected = t.revision;
+      t.lease_expires_at = now + settings.lease_minutes * kMicrosPerMinute;
+      t.revision = expected + 1;
+      t.updated_at = now;
+      CALIPER_RETURN_IF_ERROR(txn.UpdateTask(t, expected));
+    }
+    a.task_id = t.id;
+    return Status::Ok();
+  }
+  return Status::Ok();  // not a reader of this item (no task): nothing to link
+}
+
+Result<core::WorkflowSettings> App::SettingsOf(storage::Transaction& txn, const std::string& project_id) {
+  auto stored = txn.GetWorkflowSettings(project_id);
+  if (stored.ok() || stored.status().code() != ErrorCode::kNotFound) return stored;
+  core::WorkflowSettings defaults;
+  defaults.project_id = project_id;
+  return defaults;
+}
+
+// ---- guidelines ----------------------------------------------------------------------------------
+
+Result<core::GuidelineVersion> App::CreateGuidelineDraft(const RequestContext& ctx, const std::string& project_id,
+                                                         const std::string& schema_json) {
+  CALIPER_ASSIGN_OR_RETURN(std::string canonical, core::CanonicalLabelSchema(schema_json));
+  core::GuidelineVersion g;
+  g.id = ids_.NewId("gdl");
+  g.project_id = project_id;
+  g.schema_json = std::move(canonical);
+  g.created_at = clock_.Now();
+  g.created_by = ctx.actor();
+  CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
+  auto current = txn->GetCurrentGuideline(project_id);
+  if (current.ok()) g.based_on = current->id;
+  Status inserted = txn->InsertGuidelineVersion(g);
+  if (inserted.code() == ErrorCode::kAlreadyExists) {
+    return Error(ErrorCode::kConflict, "the project has a draft already; edit it or publish it first");
+  }
+  CALIPER_RETURN_IF_ERROR(inserted);
+  CALIPER_RETURN_IF_ERROR(
+      CommitWithAudit(*txn, Record(ctx, "guideline.create", "guideline_version", g.id, GuidelineDetails(g).dump())));
+  return g;
+}
+
+Result<storage::Page<core::GuidelineVersion>> App::ListGuidelines(const RequestContext& ctx,
+                                                                  const std::string& project_id,
+                                                                  const storage::PageRequest& page) {
+  (void)ctx;
+  CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kRead));
+  return txn->ListGuidelineVersions(project_id, page);
+}
+
+Result<core::GuidelineVersion> App::GetGuideline(const RequestContext& ctx, const std::string& project_id,
+                                                 const std::string& id) {
+  (void)ctx;
+  CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kRead));
+  auto g = txn->GetGuidelineVersion(id);
+  if (!g.ok() || g->project_id != project_id) return Error(ErrorCode::kNotFound, "no such guideline version");
+  return g;
+}
+
+Result<GuidelineEdit> App::EditGuideline(const RequestContext& ctx, const std::string& project_id,
+                                         const std::string& id, std::int64_t expected_revision,
+                                         const std::string& schema_json) {
+  CALIPER_ASSIGN_OR_RETURN(std::string canonical, core::CanonicalLabelSchema(schema_json));
+  CALIPER_ASSIGN_OR_RETURN(core::GuidelineVersion g, GetGuideline(ctx, project_id, id));
+  if (g.status == core::GuidelineStatus::kPublished) {
+    // Published versions never change: the edit becomes a new draft based on this one.
+    CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
+    core::GuidelineVersion draft;
+    draft.id = ids_.NewId("gdl");
+    draft.project_id = project_id;
+    draft.schema_json = std::move(canonical);
+    draft.based_on = g.id;
+    draft.created_at = clock_.Now();
+    draft.created_by = ctx.actor();
+    Status inserted = txn->InsertGuidelineVersion(draft);
+    if (inserted.code() == ErrorCode::kAlreadyExists) {
+      return Error(ErrorCode::kConflict, "the project has a draft already; edit it instead");
+    }
+    CALIPER_RETURN_IF_ERROR(inserted);
+    CALIPER_RETURN_IF_ERROR(CommitWithAudit(
+        *txn, Record(ctx, "guideline.create", "guideline_version", draft.id, GuidelineDetails(draft).dump())));
+    return GuidelineEdit{draft, true};
+  }
+  CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
+  g.schema_json = std::move(canonical);
+  g.revision = expected_revision + 1;
+  CALIPER_RETURN_IF_ERROR(txn->UpdateGuidelineVersion(g, expected_revision));
+  CALIPER_RETURN_IF_ERROR(
+      CommitWithAudit(*txn, Record(ctx, "guideline.update", "guideline_version", g.id, GuidelineDetails(g).dump())));
+  return GuidelineEdit{g, false};
+}
+
+Result<core::GuidelineVersion> App::PublishGuideline(const RequestContext& ctx, const std::string& project_id,
+                                                     const std::string& id, std::int64_t expected_revision) {
+  CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
+  auto found = txn->GetGuidelineVersion(id);
+  if (!found.ok() || found->project_id != project_id) return Error(ErrorCode::kNotFound, "no such guideline version");
+  core::GuidelineVersion g = *found;
+  if (g.status == core::GuidelineStatus::kPublished) {
+    return Error(ErrorCode::kConflict, "version " + std::to_string(g.version) + " is published already");
+  }
+  int number = 1;
+  auto current = txn->GetCurrentGuideline(project_id);
+  if (current.ok()) {
+    number = current->version + 1;
+  } else if (current.status().code() != ErrorCode::kNotFound) {
+    return current.status();
+  }
+  g.status = core::GuidelineStatus::kPublished;
+  g.version = number;
+  g.published_at = clock_.Now();
+  g.revision = expected_revision + 1;
+  CALIPER_RETURN_IF_ERROR(txn->UpdateGuidelineVersion(g, expected_revision));
+  CALIPER_RETURN_IF_ERROR(
+      CommitWithAudit(*txn, Record(ctx, "guideline.publish", "guideline_version", g.id, GuidelineDetails(g).dump())));
+  return g;
+}
+
+Result<GuidelineDiff> App::DiffGuidelines(const RequestContext& ctx, const std::string& project_id,
+                                          const std::string& from_id, const std::string& to_id) {
+  GuidelineDiff diff;
+  CALIPER_ASSIGN_OR_RETURN(diff.from, GetGuideline(ctx, project_id, from_id));
+  CALIPER_ASSIGN_OR_RETURN(diff.to, GetGuideline(ctx, project_id, to_id));
+  CALIPER_ASSIGN_OR_RETURN(auto from, core::ParseLabelSchema(diff.from.schema_json));
+  CALIPER_ASSIGN_OR_RETURN(auto to, core::ParseLabelSchema(diff.to.schema_json));
+  diff.classes = core::DiffLabelSchemas(from, to);
+  return diff;
+}
+
+// ---- settings and tasks ------------------------------------------------------------------------
+
+Result<core::WorkflowSettings> App::GetWorkflowSettings(const RequestContext& ctx, const std::string& project_id) {
+  (void)ctx;
+  CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kRead));
+  return SettingsOf(*txn, project_id);
+}
+
+Result<core::WorkflowSettings> App::PutWorkflowSettings(const RequestContext& ctx, core::WorkflowSettings settings) {
+  if (settings.readers_per_item < 1 || settings.readers_per_item > 20) {
+    return Error(ErrorCode::kInvalidArgument, "readers_per_item must be 1 to 20");
+  }
+  if (settings.lease_minutes < 1 || settings.lease_minutes > 7 * 24 * 60) {
+    return Error(ErrorCode::kInvalidArgument, "lease_minutes must be 1 to 10080 (a week)");
+  }
+  settings.updated_at = clock_.Now();
+  CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
+  CALIPER_RETURN_IF_ERROR(txn->PutWorkflowSettings(settings));
+  json types = json::array();
+  for (auto t : settings.data_types) types.push_back(core::ToString(t));
+  CALIPER_RETURN_IF_ERROR(CommitWithAudit(
+      *txn, Record(ctx, "workflow.update", "project", settings.project_id,
+                   json{{"readers_per_item", settings.readers_per_item},
+                        {"required_qualification", settings.required_qualification
+                                                       ? json(core::ToString(*settings.required_qualification))
+                                                       : json(nullptr)},
+                        {"data_types", types},
+                        {"lease_minutes", settings.lease_minutes}}.dump())));
+  return settings;
+}
+
+Result<std::vector<core::Task>> App::CreateTasks(const RequestContext& ctx, const std::string& project_id,
+                                                 const std::vector<std::string>& item_ids) {
+  CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
+  CALIPER_ASSIGN_OR_RETURN(core::WorkflowSettings settings, SettingsOf(*txn, project_id));
+  std::vector<core::Item> items;
+  if (item_ids.empty()) {
+    storage::PageRequest page;
+    page.limit = 500;
+    for (;;) {
+      CALIPER_ASSIGN_OR_RETURN(auto rows, txn->ListItems(project_id, page));
+      for (auto& item : rows.rows) {
+        if (settings.data_types.empty() || Contains(settings.data_types, item.data_type)) items.push_back(item);
+      }
+      if (rows.next.empty()) break;
+      page.after = rows.next;
+    }
+  } else {
+    for (const auto& id : item_ids) {
+      auto item = txn->GetItem(id);
+      if (!item.ok() || item->project_id != project_id) return Error(ErrorCode::kNotFound, "no item " + id + " here");
+      if (!settings.data_types.empty() && !Contains(settings.data_types, item->data_type)) {
+        return Error(ErrorCode::kInvalidArgument, "item " + id + " is " +
+                                                      std::string(core::ToString(item->data_type)) +
+                                                      ", outside the project's task data types");
+      }
+      items.push_back(*item);
+    }
+  }
+  std::vector<core::Task> created;
+  const TimeMicros now = clock_.Now();
+  for (const auto& item : items) {
+    CALIPER_ASSIGN_OR_RETURN(auto existing, txn->ListTasksOfItem(item.id));
+    for (auto n = static_cast<int>(existing.size()); n < settings.readers_per_item; ++n) {
+      core::Task t;
+      t.id = ids_.NewId("tsk");
+      t.project_id = project_id;
+      t.item_id = item.id;
+      t.revision = 1;
+      t.created_at = t.updated_at = now;
+      CALIPER_RETURN_IF_ERROR(txn->InsertTask(t));
+      created.push_back(std::move(t));
+    }
+  }
+  CALIPER_RETURN_IF_ERROR(CommitWithAudit(
+      *txn, Record(ctx, "task.create", "project", project_id,
+                   json{{"items", items.size()}, {"tasks", created.size()},
+                        {"readers_per_item", settings.readers_per_item}}.dump())));
+  return created;
+}
+
+Result<storage::Page<core::Task>> App::ListTasks(const RequestContext& ctx, const std::string& project_id,
+                                                 std::optional<core::TaskState> state,
+                                                 const storage::PageRequest& page) {
+  CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kRead));
+  storage::TaskFilter filter{project_id, std::nullopt, state};
+  // Blinding: a reader learns nothing of other readers' tasks.
+  if (IsOnlyAnnotator(*txn, ctx, project_id)) filter.assignee = ctx.principal.user.id;
+  return txn->ListTasks(filter, page);
+}
+
+Result<core::Task> App::GetTask(const RequestContext& ctx, const std::string& project_id, const std::string& task_id) {
+  CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kRead));
+  auto task = txn->GetTask(task_id);
+  if (!task.ok() || task->project_id != project_id ||
+      (task->assignee != ctx.principal.user.id && IsOnlyAnnotator(*txn, ctx, project_id))) {
+    return Error(ErrorCode::kNotFound, "no such task");
+  }
+  return task;
+}
+
+Result<std::optional<core::Task>> App::ClaimNextTask(const RequestContext& ctx, const std::string& project_id) {
+  const std::string& me = ctx.principal.user.id;
+  for (int attempt = 1;; ++attempt) {
+    CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
+    CALIPER_ASSIGN_OR_RETURN(core::WorkflowSettings settings, SettingsOf(*txn, project_id));
+    CALIPER_ASSIGN_OR_RETURN(core::User user, txn->GetUser(me));
+    if (settings.required_qualification && !Contains(user.qualifications, *settings.required_qualification)) {
+      return Error(ErrorCode::kPermissionDenied, "this project's tasks need the '" +
+                                                     std::string(core::ToString(*settings.required_qualification)) +
+                                                     "' qualification");
+    }
+    CALIPER_ASSIGN_OR_RETURN(core::Membership member, txn->GetMembership(project_id, me));
+    std::vector<AuditRecord> records;
+    core::Task task;
+    // A rejected reading goes back to its reader before anything new.
+    storage::PageRequest one;
+    one.limit = 1;
+    CALIPER_ASSIGN_OR_RETURN(auto rejected, txn->ListTasks({project_id, me, core::TaskState::kRejected}, one));
+    if (!rejected.rows.empty()) {
+      task = rejected.rows.front();
+      CALIPER_ASSIGN_OR_RETURN(auto step, StepTask(ctx, task, core::TaskEvent::kReopen));
+      records.push_back(std::move(step));
+    } else {
+      std::vector<core::DataType> scopes;
+      for (auto t : member.scopes) {
+        if (settings.data_types.empty() || Contains(settings.data_types, t)) scopes.push_back(t);
+      }
+      auto found = txn->FindClaimableTask(project_id, me, scopes, clock_.Now());
+      if (!found.ok()) {
+        if (found.status().code() == ErrorCode::kNotFound) return std::optional<core::Task>();
+        return found.status();
+      }
+      task = *found;
+      if (task.state == core::TaskState::kClaimed) {  // its lease ran out: back to the pool first
+        CALIPER_ASSIGN_OR_RETURN(auto step, StepTask(ctx, task, core::TaskEvent::kLeaseExpire,
+                                                     json{{"previous_assignee", task.assignee}}.dump()));
+        records.push_back(std::move(step));
+      }
+    }
+    CALIPER_ASSIGN_OR_RETURN(auto claim, StepTask(ctx, task, core::TaskEvent::kClaim));
+    records.push_back(std::move(claim));
+    const std::int64_t expected = task.revision;
+    const TimeMicros now = clock_.Now();
+    task.assignee = me;
+    task.lease_expires_at = now + settings.lease_minutes * kMicrosPerMinute;
+    task.revision = expected + 1;
+    task.updated_at = now;
+    Status updated = txn->UpdateTask(task, expected);
+    if ((updated.code() == ErrorCode::kPreconditionFailed || updated.code() == ErrorCode::kAlreadyExists) &&
+        attempt < kClaimAttempts) {
+      continue;  // another writer took it first; look again
+    }
+    CALIPER_RETURN_IF_ERROR(updated);
+    CALIPER_RETURN_IF_ERROR(CommitWithAudit(*txn, records));
+    return std::optional<core::Task>(task);
+  }
+}
+
+Result<core::Task> App::ReleaseTask(const RequestContext& ctx, const std::string& project_id,
+                                    const std::string& task_id) {
+  CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
+  auto found = txn->GetTask(task_id);
+  if (!found.ok() || found->project_id != project_id || found->assignee != ctx.principal.user.id) {
+    return Error(ErrorCode::kNotFound, "no such task of yours");
+  }
+  core::Task task = *found;
+  if (task.state == core::TaskState::kClaimed && !task.lease_expires_at) {
+    return Error(ErrorCode::kConflict, "a manager assigned this task to you; it is not released to the pool");
+  }
+  const std::int64_t expected = task.revision;
+  CALIPER_ASSIGN_OR_RETURN(auto step, StepTask(ctx, task, core::TaskEvent::kRelease));
+  task.assignee.clear();
+  task.lease_expires_at.reset();
+  task.revision = expected + 1;
+  task.updated_at = clock_.Now();
+  CALIPER_RETURN_IF_ERROR(txn->UpdateTask(task, expected));
+  CALIPER_RETURN_IF_ERROR(CommitWithAudit(*txn, step));
+  return task;
+}
+
+Result<core::Task> App::SubmitTask(const RequestContext& ctx, const std::string& project_id,
+                                   const std::string& task_id) {
+  CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
+  auto found = txn->GetTask(task_id);
+  if (!found.ok() || found->project_id != project_id || found->assignee != ctx.principal.user.id) {
+    return Error(ErrorCode::kNotFound, "no such task of yours");
+  }
+  core::Task task = *found;
+  const TimeMicros now = clock_.Now();
+  if (task.state == core::TaskState::kClaimed && task.lease_expires_at && *task.lease_expires_at <= now) {
+    return Error(ErrorCode::kConflict, "your lease on this task has expired; claim a task again");
+  }
+  CALIPER_ASSIGN_OR_RETURN(auto labels, AllAnnotations(*txn, task.item_id));
+  const auto mine = std::count_if(labels.begin(), labels.end(), [&](const core::Annotation& a) {
+    return a.task_id == task.id && a.author == ctx.principal.user.id;
+  });
+  const std::int64_t expected = task.revision;
+  CALIPER_ASSIGN_OR_RETURN(auto step, StepTask(ctx, task, core::TaskEvent::kSubmit, json{{"labels", mine}}.dump()));
+  if (mine == 0) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "a reading needs at least one label (record an absent finding with assertion 'absent')");
+  }
+  task.lease_expires_at.reset();
+  task.revision = expected + 1;
+  task.updated_at = now;
+  CALIPER_RETURN_IF_ERROR(txn->UpdateTask(task, expected));
+  CALIPER_RETURN_IF_ERROR(CommitWithAudit(*txn, step));
+  return task;
+}
+
+// ---- review and adjudication ---------------------------------------------------------------------
+
+Result<ReviewOutcome> App::ReviewTask(const RequestContext& ctx, const std::string& project_id,
+                                      const std::string& task_id, const ReviewRequest& request) {
+  using core::ReviewDecision;
+  const bool needs_reason = request.decision == ReviewDecision::kReject || request.decision == ReviewDecision::kEscalate;
+  if (needs_reason && request.reason.empty()) {
+    return Error(ErrorCode::kInvalidArgument, request.decision == ReviewDecision::kReject
+                                                  ? "a rejection needs a reason"
+                                                  : "an escalation needs a note (reason)");
+  }
+  if (request.reason.size() > 2000) return Error(ErrorCode::kInvalidArgument, "reason must be at most 2000 characters");
+  if (request.decision == ReviewDecision::kCorrect && (!request.correction || request.annotation_id.empty())) {
+    return Error(ErrorCode::kInvalidArgument, "a correction needs annotation_id and the corrected label");
+  }
+  if (request.decision != ReviewDecision::kCorrect && request.correction) {
+    return Error(ErrorCode::kInvalidArgument, "only a correction carries a corrected label");
+  }
+  CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
+  auto found = txn->GetTask(task_id);
+  if (!found.ok() || found->project_id != project_id) return Error(ErrorCode::kNotFound, "no such task");
+  ReviewOutcome out;
+  out.task = *found;
+  core::Task& task = out.task;
+  if (task.assignee == ctx.principal.user.id) {
+    return Error(ErrorCode::kPermissionDenied, "you cannot review your own reading");
+  }
+  CALIPER_ASSIGN_OR_RETURN(core::Item item, txn->GetItem(task.item_id));
+  const TimeMicros now = clock_.Now();
+  std::vector<AuditRecord> records;
+  const std::int64_t expected = task.revision;
+  if (task.state == core::TaskState::kSubmitted && request.decision != ReviewDecision::kEscalate) {
+    CALIPER_ASSIGN_OR_RETURN(auto start, StepTask(ctx, task, core::TaskEvent::kStartReview));
+    records.push_back(std::move(start));
+  }
+  const core::TaskEvent event = request.decision == ReviewDecision::kReject     ? core::TaskEvent::kReject
+                                : request.decision == ReviewDecision::kEscalate ? core::TaskEvent::kEscalate
+                                                                                : core::TaskEvent::kAccept;
+  CALIPER_ASSIGN_OR_RETURN(auto decided, StepTask(ctx, task, event));
+  records.push_back(std::move(decided));
+
+  if (!request.annotation_id.empty()) {
+    auto original = txn->GetAnnotation(request.annotation_id);
+    if (!original.ok() || original->task_id != task.id) {
+      return Error(ErrorCode::kInvalidArgument, "annotation_id must name a label of this reading");
+    }
+    if (request.correction) {
+      core::Annotation corrected = DerivedLabel(*original, ids_.NewId("ann"), ctx.principal.user.id, now);
+      corrected.evidence_kind = request.correction->evidence_kind;
+      corrected.evidence_json = request.correction->evidence_json;
+      corrected.label_class = request.correction->label_class;
+      corrected.code_system = request.correction->code_system;
+      corrected.code = request.correction->code;
+      corrected.confidence = request.correction->confidence;
+      corrected.assertion = request.correction->assertion;
+      corrected.origin = "correction:" + original->id;
+      CALIPER_RETURN_IF_ERROR(core::ValidateAnnotation(corrected));
+      CALIPER_RETURN_IF_ERROR(PinToGuideline(*txn, corrected, item).status());
+      CALIPER_RETURN_IF_ERROR(txn->InsertAnnotation(corrected));
+      records.push_back(Record(ctx, "annotation.create", "annotation", corrected.id,
+                               json{{"item_id", item.id}, {"label_class", corrected.label_class},
+                                    {"corrects", original->id}}.dump()));
+      out.correction = corrected;
+    }
+  }
+  out.review = core::Review{ids_.NewId("rev"),
+                            task.id,
+                            request.annotation_id,
+                            ctx.principal.user.id,
+                            request.decision,
+                            request.reason,
+                            out.correction ? out.correction->id : "",
+                            now};
+  CALIPER_RETURN_IF_ERROR(txn->InsertReview(out.review));
+  records.push_back(Record(ctx, "review.create", "review", out.review.id,
+                           json{{"task_id", task.id}, {"decision", core::ToString(request.decision)}}.dump()));
+  task.revision = expected + 1;
+  task.updated_at = now;
+  CALIPER_RETURN_IF_ERROR(txn->UpdateTask(task, expected));
+  CALIPER_RETURN_IF_ERROR(CommitWithAudit(*txn, records));
+  return out;
+}
+
+Result<AdjudicationOutcome> App::Adjudicate(const RequestContext& ctx, const std::string& item_id,
+                                            const AdjudicationRequest& request) {
+  if (request.rationale.empty() || request.rationale.size() > 5000) {
+    return Error(ErrorCode::kInvalidArgument, "rationale must be 1 to 5000 characters");
+  }
+  if (request.source_annotation_id.empty() == !request.label.has_value()) {
+    return Error(ErrorCode::kInvalidArgument, "choose a reading's label (annotation_id) or write one (label), not both");
+  }
+  CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
+  CALIPER_ASSIGN_OR_RETURN(core::Item item, txn->GetItem(item_id));
+  CALIPER_ASSIGN_OR_RETURN(auto tasks, txn->ListTasksOfItem(item_id));
+  AdjudicationOutcome out;
+  for (const auto& t : tasks) {
+    if (t.state == core::TaskState::kEscalated) out.tasks.push_back(t);
+  }
+  if (out.tasks.empty()) return Error(ErrorCode::kConflict, "no reading of this item is escalated");
+  const TimeMicros now = clock_.Now();
+  const std::string final_id = ids_.NewId("ann");
+  if (request.label) {
+    out.final_label = DerivedLabel(*request.label, final_id, ctx.principal.user.id, now);
+    out.final_label.origin = "adjudication";
+  } else {
+    auto source = txn->GetAnnotation(request.source_annotation_id);
+    if (!source.ok() || source->item_id != item_id) {
+      return Error(ErrorCode::kInvalidArgument, "annotation_id must name a label of this item");
+    }
+    out.final_label = DerivedLabel(*source, final_id, ctx.principal.user.id, now);
+    out.final_label.origin = "adjudication:" + source->id;
+  }
+  out.final_label.project_id = item.project_id;
+  out.final_label.item_id = item_id;
+  out.final_label.task_id.clear();
+  out.final_label.status = core::LabelStatus::kAdjudicated;
+  CALIPER_RETURN_IF_ERROR(core::ValidateAnnotation(out.final_label));
+  CALIPER_ASSIGN_OR_RETURN(core::LabelClass cls, PinToGuideline(*txn, out.final_label, item));
+  if (cls.resolver_role) {
+    CALIPER_ASSIGN_OR_RETURN(core::Membership member, txn->GetMembership(item.project_id, ctx.principal.user.id));
+    if (!Holds(member.roles, *cls.resolver_role)) {
+      return Error(ErrorCode::kPermissionDenied, "class '" + cls.id + "' is resolved only by the " +
+                                                     std::string(core::ToString(*cls.resolver_role)) + " role");
+    }
+  }
+  CALIPER_RETURN_IF_ERROR(txn->InsertAnnotation(out.final_label));
+  out.adjudication = core::Adjudication{ids_.NewId("adj"), item.project_id,          item_id,
+                                        ctx.principal.user.id, request.source_annotation_id, final_id,
+                                        request.rationale,   now};
+  CALIPER_RETURN_IF_ERROR(txn->InsertAdjudication(out.adjudication));
+  std::vector<AuditRecord> records;
+  for (core::Task& t : out.tasks) {
+    const std::int64_t expected = t.revision;
+    CALIPER_ASSIGN_OR_RETURN(auto step, StepTask(ctx, t, core::TaskEvent::kAdjudicate,
+                                                 json{{"adjudication_id", out.adjudication.id}}.dump()));
+    records.push_back(std::move(step));
+    t.revision = expected + 1;
+    t.updated_at = now;
+    CALIPER_RETURN_IF_ERROR(txn->UpdateTask(t, expected));
+  }
+  records.push_back(Record(ctx, "adjudication.create", "adjudication", out.adjudication.id,
+                           json{{"item_id", item_id}, {"final_annotation_id", final_id},
+                                {"source_annotation_id", request.source_annotation_id},
+                                {"label_class", out.final_label.label_class}}.dump()));
+  CALIPER_RETURN_IF_ERROR(CommitWithAudit(*txn, records));
+  return out;
+}
+
+Result<std::vector<Reading>> App::ListReadings(const RequestContext& ctx, const std::string& item_id) {
+  (void)ctx;
+  CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kRead));
+  CALIPER_ASSIGN_OR_RETURN(auto tasks, txn->ListTasksOfItem(item_id));
+  CALIPER_ASSIGN_OR_RETURN(auto labels, AllAnnotations(*txn, item_id));
+  std::vector<Reading> out;
+  for (const auto& t : tasks) {
+    if (t.assignee.empty()) continue;
+    Reading r{t, {}, {}};
+    for (const auto& a : labels) {
+      if (a.task_id == t.id) r.annotations.push_back(a);
+    }
+    CALIPER_ASSIGN_OR_RETURN(r.reviews, txn->ListReviewsOfTask(t.id));
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+}  // namespace caliper::app

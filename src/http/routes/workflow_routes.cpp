@@ -1,0 +1,262 @@
+// The labelling workflow: guidelines, workflow settings, tasks, review and adjudication
+// (docs/workflow.md).
+
+#include "caliper/core/rules.h"
+#include "http/route.h"
+
+namespace caliper::http {
+namespace {
+
+Reply GuidelineReply(const core::GuidelineVersion& g, int status = 200) {
+  Reply r = JsonReply(GuidelineJson(g), status);
+  r.headers.emplace_back("ETag", ETagOf(g.revision));
+  return r;
+}
+
+Reply NoContent() {
+  Reply r;
+  r.status = 204;
+  return r;
+}
+
+json ReadingsJson(const std::vector<app::Reading>& readings) {
+  json data = json::array();
+  for (const auto& r : readings) {
+    json labels = json::array(), reviews = json::array();
+    for (const auto& a : r.annotations) labels.push_back(AnnotationJson(a));
+    for (const auto& v : r.reviews) reviews.push_back(ReviewJson(v));
+    data.push_back(json{{"task", TaskJson(r.task)}, {"reader", r.task.assignee}, {"annotations", labels},
+                        {"reviews", reviews}});
+  }
+  return json{{"data", data}};
+}
+
+const std::vector<Field>& SchemaFields() {
+  static const std::vector<Field> kFields = {
+      {"schema", FieldType::kObject, true, "the label schema (docs/label-schema.schema.json)"}};
+  return kFields;
+}
+
+}  // namespace
+
+std::vector<Route> WorkflowRoutes() {
+  using security::Permission;
+  return {
+      // ---- guidelines ----
+      {"POST", "/api/v1/projects/{project_id}/guidelines", Permission::kGuidelineEdit,
+       "Start a guideline draft (one per project). The schema is validated against "
+       "docs/label-schema.schema.json; errors name the class and field.",
+       BodyKind::kJson, SchemaFields(),
+       [](app::App& app, Call& call) -> Result<Reply> {
+         CALIPER_ASSIGN_OR_RETURN(auto g, app.CreateGuidelineDraft(call.ctx, call.Param("project_id"),
+                                                                   call.body["schema"].dump()));
+         return GuidelineReply(g, 201);
+       }},
+      {"GET", "/api/v1/projects/{project_id}/guidelines", Permission::kProjectRead,
+       "The project's guideline versions (drafts and published).", BodyKind::kNone, {},
+       [](app::App& app, Call& call) -> Result<Reply> {
+         CALIPER_ASSIGN_OR_RETURN(auto page, PageFrom(call.req));
+         CALIPER_ASSIGN_OR_RETURN(auto rows, app.ListGuidelines(call.ctx, call.Param("project_id"), page));
+         return JsonReply(PageJson(rows, GuidelineJson));
+       }},
+      {"GET", "/api/v1/projects/{project_id}/guidelines/{guideline_id}", Permission::kProjectRead,
+       "One guideline version, with its ETag.", BodyKind::kNone, {},
+       [](app::App& app, Call& call) -> Result<Reply> {
+         CALIPER_ASSIGN_OR_RETURN(auto g, app.GetGuideline(call.ctx, call.Param("project_id"),
+                                                           call.Param("guideline_id")));
+         return GuidelineReply(g);
+       }},
+      {"PUT", "/api/v1/projects/{project_id}/guidelines/{guideline_id}", Permission::kGuidelineEdit,
+       "Edit a guideline version. A draft changes in place (If-Match with its ETag; 412 when stale). A "
+       "published version never changes: the edit becomes a new draft based on it (201).",
+       BodyKind::kJson, SchemaFields(),
+       [](app::App& app, Call& call) -> Result<Reply> {
+         CALIPER_ASSIGN_OR_RETURN(auto existing, app.GetGuideline(call.ctx, call.Param("project_id"),
+                                                                  call.Param("guideline_id")));
+         std::int64_t expected = existing.revision;
+         if (existing.status == core::GuidelineStatus::kDraft) {
+           CALIPER_ASSIGN_OR_RETURN(expected, IfMatchRevision(call.req));
+         }
+         CALIPER_ASSIGN_OR_RETURN(auto edit, app.EditGuideline(call.ctx, existing.project_id, existing.id, expected,
+                                                               call.body["schema"].dump()));
+         return GuidelineReply(edit.version, edit.created ? 201 : 200);
+       }},
+      {"POST", "/api/v1/projects/{project_id}/guidelines/{guideline_id}/publish", Permission::kGuidelineEdit,
+       "Publish a draft (If-Match with its ETag): it is numbered and becomes immutable, and new labels "
+       "are pinned to it.",
+       BodyKind::kNone, {},
+       [](app::App& app, Call& call) -> Result<Reply> {
+         CALIPER_ASSIGN_OR_RETURN(auto existing, app.GetGuideline(call.ctx, call.Param("project_id"),
+                                                                  call.Param("guideline_id")));
+         if (existing.status == core::GuidelineStatus::kPublished) {
+           return Error(ErrorCode::kConflict, "version " + std::to_string(existing.version) + " is published already");
+         }
+         CALIPER_ASSIGN_OR_RETURN(std::int64_t expected, IfMatchRevision(call.req));
+         CALIPER_ASSIGN_OR_RETURN(auto g, app.PublishGuideline(call.ctx, existing.project_id, existing.id, expected));
+         return GuidelineReply(g);
+       }},
+      {"GET", "/api/v1/projects/{project_id}/guidelines/{guideline_id}/diff/{base_guideline_id}",
+       Permission::kProjectRead,
+       "What changed per class from the base version to this one: classes added, removed, and changed "
+       "(with the fields that differ).",
+       BodyKind::kNone, {},
+       [](app::App& app, Call& call) -> Result<Reply> {
+         CALIPER_ASSIGN_OR_RETURN(auto diff, app.DiffGuidelines(call.ctx, call.Param("project_id"),
+                                                                call.Param("base_guideline_id"),
+                                                                call.Param("guideline_id")));
+         json classes = json::array();
+         for (const auto& c : diff.classes) {
+           classes.push_back(json{{"id", c.id}, {"change", c.change}, {"fields", c.fields}});
+         }
+         return JsonReply(json{{"from", {{"id", diff.from.id}, {"version", diff.from.version}}},
+                               {"to", {{"id", diff.to.id}, {"version", diff.to.version}}},
+                               {"classes", classes}});
+       }},
+
+      // ---- settings and tasks ----
+      {"GET", "/api/v1/projects/{project_id}/workflow", Permission::kProjectRead,
+       "The project's workflow settings.", BodyKind::kNone, {},
+       [](app::App& app, Call& call) -> Result<Reply> {
+         CALIPER_ASSIGN_OR_RETURN(auto w, app.GetWorkflowSettings(call.ctx, call.Param("project_id")));
+         return JsonReply(WorkflowSettingsJson(w));
+       }},
+      {"PUT", "/api/v1/projects/{project_id}/workflow", Permission::kTaskAssign,
+       "Set the workflow settings (fields left out keep their defaults).", BodyKind::kJson,
+       {{"readers_per_item", FieldType::kInteger, false, "k independent readings per item, 1..20 (default 1)"},
+        {"required_qualification", FieldType::kString, false,
+         "readers must hold it: radiologist, pathologist, clinician, general_annotator (default none)"},
+        {"data_types", FieldType::kStringArray, false, "item data types that get tasks (default: every type)"},
+        {"lease_minutes", FieldType::kInteger, false,
+         "a claimed task returns to the pool after this long without activity (default 30)"}},
+       [](app::App& app, Call& call) -> Result<Reply> {
+         core::WorkflowSettings w;
+         w.project_id = call.Param("project_id");
+         w.readers_per_item = call.body.value("readers_per_item", 1);
+         w.lease_minutes = call.body.value("lease_minutes", 30);
+         if (call.body.contains("required_qualification")) {
+           CALIPER_ASSIGN_OR_RETURN(w.required_qualification,
+                                    core::ParseQualification(call.body["required_qualification"].get<std::string>()));
+         }
+         for (const auto& t : StringList(call.body.value("data_types", json::array()))) {
+           CALIPER_ASSIGN_OR_RETURN(auto type, core::ParseDataType(t));
+           w.data_types.push_back(type);
+         }
+         CALIPER_ASSIGN_OR_RETURN(auto saved, app.PutWorkflowSettings(call.ctx, w));
+         return JsonReply(WorkflowSettingsJson(saved));
+       }},
+      {"POST", "/api/v1/projects/{project_id}/tasks", Permission::kTaskAssign,
+       "Create open tasks so each item has k (readers_per_item); without item_ids, for every item "
+       "of the project within the settings' data types. Returns the new tasks.",
+       BodyKind::kJson, {{"item_ids", FieldType::kStringArray, false, "the items; none = all"}},
+       [](app::App& app, Call& call) -> Result<Reply> {
+         CALIPER_ASSIGN_OR_RETURN(auto created, app.CreateTasks(call.ctx, call.Param("project_id"),
+                                                                StringList(call.body.value("item_ids", json::array()))));
+         json data = json::array();
+         for (const auto& t : created) data.push_back(TaskJson(t));
+         return JsonReply(json{{"data", data}}, 201);
+       }},
+      {"GET", "/api/v1/projects/{project_id}/tasks", Permission::kItemList,
+       "The project's tasks, optionally ?state=open|claimed|submitted|... (annotators: only their own).",
+       BodyKind::kNone, {},
+       [](app::App& app, Call& call) -> Result<Reply> {
+         CALIPER_ASSIGN_OR_RETURN(auto page, PageFrom(call.req));
+         std::optional<core::TaskState> state;
+         if (call.req.has_param("state")) {
+           CALIPER_ASSIGN_OR_RETURN(state, core::ParseTaskState(call.req.get_param_value("state")));
+         }
+         CALIPER_ASSIGN_OR_RETURN(auto rows, app.ListTasks(call.ctx, call.Param("project_id"), state, page));
+         return JsonReply(PageJson(rows, TaskJson));
+       }},
+      {"POST", "/api/v1/projects/{project_id}/tasks/next", Permission::kTaskClaim,
+       "Claim the next task atomically (a rejected reading of yours first, then the oldest open task on "
+       "an item you hold no task of, within your data-type scopes). 200 with the task and its lease, or "
+       "204 when there is nothing to do.",
+       BodyKind::kNone, {},
+       [](app::App& app, Call& call) -> Result<Reply> {
+         CALIPER_ASSIGN_OR_RETURN(auto task, app.ClaimNextTask(call.ctx, call.Param("project_id")));
+         if (!task) return NoContent();
+         return JsonReply(TaskJson(*task));
+       }},
+      {"GET", "/api/v1/projects/{project_id}/tasks/{task_id}", Permission::kItemList,
+       "One task (annotators: only their own).", BodyKind::kNone, {},
+       [](app::App& app, Call& call) -> Result<Reply> {
+         CALIPER_ASSIGN_OR_RETURN(auto task, app.GetTask(call.ctx, call.Param("project_id"), call.Param("task_id")));
+         return JsonReply(TaskJson(task));
+       }},
+      {"POST", "/api/v1/projects/{project_id}/tasks/{task_id}/release", Permission::kTaskClaim,
+       "Give your claimed task back to the pool.", BodyKind::kNone, {},
+       [](app::App& app, Call& call) -> Result<Reply> {
+         CALIPER_ASSIGN_OR_RETURN(auto task,
+                                  app.ReleaseTask(call.ctx, call.Param("project_id"), call.Param("task_id")));
+         return JsonReply(TaskJson(task));
+       }},
+      {"POST", "/api/v1/projects/{project_id}/tasks/{task_id}/submit", Permission::kAnnotationWrite,
+       "Submit your reading (at least one label); 409 once the lease has expired.", BodyKind::kNone, {},
+       [](app::App& app, Call& call) -> Result<Reply> {
+         CALIPER_ASSIGN_OR_RETURN(auto task, app.SubmitTask(call.ctx, call.Param("project_id"), call.Param("task_id")));
+         return JsonReply(TaskJson(task));
+       }},
+
+      // ---- review and adjudication ----
+      {"POST", "/api/v1/projects/{project_id}/tasks/{task_id}/reviews", Permission::kReview,
+       "Review a submitted reading: accept; correct (annotation_id + correction: a new label version, the "
+       "original kept); reject with a reason code (back to its reader); escalate with a note (reason) to "
+       "adjudication. 409 when the task's state does not allow it.",
+       BodyKind::kJson,
+       {{"decision", FieldType::kString, true, "accept, correct, reject, escalate"},
+        {"reason", FieldType::kString, false, "reject: the reason code; escalate: the note"},
+        {"annotation_id", FieldType::kString, false, "the label decided on (required to correct)"},
+        {"correction", FieldType::kObject, false, "correct: {evidence, label, uncertainty} of the new version"}},
+       [](app::App& app, Call& call) -> Result<Reply> {
+         app::ReviewRequest request;
+         CALIPER_ASSIGN_OR_RETURN(request.decision,
+                                  core::ParseReviewDecision(call.body["decision"].get<std::string>()));
+         request.reason = call.body.value("reason", "");
+         request.annotation_id = call.body.value("annotation_id", "");
+         if (call.body.contains("correction")) {
+           auto correction = AnnotationFrom(call.body["correction"]);
+           if (!correction.ok()) return correction.status().WithContext("correction");
+           request.correction = std::move(correction).value();
+         }
+         CALIPER_ASSIGN_OR_RETURN(auto out, app.ReviewTask(call.ctx, call.Param("project_id"),
+                                                           call.Param("task_id"), request));
+         return JsonReply(json{{"task", TaskJson(out.task)},
+                               {"review", ReviewJson(out.review)},
+                               {"correction", out.correction ? AnnotationJson(*out.correction) : json(nullptr)}},
+                          201);
+       }},
+      {"GET", "/api/v1/items/{item_id}/readings", Permission::kAdjudicate,
+       "Every reading of the item side by side, with reader identities (adjudicators only).",
+       BodyKind::kNone, {},
+       [](app::App& app, Call& call) -> Result<Reply> {
+         CALIPER_ASSIGN_OR_RETURN(auto readings, app.ListReadings(call.ctx, call.Param("item_id")));
+         return JsonReply(ReadingsJson(readings));
+       }},
+      {"POST", "/api/v1/items/{item_id}/adjudications", Permission::kAdjudicate,
+       "Decide an item with escalated readings: choose a reading's label (annotation_id) or write the "
+       "final label (label), with a rationale. The final label has status 'adjudicated'.",
+       BodyKind::kJson,
+       {{"annotation_id", FieldType::kString, false, "the reading's label chosen as final"},
+        {"label", FieldType::kObject, false, "or the final label written out: {evidence, label, uncertainty}"},
+        {"rationale", FieldType::kString, true, "why"}},
+       [](app::App& app, Call& call) -> Result<Reply> {
+         app::AdjudicationRequest request;
+         request.source_annotation_id = call.body.value("annotation_id", "");
+         request.rationale = call.body["rationale"].get<std::string>();
+         if (call.body.contains("label")) {
+           auto label = AnnotationFrom(call.body["label"]);
+           if (!label.ok()) return label.status().WithContext("label");
+           request.label = std::move(label).value();
+         }
+         CALIPER_ASSIGN_OR_RETURN(auto out, app.Adjudicate(call.ctx, call.Param("item_id"), request));
+         json tasks = json::array();
+         for (const auto& t : out.tasks) tasks.push_back(TaskJson(t));
+         return JsonReply(json{{"adjudication", AdjudicationJson(out.adjudication)},
+                               {"final_label", AnnotationJson(out.final_label)},
+                               {"tasks", tasks}},
+                          201);
+       }},
+  };
+}
+
+}  // namespace caliper::http

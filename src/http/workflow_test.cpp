@@ -1,0 +1,493 @@
+// The labelling workflow through the HTTP API over loopback: guideline versions and label
+// pinning, atomic claims under 50 concurrent clients, leases (FakeClock), blinding of tasks,
+// and the review / adjudication state machine with its forbidden transitions and roles.
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "caliper/app/app.h"
+#include "caliper/http/server.h"
+
+namespace caliper::http {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+constexpr const char* kPassword = "workflow-test-passphrase-1";
+
+struct Session {
+  std::string cookie;
+  std::string csrf;
+  std::string user_id;
+};
+
+json LabelSchema(const std::vector<std::string>& classes) {
+  json out = json::array();
+  for (const auto& c : classes) {
+    out.push_back(json{{"id", c}, {"name", c}, {"kind", "classification"}, {"definition", "what " + c + " means"}});
+  }
+  return json{{"classes", out}};
+}
+
+json Label(const std::string& cls, const std::string& guideline_id = "") {
+  json body{{"evidence", {{"kind", "document"}}}, {"label", {{"class", cls}}}};
+  if (!guideline_id.empty()) body["guideline_version_id"] = guideline_id;
+  return body;
+}
+
+class WorkflowTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = fs::temp_directory_path() / ("caliper_workflow_test_" + std::to_string(::getpid()));
+    fs::remove_all(dir_);
+    Config config;
+    ASSERT_TRUE(app::App::Init(dir_.string(), config).ok());
+    clock_ = new FakeClock(SystemClock::Instance().Now());
+    app::App::Options options;
+    options.clock = clock_;
+    auto app = app::App::Open(dir_.string(), config, options);
+    ASSERT_TRUE(app.ok()) << app.status().ToString();
+    app_ = app->release();
+    ServerOptions server_options;
+    server_options.tls = false;
+    server_options.port = 0;
+    server_options.threads = 64;
+    server_ = new Server(*app_, server_options);
+    ASSERT_TRUE(server_->Bind().ok());
+    thread_ = new std::thread([] { (void)server_->Run(); });
+  }
+
+  static void TearDownTestSuite() {
+    server_->Stop();
+    thread_->join();
+    delete thread_;
+    delete server_;
+    delete app_;
+    delete clock_;
+    fs::remove_all(dir_);
+  }
+
+  static httplib::Result Send(const std::string& method, const std::string& path, const Session* s,
+                              const json& body = nullptr, httplib::Headers extra = {}) {
+    httplib::Client c("127.0.0.1", server_->port());
+    c.set_read_timeout(60, 0);
+    httplib::Headers h = extra;
+    if (s != nullptr) {
+      h.emplace("Cookie", s->cookie);
+      h.emplace("X-CSRF-Token", s->csrf);
+    }
+    const std::string text = body.is_null() ? "" : body.dump();
+    if (method == "GET") return c.Get(path, h);
+    if (method == "PUT") return c.Put(path, h, text, "application/json");
+    return c.Post(path, h, text, "application/json");
+  }
+
+  static json Body(const httplib::Result& res) { return json::parse(res->body, nullptr, false); }
+
+  // A user with a chosen password (so no forced change), a member with `roles`.
+  static Session Member(const std::string& username, const std::string& project_id, const std::vector<core::Role>& roles,
+                        std::vector<core::Qualification> qualifications = {}) {
+    app::NewUser spec;
+    spec.username = username;
+    spec.password = kPassword;
+    spec.qualifications = std::move(qualifications);
+    auto user = app_->CreateUser(app::LocalOperator(), spec);
+    EXPECT_TRUE(user.ok()) << user.status().ToString();
+    EXPECT_TRUE(app_->PutMember(app::LocalOperator(), project_id, user->user.id, roles,
+                                {core::DataType::kNotes, core::DataType::kImaging}).ok());
+    auto res = Send("POST", "/api/v1/auth/login", nullptr, json{{"username", username}, {"password", kPassword}});
+    EXPECT_EQ(res->status, 200) << res->body;
+    std::string set_cookie = res->get_header_value("Set-Cookie");
+    return {set_cookie.substr(0, set_cookie.find(';')), Body(res).value("csrf_token", ""), user->user.id};
+  }
+
+  static std::string Project(const std::string& name) {
+    auto p = app_->CreateProject(app::LocalOperator(), name, "");
+    EXPECT_TRUE(p.ok()) << p.status().ToString();
+    return p->id;
+  }
+
+  static std::string Item(const std::string& project_id, int n) {
+    app::NewItem spec;
+    spec.data_type = core::DataType::kNotes;
+    spec.patient_key = "pt-" + std::to_string(n);
+    std::istringstream content("synthetic note " + std::to_string(n));
+    auto item = app_->CreateItem(app::LocalOperator(), project_id, spec, content);
+    EXPECT_TRUE(item.ok()) << item.status().ToString();
+    return item->id;
+  }
+
+  // Creates and publishes a guideline with `classes`; returns its id.
+  static std::string Publish(const Session& manager, const std::string& project_id,
+                             const std::vector<std::string>& classes) {
+    const std::string base = "/api/v1/projects/" + project_id + "/guidelines";
+    auto draft = Send("POST", base, &manager, json{{"schema", LabelSchema(classes)}});
+    EXPECT_EQ(draft->status, 201) << draft->body;
+    const std::string id = Body(draft)["id"];
+    auto published = Send("POST", base + "/" + id + "/publish", &manager, nullptr,
+                          {{"If-Match", draft->get_header_value("ETag")}});
+    EXPECT_EQ(published->status, 200) << published->body;
+    return id;
+  }
+
+  static int AuditCount(const std::string& action, const std::string& object_id = "") {
+    int n = 0;
+    EXPECT_TRUE(app_->ExportAudit(app::LocalOperator(), 0, clock_->Now() + 24 * kMicrosPerHour, [&](const storage::AuditEvent& e) {
+      if (e.action == action && (object_id.empty() || e.object_id == object_id)) ++n;
+      return Status::Ok();
+    }).ok());
+    return n;
+  }
+
+  static inline fs::path dir_;
+  static inline FakeClock* clock_ = nullptr;
+  static inline app::App* app_ = nullptr;
+  static inline Server* server_ = nullptr;
+  static inline std::thread* thread_ = nullptr;
+};
+
+TEST_F(WorkflowTest, GuidelinesAreVersionedAndEveryLabelIsPinned) {
+  const std::string p = Project("Guidelines");
+  Session manager = Member("g-manager", p, {core::Role::kManager});
+  Session reader = Member("g-reader", p, {core::Role::kAnnotator});
+  const std::string item = Item(p, 1);
+  ASSERT_EQ(app_->AssignItem(app::LocalOperator(), item, reader.user_id).status().code(), ErrorCode::kOk);
+  const std::string base = "/api/v1/projects/" + p + "/guidelines";
+
+  // No published guideline: labels are refused.
+  auto early = Send("POST", "/api/v1/items/" + item + "/annotations", &reader, Label("pneumonia"));
+  EXPECT_EQ(early->status, 409) << early->body;
+
+  // Validation names the class and the field.
+  json bad = LabelSchema({"pneumonia", "effusion"});
+  bad["classes"][1]["kind"] = "blob";
+  auto refused = Send("POST", base, &manager, json{{"schema", bad}});
+  ASSERT_EQ(refused->status, 400);
+  EXPECT_NE(Body(refused)["error"]["message"].get<std::string>().find("class 'effusion' (classes[1]): field 'kind'"),
+            std::string::npos)
+      << refused->body;
+
+  auto draft = Send("POST", base, &manager, json{{"schema", LabelSchema({"pneumonia"})}});
+  ASSERT_EQ(draft->status, 201) << draft->body;
+  const std::string v1 = Body(draft)["id"];
+  EXPECT_TRUE(Body(draft)["version"].is_null());
+  EXPECT_EQ(Send("POST", base, &manager, json{{"schema", LabelSchema({"x"})}})->status, 409) << "one draft at a time";
+  EXPECT_EQ(Send("PUT", base + "/" + v1, &manager, json{{"schema", LabelSchema({"pneumonia", "effusion"})}})->status,
+            412)
+      << "a draft edit needs If-Match";
+  auto edited = Send("PUT", base + "/" + v1, &manager, json{{"schema", LabelSchema({"pneumonia", "effusion"})}},
+                     {{"If-Match", draft->get_header_value("ETag")}});
+  ASSERT_EQ(edited->status, 200) << edited->body;
+  EXPECT_EQ(Send("POST", base + "/" + v1 + "/publish", &manager, nullptr,
+                 {{"If-Match", draft->get_header_value("ETag")}})->status,
+            412)
+      << "stale ETag";
+  auto published = Send("POST", base + "/" + v1 + "/publish", &manager, nullptr,
+                        {{"If-Match", edited->get_header_value("ETag")}});
+  ASSERT_EQ(published->status, 200) << published->body;
+  EXPECT_EQ(Body(published)["version"], 1);
+  EXPECT_EQ(Body(published)["status"], "published");
+  EXPECT_EQ(Send("POST", base + "/" + v1 + "/publish", &manager)->status, 409);
+  EXPECT_EQ(Send("POST", base, &reader, json{{"schema", LabelSchema({"x"})}})->status, 403);
+
+  // Labels are pinned to version 1 and must use its classes.
+  auto label = Send("POST", "/api/v1/items/" + item + "/annotations", &reader, Label("pneumonia"));
+  ASSERT_EQ(label->status, 201) << label->body;
+  EXPECT_EQ(Body(label)["guideline_version_id"], v1);
+  auto unknown = Send("POST", "/api/v1/items/" + item + "/annotations", &reader, Label("nodule"));
+  EXPECT_EQ(unknown->status, 400);
+  EXPECT_NE(unknown->body.find("not in guideline version 1"), std::string::npos) << unknown->body;
+
+  // Editing a published version makes a new draft; the published one never changes.
+  auto v2_draft = Send("PUT", base + "/" + v1, &manager, json{{"schema", LabelSchema({"effusion", "nodule"})}});
+  ASSERT_EQ(v2_draft->status, 201) << v2_draft->body;
+  const std::string v2 = Body(v2_draft)["id"];
+  EXPECT_EQ(Body(v2_draft)["based_on"], v1);
+  EXPECT_EQ(Body(Send("GET", base + "/" + v1, &reader))["schema"], LabelSchema({"pneumonia", "effusion"}));
+  auto diff = Send("GET", base + "/" + v2 + "/diff/" + v1, &reader);
+  ASSERT_EQ(diff->status, 200) << diff->body;
+  EXPECT_EQ(Body(diff)["classes"], json::parse(R"([{"id":"nodule","change":"added","fields":[]},
+                                                   {"id":"pneumonia","change":"removed","fields":[]}])"));
+  ASSERT_EQ(Send("POST", base + "/" + v2 + "/publish", &manager, nullptr,
+                 {{"If-Match", v2_draft->get_header_value("ETag")}})->status,
+            200);
+  EXPECT_EQ(Send("POST", "/api/v1/items/" + item + "/annotations", &reader, Label("nodule", v1))->status, 409)
+      << "a client still on version 1 is told to reload";
+  auto pinned = Send("POST", "/api/v1/items/" + item + "/annotations", &reader, Label("nodule", v2));
+  ASSERT_EQ(pinned->status, 201) << pinned->body;
+  EXPECT_EQ(Body(pinned)["guideline_version_id"], v2);
+  EXPECT_EQ(Body(Send("GET", base, &manager))["data"].size(), 2u);
+  EXPECT_EQ(AuditCount("guideline.publish"), 2);
+}
+
+TEST_F(WorkflowTest, FiftyConcurrentClientsNeverShareATaskOrAnItem) {
+  constexpr int kItems = 40, kReaders = 5, kThreads = 50, kReadersPerItem = 3;
+  const std::string p = Project("Concurrency");
+  Session manager = Member("c-manager", p, {core::Role::kManager});
+  std::vector<Session> readers;
+  for (int r = 0; r < kReaders; ++r) readers.push_back(Member("c-reader" + std::to_string(r), p, {core::Role::kAnnotator}));
+  for (int i = 0; i < kItems; ++i) Item(p, i);
+  ASSERT_EQ(Send("PUT", "/api/v1/projects/" + p + "/workflow", &manager,
+                 json{{"readers_per_item", kReadersPerItem}, {"lease_minutes", 60}})->status,
+            200);
+  auto created = Send("POST", "/api/v1/projects/" + p + "/tasks", &manager, json::object());
+  ASSERT_EQ(created->status, 201) << created->body;
+  ASSERT_EQ(Body(created)["data"].size(), static_cast<std::size_t>(kItems * kReadersPerItem));
+
+  struct Claim {
+    int reader;
+    std::string task_id, item_id;
+  };
+  std::mutex mu;
+  std::vector<Claim> claims;
+  std::vector<std::string> failures;
+  std::vector<double> latencies_ms;
+  const auto started = std::chrono::steady_clock::now();
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      const int reader = t % kReaders;
+      for (;;) {
+        const auto before = std::chrono::steady_clock::now();
+        auto res = Send("POST", "/api/v1/projects/" + p + "/tasks/next", &readers[reader]);
+        const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - before).count();
+        std::lock_guard<std::mutex> lock(mu);
+        latencies_ms.push_back(ms);
+        if (!res) {
+          failures.push_back("no answer");
+          return;
+        }
+        if (res->status == 204) return;
+        if (res->status != 200) {
+          failures.push_back(std::to_string(res->status) + " " + res->body);
+          return;
+        }
+        json task = json::parse(res->body);
+        claims.push_back({reader, task["id"], task["item_id"]});
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  ASSERT_TRUE(failures.empty()) << failures.front();
+
+  // On the results: every task once, no reader with the same item twice, every task claimed
+  // (5 readers x 40 items leave room for all 120).
+  std::set<std::string> tasks;
+  std::map<int, std::set<std::string>> items_of_reader;
+  for (const auto& c : claims) {
+    EXPECT_TRUE(tasks.insert(c.task_id).second) << "task " << c.task_id << " went to two claims";
+    EXPECT_TRUE(items_of_reader[c.reader].insert(c.item_id).second) << "reader " << c.reader << " got an item twice";
+  }
+  EXPECT_EQ(claims.size(), static_cast<std::size_t>(kItems * kReadersPerItem));
+  // In the store: each task is claimed by the reader who was told so.
+  std::map<std::string, std::string> holder;
+  for (const auto& c : claims) holder[c.task_id] = readers[c.reader].user_id;
+  auto all = Send("GET", "/api/v1/projects/" + p + "/tasks?limit=500", &manager);
+  ASSERT_EQ(all->status, 200);
+  ASSERT_EQ(Body(all)["data"].size(), static_cast<std::size_t>(kItems * kReadersPerItem)) << all->body.substr(0, 300);
+  std::map<std::string, std::set<std::string>> readers_of_item;
+  const json listed = Body(all);
+  for (const auto& t : listed["data"]) {
+    EXPECT_EQ(t["state"], "claimed");
+    EXPECT_EQ(t["assignee"], holder[t["id"]]) << t.dump();
+    EXPECT_TRUE(readers_of_item[t["item_id"]].insert(t["assignee"].get<std::string>()).second);
+  }
+  EXPECT_EQ(readers_of_item.size(), static_cast<std::size_t>(kItems));
+  EXPECT_EQ(AuditCount("task.claim"), kItems * kReadersPerItem);
+  std::sort(latencies_ms.begin(), latencies_ms.end());
+  std::printf("[ figures  ] %zu claims + %zu empty answers by %d clients (%d readers) in %.2f s: %.0f requests/s, "
+              "p50 %.1f ms, p99 %.1f ms\n",
+              claims.size(), latencies_ms.size() - claims.size(), kThreads, kReaders, seconds,
+              static_cast<double>(latencies_ms.size()) / seconds, latencies_ms[latencies_ms.size() / 2],
+              latencies_ms[latencies_ms.size() * 99 / 100]);
+}
+
+TEST_F(WorkflowTest, AnIdleLeaseReturnsTheTaskToThePool) {
+  const std::string p = Project("Leases");
+  Session manager = Member("l-manager", p, {core::Role::kManager});
+  Session a = Member("l-reader-a", p, {core::Role::kAnnotator});
+  Session b = Member("l-reader-b", p, {core::Role::kAnnotator});
+  Publish(manager, p, {"finding"});
+  const std::string item = Item(p, 1);
+  ASSERT_EQ(Send("PUT", "/api/v1/projects/" + p + "/workflow", &manager, json{{"lease_minutes", 10}})->status, 200);
+  ASSERT_EQ(Send("POST", "/api/v1/projects/" + p + "/tasks", &manager, json{{"item_ids", {item}}})->status, 201);
+  auto claimed = Send("POST", "/api/v1/projects/" + p + "/tasks/next", &a);
+  ASSERT_EQ(claimed->status, 200) << claimed->body;
+  const std::string task = Body(claimed)["id"];
+  EXPECT_EQ(Send("POST", "/api/v1/projects/" + p + "/tasks/next", &b)->status, 204) << "k = 1: nothing left";
+
+  // Activity extends the lease: 6 + 6 minutes with a label in between keeps it.
+  clock_->Advance(6 * kMicrosPerMinute);
+  ASSERT_EQ(Send("POST", "/api/v1/items/" + item + "/annotations", &a, Label("finding"))->status, 201);
+  clock_->Advance(6 * kMicrosPerMinute);
+  EXPECT_EQ(Send("POST", "/api/v1/projects/" + p + "/tasks/next", &b)->status, 204);
+
+  // 10 idle minutes: the task goes back to the pool, and A can no longer submit.
+  clock_->Advance(5 * kMicrosPerMinute);
+  EXPECT_EQ(Send("POST", "/api/v1/projects/" + p + "/tasks/" + task + "/submit", &a)->status, 409);
+  EXPECT_EQ(Send("POST", "/api/v1/items/" + item + "/annotations", &a, Label("finding"))->status, 409);
+  auto taken = Send("POST", "/api/v1/projects/" + p + "/tasks/next", &b);
+  ASSERT_EQ(taken->status, 200) << taken->body;
+  EXPECT_EQ(Body(taken)["id"], task);
+  EXPECT_EQ(Body(taken)["assignee"], b.user_id);
+  EXPECT_EQ(AuditCount("task.lease_expire", task), 1);
+  EXPECT_EQ(Send("POST", "/api/v1/projects/" + p + "/tasks/" + task + "/submit", &a)->status, 403)
+      << "A holds no task of the item any more";
+  EXPECT_EQ(Send("POST", "/api/v1/projects/" + p + "/tasks/" + task + "/submit", &b)->status, 400)
+      << "B has no label yet";
+  ASSERT_EQ(Send("POST", "/api/v1/items/" + item + "/annotations", &b, Label("finding"))->status, 201);
+  auto released = Send("POST", "/api/v1/projects/" + p + "/tasks/" + task + "/release", &b);
+  ASSERT_EQ(released->status, 200) << released->body;
+  EXPECT_EQ(Body(released)["state"], "open");
+  EXPECT_EQ(Send("POST", "/api/v1/projects/" + p + "/tasks/" + task + "/release", &b)->status, 404);
+}
+
+TEST_F(WorkflowTest, QualificationAndScopeDecideWhoGetsTasks) {
+  const std::string p = Project("Qualified");
+  Session manager = Member("q-manager", p, {core::Role::kManager});
+  Session general = Member("q-general", p, {core::Role::kAnnotator}, {core::Qualification::kGeneralAnnotator});
+  Session radiologist = Member("q-radiologist", p, {core::Role::kAnnotator}, {core::Qualification::kRadiologist});
+  Item(p, 1);
+  ASSERT_EQ(Send("PUT", "/api/v1/projects/" + p + "/workflow", &manager,
+                 json{{"required_qualification", "radiologist"}, {"data_types", {"imaging"}}})->status,
+            200);
+  auto none = Send("POST", "/api/v1/projects/" + p + "/tasks", &manager, json::object());
+  EXPECT_EQ(Body(none)["data"].size(), 0u) << "the notes item is outside the task data types";
+  EXPECT_EQ(Send("POST", "/api/v1/projects/" + p + "/tasks/next", &general)->status, 403);
+  EXPECT_EQ(Send("POST", "/api/v1/projects/" + p + "/tasks/next", &radiologist)->status, 204);
+  EXPECT_EQ(Send("PUT", "/api/v1/projects/" + p + "/workflow", &manager, json{{"readers_per_item", 0}})->status, 400);
+  EXPECT_EQ(Send("PUT", "/api/v1/projects/" + p + "/workflow", &general, json::object())->status, 403);
+}
+
+TEST_F(WorkflowTest, ReviewAndAdjudicationFollowTheStateMachine) {
+  const std::string p = Project("Review");
+  Session manager = Member("r-manager", p, {core::Role::kManager});
+  std::vector<Session> readers = {Member("r-reader1", p, {core::Role::kAnnotator}),
+                                  Member("r-reader2", p, {core::Role::kAnnotator}),
+                                  Member("r-reader3", p, {core::Role::kAnnotator})};
+  Session reviewer = Member("r-reviewer", p, {core::Role::kReviewer});
+  Session adjudicator = Member("r-adjudicator", p, {core::Role::kAdjudicator});
+  Publish(manager, p, {"pneumonia", "normal"});
+  const std::string item = Item(p, 1);
+  ASSERT_EQ(Send("PUT", "/api/v1/projects/" + p + "/workflow", &manager, json{{"readers_per_item", 3}})->status, 200);
+  ASSERT_EQ(Send("POST", "/api/v1/projects/" + p + "/tasks", &manager, json::object())->status, 201);
+  const std::string tasks = "/api/v1/projects/" + p + "/tasks/";
+  std::vector<std::string> task_of, label_of;
+  for (int r = 0; r < 3; ++r) {
+    auto claimed = Send("POST", tasks + "next", &readers[r]);
+    ASSERT_EQ(claimed->status, 200) << claimed->body;
+    task_of.push_back(Body(claimed)["id"]);
+    auto label = Send("POST", "/api/v1/items/" + item + "/annotations", &readers[r], Label(r == 1 ? "normal" : "pneumonia"));
+    ASSERT_EQ(label->status, 201) << label->body;
+    label_of.push_back(Body(label)["id"]);
+  }
+  auto review = [&](const Session& s, int r, json body) { return Send("POST", tasks + task_of[r] + "/reviews", &s, body); };
+
+  // Blinding extends to tasks: a reader sees only their own.
+  auto mine = Body(Send("GET", "/api/v1/projects/" + p + "/tasks", &readers[0]))["data"];
+  ASSERT_EQ(mine.size(), 1u);
+  EXPECT_EQ(mine[0]["id"], task_of[0]);
+  EXPECT_EQ(Send("GET", tasks + task_of[1], &readers[0])->status, 404);
+  EXPECT_EQ(Send("POST", tasks + task_of[1] + "/submit", &readers[0])->status, 404);
+  EXPECT_EQ(Body(Send("GET", "/api/v1/projects/" + p + "/tasks", &reviewer))["data"].size(), 3u);
+
+  // Nothing to review before a submit; readers and adjudicators may not review (403).
+  EXPECT_EQ(review(reviewer, 0, {{"decision", "accept"}})->status, 409);
+  for (int r = 0; r < 3; ++r) ASSERT_EQ(Send("POST", tasks + task_of[r] + "/submit", &readers[r])->status, 200);
+  EXPECT_EQ(Send("POST", tasks + task_of[0] + "/submit", &readers[0])->status, 409) << "submitted already";
+  EXPECT_EQ(Send("POST", "/api/v1/items/" + item + "/annotations", &readers[0], Label("pneumonia"))->status, 409)
+      << "no labels after submit";
+  EXPECT_EQ(review(readers[1], 0, {{"decision", "accept"}})->status, 403);
+  EXPECT_EQ(review(adjudicator, 0, {{"decision", "accept"}})->status, 403);
+  EXPECT_EQ(review(reviewer, 0, {{"decision", "approve"}})->status, 400);
+
+  // accept
+  auto accepted = review(reviewer, 0, {{"decision", "accept"}});
+  ASSERT_EQ(accepted->status, 201) << accepted->body;
+  EXPECT_EQ(Body(accepted)["task"]["state"], "accepted");
+  EXPECT_EQ(review(reviewer, 0, {{"decision", "reject"}, {"reason", "late"}})->status, 409) << "accepted is final";
+
+  // reject (needs a reason) sends the reading back to its reader, who gets it first.
+  EXPECT_EQ(review(reviewer, 1, {{"decision", "reject"}})->status, 400);
+  auto rejected = review(reviewer, 1, {{"decision", "reject"}, {"reason", "wrong_class"}});
+  ASSERT_EQ(rejected->status, 201) << rejected->body;
+  EXPECT_EQ(Body(rejected)["task"]["state"], "rejected");
+  EXPECT_EQ(Body(rejected)["review"]["reason"], "wrong_class");
+  auto back = Send("POST", tasks + "next", &readers[1]);
+  ASSERT_EQ(back->status, 200) << back->body;
+  EXPECT_EQ(Body(back)["id"], task_of[1]);
+  EXPECT_EQ(Body(back)["state"], "claimed");
+  ASSERT_EQ(Send("POST", tasks + task_of[1] + "/submit", &readers[1])->status, 200);
+
+  // correct: a new label version, the original kept.
+  auto corrected = review(reviewer, 2, {{"decision", "correct"}, {"annotation_id", label_of[2]},
+                                        {"correction", Label("normal")}});
+  ASSERT_EQ(corrected->status, 201) << corrected->body;
+  EXPECT_EQ(Body(corrected)["task"]["state"], "accepted");
+  EXPECT_EQ(Body(corrected)["correction"]["label"]["class"], "normal");
+  EXPECT_EQ(Body(corrected)["correction"]["origin"], "correction:" + label_of[2]);
+  EXPECT_EQ(Body(corrected)["correction"]["author"], reviewer.user_id);
+  auto original = Send("GET", "/api/v1/items/" + item + "/annotations/" + label_of[2], &manager);
+  EXPECT_EQ(Body(original)["label"]["class"], "pneumonia");
+
+  // escalate (needs a note) straight from submitted, then adjudication.
+  const std::string adjudications = "/api/v1/items/" + item + "/adjudications";
+  EXPECT_EQ(Send("POST", adjudications, &adjudicator, json{{"annotation_id", label_of[0]}, {"rationale", "x"}})->status,
+            409)
+      << "nothing escalated yet";
+  EXPECT_EQ(review(reviewer, 1, {{"decision", "escalate"}})->status, 400);
+  auto escalated = review(reviewer, 1, {{"decision", "escalate"}, {"reason", "readers disagree"}});
+  ASSERT_EQ(escalated->status, 201) << escalated->body;
+  EXPECT_EQ(Body(escalated)["task"]["state"], "escalated");
+
+  auto readings = Send("GET", "/api/v1/items/" + item + "/readings", &adjudicator);
+  ASSERT_EQ(readings->status, 200) << readings->body;
+  ASSERT_EQ(Body(readings)["data"].size(), 3u);
+  EXPECT_EQ(Send("GET", "/api/v1/items/" + item + "/readings", &reviewer)->status, 403);
+  EXPECT_EQ(Send("GET", "/api/v1/items/" + item + "/readings", &readers[0])->status, 403);
+
+  EXPECT_EQ(Send("POST", adjudications, &reviewer, json{{"annotation_id", label_of[0]}, {"rationale", "x"}})->status,
+            403);
+  EXPECT_EQ(Send("POST", adjudications, &adjudicator, json{{"annotation_id", label_of[0]}})->status, 400);
+  EXPECT_EQ(Send("POST", adjudications, &adjudicator, json{{"label", Label("nodule")}, {"rationale", "x"}})->status, 400)
+      << "the final label is checked against the guideline";
+  auto decided = Send("POST", adjudications, &adjudicator,
+                      json{{"annotation_id", label_of[0]}, {"rationale", "consolidation in the right lower lobe"}});
+  ASSERT_EQ(decided->status, 201) << decided->body;
+  EXPECT_EQ(Body(decided)["final_label"]["status"], "adjudicated");
+  EXPECT_EQ(Body(decided)["final_label"]["label"]["class"], "pneumonia");
+  EXPECT_EQ(Body(decided)["final_label"]["author"], adjudicator.user_id);
+  EXPECT_EQ(Body(decided)["adjudication"]["source_annotation_id"], label_of[0]);
+  ASSERT_EQ(Body(decided)["tasks"].size(), 1u);
+  EXPECT_EQ(Body(decided)["tasks"][0]["state"], "adjudicated");
+  EXPECT_EQ(Send("POST", adjudications, &adjudicator, json{{"annotation_id", label_of[0]}, {"rationale", "x"}})->status,
+            409)
+      << "adjudicated is final";
+  EXPECT_EQ(review(reviewer, 1, {{"decision", "accept"}})->status, 409);
+
+  // Every step is in the audit log.
+  EXPECT_EQ(AuditCount("task.submit", task_of[1]), 2);
+  EXPECT_EQ(AuditCount("task.reject", task_of[1]), 1);
+  EXPECT_EQ(AuditCount("task.reopen", task_of[1]), 1);
+  EXPECT_EQ(AuditCount("task.escalate", task_of[1]), 1);
+  EXPECT_EQ(AuditCount("task.adjudicate", task_of[1]), 1);
+  EXPECT_EQ(AuditCount("task.start_review", task_of[0]), 1);
+  auto verify = app_->VerifyAudit(app::LocalOperator());
+  ASSERT_TRUE(verify.ok());
+  EXPECT_TRUE(verify->ok);
+}
+
+}  // namespace
+}  // namespace caliper::http
