@@ -44,6 +44,12 @@ Result<security::AuthSettings> AuthSettingsFrom(const Config& c) {
     return Error(ErrorCode::kInvalidArgument,
                  "session.idle_warning_seconds must be below the idle timeout");
   }
+  if (idle > 7 * 24 * 60 || absolute > 30 * 24 * 60 || failures > 1000 || window > 7 * 24 * 60 ||
+      lockout > 30 * 24 * 60 || per_address > 100000 || min_length > 256) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "session and login settings are out of range (timeouts at most 7 days idle / 30 "
+                 "days absolute, login.max_failures at most 1000, password.min_length at most 256)");
+  }
   if (idle <= 0 || absolute <= 0 || failures <= 0 || window <= 0 || lockout <= 0 ||
       per_address <= 0 || min_length < 8) {
     return Error(ErrorCode::kInvalidArgument,
@@ -150,8 +156,8 @@ Result<std::unique_ptr<App>> App::Open(const std::string& data_dir, const Config
   }
   CALIPER_ASSIGN_OR_RETURN(auto auth, AuthSettingsFrom(config));
   CALIPER_ASSIGN_OR_RETURN(auto checkpoint_every, config.GetInt("audit.checkpoint_every"));
-  if (checkpoint_every < 1) {
-    return Error(ErrorCode::kInvalidArgument, "audit.checkpoint_every must be at least 1");
+  if (checkpoint_every < 1 || checkpoint_every > 1'000'000) {
+    return Error(ErrorCode::kInvalidArgument, "audit.checkpoint_every must be 1 to 1000000");
   }
   std::unique_ptr<security::KeyProvider> owned_keys;
   const security::KeyProvider* keys = options.key_provider;
@@ -247,21 +253,35 @@ Result<core::Membership> App::MembershipOf(storage::Transaction& txn, const std:
   return txn.GetMembership(project_id, user_id);
 }
 
-bool App::IsOnlyAnnotator(storage::Transaction& txn, const RequestContext& ctx,
-                          const std::string& project_id) {
+bool App::IsBlinded(storage::Transaction& txn, const RequestContext& ctx, const std::string& project_id,
+                    Permission permission) {
   auto m = MembershipOf(txn, project_id, ctx.principal.user.id);
-  if (!m.ok()) return false;
-  return HasRole(*m, core::Role::kAnnotator) && !HasRole(*m, core::Role::kManager) &&
-         !HasRole(*m, core::Role::kReviewer) && !HasRole(*m, core::Role::kAdjudicator) &&
-         !HasRole(*m, core::Role::kDataSteward);
+  if (!m.ok()) return true;
+  if (!HasRole(*m, core::Role::kAnnotator)) return false;
+  const std::vector<core::Role> granting = security::RolesGranting(permission);
+  for (core::Role r : m->roles) {
+    if (r != core::Role::kAnnotator && std::find(granting.begin(), granting.end(), r) != granting.end()) {
+      return false;
+    }
+  }
+  return true;
 }
 
 // ---- authentication and authorisation --------------------------------------------------------
 
 Result<LoginResult> App::Login(const std::string& username, const std::string& password,
                                const std::string& source_address) {
+  // Argon2id runs before the write transaction, so sign-ins (anyone may send them) never hold
+  // the single writer while hashing.
+  std::string stored_hash;
+  {
+    CALIPER_ASSIGN_OR_RETURN(auto read, store_->Begin(TxnMode::kRead));
+    auto user = read->GetUserByUsername(username);
+    if (user.ok()) stored_hash = user->password_hash;
+  }
+  const security::PasswordCheck check = auth_.CheckPassword(stored_hash, password);
   CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
-  security::LoginOutcome outcome = auth_.Login(*txn, username, password, source_address);
+  security::LoginOutcome outcome = auth_.Login(*txn, username, check, source_address);
   RequestContext ctx;
   ctx.source_address = source_address;
   ctx.principal.user = outcome.user;
@@ -464,18 +484,43 @@ Result<std::string> App::ResetPassword(const RequestContext& ctx, const std::str
 
 Status App::ChangeOwnPassword(const RequestContext& ctx, const std::string& old_password,
                               const std::string& new_password) {
-  CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
-  CALIPER_ASSIGN_OR_RETURN(core::User user, txn->GetUser(ctx.principal.user.id));
-  if (!security::VerifyPassword(old_password, user.password_hash)) {
-    return Error(ErrorCode::kUnauthenticated, "the current password is wrong");
+  // As at sign-in: the slow hash checks run outside the write transaction, and a wrong
+  // current password counts towards the lock-out and is audited.
+  std::string stored_hash;
+  {
+    CALIPER_ASSIGN_OR_RETURN(auto read, store_->Begin(TxnMode::kRead));
+    CALIPER_ASSIGN_OR_RETURN(core::User user, read->GetUser(ctx.principal.user.id));
+    stored_hash = user.password_hash;
+  }
+  const security::PasswordCheck check = auth_.CheckPassword(stored_hash, old_password);
+  if (!check.matches) {
+    CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
+    security::LoginOutcome outcome = auth_.Login(*txn, ctx.principal.user.username, check, ctx.source_address);
+    if (outcome.status.code() == ErrorCode::kStorage) return outcome.status;
+    AuditRecord record = Record(ctx, "user.change_password", "user", ctx.principal.user.id,
+                                json{{"reason", outcome.status.code_name()}}.dump());
+    record.outcome = "failure";
+    CALIPER_RETURN_IF_ERROR(CommitWithAudit(*txn, record));
+    return outcome.status.code() == ErrorCode::kUnauthenticated
+               ? Error(ErrorCode::kUnauthenticated, "the current password is wrong")
+               : outcome.status;
   }
   if (old_password == new_password) {
     return Error(ErrorCode::kWeakPassword, "the new password must differ from the current one");
   }
-  CALIPER_ASSIGN_OR_RETURN(user.password_hash, auth_.HashNewPassword(new_password, user.username));
+  CALIPER_ASSIGN_OR_RETURN(std::string new_hash, auth_.HashNewPassword(new_password, ctx.principal.user.username));
+  CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
+  CALIPER_ASSIGN_OR_RETURN(core::User user, txn->GetUser(ctx.principal.user.id));
+  if (user.password_hash != check.verified_hash) {
+    return Error(ErrorCode::kConflict, "the password changed meanwhile; sign in again");
+  }
+  user.password_hash = std::move(new_hash);
   user.must_change_password = false;
   CALIPER_RETURN_IF_ERROR(txn->UpdateUser(user));
-  return CommitWithAudit(*txn, Record(ctx, "user.change_password", "user", user.id));
+  // Every session ends, this one too: a session stolen before the change dies with it.
+  CALIPER_ASSIGN_OR_RETURN(int ended, txn->RevokeUserSessions(user.id, clock_.Now()));
+  return CommitWithAudit(*txn, Record(ctx, "user.change_password", "user", user.id,
+                                      json{{"sessions_ended", ended}}.dump()));
 }
 
 Result<int> App::RevokeSessions(const RequestContext& ctx, const std::string& user_id) {
@@ -535,6 +580,18 @@ Result<core::Membership> App::PutMember(const RequestContext& ctx, const std::st
   if (std::find(roles.begin(), roles.end(), core::Role::kAdmin) != roles.end()) {
     return Error(ErrorCode::kInvalidArgument, "admin is a global role, not a project role");
   }
+  // Separation of duties: nobody changes their own roles, and only administrators grant the
+  // roles that oversee the others (data steward, auditor).
+  const bool admin = ctx.principal.user.is_admin && !ctx.principal.via_token();
+  if (user_id == ctx.principal.user.id && !admin) {
+    return Error(ErrorCode::kPermissionDenied, "you cannot change your own roles");
+  }
+  for (core::Role r : {core::Role::kDataSteward, core::Role::kAuditor}) {
+    if (!admin && std::find(roles.begin(), roles.end(), r) != roles.end()) {
+      return Error(ErrorCode::kPermissionDenied,
+                   "only an administrator grants the " + std::string(core::ToString(r)) + " role");
+    }
+  }
   CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
   CALIPER_RETURN_IF_ERROR(txn->GetProject(project_id).status());
   auto user = txn->GetUser(user_id);
@@ -577,6 +634,10 @@ Result<security::Authenticator::IssuedToken> App::CreateApiToken(
     const RequestContext& ctx, const std::string& user_id, const std::string& project_id,
     const std::string& name, const std::vector<Permission>& permissions,
     std::optional<TimeMicros> expires_at) {
+  if (ctx.principal.via_token()) {
+    // A token could otherwise mint a broader or longer-lived one that outlives its revocation.
+    return Error(ErrorCode::kPermissionDenied, "API tokens cannot create API tokens; sign in");
+  }
   CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
   CALIPER_ASSIGN_OR_RETURN(core::User user, txn->GetUser(user_id));
   CALIPER_RETURN_IF_ERROR(txn->GetProject(project_id).status());
@@ -612,7 +673,8 @@ Result<security::Authenticator::IssuedToken> App::CreateApiToken(
 Status App::RevokeApiToken(const RequestContext& ctx, const std::string& token_id) {
   CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
   CALIPER_ASSIGN_OR_RETURN(storage::ApiToken token, txn->GetApiToken(token_id));
-  if (!ctx.principal.user.is_admin && token.user_id != ctx.principal.user.id) {
+  const bool admin = ctx.principal.user.is_admin && !ctx.principal.via_token();
+  if (!admin && token.user_id != ctx.principal.user.id) {
     return Error(ErrorCode::kNotFound, "no such token");
   }
   CALIPER_RETURN_IF_ERROR(txn->RevokeApiToken(token_id, clock_.Now()));
@@ -668,7 +730,7 @@ Result<storage::Page<core::Item>> App::ListItems(const RequestContext& ctx, cons
                                                  const storage::PageRequest& page) {
   CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kRead));
   CALIPER_ASSIGN_OR_RETURN(auto items, txn->ListItems(project_id, page));
-  if (!ctx.principal.user.is_admin && IsOnlyAnnotator(*txn, ctx, project_id)) {
+  if (!ctx.principal.user.is_admin && IsBlinded(*txn, ctx, project_id, Permission::kItemList)) {
     std::vector<core::Item> assigned;
     for (auto& item : items.rows) {
       CALIPER_ASSIGN_OR_RETURN(auto tasks, txn->ListTasksOfItem(item.id));
@@ -772,7 +834,7 @@ Result<storage::Page<core::Annotation>> App::ListAnnotations(const RequestContex
   CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kRead));
   CALIPER_ASSIGN_OR_RETURN(core::Item item, txn->GetItem(item_id));
   CALIPER_ASSIGN_OR_RETURN(auto page_out, txn->ListAnnotations(item_id, page));
-  if (IsOnlyAnnotator(*txn, ctx, item.project_id)) {  // blinding, enforced here, not in the UI
+  if (IsBlinded(*txn, ctx, item.project_id, Permission::kAnnotationRead)) {  // blinding: here, not in the UI
     std::erase_if(page_out.rows, [&](const core::Annotation& a) { return a.author != ctx.principal.user.id; });
   }
   return page_out;
@@ -781,7 +843,7 @@ Result<storage::Page<core::Annotation>> App::ListAnnotations(const RequestContex
 Result<core::Annotation> App::GetAnnotation(const RequestContext& ctx, const std::string& id) {
   CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kRead));
   CALIPER_ASSIGN_OR_RETURN(core::Annotation a, txn->GetAnnotation(id));
-  if (a.author != ctx.principal.user.id && IsOnlyAnnotator(*txn, ctx, a.project_id)) {
+  if (a.author != ctx.principal.user.id && IsBlinded(*txn, ctx, a.project_id, Permission::kAnnotationRead)) {
     return Error(ErrorCode::kNotFound, "no such annotation");
   }
   return a;
@@ -841,6 +903,11 @@ Result<security::KeyManager::RotationReport> App::RotateKeys(const RequestContex
   std::optional<security::Key> master;
   if (new_master) master = security::RandomKey();
   const std::string master_path = MasterKeyPath(paths_, config_);
+  const char* env_key = std::getenv(config_.GetString("keys.master_key_env").c_str());
+  if (new_master && env_key != nullptr && *env_key != '\0') {
+    return Error(ErrorCode::kUnsupported, "the master key comes from $" + config_.GetString("keys.master_key_env") +
+                                              "; replace it there (a new key file would be ignored)");
+  }
   if (new_master && !owned_keys_) {
     return Error(ErrorCode::kUnsupported, "the master key is not file-based here; rotate it where it is kept");
   }

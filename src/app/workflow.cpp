@@ -333,7 +333,7 @@ Result<storage::Page<core::Task>> App::ListTasks(const RequestContext& ctx, cons
   CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kRead));
   storage::TaskFilter filter{project_id, std::nullopt, state};
   // Blinding: a reader learns nothing of other readers' tasks.
-  if (IsOnlyAnnotator(*txn, ctx, project_id)) filter.assignee = ctx.principal.user.id;
+  if (IsBlinded(*txn, ctx, project_id, security::Permission::kAnnotationRead)) filter.assignee = ctx.principal.user.id;
   return txn->ListTasks(filter, page);
 }
 
@@ -341,7 +341,7 @@ Result<core::Task> App::GetTask(const RequestContext& ctx, const std::string& pr
   CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kRead));
   auto task = txn->GetTask(task_id);
   if (!task.ok() || task->project_id != project_id ||
-      (task->assignee != ctx.principal.user.id && IsOnlyAnnotator(*txn, ctx, project_id))) {
+      (task->assignee != ctx.principal.user.id && IsBlinded(*txn, ctx, project_id, security::Permission::kAnnotationRead))) {
     return Error(ErrorCode::kNotFound, "no such task");
   }
   return task;

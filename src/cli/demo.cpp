@@ -94,6 +94,25 @@ Status LoadDemoProject(app::App& app, std::map<std::string, std::string>& user_i
                                 .status());
   }
   const std::vector<std::string> readers = {user_ids["reader1"], user_ids["reader2"]};
+  // A published guideline, so readers can label at once (labels are pinned to it).
+  const json schema = {
+      {"classes",
+       {{{"id", "liver_lesion"}, {"name", "Liver lesion"}, {"kind", "segmentation"},
+         {"codes", {{{"system", "SNOMED CT"}, {"code", "300331000"}}}},
+         {"data_types", {"imaging"}},
+         {"definition", "A focal liver lesion on CT (synthetic phantom)."},
+         {"inclusion_criteria", {"focal area of different attenuation within the liver"}},
+         {"exclusion_criteria", {"vessels", "image artefacts"}}},
+        {{"id", "pulmonary_nodule"}, {"name", "Pulmonary nodule"}, {"kind", "span"},
+         {"codes", {{{"system", "SNOMED CT"}, {"code", "427359005"}}}},
+         {"data_types", {"notes"}},
+         {"definition", "A mention of a lung nodule in a report, with its assertion."}},
+        {{"id", "abnormal_lab"}, {"name", "Abnormal lab result"}, {"kind", "classification"},
+         {"data_types", {"labs"}},
+         {"definition", "A result outside its reference range that matters clinically."}}}}};
+  CALIPER_ASSIGN_OR_RETURN(core::GuidelineVersion draft,
+                           app.CreateGuidelineDraft(ctx, project.id, schema.dump()));
+  CALIPER_RETURN_IF_ERROR(app.PublishGuideline(ctx, project.id, draft.id, draft.revision).status());
 
   fs::path source = fs::path(app.paths().root) / "demo-source";
   fs::remove_all(source);
@@ -140,9 +159,20 @@ Status LoadDemoProject(app::App& app, std::map<std::string, std::string>& user_i
 int RunDemo(const CommonOptions& options, const std::string& listen) {
   auto config = LoadConfig(options);
   if (!config.ok()) return Fail(config.status());
+  app::DataPaths paths(options.data_dir);
+  // The demo resets passwords and adds demo accounts: never on a real deployment.
+  const std::string marker = paths.root + "/.caliper-demo";
+  if (fs::exists(paths.keys_dir) && !fs::exists(marker)) {
+    return Fail(Error(ErrorCode::kConflict, paths.root + " is a deployment that `caliper demo` did not create; "
+                                                      "use another --data directory for the demo"));
+  }
+  if (!fs::exists(paths.keys_dir)) {
+    std::error_code ec;
+    fs::create_directories(paths.root, ec);
+    std::ofstream(marker) << "made by caliper demo\n";
+  }
   auto init = app::App::Init(options.data_dir, *config);
   if (!init.ok()) return Fail(init.status());
-  app::DataPaths paths(options.data_dir);
   if (!fs::exists(paths.tls_dir + "/cert.pem")) {
     if (Status s = http::MakeSelfSignedCertificate(paths.tls_dir + "/cert.pem", paths.tls_dir + "/key.pem"); !s.ok()) {
       return Fail(s);

@@ -12,6 +12,8 @@ constexpr std::array kErrorTable = {
     ErrorInfo{ErrorCode::kMalformedJson, "malformed_json", 400, "the body is not valid JSON"},
     ErrorInfo{ErrorCode::kUnknownField, "unknown_field", 400, "the body has a field this endpoint does not take"},
     ErrorInfo{ErrorCode::kPayloadTooLarge, "payload_too_large", 413, "the body is larger than this endpoint accepts"},
+    ErrorInfo{ErrorCode::kLengthRequired, "length_required", 411,
+              "send the body with a Content-Length (chunked bodies are not accepted)"},
     ErrorInfo{ErrorCode::kNotFound, "not_found", 404, "no such resource"},
     ErrorInfo{ErrorCode::kAlreadyExists, "already_exists", 409, "the resource exists already"},
     ErrorInfo{ErrorCode::kConflict, "conflict", 409, "the request conflicts with the current state"},

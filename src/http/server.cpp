@@ -155,6 +155,13 @@ struct Server::Impl {
     std::size_t limit = m.route->body_kind == BodyKind::kMultipart ? options.max_upload_bytes
                         : m.route->body_kind == BodyKind::kJson   ? options.max_body_bytes
                                                                   : 0;
+    // Bodies must announce their length: cpp-httplib 0.11 reads a chunked body whole, with no
+    // limit, before any handler could refuse it.
+    if (req.has_header("Transfer-Encoding")) {
+      WriteError(res, Error(ErrorCode::kLengthRequired, ""));
+      res.set_header("Connection", "close");
+      return httplib::Server::HandlerResponse::Handled;
+    }
     const std::string length = req.get_header_value("Content-Length");
     if (!length.empty()) {
       unsigned long long n = 0;
@@ -169,6 +176,7 @@ struct Server::Impl {
                               limit == 0 ? "this endpoint takes no body"
                                          : "the body is larger than this endpoint accepts (" +
                                                std::to_string(limit) + " bytes)"));
+        res.set_header("Connection", "close");
         return httplib::Server::HandlerResponse::Handled;
       }
     }
@@ -209,6 +217,11 @@ struct Server::Impl {
                                             route.method + " " + route.path, param("task_id")));
     }
     if (route.body_kind == BodyKind::kJson) {
+      // Only JSON: a cross-site form (text/plain, urlencoded) can never reach a JSON route.
+      const std::string type = req.get_header_value("Content-Type");
+      if (type.rfind("application/json", 0) != 0) {
+        return Error(ErrorCode::kUnsupported, "send the body as application/json");
+      }
       CALIPER_ASSIGN_OR_RETURN(call.body, ParseStrictJson(req.body, route.fields));
     } else if (route.body_kind == BodyKind::kMultipart) {
       if (!req.is_multipart_form_data()) {

@@ -337,7 +337,18 @@ TEST_F(ApiTest, AOneTimePasswordMustBeChangedBeforeAnythingElse) {
   auto changed = Send("POST", "/api/v1/me/password", &s,
                       json{{"current_password", one_time}, {"new_password", "a passphrase of my own"}}.dump());
   ASSERT_EQ(changed->status, 204) << changed->body;
-  EXPECT_EQ(Send("GET", "/api/v1/projects", &s)->status, 200);
+  EXPECT_EQ(Send("GET", "/api/v1/projects", &s)->status, 401) << "the change ends every session";
+  Session fresh = Login("newcomer", "a passphrase of my own");
+  EXPECT_EQ(Send("GET", "/api/v1/projects", &fresh)->status, 200);
+  auto wrong = Send("POST", "/api/v1/me/password", &fresh,
+                    json{{"current_password", "not my passphrase"}, {"new_password", "whatever else 123"}}.dump());
+  EXPECT_EQ(wrong->status, 401);
+  int failures = 0;
+  ASSERT_TRUE(app_->ExportAudit(app::LocalOperator(), 0, clock_->Now() + kMicrosPerHour, [&](const storage::AuditEvent& e) {
+    if (e.action == "user.change_password" && e.outcome == "failure") ++failures;
+    return Status::Ok();
+  }).ok());
+  EXPECT_EQ(failures, 1) << "a wrong current password is audited";
 }
 
 TEST_F(ApiTest, SessionCookieIsHardened) {
@@ -566,6 +577,80 @@ TEST_F(ApiTest, ApiTokensReachOnlyTheirProjectAndPermissions) {
   const std::string token_id = Body(token)["id"];
   EXPECT_EQ(Send("DELETE", "/api/v1/me/tokens/" + token_id, &s)->status, 204);
   EXPECT_EQ(c.Get("/api/v1/projects/" + p1 + "/items", bearer)->status, 401);
+}
+
+TEST_F(ApiTest, HardeningAgainstCommonAttacks) {
+  Session admin = Login("admin", admin_password_);
+  // Chunked bodies are refused before they are read (cpp-httplib would read them whole).
+  {
+    auto c = Client();
+    httplib::Headers h = Headers(&admin);
+    h.emplace("Transfer-Encoding", "chunked");
+    auto res = c.Post("/api/v1/projects", h, json{{"name", "chunked"}}.dump(), "application/json");
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 411) << res->body;
+  }
+  // JSON routes take only JSON: a cross-site text/plain form cannot reach them.
+  auto form = Send("POST", "/api/v1/auth/login", nullptr,
+                   json{{"username", "admin"}, {"password", admin_password_}}.dump(), "text/plain");
+  EXPECT_EQ(form->status, 415);
+
+  const std::string project_id = Body(Send("POST", "/api/v1/projects", &admin, json{{"name", "Hardening"}}.dump()))["id"];
+  auto [manager_id, manager_pw] = MakeUser(admin, "h-manager");
+  auto [reader_id, reader_pw] = MakeUser(admin, "h-reader");
+  auto [other_id, other_pw] = MakeUser(admin, "h-other");
+  auto put = [&](const Session& by, const std::string& id, std::vector<std::string> roles) {
+    return Send("PUT", "/api/v1/projects/" + project_id + "/members/" + id, &by,
+                json{{"roles", roles}, {"scopes", {"notes"}}}.dump());
+  };
+  ASSERT_EQ(put(admin, manager_id, {"manager"})->status, 200);
+  Session manager = Login("h-manager", manager_pw);
+  // Separation of duties: no self-promotion, and stewards and auditors come from an admin.
+  EXPECT_EQ(put(manager, manager_id, {"manager", "data_steward"})->status, 403);
+  EXPECT_EQ(put(manager, reader_id, {"annotator", "data_steward"})->status, 403);
+  ASSERT_EQ(put(admin, reader_id, {"annotator", "data_steward"})->status, 200);
+  ASSERT_EQ(put(manager, other_id, {"annotator"})->status, 200);
+
+  // Uploaded HTML is never served as HTML.
+  PublishGuideline(manager, project_id, {"finding"});
+  httplib::MultipartFormDataItems parts = {
+      {"metadata", json{{"data_type", "notes"}, {"patient_key", "pt-h"}}.dump(), "", "application/json"},
+      {"content", "<script>alert(1)</script>", "x.html", "text/html"}};
+  auto item = Client().Post("/api/v1/projects/" + project_id + "/items", Headers(&manager), parts);
+  ASSERT_EQ(item->status, 201) << item->body;
+  const std::string item_id = Body(item)["id"];
+  EXPECT_EQ(Body(item)["content_type"], "application/octet-stream");
+  for (const auto& id : {reader_id, other_id}) {
+    ASSERT_EQ(Send("POST", "/api/v1/items/" + item_id + "/assignments", &manager, json{{"user_id", id}}.dump())->status, 201);
+  }
+  Session reader = Login("h-reader", reader_pw), other = Login("h-other", other_pw);
+  auto content = Send("GET", "/api/v1/items/" + item_id + "/content", &reader);
+  ASSERT_EQ(content->status, 200);
+  EXPECT_EQ(content->get_header_value("Content-Type"), "application/octet-stream");
+  bool sandboxed = false;
+  for (const auto& [k, v] : content->headers) sandboxed |= k == "Content-Security-Policy" && v.find("sandbox") != std::string::npos;
+  EXPECT_TRUE(sandboxed);
+
+  // Blinding holds for an annotator who also holds a role that may not read labels.
+  auto label = Send("POST", "/api/v1/items/" + item_id + "/annotations", &other,
+                    json{{"evidence", {{"kind", "span"}}}, {"label", {{"class", "finding"}}}}.dump());
+  ASSERT_EQ(label->status, 201) << label->body;
+  EXPECT_TRUE(Body(Send("GET", "/api/v1/items/" + item_id + "/annotations", &reader))["data"].empty());
+
+  // API tokens act only inside their project permissions: not as the person, not to mint tokens.
+  auto token = Send("POST", "/api/v1/projects/" + project_id + "/tokens", &manager,
+                    json{{"name", "script"}, {"permissions", {"item_list", "token_create"}}}.dump());
+  ASSERT_EQ(token->status, 201) << token->body;
+  httplib::Headers bearer = {{"Authorization", "Bearer " + Body(token)["secret"].get<std::string>()}};
+  auto c = Client();
+  EXPECT_EQ(c.Get("/api/v1/projects/" + project_id + "/items", bearer)->status, 200);
+  EXPECT_EQ(c.Get("/api/v1/me/tokens", bearer)->status, 403);
+  EXPECT_EQ(c.Post("/api/v1/me/password", bearer,
+                   json{{"current_password", manager_pw}, {"new_password", "taken over 12345"}}.dump(),
+                   "application/json")->status, 403);
+  auto minted = c.Post("/api/v1/projects/" + project_id + "/tokens", bearer,
+                       json{{"name", "wider"}, {"permissions", {"member_manage"}}}.dump(), "application/json");
+  EXPECT_EQ(minted->status, 403) << minted->body;
 }
 
 TEST_F(ApiTest, AuditChainVerifiesAfterEverything) {

@@ -1,5 +1,8 @@
 #include "caliper/security/auth.h"
 
+#include <map>
+#include <mutex>
+
 #include "caliper/security/crypto.h"
 #include "caliper/security/passwords.h"
 
@@ -14,8 +17,38 @@ Status WrongCredentials() {
 
 }  // namespace
 
+const std::string& Authenticator::DummyHash() const {
+  // One per cost, made once: unknown names cost the same Argon2id work as known ones.
+  static std::mutex mu;
+  static std::map<std::string, std::string> hashes;
+  std::lock_guard lock(mu);
+  auto it = hashes.find(settings_.hash_cost);
+  if (it == hashes.end()) {
+    auto hash = HashPassword("caliper-dummy-password", settings_.hash_cost);
+    it = hashes.emplace(settings_.hash_cost, hash.ok() ? *hash : std::string()).first;
+  }
+  return it->second;
+}
+
+PasswordCheck Authenticator::CheckPassword(const std::string& stored_hash,
+                                           const std::string& password) const {
+  PasswordCheck check;
+  check.verified_hash = stored_hash;
+  const bool matches = VerifyPassword(password, stored_hash.empty() ? DummyHash() : stored_hash);
+  check.matches = matches && !stored_hash.empty();
+  return check;
+}
+
 LoginOutcome Authenticator::Login(storage::Transaction& txn, const std::string& username,
                                   const std::string& password,
+                                  const std::string& source_address) const {
+  auto user = txn.GetUserByUsername(username);
+  return Login(txn, username, CheckPassword(user.ok() ? user->password_hash : "", password),
+               source_address);
+}
+
+LoginOutcome Authenticator::Login(storage::Transaction& txn, const std::string& username,
+                                  const PasswordCheck& check,
                                   const std::string& source_address) const {
   LoginOutcome out;
   const TimeMicros now = clock_.Now();
@@ -34,9 +67,6 @@ LoginOutcome Authenticator::Login(storage::Transaction& txn, const std::string& 
   auto user = txn.GetUserByUsername(username);
   if (!user.ok()) {
     if (user.status().code() != ErrorCode::kNotFound) return {user.status(), {}, {}};
-    // Spend the same effort as a real check so timing does not reveal which names exist.
-    static const std::string kDummy = HashPassword("caliper-dummy-password", "interactive").value();
-    (void)VerifyPassword(password, kDummy);
     Status s = record(false);
     out.status = s.ok() ? WrongCredentials() : s;
     return out;
@@ -51,7 +81,10 @@ LoginOutcome Authenticator::Login(storage::Transaction& txn, const std::string& 
                         : s;
     return out;
   }
-  if (out.user.disabled || !VerifyPassword(password, out.user.password_hash)) {
+  // The check was made against the hash stored when it ran; a password changed since then
+  // does not count as a match.
+  const bool password_ok = check.matches && check.verified_hash == out.user.password_hash;
+  if (out.user.disabled || !password_ok) {
     Status s = record(false);
     if (!s.ok()) return {s, out.user, {}};
     auto failures = txn.CountRecentFailures(username, now - settings_.failure_window);

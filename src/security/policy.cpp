@@ -102,8 +102,9 @@ Decision Decide(const Principal& principal, Permission permission, const AccessT
     // A token reaches one project and only the permissions it lists.
     bool listed = std::find(principal.token_permissions.begin(), principal.token_permissions.end(),
                             row.name) != principal.token_permissions.end();
-    if (permission != Permission::kAuthenticated &&
-        (!row.project_scoped || !listed || target.project_id != principal.token_project_id)) {
+    // That excludes the signed-in user's own pages (password, tokens): a token never acts
+    // as the person.
+    if (!row.project_scoped || !listed || target.project_id != principal.token_project_id) {
       return {false, DenyReason::kTokenLimit};
     }
   }

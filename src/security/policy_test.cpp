@@ -108,6 +108,8 @@ TEST(PolicyTest, TokensAreLimitedToTheirProjectAndPermissions) {
   Principal admin_token = p;
   admin_token.user.is_admin = true;
   EXPECT_FALSE(Decide(admin_token, Permission::kUserManage, {}).allowed) << "tokens never act globally";
+  EXPECT_FALSE(Decide(p, Permission::kAuthenticated, {}).allowed)
+      << "nor as the signed-in person (own password, own tokens)";
 }
 
 TEST(PolicyTest, DisabledUsersGetNothing) {

@@ -374,6 +374,8 @@ std::string Describe(const httplib::Result& res) {
                            {"new_password", "end to end operator passphrase"}});
   if (!changed || changed->status != 204)
     return ::testing::AssertionFailure() << "change the admin password: " << Describe(changed);
+  // The change ends every session: sign in again with the new password.
+  if (auto ok = api.Login("admin", "end to end operator passphrase", team.admin); !ok) return ok;
   auto project = api.Post("/api/v1/projects", &team.admin, {{"name", "End to end"}});
   if (!project || project->status != 201)
     return ::testing::AssertionFailure() << "create project: " << Describe(project);

@@ -332,7 +332,11 @@ class App {
   Result<core::WorkflowSettings> SettingsOf(storage::Transaction& txn, const std::string& project_id);
   Result<core::Membership> MembershipOf(storage::Transaction& txn, const std::string& project_id,
                                         const std::string& user_id);
-  bool IsOnlyAnnotator(storage::Transaction& txn, const RequestContext& ctx, const std::string& project_id);
+  // Blinding: true when the principal reaches `permission` in the project only as an
+  // annotator (no other role of theirs grants it), so they see only their own work. Fails
+  // closed: true without a membership.
+  bool IsBlinded(storage::Transaction& txn, const RequestContext& ctx, const std::string& project_id,
+                 security::Permission permission);
 
   DataPaths paths_;
   Config config_;

@@ -17,6 +17,7 @@ enum class ErrorCode {
   kMalformedJson,
   kUnknownField,
   kPayloadTooLarge,
+  kLengthRequired,
   kNotFound,
   kAlreadyExists,
   kConflict,

@@ -37,6 +37,13 @@ struct IssuedSession {
   std::string csrf_token;  // sent back in X-CSRF-Token on state-changing requests
 };
 
+// The result of checking a password against the hash stored for a user (Argon2id, slow:
+// made outside any write transaction).
+struct PasswordCheck {
+  std::string verified_hash;  // the stored hash it was checked against ("" for no such user)
+  bool matches = false;
+};
+
 struct LoginOutcome {
   Status status;           // ok, or why sign-in failed
   core::User user;         // set when the username exists (for the audit event)
@@ -51,11 +58,19 @@ class Authenticator {
 
   const AuthSettings& settings() const { return settings_; }
 
-  // Checks address throttling, lock-out and the password; records the attempt; locks the
-  // account after too many failures; on success starts a session. Failures are reported as
+  // Argon2id check of `password` against `stored_hash`; an empty hash (unknown user) is
+  // checked against a dummy hash of the configured cost, so both take the same time.
+  PasswordCheck CheckPassword(const std::string& stored_hash, const std::string& password) const;
+
+  // Checks address throttling, lock-out and the password check made beforehand; records the
+  // attempt; locks the account after too many failures; on success starts a session. Failures are reported as
   // kUnauthenticated ("wrong username or password", the same for unknown users),
   // kAccountLocked or kTooManyRequests. The caller commits the transaction either way, so the
   // attempt is remembered.
+  LoginOutcome Login(storage::Transaction& txn, const std::string& username,
+                     const PasswordCheck& check, const std::string& source_address) const;
+  // The same, checking the password inside `txn` (for tools and tests; the server checks it
+  // before opening its write transaction).
   LoginOutcome Login(storage::Transaction& txn, const std::string& username,
                      const std::string& password, const std::string& source_address) const;
 
@@ -85,6 +100,8 @@ class Authenticator {
   Result<std::string> HashNewPassword(const std::string& password, const std::string& username) const;
 
  private:
+  const std::string& DummyHash() const;
+
   const Clock& clock_;
   IdGenerator& ids_;
   AuthSettings settings_;

@@ -75,7 +75,8 @@ struct Decision {
 
 // Decides whether `principal` may use `permission` on `target`. Pure; thread-safe.
 // Rules, in order: disabled users get nothing; kNone is always allowed; kAuthenticated needs
-// a principal; an API token grants at most its listed permissions in its one project; global
+// a principal; an API token grants at most its listed permissions in its one project (and
+// nothing that is not project-scoped, not even kAuthenticated); global
 // admins hold every global permission and kProjectRead/kMemberManage/kAuditRead in every
 // project but no data access unless they also hold a project role; otherwise the
 // membership's roles must grant it (role table), the item's data type must be in the

@@ -27,6 +27,21 @@ const std::vector<Field>& AnnotationFields() {
 
 }  // namespace
 
+// Media types item content is stored and served as. Anything else (text/html, scripts, SVG)
+// becomes application/octet-stream, so uploaded content can never run in the app's origin.
+std::string SafeContentType(const std::string& declared) {
+  static const std::vector<std::string> kAllowed = {
+      "application/dicom", "application/octet-stream", "application/json", "application/gzip",
+      "application/zip", "text/plain", "text/csv", "image/png", "image/jpeg", "image/tiff"};
+  std::string base = declared.substr(0, declared.find(';'));
+  base.erase(base.find_last_not_of(' ') + 1);
+  for (auto& c : base) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (const auto& allowed : kAllowed) {
+    if (base == allowed) return base.rfind("text/", 0) == 0 ? base + "; charset=utf-8" : base;
+  }
+  return "application/octet-stream";
+}
+
 std::vector<Route> ItemRoutes() {
   using security::Permission;
   return {
@@ -46,7 +61,7 @@ std::vector<Route> ItemRoutes() {
          item.modality = call.body.value("modality", "");
          item.patient_key = call.body["patient_key"].get<std::string>();
          item.cohort_json = call.body.value("cohort", json::object()).dump();
-         if (!content.content_type.empty()) item.content_type = content.content_type;
+         item.content_type = SafeContentType(content.content_type);
          std::istringstream in(content.content);
          CALIPER_ASSIGN_OR_RETURN(auto created, app.CreateItem(call.ctx, call.Param("project_id"), item, in));
          return JsonReply(ItemJson(created), 201);
@@ -70,8 +85,10 @@ std::vector<Route> ItemRoutes() {
          CALIPER_ASSIGN_OR_RETURN(auto bytes, app.ReadItemContent(call.ctx, item.id));
          Reply r;
          r.body = std::move(bytes);
-         r.content_type = item.content_type;
+         r.content_type = SafeContentType(item.content_type);
          r.headers.emplace_back("Content-Disposition", "inline");
+         // Content is data, never a document of this origin: no scripts, no plugins, no forms.
+         r.headers.emplace_back("Content-Security-Policy", "sandbox; default-src 'none'");
          return r;
        }},
       {"POST", "/api/v1/items/{item_id}/assignments", Permission::kTaskAssign,
