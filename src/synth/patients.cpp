@@ -10,10 +10,6 @@ namespace {
 
 constexpr std::uint64_t kPatientStream = 1;
 
-constexpr std::array<std::string_view, 18> kPhiTypeNames = {
-    "NAME",    "DATE",    "AGE",    "PHONE", "FAX", "EMAIL",    "SSN", "MRN", "ACCOUNT",
-    "LICENSE", "VEHICLE", "DEVICE", "URL",   "IP",  "LOCATION", "ZIP", "ID",  "OTHER"};
-static_assert(kPhiTypeNames.size() == static_cast<std::size_t>(PhiType::kOther) + 1);
 
 SyntheticPatient MakePatient(int index, std::uint64_t seed) {
   Rng rng(Mix(seed, kPatientStream, static_cast<std::uint64_t>(index)));
@@ -51,14 +47,6 @@ SyntheticPatient MakePatient(int index, std::uint64_t seed) {
 
 }  // namespace
 
-std::string_view PhiTypeName(PhiType type) { return kPhiTypeNames[static_cast<std::size_t>(type)]; }
-
-std::optional<PhiType> ParsePhiType(std::string_view name) {
-  for (std::size_t i = 0; i < kPhiTypeNames.size(); ++i) {
-    if (kPhiTypeNames[i] == name) return static_cast<PhiType>(i);
-  }
-  return std::nullopt;
-}
 
 std::vector<SyntheticPatient> MakePatients(int count, std::uint64_t seed) {
   std::vector<SyntheticPatient> out;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "caliper/common/status.h"
+#include "caliper/core/phi.h"
 
 // De-identification of clinical text under HIPAA Safe Harbor (45 CFR 164.514(b)(2)):
 // detection of the identifiers that can appear in free text and their replacement by
@@ -15,32 +16,11 @@
 // docs/deid-text.md; the choice of packaged dictionaries: docs/adr/0005.
 namespace caliper::deid {
 
-// The kinds of PHI reported; the names are the fixed list of the `caliper deid text` contract.
-enum class PhiType {
-  kName,
-  kDate,
-  kAge,
-  kPhone,
-  kFax,
-  kEmail,
-  kSsn,
-  kMrn,
-  kAccount,
-  kLicense,
-  kVehicle,
-  kDevice,
-  kUrl,
-  kIp,
-  kLocation,
-  kZip,
-  kId,
-  kOther,
-};
-inline constexpr int kPhiTypeCount = 18;
-
-// "NAME", "DATE", ... and back (nullopt for any other text).
-std::string_view PhiTypeName(PhiType type);
-std::optional<PhiType> ParsePhiType(std::string_view name);
+// The kinds of PHI reported: the one list in core (the `caliper deid text` contract's types).
+using core::kPhiTypeCount;
+using core::ParsePhiType;
+using core::PhiType;
+using core::PhiTypeName;
 
 // One identifier in a text: [start, end) in Unicode code points from the start of the text.
 struct PhiSpan {

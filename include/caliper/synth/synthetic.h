@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "caliper/common/status.h"
+#include "caliper/core/phi.h"
 
 // Synthetic test data: patients, clinical notes with PHI ground truth, labs, and a demo
 // dataset on disk. Nothing here comes from a real patient; every name, number and place is
@@ -17,33 +18,10 @@
 // All functions are thread-safe (no shared state).
 namespace caliper::synth {
 
-// The kinds of PHI a note's ground truth marks, after the HIPAA Safe Harbor identifiers
-// (45 CFR 164.514(b)(2)) and the i2b2 2014 de-identification categories.
-enum class PhiType {
-  kName,
-  kDate,
-  kAge,
-  kPhone,
-  kFax,
-  kEmail,
-  kSsn,
-  kMrn,
-  kAccount,
-  kLicense,
-  kVehicle,
-  kDevice,
-  kUrl,
-  kIp,
-  kLocation,
-  kZip,
-  kId,
-  kOther,
-};
-
-// "NAME", "DATE", ... (the upper-case name used in files and APIs).
-std::string_view PhiTypeName(PhiType type);
-// The inverse of PhiTypeName; nullopt for any other text.
-std::optional<PhiType> ParsePhiType(std::string_view name);
+// The kinds of PHI a note's ground truth marks: the one list in core.
+using core::ParsePhiType;
+using core::PhiType;
+using core::PhiTypeName;
 
 // Where one piece of PHI sits in a note's text, in Unicode code points (not bytes) from the
 // start: [start, end). Every age is marked AGE; only ages over 89 are Safe Harbor PHI, so

@@ -10,9 +10,6 @@
 namespace caliper::deid {
 namespace {
 
-constexpr std::array<std::string_view, kPhiTypeCount> kTypeNames = {
-    "NAME", "DATE", "AGE",     "PHONE",   "FAX", "EMAIL",    "SSN", "MRN", "ACCOUNT",
-    "LICENSE", "VEHICLE", "DEVICE", "URL", "IP", "LOCATION", "ZIP", "ID",  "OTHER"};
 
 class TextDeidentifierImpl final : public TextDeidentifier {
  public:
@@ -87,14 +84,6 @@ class TextDeidentifierImpl final : public TextDeidentifier {
 
 }  // namespace
 
-std::string_view PhiTypeName(PhiType type) { return kTypeNames[static_cast<std::size_t>(type)]; }
-
-std::optional<PhiType> ParsePhiType(std::string_view name) {
-  for (std::size_t i = 0; i < kTypeNames.size(); ++i) {
-    if (kTypeNames[i] == name) return static_cast<PhiType>(i);
-  }
-  return std::nullopt;
-}
 
 std::optional<ReplacementMode> ParseReplacementMode(std::string_view name) {
   if (name == "tag") return ReplacementMode::kTag;
