@@ -8,6 +8,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <optional>
+
+#include "caliper/common/sample_data.h"
+
 namespace caliper::ingest {
 namespace {
 
@@ -134,6 +139,49 @@ TEST_F(NiftiIoTest, ClearErrors) {
   auto unwritable = WriteNiftiUint8(Path("no/such/dir/w.nii"), g, right);
   ASSERT_FALSE(unwritable.ok());
   EXPECT_EQ(unwritable.code(), ErrorCode::kIo);
+}
+
+}  // namespace
+}  // namespace caliper::ingest
+
+// ---- public sample files (../shared/data/nifti, found through CALIPER_SAMPLE_DATA) ----------
+
+namespace caliper::ingest {
+namespace {
+
+// Returns the sample file's path; fails the test when CI requires the data and it is missing.
+std::optional<std::string> Sample(const std::string& relative) {
+  auto path = SampleDataFile(relative);
+  if (!path && SampleDataRequired()) {
+    ADD_FAILURE() << "sample file " << relative << " is required (CALIPER_REQUIRE_SAMPLE_DATA=1) but "
+                  << "not found under CALIPER_SAMPLE_DATA";
+  }
+  return path;
+}
+
+TEST(NiftiSampleTest, ReadsTheBigEndianNibabelAnatomy) {
+  auto path = Sample("nifti/nibabel_anatomical.nii");
+  if (!path) GTEST_SKIP() << "set CALIPER_SAMPLE_DATA to the shared sample data to run this";
+  auto volume = ReadNiftiVolume(*path);
+  ASSERT_TRUE(volume.ok()) << volume.status().ToString();
+  // nibabel's tests/data/anatomical.nii: 33 x 41 x 25 voxels of 2 mm, big-endian int16.
+  EXPECT_EQ(volume->geometry.dims, (std::array<std::int64_t, 3>{33, 41, 25}));
+  EXPECT_DOUBLE_EQ(volume->geometry.spacing_mm[0], 2.0);
+  EXPECT_DOUBLE_EQ(volume->geometry.spacing_mm[2], 2.0);
+  ASSERT_EQ(volume->values.size(), 33u * 41u * 25u);
+  float max = 0;
+  for (float v : volume->values) max = std::max(max, v);
+  EXPECT_GT(max, 0.0f) << "byte-swapped correctly: the anatomy is not all zero";
+  EXPECT_LT(max, 32768.0f);
+}
+
+TEST(NiftiSampleTest, ReadsTheCompressedMniTemplate) {
+  auto path = Sample("nifti/mni_icbm152_t1_tal_nlin_sym_09a_converted.nii.gz");
+  if (!path) GTEST_SKIP() << "set CALIPER_SAMPLE_DATA to the shared sample data to run this";
+  auto volume = ReadNiftiVolume(*path);
+  ASSERT_TRUE(volume.ok()) << volume.status().ToString();
+  EXPECT_EQ(volume->geometry.dims, (std::array<std::int64_t, 3>{197, 233, 189}));
+  EXPECT_DOUBLE_EQ(volume->geometry.spacing_mm[1], 1.0);
 }
 
 }  // namespace
