@@ -6,6 +6,7 @@
 #include <array>
 #include <cmath>
 #include <limits>
+#include <thread>
 #include <unordered_map>
 
 namespace caliper::quality {
@@ -16,6 +17,20 @@ constexpr std::uint64_t kDenseLimit = 1u << 20;  // dense pattern table up to th
 
 // label index per voxel value (0..255)
 using Lut = std::array<std::uint8_t, 256>;
+
+// Runs f(begin, end, half) on the two halves of [0, n) (split at a block boundary) on two
+// threads; small volumes run as one range on the calling thread.
+template <typename F>
+void InTwoHalves(std::size_t n, F f) {
+  if (n < (std::size_t{1} << 20)) {
+    f(std::size_t{0}, n, 0);
+    return;
+  }
+  const std::size_t half = n / 2 / kBlock * kBlock;
+  std::thread worker([&] { f(half, n, 1); });
+  f(std::size_t{0}, half, 0);
+  worker.join();
+}
 
 // The distinct decision patterns in the volumes and how many voxels show each. A pattern's
 // code is sum_r digit_r * K^r, digit_r being rater r's label index at the voxel.
@@ -28,10 +43,14 @@ class PatternHistogram {
     dense_ = codes <= kDenseLimit;
     if (dense_) {
       // Count every code in a flat table, then keep the codes that occur.
-      std::vector<std::uint64_t> counts(codes, 0);
-      ForEachBlock([&](std::size_t, std::span<const std::uint64_t> block) {
-        for (std::uint64_t code : block) ++counts[code];
+      std::vector<std::uint64_t> counts(codes, 0), second(codes, 0);
+      InTwoHalves(voxels(), [&](std::size_t begin, std::size_t end, int half) {
+        std::vector<std::uint64_t>& c = half == 0 ? counts : second;
+        ForEachBlock(begin, end, [&](std::size_t, std::span<const std::uint64_t> block) {
+          for (std::uint64_t code : block) ++c[code];
+        });
       });
+      for (std::uint64_t code = 0; code < codes; ++code) counts[code] += second[code];
       dense_index_.assign(codes, kAbsent);
       for (std::uint64_t code = 0; code < codes; ++code) {
         if (counts[code] == 0) continue;
@@ -39,7 +58,7 @@ class PatternHistogram {
         counts_.back() = static_cast<double>(counts[code]);
       }
     } else {
-      ForEachBlock([&](std::size_t, std::span<const std::uint64_t> block) {
+      ForEachBlock(0, voxels(), [&](std::size_t, std::span<const std::uint64_t> block) {
         for (std::uint64_t code : block) {
           auto it = sparse_index_.find(code);
           if (it == sparse_index_.end()) it = sparse_index_.emplace(code, Add(code)).first;
@@ -50,17 +69,17 @@ class PatternHistogram {
   }
 
   std::size_t size() const { return codes_.size(); }
+  std::size_t voxels() const { return raters_[0].voxels.size(); }
   std::size_t raters() const { return raters_.size(); }
   double count(std::size_t p) const { return counts_[p]; }
   std::uint8_t digit(std::size_t p, std::size_t r) const { return digits_[p * raters() + r]; }
 
-  // Calls f(first_voxel, codes) for consecutive blocks of voxels.
+  // Calls f(first_voxel, codes) for consecutive blocks of the voxels [begin, end).
   template <typename F>
-  void ForEachBlock(F f) const {
-    const std::size_t n = raters_[0].voxels.size();
+  void ForEachBlock(std::size_t begin, std::size_t end, F f) const {
     std::vector<std::uint64_t> codes(kBlock);
-    for (std::size_t start = 0; start < n; start += kBlock) {
-      const std::size_t len = std::min(kBlock, n - start);
+    for (std::size_t start = begin; start < end; start += kBlock) {
+      const std::size_t len = std::min(kBlock, end - start);
       std::fill_n(codes.begin(), len, 0);
       for (std::size_t r = raters_.size(); r-- > 0;) {
         const std::uint8_t* v = raters_[r].voxels.data() + start;
@@ -71,25 +90,27 @@ class PatternHistogram {
   }
 
   // Writes value[pattern of voxel i] to out[i] for every voxel: the one pass that maps the
-  // EM's per-pattern answer back onto the volume.
+  // EM's per-pattern answer back onto the volume (two threads, each writing its half).
   template <typename T>
   void Paint(const std::vector<T>& per_pattern, std::vector<T>& out) const {
-    out.resize(raters_[0].voxels.size());
+    out.resize(voxels());
+    std::vector<T> by_code;
     if (dense_) {
-      std::vector<T> by_code(dense_index_.size());
+      by_code.resize(dense_index_.size());
       for (std::size_t c = 0; c < dense_index_.size(); ++c) {
         if (dense_index_[c] != kAbsent) by_code[c] = per_pattern[dense_index_[c]];
       }
-      ForEachBlock([&](std::size_t start, std::span<const std::uint64_t> codes) {
-        for (std::size_t j = 0; j < codes.size(); ++j) out[start + j] = by_code[codes[j]];
-      });
-    } else {
-      ForEachBlock([&](std::size_t start, std::span<const std::uint64_t> codes) {
-        for (std::size_t j = 0; j < codes.size(); ++j) {
-          out[start + j] = per_pattern[sparse_index_.at(codes[j])];
+    }
+    InTwoHalves(voxels(), [&](std::size_t begin, std::size_t end, int) {
+      ForEachBlock(begin, end, [&](std::size_t start, std::span<const std::uint64_t> codes) {
+        T* o = out.data() + start;
+        if (dense_) {
+          for (std::size_t j = 0; j < codes.size(); ++j) o[j] = by_code[codes[j]];
+        } else {
+          for (std::size_t j = 0; j < codes.size(); ++j) o[j] = per_pattern[sparse_index_.at(codes[j])];
         }
       });
-    }
+    });
   }
 
  private:
