@@ -1,6 +1,7 @@
 #include "caliper/quality/ratings.h"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <limits>
@@ -117,11 +118,23 @@ Result<RatingSet> RatingSet::FromMatrix(std::size_t n_items, std::size_t n_rater
   RatingSet set;
   set.n_raters_ = n_raters;
   set.numeric_ = true;
-  // Distinct values: a small sorted vector serves the usual handful of categories; a hash
-  // map takes over when there are many.
+  // Distinct values. Small non-negative integers (category codes 0..255, the usual case) are
+  // looked up in a table; other values go to a small vector, then to a hash map when there are
+  // many.
+  constexpr std::uint32_t kNotSeen = std::numeric_limits<std::uint32_t>::max();
+  auto small_code = [](double v) -> int {
+    return v >= 0 && v < 256 && v == static_cast<double>(static_cast<int>(v))
+               ? static_cast<int>(v)
+               : -1;
+  };
+  std::array<std::uint32_t, 256> small{};  // 1 when seen, later the category index
   std::unordered_map<double, std::uint32_t> index;
   std::vector<double> seen;
   for (double v : values) {
+    if (const int code = small_code(v); code >= 0) {
+      small[code] = 1;
+      continue;
+    }
     if (std::isnan(v)) continue;
     if (!std::isfinite(v)) return Error(ErrorCode::kInvalidArgument, "a rating is infinite");
     if (seen.size() < 64) {
@@ -130,10 +143,17 @@ Result<RatingSet> RatingSet::FromMatrix(std::size_t n_items, std::size_t n_rater
       seen.push_back(v);
     }
   }
+  for (int code = 0; code < 256; ++code) {
+    if (small[code]) seen.push_back(code);
+  }
   std::sort(seen.begin(), seen.end());
   seen.erase(std::unique(seen.begin(), seen.end()), seen.end());
   index.clear();
-  for (std::uint32_t c = 0; c < seen.size(); ++c) index[seen[c]] = c;
+  small.fill(kNotSeen);
+  for (std::uint32_t c = 0; c < seen.size(); ++c) {
+    if (const int code = small_code(seen[c]); code >= 0) small[code] = c;
+    index[seen[c]] = c;
+  }
   set.category_values_ = seen;
   for (double v : seen) {
     char buffer[32];
@@ -141,20 +161,28 @@ Result<RatingSet> RatingSet::FromMatrix(std::size_t n_items, std::size_t n_rater
     set.category_labels_.emplace_back(buffer, error == std::errc() ? end : buffer);
   }
 
-  set.ratings_.reserve(values.size());
+  set.ratings_.resize(values.size());
   set.item_offsets_.assign(n_items + 1, 0);
   const bool few = seen.size() <= 16;
+  std::size_t n = 0;
   for (std::size_t i = 0; i < n_items; ++i) {
     for (std::size_t r = 0; r < n_raters; ++r) {
-      double v = values[i * n_raters + r];
-      if (std::isnan(v)) continue;
-      std::uint32_t c = few ? static_cast<std::uint32_t>(
-                                  std::lower_bound(seen.begin(), seen.end(), v) - seen.begin())
-                            : index[v];
-      set.ratings_.push_back({static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(r), c});
+      const double v = values[i * n_raters + r];
+      std::uint32_t c;
+      if (const int code = small_code(v); code >= 0) {
+        c = small[code];
+      } else if (std::isnan(v)) {
+        continue;
+      } else {
+        c = few ? static_cast<std::uint32_t>(std::lower_bound(seen.begin(), seen.end(), v) -
+                                             seen.begin())
+                : index[v];
+      }
+      set.ratings_[n++] = {static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(r), c};
     }
-    set.item_offsets_[i + 1] = set.ratings_.size();
+    set.item_offsets_[i + 1] = n;
   }
+  set.ratings_.resize(n);
   return set;
 }
 
