@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <random>
 #include <span>
 #include <thread>
@@ -368,7 +369,35 @@ Evaluation Evaluate(const Prepared& p, std::span<const std::uint32_t> mult) {
   }
 }
 
+// Nominal alpha and unweighted Fleiss on a dense design (at most 4 cells per rating, fewer than
+// 255 categories, one rating per rater and item) go through the category-code fast path
+// (category_codes.cpp), which gives the same values; anything else, and any error, takes the
+// general path, so errors read the same either way.
+std::optional<AgreementResult> RunOnCodes(const RatingSet& set, const AgreementSpec& spec) {
+  const bool alpha = spec.metric == AgreementMetric::kKrippendorff &&
+                     spec.level == MeasurementLevel::kNominal &&
+                     spec.weights == AgreementWeights::kNone;
+  const bool fleiss =
+      spec.metric == AgreementMetric::kFleiss && spec.weights == AgreementWeights::kNone;
+  const std::size_t cells = set.n_items() * set.n_raters();
+  if (!(alpha || fleiss) || set.n_categories() >= CategoryCodes::kMissing ||
+      cells > 4 * set.n_ratings() + 4096) {
+    return std::nullopt;
+  }
+  std::vector<std::uint8_t> codes(cells, CategoryCodes::kMissing);
+  for (const CodedRating& r : set.ratings()) {
+    std::uint8_t& cell = codes[std::size_t{r.item} * set.n_raters() + r.rater];
+    if (cell != CategoryCodes::kMissing) return std::nullopt;  // a repeated rating
+    cell = static_cast<std::uint8_t>(r.category);
+  }
+  const CategoryCodes dense{set.n_items(), set.n_raters(), codes};
+  auto result = alpha ? KrippendorffAlphaNominal(dense) : FleissKappa(dense);
+  if (!result.ok()) return std::nullopt;
+  return *result;
+}
+
 Result<AgreementResult> Run(const RatingSet& set, const AgreementSpec& spec) {
+  if (auto fast = RunOnCodes(set, spec)) return *fast;
   CALIPER_ASSIGN_OR_RETURN(Prepared p, Prepare(set, spec));
   Evaluation e = Evaluate(p, {});
   if (std::isnan(e.value)) {

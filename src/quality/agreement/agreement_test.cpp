@@ -7,6 +7,7 @@
 #include <limits>
 #include <random>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -308,16 +309,31 @@ TEST(CategoryCodes, FastPathEqualsTheRatingSetPath) {
   }
   auto set = RatingSet::FromMatrix(items, raters, matrix);
   ASSERT_TRUE(set.ok());
+  // The same ratings with 20 raters more who rated nothing: too sparse for the code path, so
+  // the RatingSet overloads take the general algorithm (raters without ratings change nothing).
+  const std::size_t wide_raters = raters + 20;
+  std::vector<double> wide_matrix(items * wide_raters, kNA);
+  for (std::size_t i = 0; i < items; ++i) {
+    for (std::size_t r = 0; r < raters; ++r) {
+      wide_matrix[i * wide_raters + r] = matrix[i * raters + r];
+    }
+  }
+  auto wide = RatingSet::FromMatrix(items, wide_raters, wide_matrix);
+  ASSERT_TRUE(wide.ok());
   const CategoryCodes big{items, raters, random};
-  for (auto [fast, slow] : {std::pair{KrippendorffAlphaNominal(big),
-                                      KrippendorffAlpha(*set, MeasurementLevel::kNominal)},
-                            std::pair{FleissKappa(big), FleissKappa(*set, AgreementWeights::kNone)}}) {
-    ASSERT_TRUE(fast.ok() && slow.ok());
-    EXPECT_NEAR(fast->value, slow->value, 1e-12);
-    EXPECT_NEAR(fast->observed, slow->observed, 1e-12);
-    EXPECT_NEAR(fast->expected, slow->expected, 1e-12);
-    EXPECT_EQ(fast->n_items, slow->n_items);
-    EXPECT_EQ(fast->n_raters, slow->n_raters);
+  for (auto [fast, set_path, general] :
+       {std::tuple{KrippendorffAlphaNominal(big), KrippendorffAlpha(*set, MeasurementLevel::kNominal),
+                   KrippendorffAlpha(*wide, MeasurementLevel::kNominal)},
+        std::tuple{FleissKappa(big), FleissKappa(*set, AgreementWeights::kNone),
+                   FleissKappa(*wide, AgreementWeights::kNone)}}) {
+    ASSERT_TRUE(fast.ok() && set_path.ok() && general.ok());
+    for (const auto* r : {&*fast, &*set_path}) {
+      EXPECT_NEAR(r->value, general->value, 1e-12);
+      EXPECT_NEAR(r->observed, general->observed, 1e-12);
+      EXPECT_NEAR(r->expected, general->expected, 1e-12);
+      EXPECT_EQ(r->n_items, general->n_items);
+      EXPECT_EQ(r->n_raters, general->n_raters);
+    }
   }
 
   // Errors: a size mismatch; undefined statistics say why.
