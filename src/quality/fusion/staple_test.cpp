@@ -1,5 +1,6 @@
 #include "caliper/quality/staple.h"
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <vector>
@@ -112,6 +113,43 @@ TEST(StapleBinary, MatchesThePerVoxelAlgorithm) {
   for (int r = 0; r < 5; ++r) {
     EXPECT_NEAR(fast->sensitivity[r], 1 - fn[r], 0.06) << r;
     EXPECT_NEAR(fast->specificity[r], 1 - fp[r], 0.02) << r;
+  }
+}
+
+TEST(StapleBinary, LargeVolumesSplitOverTwoThreadsGiveTheSameFixedPoint) {
+  // 80 copies of a 24^3 case stacked along z (1,105,920 voxels: above the two-thread threshold)
+  // scale every pattern count by 80, so the fixed point is the single copy's, and each copy's
+  // consensus is the single copy's consensus.
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<double> u(0, 1);
+  const int n = 24, copies = 80;
+  std::vector<Volume> small(4, Empty(n, n, n)), big(4, Empty(n, n, n * copies));
+  for (int r = 0; r < 4; ++r) {
+    for (int z = 0; z < n; ++z) {
+      for (int y = 0; y < n; ++y) {
+        for (int x = 0; x < n; ++x) {
+          const bool truth = (x - 11) * (x - 11) + (y - 12) * (y - 12) + (z - 13) * (z - 13) < 50;
+          small[r].voxels[(z * n + y) * n + x] = truth ? u(rng) > 0.1 * r : u(rng) < 0.02 * r;
+        }
+      }
+    }
+    for (int c = 0; c < copies; ++c) {
+      std::copy(small[r].voxels.begin(), small[r].voxels.end(),
+                big[r].voxels.begin() + c * n * n * n);
+    }
+  }
+  auto one = StapleBinary(Views(small));
+  auto many = StapleBinary(Views(big));
+  ASSERT_TRUE(one.ok() && many.ok());
+  EXPECT_EQ(one->distinct_patterns, many->distinct_patterns);
+  EXPECT_NEAR(one->prior, many->prior, 1e-12);
+  for (int r = 0; r < 4; ++r) {
+    EXPECT_NEAR(one->sensitivity[r], many->sensitivity[r], 1e-9) << r;
+    EXPECT_NEAR(one->specificity[r], many->specificity[r], 1e-9) << r;
+  }
+  ASSERT_EQ(many->consensus.size(), std::size_t{n} * n * n * copies);
+  for (std::size_t i = 0; i < many->consensus.size(); ++i) {
+    ASSERT_NEAR(many->consensus[i], one->consensus[i % one->consensus.size()], 1e-6) << i;
   }
 }
 
