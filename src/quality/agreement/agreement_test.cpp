@@ -275,10 +275,20 @@ TEST(CategoryCodes, FastPathEqualsTheRatingSetPath) {
   // Krippendorff (2011)'s example as codes (value - 1, kMissing for NaN): alpha 0.74342 and
   // Fleiss (Gwet's generalisation) 0.76117, as the published values above.
   constexpr std::uint8_t kM = CategoryCodes::kMissing;
-  const std::vector<std::uint8_t> example = {0,  0,  kM, 0, 1, 1, 2,  1,  2,  2,  2, 2,
-                                             2,  2,  2,  2, 1, 1, 1,  1,  0,  1,  2, 3,
-                                             3,  3,  3,  3, 0, 0, 1,  0,  1,  1,  1, 1,
-                                             kM, 4,  4,  4, kM, kM, 0, 0, kM, kM, 2, kM};
+  const std::vector<std::uint8_t> example = {
+      0,  0,  kM, 0,  //
+      1,  1,  2,  1,  //
+      2,  2,  2,  2,  //
+      2,  2,  2,  2,  //
+      1,  1,  1,  1,  //
+      0,  1,  2,  3,  //
+      3,  3,  3,  3,  //
+      0,  0,  1,  0,  //
+      1,  1,  1,  1,  //
+      kM, 4,  4,  4,  //
+      kM, kM, 0,  0,  //
+      kM, kM, 2,  kM,  //
+  };
   CategoryCodes codes{12, 4, example};
   auto alpha = KrippendorffAlphaNominal(codes);
   ASSERT_TRUE(alpha.ok()) << alpha.status().ToString();
@@ -290,49 +300,55 @@ TEST(CategoryCodes, FastPathEqualsTheRatingSetPath) {
   EXPECT_NEAR(fleiss->value, 0.76117, 5e-6);
   EXPECT_NEAR(fleiss->expected, 0.2387153, 5e-8);
 
-  // Random ratings with missing values, large enough to take the two-thread path: both paths
-  // give the same value, observed, expected and counts.
-  const std::size_t items = 100'000, raters = 6;
-  std::mt19937_64 rng(7);
-  std::vector<std::uint8_t> random(items * raters);
-  std::vector<double> matrix(random.size());
-  for (std::size_t i = 0; i < random.size(); ++i) {
-    const int v = static_cast<int>(rng() % 7);  // 0..5 categories, 6 missing
-    random[i] = v == 6 ? kM : static_cast<std::uint8_t>(v * 3);
-    matrix[i] = v == 6 ? kNA : v * 3;
-  }
-  random[5] = kM;  // rater 5 is missing on item 0 only; item 1 has one rating
-  matrix[5] = kNA;
-  for (std::size_t r = 1; r < raters; ++r) {
-    random[raters + r] = kM;
-    matrix[raters + r] = kNA;
-  }
-  auto set = RatingSet::FromMatrix(items, raters, matrix);
-  ASSERT_TRUE(set.ok());
-  // The same ratings with 20 raters more who rated nothing: too sparse for the code path, so
-  // the RatingSet overloads take the general algorithm (raters without ratings change nothing).
-  const std::size_t wide_raters = raters + 20;
-  std::vector<double> wide_matrix(items * wide_raters, kNA);
-  for (std::size_t i = 0; i < items; ++i) {
-    for (std::size_t r = 0; r < raters; ++r) {
-      wide_matrix[i * wide_raters + r] = matrix[i * raters + r];
+  // Random ratings with missing values, large enough to take the two-thread path, with 6
+  // raters (the unrolled kernel) and 12 (the general one): the code path, the RatingSet
+  // overloads and the general algorithm give the same value, observed, expected and counts.
+  for (const std::size_t raters : {std::size_t{6}, std::size_t{12}}) {
+    SCOPED_TRACE(raters);
+    const std::size_t items = 100'000;
+    std::mt19937_64 rng(7);
+    std::vector<std::uint8_t> random(items * raters);
+    std::vector<double> matrix(random.size());
+    for (std::size_t i = 0; i < random.size(); ++i) {
+      const int v = static_cast<int>(rng() % 7);  // 0..5 categories, 6 missing
+      random[i] = v == 6 ? kM : static_cast<std::uint8_t>(v * 3);
+      matrix[i] = v == 6 ? kNA : v * 3;
     }
-  }
-  auto wide = RatingSet::FromMatrix(items, wide_raters, wide_matrix);
-  ASSERT_TRUE(wide.ok());
-  const CategoryCodes big{items, raters, random};
-  for (auto [fast, set_path, general] :
-       {std::tuple{KrippendorffAlphaNominal(big), KrippendorffAlpha(*set, MeasurementLevel::kNominal),
-                   KrippendorffAlpha(*wide, MeasurementLevel::kNominal)},
-        std::tuple{FleissKappa(big), FleissKappa(*set, AgreementWeights::kNone),
-                   FleissKappa(*wide, AgreementWeights::kNone)}}) {
-    ASSERT_TRUE(fast.ok() && set_path.ok() && general.ok());
-    for (const auto* r : {&*fast, &*set_path}) {
-      EXPECT_NEAR(r->value, general->value, 1e-12);
-      EXPECT_NEAR(r->observed, general->observed, 1e-12);
-      EXPECT_NEAR(r->expected, general->expected, 1e-12);
-      EXPECT_EQ(r->n_items, general->n_items);
-      EXPECT_EQ(r->n_raters, general->n_raters);
+    random[5] = kM;  // rater 5 is missing on item 0 only; item 1 has one rating
+    matrix[5] = kNA;
+    for (std::size_t r = 1; r < raters; ++r) {
+      random[raters + r] = kM;
+      matrix[raters + r] = kNA;
+    }
+    auto set = RatingSet::FromMatrix(items, raters, matrix);
+    ASSERT_TRUE(set.ok());
+    // The same ratings among 5 times as many raters, the others rating nothing: more than 4
+    // cells per rating is too sparse for the code path, so the RatingSet overloads take the
+    // general algorithm (raters without ratings change nothing).
+    const std::size_t wide_raters = 5 * raters;
+    std::vector<double> wide_matrix(items * wide_raters, kNA);
+    for (std::size_t i = 0; i < items; ++i) {
+      for (std::size_t r = 0; r < raters; ++r) {
+        wide_matrix[i * wide_raters + r] = matrix[i * raters + r];
+      }
+    }
+    auto wide = RatingSet::FromMatrix(items, wide_raters, wide_matrix);
+    ASSERT_TRUE(wide.ok());
+    const CategoryCodes big{items, raters, random};
+    for (auto [fast, set_path, general] :
+         {std::tuple{KrippendorffAlphaNominal(big),
+                     KrippendorffAlpha(*set, MeasurementLevel::kNominal),
+                     KrippendorffAlpha(*wide, MeasurementLevel::kNominal)},
+          std::tuple{FleissKappa(big), FleissKappa(*set, AgreementWeights::kNone),
+                     FleissKappa(*wide, AgreementWeights::kNone)}}) {
+      ASSERT_TRUE(fast.ok() && set_path.ok() && general.ok());
+      for (const auto* r : {&*fast, &*set_path}) {
+        EXPECT_NEAR(r->value, general->value, 1e-12);
+        EXPECT_NEAR(r->observed, general->observed, 1e-12);
+        EXPECT_NEAR(r->expected, general->expected, 1e-12);
+        EXPECT_EQ(r->n_items, general->n_items);
+        EXPECT_EQ(r->n_raters, general->n_raters);
+      }
     }
   }
 

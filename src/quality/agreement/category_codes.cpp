@@ -72,9 +72,6 @@ void SummariseRange(const CategoryCodes& c, std::size_t begin, std::size_t end, 
   }
 }
 
-// R raters known at compile time (the common small designs): pairs by comparing every two
-// ratings, and one histogram per rater slot, so no increment waits on the previous one; a
-// missing code lands in slot kMissing and is dropped when the tables are folded.
 // The (r, q) index pairs r < q of R raters.
 template <std::size_t R>
 constexpr auto kPairs = [] {
@@ -86,6 +83,9 @@ constexpr auto kPairs = [] {
   return pairs;
 }();
 
+// R raters known at compile time (the common small designs): pairs by comparing every two
+// ratings, and one histogram per rater slot, so no increment waits on the previous one; a
+// missing code lands in slot kMissing and is dropped when the tables are folded.
 template <std::size_t R>
 void SummariseRangeFixed(const CategoryCodes& c, std::size_t begin, std::size_t end,
                          CodeSummary& s) {
