@@ -18,11 +18,13 @@ constexpr std::uint64_t kDenseLimit = 1u << 20;  // dense pattern table up to th
 // label index per voxel value (0..255)
 using Lut = std::array<std::uint8_t, 256>;
 
+constexpr std::size_t kTwoThreadVoxels = std::size_t{1} << 20;
+
 // Runs f(begin, end, half) on the two halves of [0, n) (split at a block boundary) on two
-// threads; small volumes run as one range on the calling thread.
+// threads; volumes under kTwoThreadVoxels run as one range (half 0) on the calling thread.
 template <typename F>
 void InTwoHalves(std::size_t n, F f) {
-  if (n < (std::size_t{1} << 20)) {
+  if (n < kTwoThreadVoxels) {
     f(std::size_t{0}, n, 0);
     return;
   }
@@ -43,14 +45,15 @@ class PatternHistogram {
     dense_ = codes <= kDenseLimit;
     if (dense_) {
       // Count every code in a flat table, then keep the codes that occur.
-      std::vector<std::uint64_t> counts(codes, 0), second(codes, 0);
+      std::vector<std::uint64_t> counts(codes, 0);
+      std::vector<std::uint64_t> second(voxels() < kTwoThreadVoxels ? 0 : codes, 0);
       InTwoHalves(voxels(), [&](std::size_t begin, std::size_t end, int half) {
         std::vector<std::uint64_t>& c = half == 0 ? counts : second;
         ForEachBlock(begin, end, [&](std::size_t, std::span<const std::uint64_t> block) {
           for (std::uint64_t code : block) ++c[code];
         });
       });
-      for (std::uint64_t code = 0; code < codes; ++code) counts[code] += second[code];
+      for (std::size_t code = 0; code < second.size(); ++code) counts[code] += second[code];
       dense_index_.assign(codes, kAbsent);
       for (std::uint64_t code = 0; code < codes; ++code) {
         if (counts[code] == 0) continue;
