@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "caliper/app/app.h"
+#include "http/test_server.h"
 
 namespace caliper::http {
 namespace {
@@ -37,27 +38,18 @@ class ApiTest : public ::testing::Test {
   }
 
   static void StartServer() {
-    dir_ = fs::temp_directory_path() / ("caliper_http_test_" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    Config config;
-    auto init = app::App::Init(dir_.string(), config);
-    ASSERT_TRUE(init.ok()) << init.status().ToString();
-    admin_password_ = init->admin_password;
-    clock_ = new FakeClock(SystemClock::Instance().Now());
-    app::App::Options options;
-    options.clock = clock_;
-    auto app = app::App::Open(dir_.string(), config, options);
-    ASSERT_TRUE(app.ok()) << app.status().ToString();
-    app_ = app->release();
     ServerOptions server_options;
-    server_options.tls = false;
-    server_options.port = 0;
     server_options.threads = 16;
     server_options.max_body_bytes = 64 * 1024;
     server_options.max_upload_bytes = 1 << 20;
-    server_ = new Server(*app_, server_options);
-    ASSERT_TRUE(server_->Bind().ok());
-    thread_ = new std::thread([] { (void)server_->Run(); });
+    harness_ = new TestServer();
+    Status started = harness_->Start("caliper_http_test", server_options);
+    ASSERT_TRUE(started.ok()) << started.ToString();
+    dir_ = harness_->dir();
+    admin_password_ = harness_->admin_password();
+    clock_ = &harness_->clock();
+    app_ = &harness_->app();
+    port_ = harness_->port();
     // The first admin's password is a one-time password: replace it, as a person would.
     Session first = Login("admin", admin_password_);
     const std::string chosen = "a chosen passphrase 42";
@@ -68,18 +60,10 @@ class ApiTest : public ::testing::Test {
     started_ = true;
   }
 
-  static void TearDownTestSuite() {
-    if (server_ != nullptr) server_->Stop();
-    if (thread_ != nullptr) thread_->join();
-    delete thread_;
-    delete server_;
-    delete app_;
-    delete clock_;
-    fs::remove_all(dir_);
-  }
+  static void TearDownTestSuite() { delete harness_; }
 
   static httplib::Client Client() {
-    httplib::Client c("127.0.0.1", server_->port());
+    httplib::Client c("127.0.0.1", port_);
     c.set_read_timeout(30, 0);
     return c;
   }
@@ -157,10 +141,10 @@ class ApiTest : public ::testing::Test {
   static inline bool started_ = false;
   static inline fs::path dir_;
   static inline std::string admin_password_;
+  static inline TestServer* harness_ = nullptr;  // owns the deployment and the server
   static inline FakeClock* clock_ = nullptr;
   static inline app::App* app_ = nullptr;
-  static inline Server* server_ = nullptr;
-  static inline std::thread* thread_ = nullptr;
+  static inline int port_ = 0;
 };
 
 // ---- the RBAC matrix ---------------------------------------------------------------------------

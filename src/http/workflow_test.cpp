@@ -17,6 +17,7 @@
 
 #include "caliper/app/app.h"
 #include "caliper/http/server.h"
+#include "http/test_server.h"
 
 namespace caliper::http {
 namespace {
@@ -48,39 +49,26 @@ json Label(const std::string& cls, const std::string& guideline_id = "") {
 
 class WorkflowTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    dir_ = fs::temp_directory_path() / ("caliper_workflow_test_" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    Config config;
-    ASSERT_TRUE(app::App::Init(dir_.string(), config).ok());
-    clock_ = new FakeClock(SystemClock::Instance().Now());
-    app::App::Options options;
-    options.clock = clock_;
-    auto app = app::App::Open(dir_.string(), config, options);
-    ASSERT_TRUE(app.ok()) << app.status().ToString();
-    app_ = app->release();
-    ServerOptions server_options;
-    server_options.tls = false;
-    server_options.port = 0;
-    server_options.threads = 64;
-    server_ = new Server(*app_, server_options);
-    ASSERT_TRUE(server_->Bind().ok());
-    thread_ = new std::thread([] { (void)server_->Run(); });
+  // Starts the server from the first test's SetUp: a failure fails that test (in
+  // SetUpTestSuite, gtest would report every test as skipped).
+  void SetUp() override {
+    if (harness_ == nullptr) {
+      ServerOptions server_options;
+      server_options.threads = 64;
+      auto harness = std::make_unique<TestServer>();
+      Status started = harness->Start("caliper_workflow_test", server_options);
+      ASSERT_TRUE(started.ok()) << started.ToString();
+      harness_ = harness.release();
+      clock_ = &harness_->clock();
+      app_ = &harness_->app();
+    }
   }
 
-  static void TearDownTestSuite() {
-    server_->Stop();
-    thread_->join();
-    delete thread_;
-    delete server_;
-    delete app_;
-    delete clock_;
-    fs::remove_all(dir_);
-  }
+  static void TearDownTestSuite() { delete harness_; }
 
   static httplib::Result Send(const std::string& method, const std::string& path, const Session* s,
                               const json& body = nullptr, httplib::Headers extra = {}) {
-    httplib::Client c("127.0.0.1", server_->port());
+    httplib::Client c("127.0.0.1", harness_->port());
     c.set_read_timeout(60, 0);
     httplib::Headers h = extra;
     if (s != nullptr) {
@@ -150,11 +138,9 @@ class WorkflowTest : public ::testing::Test {
     return n;
   }
 
-  static inline fs::path dir_;
+  static inline TestServer* harness_ = nullptr;  // owns the deployment and the server
   static inline FakeClock* clock_ = nullptr;
   static inline app::App* app_ = nullptr;
-  static inline Server* server_ = nullptr;
-  static inline std::thread* thread_ = nullptr;
 };
 
 TEST_F(WorkflowTest, GuidelinesAreVersionedAndEveryLabelIsPinned) {
