@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <map>
 #include <fstream>
 #include <sstream>
 
@@ -156,6 +158,132 @@ TEST_F(AppTest, KeyRotationKeepsContentReadableAndReplacesTheMasterKey) {
   auto verify = app_->VerifyAudit(LocalOperator());
   ASSERT_TRUE(verify.ok());
   EXPECT_TRUE(verify->ok) << verify->problem;
+}
+
+
+// Six notes read by three readers each; r1 and r2 always give the truth (pneumonia on even
+// items, normal on odd ones), r3 disagrees on items 0..2. Items 0 and 1 are escalated and
+// adjudicated to the truth, r3's reading of item 2 is rejected, r1's of item 3 accepted.
+TEST_F(AppTest, QualityIndicatorsFromAReadProject) {
+  auto project = app_->CreateProject(LocalOperator(), "quality", "");
+  ASSERT_TRUE(project.ok());
+  auto member = [&](const std::string& name, core::Role role) {
+    NewUser spec;
+    spec.username = name;
+    spec.password = "quality-test-passphrase-1";
+    auto user = app_->CreateUser(LocalOperator(), spec);
+    EXPECT_TRUE(user.ok()) << user.status().ToString();
+    EXPECT_TRUE(app_->PutMember(LocalOperator(), project->id, user->user.id, {role}, {core::DataType::kNotes}).ok());
+    RequestContext ctx;
+    ctx.principal.user = user->user;
+    return ctx;
+  };
+  RequestContext manager = member("qmanager", core::Role::kManager);
+  std::vector<RequestContext> readers = {member("qr1", core::Role::kAnnotator), member("qr2", core::Role::kAnnotator),
+                                         member("qr3", core::Role::kAnnotator)};
+  RequestContext reviewer = member("qreviewer", core::Role::kReviewer);
+  RequestContext adjudicator = member("qadjudicator", core::Role::kAdjudicator);
+  auto draft = app_->CreateGuidelineDraft(
+      manager, project->id,
+      R"({"classes":[{"id":"pneumonia","name":"Pneumonia","kind":"classification","definition":"d"},)"
+      R"({"id":"normal","name":"Normal","kind":"classification","definition":"d"}]})");
+  ASSERT_TRUE(draft.ok()) << draft.status().ToString();
+  ASSERT_TRUE(app_->PublishGuideline(manager, project->id, draft->id, draft->revision).ok());
+  core::WorkflowSettings settings;
+  settings.project_id = project->id;
+  settings.readers_per_item = 3;
+  ASSERT_TRUE(app_->PutWorkflowSettings(manager, settings).ok());
+  std::vector<std::string> items;
+  for (int i = 0; i < 6; ++i) items.push_back(AddItem(project->id, "note " + std::to_string(i)).id);
+  ASSERT_TRUE(app_->CreateTasks(manager, project->id, {}).ok());
+
+  std::map<std::pair<int, int>, std::string> task_of;  // (reader, item) -> task
+  for (int r = 0; r < 3; ++r) {
+    for (;;) {
+      auto task = app_->ClaimNextTask(readers[r], project->id);
+      ASSERT_TRUE(task.ok()) << task.status().ToString();
+      if (!task->has_value()) break;
+      const int i = static_cast<int>(std::find(items.begin(), items.end(), (*task)->item_id) - items.begin());
+      const bool truth_is_pneumonia = i % 2 == 0;
+      const bool says_pneumonia = (r == 2 && i <= 2) ? !truth_is_pneumonia : truth_is_pneumonia;
+      core::Annotation a;
+      a.evidence_kind = "document";
+      a.evidence_json = "{}";
+      a.label_class = says_pneumonia ? "pneumonia" : "normal";
+      auto created = app_->CreateAnnotation(readers[r], (*task)->item_id, a);
+      ASSERT_TRUE(created.ok()) << created.status().ToString();
+      ASSERT_TRUE(app_->SubmitTask(readers[r], project->id, (*task)->id).ok());
+      task_of[{r, i}] = (*task)->id;
+    }
+  }
+  ASSERT_EQ(task_of.size(), 18u);
+  auto review = [&](int r, int i, core::ReviewDecision decision, const std::string& reason) {
+    ReviewRequest request;
+    request.decision = decision;
+    request.reason = reason;
+    auto outcome = app_->ReviewTask(reviewer, project->id, task_of[{r, i}], request);
+    ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
+  };
+  review(2, 0, core::ReviewDecision::kEscalate, "readers disagree");
+  review(2, 1, core::ReviewDecision::kEscalate, "readers disagree");
+  review(2, 2, core::ReviewDecision::kReject, "wrong_class");
+  review(0, 3, core::ReviewDecision::kAccept, "");
+  for (int i : {0, 1}) {
+    auto readings = app_->ListReadings(adjudicator, items[static_cast<std::size_t>(i)]);
+    ASSERT_TRUE(readings.ok());
+    std::string truth_label;
+    for (const auto& reading : *readings) {
+      if (reading.task.id == task_of[{0, i}]) truth_label = reading.annotations.at(0).id;
+    }
+    AdjudicationRequest request;
+    request.source_annotation_id = truth_label;
+    request.rationale = "the consolidation is clear";
+    auto decided = app_->Adjudicate(adjudicator, items[static_cast<std::size_t>(i)], request);
+    ASSERT_TRUE(decided.ok()) << decided.status().ToString();
+  }
+
+  auto q = app_->GetProjectQuality(manager, project->id);
+  ASSERT_TRUE(q.ok()) << q.status().ToString();
+  EXPECT_EQ(q->items, 6);
+  EXPECT_EQ(q->readings, 18);
+  EXPECT_EQ(q->adjudicated_items, 2);
+  // Krippendorff's alpha by hand: coincidences PP 5, NN 7, PN = NP 3 (n = 18); D_o = 6/18,
+  // D_e = 2 * 8 * 10 / (18 * 17); alpha = 1 - D_o / D_e = 0.3625. One class per reading, so
+  // the label set and each class give the same figure.
+  ASSERT_EQ(q->agreement.size(), 3u);
+  for (const auto& c : q->agreement) {
+    ASSERT_TRUE(c.alpha.has_value()) << c.label_class << ": " << c.note;
+    EXPECT_NEAR(*c.alpha, 0.3625, 1e-12) << c.label_class;
+    EXPECT_EQ(c.items, 6);
+    ASSERT_TRUE(c.ci.has_value());
+    EXPECT_LE(c.ci->lo, *c.alpha);
+    EXPECT_GE(c.ci->hi, *c.alpha);
+  }
+  EXPECT_EQ(q->rejection.overall.n, 4);
+  EXPECT_EQ(q->rejection.overall.hits, 1);
+  EXPECT_EQ(q->adjudication.overall.n, 6);
+  EXPECT_EQ(q->adjudication.overall.hits, 2);
+  // Readings on adjudicated items: 6, of which r3's two are wrong.
+  EXPECT_EQ(q->error_by_modality.overall.n, 6);
+  EXPECT_EQ(q->error_by_modality.overall.hits, 2);
+  ASSERT_EQ(q->readers.readers.size(), 3u);
+  for (const auto& r : q->readers.readers) {
+    EXPECT_EQ(r.n, 2) << r.reader;
+    EXPECT_EQ(r.agree, r.reader == readers[2].principal.user.id ? 0 : 2) << r.reader;
+  }
+  // Item 2's disagreement is not adjudicated; items 0 and 1 are.
+  std::vector<std::string> unresolved;
+  for (const auto& f : q->findings) {
+    if (f.rule == "disagreement.unresolved") unresolved.push_back(f.item);
+  }
+  EXPECT_EQ(unresolved, std::vector<std::string>{items[2]});
+  auto item_findings = app_->GetItemQaFindings(reviewer, items[2]);
+  ASSERT_TRUE(item_findings.ok());
+  ASSERT_EQ(item_findings->size(), 1u);
+  EXPECT_EQ(item_findings->front().rule, "disagreement.unresolved");
+  auto actions = AuditActions();
+  EXPECT_EQ(std::count(actions.begin(), actions.end(), "quality.read:success"), 1);
+  EXPECT_EQ(std::count(actions.begin(), actions.end(), "quality.item_read:success"), 1);
 }
 
 }  // namespace

@@ -90,6 +90,7 @@ const std::vector<RegisteredRoute>& RouteTable() {
     add(ItemRoutes(), "items");
     add(AuditRoutes(), "audit");
     add(WorkflowRoutes(), "workflow");
+    add(QualityRoutes(), "quality");
     return all;
   }();
   return kTable;

@@ -74,6 +74,7 @@ std::vector<Route> ProjectRoutes();
 std::vector<Route> ItemRoutes();
 std::vector<Route> AuditRoutes();
 std::vector<Route> WorkflowRoutes();
+std::vector<Route> QualityRoutes();
 // All of them, in order.
 const std::vector<RegisteredRoute>& RouteTable();
 

@@ -181,6 +181,7 @@ const std::map<Permission, std::set<std::string>>& ExpectedGrants() {
       {Permission::kExportRequest, {"manager"}},
       {Permission::kExportApprove, {"manager", "data_steward"}},
       {Permission::kReidentify, {"data_steward"}},
+      {Permission::kQualityRead, {"admin", "manager", "reviewer", "adjudicator", "auditor"}},
   };
   return kGrants;
 }

@@ -54,6 +54,8 @@ const std::vector<PermissionRow>& Table() {
       {Permission::kExportApprove, "export_approve", true, false, false, false,
        {Role::kManager, Role::kDataSteward}},
       {Permission::kReidentify, "reidentify", true, false, false, false, {Role::kDataSteward}},
+      {Permission::kQualityRead, "quality_read", true, false, false, true,
+       {Role::kManager, Role::kReviewer, Role::kAdjudicator, Role::kAuditor}},
   };
   return kTable;
 }

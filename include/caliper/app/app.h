@@ -22,6 +22,10 @@
 #include "caliper/common/status.h"
 #include "caliper/core/label_schema.h"
 #include "caliper/core/types.h"
+#include "caliper/quality/agreement.h"
+#include "caliper/quality/indicators.h"
+#include "caliper/quality/qa_rules.h"
+#include "caliper/quality/reviewers.h"
 #include "caliper/security/audit.h"
 #include "caliper/security/auth.h"
 #include "caliper/security/blob_store.h"
@@ -136,6 +140,31 @@ struct Reading {
   core::Task task;
   std::vector<core::Annotation> annotations;
   std::vector<core::Review> reviews;
+};
+
+// Agreement on one class among items read by at least two readers: each reading says the
+// class is there or not; Krippendorff's alpha (nominal) with a seeded bootstrap interval.
+struct ClassAgreement {
+  std::string label_class;  // "*" for the whole label set of a reading
+  std::int64_t items = 0;    // items with at least two readings
+  std::int64_t readings = 0;
+  std::optional<double> alpha;  // absent when undefined (e.g. no variation); see `note`
+  std::optional<quality::ConfidenceInterval> ci;
+  std::string note;
+};
+
+// A project's quality indicators (docs/quality.md, "Indicators"), computed from the store.
+struct ProjectQuality {
+  std::int64_t items = 0;
+  std::int64_t readings = 0;           // submitted readings (tasks past claimed)
+  std::int64_t adjudicated_items = 0;
+  std::vector<ClassAgreement> agreement;
+  quality::RateReport rejection;         // per review decision, hit = reject, group = reader
+  quality::RateReport adjudication;      // per item with >= 2 readings, group = modality
+  quality::RateReport error_by_class;    // per reading x class vs the adjudicated label
+  quality::RateReport error_by_modality; // per reading vs the adjudicated label set
+  quality::ReaderAnalytics readers;      // against adjudicated labels
+  std::vector<quality::QaFinding> findings;
 };
 
 class App {
@@ -293,6 +322,14 @@ class App {
                                          const AdjudicationRequest& request);
   // Every reading of the item side by side, with reader identities (adjudicators only).
   Result<std::vector<Reading>> ListReadings(const RequestContext& ctx, const std::string& item_id);
+
+  // ---- quality (quality.cpp) ----
+  // Indicators, reviewer analytics and QA findings of the whole project (the sweep); audited
+  // as "quality.read". `bucket_seconds` sets the width of the time series (default a week).
+  Result<ProjectQuality> GetProjectQuality(const RequestContext& ctx, const std::string& project_id,
+                                           std::int64_t bucket_seconds = 7 * 24 * 3600);
+  // The QA findings of one item (what a submit runs), audited as "quality.item_read".
+  Result<std::vector<quality::QaFinding>> GetItemQaFindings(const RequestContext& ctx, const std::string& item_id);
 
   // ---- audit and keys ----
   Result<security::AuditVerifyReport> VerifyAudit(const RequestContext& ctx);

@@ -21,6 +21,7 @@
 //   mask.outside_body             a share of the mask lies outside the body (CT: air)
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -69,7 +70,9 @@ struct QaSettings {
   std::vector<std::string> schema_classes;    // every class of the schema in force
   std::vector<std::string> required_classes;  // classes every finished reading must hold
   std::int64_t current_guideline_version = 0;
-  std::vector<std::string> changed_classes;   // classes changed since older versions
+  // For each older published version v: the classes that differ between v and the current
+  // version (core::DiffLabelSchemas). A version absent here counts as unchanged.
+  std::map<std::int64_t, std::vector<std::string>> changed_since;
   double min_class_share = 0.05;  // a class on fewer than this share of labelled items ...
   std::int64_t min_class_items = 5;  // ... or on fewer items than this is under-represented
 };

@@ -38,6 +38,8 @@ enum class Permission {
   kExportRequest,   // project
   kExportApprove,   // project
   kReidentify,      // project: see re-identification links (data steward only)
+  kQualityRead,     // project: quality indicators, reviewer analytics, QA findings (they
+                    // summarise every reader's labels, so annotators never hold it)
 };
 
 std::string_view ToString(Permission p);

@@ -179,9 +179,13 @@ void Unresolved(std::span<const QaItem> items, std::span<const QaLabel> labels,
 
 void Outdated(std::span<const QaLabel> labels, const QaSettings& settings,
               std::vector<QaFinding>& out) {
-  const std::set<std::string> changed(settings.changed_classes.begin(), settings.changed_classes.end());
   for (const auto& l : labels) {
-    if (l.guideline_version >= settings.current_guideline_version || !changed.count(l.label_class)) continue;
+    if (l.guideline_version >= settings.current_guideline_version) continue;
+    auto changed = settings.changed_since.find(l.guideline_version);
+    if (changed == settings.changed_since.end() ||
+        std::find(changed->second.begin(), changed->second.end(), l.label_class) == changed->second.end()) {
+      continue;
+    }
     out.push_back({"guideline.outdated", QaSeverity::kWarning, l.item, l.label_class, l.annotation,
                    "made under guideline version " + std::to_string(l.guideline_version) +
                        "; class " + l.label_class + " changed by version " +

@@ -32,7 +32,7 @@ class LabelRules : public ::testing::Test {
   QaSettings settings_{.schema_classes = {"nodule", "normal", "effusion"},
                        .required_classes = {},
                        .current_guideline_version = 2,
-                       .changed_classes = {},
+                       .changed_since = {},
                        .min_class_share = 0.05,
                        .min_class_items = 1};
 };
@@ -142,7 +142,8 @@ TEST_F(LabelRules, DuplicatesAndOverlappingSpans) {
 
 TEST_F(LabelRules, OutdatedGuidelineOnlyForChangedClasses) {
   settings_.current_guideline_version = 3;
-  settings_.changed_classes = {"nodule"};
+  // nodule changed from 2 to 3; normal changed from 1 to 2 only.
+  settings_.changed_since = {{1, {"nodule", "normal"}}, {2, {"nodule"}}};
   std::vector<QaItem> items = {{"i1", "", false, false}};
   std::vector<QaLabel> labels = {Label("old_changed", "i1", "r1", "t1", "nodule", 2),
                                  Label("old_same", "i1", "r1", "t1", "normal", 2),

@@ -1,0 +1,309 @@
+// Quality indicators, reviewer analytics and QA findings of a project, computed from the store
+// with caliper::quality (docs/quality.md). Reads happen in one read transaction; the access is
+// audited in its own write transaction before the figures are returned.
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "caliper/app/app.h"
+
+namespace caliper::app {
+namespace {
+
+using nlohmann::json;
+using storage::TxnMode;
+
+// A reading: one reader's submitted task on an item and the classes they labelled.
+struct ItemReading {
+  core::Task task;
+  std::vector<const core::Annotation*> labels;
+  std::set<std::string> classes;
+};
+
+// Everything the indicators need about one item.
+struct ItemRecord {
+  core::Item item;
+  std::vector<core::Task> tasks;
+  std::vector<core::Annotation> annotations;
+  std::vector<ItemReading> readings;
+  std::vector<core::Review> reviews;
+  std::optional<std::set<std::string>> reference;  // the adjudicated label set
+  std::set<std::string> final_ids;                 // annotations that are the final labels
+};
+
+bool Submitted(core::TaskState s) { return s != core::TaskState::kOpen && s != core::TaskState::kClaimed; }
+
+std::string SetLabel(const std::set<std::string>& classes) {
+  if (classes.empty()) return "(none)";
+  std::string out;
+  for (const auto& c : classes) out += (out.empty() ? "" : "+") + c;
+  return out;
+}
+
+Result<std::vector<core::Annotation>> ItemAnnotations(storage::Transaction& txn, const std::string& item_id) {
+  std::vector<core::Annotation> out;
+  storage::PageRequest page{"", 500};
+  for (;;) {
+    CALIPER_ASSIGN_OR_RETURN(auto rows, txn.ListAnnotations(item_id, page));
+    for (auto& a : rows.rows) out.push_back(std::move(a));
+    if (rows.next.empty()) return out;
+    page.after = rows.next;
+  }
+}
+
+Result<ItemRecord> GatherItem(storage::Transaction& txn, core::Item item) {
+  ItemRecord r;
+  r.item = std::move(item);
+  CALIPER_ASSIGN_OR_RETURN(r.tasks, txn.ListTasksOfItem(r.item.id));
+  CALIPER_ASSIGN_OR_RETURN(r.annotations, ItemAnnotations(txn, r.item.id));
+  CALIPER_ASSIGN_OR_RETURN(auto adjudications, txn.ListAdjudicationsOfItem(r.item.id));
+  if (!adjudications.empty()) {
+    const auto latest = std::max_element(adjudications.begin(), adjudications.end(),
+                                         [](const auto& a, const auto& b) { return a.created_at < b.created_at; });
+    std::set<std::string> reference;
+    for (const auto& adj : adjudications) {
+      if (adj.created_at != latest->created_at) continue;
+      r.final_ids.insert(adj.final_annotation_id);
+      for (const auto& a : r.annotations) {
+        if (a.id == adj.final_annotation_id) reference.insert(a.label_class);
+      }
+    }
+    r.reference = std::move(reference);
+  }
+  for (const auto& t : r.tasks) {
+    if (t.assignee.empty() || !Submitted(t.state)) continue;
+    ItemReading reading{t, {}, {}};
+    for (const auto& a : r.annotations) {
+      // The reader's own labels (a reviewer's correction keeps the task id but not the author).
+      if (a.task_id == t.id && a.author == t.assignee && !r.final_ids.count(a.id)) {
+        reading.labels.push_back(&a);
+        reading.classes.insert(a.label_class);
+      }
+    }
+    CALIPER_ASSIGN_OR_RETURN(auto reviews, txn.ListReviewsOfTask(t.id));
+    for (auto& v : reviews) r.reviews.push_back(std::move(v));
+    r.readings.push_back(std::move(reading));
+  }
+  return r;
+}
+
+// Guideline facts for the QA rules: version numbers by id, the current version and, for each
+// older published version, the classes that differ from the current one.
+struct GuidelineFacts {
+  std::map<std::string, std::int64_t> version_of;
+  quality::QaSettings settings;
+};
+
+Result<GuidelineFacts> GatherGuidelines(storage::Transaction& txn, const std::string& project_id) {
+  GuidelineFacts facts;
+  auto current = txn.GetCurrentGuideline(project_id);
+  if (!current.ok()) {
+    if (current.status().code() == ErrorCode::kNotFound) return facts;
+    return current.status();
+  }
+  CALIPER_ASSIGN_OR_RETURN(auto current_schema, core::ParseLabelSchema(current->schema_json));
+  facts.settings.current_guideline_version = current->version;
+  for (const auto& c : current_schema.classes) {
+    facts.settings.schema_classes.push_back(c.id);
+    if (json::parse(c.json, nullptr, false).value("required", false)) facts.settings.required_classes.push_back(c.id);
+  }
+  storage::PageRequest page{"", 500};
+  for (;;) {
+    CALIPER_ASSIGN_OR_RETURN(auto rows, txn.ListGuidelineVersions(project_id, page));
+    for (const auto& g : rows.rows) {
+      if (g.status != core::GuidelineStatus::kPublished) continue;
+      facts.version_of[g.id] = g.version;
+      if (g.version >= current->version) continue;
+      CALIPER_ASSIGN_OR_RETURN(auto schema, core::ParseLabelSchema(g.schema_json));
+      auto& changed = facts.settings.changed_since[g.version];
+      for (const auto& d : core::DiffLabelSchemas(schema, current_schema)) changed.push_back(d.id);
+    }
+    if (rows.next.empty()) break;
+    page.after = rows.next;
+  }
+  return facts;
+}
+
+void AddQaRows(const ItemRecord& r, const GuidelineFacts& g, std::vector<quality::QaItem>& items,
+               std::vector<quality::QaLabel>& labels) {
+  bool finished = !r.tasks.empty();
+  for (const auto& t : r.tasks) finished = finished && Submitted(t.state);
+  items.push_back({r.item.id, r.item.content_blob, r.reference.has_value(), finished});
+  auto row = [&](const core::Annotation& a, const std::string& task, bool final) {
+    quality::QaLabel l;
+    l.annotation = a.id;
+    l.item = r.item.id;
+    l.reader = a.author;
+    l.task = task;
+    l.label_class = a.label_class;
+    auto v = g.version_of.find(a.guideline_version_id);
+    l.guideline_version = v == g.version_of.end() ? g.settings.current_guideline_version : v->second;
+    l.evidence = a.evidence_kind + ":" + a.evidence_json;
+    if (a.evidence_kind == "span") {
+      const json e = json::parse(a.evidence_json, nullptr, false);
+      if (e.is_object() && e.contains("start") && e.contains("end") && e["start"].is_number_integer() &&
+          e["end"].is_number_integer()) {
+        l.span_start = e["start"].get<std::int64_t>();
+        l.span_end = e["end"].get<std::int64_t>();
+      }
+    }
+    l.final = final;
+    labels.push_back(std::move(l));
+  };
+  for (const auto& reading : r.readings) {
+    for (const auto* a : reading.labels) row(*a, reading.task.id, false);
+  }
+  for (const auto& a : r.annotations) {
+    if (r.final_ids.count(a.id)) row(a, "", true);
+  }
+}
+
+std::int64_t Seconds(TimeMicros t) { return t / kMicrosPerSecond; }
+
+Result<ClassAgreement> AgreementOn(const std::string& label_class, const std::vector<ItemRecord>& records) {
+  ClassAgreement out;
+  out.label_class = label_class;
+  std::vector<quality::Rating> ratings;
+  for (const auto& r : records) {
+    if (r.readings.size() < 2) continue;
+    ++out.items;
+    for (const auto& reading : r.readings) {
+      ++out.readings;
+      const std::string value = label_class == "*" ? SetLabel(reading.classes)
+                                                   : (reading.classes.count(label_class) ? "present" : "absent");
+      // Repeat reads (wash-out) by one reader are one rater's several ratings: keep the first.
+      const std::string rater = reading.task.assignee;
+      if (std::any_of(ratings.begin(), ratings.end(),
+                      [&](const quality::Rating& x) { return x.item == r.item.id && x.rater == rater; })) {
+        continue;
+      }
+      ratings.push_back({r.item.id, rater, value});
+    }
+  }
+  if (out.items == 0) {
+    out.note = "no item has two readings yet";
+    return out;
+  }
+  CALIPER_ASSIGN_OR_RETURN(auto set, quality::RatingSet::FromRatings(ratings));
+  quality::AgreementSpec spec;
+  spec.metric = quality::AgreementMetric::kKrippendorff;
+  spec.level = quality::MeasurementLevel::kNominal;
+  auto alpha = quality::ComputeAgreement(set, spec);
+  if (!alpha.ok()) {
+    out.note = alpha.status().message();
+    return out;
+  }
+  out.alpha = alpha->value;
+  quality::BootstrapOptions boot;
+  boot.replicates = 500;
+  if (auto ci = quality::BootstrapAgreement(set, spec, boot); ci.ok()) {
+    out.ci = *ci;
+  } else {
+    out.note = "no interval: " + ci.status().message();
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<ProjectQuality> App::GetProjectQuality(const RequestContext& ctx, const std::string& project_id,
+                                              std::int64_t bucket_seconds) {
+  if (bucket_seconds < 3600) return Error(ErrorCode::kInvalidArgument, "bucket_seconds must be at least 3600");
+  std::vector<ItemRecord> records;
+  GuidelineFacts guidelines;
+  {
+    CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kRead));
+    CALIPER_RETURN_IF_ERROR(txn->GetProject(project_id).status());
+    CALIPER_ASSIGN_OR_RETURN(guidelines, GatherGuidelines(*txn, project_id));
+    storage::PageRequest page{"", 500};
+    for (;;) {
+      CALIPER_ASSIGN_OR_RETURN(auto rows, txn->ListItems(project_id, page));
+      for (auto& item : rows.rows) {
+        CALIPER_ASSIGN_OR_RETURN(auto record, GatherItem(*txn, std::move(item)));
+        records.push_back(std::move(record));
+      }
+      if (rows.next.empty()) break;
+      page.after = rows.next;
+    }
+  }
+
+  ProjectQuality q;
+  q.items = static_cast<std::int64_t>(records.size());
+  std::vector<quality::Outcome> rejection, adjudication, error_class, error_modality;
+  std::vector<quality::Rating> reader_ratings;
+  std::vector<quality::ReferenceLabel> reference;
+  std::vector<quality::QaItem> qa_items;
+  std::vector<quality::QaLabel> qa_labels;
+  std::set<std::string> classes(guidelines.settings.schema_classes.begin(), guidelines.settings.schema_classes.end());
+  for (const auto& r : records) {
+    q.readings += static_cast<std::int64_t>(r.readings.size());
+    if (r.reference) {
+      ++q.adjudicated_items;
+      reference.push_back({r.item.id, SetLabel(*r.reference)});
+    }
+    for (const auto& v : r.reviews) {
+      const auto task = std::find_if(r.tasks.begin(), r.tasks.end(), [&](const auto& t) { return t.id == v.task_id; });
+      rejection.push_back({Seconds(v.created_at), task == r.tasks.end() ? "" : task->assignee,
+                           v.decision == core::ReviewDecision::kReject});
+    }
+    TimeMicros last_submit = r.item.created_at;
+    for (const auto& reading : r.readings) {
+      last_submit = std::max(last_submit, reading.task.updated_at);
+      for (const auto& c : reading.classes) classes.insert(c);
+      reader_ratings.push_back({r.item.id, reading.task.assignee, SetLabel(reading.classes)});
+      if (!r.reference) continue;
+      const std::int64_t t = Seconds(reading.task.updated_at);
+      error_modality.push_back({t, r.item.modality, reading.classes != *r.reference});
+      std::set<std::string> involved = reading.classes;
+      involved.insert(r.reference->begin(), r.reference->end());
+      for (const auto& c : involved) error_class.push_back({t, c, reading.classes.count(c) != r.reference->count(c)});
+    }
+    if (r.readings.size() >= 2) {
+      adjudication.push_back({Seconds(last_submit), r.item.modality, r.reference.has_value()});
+    }
+    AddQaRows(r, guidelines, qa_items, qa_labels);
+  }
+  CALIPER_ASSIGN_OR_RETURN(q.rejection, quality::SummariseOutcomes(rejection, bucket_seconds));
+  CALIPER_ASSIGN_OR_RETURN(q.adjudication, quality::SummariseOutcomes(adjudication, bucket_seconds));
+  CALIPER_ASSIGN_OR_RETURN(q.error_by_class, quality::SummariseOutcomes(error_class, bucket_seconds));
+  CALIPER_ASSIGN_OR_RETURN(q.error_by_modality, quality::SummariseOutcomes(error_modality, bucket_seconds));
+  CALIPER_ASSIGN_OR_RETURN(q.readers, quality::AnalyseReaders(reader_ratings, reference));
+  CALIPER_ASSIGN_OR_RETURN(auto overall, AgreementOn("*", records));
+  q.agreement.push_back(std::move(overall));
+  for (const auto& c : classes) {
+    CALIPER_ASSIGN_OR_RETURN(auto per_class, AgreementOn(c, records));
+    q.agreement.push_back(std::move(per_class));
+  }
+  q.findings = quality::RunLabelRules(qa_items, qa_labels, guidelines.settings);
+
+  CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
+  CALIPER_RETURN_IF_ERROR(CommitWithAudit(
+      *txn, Record(ctx, "quality.read", "project", project_id,
+                   json{{"items", q.items}, {"readings", q.readings}, {"findings", q.findings.size()}}.dump())));
+  return q;
+}
+
+Result<std::vector<quality::QaFinding>> App::GetItemQaFindings(const RequestContext& ctx, const std::string& item_id) {
+  std::vector<quality::QaItem> qa_items;
+  std::vector<quality::QaLabel> qa_labels;
+  GuidelineFacts guidelines;
+  {
+    CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kRead));
+    CALIPER_ASSIGN_OR_RETURN(core::Item item, txn->GetItem(item_id));
+    CALIPER_ASSIGN_OR_RETURN(guidelines, GatherGuidelines(*txn, item.project_id));
+    CALIPER_ASSIGN_OR_RETURN(auto record, GatherItem(*txn, std::move(item)));
+    AddQaRows(record, guidelines, qa_items, qa_labels);
+  }
+  // Project-level rules (class balance) say nothing about one item.
+  guidelines.settings.schema_classes.clear();
+  auto findings = quality::RunLabelRules(qa_items, qa_labels, guidelines.settings);
+  CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
+  CALIPER_RETURN_IF_ERROR(CommitWithAudit(
+      *txn, Record(ctx, "quality.item_read", "item", item_id, json{{"findings", findings.size()}}.dump())));
+  return findings;
+}
+
+}  // namespace caliper::app
