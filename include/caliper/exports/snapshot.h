@@ -1,0 +1,98 @@
+#pragma once
+
+// A dataset snapshot: the files an approved export contains, built deterministically from a
+// project's items, readings and final labels (docs/export.md). Pure: no store, no keys, no
+// clock; the same input gives byte-identical files. Thread-compatible.
+//
+// Files: manifest.json (ids, versions, guideline versions, de-identification profile,
+// approvers, splits, SHA-256 of every other file), labels.jsonl (one record per item x
+// label), labels.csv (classification view), splits.csv (patient -> split),
+// subgroup_report.json and subgroup_report.html (STANDING Together-aligned documentation).
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "caliper/common/status.h"
+#include "caliper/core/types.h"
+
+namespace caliper::exports {
+
+// One reader's reading of an item, with the reader already pseudonymised ("reader-01").
+struct SnapshotReading {
+  std::string reader;
+  std::string qualification;  // "radiologist", ... or ""
+  std::vector<core::Annotation> labels;
+  std::vector<core::Review> reviews;  // decisions on this reading
+};
+
+struct SnapshotItem {
+  core::Item item;  // patient_key is the pseudonymous patient; cohort_json the coarsened cohort
+  std::vector<SnapshotReading> readings;
+  std::vector<core::Annotation> final_labels;  // the adjudicated labels, if adjudicated
+  std::string adjudicator;                     // pseudonymised; "" when not adjudicated
+  std::string adjudication_rationale;
+};
+
+struct SplitSpec {
+  double train = 0.7;
+  double validation = 0.15;
+  double test = 0.15;
+  std::uint64_t seed = 1;
+  // Cohort attributes (keys of cohort_json, or "modality") stratified on besides the label.
+  std::vector<std::string> stratify_by;
+};
+
+struct SubgroupSpec {
+  double min_share = 0.05;        // a subgroup below this share of items is under-represented
+  double agreement_margin = 0.1;  // |alpha_subgroup - alpha_all| above this is flagged
+  std::int64_t min_items_for_agreement = 5;
+};
+
+struct SnapshotInput {
+  std::string dataset_id;
+  std::int64_t version = 1;
+  std::string project_id;
+  std::string project_name;
+  std::string created_at;  // RFC 3339: the approval time (fixed, so rebuilding is identical)
+  std::string caliper_version;
+  std::vector<std::pair<std::string, int>> guideline_versions;  // (id, number) used by labels
+  std::string deidentification_json = "{}";  // the profile and options in force
+  std::string requested_by;                  // display names: people are named in the manifest
+  std::vector<std::string> approvers;
+  std::map<std::string, std::string> code_system_of;  // class id -> "SNOMED CT" ...
+  std::map<std::string, std::string> code_of;         // class id -> code
+  std::vector<SnapshotItem> items;
+  SplitSpec splits;
+  SubgroupSpec subgroups;
+};
+
+struct Snapshot {
+  std::map<std::string, std::string> files;  // path -> bytes, including manifest.json
+};
+
+// Errors: kInvalidArgument when the split fractions are negative or do not sum to 1 (within
+// 1e-9), or an item has no patient.
+Result<Snapshot> BuildSnapshot(const SnapshotInput& input);
+
+// Patient-level split: every item of a patient lands in one split. Patients are grouped into
+// strata (their most frequent final label, then the stratify_by attributes), each stratum is
+// shuffled with a seeded Fisher–Yates (SplitMix64, so the result does not depend on the
+// standard library) and cut by the fractions with largest remainders. Returns patient -> split
+// ("train", "validation", "test").
+Result<std::map<std::string, std::string>> SplitPatients(const SnapshotInput& input);
+
+// Checks a snapshot directory against its manifest.json: every listed file exists with the
+// listed size and SHA-256, and no file is unlisted. Returns the number of files checked, or
+// kIntegrity naming the first problem; kNotFound without a manifest.
+Result<std::int64_t> VerifySnapshotDirectory(const std::string& dir);
+
+// A deterministic tar (ustar, mtime 0, uid/gid 0, mode 0644, sorted paths) of the files.
+Result<std::string> TarSnapshot(const Snapshot& snapshot);
+// Extracts such a tar into `dir` (created; must be empty or absent). Refuses absolute paths,
+// ".." and links (kInvalidArgument).
+Status ExtractSnapshotTar(const std::string& tar_bytes, const std::string& dir);
+
+}  // namespace caliper::exports

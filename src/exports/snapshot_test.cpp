@@ -1,0 +1,307 @@
+#include "caliper/exports/snapshot.h"
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+namespace caliper::exports {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+core::Annotation Label(const std::string& id, const std::string& cls, double confidence = 0.8) {
+  core::Annotation a;
+  a.id = id;
+  a.label_class = cls;
+  a.evidence_kind = "document";
+  a.evidence_json = "{}";
+  a.confidence = confidence;
+  a.guideline_version_id = "gdl_1";
+  return a;
+}
+
+SnapshotReading Reading(const std::string& reader, const std::string& cls, const std::string& id,
+                        std::optional<core::ReviewDecision> review = std::nullopt) {
+  SnapshotReading r{reader, "radiologist", {Label(id, cls)}, {}};
+  if (review) {
+    core::Review v;
+    v.decision = *review;
+    v.reason = *review == core::ReviewDecision::kReject ? "wrong_class" : "";
+    r.reviews.push_back(v);
+  }
+  return r;
+}
+
+// Nine items of six patients. Cohort: sex F on 4 items, M on 3, missing on 2; age bands.
+//   i1 p1 F  two readers agree "mass"            -> consensus
+//   i2 p1 F  readers disagree, adjudicated "mass" -> adjudicated
+//   i3 p2 F  readers agree "normal"; one rejected review
+//   i4 p2 F  one reader "normal"                 -> provisional
+//   i5 p3 M  readers agree "normal"
+//   i6 p4 M  readers disagree, not adjudicated   -> provisional, disputed
+//   i7 p4 M  readers agree "mass"
+//   i8 p5 -  readers agree "normal"
+//   i9 p6 -  readers agree "normal"
+SnapshotInput Input() {
+  SnapshotInput in;
+  in.dataset_id = "exp_test";
+  in.version = 3;
+  in.project_id = "prj_test";
+  in.project_name = "Chest";
+  in.created_at = "2026-11-26T12:00:00Z";
+  in.caliper_version = "0.test";
+  in.guideline_versions = {{"gdl_1", 1}};
+  in.requested_by = "Manager";
+  in.approvers = {"Steward"};
+  in.code_system_of = {{"mass", "SNOMED CT"}, {"normal", "SNOMED CT"}};
+  in.code_of = {{"mass", "4147007"}, {"normal", "17621005"}};
+  struct Row {
+    const char* id;
+    const char* patient;
+    const char* cohort;
+  };
+  const std::vector<Row> rows = {{"i1", "p1", R"({"sex":"F","age_band":"60-64"})"},
+                                 {"i2", "p1", R"({"sex":"F","age_band":"60-64"})"},
+                                 {"i3", "p2", R"({"sex":"F","age_band":"40-44"})"},
+                                 {"i4", "p2", R"({"sex":"F","age_band":"40-44"})"},
+                                 {"i5", "p3", R"({"sex":"M","age_band":"90+"})"},
+                                 {"i6", "p4", R"({"sex":"M","age_band":"70-74"})"},
+                                 {"i7", "p4", R"({"sex":"M","age_band":"70-74"})"},
+                                 {"i8", "p5", R"({})"},
+                                 {"i9", "p6", R"({"age_band":"50-54"})"}};
+  for (const auto& row : rows) {
+    SnapshotItem it;
+    it.item.id = row.id;
+    it.item.patient_key = row.patient;
+    it.item.cohort_json = row.cohort;
+    it.item.modality = "CT";
+    in.items.push_back(it);
+  }
+  auto& items = in.items;
+  items[0].readings = {Reading("reader-01", "mass", "a1"), Reading("reader-02", "mass", "a2")};
+  items[1].readings = {Reading("reader-01", "mass", "a3", core::ReviewDecision::kEscalate),
+                       Reading("reader-02", "normal", "a4")};
+  items[1].final_labels = {Label("f2", "mass", 1.0)};
+  items[1].adjudicator = "adjudicator-01";
+  items[1].adjudication_rationale = "spiculated margin";
+  items[2].readings = {Reading("reader-01", "normal", "a5", core::ReviewDecision::kReject),
+                       Reading("reader-02", "normal", "a6", core::ReviewDecision::kAccept)};
+  items[3].readings = {Reading("reader-01", "normal", "a7")};
+  items[4].readings = {Reading("reader-01", "normal", "a8"), Reading("reader-02", "normal", "a9")};
+  items[5].readings = {Reading("reader-01", "mass", "a10"), Reading("reader-02", "normal", "a11")};
+  items[6].readings = {Reading("reader-01", "mass", "a12"), Reading("reader-02", "mass", "a13")};
+  items[7].readings = {Reading("reader-01", "normal", "a14"), Reading("reader-02", "normal", "a15")};
+  items[8].readings = {Reading("reader-01", "normal", "a16"), Reading("reader-02", "normal", "a17")};
+  in.splits.seed = 7;
+  in.subgroups.min_share = 0.25;
+  in.subgroups.min_items_for_agreement = 1;
+  return in;
+}
+
+std::vector<json> Records(const Snapshot& s) {
+  std::vector<json> out;
+  std::istringstream in(s.files.at("labels.jsonl"));
+  for (std::string line; std::getline(in, line);) out.push_back(json::parse(line));
+  return out;
+}
+
+TEST(Snapshot, RecordsCarryStatusUncertaintyAndProvenance) {
+  auto s = BuildSnapshot(Input());
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  const auto records = Records(*s);
+  ASSERT_EQ(records.size(), 9u);  // one label per item
+  std::map<std::string, json> by_item;
+  for (const auto& r : records) by_item[r["item_id"]] = r;
+  EXPECT_EQ(by_item["i1"]["status"], "consensus");
+  EXPECT_EQ(by_item["i2"]["status"], "adjudicated");
+  EXPECT_EQ(by_item["i2"]["label_class"], "mass");
+  EXPECT_EQ(by_item["i2"]["adjudication"]["rationale"], "spiculated margin");
+  EXPECT_EQ(by_item["i2"]["code"]["code"], "4147007");
+  EXPECT_EQ(by_item["i4"]["status"], "provisional");
+  EXPECT_FALSE(by_item["i4"]["disputed"].get<bool>());
+  EXPECT_EQ(by_item["i6"]["status"], "provisional");
+  EXPECT_TRUE(by_item["i6"]["disputed"].get<bool>());
+  EXPECT_EQ(by_item["i3"]["readers"][0]["reviews"][0]["decision"], "reject");
+  EXPECT_EQ(by_item["i3"]["readers"][0]["qualification"], "radiologist");
+  EXPECT_EQ(by_item["i1"]["uncertainty"]["reader_confidences"], json::array({0.8, 0.8}));
+  // Dawid–Skene posteriors are probabilities of the item's label set.
+  const double p = by_item["i6"]["uncertainty"]["fused_posterior"].get<double>();
+  EXPECT_GT(p, 0.0);
+  EXPECT_LT(p, 1.0);
+  EXPECT_NEAR(by_item["i1"]["uncertainty"]["fused_label_sets"]["mass"].get<double>() +
+                  by_item["i1"]["uncertainty"]["fused_label_sets"]["normal"].get<double>(),
+              1.0, 2e-6);
+  // The CSV has a header and one row per record.
+  const std::string& csv = s->files.at("labels.csv");
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 10);
+}
+
+TEST(Snapshot, NoPatientInTwoSplitsAndSeededSplits) {
+  SnapshotInput in = Input();
+  // 60 more patients with two items each, so the fractions show.
+  for (int p = 0; p < 60; ++p) {
+    for (int k = 0; k < 2; ++k) {
+      SnapshotItem it;
+      it.item.id = "x" + std::to_string(p) + "_" + std::to_string(k);
+      it.item.patient_key = "q" + std::to_string(p);
+      it.item.cohort_json = "{}";
+      it.readings = {Reading("reader-01", p % 3 ? "normal" : "mass", it.item.id + "a")};
+      in.items.push_back(it);
+    }
+  }
+  auto s = BuildSnapshot(in);
+  ASSERT_TRUE(s.ok());
+  std::map<std::string, std::set<std::string>> splits_of_patient;
+  std::map<std::string, int> patients_per_split;
+  for (const auto& r : Records(*s)) splits_of_patient[r["patient"]].insert(r["split"]);
+  for (const auto& [patient, splits] : splits_of_patient) {
+    EXPECT_EQ(splits.size(), 1u) << "patient " << patient << " is in two splits";
+    ++patients_per_split[*splits.begin()];
+  }
+  EXPECT_EQ(splits_of_patient.size(), 66u);
+  EXPECT_NEAR(patients_per_split["train"], 0.7 * 66, 3);
+  EXPECT_NEAR(patients_per_split["validation"], 0.15 * 66, 3);
+  EXPECT_NEAR(patients_per_split["test"], 0.15 * 66, 3);
+  // Same seed: same split; another seed: another split.
+  auto again = SplitPatients(in);
+  ASSERT_TRUE(again.ok());
+  in.splits.seed = 8;
+  auto other = SplitPatients(in);
+  ASSERT_TRUE(other.ok());
+  EXPECT_NE(*again, *other);
+  const json manifest = json::parse(s->files.at("manifest.json"));
+  EXPECT_EQ(manifest["splits"]["seed"], 7);
+  EXPECT_EQ(manifest["splits"]["unit"], "patient");
+  in.splits.train = 0.9;
+  EXPECT_FALSE(SplitPatients(in).ok());
+}
+
+TEST(Snapshot, ByteIdenticalWhenBuiltTwice) {
+  auto a = BuildSnapshot(Input());
+  auto b = BuildSnapshot(Input());
+  ASSERT_TRUE(a.ok());
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(a->files, b->files);
+  auto ta = TarSnapshot(*a);
+  auto tb = TarSnapshot(*b);
+  ASSERT_TRUE(ta.ok()) << ta.status().ToString();
+  ASSERT_TRUE(tb.ok());
+  EXPECT_EQ(*ta, *tb);
+}
+
+class SnapshotDir : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("caliper_snapshot_test_" + std::to_string(::getpid()) + "_" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  fs::path dir_;
+};
+
+TEST_F(SnapshotDir, VerifyFindsAChangedByteAMissingAndAnExtraFile) {
+  auto s = BuildSnapshot(Input());
+  ASSERT_TRUE(s.ok());
+  auto tar = TarSnapshot(*s);
+  ASSERT_TRUE(tar.ok());
+  ASSERT_TRUE(ExtractSnapshotTar(*tar, dir_.string()).ok());
+  auto checked = VerifySnapshotDirectory(dir_.string());
+  ASSERT_TRUE(checked.ok()) << checked.status().ToString();
+  EXPECT_EQ(*checked, 5);  // every file but the manifest
+  EXPECT_EQ(ExtractSnapshotTar(*tar, dir_.string()).code(), ErrorCode::kAlreadyExists);
+
+  {  // one changed byte
+    std::fstream f(dir_ / "labels.csv", std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(3);
+    f.put('#');
+  }
+  auto changed = VerifySnapshotDirectory(dir_.string());
+  ASSERT_EQ(changed.status().code(), ErrorCode::kIntegrity);
+  EXPECT_NE(changed.status().message().find("labels.csv"), std::string::npos);
+  std::ofstream(dir_ / "labels.csv", std::ios::binary) << s->files.at("labels.csv");
+  ASSERT_TRUE(VerifySnapshotDirectory(dir_.string()).ok());
+
+  std::ofstream(dir_ / "extra.txt") << "x";
+  EXPECT_EQ(VerifySnapshotDirectory(dir_.string()).status().code(), ErrorCode::kIntegrity);
+  fs::remove(dir_ / "extra.txt");
+  fs::remove(dir_ / "splits.csv");
+  auto missing = VerifySnapshotDirectory(dir_.string());
+  ASSERT_EQ(missing.status().code(), ErrorCode::kIntegrity);
+  EXPECT_NE(missing.status().message().find("splits.csv"), std::string::npos);
+}
+
+TEST_F(SnapshotDir, ExtractRefusesPathsOutsideTheDirectory) {
+  Snapshot evil;
+  evil.files["../escape.txt"] = "x";
+  auto tar = TarSnapshot(evil);
+  ASSERT_TRUE(tar.ok());
+  EXPECT_EQ(ExtractSnapshotTar(*tar, dir_.string()).code(), ErrorCode::kInvalidArgument);
+  EXPECT_FALSE(fs::exists(dir_.parent_path() / "escape.txt"));
+}
+
+// The report's figures for the nine-item project above, by hand.
+TEST(SubgroupReport, MatchesAHandComputedProject) {
+  auto s = BuildSnapshot(Input());
+  ASSERT_TRUE(s.ok());
+  const json report = json::parse(s->files.at("subgroup_report.json"));
+  EXPECT_EQ(report["items"], 9);
+  EXPECT_EQ(report["patients"], 6);
+  json sex;
+  for (const auto& a : report["attributes"]) {
+    if (a["attribute"] == "sex") sex = a;
+  }
+  ASSERT_FALSE(sex.is_null());
+  EXPECT_EQ(sex["missing"], 2);
+  std::map<std::string, json> g;
+  for (const auto& row : sex["subgroups"]) g[row["value"]] = row;
+  ASSERT_EQ(g.size(), 3u);
+  EXPECT_EQ(g["F"]["items"], 4);
+  EXPECT_EQ(g["F"]["patients"], 2);
+  EXPECT_NEAR(g["F"]["share"].get<double>(), 4.0 / 9, 1e-6);
+  EXPECT_NEAR(g["M"]["share"].get<double>(), 3.0 / 9, 1e-6);
+  EXPECT_NEAR(g["(missing)"]["share"].get<double>(), 2.0 / 9, 1e-6);
+  // F: final classes mass (i1, i2), normal (i3, i4) -> 50% each.
+  EXPECT_NEAR(g["F"]["prevalence"]["mass"].get<double>(), 0.5, 1e-9);
+  // M: i5 normal, i6 none agreed, i7 mass -> 1/3 each.
+  EXPECT_NEAR(g["M"]["prevalence"]["normal"].get<double>(), 1.0 / 3, 1e-6);
+  // F reviews: escalate (i2), reject + accept (i3): 1 of 3 rejected. M has no reviews.
+  EXPECT_NEAR(g["F"]["rejection_rate"].get<double>(), 1.0 / 3, 1e-6);
+  EXPECT_TRUE(g["M"]["rejection_rate"].is_null());
+  // F: items with two readings i1, i2, i3, of which i2 adjudicated; M: i5, i6, i7, none.
+  EXPECT_NEAR(g["F"]["adjudication_rate"].get<double>(), 1.0 / 3, 1e-6);
+  EXPECT_NEAR(g["M"]["adjudication_rate"].get<double>(), 0.0, 1e-12);
+  // min_share 0.25: the missing group (22%) is not a subgroup to flag; F and M are above.
+  EXPECT_TRUE(g["(missing)"]["flags"].empty());
+  EXPECT_TRUE(g["F"]["flags"].empty());
+  // Age band: 90+ has one item (11% < 25%): under-represented.
+  for (const auto& a : report["attributes"]) {
+    if (a["attribute"] != "age_band") continue;
+    for (const auto& row : a["subgroups"]) {
+      if (row["value"] == "90+") {
+        EXPECT_EQ(row["flags"], json::array({"under-represented"}));
+      }
+    }
+  }
+  // Agreement: M items i5 (N,N), i6 (M,N), i7 (M,M): alpha by hand. Coincidences: NN 2,
+  // MM 2, MN = NM 1 (n = 6); D_o = 2/6, D_e = 2*3*3/(6*5) = 0.6 -> alpha = 1 - (1/3)/0.6 = 4/9.
+  EXPECT_NEAR(g["M"]["agreement"].get<double>(), 4.0 / 9, 1e-6);
+  bool statement = false;
+  for (const auto& line : report["missing_data_statement"]) {
+    if (line == "sex: missing for 2 of 9 items (22.2%)") statement = true;
+  }
+  EXPECT_TRUE(statement) << report["missing_data_statement"].dump();
+  const std::string& html = s->files.at("subgroup_report.html");
+  EXPECT_NE(html.find("<svg"), std::string::npos);
+  EXPECT_EQ(html.find("<script"), std::string::npos);
+  EXPECT_NE(html.find("under-represented"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace caliper::exports
