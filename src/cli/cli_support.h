@@ -46,4 +46,8 @@ void AddQualityCommands(CLI::App& root, int& exit_code);
 // stdin, no server. Its callback stores the command's exit code in `exit_code`.
 void AddDeidCommands(CLI::App& root, int& exit_code);
 
+// `caliper deid dicom` (dicom_commands.cpp), added under the `deid` command: PS3.15
+// de-identification of a folder of DICOM files with a JSONL report, no server.
+void AddDicomDeidCommand(CLI::App& deid, int& exit_code);
+
 }  // namespace caliper::cli

@@ -375,6 +375,7 @@ int main(int argc, char** argv) {
 
   AddQualityCommands(root, exit_code);
   AddDeidCommands(root, exit_code);
+  AddDicomDeidCommand(*root.get_subcommand("deid"), exit_code);
 
   try {
     root.parse(argc, argv);

@@ -121,6 +121,12 @@ Key DeriveSubkey(const Key& key, std::string_view purpose) {
   return out;
 }
 
+std::array<unsigned char, 32> KeyedBlake2b(const Key& key, std::string_view message) {
+  std::array<unsigned char, 32> out;
+  crypto_generichash(out.data(), out.size(), U8(message), message.size(), key.data(), key.size());
+  return out;
+}
+
 KeyedHasher::KeyedHasher(const Key& key) {
   crypto_generichash_init(HashState(state_), key.data(), key.size(), kDigestBytes);
 }

@@ -210,6 +210,16 @@ TEST_F(CryptoTest, DeriveSubkeyIsDeterministicAndSeparatesPurposes) {
   EXPECT_NE(DeriveSubkey(key, "blob-address"), key);
 }
 
+TEST_F(CryptoTest, KeyedBlake2bEqualsTheIncrementalHasherAndIsKeyed) {
+  const Key key = RandomKey();
+  KeyedHasher hasher(key);
+  hasher.Update("2.25.1234");
+  const auto digest = KeyedBlake2b(key, "2.25.1234");
+  EXPECT_EQ(ToHex(digest.data(), digest.size()), hasher.FinalHex());
+  EXPECT_NE(KeyedBlake2b(key, "2.25.1234"), KeyedBlake2b(RandomKey(), "2.25.1234"));
+  EXPECT_NE(KeyedBlake2b(key, "2.25.1234"), KeyedBlake2b(key, "2.25.1235"));
+}
+
 TEST_F(CryptoTest, KeyedHasherIsIncrementalAndKeyed) {
   const Key key = RandomKey();
   KeyedHasher whole(key);

@@ -42,6 +42,10 @@ void SecureZero(void* data, std::size_t n);
 // Different purposes give independent keys, so one key never serves two algorithms.
 Key DeriveSubkey(const Key& key, std::string_view purpose);
 
+// Keyed BLAKE2b-256 of `message` (a PRF under `key`), e.g. the keyed hash that DICOM
+// pseudonyms derive from (dicom::KeyedHash).
+std::array<unsigned char, 32> KeyedBlake2b(const Key& key, std::string_view message);
+
 // Keyed BLAKE2b-256 (libsodium generichash) fed incrementally, e.g. a blob's address.
 // Thread-compatible: one hasher per thread.
 class KeyedHasher {

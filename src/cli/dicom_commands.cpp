@@ -1,0 +1,275 @@
+// `caliper deid dicom`: PS3.15 de-identification of a folder of DICOM files without a server
+// or a store (docs/deid-dicom.md). Every regular file under --in is one input; each becomes
+// OUT/<study>/<series>/<instance>.dcm named by its new UIDs (OUT/quarantine/... when its pixels
+// may carry burned-in text), and one line of OUT/deid-report.jsonl:
+//   {"input","output","status":"ok"|"quarantined"|"error","burned_in_risk","actions","error"}
+// with input relative to --in and output relative to --out (null for an error). Originals are
+// never copied; the original-to-pseudonym link is not written (there is no store to keep it
+// encrypted). Exit 1 when any file is an error; the batch always goes on.
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include "caliper/dicom/deid.h"
+#include "caliper/security/crypto.h"
+#include "cli/cli_support.h"
+
+namespace caliper::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::ordered_json;
+
+struct DeidDicomOptions {
+  std::string in, out, options, key_file;
+  std::vector<std::string> safe_private;  // CREATOR:GGGG:EE
+  std::vector<std::string> blank;         // MODALITY[/MANUFACTURER[/MODEL]]:X,Y,W,H
+  int jobs = 0;
+};
+
+// The project key: 64 hex characters in --key-file, created (0600, random) when absent.
+Result<security::Key> LoadOrCreateKey(const std::string& path) {
+  CALIPER_RETURN_IF_ERROR(security::InitCrypto());
+  if (!fs::exists(path)) {
+    const security::Key key = security::RandomKey();
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) return Error(ErrorCode::kIo, "creating " + path + ": " + std::strerror(errno));
+    const std::string text = security::ToHex(key.data(), key.size()) + "\n";
+    const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+    const bool closed = ::close(fd) == 0;
+    if (!written || !closed) return Error(ErrorCode::kIo, "writing " + path);
+    std::cerr << "caliper: created a new key in " << path << " (keep it: the same key maps the "
+              << "same identities and UIDs the same way)\n";
+    return key;
+  }
+  std::ifstream in(path, std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in && !in.eof()) return Error(ErrorCode::kIo, "cannot read " + path);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
+  auto bytes = security::FromHex(text);
+  if (!bytes.ok() || bytes->size() != security::kKeyBytes) {
+    return Error(ErrorCode::kInvalidArgument, path + " must hold 64 hexadecimal characters (a 32-byte key)");
+  }
+  security::Key key;
+  std::copy(bytes->begin(), bytes->end(), key.begin());
+  return key;
+}
+
+Status ParseSafePrivate(const std::string& spec, dicom::DeidOptions& o) {
+  // CREATOR:GGGG:EE; the creator may itself contain ':' so the numbers are taken from the end.
+  const std::size_t last = spec.rfind(':');
+  const std::size_t mid = last == std::string::npos || last == 0 ? std::string::npos : spec.rfind(':', last - 1);
+  if (mid == std::string::npos) {
+    return Error(ErrorCode::kInvalidArgument, "--safe-private wants CREATOR:GGGG:EE, got '" + spec + "'");
+  }
+  try {
+    const unsigned long group = std::stoul(spec.substr(mid + 1, last - mid - 1), nullptr, 16);
+    const unsigned long element = std::stoul(spec.substr(last + 1), nullptr, 16);
+    if (group > 0xFFFF || element > 0xFF) throw std::out_of_range("range");
+    o.safe_private.push_back({spec.substr(0, mid), static_cast<std::uint16_t>(group),
+                              static_cast<std::uint8_t>(element)});
+  } catch (const std::exception&) {
+    return Error(ErrorCode::kInvalidArgument, "--safe-private wants CREATOR:GGGG:EE (hex), got '" + spec + "'");
+  }
+  return Status::Ok();
+}
+
+Status ParseBlank(const std::string& spec, dicom::DeidOptions& o) {
+  const std::size_t colon = spec.rfind(':');
+  dicom::BlankingRule rule;
+  dicom::PixelRect rect;
+  char tail = 0;
+  if (colon == std::string::npos ||
+      std::sscanf(spec.c_str() + colon + 1, "%d,%d,%d,%d%c", &rect.x, &rect.y, &rect.width,
+                  &rect.height, &tail) != 4) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "--blank wants MODALITY[/MANUFACTURER[/MODEL]]:X,Y,W,H, got '" + spec + "'");
+  }
+  std::stringstream device(spec.substr(0, colon));
+  std::getline(device, rule.modality, '/');
+  std::getline(device, rule.manufacturer, '/');
+  std::getline(device, rule.model);
+  rule.rects.push_back(rect);
+  o.blanking.push_back(std::move(rule));
+  return Status::Ok();
+}
+
+// Writes `bytes` to `path` through a temporary file and a rename: never a half-written output.
+Status WriteAtomically(const fs::path& path, const std::string& bytes) {
+  std::error_code ec;
+  fs::create_directories(path.parent_path(), ec);
+  if (ec) return Error(ErrorCode::kIo, "creating " + path.parent_path().string() + ": " + ec.message());
+  const fs::path tmp = path.string() + ".tmp" + std::to_string(::getpid()) + "-" +
+                       std::to_string(std::hash<std::thread::id>{}(std::this_thread::get_id()));
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    if (!out.flush()) return Error(ErrorCode::kIo, "writing " + tmp.string());
+  }
+  fs::rename(tmp, path, ec);
+  if (ec) {
+    fs::remove(tmp, ec);
+    return Error(ErrorCode::kIo, "renaming to " + path.string());
+  }
+  return Status::Ok();
+}
+
+ordered_json ActionsJson(const dicom::DeidActions& a) {
+  return {{"dummy", a.dummy},           {"zeroed", a.zeroed},
+          {"removed", a.removed},       {"kept", a.kept},
+          {"cleaned", a.cleaned},       {"uid_remapped", a.uid_remapped},
+          {"private_removed", a.private_removed}, {"private_kept", a.private_kept},
+          {"dates_shifted", a.dates_shifted},     {"pixels_blanked", a.pixels_blanked}};
+}
+
+// The output path of one instance, relative to --out: named by its new UIDs only, so no
+// input path (often holding names or record numbers) leaks into the output.
+std::string OutputName(const dicom::DeidResult& r) {
+  auto part = [](const std::string& uid, const char* none) { return uid.empty() ? std::string(none) : uid; };
+  return (fs::path(r.quarantine ? "quarantine" : "") / part(r.study_uid, "no-study") /
+          part(r.series_uid, "no-series") / (part(r.sop_instance_uid, "no-instance") + ".dcm"))
+      .lexically_normal()
+      .string();
+}
+
+struct Outcome {
+  std::string line;
+  bool error = false;
+  bool quarantined = false;
+};
+
+Outcome ProcessOne(const dicom::DicomDeidentifier& deid, const fs::path& file, const fs::path& in_root,
+                   const fs::path& out_root) {
+  ordered_json line;
+  line["input"] = file.lexically_relative(in_root).string();
+  auto fail = [&](const Status& s) {
+    line["output"] = nullptr;
+    line["status"] = "error";
+    line["burned_in_risk"] = false;
+    line["actions"] = ordered_json::object();
+    line["error"] = s.ToString();
+    return Outcome{line.dump(), true, false};
+  };
+  auto result = deid.DeidentifyFile(file.string());
+  if (!result.ok()) return fail(result.status());
+  const std::string name = OutputName(*result);
+  if (Status s = WriteAtomically(out_root / name, result->bytes); !s.ok()) return fail(s);
+  line["output"] = name;
+  line["status"] = result->quarantine ? "quarantined" : "ok";
+  line["burned_in_risk"] = result->burned_in_risk;
+  line["actions"] = ActionsJson(result->actions);
+  line["error"] = nullptr;
+  return Outcome{line.dump(), false, result->quarantine};
+}
+
+int RunDeidDicom(const DeidDicomOptions& o) {
+  std::error_code ec;
+  const fs::path in_root = fs::weakly_canonical(o.in, ec);
+  if (ec || !fs::is_directory(in_root)) {
+    return Fail(Error(ErrorCode::kNotFound, "--in " + o.in + " is not a directory"));
+  }
+  fs::create_directories(o.out, ec);
+  const fs::path out_root = fs::weakly_canonical(o.out, ec);
+  if (ec || !fs::is_directory(out_root)) {
+    return Fail(Error(ErrorCode::kIo, "--out " + o.out + " cannot be created"));
+  }
+  const auto [a, b] = std::mismatch(in_root.begin(), in_root.end(), out_root.begin(), out_root.end());
+  if (a == in_root.end()) {
+    return Fail(Error(ErrorCode::kInvalidArgument, "--out must not be inside --in"));
+  }
+  if (b == out_root.end()) {
+    return Fail(Error(ErrorCode::kInvalidArgument, "--in must not be inside --out"));
+  }
+
+  dicom::DeidOptions options;
+  if (Status s = dicom::ParseDeidOptionList(o.options, options); !s.ok()) return Fail(s);
+  for (const std::string& spec : o.safe_private) {
+    if (Status s = ParseSafePrivate(spec, options); !s.ok()) return Fail(s);
+  }
+  for (const std::string& spec : o.blank) {
+    if (Status s = ParseBlank(spec, options); !s.ok()) return Fail(s);
+  }
+  if (!o.safe_private.empty()) options.retain_safe_private = true;
+  auto key = LoadOrCreateKey(o.key_file);
+  if (!key.ok()) return Fail(key.status());
+  const security::Key subkey = security::DeriveSubkey(*key, "dicom-deid");
+  auto deid = dicom::DicomDeidentifier::Create(
+      std::move(options), [subkey](std::string_view m) { return security::KeyedBlake2b(subkey, m); });
+  if (!deid.ok()) return Fail(deid.status());
+
+  std::vector<fs::path> files;
+  for (auto it = fs::recursive_directory_iterator(in_root, fs::directory_options::skip_permission_denied, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (it->is_regular_file()) files.push_back(it->path());
+  }
+  if (ec) return Fail(Error(ErrorCode::kIo, "listing " + o.in + ": " + ec.message()));
+  std::sort(files.begin(), files.end());
+
+  const int jobs = std::max(1, o.jobs > 0 ? o.jobs : static_cast<int>(std::thread::hardware_concurrency()));
+  std::vector<Outcome> outcomes(files.size());
+  std::atomic<std::size_t> next{0}, done{0}, errors{0}, quarantined{0};
+  std::mutex progress_mutex;
+  const bool tty = ::isatty(STDERR_FILENO) == 1;
+  auto worker = [&] {
+    for (std::size_t i; (i = next.fetch_add(1)) < files.size();) {
+      outcomes[i] = ProcessOne(**deid, files[i], in_root, out_root);
+      errors += outcomes[i].error;
+      quarantined += outcomes[i].quarantined;
+      const std::size_t n = ++done;
+      if (tty && (n % 16 == 0 || n == files.size())) {
+        std::lock_guard lock(progress_mutex);
+        std::cerr << "\rcaliper: de-identified " << n << "/" << files.size() << " files ("
+                  << quarantined << " quarantined, " << errors << " errors)" << std::flush;
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int t = 1; t < std::min<int>(jobs, static_cast<int>(files.size())); ++t) threads.emplace_back(worker);
+  worker();
+  for (std::thread& t : threads) t.join();
+  if (tty && !files.empty()) std::cerr << "\n";
+
+  std::string report;
+  for (const Outcome& outcome : outcomes) report += outcome.line + "\n";
+  if (Status s = WriteAtomically(out_root / "deid-report.jsonl", report); !s.ok()) return Fail(s);
+  std::cerr << "caliper: " << files.size() << " files: " << files.size() - errors - quarantined
+            << " ok, " << quarantined << " quarantined, " << errors << " errors; report in "
+            << (out_root / "deid-report.jsonl").string() << "\n";
+  return errors == 0 ? 0 : 1;
+}
+
+}  // namespace
+
+void AddDicomDeidCommand(CLI::App& deid, int& exit_code) {
+  auto options = std::make_shared<DeidDicomOptions>();  // shared: outlives this function with the callback
+  auto* cmd = deid.add_subcommand(
+      "dicom", "PS3.15 de-identification of every file under --in into --out, with a JSONL report");
+  cmd->add_option("--in", options->in, "folder of DICOM files (searched recursively)")->required();
+  cmd->add_option("--out", options->out, "output folder (created); not inside --in")->required();
+  cmd->add_option("--key-file", options->key_file,
+                  "project key (64 hex characters); created 0600 when absent")
+      ->required();
+  cmd->add_option("--options", options->options,
+                  "comma-separated: retain-dates, retain-patient-characteristics, "
+                  "retain-device-identity, clean-descriptors, retain-safe-private");
+  cmd->add_option("--safe-private", options->safe_private,
+                  "private element to keep, CREATOR:GGGG:EE (hex; repeatable)");
+  cmd->add_option("--blank", options->blank,
+                  "blank pixels MODALITY[/MANUFACTURER[/MODEL]]:X,Y,W,H (repeatable)");
+  cmd->add_option("--jobs", options->jobs, "worker threads (default: one per core)");
+  cmd->callback([options, &exit_code] { exit_code = RunDeidDicom(*options); });
+}
+
+}  // namespace caliper::cli

@@ -1,0 +1,916 @@
+#include "caliper/dicom/deid.h"
+
+#include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dcdeftag.h>
+#include <dcmtk/dcmdata/dcfilefo.h>
+#include <dcmtk/dcmdata/dcistrmb.h>
+#include <dcmtk/dcmdata/dcmetinf.h>
+#include <dcmtk/dcmdata/dcostrmb.h>
+#include <dcmtk/dcmdata/dcpixel.h>
+#include <dcmtk/dcmdata/dcsequen.h>
+#include <dcmtk/dcmdata/dcuid.h>
+#include <dcmtk/dcmdata/dcvrui.h>
+#include <dcmtk/dcmdata/dcxfer.h>
+#include <dcmtk/oflog/oflog.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <mutex>
+#include <set>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "dicom/deid_profile.h"
+
+namespace caliper::dicom {
+namespace {
+
+using profile::Action;
+
+constexpr char kDummyText[] = "ANONYMIZED";
+constexpr char kDeidentifierName[] = "Caliper DICOM de-identifier";
+
+// CID 7050 De-identification Method (PS3.16), scheme DCM.
+struct MethodCode {
+  const char* value;
+  const char* meaning;
+};
+constexpr MethodCode kBasicProfile{"113100", "Basic Application Confidentiality Profile"};
+constexpr MethodCode kCleanPixelData{"113101", "Clean Pixel Data Option"};
+constexpr MethodCode kCleanDescriptors{"113105", "Clean Descriptors Option"};
+constexpr MethodCode kModifiedDates{"113107",
+                                    "Retain Longitudinal Temporal Information Modified Dates Option"};
+constexpr MethodCode kPatientCharacteristics{"113108", "Retain Patient Characteristics Option"};
+constexpr MethodCode kDeviceIdentity{"113109", "Retain Device Identity Option"};
+constexpr MethodCode kSafePrivate{"113111", "Retain Safe Private Option"};
+
+// SOP classes whose pixels often carry burned-in text whatever Burned In Annotation says:
+// ultrasound, secondary capture, visible-light photography and video, encapsulated documents.
+struct RiskyClass {
+  const char* uid;
+  const char* reason;
+};
+constexpr RiskyClass kRiskyClasses[] = {
+    {UID_UltrasoundImageStorage, "Ultrasound Image Storage"},
+    {UID_UltrasoundMultiframeImageStorage, "Ultrasound Multi-frame Image Storage"},
+    {UID_RETIRED_UltrasoundImageStorage, "Ultrasound Image Storage (retired)"},
+    {UID_RETIRED_UltrasoundMultiframeImageStorage, "Ultrasound Multi-frame Image Storage (retired)"},
+    {UID_SecondaryCaptureImageStorage, "Secondary Capture Image Storage"},
+    {UID_MultiframeSingleBitSecondaryCaptureImageStorage, "Multi-frame Single Bit Secondary Capture"},
+    {UID_MultiframeGrayscaleByteSecondaryCaptureImageStorage, "Multi-frame Grayscale Byte Secondary Capture"},
+    {UID_MultiframeGrayscaleWordSecondaryCaptureImageStorage, "Multi-frame Grayscale Word Secondary Capture"},
+    {UID_MultiframeTrueColorSecondaryCaptureImageStorage, "Multi-frame True Color Secondary Capture"},
+    {UID_VLEndoscopicImageStorage, "VL Endoscopic Image Storage"},
+    {UID_VideoEndoscopicImageStorage, "Video Endoscopic Image Storage"},
+    {UID_VLPhotographicImageStorage, "VL Photographic Image Storage"},
+    {UID_VideoPhotographicImageStorage, "Video Photographic Image Storage"},
+    {UID_OphthalmicPhotography8BitImageStorage, "Ophthalmic Photography 8 Bit Image Storage"},
+    {UID_OphthalmicPhotography16BitImageStorage, "Ophthalmic Photography 16 Bit Image Storage"},
+    {UID_EncapsulatedPDFStorage, "Encapsulated PDF Storage"},
+    {UID_EncapsulatedCDAStorage, "Encapsulated CDA Storage"},
+};
+// Modalities of the same kind, for classes not listed (e.g. enhanced US volumes).
+constexpr const char* kRiskyModalities[] = {"US", "OT", "XC", "ES", "DOC"};
+
+std::string Trim(std::string s) {
+  const auto not_space = [](unsigned char c) { return c != ' ' && c != '\0'; };
+  s.erase(s.begin(), std::find_if(s.begin(), s.end(), not_space));
+  s.erase(std::find_if(s.rbegin(), s.rend(), not_space).base(), s.end());
+  return s;
+}
+
+std::string Upper(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// The whole value of `key` in `item` (all values, backslash-separated), trimmed; "" if absent.
+std::string Get(DcmItem& item, const DcmTagKey& key) {
+  OFString value;
+  if (item.findAndGetOFStringArray(key, value, /*searchIntoSub=*/false).bad()) return {};
+  return Trim(value.c_str());
+}
+
+std::vector<std::string> SplitValues(const std::string& s) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t end = s.find('\\', start);
+    out.push_back(s.substr(start, end == std::string::npos ? end : end - start));
+    if (end == std::string::npos) return out;
+    start = end + 1;
+  }
+}
+
+std::string JoinValues(const std::vector<std::string>& values) {
+  std::string out;
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i) out += '\\';
+    out += values[i];
+  }
+  return out;
+}
+
+// --- dates (days since 1970-01-01 in the proleptic Gregorian calendar; Hinnant's algorithms)
+long DaysFromCivil(long y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const long era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<long>(doe) - 719468;
+}
+
+void CivilFromDays(long z, long& y, unsigned& m, unsigned& d) {
+  z += 719468;
+  const long era = (z >= 0 ? z : z - 146096) / 146097;
+  const unsigned doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  y = static_cast<long>(yoe) + era * 400;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  d = doy - (153 * mp + 2) / 5 + 1;
+  m = mp < 10 ? mp + 3 : mp - 9;
+  y += m <= 2;
+}
+
+bool AllDigits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); });
+}
+
+// Shifts the YYYYMMDD at the start of `value` by `days`; false if it is not a valid date.
+bool ShiftDatePrefix(std::string& value, int days) {
+  if (value.size() < 8 || !AllDigits(std::string_view(value).substr(0, 8))) return false;
+  const long y = std::stol(value.substr(0, 4));
+  const unsigned m = static_cast<unsigned>(std::stoul(value.substr(4, 2)));
+  const unsigned d = static_cast<unsigned>(std::stoul(value.substr(6, 2)));
+  if (m < 1 || m > 12 || d < 1 || d > 31) return false;
+  long ny;
+  unsigned nm, nd;
+  CivilFromDays(DaysFromCivil(y, m, d) + days, ny, nm, nd);
+  if (ny < 1 || ny > 9999) return false;
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%04ld%02u%02u", ny, nm, nd);
+  value.replace(0, 8, buf);
+  return true;
+}
+
+// Shifts each value (and each side of a range "A-B") of a DA or DT by `days`. False when a
+// non-empty part is not a full date (it must then be removed, not kept).
+bool ShiftDateValues(std::string& text, int days) {
+  std::vector<std::string> values = SplitValues(text);
+  for (std::string& v : values) {
+    v = Trim(v);
+    if (v.empty()) continue;
+    const std::size_t dash = v.size() > 8 ? v.find('-', 8) : std::string::npos;
+    // A DT may carry a UTC offset "-0500" after the date; a range has 8+ digits after '-'.
+    if (dash != std::string::npos && v.size() - dash - 1 >= 8 && AllDigits(v.substr(dash + 1, 8))) {
+      std::string a = v.substr(0, dash), b = v.substr(dash + 1);
+      if (!ShiftDatePrefix(a, days) || !ShiftDatePrefix(b, days)) return false;
+      v = a + "-" + b;
+    } else if (!ShiftDatePrefix(v, days)) {
+      return false;
+    }
+  }
+  text = JoinValues(values);
+  return true;
+}
+
+// Tokens of a text for matching identifying words: runs of letters, digits and non-ASCII bytes.
+bool IsWordByte(unsigned char c) { return std::isalnum(c) || c >= 0x80; }
+
+std::string Base32(const unsigned char* bytes, std::size_t n_chars) {
+  static constexpr char kAlphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+  std::string out;
+  std::uint64_t acc = 0;
+  int bits = 0;
+  std::size_t i = 0;
+  while (out.size() < n_chars) {
+    if (bits < 5) {
+      acc = (acc << 8) | bytes[i++];
+      bits += 8;
+    }
+    out.push_back(kAlphabet[(acc >> (bits - 5)) & 31]);
+    bits -= 5;
+  }
+  return out;
+}
+
+// What one instance contributes before its headers change.
+struct Context {
+  std::string pseudonym;  // Patient ID and Patient's Name
+  int date_offset_days = 0;
+  std::unordered_set<std::string> identifying_words;  // upper case
+  DeidActions actions;
+};
+
+class Engine {
+ public:
+  Engine(const DeidOptions& options, const KeyedHash& hash) : options_(options), hash_(hash) {}
+
+  std::string Uid(std::string_view uid) const { return PseudonymousUid(hash_, uid); }
+
+  std::array<unsigned char, 32> Hash(std::string_view domain, std::string_view data) const {
+    std::string message(domain);
+    message.push_back('\x1f');
+    message.append(data);
+    return hash_(message);
+  }
+
+  // Collects the words of every value the profile will remove or replace (PN components,
+  // identifiers, addresses, ...), at any depth, so Clean can strip them from descriptors.
+  void CollectIdentifyingWords(DcmItem& item, Context& ctx) const {
+    for (unsigned long i = 0; i < item.card(); ++i) {
+      DcmElement* e = item.getElement(i);
+      const DcmTagKey key = e->getTag();
+      if (e->ident() == EVR_SQ) {
+        auto* sq = static_cast<DcmSequenceOfItems*>(e);
+        for (unsigned long k = 0; k < sq->card(); ++k) CollectIdentifyingWords(*sq->getItem(k), ctx);
+        continue;
+      }
+      const profile::ProfileRow* row = profile::Find(key.getGroup(), key.getElement());
+      bool identifying = key.isPrivate() || e->ident() == EVR_PN;
+      if (row != nullptr) {
+        // Descriptors (those Clean Descriptors may keep) are what gets cleaned, not a source.
+        const Action a = profile::Resolve(*row, options_);
+        identifying = (a == Action::kRemove || a == Action::kZero || a == Action::kDummy) &&
+                      row->options[static_cast<int>(profile::Column::kCleanDescriptors)] != 'C';
+      }
+      if (!identifying || !e->isaString()) continue;
+      OFString value;
+      if (e->getOFStringArray(value).bad()) continue;
+      AddWords(value.c_str(), e->ident() == EVR_PN ? 2 : 3, ctx.identifying_words);
+    }
+  }
+
+  // Adds the words of `text` of at least `min_length` bytes; numbers need at least 4 digits.
+  static void AddWords(const std::string& text, std::size_t min_length,
+                       std::unordered_set<std::string>& words) {
+    std::size_t i = 0;
+    while (i < text.size()) {
+      while (i < text.size() && !IsWordByte(static_cast<unsigned char>(text[i]))) ++i;
+      std::size_t j = i;
+      while (j < text.size() && IsWordByte(static_cast<unsigned char>(text[j]))) ++j;
+      const std::string word = text.substr(i, j - i);
+      if (word.size() >= min_length && !(AllDigits(word) && word.size() < 4)) {
+        words.insert(Upper(word));
+      }
+      i = j;
+    }
+  }
+
+  // Clean Descriptors (PS3.15 E.3.5): the text without the instance's identifying words and
+  // without long digit runs (dates, record numbers); separators are collapsed.
+  static std::string CleanText(const std::string& text, const std::unordered_set<std::string>& words) {
+    std::string out;
+    std::size_t i = 0;
+    bool pending_space = false;
+    while (i < text.size()) {
+      if (!IsWordByte(static_cast<unsigned char>(text[i]))) {
+        const char c = text[i++];
+        if (c == ' ' || c == '^' || c == '\\' || c == ',' || c == '-' || c == '_') {
+          pending_space = !out.empty();
+        } else if (!out.empty() && c != '\r' && c != '\n' && c != '\t') {
+          out.push_back(c);
+        } else {
+          pending_space = !out.empty();
+        }
+        continue;
+      }
+      std::size_t j = i;
+      while (j < text.size() && IsWordByte(static_cast<unsigned char>(text[j]))) ++j;
+      const std::string word = text.substr(i, j - i);
+      std::size_t digits = 0, longest = 0;
+      for (char c : word) {
+        digits = std::isdigit(static_cast<unsigned char>(c)) ? digits + 1 : 0;
+        longest = std::max(longest, digits);
+      }
+      if (!words.count(Upper(word)) && longest < 5) {
+        if (pending_space) out.push_back(' ');
+        out += word;
+        pending_space = false;
+      }
+      i = j;
+    }
+    return Trim(out);
+  }
+
+  // Applies the profile to every element of `item` and, recursively, of its sequences.
+  void Process(DcmItem& item, Context& ctx, bool top_level) const {
+    // Private Creator values of this item's blocks, for the safe list.
+    std::unordered_map<std::uint32_t, std::string> creators;
+    if (options_.retain_safe_private) {
+      for (unsigned long i = 0; i < item.card(); ++i) {
+        DcmElement* e = item.getElement(i);
+        const DcmTagKey key = e->getTag();
+        if (key.isPrivate() && key.getElement() >= 0x10 && key.getElement() <= 0xFF) {
+          OFString v;
+          e->getOFStringArray(v);
+          creators[(std::uint32_t{key.getGroup()} << 16) | key.getElement()] = Trim(v.c_str());
+        }
+      }
+    }
+    std::set<std::uint32_t> used_blocks;  // (group << 16) | block of kept safe elements
+    std::vector<DcmTagKey> removal;
+    for (unsigned long i = 0; i < item.card(); ++i) {
+      DcmElement* e = item.getElement(i);
+      const DcmTagKey key = e->getTag();
+      const std::uint16_t g = key.getGroup(), el = key.getElement();
+      if (g & 1) {
+        if (el >= 0x10 && el <= 0xFF) continue;  // creators: decided after their elements
+        const std::uint32_t block = (std::uint32_t{g} << 16) | (el >> 8);
+        if (el >= 0x1000 && IsSafePrivate(creators, g, el)) {
+          used_blocks.insert(block);
+          ++ctx.actions.private_kept;
+          if (e->ident() == EVR_SQ) ProcessSequence(*e, ctx);
+          continue;
+        }
+        removal.push_back(key);
+        ++ctx.actions.private_removed;
+        continue;
+      }
+      if (el == 0x0000) {  // group lengths: recomputed by the writer if needed
+        removal.push_back(key);
+        continue;
+      }
+      if (top_level && IsMarker(key)) continue;  // replaced below
+      if (!Apply(*e, ctx)) removal.push_back(key);
+    }
+    for (unsigned long i = 0; i < item.card(); ++i) {
+      const DcmTagKey key = item.getElement(i)->getTag();
+      if ((key.getGroup() & 1) && key.getElement() >= 0x10 && key.getElement() <= 0xFF &&
+          !used_blocks.count((std::uint32_t{key.getGroup()} << 16) | key.getElement())) {
+        removal.push_back(key);
+      }
+    }
+    for (const DcmTagKey& key : removal) {
+      if (DcmElement* gone = item.remove(key)) delete gone;
+    }
+  }
+
+  bool IsSafePrivate(const std::unordered_map<std::uint32_t, std::string>& creators,
+                     std::uint16_t group, std::uint16_t element) const {
+    if (!options_.retain_safe_private) return false;
+    auto it = creators.find((std::uint32_t{group} << 16) | (element >> 8));
+    if (it == creators.end()) return false;
+    for (const SafePrivateElement& s : options_.safe_private) {
+      if (s.group == group && s.element == (element & 0xFF) && s.creator == it->second) return true;
+    }
+    return false;
+  }
+
+  static bool IsMarker(const DcmTagKey& key) {
+    return key == DCM_PatientIdentityRemoved || key == DCM_DeidentificationMethod ||
+           key == DCM_DeidentificationMethodCodeSequence ||
+           key == DCM_LongitudinalTemporalInformationModified;
+  }
+
+  void ProcessSequence(DcmElement& e, Context& ctx) const {
+    auto& sq = static_cast<DcmSequenceOfItems&>(e);
+    for (unsigned long k = 0; k < sq.card(); ++k) Process(*sq.getItem(k), ctx, false);
+  }
+
+  // Applies the action for one public element; false when it must be removed.
+  bool Apply(DcmElement& e, Context& ctx) const {
+    const DcmTagKey key = e.getTag();
+    const DcmEVR vr = e.ident();
+    DeidActions& n = ctx.actions;
+    if (key == DCM_PatientID || key == DCM_PatientName) {
+      ++n.dummy;
+      return e.putString(ctx.pseudonym.c_str()).good();
+    }
+    const profile::ProfileRow* row = profile::Find(key.getGroup(), key.getElement());
+    if (row == nullptr) {
+      // Not in the table (PS3.15 E.1.1 note: newer, retired and vendor attributes): names
+      // are emptied, dates removed or shifted, sequences searched.
+      if (vr == EVR_SQ) {
+        ProcessSequence(e, ctx);
+      } else if (vr == EVR_PN) {
+        ++n.zeroed;
+        return e.putString("").good();
+      } else if (vr == EVR_DA || vr == EVR_DT) {
+        return ShiftOrRemove(e, ctx);
+      }
+      return true;
+    }
+    const Action action = profile::Resolve(*row, options_);
+    switch (action) {
+      case Action::kRemove:
+        ++n.removed;
+        return false;
+      case Action::kKeep:
+        ++n.kept;
+        if (vr == EVR_SQ) ProcessSequence(e, ctx);
+        return true;
+      case Action::kZero:
+        ++n.zeroed;
+        if (vr == EVR_SQ) {
+          static_cast<DcmSequenceOfItems&>(e).clear();
+          return true;
+        }
+        return e.clear().good();
+      case Action::kUid:
+        if (vr == EVR_SQ) {
+          ++n.uid_remapped;
+          ProcessSequence(e, ctx);
+          return true;
+        }
+        return RemapUid(e, ctx);
+      case Action::kDummy:
+        return Dummy(e, ctx);
+      case Action::kClean:
+        return Clean(e, ctx);
+    }
+    return false;
+  }
+
+  bool RemapUid(DcmElement& e, Context& ctx) const {
+    if (e.ident() != EVR_UI) {
+      ++ctx.actions.removed;  // a UID not encoded as UI (e.g. UN) cannot be mapped: remove
+      return false;
+    }
+    OFString value;
+    e.getOFStringArray(value);
+    std::vector<std::string> values = SplitValues(Trim(value.c_str()));
+    for (std::string& v : values) {
+      v = Trim(v);
+      if (!v.empty()) v = Uid(v);
+    }
+    ++ctx.actions.uid_remapped;
+    return e.putString(JoinValues(values).c_str()).good();
+  }
+
+  bool Dummy(DcmElement& e, Context& ctx) const {
+    ++ctx.actions.dummy;
+    switch (e.ident()) {
+      case EVR_SQ:
+        ProcessSequence(e, ctx);
+        return true;
+      case EVR_UI:
+        --ctx.actions.dummy;
+        return RemapUid(e, ctx);
+      case EVR_DA: return e.putString("19000101").good();
+      case EVR_TM: return e.putString("000000").good();
+      case EVR_DT: return e.putString("19000101000000").good();
+      case EVR_AS: return e.putString("000Y").good();
+      case EVR_DS:
+      case EVR_IS: return e.putString("0").good();
+      case EVR_PN: return e.putString("ANONYMOUS").good();
+      case EVR_AE: case EVR_CS: case EVR_LO: case EVR_LT: case EVR_SH: case EVR_ST:
+      case EVR_UC: case EVR_UT:
+        return e.putString(kDummyText).good();
+      case EVR_US: case EVR_SS: case EVR_UL: case EVR_SL: case EVR_FL: case EVR_FD:
+        return e.putString("0").good();
+      default:  // binary or unknown VR: no VR-consistent dummy is known, so remove it
+        --ctx.actions.dummy;
+        ++ctx.actions.removed;
+        return false;
+    }
+  }
+
+  bool Clean(DcmElement& e, Context& ctx) const {
+    const DcmEVR vr = e.ident();
+    if (vr == EVR_SQ) {
+      ++ctx.actions.cleaned;
+      ProcessSequence(e, ctx);
+      return true;
+    }
+    if (vr == EVR_DA || vr == EVR_DT) return ShiftOrRemove(e, ctx);
+    if (vr == EVR_TM) {  // dates move by whole days: times of day are kept
+      ++ctx.actions.cleaned;
+      return true;
+    }
+    if (e.isaString() && vr != EVR_UI) {
+      OFString value;
+      e.getOFStringArray(value);
+      ++ctx.actions.cleaned;
+      return e.putString(CleanText(value.c_str(), ctx.identifying_words).c_str()).good();
+    }
+    ++ctx.actions.removed;  // nothing known to be safe to keep
+    return false;
+  }
+
+  bool ShiftOrRemove(DcmElement& e, Context& ctx) const {
+    if (!options_.retain_modified_dates) {
+      ++ctx.actions.removed;
+      return false;
+    }
+    OFString raw;
+    e.getOFStringArray(raw);
+    std::string value = raw.c_str();
+    if (!ShiftDateValues(value, ctx.date_offset_days)) {
+      ++ctx.actions.removed;
+      return false;
+    }
+    ++ctx.actions.cleaned;
+    ++ctx.actions.dates_shifted;
+    return e.putString(value.c_str()).good();
+  }
+
+  const DeidOptions& options() const { return options_; }
+
+ private:
+  const DeidOptions& options_;
+  const KeyedHash& hash_;
+};
+
+void AddCode(DcmItem& ds, const MethodCode& code) {
+  DcmItem* item = nullptr;
+  if (ds.findOrCreateSequenceItem(DCM_DeidentificationMethodCodeSequence, item, -2).bad()) return;
+  item->putAndInsertString(DCM_CodeValue, code.value);
+  item->putAndInsertString(DCM_CodingSchemeDesignator, "DCM");
+  item->putAndInsertString(DCM_CodeMeaning, code.meaning);
+}
+
+// 5-year age bands, 90 and over grouped (HIPAA Safe Harbor's limit).
+std::string AgeBand(int years) {
+  if (years < 0) return {};
+  if (years >= 90) return "90+";
+  const int low = years / 5 * 5;
+  return std::to_string(low) + "-" + std::to_string(low + 4);
+}
+
+int AgeFromString(const std::string& as) {  // PS3.5 AS: nnnD, nnnW, nnnM or nnnY
+  if (as.size() != 4 || !AllDigits(as.substr(0, 3))) return -1;
+  const int n = std::stoi(as.substr(0, 3));
+  switch (as[3]) {
+    case 'Y': return n;
+    case 'M': return n / 12;
+    case 'W': return n / 52;
+    case 'D': return n / 365;
+    default: return -1;
+  }
+}
+
+int AgeFromDates(const std::string& birth, const std::string& on) {
+  if (birth.size() < 8 || on.size() < 8 || !AllDigits(birth.substr(0, 8)) || !AllDigits(on.substr(0, 8))) {
+    return -1;
+  }
+  int years = std::stoi(on.substr(0, 4)) - std::stoi(birth.substr(0, 4));
+  if (on.substr(4, 4) < birth.substr(4, 4)) --years;
+  return years;
+}
+
+// The Image Pixel module's geometry (PS3.3 C.7.6.3); absent attributes take their defaults.
+struct PixelGeometry {
+  Uint16 rows = 0, cols = 0, bits = 0, spp = 1, planar = 0;
+  Sint32 frames = 1;
+  explicit PixelGeometry(DcmItem& ds) {
+    auto u16 = [&](const DcmTagKey& key, Uint16& out) {
+      Uint16 v = 0;
+      if (ds.findAndGetUint16(key, v).good()) out = v;
+    };
+    u16(DCM_Rows, rows);
+    u16(DCM_Columns, cols);
+    u16(DCM_BitsAllocated, bits);
+    u16(DCM_SamplesPerPixel, spp);
+    u16(DCM_PlanarConfiguration, planar);
+    Sint32 f = 0;
+    if (ds.findAndGetSint32(DCM_NumberOfFrames, f).good()) frames = f;
+  }
+};
+
+// Validates that native Pixel Data holds what Rows x Columns x frames x samples claims.
+Status CheckPixelGeometry(DcmDataset& ds, bool encapsulated, std::uint64_t pixel_bytes) {
+  const PixelGeometry g(ds);
+  if (g.rows == 0 || g.cols == 0) {
+    return Error(ErrorCode::kInvalidArgument, "Pixel Data without Rows and Columns");
+  }
+  if (g.frames < 1 || g.spp < 1 || g.spp > 4 || g.bits == 0 || g.bits > 64) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "implausible Number of Frames, Samples per Pixel or Bits Allocated");
+  }
+  if (encapsulated) return Status::Ok();
+  const unsigned __int128 bits_total =
+      static_cast<unsigned __int128>(g.rows) * g.cols * g.frames * g.spp * g.bits;
+  if ((bits_total + 7) / 8 > pixel_bytes) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "the header claims " + std::to_string(g.rows) + "x" + std::to_string(g.cols) +
+                     "x" + std::to_string(g.frames) + " pixels, more than Pixel Data holds (" +
+                     std::to_string(pixel_bytes) + " bytes)");
+  }
+  return Status::Ok();
+}
+
+bool EqualsIgnoreCase(const std::string& a, const std::string& b) { return Upper(Trim(a)) == Upper(Trim(b)); }
+
+const BlankingRule* FindBlankingRule(const DeidOptions& o, const CohortMetadata& c) {
+  for (const BlankingRule& r : o.blanking) {
+    if (!EqualsIgnoreCase(r.modality, c.modality)) continue;
+    if (!r.manufacturer.empty() && !EqualsIgnoreCase(r.manufacturer, c.manufacturer)) continue;
+    if (!r.model.empty() && !EqualsIgnoreCase(r.model, c.model)) continue;
+    return &r;
+  }
+  return nullptr;
+}
+
+// Overwrites the rule's rectangles with zero in every frame and sample of native pixel data.
+Result<int> Blank(DcmDataset& ds, DcmElement& pixels, const BlankingRule& rule) {
+  const PixelGeometry g(ds);
+  const Uint16 rows = g.rows, cols = g.cols, bits = g.bits, spp = g.spp, planar = g.planar;
+  const Sint32 frames = g.frames;
+  if (bits % 8 != 0) {
+    return Error(ErrorCode::kUnsupported,
+                 "blanking needs whole-byte pixels (Bits Allocated " + std::to_string(bits) + ")");
+  }
+  Uint8* data = nullptr;
+  if (pixels.getUint8Array(data).bad() || data == nullptr) {
+    return Error(ErrorCode::kInvalidArgument, "Pixel Data cannot be read");
+  }
+  const std::size_t bpp = bits / 8;  // bytes per sample
+  const std::size_t plane = std::size_t{rows} * cols;
+  const std::size_t frame_bytes = plane * spp * bpp;
+  int blanked = 0;
+  for (Sint32 f = 0; f < frames; ++f) {
+    Uint8* frame = data + static_cast<std::size_t>(f) * frame_bytes;
+    for (const PixelRect& r : rule.rects) {
+      const int x0 = std::max(0, r.x), y0 = std::max(0, r.y);
+      const int x1 = std::min<int>(cols, r.x + r.width), y1 = std::min<int>(rows, r.y + r.height);
+      if (x0 >= x1 || y0 >= y1) continue;
+      for (int y = y0; y < y1; ++y) {
+        if (planar == 1 && spp > 1) {
+          for (Uint16 s = 0; s < spp; ++s) {
+            std::memset(frame + (s * plane + std::size_t(y) * cols + x0) * bpp, 0, std::size_t(x1 - x0) * bpp);
+          }
+        } else {
+          std::memset(frame + (std::size_t(y) * cols + x0) * spp * bpp, 0, std::size_t(x1 - x0) * spp * bpp);
+        }
+      }
+      ++blanked;
+    }
+  }
+  return blanked;
+}
+
+Result<std::string> Serialize(DcmFileFormat& file, E_TransferSyntax xfer) {
+  std::string out;
+  std::vector<char> chunk(std::size_t{1} << 20);
+  DcmOutputBufferStream stream(chunk.data(), static_cast<offile_off_t>(chunk.size()));
+  file.transferInit();
+  OFCondition cond = EC_StreamNotifyClient;
+  while (cond == EC_StreamNotifyClient) {
+    cond = file.write(stream, xfer, EET_ExplicitLength, nullptr, EGL_recalcGL, EPD_noChange, 0, 0,
+                      0, EWM_createNewMeta);
+    void* buffer = nullptr;
+    offile_off_t length = 0;
+    stream.flushBuffer(buffer, length);
+    out.append(static_cast<const char*>(buffer), static_cast<std::size_t>(length));
+  }
+  file.transferEnd();
+  if (cond.bad()) return Error(ErrorCode::kInternal, std::string("writing the instance: ") + cond.text());
+  return out;
+}
+
+void QuietDcmtkOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] { OFLog::configure(OFLogger::FATAL_LOG_LEVEL); });
+}
+
+}  // namespace
+
+std::string_view ProfileEdition() { return profile::Edition(); }
+
+std::string PseudonymousUid(const KeyedHash& hash, std::string_view uid) {
+  std::string message = "uid";
+  message.push_back('\x1f');
+  message.append(uid);
+  const std::array<unsigned char, 32> digest = hash(message);
+  unsigned __int128 value = 0;
+  for (int i = 0; i < 16; ++i) value = (value << 8) | digest[i];
+  std::string digits;
+  do {
+    digits.push_back(static_cast<char>('0' + static_cast<int>(value % 10)));
+    value /= 10;
+  } while (value != 0);
+  std::reverse(digits.begin(), digits.end());
+  return "2.25." + digits;
+}
+
+Status ParseDeidOptionList(std::string_view list, DeidOptions& options) {
+  std::size_t start = 0;
+  while (start <= list.size()) {
+    std::size_t end = list.find(',', start);
+    if (end == std::string_view::npos) end = list.size();
+    const std::string name = Trim(std::string(list.substr(start, end - start)));
+    start = end + 1;
+    if (name.empty()) continue;
+    if (name == "retain-dates" || name == "retain-modified-dates") {
+      options.retain_modified_dates = true;
+    } else if (name == "retain-patient-characteristics") {
+      options.retain_patient_characteristics = true;
+    } else if (name == "retain-device-identity") {
+      options.retain_device_identity = true;
+    } else if (name == "clean-descriptors") {
+      options.clean_descriptors = true;
+    } else if (name == "retain-safe-private") {
+      options.retain_safe_private = true;
+    } else {
+      return Error(ErrorCode::kInvalidArgument,
+                   "unknown de-identification option '" + name +
+                       "' (known: retain-dates, retain-patient-characteristics, "
+                       "retain-device-identity, clean-descriptors, retain-safe-private)");
+    }
+  }
+  return Status::Ok();
+}
+
+struct DicomDeidentifier::Impl {
+  DeidOptions options;
+  KeyedHash hash;
+};
+
+DicomDeidentifier::DicomDeidentifier(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+DicomDeidentifier::~DicomDeidentifier() = default;
+const DeidOptions& DicomDeidentifier::options() const { return impl_->options; }
+
+Result<std::unique_ptr<DicomDeidentifier>> DicomDeidentifier::Create(DeidOptions options,
+                                                                     KeyedHash hash) {
+  if (!hash) return Error(ErrorCode::kInvalidArgument, "a keyed hash is required");
+  for (const SafePrivateElement& s : options.safe_private) {
+    if ((s.group & 1) == 0 || s.group < 0x0009 || s.creator.empty()) {
+      return Error(ErrorCode::kInvalidArgument,
+                   "a safe private element needs an odd group >= 0009 and a creator");
+    }
+  }
+  for (const BlankingRule& r : options.blanking) {
+    if (r.modality.empty()) return Error(ErrorCode::kInvalidArgument, "a blanking rule needs a modality");
+    for (const PixelRect& rect : r.rects) {
+      if (rect.width <= 0 || rect.height <= 0) {
+        return Error(ErrorCode::kInvalidArgument, "a blanking rectangle needs a positive size");
+      }
+    }
+  }
+  QuietDcmtkOnce();
+  auto impl = std::make_unique<Impl>();
+  impl->options = std::move(options);
+  impl->hash = std::move(hash);
+  return std::unique_ptr<DicomDeidentifier>(new DicomDeidentifier(std::move(impl)));
+}
+
+Result<DeidResult> DicomDeidentifier::DeidentifyFile(const std::string& path) const {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Error(ErrorCode::kIo, "cannot read " + path);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) return Error(ErrorCode::kIo, "cannot read " + path);
+  return Deidentify(bytes);
+}
+
+Result<DeidResult> DicomDeidentifier::Deidentify(std::string_view part10) const {
+  const DeidOptions& o = impl_->options;
+  if (part10.empty()) return Error(ErrorCode::kInvalidArgument, "empty file");
+  if (part10.size() > o.max_input_bytes) {
+    return Error(ErrorCode::kPayloadTooLarge, "the instance is larger than the configured limit");
+  }
+  if (part10.size() < 132 || part10.substr(128, 4) != "DICM") {
+    return Error(ErrorCode::kInvalidArgument, "not a DICOM Part 10 file (no DICM preamble)");
+  }
+  DcmFileFormat file;
+  {
+    DcmInputBufferStream stream;
+    stream.setBuffer(part10.data(), static_cast<offile_off_t>(part10.size()));
+    stream.setEos();
+    file.transferInit();
+    const OFCondition cond = file.read(stream, EXS_Unknown, EGL_noChange);
+    file.transferEnd();
+    if (cond == EC_StreamNotifyClient) {
+      return Error(ErrorCode::kInvalidArgument, "truncated DICOM file");
+    }
+    if (cond.bad()) return Error(ErrorCode::kInvalidArgument, std::string("malformed DICOM: ") + cond.text());
+  }
+  DcmDataset& ds = *file.getDataset();
+  DcmMetaInfo& meta = *file.getMetaInfo();
+  E_TransferSyntax xfer = ds.getOriginalXfer();
+  if (xfer == EXS_Unknown) return Error(ErrorCode::kInvalidArgument, "unknown transfer syntax");
+  const DcmXfer xfer_info(xfer);
+
+  DeidResult result;
+  result.transfer_syntax_uid = xfer_info.getXferID();
+  result.sop_class_uid = Get(ds, DCM_SOPClassUID);
+  if (result.sop_class_uid.empty()) result.sop_class_uid = Get(meta, DCM_MediaStorageSOPClassUID);
+
+  // Pixel Data: checked, never decoded.
+  DcmElement* pixels = nullptr;
+  if (ds.findAndGetElement(DCM_PixelData, pixels, false).good() && pixels != nullptr) {
+    CALIPER_RETURN_IF_ERROR(CheckPixelGeometry(ds, xfer_info.isEncapsulated(), pixels->getLength()));
+  }
+
+  // Cohort metadata and burned-in risk, read before anything is removed.
+  CohortMetadata& c = result.cohort;
+  c.modality = Get(ds, DCM_Modality);
+  c.sex = Get(ds, DCM_PatientSex);
+  if (c.sex != "F" && c.sex != "M" && c.sex != "O") c.sex.clear();
+  int age = AgeFromString(Get(ds, DCM_PatientAge));
+  std::string on = Get(ds, DCM_AcquisitionDate);
+  if (on.empty()) on = Get(ds, DCM_AcquisitionDateTime).substr(0, 8);
+  if (on.empty()) on = Get(ds, DCM_SeriesDate);
+  if (on.empty()) on = Get(ds, DCM_StudyDate);
+  if (on.empty()) on = Get(ds, DCM_ContentDate);
+  if (age < 0) age = AgeFromDates(Get(ds, DCM_PatientBirthDate), on);
+  c.age_band = AgeBand(age);
+  c.manufacturer = Get(ds, DCM_Manufacturer);
+  c.model = Get(ds, DCM_ManufacturerModelName);
+  c.field_strength = Get(ds, DCM_MagneticFieldStrength);
+  c.slice_thickness = Get(ds, DCM_SliceThickness);
+  c.kvp = Get(ds, DCM_KVP);
+  c.body_part = Get(ds, DCM_BodyPartExamined);
+  if (on.size() >= 4 && AllDigits(on.substr(0, 4))) c.acquisition_year = on.substr(0, 4);
+
+  Engine engine(o, impl_->hash);
+  const std::string institution = Upper(Get(ds, DCM_InstitutionName));
+  if (!institution.empty()) {
+    const auto digest = engine.Hash("site", institution);
+    c.site = "site-" + Base32(digest.data(), 8);
+  }
+
+  if (Upper(Get(ds, DCM_BurnedInAnnotation)) == "YES") {
+    result.burned_in_reasons.push_back("Burned In Annotation = YES");
+  }
+  if (Upper(Get(ds, DCM_RecognizableVisualFeatures)) == "YES") {
+    result.burned_in_reasons.push_back("Recognizable Visual Features = YES");
+  }
+  for (const RiskyClass& r : kRiskyClasses) {
+    if (result.sop_class_uid == r.uid) result.burned_in_reasons.push_back(std::string("SOP class ") + r.reason);
+  }
+  for (const char* m : kRiskyModalities) {
+    if (Upper(c.modality) == m) result.burned_in_reasons.push_back("modality " + c.modality);
+  }
+  result.burned_in_risk = !result.burned_in_reasons.empty();
+
+  // The patient: pseudonym and date offset keyed on the original Patient ID (with its
+  // issuer); without one, on the study, so unknown patients are not merged into one.
+  PatientLink& link = result.patient;
+  link.original_patient_id = Get(ds, DCM_PatientID);
+  link.original_issuer = Get(ds, DCM_IssuerOfPatientID);
+  link.original_name = Get(ds, DCM_PatientName);
+  std::string patient_key = "id:" + link.original_issuer + "\x1f" + link.original_patient_id;
+  if (link.original_patient_id.empty()) {
+    std::string study = Get(ds, DCM_StudyInstanceUID);
+    if (study.empty()) study = Get(meta, DCM_MediaStorageSOPInstanceUID);
+    patient_key = "study:" + study;
+  }
+  const auto patient_digest = engine.Hash("patient", patient_key);
+  link.pseudonymous_id = "PSN-" + Base32(patient_digest.data(), 16);
+  const auto offset_digest = engine.Hash("date-offset", patient_key);
+  const std::uint32_t r = (std::uint32_t{offset_digest[0]} << 24) | (std::uint32_t{offset_digest[1]} << 16) |
+                          (std::uint32_t{offset_digest[2]} << 8) | offset_digest[3];
+  link.date_offset_days = -static_cast<int>(1 + r % 3650);
+
+  Context ctx{link.pseudonymous_id, link.date_offset_days, {}, {}};
+  engine.CollectIdentifyingWords(ds, ctx);
+  if (!link.original_name.empty()) Engine::AddWords(link.original_name, 2, ctx.identifying_words);
+  c.series_description = Engine::CleanText(Get(ds, DCM_SeriesDescription), ctx.identifying_words);
+
+  // Blanking, before the headers change (the rule matches on device attributes).
+  const BlankingRule* rule = FindBlankingRule(o, c);
+  if (rule != nullptr && pixels != nullptr) {
+    if (xfer_info.isEncapsulated()) {
+      return Error(ErrorCode::kUnsupported,
+                   "a blanking rule applies but the pixel data is compressed (" +
+                       result.transfer_syntax_uid + "); blank it after decompression");
+    }
+    CALIPER_ASSIGN_OR_RETURN(ctx.actions.pixels_blanked, Blank(ds, *pixels, *rule));
+  }
+  const bool blanked = rule != nullptr && ctx.actions.pixels_blanked > 0;
+  result.quarantine = result.burned_in_risk && !blanked;
+
+  engine.Process(ds, ctx, /*top_level=*/true);
+
+  // What was done, in the instance (PS3.15 E.1.1 and CID 7050).
+  ds.putAndInsertString(DCM_PatientIdentityRemoved, "YES");
+  std::string method = std::string(kDeidentifierName) + "\\" + profile::Edition() + "\\Basic Profile";
+  if (o.retain_modified_dates) method += "\\Modified Dates";
+  if (o.retain_patient_characteristics) method += "\\Patient Characteristics";
+  if (o.retain_device_identity) method += "\\Device Identity";
+  if (o.clean_descriptors) method += "\\Clean Descriptors";
+  if (o.retain_safe_private) method += "\\Safe Private";
+  if (blanked) method += "\\Clean Pixel Data (rectangles)";
+  ds.putAndInsertString(DCM_DeidentificationMethod, method.c_str());
+  delete ds.remove(DCM_DeidentificationMethodCodeSequence);
+  AddCode(ds, kBasicProfile);
+  if (blanked) AddCode(ds, kCleanPixelData);
+  if (o.clean_descriptors) AddCode(ds, kCleanDescriptors);
+  if (o.retain_modified_dates) AddCode(ds, kModifiedDates);
+  if (o.retain_patient_characteristics) AddCode(ds, kPatientCharacteristics);
+  if (o.retain_device_identity) AddCode(ds, kDeviceIdentity);
+  if (o.retain_safe_private) AddCode(ds, kSafePrivate);
+  ds.putAndInsertString(DCM_LongitudinalTemporalInformationModified,
+                        o.retain_modified_dates ? "MODIFIED" : "REMOVED");
+
+  result.study_uid = Get(ds, DCM_StudyInstanceUID);
+  result.series_uid = Get(ds, DCM_SeriesInstanceUID);
+  result.sop_instance_uid = Get(ds, DCM_SOPInstanceUID);
+  if (result.sop_instance_uid.empty()) {
+    const std::string original = Get(meta, DCM_MediaStorageSOPInstanceUID);
+    if (!original.empty()) result.sop_instance_uid = engine.Uid(original);
+  }
+  result.actions = ctx.actions;
+  // The meta header is written anew from the dataset (no source AE title, no private info).
+  CALIPER_ASSIGN_OR_RETURN(result.bytes, Serialize(file, xfer));
+  return result;
+}
+
+}  // namespace caliper::dicom

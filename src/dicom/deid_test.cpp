@@ -1,0 +1,574 @@
+#include "caliper/dicom/deid.h"
+
+#include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dcdeftag.h>
+#include <dcmtk/dcmdata/dcfilefo.h>
+#include <dcmtk/dcmdata/dcistrmb.h>
+#include <dcmtk/dcmdata/dcmetinf.h>
+#include <dcmtk/dcmdata/dcpixel.h>
+#include <dcmtk/dcmdata/dcpixseq.h>
+#include <dcmtk/dcmdata/dcpxitem.h>
+#include <dcmtk/dcmdata/dcsequen.h>
+#include <dcmtk/dcmdata/dcuid.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "caliper/common/sample_data.h"
+#include "caliper/dicom/phantom.h"
+#include "caliper/security/crypto.h"
+#include "dicom/deid_profile.h"
+
+namespace caliper::dicom {
+namespace {
+
+namespace fs = std::filesystem;
+
+KeyedHash HashFor(unsigned char fill) {
+  security::Key key;
+  key.fill(fill);
+  return [key](std::string_view m) { return security::KeyedBlake2b(key, m); };
+}
+
+std::unique_ptr<DicomDeidentifier> Make(DeidOptions options = {}, unsigned char key = 7) {
+  auto d = DicomDeidentifier::Create(std::move(options), HashFor(key));
+  EXPECT_TRUE(d.ok()) << d.status().ToString();
+  return std::move(d).value();
+}
+
+std::string ReadBytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+class TempDir {
+ public:
+  TempDir() {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    path_ = fs::temp_directory_path() /
+            (std::string("caliper_deid_") + info->name() + "_" + std::to_string(::getpid()));
+    fs::remove_all(path_);
+    fs::create_directories(path_);
+  }
+  ~TempDir() { fs::remove_all(path_); }
+  std::string str() const { return path_.string(); }
+
+ private:
+  fs::path path_;
+};
+
+// A parsed file, from bytes.
+struct Parsed {
+  DcmFileFormat file;
+  explicit Parsed(const std::string& bytes) {
+    DcmInputBufferStream in;
+    in.setBuffer(bytes.data(), static_cast<offile_off_t>(bytes.size()));
+    in.setEos();
+    file.transferInit();
+    ok = file.read(in).good();
+    file.transferEnd();
+  }
+  DcmDataset& ds() { return *file.getDataset(); }
+  std::string Get(const DcmTagKey& key) {
+    OFString v;
+    return ds().findAndGetOFStringArray(key, v).good() ? std::string(v.c_str()) : "<missing>";
+  }
+  bool ok = false;
+};
+
+// The Pixel Data bytes: the native value, or the encapsulated fragments concatenated.
+std::string PixelBytes(Parsed& p) {
+  DcmElement* e = nullptr;
+  if (p.ds().findAndGetElement(DCM_PixelData, e).bad()) return {};
+  auto* pixels = static_cast<DcmPixelData*>(e);
+  DcmPixelSequence* seq = nullptr;
+  if (pixels->getEncapsulatedRepresentation(p.ds().getOriginalXfer(), nullptr, seq).good() && seq) {
+    std::string out;
+    for (unsigned long i = 0; i < seq->card(); ++i) {
+      DcmPixelItem* item = nullptr;
+      Uint8* data = nullptr;
+      if (seq->getItem(item, i).good() && item->getUint8Array(data).good() && data) {
+        out.append(reinterpret_cast<const char*>(data), item->getLength());
+      }
+    }
+    return out;
+  }
+  Uint8* data = nullptr;
+  if (pixels->getUint8Array(data).bad() || data == nullptr) return {};
+  return std::string(reinterpret_cast<const char*>(data), pixels->getLength());
+}
+
+// Every string value (and each of its backslash parts) of at least 4 characters that the
+// profile says must not survive under `options`, at any depth: attributes resolving to X,
+// Z, D or U, dates unless shifted, private attributes, and names anywhere. Values that also
+// occur in attributes that are legitimately kept are left out (they are not identifying
+// by themselves: "HFS" is both a name here and a Patient Position).
+std::set<std::string> IdentifyingValues(DcmItem& root, const DeidOptions& options) {
+  std::set<std::string> identifying, kept;
+  std::function<void(DcmItem&)> walk = [&](DcmItem& item) {
+    for (unsigned long i = 0; i < item.card(); ++i) {
+      DcmElement* e = item.getElement(i);
+      const DcmTagKey key = e->getTag();
+      if (e->ident() == EVR_SQ) {
+        auto* sq = static_cast<DcmSequenceOfItems*>(e);
+        for (unsigned long k = 0; k < sq->card(); ++k) walk(*sq->getItem(k));
+        continue;
+      }
+      // Numbers (DS, IS) are not identifying by themselves and occur everywhere in the bytes.
+      if (!e->isaString() || key == DCM_PixelData || e->ident() == EVR_DS || e->ident() == EVR_IS) {
+        continue;
+      }
+      OFString v;
+      if (e->getOFStringArray(v).bad()) continue;
+      bool must_go = (key.getGroup() & 1) || e->ident() == EVR_PN;
+      const profile::ProfileRow* row = profile::Find(key.getGroup(), key.getElement());
+      if (row != nullptr) {
+        const profile::Action a = profile::Resolve(*row, options);
+        must_go = a == profile::Action::kRemove || a == profile::Action::kZero ||
+                  a == profile::Action::kDummy || a == profile::Action::kUid ||
+                  (a == profile::Action::kClean && (e->ident() == EVR_DA || e->ident() == EVR_DT));
+      } else if (e->ident() == EVR_DA || e->ident() == EVR_DT) {
+        must_go = true;
+      }
+      std::string whole = v.c_str();
+      std::vector<std::string> parts{whole};
+      std::size_t start = 0;
+      for (std::size_t end; (end = whole.find('\\', start)) != std::string::npos; start = end + 1) {
+        parts.push_back(whole.substr(start, end - start));
+      }
+      if (start > 0) parts.push_back(whole.substr(start));
+      for (std::string p : parts) {
+        while (!p.empty() && (p.back() == ' ' || p.back() == '\0')) p.pop_back();
+        while (!p.empty() && p.front() == ' ') p.erase(p.begin());
+        if (p.size() < 4) continue;
+        (must_go ? identifying : kept).insert(p);
+      }
+    }
+  };
+  walk(root);
+  for (const std::string& k : kept) identifying.erase(k);
+  for (const char* dummy : {"ANONYMIZED", "ANONYMOUS", "19000101", "000000", "REMOVED", "MODIFIED"}) identifying.erase(dummy);
+  return identifying;
+}
+
+// Runs the de-identifier on `bytes` and checks the universal guarantees; returns the result.
+DeidResult CheckOne(const DicomDeidentifier& deid, const std::string& bytes, const std::string& name) {
+  auto result = deid.Deidentify(bytes);
+  EXPECT_TRUE(result.ok()) << name << ": " << result.status().ToString();
+  if (!result.ok()) return {};
+  Parsed in(bytes), out(result->bytes);
+  EXPECT_TRUE(out.ok) << name;
+  for (const std::string& value : IdentifyingValues(in.ds(), deid.options())) {
+    EXPECT_EQ(result->bytes.find(value), std::string::npos) << name << ": '" << value << "' survived";
+  }
+  OFString meta_uid;
+  in.file.getMetaInfo()->findAndGetOFString(DCM_MediaStorageSOPInstanceUID, meta_uid);
+  if (!meta_uid.empty()) {
+    EXPECT_EQ(result->bytes.find(meta_uid.c_str()), std::string::npos) << name << ": meta UID survived";
+  }
+  EXPECT_EQ(PixelBytes(in), PixelBytes(out)) << name << ": pixel data changed";
+  EXPECT_EQ(out.Get(DCM_PatientIdentityRemoved), "YES") << name;
+  EXPECT_NE(out.Get(DCM_DeidentificationMethod).find(std::string(ProfileEdition())), std::string::npos);
+  EXPECT_EQ(out.Get(DCM_PatientID), result->patient.pseudonymous_id);
+  // No private element anywhere (none is safe-listed here).
+  DcmStack stack;
+  while (out.ds().nextObject(stack, true).good()) {
+    EXPECT_FALSE(static_cast<DcmObject*>(stack.top())->getTag().isPrivate()) << name;
+  }
+  return std::move(result).value();
+}
+
+std::vector<std::string> SampleDicomFiles() {
+  std::vector<std::string> files;
+  const char* root = std::getenv("CALIPER_SAMPLE_DATA");
+  if (root == nullptr || !fs::is_directory(root)) return files;
+  for (const char* dir : {"dicom-series", "dicom-seg"}) {
+    if (!fs::is_directory(fs::path(root) / dir)) continue;
+    for (const auto& entry : fs::recursive_directory_iterator(fs::path(root) / dir)) {
+      if (entry.is_regular_file() && entry.path().extension() == ".dcm") files.push_back(entry.path());
+    }
+  }
+  if (auto ecg = SampleDataFile("waveform/waveform_ecg_12lead.dcm")) files.push_back(*ecg);
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+std::vector<std::string> Phantom(const std::string& dir, CtPhantomOptions o = {}) {
+  o.seed = o.seed.value_or(42);
+  o.slices = 4;
+  o.rows = o.cols = 16;
+  std::vector<std::string> paths;
+  EXPECT_TRUE(WriteCtPhantomSeries(o, dir, &paths).ok());
+  return paths;
+}
+
+TEST(DicomProfileTable, EqualsWhatTheGeneratorWritesFromTheStandard) {
+  const auto json = SampleDataFile("deid/confidentiality_profile_attributes.json");
+  const auto xml = SampleDataFile("deid/part15-2023b.xml");
+  if (!json || !xml) {
+    if (SampleDataRequired()) FAIL() << "deid/ sample data missing";
+    GTEST_SKIP() << "CALIPER_SAMPLE_DATA not set";
+  }
+  TempDir tmp;
+  const std::string out = tmp.str() + "/table.inc";
+  const std::string edition = std::string(ProfileEdition()).substr(13, 5);  // "2024b"
+  const std::string cmd = "/usr/bin/python3 " CALIPER_SOURCE_DIR "/tools/gen_dicom_profile.py '" +
+                          *json + "' " + edition + " '" + *xml + "' '" + out + "'";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  EXPECT_EQ(ReadBytes(out), ReadBytes(CALIPER_SOURCE_DIR "/src/dicom/deid_profile_table.inc"))
+      << "the committed table drifted from the generator; regenerate with: " << cmd;
+  EXPECT_EQ(profile::Rows().size(), 620u);
+}
+
+TEST(DicomProfile, CombinedCodesAndOptionsResolveAsDocumented) {
+  using profile::Action;
+  const DeidOptions none;
+  auto action = [](std::uint16_t g, std::uint16_t e, const DeidOptions& o) {
+    const profile::ProfileRow* row = profile::Find(g, e);
+    EXPECT_NE(row, nullptr);
+    return row ? profile::Resolve(*row, o) : Action::kKeep;
+  };
+  EXPECT_EQ(action(0x0010, 0x0010, none), Action::kZero);    // Patient's Name: Z
+  EXPECT_EQ(action(0x0008, 0x0018, none), Action::kUid);     // SOP Instance UID: U
+  EXPECT_EQ(action(0x0008, 0x1140, none), Action::kUid);     // Referenced Image Seq: X/Z/U*
+  EXPECT_EQ(action(0x0008, 0x0022, none), Action::kZero);    // Acquisition Date: X/Z in IOD
+  EXPECT_EQ(action(0x0010, 0x1010, none), Action::kRemove);  // Patient's Age: X
+  EXPECT_EQ(action(0x6002, 0x3000, none), Action::kRemove);  // Overlay Data (60xx,3000)
+  DeidOptions o;
+  o.retain_modified_dates = o.retain_patient_characteristics = o.retain_device_identity = true;
+  EXPECT_EQ(action(0x0008, 0x0022, o), Action::kClean);
+  EXPECT_EQ(action(0x0010, 0x1010, o), Action::kKeep);
+  EXPECT_EQ(action(0x0018, 0x1000, o), Action::kKeep);   // Device Serial Number
+  EXPECT_EQ(action(0x0018, 0x1200, o), Action::kClean);  // Date of Last Calibration: K and C
+  EXPECT_EQ(profile::Find(0x0008, 0x0060), nullptr);      // Modality is not in the table
+}
+
+TEST(DicomDeid, PhantomLosesEveryIdentifierAndKeepsItsPixels) {
+  TempDir tmp;
+  const auto paths = Phantom(tmp.str());
+  for (bool clean : {false, true}) {
+    DeidOptions o;
+    o.clean_descriptors = clean;
+    auto deid = Make(o);
+    for (const std::string& p : paths) {
+      const DeidResult r = CheckOne(*deid, ReadBytes(p), p);
+      // The phantom's fake PHI, named explicitly as well.
+      for (const char* phi : {"DOE", "JANE", "MRN-000123", "19580214", "Caliper General", "Elm Street",
+                              "SMITH", "GARCIA", "BROWN", "CT-SCANNER-01", "SN-4417-XYZ", "S12345",
+                              "ACC-20250312", "CALIPER SYNTH", "555", "Springfield"}) {
+        EXPECT_EQ(r.bytes.find(phi), std::string::npos) << phi << " survived in " << p;
+      }
+      EXPECT_EQ(r.actions.private_removed, 2);
+      EXPECT_GT(r.actions.removed + r.actions.zeroed + r.actions.dummy + r.actions.uid_remapped, 20);
+      Parsed out(r.bytes);
+      if (clean) {
+        EXPECT_EQ(out.Get(DCM_SeriesDescription), "AXIAL 5MM");
+        EXPECT_EQ(out.Get(DCM_StudyDescription), "CT ABDOMEN PELVIS W CONTRAST");
+      } else {
+        EXPECT_EQ(out.Get(DCM_SeriesDescription), "<missing>");
+      }
+      EXPECT_EQ(r.cohort.series_description, "AXIAL 5MM");
+    }
+  }
+}
+
+TEST(DicomDeid, ResultCarriesLinkCohortAndMethodCodes) {
+  TempDir tmp;
+  const auto paths = Phantom(tmp.str());
+  DeidOptions o;
+  o.retain_modified_dates = o.clean_descriptors = true;
+  const DeidResult r = CheckOne(*Make(o), ReadBytes(paths[1]), paths[1]);
+  EXPECT_EQ(r.patient.original_patient_id, "MRN-000123");
+  EXPECT_EQ(r.patient.original_name, "DOE^JANE^Q");
+  EXPECT_EQ(r.patient.pseudonymous_id.rfind("PSN-", 0), 0u);
+  EXPECT_FALSE(r.burned_in_risk);
+  EXPECT_FALSE(r.quarantine);
+  EXPECT_EQ(r.cohort.age_band, "65-69");  // born 1958-02-14, scanned 2025-03-12: 67
+  EXPECT_EQ(r.cohort.sex, "F");
+  EXPECT_EQ(r.cohort.manufacturer, "Caliper Synthetic");
+  EXPECT_EQ(r.cohort.kvp, "120");
+  EXPECT_EQ(r.cohort.body_part, "ABDOMEN");
+  EXPECT_EQ(r.cohort.acquisition_year, "2025");
+  EXPECT_EQ(r.cohort.site.rfind("site-", 0), 0u);
+  Parsed out(r.bytes);
+  std::set<std::string> codes;
+  DcmItem* item = nullptr;
+  for (int i = 0; out.ds().findAndGetSequenceItem(DCM_DeidentificationMethodCodeSequence, item, i).good(); ++i) {
+    OFString v;
+    item->findAndGetOFString(DCM_CodeValue, v);
+    codes.insert(v.c_str());
+  }
+  EXPECT_EQ(codes, (std::set<std::string>{"113100", "113105", "113107"}));
+  EXPECT_EQ(out.Get(DCM_LongitudinalTemporalInformationModified), "MODIFIED");
+}
+
+TEST(DicomDeid, UidsAndPseudonymsAreConsistentAcrossRunsAndReferences) {
+  TempDir tmp;
+  const auto paths = Phantom(tmp.str());
+  // Two separate de-identifiers with the same key: a study split over two uploads.
+  auto first = Make(), second = Make(), other_key = Make({}, 9);
+  const DeidResult a0 = CheckOne(*first, ReadBytes(paths[0]), paths[0]);
+  const DeidResult a1 = CheckOne(*first, ReadBytes(paths[1]), paths[1]);
+  const DeidResult b2 = CheckOne(*second, ReadBytes(paths[2]), paths[2]);
+  const DeidResult b0 = CheckOne(*second, ReadBytes(paths[0]), paths[0]);
+  EXPECT_EQ(a0.study_uid, b2.study_uid);
+  EXPECT_EQ(a0.series_uid, b2.series_uid);
+  EXPECT_EQ(a0.bytes, b0.bytes);  // the same instance twice: byte-identical output
+  EXPECT_EQ(a0.patient.pseudonymous_id, b2.patient.pseudonymous_id);
+  EXPECT_NE(a0.sop_instance_uid, a1.sop_instance_uid);
+  EXPECT_EQ(a0.study_uid.rfind("2.25.", 0), 0u);
+  EXPECT_LE(a0.study_uid.size(), 64u);
+  Parsed s0(a0.bytes), s1(a1.bytes), s2(b2.bytes);
+  EXPECT_EQ(s1.Get(DCM_FrameOfReferenceUID), s2.Get(DCM_FrameOfReferenceUID));
+  OFString meta_uid;
+  s0.file.getMetaInfo()->findAndGetOFString(DCM_MediaStorageSOPInstanceUID, meta_uid);
+  EXPECT_EQ(std::string(meta_uid.c_str()), a0.sop_instance_uid);
+  // Slices 2..N reference slice 1: the reference maps to slice 1's new SOP Instance UID.
+  DcmItem* ref = nullptr;
+  ASSERT_TRUE(s2.ds().findAndGetSequenceItem(DCM_ReferencedImageSequence, ref, 0).good());
+  OFString referenced;
+  ref->findAndGetOFString(DCM_ReferencedSOPInstanceUID, referenced);
+  EXPECT_EQ(std::string(referenced.c_str()), a0.sop_instance_uid);
+  EXPECT_EQ(PseudonymousUid(HashFor(7), DeriveUid(42, "sop/0")), a0.sop_instance_uid);
+  // Another key: unrelated UIDs and pseudonyms.
+  const DeidResult c0 = CheckOne(*other_key, ReadBytes(paths[0]), paths[0]);
+  EXPECT_NE(c0.study_uid, a0.study_uid);
+  EXPECT_NE(c0.patient.pseudonymous_id, a0.patient.pseudonymous_id);
+}
+
+TEST(DicomDeid, ModifiedDatesShiftEveryDateByOneOffsetPerPatient) {
+  TempDir tmp;
+  CtPhantomOptions jane, john;
+  john.patient_id = "MRN-999";
+  john.patient_name = "ROE^JOHN";
+  john.seed = 43;
+  const auto a = Phantom(tmp.str() + "/a", jane), b = Phantom(tmp.str() + "/b", john);
+  DeidOptions o;
+  o.retain_modified_dates = true;
+  auto deid = Make(o);
+  const DeidResult ra0 = CheckOne(*deid, ReadBytes(a[0]), a[0]);
+  const DeidResult ra3 = CheckOne(*deid, ReadBytes(a[3]), a[3]);
+  const DeidResult rb0 = CheckOne(*deid, ReadBytes(b[0]), b[0]);
+  EXPECT_EQ(ra0.patient.date_offset_days, ra3.patient.date_offset_days);
+  EXPECT_NE(ra0.patient.date_offset_days, rb0.patient.date_offset_days);
+  EXPECT_LE(ra0.patient.date_offset_days, -1);
+  EXPECT_GE(ra0.patient.date_offset_days, -3650);
+  EXPECT_GT(ra0.actions.dates_shifted, 4);
+  // 2025-03-12 moved by the offset, in every date attribute, the time of day kept.
+  const auto civil = [](int offset) {
+    std::tm t{};
+    t.tm_year = 2025 - 1900, t.tm_mon = 2, t.tm_mday = 12 + offset, t.tm_hour = 12;
+    std::mktime(&t);
+    char buf[16];
+    std::strftime(buf, sizeof buf, "%Y%m%d", &t);
+    return std::string(buf);
+  };
+  Parsed out(ra0.bytes);
+  const std::string shifted = civil(ra0.patient.date_offset_days);
+  EXPECT_EQ(out.Get(DCM_StudyDate), shifted);
+  EXPECT_EQ(out.Get(DCM_AcquisitionDate), shifted);
+  EXPECT_EQ(out.Get(DCM_ContentDate), shifted);
+  EXPECT_EQ(out.Get(DCM_AcquisitionDateTime), shifted + "093015");
+  EXPECT_EQ(out.Get(DCM_StudyTime), "093015");
+  EXPECT_EQ(out.Get(DCM_PatientBirthDate), "");  // Z in every option set
+  // Without the option the dates are emptied or removed.
+  const DeidResult plain = CheckOne(*Make(), ReadBytes(a[0]), a[0]);
+  EXPECT_EQ(Parsed(plain.bytes).Get(DCM_StudyDate), "");
+  EXPECT_EQ(plain.actions.dates_shifted, 0);
+}
+
+TEST(DicomDeid, PrivateElementsGoUnlessSafeListed) {
+  TempDir tmp;
+  const auto paths = Phantom(tmp.str());
+  DeidOptions o;
+  o.retain_safe_private = true;
+  o.safe_private.push_back({"CALIPER SYNTH", 0x0009, 0x02});
+  auto r = Make(o)->Deidentify(ReadBytes(paths[0]));
+  ASSERT_TRUE(r.ok());
+  Parsed out(r->bytes);
+  EXPECT_EQ(out.Get(DcmTagKey(0x0009, 0x0010)), "CALIPER SYNTH");
+  EXPECT_EQ(out.Get(DcmTagKey(0x0009, 0x1002)), "MRN-000123");  // the safe list is trusted
+  EXPECT_EQ(out.Get(DcmTagKey(0x0009, 0x1001)), "<missing>");
+  EXPECT_EQ(r->actions.private_kept, 1);
+  EXPECT_EQ(r->actions.private_removed, 1);
+  // Listed but the option off: removed.
+  o.retain_safe_private = false;
+  auto off = Make(o)->Deidentify(ReadBytes(paths[0]));
+  ASSERT_TRUE(off.ok());
+  EXPECT_EQ(Parsed(off->bytes).Get(DcmTagKey(0x0009, 0x1002)), "<missing>");
+}
+
+// A phantom slice with one header change made through DCMTK.
+std::string Modified(const std::string& path, const std::function<void(DcmDataset&)>& change) {
+  DcmFileFormat f;
+  EXPECT_TRUE(f.loadFile(path.c_str()).good());
+  change(*f.getDataset());
+  const std::string out = path + ".mod.dcm";
+  EXPECT_TRUE(f.saveFile(out.c_str(), EXS_LittleEndianExplicit).good());
+  return ReadBytes(out);
+}
+
+TEST(DicomDeid, BurnedInRiskIsFlaggedAndQuarantined) {
+  TempDir tmp;
+  const auto paths = Phantom(tmp.str());
+  auto deid = Make();
+  struct Case {
+    const char* name;
+    std::function<void(DcmDataset&)> change;
+  } cases[] = {
+      {"flag", [](DcmDataset& d) { d.putAndInsertString(DCM_BurnedInAnnotation, "YES"); }},
+      {"us", [](DcmDataset& d) { d.putAndInsertString(DCM_Modality, "US"); }},
+      {"sc", [](DcmDataset& d) { d.putAndInsertString(DCM_SOPClassUID, UID_SecondaryCaptureImageStorage); }},
+  };
+  for (const Case& c : cases) {
+    const DeidResult r = CheckOne(*deid, Modified(paths[0], c.change), c.name);
+    EXPECT_TRUE(r.burned_in_risk) << c.name;
+    EXPECT_TRUE(r.quarantine) << c.name;
+    EXPECT_FALSE(r.burned_in_reasons.empty()) << c.name;
+  }
+  const DeidResult no = CheckOne(*deid, Modified(paths[0], [](DcmDataset& d) {
+    d.putAndInsertString(DCM_BurnedInAnnotation, "NO");
+  }), "no");
+  EXPECT_FALSE(no.burned_in_risk);
+}
+
+TEST(DicomDeid, BlankingZeroesTheRectangleOnlyAndClearsQuarantine) {
+  TempDir tmp;
+  const auto paths = Phantom(tmp.str());
+  DeidOptions o;
+  o.blanking.push_back({"US", "", "", {{2, 3, 5, 4}}});
+  const std::string input = Modified(paths[0], [](DcmDataset& d) { d.putAndInsertString(DCM_Modality, "US"); });
+  auto r = Make(o)->Deidentify(input);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(r->burned_in_risk);
+  EXPECT_FALSE(r->quarantine);
+  EXPECT_EQ(r->actions.pixels_blanked, 1);
+  Parsed in(input), out(r->bytes);
+  const std::string before = PixelBytes(in), after = PixelBytes(out);
+  ASSERT_EQ(before.size(), after.size());
+  int zeroed = 0, changed_outside = 0;
+  for (int y = 0; y < 16; ++y) {
+    for (int x = 0; x < 16; ++x) {
+      const std::size_t at = (std::size_t(y) * 16 + x) * 2;
+      const bool inside = x >= 2 && x < 7 && y >= 3 && y < 7;
+      if (inside) zeroed += after[at] == 0 && after[at + 1] == 0;
+      else changed_outside += before.compare(at, 2, after, at, 2) != 0;
+    }
+  }
+  EXPECT_EQ(zeroed, 20);
+  EXPECT_EQ(changed_outside, 0);
+  EXPECT_NE(out.Get(DCM_DeidentificationMethod).find("Clean Pixel Data"), std::string::npos);
+}
+
+TEST(DicomDeid, BadInputIsAnErrorNeverACrash) {
+  TempDir tmp;
+  const auto paths = Phantom(tmp.str());
+  auto deid = Make();
+  const std::string good = ReadBytes(paths[0]);
+  EXPECT_EQ(deid->Deidentify("").status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(deid->Deidentify("hello, not dicom").status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(deid->Deidentify(std::string(200, 'x')).status().code(), ErrorCode::kInvalidArgument);
+  for (std::size_t cut : {std::size_t{132}, std::size_t{140}, std::size_t{400}, good.size() / 2, good.size() - 1}) {
+    auto r = deid->Deidentify(std::string_view(good).substr(0, cut));
+    EXPECT_FALSE(r.ok()) << "truncated at " << cut;
+  }
+  const std::string huge = Modified(paths[0], [](DcmDataset& d) {
+    d.putAndInsertUint16(DCM_Rows, 65535);
+    d.putAndInsertUint16(DCM_Columns, 65535);
+    d.putAndInsertString(DCM_NumberOfFrames, "100000");
+  });
+  auto r = deid->Deidentify(huge);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("more than Pixel Data holds"), std::string::npos);
+  EXPECT_FALSE(DicomDeidentifier::Create({}, nullptr).ok());
+}
+
+TEST(DicomDeid, OptionListParses) {
+  DeidOptions o;
+  ASSERT_TRUE(ParseDeidOptionList("retain-dates, clean-descriptors", o).ok());
+  EXPECT_TRUE(o.retain_modified_dates);
+  EXPECT_TRUE(o.clean_descriptors);
+  EXPECT_FALSE(o.retain_device_identity);
+  EXPECT_EQ(ParseDeidOptionList("retain-uids", o).code(), ErrorCode::kInvalidArgument);
+}
+
+TEST(DicomDeidSamples, EverySampleFileLosesItsIdentifiersAndKeepsItsPixels) {
+  const auto files = SampleDicomFiles();
+  if (files.size() < 90) {
+    if (SampleDataRequired()) FAIL() << "sample DICOM files missing (found " << files.size() << ")";
+    GTEST_SKIP() << "CALIPER_SAMPLE_DATA not set";
+  }
+  DeidOptions all;
+  all.retain_modified_dates = all.clean_descriptors = true;
+  for (const DeidOptions& o : {DeidOptions{}, all}) {
+    auto first = Make(o), second = Make(o);
+    std::map<std::string, std::set<std::string>> studies_by_folder;
+    for (const std::string& path : files) {
+      const std::string bytes = ReadBytes(path);
+      const DeidResult r = CheckOne(*first, bytes, path);
+      // A second, separate run maps everything the same way.
+      auto again = second->Deidentify(bytes);
+      ASSERT_TRUE(again.ok());
+      EXPECT_EQ(again->bytes, r.bytes) << path;
+      studies_by_folder[fs::path(path).parent_path()].insert(r.study_uid);
+    }
+    for (const auto& [folder, studies] : studies_by_folder) {
+      if (folder.find("dicom-series") != std::string::npos) {
+        EXPECT_EQ(studies.size(), 1u) << folder << ": one study in, one study out";
+      }
+    }
+  }
+}
+
+TEST(DicomDeidSamples, SegReferencesMapToTheDeidentifiedSourceSeries) {
+  const auto seg = SampleDataFile("dicom-seg/seg_image_ct_binary.dcm");
+  const auto source = SampleDataFile("dicom-seg/source-ct-16x16/17106.dcm");
+  if (!seg || !source) {
+    if (SampleDataRequired()) FAIL() << "dicom-seg sample data missing";
+    GTEST_SKIP() << "CALIPER_SAMPLE_DATA not set";
+  }
+  auto deid = Make();
+  const DeidResult s = CheckOne(*deid, ReadBytes(*seg), *seg);
+  const DeidResult c = CheckOne(*deid, ReadBytes(*source), *source);
+  Parsed out(s.bytes);
+  DcmItem* series = nullptr;
+  ASSERT_TRUE(out.ds().findAndGetSequenceItem(DCM_ReferencedSeriesSequence, series, 0).good());
+  OFString uid;
+  series->findAndGetOFString(DCM_SeriesInstanceUID, uid);
+  EXPECT_EQ(std::string(uid.c_str()), c.series_uid);
+  EXPECT_EQ(s.study_uid, c.study_uid);
+}
+
+TEST(DicomDeidSamples, CompressedPixelsWithBlankingAreAnError) {
+  const auto j2k = SampleDataFile("dicom-series/ct-abdomen-totalsegmentator/1-01.dcm");
+  std::string path;
+  if (j2k) path = *j2k;
+  if (path.empty()) {
+    for (const std::string& f : SampleDicomFiles()) {
+      if (f.find("totalsegmentator") != std::string::npos) path = f;
+    }
+  }
+  if (path.empty()) {
+    if (SampleDataRequired()) FAIL() << "TotalSegmentator sample missing";
+    GTEST_SKIP() << "CALIPER_SAMPLE_DATA not set";
+  }
+  DeidOptions o;
+  o.blanking.push_back({"CT", "", "", {{0, 0, 10, 10}}});
+  auto r = Make(o)->Deidentify(ReadBytes(path));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), ErrorCode::kUnsupported);
+  // Without blanking the same file is de-identified, its JPEG 2000 fragments untouched.
+  CheckOne(*Make(), ReadBytes(path), path);
+}
+
+}  // namespace
+}  // namespace caliper::dicom
