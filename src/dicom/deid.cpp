@@ -646,10 +646,13 @@ Result<int> Blank(DcmDataset& ds, DcmElement& pixels, const BlankingRule& rule) 
   return blanked;
 }
 
-Result<std::string> Serialize(DcmFileFormat& file, E_TransferSyntax xfer) {
+// The file as DCMTK writes it, collected from a fixed 256 KiB buffer into one string.
+Result<std::string> Serialize(DcmFileFormat& file, E_TransferSyntax xfer, std::size_t size_hint) {
   std::string out;
-  std::vector<char> chunk(std::size_t{1} << 20);
-  DcmOutputBufferStream stream(chunk.data(), static_cast<offile_off_t>(chunk.size()));
+  out.reserve(size_hint);
+  constexpr std::size_t kChunk = std::size_t{256} << 10;
+  const std::unique_ptr<char[]> chunk(new char[kChunk]);
+  DcmOutputBufferStream stream(chunk.get(), kChunk);
   file.transferInit();
   OFCondition cond = EC_StreamNotifyClient;
   while (cond == EC_StreamNotifyClient) {
@@ -752,10 +755,16 @@ Result<std::unique_ptr<DicomDeidentifier>> DicomDeidentifier::Create(DeidOptions
 }
 
 Result<DeidResult> DicomDeidentifier::DeidentifyFile(const std::string& path) const {
-  std::ifstream in(path, std::ios::binary);
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) return Error(ErrorCode::kIo, "cannot read " + path);
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) return Error(ErrorCode::kIo, "cannot read " + path);
+  const std::streamoff size = in.tellg();
+  if (size < 0) return Error(ErrorCode::kIo, "cannot read " + path);
+  if (static_cast<std::uint64_t>(size) > impl_->options.max_input_bytes) {
+    return Error(ErrorCode::kPayloadTooLarge, path + " is larger than the configured limit");
+  }
+  std::string bytes(static_cast<std::size_t>(size), '\0');
+  in.seekg(0);
+  if (!in.read(bytes.data(), size)) return Error(ErrorCode::kIo, "cannot read " + path);
   return Deidentify(bytes);
 }
 
@@ -909,7 +918,7 @@ Result<DeidResult> DicomDeidentifier::Deidentify(std::string_view part10) const 
   }
   result.actions = ctx.actions;
   // The meta header is written anew from the dataset (no source AE title, no private info).
-  CALIPER_ASSIGN_OR_RETURN(result.bytes, Serialize(file, xfer));
+  CALIPER_ASSIGN_OR_RETURN(result.bytes, Serialize(file, xfer, part10.size() + 4096));
   return result;
 }
 
