@@ -481,6 +481,15 @@ TEST(DicomDeid, BadInputIsAnErrorNeverACrash) {
     auto r = deid->Deidentify(std::string_view(good).substr(0, cut));
     EXPECT_FALSE(r.ok()) << "truncated at " << cut;
   }
+  // A value claiming ~4 GB in a small file is refused before anything is allocated for it.
+  std::string claims = good;
+  const std::size_t pixel_tag = claims.rfind(std::string("\xE0\x7F\x10\x00OW\0\0", 8));
+  ASSERT_NE(pixel_tag, std::string::npos);
+  claims.replace(pixel_tag + 8, 4, "\xF0\xFF\xFF\xF0");
+  auto too_long = deid->Deidentify(claims);
+  ASSERT_FALSE(too_long.ok());
+  EXPECT_NE(too_long.status().message().find("(7FE0,0010) claims"), std::string::npos)
+      << too_long.status().message();
   const std::string huge = Modified(paths[0], [](DcmDataset& d) {
     d.putAndInsertUint16(DCM_Rows, 65535);
     d.putAndInsertUint16(DCM_Columns, 65535);
