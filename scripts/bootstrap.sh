@@ -21,7 +21,7 @@ packages=(
   nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libtomlplusplus-dev
   libnifti2-dev libniftiio-dev libznz-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev wrk curl
-  libhyperscan-dev wamerican libtext-names-perl libarchive-dev
+  libhyperscan-dev wamerican libtext-names-perl libarchive-dev time
 )
 
 missing=()

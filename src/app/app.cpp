@@ -696,6 +696,9 @@ Result<core::Item> App::CreateItem(const RequestContext& ctx, const std::string&
   if (spec.patient_key.empty() || spec.patient_key.size() > 128) {
     return Error(ErrorCode::kInvalidArgument, "patient_key must be 1 to 128 characters");
   }
+  if (spec.patient_key[0] == '#') {
+    return Error(ErrorCode::kInvalidArgument, "patient_key must not start with '#' (reserved for project keys)");
+  }
   if (spec.modality.size() > 32) return Error(ErrorCode::kInvalidArgument, "modality must be at most 32 characters");
   if (!json::accept(spec.cohort_json) || !json::parse(spec.cohort_json).is_object()) {
     return Error(ErrorCode::kInvalidArgument, "cohort must be a JSON object");
@@ -712,18 +715,23 @@ Result<core::Item> App::CreateItem(const RequestContext& ctx, const std::string&
   item.created_by = ctx.actor();
   CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
   CALIPER_RETURN_IF_ERROR(txn->GetProject(project_id).status());
-  CALIPER_ASSIGN_OR_RETURN(auto key, key_manager_.DataKeyFor(*txn, project_id, spec.patient_key));
-  // The blob is written (and fsync'd) before the row that names it commits; a crash in
-  // between leaves only an unreferenced blob, never a row without its content.
-  CALIPER_ASSIGN_OR_RETURN(auto put, blobs_->Put(key.key, key.id, content));
-  item.content_blob = put.address;
-  item.content_bytes = put.bytes;
-  CALIPER_RETURN_IF_ERROR(txn->InsertItem(item));
+  CALIPER_RETURN_IF_ERROR(InsertItemWithContent(*txn, item, content));
   CALIPER_RETURN_IF_ERROR(CommitWithAudit(
       *txn, Record(ctx, "item.create", "item", item.id,
                    json{{"project_id", project_id}, {"bytes", item.content_bytes},
                         {"data_type", core::ToString(item.data_type)}}.dump())));
   return item;
+}
+
+Status App::InsertItemWithContent(storage::Transaction& txn, core::Item& item, std::istream& content) {
+  CALIPER_ASSIGN_OR_RETURN(auto key, key_manager_.DataKeyFor(txn, item.project_id, item.patient_key));
+  // The blob is written (and fsync'd) before the row that names it commits; a crash in
+  // between leaves only an unreferenced blob, never a row without its content.
+  CALIPER_ASSIGN_OR_RETURN(auto put, blobs_->Put(key.key, key.id, content));
+  security::SecureZero(key.key.data(), key.key.size());
+  item.content_blob = put.address;
+  item.content_bytes = put.bytes;
+  return txn.InsertItem(item);
 }
 
 Result<storage::Page<core::Item>> App::ListItems(const RequestContext& ctx, const std::string& project_id,
@@ -867,6 +875,9 @@ Result<core::Annotation> App::UpdateAnnotation(const RequestContext& ctx, const 
   if (patch.code) a.code = *patch.code;
   if (patch.confidence) a.confidence = *patch.confidence;
   if (patch.assertion) a.assertion = *patch.assertion;
+  if (patch.temporality) a.temporality = *patch.temporality;
+  if (patch.experiencer) a.experiencer = *patch.experiencer;
+  if (patch.relations_json) a.relations_json = *patch.relations_json;
   CALIPER_RETURN_IF_ERROR(core::ValidateAnnotation(a));
   CALIPER_ASSIGN_OR_RETURN(core::Item item, txn->GetItem(a.item_id));
   // An edit is made under the guideline in force now, while the reader's task is claimed.

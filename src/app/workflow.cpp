@@ -96,6 +96,7 @@ Result<core::LabelClass> App::PinToGuideline(storage::Transaction& txn, core::An
     return Error(ErrorCode::kInvalidArgument, "label class '" + a.label_class + "' does not apply to " +
                                                   std::string(core::ToString(item.data_type)) + " items");
   }
+  CALIPER_RETURN_IF_ERROR(CheckTextLabel(txn, a, item, schema, *cls));
   a.guideline_version_id = current->id;
   return *cls;
 }

@@ -28,6 +28,9 @@ void AddCommonOptions(CLI::App& cmd, CommonOptions& options);
 Result<Config> LoadConfig(const CommonOptions& options);
 Result<std::unique_ptr<app::App>> OpenApp(const CommonOptions& options);
 
+// The project with this id or name (kNotFound otherwise).
+Result<core::Project> FindProject(app::App& app, const std::string& id_or_name);
+
 // Prints `status` to stderr ("caliper: <code>: <message>") and returns the exit code 1.
 int Fail(const Status& status);
 void PrintJson(const nlohmann::json& value);
@@ -49,5 +52,9 @@ void AddDeidCommands(CLI::App& root, int& exit_code);
 // `caliper deid dicom` (dicom_commands.cpp), added under the `deid` command: PS3.15
 // de-identification of a folder of DICOM files with a JSONL report, no server.
 void AddDicomDeidCommand(CLI::App& deid, int& exit_code);
+
+// `caliper ingest notes` (ingest_commands.cpp): clinical notes into a project, de-identified
+// before storage. Its callback stores the command's exit code in `exit_code`.
+void AddIngestCommands(CLI::App& root, CommonOptions& common, int& exit_code);
 
 }  // namespace caliper::cli

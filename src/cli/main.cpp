@@ -23,19 +23,6 @@ json UserRow(const core::User& u) {
           {"is_admin", u.is_admin}, {"disabled", u.disabled}, {"qualifications", quals}};
 }
 
-Result<core::Project> FindProject(app::App& app, const std::string& id_or_name) {
-  storage::PageRequest page{"", 500};
-  while (true) {
-    CALIPER_ASSIGN_OR_RETURN(auto projects, app.ListProjects(app::LocalOperator(), page));
-    for (const auto& p : projects.rows) {
-      if (p.id == id_or_name || p.name == id_or_name) return p;
-    }
-    if (projects.next.empty()) break;
-    page.after = projects.next;
-  }
-  return Error(ErrorCode::kNotFound, "no project with id or name '" + id_or_name + "'");
-}
-
 template <typename T, typename Parse>
 Result<std::vector<T>> ParseAll(const std::vector<std::string>& names, Parse parse) {
   std::vector<T> out;
@@ -376,6 +363,7 @@ int main(int argc, char** argv) {
   AddQualityCommands(root, exit_code);
   AddDeidCommands(root, exit_code);
   AddDicomDeidCommand(*root.get_subcommand("deid"), exit_code);
+  AddIngestCommands(root, common, exit_code);
 
   try {
     root.parse(argc, argv);

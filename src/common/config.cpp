@@ -37,6 +37,8 @@ constexpr std::array kSettings = {
     SettingSpec{"password.min_length", "12", "Shortest password accepted."},
     SettingSpec{"password.hash_ops", "interactive", "Argon2id cost: interactive, moderate or sensitive (libsodium limits)."},
     SettingSpec{"audit.checkpoint_every", "1", "Sign an audit checkpoint after this many events."},
+    SettingSpec{"ingest.max_note_bytes", "67108864",
+                "Longest clinical note accepted on ingest, in bytes (longer notes are refused one by one; memory stays bounded)."},
     SettingSpec{"log.level", "info", "trace, debug, info, warn, error. Logs never hold PHI or request bodies."},
 };
 

@@ -96,4 +96,13 @@ Status ValidateRadlexId(std::string_view code) {
   return Status::Ok();
 }
 
+Status ValidateCode(std::string_view system, std::string_view code) {
+  if (system == "SNOMED CT") return ValidateSnomedConceptId(code);
+  if (system == "ICD-10-CM") return ValidateIcd10Cm(code);
+  if (system == "LOINC") return ValidateLoinc(code);
+  if (system == "RadLex") return ValidateRadlexId(code);
+  return Error(ErrorCode::kInvalidArgument, "'" + std::string(system) +
+                                                "' is not a terminology Caliper checks (SNOMED CT, ICD-10-CM, LOINC, RadLex)");
+}
+
 }  // namespace caliper::core

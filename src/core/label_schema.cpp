@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "caliper/core/codes.h"
 #include "caliper/core/rules.h"
 #include "core/label_schema_text.h"
 
@@ -176,10 +177,37 @@ Result<json> ValidatedJson(std::string_view json_text) {
   if (!problem.empty()) return Error(ErrorCode::kInvalidArgument, problem);
   std::set<std::string> ids;
   for (std::size_t i = 0; i < doc["classes"].size(); ++i) {
-    const std::string id = doc["classes"][i]["id"].get<std::string>();
+    const json& c = doc["classes"][i];
+    const std::string id = c["id"].get<std::string>();
+    const std::string where = "class '" + id + "' (classes[" + std::to_string(i) + "]): field ";
     if (!ids.insert(id).second) {
-      return Error(ErrorCode::kInvalidArgument, "class '" + id + "' (classes[" + std::to_string(i) +
-                                                    "]): field 'id' repeats an earlier class");
+      return Error(ErrorCode::kInvalidArgument, where + "'id' repeats an earlier class");
+    }
+    // Terminology bindings: format and check digits (core/codes.h).
+    const json codes = c.value("codes", json::array());
+    for (std::size_t k = 0; k < codes.size(); ++k) {
+      Status s = ValidateCode(codes[k]["system"].get<std::string>(), codes[k]["code"].get<std::string>());
+      if (!s.ok()) {
+        return Error(ErrorCode::kInvalidArgument,
+                     where + "'codes[" + std::to_string(k) + "].code': " + std::string(s.message()));
+      }
+    }
+  }
+  std::set<std::string> relation_ids;
+  const json relations = doc.value("relations", json::array());
+  for (std::size_t i = 0; i < relations.size(); ++i) {
+    const std::string id = relations[i]["id"].get<std::string>();
+    const std::string where = "relation '" + id + "' (relations[" + std::to_string(i) + "]): field ";
+    if (!relation_ids.insert(id).second) {
+      return Error(ErrorCode::kInvalidArgument, where + "'id' repeats an earlier relation");
+    }
+    for (const char* end : {"from", "to"}) {
+      for (const auto& cls : relations[i][end]) {
+        if (!ids.count(cls.get<std::string>())) {
+          return Error(ErrorCode::kInvalidArgument,
+                       where + "'" + end + "' names '" + cls.get<std::string>() + "', which is not a class");
+        }
+      }
     }
   }
   return doc;
@@ -190,6 +218,13 @@ Result<json> ValidatedJson(std::string_view json_text) {
 const LabelClass* LabelSchema::Find(std::string_view id) const {
   for (const auto& c : classes) {
     if (c.id == id) return &c;
+  }
+  return nullptr;
+}
+
+const RelationType* LabelSchema::FindRelation(std::string_view id) const {
+  for (const auto& r : relations) {
+    if (r.id == id) return &r;
   }
   return nullptr;
 }
@@ -218,8 +253,30 @@ Result<LabelSchema> ParseLabelSchema(std::string_view json_text) {
       CALIPER_ASSIGN_OR_RETURN(lc.required_qualification,
                                ParseQualification(c["required_qualification"].get<std::string>()));
     }
+    for (const auto& t : c.value("terms", json::array())) lc.terms.push_back(t.get<std::string>());
+    const json context = c.value("context_attributes", json::object());
+    for (const auto& v : context.value("assertion", json::array())) {
+      CALIPER_ASSIGN_OR_RETURN(auto value, ParseAssertion(v.get<std::string>()));
+      lc.assertions.push_back(value);
+    }
+    for (const auto& v : context.value("temporality", json::array())) {
+      CALIPER_ASSIGN_OR_RETURN(auto value, ParseTemporality(v.get<std::string>()));
+      lc.temporalities.push_back(value);
+    }
+    for (const auto& v : context.value("experiencer", json::array())) {
+      CALIPER_ASSIGN_OR_RETURN(auto value, ParseExperiencer(v.get<std::string>()));
+      lc.experiencers.push_back(value);
+    }
     lc.json = c.dump();
     schema.classes.push_back(std::move(lc));
+  }
+  for (const auto& r : doc.value("relations", json::array())) {
+    RelationType rt;
+    rt.id = r["id"].get<std::string>();
+    rt.name = r["name"].get<std::string>();
+    for (const auto& f : r["from"]) rt.from.push_back(f.get<std::string>());
+    for (const auto& t : r["to"]) rt.to.push_back(t.get<std::string>());
+    schema.relations.push_back(std::move(rt));
   }
   return schema;
 }

@@ -143,5 +143,58 @@ TEST(LabelSchemaTest, DiffIsPerClassAndNamesChangedFields) {
   EXPECT_TRUE(DiffLabelSchemas(*a, *a).empty());
 }
 
+TEST(LabelSchema, TerminologyBindingsAreCheckedOnSaveNamingTheClass) {
+  auto with_code = [](const std::string& system, const std::string& code) {
+    json c = MinimalClass("aki");
+    c["codes"] = {{{"system", system}, {"code", code}}};
+    return json{{"classes", {MinimalClass("other"), c}}};
+  };
+  EXPECT_TRUE(ParseLabelSchema(with_code("SNOMED CT", "14669001").dump()).ok());  // acute kidney injury
+  EXPECT_TRUE(ParseLabelSchema(with_code("ICD-10-CM", "N17.9").dump()).ok());
+  EXPECT_TRUE(ParseLabelSchema(with_code("LOINC", "2160-0").dump()).ok());
+  EXPECT_TRUE(ParseLabelSchema(with_code("RadLex", "RID5350").dump()).ok());
+  const std::string snomed = Message(with_code("SNOMED CT", "14669002"));
+  EXPECT_EQ(snomed.rfind("class 'aki' (classes[1]): field 'codes[0].code': ", 0), 0u) << snomed;
+  EXPECT_NE(snomed.find("Verhoeff"), std::string::npos) << snomed;
+  EXPECT_NE(Message(with_code("ICD-10-CM", "N1")).find("class 'aki'"), std::string::npos);
+  EXPECT_NE(Message(with_code("LOINC", "2160-1")).find("check digit"), std::string::npos);
+  EXPECT_NE(Message(with_code("RadLex", "5350")).find("codes[0].code"), std::string::npos);
+}
+
+TEST(LabelSchema, TermsContextAttributesAndRelations) {
+  json finding = MinimalClass("finding");
+  finding["kind"] = "span";
+  finding["terms"] = {"pleural effusion", "effusion"};
+  finding["context_attributes"] = {{"assertion", {"present", "absent"}}, {"experiencer", {"patient"}}};
+  json doc = {{"classes", {finding, MinimalClass("location")}},
+              {"relations", {{{"id", "located_at"}, {"name", "located at"}, {"from", {"finding"}}, {"to", {"location"}}}}}};
+  auto schema = ParseLabelSchema(doc.dump());
+  ASSERT_TRUE(schema.ok()) << schema.status().ToString();
+  const LabelClass* c = schema->Find("finding");
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->terms, (std::vector<std::string>{"pleural effusion", "effusion"}));
+  EXPECT_EQ(c->assertions, (std::vector<Assertion>{Assertion::kPresent, Assertion::kAbsent}));
+  EXPECT_TRUE(c->temporalities.empty());
+  EXPECT_EQ(c->experiencers, std::vector<Experiencer>{Experiencer::kPatient});
+  ASSERT_NE(schema->FindRelation("located_at"), nullptr);
+  EXPECT_EQ(schema->FindRelation("located_at")->to, std::vector<std::string>{"location"});
+  EXPECT_EQ(schema->FindRelation("nope"), nullptr);
+
+  json bad = doc;
+  bad["relations"][0]["to"] = {"organ"};
+  EXPECT_NE(Message(bad).find("relation 'located_at' (relations[0]): field 'to' names 'organ', which is not a class"),
+            std::string::npos)
+      << Message(bad);
+  bad = doc;
+  bad["relations"].push_back(doc["relations"][0]);
+  EXPECT_NE(Message(bad).find("repeats an earlier relation"), std::string::npos);
+  bad = doc;
+  bad["classes"][0]["context_attributes"]["temporality"] = {"someday"};
+  EXPECT_NE(Message(bad).find("must be one of: current, historical, future"), std::string::npos) << Message(bad);
+  bad = doc;
+  bad["classes"][0]["terms"] = {""};
+  EXPECT_NE(Message(bad).find("must not be empty"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace caliper::core

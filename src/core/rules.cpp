@@ -49,6 +49,12 @@ constexpr NameTable<Assertion, 5> kAssertions = {{{Assertion::kPresent, "present
                                                   {Assertion::kPossible, "possible"},
                                                   {Assertion::kConditional, "conditional"},
                                                   {Assertion::kHypothetical, "hypothetical"}}};
+constexpr NameTable<Temporality, 3> kTemporalities = {{{Temporality::kCurrent, "current"},
+                                                       {Temporality::kHistorical, "historical"},
+                                                       {Temporality::kFuture, "future"}}};
+constexpr NameTable<Experiencer, 3> kExperiencers = {{{Experiencer::kPatient, "patient"},
+                                                     {Experiencer::kFamily, "family"},
+                                                     {Experiencer::kOther, "other"}}};
 constexpr NameTable<LabelStatus, 5> kLabelStatuses = {{{LabelStatus::kProvisional, "provisional"},
                                                        {LabelStatus::kConfirmed, "confirmed"},
                                                        {LabelStatus::kUnconfirmed, "unconfirmed"},
@@ -89,6 +95,8 @@ std::string_view ToString(DataType v) { return NameOf(kDataTypes, v); }
 std::string_view ToString(TaskState v) { return NameOf(kTaskStates, v); }
 std::string_view ToString(TaskEvent v) { return NameOf(kTaskEvents, v); }
 std::string_view ToString(Assertion v) { return NameOf(kAssertions, v); }
+std::string_view ToString(Temporality v) { return NameOf(kTemporalities, v); }
+std::string_view ToString(Experiencer v) { return NameOf(kExperiencers, v); }
 std::string_view ToString(LabelStatus v) { return NameOf(kLabelStatuses, v); }
 std::string_view ToString(ReviewDecision v) { return NameOf(kDecisions, v); }
 std::string_view ToString(GuidelineStatus v) { return NameOf(kGuidelineStatuses, v); }
@@ -100,6 +108,8 @@ Result<Qualification> ParseQualification(std::string_view t) {
 Result<DataType> ParseDataType(std::string_view t) { return Parse(kDataTypes, "data type", t); }
 Result<TaskState> ParseTaskState(std::string_view t) { return Parse(kTaskStates, "task state", t); }
 Result<Assertion> ParseAssertion(std::string_view t) { return Parse(kAssertions, "assertion", t); }
+Result<Temporality> ParseTemporality(std::string_view t) { return Parse(kTemporalities, "temporality", t); }
+Result<Experiencer> ParseExperiencer(std::string_view t) { return Parse(kExperiencers, "experiencer", t); }
 Result<LabelStatus> ParseLabelStatus(std::string_view t) {
   return Parse(kLabelStatuses, "label status", t);
 }

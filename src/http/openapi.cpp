@@ -13,6 +13,7 @@ json SchemaOf(FieldType t) {
     case FieldType::kBoolean: return {{"type", "boolean"}};
     case FieldType::kStringArray: return {{"type", "array"}, {"items", {{"type", "string"}}}};
     case FieldType::kObject: return {{"type", "object"}};
+    case FieldType::kObjectArray: return {{"type", "array"}, {"items", {{"type", "object"}}}};
   }
   return json::object();
 }

@@ -14,6 +14,7 @@ std::string_view TypeName(FieldType t) {
     case FieldType::kBoolean: return "true or false";
     case FieldType::kStringArray: return "an array of strings";
     case FieldType::kObject: return "an object";
+    case FieldType::kObjectArray: return "an array of objects";
   }
   return "a value";
 }
@@ -26,6 +27,12 @@ bool HasType(const json& v, FieldType t) {
     case FieldType::kNullableNumber: return v.is_number() || v.is_null();
     case FieldType::kBoolean: return v.is_boolean();
     case FieldType::kObject: return v.is_object();
+    case FieldType::kObjectArray:
+      if (!v.is_array()) return false;
+      for (const auto& e : v) {
+        if (!e.is_object()) return false;
+      }
+      return true;
     case FieldType::kStringArray:
       if (!v.is_array()) return false;
       for (const auto& e : v) {
@@ -73,6 +80,30 @@ Result<core::Annotation> AnnotationFrom(const json& body) {
       CALIPER_ASSIGN_OR_RETURN(a.assertion, core::ParseAssertion(u["assertion"].get<std::string>()));
     }
   }
+  if (body.contains("context")) {
+    const json& c = body["context"];
+    CALIPER_RETURN_IF_ERROR(CheckObject(c, "context",
+                                        {{"temporality", FieldType::kString, false, ""},
+                                         {"experiencer", FieldType::kString, false, ""}}));
+    if (c.contains("temporality")) {
+      CALIPER_ASSIGN_OR_RETURN(a.temporality, core::ParseTemporality(c["temporality"].get<std::string>()));
+    }
+    if (c.contains("experiencer")) {
+      CALIPER_ASSIGN_OR_RETURN(a.experiencer, core::ParseExperiencer(c["experiencer"].get<std::string>()));
+    }
+  }
+  if (body.contains("relations")) {
+    const json& relations = body["relations"];
+    if (!relations.is_array()) return Error(ErrorCode::kInvalidArgument, "field 'relations' must be an array");
+    json out = json::array();
+    for (std::size_t i = 0; i < relations.size(); ++i) {
+      CALIPER_RETURN_IF_ERROR(CheckObject(relations[i], "relations[" + std::to_string(i) + "]",
+                                          {{"type", FieldType::kString, true, ""},
+                                           {"target", FieldType::kString, true, ""}}));
+      out.push_back({{"type", relations[i]["type"]}, {"target", relations[i]["target"]}});
+    }
+    a.relations_json = out.dump();
+  }
   a.guideline_version_id = body.value("guideline_version_id", "");
   return a;
 }
@@ -91,6 +122,7 @@ const std::vector<RegisteredRoute>& RouteTable() {
     add(AuditRoutes(), "audit");
     add(WorkflowRoutes(), "workflow");
     add(QualityRoutes(), "quality");
+    add(NoteRoutes(), "notes");
     return all;
   }();
   return kTable;
@@ -246,6 +278,8 @@ json AnnotationJson(const core::Annotation& a) {
       {"label", {{"class", a.label_class}, {"code_system", a.code_system}, {"code", a.code}}},
       {"uncertainty", {{"confidence", a.confidence ? json(*a.confidence) : json(nullptr)},
                        {"assertion", core::ToString(a.assertion)}}},
+      {"context", {{"temporality", core::ToString(a.temporality)}, {"experiencer", core::ToString(a.experiencer)}}},
+      {"relations", json::parse(a.relations_json.empty() ? "[]" : a.relations_json, nullptr, false)},
       {"status", core::ToString(a.status)},
       {"origin", a.origin},
       {"revision", a.revision},

@@ -19,7 +19,7 @@ namespace caliper::http {
 
 using nlohmann::json;
 
-enum class FieldType { kString, kInteger, kNumber, kBoolean, kStringArray, kObject, kNullableNumber };
+enum class FieldType { kString, kInteger, kNumber, kBoolean, kStringArray, kObject, kNullableNumber, kObjectArray };
 
 // One field of a JSON request body. Bodies are strict: unknown fields, missing required
 // fields and wrong types are 400s that name the field.
@@ -75,6 +75,7 @@ std::vector<Route> ItemRoutes();
 std::vector<Route> AuditRoutes();
 std::vector<Route> WorkflowRoutes();
 std::vector<Route> QualityRoutes();
+std::vector<Route> NoteRoutes();
 // All of them, in order.
 const std::vector<RegisteredRoute>& RouteTable();
 

@@ -509,6 +509,55 @@ TEST_F(ApiTest, ItemsAreEncryptedAtRestReadBackAndAnnotatorsAreBlinded) {
   EXPECT_EQ(stale->status, 412);
 }
 
+// ---- clinical notes and labs (docs/notes.md, docs/labs.md) ------------------------------------------
+
+TEST_F(ApiTest, NotesAreDeidentifiedOnUploadAndReadWithTheirSurrogateSpans) {
+  Session admin = Login("admin", admin_password_);
+  const std::string project_id = Body(Send("POST", "/api/v1/projects", &admin, json{{"name", "Notes API"}}.dump()))["id"];
+  auto [manager_id, manager_pw] = MakeUser(admin, "n-manager");
+  ASSERT_EQ(Send("PUT", "/api/v1/projects/" + project_id + "/members/" + manager_id, &admin,
+                 json{{"roles", {"manager"}}, {"scopes", {"notes", "labs"}}}.dump())->status, 200);
+  Session manager = Login("n-manager", manager_pw);
+  auto settings = Send("PUT", "/api/v1/projects/" + project_id + "/text-settings", &manager,
+                       json{{"deid_mode", "tag"}, {"clinician_names", {"Ada Quill"}}}.dump());
+  ASSERT_EQ(settings->status, 200) << settings->body;
+  EXPECT_EQ(Body(Send("GET", "/api/v1/projects/" + project_id + "/text-settings", &manager))["deid_mode"], "tag");
+  EXPECT_EQ(Send("PUT", "/api/v1/projects/" + project_id + "/text-settings", &manager,
+                 json{{"deid_mode", "blur"}}.dump())->status, 400);
+
+  const std::string jsonl = json{{"id", "n1"}, {"patient", "MRN-9"}, {"text", "Zoë seen by ada quill on 03/12/2025."}}.dump() +
+                            "\n{\"id\":\"n2\",\"patient\":\"MRN-9\",\"text\":\"\"}\n";
+  httplib::MultipartFormDataItems parts = {{"metadata", json{{"format", "jsonl"}}.dump(), "", "application/json"},
+                                           {"content", jsonl, "notes.jsonl", "application/x-ndjson"}};
+  auto up = Client().Post("/api/v1/projects/" + project_id + "/notes", Headers(&manager), parts);
+  ASSERT_EQ(up->status, 200) << up->body;
+  json report = Body(up);
+  EXPECT_EQ(report["stored"], 1);
+  EXPECT_EQ(report["errors"], 1);
+  EXPECT_EQ(report["records"][1]["error"]["code"], "invalid_argument");
+  const std::string item_id = report["records"][0]["item_id"];
+  auto note = Send("GET", "/api/v1/items/" + item_id + "/note", &manager);
+  ASSERT_EQ(note->status, 200) << note->body;
+  json n = Body(note);
+  EXPECT_EQ(n["text"], "Zoë seen by [NAME] on [DATE].");
+  EXPECT_EQ(n["offsets"], "unicode_code_points");
+  EXPECT_EQ(n["phi"], json::parse(R"([{"start":12,"end":18,"type":"NAME"},{"start":22,"end":28,"type":"DATE"}])"));
+  EXPECT_EQ(n["item"]["patient_key"].get<std::string>().rfind("pt_", 0), 0u);
+
+  // Labs of the same source patient meet the note.
+  parts = {{"metadata", json{{"format", "csv"}}.dump(), "", "application/json"},
+           {"content", "patient,time,loinc,value,unit\nMRN-9,2025-03-12T08:00:00Z,2160-0,1.4,mg/dL\n", "labs.csv",
+            "text/csv"}};
+  auto labs_up = Client().Post("/api/v1/projects/" + project_id + "/labs", Headers(&manager), parts);
+  ASSERT_EQ(labs_up->status, 200) << labs_up->body;
+  EXPECT_EQ(Body(labs_up)["stored"], 1);
+  auto labs = Send("GET", "/api/v1/items/" + item_id + "/labs", &manager);
+  ASSERT_EQ(labs->status, 200) << labs->body;
+  ASSERT_EQ(Body(labs)["results"].size(), 1u);
+  EXPECT_EQ(Body(labs)["results"][0]["loinc"], "2160-0");
+  EXPECT_NE(Body(labs)["results"][0]["time"], "2025-03-12T08:00:00Z");  // shifted
+}
+
 TEST_F(ApiTest, SecurityHeadersAndHealth) {
   auto res = Send("GET", "/healthz", nullptr);
   ASSERT_EQ(res->status, 200);

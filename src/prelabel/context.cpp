@@ -348,45 +348,6 @@ class ContextLabellerImpl final : public ContextLabeller {
 
 }  // namespace
 
-std::string_view AssertionName(Assertion a) {
-  switch (a) {
-    case Assertion::kPresent:
-      return "present";
-    case Assertion::kAbsent:
-      return "absent";
-    case Assertion::kPossible:
-      return "possible";
-    case Assertion::kConditional:
-      return "conditional";
-    case Assertion::kHypothetical:
-      return "hypothetical";
-  }
-  return "present";
-}
-
-std::string_view TemporalityName(Temporality t) {
-  switch (t) {
-    case Temporality::kCurrent:
-      return "current";
-    case Temporality::kHistorical:
-      return "historical";
-    case Temporality::kFuture:
-      return "future";
-  }
-  return "current";
-}
-
-std::string_view ExperiencerName(Experiencer e) {
-  switch (e) {
-    case Experiencer::kPatient:
-      return "patient";
-    case Experiencer::kFamily:
-      return "family";
-    case Experiencer::kOther:
-      return "other";
-  }
-  return "patient";
-}
 
 Result<std::unique_ptr<ContextLabeller>> ContextLabeller::Create(std::vector<ConceptTerms> concepts,
                                                                  ContextOptions options) {

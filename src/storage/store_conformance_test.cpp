@@ -108,6 +108,9 @@ core::Annotation MakeAnnotation(const std::string& id, const std::string& projec
   a.code = "27925004";
   a.confidence = 0.75;
   a.assertion = core::Assertion::kPossible;
+  a.temporality = core::Temporality::kHistorical;
+  a.experiencer = core::Experiencer::kFamily;
+  a.relations_json = R"([{"target":"ann_0","type":"located_at"}])";
   a.status = core::LabelStatus::kConfirmed;
   a.origin = "prelabel:detector@1.2";
   a.revision = 1;
@@ -203,6 +206,59 @@ class StoreConformanceTest : public ::testing::TestWithParam<StoreBackend> {
   std::string dir_;
   std::unique_ptr<Store> store_;
 };
+
+// ---- clinical notes --------------------------------------------------------------------------
+
+TEST_P(StoreConformanceTest, NotesTextSettingsAndAPatientsItems) {
+  SeedParents();
+  InWrite([](Transaction& t) {
+    core::Item labs = MakeItem("itm_2", "prj_1");
+    labs.data_type = core::DataType::kLabs;
+    labs.patient_key = "pat_shared";
+    ASSERT_OK(t.InsertItem(labs));
+    core::Item other_type = MakeItem("itm_3", "prj_1");
+    other_type.patient_key = "pat_shared";
+    ASSERT_OK(t.InsertItem(other_type));
+    core::Note n;
+    n.item_id = "itm_1";
+    n.project_id = "prj_1";
+    n.source_hash = "h1";
+    n.deid_mode = "surrogate";
+    n.deid_edition = "e1";
+    n.chars = 42;
+    n.phi_json = R"([{"end":9,"start":3,"type":"NAME"}])";
+    n.created_at = kT0;
+    ASSERT_OK(t.InsertNote(n));
+    n.item_id = "itm_2";
+    EXPECT_CODE(t.InsertNote(n), ErrorCode::kAlreadyExists);  // same source in the project
+    core::TextSettings ts;
+    ts.project_id = "prj_1";
+    ts.deid_mode = "tag";
+    ts.clinician_names = {"Sarah Chen", "Zoë Q"};
+    ts.updated_at = kT0;
+    ASSERT_OK(t.PutTextSettings(ts));
+    ts.deid_mode = "surrogate";
+    ASSERT_OK(t.PutTextSettings(ts));  // replaces
+  });
+  ASSERT_OK_AND_ASSIGN(auto txn, store_->Begin(TxnMode::kRead));
+  ASSERT_OK_AND_ASSIGN(core::Note got, txn->GetNote("itm_1"));
+  EXPECT_EQ(got.chars, 42);
+  EXPECT_EQ(got.phi_json, R"([{"end":9,"start":3,"type":"NAME"}])");
+  EXPECT_EQ(got.deid_mode, "surrogate");
+  ASSERT_OK_AND_ASSIGN(core::Note by_source, txn->FindNoteBySource("prj_1", "h1"));
+  EXPECT_EQ(by_source.item_id, "itm_1");
+  EXPECT_CODE(txn->FindNoteBySource("prj_1", "h2"), ErrorCode::kNotFound);
+  EXPECT_CODE(txn->GetNote("itm_2"), ErrorCode::kNotFound);
+  ASSERT_OK_AND_ASSIGN(core::TextSettings ts, txn->GetTextSettings("prj_1"));
+  EXPECT_EQ(ts.deid_mode, "surrogate");
+  EXPECT_EQ(ts.clinician_names, (std::vector<std::string>{"Sarah Chen", "Zoë Q"}));
+  EXPECT_CODE(txn->GetTextSettings("prj_2"), ErrorCode::kNotFound);
+  ASSERT_OK_AND_ASSIGN(auto labs, txn->ListItemsOfPatient("prj_1", "pat_shared", core::DataType::kLabs));
+  ASSERT_EQ(labs.size(), 1u);
+  EXPECT_EQ(labs[0].id, "itm_2");
+  ASSERT_OK_AND_ASSIGN(auto none, txn->ListItemsOfPatient("prj_1", "someone-else", core::DataType::kLabs));
+  EXPECT_TRUE(none.empty());
+}
 
 // ---- migrations and durability --------------------------------------------------------------
 
@@ -735,6 +791,9 @@ TEST_P(StoreConformanceTest, AnnotationRoundTripAndRevisionPrecondition) {
   EXPECT_EQ(got.code, "27925004");
   EXPECT_EQ(got.confidence, 0.75);
   EXPECT_EQ(got.assertion, core::Assertion::kPossible);
+  EXPECT_EQ(got.temporality, core::Temporality::kHistorical);
+  EXPECT_EQ(got.experiencer, core::Experiencer::kFamily);
+  EXPECT_EQ(got.relations_json, a.relations_json);
   EXPECT_EQ(got.status, core::LabelStatus::kConfirmed);
   EXPECT_EQ(got.origin, "prelabel:detector@1.2");
   EXPECT_EQ(got.revision, 1);

@@ -4,6 +4,7 @@
 #include "caliper/synth/synthetic.h"
 #include "synth/calendar.h"
 #include "synth/lexicon.h"
+#include "synth/note_builder.h"
 #include "caliper/common/random.h"
 #include "synth/utf8.h"
 
@@ -11,29 +12,6 @@ namespace caliper::synth {
 namespace {
 
 constexpr std::uint64_t kNoteStream = 2;
-
-// Appends text and records where the PHI pieces land, in code points.
-class NoteBuilder {
- public:
-  NoteBuilder& Text(std::string_view s) {
-    text_ += s;
-    code_points_ += CountCodePoints(s);
-    return *this;
-  }
-  NoteBuilder& Phi(std::string_view s, PhiType type) {
-    const std::size_t start = code_points_;
-    Text(s);
-    phi_.push_back({start, code_points_, type});
-    return *this;
-  }
-  std::string TakeText() { return std::move(text_); }
-  std::vector<PhiSpan> TakePhi() { return std::move(phi_); }
-
- private:
-  std::string text_;
-  std::size_t code_points_ = 0;
-  std::vector<PhiSpan> phi_;
-};
 
 // Lower-case ASCII for e-mail local parts: folds the accented letters our lists use and
 // drops anything else that is not a letter.

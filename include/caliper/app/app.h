@@ -22,6 +22,8 @@
 #include "caliper/common/status.h"
 #include "caliper/core/label_schema.h"
 #include "caliper/core/types.h"
+#include "caliper/ingest/labs.h"
+#include "caliper/ingest/notes.h"
 #include "caliper/quality/agreement.h"
 #include "caliper/quality/indicators.h"
 #include "caliper/quality/qa_rules.h"
@@ -88,6 +90,9 @@ struct AnnotationPatch {
   std::optional<std::string> evidence_kind, evidence_json, label_class, code_system, code;
   std::optional<std::optional<double>> confidence;
   std::optional<core::Assertion> assertion;
+  std::optional<core::Temporality> temporality;
+  std::optional<core::Experiencer> experiencer;
+  std::optional<std::string> relations_json;
 };
 
 struct InitResult {
@@ -165,6 +170,58 @@ struct ProjectQuality {
   quality::RateReport error_by_modality; // per reading vs the adjudicated label set
   quality::ReaderAnalytics readers;      // against adjudicated labels
   std::vector<quality::QaFinding> findings;
+};
+
+// ---- clinical notes (src/app/notes.cpp, docs/notes.md) ----
+
+// What happened to one record of a notes file.
+struct NoteIngestResult {
+  std::size_t number = 0;  // record number within its file (1-based)
+  std::size_t line = 0;    // the line it starts on
+  std::string source_id;   // the source's note id, echoed to the caller (never stored)
+  std::string outcome;     // "stored" | "duplicate" | "error"
+  std::string item_id;     // stored: the new item; duplicate: the item stored before
+  std::int64_t chars = 0;  // stored: code points of the de-identified text
+  std::size_t phi = 0;     // stored: identifiers replaced
+  Status error;            // error: why the record was skipped (nothing of it was stored)
+};
+
+// The per-record report of an ingest as JSON text: {"records": [{"record", "line", "id",
+// "outcome", "item_id", "chars", "phi", "error": {"code", "message"}}], "stored",
+// "duplicates", "errors"} (what the API answers and `caliper ingest notes --json` prints).
+std::string NoteIngestReportJson(const std::vector<NoteIngestResult>& results);
+
+// Agreement between readers on the span labels of a project's notes (quality::SpanF1, docs/
+// spans.md). Each pair of readers is compared on the note items both submitted a reading of;
+// figures are means over those pairs. "class" compares spans and classes; "full" also the
+// assertion, temporality and experiencer.
+struct SpanAgreementReport {
+  std::size_t items = 0;    // note items with at least two submitted readings
+  std::size_t readers = 0;  // readers with a submitted reading of such an item
+  std::size_t pairs = 0;    // reader pairs compared
+  double class_exact_f1 = 0, class_overlap_f1 = 0;
+  double full_exact_f1 = 0, full_overlap_f1 = 0;
+};
+
+// What happened to one lab result of a file (App::IngestLabs).
+struct LabIngestResult {
+  std::size_t number = 0;
+  std::size_t line = 0;
+  std::string outcome;  // "stored" | "error"
+  std::string item_id;  // stored: the patient's labs item of this ingest
+  bool normalised = false;  // stored: the value was converted to the analyte's unit
+  Status error;
+};
+// {"records": [{"record", "line", "outcome", "item_id", "normalised", "error"}], "stored",
+// "errors"} (API answer, `caliper ingest labs --json`).
+std::string LabIngestReportJson(const std::vector<LabIngestResult>& results);
+
+// A stored note as a reader sees it: the de-identified text and where its tags or
+// surrogates stand (code points into `text`).
+struct NoteView {
+  core::Item item;
+  core::Note note;
+  std::string text;
 };
 
 class App {
@@ -259,6 +316,43 @@ class App {
   // Assigns an item to a reader (a task).
   Result<core::Task> AssignItem(const RequestContext& ctx, const std::string& item_id,
                                 const std::string& user_id);
+
+  // ---- clinical notes (src/app/notes.cpp) ----
+  // The project's text settings (defaults until first put: surrogate mode, no clinicians).
+  Result<core::TextSettings> GetTextSettings(const RequestContext& ctx, const std::string& project_id);
+  // kInvalidArgument for an unknown mode or more than 10,000 clinician names.
+  Result<core::TextSettings> PutTextSettings(const RequestContext& ctx, core::TextSettings settings);
+  // Reads every record of `reader` and stores each good one as its own item (data type
+  // notes, text/plain): the text is checked (ingest::CheckNoteText), de-identified with the
+  // project's settings BEFORE anything is stored, and written with its note row and audit
+  // event in one transaction, so a record is stored whole or not at all. The source patient
+  // identifier becomes a pseudonymous patient key (keyed hash under the project's
+  // de-identification secret), which also keys surrogate consistency: one patient's names and
+  // date shift are the same in every note of the project. String metadata values are
+  // de-identified too. A record already stored (same source id, or same patient and text
+  // when there is no id) is reported as a duplicate. One result per record, in order; the
+  // call itself fails only when the project is missing or the store fails.
+  Result<std::vector<NoteIngestResult>> IngestNotes(const RequestContext& ctx, const std::string& project_id,
+                                                    ingest::NoteReader& reader);
+  // Span agreement over the project's note items (see SpanAgreementReport).
+  Result<SpanAgreementReport> SpanAgreement(const RequestContext& ctx, const std::string& project_id);
+  // Stores lab results: the good records of each source patient become one item (data type
+  // labs, modality LAB, application/json content encrypted under the patient's data key) with
+  // the pseudonymous patient key of the notes (so notes and labs of a patient meet), every
+  // time shifted by that patient's date shift (deid::PatientDateShiftDays, as the notes'
+  // surrogate dates) and values normalised to each analyte's unit (ingest::NormaliseLabValue;
+  // the original value and unit are kept). Records with an error are reported and skipped.
+  Result<std::vector<LabIngestResult>> IngestLabs(const RequestContext& ctx, const std::string& project_id,
+                                                  const std::vector<ingest::LabRecord>& records);
+  // Every lab result of the patient of `item_id` (any item of theirs, e.g. the note being
+  // read), merged from their labs items and sorted by time, as JSON text {"patient_key",
+  // "results": [{"item_id", "time", "loinc", "name", "value", "value_text", "unit",
+  // "ref_low", "ref_high", "flag", "normalised": {"value", "unit", "analyte"} | null}]}.
+  // Each labs item read is audited.
+  Result<std::string> PatientLabsJson(const RequestContext& ctx, const std::string& item_id);
+  // The de-identified text of a note item with its replacement spans; audited like
+  // ReadItemContent. kNotFound when the item is not a note.
+  Result<NoteView> ReadNote(const RequestContext& ctx, const std::string& item_id);
 
   // ---- annotations ----
   Result<core::Annotation> CreateAnnotation(const RequestContext& ctx, const std::string& item_id,
@@ -366,6 +460,21 @@ class App {
   // when that task is not claimed or its lease has expired.
   Status TouchReaderTask(storage::Transaction& txn, const RequestContext& ctx, const core::Item& item,
                          core::Annotation& a);
+  // The checks a label of a text item must pass against the guideline's schema (notes.cpp,
+  // docs/spans.md): context values the class allows; a span class needs span evidence; span
+  // offsets ({"start", "end"}, or "spans" of a document label) are code points inside the
+  // stored note; relations are schema relation types to another label of the same author on
+  // the same item whose class the type allows. kInvalidArgument naming the field otherwise.
+  Status CheckTextLabel(storage::Transaction& txn, const core::Annotation& a, const core::Item& item,
+                        const core::LabelSchema& schema, const core::LabelClass& cls);
+  // Inserts `item` with its content encrypted under the (project, patient) data key, without
+  // committing (CreateItem and IngestNotes commit it with their audit events).
+  Status InsertItemWithContent(storage::Transaction& txn, core::Item& item, std::istream& content);
+  // The pseudonymous patient key of a source patient identifier under the project's secret.
+  static std::string PatientKeyFor(const std::string& secret, const std::string& patient);
+  // The project's de-identification secret (a data key owned by the project, created on
+  // first use), for surrogates and pseudonymous patient keys.
+  Result<std::string> TextSecret(storage::Transaction& txn, const std::string& project_id);
   Result<core::WorkflowSettings> SettingsOf(storage::Transaction& txn, const std::string& project_id);
   Result<core::Membership> MembershipOf(storage::Transaction& txn, const std::string& project_id,
                                         const std::string& user_id);

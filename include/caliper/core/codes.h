@@ -23,6 +23,10 @@ Status ValidateSnomedConceptId(std::string_view code);
 // letters or digits (CDC/CMS ICD-10-CM Official Guidelines, I.A). Example: "S72.001A".
 Status ValidateIcd10Cm(std::string_view code);
 
+// The check for `system` ("SNOMED CT", "ICD-10-CM", "LOINC", "RadLex"); kInvalidArgument for
+// another system.
+Status ValidateCode(std::string_view system, std::string_view code);
+
 // RadLex term identifier: "RID" followed by 1-7 digits, no leading zero (RSNA RadLex).
 Status ValidateRadlexId(std::string_view code);
 

@@ -23,19 +23,37 @@ struct LabelClass {
   std::vector<DataType> data_types;  // empty = any
   std::optional<Role> resolver_role;  // who may adjudicate it; none = any adjudicator
   std::optional<Qualification> required_qualification;
+  std::vector<std::string> terms;  // text mentions for the pre-labeller; may be empty
+  // The context values readers may give a label of this class; empty = every value.
+  std::vector<Assertion> assertions;
+  std::vector<Temporality> temporalities;
+  std::vector<Experiencer> experiencers;
   std::string json;  // the class as stored (canonical JSON)
+};
+
+// A relation readers may draw from a label of one of `from`'s classes to a label of one of
+// `to`'s classes on the same item (e.g. located_at: finding -> location).
+struct RelationType {
+  std::string id;
+  std::string name;
+  std::vector<std::string> from, to;
 };
 
 struct LabelSchema {
   std::vector<LabelClass> classes;
+  std::vector<RelationType> relations;
   const LabelClass* Find(std::string_view id) const;  // nullptr when absent
+  const RelationType* FindRelation(std::string_view id) const;  // nullptr when absent
 };
 
 // The published JSON Schema text (docs/label-schema.schema.json).
 const std::string& LabelSchemaJsonSchema();
 
 // Parses and validates `json_text`: against the JSON Schema, then the rules a JSON Schema
-// cannot say (class ids unique). kInvalidArgument naming the class and field, e.g.
+// cannot say: class and relation ids unique, relations name existing classes, and every
+// terminology binding is a well-formed code of its system (core/codes.h: SNOMED CT Verhoeff
+// and partition, ICD-10-CM format, LOINC and RadLex), e.g. "class 'aki' (classes[0]): field
+// 'codes[0].code': ...". kInvalidArgument naming the class and field, e.g.
 // "class 'lesion' (classes[1]): field 'kind' must be one of ...".
 Result<LabelSchema> ParseLabelSchema(std::string_view json_text);
 

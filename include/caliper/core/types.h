@@ -74,6 +74,32 @@ struct Item {
   std::string created_by;
 };
 
+// How a project de-identifies clinical text before it is stored (docs/notes.md).
+struct TextSettings {
+  std::string project_id;
+  std::string deid_mode = "surrogate";       // "surrogate" | "tag"
+  std::vector<std::string> clinician_names;  // always treated as names, in any letter case
+  TimeMicros updated_at = 0;
+};
+
+// A stored clinical note. The item's content is the de-identified text (text/plain, UTF-8);
+// this row records how it was made and where the replacements stand in it.
+struct Note {
+  std::string item_id;
+  std::string project_id;
+  // Keyed hash (the project's de-identification secret) of the source's note id, or of
+  // patient and text when the source gave no id: re-ingesting finds duplicates without the
+  // source id being kept.
+  std::string source_hash;
+  std::string deid_mode;     // "surrogate" | "tag"
+  std::string deid_edition;  // short hash of the de-identifier's dictionary edition
+  std::int64_t chars = 0;    // code points of the stored text
+  // [{"start", "end", "type"}]: every tag or surrogate, as Unicode code-point offsets into
+  // the stored (de-identified) text.
+  std::string phi_json = "[]";
+  TimeMicros created_at = 0;
+};
+
 // ---- guidelines and labels ------------------------------------------------------------------
 
 enum class GuidelineStatus { kDraft, kPublished };
@@ -137,6 +163,9 @@ struct Task {
 // ---- annotations ---------------------------------------------------------------------------
 
 enum class Assertion { kPresent, kAbsent, kPossible, kConditional, kHypothetical };
+// When the finding holds relative to the note, and whose it is (ConText, Harkema et al. 2009).
+enum class Temporality { kCurrent, kHistorical, kFuture };
+enum class Experiencer { kPatient, kFamily, kOther };
 
 enum class LabelStatus { kProvisional, kConfirmed, kUnconfirmed, kConsensus, kAdjudicated };
 
@@ -158,7 +187,12 @@ struct Annotation {
   // Uncertainty.
   std::optional<double> confidence;  // reader confidence in [0, 1]
   Assertion assertion = Assertion::kPresent;
+  Temporality temporality = Temporality::kCurrent;
+  Experiencer experiencer = Experiencer::kPatient;
   LabelStatus status = LabelStatus::kProvisional;
+  // Relations to other labels of the item, as defined by the schema's relation types:
+  // [{"type": "located_at", "target": "<annotation id>"}] (canonical JSON; "[]" when none).
+  std::string relations_json = "[]";
   // Provenance.
   std::string origin = "human";  // human | prelabel:<model>@<version>
   std::int64_t revision = 1;

@@ -51,7 +51,19 @@ struct TextDeidOptions {
 struct DeidentifiedText {
   std::string text;          // the de-identified text (UTF-8)
   std::vector<PhiSpan> phi;  // offsets into the INPUT text, sorted, non-overlapping
+  // The same spans, in the same order, as code-point offsets into the OUTPUT `text`: where
+  // each tag or surrogate now stands (so a reader's UI can mark surrogates visibly).
+  std::vector<PhiSpan> replaced;
 };
+
+// The number of days surrogate mode shifts every date of `patient` under `secret_key` (in
+// [-365, -1] or [1, 365], never 0): the same shift Deidentify applies to the patient's notes,
+// for shifting their other dated data (lab results) consistently.
+int PatientDateShiftDays(std::string_view secret_key, std::string_view patient);
+
+// Ok when `text` is well-formed UTF-8 (RFC 3629); otherwise kInvalidArgument naming the byte
+// offset of the first bad sequence. The check every input of TextDeidentifier passes.
+Status CheckUtf8(std::string_view text);
 
 // Finds and replaces PHI. Create once (compiling the patterns and loading the dictionaries
 // costs tens of milliseconds) and reuse. Not thread-safe (it owns one scanner scratch space):

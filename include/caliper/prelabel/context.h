@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "caliper/common/status.h"
+#include "caliper/core/rules.h"
 #include "caliper/core/types.h"
 
 // ConText pre-labelling of clinical text (Harkema et al. 2009, "ConText: an algorithm for
@@ -21,12 +22,14 @@ namespace caliper::prelabel {
 // The source and version written on every pre-label; bumps when rules or algorithm change.
 inline constexpr std::string_view kContextSource = "context@1";
 
-enum class Temporality { kCurrent, kHistorical, kFuture };
-enum class Experiencer { kPatient, kFamily, kOther };
+// The label values are core's, so pre-labels become annotations without translation.
+using core::Experiencer;
+using core::Temporality;
 
-std::string_view AssertionName(core::Assertion a);  // "present", "absent", "possible", ...
-std::string_view TemporalityName(Temporality t);    // "current", "historical", "future"
-std::string_view ExperiencerName(Experiencer e);    // "patient", "family", "other"
+// "present", "absent", "possible", ... / "current", "historical", "future" / "patient", ...
+inline std::string_view AssertionName(core::Assertion a) { return core::ToString(a); }
+inline std::string_view TemporalityName(Temporality t) { return core::ToString(t); }
+inline std::string_view ExperiencerName(Experiencer e) { return core::ToString(e); }
 
 // One class of the schema and the terms that name it ("pneumonia", "pulmonary embolism").
 // Terms match case-insensitively (ASCII letters), on token boundaries, across any whitespace.

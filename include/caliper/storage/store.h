@@ -167,6 +167,21 @@ class Transaction {
   virtual Status InsertItem(const core::Item& item) = 0;
   virtual Result<core::Item> GetItem(const std::string& id) = 0;
   virtual Result<Page<core::Item>> ListItems(const std::string& project_id, const PageRequest& page) = 0;
+  // Every item of one pseudonymous patient in a project with the given data type, ascending
+  // by id (a patient has few items of a type; no paging).
+  virtual Result<std::vector<core::Item>> ListItemsOfPatient(const std::string& project_id,
+                                                             const std::string& patient_key,
+                                                             core::DataType data_type) = 0;
+
+  // Clinical notes (one row per note item) and each project's text settings.
+  // InsertNote: kAlreadyExists when the project holds a note with the same source_hash.
+  virtual Status InsertNote(const core::Note& note) = 0;
+  virtual Result<core::Note> GetNote(const std::string& item_id) = 0;
+  // kNotFound when the project has no note with that source hash.
+  virtual Result<core::Note> FindNoteBySource(const std::string& project_id, const std::string& source_hash) = 0;
+  virtual Status PutTextSettings(const core::TextSettings& settings) = 0;
+  // kNotFound until first put.
+  virtual Result<core::TextSettings> GetTextSettings(const std::string& project_id) = 0;
 
   // Tasks (an item assigned to a reader). ListTasksOfItem returns every task of the item,
   // ascending by id.

@@ -65,6 +65,15 @@ std::vector<SyntheticPatient> MakePatients(int count, std::uint64_t seed);
 // history, and mention the patient's age; `phi` is the exact ground truth.
 std::vector<SyntheticNote> MakeClinicalNotes(int count, std::uint64_t seed);
 
+// `count` harder notes for the de-identification evaluation, in rotation: a lower-case,
+// run-on nursing note; an ED triage note full of abbreviations; a radiology addendum. PHI in
+// many formats (ten date formats, six phone formats, MRNs with and without letters, spaced
+// SSNs, upper-case e-mail, a URL without scheme, private IPs), lower-case names after "dr"
+// and relation words, names and places mostly absent from the de-identifier's dictionaries.
+// Ages under 90 are plain text (not PHI). Note i's patient is "hard-patient-<i>"; `phi` is
+// the exact ground truth.
+std::vector<SyntheticNote> MakeHardClinicalNotes(int count, std::uint64_t seed);
+
 // A labs CSV for MakePatients(patients, seed): header
 // "patient_id,loinc,test_name,value,unit,ref_low,ref_high,collected_at", then for each patient
 // three blood draws of eight tests with real LOINC codes (e.g. 718-7 Hemoglobin g/dL),

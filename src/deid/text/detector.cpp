@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
 #include <cstring>
+#include <unordered_map>
 
 #include "deid/text/lexicon.h"
 #include "deid/text/patterns.h"
@@ -50,47 +52,61 @@ struct Word {
   double first = 0, last = 0;      // dictionary prevalence
   bool common = false;             // a common English word
   bool calendar = false;           // month or weekday name
+  bool city = false;               // a one-word city name
+  bool city_start = false;         // the first word of some city name
+  bool state = false;              // a state name or abbreviation
+  std::uint32_t grammar = 0;       // Grammar flags
   int score = 0;
   bool name = false;
+  bool cue_name = false;  // a lower-case name that context alone makes one ("dr okafor")
 };
 
-// The fixed vocabulary of the rules (grammar of the context cues, not a dictionary of PHI).
+// The fixed vocabulary of the rules (grammar of the context cues, not a dictionary of PHI),
+// as bit flags so that each word is looked up once (GrammarOf) rather than in every list.
+enum Grammar : std::uint32_t {
+  kTitle = 1u << 0,
+  kNameCue = 1u << 1,
+  kCredential = 1u << 2,
+  kCalendar = 1u << 3,
+  kInstitution = 1u << 4,
+  kPlaceCue = 1u << 5,
+  kEmployerCue = 1u << 6,
+};
+
+std::uint32_t GrammarOf(std::string_view w) {
+  static const std::unordered_map<std::string_view, std::uint32_t> kTable = [] {
+    std::unordered_map<std::string_view, std::uint32_t> t;
+    auto add = [&](std::uint32_t flag, std::initializer_list<std::string_view> words) {
+      for (std::string_view word : words) t[word] |= flag;
+    };
+    add(kTitle, {"dr", "mr", "mrs", "ms", "miss", "mx", "prof", "doctor", "dra"});
+    add(kNameCue, {"patient", "pt", "name", "attending", "physician", "surgeon", "nurse", "rn", "pcp",
+                   "resident", "fellow", "intern", "provider", "by", "cc", "signed", "guardian",
+                   "daughter", "son", "wife", "husband", "mother", "father", "sister", "brother",
+                   "spouse", "partner", "friend", "niece", "nephew", "aunt", "uncle", "grandson",
+                   "granddaughter", "grandmother", "grandfather", "caregiver", "mom", "dad",
+                   "companion", "neighbor", "neighbour", "roommate", "fiance", "fiancee"});
+    add(kCredential, {"md", "do", "rn", "np", "pa", "phd", "dds", "dmd", "mbbs", "frcp", "lpn", "cnp",
+                      "aprn", "crna", "dpm", "od", "pharmd", "lcsw"});
+    add(kCalendar, {"january", "february", "march", "april", "may", "june", "july", "august",
+                    "september", "october", "november", "december", "jan", "feb", "mar", "apr",
+                    "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "monday", "tuesday",
+                    "wednesday", "thursday", "friday", "saturday", "sunday"});
+    add(kInstitution, {"hospital", "clinic", "center", "centre", "infirmary", "school", "library",
+                       "university", "college", "institute", "pharmacy", "hospice", "sanatorium",
+                       "academy", "church", "practice", "laboratory", "laboratories", "company", "inc",
+                       "corporation", "corp", "llc", "associates"});
+    add(kPlaceCue, {"in", "from", "near", "to", "at", "of"});
+    add(kEmployerCue, {"works", "work", "worked", "working", "employed", "employer", "employee",
+                       "formerly", "retired", "job"});
+    return t;
+  }();
+  const auto it = kTable.find(w);
+  return it == kTable.end() ? 0 : it->second;
+}
+
 bool In(std::string_view w, std::initializer_list<std::string_view> set) {
   return std::find(set.begin(), set.end(), w) != set.end();
-}
-bool IsTitle(std::string_view w) {
-  return In(w, {"dr", "mr", "mrs", "ms", "miss", "mx", "prof", "doctor", "dra"});
-}
-bool IsNameCue(std::string_view w) {
-  return In(w, {"patient", "pt", "name", "attending", "physician", "surgeon", "nurse", "rn", "pcp",
-                "resident", "fellow", "intern", "provider", "by", "cc", "signed", "guardian",
-                "daughter", "son", "wife", "husband", "mother", "father", "sister", "brother",
-                "spouse", "partner", "friend", "niece", "nephew", "aunt", "uncle", "grandson",
-                "granddaughter", "grandmother", "grandfather", "caregiver", "mom", "dad",
-                "companion", "neighbor", "neighbour", "roommate", "fiance", "fiancee"});
-}
-bool IsCredential(std::string_view w) {
-  return In(w, {"md", "do", "rn", "np", "pa", "phd", "dds", "dmd", "mbbs", "frcp", "lpn", "cnp",
-                "aprn", "crna", "dpm", "od", "pharmd", "lcsw"});
-}
-bool IsCalendar(std::string_view w) {
-  return In(w, {"january", "february", "march", "april", "may", "june", "july", "august",
-                "september", "october", "november", "december", "jan", "feb", "mar", "apr",
-                "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "monday", "tuesday",
-                "wednesday", "thursday", "friday", "saturday", "sunday"});
-}
-bool IsInstitution(std::string_view w) {
-  return In(w, {"hospital", "clinic", "center", "centre", "infirmary", "school", "library",
-                "university", "college", "institute", "pharmacy", "hospice", "sanatorium",
-                "academy", "church", "practice", "laboratory", "laboratories", "company", "inc",
-                "corporation", "corp", "llc", "associates"});
-}
-bool IsPlaceCue(std::string_view w) {
-  return In(w, {"in", "from", "near", "to", "at", "of"});
-}
-bool IsEmployerCue(std::string_view w) {
-  return In(w, {"works", "work", "worked", "working", "employed", "employer", "employee",
-                "formerly", "retired", "job"});
 }
 // Words that may follow a label before its identifier ("MRN number: 123").
 bool IsLabelSeparator(char c) {
@@ -103,6 +119,7 @@ bool IsLabelFiller(std::string_view w) {
 // Words of a segment: runs of letters, with inner apostrophes and hyphens.
 std::vector<Word> Tokenize(std::string_view s) {
   std::vector<Word> words;
+  words.reserve(s.size() / 6);
   std::size_t i = 0;
   while (i < s.size()) {
     std::size_t len = 1;
@@ -185,10 +202,16 @@ class WordPass {
   void Run() {
     const Lexicon& lex = Lexicon::Get();
     for (Word& w : w_) {
-      w.first = lex.FirstName(w.lower);
-      w.last = lex.Surname(w.lower);
-      w.common = lex.CommonWord(w.lower);
-      w.calendar = IsCalendar(w.lower);
+      if (const Lexicon::Entry* e = lex.Find(w.lower)) {
+        w.first = e->first;
+        w.last = e->last;
+        w.common = e->common;
+        w.city = e->city;
+        w.city_start = e->city_start;
+        w.state = e->state;
+      }
+      w.grammar = GrammarOf(w.lower);
+      w.calendar = (w.grammar & kCalendar) != 0;
     }
     ScoreNames();
     EmitNames();
@@ -198,11 +221,22 @@ class WordPass {
  private:
   // A word that may be part of a name once context says a name is there.
   bool NameLike(const Word& w, bool after_cue) const {
-    if (w.calendar || IsTitle(w.lower) || IsCredential(w.lower)) return false;
+    if (w.calendar || (w.grammar & (kTitle | kCredential))) return false;
     if (w.all_caps && !after_cue) return false;
     if (w.cap) return !w.common || w.first > 0 || w.last > 0;
     // Lower-case text: a dictionary name right after a cue.
     return after_cue && (w.first > 0 || w.last > 0);
+  }
+
+  // A lower-case word that could only be a name: in no common-word list, no rule word, at
+  // least three letters ("okafor" in "dr okafor", "xiomara" in "daughter xiomara").
+  static bool LowerName(const Word& w) {
+    return !w.cap && !w.common && !w.calendar && w.grammar == 0 && w.lower.size() >= 3;
+  }
+  static bool IsRelation(const Word& w) {
+    return In(w.lower, {"daughter", "son", "wife", "husband", "mother", "father", "sister", "brother", "spouse",
+                        "partner", "niece", "nephew", "aunt", "uncle", "grandson", "granddaughter", "mom", "dad",
+                        "fiance", "fiancee", "caregiver"});
   }
 
   // Scoring (docs/deid-text.md): dictionary evidence, capitalisation, common-word and
@@ -220,13 +254,31 @@ class WordPass {
       if (w.all_caps || !w.cap) score -= 2;
       if (w.first == 0 && w.last == 0) score -= 1;
       if (SentenceStart(s_, w_, i) && w.common) score -= 1;
-      if (known_.count(w.lower) && w.cap) score += 4;
+      if (w.cap && known_.count(w.lower)) score += 4;
+      // "Columbus, Georgia": a state after a place name and a comma is the state, and a city
+      // before ", <state>" is the city ("Franklin, TN").
+      if (w.state && i > 0 && w_[i - 1].cap && Gap(s_, w_[i - 1], w) == ", ") score -= 4;
+      if (w.city && i + 1 < n && w_[i + 1].state && w_[i + 1].cap && Gap(s_, w, w_[i + 1]) == ", ") score -= 4;
       w.score = score;
     }
     // Context: titles and cues name the words after them, credentials the words before.
     for (std::size_t i = 0; i + 1 < n; ++i) {
-      const bool title = IsTitle(w_[i].lower) && IsCueGap(Gap(s_, w_[i], w_[i + 1]));
-      const bool cue = !title && IsNameCue(w_[i].lower) &&
+      const bool title = (w_[i].grammar & kTitle) && IsCueGap(Gap(s_, w_[i], w_[i + 1]));
+      // Lower-case notes: after a title or a relation word, a word in no common list is a
+      // name; after any cue, a listed first name that is not a common word.
+      if (!w_[i + 1].cap && (title || (w_[i].grammar & kNameCue)) &&
+          (IsSpaceGap(Gap(s_, w_[i], w_[i + 1])) || (title && Gap(s_, w_[i], w_[i + 1]) == ". "))) {
+        const Word& next = w_[i + 1];
+        // After "pt", "patient", "name": two such words in a row ("pt farhan quintanilla").
+        const bool pair = i + 2 < n && LowerName(next) && IsSpaceGap(Gap(s_, next, w_[i + 2])) &&
+                          !w_[i + 2].cap && (LowerName(w_[i + 2]) || w_[i + 2].last > 0) &&
+                          In(w_[i].lower, {"pt", "patient", "name"});
+        if (((title || IsRelation(w_[i])) && LowerName(next)) || pair ||
+            (next.first > 0 && !next.common && !next.calendar && next.lower.size() >= 3)) {
+          w_[i + 1].cue_name = true;
+        }
+      }
+      const bool cue = !title && (w_[i].grammar & kNameCue) &&
                        IsCueGap(Gap(s_, w_[i], w_[i + 1])) && w_[i + 1].cap;
       if (!title && !cue) continue;
       if (!NameLike(w_[i + 1], true)) continue;
@@ -234,7 +286,7 @@ class WordPass {
       w_[i + 1].score += 4;
     }
     for (std::size_t i = 1; i < n; ++i) {
-      if (!IsCredential(w_[i].lower) || !w_[i].all_caps) continue;
+      if (!(w_[i].grammar & kCredential) || !w_[i].all_caps) continue;
       const std::string_view g = Gap(s_, w_[i - 1], w_[i]);
       if ((g == ", " || g == " ") && NameLike(w_[i - 1], false)) w_[i - 1].score += 4;
     }
@@ -247,8 +299,8 @@ class WordPass {
       if (IsSpaceGap(g) && a.first > 0 && (b.last > 0 || !b.common) && NameLike(b, false)) {
         a.score += 2;
         b.score += 2;
-      } else if (g == ", " && b.first > 0 && (a.last > 0 || !a.common) && NameLike(a, false) &&
-                 !a.all_caps) {
+      } else if (g == ", " && b.first > 0 && !b.state && (a.last > 0 || !a.common) && NameLike(a, false) &&
+                 !a.all_caps) {  // "Smith, John" but not "Columbus, Georgia"
         a.score += 2;
         b.score += 2;
       }
@@ -263,7 +315,19 @@ class WordPass {
         }
       }
     }
-    for (Word& w : w_) w.name = w.score >= 3;
+    for (Word& w : w_) w.name = w.score >= 3 || w.cue_name;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (w_[i].name && !w_[i].cue_name && Eponym(i)) w_[i].name = false;  // "Parkinson disease"
+    }
+    // A lower-case name found by context continues into the next lower-case word that is a
+    // listed surname or in no common list ("pt mary okafor").
+    for (std::size_t i = 0; i + 1 < n; ++i) {
+      if (!w_[i].cue_name || w_[i + 1].name || w_[i + 1].cap || !IsSpaceGap(Gap(s_, w_[i], w_[i + 1]))) continue;
+      const Word& next = w_[i + 1];
+      if (LowerName(next) || (next.last > 0 && !next.common && !next.calendar)) {
+        w_[i + 1].name = w_[i + 1].cue_name = true;
+      }
+    }
     // A name continues into the words next to it: "Sarah Chen", "Müller, José Q.".
     for (std::size_t i = 0; i + 1 < n; ++i) {
       if (!w_[i].name || w_[i + 1].name) continue;
@@ -312,11 +376,13 @@ class WordPass {
     const Lexicon& lex = Lexicon::Get();
     const std::size_t n = w_.size();
     for (std::size_t i = 0; i < n; ++i) {
-      // Institutions: capitalised words ending in "Clinic", "Hospital", "School", ...
-      if (IsInstitution(w_[i].lower) && w_[i].cap && i > 0) {
+      // Institutions: capitalised words ending in "Clinic", "Hospital", "School", ... or
+      // "Nursing Home".
+      const bool nursing_home = w_[i].lower == "home" && i > 0 && w_[i - 1].lower == "nursing";
+      if (((w_[i].grammar & kInstitution) || nursing_home) && w_[i].cap && i > 0) {
         std::size_t b = i;
         while (b > 0 && IsSpaceGap(Gap(s_, w_[b - 1], w_[b])) && w_[b - 1].cap &&
-               !IsTitle(w_[b - 1].lower) && i - b < 5) {
+               !(w_[b - 1].grammar & kTitle) && i - b < 5) {
           --b;
         }
         if (b < i && !(w_[b].all_caps && w_[i].all_caps)) {
@@ -332,7 +398,15 @@ class WordPass {
         Add(w_[i + 1].begin, w_[e].end, PhiType::kOther, 1);
         continue;
       }
-      if (!w_[i].cap || w_[i].calendar) continue;
+      // Lower-case notes: a listed city right before a state abbreviation and a ZIP code
+      // ("worcester MA 01608").
+      if (!w_[i].cap && w_[i].city_start && i + 1 < n && lex.City(w_[i].lower) && w_[i + 1].state &&
+          w_[i + 1].all_caps && IsSpaceGap(Gap(s_, w_[i], w_[i + 1])) && w_[i + 1].end + 1 < s_.size() &&
+          s_[w_[i + 1].end] == ' ' && IsDigit(s_[w_[i + 1].end + 1])) {
+        Add(w_[i].begin, w_[i].end, PhiType::kLocation, 1);
+        continue;
+      }
+      if (!w_[i].cap || w_[i].calendar || !w_[i].city_start || Eponym(i)) continue;
       // Cities: gazetteer words before ", <state>", or after "in"/"from", or unusual words.
       for (std::size_t len = std::min(lex.max_city_words(), n - i); len >= 1; --len) {
         std::string key = w_[i].lower;
@@ -345,9 +419,9 @@ class WordPass {
         if (!ok || !lex.City(key)) continue;
         const std::size_t last = i + len - 1;
         const bool before_state = last + 1 < n && Gap(s_, w_[last], w_[last + 1]) == ", " &&
-                                  lex.State(w_[last + 1].lower) &&
+                                  w_[last + 1].state &&
                                   (w_[last + 1].all_caps || w_[last + 1].cap);
-        const bool after_cue = i > 0 && IsPlaceCue(w_[i - 1].lower) && !w_[i - 1].cap &&
+        const bool after_cue = i > 0 && (w_[i - 1].grammar & kPlaceCue) && !w_[i - 1].cap &&
                                IsSpaceGap(Gap(s_, w_[i - 1], w_[i]));
         const bool plain = !w_[i].common && w_[i].first == 0 && w_[i].last == 0 &&
                            !w_[i].all_caps && !lex.State(key);
@@ -364,10 +438,17 @@ class WordPass {
     }
   }
 
+  // A capitalised word naming a disease, sign or test ("Lyme disease", "Addison's disease").
+  bool Eponym(std::size_t i) const {
+    return i + 1 < w_.size() && IsSpaceGap(Gap(s_, w_[i], w_[i + 1])) &&
+           In(w_[i + 1].lower, {"disease", "syndrome", "sign", "test", "criteria", "score", "maneuver", "virus",
+                                "fever", "procedure", "classification", "scale", "palsy", "phenomenon"});
+  }
+
   // An employment word earlier in the same sentence (at most 8 words back).
   bool EmployerContext(std::size_t i) const {
     for (std::size_t k = i; k-- > 0 && i - k <= 8;) {
-      if (IsEmployerCue(w_[k].lower)) return true;
+      if (w_[k].grammar & kEmployerCue) return true;
       if (Gap(s_, w_[k], w_[k + 1]).find_first_of(".\n") != std::string_view::npos) return false;
     }
     return false;
@@ -411,7 +492,17 @@ IdToken IdTokenAt(std::string_view s, std::size_t i) {
   }
   return t;
 }
-bool LooksLikeId(const IdToken& t) {
+// "0700-1900": a range of 24-hour clock times (a shift), not an identifier.
+bool IsTimeRange(std::string_view s, const IdToken& t) {
+  if (t.end - t.begin != 9 || t.letters != 0 || s[t.begin + 4] != '-') return false;
+  auto clock = [&](std::size_t i) {
+    const int h = (s[i] - '0') * 10 + (s[i + 1] - '0'), m = (s[i + 2] - '0') * 10 + (s[i + 3] - '0');
+    return h <= 24 && m <= 59;
+  };
+  return clock(t.begin) && clock(t.begin + 5);
+}
+bool LooksLikeId(std::string_view s, const IdToken& t) {
+  if (IsTimeRange(s, t)) return false;
   return t.digits >= 5 || (t.digits >= 4 && t.letters >= 1 && t.hyphen);
 }
 
@@ -580,6 +671,23 @@ void Detector::DetectSegment(std::string_view s, std::size_t base, std::vector<B
       case PatternKind::kNumericDate:
         if (PlausibleNumericDate(text)) out.push_back({base + m.begin, base + m.end, info.type, info.priority});
         break;
+      case PatternKind::kShortDate: {
+        // "on 3/14", "since 12/2": month and day in range, a date word before, and not part of
+        // a longer number ("3/14/25" is the full date's; "5/10" after "pain" is a score).
+        const bool longer = m.end < s.size() && (s[m.end] == '/' || s[m.end] == '-' || s[m.end] == '.') &&
+                            m.end + 1 < s.size() && IsDigit(s[m.end + 1]);
+        const std::size_t slash = text.find('/');
+        const int month = ParseInt(text.substr(0, slash)), day = ParseInt(text.substr(slash + 1));
+        // ... or a clock time after it ("3/14 14:32").
+        const bool time_after = m.end + 5 < s.size() && s[m.end] == ' ' && IsDigit(s[m.end + 1]) &&
+                                IsDigit(s[m.end + 2]) && s[m.end + 3] == ':' && IsDigit(s[m.end + 4]);
+        if (!longer && month >= 1 && month <= 12 && day >= 1 && day <= 31 &&
+            (time_after || In(WordBefore(s, m.begin), {"on", "since", "from", "until", "till", "dated", "date", "dob",
+                                                       "due", "before", "after", "starting", "thru", "through"}))) {
+          out.push_back({base + m.begin, base + m.end, info.type, info.priority});
+        }
+        break;
+      }
       case PatternKind::kAge: {
         std::size_t d = 0;
         while (d < text.size() && !IsDigit(text[d])) ++d;
@@ -621,7 +729,7 @@ void Detector::DetectSegment(std::string_view s, std::size_t base, std::vector<B
       continue;
     }
     const IdToken t = IdTokenAt(s, i);
-    if (LooksLikeId(t)) out.push_back({base + t.begin, base + t.end, PhiType::kId, 0});
+    if (LooksLikeId(s, t)) out.push_back({base + t.begin, base + t.end, PhiType::kId, 0});
     i = std::max(t.end, i + 1);
   }
 

@@ -18,11 +18,14 @@ void ForEachLine(std::string_view text, F&& f) {
   }
 }
 
-void LoadNames(std::string_view text, std::unordered_map<std::string_view, double>& out) {
+// Reads "name\tpercent" lines into `field` of each name's entry (a repeated name keeps the
+// last percent).
+void LoadNames(std::string_view text, std::unordered_map<std::string_view, Lexicon::Entry>& entries,
+               double Lexicon::Entry::*field) {
   ForEachLine(text, [&](std::string_view line) {
     const std::size_t tab = line.find('\t');
     const std::string number(line.substr(tab + 1));
-    out[line.substr(0, tab)] = std::strtod(number.c_str(), nullptr);
+    entries[line.substr(0, tab)].*field = std::strtod(number.c_str(), nullptr);
   });
 }
 
@@ -37,10 +40,11 @@ std::string TitleCase(std::string_view lower) {
 }
 
 // Surrogates are drawn from the commoner names (>= 0.01 %), so they look ordinary.
-std::vector<std::string> Pool(const std::unordered_map<std::string_view, double>& names) {
+std::vector<std::string> Pool(const std::unordered_map<std::string_view, Lexicon::Entry>& entries,
+                              double Lexicon::Entry::*field) {
   std::vector<std::string> out;
-  for (const auto& [name, percent] : names) {
-    if (percent >= 0.01) out.push_back(TitleCase(name));
+  for (const auto& [name, entry] : entries) {
+    if (entry.*field >= 0.01) out.push_back(TitleCase(name));
   }
   std::sort(out.begin(), out.end());
   return out;
@@ -55,28 +59,32 @@ const Lexicon& Lexicon::Get() {
 
 Lexicon::Lexicon() {
   const PackagedLexiconData& d = PackagedLexicon();
-  LoadNames(d.first_names, first_);
-  LoadNames(d.surnames, last_);
-  ForEachLine(d.common_words, [&](std::string_view w) { common_.insert(w); });
-  ForEachLine(d.states, [&](std::string_view w) { states_.insert(w); });
+  LoadNames(d.first_names, entries_, &Entry::first);
+  LoadNames(d.surnames, entries_, &Entry::last);
+  ForEachLine(d.common_words, [&](std::string_view w) { entries_[w].common = true; });
+  ForEachLine(d.states, [&](std::string_view w) { entries_[w].state = true; });
   ForEachLine(d.zips, [&](std::string_view w) { zips_.insert(w); });
   ForEachLine(d.cities, [&](std::string_view w) {
-    cities_.insert(w);
+    entries_[w].city = true;
+    entries_[w.substr(0, w.find(' '))].city_start = true;
     max_city_words_ = std::max<std::size_t>(max_city_words_, 1 + std::count(w.begin(), w.end(), ' '));
-    if (w.find(' ') == std::string_view::npos && !common_.count(w)) city_pool_.push_back(TitleCase(w));
   });
-  first_pool_ = Pool(first_);
-  surname_pool_ = Pool(last_);
+  // Surrogate cities: one-word city names that are not common words, in list order.
+  ForEachLine(d.cities, [&](std::string_view w) {
+    if (w.find(' ') == std::string_view::npos && !entries_[w].common) city_pool_.push_back(TitleCase(w));
+  });
+  first_pool_ = Pool(entries_, &Entry::first);
+  surname_pool_ = Pool(entries_, &Entry::last);
 }
 
 double Lexicon::FirstName(std::string_view lower) const {
-  const auto it = first_.find(lower);
-  return it == first_.end() ? 0.0 : it->second;
+  const Entry* e = Find(lower);
+  return e == nullptr ? 0.0 : e->first;
 }
 
 double Lexicon::Surname(std::string_view lower) const {
-  const auto it = last_.find(lower);
-  return it == last_.end() ? 0.0 : it->second;
+  const Entry* e = Find(lower);
+  return e == nullptr ? 0.0 : e->last;
 }
 
 }  // namespace caliper::deid::text

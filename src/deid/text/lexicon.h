@@ -28,12 +28,28 @@ class Lexicon {
  public:
   static const Lexicon& Get();
 
+  // Everything the lists say about one word (or multi-word city or state name), found with
+  // one lookup: the detector asks this for every word of a text.
+  struct Entry {
+    double first = 0;         // percent of the population with this first name; 0 = not listed
+    double last = 0;          // the same for surnames
+    bool common = false;      // a common English word
+    bool city = false;        // a US city name (possibly several words)
+    bool city_start = false;  // the first word of some city name
+    bool state = false;       // a US state name or abbreviation
+  };
+  // nullptr when the word is in no list.
+  const Entry* Find(std::string_view lower) const {
+    const auto it = entries_.find(lower);
+    return it == entries_.end() ? nullptr : &it->second;
+  }
+
   // Percent of the population with this first name / surname; 0 when not listed.
   double FirstName(std::string_view lower) const;
   double Surname(std::string_view lower) const;
-  bool CommonWord(std::string_view lower) const { return common_.count(lower) > 0; }
-  bool City(std::string_view lower) const { return cities_.count(lower) > 0; }
-  bool State(std::string_view lower) const { return states_.count(lower) > 0; }
+  bool CommonWord(std::string_view lower) const { return Has(lower, &Entry::common); }
+  bool City(std::string_view lower) const { return Has(lower, &Entry::city); }
+  bool State(std::string_view lower) const { return Has(lower, &Entry::state); }
   bool Zip(std::string_view digits) const { return zips_.count(digits) > 0; }
   std::size_t max_city_words() const { return max_city_words_; }
 
@@ -44,8 +60,12 @@ class Lexicon {
 
  private:
   Lexicon();
-  std::unordered_map<std::string_view, double> first_, last_;
-  std::unordered_set<std::string_view> common_, cities_, states_, zips_;
+  bool Has(std::string_view lower, bool Entry::*flag) const {
+    const Entry* e = Find(lower);
+    return e != nullptr && e->*flag;
+  }
+  std::unordered_map<std::string_view, Entry> entries_;
+  std::unordered_set<std::string_view> zips_;
   std::size_t max_city_words_ = 1;
   std::vector<std::string> first_pool_, surname_pool_, city_pool_;
 };

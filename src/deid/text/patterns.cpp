@@ -14,7 +14,7 @@ constexpr const char* kYear = "(?:19|20)\\d{2}";
 constexpr const char* kExtension = "(?:\\s*(?:x|ext\\.?)\\s*\\d{1,5})?";
 constexpr const char* kStreetFull =
     "(?:street|avenue|road|lane|drive|boulevard|court|place|terrace|circle|highway|parkway|"
-    "square|trail|alley|crescent)";
+    "square|trail|alley|crescent|st|ave|rd|ln|ct|blvd|hwy|pkwy|cir|ter)";
 constexpr const char* kStreetCap =
     "(?:Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Drive|Dr|Boulevard|Blvd|Court|Ct|Way|Place|Pl|"
     "Terrace|Ter|Circle|Cir|Highway|Hwy|Parkway|Pkwy|Square|Sq|Trail|Trl|Alley|Row|Crescent|"
@@ -37,6 +37,7 @@ std::vector<PatternDef> Definitions() {
       // Dates: every element but the year (45 CFR 164.514(b)(2)(i)(C)).
       {"\\b\\d{1,2}[/.-]\\d{1,2}[/.-](?:\\d{4}|\\d{2})\\b", K::kNumericDate, T::kDate, 3, false},
       {"\\b" + y + "[/.-]\\d{1,2}[/.-]\\d{1,2}\\b", K::kNumericDate, T::kDate, 3, false},
+      {"\\b\\d{1,2}/\\d{1,2}\\b", K::kShortDate, T::kDate, 2, false},
       {"\\b" + y + "(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\\d|3[01])\\b", K::kIdentifier, T::kDate, 1, false},
       {"\\b" + m + "\\.?\\s{1,3}\\d{1,2}(?:st|nd|rd|th)?\\b(?:,?\\s{1,3}" + y + "\\b)?",
        K::kIdentifier, T::kDate, 3, true},
@@ -71,6 +72,8 @@ std::vector<PatternDef> Definitions() {
       {std::string("\\b\\d{1,6}[a-z]?\\s+(?:[a-z0-9][a-z'.-]*\\s+){1,3}") + kStreetFull + "\\b" + kUnit,
        K::kIdentifier, T::kLocation, 3, true},
       {"\\bp\\.?\\s?o\\.?\\s?box\\s+\\d+\\b", K::kIdentifier, T::kLocation, 4, true},
+      {"\\b\\d{1,6}\\s+(?:rt|rte|route|hwy|highway|state\\s+route|county\\s+road)\\.?\\s*\\d{1,4}\\b",
+       K::kIdentifier, T::kLocation, 4, true},
       {"\\b\\d{5}(?:-\\d{4})?\\b", K::kZip, T::kZip, 3, false},
       // Labels that type the identifier after them.
       {"\\b(?:mrn|mr\\s*no|medical\\s+record(?:\\s+(?:number|no|num))?|med\\s+rec|chart\\s+(?:number|no)|"
@@ -86,7 +89,8 @@ std::vector<PatternDef> Definitions() {
        "claim(?:\\s+(?:number|no))?)\\b",
        K::kLabel, T::kId, 0, true},
       {"\\b(?:ssn|social\\s+security(?:\\s+(?:number|no))?)\\b|\\bss#", K::kLabel, T::kSsn, 0, true},
-      {"\\b(?:phone|ph|tel|telephone|cell|mobile|pager|beeper|contact|call)\\b", K::kLabel, T::kPhone, 0, true},
+      {"\\b(?:phone|ph|tel|telephone|cell|mobile|pager|beeper|contact|call|callback|call\\s+back|reached\\s+at)\\b",
+       K::kLabel, T::kPhone, 0, true},
       {"\\b(?:fax|facsimile)\\b", K::kLabel, T::kFax, 0, true},
       {"\\b(?:zip|zip\\s+code|postal\\s+code)\\b", K::kLabel, T::kZip, 0, true},
   };
@@ -95,12 +99,22 @@ std::vector<PatternDef> Definitions() {
 struct ScanContext {
   std::vector<PatternMatch>* out;
   std::vector<std::size_t>* last;  // index in *out of the last match of each pattern, or npos
+  const std::vector<PatternInfo>* infos;
 };
 
 int OnMatch(unsigned id, unsigned long long from, unsigned long long to, unsigned /*flags*/,
             void* ctx) {
   auto& c = *static_cast<ScanContext*>(ctx);
   std::size_t& last = (*c.last)[id];
+  if ((*c.infos)[id].kind == PatternKind::kLabel) {
+    // Labels are compiled without start of match (only where they end is used): every end
+    // is a match; the same end twice is one.
+    if (last == std::size_t(-1) || (*c.out)[last].end != to) {
+      last = c.out->size();
+      c.out->push_back({static_cast<std::size_t>(to), static_cast<std::size_t>(to), id});
+    }
+    return 0;
+  }
   if (last != std::size_t(-1)) {
     PatternMatch& prev = (*c.out)[last];
     if (prev.begin == from) {  // the same match, longer
@@ -130,7 +144,9 @@ const CompiledPatterns& Compiled() {
     std::vector<unsigned> flags, ids;
     for (unsigned i = 0; i < defs.size(); ++i) {
       expressions.push_back(defs[i].regex.c_str());
-      flags.push_back(HS_FLAG_SOM_LEFTMOST | (defs[i].caseless ? HS_FLAG_CASELESS : 0u));
+      // Start of match is costly to track; label matches need only their end.
+      const unsigned som = defs[i].kind == PatternKind::kLabel ? 0u : HS_FLAG_SOM_LEFTMOST;
+      flags.push_back(som | (defs[i].caseless ? HS_FLAG_CASELESS : 0u));
       ids.push_back(i);
       c.infos.push_back({defs[i].kind, defs[i].type, defs[i].priority});
     }
@@ -169,7 +185,7 @@ PatternScanner::~PatternScanner() { hs_free_scratch(scratch_); }
 
 Status PatternScanner::Scan(std::string_view text, std::vector<PatternMatch>& out) {
   std::vector<std::size_t> last(infos_.size(), std::size_t(-1));
-  ScanContext ctx{&out, &last};
+  ScanContext ctx{&out, &last, &infos_};
   const hs_error_t rc = hs_scan(db_, text.data(), static_cast<unsigned>(text.size()), 0,
                                 scratch_, OnMatch, &ctx);
   if (rc != HS_SUCCESS) return Error(ErrorCode::kInternal, "hyperscan: scan failed");

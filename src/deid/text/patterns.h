@@ -22,7 +22,8 @@ enum class PatternKind {
   kNumericDate, // a date of digits: checked for a valid month and day
   kAge,         // an age phrase: PHI only when its number is over 89
   kZip,         // five digits (+4): PHI as ZIP only after a state or a "ZIP" label
-  kLabel,       // "MRN", "fax", "serial": types the identifier that follows
+  kLabel,       // "MRN", "fax", "serial": types the identifier that follows (end only)
+  kShortDate,   // month/day without a year ("3/14"): a date only after "on", "since", ...
 };
 
 struct PatternMatch {

@@ -30,8 +30,11 @@ class TextDeidentifierImpl final : public TextDeidentifier {
     std::optional<text::SurrogateMaker> surrogates;
     if (options_.mode == ReplacementMode::kSurrogate) surrogates.emplace(options_.secret_key, patient);
     std::size_t pos = 0;
+    std::vector<text::ByteSpan> replaced;
+    replaced.reserve(bytes->size());
     for (const text::ByteSpan& s : *bytes) {
       out.text.append(text.substr(pos, s.begin - pos));
+      const std::size_t begin = out.text.size();
       if (surrogates) {
         out.text += surrogates->Replace(s.type, text.substr(s.begin, s.end - s.begin));
       } else {
@@ -39,10 +42,12 @@ class TextDeidentifierImpl final : public TextDeidentifier {
         out.text += PhiTypeName(s.type);
         out.text += ']';
       }
+      replaced.push_back({.begin = begin, .end = out.text.size(), .type = s.type});
       pos = s.end;
     }
     out.text.append(text.substr(pos));
     out.phi = ToCodePoints(text, *bytes);
+    out.replaced = ToCodePoints(out.text, replaced);
     return out;
   }
 
@@ -84,6 +89,12 @@ class TextDeidentifierImpl final : public TextDeidentifier {
 
 }  // namespace
 
+
+Status CheckUtf8(std::string_view text) { return text::ValidateUtf8(text); }
+
+int PatientDateShiftDays(std::string_view secret_key, std::string_view patient) {
+  return text::SurrogateMaker(secret_key, patient).date_offset_days();
+}
 
 std::optional<ReplacementMode> ParseReplacementMode(std::string_view name) {
   if (name == "tag") return ReplacementMode::kTag;

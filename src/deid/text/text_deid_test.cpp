@@ -64,6 +64,29 @@ TEST(TextDeid, Names) {
                     PhiType::kName).empty());
 }
 
+// Lower-case, run-on notes: names found by context alone (docs/deid-text.md, step 5).
+TEST(TextDeid, LowerCaseNamesAfterTitlesAndRelations) {
+  auto d = Make();
+  EXPECT_EQ(Found(*d, "per dr okonkwo will recheck", PhiType::kName), V{"okonkwo"});
+  EXPECT_EQ(Found(*d, "daughter xiomara at bedside updated", PhiType::kName), V{"xiomara"});
+  EXPECT_EQ(Found(*d, "nsg note pt mary villanueva resting", PhiType::kName), V{"mary villanueva"});
+  EXPECT_EQ(Found(*d, "wife linda called", PhiType::kName), V{"linda"});
+  // Ordinary words after the same cues stay.
+  EXPECT_TRUE(Found(*d, "dr aware of k 3.2, daughter at bedside, son visited, pt resting", PhiType::kName).empty());
+  EXPECT_TRUE(Found(*d, "wife states pt ate well, husband present", PhiType::kName).empty());
+  EXPECT_TRUE(Found(*d, "lives w/ spouse, dob on file", PhiType::kName).empty());
+  EXPECT_EQ(Found(*d, "pt farhan quintanilla resting", PhiType::kName), V{"farhan quintanilla"});
+}
+
+TEST(TextDeid, EponymsStatesAndShiftTimesAreNotPhi) {
+  auto d = Make();
+  EXPECT_TRUE(Found(*d, "Tested for Lyme disease. History of Parkinson disease.", PhiType::kName).empty());
+  EXPECT_TRUE(Found(*d, "Tested for Lyme disease. History of Parkinson disease.", PhiType::kLocation).empty());
+  EXPECT_TRUE(Found(*d, "She moved from Columbus, Georgia last year.", PhiType::kName).empty());
+  EXPECT_TRUE(Found(*d, "nsg note 0700-1900 and 1900-0700", PhiType::kId).empty());
+  EXPECT_EQ(Found(*d, "order 0700-1999 placed", PhiType::kId), V{"0700-1999"});
+}
+
 TEST(TextDeid, ConfiguredClinicians) {
   auto d = Make(ReplacementMode::kTag, {"Zed Quarry"});
   EXPECT_EQ(Found(*d, "discussed with zed quarry at bedside", PhiType::kName), V{"zed quarry"});
@@ -76,6 +99,13 @@ TEST(TextDeid, Dates) {
                                  "12-Mar-2025", "20250312", "Dec. 3rd, 2024"}) {
     EXPECT_EQ(Found(*d, "Seen on " + date + " in clinic.", PhiType::kDate), V{date}) << date;
   }
+  for (const std::string date : {"2025/03/12", "7 Mar 2025", "march 7th", "03-07-2025"}) {
+    EXPECT_EQ(Found(*d, "seen on " + date + " in clinic", PhiType::kDate), V{date}) << date;
+  }
+  // Month/day without a year only after a date word; scores and fractions are not dates.
+  EXPECT_EQ(Found(*d, "recheck bmp on 3/14 and again since 12/2", PhiType::kDate), (V{"3/14", "12/2"}));
+  EXPECT_EQ(Found(*d, "ED TRIAGE 3/14 14:32 CC: SOB", PhiType::kDate), V{"3/14"});
+  EXPECT_TRUE(Found(*d, "pain 5/10, strength 4/5 bilaterally, took 1/2 tab", PhiType::kDate).empty());
   EXPECT_TRUE(Found(*d, "BP 120/80, took 2 tablets in 2024.", PhiType::kDate).empty());
   EXPECT_TRUE(Found(*d, "Value 13/45/2020 is not a date.", PhiType::kDate).empty());
 }
@@ -98,6 +128,8 @@ TEST(TextDeid, PhoneAndFax) {
   EXPECT_EQ(Found(*d, "Referring physician fax (312) 555-0188.", PhiType::kFax), V{"(312) 555-0188"});
   EXPECT_EQ(Found(*d, "Fax: 312-555-0188", PhiType::kFax), V{"312-555-0188"});
   EXPECT_EQ(Found(*d, "cell 2175550123", PhiType::kPhone), V{"2175550123"});
+  EXPECT_EQ(Found(*d, "can be reached at 2175550123 after 5", PhiType::kPhone), V{"2175550123"});
+  EXPECT_EQ(Found(*d, "callback 217.555.0123.", PhiType::kPhone), V{"217.555.0123"});
 }
 
 TEST(TextDeid, EmailUrlIp) {
@@ -148,6 +180,14 @@ TEST(TextDeid, Locations) {
             V{"Blue River Trucking"});
   EXPECT_EQ(Found(*d, "P.O. Box 1234", PhiType::kLocation), V{"P.O. Box 1234"});
   EXPECT_TRUE(Found(*d, "Moved from Illinois to Texas.", PhiType::kLocation).empty());
+  EXPECT_EQ(Found(*d, "pt lives at 45 birchwood ct worcester MA 01608 w/ spouse", PhiType::kLocation),
+            (V{"45 birchwood ct", "worcester"}));
+  EXPECT_EQ(Found(*d, "BIBA from Maplewood Nursing Home, hx CHF", PhiType::kLocation), V{"Maplewood Nursing Home"});
+  EXPECT_TRUE(Found(*d, "discharged home with services", PhiType::kLocation).empty());
+  EXPECT_EQ(Found(*d, "farm at 750 rt 9, no well water", PhiType::kLocation), V{"750 rt 9"});
+  EXPECT_EQ(Found(*d, "Address: 12 Elm Street, Franklin, TN 37064", PhiType::kLocation),
+            (V{"12 Elm Street", "Franklin"}));
+  EXPECT_TRUE(Found(*d, "Address: 12 Elm Street, Franklin, TN 37064", PhiType::kName).empty());
 }
 
 TEST(TextDeid, OffsetsAreCodePoints) {
@@ -284,6 +324,35 @@ TEST(TextDeid, LargeNoteBoundedAndFast) {
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->phi.size(), 5 * (big.size() / para.size()));
   std::printf("8 MiB note: %.1f MB/s\n", big.size() / 1e6 / s);
+}
+
+TEST(TextDeid, ReplacedSpansAreCodePointsIntoTheOutput) {
+  const std::string text = "Ärztin: Dr. Müller saw Zoë — call 617-555-0142 or e-mail zoe.r@例え.jp, DOB 1/2/1950.";
+  for (ReplacementMode mode : {ReplacementMode::kTag, ReplacementMode::kSurrogate}) {
+    auto d = Make(mode);
+    auto out = d->Deidentify(text, "patient-1");
+    ASSERT_TRUE(out.ok()) << out.status().ToString();
+    ASSERT_EQ(out->replaced.size(), out->phi.size());
+    ASSERT_GE(out->phi.size(), 3u);
+    std::size_t previous_end = 0;
+    for (std::size_t i = 0; i < out->phi.size(); ++i) {
+      const PhiSpan& r = out->replaced[i];
+      EXPECT_EQ(r.type, out->phi[i].type);
+      EXPECT_GE(r.start, previous_end);
+      EXPECT_LT(r.start, r.end);
+      const std::string piece = Sub(out->text, r.start, r.end);
+      if (mode == ReplacementMode::kTag) {
+        EXPECT_EQ(piece, "[" + std::string(PhiTypeName(r.type)) + "]");
+      } else {
+        EXPECT_EQ(piece.find('['), std::string::npos) << piece;
+        EXPECT_NE(piece, Sub(text, out->phi[i].start, out->phi[i].end));
+      }
+      // The text between replacements is the input's, unchanged.
+      const std::size_t gap_in = i == 0 ? 0 : out->phi[i - 1].end;
+      EXPECT_EQ(Sub(out->text, previous_end, r.start), Sub(text, gap_in, out->phi[i].start));
+      previous_end = r.end;
+    }
+  }
 }
 
 }  // namespace

@@ -20,6 +20,10 @@ const std::vector<Field>& AnnotationFields() {
       {"label", FieldType::kObject, true, "{class, code_system, code}: the target label and its code"},
       {"uncertainty", FieldType::kObject, false,
        "{confidence: 0..1, assertion: present|absent|possible|conditional|hypothetical}"},
+      {"context", FieldType::kObject, false,
+       "{temporality: current|historical|future, experiencer: patient|family|other} (defaults current, patient)"},
+      {"relations", FieldType::kObjectArray, false,
+       "[{type, target}]: relations of the schema from this label to another label of yours on the item"},
       {"guideline_version_id", FieldType::kString, false, "the guideline version in force"},
   };
   return kFields;
@@ -137,6 +141,9 @@ std::vector<Route> ItemRoutes() {
          patch.code = a.code;
          patch.confidence = a.confidence;
          patch.assertion = a.assertion;
+         patch.temporality = a.temporality;
+         patch.experiencer = a.experiencer;
+         patch.relations_json = a.relations_json;
          CALIPER_ASSIGN_OR_RETURN(auto updated, app.UpdateAnnotation(call.ctx, existing.id, expected, patch));
          return AnnotationReply(updated);
        }},

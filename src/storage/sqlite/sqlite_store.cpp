@@ -381,6 +381,32 @@ Result<core::Item> ReadItem(const Statement& st) {
   return i;
 }
 
+#define NOTE_COLUMNS \
+  "item_id, project_id, source_hash, deid_mode, deid_edition, chars, phi_json, created_at"
+Result<core::Note> ReadNote(const Statement& st) {
+  core::Note n;
+  n.item_id = st.Text(0);
+  n.project_id = st.Text(1);
+  n.source_hash = st.Text(2);
+  n.deid_mode = st.Text(3);
+  n.deid_edition = st.Text(4);
+  n.chars = st.Int(5);
+  n.phi_json = st.Text(6);
+  n.created_at = st.Int(7);
+  return n;
+}
+
+#define TEXT_SETTINGS_COLUMNS "project_id, deid_mode, clinician_names, updated_at"
+Result<core::TextSettings> ReadTextSettings(const Statement& st) {
+  core::TextSettings t;
+  t.project_id = st.Text(0);
+  t.deid_mode = st.Text(1);
+  CALIPER_ASSIGN_OR_RETURN(t.clinician_names,
+                           Stored(StringsFromJson(st.Text(2), "clinician_names"), "text_settings.clinician_names"));
+  t.updated_at = st.Int(3);
+  return t;
+}
+
 #define TASK_COLUMNS \
   "id, project_id, item_id, assignee, state, lease_expires_at, revision, created_at, updated_at"
 Result<core::Task> ReadTask(const Statement& st) {
@@ -400,7 +426,7 @@ Result<core::Task> ReadTask(const Statement& st) {
 #define ANNOTATION_COLUMNS                                                                 \
   "id, project_id, item_id, task_id, author, guideline_version_id, evidence_kind, "        \
   "evidence_json, label_class, code_system, code, confidence, assertion, status, origin, " \
-  "revision, created_at, updated_at"
+  "revision, created_at, updated_at, temporality, experiencer, relations_json"
 Result<core::Annotation> ReadAnnotation(const Statement& st) {
   core::Annotation a;
   a.id = st.Text(0);
@@ -423,6 +449,11 @@ Result<core::Annotation> ReadAnnotation(const Statement& st) {
   a.revision = st.Int(15);
   a.created_at = st.Int(16);
   a.updated_at = st.Int(17);
+  CALIPER_ASSIGN_OR_RETURN(a.temporality,
+                           Stored(core::ParseTemporality(st.Text(18)), "annotations.temporality"));
+  CALIPER_ASSIGN_OR_RETURN(a.experiencer,
+                           Stored(core::ParseExperiencer(st.Text(19)), "annotations.experiencer"));
+  a.relations_json = st.Text(20);
   return a;
 }
 
@@ -929,6 +960,63 @@ class SqliteTransaction final : public Transaction {
         .Run();
   }
 
+  Result<std::vector<core::Item>> ListItemsOfPatient(const std::string& project_id, const std::string& patient_key,
+                                                     core::DataType data_type) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st, Prepare("SELECT " ITEM_COLUMNS " FROM items WHERE project_id = ?1 AND "
+                                                   "patient_key = ?2 AND data_type = ?3 ORDER BY id"));
+    st.Bind(project_id).Bind(patient_key).Bind(core::ToString(data_type));
+    std::vector<core::Item> out;
+    while (true) {
+      CALIPER_ASSIGN_OR_RETURN(bool row, st.Step());
+      if (!row) break;
+      CALIPER_ASSIGN_OR_RETURN(core::Item item, ReadItem(st));
+      out.push_back(std::move(item));
+    }
+    return out;
+  }
+
+  // ---- notes ----
+
+  Status InsertNote(const core::Note& n) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st,
+                             Prepare("INSERT INTO notes (" NOTE_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
+    return st.Bind(n.item_id)
+        .Bind(n.project_id)
+        .Bind(n.source_hash)
+        .Bind(n.deid_mode)
+        .Bind(n.deid_edition)
+        .Bind(n.chars)
+        .Bind(n.phi_json)
+        .Bind(n.created_at)
+        .Run();
+  }
+
+  Result<core::Note> GetNote(const std::string& item_id) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st, Prepare("SELECT " NOTE_COLUMNS " FROM notes WHERE item_id = ?1"));
+    st.Bind(item_id);
+    return ReadOne(st, &ReadNote, "item " + item_id + " is not a note");
+  }
+
+  Result<core::Note> FindNoteBySource(const std::string& project_id, const std::string& source_hash) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st, Prepare("SELECT " NOTE_COLUMNS
+                                                   " FROM notes WHERE project_id = ?1 AND source_hash = ?2"));
+    st.Bind(project_id).Bind(source_hash);
+    return ReadOne(st, &ReadNote, "no note from that source");
+  }
+
+  Status PutTextSettings(const core::TextSettings& t) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st, Prepare("INSERT OR REPLACE INTO text_settings (" TEXT_SETTINGS_COLUMNS
+                                                   ") VALUES (?1, ?2, ?3, ?4)"));
+    return st.Bind(t.project_id).Bind(t.deid_mode).Bind(ToJson(t.clinician_names)).Bind(t.updated_at).Run();
+  }
+
+  Result<core::TextSettings> GetTextSettings(const std::string& project_id) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st, Prepare("SELECT " TEXT_SETTINGS_COLUMNS
+                                                   " FROM text_settings WHERE project_id = ?1"));
+    st.Bind(project_id);
+    return ReadOne(st, &ReadTextSettings, "project " + project_id + " has no text settings");
+  }
+
   Result<core::Item> GetItem(const std::string& id) override {
     CALIPER_ASSIGN_OR_RETURN(Statement st,
                              Prepare("SELECT " ITEM_COLUMNS " FROM items WHERE id = ?1"));
@@ -1171,7 +1259,7 @@ class SqliteTransaction final : public Transaction {
         Statement st,
         Prepare("INSERT INTO annotations (" ANNOTATION_COLUMNS
                 ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
-                "?16, ?17, ?18)"));
+                "?16, ?17, ?18, ?19, ?20, ?21)"));
     return st.Bind(a.id)
         .Bind(a.project_id)
         .Bind(a.item_id)
@@ -1190,6 +1278,9 @@ class SqliteTransaction final : public Transaction {
         .Bind(a.revision)
         .Bind(a.created_at)
         .Bind(a.updated_at)
+        .Bind(core::ToString(a.temporality))
+        .Bind(core::ToString(a.experiencer))
+        .Bind(a.relations_json.empty() ? std::string("[]") : a.relations_json)
         .Run();
   }
 
@@ -1207,7 +1298,8 @@ class SqliteTransaction final : public Transaction {
         Prepare("UPDATE annotations SET task_id = ?3, author = ?4, guideline_version_id = ?5, "
                 "evidence_kind = ?6, evidence_json = ?7, label_class = ?8, code_system = ?9, "
                 "code = ?10, confidence = ?11, assertion = ?12, status = ?13, origin = ?14, "
-                "revision = ?15, updated_at = ?16 WHERE id = ?1 AND revision = ?2"));
+                "revision = ?15, updated_at = ?16, temporality = ?17, experiencer = ?18, "
+                "relations_json = ?19 WHERE id = ?1 AND revision = ?2"));
     CALIPER_RETURN_IF_ERROR(st.Bind(a.id)
                                 .Bind(expected_revision)
                                 .Bind(a.task_id)
@@ -1224,6 +1316,9 @@ class SqliteTransaction final : public Transaction {
                                 .Bind(a.origin)
                                 .Bind(a.revision)
                                 .Bind(a.updated_at)
+                                .Bind(core::ToString(a.temporality))
+                                .Bind(core::ToString(a.experiencer))
+                                .Bind(a.relations_json.empty() ? std::string("[]") : a.relations_json)
                                 .Run());
     if (conn_->Changes() == 1) return Status::Ok();
     // Nothing changed: tell a missing annotation from a stale revision.
