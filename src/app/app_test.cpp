@@ -1,6 +1,7 @@
 #include "caliper/app/app.h"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -8,6 +9,8 @@
 #include <map>
 #include <fstream>
 #include <sstream>
+
+#include "caliper/exports/snapshot.h"
 
 namespace caliper::app {
 namespace {
@@ -58,6 +61,102 @@ class AppTest : public ::testing::Test {
     EXPECT_TRUE(item.ok()) << item.status().ToString();
     return item.ok() ? *item : core::Item{};
   }
+
+  struct ReadProject {
+    std::string project_id;
+    RequestContext manager, steward, reviewer, adjudicator;
+    std::vector<RequestContext> readers;
+    std::vector<std::string> items;
+    std::map<std::pair<int, int>, std::string> task_of;
+  };
+  void BuildReadProject() {
+  // Six notes read by three readers each; r1 and r2 always give the truth (pneumonia on even
+  // items, normal on odd ones), r3 disagrees on items 0..2. Items 0 and 1 are escalated and
+  // adjudicated to the truth, r3's reading of item 2 is rejected, r1's of item 3 accepted.
+  auto project = app_->CreateProject(LocalOperator(), "quality", "");
+  ASSERT_TRUE(project.ok());
+  rp_.project_id = project->id;
+  auto member = [&](const std::string& name, core::Role role) {
+    NewUser spec;
+    spec.username = name;
+    spec.password = "quality-test-passphrase-1";
+    auto user = app_->CreateUser(LocalOperator(), spec);
+    EXPECT_TRUE(user.ok()) << user.status().ToString();
+    EXPECT_TRUE(app_->PutMember(LocalOperator(), project->id, user->user.id, {role}, {core::DataType::kNotes}).ok());
+    RequestContext ctx;
+    ctx.principal.user = user->user;
+    return ctx;
+  };
+  rp_.manager = member("qmanager", core::Role::kManager);
+  rp_.steward = member("qsteward", core::Role::kDataSteward);
+  RequestContext& manager = rp_.manager;
+  rp_.readers = {member("qr1", core::Role::kAnnotator), member("qr2", core::Role::kAnnotator),
+                                         member("qr3", core::Role::kAnnotator)};
+  rp_.reviewer = member("qreviewer", core::Role::kReviewer);
+  rp_.adjudicator = member("qadjudicator", core::Role::kAdjudicator);
+  auto& readers = rp_.readers;
+  auto& reviewer = rp_.reviewer;
+  auto& adjudicator = rp_.adjudicator;
+  auto draft = app_->CreateGuidelineDraft(
+      manager, project->id,
+      R"({"classes":[{"id":"pneumonia","name":"Pneumonia","kind":"classification","definition":"d"},)"
+      R"({"id":"normal","name":"Normal","kind":"classification","definition":"d"}]})");
+  ASSERT_TRUE(draft.ok()) << draft.status().ToString();
+  ASSERT_TRUE(app_->PublishGuideline(manager, project->id, draft->id, draft->revision).ok());
+  core::WorkflowSettings settings;
+  settings.project_id = project->id;
+  settings.readers_per_item = 3;
+  ASSERT_TRUE(app_->PutWorkflowSettings(manager, settings).ok());
+  auto& items = rp_.items;
+  for (int i = 0; i < 6; ++i) items.push_back(AddItem(project->id, "note " + std::to_string(i)).id);
+  ASSERT_TRUE(app_->CreateTasks(manager, project->id, {}).ok());
+
+  auto& task_of = rp_.task_of;  // (reader, item) -> task
+  for (int r = 0; r < 3; ++r) {
+    for (;;) {
+      auto task = app_->ClaimNextTask(readers[r], project->id);
+      ASSERT_TRUE(task.ok()) << task.status().ToString();
+      if (!task->has_value()) break;
+      const int i = static_cast<int>(std::find(items.begin(), items.end(), (*task)->item_id) - items.begin());
+      const bool truth_is_pneumonia = i % 2 == 0;
+      const bool says_pneumonia = (r == 2 && i <= 2) ? !truth_is_pneumonia : truth_is_pneumonia;
+      core::Annotation a;
+      a.evidence_kind = "document";
+      a.evidence_json = "{}";
+      a.label_class = says_pneumonia ? "pneumonia" : "normal";
+      auto created = app_->CreateAnnotation(readers[r], (*task)->item_id, a);
+      ASSERT_TRUE(created.ok()) << created.status().ToString();
+      ASSERT_TRUE(app_->SubmitTask(readers[r], project->id, (*task)->id).ok());
+      task_of[{r, i}] = (*task)->id;
+    }
+  }
+  ASSERT_EQ(task_of.size(), 18u);
+  auto review = [&](int r, int i, core::ReviewDecision decision, const std::string& reason) {
+    ReviewRequest request;
+    request.decision = decision;
+    request.reason = reason;
+    auto outcome = app_->ReviewTask(reviewer, project->id, task_of[{r, i}], request);
+    ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
+  };
+  review(2, 0, core::ReviewDecision::kEscalate, "readers disagree");
+  review(2, 1, core::ReviewDecision::kEscalate, "readers disagree");
+  review(2, 2, core::ReviewDecision::kReject, "wrong_class");
+  review(0, 3, core::ReviewDecision::kAccept, "");
+  for (int i : {0, 1}) {
+    auto readings = app_->ListReadings(adjudicator, items[static_cast<std::size_t>(i)]);
+    ASSERT_TRUE(readings.ok());
+    std::string truth_label;
+    for (const auto& reading : *readings) {
+      if (reading.task.id == task_of[{0, i}]) truth_label = reading.annotations.at(0).id;
+    }
+    AdjudicationRequest request;
+    request.source_annotation_id = truth_label;
+    request.rationale = "the consolidation is clear";
+    auto decided = app_->Adjudicate(adjudicator, items[static_cast<std::size_t>(i)], request);
+    ASSERT_TRUE(decided.ok()) << decided.status().ToString();
+  }
+  }
+  ReadProject rp_;
 
   fs::path dir_;
   Config config_;
@@ -161,88 +260,15 @@ TEST_F(AppTest, KeyRotationKeepsContentReadableAndReplacesTheMasterKey) {
 }
 
 
-// Six notes read by three readers each; r1 and r2 always give the truth (pneumonia on even
-// items, normal on odd ones), r3 disagrees on items 0..2. Items 0 and 1 are escalated and
-// adjudicated to the truth, r3's reading of item 2 is rejected, r1's of item 3 accepted.
 TEST_F(AppTest, QualityIndicatorsFromAReadProject) {
-  auto project = app_->CreateProject(LocalOperator(), "quality", "");
-  ASSERT_TRUE(project.ok());
-  auto member = [&](const std::string& name, core::Role role) {
-    NewUser spec;
-    spec.username = name;
-    spec.password = "quality-test-passphrase-1";
-    auto user = app_->CreateUser(LocalOperator(), spec);
-    EXPECT_TRUE(user.ok()) << user.status().ToString();
-    EXPECT_TRUE(app_->PutMember(LocalOperator(), project->id, user->user.id, {role}, {core::DataType::kNotes}).ok());
-    RequestContext ctx;
-    ctx.principal.user = user->user;
-    return ctx;
-  };
-  RequestContext manager = member("qmanager", core::Role::kManager);
-  std::vector<RequestContext> readers = {member("qr1", core::Role::kAnnotator), member("qr2", core::Role::kAnnotator),
-                                         member("qr3", core::Role::kAnnotator)};
-  RequestContext reviewer = member("qreviewer", core::Role::kReviewer);
-  RequestContext adjudicator = member("qadjudicator", core::Role::kAdjudicator);
-  auto draft = app_->CreateGuidelineDraft(
-      manager, project->id,
-      R"({"classes":[{"id":"pneumonia","name":"Pneumonia","kind":"classification","definition":"d"},)"
-      R"({"id":"normal","name":"Normal","kind":"classification","definition":"d"}]})");
-  ASSERT_TRUE(draft.ok()) << draft.status().ToString();
-  ASSERT_TRUE(app_->PublishGuideline(manager, project->id, draft->id, draft->revision).ok());
-  core::WorkflowSettings settings;
-  settings.project_id = project->id;
-  settings.readers_per_item = 3;
-  ASSERT_TRUE(app_->PutWorkflowSettings(manager, settings).ok());
-  std::vector<std::string> items;
-  for (int i = 0; i < 6; ++i) items.push_back(AddItem(project->id, "note " + std::to_string(i)).id);
-  ASSERT_TRUE(app_->CreateTasks(manager, project->id, {}).ok());
-
-  std::map<std::pair<int, int>, std::string> task_of;  // (reader, item) -> task
-  for (int r = 0; r < 3; ++r) {
-    for (;;) {
-      auto task = app_->ClaimNextTask(readers[r], project->id);
-      ASSERT_TRUE(task.ok()) << task.status().ToString();
-      if (!task->has_value()) break;
-      const int i = static_cast<int>(std::find(items.begin(), items.end(), (*task)->item_id) - items.begin());
-      const bool truth_is_pneumonia = i % 2 == 0;
-      const bool says_pneumonia = (r == 2 && i <= 2) ? !truth_is_pneumonia : truth_is_pneumonia;
-      core::Annotation a;
-      a.evidence_kind = "document";
-      a.evidence_json = "{}";
-      a.label_class = says_pneumonia ? "pneumonia" : "normal";
-      auto created = app_->CreateAnnotation(readers[r], (*task)->item_id, a);
-      ASSERT_TRUE(created.ok()) << created.status().ToString();
-      ASSERT_TRUE(app_->SubmitTask(readers[r], project->id, (*task)->id).ok());
-      task_of[{r, i}] = (*task)->id;
-    }
-  }
-  ASSERT_EQ(task_of.size(), 18u);
-  auto review = [&](int r, int i, core::ReviewDecision decision, const std::string& reason) {
-    ReviewRequest request;
-    request.decision = decision;
-    request.reason = reason;
-    auto outcome = app_->ReviewTask(reviewer, project->id, task_of[{r, i}], request);
-    ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
-  };
-  review(2, 0, core::ReviewDecision::kEscalate, "readers disagree");
-  review(2, 1, core::ReviewDecision::kEscalate, "readers disagree");
-  review(2, 2, core::ReviewDecision::kReject, "wrong_class");
-  review(0, 3, core::ReviewDecision::kAccept, "");
-  for (int i : {0, 1}) {
-    auto readings = app_->ListReadings(adjudicator, items[static_cast<std::size_t>(i)]);
-    ASSERT_TRUE(readings.ok());
-    std::string truth_label;
-    for (const auto& reading : *readings) {
-      if (reading.task.id == task_of[{0, i}]) truth_label = reading.annotations.at(0).id;
-    }
-    AdjudicationRequest request;
-    request.source_annotation_id = truth_label;
-    request.rationale = "the consolidation is clear";
-    auto decided = app_->Adjudicate(adjudicator, items[static_cast<std::size_t>(i)], request);
-    ASSERT_TRUE(decided.ok()) << decided.status().ToString();
-  }
-
-  auto q = app_->GetProjectQuality(manager, project->id);
+  BuildReadProject();
+  ASSERT_FALSE(HasFatalFailure());
+  const auto& project_id = rp_.project_id;
+  const auto& manager = rp_.manager;
+  const auto& reviewer = rp_.reviewer;
+  const auto& readers = rp_.readers;
+  const auto& items = rp_.items;
+  auto q = app_->GetProjectQuality(manager, project_id);
   ASSERT_TRUE(q.ok()) << q.status().ToString();
   EXPECT_EQ(q->items, 6);
   EXPECT_EQ(q->readings, 18);
@@ -284,6 +310,116 @@ TEST_F(AppTest, QualityIndicatorsFromAReadProject) {
   auto actions = AuditActions();
   EXPECT_EQ(std::count(actions.begin(), actions.end(), "quality.read:success"), 1);
   EXPECT_EQ(std::count(actions.begin(), actions.end(), "quality.item_read:success"), 1);
+}
+
+
+TEST_F(AppTest, ExportsNeedASecondPersonAndTokensAreOneTimeAndExpire) {
+  BuildReadProject();
+  ASSERT_FALSE(HasFatalFailure());
+  // Reopen on a fake clock (starting now) so token lifetimes can be stepped through.
+  FakeClock clock(SystemClock::Instance().Now());
+  app_.reset();
+  ASSERT_TRUE(config_.Set("export.allowed_dirs", (dir_ / "approved").string()).ok());
+  App::Options options;
+  options.clock = &clock;
+  auto reopened = App::Open(dir_.string(), config_, options);
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  app_ = std::move(*reopened);
+  const std::string& project_id = rp_.project_id;
+
+  EXPECT_EQ(app_->RequestExport(rp_.manager, project_id, "", "{}").status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(app_->RequestExport(rp_.manager, project_id, "x", R"({"splits":{"train":0.9}})").status().code(),
+            ErrorCode::kInvalidArgument);
+  auto requested = app_->RequestExport(rp_.manager, project_id, "train the pneumonia model",
+                                       R"({"splits":{"train":0.5,"validation":0.25,"test":0.25,"seed":3}})");
+  ASSERT_TRUE(requested.ok()) << requested.status().ToString();
+  EXPECT_EQ(requested->version, 1);
+  // No token before it is built.
+  EXPECT_EQ(app_->IssueExportToken(rp_.manager, project_id, requested->id, 10).status().code(), ErrorCode::kConflict);
+  // The two-person rule: the manager may approve exports, but not their own request.
+  auto self = app_->DecideExport(rp_.manager, project_id, requested->id, true, "mine");
+  EXPECT_EQ(self.status().code(), ErrorCode::kPermissionDenied);
+  auto built = app_->DecideExport(rp_.steward, project_id, requested->id, true, "IRB 2026-114");
+  ASSERT_TRUE(built.ok()) << built.status().ToString();
+  EXPECT_EQ(built->status, "built") << built->error;
+  EXPECT_EQ(built->decided_by, rp_.steward.principal.user.id);
+  EXPECT_EQ(app_->DecideExport(rp_.steward, project_id, requested->id, false, "").status().code(),
+            ErrorCode::kConflict);
+
+  auto token = app_->IssueExportToken(rp_.manager, project_id, requested->id, 10);
+  ASSERT_TRUE(token.ok()) << token.status().ToString();
+  EXPECT_EQ(app_->IssueExportToken(rp_.manager, project_id, requested->id, 100000).status().code(),
+            ErrorCode::kInvalidArgument);
+  auto tar = app_->DownloadExport(token->token, "192.0.2.1");
+  ASSERT_TRUE(tar.ok()) << tar.status().ToString();
+  EXPECT_EQ(static_cast<std::int64_t>(tar->size()), built->snapshot_bytes);
+  EXPECT_EQ(app_->DownloadExport(token->token, "192.0.2.1").status().code(), ErrorCode::kConflict);  // one time
+  EXPECT_EQ(app_->DownloadExport("cex_not-a-token", "192.0.2.1").status().code(), ErrorCode::kNotFound);
+  auto late = app_->IssueExportToken(rp_.manager, project_id, requested->id, 5);
+  ASSERT_TRUE(late.ok());
+  clock.Advance(5 * kMicrosPerMinute);
+  EXPECT_EQ(app_->DownloadExport(late->token, "192.0.2.1").status().code(), ErrorCode::kNotFound);
+  // The same snapshot downloaded again is byte-identical.
+  auto again = app_->IssueExportToken(rp_.manager, project_id, requested->id, 5);
+  ASSERT_TRUE(again.ok());
+  auto tar2 = app_->DownloadExport(again->token, "192.0.2.1");
+  ASSERT_TRUE(tar2.ok());
+  EXPECT_EQ(*tar, *tar2);
+
+  // Unpacked, it verifies; its labels are what the project says.
+  const std::string out = (dir_ / "download").string();
+  ASSERT_TRUE(exports::ExtractSnapshotTar(*tar, out).ok());
+  auto checked = exports::VerifySnapshotDirectory(out);
+  ASSERT_TRUE(checked.ok()) << checked.status().ToString();
+  std::ifstream labels(out + "/labels.jsonl");
+  std::map<std::string, nlohmann::json> by_item;
+  for (std::string line; std::getline(labels, line);) {
+    auto r = nlohmann::json::parse(line);
+    by_item[r["item_id"]] = r;
+  }
+  ASSERT_EQ(by_item.size(), 6u);
+  EXPECT_EQ(by_item[rp_.items[0]]["status"], "adjudicated");
+  EXPECT_EQ(by_item[rp_.items[0]]["label_class"], "pneumonia");
+  EXPECT_EQ(by_item[rp_.items[0]]["adjudication"]["rationale"], "the consolidation is clear");
+  EXPECT_EQ(by_item[rp_.items[2]]["status"], "provisional");
+  EXPECT_TRUE(by_item[rp_.items[2]]["disputed"].get<bool>());
+  EXPECT_EQ(by_item[rp_.items[3]]["status"], "consensus");
+  for (const auto& [item, r] : by_item) {
+    for (const auto& reader : r["readers"]) {
+      EXPECT_TRUE(reader["reader"].get<std::string>().starts_with("reader-")) << "readers are pseudonymous";
+    }
+  }
+  std::ifstream manifest_file(out + "/manifest.json");
+  const auto manifest = nlohmann::json::parse(manifest_file);
+  EXPECT_EQ(manifest["approvers"], nlohmann::json::array({"qsteward"}));
+  EXPECT_EQ(manifest["requested_by"], "qmanager");
+  EXPECT_EQ(manifest["splits"]["seed"], 3);
+  auto html = app_->ReadExportFile(rp_.steward, project_id, requested->id, "subgroup_report.html");
+  ASSERT_TRUE(html.ok());
+  EXPECT_NE(html->find("<svg"), std::string::npos);
+  EXPECT_EQ(app_->ReadExportFile(rp_.steward, project_id, requested->id, "labels.jsonl").status().code(),
+            ErrorCode::kNotFound);
+
+  // Written to the server only below export.allowed_dirs.
+  EXPECT_EQ(app_->WriteExportToPath(rp_.manager, project_id, requested->id, (dir_ / "elsewhere").string()).code(),
+            ErrorCode::kPermissionDenied);
+  EXPECT_EQ(app_->WriteExportToPath(rp_.manager, project_id, requested->id, (dir_ / "approved/../x").string()).code(),
+            ErrorCode::kPermissionDenied);
+  ASSERT_TRUE(app_->WriteExportToPath(rp_.manager, project_id, requested->id, (dir_ / "approved/v1").string()).ok());
+  EXPECT_TRUE(exports::VerifySnapshotDirectory((dir_ / "approved/v1").string()).ok());
+
+  // Every step is in the audit log, the refusals too.
+  auto actions = AuditActions();
+  auto count = [&](const std::string& a) { return std::count(actions.begin(), actions.end(), a); };
+  EXPECT_EQ(count("export.request:success"), 1);
+  EXPECT_EQ(count("export.approve:denied"), 1);  // the manager's own
+  EXPECT_EQ(count("export.approve:success"), 1);
+  EXPECT_EQ(count("export.build:success"), 1);
+  EXPECT_EQ(count("export.token:success"), 3);
+  EXPECT_EQ(count("export.download:success"), 2);
+  EXPECT_EQ(count("export.download:denied"), 2);  // a reused and an expired token
+  EXPECT_EQ(count("export.read:success"), 1);
+  EXPECT_EQ(count("export.write:success"), 1);
 }
 
 }  // namespace

@@ -57,4 +57,7 @@ void AddDicomDeidCommand(CLI::App& deid, int& exit_code);
 // before storage. Its callback stores the command's exit code in `exit_code`.
 void AddIngestCommands(CLI::App& root, CommonOptions& common, int& exit_code);
 
+// `caliper export request|approve|deny|list|token|download|write|verify` (export_commands.cpp).
+void AddExportCommands(CLI::App& root, CommonOptions& common, int& exit_code);
+
 }  // namespace caliper::cli

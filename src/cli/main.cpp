@@ -364,6 +364,7 @@ int main(int argc, char** argv) {
   AddDeidCommands(root, exit_code);
   AddDicomDeidCommand(*root.get_subcommand("deid"), exit_code);
   AddIngestCommands(root, common, exit_code);
+  AddExportCommands(root, common, exit_code);
 
   try {
     root.parse(argc, argv);

@@ -39,6 +39,10 @@ constexpr std::array kSettings = {
     SettingSpec{"audit.checkpoint_every", "1", "Sign an audit checkpoint after this many events."},
     SettingSpec{"ingest.max_note_bytes", "67108864",
                 "Longest clinical note accepted on ingest, in bytes (longer notes are refused one by one; memory stays bounded)."},
+    SettingSpec{"export.allowed_dirs", "",
+                "Server directories (absolute, separated by ':') an approved export may be written to; "
+                "empty = none, downloads only."},
+    SettingSpec{"export.token_minutes", "60", "Longest lifetime of a one-time export download token."},
     SettingSpec{"log.level", "info", "trace, debug, info, warn, error. Logs never hold PHI or request bodies."},
 };
 

@@ -63,6 +63,30 @@ Result<std::string> TarSnapshot(const Snapshot& snapshot) {
   return buffer;
 }
 
+Result<std::string> ReadTarFile(const std::string& tar_bytes, const std::string& name) {
+  std::unique_ptr<archive, ReaderDeleter> a(archive_read_new());
+  archive_read_support_format_tar(a.get());
+  if (archive_read_open_memory(a.get(), tar_bytes.data(), tar_bytes.size()) != ARCHIVE_OK) {
+    return ArchiveError(a.get(), "reading the snapshot");
+  }
+  archive_entry* e = nullptr;
+  for (;;) {
+    const int r = archive_read_next_header(a.get(), &e);
+    if (r == ARCHIVE_EOF) break;
+    if (r != ARCHIVE_OK) return ArchiveError(a.get(), "reading the snapshot");
+    if (name != archive_entry_pathname(e)) continue;
+    std::string out;
+    char chunk[65536];
+    for (;;) {
+      const la_ssize_t n = archive_read_data(a.get(), chunk, sizeof chunk);
+      if (n < 0) return ArchiveError(a.get(), "reading " + name);
+      if (n == 0) return out;
+      out.append(chunk, static_cast<std::size_t>(n));
+    }
+  }
+  return Error(ErrorCode::kNotFound, "the snapshot has no " + name);
+}
+
 Status ExtractSnapshotTar(const std::string& tar_bytes, const std::string& dir) {
   namespace fs = std::filesystem;
   std::error_code ec;

@@ -123,6 +123,7 @@ const std::vector<RegisteredRoute>& RouteTable() {
     add(WorkflowRoutes(), "workflow");
     add(QualityRoutes(), "quality");
     add(NoteRoutes(), "notes");
+    add(ExportRoutes(), "exports");
     return all;
   }();
   return kTable;

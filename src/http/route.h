@@ -76,6 +76,7 @@ std::vector<Route> AuditRoutes();
 std::vector<Route> WorkflowRoutes();
 std::vector<Route> QualityRoutes();
 std::vector<Route> NoteRoutes();
+std::vector<Route> ExportRoutes();
 // All of them, in order.
 const std::vector<RegisteredRoute>& RouteTable();
 

@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 
@@ -125,6 +126,13 @@ void WriteError(httplib::Response& res, const Status& status) {
   }
 }
 
+bool IsSafePathWord(const std::string& value) {
+  if (value.empty() || value.size() > 128 || value.front() == '.') return false;
+  return std::all_of(value.begin(), value.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+  });
+}
+
 }  // namespace
 
 struct Server::Impl {
@@ -185,9 +193,12 @@ struct Server::Impl {
 
   Result<Reply> Handle(const httplib::Request& req, const Match& m) {
     const Route& route = *m.route;
-    // Path parameters are opaque ids; anything else (dots, slashes, escapes) is not a resource.
+    // Path parameters named *_id are opaque ids; the others (a file name, a download token)
+    // are 1..128 of [A-Za-z0-9._-] not starting with a dot. Anything else (slashes, escapes,
+    // "..") is not a resource.
     for (const auto& [name, value] : m.params) {
-      if (!IsWellFormedId(value)) return Error(ErrorCode::kNotFound, "no such " + name.substr(0, name.find('_')));
+      const bool ok = name.ends_with("_id") ? IsWellFormedId(value) : IsSafePathWord(value);
+      if (!ok) return Error(ErrorCode::kNotFound, "no such " + name.substr(0, name.find('_')));
     }
     Call call{req, {}, m.params, json()};
     call.ctx.source_address = req.remote_addr;

@@ -242,7 +242,10 @@ TEST_F(ApiTest, RbacMatrixCoversEveryRouteAndRole) {
                                                   {"user_id", victim.first}, {"annotation_id", annotation_id},
                                                   {"token_id", token_id}, {"task_id", task_id},
                                                   {"guideline_id", guideline_id},
-                                                  {"base_guideline_id", guideline_id}};
+                                                  {"base_guideline_id", guideline_id},
+                                                  {"export_id", "exp_0000000000000000000000000z"},
+                                                  {"name", "manifest.json"},
+                                                  {"token", "cex_not-a-token"}};
   std::vector<std::string> all_roles = {"anonymous", "outsider", "admin"};
   all_roles.insert(all_roles.end(), roles.begin(), roles.end());
   int checked = 0;

@@ -1229,6 +1229,74 @@ TEST_P(StoreConformanceTest, ReviewsAndAdjudicationsRoundTrip) {
   EXPECT_EQ(adjudications[0].source_annotation_id, "ann_1");
 }
 
+TEST_P(StoreConformanceTest, ExportsKeepTheTwoPersonRuleAndTokensAreSingleUse) {
+  SeedParents();
+  DatasetExport e;
+  e.id = "exp_1";
+  e.project_id = "prj_1";
+  e.reason = "train the nodule model";
+  e.requested_by = "usr_a";
+  e.requested_at = kT0;
+  InWrite([&](Transaction& t) {
+    ASSERT_OK_AND_ASSIGN(std::int64_t v, t.NextExportVersion("prj_1"));
+    EXPECT_EQ(v, 1);
+    e.version = v;
+    ASSERT_OK(t.InsertExport(e));
+    ASSERT_OK_AND_ASSIGN(std::int64_t next, t.NextExportVersion("prj_1"));
+    EXPECT_EQ(next, 2);
+    DatasetExport same_version = e;
+    same_version.id = "exp_2";
+    EXPECT_CODE(t.InsertExport(same_version), ErrorCode::kAlreadyExists);
+  });
+  InWrite([&](Transaction& t) {
+    // The requester deciding their own request is refused by the schema itself.
+    DatasetExport self = e;
+    self.status = "approved";
+    self.decided_by = "usr_a";
+    self.decided_at = kT0 + 1;
+    self.revision = 2;
+    EXPECT_CODE(t.UpdateExport(self, 1), ErrorCode::kInvalidArgument);
+  });
+  InWrite([&](Transaction& t) {
+    DatasetExport approved = e;
+    approved.status = "approved";
+    approved.decided_by = "usr_b";
+    approved.decided_at = kT0 + 1;
+    approved.revision = 2;
+    ASSERT_OK(t.UpdateExport(approved, 1));
+    EXPECT_CODE(t.UpdateExport(approved, 1), ErrorCode::kConflict);  // stale revision
+    approved.status = "built";
+    approved.snapshot_blob = "blob_1";
+    approved.snapshot_bytes = 42;
+    approved.manifest_sha256 = std::string(64, 'a');
+    approved.revision = 3;
+    ASSERT_OK(t.UpdateExport(approved, 2));
+    approved.snapshot_blob = "blob_2";
+    approved.revision = 4;
+    EXPECT_FALSE(t.UpdateExport(approved, 3).ok()) << "a built export is immutable";
+  });
+  ASSERT_OK_AND_ASSIGN(auto txn, store_->Begin(TxnMode::kWrite));
+  ASSERT_OK_AND_ASSIGN(DatasetExport got, txn->GetExport("exp_1"));
+  EXPECT_EQ(got.status, "built");
+  EXPECT_EQ(got.decided_by, "usr_b");
+  EXPECT_EQ(got.snapshot_blob, "blob_1");
+  EXPECT_EQ(got.snapshot_bytes, 42);
+  EXPECT_EQ(got.reason, e.reason);
+  ASSERT_OK_AND_ASSIGN(auto page, txn->ListExports("prj_1", PageRequest{"", 10}));
+  ASSERT_EQ(page.rows.size(), 1u);
+  ExportToken token{"etk_1", "exp_1", "hash_e1", "usr_a", kT0, kT0 + kMicrosPerHour, std::nullopt};
+  ASSERT_OK(txn->InsertExportToken(token));
+  ASSERT_OK_AND_ASSIGN(ExportToken t1, txn->GetExportTokenByHash("hash_e1"));
+  EXPECT_EQ(t1.export_id, "exp_1");
+  EXPECT_FALSE(t1.used_at.has_value());
+  ASSERT_OK(txn->UseExportToken("etk_1", kT0 + 5));
+  EXPECT_CODE(txn->UseExportToken("etk_1", kT0 + 6), ErrorCode::kConflict);
+  ASSERT_OK_AND_ASSIGN(ExportToken used, txn->GetExportTokenByHash("hash_e1"));
+  EXPECT_EQ(used.used_at, kT0 + 5);
+  EXPECT_CODE(txn->GetExportTokenByHash("nope").status(), ErrorCode::kNotFound);
+  EXPECT_CODE(txn->GetExport("exp_none").status(), ErrorCode::kNotFound);
+}
+
 TEST_P(StoreConformanceTest, MissingRowsAreNotFound) {
   ASSERT_OK_AND_ASSIGN(auto txn, store_->Begin(TxnMode::kWrite));
   EXPECT_CODE(txn->GetUser("x"), ErrorCode::kNotFound);

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <random>
 #include <regex>
@@ -620,6 +621,48 @@ TEST_F(CliTest, SigtermLetsInFlightRequestsFinish) {
   EXPECT_EQ(server.Terminate(), 0) << server.Log();
   RunResult verify = Cli({"audit", "verify"});
   EXPECT_EQ(verify.exit_code, 0) << Describe(verify);
+}
+
+
+// The export flow from the command line: request, the two-person rule, approval and build,
+// a one-time token, download + verify, and verify catching a changed byte.
+TEST_F(CliTest, ExportRequestApproveDownloadVerify) {
+  InitDeployment(data_);
+  CliJson({"user", "add", "mia"});
+  CliJson({"user", "add", "sam"});
+  json project = CliJson({"project", "create", "Export CT"});
+  CliJson({"project", "add-member", "Export CT", "mia", "--role", "manager"});
+  CliJson({"project", "add-member", "Export CT", "sam", "--role", "data_steward"});
+  // A data steward may approve but not request.
+  EXPECT_THAT(CliError({"export", "request", "--project", "Export CT", "--as", "sam", "--reason", "x"}),
+              HasSubstr("permission"));
+  json requested = CliJson({"export", "request", "--project", "Export CT", "--as", "mia", "--reason", "model v2"});
+  EXPECT_EQ(requested["status"], "requested");
+  const std::string id = requested["id"];
+  EXPECT_THAT(CliError({"export", "approve", id, "--project", "Export CT", "--as", "mia"}), HasSubstr("two-person"));
+  json built = CliJson({"export", "approve", id, "--project", "Export CT", "--as", "sam", "--note", "ok"});
+  EXPECT_EQ(built["status"], "built");
+  EXPECT_EQ(built["manifest_sha256"].get<std::string>().size(), 64u);
+  const std::string token =
+      CliJson({"export", "token", id, "--project", "Export CT", "--as", "mia", "--minutes", "5"})["token"];
+  const std::string out = dir_ / "dataset";
+  RunResult download = Cli({"export", "download", "--token", token, "--out", out});
+  ASSERT_EQ(download.exit_code, 0) << Describe(download);
+  EXPECT_THAT(download.out, HasSubstr("every hash matches"));
+  EXPECT_THAT(CliError({"export", "download", "--token", token, "--out", dir_ / "again"}),
+              HasSubstr("already used"));
+  RunResult verify = Caliper({"export", "verify", out});
+  EXPECT_EQ(verify.exit_code, 0) << Describe(verify);
+  {
+    std::ofstream f(out + "/labels.csv", std::ios::app);
+    f << "tampered\n";
+  }
+  verify = Caliper({"export", "verify", out});
+  EXPECT_EQ(verify.exit_code, 1) << Describe(verify);
+  EXPECT_THAT(verify.err, HasSubstr("labels.csv"));
+  json listed = CliJson({"export", "list", "--project", project["id"].get<std::string>()});
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0]["status"], "built");
 }
 
 }  // namespace

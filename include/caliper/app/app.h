@@ -425,6 +425,37 @@ class App {
   // The QA findings of one item (what a submit runs), audited as "quality.item_read".
   Result<std::vector<quality::QaFinding>> GetItemQaFindings(const RequestContext& ctx, const std::string& item_id);
 
+  // ---- dataset exports (export.cpp, docs/export.md) ----
+  // A request to export the project's dataset; `spec_json` holds splits and report settings
+  // ({"splits":{"train","validation","test","seed","stratify_by"},"subgroups":{"min_share",
+  // "agreement_margin"}}, all optional). Audited as export.request.
+  Result<storage::DatasetExport> RequestExport(const RequestContext& ctx, const std::string& project_id,
+                                               const std::string& reason, const std::string& spec_json);
+  Result<storage::Page<storage::DatasetExport>> ListExports(const RequestContext& ctx, const std::string& project_id,
+                                                            const storage::PageRequest& page);
+  Result<storage::DatasetExport> GetExport(const RequestContext& ctx, const std::string& project_id,
+                                           const std::string& export_id);
+  // Approve (then build the snapshot at once) or deny. Two-person rule: the requester never
+  // decides their own request (403). 409 unless the export is still requested.
+  Result<storage::DatasetExport> DecideExport(const RequestContext& ctx, const std::string& project_id,
+                                              const std::string& export_id, bool approve, const std::string& note);
+  // A one-time download token for a built export, valid `minutes` (<= export.token_minutes).
+  struct IssuedExportToken {
+    std::string token;  // shown once
+    TimeMicros expires_at = 0;
+  };
+  Result<IssuedExportToken> IssueExportToken(const RequestContext& ctx, const std::string& project_id,
+                                             const std::string& export_id, int minutes);
+  // Spends a download token (404 unknown or expired, 409 used) and returns the snapshot tar.
+  Result<std::string> DownloadExport(const std::string& token, const std::string& source_address);
+  // One documentation file of a built snapshot (manifest.json, subgroup_report.json or
+  // subgroup_report.html) for viewing in the app; audited as export.read.
+  Result<std::string> ReadExportFile(const RequestContext& ctx, const std::string& project_id,
+                                     const std::string& export_id, const std::string& name);
+  // Writes the built snapshot, unpacked, to a new directory under one of export.allowed_dirs.
+  Status WriteExportToPath(const RequestContext& ctx, const std::string& project_id, const std::string& export_id,
+                           const std::string& path);
+
   // ---- audit and keys ----
   Result<security::AuditVerifyReport> VerifyAudit(const RequestContext& ctx);
   Status ExportAudit(const RequestContext& ctx, TimeMicros from, TimeMicros to,
@@ -451,6 +482,9 @@ class App {
   // Workflow helpers (workflow.cpp).
   // Applies `event` to `task` through core::TaskTransition (409 when refused) and returns
   // the audit record of the step.
+  // The decrypted tar of a built export, after committing the audit event `action`.
+  Result<std::string> BuiltSnapshot(const RequestContext& ctx, const std::string& project_id,
+                                    const std::string& export_id, const std::string& action, const std::string& detail);
   Result<security::AuditRecord> StepTask(const RequestContext& ctx, core::Task& task, core::TaskEvent event,
                                          const std::string& details_json = "{}") const;
   // Pins `a` to the project's current published guideline: 409 when none is published or `a`

@@ -91,6 +91,8 @@ Result<std::int64_t> VerifySnapshotDirectory(const std::string& dir);
 
 // A deterministic tar (ustar, mtime 0, uid/gid 0, mode 0644, sorted paths) of the files.
 Result<std::string> TarSnapshot(const Snapshot& snapshot);
+// One file of such a tar (kNotFound when absent).
+Result<std::string> ReadTarFile(const std::string& tar_bytes, const std::string& name);
 // Extracts such a tar into `dir` (created; must be empty or absent). Refuses absolute paths,
 // ".." and links (kInvalidArgument).
 Status ExtractSnapshotTar(const std::string& tar_bytes, const std::string& dir);

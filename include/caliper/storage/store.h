@@ -56,6 +56,37 @@ struct ApiToken {
   std::optional<TimeMicros> revoked_at;
 };
 
+// A request to take a project's dataset out (docs/export.md).
+struct DatasetExport {
+  std::string id;
+  std::string project_id;
+  std::int64_t version = 0;  // per project: 1, 2, ...
+  std::string spec_json = "{}";  // splits and report settings as requested
+  std::string reason;
+  std::string status = "requested";  // requested | approved | denied | built | failed
+  std::string requested_by;
+  TimeMicros requested_at = 0;
+  std::string decided_by;  // "" until approved or denied; never requested_by
+  std::optional<TimeMicros> decided_at;
+  std::string decision_note;
+  std::string snapshot_blob;  // the encrypted tar; "" until built
+  std::int64_t snapshot_bytes = 0;
+  std::string manifest_sha256;
+  std::string error;  // why the build failed
+  std::int64_t revision = 1;
+};
+
+// A one-time, time-limited download token of a built export; only its hash is stored.
+struct ExportToken {
+  std::string id;
+  std::string export_id;
+  std::string token_hash;
+  std::string issued_to;
+  TimeMicros created_at = 0;
+  TimeMicros expires_at = 0;
+  std::optional<TimeMicros> used_at;
+};
+
 struct LoginAttempt {
   std::string username;
   std::string source_address;
@@ -234,6 +265,18 @@ class Transaction {
 
   // Audit chain storage (the chain's rules live in security/audit).
   // Appends with seq = last seq + 1 and writes that seq back into `event`.
+  // Exports. UpdateExport: kConflict when the revision moved (or the export is built: built
+  // exports are immutable); NextExportVersion is 1 + the project's highest version.
+  virtual Status InsertExport(const DatasetExport& e) = 0;
+  virtual Result<DatasetExport> GetExport(const std::string& id) = 0;
+  virtual Status UpdateExport(const DatasetExport& e, std::int64_t expected_revision) = 0;
+  virtual Result<Page<DatasetExport>> ListExports(const std::string& project_id, const PageRequest& page) = 0;
+  virtual Result<std::int64_t> NextExportVersion(const std::string& project_id) = 0;
+  virtual Status InsertExportToken(const ExportToken& t) = 0;
+  virtual Result<ExportToken> GetExportTokenByHash(const std::string& token_hash) = 0;
+  // Marks the token used; kConflict when it already was.
+  virtual Status UseExportToken(const std::string& id, TimeMicros at) = 0;
+
   virtual Status AppendAuditEvent(AuditEvent& event) = 0;
   // The newest event, or kNotFound when the log is empty.
   virtual Result<AuditEvent> GetLastAuditEvent() = 0;

@@ -337,6 +337,43 @@ Result<ApiToken> ReadApiToken(const Statement& st) {
   return t;
 }
 
+#define EXPORT_COLUMNS                                                                            \
+  "id, project_id, version, spec_json, reason, status, requested_by, requested_at, decided_by, " \
+  "decided_at, decision_note, snapshot_blob, snapshot_bytes, manifest_sha256, error, revision"
+Result<DatasetExport> ReadExport(const Statement& st) {
+  DatasetExport e;
+  e.id = st.Text(0);
+  e.project_id = st.Text(1);
+  e.version = st.Int(2);
+  e.spec_json = st.Text(3);
+  e.reason = st.Text(4);
+  e.status = st.Text(5);
+  e.requested_by = st.Text(6);
+  e.requested_at = st.Int(7);
+  e.decided_by = st.Text(8);
+  e.decided_at = st.OptInt(9);
+  e.decision_note = st.Text(10);
+  e.snapshot_blob = st.Text(11);
+  e.snapshot_bytes = st.Int(12);
+  e.manifest_sha256 = st.Text(13);
+  e.error = st.Text(14);
+  e.revision = st.Int(15);
+  return e;
+}
+
+#define EXPORT_TOKEN_COLUMNS "id, export_id, token_hash, issued_to, created_at, expires_at, used_at"
+Result<ExportToken> ReadExportToken(const Statement& st) {
+  ExportToken t;
+  t.id = st.Text(0);
+  t.export_id = st.Text(1);
+  t.token_hash = st.Text(2);
+  t.issued_to = st.Text(3);
+  t.created_at = st.Int(4);
+  t.expires_at = st.Int(5);
+  t.used_at = st.OptInt(6);
+  return t;
+}
+
 #define PROJECT_COLUMNS "p.id, p.name, p.description, p.created_at, p.created_by"
 Result<core::Project> ReadProject(const Statement& st) {
   core::Project p;
@@ -1346,6 +1383,106 @@ class SqliteTransaction final : public Transaction {
 
   // seq is computed inside the statement; the write transaction serialises appenders, so seq
   // has no gaps and no duplicates.
+  // ---- exports ----
+
+  Status InsertExport(const DatasetExport& e) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st, Prepare("INSERT INTO exports (" EXPORT_COLUMNS
+                                                   ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+                                                   "?12, ?13, ?14, ?15, ?16)"));
+    return st.Bind(e.id)
+        .Bind(e.project_id)
+        .Bind(e.version)
+        .Bind(e.spec_json)
+        .Bind(e.reason)
+        .Bind(e.status)
+        .Bind(e.requested_by)
+        .Bind(e.requested_at)
+        .Bind(e.decided_by)
+        .Bind(e.decided_at)
+        .Bind(e.decision_note)
+        .Bind(e.snapshot_blob)
+        .Bind(e.snapshot_bytes)
+        .Bind(e.manifest_sha256)
+        .Bind(e.error)
+        .Bind(e.revision)
+        .Run();
+  }
+
+  Result<DatasetExport> GetExport(const std::string& id) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st, Prepare("SELECT " EXPORT_COLUMNS " FROM exports WHERE id = ?1"));
+    st.Bind(id);
+    return ReadOne(st, &ReadExport, "no export with id " + id);
+  }
+
+  Status UpdateExport(const DatasetExport& e, std::int64_t expected_revision) override {
+    CALIPER_ASSIGN_OR_RETURN(
+        Statement st,
+        Prepare("UPDATE exports SET status = ?3, decided_by = ?4, decided_at = ?5, decision_note = ?6, "
+                "snapshot_blob = ?7, snapshot_bytes = ?8, manifest_sha256 = ?9, error = ?10, revision = ?11 "
+                "WHERE id = ?1 AND revision = ?2"));
+    CALIPER_RETURN_IF_ERROR(st.Bind(e.id)
+                                .Bind(expected_revision)
+                                .Bind(e.status)
+                                .Bind(e.decided_by)
+                                .Bind(e.decided_at)
+                                .Bind(e.decision_note)
+                                .Bind(e.snapshot_blob)
+                                .Bind(e.snapshot_bytes)
+                                .Bind(e.manifest_sha256)
+                                .Bind(e.error)
+                                .Bind(e.revision)
+                                .Run());
+    if (conn_->Changes() == 1) return Status::Ok();
+    CALIPER_RETURN_IF_ERROR(GetExport(e.id).status());
+    return Error(ErrorCode::kConflict, "export " + e.id + " changed meanwhile (revision " +
+                                           std::to_string(expected_revision) + " is stale)");
+  }
+
+  Result<Page<DatasetExport>> ListExports(const std::string& project_id, const PageRequest& page) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st, Prepare("SELECT " EXPORT_COLUMNS " FROM exports "
+                                                   "WHERE project_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3"));
+    const int limit = ClampLimit(page.limit);
+    st.Bind(project_id).Bind(page.after).Bind(limit + 1);
+    return ReadPage(st, limit, &ReadExport, &IdOf<DatasetExport>);
+  }
+
+  Result<std::int64_t> NextExportVersion(const std::string& project_id) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st,
+                             Prepare("SELECT COALESCE(MAX(version), 0) + 1 FROM exports WHERE project_id = ?1"));
+    st.Bind(project_id);
+    CALIPER_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) return Error(ErrorCode::kStorage, "no export version row");
+    return st.Int(0);
+  }
+
+  Status InsertExportToken(const ExportToken& t) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st, Prepare("INSERT INTO export_tokens (" EXPORT_TOKEN_COLUMNS
+                                                   ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
+    return st.Bind(t.id)
+        .Bind(t.export_id)
+        .Bind(t.token_hash)
+        .Bind(t.issued_to)
+        .Bind(t.created_at)
+        .Bind(t.expires_at)
+        .Bind(t.used_at)
+        .Run();
+  }
+
+  Result<ExportToken> GetExportTokenByHash(const std::string& token_hash) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st,
+                             Prepare("SELECT " EXPORT_TOKEN_COLUMNS " FROM export_tokens WHERE token_hash = ?1"));
+    st.Bind(token_hash);
+    return ReadOne(st, &ReadExportToken, "no download token with that secret");
+  }
+
+  Status UseExportToken(const std::string& id, TimeMicros at) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st,
+                             Prepare("UPDATE export_tokens SET used_at = ?2 WHERE id = ?1 AND used_at IS NULL"));
+    CALIPER_RETURN_IF_ERROR(st.Bind(id).Bind(at).Run());
+    if (conn_->Changes() == 1) return Status::Ok();
+    return Error(ErrorCode::kConflict, "the download token was already used");
+  }
+
   Status AppendAuditEvent(AuditEvent& e) override {
     CALIPER_ASSIGN_OR_RETURN(
         Statement st, Prepare("INSERT INTO audit_events (" AUDIT_EVENT_COLUMNS ") VALUES ("
