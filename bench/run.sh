@@ -5,12 +5,14 @@
 #   bench/run.sh                     # everything, defaults
 #   BUILD=/path/to/build bench/run.sh
 #   HTTP_ARGS="--clients 64 --seconds 10" bench/run.sh
-#   SKIP_AUDIT=1 SKIP_HTTP=1 SKIP_QUALITY=1 bench/run.sh   # only the wrk run
+#   SKIP_AUDIT=1 SKIP_HTTP=1 SKIP_QUALITY=1 SKIP_VOLUME=1 bench/run.sh   # only the wrk run
 #
 # 1. caliper_bench_audit  AuditLog::Append rate (Google Benchmark)
 # 2. caliper_bench_http   in-process HTTP load: reads, writes, keep-alive fairness
 # 3. quality_bench.sh     agreement vs numpy/statsmodels, STAPLE vs ITK, mask metrics
-# 4. wrk (if installed)    10 s, 64 connections, GET /api/v1/items/{id} on `caliper serve`
+# 4. caliper_bench_volume 512x512x300 CT from DICOM files: build, first slice PNG, .nii.gz;
+#                          against pydicom + numpy (bench/volume_peer.py)
+# 5. wrk (if installed)    10 s, 64 connections, GET /api/v1/items/{id} on `caliper serve`
 #                          (plain HTTP on loopback), populated through the API with curl
 #
 # Exit status: non-zero when any benchmark failed or saw failed requests (all still run).
@@ -46,6 +48,12 @@ fi
 if [[ -z "${SKIP_QUALITY:-}" ]]; then
   section "quality statistics against numpy/statsmodels and ITK (quality_bench.sh)"
   BUILD="$BUILD" "$ROOT/bench/quality_bench.sh" || fail "quality_bench.sh failed"
+fi
+
+if [[ -z "${SKIP_VOLUME:-}" ]]; then
+  section "imaging: 512x512x300 CT volume and first slice (caliper_bench_volume)"
+  "$BUILD/bench/caliper_bench_volume" --peer "$ROOT/bench/volume_peer.py" ||
+    fail "caliper_bench_volume failed"
 fi
 
 # ---- wrk against `caliper serve` ---------------------------------------------------------------

@@ -28,3 +28,9 @@ add_library(nifti2 INTERFACE IMPORTED)
 target_include_directories(nifti2 INTERFACE ${NIFTI2_INCLUDE_DIR})
 target_compile_definitions(nifti2 INTERFACE HAVE_ZLIB)
 target_link_libraries(nifti2 INTERFACE ${NIFTI2_LIBRARY} ${ZNZ_LIBRARY} ZLIB::ZLIB m)
+
+# Imaging: JPEG 2000 frames (src/dicom/j2k.cpp), PNG slices (src/dicom/png.cpp) and zstd mask
+# storage (src/dicom/zstd.cpp), each behind one bridge file.
+pkg_check_modules(OPENJP2 REQUIRED IMPORTED_TARGET libopenjp2)
+pkg_check_modules(PNG REQUIRED IMPORTED_TARGET libpng)
+pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)

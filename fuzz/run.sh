@@ -3,8 +3,10 @@
 # build directory and runs it for a bounded time on a seed corpus of synthetic data.
 #   fuzz/run.sh [SECONDS=60] [BUILD_DIR=build-fuzz]
 #   FUZZER=dicom_deid fuzz/run.sh 60    # the DICOM parse + de-identification path
-# FUZZER: deid_text (default; the text de-identification scanner, seeds: synthetic notes) or
-# dicom_deid (DicomDeidentifier, seeds: CT phantom slices with fake PHI).
+# FUZZER: deid_text (default; the text de-identification scanner, seeds: synthetic notes),
+# dicom_deid (DicomDeidentifier, seeds: CT phantom slices with fake PHI), dicom_volume
+# (DecodeImage + BuildVolume, seeds: phantom series in every transfer syntax, an enhanced CT,
+# a US cine) or nifti (DecodeNifti, seeds: phantom volumes as .nii and .nii.gz).
 # Needs clang 14 and its libFuzzer runtime; on Debian 12:
 #   apt-get install clang-14 libclang-rt-14-dev
 # Crashes are written to $BUILD_DIR/fuzz-artifacts[-dicom_deid]/; the corpus grows in
@@ -40,7 +42,17 @@ case "$fuzzer" in
     binary=$build/fuzz/caliper_dicom_deid_fuzzer
     max_len=16384
     ;;
-  *) echo "run.sh: unknown FUZZER=$fuzzer (deid_text or dicom_deid)" >&2; exit 2 ;;
+  dicom_volume|nifti)
+    ninja -C "$build" caliper_dicom_volume_fuzzer caliper_nifti_fuzzer caliper_fuzz_imaging_seeds
+    corpus=$build/fuzz-corpus-$fuzzer
+    artifacts=$build/fuzz-artifacts-$fuzzer
+    mkdir -p "$corpus" "$artifacts" "$build/fuzz-corpus-dicom_volume" "$build/fuzz-corpus-nifti"
+    ASAN_OPTIONS=detect_leaks=0 "$build/fuzz/caliper_fuzz_imaging_seeds" \
+      "$build/fuzz-corpus-dicom_volume" "$build/fuzz-corpus-nifti"
+    binary=$build/fuzz/caliper_${fuzzer}_fuzzer
+    max_len=262144
+    ;;
+  *) echo "run.sh: unknown FUZZER=$fuzzer (deid_text, dicom_deid, dicom_volume or nifti)" >&2; exit 2 ;;
 esac
 
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \

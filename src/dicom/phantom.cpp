@@ -5,6 +5,7 @@
 #include <dcmtk/dcmdata/dcfilefo.h>
 #include <dcmtk/dcmdata/dcuid.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -12,6 +13,7 @@
 
 #include "caliper/common/ids.h"
 #include "caliper/common/random.h"
+#include "dicom/codecs.h"
 
 namespace caliper::dicom {
 namespace {
@@ -92,6 +94,14 @@ class ItemWriter {
     if (status_.good()) status_ = item_.findOrCreateSequenceItem(key, out, -2);
     return status_.good() ? out : nullptr;
   }
+  // Appends an item holding `values` to the sequence `key` (a functional group macro).
+  void Macro(const DcmTagKey& key, std::initializer_list<std::pair<DcmTagKey, std::string>> values) {
+    DcmItem* item = NewItem(key);
+    if (item == nullptr) return;
+    ItemWriter inner(*item);
+    for (const auto& [tag, value] : values) inner.Str(DcmTag(tag), value);
+    Merge(inner.status());
+  }
   void Merge(const OFCondition& other) {
     if (status_.good()) status_ = other;
   }
@@ -123,6 +133,29 @@ int PhantomHu(int row, int col, int k, const CtPhantomOptions& o) {
     if (inside_ellipse(-0.38, -0.05, r, r)) return kPhantomLesionHu;
   }
   return kPhantomLiverHu;
+}
+
+// Stored values of slice `k`: HU + `offset` (the negated Rescale Intercept), landmarks included.
+std::vector<Uint16> SlicePixels(const CtPhantomOptions& o, int k, int offset) {
+  std::vector<Uint16> pixels(static_cast<std::size_t>(o.rows) * o.cols);
+  for (int r = 0; r < o.rows; ++r) {
+    for (int c = 0; c < o.cols; ++c) {
+      const int stored = PhantomHu(r, c, k, o) + offset;  // always >= 0 here
+      pixels[static_cast<std::size_t>(r) * o.cols + c] = static_cast<Uint16>(stored);
+    }
+  }
+  if (o.landmarks) {
+    for (const PhantomLandmark& l : PhantomLandmarks(o)) {
+      if (l.k == k) pixels[static_cast<std::size_t>(l.j) * o.cols + l.i] = static_cast<Uint16>(l.hu + offset);
+    }
+  }
+  return pixels;
+}
+
+// Image Position (Patient) of slice k: the centre of its first pixel (PS3.3 C.7.6.2).
+std::array<double, 3> SlicePosition(const CtPhantomOptions& o, int k) {
+  return {-(o.cols - 1) / 2.0 * o.pixel_spacing_mm, -(o.rows - 1) / 2.0 * o.pixel_spacing_mm,
+          k * o.slice_thickness_mm};
 }
 
 struct SeriesUids {
@@ -205,9 +238,10 @@ OFCondition BuildSlice(const CtPhantomOptions& o, const SeriesUids& uids, int k,
 
   // Image Plane (PS3.3 C.7.6.2): position is the centre of the first transmitted pixel.
   const double sp = o.pixel_spacing_mm;
-  const double z = k * o.slice_thickness_mm;
-  w.Str(DCM_ImagePositionPatient, FormatDs(-(o.cols - 1) / 2.0 * sp) + "\\" +
-                                      FormatDs(-(o.rows - 1) / 2.0 * sp) + "\\" + FormatDs(z));
+  const auto position = SlicePosition(o, k);
+  const double z = position[2];
+  w.Str(DCM_ImagePositionPatient,
+        FormatDs(position[0]) + "\\" + FormatDs(position[1]) + "\\" + FormatDs(z));
   w.Str(DCM_ImageOrientationPatient, "1\\0\\0\\0\\1\\0");
   w.Str(DCM_FrameOfReferenceUID, uids.frame_of_reference);
   w.Str(DCM_PositionReferenceIndicator, "");
@@ -235,13 +269,7 @@ OFCondition BuildSlice(const CtPhantomOptions& o, const SeriesUids& uids, int k,
   w.Str(DcmTag(0x0009, 0x1001, EVR_LO), "Synthetic patient " + o.patient_name);
   w.Str(DcmTag(0x0009, 0x1002, EVR_LO), o.patient_id);
 
-  std::vector<Uint16> pixels(static_cast<std::size_t>(o.rows) * o.cols);
-  for (int r = 0; r < o.rows; ++r) {
-    for (int c = 0; c < o.cols; ++c) {
-      const int stored = PhantomHu(r, c, k, o) + 1024;  // signed, always >= 0 here
-      pixels[static_cast<std::size_t>(r) * o.cols + c] = static_cast<Uint16>(stored);
-    }
-  }
+  const std::vector<Uint16> pixels = SlicePixels(o, k, 1024);
   if (w.status().good()) {
     w.Merge(ds.putAndInsertUint16Array(DCM_PixelData, pixels.data(),
                                        static_cast<unsigned long>(pixels.size())));
@@ -280,27 +308,39 @@ std::string DeriveUid(std::uint64_t seed, const std::string& purpose) {
   return "2.25." + digits;
 }
 
-Status WriteCtPhantomSeries(const CtPhantomOptions& options, const std::string& out_dir,
-                            std::vector<std::string>* written) {
-  CALIPER_RETURN_IF_ERROR(Validate(options));
+namespace {
+
+std::uint64_t SeedOf(const CtPhantomOptions& options) {
   std::uint64_t seed = 0;
   if (options.seed.has_value()) {
     seed = *options.seed;
   } else {
     SecureRandomBytes(reinterpret_cast<unsigned char*>(&seed), sizeof seed);
   }
+  return seed;
+}
 
-  std::error_code ec;
-  std::filesystem::create_directories(out_dir, ec);
-  if (ec) return Error(ErrorCode::kIo, "creating " + out_dir + ": " + ec.message());
-
+SeriesUids UidsFor(const CtPhantomOptions& options, std::uint64_t seed) {
   SeriesUids uids{DeriveUid(seed, "study"),
                   DeriveUid(seed, "series"),
                   DeriveUid(seed, "frame_of_reference"),
                   {}};
   for (int k = 0; k < options.slices; ++k)
     uids.sop.push_back(DeriveUid(seed, "sop/" + std::to_string(k)));
+  return uids;
+}
 
+}  // namespace
+
+Status WriteCtPhantomSeries(const CtPhantomOptions& options, const std::string& out_dir,
+                            std::vector<std::string>* written) {
+  CALIPER_RETURN_IF_ERROR(Validate(options));
+  const std::uint64_t seed = SeedOf(options);
+  std::error_code ec;
+  std::filesystem::create_directories(out_dir, ec);
+  if (ec) return Error(ErrorCode::kIo, "creating " + out_dir + ": " + ec.message());
+
+  const SeriesUids uids = UidsFor(options, seed);
   for (int k = 0; k < options.slices; ++k) {
     DcmFileFormat file;
     OFCondition cond = BuildSlice(options, uids, k, *file.getDataset());
@@ -316,6 +356,170 @@ Status WriteCtPhantomSeries(const CtPhantomOptions& options, const std::string& 
     if (written != nullptr) written->push_back(path);
   }
   return Status::Ok();
+}
+
+Result<std::vector<std::vector<std::uint8_t>>> MakeCtPhantomSeries(const CtPhantomOptions& options) {
+  CALIPER_RETURN_IF_ERROR(Validate(options));
+  const SeriesUids uids = UidsFor(options, SeedOf(options));
+  std::vector<std::vector<std::uint8_t>> out;
+  out.reserve(options.slices);
+  for (int k = 0; k < options.slices; ++k) {
+    DcmFileFormat file;
+    OFCondition cond = BuildSlice(options, uids, k, *file.getDataset());
+    if (cond.bad()) {
+      return Error(ErrorCode::kInternal,
+                   "building slice " + std::to_string(k + 1) + ": " + cond.text());
+    }
+    CALIPER_ASSIGN_OR_RETURN(auto bytes, WriteDicom(file, EXS_LittleEndianExplicit));
+    out.push_back(std::move(bytes));
+  }
+  return out;
+}
+
+std::vector<PhantomLandmark> PhantomLandmarks(const CtPhantomOptions& o) {
+  const int last = std::max(o.slices - 1, 0);
+  std::vector<PhantomLandmark> out = {
+      {1, 2, 0, kPhantomLandmarkHu[0], {}},
+      {o.cols - 2, 2, last, kPhantomLandmarkHu[1], {}},
+      {1, o.rows - 3, last / 2, kPhantomLandmarkHu[2], {}},
+  };
+  for (PhantomLandmark& l : out) {
+    const auto p = SlicePosition(o, l.k);
+    // Axial 1\0\0\0\1\0: columns step along +x (left), rows along +y (posterior).
+    l.lps = {p[0] + l.i * o.pixel_spacing_mm, p[1] + l.j * o.pixel_spacing_mm, p[2]};
+  }
+  return out;
+}
+
+Result<std::vector<std::uint8_t>> MakeEnhancedCtPhantom(const CtPhantomOptions& o) {
+  CALIPER_RETURN_IF_ERROR(Validate(o));
+  const std::uint64_t seed = SeedOf(o);
+  DcmFileFormat file;
+  DcmDataset& ds = *file.getDataset();
+  ItemWriter w(ds);
+  w.Str(DCM_SOPClassUID, UID_EnhancedCTImageStorage);
+  w.Str(DCM_SOPInstanceUID, DeriveUid(seed, "enhanced/sop"));
+  w.Str(DCM_StudyInstanceUID, DeriveUid(seed, "study"));
+  w.Str(DCM_SeriesInstanceUID, DeriveUid(seed, "enhanced/series"));
+  w.Str(DCM_FrameOfReferenceUID, DeriveUid(seed, "frame_of_reference"));
+  w.Str(DCM_Modality, "CT");
+  w.Str(DCM_PatientName, o.patient_name);
+  w.Str(DCM_PatientID, o.patient_id);
+  w.Str(DCM_ImageType, "ORIGINAL\\PRIMARY\\AXIAL\\NONE");
+  w.U16(DCM_SamplesPerPixel, 1);
+  w.Str(DCM_PhotometricInterpretation, "MONOCHROME2");
+  w.U16(DCM_Rows, static_cast<Uint16>(o.rows));
+  w.U16(DCM_Columns, static_cast<Uint16>(o.cols));
+  w.U16(DCM_BitsAllocated, 16);
+  w.U16(DCM_BitsStored, 16);
+  w.U16(DCM_HighBit, 15);
+  w.U16(DCM_PixelRepresentation, 1);
+  w.Str(DCM_NumberOfFrames, std::to_string(o.slices));
+  if (DcmItem* shared = w.NewItem(DCM_SharedFunctionalGroupsSequence)) {
+    ItemWriter sw(*shared);
+    sw.Macro(DCM_PixelMeasuresSequence,
+             {{DCM_PixelSpacing, FormatDs(o.pixel_spacing_mm) + "\\" + FormatDs(o.pixel_spacing_mm)},
+              {DCM_SliceThickness, FormatDs(o.slice_thickness_mm)}});
+    sw.Macro(DCM_PlaneOrientationSequence, {{DCM_ImageOrientationPatient, "1\\0\\0\\0\\1\\0"}});
+    sw.Macro(DCM_PixelValueTransformationSequence,
+             {{DCM_RescaleIntercept, "-1024"}, {DCM_RescaleSlope, "1"}, {DCM_RescaleType, "HU"}});
+    w.Merge(sw.status());
+  }
+  std::vector<Uint16> pixels;
+  pixels.reserve(static_cast<std::size_t>(o.rows) * o.cols * o.slices);
+  for (int f = 0; f < o.slices; ++f) {
+    const int k = o.slices - 1 - f;  // top slice first
+    const int offset = f == 0 ? 1000 : 1024;
+    DcmItem* frame = w.NewItem(DCM_PerFrameFunctionalGroupsSequence);
+    if (frame == nullptr) break;
+    ItemWriter fw(*frame);
+    const auto p = SlicePosition(o, k);
+    fw.Macro(DCM_PlanePositionSequence,
+             {{DCM_ImagePositionPatient,
+               FormatDs(p[0]) + "\\" + FormatDs(p[1]) + "\\" + FormatDs(p[2])}});
+    if (f == 0) {
+      fw.Macro(DCM_PixelValueTransformationSequence,
+               {{DCM_RescaleIntercept, "-1000"}, {DCM_RescaleSlope, "1"}, {DCM_RescaleType, "HU"}});
+    }
+    w.Merge(fw.status());
+    const auto slice = SlicePixels(o, k, offset);
+    pixels.insert(pixels.end(), slice.begin(), slice.end());
+  }
+  if (w.status().good()) {
+    w.Merge(ds.putAndInsertUint16Array(DCM_PixelData, pixels.data(),
+                                       static_cast<unsigned long>(pixels.size())));
+  }
+  if (w.status().bad()) {
+    return Error(ErrorCode::kInternal, std::string("building the enhanced CT: ") + w.status().text());
+  }
+  return WriteDicom(file, EXS_LittleEndianExplicit);
+}
+
+std::array<std::uint8_t, 3> UltrasoundPhantomRgb(int frame, int row, int col, int rows, int cols) {
+  const double cx = cols * (0.25 + 0.1 * frame), cy = rows / 2.0, radius = std::min(rows, cols) / 5.0;
+  const double dx = col - cx, dy = row - cy;
+  if (dx * dx + dy * dy <= radius * radius) return {230, 200, 60};
+  const int base = 20 + (row * 100) / rows;
+  return {static_cast<std::uint8_t>(base), static_cast<std::uint8_t>(base / 2),
+          static_cast<std::uint8_t>(40 + (col * 150) / cols)};
+}
+
+Result<std::vector<std::uint8_t>> MakeUltrasoundCinePhantom(int frames, int rows, int cols,
+                                                            bool ybr_planar, std::uint64_t seed) {
+  if (frames < 1 || frames > 1000 || rows < 8 || rows > 1024 || cols < 8 || cols > 1024) {
+    return Error(ErrorCode::kInvalidArgument, "frames must be 1..1000 and sizes 8..1024");
+  }
+  DcmFileFormat file;
+  DcmDataset& ds = *file.getDataset();
+  ItemWriter w(ds);
+  w.Str(DCM_SOPClassUID, UID_UltrasoundMultiframeImageStorage);
+  w.Str(DCM_SOPInstanceUID, DeriveUid(seed, "us/sop"));
+  w.Str(DCM_StudyInstanceUID, DeriveUid(seed, "us/study"));
+  w.Str(DCM_SeriesInstanceUID, DeriveUid(seed, "us/series"));
+  w.Str(DCM_Modality, "US");
+  w.Str(DCM_PatientName, "DOE^JANE");
+  w.Str(DCM_PatientID, "MRN-000123");
+  w.U16(DCM_SamplesPerPixel, 3);
+  w.Str(DCM_PhotometricInterpretation, ybr_planar ? "YBR_FULL" : "RGB");
+  w.U16(DCM_PlanarConfiguration, ybr_planar ? 1 : 0);
+  w.U16(DCM_Rows, static_cast<Uint16>(rows));
+  w.U16(DCM_Columns, static_cast<Uint16>(cols));
+  w.U16(DCM_BitsAllocated, 8);
+  w.U16(DCM_BitsStored, 8);
+  w.U16(DCM_HighBit, 7);
+  w.U16(DCM_PixelRepresentation, 0);
+  w.Str(DCM_NumberOfFrames, std::to_string(frames));
+  w.Str(DCM_FrameTime, "33.3");
+  const std::size_t pixels = static_cast<std::size_t>(rows) * cols;
+  std::vector<Uint8> data(pixels * 3 * frames);
+  for (int f = 0; f < frames; ++f) {
+    Uint8* out = data.data() + pixels * 3 * f;
+    for (int r = 0; r < rows; ++r) {
+      for (int c = 0; c < cols; ++c) {
+        const auto rgb = UltrasoundPhantomRgb(f, r, c, rows, cols);
+        const std::size_t p = static_cast<std::size_t>(r) * cols + c;
+        if (!ybr_planar) {
+          std::copy(rgb.begin(), rgb.end(), out + p * 3);
+          continue;
+        }
+        // PS3.3 C.7.6.3.1.2 YBR_FULL from RGB, planes one after the other.
+        const double y = 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2];
+        const double cb = -0.168736 * rgb[0] - 0.331264 * rgb[1] + 0.5 * rgb[2] + 128;
+        const double cr = 0.5 * rgb[0] - 0.418688 * rgb[1] - 0.081312 * rgb[2] + 128;
+        auto u8 = [](double v) { return static_cast<Uint8>(std::clamp(std::round(v), 0.0, 255.0)); };
+        out[p] = u8(y);
+        out[pixels + p] = u8(cb);
+        out[2 * pixels + p] = u8(cr);
+      }
+    }
+  }
+  if (w.status().good()) {
+    w.Merge(ds.putAndInsertUint8Array(DCM_PixelData, data.data(), static_cast<unsigned long>(data.size())));
+  }
+  if (w.status().bad()) {
+    return Error(ErrorCode::kInternal, std::string("building the cine loop: ") + w.status().text());
+  }
+  return WriteDicom(file, EXS_LittleEndianExplicit);
 }
 
 }  // namespace caliper::dicom

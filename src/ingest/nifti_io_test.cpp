@@ -4,6 +4,8 @@
 
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -130,6 +132,14 @@ TEST_F(NiftiIoTest, ClearErrors) {
   auto series = ReadNiftiVolume(Path("series.nii"));
   ASSERT_FALSE(series.ok());
   EXPECT_NE(series.status().message().find("not a 3D volume"), std::string::npos);
+  // ReadNiftiVolumes takes 4D: one volume per time point, scaled.
+  auto times = ReadNiftiVolumes(Path("series.nii"));
+  ASSERT_TRUE(times.ok()) << times.status().ToString();
+  ASSERT_EQ(times->size(), 3u);
+  EXPECT_FLOAT_EQ((*times)[2].values[7], 0.5f * (16 + 7 - 3) + 10);
+  const std::int64_t dims5[8] = {5, 2, 2, 2, 1, 2, 1, 1};
+  WriteScaledInt16(Path("five.nii"), dims5);
+  EXPECT_EQ(ReadNiftiVolumes(Path("five.nii")).status().code(), ErrorCode::kUnsupported);
 
   NiftiGeometry g = Oblique();
   std::vector<std::uint8_t> wrong(5);
@@ -173,6 +183,66 @@ TEST(NiftiSampleTest, ReadsTheBigEndianNibabelAnatomy) {
   for (float v : volume->values) max = std::max(max, v);
   EXPECT_GT(max, 0.0f) << "byte-swapped correctly: the anatomy is not all zero";
   EXPECT_LT(max, 32768.0f);
+}
+
+std::vector<std::uint8_t> FileBytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::vector<std::uint8_t>(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// Every sample decodes from memory exactly as nifti2 reads it from the file; 4D files give one
+// volume per time point.
+TEST(NiftiSampleTest, DecodeFromMemoryMatchesTheFileReader) {
+  struct Case {
+    std::string name;
+    std::size_t volumes;
+  };
+  for (const Case& c : std::vector<Case>{{"nibabel_anatomical.nii", 1},
+                                         {"nibabel_example4d.nii.gz", 2},
+                                         {"nibabel_example_nifti2.nii.gz", 2},
+                                         {"mni_icbm152_t1_tal_nlin_sym_09a_converted.nii.gz", 1},
+                                         {"totalseg_example_ct_sm.nii.gz", 1},
+                                         {"totalseg_example_seg.nii.gz", 1},
+                                         {"totalseg_example_seg_dicom.nii.gz", 1},
+                                         {"totalseg_example_mr_sm.nii.gz", 1},
+                                         {"totalseg_example_seg_mr.nii.gz", 1}}) {
+    auto path = Sample("nifti/" + c.name);
+    if (!path) GTEST_SKIP() << "set CALIPER_SAMPLE_DATA to the shared sample data to run this";
+    auto from_file = ReadNiftiVolumes(*path);
+    ASSERT_TRUE(from_file.ok()) << c.name << ": " << from_file.status().ToString();
+    const auto bytes = FileBytes(*path);
+    auto from_memory = DecodeNifti(bytes);
+    ASSERT_TRUE(from_memory.ok()) << c.name << ": " << from_memory.status().ToString();
+    ASSERT_EQ(from_file->size(), c.volumes) << c.name;
+    ASSERT_EQ(from_memory->size(), c.volumes) << c.name;
+    for (std::size_t t = 0; t < c.volumes; ++t) {
+      EXPECT_EQ((*from_memory)[t].values, (*from_file)[t].values) << c.name;
+      EXPECT_EQ((*from_memory)[t].geometry.dims, (*from_file)[t].geometry.dims);
+      const auto a = BestAffine((*from_memory)[t].geometry);
+      const auto b = BestAffine((*from_file)[t].geometry);
+      for (int r = 0; r < 3; ++r) {
+        for (int k = 0; k < 4; ++k) {
+          EXPECT_NEAR(a[r][k], b[r][k], 1e-5) << c.name;
+        }
+      }
+    }
+    if (c.volumes == 2) {
+      EXPECT_NE((*from_file)[0].values, (*from_file)[1].values) << c.name;
+    }
+    // Truncated and garbage input is an error, never a crash.
+    const std::vector<std::uint8_t> half(bytes.begin(), bytes.begin() + bytes.size() / 2);
+    EXPECT_EQ(DecodeNifti(half).status().code(), ErrorCode::kInvalidArgument) << c.name;
+  }
+  const std::vector<std::uint8_t> junk(400, 0x41);
+  EXPECT_EQ(DecodeNifti(junk).status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(DecodeNifti({}).status().code(), ErrorCode::kInvalidArgument);
+  // A voxel limit refuses a volume before decoding it.
+  auto path = Sample("nifti/totalseg_example_ct_sm.nii.gz");
+  if (path) {
+    auto limited = DecodeNifti(FileBytes(*path), 1000);
+    EXPECT_NE(limited.status().message().find("exceeds the limit"), std::string::npos)
+        << limited.status().message();
+  }
 }
 
 TEST(NiftiSampleTest, ReadsTheCompressedMniTemplate) {

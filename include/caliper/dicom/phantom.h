@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -25,6 +26,9 @@ struct CtPhantomOptions {
   int cols = 64;
   double pixel_spacing_mm = 5.0;    // in-plane, both directions
   double slice_thickness_mm = 5.0;  // also the distance between slice centres
+  // Adds the landmark voxels of PhantomLandmarks (single voxels of known HU in the air around
+  // the body) so that geometry tests can find known voxels after any transformation.
+  bool landmarks = false;
   // With a seed, every UID is derived from it and the output is byte-identical from run to run.
   // Without one, a seed is drawn from the kernel's CSPRNG, so UIDs are globally unique.
   std::optional<std::uint64_t> seed;
@@ -59,6 +63,40 @@ inline constexpr int kPhantomBoneHu = 700;
 // refuses a value. Thread-safe for distinct out_dirs.
 Status WriteCtPhantomSeries(const CtPhantomOptions& options, const std::string& out_dir,
                             std::vector<std::string>* written);
+
+// As WriteCtPhantomSeries, in memory: one Part 10 file (explicit VR little endian) per slice,
+// slice 1 first. Same errors except kIo.
+Result<std::vector<std::vector<std::uint8_t>>> MakeCtPhantomSeries(const CtPhantomOptions& options);
+
+// A landmark voxel: column i, row j (0-based) of slice k (0-based, in the series' order), its
+// HU, and the centre of that voxel in patient coordinates (LPS, mm).
+struct PhantomLandmark {
+  int i = 0, j = 0, k = 0;
+  int hu = 0;
+  std::array<double, 3> lps{};
+};
+inline constexpr int kPhantomLandmarkHu[3] = {1500, 2000, 2500};
+
+// The three landmarks the phantom gets with options.landmarks: near the right-anterior corner
+// of the first (lowest) slice, the left-anterior corner of the last slice, and the
+// right-posterior corner of the middle slice. Needs slices >= 1 and rows, cols >= 8.
+std::vector<PhantomLandmark> PhantomLandmarks(const CtPhantomOptions& options);
+
+// The same phantom as one Enhanced CT Image Storage instance (PS3.3 A.38): options.slices frames
+// stored top (highest z) first, geometry in functional groups (shared Pixel Measures, Plane
+// Orientation and Pixel Value Transformation; per-frame Plane Position; frame 1 overrides the
+// shared Rescale Intercept with -1000 and stores its pixels accordingly, so only a reader that
+// honours per-frame groups gets the right HU). Errors as MakeCtPhantomSeries.
+Result<std::vector<std::uint8_t>> MakeEnhancedCtPhantom(const CtPhantomOptions& options);
+
+// An ultrasound cine loop (US Multi-frame Image Storage, 8-bit colour): a bright disc moving
+// across a dark gradient. `ybr_planar` stores it as YBR_FULL with Planar Configuration 1
+// (converted from the RGB of UltrasoundPhantomRgb, so back-conversion is within 2 per sample);
+// otherwise RGB interleaved. Errors: kInvalidArgument for frames < 1 or sizes outside 8..1024.
+Result<std::vector<std::uint8_t>> MakeUltrasoundCinePhantom(int frames, int rows, int cols,
+                                                            bool ybr_planar, std::uint64_t seed);
+// The RGB of pixel (row, col) of frame `frame` in that loop.
+std::array<std::uint8_t, 3> UltrasoundPhantomRgb(int frame, int row, int col, int rows, int cols);
 
 // The UID that WriteCtPhantomSeries derives from `seed` for `purpose` (any label; distinct
 // labels give distinct UIDs with overwhelming probability): "2.25." and the decimal form of

@@ -40,6 +40,40 @@ struct NiftiLabelMap {
   std::vector<std::uint8_t> labels;
 };
 
+// Reads every 3D volume of a 3D or 4D file: a 4D file (dim[4] = time points) gives one
+// volume per time point, in order, each with the file's 3D geometry (docs/imaging.md: the
+// documented choice for 4D). Dimensions 5..7 must be 1 (else kUnsupported). Other errors as
+// ReadNiftiVolume.
+Result<std::vector<NiftiVolume>> ReadNiftiVolumes(const std::string& path);
+
+// As ReadNiftiVolumes, from the bytes of a .nii or .nii.gz file (NIfTI-1 or NIfTI-2, either
+// byte order), e.g. an upload. A volume larger than `max_voxels` voxels (all time points) or a
+// gzip stream inflating past what that needs is kInvalidArgument before it is decoded; so is
+// a header that is not NIfTI or data shorter than the header says.
+Result<std::vector<NiftiVolume>> DecodeNifti(std::span<const std::uint8_t> bytes,
+                                             std::int64_t max_voxels = std::int64_t{1} << 30);
+
+// Encodes one 3D volume as a single-file NIfTI-1 (.nii) in memory, gzip-compressed (.nii.gz)
+// when `gzip`; int16 and float32 are stored as such (scl_slope 1, scl_inter 0). Errors:
+// kInvalidArgument when the size does not match the dimensions.
+Result<std::vector<std::uint8_t>> EncodeNiftiInt16(const NiftiGeometry& geometry,
+                                                   std::span<const std::int16_t> values, bool gzip);
+Result<std::vector<std::uint8_t>> EncodeNiftiFloat32(const NiftiGeometry& geometry,
+                                                     std::span<const float> values, bool gzip);
+Result<std::vector<std::uint8_t>> EncodeNiftiUint8(const NiftiGeometry& geometry,
+                                                   std::span<const std::uint8_t> values, bool gzip);
+
+// The geometry of a volume with `dims` whose voxel (i, j, k) lies at `ras` * (i, j, k, 1) (mm,
+// RAS, rows of a 3x4 matrix): sform = `ras` (code `code`, 1 = scanner anatomical); qform the
+// same rotation when the affine has orthogonal columns, else qform_code 0 (a sheared affine,
+// e.g. gantry tilt, only fits the sform). pixdim = column lengths, units mm.
+NiftiGeometry NiftiGeometryFromAffine(const std::array<std::int64_t, 3>& dims,
+                                      const std::array<std::array<double, 4>, 3>& ras, int code = 1);
+
+// The voxel-to-world matrix a reader should use (sform when sform_code > 0, else qform when
+// qform_code > 0, else pixdim scaling), as nibabel's get_best_affine does.
+std::array<std::array<double, 4>, 3> BestAffine(const NiftiGeometry& geometry);
+
 // Reads a 3D volume of any integer or float datatype (uint8 .. uint64, int8 .. int64,
 // float32, float64); a 4th..7th dimension of size 1 is accepted. Errors: kNotFound when the
 // file does not exist; kInvalidArgument when it is not a readable NIfTI file or not 3D;

@@ -1,0 +1,66 @@
+#pragma once
+
+// Small readers of DCMTK items that turn absent or malformed values into std::nullopt / "".
+// Internal to src/dicom.
+
+#include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dcitem.h>
+
+#include <cmath>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace caliper::dicom {
+
+// The whole value (all components joined by '\'), trimmed; "" when absent.
+inline std::string GetString(DcmItem& item, const DcmTagKey& key) {
+  OFString value;
+  if (item.findAndGetOFStringArray(key, value).bad()) return {};
+  std::string s = value.c_str();
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\0')) s.pop_back();
+  return s;
+}
+
+// An integer attribute (US, SS, UL, SL or IS), or nullopt.
+inline std::optional<int> GetInt(DcmItem& item, const DcmTagKey& key) {
+  DcmElement* elem = nullptr;
+  if (item.findAndGetElement(key, elem).bad() || elem == nullptr || elem->getVM() == 0) {
+    return std::nullopt;
+  }
+  Sint32 s = 0;
+  if (elem->getSint32(s).good()) return s;
+  Uint16 u16 = 0;
+  if (elem->getUint16(u16).good()) return u16;
+  Uint32 u32 = 0;
+  if (elem->getUint32(u32).good()) return u32 > 0x7fffffffu ? std::nullopt : std::optional<int>(u32);
+  Sint16 s16 = 0;
+  if (elem->getSint16(s16).good()) return s16;
+  OFString text;
+  if (elem->getOFString(text, 0).good()) {
+    try {
+      std::size_t used = 0;
+      const long v = std::stol(text.c_str(), &used);
+      if (v >= -0x7fffffffL && v <= 0x7fffffffL) return static_cast<int>(v);
+    } catch (...) {
+    }
+  }
+  return std::nullopt;
+}
+
+// Every numeric component of a DS/FD/FL attribute, or nullopt when absent or unparsable.
+inline std::optional<std::vector<double>> GetDoubles(DcmItem& item, const DcmTagKey& key) {
+  DcmElement* elem = nullptr;
+  if (item.findAndGetElement(key, elem).bad() || elem == nullptr) return std::nullopt;
+  const unsigned long vm = elem->getVM();
+  if (vm == 0 || vm > 64) return std::nullopt;
+  std::vector<double> out;
+  for (unsigned long i = 0; i < vm; ++i) {
+    Float64 v = 0;
+    if (elem->getFloat64(v, i).bad() || !std::isfinite(v)) return std::nullopt;
+    out.push_back(v);
+  }
+  return out;
+}
+
+}  // namespace caliper::dicom

@@ -1,0 +1,308 @@
+#include "caliper/dicom/image.h"
+
+#include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dcdeftag.h>
+#include <dcmtk/dcmdata/dcuid.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iterator>
+
+#include "caliper/common/sample_data.h"
+#include "caliper/dicom/encode.h"
+#include "caliper/dicom/phantom.h"
+#include "dicom/codecs.h"
+#include "dicom/test_support.h"
+
+namespace caliper::dicom {
+namespace {
+
+using testing::Bytes;
+using testing::Modify;
+
+CtPhantomOptions SmallCt() {
+  CtPhantomOptions o;
+  o.slices = 3;
+  o.rows = 24;
+  o.cols = 32;
+  o.pixel_spacing_mm = 2;
+  o.slice_thickness_mm = 3;
+  o.seed = 7;
+  return o;
+}
+
+Bytes Slice(int k) {
+  const auto series = testing::Series(SmallCt());
+  return series.empty() ? Bytes{} : series[k];
+}
+
+DecodedImage MustDecode(const Bytes& bytes) {
+  auto image = DecodeImage(bytes);
+  EXPECT_TRUE(image.ok()) << image.status().ToString();
+  return image.ok() ? *image : DecodedImage{};
+}
+
+Bytes MustTranscode(const Bytes& bytes, const std::string& uid, const TranscodeOptions& o = {}) {
+  auto out = Transcode(bytes, uid, o);
+  EXPECT_TRUE(out.ok()) << uid << ": " << out.status().ToString();
+  return out.ok() ? *out : Bytes{};
+}
+
+double MaxAbsDiff(const std::vector<float>& a, const std::vector<float>& b) {
+  EXPECT_EQ(a.size(), b.size());
+  double worst = 0;
+  for (std::size_t i = 0; i < std::min(a.size(), b.size()); ++i)
+    worst = std::max(worst, std::abs(double(a[i]) - b[i]));
+  return worst;
+}
+
+double MeanAbsDiff(const std::vector<float>& a, const std::vector<float>& b) {
+  double sum = 0;
+  for (std::size_t i = 0; i < std::min(a.size(), b.size()); ++i) sum += std::abs(double(a[i]) - b[i]);
+  return a.empty() ? 0 : sum / a.size();
+}
+
+TEST(DecodeImageTest, NativePhantomSliceGivesHounsfieldUnitsAndGeometry) {
+  const DecodedImage image = MustDecode(Slice(1));
+  EXPECT_EQ(image.transfer_syntax_uid, UID_LittleEndianExplicitTransferSyntax);
+  EXPECT_EQ(image.rows, 24);
+  EXPECT_EQ(image.columns, 32);
+  EXPECT_EQ(image.frames, 1);
+  EXPECT_EQ(image.kind, PixelKind::kMonochrome2);
+  EXPECT_EQ(image.modality, "CT");
+  EXPECT_EQ(image.values.front(), kPhantomAirHu);
+  EXPECT_EQ(*std::max_element(image.values.begin(), image.values.end()), kPhantomBoneHu);
+  ASSERT_EQ(image.frame_geometry.size(), 1u);
+  const FrameGeometry& g = image.frame_geometry[0];
+  ASSERT_TRUE(g.position && g.orientation && g.pixel_spacing);
+  EXPECT_DOUBLE_EQ((*g.position)[0], -31.0);
+  EXPECT_DOUBLE_EQ((*g.position)[2], 3.0);
+  EXPECT_DOUBLE_EQ((*g.pixel_spacing)[0], 2.0);
+  EXPECT_EQ(g.rescale_intercept, -1024);
+  EXPECT_EQ(image.window_center, 40);
+}
+
+// Every lossless syntax gives back exactly the voxels of the explicit little endian original.
+TEST(DecodeImageTest, EveryLosslessSyntaxDecodesToTheOriginalVoxels) {
+  const Bytes original = Slice(1);
+  const DecodedImage reference = MustDecode(original);
+  TranscodeOptions fragmented;
+  fragmented.j2k_fragment_bytes = 100;  // several fragments per frame, Basic Offset Table filled
+  const std::vector<std::pair<std::string, TranscodeOptions>> cases = {
+      {UID_LittleEndianImplicitTransferSyntax, {}},
+      {UID_BigEndianExplicitTransferSyntax, {}},
+      {UID_DeflatedExplicitVRLittleEndianTransferSyntax, {}},
+      {UID_RLELosslessTransferSyntax, {}},
+      {UID_JPEGProcess14TransferSyntax, {}},
+      {UID_JPEGProcess14SV1TransferSyntax, {}},
+      {UID_JPEGLSLosslessTransferSyntax, {}},
+      {UID_JPEG2000LosslessOnlyTransferSyntax, {}},
+      {UID_JPEG2000LosslessOnlyTransferSyntax, fragmented},
+  };
+  for (const auto& [uid, options] : cases) {
+    const Bytes encoded = MustTranscode(original, uid, options);
+    const DecodedImage image = MustDecode(encoded);
+    EXPECT_EQ(image.transfer_syntax_uid, uid);
+    EXPECT_EQ(image.values, reference.values) << uid;
+    EXPECT_EQ(image.sop_instance_uid, reference.sop_instance_uid);
+  }
+}
+
+TEST(DecodeImageTest, LossySyntaxesStayWithinTheirErrorBounds) {
+  // JPEG extended takes at most 12 bits: store the phantom as unsigned 12-bit.
+  const Bytes twelve_bit = Modify(Slice(1), [](DcmDataset& ds) {
+    ds.putAndInsertUint16(DCM_BitsStored, 12);
+    ds.putAndInsertUint16(DCM_HighBit, 11);
+    ds.putAndInsertUint16(DCM_PixelRepresentation, 0);
+  });
+  const DecodedImage reference = MustDecode(twelve_bit);
+  ASSERT_EQ(reference.values.front(), kPhantomAirHu);
+
+  TranscodeOptions near;
+  near.jpegls_near = 3;
+  const DecodedImage jls =
+      MustDecode(MustTranscode(twelve_bit, UID_JPEGLSLossyTransferSyntax, near));
+  EXPECT_LE(MaxAbsDiff(jls.values, reference.values), 3.0);  // JPEG-LS bounds every sample
+
+  const DecodedImage jpeg =
+      MustDecode(MustTranscode(twelve_bit, UID_JPEGProcess2_4TransferSyntax));
+  EXPECT_EQ(jpeg.transfer_syntax_uid, UID_JPEGProcess2_4TransferSyntax);
+  EXPECT_LT(MeanAbsDiff(jpeg.values, reference.values), 15.0);
+
+  // JPEG 2000 at 8:1 on a 128 x 128 slice (tiny images cannot reach such ratios gracefully).
+  CtPhantomOptions larger = SmallCt();
+  larger.rows = larger.cols = 128;
+  auto series = MakeCtPhantomSeries(larger);
+  ASSERT_TRUE(series.ok());
+  TranscodeOptions ratio;
+  ratio.j2k_ratio = 8;
+  const Bytes lossy = MustTranscode((*series)[1], UID_JPEG2000TransferSyntax, ratio);
+  EXPECT_LT(lossy.size(), (*series)[1].size() / 4);
+  const DecodedImage j2k = MustDecode(lossy);
+  const DecodedImage signed_reference = MustDecode((*series)[1]);
+  EXPECT_LT(MeanAbsDiff(j2k.values, signed_reference.values), 3.0);
+  EXPECT_GT(MeanAbsDiff(j2k.values, signed_reference.values), 0.0);  // really lossy
+}
+
+TEST(DecodeImageTest, UltrasoundCineInRgbYbrAndCompressedForms) {
+  const int frames = 4, rows = 40, cols = 48;
+  auto rgb = MakeUltrasoundCinePhantom(frames, rows, cols, false, 3);
+  auto ybr = MakeUltrasoundCinePhantom(frames, rows, cols, true, 3);
+  ASSERT_TRUE(rgb.ok() && ybr.ok());
+  std::vector<float> expected;
+  for (int f = 0; f < frames; ++f)
+    for (int r = 0; r < rows; ++r)
+      for (int c = 0; c < cols; ++c)
+        for (std::uint8_t v : UltrasoundPhantomRgb(f, r, c, rows, cols)) expected.push_back(v);
+
+  const DecodedImage native = MustDecode(*rgb);
+  EXPECT_EQ(native.kind, PixelKind::kRgb);
+  EXPECT_EQ(native.frames, frames);
+  EXPECT_EQ(native.samples_per_pixel, 3);
+  EXPECT_EQ(native.values, expected);
+  EXPECT_EQ(native.Frame(2).size(), static_cast<std::size_t>(rows * cols * 3));
+
+  EXPECT_LE(MaxAbsDiff(MustDecode(*ybr).values, expected), 2.0);
+  EXPECT_EQ(MustDecode(MustTranscode(*rgb, UID_RLELosslessTransferSyntax)).values, expected);
+  EXPECT_EQ(MustDecode(MustTranscode(*rgb, UID_JPEG2000LosslessOnlyTransferSyntax)).values,
+            expected);
+  const DecodedImage baseline = MustDecode(MustTranscode(*rgb, UID_JPEGProcess1TransferSyntax));
+  EXPECT_EQ(baseline.kind, PixelKind::kRgb);
+  EXPECT_LT(MeanAbsDiff(baseline.values, expected), 6.0);
+  EXPECT_LT(MeanAbsDiff(MustDecode(MustTranscode(*ybr, UID_JPEGProcess1TransferSyntax)).values,
+                        expected),
+            6.0);
+}
+
+TEST(DecodeImageTest, EnhancedCtTakesGeometryAndRescaleFromFunctionalGroups) {
+  CtPhantomOptions o = SmallCt();
+  o.slices = 5;
+  auto enhanced = MakeEnhancedCtPhantom(o);
+  ASSERT_TRUE(enhanced.ok()) << enhanced.status().ToString();
+  auto series = MakeCtPhantomSeries(o);
+  ASSERT_TRUE(series.ok());
+  for (const std::string& uid : {std::string(UID_LittleEndianExplicitTransferSyntax),
+                                std::string(UID_JPEG2000LosslessOnlyTransferSyntax),
+                                std::string(UID_RLELosslessTransferSyntax)}) {
+    const DecodedImage image = MustDecode(uid == UID_LittleEndianExplicitTransferSyntax
+                                              ? *enhanced
+                                              : MustTranscode(*enhanced, uid));
+    ASSERT_EQ(image.frames, 5) << uid;
+    ASSERT_EQ(image.frame_geometry.size(), 5u);
+    for (int f = 0; f < 5; ++f) {
+      const int k = 4 - f;  // stored top first
+      const FrameGeometry& g = image.frame_geometry[f];
+      ASSERT_TRUE(g.position && g.orientation && g.pixel_spacing && g.slice_thickness);
+      EXPECT_DOUBLE_EQ((*g.position)[2], 3.0 * k);
+      EXPECT_DOUBLE_EQ((*g.orientation)[4], 1.0);
+      EXPECT_DOUBLE_EQ(*g.slice_thickness, 3.0);
+      EXPECT_EQ(g.rescale_intercept, f == 0 ? -1000 : -1024);
+      const DecodedImage slice = MustDecode((*series)[k]);
+      const auto frame = image.Frame(f);
+      EXPECT_TRUE(std::equal(frame.begin(), frame.end(), slice.values.begin())) << uid << f;
+    }
+  }
+}
+
+TEST(DecodeImageTest, BadInputIsAClearErrorNeverACrash) {
+  EXPECT_EQ(DecodeImage({}).status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(DecodeImage({}).status().message().find("empty"), std::string::npos);
+  const std::string text = "this is not DICOM at all, just some text in a file";
+  auto not_dicom = DecodeImage(Bytes(text.begin(), text.end()));
+  EXPECT_FALSE(not_dicom.ok());
+
+  const Bytes good = Slice(0);
+  for (std::size_t cut : {std::size_t{10}, std::size_t{200}, good.size() / 2, good.size() - 3}) {
+    auto truncated = DecodeImage(Bytes(good.begin(), good.begin() + cut));
+    EXPECT_EQ(truncated.status().code(), ErrorCode::kInvalidArgument) << cut;
+  }
+  auto no_pixels = DecodeImage(Modify(good, [](DcmDataset& ds) { delete ds.remove(DCM_PixelData); }));
+  EXPECT_NE(no_pixels.status().message().find("Pixel Data"), std::string::npos);
+
+  auto gigantic = DecodeImage(Modify(good, [](DcmDataset& ds) {
+    ds.putAndInsertUint16(DCM_Rows, 65535);
+    ds.putAndInsertUint16(DCM_Columns, 65535);
+    ds.putAndInsertString(DCM_NumberOfFrames, "99999");
+  }));
+  EXPECT_EQ(gigantic.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(gigantic.status().message().find("limit"), std::string::npos)
+      << gigantic.status().message();
+  auto claims_more = DecodeImage(Modify(good, [](DcmDataset& ds) {
+    ds.putAndInsertUint16(DCM_Rows, 200);
+  }));
+  EXPECT_NE(claims_more.status().message().find("truncated"), std::string::npos);
+  auto palette = DecodeImage(Modify(good, [](DcmDataset& ds) {
+    ds.putAndInsertString(DCM_PhotometricInterpretation, "PALETTE COLOR");
+  }));
+  EXPECT_EQ(palette.status().code(), ErrorCode::kUnsupported);
+
+  // JPEG 2000 Part 2 (.92) has the same length as .90: relabel a lossless file.
+  Bytes j2k = MustTranscode(good, UID_JPEG2000LosslessOnlyTransferSyntax);
+  const std::string from = "1.2.840.10008.1.2.4.90";
+  auto at = std::search(j2k.begin(), j2k.end(), from.begin(), from.end());
+  ASSERT_NE(at, j2k.end());
+  Bytes relabelled = j2k;
+  relabelled[at - j2k.begin() + from.size() - 1] = '2';
+  auto unsupported = DecodeImage(relabelled);
+  EXPECT_EQ(unsupported.status().code(), ErrorCode::kUnsupported);
+  EXPECT_NE(unsupported.status().message().find("1.2.840.10008.1.2.4.92"), std::string::npos)
+      << unsupported.status().message();
+  // A damaged codestream: the tail of the file (inside the frame) overwritten.
+  Bytes damaged = j2k;
+  for (std::size_t i = damaged.size() - 300; i < damaged.size() - 10; ++i) damaged[i] = 0xff;
+  auto broken = DecodeImage(damaged);
+  if (!broken.ok()) {
+    EXPECT_EQ(broken.status().code(), ErrorCode::kInvalidArgument);
+  }
+}
+
+TEST(DecodeImageTest, DecodesEverySampleSeries) {
+  namespace fs = std::filesystem;
+  struct Case {
+    std::string folder, transfer_syntax;
+    int rows, columns;
+  };
+  const std::vector<Case> cases = {
+      {"dicom-series/mr-t1-sag-dcm_qa_decubitus", UID_LittleEndianExplicitTransferSyntax, 256, 256},
+      {"dicom-series/ct-head-gantry-tilt-dcm_qa_ct", UID_LittleEndianExplicitTransferSyntax, 512,
+       512},
+      {"dicom-series/ct-abdomen-totalsegmentator", UID_JPEG2000LosslessOnlyTransferSyntax, 512,
+       512},
+      {"dicom-seg/source-ct-16x16", UID_LittleEndianExplicitTransferSyntax, 16, 16},
+  };
+  for (const Case& c : cases) {
+    auto readme = SampleDataFile(c.folder.substr(0, c.folder.find('/')) + "/README.md");
+    if (!readme) {
+      if (SampleDataRequired()) FAIL() << "sample data missing: " << c.folder;
+      GTEST_SKIP() << "CALIPER_SAMPLE_DATA not set";
+    }
+    const fs::path dir = fs::path(*readme).parent_path().parent_path() / c.folder;
+    int files = 0;
+    for (const auto& entry : fs::directory_iterator(dir)) {
+      std::ifstream in(entry.path(), std::ios::binary);
+      const Bytes bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      auto image = DecodeImage(bytes);
+      ASSERT_TRUE(image.ok()) << entry.path() << ": " << image.status().ToString();
+      EXPECT_EQ(image->transfer_syntax_uid, c.transfer_syntax);
+      EXPECT_EQ(image->rows, c.rows);
+      EXPECT_EQ(image->columns, c.columns);
+      ASSERT_TRUE(image->frame_geometry[0].position.has_value());
+      const auto [lo, hi] = std::minmax_element(image->values.begin(), image->values.end());
+      EXPECT_LT(*lo, *hi);
+      if (c.folder.find("series/ct-") != std::string::npos) {
+        EXPECT_GE(*lo, -3100);  // HU after rescale, not raw stored values
+        EXPECT_LE(*hi, 4100);
+        EXPECT_LT(*lo, -500);   // air around the body
+      }
+      ++files;
+    }
+    EXPECT_GT(files, 3) << c.folder;
+  }
+}
+
+}  // namespace
+}  // namespace caliper::dicom

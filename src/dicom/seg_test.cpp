@@ -1,0 +1,254 @@
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <nlohmann/json.hpp>
+
+#include "caliper/common/sample_data.h"
+#include "caliper/dicom/label_map.h"
+#include "caliper/dicom/phantom.h"
+#include "dicom/test_support.h"
+
+namespace caliper::dicom {
+namespace {
+
+namespace fs = std::filesystem;
+using Bytes = std::vector<std::uint8_t>;
+
+struct Fixture {
+  std::vector<Bytes> files;
+  Volume volume;
+  LabelMap map;
+};
+
+// A phantom volume with two segments: the lesion (manual) and the liver (automatic).
+Fixture Make() {
+  CtPhantomOptions o;
+  o.slices = 9;
+  o.rows = 36;
+  o.cols = 48;
+  o.pixel_spacing_mm = 0.8;
+  o.slice_thickness_mm = 2.0;
+  o.seed = 17;
+  o.accession_number = "ACC-0042";  // the default (17 characters) is too long for SH
+  Fixture f;
+  f.files = testing::Series(o);
+  f.volume = *testing::Build(f.files);
+  f.map = EmptyLabelMap(f.volume);
+  for (std::size_t n = 0; n < f.map.labels.size(); ++n) {
+    if (f.volume.values[n] == kPhantomLesionHu) f.map.labels[n] = 1;
+    if (f.volume.values[n] == kPhantomLiverHu) f.map.labels[n] = 2;
+  }
+  f.map.segments = {
+      {1, "lesion", "Lesion", {"49755003", "SCT", "Morphologically abnormal structure"},
+       {"108369006", "SCT", "Neoplasm"}, SegmentAlgorithm::kManual, ""},
+      {2, "liver", "Liver", {"123037004", "SCT", "Anatomical structure"}, {"10200004", "SCT", "Liver"},
+       SegmentAlgorithm::kAutomatic, "caliper-threshold"},
+  };
+  return f;
+}
+
+std::string TempPath(const std::string& name) {
+  return (fs::temp_directory_path() / ("caliper_seg_" + std::to_string(::getpid()) + "_" + name)).string();
+}
+
+void WriteFile(const std::string& path, const Bytes& bytes) {
+  std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()),
+                                              static_cast<std::streamsize>(bytes.size()));
+}
+
+std::string RunCommand(const std::string& cmd, int* status) {
+  const std::string out = TempPath("out.txt");
+  *status = std::system((cmd + " > '" + out + "' 2>&1").c_str());
+  std::ifstream in(out);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  fs::remove(out);
+  return text;
+}
+
+TEST(SegTest, WritesASegThatReadsBackToTheSameLabelMap) {
+  Fixture f = Make();
+  auto seg = WriteSegmentation(f.map, f.volume, f.files[0]);
+  ASSERT_TRUE(seg.ok()) << seg.status().ToString();
+  auto back = ReadSegmentation(*seg, f.volume);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->labels, f.map.labels);
+  ASSERT_EQ(back->segments.size(), 2u);
+  EXPECT_EQ(back->segments[0].name, "Lesion");
+  EXPECT_EQ(back->segments[0].type.value, "108369006");
+  EXPECT_EQ(back->segments[0].type.scheme, "SCT");
+  EXPECT_EQ(back->segments[0].algorithm, SegmentAlgorithm::kManual);
+  EXPECT_EQ(back->segments[1].category.meaning, "Anatomical structure");
+  EXPECT_EQ(back->segments[1].algorithm, SegmentAlgorithm::kAutomatic);
+  EXPECT_EQ(back->segments[1].algorithm_name, "caliper-threshold");
+}
+
+// dciodvfy (dicom3tools) must report no error for what we write.
+TEST(SegTest, DciodvfyFindsNoErrors) {
+  if (std::system("command -v dciodvfy > /dev/null 2>&1") != 0) {
+    if (SampleDataRequired()) FAIL() << "dciodvfy (Debian dicom3tools) is required";
+    GTEST_SKIP() << "dciodvfy not installed";
+  }
+  Fixture f = Make();
+  auto seg = WriteSegmentation(f.map, f.volume, f.files[0]);
+  ASSERT_TRUE(seg.ok()) << seg.status().ToString();
+  const std::string path = TempPath("seg.dcm");
+  WriteFile(path, *seg);
+  int status = 0;
+  const std::string report = RunCommand("dciodvfy '" + path + "'", &status);
+  fs::remove(path);
+  EXPECT_EQ(report.find("Error"), std::string::npos) << report;
+  EXPECT_NE(report.find("Segmentation"), std::string::npos) << report;  // it knew the IOD
+}
+
+// pydicom reads it back with matching geometry, segments and references.
+TEST(SegTest, PydicomReadsMatchingGeometry) {
+  if (!fs::exists("/usr/bin/python3")) GTEST_SKIP();
+  Fixture f = Make();
+  auto seg = WriteSegmentation(f.map, f.volume, f.files[0]);
+  ASSERT_TRUE(seg.ok());
+  const std::string path = TempPath("seg_py.dcm");
+  WriteFile(path, *seg);
+  int status = 0;
+  const std::string out = RunCommand(std::string("/usr/bin/python3 ") + CALIPER_SOURCE_DIR +
+                                  "/tests/imaging/pydicom_seg_check.py '" + path + "'",
+                              &status);
+  fs::remove(path);
+  ASSERT_EQ(status, 0) << out;
+  const auto j = nlohmann::json::parse(out);
+  EXPECT_EQ(j["sop_class"], "1.2.840.10008.5.1.4.1.1.66.4");
+  EXPECT_EQ(j["rows"], 36);
+  EXPECT_EQ(j["columns"], 48);
+  EXPECT_EQ(j["frame_of_reference"], f.volume.frame_of_reference_uid);
+  EXPECT_EQ(j["study"], f.volume.study_instance_uid);
+  EXPECT_EQ(j["referenced_series"], f.volume.series_instance_uid);
+  EXPECT_EQ(j["referenced_instances"], 9);
+  EXPECT_EQ(j["pixel_spacing"], nlohmann::json({0.8, 0.8}));
+  EXPECT_EQ(j["orientation"], nlohmann::json({1, 0, 0, 0, 1, 0}));
+  ASSERT_EQ(j["segments"].size(), 2u);
+  EXPECT_EQ(j["segments"][0]["algorithm"], "MANUAL");
+  EXPECT_EQ(j["segments"][1]["algorithm"], "AUTOMATIC");
+  EXPECT_EQ(j["segments"][0]["type"], "108369006");
+  int total_set[3] = {0, 0, 0};
+  for (const auto& frame : j["per_frame"]) {
+    const int segment = frame["segment"];
+    total_set[segment] += frame["set"].get<int>();
+    // The frame's position is a slice of the volume, and its source is that slice's instance.
+    const double z = frame["position"][2];
+    const int k = static_cast<int>(std::lround(z / 2.0));
+    ASSERT_GE(k, 0);
+    ASSERT_LT(k, 9);
+    EXPECT_NEAR(z, 2.0 * k, 1e-6);
+    EXPECT_EQ(frame["source"], f.volume.slices[k].sop_instance_uid);
+  }
+  EXPECT_EQ(total_set[1], std::count(f.map.labels.begin(), f.map.labels.end(), 1));
+  EXPECT_EQ(total_set[2], std::count(f.map.labels.begin(), f.map.labels.end(), 2));
+}
+
+TEST(SegTest, ValidationAndAlignmentMessages) {
+  Fixture f = Make();
+  LabelMap bad = f.map;
+  bad.segments[1].algorithm_name.clear();
+  EXPECT_NE(ValidateLabelMap(bad).message().find("must name its algorithm"), std::string::npos);
+  bad = f.map;
+  bad.segments.pop_back();
+  EXPECT_NE(ValidateLabelMap(bad).message().find("label 2"), std::string::npos);
+  bad = f.map;
+  bad.segments[0].type.value.clear();
+  EXPECT_FALSE(ValidateLabelMap(bad).ok());
+  bad = f.map;
+  bad.dims[2] = 8;
+  EXPECT_FALSE(ValidateLabelMap(bad).ok());
+  bad.labels.resize(static_cast<std::size_t>(48) * 36 * 8);
+  EXPECT_NE(CheckAligned(bad, f.volume).message().find("mask is 48x36x8 but the volume is 48x36x9"),
+            std::string::npos);
+  bad = f.map;
+  bad.lps[0][3] += 0.5;
+  const Status shifted = CheckAligned(bad, f.volume);
+  EXPECT_NE(shifted.message().find("not on the volume's grid"), std::string::npos) << shifted.message();
+  EXPECT_EQ(WriteSegmentation(bad, f.volume, f.files[0]).status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_TRUE(CheckAligned(f.map, f.volume).ok());
+}
+
+TEST(SegTest, StoredFormIsZstdAndRoundTrips) {
+  Fixture f = Make();
+  auto stored = CompressLabelMap(f.map);
+  ASSERT_TRUE(stored.ok());
+  EXPECT_LT(stored->size(), f.map.labels.size() / 10);
+  auto back = DecompressLabelMap(*stored);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->labels, f.map.labels);
+  EXPECT_EQ(back->dims, f.map.dims);
+  EXPECT_EQ(back->lps, f.map.lps);
+  EXPECT_EQ(back->segments[1].algorithm_name, "caliper-threshold");
+  EXPECT_EQ(back->segments[0].category.meaning, "Morphologically abnormal structure");
+  Bytes corrupt = *stored;
+  corrupt[corrupt.size() / 2] ^= 0xff;
+  EXPECT_FALSE(DecompressLabelMap(corrupt).ok());
+  EXPECT_EQ(DecompressLabelMap(Bytes{'n', 'o', 'p', 'e'}).status().code(), ErrorCode::kIntegrity);
+  EXPECT_FALSE(DecompressLabelMap(*stored, 100).ok());
+}
+
+Bytes ReadSample(const std::string& relative) {
+  auto path = SampleDataFile(relative);
+  if (!path) return {};
+  std::ifstream in(*path, std::ios::binary);
+  return Bytes(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+TEST(SegTest, ReadsTheSampleSegmentations) {
+  std::vector<Bytes> source;
+  for (const char* name : {"17106.dcm", "17136.dcm", "17166.dcm", "17196.dcm"}) {
+    source.push_back(ReadSample(std::string("dicom-seg/source-ct-16x16/") + name));
+    if (source.back().empty()) {
+      if (SampleDataRequired()) FAIL() << "sample data missing";
+      GTEST_SKIP() << "CALIPER_SAMPLE_DATA not set";
+    }
+  }
+  std::vector<std::span<const std::uint8_t>> all(source.begin(), source.end());
+  // The first slice lies 202.5 mm (162 steps) below the others: refused as a gap.
+  auto whole = BuildVolume(all);
+  ASSERT_FALSE(whole.ok());
+  EXPECT_NE(whole.status().message().find("gap: 161 missing slice(s)"), std::string::npos)
+      << whole.status().message();
+  // The SEGs cover the other three (1.25 mm apart).
+  std::vector<std::span<const std::uint8_t>> three(all.begin() + 1, all.end());
+  auto volume = BuildVolume(three);
+  ASSERT_TRUE(volume.ok()) << volume.status().ToString();
+
+  auto binary = ReadSegmentation(ReadSample("dicom-seg/seg_image_ct_binary.dcm"), *volume);
+  ASSERT_TRUE(binary.ok()) << binary.status().ToString();
+  ASSERT_EQ(binary->segments.size(), 1u);
+  EXPECT_EQ(binary->segments[0].name, "first segment");
+  const auto set = std::count(binary->labels.begin(), binary->labels.end(), 1);
+  EXPECT_GT(set, 0);
+  auto fractional = ReadSegmentation(ReadSample("dicom-seg/seg_image_ct_binary_fractional.dcm"), *volume);
+  ASSERT_TRUE(fractional.ok()) << fractional.status().ToString();
+  EXPECT_EQ(fractional->labels, binary->labels);
+
+  // This one also covers the far first slice, which is not part of the volume.
+  auto overlap = ReadSegmentation(ReadSample("dicom-seg/seg_image_ct_binary_overlap.dcm"), *volume);
+  ASSERT_FALSE(overlap.ok());
+  EXPECT_NE(overlap.status().message().find("frame 1 lies on no slice of the volume"),
+            std::string::npos)
+      << overlap.status().message();
+
+  auto labelmap = ReadSegmentation(ReadSample("dicom-seg/seg_image_sm_control_labelmap.dcm"), *volume);
+  EXPECT_EQ(labelmap.status().code(), ErrorCode::kUnsupported);
+  auto slide = ReadSegmentation(ReadSample("dicom-seg/sm_image_control.dcm"), *volume);
+  EXPECT_NE(slide.status().message().find("not a DICOM Segmentation"), std::string::npos);
+
+  // And what we write on this real series reads back the same.
+  auto rewritten = WriteSegmentation(*binary, *volume, source[1]);
+  ASSERT_TRUE(rewritten.ok()) << rewritten.status().ToString();
+  auto again = ReadSegmentation(*rewritten, *volume);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->labels, binary->labels);
+}
+
+}  // namespace
+}  // namespace caliper::dicom
