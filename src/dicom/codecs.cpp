@@ -4,6 +4,8 @@
 #include <dcmtk/dcmdata/dcostrmb.h>
 #include <dcmtk/dcmdata/dcrledrg.h>
 #include <dcmtk/dcmdata/dcrleerg.h>
+#include <dcmtk/dcmdata/dctag.h>
+#include <dcmtk/dcmdata/dcuid.h>
 // Registers dcmimage colour support with DicomImage, which the JPEG encoder needs for RGB.
 #include <dcmtk/dcmimage/diregist.h>
 #include <dcmtk/dcmjpeg/djdecode.h>
@@ -12,6 +14,8 @@
 #include <dcmtk/dcmjpls/djencode.h>
 #include <dcmtk/oflog/oflog.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <mutex>
 #include <string>
 
@@ -38,9 +42,99 @@ void RegisterEncoders() {
   });
 }
 
+// Walks the element headers of a Part 10 file (entering sequences and items, skipping values
+// and pixel fragments) and refuses any value that claims more bytes than the file has left,
+// before DCMTK would allocate what the header claims (found by fuzz/dicom_deid_fuzzer).
+// Deflated datasets are left to DCMTK's own checks.
+Status CheckElementLengths(std::string_view f) {
+  constexpr std::uint32_t kUndefined = 0xFFFFFFFF;
+  bool big = false, explicit_vr = true, in_meta = true;
+  auto u16 = [&](std::size_t at) {
+    const auto* b = reinterpret_cast<const unsigned char*>(f.data() + at);
+    return static_cast<std::uint16_t>(big ? (b[0] << 8) | b[1] : (b[1] << 8) | b[0]);
+  };
+  auto u32 = [&](std::size_t at) {
+    const std::uint32_t lo = u16(at), hi = u16(at + 2);
+    return big ? (lo << 16) | hi : (hi << 16) | lo;
+  };
+  auto too_long = [&](std::uint16_t g, std::uint16_t e, std::uint64_t len, std::size_t after) {
+    char tag[16];
+    std::snprintf(tag, sizeof tag, "(%04X,%04X)", g, e);
+    return Error(ErrorCode::kInvalidArgument,
+                 std::string("element ") + tag + " claims " + std::to_string(len) +
+                     " bytes but only " + std::to_string(f.size() - std::min(after, f.size())) +
+                     " remain (truncated or corrupt)");
+  };
+  std::string xfer;
+  std::size_t pos = 132;
+  while (pos + 8 <= f.size()) {
+    if (in_meta && u16(pos) != 0x0002) {
+      in_meta = false;
+      while (!xfer.empty() && (xfer.back() == '\0' || xfer.back() == ' ')) xfer.pop_back();
+      if (xfer == UID_DeflatedExplicitVRLittleEndianTransferSyntax) return Status::Ok();
+      explicit_vr = xfer != UID_LittleEndianImplicitTransferSyntax;
+      big = xfer == UID_BigEndianExplicitTransferSyntax;
+      continue;
+    }
+    const std::uint16_t g = u16(pos), e = u16(pos + 2);
+    if (g == 0xFFFE) {  // item or delimiter: no VR; items are entered
+      const std::uint32_t len = u32(pos + 4);
+      if (e == 0xE000 && len != kUndefined && len > f.size() - pos - 8) return too_long(g, e, len, pos + 8);
+      pos += 8;
+      continue;
+    }
+    std::uint32_t len;
+    std::size_t header;
+    bool sequence;
+    bool unknown = false;
+    if (explicit_vr || in_meta) {
+      const std::string_view vr = f.substr(pos + 4, 2);
+      const bool long_form = vr == "OB" || vr == "OD" || vr == "OF" || vr == "OL" || vr == "OV" ||
+                             vr == "OW" || vr == "SQ" || vr == "SV" || vr == "UC" || vr == "UN" ||
+                             vr == "UR" || vr == "UT" || vr == "UV";
+      if (long_form && pos + 12 > f.size()) break;
+      len = long_form ? u32(pos + 8) : u16(pos + 6);
+      header = long_form ? 12 : 8;
+      sequence = vr == "SQ";
+      unknown = vr == "UN";
+    } else {
+      len = u32(pos + 4);
+      header = 8;
+      sequence = DcmTag(g, e).getEVR() == EVR_SQ;
+    }
+    const std::size_t value = pos + header;
+    if (len == kUndefined) {
+      if (g == 0x7FE0 && e == 0x0010) {  // encapsulated pixel data: skip the fragments
+        pos = value;
+        while (pos + 8 <= f.size() && !(u16(pos) == 0xFFFE && u16(pos + 2) == 0xE0DD)) {
+          if (u16(pos) != 0xFFFE || u16(pos + 2) != 0xE000) {
+            return Error(ErrorCode::kInvalidArgument, "malformed encapsulated Pixel Data");
+          }
+          const std::uint32_t fragment = u32(pos + 4);
+          if (fragment > f.size() - pos - 8) return too_long(0xFFFE, 0xE000, fragment, pos + 8);
+          pos += 8 + fragment;
+        }
+        pos += 8;
+        continue;
+      }
+      if (unknown) return Status::Ok();  // an implicit-VR sequence inside: DCMTK's to parse
+      pos = value;  // a sequence of undefined length: enter it
+      continue;
+    }
+    if (value > f.size() || len > f.size() - value) return too_long(g, e, len, value);
+    if (in_meta && g == 0x0002 && e == 0x0010) xfer.assign(f.substr(value, len));
+    pos = sequence ? value : value + len;
+  }
+  return Status::Ok();
+}
+
 Status ReadDicom(std::span<const std::uint8_t> bytes, DcmFileFormat& out) {
   RegisterDecoders();
   if (bytes.empty()) return Error(ErrorCode::kInvalidArgument, "empty input (zero bytes)");
+  const std::string_view view(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  if (view.size() >= 132 && view.substr(128, 4) == "DICM") {
+    CALIPER_RETURN_IF_ERROR(CheckElementLengths(view));
+  }
   DcmInputBufferStream stream;
   stream.setBuffer(bytes.data(), static_cast<offile_off_t>(bytes.size()));
   stream.setEos();

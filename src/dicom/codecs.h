@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <span>
+#include <string_view>
 #include <vector>
 
 #include "caliper/common/status.h"
@@ -19,6 +20,10 @@ void RegisterDecoders();
 
 // Registers the matching encoders too (used to write test fixtures and DICOM-SEG). Thread-safe.
 void RegisterEncoders();
+
+// Walks the element headers of a Part 10 file and refuses (kInvalidArgument) any value that
+// claims more bytes than the file has left, before DCMTK would allocate what a header claims.
+Status CheckElementLengths(std::string_view part10);
 
 // Parses `bytes` (a Part 10 file, or a bare dataset whose transfer syntax is detected) into
 // `out`. Errors: kInvalidArgument for empty, truncated or non-DICOM input.

@@ -235,6 +235,19 @@ TEST(DecodeImageTest, BadInputIsAClearErrorNeverACrash) {
     ds.putAndInsertUint16(DCM_Rows, 200);
   }));
   EXPECT_NE(claims_more.status().message().find("truncated"), std::string::npos);
+  // A value claiming ~4 GB in a small file is refused before DCMTK allocates it (the fuzzer's
+  // out-of-memory finding on the decode path).
+  // Slice(0) is implicit VR: the tag is followed directly by the 4-byte length.
+  const Bytes pixel_tag = {0xE0, 0x7F, 0x10, 0x00};
+  auto tag_at = std::find_end(good.begin(), good.end(), pixel_tag.begin(), pixel_tag.end());
+  ASSERT_NE(tag_at, good.end());
+  Bytes forged = good;
+  const std::size_t length_at = static_cast<std::size_t>(tag_at - good.begin()) + 4;
+  for (std::size_t i = 0; i < 4; ++i) forged[length_at + i] = i == 3 ? 0xF0 : 0xFF;
+  auto forged_length = DecodeImage(forged);
+  EXPECT_EQ(forged_length.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(forged_length.status().message().find("(7FE0,0010) claims"), std::string::npos)
+      << forged_length.status().message();
   auto palette = DecodeImage(Modify(good, [](DcmDataset& ds) {
     ds.putAndInsertString(DCM_PhotometricInterpretation, "PALETTE COLOR");
   }));
