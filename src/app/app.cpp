@@ -359,6 +359,7 @@ Status App::Authorize(const RequestContext& ctx, Permission permission,
       } else {
         target.project_id = item->project_id;
         target.data_type = item->data_type;
+        target.item_id = item->id;
         auto tasks = txn->ListTasksOfItem(item_id);
         if (!tasks.ok()) return tasks.status();
         for (const auto& t : *tasks) {

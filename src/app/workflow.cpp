@@ -3,11 +3,14 @@
 // an audit event committed with the change. docs/workflow.md describes the flow.
 
 #include <algorithm>
+#include <functional>
 
 #include <nlohmann/json.hpp>
 
 #include "caliper/app/app.h"
+#include "caliper/common/random.h"
 #include "caliper/core/rules.h"
+#include "app/workflow_internal.h"
 
 namespace caliper::app {
 namespace {
@@ -15,6 +18,8 @@ namespace {
 using nlohmann::json;
 using security::AuditRecord;
 using storage::TxnMode;
+using internal::AllAnnotations;
+using internal::Contains;
 
 // How often a claim retries when another writer changed the chosen task first (a backend
 // without serialised writers); SQLite serialises writers, so the first attempt wins there.
@@ -24,27 +29,9 @@ bool Holds(const std::vector<core::Role>& roles, core::Role role) {
   return std::find(roles.begin(), roles.end(), role) != roles.end();
 }
 
-template <typename T>
-bool Contains(const std::vector<T>& values, const T& v) {
-  return std::find(values.begin(), values.end(), v) != values.end();
-}
-
 json GuidelineDetails(const core::GuidelineVersion& g) {
   return json{{"project_id", g.project_id}, {"version", g.version}, {"revision", g.revision},
               {"based_on", g.based_on}};
-}
-
-// Every annotation of an item (all pages).
-Result<std::vector<core::Annotation>> AllAnnotations(storage::Transaction& txn, const std::string& item_id) {
-  std::vector<core::Annotation> out;
-  storage::PageRequest page;
-  page.limit = 500;
-  for (;;) {
-    CALIPER_ASSIGN_OR_RETURN(auto rows, txn.ListAnnotations(item_id, page));
-    for (auto& a : rows.rows) out.push_back(std::move(a));
-    if (rows.next.empty()) return out;
-    page.after = rows.next;
-  }
 }
 
 // A new label made from `source` (correction or adjudication): new id and author, revision 1.
@@ -262,6 +249,9 @@ Result<core::WorkflowSettings> App::PutWorkflowSettings(const RequestContext& ct
   if (settings.lease_minutes < 1 || settings.lease_minutes > 7 * 24 * 60) {
     return Error(ErrorCode::kInvalidArgument, "lease_minutes must be 1 to 10080 (a week)");
   }
+  if (!(settings.prelabel_hidden_share >= 0 && settings.prelabel_hidden_share <= 1)) {
+    return Error(ErrorCode::kInvalidArgument, "prelabel_hidden_share must be between 0 and 1");
+  }
   settings.updated_at = clock_.Now();
   CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
   CALIPER_RETURN_IF_ERROR(txn->PutWorkflowSettings(settings));
@@ -274,7 +264,9 @@ Result<core::WorkflowSettings> App::PutWorkflowSettings(const RequestContext& ct
                                                        ? json(core::ToString(*settings.required_qualification))
                                                        : json(nullptr)},
                         {"data_types", types},
-                        {"lease_minutes", settings.lease_minutes}}.dump())));
+                        {"lease_minutes", settings.lease_minutes},
+                        {"task_order", core::ToString(settings.task_order)},
+                        {"prelabel_hidden_share", settings.prelabel_hidden_share}}.dump())));
   return settings;
 }
 
@@ -375,7 +367,11 @@ Result<std::optional<core::Task>> App::ClaimNextTask(const RequestContext& ctx, 
       for (auto t : member.scopes) {
         if (settings.data_types.empty() || Contains(settings.data_types, t)) scopes.push_back(t);
       }
-      auto found = txn->FindClaimableTask(project_id, me, scopes, clock_.Now());
+      const TimeMicros now = clock_.Now();
+      // kRandom: a fresh permutation per claim, drawn from the reader and the time.
+      const std::uint64_t seed = SplitMix64(std::hash<std::string>{}(me) ^ static_cast<std::uint64_t>(now) ^
+                                            static_cast<std::uint64_t>(attempt));
+      auto found = txn->FindClaimableTask(project_id, me, scopes, now, settings.task_order, seed);
       if (!found.ok()) {
         if (found.status().code() == ErrorCode::kNotFound) return std::optional<core::Task>();
         return found.status();

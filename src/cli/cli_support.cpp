@@ -38,6 +38,19 @@ Result<std::unique_ptr<app::App>> OpenApp(const CommonOptions& options) {
   return app::App::Open(options.data_dir, config, {});
 }
 
+Result<core::Project> FindProject(app::App& app, const std::string& id_or_name) {
+  storage::PageRequest page{"", 500};
+  while (true) {
+    CALIPER_ASSIGN_OR_RETURN(auto projects, app.ListProjects(app::LocalOperator(), page));
+    for (const auto& p : projects.rows) {
+      if (p.id == id_or_name || p.name == id_or_name) return p;
+    }
+    if (projects.next.empty()) break;
+    page.after = projects.next;
+  }
+  return Error(ErrorCode::kNotFound, "no project with id or name '" + id_or_name + "'");
+}
+
 int Fail(const Status& status) {
   std::cerr << "caliper: " << status.ToString() << "\n";
   return 1;

@@ -60,4 +60,8 @@ void AddIngestCommands(CLI::App& root, CommonOptions& common, int& exit_code);
 // `caliper export request|approve|deny|list|token|download|write|verify` (export_commands.cpp).
 void AddExportCommands(CLI::App& root, CommonOptions& common, int& exit_code);
 
+// The workflow commands a manager scripts (workflow_commands.cpp, docs/workflow.md):
+// `caliper prelabels upload`, ... Their callbacks store the exit code in `exit_code`.
+void AddWorkflowCommands(CLI::App& root, int& exit_code);
+
 }  // namespace caliper::cli

@@ -365,6 +365,7 @@ int main(int argc, char** argv) {
   AddDicomDeidCommand(*root.get_subcommand("deid"), exit_code);
   AddIngestCommands(root, common, exit_code);
   AddExportCommands(root, common, exit_code);
+  AddWorkflowCommands(root, exit_code);
 
   try {
     root.parse(argc, argv);

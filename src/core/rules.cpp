@@ -1,7 +1,10 @@
 #include "caliper/core/rules.h"
 
 #include <array>
+#include <cstdint>
 #include <utility>
+
+#include "caliper/common/random.h"
 
 namespace caliper::core {
 namespace {
@@ -67,6 +70,13 @@ constexpr NameTable<ReviewDecision, 4> kDecisions = {{{ReviewDecision::kAccept, 
 constexpr NameTable<GuidelineStatus, 2> kGuidelineStatuses = {
     {{GuidelineStatus::kDraft, "draft"}, {GuidelineStatus::kPublished, "published"}}};
 
+constexpr NameTable<TaskOrder, 3> kTaskOrders = {
+    {{TaskOrder::kFifo, "fifo"}, {TaskOrder::kRandom, "random"}, {TaskOrder::kLeastSure, "least_sure"}}};
+constexpr NameTable<PrelabelStatus, 4> kPrelabelStatuses = {{{PrelabelStatus::kPending, "pending"},
+                                                             {PrelabelStatus::kAccepted, "accepted"},
+                                                             {PrelabelStatus::kCorrected, "corrected"},
+                                                             {PrelabelStatus::kRejected, "rejected"}}};
+
 template <typename E, std::size_t N>
 std::string_view NameOf(const NameTable<E, N>& table, E v) {
   for (const auto& [e, name] : table) {
@@ -100,6 +110,8 @@ std::string_view ToString(Experiencer v) { return NameOf(kExperiencers, v); }
 std::string_view ToString(LabelStatus v) { return NameOf(kLabelStatuses, v); }
 std::string_view ToString(ReviewDecision v) { return NameOf(kDecisions, v); }
 std::string_view ToString(GuidelineStatus v) { return NameOf(kGuidelineStatuses, v); }
+std::string_view ToString(TaskOrder v) { return NameOf(kTaskOrders, v); }
+std::string_view ToString(PrelabelStatus v) { return NameOf(kPrelabelStatuses, v); }
 
 Result<Role> ParseRole(std::string_view t) { return Parse(kRoles, "role", t); }
 Result<Qualification> ParseQualification(std::string_view t) {
@@ -118,6 +130,11 @@ Result<ReviewDecision> ParseReviewDecision(std::string_view t) {
 }
 Result<GuidelineStatus> ParseGuidelineStatus(std::string_view t) {
   return Parse(kGuidelineStatuses, "guideline status", t);
+}
+
+Result<TaskOrder> ParseTaskOrder(std::string_view t) { return Parse(kTaskOrders, "task order", t); }
+Result<PrelabelStatus> ParsePrelabelStatus(std::string_view t) {
+  return Parse(kPrelabelStatuses, "pre-label status", t);
 }
 
 Result<TaskState> TaskTransition(TaskState from, TaskEvent event) {
@@ -189,6 +206,56 @@ Status ValidateAnnotation(const Annotation& a) {
     return Error(ErrorCode::kInvalidArgument, "label.code needs label.code_system");
   }
   return Status::Ok();
+}
+
+namespace {
+
+Status ValidateModelField(std::string_view value, std::string_view field) {
+  if (value.empty() || value.size() > 100) {
+    return Error(ErrorCode::kInvalidArgument, std::string(field) + " must be 1 to 100 characters");
+  }
+  for (unsigned char c : value) {
+    if (c < 0x20 || c == 0x7f) {
+      return Error(ErrorCode::kInvalidArgument, std::string(field) + " must not hold control characters");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status ValidatePrelabel(const Prelabel& p) {
+  CALIPER_RETURN_IF_ERROR(ValidateModelField(p.model_name, "model.name"));
+  CALIPER_RETURN_IF_ERROR(ValidateModelField(p.model_version, "model.version"));
+  Annotation as_label;
+  as_label.evidence_kind = p.evidence_kind;
+  as_label.label_class = p.label_class;
+  as_label.code_system = p.code_system;
+  as_label.code = p.code;
+  CALIPER_RETURN_IF_ERROR(ValidateAnnotation(as_label));
+  if (p.score && !(*p.score >= 0.0 && *p.score <= 1.0)) {
+    return Error(ErrorCode::kInvalidArgument, "score must be between 0 and 1");
+  }
+  return Status::Ok();
+}
+
+bool PrelabelHiddenFor(const std::string& project_id, const std::string& user_id, double hidden_share) {
+  if (hidden_share <= 0) return false;
+  if (hidden_share >= 1) return true;
+  // FNV-1a (64 bit), then SplitMix64, over "project_id\nuser_id": stable across processes and platforms.
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  auto mix = [&h](std::string_view s) {
+    for (unsigned char c : s) {
+      h ^= c;
+      h *= 0x100000001b3ULL;
+    }
+  };
+  mix(project_id);
+  mix("\n");
+  mix(user_id);
+  h = SplitMix64(h);  // FNV's high bits mix poorly for similar ids
+  const double unit = static_cast<double>(h >> 11) / static_cast<double>(1ULL << 53);
+  return unit < hidden_share;
 }
 
 }  // namespace caliper::core

@@ -62,3 +62,45 @@ TEST(RulesTest, AnnotationKeepsEvidenceLabelAndUncertaintyValid) {
 
 }  // namespace
 }  // namespace caliper::core
+
+namespace caliper::core {
+namespace {
+
+TEST(PrelabelArms, TheHiddenShareIsStableAndRoughlyTheShare) {
+  int hidden = 0;
+  for (int u = 0; u < 2000; ++u) {
+    const std::string user = "usr_" + std::to_string(u);
+    EXPECT_FALSE(PrelabelHiddenFor("prj_1", user, 0.0));
+    EXPECT_TRUE(PrelabelHiddenFor("prj_1", user, 1.0));
+    const bool h = PrelabelHiddenFor("prj_1", user, 0.3);
+    EXPECT_EQ(h, PrelabelHiddenFor("prj_1", user, 0.3)) << "stable";
+    if (h) {
+      EXPECT_TRUE(PrelabelHiddenFor("prj_1", user, 0.5)) << "a larger share keeps the hidden readers hidden";
+    }
+    hidden += h ? 1 : 0;
+  }
+  EXPECT_NEAR(hidden / 2000.0, 0.3, 0.04);
+}
+
+TEST(PrelabelValidation, ModelFieldsAndScoreAreChecked) {
+  Prelabel p;
+  p.model_name = "toy";
+  p.model_version = "1";
+  p.evidence_kind = "document";
+  p.label_class = "nodule";
+  p.score = 0.4;
+  EXPECT_TRUE(ValidatePrelabel(p).ok());
+  p.score = 1.2;
+  EXPECT_EQ(ValidatePrelabel(p).code(), ErrorCode::kInvalidArgument);
+  p.score.reset();
+  p.model_version = "";
+  EXPECT_NE(ValidatePrelabel(p).message().find("model.version"), std::string::npos);
+  p.model_version = "1";
+  p.evidence_kind = "blob";
+  EXPECT_EQ(ValidatePrelabel(p).code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(ParseTaskOrder("least_sure").value(), TaskOrder::kLeastSure);
+  EXPECT_EQ(ParsePrelabelStatus("maybe").status().code(), ErrorCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace caliper::core

@@ -39,6 +39,12 @@ bool HasType(const json& v, FieldType t) {
         if (!e.is_string()) return false;
       }
       return true;
+    case FieldType::kObjectArray:
+      if (!v.is_array()) return false;
+      for (const auto& e : v) {
+        if (!e.is_object()) return false;
+      }
+      return true;
   }
   return false;
 }
@@ -124,6 +130,7 @@ const std::vector<RegisteredRoute>& RouteTable() {
     add(QualityRoutes(), "quality");
     add(NoteRoutes(), "notes");
     add(ExportRoutes(), "exports");
+    add(PrelabelRoutes(), "prelabels");
     return all;
   }();
   return kTable;
@@ -308,7 +315,45 @@ json WorkflowSettingsJson(const core::WorkflowSettings& w) {
               {"required_qualification",
                w.required_qualification ? json(core::ToString(*w.required_qualification)) : json(nullptr)},
               {"data_types", types},
-              {"lease_minutes", w.lease_minutes}};
+              {"lease_minutes", w.lease_minutes},
+              {"task_order", core::ToString(w.task_order)},
+              {"prelabel_hidden_share", w.prelabel_hidden_share}};
+}
+
+json PrelabelJson(const core::Prelabel& p) {
+  auto parsed = [](const std::string& text) { return json::parse(text.empty() ? "{}" : text, nullptr, false); };
+  return json{{"id", p.id},
+              {"project_id", p.project_id},
+              {"item_id", p.item_id},
+              {"model", {{"name", p.model_name}, {"version", p.model_version}}},
+              {"guideline_version_id", p.guideline_version_id},
+              {"evidence", {{"kind", p.evidence_kind}, {"data", parsed(p.evidence_json)}}},
+              {"label", {{"class", p.label_class}, {"code_system", p.code_system}, {"code", p.code}}},
+              {"assertion", core::ToString(p.assertion)},
+              {"attributes", parsed(p.attributes_json)},
+              {"score", p.score ? json(*p.score) : json(nullptr)},
+              {"scores", parsed(p.scores_json)},
+              {"created_at", FormatRfc3339(p.created_at)},
+              {"created_by", p.created_by}};
+}
+
+json PrelabelDecisionJson(const core::PrelabelDecision& d) {
+  return json{{"id", d.id},
+              {"prelabel_id", d.prelabel_id},
+              {"item_id", d.item_id},
+              {"reader", d.reader},
+              {"task_id", d.task_id},
+              {"status", core::ToString(d.status)},
+              {"annotation_id", d.annotation_id.empty() ? json(nullptr) : json(d.annotation_id)},
+              {"correction_size", d.correction_size ? json(*d.correction_size) : json(nullptr)},
+              {"reason", d.reason},
+              {"decided_at", FormatRfc3339(d.decided_at)}};
+}
+
+json RowErrorsJson(const std::vector<app::RowError>& errors) {
+  json out = json::array();
+  for (const auto& e : errors) out.push_back(json{{"index", e.index}, {"message", e.message}});
+  return out;
 }
 
 json ReviewJson(const core::Review& r) {

@@ -77,6 +77,7 @@ std::vector<Route> WorkflowRoutes();
 std::vector<Route> QualityRoutes();
 std::vector<Route> NoteRoutes();
 std::vector<Route> ExportRoutes();
+std::vector<Route> PrelabelRoutes();
 // All of them, in order.
 const std::vector<RegisteredRoute>& RouteTable();
 
@@ -111,6 +112,10 @@ json GuidelineJson(const core::GuidelineVersion& g);
 json WorkflowSettingsJson(const core::WorkflowSettings& w);
 json ReviewJson(const core::Review& r);
 json AdjudicationJson(const core::Adjudication& a);
+json PrelabelJson(const core::Prelabel& p);
+json PrelabelDecisionJson(const core::PrelabelDecision& d);
+// A list of rows refused by a bulk operation: [{index, message}].
+json RowErrorsJson(const std::vector<app::RowError>& errors);
 json ApiTokenJson(const storage::ApiToken& t);
 json AuditEventJson(const storage::AuditEvent& e);
 

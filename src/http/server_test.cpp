@@ -171,6 +171,7 @@ const std::map<Permission, std::set<std::string>>& ExpectedGrants() {
       {Permission::kTaskAssign, {"manager"}},
       {Permission::kTaskClaim, {"annotator", "annotator_unassigned"}},
       {Permission::kGuidelineEdit, {"manager"}},
+      {Permission::kPrelabelWrite, {"manager"}},
       {Permission::kItemRead, {"manager", "annotator", "reviewer", "adjudicator", "data_steward"}},
       {Permission::kAnnotationRead, {"manager", "annotator", "reviewer", "adjudicator"}},
       {Permission::kAnnotationWrite, {"annotator"}},
@@ -233,6 +234,12 @@ TEST_F(ApiTest, RbacMatrixCoversEveryRouteAndRole) {
                     json{{"evidence", {{"kind", "roi"}, {"data", {{"x", 1}}}}}, {"label", {{"class", "lesion"}}}}.dump());
   ASSERT_EQ(label->status, 201) << label->body;
   const std::string annotation_id = Body(label)["id"];
+  auto prelabel = Send("POST", "/api/v1/projects/" + project_id + "/prelabels", &manager,
+                       json{{"prelabels", {{{"item_id", item_id}, {"model", {{"name", "m"}, {"version", "1"}}},
+                                            {"evidence", {{"kind", "roi"}}}, {"label", {{"class", "lesion"}}}}}}}
+                           .dump());
+  ASSERT_EQ(prelabel->status, 201) << prelabel->body;
+  const std::string prelabel_id = Body(prelabel)["stored"][0]["id"];
   auto token = Send("POST", "/api/v1/projects/" + project_id + "/tokens", &manager,
                     json{{"name", "t"}, {"permissions", {"item_list"}}}.dump());
   ASSERT_EQ(token->status, 201) << token->body;
@@ -245,7 +252,8 @@ TEST_F(ApiTest, RbacMatrixCoversEveryRouteAndRole) {
                                                   {"base_guideline_id", guideline_id},
                                                   {"export_id", "exp_0000000000000000000000000z"},
                                                   {"name", "manifest.json"},
-                                                  {"token", "cex_not-a-token"}};
+                                                  {"token", "cex_not-a-token"},
+                                                  {"prelabel_id", prelabel_id}};
   std::vector<std::string> all_roles = {"anonymous", "outsider", "admin"};
   all_roles.insert(all_roles.end(), roles.begin(), roles.end());
   int checked = 0;

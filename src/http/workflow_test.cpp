@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <map>
@@ -473,6 +474,222 @@ TEST_F(WorkflowTest, ReviewAndAdjudicationFollowTheStateMachine) {
   auto verify = app_->VerifyAudit(app::LocalOperator());
   ASSERT_TRUE(verify.ok());
   EXPECT_TRUE(verify->ok);
+}
+
+// A minimal model back-end (docs/workflow.md, "The model back-end protocol"): it fetches the
+// item's content with the scoped token it was sent and answers one prediction whose score it
+// reads from the note's number ("synthetic note 2" -> 0.52).
+class ExampleBackend {
+ public:
+  ExampleBackend() {
+    server_.Post("/predict", [this](const httplib::Request& req, httplib::Response& res) {
+      const json call = json::parse(req.body, nullptr, false);
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!call.is_object() || call["protocol"] != "caliper-prelabel/1" || !call["schema"].contains("classes")) {
+        res.status = 400;
+        return;
+      }
+      const std::string url = call["item"]["content_url"];
+      const std::string origin = url.substr(0, url.find("/api/"));
+      token_ = call["item"]["token"];
+      content_url_ = url;
+      httplib::Client caliper(origin);
+      auto content = caliper.Get(url.substr(origin.size()), {{"Authorization", "Bearer " + token_}});
+      if (!content || content->status != 200) {
+        res.status = 502;
+        return;
+      }
+      contents_.push_back(content->body);
+      const int n = content->body.back() - '0';
+      const double score = 0.5 + 0.01 * n + (n == 1 ? 0.4 : 0.0);
+      res.set_content(json{{"model", {{"name", "toy"}, {"version", "1"}}},
+                           {"predictions",
+                            {{{"evidence", {{"kind", "document"}}},
+                              {"label", {{"class", "pneumonia"}}},
+                              {"score", score},
+                              {"scores", {{"pneumonia", score}, {"normal", 1 - score}}}}}}}
+                          .dump(),
+                      "application/json");
+    });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+  }
+  ~ExampleBackend() {
+    server_.stop();
+    thread_.join();
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/predict"; }
+  std::vector<std::string> contents() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return contents_;
+  }
+  std::string last_token() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return token_;
+  }
+  std::string last_content_url() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return content_url_;
+  }
+
+ private:
+  httplib::Server server_;
+  int port_ = 0;
+  std::thread thread_;
+  std::mutex mu_;
+  std::vector<std::string> contents_;
+  std::string token_, content_url_;
+};
+
+TEST_F(WorkflowTest, PrelabelsComeFromTheBackEndAndOnlyReadersTurnThemIntoLabels) {
+  const std::string p = Project("Prelabels");
+  Session manager = Member("p-manager", p, {core::Role::kManager});
+  Session a = Member("p-reader-a", p, {core::Role::kAnnotator});
+  Session b = Member("p-reader-b", p, {core::Role::kAnnotator});
+  Session reviewer = Member("p-reviewer", p, {core::Role::kReviewer});
+  Publish(manager, p, {"pneumonia", "normal"});
+  std::vector<std::string> items = {Item(p, 1), Item(p, 2), Item(p, 7)};
+  const std::string base = "/api/v1/projects/" + p;
+
+  // The back-end is asked per item; it reads each item with the token it was given.
+  ExampleBackend backend;
+  EXPECT_EQ(Send("POST", base + "/prelabels/run", &a, json{{"backend_url", backend.url()}})->status, 403);
+  auto run = Send("POST", base + "/prelabels/run", &manager, json{{"backend_url", backend.url()}, {"token_minutes", 5}});
+  ASSERT_EQ(run->status, 200) << run->body;
+  EXPECT_EQ(Body(run)["items"], 3);
+  EXPECT_TRUE(Body(run)["errors"].empty()) << run->body;
+  ASSERT_EQ(Body(run)["stored"].size(), 3u);
+  EXPECT_EQ(Body(run)["stored"][0]["model"], json({{"name", "toy"}, {"version", "1"}}));
+  std::vector<std::string> contents = backend.contents();
+  std::sort(contents.begin(), contents.end());
+  EXPECT_EQ(contents, (std::vector<std::string>{"synthetic note 1", "synthetic note 2", "synthetic note 7"}));
+  // The token reaches its one item, for its lifetime only.
+  httplib::Client direct("127.0.0.1", harness_->port());
+  const httplib::Headers bearer = {{"Authorization", "Bearer " + backend.last_token()}};
+  const std::string last_path = backend.last_content_url().substr(backend.last_content_url().find("/api/"));
+  EXPECT_EQ(direct.Get(last_path, bearer)->status, 200);
+  for (const auto& other : items) {
+    if (last_path.find(other) == std::string::npos) {
+      EXPECT_EQ(direct.Get("/api/v1/items/" + other + "/content", bearer)->status, 403) << "another item";
+    }
+  }
+  EXPECT_EQ(direct.Get(base + "/tasks", bearer)->status, 403) << "nothing project-wide";
+  clock_->Advance(6 * kMicrosPerMinute);
+  EXPECT_EQ(direct.Get(last_path, bearer)->status, 401) << "expired";
+
+  // A back-end that cannot be reached is reported per item, nothing stored.
+  auto down = Send("POST", base + "/prelabels/run", &manager,
+                   json{{"backend_url", "http://127.0.0.1:1/predict"}, {"item_ids", {items[0]}}});
+  ASSERT_EQ(down->status, 200) << down->body;
+  EXPECT_EQ(Body(down)["errors"].size(), 1u);
+  EXPECT_TRUE(Body(down)["stored"].empty());
+
+  // Bulk upload: bad rows are reported by index and skipped.
+  auto upload = Send("POST", base + "/prelabels", &manager,
+                     json{{"prelabels",
+                           {{{"item_id", items[0]}, {"model", {{"name", "toy"}, {"version", "2"}}},
+                             {"evidence", {{"kind", "document"}}}, {"label", {{"class", "normal"}}}, {"score", 0.8}},
+                            {{"item_id", items[0]}, {"model", {{"name", "toy"}, {"version", "2"}}},
+                             {"evidence", {{"kind", "document"}}}, {"label", {{"class", "nodule"}}}},
+                            {{"item_id", items[1]}, {"evidence", {{"kind", "document"}}}, {"label", {{"class", "normal"}}}},
+                            {{"item_id", items[1]}, {"model", {{"name", "toy"}, {"version", "2"}}},
+                             {"evidence", {{"kind", "document"}}}, {"label", {{"class", "normal"}}}, {"score", 1.5}}}}});
+  ASSERT_EQ(upload->status, 201) << upload->body;
+  EXPECT_EQ(Body(upload)["stored"].size(), 1u);
+  ASSERT_EQ(Body(upload)["errors"].size(), 3u) << upload->body;
+  EXPECT_EQ(Body(upload)["errors"][0]["index"], 1);
+  EXPECT_NE(Body(upload)["errors"][0]["message"].get<std::string>().find("not in guideline version 1"), std::string::npos);
+  EXPECT_EQ(Body(upload)["errors"][1]["index"], 2);
+  EXPECT_EQ(Body(upload)["errors"][2]["index"], 3);
+  EXPECT_EQ(Send("POST", base + "/prelabels", &a, json{{"prelabels", json::array()}})->status, 403);
+  const std::string toy2 = Body(upload)["stored"][0]["id"];
+
+  // Active learning: the item the model is least sure of comes first (0.52, then 0.57, then 0.91).
+  ASSERT_EQ(Send("PUT", base + "/workflow", &manager, json{{"readers_per_item", 2}, {"task_order", "least_sure"}})->status,
+            200);
+  ASSERT_EQ(Send("POST", base + "/tasks", &manager, json::object())->status, 201);
+  auto first_a = Send("POST", base + "/tasks/next", &a);
+  auto first_b = Send("POST", base + "/tasks/next", &b);
+  ASSERT_EQ(first_a->status, 200);
+  ASSERT_EQ(first_b->status, 200);
+  EXPECT_EQ(Body(first_a)["item_id"], items[1]);
+  EXPECT_EQ(Body(first_b)["item_id"], items[1]);
+
+  // Reader A accepts; the label is A's own, provisional, made from the suggestion.
+  const std::string item = items[1];
+  auto listed = Send("GET", "/api/v1/items/" + item + "/prelabels", &a);
+  ASSERT_EQ(listed->status, 200) << listed->body;
+  ASSERT_EQ(Body(listed)["data"].size(), 1u);
+  EXPECT_EQ(Body(listed)["data"][0]["status"], "pending");
+  const std::string pre = Body(listed)["data"][0]["id"];
+  const std::string decide = "/api/v1/items/" + item + "/prelabels/" + pre + "/decision";
+  auto accepted = Send("POST", decide, &a, json{{"decision", "accepted"}});
+  ASSERT_EQ(accepted->status, 201) << accepted->body;
+  EXPECT_EQ(Body(accepted)["annotation"]["author"], a.user_id);
+  EXPECT_EQ(Body(accepted)["annotation"]["status"], "provisional");
+  EXPECT_EQ(Body(accepted)["annotation"]["origin"], "prelabel:toy@1");
+  EXPECT_EQ(Body(accepted)["decision"]["task_id"], Body(first_a)["id"]);
+  EXPECT_EQ(Send("POST", decide, &a, json{{"decision", "rejected"}})->status, 409) << "decided already";
+  EXPECT_EQ(Send("POST", decide, &a, json{{"decision", "pending"}})->status, 400);
+  EXPECT_EQ(Send("POST", decide, &a, json{{"decision", "corrected"}})->status, 400) << "a correction needs the label";
+
+  // Blinding: B does not see A's decision, and corrects.
+  auto for_b = Body(Send("GET", "/api/v1/items/" + item + "/prelabels", &b));
+  EXPECT_EQ(for_b["data"][0]["status"], "pending");
+  EXPECT_TRUE(for_b["data"][0]["decisions"].empty());
+  auto corrected = Send("POST", decide, &b, json{{"decision", "corrected"}, {"correction", Label("normal")}});
+  ASSERT_EQ(corrected->status, 201) << corrected->body;
+  EXPECT_EQ(Body(corrected)["decision"]["correction_size"], 1.0);
+  EXPECT_EQ(Body(corrected)["annotation"]["label"]["class"], "normal");
+  EXPECT_EQ(Body(Send("GET", "/api/v1/items/" + item + "/prelabels", &reviewer))["data"][0]["decisions"].size(), 2u);
+  // A reader without a task on the item cannot decide there.
+  EXPECT_EQ(Send("POST", "/api/v1/items/" + items[0] + "/prelabels/" + toy2 + "/decision", &a,
+                 json{{"decision", "rejected"}})->status,
+            403);
+
+  // Pre-labels never appear among the labels: only the readers' two.
+  auto labels = Body(Send("GET", "/api/v1/items/" + item + "/annotations", &manager))["data"];
+  ASSERT_EQ(labels.size(), 2u);
+  for (const auto& l : labels) EXPECT_NE(l["author"], manager.user_id);
+
+  ASSERT_EQ(Send("POST", base + "/tasks/" + Body(first_a)["id"].get<std::string>() + "/submit", &a)->status, 200);
+  ASSERT_EQ(Send("POST", base + "/tasks/" + Body(first_b)["id"].get<std::string>() + "/submit", &b)->status, 200);
+  auto stats = Send("GET", base + "/prelabels/stats", &manager);
+  ASSERT_EQ(stats->status, 200) << stats->body;
+  json toy1;
+  const json stats_body = Body(stats);
+  for (const auto& s : stats_body["data"]) {
+    if (s["model"]["version"] == "1") toy1 = s;
+  }
+  EXPECT_EQ(toy1["prelabels"], 3);
+  EXPECT_EQ(toy1["accepted"], 1);
+  EXPECT_EQ(toy1["corrected"], 1);
+  EXPECT_EQ(toy1["acceptance_rate"], 0.5);
+  EXPECT_EQ(toy1["mean_correction_size"], 1.0);
+  EXPECT_EQ(toy1["anchoring"]["shown"]["readings"], 2);
+  EXPECT_EQ(toy1["anchoring"]["shown"]["agreeing"], 1);
+  EXPECT_EQ(toy1["anchoring"]["hidden"]["readings"], 0);
+  EXPECT_EQ(Send("GET", base + "/prelabels/stats", &a)->status, 403);
+
+  // The hidden share sees no pre-labels at all (and cannot decide on one).
+  ASSERT_EQ(Send("PUT", base + "/workflow", &manager,
+                 json{{"readers_per_item", 2}, {"task_order", "least_sure"}, {"prelabel_hidden_share", 1.0}})->status,
+            200);
+  auto next_a = Send("POST", base + "/tasks/next", &a);
+  ASSERT_EQ(next_a->status, 200);
+  const std::string hidden_item = Body(next_a)["item_id"];
+  EXPECT_TRUE(Body(Send("GET", "/api/v1/items/" + hidden_item + "/prelabels", &a))["data"].empty());
+  EXPECT_EQ(Body(Send("GET", "/api/v1/items/" + hidden_item + "/prelabels", &manager))["data"].size(),
+            hidden_item == items[0] ? 2u : 1u);
+  // Arms follow the share in force: both earlier readings now count as hidden.
+  auto stats_hidden = Body(Send("GET", base + "/prelabels/stats", &manager));
+  for (const auto& s : stats_hidden["data"]) {
+    if (s["model"]["version"] == "1") {
+      EXPECT_EQ(s["anchoring"]["hidden"]["readings"], 2);
+    }
+  }
+  EXPECT_EQ(AuditCount("prelabel.decide"), 2);
+  EXPECT_GE(AuditCount("prelabel.upload"), 2);
 }
 
 }  // namespace

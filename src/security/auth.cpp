@@ -170,7 +170,7 @@ Status Authenticator::EndSession(storage::Transaction& txn, const std::string& s
 Result<Authenticator::IssuedToken> Authenticator::IssueApiToken(
     storage::Transaction& txn, const core::User& user, const std::string& project_id,
     const std::string& name, const std::vector<Permission>& permissions,
-    std::optional<TimeMicros> expires_at) const {
+    std::optional<TimeMicros> expires_at, const std::string& item_id) const {
   if (permissions.empty()) {
     return Error(ErrorCode::kInvalidArgument, "an API token needs at least one permission");
   }
@@ -184,6 +184,7 @@ Result<Authenticator::IssuedToken> Authenticator::IssueApiToken(
   t.name = name;
   t.user_id = user.id;
   t.project_id = project_id;
+  t.item_id = item_id;
   for (Permission p : permissions) {
     if (!IsProjectScoped(p)) {
       return Error(ErrorCode::kInvalidArgument,
@@ -218,6 +219,7 @@ Result<Principal> Authenticator::ResumeApiToken(storage::Transaction& txn,
   p.token_id = token->id;
   p.token_project_id = token->project_id;
   p.token_permissions = token->permissions;
+  p.token_item_id = token->item_id;
   return p;
 }
 

@@ -39,6 +39,7 @@ const std::vector<PermissionRow>& Table() {
       {Permission::kTaskAssign, "task_assign", true, false, false, false, {Role::kManager}},
       {Permission::kTaskClaim, "task_claim", true, false, false, false, {Role::kAnnotator}},
       {Permission::kGuidelineEdit, "guideline_edit", true, false, false, false, {Role::kManager}},
+      {Permission::kPrelabelWrite, "prelabel_write", true, false, false, false, {Role::kManager}},
       {Permission::kItemRead, "item_read", true, true, true, false,
        {Role::kManager, Role::kAnnotator, Role::kReviewer, Role::kAdjudicator, Role::kDataSteward}},
       {Permission::kAnnotationRead, "annotation_read", true, true, true, false,
@@ -107,6 +108,9 @@ Decision Decide(const Principal& principal, Permission permission, const AccessT
     // That excludes the signed-in user's own pages (password, tokens): a token never acts
     // as the person.
     if (!row.project_scoped || !listed || target.project_id != principal.token_project_id) {
+      return {false, DenyReason::kTokenLimit};
+    }
+    if (!principal.token_item_id.empty() && target.item_id != principal.token_item_id) {
       return {false, DenyReason::kTokenLimit};
     }
   }

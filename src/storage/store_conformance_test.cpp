@@ -1204,6 +1204,100 @@ TEST_P(StoreConformanceTest, ClaimableTasksRespectScopeLeaseAndReadersItems) {
   EXPECT_CODE(txn->FindClaimableTask("prj_1", "usr_b", pathology, kT0 + 10), ErrorCode::kNotFound);
 }
 
+core::Prelabel MakePrelabel(const std::string& id, const std::string& item_id, std::optional<double> score) {
+  core::Prelabel p;
+  p.id = id;
+  p.project_id = "prj_1";
+  p.item_id = item_id;
+  p.model_name = "toy";
+  p.model_version = "1";
+  p.guideline_version_id = "gdl_1";
+  p.evidence_kind = "document";
+  p.evidence_json = "{}";
+  p.label_class = "nodule";
+  p.score = score;
+  p.scores_json = R"({"nodule":0.5})";
+  p.created_at = kT0;
+  p.created_by = "usr_a";
+  return p;
+}
+
+TEST_P(StoreConformanceTest, PrelabelsAndOneDecisionPerReader) {
+  SeedParents();
+  InWrite([](Transaction& t) {
+    ASSERT_OK(t.InsertGuidelineVersion(MakeDraft("gdl_1", "prj_1")));
+    ASSERT_OK(t.InsertPrelabel(MakePrelabel("pre_1", "itm_1", 0.7)));
+    ASSERT_OK(t.InsertPrelabel(MakePrelabel("pre_2", "itm_1", std::nullopt)));
+    EXPECT_CODE(t.InsertPrelabel(MakePrelabel("pre_3", "itm_9", 0.1)), ErrorCode::kNotFound);
+    core::Prelabel bad = MakePrelabel("pre_4", "itm_1", 1.5);
+    EXPECT_CODE(t.InsertPrelabel(bad), ErrorCode::kInvalidArgument);
+    core::PrelabelDecision d{"pld_1", "pre_1", "prj_1", "itm_1", "usr_a", "tsk_1",
+                             core::PrelabelStatus::kCorrected, "ann_1", 0.25, "", kT0};
+    ASSERT_OK(t.InsertPrelabelDecision(d));
+    d.id = "pld_2";
+    EXPECT_CODE(t.InsertPrelabelDecision(d), ErrorCode::kAlreadyExists);  // usr_a decided already
+    d.reader = "usr_b";
+    d.status = core::PrelabelStatus::kRejected;
+    d.annotation_id.clear();
+    d.correction_size.reset();
+    ASSERT_OK(t.InsertPrelabelDecision(d));
+    d.id = "pld_3";
+    d.prelabel_id = "pre_2";
+    d.status = core::PrelabelStatus::kAccepted;  // an acceptance names the reader's label
+    EXPECT_CODE(t.InsertPrelabelDecision(d), ErrorCode::kInvalidArgument);
+  });
+  ASSERT_OK_AND_ASSIGN(auto txn, store_->Begin(TxnMode::kRead));
+  ASSERT_OK_AND_ASSIGN(core::Prelabel p, txn->GetPrelabel("pre_1"));
+  EXPECT_EQ(p.model_name, "toy");
+  EXPECT_EQ(p.score, 0.7);
+  EXPECT_EQ(p.scores_json, R"({"nodule":0.5})");
+  ASSERT_OK_AND_ASSIGN(auto of_item, txn->ListPrelabelsOfItem("itm_1"));
+  ASSERT_EQ(of_item.size(), 2u);
+  EXPECT_FALSE(of_item[1].score.has_value());
+  ASSERT_OK_AND_ASSIGN(auto page, txn->ListPrelabelsOfProject("prj_1", {"", 1}));
+  EXPECT_EQ(page.next, "pre_1");
+  ASSERT_OK_AND_ASSIGN(auto decisions, txn->ListPrelabelDecisionsOfItem("itm_1"));
+  ASSERT_EQ(decisions.size(), 2u);
+  EXPECT_EQ(decisions[0].correction_size, 0.25);
+  EXPECT_EQ(decisions[1].status, core::PrelabelStatus::kRejected);
+  ASSERT_OK_AND_ASSIGN(auto all, txn->ListPrelabelDecisions("prj_1", {}));
+  EXPECT_EQ(all.rows.size(), 2u);
+}
+
+TEST_P(StoreConformanceTest, ClaimOrdersLeastSureFirstOrByASeededPermutation) {
+  SeedParents();
+  const std::vector<core::DataType> pathology = {core::DataType::kPathology};
+  InWrite([](Transaction& t) {
+    ASSERT_OK(t.InsertGuidelineVersion(MakeDraft("gdl_1", "prj_1")));
+    for (int i = 2; i <= 6; ++i) {
+      ASSERT_OK(t.InsertItem(MakeItem("itm_" + std::to_string(i), "prj_1")));
+    }
+    for (int i = 1; i <= 6; ++i) {
+      ASSERT_OK(t.InsertTask(MakeTask("tsk_" + std::to_string(i), "itm_" + std::to_string(i), kT0 + i)));
+    }
+    ASSERT_OK(t.InsertPrelabel(MakePrelabel("pre_1", "itm_3", 0.9)));
+    ASSERT_OK(t.InsertPrelabel(MakePrelabel("pre_2", "itm_3", 0.2)));  // the item's best: 0.9
+    ASSERT_OK(t.InsertPrelabel(MakePrelabel("pre_3", "itm_5", 0.6)));
+    ASSERT_OK(t.InsertPrelabel(MakePrelabel("pre_4", "itm_6", std::nullopt)));
+  });
+  ASSERT_OK_AND_ASSIGN(auto txn, store_->Begin(TxnMode::kRead));
+  ASSERT_OK_AND_ASSIGN(core::Task least, txn->FindClaimableTask("prj_1", "usr_a", pathology, kT0,
+                                                               core::TaskOrder::kLeastSure));
+  EXPECT_EQ(least.id, "tsk_5");
+  ASSERT_OK_AND_ASSIGN(core::Task fifo, txn->FindClaimableTask("prj_1", "usr_a", pathology, kT0));
+  EXPECT_EQ(fifo.id, "tsk_1");
+  std::set<std::string> firsts;
+  for (std::uint64_t seed = 1; seed <= 40; ++seed) {
+    ASSERT_OK_AND_ASSIGN(core::Task t, txn->FindClaimableTask("prj_1", "usr_a", pathology, kT0,
+                                                             core::TaskOrder::kRandom, seed * 0x9e3779b97f4a7c15ULL));
+    firsts.insert(t.id);
+    ASSERT_OK_AND_ASSIGN(core::Task again, txn->FindClaimableTask("prj_1", "usr_a", pathology, kT0,
+                                                                 core::TaskOrder::kRandom, seed * 0x9e3779b97f4a7c15ULL));
+    EXPECT_EQ(again.id, t.id) << "a seed is one order";
+  }
+  EXPECT_GE(firsts.size(), 4u) << "different seeds start elsewhere";
+}
+
 TEST_P(StoreConformanceTest, ReviewsAndAdjudicationsRoundTrip) {
   SeedParents();
   InWrite([](Transaction& t) {

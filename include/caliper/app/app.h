@@ -224,6 +224,83 @@ struct NoteView {
   std::string text;
 };
 
+// ---- AI pre-labels (src/app/prelabels.cpp, docs/workflow.md "AI pre-labels") ----
+
+// Reads one prediction (the wire format of bulk uploads and of model back-end answers, in
+// docs/workflow.md): {item_id?, model?: {name, version}, evidence: {kind, data?},
+// label: {class, code_system?, code?}, assertion?, score?, scores?, attributes?}. Strict:
+// unknown fields and wrong types are kInvalidArgument naming the field. Values are checked
+// when stored (App::AddPrelabels).
+Result<core::Prelabel> PrelabelFromJson(const std::string& json_text);
+
+// One row of a bulk upload that was refused: its index in the upload and why. Refused rows
+// are skipped; the others are stored.
+struct RowError {
+  std::size_t index = 0;
+  std::string message;
+};
+
+struct PrelabelUpload {
+  std::vector<core::Prelabel> stored;
+  std::vector<RowError> errors;
+};
+
+// A pre-label as the caller may see it: a reader sees only their own decision (blinding), and
+// `status` is that decision or kPending; others see every decision and status kPending unless
+// someone decided (then the latest decision's status).
+struct PrelabelView {
+  core::Prelabel prelabel;
+  core::PrelabelStatus status = core::PrelabelStatus::kPending;
+  std::vector<core::PrelabelDecision> decisions;
+};
+
+struct PrelabelDecisionRequest {
+  core::PrelabelStatus decision = core::PrelabelStatus::kAccepted;  // accepted, corrected, rejected
+  std::optional<core::Annotation> correction;  // corrected: the reader's own label
+  std::string reason;                          // optional note
+};
+
+struct PrelabelDecisionOutcome {
+  core::PrelabelDecision decision;
+  std::optional<core::Annotation> annotation;  // the reader's label (accepted or corrected)
+};
+
+// Per model version: how readers received its suggestions (docs/workflow.md).
+struct ModelVersionStats {
+  std::string model_name, model_version;
+  int prelabels = 0;
+  int accepted = 0, corrected = 0, rejected = 0;
+  double acceptance_rate = 0;  // accepted / decided (0 when none decided)
+  std::optional<double> mean_correction_size;  // over corrected decisions
+  // Anchoring: submitted readings on items with this version's pre-labels, by whether the
+  // reader was shown pre-labels, and how many of them name a class the model suggested.
+  int shown_readings = 0, shown_agreeing = 0;
+  int hidden_readings = 0, hidden_agreeing = 0;
+};
+
+// How Caliper reaches a model back-end (the http part provides one over HTTP/JSON). Must be
+// thread-safe when one App serves several request threads.
+class ModelBackendTransport {
+ public:
+  virtual ~ModelBackendTransport() = default;
+  // POSTs the JSON `body` to `url`; returns the response body of a 2xx answer. kUnavailable
+  // when the back-end cannot be reached or answers otherwise (the message says how).
+  virtual Result<std::string> PostJson(const std::string& url, const std::string& body) = 0;
+};
+
+struct ModelRunRequest {
+  std::string backend_url;            // where the back-end listens
+  std::string caliper_url;            // how the back-end reaches this server ("https://host:port")
+  std::vector<std::string> item_ids;  // none = every item of the project
+  int token_minutes = 15;             // lifetime of each item's fetch token, 1..1440
+};
+
+struct ModelRunReport {
+  int items = 0;
+  std::vector<core::Prelabel> stored;
+  std::vector<RowError> errors;  // index = the item's position; message names item and cause
+};
+
 class App {
  public:
   struct Options {
@@ -424,6 +501,28 @@ class App {
                                            std::int64_t bucket_seconds = 7 * 24 * 3600);
   // The QA findings of one item (what a submit runs), audited as "quality.item_read".
   Result<std::vector<quality::QaFinding>> GetItemQaFindings(const RequestContext& ctx, const std::string& item_id);
+  // AI pre-labels. AddPrelabels stores model suggestions for items of the project, pinned to
+  // the current published guideline (409 without one); each row is checked (item of the
+  // project, class in the guideline and applicable to the item, model fields, score(s) in
+  // [0, 1]) and refused rows are reported and skipped. One audit event for the batch.
+  Result<PrelabelUpload> AddPrelabels(const RequestContext& ctx, const std::string& project_id,
+                                      std::vector<core::Prelabel> rows);
+  // The item's pre-labels as the caller may see them. Readers in the hidden share
+  // (WorkflowSettings::prelabel_hidden_share) get none, as if there were none.
+  Result<std::vector<PrelabelView>> ListPrelabels(const RequestContext& ctx, const std::string& item_id);
+  // A reader's decision: accepted (their label becomes a copy of the suggestion), corrected
+  // (their label is `correction`), rejected (no label). The label is the reader's own
+  // (provisional, in their task, reviewed like any other): a pre-label never becomes a label
+  // without a human. 409 when the reader decided on it before or their task is not claimed.
+  Result<PrelabelDecisionOutcome> DecidePrelabel(const RequestContext& ctx, const std::string& item_id,
+                                                 const std::string& prelabel_id,
+                                                 const PrelabelDecisionRequest& request);
+  Result<std::vector<ModelVersionStats>> PrelabelStats(const RequestContext& ctx, const std::string& project_id);
+  // The model back-end protocol: for each item, issues an item-scoped expiring token, POSTs
+  // {task, item reference, schema} to the back-end and stores the predictions it returns
+  // (through AddPrelabels). Items the back-end fails on are reported and skipped.
+  Result<ModelRunReport> RunModelBackend(const RequestContext& ctx, const std::string& project_id,
+                                         const ModelRunRequest& request, ModelBackendTransport& transport);
 
   // ---- dataset exports (export.cpp, docs/export.md) ----
   // A request to export the project's dataset; `spec_json` holds splits and report settings

@@ -24,6 +24,8 @@ std::string_view ToString(Experiencer v);
 std::string_view ToString(LabelStatus v);
 std::string_view ToString(ReviewDecision v);
 std::string_view ToString(GuidelineStatus v);
+std::string_view ToString(TaskOrder v);
+std::string_view ToString(PrelabelStatus v);
 
 // Inverses; kInvalidArgument naming the accepted values when `text` is not one of them.
 Result<Role> ParseRole(std::string_view text);
@@ -36,6 +38,8 @@ Result<Experiencer> ParseExperiencer(std::string_view text);
 Result<LabelStatus> ParseLabelStatus(std::string_view text);
 Result<ReviewDecision> ParseReviewDecision(std::string_view text);
 Result<GuidelineStatus> ParseGuidelineStatus(std::string_view text);
+Result<TaskOrder> ParseTaskOrder(std::string_view text);
+Result<PrelabelStatus> ParsePrelabelStatus(std::string_view text);
 
 // The task state machine: the state after `event`, or kConflict when `event` is not allowed
 // in `from`.
@@ -45,5 +49,13 @@ Result<TaskState> TaskTransition(TaskState from, TaskEvent event);
 Status ValidateUsername(std::string_view username);
 Status ValidateProjectName(std::string_view name);
 Status ValidateAnnotation(const Annotation& annotation);
+// Model name and version (1..100 characters, no control characters), the label fields as
+// ValidateAnnotation, score in [0, 1]. (scores_json is checked where JSON is parsed: app.)
+Status ValidatePrelabel(const Prelabel& prelabel);
+
+// The anchoring experiment's arm: true when `user_id` is among the `hidden_share` (0..1) of
+// the project's readers who never see pre-labels. Stable for a given share: a hash of
+// (project_id, user_id) mapped to [0, 1) is compared with the share.
+bool PrelabelHiddenFor(const std::string& project_id, const std::string& user_id, double hidden_share);
 
 }  // namespace caliper::core

@@ -119,6 +119,11 @@ struct GuidelineVersion {
   std::optional<TimeMicros> published_at;
 };
 
+// Which claimable task a reader gets next: the oldest (fifo), a random one, or the one on the
+// item the models are least sure of (active learning: the lowest top pre-label score first,
+// items without scored pre-labels last).
+enum class TaskOrder { kFifo, kRandom, kLeastSure };
+
 // How a project hands out work (docs/workflow.md).
 struct WorkflowSettings {
   std::string project_id;
@@ -127,6 +132,10 @@ struct WorkflowSettings {
   std::vector<DataType> data_types;  // item types that get tasks; empty = every type
   int lease_minutes = 30;  // a claimed task returns to the pool after this long without activity
   TimeMicros updated_at = 0;
+  TaskOrder task_order = TaskOrder::kFifo;
+  // Share (0..1) of readers who never see pre-labels, to measure anchoring; each reader's arm
+  // is fixed by a hash of (project, reader) (PrelabelHiddenFor in core/rules.h).
+  double prelabel_hidden_share = 0;
 };
 
 // ---- tasks ---------------------------------------------------------------------------------
@@ -224,6 +233,50 @@ struct Adjudication {
   std::string final_annotation_id;
   std::string rationale;
   TimeMicros created_at = 0;
+};
+
+// ---- AI pre-labels (docs/workflow.md, "AI pre-labels") ---------------------------------------
+
+// A model's suggestion for an item: evidence and target label like an Annotation, with the
+// model that made it and its scores. A pre-label is never a label: a human reader decides on
+// it (PrelabelDecision), and only the reader's resulting annotation enters the workflow.
+struct Prelabel {
+  std::string id;
+  std::string project_id;
+  std::string item_id;
+  std::string model_name;     // "context", "chexnet", ...
+  std::string model_version;  // "1", "2024-05-01", ...
+  std::string guideline_version_id;  // the published version in force when it was stored
+  std::string evidence_kind;  // as Annotation
+  std::string evidence_json;  // the payload for this class (span, mask, ROI, ...)
+  std::string label_class;
+  std::string code_system;
+  std::string code;
+  Assertion assertion = Assertion::kPresent;
+  std::string attributes_json = "{}";  // model attributes (temporality, experiencer, ...)
+  std::optional<double> score;         // the model's probability for this label, [0, 1]
+  std::string scores_json = "{}";      // {"class": probability, ...} over the classes it scored
+  TimeMicros created_at = 0;
+  std::string created_by;  // who stored it (uploader or the user who ran the back-end)
+};
+
+enum class PrelabelStatus { kPending, kAccepted, kCorrected, kRejected };
+
+// One reader's decision on a pre-label (each reader decides on their own: blinding).
+struct PrelabelDecision {
+  std::string id;
+  std::string prelabel_id;
+  std::string project_id;
+  std::string item_id;
+  std::string reader;
+  std::string task_id;  // the reader's task on the item ("" when none)
+  PrelabelStatus status = PrelabelStatus::kAccepted;  // never kPending once stored
+  std::string annotation_id;  // the reader's label made from it; "" when rejected
+  // Corrected: how far the reader moved from the suggestion, 0..1 (1 for a class change;
+  // 1 - Dice for masks, 1 - overlap for spans otherwise; 0 when only the assertion changed).
+  std::optional<double> correction_size;
+  std::string reason;  // optional note (rejections)
+  TimeMicros decided_at = 0;
 };
 
 }  // namespace caliper::core

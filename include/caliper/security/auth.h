@@ -90,10 +90,13 @@ class Authenticator {
     storage::ApiToken token;
     std::string secret;
   };
+  // With `item_id`, the token reaches only that item of the project (item routes; nothing
+  // project-wide): the model back-end protocol's scoped token.
   Result<IssuedToken> IssueApiToken(storage::Transaction& txn, const core::User& user,
                                     const std::string& project_id, const std::string& name,
                                     const std::vector<Permission>& permissions,
-                                    std::optional<TimeMicros> expires_at) const;
+                                    std::optional<TimeMicros> expires_at,
+                                    const std::string& item_id = "") const;
   Result<Principal> ResumeApiToken(storage::Transaction& txn, const std::string& secret) const;
 
   // Checks the policy and returns the Argon2id hash of `password`.

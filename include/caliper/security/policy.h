@@ -27,6 +27,7 @@ enum class Permission {
   kTaskAssign,      // project/item: assign items to readers, create tasks, workflow settings
   kTaskClaim,       // project: claim the next task from the pool (readers)
   kGuidelineEdit,   // project: write and publish guideline versions
+  kPrelabelWrite,   // project: upload model pre-labels, run a model back-end, see model statistics
   kItemRead,        // item: read metadata and content (annotators: only when assigned)
   kAnnotationRead,  // item: read labels (annotators: only their own — blinding)
   kAnnotationWrite, // item: create and edit own labels
@@ -56,6 +57,7 @@ struct Principal {
   std::string token_id;                    // "" when authenticated by session
   std::string token_project_id;            // the one project an API token reaches
   std::vector<std::string> token_permissions;
+  std::string token_item_id;               // "" = the token reaches every item of its project
   bool touch_due = false;                  // the session's last_seen should be refreshed
   bool via_token() const { return !token_id.empty(); }
 };
@@ -65,6 +67,7 @@ struct AccessTarget {
   std::string project_id;                   // "" for global routes
   const core::Membership* membership = nullptr;  // the principal's, in project_id; may be null
   std::optional<core::DataType> data_type;  // set for item routes
+  std::string item_id;                      // set for item routes
   bool assigned = false;                    // the item is assigned to the principal
 };
 
@@ -78,7 +81,8 @@ struct Decision {
 // Decides whether `principal` may use `permission` on `target`. Pure; thread-safe.
 // Rules, in order: disabled users get nothing; kNone is always allowed; kAuthenticated needs
 // a principal; an API token grants at most its listed permissions in its one project (and
-// nothing that is not project-scoped, not even kAuthenticated); global
+// nothing that is not project-scoped, not even kAuthenticated; an item-scoped token only on
+// its item's routes); global
 // admins hold every global permission and kProjectRead/kMemberManage/kAuditRead in every
 // project but no data access unless they also hold a project role; otherwise the
 // membership's roles must grant it (role table), the item's data type must be in the

@@ -50,6 +50,7 @@ struct ApiToken {
   std::string user_id;     // who acts when the token is used
   std::string project_id;  // the one project it reaches
   std::vector<std::string> permissions;  // permission names (security/policy.h)
+  std::string item_id;     // "" = every item of the project; else the one item it reaches
   std::string token_hash;
   TimeMicros created_at = 0;
   std::optional<TimeMicros> expires_at;
@@ -225,12 +226,16 @@ class Transaction {
   // the item.
   virtual Status UpdateTask(const core::Task& task, std::int64_t expected_revision) = 0;
   virtual Result<Page<core::Task>> ListTasks(const TaskFilter& filter, const PageRequest& page) = 0;
-  // The oldest task of the project (by created_at, then id) that `user_id` may claim: open,
-  // or claimed with a lease that ended at or before `now`; on an item whose data type is in
-  // `data_types`; and on an item where `user_id` holds no other task. kNotFound when none.
+  // A task of the project that `user_id` may claim: open, or claimed with a lease that ended
+  // at or before `now`; on an item whose data type is in `data_types`; and on an item where
+  // `user_id` holds no other task. kNotFound when none. Which one, by `order`: kFifo the
+  // oldest (created_at, then id); kRandom the first of a permutation drawn from `seed` (a
+  // different seed, a different order); kLeastSure the one whose item has the lowest highest
+  // pre-label score (items without scored pre-labels last, then fifo).
   virtual Result<core::Task> FindClaimableTask(const std::string& project_id, const std::string& user_id,
-                                               const std::vector<core::DataType>& data_types,
-                                               TimeMicros now) = 0;
+                                               const std::vector<core::DataType>& data_types, TimeMicros now,
+                                               core::TaskOrder order = core::TaskOrder::kFifo,
+                                               std::uint64_t seed = 0) = 0;
 
   // Guideline versions. UpdateGuidelineVersion succeeds only on a draft whose stored revision
   // equals `expected_revision` (else kPreconditionFailed) and stores every field but id,
@@ -254,6 +259,18 @@ class Transaction {
   virtual Result<std::vector<core::Review>> ListReviewsOfTask(const std::string& task_id) = 0;
   virtual Status InsertAdjudication(const core::Adjudication& adjudication) = 0;
   virtual Result<std::vector<core::Adjudication>> ListAdjudicationsOfItem(const std::string& item_id) = 0;
+
+  // AI pre-labels and the readers' decisions on them, ascending by id. InsertPrelabelDecision
+  // is kAlreadyExists when the reader decided on that pre-label before.
+  virtual Status InsertPrelabel(const core::Prelabel& prelabel) = 0;
+  virtual Result<core::Prelabel> GetPrelabel(const std::string& id) = 0;
+  virtual Result<std::vector<core::Prelabel>> ListPrelabelsOfItem(const std::string& item_id) = 0;
+  virtual Result<Page<core::Prelabel>> ListPrelabelsOfProject(const std::string& project_id,
+                                                              const PageRequest& page) = 0;
+  virtual Status InsertPrelabelDecision(const core::PrelabelDecision& decision) = 0;
+  virtual Result<std::vector<core::PrelabelDecision>> ListPrelabelDecisionsOfItem(const std::string& item_id) = 0;
+  virtual Result<Page<core::PrelabelDecision>> ListPrelabelDecisions(const std::string& project_id,
+                                                                     const PageRequest& page) = 0;
 
   // Annotations. UpdateAnnotation succeeds only when the stored revision equals
   // `expected_revision` (else kPreconditionFailed) and stores annotation.revision as given.

@@ -127,12 +127,19 @@ std::vector<Route> WorkflowRoutes() {
          "readers must hold it: radiologist, pathologist, clinician, general_annotator (default none)"},
         {"data_types", FieldType::kStringArray, false, "item data types that get tasks (default: every type)"},
         {"lease_minutes", FieldType::kInteger, false,
-         "a claimed task returns to the pool after this long without activity (default 30)"}},
+         "a claimed task returns to the pool after this long without activity (default 30)"},
+        {"task_order", FieldType::kString, false,
+         "fifo (default), random (a fresh order per claim), least_sure (active learning: items whose best "
+         "pre-label score is lowest first)"},
+        {"prelabel_hidden_share", FieldType::kNumber, false,
+         "share 0..1 of readers who never see pre-labels, to measure anchoring (default 0)"}},
        [](app::App& app, Call& call) -> Result<Reply> {
          core::WorkflowSettings w;
          w.project_id = call.Param("project_id");
          w.readers_per_item = call.body.value("readers_per_item", 1);
          w.lease_minutes = call.body.value("lease_minutes", 30);
+         CALIPER_ASSIGN_OR_RETURN(w.task_order, core::ParseTaskOrder(call.body.value("task_order", "fifo")));
+         w.prelabel_hidden_share = call.body.value("prelabel_hidden_share", 0.0);
          if (call.body.contains("required_qualification")) {
            CALIPER_ASSIGN_OR_RETURN(w.required_qualification,
                                     core::ParseQualification(call.body["required_qualification"].get<std::string>()));

@@ -322,7 +322,7 @@ Result<Session> ReadSession(const Statement& st) {
 
 #define API_TOKEN_COLUMNS                                                            \
   "id, name, user_id, project_id, permissions, token_hash, created_at, expires_at, " \
-  "revoked_at"
+  "revoked_at, item_id"
 Result<ApiToken> ReadApiToken(const Statement& st) {
   ApiToken t;
   t.id = st.Text(0);
@@ -334,6 +334,7 @@ Result<ApiToken> ReadApiToken(const Statement& st) {
   t.created_at = st.Int(6);
   t.expires_at = st.OptInt(7);
   t.revoked_at = st.OptInt(8);
+  t.item_id = st.Text(9);
   return t;
 }
 
@@ -512,8 +513,9 @@ Result<core::GuidelineVersion> ReadGuideline(const Statement& st) {
   return g;
 }
 
-#define WORKFLOW_SETTINGS_COLUMNS \
-  "project_id, readers_per_item, required_qualification, data_types, lease_minutes, updated_at"
+#define WORKFLOW_SETTINGS_COLUMNS                                                              \
+  "project_id, readers_per_item, required_qualification, data_types, lease_minutes, updated_at, " \
+  "task_order, prelabel_hidden_share"
 Result<core::WorkflowSettings> ReadWorkflowSettings(const Statement& st) {
   core::WorkflowSettings w;
   w.project_id = st.Text(0);
@@ -526,6 +528,8 @@ Result<core::WorkflowSettings> ReadWorkflowSettings(const Statement& st) {
                                                 "workflow_settings.data_types"));
   w.lease_minutes = static_cast<int>(st.Int(4));
   w.updated_at = st.Int(5);
+  CALIPER_ASSIGN_OR_RETURN(w.task_order, Stored(core::ParseTaskOrder(st.Text(6)), "workflow_settings.task_order"));
+  w.prelabel_hidden_share = st.OptDouble(7).value_or(0.0);
   return w;
 }
 
@@ -558,6 +562,51 @@ Result<core::Adjudication> ReadAdjudication(const Statement& st) {
   a.rationale = st.Text(6);
   a.created_at = st.Int(7);
   return a;
+}
+
+#define PRELABEL_COLUMNS                                                                      \
+  "id, project_id, item_id, model_name, model_version, guideline_version_id, evidence_kind, "  \
+  "evidence_json, label_class, code_system, code, assertion, attributes_json, score, scores_json, " \
+  "created_at, created_by"
+Result<core::Prelabel> ReadPrelabel(const Statement& st) {
+  core::Prelabel p;
+  p.id = st.Text(0);
+  p.project_id = st.Text(1);
+  p.item_id = st.Text(2);
+  p.model_name = st.Text(3);
+  p.model_version = st.Text(4);
+  p.guideline_version_id = st.Text(5);
+  p.evidence_kind = st.Text(6);
+  p.evidence_json = st.Text(7);
+  p.label_class = st.Text(8);
+  p.code_system = st.Text(9);
+  p.code = st.Text(10);
+  CALIPER_ASSIGN_OR_RETURN(p.assertion, Stored(core::ParseAssertion(st.Text(11)), "prelabels.assertion"));
+  p.attributes_json = st.Text(12);
+  p.score = st.OptDouble(13);
+  p.scores_json = st.Text(14);
+  p.created_at = st.Int(15);
+  p.created_by = st.Text(16);
+  return p;
+}
+
+#define PRELABEL_DECISION_COLUMNS                                                            \
+  "id, prelabel_id, project_id, item_id, reader, task_id, status, annotation_id, correction_size, " \
+  "reason, decided_at"
+Result<core::PrelabelDecision> ReadPrelabelDecision(const Statement& st) {
+  core::PrelabelDecision d;
+  d.id = st.Text(0);
+  d.prelabel_id = st.Text(1);
+  d.project_id = st.Text(2);
+  d.item_id = st.Text(3);
+  d.reader = st.Text(4);
+  d.task_id = st.Text(5);
+  CALIPER_ASSIGN_OR_RETURN(d.status, Stored(core::ParsePrelabelStatus(st.Text(6)), "prelabel_decisions.status"));
+  d.annotation_id = st.Text(7);
+  d.correction_size = st.OptDouble(8);
+  d.reason = st.Text(9);
+  d.decided_at = st.Int(10);
+  return d;
 }
 
 #define AUDIT_EVENT_COLUMNS                                                                 \
@@ -849,7 +898,7 @@ class SqliteTransaction final : public Transaction {
   Status InsertApiToken(const ApiToken& t) override {
     CALIPER_ASSIGN_OR_RETURN(Statement st,
                              Prepare("INSERT INTO api_tokens (" API_TOKEN_COLUMNS
-                                     ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
+                                     ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"));
     return st.Bind(t.id)
         .Bind(t.name)
         .Bind(t.user_id)
@@ -859,6 +908,7 @@ class SqliteTransaction final : public Transaction {
         .Bind(t.created_at)
         .Bind(t.expires_at)
         .Bind(t.revoked_at)
+        .Bind(t.item_id)
         .Run();
   }
 
@@ -1142,18 +1192,33 @@ class SqliteTransaction final : public Transaction {
   }
 
   Result<core::Task> FindClaimableTask(const std::string& project_id, const std::string& user_id,
-                                       const std::vector<core::DataType>& data_types, TimeMicros now) override {
-    CALIPER_ASSIGN_OR_RETURN(
-        Statement st,
-        Prepare("SELECT t.id, t.project_id, t.item_id, t.assignee, t.state, t.lease_expires_at, t.revision, "
-                "t.created_at, t.updated_at FROM tasks AS t JOIN items AS i ON i.id = t.item_id "
-                "WHERE t.project_id = ?1 "
-                "AND (t.state = 'open' OR (t.state = 'claimed' AND t.lease_expires_at <= ?3)) "
-                "AND i.data_type IN (SELECT value FROM json_each(?4)) "
-                "AND NOT EXISTS (SELECT 1 FROM tasks AS o WHERE o.item_id = t.item_id AND o.assignee = ?2 "
-                "                AND o.id != t.id) "
-                "ORDER BY t.created_at, t.id LIMIT 1"));
+                                       const std::vector<core::DataType>& data_types, TimeMicros now,
+                                       core::TaskOrder order, std::uint64_t seed) override {
+#define CLAIMABLE_TASKS                                                                                  \
+  "SELECT t.id, t.project_id, t.item_id, t.assignee, t.state, t.lease_expires_at, t.revision, "          \
+  "t.created_at, t.updated_at FROM tasks AS t JOIN items AS i ON i.id = t.item_id "                     \
+  "WHERE t.project_id = ?1 "                                                                             \
+  "AND (t.state = 'open' OR (t.state = 'claimed' AND t.lease_expires_at <= ?3)) "                        \
+  "AND i.data_type IN (SELECT value FROM json_each(?4)) "                                                \
+  "AND NOT EXISTS (SELECT 1 FROM tasks AS o WHERE o.item_id = t.item_id AND o.assignee = ?2 "            \
+  "                AND o.id != t.id) "
+    // kRandom: rowid -> (rowid * a + b) mod p with p = 2^31 - 1 prime and 1 <= a < p is a
+    // bijection on rowids below p, so every seed orders the tasks by a different permutation.
+    constexpr std::int64_t kPrime = 2147483647;
+    const char* sql = order == core::TaskOrder::kRandom
+                          ? CLAIMABLE_TASKS "ORDER BY (t.rowid * ?5 + ?6) % 2147483647, t.id LIMIT 1"
+                      : order == core::TaskOrder::kLeastSure
+                          ? CLAIMABLE_TASKS
+                            "ORDER BY (SELECT max(p.score) FROM prelabels AS p WHERE p.item_id = t.item_id) "
+                            "ASC NULLS LAST, t.created_at, t.id LIMIT 1"
+                          : CLAIMABLE_TASKS "ORDER BY t.created_at, t.id LIMIT 1";
+#undef CLAIMABLE_TASKS
+    CALIPER_ASSIGN_OR_RETURN(Statement st, Prepare(sql));
     st.Bind(project_id).Bind(user_id).Bind(now).Bind(NamesToJson(data_types));
+    if (order == core::TaskOrder::kRandom) {
+      st.Bind(static_cast<std::int64_t>(1 + seed % (kPrime - 1)))
+          .Bind(static_cast<std::int64_t>((seed >> 32) % kPrime));
+    }
     return ReadOne(st, &ReadTask, "no claimable task");
   }
 
@@ -1228,13 +1293,15 @@ class SqliteTransaction final : public Transaction {
 
   Status PutWorkflowSettings(const core::WorkflowSettings& w) override {
     CALIPER_ASSIGN_OR_RETURN(Statement st, Prepare("INSERT OR REPLACE INTO workflow_settings (" WORKFLOW_SETTINGS_COLUMNS
-                                                   ") VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
+                                                   ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
     return st.Bind(w.project_id)
         .Bind(w.readers_per_item)
         .Bind(w.required_qualification ? core::ToString(*w.required_qualification) : std::string_view())
         .Bind(NamesToJson(w.data_types))
         .Bind(w.lease_minutes)
         .Bind(w.updated_at)
+        .Bind(core::ToString(w.task_order))
+        .Bind(std::optional<double>(w.prelabel_hidden_share))
         .Run();
   }
 
@@ -1287,6 +1354,87 @@ class SqliteTransaction final : public Transaction {
                                                    " FROM adjudications WHERE item_id = ?1 ORDER BY id"));
     st.Bind(item_id);
     return ReadAll(st, &ReadAdjudication);
+  }
+
+  // ---- pre-labels ----
+
+  Status InsertPrelabel(const core::Prelabel& p) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st, Prepare("INSERT INTO prelabels (" PRELABEL_COLUMNS
+                                                   ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
+                                                   "?13, ?14, ?15, ?16, ?17)"));
+    return st.Bind(p.id)
+        .Bind(p.project_id)
+        .Bind(p.item_id)
+        .Bind(p.model_name)
+        .Bind(p.model_version)
+        .Bind(p.guideline_version_id)
+        .Bind(p.evidence_kind)
+        .Bind(p.evidence_json)
+        .Bind(p.label_class)
+        .Bind(p.code_system)
+        .Bind(p.code)
+        .Bind(core::ToString(p.assertion))
+        .Bind(p.attributes_json)
+        .Bind(p.score)
+        .Bind(p.scores_json)
+        .Bind(p.created_at)
+        .Bind(p.created_by)
+        .Run();
+  }
+
+  Result<core::Prelabel> GetPrelabel(const std::string& id) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st, Prepare("SELECT " PRELABEL_COLUMNS " FROM prelabels WHERE id = ?1"));
+    st.Bind(id);
+    return ReadOne(st, &ReadPrelabel, "no pre-label with id " + id);
+  }
+
+  Result<std::vector<core::Prelabel>> ListPrelabelsOfItem(const std::string& item_id) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st,
+                             Prepare("SELECT " PRELABEL_COLUMNS " FROM prelabels WHERE item_id = ?1 ORDER BY id"));
+    st.Bind(item_id);
+    return ReadAll(st, &ReadPrelabel);
+  }
+
+  Result<Page<core::Prelabel>> ListPrelabelsOfProject(const std::string& project_id,
+                                                      const PageRequest& page) override {
+    const int limit = ClampLimit(page.limit);
+    CALIPER_ASSIGN_OR_RETURN(Statement st, Prepare("SELECT " PRELABEL_COLUMNS " FROM prelabels "
+                                                   "WHERE project_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3"));
+    st.Bind(project_id).Bind(page.after).Bind(limit + 1);
+    return ReadPage(st, limit, &ReadPrelabel, &IdOf<core::Prelabel>);
+  }
+
+  Status InsertPrelabelDecision(const core::PrelabelDecision& d) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st, Prepare("INSERT INTO prelabel_decisions (" PRELABEL_DECISION_COLUMNS
+                                                   ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"));
+    return st.Bind(d.id)
+        .Bind(d.prelabel_id)
+        .Bind(d.project_id)
+        .Bind(d.item_id)
+        .Bind(d.reader)
+        .Bind(d.task_id)
+        .Bind(core::ToString(d.status))
+        .Bind(d.annotation_id)
+        .Bind(d.correction_size)
+        .Bind(d.reason)
+        .Bind(d.decided_at)
+        .Run();
+  }
+
+  Result<std::vector<core::PrelabelDecision>> ListPrelabelDecisionsOfItem(const std::string& item_id) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st, Prepare("SELECT " PRELABEL_DECISION_COLUMNS
+                                                   " FROM prelabel_decisions WHERE item_id = ?1 ORDER BY id"));
+    st.Bind(item_id);
+    return ReadAll(st, &ReadPrelabelDecision);
+  }
+
+  Result<Page<core::PrelabelDecision>> ListPrelabelDecisions(const std::string& project_id,
+                                                             const PageRequest& page) override {
+    const int limit = ClampLimit(page.limit);
+    CALIPER_ASSIGN_OR_RETURN(Statement st, Prepare("SELECT " PRELABEL_DECISION_COLUMNS " FROM prelabel_decisions "
+                                                   "WHERE project_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3"));
+    st.Bind(project_id).Bind(page.after).Bind(limit + 1);
+    return ReadPage(st, limit, &ReadPrelabelDecision, &IdOf<core::PrelabelDecision>);
   }
 
   // ---- annotations ----

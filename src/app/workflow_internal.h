@@ -1,0 +1,47 @@
+#pragma once
+
+// Helpers the workflow use cases share (workflow.cpp, prelabels.cpp, ...). Internal to app.
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "caliper/common/status.h"
+#include "caliper/core/types.h"
+#include "caliper/storage/store.h"
+
+namespace caliper::app::internal {
+
+template <typename T>
+bool Contains(const std::vector<T>& values, const T& v) {
+  return std::find(values.begin(), values.end(), v) != values.end();
+}
+
+// Every annotation of an item (all pages).
+inline Result<std::vector<core::Annotation>> AllAnnotations(storage::Transaction& txn, const std::string& item_id) {
+  std::vector<core::Annotation> out;
+  storage::PageRequest page;
+  page.limit = 500;
+  for (;;) {
+    CALIPER_ASSIGN_OR_RETURN(auto rows, txn.ListAnnotations(item_id, page));
+    for (auto& a : rows.rows) out.push_back(std::move(a));
+    if (rows.next.empty()) return out;
+    page.after = rows.next;
+  }
+}
+
+// Every row of a paged listing: `list(page)` is called until it returns no next cursor.
+template <typename T, typename List>
+Result<std::vector<T>> AllPages(List list) {
+  std::vector<T> out;
+  storage::PageRequest page;
+  page.limit = 500;
+  for (;;) {
+    CALIPER_ASSIGN_OR_RETURN(storage::Page<T> rows, list(page));
+    for (auto& r : rows.rows) out.push_back(std::move(r));
+    if (rows.next.empty()) return out;
+    page.after = rows.next;
+  }
+}
+
+}  // namespace caliper::app::internal

@@ -1,0 +1,100 @@
+// The workflow commands a manager scripts (docs/workflow.md), acting as the local operator on
+// the data directory:
+//   caliper prelabels upload PROJECT FILE.jsonl   model predictions, one per line
+// Bad lines are reported on standard error with their number and skipped; the exit code is
+// then 1 (0 when everything was stored).
+
+#include <fstream>
+#include <iostream>
+
+#include "cli/cli_support.h"
+
+namespace caliper::cli {
+namespace {
+
+using nlohmann::json;
+
+struct WorkflowArgs {
+  CommonOptions common;
+  std::string project;
+  std::string file;
+};
+
+// Reads a JSONL file of predictions; every line that is no prediction is reported and skipped.
+// `line_of[i]` is the 1-based line number of rows[i].
+struct PredictionFile {
+  std::vector<core::Prelabel> rows;
+  std::vector<int> line_of;
+  int refused = 0;
+};
+
+Result<PredictionFile> ReadPredictions(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Error(ErrorCode::kNotFound, "cannot read " + path);
+  PredictionFile out;
+  int number = 0;
+  for (std::string line; std::getline(in, line);) {
+    ++number;
+    if (line.empty() || line == "\r") continue;
+    auto row = app::PrelabelFromJson(line);
+    if (row.ok() && (row->item_id.empty() || row->model_name.empty())) {
+      row = Error(ErrorCode::kInvalidArgument, "each line needs item_id and model {name, version}");
+    }
+    if (!row.ok()) {
+      std::cerr << "caliper: " << path << ":" << number << ": " << row.status().message() << "\n";
+      ++out.refused;
+      continue;
+    }
+    out.rows.push_back(std::move(row).value());
+    out.line_of.push_back(number);
+  }
+  return out;
+}
+
+int UploadPrelabels(app::App& app, const WorkflowArgs& args) {
+  auto project = FindProject(app, args.project);
+  if (!project.ok()) return Fail(project.status());
+  auto file = ReadPredictions(args.file);
+  if (!file.ok()) return Fail(file.status());
+  int refused = file->refused;
+  std::size_t stored = 0;
+  if (!file->rows.empty()) {
+    auto upload = app.AddPrelabels(app::LocalOperator(), project->id, file->rows);
+    if (!upload.ok()) return Fail(upload.status());
+    for (const auto& e : upload->errors) {
+      std::cerr << "caliper: " << args.file << ":" << file->line_of[e.index] << ": " << e.message << "\n";
+      ++refused;
+    }
+    stored = upload->stored.size();
+  }
+  if (args.common.json) {
+    PrintJson({{"stored", stored}, {"refused", refused}});
+  } else {
+    std::cout << "Stored " << stored << " pre-labels; refused " << refused << "\n";
+  }
+  return refused == 0 ? 0 : 1;
+}
+
+}  // namespace
+
+void AddWorkflowCommands(CLI::App& root, int& exit_code) {
+  // One set of arguments shared by the subcommands (only one runs per invocation).
+  static WorkflowArgs args;
+  auto with_app = [&exit_code](int (*body)(app::App&, const WorkflowArgs&)) {
+    return [&exit_code, body] {
+      auto app = OpenApp(args.common);
+      exit_code = app.ok() ? body(**app, args) : Fail(app.status());
+    };
+  };
+
+  auto* prelabels = root.add_subcommand("prelabels", "Model pre-labels (suggestions readers decide on)");
+  prelabels->require_subcommand(1);
+  auto* upload = prelabels->add_subcommand("upload", "Store model predictions from a JSONL file as pre-labels");
+  AddCommonOptions(*upload, args.common);
+  upload->add_option("project", args.project, "Project id or name")->required();
+  upload->add_option("file", args.file, "JSONL: one {item_id, model, evidence, label, score?, scores?} per line")
+      ->required();
+  upload->callback(with_app(&UploadPrelabels));
+}
+
+}  // namespace caliper::cli
