@@ -15,6 +15,9 @@
 //   write              POST /api/v1/items/{id}/annotations  one label (audited)
 //   fairness_baseline  read_meta from newly connecting clients, nothing else connected
 //   fairness_idle      the same while --idle raw sockets each sent one request and stay open
+//   tasks_cycle        --readers annotators each loop POST tasks/next -> POST annotations ->
+//                      POST tasks/{id}/submit (k = 3, --task-items items); latency per request,
+//                      throughput in cycles, tasks/next and submit p50/p99 reported apart
 // The first three warm up (each client's connecting request is not timed); the fairness
 // phases time it, since a new connection is what idle ones could starve.
 //
@@ -72,7 +75,9 @@ struct Flags {
   int timeout_seconds = 10;  // per request, client side
   int threads = 0;           // 0 = the product default (server.threads)
   bool tls = false;
-  std::vector<std::string> phases = {"read_meta", "read_content", "write", "fairness"};
+  std::vector<std::string> phases = {"read_meta", "read_content", "write", "fairness", "tasks"};
+  int readers = 50;        // the tasks phase: concurrent readers
+  int task_items = 3000;   // the tasks phase: items (k = 3 tasks each)
 };
 
 [[noreturn]] void Die(const std::string& what) {
@@ -106,6 +111,14 @@ Flags ParseFlags(int argc, char** argv) {
       f.threads = number(i, 4);
     } else if (a == "--tls") {
       f.tls = true;
+    } else if (a == "--readers") {
+      if (i + 1 >= argc) Die("--readers needs a value");
+      f.readers = std::atoi(argv[++i]);
+      if (f.readers < 1 || f.readers > 1000) Die("--readers must be 1..1000");
+    } else if (a == "--task-items") {
+      if (i + 1 >= argc) Die("--task-items needs a value");
+      f.task_items = std::atoi(argv[++i]);
+      if (f.task_items < 1) Die("--task-items must be positive");
     } else if (a == "--phases") {
       if (i + 1 >= argc) Die("--phases needs a value");
       f.phases.clear();
@@ -118,7 +131,8 @@ Flags ParseFlags(int argc, char** argv) {
     } else {
       std::cout << "usage: caliper_bench_http [--clients N (32)] [--seconds S per phase (5)] [--idle N (300)]\n"
                    "                          [--timeout S per request (10)] [--threads N (server.threads)]\n"
-                   "                          [--tls] [--phases read_meta,read_content,write,fairness]\n";
+                   "                          [--tls] [--phases read_meta,read_content,write,fairness,tasks]\n"
+                   "                          [--readers N (50)] [--task-items N (3000)]\n";
       std::exit(a == "--help" || a == "-h" ? 0 : 2);
     }
   }
@@ -173,6 +187,7 @@ class Deployment {
   bool tls() const { return tls_; }
   const http::ServerOptions& options() const { return options_; }
   const std::string& admin_password() const { return admin_password_; }
+  app::App& app() const { return *app_; }
   std::string base_url() const { return std::string(tls_ ? "https" : "http") + "://127.0.0.1:" + std::to_string(port()); }
 
   // A keep-alive client with TCP_NODELAY, as browsers use; the self-signed certificate is not
@@ -388,6 +403,155 @@ PhaseResult RunPhase(const std::string& name, const Deployment& d, const Flags& 
   return r;
 }
 
+// ---- the labelling workflow: tasks/next + submit ----------------------------------------------
+
+// --readers annotators (each its own session and keep-alive connection) in a project with a
+// published guideline, k = 3 and --task-items notes items with tasks; each reader loops
+// claim (POST tasks/next) -> one label (POST annotations) -> submit (POST tasks/{id}/submit)
+// for flags.seconds, or until the pool is empty (204). Latency per endpoint; a cycle is the
+// three requests. Items are created through App (small synthetic notes), the rest through the
+// API.
+PhaseResult RunTaskPhase(const Deployment& d, const Flags& flags) {
+  auto c = d.NewClient(60);
+  Session admin = Login(*c, "admin", d.admin_password());
+  const std::string project_id = Expect(c->Post("/api/v1/projects", HeadersOf(admin),
+                                                json{{"name", "Task load"}}.dump(), "application/json"),
+                                        201, "create project")["id"];
+  auto member = [&](const std::string& username, const std::string& role) {
+    const std::string id = Expect(c->Post("/api/v1/users", HeadersOf(admin),
+                                          json{{"username", username}, {"password", kPassword}}.dump(),
+                                          "application/json"),
+                                  201, "create " + username)["id"];
+    Expect(c->Put("/api/v1/projects/" + project_id + "/members/" + id, HeadersOf(admin),
+                  json{{"roles", {role}}, {"scopes", {"notes"}}}.dump(), "application/json"),
+           200, "add " + username);
+  };
+  member("task-manager", "manager");
+  for (int r = 0; r < flags.readers; ++r) member("task-reader-" + std::to_string(r), "annotator");
+  Session manager = Login(*c, "task-manager", kPassword);
+  const std::string base = "/api/v1/projects/" + project_id;
+  const json schema = {{"classes", {{{"id", "finding"}, {"name", "Finding"}, {"kind", "classification"},
+                                     {"definition", "any finding"}}}}};
+  auto draft = c->Post(base + "/guidelines", HeadersOf(manager), json{{"schema", schema}}.dump(), "application/json");
+  const std::string guideline = Expect(draft, 201, "guideline")["id"];
+  httplib::Headers if_match = HeadersOf(manager);
+  if_match.emplace("If-Match", draft->get_header_value("ETag"));
+  Expect(c->Post(base + "/guidelines/" + guideline + "/publish", if_match, "", "application/json"), 200, "publish");
+  Expect(c->Put(base + "/workflow", HeadersOf(manager), json{{"readers_per_item", 3}, {"lease_minutes", 30}}.dump(),
+                "application/json"),
+         200, "workflow");
+  for (int i = 0; i < flags.task_items; ++i) {
+    app::NewItem item;
+    item.data_type = core::DataType::kNotes;
+    item.modality = "NOTE";
+    item.patient_key = "pt-task-" + std::to_string(i % 200);
+    item.content_type = "text/plain";
+    std::istringstream content("synthetic note " + std::to_string(i));
+    Check(d.app().CreateItem(app::LocalOperator(), project_id, item, content).status(), "create item");
+  }
+  Expect(c->Post(base + "/tasks", HeadersOf(manager), "{}", "application/json"), 201, "create tasks");
+  std::vector<Session> readers;
+  for (int r = 0; r < flags.readers; ++r) readers.push_back(Login(*c, "task-reader-" + std::to_string(r), kPassword));
+  const std::string label = json{{"evidence", {{"kind", "document"}}}, {"label", {{"class", "finding"}}}}.dump();
+
+  struct Worker {
+    std::vector<double> next_ms, label_ms, submit_ms;
+    std::int64_t cycles = 0;
+    bool drained = false;
+    std::map<std::string, std::int64_t> errors;
+  };
+  std::vector<Worker> workers(static_cast<std::size_t>(flags.readers));
+  std::latch go(flags.readers + 1);
+  SteadyClock::time_point deadline;
+  std::vector<std::thread> threads;
+  for (int r = 0; r < flags.readers; ++r) {
+    threads.emplace_back([&, r] {
+      Worker& w = workers[static_cast<std::size_t>(r)];
+      const httplib::Headers h = HeadersOf(readers[static_cast<std::size_t>(r)]);
+      auto client = d.NewClient(flags.timeout_seconds);
+      auto timed = [](std::vector<double>& into, auto call) {
+        const auto t0 = SteadyClock::now();
+        auto res = call();
+        into.push_back(std::chrono::duration<double, std::milli>(SteadyClock::now() - t0).count());
+        return res;
+      };
+      go.arrive_and_wait();
+      while (SteadyClock::now() < deadline) {
+        auto next = timed(w.next_ms, [&] { return client->Post(base + "/tasks/next", h, "", "application/json"); });
+        if (next && next->status == 204) {
+          w.drained = true;
+          return;
+        }
+        if (std::string e = Verdict(next, 200); !e.empty()) {
+          ++w.errors["tasks/next: " + e];
+          continue;
+        }
+        const json task = json::parse(next->body, nullptr, false);
+        const std::string item = task.value("item_id", "");
+        const std::string id = task.value("id", "");
+        auto made = timed(w.label_ms, [&] {
+          return client->Post("/api/v1/items/" + item + "/annotations", h, label, "application/json");
+        });
+        if (std::string e = Verdict(made, 201); !e.empty()) {
+          ++w.errors["annotation: " + e];
+          continue;
+        }
+        auto submitted = timed(w.submit_ms, [&] {
+          return client->Post(base + "/tasks/" + id + "/submit", h, "", "application/json");
+        });
+        if (std::string e = Verdict(submitted, 200); !e.empty()) {
+          ++w.errors["submit: " + e];
+          continue;
+        }
+        ++w.cycles;
+      }
+    });
+  }
+  const double cpu_before = CpuSeconds();
+  const auto started = SteadyClock::now();
+  deadline = started + std::chrono::seconds(flags.seconds);
+  go.arrive_and_wait();
+  for (auto& t : threads) t.join();
+  PhaseResult r;
+  r.name = "tasks_cycle";
+  r.clients = flags.readers;
+  r.seconds = std::chrono::duration<double>(SteadyClock::now() - started).count();
+  r.cpu_percent = 100 * (CpuSeconds() - cpu_before) / r.seconds;
+  std::vector<double> next_ms, submit_ms;
+  int drained = 0;
+  for (auto& w : workers) {
+    r.latency_ms.insert(r.latency_ms.end(), w.next_ms.begin(), w.next_ms.end());
+    r.latency_ms.insert(r.latency_ms.end(), w.label_ms.begin(), w.label_ms.end());
+    r.latency_ms.insert(r.latency_ms.end(), w.submit_ms.begin(), w.submit_ms.end());
+    next_ms.insert(next_ms.end(), w.next_ms.begin(), w.next_ms.end());
+    submit_ms.insert(submit_ms.end(), w.submit_ms.begin(), w.submit_ms.end());
+    r.ok += w.cycles;
+    r.client_min = r.client_min < 0 ? w.cycles : std::min(r.client_min, w.cycles);
+    r.client_max = std::max(r.client_max, w.cycles);
+    drained += w.drained ? 1 : 0;
+    for (const auto& [kind, n] : w.errors) {
+      r.error_kinds[kind] += n;
+      r.errors += n;
+    }
+  }
+  r.requests = static_cast<std::int64_t>(r.latency_ms.size());
+  std::sort(r.latency_ms.begin(), r.latency_ms.end());
+  auto percentile = [](std::vector<double>& v, double p) {
+    if (v.empty()) return 0.0;
+    std::sort(v.begin(), v.end());
+    const auto rank = static_cast<std::size_t>(std::ceil(p * static_cast<double>(v.size())));
+    return std::round(v[std::clamp<std::size_t>(rank, 1, v.size()) - 1] * 100) / 100;
+  };
+  r.extra = {{"cycles_per_s", std::round(static_cast<double>(r.ok) / r.seconds * 10) / 10},
+             {"tasks_next_p50_ms", percentile(next_ms, 0.5)},
+             {"tasks_next_p99_ms", percentile(next_ms, 0.99)},
+             {"submit_p50_ms", percentile(submit_ms, 0.5)},
+             {"submit_p99_ms", percentile(submit_ms, 0.99)},
+             {"readers_drained", drained},
+             {"task_items", flags.task_items}};
+  return r;
+}
+
 // ---- idle keep-alive connections --------------------------------------------------------------
 
 // Raw sockets that each send one request and then stay open without reading further or
@@ -580,8 +744,19 @@ int Main(int argc, char** argv) {
                     loaded.Percentile(0.99), static_cast<long long>(loaded.errors),
                     static_cast<long long>(loaded.requests));
       notes.push_back(note);
+    } else if (phase == "tasks") {
+      PhaseResult r = RunTaskPhase(d, flags);
+      report(r);
+      char note[320];
+      std::snprintf(note, sizeof note,
+                    "tasks: %d readers, claim + label + submit: %.1f cycles/s; tasks/next p50 %.2f / p99 %.2f ms, "
+                    "submit p50 %.2f / p99 %.2f ms",
+                    flags.readers, r.extra["cycles_per_s"].get<double>(), r.extra["tasks_next_p50_ms"].get<double>(),
+                    r.extra["tasks_next_p99_ms"].get<double>(), r.extra["submit_p50_ms"].get<double>(),
+                    r.extra["submit_p99_ms"].get<double>());
+      notes.push_back(note);
     } else {
-      Die("unknown phase '" + phase + "' (read_meta, read_content, write, fairness)");
+      Die("unknown phase '" + phase + "' (read_meta, read_content, write, fairness, tasks)");
     }
   }
   std::printf("\n");
