@@ -39,12 +39,6 @@ bool HasType(const json& v, FieldType t) {
         if (!e.is_string()) return false;
       }
       return true;
-    case FieldType::kObjectArray:
-      if (!v.is_array()) return false;
-      for (const auto& e : v) {
-        if (!e.is_object()) return false;
-      }
-      return true;
   }
   return false;
 }
