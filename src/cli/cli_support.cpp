@@ -88,17 +88,4 @@ int Serve(app::App& app, const std::string& listen, const std::string& banner) {
   return run.ok() ? 0 : Fail(run);
 }
 
-Result<core::Project> FindProject(app::App& app, const std::string& id_or_name) {
-  storage::PageRequest page{"", 500};
-  while (true) {
-    CALIPER_ASSIGN_OR_RETURN(auto projects, app.ListProjects(app::LocalOperator(), page));
-    for (const auto& p : projects.rows) {
-      if (p.id == id_or_name || p.name == id_or_name) return p;
-    }
-    if (projects.next.empty()) break;
-    page.after = projects.next;
-  }
-  return Error(ErrorCode::kNotFound, "no project with id or name '" + id_or_name + "'");
-}
-
 }  // namespace caliper::cli
