@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The two set-up commands of the README, for a fresh Debian 12 machine, as root:
 #   scripts/bootstrap.sh demo   install what is missing, build, run `caliper demo`
-#   scripts/bootstrap.sh test   install what is missing, build, run every test
+#   scripts/bootstrap.sh test   install what is missing, build, run every test (browser tests too)
+#   scripts/bootstrap.sh build  install what is missing, build the server and the web app
 # Extra arguments after `demo` go to `caliper demo` (e.g. --listen 127.0.0.1:9443).
 set -euo pipefail
 
@@ -24,6 +25,9 @@ packages=(
   libhyperscan-dev wamerican libtext-names-perl libarchive-dev time
   libopenjp2-7-dev libpng-dev libzstd-dev dicom3tools python3-pydicom python3-nibabel python3-numpy
 )
+
+# The browser tests drive Debian's Chromium (test mode only).
+if [[ $mode == test ]]; then packages+=(chromium); fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -62,9 +66,22 @@ if [[ ! -f "$(npm root -g)/zipcodes/lib/codes.js" ]]; then
   npm install -g --no-audit --no-fund "zipcodes@$zipcodes_version" >/dev/null
 fi
 
+# The web app's packages, pinned by web/package-lock.json (before configuring: the browser
+# tests are registered only when they are installed).
+echo "==> installing the web app's npm packages (web/node_modules)"
+(cd web && npm ci --no-audit --no-fund --loglevel=error)
+
 echo "==> building (build/)"
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCALIPER_WERROR=ON >/dev/null
+browser_tests=AUTO
+if [[ $mode == test ]]; then browser_tests=ON; fi
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCALIPER_WERROR=ON \
+  -DCALIPER_BROWSER_TESTS="$browser_tests" >/dev/null
 cmake --build build --parallel "$(nproc)"
+
+# Typed from the OpenAPI document of the binary just built, then bundled into web/dist, which
+# `caliper serve` serves.
+echo "==> building the web app (web/dist)"
+(cd web && CALIPER_BINARY="$here/build/caliper" npm run build --silent)
 
 case "$mode" in
   build) ;;

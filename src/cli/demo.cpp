@@ -108,8 +108,13 @@ Status LoadDemoProject(app::App& app, std::map<std::string, std::string>& user_i
          {"data_types", {"notes"}},
          {"definition", "A mention of a lung nodule in a report, with its assertion."}},
         {{"id", "abnormal_lab"}, {"name", "Abnormal lab result"}, {"kind", "classification"},
+         {"codes", {{{"system", "SNOMED CT"}, {"code", "263654008"}, {"display", "Abnormal"}}}},
          {"data_types", {"labs"}},
-         {"definition", "A result outside its reference range that matters clinically."}}}}};
+         {"definition", "A result outside its reference range that matters clinically."},
+         {"inclusion_criteria", {"a value outside the reference range printed with it"}},
+         {"exclusion_criteria", {"a value flagged only because of a known pre-analytical error (haemolysis)"}},
+         {"edge_cases", {"a borderline value repeated within range on the same day is not abnormal"}},
+         {"evidence_sources", {"lab_result", "clinical_note"}}}}}};
   CALIPER_ASSIGN_OR_RETURN(core::GuidelineVersion draft,
                            app.CreateGuidelineDraft(ctx, project.id, schema.dump()));
   CALIPER_RETURN_IF_ERROR(app.PublishGuideline(ctx, project.id, draft.id, draft.revision).status());

@@ -94,6 +94,14 @@ int main(int argc, char** argv) {
   demo->add_option("--listen", listen, "HOST:PORT (default: server.listen)");
   demo->callback(run([&] { return RunDemo(common, listen); }));
 
+  // openapi
+  auto* openapi = root.add_subcommand("openapi",
+                                      "Print the API's OpenAPI 3.0 document (the web app's client is typed from it)");
+  openapi->callback(run([&] {
+    std::cout << http::OpenApiJson() << "\n";
+    return 0;
+  }));
+
   // config
   auto* config_cmd = root.add_subcommand("config", "List every setting with its effective value and source");
   AddCommonOptions(*config_cmd, common);

@@ -13,6 +13,7 @@
 #include "caliper/common/ids.h"
 #include "caliper/common/log.h"
 #include "http/route.h"
+#include "http/static_files.h"
 #include "http/task_queue.h"
 
 namespace caliper::http {
@@ -138,10 +139,12 @@ bool IsSafePathWord(const std::string& value) {
 struct Server::Impl {
   app::App& app;
   ServerOptions options;
+  StaticFiles web;
   std::unique_ptr<httplib::Server> server;
   int port = 0;
 
-  Impl(app::App& a, ServerOptions o) : app(a), options(std::move(o)) {}
+  Impl(app::App& a, ServerOptions o)
+      : app(a), options(std::move(o)), web(options.web_root.empty() ? DefaultWebRoot() : options.web_root) {}
 
   void SetCommonHeaders(const httplib::Request& req, httplib::Response& res) const {
     res.set_header("X-Content-Type-Options", "nosniff");
@@ -250,7 +253,12 @@ struct Server::Impl {
     auto started = std::chrono::steady_clock::now();
     Match m = FindRoute(req.method, req.path);
     std::string pattern = m.route ? m.route->path : "(none)";
-    if (m.route == nullptr) {
+    const bool api = req.path.rfind("/api/", 0) == 0 || req.path == "/api";
+    if (m.route == nullptr && !m.path_known && !api && (req.method == "GET" || req.method == "HEAD")) {
+      // Not an API path: the web app's files (no authentication; they hold no data).
+      pattern = "(web)";
+      web.Serve(req.path, res);
+    } else if (m.route == nullptr) {
       WriteError(res, m.path_known ? Error(ErrorCode::kInvalidArgument, "method not allowed here")
                                    : Error(ErrorCode::kNotFound, "no such endpoint"));
       if (m.path_known) res.status = 405;
@@ -348,6 +356,8 @@ void Server::Stop() {
   if (impl_->server) impl_->server->stop();
 }
 
+std::string DefaultWebRoot() { return CALIPER_DEFAULT_WEB_ROOT; }
+
 std::vector<RouteInfo> AllRoutes() {
   std::vector<RouteInfo> out;
   for (const RegisteredRoute& r : RouteTable()) out.push_back({r.method, r.path, r.permission, r.summary, r.area, r.body_kind != BodyKind::kNone});
@@ -395,6 +405,7 @@ Result<ServerOptions> ServerOptionsFrom(const Config& config, const app::DataPat
   o.keep_alive_max_requests = static_cast<int>(keep_alive_max);
   o.max_body_bytes = static_cast<std::size_t>(body);
   o.max_upload_bytes = static_cast<std::size_t>(upload);
+  o.web_root = config.GetString("web.root");
   return o;
 }
 

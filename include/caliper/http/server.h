@@ -30,9 +30,15 @@ struct ServerOptions {
   int keep_alive_max_requests = 1000;
   std::size_t max_body_bytes = 1 << 20;
   std::size_t max_upload_bytes = 512u << 20;
+  // The built web app (index.html and assets/) served at every non-API path; empty = the
+  // web/dist folder of the source checkout this binary was built from.
+  std::string web_root;
 };
 
-// Reads the server.* and tls.* settings; `listen` ("HOST:PORT", may be "") overrides
+// The web root used when the web.root setting is empty (compiled in: <checkout>/web/dist).
+std::string DefaultWebRoot();
+
+// Reads the server.*, tls.* and web.* settings; `listen` ("HOST:PORT", may be "") overrides
 // server.listen. kInvalidArgument for a bad value, or for plain HTTP on a non-loopback host.
 Result<ServerOptions> ServerOptionsFrom(const Config& config, const app::DataPaths& paths,
                                         const std::string& listen);

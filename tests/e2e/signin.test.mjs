@@ -1,0 +1,71 @@
+// Sign-in: a wrong password is refused with a message; the project list after signing in; a
+// new user's one-time password must be changed before anything else; the warning before the
+// idle timeout (here 60 s, warned 55 s before) keeps the session when answered.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { demoForThisFile, newUser, screenshotsOnFailure } from './harness.mjs';
+
+const env = demoForThisFile(['--set', 'session.idle_timeout_minutes=1', '--set', 'session.idle_warning_seconds=55']);
+
+test('sign in, one-time password change, idle warning', () => screenshotsOnFailure(async () => {
+  const admin = await newUser(env.browser, env.server, 'signin', 'admin');
+  const { page } = admin;
+  await page.goto(env.server.url + '/');
+  await page.getByRole('heading', { name: 'Sign in to Caliper' }).waitFor();
+  await admin.shot('sign-in');
+
+  await page.getByLabel('Username').fill('admin');
+  await page.getByLabel('Password').fill('not-the-password');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('alert').waitFor();
+  assert.match(await page.getByRole('alert').innerText(), /invalid|password|credentials/i);
+  await admin.shot('wrong-password');
+
+  await admin.signIn('admin');
+  await page.getByRole('heading', { name: 'Projects' }).waitFor();
+  await page.getByRole('link', { name: /Demo/ }).waitFor();
+  await admin.shot('projects');
+
+  // A new user gets a one-time password, shown once.
+  await page.getByRole('link', { name: 'Users' }).click();
+  await page.getByLabel('Username').fill('newreader');
+  await page.getByLabel('Display name').fill('New Reader');
+  await page.getByLabel('radiologist').check();
+  await page.getByRole('button', { name: 'Create user' }).click();
+  const notice = await page.getByRole('status').filter({ hasText: 'One-time password' }).innerText();
+  const otp = notice.match(/shown once\): (\S+)/)?.[1];
+  assert.ok(otp, notice);
+  await admin.shot('user-created');
+
+  const fresh = await newUser(env.browser, env.server, 'signin', 'newreader');
+  await fresh.signIn('newreader', otp);
+  await fresh.page.getByRole('heading', { name: 'Choose a new password' }).waitFor();
+  await fresh.shot('forced-password-change');
+  // The server refuses everything else until then, whatever the UI shows.
+  assert.equal((await fresh.api('GET', '/api/v1/projects')).json.error.code, 'password_change_required');
+  await fresh.page.getByLabel('Current password').fill(otp);
+  await fresh.page.getByLabel('New password (at least 12 characters)').fill('a long new passphrase 7');
+  await fresh.page.getByLabel('New password again').fill('a long new passphrase 7');
+  await fresh.page.getByRole('button', { name: 'Change password' }).click();
+  await fresh.page.getByRole('heading', { name: 'Projects' }).waitFor();
+  await fresh.shot('after-password-change');
+  assert.equal((await fresh.api('GET', '/api/v1/projects')).status, 200);
+
+  // Idle: the warning comes 55 s before the 60 s timeout, i.e. after about 5 s without requests.
+  const dialog = fresh.page.getByRole('alertdialog');
+  await dialog.waitFor({ timeout: 15_000 });
+  assert.match(await dialog.innerText(), /signed out in \d+ s/);
+  await fresh.shot('idle-warning');
+  await dialog.getByRole('button', { name: 'Stay signed in' }).click();
+  await dialog.waitFor({ state: 'hidden' });
+  assert.equal((await fresh.api('GET', '/api/v1/auth/session')).status, 200);
+
+  // Signing out ends the session on the server.
+  await fresh.page.getByRole('button', { name: 'Sign out' }).click();
+  await fresh.page.getByRole('heading', { name: 'Sign in to Caliper' }).waitFor();
+  assert.equal((await fresh.api('GET', '/api/v1/auth/session')).status, 401);
+  await fresh.shot('signed-out');
+  admin.assertNoErrors();
+  fresh.assertNoErrors();
+}));

@@ -1,0 +1,265 @@
+// The shapes the API answers with. The OpenAPI document types paths, parameters and request
+// bodies (src/api/generated, from `caliper openapi`); it has no response schemas yet, so the
+// responses are written here after the renderers in src/http/route.cpp (UserJson, TaskJson...).
+// `ResponseOf` ties each to its path, and a path the server no longer has fails the type check.
+
+import type { paths } from './generated/openapi';
+
+export interface Page<T> {
+  data: T[];
+  next_cursor: string | null;
+}
+
+export interface User {
+  id: string;
+  username: string;
+  display_name: string;
+  is_admin: boolean;
+  disabled: boolean;
+  must_change_password: boolean;
+  locked_until: string | null;
+  qualifications: string[];
+  created_at: string;
+}
+
+export interface SessionInfo {
+  user: User;
+  idle_timeout_seconds: number;
+  idle_warning_seconds: number;
+  csrf_token?: string;
+  expires_at?: string;
+}
+
+export interface Project {
+  id: string;
+  name: string;
+  description: string;
+  created_at: string;
+  created_by: string;
+}
+
+export type Role = 'manager' | 'annotator' | 'reviewer' | 'adjudicator' | 'auditor' | 'data_steward';
+export const kRoles: Role[] = ['manager', 'annotator', 'reviewer', 'adjudicator', 'auditor', 'data_steward'];
+export const kDataTypes = ['imaging', 'pathology', 'notes', 'labs', 'waveforms'] as const;
+export const kQualifications = ['radiologist', 'pathologist', 'clinician', 'general_annotator'] as const;
+
+export interface Membership {
+  project_id: string;
+  user_id: string;
+  roles: Role[];
+  scopes: string[];
+  created_at: string;
+}
+
+export interface Item {
+  id: string;
+  project_id: string;
+  data_type: string;
+  modality: string;
+  patient_key: string;
+  cohort: Record<string, unknown>;
+  content_type: string;
+  content_bytes: number;
+  created_at: string;
+}
+
+export type TaskState =
+  | 'open' | 'claimed' | 'submitted' | 'in_review' | 'accepted' | 'rejected' | 'escalated' | 'adjudicated';
+export const kTaskStates: TaskState[] =
+  ['open', 'claimed', 'submitted', 'in_review', 'accepted', 'rejected', 'escalated', 'adjudicated'];
+
+export interface Task {
+  id: string;
+  project_id: string;
+  item_id: string;
+  assignee: string;
+  state: TaskState;
+  lease_expires_at: string | null;
+  revision: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export type Assertion = 'present' | 'absent' | 'possible' | 'conditional' | 'hypothetical';
+export const kAssertions: Assertion[] = ['present', 'absent', 'possible', 'conditional', 'hypothetical'];
+
+// What a label is made of when it is sent (POST/PUT annotations, review corrections,
+// adjudications).
+export interface LabelBody {
+  evidence: { kind: string; data?: Record<string, unknown> };
+  label: { class: string; code_system?: string; code?: string };
+  uncertainty?: { confidence?: number | null; assertion?: Assertion };
+  guideline_version_id?: string;
+}
+
+export interface Annotation {
+  id: string;
+  item_id: string;
+  project_id: string;
+  author: string;
+  guideline_version_id: string;
+  evidence: { kind: string; data: Record<string, unknown> };
+  label: { class: string; code_system: string; code: string };
+  uncertainty: { confidence: number | null; assertion: Assertion };
+  status: string;
+  origin: string;
+  revision: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface CodeBinding { system: string; code: string; display?: string }
+export interface LabelClass {
+  id: string;
+  name: string;
+  kind: string;
+  codes?: CodeBinding[];
+  data_types?: string[];
+  modalities?: string[];
+  definition?: string;
+  inclusion_criteria?: string[];
+  exclusion_criteria?: string[];
+  examples?: { item_id: string; polarity: string; note?: string }[];
+  edge_cases?: string[];
+  confidence_scale?: { kind: 'probability' | 'likert'; levels?: string[] };
+  evidence_sources?: string[];
+  resolver_role?: string;
+  required_qualification?: string;
+}
+
+export interface Guideline {
+  id: string;
+  project_id: string;
+  version: number | null;
+  status: 'draft' | 'published';
+  schema: { classes: LabelClass[] };
+  based_on: string | null;
+  revision: number;
+  created_at: string;
+  created_by: string;
+  published_at: string | null;
+}
+
+export interface Review {
+  id: string;
+  task_id: string;
+  annotation_id: string | null;
+  reviewer: string;
+  decision: 'accept' | 'correct' | 'reject' | 'escalate';
+  reason: string;
+  corrected_annotation_id: string | null;
+  created_at: string;
+}
+
+export interface Reading {
+  task: Task;
+  reader: string;
+  annotations: Annotation[];
+  reviews: Review[];
+}
+
+export interface Adjudication {
+  id: string;
+  item_id: string;
+  adjudicator: string;
+  source_annotation_id: string | null;
+  final_annotation_id: string;
+  rationale: string;
+  created_at: string;
+}
+
+export interface AuditEvent {
+  seq: number;
+  time: string;
+  actor: string;
+  session_id: string;
+  source_address: string;
+  action: string;
+  object_type: string;
+  object_id: string;
+  outcome: string;
+  details: unknown;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface AuditVerification {
+  ok: boolean;
+  events: number;
+  checkpoints_checked: number;
+  first_bad_seq: number;
+  problem: string;
+}
+
+export interface ApiToken {
+  id: string;
+  name: string;
+  user_id: string;
+  project_id: string;
+  permissions: string[];
+  created_at: string;
+  expires_at: string | null;
+  revoked_at: string | null;
+}
+
+// ---- responses by method and path --------------------------------------------------------------
+
+interface GetResponses {
+  '/api/v1/auth/session': SessionInfo;
+  '/api/v1/projects': Page<Project>;
+  '/api/v1/projects/{project_id}': Project;
+  '/api/v1/projects/{project_id}/members': Page<Membership>;
+  '/api/v1/projects/{project_id}/items': Page<Item>;
+  '/api/v1/projects/{project_id}/guidelines': Page<Guideline>;
+  '/api/v1/projects/{project_id}/tasks': Page<Task>;
+  '/api/v1/projects/{project_id}/tasks/{task_id}': Task;
+  '/api/v1/items/{item_id}': Item;
+  '/api/v1/items/{item_id}/annotations': Page<Annotation>;
+  '/api/v1/items/{item_id}/readings': { data: Reading[] };
+  '/api/v1/users': Page<User>;
+  '/api/v1/audit/verify': AuditVerification;
+  '/api/v1/audit/events': { data: AuditEvent[] };
+  '/api/v1/me/tokens': Page<ApiToken>;
+}
+
+interface PostResponses {
+  '/api/v1/auth/login': SessionInfo;
+  '/api/v1/auth/logout': void;
+  '/api/v1/me/password': void;
+  '/api/v1/projects/{project_id}/tasks/next': Task | null;
+  '/api/v1/projects/{project_id}/tasks/{task_id}/release': Task;
+  '/api/v1/projects/{project_id}/tasks/{task_id}/submit': Task;
+  '/api/v1/projects/{project_id}/tasks/{task_id}/reviews': { task: Task; review: Review; correction: Annotation | null };
+  '/api/v1/items/{item_id}/annotations': Annotation;
+  '/api/v1/items/{item_id}/adjudications': { adjudication: Adjudication; final_label: Annotation; tasks: Task[] };
+  '/api/v1/users': User & { one_time_password?: string };
+  '/api/v1/users/{user_id}/disable': void;
+  '/api/v1/users/{user_id}/enable': void;
+  '/api/v1/users/{user_id}/reset-password': { one_time_password: string };
+  '/api/v1/users/{user_id}/revoke-sessions': { revoked: number };
+}
+
+interface PutResponses {
+  '/api/v1/items/{item_id}/annotations/{annotation_id}': Annotation;
+  '/api/v1/projects/{project_id}/members/{user_id}': Membership;
+}
+
+interface DeleteResponses {
+  '/api/v1/me/tokens/{token_id}': void;
+}
+
+export interface Responses {
+  get: GetResponses;
+  post: PostResponses;
+  put: PutResponses;
+  delete: DeleteResponses;
+}
+
+// Every path above must be one the server declares for that method (else this fails to compile).
+type Declared<M extends string> = {
+  [P in keyof paths]: paths[P] extends { [K in M]: object } ? P : never;
+}[keyof paths];
+type Undeclared = {
+  [M in keyof Responses]: Exclude<keyof Responses[M], Declared<M>>;
+}[keyof Responses];
+export const kResponsesMatchTheServer: [Undeclared] extends [never] ? true : never = true;

@@ -1,0 +1,146 @@
+// Shows an item's content for reading: clinical text with span selection (by mouse, or by
+// typing the phrase to find), lab results as a table, and item facts for imaging.
+// Span offsets are code points, as the server counts them.
+
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { api, errorText } from '../api/client';
+import type { Annotation, Item } from '../api/models';
+
+export interface Span { start: number; end: number; text: string }
+
+export function codePointOffset(text: string, utf16: number): number {
+  return [...text.slice(0, utf16)].length;
+}
+function utf16Offset(text: string, codePoints: number): number {
+  return [...text].slice(0, codePoints).join('').length;
+}
+
+export function useItemText(item: Item | null): [string | null, string] {
+  const [text, setText] = useState<string | null>(null);
+  const [error, setError] = useState('');
+  useEffect(() => {
+    if (!item || !(item.content_type.startsWith('text/'))) return;
+    api.getRaw('/api/v1/items/{item_id}/content', { item_id: item.id })
+      .then((r) => r.text()).then(setText).catch((e) => setError(errorText(e)));
+  }, [item?.id]);
+  return [text, error];
+}
+
+export function NoteView({ text, spans, selected, onSelect }:
+    { text: string; spans: Annotation[]; selected: Span | null; onSelect: (s: Span | null) => void }) {
+  const ref = useRef<HTMLPreElement>(null);
+  const [find, setFind] = useState('');
+  const fromSelection = () => {
+    const sel = window.getSelection();
+    const pre = ref.current;
+    if (!sel || sel.rangeCount === 0 || !pre || sel.isCollapsed) return;
+    const range = sel.getRangeAt(0);
+    if (!pre.contains(range.startContainer) || !pre.contains(range.endContainer)) return;
+    const before = document.createRange();
+    before.selectNodeContents(pre);
+    before.setEnd(range.startContainer, range.startOffset);
+    const start16 = before.toString().length;
+    const end16 = start16 + range.toString().length;
+    onSelect({ start: codePointOffset(text, start16), end: codePointOffset(text, end16), text: text.slice(start16, end16) });
+  };
+  const findPhrase = (e: Event) => {
+    e.preventDefault();
+    const at = text.toLowerCase().indexOf(find.toLowerCase());
+    if (!find || at < 0) return onSelect(null);
+    onSelect({ start: codePointOffset(text, at), end: codePointOffset(text, at + find.length), text: text.slice(at, at + find.length) });
+  };
+  // Marks: the selection and the labels' spans, as code-point ranges turned into UTF-16.
+  const marks: { start: number; end: number; cls: string; title: string }[] = [];
+  for (const a of spans) {
+    const s = Number(a.evidence.data['start']), en = Number(a.evidence.data['end']);
+    if (a.evidence.kind === 'span' && Number.isFinite(s) && Number.isFinite(en)) {
+      marks.push({ start: utf16Offset(text, s), end: utf16Offset(text, en), cls: 'labelled', title: a.label.class });
+    }
+  }
+  if (selected) marks.push({ start: utf16Offset(text, selected.start), end: utf16Offset(text, selected.end), cls: 'selected', title: 'selected' });
+  marks.sort((a, b) => a.start - b.start);
+  const parts: preact.JSX.Element[] = [];
+  let at = 0;
+  marks.forEach((m, i) => {
+    if (m.start < at) return;  // overlapping marks: the first wins
+    parts.push(<span key={`t${i}`}>{text.slice(at, m.start)}</span>);
+    parts.push(<mark key={`m${i}`} class={m.cls} title={m.title}>{text.slice(m.start, m.end)}</mark>);
+    at = m.end;
+  });
+  parts.push(<span key="rest">{text.slice(at)}</span>);
+  return (
+    <div class="note-view">
+      <form class="find" onSubmit={findPhrase}>
+        <label>Select a phrase <input value={find} onInput={(e) => setFind(e.currentTarget.value)} placeholder="type words from the note, Enter" /></label>
+      </form>
+      <pre ref={ref} class="note" tabIndex={0} onMouseUp={fromSelection} onKeyUp={fromSelection} aria-label="Note text">{parts}</pre>
+    </div>
+  );
+}
+
+export function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  for (const line of text.split(/\r?\n/)) {
+    if (!line.trim()) continue;
+    const cells: string[] = [];
+    let cur = '', quoted = false;
+    for (let i = 0; i < line.length; ++i) {
+      const c = line[i]!;
+      if (quoted) {
+        if (c === '"' && line[i + 1] === '"') { cur += '"'; ++i; }
+        else if (c === '"') quoted = false;
+        else cur += c;
+      } else if (c === '"') quoted = true;
+      else if (c === ',') { cells.push(cur); cur = ''; }
+      else cur += c;
+    }
+    cells.push(cur);
+    rows.push(cells);
+  }
+  return rows;
+}
+
+// "H" above the row's reference range, "L" below it, "" inside or when a column is missing.
+export function labFlag(head: string[], row: string[]): '' | 'H' | 'L' {
+  const at = (name: string) => Number.parseFloat(row[head.indexOf(name)] ?? '');
+  const value = at('value'), low = at('ref_low'), high = at('ref_high');
+  if (Number.isNaN(value)) return '';
+  if (!Number.isNaN(high) && value > high) return 'H';
+  if (!Number.isNaN(low) && value < low) return 'L';
+  return '';
+}
+
+export function LabTable({ text }: { text: string }) {
+  const rows = parseCsv(text);
+  const [head, ...body] = rows;
+  if (!head) return <p>No results.</p>;
+  const flags = body.map((r) => labFlag(head, r));
+  const outside = flags.filter((f) => f !== '').length;
+  return (
+    <>
+      <p class="muted">{body.length} results, {outside} outside their reference range (flagged H or L).</p>
+      <div class="table-wrap" tabIndex={0} aria-label="Lab results">
+        <table class="labs">
+          <thead><tr><th scope="col">flag</th>{head.map((h) => <th key={h} scope="col">{h.replace(/_/g, ' ')}</th>)}</tr></thead>
+          <tbody>{body.map((r, i) => (
+            <tr key={i} class={flags[i] ? 'abnormal' : ''}>
+              <td>{flags[i] && <strong title={flags[i] === 'H' ? 'above the reference range' : 'below the reference range'}>{flags[i]}</strong>}</td>
+              {r.map((c, j) => <td key={j}>{c}</td>)}
+            </tr>
+          ))}</tbody>
+        </table>
+      </div>
+    </>
+  );
+}
+
+export function ItemFacts({ item }: { item: Item }) {
+  return (
+    <dl class="facts">
+      <dt>Data type</dt><dd>{item.data_type}</dd>
+      <dt>Modality</dt><dd>{item.modality || '—'}</dd>
+      <dt>Patient (pseudonym)</dt><dd>{item.patient_key}</dd>
+      <dt>Content</dt><dd>{item.content_type}, {(item.content_bytes / 1024).toFixed(1)} KiB</dd>
+    </dl>
+  );
+}

@@ -1,0 +1,281 @@
+// The volume reading room's viewer: NiiVue (WebGL2) showing the server's NIfTI volume with the
+// reader's mask as its drawing layer. Axial, coronal, sagittal, the three together and 3D;
+// slice scrolling; window/level presets per modality; zoom and pan; crosshair; pen, filled
+// pen, eraser, flood fill and threshold-assisted fill in segment colours; undo/redo;
+// interpolation between slices; length measurement in mm. The mask leaves as NIfTI bytes
+// (saveImage with an empty filename), never as a browser download.
+//
+// Loaded only with this screen (dynamic import): NiiVue is most of the app's weight.
+
+import { DRAG_MODE, Niivue, SLICE_TYPE } from '@niivue/niivue';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import type { LabelClass } from '../api/models';
+import { useShortcuts } from '../shortcuts';
+
+// Segment colours: the schema's segmentation classes in their order get drawing values 1, 2,
+// ... and these colours (distinct, visible on grey CT).
+export const kSegmentColours: [number, number, number][] = [
+  [230, 25, 75], [60, 180, 75], [255, 225, 25], [0, 130, 200], [245, 130, 48],
+  [145, 30, 180], [70, 240, 240], [240, 50, 230], [210, 245, 60], [250, 190, 212],
+];
+
+export interface WindowPreset { name: string; width: number; level: number }
+export const kPresets: Record<string, WindowPreset[]> = {
+  CT: [
+    { name: 'Soft tissue', width: 400, level: 40 },
+    { name: 'Liver', width: 160, level: 60 },
+    { name: 'Lung', width: 1500, level: -600 },
+    { name: 'Bone', width: 1800, level: 400 },
+    { name: 'Brain', width: 80, level: 40 },
+  ],
+};
+
+type Tool = 'navigate' | 'pan' | 'pen' | 'filled' | 'eraser' | 'measure';
+
+export interface VolumeViewerProps {
+  volumeUrl: string;
+  maskUrl?: string | undefined;
+  modality: string;
+  segments: LabelClass[];
+  readOnly?: boolean;
+  onSaveMask?: (nifti: Uint8Array, segment: LabelClass) => Promise<void>;
+  onMeasure?: (mm: number) => void;
+}
+
+declare global {
+  interface Window { caliperFirstSliceMs?: number }
+}
+
+export function VolumeViewer({ volumeUrl, maskUrl, modality, segments, readOnly, onSaveMask, onMeasure }: VolumeViewerProps) {
+  const canvas = useRef<HTMLCanvasElement>(null);
+  const nvRef = useRef<Niivue | null>(null);
+  const redo = useRef<Uint8Array[]>([]);
+  const [status, setStatus] = useState('Loading the volume…');
+  const [ready, setReady] = useState(false);
+  const [view, setView] = useState<SLICE_TYPE>(SLICE_TYPE.MULTIPLANAR);
+  const [tool, setTool] = useState<Tool>('navigate');
+  const [segment, setSegment] = useState(0);
+  const [preset, setPreset] = useState('');
+  const [crosshair, setCrosshair] = useState(true);
+  const [threshold, setThreshold] = useState({ min: 0, max: 200 });
+  const [measurement, setMeasurement] = useState<number | null>(null);
+  const presets = kPresets[modality] ?? [];
+
+  useEffect(() => {
+    const started = performance.now();
+    const nv = new Niivue({
+      backColor: [0, 0, 0, 1], show3Dcrosshair: true, dragAndDropEnabled: false,
+      isResizeCanvas: true, multiplanarForceRender: true, drawingEnabled: false,
+    });
+    nvRef.current = nv;
+    let live = true;
+    (async () => {
+      await nv.attachToCanvas(canvas.current!);
+      nv.setSliceType(SLICE_TYPE.MULTIPLANAR);
+      await nv.loadVolumes([{ url: volumeUrl, name: 'volume.nii.gz' }]);
+      if (!live) return;
+      await new Promise((r) => requestAnimationFrame(() => r(null)));
+      window.caliperFirstSliceMs = Math.round(performance.now() - started);
+      canvas.current?.setAttribute('data-first-slice-ms', String(window.caliperFirstSliceMs));
+      // Drawing values 1..n in the segment colours; 0 is transparent.
+      const cmap = { R: [0], G: [0], B: [0], A: [0], I: [0], labels: [''] };
+      segments.forEach((s, i) => {
+        const c = kSegmentColours[i % kSegmentColours.length]!;
+        cmap.R.push(c[0]); cmap.G.push(c[1]); cmap.B.push(c[2]); cmap.A.push(255); cmap.I.push(i + 1);
+        cmap.labels.push(s.name);
+      });
+      nv.setDrawColormap(cmap as unknown as string);  // NiiVue takes a colour map object here too
+      nv.setDrawOpacity(0.6);
+      if (maskUrl) await nv.loadDrawingFromUrl(maskUrl);
+      else nv.createEmptyDrawing();
+      // A new stroke ends the redo history (as in any editor).
+      nv.onDrawingChanged = (action) => { if (action === 'draw') redo.current = []; };
+      nv.onMeasurementCompleted = (m) => {
+        setMeasurement(m.distance);
+        onMeasure?.(m.distance);
+      };
+      if (presets[0]) applyPreset(presets[0]);
+      setReady(true);
+      setStatus(`Volume shown in ${window.caliperFirstSliceMs} ms`);
+    })().catch((e) => live && setStatus(`Could not show the volume: ${e instanceof Error ? e.message : String(e)}`));
+    return () => {
+      live = false;
+      nvRef.current = null;
+    };
+  }, [volumeUrl, maskUrl]);
+
+  const applyPreset = (p: WindowPreset) => {
+    const nv = nvRef.current;
+    const vol = nv?.volumes[0];
+    if (!nv || !vol) return;
+    vol.cal_min = p.level - p.width / 2;
+    vol.cal_max = p.level + p.width / 2;
+    nv.updateGLVolume();
+    setPreset(p.name);
+  };
+  const chooseView = (v: SLICE_TYPE) => { nvRef.current?.setSliceType(v); setView(v); };
+  const chooseTool = (t: Tool) => {
+    const nv = nvRef.current;
+    if (!nv) return;
+    const drawing = t === 'pen' || t === 'filled' || t === 'eraser';
+    nv.setDrawingEnabled(drawing && !readOnly);
+    if (t === 'pen') nv.setPenValue(segment + 1, false);
+    if (t === 'filled') nv.setPenValue(segment + 1, true);
+    if (t === 'eraser') nv.setPenValue(0, false);
+    nv.setDragMode(t === 'pan' ? DRAG_MODE.pan : t === 'measure' ? DRAG_MODE.measurement : DRAG_MODE.contrast);
+    setTool(t);
+  };
+  const chooseSegment = (i: number) => {
+    setSegment(i);
+    const nv = nvRef.current;
+    if (nv && (tool === 'pen' || tool === 'filled')) nv.setPenValue(i + 1, tool === 'filled');
+  };
+  const crosshairVoxel = (): number[] => {
+    const nv = nvRef.current!;
+    return Array.from(nv.frac2vox(nv.scene.crosshairPos as unknown as [number, number, number]));
+  };
+  // Flood fill from the crosshair; with `thresholded`, only connected voxels whose intensity is
+  // within [min, max] (threshold-assisted painting).
+  const fill = (thresholded: boolean) => {
+    const nv = nvRef.current;
+    if (!nv || readOnly) return;
+    if (thresholded) nv.drawFloodFill(crosshairVoxel(), segment + 1, 0, threshold.min, threshold.max, 6, Infinity, true);
+    else nv.drawFloodFill(crosshairVoxel(), segment + 1, 0, NaN, NaN, 6, Infinity, true);
+    nv.refreshDrawing(true);
+  };
+  const undo = () => {
+    const nv = nvRef.current;
+    if (!nv?.drawBitmap) return;
+    redo.current.push(nv.drawBitmap.slice());
+    nv.drawUndo();
+  };
+  const redoLast = () => {
+    const nv = nvRef.current;
+    const next = redo.current.pop();
+    if (!nv || !next || !nv.drawBitmap) return;
+    nv.drawBitmap.set(next);
+    nv.refreshDrawing(true);
+  };
+  const interpolate = () => {
+    const nv = nvRef.current;
+    if (!nv || readOnly) return;
+    nv.interpolateMaskSlices(undefined, undefined, { sliceType: view === SLICE_TYPE.MULTIPLANAR ? SLICE_TYPE.AXIAL : view });
+    nv.refreshDrawing(true);
+  };
+  const zoom = (factor: number) => {
+    const nv = nvRef.current;
+    if (!nv) return;
+    const p = nv.scene.pan2Dxyzmm;
+    p[3] = Math.min(8, Math.max(0.25, p[3]! * factor));
+    nv.drawScene();
+  };
+  const scroll = (delta: number) => {
+    const nv = nvRef.current;
+    if (!nv) return;
+    if (view === SLICE_TYPE.CORONAL) nv.moveCrosshairInVox(0, delta, 0);
+    else if (view === SLICE_TYPE.SAGITTAL) nv.moveCrosshairInVox(delta, 0, 0);
+    else nv.moveCrosshairInVox(0, 0, delta);
+  };
+  const toggleCrosshair = () => {
+    nvRef.current?.setCrosshairWidth(crosshair ? 0 : 1);
+    setCrosshair(!crosshair);
+  };
+  const save = async () => {
+    const nv = nvRef.current;
+    const seg = segments[segment];
+    if (!nv || !onSaveMask || !seg) return;
+    const bytes = await nv.saveImage({ filename: '', isSaveDrawing: true, volumeByIndex: 0 });
+    if (!(bytes instanceof Uint8Array)) throw new Error('NiiVue returned no mask');
+    setStatus('Saving the mask…');
+    await onSaveMask(bytes, seg);
+    setStatus('Mask saved.');
+  };
+
+  useShortcuts(ready ? [
+    { key: 'a', description: 'Axial view', run: () => chooseView(SLICE_TYPE.AXIAL) },
+    { key: 'c', description: 'Coronal view', run: () => chooseView(SLICE_TYPE.CORONAL) },
+    { key: 's', description: 'Sagittal view', run: () => chooseView(SLICE_TYPE.SAGITTAL) },
+    { key: 'm', description: 'Axial, coronal, sagittal and 3D together', run: () => chooseView(SLICE_TYPE.MULTIPLANAR) },
+    { key: 'r', description: '3D rendering', run: () => chooseView(SLICE_TYPE.RENDER) },
+    { key: 'ArrowUp', description: 'Next slice', run: () => scroll(1) },
+    { key: 'ArrowDown', description: 'Previous slice', run: () => scroll(-1) },
+    { key: '+', description: 'Zoom in', run: () => zoom(1.25) },
+    { key: '-', description: 'Zoom out', run: () => zoom(0.8) },
+    { key: 'h', description: 'Pan (drag) tool', run: () => chooseTool('pan') },
+    { key: 'v', description: 'Navigate: click moves the crosshair, drag sets window/level', run: () => chooseTool('navigate') },
+    { key: 'x', description: 'Show or hide the crosshair', run: toggleCrosshair },
+    { key: 'w', description: 'Next window/level preset', run: () => {
+      const i = presets.findIndex((p) => p.name === preset);
+      const next = presets[(i + 1) % Math.max(1, presets.length)];
+      if (next) applyPreset(next);
+    } },
+    { key: 'p', description: 'Pen', run: () => chooseTool('pen') },
+    { key: 'f', description: 'Filled pen (closed outline is filled)', run: () => chooseTool('filled') },
+    { key: 'e', description: 'Eraser', run: () => chooseTool('eraser') },
+    { key: 'g', description: 'Flood fill from the crosshair', run: () => fill(false) },
+    { key: 't', description: 'Threshold fill from the crosshair (intensity range)', run: () => fill(true) },
+    { key: 'i', description: 'Interpolate the mask between drawn slices', run: interpolate },
+    { key: 'l', description: 'Length measurement (drag a line)', run: () => chooseTool('measure') },
+    { key: 'ctrl+z', description: 'Undo', run: undo },
+    { key: 'ctrl+y', description: 'Redo', run: redoLast },
+    ...segments.slice(0, 9).map((s, i) => ({ key: `shift+F${i + 1}`, description: `Segment: ${s.name}`, run: () => chooseSegment(i) })),
+  ] : [], [ready, view, tool, segment, preset, crosshair, threshold]);
+
+  const toolButton = (t: Tool, label: string, key: string) => (
+    <button type="button" aria-pressed={tool === t} onClick={() => chooseTool(t)} disabled={!ready || (readOnly && ['pen', 'filled', 'eraser'].includes(t))}>
+      {label} <kbd>{key}</kbd>
+    </button>
+  );
+  return (
+    <section class="volume" aria-label="Volume viewer">
+      <div class="toolbar" role="toolbar" aria-label="View">
+        {([[SLICE_TYPE.AXIAL, 'Axial', 'A'], [SLICE_TYPE.CORONAL, 'Coronal', 'C'], [SLICE_TYPE.SAGITTAL, 'Sagittal', 'S'],
+           [SLICE_TYPE.MULTIPLANAR, 'All', 'M'], [SLICE_TYPE.RENDER, '3D', 'R']] as [SLICE_TYPE, string, string][]).map(([v, label, key]) => (
+          <button key={label} type="button" aria-pressed={view === v} onClick={() => chooseView(v)} disabled={!ready}>{label} <kbd>{key}</kbd></button>
+        ))}
+        <label>Window
+          <select value={preset} onChange={(e) => { const p = presets.find((x) => x.name === e.currentTarget.value); if (p) applyPreset(p); }} disabled={!ready}>
+            <option value="">(drag to set)</option>
+            {presets.map((p) => <option key={p.name} value={p.name}>{p.name} W{p.width} L{p.level}</option>)}
+          </select>
+        </label>
+        <button type="button" onClick={() => zoom(1.25)} disabled={!ready} aria-label="Zoom in">+</button>
+        <button type="button" onClick={() => zoom(0.8)} disabled={!ready} aria-label="Zoom out">−</button>
+        <button type="button" aria-pressed={crosshair} onClick={toggleCrosshair} disabled={!ready}>Crosshair <kbd>X</kbd></button>
+      </div>
+      <div class="toolbar" role="toolbar" aria-label="Tools">
+        {toolButton('navigate', 'Navigate', 'V')}
+        {toolButton('pan', 'Pan', 'H')}
+        {toolButton('pen', 'Pen', 'P')}
+        {toolButton('filled', 'Filled pen', 'F')}
+        {toolButton('eraser', 'Eraser', 'E')}
+        <button type="button" onClick={() => fill(false)} disabled={!ready || readOnly}>Fill <kbd>G</kbd></button>
+        <button type="button" onClick={() => fill(true)} disabled={!ready || readOnly}>Threshold fill <kbd>T</kbd></button>
+        <label class="inline">min <input type="number" value={threshold.min} style={{ width: '5rem' }}
+          onInput={(e) => setThreshold({ ...threshold, min: Number(e.currentTarget.value) })} /></label>
+        <label class="inline">max <input type="number" value={threshold.max} style={{ width: '5rem' }}
+          onInput={(e) => setThreshold({ ...threshold, max: Number(e.currentTarget.value) })} /></label>
+        <button type="button" onClick={undo} disabled={!ready}>Undo <kbd>Ctrl+Z</kbd></button>
+        <button type="button" onClick={redoLast} disabled={!ready}>Redo <kbd>Ctrl+Y</kbd></button>
+        <button type="button" onClick={interpolate} disabled={!ready || readOnly}>Interpolate <kbd>I</kbd></button>
+        {toolButton('measure', 'Measure', 'L')}
+      </div>
+      {segments.length > 0 && (
+        <div class="toolbar" role="radiogroup" aria-label="Segment">
+          {segments.map((s, i) => {
+            const c = kSegmentColours[i % kSegmentColours.length]!;
+            return (
+              <label key={s.id} class="inline segment">
+                <input type="radio" name="segment" checked={segment === i} onChange={() => chooseSegment(i)} />
+                <span class="swatch" style={{ background: `rgb(${c.join(',')})` }} />{s.name}
+              </label>
+            );
+          })}
+          {onSaveMask && !readOnly && <button type="button" class="primary" onClick={() => void save().catch((e) => setStatus(String(e)))} disabled={!ready}>Save mask</button>}
+        </div>
+      )}
+      <div class="canvas-wrap"><canvas ref={canvas} aria-label="Volume slices" tabIndex={0} /></div>
+      <p class="muted" role="status">{status}{measurement !== null ? ` · last length ${measurement.toFixed(1)} mm` : ''}</p>
+    </section>
+  );
+}

@@ -1,0 +1,119 @@
+// A reader's task: the item, the label form with the guideline panel, the reader's labels, and
+// submit / release.
+
+import { useState } from 'preact/hooks';
+import { api, errorText } from '../api/client';
+import type { Annotation, LabelBody, LabelClass, SessionInfo } from '../api/models';
+import { GuidelinePanel } from '../components/guideline_panel';
+import { ItemPane } from '../components/item_pane';
+import type { Evidence } from '../components/item_pane';
+import { LabelForm, LabelSummary } from '../components/label_form';
+import { classesFor, loadTask, useLoad } from '../project';
+import { linkClick, navigate } from '../router';
+import { useShortcuts } from '../shortcuts';
+import { Failure, Loading } from '../components/status';
+
+export function TaskRoom({ params, session }: { params: Record<string, string>; session: SessionInfo }) {
+  const { project_id, task_id } = params as { project_id: string; task_id: string };
+  const [data, error, reload] = useLoad(() => loadTask(project_id, task_id, session), [task_id]);
+  const [cls, setCls] = useState<LabelClass | undefined>();
+  const [evidence, setEvidence] = useState<Evidence | null>(null);
+  const [message, setMessage] = useState('');
+  const [editing, setEditing] = useState<Annotation | null>(null);
+
+  const editable = data?.task.state === 'claimed';
+  const submit = async (next: boolean) => {
+    try {
+      await api.post('/api/v1/projects/{project_id}/tasks/{task_id}/submit', { project_id, task_id });
+      if (!next) return navigate(`/projects/${project_id}`);
+      const task = await api.post('/api/v1/projects/{project_id}/tasks/next', { project_id });
+      navigate(task ? `/projects/${project_id}/tasks/${task.id}` : `/projects/${project_id}`);
+    } catch (e) {
+      setMessage(errorText(e));
+    }
+  };
+  useShortcuts(editable ? [
+    { key: 'ctrl+Enter', description: 'Submit the reading and claim the next task', run: () => void submit(true) },
+    { key: 'Escape', description: 'Clear the marked evidence', run: () => setEvidence(null) },
+  ] : [], [editable]);
+
+  if (error) return <Failure message={error} />;
+  if (!data) return <Loading />;
+  const { ctx, task, item, labels } = data;
+  const classes = classesFor(ctx.guideline, item.data_type, item.modality);
+
+  const saveLabel = async (body: LabelBody) => {
+    try {
+      if (editing) {
+        // Optimistic concurrency: the ETag read now must still be current when the PUT lands.
+        const params = { item_id: item.id, annotation_id: editing.id };
+        const etag = (await api.getRaw('/api/v1/items/{item_id}/annotations/{annotation_id}', params)).headers.get('ETag') ?? '';
+        await api.put('/api/v1/items/{item_id}/annotations/{annotation_id}', params, body, etag);
+      } else {
+        await api.post('/api/v1/items/{item_id}/annotations', { item_id: item.id }, body);
+      }
+    } catch (e) {
+      throw new Error(errorText(e));
+    }
+    setEvidence(null);
+    setMessage(editing ? 'Label changed.' : 'Label saved.');
+    setEditing(null);
+    reload();
+  };
+  // A reading the reviewer sent back is claimed again (tasks/next hands it out first).
+  const takeBack = async () => {
+    try {
+      const next = await api.post('/api/v1/projects/{project_id}/tasks/next', { project_id });
+      if (next && next.id !== task_id) navigate(`/projects/${project_id}/tasks/${next.id}`);
+      else reload();
+    } catch (e) {
+      setMessage(errorText(e));
+    }
+  };
+
+  return (
+    <main id="main" class="room">
+      <p class="crumbs"><a href={`/projects/${project_id}`} onClick={linkClick}>{ctx.project.name}</a> › task</p>
+      <h1>Reading: {item.data_type} {item.modality}</h1>
+      <p class="muted">Task state: <span class={`state ${task.state}`}>{task.state}</span>
+        {task.lease_expires_at && <> · lease until {new Date(task.lease_expires_at).toLocaleTimeString()}</>}</p>
+      {message && <p class="notice" role="status">{message}</p>}
+      <div class="room-grid">
+        <ItemPane item={item} labels={labels} evidence={evidence} onEvidence={editable ? setEvidence : undefined} />
+        <div class="side">
+          {editable ? (
+            <section aria-labelledby="new-label-h">
+              <h2 id="new-label-h">{editing ? 'Change the label' : 'New label'}</h2>
+              {classes.length === 0 ? <p>The guideline has no class for this kind of item.</p> : (
+                <LabelForm key={editing?.id ?? 'new'} classes={classes} initial={editing ?? undefined}
+                           evidence={evidence?.data ?? (editing ? editing.evidence.data : null)}
+                           evidenceSummary={evidence?.summary ?? (editing ? 'as marked before' : '')}
+                           submitLabel={editing ? 'Save the change' : 'Save label'} onClassChange={setCls} onSubmit={saveLabel} />
+              )}
+              {editing && <button type="button" onClick={() => setEditing(null)}>Cancel the change</button>}
+            </section>
+          ) : task.state === 'rejected' ? (
+            <p class="notice">The reviewer sent this reading back. <button type="button" class="primary" onClick={takeBack}>Take it back to correct</button></p>
+          ) : <p class="notice">This reading is {task.state}; it can no longer change.</p>}
+          <section aria-labelledby="my-labels-h">
+            <h2 id="my-labels-h">Your labels ({labels.length})</h2>
+            {labels.map((a) => (
+              <div key={a.id} class="choice">
+                <LabelSummary a={a} classes={classes} />
+                {editable && <button type="button" onClick={() => setEditing(a)} aria-label={`Change label ${a.label.class}`}>Change</button>}
+              </div>
+            ))}
+          </section>
+          {editable && (
+            <div class="actions">
+              <button type="button" class="primary" disabled={labels.length === 0} onClick={() => submit(true)}>
+                Submit and next <kbd>Ctrl+Enter</kbd></button>
+              <button type="button" disabled={labels.length === 0} onClick={() => submit(false)}>Submit</button>
+            </div>
+          )}
+          <GuidelinePanel guideline={ctx.guideline} cls={cls} />
+        </div>
+      </div>
+    </main>
+  );
+}
