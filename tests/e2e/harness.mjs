@@ -141,6 +141,12 @@ export async function newUser(browser, server, suite, who) {
       try { json = JSON.parse(text); } catch { /* not JSON */ }
       return { status: res.status(), json };
     },
+    // multipart/form-data upload as this user: `parts` maps a part name to {name, mimeType, buffer}.
+    async upload(path, parts) {
+      const csrf = await page.evaluate(() => sessionStorage.getItem('caliper.csrf') || '');
+      const res = await context.request.post(server.url + path, { headers: { 'X-CSRF-Token': csrf }, multipart: parts });
+      return { status: res.status(), json: await res.json().catch(() => null) };
+    },
     assertNoErrors() {
       assert.deepEqual(errors, [], `${who}'s pages logged errors`);
     },

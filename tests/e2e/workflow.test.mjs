@@ -133,8 +133,12 @@ test('reader A, reader B, review (reject + escalate), adjudication, dashboard', 
   // The dashboard counts it.
   await r.page.getByRole('link', { name: 'Quality dashboard' }).click();
   await r.page.getByRole('heading', { name: 'Quality dashboard' }).waitFor();
-  await r.page.locator('.plot svg').waitFor();
-  assert.match(await r.page.locator('.kpis').innerText(), /Adjudication rate\s*100%/);
+  await r.page.locator('.plot svg').first().waitFor();
+  const kpis = await r.page.locator('.kpis').innerText();
+  assert.match(kpis, /Adjudicated items\s*1\b/);
+  assert.match(kpis, /Rejection rate\s*50%/);  // one reject among two review decisions
+  // The item's class shows in the agreement section, with what the API says about it.
+  await r.page.getByRole('heading', { name: /Agreement per class/ }).waitFor();
   await r.shot('quality-dashboard');
 
   for (const u of [a, b, r]) u.assertNoErrors();

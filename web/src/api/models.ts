@@ -220,6 +220,8 @@ interface GetResponses {
   '/api/v1/audit/verify': AuditVerification;
   '/api/v1/audit/events': { data: AuditEvent[] };
   '/api/v1/me/tokens': Page<ApiToken>;
+  '/api/v1/projects/{project_id}/quality': ProjectQuality;
+  '/api/v1/items/{item_id}/qa': { data: QaFinding[] };
 }
 
 interface PostResponses {
@@ -263,3 +265,38 @@ type Undeclared = {
   [M in keyof Responses]: Exclude<keyof Responses[M], Declared<M>>;
 }[keyof Responses];
 export const kResponsesMatchTheServer: [Undeclared] extends [never] ? true : never = true;
+
+// ---- quality (GET /projects/{id}/quality; src/http/routes/quality_routes.cpp) -------------------
+
+export interface Proportion { n: number; hits: number; rate: number | null; ci: [number | null, number | null] }
+export interface RateReport {
+  overall: Proportion;
+  by_group: (Proportion & { group: string })[];
+  over_time: (Proportion & { bucket_start: string })[];
+}
+export interface QaFinding {
+  rule: string;
+  severity: string;
+  item_id: string | null;
+  label_class: string | null;
+  annotation_id: string | null;
+  message: string;
+  fix: string;
+}
+export interface ProjectQuality {
+  items: number;
+  readings: number;
+  adjudicated_items: number;
+  agreement: { label_class: string; items: number; readings: number; metric: string; alpha: number | null;
+               ci: [number, number] | null; note: string }[];
+  rejection_rate: RateReport;
+  adjudication_rate: RateReport;
+  error_rate_by_class: RateReport;
+  error_rate_by_modality: RateReport;
+  reviewers: {
+    reference: string; test: string; alpha: number; categories: string[]; unreferenced: number;
+    readers: { reader: string; n: number; agree: number; accuracy: number | null; peers_accuracy: number | null;
+               p_value: number; p_adjusted: number; flagged: boolean; confusion: number[][] }[];
+  };
+  findings: QaFinding[];
+}

@@ -52,26 +52,29 @@ export function VolumeViewer({ volumeUrl, maskUrl, modality, segments, readOnly,
   const redo = useRef<Uint8Array[]>([]);
   const [status, setStatus] = useState('Loading the volume…');
   const [ready, setReady] = useState(false);
-  const [view, setView] = useState<SLICE_TYPE>(SLICE_TYPE.MULTIPLANAR);
+  const [view, setView] = useState<SLICE_TYPE>(SLICE_TYPE.AXIAL);
   const [tool, setTool] = useState<Tool>('navigate');
   const [segment, setSegment] = useState(0);
   const [preset, setPreset] = useState('');
   const [crosshair, setCrosshair] = useState(true);
   const [threshold, setThreshold] = useState({ min: 0, max: 200 });
   const [measurement, setMeasurement] = useState<number | null>(null);
+  const [painted, setPainted] = useState<{ voxels: number; ml: number } | null>(null);
+  const countTimer = useRef(0);
   const presets = kPresets[modality] ?? [];
 
   useEffect(() => {
     const started = performance.now();
     const nv = new Niivue({
       backColor: [0, 0, 0, 1], show3Dcrosshair: true, dragAndDropEnabled: false,
-      isResizeCanvas: true, multiplanarForceRender: true, drawingEnabled: false,
+      isResizeCanvas: true, drawingEnabled: false,
     });
     nvRef.current = nv;
     let live = true;
     (async () => {
       await nv.attachToCanvas(canvas.current!);
-      nv.setSliceType(SLICE_TYPE.MULTIPLANAR);
+      // Axial first: one slice is what a reader needs at once, and it draws fastest.
+      nv.setSliceType(SLICE_TYPE.AXIAL);
       await nv.loadVolumes([{ url: volumeUrl, name: 'volume.nii.gz' }]);
       if (!live) return;
       await new Promise((r) => requestAnimationFrame(() => r(null)));
@@ -88,8 +91,11 @@ export function VolumeViewer({ volumeUrl, maskUrl, modality, segments, readOnly,
       nv.setDrawOpacity(0.6);
       if (maskUrl) await nv.loadDrawingFromUrl(maskUrl);
       else nv.createEmptyDrawing();
-      // A new stroke ends the redo history (as in any editor).
-      nv.onDrawingChanged = (action) => { if (action === 'draw') redo.current = []; };
+      // A new stroke ends the redo history (as in any editor); the mask's size is recounted.
+      nv.onDrawingChanged = (action) => {
+        if (action === 'draw') redo.current = [];
+        countPainted();
+      };
       nv.onMeasurementCompleted = (m) => {
         setMeasurement(m.distance);
         onMeasure?.(m.distance);
@@ -104,6 +110,21 @@ export function VolumeViewer({ volumeUrl, maskUrl, modality, segments, readOnly,
     };
   }, [volumeUrl, maskUrl]);
 
+  // Painted voxels and their volume (mL), recounted a moment after the last change.
+  const countPainted = () => {
+    window.clearTimeout(countTimer.current);
+    countTimer.current = window.setTimeout(() => {
+      const nv = nvRef.current;
+      const bitmap = nv?.drawBitmap;
+      const dims = nv?.back?.pixDims;
+      if (!bitmap || !dims) return;
+      let voxels = 0;
+      for (let i = 0; i < bitmap.length; ++i) if (bitmap[i]) ++voxels;
+      const ml = (voxels * (dims[1] ?? 1) * (dims[2] ?? 1) * (dims[3] ?? 1)) / 1000;
+      setPainted({ voxels, ml });
+      canvas.current?.setAttribute('data-painted-voxels', String(voxels));
+    }, 250);
+  };
   const applyPreset = (p: WindowPreset) => {
     const nv = nvRef.current;
     const vol = nv?.volumes[0];
@@ -142,12 +163,14 @@ export function VolumeViewer({ volumeUrl, maskUrl, modality, segments, readOnly,
     if (thresholded) nv.drawFloodFill(crosshairVoxel(), segment + 1, 0, threshold.min, threshold.max, 6, Infinity, true);
     else nv.drawFloodFill(crosshairVoxel(), segment + 1, 0, NaN, NaN, 6, Infinity, true);
     nv.refreshDrawing(true);
+    countPainted();
   };
   const undo = () => {
     const nv = nvRef.current;
     if (!nv?.drawBitmap) return;
     redo.current.push(nv.drawBitmap.slice());
     nv.drawUndo();
+    countPainted();
   };
   const redoLast = () => {
     const nv = nvRef.current;
@@ -155,12 +178,14 @@ export function VolumeViewer({ volumeUrl, maskUrl, modality, segments, readOnly,
     if (!nv || !next || !nv.drawBitmap) return;
     nv.drawBitmap.set(next);
     nv.refreshDrawing(true);
+    countPainted();
   };
   const interpolate = () => {
     const nv = nvRef.current;
     if (!nv || readOnly) return;
     nv.interpolateMaskSlices(undefined, undefined, { sliceType: view === SLICE_TYPE.MULTIPLANAR ? SLICE_TYPE.AXIAL : view });
     nv.refreshDrawing(true);
+    countPainted();
   };
   const zoom = (factor: number) => {
     const nv = nvRef.current;
@@ -275,7 +300,8 @@ export function VolumeViewer({ volumeUrl, maskUrl, modality, segments, readOnly,
         </div>
       )}
       <div class="canvas-wrap"><canvas ref={canvas} aria-label="Volume slices" tabIndex={0} /></div>
-      <p class="muted" role="status">{status}{measurement !== null ? ` · last length ${measurement.toFixed(1)} mm` : ''}</p>
+      <p class="muted" role="status">{status}{measurement !== null ? ` · last length ${measurement.toFixed(1)} mm` : ''}
+        {painted ? ` · mask ${painted.voxels} voxels (${painted.ml.toFixed(2)} mL)` : ''}</p>
     </section>
   );
 }

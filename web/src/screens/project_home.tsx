@@ -73,7 +73,8 @@ export function ProjectHome({ params, session }: { params: Record<string, string
       </p>
       <nav class="subnav" aria-label="Project">
         {manages && <a href={`/projects/${project_id}/members`} onClick={linkClick}>Members and roles</a>}
-        <a href={`/projects/${project_id}/quality`} onClick={linkClick}>Quality dashboard</a>
+        {ctx.roles.some((r) => ['manager', 'reviewer', 'adjudicator', 'auditor'].includes(r)) &&
+          <a href={`/projects/${project_id}/quality`} onClick={linkClick}>Quality dashboard</a>}
       </nav>
       {message && <p class="notice" role="status">{message}</p>}
 

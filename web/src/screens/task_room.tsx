@@ -79,7 +79,8 @@ export function TaskRoom({ params, session }: { params: Record<string, string>; 
         {task.lease_expires_at && <> · lease until {new Date(task.lease_expires_at).toLocaleTimeString()}</>}</p>
       {message && <p class="notice" role="status">{message}</p>}
       <div class="room-grid">
-        <ItemPane item={item} labels={labels} evidence={evidence} onEvidence={editable ? setEvidence : undefined} />
+        <ItemPane item={item} labels={labels} evidence={evidence} onEvidence={editable ? setEvidence : undefined}
+                  segments={classes.filter((c) => c.kind === 'segmentation')} />
         <div class="side">
           {editable ? (
             <section aria-labelledby="new-label-h">
