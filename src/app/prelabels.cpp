@@ -232,6 +232,16 @@ Result<PrelabelDecisionOutcome> App::DecidePrelabel(const RequestContext& ctx, c
     label.code_system = p.code_system;
     label.code = p.code;
     label.assertion = p.assertion;
+    // Context a pre-labeller gave (ConText's temporality and experiencer) comes along.
+    const json attributes = json::parse(p.attributes_json.empty() ? "{}" : p.attributes_json, nullptr, false);
+    if (attributes.is_object() && attributes.contains("temporality") && attributes["temporality"].is_string()) {
+      CALIPER_ASSIGN_OR_RETURN(label.temporality,
+                               core::ParseTemporality(attributes["temporality"].get<std::string>()));
+    }
+    if (attributes.is_object() && attributes.contains("experiencer") && attributes["experiencer"].is_string()) {
+      CALIPER_ASSIGN_OR_RETURN(label.experiencer,
+                               core::ParseExperiencer(attributes["experiencer"].get<std::string>()));
+    }
   }
   label.id = ids_.NewId("ann");
   label.project_id = item.project_id;

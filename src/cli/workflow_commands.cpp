@@ -1,6 +1,7 @@
 // The workflow commands a manager scripts (docs/workflow.md), acting as the local operator on
 // the data directory:
 //   caliper prelabels upload PROJECT FILE.jsonl   model predictions, one per line
+//   caliper prelabels context PROJECT [--item ID]  the ConText pre-labeller over the notes
 // Bad lines are reported on standard error with their number and skipped; the exit code is
 // then 1 (0 when everything was stored).
 
@@ -18,6 +19,7 @@ struct WorkflowArgs {
   CommonOptions common;
   std::string project;
   std::string file;
+  std::vector<std::string> items;
 };
 
 // Reads a JSONL file of predictions; every line that is no prediction is reported and skipped.
@@ -75,6 +77,24 @@ int UploadPrelabels(app::App& app, const WorkflowArgs& args) {
   return refused == 0 ? 0 : 1;
 }
 
+int RunContext(app::App& app, const WorkflowArgs& args) {
+  auto project = FindProject(app, args.project);
+  if (!project.ok()) return Fail(project.status());
+  auto report = app.RunContextPrelabels(app::LocalOperator(), project->id, args.items);
+  if (!report.ok()) return Fail(report.status());
+  for (const auto& e : report->errors) std::cerr << "caliper: " << e.message << "\n";
+  if (args.common.json) {
+    PrintJson({{"notes", report->notes},
+               {"stored", report->stored.size()},
+               {"already_stored", report->already},
+               {"failed", report->errors.size()}});
+  } else {
+    std::cout << "Read " << report->notes << " notes; stored " << report->stored.size() << " pre-labels ("
+              << report->already << " stored before); " << report->errors.size() << " notes failed\n";
+  }
+  return report->errors.empty() ? 0 : 1;
+}
+
 }  // namespace
 
 void AddWorkflowCommands(CLI::App& root, int& exit_code) {
@@ -95,6 +115,13 @@ void AddWorkflowCommands(CLI::App& root, int& exit_code) {
   upload->add_option("file", args.file, "JSONL: one {item_id, model, evidence, label, score?, scores?} per line")
       ->required();
   upload->callback(with_app(&UploadPrelabels));
+
+  auto* context = prelabels->add_subcommand(
+      "context", "Run the ConText pre-labeller over the project's notes (terms from the published guideline)");
+  AddCommonOptions(*context, args.common);
+  context->add_option("project", args.project, "Project id or name")->required();
+  context->add_option("--item", args.items, "A note item (repeatable); none = every note of the project");
+  context->callback(with_app(&RunContext));
 }
 
 }  // namespace caliper::cli

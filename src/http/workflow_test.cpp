@@ -692,5 +692,84 @@ TEST_F(WorkflowTest, PrelabelsComeFromTheBackEndAndOnlyReadersTurnThemIntoLabels
   EXPECT_GE(AuditCount("prelabel.upload"), 2);
 }
 
+TEST_F(WorkflowTest, ContextPrelabelsAreSuggestionsThatCarryTheirContext) {
+  const std::string p = Project("ContextRun");
+  Session manager = Member("c-manager", p, {core::Role::kManager});
+  Session a = Member("c-reader", p, {core::Role::kAnnotator});
+  const std::string base = "/api/v1/projects/" + p;
+  auto note = [&](const std::string& patient, const std::string& text) {
+    app::NewItem spec;
+    spec.data_type = core::DataType::kNotes;
+    spec.patient_key = patient;
+    spec.content_type = "text/plain";
+    std::istringstream content(text);
+    auto item = app_->CreateItem(app::LocalOperator(), p, spec, content);
+    EXPECT_TRUE(item.ok()) << item.status().ToString();
+    return item->id;
+  };
+  const std::string text1 = "Chest film: no pneumonia. Mother had pneumonia.";
+  const std::string n1 = note("pt-c1", text1);
+  const std::string n2 = note("pt-c2", "Right lower lobe pneumonia.");
+  const std::string run = base + "/prelabels/context";
+  EXPECT_EQ(Send("POST", run, &manager, json::object())->status, 409) << "no guideline yet";
+  Publish(manager, p, {"pneumonia"});
+  auto no_terms = Send("POST", run, &manager, json::object());
+  EXPECT_EQ(no_terms->status, 400);
+  EXPECT_NE(no_terms->body.find("has terms"), std::string::npos) << no_terms->body;
+
+  // Version 2 gives the class its terms.
+  const json schema = {{"classes",
+                        {{{"id", "pneumonia"}, {"name", "Pneumonia"}, {"kind", "span"}, {"definition", "pneumonia"},
+                          {"terms", {"pneumonia"}}}}}};
+  auto draft = Send("POST", base + "/guidelines", &manager, json{{"schema", schema}});
+  ASSERT_EQ(draft->status, 201) << draft->body;
+  ASSERT_EQ(Send("POST", base + "/guidelines/" + Body(draft)["id"].get<std::string>() + "/publish", &manager, nullptr,
+                 {{"If-Match", draft->get_header_value("ETag")}})->status,
+            200);
+  EXPECT_EQ(Send("POST", run, &a, json::object())->status, 403);
+  auto first = Send("POST", run, &manager, json::object());
+  ASSERT_EQ(first->status, 200) << first->body;
+  EXPECT_EQ(Body(first)["notes"], 2);
+  EXPECT_TRUE(Body(first)["errors"].empty()) << first->body;
+  const json stored = Body(first)["stored"];
+  ASSERT_EQ(stored.size(), 3u) << first->body;
+  std::map<std::pair<std::string, long>, json> by_place;
+  for (const auto& s : stored) {
+    EXPECT_EQ(s["model"], json({{"name", "context"}, {"version", "1"}}));
+    EXPECT_EQ(s["evidence"]["kind"], "span");
+    by_place[{s["item_id"].get<std::string>(), s["evidence"]["data"]["start"].get<long>()}] = s;
+  }
+  const long negated = static_cast<long>(text1.find("pneumonia"));
+  const long family = static_cast<long>(text1.rfind("pneumonia"));
+  const std::pair<std::string, long> at_negated{n1, negated}, at_family{n1, family}, at_n2{n2, 17};
+  ASSERT_EQ(by_place.count(at_negated), 1u) << first->body;
+  ASSERT_EQ(by_place.count(at_family), 1u) << first->body;
+  ASSERT_EQ(by_place.count(at_n2), 1u) << first->body;
+  EXPECT_EQ(by_place[at_negated]["assertion"], "absent");
+  EXPECT_EQ(by_place[at_negated]["evidence"]["data"]["end"], negated + 9);
+  EXPECT_EQ(by_place[at_family]["attributes"]["experiencer"], "family");
+  EXPECT_EQ(by_place[at_n2]["assertion"], "present");
+  EXPECT_EQ(by_place[at_n2]["attributes"], json({{"experiencer", "patient"}, {"temporality", "current"}}));
+
+  // Running again stores nothing new; pre-labels are never labels.
+  auto again = Send("POST", run, &manager, json{{"item_ids", {n1}}});
+  ASSERT_EQ(again->status, 200) << again->body;
+  EXPECT_TRUE(Body(again)["stored"].empty());
+  EXPECT_EQ(Body(again)["already_stored"], 2);
+  EXPECT_TRUE(Body(Send("GET", "/api/v1/items/" + n1 + "/annotations", &manager))["data"].empty());
+  EXPECT_GE(AuditCount("item.read", n1), 2) << "each note the pre-labeller reads is audited";
+
+  // A reader who accepts the family mention gets a label with its context.
+  ASSERT_EQ(Send("POST", base + "/tasks", &manager, json{{"item_ids", {n1}}})->status, 201);
+  auto task = Send("POST", base + "/tasks/next", &a);
+  ASSERT_EQ(task->status, 200) << task->body;
+  const std::string pre = by_place[at_family]["id"];
+  auto accepted = Send("POST", "/api/v1/items/" + n1 + "/prelabels/" + pre + "/decision", &a,
+                       json{{"decision", "accepted"}});
+  ASSERT_EQ(accepted->status, 201) << accepted->body;
+  EXPECT_EQ(Body(accepted)["annotation"]["context"]["experiencer"], "family");
+  EXPECT_EQ(Body(accepted)["annotation"]["origin"], "prelabel:context@1");
+}
+
 }  // namespace
 }  // namespace caliper::http

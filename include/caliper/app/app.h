@@ -301,6 +301,14 @@ struct ModelRunReport {
   std::vector<RowError> errors;  // index = the item's position; message names item and cause
 };
 
+// What a ConText run stored (App::RunContextPrelabels).
+struct ContextRunReport {
+  int notes = 0;                      // note items read
+  int already = 0;                    // mentions skipped: the same pre-label was stored before
+  std::vector<core::Prelabel> stored;
+  std::vector<RowError> errors;       // index = the note's position; message names item and cause
+};
+
 class App {
  public:
   struct Options {
@@ -523,6 +531,16 @@ class App {
   // (through AddPrelabels). Items the back-end fails on are reported and skipped.
   Result<ModelRunReport> RunModelBackend(const RequestContext& ctx, const std::string& project_id,
                                          const ModelRunRequest& request, ModelBackendTransport& transport);
+
+  // The ConText pre-labeller (prelabel/context.h, docs/context.md) over the project's notes
+  // (`item_ids`, or every note item when none): concepts are the term lists of the classes
+  // of the published guideline (409 without one; 400 when no class has terms), each mention
+  // becomes a pre-label of model "context" at the rules' version, with span evidence
+  // {start, end} in code points, the ConText assertion, and temporality and experiencer as
+  // attributes (carried into the reader's label when accepted). Each note read is audited;
+  // a mention already stored by the same version is not stored twice.
+  Result<ContextRunReport> RunContextPrelabels(const RequestContext& ctx, const std::string& project_id,
+                                               const std::vector<std::string>& item_ids);
 
   // ---- dataset exports (export.cpp, docs/export.md) ----
   // A request to export the project's dataset; `spec_json` holds splits and report settings

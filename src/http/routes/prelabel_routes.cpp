@@ -109,6 +109,24 @@ std::vector<Route> PrelabelRoutes() {
          for (const auto& p : report.stored) stored.push_back(PrelabelJson(p));
          return JsonReply(json{{"items", report.items}, {"stored", stored}, {"errors", RowErrorsJson(report.errors)}});
        }},
+      {"POST", "/api/v1/projects/{project_id}/prelabels/context", Permission::kPrelabelWrite,
+       "Run the ConText pre-labeller (docs/context.md) over the project's notes: each mention of a term of "
+       "the published guideline's classes becomes a pre-label of model context with span evidence, the "
+       "assertion, and temporality and experiencer as attributes. Mentions stored before are not stored "
+       "again; notes that fail are reported and skipped.",
+       BodyKind::kJson,
+       {{"item_ids", FieldType::kStringArray, false, "the note items; none = every note of the project"}},
+       [](app::App& app, Call& call) -> Result<Reply> {
+         CALIPER_ASSIGN_OR_RETURN(auto report,
+                                  app.RunContextPrelabels(call.ctx, call.Param("project_id"),
+                                                          StringList(call.body.value("item_ids", json::array()))));
+         json stored = json::array();
+         for (const auto& p : report.stored) stored.push_back(PrelabelJson(p));
+         return JsonReply(json{{"notes", report.notes},
+                               {"already_stored", report.already},
+                               {"stored", stored},
+                               {"errors", RowErrorsJson(report.errors)}});
+       }},
       {"GET", "/api/v1/projects/{project_id}/prelabels/stats", Permission::kPrelabelWrite,
        "Per model version: pre-labels, readers' accepted / corrected / rejected decisions, acceptance rate, "
        "mean correction size, and the anchoring comparison (agreement with the model of readers shown "
