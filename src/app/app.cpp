@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "app/volume_cache.h"
 #include "caliper/core/rules.h"
 #include "caliper/security/crypto.h"
 #include "caliper/security/passwords.h"
@@ -199,7 +200,8 @@ App::App(DataPaths paths, Config config, const Clock& clock, IdGenerator& ids,
       audit_(clock_, audit_keys, paths_.audit_checkpoints,
              static_cast<int>(config_.GetInt("audit.checkpoint_every").value())),
       audit_public_key_(audit_keys.public_key),
-      auth_(clock_, ids_, std::move(auth)) {}
+      auth_(clock_, ids_, std::move(auth)),
+      volume_cache_(std::make_unique<VolumeCache>(std::size_t{1} << 30)) {}
 
 App::~App() { Close(); }
 
@@ -725,14 +727,30 @@ Result<core::Item> App::CreateItem(const RequestContext& ctx, const std::string&
 }
 
 Status App::InsertItemWithContent(storage::Transaction& txn, core::Item& item, std::istream& content) {
-  CALIPER_ASSIGN_OR_RETURN(auto key, key_manager_.DataKeyFor(txn, item.project_id, item.patient_key));
-  // The blob is written (and fsync'd) before the row that names it commits; a crash in
-  // between leaves only an unreferenced blob, never a row without its content.
-  CALIPER_ASSIGN_OR_RETURN(auto put, blobs_->Put(key.key, key.id, content));
-  security::SecureZero(key.key.data(), key.key.size());
+  CALIPER_ASSIGN_OR_RETURN(auto put, PutBlob(txn, item.project_id, item.patient_key, content));
   item.content_blob = put.address;
   item.content_bytes = put.bytes;
   return txn.InsertItem(item);
+}
+
+Result<security::BlobStore::PutResult> App::PutBlob(storage::Transaction& txn, const std::string& project_id,
+                                                    const std::string& patient_key, std::istream& content) {
+  CALIPER_ASSIGN_OR_RETURN(auto key, key_manager_.DataKeyFor(txn, project_id, patient_key));
+  // The blob is written (and fsync'd) before the row that names it commits; a crash in
+  // between leaves only an unreferenced blob, never a row without its content.
+  auto put = blobs_->Put(key.key, key.id, content);
+  security::SecureZero(key.key.data(), key.key.size());
+  return put;
+}
+
+Result<std::string> App::GetBlob(storage::Transaction& txn, const std::string& address) {
+  CALIPER_ASSIGN_OR_RETURN(std::string key_id, blobs_->KeyIdOf(address));
+  CALIPER_ASSIGN_OR_RETURN(security::Key key, key_manager_.UnwrapDataKey(txn, key_id));
+  std::ostringstream out;
+  Status s = blobs_->Get(key, address, out);
+  security::SecureZero(key.data(), key.size());
+  CALIPER_RETURN_IF_ERROR(s);
+  return std::move(out).str();
 }
 
 Result<storage::Page<core::Item>> App::ListItems(const RequestContext& ctx, const std::string& project_id,

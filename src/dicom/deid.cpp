@@ -857,6 +857,7 @@ Result<DeidResult> DicomDeidentifier::Deidentify(std::string_view part10) const 
   link.original_patient_id = Get(ds, DCM_PatientID);
   link.original_issuer = Get(ds, DCM_IssuerOfPatientID);
   link.original_name = Get(ds, DCM_PatientName);
+  link.original_study_uid = Get(ds, DCM_StudyInstanceUID);
   std::string patient_key = "id:" + link.original_issuer + "\x1f" + link.original_patient_id;
   if (link.original_patient_id.empty()) {
     std::string study = Get(ds, DCM_StudyInstanceUID);

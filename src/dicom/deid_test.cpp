@@ -289,6 +289,8 @@ TEST(DicomDeid, ResultCarriesLinkCohortAndMethodCodes) {
   const DeidResult r = CheckOne(*Make(o), ReadBytes(paths[1]), paths[1]);
   EXPECT_EQ(r.patient.original_patient_id, "MRN-000123");
   EXPECT_EQ(r.patient.original_name, "DOE^JANE^Q");
+  EXPECT_EQ(r.patient.original_study_uid, DeriveUid(42, "study"));
+  EXPECT_NE(r.patient.original_study_uid, r.study_uid);
   EXPECT_EQ(r.patient.pseudonymous_id.rfind("PSN-", 0), 0u);
   EXPECT_FALSE(r.burned_in_risk);
   EXPECT_FALSE(r.quarantine);

@@ -8,6 +8,7 @@
 //
 // Thread-safe: one App serves all request threads.
 
+#include <array>
 #include <functional>
 #include <istream>
 #include <memory>
@@ -22,6 +23,7 @@
 #include "caliper/common/status.h"
 #include "caliper/core/label_schema.h"
 #include "caliper/core/types.h"
+#include "caliper/dicom/volume.h"
 #include "caliper/ingest/labs.h"
 #include "caliper/ingest/notes.h"
 #include "caliper/quality/agreement.h"
@@ -215,6 +217,78 @@ struct LabIngestResult {
 // {"records": [{"record", "line", "outcome", "item_id", "normalised", "error"}], "stored",
 // "errors"} (API answer, `caliper ingest labs --json`).
 std::string LabIngestReportJson(const std::vector<LabIngestResult>& results);
+
+// ---- imaging (src/app/imaging.cpp, docs/imaging.md) ----
+
+// One uploaded file: a name for the report (a path, a part number) and its bytes.
+struct ImagingInput {
+  std::string name;
+  std::string bytes;
+};
+
+// What happened to one DICOM file of an ingest.
+struct DicomFileResult {
+  std::string name;
+  std::string outcome;  // "stored" | "duplicate" | "quarantined" | "error"
+  std::string item_id;  // stored, duplicate: the series item
+  std::string sop_instance_uid;  // pseudonymous ("" for an error)
+  std::string series_uid;        // pseudonymous
+  std::string modality;
+  std::vector<std::string> reasons;  // quarantined: why burned-in text is suspected
+  Status error;                      // error: why the file was skipped (nothing of it stored)
+};
+
+// What happened to one series (item) of an ingest that stored at least one instance.
+struct DicomSeriesResult {
+  std::string item_id;
+  std::string series_uid;  // pseudonymous
+  std::string modality;
+  bool created = false;         // a new item (else instances joined an earlier upload's item)
+  std::int64_t added = 0;       // instances stored by this ingest
+  std::int64_t instances = 0;   // instances the item holds now
+  std::array<int, 3> dims{0, 0, 0};  // the volume (columns, rows, slices); 0s when none
+  std::string no_volume;        // why the series has no volume ("" when it has one)
+  std::vector<std::string> warnings;  // of the volume build (e.g. gantry tilt)
+};
+
+struct DicomIngestReport {
+  std::vector<DicomFileResult> files;  // one per input, in order
+  std::vector<DicomSeriesResult> series;
+};
+// {"files": [{"name", "outcome", "item_id", "sop_instance_uid", "series_uid", "modality",
+// "reasons", "error": {"code", "message"}}], "series": [{"item_id", "series_uid", "modality",
+// "created", "added", "instances", "volume": {"dims"} | null, "no_volume", "warnings"}],
+// "stored", "duplicates", "quarantined", "errors"} (API answer, `caliper ingest dicom --json`).
+std::string DicomIngestReportJson(const DicomIngestReport& report);
+
+// One NIfTI file with what it comes with: the source patient identifier (made pseudonymous
+// like a note's) and the text of its BIDS JSON sidecar ("" when none).
+struct NiftiInput {
+  std::string name;
+  std::string bytes;  // .nii or .nii.gz
+  std::string patient;
+  std::string sidecar_json;
+};
+
+struct NiftiIngestResult {
+  std::string name;
+  std::string outcome;  // "stored" | "error"
+  std::vector<std::string> item_ids;  // one per volume (a 4D file: one per time point)
+  std::array<std::int64_t, 3> dims{0, 0, 0};
+  Status error;
+};
+// {"files": [{"name", "outcome", "item_ids", "dims", "error"}], "stored", "errors"}.
+std::string NiftiIngestReportJson(const std::vector<NiftiIngestResult>& results);
+
+// A stored mask version, as its reader uploaded it.
+struct MaskVersion {
+  std::string id;
+  std::string item_id;
+  std::int64_t version = 0;
+  std::int64_t bytes = 0;  // compressed
+  std::vector<int> labels;  // the labels present (1..255)
+  TimeMicros created_at = 0;
+};
 
 // A stored note as a reader sees it: the de-identified text and where its tags or
 // surrogates stand (code points into `text`).
@@ -439,6 +513,57 @@ class App {
   // ReadItemContent. kNotFound when the item is not a note.
   Result<NoteView> ReadNote(const RequestContext& ctx, const std::string& item_id);
 
+  // ---- imaging (src/app/imaging.cpp) ----
+  // De-identifies every DICOM file with the project's DicomDeidentifier (PS3.15 Basic
+  // Profile, default options, pseudonyms keyed by the project's de-identification secret)
+  // BEFORE anything is stored, then stores the instances grouped by their (new) Series
+  // Instance UID: one imaging item per series, found again by that UID when a later upload
+  // brings more of it. Each series batch commits whole, with its audit event: the encrypted
+  // instances, the item (modality and coarsened cohort of the first instance; patient key as
+  // the notes' under the same secret), its re-identification link (original Patient ID and
+  // Study UID, encrypted, data stewards only), and as the item's content the volume as NIfTI
+  // (.nii.gz) built from every instance of the series when dicom::BuildVolume succeeds (else
+  // the item keeps only its instances and the report says why). Files with suspected
+  // burned-in text (and no blanking) are quarantined: reported, never stored. A repeated
+  // instance is a duplicate. The call fails only when the project is missing or the store does.
+  Result<DicomIngestReport> IngestDicom(const RequestContext& ctx, const std::string& project_id,
+                                        std::vector<ImagingInput> inputs);
+  // Stores each NIfTI file (3D, or 4D as one item per time point) as imaging items whose
+  // content is the volume as .nii.gz (int16 when every value fits, else float32), cohort from
+  // the BIDS sidecar (ingest::CohortFromBidsSidecar), modality from the sidecar ("OT" when it
+  // names none). A file commits whole (all its items) with its audit events, or not at all.
+  // NIfTI carries no identifiers in its voxels; its header's free text (descrip, aux_file,
+  // intent_name) is not kept, since the volume is re-encoded.
+  Result<std::vector<NiftiIngestResult>> IngestNifti(const RequestContext& ctx, const std::string& project_id,
+                                                     std::vector<NiftiInput> inputs);
+  // The original identity behind a DICOM series item ({"original_patient_id",
+  // "original_issuer", "original_study_uid", "pseudonymous_id"} as JSON text); audited as
+  // imaging.reidentify. Authorise with kReidentify (data stewards) before calling.
+  Result<std::string> ReadReidentificationLink(const RequestContext& ctx, const std::string& item_id);
+  // The item's volume as NIfTI (.nii.gz), audited like ReadItemContent. kNotFound when the item
+  // has no volume (e.g. a series that did not build).
+  Result<std::string> ReadVolumeNifti(const RequestContext& ctx, const std::string& item_id);
+  // One slice of the item's volume as a PNG (dicom::RenderSlicePng), window from `preset`, or
+  // `center`/`width`, else the volume's default. The read is audited (imaging.slice_read).
+  struct SliceRequest {
+    std::string plane;  // axial | coronal | sagittal
+    int index = 0;
+    std::string preset;
+    std::optional<double> center, width;
+  };
+  Result<std::string> RenderSlice(const RequestContext& ctx, const std::string& item_id,
+                                  const SliceRequest& request);
+  // Stores the caller's mask on an imaging item: `nifti` (a .nii/.nii.gz label map, integer
+  // labels 0..255) must lie on the item's volume grid (same dims, voxel corners within 1e-3
+  // mm; else kInvalidArgument saying what differs), and when the project's current guideline
+  // has segmentation classes with "segment" values, every label must be one of them. Kept
+  // compressed (dicom::CompressLabelMap) and encrypted, as the caller's next version; each
+  // reader's masks are their own. Audited as mask.put with the version.
+  Result<MaskVersion> PutMask(const RequestContext& ctx, const std::string& item_id, const std::string& nifti);
+  // The caller's latest mask on the item as NIfTI (.nii.gz, uint8, the volume's geometry);
+  // kNotFound when they have none. Audited as mask.read.
+  Result<std::string> ReadOwnMask(const RequestContext& ctx, const std::string& item_id);
+
   // ---- annotations ----
   Result<core::Annotation> CreateAnnotation(const RequestContext& ctx, const std::string& item_id,
                                             core::Annotation annotation);
@@ -621,6 +746,16 @@ class App {
   // Inserts `item` with its content encrypted under the (project, patient) data key, without
   // committing (CreateItem and IngestNotes commit it with their audit events).
   Status InsertItemWithContent(storage::Transaction& txn, core::Item& item, std::istream& content);
+  // Encrypts `content` under the data key of (project, patient) into the blob store (the
+  // caller records the address in its transaction).
+  Result<security::BlobStore::PutResult> PutBlob(storage::Transaction& txn, const std::string& project_id,
+                                                 const std::string& patient_key, std::istream& content);
+  // Decrypts blob `address` (its data key named in its header).
+  Result<std::string> GetBlob(storage::Transaction& txn, const std::string& address);
+  // The item's volume: its NIfTI content decoded (cached for a few items). Not audited: the
+  // caller audits what it returns. kNotFound when the item has no volume. Shared: the cache
+  // may evict a volume while a request still renders from it.
+  Result<std::shared_ptr<const dicom::Volume>> LoadVolume(const core::Item& item);
   // The pseudonymous patient key of a source patient identifier under the project's secret.
   static std::string PatientKeyFor(const std::string& secret, const std::string& patient);
   // The project's de-identification secret (a data key owned by the project, created on
@@ -647,6 +782,9 @@ class App {
   security::AuditLog audit_;
   security::Bytes audit_public_key_;
   security::Authenticator auth_;
+  // Decoded volumes of the items read last, by item id and content blob (imaging.cpp).
+  struct VolumeCache;
+  std::unique_ptr<VolumeCache> volume_cache_;
 };
 
 }  // namespace caliper::app

@@ -92,6 +92,7 @@ struct PatientLink {
   std::string original_patient_id;
   std::string original_issuer;  // Issuer of Patient ID
   std::string original_name;
+  std::string original_study_uid;  // Study Instance UID before it was remapped
   std::string pseudonymous_id;  // also the output's Patient ID and Patient's Name
   int date_offset_days = 0;     // applied when retain_modified_dates (always <= -1)
 };

@@ -137,6 +137,42 @@ struct DataKey {
   std::optional<TimeMicros> destroyed_at;  // crypto-shredded: wrapped is empty
 };
 
+// One de-identified DICOM instance of an imaging item (one item per series, docs/imaging.md).
+// UIDs are the pseudonymous ones de-identification made; the original ones are never stored
+// in clear.
+struct DicomInstance {
+  std::string project_id;
+  std::string sop_instance_uid;
+  std::string item_id;
+  std::string series_uid;
+  std::string study_uid;
+  std::string blob;  // the de-identified Part 10 file, encrypted under the item's data key
+  std::int64_t bytes = 0;
+  TimeMicros created_at = 0;
+};
+
+// Where a series item came from (original Patient ID and Study Instance UID), as an encrypted
+// blob only a data steward may have decrypted.
+struct ReidentificationLink {
+  std::string item_id;
+  std::string project_id;
+  std::string blob;
+  TimeMicros created_at = 0;
+};
+
+// One version of one reader's mask (label map) on an imaging item.
+struct ItemMask {
+  std::string id;
+  std::string item_id;
+  std::string project_id;
+  std::string author;
+  std::int64_t version = 1;  // per (item, author): 1, 2, ...
+  std::string blob;          // dicom::CompressLabelMap output, encrypted under the item's key
+  std::int64_t bytes = 0;
+  std::string annotation_id;  // the reader's label this mask is the evidence of ("" if none)
+  TimeMicros created_at = 0;
+};
+
 // Which tasks ListTasks returns; unset fields do not filter.
 struct TaskFilter {
   std::string project_id;  // required
@@ -214,6 +250,27 @@ class Transaction {
   virtual Status PutTextSettings(const core::TextSettings& settings) = 0;
   // kNotFound until first put.
   virtual Result<core::TextSettings> GetTextSettings(const std::string& project_id) = 0;
+
+  // Stores a new blob as the item's content (an imaging item's volume, rebuilt as its series
+  // grows). kNotFound when absent.
+  virtual Status UpdateItemContent(const std::string& item_id, const std::string& content_blob,
+                                   const std::string& content_type, std::int64_t content_bytes) = 0;
+
+  // DICOM instances. InsertDicomInstance: kAlreadyExists when the project holds that SOP
+  // Instance UID. FindDicomInstance: kNotFound when it does not. FindSeriesItem: the item of
+  // the project's series, kNotFound when none. ListDicomInstances: ascending by SOP UID.
+  virtual Status InsertDicomInstance(const DicomInstance& instance) = 0;
+  virtual Result<DicomInstance> FindDicomInstance(const std::string& project_id,
+                                                  const std::string& sop_instance_uid) = 0;
+  virtual Result<std::string> FindSeriesItem(const std::string& project_id, const std::string& series_uid) = 0;
+  virtual Result<std::vector<DicomInstance>> ListDicomInstances(const std::string& item_id) = 0;
+  // Re-identification links: one per item (kAlreadyExists for a second); kNotFound when none.
+  virtual Status InsertReidentificationLink(const ReidentificationLink& link) = 0;
+  virtual Result<ReidentificationLink> GetReidentificationLink(const std::string& item_id) = 0;
+  // Masks. InsertMask: kAlreadyExists when (item, author, version) is taken. GetLatestMask:
+  // the author's highest version on the item, kNotFound when none.
+  virtual Status InsertMask(const ItemMask& mask) = 0;
+  virtual Result<ItemMask> GetLatestMask(const std::string& item_id, const std::string& author) = 0;
 
   // Tasks (an item assigned to a reader). ListTasksOfItem returns every task of the item,
   // ascending by id.

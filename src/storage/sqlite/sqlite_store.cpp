@@ -434,6 +434,46 @@ Result<core::Note> ReadNote(const Statement& st) {
   return n;
 }
 
+#define DICOM_INSTANCE_COLUMNS \
+  "project_id, sop_instance_uid, item_id, series_uid, study_uid, blob, bytes, created_at"
+Result<DicomInstance> ReadDicomInstance(const Statement& st) {
+  DicomInstance d;
+  d.project_id = st.Text(0);
+  d.sop_instance_uid = st.Text(1);
+  d.item_id = st.Text(2);
+  d.series_uid = st.Text(3);
+  d.study_uid = st.Text(4);
+  d.blob = st.Text(5);
+  d.bytes = st.Int(6);
+  d.created_at = st.Int(7);
+  return d;
+}
+
+#define LINK_COLUMNS "item_id, project_id, blob, created_at"
+Result<ReidentificationLink> ReadLink(const Statement& st) {
+  ReidentificationLink l;
+  l.item_id = st.Text(0);
+  l.project_id = st.Text(1);
+  l.blob = st.Text(2);
+  l.created_at = st.Int(3);
+  return l;
+}
+
+#define MASK_COLUMNS "id, item_id, project_id, author, version, blob, bytes, annotation_id, created_at"
+Result<ItemMask> ReadMask(const Statement& st) {
+  ItemMask m;
+  m.id = st.Text(0);
+  m.item_id = st.Text(1);
+  m.project_id = st.Text(2);
+  m.author = st.Text(3);
+  m.version = st.Int(4);
+  m.blob = st.Text(5);
+  m.bytes = st.Int(6);
+  m.annotation_id = st.Text(7);
+  m.created_at = st.Int(8);
+  return m;
+}
+
 #define TEXT_SETTINGS_COLUMNS "project_id, deid_mode, clinician_names, updated_at"
 Result<core::TextSettings> ReadTextSettings(const Statement& st) {
   core::TextSettings t;
@@ -1102,6 +1142,85 @@ class SqliteTransaction final : public Transaction {
                                                    " FROM text_settings WHERE project_id = ?1"));
     st.Bind(project_id);
     return ReadOne(st, &ReadTextSettings, "project " + project_id + " has no text settings");
+  }
+
+  Status UpdateItemContent(const std::string& item_id, const std::string& content_blob,
+                           const std::string& content_type, std::int64_t content_bytes) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st, Prepare("UPDATE items SET content_blob = ?2, content_type = ?3, "
+                                                   "content_bytes = ?4 WHERE id = ?1"));
+    CALIPER_RETURN_IF_ERROR(st.Bind(item_id).Bind(content_blob).Bind(content_type).Bind(content_bytes).Run());
+    return ChangedOne("no item with id " + item_id);
+  }
+
+  Status InsertDicomInstance(const DicomInstance& d) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st, Prepare("INSERT INTO dicom_instances (" DICOM_INSTANCE_COLUMNS
+                                                   ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
+    return st.Bind(d.project_id)
+        .Bind(d.sop_instance_uid)
+        .Bind(d.item_id)
+        .Bind(d.series_uid)
+        .Bind(d.study_uid)
+        .Bind(d.blob)
+        .Bind(d.bytes)
+        .Bind(d.created_at)
+        .Run();
+  }
+
+  Result<DicomInstance> FindDicomInstance(const std::string& project_id, const std::string& sop_instance_uid) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st, Prepare("SELECT " DICOM_INSTANCE_COLUMNS " FROM dicom_instances "
+                                                   "WHERE project_id = ?1 AND sop_instance_uid = ?2"));
+    st.Bind(project_id).Bind(sop_instance_uid);
+    return ReadOne(st, &ReadDicomInstance, "no DICOM instance with that SOP Instance UID");
+  }
+
+  Result<std::string> FindSeriesItem(const std::string& project_id, const std::string& series_uid) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st, Prepare("SELECT " DICOM_INSTANCE_COLUMNS " FROM dicom_instances "
+                                                   "WHERE project_id = ?1 AND series_uid = ?2 LIMIT 1"));
+    st.Bind(project_id).Bind(series_uid);
+    CALIPER_ASSIGN_OR_RETURN(DicomInstance d, ReadOne(st, &ReadDicomInstance, "no item holds that series"));
+    return d.item_id;
+  }
+
+  Result<std::vector<DicomInstance>> ListDicomInstances(const std::string& item_id) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st, Prepare("SELECT " DICOM_INSTANCE_COLUMNS " FROM dicom_instances "
+                                                   "WHERE item_id = ?1 ORDER BY sop_instance_uid"));
+    st.Bind(item_id);
+    return ReadAll(st, &ReadDicomInstance);
+  }
+
+  Status InsertReidentificationLink(const ReidentificationLink& l) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st,
+                             Prepare("INSERT INTO reidentification_links (" LINK_COLUMNS ") VALUES (?1, ?2, ?3, ?4)"));
+    return st.Bind(l.item_id).Bind(l.project_id).Bind(l.blob).Bind(l.created_at).Run();
+  }
+
+  Result<ReidentificationLink> GetReidentificationLink(const std::string& item_id) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st,
+                             Prepare("SELECT " LINK_COLUMNS " FROM reidentification_links WHERE item_id = ?1"));
+    st.Bind(item_id);
+    return ReadOne(st, &ReadLink, "item " + item_id + " has no re-identification link");
+  }
+
+  Status InsertMask(const ItemMask& m) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st, Prepare("INSERT INTO item_masks (" MASK_COLUMNS
+                                                   ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
+    return st.Bind(m.id)
+        .Bind(m.item_id)
+        .Bind(m.project_id)
+        .Bind(m.author)
+        .Bind(m.version)
+        .Bind(m.blob)
+        .Bind(m.bytes)
+        .Bind(m.annotation_id)
+        .Bind(m.created_at)
+        .Run();
+  }
+
+  Result<ItemMask> GetLatestMask(const std::string& item_id, const std::string& author) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st, Prepare("SELECT " MASK_COLUMNS " FROM item_masks WHERE item_id = ?1 "
+                                                   "AND author = ?2 ORDER BY version DESC LIMIT 1"));
+    st.Bind(item_id).Bind(author);
+    return ReadOne(st, &ReadMask, "you have no mask on this item");
   }
 
   Result<core::Item> GetItem(const std::string& id) override {

@@ -1,0 +1,617 @@
+// Imaging in (docs/imaging.md): DICOM de-identified and stored as one item per series with its
+// volume as NIfTI, NIfTI files as items, slices rendered from an item's volume, and readers'
+// masks on it.
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "app/volume_cache.h"
+#include "caliper/app/app.h"
+#include "caliper/dicom/deid.h"
+#include "caliper/dicom/label_map.h"
+#include "caliper/dicom/render.h"
+#include "caliper/ingest/bids.h"
+#include "caliper/ingest/nifti_io.h"
+#include "caliper/ingest/volume_nifti.h"
+#include "caliper/security/crypto.h"
+
+namespace caliper::app {
+namespace {
+
+using nlohmann::json;
+using storage::TxnMode;
+
+// The data key that encrypts re-identification links is kept under this reserved patient key
+// ('#' cannot start a patient key), so the links are a project's, not a patient's.
+constexpr char kLinkOwner[] = "#reid-links";
+constexpr char kNiftiType[] = "application/gzip";
+// Masks and NIfTI uploads: at most this many voxels (all volumes of a file).
+constexpr std::int64_t kMaxVoxels = std::int64_t{1} << 30;
+// A private coding scheme (PS3.16 8.2: designators starting "99" are local) for segments whose
+// class names no code of its own.
+constexpr char kLocalScheme[] = "99CALIPER";
+
+bool IsStoreFailure(const Status& s) {
+  return s.code() == ErrorCode::kStorage || s.code() == ErrorCode::kIo || s.code() == ErrorCode::kUnavailable;
+}
+
+// The project's DICOM de-identifier: default options of PS3.15 Table E.1-1, pseudonyms under a
+// subkey of the project's de-identification secret.
+Result<std::unique_ptr<dicom::DicomDeidentifier>> DeidentifierFor(const std::string& secret) {
+  security::Key key{};
+  std::copy_n(secret.begin(), std::min(secret.size(), key.size()), key.begin());
+  const security::Key subkey = security::DeriveSubkey(key, "dicom-deid");
+  security::SecureZero(key.data(), key.size());
+  return dicom::DicomDeidentifier::Create(
+      dicom::DeidOptions{}, [subkey](std::string_view m) { return security::KeyedBlake2b(subkey, m); });
+}
+
+// The cohort JSON of an instance, with the keys ingest::CohortFromBidsSidecar uses.
+std::string CohortJson(const dicom::CohortMetadata& c) {
+  json out = json::object();
+  auto put = [&](const char* key, const std::string& value) {
+    if (!value.empty()) out[key] = value;
+  };
+  put("age_band", c.age_band);
+  put("sex", c.sex);
+  put("manufacturer", c.manufacturer);
+  put("model", c.model);
+  put("field_strength_t", c.field_strength);
+  put("slice_thickness_mm", c.slice_thickness);
+  put("kvp", c.kvp);
+  put("body_part", c.body_part);
+  put("series_description", c.series_description);
+  put("site", c.site);
+  put("acquisition_year", c.acquisition_year);
+  put("modality", c.modality);
+  return out.dump();
+}
+
+std::string ModalityOf(const std::string& modality) {
+  if (modality.empty() || modality.size() > 32) return "OT";
+  return modality;
+}
+
+json ErrorJson(const Status& s) { return json{{"code", s.code_name()}, {"message", s.message()}}; }
+
+// Where a NIfTI's voxels lie, as the dicom part says it: LPS, 4x4.
+dicom::Affine LpsAffine(const ingest::NiftiGeometry& geometry) {
+  const auto ras = ingest::BestAffine(geometry);
+  dicom::Affine a{};
+  for (int r = 0; r < 3; ++r) a[r] = ras[r];
+  a[3] = {0, 0, 0, 1};
+  return dicom::LpsToRas(a);  // the same flip both ways
+}
+
+// A decoded NIfTI volume in the dicom part's terms (LPS affine, i fastest).
+dicom::Volume VolumeFromNifti(ingest::NiftiVolume nifti, const std::string& modality) {
+  dicom::Volume v;
+  for (int d = 0; d < 3; ++d) {
+    v.dims[d] = static_cast<int>(nifti.geometry.dims[d]);
+    v.spacing_mm[d] = nifti.geometry.spacing_mm[d];
+  }
+  v.lps = LpsAffine(nifti.geometry);
+  v.values = std::move(nifti.values);
+  v.modality = modality;
+  return v;
+}
+
+// The volume as .nii.gz: int16 when every value is a whole number that fits, else float32.
+Result<std::vector<std::uint8_t>> EncodeVolume(const ingest::NiftiVolume& v) {
+  const bool whole = std::all_of(v.values.begin(), v.values.end(), [](float x) {
+    return std::isfinite(x) && x == std::round(x) && x >= -32768.0f && x <= 32767.0f;
+  });
+  if (!whole) return ingest::EncodeNiftiFloat32(v.geometry, v.values, /*gzip=*/true);
+  std::vector<std::int16_t> ints(v.values.begin(), v.values.end());
+  return ingest::EncodeNiftiInt16(v.geometry, ints, /*gzip=*/true);
+}
+
+std::istringstream StreamOf(const std::vector<std::uint8_t>& bytes) {
+  return std::istringstream(std::string(bytes.begin(), bytes.end()));
+}
+
+// The segments labels 1..N stand for: the current guideline's segmentation classes in schema
+// order (label k = the k-th), or, without such classes, any label 1..255 under a local code.
+struct SegmentTable {
+  std::vector<dicom::Segment> by_class;  // empty: no guideline with segmentation classes
+};
+
+std::string SchemeOf(const std::string& system) {
+  if (system == "SNOMED CT") return "SCT";
+  if (system == "RadLex") return "RADLEX";
+  if (system == "LOINC") return "LN";
+  return system;
+}
+
+SegmentTable SegmentsOf(const core::LabelSchema& schema) {
+  SegmentTable table;
+  for (const core::LabelClass& cls : schema.classes) {
+    if (cls.kind != "segmentation" || table.by_class.size() == 255) continue;
+    dicom::Segment s;
+    s.label = static_cast<std::uint8_t>(table.by_class.size() + 1);
+    s.class_id = cls.id;
+    s.name = cls.name;
+    s.category = {"segmentation", kLocalScheme, "Segmentation class"};
+    s.type = {cls.id, kLocalScheme, cls.name};
+    const json j = json::parse(cls.json, nullptr, false);
+    if (j.is_object() && j.contains("codes") && j["codes"].is_array() && !j["codes"].empty()) {
+      const json& code = j["codes"][0];
+      s.type = {code.value("code", cls.id), SchemeOf(code.value("system", kLocalScheme)),
+                code.value("display", cls.name)};
+      if (s.type.meaning.empty()) s.type.meaning = cls.name;
+    }
+    table.by_class.push_back(std::move(s));
+  }
+  return table;
+}
+
+}  // namespace
+
+std::string DicomIngestReportJson(const DicomIngestReport& report) {
+  json files = json::array();
+  std::map<std::string, int> counts = {{"stored", 0}, {"duplicate", 0}, {"quarantined", 0}, {"error", 0}};
+  for (const auto& f : report.files) {
+    json row = {{"name", f.name}, {"outcome", f.outcome}};
+    if (!f.item_id.empty()) row["item_id"] = f.item_id;
+    if (!f.sop_instance_uid.empty()) row["sop_instance_uid"] = f.sop_instance_uid;
+    if (!f.series_uid.empty()) row["series_uid"] = f.series_uid;
+    if (!f.modality.empty()) row["modality"] = f.modality;
+    if (!f.reasons.empty()) row["reasons"] = f.reasons;
+    if (!f.error.ok()) row["error"] = ErrorJson(f.error);
+    ++counts[f.outcome];
+    files.push_back(std::move(row));
+  }
+  json series = json::array();
+  for (const auto& s : report.series) {
+    series.push_back({{"item_id", s.item_id},
+                      {"series_uid", s.series_uid},
+                      {"modality", s.modality},
+                      {"created", s.created},
+                      {"added", s.added},
+                      {"instances", s.instances},
+                      {"volume", s.no_volume.empty() ? json{{"dims", s.dims}} : json(nullptr)},
+                      {"no_volume", s.no_volume},
+                      {"warnings", s.warnings}});
+  }
+  return json{{"files", files},
+              {"series", series},
+              {"stored", counts["stored"]},
+              {"duplicates", counts["duplicate"]},
+              {"quarantined", counts["quarantined"]},
+              {"errors", counts["error"]}}
+      .dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string NiftiIngestReportJson(const std::vector<NiftiIngestResult>& results) {
+  json files = json::array();
+  int stored = 0, errors = 0;
+  for (const auto& r : results) {
+    json row = {{"name", r.name}, {"outcome", r.outcome}, {"item_ids", r.item_ids}, {"dims", r.dims}};
+    if (!r.error.ok()) row["error"] = ErrorJson(r.error);
+    (r.outcome == "stored" ? stored : errors) += 1;
+    files.push_back(std::move(row));
+  }
+  return json{{"files", files}, {"stored", stored}, {"errors", errors}}.dump(-1, ' ', false,
+                                                                              json::error_handler_t::replace);
+}
+
+// ---- DICOM --------------------------------------------------------------------------------------
+
+Result<DicomIngestReport> App::IngestDicom(const RequestContext& ctx, const std::string& project_id,
+                                           std::vector<ImagingInput> inputs) {
+  std::string secret;
+  {
+    // The secret is made on first use; its creation commits with the start of the ingest.
+    CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
+    CALIPER_RETURN_IF_ERROR(txn->GetProject(project_id).status());
+    CALIPER_ASSIGN_OR_RETURN(secret, TextSecret(*txn, project_id));
+    CALIPER_RETURN_IF_ERROR(CommitWithAudit(
+        *txn, Record(ctx, "dicom.ingest", "project", project_id, json{{"files", inputs.size()}}.dump())));
+  }
+  CALIPER_ASSIGN_OR_RETURN(auto deid, DeidentifierFor(secret));
+
+  // The pseudonymous patient key, as the notes' under the same secret when the instance has a
+  // Patient ID (so one patient's images, notes and labs meet), else the de-identifier's
+  // pseudonym (keyed on the study, so unknown patients are not merged).
+  auto patient_key_of = [&](const dicom::PatientLink& p) {
+    if (p.original_patient_id.empty()) return PatientKeyFor(secret, "#dicom\x1f" + p.pseudonymous_id);
+    return PatientKeyFor(secret, p.original_issuer.empty() ? p.original_patient_id
+                                                           : p.original_issuer + "\x1f" + p.original_patient_id);
+  };
+
+  DicomIngestReport report;
+  report.files.resize(inputs.size());
+  struct Pending {
+    std::size_t index;
+    dicom::DeidResult deid;
+  };
+  std::map<std::string, std::vector<Pending>> by_series;
+  std::map<std::string, std::size_t> first_of_sop;  // within this ingest
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    DicomFileResult& f = report.files[i];
+    f.name = inputs[i].name;
+    auto r = deid->Deidentify(inputs[i].bytes);
+    std::string().swap(inputs[i].bytes);  // the original, with its identifiers, is not kept
+    if (!r.ok()) {
+      f.outcome = "error";
+      f.error = r.status();
+      continue;
+    }
+    f.sop_instance_uid = r->sop_instance_uid;
+    f.series_uid = r->series_uid;
+    f.modality = r->cohort.modality;
+    if (r->quarantine) {
+      f.outcome = "quarantined";
+      f.reasons = r->burned_in_reasons;
+      continue;
+    }
+    if (r->sop_instance_uid.empty() || r->series_uid.empty()) {
+      f.outcome = "error";
+      f.error = Error(ErrorCode::kInvalidArgument, "the instance has no SOP Instance UID or no Series Instance UID");
+      continue;
+    }
+    if (!first_of_sop.emplace(r->sop_instance_uid, i).second) {
+      f.outcome = "duplicate";  // its item is filled in below
+      continue;
+    }
+    by_series[r->series_uid].push_back({i, std::move(*r)});
+  }
+
+  for (auto& [series_uid, pending] : by_series) {
+    DicomSeriesResult sr;
+    sr.series_uid = series_uid;
+    std::vector<const Pending*> fresh;
+    // The lookups, the volume build and the writes are one transaction: a concurrent upload of
+    // the same series waits for this one, so a series keeps one item and its volume sees every
+    // instance. (Building holds the writer for the series' decode time.)
+    auto attempt = [&]() -> Status {
+      CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
+      core::Item item;
+      auto existing = txn->FindSeriesItem(project_id, series_uid);
+      if (existing.ok()) {
+        CALIPER_ASSIGN_OR_RETURN(item, txn->GetItem(*existing));
+      } else if (existing.status().code() == ErrorCode::kNotFound) {
+        const dicom::DeidResult& first = pending.front().deid;
+        item.id = ids_.NewId("itm");
+        item.project_id = project_id;
+        item.data_type = core::DataType::kImaging;
+        item.modality = ModalityOf(first.cohort.modality);
+        item.patient_key = patient_key_of(first.patient);
+        item.cohort_json = CohortJson(first.cohort);
+        item.content_type = "application/dicom";  // until a volume is built
+        item.created_at = clock_.Now();
+        item.created_by = ctx.actor();
+        sr.created = true;
+      } else {
+        return existing.status();
+      }
+      sr.item_id = item.id;
+      sr.modality = item.modality;
+      for (const Pending& p : pending) {
+        DicomFileResult& f = report.files[p.index];
+        if (patient_key_of(p.deid.patient) != item.patient_key) {
+          f.outcome = "error";
+          f.error = Error(ErrorCode::kInvalidArgument, "the instance's patient differs from its series'");
+          continue;
+        }
+        auto dup = txn->FindDicomInstance(project_id, p.deid.sop_instance_uid);
+        if (dup.ok()) {
+          f.outcome = "duplicate";
+          f.item_id = dup->item_id;
+          continue;
+        }
+        if (dup.status().code() != ErrorCode::kNotFound) return dup.status();
+        fresh.push_back(&p);
+      }
+      if (fresh.empty()) return Status::Ok();
+
+      std::vector<security::AuditRecord> records;
+      if (sr.created) {
+        CALIPER_RETURN_IF_ERROR(txn->InsertItem(item));
+        const dicom::PatientLink& link = pending.front().deid.patient;
+        std::istringstream link_json(json{{"original_patient_id", link.original_patient_id},
+                                          {"original_issuer", link.original_issuer},
+                                          {"original_study_uid", link.original_study_uid},
+                                          {"pseudonymous_id", link.pseudonymous_id},
+                                          {"study_uid", pending.front().deid.study_uid}}
+                                         .dump(-1, ' ', false, json::error_handler_t::replace));
+        CALIPER_ASSIGN_OR_RETURN(auto put, PutBlob(*txn, project_id, kLinkOwner, link_json));
+        CALIPER_RETURN_IF_ERROR(txn->InsertReidentificationLink({item.id, project_id, put.address, item.created_at}));
+        records.push_back(Record(ctx, "item.create", "item", item.id,
+                                 json{{"project_id", project_id}, {"data_type", "imaging"}, {"modality", item.modality}}
+                                     .dump()));
+      }
+      // Every instance of the series, for the volume: those stored before, then the new ones.
+      std::vector<std::string> earlier;
+      CALIPER_ASSIGN_OR_RETURN(auto stored, txn->ListDicomInstances(item.id));
+      for (const auto& d : stored) {
+        CALIPER_ASSIGN_OR_RETURN(std::string bytes, GetBlob(*txn, d.blob));
+        earlier.push_back(std::move(bytes));
+      }
+      std::vector<std::span<const std::uint8_t>> all;
+      auto add = [&all](const std::string& b) { all.emplace_back(reinterpret_cast<const std::uint8_t*>(b.data()), b.size()); };
+      for (const auto& b : earlier) add(b);
+      for (const Pending* p : fresh) {
+        std::istringstream in(p->deid.bytes);
+        CALIPER_ASSIGN_OR_RETURN(auto put, PutBlob(*txn, project_id, item.patient_key, in));
+        CALIPER_RETURN_IF_ERROR(txn->InsertDicomInstance({project_id, p->deid.sop_instance_uid, item.id, series_uid,
+                                                          p->deid.study_uid, put.address, put.bytes, clock_.Now()}));
+        add(p->deid.bytes);
+      }
+      sr.added = static_cast<std::int64_t>(fresh.size());
+      sr.instances = static_cast<std::int64_t>(all.size());
+      auto volume = dicom::BuildVolume(all);
+      if (volume.ok()) {
+        CALIPER_ASSIGN_OR_RETURN(auto nifti, ingest::VolumeToNifti(*volume, /*gzip=*/true));
+        auto in = StreamOf(nifti);
+        CALIPER_ASSIGN_OR_RETURN(auto put, PutBlob(*txn, project_id, item.patient_key, in));
+        CALIPER_RETURN_IF_ERROR(txn->UpdateItemContent(item.id, put.address, kNiftiType, put.bytes));
+        sr.dims = volume->dims;
+        sr.warnings = volume->warnings;
+      } else {
+        sr.no_volume = volume.status().message();
+      }
+      records.push_back(Record(ctx, "imaging.series_ingest", "item", item.id,
+                               json{{"project_id", project_id},
+                                    {"added", sr.added},
+                                    {"instances", sr.instances},
+                                    {"volume", sr.no_volume.empty()}}
+                                   .dump()));
+      return CommitWithAudit(*txn, records);
+    };
+    Status s = attempt();
+    if (!s.ok()) {
+      if (IsStoreFailure(s)) return s;
+      for (const Pending* p : fresh) {
+        report.files[p->index].outcome = "error";
+        report.files[p->index].error = s;
+      }
+      continue;
+    }
+    for (const Pending* p : fresh) {
+      report.files[p->index].outcome = "stored";
+      report.files[p->index].item_id = sr.item_id;
+    }
+    if (!fresh.empty()) report.series.push_back(std::move(sr));
+  }
+  // Repeats within this ingest point at the item their first copy went to.
+  for (auto& f : report.files) {
+    if (f.outcome == "duplicate" && f.item_id.empty()) f.item_id = report.files[first_of_sop[f.sop_instance_uid]].item_id;
+  }
+  return report;
+}
+
+Result<std::string> App::ReadReidentificationLink(const RequestContext& ctx, const std::string& item_id) {
+  std::string text;
+  {
+    CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kRead));
+    CALIPER_ASSIGN_OR_RETURN(auto link, txn->GetReidentificationLink(item_id));
+    CALIPER_ASSIGN_OR_RETURN(text, GetBlob(*txn, link.blob));
+  }
+  CALIPER_RETURN_IF_ERROR(Audit(Record(ctx, "imaging.reidentify", "item", item_id)));
+  return text;
+}
+
+// ---- NIfTI --------------------------------------------------------------------------------------
+
+Result<std::vector<NiftiIngestResult>> App::IngestNifti(const RequestContext& ctx, const std::string& project_id,
+                                                        std::vector<NiftiInput> inputs) {
+  std::string secret;
+  {
+    CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
+    CALIPER_RETURN_IF_ERROR(txn->GetProject(project_id).status());
+    CALIPER_ASSIGN_OR_RETURN(secret, TextSecret(*txn, project_id));
+    CALIPER_RETURN_IF_ERROR(CommitWithAudit(
+        *txn, Record(ctx, "nifti.ingest", "project", project_id, json{{"files", inputs.size()}}.dump())));
+  }
+  std::vector<NiftiIngestResult> results;
+  for (NiftiInput& input : inputs) {
+    NiftiIngestResult r;
+    r.name = input.name;
+    auto attempt = [&]() -> Status {
+      if (input.patient.empty()) return Error(ErrorCode::kInvalidArgument, "the file names no patient");
+      std::string cohort = "{}";
+      if (!input.sidecar_json.empty()) {
+        CALIPER_ASSIGN_OR_RETURN(cohort, ingest::CohortFromBidsSidecar(input.sidecar_json));
+      }
+      const std::string modality = ModalityOf(json::parse(cohort).value("modality", ""));
+      const auto* data = reinterpret_cast<const std::uint8_t*>(input.bytes.data());
+      CALIPER_ASSIGN_OR_RETURN(auto volumes, ingest::DecodeNifti({data, input.bytes.size()}, kMaxVoxels));
+      std::string().swap(input.bytes);
+      if (volumes.empty()) return Error(ErrorCode::kInvalidArgument, "the file holds no volume");
+      r.dims = volumes.front().geometry.dims;
+      CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
+      std::vector<security::AuditRecord> records;
+      std::vector<std::string> ids;
+      for (std::size_t t = 0; t < volumes.size(); ++t) {
+        CALIPER_ASSIGN_OR_RETURN(auto nifti, EncodeVolume(volumes[t]));
+        core::Item item;
+        item.id = ids_.NewId("itm");
+        item.project_id = project_id;
+        item.data_type = core::DataType::kImaging;
+        item.modality = modality;
+        item.patient_key = PatientKeyFor(secret, input.patient);
+        item.cohort_json = cohort;
+        item.content_type = kNiftiType;
+        item.created_at = clock_.Now();
+        item.created_by = ctx.actor();
+        auto in = StreamOf(nifti);
+        CALIPER_RETURN_IF_ERROR(InsertItemWithContent(*txn, item, in));
+        records.push_back(Record(ctx, "item.create", "item", item.id,
+                                 json{{"project_id", project_id}, {"data_type", "imaging"}, {"source", "nifti"},
+                                      {"volume", t}, {"volumes", volumes.size()}}
+                                     .dump()));
+        ids.push_back(item.id);
+      }
+      CALIPER_RETURN_IF_ERROR(CommitWithAudit(*txn, records));
+      r.item_ids = std::move(ids);
+      return Status::Ok();
+    };
+    Status s = attempt();
+    if (!s.ok() && IsStoreFailure(s)) return s;
+    r.outcome = s.ok() ? "stored" : "error";
+    r.error = s;
+    results.push_back(std::move(r));
+  }
+  return results;
+}
+
+// ---- volumes, slices and masks ------------------------------------------------------------------
+
+Result<std::shared_ptr<const dicom::Volume>> App::LoadVolume(const core::Item& item) {
+  if (item.data_type != core::DataType::kImaging || item.content_type != kNiftiType || item.content_blob.empty()) {
+    return Error(ErrorCode::kNotFound, "the item has no volume");
+  }
+  const std::string key = item.id + "/" + item.content_blob;
+  std::shared_ptr<const dicom::Volume> volume = volume_cache_->Find(key);
+  if (volume == nullptr) {
+    std::string bytes;
+    {
+      CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kRead));
+      CALIPER_ASSIGN_OR_RETURN(bytes, GetBlob(*txn, item.content_blob));
+    }
+    const auto* data = reinterpret_cast<const std::uint8_t*>(bytes.data());
+    CALIPER_ASSIGN_OR_RETURN(auto volumes, ingest::DecodeNifti({data, bytes.size()}, kMaxVoxels));
+    if (volumes.size() != 1) return Error(ErrorCode::kIntegrity, "the item's volume is not one 3D volume");
+    auto decoded = std::make_shared<dicom::Volume>(VolumeFromNifti(std::move(volumes.front()), item.modality));
+    volume_cache_->Put(key, decoded);
+    volume = std::move(decoded);
+  }
+  return volume;
+}
+
+Result<std::string> App::ReadVolumeNifti(const RequestContext& ctx, const std::string& item_id) {
+  CALIPER_ASSIGN_OR_RETURN(core::Item item, GetItem(ctx, item_id));
+  if (item.data_type != core::DataType::kImaging || item.content_type != kNiftiType) {
+    return Error(ErrorCode::kNotFound, "the item has no volume");
+  }
+  return ReadItemContent(ctx, item_id);
+}
+
+Result<std::string> App::RenderSlice(const RequestContext& ctx, const std::string& item_id,
+                                     const SliceRequest& request) {
+  CALIPER_ASSIGN_OR_RETURN(dicom::Plane plane, dicom::ParsePlane(request.plane));
+  if (request.center.has_value() != request.width.has_value()) {
+    return Error(ErrorCode::kInvalidArgument, "give both wc and ww, or neither");
+  }
+  if (!request.preset.empty() && request.center) {
+    return Error(ErrorCode::kInvalidArgument, "give a preset or wc and ww, not both");
+  }
+  CALIPER_ASSIGN_OR_RETURN(core::Item item, GetItem(ctx, item_id));
+  CALIPER_ASSIGN_OR_RETURN(auto volume, LoadVolume(item));
+  dicom::Window window = dicom::DefaultWindow(*volume);
+  if (!request.preset.empty()) {
+    CALIPER_ASSIGN_OR_RETURN(window, dicom::PresetWindow(request.preset, *volume));
+  } else if (request.center) {
+    window = {*request.center, *request.width};
+  }
+  CALIPER_ASSIGN_OR_RETURN(auto png, dicom::RenderSlicePng(*volume, plane, request.index, window));
+  // Audited once the slice exists, before any byte of it leaves.
+  CALIPER_RETURN_IF_ERROR(Audit(Record(ctx, "imaging.slice_read", "item", item.id,
+                                       json{{"plane", dicom::PlaneName(plane)}, {"index", request.index}}.dump())));
+  return std::string(png.begin(), png.end());
+}
+
+Result<MaskVersion> App::PutMask(const RequestContext& ctx, const std::string& item_id, const std::string& nifti) {
+  CALIPER_ASSIGN_OR_RETURN(core::Item item, GetItem(ctx, item_id));
+  CALIPER_ASSIGN_OR_RETURN(auto volume, LoadVolume(item));  // geometry only
+  const auto* data = reinterpret_cast<const std::uint8_t*>(nifti.data());
+  auto decoded = ingest::DecodeNifti({data, nifti.size()}, kMaxVoxels);
+  if (!decoded.ok()) return decoded.status().WithContext("the mask");
+  if (decoded->size() != 1) return Error(ErrorCode::kInvalidArgument, "the mask must be one 3D volume");
+  ingest::NiftiVolume& mask = decoded->front();
+
+  dicom::LabelMap map;
+  for (int d = 0; d < 3; ++d) map.dims[d] = static_cast<int>(mask.geometry.dims[d]);
+  map.lps = LpsAffine(mask.geometry);
+  map.labels.reserve(mask.values.size());
+  std::array<bool, 256> used{};
+  for (std::size_t n = 0; n < mask.values.size(); ++n) {
+    const float v = mask.values[n];
+    if (!(v >= 0 && v <= 255 && v == std::round(v))) {
+      return Error(ErrorCode::kInvalidArgument, "mask voxel " + std::to_string(n) + " holds " + std::to_string(v) +
+                                                    "; labels are whole numbers 0..255");
+    }
+    map.labels.push_back(static_cast<std::uint8_t>(v));
+    used[map.labels.back()] = true;
+  }
+  CALIPER_RETURN_IF_ERROR(dicom::CheckAligned(map, *volume));
+
+  CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
+  SegmentTable table;
+  if (auto guideline = txn->GetCurrentGuideline(item.project_id); guideline.ok()) {
+    CALIPER_ASSIGN_OR_RETURN(auto schema, core::ParseLabelSchema(guideline->schema_json));
+    table = SegmentsOf(schema);
+  } else if (guideline.status().code() != ErrorCode::kNotFound) {
+    return guideline.status();
+  }
+  MaskVersion out;
+  for (int label = 1; label < 256; ++label) {
+    if (!used[label]) continue;
+    out.labels.push_back(label);
+    if (!table.by_class.empty()) {
+      if (static_cast<std::size_t>(label) > table.by_class.size()) {
+        return Error(ErrorCode::kInvalidArgument,
+                     "mask label " + std::to_string(label) + " is not a segmentation class of the guideline (labels 1.." +
+                         std::to_string(table.by_class.size()) + " stand for its segmentation classes in order)");
+      }
+      map.segments.push_back(table.by_class[label - 1]);
+    } else {
+      const std::string name = "label " + std::to_string(label);
+      map.segments.push_back({static_cast<std::uint8_t>(label), "", name, {"segmentation", kLocalScheme,
+                              "Segmentation class"}, {std::to_string(label), kLocalScheme, name},
+                              dicom::SegmentAlgorithm::kManual, ""});
+    }
+  }
+  CALIPER_ASSIGN_OR_RETURN(auto compressed, dicom::CompressLabelMap(map));
+  storage::ItemMask row;
+  auto latest = txn->GetLatestMask(item.id, ctx.principal.user.id);
+  if (!latest.ok() && latest.status().code() != ErrorCode::kNotFound) return latest.status();
+  row.id = ids_.NewId("msk");
+  row.item_id = item.id;
+  row.project_id = item.project_id;
+  row.author = ctx.principal.user.id;
+  row.version = latest.ok() ? latest->version + 1 : 1;
+  auto in = StreamOf(compressed);
+  CALIPER_ASSIGN_OR_RETURN(auto put, PutBlob(*txn, item.project_id, item.patient_key, in));
+  row.blob = put.address;
+  row.bytes = put.bytes;
+  row.created_at = clock_.Now();
+  CALIPER_RETURN_IF_ERROR(txn->InsertMask(row));
+  CALIPER_RETURN_IF_ERROR(CommitWithAudit(
+      *txn, Record(ctx, "mask.put", "item", item.id,
+                   json{{"mask_id", row.id}, {"version", row.version}, {"labels", out.labels}}.dump())));
+  out.id = row.id;
+  out.item_id = item.id;
+  out.version = row.version;
+  out.bytes = row.bytes;
+  out.created_at = row.created_at;
+  return out;
+}
+
+Result<std::string> App::ReadOwnMask(const RequestContext& ctx, const std::string& item_id) {
+  storage::ItemMask row;
+  std::string compressed;
+  {
+    CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kRead));
+    CALIPER_ASSIGN_OR_RETURN(row, txn->GetLatestMask(item_id, ctx.principal.user.id));
+    CALIPER_ASSIGN_OR_RETURN(compressed, GetBlob(*txn, row.blob));
+  }
+  const auto* data = reinterpret_cast<const std::uint8_t*>(compressed.data());
+  CALIPER_ASSIGN_OR_RETURN(dicom::LabelMap map, dicom::DecompressLabelMap({data, compressed.size()}));
+  std::array<std::array<double, 4>, 3> ras{};
+  const dicom::Affine flipped = dicom::LpsToRas(map.lps);
+  for (int r = 0; r < 3; ++r) ras[r] = flipped[r];
+  const auto geometry = ingest::NiftiGeometryFromAffine({map.dims[0], map.dims[1], map.dims[2]}, ras);
+  CALIPER_ASSIGN_OR_RETURN(auto nifti, ingest::EncodeNiftiUint8(geometry, map.labels, /*gzip=*/true));
+  CALIPER_RETURN_IF_ERROR(Audit(Record(ctx, "mask.read", "item", item_id,
+                                       json{{"mask_id", row.id}, {"version", row.version}}.dump())));
+  return std::string(nifti.begin(), nifti.end());
+}
+
+}  // namespace caliper::app

@@ -1,0 +1,301 @@
+// Imaging in through the App: DICOM de-identified before storage and grouped into one item
+// per series (also over two uploads), duplicates, bad and quarantined files, the volume as
+// NIfTI, the re-identification link, NIfTI ingest (3D and 4D), slices and readers' masks.
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include <nlohmann/json.hpp>
+
+#include "caliper/app/app.h"
+#include "caliper/dicom/phantom.h"
+#include "caliper/ingest/nifti_io.h"
+
+namespace caliper::app {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+constexpr int kSlices = 6, kSize = 24;
+
+class ImagingTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("caliper_imaging_test_" + std::to_string(::getpid()) + "_" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    ASSERT_TRUE(App::Init(dir_.string(), config_).ok());
+    auto app = App::Open(dir_.string(), config_, {});
+    ASSERT_TRUE(app.ok()) << app.status().ToString();
+    app_ = std::move(*app);
+    auto project = app_->CreateProject(LocalOperator(), "Imaging", "");
+    ASSERT_TRUE(project.ok());
+    project_id_ = project->id;
+    dicom::CtPhantomOptions o;
+    o.slices = kSlices;
+    o.rows = o.cols = kSize;
+    o.seed = 7;
+    auto series = dicom::MakeCtPhantomSeries(o);
+    ASSERT_TRUE(series.ok()) << series.status().ToString();
+    for (const auto& bytes : *series) phantom_.emplace_back(bytes.begin(), bytes.end());
+  }
+  void TearDown() override {
+    app_.reset();
+    fs::remove_all(dir_);
+  }
+
+  // The phantom's slices `slices` (0-based) as inputs named "ct_<k>".
+  std::vector<ImagingInput> Slices(std::initializer_list<int> slices) const {
+    std::vector<ImagingInput> out;
+    for (int k : slices) out.push_back({"ct_" + std::to_string(k), phantom_[k]});
+    return out;
+  }
+
+  DicomIngestReport Ingest(std::vector<ImagingInput> inputs) {
+    auto report = app_->IngestDicom(LocalOperator(), project_id_, std::move(inputs));
+    EXPECT_TRUE(report.ok()) << report.status().ToString();
+    return report.ok() ? *report : DicomIngestReport{};
+  }
+
+  std::size_t ItemCount() {
+    auto items = app_->ListItems(LocalOperator(), project_id_, {"", 500});
+    return items.ok() ? items->rows.size() : 0;
+  }
+
+  std::vector<std::string> AuditActions() {
+    std::vector<std::string> actions;
+    EXPECT_TRUE(app_->ExportAudit(LocalOperator(), 0, SystemClock::Instance().Now() + kMicrosPerHour,
+                                  [&](const storage::AuditEvent& e) {
+                                    actions.push_back(e.action);
+                                    return Status::Ok();
+                                  })
+                    .ok());
+    return actions;
+  }
+
+  static std::vector<std::string> Outcomes(const DicomIngestReport& r) {
+    std::vector<std::string> out;
+    for (const auto& f : r.files) out.push_back(f.outcome);
+    return out;
+  }
+
+  // The stored series' volume, decoded.
+  ingest::NiftiVolume Volume(const std::string& item_id) {
+    auto bytes = app_->ReadVolumeNifti(LocalOperator(), item_id);
+    EXPECT_TRUE(bytes.ok()) << bytes.status().ToString();
+    if (!bytes.ok()) return {};
+    auto volumes = ingest::DecodeNifti({reinterpret_cast<const std::uint8_t*>(bytes->data()), bytes->size()});
+    EXPECT_TRUE(volumes.ok() && volumes->size() == 1u);
+    return volumes.ok() && !volumes->empty() ? volumes->front() : ingest::NiftiVolume{};
+  }
+
+  // A label map on the volume of `item_id` (its geometry) with `label` in voxel (i, j, k).
+  std::string MaskOn(const std::string& item_id, int label, int i, int j, int k, int slices = kSlices) {
+    ingest::NiftiVolume v = Volume(item_id);
+    v.geometry.dims[2] = slices;
+    std::vector<std::uint8_t> labels(static_cast<std::size_t>(kSize) * kSize * slices, 0);
+    labels[(static_cast<std::size_t>(k) * kSize + j) * kSize + i] = static_cast<std::uint8_t>(label);
+    auto bytes = ingest::EncodeNiftiUint8(v.geometry, labels, /*gzip=*/true);
+    EXPECT_TRUE(bytes.ok());
+    return bytes.ok() ? std::string(bytes->begin(), bytes->end()) : "";
+  }
+
+  fs::path dir_;
+  Config config_;
+  std::unique_ptr<App> app_;
+  std::string project_id_;
+  std::vector<std::string> phantom_;
+};
+
+TEST_F(ImagingTest, OneSeriesBecomesOneDeidentifiedItemWithItsVolume) {
+  DicomIngestReport r = Ingest(Slices({0, 1, 2, 3, 4, 5}));
+  EXPECT_EQ(Outcomes(r), std::vector<std::string>(kSlices, "stored"));
+  ASSERT_EQ(r.series.size(), 1u);
+  const DicomSeriesResult& s = r.series[0];
+  EXPECT_TRUE(s.created);
+  EXPECT_EQ(s.added, kSlices);
+  EXPECT_EQ(s.instances, kSlices);
+  EXPECT_EQ(s.dims, (std::array<int, 3>{kSize, kSize, kSlices}));
+  EXPECT_EQ(s.no_volume, "");
+  EXPECT_EQ(s.modality, "CT");
+  for (const auto& f : r.files) {
+    EXPECT_EQ(f.item_id, s.item_id);
+    EXPECT_EQ(f.series_uid, s.series_uid);
+    EXPECT_NE(f.series_uid, dicom::DeriveUid(7, "series"));  // the pseudonymous UID
+  }
+  EXPECT_EQ(ItemCount(), 1u);
+
+  auto item = app_->GetItem(LocalOperator(), s.item_id);
+  ASSERT_TRUE(item.ok());
+  EXPECT_EQ(item->data_type, core::DataType::kImaging);
+  EXPECT_EQ(item->modality, "CT");
+  EXPECT_EQ(item->content_type, "application/gzip");
+  EXPECT_EQ(item->patient_key.rfind("pt_", 0), 0u);
+  const json cohort = json::parse(item->cohort_json);
+  EXPECT_EQ(cohort.value("sex", ""), "F");
+  EXPECT_EQ(cohort.value("age_band", ""), "65-69");
+  EXPECT_EQ(item->cohort_json.find("DOE"), std::string::npos);
+
+  ingest::NiftiVolume v = Volume(s.item_id);
+  EXPECT_EQ(v.geometry.dims, (std::array<std::int64_t, 3>{kSize, kSize, kSlices}));
+  EXPECT_FLOAT_EQ(v.geometry.spacing_mm[2], 5.0f);
+  EXPECT_TRUE(std::any_of(v.values.begin(), v.values.end(), [](float x) { return x == dicom::kPhantomBoneHu; }));
+
+  // The link back to the original patient and study, only through its own (audited) call.
+  auto link = app_->ReadReidentificationLink(LocalOperator(), s.item_id);
+  ASSERT_TRUE(link.ok()) << link.status().ToString();
+  const json l = json::parse(*link);
+  EXPECT_EQ(l["original_patient_id"], "MRN-000123");
+  EXPECT_EQ(l["original_study_uid"], dicom::DeriveUid(7, "study"));
+
+  const auto actions = AuditActions();
+  for (const char* a : {"dicom.ingest", "item.create", "imaging.series_ingest", "item.read", "imaging.reidentify"}) {
+    EXPECT_NE(std::find(actions.begin(), actions.end(), a), actions.end()) << a;
+  }
+}
+
+TEST_F(ImagingTest, ASeriesSplitOverUploadsStaysOneItemAndRebuildsItsVolume) {
+  // Slices 0, 1 and 3: a gap, so no volume yet; the instances are kept.
+  DicomIngestReport first = Ingest(Slices({0, 1, 3}));
+  ASSERT_EQ(first.series.size(), 1u);
+  EXPECT_NE(first.series[0].no_volume, "");
+  EXPECT_EQ(first.series[0].dims, (std::array<int, 3>{0, 0, 0}));
+  const std::string item_id = first.series[0].item_id;
+  EXPECT_EQ(app_->ReadVolumeNifti(LocalOperator(), item_id).status().code(), ErrorCode::kNotFound);
+
+  // The rest, with slice 1 again and slice 4 twice in one upload.
+  DicomIngestReport second = Ingest(Slices({2, 1, 4, 4, 5}));
+  EXPECT_EQ(Outcomes(second), (std::vector<std::string>{"stored", "duplicate", "stored", "duplicate", "stored"}));
+  for (const auto& f : second.files) EXPECT_EQ(f.item_id, item_id) << f.name;
+  ASSERT_EQ(second.series.size(), 1u);
+  EXPECT_FALSE(second.series[0].created);
+  EXPECT_EQ(second.series[0].added, 3);
+  EXPECT_EQ(second.series[0].instances, kSlices);
+  EXPECT_EQ(second.series[0].dims, (std::array<int, 3>{kSize, kSize, kSlices}));
+  EXPECT_EQ(ItemCount(), 1u);
+  EXPECT_EQ(Volume(item_id).geometry.dims[2], kSlices);
+
+  // Everything again: all duplicates, nothing new.
+  DicomIngestReport third = Ingest(Slices({0, 1, 2, 3, 4, 5}));
+  EXPECT_EQ(Outcomes(third), std::vector<std::string>(kSlices, "duplicate"));
+  EXPECT_TRUE(third.series.empty());
+  EXPECT_EQ(ItemCount(), 1u);
+}
+
+TEST_F(ImagingTest, BadAndQuarantinedFilesAreReportedAndNeverStored) {
+  auto us = dicom::MakeUltrasoundCinePhantom(2, 16, 16, false, 3);
+  ASSERT_TRUE(us.ok());
+  std::vector<ImagingInput> inputs = {{"notes.txt", "not DICOM at all"},
+                                      {"us.dcm", std::string(us->begin(), us->end())},
+                                      {"truncated.dcm", phantom_[0].substr(0, 400)}};
+  DicomIngestReport r = Ingest(std::move(inputs));
+  EXPECT_EQ(Outcomes(r), (std::vector<std::string>{"error", "quarantined", "error"}));
+  EXPECT_EQ(r.files[0].error.code(), ErrorCode::kInvalidArgument);
+  EXPECT_FALSE(r.files[1].reasons.empty());
+  EXPECT_EQ(r.files[1].item_id, "");
+  EXPECT_TRUE(r.series.empty());
+  EXPECT_EQ(ItemCount(), 0u);
+  const json report = json::parse(DicomIngestReportJson(r));
+  EXPECT_EQ(report["errors"], 2);
+  EXPECT_EQ(report["quarantined"], 1);
+  EXPECT_EQ(report["stored"], 0);
+}
+
+TEST_F(ImagingTest, NiftiFilesBecomeItemsOnePerVolume) {
+  ingest::NiftiGeometry g = ingest::NiftiGeometryFromAffine({4, 3, 2}, {{{2, 0, 0, -4}, {0, 2, 0, -3}, {0, 0, 3, 0}}});
+  std::vector<float> values(24);
+  for (std::size_t n = 0; n < values.size(); ++n) values[n] = static_cast<float>(n) * 0.5f;
+  auto file = ingest::EncodeNiftiFloat32(g, values, /*gzip=*/true);
+  ASSERT_TRUE(file.ok());
+  std::vector<NiftiInput> inputs = {
+      {"sub-01_T1w.nii.gz", std::string(file->begin(), file->end()), "sub-01",
+       R"({"Modality":"MR","PatientSex":"F","MagneticFieldStrength":3,"PatientName":"DOE^JANE"})"},
+      {"broken.nii", "not nifti", "sub-02", ""},
+      {"nobody.nii.gz", std::string(file->begin(), file->end()), "", ""}};
+  auto results = app_->IngestNifti(LocalOperator(), project_id_, std::move(inputs));
+  ASSERT_TRUE(results.ok()) << results.status().ToString();
+  ASSERT_EQ(results->size(), 3u);
+  EXPECT_EQ((*results)[0].outcome, "stored");
+  ASSERT_EQ((*results)[0].item_ids.size(), 1u);
+  EXPECT_EQ((*results)[0].dims, (std::array<std::int64_t, 3>{4, 3, 2}));
+  EXPECT_EQ((*results)[1].outcome, "error");
+  EXPECT_EQ((*results)[2].outcome, "error");
+  EXPECT_EQ(ItemCount(), 1u);
+  auto item = app_->GetItem(LocalOperator(), (*results)[0].item_ids[0]);
+  ASSERT_TRUE(item.ok());
+  EXPECT_EQ(item->modality, "MR");
+  EXPECT_EQ(item->cohort_json.find("DOE"), std::string::npos);
+  EXPECT_EQ(json::parse(item->cohort_json).value("sex", ""), "F");
+  ingest::NiftiVolume v = Volume(item->id);
+  EXPECT_EQ(v.values, values);
+  EXPECT_DOUBLE_EQ(ingest::BestAffine(v.geometry)[0][3], -4.0);
+}
+
+TEST_F(ImagingTest, SlicesRenderAsPngs) {
+  DicomIngestReport r = Ingest(Slices({0, 1, 2, 3, 4, 5}));
+  ASSERT_EQ(r.series.size(), 1u);
+  App::SliceRequest request{"axial", 2, "ct-abdomen", std::nullopt, std::nullopt};
+  auto png = app_->RenderSlice(LocalOperator(), r.series[0].item_id, request);
+  ASSERT_TRUE(png.ok()) << png.status().ToString();
+  EXPECT_EQ(png->substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8));
+  request = {"sagittal", 0, "", 40.0, 400.0};
+  EXPECT_TRUE(app_->RenderSlice(LocalOperator(), r.series[0].item_id, request).ok());
+  request = {"axial", kSlices, "", std::nullopt, std::nullopt};
+  EXPECT_EQ(app_->RenderSlice(LocalOperator(), r.series[0].item_id, request).status().code(),
+            ErrorCode::kInvalidArgument);
+  request = {"oblique", 0, "", std::nullopt, std::nullopt};
+  EXPECT_EQ(app_->RenderSlice(LocalOperator(), r.series[0].item_id, request).status().code(),
+            ErrorCode::kInvalidArgument);
+  request = {"axial", 0, "", 40.0, std::nullopt};
+  EXPECT_EQ(app_->RenderSlice(LocalOperator(), r.series[0].item_id, request).status().code(),
+            ErrorCode::kInvalidArgument);
+  const auto actions = AuditActions();
+  EXPECT_EQ(std::count(actions.begin(), actions.end(), "imaging.slice_read"), 2);
+}
+
+TEST_F(ImagingTest, MasksAreCheckedAgainstTheVolumeAndVersionedPerReader) {
+  DicomIngestReport r = Ingest(Slices({0, 1, 2, 3, 4, 5}));
+  ASSERT_EQ(r.series.size(), 1u);
+  const std::string item_id = r.series[0].item_id;
+  RequestContext reader = LocalOperator();
+  EXPECT_EQ(app_->ReadOwnMask(reader, item_id).status().code(), ErrorCode::kNotFound);
+
+  auto v1 = app_->PutMask(reader, item_id, MaskOn(item_id, 1, 3, 4, 2));
+  ASSERT_TRUE(v1.ok()) << v1.status().ToString();
+  EXPECT_EQ(v1->version, 1);
+  EXPECT_EQ(v1->labels, std::vector<int>{1});
+  auto v2 = app_->PutMask(reader, item_id, MaskOn(item_id, 2, 5, 6, 3));
+  ASSERT_TRUE(v2.ok()) << v2.status().ToString();
+  EXPECT_EQ(v2->version, 2);
+
+  auto back = app_->ReadOwnMask(reader, item_id);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  auto decoded = ingest::DecodeNifti({reinterpret_cast<const std::uint8_t*>(back->data()), back->size()});
+  ASSERT_TRUE(decoded.ok() && decoded->size() == 1u);
+  const auto& mask = decoded->front();
+  EXPECT_EQ(mask.geometry.dims, (std::array<std::int64_t, 3>{kSize, kSize, kSlices}));
+  EXPECT_EQ(mask.values[(3 * kSize + 6) * kSize + 5], 2.0f);
+  EXPECT_EQ(std::count(mask.values.begin(), mask.values.end(), 0.0f), kSize * kSize * kSlices - 1);
+
+  // Another grid: a clear refusal, nothing stored.
+  auto wrong = app_->PutMask(reader, item_id, MaskOn(item_id, 1, 0, 0, 0, kSlices - 1));
+  EXPECT_EQ(wrong.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(wrong.status().message().find("but the volume is"), std::string::npos) << wrong.status().message();
+  EXPECT_EQ(app_->PutMask(reader, item_id, "not a mask").status().code(), ErrorCode::kInvalidArgument);
+
+  // Each reader has their own masks.
+  auto other = app_->CreateUser(LocalOperator(), NewUser{"reader2", "Reader Two", false, {}, "a long password 123"});
+  ASSERT_TRUE(other.ok());
+  RequestContext them;
+  them.principal.user = other->user;
+  EXPECT_EQ(app_->ReadOwnMask(them, item_id).status().code(), ErrorCode::kNotFound);
+  const auto actions = AuditActions();
+  EXPECT_EQ(std::count(actions.begin(), actions.end(), "mask.put"), 2);
+  EXPECT_EQ(std::count(actions.begin(), actions.end(), "mask.read"), 1);
+}
+
+}  // namespace
+}  // namespace caliper::app
