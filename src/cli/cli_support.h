@@ -53,8 +53,9 @@ void AddDeidCommands(CLI::App& root, int& exit_code);
 // de-identification of a folder of DICOM files with a JSONL report, no server.
 void AddDicomDeidCommand(CLI::App& deid, int& exit_code);
 
-// `caliper ingest notes` (ingest_commands.cpp): clinical notes into a project, de-identified
-// before storage. Its callback stores the command's exit code in `exit_code`.
+// `caliper ingest notes|labs|dicom|nifti` (ingest_commands.cpp): notes, labs and imaging into a
+// project, de-identified before storage. Its callback stores the command's exit code in
+// `exit_code`.
 void AddIngestCommands(CLI::App& root, CommonOptions& common, int& exit_code);
 
 // `caliper export request|approve|deny|list|token|download|write|verify` (export_commands.cpp).

@@ -1,12 +1,19 @@
 // `caliper ingest notes|labs FILE... --project P`: clinical notes (.txt, JSONL, CSV; de-identified
 // before storage, docs/notes.md) and lab results (CSV, FHIR JSON; docs/labs.md) into a project.
 // Prints one row per record (or the reports as JSON); exit code 1 when any record was refused.
+// `caliper ingest dicom|nifti PATH... --project P`: imaging (docs/imaging.md), one row per file.
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <sstream>
 
+#include "caliper/exports/snapshot.h"
+#include "caliper/ingest/bids.h"
 #include "caliper/ingest/labs.h"
 #include "caliper/ingest/notes.h"
 #include "cli/cli_support.h"
@@ -97,6 +104,197 @@ int RunIngestLabs(const CommonOptions& common, const IngestOptions& options) {
       });
 }
 
+// ---- imaging ----------------------------------------------------------------------------------
+
+namespace fs = std::filesystem;
+
+// DICOM files are handed to the App in batches of about this many bytes (a series split over
+// batches still lands in one item; its volume is rebuilt with each batch).
+constexpr std::size_t kBatchBytes = std::size_t{256} << 20;
+constexpr std::size_t kMaxFileBytes = std::size_t{2} << 30;
+
+Result<std::string> ReadWholeFile(const fs::path& path) {
+  std::error_code ec;
+  const auto size = fs::file_size(path, ec);
+  if (ec) return Error(ErrorCode::kIo, "cannot read " + path.string() + ": " + ec.message());
+  if (size > kMaxFileBytes) return Error(ErrorCode::kPayloadTooLarge, path.string() + " is larger than 2 GiB");
+  std::ifstream in(path, std::ios::binary);
+  std::string bytes(size, '\0');
+  if (!in.read(bytes.data(), static_cast<std::streamsize>(size))) {
+    return Error(ErrorCode::kIo, "cannot read " + path.string());
+  }
+  return bytes;
+}
+
+bool EndsWith(std::string name, std::string_view suffix) {
+  std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+  return name.size() >= suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// Every regular file named by `paths`: files as given, folders recursively (sorted).
+Result<std::vector<fs::path>> ListFiles(const std::vector<std::string>& paths) {
+  std::vector<fs::path> out;
+  for (const std::string& p : paths) {
+    std::error_code ec;
+    if (fs::is_directory(p, ec)) {
+      std::vector<fs::path> found;
+      for (auto it = fs::recursive_directory_iterator(p, fs::directory_options::skip_permission_denied, ec);
+           !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+        if (it->is_regular_file()) found.push_back(it->path());
+      }
+      if (ec) return Error(ErrorCode::kIo, "listing " + p + ": " + ec.message());
+      std::sort(found.begin(), found.end());
+      out.insert(out.end(), found.begin(), found.end());
+    } else if (fs::is_regular_file(p, ec)) {
+      out.emplace_back(p);
+    } else {
+      return Error(ErrorCode::kNotFound, p + " is not a file or folder");
+    }
+  }
+  return out;
+}
+
+// Prints the per-file rows of one batch and adds them up.
+struct DicomTally {
+  std::size_t files = 0, stored = 0, duplicates = 0, quarantined = 0, errors = 0;
+  nlohmann::json files_json = nlohmann::json::array();
+  nlohmann::json series_json = nlohmann::json::array();
+
+  void Add(const app::DicomIngestReport& report, bool json_out) {
+    const json r = json::parse(app::DicomIngestReportJson(report));
+    for (const auto& f : report.files) {
+      ++files;
+      stored += f.outcome == "stored";
+      duplicates += f.outcome == "duplicate";
+      quarantined += f.outcome == "quarantined";
+      errors += f.outcome == "error";
+      if (json_out) continue;
+      std::string note = ErrorText(f.error);
+      for (const auto& reason : f.reasons) note += (note.empty() ? "" : "; ") + reason;
+      std::cout << f.name << '\t' << f.outcome << '\t' << f.item_id << '\t' << f.modality << '\t' << note << '\n';
+    }
+    for (const auto& f : r["files"]) files_json.push_back(f);
+    for (const auto& s : r["series"]) series_json.push_back(s);
+  }
+  void Progress(bool tty) const {
+    if (!tty) return;
+    std::cerr << "\rcaliper: " << files << " files: " << stored << " stored, " << duplicates << " duplicates, "
+              << quarantined << " quarantined, " << errors << " errors" << std::flush;
+  }
+};
+
+int RunIngestDicom(const CommonOptions& common, const IngestOptions& options) {
+  auto app = OpenApp(common);
+  if (!app.ok()) return Fail(app.status());
+  auto project = FindProject(**app, options.project);
+  if (!project.ok()) return Fail(project.status());
+  auto files = ListFiles(options.files);
+  if (!files.ok()) return Fail(files.status());
+  const bool tty = ::isatty(STDERR_FILENO) == 1;
+  DicomTally tally;
+  std::vector<app::ImagingInput> batch;
+  std::size_t batch_bytes = 0;
+  auto flush = [&]() -> Status {
+    if (batch.empty()) return Status::Ok();
+    CALIPER_ASSIGN_OR_RETURN(auto report, (*app)->IngestDicom(app::LocalOperator(), project->id, std::move(batch)));
+    batch.clear();
+    batch_bytes = 0;
+    tally.Add(report, common.json);
+    tally.Progress(tty);
+    return Status::Ok();
+  };
+  auto add = [&](std::string name, std::string bytes) -> Status {
+    batch_bytes += bytes.size();
+    batch.push_back({std::move(name), std::move(bytes)});
+    return batch_bytes >= kBatchBytes ? flush() : Status::Ok();
+  };
+  if (!common.json) std::cout << "file\toutcome\titem\tmodality\tnote\n";
+  for (const fs::path& path : *files) {
+    Status s;
+    if (EndsWith(path.filename().string(), ".zip")) {
+      s = exports::ForEachZipEntry(path.string(), kMaxFileBytes, [&](const std::string& entry, std::string bytes) {
+        return add(path.string() + "!" + entry, std::move(bytes));
+      });
+    } else {
+      auto bytes = ReadWholeFile(path);
+      s = bytes.ok() ? add(path.string(), std::move(*bytes)) : bytes.status();
+    }
+    if (!s.ok()) return Fail(s);
+  }
+  if (Status s = flush(); !s.ok()) return Fail(s);
+  if (tty && tally.files > 0) std::cerr << "\n";
+  if (common.json) {
+    PrintJson({{"project_id", project->id},
+               {"files", tally.files_json},
+               {"series", tally.series_json},
+               {"stored", tally.stored},
+               {"duplicates", tally.duplicates},
+               {"quarantined", tally.quarantined},
+               {"errors", tally.errors}});
+  } else {
+    std::cerr << "caliper: " << tally.files << " files: " << tally.stored << " stored, " << tally.duplicates
+              << " duplicates, " << tally.quarantined << " quarantined, " << tally.errors << " errors; "
+              << tally.series_json.size() << " series updated\n";
+  }
+  return tally.errors == 0 && tally.quarantined == 0 ? 0 : 1;
+}
+
+// The BIDS subject of a path ("sub-01" from ".../sub-01/anat/sub-01_T1w.nii.gz"), or "".
+std::string BidsSubject(const fs::path& path) {
+  for (auto it = path.begin(); it != path.end(); ++it) {
+    const std::string part = it->string();
+    if (part.rfind("sub-", 0) == 0 && part.size() > 4 && part.find('_') == std::string::npos) return part;
+  }
+  const std::string name = path.filename().string();
+  if (name.rfind("sub-", 0) == 0) return name.substr(0, name.find('_'));
+  return "";
+}
+
+int RunIngestNifti(const CommonOptions& common, const IngestOptions& options) {
+  auto app = OpenApp(common);
+  if (!app.ok()) return Fail(app.status());
+  auto project = FindProject(**app, options.project);
+  if (!project.ok()) return Fail(project.status());
+  auto listed = ListFiles(options.files);
+  if (!listed.ok()) return Fail(listed.status());
+  std::vector<app::NiftiInput> inputs;
+  for (const fs::path& path : *listed) {
+    if (!EndsWith(path.string(), ".nii") && !EndsWith(path.string(), ".nii.gz")) continue;
+    app::NiftiInput input;
+    input.name = path.string();
+    input.patient = options.patient.empty() ? BidsSubject(path) : options.patient;
+    auto bytes = ReadWholeFile(path);
+    if (!bytes.ok()) return Fail(bytes.status());
+    input.bytes = std::move(*bytes);
+    auto sidecar = ingest::BidsSidecarPath(path.string());
+    if (fs::is_regular_file(sidecar)) {
+      auto text = ReadWholeFile(sidecar);
+      if (!text.ok()) return Fail(text.status());
+      input.sidecar_json = std::move(*text);
+    }
+    inputs.push_back(std::move(input));
+  }
+  if (inputs.empty()) return Fail(Error(ErrorCode::kInvalidArgument, "no .nii or .nii.gz file among the paths"));
+  auto results = (*app)->IngestNifti(app::LocalOperator(), project->id, std::move(inputs));
+  if (!results.ok()) return Fail(results.status());
+  int errors = 0;
+  if (!common.json) std::cout << "file\toutcome\titems\tdims\terror\n";
+  for (const auto& r : *results) {
+    errors += r.outcome == "error";
+    if (common.json) continue;
+    std::string items;
+    for (const auto& id : r.item_ids) items += (items.empty() ? "" : ",") + id;
+    std::cout << r.name << '\t' << r.outcome << '\t' << items << '\t' << r.dims[0] << 'x' << r.dims[1] << 'x'
+              << r.dims[2] << '\t' << ErrorText(r.error) << '\n';
+  }
+  if (common.json) {
+    json out = json::parse(app::NiftiIngestReportJson(*results));
+    out["project_id"] = project->id;
+    PrintJson(out);
+  }
+  return errors == 0 ? 0 : 1;
+}
+
 }  // namespace
 
 void AddIngestCommands(CLI::App& root, CommonOptions& common, int& exit_code) {
@@ -124,6 +322,27 @@ void AddIngestCommands(CLI::App& root, CommonOptions& common, int& exit_code) {
   labs->add_option("--project", labs_options->project, "project id or name")->required();
   labs->add_option("--format", labs_options->format, "csv or json (default: by file extension)");
   labs->callback([&common, labs_options, &exit_code] { exit_code = RunIngestLabs(common, *labs_options); });
+
+  auto dicom_options = std::make_shared<IngestOptions>();
+  auto* dicom = ingest->add_subcommand(
+      "dicom", "DICOM files, folders (recursively) and .zip archives, de-identified (PS3.15 Basic Profile) before "
+               "storage; one item per series with its volume as NIfTI. Quarantined (burned-in text) and bad files "
+               "are reported and not stored (exit code 1)");
+  AddCommonOptions(*dicom, common);
+  dicom->add_option("paths", dicom_options->files, "files, folders or .zip archives")->required();
+  dicom->add_option("--project", dicom_options->project, "project id or name")->required();
+  dicom->callback([&common, dicom_options, &exit_code] { exit_code = RunIngestDicom(common, *dicom_options); });
+
+  auto nifti_options = std::make_shared<IngestOptions>();
+  auto* nifti = ingest->add_subcommand(
+      "nifti", "NIfTI volumes (.nii, .nii.gz; folders recursively) with their BIDS JSON sidecars (cohort); one "
+               "item per volume (a 4D file: one per time point)");
+  AddCommonOptions(*nifti, common);
+  nifti->add_option("paths", nifti_options->files, "files or folders")->required();
+  nifti->add_option("--project", nifti_options->project, "project id or name")->required();
+  nifti->add_option("--patient", nifti_options->patient,
+                    "source patient identifier (default: the BIDS subject, sub-<label>, of each path)");
+  nifti->callback([&common, nifti_options, &exit_code] { exit_code = RunIngestNifti(common, *nifti_options); });
 }
 
 }  // namespace caliper::cli

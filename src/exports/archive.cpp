@@ -1,5 +1,6 @@
 // Snapshot tar files through libarchive: written deterministically (sorted paths, fixed
-// metadata), read back with path checks. libarchive is used only here.
+// metadata), read back with path checks; and reading ZIP archives of uploads. libarchive is
+// used only here.
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -85,6 +86,36 @@ Result<std::string> ReadTarFile(const std::string& tar_bytes, const std::string&
     }
   }
   return Error(ErrorCode::kNotFound, "the snapshot has no " + name);
+}
+
+Status ForEachZipEntry(const std::string& zip_path, std::size_t max_entry_bytes,
+                       const std::function<Status(const std::string& path, std::string bytes)>& entry) {
+  std::unique_ptr<archive, ReaderDeleter> a(archive_read_new());
+  archive_read_support_format_zip(a.get());
+  if (archive_read_open_filename(a.get(), zip_path.c_str(), 1 << 16) != ARCHIVE_OK) {
+    return ArchiveError(a.get(), "opening " + zip_path);
+  }
+  archive_entry* e = nullptr;
+  for (;;) {
+    const int r = archive_read_next_header(a.get(), &e);
+    if (r == ARCHIVE_EOF) return Status::Ok();
+    if (r != ARCHIVE_OK) return ArchiveError(a.get(), "reading " + zip_path);
+    if (archive_entry_filetype(e) != AE_IFREG) continue;
+    const std::string path = archive_entry_pathname(e) ? archive_entry_pathname(e) : "";
+    std::string bytes;
+    char chunk[65536];
+    for (;;) {
+      const la_ssize_t n = archive_read_data(a.get(), chunk, sizeof chunk);
+      if (n < 0) return ArchiveError(a.get(), "reading " + zip_path + ": " + path);
+      if (n == 0) break;
+      if (bytes.size() + static_cast<std::size_t>(n) > max_entry_bytes) {
+        return Error(ErrorCode::kPayloadTooLarge, zip_path + ": " + path + " is larger than " +
+                                                      std::to_string(max_entry_bytes) + " bytes");
+      }
+      bytes.append(chunk, static_cast<std::size_t>(n));
+    }
+    CALIPER_RETURN_IF_ERROR(entry(path, std::move(bytes)));
+  }
 }
 
 Status ExtractSnapshotTar(const std::string& tar_bytes, const std::string& dir) {

@@ -10,6 +10,7 @@
 // subgroup_report.json and subgroup_report.html (STANDING Together-aligned documentation).
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -93,6 +94,13 @@ Result<std::int64_t> VerifySnapshotDirectory(const std::string& dir);
 Result<std::string> TarSnapshot(const Snapshot& snapshot);
 // One file of such a tar (kNotFound when absent).
 Result<std::string> ReadTarFile(const std::string& tar_bytes, const std::string& name);
+// Calls `entry` with the path and bytes of every regular file of the ZIP archive at
+// `zip_path`, in archive order (e.g. DICOM files brought in as one archive). Errors: kIo when
+// the file is not a readable ZIP; kPayloadTooLarge for an entry over `max_entry_bytes`
+// (checked while inflating, whatever the entry's header claims); an error of `entry` stops
+// the walk and is returned.
+Status ForEachZipEntry(const std::string& zip_path, std::size_t max_entry_bytes,
+                       const std::function<Status(const std::string& path, std::string bytes)>& entry);
 // Extracts such a tar into `dir` (created; must be empty or absent). Refuses absolute paths,
 // ".." and links (kInvalidArgument).
 Status ExtractSnapshotTar(const std::string& tar_bytes, const std::string& dir);

@@ -1,0 +1,152 @@
+// `caliper ingest dicom` and `caliper ingest nifti` end to end (docs/imaging.md): folders, single
+// files and .zip archives, the per-file report (table and --json) and exit codes, one item per
+// series, nothing identifying in the database's clear columns, and, when present, the sample
+// series and volumes of $CALIPER_SAMPLE_DATA.
+
+#include <filesystem>
+
+#include "caliper/common/sample_data.h"
+#include "caliper/dicom/phantom.h"
+#include "caliper/ingest/nifti_io.h"
+#include "support/e2e.h"
+
+namespace caliper::e2e {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+class IngestImagingCliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    InitDeployment(data_);
+    RunResult r = Caliper({"project", "create", "Imaging", "--data", data_});
+    ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  }
+  RunResult Cli(std::vector<std::string> args) const {
+    args.insert(args.end(), {"--data", data_});
+    return Caliper(args);
+  }
+  std::string Scalar(const std::string& sql) const {
+    std::string out = Sqlite(data_ + "/caliper.db", sql).out;
+    while (!out.empty() && out.back() == '\n') out.pop_back();
+    return out;
+  }
+  // Writes a phantom series of `slices` slices into `dir`; returns the file paths.
+  static std::vector<std::string> Phantom(const std::string& dir, int slices, std::uint64_t seed) {
+    dicom::CtPhantomOptions o;
+    o.slices = slices;
+    o.rows = o.cols = 16;
+    o.seed = seed;
+    std::vector<std::string> paths;
+    EXPECT_TRUE(dicom::WriteCtPhantomSeries(o, dir, &paths).ok());
+    return paths;
+  }
+
+  TempDir dir_{"caliper_ingest_imaging_cli"};
+  std::string data_ = dir_ / "data";
+};
+
+TEST_F(IngestImagingCliTest, FoldersFilesAndZipsBecomeOneItemPerSeries) {
+  const auto a = Phantom(dir_ / "a", 5, 1);
+  const auto b = Phantom(dir_ / "b", 4, 2);
+  WriteFile(dir_ / "a/readme.txt", "not DICOM");
+  // Series b: two slices loose, the rest (and one repeat) in a zip.
+  fs::create_directories(dir_ / "z");
+  RunResult zip = RunProgram("zip", {"-j", "-q", dir_ / "z/b.zip", b[1], b[2], b[3]});
+  ASSERT_EQ(zip.exit_code, 0) << Describe(zip);
+  RunResult r = Cli({"ingest", "dicom", dir_ / "a", b[0], b[1], dir_ / "z/b.zip", "--project", "Imaging", "--json"});
+  EXPECT_EQ(r.exit_code, 1) << Describe(r);  // the readme is an error
+  json out = json::parse(r.out, nullptr, false);
+  ASSERT_FALSE(out.is_discarded()) << Describe(r);
+  EXPECT_EQ(out["stored"], 9);
+  EXPECT_EQ(out["duplicates"], 1);  // b[1], loose and zipped
+  EXPECT_EQ(out["errors"], 1);
+  EXPECT_EQ(out["files"].size(), 11u);
+  bool zipped = false;
+  for (const json& f : out["files"]) {
+    const std::string name = f["name"];
+    zipped = zipped || name.find("b.zip!") != std::string::npos;
+    if (name.find("readme.txt") != std::string::npos) {
+      EXPECT_EQ(f["outcome"], "error") << f.dump();
+    }
+  }
+  EXPECT_TRUE(zipped);
+  EXPECT_EQ(Scalar("SELECT count(*) FROM items WHERE data_type = 'imaging';"), "2");
+  EXPECT_EQ(Scalar("SELECT count(*) FROM dicom_instances;"), "9");
+  EXPECT_EQ(Scalar("SELECT group_concat(content_type) FROM items;"), "application/gzip,application/gzip");
+  // Nothing identifying in the clear columns.
+  const std::string rows =
+      Scalar("SELECT patient_key || cohort_json || modality FROM items; "
+             "SELECT sop_instance_uid || series_uid || study_uid FROM dicom_instances;");
+  for (const std::string& secret : {std::string("MRN-000123"), std::string("DOE"), dicom::DeriveUid(1, "series"),
+                                    dicom::DeriveUid(1, "study"), dicom::DeriveUid(2, "sop/0")}) {
+    EXPECT_THAT(rows, ::testing::Not(HasSubstr(secret)));
+  }
+
+  // Again, as a table: everything is a duplicate, exit 0.
+  RunResult again = Cli({"ingest", "dicom", dir_ / "a/ct_0001.dcm", "--project", "Imaging"});
+  EXPECT_EQ(again.exit_code, 0) << Describe(again);
+  EXPECT_THAT(again.out, HasSubstr("file\toutcome\titem\tmodality\tnote\n"));
+  EXPECT_THAT(again.out, HasSubstr("\tduplicate\titm_"));
+  EXPECT_THAT(again.err, HasSubstr("1 files: 0 stored, 1 duplicates"));
+}
+
+TEST_F(IngestImagingCliTest, NiftiWithSidecarsOneItemPerVolume) {
+  const auto geometry = ingest::NiftiGeometryFromAffine({3, 3, 2}, {{{1, 0, 0, 0}, {0, 1, 0, 0}, {0, 0, 2, 0}}});
+  std::vector<float> values(18, 7.0f);
+  fs::create_directories(dir_ / "bids/sub-07/anat");
+  ASSERT_TRUE(ingest::WriteNiftiFloat32(dir_ / "bids/sub-07/anat/sub-07_T1w.nii.gz", geometry, values).ok());
+  WriteFile(dir_ / "bids/sub-07/anat/sub-07_T1w.json", R"({"Modality":"MR","PatientSex":"M"})");
+  WriteFile(dir_ / "bids/sub-07/anat/broken.nii", "no");
+  RunResult r = Cli({"ingest", "nifti", dir_ / "bids", "--project", "Imaging", "--json"});
+  EXPECT_EQ(r.exit_code, 1) << Describe(r);
+  json out = json::parse(r.out, nullptr, false);
+  ASSERT_FALSE(out.is_discarded()) << Describe(r);
+  EXPECT_EQ(out["stored"], 1);
+  EXPECT_EQ(out["errors"], 1);
+  EXPECT_EQ(Scalar("SELECT modality || ' ' || json_extract(cohort_json, '$.sex') FROM items;"), "MR M");
+  EXPECT_THAT(Scalar("SELECT patient_key FROM items;"), ::testing::Not(HasSubstr("07")));
+}
+
+TEST_F(IngestImagingCliTest, SampleSeriesAndVolumes) {
+  const auto marker = SampleDataFile("dicom-series/README.md");
+  if (!marker) {
+    if (SampleDataRequired()) FAIL() << "sample data missing";
+    GTEST_SKIP() << "CALIPER_SAMPLE_DATA not set";
+  }
+  const fs::path series = fs::path(*marker).parent_path();
+  RunResult r = Cli({"ingest", "dicom", series / "mr-t1-sag-dcm_qa_decubitus", series / "ct-head-gantry-tilt-dcm_qa_ct",
+                     "--project", "Imaging", "--json"});
+  EXPECT_EQ(r.exit_code, 0) << Describe(r);
+  json out = json::parse(r.out, nullptr, false);
+  ASSERT_FALSE(out.is_discarded()) << Describe(r);
+  EXPECT_EQ(out["stored"], 35 + 28);
+  ASSERT_EQ(out["series"].size(), 2u);
+  for (const json& s : out["series"]) {
+    if (s["modality"] == "MR") {
+      EXPECT_EQ(s["volume"]["dims"], json::array({256, 256, 35})) << s.dump();
+    } else {
+      // Slices 1.08 to 7 mm apart: kept as instances, no volume, and the report says why.
+      EXPECT_TRUE(s["volume"].is_null()) << s.dump();
+      EXPECT_THAT(s["no_volume"].get<std::string>(), HasSubstr("spacing")) << s.dump();
+    }
+  }
+  // The TotalSegmentator CT has no Series Instance UID at all: every file is refused, clearly.
+  r = Cli({"ingest", "dicom", series / "ct-abdomen-totalsegmentator", "--project", "Imaging", "--json"});
+  out = json::parse(r.out, nullptr, false);
+  ASSERT_FALSE(out.is_discarded()) << Describe(r);
+  EXPECT_EQ(out["errors"], 20);
+  EXPECT_THAT(out["files"][0]["error"]["message"].get<std::string>(), HasSubstr("Series Instance UID"));
+
+  const auto nifti = SampleDataFile("nifti/nibabel_example4d.nii.gz");
+  ASSERT_TRUE(nifti.has_value());
+  r = Cli({"ingest", "nifti", *nifti, "--patient", "P1", "--project", "Imaging", "--json"});
+  EXPECT_EQ(r.exit_code, 0) << Describe(r);
+  out = json::parse(r.out, nullptr, false);
+  ASSERT_FALSE(out.is_discarded()) << Describe(r);
+  EXPECT_GT(out["files"][0]["item_ids"].size(), 1u);  // one item per time point
+}
+
+}  // namespace
+}  // namespace caliper::e2e
