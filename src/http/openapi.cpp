@@ -85,6 +85,9 @@ std::string OpenApiJson() {
                   {"properties",
                    {{"metadata", BodySchema(r.fields)},
                     {"content", {{"type", "string"}, {"format", "binary"}}}}}}}}}}}};
+      } else if (IsRawBody(r.body_kind)) {
+        op["requestBody"] = {{"required", true},
+                             {"content", {{RawMediaType(r.body_kind), {{"schema", {{"type", "string"}, {"format", "binary"}}}}}}}};
       }
       op["responses"] = {
           {"200", {{"description", "success (201 on create, 204 when there is no body)"}}},

@@ -125,6 +125,7 @@ const std::vector<RegisteredRoute>& RouteTable() {
     add(NoteRoutes(), "notes");
     add(ExportRoutes(), "exports");
     add(PrelabelRoutes(), "prelabels");
+    add(ImagingRoutes(), "imaging");
     return all;
   }();
   return kTable;

@@ -30,7 +30,13 @@ struct Field {
   std::string description;
 };
 
-enum class BodyKind { kNone, kJson, kMultipart };
+// kDicomStow and kNifti: the raw body (up to server.max_upload_bytes), which the handler
+// checks (Content-Type) and parses; RawMediaType names it for OpenAPI.
+enum class BodyKind { kNone, kJson, kMultipart, kDicomStow, kNifti };
+inline bool IsRawBody(BodyKind kind) { return kind == BodyKind::kDicomStow || kind == BodyKind::kNifti; }
+inline const char* RawMediaType(BodyKind kind) {
+  return kind == BodyKind::kDicomStow ? "multipart/related" : "application/gzip";
+}
 
 // What a handler gets: the authenticated request.
 struct Call {
@@ -78,6 +84,7 @@ std::vector<Route> QualityRoutes();
 std::vector<Route> NoteRoutes();
 std::vector<Route> ExportRoutes();
 std::vector<Route> PrelabelRoutes();
+std::vector<Route> ImagingRoutes();
 // All of them, in order.
 const std::vector<RegisteredRoute>& RouteTable();
 

@@ -44,9 +44,12 @@ bool MatchPath(const std::string& pattern, const std::string& path, std::map<std
   if (p.size() != a.size()) return false;
   std::map<std::string, std::string> found;
   for (std::size_t i = 0; i < p.size(); ++i) {
-    if (p[i].size() > 2 && p[i].front() == '{' && p[i].back() == '}') {
-      if (a[i].empty()) return false;
-      found[p[i].substr(1, p[i].size() - 2)] = a[i];
+    // "{name}" takes the whole segment; "{name}.png" a segment ending in ".png", without it.
+    const std::size_t close = p[i].find('}');
+    if (p[i].size() > 2 && p[i].front() == '{' && close != std::string::npos) {
+      const std::string suffix = p[i].substr(close + 1);
+      if (a[i].size() <= suffix.size() || !a[i].ends_with(suffix)) return false;
+      found[p[i].substr(1, close - 1)] = a[i].substr(0, a[i].size() - suffix.size());
     } else if (p[i] != a[i]) {
       return false;
     }
@@ -163,7 +166,8 @@ struct Server::Impl {
     SetCommonHeaders(req, res);
     Match m = FindRoute(req.method, req.path);
     if (m.route == nullptr) return httplib::Server::HandlerResponse::Unhandled;
-    std::size_t limit = m.route->body_kind == BodyKind::kMultipart ? options.max_upload_bytes
+    const bool upload = m.route->body_kind == BodyKind::kMultipart || IsRawBody(m.route->body_kind);
+    std::size_t limit = upload                                    ? options.max_upload_bytes
                         : m.route->body_kind == BodyKind::kJson   ? options.max_body_bytes
                                                                   : 0;
     // Bodies must announce their length: cpp-httplib 0.11 reads a chunked body whole, with no
@@ -243,6 +247,8 @@ struct Server::Impl {
       }
       if (!req.has_file("metadata")) return Error(ErrorCode::kInvalidArgument, "the 'metadata' part is required");
       CALIPER_ASSIGN_OR_RETURN(call.body, ParseStrictJson(req.get_file_value("metadata").content, route.fields));
+    } else if (IsRawBody(route.body_kind)) {
+      // The handler reads req.body and its Content-Type.
     } else if (!req.body.empty()) {
       return Error(ErrorCode::kPayloadTooLarge, "this endpoint takes no body");
     }

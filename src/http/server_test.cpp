@@ -252,6 +252,7 @@ TEST_F(ApiTest, RbacMatrixCoversEveryRouteAndRole) {
                                                   {"base_guideline_id", guideline_id},
                                                   {"export_id", "exp_0000000000000000000000000z"},
                                                   {"name", "manifest.json"},
+                                                  {"plane", "axial"}, {"index", "0"},
                                                   {"token", "cex_not-a-token"},
                                                   {"prelabel_id", prelabel_id}};
   std::vector<std::string> all_roles = {"anonymous", "outsider", "admin"};

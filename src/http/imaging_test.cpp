@@ -1,0 +1,234 @@
+// Imaging through the HTTP API over loopback, with the phantom series: STOW-RS upload with a
+// per-instance report, the volume as NIfTI, slice PNGs, mask round trip and refusal of a
+// misaligned mask, the re-identification link for data stewards only, who is refused, and the
+// audit events of every read.
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <filesystem>
+
+#include <nlohmann/json.hpp>
+
+#include "caliper/app/app.h"
+#include "caliper/dicom/phantom.h"
+#include "caliper/http/server.h"
+#include "caliper/ingest/nifti_io.h"
+#include "http/test_server.h"
+
+namespace caliper::http {
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kPassword = "imaging-test-passphrase-1";
+constexpr int kSlices = 4, kSize = 16;
+constexpr char kBoundary[] = "caliper-test-boundary";
+
+struct Session {
+  std::string cookie;
+  std::string csrf;
+  std::string user_id;
+};
+
+class ImagingApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (harness_ == nullptr) {
+      ServerOptions server_options;
+      server_options.threads = 16;
+      auto harness = std::make_unique<TestServer>();
+      Status started = harness->Start("caliper_imaging_api_test", server_options);
+      ASSERT_TRUE(started.ok()) << started.ToString();
+      harness_ = harness.release();
+      app_ = &harness_->app();
+    }
+  }
+  static void TearDownTestSuite() { delete harness_; }
+
+  static httplib::Result Send(const std::string& method, const std::string& path, const Session* s,
+                              const std::string& body = "", const std::string& type = "application/json") {
+    httplib::Client c("127.0.0.1", harness_->port());
+    c.set_read_timeout(60, 0);
+    httplib::Headers h;
+    if (s != nullptr) {
+      h.emplace("Cookie", s->cookie);
+      h.emplace("X-CSRF-Token", s->csrf);
+    }
+    if (method == "GET") return c.Get(path, h);
+    if (method == "PUT") return c.Put(path, h, body, type);
+    return c.Post(path, h, body, type);
+  }
+
+  static json Body(const httplib::Result& res) { return json::parse(res->body, nullptr, false); }
+
+  // A user signed in; a member of `project_id` with `roles` unless there are none.
+  static Session User(const std::string& username, const std::string& project_id, const std::vector<core::Role>& roles) {
+    app::NewUser spec;
+    spec.username = username;
+    spec.password = kPassword;
+    auto user = app_->CreateUser(app::LocalOperator(), spec);
+    EXPECT_TRUE(user.ok()) << user.status().ToString();
+    if (!roles.empty()) {
+      EXPECT_TRUE(app_->PutMember(app::LocalOperator(), project_id, user->user.id, roles, {core::DataType::kImaging}).ok());
+    }
+    auto res = Send("POST", "/api/v1/auth/login", nullptr, json{{"username", username}, {"password", kPassword}}.dump());
+    EXPECT_EQ(res->status, 200) << res->body;
+    std::string set_cookie = res->get_header_value("Set-Cookie");
+    return {set_cookie.substr(0, set_cookie.find(';')), Body(res).value("csrf_token", ""), user->user.id};
+  }
+
+  // A STOW-RS body: one part per (content type, bytes).
+  static std::string Stow(const std::vector<std::pair<std::string, std::string>>& parts) {
+    std::string body;
+    for (const auto& [type, bytes] : parts) {
+      body += std::string("--") + kBoundary + "\r\nContent-Type: " + type + "\r\n\r\n" + bytes + "\r\n";
+    }
+    return body + "--" + kBoundary + "--\r\n";
+  }
+  static std::string StowType() {
+    return std::string("multipart/related; type=\"application/dicom\"; boundary=") + kBoundary;
+  }
+
+  static int AuditCount(const std::string& action, const std::string& object_id) {
+    int n = 0;
+    EXPECT_TRUE(app_->ExportAudit(app::LocalOperator(), 0, harness_->clock().Now() + 24 * kMicrosPerHour,
+                                  [&](const storage::AuditEvent& e) {
+                                    if (e.action == action && e.object_id == object_id && e.outcome == "success") ++n;
+                                    return Status::Ok();
+                                  })
+                    .ok());
+    return n;
+  }
+
+  static std::optional<ingest::NiftiVolume> Nifti(const std::string& bytes) {
+    auto volumes = ingest::DecodeNifti({reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()});
+    if (!volumes.ok() || volumes->size() != 1) return std::nullopt;
+    return volumes->front();
+  }
+
+  static std::uint32_t BigEndian32(const std::string& s, std::size_t at) {
+    return (std::uint32_t{static_cast<unsigned char>(s[at])} << 24) |
+           (std::uint32_t{static_cast<unsigned char>(s[at + 1])} << 16) |
+           (std::uint32_t{static_cast<unsigned char>(s[at + 2])} << 8) | static_cast<unsigned char>(s[at + 3]);
+  }
+
+  static inline TestServer* harness_ = nullptr;
+  static inline app::App* app_ = nullptr;
+};
+
+TEST_F(ImagingApiTest, StowVolumeSlicesMasksAndWhoMaySeeThem) {
+  auto project = app_->CreateProject(app::LocalOperator(), "Imaging API", "");
+  ASSERT_TRUE(project.ok());
+  const std::string p = project->id;
+  Session manager = User("i-manager", p, {core::Role::kManager});
+  Session reader = User("i-reader", p, {core::Role::kAnnotator});
+  Session unassigned = User("i-unassigned", p, {core::Role::kAnnotator});
+  Session steward = User("i-steward", p, {core::Role::kDataSteward});
+  Session outsider = User("i-outsider", p, {});
+
+  dicom::CtPhantomOptions o;
+  o.slices = kSlices;
+  o.rows = o.cols = kSize;
+  o.seed = 11;
+  auto series = dicom::MakeCtPhantomSeries(o);
+  ASSERT_TRUE(series.ok());
+  std::vector<std::pair<std::string, std::string>> parts;
+  for (const auto& bytes : *series) parts.emplace_back("application/dicom", std::string(bytes.begin(), bytes.end()));
+  parts.emplace_back("text/plain", "a note");
+  const std::string stow_path = "/api/v1/projects/" + p + "/dicomweb/studies";
+
+  EXPECT_EQ(Send("POST", stow_path, &outsider, Stow(parts), StowType())->status, 403);
+  EXPECT_EQ(Send("POST", stow_path, &reader, Stow(parts), StowType())->status, 403);
+  EXPECT_EQ(Send("POST", stow_path, &manager, "{}", "application/json")->status, 415);
+  auto stored = Send("POST", stow_path, &manager, Stow(parts), StowType());
+  ASSERT_EQ(stored->status, 202) << stored->body;  // the text part was refused
+  json report = Body(stored);
+  EXPECT_EQ(report["stored"], kSlices);
+  EXPECT_EQ(report["errors"], 1);
+  EXPECT_EQ(report["files"][kSlices]["name"], "part 5");
+  EXPECT_EQ(report["files"][kSlices]["error"]["code"], "unsupported");
+  ASSERT_EQ(report["series"].size(), 1u);
+  EXPECT_EQ(report["series"][0]["volume"]["dims"], json::array({kSize, kSize, kSlices}));
+  const std::string item = report["series"][0]["item_id"];
+  // The same instances again: all duplicates, 200.
+  parts.pop_back();
+  auto again = Send("POST", stow_path, &manager, Stow(parts), StowType());
+  ASSERT_EQ(again->status, 200) << again->body;
+  EXPECT_EQ(Body(again)["duplicates"], kSlices);
+  ASSERT_TRUE(app_->AssignItem(app::LocalOperator(), item, reader.user_id).ok());
+
+  // The volume.
+  const std::string base = "/api/v1/items/" + item;
+  auto volume = Send("GET", base + "/volume.nii.gz", &reader);
+  ASSERT_EQ(volume->status, 200) << volume->body;
+  EXPECT_EQ(volume->get_header_value("Content-Type"), "application/gzip");
+  auto v = Nifti(volume->body);
+  ASSERT_TRUE(v.has_value());
+  EXPECT_EQ(v->geometry.dims, (std::array<std::int64_t, 3>{kSize, kSize, kSlices}));
+  EXPECT_EQ(Send("GET", base + "/volume.nii.gz", &unassigned)->status, 403);
+  EXPECT_EQ(Send("GET", base + "/volume.nii.gz", &outsider)->status, 403);
+  EXPECT_EQ(AuditCount("item.read", item), 1);
+
+  // Slices.
+  auto png = Send("GET", base + "/slices/axial/1.png?preset=ct-abdomen", &reader);
+  ASSERT_EQ(png->status, 200) << png->body;
+  EXPECT_EQ(png->get_header_value("Content-Type"), "image/png");
+  ASSERT_GT(png->body.size(), 24u);
+  EXPECT_EQ(png->body.substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8));
+  EXPECT_EQ(BigEndian32(png->body, 16), static_cast<std::uint32_t>(kSize));  // IHDR width
+  EXPECT_EQ(BigEndian32(png->body, 20), static_cast<std::uint32_t>(kSize));  // IHDR height
+  EXPECT_EQ(Send("GET", base + "/slices/coronal/0.png?wc=40&ww=400", &reader)->status, 200);
+  EXPECT_EQ(Send("GET", base + "/slices/axial/99.png", &reader)->status, 400);
+  EXPECT_EQ(Send("GET", base + "/slices/oblique/0.png", &reader)->status, 400);
+  EXPECT_EQ(Send("GET", base + "/slices/axial/x.png", &reader)->status, 400);
+  EXPECT_EQ(Send("GET", base + "/slices/axial/0.png?wc=abc&ww=1", &reader)->status, 400);
+  EXPECT_EQ(Send("GET", base + "/slices/axial/0.png", &unassigned)->status, 403);
+  EXPECT_EQ(AuditCount("imaging.slice_read", item), 2);
+
+  // Masks: a reader's own, on the volume's grid.
+  std::vector<std::uint8_t> labels(static_cast<std::size_t>(kSize) * kSize * kSlices, 0);
+  labels[(2 * kSize + 5) * kSize + 7] = 1;
+  auto mask = ingest::EncodeNiftiUint8(v->geometry, labels, /*gzip=*/true);
+  ASSERT_TRUE(mask.ok());
+  const std::string mask_bytes(mask->begin(), mask->end());
+  EXPECT_EQ(Send("GET", base + "/mask", &reader)->status, 404);
+  EXPECT_EQ(Send("PUT", base + "/mask", &unassigned, mask_bytes, "application/gzip")->status, 403);
+  EXPECT_EQ(Send("PUT", base + "/mask", &reader, mask_bytes, "text/plain")->status, 415);
+  auto put = Send("PUT", base + "/mask", &reader, mask_bytes, "application/gzip");
+  ASSERT_EQ(put->status, 200) << put->body;
+  EXPECT_EQ(Body(put)["version"], 1);
+  EXPECT_EQ(Body(put)["labels"], json::array({1}));
+  auto back = Send("GET", base + "/mask", &reader);
+  ASSERT_EQ(back->status, 200) << back->body;
+  auto m = Nifti(back->body);
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(m->geometry.dims, v->geometry.dims);
+  EXPECT_EQ(m->values[(2 * kSize + 5) * kSize + 7], 1.0f);
+  EXPECT_EQ(std::count(m->values.begin(), m->values.end(), 1.0f), 1);
+  // Shifted by 3 mm: refused, saying where.
+  ingest::NiftiGeometry shifted = ingest::NiftiGeometryFromAffine(v->geometry.dims, [&] {
+    auto a = ingest::BestAffine(v->geometry);
+    a[0][3] += 3;
+    return a;
+  }());
+  auto misaligned = ingest::EncodeNiftiUint8(shifted, labels, /*gzip=*/true);
+  ASSERT_TRUE(misaligned.ok());
+  auto refused = Send("PUT", base + "/mask", &reader, std::string(misaligned->begin(), misaligned->end()),
+                      "application/gzip");
+  EXPECT_EQ(refused->status, 400) << refused->body;
+  EXPECT_NE(Body(refused)["error"]["message"].get<std::string>().find("mask voxel"), std::string::npos) << refused->body;
+  EXPECT_EQ(Send("GET", base + "/mask", &manager)->status, 404);  // the manager has no mask of their own
+  EXPECT_EQ(AuditCount("mask.put", item), 1);
+  EXPECT_EQ(AuditCount("mask.read", item), 1);
+
+  // The way back to the patient: data stewards only.
+  EXPECT_EQ(Send("GET", base + "/reidentification", &manager)->status, 403);
+  auto link = Send("GET", base + "/reidentification", &steward);
+  ASSERT_EQ(link->status, 200) << link->body;
+  EXPECT_EQ(Body(link)["original_patient_id"], "MRN-000123");
+  EXPECT_EQ(AuditCount("imaging.reidentify", item), 1);
+}
+
+}  // namespace
+}  // namespace caliper::http
