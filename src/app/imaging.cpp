@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "app/mask_evidence.h"
 #include "app/volume_cache.h"
 #include "caliper/app/app.h"
 #include "caliper/dicom/deid.h"
@@ -592,6 +593,35 @@ Result<MaskVersion> App::PutMask(const RequestContext& ctx, const std::string& i
   out.bytes = row.bytes;
   out.created_at = row.created_at;
   return out;
+}
+
+Status CheckMaskEvidence(storage::Transaction& txn, const core::Annotation& a, const core::Item& item,
+                         const core::LabelClass& cls) {
+  if (a.evidence_kind != "mask") return Status::Ok();
+  if (item.data_type != core::DataType::kImaging) {
+    return Error(ErrorCode::kInvalidArgument, "mask evidence is for imaging items");
+  }
+  if (cls.kind != "segmentation") {
+    return Error(ErrorCode::kInvalidArgument, "label class '" + cls.id + "' is a " + cls.kind +
+                                                  " class; mask evidence is for segmentation classes");
+  }
+  const json data = json::parse(a.evidence_json.empty() ? "{}" : a.evidence_json, nullptr, false);
+  if (!data.is_object() || !data.contains("version") || !data["version"].is_number_integer() ||
+      data["version"].get<std::int64_t>() < 1) {
+    return Error(ErrorCode::kInvalidArgument, "evidence.data.version must be the number of one of your masks");
+  }
+  const std::int64_t version = data["version"].get<std::int64_t>();
+  auto latest = txn.GetLatestMask(item.id, a.author);
+  if (!latest.ok()) {
+    if (latest.status().code() != ErrorCode::kNotFound) return latest.status();
+    return Error(ErrorCode::kInvalidArgument, "evidence.data.version: you have no mask on this item; put one first");
+  }
+  if (version > latest->version) {  // versions run 1, 2, ... per reader and item
+    return Error(ErrorCode::kInvalidArgument, "evidence.data.version " + std::to_string(version) +
+                                                  ": your latest mask on this item is version " +
+                                                  std::to_string(latest->version));
+  }
+  return Status::Ok();
 }
 
 Result<std::string> App::ReadOwnMask(const RequestContext& ctx, const std::string& item_id) {

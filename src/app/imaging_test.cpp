@@ -297,5 +297,39 @@ TEST_F(ImagingTest, MasksAreCheckedAgainstTheVolumeAndVersionedPerReader) {
   EXPECT_EQ(std::count(actions.begin(), actions.end(), "mask.read"), 1);
 }
 
+TEST_F(ImagingTest, MaskLabelsFollowTheGuidelinesSegmentationClassesAndNameAMaskVersion) {
+  DicomIngestReport r = Ingest(Slices({0, 1, 2, 3, 4, 5}));
+  ASSERT_EQ(r.series.size(), 1u);
+  const std::string item_id = r.series[0].item_id;
+  const RequestContext ctx = LocalOperator();
+  const std::string schema = R"({"classes": [
+      {"id": "finding", "name": "Finding", "kind": "classification", "definition": "any"},
+      {"id": "liver", "name": "Liver", "kind": "segmentation", "definition": "the liver",
+       "codes": [{"system": "SNOMED CT", "code": "10200004", "display": "Liver"}]}]})";
+  auto draft = app_->CreateGuidelineDraft(ctx, project_id_, schema);
+  ASSERT_TRUE(draft.ok()) << draft.status().ToString();
+  ASSERT_TRUE(app_->PublishGuideline(ctx, project_id_, draft->id, draft->revision).ok());
+
+  // One segmentation class: label 1 is the liver, label 2 stands for nothing.
+  auto refused = app_->PutMask(ctx, item_id, MaskOn(item_id, 2, 1, 1, 1));
+  EXPECT_EQ(refused.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(refused.status().message().find("not a segmentation class"), std::string::npos);
+  ASSERT_TRUE(app_->PutMask(ctx, item_id, MaskOn(item_id, 1, 1, 1, 1)).ok());
+
+  auto label = [&](const std::string& cls, const std::string& data) {
+    core::Annotation a;
+    a.evidence_kind = "mask";
+    a.evidence_json = data;
+    a.label_class = cls;
+    return app_->CreateAnnotation(ctx, item_id, a);
+  };
+  auto ok = label("liver", R"({"version":1})");
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(ok->evidence_kind, "mask");
+  EXPECT_EQ(label("liver", R"({"version":2})").status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(label("liver", R"({})").status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(label("finding", R"({"version":1})").status().code(), ErrorCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace caliper::app

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "app/mask_evidence.h"
 #include "caliper/app/app.h"
 #include "caliper/common/random.h"
 #include "caliper/core/rules.h"
@@ -84,6 +85,7 @@ Result<core::LabelClass> App::PinToGuideline(storage::Transaction& txn, core::An
                                                   std::string(core::ToString(item.data_type)) + " items");
   }
   CALIPER_RETURN_IF_ERROR(CheckTextLabel(txn, a, item, schema, *cls));
+  CALIPER_RETURN_IF_ERROR(CheckMaskEvidence(txn, a, item, *cls));
   a.guideline_version_id = current->id;
   return *cls;
 }

@@ -188,13 +188,13 @@ Status ValidateProjectName(std::string_view name) {
 }
 
 Status ValidateAnnotation(const Annotation& a) {
-  static constexpr std::array<std::string_view, 6> kEvidenceKinds = {
-      "span", "voxels", "roi", "value", "time", "document"};
+  static constexpr std::array<std::string_view, 7> kEvidenceKinds = {
+      "span", "voxels", "roi", "value", "time", "document", "mask"};
   bool kind_ok = false;
   for (auto k : kEvidenceKinds) kind_ok = kind_ok || k == a.evidence_kind;
   if (!kind_ok) {
     return Error(ErrorCode::kInvalidArgument,
-                 "evidence.kind must be one of span, voxels, roi, value, time, document");
+                 "evidence.kind must be one of span, voxels, roi, value, time, document, mask");
   }
   if (a.label_class.empty() || a.label_class.size() > 200) {
     return Error(ErrorCode::kInvalidArgument, "label.class must be 1 to 200 characters");

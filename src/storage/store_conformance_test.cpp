@@ -224,14 +224,14 @@ TEST_P(StoreConformanceTest, DicomInstancesLinksAndMasks) {
     EXPECT_CODE(t.InsertReidentificationLink({"itm_1", "prj_1", "other", kT0}), ErrorCode::kAlreadyExists);
     ASSERT_OK(t.UpdateItemContent("itm_1", "niftiblob", "application/gzip", 77));
     EXPECT_CODE(t.UpdateItemContent("itm_9", "x", "application/gzip", 1), ErrorCode::kNotFound);
-    ItemMask m{"msk_1", "itm_1", "prj_1", "usr_a", 1, "mask1", 10, "", kT0};
+    ItemMask m{"msk_1", "itm_1", "prj_1", "usr_a", 1, "mask1", 10, kT0};
     ASSERT_OK(t.InsertMask(m));
     m.id = "msk_2";
     EXPECT_CODE(t.InsertMask(m), ErrorCode::kAlreadyExists);  // version 1 again
     m.version = 2;
     m.blob = "mask2";
     ASSERT_OK(t.InsertMask(m));
-    ASSERT_OK(t.InsertMask({"msk_3", "itm_1", "prj_1", "usr_b", 1, "maskb", 10, "ann_1", kT0}));
+    ASSERT_OK(t.InsertMask({"msk_3", "itm_1", "prj_1", "usr_b", 1, "maskb", 11, kT0}));
   });
   ASSERT_OK_AND_ASSIGN(auto txn, store_->Begin(TxnMode::kRead));
   ASSERT_OK_AND_ASSIGN(std::string item, txn->FindSeriesItem("prj_1", "2.25.100"));
@@ -259,7 +259,8 @@ TEST_P(StoreConformanceTest, DicomInstancesLinksAndMasks) {
   EXPECT_EQ(latest.version, 2);
   EXPECT_EQ(latest.blob, "mask2");
   ASSERT_OK_AND_ASSIGN(auto theirs, txn->GetLatestMask("itm_1", "usr_b"));
-  EXPECT_EQ(theirs.annotation_id, "ann_1");
+  EXPECT_EQ(theirs.blob, "maskb");
+  EXPECT_EQ(theirs.bytes, 11);
   EXPECT_CODE(txn->GetLatestMask("itm_2", "usr_a"), ErrorCode::kNotFound);
 }
 

@@ -169,7 +169,6 @@ struct ItemMask {
   std::int64_t version = 1;  // per (item, author): 1, 2, ...
   std::string blob;          // dicom::CompressLabelMap output, encrypted under the item's key
   std::int64_t bytes = 0;
-  std::string annotation_id;  // the reader's label this mask is the evidence of ("" if none)
   TimeMicros created_at = 0;
 };
 

@@ -16,7 +16,8 @@ Reply AnnotationReply(const core::Annotation& a, int status = 200) {
 const std::vector<Field>& AnnotationFields() {
   static const std::vector<Field> kFields = {
       {"evidence", FieldType::kObject, true,
-       "{kind: span|voxels|roi|value|time|document, data: {...}} where in the source"},
+       "{kind: span|voxels|roi|value|time|document|mask, data: {...}} where in the source (mask: {version}, "
+       "one of your mask versions on the item)"},
       {"label", FieldType::kObject, true, "{class, code_system, code}: the target label and its code"},
       {"uncertainty", FieldType::kObject, false,
        "{confidence: 0..1, assertion: present|absent|possible|conditional|hypothetical}"},

@@ -459,7 +459,7 @@ Result<ReidentificationLink> ReadLink(const Statement& st) {
   return l;
 }
 
-#define MASK_COLUMNS "id, item_id, project_id, author, version, blob, bytes, annotation_id, created_at"
+#define MASK_COLUMNS "id, item_id, project_id, author, version, blob, bytes, created_at"
 Result<ItemMask> ReadMask(const Statement& st) {
   ItemMask m;
   m.id = st.Text(0);
@@ -469,8 +469,7 @@ Result<ItemMask> ReadMask(const Statement& st) {
   m.version = st.Int(4);
   m.blob = st.Text(5);
   m.bytes = st.Int(6);
-  m.annotation_id = st.Text(7);
-  m.created_at = st.Int(8);
+  m.created_at = st.Int(7);
   return m;
 }
 
@@ -1203,7 +1202,7 @@ class SqliteTransaction final : public Transaction {
 
   Status InsertMask(const ItemMask& m) override {
     CALIPER_ASSIGN_OR_RETURN(Statement st, Prepare("INSERT INTO item_masks (" MASK_COLUMNS
-                                                   ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
+                                                   ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
     return st.Bind(m.id)
         .Bind(m.item_id)
         .Bind(m.project_id)
@@ -1211,7 +1210,6 @@ class SqliteTransaction final : public Transaction {
         .Bind(m.version)
         .Bind(m.blob)
         .Bind(m.bytes)
-        .Bind(m.annotation_id)
         .Bind(m.created_at)
         .Run();
   }

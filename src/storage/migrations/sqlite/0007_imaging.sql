@@ -1,7 +1,8 @@
 -- Imaging in (docs/imaging.md): DICOM instances stored de-identified, one imaging item per
 -- series (the item's content is the series' volume as NIfTI once it builds); the link from a
 -- series back to its original patient and study, encrypted, for data stewards only; and the
--- masks readers draw on an item's volume (one row per version, each reader's kept apart).
+-- masks readers draw on an item's volume (one row per version, each reader's kept apart; a
+-- label with evidence kind "mask" names the version it rests on).
 -- (Numbered 0007: 0006 is taken by the pre-labels branch.)
 
 CREATE TABLE dicom_instances (
@@ -35,7 +36,6 @@ CREATE TABLE item_masks (
   version       INTEGER NOT NULL CHECK (version >= 1),
   blob          TEXT    NOT NULL,  -- CompressLabelMap output, encrypted
   bytes         INTEGER NOT NULL CHECK (bytes >= 0),
-  annotation_id TEXT    NOT NULL,  -- the reader's label whose evidence this mask is ("" if none)
   created_at    INTEGER NOT NULL,
   UNIQUE (item_id, author, version)
 ) STRICT;
