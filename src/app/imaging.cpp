@@ -205,15 +205,8 @@ std::string NiftiIngestReportJson(const std::vector<NiftiIngestResult>& results)
 
 Result<DicomIngestReport> App::IngestDicom(const RequestContext& ctx, const std::string& project_id,
                                            std::vector<ImagingInput> inputs) {
-  std::string secret;
-  {
-    // The secret is made on first use; its creation commits with the start of the ingest.
-    CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
-    CALIPER_RETURN_IF_ERROR(txn->GetProject(project_id).status());
-    CALIPER_ASSIGN_OR_RETURN(secret, TextSecret(*txn, project_id));
-    CALIPER_RETURN_IF_ERROR(CommitWithAudit(
-        *txn, Record(ctx, "dicom.ingest", "project", project_id, json{{"files", inputs.size()}}.dump())));
-  }
+  CALIPER_ASSIGN_OR_RETURN(std::string secret, BeginIngest(ctx, project_id, "dicom.ingest",
+                                                           json{{"files", inputs.size()}}.dump()));
   CALIPER_ASSIGN_OR_RETURN(auto deid, DeidentifierFor(secret));
 
   // The pseudonymous patient key, as the notes' under the same secret when the instance has a
@@ -402,14 +395,8 @@ Result<std::string> App::ReadReidentificationLink(const RequestContext& ctx, con
 
 Result<std::vector<NiftiIngestResult>> App::IngestNifti(const RequestContext& ctx, const std::string& project_id,
                                                         std::vector<NiftiInput> inputs) {
-  std::string secret;
-  {
-    CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
-    CALIPER_RETURN_IF_ERROR(txn->GetProject(project_id).status());
-    CALIPER_ASSIGN_OR_RETURN(secret, TextSecret(*txn, project_id));
-    CALIPER_RETURN_IF_ERROR(CommitWithAudit(
-        *txn, Record(ctx, "nifti.ingest", "project", project_id, json{{"files", inputs.size()}}.dump())));
-  }
+  CALIPER_ASSIGN_OR_RETURN(std::string secret, BeginIngest(ctx, project_id, "nifti.ingest",
+                                                           json{{"files", inputs.size()}}.dump()));
   std::vector<NiftiIngestResult> results;
   for (NiftiInput& input : inputs) {
     NiftiIngestResult r;

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "app/app_test_support.h"
 #include "caliper/app/app.h"
 #include "caliper/dicom/phantom.h"
 #include "caliper/ingest/nifti_io.h"
@@ -16,24 +17,17 @@
 namespace caliper::app {
 namespace {
 
-namespace fs = std::filesystem;
 using nlohmann::json;
 
 constexpr int kSlices = 6, kSize = 24;
 
-class ImagingTest : public ::testing::Test {
+class ImagingTest : public ProjectAppTest {
  protected:
+  ImagingTest() : ProjectAppTest("caliper_imaging_test_", "Imaging") {}
+
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("caliper_imaging_test_" + std::to_string(::getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    ASSERT_TRUE(App::Init(dir_.string(), config_).ok());
-    auto app = App::Open(dir_.string(), config_, {});
-    ASSERT_TRUE(app.ok()) << app.status().ToString();
-    app_ = std::move(*app);
-    auto project = app_->CreateProject(LocalOperator(), "Imaging", "");
-    ASSERT_TRUE(project.ok());
-    project_id_ = project->id;
+    ProjectAppTest::SetUp();
+    if (HasFatalFailure()) return;
     dicom::CtPhantomOptions o;
     o.slices = kSlices;
     o.rows = o.cols = kSize;
@@ -41,10 +35,6 @@ class ImagingTest : public ::testing::Test {
     auto series = dicom::MakeCtPhantomSeries(o);
     ASSERT_TRUE(series.ok()) << series.status().ToString();
     for (const auto& bytes : *series) phantom_.emplace_back(bytes.begin(), bytes.end());
-  }
-  void TearDown() override {
-    app_.reset();
-    fs::remove_all(dir_);
   }
 
   // The phantom's slices `slices` (0-based) as inputs named "ct_<k>".
@@ -58,11 +48,6 @@ class ImagingTest : public ::testing::Test {
     auto report = app_->IngestDicom(LocalOperator(), project_id_, std::move(inputs));
     EXPECT_TRUE(report.ok()) << report.status().ToString();
     return report.ok() ? *report : DicomIngestReport{};
-  }
-
-  std::size_t ItemCount() {
-    auto items = app_->ListItems(LocalOperator(), project_id_, {"", 500});
-    return items.ok() ? items->rows.size() : 0;
   }
 
   std::vector<std::string> AuditActions() {
@@ -103,10 +88,6 @@ class ImagingTest : public ::testing::Test {
     return bytes.ok() ? std::string(bytes->begin(), bytes->end()) : "";
   }
 
-  fs::path dir_;
-  Config config_;
-  std::unique_ptr<App> app_;
-  std::string project_id_;
   std::vector<std::string> phantom_;
 };
 

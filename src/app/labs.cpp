@@ -48,14 +48,8 @@ std::string LabIngestReportJson(const std::vector<LabIngestResult>& results) {
 
 Result<std::vector<LabIngestResult>> App::IngestLabs(const RequestContext& ctx, const std::string& project_id,
                                                      const std::vector<ingest::LabRecord>& records) {
-  std::string secret;
-  {
-    CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
-    CALIPER_RETURN_IF_ERROR(txn->GetProject(project_id).status());
-    CALIPER_ASSIGN_OR_RETURN(secret, TextSecret(*txn, project_id));
-    CALIPER_RETURN_IF_ERROR(CommitWithAudit(*txn, Record(ctx, "labs.ingest", "project", project_id,
-                                                         json{{"records", records.size()}}.dump())));
-  }
+  CALIPER_ASSIGN_OR_RETURN(std::string secret, BeginIngest(ctx, project_id, "labs.ingest",
+                                                           json{{"records", records.size()}}.dump()));
   std::vector<LabIngestResult> results(records.size());
   std::map<std::string, std::vector<std::size_t>> by_patient;  // source patient -> record indexes
   for (std::size_t i = 0; i < records.size(); ++i) {

@@ -100,6 +100,16 @@ Result<std::string> App::TextSecret(storage::Transaction& txn, const std::string
   return secret;
 }
 
+Result<std::string> App::BeginIngest(const RequestContext& ctx, const std::string& project_id, std::string action,
+                                     std::string details_json) {
+  CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
+  CALIPER_RETURN_IF_ERROR(txn->GetProject(project_id).status());
+  CALIPER_ASSIGN_OR_RETURN(std::string secret, TextSecret(*txn, project_id));
+  CALIPER_RETURN_IF_ERROR(
+      CommitWithAudit(*txn, Record(ctx, std::move(action), "project", project_id, std::move(details_json))));
+  return secret;
+}
+
 Result<core::TextSettings> App::GetTextSettings(const RequestContext& ctx, const std::string& project_id) {
   (void)ctx;
   CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kRead));
@@ -138,14 +148,8 @@ Result<core::TextSettings> App::PutTextSettings(const RequestContext& ctx, core:
 Result<std::vector<NoteIngestResult>> App::IngestNotes(const RequestContext& ctx, const std::string& project_id,
                                                        ingest::NoteReader& reader) {
   CALIPER_ASSIGN_OR_RETURN(core::TextSettings settings, GetTextSettings(ctx, project_id));
-  std::string secret;
-  {
-    // The secret is made on first use; its creation commits with the start of the ingest.
-    CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
-    CALIPER_ASSIGN_OR_RETURN(secret, TextSecret(*txn, project_id));
-    CALIPER_RETURN_IF_ERROR(CommitWithAudit(
-        *txn, Record(ctx, "notes.ingest", "project", project_id, json{{"deid_mode", settings.deid_mode}}.dump())));
-  }
+  CALIPER_ASSIGN_OR_RETURN(std::string secret, BeginIngest(ctx, project_id, "notes.ingest",
+                                                           json{{"deid_mode", settings.deid_mode}}.dump()));
   deid::TextDeidOptions options;
   options.mode = *deid::ParseReplacementMode(settings.deid_mode);
   options.secret_key = secret;

@@ -9,32 +9,17 @@
 
 #include <nlohmann/json.hpp>
 
+#include "app/app_test_support.h"
 #include "caliper/app/app.h"
 
 namespace caliper::app {
 namespace {
 
-namespace fs = std::filesystem;
 using nlohmann::json;
 
-class NotesTest : public ::testing::Test {
+class NotesTest : public ProjectAppTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("caliper_notes_test_" + std::to_string(::getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    ASSERT_TRUE(App::Init(dir_.string(), config_).ok());
-    auto app = App::Open(dir_.string(), config_, {});
-    ASSERT_TRUE(app.ok()) << app.status().ToString();
-    app_ = std::move(*app);
-    auto project = app_->CreateProject(LocalOperator(), "Notes", "");
-    ASSERT_TRUE(project.ok());
-    project_id_ = project->id;
-  }
-  void TearDown() override {
-    app_.reset();
-    fs::remove_all(dir_);
-  }
+  NotesTest() : ProjectAppTest("caliper_notes_test_", "Notes") {}
 
   std::vector<NoteIngestResult> Ingest(ingest::NoteFormat format, const std::string& data,
                                        ingest::NoteReaderOptions options = {}) {
@@ -43,11 +28,6 @@ class NotesTest : public ::testing::Test {
     auto results = app_->IngestNotes(LocalOperator(), project_id_, *reader);
     EXPECT_TRUE(results.ok()) << results.status().ToString();
     return results.ok() ? *results : std::vector<NoteIngestResult>{};
-  }
-
-  std::size_t ItemCount() {
-    auto items = app_->ListItems(LocalOperator(), project_id_, {"", 500});
-    return items.ok() ? items->rows.size() : 0;
   }
 
   NoteView Read(const std::string& item_id) {
@@ -70,11 +50,6 @@ class NotesTest : public ::testing::Test {
     }
     return s.substr(begin, stop - begin);
   }
-
-  fs::path dir_;
-  Config config_;
-  std::unique_ptr<App> app_;
-  std::string project_id_;
 };
 
 TEST_F(NotesTest, StoredTextIsDeidentifiedWithSpansInCodePointsOfTheStoredText) {

@@ -183,20 +183,32 @@ struct DicomTally {
   }
 };
 
+// What an imaging ingest works on: the App, the project and the files the paths name.
+struct ImagingTarget {
+  std::unique_ptr<app::App> app;
+  core::Project project;
+  std::vector<fs::path> files;
+};
+
+Result<ImagingTarget> OpenImagingTarget(const CommonOptions& common, const IngestOptions& options) {
+  ImagingTarget t;
+  CALIPER_ASSIGN_OR_RETURN(t.app, OpenApp(common));
+  CALIPER_ASSIGN_OR_RETURN(t.project, FindProject(*t.app, options.project));
+  CALIPER_ASSIGN_OR_RETURN(t.files, ListFiles(options.files));
+  return t;
+}
+
 int RunIngestDicom(const CommonOptions& common, const IngestOptions& options) {
-  auto app = OpenApp(common);
-  if (!app.ok()) return Fail(app.status());
-  auto project = FindProject(**app, options.project);
-  if (!project.ok()) return Fail(project.status());
-  auto files = ListFiles(options.files);
-  if (!files.ok()) return Fail(files.status());
+  auto target = OpenImagingTarget(common, options);
+  if (!target.ok()) return Fail(target.status());
+  ImagingTarget& t = *target;
   const bool tty = ::isatty(STDERR_FILENO) == 1;
   DicomTally tally;
   std::vector<app::ImagingInput> batch;
   std::size_t batch_bytes = 0;
   auto flush = [&]() -> Status {
     if (batch.empty()) return Status::Ok();
-    CALIPER_ASSIGN_OR_RETURN(auto report, (*app)->IngestDicom(app::LocalOperator(), project->id, std::move(batch)));
+    CALIPER_ASSIGN_OR_RETURN(auto report, t.app->IngestDicom(app::LocalOperator(), t.project.id, std::move(batch)));
     batch.clear();
     batch_bytes = 0;
     tally.Add(report, common.json);
@@ -209,7 +221,7 @@ int RunIngestDicom(const CommonOptions& common, const IngestOptions& options) {
     return batch_bytes >= kBatchBytes ? flush() : Status::Ok();
   };
   if (!common.json) std::cout << "file\toutcome\titem\tmodality\tnote\n";
-  for (const fs::path& path : *files) {
+  for (const fs::path& path : t.files) {
     Status s;
     if (EndsWith(path.filename().string(), ".zip")) {
       s = exports::ForEachZipEntry(path.string(), kMaxFileBytes, [&](const std::string& entry, std::string bytes) {
@@ -224,7 +236,7 @@ int RunIngestDicom(const CommonOptions& common, const IngestOptions& options) {
   if (Status s = flush(); !s.ok()) return Fail(s);
   if (tty && tally.files > 0) std::cerr << "\n";
   if (common.json) {
-    PrintJson({{"project_id", project->id},
+    PrintJson({{"project_id", t.project.id},
                {"files", tally.files_json},
                {"series", tally.series_json},
                {"stored", tally.stored},
@@ -251,14 +263,11 @@ std::string BidsSubject(const fs::path& path) {
 }
 
 int RunIngestNifti(const CommonOptions& common, const IngestOptions& options) {
-  auto app = OpenApp(common);
-  if (!app.ok()) return Fail(app.status());
-  auto project = FindProject(**app, options.project);
-  if (!project.ok()) return Fail(project.status());
-  auto listed = ListFiles(options.files);
-  if (!listed.ok()) return Fail(listed.status());
+  auto target = OpenImagingTarget(common, options);
+  if (!target.ok()) return Fail(target.status());
+  ImagingTarget& t = *target;
   std::vector<app::NiftiInput> inputs;
-  for (const fs::path& path : *listed) {
+  for (const fs::path& path : t.files) {
     if (!EndsWith(path.string(), ".nii") && !EndsWith(path.string(), ".nii.gz")) continue;
     app::NiftiInput input;
     input.name = path.string();
@@ -275,7 +284,7 @@ int RunIngestNifti(const CommonOptions& common, const IngestOptions& options) {
     inputs.push_back(std::move(input));
   }
   if (inputs.empty()) return Fail(Error(ErrorCode::kInvalidArgument, "no .nii or .nii.gz file among the paths"));
-  auto results = (*app)->IngestNifti(app::LocalOperator(), project->id, std::move(inputs));
+  auto results = t.app->IngestNifti(app::LocalOperator(), t.project.id, std::move(inputs));
   if (!results.ok()) return Fail(results.status());
   int errors = 0;
   if (!common.json) std::cout << "file\toutcome\titems\tdims\terror\n";
@@ -289,7 +298,7 @@ int RunIngestNifti(const CommonOptions& common, const IngestOptions& options) {
   }
   if (common.json) {
     json out = json::parse(app::NiftiIngestReportJson(*results));
-    out["project_id"] = project->id;
+    out["project_id"] = t.project.id;
     PrintJson(out);
   }
   return errors == 0 ? 0 : 1;

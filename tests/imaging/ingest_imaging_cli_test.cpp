@@ -16,22 +16,9 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
-class IngestImagingCliTest : public ::testing::Test {
+class IngestImagingCliTest : public ProjectDeploymentTest {
  protected:
-  void SetUp() override {
-    InitDeployment(data_);
-    RunResult r = Caliper({"project", "create", "Imaging", "--data", data_});
-    ASSERT_EQ(r.exit_code, 0) << Describe(r);
-  }
-  RunResult Cli(std::vector<std::string> args) const {
-    args.insert(args.end(), {"--data", data_});
-    return Caliper(args);
-  }
-  std::string Scalar(const std::string& sql) const {
-    std::string out = Sqlite(data_ + "/caliper.db", sql).out;
-    while (!out.empty() && out.back() == '\n') out.pop_back();
-    return out;
-  }
+  IngestImagingCliTest() : ProjectDeploymentTest("caliper_ingest_imaging_cli", "Imaging") {}
   // Writes a phantom series of `slices` slices into `dir`; returns the file paths.
   static std::vector<std::string> Phantom(const std::string& dir, int slices, std::uint64_t seed) {
     dicom::CtPhantomOptions o;
@@ -42,9 +29,6 @@ class IngestImagingCliTest : public ::testing::Test {
     EXPECT_TRUE(dicom::WriteCtPhantomSeries(o, dir, &paths).ok());
     return paths;
   }
-
-  TempDir dir_{"caliper_ingest_imaging_cli"};
-  std::string data_ = dir_ / "data";
 };
 
 TEST_F(IngestImagingCliTest, FoldersFilesAndZipsBecomeOneItemPerSeries) {

@@ -225,6 +225,23 @@ std::string InitDeployment(const std::string& data_dir) {
   return out["admin_password"].get<std::string>();
 }
 
+void ProjectDeploymentTest::SetUp() {
+  InitDeployment(data_);
+  RunResult r = Caliper({"project", "create", project_, "--data", data_});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+}
+
+RunResult ProjectDeploymentTest::Cli(std::vector<std::string> args) const {
+  args.insert(args.end(), {"--data", data_});
+  return Caliper(args);
+}
+
+std::string ProjectDeploymentTest::Scalar(const std::string& sql) const {
+  std::string out = Sqlite(data_ + "/caliper.db", sql).out;
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  return out;
+}
+
 // ---- the server
 // ----------------------------------------------------------------------------------
 

@@ -97,6 +97,23 @@ std::string Describe(const RunResult& r);
 // a test failure).
 std::string InitDeployment(const std::string& data_dir);
 
+// A fixture: a deployment in a fresh directory `dir_` (data in `data_`) with one project named
+// `project`, for suites that run commands against it.
+class ProjectDeploymentTest : public ::testing::Test {
+ protected:
+  ProjectDeploymentTest(const std::string& prefix, std::string project)
+      : dir_(prefix), data_(dir_ / "data"), project_(std::move(project)) {}
+  void SetUp() override;
+  // `caliper <args> --data <data_>`.
+  RunResult Cli(std::vector<std::string> args) const;
+  // One value (or rows, newline-separated) of `sql` against the deployment's database.
+  std::string Scalar(const std::string& sql) const;
+
+  TempDir dir_;
+  std::string data_;
+  std::string project_;
+};
+
 // `caliper serve --data <data_dir> --listen 127.0.0.1:0 <extra_args>` (port 0: the server picks a
 // free port and prints it in its banner). stdout and stderr go to <data_dir>.serve.out/.err.
 class ServerProcess {

@@ -8,25 +8,9 @@ namespace {
 
 using ::testing::HasSubstr;
 
-class IngestCliTest : public ::testing::Test {
+class IngestCliTest : public ProjectDeploymentTest {
  protected:
-  void SetUp() override {
-    InitDeployment(data_);
-    RunResult r = Caliper({"project", "create", "Notes", "--data", data_});
-    ASSERT_EQ(r.exit_code, 0) << Describe(r);
-  }
-  RunResult Cli(std::vector<std::string> args) const {
-    args.insert(args.end(), {"--data", data_});
-    return Caliper(args);
-  }
-  std::string Scalar(const std::string& sql) const {
-    std::string out = Sqlite(data_ + "/caliper.db", sql).out;
-    while (!out.empty() && out.back() == '\n') out.pop_back();
-    return out;
-  }
-
-  TempDir dir_{"caliper_ingest_cli"};
-  std::string data_ = dir_ / "data";
+  IngestCliTest() : ProjectDeploymentTest("caliper_ingest_cli", "Notes") {}
 };
 
 TEST_F(IngestCliTest, NotesInEveryFormatWithAPerRecordReport) {

@@ -761,6 +761,10 @@ class App {
   // The project's de-identification secret (a data key owned by the project, created on
   // first use), for surrogates and pseudonymous patient keys.
   Result<std::string> TextSecret(storage::Transaction& txn, const std::string& project_id);
+  // The start of an ingest: the project's secret (kNotFound without the project), whose
+  // creation on first use commits with the ingest's audit event `action` on the project.
+  Result<std::string> BeginIngest(const RequestContext& ctx, const std::string& project_id, std::string action,
+                                  std::string details_json);
   Result<core::WorkflowSettings> SettingsOf(storage::Transaction& txn, const std::string& project_id);
   Result<core::Membership> MembershipOf(storage::Transaction& txn, const std::string& project_id,
                                         const std::string& user_id);
