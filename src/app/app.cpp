@@ -776,26 +776,24 @@ Result<core::Item> App::GetItem(const RequestContext& ctx, const std::string& it
   return txn->GetItem(item_id);
 }
 
+Result<std::string> App::DecryptContent(const core::Item& item) {
+  if (item.content_blob.empty()) return Error(ErrorCode::kNotFound, "the item has no content");
+  CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kRead));
+  return GetBlob(*txn, item.content_blob);
+}
+
 Result<std::string> App::ReadItemContent(const RequestContext& ctx, const std::string& item_id) {
-  // Keys are read in a read transaction and the blob is decrypted outside any transaction, so
-  // content reads never queue behind the single writer; only the audit event is a write, and
-  // it commits before any byte is returned.
+  // Only the audit event is a write, and it commits before any byte is returned.
   core::Item item;
-  security::Key key;
   {
     CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kRead));
     CALIPER_ASSIGN_OR_RETURN(item, txn->GetItem(item_id));
-    if (item.content_blob.empty()) return Error(ErrorCode::kNotFound, "the item has no content");
-    CALIPER_ASSIGN_OR_RETURN(std::string key_id, blobs_->KeyIdOf(item.content_blob));
-    CALIPER_ASSIGN_OR_RETURN(key, key_manager_.UnwrapDataKey(*txn, key_id));
   }
-  std::ostringstream out;
-  CALIPER_RETURN_IF_ERROR(blobs_->Get(key, item.content_blob, out));
-  security::SecureZero(key.data(), key.size());
+  CALIPER_ASSIGN_OR_RETURN(std::string content, DecryptContent(item));
   CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
   CALIPER_RETURN_IF_ERROR(CommitWithAudit(
       *txn, Record(ctx, "item.read", "item", item.id, json{{"bytes", item.content_bytes}}.dump())));
-  return std::move(out).str();
+  return content;
 }
 
 Result<core::Task> App::AssignItem(const RequestContext& ctx, const std::string& item_id,

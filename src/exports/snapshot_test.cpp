@@ -142,6 +142,61 @@ TEST(Snapshot, RecordsCarryStatusUncertaintyAndProvenance) {
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 10);
 }
 
+TEST(Snapshot, TextSpansAsBratStandoffAndBioc) {
+  SnapshotInput in = Input();
+  SnapshotItem& note = in.items[0];
+  note.item.data_type = core::DataType::kNotes;
+  // Code points: "É" is one; "effusion" is [7, 15); "Mild\neffusion" is [17, 30).
+  note.text = "\xC3\x89p: no effusion.\nMild\neffusion left.";
+  core::Annotation negated = Label("s1", "mass");
+  negated.evidence_kind = "span";
+  negated.evidence_json = R"({"start":7,"end":15})";
+  negated.assertion = core::Assertion::kAbsent;
+  core::Annotation across = Label("s2", "mass");
+  across.evidence_kind = "span";
+  across.evidence_json = R"({"start":17,"end":30})";
+  across.experiencer = core::Experiencer::kFamily;
+  note.readings[0].labels = {negated};
+  note.readings[1].labels = {across};
+  auto snapshot = BuildSnapshot(in);
+  ASSERT_TRUE(snapshot.ok()) << snapshot.status().ToString();
+  const auto& files = snapshot->files;
+  ASSERT_EQ(files.count("spans/brat/i1.txt"), 1u);
+  EXPECT_EQ(files.at("spans/brat/i1.txt"), note.text);
+  EXPECT_EQ(files.count("spans/brat/i2.txt"), 0u) << "items without spans have no brat files";
+  const std::string ann = files.at("spans/brat/i1.ann");
+  EXPECT_NE(ann.find("T1\tmass 7 15\teffusion\n"), std::string::npos) << ann;
+  EXPECT_NE(ann.find("A1\tAssertion T1 absent\n"), std::string::npos) << ann;
+  EXPECT_NE(ann.find("#1\tAnnotatorNotes T1\treader-01\n"), std::string::npos) << ann;
+  EXPECT_NE(ann.find("T2\tmass 17 21;22 30\tMild effusion\n"), std::string::npos) << "fragments at line breaks\n" << ann;
+  EXPECT_NE(ann.find("A6\tExperiencer T2 family\n"), std::string::npos) << ann;
+  EXPECT_NE(files.at("spans/brat/annotation.conf").find("Assertion\tArg:<ENTITY>, Value:absent|present"),
+            std::string::npos);
+
+  const json bioc = json::parse(files.at("spans/bioc.json"));
+  ASSERT_EQ(bioc["documents"].size(), 1u);
+  const json& passage = bioc["documents"][0]["passages"][0];
+  EXPECT_EQ(bioc["documents"][0]["id"], "i1");
+  EXPECT_EQ(passage["text"], note.text);
+  ASSERT_EQ(passage["annotations"].size(), 2u);
+  EXPECT_EQ(passage["annotations"][0]["locations"][0], json({{"offset", 7}, {"length", 8}}));
+  EXPECT_EQ(passage["annotations"][0]["text"], "effusion");
+  EXPECT_EQ(passage["annotations"][0]["infons"]["assertion"], "absent");
+  EXPECT_EQ(passage["annotations"][1]["infons"]["annotator"], "reader-02");
+  EXPECT_EQ(passage["annotations"][1]["text"], "Mild\neffusion");
+  // The manifest lists them with their hashes, like every file.
+  const json manifest = json::parse(files.at("manifest.json"));
+  EXPECT_NE(manifest.dump().find("spans/bioc.json"), std::string::npos);
+  EXPECT_NE(manifest.dump().find("spans/brat/i1.ann"), std::string::npos);
+
+  // A span past the end of its text is refused, not written.
+  note.readings[1].labels[0].evidence_json = R"({"start":17,"end":99})";
+  auto bad = BuildSnapshot(in);
+  EXPECT_EQ(bad.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("outside its text (36 code points)"), std::string::npos)
+      << bad.status().ToString();
+}
+
 TEST(Snapshot, NoPatientInTwoSplitsAndSeededSplits) {
   SnapshotInput in = Input();
   // 60 more patients with two items each, so the fractions show.

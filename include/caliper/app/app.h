@@ -756,6 +756,8 @@ class App {
   // caller audits what it returns. kNotFound when the item has no volume. Shared: the cache
   // may evict a volume while a request still renders from it.
   Result<std::shared_ptr<const dicom::Volume>> LoadVolume(const core::Item& item);
+  // The item's content, decrypted; not audited (callers audit the read they make of it).
+  Result<std::string> DecryptContent(const core::Item& item);
   // The pseudonymous patient key of a source patient identifier under the project's secret.
   static std::string PatientKeyFor(const std::string& secret, const std::string& patient);
   // The project's de-identification secret (a data key owned by the project, created on

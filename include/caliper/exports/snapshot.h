@@ -7,7 +7,8 @@
 // Files: manifest.json (ids, versions, guideline versions, de-identification profile,
 // approvers, splits, SHA-256 of every other file), labels.jsonl (one record per item x
 // label), labels.csv (classification view), splits.csv (patient -> split),
-// subgroup_report.json and subgroup_report.html (STANDING Together-aligned documentation).
+// subgroup_report.json and subgroup_report.html (STANDING Together-aligned documentation),
+// and for notes with span labels spans/bioc.json and spans/brat/ (brat standoff).
 
 #include <cstdint>
 #include <functional>
@@ -35,6 +36,7 @@ struct SnapshotItem {
   std::vector<core::Annotation> final_labels;  // the adjudicated labels, if adjudicated
   std::string adjudicator;                     // pseudonymised; "" when not adjudicated
   std::string adjudication_rationale;
+  std::string text;  // the stored (de-identified) note text of a note item with span labels; else ""
 };
 
 struct SplitSpec {
