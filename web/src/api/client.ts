@@ -105,6 +105,12 @@ export const api = {
     if (ifMatch) headers['If-Match'] = ifMatch;
     return json(await send('PUT', fillPath(path, params as Record<string, string>), { body: JSON.stringify(body), headers }));
   },
+  // PUT of raw bytes (a NIfTI mask): `contentType` names them.
+  async putBytes<P extends PathFor<'put'>>(path: P, params: PathParams<Operation<'put', P>>, bytes: Uint8Array,
+                                           contentType: string): Promise<ResponseOf<'put', P>> {
+    return json(await send('PUT', fillPath(path, params as Record<string, string>),
+                           { body: new Blob([bytes.slice()], { type: contentType }), headers: { 'Content-Type': contentType } }));
+  },
   async del<P extends PathFor<'delete'>>(path: P, params: PathParams<Operation<'delete', P>>): Promise<ResponseOf<'delete', P>> {
     return json(await send('DELETE', fillPath(path, params as Record<string, string>)));
   },

@@ -108,6 +108,16 @@ export interface Annotation {
   updated_at: string;
 }
 
+// PUT /items/{item_id}/mask (src/http/routes/imaging_routes.cpp): the stored version.
+export interface MaskVersion {
+  id: string;
+  item_id: string;
+  version: number;
+  bytes: number;
+  labels: number[];
+  created_at: string;
+}
+
 export interface CodeBinding { system: string; code: string; display?: string }
 export interface LabelClass {
   id: string;
@@ -242,6 +252,7 @@ interface PostResponses {
 }
 
 interface PutResponses {
+  '/api/v1/items/{item_id}/mask': MaskVersion;
   '/api/v1/items/{item_id}/annotations/{annotation_id}': Annotation;
   '/api/v1/projects/{project_id}/members/{user_id}': Membership;
 }

@@ -1,8 +1,8 @@
 // The item being read, whatever its type: the note with span selection, the lab table, or the
-// imaging facts (the volume reading room takes over once the volume API exists).
+// volume reading room (the item's volume.nii.gz, with the reader's own saved mask when asked).
 
 import { useEffect, useState } from 'preact/hooks';
-import { fillPath } from '../api/client';
+import { ApiError, api, fillPath } from '../api/client';
 import type { Annotation, Item, LabelClass } from '../api/models';
 import { ItemFacts, LabTable, NoteView, useItemText } from './item_viewer';
 import type { Span } from './item_viewer';
@@ -33,9 +33,22 @@ export function isVolumeItem(item: Item): boolean {
 
 export interface Evidence { data: Record<string, unknown>; summary: string }
 
-export function ItemPane({ item, labels, evidence, onEvidence, segments = [], onSaveMask }:
+// The caller's latest mask on the item (.nii.gz bytes), or null when they have saved none.
+async function loadOwnMask(item_id: string): Promise<Uint8Array | null> {
+  try {
+    const res = await api.getRaw('/api/v1/items/{item_id}/mask', { item_id });
+    return new Uint8Array(await res.arrayBuffer());
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 404) return null;
+    throw e;
+  }
+}
+
+// `ownMask`: the volume opens with the caller's saved mask as its drawing layer (the reader's
+// own task); `onSaveMask` stores the drawing.
+export function ItemPane({ item, labels, evidence, onEvidence, segments = [], ownMask = false, onSaveMask }:
     { item: Item; labels: Annotation[]; evidence: Evidence | null; onEvidence?: ((e: Evidence | null) => void) | undefined;
-      segments?: LabelClass[]; onSaveMask?: VolumeViewerProps['onSaveMask'] }) {
+      segments?: LabelClass[]; ownMask?: boolean; onSaveMask?: VolumeViewerProps['onSaveMask'] }) {
   const [text, error] = useItemText(item);
   const selected = evidence && typeof evidence.data['start'] === 'number'
     ? { start: evidence.data['start'] as number, end: evidence.data['end'] as number, text: String(evidence.data['text']) }
@@ -49,7 +62,8 @@ export function ItemPane({ item, labels, evidence, onEvidence, segments = [], on
       {item.data_type === 'notes' && text !== null && <NoteView text={text} spans={labels} selected={selected} onSelect={select} />}
       {item.data_type === 'labs' && text !== null && <LabTable text={text} />}
       {isVolumeItem(item) && (
-        <LazyVolumeViewer volumeUrl={fillPath('/api/v1/items/{item_id}/content', { item_id: item.id })}
+        <LazyVolumeViewer volumeUrl={fillPath('/api/v1/items/{item_id}/volume.nii.gz', { item_id: item.id })}
+                          loadMask={ownMask ? () => loadOwnMask(item.id) : undefined}
                           modality={item.modality} segments={segments} readOnly={!onEvidence} onSaveMask={onSaveMask}
                           onMeasure={(mm) => onEvidence?.({ data: { length_mm: Number(mm.toFixed(2)) }, summary: `length ${mm.toFixed(1)} mm` })} />
       )}

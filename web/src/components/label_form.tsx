@@ -153,7 +153,7 @@ export function LabelSummary({ a, classes }: { a: Annotation; classes: LabelClas
       <dl>
         <dt>Assertion</dt><dd>{a.uncertainty.assertion}</dd>
         <dt>Confidence</dt><dd>{a.uncertainty.confidence === null ? '—' : `${Math.round(a.uncertainty.confidence * 100)}%`}</dd>
-        <dt>Evidence</dt><dd>{a.evidence.kind}{typeof data['text'] === 'string' ? `: “${data['text']}”` : ''}{data['source'] ? ` (${String(data['source']).replace(/_/g, ' ')})` : ''}</dd>
+        <dt>Evidence</dt><dd>{a.evidence.kind}{typeof data['version'] === 'number' ? ` version ${data['version']}` : ''}{typeof data['text'] === 'string' ? `: “${data['text']}”` : ''}{data['source'] ? ` (${String(data['source']).replace(/_/g, ' ')})` : ''}</dd>
         {data['rationale'] ? <><dt>Rationale</dt><dd>{String(data['rationale'])}</dd></> : null}
         <dt>Status</dt><dd>{a.status}{a.origin && a.origin !== 'manual' ? ` · ${a.origin}` : ''}</dd>
       </dl>

@@ -7,7 +7,7 @@
 //
 // Loaded only with this screen (dynamic import): NiiVue is most of the app's weight.
 
-import { DRAG_MODE, Niivue, SLICE_TYPE } from '@niivue/niivue';
+import { DRAG_MODE, NVImage, Niivue, SLICE_TYPE } from '@niivue/niivue';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { LabelClass } from '../api/models';
 import { useShortcuts } from '../shortcuts';
@@ -34,11 +34,15 @@ type Tool = 'navigate' | 'pan' | 'pen' | 'filled' | 'eraser' | 'measure';
 
 export interface VolumeViewerProps {
   volumeUrl: string;
-  maskUrl?: string | undefined;
+  // The reader's saved mask as NIfTI bytes, or null when they have none; read once, after the
+  // volume is shown (it becomes the drawing layer).
+  loadMask?: (() => Promise<Uint8Array | null>) | undefined;
   modality: string;
   segments: LabelClass[];
   readOnly?: boolean;
-  onSaveMask?: (nifti: Uint8Array, segment: LabelClass) => Promise<void>;
+  // Stores the drawing (NIfTI bytes) for `segment`; resolves with a status line, rejects with
+  // the reason shown to the reader.
+  onSaveMask?: ((nifti: Uint8Array, segment: LabelClass) => Promise<string>) | undefined;
   onMeasure?: (mm: number) => void;
 }
 
@@ -46,7 +50,7 @@ declare global {
   interface Window { caliperFirstSliceMs?: number }
 }
 
-export function VolumeViewer({ volumeUrl, maskUrl, modality, segments, readOnly, onSaveMask, onMeasure }: VolumeViewerProps) {
+export function VolumeViewer({ volumeUrl, loadMask, modality, segments, readOnly, onSaveMask, onMeasure }: VolumeViewerProps) {
   const canvas = useRef<HTMLCanvasElement>(null);
   const nvRef = useRef<Niivue | null>(null);
   const redo = useRef<Uint8Array[]>([]);
@@ -60,6 +64,7 @@ export function VolumeViewer({ volumeUrl, maskUrl, modality, segments, readOnly,
   const [threshold, setThreshold] = useState({ min: 0, max: 200 });
   const [measurement, setMeasurement] = useState<number | null>(null);
   const [painted, setPainted] = useState<{ voxels: number; ml: number } | null>(null);
+  const [saveError, setSaveError] = useState('');
   const countTimer = useRef(0);
   const presets = kPresets[modality] ?? [];
 
@@ -89,8 +94,14 @@ export function VolumeViewer({ volumeUrl, maskUrl, modality, segments, readOnly,
       });
       nv.setDrawColormap(cmap as unknown as string);  // NiiVue takes a colour map object here too
       nv.setDrawOpacity(0.6);
-      if (maskUrl) await nv.loadDrawingFromUrl(maskUrl);
-      else nv.createEmptyDrawing();
+      const saved = loadMask ? await loadMask() : null;
+      if (!live) return;
+      // NiiVue tells the format by the name (the bytes are .nii.gz from the server).
+      if (saved && !nv.loadDrawing(await NVImage.loadFromUrl({ url: saved, name: 'mask.nii.gz' }))) {
+        throw new Error('your saved mask does not fit this volume');
+      }
+      if (!saved) nv.createEmptyDrawing();
+      countPainted();
       // A new stroke ends the redo history (as in any editor); the mask's size is recounted.
       nv.onDrawingChanged = (action) => {
         if (action === 'draw') redo.current = [];
@@ -108,7 +119,7 @@ export function VolumeViewer({ volumeUrl, maskUrl, modality, segments, readOnly,
       live = false;
       nvRef.current = null;
     };
-  }, [volumeUrl, maskUrl]);
+  }, [volumeUrl]);
 
   // Painted voxels and their volume (mL), recounted a moment after the last change.
   const countPainted = () => {
@@ -209,12 +220,22 @@ export function VolumeViewer({ volumeUrl, maskUrl, modality, segments, readOnly,
     const nv = nvRef.current;
     const seg = segments[segment];
     if (!nv || !onSaveMask || !seg) return;
-    const bytes = await nv.saveImage({ filename: '', isSaveDrawing: true, volumeByIndex: 0 });
-    if (!(bytes instanceof Uint8Array)) throw new Error('NiiVue returned no mask');
+    setSaveError('');
     setStatus('Saving the mask…');
-    await onSaveMask(bytes, seg);
-    setStatus('Mask saved.');
+    try {
+      const bytes = await nv.saveImage({ filename: '', isSaveDrawing: true, volumeByIndex: 0 });
+      if (!(bytes instanceof Uint8Array)) throw new Error('NiiVue returned no mask');
+      setStatus(await onSaveMask(bytes, seg));
+    } catch (e) {
+      setStatus('The mask was not saved.');
+      setSaveError(e instanceof Error ? e.message : String(e));
+    }
   };
+  // The shortcut calls the latest `save` (and so the latest onSaveMask), not the one of the
+  // render that registered it.
+  const saveRef = useRef(save);
+  saveRef.current = save;
+  const canSave = ready && !readOnly && onSaveMask !== undefined && segments.length > 0;
 
   useShortcuts(ready ? [
     { key: 'a', description: 'Axial view', run: () => chooseView(SLICE_TYPE.AXIAL) },
@@ -243,8 +264,9 @@ export function VolumeViewer({ volumeUrl, maskUrl, modality, segments, readOnly,
     { key: 'l', description: 'Length measurement (drag a line)', run: () => chooseTool('measure') },
     { key: 'ctrl+z', description: 'Undo', run: undo },
     { key: 'ctrl+y', description: 'Redo', run: redoLast },
+    ...(canSave ? [{ key: 'ctrl+m', description: 'Save the mask (the chosen segment\'s label rests on it)', run: () => void saveRef.current() }] : []),
     ...segments.slice(0, 9).map((s, i) => ({ key: `shift+F${i + 1}`, description: `Segment: ${s.name}`, run: () => chooseSegment(i) })),
-  ] : [], [ready, view, tool, segment, preset, crosshair, threshold]);
+  ] : [], [ready, view, tool, segment, preset, crosshair, threshold, canSave]);
 
   const toolButton = (t: Tool, label: string, key: string) => (
     <button type="button" aria-pressed={tool === t} onClick={() => chooseTool(t)} disabled={!ready || (readOnly && ['pen', 'filled', 'eraser'].includes(t))}>
@@ -296,9 +318,10 @@ export function VolumeViewer({ volumeUrl, maskUrl, modality, segments, readOnly,
               </label>
             );
           })}
-          {onSaveMask && !readOnly && <button type="button" class="primary" onClick={() => void save().catch((e) => setStatus(String(e)))} disabled={!ready}>Save mask</button>}
+          {onSaveMask && !readOnly && <button type="button" class="primary" onClick={() => void save()} disabled={!canSave}>Save mask <kbd>Ctrl+M</kbd></button>}
         </div>
       )}
+      {saveError && <p class="error" role="alert">Could not save the mask: {saveError}</p>}
       <div class="canvas-wrap"><canvas ref={canvas} aria-label="Volume slices" tabIndex={0} /></div>
       <p class="muted" role="status">{status}{measurement !== null ? ` · last length ${measurement.toFixed(1)} mm` : ''}
         {painted ? ` · mask ${painted.voxels} voxels (${painted.ml.toFixed(2)} mL)` : ''}</p>

@@ -42,11 +42,12 @@ export function TaskRoom({ params, session }: { params: Record<string, string>; 
   const { ctx, task, item, labels } = data;
   const classes = classesFor(ctx.guideline, item.data_type, item.modality);
 
-  const saveLabel = async (body: LabelBody) => {
+  // Changes `previous` (optimistic concurrency: the ETag read now must still be current when the
+  // PUT lands), or creates the label when there is none. Throws the server's refusal as text.
+  const writeLabel = async (previous: Annotation | null, body: LabelBody) => {
     try {
-      if (editing) {
-        // Optimistic concurrency: the ETag read now must still be current when the PUT lands.
-        const params = { item_id: item.id, annotation_id: editing.id };
+      if (previous) {
+        const params = { item_id: item.id, annotation_id: previous.id };
         const etag = (await api.getRaw('/api/v1/items/{item_id}/annotations/{annotation_id}', params)).headers.get('ETag') ?? '';
         await api.put('/api/v1/items/{item_id}/annotations/{annotation_id}', params, body, etag);
       } else {
@@ -55,10 +56,35 @@ export function TaskRoom({ params, session }: { params: Record<string, string>; 
     } catch (e) {
       throw new Error(errorText(e));
     }
+  };
+  const saveLabel = async (body: LabelBody) => {
+    await writeLabel(editing, body);
     setEvidence(null);
     setMessage(editing ? 'Label changed.' : 'Label saved.');
     setEditing(null);
     reload();
+  };
+  // The drawing becomes the reader's next mask version; their label of the segment's class then
+  // rests on it (evidence kind mask): the label already resting on a mask is changed, else one
+  // is created. Label value k in the mask is the k-th segmentation class (the viewer's order).
+  const saveMask = async (nifti: Uint8Array, segment: LabelClass): Promise<string> => {
+    let mask;
+    try {
+      mask = await api.putBytes('/api/v1/items/{item_id}/mask', { item_id: item.id }, nifti, 'application/octet-stream');
+    } catch (e) {
+      throw new Error(errorText(e));
+    }
+    const previous = labels.find((a) => a.label.class === segment.id && a.evidence.kind === 'mask') ?? null;
+    const code = segment.codes?.[0];
+    await writeLabel(previous, {
+      evidence: { kind: 'mask', data: { ...(previous?.evidence.data ?? {}), version: mask.version } },
+      label: previous?.label ?? { class: segment.id, ...(code ? { code_system: code.system, code: code.code } : {}) },
+      ...(previous ? { uncertainty: previous.uncertainty } : {}),
+    });
+    const text = `Mask version ${mask.version} saved; your ${segment.name} label ${previous ? 'now rests on it' : 'was created on it'}.`;
+    setMessage(text);
+    reload();
+    return text;
   };
   // A reading the reviewer sent back is claimed again (tasks/next hands it out first).
   const takeBack = async () => {
@@ -80,7 +106,8 @@ export function TaskRoom({ params, session }: { params: Record<string, string>; 
       {message && <p class="notice" role="status">{message}</p>}
       <div class="room-grid">
         <ItemPane item={item} labels={labels} evidence={evidence} onEvidence={editable ? setEvidence : undefined}
-                  segments={classes.filter((c) => c.kind === 'segmentation')} />
+                  segments={classes.filter((c) => c.kind === 'segmentation')} ownMask
+                  onSaveMask={editable ? saveMask : undefined} />
         <div class="side">
           {editable ? (
             <section aria-labelledby="new-label-h">
