@@ -2,13 +2,14 @@
 // uploaded as an item and assigned to reader 1): the volume comes from volume.nii.gz, a pen
 // stroke is saved (Ctrl+M) as the reader's mask, the label of the segmentation class rests on
 // it (evidence kind mask), the stored NIfTI holds exactly the painted voxels, the page opened
-// again shows the saved mask, and a second save makes version 2 under the same label.
+// again shows the saved mask, a misaligned upload is refused with the server's reason on
+// screen, and a second save makes version 2 under the same label.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gunzipSync } from 'node:zlib';
 import { demoForThisFile, newUser, screenshotsOnFailure } from './harness.mjs';
-import { syntheticCtNifti } from './nifti.mjs';
+import { emptyLabelNifti, syntheticCtNifti } from './nifti.mjs';
 
 const env = demoForThisFile();
 const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -77,7 +78,7 @@ test('volume reading room: a painted mask is saved, labelled, and opens again', 
   await stroke([[0.45, 0.45], [0.55, 0.45], [0.55, 0.55]]);
   const first = await painted(1);
   await page.keyboard.press('Control+m');
-  await page.locator('.notice[role="status"]').getByText('Mask version 1 saved; your Liver lesion label was created on it.').waitFor();
+  await page.locator('.notice[role="status"]').getByText('Mask version 1 saved; your labels resting on it: Liver lesion (created).').waitFor();
   await r.shot('saved-v1');
 
   // Through the API: the stored mask holds exactly the painted voxels on the volume's grid.
@@ -103,9 +104,20 @@ test('volume reading room: a painted mask is saved, labelled, and opens again', 
   await page.keyboard.press('p');
   await stroke([[0.35, 0.60], [0.50, 0.65]]);
   const second = await painted(first + 1);
+  // A refusal is shown with the server's reason: here the upload is swapped for a mask on
+  // another grid (8×8×8), which the server refuses as misaligned.
+  await page.route('**/mask', (route) => route.request().method() === 'PUT'
+    ? route.continue({ postData: emptyLabelNifti(8, 8, 8, [3, 3, 5]) }) : route.continue(), { times: 1 });
+  await page.keyboard.press('Control+m');
+  const refusal = page.getByRole('alert').filter({ hasText: 'Could not save the mask' });
+  await refusal.waitFor();
+  console.log(`refusal shown: ${await refusal.innerText()}`);
+  assert.match(await refusal.innerText(), /mask is 8x8x8 but the volume is 96x96x24 \(invalid_argument\)$/);
+  await r.shot('refused');
   await page.getByRole('button', { name: /Save mask/ }).click();
-  await page.locator('.notice[role="status"]').getByText('Mask version 2 saved; your Liver lesion label now rests on it.').waitFor();
+  await page.locator('.notice[role="status"]').getByText('Mask version 2 saved; your labels resting on it: Liver lesion (changed).').waitFor();
   await r.shot('saved-v2');
+  assert.equal(await refusal.count(), 0, 'the refusal goes with the next save');
   assert.deepEqual(await maskOf(), { dims: [96, 96, 24], painted: second });
   const labels = await maskLabels();
   assert.equal(labels.length, 1, 'the label was changed, not doubled');

@@ -4,13 +4,15 @@
 
 import { gzipSync } from 'node:zlib';
 
-export function syntheticCtNifti(nx = 512, ny = 512, nz = 300, spacing = [0.7, 0.7, 1.0]) {
+// A NIfTI-1 header (352 bytes, with the empty extension flag) for an nx×ny×nz volume of
+// `spacing` mm centred in x and y; datatype 4 is int16, 2 is uint8.
+function header(nx, ny, nz, spacing, datatype, bitpix) {
   const header = Buffer.alloc(352);
   header.writeInt32LE(348, 0);                       // sizeof_hdr
   const dims = [3, nx, ny, nz, 1, 1, 1, 1];
   dims.forEach((d, i) => header.writeInt16LE(d, 40 + 2 * i));
-  header.writeInt16LE(4, 70);                        // datatype: int16
-  header.writeInt16LE(16, 72);                       // bitpix
+  header.writeInt16LE(datatype, 70);
+  header.writeInt16LE(bitpix, 72);
   const pixdim = [1, ...spacing, 1, 0, 0, 0];
   pixdim.forEach((p, i) => header.writeFloatLE(p, 76 + 4 * i));
   header.writeFloatLE(352, 108);                     // vox_offset
@@ -21,6 +23,16 @@ export function syntheticCtNifti(nx = 512, ny = 512, nz = 300, spacing = [0.7, 0
   const srow = [[spacing[0], 0, 0, -nx * spacing[0] / 2], [0, spacing[1], 0, -ny * spacing[1] / 2], [0, 0, spacing[2], 0]];
   srow.flat().forEach((v, i) => header.writeFloatLE(v, 280 + 4 * i));
   header.write('n+1\0', 344, 'latin1');
+  return header;
+}
+
+// An empty uint8 label map (every voxel 0) on the grid syntheticCtNifti makes for the same
+// arguments.
+export function emptyLabelNifti(nx, ny, nz, spacing = [0.7, 0.7, 1.0]) {
+  return gzipSync(Buffer.concat([header(nx, ny, nz, spacing, 2, 8), Buffer.alloc(nx * ny * nz)]));
+}
+
+export function syntheticCtNifti(nx = 512, ny = 512, nz = 300, spacing = [0.7, 0.7, 1.0]) {
   const voxels = new Int16Array(nx * ny * nz);
   const cx = nx / 2, cy = ny / 2;
   const lesionR2 = 15 * 15;  // a 30 mm lesion
@@ -46,5 +58,5 @@ export function syntheticCtNifti(nx = 512, ny = 512, nz = 300, spacing = [0.7, 0
       }
     }
   }
-  return gzipSync(Buffer.concat([header, Buffer.from(voxels.buffer)]), { level: 1 });
+  return gzipSync(Buffer.concat([header(nx, ny, nz, spacing, 4, 16), Buffer.from(voxels.buffer)]), { level: 1 });
 }

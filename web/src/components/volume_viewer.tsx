@@ -40,9 +40,9 @@ export interface VolumeViewerProps {
   modality: string;
   segments: LabelClass[];
   readOnly?: boolean;
-  // Stores the drawing (NIfTI bytes) for `segment`; resolves with a status line, rejects with
-  // the reason shown to the reader.
-  onSaveMask?: ((nifti: Uint8Array, segment: LabelClass) => Promise<string>) | undefined;
+  // Stores the drawing (NIfTI bytes, segment i painted as value i + 1); resolves with a status
+  // line, rejects with the reason shown to the reader.
+  onSaveMask?: ((nifti: Uint8Array) => Promise<string>) | undefined;
   onMeasure?: (mm: number) => void;
 }
 
@@ -218,14 +218,13 @@ export function VolumeViewer({ volumeUrl, loadMask, modality, segments, readOnly
   };
   const save = async () => {
     const nv = nvRef.current;
-    const seg = segments[segment];
-    if (!nv || !onSaveMask || !seg) return;
+    if (!nv || !onSaveMask) return;
     setSaveError('');
     setStatus('Saving the mask…');
     try {
       const bytes = await nv.saveImage({ filename: '', isSaveDrawing: true, volumeByIndex: 0 });
       if (!(bytes instanceof Uint8Array)) throw new Error('NiiVue returned no mask');
-      setStatus(await onSaveMask(bytes, seg));
+      setStatus(await onSaveMask(bytes));
     } catch (e) {
       setStatus('The mask was not saved.');
       setSaveError(e instanceof Error ? e.message : String(e));
@@ -264,7 +263,7 @@ export function VolumeViewer({ volumeUrl, loadMask, modality, segments, readOnly
     { key: 'l', description: 'Length measurement (drag a line)', run: () => chooseTool('measure') },
     { key: 'ctrl+z', description: 'Undo', run: undo },
     { key: 'ctrl+y', description: 'Redo', run: redoLast },
-    ...(canSave ? [{ key: 'ctrl+m', description: 'Save the mask (the chosen segment\'s label rests on it)', run: () => void saveRef.current() }] : []),
+    ...(canSave ? [{ key: 'ctrl+m', description: 'Save the mask (the labels of its segments rest on it)', run: () => void saveRef.current() }] : []),
     ...segments.slice(0, 9).map((s, i) => ({ key: `shift+F${i + 1}`, description: `Segment: ${s.name}`, run: () => chooseSegment(i) })),
   ] : [], [ready, view, tool, segment, preset, crosshair, threshold, canSave]);
 

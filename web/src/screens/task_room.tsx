@@ -64,24 +64,34 @@ export function TaskRoom({ params, session }: { params: Record<string, string>; 
     setEditing(null);
     reload();
   };
-  // The drawing becomes the reader's next mask version; their label of the segment's class then
-  // rests on it (evidence kind mask): the label already resting on a mask is changed, else one
-  // is created. Label value k in the mask is the k-th segmentation class (the viewer's order).
-  const saveMask = async (nifti: Uint8Array, segment: LabelClass): Promise<string> => {
+  // The viewer's drawing values are the server's mask labels: value k is the guideline's k-th
+  // segmentation class in schema order (all of them, whatever the item's modality).
+  const segments = (ctx.guideline?.schema.classes ?? []).filter((c) => c.kind === 'segmentation');
+  // The drawing becomes the reader's next mask version; then, for each segment painted in it,
+  // the reader's label of that class rests on the version (evidence kind mask): the label of
+  // the class already resting on a mask is changed, else one is created with its first code.
+  const saveMask = async (nifti: Uint8Array): Promise<string> => {
     let mask;
     try {
       mask = await api.putBytes('/api/v1/items/{item_id}/mask', { item_id: item.id }, nifti, 'application/octet-stream');
     } catch (e) {
       throw new Error(errorText(e));
     }
-    const previous = labels.find((a) => a.label.class === segment.id && a.evidence.kind === 'mask') ?? null;
-    const code = segment.codes?.[0];
-    await writeLabel(previous, {
-      evidence: { kind: 'mask', data: { ...(previous?.evidence.data ?? {}), version: mask.version } },
-      label: previous?.label ?? { class: segment.id, ...(code ? { code_system: code.system, code: code.code } : {}) },
-      ...(previous ? { uncertainty: previous.uncertainty } : {}),
-    });
-    const text = `Mask version ${mask.version} saved; your ${segment.name} label ${previous ? 'now rests on it' : 'was created on it'}.`;
+    const done: string[] = [];
+    for (const value of mask.labels) {
+      const segment = segments[value - 1];
+      if (!segment) continue;  // the server refuses values beyond the classes
+      const previous = labels.find((a) => a.label.class === segment.id && a.evidence.kind === 'mask') ?? null;
+      const code = segment.codes?.[0];
+      await writeLabel(previous, {
+        evidence: { kind: 'mask', data: { ...(previous?.evidence.data ?? {}), version: mask.version } },
+        label: previous?.label ?? { class: segment.id, ...(code ? { code_system: code.system, code: code.code } : {}) },
+        ...(previous ? { uncertainty: previous.uncertainty } : {}),
+      });
+      done.push(`${segment.name} (${previous ? 'changed' : 'created'})`);
+    }
+    const text = `Mask version ${mask.version} saved; ` +
+      (done.length ? `your labels resting on it: ${done.join(', ')}.` : 'nothing is painted, so no label rests on it.');
     setMessage(text);
     reload();
     return text;
@@ -106,7 +116,7 @@ export function TaskRoom({ params, session }: { params: Record<string, string>; 
       {message && <p class="notice" role="status">{message}</p>}
       <div class="room-grid">
         <ItemPane item={item} labels={labels} evidence={evidence} onEvidence={editable ? setEvidence : undefined}
-                  segments={classes.filter((c) => c.kind === 'segmentation')} ownMask
+                  segments={segments} ownMask
                   onSaveMask={editable ? saveMask : undefined} />
         <div class="side">
           {editable ? (
