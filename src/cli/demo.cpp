@@ -1,6 +1,6 @@
 // `caliper demo`: a data directory with a demo project built from our own synthetic data
-// generator (src/synth: a CT phantom with fake PHI, synthetic notes and labs; nothing from a
-// real patient), then the server.
+// generator (src/synth: a CT phantom with fake PHI, ingested and de-identified like real DICOM;
+// synthetic notes and labs; nothing from a real patient), then the server.
 
 #include <algorithm>
 #include <filesystem>
@@ -122,16 +122,26 @@ Status LoadDemoProject(app::App& app, std::map<std::string, std::string>& user_i
   fs::path source = fs::path(app.paths().root) / "demo-source";
   fs::remove_all(source);
   CALIPER_RETURN_IF_ERROR(synth::WriteDemoDataset(source.string(), kDemoSeed));
-  // Imaging: the middle slice of each patient's phantom series (series ingest comes with the
-  // imaging issue).
+  // Imaging: each patient's phantom series goes through DICOM ingest like real data: de-identified
+  // before storage, one item per series with its volume (docs/imaging.md).
+  std::vector<app::ImagingInput> instances;
   for (const auto& patient_dir : fs::directory_iterator(source / "ct")) {
-    std::vector<fs::path> slices;
-    for (const auto& f : fs::directory_iterator(patient_dir.path())) slices.push_back(f.path());
-    std::sort(slices.begin(), slices.end());
-    if (slices.empty()) continue;
-    CALIPER_ASSIGN_OR_RETURN(std::string bytes, ReadFile(slices[slices.size() / 2]));
-    CALIPER_RETURN_IF_ERROR(AddItem(app, project.id, core::DataType::kImaging, "CT",
-                                    patient_dir.path().filename().string(), "application/dicom", bytes, readers));
+    for (const auto& f : fs::directory_iterator(patient_dir.path())) {
+      CALIPER_ASSIGN_OR_RETURN(std::string bytes, ReadFile(f.path()));
+      instances.push_back({f.path().filename().string(), std::move(bytes)});
+    }
+  }
+  CALIPER_ASSIGN_OR_RETURN(app::DicomIngestReport imaging, app.IngestDicom(ctx, project.id, std::move(instances)));
+  for (const auto& f : imaging.files) {
+    if (f.outcome != "stored") {
+      return Error(ErrorCode::kInternal, "the demo phantom " + f.name + " was not stored: " + f.outcome + " " +
+                                             f.error.ToString());
+    }
+  }
+  for (const auto& series : imaging.series) {
+    for (const auto& reader : readers) {
+      CALIPER_RETURN_IF_ERROR(app.AssignItem(ctx, series.item_id, reader).status());
+    }
   }
   // Notes: one item per note.
   std::ifstream notes(source / "notes.jsonl");

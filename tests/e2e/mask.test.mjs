@@ -106,8 +106,13 @@ test('volume reading room: a painted mask is saved, labelled, and opens again', 
   const second = await painted(first + 1);
   // A refusal is shown with the server's reason: here the upload is swapped for a mask on
   // another grid (8×8×8), which the server refuses as misaligned.
-  await page.route('**/mask', (route) => route.request().method() === 'PUT'
-    ? route.continue({ postData: emptyLabelNifti(8, 8, 8, [3, 3, 5]) }) : route.continue(), { times: 1 });
+  // Only the next PUT is swapped (a GET of the mask in between must not use the swap up).
+  let swapped = false;
+  await page.route('**/mask', (route) => {
+    if (route.request().method() !== 'PUT' || swapped) return route.continue();
+    swapped = true;
+    return route.continue({ postData: emptyLabelNifti(8, 8, 8, [3, 3, 5]) });
+  });
   await page.keyboard.press('Control+m');
   const refusal = page.getByRole('alert').filter({ hasText: 'Could not save the mask' });
   await refusal.waitFor();
