@@ -334,7 +334,7 @@ Status App::CheckCsrf(const security::Principal& principal, const std::string& c
 
 Status App::Authorize(const RequestContext& ctx, Permission permission,
                       const std::string& project_id_in, const std::string& item_id_in,
-                      const std::string& action, const std::string& task_id) {
+                      const std::string& action, const std::string& task_id, const std::string& annotation_id) {
   security::AccessTarget target;
   std::optional<core::Membership> membership;
   Status lookup;
@@ -350,6 +350,14 @@ Status App::Authorize(const RequestContext& ctx, Permission permission,
         lookup = Error(ErrorCode::kNotFound, "no such task");
       } else {
         item_id = task->item_id;
+      }
+    }
+    if (item_id.empty() && !annotation_id.empty()) {  // so does an annotation
+      auto annotation = txn->GetAnnotation(annotation_id);
+      if (!annotation.ok()) {
+        lookup = annotation.status();
+      } else {
+        item_id = annotation->item_id;
       }
     }
     if (!lookup.ok()) {
@@ -394,7 +402,10 @@ Status App::Authorize(const RequestContext& ctx, Permission permission,
                             .dump();
   CALIPER_RETURN_IF_ERROR(Audit(record));
   if (!lookup.ok()) {
-    return Error(ErrorCode::kNotFound, !task_id.empty() ? "no such task" : item_id.empty() ? "no such project" : "no such item");
+    return Error(ErrorCode::kNotFound, !task_id.empty()         ? "no such task"
+                                       : !annotation_id.empty() ? "no such annotation"
+                                       : item_id.empty()        ? "no such project"
+                                                                : "no such item");
   }
   return Error(ErrorCode::kPermissionDenied,
                "you do not have the '" + std::string(security::ToString(permission)) +
@@ -885,6 +896,8 @@ Result<core::Annotation> App::UpdateAnnotation(const RequestContext& ctx, const 
     return Error(ErrorCode::kPreconditionFailed,
                  "the annotation changed since you read it (revision " + std::to_string(a.revision) + ")");
   }
+  if (patch.reason.size() > 2000) return Error(ErrorCode::kInvalidArgument, "reason must be at most 2000 characters");
+  const core::Annotation before = a;
   if (patch.evidence_kind) a.evidence_kind = *patch.evidence_kind;
   if (patch.evidence_json) a.evidence_json = *patch.evidence_json;
   if (patch.label_class) a.label_class = *patch.label_class;
@@ -904,8 +917,10 @@ Result<core::Annotation> App::UpdateAnnotation(const RequestContext& ctx, const 
   a.revision = expected_revision + 1;
   a.updated_at = clock_.Now();
   CALIPER_RETURN_IF_ERROR(txn->UpdateAnnotation(a, expected_revision));
+  CALIPER_RETURN_IF_ERROR(txn->InsertAnnotationVersion({before, ctx.principal.user.id, a.updated_at, patch.reason}));
   CALIPER_RETURN_IF_ERROR(CommitWithAudit(
-      *txn, Record(ctx, "annotation.update", "annotation", a.id, json{{"revision", a.revision}}.dump())));
+      *txn, Record(ctx, "annotation.update", "annotation", a.id,
+                   json{{"revision", a.revision}, {"reason_given", !patch.reason.empty()}}.dump())));
   return a;
 }
 

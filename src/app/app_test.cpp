@@ -146,7 +146,7 @@ class AppTest : public ::testing::Test {
     auto readings = app_->ListReadings(adjudicator, items[static_cast<std::size_t>(i)]);
     ASSERT_TRUE(readings.ok());
     std::string truth_label;
-    for (const auto& reading : *readings) {
+    for (const auto& reading : readings->readings) {
       if (reading.task.id == task_of[{0, i}]) truth_label = reading.annotations.at(0).id;
     }
     AdjudicationRequest request;
@@ -420,6 +420,258 @@ TEST_F(AppTest, ExportsNeedASecondPersonAndTokensAreOneTimeAndExpire) {
   EXPECT_EQ(count("export.download:denied"), 2);  // a reused and an expired token
   EXPECT_EQ(count("export.read:success"), 1);
   EXPECT_EQ(count("export.write:success"), 1);
+}
+
+// ---- automatic adjudication and annotation history ----------------------------------------------
+
+// A project with k = 2 readers on note items and a guideline whose classes set adjudication
+// thresholds: pneumonia (class mismatch, low confidence below 0.5, resolved by managers),
+// severity (grades 2 apart) and normal (no thresholds).
+class WorkflowAppTest : public AppTest {
+ protected:
+  void SetUp() override {
+    AppTest::SetUp();
+    auto project = app_->CreateProject(LocalOperator(), "triggers", "");
+    ASSERT_TRUE(project.ok());
+    project_id_ = project->id;
+    manager_ = Member("wmanager", {core::Role::kManager});
+    readers_ = {Member("wr1", {core::Role::kAnnotator}), Member("wr2", {core::Role::kAnnotator})};
+    reviewer_ = Member("wreviewer", {core::Role::kReviewer});
+    adjudicator_ = Member("wadjudicator", {core::Role::kAdjudicator});
+    senior_ = Member("wsenior", {core::Role::kAdjudicator, core::Role::kManager});
+    auto draft = app_->CreateGuidelineDraft(
+        manager_, project_id_,
+        R"({"classes":[{"id":"pneumonia","name":"Pneumonia","kind":"classification","definition":"d",)"
+        R"("resolver_role":"manager","adjudication":{"low_confidence_below":0.5}},)"
+        R"({"id":"severity","name":"Severity","kind":"ordinal_grade","definition":"d","adjudication":)"
+        R"({"class_mismatch":false,"grade_distance":2}},)"
+        R"({"id":"normal","name":"Normal","kind":"classification","definition":"d"}]})");
+    ASSERT_TRUE(draft.ok()) << draft.status().ToString();
+    ASSERT_TRUE(app_->PublishGuideline(manager_, project_id_, draft->id, draft->revision).ok());
+    core::WorkflowSettings settings;
+    settings.project_id = project_id_;
+    settings.readers_per_item = 2;
+    ASSERT_TRUE(app_->PutWorkflowSettings(manager_, settings).ok());
+  }
+
+  RequestContext Member(const std::string& name, const std::vector<core::Role>& roles) {
+    NewUser spec;
+    spec.username = name;
+    spec.password = "workflow-test-passphrase-1";
+    auto user = app_->CreateUser(LocalOperator(), spec);
+    EXPECT_TRUE(user.ok()) << user.status().ToString();
+    EXPECT_TRUE(app_->PutMember(LocalOperator(), project_id_, user->user.id, roles, {core::DataType::kNotes}).ok());
+    RequestContext ctx;
+    ctx.principal.user = user->user;
+    return ctx;
+  }
+
+  // Tasks for the items, oldest first in the order given (fifo serves them so).
+  void TasksInOrder(const std::vector<std::string>& items) {
+    for (const auto& item : items) ASSERT_TRUE(app_->CreateTasks(manager_, project_id_, {item}).ok());
+  }
+
+  // Reader r claims the item's task, labels it and submits; returns the submitted task.
+  core::Task Read(int r, const std::string& item_id, std::vector<core::Annotation> labels) {
+    auto task = app_->ClaimNextTask(readers_[r], project_id_);
+    EXPECT_TRUE(task.ok() && task->has_value());
+    if (!task.ok() || !task->has_value()) return {};
+    EXPECT_EQ((*task)->item_id, item_id) << "fifo: items are read in order";
+    for (auto& a : labels) {
+      auto created = app_->CreateAnnotation(readers_[r], item_id, a);
+      EXPECT_TRUE(created.ok()) << created.status().ToString();
+    }
+    auto submitted = app_->SubmitTask(readers_[r], project_id_, (*task)->id);
+    EXPECT_TRUE(submitted.ok()) << submitted.status().ToString();
+    return submitted.ok() ? *submitted : core::Task{};
+  }
+
+  static core::Annotation Label(const std::string& cls, std::optional<double> confidence = std::nullopt,
+                                const std::string& kind = "document", const std::string& data = "{}") {
+    core::Annotation a;
+    a.evidence_kind = kind;
+    a.evidence_json = data;
+    a.label_class = cls;
+    a.confidence = confidence;
+    return a;
+  }
+
+  std::string project_id_;
+  RequestContext manager_, reviewer_, adjudicator_, senior_;
+  std::vector<RequestContext> readers_;
+};
+
+TEST_F(WorkflowAppTest, TheKthReadingStartsAdjudicationWhenAClassThresholdIsCrossed) {
+  std::vector<std::string> items;
+  for (int i = 0; i < 4; ++i) items.push_back(AddItem(project_id_, "note " + std::to_string(i)).id);
+  TasksInOrder(items);
+  auto grade = [](int g) { return Label("severity", std::nullopt, "value", R"({"value":)" + std::to_string(g) + "}"); };
+  // Reader 1 reads all four items first: one reading of k = 2 starts nothing.
+  const core::Task first = Read(0, items[0], {Label("pneumonia", 0.9)});
+  EXPECT_EQ(first.state, core::TaskState::kSubmitted);
+  Read(0, items[1], {grade(1)});
+  Read(0, items[2], {Label("pneumonia", 0.3)});
+  Read(0, items[3], {Label("pneumonia", 0.9), grade(2)});
+  // Reader 2: a different class; grades 2 apart; agreement under low confidence; agreement.
+  EXPECT_EQ(Read(1, items[0], {Label("normal", 0.9)}).state, core::TaskState::kEscalated);
+  EXPECT_EQ(Read(1, items[1], {grade(3)}).state, core::TaskState::kEscalated);
+  EXPECT_EQ(Read(1, items[2], {Label("pneumonia", 0.8)}).state, core::TaskState::kEscalated);
+  EXPECT_EQ(Read(1, items[3], {Label("pneumonia", 0.7), grade(3)}).state, core::TaskState::kSubmitted);
+  auto first_now = app_->GetTask(manager_, project_id_, first.id);
+  ASSERT_TRUE(first_now.ok());
+  EXPECT_EQ(first_now->state, core::TaskState::kEscalated) << "every reading of the item goes";
+
+  auto reasons = [&](const std::string& item_id) {
+    auto view = app_->ListReadings(adjudicator_, item_id);
+    EXPECT_TRUE(view.ok()) << view.status().ToString();
+    std::vector<std::string> out;
+    if (view.ok()) {
+      for (const auto& g : view->triggers) out.push_back(g.label_class + ":" + g.reason);
+    }
+    return out;
+  };
+  using Strings = std::vector<std::string>;
+  EXPECT_EQ(reasons(items[0]), Strings({"pneumonia:class_mismatch"})) << "normal sets no thresholds";
+  EXPECT_EQ(reasons(items[1]), Strings({"severity:grade_distance"}));
+  EXPECT_EQ(reasons(items[2]), Strings({"pneumonia:low_confidence"}));
+  EXPECT_TRUE(reasons(items[3]).empty());
+
+  // The adjudicator's view: the disagreement and the fused suggestion per class.
+  auto view = app_->ListReadings(adjudicator_, items[0]);
+  ASSERT_TRUE(view.ok());
+  EXPECT_EQ(view->readings.size(), 2u);
+  ASSERT_EQ(view->classes.size(), 2u);
+  EXPECT_EQ(view->classes[1].label_class, "pneumonia");
+  EXPECT_EQ(view->classes[1].naming, 1);
+  ASSERT_TRUE(view->classes[1].posterior.has_value());
+  EXPECT_GT(*view->classes[1].posterior, 0.0);
+  EXPECT_LT(*view->classes[1].posterior, 1.0);
+  EXPECT_DOUBLE_EQ(*view->classes[1].min_confidence, 0.9);
+
+  // Pneumonia is resolved by managers: an adjudicator without the role is refused.
+  std::string pneumonia_label;
+  for (const auto& r : view->readings) {
+    for (const auto& a : r.annotations) {
+      if (a.label_class == "pneumonia") pneumonia_label = a.id;
+    }
+  }
+  AdjudicationRequest request;
+  request.source_annotation_id = pneumonia_label;
+  request.rationale = "consolidation on the note's findings";
+  auto refused = app_->Adjudicate(adjudicator_, items[0], request);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), ErrorCode::kPermissionDenied);
+  auto decided = app_->Adjudicate(senior_, items[0], request);
+  ASSERT_TRUE(decided.ok()) << decided.status().ToString();
+  EXPECT_EQ(decided->tasks.size(), 2u);
+
+  auto actions = AuditActions();
+  auto count = [&](const std::string& a) { return std::count(actions.begin(), actions.end(), a); };
+  EXPECT_EQ(count("task.escalate:success"), 6);
+  EXPECT_EQ(count("readings.read:success"), 5);
+}
+
+TEST_F(WorkflowAppTest, EveryChangeOfALabelIsKeptWithWhoWhenAndWhy) {
+  const std::string item_id = AddItem(project_id_, "note").id;
+  ASSERT_TRUE(app_->CreateTasks(manager_, project_id_, {}).ok());
+  auto task = app_->ClaimNextTask(readers_[0], project_id_);
+  ASSERT_TRUE(task.ok() && task->has_value());
+  auto created = app_->CreateAnnotation(readers_[0], item_id, Label("normal", 0.6));
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  AnnotationPatch patch;
+  patch.label_class = "pneumonia";
+  patch.reason = "missed the infiltrate";
+  auto edited = app_->UpdateAnnotation(readers_[0], created->id, 1, patch);
+  ASSERT_TRUE(edited.ok()) << edited.status().ToString();
+  AnnotationPatch sure;
+  sure.confidence = 0.95;
+  ASSERT_TRUE(app_->UpdateAnnotation(readers_[0], created->id, 2, sure).ok());
+  AnnotationPatch long_reason;
+  long_reason.reason = std::string(2001, 'x');
+  auto too_long = app_->UpdateAnnotation(readers_[0], created->id, 3, long_reason);
+  ASSERT_FALSE(too_long.ok());
+  EXPECT_NE(too_long.status().message().find("reason"), std::string::npos);
+  ASSERT_TRUE(app_->SubmitTask(readers_[0], project_id_, (*task)->id).ok());
+  ReviewRequest correct;
+  correct.decision = core::ReviewDecision::kCorrect;
+  correct.annotation_id = created->id;
+  correct.reason = "a lobar pattern";
+  correct.correction = Label("pneumonia", 1.0);
+  ASSERT_TRUE(app_->ReviewTask(reviewer_, project_id_, (*task)->id, correct).ok());
+
+  auto history = app_->GetAnnotationHistory(readers_[0], created->id);
+  ASSERT_TRUE(history.ok()) << history.status().ToString();
+  ASSERT_EQ(history->size(), 4u);
+  const auto& h = *history;
+  EXPECT_EQ(h[0].change, "create");
+  EXPECT_EQ(h[0].annotation.label_class, "normal");
+  EXPECT_EQ(h[0].by, readers_[0].principal.user.id);
+  EXPECT_EQ(h[1].change, "edit");
+  EXPECT_EQ(h[1].annotation.revision, 2);
+  EXPECT_EQ(h[1].annotation.label_class, "pneumonia");
+  EXPECT_EQ(h[1].reason, "missed the infiltrate");
+  EXPECT_GE(h[1].at, h[0].at);
+  EXPECT_EQ(h[2].annotation.revision, 3);
+  EXPECT_EQ(*h[2].annotation.confidence, 0.95);
+  EXPECT_EQ(h[2].reason, "");
+  EXPECT_EQ(h[3].change, "correction");
+  EXPECT_EQ(h[3].by, reviewer_.principal.user.id);
+  EXPECT_EQ(h[3].reason, "a lobar pattern");
+
+  // Blinding: another reader never learns the label exists; others see it.
+  auto blinded = app_->GetAnnotationHistory(readers_[1], created->id);
+  ASSERT_FALSE(blinded.ok());
+  EXPECT_EQ(blinded.status().code(), ErrorCode::kNotFound);
+  EXPECT_TRUE(app_->GetAnnotationHistory(adjudicator_, created->id).ok());
+  auto actions = AuditActions();
+  EXPECT_EQ(std::count(actions.begin(), actions.end(), "annotation.history:success"), 2);
+}
+
+TEST_F(WorkflowAppTest, GoldItemsAreServedAtTheRateAndScoreEachReader) {
+  std::vector<std::string> items;
+  for (int i = 0; i < 3; ++i) items.push_back(AddItem(project_id_, "note " + std::to_string(i)).id);
+  auto unknown = app_->SetGoldItem(manager_, items[2], {"pneumonia", "fracture"});
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(unknown.status().message().find("answers: class 'fracture'"), std::string::npos);
+  auto gold = app_->SetGoldItem(manager_, items[2], {"pneumonia", "pneumonia"});
+  ASSERT_TRUE(gold.ok()) << gold.status().ToString();
+  EXPECT_EQ(gold->answer, std::vector<std::string>{"pneumonia"});
+
+  core::WorkflowSettings settings;
+  settings.project_id = project_id_;
+  settings.readers_per_item = 2;
+  settings.gold_rate = 1.5;
+  EXPECT_EQ(app_->PutWorkflowSettings(manager_, settings).status().code(), ErrorCode::kInvalidArgument);
+  settings.gold_rate = 1;  // every claim serves gold first while there is some
+  ASSERT_TRUE(app_->PutWorkflowSettings(manager_, settings).ok());
+  TasksInOrder(items);
+  for (int r = 0; r < 2; ++r) {
+    auto task = app_->ClaimNextTask(readers_[r], project_id_);
+    ASSERT_TRUE(task.ok() && task->has_value());
+    EXPECT_EQ((*task)->item_id, items[2]) << "the newest item, but gold";
+    ASSERT_TRUE(app_->CreateAnnotation(readers_[r], items[2], Label(r == 0 ? "pneumonia" : "normal")).ok());
+    ASSERT_TRUE(app_->SubmitTask(readers_[r], project_id_, (*task)->id).ok());
+  }
+  auto next = app_->ClaimNextTask(readers_[0], project_id_);
+  ASSERT_TRUE(next.ok() && next->has_value());
+  EXPECT_EQ((*next)->item_id, items[0]) << "no gold left: fifo";
+
+  auto q = app_->GetProjectQuality(manager_, project_id_);
+  ASSERT_TRUE(q.ok()) << q.status().ToString();
+  ASSERT_EQ(q->gold.size(), 2u);
+  std::map<std::string, GoldAccuracy> by_reader;
+  for (const auto& g : q->gold) by_reader[g.reader] = g;
+  const auto& right = by_reader[readers_[0].principal.user.id];
+  const auto& wrong = by_reader[readers_[1].principal.user.id];
+  EXPECT_EQ(right.readings, 1);
+  EXPECT_EQ(right.correct, 1);
+  EXPECT_DOUBLE_EQ(right.accuracy, 1.0);
+  EXPECT_EQ(wrong.readings, 1);
+  EXPECT_EQ(wrong.correct, 0);
+  EXPECT_DOUBLE_EQ(wrong.accuracy, 0.0);
+  auto actions = AuditActions();
+  EXPECT_EQ(std::count(actions.begin(), actions.end(), "item.gold:success"), 1);
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include "caliper/core/rules.h"
 #include "caliper/exports/snapshot.h"
 #include "caliper/security/crypto.h"
+#include "app/workflow_internal.h"
 
 namespace caliper::app {
 namespace {
@@ -54,17 +55,6 @@ Result<json> ParseSpec(const std::string& text) {
                    {"seed", splits.value("seed", std::uint64_t{1})}, {"stratify_by", stratify}};
   out["subgroups"] = {{"min_share", min_share}, {"agreement_margin", margin}};
   return out;
-}
-
-Result<std::vector<core::Annotation>> AnnotationsOf(storage::Transaction& txn, const std::string& item_id) {
-  std::vector<core::Annotation> out;
-  storage::PageRequest page{"", 500};
-  for (;;) {
-    CALIPER_ASSIGN_OR_RETURN(auto rows, txn.ListAnnotations(item_id, page));
-    for (auto& a : rows.rows) out.push_back(std::move(a));
-    if (rows.next.empty()) return out;
-    page.after = rows.next;
-  }
 }
 
 // Pseudonyms per role within one export: user ids sorted, numbered from 01.
@@ -228,7 +218,7 @@ Result<storage::DatasetExport> App::DecideExport(const RequestContext& ctx, cons
         exports::SnapshotItem it;
         it.item = item;
         CALIPER_ASSIGN_OR_RETURN(auto tasks, txn->ListTasksOfItem(item.id));
-        CALIPER_ASSIGN_OR_RETURN(auto annotations, AnnotationsOf(*txn, item.id));
+        CALIPER_ASSIGN_OR_RETURN(auto annotations, internal::AllAnnotations(*txn, item.id));
         CALIPER_ASSIGN_OR_RETURN(auto adjudications, txn->ListAdjudicationsOfItem(item.id));
         std::set<std::string> final_ids;
         if (!adjudications.empty()) {

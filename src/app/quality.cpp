@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "caliper/app/app.h"
+#include "app/workflow_internal.h"
 
 namespace caliper::app {
 namespace {
@@ -43,22 +44,11 @@ std::string SetLabel(const std::set<std::string>& classes) {
   return out;
 }
 
-Result<std::vector<core::Annotation>> ItemAnnotations(storage::Transaction& txn, const std::string& item_id) {
-  std::vector<core::Annotation> out;
-  storage::PageRequest page{"", 500};
-  for (;;) {
-    CALIPER_ASSIGN_OR_RETURN(auto rows, txn.ListAnnotations(item_id, page));
-    for (auto& a : rows.rows) out.push_back(std::move(a));
-    if (rows.next.empty()) return out;
-    page.after = rows.next;
-  }
-}
-
 Result<ItemRecord> GatherItem(storage::Transaction& txn, core::Item item) {
   ItemRecord r;
   r.item = std::move(item);
   CALIPER_ASSIGN_OR_RETURN(r.tasks, txn.ListTasksOfItem(r.item.id));
-  CALIPER_ASSIGN_OR_RETURN(r.annotations, ItemAnnotations(txn, r.item.id));
+  CALIPER_ASSIGN_OR_RETURN(r.annotations, internal::AllAnnotations(txn, r.item.id));
   CALIPER_ASSIGN_OR_RETURN(auto adjudications, txn.ListAdjudicationsOfItem(r.item.id));
   if (!adjudications.empty()) {
     const auto latest = std::max_element(adjudications.begin(), adjudications.end(),
@@ -207,6 +197,29 @@ Result<ClassAgreement> AgreementOn(const std::string& label_class, const std::ve
   return out;
 }
 
+// Each reader's readings of gold items against the answers (GoldAccuracy), by reader id.
+std::vector<GoldAccuracy> GoldAccuracyOf(const std::vector<ItemRecord>& records, const std::vector<core::GoldItem>& gold) {
+  std::map<std::string, std::set<std::string>> answers;
+  for (const auto& g : gold) answers[g.item_id] = std::set<std::string>(g.answer.begin(), g.answer.end());
+  std::map<std::string, GoldAccuracy> by_reader;
+  for (const auto& r : records) {
+    const auto answer = answers.find(r.item.id);
+    if (answer == answers.end()) continue;
+    for (const auto& reading : r.readings) {
+      GoldAccuracy& g = by_reader[reading.task.assignee];
+      g.reader = reading.task.assignee;
+      ++g.readings;
+      if (reading.classes == answer->second) ++g.correct;
+    }
+  }
+  std::vector<GoldAccuracy> out;
+  for (auto& [reader, g] : by_reader) {
+    g.accuracy = static_cast<double>(g.correct) / static_cast<double>(g.readings);
+    out.push_back(g);
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<ProjectQuality> App::GetProjectQuality(const RequestContext& ctx, const std::string& project_id,
@@ -214,10 +227,12 @@ Result<ProjectQuality> App::GetProjectQuality(const RequestContext& ctx, const s
   if (bucket_seconds < 3600) return Error(ErrorCode::kInvalidArgument, "bucket_seconds must be at least 3600");
   std::vector<ItemRecord> records;
   GuidelineFacts guidelines;
+  std::vector<core::GoldItem> gold;
   {
     CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kRead));
     CALIPER_RETURN_IF_ERROR(txn->GetProject(project_id).status());
     CALIPER_ASSIGN_OR_RETURN(guidelines, GatherGuidelines(*txn, project_id));
+    CALIPER_ASSIGN_OR_RETURN(gold, txn->ListGoldItems(project_id));
     storage::PageRequest page{"", 500};
     for (;;) {
       CALIPER_ASSIGN_OR_RETURN(auto rows, txn->ListItems(project_id, page));
@@ -278,6 +293,7 @@ Result<ProjectQuality> App::GetProjectQuality(const RequestContext& ctx, const s
     q.agreement.push_back(std::move(per_class));
   }
   q.findings = quality::RunLabelRules(qa_items, qa_labels, guidelines.settings);
+  q.gold = GoldAccuracyOf(records, gold);
 
   CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
   CALIPER_RETURN_IF_ERROR(CommitWithAudit(

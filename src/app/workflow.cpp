@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
@@ -11,6 +12,7 @@
 #include "caliper/app/app.h"
 #include "caliper/common/random.h"
 #include "caliper/core/rules.h"
+#include "app/disagreement.h"
 #include "app/workflow_internal.h"
 
 namespace caliper::app {
@@ -45,6 +47,41 @@ core::Annotation DerivedLabel(const core::Annotation& source, const std::string&
   a.revision = 1;
   a.created_at = a.updated_at = now;
   return a;
+}
+
+// A task whose reading counts: submitted and not sent back to its reader.
+bool IsReading(core::TaskState s) {
+  return s != core::TaskState::kOpen && s != core::TaskState::kClaimed && s != core::TaskState::kRejected;
+}
+
+// One submitted reading of the project, as the classes it names (assertion not 'absent').
+struct ClassReading {
+  std::string item_id;
+  std::string reader;
+  std::set<std::string> classes;
+};
+
+// Every submitted reading of the item's project, the item's own first (PresencePosterior
+// expects its item first).
+Result<std::vector<ClassReading>> ProjectReadings(storage::Transaction& txn, const core::Item& first) {
+  CALIPER_ASSIGN_OR_RETURN(auto items, internal::AllPages<core::Item>(
+                                           [&](const storage::PageRequest& p) { return txn.ListItems(first.project_id, p); }));
+  std::stable_partition(items.begin(), items.end(), [&](const core::Item& i) { return i.id == first.id; });
+  std::vector<ClassReading> out;
+  for (const auto& item : items) {
+    CALIPER_ASSIGN_OR_RETURN(auto tasks, txn.ListTasksOfItem(item.id));
+    std::erase_if(tasks, [](const core::Task& t) { return t.assignee.empty() || !IsReading(t.state); });
+    if (tasks.empty()) continue;
+    CALIPER_ASSIGN_OR_RETURN(auto labels, AllAnnotations(txn, item.id));
+    for (const auto& t : tasks) {
+      ClassReading r{item.id, t.assignee, {}};
+      for (const auto& a : internal::ReaderLabels(t, labels)) {
+        if (a.assertion != core::Assertion::kAbsent) r.classes.insert(a.label_class);
+      }
+      out.push_back(std::move(r));
+    }
+  }
+  return out;
 }
 
 }  // namespace
@@ -254,6 +291,9 @@ Result<core::WorkflowSettings> App::PutWorkflowSettings(const RequestContext& ct
   if (!(settings.prelabel_hidden_share >= 0 && settings.prelabel_hidden_share <= 1)) {
     return Error(ErrorCode::kInvalidArgument, "prelabel_hidden_share must be between 0 and 1");
   }
+  if (!(settings.gold_rate >= 0 && settings.gold_rate <= 1)) {
+    return Error(ErrorCode::kInvalidArgument, "gold_rate must be between 0 and 1");
+  }
   settings.updated_at = clock_.Now();
   CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
   CALIPER_RETURN_IF_ERROR(txn->PutWorkflowSettings(settings));
@@ -268,8 +308,35 @@ Result<core::WorkflowSettings> App::PutWorkflowSettings(const RequestContext& ct
                         {"data_types", types},
                         {"lease_minutes", settings.lease_minutes},
                         {"task_order", core::ToString(settings.task_order)},
-                        {"prelabel_hidden_share", settings.prelabel_hidden_share}}.dump())));
+                        {"prelabel_hidden_share", settings.prelabel_hidden_share},
+                        {"gold_rate", settings.gold_rate}}.dump())));
   return settings;
+}
+
+Result<core::GoldItem> App::SetGoldItem(const RequestContext& ctx, const std::string& item_id,
+                                        std::vector<std::string> answer) {
+  CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
+  CALIPER_ASSIGN_OR_RETURN(core::Item item, txn->GetItem(item_id));
+  auto current = txn->GetCurrentGuideline(item.project_id);
+  if (!current.ok()) {
+    if (current.status().code() != ErrorCode::kNotFound) return current.status();
+    return Error(ErrorCode::kConflict, "the project has no published guideline yet; gold answers name its classes");
+  }
+  CALIPER_ASSIGN_OR_RETURN(core::LabelSchema schema, core::ParseLabelSchema(current->schema_json));
+  std::sort(answer.begin(), answer.end());
+  answer.erase(std::unique(answer.begin(), answer.end()), answer.end());
+  for (std::size_t i = 0; i < answer.size(); ++i) {
+    if (schema.Find(answer[i]) == nullptr) {
+      return Error(ErrorCode::kInvalidArgument, "answers: class '" + answer[i] + "' is not in guideline version " +
+                                                    std::to_string(current->version));
+    }
+  }
+  core::GoldItem gold{item.id, item.project_id, std::move(answer), ctx.principal.user.id, clock_.Now()};
+  CALIPER_RETURN_IF_ERROR(txn->PutGoldItem(gold));
+  CALIPER_RETURN_IF_ERROR(CommitWithAudit(*txn, Record(ctx, "item.gold", "item", item.id,
+                                                       json{{"project_id", item.project_id},
+                                                            {"classes", gold.answer.size()}}.dump())));
+  return gold;
 }
 
 Result<std::vector<core::Task>> App::CreateTasks(const RequestContext& ctx, const std::string& project_id,
@@ -373,7 +440,10 @@ Result<std::optional<core::Task>> App::ClaimNextTask(const RequestContext& ctx, 
       // kRandom: a fresh permutation per claim, drawn from the reader and the time.
       const std::uint64_t seed = SplitMix64(std::hash<std::string>{}(me) ^ static_cast<std::uint64_t>(now) ^
                                             static_cast<std::uint64_t>(attempt));
-      auto found = txn->FindClaimableTask(project_id, me, scopes, now, settings.task_order, seed);
+      // Gold items first on a gold_rate share of claims, drawn from the same seed.
+      const double draw = static_cast<double>(SplitMix64(seed) >> 11) * 0x1.0p-53;  // [0, 1)
+      auto found = txn->FindClaimableTask(project_id, me, scopes, now, settings.task_order, seed,
+                                          draw < settings.gold_rate);
       if (!found.ok()) {
         if (found.status().code() == ErrorCode::kNotFound) return std::optional<core::Task>();
         return found.status();
@@ -452,8 +522,50 @@ Result<core::Task> App::SubmitTask(const RequestContext& ctx, const std::string&
   task.revision = expected + 1;
   task.updated_at = now;
   CALIPER_RETURN_IF_ERROR(txn->UpdateTask(task, expected));
-  CALIPER_RETURN_IF_ERROR(CommitWithAudit(*txn, step));
+  std::vector<AuditRecord> records{std::move(step)};
+  CALIPER_RETURN_IF_ERROR(EscalateOnDisagreement(*txn, ctx, task, records));
+  CALIPER_RETURN_IF_ERROR(CommitWithAudit(*txn, records));
   return task;
+}
+
+Status App::EscalateOnDisagreement(storage::Transaction& txn, const RequestContext& ctx, core::Task& submitted,
+                                   std::vector<AuditRecord>& records) {
+  CALIPER_ASSIGN_OR_RETURN(core::WorkflowSettings settings, SettingsOf(txn, submitted.project_id));
+  CALIPER_ASSIGN_OR_RETURN(auto tasks, txn.ListTasksOfItem(submitted.item_id));
+  std::erase_if(tasks, [](const core::Task& t) { return t.assignee.empty() || !IsReading(t.state); });
+  if (static_cast<int>(tasks.size()) < settings.readers_per_item) return Status::Ok();
+  auto current = txn.GetCurrentGuideline(submitted.project_id);
+  if (!current.ok()) return current.status();  // the labels were pinned to it
+  CALIPER_ASSIGN_OR_RETURN(core::LabelSchema schema, core::ParseLabelSchema(current->schema_json));
+  CALIPER_ASSIGN_OR_RETURN(auto labels, AllAnnotations(txn, submitted.item_id));
+  std::vector<ReadingLabels> readings;
+  for (const auto& t : tasks) readings.push_back({t.assignee, internal::ReaderLabels(t, labels)});
+  const std::vector<TriggerHit> hits = AdjudicationTriggers(schema, Disagreement(readings));
+  if (hits.empty()) return Status::Ok();
+  json reasons = json::array();
+  for (const auto& h : hits) {
+    reasons.push_back(json{{"label_class", h.label_class}, {"reason", h.reason}, {"detail", h.detail}});
+  }
+  const TimeMicros now = clock_.Now();
+  bool escalated = false;
+  for (core::Task t : tasks) {
+    if (t.state != core::TaskState::kSubmitted && t.state != core::TaskState::kInReview) continue;
+    const std::int64_t expected = t.revision;
+    CALIPER_ASSIGN_OR_RETURN(auto step, StepTask(ctx, t, core::TaskEvent::kEscalate,
+                                                 json{{"automatic", true}, {"triggers", reasons}}.dump()));
+    records.push_back(std::move(step));
+    t.revision = expected + 1;
+    t.updated_at = now;
+    CALIPER_RETURN_IF_ERROR(txn.UpdateTask(t, expected));
+    if (t.id == submitted.id) submitted = t;
+    escalated = true;
+  }
+  if (!escalated) return Status::Ok();  // every reading was decided already
+  for (const auto& h : hits) {
+    CALIPER_RETURN_IF_ERROR(txn.InsertAdjudicationTrigger({ids_.NewId("atr"), submitted.project_id, submitted.item_id,
+                                                           h.label_class, h.reason, h.detail, now}));
+  }
+  return Status::Ok();
 }
 
 // ---- review and adjudication ---------------------------------------------------------------------
@@ -604,21 +716,92 @@ Result<AdjudicationOutcome> App::Adjudicate(const RequestContext& ctx, const std
   return out;
 }
 
-Result<std::vector<Reading>> App::ListReadings(const RequestContext& ctx, const std::string& item_id) {
-  (void)ctx;
-  CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kRead));
-  CALIPER_ASSIGN_OR_RETURN(auto tasks, txn->ListTasksOfItem(item_id));
-  CALIPER_ASSIGN_OR_RETURN(auto labels, AllAnnotations(*txn, item_id));
-  std::vector<Reading> out;
-  for (const auto& t : tasks) {
-    if (t.assignee.empty()) continue;
-    Reading r{t, {}, {}};
-    for (const auto& a : labels) {
-      if (a.task_id == t.id) r.annotations.push_back(a);
+Result<ItemReadings> App::ListReadings(const RequestContext& ctx, const std::string& item_id) {
+  ItemReadings out;
+  std::string project_id;
+  {
+    CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kRead));
+    CALIPER_ASSIGN_OR_RETURN(core::Item item, txn->GetItem(item_id));
+    project_id = item.project_id;
+    CALIPER_ASSIGN_OR_RETURN(auto tasks, txn->ListTasksOfItem(item_id));
+    CALIPER_ASSIGN_OR_RETURN(auto labels, AllAnnotations(*txn, item_id));
+    std::vector<ReadingLabels> submitted;
+    for (const auto& t : tasks) {
+      if (t.assignee.empty()) continue;
+      Reading r{t, {}, {}};
+      for (const auto& a : labels) {
+        if (a.task_id == t.id) r.annotations.push_back(a);
+      }
+      CALIPER_ASSIGN_OR_RETURN(r.reviews, txn->ListReviewsOfTask(t.id));
+      if (IsReading(t.state)) submitted.push_back({t.assignee, internal::ReaderLabels(t, labels)});
+      out.readings.push_back(std::move(r));
     }
-    CALIPER_ASSIGN_OR_RETURN(r.reviews, txn->ListReviewsOfTask(t.id));
-    out.push_back(std::move(r));
+    out.classes = Disagreement(submitted);
+    CALIPER_ASSIGN_OR_RETURN(out.triggers, txn->ListAdjudicationTriggersOfItem(item_id));
+    if (!out.classes.empty()) {
+      CALIPER_ASSIGN_OR_RETURN(auto project, ProjectReadings(*txn, item));
+      for (auto& c : out.classes) {
+        std::vector<quality::Rating> presence;
+        for (const auto& p : project) {
+          presence.push_back({p.item_id, p.reader, p.classes.count(c.label_class) ? "present" : "absent"});
+        }
+        CALIPER_ASSIGN_OR_RETURN(c.posterior, PresencePosterior(presence));
+      }
+    }
   }
+  CALIPER_RETURN_IF_ERROR(Audit(Record(ctx, "readings.read", "item", item_id,
+                                       json{{"project_id", project_id}, {"readings", out.readings.size()}}.dump())));
+  return out;
+}
+
+// ---- annotation history ------------------------------------------------------------------------
+
+Result<std::vector<AnnotationHistoryEntry>> App::GetAnnotationHistory(const RequestContext& ctx,
+                                                                      const std::string& annotation_id) {
+  std::vector<AnnotationHistoryEntry> out;
+  std::string project_id;
+  {
+    CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kRead));
+    auto found = txn->GetAnnotation(annotation_id);
+    if (!found.ok() || (found->author != ctx.principal.user.id &&
+                        IsBlinded(*txn, ctx, found->project_id, security::Permission::kAnnotationRead))) {
+      return Error(ErrorCode::kNotFound, "no such annotation");
+    }
+    const core::Annotation& current = *found;
+    project_id = current.project_id;
+    CALIPER_ASSIGN_OR_RETURN(auto versions, txn->ListAnnotationVersions(annotation_id));
+    // Version r was made by the change that replaced version r - 1 (the first by its author).
+    std::string by = current.author, reason, change = "create";
+    TimeMicros at = current.created_at;
+    for (auto& v : versions) {
+      out.push_back({std::move(v.annotation), change, by, at, reason});
+      by = v.replaced_by;
+      at = v.replaced_at;
+      reason = v.reason;
+      change = "edit";
+    }
+    out.push_back({current, change, by, at, reason});
+    // Corrections and adjudicated labels made from it: new annotations that name it as origin.
+    CALIPER_ASSIGN_OR_RETURN(auto labels, AllAnnotations(*txn, current.item_id));
+    CALIPER_ASSIGN_OR_RETURN(auto adjudications, txn->ListAdjudicationsOfItem(current.item_id));
+    std::vector<core::Review> reviews;
+    if (!current.task_id.empty()) {
+      CALIPER_ASSIGN_OR_RETURN(reviews, txn->ListReviewsOfTask(current.task_id));
+    }
+    for (const auto& a : labels) {
+      if (a.origin == "correction:" + annotation_id) {
+        const auto review = std::find_if(reviews.begin(), reviews.end(),
+                                         [&](const core::Review& r) { return r.corrected_annotation_id == a.id; });
+        out.push_back({a, "correction", a.author, a.created_at, review == reviews.end() ? "" : review->reason});
+      } else if (a.origin == "adjudication:" + annotation_id) {
+        const auto adj = std::find_if(adjudications.begin(), adjudications.end(),
+                                      [&](const core::Adjudication& d) { return d.final_annotation_id == a.id; });
+        out.push_back({a, "adjudication", a.author, a.created_at, adj == adjudications.end() ? "" : adj->rationale});
+      }
+    }
+  }
+  CALIPER_RETURN_IF_ERROR(Audit(Record(ctx, "annotation.history", "annotation", annotation_id,
+                                       json{{"project_id", project_id}, {"versions", out.size()}}.dump())));
   return out;
 }
 

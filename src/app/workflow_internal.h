@@ -17,19 +17,6 @@ bool Contains(const std::vector<T>& values, const T& v) {
   return std::find(values.begin(), values.end(), v) != values.end();
 }
 
-// Every annotation of an item (all pages).
-inline Result<std::vector<core::Annotation>> AllAnnotations(storage::Transaction& txn, const std::string& item_id) {
-  std::vector<core::Annotation> out;
-  storage::PageRequest page;
-  page.limit = 500;
-  for (;;) {
-    CALIPER_ASSIGN_OR_RETURN(auto rows, txn.ListAnnotations(item_id, page));
-    for (auto& a : rows.rows) out.push_back(std::move(a));
-    if (rows.next.empty()) return out;
-    page.after = rows.next;
-  }
-}
-
 // Every row of a paged listing: `list(page)` is called until it returns no next cursor.
 template <typename T, typename List>
 Result<std::vector<T>> AllPages(List list) {
@@ -42,6 +29,21 @@ Result<std::vector<T>> AllPages(List list) {
     if (rows.next.empty()) return out;
     page.after = rows.next;
   }
+}
+
+// Every annotation of an item (all pages).
+inline Result<std::vector<core::Annotation>> AllAnnotations(storage::Transaction& txn, const std::string& item_id) {
+  return AllPages<core::Annotation>([&](const storage::PageRequest& page) { return txn.ListAnnotations(item_id, page); });
+}
+
+// The reader's own labels in their task (a reviewer's correction keeps the task id but not
+// the author).
+inline std::vector<core::Annotation> ReaderLabels(const core::Task& task, const std::vector<core::Annotation>& labels) {
+  std::vector<core::Annotation> out;
+  for (const auto& a : labels) {
+    if (a.task_id == task.id && a.author == task.assignee) out.push_back(a);
+  }
+  return out;
 }
 
 }  // namespace caliper::app::internal

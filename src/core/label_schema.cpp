@@ -249,6 +249,16 @@ Result<LabelSchema> ParseLabelSchema(std::string_view json_text) {
     if (c.contains("resolver_role")) {
       CALIPER_ASSIGN_OR_RETURN(lc.resolver_role, ParseRole(c["resolver_role"].get<std::string>()));
     }
+    if (c.contains("adjudication")) {
+      const json& a = c["adjudication"];
+      lc.adjudication.class_mismatch = a.value("class_mismatch", true);
+      lc.adjudication.span_mismatch = a.value("span_mismatch", false);
+      if (a.contains("grade_distance")) lc.adjudication.grade_distance = a["grade_distance"].get<int>();
+      if (a.contains("dice_below")) lc.adjudication.dice_below = a["dice_below"].get<double>();
+      if (a.contains("low_confidence_below")) {
+        lc.adjudication.low_confidence_below = a["low_confidence_below"].get<double>();
+      }
+    }
     if (c.contains("required_qualification")) {
       CALIPER_ASSIGN_OR_RETURN(lc.required_qualification,
                                ParseQualification(c["required_qualification"].get<std::string>()));

@@ -196,5 +196,28 @@ TEST(LabelSchema, TermsContextAttributesAndRelations) {
   EXPECT_NE(Message(bad).find("must not be empty"), std::string::npos);
 }
 
+TEST(LabelSchema, AdjudicationThresholdsAreReadAndChecked) {
+  json doc{{"classes", {MinimalClass("none"), MinimalClass("defaults"), MinimalClass("all")}}};
+  doc["classes"][1]["adjudication"] = json::object();
+  doc["classes"][2]["adjudication"] = {{"class_mismatch", false}, {"grade_distance", 2}, {"dice_below", 0.7},
+                                       {"span_mismatch", true}, {"low_confidence_below", 0.4}};
+  auto schema = ParseLabelSchema(doc.dump());
+  ASSERT_TRUE(schema.ok()) << schema.status().ToString();
+  const AdjudicationThresholds& none = schema->classes[0].adjudication;
+  EXPECT_FALSE(none.class_mismatch) << "no object: never automatic";
+  EXPECT_FALSE(none.grade_distance || none.dice_below || none.span_mismatch || none.low_confidence_below);
+  EXPECT_TRUE(schema->classes[1].adjudication.class_mismatch) << "the object turns class mismatch on";
+  const AdjudicationThresholds& all = schema->classes[2].adjudication;
+  EXPECT_FALSE(all.class_mismatch);
+  EXPECT_EQ(all.grade_distance, 2);
+  EXPECT_EQ(all.dice_below, 0.7);
+  EXPECT_TRUE(all.span_mismatch);
+  EXPECT_EQ(all.low_confidence_below, 0.4);
+  doc["classes"][2]["adjudication"]["grade_distance"] = 0;
+  EXPECT_EQ(Message(doc), "class 'all' (classes[2]): field 'adjudication.grade_distance' must be at least 1");
+  doc["classes"][2]["adjudication"] = {{"kappa_below", 0.2}};
+  EXPECT_NE(Message(doc).find("field 'adjudication.kappa_below' is not part of the schema"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace caliper::core

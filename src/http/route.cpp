@@ -312,7 +312,8 @@ json WorkflowSettingsJson(const core::WorkflowSettings& w) {
               {"data_types", types},
               {"lease_minutes", w.lease_minutes},
               {"task_order", core::ToString(w.task_order)},
-              {"prelabel_hidden_share", w.prelabel_hidden_share}};
+              {"prelabel_hidden_share", w.prelabel_hidden_share},
+              {"gold_rate", w.gold_rate}};
 }
 
 json PrelabelJson(const core::Prelabel& p) {

@@ -232,7 +232,8 @@ struct Server::Impl {
         return it == m.params.end() ? std::string() : it->second;
       };
       CALIPER_RETURN_IF_ERROR(app.Authorize(call.ctx, route.permission, param("project_id"), param("item_id"),
-                                            route.method + " " + route.path, param("task_id")));
+                                            route.method + " " + route.path, param("task_id"),
+                                            param("annotation_id")));
     }
     if (route.body_kind == BodyKind::kJson) {
       // Only JSON: a cross-site form (text/plain, urlencoded) can never reach a JSON route.

@@ -476,6 +476,95 @@ TEST_F(WorkflowTest, ReviewAndAdjudicationFollowTheStateMachine) {
   EXPECT_TRUE(verify->ok);
 }
 
+TEST_F(WorkflowTest, DisagreementGoldAndHistoryOverTheApi) {
+  const std::string p = Project("Triggers over HTTP");
+  Session manager = Member("t-manager", p, {core::Role::kManager});
+  std::vector<Session> readers = {Member("t-reader1", p, {core::Role::kAnnotator}),
+                                  Member("t-reader2", p, {core::Role::kAnnotator})};
+  Session adjudicator = Member("t-adjudicator", p, {core::Role::kAdjudicator});
+  json schema = LabelSchema({"pneumonia", "normal"});
+  schema["classes"][0]["adjudication"] = json::object();
+  const std::string base = "/api/v1/projects/" + p + "/guidelines";
+  auto bad = Send("POST", base, &manager, json{{"schema", json{{"classes", {{{"id", "x"}, {"name", "x"},
+                                                 {"kind", "classification"}, {"definition", "d"},
+                                                 {"adjudication", {{"dice_below", 2}}}}}}}}});
+  EXPECT_EQ(bad->status, 400);
+  EXPECT_NE(bad->body.find("adjudication.dice_below"), std::string::npos) << bad->body;
+  auto draft = Send("POST", base, &manager, json{{"schema", schema}});
+  ASSERT_EQ(draft->status, 201) << draft->body;
+  ASSERT_EQ(Send("POST", base + "/" + Body(draft)["id"].get<std::string>() + "/publish", &manager, nullptr,
+                 {{"If-Match", draft->get_header_value("ETag")}})->status, 200);
+  const std::string plain = Item(p, 1), gold = Item(p, 2);
+  EXPECT_EQ(Send("PUT", "/api/v1/items/" + gold + "/gold", &manager, json{{"answers", {{{"klass", "normal"}}}}})->status,
+            400);
+  auto marked = Send("PUT", "/api/v1/items/" + gold + "/gold", &manager, json{{"answers", {{{"class", "normal"}}}}});
+  ASSERT_EQ(marked->status, 200) << marked->body;
+  EXPECT_EQ(Send("PUT", "/api/v1/items/" + gold + "/gold", &readers[0], json{{"answers", json::array()}})->status, 403);
+  ASSERT_EQ(Send("PUT", "/api/v1/projects/" + p + "/workflow", &manager,
+                 json{{"readers_per_item", 2}, {"gold_rate", 0}})->status, 200);
+  ASSERT_EQ(Send("POST", "/api/v1/projects/" + p + "/tasks", &manager, json::object())->status, 201);
+
+  // Readers read both items; the gold one (last, at rate 0) looks like any other.
+  const std::string tasks = "/api/v1/projects/" + p + "/tasks/";
+  std::map<std::string, std::vector<std::string>> labels_of;  // item -> label per reader
+  std::map<std::string, json> item_views, task_views;
+  for (int r = 0; r < 2; ++r) {
+    for (const std::string& expected : {plain, gold}) {
+      auto claimed = Send("POST", tasks + "next", &readers[r]);
+      ASSERT_EQ(claimed->status, 200) << claimed->body;
+      json task = Body(claimed);
+      ASSERT_EQ(task["item_id"], expected);
+      task_views[expected] = task;
+      item_views[expected] = Body(Send("GET", "/api/v1/items/" + expected, &readers[r]));
+      auto label = Send("POST", "/api/v1/items/" + expected + "/annotations", &readers[r],
+                        Label(r == 0 && expected == plain ? "pneumonia" : "normal"));
+      ASSERT_EQ(label->status, 201) << label->body;
+      labels_of[expected].push_back(Body(label)["id"]);
+      auto submitted = Send("POST", tasks + task["id"].get<std::string>() + "/submit", &readers[r]);
+      ASSERT_EQ(submitted->status, 200) << submitted->body;
+      EXPECT_EQ(Body(submitted)["state"], r == 1 && expected == plain ? "escalated" : "submitted");
+    }
+  }
+  auto keys = [](const json& j) {
+    std::vector<std::string> out;
+    for (auto it = j.begin(); it != j.end(); ++it) out.push_back(it.key());
+    return out;
+  };
+  EXPECT_EQ(keys(task_views[plain]), keys(task_views[gold]));
+  EXPECT_EQ(keys(item_views[plain]), keys(item_views[gold]));
+  EXPECT_EQ(item_views[gold].dump().find("gold"), std::string::npos);
+
+  auto readings = Send("GET", "/api/v1/items/" + plain + "/readings", &adjudicator);
+  ASSERT_EQ(readings->status, 200) << readings->body;
+  json view = Body(readings);
+  ASSERT_EQ(view["triggers"].size(), 1u);
+  EXPECT_EQ(view["triggers"][0]["reason"], "class_mismatch");
+  EXPECT_EQ(view["triggers"][0]["label_class"], "pneumonia");
+  ASSERT_EQ(view["classes"].size(), 2u);
+  EXPECT_TRUE(view["classes"][1]["posterior"].is_number()) << view["classes"];
+  EXPECT_EQ(AuditCount("readings.read", plain), 1);
+
+  auto quality = Send("GET", "/api/v1/projects/" + p + "/quality", &manager);
+  ASSERT_EQ(quality->status, 200) << quality->body;
+  json gold_accuracy = Body(quality)["reviewers"]["gold_accuracy"];
+  ASSERT_EQ(gold_accuracy.size(), 2u);
+  for (const auto& g : gold_accuracy) {
+    EXPECT_EQ(g["readings"], 1);
+    EXPECT_EQ(g["correct"], 1);
+  }
+
+  // History: the reader's own label only; reasons travel with the edit.
+  const std::string history = "/api/v1/annotations/" + labels_of[plain][0] + "/history";
+  auto own = Send("GET", history, &readers[0]);
+  ASSERT_EQ(own->status, 200) << own->body;
+  ASSERT_EQ(Body(own)["data"].size(), 1u);
+  EXPECT_EQ(Body(own)["data"][0]["change"], "create");
+  EXPECT_EQ(Send("GET", history, &readers[1])->status, 404);
+  EXPECT_EQ(Send("GET", history, &adjudicator)->status, 200);
+  EXPECT_EQ(Send("GET", "/api/v1/annotations/ann_0000000000000000000000000z/history", &adjudicator)->status, 404);
+  EXPECT_EQ(AuditCount("annotation.history", labels_of[plain][0]), 2);
+}
+
 // A minimal model back-end (docs/workflow.md, "The model back-end protocol"): it fetches the
 // item's content with the scoped token it was sent and answers one prediction whose score it
 // reads from the note's number ("synthetic note 2" -> 0.52).

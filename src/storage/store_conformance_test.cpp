@@ -1179,6 +1179,7 @@ TEST_P(StoreConformanceTest, WorkflowSettingsPutReplaceAndGet) {
     w.readers_per_item = 2;
     w.required_qualification.reset();
     w.data_types = {};
+    w.gold_rate = 0.25;
     ASSERT_OK(t.PutWorkflowSettings(w));
   });
   ASSERT_OK_AND_ASSIGN(auto txn, store_->Begin(TxnMode::kRead));
@@ -1187,6 +1188,7 @@ TEST_P(StoreConformanceTest, WorkflowSettingsPutReplaceAndGet) {
   EXPECT_FALSE(w.required_qualification.has_value());
   EXPECT_TRUE(w.data_types.empty());
   EXPECT_EQ(w.lease_minutes, 20);
+  EXPECT_EQ(w.gold_rate, 0.25);
 }
 
 TEST_P(StoreConformanceTest, TasksUpdateUnderRevisionAndOneReaderPerItem) {
@@ -1257,6 +1259,34 @@ TEST_P(StoreConformanceTest, ClaimableTasksRespectScopeLeaseAndReadersItems) {
   EXPECT_EQ(expired.id, "tsk_1") << "a lease that has ended returns the task to the pool";
   EXPECT_EQ(expired.state, core::TaskState::kClaimed);
   EXPECT_CODE(txn->FindClaimableTask("prj_1", "usr_b", pathology, kT0 + 10), ErrorCode::kNotFound);
+}
+
+TEST_P(StoreConformanceTest, GoldItemsKeepTheirAnswerAndComeFirstOnlyWhenAsked) {
+  SeedParents();  // itm_1 is pathology
+  const std::vector<core::DataType> pathology = {core::DataType::kPathology};
+  InWrite([](Transaction& t) {
+    ASSERT_OK(t.InsertItem(MakeItem("itm_2", "prj_1")));
+    ASSERT_OK(t.InsertTask(MakeTask("tsk_1", "itm_1", kT0)));
+    ASSERT_OK(t.InsertTask(MakeTask("tsk_2", "itm_2", kT0 + 1)));
+    EXPECT_CODE(t.GetGoldItem("itm_2"), ErrorCode::kNotFound);
+    ASSERT_OK(t.PutGoldItem({"itm_2", "prj_1", {"nodule"}, "usr_a", kT0}));
+    ASSERT_OK(t.PutGoldItem({"itm_2", "prj_1", {"nodule", "mass"}, "usr_b", kT0 + 5}));  // replaces
+    EXPECT_CODE(t.PutGoldItem({"itm_9", "prj_1", {}, "usr_a", kT0}), ErrorCode::kNotFound);
+  });
+  ASSERT_OK_AND_ASSIGN(auto txn, store_->Begin(TxnMode::kRead));
+  ASSERT_OK_AND_ASSIGN(core::GoldItem gold, txn->GetGoldItem("itm_2"));
+  EXPECT_EQ(gold.answer, (std::vector<std::string>{"nodule", "mass"}));
+  EXPECT_EQ(gold.set_by, "usr_b");
+  EXPECT_EQ(gold.set_at, kT0 + 5);
+  ASSERT_OK_AND_ASSIGN(auto all, txn->ListGoldItems("prj_1"));
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].item_id, "itm_2");
+  for (auto order : {core::TaskOrder::kFifo, core::TaskOrder::kRandom, core::TaskOrder::kLeastSure}) {
+    ASSERT_OK_AND_ASSIGN(core::Task first, txn->FindClaimableTask("prj_1", "usr_a", pathology, kT0, order, 7, true));
+    EXPECT_EQ(first.id, "tsk_2") << "the gold item first";
+    ASSERT_OK_AND_ASSIGN(core::Task last, txn->FindClaimableTask("prj_1", "usr_a", pathology, kT0, order, 7, false));
+    EXPECT_EQ(last.id, "tsk_1") << "the gold item last";
+  }
 }
 
 core::Prelabel MakePrelabel(const std::string& id, const std::string& item_id, std::optional<double> score) {
@@ -1376,6 +1406,58 @@ TEST_P(StoreConformanceTest, ReviewsAndAdjudicationsRoundTrip) {
   ASSERT_EQ(adjudications.size(), 1u);
   EXPECT_EQ(adjudications[0].rationale, "agrees with biopsy");
   EXPECT_EQ(adjudications[0].source_annotation_id, "ann_1");
+}
+
+TEST_P(StoreConformanceTest, AdjudicationTriggersRoundTripPerItem) {
+  SeedParents();
+  InWrite([](Transaction& t) {
+    ASSERT_OK(t.InsertItem(MakeItem("itm_2", "prj_1")));
+    ASSERT_OK(t.InsertAdjudicationTrigger(
+        {"atr_2", "prj_1", "itm_1", "grade", "grade_distance", "grades 1 and 3 (distance >= 2)", kT0 + 1}));
+    ASSERT_OK(t.InsertAdjudicationTrigger({"atr_1", "prj_1", "itm_1", "nodule", "class_mismatch", "1 of 2", kT0}));
+    ASSERT_OK(t.InsertAdjudicationTrigger({"atr_3", "prj_1", "itm_2", "nodule", "low_confidence", "0.2", kT0}));
+    EXPECT_CODE(t.InsertAdjudicationTrigger({"atr_4", "prj_1", "itm_9", "nodule", "class_mismatch", "", kT0}),
+                ErrorCode::kNotFound);
+    EXPECT_FALSE(t.InsertAdjudicationTrigger({"atr_5", "prj_1", "itm_1", "nodule", "majority", "", kT0}).ok())
+        << "only the documented reasons";
+  });
+  ASSERT_OK_AND_ASSIGN(auto txn, store_->Begin(TxnMode::kRead));
+  ASSERT_OK_AND_ASSIGN(auto triggers, txn->ListAdjudicationTriggersOfItem("itm_1"));
+  ASSERT_EQ(triggers.size(), 2u);
+  EXPECT_EQ(triggers[0].id, "atr_1");
+  EXPECT_EQ(triggers[0].reason, "class_mismatch");
+  EXPECT_EQ(triggers[1].label_class, "grade");
+  EXPECT_EQ(triggers[1].detail, "grades 1 and 3 (distance >= 2)");
+  EXPECT_EQ(triggers[1].created_at, kT0 + 1);
+}
+
+TEST_P(StoreConformanceTest, AnnotationVersionsAreKeptInRevisionOrderOncePerRevision) {
+  SeedParents();
+  core::Annotation a = MakeAnnotation("ann_1", "prj_1", "itm_1");
+  InWrite([&](Transaction& t) {
+    ASSERT_OK(t.InsertAnnotation(a));
+    core::Annotation second = a;
+    second.label_class = "mass";
+    second.confidence = 0.4;
+    second.revision = 2;
+    ASSERT_OK(t.InsertAnnotationVersion({second, "usr_a", kT0 + 20, "grew on the follow-up"}));
+    ASSERT_OK(t.InsertAnnotationVersion({a, "usr_a", kT0 + 10, ""}));
+    EXPECT_CODE(t.InsertAnnotationVersion({a, "usr_a", kT0 + 30, "again"}), ErrorCode::kAlreadyExists);
+    core::Annotation missing = MakeAnnotation("ann_9", "prj_1", "itm_1");
+    EXPECT_CODE(t.InsertAnnotationVersion({missing, "usr_a", kT0, ""}), ErrorCode::kNotFound);
+  });
+  ASSERT_OK_AND_ASSIGN(auto txn, store_->Begin(TxnMode::kRead));
+  ASSERT_OK_AND_ASSIGN(auto versions, txn->ListAnnotationVersions("ann_1"));
+  ASSERT_EQ(versions.size(), 2u);
+  EXPECT_EQ(versions[0].annotation.revision, 1);
+  EXPECT_EQ(versions[0].annotation.label_class, "nodule");
+  EXPECT_EQ(versions[0].replaced_at, kT0 + 10);
+  EXPECT_EQ(versions[1].annotation.label_class, "mass");
+  EXPECT_EQ(versions[1].annotation.confidence, 0.4);
+  EXPECT_EQ(versions[1].replaced_by, "usr_a");
+  EXPECT_EQ(versions[1].reason, "grew on the follow-up");
+  ASSERT_OK_AND_ASSIGN(auto none, txn->ListAnnotationVersions("ann_2"));
+  EXPECT_TRUE(none.empty());
 }
 
 TEST_P(StoreConformanceTest, ExportsKeepTheTwoPersonRuleAndTokensAreSingleUse) {

@@ -95,6 +95,7 @@ struct AnnotationPatch {
   std::optional<core::Temporality> temporality;
   std::optional<core::Experiencer> experiencer;
   std::optional<std::string> relations_json;
+  std::string reason;  // why (optional, at most 2000 characters); kept in the history
 };
 
 struct InitResult {
@@ -149,6 +150,45 @@ struct Reading {
   std::vector<core::Review> reviews;
 };
 
+// The disagreement of an item's submitted readings on one class (every class a reading labels).
+struct ClassDisagreement {
+  std::string label_class;
+  int readings = 0;  // readings compared
+  int naming = 0;    // readings with a label of the class whose assertion is not 'absent'
+  // Highest minus lowest grade among the readings' grades (evidence kind "value",
+  // {"value": number}); unset with fewer than two graded readings.
+  std::optional<double> grade_distance;
+  // Lowest Dice between two readings' masks (evidence kind "voxels"; a reading's first mask of
+  // the class); unset with fewer than two masks on one grid.
+  std::optional<double> min_dice;
+  // Lowest exact span F1 (quality::SpanF1 on the spans of the class) between two readings;
+  // unset when no reading has a span of the class.
+  std::optional<double> min_span_f1;
+  std::optional<double> min_confidence;  // lowest reader confidence in a label of the class
+  // The fused suggestion: Dawid–Skene posterior that the class is present on the item, fitted
+  // over every submitted reading of the project (present / absent per reading).
+  std::optional<double> posterior;
+};
+
+// What the adjudicator sees of an item: every reading side by side (identities revealed), the
+// disagreement per class with the fused suggestion, and the automatic triggers that fired.
+struct ItemReadings {
+  std::vector<Reading> readings;
+  std::vector<ClassDisagreement> classes;
+  std::vector<core::AdjudicationTrigger> triggers;
+};
+
+// One version of an annotation in its history: the label as it was, who made that version,
+// when and why. `change` is create | edit | correction | adjudication; a correction or an
+// adjudicated label is a new annotation (its own id) derived from this one.
+struct AnnotationHistoryEntry {
+  core::Annotation annotation;
+  std::string change;
+  std::string by;
+  TimeMicros at = 0;
+  std::string reason;  // the edit's reason, the review's reason or the adjudication's rationale
+};
+
 // Agreement on one class among items read by at least two readers: each reading says the
 // class is there or not; Krippendorff's alpha (nominal) with a seeded bootstrap interval.
 struct ClassAgreement {
@@ -158,6 +198,15 @@ struct ClassAgreement {
   std::optional<double> alpha;  // absent when undefined (e.g. no variation); see `note`
   std::optional<quality::ConfidenceInterval> ci;
   std::string note;
+};
+
+// A reader's accuracy on gold items: a reading is correct when the classes it labels are the
+// gold answer's, no more and no fewer.
+struct GoldAccuracy {
+  std::string reader;
+  std::int64_t readings = 0;
+  std::int64_t correct = 0;
+  double accuracy = 0;  // correct / readings
 };
 
 // A project's quality indicators (docs/quality.md, "Indicators"), computed from the store.
@@ -171,6 +220,7 @@ struct ProjectQuality {
   quality::RateReport error_by_class;    // per reading x class vs the adjudicated label
   quality::RateReport error_by_modality; // per reading vs the adjudicated label set
   quality::ReaderAnalytics readers;      // against adjudicated labels
+  std::vector<GoldAccuracy> gold;        // per reader against gold answers, by reader id
   std::vector<quality::QaFinding> findings;
 };
 
@@ -421,10 +471,12 @@ class App {
   // Decides `permission` for the request on the resource named by project_id / item_id
   // (either may be ""). kNotFound when the resource does not exist; kPermissionDenied when
   // the policy says no. Every refusal is audited.
-  // A `task_id` stands for its item (and must belong to project_id when that is given).
+  // A `task_id` stands for its item (and must belong to project_id when that is given); so
+  // does an `annotation_id` when neither an item nor a task is named.
   Status Authorize(const RequestContext& ctx, security::Permission permission,
                    const std::string& project_id, const std::string& item_id,
-                   const std::string& action, const std::string& task_id = "");
+                   const std::string& action, const std::string& task_id = "",
+                   const std::string& annotation_id = "");
 
   // ---- users ----
   Result<CreatedUser> CreateUser(const RequestContext& ctx, const NewUser& user);
@@ -600,6 +652,12 @@ class App {
   Result<core::WorkflowSettings> GetWorkflowSettings(const RequestContext& ctx, const std::string& project_id);
   Result<core::WorkflowSettings> PutWorkflowSettings(const RequestContext& ctx, core::WorkflowSettings settings);
 
+  // Marks an item as gold (or replaces its answer): `answer` names the classes a correct
+  // reading names, each in the current guideline (400 naming it; 409 without a published
+  // guideline). Readers are never told (task and item views are unchanged). Audited as item.gold.
+  Result<core::GoldItem> SetGoldItem(const RequestContext& ctx, const std::string& item_id,
+                                     std::vector<std::string> answer);
+
   // Tasks. CreateTasks tops every named item (none named = every item of the project within
   // the settings' data types) up to k open tasks; returns the new tasks.
   Result<std::vector<core::Task>> CreateTasks(const RequestContext& ctx, const std::string& project_id,
@@ -624,8 +682,15 @@ class App {
   // class's resolver role when the class names one.
   Result<AdjudicationOutcome> Adjudicate(const RequestContext& ctx, const std::string& item_id,
                                          const AdjudicationRequest& request);
-  // Every reading of the item side by side, with reader identities (adjudicators only).
-  Result<std::vector<Reading>> ListReadings(const RequestContext& ctx, const std::string& item_id);
+  // Every reading of the item side by side, with reader identities, the disagreement and the
+  // fused suggestion per class and the automatic triggers (adjudicators only); audited as
+  // "readings.read".
+  Result<ItemReadings> ListReadings(const RequestContext& ctx, const std::string& item_id);
+  // Every version of an annotation, oldest first: its own revisions, then the corrections and
+  // adjudicated labels made from it. Blinding as GetAnnotation (an annotator: only their own
+  // labels, else 404). Audited as "annotation.history".
+  Result<std::vector<AnnotationHistoryEntry>> GetAnnotationHistory(const RequestContext& ctx,
+                                                                   const std::string& annotation_id);
 
   // ---- quality (quality.cpp) ----
   // Indicators, reviewer analytics and QA findings of the whole project (the sweep); audited
@@ -768,6 +833,12 @@ class App {
   Result<std::string> BeginIngest(const RequestContext& ctx, const std::string& project_id, std::string action,
                                   std::string details_json);
   Result<core::WorkflowSettings> SettingsOf(storage::Transaction& txn, const std::string& project_id);
+  // After a submit: when the item has k submitted readings, compares them (Disagreement) under
+  // the current guideline's thresholds and escalates the item's submitted and in-review tasks
+  // when a trigger fires, recording the triggers; `submitted` is updated when it escalates.
+  // Appends the audit records of the steps.
+  Status EscalateOnDisagreement(storage::Transaction& txn, const RequestContext& ctx, core::Task& submitted,
+                                std::vector<security::AuditRecord>& records);
   Result<core::Membership> MembershipOf(storage::Transaction& txn, const std::string& project_id,
                                         const std::string& user_id);
   // Blinding: true when the principal reaches `permission` in the project only as an

@@ -16,12 +16,24 @@
 namespace caliper::core {
 
 // What the workflow reads from one class; the full class stays in `json`.
+// When an item's submitted readings start adjudication by themselves (the class's
+// "adjudication" object; docs/workflow.md, "Automatic adjudication"). Unset = that trigger is
+// off; a class without the object has none on (its readings go to adjudication by escalation).
+struct AdjudicationThresholds {
+  bool class_mismatch = false;  // some readings name the class, others do not (true when the object is given)
+  std::optional<int> grade_distance;            // ordinal grades this far apart or more
+  std::optional<double> dice_below;             // two readings' masks overlap less than this
+  bool span_mismatch = false;                   // the readings' spans of the class differ
+  std::optional<double> low_confidence_below;   // a reader's confidence below this
+};
+
 struct LabelClass {
   std::string id;
   std::string name;
   std::string kind;  // classification | ordinal_grade | span | segmentation | box | polygon | ...
   std::vector<DataType> data_types;  // empty = any
   std::optional<Role> resolver_role;  // who may adjudicate it; none = any adjudicator
+  AdjudicationThresholds adjudication;
   std::optional<Qualification> required_qualification;
   std::vector<std::string> terms;  // text mentions for the pre-labeller; may be empty
   // The context values readers may give a label of this class; empty = every value.

@@ -136,6 +136,19 @@ struct WorkflowSettings {
   // Share (0..1) of readers who never see pre-labels, to measure anchoring; each reader's arm
   // is fixed by a hash of (project, reader) (PrelabelHiddenFor in core/rules.h).
   double prelabel_hidden_share = 0;
+  // Share (0..1) of claims that serve a gold item first when one is claimable (else any task;
+  // with 0, gold items come after the other tasks).
+  double gold_rate = 0;
+};
+
+// An item with a known answer (docs/workflow.md, "Gold items"): the classes a correct reading
+// names, no more and no fewer.
+struct GoldItem {
+  std::string item_id;
+  std::string project_id;
+  std::vector<std::string> answer;  // class ids; empty = the item shows none of the classes
+  std::string set_by;
+  TimeMicros set_at = 0;
 };
 
 // ---- tasks ---------------------------------------------------------------------------------
@@ -233,6 +246,27 @@ struct Adjudication {
   std::string final_annotation_id;
   std::string rationale;
   TimeMicros created_at = 0;
+};
+
+// Why an item's readings went to adjudication by themselves (docs/workflow.md, "Automatic
+// adjudication"): one row per class and trigger that fired when the k-th reading was submitted.
+struct AdjudicationTrigger {
+  std::string id;
+  std::string project_id;
+  std::string item_id;
+  std::string label_class;
+  std::string reason;  // class_mismatch | grade_distance | dice_below | span_mismatch | low_confidence
+  std::string detail;  // the figure against the threshold, e.g. "grades 1 and 3 (distance >= 2)"
+  TimeMicros created_at = 0;
+};
+
+// A superseded version of an annotation: the label as it was at `annotation.revision`, and
+// the change that replaced it (who, when, why).
+struct AnnotationVersion {
+  Annotation annotation;
+  std::string replaced_by;  // user id
+  TimeMicros replaced_at = 0;
+  std::string reason;       // the editor's reason; "" when none was given
 };
 
 // ---- AI pre-labels (docs/workflow.md, "AI pre-labels") ---------------------------------------

@@ -287,11 +287,12 @@ class Transaction {
   // `user_id` holds no other task. kNotFound when none. Which one, by `order`: kFifo the
   // oldest (created_at, then id); kRandom the first of a permutation drawn from `seed` (a
   // different seed, a different order); kLeastSure the one whose item has the lowest highest
-  // pre-label score (items without scored pre-labels last, then fifo).
+  // pre-label score (items without scored pre-labels last, then fifo). Before the order, a
+  // task on a gold item comes first when `gold_first`, last otherwise.
   virtual Result<core::Task> FindClaimableTask(const std::string& project_id, const std::string& user_id,
                                                const std::vector<core::DataType>& data_types, TimeMicros now,
                                                core::TaskOrder order = core::TaskOrder::kFifo,
-                                               std::uint64_t seed = 0) = 0;
+                                               std::uint64_t seed = 0, bool gold_first = false) = 0;
 
   // Guideline versions. UpdateGuidelineVersion succeeds only on a draft whose stored revision
   // equals `expected_revision` (else kPreconditionFailed) and stores every field but id,
@@ -316,6 +317,17 @@ class Transaction {
   virtual Status InsertAdjudication(const core::Adjudication& adjudication) = 0;
   virtual Result<std::vector<core::Adjudication>> ListAdjudicationsOfItem(const std::string& item_id) = 0;
 
+  // Gold items. PutGoldItem inserts or replaces the item's answer; GetGoldItem is kNotFound
+  // for an item that is not gold; ListGoldItems is ascending by item id.
+  virtual Status PutGoldItem(const core::GoldItem& gold) = 0;
+  virtual Result<core::GoldItem> GetGoldItem(const std::string& item_id) = 0;
+  virtual Result<std::vector<core::GoldItem>> ListGoldItems(const std::string& project_id) = 0;
+
+  // Automatic adjudication triggers (docs/workflow.md), ascending by id.
+  virtual Status InsertAdjudicationTrigger(const core::AdjudicationTrigger& trigger) = 0;
+  virtual Result<std::vector<core::AdjudicationTrigger>> ListAdjudicationTriggersOfItem(
+      const std::string& item_id) = 0;
+
   // AI pre-labels and the readers' decisions on them, ascending by id. InsertPrelabelDecision
   // is kAlreadyExists when the reader decided on that pre-label before.
   virtual Status InsertPrelabel(const core::Prelabel& prelabel) = 0;
@@ -335,6 +347,11 @@ class Transaction {
   virtual Status UpdateAnnotation(const core::Annotation& annotation, std::int64_t expected_revision) = 0;
   virtual Result<Page<core::Annotation>> ListAnnotations(const std::string& item_id,
                                                          const PageRequest& page) = 0;
+  // Superseded versions of an annotation (its history), ascending by revision.
+  // InsertAnnotationVersion: kAlreadyExists for a second row of the same (id, revision);
+  // kNotFound when the annotation does not exist.
+  virtual Status InsertAnnotationVersion(const core::AnnotationVersion& version) = 0;
+  virtual Result<std::vector<core::AnnotationVersion>> ListAnnotationVersions(const std::string& annotation_id) = 0;
 
   // Audit chain storage (the chain's rules live in security/audit).
   // Appends with seq = last seq + 1 and writes that seq back into `event`.

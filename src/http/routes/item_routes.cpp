@@ -30,6 +30,16 @@ const std::vector<Field>& AnnotationFields() {
   return kFields;
 }
 
+// A replacement carries the label and, optionally, why (kept in the annotation's history).
+const std::vector<Field>& AnnotationUpdateFields() {
+  static const std::vector<Field> kFields = [] {
+    std::vector<Field> fields = AnnotationFields();
+    fields.push_back({"reason", FieldType::kString, false, "why the label changed (optional; kept in its history)"});
+    return fields;
+  }();
+  return kFields;
+}
+
 }  // namespace
 
 // Media types item content is stored and served as. Anything else (text/html, scripts, SVG)
@@ -127,8 +137,9 @@ std::vector<Route> ItemRoutes() {
          return AnnotationReply(a);
        }},
       {"PUT", "/api/v1/items/{item_id}/annotations/{annotation_id}", Permission::kAnnotationWrite,
-       "Replace your label. Send If-Match with the ETag you read; a stale one gets 412.", BodyKind::kJson,
-       AnnotationFields(),
+       "Replace your label. Send If-Match with the ETag you read; a stale one gets 412. The version replaced "
+       "is kept in the label's history with `reason`.",
+       BodyKind::kJson, AnnotationUpdateFields(),
        [](app::App& app, Call& call) -> Result<Reply> {
          CALIPER_ASSIGN_OR_RETURN(std::int64_t expected, IfMatchRevision(call.req));
          CALIPER_ASSIGN_OR_RETURN(auto existing, app.GetAnnotation(call.ctx, call.Param("annotation_id")));
@@ -145,6 +156,7 @@ std::vector<Route> ItemRoutes() {
          patch.temporality = a.temporality;
          patch.experiencer = a.experiencer;
          patch.relations_json = a.relations_json;
+         patch.reason = call.body.value("reason", "");
          CALIPER_ASSIGN_OR_RETURN(auto updated, app.UpdateAnnotation(call.ctx, existing.id, expected, patch));
          return AnnotationReply(updated);
        }},

@@ -55,6 +55,18 @@ json ReadersJson(const quality::ReaderAnalytics& a) {
               {"readers", readers}};
 }
 
+// The reviewers section: analytics against adjudicated labels, and accuracy on gold items.
+json ReviewersJson(const app::ProjectQuality& q) {
+  json out = ReadersJson(q.readers);
+  json gold = json::array();
+  for (const auto& g : q.gold) {
+    gold.push_back(json{{"reader", g.reader}, {"readings", g.readings}, {"correct", g.correct},
+                        {"accuracy", Number(g.accuracy)}});
+  }
+  out["gold_accuracy"] = gold;
+  return out;
+}
+
 json QualityJson(const app::ProjectQuality& q) {
   json agreement = json::array();
   for (const auto& c : q.agreement) {
@@ -72,7 +84,7 @@ json QualityJson(const app::ProjectQuality& q) {
               {"adjudication_rate", RateJson(q.adjudication)},
               {"error_rate_by_class", RateJson(q.error_by_class)},
               {"error_rate_by_modality", RateJson(q.error_by_modality)},
-              {"reviewers", ReadersJson(q.readers)},
+              {"reviewers", ReviewersJson(q)},
               {"findings", FindingsJson(q.findings)}};
 }
 

@@ -19,14 +19,41 @@ Reply NoContent() {
   return r;
 }
 
-json ReadingsJson(const std::vector<app::Reading>& readings) {
+json Optional(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
+
+json ReadingsJson(const app::ItemReadings& view) {
   json data = json::array();
-  for (const auto& r : readings) {
+  for (const auto& r : view.readings) {
     json labels = json::array(), reviews = json::array();
     for (const auto& a : r.annotations) labels.push_back(AnnotationJson(a));
     for (const auto& v : r.reviews) reviews.push_back(ReviewJson(v));
     data.push_back(json{{"task", TaskJson(r.task)}, {"reader", r.task.assignee}, {"annotations", labels},
                         {"reviews", reviews}});
+  }
+  json classes = json::array();
+  for (const auto& c : view.classes) {
+    classes.push_back(json{{"label_class", c.label_class},
+                           {"readings", c.readings},
+                           {"naming", c.naming},
+                           {"posterior", Optional(c.posterior)},
+                           {"grade_distance", Optional(c.grade_distance)},
+                           {"min_dice", Optional(c.min_dice)},
+                           {"min_span_f1", Optional(c.min_span_f1)},
+                           {"min_confidence", Optional(c.min_confidence)}});
+  }
+  json triggers = json::array();
+  for (const auto& g : view.triggers) {
+    triggers.push_back(json{{"label_class", g.label_class}, {"reason", g.reason}, {"detail", g.detail},
+                            {"created_at", FormatRfc3339(g.created_at)}});
+  }
+  return json{{"data", data}, {"classes", classes}, {"triggers", triggers}};
+}
+
+json HistoryJson(const std::vector<app::AnnotationHistoryEntry>& entries) {
+  json data = json::array();
+  for (const auto& e : entries) {
+    data.push_back(json{{"revision", e.annotation.revision}, {"change", e.change}, {"by", e.by},
+                        {"at", FormatRfc3339(e.at)}, {"reason", e.reason}, {"annotation", AnnotationJson(e.annotation)}});
   }
   return json{{"data", data}};
 }
@@ -132,7 +159,9 @@ std::vector<Route> WorkflowRoutes() {
          "fifo (default), random (a fresh order per claim), least_sure (active learning: items whose best "
          "pre-label score is lowest first)"},
         {"prelabel_hidden_share", FieldType::kNumber, false,
-         "share 0..1 of readers who never see pre-labels, to measure anchoring (default 0)"}},
+         "share 0..1 of readers who never see pre-labels, to measure anchoring (default 0)"},
+        {"gold_rate", FieldType::kNumber, false,
+         "share 0..1 of claims that serve a gold item first when one is left (default 0: gold items last)"}},
        [](app::App& app, Call& call) -> Result<Reply> {
          core::WorkflowSettings w;
          w.project_id = call.Param("project_id");
@@ -140,6 +169,7 @@ std::vector<Route> WorkflowRoutes() {
          w.lease_minutes = call.body.value("lease_minutes", 30);
          CALIPER_ASSIGN_OR_RETURN(w.task_order, core::ParseTaskOrder(call.body.value("task_order", "fifo")));
          w.prelabel_hidden_share = call.body.value("prelabel_hidden_share", 0.0);
+         w.gold_rate = call.body.value("gold_rate", 0.0);
          if (call.body.contains("required_qualification")) {
            CALIPER_ASSIGN_OR_RETURN(w.required_qualification,
                                     core::ParseQualification(call.body["required_qualification"].get<std::string>()));
@@ -233,11 +263,42 @@ std::vector<Route> WorkflowRoutes() {
                           201);
        }},
       {"GET", "/api/v1/items/{item_id}/readings", Permission::kAdjudicate,
-       "Every reading of the item side by side, with reader identities (adjudicators only).",
+       "Every reading of the item side by side, with reader identities (adjudicators only); per class the "
+       "disagreement figures and the fused suggestion (Dawid-Skene posterior that the class is present, "
+       "over the project's readings); and the automatic adjudication triggers that fired.",
        BodyKind::kNone, {},
        [](app::App& app, Call& call) -> Result<Reply> {
          CALIPER_ASSIGN_OR_RETURN(auto readings, app.ListReadings(call.ctx, call.Param("item_id")));
          return JsonReply(ReadingsJson(readings));
+       }},
+      {"PUT", "/api/v1/items/{item_id}/gold", Permission::kTaskAssign,
+       "Mark the item as gold with its known answer: the classes a correct reading labels (each in the "
+       "current guideline; [] = none of them). Gold items are mixed into tasks/next at the settings' "
+       "gold_rate and look like any other item to readers; accuracy on them is in the quality report.",
+       BodyKind::kJson,
+       {{"answers", FieldType::kObjectArray, true, "[{class}]: the answer's labels"}},
+       [](app::App& app, Call& call) -> Result<Reply> {
+         std::vector<std::string> classes;
+         const json& answers = call.body["answers"];
+         for (std::size_t i = 0; i < answers.size(); ++i) {
+           const std::string field = "answers[" + std::to_string(i) + "]";
+           auto answer = ParseStrictJson(answers[i].dump(), {{"class", FieldType::kString, true, "a class id"}});
+           if (!answer.ok()) return answer.status().WithContext(field);
+           classes.push_back((*answer)["class"].get<std::string>());
+         }
+         CALIPER_ASSIGN_OR_RETURN(auto gold, app.SetGoldItem(call.ctx, call.Param("item_id"), classes));
+         json out = json::array();
+         for (const auto& c : gold.answer) out.push_back(json{{"class", c}});
+         return JsonReply(json{{"item_id", gold.item_id}, {"answers", out}, {"set_by", gold.set_by},
+                               {"set_at", FormatRfc3339(gold.set_at)}});
+       }},
+      {"GET", "/api/v1/annotations/{annotation_id}/history", Permission::kAnnotationRead,
+       "Every version of a label, oldest first: its revisions (edits with who, when and the reason), then "
+       "the corrections and adjudicated labels made from it. Annotators: only their own labels (blinding).",
+       BodyKind::kNone, {},
+       [](app::App& app, Call& call) -> Result<Reply> {
+         CALIPER_ASSIGN_OR_RETURN(auto history, app.GetAnnotationHistory(call.ctx, call.Param("annotation_id")));
+         return JsonReply(HistoryJson(history));
        }},
       {"POST", "/api/v1/items/{item_id}/adjudications", Permission::kAdjudicate,
        "Decide an item with escalated readings: choose a reading's label (annotation_id) or write the "

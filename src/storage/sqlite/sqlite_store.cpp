@@ -534,6 +534,58 @@ Result<core::Annotation> ReadAnnotation(const Statement& st) {
   return a;
 }
 
+// Binds the ANNOTATION_COLUMNS of `a` in order (the statement's next 21 parameters).
+Statement& BindAnnotation(Statement& st, const core::Annotation& a) {
+  return st.Bind(a.id)
+      .Bind(a.project_id)
+      .Bind(a.item_id)
+      .Bind(a.task_id)
+      .Bind(a.author)
+      .Bind(a.guideline_version_id)
+      .Bind(a.evidence_kind)
+      .Bind(a.evidence_json)
+      .Bind(a.label_class)
+      .Bind(a.code_system)
+      .Bind(a.code)
+      .Bind(a.confidence)
+      .Bind(core::ToString(a.assertion))
+      .Bind(core::ToString(a.status))
+      .Bind(a.origin)
+      .Bind(a.revision)
+      .Bind(a.created_at)
+      .Bind(a.updated_at)
+      .Bind(core::ToString(a.temporality))
+      .Bind(core::ToString(a.experiencer))
+      .Bind(a.relations_json.empty() ? std::string("[]") : a.relations_json);
+}
+
+// ANNOTATION_COLUMNS, then replaced_by, replaced_at, reason.
+Result<core::AnnotationVersion> ReadAnnotationVersion(const Statement& st) {
+  core::AnnotationVersion v;
+  CALIPER_ASSIGN_OR_RETURN(v.annotation, ReadAnnotation(st));
+  v.replaced_by = st.Text(21);
+  v.replaced_at = st.Int(22);
+  v.reason = st.Text(23);
+  return v;
+}
+
+#define GOLD_COLUMNS "item_id, project_id, answer, set_by, set_at"
+Result<core::GoldItem> ReadGoldItem(const Statement& st) {
+  core::GoldItem g{st.Text(0), st.Text(1), {}, st.Text(3), st.Int(4)};
+  const auto answer = Json::parse(st.Text(2), nullptr, false);
+  if (!answer.is_array()) return Error(ErrorCode::kStorage, "gold_items.answer is not a JSON array");
+  for (const auto& c : answer) {
+    if (!c.is_string()) return Error(ErrorCode::kStorage, "gold_items.answer holds a non-string");
+    g.answer.push_back(c.get<std::string>());
+  }
+  return g;
+}
+
+#define ADJUDICATION_TRIGGER_COLUMNS "id, project_id, item_id, label_class, reason, detail, created_at"
+Result<core::AdjudicationTrigger> ReadAdjudicationTrigger(const Statement& st) {
+  return core::AdjudicationTrigger{st.Text(0), st.Text(1), st.Text(2), st.Text(3), st.Text(4), st.Text(5), st.Int(6)};
+}
+
 #define GUIDELINE_COLUMNS                                                                  \
   "id, project_id, version, status, schema_json, based_on, revision, created_at, created_by, " \
   "published_at"
@@ -554,7 +606,7 @@ Result<core::GuidelineVersion> ReadGuideline(const Statement& st) {
 
 #define WORKFLOW_SETTINGS_COLUMNS                                                              \
   "project_id, readers_per_item, required_qualification, data_types, lease_minutes, updated_at, " \
-  "task_order, prelabel_hidden_share"
+  "task_order, prelabel_hidden_share, gold_rate"
 Result<core::WorkflowSettings> ReadWorkflowSettings(const Statement& st) {
   core::WorkflowSettings w;
   w.project_id = st.Text(0);
@@ -569,6 +621,7 @@ Result<core::WorkflowSettings> ReadWorkflowSettings(const Statement& st) {
   w.updated_at = st.Int(5);
   CALIPER_ASSIGN_OR_RETURN(w.task_order, Stored(core::ParseTaskOrder(st.Text(6)), "workflow_settings.task_order"));
   w.prelabel_hidden_share = st.OptDouble(7).value_or(0.0);
+  w.gold_rate = st.OptDouble(8).value_or(0.0);
   return w;
 }
 
@@ -1310,7 +1363,7 @@ class SqliteTransaction final : public Transaction {
 
   Result<core::Task> FindClaimableTask(const std::string& project_id, const std::string& user_id,
                                        const std::vector<core::DataType>& data_types, TimeMicros now,
-                                       core::TaskOrder order, std::uint64_t seed) override {
+                                       core::TaskOrder order, std::uint64_t seed, bool gold_first) override {
 #define CLAIMABLE_TASKS                                                                                  \
   "SELECT t.id, t.project_id, t.item_id, t.assignee, t.state, t.lease_expires_at, t.revision, "          \
   "t.created_at, t.updated_at FROM tasks AS t JOIN items AS i ON i.id = t.item_id "                     \
@@ -1322,16 +1375,19 @@ class SqliteTransaction final : public Transaction {
     // kRandom: rowid -> (rowid * a + b) mod p with p = 2^31 - 1 prime and 1 <= a < p is a
     // bijection on rowids below p, so every seed orders the tasks by a different permutation.
     constexpr std::int64_t kPrime = 2147483647;
+    // ?5 is 1 when gold items come first, 0 when they come last.
+#define GOLD_ORDER "ORDER BY EXISTS (SELECT 1 FROM gold_items AS g WHERE g.item_id = t.item_id) = ?5 DESC, "
     const char* sql = order == core::TaskOrder::kRandom
-                          ? CLAIMABLE_TASKS "ORDER BY (t.rowid * ?5 + ?6) % 2147483647, t.id LIMIT 1"
+                          ? CLAIMABLE_TASKS GOLD_ORDER "(t.rowid * ?6 + ?7) % 2147483647, t.id LIMIT 1"
                       : order == core::TaskOrder::kLeastSure
-                          ? CLAIMABLE_TASKS
-                            "ORDER BY (SELECT max(p.score) FROM prelabels AS p WHERE p.item_id = t.item_id) "
+                          ? CLAIMABLE_TASKS GOLD_ORDER
+                            "(SELECT max(p.score) FROM prelabels AS p WHERE p.item_id = t.item_id) "
                             "ASC NULLS LAST, t.created_at, t.id LIMIT 1"
-                          : CLAIMABLE_TASKS "ORDER BY t.created_at, t.id LIMIT 1";
+                          : CLAIMABLE_TASKS GOLD_ORDER "t.created_at, t.id LIMIT 1";
+#undef GOLD_ORDER
 #undef CLAIMABLE_TASKS
     CALIPER_ASSIGN_OR_RETURN(Statement st, Prepare(sql));
-    st.Bind(project_id).Bind(user_id).Bind(now).Bind(NamesToJson(data_types));
+    st.Bind(project_id).Bind(user_id).Bind(now).Bind(NamesToJson(data_types)).Bind(gold_first);
     if (order == core::TaskOrder::kRandom) {
       st.Bind(static_cast<std::int64_t>(1 + seed % (kPrime - 1)))
           .Bind(static_cast<std::int64_t>((seed >> 32) % kPrime));
@@ -1410,7 +1466,7 @@ class SqliteTransaction final : public Transaction {
 
   Status PutWorkflowSettings(const core::WorkflowSettings& w) override {
     CALIPER_ASSIGN_OR_RETURN(Statement st, Prepare("INSERT OR REPLACE INTO workflow_settings (" WORKFLOW_SETTINGS_COLUMNS
-                                                   ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
+                                                   ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
     return st.Bind(w.project_id)
         .Bind(w.readers_per_item)
         .Bind(w.required_qualification ? core::ToString(*w.required_qualification) : std::string_view())
@@ -1419,6 +1475,7 @@ class SqliteTransaction final : public Transaction {
         .Bind(w.updated_at)
         .Bind(core::ToString(w.task_order))
         .Bind(std::optional<double>(w.prelabel_hidden_share))
+        .Bind(std::optional<double>(w.gold_rate))
         .Run();
   }
 
@@ -1471,6 +1528,41 @@ class SqliteTransaction final : public Transaction {
                                                    " FROM adjudications WHERE item_id = ?1 ORDER BY id"));
     st.Bind(item_id);
     return ReadAll(st, &ReadAdjudication);
+  }
+
+  Status PutGoldItem(const core::GoldItem& g) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st, Prepare("INSERT OR REPLACE INTO gold_items (" GOLD_COLUMNS
+                                                   ") VALUES (?1, ?2, ?3, ?4, ?5)"));
+    return st.Bind(g.item_id).Bind(g.project_id).Bind(Json(g.answer).dump()).Bind(g.set_by).Bind(g.set_at)
+        .Run();
+  }
+
+  Result<core::GoldItem> GetGoldItem(const std::string& item_id) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st, Prepare("SELECT " GOLD_COLUMNS " FROM gold_items WHERE item_id = ?1"));
+    st.Bind(item_id);
+    return ReadOne(st, &ReadGoldItem, "item " + item_id + " is not a gold item");
+  }
+
+  Result<std::vector<core::GoldItem>> ListGoldItems(const std::string& project_id) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st, Prepare("SELECT " GOLD_COLUMNS
+                                                   " FROM gold_items WHERE project_id = ?1 ORDER BY item_id"));
+    st.Bind(project_id);
+    return ReadAll(st, &ReadGoldItem);
+  }
+
+  Status InsertAdjudicationTrigger(const core::AdjudicationTrigger& g) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st, Prepare("INSERT INTO adjudication_triggers (" ADJUDICATION_TRIGGER_COLUMNS
+                                                   ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
+    return st.Bind(g.id).Bind(g.project_id).Bind(g.item_id).Bind(g.label_class).Bind(g.reason).Bind(g.detail)
+        .Bind(g.created_at)
+        .Run();
+  }
+
+  Result<std::vector<core::AdjudicationTrigger>> ListAdjudicationTriggersOfItem(const std::string& item_id) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st, Prepare("SELECT " ADJUDICATION_TRIGGER_COLUMNS
+                                                   " FROM adjudication_triggers WHERE item_id = ?1 ORDER BY id"));
+    st.Bind(item_id);
+    return ReadAll(st, &ReadAdjudicationTrigger);
   }
 
   // ---- pre-labels ----
@@ -1562,28 +1654,24 @@ class SqliteTransaction final : public Transaction {
         Prepare("INSERT INTO annotations (" ANNOTATION_COLUMNS
                 ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
                 "?16, ?17, ?18, ?19, ?20, ?21)"));
-    return st.Bind(a.id)
-        .Bind(a.project_id)
-        .Bind(a.item_id)
-        .Bind(a.task_id)
-        .Bind(a.author)
-        .Bind(a.guideline_version_id)
-        .Bind(a.evidence_kind)
-        .Bind(a.evidence_json)
-        .Bind(a.label_class)
-        .Bind(a.code_system)
-        .Bind(a.code)
-        .Bind(a.confidence)
-        .Bind(core::ToString(a.assertion))
-        .Bind(core::ToString(a.status))
-        .Bind(a.origin)
-        .Bind(a.revision)
-        .Bind(a.created_at)
-        .Bind(a.updated_at)
-        .Bind(core::ToString(a.temporality))
-        .Bind(core::ToString(a.experiencer))
-        .Bind(a.relations_json.empty() ? std::string("[]") : a.relations_json)
-        .Run();
+    return BindAnnotation(st, a).Run();
+  }
+
+  Status InsertAnnotationVersion(const core::AnnotationVersion& v) override {
+    CALIPER_ASSIGN_OR_RETURN(
+        Statement st,
+        Prepare("INSERT INTO annotation_versions (" ANNOTATION_COLUMNS
+                ", replaced_by, replaced_at, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+                "?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)"));
+    return BindAnnotation(st, v.annotation).Bind(v.replaced_by).Bind(v.replaced_at).Bind(v.reason).Run();
+  }
+
+  Result<std::vector<core::AnnotationVersion>> ListAnnotationVersions(const std::string& annotation_id) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st, Prepare("SELECT " ANNOTATION_COLUMNS
+                                                   ", replaced_by, replaced_at, reason FROM annotation_versions "
+                                                   "WHERE id = ?1 ORDER BY revision"));
+    st.Bind(annotation_id);
+    return ReadAll(st, &ReadAnnotationVersion);
   }
 
   Result<core::Annotation> GetAnnotation(const std::string& id) override {
@@ -1595,33 +1683,16 @@ class SqliteTransaction final : public Transaction {
 
   // Replaces every field but id, project_id, item_id and created_at.
   Status UpdateAnnotation(const core::Annotation& a, std::int64_t expected_revision) override {
+    // Parameters as BindAnnotation numbers them (?2 project_id, ?3 item_id and ?17 created_at
+    // are bound but never stored), then the expected revision.
     CALIPER_ASSIGN_OR_RETURN(
         Statement st,
-        Prepare("UPDATE annotations SET task_id = ?3, author = ?4, guideline_version_id = ?5, "
-                "evidence_kind = ?6, evidence_json = ?7, label_class = ?8, code_system = ?9, "
-                "code = ?10, confidence = ?11, assertion = ?12, status = ?13, origin = ?14, "
-                "revision = ?15, updated_at = ?16, temporality = ?17, experiencer = ?18, "
-                "relations_json = ?19 WHERE id = ?1 AND revision = ?2"));
-    CALIPER_RETURN_IF_ERROR(st.Bind(a.id)
-                                .Bind(expected_revision)
-                                .Bind(a.task_id)
-                                .Bind(a.author)
-                                .Bind(a.guideline_version_id)
-                                .Bind(a.evidence_kind)
-                                .Bind(a.evidence_json)
-                                .Bind(a.label_class)
-                                .Bind(a.code_system)
-                                .Bind(a.code)
-                                .Bind(a.confidence)
-                                .Bind(core::ToString(a.assertion))
-                                .Bind(core::ToString(a.status))
-                                .Bind(a.origin)
-                                .Bind(a.revision)
-                                .Bind(a.updated_at)
-                                .Bind(core::ToString(a.temporality))
-                                .Bind(core::ToString(a.experiencer))
-                                .Bind(a.relations_json.empty() ? std::string("[]") : a.relations_json)
-                                .Run());
+        Prepare("UPDATE annotations SET task_id = ?4, author = ?5, guideline_version_id = ?6, "
+                "evidence_kind = ?7, evidence_json = ?8, label_class = ?9, code_system = ?10, "
+                "code = ?11, confidence = ?12, assertion = ?13, status = ?14, origin = ?15, "
+                "revision = ?16, updated_at = ?18, temporality = ?19, experiencer = ?20, "
+                "relations_json = ?21 WHERE id = ?1 AND revision = ?22"));
+    CALIPER_RETURN_IF_ERROR(BindAnnotation(st, a).Bind(expected_revision).Run());
     if (conn_->Changes() == 1) return Status::Ok();
     // Nothing changed: tell a missing annotation from a stale revision.
     CALIPER_ASSIGN_OR_RETURN(Statement probe,
