@@ -674,5 +674,127 @@ TEST_F(WorkflowAppTest, GoldItemsAreServedAtTheRateAndScoreEachReader) {
   EXPECT_EQ(std::count(actions.begin(), actions.end(), "item.gold:success"), 1);
 }
 
+// Delayed ground truth on a fake clock: labels of a class that needs a biopsy within 30 days.
+class TruthAppTest : public AppTest {
+ protected:
+  void SetUp() override {
+    AppTest::SetUp();
+    app_.reset();
+    App::Options options;
+    options.clock = &clock_;
+    auto app = App::Open(dir_.string(), config_, options);
+    ASSERT_TRUE(app.ok()) << app.status().ToString();
+    app_ = std::move(*app);
+  }
+  FakeClock clock_;
+};
+
+TEST_F(TruthAppTest, LabelsGoFromProvisionalToConfirmedRefutedOrUnconfirmed) {
+  auto project = app_->CreateProject(LocalOperator(), "truth", "");
+  ASSERT_TRUE(project.ok());
+  NewUser spec;
+  spec.username = "treader";
+  spec.password = "truth-test-passphrase-1";
+  auto user = app_->CreateUser(LocalOperator(), spec);
+  ASSERT_TRUE(user.ok());
+  ASSERT_TRUE(app_->PutMember(LocalOperator(), project->id, user->user.id, {core::Role::kAnnotator},
+                              {core::DataType::kNotes}).ok());
+  RequestContext reader;
+  reader.principal.user = user->user;
+  auto draft = app_->CreateGuidelineDraft(
+      LocalOperator(), project->id,
+      R"({"classes":[{"id":"malignancy","name":"Malignancy","kind":"classification","definition":"d",)"
+      R"("confirmation":{"evidence_sources":["biopsy"],"window_days":30}},)"
+      R"({"id":"benign","name":"Benign","kind":"classification","definition":"d"}]})");
+  ASSERT_TRUE(draft.ok()) << draft.status().ToString();
+  ASSERT_TRUE(app_->PublishGuideline(LocalOperator(), project->id, draft->id, draft->revision).ok());
+  std::vector<core::Item> items;
+  for (int i = 0; i < 3; ++i) items.push_back(AddItem(project->id, "note " + std::to_string(i)));
+  ASSERT_TRUE(app_->CreateTasks(LocalOperator(), project->id, {}).ok());
+  for (int i = 0; i < 3; ++i) {
+    auto task = app_->ClaimNextTask(reader, project->id);
+    ASSERT_TRUE(task.ok() && task->has_value());
+    core::Annotation a;
+    a.evidence_kind = "document";
+    a.evidence_json = "{}";
+    a.label_class = "malignancy";
+    ASSERT_TRUE(app_->CreateAnnotation(reader, (*task)->item_id, a).ok());
+    ASSERT_TRUE(app_->SubmitTask(reader, project->id, (*task)->id).ok());
+  }
+  core::Prelabel suggestion;
+  suggestion.item_id = items[0].id;
+  suggestion.model_name = "m";
+  suggestion.model_version = "1";
+  suggestion.evidence_kind = "document";
+  suggestion.label_class = "malignancy";
+  ASSERT_TRUE(app_->AddPrelabels(LocalOperator(), project->id, {suggestion}).ok());
+
+  auto statuses = [&]() {
+    std::map<std::string, std::string> by_item;
+    auto truth = app_->EvaluateTruth(LocalOperator(), project->id);
+    EXPECT_TRUE(truth.ok()) << truth.status().ToString();
+    if (truth.ok()) {
+      for (const auto& l : *truth) by_item[l.annotation.item_id] = l.status;
+    }
+    return by_item;
+  };
+  EXPECT_EQ(statuses()[items[2].id], "provisional");
+
+  clock_.Advance(10 * 24 * kMicrosPerHour);
+  auto outcome = [&](const std::string& item_id, bool confirms, const std::string& cls, const std::string& evidence) {
+    core::Outcome o;
+    o.item_id = item_id;
+    o.evidence_type = evidence;
+    o.label_class = cls;
+    o.confirms = confirms;
+    o.observed_at = clock_.Now();
+    return o;
+  };
+  core::Outcome both = outcome(items[2].id, true, "malignancy", "biopsy");
+  both.patient_key = items[2].patient_key;
+  auto upload = app_->AddOutcomes(LocalOperator(), project->id,
+                                  {outcome(items[0].id, true, "malignancy", "biopsy"),
+                                   outcome(items[1].id, false, "malignancy", "biopsy"),
+                                   outcome(items[2].id, true, "benign", "biopsy"),
+                                   outcome(items[2].id, true, "malignancy", "outcome"), both});
+  ASSERT_TRUE(upload.ok()) << upload.status().ToString();
+  EXPECT_EQ(upload->stored.size(), 2u);
+  ASSERT_EQ(upload->errors.size(), 3u);
+  EXPECT_EQ(upload->errors[0].index, 2u);
+  EXPECT_NE(upload->errors[0].message.find("class: 'benign'"), std::string::npos);
+  EXPECT_NE(upload->errors[1].message.find("evidence_type: 'outcome'"), std::string::npos);
+  EXPECT_NE(upload->errors[2].message.find("exactly one of item_id and patient_key"), std::string::npos);
+  auto none = app_->AddOutcomes(LocalOperator(), project->id, {outcome(items[2].id, true, "benign", "biopsy")});
+  EXPECT_EQ(none.status().code(), ErrorCode::kInvalidArgument);
+
+  auto now = statuses();
+  EXPECT_EQ(now[items[0].id], "confirmed");
+  EXPECT_EQ(now[items[1].id], "refuted");
+  EXPECT_EQ(now[items[2].id], "provisional");
+  clock_.Advance(21 * 24 * kMicrosPerHour);  // 31 days after the labels
+  EXPECT_EQ(statuses()[items[2].id], "unconfirmed");
+
+  auto scores = app_->ScoreAgainstTruth(LocalOperator(), project->id);
+  ASSERT_TRUE(scores.ok()) << scores.status().ToString();
+  ASSERT_EQ(scores->readers.size(), 1u);
+  const TruthScore& r = scores->readers[0];
+  EXPECT_EQ(r.reader, reader.principal.user.id);
+  EXPECT_EQ(r.confirmed, 1);
+  EXPECT_EQ(r.refuted, 1);
+  EXPECT_EQ(r.unconfirmed, 1);
+  EXPECT_EQ(r.provisional, 0);
+  EXPECT_DOUBLE_EQ(*r.accuracy, 0.5);
+  ASSERT_EQ(scores->models.size(), 1u);
+  EXPECT_EQ(scores->models[0].reader, "m@1");
+  EXPECT_EQ(scores->models[0].confirmed, 1);
+  EXPECT_DOUBLE_EQ(*scores->models[0].accuracy, 1.0);
+
+  auto actions = AuditActions();
+  auto count = [&](const std::string& a) { return std::count(actions.begin(), actions.end(), a); };
+  EXPECT_EQ(count("outcome.record:success"), 1);
+  EXPECT_EQ(count("truth.read:success"), 3);
+  EXPECT_EQ(count("outcome.scores:success"), 1);
+}
+
 }  // namespace
 }  // namespace caliper::app

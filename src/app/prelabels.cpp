@@ -18,6 +18,8 @@ namespace {
 using nlohmann::json;
 using security::AuditRecord;
 using storage::TxnMode;
+using internal::CheckFields;
+using internal::StringField;
 
 constexpr std::size_t kMaxUploadRows = 10'000;
 
@@ -39,30 +41,6 @@ Status CheckJsonObject(const std::string& text, const char* field) {
   const json j = json::parse(text.empty() ? "{}" : text, nullptr, false);
   if (!j.is_object()) return Error(ErrorCode::kInvalidArgument, std::string(field) + " must be an object");
   return Status::Ok();
-}
-
-// kInvalidArgument naming `where` + the first field of `object` not in `allowed`, or a
-// required one missing.
-Status CheckFields(const json& object, const std::string& where, std::initializer_list<const char*> allowed,
-                   std::initializer_list<const char*> required) {
-  if (!object.is_object()) return Error(ErrorCode::kInvalidArgument, where + " must be an object");
-  for (const auto& [key, value] : object.items()) {
-    bool known = false;
-    for (const char* a : allowed) known = known || key == a;
-    if (!known) return Error(ErrorCode::kInvalidArgument, "unknown field '" + where + key + "'");
-  }
-  for (const char* r : required) {
-    if (!object.contains(r)) return Error(ErrorCode::kInvalidArgument, "missing field '" + where + r + "'");
-  }
-  return Status::Ok();
-}
-
-Result<std::string> StringField(const json& object, const char* name, const std::string& where) {
-  if (!object.contains(name)) return std::string();
-  if (!object[name].is_string()) {
-    return Error(ErrorCode::kInvalidArgument, "field '" + where + name + "' must be a string");
-  }
-  return object[name].get<std::string>();
 }
 
 }  // namespace

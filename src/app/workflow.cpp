@@ -23,6 +23,7 @@ using security::AuditRecord;
 using storage::TxnMode;
 using internal::AllAnnotations;
 using internal::Contains;
+using internal::IsReading;
 
 // How often a claim retries when another writer changed the chosen task first (a backend
 // without serialised writers); SQLite serialises writers, so the first attempt wins there.
@@ -47,11 +48,6 @@ core::Annotation DerivedLabel(const core::Annotation& source, const std::string&
   a.revision = 1;
   a.created_at = a.updated_at = now;
   return a;
-}
-
-// A task whose reading counts: submitted and not sent back to its reader.
-bool IsReading(core::TaskState s) {
-  return s != core::TaskState::kOpen && s != core::TaskState::kClaimed && s != core::TaskState::kRejected;
 }
 
 // One submitted reading of the project, as the classes it names (assertion not 'absent').

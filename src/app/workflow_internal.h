@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "caliper/common/status.h"
 #include "caliper/core/types.h"
 #include "caliper/storage/store.h"
@@ -15,6 +17,37 @@ namespace caliper::app::internal {
 template <typename T>
 bool Contains(const std::vector<T>& values, const T& v) {
   return std::find(values.begin(), values.end(), v) != values.end();
+}
+
+// A task whose reading counts: submitted and not sent back to its reader.
+inline bool IsReading(core::TaskState s) {
+  return s != core::TaskState::kOpen && s != core::TaskState::kClaimed && s != core::TaskState::kRejected;
+}
+
+// kInvalidArgument naming `where` + the first field of `object` not in `allowed`, or a
+// required one missing.
+inline Status CheckFields(const nlohmann::json& object, const std::string& where,
+                          std::initializer_list<const char*> allowed, std::initializer_list<const char*> required) {
+  if (!object.is_object()) return Error(ErrorCode::kInvalidArgument, where + " must be an object");
+  for (const auto& [key, value] : object.items()) {
+    bool known = false;
+    for (const char* a : allowed) known = known || key == a;
+    if (!known) return Error(ErrorCode::kInvalidArgument, "unknown field '" + where + key + "'");
+  }
+  for (const char* r : required) {
+    if (!object.contains(r)) return Error(ErrorCode::kInvalidArgument, "missing field '" + where + r + "'");
+  }
+  return Status::Ok();
+}
+
+// The string field `name` of `object` ("" when absent); kInvalidArgument naming it when it is
+// not a string.
+inline Result<std::string> StringField(const nlohmann::json& object, const char* name, const std::string& where) {
+  if (!object.contains(name)) return std::string();
+  if (!object[name].is_string()) {
+    return Error(ErrorCode::kInvalidArgument, "field '" + where + name + "' must be a string");
+  }
+  return object[name].get<std::string>();
 }
 
 // Every row of a paged listing: `list(page)` is called until it returns no next cursor.

@@ -1,13 +1,15 @@
 // The workflow commands a manager scripts (docs/workflow.md), acting as the local operator on
 // the data directory:
-//   caliper prelabels upload PROJECT FILE.jsonl   model predictions, one per line
-//   caliper prelabels context PROJECT [--item ID]  the ConText pre-labeller over the notes
+//   caliper prelabels upload PROJECT FILE.jsonl      model predictions, one per line
+//   caliper prelabels context PROJECT [--item ID]    the ConText pre-labeller over the notes
+//   caliper outcomes import FILE.csv --project P     outcome events (ingest/outcomes.h)
 // Bad lines are reported on standard error with their number and skipped; the exit code is
 // then 1 (0 when everything was stored).
 
 #include <fstream>
 #include <iostream>
 
+#include "caliper/ingest/outcomes.h"
 #include "cli/cli_support.h"
 
 namespace caliper::cli {
@@ -26,7 +28,7 @@ struct WorkflowArgs {
 // `line_of[i]` is the 1-based line number of rows[i].
 struct PredictionFile {
   std::vector<core::Prelabel> rows;
-  std::vector<int> line_of;
+  std::vector<std::size_t> line_of;
   int refused = 0;
 };
 
@@ -34,7 +36,7 @@ Result<PredictionFile> ReadPredictions(const std::string& path) {
   std::ifstream in(path);
   if (!in) return Error(ErrorCode::kNotFound, "cannot read " + path);
   PredictionFile out;
-  int number = 0;
+  std::size_t number = 0;
   for (std::string line; std::getline(in, line);) {
     ++number;
     if (line.empty() || line == "\r") continue;
@@ -53,28 +55,56 @@ Result<PredictionFile> ReadPredictions(const std::string& path) {
   return out;
 }
 
+// Prints the rows the app refused (by their line in `args.file`) and the totals; exit code 1
+// when anything was refused. `refused` counts the lines refused before the app saw them.
+int Report(const WorkflowArgs& args, const std::vector<app::RowError>& errors, const std::vector<std::size_t>& line_of,
+           std::size_t stored, int refused, const char* what) {
+  for (const auto& e : errors) {
+    std::cerr << "caliper: " << args.file << ":" << line_of[e.index] << ": " << e.message << "\n";
+    ++refused;
+  }
+  if (args.common.json) {
+    PrintJson({{"stored", stored}, {"refused", refused}});
+  } else {
+    std::cout << "Stored " << stored << " " << what << "; refused " << refused << "\n";
+  }
+  return refused == 0 ? 0 : 1;
+}
+
 int UploadPrelabels(app::App& app, const WorkflowArgs& args) {
   auto project = FindProject(app, args.project);
   if (!project.ok()) return Fail(project.status());
   auto file = ReadPredictions(args.file);
   if (!file.ok()) return Fail(file.status());
-  int refused = file->refused;
-  std::size_t stored = 0;
-  if (!file->rows.empty()) {
-    auto upload = app.AddPrelabels(app::LocalOperator(), project->id, file->rows);
-    if (!upload.ok()) return Fail(upload.status());
-    for (const auto& e : upload->errors) {
-      std::cerr << "caliper: " << args.file << ":" << file->line_of[e.index] << ": " << e.message << "\n";
+  if (file->rows.empty()) return Report(args, {}, {}, 0, file->refused, "pre-labels");
+  auto upload = app.AddPrelabels(app::LocalOperator(), project->id, file->rows);
+  if (!upload.ok()) return Fail(upload.status());
+  return Report(args, upload->errors, file->line_of, upload->stored.size(), file->refused, "pre-labels");
+}
+
+int ImportOutcomes(app::App& app, const WorkflowArgs& args) {
+  auto project = FindProject(app, args.project);
+  if (!project.ok()) return Fail(project.status());
+  std::ifstream in(args.file, std::ios::binary);
+  if (!in) return Fail(Error(ErrorCode::kNotFound, "cannot read " + args.file));
+  auto records = ingest::ReadOutcomesCsv(in);
+  if (!records.ok()) return Fail(records.status());
+  std::vector<core::Outcome> rows;
+  std::vector<std::size_t> line_of;
+  int refused = 0;
+  for (const auto& r : *records) {
+    if (!r.status.ok()) {
+      std::cerr << "caliper: " << args.file << ":" << r.line << ": " << r.status.message() << "\n";
       ++refused;
+      continue;
     }
-    stored = upload->stored.size();
+    rows.push_back(r.outcome);
+    line_of.push_back(r.line);
   }
-  if (args.common.json) {
-    PrintJson({{"stored", stored}, {"refused", refused}});
-  } else {
-    std::cout << "Stored " << stored << " pre-labels; refused " << refused << "\n";
-  }
-  return refused == 0 ? 0 : 1;
+  if (rows.empty()) return Report(args, {}, {}, 0, refused, "outcomes");
+  auto upload = app.AddOutcomes(app::LocalOperator(), project->id, rows);
+  if (!upload.ok()) return Fail(upload.status());
+  return Report(args, upload->errors, line_of, upload->stored.size(), refused, "outcomes");
 }
 
 int RunContext(app::App& app, const WorkflowArgs& args) {
@@ -122,6 +152,14 @@ void AddWorkflowCommands(CLI::App& root, int& exit_code) {
   context->add_option("project", args.project, "Project id or name")->required();
   context->add_option("--item", args.items, "A note item (repeatable); none = every note of the project");
   context->callback(with_app(&RunContext));
+
+  auto* outcomes = root.add_subcommand("outcomes", "Outcome events that confirm or refute labels later");
+  outcomes->require_subcommand(1);
+  auto* import = outcomes->add_subcommand("import", "Record outcome events from a CSV file");
+  AddCommonOptions(*import, args.common);
+  import->add_option("file", args.file, "CSV: item_id,patient_key,evidence_type,class,value,result,time")->required();
+  import->add_option("--project", args.project, "Project id or name")->required();
+  import->callback(with_app(&ImportOutcomes));
 }
 
 }  // namespace caliper::cli

@@ -249,6 +249,12 @@ Result<LabelSchema> ParseLabelSchema(std::string_view json_text) {
     if (c.contains("resolver_role")) {
       CALIPER_ASSIGN_OR_RETURN(lc.resolver_role, ParseRole(c["resolver_role"].get<std::string>()));
     }
+    if (c.contains("confirmation")) {
+      ConfirmationRule rule;
+      for (const auto& s : c["confirmation"]["evidence_sources"]) rule.evidence_sources.push_back(s.get<std::string>());
+      rule.window_days = c["confirmation"]["window_days"].get<int>();
+      lc.confirmation = std::move(rule);
+    }
     if (c.contains("adjudication")) {
       const json& a = c["adjudication"];
       lc.adjudication.class_mismatch = a.value("class_mismatch", true);

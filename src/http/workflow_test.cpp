@@ -565,6 +565,59 @@ TEST_F(WorkflowTest, DisagreementGoldAndHistoryOverTheApi) {
   EXPECT_EQ(AuditCount("annotation.history", labels_of[plain][0]), 2);
 }
 
+TEST_F(WorkflowTest, OutcomesConfirmLabelsAndRescoreReaders) {
+  const std::string p = Project("Outcomes over HTTP");
+  Session manager = Member("o-manager", p, {core::Role::kManager});
+  Session reader = Member("o-reader", p, {core::Role::kAnnotator});
+  json schema = LabelSchema({"malignancy"});
+  schema["classes"][0]["confirmation"] = {{"evidence_sources", {"biopsy"}}, {"window_days", 90}};
+  const std::string base = "/api/v1/projects/" + p + "/guidelines";
+  auto draft = Send("POST", base, &manager, json{{"schema", schema}});
+  ASSERT_EQ(draft->status, 201) << draft->body;
+  ASSERT_EQ(Send("POST", base + "/" + Body(draft)["id"].get<std::string>() + "/publish", &manager, nullptr,
+                 {{"If-Match", draft->get_header_value("ETag")}})->status, 200);
+  const std::string item = Item(p, 1);
+  ASSERT_EQ(Send("POST", "/api/v1/projects/" + p + "/tasks", &manager, json::object())->status, 201);
+  auto claimed = Send("POST", "/api/v1/projects/" + p + "/tasks/next", &reader);
+  ASSERT_EQ(claimed->status, 200) << claimed->body;
+  ASSERT_EQ(Send("POST", "/api/v1/items/" + item + "/annotations", &reader, Label("malignancy"))->status, 201);
+  ASSERT_EQ(Send("POST", "/api/v1/projects/" + p + "/tasks/" + Body(claimed)["id"].get<std::string>() + "/submit",
+                 &reader)->status, 200);
+
+  const std::string outcomes = "/api/v1/projects/" + p + "/outcomes";
+  const std::string when = FormatRfc3339(clock_->Now());
+  auto none = Send("POST", outcomes, &manager, json{{"outcomes", {{{"item_id", item}, {"evidence_type", "biopsy"},
+                                                                  {"class", "malignancy"}, {"result", "maybe"},
+                                                                  {"time", when}}}}});
+  EXPECT_EQ(none->status, 400);
+  EXPECT_NE(none->body.find("outcomes[0]: field 'result'"), std::string::npos) << none->body;
+  auto recorded = Send("POST", outcomes, &manager,
+                       json{{"outcomes", {{{"item_id", item}, {"evidence_type", "biopsy"}, {"class", "malignancy"},
+                                           {"result", "confirms"}, {"time", when}},
+                                          {{"item_id", item}, {"evidence_type", "image_finding"},
+                                           {"class", "malignancy"}, {"result", "confirms"}, {"time", when}}}}});
+  ASSERT_EQ(recorded->status, 201) << recorded->body;
+  EXPECT_EQ(Body(recorded)["stored"].size(), 1u);
+  ASSERT_EQ(Body(recorded)["errors"].size(), 1u);
+  EXPECT_EQ(Body(recorded)["errors"][0]["index"], 1);
+  EXPECT_EQ(Send("POST", outcomes, &reader, json{{"outcomes", json::array()}})->status, 403);
+
+  auto labels = Send("GET", outcomes + "/labels", &manager);
+  ASSERT_EQ(labels->status, 200) << labels->body;
+  ASSERT_EQ(Body(labels)["data"].size(), 1u);
+  EXPECT_EQ(Body(labels)["data"][0]["status"], "confirmed");
+  EXPECT_EQ(Body(labels)["data"][0]["outcome_id"], Body(recorded)["stored"][0]["id"]);
+  auto scores = Send("GET", outcomes + "/scores", &manager);
+  ASSERT_EQ(scores->status, 200) << scores->body;
+  ASSERT_EQ(Body(scores)["readers"].size(), 1u);
+  EXPECT_EQ(Body(scores)["readers"][0]["reader"], reader.user_id);
+  EXPECT_EQ(Body(scores)["readers"][0]["confirmed"], 1);
+  EXPECT_EQ(Body(scores)["readers"][0]["accuracy"], 1.0);
+  EXPECT_EQ(Send("GET", outcomes + "/scores", &reader)->status, 403);
+  EXPECT_EQ(AuditCount("outcome.record"), 1);
+  EXPECT_GE(AuditCount("outcome.scores"), 1);
+}
+
 // A minimal model back-end (docs/workflow.md, "The model back-end protocol"): it fetches the
 // item's content with the scoped token it was sent and answers one prediction whose score it
 // reads from the note's number ("synthetic note 2" -> 0.52).

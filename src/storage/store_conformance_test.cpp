@@ -1289,6 +1289,36 @@ TEST_P(StoreConformanceTest, GoldItemsKeepTheirAnswerAndComeFirstOnlyWhenAsked) 
   }
 }
 
+TEST_P(StoreConformanceTest, OutcomesNameAnItemOrAPatient) {
+  SeedParents();
+  InWrite([](Transaction& t) {
+    ASSERT_OK(t.InsertOutcome({"out_2", "prj_1", "", "pat_itm_1", "biopsy", "nodule", "", false, kT0 + 5, "usr_a", kT0}));
+    ASSERT_OK(t.InsertOutcome({"out_1", "prj_1", "itm_1", "", "pathology_report", "grade", "3", true, kT0, "usr_b",
+                               kT0 + 1}));
+    EXPECT_CODE(t.InsertOutcome({"out_3", "prj_1", "itm_9", "", "biopsy", "nodule", "", true, kT0, "usr_a", kT0}),
+                ErrorCode::kNotFound);
+    EXPECT_FALSE(t.InsertOutcome({"out_4", "prj_1", "itm_1", "pat_itm_1", "biopsy", "nodule", "", true, kT0, "u", kT0})
+                     .ok())
+        << "an item or a patient, not both";
+    EXPECT_FALSE(t.InsertOutcome({"out_5", "prj_1", "", "", "biopsy", "nodule", "", true, kT0, "u", kT0}).ok())
+        << "an item or a patient, not neither";
+  });
+  ASSERT_OK_AND_ASSIGN(auto txn, store_->Begin(TxnMode::kRead));
+  ASSERT_OK_AND_ASSIGN(auto outcomes, txn->ListOutcomes("prj_1"));
+  ASSERT_EQ(outcomes.size(), 2u);
+  EXPECT_EQ(outcomes[0].id, "out_1");
+  EXPECT_EQ(outcomes[0].item_id, "itm_1");
+  EXPECT_EQ(outcomes[0].value, "3");
+  EXPECT_TRUE(outcomes[0].confirms);
+  EXPECT_EQ(outcomes[0].recorded_at, kT0 + 1);
+  EXPECT_EQ(outcomes[1].item_id, "");
+  EXPECT_EQ(outcomes[1].patient_key, "pat_itm_1");
+  EXPECT_FALSE(outcomes[1].confirms);
+  EXPECT_EQ(outcomes[1].observed_at, kT0 + 5);
+  ASSERT_OK_AND_ASSIGN(auto none, txn->ListOutcomes("prj_2"));
+  EXPECT_TRUE(none.empty());
+}
+
 core::Prelabel MakePrelabel(const std::string& id, const std::string& item_id, std::optional<double> score) {
   core::Prelabel p;
   p.id = id;

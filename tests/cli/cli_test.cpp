@@ -665,5 +665,28 @@ TEST_F(CliTest, ExportRequestApproveDownloadVerify) {
   EXPECT_EQ(listed[0]["status"], "built");
 }
 
+TEST_F(CliTest, OutcomesImportReadsTheCsvAndReportsWhatItRefuses) {
+  InitDeployment(data_);
+  CliJson({"project", "create", "Outcomes"});
+  const std::string csv = dir_ / "outcomes.csv";
+  {
+    std::ofstream f(csv);
+    f << "item_id,class,time\n";
+  }
+  EXPECT_THAT(CliError({"outcomes", "import", csv, "--project", "Outcomes"}),
+              HasSubstr("lacks the columns: patient_key, evidence_type, result"));
+  {
+    std::ofstream f(csv);
+    f << "item_id,patient_key,evidence_type,class,value,result,time\n"
+         ",pt-1,biopsy,malignancy,,confirms,2026-01-01T00:00:00Z\n"
+         ",pt-1,biopsy,malignancy,,maybe,2026-01-01T00:00:00Z\n";
+  }
+  // The bad row is reported by line; the good one names a class no guideline confirms.
+  std::string err = CliError({"outcomes", "import", csv, "--project", "Outcomes"});
+  EXPECT_THAT(err, HasSubstr("outcomes.csv:3: line 3: result must be confirms or refutes"));
+  EXPECT_THAT(err, HasSubstr("no outcome could be stored"));
+  EXPECT_THAT(err, HasSubstr("'malignancy' is not a class of the current guideline that needs confirmation"));
+}
+
 }  // namespace
 }  // namespace caliper::e2e

@@ -433,6 +433,38 @@ struct ContextRunReport {
   std::vector<RowError> errors;       // index = the note's position; message names item and cause
 };
 
+// ---- delayed ground truth (src/app/outcomes.cpp, docs/workflow.md) ----
+
+// Reads one outcome event of the API: {item_id | patient_key, evidence_type, class, value?,
+// result: confirms | refutes, time: RFC 3339}. Strict: kInvalidArgument naming the field.
+Result<core::Outcome> OutcomeFromJson(const std::string& json_text);
+
+struct OutcomeUpload {
+  std::vector<core::Outcome> stored;
+  std::vector<RowError> errors;  // refused rows (skipped)
+};
+
+// A label of a class that needs confirmation, with its status now: provisional, confirmed,
+// refuted or unconfirmed, and the deciding outcome ("" when none).
+struct LabelTruth {
+  core::Annotation annotation;
+  std::string status;
+  std::string outcome_id;
+};
+
+// One reader's (or one model version's) labels against confirmed truth: a label is right
+// when confirmed and wrong when refuted; accuracy = confirmed / (confirmed + refuted).
+struct TruthScore {
+  std::string reader;  // user id, or "<model>@<version>" for pre-labels
+  int confirmed = 0, refuted = 0, provisional = 0, unconfirmed = 0;
+  std::optional<double> accuracy;  // unset while nothing is decided
+};
+
+struct TruthScores {
+  std::vector<TruthScore> readers;  // their own labels in submitted readings
+  std::vector<TruthScore> models;   // pre-labels, per model version
+};
+
 class App {
  public:
   struct Options {
@@ -731,6 +763,21 @@ class App {
   // a mention already stored by the same version is not stored twice.
   Result<ContextRunReport> RunContextPrelabels(const RequestContext& ctx, const std::string& project_id,
                                                const std::vector<std::string>& item_ids);
+
+  // ---- delayed ground truth (outcomes.cpp) ----
+  // Stores outcome events of the project. Each row is checked (exactly one of item of the
+  // project or patient key; the class is in the current guideline and has a confirmation rule
+  // naming the evidence type; a time) and refused rows are reported and skipped; kInvalidArgument
+  // when none can be stored. One audit event (outcome.record) for the batch.
+  Result<OutcomeUpload> AddOutcomes(const RequestContext& ctx, const std::string& project_id,
+                                    std::vector<core::Outcome> rows);
+  // The status of every label of a class with a confirmation rule, decided now from the
+  // outcomes (lazily: nothing is stored; call it whenever the status is needed). Audited as
+  // truth.read.
+  Result<std::vector<LabelTruth>> EvaluateTruth(const RequestContext& ctx, const std::string& project_id);
+  // Readers and pre-label model versions re-scored against confirmed truth; audited as
+  // outcome.scores.
+  Result<TruthScores> ScoreAgainstTruth(const RequestContext& ctx, const std::string& project_id);
 
   // ---- dataset exports (export.cpp, docs/export.md) ----
   // A request to export the project's dataset; `spec_json` holds splits and report settings

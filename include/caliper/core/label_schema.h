@@ -27,6 +27,13 @@ struct AdjudicationThresholds {
   std::optional<double> low_confidence_below;   // a reader's confidence below this
 };
 
+// A class whose labels stay provisional until an outcome of one of `evidence_sources` arrives
+// within `window_days` of the label (the class's "confirmation" object).
+struct ConfirmationRule {
+  std::vector<std::string> evidence_sources;
+  int window_days = 0;
+};
+
 struct LabelClass {
   std::string id;
   std::string name;
@@ -34,6 +41,7 @@ struct LabelClass {
   std::vector<DataType> data_types;  // empty = any
   std::optional<Role> resolver_role;  // who may adjudicate it; none = any adjudicator
   AdjudicationThresholds adjudication;
+  std::optional<ConfirmationRule> confirmation;
   std::optional<Qualification> required_qualification;
   std::vector<std::string> terms;  // text mentions for the pre-labeller; may be empty
   // The context values readers may give a label of this class; empty = every value.

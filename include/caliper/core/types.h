@@ -141,6 +141,23 @@ struct WorkflowSettings {
   double gold_rate = 0;
 };
 
+// An outcome event (docs/workflow.md, "Ground truth that arrives later"): evidence that
+// arrived after labelling and confirms or refutes a class (or one value of it) for an item or
+// for every item of a pseudonymous patient.
+struct Outcome {
+  std::string id;
+  std::string project_id;
+  std::string item_id;      // the item it speaks of, or "" when it names a patient
+  std::string patient_key;  // the pseudonymous patient, or "" when it names an item
+  std::string evidence_type;  // an evidence source of the class (biopsy, pathology_report, ...)
+  std::string label_class;
+  std::string value;        // "" = the class itself; else one value of it (a grade, a code)
+  bool confirms = true;     // false: refutes
+  TimeMicros observed_at = 0;
+  std::string recorded_by;
+  TimeMicros recorded_at = 0;
+};
+
 // An item with a known answer (docs/workflow.md, "Gold items"): the classes a correct reading
 // names, no more and no fewer.
 struct GoldItem {

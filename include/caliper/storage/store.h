@@ -317,6 +317,11 @@ class Transaction {
   virtual Status InsertAdjudication(const core::Adjudication& adjudication) = 0;
   virtual Result<std::vector<core::Adjudication>> ListAdjudicationsOfItem(const std::string& item_id) = 0;
 
+  // Outcome events, ascending by id. InsertOutcome: kNotFound when the project (or a named
+  // item) does not exist.
+  virtual Status InsertOutcome(const core::Outcome& outcome) = 0;
+  virtual Result<std::vector<core::Outcome>> ListOutcomes(const std::string& project_id) = 0;
+
   // Gold items. PutGoldItem inserts or replaces the item's answer; GetGoldItem is kNotFound
   // for an item that is not gold; ListGoldItems is ascending by item id.
   virtual Status PutGoldItem(const core::GoldItem& gold) = 0;

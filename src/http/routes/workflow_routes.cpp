@@ -1,6 +1,8 @@
 // The labelling workflow: guidelines, workflow settings, tasks, review and adjudication
 // (docs/workflow.md).
 
+#include <algorithm>
+
 #include "caliper/core/rules.h"
 #include "http/route.h"
 
@@ -47,6 +49,16 @@ json ReadingsJson(const app::ItemReadings& view) {
                             {"created_at", FormatRfc3339(g.created_at)}});
   }
   return json{{"data", data}, {"classes", classes}, {"triggers", triggers}};
+}
+
+json TruthScoresJson(const std::vector<app::TruthScore>& scores, const char* key) {
+  json out = json::array();
+  for (const auto& s : scores) {
+    out.push_back(json{{key, s.reader}, {"confirmed", s.confirmed}, {"refuted", s.refuted},
+                       {"provisional", s.provisional}, {"unconfirmed", s.unconfirmed},
+                       {"accuracy", s.accuracy ? json(*s.accuracy) : json(nullptr)}});
+  }
+  return out;
 }
 
 json HistoryJson(const std::vector<app::AnnotationHistoryEntry>& entries) {
@@ -270,6 +282,61 @@ std::vector<Route> WorkflowRoutes() {
        [](app::App& app, Call& call) -> Result<Reply> {
          CALIPER_ASSIGN_OR_RETURN(auto readings, app.ListReadings(call.ctx, call.Param("item_id")));
          return JsonReply(ReadingsJson(readings));
+       }},
+      // ---- delayed ground truth ----
+      {"POST", "/api/v1/projects/{project_id}/outcomes", Permission::kItemCreate,
+       "Record outcome events (at most 10,000): each {item_id | patient_key, evidence_type, class, value?, "
+       "result: confirms|refutes, time}. Rows that fail a check come back in errors and are skipped; 400 "
+       "when none is stored.",
+       BodyKind::kJson, {{"outcomes", FieldType::kObjectArray, true, "the outcome events"}},
+       [](app::App& app, Call& call) -> Result<Reply> {
+         std::vector<core::Outcome> rows;
+         std::vector<app::RowError> errors;
+         std::vector<std::size_t> index_of;  // rows[i] is outcomes[index_of[i]]
+         const json& outcomes = call.body["outcomes"];
+         for (std::size_t i = 0; i < outcomes.size(); ++i) {
+           auto row = app::OutcomeFromJson(outcomes[i].dump());
+           if (!row.ok()) {
+             errors.push_back({i, row.status().message()});
+             continue;
+           }
+           rows.push_back(std::move(row).value());
+           index_of.push_back(i);
+         }
+         if (rows.empty()) {
+           return Error(ErrorCode::kInvalidArgument,
+                        errors.empty() ? "no outcomes given"
+                                       : "outcomes[" + std::to_string(errors[0].index) + "]: " + errors[0].message);
+         }
+         CALIPER_ASSIGN_OR_RETURN(auto upload, app.AddOutcomes(call.ctx, call.Param("project_id"), rows));
+         for (const auto& e : upload.errors) errors.push_back({index_of[e.index], e.message});
+         std::sort(errors.begin(), errors.end(), [](const auto& a, const auto& b) { return a.index < b.index; });
+         json stored = json::array();
+         for (const auto& o : upload.stored) stored.push_back(json{{"id", o.id}, {"class", o.label_class}});
+         return JsonReply(json{{"stored", stored}, {"errors", RowErrorsJson(errors)}}, 201);
+       }},
+      {"GET", "/api/v1/projects/{project_id}/outcomes/labels", Permission::kQualityRead,
+       "Every label of a class that needs confirmation, with its status now: provisional, confirmed, "
+       "refuted or unconfirmed (window passed), and the deciding outcome.",
+       BodyKind::kNone, {},
+       [](app::App& app, Call& call) -> Result<Reply> {
+         CALIPER_ASSIGN_OR_RETURN(auto labels, app.EvaluateTruth(call.ctx, call.Param("project_id")));
+         json data = json::array();
+         for (const auto& l : labels) {
+           data.push_back(json{{"annotation_id", l.annotation.id}, {"item_id", l.annotation.item_id},
+                               {"class", l.annotation.label_class}, {"author", l.annotation.author},
+                               {"status", l.status}, {"outcome_id", l.outcome_id}});
+         }
+         return JsonReply(json{{"data", data}});
+       }},
+      {"GET", "/api/v1/projects/{project_id}/outcomes/scores", Permission::kQualityRead,
+       "Readers and pre-label model versions re-scored against confirmed truth: confirmed, refuted, "
+       "provisional and unconfirmed labels, accuracy = confirmed / (confirmed + refuted).",
+       BodyKind::kNone, {},
+       [](app::App& app, Call& call) -> Result<Reply> {
+         CALIPER_ASSIGN_OR_RETURN(auto scores, app.ScoreAgainstTruth(call.ctx, call.Param("project_id")));
+         return JsonReply(json{{"readers", TruthScoresJson(scores.readers, "reader")},
+                               {"models", TruthScoresJson(scores.models, "model")}});
        }},
       {"PUT", "/api/v1/items/{item_id}/gold", Permission::kTaskAssign,
        "Mark the item as gold with its known answer: the classes a correct reading labels (each in the "

@@ -569,6 +569,14 @@ Result<core::AnnotationVersion> ReadAnnotationVersion(const Statement& st) {
   return v;
 }
 
+#define OUTCOME_COLUMNS                                                                          \
+  "id, project_id, item_id, patient_key, evidence_type, label_class, value, confirms, observed_at, " \
+  "recorded_by, recorded_at"
+Result<core::Outcome> ReadOutcome(const Statement& st) {
+  return core::Outcome{st.Text(0), st.Text(1),  st.Text(2), st.Text(3), st.Text(4), st.Text(5),
+                       st.Text(6), st.Bool(7), st.Int(8),  st.Text(9), st.Int(10)};
+}
+
 #define GOLD_COLUMNS "item_id, project_id, answer, set_by, set_at"
 Result<core::GoldItem> ReadGoldItem(const Statement& st) {
   core::GoldItem g{st.Text(0), st.Text(1), {}, st.Text(3), st.Int(4)};
@@ -1528,6 +1536,34 @@ class SqliteTransaction final : public Transaction {
                                                    " FROM adjudications WHERE item_id = ?1 ORDER BY id"));
     st.Bind(item_id);
     return ReadAll(st, &ReadAdjudication);
+  }
+
+  Status InsertOutcome(const core::Outcome& o) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st, Prepare("INSERT INTO outcomes (" OUTCOME_COLUMNS
+                                                   ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"));
+    // An item is referenced when named; NULL keeps the foreign key out of patient-level rows.
+    st.Bind(o.id).Bind(o.project_id);
+    if (o.item_id.empty()) {
+      st.Bind(std::optional<std::int64_t>());
+    } else {
+      st.Bind(o.item_id);
+    }
+    return st.Bind(o.patient_key)
+        .Bind(o.evidence_type)
+        .Bind(o.label_class)
+        .Bind(o.value)
+        .Bind(o.confirms)
+        .Bind(o.observed_at)
+        .Bind(o.recorded_by)
+        .Bind(o.recorded_at)
+        .Run();
+  }
+
+  Result<std::vector<core::Outcome>> ListOutcomes(const std::string& project_id) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st, Prepare("SELECT " OUTCOME_COLUMNS
+                                                   " FROM outcomes WHERE project_id = ?1 ORDER BY id"));
+    st.Bind(project_id);
+    return ReadAll(st, &ReadOutcome);
   }
 
   Status PutGoldItem(const core::GoldItem& g) override {

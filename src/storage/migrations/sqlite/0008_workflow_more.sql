@@ -1,5 +1,6 @@
 -- More of the labelling workflow (docs/workflow.md): why an item went to adjudication by
--- itself, the superseded versions of annotations (their history), and gold items.
+-- itself, the superseded versions of annotations (their history), gold items, and outcome
+-- events (ground truth that arrives later).
 
 -- One row per class and trigger that fired when an item's k-th reading was submitted.
 CREATE TABLE adjudication_triggers (
@@ -68,3 +69,20 @@ CREATE INDEX gold_items_by_project ON gold_items (project_id, item_id);
 ALTER TABLE workflow_settings ADD COLUMN gold_rate REAL NOT NULL DEFAULT 0
     CHECK (gold_rate BETWEEN 0 AND 1);
 
+-- Evidence that arrived after labelling: it confirms or refutes a class (or one value of it)
+-- for one item (item_id) or for every item of a pseudonymous patient (item_id NULL).
+CREATE TABLE outcomes (
+  id            TEXT    PRIMARY KEY,
+  project_id    TEXT    NOT NULL REFERENCES projects (id),
+  item_id       TEXT    REFERENCES items (id),
+  patient_key   TEXT    NOT NULL,
+  evidence_type TEXT    NOT NULL,
+  label_class   TEXT    NOT NULL,
+  value         TEXT    NOT NULL,
+  confirms      INTEGER NOT NULL CHECK (confirms IN (0, 1)),
+  observed_at   INTEGER NOT NULL,
+  recorded_by   TEXT    NOT NULL,
+  recorded_at   INTEGER NOT NULL,
+  CHECK ((item_id IS NULL) != (patient_key = ''))
+) STRICT;
+CREATE INDEX outcomes_by_project ON outcomes (project_id, id);
