@@ -495,7 +495,40 @@ Result<core::Task> App::ReleaseTask(const RequestContext& ctx, const std::string
 Result<core::Task> App::SubmitTask(const RequestContext& ctx, const std::string& project_id,
                                    const std::string& task_id) {
   CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
-  auto found = txn->GetTask(task_id);
+  std::vector<AuditRecord> records;
+  CALIPER_ASSIGN_OR_RETURN(core::Task task, SubmitIn(*txn, ctx, project_id, task_id, records));
+  CALIPER_RETURN_IF_ERROR(CommitWithAudit(*txn, records));
+  return task;
+}
+
+Result<App::SubmitReply> App::SubmitTaskOnce(const RequestContext& ctx, const std::string& project_id,
+                                             const std::string& task_id, const std::string& key,
+                                             const std::function<std::string(const core::Task&)>& render) {
+  if (key.empty() || key.size() > 200) {
+    return Error(ErrorCode::kInvalidArgument, "Idempotency-Key must be 1 to 200 characters");
+  }
+  const std::string scope = "submit " + task_id;
+  CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
+  auto kept = txn->GetIdempotentReply(ctx.principal.user.id, key);
+  if (kept.ok()) {
+    if (kept->scope != scope) {
+      return Error(ErrorCode::kConflict, "this Idempotency-Key was used for another request; send a new key");
+    }
+    return SubmitReply{kept->body, true};
+  }
+  if (kept.status().code() != ErrorCode::kNotFound) return kept.status();
+  std::vector<AuditRecord> records;
+  CALIPER_ASSIGN_OR_RETURN(core::Task task, SubmitIn(*txn, ctx, project_id, task_id, records));
+  SubmitReply reply{render(task), false};
+  CALIPER_RETURN_IF_ERROR(
+      txn->InsertIdempotentReply({ctx.principal.user.id, key, scope, 200, reply.body, clock_.Now()}));
+  CALIPER_RETURN_IF_ERROR(CommitWithAudit(*txn, records));
+  return reply;
+}
+
+Result<core::Task> App::SubmitIn(storage::Transaction& txn, const RequestContext& ctx, const std::string& project_id,
+                                 const std::string& task_id, std::vector<AuditRecord>& records) {
+  auto found = txn.GetTask(task_id);
   if (!found.ok() || found->project_id != project_id || found->assignee != ctx.principal.user.id) {
     return Error(ErrorCode::kNotFound, "no such task of yours");
   }
@@ -504,7 +537,7 @@ Result<core::Task> App::SubmitTask(const RequestContext& ctx, const std::string&
   if (task.state == core::TaskState::kClaimed && task.lease_expires_at && *task.lease_expires_at <= now) {
     return Error(ErrorCode::kConflict, "your lease on this task has expired; claim a task again");
   }
-  CALIPER_ASSIGN_OR_RETURN(auto labels, AllAnnotations(*txn, task.item_id));
+  CALIPER_ASSIGN_OR_RETURN(auto labels, AllAnnotations(txn, task.item_id));
   const auto mine = std::count_if(labels.begin(), labels.end(), [&](const core::Annotation& a) {
     return a.task_id == task.id && a.author == ctx.principal.user.id;
   });
@@ -517,10 +550,9 @@ Result<core::Task> App::SubmitTask(const RequestContext& ctx, const std::string&
   task.lease_expires_at.reset();
   task.revision = expected + 1;
   task.updated_at = now;
-  CALIPER_RETURN_IF_ERROR(txn->UpdateTask(task, expected));
-  std::vector<AuditRecord> records{std::move(step)};
-  CALIPER_RETURN_IF_ERROR(EscalateOnDisagreement(*txn, ctx, task, records));
-  CALIPER_RETURN_IF_ERROR(CommitWithAudit(*txn, records));
+  CALIPER_RETURN_IF_ERROR(txn.UpdateTask(task, expected));
+  records.push_back(std::move(step));
+  CALIPER_RETURN_IF_ERROR(EscalateOnDisagreement(txn, ctx, task, records));
   return task;
 }
 

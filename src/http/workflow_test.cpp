@@ -618,6 +618,54 @@ TEST_F(WorkflowTest, OutcomesConfirmLabelsAndRescoreReaders) {
   EXPECT_GE(AuditCount("outcome.scores"), 1);
 }
 
+TEST_F(WorkflowTest, ASubmitWithAnIdempotencyKeyCanBeRetried) {
+  const std::string p = Project("Idempotent submits");
+  Session manager = Member("i-manager", p, {core::Role::kManager});
+  std::vector<Session> readers = {Member("i-reader1", p, {core::Role::kAnnotator}),
+                                  Member("i-reader2", p, {core::Role::kAnnotator})};
+  Publish(manager, p, {"pneumonia"});
+  const std::vector<std::string> items = {Item(p, 1), Item(p, 2), Item(p, 3)};
+  ASSERT_EQ(Send("POST", "/api/v1/projects/" + p + "/tasks", &manager, json::object())->status, 201);
+  const std::string tasks = "/api/v1/projects/" + p + "/tasks/";
+  std::vector<std::string> task_of;
+  for (int r = 0; r < 2; ++r) {
+    auto claimed = Send("POST", tasks + "next", &readers[r]);
+    ASSERT_EQ(claimed->status, 200) << claimed->body;
+    task_of.push_back(Body(claimed)["id"]);
+    ASSERT_EQ(Send("POST", "/api/v1/items/" + Body(claimed)["item_id"].get<std::string>() + "/annotations",
+                   &readers[r], Label("pneumonia"))->status, 201);
+  }
+  auto submit = [&](int r, const std::string& key) {
+    return Send("POST", tasks + task_of[r] + "/submit", &readers[r], nullptr, {{"Idempotency-Key", key}});
+  };
+  auto first = submit(0, "retry-1");
+  ASSERT_EQ(first->status, 200) << first->body;
+  EXPECT_EQ(first->get_header_value("Idempotency-Replayed"), "");
+  auto again = submit(0, "retry-1");
+  ASSERT_EQ(again->status, 200) << again->body;
+  EXPECT_EQ(again->body, first->body) << "the same answer";
+  EXPECT_EQ(again->get_header_value("Idempotency-Replayed"), "true");
+  EXPECT_EQ(AuditCount("task.submit", task_of[0]), 1) << "no second effect";
+  EXPECT_EQ(Send("POST", tasks + task_of[0] + "/submit", &readers[0])->status, 409) << "without the key: submitted";
+  // The key is the caller's: another reader may use the same one.
+  EXPECT_EQ(submit(1, "retry-1")->status, 200);
+  auto elsewhere = submit(1, "retry-1");
+  EXPECT_EQ(elsewhere->status, 200);
+  EXPECT_EQ(elsewhere->get_header_value("Idempotency-Replayed"), "true") << "reader 2's own first answer";
+  EXPECT_EQ(submit(0, std::string(201, 'k'))->status, 400);
+  // A key is for one request: on the reader's next task it is refused.
+  auto third = Send("POST", tasks + "next", &readers[0]);
+  ASSERT_EQ(third->status, 200) << third->body;
+  const std::string third_id = Body(third)["id"];
+  ASSERT_EQ(Send("POST", "/api/v1/items/" + Body(third)["item_id"].get<std::string>() + "/annotations", &readers[0],
+                 Label("pneumonia"))->status, 201);
+  auto submit_third = [&](const std::string& key) {
+    return Send("POST", tasks + third_id + "/submit", &readers[0], nullptr, {{"Idempotency-Key", key}});
+  };
+  EXPECT_EQ(submit_third("retry-1")->status, 409);
+  EXPECT_EQ(submit_third("retry-2")->status, 200);
+}
+
 // A minimal model back-end (docs/workflow.md, "The model back-end protocol"): it fetches the
 // item's content with the scoped token it was sent and answers one prediction whose score it
 // reads from the note's number ("synthetic note 2" -> 0.52).

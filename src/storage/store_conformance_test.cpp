@@ -1319,6 +1319,24 @@ TEST_P(StoreConformanceTest, OutcomesNameAnItemOrAPatient) {
   EXPECT_TRUE(none.empty());
 }
 
+TEST_P(StoreConformanceTest, IdempotentRepliesAreKeptOncePerUserAndKey) {
+  SeedParents();
+  InWrite([](Transaction& t) {
+    EXPECT_CODE(t.GetIdempotentReply("usr_a", "k-1"), ErrorCode::kNotFound);
+    ASSERT_OK(t.InsertIdempotentReply({"usr_a", "k-1", "submit tsk_1", 200, R"({"id":"tsk_1"})", kT0}));
+    EXPECT_CODE(t.InsertIdempotentReply({"usr_a", "k-1", "submit tsk_2", 200, "{}", kT0}), ErrorCode::kAlreadyExists);
+    ASSERT_OK(t.InsertIdempotentReply({"usr_b", "k-1", "submit tsk_2", 200, "{}", kT0 + 1}));
+  });
+  ASSERT_OK_AND_ASSIGN(auto txn, store_->Begin(TxnMode::kRead));
+  ASSERT_OK_AND_ASSIGN(IdempotentReply a, txn->GetIdempotentReply("usr_a", "k-1"));
+  EXPECT_EQ(a.scope, "submit tsk_1");
+  EXPECT_EQ(a.status, 200);
+  EXPECT_EQ(a.body, R"({"id":"tsk_1"})");
+  EXPECT_EQ(a.created_at, kT0);
+  ASSERT_OK_AND_ASSIGN(IdempotentReply b, txn->GetIdempotentReply("usr_b", "k-1"));
+  EXPECT_EQ(b.scope, "submit tsk_2");
+}
+
 core::Prelabel MakePrelabel(const std::string& id, const std::string& item_id, std::optional<double> score) {
   core::Prelabel p;
   p.id = id;

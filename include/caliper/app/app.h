@@ -706,6 +706,18 @@ class App {
   Result<core::Task> ReleaseTask(const RequestContext& ctx, const std::string& project_id, const std::string& task_id);
   // Needs at least one label of the reader on the task; 409 once the lease has expired.
   Result<core::Task> SubmitTask(const RequestContext& ctx, const std::string& project_id, const std::string& task_id);
+  // SubmitTask made safe to retry (Idempotency-Key): the first successful answer of the caller
+  // for `key` (the body `render` makes of the submitted task) is kept in the submit's
+  // transaction and given again, with no second effect, when the caller repeats the key.
+  // kConflict when the caller used the key for another task; kInvalidArgument for an empty key
+  // or one over 200 characters.
+  struct SubmitReply {
+    std::string body;
+    bool replayed = false;
+  };
+  Result<SubmitReply> SubmitTaskOnce(const RequestContext& ctx, const std::string& project_id,
+                                     const std::string& task_id, const std::string& key,
+                                     const std::function<std::string(const core::Task&)>& render);
   // Review of a submitted reading by someone other than its reader; 409 for a transition the
   // state machine refuses.
   Result<ReviewOutcome> ReviewTask(const RequestContext& ctx, const std::string& project_id,
@@ -880,6 +892,9 @@ class App {
   Result<std::string> BeginIngest(const RequestContext& ctx, const std::string& project_id, std::string action,
                                   std::string details_json);
   Result<core::WorkflowSettings> SettingsOf(storage::Transaction& txn, const std::string& project_id);
+  // The submit itself, inside `txn` (SubmitTask and SubmitTaskOnce commit it with `records`).
+  Result<core::Task> SubmitIn(storage::Transaction& txn, const RequestContext& ctx, const std::string& project_id,
+                              const std::string& task_id, std::vector<security::AuditRecord>& records);
   // After a submit: when the item has k submitted readings, compares them (Disagreement) under
   // the current guideline's thresholds and escalates the item's submitted and in-review tasks
   // when a trigger fires, recording the triggers; `submitted` is updated when it escalates.

@@ -88,6 +88,17 @@ struct ExportToken {
   std::optional<TimeMicros> used_at;
 };
 
+// The answer to a request made with an Idempotency-Key, kept so that the same user repeating
+// the key gets it again instead of a second effect (docs/api.md).
+struct IdempotentReply {
+  std::string user_id;
+  std::string key;    // as the client sent it
+  std::string scope;  // what the key was used for: "submit <task id>"
+  int status = 200;
+  std::string body;
+  TimeMicros created_at = 0;
+};
+
 struct LoginAttempt {
   std::string username;
   std::string source_address;
@@ -371,6 +382,11 @@ class Transaction {
   virtual Result<ExportToken> GetExportTokenByHash(const std::string& token_hash) = 0;
   // Marks the token used; kConflict when it already was.
   virtual Status UseExportToken(const std::string& id, TimeMicros at) = 0;
+
+  // Idempotent replies. InsertIdempotentReply: kAlreadyExists for a repeated (user_id, key);
+  // GetIdempotentReply: kNotFound when the user never used the key.
+  virtual Status InsertIdempotentReply(const IdempotentReply& reply) = 0;
+  virtual Result<IdempotentReply> GetIdempotentReply(const std::string& user_id, const std::string& key) = 0;
 
   virtual Status AppendAuditEvent(AuditEvent& event) = 0;
   // The newest event, or kNotFound when the log is empty.

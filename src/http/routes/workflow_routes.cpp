@@ -240,10 +240,24 @@ std::vector<Route> WorkflowRoutes() {
          return JsonReply(TaskJson(task));
        }},
       {"POST", "/api/v1/projects/{project_id}/tasks/{task_id}/submit", Permission::kAnnotationWrite,
-       "Submit your reading (at least one label); 409 once the lease has expired.", BodyKind::kNone, {},
+       "Submit your reading (at least one label); 409 once the lease has expired. With an Idempotency-Key "
+       "header the first answer is kept: repeating the key gives it again (Idempotency-Replayed: true) with "
+       "no second effect; a key used for another task is 409.",
+       BodyKind::kNone, {},
        [](app::App& app, Call& call) -> Result<Reply> {
-         CALIPER_ASSIGN_OR_RETURN(auto task, app.SubmitTask(call.ctx, call.Param("project_id"), call.Param("task_id")));
-         return JsonReply(TaskJson(task));
+         const std::string key = call.req.get_header_value("Idempotency-Key");
+         if (!call.req.has_header("Idempotency-Key")) {
+           CALIPER_ASSIGN_OR_RETURN(auto task,
+                                    app.SubmitTask(call.ctx, call.Param("project_id"), call.Param("task_id")));
+           return JsonReply(TaskJson(task));
+         }
+         CALIPER_ASSIGN_OR_RETURN(auto reply, app.SubmitTaskOnce(call.ctx, call.Param("project_id"),
+                                                                 call.Param("task_id"), key,
+                                                                 [](const core::Task& t) { return TaskJson(t).dump(); }));
+         Reply r;
+         r.body = std::move(reply.body);
+         if (reply.replayed) r.headers.emplace_back("Idempotency-Replayed", "true");
+         return r;
        }},
 
       // ---- review and adjudication ----

@@ -569,6 +569,11 @@ Result<core::AnnotationVersion> ReadAnnotationVersion(const Statement& st) {
   return v;
 }
 
+#define IDEMPOTENT_REPLY_COLUMNS "user_id, key, scope, status, body, created_at"
+Result<IdempotentReply> ReadIdempotentReply(const Statement& st) {
+  return IdempotentReply{st.Text(0), st.Text(1), st.Text(2), static_cast<int>(st.Int(3)), st.Text(4), st.Int(5)};
+}
+
 #define OUTCOME_COLUMNS                                                                          \
   "id, project_id, item_id, patient_key, evidence_type, label_class, value, confirms, observed_at, " \
   "recorded_by, recorded_at"
@@ -1536,6 +1541,19 @@ class SqliteTransaction final : public Transaction {
                                                    " FROM adjudications WHERE item_id = ?1 ORDER BY id"));
     st.Bind(item_id);
     return ReadAll(st, &ReadAdjudication);
+  }
+
+  Status InsertIdempotentReply(const IdempotentReply& r) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st, Prepare("INSERT INTO idempotent_replies (" IDEMPOTENT_REPLY_COLUMNS
+                                                   ") VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
+    return st.Bind(r.user_id).Bind(r.key).Bind(r.scope).Bind(r.status).Bind(r.body).Bind(r.created_at).Run();
+  }
+
+  Result<IdempotentReply> GetIdempotentReply(const std::string& user_id, const std::string& key) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st, Prepare("SELECT " IDEMPOTENT_REPLY_COLUMNS
+                                                   " FROM idempotent_replies WHERE user_id = ?1 AND key = ?2"));
+    st.Bind(user_id).Bind(key);
+    return ReadOne(st, &ReadIdempotentReply, "no reply kept for that Idempotency-Key");
   }
 
   Status InsertOutcome(const core::Outcome& o) override {

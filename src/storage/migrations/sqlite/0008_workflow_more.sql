@@ -1,6 +1,6 @@
 -- More of the labelling workflow (docs/workflow.md): why an item went to adjudication by
 -- itself, the superseded versions of annotations (their history), gold items, and outcome
--- events (ground truth that arrives later).
+-- events (ground truth that arrives later), and the replies kept for Idempotency-Keys.
 
 -- One row per class and trigger that fired when an item's k-th reading was submitted.
 CREATE TABLE adjudication_triggers (
@@ -86,3 +86,14 @@ CREATE TABLE outcomes (
   CHECK ((item_id IS NULL) != (patient_key = ''))
 ) STRICT;
 CREATE INDEX outcomes_by_project ON outcomes (project_id, id);
+
+-- The first answer to a request made with an Idempotency-Key, per user and key.
+CREATE TABLE idempotent_replies (
+  user_id    TEXT    NOT NULL,
+  key        TEXT    NOT NULL CHECK (length(key) BETWEEN 1 AND 200),
+  scope      TEXT    NOT NULL,
+  status     INTEGER NOT NULL,
+  body       TEXT    NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (user_id, key)
+) STRICT;
