@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <map>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -267,6 +268,40 @@ Result<GuidelineDiff> App::DiffGuidelines(const RequestContext& ctx, const std::
   CALIPER_ASSIGN_OR_RETURN(auto to, core::ParseLabelSchema(diff.to.schema_json));
   diff.classes = core::DiffLabelSchemas(from, to);
   return diff;
+}
+
+Result<GuidelineImpact> App::GuidelineImpactOf(const RequestContext& ctx, const std::string& project_id,
+                                               const std::string& to_id, std::string from_id) {
+  if (from_id.empty()) {
+    CALIPER_ASSIGN_OR_RETURN(core::GuidelineVersion to, GetGuideline(ctx, project_id, to_id));
+    if (to.based_on.empty()) {
+      return Error(ErrorCode::kInvalidArgument, "from: this version is based on none; name the version to compare with");
+    }
+    from_id = to.based_on;
+  }
+  GuidelineImpact out;
+  CALIPER_ASSIGN_OR_RETURN(out.diff, DiffGuidelines(ctx, project_id, from_id, to_id));
+  std::map<std::string, std::string> changed;  // class -> change
+  for (const auto& c : out.diff.classes) {
+    if (c.change != "added") changed[c.id] = c.change;
+  }
+  if (!changed.empty()) {
+    CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kRead));
+    CALIPER_ASSIGN_OR_RETURN(auto items, internal::AllPages<core::Item>(
+                                             [&](const storage::PageRequest& p) { return txn->ListItems(project_id, p); }));
+    for (const auto& item : items) {
+      CALIPER_ASSIGN_OR_RETURN(auto labels, AllAnnotations(*txn, item.id));
+      for (auto& a : labels) {
+        const auto change = changed.find(a.label_class);
+        if (a.guideline_version_id != from_id || change == changed.end()) continue;
+        out.labels.push_back({std::move(a), change->second});
+      }
+    }
+  }
+  CALIPER_RETURN_IF_ERROR(Audit(Record(ctx, "guideline.impact", "guideline_version", to_id,
+                                       json{{"project_id", project_id}, {"from", from_id},
+                                            {"labels", out.labels.size()}}.dump())));
+  return out;
 }
 
 // ---- settings and tasks ------------------------------------------------------------------------

@@ -666,6 +666,40 @@ TEST_F(WorkflowTest, ASubmitWithAnIdempotencyKeyCanBeRetried) {
   EXPECT_EQ(submit_third("retry-2")->status, 200);
 }
 
+TEST_F(WorkflowTest, TheImpactReportListsLabelsOfChangedClassesUnderTheOldVersion) {
+  const std::string p = Project("Impact");
+  Session manager = Member("imp-manager", p, {core::Role::kManager});
+  Session reader = Member("imp-reader", p, {core::Role::kAnnotator});
+  const std::string v1 = Publish(manager, p, {"pneumonia", "normal"});
+  const std::string item = Item(p, 1);
+  ASSERT_EQ(Send("POST", "/api/v1/projects/" + p + "/tasks", &manager, json::object())->status, 201);
+  ASSERT_EQ(Send("POST", "/api/v1/projects/" + p + "/tasks/next", &reader)->status, 200);
+  auto changed = Send("POST", "/api/v1/items/" + item + "/annotations", &reader, Label("pneumonia"));
+  ASSERT_EQ(changed->status, 201) << changed->body;
+  ASSERT_EQ(Send("POST", "/api/v1/items/" + item + "/annotations", &reader, Label("normal"))->status, 201);
+  // Version 2 changes the definition of pneumonia only.
+  const std::string base = "/api/v1/projects/" + p + "/guidelines/";
+  json schema = LabelSchema({"pneumonia", "normal"});
+  schema["classes"][0]["definition"] = "consolidation with air bronchograms";
+  auto draft = Send("PUT", base + v1, &manager, json{{"schema", schema}});
+  ASSERT_EQ(draft->status, 201) << draft->body;
+  const std::string v2 = Body(draft)["id"];
+  ASSERT_EQ(Send("POST", base + v2 + "/publish", &manager, nullptr, {{"If-Match", draft->get_header_value("ETag")}})
+                ->status, 200);
+  auto impact = Send("GET", base + v2 + "/impact", &manager);
+  ASSERT_EQ(impact->status, 200) << impact->body;
+  json labels = Body(impact)["labels"];
+  ASSERT_EQ(labels.size(), 1u) << impact->body;
+  EXPECT_EQ(labels[0]["annotation_id"], Body(changed)["id"]);
+  EXPECT_EQ(labels[0]["change"], "changed");
+  EXPECT_EQ(Body(impact)["from"]["id"], v1);
+  auto explicit_from = Send("GET", base + v2 + "/impact?from=" + v1, &manager);
+  EXPECT_EQ(Body(explicit_from)["labels"].size(), 1u);
+  EXPECT_EQ(Send("GET", base + v1 + "/impact", &manager)->status, 400) << "v1 is based on none";
+  EXPECT_EQ(Send("GET", base + v2 + "/impact", &reader)->status, 403);
+  EXPECT_EQ(AuditCount("guideline.impact", v2), 2);
+}
+
 // A minimal model back-end (docs/workflow.md, "The model back-end protocol"): it fetches the
 // item's content with the scoped token it was sent and answers one prediction whose score it
 // reads from the note's number ("synthetic note 2" -> 0.52).

@@ -143,6 +143,17 @@ struct AdjudicationOutcome {
   std::vector<core::Task> tasks;  // the escalated tasks, now adjudicated
 };
 
+// What publishing a version means for the labels made before it: every label pinned to the
+// `from` version whose class was removed or changed on the way to `to`.
+struct GuidelineImpact {
+  GuidelineDiff diff;
+  struct Label {
+    core::Annotation annotation;
+    std::string change;  // the class's change: "removed" | "changed"
+  };
+  std::vector<Label> labels;
+};
+
 // One reader's reading of an item, as the adjudicator sees it (identities revealed).
 struct Reading {
   core::Task task;
@@ -678,6 +689,11 @@ class App {
                                                   const std::string& id, std::int64_t expected_revision);
   Result<GuidelineDiff> DiffGuidelines(const RequestContext& ctx, const std::string& project_id,
                                        const std::string& from_id, const std::string& to_id);
+  // The impact report of version `to_id` against `from_id` (default: the version `to_id` is
+  // based on): the labels made under `from_id` of classes removed or changed since. Audited as
+  // guideline.impact. kInvalidArgument when there is no base to compare with.
+  Result<GuidelineImpact> GuidelineImpactOf(const RequestContext& ctx, const std::string& project_id,
+                                            const std::string& to_id, std::string from_id);
 
   // Workflow settings (defaults until first put: 1 reader, no qualification, every data
   // type, 30 minute leases).

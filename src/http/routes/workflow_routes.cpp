@@ -152,6 +152,25 @@ std::vector<Route> WorkflowRoutes() {
                                {"classes", classes}});
        }},
 
+      {"GET", "/api/v1/projects/{project_id}/guidelines/{guideline_id}/impact", Permission::kGuidelineEdit,
+       "The impact report of this version: the labels made under ?from= (default: the version this one is "
+       "based on) whose class was removed or changed since, for re-annotation.",
+       BodyKind::kNone, {},
+       [](app::App& app, Call& call) -> Result<Reply> {
+         const std::string from = call.req.has_param("from") ? call.req.get_param_value("from") : "";
+         CALIPER_ASSIGN_OR_RETURN(auto impact, app.GuidelineImpactOf(call.ctx, call.Param("project_id"),
+                                                                     call.Param("guideline_id"), from));
+         json labels = json::array();
+         for (const auto& l : impact.labels) {
+           labels.push_back(json{{"annotation_id", l.annotation.id}, {"item_id", l.annotation.item_id},
+                                 {"class", l.annotation.label_class}, {"author", l.annotation.author},
+                                 {"task_id", l.annotation.task_id}, {"change", l.change}});
+         }
+         return JsonReply(json{{"from", {{"id", impact.diff.from.id}, {"version", impact.diff.from.version}}},
+                               {"to", {{"id", impact.diff.to.id}, {"version", impact.diff.to.version}}},
+                               {"labels", labels}});
+       }},
+
       // ---- settings and tasks ----
       {"GET", "/api/v1/projects/{project_id}/workflow", Permission::kProjectRead,
        "The project's workflow settings.", BodyKind::kNone, {},
