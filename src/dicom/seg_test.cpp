@@ -107,7 +107,10 @@ TEST(SegTest, DciodvfyFindsNoErrors) {
 
 // pydicom reads it back with matching geometry, segments and references.
 TEST(SegTest, PydicomReadsMatchingGeometry) {
-  if (!fs::exists("/usr/bin/python3")) GTEST_SKIP();
+  if (!fs::exists("/usr/bin/python3")) {
+    if (SampleDataRequired()) FAIL() << "python3 with pydicom (Debian python3-pydicom) is required";
+    GTEST_SKIP() << "python3 not installed";
+  }
   Fixture f = Make();
   auto seg = WriteSegmentation(f.map, f.volume, f.files[0]);
   ASSERT_TRUE(seg.ok());

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "caliper/common/sample_data.h"
 #include "caliper/dicom/phantom.h"
 
 namespace caliper::ingest {
@@ -96,7 +97,10 @@ TEST(VolumeNiftiTest, NonIntegralValuesAreFloat32AndShearOnlyInTheSform) {
 
 // nibabel, the reference reader, agrees on the affine and the landmark values.
 TEST(VolumeNiftiTest, NibabelAgrees) {
-  if (!fs::exists(CALIPER_PYTHON)) GTEST_SKIP() << CALIPER_PYTHON << " missing";
+  if (!fs::exists(CALIPER_PYTHON)) {
+    if (SampleDataRequired()) FAIL() << CALIPER_PYTHON << " with nibabel (Debian python3-nibabel) is required";
+    GTEST_SKIP() << CALIPER_PYTHON << " missing";
+  }
   const dicom::CtPhantomOptions o = Landmarked();
   for (bool sheared : {false, true}) {
     dicom::Volume volume = MustBuild(o);
