@@ -21,4 +21,11 @@ std::optional<PhiType> ParsePhiType(std::string_view name) {
   return std::nullopt;
 }
 
+std::string AgeBand(int years) {
+  if (years < 0) return {};
+  if (years >= 90) return "90+";
+  const int low = years / 5 * 5;
+  return std::to_string(low) + "-" + std::to_string(low + 4);
+}
+
 }  // namespace caliper::core

@@ -9,6 +9,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "caliper/core/phi.h"
+
 namespace caliper::ingest {
 namespace {
 
@@ -71,9 +73,7 @@ std::optional<std::string> AgeBand(const json& j) {
     }
   }
   if (years < 0) return std::nullopt;
-  if (years >= 90) return "90+";
-  const int low = years / 5 * 5;
-  return std::to_string(low) + "-" + std::to_string(low + 4);
+  return core::AgeBand(years);
 }
 
 }  // namespace

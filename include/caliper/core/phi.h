@@ -6,6 +6,7 @@
 // synthetic-data generator and the evaluations.
 
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace caliper::core {
@@ -36,5 +37,9 @@ inline constexpr int kPhiTypeCount = 18;
 // text).
 std::string_view PhiTypeName(PhiType type);
 std::optional<PhiType> ParsePhiType(std::string_view name);
+
+// The cohort age band of an age in whole years: 5-year bands ("65-69"), 90 and over grouped
+// as "90+" (Safe Harbor, 45 CFR 164.514(b)(2)(i)(C)); "" for a negative age.
+std::string AgeBand(int years);
 
 }  // namespace caliper::core
