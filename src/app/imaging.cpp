@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "app/ingest_internal.h"
 #include "app/mask_evidence.h"
 #include "app/volume_cache.h"
 #include "caliper/app/app.h"
@@ -21,27 +22,14 @@
 #include "caliper/security/crypto.h"
 
 namespace caliper::app {
-namespace {
+namespace internal {
 
 using nlohmann::json;
-using storage::TxnMode;
-
-// The data key that encrypts re-identification links is kept under this reserved patient key
-// ('#' cannot start a patient key), so the links are a project's, not a patient's.
-constexpr char kLinkOwner[] = "#reid-links";
-constexpr char kNiftiType[] = "application/gzip";
-// Masks and NIfTI uploads: at most this many voxels (all volumes of a file).
-constexpr std::int64_t kMaxVoxels = std::int64_t{1} << 30;
-// A private coding scheme (PS3.16 8.2: designators starting "99" are local) for segments whose
-// class names no code of its own.
-constexpr char kLocalScheme[] = "99CALIPER";
 
 bool IsStoreFailure(const Status& s) {
   return s.code() == ErrorCode::kStorage || s.code() == ErrorCode::kIo || s.code() == ErrorCode::kUnavailable;
 }
 
-// The project's DICOM de-identifier: default options of PS3.15 Table E.1-1, pseudonyms under a
-// subkey of the project's de-identification secret.
 Result<std::unique_ptr<dicom::DicomDeidentifier>> DeidentifierFor(const std::string& secret) {
   security::Key key{};
   std::copy_n(secret.begin(), std::min(secret.size(), key.size()), key.begin());
@@ -51,7 +39,6 @@ Result<std::unique_ptr<dicom::DicomDeidentifier>> DeidentifierFor(const std::str
       dicom::DeidOptions{}, [subkey](std::string_view m) { return security::KeyedBlake2b(subkey, m); });
 }
 
-// The cohort JSON of an instance, with the keys ingest::CohortFromBidsSidecar uses.
 std::string CohortJson(const dicom::CohortMetadata& c) {
   json out = json::object();
   auto put = [&](const char* key, const std::string& value) {
@@ -76,6 +63,33 @@ std::string ModalityOf(const std::string& modality) {
   if (modality.empty() || modality.size() > 32) return "OT";
   return modality;
 }
+
+std::string DicomPatientSource(const dicom::PatientLink& p) {
+  if (p.original_patient_id.empty()) return "#dicom\x1f" + p.pseudonymous_id;
+  return p.original_issuer.empty() ? p.original_patient_id : p.original_issuer + "\x1f" + p.original_patient_id;
+}
+
+}  // namespace internal
+
+namespace {
+
+using internal::CohortJson;
+using internal::DeidentifierFor;
+using internal::IsStoreFailure;
+using internal::ModalityOf;
+
+using nlohmann::json;
+using storage::TxnMode;
+
+// The data key that encrypts re-identification links is kept under this reserved patient key
+// ('#' cannot start a patient key), so the links are a project's, not a patient's.
+constexpr char kLinkOwner[] = "#reid-links";
+constexpr char kNiftiType[] = "application/gzip";
+// Masks and NIfTI uploads: at most this many voxels (all volumes of a file).
+constexpr std::int64_t kMaxVoxels = std::int64_t{1} << 30;
+// A private coding scheme (PS3.16 8.2: designators starting "99" are local) for segments whose
+// class names no code of its own.
+constexpr char kLocalScheme[] = "99CALIPER";
 
 json ErrorJson(const Status& s) { return json{{"code", s.code_name()}, {"message", s.message()}}; }
 
@@ -208,13 +222,9 @@ Result<DicomIngestReport> App::IngestDicom(const RequestContext& ctx, const std:
                                                            json{{"files", inputs.size()}}.dump()));
   CALIPER_ASSIGN_OR_RETURN(auto deid, DeidentifierFor(secret));
 
-  // The pseudonymous patient key, as the notes' under the same secret when the instance has a
-  // Patient ID (so one patient's images, notes and labs meet), else the de-identifier's
-  // pseudonym (keyed on the study, so unknown patients are not merged).
+  // The pseudonymous patient key (internal::DicomPatientSource says from what).
   auto patient_key_of = [&](const dicom::PatientLink& p) {
-    if (p.original_patient_id.empty()) return PatientKeyFor(secret, "#dicom\x1f" + p.pseudonymous_id);
-    return PatientKeyFor(secret, p.original_issuer.empty() ? p.original_patient_id
-                                                           : p.original_issuer + "\x1f" + p.original_patient_id);
+    return PatientKeyFor(secret, internal::DicomPatientSource(p));
   };
 
   DicomIngestReport report;

@@ -2,6 +2,8 @@
 // before storage, docs/notes.md) and lab results (CSV, FHIR JSON; docs/labs.md) into a project.
 // Prints one row per record (or the reports as JSON); exit code 1 when any record was refused.
 // `caliper ingest dicom|nifti PATH... --project P`: imaging (docs/imaging.md), one row per file.
+// `caliper ingest waveform PATH... --project P`: waveform records (docs/waveforms.md), one row per
+// record.
 
 #include <unistd.h>
 
@@ -16,6 +18,7 @@
 #include "caliper/ingest/bids.h"
 #include "caliper/ingest/labs.h"
 #include "caliper/ingest/notes.h"
+#include "caliper/waveform/waveform.h"
 #include "cli/cli_support.h"
 
 namespace caliper::cli {
@@ -304,6 +307,73 @@ int RunIngestNifti(const CommonOptions& common, const IngestOptions& options) {
   return errors == 0 ? 0 : 1;
 }
 
+// The files of the waveform record rooted at `path` (a .hea with the signal files it names and
+// its .atr from the same folder; an .edf; a .dcm), as waveform::GroupRecordFiles groups them.
+Result<waveform::Grouping> WaveformRecordAt(const fs::path& path) {
+  waveform::FileSet files;
+  CALIPER_ASSIGN_OR_RETURN(files[path.filename().string()], ReadWholeFile(path));
+  if (EndsWith(path.filename().string(), ".hea")) {
+    const fs::path folder = path.parent_path();
+    if (auto names = waveform::WfdbSignalFiles(files.begin()->second); names.ok()) {
+      for (const std::string& name : *names) {
+        if (!fs::is_regular_file(folder / name)) continue;  // the reader reports it missing
+        CALIPER_ASSIGN_OR_RETURN(files[name], ReadWholeFile(folder / name));
+      }
+    }
+    const fs::path atr = fs::path(path).replace_extension(".atr");
+    if (fs::is_regular_file(atr)) {
+      CALIPER_ASSIGN_OR_RETURN(files[atr.filename().string()], ReadWholeFile(atr));
+    }
+  }
+  return waveform::GroupRecordFiles(std::move(files));
+}
+
+bool IsWaveformRoot(const fs::path& path) {
+  const std::string name = path.filename().string();
+  return EndsWith(name, ".hea") || EndsWith(name, ".edf") || EndsWith(name, ".dcm");
+}
+
+int RunIngestWaveform(const CommonOptions& common, const IngestOptions& options) {
+  auto target = OpenImagingTarget(common, options);
+  if (!target.ok()) return Fail(target.status());
+  ImagingTarget& t = *target;
+  std::vector<fs::path> roots;
+  for (const fs::path& path : t.files) {
+    if (IsWaveformRoot(path)) roots.push_back(path);
+  }
+  if (roots.empty()) return Fail(Error(ErrorCode::kInvalidArgument, "no .hea, .edf or .dcm file among the paths"));
+  const bool tty = ::isatty(STDERR_FILENO) == 1;
+  json records = json::array();
+  int stored = 0, errors = 0;
+  if (!common.json) std::cout << "record\tformat\toutcome\titem\tleads\tsamples\trate_hz\tannotations\tnote\n";
+  for (std::size_t i = 0; i < roots.size(); ++i) {
+    auto grouping = WaveformRecordAt(roots[i]);
+    if (!grouping.ok()) return Fail(grouping.status());
+    auto results = t.app->IngestWaveforms(app::LocalOperator(), t.project.id, std::move(*grouping));
+    if (!results.ok()) return Fail(results.status());
+    for (auto& r : *results) {
+      r.name = (roots[i].parent_path() / r.name).string();
+      (r.outcome == "stored" ? stored : errors) += 1;
+      if (common.json) continue;
+      std::string note = ErrorText(r.error);
+      for (const auto& w : r.warnings) note += (note.empty() ? "" : "; ") + w;
+      std::cout << r.name << '\t' << r.format << '\t' << r.outcome << '\t' << r.item_id << '\t' << r.leads << '\t'
+                << r.samples << '\t' << r.sampling_rate_hz << '\t' << r.annotations << '\t' << note << '\n';
+    }
+    const json report = json::parse(app::WaveformIngestReportJson(*results));
+    for (const json& row : report["records"]) records.push_back(row);
+    if (tty) std::cerr << "\rcaliper: " << (i + 1) << "/" << roots.size() << " records: " << stored << " stored, "
+                       << errors << " errors" << std::flush;
+  }
+  if (tty) std::cerr << "\n";
+  if (common.json) {
+    PrintJson({{"project_id", t.project.id}, {"records", records}, {"stored", stored}, {"errors", errors}});
+  } else {
+    std::cerr << "caliper: " << roots.size() << " records: " << stored << " stored, " << errors << " errors\n";
+  }
+  return errors == 0 ? 0 : 1;
+}
+
 }  // namespace
 
 void AddIngestCommands(CLI::App& root, CommonOptions& common, int& exit_code) {
@@ -352,6 +422,18 @@ void AddIngestCommands(CLI::App& root, CommonOptions& common, int& exit_code) {
   nifti->add_option("--patient", nifti_options->patient,
                     "source patient identifier (default: the BIDS subject, sub-<label>, of each path)");
   nifti->callback([&common, nifti_options, &exit_code] { exit_code = RunIngestNifti(common, *nifti_options); });
+
+  auto waveform_options = std::make_shared<IngestOptions>();
+  auto* waveform = ingest->add_subcommand(
+      "waveform", "Waveform records (ECG): WFDB (.hea with its signal files and .atr beside it), EDF/EDF+ (.edf) "
+                  "and DICOM waveforms (.dcm); folders recursively. Identifiers stripped (DICOM: PS3.15 "
+                  "de-identification first); one item per record");
+  AddCommonOptions(*waveform, common);
+  waveform->add_option("paths", waveform_options->files, "record files or folders")->required();
+  waveform->add_option("--project", waveform_options->project, "project id or name")->required();
+  waveform->callback([&common, waveform_options, &exit_code] {
+    exit_code = RunIngestWaveform(common, *waveform_options);
+  });
 }
 
 }  // namespace caliper::cli

@@ -25,11 +25,7 @@ constexpr const char* kPassword = "imaging-test-passphrase-1";
 constexpr int kSlices = 4, kSize = 16;
 constexpr char kBoundary[] = "caliper-test-boundary";
 
-struct Session {
-  std::string cookie;
-  std::string csrf;
-  std::string user_id;
-};
+using Session = TestSession;
 
 class ImagingApiTest : public ::testing::Test {
  protected:
@@ -64,18 +60,9 @@ class ImagingApiTest : public ::testing::Test {
 
   // A user signed in; a member of `project_id` with `roles` unless there are none.
   static Session User(const std::string& username, const std::string& project_id, const std::vector<core::Role>& roles) {
-    app::NewUser spec;
-    spec.username = username;
-    spec.password = kPassword;
-    auto user = app_->CreateUser(app::LocalOperator(), spec);
-    EXPECT_TRUE(user.ok()) << user.status().ToString();
-    if (!roles.empty()) {
-      EXPECT_TRUE(app_->PutMember(app::LocalOperator(), project_id, user->user.id, roles, {core::DataType::kImaging}).ok());
-    }
-    auto res = Send("POST", "/api/v1/auth/login", nullptr, json{{"username", username}, {"password", kPassword}}.dump());
-    EXPECT_EQ(res->status, 200) << res->body;
-    std::string set_cookie = res->get_header_value("Set-Cookie");
-    return {set_cookie.substr(0, set_cookie.find(';')), Body(res).value("csrf_token", ""), user->user.id};
+    Session s = harness_->SignedInUser(username, kPassword, project_id, roles, {core::DataType::kImaging});
+    EXPECT_FALSE(s.cookie.empty()) << username << " could not sign in";
+    return s;
   }
 
   // A STOW-RS body: one part per (content type, bytes).
@@ -91,14 +78,7 @@ class ImagingApiTest : public ::testing::Test {
   }
 
   static int AuditCount(const std::string& action, const std::string& object_id) {
-    int n = 0;
-    EXPECT_TRUE(app_->ExportAudit(app::LocalOperator(), 0, harness_->clock().Now() + 24 * kMicrosPerHour,
-                                  [&](const storage::AuditEvent& e) {
-                                    if (e.action == action && e.object_id == object_id && e.outcome == "success") ++n;
-                                    return Status::Ok();
-                                  })
-                    .ok());
-    return n;
+    return harness_->AuditCount(action, object_id);
   }
 
   static std::optional<ingest::NiftiVolume> Nifti(const std::string& bytes) {

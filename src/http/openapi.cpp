@@ -85,6 +85,14 @@ std::string OpenApiJson() {
                   {"properties",
                    {{"metadata", BodySchema(r.fields)},
                     {"content", {{"type", "string"}, {"format", "binary"}}}}}}}}}}}};
+      } else if (r.body_kind == BodyKind::kFormFiles) {
+        op["requestBody"] = {
+            {"required", true},
+            {"content",
+             {{"multipart/form-data",
+               {{"schema",
+                 {{"type", "object"},
+                  {"additionalProperties", {{"type", "string"}, {"format", "binary"}}}}}}}}}};
       } else if (IsRawBody(r.body_kind)) {
         op["requestBody"] = {{"required", true},
                              {"content", {{RawMediaType(r.body_kind), {{"schema", {{"type", "string"}, {"format", "binary"}}}}}}}};

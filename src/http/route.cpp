@@ -1,5 +1,8 @@
 #include "http/route.h"
 
+#include <charconv>
+#include <cmath>
+
 #include "caliper/core/rules.h"
 
 namespace caliper::http {
@@ -126,6 +129,7 @@ const std::vector<RegisteredRoute>& RouteTable() {
     add(ExportRoutes(), "exports");
     add(PrelabelRoutes(), "prelabels");
     add(ImagingRoutes(), "imaging");
+    add(WaveformRoutes(), "waveforms");
     return all;
   }();
   return kTable;
@@ -202,6 +206,17 @@ Result<json> ParseStrictJson(const std::string& text, const std::vector<Field>& 
     }
   }
   return body;
+}
+
+Result<std::optional<double>> QueryNumber(const httplib::Request& req, const char* name) {
+  if (!req.has_param(name)) return std::optional<double>();
+  const std::string text = req.get_param_value(name);
+  double value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(value)) {
+    return Error(ErrorCode::kInvalidArgument, std::string(name) + " must be a number");
+  }
+  return std::optional<double>(value);
 }
 
 std::vector<std::string> StringList(const json& value) {

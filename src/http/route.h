@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,8 +32,9 @@ struct Field {
 };
 
 // kDicomStow and kNifti: the raw body (up to server.max_upload_bytes), which the handler
-// checks (Content-Type) and parses; RawMediaType names it for OpenAPI.
-enum class BodyKind { kNone, kJson, kMultipart, kDicomStow, kNifti };
+// checks (Content-Type) and parses; RawMediaType names it for OpenAPI. kFormFiles:
+// multipart/form-data of file parts only (no 'metadata' part), read by the handler.
+enum class BodyKind { kNone, kJson, kMultipart, kDicomStow, kNifti, kFormFiles };
 inline bool IsRawBody(BodyKind kind) { return kind == BodyKind::kDicomStow || kind == BodyKind::kNifti; }
 inline const char* RawMediaType(BodyKind kind) {
   return kind == BodyKind::kDicomStow ? "multipart/related" : "application/gzip";
@@ -85,6 +87,7 @@ std::vector<Route> NoteRoutes();
 std::vector<Route> ExportRoutes();
 std::vector<Route> PrelabelRoutes();
 std::vector<Route> ImagingRoutes();
+std::vector<Route> WaveformRoutes();
 // All of them, in order.
 const std::vector<RegisteredRoute>& RouteTable();
 
@@ -105,6 +108,9 @@ Result<std::int64_t> IfMatchRevision(const httplib::Request& req);
 // Validates `text` against `fields` (see Field).
 Result<json> ParseStrictJson(const std::string& text, const std::vector<Field>& fields);
 std::vector<std::string> StringList(const json& value);
+// A finite number from the query parameter `name`, when present (kInvalidArgument naming it
+// when it is not a number).
+Result<std::optional<double>> QueryNumber(const httplib::Request& req, const char* name);
 
 // Renderers of domain values (snake_case fields, RFC 3339 times).
 json UserJson(const core::User& u);

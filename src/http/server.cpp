@@ -166,7 +166,8 @@ struct Server::Impl {
     SetCommonHeaders(req, res);
     Match m = FindRoute(req.method, req.path);
     if (m.route == nullptr) return httplib::Server::HandlerResponse::Unhandled;
-    const bool upload = m.route->body_kind == BodyKind::kMultipart || IsRawBody(m.route->body_kind);
+    const bool upload = m.route->body_kind == BodyKind::kMultipart || m.route->body_kind == BodyKind::kFormFiles ||
+                        IsRawBody(m.route->body_kind);
     std::size_t limit = upload                                    ? options.max_upload_bytes
                         : m.route->body_kind == BodyKind::kJson   ? options.max_body_bytes
                                                                   : 0;
@@ -248,6 +249,10 @@ struct Server::Impl {
       }
       if (!req.has_file("metadata")) return Error(ErrorCode::kInvalidArgument, "the 'metadata' part is required");
       CALIPER_ASSIGN_OR_RETURN(call.body, ParseStrictJson(req.get_file_value("metadata").content, route.fields));
+    } else if (route.body_kind == BodyKind::kFormFiles) {
+      if (!req.is_multipart_form_data()) {
+        return Error(ErrorCode::kInvalidArgument, "this endpoint takes multipart/form-data");
+      }
     } else if (IsRawBody(route.body_kind)) {
       // The handler reads req.body and its Content-Type.
     } else if (!req.body.empty()) {

@@ -3,15 +3,27 @@
 // For the http tests: one deployment in a temporary directory and a plain-HTTP server on a
 // free loopback port, with a FakeClock the test moves. One per test process.
 
+#include <httplib.h>
+
 #include <filesystem>
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "caliper/app/app.h"
 #include "caliper/http/server.h"
 
 namespace caliper::http {
+
+// A signed-in browser session: the session cookie ("caliper_session=...") and CSRF token.
+struct TestSession {
+  std::string cookie;
+  std::string csrf;
+  std::string user_id;
+};
 
 class TestServer {
  public:
@@ -50,6 +62,34 @@ class TestServer {
   const std::filesystem::path& dir() const { return dir_; }
   // The first admin's one-time password from `caliper init`.
   const std::string& admin_password() const { return admin_password_; }
+  // Creates `username` with `password`, makes them a member of `project_id` with `roles` in
+  // `scopes` (unless `roles` is empty) and signs in over HTTP. An empty session on failure.
+  TestSession SignedInUser(const std::string& username, const std::string& password, const std::string& project_id,
+                           const std::vector<core::Role>& roles, const std::vector<core::DataType>& scopes) {
+    app::NewUser spec;
+    spec.username = username;
+    spec.password = password;
+    auto user = app_->CreateUser(app::LocalOperator(), spec);
+    if (!user.ok()) return {};
+    if (!roles.empty() && !app_->PutMember(app::LocalOperator(), project_id, user->user.id, roles, scopes).ok()) return {};
+    httplib::Client c("127.0.0.1", port());
+    auto res = c.Post("/api/v1/auth/login", nlohmann::json{{"username", username}, {"password", password}}.dump(),
+                      "application/json");
+    if (!res || res->status != 200) return {};
+    const std::string set_cookie = res->get_header_value("Set-Cookie");
+    const auto body = nlohmann::json::parse(res->body, nullptr, false);
+    return {set_cookie.substr(0, set_cookie.find(';')), body.value("csrf_token", ""), user->user.id};
+  }
+  // How many successful audit events `action` on `object_id` the deployment holds.
+  int AuditCount(const std::string& action, const std::string& object_id) {
+    int n = 0;
+    const Status s = app_->ExportAudit(app::LocalOperator(), 0, clock_->Now() + 24 * kMicrosPerHour,
+                                       [&](const storage::AuditEvent& e) {
+                                         if (e.action == action && e.object_id == object_id && e.outcome == "success") ++n;
+                                         return Status::Ok();
+                                       });
+    return s.ok() ? n : -1;
+  }
 
  private:
   std::filesystem::path dir_;

@@ -15,6 +15,7 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "caliper/common/clock.h"
@@ -36,6 +37,7 @@
 #include "caliper/security/keys.h"
 #include "caliper/security/policy.h"
 #include "caliper/storage/store.h"
+#include "caliper/waveform/waveform.h"
 
 namespace caliper::app {
 
@@ -340,6 +342,40 @@ struct NiftiIngestResult {
 };
 // {"files": [{"name", "outcome", "item_ids", "dims", "error"}], "stored", "errors"}.
 std::string NiftiIngestReportJson(const std::vector<NiftiIngestResult>& results);
+
+// ---- waveforms (src/app/waveforms.cpp, docs/waveforms.md) ----
+
+// What happened to one record (or one left-over file) of a waveform ingest.
+struct WaveformIngestResult {
+  std::string name;     // the record's header, .edf or .dcm file name (or the left-over file)
+  std::string format;   // wfdb | edf | edf+ | dicom ("" when nothing was read)
+  std::string outcome;  // "stored" | "error"
+  std::string item_id;
+  std::int64_t leads = 0, samples = 0, annotations = 0;
+  double sampling_rate_hz = 0;
+  std::vector<std::string> warnings;  // what the reader left out
+  Status error;                       // error: why nothing of the record was stored
+};
+// {"records": [{"name", "format", "outcome", "item_id", "leads", "samples", "sampling_rate_hz",
+// "annotations", "warnings", "error": {"code", "message"}}], "stored", "errors"} (API answer,
+// `caliper ingest waveform --json`).
+std::string WaveformIngestReportJson(const std::vector<WaveformIngestResult>& results);
+
+// Which samples of a waveform item to read: seconds from the record's first sample (from_s
+// default 0; to_s default from_s + 10 s, clipped to the record), the leads by name (all when
+// empty), and the group ("" = the record, else an extra group's label such as "MEDIAN BEAT").
+struct WaveformWindowRequest {
+  std::optional<double> from_s, to_s;
+  std::vector<std::string> leads;
+  std::string group;
+};
+
+struct WaveformWindow {
+  double sampling_rate_hz = 0;
+  std::int64_t start_sample = 0;
+  std::vector<std::string> names;
+  std::vector<std::vector<double>> values_mv;  // per lead, in `names` order
+};
 
 // A stored mask version, as its reader uploaded it.
 struct MaskVersion {
@@ -659,6 +695,27 @@ class App {
   // kNotFound when they have none. Audited as mask.read.
   Result<std::string> ReadOwnMask(const RequestContext& ctx, const std::string& item_id);
 
+  // ---- waveforms (src/app/waveforms.cpp) ----
+  // Stores each record of `grouping` (waveform::GroupRecordFiles) as one waveforms item whose
+  // content is the stored waveform (waveform::EncodeStored), encrypted under the patient's data
+  // key: WFDB and EDF/EDF+ through the waveform part's readers, DICOM waveforms de-identified
+  // first (the project's DicomDeidentifier) and then read (dicom::ReadDicomWaveform). Only the
+  // model is kept, never the files. Patient key: DICOM as IngestDicom; EDF from its patient
+  // field; WFDB from the record name (PatientKeyFor under the project's secret). A record
+  // commits whole with its audit event or not at all; a bad record or left-over file is
+  // reported and skipped. Fails only when the project is missing or the store does.
+  Result<std::vector<WaveformIngestResult>> IngestWaveforms(const RequestContext& ctx, const std::string& project_id,
+                                                            waveform::Grouping grouping);
+  // The item's waveform (kNotFound unless a waveforms item with a stored waveform). Audited as
+  // `action` ("waveform.read" or "waveform.annotations_read").
+  Result<waveform::Waveform> ReadWaveform(const RequestContext& ctx, const std::string& item_id,
+                                          const std::string& action = "waveform.read");
+  // A window of the item's samples in mV. kInvalidArgument for a window outside the record,
+  // empty or reversed, an unknown lead or group, or more than 2 000 000 values. Audited as
+  // waveform.samples_read with the window.
+  Result<WaveformWindow> ReadWaveformWindow(const RequestContext& ctx, const std::string& item_id,
+                                            const WaveformWindowRequest& request);
+
   // ---- annotations ----
   Result<core::Annotation> CreateAnnotation(const RequestContext& ctx, const std::string& item_id,
                                             core::Annotation annotation);
@@ -898,6 +955,9 @@ class App {
   Result<std::shared_ptr<const dicom::Volume>> LoadVolume(const core::Item& item);
   // The item's content, decrypted; not audited (callers audit the read they make of it).
   Result<std::string> DecryptContent(const core::Item& item);
+  // The item and its stored waveform, decoded (waveforms.cpp); not audited. kNotFound unless a
+  // waveforms item with a stored waveform.
+  Result<std::pair<core::Item, waveform::Waveform>> LoadWaveform(const std::string& item_id);
   // The pseudonymous patient key of a source patient identifier under the project's secret.
   static std::string PatientKeyFor(const std::string& secret, const std::string& patient);
   // The project's de-identification secret (a data key owned by the project, created on

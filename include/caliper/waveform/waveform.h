@@ -60,10 +60,9 @@ struct Waveform {
   std::string group_label;  // e.g. "RHYTHM", "MEDIAN BEAT"; "" when the source names none
   std::vector<std::string> warnings;  // what the reader left out and why (e.g. a skipped signal)
 
-  // Seconds of `sample` from the start of the acquisition.
-  double TimeOf(std::int64_t sample) const {
-    return start_offset_s + static_cast<double>(sample) / sampling_rate_hz;
-  }
+  // Seconds of `sample` from the record's first sample (the API's time axis; start_offset_s
+  // places that first sample in the acquisition).
+  double TimeOf(std::int64_t sample) const { return static_cast<double>(sample) / sampling_rate_hz; }
   double DurationSeconds() const { return static_cast<double>(samples) / sampling_rate_hz; }
 };
 
@@ -131,6 +130,24 @@ struct EdfIdentity {
   std::string start_time = "00.00.00";
 };
 Result<std::string> WriteEdf(const Waveform& waveform, const EdfIdentity& identity);
+
+// ---- grouping uploaded files into records ----
+
+// One record's files and how to read them.
+struct RecordInput {
+  std::string name;    // the header, .edf or .dcm file name
+  std::string format;  // "wfdb", "edf", "dicom"
+  FileSet files;       // for WFDB: the header, its signal files and "<record>.atr" when present
+};
+struct Grouping {
+  std::vector<RecordInput> records;
+  std::vector<std::pair<std::string, Status>> left_over;  // files no record uses, and why
+};
+
+// Sorts uploaded files (by name; no directories) into records: each ".hea" with the signal files
+// it names and its ".atr"; each ".edf"; each ".dcm" or file with the DICOM preamble. Files no
+// record uses (a ".dat" without its header, an unknown kind) are left over with a reason.
+Grouping GroupRecordFiles(FileSet files);
 
 // ---- stored form ----
 

@@ -41,18 +41,6 @@ Result<int> SliceIndex(const std::string& text) {
   return value;
 }
 
-// A finite number from a query parameter, when present.
-Result<std::optional<double>> QueryNumber(const httplib::Request& req, const char* name) {
-  if (!req.has_param(name)) return std::optional<double>();
-  const std::string text = req.get_param_value(name);
-  double value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(value)) {
-    return Error(ErrorCode::kInvalidArgument, std::string(name) + " must be a number");
-  }
-  return std::optional<double>(value);
-}
-
 }  // namespace
 
 std::vector<Route> ImagingRoutes() {

@@ -1,0 +1,33 @@
+#pragma once
+
+// Helpers the ingest use cases share (imaging.cpp, waveforms.cpp). Internal to app.
+
+#include <memory>
+#include <string>
+
+#include "caliper/common/status.h"
+#include "caliper/dicom/deid.h"
+
+namespace caliper::app::internal {
+
+// A failure of the store or the disk (the ingest stops), as opposed to a bad input file (the
+// file is reported and skipped).
+bool IsStoreFailure(const Status& s);
+
+// The project's DICOM de-identifier: default options of PS3.15 Table E.1-1, pseudonyms under a
+// subkey of the project's de-identification secret.
+Result<std::unique_ptr<dicom::DicomDeidentifier>> DeidentifierFor(const std::string& secret);
+
+// The cohort JSON of an instance, with the keys ingest::CohortFromBidsSidecar uses.
+std::string CohortJson(const dicom::CohortMetadata& c);
+
+// The item modality of a DICOM Modality value ("OT" when empty or too long).
+std::string ModalityOf(const std::string& modality);
+
+// What a DICOM instance's pseudonymous patient key derives from (App::PatientKeyFor): the
+// original Patient ID with its issuer, so one patient's images, notes and labs meet; without a
+// Patient ID, the de-identifier's pseudonym (keyed on the study, so unknown patients are not
+// merged).
+std::string DicomPatientSource(const dicom::PatientLink& p);
+
+}  // namespace caliper::app::internal
