@@ -1,6 +1,8 @@
 // `caliper demo`: a data directory with a demo project built from our own synthetic data
 // generator (src/synth: a CT phantom with fake PHI, ingested and de-identified like real DICOM;
-// synthetic notes and labs; nothing from a real patient), then the server.
+// synthetic notes and labs; nothing from a real patient), then the server. With
+// CALIPER_SAMPLE_DATA it also ingests the public sample ECGs (MIT-BIH record 100, a DICOM
+// 12-lead ECG).
 
 #include <algorithm>
 #include <filesystem>
@@ -9,8 +11,10 @@
 #include <map>
 #include <sstream>
 
+#include "caliper/common/sample_data.h"
 #include "caliper/http/server.h"
 #include "caliper/synth/synthetic.h"
+#include "caliper/waveform/waveform.h"
 #include "cli/cli_support.h"
 
 namespace caliper::cli {
@@ -90,7 +94,8 @@ Status LoadDemoProject(app::App& app, std::map<std::string, std::string>& user_i
     CALIPER_ASSIGN_OR_RETURN(auto created, app.CreateUser(ctx, u));
     user_ids[a.username] = created.user.id;
     CALIPER_RETURN_IF_ERROR(app.PutMember(ctx, project.id, created.user.id, a.roles,
-                                          {core::DataType::kImaging, core::DataType::kNotes, core::DataType::kLabs})
+                                          {core::DataType::kImaging, core::DataType::kNotes, core::DataType::kLabs,
+                                           core::DataType::kWaveforms})
                                 .status());
   }
   const std::vector<std::string> readers = {user_ids["reader1"], user_ids["reader2"]};
@@ -114,7 +119,16 @@ Status LoadDemoProject(app::App& app, std::map<std::string, std::string>& user_i
          {"inclusion_criteria", {"a value outside the reference range printed with it"}},
          {"exclusion_criteria", {"a value flagged only because of a known pre-analytical error (haemolysis)"}},
          {"edge_cases", {"a borderline value repeated within range on the same day is not abnormal"}},
-         {"evidence_sources", {"lab_result", "clinical_note"}}}}}};
+         {"evidence_sources", {"lab_result", "clinical_note"}}},
+        {{"id", "atrial_fibrillation"}, {"name", "Atrial fibrillation"}, {"kind", "classification"},
+         {"codes", {{{"system", "SNOMED CT"}, {"code", "49436004"}, {"display", "Atrial fibrillation"}}}},
+         {"data_types", {"waveforms"}},
+         {"definition", "An episode of atrial fibrillation on the ECG: its onset and offset (interval label)."},
+         {"inclusion_criteria", {"irregularly irregular RR intervals without distinct P waves"}}},
+        {{"id", "ventricular_premature_beat"}, {"name", "Ventricular premature beat"}, {"kind", "classification"},
+         {"codes", {{{"system", "SNOMED CT"}, {"code", "17338001"}, {"display", "Ventricular premature beats"}}}},
+         {"data_types", {"waveforms"}},
+         {"definition", "A premature, wide QRS complex not preceded by a P wave (beat label)."}}}}};
   CALIPER_ASSIGN_OR_RETURN(core::GuidelineVersion draft,
                            app.CreateGuidelineDraft(ctx, project.id, schema.dump()));
   CALIPER_RETURN_IF_ERROR(app.PublishGuideline(ctx, project.id, draft.id, draft.revision).status());
@@ -164,6 +178,26 @@ Status LoadDemoProject(app::App& app, std::map<std::string, std::string>& user_i
   for (const auto& [patient, rows] : per_patient) {
     CALIPER_RETURN_IF_ERROR(AddItem(app, project.id, core::DataType::kLabs, "LAB", patient, "text/csv",
                                     header + "\n" + rows, readers));
+  }
+  // Waveforms: with CALIPER_SAMPLE_DATA, MIT-BIH record 100 (with its beat labels) and the DICOM
+  // 12-lead ECG go through waveform ingest like any upload (docs/waveforms.md). Without the
+  // sample data the demo has no waveform item.
+  waveform::FileSet waveform_files;
+  for (const char* relative : {"waveform/wfdb/100.hea", "waveform/wfdb/100.dat", "waveform/wfdb/100.atr",
+                               "waveform/waveform_ecg_12lead.dcm"}) {
+    if (auto path = SampleDataFile(relative)) {
+      CALIPER_ASSIGN_OR_RETURN(waveform_files[fs::path(*path).filename().string()], ReadFile(*path));
+    }
+  }
+  if (!waveform_files.empty()) {
+    CALIPER_ASSIGN_OR_RETURN(auto records,
+                             app.IngestWaveforms(ctx, project.id, waveform::GroupRecordFiles(std::move(waveform_files))));
+    for (const auto& r : records) {
+      if (r.outcome != "stored") {
+        return Error(ErrorCode::kInternal, "the sample waveform " + r.name + " was not stored: " + r.error.ToString());
+      }
+      for (const auto& reader : readers) CALIPER_RETURN_IF_ERROR(app.AssignItem(ctx, r.item_id, reader).status());
+    }
   }
   fs::remove_all(source);
   return Status::Ok();
