@@ -8,6 +8,7 @@ import type { SessionInfo } from './api/models';
 import { linkClick, matchPath, navigate, useLocation } from './router';
 import { ChangePassword, IdleWarning, SignIn } from './session';
 import { ShortcutHelp } from './shortcuts';
+import { lazyComponent } from './lazy';
 import { ProjectList } from './screens/projects';
 import { ProjectHome } from './screens/project_home';
 import { TaskRoom } from './screens/task_room';
@@ -18,19 +19,10 @@ import { AdminUsers, AdminAudit, AdminSessions, ProjectMembers } from './screens
 interface ScreenProps { params: Record<string, string>; session: SessionInfo }
 type Screen = (p: ScreenProps) => preact.JSX.Element;
 
-// A screen whose module (and its libraries: Plot, NiiVue) loads only when it is first shown.
+// A screen whose module (and its libraries: Plot) loads only when it is first shown.
 function lazy(load: () => Promise<ComponentType<ScreenProps>>): Screen {
-  let loaded: ComponentType<ScreenProps> | null = null;
-  return function Lazy(props: ScreenProps) {
-    const [, setReady] = useState(false);
-    const [error, setError] = useState('');
-    useEffect(() => {
-      if (!loaded) load().then((c) => { loaded = c; setReady(true); }).catch((e) => setError(String(e)));
-    }, []);
-    if (error) return <main id="main"><p class="error" role="alert">Could not load this screen: {error}</p></main>;
-    const Loaded = loaded;
-    return Loaded ? <Loaded {...props} /> : <main id="main"><p class="loading">Loading…</p></main>;
-  };
+  return lazyComponent(load, () => <main id="main"><p class="loading">Loading…</p></main>,
+                       (error) => <main id="main"><p class="error" role="alert">Could not load this screen: {error}</p></main>);
 }
 const QualityDashboard = lazy(() => import('./screens/quality').then((m) => m.QualityDashboard));
 const kScreens: [string, Screen][] = [

@@ -232,6 +232,9 @@ interface GetResponses {
   '/api/v1/me/tokens': Page<ApiToken>;
   '/api/v1/projects/{project_id}/quality': ProjectQuality;
   '/api/v1/items/{item_id}/qa': { data: QaFinding[] };
+  '/api/v1/items/{item_id}/waveform': WaveformInfo;
+  '/api/v1/items/{item_id}/waveform/samples': WaveformSamples;
+  '/api/v1/items/{item_id}/waveform/annotations': ReferenceBeat[];
 }
 
 interface PostResponses {
@@ -311,3 +314,28 @@ export interface ProjectQuality {
   };
   findings: QaFinding[];
 }
+
+// ---- waveforms (ECG items; docs/web.md "The ECG reading room") ------------------------------------
+
+export interface WaveformGroup {
+  sampling_rate_hz: number;
+  samples: number;
+  duration_s: number;
+  leads: { name: string; units: string }[];
+}
+// The record's main group (e.g. the ECG's RHYTHM); `groups` are further ones (MEDIAN BEAT).
+export interface WaveformInfo extends WaveformGroup {
+  start_offset_s: number;
+  source_format: string;
+  group_label: string;
+  groups: (WaveformGroup & { label: string })[];
+  annotations: number;
+  warnings: string[];
+}
+export interface WaveformSamples {
+  sampling_rate_hz: number;
+  start_sample: number;
+  leads: { name: string; values: number[] }[];
+}
+// A reference annotation imported with the record (e.g. a WFDB .atr beat label).
+export interface ReferenceBeat { sample: number; time_s: number; symbol: string; label: string; aux: string }

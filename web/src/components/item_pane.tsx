@@ -1,30 +1,23 @@
-// The item being read, whatever its type: the note with span selection, the lab table, or the
-// volume reading room (the item's volume.nii.gz, with the reader's own saved mask when asked).
+// The item being read, whatever its type: the note with span selection, the lab table, the
+// volume reading room (the item's volume.nii.gz, with the reader's own saved mask when asked)
+// or the ECG reading room (waveforms).
 
-import { useEffect, useState } from 'preact/hooks';
 import { ApiError, api, fillPath } from '../api/client';
 import type { Annotation, Item, LabelClass } from '../api/models';
+import { lazyComponent } from '../lazy';
 import { ItemFacts, LabTable, NoteView, useItemText } from './item_viewer';
 import type { Span } from './item_viewer';
 import type { VolumeViewerProps } from './volume_viewer';
+import type { EcgViewerProps } from './ecg_viewer';
 
-type Viewer = (p: VolumeViewerProps) => preact.JSX.Element;
-let volumeViewer: Viewer | null = null;
-
-// NiiVue is loaded with the first volume shown, not with the app.
-function LazyVolumeViewer(props: VolumeViewerProps) {
-  const [, setLoaded] = useState(false);
-  const [error, setError] = useState('');
-  useEffect(() => {
-    if (!volumeViewer) {
-      import('./volume_viewer').then((m) => { volumeViewer = m.VolumeViewer; setLoaded(true); })
-        .catch((e) => setError(String(e)));
-    }
-  }, []);
-  if (error) return <p class="error" role="alert">Could not load the volume viewer: {error}</p>;
-  const V = volumeViewer;
-  return V ? <V {...props} /> : <p class="loading" role="status">Loading the volume viewer…</p>;
+// A viewer whose module (and its heavy library) loads with the first item that needs it, not
+// with the app: NiiVue for volumes, the ECG canvas.
+function lazyViewer<P extends object>(what: string, load: () => Promise<(p: P) => preact.JSX.Element>) {
+  return lazyComponent<P>(load, () => <p class="loading" role="status">Loading the {what}…</p>,
+                          (error) => <p class="error" role="alert">Could not load the {what}: {error}</p>);
 }
+const LazyVolumeViewer = lazyViewer<VolumeViewerProps>('volume viewer', () => import('./volume_viewer').then((m) => m.VolumeViewer));
+const LazyEcgViewer = lazyViewer<EcgViewerProps>('ECG viewer', () => import('./ecg_viewer').then((m) => m.EcgViewer));
 
 // Items stored as a NIfTI volume (gzip) open in the volume reading room.
 export function isVolumeItem(item: Item): boolean {
@@ -67,6 +60,7 @@ export function ItemPane({ item, labels, evidence, onEvidence, segments = [], ow
                           modality={item.modality} segments={segments} readOnly={!onEvidence} onSaveMask={onSaveMask}
                           onMeasure={(mm) => onEvidence?.({ data: { length_mm: Number(mm.toFixed(2)) }, summary: `length ${mm.toFixed(1)} mm` })} />
       )}
+      {item.data_type === 'waveforms' && <LazyEcgViewer itemId={item.id} />}
       {item.data_type === 'imaging' && !isVolumeItem(item) && (
         <p class="notice">This item is a single image file ({item.content_type}); the volume reading room opens items
           the server offers as volumes. Label the whole item here.</p>
