@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "caliper/app/app.h"
 
@@ -40,6 +41,18 @@ class ProjectAppTest : public ::testing::Test {
   std::size_t ItemCount() {
     auto items = app_->ListItems(LocalOperator(), project_id_, {"", 500});
     return items.ok() ? items->rows.size() : 0;
+  }
+
+  // The action of every audit event so far, oldest first.
+  std::vector<std::string> AuditActions() {
+    std::vector<std::string> actions;
+    EXPECT_TRUE(app_->ExportAudit(LocalOperator(), 0, SystemClock::Instance().Now() + kMicrosPerHour,
+                                  [&](const storage::AuditEvent& e) {
+                                    actions.push_back(e.action);
+                                    return Status::Ok();
+                                  })
+                    .ok());
+    return actions;
   }
 
   std::string prefix_, project_;

@@ -49,17 +49,6 @@ class ImagingTest : public ProjectAppTest {
     return report.ok() ? *report : DicomIngestReport{};
   }
 
-  std::vector<std::string> AuditActions() {
-    std::vector<std::string> actions;
-    EXPECT_TRUE(app_->ExportAudit(LocalOperator(), 0, SystemClock::Instance().Now() + kMicrosPerHour,
-                                  [&](const storage::AuditEvent& e) {
-                                    actions.push_back(e.action);
-                                    return Status::Ok();
-                                  })
-                    .ok());
-    return actions;
-  }
-
   static std::vector<std::string> Outcomes(const DicomIngestReport& r) {
     std::vector<std::string> out;
     for (const auto& f : r.files) out.push_back(f.outcome);

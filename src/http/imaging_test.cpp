@@ -44,16 +44,7 @@ class ImagingApiTest : public ::testing::Test {
 
   static httplib::Result Send(const std::string& method, const std::string& path, const Session* s,
                               const std::string& body = "", const std::string& type = "application/json") {
-    httplib::Client c("127.0.0.1", harness_->port());
-    c.set_read_timeout(60, 0);
-    httplib::Headers h;
-    if (s != nullptr) {
-      h.emplace("Cookie", s->cookie);
-      h.emplace("X-CSRF-Token", s->csrf);
-    }
-    if (method == "GET") return c.Get(path, h);
-    if (method == "PUT") return c.Put(path, h, body, type);
-    return c.Post(path, h, body, type);
+    return harness_->Send(method, path, s, body, type);
   }
 
   static json Body(const httplib::Result& res) { return json::parse(res->body, nullptr, false); }

@@ -130,6 +130,7 @@ const std::vector<RegisteredRoute>& RouteTable() {
     add(PrelabelRoutes(), "prelabels");
     add(ImagingRoutes(), "imaging");
     add(WaveformRoutes(), "waveforms");
+    add(PathologyRoutes(), "pathology");
     return all;
   }();
   return kTable;

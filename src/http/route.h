@@ -88,6 +88,7 @@ std::vector<Route> ExportRoutes();
 std::vector<Route> PrelabelRoutes();
 std::vector<Route> ImagingRoutes();
 std::vector<Route> WaveformRoutes();
+std::vector<Route> PathologyRoutes();
 // All of them, in order.
 const std::vector<RegisteredRoute>& RouteTable();
 

@@ -72,13 +72,31 @@ class TestServer {
     auto user = app_->CreateUser(app::LocalOperator(), spec);
     if (!user.ok()) return {};
     if (!roles.empty() && !app_->PutMember(app::LocalOperator(), project_id, user->user.id, roles, scopes).ok()) return {};
-    httplib::Client c("127.0.0.1", port());
-    auto res = c.Post("/api/v1/auth/login", nlohmann::json{{"username", username}, {"password", password}}.dump(),
-                      "application/json");
+    return LogIn(username, password, user->user.id);
+  }
+  // A new browser session of an existing user (e.g. after the clock moved past the idle
+  // timeout). An empty session on failure.
+  TestSession LogIn(const std::string& username, const std::string& password, const std::string& user_id) const {
+    auto res = Send("POST", "/api/v1/auth/login", nullptr,
+                    nlohmann::json{{"username", username}, {"password", password}}.dump());
     if (!res || res->status != 200) return {};
     const std::string set_cookie = res->get_header_value("Set-Cookie");
     const auto body = nlohmann::json::parse(res->body, nullptr, false);
-    return {set_cookie.substr(0, set_cookie.find(';')), body.value("csrf_token", ""), user->user.id};
+    return {set_cookie.substr(0, set_cookie.find(';')), body.value("csrf_token", ""), user_id};
+  }
+  // One request over loopback as `s` (nullptr: anonymous).
+  httplib::Result Send(const std::string& method, const std::string& path, const TestSession* s,
+                       const std::string& body = "", const std::string& type = "application/json") const {
+    httplib::Client c("127.0.0.1", port());
+    c.set_read_timeout(60, 0);
+    httplib::Headers h;
+    if (s != nullptr) {
+      h.emplace("Cookie", s->cookie);
+      h.emplace("X-CSRF-Token", s->csrf);
+    }
+    if (method == "GET") return c.Get(path, h);
+    if (method == "PUT") return c.Put(path, h, body, type);
+    return c.Post(path, h, body, type);
   }
   // How many successful audit events `action` on `object_id` the deployment holds.
   int AuditCount(const std::string& action, const std::string& object_id) {

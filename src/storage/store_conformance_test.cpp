@@ -264,6 +264,44 @@ TEST_P(StoreConformanceTest, DicomInstancesLinksAndMasks) {
   EXPECT_CODE(txn->GetLatestMask("itm_2", "usr_a"), ErrorCode::kNotFound);
 }
 
+TEST_P(StoreConformanceTest, MarkupVersionsPerReaderAndKind) {
+  SeedParents();
+  InWrite([](Transaction& t) {
+    ASSERT_OK(t.InsertItem(MakeItem("itm_2", "prj_1")));
+    ItemMarkup m{"mku_1", "itm_1", "prj_1", "usr_a", MarkupKind::kRegions, 1, "r1", 10, kT0};
+    ASSERT_OK(t.InsertMarkup(m));
+    m.id = "mku_2";
+    EXPECT_CODE(t.InsertMarkup(m), ErrorCode::kAlreadyExists);  // version 1 again
+    m.version = 2;
+    m.blob = "r2";
+    ASSERT_OK(t.InsertMarkup(m));
+    // The same version number of another kind, or by another reader, is its own.
+    ASSERT_OK(t.InsertMarkup({"mku_3", "itm_1", "prj_1", "usr_a", MarkupKind::kIntervals, 1, "i1", 5, kT0}));
+    ASSERT_OK(t.InsertMarkup({"mku_4", "itm_1", "prj_1", "usr_b", MarkupKind::kRegions, 1, "rb", 11, kT0 + 1}));
+  });
+  ASSERT_OK_AND_ASSIGN(auto txn, store_->Begin(TxnMode::kRead));
+  ASSERT_OK_AND_ASSIGN(auto mine, txn->GetLatestMarkup("itm_1", "usr_a", MarkupKind::kRegions));
+  EXPECT_EQ(mine.id, "mku_2");
+  EXPECT_EQ(mine.version, 2);
+  EXPECT_EQ(mine.blob, "r2");
+  EXPECT_EQ(mine.kind, MarkupKind::kRegions);
+  ASSERT_OK_AND_ASSIGN(auto intervals, txn->GetLatestMarkup("itm_1", "usr_a", MarkupKind::kIntervals));
+  EXPECT_EQ(intervals.blob, "i1");
+  EXPECT_EQ(intervals.kind, MarkupKind::kIntervals);
+  EXPECT_CODE(txn->GetLatestMarkup("itm_1", "usr_b", MarkupKind::kIntervals), ErrorCode::kNotFound);
+  EXPECT_CODE(txn->GetLatestMarkup("itm_2", "usr_a", MarkupKind::kRegions), ErrorCode::kNotFound);
+  ASSERT_OK_AND_ASSIGN(auto all, txn->ListLatestMarkup("itm_1", MarkupKind::kRegions));
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].author, "usr_a");
+  EXPECT_EQ(all[0].version, 2);
+  EXPECT_EQ(all[1].author, "usr_b");
+  EXPECT_EQ(all[1].blob, "rb");
+  EXPECT_EQ(all[1].bytes, 11);
+  EXPECT_EQ(all[1].created_at, kT0 + 1);
+  ASSERT_OK_AND_ASSIGN(auto none, txn->ListLatestMarkup("itm_2", MarkupKind::kRegions));
+  EXPECT_TRUE(none.empty());
+}
+
 TEST_P(StoreConformanceTest, NotesTextSettingsAndAPatientsItems) {
   SeedParents();
   InWrite([](Transaction& t) {

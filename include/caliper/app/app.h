@@ -387,6 +387,38 @@ struct MaskVersion {
   TimeMicros created_at = 0;
 };
 
+// One version of one reader's markup (docs/pathology.md): the JSON document of its kind.
+struct MarkupVersion {
+  std::string id;             // "" when the reader has none (version 0)
+  std::string item_id;
+  std::string author;         // user id
+  storage::MarkupKind kind = storage::MarkupKind::kRegions;
+  std::int64_t version = 0;   // 1, 2, ... per (item, author, kind); 0 = none yet
+  std::string document;       // the stored JSON text ("" when version is 0)
+  std::int64_t bytes = 0;
+  TimeMicros created_at = 0;
+};
+
+// A stored whole-slide image, de-identified (docs/pathology.md): what GET /items/{id}/slide
+// returns. The item's content is this as JSON (kSlideContentType), encrypted.
+struct SlideInfo {
+  std::int64_t width = 0, height = 0;  // level-0 pixels
+  std::optional<double> mpp_x, mpp_y;  // micrometres per level-0 pixel
+  std::optional<double> objective_power;
+  std::string vendor;                  // OpenSlide's vendor name, e.g. "aperio"
+  int levels = 0;                      // Deep Zoom levels 0..levels-1; levels-1 is level 0 of the slide
+  int tile_size = 254;                 // Deep Zoom TileSize (without overlap)
+  int overlap = 1;                     // Deep Zoom Overlap
+  std::string format = "jpeg";
+  std::string source_format;           // e.g. "aperio svs" (from the vendor; never the file name)
+};
+inline constexpr const char* kSlideContentType = "application/vnd.caliper.slide+json";
+// The slide as JSON text {width, height, mpp_x, mpp_y, objective_power, vendor, levels,
+// tile_size, overlap, format, source_format} (absent values are null), and back
+// (kIntegrity when the text is not such an object).
+std::string SlideInfoJson(const SlideInfo& slide);
+Result<SlideInfo> ParseSlideInfo(const std::string& json_text);
+
 // A stored note as a reader sees it: the de-identified text and where its tags or
 // surrogates stand (code points into `text`).
 struct NoteView {
@@ -715,6 +747,21 @@ class App {
   // waveform.samples_read with the window.
   Result<WaveformWindow> ReadWaveformWindow(const RequestContext& ctx, const std::string& item_id,
                                             const WaveformWindowRequest& request);
+  // ---- per-reader markup: regions on slides, intervals on waveforms (src/app/markup.cpp) ----
+  // Stores the caller's regions on a pathology item as their next version: `document` is
+  // {"annotations": [W3C Web Annotation, ...]} (core::ParseRegions, coordinates inside the
+  // slide), every class must be in the project's current published guideline and apply to
+  // pathology (kConflict without a published guideline; kInvalidArgument naming the
+  // annotation otherwise). Stored encrypted as {"guideline_version_id", "annotations"} with
+  // the annotations as given. Audited as markup.put.
+  Result<MarkupVersion> PutRegions(const RequestContext& ctx, const std::string& item_id, const std::string& document);
+  // The caller's latest markup of `kind` on the item (version 0 and an empty document when
+  // they have none). Blinding: only ever the caller's own. Audited as markup.read.
+  Result<MarkupVersion> ReadOwnMarkup(const RequestContext& ctx, const std::string& item_id, storage::MarkupKind kind);
+  // Every reader's latest markup of `kind` on the item, ascending by author. Authorise with
+  // kAdjudicate (who may see every reading) before calling. Audited as markup.list.
+  Result<std::vector<MarkupVersion>> ListReadersMarkup(const RequestContext& ctx, const std::string& item_id,
+                                                       storage::MarkupKind kind);
 
   // ---- annotations ----
   Result<core::Annotation> CreateAnnotation(const RequestContext& ctx, const std::string& item_id,
@@ -947,6 +994,17 @@ class App {
   // caller records the address in its transaction).
   Result<security::BlobStore::PutResult> PutBlob(storage::Transaction& txn, const std::string& project_id,
                                                  const std::string& patient_key, std::istream& content);
+  // Markup helpers (markup.cpp). StoreMarkup stores `document` (already checked for its kind)
+  // as the caller's next version of `kind` on `item` and commits `txn` with the markup.put
+  // audit event (the JSON object `details_json` gains kind, markup_id and version).
+  Result<MarkupVersion> StoreMarkup(storage::Transaction& txn, const RequestContext& ctx, const core::Item& item,
+                                    storage::MarkupKind kind, const std::string& document, const std::string& details_json);
+  // Every reader's latest markup of `kind` on the item, decrypted; not audited.
+  Result<std::vector<MarkupVersion>> LatestMarkupOfAll(storage::Transaction& txn, const std::string& item_id,
+                                                       storage::MarkupKind kind);
+  // The slide of a pathology item (its content, decrypted and parsed); not audited.
+  // kNotFound when the item holds no slide.
+  Result<SlideInfo> SlideOf(const core::Item& item);
   // Decrypts blob `address` (its data key named in its header).
   Result<std::string> GetBlob(storage::Transaction& txn, const std::string& address);
   // The item's volume: its NIfTI content decoded (cached for a few items). Not audited: the

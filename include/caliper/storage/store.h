@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "caliper/common/clock.h"
@@ -183,6 +184,28 @@ struct ItemMask {
   TimeMicros created_at = 0;
 };
 
+// What a markup document holds (docs/pathology.md, docs/waveforms.md).
+enum class MarkupKind {
+  kRegions,    // W3C Web Annotations on a slide, level-0 pixel coordinates
+  kIntervals,  // interval and beat labels on a waveform
+};
+constexpr std::string_view MarkupKindName(MarkupKind kind) {
+  return kind == MarkupKind::kRegions ? "regions" : "intervals";
+}
+
+// One version of one reader's markup (a JSON document) of one kind on an item.
+struct ItemMarkup {
+  std::string id;
+  std::string item_id;
+  std::string project_id;
+  std::string author;
+  MarkupKind kind = MarkupKind::kRegions;
+  std::int64_t version = 1;  // per (item, author, kind): 1, 2, ...
+  std::string blob;          // the JSON document, encrypted under the item's key
+  std::int64_t bytes = 0;
+  TimeMicros created_at = 0;
+};
+
 // Which tasks ListTasks returns; unset fields do not filter.
 struct TaskFilter {
   std::string project_id;  // required
@@ -281,6 +304,14 @@ class Transaction {
   // the author's highest version on the item, kNotFound when none.
   virtual Status InsertMask(const ItemMask& mask) = 0;
   virtual Result<ItemMask> GetLatestMask(const std::string& item_id, const std::string& author) = 0;
+  // Markup. InsertMarkup: kAlreadyExists when (item, author, kind, version) is taken.
+  // GetLatestMarkup: the author's highest version of the kind on the item, kNotFound when none.
+  // ListLatestMarkup: every author's highest version of the kind on the item, ascending by
+  // author.
+  virtual Status InsertMarkup(const ItemMarkup& markup) = 0;
+  virtual Result<ItemMarkup> GetLatestMarkup(const std::string& item_id, const std::string& author,
+                                             MarkupKind kind) = 0;
+  virtual Result<std::vector<ItemMarkup>> ListLatestMarkup(const std::string& item_id, MarkupKind kind) = 0;
 
   // Tasks (an item assigned to a reader). ListTasksOfItem returns every task of the item,
   // ascending by id.

@@ -473,6 +473,28 @@ Result<ItemMask> ReadMask(const Statement& st) {
   return m;
 }
 
+#define MARKUP_COLUMNS "id, item_id, project_id, author, kind, version, blob, bytes, created_at"
+Result<ItemMarkup> ReadMarkup(const Statement& st) {
+  ItemMarkup m;
+  m.id = st.Text(0);
+  m.item_id = st.Text(1);
+  m.project_id = st.Text(2);
+  m.author = st.Text(3);
+  const std::string kind = st.Text(4);
+  if (kind == MarkupKindName(MarkupKind::kRegions)) {
+    m.kind = MarkupKind::kRegions;
+  } else if (kind == MarkupKindName(MarkupKind::kIntervals)) {
+    m.kind = MarkupKind::kIntervals;
+  } else {
+    return Error(ErrorCode::kIntegrity, "markup " + m.id + " has unknown kind '" + kind + "'");
+  }
+  m.version = st.Int(5);
+  m.blob = st.Text(6);
+  m.bytes = st.Int(7);
+  m.created_at = st.Int(8);
+  return m;
+}
+
 #define TEXT_SETTINGS_COLUMNS "project_id, deid_mode, clinician_names, updated_at"
 Result<core::TextSettings> ReadTextSettings(const Statement& st) {
   core::TextSettings t;
@@ -1285,6 +1307,39 @@ class SqliteTransaction final : public Transaction {
                                                    "AND author = ?2 ORDER BY version DESC LIMIT 1"));
     st.Bind(item_id).Bind(author);
     return ReadOne(st, &ReadMask, "you have no mask on this item");
+  }
+
+  Status InsertMarkup(const ItemMarkup& m) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st, Prepare("INSERT INTO item_markup (" MARKUP_COLUMNS
+                                                   ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
+    return st.Bind(m.id)
+        .Bind(m.item_id)
+        .Bind(m.project_id)
+        .Bind(m.author)
+        .Bind(MarkupKindName(m.kind))
+        .Bind(m.version)
+        .Bind(m.blob)
+        .Bind(m.bytes)
+        .Bind(m.created_at)
+        .Run();
+  }
+
+  Result<ItemMarkup> GetLatestMarkup(const std::string& item_id, const std::string& author,
+                                     MarkupKind kind) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st,
+                             Prepare("SELECT " MARKUP_COLUMNS " FROM item_markup WHERE item_id = ?1 AND author = ?2 "
+                                     "AND kind = ?3 ORDER BY version DESC LIMIT 1"));
+    st.Bind(item_id).Bind(author).Bind(MarkupKindName(kind));
+    return ReadOne(st, &ReadMarkup, "you have no " + std::string(MarkupKindName(kind)) + " on this item");
+  }
+
+  Result<std::vector<ItemMarkup>> ListLatestMarkup(const std::string& item_id, MarkupKind kind) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st,
+                             Prepare("SELECT " MARKUP_COLUMNS " FROM item_markup AS m WHERE item_id = ?1 AND kind = ?2 "
+                                     "AND version = (SELECT MAX(version) FROM item_markup WHERE item_id = m.item_id "
+                                     "AND author = m.author AND kind = m.kind) ORDER BY author"));
+    st.Bind(item_id).Bind(MarkupKindName(kind));
+    return ReadAll(st, &ReadMarkup);
   }
 
   Result<core::Item> GetItem(const std::string& id) override {
