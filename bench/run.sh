@@ -5,14 +5,16 @@
 #   bench/run.sh                     # everything, defaults
 #   BUILD=/path/to/build bench/run.sh
 #   HTTP_ARGS="--clients 64 --seconds 10" bench/run.sh
-#   SKIP_AUDIT=1 SKIP_HTTP=1 SKIP_QUALITY=1 SKIP_VOLUME=1 bench/run.sh   # only the wrk run
+#   SKIP_AUDIT=1 SKIP_HTTP=1 SKIP_QUALITY=1 SKIP_VOLUME=1 SKIP_TILES=1 bench/run.sh   # only the wrk run
 #
 # 1. caliper_bench_audit  AuditLog::Append rate (Google Benchmark)
 # 2. caliper_bench_http   in-process HTTP load: reads, writes, keep-alive fairness
 # 3. quality_bench.sh     agreement vs numpy/statsmodels, STAPLE vs ITK, mask metrics
 # 4. caliper_bench_volume 512x512x300 CT from DICOM files: build, first slice PNG, .nii.gz;
 #                          against pydicom + numpy (bench/volume_peer.py)
-# 5. wrk (if installed)    10 s, 64 connections, GET /api/v1/items/{id} on `caliper serve`
+# 5. caliper_bench_tiles  whole-slide Deep Zoom tiles over loopback HTTP, cold and warm cache,
+#                          against OpenSlide read_region + JPEG (needs CALIPER_SAMPLE_DATA)
+# 6. wrk (if installed)    10 s, 64 connections, GET /api/v1/items/{id} on `caliper serve`
 #                          (plain HTTP on loopback), populated through the API with curl
 #
 # Exit status: non-zero when any benchmark failed or saw failed requests (all still run).
@@ -54,6 +56,11 @@ if [[ -z "${SKIP_VOLUME:-}" ]]; then
   section "imaging: 512x512x300 CT volume and first slice (caliper_bench_volume)"
   "$BUILD/bench/caliper_bench_volume" --peer "$ROOT/bench/volume_peer.py" ||
     fail "caliper_bench_volume failed"
+fi
+
+if [[ -z "${SKIP_TILES:-}" ]]; then
+  section "whole-slide tiles over HTTP, cold and warm cache, vs OpenSlide (caliper_bench_tiles)"
+  "$BUILD/bench/caliper_bench_tiles" || fail "caliper_bench_tiles failed (it needs CALIPER_SAMPLE_DATA)"
 fi
 
 # ---- wrk against `caliper serve` ---------------------------------------------------------------

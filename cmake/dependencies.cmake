@@ -34,3 +34,7 @@ target_link_libraries(nifti2 INTERFACE ${NIFTI2_LIBRARY} ${ZNZ_LIBRARY} ZLIB::ZL
 pkg_check_modules(OPENJP2 REQUIRED IMPORTED_TARGET libopenjp2)
 pkg_check_modules(PNG REQUIRED IMPORTED_TARGET libpng)
 pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
+
+# Whole-slide images (src/wsi): OpenSlide 3.4.1 reads the slide, libjpeg-turbo writes our tiles.
+pkg_check_modules(OPENSLIDE REQUIRED IMPORTED_TARGET openslide)
+pkg_check_modules(JPEG REQUIRED IMPORTED_TARGET libjpeg)

@@ -24,6 +24,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev wrk curl
   libhyperscan-dev wamerican libtext-names-perl libarchive-dev time
   libopenjp2-7-dev libpng-dev libzstd-dev dicom3tools python3-pydicom python3-nibabel python3-numpy
+  libopenslide-dev libjpeg62-turbo-dev
 )
 
 # The browser tests drive Debian's Chromium (test mode only).

@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "app/volume_cache.h"
+#include "app/lru_cache.h"
 #include "caliper/core/rules.h"
 #include "caliper/security/crypto.h"
 #include "caliper/security/passwords.h"
@@ -160,6 +160,12 @@ Result<std::unique_ptr<App>> App::Open(const std::string& data_dir, const Config
   if (checkpoint_every < 1 || checkpoint_every > 1'000'000) {
     return Error(ErrorCode::kInvalidArgument, "audit.checkpoint_every must be 1 to 1000000");
   }
+  CALIPER_ASSIGN_OR_RETURN(auto tile_cache_bytes, config.GetInt("wsi.tile_cache_bytes"));
+  CALIPER_ASSIGN_OR_RETURN(auto view_minutes, config.GetInt("wsi.viewer_session_minutes"));
+  if (tile_cache_bytes < 0 || view_minutes < 1 || view_minutes > 24 * 60) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "wsi.tile_cache_bytes must be 0 or more and wsi.viewer_session_minutes 1 to 1440");
+  }
   std::unique_ptr<security::KeyProvider> owned_keys;
   const security::KeyProvider* keys = options.key_provider;
   if (keys == nullptr) {
@@ -201,7 +207,10 @@ App::App(DataPaths paths, Config config, const Clock& clock, IdGenerator& ids,
              static_cast<int>(config_.GetInt("audit.checkpoint_every").value())),
       audit_public_key_(audit_keys.public_key),
       auth_(clock_, ids_, std::move(auth)),
-      volume_cache_(std::make_unique<VolumeCache>(std::size_t{1} << 30)) {}
+      volume_cache_(std::make_unique<LruCache<dicom::Volume>>(std::size_t{1} << 30)),
+      tile_cache_(std::make_unique<LruCache<std::string>>(
+          static_cast<std::size_t>(config_.GetInt("wsi.tile_cache_bytes").value()))),
+      slide_view_minutes_(config_.GetInt("wsi.viewer_session_minutes").value()) {}
 
 App::~App() { Close(); }
 

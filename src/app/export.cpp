@@ -173,7 +173,9 @@ Result<storage::DatasetExport> App::DecideExport(const RequestContext& ctx, cons
     input.deidentification_json =
         json{{"patients", "pseudonymous patient keys; no direct identifier is stored"},
              {"notes", "HIPAA Safe Harbor text de-identification before storage (docs/deid-text.md)"},
-             {"imaging", "DICOM PS3.15 Annex E Basic Application Level Confidentiality Profile (docs/deid-dicom.md)"}}
+             {"imaging", "DICOM PS3.15 Annex E Basic Application Level Confidentiality Profile (docs/deid-dicom.md)"},
+             {"pathology", "slides re-written as Deep Zoom tiles; only size, mpp, objective power and vendor kept; "
+                           "associated images dropped (docs/pathology.md)"}}
             .dump();
     CALIPER_ASSIGN_OR_RETURN(core::User requester, txn->GetUser(e.requested_by));
     CALIPER_ASSIGN_OR_RETURN(core::User approver, txn->GetUser(e.decided_by));
@@ -189,6 +191,10 @@ Result<storage::DatasetExport> App::DecideExport(const RequestContext& ctx, cons
     if (auto current = txn->GetCurrentGuideline(project_id); current.ok()) {
       CALIPER_ASSIGN_OR_RETURN(auto schema, core::ParseLabelSchema(current->schema_json));
       for (const auto& c : schema.classes) {
+        if (c.data_types.empty() || std::find(c.data_types.begin(), c.data_types.end(),
+                                              core::DataType::kPathology) != c.data_types.end()) {
+          input.region_classes.emplace_back(c.id, c.name);
+        }
         const json cls = json::parse(c.json, nullptr, false);
         if (cls.is_object() && cls.contains("codes") && cls["codes"].is_array() && !cls["codes"].empty()) {
           input.code_system_of[c.id] = cls["codes"][0].value("system", "");
@@ -247,6 +253,10 @@ Result<storage::DatasetExport> App::DecideExport(const RequestContext& ctx, cons
           CALIPER_ASSIGN_OR_RETURN(reading.reviews, txn->ListReviewsOfTask(t.id));
           it.readings.push_back(std::move(reading));
         }
+        if (item.data_type == core::DataType::kPathology && item.content_type == kSlideContentType) {
+          CALIPER_RETURN_IF_ERROR(AddSlideRegions(*txn, it));
+          for (const auto& r : it.regions) names.Add("reader", r.reader);
+        }
         input.items.push_back(std::move(it));
       }
       if (rows.next.empty()) break;
@@ -263,6 +273,8 @@ Result<storage::DatasetExport> App::DecideExport(const RequestContext& ctx, cons
         for (auto& a : r.labels) a.author = r.reader;
       }
       for (auto& a : it.final_labels) a.author = it.adjudicator;
+      for (auto& r : it.regions) r.reader = names.Of("reader", r.reader);
+      std::sort(it.regions.begin(), it.regions.end(), [](const auto& a, const auto& b) { return a.reader < b.reader; });
     }
     for (const auto& id : used_guidelines) {
       if (guideline_numbers.count(id)) input.guideline_versions.push_back({id, guideline_numbers[id]});

@@ -11,7 +11,7 @@
 
 #include "app/ingest_internal.h"
 #include "app/mask_evidence.h"
-#include "app/volume_cache.h"
+#include "app/lru_cache.h"
 #include "caliper/app/app.h"
 #include "caliper/dicom/deid.h"
 #include "caliper/dicom/label_map.h"
@@ -476,7 +476,7 @@ Result<std::shared_ptr<const dicom::Volume>> App::LoadVolume(const core::Item& i
     CALIPER_ASSIGN_OR_RETURN(auto volumes, ingest::DecodeNifti({data, bytes.size()}, kMaxVoxels));
     if (volumes.size() != 1) return Error(ErrorCode::kIntegrity, "the item's volume is not one 3D volume");
     auto decoded = std::make_shared<dicom::Volume>(VolumeFromNifti(std::move(volumes.front()), item.modality));
-    volume_cache_->Put(key, decoded);
+    volume_cache_->Put(key, decoded, decoded->values.size() * sizeof(float));
     volume = std::move(decoded);
   }
   return volume;

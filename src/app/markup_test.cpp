@@ -156,5 +156,46 @@ TEST_F(MarkupTest, RegionsAreCheckedAgainstTheSlideAndTheGuideline) {
   EXPECT_TRUE(app_->PutRegions(reader1_, item_id_, good).ok());
 }
 
+TEST_F(MarkupTest, RegionAgreementIsDiceAndIouPerClassOnTheRasterisedRegions) {
+  Publish();
+  // The slide is 1000 x 500: one cell per level-0 pixel. Tumour: two 100 x 100 squares half on
+  // top of each other (Dice 2 * 5000 / 20000 = 0.5, IoU 5000 / 15000). Stroma: only reader 1.
+  ASSERT_TRUE(app_->PutRegions(reader1_, item_id_,
+                               Doc({Region("a", "tumour", "xywh=pixel:0,0,100,100"),
+                                    Region("b", "stroma", "xywh=pixel:500,100,20,20"),
+                                    Region("p", "stroma", "xywh=pixel:700,100,0,0")}))
+                  .ok());
+  ASSERT_TRUE(app_->PutRegions(reader2_, item_id_, Doc({Region("z", "tumour", "xywh=pixel:50,0,100,100")})).ok());
+  auto report = app_->RegionAgreement(LocalOperator(), item_id_);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->cell_px, 1);
+  EXPECT_EQ(report->grid_width, 1000);
+  EXPECT_EQ(report->grid_height, 500);
+  EXPECT_FALSE(report->cell_um.has_value());  // the test slide has no scale
+  ASSERT_EQ(report->readers.size(), 2u);
+  ASSERT_EQ(report->classes.size(), 2u);
+  const RegionClassAgreement& stroma = report->classes[0];
+  const RegionClassAgreement& tumour = report->classes[1];
+  EXPECT_EQ(stroma.label_class, "stroma");
+  EXPECT_EQ(tumour.label_class, "tumour");
+  ASSERT_EQ(tumour.pairs.size(), 1u);
+  EXPECT_DOUBLE_EQ(tumour.pairs[0].dice, 0.5);
+  EXPECT_DOUBLE_EQ(tumour.pairs[0].iou, 5000.0 / 15000.0);
+  EXPECT_EQ(tumour.pairs[0].intersection, 5000);
+  EXPECT_EQ(tumour.cells, (std::vector<std::int64_t>{10000, 10000}));
+  ASSERT_TRUE(tumour.staple.has_value()) << tumour.staple_note;
+  EXPECT_EQ(tumour.staple->sensitivity.size(), 2u);
+  EXPECT_GE(tumour.staple->consensus_cells, 5000);
+  EXPECT_LE(tumour.staple->consensus_cells, 15000);
+  // Stroma: reader 2 drew none (a point has no area): Dice 0.
+  ASSERT_EQ(stroma.pairs.size(), 1u);
+  EXPECT_DOUBLE_EQ(stroma.pairs[0].dice, 0.0);
+  std::vector<std::int64_t> stroma_cells = stroma.cells;
+  std::sort(stroma_cells.begin(), stroma_cells.end());
+  EXPECT_EQ(stroma_cells, (std::vector<std::int64_t>{0, 400}));
+  const auto actions = AuditActions();
+  EXPECT_EQ(std::count(actions.begin(), actions.end(), "regions.agreement"), 1);
+}
+
 }  // namespace
 }  // namespace caliper::app

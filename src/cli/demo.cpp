@@ -95,7 +95,7 @@ Status LoadDemoProject(app::App& app, std::map<std::string, std::string>& user_i
     user_ids[a.username] = created.user.id;
     CALIPER_RETURN_IF_ERROR(app.PutMember(ctx, project.id, created.user.id, a.roles,
                                           {core::DataType::kImaging, core::DataType::kNotes, core::DataType::kLabs,
-                                           core::DataType::kWaveforms})
+                                           core::DataType::kWaveforms, core::DataType::kPathology})
                                 .status());
   }
   const std::vector<std::string> readers = {user_ids["reader1"], user_ids["reader2"]};
@@ -128,7 +128,11 @@ Status LoadDemoProject(app::App& app, std::map<std::string, std::string>& user_i
         {{"id", "ventricular_premature_beat"}, {"name", "Ventricular premature beat"}, {"kind", "classification"},
          {"codes", {{{"system", "SNOMED CT"}, {"code", "17338001"}, {"display", "Ventricular premature beats"}}}},
          {"data_types", {"waveforms"}},
-         {"definition", "A premature, wide QRS complex not preceded by a P wave (beat label)."}}}}};
+         {"definition", "A premature, wide QRS complex not preceded by a P wave (beat label)."}},
+        {{"id", "tumour_region"}, {"name", "Tumour region"}, {"kind", "polygon"},
+         {"data_types", {"pathology"}},
+         {"definition", "An area of invasive tumour on a whole-slide image, outlined as a polygon or rectangle."},
+         {"edge_cases", {"tumour at the edge of the tissue: outline it and mark the region borderline"}}}}}};
   CALIPER_ASSIGN_OR_RETURN(core::GuidelineVersion draft,
                            app.CreateGuidelineDraft(ctx, project.id, schema.dump()));
   CALIPER_RETURN_IF_ERROR(app.PublishGuideline(ctx, project.id, draft.id, draft.revision).status());
@@ -200,6 +204,15 @@ Status LoadDemoProject(app::App& app, std::map<std::string, std::string>& user_i
     }
   }
   fs::remove_all(source);
+  // Pathology: the public sample slide, when the sample data is at hand (CALIPER_SAMPLE_DATA);
+  // the demo does not need it.
+  if (auto slide = SampleDataFile("wsi/CMU-1-Small-Region.svs")) {
+    CALIPER_ASSIGN_OR_RETURN(app::SlideIngestResult r, app.IngestSlideFile(ctx, project.id, *slide, "sample.svs"));
+    if (r.outcome != "stored") {
+      return Error(ErrorCode::kInternal, "the sample slide was not stored: " + r.error.ToString());
+    }
+    for (const auto& reader : readers) CALIPER_RETURN_IF_ERROR(app.AssignItem(ctx, r.item_id, reader).status());
+  }
   return Status::Ok();
 }
 

@@ -4,6 +4,8 @@
 // `caliper ingest dicom|nifti PATH... --project P`: imaging (docs/imaging.md), one row per file.
 // `caliper ingest waveform PATH... --project P`: waveform records (docs/waveforms.md), one row per
 // record.
+// `caliper ingest slide PATH... --project P`: whole-slide images (docs/pathology.md), one row per
+// file, tile progress on a terminal.
 
 #include <unistd.h>
 
@@ -374,6 +376,42 @@ int RunIngestWaveform(const CommonOptions& common, const IngestOptions& options)
   return errors == 0 ? 0 : 1;
 }
 
+int RunIngestSlide(const CommonOptions& common, const IngestOptions& options) {
+  auto target = OpenImagingTarget(common, options);
+  if (!target.ok()) return Fail(target.status());
+  ImagingTarget& t = *target;
+  const bool tty = ::isatty(STDERR_FILENO) == 1;
+  int stored = 0, errors = 0;
+  json files = json::array();
+  if (!common.json) std::cout << "file\toutcome\titem\tsize\ttiles\tdropped\terror\n";
+  for (const fs::path& path : t.files) {
+    const std::string name = path.string();
+    auto progress = [&](std::int64_t done, std::int64_t total) {
+      if (tty && (done % 64 == 0 || done == total)) {
+        std::cerr << "\rcaliper: " << name << ": " << done << "/" << total << " tiles" << std::flush;
+      }
+    };
+    auto r = t.app->IngestSlideFile(app::LocalOperator(), t.project.id, name, name, progress);
+    if (tty) std::cerr << "\n";
+    if (!r.ok()) return Fail(r.status().WithContext(name));
+    (r->outcome == "stored" ? stored : errors) += 1;
+    files.push_back(json::parse(app::SlideIngestResultJson(*r)));
+    if (common.json) continue;
+    std::string dropped = std::to_string(r->dropped_properties) + " properties";
+    for (const auto& image : r->dropped_images) dropped += ", " + image;
+    std::cout << name << '\t' << r->outcome << '\t' << r->item_id << '\t'
+              << (r->outcome == "stored" ? std::to_string(r->slide.width) + "x" + std::to_string(r->slide.height) : "")
+              << '\t' << r->tiles << '\t' << (r->outcome == "stored" ? dropped : "") << '\t' << ErrorText(r->error)
+              << '\n';
+  }
+  if (common.json) {
+    PrintJson({{"project_id", t.project.id}, {"files", files}, {"stored", stored}, {"errors", errors}});
+  } else {
+    std::cerr << "caliper: " << t.files.size() << " files: " << stored << " slides stored, " << errors << " errors\n";
+  }
+  return errors == 0 ? 0 : 1;
+}
+
 }  // namespace
 
 void AddIngestCommands(CLI::App& root, CommonOptions& common, int& exit_code) {
@@ -434,6 +472,17 @@ void AddIngestCommands(CLI::App& root, CommonOptions& common, int& exit_code) {
   waveform->callback([&common, waveform_options, &exit_code] {
     exit_code = RunIngestWaveform(common, *waveform_options);
   });
+
+  auto slide_options = std::make_shared<IngestOptions>();
+  auto* slide = ingest->add_subcommand(
+      "slide", "Whole-slide images (SVS, NDPI, MRXS, tiled TIFF and the other formats OpenSlide 3.4.1 reads; not "
+               "DICOM-WSI; folders recursively): de-identified (size, um/px, objective power and vendor kept; label, "
+               "macro and thumbnail dropped) and re-written as encrypted Deep Zoom tiles; one item per slide. Files "
+               "OpenSlide cannot read are reported and not stored (exit code 1)");
+  AddCommonOptions(*slide, common);
+  slide->add_option("paths", slide_options->files, "slide files or folders")->required();
+  slide->add_option("--project", slide_options->project, "project id or name")->required();
+  slide->callback([&common, slide_options, &exit_code] { exit_code = RunIngestSlide(common, *slide_options); });
 }
 
 }  // namespace caliper::cli

@@ -46,6 +46,10 @@ constexpr std::array kSettings = {
     SettingSpec{"web.root", "",
                 "Folder of the built web app served at every non-API path; empty = web/dist of the "
                 "source checkout `caliper` was built from (built by `npm run build` in web/)."},
+    SettingSpec{"wsi.tile_cache_bytes", "268435456",
+                "Bytes of decrypted slide tiles kept in memory for the viewer (least recently used out; 0 = none)."},
+    SettingSpec{"wsi.viewer_session_minutes", "60",
+                "How long a slide viewer session lasts; tiles are served only inside a live one (1 to 1440)."},
     SettingSpec{"log.level", "info", "trace, debug, info, warn, error. Logs never hold PHI or request bodies."},
 };
 

@@ -13,6 +13,7 @@
 #include "caliper/core/rules.h"
 #include "caliper/quality/dawid_skene.h"
 #include "caliper/security/crypto.h"
+#include "exports/regions.h"
 #include "exports/spans.h"
 #include "exports/subgroups.h"
 
@@ -300,6 +301,7 @@ Result<Snapshot> BuildSnapshot(const SnapshotInput& input) {
   snapshot.files["subgroup_report.json"] = report.json_text;
   snapshot.files["subgroup_report.html"] = report.html;
   CALIPER_RETURN_IF_ERROR(AddSpanFiles(input, items, split_of, snapshot));
+  CALIPER_RETURN_IF_ERROR(AddRegionFiles(input, items, split_of, snapshot));
 
   ordered_json files = ordered_json::array();
   for (const auto& [path, bytes] : snapshot.files) {

@@ -250,6 +250,92 @@ TEST(Snapshot, ByteIdenticalWhenBuiltTwice) {
   EXPECT_EQ(*ta, *tb);
 }
 
+// Item i1 as a slide (1000 x 800) with two readers' regions: a 100 x 50 rectangle and a
+// right triangle of legs 40 (area 800) by reader-01, a point by reader-02.
+SnapshotInput WithRegions() {
+  SnapshotInput in = Input();
+  in.region_classes = {{"mass", "Mass"}, {"normal", "Normal"}};
+  SnapshotItem& slide = in.items[0];
+  slide.item.data_type = core::DataType::kPathology;
+  slide.slide_width = 1000;
+  slide.slide_height = 800;
+  core::Region rect;
+  rect.id = "r1";
+  rect.label_class = "mass";
+  rect.shape = core::RegionShape::kRectangle;
+  rect.confidence = 0.75;
+  rect.borderline = true;
+  rect.points = {{10, 20}, {110, 20}, {110, 70}, {10, 70}};
+  core::Region tri;
+  tri.id = "t1";
+  tri.label_class = "normal";
+  tri.points = {{0, 0}, {40, 0}, {0, 40}};
+  core::Region point;
+  point.id = "p1";
+  point.label_class = "mass";
+  point.shape = core::RegionShape::kPoint;
+  point.points = {{5, 6}};
+  slide.regions = {{"reader-01", 2, {rect, tri}}, {"reader-02", 1, {point}}};
+  return in;
+}
+
+TEST(Snapshot, RegionsAsGeoJsonAndCoco) {
+  auto s = BuildSnapshot(WithRegions());
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  ASSERT_TRUE(s->files.count("regions/geojson/i1.geojson"));
+  ASSERT_TRUE(s->files.count("regions/coco.json"));
+  const json geo = json::parse(s->files.at("regions/geojson/i1.geojson"));
+  EXPECT_EQ(geo["type"], "FeatureCollection");
+  ASSERT_EQ(geo["features"].size(), 3u);
+  const json& rect = geo["features"][0];
+  EXPECT_EQ(rect["geometry"]["type"], "Polygon");
+  // The ring is closed (RFC 7946 3.1.6): five positions for four corners.
+  EXPECT_EQ(rect["geometry"]["coordinates"][0].size(), 5u);
+  EXPECT_EQ(rect["geometry"]["coordinates"][0][4], json::array({10.0, 20.0}));
+  EXPECT_EQ(rect["properties"]["classification"]["name"], "mass");
+  EXPECT_EQ(rect["properties"]["code"], "4147007");
+  EXPECT_EQ(rect["properties"]["reader"], "reader-01");
+  EXPECT_EQ(rect["properties"]["confidence"], 0.75);
+  EXPECT_EQ(rect["properties"]["borderline"], true);
+  EXPECT_EQ(geo["features"][2]["geometry"], (json{{"type", "Point"}, {"coordinates", {5.0, 6.0}}}));
+
+  const json coco = json::parse(s->files.at("regions/coco.json"));
+  EXPECT_EQ(coco["categories"], (json::array({{{"id", 1}, {"name", "mass"}, {"supercategory", "pathology"},
+                                               {"display", "Mass"}},
+                                              {{"id", 2}, {"name", "normal"}, {"supercategory", "pathology"},
+                                               {"display", "Normal"}}})));
+  ASSERT_EQ(coco["images"].size(), 1u);
+  EXPECT_EQ(coco["images"][0]["width"], 1000);
+  EXPECT_EQ(coco["images"][0]["height"], 800);
+  ASSERT_EQ(coco["annotations"].size(), 2u);  // the point is in GeoJSON only
+  const json& a = coco["annotations"][0];
+  EXPECT_EQ(a["category_id"], 1);
+  EXPECT_DOUBLE_EQ(a["area"].get<double>(), 5000.0);
+  EXPECT_EQ(a["bbox"], json::array({10.0, 20.0, 100.0, 50.0}));
+  EXPECT_EQ(a["segmentation"][0], json::array({10.0, 20.0, 110.0, 20.0, 110.0, 70.0, 10.0, 70.0}));
+  EXPECT_EQ(a["iscrowd"], 0);
+  EXPECT_DOUBLE_EQ(coco["annotations"][1]["area"].get<double>(), 800.0);
+  EXPECT_EQ(coco["annotations"][1]["category_id"], 2);
+
+  // Hashed in the manifest like every file, and byte-identical when built again.
+  const json manifest = json::parse(s->files.at("manifest.json"));
+  std::set<std::string> listed;
+  for (const auto& f : manifest["files"]) listed.insert(f["path"]);
+  EXPECT_TRUE(listed.count("regions/coco.json"));
+  EXPECT_TRUE(listed.count("regions/geojson/i1.geojson"));
+  auto again = BuildSnapshot(WithRegions());
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->files, s->files);
+  // A region of a class that is not a pathology class is refused.
+  SnapshotInput bad = WithRegions();
+  bad.region_classes = {{"normal", "Normal"}};
+  EXPECT_EQ(BuildSnapshot(bad).status().code(), ErrorCode::kInvalidArgument);
+  // Without regions, no regions/ files.
+  auto plain = BuildSnapshot(Input());
+  ASSERT_TRUE(plain.ok());
+  EXPECT_FALSE(plain->files.count("regions/coco.json"));
+}
+
 class SnapshotDir : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -31,13 +31,17 @@ struct Field {
   std::string description;
 };
 
-// kDicomStow and kNifti: the raw body (up to server.max_upload_bytes), which the handler
-// checks (Content-Type) and parses; RawMediaType names it for OpenAPI. kFormFiles:
+// kDicomStow, kNifti and kSlide: the raw body (up to server.max_upload_bytes), which the
+// handler checks (Content-Type) and parses; RawMediaType names it for OpenAPI. kFormFiles:
 // multipart/form-data of file parts only (no 'metadata' part), read by the handler.
-enum class BodyKind { kNone, kJson, kMultipart, kDicomStow, kNifti, kFormFiles };
-inline bool IsRawBody(BodyKind kind) { return kind == BodyKind::kDicomStow || kind == BodyKind::kNifti; }
+enum class BodyKind { kNone, kJson, kMultipart, kDicomStow, kNifti, kFormFiles, kSlide };
+inline bool IsRawBody(BodyKind kind) {
+  return kind == BodyKind::kDicomStow || kind == BodyKind::kNifti || kind == BodyKind::kSlide;
+}
 inline const char* RawMediaType(BodyKind kind) {
-  return kind == BodyKind::kDicomStow ? "multipart/related" : "application/gzip";
+  return kind == BodyKind::kDicomStow ? "multipart/related"
+         : kind == BodyKind::kSlide   ? "application/octet-stream"
+                                      : "application/gzip";
 }
 
 // What a handler gets: the authenticated request.

@@ -280,7 +280,11 @@ struct Server::Impl {
         WriteError(res, reply.status());
       } else {
         res.status = reply->status;
-        for (const auto& [k, v] : reply->headers) res.set_header(k, v);
+        // A handler's header replaces the common one of the same name (e.g. Cache-Control).
+        for (const auto& [k, v] : reply->headers) {
+          res.headers.erase(k);
+          res.set_header(k, v);
+        }
         if (!reply->body.empty() || reply->status != 204) res.set_content(reply->body, reply->content_type);
       }
     }

@@ -254,7 +254,9 @@ TEST_F(ApiTest, RbacMatrixCoversEveryRouteAndRole) {
                                                   {"name", "manifest.json"},
                                                   {"plane", "axial"}, {"index", "0"},
                                                   {"token", "cex_not-a-token"},
-                                                  {"prelabel_id", prelabel_id}};
+                                                  {"prelabel_id", prelabel_id},
+                                                  {"view", "dzv_0000000000000000000000000z"},
+                                                  {"level", "0"}, {"tile", "0_0"}};
   std::vector<std::string> all_roles = {"anonymous", "outsider", "admin"};
   all_roles.insert(all_roles.end(), roles.begin(), roles.end());
   int checked = 0;

@@ -302,6 +302,32 @@ TEST_P(StoreConformanceTest, MarkupVersionsPerReaderAndKind) {
   EXPECT_TRUE(none.empty());
 }
 
+TEST_P(StoreConformanceTest, SlideTilesAndViewerSessions) {
+  SeedParents();
+  InWrite([](Transaction& t) {
+    ASSERT_OK(t.InsertSlideTile({"itm_1", 12, 3, 4, "tile-12-3-4", 900}));
+    ASSERT_OK(t.InsertSlideTile({"itm_1", 0, 0, 0, "tile-0", 300}));
+    EXPECT_CODE(t.InsertSlideTile({"itm_1", 12, 3, 4, "again", 1}), ErrorCode::kAlreadyExists);
+    ASSERT_OK(t.InsertSlideView({"dzv_1", "itm_1", "usr_a", kT0, kT0 + 60}));
+    EXPECT_CODE(t.InsertSlideView({"dzv_1", "itm_1", "usr_b", kT0, kT0 + 60}), ErrorCode::kAlreadyExists);
+  });
+  ASSERT_OK_AND_ASSIGN(auto txn, store_->Begin(TxnMode::kRead));
+  ASSERT_OK_AND_ASSIGN(SlideTile tile, txn->GetSlideTile("itm_1", 12, 3, 4));
+  EXPECT_EQ(tile.blob, "tile-12-3-4");
+  EXPECT_EQ(tile.bytes, 900);
+  EXPECT_EQ(tile.level, 12);
+  EXPECT_CODE(txn->GetSlideTile("itm_1", 12, 4, 3), ErrorCode::kNotFound);
+  ASSERT_OK_AND_ASSIGN(std::int64_t count, txn->CountSlideTiles("itm_1"));
+  EXPECT_EQ(count, 2);
+  ASSERT_OK_AND_ASSIGN(std::int64_t none, txn->CountSlideTiles("itm_2"));
+  EXPECT_EQ(none, 0);
+  ASSERT_OK_AND_ASSIGN(SlideView view, txn->GetSlideView("dzv_1"));
+  EXPECT_EQ(view.item_id, "itm_1");
+  EXPECT_EQ(view.user_id, "usr_a");
+  EXPECT_EQ(view.expires_at, kT0 + 60);
+  EXPECT_CODE(txn->GetSlideView("dzv_2"), ErrorCode::kNotFound);
+}
+
 TEST_P(StoreConformanceTest, NotesTextSettingsAndAPatientsItems) {
   SeedParents();
   InWrite([](Transaction& t) {

@@ -16,6 +16,7 @@
 #include <ostream>
 #include <string>
 #include <utility>
+#include <string_view>
 #include <vector>
 
 #include "caliper/common/clock.h"
@@ -39,7 +40,14 @@
 #include "caliper/storage/store.h"
 #include "caliper/waveform/waveform.h"
 
+namespace caliper::exports {
+struct SnapshotItem;
+}  // namespace caliper::exports
+
 namespace caliper::app {
+
+template <typename T>
+class LruCache;  // app/lru_cache.h
 
 // Where a deployment keeps its files, all under one data directory.
 struct DataPaths {
@@ -399,6 +407,40 @@ struct MarkupVersion {
   TimeMicros created_at = 0;
 };
 
+// Agreement between readers' regions on one slide (docs/pathology.md, "Agreement"): every
+// reader's latest regions rasterised per class on one grid, compared pairwise and fused.
+struct RegionClassAgreement {
+  std::string label_class;
+  std::vector<std::int64_t> cells;  // per reader (order of RegionAgreementReport::readers)
+  struct Pair {
+    std::string reader_a, reader_b;  // user ids
+    double dice = 0, iou = 0;
+    std::int64_t intersection = 0;  // cells
+  };
+  std::vector<Pair> pairs;
+  struct Staple {
+    std::vector<double> sensitivity, specificity;  // per reader
+    double prior = 0;
+    std::int64_t consensus_cells = 0;  // cells whose posterior is at least 0.5
+    int iterations = 0;
+    bool converged = false;
+  };
+  std::optional<Staple> staple;
+  std::string staple_note;  // why there is no STAPLE (fewer than two readers, nothing drawn)
+};
+struct RegionAgreementReport {
+  std::string item_id;
+  struct Reader {
+    std::string user_id;
+    std::int64_t version = 0;
+  };
+  std::vector<Reader> readers;
+  std::int64_t cell_px = 1;             // level-0 pixels per grid cell side
+  std::int64_t grid_width = 0, grid_height = 0;
+  std::optional<double> cell_um;        // cell side in micrometres, when the slide has a scale
+  std::vector<RegionClassAgreement> classes;  // ascending by class id
+};
+
 // A stored whole-slide image, de-identified (docs/pathology.md): what GET /items/{id}/slide
 // returns. The item's content is this as JSON (kSlideContentType), encrypted.
 struct SlideInfo {
@@ -410,14 +452,36 @@ struct SlideInfo {
   int tile_size = 254;                 // Deep Zoom TileSize (without overlap)
   int overlap = 1;                     // Deep Zoom Overlap
   std::string format = "jpeg";
-  std::string source_format;           // e.g. "aperio svs" (from the vendor; never the file name)
 };
 inline constexpr const char* kSlideContentType = "application/vnd.caliper.slide+json";
 // The slide as JSON text {width, height, mpp_x, mpp_y, objective_power, vendor, levels,
-// tile_size, overlap, format, source_format} (absent values are null), and back
+// tile_size, overlap, format} (absent values are null), and back
 // (kIntegrity when the text is not such an object).
 std::string SlideInfoJson(const SlideInfo& slide);
 Result<SlideInfo> ParseSlideInfo(const std::string& json_text);
+
+// One slide file's ingest (docs/pathology.md).
+struct SlideIngestResult {
+  std::string name;     // as the caller named the file (reported back, never stored)
+  std::string outcome;  // "stored" | "error"
+  Status error;         // why, for "error"
+  std::string item_id;  // for "stored"
+  SlideInfo slide;      // what was kept (for "stored")
+  std::int64_t tiles = 0;
+  int dropped_properties = 0;               // properties of the file not kept
+  std::vector<std::string> dropped_images;  // associated images never read (label, macro, ...)
+};
+
+// {name, outcome, item_id, slide, tiles, dropped_properties, dropped_images} for "stored",
+// {name, outcome, error: {code, message}} for "error" (HTTP and the CLI's --json).
+std::string SlideIngestResultJson(const SlideIngestResult& result);
+
+// A reader's viewer session on a slide: tiles are served only inside a live one.
+struct SlideViewSession {
+  std::string view;
+  TimeMicros expires_at = 0;
+  SlideInfo slide;
+};
 
 // A stored note as a reader sees it: the de-identified text and where its tags or
 // surrogates stand (code points into `text`).
@@ -747,6 +811,38 @@ class App {
   // waveform.samples_read with the window.
   Result<WaveformWindow> ReadWaveformWindow(const RequestContext& ctx, const std::string& item_id,
                                             const WaveformWindowRequest& request);
+  // ---- whole-slide images (src/app/slides.cpp) ----
+  // Opens the file with OpenSlide and stores it as a new pathology item (modality SM): its
+  // allow-listed properties (wsi::SlideProperties) as the item's content, its pyramid re-written
+  // as Deep Zoom JPEG tiles (254 px + 1 overlap, quality 90), each encrypted under the item's
+  // own data key (each slide is its own pseudonymous patient). Nothing else of the file is kept:
+  // not its other properties, not its associated images, not its name, not the file. A file
+  // OpenSlide cannot read, or a tile it fails on, is reported as outcome "error" and nothing of it
+  // is stored. Audited: slide.ingest_start (when its key is made), then item.create and
+  // slide.ingest with the item. The call fails only when the project is missing or the store
+  // fails.
+  // `progress` (when given) is called after each tile with (tiles done, tiles in all).
+  Result<SlideIngestResult> IngestSlideFile(const RequestContext& ctx, const std::string& project_id,
+                                            const std::string& path, const std::string& name,
+                                            const std::function<void(std::int64_t, std::int64_t)>& progress = {});
+  // As IngestSlideFile, from bytes: written to a private temporary file (0600, in the data
+  // directory's tmp/) that is removed whatever happens. `name` gives only the extension.
+  Result<SlideIngestResult> IngestSlideBytes(const RequestContext& ctx, const std::string& project_id,
+                                             std::string_view bytes, const std::string& name);
+  // The slide's de-identified description; kNotFound when the item holds no slide.
+  Result<SlideInfo> ReadSlideInfo(const RequestContext& ctx, const std::string& item_id);
+  // Opens a viewer session of the caller on the slide (wsi.viewer_session_minutes long).
+  // Audited as slide.view_open: one event per session, not per tile.
+  Result<SlideViewSession> OpenSlideView(const RequestContext& ctx, const std::string& item_id);
+  // The slide, when `view_id` is a live viewer session of the caller on this item; else
+  // kNotFound (unknown, another user's or item's, or ended: nothing says which, or that it
+  // exists).
+  Result<SlideInfo> CheckSlideView(const RequestContext& ctx, const std::string& item_id, const std::string& view_id);
+  // One Deep Zoom tile (JPEG) inside a live viewer session (CheckSlideView); kNotFound past
+  // the last tile. Decrypted tiles are cached (wsi.tile_cache_bytes, least recently used out).
+  Result<std::string> ReadSlideTile(const RequestContext& ctx, const std::string& item_id, const std::string& view_id,
+                                    int level, std::int64_t col, std::int64_t row);
+
   // ---- per-reader markup: regions on slides, intervals on waveforms (src/app/markup.cpp) ----
   // Stores the caller's regions on a pathology item as their next version: `document` is
   // {"annotations": [W3C Web Annotation, ...]} (core::ParseRegions, coordinates inside the
@@ -762,6 +858,12 @@ class App {
   // kAdjudicate (who may see every reading) before calling. Audited as markup.list.
   Result<std::vector<MarkupVersion>> ListReadersMarkup(const RequestContext& ctx, const std::string& item_id,
                                                        storage::MarkupKind kind);
+
+  // Pairwise Dice and IoU per class between every reader's latest regions on a slide, and
+  // binary STAPLE per class (quality::StapleBinary), on a grid whose longer side is at most
+  // 2048 cells (quality::RegionGridFor). Authorise with quality_read before calling. Audited
+  // as regions.agreement. kNotFound when the item holds no slide.
+  Result<RegionAgreementReport> RegionAgreement(const RequestContext& ctx, const std::string& item_id);
 
   // ---- annotations ----
   Result<core::Annotation> CreateAnnotation(const RequestContext& ctx, const std::string& item_id,
@@ -1002,6 +1104,9 @@ class App {
   // Every reader's latest markup of `kind` on the item, decrypted; not audited.
   Result<std::vector<MarkupVersion>> LatestMarkupOfAll(storage::Transaction& txn, const std::string& item_id,
                                                        storage::MarkupKind kind);
+  // A slide item's size and every reader's latest regions (readers not yet pseudonymised),
+  // into `item` for a snapshot; not audited (the export build is).
+  Status AddSlideRegions(storage::Transaction& txn, exports::SnapshotItem& item);
   // The slide of a pathology item (its content, decrypted and parsed); not audited.
   // kNotFound when the item holds no slide.
   Result<SlideInfo> SlideOf(const core::Item& item);
@@ -1056,8 +1161,10 @@ class App {
   security::Bytes audit_public_key_;
   security::Authenticator auth_;
   // Decoded volumes of the items read last, by item id and content blob (imaging.cpp).
-  struct VolumeCache;
-  std::unique_ptr<VolumeCache> volume_cache_;
+  std::unique_ptr<LruCache<dicom::Volume>> volume_cache_;
+  // Decrypted slide tiles, by item, level and tile (slides.cpp).
+  std::unique_ptr<LruCache<std::string>> tile_cache_;
+  std::int64_t slide_view_minutes_ = 60;
 };
 
 }  // namespace caliper::app

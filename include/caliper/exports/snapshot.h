@@ -8,7 +8,8 @@
 // approvers, splits, SHA-256 of every other file), labels.jsonl (one record per item x
 // label), labels.csv (classification view), splits.csv (patient -> split),
 // subgroup_report.json and subgroup_report.html (STANDING Together-aligned documentation),
-// and for notes with span labels spans/bioc.json and spans/brat/ (brat standoff).
+// for notes with span labels spans/bioc.json and spans/brat/ (brat standoff), and for slides
+// with regions regions/geojson/<item>.geojson and regions/coco.json (docs/pathology.md).
 
 #include <cstdint>
 #include <functional>
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "caliper/common/status.h"
+#include "caliper/core/regions.h"
 #include "caliper/core/types.h"
 
 namespace caliper::exports {
@@ -30,6 +32,13 @@ struct SnapshotReading {
   std::vector<core::Review> reviews;  // decisions on this reading
 };
 
+// One reader's latest regions on a slide, the reader pseudonymised.
+struct SnapshotRegions {
+  std::string reader;
+  std::int64_t version = 0;
+  std::vector<core::Region> regions;
+};
+
 struct SnapshotItem {
   core::Item item;  // patient_key is the pseudonymous patient; cohort_json the coarsened cohort
   std::vector<SnapshotReading> readings;
@@ -37,6 +46,9 @@ struct SnapshotItem {
   std::string adjudicator;                     // pseudonymised; "" when not adjudicated
   std::string adjudication_rationale;
   std::string text;  // the stored (de-identified) note text of a note item with span labels; else ""
+  // A slide's size (level-0 pixels) and every reader's latest regions on it; empty otherwise.
+  std::int64_t slide_width = 0, slide_height = 0;
+  std::vector<SnapshotRegions> regions;
 };
 
 struct SplitSpec {
@@ -67,6 +79,9 @@ struct SnapshotInput {
   std::vector<std::string> approvers;
   std::map<std::string, std::string> code_system_of;  // class id -> "SNOMED CT" ...
   std::map<std::string, std::string> code_of;         // class id -> code
+  // The guideline's classes that apply to pathology, (id, name) in schema order: the COCO
+  // categories of regions/coco.json.
+  std::vector<std::pair<std::string, std::string>> region_classes;
   std::vector<SnapshotItem> items;
   SplitSpec splits;
   SubgroupSpec subgroups;

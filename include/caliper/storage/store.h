@@ -206,6 +206,24 @@ struct ItemMarkup {
   TimeMicros created_at = 0;
 };
 
+// One Deep Zoom tile of a stored slide (docs/pathology.md).
+struct SlideTile {
+  std::string item_id;
+  int level = 0;
+  std::int64_t col = 0, row = 0;
+  std::string blob;  // the JPEG, encrypted under the item's key
+  std::int64_t bytes = 0;
+};
+
+// A reader's viewer session on a slide: tiles are served only inside a live one.
+struct SlideView {
+  std::string id;
+  std::string item_id;
+  std::string user_id;
+  TimeMicros created_at = 0;
+  TimeMicros expires_at = 0;
+};
+
 // Which tasks ListTasks returns; unset fields do not filter.
 struct TaskFilter {
   std::string project_id;  // required
@@ -312,6 +330,14 @@ class Transaction {
   virtual Result<ItemMarkup> GetLatestMarkup(const std::string& item_id, const std::string& author,
                                              MarkupKind kind) = 0;
   virtual Result<std::vector<ItemMarkup>> ListLatestMarkup(const std::string& item_id, MarkupKind kind) = 0;
+  // Slides. InsertSlideTile: kAlreadyExists when the tile is stored. GetSlideTile, GetSlideView:
+  // kNotFound when absent. CountSlideTiles: the tiles stored for the item.
+  virtual Status InsertSlideTile(const SlideTile& tile) = 0;
+  virtual Result<SlideTile> GetSlideTile(const std::string& item_id, int level, std::int64_t col,
+                                         std::int64_t row) = 0;
+  virtual Result<std::int64_t> CountSlideTiles(const std::string& item_id) = 0;
+  virtual Status InsertSlideView(const SlideView& view) = 0;
+  virtual Result<SlideView> GetSlideView(const std::string& id) = 0;
 
   // Tasks (an item assigned to a reader). ListTasksOfItem returns every task of the item,
   // ascending by id.

@@ -495,6 +495,29 @@ Result<ItemMarkup> ReadMarkup(const Statement& st) {
   return m;
 }
 
+#define SLIDE_TILE_COLUMNS "item_id, level, col, row, blob, bytes"
+Result<SlideTile> ReadSlideTile(const Statement& st) {
+  SlideTile t;
+  t.item_id = st.Text(0);
+  t.level = static_cast<int>(st.Int(1));
+  t.col = st.Int(2);
+  t.row = st.Int(3);
+  t.blob = st.Text(4);
+  t.bytes = st.Int(5);
+  return t;
+}
+
+#define SLIDE_VIEW_COLUMNS "id, item_id, user_id, created_at, expires_at"
+Result<SlideView> ReadSlideView(const Statement& st) {
+  SlideView v;
+  v.id = st.Text(0);
+  v.item_id = st.Text(1);
+  v.user_id = st.Text(2);
+  v.created_at = st.Int(3);
+  v.expires_at = st.Int(4);
+  return v;
+}
+
 #define TEXT_SETTINGS_COLUMNS "project_id, deid_mode, clinician_names, updated_at"
 Result<core::TextSettings> ReadTextSettings(const Statement& st) {
   core::TextSettings t;
@@ -1340,6 +1363,38 @@ class SqliteTransaction final : public Transaction {
                                      "AND author = m.author AND kind = m.kind) ORDER BY author"));
     st.Bind(item_id).Bind(MarkupKindName(kind));
     return ReadAll(st, &ReadMarkup);
+  }
+
+  Status InsertSlideTile(const SlideTile& t) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st, Prepare("INSERT INTO slide_tiles (" SLIDE_TILE_COLUMNS
+                                                   ") VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
+    return st.Bind(t.item_id).Bind(t.level).Bind(t.col).Bind(t.row).Bind(t.blob).Bind(t.bytes).Run();
+  }
+
+  Result<SlideTile> GetSlideTile(const std::string& item_id, int level, std::int64_t col, std::int64_t row) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st, Prepare("SELECT " SLIDE_TILE_COLUMNS " FROM slide_tiles WHERE item_id = ?1 "
+                                                   "AND level = ?2 AND col = ?3 AND row = ?4"));
+    st.Bind(item_id).Bind(level).Bind(col).Bind(row);
+    return ReadOne(st, &ReadSlideTile, "no such tile");
+  }
+
+  Result<std::int64_t> CountSlideTiles(const std::string& item_id) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st, Prepare("SELECT count(*) FROM slide_tiles WHERE item_id = ?1"));
+    st.Bind(item_id);
+    CALIPER_ASSIGN_OR_RETURN(int n, CountOf(st));
+    return std::int64_t{n};
+  }
+
+  Status InsertSlideView(const SlideView& v) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st, Prepare("INSERT INTO slide_views (" SLIDE_VIEW_COLUMNS
+                                                   ") VALUES (?1, ?2, ?3, ?4, ?5)"));
+    return st.Bind(v.id).Bind(v.item_id).Bind(v.user_id).Bind(v.created_at).Bind(v.expires_at).Run();
+  }
+
+  Result<SlideView> GetSlideView(const std::string& id) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st, Prepare("SELECT " SLIDE_VIEW_COLUMNS " FROM slide_views WHERE id = ?1"));
+    st.Bind(id);
+    return ReadOne(st, &ReadSlideView, "no viewer session " + id);
   }
 
   Result<core::Item> GetItem(const std::string& id) override {
