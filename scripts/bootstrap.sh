@@ -23,7 +23,7 @@ packages=(
   libnifti2-dev libniftiio-dev libznz-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev wrk curl
   libhyperscan-dev wamerican libtext-names-perl libarchive-dev time
-  libopenjp2-7-dev libpng-dev libzstd-dev dicom3tools python3-pydicom python3-nibabel python3-numpy
+  libopenjp2-7-dev libpng-dev libzstd-dev dicom3tools python3-pydicom python3-nibabel python3-numpy python3-jsonschema
   libopenslide-dev libjpeg62-turbo-dev
 )
 

@@ -557,8 +557,8 @@ Result<int> App::RevokeSessions(const RequestContext& ctx, const std::string& us
 
 // ---- projects --------------------------------------------------------------------------------
 
-Result<core::Project> App::CreateProject(const RequestContext& ctx, const std::string& name,
-                                         const std::string& description) {
+Result<core::Project> App::InsertNewProject(storage::Transaction& txn, const RequestContext& ctx,
+                                            const std::string& name, const std::string& description) {
   CALIPER_RETURN_IF_ERROR(core::ValidateProjectName(name));
   if (description.size() > 10'000) {
     return Error(ErrorCode::kInvalidArgument, "description must be at most 10000 bytes");
@@ -569,13 +569,19 @@ Result<core::Project> App::CreateProject(const RequestContext& ctx, const std::s
   p.description = description;
   p.created_at = clock_.Now();
   p.created_by = ctx.actor();
-  CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
-  Status inserted = txn->InsertProject(p);
+  Status inserted = txn.InsertProject(p);
   if (inserted.code() == ErrorCode::kAlreadyExists) {
     return Error(ErrorCode::kAlreadyExists, "a project named '" + name + "' exists already");
   }
   CALIPER_RETURN_IF_ERROR(inserted);
-  CALIPER_RETURN_IF_ERROR(key_manager_.EnsureProjectKey(*txn, p.id));
+  CALIPER_RETURN_IF_ERROR(key_manager_.EnsureProjectKey(txn, p.id));
+  return p;
+}
+
+Result<core::Project> App::CreateProject(const RequestContext& ctx, const std::string& name,
+                                         const std::string& description) {
+  CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
+  CALIPER_ASSIGN_OR_RETURN(core::Project p, InsertNewProject(*txn, ctx, name, description));
   CALIPER_RETURN_IF_ERROR(CommitWithAudit(*txn, Record(ctx, "project.create", "project", p.id)));
   return p;
 }

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "app/workflow_internal.h"
 #include "caliper/app/app.h"
 #include "caliper/core/rules.h"
 #include "caliper/deid/text_deid.h"
@@ -121,7 +122,7 @@ Result<core::TextSettings> App::GetTextSettings(const RequestContext& ctx, const
   return defaults;
 }
 
-Result<core::TextSettings> App::PutTextSettings(const RequestContext& ctx, core::TextSettings settings) {
+Status internal::ValidateTextSettings(const core::TextSettings& settings) {
   if (!deid::ParseReplacementMode(settings.deid_mode)) {
     return Error(ErrorCode::kInvalidArgument, "deid_mode must be 'surrogate' or 'tag'");
   }
@@ -133,15 +134,22 @@ Result<core::TextSettings> App::PutTextSettings(const RequestContext& ctx, core:
       return Error(ErrorCode::kInvalidArgument, "clinician names must be 1 to 200 bytes of UTF-8");
     }
   }
+  return Status::Ok();
+}
+
+security::AuditRecord App::TextSettingsRecord(const RequestContext& ctx, const core::TextSettings& settings) const {
+  // The names themselves are identifiers: the audit records only how many there are.
+  return Record(ctx, "project.text_settings", "project", settings.project_id,
+                json{{"deid_mode", settings.deid_mode}, {"clinician_names", settings.clinician_names.size()}}.dump());
+}
+
+Result<core::TextSettings> App::PutTextSettings(const RequestContext& ctx, core::TextSettings settings) {
+  CALIPER_RETURN_IF_ERROR(internal::ValidateTextSettings(settings));
   settings.updated_at = clock_.Now();
   CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
   CALIPER_RETURN_IF_ERROR(txn->GetProject(settings.project_id).status());
   CALIPER_RETURN_IF_ERROR(txn->PutTextSettings(settings));
-  // The names themselves are identifiers: the audit records only how many there are.
-  CALIPER_RETURN_IF_ERROR(CommitWithAudit(
-      *txn, Record(ctx, "project.text_settings", "project", settings.project_id,
-                   json{{"deid_mode", settings.deid_mode}, {"clinician_names", settings.clinician_names.size()}}
-                       .dump())));
+  CALIPER_RETURN_IF_ERROR(CommitWithAudit(*txn, TextSettingsRecord(ctx, settings)));
   return settings;
 }
 

@@ -34,11 +34,6 @@ bool Holds(const std::vector<core::Role>& roles, core::Role role) {
   return std::find(roles.begin(), roles.end(), role) != roles.end();
 }
 
-json GuidelineDetails(const core::GuidelineVersion& g) {
-  return json{{"project_id", g.project_id}, {"version", g.version}, {"revision", g.revision},
-              {"based_on", g.based_on}};
-}
-
 // A new label made from `source` (correction or adjudication): new id and author, revision 1.
 core::Annotation DerivedLabel(const core::Annotation& source, const std::string& id, const std::string& author,
                               TimeMicros now) {
@@ -179,7 +174,7 @@ Result<core::GuidelineVersion> App::CreateGuidelineDraft(const RequestContext& c
   }
   CALIPER_RETURN_IF_ERROR(inserted);
   CALIPER_RETURN_IF_ERROR(
-      CommitWithAudit(*txn, Record(ctx, "guideline.create", "guideline_version", g.id, GuidelineDetails(g).dump())));
+      CommitWithAudit(*txn, Record(ctx, "guideline.create", "guideline_version", g.id, internal::GuidelineDetails(g).dump())));
   return g;
 }
 
@@ -221,7 +216,7 @@ Result<GuidelineEdit> App::EditGuideline(const RequestContext& ctx, const std::s
     }
     CALIPER_RETURN_IF_ERROR(inserted);
     CALIPER_RETURN_IF_ERROR(CommitWithAudit(
-        *txn, Record(ctx, "guideline.create", "guideline_version", draft.id, GuidelineDetails(draft).dump())));
+        *txn, Record(ctx, "guideline.create", "guideline_version", draft.id, internal::GuidelineDetails(draft).dump())));
     return GuidelineEdit{draft, true};
   }
   CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
@@ -229,7 +224,7 @@ Result<GuidelineEdit> App::EditGuideline(const RequestContext& ctx, const std::s
   g.revision = expected_revision + 1;
   CALIPER_RETURN_IF_ERROR(txn->UpdateGuidelineVersion(g, expected_revision));
   CALIPER_RETURN_IF_ERROR(
-      CommitWithAudit(*txn, Record(ctx, "guideline.update", "guideline_version", g.id, GuidelineDetails(g).dump())));
+      CommitWithAudit(*txn, Record(ctx, "guideline.update", "guideline_version", g.id, internal::GuidelineDetails(g).dump())));
   return GuidelineEdit{g, false};
 }
 
@@ -255,7 +250,7 @@ Result<core::GuidelineVersion> App::PublishGuideline(const RequestContext& ctx, 
   g.revision = expected_revision + 1;
   CALIPER_RETURN_IF_ERROR(txn->UpdateGuidelineVersion(g, expected_revision));
   CALIPER_RETURN_IF_ERROR(
-      CommitWithAudit(*txn, Record(ctx, "guideline.publish", "guideline_version", g.id, GuidelineDetails(g).dump())));
+      CommitWithAudit(*txn, Record(ctx, "guideline.publish", "guideline_version", g.id, internal::GuidelineDetails(g).dump())));
   return g;
 }
 
@@ -312,7 +307,7 @@ Result<core::WorkflowSettings> App::GetWorkflowSettings(const RequestContext& ct
   return SettingsOf(*txn, project_id);
 }
 
-Result<core::WorkflowSettings> App::PutWorkflowSettings(const RequestContext& ctx, core::WorkflowSettings settings) {
+Status internal::ValidateWorkflowSettings(const core::WorkflowSettings& settings) {
   if (settings.readers_per_item < 1 || settings.readers_per_item > 20) {
     return Error(ErrorCode::kInvalidArgument, "readers_per_item must be 1 to 20");
   }
@@ -325,22 +320,30 @@ Result<core::WorkflowSettings> App::PutWorkflowSettings(const RequestContext& ct
   if (!(settings.gold_rate >= 0 && settings.gold_rate <= 1)) {
     return Error(ErrorCode::kInvalidArgument, "gold_rate must be between 0 and 1");
   }
+  return Status::Ok();
+}
+
+security::AuditRecord App::WorkflowUpdateRecord(const RequestContext& ctx, const core::WorkflowSettings& settings) const {
+  json types = json::array();
+  for (auto t : settings.data_types) types.push_back(core::ToString(t));
+  return Record(ctx, "workflow.update", "project", settings.project_id,
+                json{{"readers_per_item", settings.readers_per_item},
+                     {"required_qualification", settings.required_qualification
+                                                    ? json(core::ToString(*settings.required_qualification))
+                                                    : json(nullptr)},
+                     {"data_types", types},
+                     {"lease_minutes", settings.lease_minutes},
+                     {"task_order", core::ToString(settings.task_order)},
+                     {"prelabel_hidden_share", settings.prelabel_hidden_share},
+                     {"gold_rate", settings.gold_rate}}.dump());
+}
+
+Result<core::WorkflowSettings> App::PutWorkflowSettings(const RequestContext& ctx, core::WorkflowSettings settings) {
+  CALIPER_RETURN_IF_ERROR(internal::ValidateWorkflowSettings(settings));
   settings.updated_at = clock_.Now();
   CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
   CALIPER_RETURN_IF_ERROR(txn->PutWorkflowSettings(settings));
-  json types = json::array();
-  for (auto t : settings.data_types) types.push_back(core::ToString(t));
-  CALIPER_RETURN_IF_ERROR(CommitWithAudit(
-      *txn, Record(ctx, "workflow.update", "project", settings.project_id,
-                   json{{"readers_per_item", settings.readers_per_item},
-                        {"required_qualification", settings.required_qualification
-                                                       ? json(core::ToString(*settings.required_qualification))
-                                                       : json(nullptr)},
-                        {"data_types", types},
-                        {"lease_minutes", settings.lease_minutes},
-                        {"task_order", core::ToString(settings.task_order)},
-                        {"prelabel_hidden_share", settings.prelabel_hidden_share},
-                        {"gold_rate", settings.gold_rate}}.dump())));
+  CALIPER_RETURN_IF_ERROR(CommitWithAudit(*txn, WorkflowUpdateRecord(ctx, settings)));
   return settings;
 }
 

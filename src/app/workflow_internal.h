@@ -50,6 +50,18 @@ inline Result<std::string> StringField(const nlohmann::json& object, const char*
   return object[name].get<std::string>();
 }
 
+// kInvalidArgument naming the first workflow setting out of range (PUT workflow, project files).
+Status ValidateWorkflowSettings(const core::WorkflowSettings& settings);
+
+// kInvalidArgument unless the de-identification mode and clinician names are usable.
+Status ValidateTextSettings(const core::TextSettings& settings);
+
+// What a guideline version's audit events record about it.
+inline nlohmann::json GuidelineDetails(const core::GuidelineVersion& g) {
+  return nlohmann::json{{"project_id", g.project_id}, {"version", g.version}, {"revision", g.revision},
+                        {"based_on", g.based_on}};
+}
+
 // Every row of a paged listing: `list(page)` is called until it returns no next cursor.
 template <typename T, typename List>
 Result<std::vector<T>> AllPages(List list) {

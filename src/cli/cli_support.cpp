@@ -2,6 +2,8 @@
 
 #include <signal.h>
 
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <thread>
 
@@ -86,6 +88,20 @@ int Serve(app::App& app, const std::string& listen, const std::string& banner) {
   app.Close();
   log::Info("stopped");
   return run.ok() ? 0 : Fail(run);
+}
+
+Result<std::string> ReadWholeFile(const std::filesystem::path& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const auto size = fs::file_size(path, ec);
+  if (ec) return Error(ErrorCode::kIo, "cannot read " + path.string() + ": " + ec.message());
+  if (size > kMaxFileBytes) return Error(ErrorCode::kPayloadTooLarge, path.string() + " is larger than 2 GiB");
+  std::ifstream in(path, std::ios::binary);
+  std::string bytes(size, '\0');
+  if (!in.read(bytes.data(), static_cast<std::streamsize>(size))) {
+    return Error(ErrorCode::kIo, "cannot read " + path.string());
+  }
+  return bytes;
 }
 
 }  // namespace caliper::cli

@@ -3,6 +3,7 @@
 // Shared plumbing of the `caliper` command: options every deployment command takes, opening
 // the App, and printing results for people (tables) or scripts (--json).
 
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <string>
@@ -30,6 +31,12 @@ Result<std::unique_ptr<app::App>> OpenApp(const CommonOptions& options);
 
 // The project with this id or name (kNotFound otherwise).
 Result<core::Project> FindProject(app::App& app, const std::string& id_or_name);
+
+// The largest input file (or zip entry) the commands read whole.
+inline constexpr std::size_t kMaxFileBytes = std::size_t{2} << 30;
+
+// The whole file (kIo naming it when unreadable; kPayloadTooLarge over kMaxFileBytes).
+Result<std::string> ReadWholeFile(const std::filesystem::path& path);
 
 // Prints `status` to stderr ("caliper: <code>: <message>") and returns the exit code 1.
 int Fail(const Status& status);

@@ -24,18 +24,10 @@ struct DeidTextOptions {
   std::string clinicians_file;
 };
 
-Result<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Error(ErrorCode::kNotFound, "cannot read " + path);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 // The project key: --key-file, else $CALIPER_DEID_KEY, else a random key for this run only
 // (surrogates are then consistent within the run, and never reproducible).
 Result<std::string> LoadKey(const DeidTextOptions& o) {
-  if (!o.key_file.empty()) return ReadFile(o.key_file);
+  if (!o.key_file.empty()) return ReadWholeFile(o.key_file);
   if (const char* env = std::getenv("CALIPER_DEID_KEY"); env && *env) return std::string(env);
   std::random_device device;
   std::string key;
@@ -48,7 +40,7 @@ Result<std::string> LoadKey(const DeidTextOptions& o) {
 Result<std::vector<std::string>> LoadClinicians(const std::string& path) {
   std::vector<std::string> names;
   if (path.empty()) return names;
-  auto text = ReadFile(path);
+  auto text = ReadWholeFile(path);
   if (!text.ok()) return text.status();
   std::istringstream lines(*text);
   for (std::string line; std::getline(lines, line);) {

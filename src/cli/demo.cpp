@@ -46,14 +46,6 @@ const std::vector<DemoAccount>& DemoAccounts() {
   return kAccounts;
 }
 
-Result<std::string> ReadFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Error(ErrorCode::kIo, "cannot read " + path.string());
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
 // The generator's patients carry fake MRNs; items get pseudonymous keys instead, as
 // de-identified data would.
 std::string PseudonymFor(const std::string& mrn) {
@@ -145,7 +137,7 @@ Status LoadDemoProject(app::App& app, std::map<std::string, std::string>& user_i
   std::vector<app::ImagingInput> instances;
   for (const auto& patient_dir : fs::directory_iterator(source / "ct")) {
     for (const auto& f : fs::directory_iterator(patient_dir.path())) {
-      CALIPER_ASSIGN_OR_RETURN(std::string bytes, ReadFile(f.path()));
+      CALIPER_ASSIGN_OR_RETURN(std::string bytes, ReadWholeFile(f.path()));
       instances.push_back({f.path().filename().string(), std::move(bytes)});
     }
   }
@@ -171,7 +163,7 @@ Status LoadDemoProject(app::App& app, std::map<std::string, std::string>& user_i
                                     note["text"].get<std::string>(), readers));
   }
   // Labs: one CSV per patient.
-  CALIPER_ASSIGN_OR_RETURN(std::string labs, ReadFile(source / "labs.csv"));
+  CALIPER_ASSIGN_OR_RETURN(std::string labs, ReadWholeFile(source / "labs.csv"));
   std::istringstream lines(labs);
   std::string header;
   std::getline(lines, header);

@@ -116,20 +116,6 @@ namespace fs = std::filesystem;
 // DICOM files are handed to the App in batches of about this many bytes (a series split over
 // batches still lands in one item; its volume is rebuilt with each batch).
 constexpr std::size_t kBatchBytes = std::size_t{256} << 20;
-constexpr std::size_t kMaxFileBytes = std::size_t{2} << 30;
-
-Result<std::string> ReadWholeFile(const fs::path& path) {
-  std::error_code ec;
-  const auto size = fs::file_size(path, ec);
-  if (ec) return Error(ErrorCode::kIo, "cannot read " + path.string() + ": " + ec.message());
-  if (size > kMaxFileBytes) return Error(ErrorCode::kPayloadTooLarge, path.string() + " is larger than 2 GiB");
-  std::ifstream in(path, std::ios::binary);
-  std::string bytes(size, '\0');
-  if (!in.read(bytes.data(), static_cast<std::streamsize>(size))) {
-    return Error(ErrorCode::kIo, "cannot read " + path.string());
-  }
-  return bytes;
-}
 
 bool EndsWith(std::string name, std::string_view suffix) {
   std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });

@@ -208,15 +208,40 @@ int main(int argc, char** argv) {
   project->require_subcommand(1);
   std::string project_name, description, project_ref;
   std::vector<std::string> roles, scopes;
-  auto* project_create = project->add_subcommand("create", "Create a project");
+  std::string project_file;
+  auto* project_create = project->add_subcommand(
+      "create", "Create a project; with --file, the whole project (guideline, workflow, text settings) from a "
+                "project file (docs/project-file.md)");
   AddCommonOptions(*project_create, common);
-  project_create->add_option("name", project_name, "Project name")->required();
-  project_create->add_option("--description", description, "What the project labels");
+  auto* name_option = project_create->add_option("name", project_name, "Project name");
+  auto* file_option = project_create->add_option("--file", project_file, "A project file (JSON)");
+  auto* description_option = project_create->add_option("--description", description, "What the project labels");
+  name_option->excludes(file_option);
+  description_option->excludes(file_option);
   project_create->callback(with_app([&](app::App& app) {
-    auto p = app.CreateProject(app::LocalOperator(), project_name, description);
-    if (!p.ok()) return Fail(p.status());
-    if (common.json) PrintJson({{"id", p->id}, {"name", p->name}});
-    else std::cout << "Created project " << p->name << " (" << p->id << ")\n";
+    if (project_file.empty()) {
+      if (project_name.empty()) return Fail(Error(ErrorCode::kInvalidArgument, "give a project name or --file"));
+      auto p = app.CreateProject(app::LocalOperator(), project_name, description);
+      if (!p.ok()) return Fail(p.status());
+      if (common.json) PrintJson({{"id", p->id}, {"name", p->name}});
+      else std::cout << "Created project " << p->name << " (" << p->id << ")\n";
+      return 0;
+    }
+    auto text = ReadWholeFile(project_file);
+    if (!text.ok()) return Fail(text.status());
+    auto file = app::ProjectFileFromJson(*text);
+    if (!file.ok()) return Fail(file.status().WithContext(project_file));
+    auto made = app.CreateProjectFromFile(app::LocalOperator(), *file);
+    if (!made.ok()) return Fail(made.status().WithContext(project_file));
+    if (common.json) {
+      PrintJson({{"id", made->project.id}, {"name", made->project.name}, {"guideline_id", made->guideline.id},
+                 {"guideline_version", made->guideline.version}});
+    } else {
+      std::cout << "Created project " << made->project.name << " (" << made->project.id << ") with guideline "
+                << (made->guideline.version > 0 ? "version " + std::to_string(made->guideline.version)
+                                                : std::string("draft"))
+                << " (" << made->guideline.id << ")\n";
+    }
     return 0;
   }));
   auto* project_list = project->add_subcommand("list", "List projects");

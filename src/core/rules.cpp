@@ -72,6 +72,11 @@ constexpr NameTable<GuidelineStatus, 2> kGuidelineStatuses = {
 
 constexpr NameTable<TaskOrder, 3> kTaskOrders = {
     {{TaskOrder::kFifo, "fifo"}, {TaskOrder::kRandom, "random"}, {TaskOrder::kLeastSure, "least_sure"}}};
+constexpr NameTable<FeedbackKind, 5> kFeedbackKinds = {{{FeedbackKind::kUnclearDefinition, "unclear_definition"},
+                                                       {FeedbackKind::kMissingEdgeCase, "missing_edge_case"},
+                                                       {FeedbackKind::kCriteriaConflict, "criteria_conflict"},
+                                                       {FeedbackKind::kNeedsExample, "needs_example"},
+                                                       {FeedbackKind::kOther, "other"}}};
 constexpr NameTable<PrelabelStatus, 4> kPrelabelStatuses = {{{PrelabelStatus::kPending, "pending"},
                                                              {PrelabelStatus::kAccepted, "accepted"},
                                                              {PrelabelStatus::kCorrected, "corrected"},
@@ -112,6 +117,7 @@ std::string_view ToString(ReviewDecision v) { return NameOf(kDecisions, v); }
 std::string_view ToString(GuidelineStatus v) { return NameOf(kGuidelineStatuses, v); }
 std::string_view ToString(TaskOrder v) { return NameOf(kTaskOrders, v); }
 std::string_view ToString(PrelabelStatus v) { return NameOf(kPrelabelStatuses, v); }
+std::string_view ToString(FeedbackKind v) { return NameOf(kFeedbackKinds, v); }
 
 Result<Role> ParseRole(std::string_view t) { return Parse(kRoles, "role", t); }
 Result<Qualification> ParseQualification(std::string_view t) {
@@ -133,6 +139,7 @@ Result<GuidelineStatus> ParseGuidelineStatus(std::string_view t) {
 }
 
 Result<TaskOrder> ParseTaskOrder(std::string_view t) { return Parse(kTaskOrders, "task order", t); }
+Result<FeedbackKind> ParseFeedbackKind(std::string_view t) { return Parse(kFeedbackKinds, "feedback kind", t); }
 Result<PrelabelStatus> ParsePrelabelStatus(std::string_view t) {
   return Parse(kPrelabelStatuses, "pre-label status", t);
 }

@@ -102,5 +102,15 @@ TEST(PrelabelValidation, ModelFieldsAndScoreAreChecked) {
   EXPECT_EQ(ParsePrelabelStatus("maybe").status().code(), ErrorCode::kInvalidArgument);
 }
 
+TEST(RulesTest, FeedbackKindsRoundTrip) {
+  for (FeedbackKind k : {FeedbackKind::kUnclearDefinition, FeedbackKind::kMissingEdgeCase,
+                         FeedbackKind::kCriteriaConflict, FeedbackKind::kNeedsExample, FeedbackKind::kOther}) {
+    EXPECT_EQ(ParseFeedbackKind(ToString(k)).value(), k);
+  }
+  auto bad = ParseFeedbackKind("typo");
+  EXPECT_EQ(bad.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("missing_edge_case"), std::string::npos) << "names the accepted values";
+}
+
 }  // namespace
 }  // namespace caliper::core

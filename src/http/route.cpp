@@ -319,6 +319,13 @@ json GuidelineJson(const core::GuidelineVersion& g) {
               {"published_at", OptionalTime(g.published_at)}};
 }
 
+json TextSettingsJson(const core::TextSettings& t) {
+  return json{{"project_id", t.project_id},
+              {"deid_mode", t.deid_mode},
+              {"clinician_names", t.clinician_names},
+              {"updated_at", t.updated_at == 0 ? json(nullptr) : json(FormatRfc3339(t.updated_at))}};
+}
+
 json WorkflowSettingsJson(const core::WorkflowSettings& w) {
   json types = json::array();
   for (auto t : w.data_types) types.push_back(core::ToString(t));

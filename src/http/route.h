@@ -128,6 +128,7 @@ json AnnotationJson(const core::Annotation& a);
 Result<core::Annotation> AnnotationFrom(const json& body);
 json GuidelineJson(const core::GuidelineVersion& g);
 json WorkflowSettingsJson(const core::WorkflowSettings& w);
+json TextSettingsJson(const core::TextSettings& t);
 json ReviewJson(const core::Review& r);
 json AdjudicationJson(const core::Adjudication& a);
 json PrelabelJson(const core::Prelabel& p);

@@ -183,6 +183,7 @@ const std::map<Permission, std::set<std::string>>& ExpectedGrants() {
       {Permission::kExportApprove, {"manager", "data_steward"}},
       {Permission::kReidentify, {"data_steward"}},
       {Permission::kQualityRead, {"admin", "manager", "reviewer", "adjudicator", "auditor"}},
+      {Permission::kGuidelineFeedback, {"reviewer", "adjudicator"}},
   };
   return kGrants;
 }

@@ -218,6 +218,113 @@ TEST_F(WorkflowTest, GuidelinesAreVersionedAndEveryLabelIsPinned) {
   EXPECT_EQ(AuditCount("guideline.publish"), 2);
 }
 
+TEST_F(WorkflowTest, AProjectFileMakesTheProjectItsGuidelineAndSettingsOverTheApi) {
+  app::NewUser spec;
+  spec.username = "pf-admin";
+  spec.password = kPassword;
+  spec.is_admin = true;
+  ASSERT_TRUE(app_->CreateUser(app::LocalOperator(), spec).ok());
+  auto login = Send("POST", "/api/v1/auth/login", nullptr, json{{"username", "pf-admin"}, {"password", kPassword}});
+  ASSERT_EQ(login->status, 200) << login->body;
+  const std::string set_cookie = login->get_header_value("Set-Cookie");
+  const Session admin{set_cookie.substr(0, set_cookie.find(';')), Body(login).value("csrf_token", ""), ""};
+
+  json file = {{"caliper_project", 1},
+               {"name", "Project file over HTTP"},
+               {"guideline", LabelSchema({"pneumonia", "effusion"})},
+               {"workflow", {{"readers_per_item", 2}, {"data_types", {"notes"}}, {"lease_minutes", 10}}},
+               {"text", {{"deid_mode", "tag"}}}};
+  auto made = Send("POST", "/api/v1/project-files", &admin, file);
+  ASSERT_EQ(made->status, 201) << made->body;
+  const json body = Body(made);
+  const std::string p = body["project"]["id"];
+  EXPECT_EQ(body["guideline"]["status"], "published");
+  EXPECT_EQ(body["workflow"]["readers_per_item"], 2);
+  EXPECT_EQ(body["text"]["deid_mode"], "tag");
+  auto workflow = Send("GET", "/api/v1/projects/" + p + "/workflow", &admin);
+  ASSERT_EQ(workflow->status, 200) << workflow->body;
+  EXPECT_EQ(Body(workflow)["lease_minutes"], 10);
+  EXPECT_EQ(Body(workflow)["data_types"], json::array({"notes"}));
+  EXPECT_EQ(AuditCount("guideline.publish", body["guideline"]["id"]), 1);
+
+  // Refused parts answer 400 naming the member, and create nothing.
+  file["name"] = "Never made";
+  file["workflow"]["readers_per_item"] = "two";
+  auto bad = Send("POST", "/api/v1/project-files", &admin, file);
+  ASSERT_EQ(bad->status, 400) << bad->body;
+  EXPECT_EQ(Body(bad)["error"]["message"], "field 'workflow.readers_per_item' must be a whole number");
+  file["workflow"]["readers_per_item"] = 2;
+  file["guideline"]["classes"][0]["kind"] = "blob";
+  EXPECT_EQ(Send("POST", "/api/v1/project-files", &admin, file)->status, 400);
+  auto projects = app_->ListProjects(app::LocalOperator(), {"", 500});
+  ASSERT_TRUE(projects.ok());
+  for (const auto& row : projects->rows) EXPECT_NE(row.name, "Never made");
+
+  // Only those who may create projects may send one.
+  Session manager = Member("pf-manager", p, {core::Role::kManager});
+  EXPECT_EQ(Send("POST", "/api/v1/project-files", &manager, file)->status, 403);
+}
+
+TEST_F(WorkflowTest, ReviewersNoteWhereTheGuidelineDidNotFitAndManagersSeeItCountedByClass) {
+  const std::string p = Project("Guideline feedback");
+  Session manager = Member("gf-manager", p, {core::Role::kManager});
+  Session reviewer = Member("gf-reviewer", p, {core::Role::kReviewer});
+  Session adjudicator = Member("gf-adjudicator", p, {core::Role::kAdjudicator});
+  Session reader = Member("gf-reader", p, {core::Role::kAnnotator});
+  const std::string item1 = Item(p, 1), item2 = Item(p, 2);
+  auto feedback = [&](const Session& who, const std::string& item, json body) {
+    return Send("POST", "/api/v1/items/" + item + "/guideline-feedback", &who, body);
+  };
+  const json missing_edge = {{"class", "pneumonia"}, {"kind", "missing_edge_case"}, {"note", "aspiration?"}};
+
+  auto early = feedback(reviewer, item1, missing_edge);
+  EXPECT_EQ(early->status, 409) << "no published guideline yet: " << early->body;
+  const std::string v1 = Publish(manager, p, {"pneumonia", "effusion"});
+
+  auto made = feedback(reviewer, item1, missing_edge);
+  ASSERT_EQ(made->status, 201) << made->body;
+  EXPECT_EQ(Body(made)["guideline_version_id"], v1);
+  EXPECT_EQ(Body(made)["kind"], "missing_edge_case");
+  ASSERT_EQ(feedback(adjudicator, item2, missing_edge)->status, 201);
+  ASSERT_EQ(feedback(adjudicator, item2, {{"class", "effusion"}, {"kind", "unclear_definition"}})->status, 201);
+  EXPECT_EQ(AuditCount("guideline.feedback", item2), 2);
+
+  // Readers do not write feedback; classes and kinds are checked.
+  EXPECT_EQ(feedback(reader, item1, missing_edge)->status, 403);
+  auto unknown_class = feedback(reviewer, item1, {{"class", "fracture"}, {"kind", "other"}});
+  EXPECT_EQ(unknown_class->status, 400);
+  EXPECT_NE(Body(unknown_class)["error"]["message"].get<std::string>().find("'fracture' is not in guideline version 1"),
+            std::string::npos);
+  EXPECT_EQ(feedback(reviewer, item1, {{"class", "pneumonia"}, {"kind", "typo"}})->status, 400);
+  EXPECT_EQ(feedback(reviewer, item1, {{"class", "pneumonia"}, {"kind", "other"}, {"note", std::string(4001, 'x')}})
+                ->status,
+            400);
+
+  // Managers see it counted: pneumonia's missing edge case recurs on two items.
+  const std::string url = "/api/v1/projects/" + p + "/guideline-feedback";
+  auto report = Send("GET", url, &manager);
+  ASSERT_EQ(report->status, 200) << report->body;
+  const json r = Body(report);
+  ASSERT_EQ(r["classes"].size(), 2u) << r.dump();
+  EXPECT_EQ(r["classes"][0]["class"], "pneumonia");
+  EXPECT_EQ(r["classes"][0]["total"], 2);
+  EXPECT_EQ(r["classes"][0]["items"], 2);
+  EXPECT_EQ(r["classes"][0]["kinds"]["missing_edge_case"], 2);
+  EXPECT_EQ(r["classes"][0]["recurring"], true);
+  EXPECT_EQ(r["classes"][1]["class"], "effusion");
+  EXPECT_EQ(r["classes"][1]["recurring"], false);
+  EXPECT_EQ(r["entries"].size(), 3u);
+  EXPECT_EQ(Send("GET", url, &reviewer)->status, 403) << "the counts are for those who edit the guideline";
+
+  // Per version: a new version starts with no feedback.
+  const std::string v2 = Publish(manager, p, {"pneumonia", "effusion", "atelectasis"});
+  auto v2_report = Send("GET", url + "?version=" + v2, &manager);
+  ASSERT_EQ(v2_report->status, 200) << v2_report->body;
+  EXPECT_TRUE(Body(v2_report)["classes"].empty());
+  EXPECT_EQ(Body(Send("GET", url + "?version=" + v1, &manager))["entries"].size(), 3u);
+  EXPECT_EQ(Send("GET", url + "?version=gdl_00000000000000000000000000", &manager)->status, 404);
+}
+
 TEST_F(WorkflowTest, FiftyConcurrentClientsNeverShareATaskOrAnItem) {
   constexpr int kItems = 40, kReaders = 5, kThreads = 50, kReadersPerItem = 3;
   const std::string p = Project("Concurrency");

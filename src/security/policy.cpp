@@ -57,6 +57,8 @@ const std::vector<PermissionRow>& Table() {
       {Permission::kReidentify, "reidentify", true, false, false, false, {Role::kDataSteward}},
       {Permission::kQualityRead, "quality_read", true, false, false, true,
        {Role::kManager, Role::kReviewer, Role::kAdjudicator, Role::kAuditor}},
+      {Permission::kGuidelineFeedback, "guideline_feedback", true, true, false, false,
+       {Role::kReviewer, Role::kAdjudicator}},
   };
   return kTable;
 }

@@ -1353,6 +1353,36 @@ TEST_P(StoreConformanceTest, GoldItemsKeepTheirAnswerAndComeFirstOnlyWhenAsked) 
   }
 }
 
+TEST_P(StoreConformanceTest, GuidelineFeedbackIsKeptInOrderAndNeverChanged) {
+  SeedParents();
+  using core::FeedbackKind;
+  InWrite([](Transaction& t) {
+    ASSERT_OK(t.InsertGuidelineVersion(MakeDraft("gdl_1", "prj_1")));
+    ASSERT_OK(t.InsertGuidelineFeedback(
+        {"gfb_2", "prj_1", "itm_1", "nodule", "gdl_1", FeedbackKind::kMissingEdgeCase, "perifissural?", "usr_b", kT0 + 1}));
+    ASSERT_OK(t.InsertGuidelineFeedback(
+        {"gfb_1", "prj_1", "itm_1", "nodule", "gdl_1", FeedbackKind::kUnclearDefinition, "", "usr_a", kT0}));
+    EXPECT_CODE(t.InsertGuidelineFeedback(
+                    {"gfb_3", "prj_1", "itm_9", "nodule", "gdl_1", FeedbackKind::kOther, "", "usr_a", kT0}),
+                ErrorCode::kNotFound);
+    EXPECT_FALSE(t.InsertGuidelineFeedback({"gfb_4", "prj_1", "itm_1", "nodule", "gdl_1", FeedbackKind::kOther,
+                                            std::string(4001, 'x'), "usr_a", kT0})
+                     .ok())
+        << "notes are at most 4000 characters";
+  });
+  ASSERT_OK_AND_ASSIGN(auto txn, store_->Begin(TxnMode::kRead));
+  ASSERT_OK_AND_ASSIGN(auto rows, txn->ListGuidelineFeedback("prj_1"));
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].id, "gfb_1");
+  EXPECT_EQ(rows[0].kind, FeedbackKind::kUnclearDefinition);
+  EXPECT_EQ(rows[1].note, "perifissural?");
+  EXPECT_EQ(rows[1].kind, FeedbackKind::kMissingEdgeCase);
+  EXPECT_EQ(rows[1].author, "usr_b");
+  EXPECT_EQ(rows[1].created_at, kT0 + 1);
+  ASSERT_OK_AND_ASSIGN(auto none, txn->ListGuidelineFeedback("prj_9"));
+  EXPECT_TRUE(none.empty());
+}
+
 TEST_P(StoreConformanceTest, OutcomesNameAnItemOrAPatient) {
   SeedParents();
   InWrite([](Transaction& t) {

@@ -20,6 +20,7 @@
 namespace caliper::e2e {
 namespace {
 
+using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::StartsWith;
@@ -241,6 +242,39 @@ TEST_F(CliTest, UsersProjectsMembersAndTokens) {
               HasSubstr("not_found"));
   EXPECT_EQ(Scalar("SELECT count(*) FROM users;"), "3");
   EXPECT_EQ(Scalar("SELECT count(*) FROM audit_events;"), before);
+}
+
+TEST_F(CliTest, ProjectCreateFileMakesTheWholeProjectOrNothing) {
+  InitDeployment(data_);
+  json file = {{"caliper_project", 1},
+               {"name", "From a file"},
+               {"guideline",
+                {{"classes",
+                  {{{"id", "fracture"}, {"name", "Fracture"}, {"kind", "classification"},
+                    {"definition", "A break in the cortex."}}}}}},
+               {"workflow", {{"readers_per_item", 3}, {"task_order", "random"}}}};
+  const std::string path = dir_ / "project.json";
+  WriteFile(path, file.dump());
+  json made = CliJson({"project", "create", "--file", path});
+  EXPECT_EQ(made["name"], "From a file");
+  EXPECT_EQ(made["guideline_version"], 1);
+  const std::string id = made["id"];
+  EXPECT_EQ(Scalar("SELECT status || ' ' || version FROM guideline_versions WHERE project_id='" + id + "';"),
+            "published 1");
+  EXPECT_EQ(Scalar("SELECT readers_per_item FROM workflow_settings WHERE project_id='" + id + "';"), "3");
+
+  // A refused file names the file and the problem, and changes nothing.
+  const std::string events = Scalar("SELECT count(*) FROM audit_events;");
+  file["name"] = "Half made";
+  file["workflow"]["readers_per_item"] = 99;
+  WriteFile(path, file.dump());
+  EXPECT_THAT(CliError({"project", "create", "--file", path}),
+              AllOf(HasSubstr("project.json"), HasSubstr("readers_per_item must be 1 to 20")));
+  EXPECT_EQ(Scalar("SELECT count(*) FROM projects WHERE name='Half made';"), "0");
+  EXPECT_EQ(Scalar("SELECT count(*) FROM audit_events;"), events);
+  EXPECT_THAT(CliError({"project", "create", "--file", dir_ / "missing.json"}), HasSubstr("missing.json"));
+  EXPECT_THAT(CliError({"project", "create"}), HasSubstr("give a project name or --file"));
+  EXPECT_EQ(Cli({"project", "create", "x", "--file", path}).exit_code, 2) << "a name and a file are exclusive";
 }
 
 TEST_F(CliTest, BadUsageExitsTwo) {

@@ -11,6 +11,7 @@
 #include <array>
 #include <functional>
 #include <istream>
+#include <map>
 #include <memory>
 #include <optional>
 #include <ostream>
@@ -491,6 +492,55 @@ struct NoteView {
   std::string text;
 };
 
+// ---- project files (src/app/project_file.cpp, docs/project-file.md) ----
+
+// Workflow settings from their JSON form (the body of PUT .../workflow, the "workflow" member
+// of a project file): every field optional (defaults as core::WorkflowSettings), unknown fields
+// and wrong types are kInvalidArgument naming the field. Ranges are checked when stored.
+Result<core::WorkflowSettings> WorkflowSettingsFromJson(const std::string& project_id, const std::string& json_text);
+
+// A whole project in one JSON document (schema: docs/project-file.schema.json): its name and
+// description, the label schema of its first guideline version (published unless "publish"
+// is false), and optionally its workflow and text settings.
+struct ProjectFile {
+  std::string name;
+  std::string description;
+  std::string schema_json;  // the "guideline" member, as given
+  bool publish = true;
+  std::optional<core::WorkflowSettings> workflow;  // project_id left empty
+  std::optional<core::TextSettings> text;           // project_id left empty
+};
+
+// Reads a project file; strict (unknown members, wrong types and a missing name or guideline
+// are kInvalidArgument naming the member; "caliper_project" must be 1 when given).
+Result<ProjectFile> ProjectFileFromJson(const std::string& json_text);
+
+// What App::CreateProjectFromFile made.
+struct ProjectFromFile {
+  core::Project project;
+  core::GuidelineVersion guideline;
+  core::WorkflowSettings workflow;
+  core::TextSettings text;
+};
+
+// ---- guideline feedback (src/app/guideline_feedback.cpp, docs/workflow.md) ----
+
+// Feedback on one class, counted (GuidelineFeedbackReport).
+struct FeedbackClassCount {
+  std::string label_class;
+  int total = 0;
+  int items = 0;                     // distinct items
+  std::map<std::string, int> kinds;  // feedback kind -> count
+  // Some kind was reported on two or more distinct items: an exception that recurs, not a one-off.
+  bool recurring = false;
+};
+
+struct GuidelineFeedbackReport {
+  std::string guideline_version_id;  // the version the counts are for; "" = every version
+  std::vector<FeedbackClassCount> classes;       // most feedback first
+  std::vector<core::GuidelineFeedback> entries;  // newest first
+};
+
 // ---- AI pre-labels (src/app/prelabels.cpp, docs/workflow.md "AI pre-labels") ----
 
 // Reads one prediction (the wire format of bulk uploads and of model back-end answers, in
@@ -671,6 +721,11 @@ class App {
   Result<core::Project> CreateProject(const RequestContext& ctx, const std::string& name,
                                       const std::string& description);
   // Admins see every project, others their own.
+  // Creates a project with its guideline, workflow and text settings from a project file, all
+  // in one transaction (nothing is left behind when any part is refused); audited as
+  // project.create, guideline.create (+ guideline.publish), workflow.update and
+  // project.text_settings, as if made one by one.
+  Result<ProjectFromFile> CreateProjectFromFile(const RequestContext& ctx, const ProjectFile& file);
   Result<storage::Page<core::Project>> ListProjects(const RequestContext& ctx, const storage::PageRequest& page);
   Result<core::Project> GetProject(const RequestContext& ctx, const std::string& id);
   Result<core::Membership> PutMember(const RequestContext& ctx, const std::string& project_id,
@@ -906,6 +961,18 @@ class App {
   Result<core::WorkflowSettings> GetWorkflowSettings(const RequestContext& ctx, const std::string& project_id);
   Result<core::WorkflowSettings> PutWorkflowSettings(const RequestContext& ctx, core::WorkflowSettings settings);
 
+  // Guideline feedback: a reviewer or adjudicator of the item's project notes that the current
+  // published guideline did not fit this item for `label_class` (which it must define; 409
+  // without a published guideline). The note is optional, UTF-8, at most 4000 bytes. Audited
+  // as guideline.feedback.
+  Result<core::GuidelineFeedback> AddGuidelineFeedback(const RequestContext& ctx, const std::string& item_id,
+                                                       const std::string& label_class, core::FeedbackKind kind,
+                                                       const std::string& note);
+  // The project's feedback counted by class (and kind), for the version `guideline_version_id`
+  // ("" = every version), with the entries themselves. Audited as guideline.feedback_read.
+  Result<GuidelineFeedbackReport> GuidelineFeedbackOf(const RequestContext& ctx, const std::string& project_id,
+                                                      const std::string& guideline_version_id);
+
   // Marks an item as gold (or replaces its answer): `answer` names the classes a correct
   // reading names, each in the current guideline (400 naming it; 409 without a published
   // guideline). Readers are never told (task and item views are unchanged). Audited as item.gold.
@@ -1067,6 +1134,12 @@ class App {
   // checkpoints.
   Status CommitWithAudit(storage::Transaction& txn, const security::AuditRecord& record);
   Status CommitWithAudit(storage::Transaction& txn, const std::vector<security::AuditRecord>& records);
+  // A new project row and its key in `txn` (name and description checked); no audit event.
+  Result<core::Project> InsertNewProject(storage::Transaction& txn, const RequestContext& ctx,
+                                         const std::string& name, const std::string& description);
+  // The audit events of a workflow-settings change and of a text-settings change.
+  security::AuditRecord WorkflowUpdateRecord(const RequestContext& ctx, const core::WorkflowSettings& settings) const;
+  security::AuditRecord TextSettingsRecord(const RequestContext& ctx, const core::TextSettings& settings) const;
   // Workflow helpers (workflow.cpp).
   // Applies `event` to `task` through core::TaskTransition (409 when refused) and returns
   // the audit record of the step.

@@ -26,6 +26,7 @@ std::string_view ToString(ReviewDecision v);
 std::string_view ToString(GuidelineStatus v);
 std::string_view ToString(TaskOrder v);
 std::string_view ToString(PrelabelStatus v);
+std::string_view ToString(FeedbackKind v);
 
 // Inverses; kInvalidArgument naming the accepted values when `text` is not one of them.
 Result<Role> ParseRole(std::string_view text);
@@ -40,6 +41,7 @@ Result<ReviewDecision> ParseReviewDecision(std::string_view text);
 Result<GuidelineStatus> ParseGuidelineStatus(std::string_view text);
 Result<TaskOrder> ParseTaskOrder(std::string_view text);
 Result<PrelabelStatus> ParsePrelabelStatus(std::string_view text);
+Result<FeedbackKind> ParseFeedbackKind(std::string_view text);
 
 // The task state machine: the state after `event`, or kConflict when `event` is not allowed
 // in `from`.

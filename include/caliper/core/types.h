@@ -168,6 +168,22 @@ struct GoldItem {
   TimeMicros set_at = 0;
 };
 
+// Where a published guideline did not fit an item (docs/workflow.md, "Guideline feedback"):
+// written by reviewers and adjudicators, counted by class for the next version.
+enum class FeedbackKind { kUnclearDefinition, kMissingEdgeCase, kCriteriaConflict, kNeedsExample, kOther };
+
+struct GuidelineFeedback {
+  std::string id;
+  std::string project_id;
+  std::string item_id;
+  std::string label_class;
+  std::string guideline_version_id;  // the published version in force when it was written
+  FeedbackKind kind = FeedbackKind::kOther;
+  std::string note;
+  std::string author;
+  TimeMicros created_at = 0;
+};
+
 // ---- tasks ---------------------------------------------------------------------------------
 
 // Task life cycle (see TaskTransition):

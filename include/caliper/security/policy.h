@@ -41,6 +41,7 @@ enum class Permission {
   kReidentify,      // project: see re-identification links (data steward only)
   kQualityRead,     // project: quality indicators, reviewer analytics, QA findings (they
                     // summarise every reader's labels, so annotators never hold it)
+  kGuidelineFeedback,  // item: note where the guideline did not fit an item (reviewers, adjudicators)
 };
 
 std::string_view ToString(Permission p);

@@ -396,6 +396,11 @@ class Transaction {
   virtual Result<core::GoldItem> GetGoldItem(const std::string& item_id) = 0;
   virtual Result<std::vector<core::GoldItem>> ListGoldItems(const std::string& project_id) = 0;
 
+  // Guideline feedback, ascending by id. InsertGuidelineFeedback: kNotFound when the project or
+  // the item does not exist.
+  virtual Status InsertGuidelineFeedback(const core::GuidelineFeedback& feedback) = 0;
+  virtual Result<std::vector<core::GuidelineFeedback>> ListGuidelineFeedback(const std::string& project_id) = 0;
+
   // Automatic adjudication triggers (docs/workflow.md), ascending by id.
   virtual Status InsertAdjudicationTrigger(const core::AdjudicationTrigger& trigger) = 0;
   virtual Result<std::vector<core::AdjudicationTrigger>> ListAdjudicationTriggersOfItem(

@@ -8,16 +8,6 @@
 #include "http/route.h"
 
 namespace caliper::http {
-namespace {
-
-json TextSettingsJson(const core::TextSettings& t) {
-  return json{{"project_id", t.project_id},
-              {"deid_mode", t.deid_mode},
-              {"clinician_names", t.clinician_names},
-              {"updated_at", t.updated_at == 0 ? json(nullptr) : json(FormatRfc3339(t.updated_at))}};
-}
-
-}  // namespace
 
 std::vector<Route> NoteRoutes() {
   using security::Permission;

@@ -14,6 +14,29 @@ std::vector<Route> ProjectRoutes() {
                                                             call.body.value("description", "")));
          return JsonReply(ProjectJson(p), 201);
        }},
+      {"POST", "/api/v1/project-files", Permission::kProjectCreate,
+       "Create a whole project from one project file (docs/project-file.md, schema "
+       "docs/project-file.schema.json): the project, its first guideline version (published unless "
+       "publish is false) and its workflow and text settings, in one transaction — nothing is created when "
+       "any part is refused.",
+       BodyKind::kJson,
+       {{"$schema", FieldType::kString, false, "the project file schema's URL or path (ignored)"},
+        {"caliper_project", FieldType::kInteger, false, "the file format version: 1"},
+        {"name", FieldType::kString, true, "unique project name"},
+        {"description", FieldType::kString, false, "what the project labels and why"},
+        {"guideline", FieldType::kObject, true, "the label schema (docs/label-schema.schema.json)"},
+        {"publish", FieldType::kBoolean, false, "publish the guideline as version 1 (default true)"},
+        {"workflow", FieldType::kObject, false, "workflow settings, as PUT /projects/{id}/workflow"},
+        {"text", FieldType::kObject, false, "text settings, as PUT /projects/{id}/text-settings"}},
+       [](app::App& app, Call& call) -> Result<Reply> {
+         CALIPER_ASSIGN_OR_RETURN(auto file, app::ProjectFileFromJson(call.body.dump()));
+         CALIPER_ASSIGN_OR_RETURN(auto made, app.CreateProjectFromFile(call.ctx, file));
+         return JsonReply(json{{"project", ProjectJson(made.project)},
+                               {"guideline", GuidelineJson(made.guideline)},
+                               {"workflow", WorkflowSettingsJson(made.workflow)},
+                               {"text", TextSettingsJson(made.text)}},
+                          201);
+       }},
       {"GET", "/api/v1/projects", Permission::kAuthenticated,
        "Projects you are a member of (administrators: all).", BodyKind::kNone, {},
        [](app::App& app, Call& call) -> Result<Reply> {

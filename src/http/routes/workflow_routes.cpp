@@ -23,6 +23,17 @@ Reply NoContent() {
 
 json Optional(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
 
+json FeedbackJson(const core::GuidelineFeedback& f) {
+  return json{{"id", f.id},
+              {"item_id", f.item_id},
+              {"class", f.label_class},
+              {"guideline_version_id", f.guideline_version_id},
+              {"kind", core::ToString(f.kind)},
+              {"note", f.note},
+              {"author", f.author},
+              {"created_at", FormatRfc3339(f.created_at)}};
+}
+
 json ReadingsJson(const app::ItemReadings& view) {
   json data = json::array();
   for (const auto& r : view.readings) {
@@ -171,6 +182,42 @@ std::vector<Route> WorkflowRoutes() {
                                {"labels", labels}});
        }},
 
+      {"POST", "/api/v1/items/{item_id}/guideline-feedback", Permission::kGuidelineFeedback,
+       "Note that the current published guideline did not fit this item for a class (reviewers and "
+       "adjudicators); managers see it counted by class at GET /projects/{id}/guideline-feedback.",
+       BodyKind::kJson,
+       {{"class", FieldType::kString, true, "a class of the current guideline"},
+        {"kind", FieldType::kString, true,
+         "unclear_definition, missing_edge_case, criteria_conflict, needs_example or other"},
+        {"note", FieldType::kString, false, "what did not fit (at most 4000 bytes)"}},
+       [](app::App& app, Call& call) -> Result<Reply> {
+         CALIPER_ASSIGN_OR_RETURN(auto kind, core::ParseFeedbackKind(call.body["kind"].get<std::string>()));
+         CALIPER_ASSIGN_OR_RETURN(auto f, app.AddGuidelineFeedback(call.ctx, call.Param("item_id"),
+                                                                   call.body["class"].get<std::string>(), kind,
+                                                                   call.body.value("note", "")));
+         return JsonReply(FeedbackJson(f), 201);
+       }},
+      {"GET", "/api/v1/projects/{project_id}/guideline-feedback", Permission::kGuidelineEdit,
+       "Guideline feedback counted by class and kind (recurring: a kind reported on two or more items), with "
+       "the entries newest first; ?version=<guideline version id> for one version only.",
+       BodyKind::kNone, {},
+       [](app::App& app, Call& call) -> Result<Reply> {
+         const std::string version = call.req.has_param("version") ? call.req.get_param_value("version") : "";
+         CALIPER_ASSIGN_OR_RETURN(auto report, app.GuidelineFeedbackOf(call.ctx, call.Param("project_id"), version));
+         json classes = json::array();
+         for (const auto& c : report.classes) {
+           classes.push_back(json{{"class", c.label_class}, {"total", c.total}, {"items", c.items},
+                                  {"kinds", c.kinds}, {"recurring", c.recurring}});
+         }
+         json entries = json::array();
+         for (const auto& f : report.entries) entries.push_back(FeedbackJson(f));
+         return JsonReply(json{{"guideline_version_id", report.guideline_version_id.empty()
+                                                            ? json(nullptr)
+                                                            : json(report.guideline_version_id)},
+                               {"classes", classes},
+                               {"entries", entries}});
+       }},
+
       // ---- settings and tasks ----
       {"GET", "/api/v1/projects/{project_id}/workflow", Permission::kProjectRead,
        "The project's workflow settings.", BodyKind::kNone, {},
@@ -194,21 +241,7 @@ std::vector<Route> WorkflowRoutes() {
         {"gold_rate", FieldType::kNumber, false,
          "share 0..1 of claims that serve a gold item first when one is left (default 0: gold items last)"}},
        [](app::App& app, Call& call) -> Result<Reply> {
-         core::WorkflowSettings w;
-         w.project_id = call.Param("project_id");
-         w.readers_per_item = call.body.value("readers_per_item", 1);
-         w.lease_minutes = call.body.value("lease_minutes", 30);
-         CALIPER_ASSIGN_OR_RETURN(w.task_order, core::ParseTaskOrder(call.body.value("task_order", "fifo")));
-         w.prelabel_hidden_share = call.body.value("prelabel_hidden_share", 0.0);
-         w.gold_rate = call.body.value("gold_rate", 0.0);
-         if (call.body.contains("required_qualification")) {
-           CALIPER_ASSIGN_OR_RETURN(w.required_qualification,
-                                    core::ParseQualification(call.body["required_qualification"].get<std::string>()));
-         }
-         for (const auto& t : StringList(call.body.value("data_types", json::array()))) {
-           CALIPER_ASSIGN_OR_RETURN(auto type, core::ParseDataType(t));
-           w.data_types.push_back(type);
-         }
+         CALIPER_ASSIGN_OR_RETURN(auto w, app::WorkflowSettingsFromJson(call.Param("project_id"), call.body.dump()));
          CALIPER_ASSIGN_OR_RETURN(auto saved, app.PutWorkflowSettings(call.ctx, w));
          return JsonReply(WorkflowSettingsJson(saved));
        }},

@@ -627,6 +627,14 @@ Result<core::Outcome> ReadOutcome(const Statement& st) {
                        st.Text(6), st.Bool(7), st.Int(8),  st.Text(9), st.Int(10)};
 }
 
+#define FEEDBACK_COLUMNS \
+  "id, project_id, item_id, label_class, guideline_version_id, kind, note, author, created_at"
+Result<core::GuidelineFeedback> ReadFeedback(const Statement& st) {
+  CALIPER_ASSIGN_OR_RETURN(core::FeedbackKind kind, core::ParseFeedbackKind(st.Text(5)));
+  return core::GuidelineFeedback{st.Text(0), st.Text(1), st.Text(2), st.Text(3), st.Text(4),
+                                 kind,       st.Text(6), st.Text(7), st.Int(8)};
+}
+
 #define GOLD_COLUMNS "item_id, project_id, answer, set_by, set_at"
 Result<core::GoldItem> ReadGoldItem(const Statement& st) {
   core::GoldItem g{st.Text(0), st.Text(1), {}, st.Text(3), st.Int(4)};
@@ -1692,6 +1700,28 @@ class SqliteTransaction final : public Transaction {
                                                    " FROM outcomes WHERE project_id = ?1 ORDER BY id"));
     st.Bind(project_id);
     return ReadAll(st, &ReadOutcome);
+  }
+
+  Status InsertGuidelineFeedback(const core::GuidelineFeedback& f) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st, Prepare("INSERT INTO guideline_feedback (" FEEDBACK_COLUMNS
+                                                   ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
+    return st.Bind(f.id)
+        .Bind(f.project_id)
+        .Bind(f.item_id)
+        .Bind(f.label_class)
+        .Bind(f.guideline_version_id)
+        .Bind(core::ToString(f.kind))
+        .Bind(f.note)
+        .Bind(f.author)
+        .Bind(f.created_at)
+        .Run();
+  }
+
+  Result<std::vector<core::GuidelineFeedback>> ListGuidelineFeedback(const std::string& project_id) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st, Prepare("SELECT " FEEDBACK_COLUMNS
+                                                   " FROM guideline_feedback WHERE project_id = ?1 ORDER BY id"));
+    st.Bind(project_id);
+    return ReadAll(st, &ReadFeedback);
   }
 
   Status PutGoldItem(const core::GoldItem& g) override {
