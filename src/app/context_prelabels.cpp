@@ -45,18 +45,14 @@ Result<ContextRunReport> App::RunContextPrelabels(const RequestContext& ctx, con
   {
     CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kRead));
     CALIPER_RETURN_IF_ERROR(txn->GetProject(project_id).status());
-    auto current = txn->GetCurrentGuideline(project_id);
-    if (!current.ok()) {
-      if (current.status().code() != ErrorCode::kNotFound) return current.status();
-      return Error(ErrorCode::kConflict, "the project has no published guideline yet; pre-labels need one");
-    }
-    CALIPER_ASSIGN_OR_RETURN(core::LabelSchema schema, core::ParseLabelSchema(current->schema_json));
+    CALIPER_ASSIGN_OR_RETURN(auto current, internal::PublishedGuideline(*txn, project_id, "pre-labels need one"));
+    CALIPER_ASSIGN_OR_RETURN(core::LabelSchema schema, core::ParseLabelSchema(current.schema_json));
     for (const auto& cls : schema.classes) {
       const bool for_notes = cls.data_types.empty() || internal::Contains(cls.data_types, core::DataType::kNotes);
       if (!cls.terms.empty() && for_notes) concepts.push_back({cls.id, cls.terms});
     }
     if (concepts.empty()) {
-      return Error(ErrorCode::kInvalidArgument, "no class of guideline version " + std::to_string(current->version) +
+      return Error(ErrorCode::kInvalidArgument, "no class of guideline version " + std::to_string(current.version) +
                                                     " that applies to notes has terms for the pre-labeller");
     }
     if (item_ids.empty()) {

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "app/workflow_internal.h"
 #include "caliper/app/app.h"
 #include "caliper/core/rules.h"
 #include "caliper/deid/text_deid.h"
@@ -31,22 +32,18 @@ Result<core::GuidelineFeedback> App::AddGuidelineFeedback(const RequestContext& 
   CALIPER_RETURN_IF_ERROR(deid::CheckUtf8(note).WithContext("note"));
   CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
   CALIPER_ASSIGN_OR_RETURN(core::Item item, txn->GetItem(item_id));
-  auto current = txn->GetCurrentGuideline(item.project_id);
-  if (!current.ok()) {
-    if (current.status().code() != ErrorCode::kNotFound) return current.status();
-    return Error(ErrorCode::kConflict, "the project has no published guideline yet; feedback is about one");
-  }
-  CALIPER_ASSIGN_OR_RETURN(core::LabelSchema schema, core::ParseLabelSchema(current->schema_json));
+  CALIPER_ASSIGN_OR_RETURN(auto current, internal::PublishedGuideline(*txn, item.project_id, "feedback is about one"));
+  CALIPER_ASSIGN_OR_RETURN(core::LabelSchema schema, core::ParseLabelSchema(current.schema_json));
   if (schema.Find(label_class) == nullptr) {
     return Error(ErrorCode::kInvalidArgument, "class '" + label_class + "' is not in guideline version " +
-                                                  std::to_string(current->version));
+                                                  std::to_string(current.version));
   }
   core::GuidelineFeedback f;
   f.id = ids_.NewId("gfb");
   f.project_id = item.project_id;
   f.item_id = item.id;
   f.label_class = label_class;
-  f.guideline_version_id = current->id;
+  f.guideline_version_id = current.id;
   f.kind = kind;
   f.note = note;
   f.author = ctx.principal.user.id;

@@ -339,12 +339,7 @@ Result<ModelRunReport> App::RunModelBackend(const RequestContext& ctx, const std
   core::GuidelineVersion guideline;
   {
     CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kRead));
-    auto current = txn->GetCurrentGuideline(project_id);
-    if (!current.ok()) {
-      if (current.status().code() != ErrorCode::kNotFound) return current.status();
-      return Error(ErrorCode::kConflict, "the project has no published guideline yet; pre-labels need one");
-    }
-    guideline = *current;
+    CALIPER_ASSIGN_OR_RETURN(guideline, internal::PublishedGuideline(*txn, project_id, "pre-labels need one"));
     if (request.item_ids.empty()) {
       CALIPER_ASSIGN_OR_RETURN(items, internal::AllPages<core::Item>([&](const storage::PageRequest& page) {
                                  return txn->ListItems(project_id, page);

@@ -92,22 +92,18 @@ Result<AuditRecord> App::StepTask(const RequestContext& ctx, core::Task& task, c
 }
 
 Result<core::LabelClass> App::PinToGuideline(storage::Transaction& txn, core::Annotation& a, const core::Item& item) {
-  auto current = txn.GetCurrentGuideline(item.project_id);
-  if (!current.ok()) {
-    if (current.status().code() != ErrorCode::kNotFound) return current.status();
-    return Error(ErrorCode::kConflict, "the project has no published guideline yet; labels need one");
-  }
-  if (!a.guideline_version_id.empty() && a.guideline_version_id != current->id) {
-    return Error(ErrorCode::kConflict, "guideline version " + std::to_string(current->version) +
+  CALIPER_ASSIGN_OR_RETURN(auto current, internal::PublishedGuideline(txn, item.project_id, "labels need one"));
+  if (!a.guideline_version_id.empty() && a.guideline_version_id != current.id) {
+    return Error(ErrorCode::kConflict, "guideline version " + std::to_string(current.version) +
                                            " is in force now; reload it and label again");
   }
-  CALIPER_ASSIGN_OR_RETURN(core::LabelSchema schema, core::ParseLabelSchema(current->schema_json));
+  CALIPER_ASSIGN_OR_RETURN(core::LabelSchema schema, core::ParseLabelSchema(current.schema_json));
   const core::LabelClass* cls = schema.Find(a.label_class);
   if (cls == nullptr) {
     std::string known;
     for (const auto& c : schema.classes) known += (known.empty() ? "" : ", ") + c.id;
     return Error(ErrorCode::kInvalidArgument, "label class '" + a.label_class + "' is not in guideline version " +
-                                                  std::to_string(current->version) + " (classes: " + known + ")");
+                                                  std::to_string(current.version) + " (classes: " + known + ")");
   }
   if (!cls->data_types.empty() && !Contains(cls->data_types, item.data_type)) {
     return Error(ErrorCode::kInvalidArgument, "label class '" + a.label_class + "' does not apply to " +
@@ -115,7 +111,7 @@ Result<core::LabelClass> App::PinToGuideline(storage::Transaction& txn, core::An
   }
   CALIPER_RETURN_IF_ERROR(CheckTextLabel(txn, a, item, schema, *cls));
   CALIPER_RETURN_IF_ERROR(CheckMaskEvidence(txn, a, item, *cls));
-  a.guideline_version_id = current->id;
+  a.guideline_version_id = current.id;
   return *cls;
 }
 
@@ -351,18 +347,15 @@ Result<core::GoldItem> App::SetGoldItem(const RequestContext& ctx, const std::st
                                         std::vector<std::string> answer) {
   CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
   CALIPER_ASSIGN_OR_RETURN(core::Item item, txn->GetItem(item_id));
-  auto current = txn->GetCurrentGuideline(item.project_id);
-  if (!current.ok()) {
-    if (current.status().code() != ErrorCode::kNotFound) return current.status();
-    return Error(ErrorCode::kConflict, "the project has no published guideline yet; gold answers name its classes");
-  }
-  CALIPER_ASSIGN_OR_RETURN(core::LabelSchema schema, core::ParseLabelSchema(current->schema_json));
+  CALIPER_ASSIGN_OR_RETURN(auto current,
+                           internal::PublishedGuideline(*txn, item.project_id, "gold answers name its classes"));
+  CALIPER_ASSIGN_OR_RETURN(core::LabelSchema schema, core::ParseLabelSchema(current.schema_json));
   std::sort(answer.begin(), answer.end());
   answer.erase(std::unique(answer.begin(), answer.end()), answer.end());
   for (std::size_t i = 0; i < answer.size(); ++i) {
     if (schema.Find(answer[i]) == nullptr) {
       return Error(ErrorCode::kInvalidArgument, "answers: class '" + answer[i] + "' is not in guideline version " +
-                                                    std::to_string(current->version));
+                                                    std::to_string(current.version));
     }
   }
   core::GoldItem gold{item.id, item.project_id, std::move(answer), ctx.principal.user.id, clock_.Now()};

@@ -62,6 +62,15 @@ inline nlohmann::json GuidelineDetails(const core::GuidelineVersion& g) {
                         {"based_on", g.based_on}};
 }
 
+// The project's current published guideline version, or kConflict "the project has no published
+// guideline yet; <why>" when it has none.
+inline Result<core::GuidelineVersion> PublishedGuideline(storage::Transaction& txn, const std::string& project_id,
+                                                         const std::string& why) {
+  auto current = txn.GetCurrentGuideline(project_id);
+  if (current.ok() || current.status().code() != ErrorCode::kNotFound) return current;
+  return Error(ErrorCode::kConflict, "the project has no published guideline yet; " + why);
+}
+
 // Every row of a paged listing: `list(page)` is called until it returns no next cursor.
 template <typename T, typename List>
 Result<std::vector<T>> AllPages(List list) {
