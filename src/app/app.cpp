@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/lru_cache.h"
+#include "app/workflow_internal.h"
 #include "caliper/core/rules.h"
 #include "caliper/security/crypto.h"
 #include "caliper/security/passwords.h"
@@ -869,7 +870,8 @@ Result<core::Annotation> App::CreateAnnotation(const RequestContext& ctx, const 
   a.author = ctx.principal.user.id;
   a.revision = 1;
   a.created_at = a.updated_at = clock_.Now();
-  CALIPER_RETURN_IF_ERROR(PinToGuideline(*txn, a, item).status());
+  CALIPER_ASSIGN_OR_RETURN(core::LabelClass cls, PinToGuideline(*txn, a, item));
+  CALIPER_RETURN_IF_ERROR(internal::NeedsQualification(ctx.principal.user, cls, "labelling"));
   CALIPER_RETURN_IF_ERROR(TouchReaderTask(*txn, ctx, item, a));
   CALIPER_RETURN_IF_ERROR(txn->InsertAnnotation(a));
   CALIPER_RETURN_IF_ERROR(CommitWithAudit(
@@ -927,7 +929,8 @@ Result<core::Annotation> App::UpdateAnnotation(const RequestContext& ctx, const 
   CALIPER_ASSIGN_OR_RETURN(core::Item item, txn->GetItem(a.item_id));
   // An edit is made under the guideline in force now, while the reader's task is claimed.
   a.guideline_version_id.clear();
-  CALIPER_RETURN_IF_ERROR(PinToGuideline(*txn, a, item).status());
+  CALIPER_ASSIGN_OR_RETURN(core::LabelClass cls, PinToGuideline(*txn, a, item));
+  CALIPER_RETURN_IF_ERROR(internal::NeedsQualification(ctx.principal.user, cls, "labelling"));
   CALIPER_RETURN_IF_ERROR(TouchReaderTask(*txn, ctx, item, a));
   a.revision = expected_revision + 1;
   a.updated_at = clock_.Now();

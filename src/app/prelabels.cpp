@@ -236,7 +236,8 @@ Result<PrelabelDecisionOutcome> App::DecidePrelabel(const RequestContext& ctx, c
   if (request.decision != PrelabelStatus::kRejected) {
     label.guideline_version_id = request.decision == PrelabelStatus::kCorrected ? label.guideline_version_id : "";
     CALIPER_RETURN_IF_ERROR(core::ValidateAnnotation(label));
-    CALIPER_RETURN_IF_ERROR(PinToGuideline(*txn, label, item).status());
+    CALIPER_ASSIGN_OR_RETURN(core::LabelClass cls, PinToGuideline(*txn, label, item));
+    CALIPER_RETURN_IF_ERROR(internal::NeedsQualification(ctx.principal.user, cls, "labelling"));
     CALIPER_RETURN_IF_ERROR(txn->InsertAnnotation(label));
     records.push_back(Record(ctx, "annotation.create", "annotation", label.id,
                              json{{"item_id", item_id}, {"label_class", label.label_class}, {"task_id", label.task_id},

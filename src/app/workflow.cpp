@@ -295,6 +295,54 @@ Result<GuidelineImpact> App::GuidelineImpactOf(const RequestContext& ctx, const 
   return out;
 }
 
+Result<ReannotationReport> App::ReannotateImpacted(const RequestContext& ctx, const std::string& project_id,
+                                                   const std::string& to_id, const std::string& from_id) {
+  ReannotationReport out;
+  CALIPER_ASSIGN_OR_RETURN(out.impact, GuidelineImpactOf(ctx, project_id, to_id, from_id));
+  CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
+  CALIPER_ASSIGN_OR_RETURN(core::GuidelineVersion current,
+                           internal::PublishedGuideline(*txn, project_id, "re-annotation is under one"));
+  if (current.id != to_id) {
+    return Error(ErrorCode::kConflict, "readings are re-annotated under the version in force (version " +
+                                           std::to_string(current.version) + "); publish this one first");
+  }
+  std::map<std::string, std::vector<std::string>> labels_of_task;  // task -> its impacted labels
+  for (const auto& l : out.impact.labels) {
+    const core::Annotation& a = l.annotation;
+    if (a.task_id.empty()) {
+      out.skipped.push_back({"", a.id, "not made in a task"});
+      continue;
+    }
+    labels_of_task[a.task_id].push_back(a.id);
+  }
+  std::vector<AuditRecord> records;
+  const TimeMicros now = clock_.Now();
+  for (const auto& [task_id, label_ids] : labels_of_task) {
+    CALIPER_ASSIGN_OR_RETURN(core::Task task, txn->GetTask(task_id));
+    auto skip = [&](const std::string& reason) {
+      for (const auto& id : label_ids) out.skipped.push_back({task_id, id, reason});
+    };
+    if (task.assignee.empty() || task.state == core::TaskState::kOpen || task.state == core::TaskState::kClaimed ||
+        task.state == core::TaskState::kRejected) {
+      skip("the reading is still in progress; it is labelled under the version in force when saved");
+      continue;
+    }
+    const std::int64_t expected = task.revision;
+    CALIPER_ASSIGN_OR_RETURN(
+        auto step, StepTask(ctx, task, core::TaskEvent::kReannotate,
+                            json{{"guideline_version_id", to_id}, {"version", current.version}, {"labels", label_ids}}
+                                .dump()));
+    task.lease_expires_at.reset();  // assigned back to its reader: it never returns to the pool
+    task.revision = expected + 1;
+    task.updated_at = now;
+    CALIPER_RETURN_IF_ERROR(txn->UpdateTask(task, expected));
+    records.push_back(std::move(step));
+    out.reopened.push_back(std::move(task));
+  }
+  if (!records.empty()) CALIPER_RETURN_IF_ERROR(CommitWithAudit(*txn, records));
+  return out;
+}
+
 // ---- settings and tasks ------------------------------------------------------------------------
 
 Result<core::WorkflowSettings> App::GetWorkflowSettings(const RequestContext& ctx, const std::string& project_id) {
@@ -655,6 +703,17 @@ Result<ReviewOutcome> App::ReviewTask(const RequestContext& ctx, const std::stri
     return Error(ErrorCode::kPermissionDenied, "you cannot review your own reading");
   }
   CALIPER_ASSIGN_OR_RETURN(core::Item item, txn->GetItem(task.item_id));
+  {
+    // Reviewers hold the qualification of every class the reading names.
+    CALIPER_ASSIGN_OR_RETURN(auto current, internal::PublishedGuideline(*txn, project_id, "labels need one"));
+    CALIPER_ASSIGN_OR_RETURN(core::LabelSchema schema, core::ParseLabelSchema(current.schema_json));
+    CALIPER_ASSIGN_OR_RETURN(auto labels, AllAnnotations(*txn, task.item_id));
+    for (const auto& a : internal::ReaderLabels(task, labels)) {
+      if (const core::LabelClass* cls = schema.Find(a.label_class)) {
+        CALIPER_RETURN_IF_ERROR(internal::NeedsQualification(ctx.principal.user, *cls, "reviewing"));
+      }
+    }
+  }
   const TimeMicros now = clock_.Now();
   std::vector<AuditRecord> records;
   const std::int64_t expected = task.revision;
@@ -684,7 +743,8 @@ Result<ReviewOutcome> App::ReviewTask(const RequestContext& ctx, const std::stri
       corrected.assertion = request.correction->assertion;
       corrected.origin = "correction:" + original->id;
       CALIPER_RETURN_IF_ERROR(core::ValidateAnnotation(corrected));
-      CALIPER_RETURN_IF_ERROR(PinToGuideline(*txn, corrected, item).status());
+      CALIPER_ASSIGN_OR_RETURN(core::LabelClass corrected_class, PinToGuideline(*txn, corrected, item));
+      CALIPER_RETURN_IF_ERROR(internal::NeedsQualification(ctx.principal.user, corrected_class, "reviewing"));
       CALIPER_RETURN_IF_ERROR(txn->InsertAnnotation(corrected));
       records.push_back(Record(ctx, "annotation.create", "annotation", corrected.id,
                                json{{"item_id", item.id}, {"label_class", corrected.label_class},
@@ -745,6 +805,7 @@ Result<AdjudicationOutcome> App::Adjudicate(const RequestContext& ctx, const std
   out.final_label.status = core::LabelStatus::kAdjudicated;
   CALIPER_RETURN_IF_ERROR(core::ValidateAnnotation(out.final_label));
   CALIPER_ASSIGN_OR_RETURN(core::LabelClass cls, PinToGuideline(*txn, out.final_label, item));
+  CALIPER_RETURN_IF_ERROR(internal::NeedsQualification(ctx.principal.user, cls, "adjudicating"));
   if (cls.resolver_role) {
     CALIPER_ASSIGN_OR_RETURN(core::Membership member, txn->GetMembership(item.project_id, ctx.principal.user.id));
     if (!Holds(member.roles, *cls.resolver_role)) {

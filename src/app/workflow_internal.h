@@ -9,6 +9,8 @@
 #include <nlohmann/json.hpp>
 
 #include "caliper/common/status.h"
+#include "caliper/core/label_schema.h"
+#include "caliper/core/rules.h"
 #include "caliper/core/types.h"
 #include "caliper/storage/store.h"
 
@@ -69,6 +71,15 @@ inline Result<core::GuidelineVersion> PublishedGuideline(storage::Transaction& t
   auto current = txn.GetCurrentGuideline(project_id);
   if (current.ok() || current.status().code() != ErrorCode::kNotFound) return current;
   return Error(ErrorCode::kConflict, "the project has no published guideline yet; " + why);
+}
+
+// kPermissionDenied unless `user` holds the qualification `cls` requires (none: anyone may);
+// `act` names what they were doing ("labelling", "reviewing", "adjudicating").
+inline Status NeedsQualification(const core::User& user, const core::LabelClass& cls, const std::string& act) {
+  if (!cls.required_qualification || Contains(user.qualifications, *cls.required_qualification)) return Status::Ok();
+  return Error(ErrorCode::kPermissionDenied, act + " class '" + cls.id + "' needs the " +
+                                                 std::string(core::ToString(*cls.required_qualification)) +
+                                                 " qualification");
 }
 
 // Every row of a paged listing: `list(page)` is called until it returns no next cursor.

@@ -37,7 +37,7 @@ constexpr NameTable<TaskState, 8> kTaskStates = {{{TaskState::kOpen, "open"},
                                                   {TaskState::kRejected, "rejected"},
                                                   {TaskState::kEscalated, "escalated"},
                                                   {TaskState::kAdjudicated, "adjudicated"}}};
-constexpr NameTable<TaskEvent, 10> kTaskEvents = {{{TaskEvent::kClaim, "claim"},
+constexpr NameTable<TaskEvent, 11> kTaskEvents = {{{TaskEvent::kClaim, "claim"},
                                                    {TaskEvent::kRelease, "release"},
                                                    {TaskEvent::kLeaseExpire, "lease_expire"},
                                                    {TaskEvent::kSubmit, "submit"},
@@ -46,7 +46,8 @@ constexpr NameTable<TaskEvent, 10> kTaskEvents = {{{TaskEvent::kClaim, "claim"},
                                                    {TaskEvent::kReject, "reject"},
                                                    {TaskEvent::kEscalate, "escalate"},
                                                    {TaskEvent::kAdjudicate, "adjudicate"},
-                                                   {TaskEvent::kReopen, "reopen"}}};
+                                                   {TaskEvent::kReopen, "reopen"},
+                                                   {TaskEvent::kReannotate, "reannotate"}}};
 constexpr NameTable<Assertion, 5> kAssertions = {{{Assertion::kPresent, "present"},
                                                   {Assertion::kAbsent, "absent"},
                                                   {Assertion::kPossible, "possible"},
@@ -160,6 +161,10 @@ Result<TaskState> TaskTransition(TaskState from, TaskEvent event) {
       Edge{S::kInReview, E::kEscalate, S::kEscalated}, Edge{S::kSubmitted, E::kEscalate, S::kEscalated},
       Edge{S::kEscalated, E::kAdjudicate, S::kAdjudicated},
       Edge{S::kRejected, E::kReopen, S::kOpen},
+      // A finished reading goes back to its reader when the guideline changes under it.
+      Edge{S::kSubmitted, E::kReannotate, S::kClaimed},   Edge{S::kInReview, E::kReannotate, S::kClaimed},
+      Edge{S::kAccepted, E::kReannotate, S::kClaimed},    Edge{S::kEscalated, E::kReannotate, S::kClaimed},
+      Edge{S::kAdjudicated, E::kReannotate, S::kClaimed},
   };
   for (const Edge& e : kEdges) {
     if (e.from == from && e.event == event) return e.to;

@@ -30,6 +30,15 @@ TEST(RulesTest, TaskStateMachineAllowsOnlyItsEdges) {
   EXPECT_EQ(bad.status().code(), ErrorCode::kConflict);
   EXPECT_FALSE(TaskTransition(TaskState::kAccepted, TaskEvent::kClaim).ok());
   EXPECT_FALSE(TaskTransition(TaskState::kAdjudicated, TaskEvent::kReopen).ok());
+  // Re-annotation: every finished reading goes back to its reader; one in progress does not.
+  for (TaskState s : {TaskState::kSubmitted, TaskState::kInReview, TaskState::kAccepted, TaskState::kEscalated,
+                      TaskState::kAdjudicated}) {
+    EXPECT_EQ(*TaskTransition(s, TaskEvent::kReannotate), TaskState::kClaimed) << ToString(s);
+  }
+  for (TaskState s : {TaskState::kOpen, TaskState::kClaimed, TaskState::kRejected}) {
+    EXPECT_EQ(TaskTransition(s, TaskEvent::kReannotate).status().code(), ErrorCode::kConflict) << ToString(s);
+  }
+  EXPECT_EQ(ToString(TaskEvent::kReannotate), "reannotate");
 }
 
 TEST(RulesTest, ValidatesUsernamesAndProjectNames) {

@@ -807,6 +807,109 @@ TEST_F(WorkflowTest, TheImpactReportListsLabelsOfChangedClassesUnderTheOldVersio
   EXPECT_EQ(AuditCount("guideline.impact", v2), 2);
 }
 
+TEST_F(WorkflowTest, ReannotationSendsFinishedReadingsBackToTheirReadersUnderTheNewVersion) {
+  const std::string p = Project("Reannotation");
+  Session manager = Member("rea-manager", p, {core::Role::kManager});
+  Session reader = Member("rea-reader", p, {core::Role::kAnnotator});
+  Session other = Member("rea-other", p, {core::Role::kAnnotator});
+  const std::string v1 = Publish(manager, p, {"pneumonia", "normal"});
+  const std::string item1 = Item(p, 1), item2 = Item(p, 2);
+  ASSERT_EQ(Send("POST", "/api/v1/projects/" + p + "/tasks", &manager, json::object())->status, 201);
+  // reader finishes a reading of item 1 (pneumonia); other is still reading item 2 (pneumonia).
+  auto claimed = Send("POST", "/api/v1/projects/" + p + "/tasks/next", &reader);
+  ASSERT_EQ(claimed->status, 200) << claimed->body;
+  const std::string task = Body(claimed)["id"];
+  const std::string item = Body(claimed)["item_id"];
+  auto label = Send("POST", "/api/v1/items/" + item + "/annotations", &reader, Label("pneumonia"));
+  ASSERT_EQ(label->status, 201) << label->body;
+  ASSERT_EQ(Send("POST", "/api/v1/projects/" + p + "/tasks/" + task + "/submit", &reader)->status, 200);
+  auto other_claim = Send("POST", "/api/v1/projects/" + p + "/tasks/next", &other);
+  ASSERT_EQ(other_claim->status, 200) << other_claim->body;
+  const std::string other_item = Body(other_claim)["item_id"];
+  ASSERT_EQ(Send("POST", "/api/v1/items/" + other_item + "/annotations", &other, Label("pneumonia"))->status, 201);
+  EXPECT_NE(item, other_item);
+  (void)item1;
+  (void)item2;
+
+  // Version 2 changes pneumonia; re-annotation needs it to be in force.
+  const std::string base = "/api/v1/projects/" + p + "/guidelines/";
+  json schema = LabelSchema({"pneumonia", "normal"});
+  schema["classes"][0]["definition"] = "consolidation with air bronchograms";
+  auto draft = Send("PUT", base + v1, &manager, json{{"schema", schema}});
+  ASSERT_EQ(draft->status, 201) << draft->body;
+  const std::string v2 = Body(draft)["id"];
+  auto early = Send("POST", base + v2 + "/reannotate", &manager, json::object());
+  EXPECT_EQ(early->status, 409) << "a draft is not in force: " << early->body;
+  ASSERT_EQ(Send("POST", base + v2 + "/publish", &manager, nullptr, {{"If-Match", draft->get_header_value("ETag")}})
+                ->status, 200);
+  EXPECT_EQ(Send("POST", base + v2 + "/reannotate", &reader, json::object())->status, 403);
+
+  auto done = Send("POST", base + v2 + "/reannotate", &manager, json::object());
+  ASSERT_EQ(done->status, 200) << done->body;
+  const json report = Body(done);
+  EXPECT_EQ(report["labels"].size(), 2u) << done->body;
+  ASSERT_EQ(report["reopened"].size(), 1u) << done->body;
+  EXPECT_EQ(report["reopened"][0]["id"], task);
+  EXPECT_EQ(report["reopened"][0]["state"], "claimed");
+  EXPECT_EQ(report["reopened"][0]["assignee"], reader.user_id);
+  ASSERT_EQ(report["skipped"].size(), 1u) << "other's reading is still in progress";
+  EXPECT_EQ(AuditCount("task.reannotate", task), 1);
+
+  // The reader labels again: the save pins the label to version 2, and the reading is submitted anew.
+  const std::string label_url = "/api/v1/items/" + item + "/annotations/" + Body(label)["id"].get<std::string>();
+  auto read = Send("GET", label_url, &reader);
+  ASSERT_EQ(read->status, 200) << read->body;
+  json again = Label("pneumonia");
+  again["reason"] = "re-read under guideline version 2";
+  auto saved = Send("PUT", label_url, &reader, again, {{"If-Match", read->get_header_value("ETag")}});
+  ASSERT_EQ(saved->status, 200) << saved->body;
+  EXPECT_EQ(Body(saved)["guideline_version_id"], v2);
+  ASSERT_EQ(Send("POST", "/api/v1/projects/" + p + "/tasks/" + task + "/submit", &reader)->status, 200);
+  auto after = Send("GET", base + v2 + "/impact", &manager);
+  ASSERT_EQ(after->status, 200);
+  EXPECT_EQ(Body(after)["labels"].size(), 1u) << "only other's label is still under version 1";
+}
+
+TEST_F(WorkflowTest, AClassThatNeedsAQualificationIsLabelledAndReviewedOnlyByThoseWhoHoldIt) {
+  using core::Qualification;
+  const std::string p = Project("Qualified classes");
+  Session manager = Member("qc-manager", p, {core::Role::kManager});
+  Session radiologist = Member("qc-radiologist", p, {core::Role::kAnnotator}, {Qualification::kRadiologist});
+  Session student = Member("qc-student", p, {core::Role::kAnnotator}, {Qualification::kGeneralAnnotator});
+  Session lay_reviewer = Member("qc-lay-reviewer", p, {core::Role::kReviewer});
+  Session rad_reviewer = Member("qc-rad-reviewer", p, {core::Role::kReviewer}, {Qualification::kRadiologist});
+  json schema = LabelSchema({"nodule", "normal"});
+  schema["classes"][0]["required_qualification"] = "radiologist";
+  const std::string base = "/api/v1/projects/" + p + "/guidelines";
+  auto draft = Send("POST", base, &manager, json{{"schema", schema}});
+  ASSERT_EQ(draft->status, 201) << draft->body;
+  ASSERT_EQ(Send("POST", base + "/" + Body(draft)["id"].get<std::string>() + "/publish", &manager, nullptr,
+                 {{"If-Match", draft->get_header_value("ETag")}})
+                ->status,
+            200);
+  const std::string item_a = Item(p, 1), item_b = Item(p, 2);
+  ASSERT_TRUE(app_->AssignItem(app::LocalOperator(), item_a, student.user_id).ok());
+  ASSERT_TRUE(app_->AssignItem(app::LocalOperator(), item_b, radiologist.user_id).ok());
+
+  auto refused = Send("POST", "/api/v1/items/" + item_a + "/annotations", &student, Label("nodule"));
+  EXPECT_EQ(refused->status, 403) << refused->body;
+  EXPECT_EQ(Body(refused)["error"]["message"], "labelling class 'nodule' needs the radiologist qualification");
+  EXPECT_EQ(Send("POST", "/api/v1/items/" + item_a + "/annotations", &student, Label("normal"))->status, 201)
+      << "classes without a qualification are open to every reader";
+  ASSERT_EQ(Send("POST", "/api/v1/items/" + item_b + "/annotations", &radiologist, Label("nodule"))->status, 201);
+  auto tasks = Body(Send("GET", "/api/v1/projects/" + p + "/tasks", &radiologist))["data"];
+  ASSERT_EQ(tasks.size(), 1u);
+  const std::string task = tasks[0]["id"];
+  const std::string task_url = "/api/v1/projects/" + p + "/tasks/" + task;
+  ASSERT_EQ(Send("POST", task_url + "/submit", &radiologist)->status, 200);
+
+  auto lay = Send("POST", task_url + "/reviews", &lay_reviewer, json{{"decision", "accept"}});
+  EXPECT_EQ(lay->status, 403) << lay->body;
+  EXPECT_EQ(Body(lay)["error"]["message"], "reviewing class 'nodule' needs the radiologist qualification");
+  auto qualified = Send("POST", task_url + "/reviews", &rad_reviewer, json{{"decision", "accept"}});
+  EXPECT_EQ(qualified->status, 201) << qualified->body;
+}
+
 // A minimal model back-end (docs/workflow.md, "The model back-end protocol"): it fetches the
 // item's content with the scoped token it was sent and answers one prediction whose score it
 // reads from the note's number ("synthetic note 2" -> 0.52).

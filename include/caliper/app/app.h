@@ -165,6 +165,19 @@ struct GuidelineImpact {
   std::vector<Label> labels;
 };
 
+// What App::ReannotateImpacted did: the impact report it acted on, the readings sent back to
+// their readers, and the labels' tasks it left alone with the reason.
+struct ReannotationReport {
+  GuidelineImpact impact;
+  std::vector<core::Task> reopened;
+  struct Skipped {
+    std::string task_id;
+    std::string annotation_id;
+    std::string reason;
+  };
+  std::vector<Skipped> skipped;
+};
+
 // One reader's reading of an item, as the adjudicator sees it (identities revealed).
 struct Reading {
   core::Task task;
@@ -955,6 +968,16 @@ class App {
   // guideline.impact. kInvalidArgument when there is no base to compare with.
   Result<GuidelineImpact> GuidelineImpactOf(const RequestContext& ctx, const std::string& project_id,
                                             const std::string& to_id, std::string from_id);
+
+  // Re-annotation after a guideline change: every reading with a label in the impact report of
+  // `to_id` (from `from_id`, as GuidelineImpactOf) goes back to its reader — the task becomes
+  // claimed by them again with no lease — so they label it again under `to_id`, which must be
+  // the version in force (409 otherwise). A correction or adjudicated label sends back the
+  // reading it was made on. Readings still in progress, and labels made outside a task, are
+  // reported as skipped. One transaction; each reopened task is audited as task.reannotate
+  // naming the version and its labels.
+  Result<ReannotationReport> ReannotateImpacted(const RequestContext& ctx, const std::string& project_id,
+                                                const std::string& to_id, const std::string& from_id);
 
   // Workflow settings (defaults until first put: 1 reader, no qualification, every data
   // type, 30 minute leases).

@@ -201,7 +201,12 @@ enum class TaskState {
   kAdjudicated,
 };
 
-enum class TaskEvent { kClaim, kRelease, kLeaseExpire, kSubmit, kStartReview, kAccept, kReject, kEscalate, kAdjudicate, kReopen };
+// kReannotate: a guideline change sends a finished reading back to its reader (claimed, no
+// lease) to label again under the version in force (App::ReannotateImpacted).
+enum class TaskEvent {
+  kClaim, kRelease, kLeaseExpire, kSubmit, kStartReview, kAccept, kReject, kEscalate, kAdjudicate, kReopen,
+  kReannotate
+};
 
 struct Task {
   std::string id;

@@ -34,6 +34,18 @@ json FeedbackJson(const core::GuidelineFeedback& f) {
               {"created_at", FormatRfc3339(f.created_at)}};
 }
 
+json ImpactJson(const app::GuidelineImpact& impact) {
+  json labels = json::array();
+  for (const auto& l : impact.labels) {
+    labels.push_back(json{{"annotation_id", l.annotation.id}, {"item_id", l.annotation.item_id},
+                          {"class", l.annotation.label_class}, {"author", l.annotation.author},
+                          {"task_id", l.annotation.task_id}, {"change", l.change}});
+  }
+  return json{{"from", {{"id", impact.diff.from.id}, {"version", impact.diff.from.version}}},
+              {"to", {{"id", impact.diff.to.id}, {"version", impact.diff.to.version}}},
+              {"labels", labels}};
+}
+
 json ReadingsJson(const app::ItemReadings& view) {
   json data = json::array();
   for (const auto& r : view.readings) {
@@ -171,15 +183,27 @@ std::vector<Route> WorkflowRoutes() {
          const std::string from = call.req.has_param("from") ? call.req.get_param_value("from") : "";
          CALIPER_ASSIGN_OR_RETURN(auto impact, app.GuidelineImpactOf(call.ctx, call.Param("project_id"),
                                                                      call.Param("guideline_id"), from));
-         json labels = json::array();
-         for (const auto& l : impact.labels) {
-           labels.push_back(json{{"annotation_id", l.annotation.id}, {"item_id", l.annotation.item_id},
-                                 {"class", l.annotation.label_class}, {"author", l.annotation.author},
-                                 {"task_id", l.annotation.task_id}, {"change", l.change}});
+         return JsonReply(ImpactJson(impact));
+       }},
+      {"POST", "/api/v1/projects/{project_id}/guidelines/{guideline_id}/reannotate", Permission::kTaskAssign,
+       "Re-annotation tasks from the impact report: every finished reading with a label in it goes back to its "
+       "reader (claimed, no lease) to label again under this version, which must be the one in force. Readings "
+       "still in progress are listed as skipped.",
+       BodyKind::kJson, {{"from", FieldType::kString, false, "the base version (default: the one this is based on)"}},
+       [](app::App& app, Call& call) -> Result<Reply> {
+         CALIPER_ASSIGN_OR_RETURN(auto report, app.ReannotateImpacted(call.ctx, call.Param("project_id"),
+                                                                      call.Param("guideline_id"),
+                                                                      call.body.value("from", "")));
+         json reopened = json::array();
+         for (const auto& t : report.reopened) reopened.push_back(TaskJson(t));
+         json skipped = json::array();
+         for (const auto& s : report.skipped) {
+           skipped.push_back(json{{"task_id", s.task_id}, {"annotation_id", s.annotation_id}, {"reason", s.reason}});
          }
-         return JsonReply(json{{"from", {{"id", impact.diff.from.id}, {"version", impact.diff.from.version}}},
-                               {"to", {{"id", impact.diff.to.id}, {"version", impact.diff.to.version}}},
-                               {"labels", labels}});
+         json out = ImpactJson(report.impact);
+         out["reopened"] = reopened;
+         out["skipped"] = skipped;
+         return JsonReply(out);
        }},
 
       {"POST", "/api/v1/items/{item_id}/guideline-feedback", Permission::kGuidelineFeedback,
