@@ -182,7 +182,7 @@ Status LoadDemoProject(app::App& app, std::map<std::string, std::string>& user_i
   for (const char* relative : {"waveform/wfdb/100.hea", "waveform/wfdb/100.dat", "waveform/wfdb/100.atr",
                                "waveform/waveform_ecg_12lead.dcm"}) {
     if (auto path = SampleDataFile(relative)) {
-      CALIPER_ASSIGN_OR_RETURN(waveform_files[fs::path(*path).filename().string()], ReadFile(*path));
+      CALIPER_ASSIGN_OR_RETURN(waveform_files[fs::path(*path).filename().string()], ReadWholeFile(*path));
     }
   }
   if (!waveform_files.empty()) {
