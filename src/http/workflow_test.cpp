@@ -813,7 +813,8 @@ TEST_F(WorkflowTest, ReannotationSendsFinishedReadingsBackToTheirReadersUnderThe
   Session reader = Member("rea-reader", p, {core::Role::kAnnotator});
   Session other = Member("rea-other", p, {core::Role::kAnnotator});
   const std::string v1 = Publish(manager, p, {"pneumonia", "normal"});
-  const std::string item1 = Item(p, 1), item2 = Item(p, 2);
+  Item(p, 1);
+  Item(p, 2);
   ASSERT_EQ(Send("POST", "/api/v1/projects/" + p + "/tasks", &manager, json::object())->status, 201);
   // reader finishes a reading of item 1 (pneumonia); other is still reading item 2 (pneumonia).
   auto claimed = Send("POST", "/api/v1/projects/" + p + "/tasks/next", &reader);
@@ -828,8 +829,6 @@ TEST_F(WorkflowTest, ReannotationSendsFinishedReadingsBackToTheirReadersUnderThe
   const std::string other_item = Body(other_claim)["item_id"];
   ASSERT_EQ(Send("POST", "/api/v1/items/" + other_item + "/annotations", &other, Label("pneumonia"))->status, 201);
   EXPECT_NE(item, other_item);
-  (void)item1;
-  (void)item2;
 
   // Version 2 changes pneumonia; re-annotation needs it to be in force.
   const std::string base = "/api/v1/projects/" + p + "/guidelines/";
