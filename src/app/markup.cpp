@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "app/markup_internal.h"
 #include "caliper/app/app.h"
 #include "caliper/core/regions.h"
 #include "caliper/core/rules.h"
@@ -52,6 +53,35 @@ Result<std::vector<core::Region>> StoredRegions(const MarkupVersion& m, const st
 }
 
 }  // namespace
+
+namespace internal {
+
+Result<MarkupGuideline> CurrentGuidelineFor(storage::Transaction& txn, const std::string& project_id,
+                                            const std::string& what) {
+  auto current = txn.GetCurrentGuideline(project_id);
+  if (!current.ok()) {
+    if (current.status().code() != ErrorCode::kNotFound) return current.status();
+    return Error(ErrorCode::kConflict, "the project has no published guideline yet; " + what + " need one");
+  }
+  CALIPER_ASSIGN_OR_RETURN(core::LabelSchema schema, core::ParseLabelSchema(current->schema_json));
+  return MarkupGuideline{std::move(*current), std::move(schema)};
+}
+
+Status CheckMarkupClass(const MarkupGuideline& guideline, const std::string& label_class, core::DataType type,
+                        const std::string& where) {
+  const core::LabelClass* cls = guideline.schema.Find(label_class);
+  if (cls == nullptr) {
+    return Error(ErrorCode::kInvalidArgument, where + ": class '" + label_class + "' is not in guideline version " +
+                                                  std::to_string(guideline.version.version));
+  }
+  if (!cls->data_types.empty() && std::find(cls->data_types.begin(), cls->data_types.end(), type) == cls->data_types.end()) {
+    return Error(ErrorCode::kInvalidArgument, where + ": class '" + cls->id + "' does not apply to " +
+                                                  std::string(core::ToString(type)) + " items");
+  }
+  return Status::Ok();
+}
+
+}  // namespace internal
 
 Result<MarkupVersion> App::StoreMarkup(storage::Transaction& txn, const RequestContext& ctx, const core::Item& item,
                                        MarkupKind kind, const std::string& document, const std::string& details_json) {
@@ -138,28 +168,16 @@ Result<MarkupVersion> App::PutRegions(const RequestContext& ctx, const std::stri
   CALIPER_ASSIGN_OR_RETURN(auto regions, core::ParseRegions(document, item.id, static_cast<double>(slide.width),
                                                             static_cast<double>(slide.height)));
   CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
-  auto current = txn->GetCurrentGuideline(item.project_id);
-  if (!current.ok()) {
-    if (current.status().code() != ErrorCode::kNotFound) return current.status();
-    return Error(ErrorCode::kConflict, "the project has no published guideline yet; regions need one");
-  }
-  CALIPER_ASSIGN_OR_RETURN(core::LabelSchema schema, core::ParseLabelSchema(current->schema_json));
+  CALIPER_ASSIGN_OR_RETURN(auto guideline, internal::CurrentGuidelineFor(*txn, item.project_id, "regions"));
   for (std::size_t i = 0; i < regions.size(); ++i) {
-    const std::string where = "annotations[" + std::to_string(i) + "] (id '" + regions[i].id + "')";
-    const core::LabelClass* cls = schema.Find(regions[i].label_class);
-    if (cls == nullptr) {
-      return Error(ErrorCode::kInvalidArgument, where + ": class '" + regions[i].label_class +
-                                                    "' is not in guideline version " + std::to_string(current->version));
-    }
-    if (!cls->data_types.empty() &&
-        std::find(cls->data_types.begin(), cls->data_types.end(), core::DataType::kPathology) == cls->data_types.end()) {
-      return Error(ErrorCode::kInvalidArgument, where + ": class '" + cls->id + "' does not apply to pathology items");
-    }
+    CALIPER_RETURN_IF_ERROR(internal::CheckMarkupClass(
+        guideline, regions[i].label_class, core::DataType::kPathology,
+        "annotations[" + std::to_string(i) + "] (id '" + regions[i].id + "')"));
   }
   const json parsed = json::parse(document);  // ParseRegions accepted it
-  const json stored{{"guideline_version_id", current->id}, {"annotations", parsed["annotations"]}};
+  const json stored{{"guideline_version_id", guideline.version.id}, {"annotations", parsed["annotations"]}};
   return StoreMarkup(*txn, ctx, item, MarkupKind::kRegions, stored.dump(),
-                     json{{"regions", regions.size()}, {"guideline_version_id", current->id}}.dump());
+                     json{{"regions", regions.size()}, {"guideline_version_id", guideline.version.id}}.dump());
 }
 
 // ---- agreement between readers' regions ---------------------------------------------------------

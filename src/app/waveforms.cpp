@@ -9,7 +9,9 @@
 #include <nlohmann/json.hpp>
 
 #include "app/ingest_internal.h"
+#include "app/markup_internal.h"
 #include "caliper/app/app.h"
+#include "caliper/core/intervals.h"
 #include "caliper/dicom/waveform.h"
 
 namespace caliper::app {
@@ -220,6 +222,60 @@ Result<WaveformWindow> App::ReadWaveformWindow(const RequestContext& ctx, const 
                                             {"leads", out.names}, {"group", request.group}}
                                            .dump())));
   return out;
+}
+
+// ---- interval and beat labels -------------------------------------------------------------------
+
+Result<MarkupVersion> App::PutIntervals(const RequestContext& ctx, const std::string& item_id,
+                                        const std::string& document) {
+  CALIPER_ASSIGN_OR_RETURN(auto loaded, LoadWaveform(item_id));
+  const core::Item& item = loaded.first;
+  CALIPER_ASSIGN_OR_RETURN(core::IntervalMarkup markup,
+                           core::ParseIntervalMarkup(document, loaded.second.DurationSeconds()));
+  CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
+  CALIPER_ASSIGN_OR_RETURN(auto guideline, internal::CurrentGuidelineFor(*txn, item.project_id, "intervals"));
+  for (std::size_t i = 0; i < markup.intervals.size(); ++i) {
+    CALIPER_RETURN_IF_ERROR(internal::CheckMarkupClass(guideline, markup.intervals[i].label_class, core::DataType::kWaveforms,
+                                             "intervals[" + std::to_string(i) + "]"));
+  }
+  for (std::size_t i = 0; i < markup.beats.size(); ++i) {
+    CALIPER_RETURN_IF_ERROR(internal::CheckMarkupClass(guideline, markup.beats[i].label_class, core::DataType::kWaveforms,
+                                             "beats[" + std::to_string(i) + "]"));
+  }
+  json stored = json::parse(core::IntervalMarkupJson(markup));
+  stored["guideline_version_id"] = guideline.version.id;
+  return StoreMarkup(*txn, ctx, item, storage::MarkupKind::kIntervals, stored.dump(),
+                     json{{"intervals", markup.intervals.size()}, {"beats", markup.beats.size()},
+                          {"guideline_version_id", guideline.version.id}}
+                         .dump());
+}
+
+Result<IntervalAgreementReport> App::IntervalAgreementOf(const RequestContext& ctx, const std::string& item_id) {
+  CALIPER_ASSIGN_OR_RETURN(auto loaded, LoadWaveform(item_id));
+  CALIPER_ASSIGN_OR_RETURN(auto readings, ListReadersMarkup(ctx, item_id, storage::MarkupKind::kIntervals));
+  const double duration = loaded.second.DurationSeconds();
+  IntervalAgreementReport report;
+  std::vector<std::vector<quality::TimeInterval>> intervals;
+  std::vector<std::vector<quality::BeatLabel>> beats;
+  for (const MarkupVersion& m : readings) {
+    json doc = json::parse(m.document, nullptr, false);
+    if (!doc.is_object()) return Error(ErrorCode::kIntegrity, "a stored intervals document is not JSON");
+    doc.erase("guideline_version_id");
+    CALIPER_ASSIGN_OR_RETURN(core::IntervalMarkup markup, core::ParseIntervalMarkup(doc.dump(), duration));
+    report.readers.push_back({m.author, m.version, markup.intervals.size(), markup.beats.size()});
+    auto& iv = intervals.emplace_back();
+    for (const auto& x : markup.intervals) iv.push_back({x.onset_s, x.offset_s, x.label_class});
+    auto& bv = beats.emplace_back();
+    for (const auto& x : markup.beats) bv.push_back({x.time_s, x.label_class});
+  }
+  for (std::size_t a = 0; a < readings.size(); ++a) {
+    for (std::size_t b = a + 1; b < readings.size(); ++b) {
+      CALIPER_ASSIGN_OR_RETURN(auto agreement,
+                               quality::CompareIntervals(intervals[a], intervals[b], beats[a], beats[b], report.options));
+      report.pairs.push_back({readings[a].author, readings[b].author, std::move(agreement)});
+    }
+  }
+  return report;
 }
 
 }  // namespace caliper::app

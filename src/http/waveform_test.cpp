@@ -281,5 +281,90 @@ TEST_F(WaveformApiTest, SampleRecordsImportWithTheirAnnotationsAndLeads) {
   for (const char* phi : {"642341", "Galliera", "13002689"}) EXPECT_EQ(item->body.find(phi), std::string::npos);
 }
 
+// Interval and beat labels: each reader's own versions, validation against the record and the
+// guideline, and the agreement between readers for those who may see every reading.
+TEST_F(WaveformApiTest, IntervalsPerReaderAndTheirAgreement) {
+  auto project = app_->CreateProject(app::LocalOperator(), "Waveform intervals", "");
+  ASSERT_TRUE(project.ok());
+  const std::string p = project->id;
+  Session manager = User("wi-manager", p, {core::Role::kManager});
+  Session r1 = User("wi-reader1", p, {core::Role::kAnnotator});
+  Session r2 = User("wi-reader2", p, {core::Role::kAnnotator});
+  Session adjudicator = User("wi-adjudicator", p, {core::Role::kAdjudicator});
+  auto stored = Upload(p, SyntheticWfdb(), &manager);
+  ASSERT_EQ(stored->status, 200) << stored->body;
+  const std::string item = Body(stored)["records"][0]["item_id"];
+  for (const Session* s : {&r1, &r2}) ASSERT_TRUE(app_->AssignItem(app::LocalOperator(), item, s->user_id).ok());
+  const std::string path = "/api/v1/items/" + item + "/intervals";
+  auto put = [&](const Session& s, const json& body) {
+    return Client().Put(path, Headers(&s), body.dump(), "application/json");
+  };
+  const json one = {{"intervals", {{{"onset_s", 0.5}, {"offset_s", 2.5}, {"class", "af"}, {"confidence", 0.9}}}},
+                    {"beats", {{{"time_s", 0.4}, {"class", "pvc"}}}}};
+  EXPECT_EQ(put(r1, one)->status, 409);  // no published guideline yet
+
+  const json schema = {
+      {"classes",
+       {{{"id", "af"}, {"name", "Atrial fibrillation"}, {"kind", "classification"}, {"data_types", {"waveforms"}},
+         {"definition", "An episode of atrial fibrillation."}},
+        {{"id", "pvc"}, {"name", "Premature ventricular contraction"}, {"kind", "classification"},
+         {"data_types", {"waveforms"}}, {"definition", "A premature ventricular beat."}},
+        {{"id", "lesion"}, {"name", "Lesion"}, {"kind", "segmentation"}, {"data_types", {"imaging"}},
+         {"definition", "Not for waveforms."}}}}};
+  auto draft = app_->CreateGuidelineDraft(app::LocalOperator(), p, schema.dump());
+  ASSERT_TRUE(draft.ok()) << draft.status().ToString();
+  ASSERT_TRUE(app_->PublishGuideline(app::LocalOperator(), p, draft->id, draft->revision).ok());
+
+  EXPECT_EQ(Get(path, &r1)->status, 200);
+  EXPECT_EQ(Body(Get(path, &r1))["version"], 0);
+  auto first = put(r1, one);
+  ASSERT_EQ(first->status, 200) << first->body;
+  EXPECT_EQ(Body(first)["version"], 1);
+  json bad = one;
+  bad["intervals"][0]["offset_s"] = 0.5;
+  EXPECT_EQ(put(r1, bad)->status, 400);  // offset not after onset
+  bad["intervals"][0]["offset_s"] = 4.5;
+  EXPECT_EQ(put(r1, bad)->status, 400);  // beyond the 4 s record
+  bad = one;
+  bad["intervals"][0]["class"] = "lesion";
+  auto wrong_type = put(r1, bad);
+  EXPECT_EQ(wrong_type->status, 400);
+  EXPECT_NE(wrong_type->body.find("waveforms"), std::string::npos) << wrong_type->body;
+  bad["intervals"][0]["class"] = "flutter";
+  EXPECT_EQ(put(r1, bad)->status, 400);  // not in the guideline
+  bad = one;
+  bad["beats"][0]["confidence"] = 2;
+  EXPECT_EQ(put(r1, bad)->status, 400);
+  EXPECT_EQ(put(manager, one)->status, 403);  // managers do not label
+
+  // Reader 2: AF 1.0-2.5 (IoU 1.5 / 2.0 = 0.75 with reader 1's), the PVC 100 ms later.
+  const json two = {{"intervals", {{{"onset_s", 1.0}, {"offset_s", 2.5}, {"class", "af"}}}},
+                    {"beats", {{{"time_s", 0.5}, {"class", "pvc"}}}}};
+  ASSERT_EQ(put(r2, two)->status, 200);
+  auto own = Get(path, &r2);
+  ASSERT_EQ(own->status, 200);
+  EXPECT_EQ(Body(own)["version"], 1);
+  ASSERT_EQ(Body(own)["intervals"].size(), 1u);
+  EXPECT_EQ(Body(own)["intervals"][0]["onset_s"], 1.0);  // only their own
+  EXPECT_EQ(Body(Get(path, &r1))["intervals"][0]["onset_s"], 0.5);
+
+  EXPECT_EQ(Get(path + "/agreement", &r1)->status, 403);
+  auto agreement = Get(path + "/agreement", &adjudicator);
+  ASSERT_EQ(agreement->status, 200) << agreement->body;
+  json a = Body(agreement);
+  EXPECT_EQ(a["iou_threshold"], 0.5);
+  EXPECT_EQ(a["beat_tolerance_ms"], 150.0);
+  ASSERT_EQ(a["readers"].size(), 2u);
+  ASSERT_EQ(a["pairs"].size(), 1u);
+  EXPECT_EQ(a["pairs"][0]["interval_f1"], 1.0);
+  EXPECT_NEAR(a["pairs"][0]["mean_onset_error_ms"].get<double>(), 500.0, 1e-9);
+  EXPECT_NEAR(a["pairs"][0]["mean_offset_error_ms"].get<double>(), 0.0, 1e-9);
+  EXPECT_EQ(a["pairs"][0]["beat_f1"], 1.0);
+  EXPECT_NEAR(a["pairs"][0]["mean_beat_error_ms"].get<double>(), 100.0, 1e-9);
+  EXPECT_EQ(Get(path + "/agreement", &manager)->status, 200);
+  EXPECT_EQ(AuditCount("markup.put", item), 2);
+  EXPECT_EQ(AuditCount("markup.list", item), 2);
+}
+
 }  // namespace
 }  // namespace caliper::http

@@ -31,6 +31,7 @@
 #include "caliper/ingest/notes.h"
 #include "caliper/quality/agreement.h"
 #include "caliper/quality/indicators.h"
+#include "caliper/quality/intervals.h"
 #include "caliper/quality/qa_rules.h"
 #include "caliper/quality/reviewers.h"
 #include "caliper/security/audit.h"
@@ -397,6 +398,22 @@ struct WaveformWindow {
   std::int64_t start_sample = 0;
   std::vector<std::string> names;
   std::vector<std::vector<double>> values_mv;  // per lead, in `names` order
+};
+
+// Agreement between the readers of one waveform item (App::IntervalAgreementOf).
+struct IntervalAgreementReport {
+  struct Reader {
+    std::string author;  // user id
+    std::int64_t version = 0;
+    std::size_t intervals = 0, beats = 0;
+  };
+  struct Pair {
+    std::string reader_a, reader_b;
+    quality::IntervalAgreement agreement;
+  };
+  quality::IntervalAgreementOptions options;
+  std::vector<Reader> readers;  // ascending by author
+  std::vector<Pair> pairs;      // every unordered pair
 };
 
 // A stored mask version, as its reader uploaded it.
@@ -911,6 +928,16 @@ class App {
   Result<std::string> ReadSlideTile(const RequestContext& ctx, const std::string& item_id, const std::string& view_id,
                                     int level, std::int64_t col, std::int64_t row);
 
+  // ---- interval and beat labels on waveforms (src/app/waveforms.cpp, docs/waveforms.md) ----
+  // Stores the caller's interval and beat labels on a waveforms item as their next version of
+  // markup kind "intervals": `document` as core::ParseIntervalMarkup reads it (times inside the
+  // record), every class in the project's current published guideline and applying to
+  // waveforms (kConflict without a published guideline). Audited as markup.put.
+  Result<MarkupVersion> PutIntervals(const RequestContext& ctx, const std::string& item_id, const std::string& document);
+  // Agreement between every pair of readers' latest intervals on the item
+  // (quality::CompareIntervals with its default IoU threshold and beat tolerance). Authorise
+  // with kQualityRead (who may see every reading) before calling; audited as markup.list.
+  Result<IntervalAgreementReport> IntervalAgreementOf(const RequestContext& ctx, const std::string& item_id);
   // ---- per-reader markup: regions on slides, intervals on waveforms (src/app/markup.cpp) ----
   // Stores the caller's regions on a pathology item as their next version: `document` is
   // {"annotations": [W3C Web Annotation, ...]} (core::ParseRegions, coordinates inside the

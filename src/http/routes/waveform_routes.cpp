@@ -1,5 +1,6 @@
 // Waveforms (docs/waveforms.md): records in as multipart/form-data, the record's description,
-// windows of samples in mV and the reference annotations imported with it.
+// windows of samples in mV, the reference annotations imported with it, each reader's interval
+// and beat labels and the agreement between readers.
 
 #include "http/route.h"
 
@@ -23,6 +24,42 @@ json GroupJson(const waveform::Waveform& w) {
   for (const auto& l : w.leads) leads.push_back({{"name", l.name}, {"units", "mV"}});
   return {{"label", w.group_label}, {"sampling_rate_hz", w.sampling_rate_hz}, {"samples", w.samples},
           {"duration_s", w.DurationSeconds()}, {"leads", leads}};
+}
+
+json Optional(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
+
+json IntervalAgreementJson(const app::IntervalAgreementReport& report) {
+  json readers = json::array();
+  for (const auto& r : report.readers) {
+    readers.push_back({{"reader", r.author}, {"version", r.version}, {"intervals", r.intervals}, {"beats", r.beats}});
+  }
+  json pairs = json::array();
+  double interval_f1 = 0, beat_f1 = 0;
+  for (const auto& p : report.pairs) {
+    const quality::IntervalAgreement& a = p.agreement;
+    json classes = json::array();
+    for (const auto& c : a.per_class) {
+      classes.push_back({{"class", c.label}, {"a", c.a}, {"b", c.b}, {"matched", c.matched}, {"f1", c.f1}});
+    }
+    pairs.push_back({{"reader_a", p.reader_a}, {"reader_b", p.reader_b},
+                     {"interval_f1", a.interval_f1}, {"a_intervals", a.a_intervals}, {"b_intervals", a.b_intervals},
+                     {"matched_intervals", a.matched_intervals},
+                     {"mean_onset_error_ms", Optional(a.mean_onset_error_ms)},
+                     {"mean_offset_error_ms", Optional(a.mean_offset_error_ms)},
+                     {"max_onset_error_ms", Optional(a.max_onset_error_ms)},
+                     {"max_offset_error_ms", Optional(a.max_offset_error_ms)}, {"per_class", classes},
+                     {"beat_f1", a.beat_f1}, {"a_beats", a.a_beats}, {"b_beats", a.b_beats},
+                     {"matched_beats", a.matched_beats}, {"mean_beat_error_ms", Optional(a.mean_beat_error_ms)}});
+    interval_f1 += a.interval_f1;
+    beat_f1 += a.beat_f1;
+  }
+  const double n = static_cast<double>(report.pairs.size());
+  return {{"iou_threshold", report.options.iou_threshold},
+          {"beat_tolerance_ms", report.options.beat_tolerance_s * 1000},
+          {"readers", readers},
+          {"pairs", pairs},
+          {"mean_interval_f1", report.pairs.empty() ? json(nullptr) : json(interval_f1 / n)},
+          {"mean_beat_f1", report.pairs.empty() ? json(nullptr) : json(beat_f1 / n)}};
 }
 
 }  // namespace
@@ -110,6 +147,41 @@ std::vector<Route> WaveformRoutes() {
                           {"label", a.label}, {"aux", a.aux}});
          }
          return JsonReply(out);
+       }},
+      {"PUT", "/api/v1/items/{item_id}/intervals", Permission::kAnnotationWrite,
+       "Store your interval and beat labels on a waveforms item as a new version (markup kind \"intervals\"): "
+       "{intervals: [{onset_s, offset_s, class, confidence}], beats: [{time_s, class, confidence}]}, seconds from "
+       "the first sample, 0 <= onset_s < offset_s <= duration, classes of the current guideline that apply to "
+       "waveforms, confidence in [0, 1] or null. Answers {version}. Each reader's labels are their own. Audited.",
+       BodyKind::kJson,
+       {{"intervals", FieldType::kObjectArray, false, "[{onset_s, offset_s, class, confidence}]"},
+        {"beats", FieldType::kObjectArray, false, "[{time_s, class, confidence}]"}},
+       [](app::App& app, Call& call) -> Result<Reply> {
+         CALIPER_ASSIGN_OR_RETURN(auto m, app.PutIntervals(call.ctx, call.Param("item_id"), call.body.dump()));
+         return JsonReply({{"version", m.version}, {"id", m.id}, {"created_at", FormatRfc3339(m.created_at)}});
+       }},
+      {"GET", "/api/v1/items/{item_id}/intervals", Permission::kAnnotationRead,
+       "Your latest interval and beat labels on the item: {version, intervals, beats} (version 0 and empty lists "
+       "when you have none). Only ever your own (blinding). Audited.",
+       BodyKind::kNone, {},
+       [](app::App& app, Call& call) -> Result<Reply> {
+         CALIPER_ASSIGN_OR_RETURN(auto m, app.ReadOwnMarkup(call.ctx, call.Param("item_id"), storage::MarkupKind::kIntervals));
+         json body = m.document.empty() ? json::object() : json::parse(m.document, nullptr, false);
+         if (!body.is_object()) return Error(ErrorCode::kIntegrity, "the stored intervals are not JSON");
+         body["version"] = m.version;
+         if (!body.contains("intervals")) body["intervals"] = json::array();
+         if (!body.contains("beats")) body["beats"] = json::array();
+         return JsonReply(body);
+       }},
+      {"GET", "/api/v1/items/{item_id}/intervals/agreement", Permission::kQualityRead,
+       "Agreement between every pair of readers' latest intervals on the item: overlap F1 (same class, temporal "
+       "IoU >= iou_threshold, one-to-one), onset and offset error of matched intervals in ms, per class; beats "
+       "matched within beat_tolerance_ms (ANSI/AAMI EC57's 150 ms) with their F1 and timing error (docs/waveforms.md). "
+       "Audited.",
+       BodyKind::kNone, {},
+       [](app::App& app, Call& call) -> Result<Reply> {
+         CALIPER_ASSIGN_OR_RETURN(auto report, app.IntervalAgreementOf(call.ctx, call.Param("item_id")));
+         return JsonReply(IntervalAgreementJson(report));
        }},
   };
 }
