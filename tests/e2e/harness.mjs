@@ -1,7 +1,7 @@
 // Plumbing for the browser suites: a real `caliper demo` server on loopback with a fresh data
 // directory, Debian's Chromium driven by playwright-core (WebGL2 through SwiftShader), sign-in
 // helpers, screenshots of every screen into build/test-artifacts/<suite>/, and a check that no
-// page logged an error (a CSP violation, an exception).
+// page logged an error (an exception, a console error) or violated the Content-Security-Policy.
 //
 // Environment: CALIPER_E2E_BINARY (a binary to test) else CALIPER_BUILT_BINARY (set by ctest)
 // else build/caliper; CALIPER_WEB_ROOT (default web/dist); CALIPER_TEST_ARTIFACTS (default
@@ -107,6 +107,14 @@ export async function newUser(browser, server, suite, who) {
   page.on('console', (m) => {
     // Refused requests (401/403/404) are the server saying no, which tests provoke on purpose.
     if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(m.text());
+  });
+  // Every Content-Security-Policy violation of the context's pages (the browser reports them as
+  // securitypolicyviolation events, whether or not it also logs them).
+  await context.exposeBinding('caliperCspViolation', (_source, text) => errors.push(`CSP violation: ${text}`));
+  await context.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => {
+      window.caliperCspViolation(`${e.effectiveDirective} refused ${e.blockedURI || '(inline)'} at ${e.sourceFile || '?'}:${e.lineNumber}`);
+    });
   });
   const dir = join(artifactsRoot, suite);
   if (!cleanedSuites.has(suite)) {

@@ -1,6 +1,8 @@
 // Sign-in: a wrong password is refused with a message; the project list after signing in; a
 // new user's one-time password must be changed before anything else; the warning before the
-// idle timeout (here 60 s, warned 55 s before) keeps the session when answered.
+// idle timeout (here 60 s, warned 55 s before) keeps the session when answered; the viewers'
+// chunks are not loaded with the app. And the harness's watch for Content-Security-Policy
+// violations sees one.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,6 +13,8 @@ const env = demoForThisFile(['--set', 'session.idle_timeout_minutes=1', '--set',
 test('sign in, one-time password change, idle warning', () => screenshotsOnFailure(async () => {
   const admin = await newUser(env.browser, env.server, 'signin', 'admin');
   const { page } = admin;
+  const scripts = [];
+  page.on('request', (req) => { if (req.resourceType() === 'script') scripts.push(new URL(req.url()).pathname); });
   await page.goto(env.server.url + '/');
   await page.getByRole('heading', { name: 'Sign in to Caliper' }).waitFor();
   await admin.shot('sign-in');
@@ -26,6 +30,10 @@ test('sign in, one-time password change, idle warning', () => screenshotsOnFailu
   await page.getByRole('heading', { name: 'Projects' }).waitFor();
   await page.getByRole('link', { name: /Demo/ }).waitFor();
   await admin.shot('projects');
+  // The reading rooms' viewers (NiiVue, OpenSeadragon with Annotorious, the ECG canvas) are
+  // chunks of their own, loaded only with a room that needs them.
+  assert.ok(scripts.some((p) => /^\/assets\/index-[\w-]+\.js$/.test(p)), `the app's script: ${scripts}`);
+  assert.deepEqual(scripts.filter((p) => /(volume|slide|ecg)_viewer/.test(p)), [], 'no viewer chunk loaded');
 
   // A new user gets a one-time password, shown once.
   await page.getByRole('link', { name: 'Users' }).click();
@@ -68,4 +76,24 @@ test('sign in, one-time password change, idle warning', () => screenshotsOnFailu
   await fresh.shot('signed-out');
   admin.assertNoErrors();
   fresh.assertNoErrors();
+}));
+
+// Every suite fails on a Content-Security-Policy violation (harness.mjs); this shows the watch
+// sees one: an inline script put into the page is refused by the app's CSP and reported.
+test('a CSP violation is caught', () => screenshotsOnFailure(async () => {
+  const probe = await newUser(env.browser, env.server, 'signin', 'csp-probe');
+  await probe.page.goto(env.server.url + '/');
+  await probe.page.getByRole('heading', { name: 'Sign in to Caliper' }).waitFor();
+  probe.assertNoErrors();
+  const ran = await probe.page.evaluate(() => {
+    const script = document.createElement('script');
+    script.textContent = 'window.cspProbeRan = true;';
+    document.head.append(script);
+    return window.cspProbeRan === true;
+  });
+  assert.equal(ran, false, 'the inline script was refused');
+  for (let i = 0; i < 50 && !probe.errors.some((e) => e.startsWith('CSP violation: ')); ++i) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.ok(probe.errors.some((e) => /^CSP violation: script-src(-elem)? refused inline/.test(e)), probe.errors.join('\n'));
 }));

@@ -1,8 +1,9 @@
 // Keyboard shortcuts: screens register theirs while they are shown; "?" opens a help overlay
 // listing every shortcut in force. Keys typed into a form field are left to the field (except
-// Escape).
+// Escape). While a modal layer is registered (an open dialog), only its shortcuts run: the screen
+// behind it gets no keys, and its own Escape cannot take the dialog's.
 
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 
 export interface Shortcut {
   key: string;          // KeyboardEvent.key, e.g. "n", "ArrowUp", "Escape"; "ctrl+z" for modifiers
@@ -10,7 +11,10 @@ export interface Shortcut {
   run: () => void;
 }
 
-const active = new Map<number, Shortcut[]>();
+// A component's shortcuts as of its latest render (a getter, so a key pressed right after a
+// change runs the new closures, not those of the render before: effects run only after paint).
+interface Layer { shortcuts: () => Shortcut[]; modal: boolean }
+const active = new Map<number, Layer>();
 let nextId = 1;
 const changed = new Set<() => void>();
 
@@ -29,19 +33,26 @@ function inField(target: EventTarget | null): boolean {
 window.addEventListener('keydown', (e) => {
   const name = keyName(e);
   if (inField(e.target) && name !== 'Escape') return;
-  const all = [...active.values()].flat().reverse();  // the latest screen wins
-  const hit = all.find((s) => s.key === name || (name === '?' && s.key === '?'));
+  const layers = [...active.values()];
+  const modal = layers.filter((l) => l.modal);
+  // The latest registration wins (a screen's over the app's), a modal layer over everything.
+  const all = (modal.length ? modal : layers).flatMap((l) => l.shortcuts()).reverse();
+  const hit = all.find((s) => s.key === name);
   if (hit) {
     e.preventDefault();
     hit.run();
   }
 });
 
-// Registers `shortcuts` while the calling component is mounted. `deps` re-register them.
-export function useShortcuts(shortcuts: Shortcut[], deps: unknown[]): void {
+// Registers `shortcuts` while the calling component is mounted; a key runs the shortcut of the
+// latest render. `deps` re-register them (the latest registration wins a key; the help list is
+// redrawn). `modal`: a dialog's keys, which alone run while it is registered.
+export function useShortcuts(shortcuts: Shortcut[], deps: unknown[], { modal = false } = {}): void {
+  const latest = useRef(shortcuts);
+  latest.current = shortcuts;
   useEffect(() => {
     const id = nextId++;
-    active.set(id, shortcuts);
+    active.set(id, { shortcuts: () => latest.current, modal });
     changed.forEach((c) => c());
     return () => {
       active.delete(id);
@@ -58,12 +69,18 @@ export function ShortcutHelp() {
     changed.add(update);
     return () => void changed.delete(update);
   }, []);
+  useShortcuts([{ key: '?', description: 'Show or hide this help', run: () => setOpen((o) => !o) }], []);
+  return open ? <ShortcutDialog close={() => setOpen(false)} /> : null;
+}
+
+// The help overlay: the shortcuts of the screen behind it; Escape or "?" closes it (a modal
+// layer, so the screen's own Escape does not take the key).
+function ShortcutDialog({ close }: { close: () => void }) {
   useShortcuts([
-    { key: '?', description: 'Show or hide this help', run: () => setOpen((o) => !o) },
-    { key: 'Escape', description: 'Close dialogs', run: () => setOpen(false) },
-  ], []);
-  if (!open) return null;
-  const rows = [...active.values()].flat();
+    { key: 'Escape', description: 'Close this help', run: close },
+    { key: '?', description: 'Close this help', run: close },
+  ], [], { modal: true });
+  const rows = [...active.values()].filter((l) => !l.modal).flatMap((l) => l.shortcuts());
   const pretty = (k: string) => (k === ' ' ? 'Space' : k.replace('ctrl+', 'Ctrl+').replace('shift+', 'Shift+'));
   return (
     <div class="overlay" role="dialog" aria-modal="true" aria-labelledby="shortcut-title">
@@ -79,7 +96,7 @@ export function ShortcutHelp() {
             ))}
           </tbody>
         </table>
-        <button type="button" onClick={() => setOpen(false)} autoFocus>Close</button>
+        <button type="button" onClick={close} autoFocus>Close</button>
       </div>
     </div>
   );
