@@ -1,5 +1,7 @@
-// Putting a sample file into the demo project: the file from CALIPER_SAMPLE_DATA, the item
-// assigned to a reader, who opens it from the queue.
+// Setting the demo project up for a data type it does not have yet (pathology, waveforms):
+// the sample file from CALIPER_SAMPLE_DATA, classes for the data type in a newly published
+// guideline version, the data-type scope for the readers, the item assigned to a reader, who
+// opens it from the queue.
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,20 +20,61 @@ export function sampleFile(t, relative) {
   return null;
 }
 
+// `user` (a manager) publishes a new guideline version: the one in force plus `classes`.
+export async function publishClasses(user, server, project_id, classes) {
+  const guidelines = (await user.api('GET', `/api/v1/projects/${project_id}/guidelines`)).json.data;
+  const current = guidelines.filter((g) => g.status === 'published').sort((a, b) => b.version - a.version)[0];
+  const schema = { ...current.schema, classes: [...current.schema.classes, ...classes] };
+  const draft = await user.api('PUT', `/api/v1/projects/${project_id}/guidelines/${current.id}`, { schema });
+  assert.equal(draft.status, 201, JSON.stringify(draft.json));
+  const url = `${server.url}/api/v1/projects/${project_id}/guidelines/${draft.json.id}`;
+  const etag = (await user.context.request.get(url)).headers().etag;
+  const published = await user.context.request.post(`${url}/publish`, { headers: { 'If-Match': etag, 'X-CSRF-Token': await csrfOf(user) } });
+  assert.equal(published.status(), 200, await published.text());
+}
+
+// Every member of the project also gets the data-type scope `scope`.
+export async function grantScope(user, project_id, scope) {
+  const members = (await user.api('GET', `/api/v1/projects/${project_id}/members`)).json.data;
+  for (const m of members) {
+    if (m.scopes.includes(scope)) continue;
+    const res = await user.api('PUT', `/api/v1/projects/${project_id}/members/${m.user_id}`,
+                               { roles: m.roles, scopes: [...m.scopes, scope] });
+    assert.equal(res.status, 200, JSON.stringify(res.json));
+  }
+}
+
 export async function assign(user, item_id, user_id) {
   const res = await user.api('POST', `/api/v1/items/${item_id}/assignments`, { user_id });
   assert.equal(res.status, 201, JSON.stringify(res.json));
 }
 
+// The key that chooses class `id` in a reading room's class picker `select`: Shift+F1 for the
+// first class offered, Shift+F2 for the second...
+export async function classKey(select, id) {
+  const offered = await select.locator('option').evaluateAll((os) => os.map((o) => o.value));
+  assert.ok(offered.includes(id) && offered.indexOf(id) < 9, `class ${id} among the first 9 offered: ${offered}`);
+  return `Shift+F${offered.indexOf(id) + 1}`;
+}
+
+export async function csrfOf(user) {
+  return user.page.evaluate(() => sessionStorage.getItem('caliper.csrf') || '');
+}
+
 // The demo as its manager sees it: admin and manager signed in (their own browser contexts),
-// the demo project and the user reader1.
-export async function demoProject(env, suite) {
+// the demo project and the user reader1. With `scope`, the manager has published `classes`
+// and given every member the scope first.
+export async function demoProject(env, suite, scope, classes) {
   const admin = await newUser(env.browser, env.server, suite, 'admin');
   await admin.signIn('admin');
   const reader1 = (await admin.api('GET', '/api/v1/users')).json.data.find((u) => u.username === 'reader1');
   const manager = await newUser(env.browser, env.server, suite, 'manager');
   await manager.signIn('manager');
   const project_id = (await manager.api('GET', '/api/v1/projects')).json.data[0].id;
+  if (scope) {
+    await publishClasses(manager, env.server, project_id, classes);
+    await grantScope(manager, project_id, scope);
+  }
   return { admin, manager, reader1, project_id };
 }
 

@@ -1,4 +1,4 @@
-// A component whose module (and its heavy library: Plot, NiiVue...) loads when it
+// A component whose module (and its heavy library: Plot, NiiVue, OpenSeadragon...) loads when it
 // is first shown, not with the app. `loading` and `failed` render the wait and a failed load.
 
 import { useEffect, useState } from 'preact/hooks';

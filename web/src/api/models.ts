@@ -232,9 +232,12 @@ interface GetResponses {
   '/api/v1/me/tokens': Page<ApiToken>;
   '/api/v1/projects/{project_id}/quality': ProjectQuality;
   '/api/v1/items/{item_id}/qa': { data: QaFinding[] };
+  '/api/v1/items/{item_id}/slide': SlideInfo;
+  '/api/v1/items/{item_id}/regions': Regions;
   '/api/v1/items/{item_id}/waveform': WaveformInfo;
   '/api/v1/items/{item_id}/waveform/samples': WaveformSamples;
   '/api/v1/items/{item_id}/waveform/annotations': ReferenceBeat[];
+  '/api/v1/items/{item_id}/intervals': Intervals;
 }
 
 interface PostResponses {
@@ -252,12 +255,15 @@ interface PostResponses {
   '/api/v1/users/{user_id}/enable': void;
   '/api/v1/users/{user_id}/reset-password': { one_time_password: string };
   '/api/v1/users/{user_id}/revoke-sessions': { revoked: number };
+  '/api/v1/items/{item_id}/dz/sessions': SlideSession;
 }
 
 interface PutResponses {
   '/api/v1/items/{item_id}/mask': MaskVersion;
   '/api/v1/items/{item_id}/annotations/{annotation_id}': Annotation;
   '/api/v1/projects/{project_id}/members/{user_id}': Membership;
+  '/api/v1/items/{item_id}/regions': { version: number };
+  '/api/v1/items/{item_id}/intervals': { version: number };
 }
 
 interface DeleteResponses {
@@ -315,6 +321,51 @@ export interface ProjectQuality {
   findings: QaFinding[];
 }
 
+// ---- whole-slide images (pathology items; docs/web.md "The slide reading room") -----------------
+
+export interface SlideInfo {
+  width: number;
+  height: number;
+  mpp_x: number | null;
+  mpp_y: number | null;
+  objective_power: number | null;
+  vendor: string;
+  levels: number;
+  tile_size: number;
+  overlap: number;
+  format: string;
+}
+
+// A Deep Zoom viewer session: tiles are served under /items/{id}/dz/{view}/ while it lives.
+export interface SlideSession {
+  view: string;
+  expires_at: string;
+  width: number;
+  height: number;
+  tile_size: number;
+  overlap: number;
+  format: string;
+  max_level: number;
+  mpp_x: number | null;
+  mpp_y: number | null;
+}
+
+// A region as stored: a W3C Web Annotation in level-0 pixels. Bodies: the class
+// (purpose "classifying"), "caliper:confidence" (0..1 as text) and "caliper:borderline" ("true").
+// A type alias (not an interface), so it is a JSON object for the generated request types.
+export type RegionBody = { type: 'TextualBody'; purpose: string; value: string };
+export type RegionSelector =
+  | { type: 'SvgSelector'; value: string }
+  | { type: 'FragmentSelector'; conformsTo: string; value: string };
+export type RegionAnnotation = {
+  '@context': string;
+  type: 'Annotation';
+  id: string;
+  body: RegionBody[];
+  target: { source: string; selector: RegionSelector };
+};
+export interface Regions { version: number; annotations: RegionAnnotation[] }
+
 // ---- waveforms (ECG items; docs/web.md "The ECG reading room") ------------------------------------
 
 export interface WaveformGroup {
@@ -339,3 +390,7 @@ export interface WaveformSamples {
 }
 // A reference annotation imported with the record (e.g. a WFDB .atr beat label).
 export interface ReferenceBeat { sample: number; time_s: number; symbol: string; label: string; aux: string }
+// Times in seconds from the record's first sample; confidence null when the reader gave none.
+export type IntervalLabel = { onset_s: number; offset_s: number; class: string; confidence: number | null };
+export type BeatLabel = { time_s: number; class: string; confidence: number | null };
+export interface Intervals { version: number; intervals: IntervalLabel[]; beats: BeatLabel[] }

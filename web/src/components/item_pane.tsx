@@ -1,6 +1,6 @@
 // The item being read, whatever its type: the note with span selection, the lab table, the
-// volume reading room (the item's volume.nii.gz, with the reader's own saved mask when asked)
-// or the ECG reading room (waveforms).
+// volume reading room (the item's volume.nii.gz, with the reader's own saved mask when asked),
+// the slide reading room (pathology) or the ECG reading room (waveforms).
 
 import { ApiError, api, fillPath } from '../api/client';
 import type { Annotation, Item, LabelClass } from '../api/models';
@@ -8,15 +8,17 @@ import { lazyComponent } from '../lazy';
 import { ItemFacts, LabTable, NoteView, useItemText } from './item_viewer';
 import type { Span } from './item_viewer';
 import type { VolumeViewerProps } from './volume_viewer';
+import type { SlideViewerProps } from './slide_viewer';
 import type { EcgViewerProps } from './ecg_viewer';
 
 // A viewer whose module (and its heavy library) loads with the first item that needs it, not
-// with the app: NiiVue for volumes, the ECG canvas.
+// with the app: NiiVue for volumes, OpenSeadragon + Annotorious for slides, the ECG canvas.
 function lazyViewer<P extends object>(what: string, load: () => Promise<(p: P) => preact.JSX.Element>) {
   return lazyComponent<P>(load, () => <p class="loading" role="status">Loading the {what}…</p>,
                           (error) => <p class="error" role="alert">Could not load the {what}: {error}</p>);
 }
 const LazyVolumeViewer = lazyViewer<VolumeViewerProps>('volume viewer', () => import('./volume_viewer').then((m) => m.VolumeViewer));
+const LazySlideViewer = lazyViewer<SlideViewerProps>('slide viewer', () => import('./slide_viewer').then((m) => m.SlideViewer));
 const LazyEcgViewer = lazyViewer<EcgViewerProps>('ECG viewer', () => import('./ecg_viewer').then((m) => m.EcgViewer));
 
 // Items stored as a NIfTI volume (gzip) open in the volume reading room.
@@ -38,10 +40,11 @@ async function loadOwnMask(item_id: string): Promise<Uint8Array | null> {
 }
 
 // `ownMask`: the volume opens with the caller's saved mask as its drawing layer (the reader's
-// own task); `onSaveMask` stores the drawing.
-export function ItemPane({ item, labels, evidence, onEvidence, segments = [], ownMask = false, onSaveMask }:
+// own task); `onSaveMask` stores the drawing. `classes`: the guideline's classes for the item
+// (what slide regions, ECG intervals and beats are labelled with).
+export function ItemPane({ item, labels, evidence, onEvidence, segments = [], classes = [], ownMask = false, onSaveMask }:
     { item: Item; labels: Annotation[]; evidence: Evidence | null; onEvidence?: ((e: Evidence | null) => void) | undefined;
-      segments?: LabelClass[]; ownMask?: boolean; onSaveMask?: VolumeViewerProps['onSaveMask'] }) {
+      segments?: LabelClass[]; classes?: LabelClass[]; ownMask?: boolean; onSaveMask?: VolumeViewerProps['onSaveMask'] }) {
   const [text, error] = useItemText(item);
   const selected = evidence && typeof evidence.data['start'] === 'number'
     ? { start: evidence.data['start'] as number, end: evidence.data['end'] as number, text: String(evidence.data['text']) }
@@ -60,7 +63,8 @@ export function ItemPane({ item, labels, evidence, onEvidence, segments = [], ow
                           modality={item.modality} segments={segments} readOnly={!onEvidence} onSaveMask={onSaveMask}
                           onMeasure={(mm) => onEvidence?.({ data: { length_mm: Number(mm.toFixed(2)) }, summary: `length ${mm.toFixed(1)} mm` })} />
       )}
-      {item.data_type === 'waveforms' && <LazyEcgViewer itemId={item.id} />}
+      {item.data_type === 'pathology' && <LazySlideViewer itemId={item.id} classes={classes} readOnly={!onEvidence} />}
+      {item.data_type === 'waveforms' && <LazyEcgViewer itemId={item.id} classes={classes} readOnly={!onEvidence} />}
       {item.data_type === 'imaging' && !isVolumeItem(item) && (
         <p class="notice">This item is a single image file ({item.content_type}); the volume reading room opens items
           the server offers as volumes. Label the whole item here.</p>

@@ -11,13 +11,7 @@ import { DRAG_MODE, NVImage, Niivue, SLICE_TYPE } from '@niivue/niivue';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { LabelClass } from '../api/models';
 import { useShortcuts } from '../shortcuts';
-
-// Segment colours: the schema's segmentation classes in their order get drawing values 1, 2,
-// ... and these colours (distinct, visible on grey CT).
-export const kSegmentColours: [number, number, number][] = [
-  [230, 25, 75], [60, 180, 75], [255, 225, 25], [0, 130, 200], [245, 130, 48],
-  [145, 30, 180], [70, 240, 240], [240, 50, 230], [210, 245, 60], [250, 190, 212],
-];
+import { kClassColours } from './markup';
 
 export interface WindowPreset { name: string; width: number; level: number }
 export const kPresets: Record<string, WindowPreset[]> = {
@@ -88,7 +82,7 @@ export function VolumeViewer({ volumeUrl, loadMask, modality, segments, readOnly
       // Drawing values 1..n in the segment colours; 0 is transparent.
       const cmap = { R: [0], G: [0], B: [0], A: [0], I: [0], labels: [''] };
       segments.forEach((s, i) => {
-        const c = kSegmentColours[i % kSegmentColours.length]!;
+        const c = kClassColours[i % kClassColours.length]!;
         cmap.R.push(c[0]); cmap.G.push(c[1]); cmap.B.push(c[2]); cmap.A.push(255); cmap.I.push(i + 1);
         cmap.labels.push(s.name);
       });
@@ -309,7 +303,7 @@ export function VolumeViewer({ volumeUrl, loadMask, modality, segments, readOnly
       {segments.length > 0 && (
         <div class="toolbar" role="radiogroup" aria-label="Segment">
           {segments.map((s, i) => {
-            const c = kSegmentColours[i % kSegmentColours.length]!;
+            const c = kClassColours[i % kClassColours.length]!;
             return (
               <label key={s.id} class="inline segment">
                 <input type="radio" name="segment" checked={segment === i} onChange={() => chooseSegment(i)} />

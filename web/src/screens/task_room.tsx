@@ -116,7 +116,7 @@ export function TaskRoom({ params, session }: { params: Record<string, string>; 
       {message && <p class="notice" role="status">{message}</p>}
       <div class="room-grid">
         <ItemPane item={item} labels={labels} evidence={evidence} onEvidence={editable ? setEvidence : undefined}
-                  segments={segments} ownMask
+                  segments={segments} classes={classes} ownMask
                   onSaveMask={editable ? saveMask : undefined} />
         <div class="side">
           {editable ? (
