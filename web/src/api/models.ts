@@ -82,15 +82,23 @@ export interface Task {
 
 export type Assertion = 'present' | 'absent' | 'possible' | 'conditional' | 'hypothetical';
 export const kAssertions: Assertion[] = ['present', 'absent', 'possible', 'conditional', 'hypothetical'];
+// The context of a finding in a note (docs/spans.md).
+export type Temporality = 'current' | 'historical' | 'future';
+export const kTemporalities: Temporality[] = ['current', 'historical', 'future'];
+export type Experiencer = 'patient' | 'family' | 'other';
+export const kExperiencers: Experiencer[] = ['patient', 'family', 'other'];
+export interface LabelContext { temporality: Temporality; experiencer: Experiencer }
 
 // What a label is made of when it is sent (POST/PUT annotations, review corrections,
-// adjudications).
-export interface LabelBody {
+// adjudications). A type alias (not an interface), so it is a JSON object for the generated
+// request types.
+export type LabelBody = {
   evidence: { kind: string; data?: Record<string, unknown> };
   label: { class: string; code_system?: string; code?: string };
   uncertainty?: { confidence?: number | null; assertion?: Assertion };
+  context?: Partial<LabelContext>;
   guideline_version_id?: string;
-}
+};
 
 export interface Annotation {
   id: string;
@@ -101,6 +109,7 @@ export interface Annotation {
   evidence: { kind: string; data: Record<string, unknown> };
   label: { class: string; code_system: string; code: string };
   uncertainty: { confidence: number | null; assertion: Assertion };
+  context: LabelContext;
   status: string;
   origin: string;
   revision: number;
@@ -135,6 +144,9 @@ export interface LabelClass {
   evidence_sources?: string[];
   resolver_role?: string;
   required_qualification?: string;
+  terms?: string[];
+  // The context values the class allows (all when absent).
+  context_attributes?: { assertion?: Assertion[]; temporality?: Temporality[]; experiencer?: Experiencer[] };
 }
 
 export interface Guideline {
@@ -212,6 +224,50 @@ export interface ApiToken {
   revoked_at: string | null;
 }
 
+// GET /items/{item_id}/note (src/http/routes/note_routes.cpp): a note stored by notes ingest, with
+// every tag or surrogate the de-identification put in it (code points).
+export interface NoteText {
+  item: Item;
+  text: string;
+  chars: number;
+  offsets: 'unicode_code_points';
+  phi: { start: number; end: number; type: string }[];
+  deid: { mode: string; edition: string };
+}
+
+// AI pre-labels (src/http/route.cpp PrelabelJson; docs/workflow.md "AI pre-labels"). `status`
+// is the caller's own decision (readers see only theirs) or "pending".
+export type PrelabelStatus = 'pending' | 'accepted' | 'corrected' | 'rejected';
+export interface PrelabelDecision {
+  id: string;
+  prelabel_id: string;
+  item_id: string;
+  reader: string;
+  task_id: string;
+  status: PrelabelStatus;
+  annotation_id: string | null;
+  correction_size: number | null;
+  reason: string;
+  decided_at: string;
+}
+export interface Prelabel {
+  id: string;
+  project_id: string;
+  item_id: string;
+  model: { name: string; version: string };
+  guideline_version_id: string;
+  evidence: { kind: string; data: Record<string, unknown> };
+  label: { class: string; code_system: string; code: string };
+  assertion: Assertion;
+  attributes: Record<string, unknown>;
+  score: number | null;
+  scores: Record<string, number>;
+  created_at: string;
+  created_by: string;
+  status: PrelabelStatus;
+  decisions: PrelabelDecision[];
+}
+
 // ---- responses by method and path --------------------------------------------------------------
 
 interface GetResponses {
@@ -238,6 +294,8 @@ interface GetResponses {
   '/api/v1/items/{item_id}/waveform/samples': WaveformSamples;
   '/api/v1/items/{item_id}/waveform/annotations': ReferenceBeat[];
   '/api/v1/items/{item_id}/intervals': Intervals;
+  '/api/v1/items/{item_id}/note': NoteText;
+  '/api/v1/items/{item_id}/prelabels': { data: Prelabel[] };
 }
 
 interface PostResponses {
@@ -256,6 +314,7 @@ interface PostResponses {
   '/api/v1/users/{user_id}/reset-password': { one_time_password: string };
   '/api/v1/users/{user_id}/revoke-sessions': { revoked: number };
   '/api/v1/items/{item_id}/dz/sessions': SlideSession;
+  '/api/v1/items/{item_id}/prelabels/{prelabel_id}/decision': { decision: PrelabelDecision; annotation: Annotation | null };
 }
 
 interface PutResponses {

@@ -10,6 +10,8 @@ import type { Span } from './item_viewer';
 import type { VolumeViewerProps } from './volume_viewer';
 import type { SlideViewerProps } from './slide_viewer';
 import type { EcgViewerProps } from './ecg_viewer';
+import { PrelabelPanel } from './note_prelabels';
+import type { PrelabelPanelProps } from './note_prelabels';
 
 // A viewer whose module (and its heavy library) loads with the first item that needs it, not
 // with the app: NiiVue for volumes, OpenSeadragon + Annotorious for slides, the ECG canvas.
@@ -41,11 +43,13 @@ async function loadOwnMask(item_id: string): Promise<Uint8Array | null> {
 
 // `ownMask`: the volume opens with the caller's saved mask as its drawing layer (the reader's
 // own task); `onSaveMask` stores the drawing. `classes`: the guideline's classes for the item
-// (what slide regions, ECG intervals and beats are labelled with).
-export function ItemPane({ item, labels, evidence, onEvidence, segments = [], classes = [], ownMask = false, onSaveMask }:
+// (what slide regions, ECG intervals and beats are labelled with). `prelabels`: a note's
+// pre-labels, drawn on the text and listed under it to be decided.
+export function ItemPane({ item, labels, evidence, onEvidence, segments = [], classes = [], ownMask = false, onSaveMask, prelabels }:
     { item: Item; labels: Annotation[]; evidence: Evidence | null; onEvidence?: ((e: Evidence | null) => void) | undefined;
-      segments?: LabelClass[]; classes?: LabelClass[]; ownMask?: boolean; onSaveMask?: VolumeViewerProps['onSaveMask'] }) {
-  const [text, error] = useItemText(item);
+      segments?: LabelClass[]; classes?: LabelClass[]; ownMask?: boolean; onSaveMask?: VolumeViewerProps['onSaveMask'];
+      prelabels?: Omit<PrelabelPanelProps, 'text' | 'classes'> | undefined }) {
+  const [text, error, phi] = useItemText(item);
   const selected = evidence && typeof evidence.data['start'] === 'number'
     ? { start: evidence.data['start'] as number, end: evidence.data['end'] as number, text: String(evidence.data['text']) }
     : null;
@@ -55,7 +59,12 @@ export function ItemPane({ item, labels, evidence, onEvidence, segments = [], cl
     <section class="item-pane" aria-label="Item">
       <ItemFacts item={item} />
       {error && <p class="error" role="alert">{error}</p>}
-      {item.data_type === 'notes' && text !== null && <NoteView text={text} spans={labels} selected={selected} onSelect={select} />}
+      {item.data_type === 'notes' && text !== null && (
+        <NoteView text={text} spans={labels} selected={selected} onSelect={select} phi={phi}
+                  suggestions={prelabels && { pending: prelabels.prelabels.filter((p) => p.status === 'pending'),
+                                              current: prelabels.current, onPick: prelabels.onPick }} />
+      )}
+      {item.data_type === 'notes' && prelabels && <PrelabelPanel {...prelabels} text={text} classes={classes} />}
       {item.data_type === 'labs' && text !== null && <LabTable text={text} />}
       {isVolumeItem(item) && (
         <LazyVolumeViewer volumeUrl={fillPath('/api/v1/items/{item_id}/volume.nii.gz', { item_id: item.id })}

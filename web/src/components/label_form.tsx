@@ -1,10 +1,11 @@
 // The label form every reading room uses: target class (with its code), confidence,
-// assertion, evidence (what the viewer selected, and its source type) and rationale.
+// assertion (and, on notes, temporality and experiencer), evidence (what the viewer selected,
+// and its source type) and rationale.
 // The rationale and the evidence source travel in evidence.data.
 
 import { useEffect, useId, useState } from 'preact/hooks';
-import { kAssertions } from '../api/models';
-import type { Annotation, Assertion, LabelBody, LabelClass } from '../api/models';
+import { kAssertions, kExperiencers, kTemporalities } from '../api/models';
+import type { Annotation, Assertion, Experiencer, LabelBody, LabelClass, Temporality } from '../api/models';
 import { useShortcuts } from '../shortcuts';
 
 const kEvidenceKind: Record<string, string> = {
@@ -22,19 +23,26 @@ export interface LabelFormProps {
   // What the viewer points at (a span, a mask, a measurement); merged into evidence.data.
   evidence: Record<string, unknown> | null;
   evidenceSummary: string;
-  initial?: Annotation | undefined;
+  // A label to start from: one being changed, or a pre-label being corrected.
+  initial?: LabelStart | undefined;
+  // Ask for the finding's temporality and experiencer too (labels on notes).
+  withContext?: boolean;
   submitLabel: string;
   onClassChange?: (cls: LabelClass | undefined) => void;
   onSubmit: (body: LabelBody) => Promise<void>;
 }
 
-export function LabelForm({ classes, evidence, evidenceSummary, initial, submitLabel, onClassChange, onSubmit }: LabelFormProps) {
+export type LabelStart = Pick<Annotation, 'label' | 'uncertainty' | 'evidence'> & { context?: Annotation['context'] | undefined };
+
+export function LabelForm({ classes, evidence, evidenceSummary, initial, withContext = false, submitLabel, onClassChange, onSubmit }: LabelFormProps) {
   const id = useId();
   const [classId, setClassId] = useState(initial?.label.class ?? classes[0]?.id ?? '');
   const cls = classes.find((c) => c.id === classId);
   const [codeIndex, setCodeIndex] = useState(0);
   const [confidence, setConfidence] = useState(initial?.uncertainty.confidence ?? 0.8);
   const [assertion, setAssertion] = useState<Assertion>(initial?.uncertainty.assertion ?? 'present');
+  const [temporality, setTemporality] = useState<Temporality>(initial?.context?.temporality ?? 'current');
+  const [experiencer, setExperiencer] = useState<Experiencer>(initial?.context?.experiencer ?? 'patient');
   const [source, setSource] = useState(String(initial?.evidence.data['source'] ?? ''));
   const [rationale, setRationale] = useState(String(initial?.evidence.data['rationale'] ?? ''));
   const [busy, setBusy] = useState(false);
@@ -46,6 +54,11 @@ export function LabelForm({ classes, evidence, evidenceSummary, initial, submitL
   const levels = cls?.confidence_scale?.kind === 'likert' ? cls.confidence_scale.levels ?? ['1', '2', '3', '4', '5'] : [];
   const likert = levels.length;
   const code = cls?.codes?.[codeIndex];
+  // The values the class allows (docs/spans.md: context_attributes; all when it says nothing).
+  const allowed = cls?.context_attributes;
+  const assertions = allowed?.assertion?.length ? allowed.assertion : kAssertions;
+  const temporalities = allowed?.temporality?.length ? allowed.temporality : kTemporalities;
+  const experiencers = allowed?.experiencer?.length ? allowed.experiencer : kExperiencers;
 
   const submit = async (e?: Event) => {
     e?.preventDefault();
@@ -61,6 +74,7 @@ export function LabelForm({ classes, evidence, evidenceSummary, initial, submitL
       evidence: { kind, data },
       label: { class: cls.id, ...(code ? { code_system: code.system, code: code.code } : {}) },
       uncertainty: { confidence, assertion },
+      ...(withContext ? { context: { temporality, experiencer } } : {}),
     };
     try {
       await onSubmit(body);
@@ -117,11 +131,13 @@ export function LabelForm({ classes, evidence, evidenceSummary, initial, submitL
                  onInput={(e) => setConfidence(Number(e.currentTarget.value))} />
         </div>
       )}
-      <label>Assertion
-        <select value={assertion} onChange={(e) => setAssertion(e.currentTarget.value as Assertion)}>
-          {kAssertions.map((a) => <option key={a} value={a}>{a}</option>)}
-        </select>
-      </label>
+      <Choice label="Assertion" value={assertion} options={assertions} onChange={setAssertion} />
+      {withContext && (
+        <div class="pair">
+          <Choice label="Temporality" value={temporality} options={temporalities} onChange={setTemporality} />
+          <Choice label="Experiencer" value={experiencer} options={experiencers} onChange={setExperiencer} />
+        </div>
+      )}
       <div class="evidence">
         <span class="field-name">Evidence ({evidenceKindOf(cls)})</span>
         <p aria-live="polite">{evidenceKindOf(cls) === 'document' && !evidence ? 'The whole item' : evidenceSummary || 'Nothing marked yet'}</p>
@@ -142,6 +158,18 @@ export function LabelForm({ classes, evidence, evidenceSummary, initial, submitL
   );
 }
 
+// A labelled choice among a few words (the value is what is shown).
+function Choice<T extends string>({ label, value, options, onChange }:
+    { label: string; value: T; options: readonly T[]; onChange: (v: T) => void }) {
+  return (
+    <label>{label}
+      <select value={value} onChange={(e) => onChange(e.currentTarget.value as T)}>
+        {options.map((o) => <option key={o} value={o}>{o}</option>)}
+      </select>
+    </label>
+  );
+}
+
 // One label as a reader, reviewer or adjudicator sees it.
 export function LabelSummary({ a, classes }: { a: Annotation; classes: LabelClass[] }) {
   const cls = classes.find((c) => c.id === a.label.class);
@@ -152,10 +180,11 @@ export function LabelSummary({ a, classes }: { a: Annotation; classes: LabelClas
       {a.label.code && <span class="muted"> {a.label.code_system} {a.label.code}</span>}
       <dl>
         <dt>Assertion</dt><dd>{a.uncertainty.assertion}</dd>
+        {a.evidence.kind === 'span' && a.context && <><dt>Context</dt><dd>{a.context.temporality} · {a.context.experiencer}</dd></>}
         <dt>Confidence</dt><dd>{a.uncertainty.confidence === null ? '—' : `${Math.round(a.uncertainty.confidence * 100)}%`}</dd>
-        <dt>Evidence</dt><dd>{a.evidence.kind}{typeof data['version'] === 'number' ? ` version ${data['version']}` : ''}{typeof data['text'] === 'string' ? `: “${data['text']}”` : ''}{data['source'] ? ` (${String(data['source']).replace(/_/g, ' ')})` : ''}</dd>
+        <dt>Evidence</dt><dd>{a.evidence.kind}{typeof data['version'] === 'number' ? ` version ${data['version']}` : ''}{typeof data['text'] === 'string' ? `: “${data['text']}”` : typeof data['start'] === 'number' ? `: characters ${data['start']}–${String(data['end'])}` : ''}{data['source'] ? ` (${String(data['source']).replace(/_/g, ' ')})` : ''}</dd>
         {data['rationale'] ? <><dt>Rationale</dt><dd>{String(data['rationale'])}</dd></> : null}
-        <dt>Status</dt><dd>{a.status}{a.origin && a.origin !== 'manual' ? ` · ${a.origin}` : ''}</dd>
+        <dt>Status</dt><dd>{a.status}{a.origin && a.origin !== 'human' ? ` · ${a.origin}` : ''}</dd>
       </dl>
     </div>
   );

@@ -1,13 +1,17 @@
-// A reader's task: the item, the label form with the guideline panel, the reader's labels, and
-// submit / release.
+// A reader's task: the item, the label form with the guideline panel, the reader's labels, a
+// note's pre-labels to accept, correct or reject, and submit / release.
 
 import { useState } from 'preact/hooks';
 import { api, errorText } from '../api/client';
-import type { Annotation, LabelBody, LabelClass, SessionInfo } from '../api/models';
+import { kExperiencers, kTemporalities } from '../api/models';
+import type { Annotation, LabelBody, LabelClass, Prelabel, SessionInfo } from '../api/models';
 import { GuidelinePanel } from '../components/guideline_panel';
 import { ItemPane } from '../components/item_pane';
 import type { Evidence } from '../components/item_pane';
 import { LabelForm, LabelSummary } from '../components/label_form';
+import type { LabelStart } from '../components/label_form';
+import { loadPrelabels, prelabelSpan } from '../components/note_prelabels';
+import type { Decision } from '../components/note_prelabels';
 import { classesFor, loadTask, useLoad } from '../project';
 import { linkClick, navigate } from '../router';
 import { useShortcuts } from '../shortcuts';
@@ -20,6 +24,12 @@ export function TaskRoom({ params, session }: { params: Record<string, string>; 
   const [evidence, setEvidence] = useState<Evidence | null>(null);
   const [message, setMessage] = useState('');
   const [editing, setEditing] = useState<Annotation | null>(null);
+  // A note's pre-labels: the one picked, and the one being corrected in the label form.
+  const isNote = data?.item.data_type === 'notes';
+  const [prelabels, prelabelError, reloadPrelabels] =
+    useLoad(() => (isNote ? loadPrelabels(data!.item.id) : Promise.resolve(null)), [data?.item.id]);
+  const [picked, setPicked] = useState<string | null>(null);
+  const [correcting, setCorrecting] = useState<Prelabel | null>(null);
 
   const editable = data?.task.state === 'claimed';
   const submit = async (next: boolean) => {
@@ -34,7 +44,7 @@ export function TaskRoom({ params, session }: { params: Record<string, string>; 
   };
   useShortcuts(editable ? [
     { key: 'ctrl+Enter', description: 'Submit the reading and claim the next task', run: () => void submit(true) },
-    { key: 'Escape', description: 'Clear the marked evidence', run: () => setEvidence(null) },
+    { key: 'Escape', description: 'Clear the marked evidence', run: () => { setEvidence(null); setCorrecting(null); } },
   ] : [], [editable]);
 
   if (error) return <Failure message={error} />;
@@ -57,7 +67,46 @@ export function TaskRoom({ params, session }: { params: Record<string, string>; 
       throw new Error(errorText(e));
     }
   };
+  // The server records the reader's decision; accepting or correcting makes the reader's label.
+  const decidePrelabel = async (p: Prelabel, decision: Decision | 'corrected', correction?: LabelBody) => {
+    const res = await api.post('/api/v1/items/{item_id}/prelabels/{prelabel_id}/decision',
+                               { item_id: item.id, prelabel_id: p.id }, { decision, ...(correction ? { correction } : {}) });
+    const pending = (prelabels ?? []).filter((q) => q.status === 'pending' && q.id !== p.id);
+    setPicked(pending[0]?.id ?? null);
+    reloadPrelabels();
+    if (res.annotation) reload();
+    return res;
+  };
+  const decide = async (p: Prelabel, how: Decision) => {
+    try {
+      const res = await decidePrelabel(p, how);
+      const a = res.annotation;
+      setMessage(a ? `Pre-label accepted: your label ${a.label.class} (${a.uncertainty.assertion}, ${a.context.temporality}, ${a.context.experiencer}).`
+                   : 'Pre-label rejected.');
+    } catch (e) {
+      setMessage(errorText(e));
+    }
+  };
+  // Correcting opens the label form on the pre-label (its span as the evidence).
+  const correct = (p: Prelabel, quoted: string) => {
+    const span = prelabelSpan(p);
+    setEditing(null);
+    setCorrecting(p);
+    setPicked(p.id);
+    setEvidence(span ? { data: { ...span, text: quoted }, summary: `characters ${span.start}–${span.end}: “${quoted}”` } : null);
+  };
   const saveLabel = async (body: LabelBody) => {
+    if (correcting) {
+      try {
+        await decidePrelabel(correcting, 'corrected', body);
+      } catch (e) {
+        throw new Error(errorText(e));
+      }
+      setCorrecting(null);
+      setEvidence(null);
+      setMessage('Pre-label corrected: your label was saved.');
+      return;
+    }
     await writeLabel(editing, body);
     setEvidence(null);
     setMessage(editing ? 'Label changed.' : 'Label saved.');
@@ -114,21 +163,28 @@ export function TaskRoom({ params, session }: { params: Record<string, string>; 
       <p class="muted">Task state: <span class={`state ${task.state}`}>{task.state}</span>
         {task.lease_expires_at && <> · lease until {new Date(task.lease_expires_at).toLocaleTimeString()}</>}</p>
       {message && <p class="notice" role="status">{message}</p>}
+      {prelabelError && <p class="error" role="alert">The pre-labels could not be read: {prelabelError}</p>}
       <div class="room-grid">
         <ItemPane item={item} labels={labels} evidence={evidence} onEvidence={editable ? setEvidence : undefined}
                   segments={segments} classes={classes} ownMask
-                  onSaveMask={editable ? saveMask : undefined} />
+                  onSaveMask={editable ? saveMask : undefined}
+                  prelabels={editable && prelabels ? {
+                    prelabels, onPick: setPicked, onDecide: (p, how) => void decide(p, how), onCorrect: correct,
+                    current: picked ?? prelabels.find((p) => p.status === 'pending')?.id ?? null } : undefined} />
         <div class="side">
           {editable ? (
             <section aria-labelledby="new-label-h">
-              <h2 id="new-label-h">{editing ? 'Change the label' : 'New label'}</h2>
+              <h2 id="new-label-h">{correcting ? 'Correct the pre-label' : editing ? 'Change the label' : 'New label'}</h2>
               {classes.length === 0 ? <p>The guideline has no class for this kind of item.</p> : (
-                <LabelForm key={editing?.id ?? 'new'} classes={classes} initial={editing ?? undefined}
+                <LabelForm key={correcting ? `prelabel-${correcting.id}` : editing?.id ?? 'new'} classes={classes}
+                           initial={correcting ? prelabelStart(correcting) : editing ?? undefined} withContext={isNote}
                            evidence={evidence?.data ?? (editing ? editing.evidence.data : null)}
                            evidenceSummary={evidence?.summary ?? (editing ? 'as marked before' : '')}
-                           submitLabel={editing ? 'Save the change' : 'Save label'} onClassChange={setCls} onSubmit={saveLabel} />
+                           submitLabel={correcting ? 'Save the correction' : editing ? 'Save the change' : 'Save label'}
+                           onClassChange={setCls} onSubmit={saveLabel} />
               )}
               {editing && <button type="button" onClick={() => setEditing(null)}>Cancel the change</button>}
+              {correcting && <button type="button" onClick={() => { setCorrecting(null); setEvidence(null); }}>Cancel the correction</button>}
             </section>
           ) : task.state === 'rejected' ? (
             <p class="notice">The reviewer sent this reading back. <button type="button" class="primary" onClick={takeBack}>Take it back to correct</button></p>
@@ -154,4 +210,18 @@ export function TaskRoom({ params, session }: { params: Record<string, string>; 
       </div>
     </main>
   );
+}
+
+// The label form's start when correcting a pre-label: its class, assertion, score and context.
+function prelabelStart(p: Prelabel): LabelStart {
+  const context = { temporality: p.attributes['temporality'], experiencer: p.attributes['experiencer'] };
+  return {
+    label: p.label,
+    uncertainty: { confidence: p.score, assertion: p.assertion },
+    evidence: p.evidence,
+    context: {
+      temporality: kTemporalities.find((t) => t === context.temporality) ?? 'current',
+      experiencer: kExperiencers.find((x) => x === context.experiencer) ?? 'patient',
+    },
+  };
 }
