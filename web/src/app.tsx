@@ -15,6 +15,7 @@ import { TaskRoom } from './screens/task_room';
 import { ReviewRoom } from './screens/review';
 import { AdjudicationRoom } from './screens/adjudication';
 import { AdminUsers, AdminAudit, AdminSessions, ProjectMembers } from './screens/admin';
+import { ExportsScreen } from './screens/exports';
 
 interface ScreenProps { params: Record<string, string>; session: SessionInfo }
 type Screen = (p: ScreenProps) => preact.JSX.Element;
@@ -33,6 +34,7 @@ const kScreens: [string, Screen][] = [
   ['/projects/:project_id/adjudicate/:item_id', AdjudicationRoom],
   ['/projects/:project_id/members', ProjectMembers],
   ['/projects/:project_id/quality', QualityDashboard],
+  ['/projects/:project_id/exports', ExportsScreen],
   ['/admin/users', AdminUsers],
   ['/admin/sessions', AdminSessions],
   ['/admin/audit', AdminAudit],

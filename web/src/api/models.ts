@@ -268,6 +268,25 @@ export interface Prelabel {
   decisions: PrelabelDecision[];
 }
 
+// A dataset export (src/http/routes/export_routes.cpp ExportJson; docs/export.md).
+export type ExportStatus = 'requested' | 'approved' | 'denied' | 'built' | 'failed';
+export interface DatasetExport {
+  id: string;
+  project_id: string;
+  version: number;
+  reason: string;
+  spec: Record<string, unknown>;
+  status: ExportStatus;
+  requested_by: string;
+  requested_at: string;
+  decided_by: string | null;
+  decided_at: string | null;
+  decision_note: string;
+  snapshot_bytes: number;
+  manifest_sha256: string | null;
+  error: string | null;
+}
+
 // ---- responses by method and path --------------------------------------------------------------
 
 interface GetResponses {
@@ -296,6 +315,8 @@ interface GetResponses {
   '/api/v1/items/{item_id}/intervals': Intervals;
   '/api/v1/items/{item_id}/note': NoteText;
   '/api/v1/items/{item_id}/prelabels': { data: Prelabel[] };
+  '/api/v1/projects/{project_id}/exports': Page<DatasetExport>;
+  '/api/v1/projects/{project_id}/exports/{export_id}': DatasetExport;
 }
 
 interface PostResponses {
@@ -315,6 +336,10 @@ interface PostResponses {
   '/api/v1/users/{user_id}/revoke-sessions': { revoked: number };
   '/api/v1/items/{item_id}/dz/sessions': SlideSession;
   '/api/v1/items/{item_id}/prelabels/{prelabel_id}/decision': { decision: PrelabelDecision; annotation: Annotation | null };
+  '/api/v1/projects/{project_id}/exports': DatasetExport;
+  '/api/v1/projects/{project_id}/exports/{export_id}/approve': DatasetExport;
+  '/api/v1/projects/{project_id}/exports/{export_id}/deny': DatasetExport;
+  '/api/v1/projects/{project_id}/exports/{export_id}/tokens': { token: string; expires_at: string; download_path: string };
 }
 
 interface PutResponses {

@@ -75,6 +75,8 @@ export function ProjectHome({ params, session }: { params: Record<string, string
         {manages && <a href={`/projects/${project_id}/members`} onClick={linkClick}>Members and roles</a>}
         {ctx.roles.some((r) => ['manager', 'reviewer', 'adjudicator', 'auditor'].includes(r)) &&
           <a href={`/projects/${project_id}/quality`} onClick={linkClick}>Quality dashboard</a>}
+        {ctx.roles.some((r) => r === 'manager' || r === 'data_steward') &&
+          <a href={`/projects/${project_id}/exports`} onClick={linkClick}>Dataset exports</a>}
       </nav>
       {message && <p class="notice" role="status">{message}</p>}
 
