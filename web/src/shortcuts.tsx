@@ -3,7 +3,7 @@
 // Escape). While a modal layer is registered (an open dialog), only its shortcuts run: the screen
 // behind it gets no keys, and its own Escape cannot take the dialog's.
 
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 
 export interface Shortcut {
   key: string;          // KeyboardEvent.key, e.g. "n", "ArrowUp", "Escape"; "ctrl+z" for modifiers
@@ -50,7 +50,9 @@ window.addEventListener('keydown', (e) => {
 export function useShortcuts(shortcuts: Shortcut[], deps: unknown[], { modal = false } = {}): void {
   const latest = useRef(shortcuts);
   latest.current = shortcuts;
-  useEffect(() => {
+  // A layout effect: registered before the browser paints, so a key pressed once a dialog is
+  // seen goes to the dialog (a plain effect may run a frame later, and the key to the screen).
+  useLayoutEffect(() => {
     const id = nextId++;
     active.set(id, { shortcuts: () => latest.current, modal });
     changed.forEach((c) => c());
