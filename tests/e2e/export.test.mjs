@@ -3,7 +3,7 @@
 // user) approves it and the snapshot is built; the subgroup report of the snapshot is shown in
 // the app (a sandboxed frame, under the CSP) and its manifest too; the manager takes a one-time
 // download link and downloads the tar, whose manifest.json is checked (its SHA-256 is the one the
-// server recorded); the link does not work twice.
+// server recorded); the link does not work twice. A second request is denied with a note.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -123,6 +123,21 @@ test('exports: request, self-approval refused, approval by another, subgroup rep
   const again = await m.context.request.get(env.server.url + (await link.getAttribute('href')));
   assert.equal(again.status(), 409);
   await m.shot('downloaded');
+
+  // A second request, denied by the steward with a note: nothing is built.
+  await m.page.getByLabel(/^Reason/).fill('A copy for a vendor (e2e test).');
+  await m.page.getByRole('button', { name: 'Request an export' }).click();
+  await m.page.getByText('Export version 2 requested; another approver must approve it.').waitFor();
+  await s.page.reload();
+  await s.page.getByLabel('Decision note for version 2').fill('Not covered by the data use agreement.');
+  await s.page.getByRole('button', { name: 'Deny version 2' }).click();
+  await s.page.getByText('Version 2 denied.').waitFor();
+  await s.page.getByText('“Not covered by the data use agreement.”').waitFor();
+  await s.shot('denied');
+  const second = (await s.api('GET', `/api/v1/projects/${project_id}/exports`)).json.data.find((x) => x.version === 2);
+  assert.equal(second.status, 'denied');
+  assert.equal(second.snapshot_bytes, 0);
+  assert.equal(second.manifest_sha256, null);
 
   for (const u of [admin, m, s]) u.assertNoErrors();
 }));

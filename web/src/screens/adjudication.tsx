@@ -97,7 +97,7 @@ export function AdjudicationRoom({ params, session }: { params: Record<string, s
             <button type="button" onClick={() => { setWriteOwn(true); setChosen(''); }} aria-pressed={writeOwn}>Write the final label</button>
           </div>
           {writeOwn && (
-            <LabelForm classes={classes} evidence={null} evidenceSummary="" submitLabel="Save the final label"
+            <LabelForm classes={classes} evidence={null} evidenceSummary="" submitLabel="Save the final label" withContext={item.data_type === 'notes'}
                        onClassChange={setCls} onSubmit={(body) => decide(body)} />
           )}
           <GuidelinePanel guideline={ctx.guideline}

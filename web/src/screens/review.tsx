@@ -113,7 +113,7 @@ export function ReviewRoom({ params, session }: { params: Record<string, string>
           {mode === 'correct' && (
             <section aria-labelledby="correct-h">
               <h2 id="correct-h">Corrected label</h2>
-              <LabelForm key={target?.id} classes={classes} initial={target}
+              <LabelForm key={target?.id} classes={classes} initial={target} withContext={item.data_type === 'notes'}
                          evidence={evidence?.data ?? (target ? target.evidence.data : null)}
                          evidenceSummary={evidence?.summary ?? 'as the reader marked it'}
                          submitLabel="Save the correction" onClassChange={setCls}
