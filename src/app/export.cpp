@@ -160,7 +160,8 @@ Result<storage::DatasetExport> App::DecideExport(const RequestContext& ctx, cons
 
   // Build the snapshot from one consistent read of the project.
   exports::SnapshotInput input;
-  {
+  // A failure here (as in the build) leaves the export failed with the error.
+  Status gathered = [&]() -> Status {
     CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kRead));
     CALIPER_ASSIGN_OR_RETURN(core::Project project, txn->GetProject(project_id));
     const json spec = json::parse(e.spec_json);
@@ -227,6 +228,7 @@ Result<storage::DatasetExport> App::DecideExport(const RequestContext& ctx, cons
         CALIPER_ASSIGN_OR_RETURN(auto annotations, internal::AllAnnotations(*txn, item.id));
         CALIPER_ASSIGN_OR_RETURN(auto adjudications, txn->ListAdjudicationsOfItem(item.id));
         std::set<std::string> final_ids;
+        std::string final_mask_author;  // whose mask a final label with mask evidence names
         if (!adjudications.empty()) {
           const auto& latest = *std::max_element(adjudications.begin(), adjudications.end(),
                                                  [](const auto& a, const auto& b) { return a.created_at < b.created_at; });
@@ -234,6 +236,11 @@ Result<storage::DatasetExport> App::DecideExport(const RequestContext& ctx, cons
           it.adjudicator = latest.adjudicator;  // pseudonymised below
           it.adjudication_rationale = latest.rationale;
           names.Add("adjudicator", latest.adjudicator);
+          // The adjudicator's own mask, or the one of the reading whose label they chose.
+          final_mask_author = latest.adjudicator;
+          for (const auto& a : annotations) {
+            if (!latest.source_annotation_id.empty() && a.id == latest.source_annotation_id) final_mask_author = a.author;
+          }
         }
         for (const auto& a : annotations) {
           if (final_ids.count(a.id)) it.final_labels.push_back(a);
@@ -252,6 +259,9 @@ Result<storage::DatasetExport> App::DecideExport(const RequestContext& ctx, cons
           }
           CALIPER_ASSIGN_OR_RETURN(reading.reviews, txn->ListReviewsOfTask(t.id));
           it.readings.push_back(std::move(reading));
+        }
+        if (item.data_type == core::DataType::kImaging) {
+          CALIPER_RETURN_IF_ERROR(AddItemMasks(*txn, it, final_mask_author));
         }
         if (item.data_type == core::DataType::kPathology && item.content_type == kSlideContentType) {
           CALIPER_RETURN_IF_ERROR(AddSlideRegions(*txn, it));
@@ -279,12 +289,14 @@ Result<storage::DatasetExport> App::DecideExport(const RequestContext& ctx, cons
     for (const auto& id : used_guidelines) {
       if (guideline_numbers.count(id)) input.guideline_versions.push_back({id, guideline_numbers[id]});
     }
-  }
+    return Status::Ok();
+  }();
   // The text of notes with span labels goes along (spans/ in the snapshot); the build's audit
   // event counts the notes read.
   std::int64_t notes_read = 0;
-  Status texts = Status::Ok();
+  Status texts = gathered;
   for (auto& it : input.items) {
+    if (!texts.ok()) break;
     if (it.item.data_type != core::DataType::kNotes) continue;
     bool spans = false;
     auto has_span = [](const core::Annotation& a) { return a.evidence_kind == "span" || a.evidence_kind == "document"; };
@@ -298,6 +310,11 @@ Result<storage::DatasetExport> App::DecideExport(const RequestContext& ctx, cons
     }
     it.text = std::move(text).value();
     ++notes_read;
+  }
+  std::int64_t masks_read = 0;
+  for (const auto& it : input.items) {
+    masks_read += it.final_mask ? 1 : 0;
+    for (const auto& r : it.readings) masks_read += r.mask ? 1 : 0;
   }
   auto snapshot = texts.ok() ? exports::BuildSnapshot(input) : Result<exports::Snapshot>(texts);
   Result<std::string> tar = snapshot.ok() ? exports::TarSnapshot(*snapshot) : Result<std::string>(snapshot.status());
@@ -324,7 +341,7 @@ Result<storage::DatasetExport> App::DecideExport(const RequestContext& ctx, cons
   CALIPER_RETURN_IF_ERROR(txn->UpdateExport(e, revision));
   CALIPER_RETURN_IF_ERROR(CommitWithAudit(
       *txn, Record(ctx, "export.build", "export", e.id,
-                   json{{"status", e.status}, {"items", input.items.size()}, {"notes_read", notes_read},
+                   json{{"status", e.status}, {"items", input.items.size()}, {"notes_read", notes_read}, {"masks_read", masks_read},
                         {"bytes", e.snapshot_bytes},
                         {"manifest_sha256", e.manifest_sha256}, {"error", e.error}}.dump())));
   return e;

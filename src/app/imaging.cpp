@@ -16,6 +16,7 @@
 #include "caliper/dicom/deid.h"
 #include "caliper/dicom/label_map.h"
 #include "caliper/dicom/render.h"
+#include "caliper/exports/snapshot.h"
 #include "caliper/ingest/bids.h"
 #include "caliper/ingest/nifti_io.h"
 #include "caliper/ingest/volume_nifti.h"
@@ -617,6 +618,70 @@ Status CheckMaskEvidence(storage::Transaction& txn, const core::Annotation& a, c
                                                   ": your latest mask on this item is version " +
                                                   std::to_string(latest->version));
   }
+  return Status::Ok();
+}
+
+namespace {
+
+// The highest mask version that labels with mask evidence name, if any.
+std::optional<std::int64_t> NamedMaskVersion(const std::vector<core::Annotation>& labels) {
+  std::optional<std::int64_t> out;
+  for (const auto& a : labels) {
+    if (a.evidence_kind != "mask") continue;
+    const json data = json::parse(a.evidence_json.empty() ? "{}" : a.evidence_json, nullptr, false);
+    if (!data.is_object() || !data.contains("version") || !data["version"].is_number_integer()) continue;
+    out = std::max(out.value_or(0), data["version"].get<std::int64_t>());
+  }
+  return out;
+}
+
+}  // namespace
+
+Status App::AddItemMasks(storage::Transaction& txn, exports::SnapshotItem& it, const std::string& final_author) {
+  auto load = [&](const std::string& author, std::int64_t version) -> Result<exports::SnapshotMask> {
+    CALIPER_ASSIGN_OR_RETURN(storage::ItemMask row, txn.GetMask(it.item.id, author, version));
+    CALIPER_ASSIGN_OR_RETURN(std::string bytes, GetBlob(txn, row.blob));
+    return exports::SnapshotMask{version, std::vector<std::uint8_t>(bytes.begin(), bytes.end())};
+  };
+  bool any = false;
+  for (auto& r : it.readings) {
+    if (auto version = NamedMaskVersion(r.labels)) {
+      CALIPER_ASSIGN_OR_RETURN(r.mask, load(r.reader, *version));
+      any = true;
+    }
+  }
+  if (auto version = NamedMaskVersion(it.final_labels); version && !final_author.empty()) {
+    CALIPER_ASSIGN_OR_RETURN(it.final_mask, load(final_author, *version));
+    any = true;
+  }
+  if (!any) return Status::Ok();
+  if (it.item.content_type != kNiftiType || it.item.content_blob.empty()) {
+    return Error(ErrorCode::kIntegrity, "item " + it.item.id + " has masks but no volume");
+  }
+  exports::SnapshotVolume volume;
+  {
+    CALIPER_ASSIGN_OR_RETURN(std::string nifti, GetBlob(txn, it.item.content_blob));
+    const auto* data = reinterpret_cast<const std::uint8_t*>(nifti.data());
+    CALIPER_ASSIGN_OR_RETURN(auto volumes, ingest::DecodeNifti({data, nifti.size()}, kMaxVoxels));
+    if (volumes.size() != 1) return Error(ErrorCode::kIntegrity, "the volume of item " + it.item.id + " is not one 3D volume");
+    volume.geometry = volumes.front().geometry;
+  }
+  CALIPER_ASSIGN_OR_RETURN(auto instances, txn.ListDicomInstances(it.item.id));
+  if (!instances.empty()) {
+    std::vector<std::string> files;
+    for (const auto& d : instances) {
+      CALIPER_ASSIGN_OR_RETURN(std::string bytes, GetBlob(txn, d.blob));
+      files.push_back(std::move(bytes));
+    }
+    std::vector<std::span<const std::uint8_t>> spans;
+    for (const auto& f : files) spans.emplace_back(reinterpret_cast<const std::uint8_t*>(f.data()), f.size());
+    auto series = dicom::BuildVolume(spans);
+    if (!series.ok()) return series.status().WithContext("rebuilding the series of item " + it.item.id);
+    volume.series = std::move(series).value();
+    std::vector<float>().swap(volume.series.values);  // the SEG needs its geometry and sources only
+    volume.source_instance.assign(files.front().begin(), files.front().end());
+  }
+  it.volume = std::move(volume);
   return Status::Ok();
 }
 

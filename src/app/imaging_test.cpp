@@ -1,16 +1,20 @@
 // Imaging in through the App: DICOM de-identified before storage and grouped into one item
 // per series (also over two uploads), duplicates, bad and quarantined files, the volume as
-// NIfTI, the re-identification link, NIfTI ingest (3D and 4D), slices and readers' masks.
+// NIfTI, the re-identification link, NIfTI ingest (3D and 4D), slices, readers' masks and
+// masks in a dataset export.
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 
 #include <nlohmann/json.hpp>
 
 #include "app/app_test_support.h"
 #include "caliper/app/app.h"
+#include "caliper/dicom/label_map.h"
 #include "caliper/dicom/phantom.h"
+#include "caliper/exports/snapshot.h"
 #include "caliper/ingest/nifti_io.h"
 
 namespace caliper::app {
@@ -67,13 +71,29 @@ class ImagingTest : public ProjectAppTest {
 
   // A label map on the volume of `item_id` (its geometry) with `label` in voxel (i, j, k).
   std::string MaskOn(const std::string& item_id, int label, int i, int j, int k, int slices = kSlices) {
-    ingest::NiftiVolume v = Volume(item_id);
-    v.geometry.dims[2] = slices;
     std::vector<std::uint8_t> labels(static_cast<std::size_t>(kSize) * kSize * slices, 0);
     labels[(static_cast<std::size_t>(k) * kSize + j) * kSize + i] = static_cast<std::uint8_t>(label);
+    return MaskOf(item_id, labels, slices);
+  }
+  std::string MaskOf(const std::string& item_id, const std::vector<std::uint8_t>& labels, int slices = kSlices) {
+    ingest::NiftiVolume v = Volume(item_id);
+    v.geometry.dims[2] = slices;
     auto bytes = ingest::EncodeNiftiUint8(v.geometry, labels, /*gzip=*/true);
     EXPECT_TRUE(bytes.ok());
     return bytes.ok() ? std::string(bytes->begin(), bytes->end()) : "";
+  }
+
+  RequestContext Member(const std::string& name, core::Role role) {
+    NewUser spec;
+    spec.username = name;
+    spec.password = "imaging-test-passphrase-1";
+    auto user = app_->CreateUser(LocalOperator(), spec);
+    EXPECT_TRUE(user.ok()) << user.status().ToString();
+    RequestContext ctx;
+    if (!user.ok()) return ctx;
+    EXPECT_TRUE(app_->PutMember(LocalOperator(), project_id_, user->user.id, {role}, {core::DataType::kImaging}).ok());
+    ctx.principal.user = user->user;
+    return ctx;
   }
 
   std::vector<std::string> phantom_;
@@ -298,6 +318,133 @@ TEST_F(ImagingTest, MaskLabelsFollowTheGuidelinesSegmentationClassesAndNameAMask
   EXPECT_EQ(label("liver", R"({"version":2})").status().code(), ErrorCode::kInvalidArgument);
   EXPECT_EQ(label("liver", R"({})").status().code(), ErrorCode::kInvalidArgument);
   EXPECT_EQ(label("finding", R"({"version":1})").status().code(), ErrorCode::kInvalidArgument);
+}
+
+// Two readers segment the liver of a DICOM series differently, the reading is escalated and an
+// adjudicator draws the final mask; two exports of the project carry every mask as NIfTI (the
+// same bytes both times), as DICOM-SEG on the de-identified series and the STAPLE map.
+TEST_F(ImagingTest, MasksOfReadersAndTheAdjudicatorAreExported) {
+  DicomIngestReport r = Ingest(Slices({0, 1, 2, 3, 4, 5}));
+  ASSERT_EQ(r.series.size(), 1u);
+  const std::string item_id = r.series[0].item_id;
+  const RequestContext manager = Member("mmanager", core::Role::kManager);
+  const RequestContext steward = Member("msteward", core::Role::kDataSteward);
+  const std::vector<RequestContext> readers = {Member("mreader1", core::Role::kAnnotator),
+                                               Member("mreader2", core::Role::kAnnotator)};
+  const RequestContext reviewer = Member("mreviewer", core::Role::kReviewer);
+  const RequestContext adjudicator = Member("madjudicator", core::Role::kAdjudicator);
+  auto draft = app_->CreateGuidelineDraft(manager, project_id_, R"({"classes": [
+      {"id": "liver", "name": "Liver", "kind": "segmentation", "definition": "the liver",
+       "codes": [{"system": "SNOMED CT", "code": "10200004", "display": "Liver"}]}]})");
+  ASSERT_TRUE(draft.ok()) << draft.status().ToString();
+  ASSERT_TRUE(app_->PublishGuideline(manager, project_id_, draft->id, draft->revision).ok());
+  core::WorkflowSettings settings;
+  settings.project_id = project_id_;
+  settings.readers_per_item = 2;
+  ASSERT_TRUE(app_->PutWorkflowSettings(manager, settings).ok());
+  ASSERT_TRUE(app_->CreateTasks(manager, project_id_, {}).ok());
+
+  // Reader 1: a 6x6 square on slices 1..4; reader 2 the same shifted one voxel; the
+  // adjudicator's final mask: reader 1's square without its first row.
+  auto square = [](int shift, int first_row) {
+    std::vector<std::uint8_t> labels(static_cast<std::size_t>(kSize) * kSize * kSlices, 0);
+    for (int k = 1; k <= 4; ++k) {
+      for (int j = 8 + first_row; j < 14; ++j) {
+        for (int i = 8 + shift; i < 14 + shift; ++i) labels[(static_cast<std::size_t>(k) * kSize + j) * kSize + i] = 1;
+      }
+    }
+    return labels;
+  };
+  auto mask_label = [](std::int64_t version) {
+    core::Annotation a;
+    a.evidence_kind = "mask";
+    a.evidence_json = "{\"version\":" + std::to_string(version) + "}";
+    a.label_class = "liver";
+    return a;
+  };
+  std::vector<std::string> tasks;
+  for (int n = 0; n < 2; ++n) {
+    auto task = app_->ClaimNextTask(readers[n], project_id_);
+    ASSERT_TRUE(task.ok() && task->has_value()) << task.status().ToString();
+    ASSERT_TRUE(app_->PutMask(readers[n], item_id, MaskOf(item_id, square(n, 0))).ok());
+    auto put = app_->PutMask(readers[n], item_id, MaskOf(item_id, square(n, 0)));  // version 2
+    ASSERT_TRUE(put.ok()) << put.status().ToString();
+    auto label = app_->CreateAnnotation(readers[n], item_id, mask_label(put->version));
+    ASSERT_TRUE(label.ok()) << label.status().ToString();
+    ASSERT_TRUE(app_->SubmitTask(readers[n], project_id_, (*task)->id).ok());
+    tasks.push_back((*task)->id);
+  }
+  ReviewRequest escalate;
+  escalate.decision = core::ReviewDecision::kEscalate;
+  escalate.reason = "the readers' livers differ";
+  ASSERT_TRUE(app_->ReviewTask(reviewer, project_id_, tasks[1], escalate).ok());
+  auto final_put = app_->PutMask(adjudicator, item_id, MaskOf(item_id, square(0, 1)));
+  ASSERT_TRUE(final_put.ok()) << final_put.status().ToString();
+  AdjudicationRequest adjudication;
+  adjudication.label = mask_label(final_put->version);
+  adjudication.rationale = "the first row is not liver";
+  auto decided = app_->Adjudicate(adjudicator, item_id, adjudication);
+  ASSERT_TRUE(decided.ok()) << decided.status().ToString();
+
+  auto export_tar = [&]() -> std::string {
+    auto requested = app_->RequestExport(manager, project_id_, "liver model", "{}");
+    EXPECT_TRUE(requested.ok()) << requested.status().ToString();
+    if (!requested.ok()) return "";
+    auto built = app_->DecideExport(steward, project_id_, requested->id, true, "ok");
+    EXPECT_TRUE(built.ok()) << built.status().ToString();
+    if (!built.ok()) return "";
+    EXPECT_EQ(built->status, "built") << built->error;
+    auto token = app_->IssueExportToken(manager, project_id_, requested->id, 5);
+    EXPECT_TRUE(token.ok());
+    auto tar = token.ok() ? app_->DownloadExport(token->token, "192.0.2.1") : Result<std::string>(token.status());
+    EXPECT_TRUE(tar.ok()) << tar.status().ToString();
+    return tar.ok() ? *tar : "";
+  };
+  const std::string first = export_tar(), second = export_tar();
+  ASSERT_FALSE(first.empty());
+  ASSERT_FALSE(second.empty());
+  auto file = [](const std::string& tar, const std::string& name) {
+    auto bytes = exports::ReadTarFile(tar, name);
+    EXPECT_TRUE(bytes.ok()) << name << ": " << bytes.status().ToString();
+    return bytes.ok() ? *bytes : std::string();
+  };
+  const std::string dir = "masks/nifti/" + item_id + "/";
+  // Pseudonyms follow the sorted user ids.
+  const int first_reader = readers[0].principal.user.id < readers[1].principal.user.id ? 0 : 1;
+  const std::map<std::string, std::vector<std::uint8_t>> expected = {
+      {"reader-01", square(first_reader, 0)}, {"reader-02", square(1 - first_reader, 0)}, {"final", square(0, 1)}};
+  for (const auto& [name, labels] : expected) {
+    const std::string nifti = file(first, dir + name + ".nii.gz");
+    EXPECT_EQ(nifti, file(second, dir + name + ".nii.gz")) << name;
+    auto decoded = ingest::DecodeNifti({reinterpret_cast<const std::uint8_t*>(nifti.data()), nifti.size()});
+    ASSERT_TRUE(decoded.ok() && decoded->size() == 1u) << name;
+    EXPECT_EQ(std::vector<float>(labels.begin(), labels.end()), decoded->front().values) << name;
+    // The SEG lies on the de-identified series: it reads back onto the phantom's slices.
+    const std::string seg = file(first, "masks/dicom-seg/" + item_id + "/" + name + ".dcm");
+    std::vector<std::span<const std::uint8_t>> spans;
+    for (const auto& f : phantom_) spans.emplace_back(reinterpret_cast<const std::uint8_t*>(f.data()), f.size());
+    auto volume = dicom::BuildVolume(spans);
+    ASSERT_TRUE(volume.ok());
+    auto back = dicom::ReadSegmentation({reinterpret_cast<const std::uint8_t*>(seg.data()), seg.size()}, *volume);
+    ASSERT_TRUE(back.ok()) << name << ": " << back.status().ToString();
+    EXPECT_EQ(back->labels, labels) << name;
+    ASSERT_EQ(back->segments.size(), 1u);
+    EXPECT_EQ(back->segments[0].type.value, "10200004");
+  }
+  EXPECT_EQ(file(first, "masks/staple/" + item_id + ".nii.gz"), file(second, "masks/staple/" + item_id + ".nii.gz"));
+  const auto staple = json::parse(file(first, "masks/staple/" + item_id + ".json"));
+  EXPECT_EQ(staple["masks"], json::parse(R"([{"reader":"reader-01","version":2},{"reader":"reader-02","version":2}])"));
+  EXPECT_EQ(staple["classes"][0]["class"], "liver");
+  EXPECT_EQ(staple["classes"][0]["code"]["code"], "10200004");
+  const auto manifest = json::parse(file(first, "manifest.json"));
+  EXPECT_EQ(manifest["masks"]["nifti"], 3);
+  EXPECT_EQ(manifest["masks"]["dicom_seg"], 3);
+  EXPECT_EQ(manifest["masks"]["staple"], 1);
+  const auto record = json::parse(file(first, "labels.jsonl"));
+  EXPECT_EQ(record["status"], "adjudicated");
+  EXPECT_EQ(record["evidence"]["kind"], "mask");
+  const auto actions = AuditActions();
+  EXPECT_EQ(std::count(actions.begin(), actions.end(), "export.build"), 2);
 }
 
 }  // namespace

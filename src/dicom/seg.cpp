@@ -129,7 +129,9 @@ Result<std::vector<std::uint8_t>> WriteSegmentation(const LabelMap& map, const V
   (void)measures.setSpacingBetweenSlices(Ds(volume.spacing_mm[2]).c_str());
   if ((cond = seg->addForAllFrames(measures)).bad()) return Dcmtk("pixel measures", cond);
 
-  const OFString dimension_uid = DcmIODUtil::createUID(0);
+  const OFString dimension_uid = options.dimension_organization_uid.empty()
+                                     ? DcmIODUtil::createUID(0)
+                                     : OFString(options.dimension_organization_uid.c_str());
   IODMultiframeDimensionModule& dims = seg->getDimensions();
   if ((cond = dims.addDimensionIndex(DCM_ReferencedSegmentNumber, dimension_uid,
                                      DCM_SegmentIdentificationSequence, "ReferencedSegmentNumber"))
@@ -193,6 +195,16 @@ Result<std::vector<std::uint8_t>> WriteSegmentation(const LabelMap& map, const V
   if ((cond = seg->writeDataset(*out.getDataset())).bad()) return Dcmtk("writing the segmentation", cond);
   // Common Instance Reference (PS3.3 C.12.2): the source series and every instance used.
   DcmDataset& ds = *out.getDataset();
+  const std::pair<DcmTagKey, const std::string*> fixed[] = {
+      {DCM_SOPInstanceUID, &options.sop_instance_uid},      {DCM_SeriesInstanceUID, &options.series_instance_uid},
+      {DCM_ContentDate, &options.content_date},             {DCM_ContentTime, &options.content_time},
+      {DCM_InstanceCreationDate, &options.content_date},    {DCM_InstanceCreationTime, &options.content_time},
+      {DCM_SeriesDate, &options.content_date},              {DCM_SeriesTime, &options.content_time}};
+  for (const auto& [tag, value] : fixed) {
+    if (value->empty()) continue;
+    if (tag != DCM_SOPInstanceUID && tag != DCM_SeriesInstanceUID && !ds.tagExists(tag)) continue;
+    if ((cond = ds.putAndInsertString(tag, value->c_str())).bad()) return Dcmtk("setting a fixed attribute", cond);
+  }
   DcmItem* series = nullptr;
   if ((cond = ds.findOrCreateSequenceItem(DCM_ReferencedSeriesSequence, series, 0)).bad() || !series) {
     return Dcmtk("referenced series", cond);

@@ -87,6 +87,29 @@ TEST(SegTest, WritesASegThatReadsBackToTheSameLabelMap) {
   EXPECT_EQ(back->segments[1].algorithm_name, "caliper-threshold");
 }
 
+// With fixed UIDs and date/time the output is the same bytes every time (dataset exports).
+TEST(SegTest, FixedUidsAndTimeGiveTheSameBytesEveryTime) {
+  Fixture f = Make();
+  SegWriteOptions o;
+  o.sop_instance_uid = "2.25.11";
+  o.series_instance_uid = "2.25.12";
+  o.dimension_organization_uid = "2.25.13";
+  o.content_date = "20261127";
+  o.content_time = "083000";
+  auto a = WriteSegmentation(f.map, f.volume, f.files[0], o);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  auto b = WriteSegmentation(f.map, f.volume, f.files[0], o);
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(*a, *b);
+  auto generated = WriteSegmentation(f.map, f.volume, f.files[0]);
+  ASSERT_TRUE(generated.ok());
+  EXPECT_NE(*a, *generated);  // otherwise fresh UIDs
+  const std::string text(a->begin(), a->end());
+  for (const char* v : {"2.25.11", "2.25.12", "2.25.13", "20261127", "083000"}) {
+    EXPECT_NE(text.find(v), std::string::npos) << v;
+  }
+}
+
 // dciodvfy (dicom3tools) must report no error for what we write.
 TEST(SegTest, DciodvfyFindsNoErrors) {
   if (std::system("command -v dciodvfy > /dev/null 2>&1") != 0) {

@@ -13,6 +13,8 @@
 #include "caliper/core/rules.h"
 #include "caliper/quality/dawid_skene.h"
 #include "caliper/security/crypto.h"
+#include "exports/csv.h"
+#include "exports/masks.h"
 #include "exports/regions.h"
 #include "exports/spans.h"
 #include "exports/subgroups.h"
@@ -124,13 +126,6 @@ ordered_json EvidenceJson(const core::Annotation* a) {
   ordered_json e = ordered_json::parse(a->evidence_json, nullptr, false);
   if (e.is_discarded()) e = a->evidence_json;
   return ordered_json{{"kind", a->evidence_kind}, {"detail", e}};
-}
-
-std::string Csv(const std::string& v) {
-  if (v.find_first_of(",\"\n\r") == std::string::npos) return v;
-  std::string out = "\"";
-  for (char c : v) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
 }
 
 std::string PosteriorText(double p) {
@@ -302,6 +297,7 @@ Result<Snapshot> BuildSnapshot(const SnapshotInput& input) {
   snapshot.files["subgroup_report.html"] = report.html;
   CALIPER_RETURN_IF_ERROR(AddSpanFiles(input, items, split_of, snapshot));
   CALIPER_RETURN_IF_ERROR(AddRegionFiles(input, items, split_of, snapshot));
+  CALIPER_ASSIGN_OR_RETURN(ordered_json masks, AddMaskFiles(input, items, split_of, snapshot));
 
   ordered_json files = ordered_json::array();
   for (const auto& [path, bytes] : snapshot.files) {
@@ -335,8 +331,9 @@ Result<Snapshot> BuildSnapshot(const SnapshotInput& input) {
                                }()},
                               {"counts", split_counts}}},
       {"records", records},
-      {"items", input.items.size()},
-      {"files", files}};
+      {"items", input.items.size()}};
+  if (!masks.is_null()) manifest["masks"] = masks;
+  manifest["files"] = files;
   snapshot.files["manifest.json"] = manifest.dump(2) + "\n";
   return snapshot;
 }

@@ -28,7 +28,7 @@ core::Annotation Label(const std::string& id, const std::string& cls, double con
 
 SnapshotReading Reading(const std::string& reader, const std::string& cls, const std::string& id,
                         std::optional<core::ReviewDecision> review = std::nullopt) {
-  SnapshotReading r{reader, "radiologist", {Label(id, cls)}, {}};
+  SnapshotReading r{reader, "radiologist", {Label(id, cls)}, {}, std::nullopt};
   if (review) {
     core::Review v;
     v.decision = *review;

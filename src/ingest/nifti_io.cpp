@@ -86,13 +86,15 @@ void Convert(const void* data, std::int64_t n, double slope, double inter, bool 
 }
 
 // A nifti_image holding a copy of `data` with geometry `g`.
+// `volumes` 3D volumes of g.dims one after the other: a 4D image (dim[4] = volumes) when more
+// than one.
 Result<NiftiPtr> MakeImage(const NiftiGeometry& g, int datatype, const void* data,
-                           std::size_t bytes_per_voxel, std::size_t count) {
-  const std::int64_t n = g.dims[0] * g.dims[1] * g.dims[2];
-  if (g.dims[0] <= 0 || g.dims[1] <= 0 || g.dims[2] <= 0 || static_cast<std::int64_t>(count) != n) {
+                           std::size_t bytes_per_voxel, std::size_t count, std::int64_t volumes = 1) {
+  const std::int64_t n = g.dims[0] * g.dims[1] * g.dims[2] * volumes;
+  if (g.dims[0] <= 0 || g.dims[1] <= 0 || g.dims[2] <= 0 || volumes < 1 || static_cast<std::int64_t>(count) != n) {
     return Error(ErrorCode::kInvalidArgument, "volume size does not match its dimensions");
   }
-  const std::int64_t dims[8] = {3, g.dims[0], g.dims[1], g.dims[2], 1, 1, 1, 1};
+  const std::int64_t dims[8] = {volumes > 1 ? 4 : 3, g.dims[0], g.dims[1], g.dims[2], volumes, 1, 1, 1};
   nifti_set_debug_level(0);
   NiftiPtr nim(nifti_make_new_nim(dims, datatype, 1));
   if (!nim) return Error(ErrorCode::kInternal, "nifti2 could not allocate an image");
@@ -243,8 +245,9 @@ Result<std::vector<std::uint8_t>> Gzip(std::span<const std::uint8_t> in) {
 }
 
 Result<std::vector<std::uint8_t>> Encode(const NiftiGeometry& g, int datatype, const void* data,
-                                         std::size_t bytes_per_voxel, std::size_t count, bool gzip) {
-  CALIPER_ASSIGN_OR_RETURN(NiftiPtr nim, MakeImage(g, datatype, data, bytes_per_voxel, count));
+                                         std::size_t bytes_per_voxel, std::size_t count, bool gzip,
+                                         std::int64_t volumes = 1) {
+  CALIPER_ASSIGN_OR_RETURN(NiftiPtr nim, MakeImage(g, datatype, data, bytes_per_voxel, count, volumes));
   nifti_1_header hdr;
   if (nifti_convert_nim2n1hdr(nim.get(), &hdr) != 0) {
     return Error(ErrorCode::kInternal, "nifti2 could not build a NIfTI-1 header");
@@ -364,6 +367,12 @@ Result<std::vector<std::uint8_t>> EncodeNiftiInt16(const NiftiGeometry& geometry
 Result<std::vector<std::uint8_t>> EncodeNiftiFloat32(const NiftiGeometry& geometry,
                                                      std::span<const float> values, bool gzip) {
   return Encode(geometry, NIFTI_TYPE_FLOAT32, values.data(), 4, values.size(), gzip);
+}
+
+Result<std::vector<std::uint8_t>> EncodeNiftiFloat32Volumes(const NiftiGeometry& geometry,
+                                                            std::span<const float> values,
+                                                            std::int64_t volumes, bool gzip) {
+  return Encode(geometry, NIFTI_TYPE_FLOAT32, values.data(), 4, values.size(), gzip, volumes);
 }
 Result<std::vector<std::uint8_t>> EncodeNiftiUint8(const NiftiGeometry& geometry,
                                                    std::span<const std::uint8_t> values, bool gzip) {

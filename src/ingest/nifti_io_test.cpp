@@ -85,6 +85,24 @@ TEST_F(NiftiIoTest, Float32RoundTrip) {
   EXPECT_NE(labels.status().message().find("not a label map"), std::string::npos);
 }
 
+TEST_F(NiftiIoTest, Float32VolumesEncodeAs4DAndDecodeInOrder) {
+  NiftiGeometry g = Oblique();
+  std::vector<float> values(48);
+  for (int i = 0; i < 48; ++i) values[i] = 0.5f * i;
+  auto bytes = EncodeNiftiFloat32Volumes(g, values, 2, /*gzip=*/true);
+  ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
+  auto again = EncodeNiftiFloat32Volumes(g, values, 2, /*gzip=*/true);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*bytes, *again);  // deterministic: no timestamp in the gzip header
+  auto volumes = DecodeNifti(*bytes);
+  ASSERT_TRUE(volumes.ok()) << volumes.status().ToString();
+  ASSERT_EQ(volumes->size(), 2u);
+  EXPECT_EQ((*volumes)[0].values, std::vector<float>(values.begin(), values.begin() + 24));
+  EXPECT_EQ((*volumes)[1].values, std::vector<float>(values.begin() + 24, values.end()));
+  EXPECT_EQ((*volumes)[1].geometry.dims, g.dims);
+  EXPECT_EQ(EncodeNiftiFloat32Volumes(g, values, 3, true).status().code(), ErrorCode::kInvalidArgument);
+}
+
 // Writes an int16 volume with scl_slope/scl_inter and metre units through nifti2 directly.
 void WriteScaledInt16(const std::string& path, const std::int64_t (&dims)[8]) {
   nifti_image* nim = nifti_make_new_nim(dims, NIFTI_TYPE_INT16, 1);

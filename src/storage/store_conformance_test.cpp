@@ -262,6 +262,11 @@ TEST_P(StoreConformanceTest, DicomInstancesLinksAndMasks) {
   EXPECT_EQ(theirs.blob, "maskb");
   EXPECT_EQ(theirs.bytes, 11);
   EXPECT_CODE(txn->GetLatestMask("itm_2", "usr_a"), ErrorCode::kNotFound);
+  ASSERT_OK_AND_ASSIGN(auto first, txn->GetMask("itm_1", "usr_a", 1));
+  EXPECT_EQ(first.version, 1);
+  EXPECT_EQ(first.blob, "mask1");
+  EXPECT_CODE(txn->GetMask("itm_1", "usr_a", 3), ErrorCode::kNotFound);
+  EXPECT_CODE(txn->GetMask("itm_1", "usr_b", 2), ErrorCode::kNotFound);
 }
 
 TEST_P(StoreConformanceTest, MarkupVersionsPerReaderAndKind) {

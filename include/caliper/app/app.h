@@ -1230,6 +1230,12 @@ class App {
   // A slide item's size and every reader's latest regions (readers not yet pseudonymised),
   // into `item` for a snapshot; not audited (the export build is).
   Status AddSlideRegions(storage::Transaction& txn, exports::SnapshotItem& item);
+  // An imaging item's masks for a snapshot (imaging.cpp): each reading's (the highest version
+  // its labels with mask evidence name; readers not yet pseudonymised) and the final one (the
+  // version the final labels name, a mask of `final_author`), decrypted, and when there is any,
+  // the item's volume (NIfTI geometry; for a DICOM series, the series rebuilt from its stored
+  // instances and one instance). Not audited (the export build is).
+  Status AddItemMasks(storage::Transaction& txn, exports::SnapshotItem& item, const std::string& final_author);
   // The slide of a pathology item (its content, decrypted and parsed); not audited.
   // kNotFound when the item holds no slide.
   Result<SlideInfo> SlideOf(const core::Item& item);

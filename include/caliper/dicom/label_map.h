@@ -73,6 +73,14 @@ struct SegWriteOptions {
   std::string model = "Caliper";
   std::string software_version = "0.1.0";
   std::string device_serial = "1";
+  // For output that is the same every time it is written (a dataset export built twice): when
+  // set, these replace the UIDs DCMTK generates and the current date and time (Content,
+  // Instance Creation and Series Date/Time).
+  std::string sop_instance_uid;
+  std::string series_instance_uid;
+  std::string dimension_organization_uid;
+  std::string content_date;  // DA, YYYYMMDD
+  std::string content_time;  // TM, HHMMSS
 };
 
 // Writes `map` as a DICOM Segmentation (PS3.3 A.51, BINARY) with DCMTK dcmseg: one segment

@@ -9,7 +9,9 @@
 // label), labels.csv (classification view), splits.csv (patient -> split),
 // subgroup_report.json and subgroup_report.html (STANDING Together-aligned documentation),
 // for notes with span labels spans/bioc.json and spans/brat/ (brat standoff), and for slides
-// with regions regions/geojson/<item>.geojson and regions/coco.json (docs/pathology.md).
+// with regions regions/geojson/<item>.geojson and regions/coco.json (docs/pathology.md), and
+// for imaging items with masks masks/ (NIfTI label maps, STAPLE probability maps, DICOM-SEG;
+// docs/export.md).
 
 #include <cstdint>
 #include <functional>
@@ -21,8 +23,16 @@
 #include "caliper/common/status.h"
 #include "caliper/core/regions.h"
 #include "caliper/core/types.h"
+#include "caliper/dicom/volume.h"
+#include "caliper/ingest/nifti_io.h"
 
 namespace caliper::exports {
+
+// One version of a mask as stored: dicom::CompressLabelMap output (decrypted).
+struct SnapshotMask {
+  std::int64_t version = 0;
+  std::vector<std::uint8_t> stored;
+};
 
 // One reader's reading of an item, with the reader already pseudonymised ("reader-01").
 struct SnapshotReading {
@@ -30,6 +40,17 @@ struct SnapshotReading {
   std::string qualification;  // "radiologist", ... or ""
   std::vector<core::Annotation> labels;
   std::vector<core::Review> reviews;  // decisions on this reading
+  std::optional<SnapshotMask> mask;   // the mask its labels with mask evidence name, if any
+};
+
+// The volume of an imaging item with masks, as the masks are exported on it.
+struct SnapshotVolume {
+  ingest::NiftiGeometry geometry;  // of the item's stored volume: exported masks carry it exactly
+  // An item built from DICOM: its series rebuilt from the stored de-identified instances
+  // (geometry, UIDs and slice sources; voxel values not needed) and one of those instances,
+  // for DICOM-SEG. Empty `source_instance`: no DICOM source (a NIfTI item), no DICOM-SEG.
+  dicom::Volume series;
+  std::vector<std::uint8_t> source_instance;
 };
 
 // One reader's latest regions on a slide, the reader pseudonymised.
@@ -49,6 +70,10 @@ struct SnapshotItem {
   // A slide's size (level-0 pixels) and every reader's latest regions on it; empty otherwise.
   std::int64_t slide_width = 0, slide_height = 0;
   std::vector<SnapshotRegions> regions;
+  // An imaging item with masks: its volume, and the final (adjudicated) mask when the final
+  // labels name one (readers' masks are in `readings`).
+  std::optional<SnapshotVolume> volume;
+  std::optional<SnapshotMask> final_mask;
 };
 
 struct SplitSpec {
@@ -92,7 +117,8 @@ struct Snapshot {
 };
 
 // Errors: kInvalidArgument when the split fractions are negative or do not sum to 1 (within
-// 1e-9), or an item has no patient.
+// 1e-9), or an item has no patient; for masks, kIntegrity when a stored mask does not decode
+// or is not on its volume's grid.
 Result<Snapshot> BuildSnapshot(const SnapshotInput& input);
 
 // Patient-level split: every item of a patient lands in one split. Patients are grouped into

@@ -62,6 +62,12 @@ Result<std::vector<std::uint8_t>> EncodeNiftiFloat32(const NiftiGeometry& geomet
                                                      std::span<const float> values, bool gzip);
 Result<std::vector<std::uint8_t>> EncodeNiftiUint8(const NiftiGeometry& geometry,
                                                    std::span<const std::uint8_t> values, bool gzip);
+// As EncodeNiftiFloat32 for `volumes` 3D volumes on one grid, stored one after the other in
+// `values` (a 4D file, dim[4] = volumes, when more than one; DecodeNifti gives them back in
+// order). Errors: kInvalidArgument when the size is not volumes x the dimensions.
+Result<std::vector<std::uint8_t>> EncodeNiftiFloat32Volumes(const NiftiGeometry& geometry,
+                                                            std::span<const float> values,
+                                                            std::int64_t volumes, bool gzip);
 
 // The geometry of a volume with `dims` whose voxel (i, j, k) lies at `ras` * (i, j, k, 1) (mm,
 // RAS, rows of a 3x4 matrix): sform = `ras` (code `code`, 1 = scanner anatomical); qform the

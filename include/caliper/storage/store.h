@@ -319,9 +319,11 @@ class Transaction {
   virtual Status InsertReidentificationLink(const ReidentificationLink& link) = 0;
   virtual Result<ReidentificationLink> GetReidentificationLink(const std::string& item_id) = 0;
   // Masks. InsertMask: kAlreadyExists when (item, author, version) is taken. GetLatestMask:
-  // the author's highest version on the item, kNotFound when none.
+  // the author's highest version on the item, kNotFound when none. GetMask: that version,
+  // kNotFound when the author has no such version on the item.
   virtual Status InsertMask(const ItemMask& mask) = 0;
   virtual Result<ItemMask> GetLatestMask(const std::string& item_id, const std::string& author) = 0;
+  virtual Result<ItemMask> GetMask(const std::string& item_id, const std::string& author, std::int64_t version) = 0;
   // Markup. InsertMarkup: kAlreadyExists when (item, author, kind, version) is taken.
   // GetLatestMarkup: the author's highest version of the kind on the item, kNotFound when none.
   // ListLatestMarkup: every author's highest version of the kind on the item, ascending by

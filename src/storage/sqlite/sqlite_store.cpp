@@ -1340,6 +1340,13 @@ class SqliteTransaction final : public Transaction {
     return ReadOne(st, &ReadMask, "you have no mask on this item");
   }
 
+  Result<ItemMask> GetMask(const std::string& item_id, const std::string& author, std::int64_t version) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st, Prepare("SELECT " MASK_COLUMNS " FROM item_masks WHERE item_id = ?1 "
+                                                   "AND author = ?2 AND version = ?3"));
+    st.Bind(item_id).Bind(author).Bind(version);
+    return ReadOne(st, &ReadMask, "no mask version " + std::to_string(version) + " of this author on item " + item_id);
+  }
+
   Status InsertMarkup(const ItemMarkup& m) override {
     CALIPER_ASSIGN_OR_RETURN(Statement st, Prepare("INSERT INTO item_markup (" MARKUP_COLUMNS
                                                    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
