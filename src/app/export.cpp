@@ -341,8 +341,8 @@ Result<storage::DatasetExport> App::DecideExport(const RequestContext& ctx, cons
   CALIPER_RETURN_IF_ERROR(txn->UpdateExport(e, revision));
   CALIPER_RETURN_IF_ERROR(CommitWithAudit(
       *txn, Record(ctx, "export.build", "export", e.id,
-                   json{{"status", e.status}, {"items", input.items.size()}, {"notes_read", notes_read}, {"masks_read", masks_read},
-                        {"bytes", e.snapshot_bytes},
+                   json{{"status", e.status}, {"items", input.items.size()}, {"notes_read", notes_read},
+                        {"masks_read", masks_read}, {"bytes", e.snapshot_bytes},
                         {"manifest_sha256", e.manifest_sha256}, {"error", e.error}}.dump())));
   return e;
 }

@@ -166,7 +166,7 @@ Result<StapleFiles> Staple(const SnapshotInput& input, const SnapshotItem& it, c
 
 Result<ordered_json> AddMaskFiles(const SnapshotInput& input, const std::vector<const SnapshotItem*>& items,
                                   const std::map<std::string, std::string>& split_of, Snapshot& snapshot) {
-  std::string index = "item_id,patient,split,mask,version,nifti,dicom_seg\n";
+  std::string index = "item_id,patient,split,mask,version,labels,nifti,dicom_seg\n";
   std::int64_t nifti_count = 0, seg_count = 0, staple_count = 0;
   ordered_json skipped = ordered_json::array();
   std::optional<std::pair<std::string, std::string>> date_time;
@@ -222,8 +222,12 @@ Result<ordered_json> AddMaskFiles(const SnapshotInput& input, const std::vector<
       } else {
         skipped.push_back({{"item_id", id}, {"mask", m->name}, {"reason", why_not}});
       }
+      std::string labels;  // what the voxel values stand for: "1=liver 2=lesion"
+      for (const auto& s : m->map.segments) {
+        labels += (labels.empty() ? "" : " ") + std::to_string(s.label) + "=" + ClassKey(s);
+      }
       index += Csv(id) + "," + Csv(it->item.patient_key) + "," + split + "," + m->name + "," +
-               std::to_string(m->version) + "," + nifti + "," + seg + "\n";
+               std::to_string(m->version) + "," + Csv(labels) + "," + nifti + "," + seg + "\n";
     }
     if (readers.size() >= 2) {
       const std::string path = "masks/staple/" + id + ".nii.gz";

@@ -17,7 +17,7 @@ namespace caliper::exports {
 //   masks/nifti/<item>/<reader>.nii.gz and final.nii.gz   uint8 label maps on the volume's grid
 //   masks/dicom-seg/<item>/<reader>.dcm and final.dcm     DICOM-SEG, for items from DICOM
 //   masks/staple/<item>.nii.gz and <item>.json             with two or more readers' masks
-//   masks/index.csv                                        one row per mask
+//   masks/index.csv                                        one row per mask, with what its labels stand for
 // and returns the manifest's "masks" summary (null when no item has a mask). Deterministic: the
 // DICOM UIDs derive from the dataset id, item and mask, the DICOM dates from created_at.
 // Errors: kIntegrity for a stored mask that does not decode or is not on the volume's grid;

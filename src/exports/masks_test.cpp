@@ -159,7 +159,11 @@ TEST(SnapshotMasks, LabelMapsStapleAndSegAreByteIdenticalWhenBuiltTwice) {
   ASSERT_EQ(manifest["masks"]["dicom_seg_skipped"].size(), 3u);
   EXPECT_EQ(manifest["masks"]["dicom_seg_skipped"][0]["item_id"], "itm_nifti");
   EXPECT_NE(manifest["masks"]["dicom_seg_skipped"][0]["reason"].get<std::string>().find("NIfTI"), std::string::npos);
-  EXPECT_NE(a->files.at("masks/index.csv").find("itm_ct,p1,"), std::string::npos);
+  EXPECT_NE(a->files.at("masks/index.csv").find("itm_ct,p1,train,reader-01,2,1=liver 2=lesion,"
+                                                "masks/nifti/itm_ct/reader-01.nii.gz,masks/dicom-seg/itm_ct/reader-01.dcm\n"),
+            std::string::npos)
+      << a->files.at("masks/index.csv");
+  EXPECT_NE(a->files.at("masks/index.csv").find("itm_nifti,p2,"), std::string::npos);
   // Another snapshot of the same data: other DICOM UIDs.
   SnapshotInput other = in;
   other.dataset_id = "exp_other";
