@@ -5,7 +5,7 @@
 #   bench/run.sh                     # everything, defaults
 #   BUILD=/path/to/build bench/run.sh
 #   HTTP_ARGS="--clients 64 --seconds 10" bench/run.sh
-#   SKIP_AUDIT=1 SKIP_HTTP=1 SKIP_QUALITY=1 SKIP_VOLUME=1 SKIP_TILES=1 bench/run.sh   # only the wrk run
+#   SKIP_AUDIT=1 SKIP_HTTP=1 SKIP_QUALITY=1 SKIP_VOLUME=1 SKIP_TILES=1 SKIP_EXPORT=1 bench/run.sh   # only the wrk run
 #
 # 1. caliper_bench_audit  AuditLog::Append rate (Google Benchmark)
 # 2. caliper_bench_http   in-process HTTP load: reads, writes, keep-alive fairness
@@ -14,7 +14,8 @@
 #                          against pydicom + numpy (bench/volume_peer.py)
 # 5. caliper_bench_tiles  whole-slide Deep Zoom tiles over loopback HTTP, cold and warm cache,
 #                          against OpenSlide read_region + JPEG (needs CALIPER_SAMPLE_DATA)
-# 6. wrk (if installed)    10 s, 64 connections, GET /api/v1/items/{id} on `caliper serve`
+# 6. caliper_bench_export a dataset export of a 10,000-item notes project: build, download, verify
+# 7. wrk (if installed)    10 s, 64 connections, GET /api/v1/items/{id} on `caliper serve`
 #                          (plain HTTP on loopback), populated through the API with curl
 #
 # Exit status: non-zero when any benchmark failed or saw failed requests (all still run).
@@ -61,6 +62,11 @@ fi
 if [[ -z "${SKIP_TILES:-}" ]]; then
   section "whole-slide tiles over HTTP, cold and warm cache, vs OpenSlide (caliper_bench_tiles)"
   "$BUILD/bench/caliper_bench_tiles" || fail "caliper_bench_tiles failed (it needs CALIPER_SAMPLE_DATA)"
+fi
+
+if [[ -z "${SKIP_EXPORT:-}" ]]; then
+  section "dataset export of a 10,000-item project (caliper_bench_export)"
+  "$BUILD/bench/caliper_bench_export" || fail "caliper_bench_export failed"
 fi
 
 # ---- wrk against `caliper serve` ---------------------------------------------------------------

@@ -1,0 +1,178 @@
+// caliper_bench_export: how long a dataset export of a large project takes (docs/export.md).
+//
+// A fresh deployment in a temporary directory (App::Init + App::Open, in process, no HTTP) and
+// one project with a published guideline of two classes; --items notes items made by our
+// generator (synth::MakeClinicalNotes), each read by --readers annotators through the App
+// (claim, one document-level label, submit). Readers give the same class except the last reader
+// on every tenth item, so Dawid–Skene has disputed items to weigh. Then, timed:
+//   build     the approval of an export request: one consistent read of the project, labels,
+//             Dawid–Skene, splits, subgroup report, manifest, tar, encryption and storage
+//   download  a one-time token and the download (decrypting the snapshot)
+//   verify    unpacking the tar and checking every file against the manifest
+// The setup is timed too but is not the figure. Prints a table, then one JSON line.
+// Exit 0 on success, 1 when the export failed, 2 when the setup failed.
+
+#include <stdlib.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "caliper/app/app.h"
+#include "caliper/exports/snapshot.h"
+#include "caliper/synth/synthetic.h"
+
+namespace caliper::bench {
+namespace {
+
+namespace fs = std::filesystem;
+using SteadyClock = std::chrono::steady_clock;
+
+[[noreturn]] void Die(int code, const std::string& what) {
+  std::cerr << "caliper_bench_export: " << what << "\n";
+  std::exit(code);
+}
+
+void Check(const Status& s, const std::string& what, int code = 2) {
+  if (!s.ok()) Die(code, what + ": " + s.ToString());
+}
+
+template <typename T>
+T Must(Result<T> r, const std::string& what, int code = 2) {
+  Check(r.status(), what, code);
+  return std::move(r).value();
+}
+
+double SecondsSince(SteadyClock::time_point start) {
+  return std::chrono::duration<double>(SteadyClock::now() - start).count();
+}
+
+int Run(int argc, char** argv) {
+  int items = 10000, readers = 2;
+  std::uint64_t seed = 1;
+  for (int i = 1; i < argc; ++i) {
+    const std::string flag = argv[i];
+    if (i + 1 >= argc) Die(2, "usage: caliper_bench_export [--items N] [--readers R] [--seed S]");
+    const std::string value = argv[++i];
+    if (flag == "--items") items = std::stoi(value);
+    else if (flag == "--readers") readers = std::stoi(value);
+    else if (flag == "--seed") seed = std::stoull(value);
+    else Die(2, "unknown flag " + flag);
+  }
+  if (items < 1 || readers < 1) Die(2, "--items and --readers must be positive");
+
+  std::string tmpl = (fs::temp_directory_path() / "caliper-bench-export-XXXXXX").string();
+  if (::mkdtemp(tmpl.data()) == nullptr) Die(2, "mkdtemp failed");
+  const std::string dir = tmpl;
+  Config config;
+  Check(app::App::Init(dir, config).status(), "App::Init");
+  auto app = Must(app::App::Open(dir, config, {}), "App::Open");
+  const app::RequestContext admin = app::LocalOperator();
+
+  const auto setup_start = SteadyClock::now();
+  const auto project = Must(app->CreateProject(admin, "export bench", ""), "project");
+  auto member = [&](const std::string& name, core::Role role) {
+    app::NewUser spec;
+    spec.username = name;
+    spec.password = "export-bench-passphrase-7d2a";
+    auto user = Must(app->CreateUser(admin, spec), "user " + name);
+    Check(app->PutMember(admin, project.id, user.user.id, {role}, {core::DataType::kNotes}).status(), "member " + name);
+    app::RequestContext ctx;
+    ctx.principal.user = user.user;
+    return ctx;
+  };
+  const app::RequestContext manager = member("bmanager", core::Role::kManager);
+  const app::RequestContext steward = member("bsteward", core::Role::kDataSteward);
+  std::vector<app::RequestContext> annotators;
+  for (int r = 0; r < readers; ++r) annotators.push_back(member("breader" + std::to_string(r + 1), core::Role::kAnnotator));
+  const auto draft = Must(app->CreateGuidelineDraft(
+                              manager, project.id,
+                              R"({"classes":[{"id":"pneumonia","name":"Pneumonia","kind":"classification","definition":"d",)"
+                              R"("codes":[{"system":"SNOMED CT","code":"233604007"}]},)"
+                              R"({"id":"normal","name":"Normal","kind":"classification","definition":"d"}]})"),
+                          "guideline");
+  Check(app->PublishGuideline(manager, project.id, draft.id, draft.revision).status(), "publish");
+  core::WorkflowSettings settings;
+  settings.project_id = project.id;
+  settings.readers_per_item = readers;
+  Check(app->PutWorkflowSettings(manager, settings).status(), "workflow settings");
+
+  std::map<std::string, int> index_of;  // item id -> its number
+  {
+    const auto notes = synth::MakeClinicalNotes(items, seed);
+    for (const auto& note : notes) {
+      app::NewItem spec;
+      spec.data_type = core::DataType::kNotes;
+      spec.patient_key = note.patient;
+      spec.content_type = "text/plain";
+      std::istringstream in(note.text);
+      const auto item = Must(app->CreateItem(admin, project.id, spec, in), "item");
+      index_of[item.id] = static_cast<int>(index_of.size());
+    }
+  }
+  Check(app->CreateTasks(manager, project.id, {}).status(), "tasks");
+  std::int64_t readings = 0;
+  for (int r = 0; r < readers; ++r) {
+    for (;;) {
+      auto task = Must(app->ClaimNextTask(annotators[r], project.id), "claim");
+      if (!task) break;
+      const int i = index_of.at(task->item_id);
+      const bool pneumonia = (i % 3 == 0) != (r == readers - 1 && readers > 1 && i % 10 == 0);
+      core::Annotation a;
+      a.evidence_kind = "document";
+      a.evidence_json = "{}";
+      a.label_class = pneumonia ? "pneumonia" : "normal";
+      a.confidence = 0.9;
+      Check(app->CreateAnnotation(annotators[r], task->item_id, a).status(), "label");
+      Check(app->SubmitTask(annotators[r], project.id, task->id).status(), "submit");
+      ++readings;
+    }
+  }
+  const double setup_s = SecondsSince(setup_start);
+
+  const auto requested = Must(app->RequestExport(manager, project.id, "export bench", "{}"), "request", 1);
+  auto start = SteadyClock::now();
+  const auto built = Must(app->DecideExport(steward, project.id, requested.id, true, "bench"), "approve", 1);
+  const double build_s = SecondsSince(start);
+  if (built.status != "built") Die(1, "the export is " + built.status + ": " + built.error);
+  start = SteadyClock::now();
+  const auto token = Must(app->IssueExportToken(manager, project.id, requested.id, 5), "token", 1);
+  const std::string tar = Must(app->DownloadExport(token.token, "127.0.0.1"), "download", 1);
+  const double download_s = SecondsSince(start);
+  start = SteadyClock::now();
+  Check(exports::ExtractSnapshotTar(tar, dir + "/snapshot"), "extract", 1);
+  const std::int64_t files = Must(exports::VerifySnapshotDirectory(dir + "/snapshot"), "verify", 1);
+  const double verify_s = SecondsSince(start);
+
+  app.reset();
+  std::error_code ignored;
+  fs::remove_all(dir, ignored);
+
+  std::printf("export of %d notes items, %lld readings (%d readers each); setup %.1f s\n", items,
+              static_cast<long long>(readings), readers, setup_s);
+  std::printf("%-10s %10s %14s\n", "step", "seconds", "items/s");
+  std::printf("%-10s %10.3f %14.0f\n", "build", build_s, items / build_s);
+  std::printf("%-10s %10.3f %14.0f\n", "download", download_s, items / download_s);
+  std::printf("%-10s %10.3f %14.0f\n", "verify", verify_s, items / verify_s);
+  std::printf("snapshot: %lld bytes (tar), %lld files verified\n", static_cast<long long>(tar.size()),
+              static_cast<long long>(files));
+  const nlohmann::json line{{"bench", "export"},     {"items", items},          {"readers", readers},
+                            {"readings", readings},  {"setup_s", setup_s},      {"build_s", build_s},
+                            {"download_s", download_s}, {"verify_s", verify_s}, {"tar_bytes", tar.size()},
+                            {"files", files}};
+  std::printf("%s\n", line.dump().c_str());
+  return 0;
+}
+
+}  // namespace
+}  // namespace caliper::bench
+
+int main(int argc, char** argv) { return caliper::bench::Run(argc, argv); }
