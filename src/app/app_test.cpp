@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "app/workflow_internal.h"
 #include "caliper/exports/snapshot.h"
 
 namespace caliper::app {
@@ -672,6 +673,131 @@ TEST_F(WorkflowAppTest, GoldItemsAreServedAtTheRateAndScoreEachReader) {
   EXPECT_DOUBLE_EQ(wrong.accuracy, 0.0);
   auto actions = AuditActions();
   EXPECT_EQ(std::count(actions.begin(), actions.end(), "item.gold:success"), 1);
+}
+
+// Publishes `classes_json` (the classes array) as the project's next guideline version.
+void PublishClasses(App& app, const RequestContext& manager, const std::string& project_id,
+                    const std::string& classes_json) {
+  auto draft = app.CreateGuidelineDraft(manager, project_id, R"({"classes":)" + classes_json + "}");
+  ASSERT_TRUE(draft.ok()) << draft.status().ToString();
+  ASSERT_TRUE(app.PublishGuideline(manager, project_id, draft->id, draft->revision).ok());
+}
+
+TEST_F(WorkflowAppTest, AClassThatAsksForMoreReadersAddsTasksAndWaitsForThem) {
+  PublishClasses(*app_, manager_, project_id_,
+                 R"([{"id":"pneumonia","name":"Pneumonia","kind":"classification","definition":"d","readers":3},)"
+                 R"({"id":"normal","name":"Normal","kind":"classification","definition":"d"}])");
+  std::vector<std::string> items;
+  for (int i = 0; i < 3; ++i) items.push_back(AddItem(project_id_, "note " + std::to_string(i)).id);
+  TasksInOrder(items);  // k = 2: two tasks each
+  auto tasks_of = [&](const std::string& item) {
+    auto all = app_->ListTasks(manager_, project_id_, std::nullopt, storage::PageRequest{});
+    EXPECT_TRUE(all.ok());
+    return std::count_if(all->rows.begin(), all->rows.end(), [&](const core::Task& t) { return t.item_id == item; });
+  };
+  core::Annotation absent = Label("pneumonia");
+  absent.assertion = core::Assertion::kAbsent;
+  EXPECT_EQ(Read(0, items[0], {Label("pneumonia", 0.9)}).state, core::TaskState::kSubmitted);
+  EXPECT_EQ(tasks_of(items[0]), 3) << "pneumonia needs three readers";
+  Read(0, items[1], {Label("normal", 0.9)});
+  Read(0, items[2], {absent});
+  EXPECT_EQ(tasks_of(items[1]), 2);
+  EXPECT_EQ(tasks_of(items[2]), 2) << "an absent finding does not name the class";
+
+  // Two agreeing readings of three: nothing is decided yet; the third reader completes the item.
+  const core::Task second = Read(1, items[0], {Label("pneumonia", 0.8)});
+  EXPECT_EQ(second.state, core::TaskState::kSubmitted);
+  RequestContext third = Member("wr3", {core::Role::kAnnotator});
+  std::optional<core::Task> claimed;
+  for (int n = 0; n < 3 && !claimed; ++n) {  // fifo serves items 1 and 2 first: their tasks are older
+    auto next = app_->ClaimNextTask(third, project_id_);
+    ASSERT_TRUE(next.ok() && next->has_value()) << "the added task is claimable";
+    if ((*next)->item_id == items[0]) claimed = **next;
+  }
+  ASSERT_TRUE(claimed.has_value());
+  ASSERT_TRUE(app_->CreateAnnotation(third, items[0], Label("normal", 0.9)).ok());
+  auto done = app_->SubmitTask(third, project_id_, claimed->id);
+  ASSERT_TRUE(done.ok()) << done.status().ToString();
+  EXPECT_EQ(done->state, core::TaskState::kEscalated) << "the third reading disagrees: adjudication";
+  auto second_now = app_->GetTask(manager_, project_id_, second.id);
+  ASSERT_TRUE(second_now.ok());
+  EXPECT_EQ(second_now->state, core::TaskState::kEscalated);
+  auto actions = AuditActions();
+  EXPECT_EQ(std::count(actions.begin(), actions.end(), "task.create:success"), 3 + 1);
+}
+
+TEST_F(WorkflowAppTest, ReadingsOutsideTheReviewSampleAreAcceptedWithoutAReviewer) {
+  PublishClasses(*app_, manager_, project_id_,
+                 R"([{"id":"pneumonia","name":"Pneumonia","kind":"classification","definition":"d","review_rate":1},)"
+                 R"({"id":"normal","name":"Normal","kind":"classification","definition":"d"}])");
+  core::WorkflowSettings settings;
+  settings.project_id = project_id_;
+  settings.readers_per_item = 1;
+  settings.review_rate = 1.5;
+  EXPECT_EQ(app_->PutWorkflowSettings(manager_, settings).status().code(), ErrorCode::kInvalidArgument);
+  settings.review_rate = 0.5;
+  ASSERT_TRUE(app_->PutWorkflowSettings(manager_, settings).ok());
+  std::vector<std::string> items;
+  for (int i = 0; i < 41; ++i) items.push_back(AddItem(project_id_, "note " + std::to_string(i)).id);
+  TasksInOrder(items);
+  int waived = 0;
+  for (int i = 0; i < 40; ++i) {
+    const core::Task t = Read(0, items[static_cast<std::size_t>(i)], {Label("normal", 0.9)});
+    const bool outside = core::StableDraw({t.id, "review"}) >= 0.5;
+    EXPECT_EQ(t.state, outside ? core::TaskState::kAccepted : core::TaskState::kSubmitted) << "the audited draw decides";
+    waived += outside ? 1 : 0;
+  }
+  EXPECT_GT(waived, 8);
+  EXPECT_LT(waived, 32);
+  auto actions = AuditActions();
+  EXPECT_EQ(std::count(actions.begin(), actions.end(), "task.waive_review:success"), waived);
+  // A class with its own rate of 1 is always reviewed.
+  EXPECT_EQ(Read(0, items[40], {Label("normal", 0.9), Label("pneumonia", 0.9)}).state, core::TaskState::kSubmitted);
+}
+
+TEST_F(WorkflowAppTest, ReviewSamplingWaitsForEveryReadingAndNeverPassesOverADisagreement) {
+  core::WorkflowSettings settings;
+  settings.project_id = project_id_;
+  settings.readers_per_item = 2;
+  settings.review_rate = 0;
+  ASSERT_TRUE(app_->PutWorkflowSettings(manager_, settings).ok());
+  std::vector<std::string> items;
+  for (int i = 0; i < 2; ++i) items.push_back(AddItem(project_id_, "note " + std::to_string(i)).id);
+  TasksInOrder(items);
+  const core::Task first = Read(0, items[0], {Label("normal", 0.9)});
+  EXPECT_EQ(first.state, core::TaskState::kSubmitted) << "one reading of two";
+  Read(0, items[1], {Label("normal", 0.9)});
+  EXPECT_EQ(Read(1, items[0], {Label("normal", 0.8)}).state, core::TaskState::kAccepted);
+  auto first_now = app_->GetTask(manager_, project_id_, first.id);
+  ASSERT_TRUE(first_now.ok());
+  EXPECT_EQ(first_now->state, core::TaskState::kAccepted) << "both agreeing readings, once complete";
+  EXPECT_EQ(Read(1, items[1], {Label("pneumonia", 0.9)}).state, core::TaskState::kEscalated);
+}
+
+TEST(ReviewRate, ClassesOverrideTheProjectAndSpecialistClassesAreAlwaysReviewed) {
+  auto schema = core::ParseLabelSchema(
+      R"({"classes":[{"id":"a","name":"A","kind":"classification","definition":"d"},)"
+      R"({"id":"b","name":"B","kind":"classification","definition":"d","review_rate":0.1,"readers":4},)"
+      R"({"id":"s","name":"S","kind":"classification","definition":"d","required_qualification":"pathologist"}]})");
+  ASSERT_TRUE(schema.ok()) << schema.status().ToString();
+  core::WorkflowSettings settings;
+  settings.readers_per_item = 2;
+  settings.review_rate = 0.3;
+  auto label = [](const std::string& cls) {
+    core::Annotation a;
+    a.label_class = cls;
+    return a;
+  };
+  EXPECT_DOUBLE_EQ(internal::ReviewRateOf(settings, *schema, {}), 0.3);
+  EXPECT_DOUBLE_EQ(internal::ReviewRateOf(settings, *schema, {label("a")}), 0.3);
+  EXPECT_DOUBLE_EQ(internal::ReviewRateOf(settings, *schema, {label("b")}), 0.1);
+  EXPECT_DOUBLE_EQ(internal::ReviewRateOf(settings, *schema, {label("b"), label("a")}), 0.3);
+  EXPECT_DOUBLE_EQ(internal::ReviewRateOf(settings, *schema, {label("b"), label("s")}), 1.0);
+  std::string why = "-";
+  EXPECT_EQ(internal::ReadersNeeded(settings, *schema, {label("a")}, why), 2);
+  EXPECT_EQ(why, "-");
+  EXPECT_EQ(internal::ReadersNeeded(settings, *schema, {label("a"), label("b")}, why), 4);
+  EXPECT_EQ(why, "b");
 }
 
 // Delayed ground truth on a fake clock: labels of a class that needs a biopsy within 30 days.

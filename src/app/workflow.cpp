@@ -364,6 +364,9 @@ Status internal::ValidateWorkflowSettings(const core::WorkflowSettings& settings
   if (!(settings.gold_rate >= 0 && settings.gold_rate <= 1)) {
     return Error(ErrorCode::kInvalidArgument, "gold_rate must be between 0 and 1");
   }
+  if (!(settings.review_rate >= 0 && settings.review_rate <= 1)) {
+    return Error(ErrorCode::kInvalidArgument, "review_rate must be between 0 and 1");
+  }
   return Status::Ok();
 }
 
@@ -379,7 +382,8 @@ security::AuditRecord App::WorkflowUpdateRecord(const RequestContext& ctx, const
                      {"lease_minutes", settings.lease_minutes},
                      {"task_order", core::ToString(settings.task_order)},
                      {"prelabel_hidden_share", settings.prelabel_hidden_share},
-                     {"gold_rate", settings.gold_rate}}.dump());
+                     {"gold_rate", settings.gold_rate},
+                     {"review_rate", settings.review_rate}}.dump());
 }
 
 Result<core::WorkflowSettings> App::PutWorkflowSettings(const RequestContext& ctx, core::WorkflowSettings settings) {
@@ -631,46 +635,119 @@ Result<core::Task> App::SubmitIn(storage::Transaction& txn, const RequestContext
   task.updated_at = now;
   CALIPER_RETURN_IF_ERROR(txn.UpdateTask(task, expected));
   records.push_back(std::move(step));
-  CALIPER_RETURN_IF_ERROR(EscalateOnDisagreement(txn, ctx, task, records));
+  CALIPER_RETURN_IF_ERROR(SettleReadings(txn, ctx, task, records));
   return task;
 }
 
-Status App::EscalateOnDisagreement(storage::Transaction& txn, const RequestContext& ctx, core::Task& submitted,
-                                   std::vector<AuditRecord>& records) {
+int internal::ReadersNeeded(const core::WorkflowSettings& settings, const core::LabelSchema& schema,
+                  const std::vector<core::Annotation>& reading_labels, std::string& why) {
+  int needed = settings.readers_per_item;
+  for (const auto& a : reading_labels) {
+    const core::LabelClass* cls = schema.Find(a.label_class);
+    if (cls == nullptr || !cls->readers || a.assertion == core::Assertion::kAbsent || *cls->readers <= needed) continue;
+    needed = *cls->readers;
+    why = cls->id;
+  }
+  return needed;
+}
+
+double internal::ReviewRateOf(const core::WorkflowSettings& settings, const core::LabelSchema& schema,
+                    const std::vector<core::Annotation>& labels) {
+  std::optional<double> rate;
+  for (const auto& a : labels) {
+    const core::LabelClass* cls = schema.Find(a.label_class);
+    if (cls == nullptr) continue;
+    const double r = cls->review_rate ? *cls->review_rate : cls->required_qualification ? 1.0 : settings.review_rate;
+    rate = std::max(rate.value_or(0.0), r);
+  }
+  return rate.value_or(settings.review_rate);
+}
+
+Status App::SettleReadings(storage::Transaction& txn, const RequestContext& ctx, core::Task& submitted,
+                           std::vector<AuditRecord>& records) {
   CALIPER_ASSIGN_OR_RETURN(core::WorkflowSettings settings, SettingsOf(txn, submitted.project_id));
-  CALIPER_ASSIGN_OR_RETURN(auto tasks, txn.ListTasksOfItem(submitted.item_id));
-  std::erase_if(tasks, [](const core::Task& t) { return t.assignee.empty() || !IsReading(t.state); });
-  if (static_cast<int>(tasks.size()) < settings.readers_per_item) return Status::Ok();
+  CALIPER_ASSIGN_OR_RETURN(auto all_tasks, txn.ListTasksOfItem(submitted.item_id));
   auto current = txn.GetCurrentGuideline(submitted.project_id);
   if (!current.ok()) return current.status();  // the labels were pinned to it
   CALIPER_ASSIGN_OR_RETURN(core::LabelSchema schema, core::ParseLabelSchema(current->schema_json));
   CALIPER_ASSIGN_OR_RETURN(auto labels, AllAnnotations(txn, submitted.item_id));
+  std::vector<core::Task> tasks = all_tasks;
+  std::erase_if(tasks, [](const core::Task& t) { return t.assignee.empty() || !IsReading(t.state); });
   std::vector<ReadingLabels> readings;
-  for (const auto& t : tasks) readings.push_back({t.assignee, internal::ReaderLabels(t, labels)});
-  const std::vector<TriggerHit> hits = AdjudicationTriggers(schema, Disagreement(readings));
-  if (hits.empty()) return Status::Ok();
-  json reasons = json::array();
-  for (const auto& h : hits) {
-    reasons.push_back(json{{"label_class", h.label_class}, {"reason", h.reason}, {"detail", h.detail}});
+  std::vector<core::Annotation> reading_labels;
+  for (const auto& t : tasks) {
+    readings.push_back({t.assignee, internal::ReaderLabels(t, labels)});
+    reading_labels.insert(reading_labels.end(), readings.back().labels.begin(), readings.back().labels.end());
   }
   const TimeMicros now = clock_.Now();
-  bool escalated = false;
-  for (core::Task t : tasks) {
-    if (t.state != core::TaskState::kSubmitted && t.state != core::TaskState::kInReview) continue;
+
+  // Readers per class: a class asking for more readers than the item has tasks adds open ones.
+  std::string raised_by;
+  const int needed = internal::ReadersNeeded(settings, schema, reading_labels, raised_by);
+  if (static_cast<int>(all_tasks.size()) < needed) {
+    const auto before = all_tasks.size();
+    for (auto n = static_cast<int>(before); n < needed; ++n) {
+      core::Task t;
+      t.id = ids_.NewId("tsk");
+      t.project_id = submitted.project_id;
+      t.item_id = submitted.item_id;
+      t.revision = 1;
+      t.created_at = t.updated_at = now;
+      CALIPER_RETURN_IF_ERROR(txn.InsertTask(t));
+    }
+    records.push_back(Record(ctx, "task.create", "item", submitted.item_id,
+                             json{{"tasks", static_cast<std::size_t>(needed) - before},
+                                  {"readers_per_item", needed},
+                                  {"label_class", raised_by},
+                                  {"reason", "the class needs more readers"}}.dump()));
+  }
+  if (static_cast<int>(tasks.size()) < needed) return Status::Ok();  // wait for the other readings
+
+  // Disagreement beyond a class's threshold: every undecided reading goes to adjudication.
+  const std::vector<TriggerHit> hits = AdjudicationTriggers(schema, Disagreement(readings));
+  if (!hits.empty()) {
+    json reasons = json::array();
+    for (const auto& h : hits) {
+      reasons.push_back(json{{"label_class", h.label_class}, {"reason", h.reason}, {"detail", h.detail}});
+    }
+    bool escalated = false;
+    for (core::Task t : tasks) {
+      if (t.state != core::TaskState::kSubmitted && t.state != core::TaskState::kInReview) continue;
+      const std::int64_t expected = t.revision;
+      CALIPER_ASSIGN_OR_RETURN(auto step, StepTask(ctx, t, core::TaskEvent::kEscalate,
+                                                   json{{"automatic", true}, {"triggers", reasons}}.dump()));
+      records.push_back(std::move(step));
+      t.revision = expected + 1;
+      t.updated_at = now;
+      CALIPER_RETURN_IF_ERROR(txn.UpdateTask(t, expected));
+      if (t.id == submitted.id) submitted = t;
+      escalated = true;
+    }
+    if (!escalated) return Status::Ok();  // every reading was decided already
+    for (const auto& h : hits) {
+      CALIPER_RETURN_IF_ERROR(txn.InsertAdjudicationTrigger({ids_.NewId("atr"), submitted.project_id,
+                                                             submitted.item_id, h.label_class, h.reason, h.detail,
+                                                             now}));
+    }
+    return Status::Ok();
+  }
+
+  // Review sampling: an agreeing reading outside its sample is accepted without a reviewer. The
+  // draw is a stable hash of the task, so the decision can be recomputed from the audit trail.
+  for (std::size_t i = 0; i < tasks.size(); ++i) {
+    core::Task t = tasks[i];
+    if (t.state != core::TaskState::kSubmitted) continue;
+    const double rate = internal::ReviewRateOf(settings, schema, readings[i].labels);
+    const double draw = core::StableDraw({t.id, "review"});
+    if (draw < rate) continue;
     const std::int64_t expected = t.revision;
-    CALIPER_ASSIGN_OR_RETURN(auto step, StepTask(ctx, t, core::TaskEvent::kEscalate,
-                                                 json{{"automatic", true}, {"triggers", reasons}}.dump()));
+    CALIPER_ASSIGN_OR_RETURN(auto step, StepTask(ctx, t, core::TaskEvent::kWaiveReview,
+                                                 json{{"review_rate", rate}, {"draw", draw}}.dump()));
     records.push_back(std::move(step));
     t.revision = expected + 1;
     t.updated_at = now;
     CALIPER_RETURN_IF_ERROR(txn.UpdateTask(t, expected));
     if (t.id == submitted.id) submitted = t;
-    escalated = true;
-  }
-  if (!escalated) return Status::Ok();  // every reading was decided already
-  for (const auto& h : hits) {
-    CALIPER_RETURN_IF_ERROR(txn.InsertAdjudicationTrigger({ids_.NewId("atr"), submitted.project_id, submitted.item_id,
-                                                           h.label_class, h.reason, h.detail, now}));
   }
   return Status::Ok();
 }

@@ -55,6 +55,18 @@ inline Result<std::string> StringField(const nlohmann::json& object, const char*
 // kInvalidArgument naming the first workflow setting out of range (PUT workflow, project files).
 Status ValidateWorkflowSettings(const core::WorkflowSettings& settings);
 
+// The readings an item needs: the project's k, raised by every class the readings' labels name
+// (assertion not 'absent') that asks for more readers (LabelClass::readers); `why` is set to
+// the class that raised it last (left as it is when none did).
+int ReadersNeeded(const core::WorkflowSettings& settings, const core::LabelSchema& schema,
+                  const std::vector<core::Annotation>& reading_labels, std::string& why);
+
+// The share of readings with these labels that are reviewed: the largest rate of the classes
+// they name (a class's review_rate, else 1 for a specialist class — one with a required
+// qualification —, else the project's review_rate), or the project's when they name none.
+double ReviewRateOf(const core::WorkflowSettings& settings, const core::LabelSchema& schema,
+                    const std::vector<core::Annotation>& labels);
+
 // kInvalidArgument unless the de-identification mode and clinician names are usable.
 Status ValidateTextSettings(const core::TextSettings& settings);
 

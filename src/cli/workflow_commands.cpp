@@ -3,6 +3,9 @@
 //   caliper prelabels upload PROJECT FILE.jsonl      model predictions, one per line
 //   caliper prelabels context PROJECT [--item ID]    the ConText pre-labeller over the notes
 //   caliper outcomes import FILE.csv --project P     outcome events (ingest/outcomes.h)
+//   caliper guideline publish PROJECT FILE.json      a new guideline version, with its impact
+//   caliper guideline reannotate PROJECT --to N      send impacted readings back to their readers
+//   caliper guideline feedback PROJECT [--version N] reviewers' feedback counted by class
 // Bad lines are reported on standard error with their number and skipped; the exit code is
 // then 1 (0 when everything was stored).
 
@@ -22,6 +25,8 @@ struct WorkflowArgs {
   std::string project;
   std::string file;
   std::vector<std::string> items;
+  std::string from_version;  // guideline version numbers (or ids)
+  std::string to_version;
 };
 
 // Reads a JSONL file of predictions; every line that is no prediction is reported and skipped.
@@ -125,6 +130,133 @@ int RunContext(app::App& app, const WorkflowArgs& args) {
   return report->errors.empty() ? 0 : 1;
 }
 
+// The project's guideline version `ref` (its number, or its id); "" = the version in force.
+Result<core::GuidelineVersion> FindGuideline(app::App& app, const std::string& project_id, const std::string& ref) {
+  std::optional<core::GuidelineVersion> current;
+  storage::PageRequest page;
+  page.limit = 500;
+  for (;;) {
+    CALIPER_ASSIGN_OR_RETURN(auto rows, app.ListGuidelines(app::LocalOperator(), project_id, page));
+    for (auto& g : rows.rows) {
+      if (g.status != core::GuidelineStatus::kPublished) continue;
+      if (ref.empty() ? (!current || g.version > current->version) : (std::to_string(g.version) == ref || g.id == ref)) {
+        current = std::move(g);
+      }
+    }
+    if (rows.next.empty()) break;
+    page.after = rows.next;
+  }
+  if (current) return *current;
+  return Error(ErrorCode::kNotFound, ref.empty() ? "the project has no published guideline"
+                                                 : "the project has no published guideline version " + ref);
+}
+
+json ImpactJson(const app::GuidelineImpact& impact) {
+  json classes = json::array();
+  for (const auto& c : impact.diff.classes) classes.push_back({{"id", c.id}, {"change", c.change}, {"fields", c.fields}});
+  return {{"from_version", impact.diff.from.version}, {"to_version", impact.diff.to.version},
+          {"classes", classes}, {"impacted_labels", impact.labels.size()}};
+}
+
+void PrintImpact(const app::GuidelineImpact& impact) {
+  std::cout << "Version " << impact.diff.to.version << " against " << impact.diff.from.version << ": "
+            << impact.diff.classes.size() << " classes differ, " << impact.labels.size()
+            << " labels were made under the old version of a changed or removed class\n";
+  for (const auto& c : impact.diff.classes) {
+    std::cout << "  " << c.change << " " << c.id;
+    for (const auto& f : c.fields) std::cout << (&f == &c.fields.front() ? " (" : ", ") << f;
+    std::cout << (c.fields.empty() ? "" : ")") << "\n";
+  }
+}
+
+int PublishGuideline(app::App& app, const WorkflowArgs& args) {
+  auto project = FindProject(app, args.project);
+  if (!project.ok()) return Fail(project.status());
+  auto text = ReadWholeFile(args.file);
+  if (!text.ok()) return Fail(text.status());
+  const auto& op = app::LocalOperator();
+  auto draft = app.CreateGuidelineDraft(op, project->id, *text);
+  if (!draft.ok()) return Fail(Error(draft.status().code(), args.file + ": " + draft.status().message()));
+  auto published = app.PublishGuideline(op, project->id, draft->id, draft->revision);
+  if (!published.ok()) return Fail(published.status());
+  json out{{"id", published->id}, {"version", published->version}};
+  std::optional<app::GuidelineImpact> impact;
+  if (!published->based_on.empty()) {
+    auto report = app.GuidelineImpactOf(op, project->id, published->id, "");
+    if (!report.ok()) return Fail(report.status());
+    impact = std::move(*report);
+    out["impact"] = ImpactJson(*impact);
+  }
+  if (args.common.json) {
+    PrintJson(out);
+  } else {
+    std::cout << "Published guideline version " << published->version << " (" << published->id << ")\n";
+    if (impact) PrintImpact(*impact);
+  }
+  return 0;
+}
+
+int Reannotate(app::App& app, const WorkflowArgs& args) {
+  auto project = FindProject(app, args.project);
+  if (!project.ok()) return Fail(project.status());
+  auto to = FindGuideline(app, project->id, args.to_version);
+  if (!to.ok()) return Fail(to.status());
+  std::string from_id;
+  if (!args.from_version.empty()) {
+    auto from = FindGuideline(app, project->id, args.from_version);
+    if (!from.ok()) return Fail(from.status());
+    from_id = from->id;
+  }
+  auto report = app.ReannotateImpacted(app::LocalOperator(), project->id, to->id, from_id);
+  if (!report.ok()) return Fail(report.status());
+  if (args.common.json) {
+    json reopened = json::array();
+    for (const auto& t : report->reopened) reopened.push_back({{"task_id", t.id}, {"item_id", t.item_id}});
+    json skipped = json::array();
+    for (const auto& s : report->skipped) {
+      skipped.push_back({{"task_id", s.task_id}, {"annotation_id", s.annotation_id}, {"reason", s.reason}});
+    }
+    PrintJson({{"impact", ImpactJson(report->impact)}, {"reopened", reopened}, {"skipped", skipped}});
+  } else {
+    PrintImpact(report->impact);
+    std::cout << "Sent " << report->reopened.size() << " readings back to their readers; left "
+              << report->skipped.size() << " alone\n";
+    for (const auto& s : report->skipped) std::cout << "  " << s.annotation_id << ": " << s.reason << "\n";
+  }
+  return 0;
+}
+
+int Feedback(app::App& app, const WorkflowArgs& args) {
+  auto project = FindProject(app, args.project);
+  if (!project.ok()) return Fail(project.status());
+  std::string version_id;
+  if (!args.to_version.empty()) {
+    auto version = FindGuideline(app, project->id, args.to_version);
+    if (!version.ok()) return Fail(version.status());
+    version_id = version->id;
+  }
+  auto report = app.GuidelineFeedbackOf(app::LocalOperator(), project->id, version_id);
+  if (!report.ok()) return Fail(report.status());
+  if (args.common.json) {
+    json classes = json::array();
+    for (const auto& c : report->classes) {
+      classes.push_back({{"label_class", c.label_class}, {"total", c.total}, {"items", c.items},
+                         {"kinds", c.kinds}, {"recurring", c.recurring}});
+    }
+    PrintJson({{"guideline_version_id", report->guideline_version_id}, {"classes", classes},
+               {"entries", report->entries.size()}});
+  } else {
+    std::cout << report->entries.size() << " feedback notes on " << report->classes.size() << " classes\n";
+    for (const auto& c : report->classes) {
+      std::cout << "  " << c.label_class << ": " << c.total << " on " << c.items << " items"
+                << (c.recurring ? " (recurring)" : "");
+      for (const auto& [kind, n] : c.kinds) std::cout << ", " << kind << " " << n;
+      std::cout << "\n";
+    }
+  }
+  return 0;
+}
+
 }  // namespace
 
 void AddWorkflowCommands(CLI::App& root, int& exit_code) {
@@ -160,6 +292,29 @@ void AddWorkflowCommands(CLI::App& root, int& exit_code) {
   import->add_option("file", args.file, "CSV: item_id,patient_key,evidence_type,class,value,result,time")->required();
   import->add_option("--project", args.project, "Project id or name")->required();
   import->callback(with_app(&ImportOutcomes));
+
+  auto* guideline = root.add_subcommand("guideline", "Guideline versions: publish, re-annotate, feedback");
+  guideline->require_subcommand(1);
+  auto* publish = guideline->add_subcommand(
+      "publish", "Publish a label schema (JSON, docs/label-schema.schema.json) as the next version; prints its impact");
+  AddCommonOptions(*publish, args.common);
+  publish->add_option("project", args.project, "Project id or name")->required();
+  publish->add_option("file", args.file, "The label schema: {\"classes\": [...], ...}")->required();
+  publish->callback(with_app(&PublishGuideline));
+
+  auto* reannotate = guideline->add_subcommand(
+      "reannotate", "Send every reading with a label the new version changed back to its reader");
+  AddCommonOptions(*reannotate, args.common);
+  reannotate->add_option("project", args.project, "Project id or name")->required();
+  reannotate->add_option("--to", args.to_version, "The version in force (number or id; default: the newest)");
+  reannotate->add_option("--from", args.from_version, "The old version (default: the one --to is based on)");
+  reannotate->callback(with_app(&Reannotate));
+
+  auto* feedback = guideline->add_subcommand("feedback", "Reviewers' and adjudicators' guideline feedback, by class");
+  AddCommonOptions(*feedback, args.common);
+  feedback->add_option("project", args.project, "Project id or name")->required();
+  feedback->add_option("--version", args.to_version, "Only feedback on this version (number or id; default: all)");
+  feedback->callback(with_app(&Feedback));
 }
 
 }  // namespace caliper::cli

@@ -269,6 +269,8 @@ Result<LabelSchema> ParseLabelSchema(std::string_view json_text) {
       CALIPER_ASSIGN_OR_RETURN(lc.required_qualification,
                                ParseQualification(c["required_qualification"].get<std::string>()));
     }
+    if (c.contains("readers")) lc.readers = c["readers"].get<int>();
+    if (c.contains("review_rate")) lc.review_rate = c["review_rate"].get<double>();
     for (const auto& t : c.value("terms", json::array())) lc.terms.push_back(t.get<std::string>());
     const json context = c.value("context_attributes", json::object());
     for (const auto& v : context.value("assertion", json::array())) {

@@ -37,7 +37,7 @@ constexpr NameTable<TaskState, 8> kTaskStates = {{{TaskState::kOpen, "open"},
                                                   {TaskState::kRejected, "rejected"},
                                                   {TaskState::kEscalated, "escalated"},
                                                   {TaskState::kAdjudicated, "adjudicated"}}};
-constexpr NameTable<TaskEvent, 11> kTaskEvents = {{{TaskEvent::kClaim, "claim"},
+constexpr NameTable<TaskEvent, 12> kTaskEvents = {{{TaskEvent::kClaim, "claim"},
                                                    {TaskEvent::kRelease, "release"},
                                                    {TaskEvent::kLeaseExpire, "lease_expire"},
                                                    {TaskEvent::kSubmit, "submit"},
@@ -47,7 +47,8 @@ constexpr NameTable<TaskEvent, 11> kTaskEvents = {{{TaskEvent::kClaim, "claim"},
                                                    {TaskEvent::kEscalate, "escalate"},
                                                    {TaskEvent::kAdjudicate, "adjudicate"},
                                                    {TaskEvent::kReopen, "reopen"},
-                                                   {TaskEvent::kReannotate, "reannotate"}}};
+                                                   {TaskEvent::kReannotate, "reannotate"},
+                                                   {TaskEvent::kWaiveReview, "waive_review"}}};
 constexpr NameTable<Assertion, 5> kAssertions = {{{Assertion::kPresent, "present"},
                                                   {Assertion::kAbsent, "absent"},
                                                   {Assertion::kPossible, "possible"},
@@ -156,7 +157,7 @@ Result<TaskState> TaskTransition(TaskState from, TaskEvent event) {
   static constexpr std::array kEdges = {
       Edge{S::kOpen, E::kClaim, S::kClaimed},          Edge{S::kClaimed, E::kRelease, S::kOpen},
       Edge{S::kClaimed, E::kLeaseExpire, S::kOpen},    Edge{S::kClaimed, E::kSubmit, S::kSubmitted},
-      Edge{S::kSubmitted, E::kStartReview, S::kInReview},
+      Edge{S::kSubmitted, E::kStartReview, S::kInReview}, Edge{S::kSubmitted, E::kWaiveReview, S::kAccepted},
       Edge{S::kInReview, E::kAccept, S::kAccepted},    Edge{S::kInReview, E::kReject, S::kRejected},
       Edge{S::kInReview, E::kEscalate, S::kEscalated}, Edge{S::kSubmitted, E::kEscalate, S::kEscalated},
       Edge{S::kEscalated, E::kAdjudicate, S::kAdjudicated},
@@ -251,23 +252,28 @@ Status ValidatePrelabel(const Prelabel& p) {
   return Status::Ok();
 }
 
-bool PrelabelHiddenFor(const std::string& project_id, const std::string& user_id, double hidden_share) {
-  if (hidden_share <= 0) return false;
-  if (hidden_share >= 1) return true;
-  // FNV-1a (64 bit), then SplitMix64, over "project_id\nuser_id": stable across processes and platforms.
+double StableDraw(std::initializer_list<std::string_view> parts) {
   std::uint64_t h = 0xcbf29ce484222325ULL;
-  auto mix = [&h](std::string_view s) {
-    for (unsigned char c : s) {
+  bool first = true;
+  for (std::string_view part : parts) {
+    if (!first) {
+      h ^= static_cast<unsigned char>('\n');
+      h *= 0x100000001b3ULL;
+    }
+    first = false;
+    for (unsigned char c : part) {
       h ^= c;
       h *= 0x100000001b3ULL;
     }
-  };
-  mix(project_id);
-  mix("\n");
-  mix(user_id);
+  }
   h = SplitMix64(h);  // FNV's high bits mix poorly for similar ids
-  const double unit = static_cast<double>(h >> 11) / static_cast<double>(1ULL << 53);
-  return unit < hidden_share;
+  return static_cast<double>(h >> 11) / static_cast<double>(1ULL << 53);
+}
+
+bool PrelabelHiddenFor(const std::string& project_id, const std::string& user_id, double hidden_share) {
+  if (hidden_share <= 0) return false;
+  if (hidden_share >= 1) return true;
+  return StableDraw({project_id, user_id}) < hidden_share;
 }
 
 }  // namespace caliper::core

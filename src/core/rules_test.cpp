@@ -121,5 +121,30 @@ TEST(RulesTest, FeedbackKindsRoundTrip) {
   EXPECT_NE(bad.status().message().find("missing_edge_case"), std::string::npos) << "names the accepted values";
 }
 
+TEST(TaskStateMachine, AReadingOutsideTheReviewSampleIsAcceptedOnlyFromSubmitted) {
+  auto waived = TaskTransition(TaskState::kSubmitted, TaskEvent::kWaiveReview);
+  ASSERT_TRUE(waived.ok());
+  EXPECT_EQ(*waived, TaskState::kAccepted);
+  EXPECT_EQ(ToString(TaskEvent::kWaiveReview), "waive_review");
+  for (TaskState from : {TaskState::kOpen, TaskState::kClaimed, TaskState::kInReview, TaskState::kEscalated,
+                         TaskState::kRejected}) {
+    EXPECT_EQ(TaskTransition(from, TaskEvent::kWaiveReview).status().code(), ErrorCode::kConflict);
+  }
+}
+
+TEST(StableDraw, IsStableSpreadAndTellsItsPartsApart) {
+  EXPECT_EQ(StableDraw({"tsk_1", "review"}), StableDraw({"tsk_1", "review"}));
+  EXPECT_NE(StableDraw({"tsk_1", "review"}), StableDraw({"tsk_2", "review"}));
+  EXPECT_NE(StableDraw({"ab", "c"}), StableDraw({"a", "bc"}));
+  double sum = 0;
+  for (int i = 0; i < 4000; ++i) {
+    const double d = StableDraw({"tsk_" + std::to_string(i), "review"});
+    ASSERT_GE(d, 0.0);
+    ASSERT_LT(d, 1.0);
+    sum += d;
+  }
+  EXPECT_NEAR(sum / 4000, 0.5, 0.02);
+}
+
 }  // namespace
 }  // namespace caliper::core

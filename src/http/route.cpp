@@ -336,7 +336,8 @@ json WorkflowSettingsJson(const core::WorkflowSettings& w) {
               {"lease_minutes", w.lease_minutes},
               {"task_order", core::ToString(w.task_order)},
               {"prelabel_hidden_share", w.prelabel_hidden_share},
-              {"gold_rate", w.gold_rate}};
+              {"gold_rate", w.gold_rate},
+              {"review_rate", w.review_rate}};
 }
 
 json PrelabelJson(const core::Prelabel& p) {

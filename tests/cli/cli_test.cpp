@@ -277,6 +277,47 @@ TEST_F(CliTest, ProjectCreateFileMakesTheWholeProjectOrNothing) {
   EXPECT_EQ(Cli({"project", "create", "x", "--file", path}).exit_code, 2) << "a name and a file are exclusive";
 }
 
+TEST_F(CliTest, GuidelinePublishReannotateAndFeedback) {
+  InitDeployment(data_);
+  json cls = {{"id", "fracture"}, {"name", "Fracture"}, {"kind", "classification"},
+              {"definition", "A break in the cortex."}};
+  json file = {{"caliper_project", 1}, {"name", "Guided"}, {"guideline", {{"classes", {cls}}}}};
+  const std::string path = dir_ / "project.json";
+  WriteFile(path, file.dump());
+  CliJson({"project", "create", "--file", path});
+
+  // Version 2 changes the class's definition: the impact names it (no labels yet).
+  cls["definition"] = "A break in the cortex, seen on two views.";
+  const std::string v2 = dir_ / "v2.json";
+  WriteFile(v2, json{{"classes", {cls}}}.dump());
+  json published = CliJson({"guideline", "publish", "Guided", v2});
+  EXPECT_EQ(published["version"], 2);
+  EXPECT_EQ(published["impact"]["from_version"], 1);
+  ASSERT_EQ(published["impact"]["classes"].size(), 1u);
+  EXPECT_EQ(published["impact"]["classes"][0]["id"], "fracture");
+  EXPECT_EQ(published["impact"]["classes"][0]["fields"], json::array({"definition"}));
+  EXPECT_EQ(published["impact"]["impacted_labels"], 0);
+
+  json re = CliJson({"guideline", "reannotate", "Guided", "--from", "1", "--to", "2"});
+  EXPECT_EQ(re["impact"]["to_version"], 2);
+  EXPECT_EQ(re["reopened"].size(), 0u);
+  EXPECT_THAT(Cli({"guideline", "publish", "Guided", v2}).out, HasSubstr("Published guideline version 3"));
+  EXPECT_THAT(CliError({"guideline", "reannotate", "Guided", "--from", "1", "--to", "2"}),
+              HasSubstr("under the version in force (version 3")) << "version 3 is in force now";
+  EXPECT_THAT(CliError({"guideline", "reannotate", "Guided", "--to", "9"}),
+              HasSubstr("no published guideline version 9"));
+  json fb = CliJson({"guideline", "feedback", "Guided", "--version", "2"});
+  EXPECT_EQ(fb["classes"].size(), 0u);
+  EXPECT_EQ(fb["entries"], 0);
+
+  // A bad schema names the file and the field, and publishes nothing.
+  const std::string bad = dir_ / "bad.json";
+  WriteFile(bad, R"({"classes":[{"id":"x","name":"X","kind":"guess","definition":"d"}]})");
+  EXPECT_THAT(CliError({"guideline", "publish", "Guided", bad}), AllOf(HasSubstr("bad.json"), HasSubstr("kind")));
+  EXPECT_EQ(Scalar("SELECT count(*) FROM guideline_versions;"), "3");
+  EXPECT_EQ(Scalar("SELECT count(*) FROM audit_events WHERE action='guideline.publish';"), "3");
+}
+
 TEST_F(CliTest, BadUsageExitsTwo) {
   InitDeployment(data_);
   const std::vector<std::vector<std::string>> cases = {

@@ -1263,12 +1263,14 @@ class App {
   // The submit itself, inside `txn` (SubmitTask and SubmitTaskOnce commit it with `records`).
   Result<core::Task> SubmitIn(storage::Transaction& txn, const RequestContext& ctx, const std::string& project_id,
                               const std::string& task_id, std::vector<security::AuditRecord>& records);
-  // After a submit: when the item has k submitted readings, compares them (Disagreement) under
-  // the current guideline's thresholds and escalates the item's submitted and in-review tasks
-  // when a trigger fires, recording the triggers; `submitted` is updated when it escalates.
-  // Appends the audit records of the steps.
-  Status EscalateOnDisagreement(storage::Transaction& txn, const RequestContext& ctx, core::Task& submitted,
-                                std::vector<security::AuditRecord>& records);
+  // After a submit (docs/workflow.md): adds open tasks when a class the readings name needs
+  // more readers than the item has (LabelClass::readers); when the item has all the readings
+  // it needs, compares them (Disagreement) under the current guideline's thresholds and
+  // escalates the item's submitted and in-review tasks when a trigger fires, recording the
+  // triggers; else accepts the submitted readings outside the review sample (kWaiveReview).
+  // `submitted` is updated when its state changes. Appends the audit records of the steps.
+  Status SettleReadings(storage::Transaction& txn, const RequestContext& ctx, core::Task& submitted,
+                        std::vector<security::AuditRecord>& records);
   Result<core::Membership> MembershipOf(storage::Transaction& txn, const std::string& project_id,
                                         const std::string& user_id);
   // Blinding: true when the principal reaches `permission` in the project only as an

@@ -43,6 +43,12 @@ struct LabelClass {
   AdjudicationThresholds adjudication;
   std::optional<ConfirmationRule> confirmation;
   std::optional<Qualification> required_qualification;
+  // Readings an item needs once a reading names the class (more than the project's k adds
+  // tasks); none = the project's readers_per_item.
+  std::optional<int> readers;
+  // Share of readings naming the class that are reviewed; none = 1 for a class with a
+  // required qualification, else the project's review_rate (core::ReviewRateOf).
+  std::optional<double> review_rate;
   std::vector<std::string> terms;  // text mentions for the pre-labeller; may be empty
   // The context values readers may give a label of this class; empty = every value.
   std::vector<Assertion> assertions;

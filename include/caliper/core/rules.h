@@ -3,6 +3,7 @@
 // Domain rules over the types in types.h: names on the wire, the task state machine and
 // validation. Pure functions; thread-safe.
 
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -59,5 +60,10 @@ Status ValidatePrelabel(const Prelabel& prelabel);
 // the project's readers who never see pre-labels. Stable for a given share: a hash of
 // (project_id, user_id) mapped to [0, 1) is compared with the share.
 bool PrelabelHiddenFor(const std::string& project_id, const std::string& user_id, double hidden_share);
+
+// A stable draw in [0, 1) from `parts` (FNV-1a 64 over the parts joined by '\n', then
+// SplitMix64): the same for the same parts in every process and on every platform, so a
+// sampling decision can be recomputed and audited.
+double StableDraw(std::initializer_list<std::string_view> parts);
 
 }  // namespace caliper::core

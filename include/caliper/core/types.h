@@ -139,6 +139,9 @@ struct WorkflowSettings {
   // Share (0..1) of claims that serve a gold item first when one is claimable (else any task;
   // with 0, gold items come after the other tasks).
   double gold_rate = 0;
+  // Share (0..1) of complete, agreeing readings that go to review; the others are accepted
+  // without one. Classes may raise it (LabelClass::review_rate; specialist classes: 1).
+  double review_rate = 1;
 };
 
 // An outcome event (docs/workflow.md, "Ground truth that arrives later"): evidence that
@@ -203,9 +206,10 @@ enum class TaskState {
 
 // kReannotate: a guideline change sends a finished reading back to its reader (claimed, no
 // lease) to label again under the version in force (App::ReannotateImpacted).
+// kWaiveReview: review sampling passed the reading over (submitted -> accepted, no reviewer).
 enum class TaskEvent {
   kClaim, kRelease, kLeaseExpire, kSubmit, kStartReview, kAccept, kReject, kEscalate, kAdjudicate, kReopen,
-  kReannotate
+  kReannotate, kWaiveReview
 };
 
 struct Task {

@@ -263,7 +263,10 @@ std::vector<Route> WorkflowRoutes() {
         {"prelabel_hidden_share", FieldType::kNumber, false,
          "share 0..1 of readers who never see pre-labels, to measure anchoring (default 0)"},
         {"gold_rate", FieldType::kNumber, false,
-         "share 0..1 of claims that serve a gold item first when one is left (default 0: gold items last)"}},
+         "share 0..1 of claims that serve a gold item first when one is left (default 0: gold items last)"},
+        {"review_rate", FieldType::kNumber, false,
+         "share 0..1 of complete, agreeing readings sent to review; the others are accepted without one "
+         "(default 1; a class's review_rate overrides it, specialist classes default to 1)"}},
        [](app::App& app, Call& call) -> Result<Reply> {
          CALIPER_ASSIGN_OR_RETURN(auto w, app::WorkflowSettingsFromJson(call.Param("project_id"), call.body.dump()));
          CALIPER_ASSIGN_OR_RETURN(auto saved, app.PutWorkflowSettings(call.ctx, w));

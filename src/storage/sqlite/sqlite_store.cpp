@@ -672,7 +672,7 @@ Result<core::GuidelineVersion> ReadGuideline(const Statement& st) {
 
 #define WORKFLOW_SETTINGS_COLUMNS                                                              \
   "project_id, readers_per_item, required_qualification, data_types, lease_minutes, updated_at, " \
-  "task_order, prelabel_hidden_share, gold_rate"
+  "task_order, prelabel_hidden_share, gold_rate, review_rate"
 Result<core::WorkflowSettings> ReadWorkflowSettings(const Statement& st) {
   core::WorkflowSettings w;
   w.project_id = st.Text(0);
@@ -688,6 +688,7 @@ Result<core::WorkflowSettings> ReadWorkflowSettings(const Statement& st) {
   CALIPER_ASSIGN_OR_RETURN(w.task_order, Stored(core::ParseTaskOrder(st.Text(6)), "workflow_settings.task_order"));
   w.prelabel_hidden_share = st.OptDouble(7).value_or(0.0);
   w.gold_rate = st.OptDouble(8).value_or(0.0);
+  w.review_rate = st.OptDouble(9).value_or(1.0);
   return w;
 }
 
@@ -1604,7 +1605,7 @@ class SqliteTransaction final : public Transaction {
 
   Status PutWorkflowSettings(const core::WorkflowSettings& w) override {
     CALIPER_ASSIGN_OR_RETURN(Statement st, Prepare("INSERT OR REPLACE INTO workflow_settings (" WORKFLOW_SETTINGS_COLUMNS
-                                                   ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
+                                                   ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"));
     return st.Bind(w.project_id)
         .Bind(w.readers_per_item)
         .Bind(w.required_qualification ? core::ToString(*w.required_qualification) : std::string_view())
@@ -1614,6 +1615,7 @@ class SqliteTransaction final : public Transaction {
         .Bind(core::ToString(w.task_order))
         .Bind(std::optional<double>(w.prelabel_hidden_share))
         .Bind(std::optional<double>(w.gold_rate))
+        .Bind(std::optional<double>(w.review_rate))
         .Run();
   }
 
