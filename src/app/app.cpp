@@ -889,6 +889,9 @@ Result<storage::Page<core::Annotation>> App::ListAnnotations(const RequestContex
   CALIPER_ASSIGN_OR_RETURN(auto page_out, txn->ListAnnotations(item_id, page));
   if (IsBlinded(*txn, ctx, item.project_id, Permission::kAnnotationRead)) {  // blinding: here, not in the UI
     std::erase_if(page_out.rows, [&](const core::Annotation& a) { return a.author != ctx.principal.user.id; });
+    // A repeat read in progress is blind to the reader's own first reading too.
+    CALIPER_ASSIGN_OR_RETURN(auto repeat, internal::RepeatInProgress(*txn, item_id, ctx.principal.user.id));
+    if (repeat) std::erase_if(page_out.rows, [&](const core::Annotation& a) { return a.task_id != repeat->id; });
   }
   return page_out;
 }

@@ -774,6 +774,71 @@ TEST_F(WorkflowAppTest, ReviewSamplingWaitsForEveryReadingAndNeverPassesOverADis
   EXPECT_EQ(Read(1, items[1], {Label("pneumonia", 0.9)}).state, core::TaskState::kEscalated);
 }
 
+TEST_F(WorkflowAppTest, RepeatReadsComeBackAfterTheWashoutBlindAndAreMeasuredAgainstTheFirst) {
+  core::WorkflowSettings settings;
+  settings.project_id = project_id_;
+  settings.readers_per_item = 1;
+  settings.repeat_rate = 1;
+  EXPECT_EQ(app_->PutWorkflowSettings(manager_, settings).status().message(),
+            "repeat reads need a wash-out: set washout_days or washout_readings (or both)");
+  settings.washout_readings = 2;
+  ASSERT_TRUE(app_->PutWorkflowSettings(manager_, settings).ok());
+  std::vector<std::string> items;
+  for (int i = 0; i < 4; ++i) items.push_back(AddItem(project_id_, "note " + std::to_string(i)).id);
+  TasksInOrder(items);
+  const RequestContext& reader = readers_[0];
+  const core::Task first = Read(0, items[0], {Label("normal", 0.9)});
+  auto hidden = app_->ListTasks(manager_, project_id_, std::nullopt, storage::PageRequest{});
+  ASSERT_TRUE(hidden.ok());
+  EXPECT_EQ(hidden->rows.size(), 4u) << "task lists show readings only";
+  // Two more readings pass the wash-out of the first item's repeat (due after 1 + 2 readings).
+  Read(0, items[1], {Label("normal", 0.9)});
+  Read(0, items[2], {Label("pneumonia", 0.9)});
+  auto repeat = app_->ClaimNextTask(reader, project_id_);
+  ASSERT_TRUE(repeat.ok() && repeat->has_value()) << (repeat.ok() ? "none" : repeat.status().ToString());
+  EXPECT_EQ((*repeat)->item_id, items[0]) << "the due repeat comes before the open item 3";
+  EXPECT_EQ((*repeat)->kind, core::TaskKind::kRepeat);
+  EXPECT_EQ((*repeat)->repeat_of, first.id);
+
+  // Blind to the first reading while it runs; the new label belongs to the repeat.
+  auto own = app_->ListAnnotations(reader, items[0], storage::PageRequest{});
+  ASSERT_TRUE(own.ok());
+  EXPECT_TRUE(own->rows.empty()) << "the first reading's label is hidden";
+  auto again = app_->CreateAnnotation(reader, items[0], Label("pneumonia", 0.9));
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->task_id, (*repeat)->id);
+  own = app_->ListAnnotations(reader, items[0], storage::PageRequest{});
+  ASSERT_TRUE(own.ok());
+  ASSERT_EQ(own->rows.size(), 1u);
+  EXPECT_EQ(own->rows[0].id, again->id);
+
+  // Another reader never gets it; a reviewer cannot review it.
+  auto other = app_->ClaimNextTask(readers_[1], project_id_);
+  ASSERT_TRUE(other.ok() && other->has_value());
+  EXPECT_EQ((*other)->item_id, items[3]);
+  ReviewRequest accept;
+  EXPECT_EQ(app_->ReviewTask(reviewer_, project_id_, (*repeat)->id, accept).status().code(), ErrorCode::kConflict);
+  auto done = app_->SubmitTask(reader, project_id_, (*repeat)->id);
+  ASSERT_TRUE(done.ok()) << done.status().ToString();
+  EXPECT_EQ(done->state, core::TaskState::kSubmitted);
+
+  // The item still has one reading; the quality report compares the repeat with the first.
+  auto readings = app_->ListReadings(adjudicator_, items[0]);
+  ASSERT_TRUE(readings.ok()) << readings.status().ToString();
+  EXPECT_EQ(readings->readings.size(), 1u);
+  auto q = app_->GetProjectQuality(manager_, project_id_);
+  ASSERT_TRUE(q.ok()) << q.status().ToString();
+  ASSERT_EQ(q->intra_reader.size(), 1u);
+  EXPECT_EQ(q->intra_reader[0].reader, reader.principal.user.id);
+  EXPECT_EQ(q->intra_reader[0].pairs, 1);
+  EXPECT_DOUBLE_EQ(q->intra_reader[0].agreement, 0.0) << "normal, then pneumonia";
+  EXPECT_FALSE(q->intra_reader[0].kappa.has_value()) << "one pair: kappa is undefined";
+  EXPECT_FALSE(q->intra_reader[0].note.empty());
+  EXPECT_EQ(q->readings, 3) << "the repeat is not a reading";
+  auto actions = AuditActions();
+  EXPECT_EQ(std::count(actions.begin(), actions.end(), "task.create:success"), 4 + 3) << "three readings, three repeats";
+}
+
 TEST(ReviewRate, ClassesOverrideTheProjectAndSpecialistClassesAreAlwaysReviewed) {
   auto schema = core::ParseLabelSchema(
       R"({"classes":[{"id":"a","name":"A","kind":"classification","definition":"d"},)"
@@ -814,6 +879,58 @@ class TruthAppTest : public AppTest {
   }
   FakeClock clock_;
 };
+
+using RepeatClockTest = TruthAppTest;
+
+TEST_F(RepeatClockTest, ARepeatWaitsForItsWashoutDays) {
+  auto project = app_->CreateProject(LocalOperator(), "repeats", "");
+  ASSERT_TRUE(project.ok());
+  NewUser spec;
+  spec.username = "rreader";
+  spec.password = "repeat-test-passphrase-1";
+  auto user = app_->CreateUser(LocalOperator(), spec);
+  ASSERT_TRUE(user.ok());
+  ASSERT_TRUE(app_->PutMember(LocalOperator(), project->id, user->user.id, {core::Role::kAnnotator},
+                              {core::DataType::kNotes}).ok());
+  RequestContext reader;
+  reader.principal.user = user->user;
+  auto draft = app_->CreateGuidelineDraft(
+      LocalOperator(), project->id, R"({"classes":[{"id":"benign","name":"Benign","kind":"classification","definition":"d"}]})");
+  ASSERT_TRUE(draft.ok());
+  ASSERT_TRUE(app_->PublishGuideline(LocalOperator(), project->id, draft->id, draft->revision).ok());
+  core::WorkflowSettings settings;
+  settings.project_id = project->id;
+  settings.repeat_rate = 1;
+  settings.washout_days = 7;
+  ASSERT_TRUE(app_->PutWorkflowSettings(LocalOperator(), settings).ok());
+  const core::Item item = AddItem(project->id, "a note");
+  ASSERT_TRUE(app_->CreateTasks(LocalOperator(), project->id, {}).ok());
+  auto task = app_->ClaimNextTask(reader, project->id);
+  ASSERT_TRUE(task.ok() && task->has_value());
+  core::Annotation a;
+  a.evidence_kind = "document";
+  a.evidence_json = "{}";
+  a.label_class = "benign";
+  ASSERT_TRUE(app_->CreateAnnotation(reader, item.id, a).ok());
+  ASSERT_TRUE(app_->SubmitTask(reader, project->id, (*task)->id).ok());
+
+  clock_.Advance(7 * 24 * 3600 * kMicrosPerSecond - 1);
+  auto early = app_->ClaimNextTask(reader, project->id);
+  ASSERT_TRUE(early.ok());
+  EXPECT_FALSE(early->has_value()) << "a microsecond before the wash-out ends";
+  clock_.Advance(1);
+  auto due = app_->ClaimNextTask(reader, project->id);
+  ASSERT_TRUE(due.ok() && due->has_value());
+  EXPECT_EQ((*due)->item_id, item.id);
+  EXPECT_EQ((*due)->kind, core::TaskKind::kRepeat);
+  // A released repeat stays its reader's, and comes back to them.
+  auto released = app_->ReleaseTask(reader, project->id, (*due)->id);
+  ASSERT_TRUE(released.ok()) << released.status().ToString();
+  EXPECT_EQ(released->assignee, reader.principal.user.id);
+  auto back = app_->ClaimNextTask(reader, project->id);
+  ASSERT_TRUE(back.ok() && back->has_value());
+  EXPECT_EQ((*back)->id, (*due)->id);
+}
 
 TEST_F(TruthAppTest, LabelsGoFromProvisionalToConfirmedRefutedOrUnconfirmed) {
   auto project = app_->CreateProject(LocalOperator(), "truth", "");

@@ -12,6 +12,7 @@
 #include "app/ingest_internal.h"
 #include "app/mask_evidence.h"
 #include "app/lru_cache.h"
+#include "app/workflow_internal.h"
 #include "caliper/app/app.h"
 #include "caliper/dicom/deid.h"
 #include "caliper/dicom/label_map.h"
@@ -691,6 +692,11 @@ Result<std::string> App::ReadOwnMask(const RequestContext& ctx, const std::strin
   {
     CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kRead));
     CALIPER_ASSIGN_OR_RETURN(row, txn->GetLatestMask(item_id, ctx.principal.user.id));
+    // A repeat read in progress starts blind: the masks of the first reading are not shown.
+    CALIPER_ASSIGN_OR_RETURN(auto repeat, internal::RepeatInProgress(*txn, item_id, ctx.principal.user.id));
+    if (repeat && row.created_at < repeat->created_at) {
+      return Error(ErrorCode::kNotFound, "you have no mask on this item in this reading yet");
+    }
     CALIPER_ASSIGN_OR_RETURN(compressed, GetBlob(*txn, row.blob));
   }
   const auto* data = reinterpret_cast<const std::uint8_t*>(compressed.data());

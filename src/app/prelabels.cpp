@@ -155,11 +155,16 @@ Result<std::vector<PrelabelView>> App::ListPrelabels(const RequestContext& ctx, 
   }
   CALIPER_ASSIGN_OR_RETURN(auto prelabels, txn->ListPrelabelsOfItem(item_id));
   CALIPER_ASSIGN_OR_RETURN(auto decisions, txn->ListPrelabelDecisionsOfItem(item_id));
+  std::optional<core::Task> repeat;
+  if (blinded) {
+    CALIPER_ASSIGN_OR_RETURN(repeat, internal::RepeatInProgress(*txn, item_id, ctx.principal.user.id));
+  }
   for (auto& p : prelabels) {
     PrelabelView v{std::move(p), core::PrelabelStatus::kPending, {}};
     for (const auto& d : decisions) {
       if (d.prelabel_id != v.prelabel.id) continue;
       if (blinded && d.reader != ctx.principal.user.id) continue;  // another reader's decision
+      if (repeat && d.task_id != repeat->id) continue;            // the first reading's, during a repeat
       v.decisions.push_back(d);
       v.status = d.status;  // ascending ids: the latest wins
     }

@@ -51,7 +51,8 @@ Result<std::vector<std::string>> StringsField(const json& object, const char* na
 Result<core::WorkflowSettings> WorkflowFrom(const json& j, const std::string& where) {
   CALIPER_RETURN_IF_ERROR(CheckFields(j, where,
                                       {"readers_per_item", "required_qualification", "data_types", "lease_minutes",
-                                       "task_order", "prelabel_hidden_share", "gold_rate", "review_rate"},
+                                       "task_order", "prelabel_hidden_share", "gold_rate", "review_rate",
+                                       "repeat_rate", "washout_days", "washout_readings"},
                                       {}));
   core::WorkflowSettings w;
   CALIPER_ASSIGN_OR_RETURN(w.readers_per_item, IntField(j, "readers_per_item", where, w.readers_per_item));
@@ -60,6 +61,9 @@ Result<core::WorkflowSettings> WorkflowFrom(const json& j, const std::string& wh
                            NumberField(j, "prelabel_hidden_share", where, w.prelabel_hidden_share));
   CALIPER_ASSIGN_OR_RETURN(w.gold_rate, NumberField(j, "gold_rate", where, w.gold_rate));
   CALIPER_ASSIGN_OR_RETURN(w.review_rate, NumberField(j, "review_rate", where, w.review_rate));
+  CALIPER_ASSIGN_OR_RETURN(w.repeat_rate, NumberField(j, "repeat_rate", where, w.repeat_rate));
+  CALIPER_ASSIGN_OR_RETURN(w.washout_days, IntField(j, "washout_days", where, w.washout_days));
+  CALIPER_ASSIGN_OR_RETURN(w.washout_readings, IntField(j, "washout_readings", where, w.washout_readings));
   if (j.contains("task_order")) {
     CALIPER_ASSIGN_OR_RETURN(std::string order, StringField(j, "task_order", where));
     CALIPER_ASSIGN_OR_RETURN(w.task_order, core::ParseTaskOrder(order));

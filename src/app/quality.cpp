@@ -35,6 +35,19 @@ struct ItemRecord {
   std::set<std::string> final_ids;                 // annotations that are the final labels
 };
 
+// The reader's own labels in task `t` of the item (a reviewer's correction keeps the task id
+// but not the author), and the classes they name.
+ItemReading ReadingOf(const core::Task& t, const ItemRecord& r) {
+  ItemReading reading{t, {}, {}};
+  for (const auto& a : r.annotations) {
+    if (a.task_id == t.id && a.author == t.assignee && !r.final_ids.count(a.id)) {
+      reading.labels.push_back(&a);
+      reading.classes.insert(a.label_class);
+    }
+  }
+  return reading;
+}
+
 bool Submitted(core::TaskState s) { return s != core::TaskState::kOpen && s != core::TaskState::kClaimed; }
 
 std::string SetLabel(const std::set<std::string>& classes) {
@@ -65,14 +78,7 @@ Result<ItemRecord> GatherItem(storage::Transaction& txn, core::Item item) {
   }
   for (const auto& t : r.tasks) {
     if (t.assignee.empty() || !Submitted(t.state)) continue;
-    ItemReading reading{t, {}, {}};
-    for (const auto& a : r.annotations) {
-      // The reader's own labels (a reviewer's correction keeps the task id but not the author).
-      if (a.task_id == t.id && a.author == t.assignee && !r.final_ids.count(a.id)) {
-        reading.labels.push_back(&a);
-        reading.classes.insert(a.label_class);
-      }
-    }
+    ItemReading reading = ReadingOf(t, r);
     CALIPER_ASSIGN_OR_RETURN(auto reviews, txn.ListReviewsOfTask(t.id));
     for (auto& v : reviews) r.reviews.push_back(std::move(v));
     r.readings.push_back(std::move(reading));
@@ -220,6 +226,45 @@ std::vector<GoldAccuracy> GoldAccuracyOf(const std::vector<ItemRecord>& records,
   return out;
 }
 
+// Each reader's repeat reads against their first readings of the same items (docs/quality.md,
+// "Intra-reader reliability"), by reader id: the share of identical label sets and Cohen's
+// kappa between the first and the repeat reading as two raters.
+std::vector<IntraReaderAgreement> IntraReaderOf(const std::vector<ItemRecord>& records,
+                                                const std::vector<core::Task>& repeats) {
+  std::map<std::string, const ItemRecord*> by_item;
+  for (const auto& r : records) by_item[r.item.id] = &r;
+  std::map<std::string, std::vector<quality::Rating>> ratings;  // reader -> first/repeat ratings
+  std::map<std::string, IntraReaderAgreement> by_reader;
+  for (const auto& repeat : repeats) {
+    const auto record = by_item.find(repeat.item_id);
+    if (record == by_item.end() || !Submitted(repeat.state)) continue;
+    const auto first = std::find_if(record->second->readings.begin(), record->second->readings.end(),
+                                    [&](const ItemReading& x) { return x.task.id == repeat.repeat_of; });
+    if (first == record->second->readings.end()) continue;  // the first reading was sent back since
+    const ItemReading again = ReadingOf(repeat, *record->second);
+    IntraReaderAgreement& a = by_reader[repeat.assignee];
+    a.reader = repeat.assignee;
+    ++a.pairs;
+    a.agreement += first->classes == again.classes ? 1 : 0;
+    ratings[repeat.assignee].push_back({repeat.item_id, "first", SetLabel(first->classes)});
+    ratings[repeat.assignee].push_back({repeat.item_id, "repeat", SetLabel(again.classes)});
+  }
+  std::vector<IntraReaderAgreement> out;
+  for (auto& [reader, a] : by_reader) {
+    a.agreement /= static_cast<double>(a.pairs);
+    auto set = quality::RatingSet::FromRatings(ratings[reader]);
+    auto kappa = set.ok() ? quality::CohenKappa(*set, quality::AgreementWeights::kNone)
+                          : Result<quality::AgreementResult>(set.status());
+    if (kappa.ok()) {
+      a.kappa = kappa->value;
+    } else {
+      a.note = kappa.status().message();
+    }
+    out.push_back(a);
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<ProjectQuality> App::GetProjectQuality(const RequestContext& ctx, const std::string& project_id,
@@ -228,11 +273,16 @@ Result<ProjectQuality> App::GetProjectQuality(const RequestContext& ctx, const s
   std::vector<ItemRecord> records;
   GuidelineFacts guidelines;
   std::vector<core::GoldItem> gold;
+  std::vector<core::Task> repeats;
   {
     CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kRead));
     CALIPER_RETURN_IF_ERROR(txn->GetProject(project_id).status());
     CALIPER_ASSIGN_OR_RETURN(guidelines, GatherGuidelines(*txn, project_id));
     CALIPER_ASSIGN_OR_RETURN(gold, txn->ListGoldItems(project_id));
+    storage::TaskFilter repeat_filter{project_id, std::nullopt, std::nullopt, core::TaskKind::kRepeat};
+    CALIPER_ASSIGN_OR_RETURN(repeats, internal::AllPages<core::Task>([&](const storage::PageRequest& p) {
+                               return txn->ListTasks(repeat_filter, p);
+                             }));
     storage::PageRequest page{"", 500};
     for (;;) {
       CALIPER_ASSIGN_OR_RETURN(auto rows, txn->ListItems(project_id, page));
@@ -294,6 +344,7 @@ Result<ProjectQuality> App::GetProjectQuality(const RequestContext& ctx, const s
   }
   q.findings = quality::RunLabelRules(qa_items, qa_labels, guidelines.settings);
   q.gold = GoldAccuracyOf(records, gold);
+  q.intra_reader = IntraReaderOf(records, repeats);
 
   CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
   CALIPER_RETURN_IF_ERROR(CommitWithAudit(

@@ -118,6 +118,8 @@ Result<core::LabelClass> App::PinToGuideline(storage::Transaction& txn, core::An
 Status App::TouchReaderTask(storage::Transaction& txn, const RequestContext& ctx, const core::Item& item,
                             core::Annotation& a) {
   CALIPER_ASSIGN_OR_RETURN(auto tasks, txn.ListTasksOfItem(item.id));
+  CALIPER_ASSIGN_OR_RETURN(auto repeat, internal::RepeatInProgress(txn, item.id, ctx.principal.user.id));
+  if (repeat) tasks = {*repeat};  // a repeat read in progress takes the reader's labels
   for (core::Task& t : tasks) {
     if (t.assignee != ctx.principal.user.id) continue;
     if (t.state != core::TaskState::kClaimed) {
@@ -322,6 +324,10 @@ Result<ReannotationReport> App::ReannotateImpacted(const RequestContext& ctx, co
     auto skip = [&](const std::string& reason) {
       for (const auto& id : label_ids) out.skipped.push_back({task_id, id, reason});
     };
+    if (task.kind == core::TaskKind::kRepeat) {
+      skip("a repeat read measures its reader under the version it was made under; it is not re-annotated");
+      continue;
+    }
     if (task.assignee.empty() || task.state == core::TaskState::kOpen || task.state == core::TaskState::kClaimed ||
         task.state == core::TaskState::kRejected) {
       skip("the reading is still in progress; it is labelled under the version in force when saved");
@@ -367,6 +373,19 @@ Status internal::ValidateWorkflowSettings(const core::WorkflowSettings& settings
   if (!(settings.review_rate >= 0 && settings.review_rate <= 1)) {
     return Error(ErrorCode::kInvalidArgument, "review_rate must be between 0 and 1");
   }
+  if (!(settings.repeat_rate >= 0 && settings.repeat_rate <= 1)) {
+    return Error(ErrorCode::kInvalidArgument, "repeat_rate must be between 0 and 1");
+  }
+  if (settings.washout_days < 0 || settings.washout_days > 3650) {
+    return Error(ErrorCode::kInvalidArgument, "washout_days must be 0 to 3650");
+  }
+  if (settings.washout_readings < 0 || settings.washout_readings > 100000) {
+    return Error(ErrorCode::kInvalidArgument, "washout_readings must be 0 to 100000");
+  }
+  if (settings.repeat_rate > 0 && settings.washout_days == 0 && settings.washout_readings == 0) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "repeat reads need a wash-out: set washout_days or washout_readings (or both)");
+  }
   return Status::Ok();
 }
 
@@ -383,7 +402,10 @@ security::AuditRecord App::WorkflowUpdateRecord(const RequestContext& ctx, const
                      {"task_order", core::ToString(settings.task_order)},
                      {"prelabel_hidden_share", settings.prelabel_hidden_share},
                      {"gold_rate", settings.gold_rate},
-                     {"review_rate", settings.review_rate}}.dump());
+                     {"review_rate", settings.review_rate},
+                     {"repeat_rate", settings.repeat_rate},
+                     {"washout_days", settings.washout_days},
+                     {"washout_readings", settings.washout_readings}}.dump());
 }
 
 Result<core::WorkflowSettings> App::PutWorkflowSettings(const RequestContext& ctx, core::WorkflowSettings settings) {
@@ -506,10 +528,21 @@ Result<std::optional<core::Task>> App::ClaimNextTask(const RequestContext& ctx, 
     storage::PageRequest one;
     one.limit = 1;
     CALIPER_ASSIGN_OR_RETURN(auto rejected, txn->ListTasks({project_id, me, core::TaskState::kRejected}, one));
+    std::optional<core::Task> repeat;
+    if (rejected.rows.empty()) {
+      CALIPER_ASSIGN_OR_RETURN(repeat, DueRepeat(*txn, project_id, me, member));
+    }
     if (!rejected.rows.empty()) {
       task = rejected.rows.front();
       CALIPER_ASSIGN_OR_RETURN(auto step, StepTask(ctx, task, core::TaskEvent::kReopen));
       records.push_back(std::move(step));
+    } else if (repeat) {  // a repeat read whose wash-out has passed comes next
+      task = std::move(*repeat);
+      if (task.state == core::TaskState::kClaimed) {
+        CALIPER_ASSIGN_OR_RETURN(auto step, StepTask(ctx, task, core::TaskEvent::kLeaseExpire,
+                                                     json{{"previous_assignee", task.assignee}}.dump()));
+        records.push_back(std::move(step));
+      }
     } else {
       std::vector<core::DataType> scopes;
       for (auto t : member.scopes) {
@@ -566,7 +599,7 @@ Result<core::Task> App::ReleaseTask(const RequestContext& ctx, const std::string
   }
   const std::int64_t expected = task.revision;
   CALIPER_ASSIGN_OR_RETURN(auto step, StepTask(ctx, task, core::TaskEvent::kRelease));
-  task.assignee.clear();
+  if (task.kind == core::TaskKind::kReading) task.assignee.clear();  // a repeat stays its reader's
   task.lease_expires_at.reset();
   task.revision = expected + 1;
   task.updated_at = clock_.Now();
@@ -635,7 +668,9 @@ Result<core::Task> App::SubmitIn(storage::Transaction& txn, const RequestContext
   task.updated_at = now;
   CALIPER_RETURN_IF_ERROR(txn.UpdateTask(task, expected));
   records.push_back(std::move(step));
+  if (task.kind == core::TaskKind::kRepeat) return task;  // measured against the reader, not decided
   CALIPER_RETURN_IF_ERROR(SettleReadings(txn, ctx, task, records));
+  CALIPER_RETURN_IF_ERROR(ScheduleRepeat(txn, ctx, task, records));
   return task;
 }
 
@@ -752,6 +787,71 @@ Status App::SettleReadings(storage::Transaction& txn, const RequestContext& ctx,
   return Status::Ok();
 }
 
+Status App::ScheduleRepeat(storage::Transaction& txn, const RequestContext& ctx, const core::Task& reading,
+                           std::vector<AuditRecord>& records) {
+  CALIPER_ASSIGN_OR_RETURN(core::WorkflowSettings settings, SettingsOf(txn, reading.project_id));
+  if (settings.repeat_rate <= 0) return Status::Ok();
+  CALIPER_ASSIGN_OR_RETURN(core::Item item, txn.GetItem(reading.item_id));
+  if (!internal::RepeatableType(item.data_type)) return Status::Ok();
+  auto existing = txn.GetRepeatTask(reading.item_id, reading.assignee);
+  if (existing.ok()) return Status::Ok();  // one repeat per reader and item (a re-submit after a rejection)
+  if (existing.status().code() != ErrorCode::kNotFound) return existing.status();
+  const double draw = core::StableDraw({reading.id, "repeat"});
+  if (draw >= settings.repeat_rate) return Status::Ok();
+  const TimeMicros now = clock_.Now();
+  core::Task repeat;
+  repeat.id = ids_.NewId("tsk");
+  repeat.project_id = reading.project_id;
+  repeat.item_id = reading.item_id;
+  repeat.assignee = reading.assignee;
+  repeat.revision = 1;
+  repeat.created_at = repeat.updated_at = now;
+  repeat.kind = core::TaskKind::kRepeat;
+  repeat.repeat_of = reading.id;
+  if (settings.washout_days > 0) repeat.due_at = now + settings.washout_days * 24 * 60 * kMicrosPerMinute;
+  if (settings.washout_readings > 0) {
+    CALIPER_ASSIGN_OR_RETURN(std::int64_t made, txn.CountReadings(reading.project_id, reading.assignee));
+    repeat.due_after_readings = made + settings.washout_readings;
+  }
+  CALIPER_RETURN_IF_ERROR(txn.InsertTask(repeat));
+  records.push_back(Record(ctx, "task.create", "task", repeat.id,
+                           json{{"kind", "repeat"},
+                                {"item_id", repeat.item_id},
+                                {"repeat_of", reading.id},
+                                {"due_at", repeat.due_at ? json(*repeat.due_at) : json(nullptr)},
+                                {"due_after_readings",
+                                 repeat.due_after_readings ? json(*repeat.due_after_readings) : json(nullptr)},
+                                {"repeat_rate", settings.repeat_rate},
+                                {"draw", draw}}.dump()));
+  return Status::Ok();
+}
+
+Result<std::optional<core::Task>> App::DueRepeat(storage::Transaction& txn, const std::string& project_id,
+                                                 const std::string& user_id, const core::Membership& member) {
+  const TimeMicros now = clock_.Now();
+  std::optional<std::int64_t> made;  // the reader's readings, counted once when a repeat asks
+  for (core::TaskState state : {core::TaskState::kOpen, core::TaskState::kClaimed}) {
+    storage::TaskFilter filter{project_id, user_id, state, core::TaskKind::kRepeat};
+    CALIPER_ASSIGN_OR_RETURN(auto repeats, internal::AllPages<core::Task>([&](const storage::PageRequest& page) {
+                               return txn.ListTasks(filter, page);
+                             }));
+    for (auto& t : repeats) {
+      if (state == core::TaskState::kClaimed && (!t.lease_expires_at || *t.lease_expires_at > now)) continue;
+      if (t.due_at && *t.due_at > now) continue;
+      if (t.due_after_readings) {
+        if (!made) {
+          CALIPER_ASSIGN_OR_RETURN(made, txn.CountReadings(project_id, user_id));
+        }
+        if (*made < *t.due_after_readings) continue;
+      }
+      CALIPER_ASSIGN_OR_RETURN(core::Item item, txn.GetItem(t.item_id));
+      if (!Contains(member.scopes, item.data_type)) continue;  // no longer in the reader's scope
+      return std::optional<core::Task>(std::move(t));
+    }
+  }
+  return std::optional<core::Task>();
+}
+
 // ---- review and adjudication ---------------------------------------------------------------------
 
 Result<ReviewOutcome> App::ReviewTask(const RequestContext& ctx, const std::string& project_id,
@@ -778,6 +878,9 @@ Result<ReviewOutcome> App::ReviewTask(const RequestContext& ctx, const std::stri
   core::Task& task = out.task;
   if (task.assignee == ctx.principal.user.id) {
     return Error(ErrorCode::kPermissionDenied, "you cannot review your own reading");
+  }
+  if (task.kind == core::TaskKind::kRepeat) {
+    return Error(ErrorCode::kConflict, "a repeat read is not reviewed; it measures its reader against themself");
   }
   CALIPER_ASSIGN_OR_RETURN(core::Item item, txn->GetItem(task.item_id));
   {

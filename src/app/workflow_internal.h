@@ -3,6 +3,7 @@
 // Helpers the workflow use cases share (workflow.cpp, prelabels.cpp, ...). Internal to app.
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,26 @@ bool Contains(const std::vector<T>& values, const T& v) {
 // A task whose reading counts: submitted and not sent back to its reader.
 inline bool IsReading(core::TaskState s) {
   return s != core::TaskState::kOpen && s != core::TaskState::kClaimed && s != core::TaskState::kRejected;
+}
+
+// Items of these types get repeat reads: their readings are labels made in a task. Slides and
+// waveforms are read as per-reader markup documents (regions, intervals) that a second
+// reading would replace, so they get none.
+inline bool RepeatableType(core::DataType t) {
+  return t == core::DataType::kImaging || t == core::DataType::kNotes || t == core::DataType::kLabs;
+}
+
+// The reader's repeat read of the item while it is in progress (claimed): then their labels,
+// pre-label decisions and masks go to it, and they see none of their first reading's.
+inline Result<std::optional<core::Task>> RepeatInProgress(storage::Transaction& txn, const std::string& item_id,
+                                                          const std::string& user_id) {
+  auto repeat = txn.GetRepeatTask(item_id, user_id);
+  if (repeat.ok()) {
+    if (repeat->state != core::TaskState::kClaimed) return std::optional<core::Task>();
+    return std::optional<core::Task>(std::move(*repeat));
+  }
+  if (repeat.status().code() == ErrorCode::kNotFound) return std::optional<core::Task>();
+  return repeat.status();
 }
 
 // kInvalidArgument naming `where` + the first field of `object` not in `allowed`, or a

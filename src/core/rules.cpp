@@ -74,6 +74,7 @@ constexpr NameTable<GuidelineStatus, 2> kGuidelineStatuses = {
 
 constexpr NameTable<TaskOrder, 3> kTaskOrders = {
     {{TaskOrder::kFifo, "fifo"}, {TaskOrder::kRandom, "random"}, {TaskOrder::kLeastSure, "least_sure"}}};
+constexpr NameTable<TaskKind, 2> kTaskKinds = {{{TaskKind::kReading, "reading"}, {TaskKind::kRepeat, "repeat"}}};
 constexpr NameTable<FeedbackKind, 5> kFeedbackKinds = {{{FeedbackKind::kUnclearDefinition, "unclear_definition"},
                                                        {FeedbackKind::kMissingEdgeCase, "missing_edge_case"},
                                                        {FeedbackKind::kCriteriaConflict, "criteria_conflict"},
@@ -120,6 +121,7 @@ std::string_view ToString(GuidelineStatus v) { return NameOf(kGuidelineStatuses,
 std::string_view ToString(TaskOrder v) { return NameOf(kTaskOrders, v); }
 std::string_view ToString(PrelabelStatus v) { return NameOf(kPrelabelStatuses, v); }
 std::string_view ToString(FeedbackKind v) { return NameOf(kFeedbackKinds, v); }
+std::string_view ToString(TaskKind v) { return NameOf(kTaskKinds, v); }
 
 Result<Role> ParseRole(std::string_view t) { return Parse(kRoles, "role", t); }
 Result<Qualification> ParseQualification(std::string_view t) {
@@ -142,6 +144,7 @@ Result<GuidelineStatus> ParseGuidelineStatus(std::string_view t) {
 
 Result<TaskOrder> ParseTaskOrder(std::string_view t) { return Parse(kTaskOrders, "task order", t); }
 Result<FeedbackKind> ParseFeedbackKind(std::string_view t) { return Parse(kFeedbackKinds, "feedback kind", t); }
+Result<TaskKind> ParseTaskKind(std::string_view t) { return Parse(kTaskKinds, "task kind", t); }
 Result<PrelabelStatus> ParsePrelabelStatus(std::string_view t) {
   return Parse(kPrelabelStatuses, "pre-label status", t);
 }

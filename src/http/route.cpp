@@ -337,7 +337,10 @@ json WorkflowSettingsJson(const core::WorkflowSettings& w) {
               {"task_order", core::ToString(w.task_order)},
               {"prelabel_hidden_share", w.prelabel_hidden_share},
               {"gold_rate", w.gold_rate},
-              {"review_rate", w.review_rate}};
+              {"review_rate", w.review_rate},
+              {"repeat_rate", w.repeat_rate},
+              {"washout_days", w.washout_days},
+              {"washout_readings", w.washout_readings}};
 }
 
 json PrelabelJson(const core::Prelabel& p) {

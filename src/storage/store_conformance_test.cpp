@@ -1258,6 +1258,54 @@ TEST_P(StoreConformanceTest, WorkflowSettingsPutReplaceAndGet) {
   EXPECT_TRUE(w.data_types.empty());
   EXPECT_EQ(w.lease_minutes, 20);
   EXPECT_EQ(w.gold_rate, 0.25);
+  EXPECT_EQ(w.review_rate, 1.0) << "every reading is reviewed unless said otherwise";
+  EXPECT_EQ(w.repeat_rate, 0.0);
+}
+
+TEST_P(StoreConformanceTest, RepeatTasksStandApartFromReadings) {
+  SeedParents();  // itm_1 is pathology
+  InWrite([](Transaction& t) {
+    core::Task reading = MakeTask("tsk_1", "itm_1", kT0);
+    reading.assignee = "usr_a";
+    reading.state = core::TaskState::kSubmitted;
+    ASSERT_OK(t.InsertTask(reading));
+    core::Task repeat = MakeTask("tsk_2", "itm_1", kT0 + 1);
+    repeat.assignee = "usr_a";  // the same reader and item: allowed for a repeat
+    repeat.kind = core::TaskKind::kRepeat;
+    repeat.repeat_of = "tsk_1";
+    repeat.due_at = kT0 + 100;
+    repeat.due_after_readings = 3;
+    ASSERT_OK(t.InsertTask(repeat));
+    core::Task second = MakeTask("tsk_3", "itm_1", kT0 + 2);
+    second.assignee = "usr_a";
+    second.kind = core::TaskKind::kRepeat;
+    EXPECT_CODE(t.InsertTask(second), ErrorCode::kAlreadyExists);  // one repeat per reader and item
+  });
+  ASSERT_OK_AND_ASSIGN(auto txn, store_->Begin(TxnMode::kRead));
+  ASSERT_OK_AND_ASSIGN(auto of_item, txn->ListTasksOfItem("itm_1"));
+  ASSERT_EQ(of_item.size(), 1u) << "repeats are not among an item's readings";
+  EXPECT_EQ(of_item[0].id, "tsk_1");
+  EXPECT_EQ(of_item[0].kind, core::TaskKind::kReading);
+  ASSERT_OK_AND_ASSIGN(core::Task repeat, txn->GetRepeatTask("itm_1", "usr_a"));
+  EXPECT_EQ(repeat.id, "tsk_2");
+  EXPECT_EQ(repeat.kind, core::TaskKind::kRepeat);
+  EXPECT_EQ(repeat.repeat_of, "tsk_1");
+  EXPECT_EQ(repeat.due_at, kT0 + 100);
+  EXPECT_EQ(repeat.due_after_readings, 3);
+  EXPECT_CODE(txn->GetRepeatTask("itm_1", "usr_b"), ErrorCode::kNotFound);
+  ASSERT_OK_AND_ASSIGN(auto readings, txn->ListTasks({"prj_1", "usr_a", std::nullopt}, {}));
+  ASSERT_EQ(readings.rows.size(), 1u);
+  ASSERT_OK_AND_ASSIGN(auto repeats,
+                       txn->ListTasks({"prj_1", "usr_a", std::nullopt, core::TaskKind::kRepeat}, {}));
+  ASSERT_EQ(repeats.rows.size(), 1u);
+  EXPECT_EQ(repeats.rows[0].id, "tsk_2");
+  ASSERT_OK_AND_ASSIGN(std::int64_t made, txn->CountReadings("prj_1", "usr_a"));
+  EXPECT_EQ(made, 1) << "the submitted reading; not the repeat";
+  ASSERT_OK_AND_ASSIGN(std::int64_t none, txn->CountReadings("prj_1", "usr_b"));
+  EXPECT_EQ(none, 0);
+  EXPECT_CODE(txn->FindClaimableTask("prj_1", "usr_b", {core::DataType::kPathology}, kT0 + 1000),
+              ErrorCode::kNotFound)
+      << "an open repeat belongs to its reader, never to the pool";
 }
 
 TEST_P(StoreConformanceTest, TasksUpdateUnderRevisionAndOneReaderPerItem) {

@@ -245,6 +245,16 @@ struct GoldAccuracy {
   double accuracy = 0;  // correct / readings
 };
 
+// One reader's repeat reads against their first readings (docs/quality.md, "Intra-reader
+// reliability").
+struct IntraReaderAgreement {
+  std::string reader;
+  std::int64_t pairs = 0;        // items read twice (both readings submitted)
+  double agreement = 0;          // share of pairs with the same label set
+  std::optional<double> kappa;   // Cohen's kappa, first vs repeat; none when undefined (see note)
+  std::string note;
+};
+
 // A project's quality indicators (docs/quality.md, "Indicators"), computed from the store.
 struct ProjectQuality {
   std::int64_t items = 0;
@@ -257,6 +267,7 @@ struct ProjectQuality {
   quality::RateReport error_by_modality; // per reading vs the adjudicated label set
   quality::ReaderAnalytics readers;      // against adjudicated labels
   std::vector<GoldAccuracy> gold;        // per reader against gold answers, by reader id
+  std::vector<IntraReaderAgreement> intra_reader;  // per reader, repeat vs first reading, by reader id
   std::vector<quality::QaFinding> findings;
 };
 
@@ -1271,6 +1282,15 @@ class App {
   // `submitted` is updated when its state changes. Appends the audit records of the steps.
   Status SettleReadings(storage::Transaction& txn, const RequestContext& ctx, core::Task& submitted,
                         std::vector<security::AuditRecord>& records);
+  // After a reading's first submit: on a repeat_rate share of readings (a stable draw of the
+  // task), a repeat task for its reader with the settings' wash-out (docs/workflow.md, "Repeat
+  // reads"). Appends its task.create record.
+  Status ScheduleRepeat(storage::Transaction& txn, const RequestContext& ctx, const core::Task& reading,
+                        std::vector<security::AuditRecord>& records);
+  // The first repeat of the reader whose wash-out has passed (open, or claimed with a lapsed
+  // lease) on an item in the member's scopes; none when there is none.
+  Result<std::optional<core::Task>> DueRepeat(storage::Transaction& txn, const std::string& project_id,
+                                              const std::string& user_id, const core::Membership& member);
   Result<core::Membership> MembershipOf(storage::Transaction& txn, const std::string& project_id,
                                         const std::string& user_id);
   // Blinding: true when the principal reaches `permission` in the project only as an

@@ -28,6 +28,7 @@ std::string_view ToString(GuidelineStatus v);
 std::string_view ToString(TaskOrder v);
 std::string_view ToString(PrelabelStatus v);
 std::string_view ToString(FeedbackKind v);
+std::string_view ToString(TaskKind v);
 
 // Inverses; kInvalidArgument naming the accepted values when `text` is not one of them.
 Result<Role> ParseRole(std::string_view text);
@@ -43,6 +44,7 @@ Result<GuidelineStatus> ParseGuidelineStatus(std::string_view text);
 Result<TaskOrder> ParseTaskOrder(std::string_view text);
 Result<PrelabelStatus> ParsePrelabelStatus(std::string_view text);
 Result<FeedbackKind> ParseFeedbackKind(std::string_view text);
+Result<TaskKind> ParseTaskKind(std::string_view text);
 
 // The task state machine: the state after `event`, or kConflict when `event` is not allowed
 // in `from`.

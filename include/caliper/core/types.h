@@ -142,6 +142,12 @@ struct WorkflowSettings {
   // Share (0..1) of complete, agreeing readings that go to review; the others are accepted
   // without one. Classes may raise it (LabelClass::review_rate; specialist classes: 1).
   double review_rate = 1;
+  // Repeat reads: the share (0..1) of readings their reader reads again, once the wash-out
+  // has passed: `washout_days` days and `washout_readings` readings of theirs since (either
+  // may be 0, not both when repeat_rate > 0).
+  double repeat_rate = 0;
+  int washout_days = 0;
+  int washout_readings = 0;
 };
 
 // An outcome event (docs/workflow.md, "Ground truth that arrives later"): evidence that
@@ -212,16 +218,27 @@ enum class TaskEvent {
   kReannotate, kWaiveReview
 };
 
+// kReading: one of the item's k independent readings. kRepeat: the same reader reads the item
+// again after a wash-out, for intra-reader reliability; it belongs to its reader from the
+// start and never counts as one of the item's readings (docs/workflow.md, "Repeat reads").
+enum class TaskKind { kReading, kRepeat };
+
 struct Task {
   std::string id;
   std::string project_id;
   std::string item_id;
-  std::string assignee;  // user id; "" while open
+  std::string assignee;  // user id; "" while open (a repeat's reader from the start)
   TaskState state = TaskState::kOpen;
   std::optional<TimeMicros> lease_expires_at;
   std::int64_t revision = 0;  // bumps on every change; optimistic concurrency
   TimeMicros created_at = 0;
   TimeMicros updated_at = 0;
+  TaskKind kind = TaskKind::kReading;
+  // A repeat: the reading it repeats, and its wash-out: claimable from `due_at`, once its
+  // reader has made `due_after_readings` readings in the project (either may be absent).
+  std::string repeat_of;
+  std::optional<TimeMicros> due_at;
+  std::optional<std::int64_t> due_after_readings;
 };
 
 // ---- annotations ---------------------------------------------------------------------------

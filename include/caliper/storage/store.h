@@ -229,6 +229,7 @@ struct TaskFilter {
   std::string project_id;  // required
   std::optional<std::string> assignee;
   std::optional<core::TaskState> state;
+  core::TaskKind kind = core::TaskKind::kReading;
 };
 
 class Transaction {
@@ -341,18 +342,24 @@ class Transaction {
   virtual Status InsertSlideView(const SlideView& view) = 0;
   virtual Result<SlideView> GetSlideView(const std::string& id) = 0;
 
-  // Tasks (an item assigned to a reader). ListTasksOfItem returns every task of the item,
-  // ascending by id.
+  // Tasks (an item assigned to a reader). ListTasksOfItem returns the item's readings (tasks
+  // of kind kReading), ascending by id; repeats are reached by GetRepeatTask and ListTasks
+  // with kind kRepeat. GetTask reads either kind.
   virtual Status InsertTask(const core::Task& task) = 0;
   virtual Result<std::vector<core::Task>> ListTasksOfItem(const std::string& item_id) = 0;
   virtual Result<core::Task> GetTask(const std::string& id) = 0;
+  // The repeat of `user_id` on the item; kNotFound when they have none.
+  virtual Result<core::Task> GetRepeatTask(const std::string& item_id, const std::string& user_id) = 0;
+  // The readings of `user_id` in the project that count (submitted and not sent back: states
+  // submitted, in_review, accepted, escalated, adjudicated).
+  virtual Result<std::int64_t> CountReadings(const std::string& project_id, const std::string& user_id) = 0;
   // Succeeds only when the stored revision equals `expected_revision` (else
   // kPreconditionFailed; kNotFound when absent); stores every field but id, project_id,
   // item_id and created_at as given. kAlreadyExists when the assignee holds another task of
   // the item.
   virtual Status UpdateTask(const core::Task& task, std::int64_t expected_revision) = 0;
   virtual Result<Page<core::Task>> ListTasks(const TaskFilter& filter, const PageRequest& page) = 0;
-  // A task of the project that `user_id` may claim: open, or claimed with a lease that ended
+  // A reading (kind kReading) of the project that `user_id` may claim: open, or claimed with a lease that ended
   // at or before `now`; on an item whose data type is in `data_types`; and on an item where
   // `user_id` holds no other task. kNotFound when none. Which one, by `order`: kFifo the
   // oldest (created_at, then id); kRandom the first of a permutation drawn from `seed` (a

@@ -64,6 +64,12 @@ json ReviewersJson(const app::ProjectQuality& q) {
                         {"accuracy", Number(g.accuracy)}});
   }
   out["gold_accuracy"] = gold;
+  json intra = json::array();
+  for (const auto& a : q.intra_reader) {
+    intra.push_back(json{{"reader", a.reader}, {"pairs", a.pairs}, {"agreement", Number(a.agreement)},
+                         {"kappa", a.kappa ? Number(*a.kappa) : json(nullptr)}, {"note", a.note}});
+  }
+  out["intra_reader"] = intra;
   return out;
 }
 

@@ -266,7 +266,12 @@ std::vector<Route> WorkflowRoutes() {
          "share 0..1 of claims that serve a gold item first when one is left (default 0: gold items last)"},
         {"review_rate", FieldType::kNumber, false,
          "share 0..1 of complete, agreeing readings sent to review; the others are accepted without one "
-         "(default 1; a class's review_rate overrides it, specialist classes default to 1)"}},
+         "(default 1; a class's review_rate overrides it, specialist classes default to 1)"},
+        {"repeat_rate", FieldType::kNumber, false,
+         "share 0..1 of readings their reader reads again after the wash-out, for intra-reader reliability (default 0)"},
+        {"washout_days", FieldType::kInteger, false, "days before a repeat read is served, 0..3650 (default 0)"},
+        {"washout_readings", FieldType::kInteger, false,
+         "readings the reader must make in between before a repeat read is served, 0..100000 (default 0)"}},
        [](app::App& app, Call& call) -> Result<Reply> {
          CALIPER_ASSIGN_OR_RETURN(auto w, app::WorkflowSettingsFromJson(call.Param("project_id"), call.body.dump()));
          CALIPER_ASSIGN_OR_RETURN(auto saved, app.PutWorkflowSettings(call.ctx, w));

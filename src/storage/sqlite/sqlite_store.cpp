@@ -529,8 +529,9 @@ Result<core::TextSettings> ReadTextSettings(const Statement& st) {
   return t;
 }
 
-#define TASK_COLUMNS \
-  "id, project_id, item_id, assignee, state, lease_expires_at, revision, created_at, updated_at"
+#define TASK_COLUMNS                                                                         \
+  "id, project_id, item_id, assignee, state, lease_expires_at, revision, created_at, updated_at, " \
+  "kind, repeat_of, due_at, due_after_readings"
 Result<core::Task> ReadTask(const Statement& st) {
   core::Task t;
   t.id = st.Text(0);
@@ -542,6 +543,10 @@ Result<core::Task> ReadTask(const Statement& st) {
   t.revision = st.Int(6);
   t.created_at = st.Int(7);
   t.updated_at = st.Int(8);
+  CALIPER_ASSIGN_OR_RETURN(t.kind, Stored(core::ParseTaskKind(st.Text(9)), "tasks.kind"));
+  t.repeat_of = st.Text(10);
+  t.due_at = st.OptInt(11);
+  t.due_after_readings = st.OptInt(12);
   return t;
 }
 
@@ -672,7 +677,7 @@ Result<core::GuidelineVersion> ReadGuideline(const Statement& st) {
 
 #define WORKFLOW_SETTINGS_COLUMNS                                                              \
   "project_id, readers_per_item, required_qualification, data_types, lease_minutes, updated_at, " \
-  "task_order, prelabel_hidden_share, gold_rate, review_rate"
+  "task_order, prelabel_hidden_share, gold_rate, review_rate, repeat_rate, washout_days, washout_readings"
 Result<core::WorkflowSettings> ReadWorkflowSettings(const Statement& st) {
   core::WorkflowSettings w;
   w.project_id = st.Text(0);
@@ -689,6 +694,9 @@ Result<core::WorkflowSettings> ReadWorkflowSettings(const Statement& st) {
   w.prelabel_hidden_share = st.OptDouble(7).value_or(0.0);
   w.gold_rate = st.OptDouble(8).value_or(0.0);
   w.review_rate = st.OptDouble(9).value_or(1.0);
+  w.repeat_rate = st.OptDouble(10).value_or(0.0);
+  w.washout_days = static_cast<int>(st.Int(11));
+  w.washout_readings = static_cast<int>(st.Int(12));
   return w;
 }
 
@@ -1435,7 +1443,7 @@ class SqliteTransaction final : public Transaction {
   Status InsertTask(const core::Task& t) override {
     CALIPER_ASSIGN_OR_RETURN(
         Statement st,
-        Prepare("INSERT INTO tasks (" TASK_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
+        Prepare("INSERT INTO tasks (" TASK_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"));
     return st.Bind(t.id)
         .Bind(t.project_id)
         .Bind(t.item_id)
@@ -1445,14 +1453,37 @@ class SqliteTransaction final : public Transaction {
         .Bind(t.revision)
         .Bind(t.created_at)
         .Bind(t.updated_at)
+        .Bind(core::ToString(t.kind))
+        .Bind(t.repeat_of)
+        .Bind(t.due_at)
+        .Bind(t.due_after_readings)
         .Run();
   }
 
   Result<std::vector<core::Task>> ListTasksOfItem(const std::string& item_id) override {
     CALIPER_ASSIGN_OR_RETURN(
-        Statement st, Prepare("SELECT " TASK_COLUMNS " FROM tasks WHERE item_id = ?1 ORDER BY id"));
+        Statement st,
+        Prepare("SELECT " TASK_COLUMNS " FROM tasks WHERE item_id = ?1 AND kind = 'reading' ORDER BY id"));
     st.Bind(item_id);
     return ReadAll(st, &ReadTask);
+  }
+
+  Result<core::Task> GetRepeatTask(const std::string& item_id, const std::string& user_id) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st, Prepare("SELECT " TASK_COLUMNS " FROM tasks WHERE item_id = ?1 "
+                                                   "AND assignee = ?2 AND kind = 'repeat'"));
+    st.Bind(item_id).Bind(user_id);
+    return ReadOne(st, &ReadTask, "no repeat read of this item for " + user_id);
+  }
+
+  Result<std::int64_t> CountReadings(const std::string& project_id, const std::string& user_id) override {
+    CALIPER_ASSIGN_OR_RETURN(
+        Statement st,
+        Prepare("SELECT count(*) FROM tasks WHERE project_id = ?1 AND assignee = ?2 AND kind = 'reading' "
+                "AND state IN ('submitted', 'in_review', 'accepted', 'escalated', 'adjudicated')"));
+    st.Bind(project_id).Bind(user_id);
+    CALIPER_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) return std::int64_t{0};
+    return st.Int(0);
   }
 
   Result<core::Task> GetTask(const std::string& id) override {
@@ -1488,7 +1519,7 @@ class SqliteTransaction final : public Transaction {
     CALIPER_ASSIGN_OR_RETURN(
         Statement st,
         Prepare("SELECT " TASK_COLUMNS " FROM tasks WHERE project_id = ?1 AND (?2 = 0 OR assignee = ?3) "
-                "AND (?4 = 0 OR state = ?5) AND id > ?6 ORDER BY id LIMIT ?7"));
+                "AND (?4 = 0 OR state = ?5) AND kind = ?8 AND id > ?6 ORDER BY id LIMIT ?7"));
     const int limit = ClampLimit(page.limit);
     st.Bind(f.project_id)
         .Bind(f.assignee.has_value())
@@ -1496,7 +1527,8 @@ class SqliteTransaction final : public Transaction {
         .Bind(f.state.has_value())
         .Bind(f.state ? core::ToString(*f.state) : std::string_view())
         .Bind(page.after)
-        .Bind(limit + 1);
+        .Bind(limit + 1)
+        .Bind(core::ToString(f.kind));
     return ReadPage(st, limit, &ReadTask, &IdOf<core::Task>);
   }
 
@@ -1505,8 +1537,9 @@ class SqliteTransaction final : public Transaction {
                                        core::TaskOrder order, std::uint64_t seed, bool gold_first) override {
 #define CLAIMABLE_TASKS                                                                                  \
   "SELECT t.id, t.project_id, t.item_id, t.assignee, t.state, t.lease_expires_at, t.revision, "          \
-  "t.created_at, t.updated_at FROM tasks AS t JOIN items AS i ON i.id = t.item_id "                     \
-  "WHERE t.project_id = ?1 "                                                                             \
+  "t.created_at, t.updated_at, t.kind, t.repeat_of, t.due_at, t.due_after_readings "                    \
+  "FROM tasks AS t JOIN items AS i ON i.id = t.item_id "                                                \
+  "WHERE t.project_id = ?1 AND t.kind = 'reading' "                                                     \
   "AND (t.state = 'open' OR (t.state = 'claimed' AND t.lease_expires_at <= ?3)) "                        \
   "AND i.data_type IN (SELECT value FROM json_each(?4)) "                                                \
   "AND NOT EXISTS (SELECT 1 FROM tasks AS o WHERE o.item_id = t.item_id AND o.assignee = ?2 "            \
@@ -1605,7 +1638,7 @@ class SqliteTransaction final : public Transaction {
 
   Status PutWorkflowSettings(const core::WorkflowSettings& w) override {
     CALIPER_ASSIGN_OR_RETURN(Statement st, Prepare("INSERT OR REPLACE INTO workflow_settings (" WORKFLOW_SETTINGS_COLUMNS
-                                                   ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"));
+                                                   ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"));
     return st.Bind(w.project_id)
         .Bind(w.readers_per_item)
         .Bind(w.required_qualification ? core::ToString(*w.required_qualification) : std::string_view())
@@ -1616,6 +1649,9 @@ class SqliteTransaction final : public Transaction {
         .Bind(std::optional<double>(w.prelabel_hidden_share))
         .Bind(std::optional<double>(w.gold_rate))
         .Bind(std::optional<double>(w.review_rate))
+        .Bind(std::optional<double>(w.repeat_rate))
+        .Bind(w.washout_days)
+        .Bind(w.washout_readings)
         .Run();
   }
 
