@@ -672,6 +672,69 @@ TEST_F(WorkflowTest, DisagreementGoldAndHistoryOverTheApi) {
   EXPECT_EQ(AuditCount("annotation.history", labels_of[plain][0]), 2);
 }
 
+TEST_F(WorkflowTest, ReviewSamplingAndRepeatReadsOverTheApi) {
+  const std::string p = Project("Sampling over HTTP");
+  Session manager = Member("rs-manager", p, {core::Role::kManager});
+  Session reader = Member("rs-reader", p, {core::Role::kAnnotator});
+  const std::string base = "/api/v1/projects/" + p;
+  auto draft = Send("POST", base + "/guidelines", &manager, json{{"schema", LabelSchema({"pneumonia", "normal"})}});
+  ASSERT_EQ(draft->status, 201) << draft->body;
+  ASSERT_EQ(Send("POST", base + "/guidelines/" + Body(draft)["id"].get<std::string>() + "/publish", &manager, nullptr,
+                 {{"If-Match", draft->get_header_value("ETag")}})->status, 200);
+  auto no_washout = Send("PUT", base + "/workflow", &manager, json{{"repeat_rate", 1}});
+  EXPECT_EQ(no_washout->status, 400);
+  EXPECT_NE(no_washout->body.find("wash-out"), std::string::npos) << no_washout->body;
+  auto put = Send("PUT", base + "/workflow", &manager,
+                  json{{"review_rate", 0}, {"repeat_rate", 1}, {"washout_readings", 1}});
+  ASSERT_EQ(put->status, 200) << put->body;
+  EXPECT_EQ(Body(put)["review_rate"], 0);
+  EXPECT_EQ(Body(put)["washout_readings"], 1);
+  Item(p, 1);
+  Item(p, 2);
+  ASSERT_EQ(Send("POST", base + "/tasks", &manager, json::object())->status, 201);
+
+  // Outside the review sample (rate 0): accepted at once. Each reading gets a repeat.
+  std::vector<json> views;
+  for (int n = 0; n < 2; ++n) {
+    auto claimed = Send("POST", base + "/tasks/next", &reader);
+    ASSERT_EQ(claimed->status, 200) << claimed->body;
+    views.push_back(Body(claimed));
+    const std::string item = views.back()["item_id"];
+    ASSERT_EQ(Send("POST", "/api/v1/items/" + item + "/annotations", &reader, Label("normal"))->status, 201);
+    auto submitted = Send("POST", base + "/tasks/" + views.back()["id"].get<std::string>() + "/submit", &reader);
+    ASSERT_EQ(submitted->status, 200) << submitted->body;
+    EXPECT_EQ(Body(submitted)["state"], "accepted");
+  }
+  EXPECT_EQ(AuditCount("task.waive_review", views[0]["id"].get<std::string>()), 1);
+
+  // One reading later the first item's repeat is due; it looks like any task, and is blind.
+  auto repeat = Send("POST", base + "/tasks/next", &reader);
+  ASSERT_EQ(repeat->status, 200) << repeat->body;
+  json view = Body(repeat);
+  const std::string first = views[0]["item_id"];
+  EXPECT_EQ(view["item_id"], first);
+  EXPECT_NE(view["id"], views[0]["id"]);
+  std::vector<std::string> keys, repeat_keys;
+  for (auto it = views[0].begin(); it != views[0].end(); ++it) keys.push_back(it.key());
+  for (auto it = view.begin(); it != view.end(); ++it) repeat_keys.push_back(it.key());
+  EXPECT_EQ(keys, repeat_keys);
+  auto own = Send("GET", "/api/v1/items/" + first + "/annotations", &reader);
+  ASSERT_EQ(own->status, 200) << own->body;
+  EXPECT_EQ(Body(own)["data"].size(), 0u);
+  ASSERT_EQ(Send("POST", "/api/v1/items/" + first + "/annotations", &reader, Label("normal"))->status, 201);
+  ASSERT_EQ(Send("POST", base + "/tasks/" + view["id"].get<std::string>() + "/submit", &reader)->status, 200);
+
+  auto quality = Send("GET", base + "/quality", &manager);
+  ASSERT_EQ(quality->status, 200) << quality->body;
+  json intra = Body(quality)["reviewers"]["intra_reader"];
+  ASSERT_EQ(intra.size(), 1u) << intra;
+  EXPECT_EQ(intra[0]["pairs"], 1);
+  EXPECT_EQ(intra[0]["agreement"], 1);
+  auto listed = Send("GET", base + "/tasks", &manager);
+  ASSERT_EQ(listed->status, 200);
+  EXPECT_EQ(Body(listed)["data"].size(), 2u) << "task lists show the readings only";
+}
+
 TEST_F(WorkflowTest, OutcomesConfirmLabelsAndRescoreReaders) {
   const std::string p = Project("Outcomes over HTTP");
   Session manager = Member("o-manager", p, {core::Role::kManager});
@@ -1127,7 +1190,7 @@ TEST_F(WorkflowTest, PrelabelsComeFromTheBackEndAndOnlyReadersTurnThemIntoLabels
 
 TEST_F(WorkflowTest, ContextPrelabelsAreSuggestionsThatCarryTheirContext) {
   const std::string p = Project("ContextRun");
-  Session manager = Member("c-manager", p, {core::Role::kManager});
+  Session manager = Member("ctx-manager", p, {core::Role::kManager});
   Session a = Member("c-reader", p, {core::Role::kAnnotator});
   const std::string base = "/api/v1/projects/" + p;
   auto note = [&](const std::string& patient, const std::string& text) {

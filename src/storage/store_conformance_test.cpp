@@ -1303,9 +1303,9 @@ TEST_P(StoreConformanceTest, RepeatTasksStandApartFromReadings) {
   EXPECT_EQ(made, 1) << "the submitted reading; not the repeat";
   ASSERT_OK_AND_ASSIGN(std::int64_t none, txn->CountReadings("prj_1", "usr_b"));
   EXPECT_EQ(none, 0);
+  // An open repeat belongs to its reader, never to the pool.
   EXPECT_CODE(txn->FindClaimableTask("prj_1", "usr_b", {core::DataType::kPathology}, kT0 + 1000),
-              ErrorCode::kNotFound)
-      << "an open repeat belongs to its reader, never to the pool";
+              ErrorCode::kNotFound);
 }
 
 TEST_P(StoreConformanceTest, TasksUpdateUnderRevisionAndOneReaderPerItem) {
