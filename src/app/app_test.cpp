@@ -9,8 +9,10 @@
 #include <map>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "app/workflow_internal.h"
+#include "caliper/app/sweeper.h"
 #include "caliper/exports/snapshot.h"
 
 namespace caliper::app {
@@ -822,6 +824,11 @@ TEST_F(WorkflowAppTest, RepeatReadsComeBackAfterTheWashoutBlindAndAreMeasuredAga
   auto done = app_->SubmitTask(reader, project_id_, (*repeat)->id);
   ASSERT_TRUE(done.ok()) << done.status().ToString();
   EXPECT_EQ(done->state, core::TaskState::kSubmitted);
+  auto qa = app_->GetStoredQuality(manager_, project_id_, items[0]);
+  ASSERT_TRUE(qa.ok()) << qa.status().ToString();
+  EXPECT_TRUE(std::any_of(qa->findings.begin(), qa->findings.end(),
+                          [](const auto& f) { return f.rule == "consistency.repeat_read"; }))
+      << "the repeat's submit stored the finding that the reader changed their mind";
 
   // The item still has one reading; the quality report compares the repeat with the first.
   auto readings = app_->ListReadings(adjudicator_, items[0]);
@@ -838,6 +845,76 @@ TEST_F(WorkflowAppTest, RepeatReadsComeBackAfterTheWashoutBlindAndAreMeasuredAga
   EXPECT_EQ(q->readings, 3) << "the repeat is not a reading";
   auto actions = AuditActions();
   EXPECT_EQ(std::count(actions.begin(), actions.end(), "task.create:success"), 4 + 3) << "three readings, three repeats";
+  EXPECT_EQ(std::count(actions.begin(), actions.end(), "qa.run:success"), 4) << "every submit, the repeat's too";
+}
+
+TEST_F(WorkflowAppTest, SubmitsAndSweepsStoreQaFindingsAndSoftLabels) {
+  std::vector<std::string> items;
+  for (int i = 0; i < 3; ++i) items.push_back(AddItem(project_id_, "note " + std::to_string(i)).id);
+  TasksInOrder(items);
+  for (int r = 0; r < 2; ++r) {
+    Read(r, items[0], {Label("pneumonia", 0.9)});
+    Read(r, items[1], {Label(r == 0 ? "pneumonia" : "normal", 0.9)});
+  }
+  // Each submit stored its item's findings, the same the item's QA view computes.
+  auto item_view = app_->GetItemQaFindings(manager_, items[1]);
+  ASSERT_TRUE(item_view.ok()) << item_view.status().ToString();
+  auto stored = app_->GetStoredQuality(manager_, project_id_, items[1]);
+  ASSERT_TRUE(stored.ok()) << stored.status().ToString();
+  ASSERT_EQ(stored->findings.size(), item_view->size());
+  ASSERT_FALSE(stored->findings.empty()) << "the readings disagree: unresolved disagreement";
+  for (std::size_t i = 0; i < stored->findings.size(); ++i) {
+    EXPECT_EQ(stored->findings[i].rule, (*item_view)[i].rule);
+    EXPECT_EQ(stored->findings[i].source, "submit");
+  }
+  EXPECT_TRUE(stored->soft_labels.empty()) << "soft labels come from a sweep";
+
+  // A sweep stores one soft label per item and named class, equal to the adjudicator's fused
+  // suggestion, and the project's findings (the project-level rules too).
+  auto sweep = app_->SweepQuality(manager_, project_id_);
+  ASSERT_TRUE(sweep.ok()) << sweep.status().ToString();
+  EXPECT_EQ(sweep->items, 3);
+  EXPECT_EQ(sweep->soft_labels, 2 * 2) << "items 0 and 1 have readings; pneumonia and normal are named";
+  auto all = app_->GetStoredQuality(manager_, project_id_, "");
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->soft_labels.size(), 4u);
+  auto readings = app_->ListReadings(adjudicator_, items[1]);
+  ASSERT_TRUE(readings.ok()) << readings.status().ToString();
+  for (const auto& c : readings->classes) {
+    const auto soft = std::find_if(all->soft_labels.begin(), all->soft_labels.end(), [&](const auto& s) {
+      return s.item_id == items[1] && s.label_class == c.label_class;
+    });
+    ASSERT_NE(soft, all->soft_labels.end()) << c.label_class;
+    ASSERT_TRUE(c.posterior.has_value());
+    EXPECT_NEAR(soft->probability, *c.posterior, 1e-12) << c.label_class;
+    EXPECT_EQ(soft->readings, 2);
+  }
+  auto q = app_->GetProjectQuality(manager_, project_id_);
+  ASSERT_TRUE(q.ok());
+  ASSERT_EQ(all->findings.size(), q->findings.size()) << "the same rules over the same data";
+  for (const auto& f : all->findings) EXPECT_EQ(f.source, "sweep");
+  EXPECT_EQ(sweep->findings, static_cast<std::int64_t>(q->findings.size()));
+  auto actions = AuditActions();
+  EXPECT_EQ(std::count(actions.begin(), actions.end(), "quality.sweep:success"), 1);
+  EXPECT_EQ(std::count(actions.begin(), actions.end(), "qa.run:success"), 4) << "one per submit";
+}
+
+TEST_F(WorkflowAppTest, TheSweeperSweepsEveryProjectAtOnceAndStopsWhenAsked) {
+  const std::string item = AddItem(project_id_, "note").id;
+  TasksInOrder({item});
+  Read(0, item, {Label("pneumonia", 0.9)});
+  const auto started = std::chrono::steady_clock::now();
+  {
+    QualitySweeper sweeper(*app_, std::chrono::hours(1));
+    for (int i = 0; i < 400 && sweeper.rounds() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    EXPECT_EQ(sweeper.rounds(), 1);
+  }  // stops at once, not after the hour
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::minutes(1));
+  auto stored = app_->GetStoredQuality(manager_, project_id_, item);
+  ASSERT_TRUE(stored.ok()) << stored.status().ToString();
+  ASSERT_EQ(stored->soft_labels.size(), 1u);
+  EXPECT_EQ(stored->soft_labels[0].label_class, "pneumonia");
+  EXPECT_DOUBLE_EQ(stored->soft_labels[0].probability, 1.0) << "every reading names it";
 }
 
 TEST(ReviewRate, ClassesOverrideTheProjectAndSpecialistClassesAreAlwaysReviewed) {

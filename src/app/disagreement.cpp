@@ -126,17 +126,28 @@ std::vector<TriggerHit> AdjudicationTriggers(const core::LabelSchema& schema,
   return hits;
 }
 
-Result<std::optional<double>> PresencePosterior(const std::vector<quality::Rating>& presence) {
-  if (presence.empty()) return std::optional<double>();
+Result<std::map<std::string, double>> PresencePosteriors(const std::vector<quality::Rating>& presence) {
+  std::map<std::string, double> out;
+  if (presence.empty()) return out;
   CALIPER_ASSIGN_OR_RETURN(auto set, quality::RatingSet::FromRatings(presence));
   const auto& labels = set.category_labels();
   const auto present = std::find(labels.begin(), labels.end(), "present");
-  if (present == labels.end()) return std::optional<double>(0.0);
-  if (labels.size() == 1) return std::optional<double>(1.0);
+  if (present == labels.end() || labels.size() == 1) {  // every reading says the same
+    for (std::size_t i = 0; i < set.n_items(); ++i) out[set.ItemName(i)] = present == labels.end() ? 0.0 : 1.0;
+    return out;
+  }
   quality::DawidSkeneOptions options;
   options.pseudo_count = 0.01;  // keeps a reader who was never wrong yet off certainty
   CALIPER_ASSIGN_OR_RETURN(auto fit, quality::DawidSkene(set, options));
-  return std::optional<double>(fit.posteriors[static_cast<std::size_t>(present - labels.begin())]);
+  const auto column = static_cast<std::size_t>(present - labels.begin());
+  for (std::size_t i = 0; i < set.n_items(); ++i) out[set.ItemName(i)] = fit.posteriors[i * fit.n_classes + column];
+  return out;
+}
+
+Result<std::optional<double>> PresencePosterior(const std::vector<quality::Rating>& presence) {
+  if (presence.empty()) return std::optional<double>();
+  CALIPER_ASSIGN_OR_RETURN(auto all, PresencePosteriors(presence));
+  return std::optional<double>(all.at(presence.front().item));
 }
 
 }  // namespace caliper::app

@@ -5,6 +5,7 @@
 // "Automatic adjudication"); the fused suggestion the adjudicator sees beside the readings.
 // Pure functions; internal to app.
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -44,5 +45,8 @@ std::vector<TriggerHit> AdjudicationTriggers(const core::LabelSchema& schema,
 // where `presence` holds every reading of the class in the project as value "present" or
 // "absent" (the item of interest's ratings first). Unset when `presence` is empty.
 Result<std::optional<double>> PresencePosterior(const std::vector<quality::Rating>& presence);
+
+// The same fit, read for every item of `presence`: item id -> posterior that it has the class.
+Result<std::map<std::string, double>> PresencePosteriors(const std::vector<quality::Rating>& presence);
 
 }  // namespace caliper::app

@@ -5,10 +5,12 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include <nlohmann/json.hpp>
 
 #include "caliper/app/app.h"
+#include "app/disagreement.h"
 #include "app/workflow_internal.h"
 
 namespace caliper::app {
@@ -16,6 +18,7 @@ namespace {
 
 using nlohmann::json;
 using storage::TxnMode;
+using security::AuditRecord;
 
 // A reading: one reader's submitted task on an item and the classes they labelled.
 struct ItemReading {
@@ -30,6 +33,7 @@ struct ItemRecord {
   std::vector<core::Task> tasks;
   std::vector<core::Annotation> annotations;
   std::vector<ItemReading> readings;
+  std::vector<ItemReading> repeats;  // submitted repeat reads (wash-out) of the readers
   std::vector<core::Review> reviews;
   std::optional<std::set<std::string>> reference;  // the adjudicated label set
   std::set<std::string> final_ids;                 // annotations that are the final labels
@@ -82,6 +86,12 @@ Result<ItemRecord> GatherItem(storage::Transaction& txn, core::Item item) {
     CALIPER_ASSIGN_OR_RETURN(auto reviews, txn.ListReviewsOfTask(t.id));
     for (auto& v : reviews) r.reviews.push_back(std::move(v));
     r.readings.push_back(std::move(reading));
+    auto repeat = txn.GetRepeatTask(r.item.id, t.assignee);
+    if (repeat.ok() && Submitted(repeat->state)) {
+      r.repeats.push_back(ReadingOf(*repeat, r));
+    } else if (!repeat.ok() && repeat.status().code() != ErrorCode::kNotFound) {
+      return repeat.status();
+    }
   }
   return r;
 }
@@ -151,6 +161,9 @@ void AddQaRows(const ItemRecord& r, const GuidelineFacts& g, std::vector<quality
   };
   for (const auto& reading : r.readings) {
     for (const auto* a : reading.labels) row(*a, reading.task.id, false);
+  }
+  for (const auto& repeat : r.repeats) {  // consistency.repeat_read compares them with the first
+    for (const auto* a : repeat.labels) row(*a, repeat.task.id, false);
   }
   for (const auto& a : r.annotations) {
     if (r.final_ids.count(a.id)) row(a, "", true);
@@ -229,25 +242,22 @@ std::vector<GoldAccuracy> GoldAccuracyOf(const std::vector<ItemRecord>& records,
 // Each reader's repeat reads against their first readings of the same items (docs/quality.md,
 // "Intra-reader reliability"), by reader id: the share of identical label sets and Cohen's
 // kappa between the first and the repeat reading as two raters.
-std::vector<IntraReaderAgreement> IntraReaderOf(const std::vector<ItemRecord>& records,
-                                                const std::vector<core::Task>& repeats) {
-  std::map<std::string, const ItemRecord*> by_item;
-  for (const auto& r : records) by_item[r.item.id] = &r;
+std::vector<IntraReaderAgreement> IntraReaderOf(const std::vector<ItemRecord>& records) {
   std::map<std::string, std::vector<quality::Rating>> ratings;  // reader -> first/repeat ratings
   std::map<std::string, IntraReaderAgreement> by_reader;
-  for (const auto& repeat : repeats) {
-    const auto record = by_item.find(repeat.item_id);
-    if (record == by_item.end() || !Submitted(repeat.state)) continue;
-    const auto first = std::find_if(record->second->readings.begin(), record->second->readings.end(),
-                                    [&](const ItemReading& x) { return x.task.id == repeat.repeat_of; });
-    if (first == record->second->readings.end()) continue;  // the first reading was sent back since
-    const ItemReading again = ReadingOf(repeat, *record->second);
-    IntraReaderAgreement& a = by_reader[repeat.assignee];
-    a.reader = repeat.assignee;
-    ++a.pairs;
-    a.agreement += first->classes == again.classes ? 1 : 0;
-    ratings[repeat.assignee].push_back({repeat.item_id, "first", SetLabel(first->classes)});
-    ratings[repeat.assignee].push_back({repeat.item_id, "repeat", SetLabel(again.classes)});
+  for (const auto& r : records) {
+    for (const auto& again : r.repeats) {
+      const auto first = std::find_if(r.readings.begin(), r.readings.end(),
+                                      [&](const ItemReading& x) { return x.task.id == again.task.repeat_of; });
+      if (first == r.readings.end()) continue;  // the first reading was sent back since
+      const std::string& reader = again.task.assignee;
+      IntraReaderAgreement& a = by_reader[reader];
+      a.reader = reader;
+      ++a.pairs;
+      a.agreement += first->classes == again.classes ? 1 : 0;
+      ratings[reader].push_back({r.item.id, "first", SetLabel(first->classes)});
+      ratings[reader].push_back({r.item.id, "repeat", SetLabel(again.classes)});
+    }
   }
   std::vector<IntraReaderAgreement> out;
   for (auto& [reader, a] : by_reader) {
@@ -273,16 +283,11 @@ Result<ProjectQuality> App::GetProjectQuality(const RequestContext& ctx, const s
   std::vector<ItemRecord> records;
   GuidelineFacts guidelines;
   std::vector<core::GoldItem> gold;
-  std::vector<core::Task> repeats;
   {
     CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kRead));
     CALIPER_RETURN_IF_ERROR(txn->GetProject(project_id).status());
     CALIPER_ASSIGN_OR_RETURN(guidelines, GatherGuidelines(*txn, project_id));
     CALIPER_ASSIGN_OR_RETURN(gold, txn->ListGoldItems(project_id));
-    storage::TaskFilter repeat_filter{project_id, std::nullopt, std::nullopt, core::TaskKind::kRepeat};
-    CALIPER_ASSIGN_OR_RETURN(repeats, internal::AllPages<core::Task>([&](const storage::PageRequest& p) {
-                               return txn->ListTasks(repeat_filter, p);
-                             }));
     storage::PageRequest page{"", 500};
     for (;;) {
       CALIPER_ASSIGN_OR_RETURN(auto rows, txn->ListItems(project_id, page));
@@ -344,7 +349,7 @@ Result<ProjectQuality> App::GetProjectQuality(const RequestContext& ctx, const s
   }
   q.findings = quality::RunLabelRules(qa_items, qa_labels, guidelines.settings);
   q.gold = GoldAccuracyOf(records, gold);
-  q.intra_reader = IntraReaderOf(records, repeats);
+  q.intra_reader = IntraReaderOf(records);
 
   CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
   CALIPER_RETURN_IF_ERROR(CommitWithAudit(
@@ -353,20 +358,111 @@ Result<ProjectQuality> App::GetProjectQuality(const RequestContext& ctx, const s
   return q;
 }
 
-Result<std::vector<quality::QaFinding>> App::GetItemQaFindings(const RequestContext& ctx, const std::string& item_id) {
+Result<std::vector<quality::QaFinding>> internal::ItemQaFindings(storage::Transaction& txn, const core::Item& item) {
   std::vector<quality::QaItem> qa_items;
   std::vector<quality::QaLabel> qa_labels;
-  GuidelineFacts guidelines;
-  {
-    CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kRead));
-    CALIPER_ASSIGN_OR_RETURN(core::Item item, txn->GetItem(item_id));
-    CALIPER_ASSIGN_OR_RETURN(guidelines, GatherGuidelines(*txn, item.project_id));
+  CALIPER_ASSIGN_OR_RETURN(GuidelineFacts guidelines, GatherGuidelines(txn, item.project_id));
+  CALIPER_ASSIGN_OR_RETURN(auto record, GatherItem(txn, item));
+  AddQaRows(record, guidelines, qa_items, qa_labels);
+  // Project-level rules (class balance) say nothing about one item.
+  guidelines.settings.schema_classes.clear();
+  return quality::RunLabelRules(qa_items, qa_labels, guidelines.settings);
+}
+
+std::vector<storage::QaFindingRow> App::QaRows(const std::string& project_id,
+                                               const std::vector<quality::QaFinding>& findings,
+                                               const std::string& source) {
+  std::vector<storage::QaFindingRow> rows;
+  const TimeMicros now = clock_.Now();
+  for (const auto& f : findings) {
+    rows.push_back({ids_.NewId("qaf"), project_id, f.item, f.rule, std::string(quality::ToString(f.severity)),
+                    f.label_class, f.annotation, f.message, f.fix, source, now});
+  }
+  return rows;
+}
+
+Status App::RecordItemQa(storage::Transaction& txn, const RequestContext& ctx, const std::string& item_id,
+                         std::vector<AuditRecord>& records) {
+  CALIPER_ASSIGN_OR_RETURN(core::Item item, txn.GetItem(item_id));
+  CALIPER_ASSIGN_OR_RETURN(auto findings, internal::ItemQaFindings(txn, item));
+  CALIPER_RETURN_IF_ERROR(txn.ReplaceQaFindings(item.project_id, item.id, QaRows(item.project_id, findings, "submit")));
+  records.push_back(Record(ctx, "qa.run", "item", item.id,
+                           json{{"project_id", item.project_id}, {"findings", findings.size()}, {"source", "submit"}}
+                               .dump()));
+  return Status::Ok();
+}
+
+Result<QualitySweep> App::SweepQuality(const RequestContext& ctx, const std::string& project_id) {
+  CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
+  CALIPER_RETURN_IF_ERROR(txn->GetProject(project_id).status());
+  QualitySweep out;
+  const TimeMicros now = clock_.Now();
+  // Soft labels: one Dawid–Skene fit per class over every reading of the project.
+  CALIPER_ASSIGN_OR_RETURN(auto items, internal::AllPages<core::Item>(
+                                           [&](const storage::PageRequest& p) { return txn->ListItems(project_id, p); }));
+  out.items = static_cast<std::int64_t>(items.size());
+  std::vector<storage::SoftLabel> soft;
+  if (!items.empty()) {
+    CALIPER_ASSIGN_OR_RETURN(auto readings, internal::ProjectReadings(*txn, items.front()));
+    std::set<std::string> classes;
+    std::map<std::string, std::int64_t> readings_of;
+    for (const auto& r : readings) {
+      classes.insert(r.classes.begin(), r.classes.end());
+      ++readings_of[r.item_id];
+    }
+    for (const auto& c : classes) {
+      std::vector<quality::Rating> presence;
+      for (const auto& r : readings) presence.push_back({r.item_id, r.reader, r.classes.count(c) ? "present" : "absent"});
+      CALIPER_ASSIGN_OR_RETURN(auto posteriors, PresencePosteriors(presence));
+      for (const auto& [item_id, p] : posteriors) {
+        soft.push_back({item_id, project_id, c, "dawid_skene", p, readings_of[item_id], now});
+      }
+    }
+  }
+  std::sort(soft.begin(), soft.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.item_id, a.label_class) < std::tie(b.item_id, b.label_class);
+  });
+  CALIPER_RETURN_IF_ERROR(txn->ReplaceSoftLabels(project_id, soft));
+  out.soft_labels = static_cast<std::int64_t>(soft.size());
+  // QA findings: every rule over every item, the project-level ones too.
+  CALIPER_ASSIGN_OR_RETURN(GuidelineFacts guidelines, GatherGuidelines(*txn, project_id));
+  std::vector<quality::QaItem> qa_items;
+  std::vector<quality::QaLabel> qa_labels;
+  for (auto& item : items) {
     CALIPER_ASSIGN_OR_RETURN(auto record, GatherItem(*txn, std::move(item)));
     AddQaRows(record, guidelines, qa_items, qa_labels);
   }
-  // Project-level rules (class balance) say nothing about one item.
-  guidelines.settings.schema_classes.clear();
-  auto findings = quality::RunLabelRules(qa_items, qa_labels, guidelines.settings);
+  const auto findings = quality::RunLabelRules(qa_items, qa_labels, guidelines.settings);
+  CALIPER_RETURN_IF_ERROR(txn->ReplaceQaFindings(project_id, std::nullopt, QaRows(project_id, findings, "sweep")));
+  out.findings = static_cast<std::int64_t>(findings.size());
+  CALIPER_RETURN_IF_ERROR(CommitWithAudit(
+      *txn, Record(ctx, "quality.sweep", "project", project_id,
+                   json{{"items", out.items}, {"soft_labels", out.soft_labels}, {"findings", out.findings}}.dump())));
+  return out;
+}
+
+Result<StoredQuality> App::GetStoredQuality(const RequestContext& ctx, const std::string& project_id,
+                                            const std::string& item_id) {
+  StoredQuality out;
+  CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
+  CALIPER_RETURN_IF_ERROR(txn->GetProject(project_id).status());
+  CALIPER_ASSIGN_OR_RETURN(out.soft_labels, txn->ListSoftLabels(project_id, item_id));
+  CALIPER_ASSIGN_OR_RETURN(out.findings, txn->ListQaFindings(project_id));
+  if (!item_id.empty()) std::erase_if(out.findings, [&](const auto& f) { return f.item_id != item_id; });
+  CALIPER_RETURN_IF_ERROR(CommitWithAudit(
+      *txn, Record(ctx, "quality.stored_read", "project", project_id,
+                   json{{"item_id", item_id}, {"soft_labels", out.soft_labels.size()}, {"findings", out.findings.size()}}
+                       .dump())));
+  return out;
+}
+
+Result<std::vector<quality::QaFinding>> App::GetItemQaFindings(const RequestContext& ctx, const std::string& item_id) {
+  std::vector<quality::QaFinding> findings;
+  {
+    CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kRead));
+    CALIPER_ASSIGN_OR_RETURN(core::Item item, txn->GetItem(item_id));
+    CALIPER_ASSIGN_OR_RETURN(findings, internal::ItemQaFindings(*txn, item));
+  }
   CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
   CALIPER_RETURN_IF_ERROR(CommitWithAudit(
       *txn, Record(ctx, "quality.item_read", "item", item_id, json{{"findings", findings.size()}}.dump())));

@@ -46,27 +46,22 @@ core::Annotation DerivedLabel(const core::Annotation& source, const std::string&
   return a;
 }
 
-// One submitted reading of the project, as the classes it names (assertion not 'absent').
-struct ClassReading {
-  std::string item_id;
-  std::string reader;
-  std::set<std::string> classes;
-};
+}  // namespace
 
-// Every submitted reading of the item's project, the item's own first (PresencePosterior
-// expects its item first).
-Result<std::vector<ClassReading>> ProjectReadings(storage::Transaction& txn, const core::Item& first) {
+// ---- helpers -----------------------------------------------------------------------------------
+
+Result<std::vector<internal::ClassReading>> internal::ProjectReadings(storage::Transaction& txn, const core::Item& first) {
   CALIPER_ASSIGN_OR_RETURN(auto items, internal::AllPages<core::Item>(
                                            [&](const storage::PageRequest& p) { return txn.ListItems(first.project_id, p); }));
   std::stable_partition(items.begin(), items.end(), [&](const core::Item& i) { return i.id == first.id; });
-  std::vector<ClassReading> out;
+  std::vector<internal::ClassReading> out;
   for (const auto& item : items) {
     CALIPER_ASSIGN_OR_RETURN(auto tasks, txn.ListTasksOfItem(item.id));
     std::erase_if(tasks, [](const core::Task& t) { return t.assignee.empty() || !IsReading(t.state); });
     if (tasks.empty()) continue;
     CALIPER_ASSIGN_OR_RETURN(auto labels, AllAnnotations(txn, item.id));
     for (const auto& t : tasks) {
-      ClassReading r{item.id, t.assignee, {}};
+      internal::ClassReading r{item.id, t.assignee, {}};
       for (const auto& a : internal::ReaderLabels(t, labels)) {
         if (a.assertion != core::Assertion::kAbsent) r.classes.insert(a.label_class);
       }
@@ -75,10 +70,6 @@ Result<std::vector<ClassReading>> ProjectReadings(storage::Transaction& txn, con
   }
   return out;
 }
-
-}  // namespace
-
-// ---- helpers -----------------------------------------------------------------------------------
 
 Result<AuditRecord> App::StepTask(const RequestContext& ctx, core::Task& task, core::TaskEvent event,
                                   const std::string& details_json) const {
@@ -668,9 +659,11 @@ Result<core::Task> App::SubmitIn(storage::Transaction& txn, const RequestContext
   task.updated_at = now;
   CALIPER_RETURN_IF_ERROR(txn.UpdateTask(task, expected));
   records.push_back(std::move(step));
-  if (task.kind == core::TaskKind::kRepeat) return task;  // measured against the reader, not decided
-  CALIPER_RETURN_IF_ERROR(SettleReadings(txn, ctx, task, records));
-  CALIPER_RETURN_IF_ERROR(ScheduleRepeat(txn, ctx, task, records));
+  if (task.kind == core::TaskKind::kReading) {  // a repeat is measured against its reader, not decided
+    CALIPER_RETURN_IF_ERROR(SettleReadings(txn, ctx, task, records));
+    CALIPER_RETURN_IF_ERROR(ScheduleRepeat(txn, ctx, task, records));
+  }
+  CALIPER_RETURN_IF_ERROR(RecordItemQa(txn, ctx, task.item_id, records));
   return task;
 }
 
@@ -1039,7 +1032,7 @@ Result<ItemReadings> App::ListReadings(const RequestContext& ctx, const std::str
     out.classes = Disagreement(submitted);
     CALIPER_ASSIGN_OR_RETURN(out.triggers, txn->ListAdjudicationTriggersOfItem(item_id));
     if (!out.classes.empty()) {
-      CALIPER_ASSIGN_OR_RETURN(auto project, ProjectReadings(*txn, item));
+      CALIPER_ASSIGN_OR_RETURN(auto project, internal::ProjectReadings(*txn, item));
       for (auto& c : out.classes) {
         std::vector<quality::Rating> presence;
         for (const auto& p : project) {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,7 @@
 #include "caliper/core/label_schema.h"
 #include "caliper/core/rules.h"
 #include "caliper/core/types.h"
+#include "caliper/quality/qa_rules.h"
 #include "caliper/storage/store.h"
 
 namespace caliper::app::internal {
@@ -46,6 +48,20 @@ inline Result<std::optional<core::Task>> RepeatInProgress(storage::Transaction& 
   if (repeat.status().code() == ErrorCode::kNotFound) return std::optional<core::Task>();
   return repeat.status();
 }
+
+// One submitted reading of the project, as the classes it names (assertion not 'absent').
+struct ClassReading {
+  std::string item_id;
+  std::string reader;
+  std::set<std::string> classes;
+};
+
+// Every submitted reading of the item's project, the item's own first (PresencePosterior
+// expects its item first).
+Result<std::vector<ClassReading>> ProjectReadings(storage::Transaction& txn, const core::Item& first);
+
+// The item-level QA rule findings of `item` as the store in `txn` has it (quality.cpp).
+Result<std::vector<quality::QaFinding>> ItemQaFindings(storage::Transaction& txn, const core::Item& item);
 
 // kInvalidArgument naming `where` + the first field of `object` not in `allowed`, or a
 // required one missing.

@@ -5,8 +5,10 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <thread>
 
+#include "caliper/app/sweeper.h"
 #include "caliper/common/log.h"
 #include "caliper/http/server.h"
 
@@ -81,7 +83,12 @@ int Serve(app::App& app, const std::string& listen, const std::string& banner) {
   std::string host = options->host.find(':') != std::string::npos ? "[" + options->host + "]" : options->host;
   std::cout << banner << "Caliper is serving on " << scheme << "://" << host << ":" << server.port() << "/\n"
             << std::flush;
+  auto sweep_seconds = app.config().GetInt("quality.sweep_seconds");
+  if (!sweep_seconds.ok()) return Fail(sweep_seconds.status());
+  std::optional<app::QualitySweeper> sweeper;
+  if (*sweep_seconds > 0) sweeper.emplace(app, std::chrono::seconds(*sweep_seconds));
   Status run = server.Run();
+  sweeper.reset();  // finishes the sweep under way, if any
   // Wake the watcher if the server ended on its own.
   pthread_kill(watcher.native_handle(), SIGTERM);
   watcher.join();

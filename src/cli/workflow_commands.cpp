@@ -6,6 +6,7 @@
 //   caliper guideline publish PROJECT FILE.json      a new guideline version, with its impact
 //   caliper guideline reannotate PROJECT --to N      send impacted readings back to their readers
 //   caliper guideline feedback PROJECT [--version N] reviewers' feedback counted by class
+//   caliper quality sweep PROJECT                    soft labels and QA findings stored now
 // Bad lines are reported on standard error with their number and skipped; the exit code is
 // then 1 (0 when everything was stored).
 
@@ -257,6 +258,20 @@ int Feedback(app::App& app, const WorkflowArgs& args) {
   return 0;
 }
 
+int Sweep(app::App& app, const WorkflowArgs& args) {
+  auto project = FindProject(app, args.project);
+  if (!project.ok()) return Fail(project.status());
+  auto sweep = app.SweepQuality(app::LocalOperator(), project->id);
+  if (!sweep.ok()) return Fail(sweep.status());
+  if (args.common.json) {
+    PrintJson({{"items", sweep->items}, {"soft_labels", sweep->soft_labels}, {"findings", sweep->findings}});
+  } else {
+    std::cout << "Swept " << sweep->items << " items: stored " << sweep->soft_labels << " soft labels and "
+              << sweep->findings << " QA findings\n";
+  }
+  return 0;
+}
+
 }  // namespace
 
 void AddWorkflowCommands(CLI::App& root, int& exit_code) {
@@ -315,6 +330,14 @@ void AddWorkflowCommands(CLI::App& root, int& exit_code) {
   feedback->add_option("project", args.project, "Project id or name")->required();
   feedback->add_option("--version", args.to_version, "Only feedback on this version (number or id; default: all)");
   feedback->callback(with_app(&Feedback));
+
+  auto* quality = root.add_subcommand("quality", "Stored quality figures of a project");
+  quality->require_subcommand(1);
+  auto* sweep = quality->add_subcommand(
+      "sweep", "Fit Dawid-Skene per class and run every QA rule now; store soft labels and findings");
+  AddCommonOptions(*sweep, args.common);
+  sweep->add_option("project", args.project, "Project id or name")->required();
+  sweep->callback(with_app(&Sweep));
 }
 
 }  // namespace caliper::cli

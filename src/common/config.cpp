@@ -50,6 +50,9 @@ constexpr std::array kSettings = {
                 "Bytes of decrypted slide tiles kept in memory for the viewer (least recently used out; 0 = none)."},
     SettingSpec{"wsi.viewer_session_minutes", "60",
                 "How long a slide viewer session lasts; tiles are served only inside a live one (1 to 1440)."},
+    SettingSpec{"quality.sweep_seconds", "3600",
+                "How often `caliper serve` runs the quality sweep over every project (soft labels and QA "
+                "findings stored; docs/quality.md); 0 = never (submits still store their item's findings)."},
     SettingSpec{"log.level", "info", "trace, debug, info, warn, error. Logs never hold PHI or request bodies."},
 };
 

@@ -733,6 +733,20 @@ TEST_F(WorkflowTest, ReviewSamplingAndRepeatReadsOverTheApi) {
   auto listed = Send("GET", base + "/tasks", &manager);
   ASSERT_EQ(listed->status, 200);
   EXPECT_EQ(Body(listed)["data"].size(), 2u) << "task lists show the readings only";
+
+  // The stored quality: the submits' findings at once, soft labels after a sweep.
+  EXPECT_EQ(Send("POST", base + "/quality/sweep", &reader)->status, 403);
+  auto sweep = Send("POST", base + "/quality/sweep", &manager);
+  ASSERT_EQ(sweep->status, 200) << sweep->body;
+  EXPECT_EQ(Body(sweep)["soft_labels"], 2) << "two items, one class named";
+  auto stored = Send("GET", base + "/quality/stored?item_id=" + first, &manager);
+  ASSERT_EQ(stored->status, 200) << stored->body;
+  json soft = Body(stored)["soft_labels"];
+  ASSERT_EQ(soft.size(), 1u) << soft;
+  EXPECT_EQ(soft[0]["label_class"], "normal");
+  EXPECT_EQ(soft[0]["probability"], 1.0);
+  EXPECT_EQ(Send("GET", base + "/quality/stored", &reader)->status, 403);
+  EXPECT_EQ(AuditCount("quality.sweep", p), 1);
 }
 
 TEST_F(WorkflowTest, OutcomesConfirmLabelsAndRescoreReaders) {

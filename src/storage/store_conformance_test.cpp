@@ -1262,6 +1262,43 @@ TEST_P(StoreConformanceTest, WorkflowSettingsPutReplaceAndGet) {
   EXPECT_EQ(w.repeat_rate, 0.0);
 }
 
+TEST_P(StoreConformanceTest, SoftLabelsAndQaFindingsAreReplacedWhole) {
+  SeedParents();  // prj_1 with itm_1
+  InWrite([](Transaction& t) {
+    core::Item other = MakeItem("itm_2", "prj_1");
+    ASSERT_OK(t.InsertItem(other));
+    ASSERT_OK(t.ReplaceSoftLabels("prj_1", {{"itm_1", "prj_1", "a", "dawid_skene", 0.25, 2, kT0},
+                                            {"itm_2", "prj_1", "a", "dawid_skene", 1.0, 1, kT0}}));
+    ASSERT_OK(t.ReplaceSoftLabels("prj_1", {{"itm_2", "prj_1", "b", "dawid_skene", 0.5, 3, kT0 + 1}}));
+    ASSERT_OK(t.ReplaceQaFindings("prj_1", std::nullopt,
+                                  {{"qaf_1", "prj_1", "itm_1", "r1", "warning", "a", "", "m1", "f1", "sweep", kT0},
+                                   {"qaf_2", "prj_1", "itm_2", "r2", "error", "", "", "m2", "f2", "sweep", kT0},
+                                   {"qaf_3", "prj_1", "", "imbalance", "info", "a", "", "m3", "f3", "sweep", kT0}}));
+    // A submit replaces only its item's.
+    ASSERT_OK(t.ReplaceQaFindings("prj_1", std::string("itm_1"),
+                                  {{"qaf_4", "prj_1", "itm_1", "r4", "warning", "", "ann_1", "m4", "f4", "submit",
+                                    kT0 + 2}}));
+  });
+  ASSERT_OK_AND_ASSIGN(auto txn, store_->Begin(TxnMode::kRead));
+  ASSERT_OK_AND_ASSIGN(auto soft, txn->ListSoftLabels("prj_1", ""));
+  ASSERT_EQ(soft.size(), 1u) << "the second replace dropped the first's rows";
+  EXPECT_EQ(soft[0].item_id, "itm_2");
+  EXPECT_EQ(soft[0].label_class, "b");
+  EXPECT_EQ(soft[0].probability, 0.5);
+  EXPECT_EQ(soft[0].readings, 3);
+  EXPECT_EQ(soft[0].computed_at, kT0 + 1);
+  ASSERT_OK_AND_ASSIGN(auto none, txn->ListSoftLabels("prj_1", "itm_1"));
+  EXPECT_TRUE(none.empty());
+  ASSERT_OK_AND_ASSIGN(auto findings, txn->ListQaFindings("prj_1"));
+  ASSERT_EQ(findings.size(), 3u);
+  EXPECT_EQ(findings[0].id, "qaf_3") << "project-level first ('' sorts first)";
+  EXPECT_EQ(findings[1].id, "qaf_4");
+  EXPECT_EQ(findings[1].source, "submit");
+  EXPECT_EQ(findings[1].annotation_id, "ann_1");
+  EXPECT_EQ(findings[2].id, "qaf_2");
+  EXPECT_EQ(findings[2].severity, "error");
+}
+
 TEST_P(StoreConformanceTest, RepeatTasksStandApartFromReadings) {
   SeedParents();  // itm_1 is pathology
   InWrite([](Transaction& t) {

@@ -316,6 +316,13 @@ TEST_F(CliTest, GuidelinePublishReannotateAndFeedback) {
   EXPECT_THAT(CliError({"guideline", "publish", "Guided", bad}), AllOf(HasSubstr("bad.json"), HasSubstr("kind")));
   EXPECT_EQ(Scalar("SELECT count(*) FROM guideline_versions;"), "3");
   EXPECT_EQ(Scalar("SELECT count(*) FROM audit_events WHERE action='guideline.publish';"), "3");
+
+  // The quality sweep of a project without readings stores nothing and says so.
+  json swept = CliJson({"quality", "sweep", "Guided"});
+  EXPECT_EQ(swept["items"], 0);
+  EXPECT_EQ(swept["soft_labels"], 0);
+  EXPECT_EQ(Scalar("SELECT count(*) FROM audit_events WHERE action='quality.sweep';"), "1");
+  EXPECT_THAT(CliError({"quality", "sweep", "Nowhere"}), HasSubstr("Nowhere"));
 }
 
 TEST_F(CliTest, BadUsageExitsTwo) {

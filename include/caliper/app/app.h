@@ -255,6 +255,19 @@ struct IntraReaderAgreement {
   std::string note;
 };
 
+// What a quality sweep stored (App::SweepQuality).
+struct QualitySweep {
+  std::int64_t items = 0;
+  std::int64_t soft_labels = 0;
+  std::int64_t findings = 0;
+};
+
+// The stored soft labels and QA findings of a project (or one item of it).
+struct StoredQuality {
+  std::vector<storage::SoftLabel> soft_labels;
+  std::vector<storage::QaFindingRow> findings;
+};
+
 // A project's quality indicators (docs/quality.md, "Indicators"), computed from the store.
 struct ProjectQuality {
   std::int64_t items = 0;
@@ -1093,6 +1106,16 @@ class App {
                                            std::int64_t bucket_seconds = 7 * 24 * 3600);
   // The QA findings of one item (what a submit runs), audited as "quality.item_read".
   Result<std::vector<quality::QaFinding>> GetItemQaFindings(const RequestContext& ctx, const std::string& item_id);
+  // The quality sweep (docs/quality.md, "Stored soft labels and QA findings"): fits
+  // Dawid–Skene per class over every reading of the project and stores each item's soft label,
+  // runs every QA rule over the project and stores the findings (replacing the last sweep's and
+  // the submits'), in one transaction, audited as quality.sweep. `caliper serve` runs it for
+  // every project each quality.sweep_seconds; a submit stores its item's findings itself.
+  Result<QualitySweep> SweepQuality(const RequestContext& ctx, const std::string& project_id);
+  // What the last sweep and submits stored; `item_id` "" = the whole project. Audited as
+  // quality.stored_read. Authorise with kQualityRead first.
+  Result<StoredQuality> GetStoredQuality(const RequestContext& ctx, const std::string& project_id,
+                                         const std::string& item_id);
   // AI pre-labels. AddPrelabels stores model suggestions for items of the project, pinned to
   // the current published guideline (409 without one); each row is checked (item of the
   // project, class in the guideline and applicable to the item, model fields, score(s) in
@@ -1287,6 +1310,13 @@ class App {
   // reads"). Appends its task.create record.
   Status ScheduleRepeat(storage::Transaction& txn, const RequestContext& ctx, const core::Task& reading,
                         std::vector<security::AuditRecord>& records);
+  // After a submit: the item's QA findings, stored in place of its last ones (source
+  // "submit"); appends a qa.run record.
+  Status RecordItemQa(storage::Transaction& txn, const RequestContext& ctx, const std::string& item_id,
+                      std::vector<security::AuditRecord>& records);
+  std::vector<storage::QaFindingRow> QaRows(const std::string& project_id,
+                                            const std::vector<quality::QaFinding>& findings,
+                                            const std::string& source);
   // The first repeat of the reader whose wash-out has passed (open, or claimed with a lapsed
   // lease) on an item in the member's scopes; none when there is none.
   Result<std::optional<core::Task>> DueRepeat(storage::Transaction& txn, const std::string& project_id,

@@ -224,6 +224,33 @@ struct SlideView {
   TimeMicros expires_at = 0;
 };
 
+// The fused probability that a class is present on an item (docs/quality.md, "Stored soft
+// labels and QA findings").
+struct SoftLabel {
+  std::string item_id;
+  std::string project_id;
+  std::string label_class;
+  std::string method = "dawid_skene";
+  double probability = 0;
+  std::int64_t readings = 0;  // the item's readings the fit saw
+  TimeMicros computed_at = 0;
+};
+
+// A QA rule finding as the last run saw it (quality::QaFinding, stored).
+struct QaFindingRow {
+  std::string id;
+  std::string project_id;
+  std::string item_id;  // "" for a project-level finding
+  std::string rule;
+  std::string severity;  // "info" | "warning" | "error"
+  std::string label_class;
+  std::string annotation_id;
+  std::string message;
+  std::string fix;
+  std::string source;  // "submit" | "sweep"
+  TimeMicros found_at = 0;
+};
+
 // Which tasks ListTasks returns; unset fields do not filter.
 struct TaskFilter {
   std::string project_id;  // required
@@ -409,6 +436,17 @@ class Transaction {
   // the item does not exist.
   virtual Status InsertGuidelineFeedback(const core::GuidelineFeedback& feedback) = 0;
   virtual Result<std::vector<core::GuidelineFeedback>> ListGuidelineFeedback(const std::string& project_id) = 0;
+
+  // Soft labels: ReplaceSoftLabels drops every soft label of the project and stores `rows`;
+  // ListSoftLabels returns the project's (only the item's when `item_id` is not ""), by item
+  // then class.
+  virtual Status ReplaceSoftLabels(const std::string& project_id, const std::vector<SoftLabel>& rows) = 0;
+  virtual Result<std::vector<SoftLabel>> ListSoftLabels(const std::string& project_id, const std::string& item_id) = 0;
+  // QA findings: ReplaceQaFindings drops the item's findings (every finding of the project when
+  // `item_id` is unset) and stores `rows`; ListQaFindings returns the project's by item then id.
+  virtual Status ReplaceQaFindings(const std::string& project_id, const std::optional<std::string>& item_id,
+                                   const std::vector<QaFindingRow>& rows) = 0;
+  virtual Result<std::vector<QaFindingRow>> ListQaFindings(const std::string& project_id) = 0;
 
   // Automatic adjudication triggers (docs/workflow.md), ascending by id.
   virtual Status InsertAdjudicationTrigger(const core::AdjudicationTrigger& trigger) = 0;

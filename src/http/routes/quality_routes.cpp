@@ -123,6 +123,37 @@ std::vector<Route> QualityRoutes() {
          CALIPER_ASSIGN_OR_RETURN(auto findings, app.GetItemQaFindings(call.ctx, call.Param("item_id")));
          return JsonReply(json{{"data", FindingsJson(findings)}});
        }},
+      {"POST", "/api/v1/projects/{project_id}/quality/sweep", Permission::kQualityRead,
+       "Run the quality sweep now (the server runs it every quality.sweep_seconds): a Dawid–Skene fit per class "
+       "stored as each item's soft label, and every QA rule's findings stored in place of the last ones.",
+       BodyKind::kNone, {},
+       [](app::App& app, Call& call) -> Result<Reply> {
+         CALIPER_ASSIGN_OR_RETURN(auto sweep, app.SweepQuality(call.ctx, call.Param("project_id")));
+         return JsonReply(json{{"items", sweep.items}, {"soft_labels", sweep.soft_labels}, {"findings", sweep.findings}});
+       }},
+      {"GET", "/api/v1/projects/{project_id}/quality/stored", Permission::kQualityRead,
+       "The stored soft labels (fused probability per item and class) and QA findings, as the last sweep and the "
+       "submits since left them; ?item_id= for one item.",
+       BodyKind::kNone, {},
+       [](app::App& app, Call& call) -> Result<Reply> {
+         const std::string item = call.req.has_param("item_id") ? call.req.get_param_value("item_id") : "";
+         CALIPER_ASSIGN_OR_RETURN(auto stored, app.GetStoredQuality(call.ctx, call.Param("project_id"), item));
+         json soft = json::array();
+         for (const auto& s : stored.soft_labels) {
+           soft.push_back(json{{"item_id", s.item_id}, {"label_class", s.label_class}, {"method", s.method},
+                               {"probability", Number(s.probability)}, {"readings", s.readings},
+                               {"computed_at", FormatRfc3339(s.computed_at)}});
+         }
+         json findings = json::array();
+         for (const auto& f : stored.findings) {
+           auto or_null = [](const std::string& v) { return v.empty() ? json(nullptr) : json(v); };
+           findings.push_back(json{{"id", f.id}, {"rule", f.rule}, {"severity", f.severity},
+                                   {"item_id", or_null(f.item_id)}, {"label_class", or_null(f.label_class)},
+                                   {"annotation_id", or_null(f.annotation_id)}, {"message", f.message},
+                                   {"fix", f.fix}, {"source", f.source}, {"found_at", FormatRfc3339(f.found_at)}});
+         }
+         return JsonReply(json{{"soft_labels", soft}, {"findings", findings}});
+       }},
   };
 }
 

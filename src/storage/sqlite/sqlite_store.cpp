@@ -700,6 +700,18 @@ Result<core::WorkflowSettings> ReadWorkflowSettings(const Statement& st) {
   return w;
 }
 
+#define SOFT_LABEL_COLUMNS "item_id, project_id, label_class, method, probability, readings, computed_at"
+Result<SoftLabel> ReadSoftLabel(const Statement& st) {
+  return SoftLabel{st.Text(0), st.Text(1), st.Text(2), st.Text(3), st.OptDouble(4).value_or(0.0), st.Int(5), st.Int(6)};
+}
+
+#define QA_FINDING_COLUMNS \
+  "id, project_id, item_id, rule, severity, label_class, annotation_id, message, fix, source, found_at"
+Result<QaFindingRow> ReadQaFinding(const Statement& st) {
+  return QaFindingRow{st.Text(0), st.Text(1), st.Text(2), st.Text(3), st.Text(4), st.Text(5),
+                      st.Text(6), st.Text(7), st.Text(8), st.Text(9), st.Int(10)};
+}
+
 #define REVIEW_COLUMNS \
   "id, task_id, annotation_id, reviewer, decision, reason, corrected_annotation_id, created_at"
 Result<core::Review> ReadReview(const Statement& st) {
@@ -1481,9 +1493,8 @@ class SqliteTransaction final : public Transaction {
         Prepare("SELECT count(*) FROM tasks WHERE project_id = ?1 AND assignee = ?2 AND kind = 'reading' "
                 "AND state IN ('submitted', 'in_review', 'accepted', 'escalated', 'adjudicated')"));
     st.Bind(project_id).Bind(user_id);
-    CALIPER_ASSIGN_OR_RETURN(bool row, st.Step());
-    if (!row) return std::int64_t{0};
-    return st.Int(0);
+    CALIPER_ASSIGN_OR_RETURN(int n, CountOf(st));
+    return std::int64_t{n};
   }
 
   Result<core::Task> GetTask(const std::string& id) override {
@@ -1760,6 +1771,62 @@ class SqliteTransaction final : public Transaction {
         .Bind(f.author)
         .Bind(f.created_at)
         .Run();
+  }
+
+  Status ReplaceSoftLabels(const std::string& project_id, const std::vector<SoftLabel>& rows) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement drop, Prepare("DELETE FROM soft_labels WHERE project_id = ?1"));
+    CALIPER_RETURN_IF_ERROR(drop.Bind(project_id).Run());
+    for (const auto& r : rows) {
+      CALIPER_ASSIGN_OR_RETURN(Statement st, Prepare("INSERT INTO soft_labels (" SOFT_LABEL_COLUMNS
+                                                     ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
+      CALIPER_RETURN_IF_ERROR(st.Bind(r.item_id)
+                                  .Bind(r.project_id)
+                                  .Bind(r.label_class)
+                                  .Bind(r.method)
+                                  .Bind(std::optional<double>(r.probability))
+                                  .Bind(r.readings)
+                                  .Bind(r.computed_at)
+                                  .Run());
+    }
+    return Status::Ok();
+  }
+
+  Result<std::vector<SoftLabel>> ListSoftLabels(const std::string& project_id, const std::string& item_id) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st, Prepare("SELECT " SOFT_LABEL_COLUMNS " FROM soft_labels WHERE project_id = ?1 "
+                                                   "AND (?2 = '' OR item_id = ?2) ORDER BY item_id, label_class"));
+    st.Bind(project_id).Bind(item_id);
+    return ReadAll(st, &ReadSoftLabel);
+  }
+
+  Status ReplaceQaFindings(const std::string& project_id, const std::optional<std::string>& item_id,
+                           const std::vector<QaFindingRow>& rows) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement drop,
+                             Prepare("DELETE FROM qa_findings WHERE project_id = ?1 AND (?2 = 0 OR item_id = ?3)"));
+    CALIPER_RETURN_IF_ERROR(drop.Bind(project_id).Bind(item_id.has_value()).Bind(item_id.value_or("")).Run());
+    for (const auto& r : rows) {
+      CALIPER_ASSIGN_OR_RETURN(Statement st, Prepare("INSERT INTO qa_findings (" QA_FINDING_COLUMNS
+                                                     ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"));
+      CALIPER_RETURN_IF_ERROR(st.Bind(r.id)
+                                  .Bind(r.project_id)
+                                  .Bind(r.item_id)
+                                  .Bind(r.rule)
+                                  .Bind(r.severity)
+                                  .Bind(r.label_class)
+                                  .Bind(r.annotation_id)
+                                  .Bind(r.message)
+                                  .Bind(r.fix)
+                                  .Bind(r.source)
+                                  .Bind(r.found_at)
+                                  .Run());
+    }
+    return Status::Ok();
+  }
+
+  Result<std::vector<QaFindingRow>> ListQaFindings(const std::string& project_id) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st, Prepare("SELECT " QA_FINDING_COLUMNS " FROM qa_findings WHERE project_id = ?1 "
+                                                   "ORDER BY item_id, id"));
+    st.Bind(project_id);
+    return ReadAll(st, &ReadQaFinding);
   }
 
   Result<std::vector<core::GuidelineFeedback>> ListGuidelineFeedback(const std::string& project_id) override {
