@@ -955,92 +955,95 @@ class TruthAppTest : public AppTest {
     ASSERT_TRUE(app.ok()) << app.status().ToString();
     app_ = std::move(*app);
   }
+
+  // A project `name` with one annotator `username` (notes scope) and `classes` (a JSON array)
+  // published as its guideline; sets project_id_ and returns the reader.
+  RequestContext OneReaderProject(const std::string& name, const std::string& username, const std::string& classes) {
+    auto project = app_->CreateProject(LocalOperator(), name, "");
+    EXPECT_TRUE(project.ok()) << project.status().ToString();
+    if (!project.ok()) return {};
+    project_id_ = project->id;
+    NewUser spec;
+    spec.username = username;
+    spec.password = "clocked-test-passphrase-1";
+    auto user = app_->CreateUser(LocalOperator(), spec);
+    EXPECT_TRUE(user.ok()) << user.status().ToString();
+    if (!user.ok()) return {};
+    EXPECT_TRUE(app_->PutMember(LocalOperator(), project_id_, user->user.id, {core::Role::kAnnotator},
+                                {core::DataType::kNotes}).ok());
+    auto draft = app_->CreateGuidelineDraft(LocalOperator(), project_id_, R"({"classes":)" + classes + "}");
+    EXPECT_TRUE(draft.ok()) << draft.status().ToString();
+    if (draft.ok()) {
+      EXPECT_TRUE(app_->PublishGuideline(LocalOperator(), project_id_, draft->id, draft->revision).ok());
+    }
+    RequestContext reader;
+    reader.principal.user = user->user;
+    return reader;
+  }
+
   FakeClock clock_;
+  std::string project_id_;
 };
 
 using RepeatClockTest = TruthAppTest;
 
 TEST_F(RepeatClockTest, ARepeatWaitsForItsWashoutDays) {
-  auto project = app_->CreateProject(LocalOperator(), "repeats", "");
-  ASSERT_TRUE(project.ok());
-  NewUser spec;
-  spec.username = "rreader";
-  spec.password = "repeat-test-passphrase-1";
-  auto user = app_->CreateUser(LocalOperator(), spec);
-  ASSERT_TRUE(user.ok());
-  ASSERT_TRUE(app_->PutMember(LocalOperator(), project->id, user->user.id, {core::Role::kAnnotator},
-                              {core::DataType::kNotes}).ok());
-  RequestContext reader;
-  reader.principal.user = user->user;
-  auto draft = app_->CreateGuidelineDraft(
-      LocalOperator(), project->id, R"({"classes":[{"id":"benign","name":"Benign","kind":"classification","definition":"d"}]})");
-  ASSERT_TRUE(draft.ok());
-  ASSERT_TRUE(app_->PublishGuideline(LocalOperator(), project->id, draft->id, draft->revision).ok());
+  const RequestContext reader = OneReaderProject(
+      "repeats", "rreader", R"([{"id":"benign","name":"Benign","kind":"classification","definition":"d"}])");
+  ASSERT_FALSE(HasFailure());
   core::WorkflowSettings settings;
-  settings.project_id = project->id;
+  settings.project_id = project_id_;
   settings.repeat_rate = 1;
   settings.washout_days = 7;
   ASSERT_TRUE(app_->PutWorkflowSettings(LocalOperator(), settings).ok());
-  const core::Item item = AddItem(project->id, "a note");
-  ASSERT_TRUE(app_->CreateTasks(LocalOperator(), project->id, {}).ok());
-  auto task = app_->ClaimNextTask(reader, project->id);
+  const core::Item item = AddItem(project_id_, "a note");
+  ASSERT_TRUE(app_->CreateTasks(LocalOperator(), project_id_, {}).ok());
+  auto task = app_->ClaimNextTask(reader, project_id_);
   ASSERT_TRUE(task.ok() && task->has_value());
   core::Annotation a;
   a.evidence_kind = "document";
   a.evidence_json = "{}";
   a.label_class = "benign";
   ASSERT_TRUE(app_->CreateAnnotation(reader, item.id, a).ok());
-  ASSERT_TRUE(app_->SubmitTask(reader, project->id, (*task)->id).ok());
+  ASSERT_TRUE(app_->SubmitTask(reader, project_id_, (*task)->id).ok());
 
   clock_.Advance(7 * 24 * 3600 * kMicrosPerSecond - 1);
-  auto early = app_->ClaimNextTask(reader, project->id);
+  auto early = app_->ClaimNextTask(reader, project_id_);
   ASSERT_TRUE(early.ok());
   EXPECT_FALSE(early->has_value()) << "a microsecond before the wash-out ends";
   clock_.Advance(1);
-  auto due = app_->ClaimNextTask(reader, project->id);
+  auto due = app_->ClaimNextTask(reader, project_id_);
   ASSERT_TRUE(due.ok() && due->has_value());
   EXPECT_EQ((*due)->item_id, item.id);
   EXPECT_EQ((*due)->kind, core::TaskKind::kRepeat);
   // A released repeat stays its reader's, and comes back to them.
-  auto released = app_->ReleaseTask(reader, project->id, (*due)->id);
+  auto released = app_->ReleaseTask(reader, project_id_, (*due)->id);
   ASSERT_TRUE(released.ok()) << released.status().ToString();
   EXPECT_EQ(released->assignee, reader.principal.user.id);
-  auto back = app_->ClaimNextTask(reader, project->id);
+  auto back = app_->ClaimNextTask(reader, project_id_);
   ASSERT_TRUE(back.ok() && back->has_value());
   EXPECT_EQ((*back)->id, (*due)->id);
 }
 
 TEST_F(TruthAppTest, LabelsGoFromProvisionalToConfirmedRefutedOrUnconfirmed) {
-  auto project = app_->CreateProject(LocalOperator(), "truth", "");
-  ASSERT_TRUE(project.ok());
-  NewUser spec;
-  spec.username = "treader";
-  spec.password = "truth-test-passphrase-1";
-  auto user = app_->CreateUser(LocalOperator(), spec);
-  ASSERT_TRUE(user.ok());
-  ASSERT_TRUE(app_->PutMember(LocalOperator(), project->id, user->user.id, {core::Role::kAnnotator},
-                              {core::DataType::kNotes}).ok());
-  RequestContext reader;
-  reader.principal.user = user->user;
-  auto draft = app_->CreateGuidelineDraft(
-      LocalOperator(), project->id,
-      R"({"classes":[{"id":"malignancy","name":"Malignancy","kind":"classification","definition":"d",)"
+  const RequestContext reader = OneReaderProject(
+      "truth", "treader",
+      R"([{"id":"malignancy","name":"Malignancy","kind":"classification","definition":"d",)"
       R"("confirmation":{"evidence_sources":["biopsy"],"window_days":30}},)"
-      R"({"id":"benign","name":"Benign","kind":"classification","definition":"d"}]})");
-  ASSERT_TRUE(draft.ok()) << draft.status().ToString();
-  ASSERT_TRUE(app_->PublishGuideline(LocalOperator(), project->id, draft->id, draft->revision).ok());
+      R"({"id":"benign","name":"Benign","kind":"classification","definition":"d"}])");
+  ASSERT_FALSE(HasFailure());
   std::vector<core::Item> items;
-  for (int i = 0; i < 3; ++i) items.push_back(AddItem(project->id, "note " + std::to_string(i)));
-  ASSERT_TRUE(app_->CreateTasks(LocalOperator(), project->id, {}).ok());
+  for (int i = 0; i < 3; ++i) items.push_back(AddItem(project_id_, "note " + std::to_string(i)));
+  ASSERT_TRUE(app_->CreateTasks(LocalOperator(), project_id_, {}).ok());
   for (int i = 0; i < 3; ++i) {
-    auto task = app_->ClaimNextTask(reader, project->id);
+    auto task = app_->ClaimNextTask(reader, project_id_);
     ASSERT_TRUE(task.ok() && task->has_value());
     core::Annotation a;
     a.evidence_kind = "document";
     a.evidence_json = "{}";
     a.label_class = "malignancy";
     ASSERT_TRUE(app_->CreateAnnotation(reader, (*task)->item_id, a).ok());
-    ASSERT_TRUE(app_->SubmitTask(reader, project->id, (*task)->id).ok());
+    ASSERT_TRUE(app_->SubmitTask(reader, project_id_, (*task)->id).ok());
   }
   core::Prelabel suggestion;
   suggestion.item_id = items[0].id;
@@ -1048,11 +1051,11 @@ TEST_F(TruthAppTest, LabelsGoFromProvisionalToConfirmedRefutedOrUnconfirmed) {
   suggestion.model_version = "1";
   suggestion.evidence_kind = "document";
   suggestion.label_class = "malignancy";
-  ASSERT_TRUE(app_->AddPrelabels(LocalOperator(), project->id, {suggestion}).ok());
+  ASSERT_TRUE(app_->AddPrelabels(LocalOperator(), project_id_, {suggestion}).ok());
 
   auto statuses = [&]() {
     std::map<std::string, std::string> by_item;
-    auto truth = app_->EvaluateTruth(LocalOperator(), project->id);
+    auto truth = app_->EvaluateTruth(LocalOperator(), project_id_);
     EXPECT_TRUE(truth.ok()) << truth.status().ToString();
     if (truth.ok()) {
       for (const auto& l : *truth) by_item[l.annotation.item_id] = l.status;
@@ -1073,7 +1076,7 @@ TEST_F(TruthAppTest, LabelsGoFromProvisionalToConfirmedRefutedOrUnconfirmed) {
   };
   core::Outcome both = outcome(items[2].id, true, "malignancy", "biopsy");
   both.patient_key = items[2].patient_key;
-  auto upload = app_->AddOutcomes(LocalOperator(), project->id,
+  auto upload = app_->AddOutcomes(LocalOperator(), project_id_,
                                   {outcome(items[0].id, true, "malignancy", "biopsy"),
                                    outcome(items[1].id, false, "malignancy", "biopsy"),
                                    outcome(items[2].id, true, "benign", "biopsy"),
@@ -1085,7 +1088,7 @@ TEST_F(TruthAppTest, LabelsGoFromProvisionalToConfirmedRefutedOrUnconfirmed) {
   EXPECT_NE(upload->errors[0].message.find("class: 'benign'"), std::string::npos);
   EXPECT_NE(upload->errors[1].message.find("evidence_type: 'outcome'"), std::string::npos);
   EXPECT_NE(upload->errors[2].message.find("exactly one of item_id and patient_key"), std::string::npos);
-  auto none = app_->AddOutcomes(LocalOperator(), project->id, {outcome(items[2].id, true, "benign", "biopsy")});
+  auto none = app_->AddOutcomes(LocalOperator(), project_id_, {outcome(items[2].id, true, "benign", "biopsy")});
   EXPECT_EQ(none.status().code(), ErrorCode::kInvalidArgument);
 
   auto now = statuses();
@@ -1095,7 +1098,7 @@ TEST_F(TruthAppTest, LabelsGoFromProvisionalToConfirmedRefutedOrUnconfirmed) {
   clock_.Advance(21 * 24 * kMicrosPerHour);  // 31 days after the labels
   EXPECT_EQ(statuses()[items[2].id], "unconfirmed");
 
-  auto scores = app_->ScoreAgainstTruth(LocalOperator(), project->id);
+  auto scores = app_->ScoreAgainstTruth(LocalOperator(), project_id_);
   ASSERT_TRUE(scores.ok()) << scores.status().ToString();
   ASSERT_EQ(scores->readers.size(), 1u);
   const TruthScore& r = scores->readers[0];

@@ -730,6 +730,17 @@ Status App::SettleReadings(storage::Transaction& txn, const RequestContext& ctx,
                                   {"reason", "the class needs more readers"}}.dump()));
   }
   if (static_cast<int>(tasks.size()) < needed) return Status::Ok();  // wait for the other readings
+  // One step of a reading of the item, stored and audited with the submit.
+  auto step = [&](core::Task t, core::TaskEvent event, const json& details) -> Status {
+    const std::int64_t expected = t.revision;
+    CALIPER_ASSIGN_OR_RETURN(auto record, StepTask(ctx, t, event, details.dump()));
+    records.push_back(std::move(record));
+    t.revision = expected + 1;
+    t.updated_at = now;
+    CALIPER_RETURN_IF_ERROR(txn.UpdateTask(t, expected));
+    if (t.id == submitted.id) submitted = t;
+    return Status::Ok();
+  };
 
   // Disagreement beyond a class's threshold: every undecided reading goes to adjudication.
   const std::vector<TriggerHit> hits = AdjudicationTriggers(schema, Disagreement(readings));
@@ -739,16 +750,9 @@ Status App::SettleReadings(storage::Transaction& txn, const RequestContext& ctx,
       reasons.push_back(json{{"label_class", h.label_class}, {"reason", h.reason}, {"detail", h.detail}});
     }
     bool escalated = false;
-    for (core::Task t : tasks) {
+    for (const core::Task& t : tasks) {
       if (t.state != core::TaskState::kSubmitted && t.state != core::TaskState::kInReview) continue;
-      const std::int64_t expected = t.revision;
-      CALIPER_ASSIGN_OR_RETURN(auto step, StepTask(ctx, t, core::TaskEvent::kEscalate,
-                                                   json{{"automatic", true}, {"triggers", reasons}}.dump()));
-      records.push_back(std::move(step));
-      t.revision = expected + 1;
-      t.updated_at = now;
-      CALIPER_RETURN_IF_ERROR(txn.UpdateTask(t, expected));
-      if (t.id == submitted.id) submitted = t;
+      CALIPER_RETURN_IF_ERROR(step(t, core::TaskEvent::kEscalate, json{{"automatic", true}, {"triggers", reasons}}));
       escalated = true;
     }
     if (!escalated) return Status::Ok();  // every reading was decided already
@@ -763,19 +767,11 @@ Status App::SettleReadings(storage::Transaction& txn, const RequestContext& ctx,
   // Review sampling: an agreeing reading outside its sample is accepted without a reviewer. The
   // draw is a stable hash of the task, so the decision can be recomputed from the audit trail.
   for (std::size_t i = 0; i < tasks.size(); ++i) {
-    core::Task t = tasks[i];
-    if (t.state != core::TaskState::kSubmitted) continue;
+    if (tasks[i].state != core::TaskState::kSubmitted) continue;
     const double rate = internal::ReviewRateOf(settings, schema, readings[i].labels);
-    const double draw = core::StableDraw({t.id, "review"});
+    const double draw = core::StableDraw({tasks[i].id, "review"});
     if (draw < rate) continue;
-    const std::int64_t expected = t.revision;
-    CALIPER_ASSIGN_OR_RETURN(auto step, StepTask(ctx, t, core::TaskEvent::kWaiveReview,
-                                                 json{{"review_rate", rate}, {"draw", draw}}.dump()));
-    records.push_back(std::move(step));
-    t.revision = expected + 1;
-    t.updated_at = now;
-    CALIPER_RETURN_IF_ERROR(txn.UpdateTask(t, expected));
-    if (t.id == submitted.id) submitted = t;
+    CALIPER_RETURN_IF_ERROR(step(tasks[i], core::TaskEvent::kWaiveReview, json{{"review_rate", rate}, {"draw", draw}}));
   }
   return Status::Ok();
 }
