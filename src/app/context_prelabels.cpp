@@ -2,6 +2,7 @@
 // (through AddPrelabels) for readers to accept, correct or reject — never as labels.
 // docs/context.md describes the algorithm and its figures; docs/notes.md the run.
 
+#include <map>
 #include <set>
 #include <tuple>
 
@@ -42,6 +43,7 @@ Result<ContextRunReport> App::RunContextPrelabels(const RequestContext& ctx, con
                                                   const std::vector<std::string>& item_ids) {
   std::vector<core::Item> notes;
   std::vector<prelabel::ConceptTerms> concepts;
+  std::map<std::string, core::ClassCode> codes;  // a mention carries its class's first binding
   {
     CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kRead));
     CALIPER_RETURN_IF_ERROR(txn->GetProject(project_id).status());
@@ -49,7 +51,10 @@ Result<ContextRunReport> App::RunContextPrelabels(const RequestContext& ctx, con
     CALIPER_ASSIGN_OR_RETURN(core::LabelSchema schema, core::ParseLabelSchema(current.schema_json));
     for (const auto& cls : schema.classes) {
       const bool for_notes = cls.data_types.empty() || internal::Contains(cls.data_types, core::DataType::kNotes);
-      if (!cls.terms.empty() && for_notes) concepts.push_back({cls.id, cls.terms});
+      if (!cls.terms.empty() && for_notes) {
+        concepts.push_back({cls.id, cls.terms});
+        if (auto code = core::PrimaryCode(cls)) codes.emplace(cls.id, *code);
+      }
     }
     if (concepts.empty()) {
       return Error(ErrorCode::kInvalidArgument, "no class of guideline version " + std::to_string(current.version) +
@@ -109,6 +114,10 @@ Result<ContextRunReport> App::RunContextPrelabels(const RequestContext& ctx, con
       p.evidence_kind = "span";
       p.evidence_json = json{{"start", m.start}, {"end", m.end}}.dump();
       p.label_class = m.label_class;
+      if (auto code = codes.find(m.label_class); code != codes.end()) {
+        p.code_system = code->second.system;
+        p.code = code->second.code;
+      }
       p.assertion = m.assertion;
       p.attributes_json = json{{"experiencer", prelabel::ExperiencerName(m.experiencer)},
                                {"temporality", prelabel::TemporalityName(m.temporality)}}

@@ -9,6 +9,7 @@
 
 #include "app/evidence.h"
 #include "caliper/quality/dawid_skene.h"
+#include "caliper/quality/mask_metrics.h"
 #include "caliper/quality/spans.h"
 
 namespace caliper::app {
@@ -46,11 +47,12 @@ std::vector<ClassDisagreement> Disagreement(const std::vector<ReadingLabels>& re
     d.label_class = cls;
     d.readings = static_cast<int>(readings.size());
     std::vector<double> grades;
-    std::vector<const core::Annotation*> masks;     // one per reading that has one
+    std::vector<const core::Annotation*> masks;     // voxels evidence, one per reading that has one
+    std::vector<const ClassMask*> stored;           // stored masks, one per reading that names one
     std::vector<std::vector<quality::TextSpan>> spans(readings.size());
     bool any_span = false;
     for (std::size_t i = 0; i < readings.size(); ++i) {
-      bool names = false, graded = false, masked = false;
+      bool names = false, graded = false, masked = false, named_mask = false;
       for (const auto& a : readings[i].labels) {
         if (a.label_class != cls) continue;
         names = names || a.assertion != core::Assertion::kAbsent;
@@ -62,6 +64,10 @@ std::vector<ClassDisagreement> Disagreement(const std::vector<ReadingLabels>& re
         if (a.evidence_kind == "voxels" && !masked) {
           masks.push_back(&a);
           masked = true;
+        }
+        if (a.evidence_kind == "mask" && !named_mask) {
+          if (auto m = readings[i].masks.find(cls); m != readings[i].masks.end()) stored.push_back(&m->second);
+          named_mask = true;
         }
         if (a.evidence_kind == "span") {
           if (auto s = ParseSpanEvidence(a.evidence_json); s.ok()) {
@@ -81,6 +87,13 @@ std::vector<ClassDisagreement> Disagreement(const std::vector<ReadingLabels>& re
         if (auto dice = EvidenceDice(masks[i]->evidence_json, masks[j]->evidence_json); dice.ok()) {
           KeepLowest(d.min_dice, *dice);
         }
+      }
+    }
+    for (std::size_t i = 0; i < stored.size(); ++i) {
+      for (std::size_t j = i + 1; j < stored.size(); ++j) {
+        auto overlap = quality::MaskOverlap(quality::MaskView{stored[i]->grid, stored[i]->voxels},
+                                            quality::MaskView{stored[j]->grid, stored[j]->voxels});
+        if (overlap.ok()) KeepLowest(d.min_dice, overlap->dice);
       }
     }
     if (any_span) {

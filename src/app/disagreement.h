@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "caliper/app/app.h"
@@ -15,17 +16,29 @@
 #include "caliper/core/label_schema.h"
 #include "caliper/core/types.h"
 #include "caliper/quality/ratings.h"
+#include "caliper/quality/volume.h"
 
 namespace caliper::app {
 
-// One submitted reading: its reader and the reader's own labels on the item.
-struct ReadingLabels {
-  std::string reader;
-  std::vector<core::Annotation> labels;
+// A reader's stored mask for one class: 1 where the mask holds the class's segment.
+struct ClassMask {
+  quality::Grid grid;
+  std::vector<std::uint8_t> voxels;
 };
 
-// Figures per class, ascending by class id. Evidence that does not parse is left out of its
-// figure (ValidateAnnotation and the guideline checks catch it when the label is written).
+// One submitted reading: its reader, the reader's own labels on the item, and the stored masks
+// its mask evidence names, by class (where loaded: App::LoadNamedMasks).
+struct ReadingLabels {
+  ReadingLabels(std::string reader_id, std::vector<core::Annotation> reader_labels)
+      : reader(std::move(reader_id)), labels(std::move(reader_labels)) {}
+  std::string reader;
+  std::vector<core::Annotation> labels;
+  std::map<std::string, ClassMask> masks;
+};
+
+// Figures per class, ascending by class id. min_dice is the lowest Dice of two readings' masks:
+// voxels evidence with voxels evidence, stored masks (ReadingLabels::masks) with stored masks.
+// Evidence that does not parse is left out of its figure (ValidateAnnotation and the guideline checks catch it when the label is written).
 std::vector<ClassDisagreement> Disagreement(const std::vector<ReadingLabels>& readings);
 
 // A trigger that fired: reason is class_mismatch | grade_distance | dice_below | span_mismatch

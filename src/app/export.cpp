@@ -196,10 +196,9 @@ Result<storage::DatasetExport> App::DecideExport(const RequestContext& ctx, cons
                                               core::DataType::kPathology) != c.data_types.end()) {
           input.region_classes.emplace_back(c.id, c.name);
         }
-        const json cls = json::parse(c.json, nullptr, false);
-        if (cls.is_object() && cls.contains("codes") && cls["codes"].is_array() && !cls["codes"].empty()) {
-          input.code_system_of[c.id] = cls["codes"][0].value("system", "");
-          input.code_of[c.id] = cls["codes"][0].value("code", "");
+        if (auto code = core::PrimaryCode(c)) {
+          input.code_system_of[c.id] = code->system;
+          input.code_of[c.id] = code->code;
         }
       }
     }

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "app/disagreement.h"
 #include "app/ingest_internal.h"
 #include "app/mask_evidence.h"
 #include "app/lru_cache.h"
@@ -154,12 +155,8 @@ SegmentTable SegmentsOf(const core::LabelSchema& schema) {
     s.name = cls.name;
     s.category = {"segmentation", kLocalScheme, "Segmentation class"};
     s.type = {cls.id, kLocalScheme, cls.name};
-    const json j = json::parse(cls.json, nullptr, false);
-    if (j.is_object() && j.contains("codes") && j["codes"].is_array() && !j["codes"].empty()) {
-      const json& code = j["codes"][0];
-      s.type = {code.value("code", cls.id), SchemeOf(code.value("system", kLocalScheme)),
-                code.value("display", cls.name)};
-      if (s.type.meaning.empty()) s.type.meaning = cls.name;
+    if (auto code = core::PrimaryCode(cls)) {
+      s.type = {code->code, SchemeOf(code->system), code->display.empty() ? cls.name : code->display};
     }
     table.by_class.push_back(std::move(s));
   }
@@ -594,7 +591,7 @@ Result<MaskVersion> App::PutMask(const RequestContext& ctx, const std::string& i
 }
 
 Status CheckMaskEvidence(storage::Transaction& txn, const core::Annotation& a, const core::Item& item,
-                         const core::LabelClass& cls) {
+                         const core::LabelClass& cls, const std::string& owner) {
   if (a.evidence_kind != "mask") return Status::Ok();
   if (item.data_type != core::DataType::kImaging) {
     return Error(ErrorCode::kInvalidArgument, "mask evidence is for imaging items");
@@ -609,14 +606,17 @@ Status CheckMaskEvidence(storage::Transaction& txn, const core::Annotation& a, c
     return Error(ErrorCode::kInvalidArgument, "evidence.data.version must be the number of one of your masks");
   }
   const std::int64_t version = data["version"].get<std::int64_t>();
-  auto latest = txn.GetLatestMask(item.id, a.author);
+  const bool own = owner == a.author;
+  const std::string whose = own ? "your" : "the chosen reading's";
+  auto latest = txn.GetLatestMask(item.id, owner);
   if (!latest.ok()) {
     if (latest.status().code() != ErrorCode::kNotFound) return latest.status();
-    return Error(ErrorCode::kInvalidArgument, "evidence.data.version: you have no mask on this item; put one first");
+    return Error(ErrorCode::kInvalidArgument, own ? "evidence.data.version: you have no mask on this item; put one first"
+                                                  : "evidence.data.version: the chosen reading has no mask on this item");
   }
   if (version > latest->version) {  // versions run 1, 2, ... per reader and item
-    return Error(ErrorCode::kInvalidArgument, "evidence.data.version " + std::to_string(version) +
-                                                  ": your latest mask on this item is version " +
+    return Error(ErrorCode::kInvalidArgument, "evidence.data.version " + std::to_string(version) + ": " + whose +
+                                                  " latest mask on this item is version " +
                                                   std::to_string(latest->version));
   }
   return Status::Ok();
@@ -624,14 +624,19 @@ Status CheckMaskEvidence(storage::Transaction& txn, const core::Annotation& a, c
 
 namespace {
 
+// The mask version a label with mask evidence names (checked when it was written).
+std::optional<std::int64_t> MaskVersionOf(const core::Annotation& a) {
+  if (a.evidence_kind != "mask") return std::nullopt;
+  const json data = json::parse(a.evidence_json.empty() ? "{}" : a.evidence_json, nullptr, false);
+  if (!data.is_object() || !data.contains("version") || !data["version"].is_number_integer()) return std::nullopt;
+  return data["version"].get<std::int64_t>();
+}
+
 // The highest mask version that labels with mask evidence name, if any.
 std::optional<std::int64_t> NamedMaskVersion(const std::vector<core::Annotation>& labels) {
   std::optional<std::int64_t> out;
   for (const auto& a : labels) {
-    if (a.evidence_kind != "mask") continue;
-    const json data = json::parse(a.evidence_json.empty() ? "{}" : a.evidence_json, nullptr, false);
-    if (!data.is_object() || !data.contains("version") || !data["version"].is_number_integer()) continue;
-    out = std::max(out.value_or(0), data["version"].get<std::int64_t>());
+    if (auto version = MaskVersionOf(a)) out = std::max(out.value_or(0), *version);
   }
   return out;
 }
@@ -683,6 +688,33 @@ Status App::AddItemMasks(storage::Transaction& txn, exports::SnapshotItem& it, c
     volume.source_instance.assign(files.front().begin(), files.front().end());
   }
   it.volume = std::move(volume);
+  return Status::Ok();
+}
+
+Status App::LoadNamedMasks(storage::Transaction& txn, const core::LabelSchema& schema, const std::string& item_id,
+                           ReadingLabels& reading) {
+  for (const core::Annotation& a : reading.labels) {
+    const core::LabelClass* cls = schema.Find(a.label_class);
+    const auto version = MaskVersionOf(a);
+    if (cls == nullptr || !cls->adjudication.dice_below || !version || reading.masks.count(a.label_class)) continue;
+    CALIPER_ASSIGN_OR_RETURN(storage::ItemMask row, txn.GetMask(item_id, reading.reader, *version));
+    CALIPER_ASSIGN_OR_RETURN(std::string compressed, GetBlob(txn, row.blob));
+    const auto* data = reinterpret_cast<const std::uint8_t*>(compressed.data());
+    CALIPER_ASSIGN_OR_RETURN(dicom::LabelMap map, dicom::DecompressLabelMap({data, compressed.size()}));
+    ClassMask mask;
+    for (int d = 0; d < 3; ++d) {
+      mask.grid.dims[d] = map.dims[d];
+      mask.grid.spacing_mm[d] = std::hypot(map.lps[0][d], map.lps[1][d], map.lps[2][d]);
+    }
+    // The class's segment (a mask put before the guideline had it has none: an empty mask).
+    std::optional<std::uint8_t> label;
+    for (const auto& s : map.segments) {
+      if (s.class_id == a.label_class) label = s.label;
+    }
+    mask.voxels.resize(map.labels.size());
+    for (std::size_t n = 0; n < map.labels.size(); ++n) mask.voxels[n] = label && map.labels[n] == *label ? 1 : 0;
+    reading.masks.emplace(a.label_class, std::move(mask));
+  }
   return Status::Ok();
 }
 

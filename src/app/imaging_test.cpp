@@ -96,6 +96,103 @@ class ImagingTest : public ProjectAppTest {
     return ctx;
   }
 
+  // Reader n's mask: a 6x6 square on slices 1..4, shifted n voxels, from row `first_row` on.
+  static std::vector<std::uint8_t> Square(int shift, int first_row) {
+    std::vector<std::uint8_t> labels(static_cast<std::size_t>(kSize) * kSize * kSlices, 0);
+    for (int k = 1; k <= 4; ++k) {
+      for (int j = 8 + first_row; j < 14; ++j) {
+        for (int i = 8 + shift; i < 14 + shift; ++i) labels[(static_cast<std::size_t>(k) * kSize + j) * kSize + i] = 1;
+      }
+    }
+    return labels;
+  }
+  static core::Annotation MaskLabel(std::int64_t version) {
+    core::Annotation a;
+    a.evidence_kind = "mask";
+    a.evidence_json = "{\"version\":" + std::to_string(version) + "}";
+    a.label_class = "liver";
+    return a;
+  }
+
+  // One series read by two readers, each with a liver mask (Square(n, 0), as version 2) and a
+  // label naming it, escalated to adjudication by a reviewer unless the liver class has
+  // `adjudication` thresholds (a JSON object).
+  struct MaskDisagreement {
+    std::string item_id;
+    RequestContext manager, steward, adjudicator;
+    std::vector<RequestContext> readers;
+    std::vector<std::string> labels;  // the readers' label ids
+    std::vector<std::string> tasks;   // and their tasks
+  };
+  MaskDisagreement ReadersDisagreeOnMasks(const std::string& adjudication = "") {
+    MaskDisagreement d;
+    DicomIngestReport r = Ingest(Slices({0, 1, 2, 3, 4, 5}));
+    EXPECT_EQ(r.series.size(), 1u);
+    if (r.series.size() != 1u) return d;
+    d.item_id = r.series[0].item_id;
+    d.manager = Member("mmanager", core::Role::kManager);
+    d.steward = Member("msteward", core::Role::kDataSteward);
+    d.readers = {Member("mreader1", core::Role::kAnnotator), Member("mreader2", core::Role::kAnnotator)};
+    const RequestContext reviewer = Member("mreviewer", core::Role::kReviewer);
+    d.adjudicator = Member("madjudicator", core::Role::kAdjudicator);
+    const std::string thresholds = adjudication.empty() ? "" : ", \"adjudication\": " + adjudication;
+    auto draft = app_->CreateGuidelineDraft(d.manager, project_id_, R"({"classes": [
+        {"id": "liver", "name": "Liver", "kind": "segmentation", "definition": "the liver",
+         "codes": [{"system": "SNOMED CT", "code": "10200004", "display": "Liver"}])" + thresholds + "}]}");
+    EXPECT_TRUE(draft.ok()) << draft.status().ToString();
+    if (!draft.ok()) return d;
+    EXPECT_TRUE(app_->PublishGuideline(d.manager, project_id_, draft->id, draft->revision).ok());
+    core::WorkflowSettings settings;
+    settings.project_id = project_id_;
+    settings.readers_per_item = 2;
+    EXPECT_TRUE(app_->PutWorkflowSettings(d.manager, settings).ok());
+    EXPECT_TRUE(app_->CreateTasks(d.manager, project_id_, {}).ok());
+    std::vector<std::string> tasks;
+    for (int n = 0; n < 2; ++n) {
+      auto task = app_->ClaimNextTask(d.readers[n], project_id_);
+      EXPECT_TRUE(task.ok() && task->has_value()) << task.status().ToString();
+      if (!task.ok() || !task->has_value()) return d;
+      EXPECT_TRUE(app_->PutMask(d.readers[n], d.item_id, MaskOf(d.item_id, Square(n, 0))).ok());
+      auto put = app_->PutMask(d.readers[n], d.item_id, MaskOf(d.item_id, Square(n, 0)));  // version 2
+      EXPECT_TRUE(put.ok()) << put.status().ToString();
+      if (!put.ok()) return d;
+      auto label = app_->CreateAnnotation(d.readers[n], d.item_id, MaskLabel(put->version));
+      EXPECT_TRUE(label.ok()) << label.status().ToString();
+      if (!label.ok()) return d;
+      d.labels.push_back(label->id);
+      EXPECT_TRUE(app_->SubmitTask(d.readers[n], project_id_, (*task)->id).ok());
+      tasks.push_back((*task)->id);
+    }
+    d.tasks = tasks;
+    if (!adjudication.empty()) return d;
+    ReviewRequest escalate;
+    escalate.decision = core::ReviewDecision::kEscalate;
+    escalate.reason = "the readers' livers differ";
+    EXPECT_TRUE(app_->ReviewTask(reviewer, project_id_, tasks[1], escalate).ok());
+    return d;
+  }
+
+  // The project's export, requested by d.manager, approved by d.steward and downloaded.
+  std::string ExportTar(const MaskDisagreement& d) {
+    auto requested = app_->RequestExport(d.manager, project_id_, "liver model", "{}");
+    EXPECT_TRUE(requested.ok()) << requested.status().ToString();
+    if (!requested.ok()) return "";
+    auto built = app_->DecideExport(d.steward, project_id_, requested->id, true, "ok");
+    EXPECT_TRUE(built.ok()) << built.status().ToString();
+    if (!built.ok()) return "";
+    EXPECT_EQ(built->status, "built") << built->error;
+    auto token = app_->IssueExportToken(d.manager, project_id_, requested->id, 5);
+    EXPECT_TRUE(token.ok());
+    auto tar = token.ok() ? app_->DownloadExport(token->token, "192.0.2.1") : Result<std::string>(token.status());
+    EXPECT_TRUE(tar.ok()) << tar.status().ToString();
+    return tar.ok() ? *tar : "";
+  }
+  static std::string TarFile(const std::string& tar, const std::string& name) {
+    auto bytes = exports::ReadTarFile(tar, name);
+    EXPECT_TRUE(bytes.ok()) << name << ": " << bytes.status().ToString();
+    return bytes.ok() ? *bytes : std::string();
+  }
+
   std::vector<std::string> phantom_;
 };
 
@@ -324,95 +421,28 @@ TEST_F(ImagingTest, MaskLabelsFollowTheGuidelinesSegmentationClassesAndNameAMask
 // adjudicator draws the final mask; two exports of the project carry every mask as NIfTI (the
 // same bytes both times), as DICOM-SEG on the de-identified series and the STAPLE map.
 TEST_F(ImagingTest, MasksOfReadersAndTheAdjudicatorAreExported) {
-  DicomIngestReport r = Ingest(Slices({0, 1, 2, 3, 4, 5}));
-  ASSERT_EQ(r.series.size(), 1u);
-  const std::string item_id = r.series[0].item_id;
-  const RequestContext manager = Member("mmanager", core::Role::kManager);
-  const RequestContext steward = Member("msteward", core::Role::kDataSteward);
-  const std::vector<RequestContext> readers = {Member("mreader1", core::Role::kAnnotator),
-                                               Member("mreader2", core::Role::kAnnotator)};
-  const RequestContext reviewer = Member("mreviewer", core::Role::kReviewer);
-  const RequestContext adjudicator = Member("madjudicator", core::Role::kAdjudicator);
-  auto draft = app_->CreateGuidelineDraft(manager, project_id_, R"({"classes": [
-      {"id": "liver", "name": "Liver", "kind": "segmentation", "definition": "the liver",
-       "codes": [{"system": "SNOMED CT", "code": "10200004", "display": "Liver"}]}]})");
-  ASSERT_TRUE(draft.ok()) << draft.status().ToString();
-  ASSERT_TRUE(app_->PublishGuideline(manager, project_id_, draft->id, draft->revision).ok());
-  core::WorkflowSettings settings;
-  settings.project_id = project_id_;
-  settings.readers_per_item = 2;
-  ASSERT_TRUE(app_->PutWorkflowSettings(manager, settings).ok());
-  ASSERT_TRUE(app_->CreateTasks(manager, project_id_, {}).ok());
-
-  // Reader 1: a 6x6 square on slices 1..4; reader 2 the same shifted one voxel; the
-  // adjudicator's final mask: reader 1's square without its first row.
-  auto square = [](int shift, int first_row) {
-    std::vector<std::uint8_t> labels(static_cast<std::size_t>(kSize) * kSize * kSlices, 0);
-    for (int k = 1; k <= 4; ++k) {
-      for (int j = 8 + first_row; j < 14; ++j) {
-        for (int i = 8 + shift; i < 14 + shift; ++i) labels[(static_cast<std::size_t>(k) * kSize + j) * kSize + i] = 1;
-      }
-    }
-    return labels;
-  };
-  auto mask_label = [](std::int64_t version) {
-    core::Annotation a;
-    a.evidence_kind = "mask";
-    a.evidence_json = "{\"version\":" + std::to_string(version) + "}";
-    a.label_class = "liver";
-    return a;
-  };
-  std::vector<std::string> tasks;
-  for (int n = 0; n < 2; ++n) {
-    auto task = app_->ClaimNextTask(readers[n], project_id_);
-    ASSERT_TRUE(task.ok() && task->has_value()) << task.status().ToString();
-    ASSERT_TRUE(app_->PutMask(readers[n], item_id, MaskOf(item_id, square(n, 0))).ok());
-    auto put = app_->PutMask(readers[n], item_id, MaskOf(item_id, square(n, 0)));  // version 2
-    ASSERT_TRUE(put.ok()) << put.status().ToString();
-    auto label = app_->CreateAnnotation(readers[n], item_id, mask_label(put->version));
-    ASSERT_TRUE(label.ok()) << label.status().ToString();
-    ASSERT_TRUE(app_->SubmitTask(readers[n], project_id_, (*task)->id).ok());
-    tasks.push_back((*task)->id);
-  }
-  ReviewRequest escalate;
-  escalate.decision = core::ReviewDecision::kEscalate;
-  escalate.reason = "the readers' livers differ";
-  ASSERT_TRUE(app_->ReviewTask(reviewer, project_id_, tasks[1], escalate).ok());
-  auto final_put = app_->PutMask(adjudicator, item_id, MaskOf(item_id, square(0, 1)));
+  const MaskDisagreement d = ReadersDisagreeOnMasks();
+  ASSERT_FALSE(HasFailure());
+  const std::string& item_id = d.item_id;
+  const auto& readers = d.readers;
+  // The adjudicator's final mask: reader 1's square without its first row.
+  auto final_put = app_->PutMask(d.adjudicator, item_id, MaskOf(item_id, Square(0, 1)));
   ASSERT_TRUE(final_put.ok()) << final_put.status().ToString();
   AdjudicationRequest adjudication;
-  adjudication.label = mask_label(final_put->version);
+  adjudication.label = MaskLabel(final_put->version);
   adjudication.rationale = "the first row is not liver";
-  auto decided = app_->Adjudicate(adjudicator, item_id, adjudication);
+  auto decided = app_->Adjudicate(d.adjudicator, item_id, adjudication);
   ASSERT_TRUE(decided.ok()) << decided.status().ToString();
 
-  auto export_tar = [&]() -> std::string {
-    auto requested = app_->RequestExport(manager, project_id_, "liver model", "{}");
-    EXPECT_TRUE(requested.ok()) << requested.status().ToString();
-    if (!requested.ok()) return "";
-    auto built = app_->DecideExport(steward, project_id_, requested->id, true, "ok");
-    EXPECT_TRUE(built.ok()) << built.status().ToString();
-    if (!built.ok()) return "";
-    EXPECT_EQ(built->status, "built") << built->error;
-    auto token = app_->IssueExportToken(manager, project_id_, requested->id, 5);
-    EXPECT_TRUE(token.ok());
-    auto tar = token.ok() ? app_->DownloadExport(token->token, "192.0.2.1") : Result<std::string>(token.status());
-    EXPECT_TRUE(tar.ok()) << tar.status().ToString();
-    return tar.ok() ? *tar : "";
-  };
-  const std::string first = export_tar(), second = export_tar();
+  const std::string first = ExportTar(d), second = ExportTar(d);
   ASSERT_FALSE(first.empty());
   ASSERT_FALSE(second.empty());
-  auto file = [](const std::string& tar, const std::string& name) {
-    auto bytes = exports::ReadTarFile(tar, name);
-    EXPECT_TRUE(bytes.ok()) << name << ": " << bytes.status().ToString();
-    return bytes.ok() ? *bytes : std::string();
-  };
+  auto file = TarFile;
   const std::string dir = "masks/nifti/" + item_id + "/";
   // Pseudonyms follow the sorted user ids.
   const int first_reader = readers[0].principal.user.id < readers[1].principal.user.id ? 0 : 1;
   const std::map<std::string, std::vector<std::uint8_t>> expected = {
-      {"reader-01", square(first_reader, 0)}, {"reader-02", square(1 - first_reader, 0)}, {"final", square(0, 1)}};
+      {"reader-01", Square(first_reader, 0)}, {"reader-02", Square(1 - first_reader, 0)}, {"final", Square(0, 1)}};
   for (const auto& [name, labels] : expected) {
     const std::string nifti = file(first, dir + name + ".nii.gz");
     EXPECT_EQ(nifti, file(second, dir + name + ".nii.gz")) << name;
@@ -445,6 +475,61 @@ TEST_F(ImagingTest, MasksOfReadersAndTheAdjudicatorAreExported) {
   EXPECT_EQ(record["evidence"]["kind"], "mask");
   const auto actions = AuditActions();
   EXPECT_EQ(std::count(actions.begin(), actions.end(), "export.build"), 2);
+}
+
+TEST_F(ImagingTest, AnAdjudicatorMayChooseAReadersMaskLabel) {
+  const MaskDisagreement d = ReadersDisagreeOnMasks();
+  ASSERT_FALSE(HasFailure());
+  // The adjudicator has no mask of their own: a label they write cannot name one ...
+  AdjudicationRequest written;
+  written.label = MaskLabel(2);
+  written.rationale = "as reader 2";
+  auto refused = app_->Adjudicate(d.adjudicator, d.item_id, written);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("you have no mask on this item"), std::string::npos)
+      << refused.status().ToString();
+  // ... but choosing reader 2's label names reader 2's version 2.
+  AdjudicationRequest choice;
+  choice.source_annotation_id = d.labels[1];
+  choice.rationale = "reader 2 follows the capsule";
+  auto decided = app_->Adjudicate(d.adjudicator, d.item_id, choice);
+  ASSERT_TRUE(decided.ok()) << decided.status().ToString();
+  EXPECT_EQ(decided->final_label.author, d.adjudicator.principal.user.id);
+  EXPECT_EQ(decided->final_label.origin, "adjudication:" + d.labels[1]);
+
+  const std::string tar = ExportTar(d);
+  ASSERT_FALSE(tar.empty());
+  const std::string nifti = TarFile(tar, "masks/nifti/" + d.item_id + "/final.nii.gz");
+  auto decoded = ingest::DecodeNifti({reinterpret_cast<const std::uint8_t*>(nifti.data()), nifti.size()});
+  ASSERT_TRUE(decoded.ok() && decoded->size() == 1u);
+  const std::vector<std::uint8_t> chosen = Square(1, 0);
+  EXPECT_EQ(decoded->front().values, std::vector<float>(chosen.begin(), chosen.end()));
+}
+
+TEST_F(ImagingTest, StoredMasksBelowTheDiceThresholdGoToAdjudication) {
+  // Squares of 6 x 6 x 4 voxels one voxel apart: Dice = 2 * 120 / (144 + 144) = 0.833.
+  const MaskDisagreement d = ReadersDisagreeOnMasks(R"({"class_mismatch": false, "dice_below": 0.9})");
+  ASSERT_FALSE(HasFailure());
+  auto readings = app_->ListReadings(d.adjudicator, d.item_id);
+  ASSERT_TRUE(readings.ok()) << readings.status().ToString();
+  for (const auto& r : readings->readings) EXPECT_EQ(r.task.state, core::TaskState::kEscalated) << r.task.id;
+  ASSERT_EQ(readings->classes.size(), 1u);
+  ASSERT_TRUE(readings->classes[0].min_dice.has_value());
+  EXPECT_NEAR(*readings->classes[0].min_dice, 240.0 / 288.0, 1e-9);
+  ASSERT_EQ(readings->triggers.size(), 1u);
+  EXPECT_EQ(readings->triggers[0].reason, "dice_below");
+}
+
+TEST_F(ImagingTest, StoredMasksAboveTheDiceThresholdStayOutOfAdjudication) {
+  const MaskDisagreement d = ReadersDisagreeOnMasks(R"({"class_mismatch": false, "dice_below": 0.8})");
+  ASSERT_FALSE(HasFailure());
+  auto readings = app_->ListReadings(d.adjudicator, d.item_id);
+  ASSERT_TRUE(readings.ok()) << readings.status().ToString();
+  for (const auto& r : readings->readings) EXPECT_NE(r.task.state, core::TaskState::kEscalated) << r.task.id;
+  ASSERT_EQ(readings->classes.size(), 1u);
+  ASSERT_TRUE(readings->classes[0].min_dice.has_value());
+  EXPECT_NEAR(*readings->classes[0].min_dice, 240.0 / 288.0, 1e-9);
+  EXPECT_TRUE(readings->triggers.empty());
 }
 
 }  // namespace

@@ -82,7 +82,8 @@ Result<AuditRecord> App::StepTask(const RequestContext& ctx, core::Task& task, c
   return Record(ctx, "task." + std::string(core::ToString(event)), "task", task.id, details.dump());
 }
 
-Result<core::LabelClass> App::PinToGuideline(storage::Transaction& txn, core::Annotation& a, const core::Item& item) {
+Result<core::LabelClass> App::PinToGuideline(storage::Transaction& txn, core::Annotation& a, const core::Item& item,
+                                             const std::string& mask_owner) {
   CALIPER_ASSIGN_OR_RETURN(auto current, internal::PublishedGuideline(txn, item.project_id, "labels need one"));
   if (!a.guideline_version_id.empty() && a.guideline_version_id != current.id) {
     return Error(ErrorCode::kConflict, "guideline version " + std::to_string(current.version) +
@@ -101,7 +102,7 @@ Result<core::LabelClass> App::PinToGuideline(storage::Transaction& txn, core::An
                                                   std::string(core::ToString(item.data_type)) + " items");
   }
   CALIPER_RETURN_IF_ERROR(CheckTextLabel(txn, a, item, schema, *cls));
-  CALIPER_RETURN_IF_ERROR(CheckMaskEvidence(txn, a, item, *cls));
+  CALIPER_RETURN_IF_ERROR(CheckMaskEvidence(txn, a, item, *cls, mask_owner.empty() ? a.author : mask_owner));
   a.guideline_version_id = current.id;
   return *cls;
 }
@@ -705,6 +706,7 @@ Status App::SettleReadings(storage::Transaction& txn, const RequestContext& ctx,
   std::vector<core::Annotation> reading_labels;
   for (const auto& t : tasks) {
     readings.push_back({t.assignee, internal::ReaderLabels(t, labels)});
+    CALIPER_RETURN_IF_ERROR(LoadNamedMasks(txn, schema, submitted.item_id, readings.back()));
     reading_labels.insert(reading_labels.end(), readings.back().labels.begin(), readings.back().labels.end());
   }
   const TimeMicros now = clock_.Now();
@@ -957,6 +959,7 @@ Result<AdjudicationOutcome> App::Adjudicate(const RequestContext& ctx, const std
   if (out.tasks.empty()) return Error(ErrorCode::kConflict, "no reading of this item is escalated");
   const TimeMicros now = clock_.Now();
   const std::string final_id = ids_.NewId("ann");
+  std::string mask_owner;  // a chosen reading's mask evidence names that reader's mask
   if (request.label) {
     out.final_label = DerivedLabel(*request.label, final_id, ctx.principal.user.id, now);
     out.final_label.origin = "adjudication";
@@ -967,13 +970,14 @@ Result<AdjudicationOutcome> App::Adjudicate(const RequestContext& ctx, const std
     }
     out.final_label = DerivedLabel(*source, final_id, ctx.principal.user.id, now);
     out.final_label.origin = "adjudication:" + source->id;
+    mask_owner = source->author;
   }
   out.final_label.project_id = item.project_id;
   out.final_label.item_id = item_id;
   out.final_label.task_id.clear();
   out.final_label.status = core::LabelStatus::kAdjudicated;
   CALIPER_RETURN_IF_ERROR(core::ValidateAnnotation(out.final_label));
-  CALIPER_ASSIGN_OR_RETURN(core::LabelClass cls, PinToGuideline(*txn, out.final_label, item));
+  CALIPER_ASSIGN_OR_RETURN(core::LabelClass cls, PinToGuideline(*txn, out.final_label, item, mask_owner));
   CALIPER_RETURN_IF_ERROR(internal::NeedsQualification(ctx.principal.user, cls, "adjudicating"));
   if (cls.resolver_role) {
     CALIPER_ASSIGN_OR_RETURN(core::Membership member, txn->GetMembership(item.project_id, ctx.principal.user.id));
@@ -1014,6 +1018,13 @@ Result<ItemReadings> App::ListReadings(const RequestContext& ctx, const std::str
     project_id = item.project_id;
     CALIPER_ASSIGN_OR_RETURN(auto tasks, txn->ListTasksOfItem(item_id));
     CALIPER_ASSIGN_OR_RETURN(auto labels, AllAnnotations(*txn, item_id));
+    // The guideline in force tells which classes compare stored masks (dice_below).
+    std::optional<core::LabelSchema> schema;
+    if (auto current = txn->GetCurrentGuideline(item.project_id); current.ok()) {
+      CALIPER_ASSIGN_OR_RETURN(schema, core::ParseLabelSchema(current->schema_json));
+    } else if (current.status().code() != ErrorCode::kNotFound) {
+      return current.status();
+    }
     std::vector<ReadingLabels> submitted;
     for (const auto& t : tasks) {
       if (t.assignee.empty()) continue;
@@ -1022,7 +1033,10 @@ Result<ItemReadings> App::ListReadings(const RequestContext& ctx, const std::str
         if (a.task_id == t.id) r.annotations.push_back(a);
       }
       CALIPER_ASSIGN_OR_RETURN(r.reviews, txn->ListReviewsOfTask(t.id));
-      if (IsReading(t.state)) submitted.push_back({t.assignee, internal::ReaderLabels(t, labels)});
+      if (IsReading(t.state)) {
+        submitted.push_back({t.assignee, internal::ReaderLabels(t, labels)});
+        if (schema) CALIPER_RETURN_IF_ERROR(LoadNamedMasks(*txn, *schema, item_id, submitted.back()));
+      }
       out.readings.push_back(std::move(r));
     }
     out.classes = Disagreement(submitted);

@@ -215,6 +215,14 @@ Result<json> ValidatedJson(std::string_view json_text) {
 
 }  // namespace
 
+std::optional<ClassCode> PrimaryCode(const LabelClass& cls) {
+  const json j = json::parse(cls.json, nullptr, false);
+  if (!j.is_object() || !j.contains("codes") || !j["codes"].is_array() || j["codes"].empty()) return std::nullopt;
+  const json& first = j["codes"][0];
+  if (!first.is_object()) return std::nullopt;
+  return ClassCode{first.value("system", ""), first.value("code", ""), first.value("display", "")};
+}
+
 const LabelClass* LabelSchema::Find(std::string_view id) const {
   for (const auto& c : classes) {
     if (c.id == id) return &c;

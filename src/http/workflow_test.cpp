@@ -1227,10 +1227,11 @@ TEST_F(WorkflowTest, ContextPrelabelsAreSuggestionsThatCarryTheirContext) {
   EXPECT_EQ(no_terms->status, 400);
   EXPECT_NE(no_terms->body.find("has terms"), std::string::npos) << no_terms->body;
 
-  // Version 2 gives the class its terms.
+  // Version 2 gives the class its terms and its code.
+  const json code = {{"system", "SNOMED CT"}, {"code", "233604007"}, {"display", "Pneumonia"}};
   const json schema = {{"classes",
                         {{{"id", "pneumonia"}, {"name", "Pneumonia"}, {"kind", "span"}, {"definition", "pneumonia"},
-                          {"terms", {"pneumonia"}}}}}};
+                          {"terms", {"pneumonia"}}, {"codes", {code}}}}}};
   auto draft = Send("POST", base + "/guidelines", &manager, json{{"schema", schema}});
   ASSERT_EQ(draft->status, 201) << draft->body;
   ASSERT_EQ(Send("POST", base + "/guidelines/" + Body(draft)["id"].get<std::string>() + "/publish", &manager, nullptr,
@@ -1247,6 +1248,7 @@ TEST_F(WorkflowTest, ContextPrelabelsAreSuggestionsThatCarryTheirContext) {
   for (const auto& s : stored) {
     EXPECT_EQ(s["model"], json({{"name", "context"}, {"version", "1"}}));
     EXPECT_EQ(s["evidence"]["kind"], "span");
+    EXPECT_EQ(s["label"], json({{"class", "pneumonia"}, {"code_system", "SNOMED CT"}, {"code", "233604007"}}));
     by_place[{s["item_id"].get<std::string>(), s["evidence"]["data"]["start"].get<long>()}] = s;
   }
   const long negated = static_cast<long>(text1.find("pneumonia"));
@@ -1279,6 +1281,7 @@ TEST_F(WorkflowTest, ContextPrelabelsAreSuggestionsThatCarryTheirContext) {
   ASSERT_EQ(accepted->status, 201) << accepted->body;
   EXPECT_EQ(Body(accepted)["annotation"]["context"]["experiencer"], "family");
   EXPECT_EQ(Body(accepted)["annotation"]["origin"], "prelabel:context@1");
+  EXPECT_EQ(Body(accepted)["annotation"]["label"]["code"], "233604007");
 }
 
 }  // namespace

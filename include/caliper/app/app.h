@@ -50,6 +50,7 @@ namespace caliper::app {
 
 template <typename T>
 class LruCache;  // app/lru_cache.h
+struct ReadingLabels;  // app/disagreement.h
 
 // Where a deployment keeps its files, all under one data directory.
 struct DataPaths {
@@ -194,8 +195,9 @@ struct ClassDisagreement {
   // Highest minus lowest grade among the readings' grades (evidence kind "value",
   // {"value": number}); unset with fewer than two graded readings.
   std::optional<double> grade_distance;
-  // Lowest Dice between two readings' masks (evidence kind "voxels"; a reading's first mask of
-  // the class); unset with fewer than two masks on one grid.
+  // Lowest Dice between two readings' masks (a reading's first mask of the class: evidence kind
+  // "voxels", or "mask" for a class with a dice_below trigger); unset with fewer than two masks
+  // on one grid.
   std::optional<double> min_dice;
   // Lowest exact span F1 (quality::SpanF1 on the spans of the class) between two readings;
   // unset when no reading has a span of the class.
@@ -1234,7 +1236,10 @@ class App {
                                          const std::string& details_json = "{}") const;
   // Pins `a` to the project's current published guideline: 409 when none is published or `a`
   // names another version; 400 when its class is not in it or does not apply to the item.
-  Result<core::LabelClass> PinToGuideline(storage::Transaction& txn, core::Annotation& a, const core::Item& item);
+  // `mask_owner`: whose masks mask evidence may name (empty: the label's author; an adjudicator
+  // choosing a reading's label names that reader's mask).
+  Result<core::LabelClass> PinToGuideline(storage::Transaction& txn, core::Annotation& a, const core::Item& item,
+                                          const std::string& mask_owner = {});
   // Links a reader's label to their task on the item and extends its lease (activity); 409
   // when that task is not claimed or its lease has expired.
   Status TouchReaderTask(storage::Transaction& txn, const RequestContext& ctx, const core::Item& item,
@@ -1270,6 +1275,10 @@ class App {
   // the item's volume (NIfTI geometry; for a DICOM series, the series rebuilt from its stored
   // instances and one instance). Not audited (the export build is).
   Status AddItemMasks(storage::Transaction& txn, exports::SnapshotItem& item, const std::string& final_author);
+  // The stored masks that `reading`'s mask evidence names, for the classes of `schema` with a
+  // dice_below trigger, into reading.masks (imaging.cpp).
+  Status LoadNamedMasks(storage::Transaction& txn, const core::LabelSchema& schema, const std::string& item_id,
+                        ReadingLabels& reading);
   // The slide of a pathology item (its content, decrypted and parsed); not audited.
   // kNotFound when the item holds no slide.
   Result<SlideInfo> SlideOf(const core::Item& item);

@@ -72,6 +72,14 @@ struct LabelSchema {
   const RelationType* FindRelation(std::string_view id) const;  // nullptr when absent
 };
 
+// A class's first terminology binding (its "codes"[0]): the code its labels carry.
+struct ClassCode {
+  std::string system;  // "SNOMED CT" | "ICD-10-CM" | "RadLex" | "LOINC"
+  std::string code;
+  std::string display;  // may be empty
+};
+std::optional<ClassCode> PrimaryCode(const LabelClass& cls);  // none when the class has no codes
+
 // The published JSON Schema text (docs/label-schema.schema.json).
 const std::string& LabelSchemaJsonSchema();
 
