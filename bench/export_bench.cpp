@@ -26,6 +26,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bench_support.h"
 #include "caliper/app/app.h"
 #include "caliper/exports/snapshot.h"
 #include "caliper/synth/synthetic.h"
@@ -36,41 +37,22 @@ namespace {
 namespace fs = std::filesystem;
 using SteadyClock = std::chrono::steady_clock;
 
-[[noreturn]] void Die(int code, const std::string& what) {
-  std::cerr << "caliper_bench_export: " << what << "\n";
-  std::exit(code);
-}
-
-void Check(const Status& s, const std::string& what, int code = 2) {
-  if (!s.ok()) Die(code, what + ": " + s.ToString());
-}
-
-template <typename T>
-T Must(Result<T> r, const std::string& what, int code = 2) {
-  Check(r.status(), what, code);
-  return std::move(r).value();
-}
-
-double SecondsSince(SteadyClock::time_point start) {
-  return std::chrono::duration<double>(SteadyClock::now() - start).count();
-}
-
 int Run(int argc, char** argv) {
   int items = 10000, readers = 2;
   std::uint64_t seed = 1;
   for (int i = 1; i < argc; ++i) {
     const std::string flag = argv[i];
-    if (i + 1 >= argc) Die(2, "usage: caliper_bench_export [--items N] [--readers R] [--seed S]");
+    if (i + 1 >= argc) Die("usage: caliper_bench_export [--items N] [--readers R] [--seed S]", 2);
     const std::string value = argv[++i];
     if (flag == "--items") items = std::stoi(value);
     else if (flag == "--readers") readers = std::stoi(value);
     else if (flag == "--seed") seed = std::stoull(value);
-    else Die(2, "unknown flag " + flag);
+    else Die("unknown flag " + flag, 2);
   }
-  if (items < 1 || readers < 1) Die(2, "--items and --readers must be positive");
+  if (items < 1 || readers < 1) Die("--items and --readers must be positive", 2);
 
   std::string tmpl = (fs::temp_directory_path() / "caliper-bench-export-XXXXXX").string();
-  if (::mkdtemp(tmpl.data()) == nullptr) Die(2, "mkdtemp failed");
+  if (::mkdtemp(tmpl.data()) == nullptr) Die("mkdtemp failed", 2);
   const std::string dir = tmpl;
   Config config;
   Check(app::App::Init(dir, config).status(), "App::Init");
@@ -142,7 +124,7 @@ int Run(int argc, char** argv) {
   auto start = SteadyClock::now();
   const auto built = Must(app->DecideExport(steward, project.id, requested.id, true, "bench"), "approve", 1);
   const double build_s = SecondsSince(start);
-  if (built.status != "built") Die(1, "the export is " + built.status + ": " + built.error);
+  if (built.status != "built") Die("the export is " + built.status + ": " + built.error, 1);
   start = SteadyClock::now();
   const auto token = Must(app->IssueExportToken(manager, project.id, requested.id, 5), "token", 1);
   const std::string tar = Must(app->DownloadExport(token.token, "127.0.0.1"), "download", 1);

@@ -54,6 +54,7 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "bench_support.h"
 #include "caliper/app/app.h"
 #include "caliper/common/config.h"
 #include "caliper/http/server.h"
@@ -79,15 +80,6 @@ struct Flags {
   int readers = 50;        // the tasks phase: concurrent readers
   int task_items = 3000;   // the tasks phase: items (k = 3 tasks each)
 };
-
-[[noreturn]] void Die(const std::string& what) {
-  std::cerr << "caliper_bench_http: " << what << "\n";
-  std::exit(2);
-}
-
-void Check(const Status& status, const std::string& what) {
-  if (!status.ok()) Die(what + ": " + status.ToString());
-}
 
 Flags ParseFlags(int argc, char** argv) {
   Flags f;

@@ -31,6 +31,7 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "bench_support.h"
 #include "caliper/app/app.h"
 #include "caliper/common/config.h"
 #include "caliper/common/sample_data.h"
@@ -52,15 +53,6 @@ struct Flags {
   int seconds = 5;
   int levels = 3;
 };
-
-[[noreturn]] void Die(const std::string& what) {
-  std::cerr << "caliper_bench_tiles: " << what << "\n";
-  std::exit(2);
-}
-
-void Check(const Status& status, const std::string& what) {
-  if (!status.ok()) Die(what + ": " + status.ToString());
-}
 
 Flags ParseFlags(int argc, char** argv) {
   Flags f;

@@ -1415,6 +1415,33 @@ TEST_P(StoreConformanceTest, ClaimableTasksRespectScopeLeaseAndReadersItems) {
   EXPECT_CODE(txn->FindClaimableTask("prj_1", "usr_b", pathology, kT0 + 10), ErrorCode::kNotFound);
 }
 
+TEST_P(StoreConformanceTest, ExpiredLeasesAndOpenTasksShareOneOldestFirstOrder) {
+  SeedParents();  // itm_1 is pathology
+  const std::vector<core::DataType> pathology = {core::DataType::kPathology};
+  InWrite([](Transaction& t) {
+    ASSERT_OK(t.InsertItem(MakeItem("itm_3", "prj_1")));
+    ASSERT_OK(t.InsertItem(MakeItem("itm_4", "prj_1")));
+    ASSERT_OK(t.InsertTask(MakeTask("tsk_c", "itm_4", kT0 + 1)));
+    core::Task leased = MakeTask("tsk_b", "itm_1", kT0 + 2);
+    leased.assignee = "usr_a";
+    leased.state = core::TaskState::kClaimed;
+    leased.lease_expires_at = kT0 + 10;
+    ASSERT_OK(t.InsertTask(leased));
+    ASSERT_OK(t.InsertTask(MakeTask("tsk_a", "itm_3", kT0 + 3)));
+  });
+  ASSERT_OK_AND_ASSIGN(auto txn, store_->Begin(TxnMode::kWrite));
+  ASSERT_OK_AND_ASSIGN(core::Task oldest, txn->FindClaimableTask("prj_1", "usr_c", pathology, kT0 + 10));
+  EXPECT_EQ(oldest.id, "tsk_c") << "an open task older than the expired lease";
+  oldest.assignee = "usr_d";
+  oldest.state = core::TaskState::kClaimed;
+  oldest.revision = 2;
+  ASSERT_OK(txn->UpdateTask(oldest, 1));  // no lease: never expires
+  ASSERT_OK_AND_ASSIGN(core::Task running, txn->FindClaimableTask("prj_1", "usr_c", pathology, kT0 + 9));
+  EXPECT_EQ(running.id, "tsk_a") << "the lease of tsk_b still runs";
+  ASSERT_OK_AND_ASSIGN(core::Task expired, txn->FindClaimableTask("prj_1", "usr_c", pathology, kT0 + 10));
+  EXPECT_EQ(expired.id, "tsk_b") << "the expired lease is older than the open tsk_a";
+}
+
 TEST_P(StoreConformanceTest, GoldItemsKeepTheirAnswerAndComeFirstOnlyWhenAsked) {
   SeedParents();  // itm_1 is pathology
   const std::vector<core::DataType> pathology = {core::DataType::kPathology};

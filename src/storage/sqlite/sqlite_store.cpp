@@ -1553,20 +1553,35 @@ class SqliteTransaction final : public Transaction {
   "WHERE t.project_id = ?1 AND t.kind = 'reading' "                                                     \
   "AND (t.state = 'open' OR (t.state = 'claimed' AND t.lease_expires_at <= ?3)) "                        \
   "AND i.data_type IN (SELECT value FROM json_each(?4)) "                                                \
-  "AND NOT EXISTS (SELECT 1 FROM tasks AS o WHERE o.item_id = t.item_id AND o.assignee = ?2 "            \
+  "AND NOT EXISTS (SELECT 1 FROM tasks AS o INDEXED BY tasks_by_item "                                  \
+  "                WHERE o.item_id = t.item_id AND o.assignee = ?2 "                                      \
   "                AND o.id != t.id) "
     // kRandom: rowid -> (rowid * a + b) mod p with p = 2^31 - 1 prime and 1 <= a < p is a
     // bijection on rowids below p, so every seed orders the tasks by a different permutation.
     constexpr std::int64_t kPrime = 2147483647;
     // ?5 is 1 when gold items come first, 0 when they come last.
 #define GOLD_ORDER "ORDER BY EXISTS (SELECT 1 FROM gold_items AS g WHERE g.item_id = t.item_id) = ?5 DESC, "
+    if (order == core::TaskOrder::kFifo) {
+      // The oldest task, without sorting the project's tasks: open tasks and claimed ones whose
+      // lease ran out each walk tasks_by_project_state in creation order and stop at the first
+      // that fits; the preferred kind (gold or not) first, then the other.
+#define FIFO_TASKS(STATE)                                                                                  \
+  "SELECT * FROM (" CLAIMABLE_TASKS "AND t.state = " STATE " AND EXISTS (SELECT 1 FROM gold_items AS g "   \
+  "WHERE g.item_id = t.item_id) = ?5 ORDER BY t.created_at, t.id LIMIT 1)"
+      const char* fifo = FIFO_TASKS("'open'") " UNION ALL " FIFO_TASKS("'claimed'") " ORDER BY 8, 1 LIMIT 1";
+#undef FIFO_TASKS
+      for (const bool gold : {gold_first, !gold_first}) {
+        CALIPER_ASSIGN_OR_RETURN(Statement st, Prepare(fifo));
+        st.Bind(project_id).Bind(user_id).Bind(now).Bind(NamesToJson(data_types)).Bind(gold);
+        auto found = ReadOne(st, &ReadTask, "no claimable task");
+        if (found.ok() || found.status().code() != ErrorCode::kNotFound || gold != gold_first) return found;
+      }
+    }
     const char* sql = order == core::TaskOrder::kRandom
                           ? CLAIMABLE_TASKS GOLD_ORDER "(t.rowid * ?6 + ?7) % 2147483647, t.id LIMIT 1"
-                      : order == core::TaskOrder::kLeastSure
-                          ? CLAIMABLE_TASKS GOLD_ORDER
+                          : CLAIMABLE_TASKS GOLD_ORDER
                             "(SELECT max(p.score) FROM prelabels AS p WHERE p.item_id = t.item_id) "
-                            "ASC NULLS LAST, t.created_at, t.id LIMIT 1"
-                          : CLAIMABLE_TASKS GOLD_ORDER "t.created_at, t.id LIMIT 1";
+                            "ASC NULLS LAST, t.created_at, t.id LIMIT 1";
 #undef GOLD_ORDER
 #undef CLAIMABLE_TASKS
     CALIPER_ASSIGN_OR_RETURN(Statement st, Prepare(sql));
