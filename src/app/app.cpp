@@ -591,10 +591,10 @@ Result<storage::Page<core::Project>> App::ListProjects(const RequestContext& ctx
                                                        const storage::PageRequest& page) {
   CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kRead));
   if (ctx.principal.user.is_admin && !ctx.principal.via_token()) return txn->ListProjects(page);
-  auto projects = txn->ListProjectsOfUser(ctx.principal.user.id, page);
-  if (!projects.ok() || !ctx.principal.via_token()) return projects;
-  std::erase_if(projects->rows, [&](const core::Project& p) { return p.id != ctx.principal.token_project_id; });
-  return projects;
+  if (!ctx.principal.via_token()) return txn->ListProjectsOfUser(ctx.principal.user.id, page);
+  return internal::FilteredPage<core::Project>(
+      page, [&](const storage::PageRequest& p) { return txn->ListProjectsOfUser(ctx.principal.user.id, p); },
+      [&](const core::Project& p) { return p.id == ctx.principal.token_project_id; });
 }
 
 Result<core::Project> App::GetProject(const RequestContext& ctx, const std::string& id) {
@@ -886,14 +886,14 @@ Result<storage::Page<core::Annotation>> App::ListAnnotations(const RequestContex
                                                              const storage::PageRequest& page) {
   CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kRead));
   CALIPER_ASSIGN_OR_RETURN(core::Item item, txn->GetItem(item_id));
-  CALIPER_ASSIGN_OR_RETURN(auto page_out, txn->ListAnnotations(item_id, page));
-  if (IsBlinded(*txn, ctx, item.project_id, Permission::kAnnotationRead)) {  // blinding: here, not in the UI
-    std::erase_if(page_out.rows, [&](const core::Annotation& a) { return a.author != ctx.principal.user.id; });
-    // A repeat read in progress is blind to the reader's own first reading too.
-    CALIPER_ASSIGN_OR_RETURN(auto repeat, internal::RepeatInProgress(*txn, item_id, ctx.principal.user.id));
-    if (repeat) std::erase_if(page_out.rows, [&](const core::Annotation& a) { return a.task_id != repeat->id; });
-  }
-  return page_out;
+  auto list = [&](const storage::PageRequest& p) { return txn->ListAnnotations(item_id, p); };
+  if (!IsBlinded(*txn, ctx, item.project_id, Permission::kAnnotationRead)) return list(page);
+  // Blinding: here, not in the UI. A repeat read in progress is blind to the reader's own first
+  // reading too.
+  CALIPER_ASSIGN_OR_RETURN(auto repeat, internal::RepeatInProgress(*txn, item_id, ctx.principal.user.id));
+  return internal::FilteredPage<core::Annotation>(page, list, [&](const core::Annotation& a) {
+    return a.author == ctx.principal.user.id && (!repeat || a.task_id == repeat->id);
+  });
 }
 
 Result<core::Annotation> App::GetAnnotation(const RequestContext& ctx, const std::string& id) {

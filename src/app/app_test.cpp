@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <map>
+#include <set>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -503,6 +504,39 @@ class WorkflowAppTest : public AppTest {
   RequestContext manager_, reviewer_, adjudicator_, senior_;
   std::vector<RequestContext> readers_;
 };
+
+TEST_F(WorkflowAppTest, ABlindedReadersPagesNeverNameAnotherReadersLabel) {
+  const std::string item = AddItem(project_id_, "paged note").id;
+  TasksInOrder({item});
+  std::map<int, std::set<std::string>> made;  // reader -> label ids
+  for (int r = 0; r < 2; ++r) {
+    auto task = app_->ClaimNextTask(readers_[r], project_id_);
+    ASSERT_TRUE(task.ok() && task->has_value());
+  }
+  for (int n = 0; n < 6; ++n) {  // interleaved: ids are random, so the readers' labels mix in id order
+    for (int r = 0; r < 2; ++r) {
+      auto created = app_->CreateAnnotation(readers_[r], item, Label("pneumonia"));
+      ASSERT_TRUE(created.ok()) << created.status().ToString();
+      made[r].insert(created->id);
+    }
+  }
+  for (int limit : {1, 2, 5}) {
+    std::set<std::string> seen;
+    storage::PageRequest page{"", limit};
+    for (int pages = 0;; ++pages) {
+      ASSERT_LT(pages, 20);
+      auto rows = app_->ListAnnotations(readers_[0], item, page);
+      ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+      EXPECT_LE(rows->rows.size(), static_cast<std::size_t>(limit));
+      for (const auto& a : rows->rows) seen.insert(a.id);
+      if (rows->next.empty()) break;
+      EXPECT_EQ(rows->rows.size(), static_cast<std::size_t>(limit)) << "no short page before the last";
+      EXPECT_EQ(made[0].count(rows->next), 1u) << "limit " << limit << ": the cursor names " << rows->next;
+      page.after = rows->next;
+    }
+    EXPECT_EQ(seen, made[0]) << "limit " << limit;
+  }
+}
 
 TEST_F(WorkflowAppTest, TheKthReadingStartsAdjudicationWhenAClassThresholdIsCrossed) {
   std::vector<std::string> items;

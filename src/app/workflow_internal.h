@@ -145,6 +145,30 @@ Result<std::vector<T>> AllPages(List list) {
   }
 }
 
+// One page of a listing filtered by `keep`, as the caller may see it: raw pages are read until
+// `request.limit` rows are kept and one more kept row shows there is more. `next` names the
+// last row kept, so a cursor never names a row the caller may not see (and a page is never
+// short or empty while kept rows remain).
+template <typename T, typename List, typename Keep>
+Result<storage::Page<T>> FilteredPage(const storage::PageRequest& request, List list, Keep keep) {
+  storage::Page<T> out;
+  const auto limit = static_cast<std::size_t>(std::clamp(request.limit, 1, 500));
+  storage::PageRequest raw{request.after, static_cast<int>(limit)};
+  for (;;) {
+    CALIPER_ASSIGN_OR_RETURN(storage::Page<T> rows, list(raw));
+    for (auto& r : rows.rows) {
+      if (!keep(r)) continue;
+      if (out.rows.size() == limit) {
+        out.next = out.rows.back().id;
+        return out;
+      }
+      out.rows.push_back(std::move(r));
+    }
+    if (rows.next.empty()) return out;
+    raw.after = rows.next;
+  }
+}
+
 // Every annotation of an item (all pages).
 inline Result<std::vector<core::Annotation>> AllAnnotations(storage::Transaction& txn, const std::string& item_id) {
   return AllPages<core::Annotation>([&](const storage::PageRequest& page) { return txn.ListAnnotations(item_id, page); });
