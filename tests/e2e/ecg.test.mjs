@@ -81,7 +81,27 @@ test('ECG reading room: an interval, a beat, a pre-label accepted and one reject
   await page.keyboard.press(await classKey(classPicker, 'normal_beat'));
   assert.equal(await classPicker.inputValue(), 'normal_beat');
   await page.mouse.click(box.x + 400, y);
-  await page.getByText(/^beats in view: normal_beat /).waitFor();
+  await page.getByRole('button', { name: /^Beat: Normal beat at / }).waitFor();
+  // A second beat at 500 px, picked from the list and deleted: only the first stays.
+  await page.mouse.click(box.x + 500, y);
+  await page.getByText(/^Your intervals \(1\) and beats \(2\)/).waitFor();
+  const second = page.getByRole('button', { name: /^Beat: Normal beat at / }).nth(1);
+  const secondText = await second.innerText();
+  await second.click();
+  await page.getByRole('button', { name: /^Delete the selected beat/ }).click();
+  await page.getByText(/^Your intervals \(1\) and beats \(1\)/).waitFor();
+  assert.equal(await page.getByRole('button', { name: secondText }).count(), 0, `${secondText} is gone`);
+  // Unsaved work: leaving through a link asks first; staying keeps everything.
+  const roomUrl = page.url();
+  const asked = new Promise((resolve) => page.once('dialog', async (d) => {
+    const message = d.message();
+    await d.dismiss();
+    resolve(message);
+  }));
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Projects', exact: true }).click();
+  assert.match(await asked, /ECG intervals and beats are not saved/);
+  await page.getByText(/^Your intervals \(1\) and beats \(1\)/).waitFor();
+  assert.equal(page.url(), roomUrl, 'still in the reading room');
   // The first reference "N" beat picked and accepted with A: a normal beat at the reference time;
   // the next pre-label (now picked) rejected with X: it leaves no beat.
   await firstNButton.click();

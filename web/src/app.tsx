@@ -5,7 +5,7 @@ import { useEffect, useState } from 'preact/hooks';
 import type { ComponentType } from 'preact';
 import { api, hasCsrfToken, setCsrfToken } from './api/client';
 import type { SessionInfo } from './api/models';
-import { linkClick, matchPath, navigate, useLocation } from './router';
+import { linkClick, matchPath, mayLeave, navigate, useLocation } from './router';
 import { ChangePassword, IdleWarning, SignIn } from './session';
 import { ShortcutHelp } from './shortcuts';
 import { lazyComponent } from './lazy';
@@ -61,11 +61,12 @@ export function App() {
     setNotice(message);
   };
   const signOut = async () => {
+    if (!mayLeave()) return;
     try {
       await api.post('/api/v1/auth/logout', {});
     } finally {
       signedOut('You signed out.');
-      navigate('/');
+      navigate('/', false, false);
     }
   };
 

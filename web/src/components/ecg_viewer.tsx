@@ -10,6 +10,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, errorText } from '../api/client';
 import type { BeatLabel, IntervalLabel, LabelClass, ReferenceBeat, WaveformInfo } from '../api/models';
+import { useUnsavedWork } from '../router';
 import { useShortcuts } from '../shortcuts';
 import { classColour, classOption } from './markup';
 
@@ -64,6 +65,7 @@ export function EcgViewer({ itemId, classes, readOnly }: EcgViewerProps) {
   const [saveError, setSaveError] = useState('');
   const [version, setVersion] = useState(0);
   const [dirty, setDirty] = useState(false);
+  useUnsavedWork('ECG intervals and beats', dirty);
   const zoom = kZooms[zoomIndex]!;
   const { pxPerMm, pxPerSecond } = gridScale(zoom);
   const view: ViewWindow = { from, seconds: width / pxPerSecond };
@@ -484,8 +486,16 @@ export function EcgViewer({ itemId, classes, readOnly }: EcgViewerProps) {
                 <span class="muted">confidence {iv.confidence ?? '—'}</span>
               </li>
             ))}
-            {beats.filter((b) => inView(b.time_s)).length > 0 && (
-              <li class="muted">beats in view: {beats.filter((b) => inView(b.time_s)).map((b) => `${b.class} ${fmt(b.time_s)} s`).join(', ')}</li>
+            {beats.map((b, i) => inView(b.time_s) && (
+              <li key={`b${i}`} class={selection?.kind === 'beat' && selection.index === i ? 'selected' : ''}>
+                <span class="swatch" style={{ background: classColour(classes, b.class) }} />
+                <button type="button" class="link" onClick={() => setSelection({ kind: 'beat', index: i })}>
+                  Beat: {nameOf(b.class)} at {fmt(b.time_s)} s</button>
+                <span class="muted">confidence {b.confidence ?? '—'}</span>
+              </li>
+            ))}
+            {beats.some((b) => !inView(b.time_s)) && (
+              <li class="muted">{beats.filter((b) => !inView(b.time_s)).length} more beats outside the window shown</li>
             )}
           </ul>
           {!readOnly && selection && selection.kind !== 'prelabel' && <button type="button" onClick={removeSelected}>Delete the selected {selection.kind} <kbd>Delete</kbd></button>}

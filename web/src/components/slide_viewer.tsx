@@ -16,6 +16,7 @@ import '@annotorious/openseadragon/annotorious-openseadragon.css';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, errorText } from '../api/client';
 import type { LabelClass, RegionAnnotation, RegionBody, RegionSelector } from '../api/models';
+import { useUnsavedWork } from '../router';
 import { useShortcuts } from '../shortcuts';
 import { classColour, classOption } from './markup';
 
@@ -110,6 +111,7 @@ export function SlideViewer({ itemId, classes, readOnly }: SlideViewerProps) {
   const [ready, setReady] = useState(false);
   const [version, setVersion] = useState(0);
   const [dirty, setDirty] = useState(false);
+  useUnsavedWork('slide regions', dirty);
   const [saveError, setSaveError] = useState('');
   const toolRef = useRef(tool);
   toolRef.current = tool;
