@@ -65,6 +65,17 @@ test('sign in, one-time password change, idle warning', () => screenshotsOnFailu
   await dialog.waitFor({ timeout: 15_000 });
   assert.match(await dialog.innerText(), /signed out in \d+ s/);
   await fresh.shot('idle-warning');
+  // The warning is modal for keys: "?" does not open the shortcut list behind it, Tab stays on
+  // its button, and Escape answers it like the button (the button itself is clicked further on).
+  await fresh.page.keyboard.press('?');
+  await fresh.page.keyboard.press('Tab');
+  assert.equal(await fresh.page.getByRole('dialog', { name: 'Keyboard shortcuts' }).count(), 0);
+  assert.equal(await fresh.page.evaluate(() => document.activeElement?.textContent), 'Stay signed in');
+  await fresh.page.keyboard.press('Escape');
+  await dialog.waitFor({ state: 'hidden' });
+  assert.equal((await fresh.api('GET', '/api/v1/auth/session')).status, 200);
+  // Idle again: this time the button.
+  await dialog.waitFor({ timeout: 15_000 });
   await dialog.getByRole('button', { name: 'Stay signed in' }).click();
   await dialog.waitFor({ state: 'hidden' });
   assert.equal((await fresh.api('GET', '/api/v1/auth/session')).status, 200);

@@ -4,6 +4,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, errorText, setCsrfToken, setSessionHooks } from './api/client';
 import type { SessionInfo } from './api/models';
+import { useShortcuts } from './shortcuts';
 
 export function SignIn({ onSignedIn, notice }: { onSignedIn: (s: SessionInfo) => void; notice: string }) {
   const [username, setUsername] = useState('');
@@ -104,12 +105,35 @@ export function IdleWarning({ session, onExpired }: { session: SessionInfo; onEx
   }, [session]);
   if (left > session.idle_warning_seconds) return null;
   const stay = () => void api.get('/api/v1/auth/session', {}).catch(() => onExpired('session_expired'));
+  return <IdleDialog left={left} stay={stay} />;
+}
+
+// Modal for keys too: while it is open the screen behind gets none (a modal shortcut layer),
+// Escape stays signed in like the button, the focus is on the button and Tab keeps it there;
+// closing gives the focus back to where it was.
+function IdleDialog({ left, stay }: { left: number; stay: () => void }) {
+  useShortcuts([{ key: 'Escape', description: 'Stay signed in', run: stay }], [], { modal: true });
+  const button = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    const before = document.activeElement as HTMLElement | null;
+    button.current?.focus();
+    const keepFocus = (e: KeyboardEvent) => {
+      if (e.key !== 'Tab') return;
+      e.preventDefault();
+      button.current?.focus();
+    };
+    window.addEventListener('keydown', keepFocus, true);
+    return () => {
+      window.removeEventListener('keydown', keepFocus, true);
+      before?.focus?.();
+    };
+  }, []);
   return (
     <div class="overlay" role="alertdialog" aria-modal="true" aria-labelledby="idle-title" aria-describedby="idle-text">
       <div class="dialog">
         <h2 id="idle-title">Still there?</h2>
         <p id="idle-text">For patient privacy you will be signed out in <strong>{Math.max(0, left)} s</strong> without activity.</p>
-        <button type="button" class="primary" onClick={stay} autoFocus>Stay signed in</button>
+        <button ref={button} type="button" class="primary" onClick={stay}>Stay signed in</button>
       </div>
     </div>
   );
