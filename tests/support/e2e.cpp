@@ -209,6 +209,14 @@ RunResult Sqlite(const std::string& database, const std::string& sql) {
   return r;
 }
 
+void ExpectTable(const RunResult& r, int exit_code, const std::string& header, const std::string& row,
+                 const std::string& summary) {
+  EXPECT_EQ(r.exit_code, exit_code) << Describe(r);
+  EXPECT_THAT(r.out, ::testing::HasSubstr(header + "\n"));
+  EXPECT_THAT(r.out, ::testing::HasSubstr(row));
+  EXPECT_THAT(r.err, ::testing::HasSubstr(summary));
+}
+
 std::string Describe(const RunResult& r) {
   return "exit code " + std::to_string(r.exit_code) + "\n--- stdout ---\n" + r.out +
          "--- stderr ---\n" + r.err;

@@ -92,6 +92,10 @@ RunResult Caliper(const std::vector<std::string>& args,
 RunResult Sqlite(const std::string& database, const std::string& sql);
 // Describes a run for failure messages.
 std::string Describe(const RunResult& r);
+// An ingest command's table report: its exit code, the header line and a row on stdout, the
+// summary on stderr.
+void ExpectTable(const RunResult& r, int exit_code, const std::string& header, const std::string& row,
+                 const std::string& summary);
 
 // `caliper init --data <data_dir> --json`; returns the admin's one-time password ("" after
 // a test failure).

@@ -56,11 +56,9 @@ TEST_F(IngestWaveformCliTest, OneItemPerRecordWithAReport) {
   for (const char* secret : {"MRN-77", "Doe", "1960", "rec.edf"}) EXPECT_THAT(rows, ::testing::Not(HasSubstr(secret)));
   EXPECT_THAT(rows, HasSubstr("60-64"));  // the EDF+ age band (born 1960, recorded 2020)
 
-  RunResult table = Cli({"ingest", "waveform", dir_ / "in/sub/r.hea", "--project", "Waveforms"});
-  EXPECT_EQ(table.exit_code, 0) << Describe(table);
-  EXPECT_THAT(table.out, HasSubstr("record\tformat\toutcome\titem\tleads\tsamples\trate_hz\tannotations\tnote\n"));
-  EXPECT_THAT(table.out, HasSubstr("\twfdb\tstored\titm_"));
-  EXPECT_THAT(table.err, HasSubstr("1 records: 1 stored, 0 errors"));
+  ExpectTable(Cli({"ingest", "waveform", dir_ / "in/sub/r.hea", "--project", "Waveforms"}), 0,
+              "record\tformat\toutcome\titem\tleads\tsamples\trate_hz\tannotations\tnote", "\twfdb\tstored\titm_",
+              "1 records: 1 stored, 0 errors");
   EXPECT_EQ(Cli({"ingest", "waveform", dir_ / "in/readme.txt", "--project", "Waveforms"}).exit_code, 1);
 }
 
