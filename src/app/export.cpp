@@ -14,6 +14,7 @@
 #include "caliper/core/rules.h"
 #include "caliper/exports/snapshot.h"
 #include "caliper/security/crypto.h"
+#include "app/ingest_internal.h"
 #include "app/workflow_internal.h"
 
 namespace caliper::app {
@@ -171,10 +172,20 @@ Result<storage::DatasetExport> App::DecideExport(const RequestContext& ctx, cons
     input.project_name = project.name;
     input.created_at = FormatRfc3339(*e.decided_at);
     input.caliper_version = kCaliperVersion;
+    CALIPER_ASSIGN_OR_RETURN(core::DicomSettings dicom_settings, internal::DicomSettingsIn(*txn, project_id));
     input.deidentification_json =
         json{{"patients", "pseudonymous patient keys; no direct identifier is stored"},
              {"notes", "HIPAA Safe Harbor text de-identification before storage (docs/deid-text.md)"},
-             {"imaging", "DICOM PS3.15 Annex E Basic Application Level Confidentiality Profile (docs/deid-dicom.md)"},
+             {"imaging",
+              {{"profile", "DICOM PS3.15 Annex E Basic Application Level Confidentiality Profile (docs/deid-dicom.md)"},
+               {"edition", std::string(dicom::ProfileEdition())},
+               {"options", dicom_settings.options},
+               {"safe_private", dicom_settings.safe_private},
+               {"blanking", dicom_settings.blanking},
+               {"settings_updated_at", dicom_settings.updated_at == 0 ? json(nullptr)
+                                                                : json(FormatRfc3339(dicom_settings.updated_at))},
+               {"note", "the project's settings at export time; each instance's De-identification Method (Code "
+                        "Sequence) names the options it was stored under"}}},
              {"pathology", "slides re-written as Deep Zoom tiles; only size, mpp, objective power and vendor kept; "
                            "associated images dropped (docs/pathology.md)"}}
             .dump();

@@ -33,13 +33,40 @@ bool IsStoreFailure(const Status& s) {
   return s.code() == ErrorCode::kStorage || s.code() == ErrorCode::kIo || s.code() == ErrorCode::kUnavailable;
 }
 
-Result<std::unique_ptr<dicom::DicomDeidentifier>> DeidentifierFor(const std::string& secret) {
+Result<dicom::DeidOptions> DeidOptionsOf(const core::DicomSettings& settings) {
+  constexpr std::size_t kMaxEntries = 1000;
+  if (settings.options.size() > kMaxEntries || settings.safe_private.size() > kMaxEntries ||
+      settings.blanking.size() > kMaxEntries) {
+    return Error(ErrorCode::kInvalidArgument, "at most 1000 options, safe private elements and blanking rules each");
+  }
+  std::string list;
+  for (const std::string& name : settings.options) list += name + ",";
+  return dicom::DeidOptionsFromSpecs(list, settings.safe_private, settings.blanking);
+}
+
+Status NormaliseDicomSettings(core::DicomSettings& settings) {
+  CALIPER_ASSIGN_OR_RETURN(dicom::DeidOptions options, DeidOptionsOf(settings));
+  settings.options = dicom::DeidOptionNames(options);
+  return Status::Ok();
+}
+
+Result<core::DicomSettings> DicomSettingsIn(storage::Transaction& txn, const std::string& project_id) {
+  auto stored = txn.GetDicomSettings(project_id);
+  if (stored.ok() || stored.status().code() != ErrorCode::kNotFound) return stored;
+  core::DicomSettings defaults;
+  defaults.project_id = project_id;
+  return defaults;
+}
+
+Result<std::unique_ptr<dicom::DicomDeidentifier>> DeidentifierFor(const std::string& secret,
+                                                                  const core::DicomSettings& settings) {
+  CALIPER_ASSIGN_OR_RETURN(dicom::DeidOptions options, DeidOptionsOf(settings));
   security::Key key{};
   std::copy_n(secret.begin(), std::min(secret.size(), key.size()), key.begin());
   const security::Key subkey = security::DeriveSubkey(key, "dicom-deid");
   security::SecureZero(key.data(), key.size());
   return dicom::DicomDeidentifier::Create(
-      dicom::DeidOptions{}, [subkey](std::string_view m) { return security::KeyedBlake2b(subkey, m); });
+      std::move(options), [subkey](std::string_view m) { return security::KeyedBlake2b(subkey, m); });
 }
 
 std::string CohortJson(const dicom::CohortMetadata& c) {
@@ -163,6 +190,17 @@ SegmentTable SegmentsOf(const core::LabelSchema& schema) {
   return table;
 }
 
+// The re-identification link of an instance's series, as stored encrypted (only a data
+// steward reads it back).
+std::string LinkJson(const dicom::DeidResult& r) {
+  return json{{"original_patient_id", r.patient.original_patient_id},
+              {"original_issuer", r.patient.original_issuer},
+              {"original_study_uid", r.patient.original_study_uid},
+              {"pseudonymous_id", r.patient.pseudonymous_id},
+              {"study_uid", r.study_uid}}
+      .dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 }  // namespace
 
 std::string DicomIngestReportJson(const DicomIngestReport& report) {
@@ -175,6 +213,7 @@ std::string DicomIngestReportJson(const DicomIngestReport& report) {
     if (!f.series_uid.empty()) row["series_uid"] = f.series_uid;
     if (!f.modality.empty()) row["modality"] = f.modality;
     if (!f.reasons.empty()) row["reasons"] = f.reasons;
+    if (!f.quarantine_id.empty()) row["quarantine_id"] = f.quarantine_id;
     if (!f.error.ok()) row["error"] = ErrorJson(f.error);
     ++counts[f.outcome];
     files.push_back(std::move(row));
@@ -215,22 +254,46 @@ std::string NiftiIngestReportJson(const std::vector<NiftiIngestResult>& results)
 
 // ---- DICOM --------------------------------------------------------------------------------------
 
+Result<core::DicomSettings> App::GetDicomSettings(const RequestContext& ctx, const std::string& project_id) {
+  (void)ctx;
+  CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kRead));
+  CALIPER_RETURN_IF_ERROR(txn->GetProject(project_id).status());
+  return internal::DicomSettingsIn(*txn, project_id);
+}
+
+security::AuditRecord App::DicomSettingsRecord(const RequestContext& ctx, const core::DicomSettings& settings) const {
+  return Record(ctx, "project.dicom_settings", "project", settings.project_id,
+                json{{"options", settings.options},
+                     {"safe_private", settings.safe_private},
+                     {"blanking", settings.blanking}}
+                    .dump(-1, ' ', false, json::error_handler_t::replace));
+}
+
+Result<core::DicomSettings> App::PutDicomSettings(const RequestContext& ctx, core::DicomSettings settings) {
+  CALIPER_RETURN_IF_ERROR(internal::NormaliseDicomSettings(settings));
+  settings.updated_at = clock_.Now();
+  CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
+  CALIPER_RETURN_IF_ERROR(txn->GetProject(settings.project_id).status());
+  CALIPER_RETURN_IF_ERROR(txn->PutDicomSettings(settings));
+  CALIPER_RETURN_IF_ERROR(CommitWithAudit(*txn, DicomSettingsRecord(ctx, settings)));
+  return settings;
+}
+
 Result<DicomIngestReport> App::IngestDicom(const RequestContext& ctx, const std::string& project_id,
                                            std::vector<ImagingInput> inputs) {
-  CALIPER_ASSIGN_OR_RETURN(std::string secret, BeginIngest(ctx, project_id, "dicom.ingest",
-                                                           json{{"files", inputs.size()}}.dump()));
-  CALIPER_ASSIGN_OR_RETURN(auto deid, DeidentifierFor(secret));
-
-  // The pseudonymous patient key (internal::DicomPatientSource says from what).
-  auto patient_key_of = [&](const dicom::PatientLink& p) {
-    return PatientKeyFor(secret, internal::DicomPatientSource(p));
-  };
+  CALIPER_ASSIGN_OR_RETURN(core::DicomSettings settings, GetDicomSettings(ctx, project_id));
+  CALIPER_ASSIGN_OR_RETURN(
+      std::string secret,
+      BeginIngest(ctx, project_id, "dicom.ingest",
+                  json{{"files", inputs.size()}, {"options", settings.options}}.dump(-1, ' ', false,
+                                                                                     json::error_handler_t::replace)));
+  CALIPER_ASSIGN_OR_RETURN(auto deid, DeidentifierFor(secret, settings));
 
   DicomIngestReport report;
   report.files.resize(inputs.size());
   struct Pending {
-    std::size_t index;
-    dicom::DeidResult deid;
+    std::size_t index;  // into report.files
+    SeriesInstance instance;
   };
   std::map<std::string, std::vector<Pending>> by_series;
   std::map<std::string, std::size_t> first_of_sop;  // within this ingest
@@ -247,145 +310,225 @@ Result<DicomIngestReport> App::IngestDicom(const RequestContext& ctx, const std:
     f.sop_instance_uid = r->sop_instance_uid;
     f.series_uid = r->series_uid;
     f.modality = r->cohort.modality;
-    if (r->quarantine) {
-      f.outcome = "quarantined";
-      f.reasons = r->burned_in_reasons;
-      continue;
-    }
     if (r->sop_instance_uid.empty() || r->series_uid.empty()) {
       f.outcome = "error";
       f.error = Error(ErrorCode::kInvalidArgument, "the instance has no SOP Instance UID or no Series Instance UID");
       continue;
     }
     if (!first_of_sop.emplace(r->sop_instance_uid, i).second) {
-      f.outcome = "duplicate";  // its item is filled in below
+      f.outcome = "duplicate";  // its item (or quarantine entry) is filled in below
       continue;
     }
-    by_series[r->series_uid].push_back({i, std::move(*r)});
+    SeriesInstance instance;
+    instance.sop_instance_uid = r->sop_instance_uid;
+    instance.study_uid = r->study_uid;
+    instance.patient_key = PatientKeyFor(secret, internal::DicomPatientSource(r->patient));
+    instance.modality = ModalityOf(r->cohort.modality);
+    instance.cohort_json = CohortJson(r->cohort);
+    instance.link_json = LinkJson(*r);
+    instance.bytes = std::move(r->bytes);
+    if (r->quarantine) {
+      f.reasons = r->burned_in_reasons;
+      Status s = QuarantineInstance(ctx, project_id, r->series_uid, std::move(instance), f);
+      if (!s.ok()) {
+        if (IsStoreFailure(s)) return s;
+        f.outcome = "error";
+        f.error = s;
+      }
+      continue;
+    }
+    by_series[r->series_uid].push_back({i, std::move(instance)});
   }
 
   for (auto& [series_uid, pending] : by_series) {
+    std::vector<SeriesInstance> instances;
+    for (Pending& p : pending) instances.push_back(std::move(p.instance));
     DicomSeriesResult sr;
-    sr.series_uid = series_uid;
-    std::vector<const Pending*> fresh;
     // The lookups, the volume build and the writes are one transaction: a concurrent upload of
     // the same series waits for this one, so a series keeps one item and its volume sees every
     // instance. (Building holds the writer for the series' decode time.)
     auto attempt = [&]() -> Status {
       CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
-      core::Item item;
-      auto existing = txn->FindSeriesItem(project_id, series_uid);
-      if (existing.ok()) {
-        CALIPER_ASSIGN_OR_RETURN(item, txn->GetItem(*existing));
-      } else if (existing.status().code() == ErrorCode::kNotFound) {
-        const dicom::DeidResult& first = pending.front().deid;
-        item.id = ids_.NewId("itm");
-        item.project_id = project_id;
-        item.data_type = core::DataType::kImaging;
-        item.modality = ModalityOf(first.cohort.modality);
-        item.patient_key = patient_key_of(first.patient);
-        item.cohort_json = CohortJson(first.cohort);
-        item.content_type = "application/dicom";  // until a volume is built
-        item.created_at = clock_.Now();
-        item.created_by = ctx.actor();
-        sr.created = true;
-      } else {
-        return existing.status();
-      }
-      sr.item_id = item.id;
-      sr.modality = item.modality;
-      for (const Pending& p : pending) {
-        DicomFileResult& f = report.files[p.index];
-        if (patient_key_of(p.deid.patient) != item.patient_key) {
-          f.outcome = "error";
-          f.error = Error(ErrorCode::kInvalidArgument, "the instance's patient differs from its series'");
-          continue;
-        }
-        auto dup = txn->FindDicomInstance(project_id, p.deid.sop_instance_uid);
-        if (dup.ok()) {
-          f.outcome = "duplicate";
-          f.item_id = dup->item_id;
-          continue;
-        }
-        if (dup.status().code() != ErrorCode::kNotFound) return dup.status();
-        fresh.push_back(&p);
-      }
-      if (fresh.empty()) return Status::Ok();
-
       std::vector<security::AuditRecord> records;
-      if (sr.created) {
-        CALIPER_RETURN_IF_ERROR(txn->InsertItem(item));
-        const dicom::PatientLink& link = pending.front().deid.patient;
-        std::istringstream link_json(json{{"original_patient_id", link.original_patient_id},
-                                          {"original_issuer", link.original_issuer},
-                                          {"original_study_uid", link.original_study_uid},
-                                          {"pseudonymous_id", link.pseudonymous_id},
-                                          {"study_uid", pending.front().deid.study_uid}}
-                                         .dump(-1, ' ', false, json::error_handler_t::replace));
-        CALIPER_ASSIGN_OR_RETURN(auto put, PutBlob(*txn, project_id, kLinkOwner, link_json));
-        CALIPER_RETURN_IF_ERROR(txn->InsertReidentificationLink({item.id, project_id, put.address, item.created_at}));
-        records.push_back(Record(ctx, "item.create", "item", item.id,
-                                 json{{"project_id", project_id}, {"data_type", "imaging"}, {"modality", item.modality}}
-                                     .dump()));
-      }
-      // Every instance of the series, for the volume: those stored before, then the new ones.
-      std::vector<std::string> earlier;
-      CALIPER_ASSIGN_OR_RETURN(auto stored, txn->ListDicomInstances(item.id));
-      for (const auto& d : stored) {
-        CALIPER_ASSIGN_OR_RETURN(std::string bytes, GetBlob(*txn, d.blob));
-        earlier.push_back(std::move(bytes));
-      }
-      std::vector<std::span<const std::uint8_t>> all;
-      auto add = [&all](const std::string& b) { all.emplace_back(reinterpret_cast<const std::uint8_t*>(b.data()), b.size()); };
-      for (const auto& b : earlier) add(b);
-      for (const Pending* p : fresh) {
-        std::istringstream in(p->deid.bytes);
-        CALIPER_ASSIGN_OR_RETURN(auto put, PutBlob(*txn, project_id, item.patient_key, in));
-        CALIPER_RETURN_IF_ERROR(txn->InsertDicomInstance({project_id, p->deid.sop_instance_uid, item.id, series_uid,
-                                                          p->deid.study_uid, put.address, put.bytes, clock_.Now()}));
-        add(p->deid.bytes);
-      }
-      sr.added = static_cast<std::int64_t>(fresh.size());
-      sr.instances = static_cast<std::int64_t>(all.size());
-      auto volume = dicom::BuildVolume(all);
-      if (volume.ok()) {
-        CALIPER_ASSIGN_OR_RETURN(auto nifti, ingest::VolumeToNifti(*volume, /*gzip=*/true));
-        auto in = StreamOf(nifti);
-        CALIPER_ASSIGN_OR_RETURN(auto put, PutBlob(*txn, project_id, item.patient_key, in));
-        CALIPER_RETURN_IF_ERROR(txn->UpdateItemContent(item.id, put.address, kNiftiType, put.bytes));
-        sr.dims = volume->dims;
-        sr.warnings = volume->warnings;
-      } else {
-        sr.no_volume = volume.status().message();
-      }
-      records.push_back(Record(ctx, "imaging.series_ingest", "item", item.id,
-                               json{{"project_id", project_id},
-                                    {"added", sr.added},
-                                    {"instances", sr.instances},
-                                    {"volume", sr.no_volume.empty()}}
-                                   .dump()));
+      CALIPER_RETURN_IF_ERROR(StoreInSeries(*txn, ctx, project_id, series_uid, instances, sr, records));
+      if (sr.added == 0) return Status::Ok();  // nothing new: nothing to commit
       return CommitWithAudit(*txn, records);
     };
     Status s = attempt();
-    if (!s.ok()) {
-      if (IsStoreFailure(s)) return s;
-      for (const Pending* p : fresh) {
-        report.files[p->index].outcome = "error";
-        report.files[p->index].error = s;
+    if (!s.ok() && IsStoreFailure(s)) return s;
+    for (std::size_t k = 0; k < instances.size(); ++k) {
+      DicomFileResult& f = report.files[pending[k].index];
+      switch (instances[k].fate) {
+        case SeriesInstance::Fate::kStored:
+          f.outcome = s.ok() ? "stored" : "error";
+          if (s.ok()) f.item_id = sr.item_id;
+          else f.error = s;
+          break;
+        case SeriesInstance::Fate::kDuplicate:
+          f.outcome = "duplicate";
+          f.item_id = instances[k].duplicate_of;
+          break;
+        case SeriesInstance::Fate::kOtherPatient:
+          f.outcome = "error";
+          f.error = Error(ErrorCode::kInvalidArgument, "the instance's patient differs from its series'");
+          break;
       }
-      continue;
     }
-    for (const Pending* p : fresh) {
-      report.files[p->index].outcome = "stored";
-      report.files[p->index].item_id = sr.item_id;
-    }
-    if (!fresh.empty()) report.series.push_back(std::move(sr));
+    if (s.ok() && sr.added > 0) report.series.push_back(std::move(sr));
   }
-  // Repeats within this ingest point at the item their first copy went to.
+  // Repeats within this ingest point at the item (or quarantine entry) their first copy went to.
   for (auto& f : report.files) {
-    if (f.outcome == "duplicate" && f.item_id.empty()) f.item_id = report.files[first_of_sop[f.sop_instance_uid]].item_id;
+    if (f.outcome == "duplicate" && f.item_id.empty()) {
+      const DicomFileResult& first = report.files[first_of_sop[f.sop_instance_uid]];
+      f.item_id = first.item_id;
+      f.quarantine_id = first.quarantine_id;
+    }
   }
   return report;
+}
+
+Status App::StoreInSeries(storage::Transaction& txn, const RequestContext& ctx, const std::string& project_id,
+                          const std::string& series_uid, std::vector<SeriesInstance>& instances,
+                          DicomSeriesResult& sr, std::vector<security::AuditRecord>& records) {
+  sr.series_uid = series_uid;
+  if (instances.empty()) return Status::Ok();
+  core::Item item;
+  const SeriesInstance& founder = instances.front();  // makes the item when the series is new
+  auto existing = txn.FindSeriesItem(project_id, series_uid);
+  if (existing.ok()) {
+    CALIPER_ASSIGN_OR_RETURN(item, txn.GetItem(*existing));
+  } else if (existing.status().code() == ErrorCode::kNotFound) {
+    item.id = ids_.NewId("itm");
+    item.project_id = project_id;
+    item.data_type = core::DataType::kImaging;
+    item.modality = founder.modality;
+    item.patient_key = founder.patient_key;
+    item.cohort_json = founder.cohort_json;
+    item.content_type = "application/dicom";  // until a volume is built
+    item.created_at = clock_.Now();
+    item.created_by = ctx.actor();
+    sr.created = true;
+  } else {
+    return existing.status();
+  }
+  sr.item_id = item.id;
+  sr.modality = item.modality;
+  std::vector<const SeriesInstance*> fresh;
+  for (SeriesInstance& s : instances) {
+    if (s.patient_key != item.patient_key) {
+      s.fate = SeriesInstance::Fate::kOtherPatient;
+      continue;
+    }
+    auto dup = txn.FindDicomInstance(project_id, s.sop_instance_uid);
+    if (dup.ok()) {
+      s.fate = SeriesInstance::Fate::kDuplicate;
+      s.duplicate_of = dup->item_id;
+      continue;
+    }
+    if (dup.status().code() != ErrorCode::kNotFound) return dup.status();
+    s.fate = SeriesInstance::Fate::kStored;
+    fresh.push_back(&s);
+  }
+  if (fresh.empty()) return Status::Ok();
+
+  if (sr.created) {
+    CALIPER_RETURN_IF_ERROR(txn.InsertItem(item));
+    std::istringstream link_json(founder.link_json);
+    CALIPER_ASSIGN_OR_RETURN(auto put, PutBlob(txn, project_id, kLinkOwner, link_json));
+    CALIPER_RETURN_IF_ERROR(txn.InsertReidentificationLink({item.id, project_id, put.address, item.created_at}));
+    records.push_back(Record(ctx, "item.create", "item", item.id,
+                             json{{"project_id", project_id}, {"data_type", "imaging"}, {"modality", item.modality}}
+                                 .dump()));
+  }
+  // Every instance of the series, for the volume: those stored before, then the new ones.
+  std::vector<std::string> earlier;
+  CALIPER_ASSIGN_OR_RETURN(auto stored, txn.ListDicomInstances(item.id));
+  for (const auto& d : stored) {
+    CALIPER_ASSIGN_OR_RETURN(std::string bytes, GetBlob(txn, d.blob));
+    earlier.push_back(std::move(bytes));
+  }
+  std::vector<std::span<const std::uint8_t>> all;
+  auto add = [&all](const std::string& b) { all.emplace_back(reinterpret_cast<const std::uint8_t*>(b.data()), b.size()); };
+  for (const auto& b : earlier) add(b);
+  for (const SeriesInstance* s : fresh) {
+    std::istringstream in(s->bytes);
+    CALIPER_ASSIGN_OR_RETURN(auto put, PutBlob(txn, project_id, item.patient_key, in));
+    CALIPER_RETURN_IF_ERROR(txn.InsertDicomInstance({project_id, s->sop_instance_uid, item.id, series_uid,
+                                                     s->study_uid, put.address, put.bytes, clock_.Now()}));
+    add(s->bytes);
+  }
+  sr.added = static_cast<std::int64_t>(fresh.size());
+  sr.instances = static_cast<std::int64_t>(all.size());
+  auto volume = dicom::BuildVolume(all);
+  if (volume.ok()) {
+    CALIPER_ASSIGN_OR_RETURN(auto nifti, ingest::VolumeToNifti(*volume, /*gzip=*/true));
+    auto in = StreamOf(nifti);
+    CALIPER_ASSIGN_OR_RETURN(auto put, PutBlob(txn, project_id, item.patient_key, in));
+    CALIPER_RETURN_IF_ERROR(txn.UpdateItemContent(item.id, put.address, kNiftiType, put.bytes));
+    sr.dims = volume->dims;
+    sr.warnings = volume->warnings;
+  } else {
+    sr.no_volume = volume.status().message();
+  }
+  records.push_back(Record(ctx, "imaging.series_ingest", "item", item.id,
+                           json{{"project_id", project_id},
+                                {"added", sr.added},
+                                {"instances", sr.instances},
+                                {"volume", sr.no_volume.empty()}}
+                               .dump()));
+  return Status::Ok();
+}
+
+Status App::QuarantineInstance(const RequestContext& ctx, const std::string& project_id, const std::string& series_uid,
+                               SeriesInstance instance, DicomFileResult& f) {
+  CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
+  // Released before: the series holds it. Still pending: one entry per instance.
+  auto stored = txn->FindDicomInstance(project_id, instance.sop_instance_uid);
+  if (stored.ok()) {
+    f.outcome = "duplicate";
+    f.item_id = stored->item_id;
+    return Status::Ok();
+  }
+  if (stored.status().code() != ErrorCode::kNotFound) return stored.status();
+  auto pending = txn->FindPendingQuarantine(project_id, instance.sop_instance_uid);
+  if (pending.ok()) {
+    f.outcome = "quarantined";
+    f.quarantine_id = pending->id;
+    return Status::Ok();
+  }
+  if (pending.status().code() != ErrorCode::kNotFound) return pending.status();
+  storage::QuarantinedInstance q;
+  q.id = ids_.NewId("qrn");
+  q.project_id = project_id;
+  q.sop_instance_uid = instance.sop_instance_uid;
+  q.series_uid = series_uid;
+  q.study_uid = instance.study_uid;
+  q.modality = instance.modality;
+  q.patient_key = instance.patient_key;
+  q.cohort_json = instance.cohort_json;
+  q.reasons = f.reasons;
+  q.created_at = clock_.Now();
+  q.created_by = ctx.actor();
+  {
+    std::istringstream in(instance.bytes);
+    CALIPER_ASSIGN_OR_RETURN(auto put, PutBlob(*txn, project_id, instance.patient_key, in));
+    q.blob = put.address;
+    q.bytes = put.bytes;
+  }
+  {
+    std::istringstream in(instance.link_json);
+    CALIPER_ASSIGN_OR_RETURN(auto put, PutBlob(*txn, project_id, kLinkOwner, in));
+    q.link_blob = put.address;
+  }
+  CALIPER_RETURN_IF_ERROR(txn->InsertQuarantinedInstance(q));
+  CALIPER_RETURN_IF_ERROR(CommitWithAudit(
+      *txn, Record(ctx, "quarantine.add", "quarantine", q.id,
+                   json{{"project_id", project_id}, {"sop_instance_uid", q.sop_instance_uid},
+                        {"series_uid", series_uid}, {"modality", q.modality}, {"reasons", q.reasons}}
+                       .dump(-1, ' ', false, json::error_handler_t::replace))));
+  f.outcome = "quarantined";
+  f.quarantine_id = q.id;
+  return Status::Ok();
 }
 
 Result<std::string> App::ReadReidentificationLink(const RequestContext& ctx, const std::string& item_id) {
@@ -397,6 +540,25 @@ Result<std::string> App::ReadReidentificationLink(const RequestContext& ctx, con
   }
   CALIPER_RETURN_IF_ERROR(Audit(Record(ctx, "imaging.reidentify", "item", item_id)));
   return text;
+}
+
+Result<std::string> App::ReadDicomInstance(const RequestContext& ctx, const std::string& item_id,
+                                           const std::string& sop_instance_uid) {
+  CALIPER_ASSIGN_OR_RETURN(core::Item item, GetItem(ctx, item_id));
+  std::string bytes;
+  {
+    CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kRead));
+    auto instance = txn->FindDicomInstance(item.project_id, sop_instance_uid);
+    if (instance.ok() && instance->item_id != item.id) instance = Error(ErrorCode::kNotFound, "");
+    if (!instance.ok()) {
+      if (instance.status().code() != ErrorCode::kNotFound) return instance.status();
+      return Error(ErrorCode::kNotFound, "the item holds no instance with that SOP Instance UID");
+    }
+    CALIPER_ASSIGN_OR_RETURN(bytes, GetBlob(*txn, instance->blob));
+  }
+  CALIPER_RETURN_IF_ERROR(Audit(Record(ctx, "imaging.instance_read", "item", item.id,
+                                       json{{"sop_instance_uid", sop_instance_uid}}.dump())));
+  return bytes;
 }
 
 // ---- NIfTI --------------------------------------------------------------------------------------

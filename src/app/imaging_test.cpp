@@ -12,6 +12,7 @@
 
 #include "app/app_test_support.h"
 #include "caliper/app/app.h"
+#include "caliper/dicom/image.h"
 #include "caliper/dicom/label_map.h"
 #include "caliper/dicom/phantom.h"
 #include "caliper/exports/snapshot.h"
@@ -288,6 +289,275 @@ TEST_F(ImagingTest, ASeriesSplitOverUploadsStaysOneItemAndRebuildsItsVolume) {
   EXPECT_EQ(ItemCount(), 1u);
 }
 
+// The top-level text attributes of a stored instance (dicom::ReadTextAttributes), audited read.
+std::map<std::string, std::string> StoredAttributes(App& app, const std::string& item_id, const std::string& sop) {
+  auto bytes = app.ReadDicomInstance(LocalOperator(), item_id, sop);
+  EXPECT_TRUE(bytes.ok()) << bytes.status().ToString();
+  if (!bytes.ok()) return {};
+  auto attributes = dicom::ReadTextAttributes({reinterpret_cast<const std::uint8_t*>(bytes->data()), bytes->size()});
+  EXPECT_TRUE(attributes.ok()) << attributes.status().ToString();
+  return attributes.ok() ? *attributes : std::map<std::string, std::string>{};
+}
+
+std::string Get(const std::map<std::string, std::string>& attributes, const std::string& tag) {
+  auto it = attributes.find(tag);
+  return it == attributes.end() ? "" : it->second;
+}
+
+constexpr char kStudyDate[] = "00080020", kPatientSex[] = "00100040", kPatientAge[] = "00101010",
+               kStudyUid[] = "0020000D", kDeidMethod[] = "00120063", kTemporalModified[] = "00280303",
+               kSynthCreator[] = "00090010", kSynthName[] = "00091001", kSynthId[] = "00091002";
+
+TEST_F(ImagingTest, TheProjectsDicomOptionsShapeWhatIsStoredFromThenOn) {
+  // Defaults first: the Basic Profile alone.
+  auto defaults = app_->GetDicomSettings(LocalOperator(), project_id_);
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_TRUE(defaults->options.empty());
+  EXPECT_EQ(defaults->updated_at, 0);
+
+  core::DicomSettings settings;
+  settings.project_id = project_id_;
+  settings.options = {"retain-modified-dates", "retain-patient-characteristics"};
+  settings.safe_private = {"CALIPER SYNTH:0009:02"};
+  settings.blanking = {"CT/Caliper Synthetic/PHANTOM-1:0,0,4,3"};
+  auto put = app_->PutDicomSettings(LocalOperator(), settings);
+  ASSERT_TRUE(put.ok()) << put.status().ToString();
+  EXPECT_EQ(put->options, (std::vector<std::string>{"retain-dates", "retain-patient-characteristics",
+                                                    "retain-safe-private"}));
+  settings.options = {"retain-uids"};
+  EXPECT_EQ(app_->PutDicomSettings(LocalOperator(), settings).status().code(), ErrorCode::kInvalidArgument);
+  settings.options = {};
+  settings.blanking = {"CT:0,0,4"};
+  EXPECT_EQ(app_->PutDicomSettings(LocalOperator(), settings).status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(app_->GetDicomSettings(LocalOperator(), project_id_)->options, put->options) << "refusals change nothing";
+
+  DicomIngestReport first = Ingest(Slices({0, 1, 2}));
+  ASSERT_EQ(Outcomes(first), std::vector<std::string>(3, "stored"));
+  const std::string item_id = first.series.at(0).item_id;
+  const auto a0 = StoredAttributes(*app_, item_id, first.files[0].sop_instance_uid);
+  const auto a1 = StoredAttributes(*app_, item_id, first.files[1].sop_instance_uid);
+  // Retain Longitudinal Temporal Information with Modified Dates: shifted back, one offset.
+  const std::string shifted = Get(a0, kStudyDate);
+  ASSERT_EQ(shifted.size(), 8u) << "the study date is kept, shifted";
+  EXPECT_LT(shifted, "20250312");
+  EXPECT_EQ(Get(a1, kStudyDate), shifted) << "one offset per patient";
+  EXPECT_EQ(Get(a0, kTemporalModified), "MODIFIED");
+  // Retain Patient Characteristics; Retain Safe Private keeps only the listed element.
+  EXPECT_EQ(Get(a0, kPatientSex), "F");
+  EXPECT_EQ(Get(a0, kPatientAge), "067Y");
+  EXPECT_EQ(Get(a0, kSynthCreator), "CALIPER SYNTH");
+  EXPECT_EQ(Get(a0, kSynthId), "MRN-000123");
+  EXPECT_FALSE(a0.count(kSynthName)) << "not on the safe list";
+  for (const char* option : {"Modified Dates", "Patient Characteristics", "Safe Private", "Clean Pixel Data"}) {
+    EXPECT_NE(Get(a0, kDeidMethod).find(option), std::string::npos) << option;
+  }
+  // The blanking rule of the device: the rectangle is zero (HU -1024), the rest as acquired.
+  auto original = dicom::DecodeImage({reinterpret_cast<const std::uint8_t*>(phantom_[0].data()), phantom_[0].size()});
+  auto stored_bytes = app_->ReadDicomInstance(LocalOperator(), item_id, first.files[0].sop_instance_uid);
+  ASSERT_TRUE(original.ok() && stored_bytes.ok());
+  auto stored = dicom::DecodeImage(
+      {reinterpret_cast<const std::uint8_t*>(stored_bytes->data()), stored_bytes->size()});
+  ASSERT_TRUE(stored.ok()) << stored.status().ToString();
+  ASSERT_EQ(stored->values.size(), original->values.size());
+  int changed = 0, blanked = 0;
+  for (int y = 0; y < kSize; ++y) {
+    for (int x = 0; x < kSize; ++x) {
+      const std::size_t n = static_cast<std::size_t>(y) * kSize + x;
+      if (x < 4 && y < 3) {
+        blanked += stored->values[n] == -1024.0f;
+      } else {
+        changed += stored->values[n] != original->values[n];
+      }
+    }
+  }
+  EXPECT_EQ(blanked, 12);
+  EXPECT_EQ(changed, 0);
+
+  // Back to the Basic Profile: the next upload of the same series is stored without the
+  // options, in the same item and the same (pseudonymous) study.
+  core::DicomSettings none;
+  none.project_id = project_id_;
+  ASSERT_TRUE(app_->PutDicomSettings(LocalOperator(), none).ok());
+  DicomIngestReport second = Ingest(Slices({3, 4, 5}));
+  ASSERT_EQ(Outcomes(second), std::vector<std::string>(3, "stored"));
+  ASSERT_EQ(second.series.size(), 1u);
+  EXPECT_EQ(second.series[0].item_id, item_id);
+  EXPECT_EQ(second.series[0].instances, kSlices);
+  EXPECT_EQ(second.series[0].dims, (std::array<int, 3>{kSize, kSize, kSlices}));
+  const auto a4 = StoredAttributes(*app_, item_id, second.files[1].sop_instance_uid);
+  EXPECT_EQ(Get(a4, kStudyUid), Get(a0, kStudyUid)) << "UID mapping depends on the key only";
+  EXPECT_NE(Get(a4, kStudyDate), shifted);
+  EXPECT_NE(Get(a4, kStudyDate), "20250312");
+  EXPECT_EQ(Get(a4, kPatientSex), "");
+  EXPECT_FALSE(a4.count(kSynthCreator));
+  EXPECT_EQ(Get(a4, kDeidMethod).find("Modified Dates"), std::string::npos);
+  EXPECT_EQ(Get(a4, kTemporalModified), "REMOVED");
+
+  const auto actions = AuditActions();
+  EXPECT_EQ(std::count(actions.begin(), actions.end(), "project.dicom_settings"), 2);
+  EXPECT_EQ(std::count(actions.begin(), actions.end(), "imaging.instance_read"), 4);
+}
+
+// Pixel values of one stored or quarantined Part 10 file.
+std::vector<float> PixelsOf(const std::string& part10) {
+  auto image = dicom::DecodeImage({reinterpret_cast<const std::uint8_t*>(part10.data()), part10.size()});
+  EXPECT_TRUE(image.ok()) << image.status().ToString();
+  return image.ok() ? image->values : std::vector<float>{};
+}
+
+TEST_F(ImagingTest, AStewardReleasesBlanksOrDiscardsWhatTheQuarantineHolds) {
+  // A phantom series whose header says Burned In Annotation = YES: every slice waits for review.
+  dicom::CtPhantomOptions o;
+  o.slices = 3;
+  o.rows = o.cols = kSize;
+  o.seed = 21;
+  o.burned_in_annotation = true;
+  auto series = dicom::MakeCtPhantomSeries(o);
+  ASSERT_TRUE(series.ok());
+  std::vector<std::string> slices;
+  for (const auto& b : *series) slices.emplace_back(b.begin(), b.end());
+  DicomIngestReport r = Ingest({{"bi_0", slices[0]}, {"bi_1", slices[1]}, {"bi_2", slices[2]}});
+  ASSERT_EQ(Outcomes(r), std::vector<std::string>(3, "quarantined"));
+  std::vector<std::string> ids;
+  for (const auto& f : r.files) {
+    EXPECT_EQ(f.item_id, "");
+    EXPECT_NE(std::find(f.reasons.begin(), f.reasons.end(), "Burned In Annotation = YES"), f.reasons.end());
+    ASSERT_EQ(f.quarantine_id.rfind("qrn_", 0), 0u) << f.quarantine_id;
+    ids.push_back(f.quarantine_id);
+  }
+  EXPECT_EQ(json::parse(DicomIngestReportJson(r))["files"][0]["quarantine_id"], ids[0]);
+  EXPECT_EQ(ItemCount(), 0u) << "nothing in an item before a steward decides";
+  // The same instance again keeps its one entry.
+  DicomIngestReport again = Ingest({{"bi_0 again", slices[0]}});
+  EXPECT_EQ(again.files.at(0).outcome, "quarantined");
+  EXPECT_EQ(again.files.at(0).quarantine_id, ids[0]);
+
+  RequestContext steward = Member("steward", core::Role::kDataSteward);
+  auto pending = app_->ListQuarantine(steward, project_id_, "pending", {"", 50});
+  ASSERT_TRUE(pending.ok()) << pending.status().ToString();
+  ASSERT_EQ(pending->rows.size(), 3u);
+  EXPECT_EQ(pending->rows[0].modality, "CT");
+  EXPECT_EQ(app_->ListQuarantine(steward, project_id_, "lost", {"", 50}).status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(app_->GetQuarantined(steward, "prj_other", ids[0]).status().code(), ErrorCode::kNotFound);
+
+  // The steward looks: frame 0 as a PNG of the stored grid; there is no frame 1.
+  auto png = app_->RenderQuarantinedFrame(steward, project_id_, ids[0], 0);
+  ASSERT_TRUE(png.ok()) << png.status().ToString();
+  EXPECT_EQ(png->substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8));
+  EXPECT_EQ(app_->RenderQuarantinedFrame(steward, project_id_, ids[0], 1).status().code(),
+            ErrorCode::kInvalidArgument);
+
+  // Release: into the series' item, pixels exactly as acquired.
+  auto released = app_->DecideQuarantined(steward, project_id_, ids[0], {QuarantineAction::kRelease, {}, "no text"});
+  ASSERT_TRUE(released.ok()) << released.status().ToString();
+  EXPECT_EQ(released->status, "released");
+  EXPECT_EQ(released->decided_by, steward.principal.user.id);
+  EXPECT_EQ(released->reason, "no text");
+  const std::string item_id = released->item_id;
+  ASSERT_FALSE(item_id.empty());
+  auto stored0 = app_->ReadDicomInstance(LocalOperator(), item_id, r.files[0].sop_instance_uid);
+  ASSERT_TRUE(stored0.ok()) << stored0.status().ToString();
+  EXPECT_EQ(PixelsOf(*stored0), PixelsOf(slices[0]));
+  auto again_decided = app_->DecideQuarantined(steward, project_id_, ids[0], {QuarantineAction::kDiscard, {}, "oops"});
+  EXPECT_EQ(again_decided.status().code(), ErrorCode::kConflict) << "decided once";
+
+  // Blank: a rectangle wholly outside the image is refused and changes nothing; then a real one.
+  auto outside = app_->DecideQuarantined(steward, project_id_, ids[1],
+                                         {QuarantineAction::kBlank, {{kSize + 5, 0, 4, 4}}, ""});
+  EXPECT_EQ(outside.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(app_->GetQuarantined(steward, project_id_, ids[1])->status, "pending");
+  auto blanked = app_->DecideQuarantined(steward, project_id_, ids[1],
+                                         {QuarantineAction::kBlank, {{2, 1, 5, 3}}, "initials top left"});
+  ASSERT_TRUE(blanked.ok()) << blanked.status().ToString();
+  EXPECT_EQ(blanked->status, "blanked");
+  EXPECT_EQ(blanked->item_id, item_id) << "the same series, the same item";
+  EXPECT_EQ(json::parse(blanked->rects_json), json::parse(R"([{"x":2,"y":1,"width":5,"height":3}])"));
+  auto stored1 = app_->ReadDicomInstance(LocalOperator(), item_id, r.files[1].sop_instance_uid);
+  ASSERT_TRUE(stored1.ok());
+  const std::vector<float> before = PixelsOf(slices[1]), after = PixelsOf(*stored1);
+  ASSERT_EQ(before.size(), after.size());
+  int zero = 0, changed_outside = 0;
+  for (int y = 0; y < kSize; ++y) {
+    for (int x = 0; x < kSize; ++x) {
+      const std::size_t n = static_cast<std::size_t>(y) * kSize + x;
+      if (x >= 2 && x < 7 && y >= 1 && y < 4) zero += after[n] == -1024.0f;  // stored 0
+      else changed_outside += after[n] != before[n];
+    }
+  }
+  EXPECT_EQ(zero, 15);
+  EXPECT_EQ(changed_outside, 0);
+  auto attributes = dicom::ReadTextAttributes({reinterpret_cast<const std::uint8_t*>(stored1->data()), stored1->size()});
+  ASSERT_TRUE(attributes.ok());
+  EXPECT_NE(Get(*attributes, kDeidMethod).find("Clean Pixel Data"), std::string::npos);
+  ingest::NiftiVolume v = Volume(item_id);
+  EXPECT_EQ(v.geometry.dims, (std::array<std::int64_t, 3>{kSize, kSize, 2})) << "the volume holds both";
+
+  // Discard: a reason is required; the pixels are deleted, the record stays.
+  auto before_discard = app_->GetQuarantined(steward, project_id_, ids[2]);
+  ASSERT_TRUE(before_discard.ok());
+  const std::string blob = before_discard->blob;
+  const auto blob_path = dir_ / "blobs" / blob.substr(0, 2) / blob.substr(2);
+  EXPECT_TRUE(std::filesystem::exists(blob_path));
+  EXPECT_EQ(app_->DecideQuarantined(steward, project_id_, ids[2], {QuarantineAction::kDiscard, {}, ""}).status().code(),
+            ErrorCode::kInvalidArgument);
+  auto discarded = app_->DecideQuarantined(steward, project_id_, ids[2],
+                                           {QuarantineAction::kDiscard, {}, "name across the image"});
+  ASSERT_TRUE(discarded.ok()) << discarded.status().ToString();
+  EXPECT_EQ(discarded->status, "discarded");
+  EXPECT_EQ(discarded->item_id, "");
+  EXPECT_EQ(discarded->blob, "");
+  EXPECT_FALSE(std::filesystem::exists(blob_path)) << "the pixels are gone";
+  EXPECT_EQ(app_->RenderQuarantinedFrame(steward, project_id_, ids[2], 0).status().code(), ErrorCode::kNotFound);
+  auto kept = app_->GetQuarantined(steward, project_id_, ids[2]);
+  ASSERT_TRUE(kept.ok());
+  EXPECT_EQ(kept->reason, "name across the image");
+  EXPECT_EQ(kept->decided_by, steward.principal.user.id);
+  EXPECT_TRUE(kept->decided_at.has_value());
+  EXPECT_EQ(app_->ListQuarantine(steward, project_id_, "pending", {"", 50})->rows.size(), 0u);
+  EXPECT_EQ(ItemCount(), 1u);
+
+  const auto actions = AuditActions();
+  auto count = [&](const char* a) { return std::count(actions.begin(), actions.end(), a); };
+  EXPECT_EQ(count("quarantine.add"), 3);
+  EXPECT_EQ(count("quarantine.view"), 1);
+  EXPECT_EQ(count("quarantine.release"), 1);
+  EXPECT_EQ(count("quarantine.blank"), 1);
+  EXPECT_EQ(count("quarantine.discard"), 1);
+}
+
+TEST_F(ImagingTest, AReleasedUltrasoundCineKeepsEveryFrameAsAcquired) {
+  auto us = dicom::MakeUltrasoundCinePhantom(3, 16, 20, /*ybr_planar=*/false, 9);
+  ASSERT_TRUE(us.ok());
+  const std::string bytes(us->begin(), us->end());
+  DicomIngestReport r = Ingest({{"us.dcm", bytes}});
+  ASSERT_EQ(Outcomes(r), std::vector<std::string>{"quarantined"});
+  RequestContext steward = Member("us-steward", core::Role::kDataSteward);
+  const std::string id = r.files[0].quarantine_id;
+  for (int frame : {0, 2}) {
+    auto png = app_->RenderQuarantinedFrame(steward, project_id_, id, frame);
+    ASSERT_TRUE(png.ok()) << png.status().ToString();
+    // IHDR: the stored grid (20 columns, 16 rows), 8-bit RGB (colour type 2).
+    ASSERT_GT(png->size(), 26u);
+    auto be32 = [&](std::size_t at) {
+      std::uint32_t v = 0;
+      for (int b = 0; b < 4; ++b) v = (v << 8) | static_cast<unsigned char>((*png)[at + b]);
+      return v;
+    };
+    EXPECT_EQ(be32(16), 20u);
+    EXPECT_EQ(be32(20), 16u);
+    EXPECT_EQ((*png)[24], 8);
+    EXPECT_EQ((*png)[25], 2);
+  }
+  auto released = app_->DecideQuarantined(steward, project_id_, id, {QuarantineAction::kRelease, {}, ""});
+  ASSERT_TRUE(released.ok()) << released.status().ToString();
+  auto stored = app_->ReadDicomInstance(LocalOperator(), released->item_id, r.files[0].sop_instance_uid);
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ(PixelsOf(*stored), PixelsOf(bytes));
+  auto item = app_->GetItem(LocalOperator(), released->item_id);
+  ASSERT_TRUE(item.ok());
+  EXPECT_EQ(item->modality, "US");
+}
+
 TEST_F(ImagingTest, BadAndQuarantinedFilesAreReportedAndNeverStored) {
   auto us = dicom::MakeUltrasoundCinePhantom(2, 16, 16, false, 3);
   ASSERT_TRUE(us.ok());
@@ -299,6 +569,7 @@ TEST_F(ImagingTest, BadAndQuarantinedFilesAreReportedAndNeverStored) {
   EXPECT_EQ(r.files[0].error.code(), ErrorCode::kInvalidArgument);
   EXPECT_FALSE(r.files[1].reasons.empty());
   EXPECT_EQ(r.files[1].item_id, "");
+  EXPECT_FALSE(r.files[1].quarantine_id.empty()) << "kept in the quarantine, not in an item";
   EXPECT_TRUE(r.series.empty());
   EXPECT_EQ(ItemCount(), 0u);
   const json report = json::parse(DicomIngestReportJson(r));

@@ -6,7 +6,9 @@
 #include <string>
 
 #include "caliper/common/status.h"
+#include "caliper/core/types.h"
 #include "caliper/dicom/deid.h"
+#include "caliper/storage/store.h"
 
 namespace caliper::app::internal {
 
@@ -14,9 +16,21 @@ namespace caliper::app::internal {
 // file is reported and skipped).
 bool IsStoreFailure(const Status& s);
 
-// The project's DICOM de-identifier: default options of PS3.15 Table E.1-1, pseudonyms under a
-// subkey of the project's de-identification secret.
-Result<std::unique_ptr<dicom::DicomDeidentifier>> DeidentifierFor(const std::string& secret);
+// The de-identification options a project's DICOM settings name (dicom::DeidOptionsFromSpecs).
+// kInvalidArgument naming the bad entry, or for more than 1000 entries of a kind.
+Result<dicom::DeidOptions> DeidOptionsOf(const core::DicomSettings& settings);
+
+// Checks `settings` (DeidOptionsOf) and rewrites its option names in canonical form.
+Status NormaliseDicomSettings(core::DicomSettings& settings);
+
+// The project's DICOM settings in `txn`; the defaults (no option) until first put.
+Result<core::DicomSettings> DicomSettingsIn(storage::Transaction& txn, const std::string& project_id);
+
+// The project's DICOM de-identifier: PS3.15 Table E.1-1 with the project's settings, pseudonyms
+// under a subkey of the project's de-identification secret (so they do not depend on the
+// options: a change of settings keeps every UID and pseudonym).
+Result<std::unique_ptr<dicom::DicomDeidentifier>> DeidentifierFor(const std::string& secret,
+                                                                  const core::DicomSettings& settings);
 
 // The cohort JSON of an instance, with the keys ingest::CohortFromBidsSidecar uses.
 std::string CohortJson(const dicom::CohortMetadata& c);

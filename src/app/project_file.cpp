@@ -1,8 +1,9 @@
-// Project files: a whole project — name, label schema, workflow and text settings — in one JSON
+// Project files: a whole project — name, label schema, workflow, text and DICOM settings — in one JSON
 // document, created in one transaction (docs/project-file.md).
 
 #include <nlohmann/json.hpp>
 
+#include "app/ingest_internal.h"
 #include "app/workflow_internal.h"
 #include "caliper/app/app.h"
 #include "caliper/core/rules.h"
@@ -90,6 +91,15 @@ Result<core::TextSettings> TextFrom(const json& j) {
   return t;
 }
 
+Result<core::DicomSettings> DicomFrom(const json& j) {
+  CALIPER_RETURN_IF_ERROR(CheckFields(j, "dicom.", {"options", "safe_private", "blanking"}, {}));
+  core::DicomSettings d;
+  CALIPER_ASSIGN_OR_RETURN(d.options, StringsField(j, "options", "dicom."));
+  CALIPER_ASSIGN_OR_RETURN(d.safe_private, StringsField(j, "safe_private", "dicom."));
+  CALIPER_ASSIGN_OR_RETURN(d.blanking, StringsField(j, "blanking", "dicom."));
+  return d;
+}
+
 }  // namespace
 
 Result<core::WorkflowSettings> WorkflowSettingsFromJson(const std::string& project_id, const std::string& json_text) {
@@ -103,7 +113,7 @@ Result<ProjectFile> ProjectFileFromJson(const std::string& json_text) {
   CALIPER_ASSIGN_OR_RETURN(json j, ParseObject(json_text, "a project file"));
   CALIPER_RETURN_IF_ERROR(CheckFields(j, "",
                                       {"$schema", "caliper_project", "name", "description", "guideline", "publish",
-                                       "workflow", "text"},
+                                       "workflow", "text", "dicom"},
                                       {"name", "guideline"}));
   if (j.contains("caliper_project") && j["caliper_project"] != 1) {
     return Error(ErrorCode::kInvalidArgument, "caliper_project must be 1 (the only project file format so far)");
@@ -125,6 +135,9 @@ Result<ProjectFile> ProjectFileFromJson(const std::string& json_text) {
   if (j.contains("text")) {
     CALIPER_ASSIGN_OR_RETURN(f.text, TextFrom(j["text"]));
   }
+  if (j.contains("dicom")) {
+    CALIPER_ASSIGN_OR_RETURN(f.dicom, DicomFrom(j["dicom"]));
+  }
   return f;
 }
 
@@ -139,6 +152,10 @@ Result<ProjectFromFile> App::CreateProjectFromFile(const RequestContext& ctx, co
   if (file.text) {
     out.text = *file.text;
     CALIPER_RETURN_IF_ERROR(internal::ValidateTextSettings(out.text));
+  }
+  if (file.dicom) {
+    out.dicom = *file.dicom;
+    CALIPER_RETURN_IF_ERROR(internal::NormaliseDicomSettings(out.dicom).WithContext("dicom"));
   }
   const TimeMicros now = clock_.Now();
   CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
@@ -164,6 +181,7 @@ Result<ProjectFromFile> App::CreateProjectFromFile(const RequestContext& ctx, co
 
   out.workflow.project_id = out.project.id;
   out.text.project_id = out.project.id;
+  out.dicom.project_id = out.project.id;
   if (file.workflow) {
     out.workflow.updated_at = now;
     CALIPER_RETURN_IF_ERROR(txn->PutWorkflowSettings(out.workflow));
@@ -173,6 +191,11 @@ Result<ProjectFromFile> App::CreateProjectFromFile(const RequestContext& ctx, co
     out.text.updated_at = now;
     CALIPER_RETURN_IF_ERROR(txn->PutTextSettings(out.text));
     records.push_back(TextSettingsRecord(ctx, out.text));
+  }
+  if (file.dicom) {
+    out.dicom.updated_at = now;
+    CALIPER_RETURN_IF_ERROR(txn->PutDicomSettings(out.dicom));
+    records.push_back(DicomSettingsRecord(ctx, out.dicom));
   }
   CALIPER_RETURN_IF_ERROR(CommitWithAudit(*txn, records));
   return out;

@@ -87,12 +87,20 @@ TEST_F(ProjectFileTest, TheDocumentedExampleMakesTheWholeProjectInOneGo) {
   ASSERT_TRUE(t.ok());
   EXPECT_EQ(t->deid_mode, "surrogate");
   EXPECT_GT(t->updated_at, 0) << "stored, not the defaults";
+  auto d = app_->GetDicomSettings(LocalOperator(), made->project.id);
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->options, (std::vector<std::string>{"retain-dates", "retain-patient-characteristics",
+                                                  "clean-descriptors", "retain-safe-private"}))
+      << "canonical names; a safe private element turns Retain Safe Private on";
+  EXPECT_EQ(d->safe_private, (std::vector<std::string>{"ACME CT 1.0:0009:10"}));
+  EXPECT_EQ(d->blanking, (std::vector<std::string>{"US/ACME/Sono 9:0,0,640,48"}));
 
   // Audited as if made step by step.
   const auto actions = AuditActions();
-  const std::vector<std::string> tail(actions.end() - 5, actions.end());
+  const std::vector<std::string> tail(actions.end() - 6, actions.end());
   EXPECT_EQ(tail, (std::vector<std::string>{"project.create", "guideline.create", "guideline.publish",
-                                            "workflow.update", "project.text_settings"}));
+                                            "workflow.update", "project.text_settings",
+                                            "project.dicom_settings"}));
 }
 
 TEST_F(ProjectFileTest, PublishFalseLeavesADraftAndSettingsLeftOutKeepTheirDefaults) {
@@ -100,6 +108,7 @@ TEST_F(ProjectFileTest, PublishFalseLeavesADraftAndSettingsLeftOutKeepTheirDefau
   f["publish"] = false;
   f.erase("workflow");
   f.erase("text");
+  f.erase("dicom");
   f["name"] = "draft only";
   auto file = ProjectFileFromJson(f.dump());
   ASSERT_TRUE(file.ok()) << file.status().ToString();
@@ -135,6 +144,14 @@ TEST_F(ProjectFileTest, AnyRefusedPartLeavesNothingBehind) {
   json bad_text = Example();
   bad_text["text"]["deid_mode"] = "redact";
   ExpectRefused(bad_text, "deid_mode must be 'surrogate' or 'tag'");
+
+  json bad_option = Example();
+  bad_option["dicom"]["options"] = {"retain-uids"};
+  ExpectRefused(bad_option, "unknown de-identification option 'retain-uids'");
+
+  json bad_blank = Example();
+  bad_blank["dicom"]["blanking"] = {"US:0,0,0,10"};
+  ExpectRefused(bad_blank, "a blanking rectangle needs a positive size");
 
   json no_guideline = Example();
   no_guideline.erase("guideline");

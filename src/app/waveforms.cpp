@@ -60,6 +60,8 @@ Result<std::vector<WaveformIngestResult>> App::IngestWaveforms(const RequestCont
                                        json{{"records", grouping.records.size()},
                                             {"left_over", grouping.left_over.size()}}
                                            .dump()));
+  // DICOM waveforms are de-identified with the project's DICOM settings, as images are.
+  CALIPER_ASSIGN_OR_RETURN(const core::DicomSettings dicom_settings, GetDicomSettings(ctx, project_id));
   std::unique_ptr<dicom::DicomDeidentifier> deid;
   std::vector<WaveformIngestResult> results;
   for (waveform::RecordInput& record : grouping.records) {
@@ -79,7 +81,7 @@ Result<std::vector<WaveformIngestResult>> App::IngestWaveforms(const RequestCont
         patient_source = "#edf\x1f" + EdfPatientSource(bytes);
       } else if (record.format == "dicom") {
         if (deid == nullptr) {
-          CALIPER_ASSIGN_OR_RETURN(deid, internal::DeidentifierFor(secret));
+          CALIPER_ASSIGN_OR_RETURN(deid, internal::DeidentifierFor(secret, dicom_settings));
         }
         // De-identified before anything is read from it; the original bytes are dropped.
         CALIPER_ASSIGN_OR_RETURN(auto clean, deid->Deidentify(record.files.begin()->second));

@@ -42,6 +42,16 @@ Result<std::unique_ptr<app::App>> OpenApp(const CommonOptions& options) {
   return app::App::Open(options.data_dir, config, {});
 }
 
+Result<app::RequestContext> ActAs(app::App& app, const std::string& username, const std::string& project_id,
+                                  security::Permission permission, const std::string& action) {
+  if (username.empty()) return Error(ErrorCode::kInvalidArgument, "--as USERNAME is required (who is acting)");
+  app::RequestContext ctx;
+  CALIPER_ASSIGN_OR_RETURN(ctx.principal.user, app.FindUser(app::LocalOperator(), username));
+  ctx.source_address = "cli";
+  CALIPER_RETURN_IF_ERROR(app.Authorize(ctx, permission, project_id, "", action));
+  return ctx;
+}
+
 Result<core::Project> FindProject(app::App& app, const std::string& id_or_name) {
   storage::PageRequest page{"", 500};
   while (true) {

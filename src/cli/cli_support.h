@@ -32,6 +32,12 @@ Result<std::unique_ptr<app::App>> OpenApp(const CommonOptions& options);
 // The project with this id or name (kNotFound otherwise).
 Result<core::Project> FindProject(app::App& app, const std::string& id_or_name);
 
+// The context of user `username` (the commands' --as), after checking that they hold
+// `permission` in the project (as the API checks it; `action` names the attempt in a denial's
+// audit event). kInvalidArgument when no user is named.
+Result<app::RequestContext> ActAs(app::App& app, const std::string& username, const std::string& project_id,
+                                  security::Permission permission, const std::string& action);
+
 // The largest input file (or zip entry) the commands read whole.
 inline constexpr std::size_t kMaxFileBytes = std::size_t{2} << 30;
 
@@ -67,6 +73,10 @@ void AddIngestCommands(CLI::App& root, CommonOptions& common, int& exit_code);
 
 // `caliper export request|approve|deny|list|token|download|write|verify` (export_commands.cpp).
 void AddExportCommands(CLI::App& root, CommonOptions& common, int& exit_code);
+
+// `caliper quarantine list|show|release|blank|discard` (quarantine_commands.cpp): a data
+// steward's pixel review of quarantined DICOM instances, acting as --as.
+void AddQuarantineCommands(CLI::App& root, CommonOptions& common, int& exit_code);
 
 // The workflow commands a manager scripts (workflow_commands.cpp, docs/workflow.md):
 // `caliper prelabels upload`, ... Their callbacks store the exit code in `exit_code`.

@@ -20,7 +20,6 @@
 #include <fstream>
 #include <iostream>
 #include <mutex>
-#include <sstream>
 #include <thread>
 
 #include "caliper/dicom/deid.h"
@@ -66,45 +65,6 @@ Result<security::Key> LoadOrCreateKey(const std::string& path) {
   security::Key key;
   std::copy(bytes->begin(), bytes->end(), key.begin());
   return key;
-}
-
-Status ParseSafePrivate(const std::string& spec, dicom::DeidOptions& o) {
-  // CREATOR:GGGG:EE; the creator may itself contain ':' so the numbers are taken from the end.
-  const std::size_t last = spec.rfind(':');
-  const std::size_t mid = last == std::string::npos || last == 0 ? std::string::npos : spec.rfind(':', last - 1);
-  if (mid == std::string::npos) {
-    return Error(ErrorCode::kInvalidArgument, "--safe-private wants CREATOR:GGGG:EE, got '" + spec + "'");
-  }
-  try {
-    const unsigned long group = std::stoul(spec.substr(mid + 1, last - mid - 1), nullptr, 16);
-    const unsigned long element = std::stoul(spec.substr(last + 1), nullptr, 16);
-    if (group > 0xFFFF || element > 0xFF) throw std::out_of_range("range");
-    o.safe_private.push_back({spec.substr(0, mid), static_cast<std::uint16_t>(group),
-                              static_cast<std::uint8_t>(element)});
-  } catch (const std::exception&) {
-    return Error(ErrorCode::kInvalidArgument, "--safe-private wants CREATOR:GGGG:EE (hex), got '" + spec + "'");
-  }
-  return Status::Ok();
-}
-
-Status ParseBlank(const std::string& spec, dicom::DeidOptions& o) {
-  const std::size_t colon = spec.rfind(':');
-  dicom::BlankingRule rule;
-  dicom::PixelRect rect;
-  char tail = 0;
-  if (colon == std::string::npos ||
-      std::sscanf(spec.c_str() + colon + 1, "%d,%d,%d,%d%c", &rect.x, &rect.y, &rect.width,
-                  &rect.height, &tail) != 4) {
-    return Error(ErrorCode::kInvalidArgument,
-                 "--blank wants MODALITY[/MANUFACTURER[/MODEL]]:X,Y,W,H, got '" + spec + "'");
-  }
-  std::stringstream device(spec.substr(0, colon));
-  std::getline(device, rule.modality, '/');
-  std::getline(device, rule.manufacturer, '/');
-  std::getline(device, rule.model);
-  rule.rects.push_back(rect);
-  o.blanking.push_back(std::move(rule));
-  return Status::Ok();
 }
 
 // Writes `bytes` to `path` through a temporary file and a rename: never a half-written output.
@@ -194,20 +154,13 @@ int RunDeidDicom(const DeidDicomOptions& o) {
     return Fail(Error(ErrorCode::kInvalidArgument, "--in must not be inside --out"));
   }
 
-  dicom::DeidOptions options;
-  if (Status s = dicom::ParseDeidOptionList(o.options, options); !s.ok()) return Fail(s);
-  for (const std::string& spec : o.safe_private) {
-    if (Status s = ParseSafePrivate(spec, options); !s.ok()) return Fail(s);
-  }
-  for (const std::string& spec : o.blank) {
-    if (Status s = ParseBlank(spec, options); !s.ok()) return Fail(s);
-  }
-  if (!o.safe_private.empty()) options.retain_safe_private = true;
+  auto options = dicom::DeidOptionsFromSpecs(o.options, o.safe_private, o.blank);
+  if (!options.ok()) return Fail(options.status());
   auto key = LoadOrCreateKey(o.key_file);
   if (!key.ok()) return Fail(key.status());
   const security::Key subkey = security::DeriveSubkey(*key, "dicom-deid");
   auto deid = dicom::DicomDeidentifier::Create(
-      std::move(options), [subkey](std::string_view m) { return security::KeyedBlake2b(subkey, m); });
+      std::move(options).value(), [subkey](std::string_view m) { return security::KeyedBlake2b(subkey, m); });
   if (!deid.ok()) return Fail(deid.status());
 
   std::vector<fs::path> files;

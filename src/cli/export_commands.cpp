@@ -26,17 +26,6 @@ struct ExportOptions {
   std::string dir;
 };
 
-// The context of user --as, after checking they hold `permission` in the project.
-Result<app::RequestContext> ActAs(app::App& app, const std::string& username, const std::string& project_id,
-                                  security::Permission permission, const std::string& action) {
-  if (username.empty()) return Error(ErrorCode::kInvalidArgument, "--as USERNAME is required (who is acting)");
-  app::RequestContext ctx;
-  CALIPER_ASSIGN_OR_RETURN(ctx.principal.user, app.FindUser(app::LocalOperator(), username));
-  ctx.source_address = "cli";
-  CALIPER_RETURN_IF_ERROR(app.Authorize(ctx, permission, project_id, "", action));
-  return ctx;
-}
-
 json ExportRow(const storage::DatasetExport& e) {
   return {{"id", e.id},           {"version", e.version}, {"status", e.status}, {"reason", e.reason},
           {"requested_by", e.requested_by}, {"decided_by", e.decided_by}, {"bytes", e.snapshot_bytes},

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include "caliper/core/rules.h"
 #include "caliper/http/server.h"
@@ -210,7 +211,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> roles, scopes;
   std::string project_file;
   auto* project_create = project->add_subcommand(
-      "create", "Create a project; with --file, the whole project (guideline, workflow, text settings) from a "
+      "create", "Create a project; with --file, the whole project (guideline, workflow, text and DICOM settings) from a "
                 "project file (docs/project-file.md)");
   AddCommonOptions(*project_create, common);
   auto* name_option = project_create->add_option("name", project_name, "Project name");
@@ -279,6 +280,57 @@ int main(int argc, char** argv) {
     if (!m.ok()) return Fail(m.status());
     if (common.json) PrintJson({{"project_id", p->id}, {"user_id", u->id}, {"roles", roles}, {"scopes", scopes}});
     else std::cout << username << " is now a member of " << p->name << "\n";
+    return 0;
+  }));
+
+  auto* dicom_settings = project->add_subcommand(
+      "dicom-settings", "Show, or with --options/--safe-private/--blank set, how the project de-identifies DICOM "
+                        "from now on (docs/deid-dicom.md)");
+  AddCommonOptions(*dicom_settings, common);
+  std::string deid_options;
+  std::vector<std::string> safe_private, blanking;
+  dicom_settings->add_option("project", project_ref, "Project id or name")->required();
+  auto* options_option = dicom_settings->add_option(
+      "--options", deid_options,
+      "comma-separated: retain-dates, retain-patient-characteristics, retain-device-identity, clean-descriptors, "
+      "retain-safe-private ('' for none)");
+  auto* safe_option = dicom_settings->add_option("--safe-private", safe_private,
+                                                 "private element to keep, CREATOR:GGGG:EE (hex; repeatable)");
+  auto* blank_option = dicom_settings->add_option(
+      "--blank", blanking, "blank pixels MODALITY[/MANUFACTURER[/MODEL]]:X,Y,W,H (repeatable)");
+  dicom_settings->callback(with_app([&](app::App& app) {
+    auto p = FindProject(app, project_ref);
+    if (!p.ok()) return Fail(p.status());
+    Result<core::DicomSettings> settings = app.GetDicomSettings(app::LocalOperator(), p->id);
+    // Any of the three replaces the whole settings (what is not given is empty).
+    if (options_option->count() + safe_option->count() + blank_option->count() > 0) {
+      core::DicomSettings put;
+      put.project_id = p->id;
+      std::stringstream names(deid_options);
+      for (std::string name; std::getline(names, name, ',');) {
+        if (!name.empty()) put.options.push_back(name);
+      }
+      put.safe_private = safe_private;
+      put.blanking = blanking;
+      settings = app.PutDicomSettings(app::LocalOperator(), put);
+    }
+    if (!settings.ok()) return Fail(settings.status());
+    const json out = {{"project_id", p->id},
+                      {"options", settings->options},
+                      {"safe_private", settings->safe_private},
+                      {"blanking", settings->blanking}};
+    if (common.json) {
+      PrintJson(out);
+    } else {
+      auto line = [](const std::vector<std::string>& v) {
+        std::string text;
+        for (const auto& s : v) text += (text.empty() ? "" : ", ") + s;
+        return text.empty() ? std::string("(none)") : text;
+      };
+      std::cout << "options:      " << line(settings->options) << "\n"
+                << "safe private: " << line(settings->safe_private) << "\n"
+                << "blanking:     " << line(settings->blanking) << "\n";
+    }
     return 0;
   }));
 
@@ -398,6 +450,7 @@ int main(int argc, char** argv) {
   AddDicomDeidCommand(*root.get_subcommand("deid"), exit_code);
   AddIngestCommands(root, common, exit_code);
   AddExportCommands(root, common, exit_code);
+  AddQuarantineCommands(root, common, exit_code);
   AddWorkflowCommands(root, exit_code);
 
   try {

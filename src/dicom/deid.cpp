@@ -20,7 +20,9 @@
 #include <fstream>
 #include <iterator>
 #include <mutex>
+#include <optional>
 #include <set>
+#include <sstream>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -674,6 +676,55 @@ void QuietDcmtkOnce() {
   std::call_once(once, [] { OFLog::configure(OFLogger::FATAL_LOG_LEVEL); });
 }
 
+// Parses a Part 10 file held in memory into `file`. kInvalidArgument for input without the
+// preamble, with an element longer than the file, truncated or malformed.
+Status ReadPart10(std::string_view part10, DcmFileFormat& file) {
+  if (part10.size() < 132 || part10.substr(128, 4) != "DICM") {
+    return Error(ErrorCode::kInvalidArgument, "not a DICOM Part 10 file (no DICM preamble)");
+  }
+  CALIPER_RETURN_IF_ERROR(CheckElementLengths(part10));
+  DcmInputBufferStream stream;
+  stream.setBuffer(part10.data(), static_cast<offile_off_t>(part10.size()));
+  stream.setEos();
+  file.transferInit();
+  const OFCondition cond = file.read(stream, EXS_Unknown, EGL_noChange);
+  file.transferEnd();
+  if (cond == EC_StreamNotifyClient) return Error(ErrorCode::kInvalidArgument, "truncated DICOM file");
+  if (cond.bad()) return Error(ErrorCode::kInvalidArgument, std::string("malformed DICOM: ") + cond.text());
+  return Status::Ok();
+}
+
+Status CheckRects(const std::vector<PixelRect>& rects) {
+  for (const PixelRect& rect : rects) {
+    if (rect.width <= 0 || rect.height <= 0) {
+      return Error(ErrorCode::kInvalidArgument, "a blanking rectangle needs a positive size");
+    }
+  }
+  return Status::Ok();
+}
+
+Status CheckSafePrivate(const SafePrivateElement& s) {
+  if ((s.group & 1) == 0 || s.group < 0x0009 || s.creator.empty()) {
+    return Error(ErrorCode::kInvalidArgument, "a safe private element needs an odd group >= 0009 and a creator");
+  }
+  return Status::Ok();
+}
+
+Status CheckBlankingRule(const BlankingRule& r) {
+  if (r.modality.empty()) return Error(ErrorCode::kInvalidArgument, "a blanking rule needs a modality");
+  return CheckRects(r.rects);
+}
+
+bool HasCode(DcmItem& ds, const MethodCode& code) {
+  DcmSequenceOfItems* seq = nullptr;
+  if (ds.findAndGetSequence(DCM_DeidentificationMethodCodeSequence, seq).bad() || seq == nullptr) return false;
+  for (unsigned long i = 0; i < seq->card(); ++i) {
+    OFString value;
+    if (seq->getItem(i)->findAndGetOFString(DCM_CodeValue, value).good() && value == code.value) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 std::string_view ProfileEdition() { return profile::Edition(); }
@@ -722,6 +773,115 @@ Status ParseDeidOptionList(std::string_view list, DeidOptions& options) {
   return Status::Ok();
 }
 
+std::vector<std::string> DeidOptionNames(const DeidOptions& o) {
+  std::vector<std::string> names;
+  if (o.retain_modified_dates) names.emplace_back("retain-dates");
+  if (o.retain_patient_characteristics) names.emplace_back("retain-patient-characteristics");
+  if (o.retain_device_identity) names.emplace_back("retain-device-identity");
+  if (o.clean_descriptors) names.emplace_back("clean-descriptors");
+  if (o.retain_safe_private) names.emplace_back("retain-safe-private");
+  return names;
+}
+
+Result<SafePrivateElement> ParseSafePrivateSpec(std::string_view spec_view) {
+  // CREATOR:GGGG:EE; the creator may itself contain ':' so the numbers are taken from the end.
+  const std::string spec(spec_view);
+  const std::size_t last = spec.rfind(':');
+  const std::size_t mid = last == std::string::npos || last == 0 ? std::string::npos : spec.rfind(':', last - 1);
+  auto bad = [&] {
+    return Error(ErrorCode::kInvalidArgument, "a safe private element is CREATOR:GGGG:EE (hex), not '" + spec + "'");
+  };
+  if (mid == std::string::npos) return bad();
+  auto hex = [](const std::string& text, unsigned long max) -> std::optional<unsigned long> {
+    if (text.empty() || text.size() > 4 || !std::all_of(text.begin(), text.end(), [](unsigned char c) {
+          return std::isxdigit(c) != 0;
+        })) {
+      return std::nullopt;
+    }
+    const unsigned long value = std::stoul(text, nullptr, 16);
+    if (value > max) return std::nullopt;
+    return value;
+  };
+  const auto group = hex(spec.substr(mid + 1, last - mid - 1), 0xFFFF);
+  const auto element = hex(spec.substr(last + 1), 0xFF);
+  if (!group || !element) return bad();
+  SafePrivateElement out{spec.substr(0, mid), static_cast<std::uint16_t>(*group),
+                         static_cast<std::uint8_t>(*element)};
+  CALIPER_RETURN_IF_ERROR(CheckSafePrivate(out).WithContext("'" + spec + "'"));
+  return out;
+}
+
+Result<BlankingRule> ParseBlankingSpec(std::string_view spec_view) {
+  const std::string spec(spec_view);
+  const std::size_t colon = spec.rfind(':');
+  BlankingRule rule;
+  PixelRect rect;
+  char tail = 0;
+  if (colon == std::string::npos ||
+      std::sscanf(spec.c_str() + colon + 1, "%d,%d,%d,%d%c", &rect.x, &rect.y, &rect.width, &rect.height,
+                  &tail) != 4) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "a blanking rule is MODALITY[/MANUFACTURER[/MODEL]]:X,Y,W,H, not '" + spec + "'");
+  }
+  std::stringstream device(spec.substr(0, colon));
+  std::getline(device, rule.modality, '/');
+  std::getline(device, rule.manufacturer, '/');
+  std::getline(device, rule.model);
+  rule.modality = Trim(rule.modality);
+  rule.rects.push_back(rect);
+  CALIPER_RETURN_IF_ERROR(CheckBlankingRule(rule).WithContext("'" + spec + "'"));
+  return rule;
+}
+
+Result<DeidOptions> DeidOptionsFromSpecs(std::string_view option_list, const std::vector<std::string>& safe_private,
+                                         const std::vector<std::string>& blanking) {
+  DeidOptions options;
+  CALIPER_RETURN_IF_ERROR(ParseDeidOptionList(option_list, options));
+  for (const std::string& spec : safe_private) {
+    CALIPER_ASSIGN_OR_RETURN(SafePrivateElement element, ParseSafePrivateSpec(spec));
+    options.safe_private.push_back(std::move(element));
+    options.retain_safe_private = true;
+  }
+  for (const std::string& spec : blanking) {
+    CALIPER_ASSIGN_OR_RETURN(BlankingRule rule, ParseBlankingSpec(spec));
+    options.blanking.push_back(std::move(rule));
+  }
+  return options;
+}
+
+Result<std::string> BlankPixelRects(std::string_view part10, const std::vector<PixelRect>& rects, int* blanked) {
+  CALIPER_RETURN_IF_ERROR(CheckRects(rects));
+  if (rects.empty()) return Error(ErrorCode::kInvalidArgument, "no rectangle to blank");
+  QuietDcmtkOnce();
+  DcmFileFormat file;
+  CALIPER_RETURN_IF_ERROR(ReadPart10(part10, file));
+  DcmDataset& ds = *file.getDataset();
+  const E_TransferSyntax xfer = ds.getOriginalXfer();
+  if (xfer == EXS_Unknown) return Error(ErrorCode::kInvalidArgument, "unknown transfer syntax");
+  const DcmXfer xfer_info(xfer);
+  DcmElement* pixels = nullptr;
+  if (ds.findAndGetElement(DCM_PixelData, pixels, false).bad() || pixels == nullptr) {
+    return Error(ErrorCode::kInvalidArgument, "the instance has no Pixel Data");
+  }
+  CALIPER_RETURN_IF_ERROR(CheckPixelGeometry(ds, xfer_info.isEncapsulated(), pixels->getLength()));
+  if (xfer_info.isEncapsulated()) {
+    return Error(ErrorCode::kUnsupported, std::string("the pixel data is compressed (") + xfer_info.getXferID() +
+                                              "); blank it after decompression");
+  }
+  BlankingRule rule;
+  rule.rects = rects;
+  CALIPER_ASSIGN_OR_RETURN(const int count, Blank(ds, *pixels, rule));
+  if (blanked != nullptr) *blanked = count;
+  if (count > 0 && !HasCode(ds, kCleanPixelData)) {
+    OFString method;
+    ds.findAndGetOFStringArray(DCM_DeidentificationMethod, method);
+    method += method.empty() ? "Clean Pixel Data (rectangles)" : "\\Clean Pixel Data (rectangles)";
+    ds.putAndInsertString(DCM_DeidentificationMethod, method.c_str());
+    AddCode(ds, kCleanPixelData);
+  }
+  return Serialize(file, xfer, part10.size() + 1024);
+}
+
 struct DicomDeidentifier::Impl {
   DeidOptions options;
   KeyedHash hash;
@@ -734,20 +894,8 @@ const DeidOptions& DicomDeidentifier::options() const { return impl_->options; }
 Result<std::unique_ptr<DicomDeidentifier>> DicomDeidentifier::Create(DeidOptions options,
                                                                      KeyedHash hash) {
   if (!hash) return Error(ErrorCode::kInvalidArgument, "a keyed hash is required");
-  for (const SafePrivateElement& s : options.safe_private) {
-    if ((s.group & 1) == 0 || s.group < 0x0009 || s.creator.empty()) {
-      return Error(ErrorCode::kInvalidArgument,
-                   "a safe private element needs an odd group >= 0009 and a creator");
-    }
-  }
-  for (const BlankingRule& r : options.blanking) {
-    if (r.modality.empty()) return Error(ErrorCode::kInvalidArgument, "a blanking rule needs a modality");
-    for (const PixelRect& rect : r.rects) {
-      if (rect.width <= 0 || rect.height <= 0) {
-        return Error(ErrorCode::kInvalidArgument, "a blanking rectangle needs a positive size");
-      }
-    }
-  }
+  for (const SafePrivateElement& s : options.safe_private) CALIPER_RETURN_IF_ERROR(CheckSafePrivate(s));
+  for (const BlankingRule& r : options.blanking) CALIPER_RETURN_IF_ERROR(CheckBlankingRule(r));
   QuietDcmtkOnce();
   auto impl = std::make_unique<Impl>();
   impl->options = std::move(options);
@@ -775,23 +923,8 @@ Result<DeidResult> DicomDeidentifier::Deidentify(std::string_view part10) const 
   if (part10.size() > o.max_input_bytes) {
     return Error(ErrorCode::kPayloadTooLarge, "the instance is larger than the configured limit");
   }
-  if (part10.size() < 132 || part10.substr(128, 4) != "DICM") {
-    return Error(ErrorCode::kInvalidArgument, "not a DICOM Part 10 file (no DICM preamble)");
-  }
-  CALIPER_RETURN_IF_ERROR(CheckElementLengths(part10));
   DcmFileFormat file;
-  {
-    DcmInputBufferStream stream;
-    stream.setBuffer(part10.data(), static_cast<offile_off_t>(part10.size()));
-    stream.setEos();
-    file.transferInit();
-    const OFCondition cond = file.read(stream, EXS_Unknown, EGL_noChange);
-    file.transferEnd();
-    if (cond == EC_StreamNotifyClient) {
-      return Error(ErrorCode::kInvalidArgument, "truncated DICOM file");
-    }
-    if (cond.bad()) return Error(ErrorCode::kInvalidArgument, std::string("malformed DICOM: ") + cond.text());
-  }
+  CALIPER_RETURN_IF_ERROR(ReadPart10(part10, file));
   DcmDataset& ds = *file.getDataset();
   DcmMetaInfo& meta = *file.getMetaInfo();
   E_TransferSyntax xfer = ds.getOriginalXfer();

@@ -512,6 +512,81 @@ TEST(DicomDeid, OptionListParses) {
   EXPECT_EQ(ParseDeidOptionList("retain-uids", o).code(), ErrorCode::kInvalidArgument);
 }
 
+TEST(DicomDeid, SafePrivateAndBlankingSpecsParseAsTheCommandLineWritesThem) {
+  auto safe = ParseSafePrivateSpec("ACME: CT 1.0:0009:1f");
+  ASSERT_TRUE(safe.ok()) << safe.status().ToString();
+  EXPECT_EQ(safe->creator, "ACME: CT 1.0");
+  EXPECT_EQ(safe->group, 0x0009);
+  EXPECT_EQ(safe->element, 0x1F);
+  for (const char* bad : {"ACME", "ACME:0009", "ACME:0009:100", "ACME:0010:01", ":0009:01", "ACME:zz:01"}) {
+    EXPECT_EQ(ParseSafePrivateSpec(bad).status().code(), ErrorCode::kInvalidArgument) << bad;
+  }
+  auto rule = ParseBlankingSpec("US/ACME/Sono 9:-2,0,640,40");
+  ASSERT_TRUE(rule.ok()) << rule.status().ToString();
+  EXPECT_EQ(rule->modality, "US");
+  EXPECT_EQ(rule->manufacturer, "ACME");
+  EXPECT_EQ(rule->model, "Sono 9");
+  ASSERT_EQ(rule->rects.size(), 1u);
+  EXPECT_EQ(rule->rects[0].x, -2);
+  EXPECT_EQ(rule->rects[0].width, 640);
+  for (const char* bad : {"US", "US:1,2,3", "US:1,2,3,4,5", ":0,0,4,4", "US:0,0,0,4", "US:0,0,4,-1"}) {
+    EXPECT_EQ(ParseBlankingSpec(bad).status().code(), ErrorCode::kInvalidArgument) << bad;
+  }
+  auto options = DeidOptionsFromSpecs("retain-dates", {"ACME:0009:01"}, {"US:0,0,4,4", "OT/X:1,1,2,2"});
+  ASSERT_TRUE(options.ok());
+  EXPECT_TRUE(options->retain_safe_private) << "a safe private element turns the option on";
+  EXPECT_EQ(options->blanking.size(), 2u);
+  EXPECT_EQ(DeidOptionNames(*options), (std::vector<std::string>{"retain-dates", "retain-safe-private"}));
+  EXPECT_EQ(DeidOptionsFromSpecs("retain-dates", {}, {"US:0,0,4"}).status().code(), ErrorCode::kInvalidArgument);
+}
+
+TEST(DicomDeid, BlankPixelRectsZeroesEveryFrameAndMarksTheInstanceOnce) {
+  constexpr int kFrames = 3, kRows = 20, kCols = 24;
+  auto us = MakeUltrasoundCinePhantom(kFrames, kRows, kCols, /*ybr_planar=*/false, 5);
+  ASSERT_TRUE(us.ok());
+  auto deid = Make()->Deidentify(std::string(us->begin(), us->end()));
+  ASSERT_TRUE(deid.ok()) << deid.status().ToString();
+  ASSERT_TRUE(deid->quarantine);
+  int count = 0;
+  auto blanked = BlankPixelRects(deid->bytes, {{1, 2, 3, 4}, {20, 18, 10, 10}}, &count);
+  ASSERT_TRUE(blanked.ok()) << blanked.status().ToString();
+  EXPECT_EQ(count, 2 * kFrames);
+  Parsed in(deid->bytes), out(*blanked);
+  const std::string before = PixelBytes(in), after = PixelBytes(out);
+  ASSERT_EQ(before.size(), after.size());
+  ASSERT_EQ(after.size(), std::size_t{kFrames} * kRows * kCols * 3);
+  int zeroed = 0, changed_outside = 0;
+  for (int f = 0; f < kFrames; ++f) {
+    for (int y = 0; y < kRows; ++y) {
+      for (int x = 0; x < kCols; ++x) {
+        const std::size_t at = ((std::size_t(f) * kRows + y) * kCols + x) * 3;
+        const bool inside = (x >= 1 && x < 4 && y >= 2 && y < 6) || (x >= 20 && y >= 18);
+        if (inside) zeroed += after.compare(at, 3, std::string(3, '\0')) == 0;
+        else changed_outside += before.compare(at, 3, after, at, 3) != 0;
+      }
+    }
+  }
+  EXPECT_EQ(zeroed, kFrames * (12 + 8));
+  EXPECT_EQ(changed_outside, 0);
+  EXPECT_EQ(out.Get(DCM_SOPInstanceUID), deid->sop_instance_uid) << "nothing else changes";
+  EXPECT_NE(out.Get(DCM_DeidentificationMethod).find("Clean Pixel Data"), std::string::npos);
+  auto twice = BlankPixelRects(*blanked, {{0, 0, 1, 1}});
+  ASSERT_TRUE(twice.ok());
+  Parsed again(*twice);
+  DcmSequenceOfItems* codes = nullptr;
+  ASSERT_TRUE(again.ds().findAndGetSequence(DCM_DeidentificationMethodCodeSequence, codes).good());
+  int clean_pixel = 0;
+  for (unsigned long i = 0; i < codes->card(); ++i) {
+    OFString value;
+    codes->getItem(i)->findAndGetOFString(DCM_CodeValue, value);
+    clean_pixel += value == "113101";
+  }
+  EXPECT_EQ(clean_pixel, 1);
+  EXPECT_EQ(BlankPixelRects(*blanked, {}).status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(BlankPixelRects(*blanked, {{0, 0, 0, 3}}).status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(BlankPixelRects("not dicom", {{0, 0, 1, 1}}).status().code(), ErrorCode::kInvalidArgument);
+}
+
 TEST(DicomDeidSamples, EverySampleFileLosesItsIdentifiersAndKeepsItsPixels) {
   const auto files = SampleDicomFiles();
   if (files.size() < 90) {
@@ -579,6 +654,10 @@ TEST(DicomDeidSamples, CompressedPixelsWithBlankingAreAnError) {
   EXPECT_EQ(r.status().code(), ErrorCode::kUnsupported);
   // Without blanking the same file is de-identified, its JPEG 2000 fragments untouched.
   CheckOne(*Make(), ReadBytes(path), path);
+  // A steward's rectangles on compressed pixels are refused the same way.
+  auto clean = Make()->Deidentify(ReadBytes(path));
+  ASSERT_TRUE(clean.ok());
+  EXPECT_EQ(BlankPixelRects(clean->bytes, {{0, 0, 10, 10}}).status().code(), ErrorCode::kUnsupported);
 }
 
 }  // namespace

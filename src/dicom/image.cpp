@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <map>
 
@@ -374,6 +375,26 @@ std::vector<DcmItem*> SequenceItems(DcmItem& ds, const DcmTagKey& key) {
 
 bool IsSupportedTransferSyntax(const std::string& uid) {
   return SupportedSyntaxes().count(uid) > 0;
+}
+
+Result<std::map<std::string, std::string>> ReadTextAttributes(std::span<const std::uint8_t> bytes) {
+  DcmFileFormat file;
+  CALIPER_RETURN_IF_ERROR(ReadDicom(bytes, file));
+  DcmDataset& ds = *file.getDataset();
+  std::map<std::string, std::string> out;
+  for (unsigned long i = 0; i < ds.card(); ++i) {
+    DcmElement* e = ds.getElement(i);
+    if (e == nullptr || !e->isaString()) continue;
+    OFString value;
+    if (e->getOFStringArray(value).bad()) continue;
+    std::string text(value.c_str());
+    while (!text.empty() && (text.back() == ' ' || text.back() == '\0')) text.pop_back();
+    char key[9];
+    std::snprintf(key, sizeof key, "%04X%04X", static_cast<unsigned>(e->getGTag()),
+                  static_cast<unsigned>(e->getETag()));
+    out[key] = std::move(text);
+  }
+  return out;
 }
 
 Result<DecodedImage> DecodeImage(std::span<const std::uint8_t> bytes, const DecodeLimits& limits) {

@@ -220,6 +220,7 @@ OFCondition BuildSlice(const CtPhantomOptions& o, const SeriesUids& uids, int k,
     w.Merge(r.status());
   }
   w.Str(DCM_PatientAge, AgeString(o.birth_date, o.study_date));
+  if (o.burned_in_annotation) w.Str(DCM_BurnedInAnnotation, "YES");
   w.Str(DCM_PatientAddress, kPatientAddress);
   w.Str(DCM_PatientTelephoneNumbers, kPatientPhone);
   w.Str(DCM_AdditionalPatientHistory, readable + " reports right upper quadrant pain.");

@@ -113,13 +113,16 @@ std::string_view PlaneName(Plane plane) {
 
 std::span<const WindowPreset> WindowPresets() { return kPresets; }
 
-Window AutoWindow(const Volume& volume) {
-  if (volume.values.empty()) return {};
+namespace {
+
+// The window between the 1st and 99th percentile of `values` (width >= 1).
+Window PercentileWindow(std::span<const float> values) {
+  if (values.empty()) return {};
   // A strided sample of at most ~1M values keeps this fast on big volumes.
-  const std::size_t stride = std::max<std::size_t>(1, volume.values.size() / (1u << 20));
+  const std::size_t stride = std::max<std::size_t>(1, values.size() / (1u << 20));
   std::vector<float> sample;
-  sample.reserve(volume.values.size() / stride + 1);
-  for (std::size_t i = 0; i < volume.values.size(); i += stride) sample.push_back(volume.values[i]);
+  sample.reserve(values.size() / stride + 1);
+  for (std::size_t i = 0; i < values.size(); i += stride) sample.push_back(values[i]);
   auto percentile = [&](double q) {
     const std::size_t at = static_cast<std::size_t>(q * (sample.size() - 1));
     std::nth_element(sample.begin(), sample.begin() + static_cast<std::ptrdiff_t>(at), sample.end());
@@ -129,6 +132,10 @@ Window AutoWindow(const Volume& volume) {
   const double hi = percentile(0.99);
   return {(lo + hi) / 2.0, std::max(hi - lo, 1.0)};
 }
+
+}  // namespace
+
+Window AutoWindow(const Volume& volume) { return PercentileWindow(volume.values); }
 
 Result<Window> PresetWindow(std::string_view name, const Volume& volume) {
   for (const WindowPreset& p : kPresets) {
@@ -218,6 +225,37 @@ Result<std::vector<std::uint8_t>> RenderSlicePng(const Volume& volume, Plane pla
   image.channels = 1;
   image.pixels = std::move(slice.grey);
   return EncodePng(image);
+}
+
+Result<std::vector<std::uint8_t>> RenderFramePng(const DecodedImage& image, int frame) {
+  if (frame < 0 || frame >= image.frames) {
+    return Error(ErrorCode::kInvalidArgument, "frame " + std::to_string(frame) + " is outside 0.." +
+                                                  std::to_string(image.frames - 1));
+  }
+  if (image.rows <= 0 || image.columns <= 0 || image.values.size() < image.FrameSize() * (frame + 1)) {
+    return Error(ErrorCode::kInvalidArgument, "the image holds no such frame");
+  }
+  const std::span<const float> values = image.Frame(frame);
+  PngImage png;
+  png.width = image.columns;
+  png.height = image.rows;
+  png.channels = image.samples_per_pixel == 3 ? 3 : 1;
+  png.pixels.resize(values.size());
+  if (png.channels == 3) {
+    std::transform(values.begin(), values.end(), png.pixels.begin(),
+                   [](float v) { return static_cast<std::uint8_t>(std::clamp(std::lround(v), 0L, 255L)); });
+  } else {
+    Window window = PercentileWindow(values);
+    if (image.window_center && image.window_width && *image.window_width > 0) {
+      window = {*image.window_center, *image.window_width};
+    }
+    const bool invert = image.kind == PixelKind::kMonochrome1;
+    std::transform(values.begin(), values.end(), png.pixels.begin(), [&](float v) {
+      const std::uint8_t g = Grey(v, window);
+      return invert ? static_cast<std::uint8_t>(255 - g) : g;
+    });
+  }
+  return EncodePng(png);
 }
 
 }  // namespace caliper::dicom

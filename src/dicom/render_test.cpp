@@ -168,5 +168,45 @@ TEST(RenderTest, SagittalMrSampleIsOrientedFromItsAffine) {
   EXPECT_EQ(sag->grey[4 * 4 + 3], Expected(v.At(3, 4, 1), 30, 60));
 }
 
+TEST(RenderFrame, AFrameIsDrawnAsStoredWithItsWindowAndColours) {
+  DecodedImage grey;
+  grey.rows = 2;
+  grey.columns = 3;
+  grey.frames = 2;
+  grey.window_center = 50;
+  grey.window_width = 100;
+  grey.values = {0, 50, 100, -10, 25, 200,    // frame 0, row by row
+                 100, 100, 100, 0, 0, 0};      // frame 1
+  auto png = RenderFramePng(grey, 0);
+  ASSERT_TRUE(png.ok()) << png.status().ToString();
+  auto image = DecodePng(*png);
+  ASSERT_TRUE(image.ok());
+  EXPECT_EQ(image->width, 3);
+  EXPECT_EQ(image->height, 2);
+  ASSERT_EQ(image->channels, 1);
+  EXPECT_EQ(image->pixels[0], 0) << "the window's bottom";
+  EXPECT_EQ(image->pixels[2], 255) << "row 0, column 2: the top";
+  EXPECT_EQ(image->pixels[3], 0) << "below the window";
+  EXPECT_EQ(image->pixels[5], 255) << "above it";
+  grey.kind = PixelKind::kMonochrome1;
+  auto inverted = DecodePng(*RenderFramePng(grey, 1));
+  ASSERT_TRUE(inverted.ok());
+  EXPECT_EQ(inverted->pixels[0], 0) << "MONOCHROME1: large is dark";
+  EXPECT_EQ(inverted->pixels[3], 255);
+  EXPECT_EQ(RenderFramePng(grey, 2).status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(RenderFramePng(grey, -1).status().code(), ErrorCode::kInvalidArgument);
+
+  DecodedImage colour;
+  colour.rows = 1;
+  colour.columns = 2;
+  colour.samples_per_pixel = 3;
+  colour.kind = PixelKind::kRgb;
+  colour.values = {255, 0, 10, 300, -4, 128};
+  auto rgb = DecodePng(*RenderFramePng(colour, 0));
+  ASSERT_TRUE(rgb.ok());
+  ASSERT_EQ(rgb->channels, 3);
+  EXPECT_EQ(rgb->pixels, (std::vector<std::uint8_t>{255, 0, 10, 255, 0, 128}));
+}
+
 }  // namespace
 }  // namespace caliper::dicom

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "caliper/app/app.h"
+#include "caliper/dicom/image.h"
 #include "caliper/dicom/phantom.h"
 #include "caliper/http/server.h"
 #include "caliper/ingest/nifti_io.h"
@@ -199,6 +200,115 @@ TEST_F(ImagingApiTest, StowVolumeSlicesMasksAndWhoMaySeeThem) {
   ASSERT_EQ(link->status, 200) << link->body;
   EXPECT_EQ(Body(link)["original_patient_id"], "MRN-000123");
   EXPECT_EQ(AuditCount("imaging.reidentify", item), 1);
+}
+
+TEST_F(ImagingApiTest, DicomSettingsAreTheManagersAndShapeTheInstancesStoredNext) {
+  auto project = app_->CreateProject(app::LocalOperator(), "Imaging settings API", "");
+  ASSERT_TRUE(project.ok());
+  const std::string p = project->id;
+  Session manager = User("s-manager", p, {core::Role::kManager});
+  Session reader = User("s-reader", p, {core::Role::kAnnotator});
+  Session steward = User("s-steward", p, {core::Role::kDataSteward});
+  const std::string settings_path = "/api/v1/projects/" + p + "/dicom-settings";
+
+  auto defaults = Send("GET", settings_path, &manager);
+  ASSERT_EQ(defaults->status, 200) << defaults->body;
+  EXPECT_EQ(Body(defaults)["options"], json::array());
+  EXPECT_TRUE(Body(defaults)["updated_at"].is_null());
+  const std::string body = json{{"options", {"retain-patient-characteristics"}}}.dump();
+  EXPECT_EQ(Send("GET", settings_path, &reader)->status, 403);
+  EXPECT_EQ(Send("PUT", settings_path, &reader, body)->status, 403);
+  EXPECT_EQ(Send("PUT", settings_path, &steward, body)->status, 403);
+  auto bad = Send("PUT", settings_path, &manager, json{{"blanking", {"US:0,0,640"}}}.dump());
+  EXPECT_EQ(bad->status, 400);
+  EXPECT_NE(Body(bad)["error"]["message"].get<std::string>().find("US:0,0,640"), std::string::npos) << bad->body;
+  auto put = Send("PUT", settings_path, &manager, body);
+  ASSERT_EQ(put->status, 200) << put->body;
+  EXPECT_EQ(Body(put)["options"], json::array({"retain-patient-characteristics"}));
+  EXPECT_EQ(Body(Send("GET", settings_path, &manager))["options"], Body(put)["options"]);
+  EXPECT_EQ(AuditCount("project.dicom_settings", p), 1);
+
+  dicom::CtPhantomOptions o;
+  o.slices = 2;
+  o.rows = o.cols = kSize;
+  o.seed = 12;
+  auto series = dicom::MakeCtPhantomSeries(o);
+  ASSERT_TRUE(series.ok());
+  std::vector<std::pair<std::string, std::string>> parts;
+  for (const auto& bytes : *series) parts.emplace_back("application/dicom", std::string(bytes.begin(), bytes.end()));
+  auto stored = Send("POST", "/api/v1/projects/" + p + "/dicomweb/studies", &manager, Stow(parts), StowType());
+  ASSERT_EQ(stored->status, 200) << stored->body;
+  const json report = Body(stored);
+  const std::string item = report["series"][0]["item_id"];
+  const std::string sop = report["files"][0]["sop_instance_uid"];
+  const std::string instance_path = "/api/v1/items/" + item + "/instances/" + sop;
+  EXPECT_EQ(Send("GET", instance_path, &reader)->status, 403) << "not assigned";
+  EXPECT_EQ(Send("GET", "/api/v1/items/" + item + "/instances/2.25.1", &manager)->status, 404);
+  auto instance = Send("GET", instance_path, &manager);
+  ASSERT_EQ(instance->status, 200) << instance->body;
+  EXPECT_EQ(instance->get_header_value("Content-Type"), "application/dicom");
+  auto attributes = dicom::ReadTextAttributes(
+      {reinterpret_cast<const std::uint8_t*>(instance->body.data()), instance->body.size()});
+  ASSERT_TRUE(attributes.ok()) << attributes.status().ToString();
+  EXPECT_EQ(attributes->at("00100040"), "F") << "Retain Patient Characteristics keeps the sex";
+  EXPECT_EQ(attributes->at("00080018"), sop);
+  const auto birth = attributes->find("00100030");
+  EXPECT_TRUE(birth == attributes->end() || birth->second.empty()) << "the birth date still goes";
+  EXPECT_EQ(AuditCount("imaging.instance_read", item), 1);
+}
+
+TEST_F(ImagingApiTest, OnlyTheDataStewardSeesAndDecidesTheQuarantine) {
+  auto project = app_->CreateProject(app::LocalOperator(), "Imaging quarantine API", "");
+  ASSERT_TRUE(project.ok());
+  const std::string p = project->id;
+  Session manager = User("q-manager", p, {core::Role::kManager});
+  Session reader = User("q-reader", p, {core::Role::kAnnotator});
+  Session auditor = User("q-auditor", p, {core::Role::kAuditor});
+  Session steward = User("q-steward", p, {core::Role::kDataSteward});
+  auto us = dicom::MakeUltrasoundCinePhantom(2, 16, 16, /*ybr_planar=*/false, 4);
+  ASSERT_TRUE(us.ok());
+  auto stored = Send("POST", "/api/v1/projects/" + p + "/dicomweb/studies", &manager,
+                     Stow({{"application/dicom", std::string(us->begin(), us->end())}}), StowType());
+  ASSERT_EQ(stored->status, 202) << stored->body;
+  const json report = Body(stored);
+  EXPECT_EQ(report["quarantined"], 1);
+  const std::string id = report["files"][0]["quarantine_id"];
+  const std::string base = "/api/v1/projects/" + p + "/quarantine";
+
+  for (const Session* s : {&manager, &reader, &auditor}) {
+    auto list = Send("GET", base, s);
+    EXPECT_EQ(list->status, 403) << s->user_id;
+    EXPECT_EQ(list->body.find(id), std::string::npos) << "a refusal shows nothing";
+    EXPECT_EQ(Send("GET", base + "/" + id + "/frames/0.png", s)->status, 403);
+    EXPECT_EQ(Send("POST", base + "/" + id + "/release", s, "{}")->status, 403);
+  }
+  auto list = Send("GET", base + "?status=pending", &steward);
+  ASSERT_EQ(list->status, 200) << list->body;
+  ASSERT_EQ(Body(list)["data"].size(), 1u);
+  EXPECT_EQ(Body(list)["data"][0]["id"], id);
+  EXPECT_EQ(Body(list)["data"][0]["modality"], "US");
+  auto frame = Send("GET", base + "/" + id + "/frames/1.png", &steward);
+  ASSERT_EQ(frame->status, 200) << frame->body;
+  EXPECT_EQ(frame->get_header_value("Content-Type"), "image/png");
+  EXPECT_EQ(Send("GET", base + "/" + id + "/frames/2.png", &steward)->status, 400);
+  EXPECT_EQ(AuditCount("quarantine.view", id), 1);
+
+  EXPECT_EQ(Send("POST", base + "/" + id + "/blank", &steward, json{{"rects", json::array()}}.dump())->status, 400);
+  EXPECT_EQ(Send("POST", base + "/" + id + "/discard", &steward, "{}")->status, 400) << "a reason is required";
+  auto blanked = Send("POST", base + "/" + id + "/blank", &steward,
+                      json{{"rects", {{{"x", 0}, {"y", 0}, {"width", 16}, {"height", 3}}}}, {"reason", "name bar"}}
+                          .dump());
+  ASSERT_EQ(blanked->status, 200) << blanked->body;
+  EXPECT_EQ(Body(blanked)["status"], "blanked");
+  EXPECT_EQ(Body(blanked)["decided_by"], steward.user_id);
+  EXPECT_FALSE(Body(blanked)["item_id"].is_null());
+  EXPECT_EQ(Send("POST", base + "/" + id + "/release", &steward, "{}")->status, 409);
+  EXPECT_EQ(Send("GET", base + "/" + id + "/frames/0.png", &steward)->status, 404) << "the pixels left the quarantine";
+  EXPECT_EQ(AuditCount("quarantine.blank", id), 1);
+  auto shown = Send("GET", base + "/" + id, &steward);
+  ASSERT_EQ(shown->status, 200);
+  EXPECT_EQ(Body(shown)["rects"][0]["width"], 16);
+  EXPECT_EQ(Body(shown)["reason"], "name bar");
 }
 
 }  // namespace

@@ -326,6 +326,14 @@ json TextSettingsJson(const core::TextSettings& t) {
               {"updated_at", t.updated_at == 0 ? json(nullptr) : json(FormatRfc3339(t.updated_at))}};
 }
 
+json DicomSettingsJson(const core::DicomSettings& d) {
+  return json{{"project_id", d.project_id},
+              {"options", d.options},
+              {"safe_private", d.safe_private},
+              {"blanking", d.blanking},
+              {"updated_at", d.updated_at == 0 ? json(nullptr) : json(FormatRfc3339(d.updated_at))}};
+}
+
 json WorkflowSettingsJson(const core::WorkflowSettings& w) {
   json types = json::array();
   for (auto t : w.data_types) types.push_back(core::ToString(t));

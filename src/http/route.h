@@ -129,6 +129,7 @@ Result<core::Annotation> AnnotationFrom(const json& body);
 json GuidelineJson(const core::GuidelineVersion& g);
 json WorkflowSettingsJson(const core::WorkflowSettings& w);
 json TextSettingsJson(const core::TextSettings& t);
+json DicomSettingsJson(const core::DicomSettings& d);
 json ReviewJson(const core::Review& r);
 json AdjudicationJson(const core::Adjudication& a);
 json PrelabelJson(const core::Prelabel& p);

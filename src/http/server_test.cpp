@@ -184,6 +184,7 @@ const std::map<Permission, std::set<std::string>>& ExpectedGrants() {
       {Permission::kReidentify, {"data_steward"}},
       {Permission::kQualityRead, {"admin", "manager", "reviewer", "adjudicator", "auditor"}},
       {Permission::kGuidelineFeedback, {"reviewer", "adjudicator"}},
+      {Permission::kQuarantineReview, {"data_steward"}},
   };
   return kGrants;
 }
@@ -254,6 +255,8 @@ TEST_F(ApiTest, RbacMatrixCoversEveryRouteAndRole) {
                                                   {"export_id", "exp_0000000000000000000000000z"},
                                                   {"name", "manifest.json"},
                                                   {"plane", "axial"}, {"index", "0"},
+                                                  {"sop_instance_uid", "2.25.1"},
+                                                  {"quarantine_id", "qrn_0000000000000000000000000z"},
                                                   {"token", "cex_not-a-token"},
                                                   {"prelabel_id", prelabel_id},
                                                   {"view", "dzv_0000000000000000000000000z"},

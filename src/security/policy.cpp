@@ -59,6 +59,7 @@ const std::vector<PermissionRow>& Table() {
        {Role::kManager, Role::kReviewer, Role::kAdjudicator, Role::kAuditor}},
       {Permission::kGuidelineFeedback, "guideline_feedback", true, true, false, false,
        {Role::kReviewer, Role::kAdjudicator}},
+      {Permission::kQuarantineReview, "quarantine_review", true, false, false, false, {Role::kDataSteward}},
   };
   return kTable;
 }

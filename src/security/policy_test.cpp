@@ -41,7 +41,7 @@ AccessTarget In(const core::Membership* m, std::optional<DataType> type = std::n
 TEST(PolicyTest, EveryPermissionHasAUniqueName) {
   std::set<std::string_view> names;
   for (Permission p : AllPermissions()) EXPECT_TRUE(names.insert(ToString(p)).second) << ToString(p);
-  EXPECT_EQ(names.size(), static_cast<std::size_t>(Permission::kGuidelineFeedback) + 1);
+  EXPECT_EQ(names.size(), static_cast<std::size_t>(Permission::kQuarantineReview) + 1);
 }
 
 TEST(PolicyTest, DenyByDefaultWithoutMembership) {

@@ -269,6 +269,70 @@ TEST_P(StoreConformanceTest, DicomInstancesLinksAndMasks) {
   EXPECT_CODE(txn->GetMask("itm_1", "usr_b", 2), ErrorCode::kNotFound);
 }
 
+TEST_P(StoreConformanceTest, QuarantineEntriesAreDecidedOnce) {
+  SeedParents();
+  QuarantinedInstance q;
+  q.id = "qrn_1";
+  q.project_id = "prj_1";
+  q.sop_instance_uid = "2.25.7";
+  q.series_uid = "2.25.8";
+  q.study_uid = "2.25.9";
+  q.modality = "US";
+  q.patient_key = "pat_1";
+  q.reasons = {"modality US"};
+  q.blob = "b1";
+  q.link_blob = "l1";
+  q.bytes = 100;
+  q.created_at = kT0;
+  q.created_by = "usr_1";
+  InWrite([&](Transaction& t) {
+    ASSERT_OK(t.InsertQuarantinedInstance(q));
+    QuarantinedInstance twin = q;
+    twin.id = "qrn_2";
+    EXPECT_CODE(t.InsertQuarantinedInstance(twin), ErrorCode::kAlreadyExists);  // one pending per instance
+    twin.sop_instance_uid = "2.25.70";
+    ASSERT_OK(t.InsertQuarantinedInstance(twin));
+  });
+  InWrite([&](Transaction& t) {
+    QuarantinedInstance d = q;
+    d.status = "blanked";
+    d.decided_at = kT0 + 5;
+    d.decided_by = "usr_2";
+    d.reason = "name bar";
+    d.rects_json = R"([{"x":0,"y":0,"width":4,"height":2}])";
+    d.item_id = "itm_1";
+    d.blob.clear();
+    d.link_blob.clear();
+    ASSERT_OK(t.DecideQuarantinedInstance(d));
+    d.status = "discarded";
+    EXPECT_CODE(t.DecideQuarantinedInstance(d), ErrorCode::kConflict);
+    d.id = "qrn_none";
+    EXPECT_CODE(t.DecideQuarantinedInstance(d), ErrorCode::kNotFound);
+    QuarantinedInstance again = q;  // the same instance may wait again once decided
+    again.id = "qrn_3";
+    ASSERT_OK(t.InsertQuarantinedInstance(again));
+  });
+  ASSERT_OK_AND_ASSIGN(auto txn, store_->Begin(TxnMode::kRead));
+  ASSERT_OK_AND_ASSIGN(QuarantinedInstance got, txn->GetQuarantinedInstance("qrn_1"));
+  EXPECT_EQ(got.status, "blanked");
+  EXPECT_EQ(got.decided_at, kT0 + 5);
+  EXPECT_EQ(got.decided_by, "usr_2");
+  EXPECT_EQ(got.item_id, "itm_1");
+  EXPECT_EQ(got.blob, "");
+  EXPECT_EQ(got.reasons, (std::vector<std::string>{"modality US"}));
+  ASSERT_OK_AND_ASSIGN(QuarantinedInstance pending, txn->FindPendingQuarantine("prj_1", "2.25.7"));
+  EXPECT_EQ(pending.id, "qrn_3");
+  EXPECT_CODE(txn->FindPendingQuarantine("prj_1", "2.25.99"), ErrorCode::kNotFound);
+  ASSERT_OK_AND_ASSIGN(auto all, txn->ListQuarantine("prj_1", "", {"", 2}));
+  ASSERT_EQ(all.rows.size(), 2u);
+  EXPECT_EQ(all.rows[0].id, "qrn_1");
+  EXPECT_EQ(all.next, "qrn_2");
+  ASSERT_OK_AND_ASSIGN(auto only_pending, txn->ListQuarantine("prj_1", "pending", {"", 50}));
+  ASSERT_EQ(only_pending.rows.size(), 2u);
+  EXPECT_EQ(only_pending.rows[0].id, "qrn_2");
+  EXPECT_CODE(txn->GetQuarantinedInstance("qrn_none"), ErrorCode::kNotFound);
+}
+
 TEST_P(StoreConformanceTest, MarkupVersionsPerReaderAndKind) {
   SeedParents();
   InWrite([](Transaction& t) {
@@ -363,6 +427,15 @@ TEST_P(StoreConformanceTest, NotesTextSettingsAndAPatientsItems) {
     ASSERT_OK(t.PutTextSettings(ts));
     ts.deid_mode = "surrogate";
     ASSERT_OK(t.PutTextSettings(ts));  // replaces
+    core::DicomSettings ds;
+    ds.project_id = "prj_1";
+    ds.options = {"retain-dates"};
+    ds.safe_private = {"ACME:0009:01"};
+    ds.blanking = {"US/ACME:0,0,10,10", "OT:1,1,2,2"};
+    ds.updated_at = kT0;
+    ASSERT_OK(t.PutDicomSettings(ds));
+    ds.options = {"retain-dates", "clean-descriptors"};
+    ASSERT_OK(t.PutDicomSettings(ds));  // replaces
   });
   ASSERT_OK_AND_ASSIGN(auto txn, store_->Begin(TxnMode::kRead));
   ASSERT_OK_AND_ASSIGN(core::Note got, txn->GetNote("itm_1"));
@@ -377,6 +450,12 @@ TEST_P(StoreConformanceTest, NotesTextSettingsAndAPatientsItems) {
   EXPECT_EQ(ts.deid_mode, "surrogate");
   EXPECT_EQ(ts.clinician_names, (std::vector<std::string>{"Sarah Chen", "Zoë Q"}));
   EXPECT_CODE(txn->GetTextSettings("prj_2"), ErrorCode::kNotFound);
+  ASSERT_OK_AND_ASSIGN(core::DicomSettings ds, txn->GetDicomSettings("prj_1"));
+  EXPECT_EQ(ds.options, (std::vector<std::string>{"retain-dates", "clean-descriptors"}));
+  EXPECT_EQ(ds.safe_private, (std::vector<std::string>{"ACME:0009:01"}));
+  EXPECT_EQ(ds.blanking, (std::vector<std::string>{"US/ACME:0,0,10,10", "OT:1,1,2,2"}));
+  EXPECT_EQ(ds.updated_at, kT0);
+  EXPECT_CODE(txn->GetDicomSettings("prj_2"), ErrorCode::kNotFound);
   ASSERT_OK_AND_ASSIGN(auto labs, txn->ListItemsOfPatient("prj_1", "pat_shared", core::DataType::kLabs));
   ASSERT_EQ(labs.size(), 1u);
   EXPECT_EQ(labs[0].id, "itm_2");

@@ -26,6 +26,7 @@
 #include "caliper/common/status.h"
 #include "caliper/core/label_schema.h"
 #include "caliper/core/types.h"
+#include "caliper/dicom/deid.h"
 #include "caliper/dicom/volume.h"
 #include "caliper/ingest/labs.h"
 #include "caliper/ingest/notes.h"
@@ -347,6 +348,7 @@ struct DicomFileResult {
   std::string series_uid;        // pseudonymous
   std::string modality;
   std::vector<std::string> reasons;  // quarantined: why burned-in text is suspected
+  std::string quarantine_id;         // quarantined: its entry in the quarantine (also a repeat's)
   Status error;                      // error: why the file was skipped (nothing of it stored)
 };
 
@@ -368,10 +370,20 @@ struct DicomIngestReport {
   std::vector<DicomSeriesResult> series;
 };
 // {"files": [{"name", "outcome", "item_id", "sop_instance_uid", "series_uid", "modality",
-// "reasons", "error": {"code", "message"}}], "series": [{"item_id", "series_uid", "modality",
+// "reasons", "quarantine_id", "error": {"code", "message"}}], "series": [{"item_id", "series_uid", "modality",
 // "created", "added", "instances", "volume": {"dims"} | null, "no_volume", "warnings"}],
 // "stored", "duplicates", "quarantined", "errors"} (API answer, `caliper ingest dicom --json`).
 std::string DicomIngestReportJson(const DicomIngestReport& report);
+
+// What a data steward decides about a quarantined instance (App::DecideQuarantined).
+enum class QuarantineAction { kRelease, kBlank, kDiscard };
+// "release" | "blank" | "discard"; kInvalidArgument otherwise.
+Result<QuarantineAction> ParseQuarantineAction(std::string_view name);
+struct QuarantineDecision {
+  QuarantineAction action = QuarantineAction::kRelease;
+  std::vector<dicom::PixelRect> rects;  // kBlank: 1..100 rectangles, pixel coordinates of every frame
+  std::string reason;                   // why (required to discard; at most 2000 bytes)
+};
 
 // One NIfTI file with what it comes with: the source patient identifier (made pseudonymous
 // like a note's) and the text of its BIDS JSON sidecar ("" when none).
@@ -565,6 +577,7 @@ struct ProjectFile {
   bool publish = true;
   std::optional<core::WorkflowSettings> workflow;  // project_id left empty
   std::optional<core::TextSettings> text;           // project_id left empty
+  std::optional<core::DicomSettings> dicom;         // project_id left empty
 };
 
 // Reads a project file; strict (unknown members, wrong types and a missing name or guideline
@@ -577,6 +590,7 @@ struct ProjectFromFile {
   core::GuidelineVersion guideline;
   core::WorkflowSettings workflow;
   core::TextSettings text;
+  core::DicomSettings dicom;
 };
 
 // ---- guideline feedback (src/app/guideline_feedback.cpp, docs/workflow.md) ----
@@ -779,8 +793,8 @@ class App {
   // Admins see every project, others their own.
   // Creates a project with its guideline, workflow and text settings from a project file, all
   // in one transaction (nothing is left behind when any part is refused); audited as
-  // project.create, guideline.create (+ guideline.publish), workflow.update and
-  // project.text_settings, as if made one by one.
+  // project.create, guideline.create (+ guideline.publish), workflow.update,
+  // project.text_settings and project.dicom_settings, as if made one by one.
   Result<ProjectFromFile> CreateProjectFromFile(const RequestContext& ctx, const ProjectFile& file);
   Result<storage::Page<core::Project>> ListProjects(const RequestContext& ctx, const storage::PageRequest& page);
   Result<core::Project> GetProject(const RequestContext& ctx, const std::string& id);
@@ -852,8 +866,17 @@ class App {
   Result<NoteView> ReadNote(const RequestContext& ctx, const std::string& item_id);
 
   // ---- imaging (src/app/imaging.cpp) ----
+  // The project's DICOM de-identification settings (until first put: the Basic Profile alone,
+  // no option, no blanking rule).
+  Result<core::DicomSettings> GetDicomSettings(const RequestContext& ctx, const std::string& project_id);
+  // Sets them for uploads from now on (stored instances keep their form; UIDs and pseudonyms
+  // depend on the project's key only, so a series split across a change keeps its UIDs).
+  // Options are stored by their canonical names. kInvalidArgument (naming the entry) for an
+  // unknown option, a safe private element or blanking rule that dicom::DeidOptionsFromSpecs
+  // refuses, or more than 1000 entries of a kind. Audited as project.dicom_settings.
+  Result<core::DicomSettings> PutDicomSettings(const RequestContext& ctx, core::DicomSettings settings);
   // De-identifies every DICOM file with the project's DicomDeidentifier (PS3.15 Basic
-  // Profile, default options, pseudonyms keyed by the project's de-identification secret)
+  // Profile with the project's options and blanking rules, GetDicomSettings; pseudonyms keyed by the project's de-identification secret)
   // BEFORE anything is stored, then stores the instances grouped by their (new) Series
   // Instance UID: one imaging item per series, found again by that UID when a later upload
   // brings more of it. Each series batch commits whole, with its audit event: the encrypted
@@ -862,8 +885,11 @@ class App {
   // Study UID, encrypted, data stewards only), and as the item's content the volume as NIfTI
   // (.nii.gz) built from every instance of the series when dicom::BuildVolume succeeds (else
   // the item keeps only its instances and the report says why). Files with suspected
-  // burned-in text (and no blanking) are quarantined: reported, never stored. A repeated
-  // instance is a duplicate. The call fails only when the project is missing or the store does.
+  // burned-in text (and no blanking rule) are quarantined: de-identified in their headers and
+  // kept encrypted in the quarantine (not in an item) for a data steward's pixel review, with
+  // their reasons, audited as quarantine.add; the report names the entry (an instance already
+  // pending keeps its one entry). A repeated instance is a duplicate. The call fails only when
+  // the project is missing or the store does.
   Result<DicomIngestReport> IngestDicom(const RequestContext& ctx, const std::string& project_id,
                                         std::vector<ImagingInput> inputs);
   // Stores each NIfTI file (3D, or 4D as one item per time point) as imaging items whose
@@ -878,6 +904,37 @@ class App {
   // "original_issuer", "original_study_uid", "pseudonymous_id"} as JSON text); audited as
   // imaging.reidentify. Authorise with kReidentify (data stewards) before calling.
   Result<std::string> ReadReidentificationLink(const RequestContext& ctx, const std::string& item_id);
+  // ---- quarantine for pixel review (src/app/quarantine.cpp, docs/deid-dicom.md) ----
+  // Authorise with kQuarantineReview (data stewards) on the project before calling.
+  // The project's quarantined instances by id, optionally only those with `status` (pending,
+  // released, blanked, discarded; kInvalidArgument otherwise).
+  Result<storage::Page<storage::QuarantinedInstance>> ListQuarantine(const RequestContext& ctx,
+                                                                     const std::string& project_id,
+                                                                     const std::string& status,
+                                                                     const storage::PageRequest& page);
+  // One entry; kNotFound unless it is the project's.
+  Result<storage::QuarantinedInstance> GetQuarantined(const RequestContext& ctx, const std::string& project_id,
+                                                      const std::string& quarantine_id);
+  // Frame `frame` (from 0) of a pending entry's pixels as a PNG, as stored (dicom::RenderFramePng:
+  // the coordinates blanking rectangles use); audited as quarantine.view. kNotFound once decided.
+  Result<std::string> RenderQuarantinedFrame(const RequestContext& ctx, const std::string& project_id,
+                                             const std::string& quarantine_id, int frame);
+  // Decides a pending entry, in one transaction with its audit event (quarantine.release,
+  // quarantine.blank, quarantine.discard, naming the decider): release stores the instance into
+  // its series' item exactly as ingest would have (item made, volume rebuilt); blank first zeroes
+  // the rectangles in every frame (dicom::BlankPixelRects: kUnsupported for compressed pixel
+  // data) and then releases; discard deletes the pixels. The entry keeps who, when, why and the
+  // rectangles, never the pixels. kConflict for an entry already decided, or one whose instance
+  // an item already holds; kInvalidArgument for a bad decision (nothing changes then).
+  Result<storage::QuarantinedInstance> DecideQuarantined(const RequestContext& ctx, const std::string& project_id,
+                                                         const std::string& quarantine_id,
+                                                         const QuarantineDecision& decision);
+
+  // One stored (de-identified) instance of a DICOM series item, as the Part 10 file; audited as
+  // imaging.instance_read. kNotFound when the item holds no instance with that (pseudonymous)
+  // SOP Instance UID.
+  Result<std::string> ReadDicomInstance(const RequestContext& ctx, const std::string& item_id,
+                                        const std::string& sop_instance_uid);
   // The item's volume as NIfTI (.nii.gz), audited like ReadItemContent. kNotFound when the item
   // has no volume (e.g. a series that did not build).
   Result<std::string> ReadVolumeNifti(const RequestContext& ctx, const std::string& item_id);
@@ -1226,6 +1283,7 @@ class App {
   // The audit events of a workflow-settings change and of a text-settings change.
   security::AuditRecord WorkflowUpdateRecord(const RequestContext& ctx, const core::WorkflowSettings& settings) const;
   security::AuditRecord TextSettingsRecord(const RequestContext& ctx, const core::TextSettings& settings) const;
+  security::AuditRecord DicomSettingsRecord(const RequestContext& ctx, const core::DicomSettings& settings) const;
   // Workflow helpers (workflow.cpp).
   // Applies `event` to `task` through core::TaskTransition (409 when refused) and returns
   // the audit record of the step.
@@ -1288,6 +1346,34 @@ class App {
   // caller audits what it returns. kNotFound when the item has no volume. Shared: the cache
   // may evict a volume while a request still renders from it.
   Result<std::shared_ptr<const dicom::Volume>> LoadVolume(const core::Item& item);
+  // A de-identified DICOM instance on its way into its series' item (imaging.cpp).
+  struct SeriesInstance {
+    std::string bytes;  // the de-identified Part 10 file
+    std::string sop_instance_uid, study_uid;  // pseudonymous
+    std::string patient_key;  // pseudonymous (PatientKeyFor of internal::DicomPatientSource)
+    std::string modality;     // the item's, should this instance make it
+    std::string cohort_json;  // likewise
+    std::string link_json;    // the series' re-identification link, likewise (stored encrypted)
+    // What StoreInSeries did with it.
+    enum class Fate { kStored, kDuplicate, kOtherPatient } fate = Fate::kStored;
+    std::string duplicate_of;  // kDuplicate: the item that holds the instance already
+  };
+  // Stores `instances` (of one series) in `txn` without committing: finds the series' item or
+  // makes it (with its re-identification link) from the first instance, inserts each instance
+  // that is new and of the item's patient (setting every instance's fate), rebuilds the
+  // volume from every instance of the series, and appends the audit records (item.create,
+  // imaging.series_ingest). `sr` says what happened (added = 0: nothing was written).
+  Status StoreInSeries(storage::Transaction& txn, const RequestContext& ctx, const std::string& project_id,
+                       const std::string& series_uid, std::vector<SeriesInstance>& instances,
+                       DicomSeriesResult& sr, std::vector<security::AuditRecord>& records);
+  // Keeps a quarantined instance (encrypted, with its link) in its own transaction with its
+  // audit event, and fills `f` (quarantined with the entry's id; a duplicate when an item holds
+  // it; the pending entry's id when one exists already).
+  Status QuarantineInstance(const RequestContext& ctx, const std::string& project_id, const std::string& series_uid,
+                            SeriesInstance instance, DicomFileResult& f);
+  // The project's entry `quarantine_id` in `txn` (kNotFound when absent or another project's).
+  Result<storage::QuarantinedInstance> QuarantinedIn(storage::Transaction& txn, const std::string& project_id,
+                                                     const std::string& quarantine_id);
   // The item's content, decrypted; not audited (callers audit the read they make of it).
   Result<std::string> DecryptContent(const core::Item& item);
   // The item and its stored waveform, decoded (waveforms.cpp); not audited. kNotFound unless a

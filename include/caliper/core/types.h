@@ -82,6 +82,17 @@ struct TextSettings {
   TimeMicros updated_at = 0;
 };
 
+// How a project de-identifies DICOM before it is stored (docs/deid-dicom.md), in the words of
+// `caliper deid dicom` (parsed by dicom::DeidOptionsFromSpecs when used). Applies to uploads
+// from the moment it is set; stored instances keep the form they were stored in.
+struct DicomSettings {
+  std::string project_id;
+  std::vector<std::string> options;       // canonical option names: "retain-dates", ...
+  std::vector<std::string> safe_private;  // "CREATOR:GGGG:EE" (Retain Safe Private)
+  std::vector<std::string> blanking;      // "MODALITY[/MANUFACTURER[/MODEL]]:X,Y,W,H"
+  TimeMicros updated_at = 0;
+};
+
 // A stored clinical note. The item's content is the de-identified text (text/plain, UTF-8);
 // this row records how it was made and where the replacements stand in it.
 struct Note {

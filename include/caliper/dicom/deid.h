@@ -66,6 +66,27 @@ struct DeidOptions {
 // docs/deid-dicom.md) into `options`. kInvalidArgument names an unknown option.
 Status ParseDeidOptionList(std::string_view list, DeidOptions& options);
 
+// The canonical names of the options `options` turns on, in the order of the table in
+// docs/deid-dicom.md ("retain-dates", "retain-patient-characteristics",
+// "retain-device-identity", "clean-descriptors", "retain-safe-private").
+std::vector<std::string> DeidOptionNames(const DeidOptions& options);
+
+// A safe private element in the words of `caliper deid dicom --safe-private`: "CREATOR:GGGG:EE"
+// (group and element byte in hex; the creator may contain ':'). kInvalidArgument otherwise,
+// also for an even group, a group below 0009 or an empty creator.
+Result<SafePrivateElement> ParseSafePrivateSpec(std::string_view spec);
+
+// A blanking rule in the words of `caliper deid dicom --blank`:
+// "MODALITY[/MANUFACTURER[/MODEL]]:X,Y,W,H" (one rectangle). kInvalidArgument otherwise, also
+// for an empty modality or a rectangle without a positive size.
+Result<BlankingRule> ParseBlankingSpec(std::string_view spec);
+
+// Options from their words: an option list (ParseDeidOptionList), safe private elements
+// (ParseSafePrivateSpec; any of them turns Retain Safe Private on) and blanking rules
+// (ParseBlankingSpec). The one parser of `caliper deid dicom` and of a project's settings.
+Result<DeidOptions> DeidOptionsFromSpecs(std::string_view option_list, const std::vector<std::string>& safe_private,
+                                         const std::vector<std::string>& blanking);
+
 // The keyed hash every pseudonym derives from: a PRF of `message` under the project's secret
 // key, at least 16 bytes of output (only the first 16 are used). Injected because the dicom
 // part may not depend on security (docs/architecture.md); the application passes keyed
@@ -166,6 +187,16 @@ class DicomDeidentifier {
   explicit DicomDeidentifier(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
+
+// Zeroes `rects` in every frame (and sample) of an instance's native pixel data, as a blanking
+// rule does, and marks the instance: De-identification Method gains "Clean Pixel Data
+// (rectangles)" and its Code Sequence 113101, once. Nothing else changes; the transfer syntax
+// is kept. Errors: kInvalidArgument for input that is not a DICOM Part 10 file, has no Pixel
+// Data, or for a rectangle without a positive size; kUnsupported for compressed pixel data or
+// pixels that are not whole bytes. `blanked` (may be null) receives the rectangles blanked,
+// summed over frames (a rectangle wholly outside the image counts nothing).
+Result<std::string> BlankPixelRects(std::string_view part10, const std::vector<PixelRect>& rects,
+                                    int* blanked = nullptr);
 
 // The pseudonymous UID for `uid` under `hash` ("2.25." + decimal of 128 bits), as
 // Deidentify maps it; exposed so callers can map references they hold elsewhere.

@@ -13,6 +13,7 @@
 
 #include <array>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -86,6 +87,12 @@ struct DecodedImage {
 // Caliper cannot decode.
 Result<DecodedImage> DecodeImage(std::span<const std::uint8_t> bytes,
                                  const DecodeLimits& limits = {});
+
+// The top-level attributes of a Part 10 file that hold text (every VR but sequences and binary
+// ones), keyed "GGGGEEEE" (upper-case hex) to the value as stored (values joined by a backslash,
+// trailing padding removed). For review screens and tests. Errors: kInvalidArgument as
+// DecodeImage for input that is not DICOM.
+Result<std::map<std::string, std::string>> ReadTextAttributes(std::span<const std::uint8_t> bytes);
 
 // Whether DecodeImage can decode pixel data in transfer syntax `uid`.
 bool IsSupportedTransferSyntax(const std::string& uid);

@@ -29,6 +29,9 @@ struct CtPhantomOptions {
   // Adds the landmark voxels of PhantomLandmarks (single voxels of known HU in the air around
   // the body) so that geometry tests can find known voxels after any transformation.
   bool landmarks = false;
+  // Writes Burned In Annotation (0028,0301) = YES, so de-identification quarantines the slices
+  // for pixel review (nothing is burned in: the pixels are the phantom's).
+  bool burned_in_annotation = false;
   // With a seed, every UID is derived from it and the output is byte-identical from run to run.
   // Without one, a seed is drawn from the kernel's CSPRNG, so UIDs are globally unique.
   std::optional<std::uint64_t> seed;

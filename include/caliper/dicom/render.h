@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "caliper/common/status.h"
+#include "caliper/dicom/image.h"
 #include "caliper/dicom/volume.h"
 
 namespace caliper::dicom {
@@ -82,5 +83,12 @@ Result<SliceImage> RenderSlice(const Volume& volume, Plane plane, int index, con
 Result<std::vector<std::uint8_t>> RenderSlicePng(const Volume& volume, Plane plane, int index,
                                                  const Window& window,
                                                  const RenderOptions& options = {});
+
+// Frame `frame` (from 0) of one decoded instance as a PNG, as stored: rows top to bottom and
+// columns left to right as in Pixel Data — the coordinates blanking rectangles use (PixelRect),
+// not a patient orientation. Grey through the instance's own window, else its frame's 1st to
+// 99th percentile (MONOCHROME1 inverted); colour as RGB (clamped to 0..255). For pixel review.
+// Errors: kInvalidArgument for a frame outside the image.
+Result<std::vector<std::uint8_t>> RenderFramePng(const DecodedImage& image, int frame);
 
 }  // namespace caliper::dicom

@@ -42,6 +42,8 @@ enum class Permission {
   kQualityRead,     // project: quality indicators, reviewer analytics, QA findings (they
                     // summarise every reader's labels, so annotators never hold it)
   kGuidelineFeedback,  // item: note where the guideline did not fit an item (reviewers, adjudicators)
+  kQuarantineReview,   // project: see quarantined DICOM pixels and release, blank or discard them
+                       // (data stewards only)
 };
 
 std::string_view ToString(Permission p);

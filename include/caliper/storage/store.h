@@ -172,6 +172,29 @@ struct ReidentificationLink {
   TimeMicros created_at = 0;
 };
 
+// A DICOM instance held for pixel review (docs/deid-dicom.md): de-identified in its headers,
+// kept encrypted apart from any item until a data steward decides. UIDs are pseudonymous.
+struct QuarantinedInstance {
+  std::string id;  // "qrn_..."
+  std::string project_id;
+  std::string sop_instance_uid, series_uid, study_uid;
+  std::string modality;
+  std::string patient_key;
+  std::string cohort_json = "{}";
+  std::vector<std::string> reasons;  // why burned-in text is suspected
+  std::string blob;       // the de-identified Part 10 file, encrypted; "" once decided
+  std::string link_blob;  // the series' re-identification link, encrypted; "" once decided
+  std::int64_t bytes = 0;
+  std::string status = "pending";  // pending | released | blanked | discarded
+  TimeMicros created_at = 0;
+  std::string created_by;
+  std::optional<TimeMicros> decided_at;
+  std::string decided_by;
+  std::string reason;             // the steward's
+  std::string rects_json = "[]";  // blanked: [{"x","y","width","height"}]
+  std::string item_id;            // released, blanked: the series item
+};
+
 // One version of one reader's mask (label map) on an imaging item.
 struct ItemMask {
   std::string id;
@@ -329,6 +352,9 @@ class Transaction {
   virtual Status PutTextSettings(const core::TextSettings& settings) = 0;
   // kNotFound until first put.
   virtual Result<core::TextSettings> GetTextSettings(const std::string& project_id) = 0;
+  // Each project's DICOM de-identification settings. GetDicomSettings: kNotFound until first put.
+  virtual Status PutDicomSettings(const core::DicomSettings& settings) = 0;
+  virtual Result<core::DicomSettings> GetDicomSettings(const std::string& project_id) = 0;
 
   // Stores a new blob as the item's content (an imaging item's volume, rebuilt as its series
   // grows). kNotFound when absent.
@@ -344,6 +370,19 @@ class Transaction {
   virtual Result<std::string> FindSeriesItem(const std::string& project_id, const std::string& series_uid) = 0;
   virtual Result<std::vector<DicomInstance>> ListDicomInstances(const std::string& item_id) = 0;
   // Re-identification links: one per item (kAlreadyExists for a second); kNotFound when none.
+  // The quarantine. InsertQuarantinedInstance: kAlreadyExists when the project has a pending
+  // entry for that SOP Instance UID. FindPendingQuarantine: kNotFound when it has none.
+  // ListQuarantine: by id, all or those with `status`. DecideQuarantinedInstance writes the
+  // decision fields (status, decided_*, reason, rects, item, blobs) of a pending entry;
+  // kConflict when it is no longer pending, kNotFound when absent.
+  virtual Status InsertQuarantinedInstance(const QuarantinedInstance& q) = 0;
+  virtual Result<QuarantinedInstance> GetQuarantinedInstance(const std::string& id) = 0;
+  virtual Result<QuarantinedInstance> FindPendingQuarantine(const std::string& project_id,
+                                                            const std::string& sop_instance_uid) = 0;
+  virtual Result<Page<QuarantinedInstance>> ListQuarantine(const std::string& project_id, const std::string& status,
+                                                           const PageRequest& page) = 0;
+  virtual Status DecideQuarantinedInstance(const QuarantinedInstance& q) = 0;
+
   virtual Status InsertReidentificationLink(const ReidentificationLink& link) = 0;
   virtual Result<ReidentificationLink> GetReidentificationLink(const std::string& item_id) = 0;
   // Masks. InsertMask: kAlreadyExists when (item, author, version) is taken. GetLatestMask:

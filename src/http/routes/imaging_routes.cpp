@@ -5,6 +5,7 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
 
 #include "http/multipart_related.h"
 #include "http/route.h"
@@ -31,6 +32,61 @@ Reply Download(std::string bytes, const std::string& content_type, const std::st
   return r;
 }
 
+json QuarantinedJson(const storage::QuarantinedInstance& q) {
+  return json{{"id", q.id},
+              {"project_id", q.project_id},
+              {"status", q.status},
+              {"sop_instance_uid", q.sop_instance_uid},
+              {"series_uid", q.series_uid},
+              {"study_uid", q.study_uid},
+              {"modality", q.modality},
+              {"reasons", q.reasons},
+              {"bytes", q.bytes},
+              {"created_at", FormatRfc3339(q.created_at)},
+              {"created_by", q.created_by},
+              {"decided_at", q.decided_at ? json(FormatRfc3339(*q.decided_at)) : json(nullptr)},
+              {"decided_by", q.decided_by.empty() ? json(nullptr) : json(q.decided_by)},
+              {"reason", q.reason},
+              {"rects", json::parse(q.rects_json, nullptr, false)},
+              {"item_id", q.item_id.empty() ? json(nullptr) : json(q.item_id)}};
+}
+
+// A decision's body: {reason?} (release), {rects, reason?} (blank), {reason} (discard).
+Result<app::QuarantineDecision> DecisionFrom(app::QuarantineAction action, const json& body) {
+  app::QuarantineDecision d;
+  d.action = action;
+  if (body.contains("reason")) d.reason = body["reason"].get<std::string>();
+  if (body.contains("rects")) {
+    for (const json& r : body["rects"]) {
+      auto whole = [&](const char* name) -> Result<int> {
+        if (!r.is_object() || !r.contains(name) || !r[name].is_number_integer() ||
+            std::abs(r[name].get<std::int64_t>()) > 1'000'000) {
+          return Error(ErrorCode::kInvalidArgument, std::string("each rectangle needs a whole number ") + name);
+        }
+        return r[name].get<int>();
+      };
+      dicom::PixelRect rect;
+      CALIPER_ASSIGN_OR_RETURN(rect.x, whole("x"));
+      CALIPER_ASSIGN_OR_RETURN(rect.y, whole("y"));
+      CALIPER_ASSIGN_OR_RETURN(rect.width, whole("width"));
+      CALIPER_ASSIGN_OR_RETURN(rect.height, whole("height"));
+      d.rects.push_back(rect);
+    }
+  }
+  return d;
+}
+
+Route DecisionRoute(app::QuarantineAction action, const char* path, const char* summary,
+                    std::vector<Field> fields) {
+  return {"POST", path, security::Permission::kQuarantineReview, summary, BodyKind::kJson, std::move(fields),
+          [action](app::App& app, Call& call) -> Result<Reply> {
+            CALIPER_ASSIGN_OR_RETURN(auto decision, DecisionFrom(action, call.body));
+            CALIPER_ASSIGN_OR_RETURN(auto q, app.DecideQuarantined(call.ctx, call.Param("project_id"),
+                                                                   call.Param("quarantine_id"), decision));
+            return JsonReply(QuarantinedJson(q));
+          }};
+}
+
 // A whole number 0..1000000 from a path word.
 Result<int> SliceIndex(const std::string& text) {
   int value = -1;
@@ -46,6 +102,34 @@ Result<int> SliceIndex(const std::string& text) {
 std::vector<Route> ImagingRoutes() {
   using security::Permission;
   return {
+      {"GET", "/api/v1/projects/{project_id}/dicom-settings", Permission::kTaskAssign,
+       "How the project de-identifies DICOM (docs/deid-dicom.md): PS3.15 options, safe private elements and "
+       "pixel blanking rules, in the words of caliper deid dicom.",
+       BodyKind::kNone, {},
+       [](app::App& app, Call& call) -> Result<Reply> {
+         CALIPER_ASSIGN_OR_RETURN(auto d, app.GetDicomSettings(call.ctx, call.Param("project_id")));
+         return JsonReply(DicomSettingsJson(d));
+       }},
+      {"PUT", "/api/v1/projects/{project_id}/dicom-settings", Permission::kTaskAssign,
+       "Set how DICOM is de-identified from now on (instances stored before keep their form; UIDs and "
+       "pseudonyms do not depend on the options). Members left out are empty.",
+       BodyKind::kJson,
+       {{"options", FieldType::kStringArray, false,
+         "retain-dates, retain-patient-characteristics, retain-device-identity, clean-descriptors, "
+         "retain-safe-private"},
+        {"safe_private", FieldType::kStringArray, false,
+         "private elements kept under Retain Safe Private: CREATOR:GGGG:EE (hex)"},
+        {"blanking", FieldType::kStringArray, false,
+         "pixel blanking rules: MODALITY[/MANUFACTURER[/MODEL]]:X,Y,W,H"}},
+       [](app::App& app, Call& call) -> Result<Reply> {
+         core::DicomSettings d;
+         d.project_id = call.Param("project_id");
+         if (call.body.contains("options")) d.options = StringList(call.body["options"]);
+         if (call.body.contains("safe_private")) d.safe_private = StringList(call.body["safe_private"]);
+         if (call.body.contains("blanking")) d.blanking = StringList(call.body["blanking"]);
+         CALIPER_ASSIGN_OR_RETURN(auto saved, app.PutDicomSettings(call.ctx, d));
+         return JsonReply(DicomSettingsJson(saved));
+       }},
       {"POST", "/api/v1/projects/{project_id}/dicomweb/studies", Permission::kItemCreate,
        "Store DICOM instances (DICOMweb STOW-RS, PS3.18 10.5): multipart/related; type=\"application/dicom\", one "
        "Part 10 instance per part. Each is de-identified (PS3.15 Basic Profile) before storage and stored in the "
@@ -139,6 +223,60 @@ std::vector<Route> ImagingRoutes() {
          CALIPER_ASSIGN_OR_RETURN(auto bytes, app.ReadOwnMask(call.ctx, call.Param("item_id")));
          return Download(std::move(bytes), "application/gzip", "mask.nii.gz");
        }},
+      {"GET", "/api/v1/items/{item_id}/instances/{sop_instance_uid}", Permission::kItemRead,
+       "One stored instance of a DICOM series item (de-identified, as stored) as application/dicom, by its "
+       "pseudonymous SOP Instance UID (the ingest report names it). Audited.",
+       BodyKind::kNone, {},
+       [](app::App& app, Call& call) -> Result<Reply> {
+         CALIPER_ASSIGN_OR_RETURN(auto bytes, app.ReadDicomInstance(call.ctx, call.Param("item_id"),
+                                                                    call.Param("sop_instance_uid")));
+         return Download(std::move(bytes), "application/dicom", "instance.dcm");
+       }},
+      {"GET", "/api/v1/projects/{project_id}/quarantine", Permission::kQuarantineReview,
+       "DICOM instances held for pixel review (suspected burned-in text, no blanking rule), by id, with their "
+       "reasons and decisions; ?status=pending|released|blanked|discarded; cursor pagination. Data stewards only.",
+       BodyKind::kNone, {},
+       [](app::App& app, Call& call) -> Result<Reply> {
+         CALIPER_ASSIGN_OR_RETURN(auto page, PageFrom(call.req));
+         const std::string status = call.req.has_param("status") ? call.req.get_param_value("status") : "";
+         CALIPER_ASSIGN_OR_RETURN(auto rows, app.ListQuarantine(call.ctx, call.Param("project_id"), status, page));
+         return JsonReply(PageJson(rows, QuarantinedJson));
+       }},
+      {"GET", "/api/v1/projects/{project_id}/quarantine/{quarantine_id}", Permission::kQuarantineReview,
+       "One quarantined instance: reasons, pseudonymous UIDs, and once decided who, when, why, the rectangles "
+       "and the item it went to.",
+       BodyKind::kNone, {},
+       [](app::App& app, Call& call) -> Result<Reply> {
+         CALIPER_ASSIGN_OR_RETURN(auto q, app.GetQuarantined(call.ctx, call.Param("project_id"),
+                                                             call.Param("quarantine_id")));
+         return JsonReply(QuarantinedJson(q));
+       }},
+      {"GET", "/api/v1/projects/{project_id}/quarantine/{quarantine_id}/frames/{index}.png",
+       Permission::kQuarantineReview,
+       "One frame (from 0) of a pending quarantined instance as PNG, as stored: rows and columns as in Pixel "
+       "Data, the coordinates blanking rectangles use. Audited as quarantine.view.",
+       BodyKind::kNone, {},
+       [](app::App& app, Call& call) -> Result<Reply> {
+         CALIPER_ASSIGN_OR_RETURN(int frame, SliceIndex(call.Param("index")));
+         CALIPER_ASSIGN_OR_RETURN(auto png, app.RenderQuarantinedFrame(call.ctx, call.Param("project_id"),
+                                                                       call.Param("quarantine_id"), frame));
+         Reply r;
+         r.body = std::move(png);
+         r.content_type = "image/png";
+         return r;
+       }},
+      DecisionRoute(app::QuarantineAction::kRelease, "/api/v1/projects/{project_id}/quarantine/{quarantine_id}/release",
+                    "You looked and saw no identifier: the instance is stored into its series' item as ingest would "
+                    "have. Audited with you as the decider; an entry is decided once (409 after).",
+                    {{"reason", FieldType::kString, false, "what you checked"}}),
+      DecisionRoute(app::QuarantineAction::kBlank, "/api/v1/projects/{project_id}/quarantine/{quarantine_id}/blank",
+                    "Zero these rectangles in every frame, then release (native pixel data only: compressed pixel "
+                    "data is refused, 415 unsupported). Audited with the rectangles.",
+                    {{"rects", FieldType::kObjectArray, true, "[{x, y, width, height}] in pixels of every frame"},
+                     {"reason", FieldType::kString, false, "what was burned in"}}),
+      DecisionRoute(app::QuarantineAction::kDiscard, "/api/v1/projects/{project_id}/quarantine/{quarantine_id}/discard",
+                    "Delete the pixels; the entry keeps who, when and why. Audited.",
+                    {{"reason", FieldType::kString, true, "why it is discarded"}}),
       {"GET", "/api/v1/items/{item_id}/reidentification", Permission::kReidentify,
        "Where a DICOM series item came from: original Patient ID (and issuer) and Study Instance UID with the "
        "pseudonyms that replaced them. Data stewards only; audited.",

@@ -17,7 +17,7 @@ std::vector<Route> ProjectRoutes() {
       {"POST", "/api/v1/project-files", Permission::kProjectCreate,
        "Create a whole project from one project file (docs/project-file.md, schema "
        "docs/project-file.schema.json): the project, its first guideline version (published unless "
-       "publish is false) and its workflow and text settings, in one transaction — nothing is created when "
+       "publish is false) and its workflow, text and DICOM settings, in one transaction — nothing is created when "
        "any part is refused.",
        BodyKind::kJson,
        {{"$schema", FieldType::kString, false, "the project file schema's URL or path (ignored)"},
@@ -27,14 +27,16 @@ std::vector<Route> ProjectRoutes() {
         {"guideline", FieldType::kObject, true, "the label schema (docs/label-schema.schema.json)"},
         {"publish", FieldType::kBoolean, false, "publish the guideline as version 1 (default true)"},
         {"workflow", FieldType::kObject, false, "workflow settings, as PUT /projects/{id}/workflow"},
-        {"text", FieldType::kObject, false, "text settings, as PUT /projects/{id}/text-settings"}},
+        {"text", FieldType::kObject, false, "text settings, as PUT /projects/{id}/text-settings"},
+        {"dicom", FieldType::kObject, false, "DICOM de-identification settings, as PUT /projects/{id}/dicom-settings"}},
        [](app::App& app, Call& call) -> Result<Reply> {
          CALIPER_ASSIGN_OR_RETURN(auto file, app::ProjectFileFromJson(call.body.dump()));
          CALIPER_ASSIGN_OR_RETURN(auto made, app.CreateProjectFromFile(call.ctx, file));
          return JsonReply(json{{"project", ProjectJson(made.project)},
                                {"guideline", GuidelineJson(made.guideline)},
                                {"workflow", WorkflowSettingsJson(made.workflow)},
-                               {"text", TextSettingsJson(made.text)}},
+                               {"text", TextSettingsJson(made.text)},
+                               {"dicom", DicomSettingsJson(made.dicom)}},
                           201);
        }},
       {"GET", "/api/v1/projects", Permission::kAuthenticated,

@@ -449,6 +449,34 @@ Result<DicomInstance> ReadDicomInstance(const Statement& st) {
   return d;
 }
 
+#define QUARANTINE_COLUMNS                                                                            \
+  "id, project_id, sop_instance_uid, series_uid, study_uid, modality, patient_key, cohort_json, reasons, blob, " \
+  "link_blob, bytes, status, created_at, created_by, decided_at, decided_by, reason, rects, item_id"
+Result<QuarantinedInstance> ReadQuarantined(const Statement& st) {
+  QuarantinedInstance q;
+  q.id = st.Text(0);
+  q.project_id = st.Text(1);
+  q.sop_instance_uid = st.Text(2);
+  q.series_uid = st.Text(3);
+  q.study_uid = st.Text(4);
+  q.modality = st.Text(5);
+  q.patient_key = st.Text(6);
+  q.cohort_json = st.Text(7);
+  CALIPER_ASSIGN_OR_RETURN(q.reasons, Stored(StringsFromJson(st.Text(8), "reasons"), "dicom_quarantine.reasons"));
+  q.blob = st.Text(9);
+  q.link_blob = st.Text(10);
+  q.bytes = st.Int(11);
+  q.status = st.Text(12);
+  q.created_at = st.Int(13);
+  q.created_by = st.Text(14);
+  q.decided_at = st.OptInt(15);
+  q.decided_by = st.Text(16);
+  q.reason = st.Text(17);
+  q.rects_json = st.Text(18);
+  q.item_id = st.Text(19);
+  return q;
+}
+
 #define LINK_COLUMNS "item_id, project_id, blob, created_at"
 Result<ReidentificationLink> ReadLink(const Statement& st) {
   ReidentificationLink l;
@@ -527,6 +555,18 @@ Result<core::TextSettings> ReadTextSettings(const Statement& st) {
                            Stored(StringsFromJson(st.Text(2), "clinician_names"), "text_settings.clinician_names"));
   t.updated_at = st.Int(3);
   return t;
+}
+
+#define DICOM_SETTINGS_COLUMNS "project_id, options, safe_private, blanking, updated_at"
+Result<core::DicomSettings> ReadDicomSettings(const Statement& st) {
+  core::DicomSettings d;
+  d.project_id = st.Text(0);
+  CALIPER_ASSIGN_OR_RETURN(d.options, Stored(StringsFromJson(st.Text(1), "options"), "dicom_settings.options"));
+  CALIPER_ASSIGN_OR_RETURN(d.safe_private,
+                           Stored(StringsFromJson(st.Text(2), "safe_private"), "dicom_settings.safe_private"));
+  CALIPER_ASSIGN_OR_RETURN(d.blanking, Stored(StringsFromJson(st.Text(3), "blanking"), "dicom_settings.blanking"));
+  d.updated_at = st.Int(4);
+  return d;
 }
 
 #define TASK_COLUMNS                                                                         \
@@ -1283,6 +1323,24 @@ class SqliteTransaction final : public Transaction {
     return ReadOne(st, &ReadTextSettings, "project " + project_id + " has no text settings");
   }
 
+  Status PutDicomSettings(const core::DicomSettings& d) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st, Prepare("INSERT OR REPLACE INTO dicom_settings (" DICOM_SETTINGS_COLUMNS
+                                                   ") VALUES (?1, ?2, ?3, ?4, ?5)"));
+    return st.Bind(d.project_id)
+        .Bind(ToJson(d.options))
+        .Bind(ToJson(d.safe_private))
+        .Bind(ToJson(d.blanking))
+        .Bind(d.updated_at)
+        .Run();
+  }
+
+  Result<core::DicomSettings> GetDicomSettings(const std::string& project_id) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st, Prepare("SELECT " DICOM_SETTINGS_COLUMNS
+                                                   " FROM dicom_settings WHERE project_id = ?1"));
+    st.Bind(project_id);
+    return ReadOne(st, &ReadDicomSettings, "project " + project_id + " has no DICOM settings");
+  }
+
   Status UpdateItemContent(const std::string& item_id, const std::string& content_blob,
                            const std::string& content_type, std::int64_t content_bytes) override {
     CALIPER_ASSIGN_OR_RETURN(Statement st, Prepare("UPDATE items SET content_blob = ?2, content_type = ?3, "
@@ -1325,6 +1383,77 @@ class SqliteTransaction final : public Transaction {
                                                    "WHERE item_id = ?1 ORDER BY sop_instance_uid"));
     st.Bind(item_id);
     return ReadAll(st, &ReadDicomInstance);
+  }
+
+  Status InsertQuarantinedInstance(const QuarantinedInstance& q) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st,
+                             Prepare("INSERT INTO dicom_quarantine (" QUARANTINE_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, "
+                                     "?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)"));
+    return st.Bind(q.id)
+        .Bind(q.project_id)
+        .Bind(q.sop_instance_uid)
+        .Bind(q.series_uid)
+        .Bind(q.study_uid)
+        .Bind(q.modality)
+        .Bind(q.patient_key)
+        .Bind(q.cohort_json)
+        .Bind(ToJson(q.reasons))
+        .Bind(q.blob)
+        .Bind(q.link_blob)
+        .Bind(q.bytes)
+        .Bind(q.status)
+        .Bind(q.created_at)
+        .Bind(q.created_by)
+        .Bind(q.decided_at)
+        .Bind(q.decided_by)
+        .Bind(q.reason)
+        .Bind(q.rects_json)
+        .Bind(q.item_id)
+        .Run();
+  }
+
+  Result<QuarantinedInstance> GetQuarantinedInstance(const std::string& id) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st, Prepare("SELECT " QUARANTINE_COLUMNS " FROM dicom_quarantine WHERE id = ?1"));
+    st.Bind(id);
+    return ReadOne(st, &ReadQuarantined, "no quarantined instance " + id);
+  }
+
+  Result<QuarantinedInstance> FindPendingQuarantine(const std::string& project_id,
+                                                    const std::string& sop_instance_uid) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st, Prepare("SELECT " QUARANTINE_COLUMNS " FROM dicom_quarantine WHERE "
+                                                   "project_id = ?1 AND sop_instance_uid = ?2 AND status = 'pending'"));
+    st.Bind(project_id).Bind(sop_instance_uid);
+    return ReadOne(st, &ReadQuarantined, "no pending quarantined instance with that SOP Instance UID");
+  }
+
+  Result<Page<QuarantinedInstance>> ListQuarantine(const std::string& project_id, const std::string& status,
+                                                   const PageRequest& page) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st,
+                             Prepare("SELECT " QUARANTINE_COLUMNS " FROM dicom_quarantine WHERE project_id = ?1 "
+                                     "AND (?2 = '' OR status = ?2) AND id > ?3 ORDER BY id LIMIT ?4"));
+    const int limit = ClampLimit(page.limit);
+    st.Bind(project_id).Bind(status).Bind(page.after).Bind(limit + 1);
+    return ReadPage(st, limit, &ReadQuarantined, &IdOf<QuarantinedInstance>);
+  }
+
+  Status DecideQuarantinedInstance(const QuarantinedInstance& q) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st,
+                             Prepare("UPDATE dicom_quarantine SET status = ?2, decided_at = ?3, decided_by = ?4, "
+                                     "reason = ?5, rects = ?6, item_id = ?7, blob = ?8, link_blob = ?9 "
+                                     "WHERE id = ?1 AND status = 'pending'"));
+    CALIPER_RETURN_IF_ERROR(st.Bind(q.id)
+                                .Bind(q.status)
+                                .Bind(q.decided_at)
+                                .Bind(q.decided_by)
+                                .Bind(q.reason)
+                                .Bind(q.rects_json)
+                                .Bind(q.item_id)
+                                .Bind(q.blob)
+                                .Bind(q.link_blob)
+                                .Run());
+    if (conn_->Changes() == 1) return Status::Ok();
+    CALIPER_RETURN_IF_ERROR(GetQuarantinedInstance(q.id).status());
+    return Error(ErrorCode::kConflict, "quarantined instance " + q.id + " was decided meanwhile");
   }
 
   Status InsertReidentificationLink(const ReidentificationLink& l) override {
