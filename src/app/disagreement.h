@@ -38,7 +38,8 @@ struct ReadingLabels {
 
 // Figures per class, ascending by class id. min_dice is the lowest Dice of two readings' masks:
 // voxels evidence with voxels evidence, stored masks (ReadingLabels::masks) with stored masks.
-// Evidence that does not parse is left out of its figure (ValidateAnnotation and the guideline checks catch it when the label is written).
+// Evidence that does not parse is left out of its figure (ValidateAnnotation and the guideline
+// checks catch it when the label is written).
 std::vector<ClassDisagreement> Disagreement(const std::vector<ReadingLabels>& readings);
 
 // A trigger that fired: reason is class_mismatch | grade_distance | dice_below | span_mismatch
