@@ -1015,6 +1015,18 @@ class TruthAppTest : public AppTest {
     return reader;
   }
 
+  // The reader claims the next task, labels its item `cls` (document evidence) and submits.
+  void ReadNext(const RequestContext& reader, const std::string& cls) {
+    auto task = app_->ClaimNextTask(reader, project_id_);
+    ASSERT_TRUE(task.ok() && task->has_value());
+    core::Annotation a;
+    a.evidence_kind = "document";
+    a.evidence_json = "{}";
+    a.label_class = cls;
+    ASSERT_TRUE(app_->CreateAnnotation(reader, (*task)->item_id, a).ok());
+    ASSERT_TRUE(app_->SubmitTask(reader, project_id_, (*task)->id).ok());
+  }
+
   FakeClock clock_;
   std::string project_id_;
 };
@@ -1032,14 +1044,8 @@ TEST_F(RepeatClockTest, ARepeatWaitsForItsWashoutDays) {
   ASSERT_TRUE(app_->PutWorkflowSettings(LocalOperator(), settings).ok());
   const core::Item item = AddItem(project_id_, "a note");
   ASSERT_TRUE(app_->CreateTasks(LocalOperator(), project_id_, {}).ok());
-  auto task = app_->ClaimNextTask(reader, project_id_);
-  ASSERT_TRUE(task.ok() && task->has_value());
-  core::Annotation a;
-  a.evidence_kind = "document";
-  a.evidence_json = "{}";
-  a.label_class = "benign";
-  ASSERT_TRUE(app_->CreateAnnotation(reader, item.id, a).ok());
-  ASSERT_TRUE(app_->SubmitTask(reader, project_id_, (*task)->id).ok());
+  ReadNext(reader, "benign");
+  ASSERT_FALSE(HasFailure());
 
   clock_.Advance(7 * 24 * 3600 * kMicrosPerSecond - 1);
   auto early = app_->ClaimNextTask(reader, project_id_);
@@ -1069,16 +1075,8 @@ TEST_F(TruthAppTest, LabelsGoFromProvisionalToConfirmedRefutedOrUnconfirmed) {
   std::vector<core::Item> items;
   for (int i = 0; i < 3; ++i) items.push_back(AddItem(project_id_, "note " + std::to_string(i)));
   ASSERT_TRUE(app_->CreateTasks(LocalOperator(), project_id_, {}).ok());
-  for (int i = 0; i < 3; ++i) {
-    auto task = app_->ClaimNextTask(reader, project_id_);
-    ASSERT_TRUE(task.ok() && task->has_value());
-    core::Annotation a;
-    a.evidence_kind = "document";
-    a.evidence_json = "{}";
-    a.label_class = "malignancy";
-    ASSERT_TRUE(app_->CreateAnnotation(reader, (*task)->item_id, a).ok());
-    ASSERT_TRUE(app_->SubmitTask(reader, project_id_, (*task)->id).ok());
-  }
+  for (int i = 0; i < 3; ++i) ReadNext(reader, "malignancy");
+  ASSERT_FALSE(HasFailure());
   core::Prelabel suggestion;
   suggestion.item_id = items[0].id;
   suggestion.model_name = "m";

@@ -706,7 +706,6 @@ Status App::SettleReadings(storage::Transaction& txn, const RequestContext& ctx,
   std::vector<core::Annotation> reading_labels;
   for (const auto& t : tasks) {
     readings.push_back({t.assignee, internal::ReaderLabels(t, labels)});
-    CALIPER_RETURN_IF_ERROR(LoadNamedMasks(txn, schema, submitted.item_id, readings.back()));
     reading_labels.insert(reading_labels.end(), readings.back().labels.begin(), readings.back().labels.end());
   }
   const TimeMicros now = clock_.Now();
@@ -744,7 +743,9 @@ Status App::SettleReadings(storage::Transaction& txn, const RequestContext& ctx,
     return Status::Ok();
   };
 
-  // Disagreement beyond a class's threshold: every undecided reading goes to adjudication.
+  // Disagreement beyond a class's threshold: every undecided reading goes to adjudication. The
+  // stored masks are read only now, once every reading is in.
+  for (ReadingLabels& r : readings) CALIPER_RETURN_IF_ERROR(LoadNamedMasks(txn, schema, submitted.item_id, r));
   const std::vector<TriggerHit> hits = AdjudicationTriggers(schema, Disagreement(readings));
   if (!hits.empty()) {
     json reasons = json::array();
