@@ -26,6 +26,9 @@ function lazy(load: () => Promise<ComponentType<ScreenProps>>): Screen {
                        (error) => <main id="main"><p class="error" role="alert">Could not load this screen: {error}</p></main>);
 }
 const QualityDashboard = lazy(() => import('./screens/quality').then((m) => m.QualityDashboard));
+// Screens of a few (data stewards, managers): loaded when first shown.
+const QuarantineScreen = lazy(() => import('./screens/quarantine').then((m) => m.QuarantineScreen));
+const DicomSettingsScreen = lazy(() => import('./screens/dicom_settings').then((m) => m.DicomSettingsScreen));
 const kScreens: [string, Screen][] = [
   ['/', ProjectList],
   ['/projects/:project_id', ProjectHome],
@@ -35,6 +38,8 @@ const kScreens: [string, Screen][] = [
   ['/projects/:project_id/members', ProjectMembers],
   ['/projects/:project_id/quality', QualityDashboard],
   ['/projects/:project_id/exports', ExportsScreen],
+  ['/projects/:project_id/quarantine', QuarantineScreen],
+  ['/projects/:project_id/dicom', DicomSettingsScreen],
   ['/admin/users', AdminUsers],
   ['/admin/sessions', AdminSessions],
   ['/admin/audit', AdminAudit],

@@ -287,6 +287,41 @@ export interface DatasetExport {
   error: string | null;
 }
 
+// ---- DICOM: de-identification settings, quarantine (src/http/routes/imaging_routes.cpp; docs/deid-dicom.md)
+
+export interface DicomSettings {
+  project_id: string;
+  options: string[];       // canonical names: retain-dates, clean-descriptors, ...
+  safe_private: string[];  // CREATOR:GGGG:EE
+  blanking: string[];      // MODALITY[/MANUFACTURER[/MODEL]]:X,Y,W,H
+  updated_at: string | null;
+}
+
+export type QuarantineStatus = 'pending' | 'released' | 'blanked' | 'discarded';
+// A rectangle in a frame's pixels (columns, rows from the top left). A type alias, so it is a
+// JSON object for the generated request types.
+export type PixelRect = { x: number; y: number; width: number; height: number };
+// A DICOM instance held for pixel review (QuarantinedJson); decided ones keep who, when, why,
+// the rectangles and the item it went to.
+export interface QuarantinedInstance {
+  id: string;
+  project_id: string;
+  status: QuarantineStatus;
+  sop_instance_uid: string;
+  series_uid: string;
+  study_uid: string;
+  modality: string;
+  reasons: string[];
+  bytes: number;
+  created_at: string;
+  created_by: string;
+  decided_at: string | null;
+  decided_by: string | null;
+  reason: string;
+  rects: PixelRect[];
+  item_id: string | null;
+}
+
 // ---- responses by method and path --------------------------------------------------------------
 
 interface GetResponses {
@@ -317,6 +352,9 @@ interface GetResponses {
   '/api/v1/items/{item_id}/prelabels': { data: Prelabel[] };
   '/api/v1/projects/{project_id}/exports': Page<DatasetExport>;
   '/api/v1/projects/{project_id}/exports/{export_id}': DatasetExport;
+  '/api/v1/projects/{project_id}/dicom-settings': DicomSettings;
+  '/api/v1/projects/{project_id}/quarantine': Page<QuarantinedInstance>;
+  '/api/v1/projects/{project_id}/quarantine/{quarantine_id}': QuarantinedInstance;
 }
 
 interface PostResponses {
@@ -340,6 +378,9 @@ interface PostResponses {
   '/api/v1/projects/{project_id}/exports/{export_id}/approve': DatasetExport;
   '/api/v1/projects/{project_id}/exports/{export_id}/deny': DatasetExport;
   '/api/v1/projects/{project_id}/exports/{export_id}/tokens': { token: string; expires_at: string; download_path: string };
+  '/api/v1/projects/{project_id}/quarantine/{quarantine_id}/release': QuarantinedInstance;
+  '/api/v1/projects/{project_id}/quarantine/{quarantine_id}/blank': QuarantinedInstance;
+  '/api/v1/projects/{project_id}/quarantine/{quarantine_id}/discard': QuarantinedInstance;
 }
 
 interface PutResponses {
@@ -348,6 +389,7 @@ interface PutResponses {
   '/api/v1/projects/{project_id}/members/{user_id}': Membership;
   '/api/v1/items/{item_id}/regions': { version: number };
   '/api/v1/items/{item_id}/intervals': { version: number };
+  '/api/v1/projects/{project_id}/dicom-settings': DicomSettings;
 }
 
 interface DeleteResponses {

@@ -77,6 +77,10 @@ export function ProjectHome({ params, session }: { params: Record<string, string
           <a href={`/projects/${project_id}/quality`} onClick={linkClick}>Quality dashboard</a>}
         {ctx.roles.some((r) => r === 'manager' || r === 'data_steward') &&
           <a href={`/projects/${project_id}/exports`} onClick={linkClick}>Dataset exports</a>}
+        {ctx.roles.includes('data_steward') &&
+          <a href={`/projects/${project_id}/quarantine`} onClick={linkClick}>Quarantine review</a>}
+        {ctx.roles.includes('manager') &&
+          <a href={`/projects/${project_id}/dicom`} onClick={linkClick}>DICOM settings</a>}
       </nav>
       {message && <p class="notice" role="status">{message}</p>}
 

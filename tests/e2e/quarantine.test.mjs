@@ -1,0 +1,254 @@
+// The DICOM screens against a real `caliper demo`.
+//
+// Quarantine: two CT slices of the sample data, copied and marked Burned In Annotation = YES with
+// DCMTK's dcmodify (nothing is committed), are uploaded over STOW-RS by the manager and held in
+// the quarantine. A data steward opens the quarantine screen from the project home, sees the
+// entries and a frame, steps past the last frame, draws a rectangle with the mouse and blanks it
+// with a reason; the screen moves on to the second entry, which is discarded. Through the API the
+// first is "blanked" with the rectangle in image pixels and its item exists; the second is
+// "discarded". A manager and a reader get no link and the server's refusal.
+//
+// Settings: the manager sets options and a safe private element, which are there after a reload;
+// a bad blanking rule shows the server's message and marks the rule; leaving with it unsaved asks.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { demoForThisFile, newUser, screenshotsOnFailure } from './harness.mjs';
+import { csrfOf, demoProject, sampleFile } from './project_setup.mjs';
+
+const env = demoForThisFile();
+const kSeries = 'dicom-series/ct-head-gantry-tilt-dcm_qa_ct';
+const shortId = (id) => `${id.slice(0, 4)}…${id.slice(-5)}`;
+
+// The bytes of a copy of `path` with Burned In Annotation (0028,0301) = YES: an instance at
+// burned-in risk, which ingest quarantines (the copy lives in a temporary folder).
+function markedBurnedIn(path) {
+  const dir = mkdtempSync(join(tmpdir(), 'caliper_quarantine_'));
+  try {
+    const copy = join(dir, 'instance.dcm');
+    copyFileSync(path, copy);
+    execFileSync('dcmodify', ['-nb', '-i', '(0028,0301)=YES', copy]);
+    return readFileSync(copy);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// STOW-RS (multipart/related, one application/dicom part per instance) as `user`.
+async function stow(user, project_id, instances) {
+  const boundary = 'caliper-e2e-boundary';
+  const parts = instances.flatMap((bytes) => [
+    Buffer.from(`--${boundary}\r\nContent-Type: application/dicom\r\n\r\n`), bytes, Buffer.from('\r\n')]);
+  parts.push(Buffer.from(`--${boundary}--\r\n`));
+  const res = await user.context.request.post(`${env.server.url}/api/v1/projects/${project_id}/dicomweb/studies`, {
+    headers: { 'Content-Type': `multipart/related; type="application/dicom"; boundary=${boundary}`,
+               'X-CSRF-Token': await csrfOf(user) },
+    data: Buffer.concat(parts),
+  });
+  return { status: res.status(), json: await res.json() };
+}
+
+async function grantRole(admin, project_id, user_id, role) {
+  const members = (await admin.api('GET', `/api/v1/projects/${project_id}/members`)).json.data;
+  const m = members.find((x) => x.user_id === user_id);
+  const res = await admin.api('PUT', `/api/v1/projects/${project_id}/members/${user_id}`,
+                              { roles: [...m.roles, role], scopes: m.scopes });
+  assert.equal(res.status, 200, JSON.stringify(res.json));
+}
+
+// `user` has no link named `link` on the demo project's home, and the page at `path` shows the
+// server's refusal of `permission`.
+async function refused(user, link, path, permission) {
+  await user.page.goto(env.server.url + '/');
+  await user.page.getByRole('link', { name: /Demo/ }).click();
+  await user.page.getByRole('heading', { name: 'Progress' }).waitFor();
+  assert.equal(await user.page.getByRole('link', { name: link }).count(), 0, `no ${link} link`);
+  await user.page.goto(env.server.url + path);
+  await user.page.getByRole('heading', { name: 'This page cannot be shown' }).waitFor();
+  assert.match(await user.page.getByRole('alert').innerText(), new RegExp(`'${permission}' permission.*\\(permission_denied\\)`));
+  await user.shot(`refused-${link.replace(/\W+/g, '-')}`);
+}
+
+test('quarantine: a data steward blanks a drawn rectangle and discards another entry; others are refused', (t) => screenshotsOnFailure(async () => {
+  const first = sampleFile(t, `${kSeries}/01.dcm`);
+  const second = sampleFile(t, `${kSeries}/02.dcm`);
+  if (!first || !second) return;
+  const { admin, manager, project_id } = await demoProject(env, 'quarantine');
+  const users = (await admin.api('GET', '/api/v1/users')).json.data;
+  const stewardUser = users.find((u) => u.username === 'auditor');
+  await grantRole(admin, project_id, stewardUser.id, 'data_steward');
+
+  const stored = await stow(manager, project_id, [markedBurnedIn(first), markedBurnedIn(second)]);
+  assert.equal(stored.status, 202, JSON.stringify(stored.json));
+  assert.equal(stored.json.quarantined, 2, JSON.stringify(stored.json));
+  // Listed by id (the server's order): the first is blanked, the second discarded.
+  const [id1, id2] = stored.json.files.map((f) => f.quarantine_id).sort();
+  const base = `/api/v1/projects/${project_id}/quarantine`;
+
+  // The steward finds the screen on the project home.
+  const s = await newUser(env.browser, env.server, 'quarantine', 'steward');
+  await s.signIn('auditor');
+  await s.page.getByRole('link', { name: /Demo/ }).click();
+  await s.page.getByRole('link', { name: 'Quarantine review' }).click();
+  await s.page.getByRole('heading', { name: 'Quarantine review' }).waitFor();
+  const rows = s.page.locator('table.quarantine tbody tr');
+  await rows.first().waitFor();
+  assert.equal(await rows.count(), 2);
+  for (const text of await rows.allInnerTexts()) assert.match(text, /^CT .*\tBurned In Annotation = YES\t.*\t\S+\tpending$/s);
+  await s.shot('pending');
+
+  // N opens the first pending entry: its frame, as stored (512 x 512).
+  await s.page.keyboard.press('n');
+  await s.page.getByRole('heading', { name: `CT ${shortId(id1)}: pending` }).waitFor();
+  const img = s.page.getByRole('img', { name: 'Frame 1 as stored' });
+  await img.waitFor();
+  assert.deepEqual(await img.evaluate((el) => [el.naturalWidth, el.naturalHeight]), [512, 512]);
+  // Stepping past the one frame: the server refuses frame 2, and the stepper knows the count.
+  await s.page.keyboard.press('ArrowRight');
+  await s.page.getByText('Frame 1 of 1').waitFor();
+  await s.page.getByText('512 × 512 px').waitFor();
+
+  // A rectangle dragged with the mouse, read in image pixels (the frame is shown smaller or larger).
+  const overlay = s.page.locator('svg.frame-overlay');
+  const box = await overlay.boundingBox();
+  assert.ok(Math.abs(box.width - 512) > 1, `the frame is scaled on screen (${box.width} px wide), so scaling is tested`);
+  const screen = (x, y) => [box.x + (x * box.width) / 512, box.y + (y * box.height) / 512];
+  await s.page.mouse.move(...screen(40, 20));
+  await s.page.mouse.down();
+  await s.page.mouse.move(...screen(170, 50), { steps: 4 });
+  await s.page.mouse.move(...screen(300, 80), { steps: 4 });
+  await s.page.mouse.up();
+  const rect1 = s.page.getByRole('group', { name: 'Rectangle 1' });
+  await rect1.waitFor();
+  const drawn = {};
+  for (const k of ['x', 'y', 'width', 'height']) drawn[k] = Number(await rect1.getByLabel(k).inputValue());
+  const near = (a, b) => Math.abs(a - b) <= 2;
+  assert.ok(near(drawn.x, 40) && near(drawn.y, 20) && near(drawn.width, 260) && near(drawn.height, 60),
+            `the drawn rectangle in image pixels: ${JSON.stringify(drawn)}`);
+  await s.shot('rectangle-drawn');
+
+  // B opens the blank decision; its reason field takes the keys; the confirmation is accepted.
+  await s.page.locator('body').click({ position: { x: 5, y: 5 } });
+  await s.page.keyboard.press('b');
+  const blankForm = s.page.getByRole('form', { name: 'Blank this instance' });
+  await blankForm.getByLabel(/^Reason/).fill('Patient name in the top band');
+  const confirmed = new Promise((resolve) => s.page.once('dialog', async (d) => {
+    resolve(d.message());
+    await d.accept();
+  }));
+  await blankForm.getByRole('button', { name: 'Blank and release' }).click();
+  assert.match(await confirmed, /^Blank 1 rectangle in every frame/);
+  await s.page.getByText(/blanked \(1 rectangle\) and stored in item .* The next pending entry is open\./).waitFor();
+  await s.page.getByRole('heading', { name: `CT ${shortId(id2)}: pending` }).waitFor();
+  await s.shot('blanked-next-open');
+
+  const blanked = (await s.api('GET', `${base}/${id1}`)).json;
+  assert.equal(blanked.status, 'blanked');
+  assert.equal(blanked.decided_by, stewardUser.id);
+  assert.equal(blanked.reason, 'Patient name in the top band');
+  assert.deepEqual(blanked.rects, [drawn]);
+  assert.ok(blanked.item_id, 'the blanked instance went into an item');
+  const item = await manager.api('GET', `/api/v1/items/${blanked.item_id}`);
+  assert.equal(item.status, 200, JSON.stringify(item.json));
+  assert.equal(item.json.modality, 'CT');
+
+  // D: discard the second; the reason is required (the button waits for it).
+  await s.page.keyboard.press('d');
+  const discardForm = s.page.getByRole('form', { name: 'Discard this instance' });
+  const discard = discardForm.getByRole('button', { name: 'Discard the instance' });
+  assert.equal(await discard.isDisabled(), true, 'no discard without a reason');
+  await discardForm.getByLabel(/^Reason/).fill('Identifiers all over the image');
+  s.page.once('dialog', (d) => d.accept());
+  await discard.click();
+  await s.page.getByText(/discarded: its pixels are deleted\. No pending entry is left\./).waitFor();
+  await s.page.getByText('Nothing is waiting for review.').waitFor();
+  const discarded = (await s.api('GET', `${base}/${id2}`)).json;
+  assert.equal(discarded.status, 'discarded');
+  assert.equal(discarded.reason, 'Identifiers all over the image');
+  assert.equal(discarded.item_id, null);
+  assert.equal((await s.api('GET', `${base}/${id2}/frames/0.png`)).status, 404, 'the pixels are gone');
+
+  // Decided entries: who, when, why, the rectangles.
+  await s.page.getByLabel('Status').selectOption('blanked');
+  await s.page.getByRole('button', { name: `CT ${shortId(id1)}` }).click();
+  const decided = s.page.getByRole('region', { name: `CT ${shortId(id1)}: blanked` });
+  await decided.waitFor();
+  const facts = await decided.innerText();
+  assert.match(facts, /Decided by\s+you/);
+  assert.match(facts, /Patient name in the top band/);
+  assert.match(facts, new RegExp(`x ${drawn.x}, y ${drawn.y}, ${drawn.width} × ${drawn.height} px`));
+  await s.shot('decided');
+
+  // The manager and a reader: no link, and the server's refusal.
+  await refused(manager, 'Quarantine review', `/projects/${project_id}/quarantine`, 'quarantine_review');
+  const reader = await newUser(env.browser, env.server, 'quarantine', 'reader1');
+  await reader.signIn('reader1');
+  await refused(reader, 'Quarantine review', `/projects/${project_id}/quarantine`, 'quarantine_review');
+
+  for (const u of [admin, manager, s, reader]) u.assertNoErrors();
+}));
+
+test('DICOM settings: options and a safe private element saved and reloaded; a bad blanking rule shows the server\'s message', () => screenshotsOnFailure(async () => {
+  const m = await newUser(env.browser, env.server, 'quarantine', 'manager-settings');
+  await m.signIn('manager');
+  const project_id = (await m.api('GET', '/api/v1/projects')).json.data[0].id;
+  await m.page.getByRole('link', { name: /Demo/ }).click();
+  await m.page.getByRole('link', { name: 'DICOM settings' }).click();
+  await m.page.getByRole('heading', { name: 'DICOM settings' }).waitFor();
+  await m.page.getByRole('checkbox', { name: /Keep dates, shifted/ }).check();
+  await m.page.getByRole('checkbox', { name: /Clean descriptors/ }).check();
+  await m.page.getByRole('button', { name: 'Add a safe private element' }).click();
+  await m.page.getByLabel('safe private element 1').fill('ACME CT 1.0:0009:10');
+  await m.shot('settings-edited');
+  await m.page.getByRole('button', { name: /^Save the de-identification settings/ }).click();
+  await m.page.getByText(/^Saved\. Uploads from now on are de-identified with/).waitFor();
+  // The server turned Retain Safe Private on for the listed element.
+  assert.equal(await m.page.getByRole('checkbox', { name: /Keep safe private elements/ }).isChecked(), true);
+
+  await m.page.reload();
+  await m.page.getByRole('heading', { name: 'DICOM settings' }).waitFor();
+  for (const name of [/Keep dates, shifted/, /Clean descriptors/, /Keep safe private elements/]) {
+    assert.equal(await m.page.getByRole('checkbox', { name }).isChecked(), true, String(name));
+  }
+  assert.equal(await m.page.getByRole('checkbox', { name: /Keep device identity/ }).isChecked(), false);
+  assert.equal(await m.page.getByLabel('safe private element 1').inputValue(), 'ACME CT 1.0:0009:10');
+  const stored = (await m.api('GET', `/api/v1/projects/${project_id}/dicom-settings`)).json;
+  assert.deepEqual(stored.options, ['retain-dates', 'clean-descriptors', 'retain-safe-private']);
+  assert.deepEqual(stored.safe_private, ['ACME CT 1.0:0009:10']);
+  await m.shot('settings-reloaded');
+
+  // A rule with a negative width: the server's message names it, and the rule is marked.
+  await m.page.getByRole('button', { name: 'Add a blanking rule' }).click();
+  const rule = m.page.getByLabel('blanking rule 1');
+  await rule.fill('US/ACME:0,0,-5,48');
+  await m.page.getByRole('button', { name: /^Save the de-identification settings/ }).click();
+  const alert = m.page.getByRole('alert');
+  await alert.waitFor();
+  assert.match(await alert.innerText(), /^The server refused: 'US\/ACME:0,0,-5,48': a blanking rectangle needs a positive size \(invalid_argument\)$/);
+  assert.equal(await rule.getAttribute('aria-invalid'), 'true');
+  await m.shot('bad-rule');
+  assert.deepEqual((await m.api('GET', `/api/v1/projects/${project_id}/dicom-settings`)).json.blanking, [], 'nothing changed');
+
+  // Leaving with the rule unsaved asks; staying keeps it.
+  const asked = new Promise((resolve) => m.page.once('dialog', async (d) => {
+    resolve(d.message());
+    await d.dismiss();
+  }));
+  await m.page.getByRole('link', { name: 'Demo' }).first().click();
+  assert.match(await asked, /DICOM de-identification settings are not saved/);
+  assert.equal(await rule.inputValue(), 'US/ACME:0,0,-5,48');
+  await rule.fill('US/ACME:0,0,640,48');
+  await m.page.getByRole('button', { name: /^Save the de-identification settings/ }).click();
+  await m.page.getByText(/^Saved\./).waitFor();
+  assert.deepEqual((await m.api('GET', `/api/v1/projects/${project_id}/dicom-settings`)).json.blanking, ['US/ACME:0,0,640,48']);
+
+  // A reader has no link and is refused.
+  const reader = await newUser(env.browser, env.server, 'quarantine', 'reader2');
+  await reader.signIn('reader2');
+  await refused(reader, 'DICOM settings', `/projects/${project_id}/dicom`, 'task_assign');
+  for (const u of [m, reader]) u.assertNoErrors();
+}));
