@@ -254,6 +254,27 @@ std::string NiftiIngestReportJson(const std::vector<NiftiIngestResult>& results)
 
 // ---- DICOM --------------------------------------------------------------------------------------
 
+// Builds the volume of series item `item` from `instances` (every instance it holds, Part 10
+// bytes) and stores it, in `txn`, as the item's content; reports into `sr`. A series that does
+// not build keeps its earlier content and says why in sr.no_volume.
+Status App::StoreSeriesVolume(storage::Transaction& txn, const core::Item& item,
+                              const std::vector<std::span<const std::uint8_t>>& instances, DicomSeriesResult& sr) {
+  sr.instances = static_cast<std::int64_t>(instances.size());
+  auto volume = dicom::BuildVolume(instances);
+  if (!volume.ok()) {
+    sr.no_volume = volume.status().message();
+    return Status::Ok();
+  }
+  CALIPER_ASSIGN_OR_RETURN(auto nifti, ingest::VolumeToNifti(*volume, /*gzip=*/true));
+  auto in = StreamOf(nifti);
+  CALIPER_ASSIGN_OR_RETURN(auto put, PutBlob(txn, item.project_id, item.patient_key, in));
+  CALIPER_RETURN_IF_ERROR(txn.UpdateItemContent(item.id, put.address, kNiftiType, put.bytes));
+  sr.dims = volume->dims;
+  sr.warnings = volume->warnings;
+  sr.no_volume.clear();
+  return Status::Ok();
+}
+
 Result<core::DicomSettings> App::GetDicomSettings(const RequestContext& ctx, const std::string& project_id) {
   (void)ctx;
   CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kRead));
@@ -280,7 +301,7 @@ Result<core::DicomSettings> App::PutDicomSettings(const RequestContext& ctx, cor
 }
 
 Result<DicomIngestReport> App::IngestDicom(const RequestContext& ctx, const std::string& project_id,
-                                           std::vector<ImagingInput> inputs) {
+                                           std::vector<ImagingInput> inputs, bool build_volumes) {
   CALIPER_ASSIGN_OR_RETURN(core::DicomSettings settings, GetDicomSettings(ctx, project_id));
   CALIPER_ASSIGN_OR_RETURN(
       std::string secret,
@@ -350,7 +371,7 @@ Result<DicomIngestReport> App::IngestDicom(const RequestContext& ctx, const std:
     auto attempt = [&]() -> Status {
       CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
       std::vector<security::AuditRecord> records;
-      CALIPER_RETURN_IF_ERROR(StoreInSeries(*txn, ctx, project_id, series_uid, instances, sr, records));
+      CALIPER_RETURN_IF_ERROR(StoreInSeries(*txn, ctx, project_id, series_uid, instances, sr, records, build_volumes));
       if (sr.added == 0) return Status::Ok();  // nothing new: nothing to commit
       return CommitWithAudit(*txn, records);
     };
@@ -389,7 +410,8 @@ Result<DicomIngestReport> App::IngestDicom(const RequestContext& ctx, const std:
 
 Status App::StoreInSeries(storage::Transaction& txn, const RequestContext& ctx, const std::string& project_id,
                           const std::string& series_uid, std::vector<SeriesInstance>& instances,
-                          DicomSeriesResult& sr, std::vector<security::AuditRecord>& records) {
+                          DicomSeriesResult& sr, std::vector<security::AuditRecord>& records,
+                          bool build_volume) {
   sr.series_uid = series_uid;
   if (instances.empty()) return Status::Ok();
   core::Item item;
@@ -444,6 +466,7 @@ Status App::StoreInSeries(storage::Transaction& txn, const RequestContext& ctx, 
   std::vector<std::string> earlier;
   CALIPER_ASSIGN_OR_RETURN(auto stored, txn.ListDicomInstances(item.id));
   for (const auto& d : stored) {
+    if (!build_volume) break;  // only counted
     CALIPER_ASSIGN_OR_RETURN(std::string bytes, GetBlob(txn, d.blob));
     earlier.push_back(std::move(bytes));
   }
@@ -458,17 +481,11 @@ Status App::StoreInSeries(storage::Transaction& txn, const RequestContext& ctx, 
     add(s->bytes);
   }
   sr.added = static_cast<std::int64_t>(fresh.size());
-  sr.instances = static_cast<std::int64_t>(all.size());
-  auto volume = dicom::BuildVolume(all);
-  if (volume.ok()) {
-    CALIPER_ASSIGN_OR_RETURN(auto nifti, ingest::VolumeToNifti(*volume, /*gzip=*/true));
-    auto in = StreamOf(nifti);
-    CALIPER_ASSIGN_OR_RETURN(auto put, PutBlob(txn, project_id, item.patient_key, in));
-    CALIPER_RETURN_IF_ERROR(txn.UpdateItemContent(item.id, put.address, kNiftiType, put.bytes));
-    sr.dims = volume->dims;
-    sr.warnings = volume->warnings;
+  if (build_volume) {
+    CALIPER_RETURN_IF_ERROR(StoreSeriesVolume(txn, item, all, sr));
   } else {
-    sr.no_volume = volume.status().message();
+    sr.instances = static_cast<std::int64_t>(stored.size() + fresh.size());
+    sr.no_volume = "deferred (App::BuildDicomVolumes)";
   }
   records.push_back(Record(ctx, "imaging.series_ingest", "item", item.id,
                            json{{"project_id", project_id},
@@ -529,6 +546,39 @@ Status App::QuarantineInstance(const RequestContext& ctx, const std::string& pro
   f.outcome = "quarantined";
   f.quarantine_id = q.id;
   return Status::Ok();
+}
+
+Result<std::vector<DicomSeriesResult>> App::BuildDicomVolumes(const RequestContext& ctx, const std::string& project_id,
+                                                              const std::vector<std::string>& item_ids) {
+  std::vector<DicomSeriesResult> results;
+  for (const std::string& item_id : item_ids) {
+    DicomSeriesResult sr;
+    sr.item_id = item_id;
+    CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
+    auto item = txn->GetItem(item_id);
+    if (!item.ok() && item.status().code() != ErrorCode::kNotFound) return item.status();
+    CALIPER_ASSIGN_OR_RETURN(auto stored, txn->ListDicomInstances(item_id));
+    if (!item.ok() || item->project_id != project_id || stored.empty()) {
+      return Error(ErrorCode::kNotFound, "no DICOM series item " + item_id + " in the project");
+    }
+    sr.series_uid = stored.front().series_uid;
+    sr.modality = item->modality;
+    std::vector<std::string> bytes;
+    for (const auto& d : stored) {
+      CALIPER_ASSIGN_OR_RETURN(std::string b, GetBlob(*txn, d.blob));
+      bytes.push_back(std::move(b));
+    }
+    std::vector<std::span<const std::uint8_t>> all;
+    for (const auto& b : bytes) all.emplace_back(reinterpret_cast<const std::uint8_t*>(b.data()), b.size());
+    CALIPER_RETURN_IF_ERROR(StoreSeriesVolume(*txn, *item, all, sr));
+    CALIPER_RETURN_IF_ERROR(CommitWithAudit(*txn, Record(ctx, "imaging.volume_build", "item", item_id,
+                                                         json{{"project_id", project_id},
+                                                              {"instances", sr.instances},
+                                                              {"volume", sr.no_volume.empty()}}
+                                                             .dump())));
+    results.push_back(std::move(sr));
+  }
+  return results;
 }
 
 Result<std::string> App::ReadReidentificationLink(const RequestContext& ctx, const std::string& item_id) {

@@ -8,6 +8,7 @@
 #include <optional>
 #include <thread>
 
+#include "caliper/app/dicom_receiver.h"
 #include "caliper/app/sweeper.h"
 #include "caliper/common/log.h"
 #include "caliper/http/server.h"
@@ -83,6 +84,15 @@ int Serve(app::App& app, const std::string& listen, const std::string& banner) {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   if (Status s = server.Bind(); !s.ok()) return Fail(s);
+  // The C-STORE receiver, when configured (its threads inherit the blocked signals).
+  auto scp_options = app::StoreScpOptionsFrom(app.config());
+  if (!scp_options.ok()) return Fail(scp_options.status());
+  std::unique_ptr<app::DicomReceiver> receiver;
+  if (scp_options->has_value()) {
+    auto started = app::DicomReceiver::Start(app, **scp_options);
+    if (!started.ok()) return Fail(started.status());
+    receiver = std::move(*started);
+  }
   std::thread watcher([&] {
     int received = 0;
     sigwait(&signals, &received);
@@ -93,12 +103,18 @@ int Serve(app::App& app, const std::string& listen, const std::string& banner) {
   std::string host = options->host.find(':') != std::string::npos ? "[" + options->host + "]" : options->host;
   std::cout << banner << "Caliper is serving on " << scheme << "://" << host << ":" << server.port() << "/\n"
             << std::flush;
+  if (receiver != nullptr) {
+    std::cout << "DICOM C-STORE receiver on " << (*scp_options)->host << ":" << receiver->port() << " as AE title "
+              << (*scp_options)->ae_title << "\n"
+              << std::flush;
+  }
   auto sweep_seconds = app.config().GetInt("quality.sweep_seconds");
   if (!sweep_seconds.ok()) return Fail(sweep_seconds.status());
   std::optional<app::QualitySweeper> sweeper;
   if (*sweep_seconds > 0) sweeper.emplace(app, std::chrono::seconds(*sweep_seconds));
   Status run = server.Run();
-  sweeper.reset();  // finishes the sweep under way, if any
+  sweeper.reset();   // finishes the sweep under way, if any
+  receiver.reset();  // each association ends after its message under way
   // Wake the watcher if the server ended on its own.
   pthread_kill(watcher.native_handle(), SIGTERM);
   watcher.join();

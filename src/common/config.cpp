@@ -53,6 +53,19 @@ constexpr std::array kSettings = {
     SettingSpec{"quality.sweep_seconds", "3600",
                 "How often `caliper serve` runs the quality sweep over every project (soft labels and QA "
                 "findings stored; docs/quality.md); 0 = never (submits still store their item's findings)."},
+    SettingSpec{"dicom_scp.listen", "",
+                "HOST:PORT (IPv4) where `caliper serve` runs the DICOM C-STORE receiver, e.g. "
+                "127.0.0.1:11112; empty = no receiver. Senders must be on a project's list of DICOM "
+                "sources (docs/imaging.md, \"C-STORE receiver\")."},
+    SettingSpec{"dicom_scp.ae_title", "CALIPER", "The receiver's AE title: associations calling another are rejected."},
+    SettingSpec{"dicom_scp.max_pdu_bytes", "131072", "Largest PDU the receiver accepts (4096 to 131072)."},
+    SettingSpec{"dicom_scp.idle_timeout_seconds", "60",
+                "An association silent this long is aborted; also the time a new connection has to "
+                "ask for its association (1 to 3600)."},
+    SettingSpec{"dicom_scp.max_associations", "8",
+                "Associations served at once (1 to 256); more are rejected as transient (local limit exceeded)."},
+    SettingSpec{"dicom_scp.max_instance_bytes", "1073741824",
+                "Largest instance received; a larger one is refused with status 0xA700 (1 KiB to 4 GiB)."},
     SettingSpec{"log.level", "info", "trace, debug, info, warn, error. Logs never hold PHI or request bodies."},
 };
 

@@ -311,5 +311,40 @@ TEST_F(ImagingApiTest, OnlyTheDataStewardSeesAndDecidesTheQuarantine) {
   EXPECT_EQ(Body(shown)["reason"], "name bar");
 }
 
+TEST_F(ImagingApiTest, DicomSourcesAreSetByManagersAndAudited) {
+  auto project = app_->CreateProject(app::LocalOperator(), "DICOM sources API", "");
+  auto other = app_->CreateProject(app::LocalOperator(), "DICOM sources other", "");
+  ASSERT_TRUE(project.ok() && other.ok());
+  const std::string path = "/api/v1/projects/" + project->id + "/dicom-sources";
+  Session manager = User("s-manager", project->id, {core::Role::kManager});
+  Session steward = User("s-steward", project->id, {core::Role::kDataSteward});
+  Session other_manager = User("s-other-manager", other->id, {core::Role::kManager});
+  const json list = {{"sources", {{{"ae_title", " CT1 "}, {"description", "CT room 3"}}, {{"ae_title", "MR1"}}}}};
+
+  EXPECT_EQ(Send("PUT", path, &steward, list.dump())->status, 403);
+  EXPECT_EQ(Send("GET", path, &steward)->status, 403);
+  EXPECT_EQ(Send("PUT", path, &other_manager, list.dump())->status, 403);
+  auto put = Send("PUT", path, &manager, list.dump());
+  ASSERT_EQ(put->status, 200) << put->body;
+  EXPECT_EQ(Body(put)["sources"][0]["ae_title"], "CT1");  // trimmed
+  auto got = Send("GET", path, &manager);
+  ASSERT_EQ(got->status, 200);
+  EXPECT_EQ(Body(got), Body(put));
+  EXPECT_EQ(Body(got)["sources"][1], json({{"ae_title", "MR1"}, {"description", ""}}));
+  EXPECT_EQ(AuditCount("project.dicom_sources", project->id), 1);
+
+  // Another project cannot take a title that sends here; bad titles are 400.
+  auto taken = Send("PUT", "/api/v1/projects/" + other->id + "/dicom-sources", &other_manager,
+                    json{{"sources", {{{"ae_title", "CT1"}}}}}.dump());
+  EXPECT_EQ(taken->status, 409) << taken->body;
+  EXPECT_EQ(Send("PUT", path, &manager, json{{"sources", {{{"ae_title", "TOO-LONG-FOR-AN-AE"}}}}}.dump())->status, 400);
+  EXPECT_EQ(Send("PUT", path, &manager, json{{"sources", {{{"title", "CT1"}}}}}.dump())->status, 400);
+  EXPECT_EQ(Send("PUT", path, &manager, json{{"sources", {{{"ae_title", "CT1"}, {"port", 1}}}}}.dump())->status, 400);
+  EXPECT_EQ(AuditCount("project.dicom_sources", project->id), 1);
+  auto project_now = app_->ProjectOfDicomSource("CT1");
+  ASSERT_TRUE(project_now.ok());
+  EXPECT_EQ(*project_now, project->id);
+}
+
 }  // namespace
 }  // namespace caliper::http

@@ -397,6 +397,40 @@ TEST_P(StoreConformanceTest, SlideTilesAndViewerSessions) {
   EXPECT_CODE(txn->GetSlideView("dzv_2"), ErrorCode::kNotFound);
 }
 
+TEST_P(StoreConformanceTest, DicomSourcesBelongToOneProject) {
+  SeedParents();
+  InWrite([](Transaction& t) {
+    ASSERT_OK(t.InsertProject(MakeProject("prj_2", "Brain MR")));
+    ASSERT_OK(t.ReplaceDicomSources("prj_1", {{"CT1", "CT room 3"}, {"AB", ""}}, kT0));
+  });
+  {
+    // A title of another project is refused (the caller rolls back).
+    ASSERT_OK_AND_ASSIGN(auto txn, store_->Begin(TxnMode::kWrite));
+    EXPECT_CODE(txn->ReplaceDicomSources("prj_2", {{"MR1", ""}, {"CT1", ""}}, kT0), ErrorCode::kAlreadyExists);
+  }
+  {
+    ASSERT_OK_AND_ASSIGN(auto txn, store_->Begin(TxnMode::kRead));
+    ASSERT_OK_AND_ASSIGN(auto sources, txn->ListDicomSources("prj_1"));
+    ASSERT_EQ(sources.size(), 2u);
+    EXPECT_EQ(sources[0].ae_title, "AB");
+    EXPECT_EQ(sources[1].ae_title, "CT1");
+    EXPECT_EQ(sources[1].description, "CT room 3");
+    ASSERT_OK_AND_ASSIGN(std::string project, txn->FindDicomSourceProject("CT1"));
+    EXPECT_EQ(project, "prj_1");
+    EXPECT_CODE(txn->FindDicomSourceProject("MR1"), ErrorCode::kNotFound);
+  }
+  InWrite([](Transaction& t) {
+    ASSERT_OK(t.ReplaceDicomSources("prj_1", {{"AB", "replaced"}}, kT0));  // the whole list
+    ASSERT_OK(t.ReplaceDicomSources("prj_2", {{"CT1", ""}}, kT0));          // free again
+  });
+  ASSERT_OK_AND_ASSIGN(auto txn, store_->Begin(TxnMode::kRead));
+  ASSERT_OK_AND_ASSIGN(auto sources, txn->ListDicomSources("prj_1"));
+  ASSERT_EQ(sources.size(), 1u);
+  EXPECT_EQ(sources[0].description, "replaced");
+  ASSERT_OK_AND_ASSIGN(std::string project, txn->FindDicomSourceProject("CT1"));
+  EXPECT_EQ(project, "prj_2");
+}
+
 TEST_P(StoreConformanceTest, NotesTextSettingsAndAPatientsItems) {
   SeedParents();
   InWrite([](Transaction& t) {

@@ -15,6 +15,7 @@
 #include <memory>
 #include <optional>
 #include <ostream>
+#include <span>
 #include <string>
 #include <utility>
 #include <string_view>
@@ -75,6 +76,11 @@ struct RequestContext {
 
 // The local operator running a CLI command on the server's machine.
 RequestContext LocalOperator();
+
+// A DICOM sender reaching the C-STORE receiver: the actor is "dicom:" + its calling AE title
+// (trimmed), from `peer_address`. It holds no role; the receiver acts for it only in the
+// project its title is allowed to send to.
+RequestContext DicomSourceContext(const std::string& calling_ae, const std::string& peer_address);
 
 struct NewUser {
   std::string username;
@@ -890,8 +896,30 @@ class App {
   // their reasons, audited as quarantine.add; the report names the entry (an instance already
   // pending keeps its one entry). A repeated instance is a duplicate. The call fails only when
   // the project is missing or the store does.
+  // With `build_volumes` false the instances are stored as above but no volume is built (the
+  // series result says "deferred"); BuildDicomVolumes builds them later, once per series
+  // however many ingests brought its instances (the C-STORE receiver ingests instance by
+  // instance and builds at the end of the association).
   Result<DicomIngestReport> IngestDicom(const RequestContext& ctx, const std::string& project_id,
-                                        std::vector<ImagingInput> inputs);
+                                        std::vector<ImagingInput> inputs, bool build_volumes = true);
+  // Builds the volume of each series item in `item_ids` from every instance it holds and stores
+  // it as the item's content (as IngestDicom does), one transaction per item with its audit
+  // event (imaging.volume_build). kNotFound when an item is not a DICOM series of the project
+  // (items before it are done).
+  Result<std::vector<DicomSeriesResult>> BuildDicomVolumes(const RequestContext& ctx, const std::string& project_id,
+                                                           const std::vector<std::string>& item_ids);
+
+  // ---- DICOM sources: who may send to the C-STORE receiver (src/app/dicom_sources.cpp) ----
+  // The calling AE titles allowed to send to the project, ascending.
+  Result<std::vector<core::DicomSource>> GetDicomSources(const RequestContext& ctx, const std::string& project_id);
+  // Makes `sources` the project's whole list. Each title must be valid (dicom::IsValidAeTitle)
+  // and is kept trimmed; titles must be distinct; descriptions at most 200 printable characters;
+  // at most 1000 titles. kConflict when a title already sends to another project. Audited as
+  // project.dicom_sources with the titles.
+  Result<std::vector<core::DicomSource>> PutDicomSources(const RequestContext& ctx, const std::string& project_id,
+                                                         std::vector<core::DicomSource> sources);
+  // The project that takes DICOM from `calling_ae` (compared trimmed); kNotFound when none.
+  Result<std::string> ProjectOfDicomSource(const std::string& calling_ae);
   // Stores each NIfTI file (3D, or 4D as one item per time point) as imaging items whose
   // content is the volume as .nii.gz (int16 when every value fits, else float32), cohort from
   // the BIDS sidecar (ingest::CohortFromBidsSidecar), modality from the sidecar ("OT" when it
@@ -1284,6 +1312,9 @@ class App {
   security::AuditRecord WorkflowUpdateRecord(const RequestContext& ctx, const core::WorkflowSettings& settings) const;
   security::AuditRecord TextSettingsRecord(const RequestContext& ctx, const core::TextSettings& settings) const;
   security::AuditRecord DicomSettingsRecord(const RequestContext& ctx, const core::DicomSettings& settings) const;
+  // The volume of a series item, built from `instances` and stored in `txn` (src/app/imaging.cpp).
+  Status StoreSeriesVolume(storage::Transaction& txn, const core::Item& item,
+                           const std::vector<std::span<const std::uint8_t>>& instances, DicomSeriesResult& sr);
   // Workflow helpers (workflow.cpp).
   // Applies `event` to `task` through core::TaskTransition (409 when refused) and returns
   // the audit record of the step.
@@ -1361,11 +1392,12 @@ class App {
   // Stores `instances` (of one series) in `txn` without committing: finds the series' item or
   // makes it (with its re-identification link) from the first instance, inserts each instance
   // that is new and of the item's patient (setting every instance's fate), rebuilds the
-  // volume from every instance of the series, and appends the audit records (item.create,
-  // imaging.series_ingest). `sr` says what happened (added = 0: nothing was written).
+  // volume from every instance of the series (unless `build_volume` is false: then "deferred"),
+  // and appends the audit records (item.create, imaging.series_ingest). `sr` says what
+  // happened (added = 0: nothing was written).
   Status StoreInSeries(storage::Transaction& txn, const RequestContext& ctx, const std::string& project_id,
                        const std::string& series_uid, std::vector<SeriesInstance>& instances,
-                       DicomSeriesResult& sr, std::vector<security::AuditRecord>& records);
+                       DicomSeriesResult& sr, std::vector<security::AuditRecord>& records, bool build_volume = true);
   // Keeps a quarantined instance (encrypted, with its link) in its own transaction with its
   // audit event, and fills `f` (quarantined with the entry's id; a duplicate when an item holds
   // it; the pending entry's id when one exists already).

@@ -93,6 +93,13 @@ struct DicomSettings {
   TimeMicros updated_at = 0;
 };
 
+// A calling AE title allowed to send to the C-STORE receiver for a project (docs/imaging.md,
+// "C-STORE receiver"). One title belongs to one project only.
+struct DicomSource {
+  std::string ae_title;     // 1-16 characters of the default repertoire, trimmed
+  std::string description;  // what sends under it, e.g. "CT scanner, room 3"; may be empty
+};
+
 // A stored clinical note. The item's content is the de-identified text (text/plain, UTF-8);
 // this row records how it was made and where the replacements stand in it.
 struct Note {

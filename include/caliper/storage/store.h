@@ -369,6 +369,14 @@ class Transaction {
                                                   const std::string& sop_instance_uid) = 0;
   virtual Result<std::string> FindSeriesItem(const std::string& project_id, const std::string& series_uid) = 0;
   virtual Result<std::vector<DicomInstance>> ListDicomInstances(const std::string& item_id) = 0;
+  // The calling AE titles allowed to send DICOM to a project (ascending by title).
+  // ReplaceDicomSources makes `sources` the project's whole list; kAlreadyExists when one of
+  // the titles belongs to another project. FindDicomSourceProject: the project a title sends
+  // to, kNotFound when none.
+  virtual Result<std::vector<core::DicomSource>> ListDicomSources(const std::string& project_id) = 0;
+  virtual Status ReplaceDicomSources(const std::string& project_id, const std::vector<core::DicomSource>& sources,
+                                     TimeMicros updated_at) = 0;
+  virtual Result<std::string> FindDicomSourceProject(const std::string& ae_title) = 0;
   // Re-identification links: one per item (kAlreadyExists for a second); kNotFound when none.
   // The quarantine. InsertQuarantinedInstance: kAlreadyExists when the project has a pending
   // entry for that SOP Instance UID. FindPendingQuarantine: kNotFound when it has none.

@@ -1,6 +1,7 @@
 // Imaging (docs/imaging.md): DICOM instances in over DICOMweb STOW-RS (de-identified before
 // storage, one item per series), the item's volume as NIfTI, rendered slices, each reader's
-// mask on the volume, and the re-identification link for data stewards.
+// mask on the volume, the re-identification link for data stewards, and the calling AE titles
+// the C-STORE receiver takes instances from.
 
 #include <cctype>
 #include <charconv>
@@ -95,6 +96,12 @@ Result<int> SliceIndex(const std::string& text) {
     return Error(ErrorCode::kInvalidArgument, "the slice index must be a whole number");
   }
   return value;
+}
+
+json DicomSourcesJson(const std::vector<core::DicomSource>& sources) {
+  json list = json::array();
+  for (const auto& s : sources) list.push_back({{"ae_title", s.ae_title}, {"description", s.description}});
+  return json{{"sources", list}};
 }
 
 }  // namespace
@@ -286,6 +293,37 @@ std::vector<Route> ImagingRoutes() {
          Reply r;
          r.body = std::move(link);
          return r;
+       }},
+      {"GET", "/api/v1/projects/{project_id}/dicom-sources", Permission::kTaskAssign,
+       "The calling AE titles the C-STORE receiver takes instances from for this project "
+       "(docs/imaging.md, \"C-STORE receiver\"): {\"sources\": [{\"ae_title\", \"description\"}]}.",
+       BodyKind::kNone, {},
+       [](app::App& app, Call& call) -> Result<Reply> {
+         CALIPER_ASSIGN_OR_RETURN(auto sources, app.GetDicomSources(call.ctx, call.Param("project_id")));
+         return JsonReply(DicomSourcesJson(sources));
+       }},
+      {"PUT", "/api/v1/projects/{project_id}/dicom-sources", Permission::kTaskAssign,
+       "Replace the project's list of DICOM sources. Each AE title: 1-16 printable ASCII characters, no "
+       "backslash, not only spaces (kept trimmed), listed once, and not another project's (409). Audited.",
+       BodyKind::kJson,
+       {{"sources", FieldType::kObjectArray, true,
+         "[{\"ae_title\", \"description\" (optional, at most 200 characters)}]"}},
+       [](app::App& app, Call& call) -> Result<Reply> {
+         std::vector<core::DicomSource> sources;
+         for (const json& s : call.body["sources"]) {
+           if (!s.contains("ae_title") || !s["ae_title"].is_string() ||
+               (s.contains("description") && !s["description"].is_string())) {
+             return Error(ErrorCode::kInvalidArgument, "each source needs a string ae_title (and description)");
+           }
+           for (const auto& [key, value] : s.items()) {
+             if (key != "ae_title" && key != "description") {
+               return Error(ErrorCode::kInvalidArgument, "unknown field '" + key + "' in a DICOM source");
+             }
+           }
+           sources.push_back({s["ae_title"].get<std::string>(), s.value("description", "")});
+         }
+         CALIPER_ASSIGN_OR_RETURN(auto saved, app.PutDicomSources(call.ctx, call.Param("project_id"), sources));
+         return JsonReply(DicomSourcesJson(saved));
        }},
   };
 }

@@ -477,6 +477,12 @@ Result<QuarantinedInstance> ReadQuarantined(const Statement& st) {
   return q;
 }
 
+Result<core::DicomSource> ReadDicomSource(const Statement& st) {
+  return core::DicomSource{st.Text(0), st.Text(1)};
+}
+
+Result<std::string> ReadFirstText(const Statement& st) { return st.Text(0); }
+
 #define LINK_COLUMNS "item_id, project_id, blob, created_at"
 Result<ReidentificationLink> ReadLink(const Statement& st) {
   ReidentificationLink l;
@@ -1454,6 +1460,31 @@ class SqliteTransaction final : public Transaction {
     if (conn_->Changes() == 1) return Status::Ok();
     CALIPER_RETURN_IF_ERROR(GetQuarantinedInstance(q.id).status());
     return Error(ErrorCode::kConflict, "quarantined instance " + q.id + " was decided meanwhile");
+  }
+
+  Result<std::vector<core::DicomSource>> ListDicomSources(const std::string& project_id) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st, Prepare("SELECT ae_title, description FROM dicom_sources "
+                                                   "WHERE project_id = ?1 ORDER BY ae_title"));
+    st.Bind(project_id);
+    return ReadAll(st, &ReadDicomSource);
+  }
+
+  Status ReplaceDicomSources(const std::string& project_id, const std::vector<core::DicomSource>& sources,
+                             TimeMicros updated_at) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement clear, Prepare("DELETE FROM dicom_sources WHERE project_id = ?1"));
+    CALIPER_RETURN_IF_ERROR(clear.Bind(project_id).Run());
+    for (const auto& source : sources) {
+      CALIPER_ASSIGN_OR_RETURN(Statement st, Prepare("INSERT INTO dicom_sources (ae_title, project_id, description, "
+                                                     "updated_at) VALUES (?1, ?2, ?3, ?4)"));
+      CALIPER_RETURN_IF_ERROR(st.Bind(source.ae_title).Bind(project_id).Bind(source.description).Bind(updated_at).Run());
+    }
+    return Status::Ok();
+  }
+
+  Result<std::string> FindDicomSourceProject(const std::string& ae_title) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st, Prepare("SELECT project_id FROM dicom_sources WHERE ae_title = ?1"));
+    st.Bind(ae_title);
+    return ReadOne(st, &ReadFirstText, "no project takes DICOM from that AE title");
   }
 
   Status InsertReidentificationLink(const ReidentificationLink& l) override {
