@@ -46,7 +46,8 @@ bool IsUpperCodePoint(char32_t cp) {
 
 struct Word {
   std::size_t begin = 0, end = 0;  // bytes in the segment
-  std::string lower;               // ASCII letters folded
+  std::string_view lower;          // ASCII letters folded; points into Detector::Scratch::lower
+  std::uint64_t hash = 0;          // HashWord(lower)
   bool cap = false;                // first letter upper case
   bool all_caps = false;           // every ASCII letter upper case, length >= 2
   double first = 0, last = 0;      // dictionary prevalence
@@ -74,7 +75,7 @@ enum Grammar : std::uint32_t {
 };
 
 std::uint32_t GrammarOf(std::string_view w) {
-  static const std::unordered_map<std::string_view, std::uint32_t> kTable = [] {
+  static const StringTable<std::uint32_t> kTable = [] {
     std::unordered_map<std::string_view, std::uint32_t> t;
     auto add = [&](std::uint32_t flag, std::initializer_list<std::string_view> words) {
       for (std::string_view word : words) t[word] |= flag;
@@ -99,10 +100,10 @@ std::uint32_t GrammarOf(std::string_view w) {
     add(kPlaceCue, {"in", "from", "near", "to", "at", "of"});
     add(kEmployerCue, {"works", "work", "worked", "working", "employed", "employer", "employee",
                        "formerly", "retired", "job"});
-    return t;
+    return StringTable<std::uint32_t>({t.begin(), t.end()});
   }();
-  const auto it = kTable.find(w);
-  return it == kTable.end() ? 0 : it->second;
+  const std::uint32_t* flags = kTable.Find(w);
+  return flags == nullptr ? 0 : *flags;
 }
 
 bool In(std::string_view w, std::initializer_list<std::string_view> set) {
@@ -116,14 +117,17 @@ bool IsLabelFiller(std::string_view w) {
   return In(w, {"number", "no", "num", "nr", "id", "is", "of", "code", "on", "file", "ph"});
 }
 
-// Words of a segment: runs of letters, with inner apostrophes and hyphens.
-std::vector<Word> Tokenize(std::string_view s) {
-  std::vector<Word> words;
-  words.reserve(s.size() / 6);
+// Appends the words of `s` (runs of letters, with inner apostrophes and hyphens) to `words`,
+// their lower-case forms to `lower`, which the words' views point into. A lower-case form is
+// never longer than its word, so reserving s.size() more bytes keeps `lower` from moving.
+void Tokenize(std::string_view s, std::string& lower, std::vector<Word>& words) {
+  lower.reserve(lower.size() + s.size());
+  const char* const arena = lower.data();
   std::size_t i = 0;
   while (i < s.size()) {
     std::size_t len = 1;
-    const char32_t cp = DecodeAt(s, i, len);
+    const char32_t cp = static_cast<unsigned char>(s[i]) < 0x80 ? static_cast<unsigned char>(s[i])
+                                                                 : DecodeAt(s, i, len);
     if (!IsLetterCodePoint(cp)) {
       i += len;
       continue;
@@ -131,28 +135,32 @@ std::vector<Word> Tokenize(std::string_view s) {
     Word w;
     w.begin = i;
     w.cap = IsUpperCodePoint(cp);
+    const std::size_t lower_begin = lower.size();
     bool all_caps = true;
     int letters = 0;
     while (i < s.size()) {
+      const char c = s[i];
+      if (IsAsciiAlpha(c)) {  // the common case, without decoding
+        all_caps &= IsAsciiUpper(c);
+        lower.push_back(Lower(c));
+        ++letters;
+        ++i;
+        continue;
+      }
       std::size_t l = 1;
-      const char32_t c = DecodeAt(s, i, l);
-      if (IsLetterCodePoint(c)) {
-        if (c < 0x80) {
-          all_caps &= IsAsciiUpper(static_cast<char>(c));
-          w.lower.push_back(Lower(static_cast<char>(c)));
-        } else {
-          all_caps &= IsUpperCodePoint(c);
-          w.lower.append(s.substr(i, l));
-        }
+      const char32_t u = static_cast<unsigned char>(c) < 0x80 ? static_cast<unsigned char>(c) : DecodeAt(s, i, l);
+      if (u >= 0x80 && IsLetterCodePoint(u)) {
+        all_caps &= IsUpperCodePoint(u);
+        lower.append(s.substr(i, l));
         ++letters;
         i += l;
         continue;
       }
       // An apostrophe or hyphen between letters stays inside the word (O'Brien, Mary-Jo).
-      if ((c == '\'' || c == '-' || c == 0x2019) && i + l < s.size()) {
+      if ((u == '\'' || u == '-' || u == 0x2019) && i + l < s.size()) {
         std::size_t l2 = 1;
         if (IsLetterCodePoint(DecodeAt(s, i + l, l2))) {
-          w.lower.push_back(c == '-' ? '-' : '\'');
+          lower.push_back(u == '-' ? '-' : '\'');
           i += l;
           continue;
         }
@@ -161,9 +169,9 @@ std::vector<Word> Tokenize(std::string_view s) {
     }
     w.end = i;
     w.all_caps = all_caps && letters >= 2;
-    words.push_back(std::move(w));
+    w.lower = std::string_view(arena + lower_begin, lower.size() - lower_begin);
+    words.push_back(w);
   }
-  return words;
 }
 
 // The bytes between two words, e.g. " ", ", ", ". ".
@@ -195,14 +203,19 @@ bool IsInitial(std::string_view s, const Word& w) {
 class WordPass {
  public:
   WordPass(std::string_view s, std::vector<Word>& words,
-           const std::vector<std::vector<std::string>>& clinicians,
-           std::unordered_set<std::string>& known, std::vector<ByteSpan>& out, std::size_t base)
+           const std::vector<std::vector<std::string>>& clinicians, StringSet& known,
+           std::vector<ByteSpan>& out, std::size_t base)
       : s_(s), w_(words), clinicians_(clinicians), known_(known), out_(out), base_(base) {}
 
   void Run() {
     const Lexicon& lex = Lexicon::Get();
-    for (Word& w : w_) {
-      if (const Lexicon::Entry* e = lex.Find(w.lower)) {
+    for (Word& w : w_) w.hash = HashWord(w.lower);
+    constexpr std::size_t kAhead = 8;  // words looked up ahead: the dictionary is not in cache
+    for (std::size_t i = 0; i < w_.size(); ++i) {
+      if (i + 2 * kAhead < w_.size()) lex.Prefetch(w_[i + 2 * kAhead].hash);
+      if (i + kAhead < w_.size()) lex.PrefetchItem(w_[i + kAhead].hash);
+      Word& w = w_[i];
+      if (const Lexicon::Entry* e = lex.Find(w.lower, w.hash)) {
         w.first = e->first;
         w.last = e->last;
         w.common = e->common;
@@ -254,7 +267,7 @@ class WordPass {
       if (w.all_caps || !w.cap) score -= 2;
       if (w.first == 0 && w.last == 0) score -= 1;
       if (SentenceStart(s_, w_, i) && w.common) score -= 1;
-      if (w.cap && known_.count(w.lower)) score += 4;
+      if (w.cap && known_.Contains(w.lower, w.hash)) score += 4;
       // "Columbus, Georgia": a state after a place name and a comma is the state, and a city
       // before ", <state>" is the city ("Franklin, TN").
       if (w.state && i > 0 && w_[i - 1].cap && Gap(s_, w_[i - 1], w) == ", ") score -= 4;
@@ -345,10 +358,10 @@ class WordPass {
     }
     // Strong names are remembered for the rest of the text.
     for (const Word& w : w_) {
-      if (w.name && w.cap && !w.common && !w.calendar && w.lower.size() > 1) known_.insert(w.lower);
+      if (w.name && w.cap && !w.common && !w.calendar && w.lower.size() > 1) known_.Insert(w.lower, w.hash);
     }
     for (Word& w : w_) {
-      if (!w.name && w.cap && !w.all_caps && known_.count(w.lower)) w.name = true;
+      if (!w.name && w.cap && !w.all_caps && known_.Contains(w.lower, w.hash)) w.name = true;
     }
   }
 
@@ -409,7 +422,7 @@ class WordPass {
       if (!w_[i].cap || w_[i].calendar || !w_[i].city_start || Eponym(i)) continue;
       // Cities: gazetteer words before ", <state>", or after "in"/"from", or unusual words.
       for (std::size_t len = std::min(lex.max_city_words(), n - i); len >= 1; --len) {
-        std::string key = w_[i].lower;
+        std::string key(w_[i].lower);
         bool ok = true;
         for (std::size_t k = 1; k < len && ok; ++k) {
           ok = IsSpaceGap(Gap(s_, w_[i + k - 1], w_[i + k])) && w_[i + k].cap;
@@ -461,7 +474,7 @@ class WordPass {
   std::string_view s_;
   std::vector<Word>& w_;
   const std::vector<std::vector<std::string>>& clinicians_;
-  std::unordered_set<std::string>& known_;
+  StringSet& known_;
   std::vector<ByteSpan>& out_;
   std::size_t base_;
 };
@@ -582,35 +595,83 @@ bool IsNumericType(PhiType t) {
   }
 }
 
-// Longest first, then priority; keeps spans that do not overlap one already kept. Spans lie
-// in the segment [base, base + size); a byte map of that segment finds overlaps in time
-// proportional to the spans' lengths. Returns the kept spans sorted by begin.
-std::vector<ByteSpan> Resolve(std::vector<ByteSpan> c, std::size_t base, std::size_t size) {
-  std::sort(c.begin(), c.end(), [](const ByteSpan& a, const ByteSpan& b) {
-    const std::size_t la = a.end - a.begin, lb = b.end - b.begin;
-    if (la != lb) return la > lb;
-    if (a.priority != b.priority) return a.priority > b.priority;
-    return a.begin < b.begin;
-  });
-  std::vector<unsigned char> taken(size, 0);
-  std::vector<ByteSpan> kept;
-  for (const ByteSpan& s : c) {
-    if (s.end <= s.begin) continue;
-    bool free = true;
-    for (std::size_t i = s.begin - base; i < s.end - base && free; ++i) free = !taken[i];
-    if (!free) continue;
-    std::fill(taken.begin() + static_cast<std::ptrdiff_t>(s.begin - base),
-              taken.begin() + static_cast<std::ptrdiff_t>(s.end - base), 1);
-    kept.push_back(s);
-  }
-  std::sort(kept.begin(), kept.end(),
-            [](const ByteSpan& a, const ByteSpan& b) { return a.begin < b.begin; });
-  return kept;
+// The order in which overlapping candidates win: longest first, then by priority, then the
+// leftmost, then by type (so that the result never depends on the sort).
+bool Wins(const ByteSpan& a, const ByteSpan& b) {
+  const std::size_t la = a.end - a.begin, lb = b.end - b.begin;
+  if (la != lb) return la > lb;
+  if (a.priority != b.priority) return a.priority > b.priority;
+  if (a.begin != b.begin) return a.begin < b.begin;
+  return a.type < b.type;
 }
 
 }  // namespace
 
-Detector::Detector(std::unique_ptr<PatternScanner> scanner) : scanner_(std::move(scanner)) {}
+// Working memory of one segment, kept between segments and texts so that scanning a long text
+// allocates it once.
+struct Detector::Scratch {
+  struct Label {
+    std::size_t end;
+    PhiType type;
+  };
+  std::vector<PatternMatch> matches;
+  std::vector<Label> labels;
+  std::vector<ByteSpan> candidates;
+  std::vector<ByteSpan> group;         // Resolve: one group of overlapping candidates
+  std::vector<unsigned char> taken;    // Resolve: bytes of the group already kept
+  std::string lower;                   // the words' lower-case forms
+  std::vector<Word> words;
+
+  void Clear() {
+    matches.clear();
+    labels.clear();
+    candidates.clear();
+    lower.clear();
+    words.clear();
+  }
+};
+
+namespace {
+
+// Keeps the candidates that win (Wins) over those they overlap, greedily: in winning order, a
+// candidate is kept when it overlaps none kept before it. Each group of candidates linked by
+// overlaps is resolved on its own, which gives the same result as resolving them all at once
+// (candidates of different groups never meet), and a candidate that overlaps nothing, the
+// common case, is kept without sorting. Appends the kept spans to `out` in order of begin;
+// `c` is left sorted by begin.
+void Resolve(std::vector<ByteSpan>& c, Detector::Scratch& scratch, std::vector<ByteSpan>& out) {
+  std::erase_if(c, [](const ByteSpan& s) { return s.end <= s.begin; });
+  std::sort(c.begin(), c.end(), [](const ByteSpan& a, const ByteSpan& b) { return a.begin < b.begin; });
+  for (std::size_t i = 0; i < c.size();) {
+    std::size_t j = i + 1, end = c[i].end;
+    for (; j < c.size() && c[j].begin < end; ++j) end = std::max(end, c[j].end);
+    if (j == i + 1) {
+      out.push_back(c[i++]);
+      continue;
+    }
+    const std::size_t first = c[i].begin;
+    std::vector<ByteSpan>& group = scratch.group;
+    group.assign(c.begin() + static_cast<std::ptrdiff_t>(i), c.begin() + static_cast<std::ptrdiff_t>(j));
+    std::sort(group.begin(), group.end(), Wins);
+    scratch.taken.assign(end - first, 0);
+    const std::size_t kept = out.size();
+    for (const ByteSpan& s : group) {
+      const auto b = scratch.taken.begin() + static_cast<std::ptrdiff_t>(s.begin - first);
+      const auto e = scratch.taken.begin() + static_cast<std::ptrdiff_t>(s.end - first);
+      if (std::find(b, e, 1) != e) continue;
+      std::fill(b, e, 1);
+      out.push_back(s);
+    }
+    std::sort(out.begin() + static_cast<std::ptrdiff_t>(kept), out.end(),
+              [](const ByteSpan& a, const ByteSpan& b) { return a.begin < b.begin; });
+    i = j;
+  }
+}
+
+}  // namespace
+
+Detector::Detector(std::unique_ptr<PatternScanner> scanner)
+    : scanner_(std::move(scanner)), scratch_(std::make_unique<Scratch>()) {}
 Detector::~Detector() = default;
 
 Result<std::unique_ptr<Detector>> Detector::Create(const std::vector<std::string>& clinicians) {
@@ -619,16 +680,18 @@ Result<std::unique_ptr<Detector>> Detector::Create(const std::vector<std::string
   Lexicon::Get();  // load the dictionaries now rather than on the first text
   std::unique_ptr<Detector> d(new Detector(std::move(scanner).value()));
   for (const std::string& name : clinicians) {
-    std::vector<Word> words = Tokenize(name);
+    std::string lower;
+    std::vector<Word> words;
+    Tokenize(name, lower, words);
     std::vector<std::string> tokens;
-    for (Word& w : words) tokens.push_back(std::move(w.lower));
+    for (const Word& w : words) tokens.emplace_back(w.lower);
     if (!tokens.empty()) d->clinicians_.push_back(std::move(tokens));
   }
   return d;
 }
 
 Result<std::vector<ByteSpan>> Detector::Detect(std::string_view text) {
-  known_names_.clear();
+  known_names_.Clear();
   std::vector<ByteSpan> out;
   std::size_t base = 0;
   while (base < text.size()) {
@@ -643,23 +706,18 @@ Result<std::vector<ByteSpan>> Detector::Detect(std::string_view text) {
         while (len > 0 && (static_cast<unsigned char>(text[base + len]) & 0xC0) == 0x80) --len;
       }
     }
-    std::vector<ByteSpan> segment;
-    DetectSegment(text.substr(base, len), base, segment);
-    std::vector<ByteSpan> resolved = Resolve(std::move(segment), base, len);
-    out.insert(out.end(), resolved.begin(), resolved.end());
+    scratch_->Clear();
+    CALIPER_RETURN_IF_ERROR(DetectSegment(text.substr(base, len), base, scratch_->candidates));
+    Resolve(scratch_->candidates, *scratch_, out);
     base += len;
   }
   return out;
 }
 
-void Detector::DetectSegment(std::string_view s, std::size_t base, std::vector<ByteSpan>& out) {
-  std::vector<PatternMatch> matches;
-  if (!scanner_->Scan(s, matches).ok()) return;
-  struct Label {
-    std::size_t end;
-    PhiType type;
-  };
-  std::vector<Label> labels;
+Status Detector::DetectSegment(std::string_view s, std::size_t base, std::vector<ByteSpan>& out) {
+  std::vector<PatternMatch>& matches = scratch_->matches;
+  CALIPER_RETURN_IF_ERROR(scanner_->Scan(s, matches));
+  std::vector<Scratch::Label>& labels = scratch_->labels;
   const Lexicon& lex = Lexicon::Get();
   for (const PatternMatch& m : matches) {
     const PatternInfo& info = scanner_->Info(m.id);
@@ -736,7 +794,7 @@ void Detector::DetectSegment(std::string_view s, std::size_t base, std::vector<B
   // Labels type the identifier right after them (within a few words).
   std::sort(out.begin(), out.end(),
             [](const ByteSpan& a, const ByteSpan& b) { return a.begin < b.begin; });
-  for (const Label& label : labels) {
+  for (const Scratch::Label& label : labels) {
     std::size_t i = label.end;
     for (int hops = 0; hops < 6 && i < s.size(); ++hops) {
       while (i < s.size() && IsLabelSeparator(s[i])) ++i;
@@ -783,8 +841,9 @@ void Detector::DetectSegment(std::string_view s, std::size_t base, std::vector<B
   }
 
   // Names and places.
-  std::vector<Word> words = Tokenize(s);
-  WordPass(s, words, clinicians_, known_names_, out, base).Run();
+  Tokenize(s, scratch_->lower, scratch_->words);
+  WordPass(s, scratch_->words, clinicians_, known_names_, out, base).Run();
+  return Status::Ok();
 }
 
 }  // namespace caliper::deid::text

@@ -4,11 +4,11 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_set>
 #include <vector>
 
 #include "caliper/common/status.h"
 #include "caliper/deid/text_deid.h"
+#include "deid/text/string_table.h"
 
 // The PHI detector behind TextDeidentifier: Hyperscan patterns for the regular identifiers,
 // a word pass with dictionaries, context cues and a score for names and places, labels that
@@ -24,22 +24,28 @@ struct ByteSpan {
 
 class PatternScanner;  // patterns.h
 
+
 // Not thread-safe (owns the scanner scratch). One per thread.
 class Detector {
  public:
   static Result<std::unique_ptr<Detector>> Create(const std::vector<std::string>& clinicians);
   ~Detector();
 
-  // PHI in valid UTF-8 `text`, sorted, non-overlapping, byte offsets.
+  // PHI in valid UTF-8 `text`, sorted, non-overlapping, byte offsets. Errors: kInternal when
+  // the pattern scan fails.
   Result<std::vector<ByteSpan>> Detect(std::string_view text);
+
+  struct Scratch;  // detector.cpp
 
  private:
   explicit Detector(std::unique_ptr<PatternScanner> scanner);
-  void DetectSegment(std::string_view text, std::size_t base, std::vector<ByteSpan>& out);
+  // Appends the candidate spans of one segment (at byte `base` of the text) to `out`.
+  Status DetectSegment(std::string_view text, std::size_t base, std::vector<ByteSpan>& out);
 
   std::unique_ptr<PatternScanner> scanner_;
   std::vector<std::vector<std::string>> clinicians_;  // lower-case tokens of each name
-  std::unordered_set<std::string> known_names_;       // per Detect call: propagated names
+  StringSet known_names_;                             // per Detect call: propagated names
+  std::unique_ptr<Scratch> scratch_;
 };
 
 }  // namespace caliper::deid::text

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdlib>
+#include <unordered_map>
 
 namespace caliper::deid::text {
 namespace {
@@ -59,22 +60,24 @@ const Lexicon& Lexicon::Get() {
 
 Lexicon::Lexicon() {
   const PackagedLexiconData& d = PackagedLexicon();
-  LoadNames(d.first_names, entries_, &Entry::first);
-  LoadNames(d.surnames, entries_, &Entry::last);
-  ForEachLine(d.common_words, [&](std::string_view w) { entries_[w].common = true; });
-  ForEachLine(d.states, [&](std::string_view w) { entries_[w].state = true; });
+  std::unordered_map<std::string_view, Entry> entries;
+  LoadNames(d.first_names, entries, &Entry::first);
+  LoadNames(d.surnames, entries, &Entry::last);
+  ForEachLine(d.common_words, [&](std::string_view w) { entries[w].common = true; });
+  ForEachLine(d.states, [&](std::string_view w) { entries[w].state = true; });
   ForEachLine(d.zips, [&](std::string_view w) { zips_.insert(w); });
   ForEachLine(d.cities, [&](std::string_view w) {
-    entries_[w].city = true;
-    entries_[w.substr(0, w.find(' '))].city_start = true;
+    entries[w].city = true;
+    entries[w.substr(0, w.find(' '))].city_start = true;
     max_city_words_ = std::max<std::size_t>(max_city_words_, 1 + std::count(w.begin(), w.end(), ' '));
   });
   // Surrogate cities: one-word city names that are not common words, in list order.
   ForEachLine(d.cities, [&](std::string_view w) {
-    if (w.find(' ') == std::string_view::npos && !entries_[w].common) city_pool_.push_back(TitleCase(w));
+    if (w.find(' ') == std::string_view::npos && !entries[w].common) city_pool_.push_back(TitleCase(w));
   });
-  first_pool_ = Pool(entries_, &Entry::first);
-  surname_pool_ = Pool(entries_, &Entry::last);
+  first_pool_ = Pool(entries, &Entry::first);
+  surname_pool_ = Pool(entries, &Entry::last);
+  table_ = StringTable<Entry>({entries.begin(), entries.end()});
 }
 
 double Lexicon::FirstName(std::string_view lower) const {

@@ -2,9 +2,10 @@
 
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <unordered_set>
 #include <vector>
+
+#include "deid/text/string_table.h"
 
 // The de-identifier's dictionaries, generated at build time from packaged data by
 // tools/gen_deid_lexicon.py (docs/adr/0005): never typed by hand.
@@ -38,11 +39,13 @@ class Lexicon {
     bool city_start = false;  // the first word of some city name
     bool state = false;       // a US state name or abbreviation
   };
-  // nullptr when the word is in no list.
-  const Entry* Find(std::string_view lower) const {
-    const auto it = entries_.find(lower);
-    return it == entries_.end() ? nullptr : &it->second;
-  }
+  // nullptr when the word is in no list. `hash` is HashWord(lower).
+  const Entry* Find(std::string_view lower) const { return table_.Find(lower); }
+  const Entry* Find(std::string_view lower, std::uint64_t hash) const { return table_.Find(lower, hash); }
+  // Start loading what Find(word with this hash) reads, for a caller that looks words up in
+  // order: Prefetch some words ahead, PrefetchItem nearer.
+  void Prefetch(std::uint64_t hash) const { table_.Prefetch(hash); }
+  void PrefetchItem(std::uint64_t hash) const { table_.PrefetchItem(hash); }
 
   // Percent of the population with this first name / surname; 0 when not listed.
   double FirstName(std::string_view lower) const;
@@ -64,7 +67,7 @@ class Lexicon {
     const Entry* e = Find(lower);
     return e != nullptr && e->*flag;
   }
-  std::unordered_map<std::string_view, Entry> entries_;
+  StringTable<Entry> table_;
   std::unordered_set<std::string_view> zips_;
   std::size_t max_city_words_ = 1;
   std::vector<std::string> first_pool_, surname_pool_, city_pool_;

@@ -68,17 +68,12 @@ class TextDeidentifierImpl final : public TextDeidentifier {
 
   static std::vector<PhiSpan> ToCodePoints(std::string_view text,
                                            const std::vector<text::ByteSpan>& spans) {
-    std::vector<std::size_t> bounds;
-    bounds.reserve(spans.size() * 2);
-    for (const text::ByteSpan& s : spans) {
-      bounds.push_back(s.begin);
-      bounds.push_back(s.end);
-    }
-    const std::vector<std::size_t> cps = text::ByteToCodePoints(text, bounds);
+    text::CodePointCursor cursor(text);
     std::vector<PhiSpan> out;
     out.reserve(spans.size());
-    for (std::size_t i = 0; i < spans.size(); ++i) {
-      out.push_back({cps[2 * i], cps[2 * i + 1], spans[i].type});
+    for (const text::ByteSpan& s : spans) {
+      const std::size_t start = cursor.At(s.begin);
+      out.push_back({start, cursor.At(s.end), s.type});
     }
     return out;
   }

@@ -1,5 +1,6 @@
 #include "deid/text/utf8.h"
 
+#include <algorithm>
 #include <string>
 
 namespace caliper::deid::text {
@@ -46,18 +47,17 @@ Status ValidateUtf8(std::string_view s) {
   return Status::Ok();
 }
 
-std::vector<std::size_t> ByteToCodePoints(std::string_view s,
-                                          const std::vector<std::size_t>& sorted_bytes) {
-  std::vector<std::size_t> out;
-  out.reserve(sorted_bytes.size());
-  std::size_t byte = 0, cp = 0;
-  for (std::size_t target : sorted_bytes) {
-    for (; byte < target && byte < s.size(); ++byte) {
-      cp += (static_cast<unsigned char>(s[byte]) & 0xC0) != 0x80;
-    }
-    out.push_back(cp);
+std::size_t CodePointCursor::At(std::size_t byte) {
+  byte = std::min(byte, s_.size());
+  // Eight bytes at a time: every byte but a continuation byte (10xxxxxx) starts a code point.
+  for (; byte_ + 8 <= byte; byte_ += 8) {
+    std::uint64_t w;
+    __builtin_memcpy(&w, s_.data() + byte_, 8);
+    const std::uint64_t continuation = (w & ~(w << 1) & 0x8080808080808080ULL) >> 7;  // 0 or 1 per byte
+    cp_ += 8 - ((continuation * 0x0101010101010101ULL) >> 56);  // the sum of the bytes
   }
-  return out;
+  for (; byte_ < byte; ++byte_) cp_ += (static_cast<unsigned char>(s_[byte_]) & 0xC0) != 0x80;
+  return cp_;
 }
 
 char32_t DecodeAt(std::string_view s, std::size_t i, std::size_t& len) {

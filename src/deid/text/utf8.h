@@ -13,10 +13,19 @@ namespace caliper::deid::text {
 // otherwise kInvalidArgument naming the byte offset of the first bad sequence.
 Status ValidateUtf8(std::string_view s);
 
-// Maps sorted byte offsets (each at a code point boundary of valid UTF-8 `s`) to code point
-// offsets, in one pass. `sorted_bytes` must be ascending.
-std::vector<std::size_t> ByteToCodePoints(std::string_view s,
-                                          const std::vector<std::size_t>& sorted_bytes);
+// Maps ascending byte offsets (each at a code point boundary of valid UTF-8 `s`) to code point
+// offsets in one pass over `s`: each At() counts on from where the previous one stopped.
+class CodePointCursor {
+ public:
+  explicit CodePointCursor(std::string_view s) : s_(s) {}
+  // The code point offset of byte `byte` (at most s.size()), which must not be below the
+  // previous call's.
+  std::size_t At(std::size_t byte);
+
+ private:
+  std::string_view s_;
+  std::size_t byte_ = 0, cp_ = 0;
+};
 
 // Decodes the code point at byte `i` of valid UTF-8 `s`; sets `len` to its byte length.
 char32_t DecodeAt(std::string_view s, std::size_t i, std::size_t& len);
