@@ -44,27 +44,28 @@ bool IsUpperCodePoint(char32_t cp) {
   return false;
 }
 
+// Kept small (56 bytes): a segment has some 170,000 words, and every rule walks them.
 struct Word {
-  std::size_t begin = 0, end = 0;  // bytes in the segment
   std::string_view lower;          // ASCII letters folded; points into Detector::Scratch::lower
   std::uint64_t hash = 0;          // HashWord(lower)
+  std::uint32_t begin = 0, end = 0;  // bytes in the segment (at most kSegmentBytes)
+  float first = 0, last = 0;       // dictionary prevalence
+  int score = 0;
+  std::uint8_t grammar = 0;        // Grammar flags
   bool cap = false;                // first letter upper case
   bool all_caps = false;           // every ASCII letter upper case, length >= 2
-  double first = 0, last = 0;      // dictionary prevalence
   bool common = false;             // a common English word
   bool calendar = false;           // month or weekday name
   bool city = false;               // a one-word city name
   bool city_start = false;         // the first word of some city name
   bool state = false;              // a state name or abbreviation
-  std::uint32_t grammar = 0;       // Grammar flags
-  int score = 0;
   bool name = false;
   bool cue_name = false;  // a lower-case name that context alone makes one ("dr okafor")
 };
 
 // The fixed vocabulary of the rules (grammar of the context cues, not a dictionary of PHI),
 // as bit flags so that each word is looked up once (GrammarOf) rather than in every list.
-enum Grammar : std::uint32_t {
+enum Grammar : std::uint8_t {
   kTitle = 1u << 0,
   kNameCue = 1u << 1,
   kCredential = 1u << 2,
@@ -74,10 +75,11 @@ enum Grammar : std::uint32_t {
   kEmployerCue = 1u << 6,
 };
 
-std::uint32_t GrammarOf(std::string_view w) {
-  static const StringTable<std::uint32_t> kTable = [] {
-    std::unordered_map<std::string_view, std::uint32_t> t;
-    auto add = [&](std::uint32_t flag, std::initializer_list<std::string_view> words) {
+// `hash` is HashWord(w).
+std::uint8_t GrammarOf(std::string_view w, std::uint64_t hash) {
+  static const StringTable<std::uint8_t> kTable = [] {
+    std::unordered_map<std::string_view, std::uint8_t> t;
+    auto add = [&](std::uint8_t flag, std::initializer_list<std::string_view> words) {
       for (std::string_view word : words) t[word] |= flag;
     };
     add(kTitle, {"dr", "mr", "mrs", "ms", "miss", "mx", "prof", "doctor", "dra"});
@@ -100,9 +102,9 @@ std::uint32_t GrammarOf(std::string_view w) {
     add(kPlaceCue, {"in", "from", "near", "to", "at", "of"});
     add(kEmployerCue, {"works", "work", "worked", "working", "employed", "employer", "employee",
                        "formerly", "retired", "job"});
-    return StringTable<std::uint32_t>({t.begin(), t.end()});
+    return StringTable<std::uint8_t>({t.begin(), t.end()});
   }();
-  const std::uint32_t* flags = kTable.Find(w);
+  const std::uint8_t* flags = kTable.Find(w, hash);
   return flags == nullptr ? 0 : *flags;
 }
 
@@ -223,7 +225,7 @@ class WordPass {
         w.city_start = e->city_start;
         w.state = e->state;
       }
-      w.grammar = GrammarOf(w.lower);
+      w.grammar = GrammarOf(w.lower, w.hash);
       w.calendar = (w.grammar & kCalendar) != 0;
     }
     ScoreNames();
@@ -784,6 +786,14 @@ Status Detector::DetectSegment(std::string_view s, std::size_t base, std::vector
   for (std::size_t i = 0; i < s.size();) {
     if (!(IsDigit(s[i]) || IsAsciiAlpha(s[i])) || (i > 0 && (IsDigit(s[i - 1]) || IsAsciiAlpha(s[i - 1])))) {
       ++i;
+      continue;
+    }
+    // Most tokens are words of letters alone, which have no digit: skip them in one tight loop.
+    std::size_t j = i;
+    while (j < s.size() && IsAsciiAlpha(s[j])) ++j;
+    if (j == s.size() || !(IsDigit(s[j]) || (s[j] == '-' && j + 1 < s.size() &&
+                                              (IsDigit(s[j + 1]) || IsAsciiAlpha(s[j + 1]))))) {
+      i = j;
       continue;
     }
     const IdToken t = IdTokenAt(s, i);

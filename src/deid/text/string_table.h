@@ -32,9 +32,18 @@ inline std::uint64_t HashWord(std::string_view s) noexcept {
     std::memcpy(&w, s.data() + i, 8);
     h = mix(h ^ w) * 0x94D049BB133111EBULL;
   }
-  if (i < s.size()) {
-    std::uint64_t w = 0;
-    std::memcpy(&w, s.data() + i, s.size() - i);
+  if (const std::size_t n = s.size() - i; n > 0) {  // the last 1..7 bytes, with fixed-size loads
+    const char* p = s.data() + i;
+    std::uint64_t w;
+    if (n >= 4) {  // two 4-byte loads, overlapping when n < 8
+      std::uint32_t a, b;
+      std::memcpy(&a, p, 4);
+      std::memcpy(&b, p + n - 4, 4);
+      w = a | (std::uint64_t{b} << 32);
+    } else {  // bytes 0, n/2 and n-1 cover 1..3 bytes
+      w = static_cast<unsigned char>(p[0]) | (std::uint64_t{static_cast<unsigned char>(p[n / 2])} << 8) |
+          (std::uint64_t{static_cast<unsigned char>(p[n - 1])} << 16);
+    }
     h = mix(h ^ w) * 0x94D049BB133111EBULL;
   }
   return mix(h);

@@ -103,20 +103,20 @@ SurrogateMaker::SurrogateMaker(std::string_view key, std::string_view patient)
         return SipHash24(k0, k1);
       }()),
       patient_(patient) {
+  input_ = patient_;
+  input_ += '\x1f';
   const std::uint64_t h = H("date-offset", "");
   const int magnitude = 1 + static_cast<int>(h % 365);
   date_offset_days_ = (h >> 32) & 1 ? magnitude : -magnitude;
 }
 
 std::uint64_t SurrogateMaker::H(std::string_view domain, std::string_view value) const {
-  std::string input;
-  input.reserve(patient_.size() + domain.size() + value.size() + 2);
-  input += patient_;
-  input += '\x1f';
-  input += domain;
-  input += '\x1f';
-  input += value;
-  return prf_(input);
+  // The prefix "patient \x1f" stays in the buffer; only domain and value are rewritten.
+  input_.resize(patient_.size() + 1);
+  input_ += domain;
+  input_ += '\x1f';
+  input_ += value;
+  return prf_(input_);
 }
 
 std::string SurrogateMaker::GeneraliseZip(std::string_view zip) {

@@ -12,6 +12,7 @@
 // of the same patient always gets the same surrogate and nothing needs to be stored.
 namespace caliper::deid::text {
 
+// Not thread-safe (H reuses one buffer): one per text.
 class SurrogateMaker {
  public:
   // `key`: the project's secret, any length >= 16 bytes.
@@ -35,6 +36,7 @@ class SurrogateMaker {
 
   SipHash24 prf_;
   std::string patient_;
+  mutable std::string input_;  // H's buffer: "patient \x1f domain \x1f value"
   int date_offset_days_ = 0;
 };
 
