@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include "deid/text/string_table.h"
 #include "deid/text/surrogate.h"
+#include "deid/text/utf8.h"
 
 namespace caliper::deid {
 namespace {
@@ -324,6 +326,66 @@ TEST(TextDeid, LargeNoteBoundedAndFast) {
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->phi.size(), 5 * (big.size() / para.size()));
   std::printf("8 MiB note: %.1f MB/s\n", big.size() / 1e6 / s);
+}
+
+TEST(TextDeid, NamesAreRememberedAcrossSegments) {
+  // "Quintanilla" is a name by its title in the first 1 MiB segment, and alone (capitalised,
+  // in no list) in a later one.
+  auto d = Make();
+  const std::string filler = "Abdomen soft, nontender. Continue current antibiotics.\n";
+  std::string text = "Seen by Dr. Quintanilla today.\n";
+  while (text.size() < (std::size_t{3} << 20)) text += filler;
+  text += "Plan discussed with Quintanilla.\n";
+  const std::vector<std::string> names = Found(*d, text, PhiType::kName);
+  ASSERT_EQ(names.size(), 2u);
+  EXPECT_EQ(names[0], "Quintanilla");
+  EXPECT_EQ(names[1], "Quintanilla");
+}
+
+TEST(TextDeid, CodePointCursorCountsEveryWidth) {
+  // 1- to 4-byte code points at every alignment, so the 8-byte steps see each mix.
+  const std::string pieces[] = {"a", "\xC3\xA9", "\xE2\x86\x92", "\xF0\x9F\x98\x80"};
+  std::string s;
+  for (int i = 0; i < 400; ++i) s += pieces[(i * 7 + i / 3) % 4];
+  std::vector<std::size_t> boundaries;  // byte offset of every code point, and the end
+  for (std::size_t i = 0; i <= s.size(); ++i) {
+    if (i == s.size() || (static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) boundaries.push_back(i);
+  }
+  for (std::size_t step : {1u, 3u, 17u}) {
+    text::CodePointCursor cursor(s);
+    for (std::size_t cp = 0; cp < boundaries.size(); cp += step) {
+      EXPECT_EQ(cursor.At(boundaries[cp]), cp) << "byte " << boundaries[cp];
+    }
+  }
+}
+
+TEST(TextDeid, StringTableAndSet) {
+  std::vector<std::string> keys = {"", "a", "b"};
+  for (int n = 2; n <= 20; ++n) {  // every tail length of the hash, and words that differ in one byte
+    keys.push_back(std::string(static_cast<std::size_t>(n), 'a'));
+    keys.push_back(std::string(static_cast<std::size_t>(n - 1), 'a') + "b");
+    keys.push_back("b" + std::string(static_cast<std::size_t>(n - 1), 'a'));
+  }
+  for (int i = 0; i < 500; ++i) keys.push_back("word" + std::to_string(i));
+  std::vector<std::pair<std::string_view, int>> entries;
+  for (std::size_t i = 0; i < keys.size(); ++i) entries.emplace_back(keys[i], static_cast<int>(i));
+  entries.emplace_back(keys[1], -1);  // a later duplicate is ignored
+  const text::StringTable<int> table(entries);
+  text::StringSet set;
+  for (const std::string& k : keys) set.Insert(k, text::HashWord(k));
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    const int* v = table.Find(keys[i]);
+    ASSERT_NE(v, nullptr) << keys[i];
+    EXPECT_EQ(*v, static_cast<int>(i)) << keys[i];
+    EXPECT_TRUE(set.Contains(keys[i], text::HashWord(keys[i]))) << keys[i];
+  }
+  for (const std::string absent : {"c", "abc", "aaaaaaaaaaaaaaaaaaaaa", "word500", "word-1", "Word1"}) {
+    EXPECT_EQ(table.Find(absent), nullptr) << absent;
+    EXPECT_FALSE(set.Contains(absent, text::HashWord(absent))) << absent;
+  }
+  set.Clear();
+  EXPECT_FALSE(set.Contains("word1", text::HashWord("word1")));
+  EXPECT_EQ(text::StringTable<int>().Find("a"), nullptr);
 }
 
 TEST(TextDeid, ReplacedSpansAreCodePointsIntoTheOutput) {
