@@ -443,7 +443,8 @@ TEST_F(ImagingTest, AStewardReleasesBlanksOrDiscardsWhatTheQuarantineHolds) {
   // The steward looks: frame 0 as a PNG of the stored grid; there is no frame 1.
   auto png = app_->RenderQuarantinedFrame(steward, project_id_, ids[0], 0);
   ASSERT_TRUE(png.ok()) << png.status().ToString();
-  EXPECT_EQ(png->substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8));
+  EXPECT_EQ(png->png.substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8));
+  EXPECT_EQ(png->frames, 1);
   EXPECT_EQ(app_->RenderQuarantinedFrame(steward, project_id_, ids[0], 1).status().code(),
             ErrorCode::kInvalidArgument);
 
@@ -534,8 +535,10 @@ TEST_F(ImagingTest, AReleasedUltrasoundCineKeepsEveryFrameAsAcquired) {
   RequestContext steward = Member("us-steward", core::Role::kDataSteward);
   const std::string id = r.files[0].quarantine_id;
   for (int frame : {0, 2}) {
-    auto png = app_->RenderQuarantinedFrame(steward, project_id_, id, frame);
-    ASSERT_TRUE(png.ok()) << png.status().ToString();
+    auto rendered = app_->RenderQuarantinedFrame(steward, project_id_, id, frame);
+    ASSERT_TRUE(rendered.ok()) << rendered.status().ToString();
+    EXPECT_EQ(rendered->frames, 3);
+    const std::string* png = &rendered->png;
     // IHDR: the stored grid (20 columns, 16 rows), 8-bit RGB (colour type 2).
     ASSERT_GT(png->size(), 26u);
     auto be32 = [&](std::size_t at) {

@@ -73,8 +73,8 @@ Result<storage::QuarantinedInstance> App::GetQuarantined(const RequestContext& c
   return QuarantinedIn(*txn, project_id, quarantine_id);
 }
 
-Result<std::string> App::RenderQuarantinedFrame(const RequestContext& ctx, const std::string& project_id,
-                                                const std::string& quarantine_id, int frame) {
+Result<QuarantineFrame> App::RenderQuarantinedFrame(const RequestContext& ctx, const std::string& project_id,
+                                                    const std::string& quarantine_id, int frame) {
   std::string bytes;
   {
     CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kRead));
@@ -91,7 +91,7 @@ Result<std::string> App::RenderQuarantinedFrame(const RequestContext& ctx, const
   // Audited once the frame exists, before any byte of it leaves.
   CALIPER_RETURN_IF_ERROR(Audit(Record(ctx, "quarantine.view", "quarantine", quarantine_id,
                                        json{{"project_id", project_id}, {"frame", frame}}.dump())));
-  return std::string(png.begin(), png.end());
+  return QuarantineFrame{std::string(png.begin(), png.end()), image.frames};
 }
 
 Result<storage::QuarantinedInstance> App::DecideQuarantined(const RequestContext& ctx, const std::string& project_id,

@@ -123,7 +123,7 @@ void AddQuarantineCommands(CLI::App& root, CommonOptions& common, int& exit_code
     auto png = app.RenderQuarantinedFrame(ctx, project_id, o.id, o.frame);
     if (!png.ok()) return Fail(png.status());
     std::ofstream out(o.png, std::ios::binary | std::ios::trunc);
-    out.write(png->data(), static_cast<std::streamsize>(png->size()));
+    out.write(png->png.data(), static_cast<std::streamsize>(png->png.size()));
     if (!out.flush()) return Fail(Error(ErrorCode::kIo, "writing " + o.png));
     return 0;
   }));

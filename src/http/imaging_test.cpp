@@ -290,6 +290,7 @@ TEST_F(ImagingApiTest, OnlyTheDataStewardSeesAndDecidesTheQuarantine) {
   auto frame = Send("GET", base + "/" + id + "/frames/1.png", &steward);
   ASSERT_EQ(frame->status, 200) << frame->body;
   EXPECT_EQ(frame->get_header_value("Content-Type"), "image/png");
+  EXPECT_EQ(frame->get_header_value("Caliper-Frame-Count"), "2");
   EXPECT_EQ(Send("GET", base + "/" + id + "/frames/2.png", &steward)->status, 400);
   EXPECT_EQ(AuditCount("quarantine.view", id), 1);
 

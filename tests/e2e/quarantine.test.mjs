@@ -3,7 +3,7 @@
 // Quarantine: two CT slices of the sample data, copied and marked Burned In Annotation = YES with
 // DCMTK's dcmodify (nothing is committed), are uploaded over STOW-RS by the manager and held in
 // the quarantine. A data steward opens the quarantine screen from the project home, sees the
-// entries and a frame, steps past the last frame, draws a rectangle with the mouse and blanks it
+// entries and a frame (one of one), draws a rectangle with the mouse and blanks it
 // with a reason; the screen moves on to the second entry, which is discarded. Through the API the
 // first is "blanked" with the rectangle in image pixels and its item exists; the second is
 // "discarded". A manager and a reader get no link and the server's refusal.
@@ -107,10 +107,12 @@ test('quarantine: a data steward blanks a drawn rectangle and discards another e
   const img = s.page.getByRole('img', { name: 'Frame 1 as stored' });
   await img.waitFor();
   assert.deepEqual(await img.evaluate((el) => [el.naturalWidth, el.naturalHeight]), [512, 512]);
-  // Stepping past the one frame: the server refuses frame 2, and the stepper knows the count.
-  await s.page.keyboard.press('ArrowRight');
+  // The server says how many frames there are: one, so there is no next frame.
   await s.page.getByText('Frame 1 of 1').waitFor();
   await s.page.getByText('512 × 512 px').waitFor();
+  assert.equal(await s.page.getByRole('button', { name: 'Next frame' }).isDisabled(), true);
+  await s.page.keyboard.press('ArrowRight');
+  await s.page.getByText('Frame 1 of 1').waitFor();
 
   // A rectangle dragged with the mouse, read in image pixels (the frame is shown smaller or larger).
   const overlay = s.page.locator('svg.frame-overlay');

@@ -390,6 +390,11 @@ struct QuarantineDecision {
   std::vector<dicom::PixelRect> rects;  // kBlank: 1..100 rectangles, pixel coordinates of every frame
   std::string reason;                   // why (required to discard; at most 2000 bytes)
 };
+// One frame of a quarantined instance, rendered for review.
+struct QuarantineFrame {
+  std::string png;  // the frame as stored (dicom::RenderFramePng)
+  int frames = 0;   // how many frames the instance holds
+};
 
 // One NIfTI file with what it comes with: the source patient identifier (made pseudonymous
 // like a note's) and the text of its BIDS JSON sidecar ("" when none).
@@ -944,9 +949,10 @@ class App {
   Result<storage::QuarantinedInstance> GetQuarantined(const RequestContext& ctx, const std::string& project_id,
                                                       const std::string& quarantine_id);
   // Frame `frame` (from 0) of a pending entry's pixels as a PNG, as stored (dicom::RenderFramePng:
-  // the coordinates blanking rectangles use); audited as quarantine.view. kNotFound once decided.
-  Result<std::string> RenderQuarantinedFrame(const RequestContext& ctx, const std::string& project_id,
-                                             const std::string& quarantine_id, int frame);
+  // the coordinates blanking rectangles use), with the instance's frame count; audited as
+  // quarantine.view. kNotFound once decided, kInvalidArgument for a frame it does not hold.
+  Result<QuarantineFrame> RenderQuarantinedFrame(const RequestContext& ctx, const std::string& project_id,
+                                                 const std::string& quarantine_id, int frame);
   // Decides a pending entry, in one transaction with its audit event (quarantine.release,
   // quarantine.blank, quarantine.discard, naming the decider): release stores the instance into
   // its series' item exactly as ingest would have (item made, volume rebuilt); blank first zeroes

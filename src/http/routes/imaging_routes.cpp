@@ -261,15 +261,17 @@ std::vector<Route> ImagingRoutes() {
       {"GET", "/api/v1/projects/{project_id}/quarantine/{quarantine_id}/frames/{index}.png",
        Permission::kQuarantineReview,
        "One frame (from 0) of a pending quarantined instance as PNG, as stored: rows and columns as in Pixel "
-       "Data, the coordinates blanking rectangles use. Audited as quarantine.view.",
+       "Data, the coordinates blanking rectangles use. The header Caliper-Frame-Count says how many frames the "
+       "instance holds. Audited as quarantine.view.",
        BodyKind::kNone, {},
        [](app::App& app, Call& call) -> Result<Reply> {
          CALIPER_ASSIGN_OR_RETURN(int frame, SliceIndex(call.Param("index")));
-         CALIPER_ASSIGN_OR_RETURN(auto png, app.RenderQuarantinedFrame(call.ctx, call.Param("project_id"),
-                                                                       call.Param("quarantine_id"), frame));
+         CALIPER_ASSIGN_OR_RETURN(auto rendered, app.RenderQuarantinedFrame(call.ctx, call.Param("project_id"),
+                                                                            call.Param("quarantine_id"), frame));
          Reply r;
-         r.body = std::move(png);
+         r.body = std::move(rendered.png);
          r.content_type = "image/png";
+         r.headers.emplace_back("Caliper-Frame-Count", std::to_string(rendered.frames));
          return r;
        }},
       DecisionRoute(app::QuarantineAction::kRelease, "/api/v1/projects/{project_id}/quarantine/{quarantine_id}/release",

@@ -8,7 +8,7 @@
 
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { all, api, ApiError, errorText } from '../api/client';
+import { all, api, errorText } from '../api/client';
 import type { PixelRect, QuarantinedInstance, QuarantineStatus, SessionInfo } from '../api/models';
 import { loadProject, shortId, useLoad } from '../project';
 import { linkClick, mayLeave, useUnsavedWork } from '../router';
@@ -160,7 +160,7 @@ function PendingEntry({ project_id, entry, onDecided }: {
   const quarantine_id = entry.id;
   const [index, setIndex] = useState(0);
   const [frames, setFrames] = useState<Map<number, Frame>>(new Map());
-  const [frameCount, setFrameCount] = useState<number | null>(null);  // known once a step past the end was refused
+  const [frameCount, setFrameCount] = useState<number | null>(null);  // the server says, with each frame
   const [frameError, setFrameError] = useState('');
   const [rects, setRects] = useState<PixelRect[]>([]);
   const [selected, setSelected] = useState<number | null>(null);
@@ -180,27 +180,20 @@ function PendingEntry({ project_id, entry, onDecided }: {
     (async () => {
       const res = await api.getRaw('/api/v1/projects/{project_id}/quarantine/{quarantine_id}/frames/{index}.png',
                                    { project_id, quarantine_id, index: String(index) });
+      const count = Number(res.headers.get('Caliper-Frame-Count'));
+      if (live && count > 0) setFrameCount(count);
       const url = URL.createObjectURL(await res.blob());
       urls.current.push(url);
       const img = new Image();
       img.src = url;
       await img.decode();
       if (live) setFrames((f) => new Map(f).set(index, { url, width: img.naturalWidth, height: img.naturalHeight }));
-    })().catch((e) => {
-      if (!live) return;
-      // Frames are numbered from 0 without gaps: a refused frame after the first is past the end.
-      if (e instanceof ApiError && e.status === 400 && index > 0) {
-        setFrameCount(index);
-        setIndex(index - 1);
-      } else {
-        setFrameError(errorText(e));
-      }
-    });
+    })().catch((e) => live && setFrameError(errorText(e)));
     return () => { live = false; };
   }, [index]);
 
   const frame = frames.get(index) ?? null;
-  const step = (d: number) => setIndex((i) => Math.max(0, frameCount === null ? i + d : Math.min(frameCount - 1, i + d)));
+  const step = (d: number) => frameCount !== null && setIndex((i) => Math.max(0, Math.min(frameCount - 1, i + d)));
   const removeRect = (i: number) => {
     setRects((rs) => rs.filter((_, k) => k !== i));
     setSelected(null);
@@ -276,7 +269,7 @@ function PendingEntry({ project_id, entry, onDecided }: {
         <button type="button" onClick={() => step(-1)} disabled={index === 0} aria-label="Previous frame">◀ <kbd>←</kbd></button>
         <span aria-live="polite">Frame {index + 1}{frameCount !== null ? ` of ${frameCount}` : ''}
           {frame && <span class="muted"> · {frame.width} × {frame.height} px</span>}</span>
-        <button type="button" onClick={() => step(1)} disabled={frameCount !== null && index >= frameCount - 1}
+        <button type="button" onClick={() => step(1)} disabled={frameCount === null || index >= frameCount - 1}
                 aria-label="Next frame"><kbd>→</kbd> ▶</button>
       </div>
       {frameError && <p class="error" role="alert">The frame cannot be shown: {frameError}</p>}
