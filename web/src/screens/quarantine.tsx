@@ -315,6 +315,8 @@ function PendingEntry({ project_id, entry, onDecided }: {
                       placeholder={decision === 'blank' ? 'What was burned in' : decision === 'discard' ? 'Why it is discarded' : 'What you checked'} />
           </label>
           {decision === 'blank' && rects.length === 0 && <p class="error">Draw at least one rectangle first.</p>}
+          {decision === 'release' && rects.length > 0 &&
+            <p class="error">Your {rects.length === 1 ? 'rectangle is' : `${rects.length} rectangles are`} not used: release keeps every pixel.</p>}
           {refusal && <p class="error" role="alert">The server refused: {refusal}</p>}
           <div class="actions">
             <button type="submit" class={decision === 'release' ? 'primary' : 'danger'}
