@@ -332,6 +332,7 @@ TEST_F(ImagingApiTest, DicomSourcesAreSetByManagersAndAudited) {
   ASSERT_EQ(got->status, 200);
   EXPECT_EQ(Body(got), Body(put));
   EXPECT_EQ(Body(got)["sources"][1], json({{"ae_title", "MR1"}, {"description", ""}}));
+  EXPECT_EQ(Body(got)["receiver"], json({{"listen", ""}, {"ae_title", "CALIPER"}})) << "the receiver is off here";
   EXPECT_EQ(AuditCount("project.dicom_sources", project->id), 1);
 
   // Another project cannot take a title that sends here; bad titles are 400.

@@ -10,6 +10,9 @@
 //
 // Settings: the manager sets options and a safe private element, which are there after a reload;
 // a bad blanking rule shows the server's message and marks the rule; leaving with it unsaved asks.
+//
+// Sources: the manager lists the calling AE title CT1, which is there after a reload; the same
+// title in a second project shows the server's 409, a title with a backslash its 400.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -253,4 +256,59 @@ test('DICOM settings: options and a safe private element saved and reloaded; a b
   await reader.signIn('reader2');
   await refused(reader, 'DICOM settings', `/projects/${project_id}/dicom`, 'task_assign');
   for (const u of [m, reader]) u.assertNoErrors();
+}));
+
+test('DICOM sources: a calling AE title saved and reloaded; the same title in another project (409) and a malformed one (400) show the server\'s message', () => screenshotsOnFailure(async () => {
+  const admin = await newUser(env.browser, env.server, 'quarantine', 'admin-sources');
+  await admin.signIn('admin');
+  const managerUser = (await admin.api('GET', '/api/v1/users')).json.data.find((u) => u.username === 'manager');
+  const created = await admin.api('POST', '/api/v1/projects', { name: 'Second DICOM project', description: 'e2e' });
+  assert.equal(created.status, 201, JSON.stringify(created.json));
+  const other = created.json.id;
+  const member = await admin.api('PUT', `/api/v1/projects/${other}/members/${managerUser.id}`, { roles: ['manager'], scopes: ['imaging'] });
+  assert.equal(member.status, 200, JSON.stringify(member.json));
+
+  const m = await newUser(env.browser, env.server, 'quarantine', 'manager-sources');
+  await m.signIn('manager');
+  const demo = (await m.api('GET', '/api/v1/projects')).json.data.find((p) => p.name.startsWith('Demo')).id;
+  await m.page.goto(`${env.server.url}/projects/${demo}/dicom`);
+  const sources = m.page.getByRole('form', { name: 'Sources (DICOM C-STORE)' });
+  await sources.waitFor();
+  assert.match(await sources.innerText(), /This server's DICOM receiver is off/);
+  await sources.getByText('No source: the receiver takes nothing for this project.').waitFor();
+  await sources.getByRole('button', { name: 'Add a source' }).click();
+  // The new row's title field has the focus.
+  await m.page.keyboard.type('CT1');
+  await sources.getByLabel('Description 1').fill('CT scanner, room 3');
+  await sources.getByRole('button', { name: 'Save the sources' }).click();
+  await sources.getByText('Saved: CT1.').waitFor();
+  await m.page.reload();
+  await sources.waitFor();
+  assert.equal(await sources.getByLabel('AE title 1').inputValue(), 'CT1');
+  assert.equal(await sources.getByLabel('Description 1').inputValue(), 'CT scanner, room 3');
+  assert.deepEqual((await m.api('GET', `/api/v1/projects/${demo}/dicom-sources`)).json.sources,
+                   [{ ae_title: 'CT1', description: 'CT scanner, room 3' }]);
+  await m.shot('sources-saved');
+
+  // The same title in the second project: 409, the title marked, nothing stored.
+  await m.page.goto(`${env.server.url}/projects/${other}/dicom`);
+  await sources.waitFor();
+  await sources.getByRole('button', { name: 'Add a source' }).click();
+  const title = sources.getByLabel('AE title 1');
+  await title.fill('CT1');
+  await sources.getByRole('button', { name: 'Save the sources' }).click();
+  const refusal = sources.getByRole('alert');
+  await refusal.waitFor();
+  assert.equal(await refusal.innerText(),
+               "The server refused: the AE title 'CT1' already sends to another project; remove it there first (conflict)");
+  assert.equal(await title.getAttribute('aria-invalid'), 'true');
+  await m.shot('sources-409');
+  // A backslash: 400.
+  await title.fill('CT\\1');
+  await sources.getByRole('button', { name: 'Save the sources' }).click();
+  await m.page.waitForFunction(() => /invalid_argument/.test(document.querySelector('#sources-refusal')?.textContent ?? ''));
+  assert.match(await refusal.innerText(), /^The server refused: an AE title must be 1-16 characters .*no backslash.*\(invalid_argument\)$/);
+  await m.shot('sources-400');
+  assert.deepEqual((await m.api('GET', `/api/v1/projects/${other}/dicom-sources`)).json.sources, []);
+  for (const u of [admin, m]) u.assertNoErrors();
 }));

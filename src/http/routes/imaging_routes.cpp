@@ -98,10 +98,14 @@ Result<int> SliceIndex(const std::string& text) {
   return value;
 }
 
-json DicomSourcesJson(const std::vector<core::DicomSource>& sources) {
+// The project's sources, and where this server's receiver listens as configured (listen "" when
+// it is off), so a manager can tell a modality's engineer where to send.
+json DicomSourcesJson(const std::vector<core::DicomSource>& sources, const Config& config) {
   json list = json::array();
   for (const auto& s : sources) list.push_back({{"ae_title", s.ae_title}, {"description", s.description}});
-  return json{{"sources", list}};
+  return json{{"sources", list},
+              {"receiver",
+               {{"listen", config.GetString("dicom_scp.listen")}, {"ae_title", config.GetString("dicom_scp.ae_title")}}}};
 }
 
 }  // namespace
@@ -298,11 +302,13 @@ std::vector<Route> ImagingRoutes() {
        }},
       {"GET", "/api/v1/projects/{project_id}/dicom-sources", Permission::kTaskAssign,
        "The calling AE titles the C-STORE receiver takes instances from for this project "
-       "(docs/imaging.md, \"C-STORE receiver\"): {\"sources\": [{\"ae_title\", \"description\"}]}.",
+       "(docs/imaging.md, \"C-STORE receiver\"): {\"sources\": [{\"ae_title\", \"description\"}], \"receiver\": "
+       "{\"listen\", \"ae_title\"}}; receiver is where this server's receiver listens as configured (listen \"\" "
+       "when it is off).",
        BodyKind::kNone, {},
        [](app::App& app, Call& call) -> Result<Reply> {
          CALIPER_ASSIGN_OR_RETURN(auto sources, app.GetDicomSources(call.ctx, call.Param("project_id")));
-         return JsonReply(DicomSourcesJson(sources));
+         return JsonReply(DicomSourcesJson(sources, app.config()));
        }},
       {"PUT", "/api/v1/projects/{project_id}/dicom-sources", Permission::kTaskAssign,
        "Replace the project's list of DICOM sources. Each AE title: 1-16 printable ASCII characters, no "
@@ -325,7 +331,7 @@ std::vector<Route> ImagingRoutes() {
            sources.push_back({s["ae_title"].get<std::string>(), s.value("description", "")});
          }
          CALIPER_ASSIGN_OR_RETURN(auto saved, app.PutDicomSources(call.ctx, call.Param("project_id"), sources));
-         return JsonReply(DicomSourcesJson(saved));
+         return JsonReply(DicomSourcesJson(saved, app.config()));
        }},
   };
 }

@@ -297,6 +297,13 @@ export interface DicomSettings {
   updated_at: string | null;
 }
 
+// A calling AE title the C-STORE receiver takes instances from for a project. A type alias, so
+// it is a JSON object for the generated request types.
+export type DicomSource = { ae_title: string; description: string };
+// GET/PUT /projects/{id}/dicom-sources; `receiver` is this server's C-STORE receiver as
+// configured (dicom_scp.listen, "" when it is off; dicom_scp.ae_title).
+export interface DicomSources { sources: DicomSource[]; receiver: { listen: string; ae_title: string } }
+
 export type QuarantineStatus = 'pending' | 'released' | 'blanked' | 'discarded';
 // A rectangle in a frame's pixels (columns, rows from the top left). A type alias, so it is a
 // JSON object for the generated request types.
@@ -353,6 +360,7 @@ interface GetResponses {
   '/api/v1/projects/{project_id}/exports': Page<DatasetExport>;
   '/api/v1/projects/{project_id}/exports/{export_id}': DatasetExport;
   '/api/v1/projects/{project_id}/dicom-settings': DicomSettings;
+  '/api/v1/projects/{project_id}/dicom-sources': DicomSources;
   '/api/v1/projects/{project_id}/quarantine': Page<QuarantinedInstance>;
   '/api/v1/projects/{project_id}/quarantine/{quarantine_id}': QuarantinedInstance;
 }
@@ -390,6 +398,7 @@ interface PutResponses {
   '/api/v1/items/{item_id}/regions': { version: number };
   '/api/v1/items/{item_id}/intervals': { version: number };
   '/api/v1/projects/{project_id}/dicom-settings': DicomSettings;
+  '/api/v1/projects/{project_id}/dicom-sources': DicomSources;
 }
 
 interface DeleteResponses {

@@ -1,12 +1,13 @@
 // A project's DICOM settings (managers: permission task_assign): how instances are
 // de-identified from now on (docs/deid-dicom.md "Options", "Per-project settings") — the PS3.15
-// options, the private elements kept as safe, and the pixel blanking rules. The server checks
-// every entry; its refusal names the bad one, which is marked here. Leaving with changes not
-// saved asks first.
+// options, the private elements kept as safe, and the pixel blanking rules — and the calling AE
+// titles the C-STORE receiver takes instances from for the project (docs/imaging.md "C-STORE
+// receiver"). Each part is saved on its own. The server checks every entry; when its refusal
+// quotes the bad one, that one is marked here. Leaving with changes not saved asks first.
 
-import { useState } from 'preact/hooks';
+import { useRef, useState } from 'preact/hooks';
 import { api, errorText } from '../api/client';
-import type { DicomSettings, SessionInfo } from '../api/models';
+import type { DicomSettings, DicomSource, DicomSources, SessionInfo } from '../api/models';
 import { loadProject, useLoad } from '../project';
 import { linkClick, useUnsavedWork } from '../router';
 import { useShortcuts } from '../shortcuts';
@@ -37,11 +38,12 @@ const same = (a: Form, b: Form) => JSON.stringify(cleaned(a)) === JSON.stringify
 export function DicomSettingsScreen({ params, session }: { params: Record<string, string>; session: SessionInfo }) {
   const project_id = params.project_id!;
   const [data, error] = useLoad(async () => {
-    const [ctx, settings] = await Promise.all([
+    const [ctx, settings, sources] = await Promise.all([
       loadProject(project_id, session),
       api.get('/api/v1/projects/{project_id}/dicom-settings', { project_id }),
+      api.get('/api/v1/projects/{project_id}/dicom-sources', { project_id }),
     ]);
-    return { ctx, settings };
+    return { ctx, settings, sources };
   }, [project_id]);
   if (error) return <Failure message={error} />;
   if (!data) return <Loading />;
@@ -50,6 +52,7 @@ export function DicomSettingsScreen({ params, session }: { params: Record<string
       <p class="crumbs"><a href={`/projects/${project_id}`} onClick={linkClick}>{data.ctx.project.name}</a> › DICOM settings</p>
       <h1>DICOM settings</h1>
       <DeidSettings project_id={project_id} initial={data.settings} />
+      <SourceList project_id={project_id} initial={data.sources} />
     </main>
   );
 }
@@ -80,8 +83,7 @@ function DeidSettings({ project_id, initial }: { project_id: string; initial: Di
     }
   };
   useShortcuts([{ key: 'ctrl+s', description: 'Save the de-identification settings', run: () => void save() }], [form]);
-  // The entry the server's message quotes ('...'), if any.
-  const quoted = (entry: string) => refusal !== '' && entry.trim() !== '' && refusal.includes(`'${entry.trim()}'`);
+  const quoted = (entry: string) => quotes(refusal, entry);
 
   return (
     <form class="stack narrow-form" onSubmit={save} aria-labelledby="deid-h">
@@ -115,13 +117,31 @@ function DeidSettings({ project_id, initial }: { project_id: string; initial: Di
   );
 }
 
+// Moves the focus into a row just added: `added()` when adding it, `ref={focusIf(isLastRow)}` on
+// the row's first field.
+function useFocusAdded() {
+  const pending = useRef(false);
+  return {
+    added: () => { pending.current = true; },
+    focusIf: (last: boolean) => (el: HTMLInputElement | null) => {
+      if (el && last && pending.current) {
+        pending.current = false;
+        el.focus();
+      }
+    },
+  };
+}
+
+// The server's refusal, if it quotes `entry` ('...'): the entry to mark.
+const quotes = (refusal: string, entry: string) => refusal !== '' && entry.trim() !== '' && refusal.includes(`'${entry.trim()}'`);
+
 // An editable list of one-line entries: each a text field with a Remove button, and an Add button
 // (which focuses the new row). An entry the server refused is marked invalid and points to its message.
 function ListEditor({ legend, what, hint, entries, onChange, quoted }: {
   legend: string; what: string; hint: string; entries: string[]; onChange: (e: string[]) => void;
   quoted: (entry: string) => boolean;
 }) {
-  const [focusLast, setFocusLast] = useState(false);
+  const focus = useFocusAdded();
   const id = legend.toLowerCase().replace(/\W+/g, '-');
   return (
     <fieldset aria-describedby={`${id}-hint`}>
@@ -133,13 +153,90 @@ function ListEditor({ legend, what, hint, entries, onChange, quoted }: {
           <li key={i}>
             <input value={entry} aria-label={`${what} ${i + 1}`} aria-invalid={quoted(entry) ? 'true' : undefined}
                    aria-describedby={quoted(entry) ? 'deid-refusal' : undefined}
-                   ref={(el) => { if (el && focusLast && i === entries.length - 1) { el.focus(); setFocusLast(false); } }}
+                   ref={focus.focusIf(i === entries.length - 1)}
                    onInput={(e) => onChange(entries.map((x, k) => (k === i ? e.currentTarget.value : x)))} />
             <button type="button" onClick={() => onChange(entries.filter((_, k) => k !== i))}>Remove {what} {i + 1}</button>
           </li>
         ))}
       </ul>
-      <button type="button" onClick={() => { onChange([...entries, '']); setFocusLast(true); }}>Add a {what}</button>
+      <button type="button" onClick={() => { onChange([...entries, '']); focus.added(); }}>Add a {what}</button>
     </fieldset>
+  );
+}
+
+// The calling AE titles the C-STORE receiver takes instances from for this project, one project
+// per title: a title another project lists is refused (409), a malformed or repeated one too
+// (400); the refused title is marked when the message quotes it.
+function SourceList({ project_id, initial }: { project_id: string; initial: DicomSources }) {
+  const [saved, setSaved] = useState(initial.sources);
+  const [rows, setRows] = useState(initial.sources);
+  const [message, setMessage] = useState('');
+  const [refusal, setRefusal] = useState('');
+  const [busy, setBusy] = useState(false);
+  const focus = useFocusAdded();
+  // What is sent: fields trimmed, empty rows dropped.
+  const clean = (list: DicomSource[]) => list.map((s) => ({ ae_title: s.ae_title.trim(), description: s.description.trim() }))
+    .filter((s) => s.ae_title || s.description);
+  const dirty = JSON.stringify(clean(rows)) !== JSON.stringify(clean(saved));
+  useUnsavedWork('DICOM sources', dirty);
+
+  const save = async (e: Event) => {
+    e.preventDefault();
+    setMessage('');
+    setRefusal('');
+    setBusy(true);
+    try {
+      const s = await api.put('/api/v1/projects/{project_id}/dicom-sources', { project_id }, { sources: clean(rows) });
+      setSaved(s.sources);
+      setRows(s.sources);
+      setMessage(`Saved: ${s.sources.length ? s.sources.map((x) => x.ae_title).join(', ') : 'no source'}.`);
+    } catch (err) {
+      setRefusal(errorText(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const set = (i: number, key: keyof DicomSource, value: string) =>
+    setRows(rows.map((r, k) => (k === i ? { ...r, [key]: value } : r)));
+  const { listen, ae_title } = initial.receiver;
+
+  return (
+    <form class="stack narrow-form" onSubmit={save} aria-labelledby="sources-h">
+      <h2 id="sources-h">Sources (DICOM C-STORE)</h2>
+      <p class="muted">{listen
+        ? <>This server's DICOM receiver listens on <code>{listen}</code> as AE title <code>{ae_title}</code>. </>
+        : <>This server's DICOM receiver is off (the setting <code>dicom_scp.listen</code> is empty); the titles listed here take
+            effect once it is on. </>}
+        A modality or PACS sends with its own (calling) AE title: the instances of the titles listed here come into this
+        project, de-identified like any upload. A title can send to one project only.</p>
+      {rows.length === 0 && <p>No source: the receiver takes nothing for this project.</p>}
+      {rows.length > 0 && (
+        <table class="grid sources">
+          <thead><tr><th scope="col">calling AE title</th><th scope="col">description</th><th scope="col"></th></tr></thead>
+          <tbody>
+            {rows.map((r, i) => (
+              <tr key={i}>
+                <td><input value={r.ae_title} maxLength={16} size={16} aria-label={`AE title ${i + 1}`}
+                           aria-invalid={quotes(refusal, r.ae_title) ? 'true' : undefined}
+                           aria-describedby={quotes(refusal, r.ae_title) ? 'sources-refusal' : undefined}
+                           ref={focus.focusIf(i === rows.length - 1)} onInput={(e) => set(i, 'ae_title', e.currentTarget.value)} /></td>
+                <td><input value={r.description} maxLength={200} aria-label={`Description ${i + 1}`}
+                           onInput={(e) => set(i, 'description', e.currentTarget.value)} /></td>
+                <td><button type="button" onClick={() => setRows(rows.filter((_, k) => k !== i))}>Remove source {i + 1}</button></td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <div class="actions">
+        <button type="button" onClick={() => { setRows([...rows, { ae_title: '', description: '' }]); focus.added(); }}>Add a source</button>
+      </div>
+      {refusal && <p class="error" role="alert" id="sources-refusal">The server refused: {refusal}</p>}
+      {message && <p class="notice" role="status">{message}</p>}
+      <div class="actions">
+        <button type="submit" class="primary" disabled={busy || !dirty}>Save the sources</button>
+        <span class="muted" role="status">{dirty ? 'Not saved yet.' : ''}</span>
+      </div>
+    </form>
   );
 }
