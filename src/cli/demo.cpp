@@ -1,6 +1,6 @@
 // `caliper demo`: a data directory with a demo project built from our own synthetic data
-// generator (src/synth: a CT phantom with fake PHI, ingested and de-identified like real DICOM;
-// synthetic notes and labs; nothing from a real patient), then the server. With
+// generator (src/synth: a CT phantom, notes and labs with fake PHI, each ingested and
+// de-identified like a hospital's upload; nothing from a real patient), then the server. With
 // CALIPER_SAMPLE_DATA it also ingests the public sample ECGs (MIT-BIH record 100, a DICOM
 // 12-lead ECG).
 
@@ -9,6 +9,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "caliper/common/sample_data.h"
@@ -46,28 +47,10 @@ const std::vector<DemoAccount>& DemoAccounts() {
   return kAccounts;
 }
 
-// The generator's patients carry fake MRNs; items get pseudonymous keys instead, as
-// de-identified data would.
-std::string PseudonymFor(const std::string& mrn) {
-  static std::map<std::string, std::string> pseudonyms;
-  auto [it, inserted] = pseudonyms.emplace(mrn, "");
-  if (inserted) it->second = "demo-pt-" + std::to_string(pseudonyms.size());
-  return it->second;
-}
-
-Status AddItem(app::App& app, const std::string& project_id, core::DataType type, const std::string& modality,
-               const std::string& patient, const std::string& content_type, const std::string& content,
-               const std::vector<std::string>& readers) {
-  app::NewItem item;
-  item.data_type = type;
-  item.modality = modality;
-  item.patient_key = PseudonymFor(patient);
-  item.content_type = content_type;
-  item.cohort_json = json{{"site", "demo-site"}, {"synthetic", true}}.dump();
-  std::istringstream in(content);
-  CALIPER_ASSIGN_OR_RETURN(core::Item created, app.CreateItem(app::LocalOperator(), project_id, item, in));
+// Every reader of the demo is assigned `item_id`.
+Status AssignToReaders(app::App& app, const std::string& item_id, const std::vector<std::string>& readers) {
   for (const auto& reader : readers) {
-    CALIPER_RETURN_IF_ERROR(app.AssignItem(app::LocalOperator(), created.id, reader).status());
+    CALIPER_RETURN_IF_ERROR(app.AssignItem(app::LocalOperator(), item_id, reader).status());
   }
   return Status::Ok();
 }
@@ -148,32 +131,36 @@ Status LoadDemoProject(app::App& app, std::map<std::string, std::string>& user_i
                                              f.error.ToString());
     }
   }
-  for (const auto& series : imaging.series) {
-    for (const auto& reader : readers) {
-      CALIPER_RETURN_IF_ERROR(app.AssignItem(ctx, series.item_id, reader).status());
+  for (const auto& series : imaging.series) CALIPER_RETURN_IF_ERROR(AssignToReaders(app, series.item_id, readers));
+  // Notes and labs go through notes and labs ingest like a hospital's upload (docs/notes.md,
+  // docs/labs.md): the notes are de-identified before storage, and every item of one source
+  // patient (their notes, their labs and, with the phantom's Patient ID, their CT) gets the same
+  // pseudonymous patient key.
+  {
+    std::ifstream in(source / "notes.jsonl", std::ios::binary);
+    auto reader = ingest::NoteReader::Create(ingest::NoteFormat::kJsonl, in, {});
+    CALIPER_ASSIGN_OR_RETURN(auto notes, app.IngestNotes(ctx, project.id, *reader));
+    for (const auto& r : notes) {
+      if (r.outcome != "stored") {
+        return Error(ErrorCode::kInternal, "the demo note " + r.source_id + " was not stored: " + r.outcome + " " +
+                                               r.error.ToString());
+      }
+      CALIPER_RETURN_IF_ERROR(AssignToReaders(app, r.item_id, readers));
     }
   }
-  // Notes: one item per note.
-  std::ifstream notes(source / "notes.jsonl");
-  for (std::string line; std::getline(notes, line);) {
-    json note = json::parse(line, nullptr, false);
-    if (note.is_discarded()) return Error(ErrorCode::kInternal, "the demo generator wrote a bad notes line");
-    CALIPER_RETURN_IF_ERROR(AddItem(app, project.id, core::DataType::kNotes, "NOTE",
-                                    note["patient"].get<std::string>(), "text/plain; charset=utf-8",
-                                    note["text"].get<std::string>(), readers));
-  }
-  // Labs: one CSV per patient.
-  CALIPER_ASSIGN_OR_RETURN(std::string labs, ReadWholeFile(source / "labs.csv"));
-  std::istringstream lines(labs);
-  std::string header;
-  std::getline(lines, header);
-  std::map<std::string, std::string> per_patient;
-  for (std::string line; std::getline(lines, line);) {
-    per_patient[line.substr(0, line.find(','))] += line + "\n";
-  }
-  for (const auto& [patient, rows] : per_patient) {
-    CALIPER_RETURN_IF_ERROR(AddItem(app, project.id, core::DataType::kLabs, "LAB", patient, "text/csv",
-                                    header + "\n" + rows, readers));
+  {
+    std::ifstream in(source / "labs.csv", std::ios::binary);
+    CALIPER_ASSIGN_OR_RETURN(auto records, ingest::ReadLabs(ingest::LabFormat::kCsv, in, std::size_t{1} << 30));
+    CALIPER_ASSIGN_OR_RETURN(auto labs, app.IngestLabs(ctx, project.id, records));
+    std::set<std::string> items;  // one per patient
+    for (const auto& r : labs) {
+      if (r.outcome != "stored") {
+        return Error(ErrorCode::kInternal, "the demo lab result on line " + std::to_string(r.line) +
+                                               " was not stored: " + r.error.ToString());
+      }
+      items.insert(r.item_id);
+    }
+    for (const auto& item_id : items) CALIPER_RETURN_IF_ERROR(AssignToReaders(app, item_id, readers));
   }
   // Waveforms: with CALIPER_SAMPLE_DATA, MIT-BIH record 100 (with its beat labels) and the DICOM
   // 12-lead ECG go through waveform ingest like any upload (docs/waveforms.md). Without the
@@ -192,7 +179,7 @@ Status LoadDemoProject(app::App& app, std::map<std::string, std::string>& user_i
       if (r.outcome != "stored") {
         return Error(ErrorCode::kInternal, "the sample waveform " + r.name + " was not stored: " + r.error.ToString());
       }
-      for (const auto& reader : readers) CALIPER_RETURN_IF_ERROR(app.AssignItem(ctx, r.item_id, reader).status());
+      CALIPER_RETURN_IF_ERROR(AssignToReaders(app, r.item_id, readers));
     }
   }
   fs::remove_all(source);
@@ -203,7 +190,7 @@ Status LoadDemoProject(app::App& app, std::map<std::string, std::string>& user_i
     if (r.outcome != "stored") {
       return Error(ErrorCode::kInternal, "the sample slide was not stored: " + r.error.ToString());
     }
-    for (const auto& reader : readers) CALIPER_RETURN_IF_ERROR(app.AssignItem(ctx, r.item_id, reader).status());
+    CALIPER_RETURN_IF_ERROR(AssignToReaders(app, r.item_id, readers));
   }
   return Status::Ok();
 }

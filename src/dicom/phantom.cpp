@@ -209,7 +209,7 @@ OFCondition BuildSlice(const CtPhantomOptions& o, const SeriesUids& uids, int k,
   }
   w.Str(DCM_PatientName, o.patient_name);
   w.Str(DCM_PatientID, o.patient_id);
-  w.Str(DCM_IssuerOfPatientID, kInstitutionName);
+  if (!o.issuer_of_patient_id.empty()) w.Str(DCM_IssuerOfPatientID, o.issuer_of_patient_id);
   w.Str(DCM_PatientBirthDate, o.birth_date);
   w.Str(DCM_PatientSex, o.patient_sex);
   if (DcmItem* other = w.NewItem(DCM_OtherPatientIDsSequence)) {

@@ -49,6 +49,10 @@ Status WriteDemoDataset(const std::string& out_dir, std::uint64_t seed) {
     dicom::CtPhantomOptions options;
     options.patient_name = p.family_name + "^" + p.given_name + "^" + p.middle_initial;
     options.patient_id = p.key;
+    // The notes and labs name the patient by the MRN alone, and so does the series: with an
+    // issuer, the series' pseudonymous patient key (issuer and ID, docs/imaging.md) would not
+    // be theirs.
+    options.issuer_of_patient_id.clear();
     options.birth_date = NoDashes(p.birth_date);
     options.patient_sex = p.sex;
     options.study_date = NoDashes(p.admit_date);

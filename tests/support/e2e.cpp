@@ -253,11 +253,11 @@ std::string ProjectDeploymentTest::Scalar(const std::string& sql) const {
 // ---- the server
 // ----------------------------------------------------------------------------------
 
-ServerProcess::ServerProcess(std::string data_dir, std::vector<std::string> extra_args)
-    : data_dir_(std::move(data_dir)), extra_args_(std::move(extra_args)) {}
+ServerProcess::ServerProcess(std::string data_dir, std::vector<std::string> extra_args, std::string command)
+    : data_dir_(std::move(data_dir)), extra_args_(std::move(extra_args)), command_(std::move(command)) {}
 
-::testing::AssertionResult ServerProcess::Start() {
-  std::vector<std::string> args = {"serve", "--data", data_dir_, "--listen", "127.0.0.1:0"};
+::testing::AssertionResult ServerProcess::Start(milliseconds timeout) {
+  std::vector<std::string> args = {command_, "--data", data_dir_, "--listen", "127.0.0.1:0"};
   args.insert(args.end(), extra_args_.begin(), extra_args_.end());
   port_ = 0;
   // The old banner goes first, or its port would be read before the child truncates the file.
@@ -270,11 +270,11 @@ ServerProcess::ServerProcess(std::string data_dir, std::vector<std::string> extr
   }
   // The banner names the port: "Caliper is serving on http://127.0.0.1:PORT/".
   const std::string banner = "Caliper is serving on ";
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
     if (auto code = child_.Wait(milliseconds(0))) {
       return ::testing::AssertionFailure()
-             << "caliper serve exited with " << *code << " before answering\n"
+             << "caliper " << command_ << " exited with " << *code << " before answering\n"
              << Log();
     }
     if (port_ == 0) {
@@ -292,7 +292,7 @@ ServerProcess::ServerProcess(std::string data_dir, std::vector<std::string> extr
   }
   child_.Kill();
   return ::testing::AssertionFailure()
-         << "caliper serve did not answer GET /healthz with 200 within 30 s\n"
+         << "caliper " << command_ << " did not answer GET /healthz with 200 within " << timeout.count() << " ms\n"
          << Log();
 }
 
@@ -320,9 +320,11 @@ std::optional<int> ServerProcess::Terminate(milliseconds timeout) {
   return code;
 }
 
+std::string ServerProcess::Out() const { return ReadFile(data_dir_ + ".serve.out"); }
+
 std::string ServerProcess::Log() const {
-  return "--- caliper serve stdout ---\n" + ReadFile(data_dir_ + ".serve.out") +
-         "--- caliper serve stderr ---\n" + ReadFile(data_dir_ + ".serve.err");
+  return "--- caliper " + command_ + " stdout ---\n" + Out() + "--- caliper " + command_ + " stderr ---\n" +
+         ReadFile(data_dir_ + ".serve.err");
 }
 
 // ---- the API

@@ -119,15 +119,16 @@ class ProjectDeploymentTest : public ::testing::Test {
 };
 
 // `caliper serve --data <data_dir> --listen 127.0.0.1:0 <extra_args>` (port 0: the server picks a
-// free port and prints it in its banner). stdout and stderr go to <data_dir>.serve.out/.err.
+// free port and prints it in its banner), or another serving command (`demo`). stdout and
+// stderr go to <data_dir>.serve.out/.err.
 class ServerProcess {
  public:
-  ServerProcess(std::string data_dir, std::vector<std::string> extra_args);
+  ServerProcess(std::string data_dir, std::vector<std::string> extra_args, std::string command = "serve");
   // A plain-HTTP server on loopback (--set server.tls=false).
   static std::vector<std::string> PlainHttp() { return {"--set", "server.tls=false"}; }
 
-  // Starts the server and waits (up to 30 s) until GET /healthz answers 200.
-  ::testing::AssertionResult Start();
+  // Starts the server and waits (up to `timeout`) until GET /healthz answers 200.
+  ::testing::AssertionResult Start(milliseconds timeout = milliseconds(30'000));
   // SIGTERM, then waits up to `timeout`. The exit code; nullopt when it did not end in time
   // (it is then killed).
   std::optional<int> Terminate(milliseconds timeout = milliseconds(30'000));
@@ -135,7 +136,9 @@ class ServerProcess {
   void Kill9() { child_.Kill(); }
   int port() const { return port_; }
   bool tls() const { return tls_; }
-  // The server's stdout and stderr, for failure messages.
+  // The server's stdout (its banner) and stderr.
+  std::string Out() const;
+  // Both, for failure messages.
   std::string Log() const;
 
  private:
@@ -143,6 +146,7 @@ class ServerProcess {
 
   std::string data_dir_;
   std::vector<std::string> extra_args_;
+  std::string command_;
   ChildProcess child_;
   int port_ = 0;
   bool tls_ = false;

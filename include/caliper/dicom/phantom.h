@@ -16,6 +16,8 @@ namespace caliper::dicom {
 struct CtPhantomOptions {
   std::string patient_name = "DOE^JANE^Q";  // DICOM PN; may be UTF-8 (written as ISO_IR 192)
   std::string patient_id = "MRN-000123";
+  // Issuer of Patient ID (0010,0021); empty leaves the attribute out (it is Type 3).
+  std::string issuer_of_patient_id = "Caliper General Hospital";
   std::string birth_date = "19580214";
   std::string patient_sex = "F";  // "F", "M" or "O"
   std::string study_date = "20250312";

@@ -83,7 +83,9 @@ std::string MakeLabsCsv(int patients, std::uint64_t seed);
 
 // Writes the demo dataset for MakePatients(4, seed) into `out_dir` (created if missing):
 //   ct/<patient key>/ct_NNNN.dcm   a CT phantom series (dicom::WriteCtPhantomSeries) for each
-//                                  of the first two patients, with their names and dates
+//                                  of the first two patients, with their names and dates and
+//                                  their key as Patient ID without an issuer (as the notes and
+//                                  labs name them)
 //   notes.jsonl                    one {"id","patient","text"} per line, 12 notes
 //   notes_truth.jsonl              one {"id","patient","phi":[{"start","end","type","text"}]}
 //                                  per line, offsets in code points as in PhiSpan
