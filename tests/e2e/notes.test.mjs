@@ -5,10 +5,14 @@
 // rejected (X); the reading is submitted. The end state is checked through the API: the span's
 // code points (an emoji before it makes them differ from UTF-16 offsets), class, assertion and
 // context, each pre-label's decision and the labels the accepted and corrected ones became.
+// Then one of the demo's own notes (ingested and de-identified by `caliper demo`): its surrogates
+// are marked, and beside it its patient's labs — the table (a row per result, the abnormal ones
+// flagged) and a chart per test (the results as dots, the abnormal ones red, the reference range
+// as a band), reached with the keyboard.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { demoForThisFile, screenshotsOnFailure } from './harness.mjs';
+import { demoForThisFile, newUser, screenshotsOnFailure } from './harness.mjs';
 import { assign, demoProject, openFromQueue } from './project_setup.mjs';
 
 const env = demoForThisFile();
@@ -88,6 +92,8 @@ test('note room: a span labelled by the reader, ConText pre-labels accepted, cor
   assert.equal(await page.locator('pre.note mark.surrogate').count(), stored.phi.length);
   assert.equal(await page.locator('pre.note mark.prelabel').count(), 3);
   await r.shot('note-room');
+  // The uploaded note's patient has no labs: one muted line says so.
+  await page.getByRole('region', { name: 'Patient\'s labs' }).getByText('No lab results for this patient.').waitFor();
 
   // The reader's own span: selected with the mouse, then class, confidence, assertion, context.
   await selectWithMouse(page, 'pulmonary nodule');
@@ -177,5 +183,64 @@ test('note room: a span labelled by the reader, ConText pre-labels accepted, cor
   assert.equal(byClass.asthma.decisions[0].annotation_id, null);
   const task = (await r.api('GET', `/api/v1/projects/${project_id}/tasks`)).json.data.find((t) => t.item_id === item_id);
   assert.equal(task.state, 'submitted');
+  r.assertNoErrors();
+}));
+
+test('note room: a demo note shows its surrogates and its patient\'s labs as a table and charts', () => screenshotsOnFailure(async () => {
+  const r = await newUser(env.browser, env.server, 'notes', 'reader1-demo');
+  await r.signIn('reader1');
+  const { page } = r;
+  const project_id = (await r.api('GET', '/api/v1/projects')).json.data[0].id;
+  const tasks = (await r.api('GET', `/api/v1/projects/${project_id}/tasks`)).json.data;
+  const items = (await r.api('GET', `/api/v1/projects/${project_id}/items`)).json.data;
+  const note = items.find((i) => i.data_type === 'notes' && tasks.some((t) => t.item_id === i.id));
+  assert.ok(note, 'a demo note is assigned to reader1');
+  const stored = (await r.api('GET', `/api/v1/items/${note.id}/note`)).json;
+  assert.ok(stored.phi.length > 0, 'the demo note was de-identified');
+  const labs = (await r.api('GET', `/api/v1/items/${note.id}/labs`)).json;
+  assert.equal(labs.patient_key, note.patient_key);
+  assert.ok(labs.results.length > 0, 'the demo note\'s patient has labs');
+  const flagged = labs.results.filter((x) => x.flag !== null).length;
+  const tests = new Set(labs.results.map((x) => `${x.loinc} ${x.unit}`));
+
+  await page.getByRole('link', { name: /Demo/ }).click();
+  await page.getByRole('heading', { name: 'My queue' }).waitFor();
+  await page.getByRole('link', { name: new RegExp(`notes .*${note.id.slice(-5)}`) }).click();
+  await page.locator('pre.note').waitFor();
+  assert.equal(await page.locator('pre.note mark.surrogate').count(), stored.phi.length);
+
+  const panel = page.getByRole('region', { name: 'Patient\'s labs' });
+  const table = panel.getByRole('region', { name: 'Patient\'s lab results' });
+  await table.waitFor();
+  assert.equal(await table.locator('tbody tr').count(), labs.results.length);
+  assert.equal(await table.locator('tbody tr.abnormal').count(), flagged);
+  const first = labs.results[0];
+  const cells = await table.locator('tbody tr').first().locator('td').allInnerTexts();
+  assert.equal(cells[0], first.time.slice(0, 16).replace('T', ' '));
+  assert.ok(cells[1].startsWith(first.name), cells[1]);
+  assert.equal(cells[2], `${first.value} ${first.unit}`);
+  assert.equal(cells[3], `${first.ref_low}–${first.ref_high}`);
+  assert.equal(cells[4], first.flag === 'high' ? 'H' : first.flag === 'low' ? 'L' : '');
+  await panel.getByText(`${labs.results.length} results, ${flagged} outside their reference range`).waitFor();
+
+  // One chart per test (Plot loads lazily), labelled; every result a dot, the abnormal ones red;
+  // the reference range a band.
+  await panel.locator('.lab-chart svg').first().waitFor();
+  assert.equal(await panel.locator('.lab-chart svg').count(), tests.size);
+  const figure = panel.getByRole('img', { name: new RegExp(`^${first.name} \\(${first.unit.replace(/[*]/g, '\\*')}\\) over time: `) });
+  assert.equal(await figure.count(), 1);
+  assert.equal(await panel.locator('.lab-chart svg circle').count(), labs.results.filter((x) => x.value !== null).length);
+  assert.equal(await panel.locator('.lab-chart svg circle[fill="#a4161a"]').count(), flagged);
+  assert.equal(await panel.locator('.lab-chart svg [fill="#1b6b34"] rect').count(), tests.size);
+  await r.shot('demo-note-labs');
+
+  // The table is reached with Tab from the note text.
+  await page.locator('pre.note').focus();
+  let reached = false;
+  for (let i = 0; i < 20 && !reached; ++i) {
+    await page.keyboard.press('Tab');
+    reached = await page.evaluate(() => document.activeElement?.getAttribute('aria-label') === 'Patient\'s lab results');
+  }
+  assert.ok(reached, 'Tab from the note reaches the lab table');
   r.assertNoErrors();
 }));

@@ -235,6 +235,29 @@ export interface NoteText {
   deid: { mode: string; edition: string };
 }
 
+// One lab result (src/app/labs.cpp; docs/labs.md): a labs item made by labs ingest holds
+// {"results": LabResult[]} as its content; GET /items/{item_id}/labs answers every result of the
+// item's patient (each with the labs item it is in), by time. Times are shifted like the
+// patient's note dates; `flag` is against the reference range, `normalised` the value in its
+// analyte's unit (null when no conversion is known).
+export interface LabResult {
+  time: string;
+  loinc: string;
+  name: string;
+  value: number | null;
+  value_text: string;
+  unit: string;
+  ref_low: number | null;
+  ref_high: number | null;
+  flag: 'low' | 'high' | null;
+  normalised: { value: number; unit: string; analyte: string } | null;
+  item_id?: string;
+}
+export interface PatientLabs {
+  patient_key: string;
+  results: LabResult[];
+}
+
 // AI pre-labels (src/http/route.cpp PrelabelJson; docs/workflow.md "AI pre-labels"). `status`
 // is the caller's own decision (readers see only theirs) or "pending".
 export type PrelabelStatus = 'pending' | 'accepted' | 'corrected' | 'rejected';
@@ -356,6 +379,7 @@ interface GetResponses {
   '/api/v1/items/{item_id}/waveform/annotations': ReferenceBeat[];
   '/api/v1/items/{item_id}/intervals': Intervals;
   '/api/v1/items/{item_id}/note': NoteText;
+  '/api/v1/items/{item_id}/labs': PatientLabs;
   '/api/v1/items/{item_id}/prelabels': { data: Prelabel[] };
   '/api/v1/projects/{project_id}/exports': Page<DatasetExport>;
   '/api/v1/projects/{project_id}/exports/{export_id}': DatasetExport;

@@ -1,11 +1,13 @@
-// The item being read, whatever its type: the note with span selection, the lab table, the
-// volume reading room (the item's volume.nii.gz, with the reader's own saved mask when asked),
-// the slide reading room (pathology) or the ECG reading room (waveforms).
+// The item being read, whatever its type: the note with span selection (and its patient's labs
+// under it), the lab results, the volume reading room (the item's volume.nii.gz, with the
+// reader's own saved mask when asked), the slide reading room (pathology) or the ECG reading
+// room (waveforms).
 
 import { ApiError, api, fillPath } from '../api/client';
 import type { Annotation, Item, LabelClass } from '../api/models';
 import { lazyComponent } from '../lazy';
-import { ItemFacts, LabTable, NoteView, useItemText } from './item_viewer';
+import { ItemFacts, NoteView, useItemText } from './item_viewer';
+import { LabItemResults, PatientLabsPanel } from './labs';
 import type { Span } from './item_viewer';
 import type { VolumeViewerProps } from './volume_viewer';
 import type { SlideViewerProps } from './slide_viewer';
@@ -65,7 +67,8 @@ export function ItemPane({ item, labels, evidence, onEvidence, segments = [], cl
                                               current: prelabels.current, onPick: prelabels.onPick }} />
       )}
       {item.data_type === 'notes' && prelabels && <PrelabelPanel {...prelabels} text={text} classes={classes} />}
-      {item.data_type === 'labs' && text !== null && <LabTable text={text} />}
+      {item.data_type === 'notes' && <PatientLabsPanel itemId={item.id} />}
+      {item.data_type === 'labs' && text !== null && <LabItemResults text={text} contentType={item.content_type} />}
       {isVolumeItem(item) && (
         <LazyVolumeViewer volumeUrl={fillPath('/api/v1/items/{item_id}/volume.nii.gz', { item_id: item.id })}
                           loadMask={ownMask ? () => loadOwnMask(item.id) : undefined}

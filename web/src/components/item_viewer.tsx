@@ -1,5 +1,5 @@
 // Shows an item's content for reading: clinical text with span selection (by mouse, or by
-// typing the phrase to find), lab results as a table, and item facts for imaging.
+// typing the phrase to find) and the item's facts (lab results: labs.tsx).
 // Span offsets are code points, as the server counts them.
 
 import { useEffect, useRef, useState } from 'preact/hooks';
@@ -24,13 +24,15 @@ export type PhiMark = NoteText['phi'][number];
 
 // The item's text content. A note stored by notes ingest is read from `/note`, which also
 // names the surrogates and tags de-identification put in it; other text (a note uploaded as an
-// item, labs) from `/content`.
+// item, a labs CSV, labs ingest's JSON) from `/content`.
 export function useItemText(item: Item | null): [string | null, string, PhiMark[]] {
   const [text, setText] = useState<string | null>(null);
   const [phi, setPhi] = useState<PhiMark[]>([]);
   const [error, setError] = useState('');
   useEffect(() => {
-    if (!item || !(item.content_type.startsWith('text/'))) return;
+    const isText = item && (item.content_type.startsWith('text/') ||
+                            (item.data_type === 'labs' && item.content_type.startsWith('application/json')));
+    if (!item || !isText) return;
     const content = () => api.getRaw('/api/v1/items/{item_id}/content', { item_id: item.id }).then((r) => r.text());
     const load = item.data_type === 'notes'
       ? api.get('/api/v1/items/{item_id}/note', { item_id: item.id })
@@ -111,62 +113,6 @@ export function NoteView({ text, spans, selected, onSelect, phi = [], suggestion
       <pre ref={ref} class="note" tabIndex={0} onMouseUp={fromSelection} onKeyUp={fromSelection} aria-label="Note text">{parts}</pre>
       {phi.length > 0 && <p class="muted legend"><mark class="surrogate">dotted</mark>: put in by de-identification (a surrogate or tag, not the original)</p>}
     </div>
-  );
-}
-
-export function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  for (const line of text.split(/\r?\n/)) {
-    if (!line.trim()) continue;
-    const cells: string[] = [];
-    let cur = '', quoted = false;
-    for (let i = 0; i < line.length; ++i) {
-      const c = line[i]!;
-      if (quoted) {
-        if (c === '"' && line[i + 1] === '"') { cur += '"'; ++i; }
-        else if (c === '"') quoted = false;
-        else cur += c;
-      } else if (c === '"') quoted = true;
-      else if (c === ',') { cells.push(cur); cur = ''; }
-      else cur += c;
-    }
-    cells.push(cur);
-    rows.push(cells);
-  }
-  return rows;
-}
-
-// "H" above the row's reference range, "L" below it, "" inside or when a column is missing.
-export function labFlag(head: string[], row: string[]): '' | 'H' | 'L' {
-  const at = (name: string) => Number.parseFloat(row[head.indexOf(name)] ?? '');
-  const value = at('value'), low = at('ref_low'), high = at('ref_high');
-  if (Number.isNaN(value)) return '';
-  if (!Number.isNaN(high) && value > high) return 'H';
-  if (!Number.isNaN(low) && value < low) return 'L';
-  return '';
-}
-
-export function LabTable({ text }: { text: string }) {
-  const rows = parseCsv(text);
-  const [head, ...body] = rows;
-  if (!head) return <p>No results.</p>;
-  const flags = body.map((r) => labFlag(head, r));
-  const outside = flags.filter((f) => f !== '').length;
-  return (
-    <>
-      <p class="muted">{body.length} results, {outside} outside their reference range (flagged H or L).</p>
-      <div class="table-wrap" tabIndex={0} aria-label="Lab results">
-        <table class="labs">
-          <thead><tr><th scope="col">flag</th>{head.map((h) => <th key={h} scope="col">{h.replace(/_/g, ' ')}</th>)}</tr></thead>
-          <tbody>{body.map((r, i) => (
-            <tr key={i} class={flags[i] ? 'abnormal' : ''}>
-              <td>{flags[i] && <strong title={flags[i] === 'H' ? 'above the reference range' : 'below the reference range'}>{flags[i]}</strong>}</td>
-              {r.map((c, j) => <td key={j}>{c}</td>)}
-            </tr>
-          ))}</tbody>
-        </table>
-      </div>
-    </>
   );
 }
 

@@ -4,20 +4,13 @@
 // findings linked to their items.
 
 import * as Plot from '@observablehq/plot';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { api } from '../api/client';
 import type { RateReport, SessionInfo } from '../api/models';
+import { PlotFigure } from '../components/plot_figure';
 import { Failure, Loading } from '../components/status';
 import { loadProject, shortId, useLoad } from '../project';
 import { linkClick } from '../router';
-
-export function PlotFigure({ make, label }: { make: () => SVGSVGElement | HTMLElement; label: string }) {
-  const ref = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    ref.current?.replaceChildren(make());
-  }, [make]);
-  return <div ref={ref} class="plot" role="img" aria-label={label} />;
-}
 
 const pct = (v: number | null | undefined) => (v === null || v === undefined ? '—' : `${(100 * v).toFixed(0)}%`);
 const ciText = (ci: [number | null, number | null] | null) =>
