@@ -318,8 +318,16 @@ TEST_F(ApiTest, StateChangesWithoutTheCsrfTokenAreRefusedAndWriteNothing) {
   httplib::Headers wrong = Headers(&admin, false);
   wrong.emplace("X-CSRF-Token", "forged");
   EXPECT_EQ(c.Post("/api/v1/projects", wrong, json{{"name", "csrf-victim"}}.dump(), "application/json")->status, 403);
+  // With the token the same request goes through: the list then holds it and never the victim.
+  ASSERT_EQ(Send("POST", "/api/v1/projects", &admin, json{{"name", "csrf-control"}}.dump())->status, 201);
   auto list = Send("GET", "/api/v1/projects?limit=500", &admin);
-  for (const auto& p : Body(list)["data"]) EXPECT_NE(p["name"], "csrf-victim");
+  const json projects = Body(list);  // kept whole: a range-for over Body(list)["data"] reads a destroyed temporary
+  int controls = 0;
+  for (const auto& p : projects["data"]) {
+    EXPECT_NE(p["name"], "csrf-victim");
+    controls += p["name"] == "csrf-control";
+  }
+  EXPECT_EQ(controls, 1);
 }
 
 TEST_F(ApiTest, AOneTimePasswordMustBeChangedBeforeAnythingElse) {
