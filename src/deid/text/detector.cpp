@@ -579,6 +579,247 @@ std::string WordBefore(std::string_view s, std::size_t i) {
   return w;
 }
 
+// ---- month/day without a year ------------------------------------------------------------
+// "3/14" may be a date, a fraction, a score, a ratio or a blood pressure. The rule
+// (docs/deid-text.md, "Month/day without a year"): the values must be a month and a day of
+// that month, no unit or counted noun may follow, and the context must say "date" — a date
+// word or a clock time, or a list or range with another date ("3/7 and 3/14", "3/7-3/9").
+
+// A month/day match: [begin, end) in the segment; `date` once decided, `linkable` when only a
+// neighbouring date is missing.
+struct MonthDay {
+  std::size_t begin, end;
+  bool date = false, linkable = false;
+};
+
+bool ValidMonthDay(int month, int day) {
+  // February 29 counts: the year is unknown.
+  static constexpr std::array<int, 12> kDays{31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  return month >= 1 && month <= 12 && day >= 1 && day <= kDays[static_cast<std::size_t>(month - 1)];
+}
+
+// Whether `s` has one or two digits, '/', one or two digits ending at byte `i` (and not more
+// digits before them).
+bool MonthDayEndsAt(std::string_view s, std::size_t i) {
+  std::size_t k = i, n = 0;
+  while (k > 0 && IsDigit(s[k - 1]) && n < 3) --k, ++n;
+  if (n < 1 || n > 2 || k == 0 || s[k - 1] != '/') return false;
+  std::size_t j = k - 1;
+  n = 0;
+  while (j > 0 && IsDigit(s[j - 1]) && n < 3) --j, ++n;
+  return n >= 1 && n <= 2 && (j == 0 || !IsDigit(s[j - 1]));
+}
+// The same starting at byte `i`.
+bool MonthDayStartsAt(std::string_view s, std::size_t i) {
+  std::size_t k = i;
+  while (k < s.size() && IsDigit(s[k]) && k - i < 3) ++k;
+  if (k == i || k - i > 2 || k >= s.size() || s[k] != '/') return false;
+  std::size_t j = ++k;
+  while (j < s.size() && IsDigit(s[j]) && j - k < 3) ++j;
+  return j > k && j - k <= 2 && (j == s.size() || !IsDigit(s[j]));
+}
+
+// A word of letters with inner '/' or '-' ("f/u", "follow-up", "b/p") ending at byte `i`;
+// returns where it begins (`i` when there is none).
+std::size_t WordStartBefore(std::string_view s, std::size_t i) {
+  std::size_t b = i;
+  while (b > 0 && (IsAsciiAlpha(s[b - 1]) || ((s[b - 1] == '/' || s[b - 1] == '-') && b < i && b >= 2 &&
+                                              IsAsciiAlpha(s[b - 2])))) {
+    --b;
+  }
+  return b;
+}
+std::string LowerWord(std::string_view w) {
+  std::string out(w);
+  for (char& c : out) c = Lower(c);
+  return out;
+}
+bool IsBlank(char c) { return c == ' ' || c == '\t'; }
+
+// The word before byte `i` past blanks and at most one ',', ':', '.' or '(' ("Comparison: 3/4",
+// "f/u 12/4", "appt. 3/7"), lower case; `begin` is where it starts. Empty if none.
+std::string CueBefore(std::string_view s, std::size_t i, std::size_t& begin) {
+  while (i > 0 && IsBlank(s[i - 1])) --i;
+  if (i > 0 && (s[i - 1] == ',' || s[i - 1] == ':' || s[i - 1] == '.' || s[i - 1] == '(')) {
+    --i;
+    while (i > 0 && IsBlank(s[i - 1])) --i;
+  }
+  begin = WordStartBefore(s, i);
+  return LowerWord(s.substr(begin, i - begin));
+}
+
+// After these a month/day is a date (unless a unit follows: "on 1/2 tab").
+bool IsDateCue(std::string_view w) {
+  return In(w, {"on", "since", "until", "till", "til", "dated", "date", "dob", "dos", "doa", "dod", "doi",
+                "due", "before", "after", "starting", "started", "start", "f/u", "fu", "followup", "follow-up",
+                "recheck", "rechecked", "seen", "return", "returns", "returned", "rtc", "appt", "appointment",
+                "scheduled", "rescheduled", "admitted", "admit", "admission", "discharged", "discharge", "visit",
+                "comparison", "prior", "last", "next", "expires", "expired", "effective", "onset", "began",
+                "ended", "lmp", "edd", "edc", "drawn", "collected"});
+}
+// "scheduled for 4/2", "as of 6/1", "compared to 3/7": a preposition after one of these.
+bool IsDatePhrase(std::string_view head, std::string_view preposition) {
+  return In(preposition, {"for", "of", "to", "with"}) &&
+         In(head, {"scheduled", "rescheduled", "planned", "set", "booked", "appt", "appointment", "as", "week",
+                   "compared", "comparison"});
+}
+// After these a value may follow as well as a date ("from 3/5 to 4/5"): a date only when no
+// measurement word is near (MeasurementBefore).
+bool IsRangeCue(std::string_view w) { return In(w, {"from", "through", "thru", "by", "between"}); }
+
+// A measurement, scale or dose word among the five words (and 64 bytes) before byte `i` in the
+// same sentence ("strength improved from 3/5", "bp 120/80 and", "reduce by 1/2").
+bool MeasurementBefore(std::string_view s, std::size_t i) {
+  const std::size_t stop = i > 64 ? i - 64 : 0;
+  for (int words = 0; i > stop && words < 5;) {
+    const char c = s[i - 1];
+    const bool decimal_point = c == '.' && i >= 2 && IsDigit(s[i - 2]) && i < s.size() && IsDigit(s[i]);
+    if (c == '\n' || c == '\r' || c == ';' || c == '!' || c == '?' || (c == '.' && !decimal_point)) return false;
+    if (!IsAsciiAlpha(c)) {
+      --i;
+      continue;
+    }
+    const std::size_t b = WordStartBefore(s, i);
+    if (In(LowerWord(s.substr(b, i - b)),
+           {"bp", "b/p", "pressure", "pressures", "gcs", "strength", "power", "motor", "grip", "reflex",
+            "reflexes", "dtr", "dtrs", "pulse", "pulses", "sensation", "pain", "score", "scores", "scale",
+            "ratio", "grade", "graded", "murmur", "apgar", "apgars", "vision", "acuity", "va", "mmse", "moca",
+            "ef", "rated", "fraction", "dose", "doses", "tab", "tabs", "tablet", "tablets", "reduce", "reduced",
+            "decrease", "decreased", "increase", "increased", "titrate", "titrated", "wean", "weaned", "taper",
+            "tapered", "cores", "nodes", "i/e", "x"})) {
+      return true;
+    }
+    ++words;
+    i = b;
+  }
+  return false;
+}
+
+// A unit or counted noun right after byte `i` ("1/2 tab", "5/5 strength", "2/6 murmur").
+bool UnitAfter(std::string_view s, std::size_t i) {
+  while (i < s.size() && IsBlank(s[i])) ++i;
+  if (i < s.size() && s[i] == '%') return true;
+  std::size_t e = i;
+  while (e < s.size() &&
+         (IsAsciiAlpha(s[e]) || (s[e] == '/' && e > i && e + 1 < s.size() && IsAsciiAlpha(s[e + 1])))) {
+    ++e;
+  }
+  return e > i &&
+         In(LowerWord(s.substr(i, e - i)),
+            {"tab", "tabs", "tablet", "tablets", "pill", "pills", "cap", "caps", "capsule", "capsules", "mg", "mcg",
+             "g", "gm", "gram", "grams", "kg", "ml", "cc", "l", "lpm", "unit", "units", "u", "iu", "meq", "mmol",
+             "mmhg", "mm", "cm", "inch", "inches", "ns", "nss", "normal", "strength", "power", "dose", "doses",
+             "of", "times", "x", "puff", "puffs", "drop", "drops", "gtt", "gtts", "cup", "cups", "tsp", "tbsp", "hr",
+             "hrs", "hour", "hours", "min", "mins", "minute", "minutes", "day", "days", "wk", "wks", "week", "weeks",
+             "mo", "mos", "month", "months", "yr", "yrs", "year", "years", "murmur", "systolic", "diastolic",
+             "holosystolic", "sem", "reflexes", "pulses", "sets", "reps", "attempts", "occasions", "cores",
+             "nodes", "lymph", "positive", "negative", "bottles", "level", "levels", "interspace", "disc",
+             "bilaterally", "bilateral", "b/l", "throughout", "ratio", "score", "scale", "pain", "vision"});
+}
+
+// Between two dates of a list or range: "and", "or", "to", "through", "vs", "-", "&", ",".
+// Returns where the date before byte `i` must end (ConnectorBefore) or the date after byte `i`
+// must begin (ConnectorAfter), or npos.
+bool IsConnector(std::string_view w) {
+  return In(w, {"and", "or", "to", "through", "thru", "until", "till", "vs", "versus", "then"});
+}
+std::size_t ConnectorBefore(std::string_view s, std::size_t i) {
+  while (i > 0 && IsBlank(s[i - 1])) --i;
+  if (i == 0) return std::string_view::npos;
+  if (s[i - 1] == '-' || s[i - 1] == '&' || s[i - 1] == ',') {
+    --i;
+  } else {
+    const std::size_t b = WordStartBefore(s, i);
+    if (b == i || !IsConnector(LowerWord(s.substr(b, i - b)))) return std::string_view::npos;
+    i = b;
+  }
+  while (i > 0 && IsBlank(s[i - 1])) --i;
+  return i;
+}
+std::size_t ConnectorAfter(std::string_view s, std::size_t i) {
+  while (i < s.size() && IsBlank(s[i])) ++i;
+  if (i == s.size()) return std::string_view::npos;
+  if (s[i] == '-' || s[i] == '&' || s[i] == ',') {
+    ++i;
+  } else {
+    std::size_t e = i;
+    while (e < s.size() && IsAsciiAlpha(s[e])) ++e;
+    if (e == i || !IsConnector(LowerWord(s.substr(i, e - i)))) return std::string_view::npos;
+    i = e;
+  }
+  while (i < s.size() && IsBlank(s[i])) ++i;
+  return i;
+}
+
+// Decides one month/day match [b, e) of `s` on its own: a date, not one, or one if linked to
+// a neighbouring date.
+MonthDay JudgeMonthDay(std::string_view s, std::size_t b, std::size_t e) {
+  MonthDay m{b, e};
+  // Part of a longer number ("3/14/25" is the full date's, "1.5/2" a ratio), except a range of
+  // two month/days ("3/7-3/9").
+  const bool longer_after = e + 1 < s.size() && IsDigit(s[e + 1]) &&
+                            (s[e] == '/' || s[e] == '.' || (s[e] == '-' && !MonthDayStartsAt(s, e + 1)));
+  const bool longer_before = b >= 2 && IsDigit(s[b - 2]) &&
+                             (s[b - 1] == '/' || s[b - 1] == '.' || (s[b - 1] == '-' && !MonthDayEndsAt(s, b - 1)));
+  if (longer_after || longer_before) return m;
+  const std::size_t slash = s.find('/', b);
+  if (!ValidMonthDay(ParseInt(s.substr(b, slash - b)), ParseInt(s.substr(slash + 1, e - slash - 1)))) return m;
+  if (UnitAfter(s, e)) return m;
+  // A clock time after it ("3/14 14:32").
+  if (e + 5 < s.size() && s[e] == ' ' && IsDigit(s[e + 1]) && IsDigit(s[e + 2]) && s[e + 3] == ':' &&
+      IsDigit(s[e + 4])) {
+    m.date = true;
+    return m;
+  }
+  std::size_t cue_begin = b;
+  const std::string cue = CueBefore(s, b, cue_begin);
+  std::size_t head_begin = cue_begin;
+  if (IsDateCue(cue) || IsDatePhrase(CueBefore(s, cue_begin, head_begin), cue)) {
+    m.date = true;
+    return m;
+  }
+  if (MeasurementBefore(s, b)) return m;
+  m.date = IsRangeCue(cue);
+  m.linkable = !m.date;
+  return m;
+}
+
+// Appends to `out` the month/day matches `days` of segment `s` (at byte `base` of the text, in
+// order of begin) that are dates; `out` holds the segment's other pattern candidates, whose
+// dates anchor lists and ranges.
+void AddMonthDayDates(std::string_view s, std::size_t base, int priority, std::vector<MonthDay>& days,
+                      std::vector<ByteSpan>& out) {
+  for (MonthDay& d : days) d = JudgeMonthDay(s, d.begin, d.end);
+  std::vector<std::size_t> ends, begins;  // of the other dates, in the segment
+  for (const ByteSpan& c : out) {
+    if (c.type != PhiType::kDate) continue;
+    ends.push_back(c.end - base);
+    begins.push_back(c.begin - base);
+  }
+  std::sort(ends.begin(), ends.end());
+  std::sort(begins.begin(), begins.end());
+  // Linked to a date before it (one sweep forward carries "3/4, 3/11 and 3/18"), then to a
+  // date after it (one sweep backward).
+  for (std::size_t k = 0; k < days.size(); ++k) {
+    MonthDay& d = days[k];
+    if (!d.linkable) continue;
+    const std::size_t p = ConnectorBefore(s, d.begin);
+    if (p == std::string_view::npos) continue;
+    d.date = (k > 0 && days[k - 1].date && days[k - 1].end == p) || std::binary_search(ends.begin(), ends.end(), p);
+  }
+  for (std::size_t k = days.size(); k-- > 0;) {
+    MonthDay& d = days[k];
+    if (!d.linkable || d.date) continue;
+    const std::size_t q = ConnectorAfter(s, d.end);
+    if (q == std::string_view::npos) continue;
+    d.date = (k + 1 < days.size() && days[k + 1].date && days[k + 1].begin == q) ||
+             std::binary_search(begins.begin(), begins.end(), q);
+  }
+  for (const MonthDay& d : days) {
+    if (d.date) out.push_back({base + d.begin, base + d.end, PhiType::kDate, priority});
+  }
+}
+
 bool IsNumericType(PhiType t) {
   switch (t) {
     case PhiType::kPhone:
@@ -623,6 +864,7 @@ struct Detector::Scratch {
   std::vector<unsigned char> taken;    // Resolve: bytes of the group already kept
   std::string lower;                   // the words' lower-case forms
   std::vector<Word> words;
+  std::vector<MonthDay> month_days;    // month/day matches ("3/14"), decided after the scan
 
   void Clear() {
     matches.clear();
@@ -630,6 +872,7 @@ struct Detector::Scratch {
     candidates.clear();
     lower.clear();
     words.clear();
+    month_days.clear();
   }
 };
 
@@ -721,6 +964,7 @@ Status Detector::DetectSegment(std::string_view s, std::size_t base, std::vector
   CALIPER_RETURN_IF_ERROR(scanner_->Scan(s, matches));
   std::vector<Scratch::Label>& labels = scratch_->labels;
   const Lexicon& lex = Lexicon::Get();
+  int month_day_priority = 0;
   for (const PatternMatch& m : matches) {
     const PatternInfo& info = scanner_->Info(m.id);
     std::string_view text = s.substr(m.begin, m.end - m.begin);
@@ -729,25 +973,14 @@ Status Detector::DetectSegment(std::string_view s, std::size_t base, std::vector
         labels.push_back({m.end, info.type});
         break;
       case PatternKind::kNumericDate:
+        // "11/28-12/2" is a range of two month/days, not the date "11/28-12".
+        if (m.end + 1 < s.size() && s[m.end] == '/' && IsDigit(s[m.end + 1])) break;
         if (PlausibleNumericDate(text)) out.push_back({base + m.begin, base + m.end, info.type, info.priority});
         break;
-      case PatternKind::kShortDate: {
-        // "on 3/14", "since 12/2": month and day in range, a date word before, and not part of
-        // a longer number ("3/14/25" is the full date's; "5/10" after "pain" is a score).
-        const bool longer = m.end < s.size() && (s[m.end] == '/' || s[m.end] == '-' || s[m.end] == '.') &&
-                            m.end + 1 < s.size() && IsDigit(s[m.end + 1]);
-        const std::size_t slash = text.find('/');
-        const int month = ParseInt(text.substr(0, slash)), day = ParseInt(text.substr(slash + 1));
-        // ... or a clock time after it ("3/14 14:32").
-        const bool time_after = m.end + 5 < s.size() && s[m.end] == ' ' && IsDigit(s[m.end + 1]) &&
-                                IsDigit(s[m.end + 2]) && s[m.end + 3] == ':' && IsDigit(s[m.end + 4]);
-        if (!longer && month >= 1 && month <= 12 && day >= 1 && day <= 31 &&
-            (time_after || In(WordBefore(s, m.begin), {"on", "since", "from", "until", "till", "dated", "date", "dob",
-                                                       "due", "before", "after", "starting", "thru", "through"}))) {
-          out.push_back({base + m.begin, base + m.end, info.type, info.priority});
-        }
+      case PatternKind::kShortDate:  // decided with its neighbours below
+        scratch_->month_days.push_back({m.begin, m.end});
+        month_day_priority = info.priority;
         break;
-      }
       case PatternKind::kAge: {
         std::size_t d = 0;
         while (d < text.size() && !IsDigit(text[d])) ++d;
@@ -780,6 +1013,10 @@ Status Detector::DetectSegment(std::string_view s, std::size_t base, std::vector
         break;
       }
     }
+  }
+
+  if (!scratch_->month_days.empty()) {
+    AddMonthDayDates(s, base, month_day_priority, scratch_->month_days, out);
   }
 
   // Identifier-like tokens: the catch-all for "any other unique identifying number".

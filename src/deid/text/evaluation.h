@@ -30,9 +30,21 @@ struct TypeCounts {
 struct EvaluationReport {
   std::map<PhiType, TypeCounts> types;
   TypeCounts all;
-  std::vector<std::string> false_positives;  // "TYPE: text" of detections outside the truth
-  std::vector<std::string> misses;           // "TYPE: text" of true spans not found
+  // "TYPE: text | context", the context being up to 30 code points on either side with the
+  // span in brackets and line breaks shown as spaces.
+  std::vector<std::string> false_positives;  // detections outside the truth
+  std::vector<std::string> misses;           // true spans not found
 };
+
+inline std::string DescribeSpan(const std::string& text, std::size_t start, std::size_t end, PhiType type) {
+  std::string context = synth::SubstrCodePoints(text, start > 30 ? start - 30 : 0, start) + "[" +
+                        synth::SubstrCodePoints(text, start, end) + "]" +
+                        synth::SubstrCodePoints(text, end, end + 30);
+  for (char& c : context) {
+    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+  }
+  return std::string(PhiTypeName(type)) + ": " + synth::SubstrCodePoints(text, start, end) + " | " + context;
+}
 
 inline bool IsSafeHarborPhi(const synth::SyntheticNote& note, const synth::PhiSpan& s) {
   if (s.type != synth::PhiType::kAge) return true;
@@ -68,8 +80,7 @@ inline Result<EvaluationReport> Evaluate(TextDeidentifier& deid, const std::vect
         }
       }
       if (!hit) {
-        r.misses.push_back(std::string(PhiTypeName(type)) + ": " +
-                           synth::SubstrCodePoints(note.text, t.start, t.end));
+        r.misses.push_back(DescribeSpan(note.text, t.start, t.end, type));
       }
     }
     for (std::size_t k = 0; k < found.size(); ++k) {
@@ -84,8 +95,7 @@ inline Result<EvaluationReport> Evaluate(TextDeidentifier& deid, const std::vect
         }
       }
       if (!used[k]) {
-        r.false_positives.push_back(std::string(PhiTypeName(found[k].type)) + ": " +
-                                    synth::SubstrCodePoints(note.text, found[k].start, found[k].end));
+        r.false_positives.push_back(DescribeSpan(note.text, found[k].start, found[k].end, found[k].type));
       }
     }
   }

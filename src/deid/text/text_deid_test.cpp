@@ -104,12 +104,43 @@ TEST(TextDeid, Dates) {
   for (const std::string date : {"2025/03/12", "7 Mar 2025", "march 7th", "03-07-2025"}) {
     EXPECT_EQ(Found(*d, "seen on " + date + " in clinic", PhiType::kDate), V{date}) << date;
   }
-  // Month/day without a year only after a date word; scores and fractions are not dates.
+  EXPECT_TRUE(Found(*d, "Value 13/45/2020 is not a date.", PhiType::kDate).empty());
+}
+
+// Month/day without a year (docs/deid-text.md, "Month/day without a year"): a date only when
+// the values fit, no unit follows and the context says date.
+TEST(TextDeid, MonthDayWithoutYear) {
+  auto d = Make();
+  // After a date word, or before a clock time.
   EXPECT_EQ(Found(*d, "recheck bmp on 3/14 and again since 12/2", PhiType::kDate), (V{"3/14", "12/2"}));
   EXPECT_EQ(Found(*d, "ED TRIAGE 3/14 14:32 CC: SOB", PhiType::kDate), V{"3/14"});
-  EXPECT_TRUE(Found(*d, "pain 5/10, strength 4/5 bilaterally, took 1/2 tab", PhiType::kDate).empty());
-  EXPECT_TRUE(Found(*d, "BP 120/80, took 2 tablets in 2024.", PhiType::kDate).empty());
-  EXPECT_TRUE(Found(*d, "Value 13/45/2020 is not a date.", PhiType::kDate).empty());
+  EXPECT_EQ(Found(*d, "f/u 12/4 with pcp", PhiType::kDate), V{"12/4"});
+  EXPECT_EQ(Found(*d, "will recheck 3/7, rtc 2/28", PhiType::kDate), (V{"3/7", "2/28"}));
+  EXPECT_EQ(Found(*d, "COMPARISON: 3/4. Seen 5/1 by cardiology.", PhiType::kDate), (V{"3/4", "5/1"}));
+  EXPECT_EQ(Found(*d, "Appt scheduled for 4/2, labs as of 6/1, follow-up 7/9", PhiType::kDate),
+            (V{"4/2", "6/1", "7/9"}));
+  EXPECT_EQ(Found(*d, "lmp 2/29, due 11/30", PhiType::kDate), (V{"2/29", "11/30"}));
+  // Lists and ranges: linked to another date, in either direction.
+  EXPECT_EQ(Found(*d, "admitted 3/7-3/9 for chf", PhiType::kDate), (V{"3/7", "3/9"}));
+  EXPECT_EQ(Found(*d, "COMPARISON: 3/4 and 3/11.", PhiType::kDate), (V{"3/4", "3/11"}));
+  EXPECT_EQ(Found(*d, "compared with 07-Mar-2025 and 3/14.", PhiType::kDate), (V{"07-Mar-2025", "3/14"}));
+  EXPECT_EQ(Found(*d, "blood cultures drawn 3/4, 3/11 and 3/18", PhiType::kDate), (V{"3/4", "3/11", "3/18"}));
+  EXPECT_EQ(Found(*d, "CT 3/2 and 3/9/2025 stable", PhiType::kDate), (V{"3/2", "3/9/2025"}));
+  EXPECT_EQ(Found(*d, "from 11/28-12/2 inpatient", PhiType::kDate), (V{"11/28", "12/2"}));
+  // Clinical fractions, scores, ratios, doses and levels are not dates.
+  for (const std::string text :
+       {"pain 5/10, strength 4/5 bilaterally, took 1/2 tab", "BP 120/80, took 2 tablets in 2024.",
+        "bp 120/80 on 3/4 strength", "5/5 strength throughout", "gcs 15/15", "percocet 5/325 mg q6h",
+        "fx of t12/l1 and c5/6, L4/5 disc bulge", "on 1/2 tab metoprolol", "on 2/3 of days",
+        "strength improved from 3/5 to 4/5", "2/6 systolic murmur", "grade 3/6 murmur, on 1/2 ns at 100",
+        "reduce dose by 1/2", "blood cultures 1/2 positive", "2/12 lymph nodes", "ratio 1.5/2",
+        "since 2/30 and 4/31", "on 13/2", "vision 6/6, acuity 10/10", "then 3/4 strength and 2/4 reflexes",
+        "moves 4/4 extremities", "seen on 3/4 of visits"}) {
+    EXPECT_TRUE(Found(*d, text, PhiType::kDate).empty()) << text;
+  }
+  // A fraction with no date word is not linked to a date either ("and" alone is not enough).
+  EXPECT_EQ(Found(*d, "bp 120/80 on 03/07/2025 and 4/5 strength", PhiType::kDate), V{"03/07/2025"});
+  EXPECT_EQ(Found(*d, "strength 3/5 and 4/5 on 03/07/2025", PhiType::kDate), V{"03/07/2025"});
 }
 
 TEST(TextDeid, AgesOver89Only) {
