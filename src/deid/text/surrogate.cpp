@@ -72,9 +72,9 @@ struct Piece {
   bool digits;
 };
 
+// `v` in at least `width` digits, zero-padded ("3" stays "3" at width 1, 12 is "12").
 std::string Pad(int v, std::size_t width) {
   std::string s = std::to_string(v);
-  if (s.size() > width) s = s.substr(s.size() - width);
   while (s.size() < width) s.insert(s.begin(), '0');
   return s;
 }
@@ -289,6 +289,13 @@ std::string SurrogateMaker::Date(std::string_view original) const {
       year = width(y) == 2 ? (value(y) > 30 ? 1900 : 2000) + value(y) : value(y);
       month = value(month_piece);
       day = value(day_piece);
+    } else if (numbers.size() == 2 && width(numbers[0]) <= 2 && width(numbers[1]) <= 2) {
+      // Month/day without a year ("3/14"): shifted in a leap year, so that 2/29 exists; no
+      // year is written.
+      month_piece = numbers[0];
+      day_piece = numbers[1];
+      month = value(month_piece);
+      day = value(day_piece);
     }
   }
   const bool has_day = day_piece != SIZE_MAX;
@@ -305,7 +312,7 @@ std::string SurrogateMaker::Date(std::string_view original) const {
     if (k == year_piece && k == month_piece) {
       out += Pad(y, 4) + Pad(m, 2) + Pad(d, 2);
     } else if (k == year_piece) {
-      out += Pad(y, t.size());
+      out += t.size() == 2 ? Pad(y % 100, 2) : Pad(y, t.size());
     } else if (k == month_piece && !pieces[k].digits) {
       std::string name(kMonths[static_cast<std::size_t>(m - 1)]);
       if (t.size() < name.size()) name = name.substr(0, 3);  // abbreviated stays abbreviated

@@ -1,6 +1,8 @@
 #include "caliper/deid/text_deid.h"
 
 #include <chrono>
+#include <cstdio>
+#include <tuple>
 
 #include <gtest/gtest.h>
 
@@ -320,6 +322,43 @@ TEST(TextDeid, DateShiftKeepsIntervalsAndFormat) {
   EXPECT_EQ(m.Replace(PhiType::kDate, "20250312").size(), 8u);
   // Same date, same surrogate; another patient, another offset (overwhelmingly likely).
   EXPECT_EQ(m.Replace(PhiType::kDate, "2025-03-12"), a);
+}
+
+// Months and days keep their value whatever the width of the original (zero-padded to it:
+// "3/7/25" may become "12/21/24", "12/31/24" "09/03/25"), and a month/day without a year is
+// shifted like the full date (in a leap year), without a year.
+TEST(TextDeid, DateShiftOfUnpaddedAndYearlessDates) {
+  auto pad = [](const std::string& digits, std::size_t width) {
+    return std::string(digits.size() < width ? width - digits.size() : 0, '0') + digits;
+  };
+  int two_digit_months = 0;
+  for (int p = 0; p < 24; ++p) {
+    text::SurrogateMaker m("project-secret-key-0123456789", "patient-" + std::to_string(p));
+    for (const auto& [year, month, day] : {std::tuple{2025, 3, 7}, std::tuple{2024, 12, 31}, std::tuple{2000, 2, 29}}) {
+      char iso[16];
+      std::snprintf(iso, sizeof iso, "%04d-%02d-%02d", year, month, day);
+      const std::string shifted = m.Replace(PhiType::kDate, iso);  // "YYYY-MM-DD"
+      const std::string mo = std::to_string(std::stoi(shifted.substr(5, 2)));
+      const std::string da = std::to_string(std::stoi(shifted.substr(8, 2)));
+      const std::string md = std::to_string(month) + "/" + std::to_string(day);
+      const std::string expected = pad(mo, std::to_string(month).size()) + "/" + pad(da, std::to_string(day).size());
+      if (year == 2000) {
+        EXPECT_EQ(m.Replace(PhiType::kDate, md), expected) << md;
+      } else {
+        EXPECT_EQ(m.Replace(PhiType::kDate, md + "/" + std::to_string(year % 100)), expected + "/" + shifted.substr(2, 2))
+            << md;
+      }
+      two_digit_months += mo.size() == 2;
+    }
+  }
+  EXPECT_GT(two_digit_months, 0);  // the offsets did reach a two-digit month
+  // Inside a note: "3/7" after a date word is a date and gets the patient's shift.
+  auto d = Make(ReplacementMode::kSurrogate);
+  auto r = d->Deidentify("recheck on 3/7 and 3/14", "patient-1");
+  ASSERT_TRUE(r.ok());
+  text::SurrogateMaker m("project-secret-key-0123456789", "patient-1");
+  EXPECT_EQ(r->text, "recheck on " + m.Replace(PhiType::kDate, "3/7") + " and " + m.Replace(PhiType::kDate, "3/14"));
+  EXPECT_EQ(r->text.find("[DATE]"), std::string::npos) << r->text;
 }
 
 TEST(TextDeid, ZipThreeDigitRule) {
