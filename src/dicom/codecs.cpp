@@ -42,12 +42,10 @@ void RegisterEncoders() {
   });
 }
 
-// Walks the element headers of a Part 10 file (entering sequences and items, skipping values
-// and pixel fragments) and refuses any value that claims more bytes than the file has left,
-// before DCMTK would allocate what the header claims (found by fuzz/dicom_deid_fuzzer).
-// Deflated datasets are left to DCMTK's own checks.
-Status CheckElementLengths(std::string_view f) {
+Result<ElementLayout> ScanElements(std::string_view f) {
   constexpr std::uint32_t kUndefined = 0xFFFFFFFF;
+  constexpr std::size_t kOpen = ElementLayout::kNone;  // a container closed by a delimiter
+  ElementLayout layout;
   bool big = false, explicit_vr = true, in_meta = true;
   auto u16 = [&](std::size_t at) {
     const auto* b = reinterpret_cast<const unsigned char*>(f.data() + at);
@@ -65,13 +63,17 @@ Status CheckElementLengths(std::string_view f) {
                      " bytes but only " + std::to_string(f.size() - std::min(after, f.size())) +
                      " remain (truncated or corrupt)");
   };
-  std::string xfer;
+  // The containers (sequences, items) the walk is in: where each ends, or kOpen.
+  std::vector<std::size_t> open;
+  std::size_t pixel_data = ElementLayout::kNone, last_top_level = ElementLayout::kNone;
+  std::string& xfer = layout.transfer_syntax_uid;
   std::size_t pos = 132;
   while (pos + 8 <= f.size()) {
+    while (!open.empty() && open.back() != kOpen && pos >= open.back()) open.pop_back();
     if (in_meta && u16(pos) != 0x0002) {
       in_meta = false;
       while (!xfer.empty() && (xfer.back() == '\0' || xfer.back() == ' ')) xfer.pop_back();
-      if (xfer == UID_DeflatedExplicitVRLittleEndianTransferSyntax) return Status::Ok();
+      if (xfer == UID_DeflatedExplicitVRLittleEndianTransferSyntax) return layout;
       explicit_vr = xfer != UID_LittleEndianImplicitTransferSyntax;
       big = xfer == UID_BigEndianExplicitTransferSyntax;
       continue;
@@ -79,10 +81,17 @@ Status CheckElementLengths(std::string_view f) {
     const std::uint16_t g = u16(pos), e = u16(pos + 2);
     if (g == 0xFFFE) {  // item or delimiter: no VR; items are entered
       const std::uint32_t len = u32(pos + 4);
-      if (e == 0xE000 && len != kUndefined && len > f.size() - pos - 8) return too_long(g, e, len, pos + 8);
+      if (e == 0xE000) {
+        if (len != kUndefined && len > f.size() - pos - 8) return too_long(g, e, len, pos + 8);
+        open.push_back(len == kUndefined ? kOpen : pos + 8 + len);
+      } else {  // a delimiter closes the innermost open container (and any defined one in it)
+        while (!open.empty() && open.back() != kOpen) open.pop_back();
+        if (!open.empty()) open.pop_back();
+      }
       pos += 8;
       continue;
     }
+    if (open.empty() && !in_meta) last_top_level = pos;
     std::uint32_t len;
     std::size_t header;
     bool sequence;
@@ -103,8 +112,10 @@ Status CheckElementLengths(std::string_view f) {
       sequence = DcmTag(g, e).getEVR() == EVR_SQ;
     }
     const std::size_t value = pos + header;
+    const bool pixels = g == 0x7FE0 && e == 0x0010;
+    if (pixels && open.empty()) pixel_data = pos;
     if (len == kUndefined) {
-      if (g == 0x7FE0 && e == 0x0010) {  // encapsulated pixel data: skip the fragments
+      if (pixels) {  // encapsulated pixel data: skip the fragments
         pos = value;
         while (pos + 8 <= f.size() && !(u16(pos) == 0xFFFE && u16(pos + 2) == 0xE0DD)) {
           if (u16(pos) != 0xFFFE || u16(pos + 2) != 0xE000) {
@@ -117,15 +128,24 @@ Status CheckElementLengths(std::string_view f) {
         pos += 8;
         continue;
       }
-      if (unknown) return Status::Ok();  // an implicit-VR sequence inside: DCMTK's to parse
-      pos = value;  // a sequence of undefined length: enter it
+      if (unknown) return layout;  // an implicit-VR sequence inside: DCMTK's to parse
+      open.push_back(kOpen);       // a sequence of undefined length: enter it
+      pos = value;
       continue;
     }
     if (value > f.size() || len > f.size() - value) return too_long(g, e, len, value);
     if (in_meta && g == 0x0002 && e == 0x0010) xfer.assign(f.substr(value, len));
-    pos = sequence ? value : value + len;
+    if (sequence) {
+      open.push_back(value + len);
+      pos = value;
+    } else {
+      pos = value + len;
+    }
   }
-  return Status::Ok();
+  if (pixel_data != ElementLayout::kNone && pixel_data == last_top_level && pos == f.size()) {
+    layout.pixel_data_tail = pixel_data;
+  }
+  return layout;
 }
 
 Status ReadDicom(std::span<const std::uint8_t> bytes, DcmFileFormat& out) {

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -21,9 +22,21 @@ void RegisterDecoders();
 // Registers the matching encoders too (used to write test fixtures and DICOM-SEG). Thread-safe.
 void RegisterEncoders();
 
-// Walks the element headers of a Part 10 file and refuses (kInvalidArgument) any value that
-// claims more bytes than the file has left, before DCMTK would allocate what a header claims.
-Status CheckElementLengths(std::string_view part10);
+// What ScanElements found out about a Part 10 file's layout.
+struct ElementLayout {
+  static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+  std::string transfer_syntax_uid;  // from the meta header ("" when it has none)
+  // Where the top-level Pixel Data element (its tag) starts when it is the last element of the
+  // file, so everything before it is the rest of the file; kNone otherwise (no Pixel Data,
+  // something after it, or a layout left to DCMTK: deflated, or a UN sequence).
+  std::size_t pixel_data_tail = kNone;
+};
+
+// Walks the element headers of a Part 10 file (entering sequences and items, skipping values
+// and pixel fragments) and refuses (kInvalidArgument) any value that claims more bytes than
+// the file or its enclosing item has left, before DCMTK would allocate what a header claims.
+Result<ElementLayout> ScanElements(std::string_view part10);
+inline Status CheckElementLengths(std::string_view part10) { return ScanElements(part10).status(); }
 
 // Parses `bytes` (a Part 10 file, or a bare dataset whose transfer syntax is detected) into
 // `out`. Errors: kInvalidArgument for empty, truncated or non-DICOM input.

@@ -19,6 +19,7 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -578,6 +579,21 @@ struct PixelGeometry {
 };
 
 // Validates that native Pixel Data holds what Rows x Columns x frames x samples claims.
+// The value length of the Pixel Data element at the start of `element` (little endian; 0 for
+// encapsulated pixel data, whose geometry is not checked against its length).
+Result<std::uint64_t> PixelValueLength(std::string_view element, const DcmXfer& xfer) {
+  if (element.size() < 12) return Error(ErrorCode::kInvalidArgument, "truncated Pixel Data");
+  const auto* b = reinterpret_cast<const unsigned char*>(element.data());
+  auto u16 = [b](std::size_t at) { return std::uint32_t{b[at]} | (std::uint32_t{b[at + 1]} << 8); };
+  auto u32 = [&](std::size_t at) { return u16(at) | (u16(at + 2) << 16); };
+  std::uint32_t len = u32(4);  // implicit VR: tag, length
+  if (xfer.isExplicitVR()) {   // tag, VR, then 2 reserved bytes and 4 of length, or 2 of length
+    const std::string_view vr = element.substr(4, 2);
+    len = vr == "OB" || vr == "OW" || vr == "UN" ? u32(8) : u16(6);
+  }
+  return len == 0xFFFFFFFF ? 0 : std::uint64_t{len};
+}
+
 Status CheckPixelGeometry(DcmDataset& ds, bool encapsulated, std::uint64_t pixel_bytes) {
   const PixelGeometry g(ds);
   if (g.rows == 0 || g.cols == 0) {
@@ -677,20 +693,43 @@ void QuietDcmtkOnce() {
 }
 
 // Parses a Part 10 file held in memory into `file`. kInvalidArgument for input without the
-// preamble, with an element longer than the file, truncated or malformed.
-Status ReadPart10(std::string_view part10, DcmFileFormat& file) {
+// preamble, with an element longer than the file, truncated or malformed. With `pixel_tail`
+// (may be null) only what precedes the top-level Pixel Data is parsed when that element ends
+// the file in a little endian, non-deflated transfer syntax: *pixel_tail is then where it starts
+// (the rest of the file, taken over as it is), else ElementLayout::kNone.
+Status ReadPart10(std::string_view part10, DcmFileFormat& file, std::size_t* pixel_tail = nullptr) {
   if (part10.size() < 132 || part10.substr(128, 4) != "DICM") {
     return Error(ErrorCode::kInvalidArgument, "not a DICOM Part 10 file (no DICM preamble)");
   }
-  CALIPER_RETURN_IF_ERROR(CheckElementLengths(part10));
+  CALIPER_ASSIGN_OR_RETURN(const ElementLayout layout, ScanElements(part10));
+  std::string_view parsed = part10;
+  if (pixel_tail != nullptr) {
+    *pixel_tail = ElementLayout::kNone;
+    const DcmXfer xfer(layout.transfer_syntax_uid.c_str());
+    if (layout.pixel_data_tail != ElementLayout::kNone && xfer.getXfer() != EXS_Unknown &&
+        xfer.getByteOrder() == EBO_LittleEndian && xfer.getStreamCompression() == ESC_none) {
+      *pixel_tail = layout.pixel_data_tail;
+      parsed = part10.substr(0, layout.pixel_data_tail);
+    }
+  }
   DcmInputBufferStream stream;
-  stream.setBuffer(part10.data(), static_cast<offile_off_t>(part10.size()));
+  stream.setBuffer(parsed.data(), static_cast<offile_off_t>(parsed.size()));
   stream.setEos();
   file.transferInit();
   const OFCondition cond = file.read(stream, EXS_Unknown, EGL_noChange);
   file.transferEnd();
   if (cond == EC_StreamNotifyClient) return Error(ErrorCode::kInvalidArgument, "truncated DICOM file");
   if (cond.bad()) return Error(ErrorCode::kInvalidArgument, std::string("malformed DICOM: ") + cond.text());
+  if (pixel_tail != nullptr && *pixel_tail != ElementLayout::kNone) {
+    // DCMTK must have read the dataset in the syntax the walk assumed, and the writer must not
+    // owe the pixel data a group length.
+    const DcmXfer read(file.getDataset()->getOriginalXfer());
+    if (layout.transfer_syntax_uid != read.getXferID() || file.getDataset()->tagExists(DcmTagKey(0x7FE0, 0x0000))) {
+      file.clear();
+      *pixel_tail = ElementLayout::kNone;
+      return ReadPart10(part10, file, nullptr);
+    }
+  }
   return Status::Ok();
 }
 
@@ -911,10 +950,11 @@ Result<DeidResult> DicomDeidentifier::DeidentifyFile(const std::string& path) co
   if (static_cast<std::uint64_t>(size) > impl_->options.max_input_bytes) {
     return Error(ErrorCode::kPayloadTooLarge, path + " is larger than the configured limit");
   }
-  std::string bytes(static_cast<std::size_t>(size), '\0');
+  // Not zero-filled first: every byte is read over.
+  const auto bytes = std::make_unique_for_overwrite<char[]>(static_cast<std::size_t>(size));
   in.seekg(0);
-  if (!in.read(bytes.data(), size)) return Error(ErrorCode::kIo, "cannot read " + path);
-  return Deidentify(bytes);
+  if (!in.read(bytes.get(), size)) return Error(ErrorCode::kIo, "cannot read " + path);
+  return Deidentify(std::string_view(bytes.get(), static_cast<std::size_t>(size)));
 }
 
 Result<DeidResult> DicomDeidentifier::Deidentify(std::string_view part10) const {
@@ -923,8 +963,17 @@ Result<DeidResult> DicomDeidentifier::Deidentify(std::string_view part10) const 
   if (part10.size() > o.max_input_bytes) {
     return Error(ErrorCode::kPayloadTooLarge, "the instance is larger than the configured limit");
   }
+  return Run(part10, o.keep_pixel_bytes);
+}
+
+Result<DeidResult> DicomDeidentifier::Run(std::string_view part10, bool keep_pixel_bytes) const {
+  const DeidOptions& o = impl_->options;
   DcmFileFormat file;
-  CALIPER_RETURN_IF_ERROR(ReadPart10(part10, file));
+  // The pixel data is never changed unless blanked: when it ends the file it is not parsed,
+  // and its bytes are appended to the de-identified header as they came.
+  std::size_t pixel_tail = ElementLayout::kNone;
+  CALIPER_RETURN_IF_ERROR(ReadPart10(part10, file, keep_pixel_bytes ? &pixel_tail : nullptr));
+  const bool tail = pixel_tail != ElementLayout::kNone;
   DcmDataset& ds = *file.getDataset();
   DcmMetaInfo& meta = *file.getMetaInfo();
   E_TransferSyntax xfer = ds.getOriginalXfer();
@@ -938,7 +987,10 @@ Result<DeidResult> DicomDeidentifier::Deidentify(std::string_view part10) const 
 
   // Pixel Data: checked, never decoded.
   DcmElement* pixels = nullptr;
-  if (ds.findAndGetElement(DCM_PixelData, pixels, false).good() && pixels != nullptr) {
+  if (tail) {
+    CALIPER_ASSIGN_OR_RETURN(const std::uint64_t bytes, PixelValueLength(part10.substr(pixel_tail), xfer_info));
+    CALIPER_RETURN_IF_ERROR(CheckPixelGeometry(ds, xfer_info.isEncapsulated(), bytes));
+  } else if (ds.findAndGetElement(DCM_PixelData, pixels, false).good() && pixels != nullptr) {
     CALIPER_RETURN_IF_ERROR(CheckPixelGeometry(ds, xfer_info.isEncapsulated(), pixels->getLength()));
   }
 
@@ -1011,6 +1063,7 @@ Result<DeidResult> DicomDeidentifier::Deidentify(std::string_view part10) const 
 
   // Blanking, before the headers change (the rule matches on device attributes).
   const BlankingRule* rule = FindBlankingRule(o, c);
+  if (rule != nullptr && tail) return Run(part10, /*keep_pixel_bytes=*/false);  // the pixels change
   if (rule != nullptr && pixels != nullptr) {
     if (xfer_info.isEncapsulated()) {
       return Error(ErrorCode::kUnsupported,
@@ -1055,6 +1108,7 @@ Result<DeidResult> DicomDeidentifier::Deidentify(std::string_view part10) const 
   result.actions = ctx.actions;
   // The meta header is written anew from the dataset (no source AE title, no private info).
   CALIPER_ASSIGN_OR_RETURN(result.bytes, Serialize(file, xfer, part10.size() + 4096));
+  if (tail) result.bytes.append(part10.substr(pixel_tail));
   return result;
 }
 

@@ -26,6 +26,7 @@
 #include "caliper/common/sample_data.h"
 #include "caliper/dicom/phantom.h"
 #include "caliper/security/crypto.h"
+#include "dicom/codecs.h"
 #include "dicom/deid_profile.h"
 
 namespace caliper::dicom {
@@ -410,12 +411,13 @@ TEST(DicomDeid, PrivateElementsGoUnlessSafeListed) {
 }
 
 // A phantom slice with one header change made through DCMTK.
-std::string Modified(const std::string& path, const std::function<void(DcmDataset&)>& change) {
+std::string Modified(const std::string& path, const std::function<void(DcmDataset&)>& change,
+                     E_TransferSyntax xfer = EXS_LittleEndianExplicit) {
   DcmFileFormat f;
   EXPECT_TRUE(f.loadFile(path.c_str()).good());
   change(*f.getDataset());
   const std::string out = path + ".mod.dcm";
-  EXPECT_TRUE(f.saveFile(out.c_str(), EXS_LittleEndianExplicit).good());
+  EXPECT_TRUE(f.saveFile(out.c_str(), xfer).good());
   return ReadBytes(out);
 }
 
@@ -469,6 +471,90 @@ TEST(DicomDeid, BlankingZeroesTheRectangleOnlyAndClearsQuarantine) {
   EXPECT_EQ(zeroed, 20);
   EXPECT_EQ(changed_outside, 0);
   EXPECT_NE(out.Get(DCM_DeidentificationMethod).find("Clean Pixel Data"), std::string::npos);
+}
+
+// De-identifies `bytes` both ways: the pixel data taken over as it came (the default) and every
+// element parsed and written again; both must give the same file and the same report.
+void ExpectSameBothWays(const std::string& bytes, const std::string& name, DeidOptions o = {}) {
+  o.keep_pixel_bytes = true;
+  auto kept = Make(o)->Deidentify(bytes);
+  o.keep_pixel_bytes = false;
+  auto parsed = Make(o)->Deidentify(bytes);
+  ASSERT_EQ(kept.ok(), parsed.ok()) << name;
+  if (!kept.ok()) {
+    EXPECT_EQ(kept.status().ToString(), parsed.status().ToString()) << name;
+    return;
+  }
+  EXPECT_TRUE(kept->bytes == parsed->bytes) << name << ": " << kept->bytes.size() << " vs " << parsed->bytes.size()
+                                            << " bytes";
+  EXPECT_EQ(kept->sop_instance_uid, parsed->sop_instance_uid) << name;
+  EXPECT_EQ(kept->quarantine, parsed->quarantine) << name;
+  EXPECT_EQ(kept->actions.removed, parsed->actions.removed) << name;
+  EXPECT_EQ(kept->actions.pixels_blanked, parsed->actions.pixels_blanked) << name;
+}
+
+// Where the top-level Pixel Data of `bytes` starts when it ends the file (its tag checked).
+std::size_t PixelTail(const std::string& bytes) {
+  auto layout = ScanElements(bytes);
+  EXPECT_TRUE(layout.ok()) << layout.status().ToString();
+  if (!layout.ok()) return ElementLayout::kNone;
+  const std::size_t at = layout->pixel_data_tail;
+  if (at != ElementLayout::kNone) {
+    EXPECT_EQ(bytes.substr(at, 4), std::string("\xE0\x7F\x10\x00", 4));
+  }
+  return at;
+}
+
+TEST(DicomDeid, PixelDataKeptAsItCameMakesTheSameFileAsParsingIt) {
+  TempDir tmp;
+  const auto paths = Phantom(tmp.str());
+  std::vector<std::pair<std::string, std::string>> inputs;
+  for (const auto& p : paths) inputs.emplace_back(p, ReadBytes(p));
+  inputs.emplace_back("implicit VR", Modified(paths[1], [](DcmDataset&) {}, EXS_LittleEndianImplicit));
+  CtPhantomOptions enhanced;
+  enhanced.slices = 3;
+  enhanced.rows = enhanced.cols = 16;
+  auto multi = MakeEnhancedCtPhantom(enhanced);
+  ASSERT_TRUE(multi.ok()) << multi.status().ToString();
+  inputs.emplace_back("enhanced CT", std::string(multi->begin(), multi->end()));
+  auto us = MakeUltrasoundCinePhantom(2, 16, 16, /*ybr_planar=*/false, 4);
+  ASSERT_TRUE(us.ok()) << us.status().ToString();
+  inputs.emplace_back("US cine (quarantined)", std::string(us->begin(), us->end()));
+  for (const auto& [name, bytes] : inputs) {
+    EXPECT_NE(PixelTail(bytes), ElementLayout::kNone) << name;
+    ExpectSameBothWays(bytes, name);
+  }
+  // A blanking rule changes the pixels: the whole file is parsed, with the same result.
+  DeidOptions blank;
+  blank.blanking.push_back({"CT", "", "", {{2, 3, 5, 4}}});
+  ExpectSameBothWays(inputs[0].second, "blanked", blank);
+
+  // Something after the Pixel Data (here Data Set Trailing Padding): parsed whole.
+  std::string padded = inputs[0].second;
+  padded.append(std::string("\xFC\xFF\xFC\xFF" "OB\0\0" "\x04\0\0\0" "\0\0\0\0", 16));
+  EXPECT_EQ(PixelTail(padded), ElementLayout::kNone);
+  ExpectSameBothWays(padded, "trailing padding");
+
+  // Pixel Data inside a sequence item (an icon) is not the top-level one.
+  auto with_icon = [](bool top_level_pixels) {
+    return [top_level_pixels](DcmDataset& d) {
+      DcmItem* icon = nullptr;
+      ASSERT_TRUE(d.findOrCreateSequenceItem(DCM_IconImageSequence, icon).good());
+      icon->putAndInsertUint16(DCM_Rows, 2);
+      icon->putAndInsertUint16(DCM_Columns, 2);
+      icon->putAndInsertUint16(DCM_BitsAllocated, 8);
+      const Uint8 pixels[4] = {1, 2, 3, 4};
+      icon->putAndInsertUint8Array(DCM_PixelData, pixels, 4);
+      if (!top_level_pixels) delete d.remove(DCM_PixelData);
+    };
+  };
+  const std::string icon_only = Modified(paths[2], with_icon(false));
+  EXPECT_EQ(PixelTail(icon_only), ElementLayout::kNone);
+  const std::string icon_and_image = Modified(paths[2], with_icon(true));
+  const std::size_t tail = PixelTail(icon_and_image);
+  ASSERT_NE(tail, ElementLayout::kNone);
+  EXPECT_GT(tail, icon_and_image.find(std::string("\xE0\x7F\x10\x00", 4))) << "the icon's comes first";
+  ExpectSameBothWays(icon_and_image, "icon and image");
 }
 
 TEST(DicomDeid, BadInputIsAnErrorNeverACrash) {
@@ -613,6 +699,22 @@ TEST(DicomDeidSamples, EverySampleFileLosesItsIdentifiersAndKeepsItsPixels) {
       }
     }
   }
+}
+
+TEST(DicomDeidSamples, PixelDataKeptAsItCameMakesTheSameFileAsParsingIt) {
+  const auto files = SampleDicomFiles();
+  if (files.size() < 90) {
+    if (SampleDataRequired()) FAIL() << "sample DICOM files missing (found " << files.size() << ")";
+    GTEST_SKIP() << "CALIPER_SAMPLE_DATA not set";
+  }
+  std::size_t kept = 0;
+  for (const std::string& path : files) {
+    const std::string bytes = ReadBytes(path);
+    kept += PixelTail(bytes) != ElementLayout::kNone;
+    ExpectSameBothWays(bytes, path);
+  }
+  // Every sample with pixel data has it last (the ECG has waveforms instead).
+  EXPECT_GE(kept, files.size() - 1);
 }
 
 TEST(DicomDeidSamples, SegReferencesMapToTheDeidentifiedSourceSeries) {

@@ -60,6 +60,10 @@ struct DeidOptions {
   std::vector<BlankingRule> blanking;
   // Inputs larger than this are refused with kPayloadTooLarge.
   std::size_t max_input_bytes = std::size_t{2} << 30;
+  // Pixel data that ends the file (as it nearly always does) and is not blanked is copied as it
+  // came, without DCMTK parsing and re-encoding it; the result is the same file, made with
+  // fewer copies of the largest element. False parses every element (for comparison).
+  bool keep_pixel_bytes = true;
 };
 
 // Parses a comma-separated list of option names ("retain-dates,clean-descriptors",
@@ -185,6 +189,7 @@ class DicomDeidentifier {
  private:
   struct Impl;
   explicit DicomDeidentifier(std::unique_ptr<Impl> impl);
+  Result<DeidResult> Run(std::string_view part10, bool keep_pixel_bytes) const;
   std::unique_ptr<Impl> impl_;
 };
 
