@@ -21,6 +21,7 @@
 #include <iostream>
 #include <mutex>
 #include <thread>
+#include <utility>
 
 #include "caliper/dicom/deid.h"
 #include "caliper/security/crypto.h"
@@ -67,24 +68,55 @@ Result<security::Key> LoadOrCreateKey(const std::string& path) {
   return key;
 }
 
-// Writes `bytes` to `path` through a temporary file and a rename: never a half-written output.
-Status WriteAtomically(const fs::path& path, const std::string& bytes) {
-  std::error_code ec;
-  fs::create_directories(path.parent_path(), ec);
-  if (ec) return Error(ErrorCode::kIo, "creating " + path.parent_path().string() + ": " + ec.message());
-  const fs::path tmp = path.string() + ".tmp" + std::to_string(::getpid()) + "-" +
-                       std::to_string(std::hash<std::thread::id>{}(std::this_thread::get_id()));
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    if (!out.flush()) return Error(ErrorCode::kIo, "writing " + tmp.string());
+// An output file written under a temporary name in `dir` and renamed once whole (Commit), so no
+// half-written file ever carries a real name; removed when it goes uncommitted.
+class TempOutput {
+ public:
+  explicit TempOutput(const fs::path& dir)
+      : path_(dir / (".caliper-tmp-" + std::to_string(::getpid()) + "-" +
+                     std::to_string(std::hash<std::thread::id>{}(std::this_thread::get_id())))),
+        fd_(::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) {}
+  TempOutput(const TempOutput&) = delete;
+  TempOutput& operator=(const TempOutput&) = delete;
+  ~TempOutput() {
+    if (fd_ >= 0) ::close(fd_);
+    std::error_code ec;
+    if (!committed_) fs::remove(path_, ec);
   }
-  fs::rename(tmp, path, ec);
-  if (ec) {
-    fs::remove(tmp, ec);
-    return Error(ErrorCode::kIo, "renaming to " + path.string());
+  // The descriptor to write to; kIo when the file could not be created.
+  Result<int> fd() const {
+    if (fd_ < 0) return Error(ErrorCode::kIo, "creating " + path_.string() + ": " + std::strerror(errno));
+    return fd_;
   }
-  return Status::Ok();
+  // Closes the file and gives it the name `path` (its folders made as needed).
+  Status Commit(const fs::path& path) {
+    const int fd = std::exchange(fd_, -1);
+    if (fd < 0 || ::close(fd) != 0) return Error(ErrorCode::kIo, "writing " + path.string());
+    std::error_code ec;
+    fs::create_directories(path.parent_path(), ec);
+    if (!ec) fs::rename(path_, path, ec);
+    if (ec) return Error(ErrorCode::kIo, "storing " + path.string() + ": " + ec.message());
+    committed_ = true;
+    return Status::Ok();
+  }
+
+ private:
+  fs::path path_;
+  int fd_;
+  bool committed_ = false;
+};
+
+// Writes `bytes` to `path` through a TempOutput: never a half-written output.
+Status WriteAtomically(const fs::path& path, std::string_view bytes) {
+  TempOutput out(path.parent_path().empty() ? fs::path(".") : path.parent_path());
+  CALIPER_ASSIGN_OR_RETURN(const int fd, out.fd());
+  while (!bytes.empty()) {
+    const ssize_t n = ::write(fd, bytes.data(), bytes.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return Error(ErrorCode::kIo, "writing " + path.string() + ": " + std::strerror(errno));
+    bytes.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return out.Commit(path);
 }
 
 ordered_json ActionsJson(const dicom::DeidActions& a) {
@@ -123,10 +155,13 @@ Outcome ProcessOne(const dicom::DicomDeidentifier& deid, const fs::path& file, c
     line["error"] = s.ToString();
     return Outcome{line.dump(), true, false};
   };
-  auto result = deid.DeidentifyFile(file.string());
+  TempOutput out(out_root);
+  auto fd = out.fd();
+  if (!fd.ok()) return fail(fd.status());
+  auto result = deid.DeidentifyFileTo(file.string(), *fd);
   if (!result.ok()) return fail(result.status());
   const std::string name = OutputName(*result);
-  if (Status s = WriteAtomically(out_root / name, result->bytes); !s.ok()) return fail(s);
+  if (Status s = out.Commit(out_root / name); !s.ok()) return fail(s);
   line["output"] = name;
   line["status"] = result->quarantine ? "quarantined" : "ok";
   line["burned_in_risk"] = result->burned_in_risk;

@@ -12,9 +12,14 @@
 #include <dcmtk/dcmdata/dcvrui.h>
 #include <dcmtk/dcmdata/dcxfer.h>
 #include <dcmtk/oflog/oflog.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -26,6 +31,7 @@
 #include <sstream>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 
 #include "dicom/codecs.h"
 #include "dicom/deid_profile.h"
@@ -733,6 +739,67 @@ Status ReadPart10(std::string_view part10, DcmFileFormat& file, std::size_t* pix
   return Status::Ok();
 }
 
+// A whole file mapped read-only (DeidentifyFileTo reads the header through it and leaves the
+// pixel data to the kernel); unmapped and closed when it goes.
+class MappedFile {
+ public:
+  static Result<MappedFile> Open(const std::string& path) {
+    MappedFile f;
+    f.fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (f.fd_ < 0) return Error(ErrorCode::kIo, "cannot read " + path + ": " + std::strerror(errno));
+    struct stat st {};
+    if (::fstat(f.fd_, &st) != 0 || !S_ISREG(st.st_mode)) return Error(ErrorCode::kIo, "cannot read " + path);
+    f.size_ = static_cast<std::size_t>(st.st_size);
+    if (f.size_ == 0) return f;
+    void* data = ::mmap(nullptr, f.size_, PROT_READ, MAP_PRIVATE, f.fd_, 0);
+    if (data == MAP_FAILED) return Error(ErrorCode::kIo, "cannot map " + path + ": " + std::strerror(errno));
+    f.data_ = static_cast<const char*>(data);
+    return f;
+  }
+  MappedFile(MappedFile&& o) noexcept
+      : fd_(std::exchange(o.fd_, -1)), data_(std::exchange(o.data_, nullptr)), size_(std::exchange(o.size_, 0)) {}
+  MappedFile& operator=(MappedFile&&) = delete;
+  ~MappedFile() {
+    if (data_ != nullptr) ::munmap(const_cast<char*>(data_), size_);
+    if (fd_ >= 0) ::close(fd_);
+  }
+  int fd() const { return fd_; }
+  std::size_t size() const { return size_; }
+  std::string_view view() const { return {data_, size_}; }
+
+ private:
+  MappedFile() = default;
+  int fd_ = -1;
+  const char* data_ = nullptr;
+  std::size_t size_ = 0;
+};
+
+Status WriteAll(int fd, std::string_view bytes) {
+  while (!bytes.empty()) {
+    const ssize_t n = ::write(fd, bytes.data(), bytes.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return Error(ErrorCode::kIo, std::string("writing the de-identified file: ") + std::strerror(errno));
+    bytes.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return Status::Ok();
+}
+
+// Appends `in` from `offset` to its end to `out`: by copy_file_range, or through the mapping
+// where the kernel cannot copy between the two files.
+Status CopyTail(const MappedFile& in, std::size_t offset, int out) {
+  loff_t at = static_cast<loff_t>(offset);
+  while (static_cast<std::size_t>(at) < in.size()) {
+    const ssize_t n = ::copy_file_range(in.fd(), &at, out, nullptr, in.size() - static_cast<std::size_t>(at), 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EOPNOTSUPP || errno == EINVAL)) {
+      return WriteAll(out, in.view().substr(static_cast<std::size_t>(at)));
+    }
+    if (n < 0) return Error(ErrorCode::kIo, std::string("copying the pixel data: ") + std::strerror(errno));
+    if (n == 0) return Error(ErrorCode::kIo, "the input file shrank while it was de-identified");
+  }
+  return Status::Ok();
+}
+
 Status CheckRects(const std::vector<PixelRect>& rects) {
   for (const PixelRect& rect : rects) {
     if (rect.width <= 0 || rect.height <= 0) {
@@ -942,19 +1009,18 @@ Result<std::unique_ptr<DicomDeidentifier>> DicomDeidentifier::Create(DeidOptions
   return std::unique_ptr<DicomDeidentifier>(new DicomDeidentifier(std::move(impl)));
 }
 
-Result<DeidResult> DicomDeidentifier::DeidentifyFile(const std::string& path) const {
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in) return Error(ErrorCode::kIo, "cannot read " + path);
-  const std::streamoff size = in.tellg();
-  if (size < 0) return Error(ErrorCode::kIo, "cannot read " + path);
-  if (static_cast<std::uint64_t>(size) > impl_->options.max_input_bytes) {
+Result<DeidResult> DicomDeidentifier::DeidentifyFileTo(const std::string& path, int out) const {
+  CALIPER_ASSIGN_OR_RETURN(const MappedFile in, MappedFile::Open(path));
+  if (in.size() == 0) return Error(ErrorCode::kInvalidArgument, "empty file");
+  if (in.size() > impl_->options.max_input_bytes) {
     return Error(ErrorCode::kPayloadTooLarge, path + " is larger than the configured limit");
   }
-  // Not zero-filled first: every byte is read over.
-  const auto bytes = std::make_unique_for_overwrite<char[]>(static_cast<std::size_t>(size));
-  in.seekg(0);
-  if (!in.read(bytes.get(), size)) return Error(ErrorCode::kIo, "cannot read " + path);
-  return Deidentify(std::string_view(bytes.get(), static_cast<std::size_t>(size)));
+  std::size_t pixel_tail = ElementLayout::kNone;
+  CALIPER_ASSIGN_OR_RETURN(DeidResult result, Run(in.view(), impl_->options.keep_pixel_bytes, &pixel_tail));
+  CALIPER_RETURN_IF_ERROR(WriteAll(out, result.bytes));
+  if (pixel_tail != ElementLayout::kNone) CALIPER_RETURN_IF_ERROR(CopyTail(in, pixel_tail, out));
+  result.bytes.clear();
+  return result;
 }
 
 Result<DeidResult> DicomDeidentifier::Deidentify(std::string_view part10) const {
@@ -963,10 +1029,11 @@ Result<DeidResult> DicomDeidentifier::Deidentify(std::string_view part10) const 
   if (part10.size() > o.max_input_bytes) {
     return Error(ErrorCode::kPayloadTooLarge, "the instance is larger than the configured limit");
   }
-  return Run(part10, o.keep_pixel_bytes);
+  return Run(part10, o.keep_pixel_bytes, nullptr);
 }
 
-Result<DeidResult> DicomDeidentifier::Run(std::string_view part10, bool keep_pixel_bytes) const {
+Result<DeidResult> DicomDeidentifier::Run(std::string_view part10, bool keep_pixel_bytes,
+                                          std::size_t* pixel_tail_out) const {
   const DeidOptions& o = impl_->options;
   DcmFileFormat file;
   // The pixel data is never changed unless blanked: when it ends the file it is not parsed,
@@ -1063,7 +1130,7 @@ Result<DeidResult> DicomDeidentifier::Run(std::string_view part10, bool keep_pix
 
   // Blanking, before the headers change (the rule matches on device attributes).
   const BlankingRule* rule = FindBlankingRule(o, c);
-  if (rule != nullptr && tail) return Run(part10, /*keep_pixel_bytes=*/false);  // the pixels change
+  if (rule != nullptr && tail) return Run(part10, /*keep_pixel_bytes=*/false, pixel_tail_out);  // the pixels change
   if (rule != nullptr && pixels != nullptr) {
     if (xfer_info.isEncapsulated()) {
       return Error(ErrorCode::kUnsupported,
@@ -1107,6 +1174,11 @@ Result<DeidResult> DicomDeidentifier::Run(std::string_view part10, bool keep_pix
   }
   result.actions = ctx.actions;
   // The meta header is written anew from the dataset (no source AE title, no private info).
+  if (pixel_tail_out != nullptr) {
+    *pixel_tail_out = pixel_tail;
+    CALIPER_ASSIGN_OR_RETURN(result.bytes, Serialize(file, xfer, (tail ? pixel_tail : part10.size()) + 4096));
+    return result;
+  }
   CALIPER_ASSIGN_OR_RETURN(result.bytes, Serialize(file, xfer, part10.size() + 4096));
   if (tail) result.bytes.append(part10.substr(pixel_tail));
   return result;

@@ -11,6 +11,7 @@
 #include <dcmtk/dcmdata/dcsequen.h>
 #include <dcmtk/dcmdata/dcuid.h>
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -555,6 +556,44 @@ TEST(DicomDeid, PixelDataKeptAsItCameMakesTheSameFileAsParsingIt) {
   ASSERT_NE(tail, ElementLayout::kNone);
   EXPECT_GT(tail, icon_and_image.find(std::string("\xE0\x7F\x10\x00", 4))) << "the icon's comes first";
   ExpectSameBothWays(icon_and_image, "icon and image");
+}
+
+// DeidentifyFileTo into a fresh file under `dir`: what it wrote, or the error.
+Result<std::string> DeidentifiedFile(const DicomDeidentifier& deid, const std::string& input, const std::string& dir) {
+  const std::string out = dir + "/out.dcm";
+  const int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  EXPECT_GE(fd, 0);
+  auto r = deid.DeidentifyFileTo(input, fd);
+  ::close(fd);
+  if (!r.ok()) return r.status();
+  EXPECT_TRUE(r->bytes.empty());
+  return ReadBytes(out);
+}
+
+TEST(DicomDeid, AFileIsWrittenAsDeidentifyMakesIt) {
+  TempDir tmp;
+  const auto paths = Phantom(tmp.str());
+  const std::string padded = paths[1] + ".padded";
+  std::ofstream(padded, std::ios::binary) << ReadBytes(paths[1])
+                                          << std::string("\xFC\xFF\xFC\xFF" "OB\0\0" "\x04\0\0\0" "\0\0\0\0", 16);
+  DeidOptions blank;
+  blank.blanking.push_back({"CT", "", "", {{2, 3, 5, 4}}});
+  for (const DeidOptions& o : {DeidOptions{}, blank}) {
+    auto deid = Make(o);
+    for (const std::string& input : {paths[0], padded}) {
+      auto expected = deid->Deidentify(ReadBytes(input));
+      ASSERT_TRUE(expected.ok()) << expected.status().ToString();
+      auto written = DeidentifiedFile(*deid, input, tmp.str());
+      ASSERT_TRUE(written.ok()) << written.status().ToString();
+      EXPECT_TRUE(*written == expected->bytes) << input << ": " << written->size() << " vs " << expected->bytes.size();
+    }
+  }
+  auto deid = Make();
+  EXPECT_EQ(DeidentifiedFile(*deid, tmp.str() + "/missing.dcm", tmp.str()).status().code(), ErrorCode::kIo);
+  std::ofstream(tmp.str() + "/empty.dcm").close();
+  EXPECT_EQ(DeidentifiedFile(*deid, tmp.str() + "/empty.dcm", tmp.str()).status().code(), ErrorCode::kInvalidArgument);
+  std::ofstream(tmp.str() + "/text.dcm") << std::string(200, 'x');
+  EXPECT_EQ(DeidentifiedFile(*deid, tmp.str() + "/text.dcm", tmp.str()).status().code(), ErrorCode::kInvalidArgument);
 }
 
 TEST(DicomDeid, BadInputIsAnErrorNeverACrash) {

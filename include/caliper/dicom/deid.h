@@ -181,15 +181,22 @@ class DicomDeidentifier {
   // malformed, or whose image dimensions disagree with its pixel data; kUnsupported when a
   // blanking rule applies to compressed pixel data; kPayloadTooLarge beyond max_input_bytes.
   Result<DeidResult> Deidentify(std::string_view part10) const;
-  // Reads `path` and de-identifies it; kIo when it cannot be read.
-  Result<DeidResult> DeidentifyFile(const std::string& path) const;
+  // De-identifies the file at `path` and writes the result to the file descriptor `out` (open
+  // for writing, at its start): the de-identified header, then the pixel data, which the kernel
+  // copies from file to file (copy_file_range) when it ends the input and is kept as it came, so
+  // the largest element never passes through this process. The result's `bytes` stay empty.
+  // Errors as Deidentify, and kIo when `path` cannot be read or `out` written (`out` may then
+  // hold part of a file: the caller discards it). The input must not shrink meanwhile.
+  Result<DeidResult> DeidentifyFileTo(const std::string& path, int out) const;
 
   const DeidOptions& options() const;
 
  private:
   struct Impl;
   explicit DicomDeidentifier(std::unique_ptr<Impl> impl);
-  Result<DeidResult> Run(std::string_view part10, bool keep_pixel_bytes) const;
+  // With `pixel_tail`, pixel data kept as it came is not appended to the result's bytes:
+  // *pixel_tail is where it starts in `part10` (ElementLayout::kNone when it is in the bytes).
+  Result<DeidResult> Run(std::string_view part10, bool keep_pixel_bytes, std::size_t* pixel_tail) const;
   std::unique_ptr<Impl> impl_;
 };
 
