@@ -344,7 +344,8 @@ Status App::CheckCsrf(const security::Principal& principal, const std::string& c
 
 Status App::Authorize(const RequestContext& ctx, Permission permission,
                       const std::string& project_id_in, const std::string& item_id_in,
-                      const std::string& action, const std::string& task_id, const std::string& annotation_id) {
+                      const std::string& action, const std::string& task_id, const std::string& annotation_id,
+                      std::optional<core::DataType> as_data_type) {
   security::AccessTarget target;
   std::optional<core::Membership> membership;
   Status lookup;
@@ -378,7 +379,7 @@ Status App::Authorize(const RequestContext& ctx, Permission permission,
         lookup = item.status();
       } else {
         target.project_id = item->project_id;
-        target.data_type = item->data_type;
+        target.data_type = as_data_type.value_or(item->data_type);
         target.item_id = item->id;
         auto tasks = txn->ListTasksOfItem(item_id);
         if (!tasks.ok()) return tasks.status();
@@ -416,6 +417,10 @@ Status App::Authorize(const RequestContext& ctx, Permission permission,
                                        : !annotation_id.empty() ? "no such annotation"
                                        : item_id.empty()        ? "no such project"
                                                                 : "no such item");
+  }
+  if (decision.reason == security::DenyReason::kOutOfScope && target.data_type) {
+    return Error(ErrorCode::kPermissionDenied, "your scopes in this project do not include " +
+                                                   std::string(core::ToString(*target.data_type)) + " data");
   }
   return Error(ErrorCode::kPermissionDenied,
                "you do not have the '" + std::string(security::ToString(permission)) +

@@ -208,7 +208,7 @@ TEST_F(ApiTest, RbacMatrixCoversEveryRouteAndRole) {
     users[role] = {name, id, password};
     std::string project_role = role == "annotator_unassigned" ? "annotator" : role;
     auto put = Send("PUT", "/api/v1/projects/" + project_id + "/members/" + id, &admin,
-                    json{{"roles", {project_role}}, {"scopes", {"imaging", "notes"}}}.dump());
+                    json{{"roles", {project_role}}, {"scopes", {"imaging", "notes", "labs"}}}.dump());
     ASSERT_EQ(put->status, 200) << put->body;
   }
   auto [outsider_id, outsider_pw] = MakeUser(admin, "outsider");
@@ -582,6 +582,31 @@ TEST_F(ApiTest, NotesAreDeidentifiedOnUploadAndReadWithTheirSurrogateSpans) {
   ASSERT_EQ(Body(labs)["results"].size(), 1u);
   EXPECT_EQ(Body(labs)["results"][0]["loinc"], "2160-0");
   EXPECT_NE(Body(labs)["results"][0]["time"], "2025-03-12T08:00:00Z");  // shifted
+
+  // A reviewer scoped to notes reads the note but not the patient's labs beside it: the labs
+  // are another data type, so the refusal names the scope and is audited.
+  auto [reviewer_id, reviewer_pw] = MakeUser(admin, "n-reviewer");
+  ASSERT_EQ(Send("PUT", "/api/v1/projects/" + project_id + "/members/" + reviewer_id, &admin,
+                 json{{"roles", {"reviewer"}}, {"scopes", {"notes"}}}.dump())->status, 200);
+  Session reviewer = Login("n-reviewer", reviewer_pw);
+  EXPECT_EQ(Send("GET", "/api/v1/items/" + item_id + "/note", &reviewer)->status, 200);
+  const TimeMicros before = clock_->Now();
+  auto refused = Send("GET", "/api/v1/items/" + item_id + "/labs", &reviewer);
+  ASSERT_EQ(refused->status, 403) << refused->body;
+  EXPECT_EQ(Body(refused)["error"]["message"], "your scopes in this project do not include labs data");
+  EXPECT_EQ(refused->body.find("2160-0"), std::string::npos);
+  int denials = 0;
+  ASSERT_TRUE(app_->ExportAudit(app::LocalOperator(), before, clock_->Now(), [&](const storage::AuditEvent& e) {
+    if (e.actor == reviewer_id && e.object_id == item_id && e.outcome == "denied") ++denials;
+    return Status::Ok();
+  }).ok());
+  EXPECT_EQ(denials, 1);
+  // With the labs scope added, the same reviewer reads them.
+  ASSERT_EQ(Send("PUT", "/api/v1/projects/" + project_id + "/members/" + reviewer_id, &admin,
+                 json{{"roles", {"reviewer"}}, {"scopes", {"notes", "labs"}}}.dump())->status, 200);
+  auto allowed = Send("GET", "/api/v1/items/" + item_id + "/labs", &reviewer);
+  ASSERT_EQ(allowed->status, 200) << allowed->body;
+  EXPECT_EQ(Body(allowed)["results"].size(), 1u);
 }
 
 TEST_F(ApiTest, SecurityHeadersAndHealth) {

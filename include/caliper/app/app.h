@@ -779,10 +779,13 @@ class App {
   // the policy says no. Every refusal is audited.
   // A `task_id` stands for its item (and must belong to project_id when that is given); so
   // does an `annotation_id` when neither an item nor a task is named.
+  // `as_data_type` decides as if the item were of that data type: for data of another type
+  // reached through the item (a note's patient's labs need the labs scope too).
   Status Authorize(const RequestContext& ctx, security::Permission permission,
                    const std::string& project_id, const std::string& item_id,
                    const std::string& action, const std::string& task_id = "",
-                   const std::string& annotation_id = "");
+                   const std::string& annotation_id = "",
+                   std::optional<core::DataType> as_data_type = std::nullopt);
 
   // ---- users ----
   Result<CreatedUser> CreateUser(const RequestContext& ctx, const NewUser& user);

@@ -72,9 +72,13 @@ std::vector<Route> NoteRoutes() {
        }},
       {"GET", "/api/v1/items/{item_id}/labs", Permission::kItemRead,
        "The lab results of the item's patient (for reading a note beside them), sorted by time, with "
-       "normalised values (audited).",
+       "normalised values (audited). Needs item_read on the item and the labs data type in the caller's "
+       "scopes (403 otherwise).",
        BodyKind::kNone, {},
        [](app::App& app, Call& call) -> Result<Reply> {
+         // The route authorised the item; its patient's labs are another data type.
+         CALIPER_RETURN_IF_ERROR(app.Authorize(call.ctx, Permission::kItemRead, "", call.Param("item_id"),
+                                               "GET /api/v1/items/{item_id}/labs", "", "", core::DataType::kLabs));
          CALIPER_ASSIGN_OR_RETURN(auto body, app.PatientLabsJson(call.ctx, call.Param("item_id")));
          Reply r;
          r.body = std::move(body);

@@ -5,7 +5,7 @@
 // (lab_chart.tsx, loaded with the first results to draw: Observable Plot stays out of the app).
 
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { api, errorText } from '../api/client';
+import { ApiError, api, errorText } from '../api/client';
 import type { LabResult } from '../api/models';
 import { lazyComponent } from '../lazy';
 import type { LabChartProps } from './lab_chart';
@@ -149,23 +149,30 @@ export function LabItemResults({ text, contentType }: { text: string; contentTyp
 }
 
 // The "Patient's labs" panel: every lab result of the item's patient (GET /items/{id}/labs), or
-// one muted line when there are none.
+// one muted line when there are none or the reader's scopes leave labs out (403).
 export function PatientLabsPanel({ itemId }: { itemId: string }) {
   const [results, setResults] = useState<LabResult[] | null>(null);
   const [error, setError] = useState('');
+  const [outOfScope, setOutOfScope] = useState(false);
   useEffect(() => {
     let current = true;  // an answer for an item no longer shown is dropped
     setResults(null);
     setError('');
+    setOutOfScope(false);
     api.get('/api/v1/items/{item_id}/labs', { item_id: itemId })
       .then((labs) => { if (current) setResults(labs.results); })
-      .catch((e) => { if (current) setError(errorText(e)); });
+      .catch((e) => {
+        if (!current) return;
+        if (e instanceof ApiError && e.status === 403) setOutOfScope(true);
+        else setError(errorText(e));
+      });
     return () => { current = false; };
   }, [itemId]);
   return (
     <section aria-labelledby="patient-labs-h" class="patient-labs">
       <h2 id="patient-labs-h">Patient's labs</h2>
-      {error ? <p class="error" role="alert">The patient's labs could not be read: {error}</p>
+      {outOfScope ? <p class="muted">Your access in this project does not include labs.</p>
+        : error ? <p class="error" role="alert">The patient's labs could not be read: {error}</p>
         : results === null ? <p class="muted" role="status">Loading the patient's labs…</p>
         : results.length === 0 ? <p class="muted">No lab results for this patient.</p>
         : <LabResults results={results} label="Patient's lab results" />}
