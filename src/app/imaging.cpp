@@ -672,9 +672,7 @@ Result<std::vector<NiftiIngestResult>> App::IngestNifti(const RequestContext& ct
 // ---- volumes, slices and masks ------------------------------------------------------------------
 
 Result<std::shared_ptr<const dicom::Volume>> App::LoadVolume(const core::Item& item) {
-  if (item.data_type != core::DataType::kImaging || item.content_type != kNiftiType || item.content_blob.empty()) {
-    return Error(ErrorCode::kNotFound, "the item has no volume");
-  }
+  if (!HasVolume(item)) return Error(ErrorCode::kNotFound, "the item has no volume");
   const std::string key = item.id + "/" + item.content_blob;
   std::shared_ptr<const dicom::Volume> volume = volume_cache_->Find(key);
   if (volume == nullptr) {
@@ -834,15 +832,40 @@ Status CheckMaskEvidence(storage::Transaction& txn, const core::Annotation& a, c
   return Status::Ok();
 }
 
-namespace {
-
-// The mask version a label with mask evidence names (checked when it was written).
 std::optional<std::int64_t> MaskVersionOf(const core::Annotation& a) {
   if (a.evidence_kind != "mask") return std::nullopt;
   const json data = json::parse(a.evidence_json.empty() ? "{}" : a.evidence_json, nullptr, false);
   if (!data.is_object() || !data.contains("version") || !data["version"].is_number_integer()) return std::nullopt;
   return data["version"].get<std::int64_t>();
 }
+
+ClassMask ClassMaskOf(const dicom::LabelMap& map, const std::string& label_class) {
+  ClassMask mask;
+  for (int d = 0; d < 3; ++d) {
+    mask.grid.dims[d] = map.dims[d];
+    mask.grid.spacing_mm[d] = std::hypot(map.lps[0][d], map.lps[1][d], map.lps[2][d]);
+  }
+  std::optional<std::uint8_t> label;
+  for (const auto& s : map.segments) {
+    if (s.class_id == label_class) label = s.label;
+  }
+  mask.voxels.resize(map.labels.size());
+  for (std::size_t n = 0; n < map.labels.size(); ++n) mask.voxels[n] = label && map.labels[n] == *label ? 1 : 0;
+  return mask;
+}
+
+bool HasVolume(const core::Item& item) {
+  return item.data_type == core::DataType::kImaging && item.content_type == kNiftiType && !item.content_blob.empty();
+}
+
+Result<std::vector<float>> VolumeValues(std::string_view nifti) {
+  const auto* data = reinterpret_cast<const std::uint8_t*>(nifti.data());
+  CALIPER_ASSIGN_OR_RETURN(auto volumes, ingest::DecodeNifti({data, nifti.size()}, kMaxVoxels));
+  if (volumes.size() != 1) return Error(ErrorCode::kIntegrity, "the stored volume is not one 3D volume");
+  return std::move(volumes.front().values);
+}
+
+namespace {
 
 // The highest mask version that labels with mask evidence name, if any.
 std::optional<std::int64_t> NamedMaskVersion(const std::vector<core::Annotation>& labels) {
@@ -913,19 +936,7 @@ Status App::LoadNamedMasks(storage::Transaction& txn, const core::LabelSchema& s
     CALIPER_ASSIGN_OR_RETURN(std::string compressed, GetBlob(txn, row.blob));
     const auto* data = reinterpret_cast<const std::uint8_t*>(compressed.data());
     CALIPER_ASSIGN_OR_RETURN(dicom::LabelMap map, dicom::DecompressLabelMap({data, compressed.size()}));
-    ClassMask mask;
-    for (int d = 0; d < 3; ++d) {
-      mask.grid.dims[d] = map.dims[d];
-      mask.grid.spacing_mm[d] = std::hypot(map.lps[0][d], map.lps[1][d], map.lps[2][d]);
-    }
-    // The class's segment (a mask put before the guideline had it has none: an empty mask).
-    std::optional<std::uint8_t> label;
-    for (const auto& s : map.segments) {
-      if (s.class_id == a.label_class) label = s.label;
-    }
-    mask.voxels.resize(map.labels.size());
-    for (std::size_t n = 0; n < map.labels.size(); ++n) mask.voxels[n] = label && map.labels[n] == *label ? 1 : 0;
-    reading.masks.emplace(a.label_class, std::move(mask));
+    reading.masks.emplace(a.label_class, ClassMaskOf(map, a.label_class));
   }
   return Status::Ok();
 }

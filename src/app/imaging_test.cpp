@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
@@ -795,6 +796,81 @@ TEST_F(ImagingTest, AnAdjudicatorMayChooseAReadersMaskLabel) {
   ASSERT_TRUE(decoded.ok() && decoded->size() == 1u);
   const std::vector<std::uint8_t> chosen = Square(1, 0);
   EXPECT_EQ(decoded->front().values, std::vector<float>(chosen.begin(), chosen.end()));
+}
+
+// The mask QA rules on a reader's stored masks (docs/quality.md, "QA rules"): one label map
+// holds four classes, each naming mask version 1. On submit the empty and the island-bearing
+// masks are flagged; the mask painted on air only once the sweep reads the CT volume in HU;
+// the clean mask never.
+TEST_F(ImagingTest, MaskQaRulesRunOnSubmitAndOutsideBodyOnlyInTheSweep) {
+  DicomIngestReport r = Ingest(Slices({0, 1, 2, 3, 4, 5}));
+  ASSERT_EQ(r.series.size(), 1u);
+  const std::string item_id = r.series[0].item_id;
+  const RequestContext manager = Member("qmanager", core::Role::kManager);
+  const RequestContext reader = Member("qreader", core::Role::kAnnotator);
+  // Labels 1..4 stand for the segmentation classes in order.
+  auto draft = app_->CreateGuidelineDraft(manager, project_id_, R"({"classes": [
+      {"id": "spleen", "name": "Spleen", "kind": "segmentation", "definition": "the spleen"},
+      {"id": "kidney", "name": "Kidney", "kind": "segmentation", "definition": "the kidney"},
+      {"id": "lesion", "name": "Lesion", "kind": "segmentation", "definition": "a lesion"},
+      {"id": "liver", "name": "Liver", "kind": "segmentation", "definition": "the liver"}]})");
+  ASSERT_TRUE(draft.ok()) << draft.status().ToString();
+  ASSERT_TRUE(app_->PublishGuideline(manager, project_id_, draft->id, draft->revision).ok());
+  core::WorkflowSettings settings;
+  settings.project_id = project_id_;
+  settings.readers_per_item = 1;
+  ASSERT_TRUE(app_->PutWorkflowSettings(manager, settings).ok());
+  ASSERT_TRUE(app_->CreateTasks(manager, project_id_, {}).ok());
+  auto task = app_->ClaimNextTask(reader, project_id_);
+  ASSERT_TRUE(task.ok() && task->has_value()) << task.status().ToString();
+
+  std::vector<std::uint8_t> labels(static_cast<std::size_t>(kSize) * kSize * kSlices, 0);
+  auto paint = [&](int label, int i0, int i1, int j0, int j1, int k0, int k1) {
+    for (int k = k0; k <= k1; ++k) {
+      for (int j = j0; j <= j1; ++j) {
+        for (int i = i0; i <= i1; ++i) labels[(static_cast<std::size_t>(k) * kSize + j) * kSize + i] = label;
+      }
+    }
+  };
+  // spleen (1): nothing painted.
+  paint(2, 4, 7, 8, 13, 1, 4);        // kidney: 96 voxels in the body ...
+  paint(2, 16, 16, 16, 16, 2, 2);     // ... and a stray voxel far from them
+  paint(3, 0, 1, 0, 1, 1, 2);         // lesion: 8 voxels in the air at the corner of the slices
+  paint(4, 10, 13, 10, 13, 1, 4);     // liver: a solid block in the middle of the body
+  auto put = app_->PutMask(reader, item_id, MaskOf(item_id, labels));
+  ASSERT_TRUE(put.ok()) << put.status().ToString();
+  std::map<std::string, std::string> label_of;  // class -> annotation id
+  for (const std::string cls : {"spleen", "kidney", "lesion", "liver"}) {
+    core::Annotation a = MaskLabel(put->version);
+    a.label_class = cls;
+    auto created = app_->CreateAnnotation(reader, item_id, a);
+    ASSERT_TRUE(created.ok()) << cls << ": " << created.status().ToString();
+    label_of[cls] = created->id;
+  }
+  ASSERT_TRUE(app_->SubmitTask(reader, project_id_, (*task)->id).ok());
+
+  // The mask.* findings stored for the item, by class; every one names its label and `source`.
+  auto mask_rules = [&](const std::string& source) {
+    std::map<std::string, std::set<std::string>> out;
+    auto stored = app_->GetStoredQuality(manager, project_id_, item_id);
+    EXPECT_TRUE(stored.ok()) << stored.status().ToString();
+    if (!stored.ok()) return out;
+    for (const auto& f : stored->findings) {
+      if (f.rule.rfind("mask.", 0) != 0) continue;
+      EXPECT_EQ(f.source, source) << f.rule;
+      EXPECT_EQ(f.annotation_id, label_of[f.label_class]) << f.rule;
+      out[f.label_class].insert(f.rule);
+    }
+    return out;
+  };
+  using Rules = std::map<std::string, std::set<std::string>>;
+  EXPECT_EQ(mask_rules("submit"), (Rules{{"spleen", {"mask.empty_finding"}}, {"kidney", {"mask.islands"}}}));
+
+  auto sweep = app_->SweepQuality(manager, project_id_);
+  ASSERT_TRUE(sweep.ok()) << sweep.status().ToString();
+  EXPECT_EQ(mask_rules("sweep"), (Rules{{"spleen", {"mask.empty_finding"}},
+                                        {"kidney", {"mask.islands"}},
+                                        {"lesion", {"mask.outside_body"}}}));
 }
 
 TEST_F(ImagingTest, StoredMasksBelowTheDiceThresholdGoToAdjudication) {

@@ -3,8 +3,16 @@
 // The checks a label with mask evidence must pass (docs/imaging.md, "Masks"). Internal to app:
 // imaging.cpp defines it, App::PinToGuideline (workflow.cpp) applies it to every label.
 
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "app/disagreement.h"
 #include "caliper/core/label_schema.h"
 #include "caliper/core/types.h"
+#include "caliper/dicom/label_map.h"
 #include "caliper/storage/store.h"
 
 namespace caliper::app {
@@ -15,5 +23,21 @@ namespace caliper::app {
 // adjudicator chose. kInvalidArgument naming the field otherwise.
 Status CheckMaskEvidence(storage::Transaction& txn, const core::Annotation& a, const core::Item& item,
                          const core::LabelClass& cls, const std::string& owner);
+
+// The mask version a label with mask evidence names (checked when it was written); none for
+// other evidence.
+std::optional<std::int64_t> MaskVersionOf(const core::Annotation& a);
+
+// A stored label map's voxels of one class: 1 where the map holds the class's segment. A map
+// put before the guideline had the class has no segment for it: an empty mask.
+ClassMask ClassMaskOf(const dicom::LabelMap& map, const std::string& label_class);
+
+// Whether the item holds a volume (an imaging item with NIfTI content).
+bool HasVolume(const core::Item& item);
+
+// The voxel values of a stored volume (`nifti`: the item's content, decrypted), i fastest, on
+// the grid of the masks put on it. Scaled as stored: a CT volume holds HU (the DICOM rescale
+// and NIfTI scl_slope/scl_inter are applied at ingest). kIntegrity unless it is one 3D volume.
+Result<std::vector<float>> VolumeValues(std::string_view nifti);
 
 }  // namespace caliper::app

@@ -5,13 +5,18 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <span>
 #include <tuple>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
 #include "caliper/app/app.h"
 #include "app/disagreement.h"
+#include "app/ingest_internal.h"
+#include "app/mask_evidence.h"
 #include "app/workflow_internal.h"
+#include "caliper/dicom/label_map.h"
 
 namespace caliper::app {
 namespace {
@@ -168,6 +173,73 @@ void AddQaRows(const ItemRecord& r, const GuidelineFacts& g, std::vector<quality
   for (const auto& a : r.annotations) {
     if (r.final_ids.count(a.id)) row(a, "", true);
   }
+}
+
+// The stored mask versions the item's submitted readings (first and repeat reads) name: (reader,
+// version) -> the labels with mask evidence naming it.
+using NamedMasks = std::map<std::pair<std::string, std::int64_t>, std::vector<const core::Annotation*>>;
+NamedMasks MasksNamed(const ItemRecord& r) {
+  NamedMasks named;
+  auto collect = [&](const ItemReading& reading) {
+    for (const auto* a : reading.labels) {
+      if (auto version = MaskVersionOf(*a)) named[{reading.task.assignee, *version}].push_back(a);
+    }
+  };
+  for (const auto& reading : r.readings) collect(reading);
+  for (const auto& repeat : r.repeats) collect(repeat);
+  return named;
+}
+
+// A mask the rules could not check: an error finding naming the label, so the sweep and the
+// submit carry on and the reader puts the mask again.
+quality::QaFinding Unreadable(const std::string& item_id, const core::Annotation& a, std::int64_t version,
+                              const Status& why) {
+  return {"mask.unreadable", quality::QaSeverity::kError, item_id, a.label_class, a.id,
+          "mask version " + std::to_string(version) + " that the label names could not be checked: " + why.message(),
+          "put the mask again and label it with the new version; tell an administrator if it persists"};
+}
+
+// The mask rules (quality::RunMaskRules, docs/quality.md "QA rules") over the masks `named`:
+// each mask version read and decoded once, each class it holds for a label checked once, as
+// claimed present unless the label's assertion is 'absent'. `ct`: the item's volume in HU on
+// the masks' grid, for mask.outside_body (nullopt: that rule does not run). A mask that cannot
+// be read, decoded or checked is a mask.unreadable finding; a failure of the store or the disk
+// is returned.
+Result<std::vector<quality::QaFinding>> MaskFindings(storage::Transaction& txn, const core::Item& item,
+                                                     const NamedMasks& named, const internal::BlobReader& read_blob,
+                                                     std::optional<std::span<const float>> ct) {
+  std::vector<quality::QaFinding> out;
+  const quality::MaskQaSettings settings;
+  for (const auto& [key, labels] : named) {
+    const auto& [reader, version] = key;
+    auto map = [&, &reader = reader, &version = version]() -> Result<dicom::LabelMap> {
+      CALIPER_ASSIGN_OR_RETURN(storage::ItemMask row, txn.GetMask(item.id, reader, version));
+      CALIPER_ASSIGN_OR_RETURN(std::string compressed, read_blob(row.blob));
+      const auto* data = reinterpret_cast<const std::uint8_t*>(compressed.data());
+      return dicom::DecompressLabelMap({data, compressed.size()});
+    }();
+    if (!map.ok() && internal::IsStoreFailure(map.status())) return map.status();
+    std::set<std::string> checked;
+    for (const core::Annotation* a : labels) {
+      if (!checked.insert(a->label_class).second) continue;
+      if (!map.ok()) {
+        out.push_back(Unreadable(item.id, *a, version, map.status()));
+        continue;
+      }
+      const ClassMask mask = ClassMaskOf(*map, a->label_class);
+      auto found = quality::RunMaskRules(item.id, a->label_class, quality::MaskView{mask.grid, mask.voxels},
+                                         a->assertion != core::Assertion::kAbsent, ct, settings);
+      if (!found.ok()) {
+        out.push_back(Unreadable(item.id, *a, version, found.status()));
+        continue;
+      }
+      for (auto& f : *found) {
+        f.annotation = a->id;
+        out.push_back(std::move(f));
+      }
+    }
+  }
+  return out;
 }
 
 std::int64_t Seconds(TimeMicros t) { return t / kMicrosPerSecond; }
@@ -358,7 +430,8 @@ Result<ProjectQuality> App::GetProjectQuality(const RequestContext& ctx, const s
   return q;
 }
 
-Result<std::vector<quality::QaFinding>> internal::ItemQaFindings(storage::Transaction& txn, const core::Item& item) {
+Result<std::vector<quality::QaFinding>> internal::ItemQaFindings(storage::Transaction& txn, const core::Item& item,
+                                                                 const BlobReader& read_blob) {
   std::vector<quality::QaItem> qa_items;
   std::vector<quality::QaLabel> qa_labels;
   CALIPER_ASSIGN_OR_RETURN(GuidelineFacts guidelines, GatherGuidelines(txn, item.project_id));
@@ -366,7 +439,11 @@ Result<std::vector<quality::QaFinding>> internal::ItemQaFindings(storage::Transa
   AddQaRows(record, guidelines, qa_items, qa_labels);
   // Project-level rules (class balance) say nothing about one item.
   guidelines.settings.schema_classes.clear();
-  return quality::RunLabelRules(qa_items, qa_labels, guidelines.settings);
+  auto findings = quality::RunLabelRules(qa_items, qa_labels, guidelines.settings);
+  // Without intensities: decoding the volume on every submit would keep the reader waiting.
+  CALIPER_ASSIGN_OR_RETURN(auto masks, MaskFindings(txn, record.item, MasksNamed(record), read_blob, std::nullopt));
+  for (auto& f : masks) findings.push_back(std::move(f));
+  return findings;
 }
 
 std::vector<storage::QaFindingRow> App::QaRows(const std::string& project_id,
@@ -384,7 +461,8 @@ std::vector<storage::QaFindingRow> App::QaRows(const std::string& project_id,
 Status App::RecordItemQa(storage::Transaction& txn, const RequestContext& ctx, const std::string& item_id,
                          std::vector<AuditRecord>& records) {
   CALIPER_ASSIGN_OR_RETURN(core::Item item, txn.GetItem(item_id));
-  CALIPER_ASSIGN_OR_RETURN(auto findings, internal::ItemQaFindings(txn, item));
+  CALIPER_ASSIGN_OR_RETURN(auto findings, internal::ItemQaFindings(
+                                               txn, item, [&](const std::string& a) { return GetBlob(txn, a); }));
   CALIPER_RETURN_IF_ERROR(txn.ReplaceQaFindings(item.project_id, item.id, QaRows(item.project_id, findings, "submit")));
   records.push_back(Record(ctx, "qa.run", "item", item.id,
                            json{{"project_id", item.project_id}, {"findings", findings.size()}, {"source", "submit"}}
@@ -428,11 +506,38 @@ Result<QualitySweep> App::SweepQuality(const RequestContext& ctx, const std::str
   CALIPER_ASSIGN_OR_RETURN(GuidelineFacts guidelines, GatherGuidelines(*txn, project_id));
   std::vector<quality::QaItem> qa_items;
   std::vector<quality::QaLabel> qa_labels;
+  std::vector<quality::QaFinding> mask_findings;
+  const internal::BlobReader read_blob = [&](const std::string& a) { return GetBlob(*txn, a); };
   for (auto& item : items) {
     CALIPER_ASSIGN_OR_RETURN(auto record, GatherItem(*txn, std::move(item)));
     AddQaRows(record, guidelines, qa_items, qa_labels);
+    const NamedMasks named = MasksNamed(record);
+    if (named.empty()) continue;
+    // A CT item's volume in HU, decoded for its masks only, one item at a time.
+    std::optional<std::vector<float>> hu;
+    if (record.item.modality == "CT" && HasVolume(record.item)) {
+      auto values = [&]() -> Result<std::vector<float>> {
+        CALIPER_ASSIGN_OR_RETURN(std::string nifti, read_blob(record.item.content_blob));
+        return VolumeValues(nifti);
+      }();
+      if (values.ok()) {
+        hu = std::move(values).value();
+      } else if (internal::IsStoreFailure(values.status())) {
+        return values.status();
+      } else {
+        mask_findings.push_back({"mask.unreadable", quality::QaSeverity::kError, record.item.id, "", "",
+                                 "the item's CT volume could not be decoded (" + values.status().message() +
+                                     "), so mask.outside_body did not run on its masks",
+                                 "tell an administrator: the stored volume is damaged"});
+      }
+    }
+    std::optional<std::span<const float>> ct;
+    if (hu) ct = std::span<const float>(*hu);
+    CALIPER_ASSIGN_OR_RETURN(auto found, MaskFindings(*txn, record.item, named, read_blob, ct));
+    for (auto& f : found) mask_findings.push_back(std::move(f));
   }
-  const auto findings = quality::RunLabelRules(qa_items, qa_labels, guidelines.settings);
+  auto findings = quality::RunLabelRules(qa_items, qa_labels, guidelines.settings);
+  for (auto& f : mask_findings) findings.push_back(std::move(f));
   CALIPER_RETURN_IF_ERROR(txn->ReplaceQaFindings(project_id, std::nullopt, QaRows(project_id, findings, "sweep")));
   out.findings = static_cast<std::int64_t>(findings.size());
   CALIPER_RETURN_IF_ERROR(CommitWithAudit(
@@ -461,7 +566,8 @@ Result<std::vector<quality::QaFinding>> App::GetItemQaFindings(const RequestCont
   {
     CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kRead));
     CALIPER_ASSIGN_OR_RETURN(core::Item item, txn->GetItem(item_id));
-    CALIPER_ASSIGN_OR_RETURN(findings, internal::ItemQaFindings(*txn, item));
+    CALIPER_ASSIGN_OR_RETURN(findings, internal::ItemQaFindings(
+                                           *txn, item, [&](const std::string& a) { return GetBlob(*txn, a); }));
   }
   CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
   CALIPER_RETURN_IF_ERROR(CommitWithAudit(

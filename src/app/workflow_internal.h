@@ -3,6 +3,7 @@
 // Helpers the workflow use cases share (workflow.cpp, prelabels.cpp, ...). Internal to app.
 
 #include <algorithm>
+#include <functional>
 #include <optional>
 #include <set>
 #include <string>
@@ -60,8 +61,14 @@ struct ClassReading {
 // expects its item first).
 Result<std::vector<ClassReading>> ProjectReadings(storage::Transaction& txn, const core::Item& first);
 
-// The item-level QA rule findings of `item` as the store in `txn` has it (quality.cpp).
-Result<std::vector<quality::QaFinding>> ItemQaFindings(storage::Transaction& txn, const core::Item& item);
+// Reads and decrypts one blob (App::GetBlob on the caller's transaction).
+using BlobReader = std::function<Result<std::string>(const std::string& address)>;
+
+// The item-level QA rule findings of `item` as the store in `txn` has it (quality.cpp): the
+// label rules and the mask rules over the stored masks its readings name, without the CT
+// intensities (mask.outside_body runs in the sweep only; docs/quality.md).
+Result<std::vector<quality::QaFinding>> ItemQaFindings(storage::Transaction& txn, const core::Item& item,
+                                                       const BlobReader& read_blob);
 
 // kInvalidArgument naming `where` + the first field of `object` not in `allowed`, or a
 // required one missing.
