@@ -6,6 +6,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
 
@@ -288,6 +291,65 @@ TEST_F(ImagingTest, ASeriesSplitOverUploadsStaysOneItemAndRebuildsItsVolume) {
   EXPECT_EQ(Outcomes(third), std::vector<std::string>(kSlices, "duplicate"));
   EXPECT_TRUE(third.series.empty());
   EXPECT_EQ(ItemCount(), 1u);
+}
+
+TEST_F(ImagingTest, TheBlobSweepDeletesOnlyOldBlobsNoRowNames) {
+  namespace fs = std::filesystem;
+  const fs::path blobs = dir_ / "blobs";
+  auto age_everything = [&] {
+    for (const auto& e : fs::recursive_directory_iterator(blobs)) {
+      if (e.is_regular_file()) fs::last_write_time(e.path(), fs::file_time_type::clock::now() - std::chrono::hours(48));
+    }
+  };
+  // Each upload that grows the series rebuilds its volume; the volume before is left unnamed.
+  std::vector<std::string> sops;
+  auto ingest = [&](std::initializer_list<int> slices) {
+    DicomIngestReport r = Ingest(Slices(slices));
+    for (const auto& f : r.files) sops.push_back(f.sop_instance_uid);
+    return r;
+  };
+  const std::string item_id = ingest({0, 1, 2}).series.at(0).item_id;
+  age_everything();
+  ASSERT_EQ(ingest({3, 4}).series.at(0).instances, 5);  // this volume stays young
+  ASSERT_EQ(ingest({5}).series.at(0).dims, (std::array<int, 3>{kSize, kSize, kSlices}));
+  std::ofstream(blobs / "tmp" / "put-00000000000000ab") << "an interrupted write";
+  std::ofstream(blobs / "tmp" / "put-00000000000000cd") << "a write under way";
+  fs::last_write_time(blobs / "tmp" / "put-00000000000000ab", fs::file_time_type::clock::now() - std::chrono::hours(48));
+  auto files = [&] {
+    std::size_t n = 0;
+    for (const auto& e : fs::recursive_directory_iterator(blobs)) n += e.is_regular_file() ? 1 : 0;
+    return n;
+  };
+  const std::size_t before = files();
+
+  App::BlobSweepOptions options;
+  options.min_age = std::chrono::hours(0);
+  EXPECT_EQ(app_->SweepBlobs(LocalOperator(), options).status().code(), ErrorCode::kInvalidArgument);
+  options.min_age = std::chrono::hours(24);
+  for (const bool dry_run : {true, false}) {  // the same counts; only the real run deletes
+    options.dry_run = dry_run;
+    auto swept = app_->SweepBlobs(LocalOperator(), options);
+    ASSERT_TRUE(swept.ok()) << swept.status().ToString();
+    EXPECT_EQ(swept->dry_run, dry_run);
+    EXPECT_EQ(swept->removed, 1) << "the first volume";
+    EXPECT_GT(swept->removed_bytes, 0);
+    EXPECT_EQ(swept->young, 1) << "the second volume";
+    EXPECT_EQ(swept->temporary_removed, 1);
+    EXPECT_EQ(swept->blobs, swept->referenced + 2);
+    EXPECT_EQ(files(), dry_run ? before : before - 2);
+  }
+  EXPECT_TRUE(fs::exists(blobs / "tmp" / "put-00000000000000cd"));
+  // Everything a row names still reads: the volume, every instance, the re-identification link.
+  EXPECT_EQ(Volume(item_id).geometry.dims[2], kSlices);
+  ASSERT_EQ(sops.size(), static_cast<std::size_t>(kSlices));
+  for (const auto& sop : sops) EXPECT_TRUE(app_->ReadDicomInstance(LocalOperator(), item_id, sop).ok()) << sop;
+  EXPECT_TRUE(app_->ReadReidentificationLink(LocalOperator(), item_id).ok());
+  // A second sweep finds nothing more to delete; both runs are audited with their counts.
+  auto again = app_->SweepBlobs(LocalOperator(), options);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->removed, 0);
+  const auto actions = AuditActions();
+  EXPECT_EQ(std::count(actions.begin(), actions.end(), "blobs.sweep"), 3);
 }
 
 // The top-level text attributes of a stored instance (dicom::ReadTextAttributes), audited read.

@@ -445,6 +445,38 @@ int main(int argc, char** argv) {
     return 0;
   }));
 
+  // blobs
+  auto* blobs = root.add_subcommand("blobs", "Manage the encrypted blob files");
+  blobs->require_subcommand(1);
+  int min_age_hours = 24;
+  bool dry_run = false;
+  auto* sweep = blobs->add_subcommand(
+      "sweep", "Delete blob files no row names any more, and leftover temporary files (audited)");
+  AddCommonOptions(*sweep, common);
+  sweep->add_option("--min-age-hours", min_age_hours, "Keep files written more recently (at least 1)")
+      ->default_val(24)
+      ->check(CLI::Range(1, 24 * 3650));
+  sweep->add_flag("--dry-run", dry_run, "Count what would be deleted; delete nothing");
+  sweep->callback(with_app([&](app::App& app) {
+    app::App::BlobSweepOptions options;
+    options.min_age = std::chrono::hours(min_age_hours);
+    options.dry_run = dry_run;
+    auto r = app.SweepBlobs(app::LocalOperator(), options);
+    if (!r.ok()) return Fail(r.status());
+    if (common.json) {
+      PrintJson({{"dry_run", r->dry_run}, {"blobs", r->blobs}, {"referenced", r->referenced}, {"young", r->young},
+                 {"removed", r->removed}, {"removed_bytes", r->removed_bytes},
+                 {"temporary_removed", r->temporary_removed}});
+    } else {
+      std::cout << r->blobs << " blobs: " << r->referenced << " referenced, " << r->young
+                << " unreferenced but younger than " << min_age_hours << " h (kept), " << r->removed
+                << (dry_run ? " unreferenced would be deleted (" : " unreferenced deleted (") << r->removed_bytes
+                << " bytes); " << r->temporary_removed << " leftover temporary files"
+                << (dry_run ? " would be deleted\n" : " deleted\n");
+    }
+    return 0;
+  }));
+
   AddQualityCommands(root, exit_code);
   AddDeidCommands(root, exit_code);
   AddDicomDeidCommand(*root.get_subcommand("deid"), exit_code);

@@ -12,12 +12,14 @@
 
 #include "caliper/security/blob_store.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <memory>
 #include <string_view>
 #include <utility>
 
@@ -175,7 +177,11 @@ Result<BlobStore::PutResult> FileBlobStore::Put(const Key& data_key, const std::
   CALIPER_RETURN_IF_ERROR(MakeDir(shard, &shard_created));
   const std::string final_path = PathOf(result.address);
   struct stat st;
-  if (::stat(final_path.c_str(), &st) == 0) return result;  // same content: stored once
+  if (::stat(final_path.c_str(), &st) == 0) {  // same content: stored once, its time refreshed
+    if (::utimensat(AT_FDCWD, final_path.c_str(), nullptr, 0) == 0) return result;
+    if (errno != ENOENT) return IoError("cannot touch", final_path);
+    // swept away since the stat: stored anew below
+  }
   if (::rename(tmp_path.c_str(), final_path.c_str()) != 0)
     return IoError("cannot rename to", final_path);
   remove_tmp.Disarm();
@@ -265,6 +271,110 @@ Result<std::string> FileBlobStore::KeyIdOf(const std::string& address) {
   CALIPER_ASSIGN_OR_RETURN(Fd fd, OpenBlob(path, address));
   CALIPER_ASSIGN_OR_RETURN(const std::string file_header, ReadFileHeader(fd.get(), path, address));
   return file_header.substr(kMagic.size() + 2);
+}
+
+namespace {
+
+std::chrono::system_clock::time_point ModifiedOf(const struct stat& st) {
+  return std::chrono::system_clock::time_point(std::chrono::duration_cast<std::chrono::system_clock::duration>(
+      std::chrono::seconds(st.st_mtim.tv_sec) + std::chrono::nanoseconds(st.st_mtim.tv_nsec)));
+}
+
+// Calls fn(name) for every entry of directory `path` but "." and ".."; a missing directory
+// has none.
+Status ForEachEntry(const std::string& path, const std::function<Status(const std::string&)>& fn) {
+  DIR* dir = ::opendir(path.c_str());
+  if (dir == nullptr) {
+    if (errno == ENOENT || errno == ENOTDIR) return Status::Ok();
+    return IoError("cannot list", path);
+  }
+  std::unique_ptr<DIR, int (*)(DIR*)> closer(dir, &::closedir);
+  for (;;) {
+    errno = 0;
+    const struct dirent* e = ::readdir(dir);
+    if (e == nullptr) {
+      if (errno != 0) return IoError("cannot list", path);
+      return Status::Ok();
+    }
+    const std::string name = e->d_name;
+    if (name == "." || name == "..") continue;
+    CALIPER_RETURN_IF_ERROR(fn(name));
+  }
+}
+
+}  // namespace
+
+Status FileBlobStore::ForEachFile(const std::function<Status(const StoredFile&)>& fn) {
+  auto visit = [&](const std::string& path, std::string address) -> Status {
+    struct stat st;
+    if (::lstat(path.c_str(), &st) != 0) {
+      if (errno == ENOENT) return Status::Ok();  // removed meanwhile
+      return IoError("cannot stat", path);
+    }
+    if (!S_ISREG(st.st_mode)) return Status::Ok();
+    return fn({std::move(address), path, static_cast<std::int64_t>(st.st_size), ModifiedOf(st)});
+  };
+  return ForEachEntry(root_, [&](const std::string& shard) -> Status {
+    if (shard == "tmp") {
+      return ForEachEntry(root_ + "/tmp", [&](const std::string& name) -> Status {
+        if (name.rfind("put-", 0) != 0 && name.rfind("sweep-", 0) != 0) return Status::Ok();
+        return visit(root_ + "/tmp/" + name, "");
+      });
+    }
+    if (shard.size() != 2) return Status::Ok();  // not ours
+    return ForEachEntry(root_ + "/" + shard, [&](const std::string& rest) -> Status {
+      const std::string address = shard + rest;
+      if (!IsAddress(address)) return Status::Ok();  // not ours
+      return visit(root_ + "/" + shard + "/" + rest, address);
+    });
+  });
+}
+
+Result<bool> FileBlobStore::RemoveIfOlder(const StoredFile& file, std::chrono::system_clock::time_point cutoff) {
+  const std::string tmp_dir = root_ + "/tmp";
+  auto in_tmp = [&](std::string_view prefix) {
+    const std::string start = tmp_dir + "/" + std::string(prefix);
+    return file.path.rfind(start, 0) == 0 && file.path.find('/', start.size()) == std::string::npos;
+  };
+  // Only paths this store hands out: a blob's own path, or a temporary file directly in tmp/.
+  const bool temporary = file.address.empty();
+  const bool ours = temporary ? in_tmp("put-") || in_tmp("sweep-")
+                              : IsAddress(file.address) && file.path == PathOf(file.address);
+  if (!ours) return Error(ErrorCode::kInvalidArgument, "not a file of this blob store: " + file.path);
+  auto older = [&](const std::string& path) -> Result<bool> {
+    struct stat st;
+    if (::lstat(path.c_str(), &st) != 0) {
+      if (errno == ENOENT) return false;
+      return IoError("cannot stat", path);
+    }
+    return ModifiedOf(st) < cutoff;
+  };
+  CALIPER_ASSIGN_OR_RETURN(bool old, older(file.path));
+  if (!old) return false;  // gone, or written again since it was listed
+  std::string doomed = file.path;
+  if (!temporary) {
+    // Moved aside first: a Put of the same content that found the blob just before has
+    // refreshed its time (checked again below, and the blob put back), and one that comes
+    // after finds no blob and writes it anew, so a blob a writer relies on is never lost.
+    CALIPER_RETURN_IF_ERROR(MakeDir(tmp_dir));
+    doomed = tmp_dir + "/sweep-" + RandomHex(16);
+    if (::rename(file.path.c_str(), doomed.c_str()) != 0) {
+      if (errno == ENOENT) return false;
+      return IoError("cannot move aside", file.path);
+    }
+    CALIPER_ASSIGN_OR_RETURN(old, older(doomed));
+    if (!old) {
+      if (::rename(doomed.c_str(), file.path.c_str()) != 0) return IoError("cannot put back", file.path);
+      return false;
+    }
+  }
+  if (::unlink(doomed.c_str()) != 0) {
+    if (errno == ENOENT) return false;
+    return IoError("cannot remove", doomed);
+  }
+  if (!temporary) CALIPER_RETURN_IF_ERROR(FsyncDir(file.path.substr(0, file.path.rfind('/'))));
+  CALIPER_RETURN_IF_ERROR(FsyncDir(tmp_dir));
+  return true;
 }
 
 Status FileBlobStore::Remove(const std::string& address) {

@@ -2,9 +2,11 @@
 
 #include <stdlib.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -275,6 +277,92 @@ TEST_F(BlobStoreTest, StoresPersistAcrossInstances) {
   std::ostringstream out;
   ASSERT_TRUE(reopened.Get(key_, put.address, out).ok());
   EXPECT_EQ(out.str(), data);
+}
+
+// ---- the sweep's primitives --------------------------------------------------------------
+
+// Sets a file's time `age` into the past.
+void Age(const std::string& path, std::chrono::hours age) {
+  fs::last_write_time(path, fs::file_time_type::clock::now() - age);
+}
+
+std::map<std::string, BlobStore::StoredFile> Files(BlobStore& store) {
+  std::map<std::string, BlobStore::StoredFile> files;
+  EXPECT_TRUE(store.ForEachFile([&](const BlobStore::StoredFile& f) {
+    files[f.address.empty() ? f.path : f.address] = f;
+    return Status::Ok();
+  }).ok());
+  return files;
+}
+
+TEST_F(BlobStoreTest, ListsBlobsAndLeftoverTemporaryFilesWithTheirTimes) {
+  EXPECT_TRUE(Files(*store_).empty()) << "a store never written lists nothing";
+  const auto a = MustPut("first").address;
+  const auto b = MustPut(RandomText(70'000)).address;
+  const std::string leftover = dir_ + "/blobs/tmp/put-0123456789abcdef";
+  WriteFile(leftover, "half a blob");
+  WriteFile(dir_ + "/blobs/README", "not ours");
+  WriteFile(dir_ + "/blobs/" + a.substr(0, 2) + "/not-an-address", "not ours");
+  Age(store_->PathOf(a), std::chrono::hours(3));
+  auto files = Files(*store_);
+  ASSERT_EQ(files.size(), 3u);
+  EXPECT_EQ(files.at(a).path, store_->PathOf(a));
+  EXPECT_EQ(files.at(a).file_bytes, static_cast<std::int64_t>(fs::file_size(store_->PathOf(a))));
+  EXPECT_LT(files.at(a).modified, std::chrono::system_clock::now() - std::chrono::hours(2));
+  EXPECT_GT(files.at(b).modified, std::chrono::system_clock::now() - std::chrono::minutes(5));
+  EXPECT_TRUE(files.at(leftover).address.empty());
+}
+
+TEST_F(BlobStoreTest, PuttingStoredContentAgainRefreshesItsTime) {
+  const auto a = MustPut("the same bytes").address;
+  Age(store_->PathOf(a), std::chrono::hours(48));
+  EXPECT_EQ(MustPut("the same bytes").address, a);
+  EXPECT_GT(Files(*store_).at(a).modified, std::chrono::system_clock::now() - std::chrono::minutes(5));
+}
+
+TEST_F(BlobStoreTest, RemoveIfOlderDeletesOnlyFilesOlderThanTheCutoff) {
+  const auto old_blob = MustPut("old").address;
+  const auto new_blob = MustPut("new").address;
+  const std::string leftover = dir_ + "/blobs/tmp/put-00000000000000aa";
+  WriteFile(leftover, "x");
+  Age(store_->PathOf(old_blob), std::chrono::hours(30));
+  Age(leftover, std::chrono::hours(30));
+  const auto cutoff = std::chrono::system_clock::now() - std::chrono::hours(24);
+  auto files = Files(*store_);
+  auto removed = store_->RemoveIfOlder(files.at(new_blob), cutoff);
+  ASSERT_TRUE(removed.ok()) << removed.status().ToString();
+  EXPECT_FALSE(*removed);
+  removed = store_->RemoveIfOlder(files.at(old_blob), cutoff);
+  ASSERT_TRUE(removed.ok()) << removed.status().ToString();
+  EXPECT_TRUE(*removed);
+  EXPECT_FALSE(fs::exists(store_->PathOf(old_blob)));
+  EXPECT_EQ(store_->KeyIdOf(old_blob).status().code(), ErrorCode::kNotFound);
+  removed = store_->RemoveIfOlder(files.at(leftover), cutoff);
+  ASSERT_TRUE(removed.ok());
+  EXPECT_TRUE(*removed);
+  EXPECT_FALSE(fs::exists(leftover));
+  // Gone already: nothing to do.
+  removed = store_->RemoveIfOlder(files.at(old_blob), cutoff);
+  ASSERT_TRUE(removed.ok());
+  EXPECT_FALSE(*removed);
+  // Listed while old, written again before the removal: kept.
+  const auto again = MustPut("again").address;
+  Age(store_->PathOf(again), std::chrono::hours(30));
+  const auto listed = Files(*store_).at(again);
+  EXPECT_EQ(MustPut("again").address, again);
+  removed = store_->RemoveIfOlder(listed, cutoff);
+  ASSERT_TRUE(removed.ok());
+  EXPECT_FALSE(*removed);
+  std::ostringstream out;
+  EXPECT_TRUE(store_->Get(key_, again, out).ok());
+  EXPECT_EQ(out.str(), "again");
+  // Only the store's own files.
+  BlobStore::StoredFile foreign = listed;
+  foreign.path = dir_ + "/elsewhere";
+  EXPECT_EQ(store_->RemoveIfOlder(foreign, cutoff).status().code(), ErrorCode::kInvalidArgument);
+  foreign.address.clear();
+  foreign.path = dir_ + "/blobs/tmp/put-x/../../../elsewhere";
+  EXPECT_EQ(store_->RemoveIfOlder(foreign, cutoff).status().code(), ErrorCode::kInvalidArgument);
 }
 
 }  // namespace

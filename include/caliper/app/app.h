@@ -9,6 +9,7 @@
 // Thread-safe: one App serves all request threads.
 
 #include <array>
+#include <chrono>
 #include <functional>
 #include <istream>
 #include <map>
@@ -1298,6 +1299,25 @@ class App {
   // Re-wraps every data key under new project keys; with `new_master`, also replaces the
   // master key file. No blob is re-encrypted.
   Result<security::KeyManager::RotationReport> RotateKeys(const RequestContext& ctx, bool new_master);
+
+  // Deletes the blob files no row names any more (a volume rebuilt when its series grew, the
+  // pixels of a refused decision, writes a crash or a failure left behind) and leftover
+  // temporary files, when written more than `min_age` ago; audited as blobs.sweep with the
+  // counts. docs/security.md, "Unreferenced blobs".
+  struct BlobSweepOptions {
+    std::chrono::hours min_age{24};  // at least 1 h: longer than any write before its commit
+    bool dry_run = false;            // count only
+  };
+  struct BlobSweepReport {
+    std::int64_t blobs = 0;          // blob files found
+    std::int64_t referenced = 0;     // of them, named by a row: kept
+    std::int64_t young = 0;          // unreferenced but written within min_age: kept
+    std::int64_t removed = 0;        // unreferenced and older: deleted (dry run: would be)
+    std::int64_t removed_bytes = 0;  // their file sizes
+    std::int64_t temporary_removed = 0;  // leftover temporary files deleted (dry run: would be)
+    bool dry_run = false;
+  };
+  Result<BlobSweepReport> SweepBlobs(const RequestContext& ctx, const BlobSweepOptions& options);
 
   // Appends one audit event in its own transaction (for events with no other change, such
   // as a denied request).

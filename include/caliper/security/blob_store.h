@@ -6,7 +6,9 @@
 // and addresses reveal nothing across patients. Writes go to a temp file, fsync, then rename:
 // a crash never leaves a half blob under a real address.
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <istream>
 #include <ostream>
 #include <string>
@@ -36,6 +38,21 @@ class BlobStore {
   virtual Result<std::string> KeyIdOf(const std::string& address) = 0;
   // Deletes the blob's file. kNotFound if absent.
   virtual Status Remove(const std::string& address) = 0;
+
+  // For the sweep of unreferenced blobs (App::SweepBlobs). Times are the file system's
+  // (std::chrono::system_clock), as the files are. Put refreshes the time of a blob it finds
+  // already stored, so a blob written or re-written since `cutoff` is never taken for an old one.
+  struct StoredFile {
+    std::string address;  // "" for a leftover temporary file of an interrupted Put
+    std::string path;
+    std::int64_t file_bytes = 0;
+    std::chrono::system_clock::time_point modified;
+  };
+  // Every stored blob and leftover temporary file, in no order.
+  virtual Status ForEachFile(const std::function<Status(const StoredFile&)>& fn) = 0;
+  // Deletes the file (a blob or a temporary file from ForEachFile) only if it was last written
+  // before `cutoff`: true when deleted, false when it is newer (or already gone).
+  virtual Result<bool> RemoveIfOlder(const StoredFile& file, std::chrono::system_clock::time_point cutoff) = 0;
 };
 
 // Files under `root`/ab/cdef... . Thread-safe.
@@ -46,6 +63,8 @@ class FileBlobStore final : public BlobStore {
   Status Get(const Key& data_key, const std::string& address, std::ostream& out) override;
   Result<std::string> KeyIdOf(const std::string& address) override;
   Status Remove(const std::string& address) override;
+  Status ForEachFile(const std::function<Status(const StoredFile&)>& fn) override;
+  Result<bool> RemoveIfOlder(const StoredFile& file, std::chrono::system_clock::time_point cutoff) override;
   // Path of a blob's file (tests use it to tamper).
   std::string PathOf(const std::string& address) const;
 

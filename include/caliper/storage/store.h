@@ -9,10 +9,12 @@
 // of a change is appended through the same Transaction, so it commits with the change.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "caliper/common/clock.h"
@@ -416,6 +418,11 @@ class Transaction {
   virtual Status InsertSlideView(const SlideView& view) = 0;
   virtual Result<SlideView> GetSlideView(const std::string& id) = 0;
 
+  // Calls fn with every blob address a row names (items, DICOM instances, re-identification
+  // links, masks, markup, slide tiles, exports, the quarantine), in no order, repeats possible.
+  // The sweep of unreferenced blobs keeps exactly these.
+  virtual Status ForEachBlobReference(const std::function<Status(const std::string& address)>& fn) = 0;
+
   // Tasks (an item assigned to a reader). ListTasksOfItem returns the item's readings (tasks
   // of kind kReading), ascending by id; repeats are reached by GetRepeatTask and ListTasks
   // with kind kRepeat. GetTask reads either kind.
@@ -584,6 +591,10 @@ struct SqliteOptions {
   int busy_timeout_ms = 10'000;
   int pool_size = 8;  // connections kept open for concurrent readers
 };
+
+// The (table, column) pairs of the SQLite schema that hold blob addresses, which
+// ForEachBlobReference reads. A test checks every column named `blob` or `*_blob` is listed.
+const std::vector<std::pair<std::string, std::string>>& SqliteBlobColumns();
 
 // Opens (creating if needed) the SQLite database at `path`, in WAL mode with foreign keys on
 // and synchronous=FULL, and applies pending migrations (embedded in the binary).

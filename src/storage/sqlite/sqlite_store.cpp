@@ -1581,6 +1581,20 @@ class SqliteTransaction final : public Transaction {
     return std::int64_t{n};
   }
 
+  Status ForEachBlobReference(const std::function<Status(const std::string& address)>& fn) override {
+    std::string sql;
+    for (const auto& [table, column] : SqliteBlobColumns()) {
+      if (!sql.empty()) sql += " UNION ALL ";
+      sql += "SELECT " + column + " FROM " + table + " WHERE " + column + " != ''";
+    }
+    CALIPER_ASSIGN_OR_RETURN(Statement st, Prepare(sql));
+    for (;;) {
+      CALIPER_ASSIGN_OR_RETURN(bool row, st.Step());
+      if (!row) return Status::Ok();
+      CALIPER_RETURN_IF_ERROR(fn(st.Text(0)));
+    }
+  }
+
   Status InsertSlideView(const SlideView& v) override {
     CALIPER_ASSIGN_OR_RETURN(Statement st, Prepare("INSERT INTO slide_views (" SLIDE_VIEW_COLUMNS
                                                    ") VALUES (?1, ?2, ?3, ?4, ?5)"));
@@ -2509,6 +2523,14 @@ class SqliteStore final : public Store {
 };
 
 }  // namespace
+
+const std::vector<std::pair<std::string, std::string>>& SqliteBlobColumns() {
+  static const std::vector<std::pair<std::string, std::string>> columns = {
+      {"items", "content_blob"},  {"dicom_instances", "blob"}, {"reidentification_links", "blob"},
+      {"item_masks", "blob"},     {"item_markup", "blob"},     {"slide_tiles", "blob"},
+      {"exports", "snapshot_blob"}, {"dicom_quarantine", "blob"}, {"dicom_quarantine", "link_blob"}};
+  return columns;
+}
 
 Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path,
                                                const SqliteOptions& options) {

@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -235,6 +236,23 @@ TEST_F(SqliteStoreTest, TwoStoresOnOneFileBothCommitEveryWrite) {
   EXPECT_EQ(Raw("SELECT count(*) FROM users"), "100");
   EXPECT_EQ(Raw("SELECT count(*) FROM audit_events"), "100");
   EXPECT_EQ(Raw("SELECT max(seq) FROM audit_events"), "100");
+}
+
+TEST_F(SqliteStoreTest, EveryColumnNamingABlobIsReadByTheBlobSweep) {
+  // A column that holds blob addresses but is missing from SqliteBlobColumns would have its
+  // blobs deleted by the sweep: every column named `blob` or `*_blob` must be listed.
+  ASSERT_NE(Open(), nullptr);
+  const std::string in_schema = Raw(
+      "SELECT group_concat(t || '.' || c, ',') FROM (SELECT m.name AS t, p.name AS c "
+      "FROM sqlite_master AS m, pragma_table_info(m.name) AS p WHERE m.type = 'table' "
+      "AND (p.name = 'blob' OR p.name LIKE '%\\_blob' ESCAPE '\\') ORDER BY 1, 2)");
+  std::vector<std::string> listed;
+  for (const auto& [table, column] : SqliteBlobColumns()) listed.push_back(table + "." + column);
+  std::sort(listed.begin(), listed.end());
+  std::string joined;
+  for (const auto& c : listed) joined += (joined.empty() ? "" : ",") + c;
+  EXPECT_EQ(in_schema, joined);
+  EXPECT_GE(listed.size(), 9u);
 }
 
 }  // namespace
