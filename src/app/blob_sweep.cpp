@@ -1,11 +1,12 @@
 // The sweep of unreferenced blobs (docs/security.md, "Unreferenced blobs").
 //
-// Every row that names a blob got its address from a Put, and Put refreshes the file time of a
-// blob it finds already stored. So a blob whose file is older than `min_age` and that no row
-// named when the references were read is one nothing is about to name: no write lasts that long
-// between its Put and its commit (slide ingest, the longest, writes its tiles under a new key,
-// at new addresses). The references are read first, the files after; a file is deleted only if
-// it is still older than the cut-off at that moment.
+// Every row that names a blob got its address from a Put made shortly before its commit:
+// Put refreshes the file time of a blob it finds already stored, and a writer that Puts long
+// before it commits (slide ingest, one tile at a time) touches its blobs again just before.
+// So a blob whose file is older than `min_age` and that no row named when the references were
+// read is one nothing is about to name. The references are read first, the files after; a
+// file is deleted only if it is still older than the cut-off at that moment
+// (BlobStore::RemoveIfOlder moves it aside and checks again).
 
 #include <algorithm>
 #include <array>
@@ -54,34 +55,35 @@ Result<App::BlobSweepReport> App::SweepBlobs(const RequestContext& ctx, const Bl
 
   BlobSweepReport report;
   report.dry_run = options.dry_run;
-  CALIPER_RETURN_IF_ERROR(blobs_->ForEachFile([&](const security::BlobStore::StoredFile& file) -> Status {
-    if (!file.address.empty()) {
-      ++report.blobs;
-      const auto a = Decode(file.address);
-      if (a && std::binary_search(referenced.begin(), referenced.end(), *a)) {
-        ++report.referenced;
-        return Status::Ok();
+  Status swept = [&]() -> Status {
+    CALIPER_ASSIGN_OR_RETURN(auto lock, blobs_->BeginSweep());
+    return blobs_->ForEachFile([&](const security::BlobStore::StoredFile& file) -> Status {
+      if (!file.address.empty()) {
+        ++report.blobs;
+        const auto a = Decode(file.address);
+        if (a && std::binary_search(referenced.begin(), referenced.end(), *a)) {
+          ++report.referenced;
+          return Status::Ok();
+        }
       }
-    }
-    if (file.modified >= cutoff) {
-      if (!file.address.empty()) ++report.young;
+      using Outcome = security::BlobStore::RemoveOutcome;
+      Outcome outcome = file.modified < cutoff ? Outcome::kRemoved : Outcome::kNewer;
+      if (outcome == Outcome::kRemoved && !options.dry_run) {
+        CALIPER_ASSIGN_OR_RETURN(outcome, blobs_->RemoveIfOlder(file, cutoff));
+      }
+      if (outcome == Outcome::kNewer && !file.address.empty()) ++report.young;
+      if (outcome != Outcome::kRemoved) return Status::Ok();
+      if (file.address.empty()) {
+        ++report.temporary_removed;
+      } else {
+        ++report.removed;
+        report.removed_bytes += file.file_bytes;
+      }
       return Status::Ok();
-    }
-    bool removed = options.dry_run;
-    if (!options.dry_run) {
-      CALIPER_ASSIGN_OR_RETURN(removed, blobs_->RemoveIfOlder(file, cutoff));
-    }
-    if (!removed) {
-      if (!file.address.empty()) ++report.young;  // written again since it was listed
-    } else if (file.address.empty()) {
-      ++report.temporary_removed;
-    } else {
-      ++report.removed;
-      report.removed_bytes += file.file_bytes;
-    }
-    return Status::Ok();
-  }));
-  CALIPER_RETURN_IF_ERROR(Audit(Record(
+    });
+  }();
+  // Audited whether or not it finished: what was deleted before an error is counted too.
+  security::AuditRecord record = Record(
       ctx, "blobs.sweep", "deployment", "",
       json{{"dry_run", report.dry_run},
            {"min_age_hours", options.min_age.count()},
@@ -90,8 +92,12 @@ Result<App::BlobSweepReport> App::SweepBlobs(const RequestContext& ctx, const Bl
            {"young", report.young},
            {"removed", report.removed},
            {"removed_bytes", report.removed_bytes},
-           {"temporary_removed", report.temporary_removed}}
-          .dump())));
+           {"temporary_removed", report.temporary_removed},
+           {"error", swept.ok() ? "" : swept.ToString()}}
+          .dump(-1, ' ', false, json::error_handler_t::replace));
+  if (!swept.ok()) record.outcome = "failure";
+  CALIPER_RETURN_IF_ERROR(Audit(record));
+  CALIPER_RETURN_IF_ERROR(swept);
   return report;
 }
 

@@ -164,17 +164,20 @@ Result<storage::QuarantinedInstance> App::DecideQuarantined(const RequestContext
   CALIPER_RETURN_IF_ERROR(CommitWithAudit(*txn, records));
   // Blobs are addressed by their content under their data key, so a released instance is stored
   // at the address it had in the quarantine: that copy now belongs to the item. Blanked or
-  // discarded pixels go once the decision is committed, unless an item holds the very same
-  // bytes (a failure to remove leaves ciphertext no row points at, never readable pixels). The
-  // encrypted re-identification link is the series' (its item and other entries share it) and
-  // stays.
+  // discarded pixels go once the decision is committed, unless an item or a new pending entry
+  // holds the very same bytes; checked and removed under the write lock, so no writer can name
+  // them in between (a failure to remove leaves ciphertext no row points at, for the blob
+  // sweep). The encrypted re-identification link is the series' (its item and other entries
+  // share it) and stays.
   if (decision.action != QuarantineAction::kRelease) {
-    if (auto read = store_->Begin(TxnMode::kRead); read.ok()) {
-      auto stored = (*read)->FindDicomInstance(project_id, q.sop_instance_uid);
-      if (stored.ok() ? stored->blob != old_blob : stored.status().code() == ErrorCode::kNotFound) {
-        (void)blobs_->Remove(old_blob);
-      }
-    }
+    if (auto lock = store_->Begin(TxnMode::kWrite); lock.ok()) {
+      auto stored = (*lock)->FindDicomInstance(project_id, q.sop_instance_uid);
+      auto pending = (*lock)->FindPendingQuarantine(project_id, q.sop_instance_uid);
+      const bool in_item = stored.ok() ? stored->blob == old_blob : stored.status().code() != ErrorCode::kNotFound;
+      const bool in_quarantine = pending.ok() ? pending->blob == old_blob
+                                              : pending.status().code() != ErrorCode::kNotFound;
+      if (!in_item && !in_quarantine) (void)blobs_->Remove(old_blob);
+    }  // nothing written: rolled back
   }
   return q;
 }

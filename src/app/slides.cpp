@@ -246,7 +246,12 @@ Result<SlideIngestResult> App::IngestSlideFile(const RequestContext& ctx, const 
     CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
     std::istringstream content(SlideInfoJson(r.slide));
     CALIPER_RETURN_IF_ERROR(InsertItemWithContent(*txn, item, content));
-    for (const auto& t : tiles) CALIPER_RETURN_IF_ERROR(txn->InsertSlideTile(t));
+    for (const auto& t : tiles) {
+      // The first tiles may be hours old by now: touched, so the blob sweep (which deletes
+      // old files no row names) keeps them; one it took already fails the ingest here.
+      CALIPER_RETURN_IF_ERROR(blobs_->Touch(t.blob));
+      CALIPER_RETURN_IF_ERROR(txn->InsertSlideTile(t));
+    }
     const json details{{"width", p.width},           {"height", p.height},
                        {"levels", dz.levels},        {"tiles", tiles.size()},
                        {"dropped_properties", r.dropped_properties}, {"dropped_images", r.dropped_images}};

@@ -14,6 +14,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -330,7 +331,68 @@ Status FileBlobStore::ForEachFile(const std::function<Status(const StoredFile&)>
   });
 }
 
-Result<bool> FileBlobStore::RemoveIfOlder(const StoredFile& file, std::chrono::system_clock::time_point cutoff) {
+namespace {
+
+// The flock(2) on tmp/sweep.lock, held by one sweep at a time.
+class FileSweepLock final : public BlobStore::SweepLock {
+ public:
+  explicit FileSweepLock(Fd fd) : fd_(std::move(fd)) {}
+
+ private:
+  Fd fd_;  // closing it releases the lock
+};
+
+// A blob moved aside by a sweep: tmp/sweep-<address>-<random>. Its address, or "".
+std::string AddressAside(std::string_view name) {
+  if (name.rfind("sweep-", 0) != 0 || name.size() < 6 + 64 + 1 || name[6 + 64] != '-') return "";
+  const std::string address(name.substr(6, 64));
+  return IsAddress(address) ? address : "";
+}
+
+}  // namespace
+
+Status FileBlobStore::Touch(const std::string& address) {
+  CALIPER_RETURN_IF_ERROR(CheckAddress(address));
+  const std::string path = PathOf(address);
+  if (::utimensat(AT_FDCWD, path.c_str(), nullptr, 0) == 0) return Status::Ok();
+  if (errno == ENOENT) return Error(ErrorCode::kNotFound, "blob " + address + " not found");
+  return IoError("cannot touch", path);
+}
+
+Result<std::unique_ptr<BlobStore::SweepLock>> FileBlobStore::BeginSweep() {
+  const std::string tmp_dir = root_ + "/tmp";
+  CALIPER_RETURN_IF_ERROR(MakeDir(root_));
+  CALIPER_RETURN_IF_ERROR(MakeDir(tmp_dir));
+  const std::string lock_path = tmp_dir + "/sweep.lock";
+  Fd fd(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  if (!fd.valid()) return IoError("cannot open", lock_path);
+  if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+    if (errno == EWOULDBLOCK) return Error(ErrorCode::kUnavailable, "another blob sweep is running");
+    return IoError("cannot lock", lock_path);
+  }
+  // A sweep stopped between moving a blob aside and putting it back (or deleting it) left it
+  // in tmp/: back to its address unless the address holds the same content again.
+  bool restored = false;
+  CALIPER_RETURN_IF_ERROR(ForEachEntry(tmp_dir, [&](const std::string& name) -> Status {
+    const std::string address = AddressAside(name);
+    if (address.empty()) return Status::Ok();
+    const std::string aside = tmp_dir + "/" + name;
+    const std::string shard = root_ + "/" + address.substr(0, 2);
+    CALIPER_RETURN_IF_ERROR(MakeDir(shard));
+    if (::link(aside.c_str(), PathOf(address).c_str()) != 0 && errno != EEXIST) {
+      return IoError("cannot put back", PathOf(address));
+    }
+    CALIPER_RETURN_IF_ERROR(FsyncDir(shard));
+    if (::unlink(aside.c_str()) != 0 && errno != ENOENT) return IoError("cannot remove", aside);
+    restored = true;
+    return Status::Ok();
+  }));
+  if (restored) CALIPER_RETURN_IF_ERROR(FsyncDir(tmp_dir));
+  return std::unique_ptr<SweepLock>(std::make_unique<FileSweepLock>(std::move(fd)));
+}
+
+Result<BlobStore::RemoveOutcome> FileBlobStore::RemoveIfOlder(const StoredFile& file,
+                                                              std::chrono::system_clock::time_point cutoff) {
   const std::string tmp_dir = root_ + "/tmp";
   auto in_tmp = [&](std::string_view prefix) {
     const std::string start = tmp_dir + "/" + std::string(prefix);
@@ -341,40 +403,47 @@ Result<bool> FileBlobStore::RemoveIfOlder(const StoredFile& file, std::chrono::s
   const bool ours = temporary ? in_tmp("put-") || in_tmp("sweep-")
                               : IsAddress(file.address) && file.path == PathOf(file.address);
   if (!ours) return Error(ErrorCode::kInvalidArgument, "not a file of this blob store: " + file.path);
-  auto older = [&](const std::string& path) -> Result<bool> {
+  // kRemoved when older than the cut-off (to be removed), kNewer, or kGone.
+  auto age_of = [&](const std::string& path) -> Result<RemoveOutcome> {
     struct stat st;
     if (::lstat(path.c_str(), &st) != 0) {
-      if (errno == ENOENT) return false;
+      if (errno == ENOENT) return RemoveOutcome::kGone;
       return IoError("cannot stat", path);
     }
-    return ModifiedOf(st) < cutoff;
+    return ModifiedOf(st) < cutoff ? RemoveOutcome::kRemoved : RemoveOutcome::kNewer;
   };
-  CALIPER_ASSIGN_OR_RETURN(bool old, older(file.path));
-  if (!old) return false;  // gone, or written again since it was listed
+  CALIPER_ASSIGN_OR_RETURN(RemoveOutcome age, age_of(file.path));
+  if (age != RemoveOutcome::kRemoved) return age;
   std::string doomed = file.path;
   if (!temporary) {
-    // Moved aside first: a Put of the same content that found the blob just before has
+    // Moved aside first (under a name that keeps its address, so BeginSweep puts it back if
+    // this sweep stops here): a Put of the same content that found the blob just before has
     // refreshed its time (checked again below, and the blob put back), and one that comes
     // after finds no blob and writes it anew, so a blob a writer relies on is never lost.
-    CALIPER_RETURN_IF_ERROR(MakeDir(tmp_dir));
-    doomed = tmp_dir + "/sweep-" + RandomHex(16);
+    doomed = tmp_dir + "/sweep-" + file.address + "-" + RandomHex(8);
     if (::rename(file.path.c_str(), doomed.c_str()) != 0) {
-      if (errno == ENOENT) return false;
+      if (errno == ENOENT) return RemoveOutcome::kGone;
       return IoError("cannot move aside", file.path);
     }
-    CALIPER_ASSIGN_OR_RETURN(old, older(doomed));
-    if (!old) {
-      if (::rename(doomed.c_str(), file.path.c_str()) != 0) return IoError("cannot put back", file.path);
-      return false;
+    CALIPER_ASSIGN_OR_RETURN(age, age_of(doomed));
+    if (age == RemoveOutcome::kNewer) {
+      const std::string shard = file.path.substr(0, file.path.rfind('/'));
+      if (::link(doomed.c_str(), file.path.c_str()) != 0 && errno != EEXIST) {
+        return IoError("cannot put back", file.path);
+      }
+      CALIPER_RETURN_IF_ERROR(FsyncDir(shard));
+      if (::unlink(doomed.c_str()) != 0) return IoError("cannot remove", doomed);
+      CALIPER_RETURN_IF_ERROR(FsyncDir(tmp_dir));
+      return RemoveOutcome::kNewer;
     }
   }
   if (::unlink(doomed.c_str()) != 0) {
-    if (errno == ENOENT) return false;
+    if (errno == ENOENT) return RemoveOutcome::kGone;
     return IoError("cannot remove", doomed);
   }
   if (!temporary) CALIPER_RETURN_IF_ERROR(FsyncDir(file.path.substr(0, file.path.rfind('/'))));
   CALIPER_RETURN_IF_ERROR(FsyncDir(tmp_dir));
-  return true;
+  return RemoveOutcome::kRemoved;
 }
 
 Status FileBlobStore::Remove(const std::string& address) {

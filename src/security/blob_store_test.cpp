@@ -321,6 +321,9 @@ TEST_F(BlobStoreTest, PuttingStoredContentAgainRefreshesItsTime) {
 }
 
 TEST_F(BlobStoreTest, RemoveIfOlderDeletesOnlyFilesOlderThanTheCutoff) {
+  using Outcome = BlobStore::RemoveOutcome;
+  auto lock = store_->BeginSweep();
+  ASSERT_TRUE(lock.ok()) << lock.status().ToString();
   const auto old_blob = MustPut("old").address;
   const auto new_blob = MustPut("new").address;
   const std::string leftover = dir_ + "/blobs/tmp/put-00000000000000aa";
@@ -331,20 +334,19 @@ TEST_F(BlobStoreTest, RemoveIfOlderDeletesOnlyFilesOlderThanTheCutoff) {
   auto files = Files(*store_);
   auto removed = store_->RemoveIfOlder(files.at(new_blob), cutoff);
   ASSERT_TRUE(removed.ok()) << removed.status().ToString();
-  EXPECT_FALSE(*removed);
+  EXPECT_EQ(*removed, Outcome::kNewer);
   removed = store_->RemoveIfOlder(files.at(old_blob), cutoff);
   ASSERT_TRUE(removed.ok()) << removed.status().ToString();
-  EXPECT_TRUE(*removed);
+  EXPECT_EQ(*removed, Outcome::kRemoved);
   EXPECT_FALSE(fs::exists(store_->PathOf(old_blob)));
   EXPECT_EQ(store_->KeyIdOf(old_blob).status().code(), ErrorCode::kNotFound);
   removed = store_->RemoveIfOlder(files.at(leftover), cutoff);
   ASSERT_TRUE(removed.ok());
-  EXPECT_TRUE(*removed);
+  EXPECT_EQ(*removed, Outcome::kRemoved);
   EXPECT_FALSE(fs::exists(leftover));
-  // Gone already: nothing to do.
   removed = store_->RemoveIfOlder(files.at(old_blob), cutoff);
   ASSERT_TRUE(removed.ok());
-  EXPECT_FALSE(*removed);
+  EXPECT_EQ(*removed, Outcome::kGone);
   // Listed while old, written again before the removal: kept.
   const auto again = MustPut("again").address;
   Age(store_->PathOf(again), std::chrono::hours(30));
@@ -352,10 +354,11 @@ TEST_F(BlobStoreTest, RemoveIfOlderDeletesOnlyFilesOlderThanTheCutoff) {
   EXPECT_EQ(MustPut("again").address, again);
   removed = store_->RemoveIfOlder(listed, cutoff);
   ASSERT_TRUE(removed.ok());
-  EXPECT_FALSE(*removed);
+  EXPECT_EQ(*removed, Outcome::kNewer);
   std::ostringstream out;
   EXPECT_TRUE(store_->Get(key_, again, out).ok());
   EXPECT_EQ(out.str(), "again");
+  EXPECT_EQ(Files(*store_).size(), 2u) << "nothing left aside in tmp/";
   // Only the store's own files.
   BlobStore::StoredFile foreign = listed;
   foreign.path = dir_ + "/elsewhere";
@@ -363,6 +366,40 @@ TEST_F(BlobStoreTest, RemoveIfOlderDeletesOnlyFilesOlderThanTheCutoff) {
   foreign.address.clear();
   foreign.path = dir_ + "/blobs/tmp/put-x/../../../elsewhere";
   EXPECT_EQ(store_->RemoveIfOlder(foreign, cutoff).status().code(), ErrorCode::kInvalidArgument);
+}
+
+TEST_F(BlobStoreTest, TouchRefreshesAStoredBlobAndNamesAMissingOne) {
+  const auto a = MustPut("tile").address;
+  Age(store_->PathOf(a), std::chrono::hours(30));
+  ASSERT_TRUE(store_->Touch(a).ok());
+  EXPECT_GT(Files(*store_).at(a).modified, std::chrono::system_clock::now() - std::chrono::minutes(5));
+  ASSERT_TRUE(store_->Remove(a).ok());
+  EXPECT_EQ(store_->Touch(a).code(), ErrorCode::kNotFound);
+  EXPECT_EQ(store_->Touch("not-an-address").code(), ErrorCode::kInvalidArgument);
+}
+
+TEST_F(BlobStoreTest, OneSweepAtATimeAndAnInterruptedOnesBlobIsPutBack) {
+  const auto a = MustPut("moved aside when the sweep stopped").address;
+  const auto b = MustPut("moved aside, and written again since").address;
+  // As a sweep killed between moving a blob aside and deciding leaves it.
+  const std::string aside_a = dir_ + "/blobs/tmp/sweep-" + a + "-0011223344556677";
+  const std::string aside_b = dir_ + "/blobs/tmp/sweep-" + b + "-8899aabbccddeeff";
+  fs::rename(store_->PathOf(a), aside_a);
+  fs::copy_file(store_->PathOf(b), aside_b);
+  {
+    auto lock = store_->BeginSweep();
+    ASSERT_TRUE(lock.ok()) << lock.status().ToString();
+    EXPECT_EQ(store_->BeginSweep().status().code(), ErrorCode::kUnavailable) << "a second sweep waits its turn";
+    EXPECT_FALSE(fs::exists(aside_a));
+    EXPECT_FALSE(fs::exists(aside_b));
+    for (const auto& [address, data] : {std::pair{a, std::string("moved aside when the sweep stopped")},
+                                        std::pair{b, std::string("moved aside, and written again since")}}) {
+      std::ostringstream out;
+      ASSERT_TRUE(store_->Get(key_, address, out).ok()) << address;
+      EXPECT_EQ(out.str(), data);
+    }
+  }
+  EXPECT_TRUE(store_->BeginSweep().ok()) << "the lock goes with the sweep";
 }
 
 }  // namespace

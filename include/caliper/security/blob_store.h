@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <istream>
+#include <memory>
 #include <ostream>
 #include <string>
 
@@ -39,20 +40,34 @@ class BlobStore {
   // Deletes the blob's file. kNotFound if absent.
   virtual Status Remove(const std::string& address) = 0;
 
+  // Refreshes the blob's file time (a writer that Put it long ago and is about to name it
+  // calls this just before its commit). kNotFound if absent.
+  virtual Status Touch(const std::string& address) = 0;
+
   // For the sweep of unreferenced blobs (App::SweepBlobs). Times are the file system's
   // (std::chrono::system_clock), as the files are. Put refreshes the time of a blob it finds
   // already stored, so a blob written or re-written since `cutoff` is never taken for an old one.
   struct StoredFile {
-    std::string address;  // "" for a leftover temporary file of an interrupted Put
+    std::string address;  // "" for a leftover temporary file
     std::string path;
     std::int64_t file_bytes = 0;
     std::chrono::system_clock::time_point modified;
   };
+  // Held for the whole sweep; released when destroyed.
+  class SweepLock {
+   public:
+    virtual ~SweepLock() = default;
+  };
+  // Takes the store's sweep lock (kUnavailable while another sweep holds it) and puts back
+  // every blob an interrupted sweep had moved aside.
+  virtual Result<std::unique_ptr<SweepLock>> BeginSweep() = 0;
   // Every stored blob and leftover temporary file, in no order.
   virtual Status ForEachFile(const std::function<Status(const StoredFile&)>& fn) = 0;
-  // Deletes the file (a blob or a temporary file from ForEachFile) only if it was last written
-  // before `cutoff`: true when deleted, false when it is newer (or already gone).
-  virtual Result<bool> RemoveIfOlder(const StoredFile& file, std::chrono::system_clock::time_point cutoff) = 0;
+  // Deletes the file (a blob or a temporary file from ForEachFile, under the sweep lock) only
+  // if it was last written before `cutoff`.
+  enum class RemoveOutcome { kRemoved, kNewer, kGone };
+  virtual Result<RemoveOutcome> RemoveIfOlder(const StoredFile& file,
+                                              std::chrono::system_clock::time_point cutoff) = 0;
 };
 
 // Files under `root`/ab/cdef... . Thread-safe.
@@ -63,8 +78,10 @@ class FileBlobStore final : public BlobStore {
   Status Get(const Key& data_key, const std::string& address, std::ostream& out) override;
   Result<std::string> KeyIdOf(const std::string& address) override;
   Status Remove(const std::string& address) override;
+  Status Touch(const std::string& address) override;
+  Result<std::unique_ptr<SweepLock>> BeginSweep() override;
   Status ForEachFile(const std::function<Status(const StoredFile&)>& fn) override;
-  Result<bool> RemoveIfOlder(const StoredFile& file, std::chrono::system_clock::time_point cutoff) override;
+  Result<RemoveOutcome> RemoveIfOlder(const StoredFile& file, std::chrono::system_clock::time_point cutoff) override;
   // Path of a blob's file (tests use it to tamper).
   std::string PathOf(const std::string& address) const;
 

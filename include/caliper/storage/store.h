@@ -593,7 +593,9 @@ struct SqliteOptions {
 };
 
 // The (table, column) pairs of the SQLite schema that hold blob addresses, which
-// ForEachBlobReference reads. A test checks every column named `blob` or `*_blob` is listed.
+// ForEachBlobReference reads. A test checks every column named `blob` or `*_blob` is listed:
+// name every new column that holds blob addresses so (a `tile_address` would pass unseen and
+// the sweep would delete its blobs), and never keep an address inside a JSON column.
 const std::vector<std::pair<std::string, std::string>>& SqliteBlobColumns();
 
 // Opens (creating if needed) the SQLite database at `path`, in WAL mode with foreign keys on
