@@ -19,6 +19,7 @@
 namespace caliper::app {
 
 using nlohmann::json;
+using storage::TxnMode;
 
 namespace {
 
