@@ -47,6 +47,16 @@ test('volume reading room: a painted mask is saved, labelled, and opens again', 
 
   const r = await newUser(env.browser, env.server, 'mask', 'reader1');
   const { page } = r;
+  // A refused upload is provoked below by swapping the body of one PUT of the mask (armed by
+  // `swapNextPut`). The route is in place before the first page loads: routing turned on later
+  // reaches a busy renderer late, and a request sent in between is neither routed nor reported
+  // (a save just after `page.route` went out as painted and was stored).
+  let swapNextPut = false;
+  await page.route('**/mask', (route) => {
+    if (route.request().method() !== 'PUT' || !swapNextPut) return route.continue();
+    swapNextPut = false;
+    return route.continue({ postData: emptyLabelNifti(8, 8, 8, [3, 3, 5]) });
+  });
   await r.signIn('reader1');
   await page.getByRole('link', { name: /Demo/ }).click();
   await page.getByRole('heading', { name: 'My queue' }).waitFor();
@@ -106,13 +116,7 @@ test('volume reading room: a painted mask is saved, labelled, and opens again', 
   const second = await painted(first + 1);
   // A refusal is shown with the server's reason: here the upload is swapped for a mask on
   // another grid (8×8×8), which the server refuses as misaligned.
-  // Only the next PUT is swapped (a GET of the mask in between must not use the swap up).
-  let swapped = false;
-  await page.route('**/mask', (route) => {
-    if (route.request().method() !== 'PUT' || swapped) return route.continue();
-    swapped = true;
-    return route.continue({ postData: emptyLabelNifti(8, 8, 8, [3, 3, 5]) });
-  });
+  swapNextPut = true;
   await page.keyboard.press('Control+m');
   const refusal = page.getByRole('alert').filter({ hasText: 'Could not save the mask' });
   await refusal.waitFor();
