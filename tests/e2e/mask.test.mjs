@@ -75,6 +75,12 @@ test('volume reading room: a painted mask is saved, labelled, and opens again', 
   await page.locator('canvas[data-first-slice-ms]').waitFor({ timeout: 60_000 });
   assert.equal(await painted(0), 0, 'no mask saved yet: an empty drawing');
   await r.shot('volume');
+  // With no label yet, "Submit and next" (a primary button) is disabled and looks it: the panel
+  // grey and grey text, not the primary blue (styles.css puts :disabled after button.primary).
+  const submitNext = page.getByRole('button', { name: /^Submit and next/ });
+  assert.equal(await submitNext.isDisabled(), true);
+  assert.deepEqual(await submitNext.evaluate((b) => [getComputedStyle(b).backgroundColor, getComputedStyle(b).color]),
+                   ['rgb(243, 245, 248)', 'rgb(92, 103, 115)']);
 
   const box = await canvas.boundingBox();
   const at = (fx, fy) => [box.x + box.width * fx, box.y + box.height * fy];
