@@ -1,7 +1,8 @@
 // The slide reading room on a real whole-slide image (CMU-1-Small-Region.svs from the sample
 // data, uploaded through the API): the Deep Zoom tiles are drawn (pixels that are not blank), a
 // polygon drawn with the polygon tool gets the class, confidence and borderline flag chosen in
-// the form, a point is added with the point tool, Ctrl+M saves both as the reader's regions
+// the form, a point is added with the point tool, undo and redo take steps back and forth in the
+// order they were taken (points and shapes alike), Ctrl+M saves both as the reader's regions
 // (W3C Web Annotations in level-0 pixels, checked through the API), and the page opened again
 // shows them. No page error may be logged: Annotorious's PixiJS must run under the app's CSP
 // (no 'unsafe-eval').
@@ -88,6 +89,30 @@ test('slide reading room: tiles, a polygon and a point saved as regions, shown a
   await page.mouse.click(...at(0.5, 0.78));
   await page.getByRole('button', { name: /^point: Mitotic figure/ }).waitFor();
   await r.shot('drawn');
+
+  // Undo takes back the last step first, points as well as shapes: a second point, then the
+  // first, then the polygon; redo (the button, then the key) brings back the polygon as it was
+  // classified (checked in the saved regions below) and the first point; the second stays undone.
+  const pointsShown = () => page.locator('.slide-point').count();
+  const polygonListed = page.getByRole('button', { name: /^polygon: Tumour region/ });
+  await page.mouse.click(...at(0.56, 0.84));
+  await page.getByRole('button', { name: /^point: Mitotic figure/ }).nth(1).waitFor();
+  assert.equal(await pointsShown(), 2);
+  await page.keyboard.press('Control+z');
+  assert.equal(await pointsShown(), 1, 'undo takes back the point added last');
+  assert.equal(await polygonListed.count(), 1, 'and not the polygon');
+  await page.keyboard.press('Control+z');
+  assert.equal(await pointsShown(), 0, 'then the first point');
+  await page.keyboard.press('Control+z');
+  await polygonListed.waitFor({ state: 'detached' });
+  await page.getByRole('button', { name: /^Redo/ }).click();
+  await polygonListed.waitFor();
+  await page.locator('.slide-wrap').focus();
+  await page.keyboard.press('Control+y');
+  assert.equal(await pointsShown(), 1, 'redo brings the first point back');
+  assert.equal(await page.getByRole('button', { name: /^Redo/ }).isEnabled(), true, 'the second point could come back too');
+  await page.locator('.slide-point').click();
+  await r.shot('undone-redone');
 
   // "?" lists the room's shortcuts; while the help is open the room gets no keys, and Escape
   // closes the help (not the room's Escape, which would deselect the point).

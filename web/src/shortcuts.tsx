@@ -1,7 +1,8 @@
 // Keyboard shortcuts: screens register theirs while they are shown; "?" opens a help overlay
 // listing every shortcut in force. Keys typed into a form field are left to the field (except
-// Escape). While a modal layer is registered (an open dialog), only its shortcuts run: the screen
-// behind it gets no keys, and its own Escape cannot take the dialog's.
+// Escape); keys in a viewer marked with useKeysForShortcutsOnly reach only the shortcuts. While a
+// modal layer is registered (an open dialog), only its shortcuts run: the screen behind it gets
+// no keys, and its own Escape cannot take the dialog's.
 
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 
@@ -30,7 +31,7 @@ function inField(target: EventTarget | null): boolean {
   return tag === 'INPUT' || tag === 'TEXTAREA' || tag === 'SELECT' || el.isContentEditable;
 }
 
-window.addEventListener('keydown', (e) => {
+function dispatch(e: KeyboardEvent): void {
   const name = keyName(e);
   if (inField(e.target) && name !== 'Escape') return;
   const layers = [...active.values()];
@@ -42,7 +43,31 @@ window.addEventListener('keydown', (e) => {
     e.preventDefault();
     hit.run();
   }
-});
+}
+window.addEventListener('keydown', dispatch);
+
+// Viewers whose libraries bring keys of their own (NiiVue cycles its drag mode on M, its view on
+// V and opens an alert on "?"; Annotorious undoes on Ctrl+Z by itself): a key pressed in one goes
+// to the app's shortcuts alone, taken at the window before any element sees it.
+const kept = new Set<HTMLElement>();
+const inKept = (target: EventTarget | null) => [...kept].some((el) => target instanceof Node && el.contains(target));
+window.addEventListener('keydown', (e) => {
+  if (!inKept(e.target)) return;
+  e.stopPropagation();
+  dispatch(e);
+}, true);
+window.addEventListener('keyup', (e) => { if (inKept(e.target)) e.stopPropagation(); }, true);
+
+// While the calling component is mounted, the element `ref` holds (and what is inside it) gets no
+// key events of its own; its keys run the shortcuts in force as anywhere else.
+export function useKeysForShortcutsOnly(ref: { current: HTMLElement | null }): void {
+  useLayoutEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    kept.add(el);
+    return () => void kept.delete(el);
+  }, []);
+}
 
 // Registers `shortcuts` while the calling component is mounted; a key runs the shortcut of the
 // latest render. `deps` re-register them (the latest registration wins a key; the help list is

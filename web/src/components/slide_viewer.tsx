@@ -17,7 +17,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, errorText } from '../api/client';
 import type { LabelClass, RegionAnnotation, RegionBody, RegionSelector } from '../api/models';
 import { useUnsavedWork } from '../router';
-import { useShortcuts } from '../shortcuts';
+import { useKeysForShortcutsOnly, useShortcuts } from '../shortcuts';
 import { classColour, classOption } from './markup';
 
 type Tool = 'navigate' | 'polygon' | 'rectangle' | 'point';
@@ -25,6 +25,11 @@ type Kind = 'polygon' | 'rectangle' | 'point';
 
 // What the reader says about a region (its bodies).
 interface RegionMeta { kind: Kind; cls: string; confidence: number; borderline: boolean }
+
+// One step of the room's undo history, in the order the reader took them: a change of shapes,
+// which Annotorious recorded in its own history (undone and redone there), or a point added or
+// deleted, which is ours (Annotorious has no points).
+type Step = { kind: 'shapes' } | { kind: 'point'; added: boolean; id: string; x: number; y: number; meta: RegionMeta };
 
 export interface SlideViewerProps {
   itemId: string;
@@ -103,6 +108,12 @@ export function SlideViewer({ itemId, classes, readOnly }: SlideViewerProps) {
   // Regions by id: what the reader said about each; points also keep their position here.
   const meta = useRef(new Map<string, RegionMeta>());
   const points = useRef(new Map<string, { x: number; y: number; el: HTMLElement }>());
+  // What a shape undone by Annotorious was (its class...), for when it is redone.
+  const undoneMeta = useRef(new Map<string, RegionMeta>());
+  // The undo history: steps[0, at) are done; `shapesAt` is Annotorious's history pointer as last
+  // seen, so a step of its own shows as a pointer that moved on.
+  const history = useRef<{ steps: Step[]; at: number; shapesAt: number }>({ steps: [], at: 0, shapesAt: -1 });
+  const [undoable, setUndoable] = useState({ undo: false, redo: false });
   const [regions, setRegions] = useState<[string, RegionMeta][]>([]);
   const [selected, setSelected] = useState<string | null>(null);
   const [tool, setTool] = useState<Tool>('navigate');
@@ -112,6 +123,8 @@ export function SlideViewer({ itemId, classes, readOnly }: SlideViewerProps) {
   const [version, setVersion] = useState(0);
   const [dirty, setDirty] = useState(false);
   useUnsavedWork('slide regions', dirty);
+  // Annotorious's own Ctrl+Z / Ctrl+Y (on the viewer) would undo shapes and skip points.
+  useKeysForShortcutsOnly(host);
   const [saveError, setSaveError] = useState('');
   const toolRef = useRef(tool);
   toolRef.current = tool;
@@ -143,6 +156,12 @@ export function SlideViewer({ itemId, classes, readOnly }: SlideViewerProps) {
     points.current.set(id, { x, y, el });
     viewer.addOverlay({ element: el, location: viewer.viewport.imageToViewportCoordinates(x, y),
                         placement: OpenSeadragon.Placement.CENTER });
+  };
+  const dropPoint = (id: string) => {
+    const p = points.current.get(id);
+    if (p) viewerRef.current?.removeOverlay(p.el);
+    points.current.delete(id);
+    meta.current.delete(id);
   };
   const select = (id: string | null) => {
     setSelected(id);
@@ -217,11 +236,13 @@ export function SlideViewer({ itemId, classes, readOnly }: SlideViewerProps) {
         const target = Array.isArray(a.target) ? a.target[0] : a.target;
         const selector = typeof target === 'object' ? target.selector : undefined;
         const kind = kindOf((Array.isArray(selector) ? selector[0] : selector) as RegionSelector | undefined) ?? 'polygon';
-        meta.current.set(a.id, { kind, ...formRef.current });
+        meta.current.set(a.id, undoneMeta.current.get(a.id) ?? { kind, ...formRef.current });
+        undoneMeta.current.delete(a.id);
         restyle();
         refreshList();
         setDirty(true);
         select(a.id);
+        noteShapeStep();
       });
       // Annotorious closes a polygon on OpenSeadragon's canvas-double-click, which OpenSeadragon
       // pairs from clicks by time alone: a double click less than 300 ms after the click on the
@@ -234,8 +255,15 @@ export function SlideViewer({ itemId, classes, readOnly }: SlideViewerProps) {
           position: new OpenSeadragon.Point(e.clientX - box.left, e.clientY - box.top),
           shift: e.shiftKey, originalEvent: e, preventDefaultAction: true });
       }, true);
-      anno.on('updateAnnotation', () => setDirty(true));
-      anno.on('deleteAnnotation', (a) => { meta.current.delete(a.id); refreshList(); setDirty(true); });
+      anno.on('updateAnnotation', () => { setDirty(true); noteShapeStep(); });
+      anno.on('deleteAnnotation', (a) => {
+        const m = meta.current.get(a.id);
+        if (m) undoneMeta.current.set(a.id, m);
+        meta.current.delete(a.id);
+        refreshList();
+        setDirty(true);
+        noteShapeStep();
+      });
       anno.on('selectionChanged', (sel) => select(sel[0]?.id ?? null));
       // Points: a quick click in the point tool (OpenSeadragon's click-to-zoom is off anyway).
       viewer.addHandler('canvas-click', (e) => {
@@ -246,12 +274,14 @@ export function SlideViewer({ itemId, classes, readOnly }: SlideViewerProps) {
         const { width, height } = size.current;
         if (p.x < 0 || p.y < 0 || p.x > width || p.y > height) return;
         const id = crypto.randomUUID();
-        meta.current.set(id, { kind: 'point', ...formRef.current });
+        const m: RegionMeta = { kind: 'point', ...formRef.current };
+        meta.current.set(id, m);
         addPoint(id, Math.round(p.x), Math.round(p.y));
         restyle();
         refreshList();
         setDirty(true);
         select(id);
+        pushStep({ kind: 'point', added: true, id, x: Math.round(p.x), y: Math.round(p.y), meta: m });
       });
 
       // The reader's latest regions.
@@ -290,8 +320,46 @@ export function SlideViewer({ itemId, classes, readOnly }: SlideViewerProps) {
       viewerRef.current = null;
       meta.current.clear();
       points.current.clear();
+      undoneMeta.current.clear();
+      history.current = { steps: [], at: 0, shapesAt: -1 };
     };
   }, [itemId]);
+
+  const pushStep = (step: Step) => {
+    const h = history.current;
+    h.steps.splice(h.at, h.steps.length, step);
+    h.at = h.steps.length;
+    setUndoable({ undo: true, redo: false });
+  };
+  // After Annotorious told of a shape created, changed or deleted (its events come a moment after
+  // the change): a new step when its history has one more (changes close together are one there).
+  const noteShapeStep = () => {
+    const pointer = annoRef.current?.getHistory().pointer ?? -1;
+    if (pointer > history.current.shapesAt) pushStep({ kind: 'shapes' });
+    history.current.shapesAt = pointer;
+  };
+  // Undoes (back) or redoes the step next to the history's position.
+  const step = (back: boolean) => {
+    const h = history.current, anno = annoRef.current;
+    const s = back ? h.steps[h.at - 1] : h.steps[h.at];
+    if (!s || !anno || readOnly) return;
+    if (s.kind === 'shapes') {
+      if (back) anno.undo();
+      else anno.redo();
+      h.shapesAt = anno.getHistory().pointer;
+    } else if (s.added !== back) {
+      meta.current.set(s.id, s.meta);
+      addPoint(s.id, s.x, s.y);
+      restyle();
+    } else {
+      if (selected === s.id) select(null);
+      dropPoint(s.id);
+    }
+    h.at += back ? -1 : 1;
+    setUndoable({ undo: h.at > 0, redo: h.at < h.steps.length });
+    refreshList();
+    setDirty(true);
+  };
 
   const chooseTool = (t: Tool) => {
     const anno = annoRef.current, viewer = viewerRef.current;
@@ -323,10 +391,10 @@ export function SlideViewer({ itemId, classes, readOnly }: SlideViewerProps) {
   };
   const remove = (id: string) => {
     const p = points.current.get(id);
-    if (p) {
-      viewerRef.current?.removeOverlay(p.el);
-      points.current.delete(id);
-      meta.current.delete(id);
+    const m = meta.current.get(id);
+    if (p && m) {
+      dropPoint(id);
+      pushStep({ kind: 'point', added: false, id, x: p.x, y: p.y, meta: m });
       refreshList();
       setDirty(true);
     } else {
@@ -405,8 +473,8 @@ export function SlideViewer({ itemId, classes, readOnly }: SlideViewerProps) {
       { key: 'Escape', description: 'Cancel the shape being drawn, deselect', run: cancel },
       { key: 'Delete', description: 'Delete the selected region', run: () => selected && remove(selected) },
       { key: 'b', description: 'Borderline on or off (the selected region, and the next ones)', run: () => changeForm({ ...formRef.current, borderline: !formRef.current.borderline }) },
-      { key: 'ctrl+z', description: 'Undo', run: () => annoRef.current?.undo() },
-      { key: 'ctrl+y', description: 'Redo', run: () => annoRef.current?.redo() },
+      { key: 'ctrl+z', description: 'Undo (shapes and points, last first)', run: () => step(true) },
+      { key: 'ctrl+y', description: 'Redo', run: () => step(false) },
       { key: 'ctrl+m', description: 'Save your regions', run: () => void saveRef.current() },
       ...classes.slice(0, 9).map((c, i) => ({ key: `shift+F${i + 1}`, description: `Class: ${c.name}`, run: () => changeForm({ ...formRef.current, cls: c.id }) })),
     ]),
@@ -428,6 +496,10 @@ export function SlideViewer({ itemId, classes, readOnly }: SlideViewerProps) {
         <button type="button" onClick={() => zoom(1.5)} disabled={!ready} aria-label="Zoom in">+</button>
         <button type="button" onClick={() => zoom(1 / 1.5)} disabled={!ready} aria-label="Zoom out">−</button>
         <button type="button" onClick={() => viewerRef.current?.viewport.goHome()} disabled={!ready}>Whole slide <kbd>0</kbd></button>
+        {!readOnly && <>
+          <button type="button" onClick={() => step(true)} disabled={!ready || !undoable.undo}>Undo <kbd>Ctrl+Z</kbd></button>
+          <button type="button" onClick={() => step(false)} disabled={!ready || !undoable.redo}>Redo <kbd>Ctrl+Y</kbd></button>
+        </>}
       </div>
       {!readOnly && (
         <div class="toolbar markup-form" role="group" aria-label={selected ? 'The selected region' : 'The next region'}>

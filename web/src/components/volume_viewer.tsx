@@ -10,7 +10,7 @@
 import { DRAG_MODE, NVImage, Niivue, SLICE_TYPE } from '@niivue/niivue';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { LabelClass } from '../api/models';
-import { useShortcuts } from '../shortcuts';
+import { useKeysForShortcutsOnly, useShortcuts } from '../shortcuts';
 import { kClassColours } from './markup';
 
 export interface WindowPreset { name: string; width: number; level: number }
@@ -61,6 +61,9 @@ export function VolumeViewer({ volumeUrl, loadMask, modality, segments, readOnly
   const [saveError, setSaveError] = useState('');
   const countTimer = useRef(0);
   const presets = kPresets[modality] ?? [];
+  // NiiVue's own keys on the canvas (M and Ctrl cycle its drag mode, V its view, C and P clip
+  // planes, "?" opens an alert) would work against the app's.
+  useKeysForShortcutsOnly(canvas);
 
   useEffect(() => {
     const started = performance.now();
