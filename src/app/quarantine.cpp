@@ -53,17 +53,24 @@ Result<storage::QuarantinedInstance> App::QuarantinedIn(storage::Transaction& tx
   return q;
 }
 
-Result<storage::Page<storage::QuarantinedInstance>> App::ListQuarantine(const RequestContext& ctx,
-                                                                         const std::string& project_id,
-                                                                         const std::string& status,
-                                                                         const storage::PageRequest& page) {
-  (void)ctx;
+Result<QuarantineList> App::ListQuarantine(const RequestContext& ctx, const std::string& project_id,
+                                           const std::string& status, const storage::PageRequest& page) {
   if (!status.empty() && status != "pending" && status != "released" && status != "blanked" && status != "discarded") {
     return Error(ErrorCode::kInvalidArgument, "status is pending, released, blanked or discarded");
   }
-  CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kRead));
-  CALIPER_RETURN_IF_ERROR(txn->GetProject(project_id).status());
-  return txn->ListQuarantine(project_id, status, page);
+  QuarantineList list;
+  {
+    CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kRead));
+    CALIPER_RETURN_IF_ERROR(txn->GetProject(project_id).status());
+    CALIPER_ASSIGN_OR_RETURN(static_cast<storage::Page<storage::QuarantinedInstance>&>(list),
+                             txn->ListQuarantine(project_id, status, page));
+    CALIPER_ASSIGN_OR_RETURN(list.pending, txn->CountPendingQuarantine(project_id));
+  }
+  // Audited before any row leaves, as the frames are.
+  CALIPER_RETURN_IF_ERROR(Audit(Record(ctx, "quarantine.list", "project", project_id,
+                                       json{{"status", status}, {"rows", list.rows.size()}, {"pending", list.pending}}
+                                           .dump())));
+  return list;
 }
 
 Result<storage::QuarantinedInstance> App::GetQuarantined(const RequestContext& ctx, const std::string& project_id,

@@ -282,11 +282,14 @@ TEST_F(ImagingApiTest, OnlyTheDataStewardSeesAndDecidesTheQuarantine) {
     EXPECT_EQ(Send("GET", base + "/" + id + "/frames/0.png", s)->status, 403);
     EXPECT_EQ(Send("POST", base + "/" + id + "/release", s, "{}")->status, 403);
   }
+  EXPECT_EQ(AuditCount("quarantine.list", p), 0) << "a refused list reads nothing";
   auto list = Send("GET", base + "?status=pending", &steward);
   ASSERT_EQ(list->status, 200) << list->body;
   ASSERT_EQ(Body(list)["data"].size(), 1u);
   EXPECT_EQ(Body(list)["data"][0]["id"], id);
   EXPECT_EQ(Body(list)["data"][0]["modality"], "US");
+  EXPECT_EQ(Body(list)["pending"], 1);
+  EXPECT_EQ(AuditCount("quarantine.list", p), 1);
   auto frame = Send("GET", base + "/" + id + "/frames/1.png", &steward);
   ASSERT_EQ(frame->status, 200) << frame->body;
   EXPECT_EQ(frame->get_header_value("Content-Type"), "image/png");
@@ -310,6 +313,12 @@ TEST_F(ImagingApiTest, OnlyTheDataStewardSeesAndDecidesTheQuarantine) {
   ASSERT_EQ(shown->status, 200);
   EXPECT_EQ(Body(shown)["rects"][0]["width"], 16);
   EXPECT_EQ(Body(shown)["reason"], "name bar");
+  // The pending count whatever the filter: none is left once the one entry is decided.
+  auto decided = Send("GET", base + "?status=blanked&limit=1", &steward);
+  ASSERT_EQ(decided->status, 200) << decided->body;
+  EXPECT_EQ(Body(decided)["data"].size(), 1u);
+  EXPECT_EQ(Body(decided)["pending"], 0);
+  EXPECT_EQ(AuditCount("quarantine.list", p), 2);
 }
 
 TEST_F(ImagingApiTest, DicomSourcesAreSetByManagersAndAudited) {

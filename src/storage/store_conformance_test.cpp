@@ -330,6 +330,10 @@ TEST_P(StoreConformanceTest, QuarantineEntriesAreDecidedOnce) {
   ASSERT_OK_AND_ASSIGN(auto only_pending, txn->ListQuarantine("prj_1", "pending", {"", 50}));
   ASSERT_EQ(only_pending.rows.size(), 2u);
   EXPECT_EQ(only_pending.rows[0].id, "qrn_2");
+  ASSERT_OK_AND_ASSIGN(std::int64_t pending_count, txn->CountPendingQuarantine("prj_1"));
+  EXPECT_EQ(pending_count, 2);
+  ASSERT_OK_AND_ASSIGN(std::int64_t none_pending, txn->CountPendingQuarantine("prj_none"));
+  EXPECT_EQ(none_pending, 0);
   EXPECT_CODE(txn->GetQuarantinedInstance("qrn_none"), ErrorCode::kNotFound);
 }
 

@@ -2,11 +2,13 @@
 //
 // Quarantine: two CT slices of the sample data, copied and marked Burned In Annotation = YES with
 // DCMTK's dcmodify (nothing is committed), are uploaded over STOW-RS by the manager and held in
-// the quarantine. A data steward opens the quarantine screen from the project home, sees the
-// entries and a frame (one of one), draws a rectangle with the mouse and blanks it
-// with a reason; the screen moves on to the second entry, which is discarded. Through the API the
-// first is "blanked" with the rectangle in image pixels and its item exists; the second is
-// "discarded". A manager and a reader get no link and the server's refusal.
+// the quarantine. A data steward opens the quarantine screen from the project home (which counts
+// the pending entries), sees the entries and a frame (one of one), draws a rectangle with the
+// mouse and blanks it with a reason; the screen moves on to the second entry, which is
+// discarded. Through the API the first is "blanked" with the rectangle in image pixels and its
+// item exists; the second is "discarded". A decision on a third entry that a second steward
+// released meanwhile is refused with the server's message, and the list is read again; the home
+// then counts none pending. A manager and a reader get no link and the server's refusal.
 //
 // Settings: the manager sets options and a safe private element, which are there after a reload;
 // a bad blanking rule shows the server's message and marks the rule; leaving with it unsaved asks.
@@ -26,6 +28,7 @@ import { csrfOf, demoProject, sampleFile } from './project_setup.mjs';
 const env = demoForThisFile();
 const kSeries = 'dicom-series/ct-head-gantry-tilt-dcm_qa_ct';
 const shortId = (id) => `${id.slice(0, 4)}…${id.slice(-5)}`;
+const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 // The bytes of a copy of `path` with Burned In Annotation (0028,0301) = YES: an instance at
 // burned-in risk, which ingest quarantines (the copy lives in a temporary folder).
@@ -79,7 +82,8 @@ async function refused(user, link, path, permission) {
 test('quarantine: a data steward blanks a drawn rectangle and discards another entry; others are refused', (t) => screenshotsOnFailure(async () => {
   const first = sampleFile(t, `${kSeries}/01.dcm`);
   const second = sampleFile(t, `${kSeries}/02.dcm`);
-  if (!first || !second) return;
+  const third = sampleFile(t, `${kSeries}/03.dcm`);
+  if (!first || !second || !third) return;
   const { admin, manager, project_id } = await demoProject(env, 'quarantine');
   const users = (await admin.api('GET', '/api/v1/users')).json.data;
   const stewardUser = users.find((u) => u.username === 'auditor');
@@ -96,7 +100,7 @@ test('quarantine: a data steward blanks a drawn rectangle and discards another e
   const s = await newUser(env.browser, env.server, 'quarantine', 'steward');
   await s.signIn('auditor');
   await s.page.getByRole('link', { name: /Demo/ }).click();
-  await s.page.getByRole('link', { name: 'Quarantine review' }).click();
+  await s.page.getByRole('link', { name: 'Quarantine review (2 pending)', exact: true }).click();
   await s.page.getByRole('heading', { name: 'Quarantine review' }).waitFor();
   const rows = s.page.locator('table.quarantine tbody tr');
   await rows.first().waitFor();
@@ -188,13 +192,48 @@ test('quarantine: a data steward blanks a drawn rectangle and discards another e
   assert.match(facts, new RegExp(`x ${drawn.x}, y ${drawn.y}, ${drawn.width} × ${drawn.height} px`));
   await s.shot('decided');
 
+  // A decision the server refuses: a third entry is released by a second steward while the
+  // first has it open. The server's message is shown as an alert, and the list is read again
+  // (the entry is no longer pending).
+  const stowed3 = await stow(manager, project_id, [markedBurnedIn(third)]);
+  assert.equal(stowed3.json.quarantined, 1, JSON.stringify(stowed3.json));
+  const id3 = stowed3.json.files[0].quarantine_id;
+  const reviewerUser = users.find((u) => u.username === 'reviewer');
+  await grantRole(admin, project_id, reviewerUser.id, 'data_steward');
+  const other = await newUser(env.browser, env.server, 'quarantine', 'second-steward');
+  await other.signIn('reviewer');
+  await s.page.getByLabel('Status').selectOption('pending');
+  await s.page.getByRole('button', { name: `CT ${shortId(id3)}` }).click();
+  await s.page.getByRole('heading', { name: `CT ${shortId(id3)}: pending` }).waitFor();
+  await s.page.getByRole('button', { name: /^Release/ }).click();
+  const releaseForm = s.page.getByRole('form', { name: 'Release this instance' });
+  await releaseForm.getByLabel(/^Reason/).fill('No text in the pixels');
+  const byOther = await other.api('POST', `${base}/${id3}/release`, { reason: 'Checked first' });
+  assert.equal(byOther.status, 200, JSON.stringify(byOther.json));
+  await releaseForm.getByRole('button', { name: 'Release the instance' }).click();
+  const refusal = s.page.getByRole('alert');
+  await refusal.waitFor();
+  assert.match(await refusal.innerText(), new RegExp(
+    `^CT ${escape(shortId(id3))} was not decided\\. The server refused: quarantined instance ${id3} was already ` +
+    `released by ${reviewerUser.id} at \\S+ \\(conflict\\)\\. The list was read again\\.$`));
+  await s.page.getByText('Nothing is waiting for review.').waitFor();
+  assert.equal(await rows.count(), 0, 'the entry released meanwhile is no longer listed as pending');
+  await s.shot('refused-decided-meanwhile');
+  const released = (await s.api('GET', `${base}/${id3}`)).json;
+  assert.equal(released.status, 'released');
+  assert.equal(released.decided_by, reviewerUser.id, 'the first decision stands');
+  assert.equal(released.reason, 'Checked first');
+  // The project home counts what is left: nothing.
+  await s.page.locator('p.crumbs').getByRole('link').click();
+  await s.page.getByRole('link', { name: 'Quarantine review (0 pending)', exact: true }).waitFor();
+
   // The manager and a reader: no link, and the server's refusal.
   await refused(manager, 'Quarantine review', `/projects/${project_id}/quarantine`, 'quarantine_review');
   const reader = await newUser(env.browser, env.server, 'quarantine', 'reader1');
   await reader.signIn('reader1');
   await refused(reader, 'Quarantine review', `/projects/${project_id}/quarantine`, 'quarantine_review');
 
-  for (const u of [admin, manager, s, reader]) u.assertNoErrors();
+  for (const u of [admin, manager, s, reader, other]) u.assertNoErrors();
 }));
 
 test('DICOM settings: options and a safe private element saved and reloaded; a bad blanking rule shows the server\'s message', () => screenshotsOnFailure(async () => {

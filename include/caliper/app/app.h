@@ -392,6 +392,12 @@ struct QuarantineDecision {
   std::string reason;                   // why (required to discard; at most 2000 bytes)
 };
 // One frame of a quarantined instance, rendered for review.
+// A page of the quarantine, with how many of the project's entries are pending (whatever the
+// page's status filter).
+struct QuarantineList : storage::Page<storage::QuarantinedInstance> {
+  std::int64_t pending = 0;
+};
+
 struct QuarantineFrame {
   std::string png;  // the frame as stored (dicom::RenderFramePng)
   int frames = 0;   // how many frames the instance holds
@@ -944,11 +950,10 @@ class App {
   // ---- quarantine for pixel review (src/app/quarantine.cpp, docs/deid-dicom.md) ----
   // Authorise with kQuarantineReview (data stewards) on the project before calling.
   // The project's quarantined instances by id, optionally only those with `status` (pending,
-  // released, blanked, discarded; kInvalidArgument otherwise).
-  Result<storage::Page<storage::QuarantinedInstance>> ListQuarantine(const RequestContext& ctx,
-                                                                     const std::string& project_id,
-                                                                     const std::string& status,
-                                                                     const storage::PageRequest& page);
+  // released, blanked, discarded; kInvalidArgument otherwise), and the number pending; audited
+  // as quarantine.list.
+  Result<QuarantineList> ListQuarantine(const RequestContext& ctx, const std::string& project_id,
+                                        const std::string& status, const storage::PageRequest& page);
   // One entry; kNotFound unless it is the project's.
   Result<storage::QuarantinedInstance> GetQuarantined(const RequestContext& ctx, const std::string& project_id,
                                                       const std::string& quarantine_id);

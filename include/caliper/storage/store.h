@@ -382,7 +382,8 @@ class Transaction {
   // Re-identification links: one per item (kAlreadyExists for a second); kNotFound when none.
   // The quarantine. InsertQuarantinedInstance: kAlreadyExists when the project has a pending
   // entry for that SOP Instance UID. FindPendingQuarantine: kNotFound when it has none.
-  // ListQuarantine: by id, all or those with `status`. DecideQuarantinedInstance writes the
+  // ListQuarantine: by id, all or those with `status`; CountPendingQuarantine: how many of the
+  // project's entries are pending. DecideQuarantinedInstance writes the
   // decision fields (status, decided_*, reason, rects, item, blobs) of a pending entry;
   // kConflict when it is no longer pending, kNotFound when absent.
   virtual Status InsertQuarantinedInstance(const QuarantinedInstance& q) = 0;
@@ -391,6 +392,7 @@ class Transaction {
                                                             const std::string& sop_instance_uid) = 0;
   virtual Result<Page<QuarantinedInstance>> ListQuarantine(const std::string& project_id, const std::string& status,
                                                            const PageRequest& page) = 0;
+  virtual Result<std::int64_t> CountPendingQuarantine(const std::string& project_id) = 0;
   virtual Status DecideQuarantinedInstance(const QuarantinedInstance& q) = 0;
 
   virtual Status InsertReidentificationLink(const ReidentificationLink& link) = 0;

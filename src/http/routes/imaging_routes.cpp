@@ -245,13 +245,17 @@ std::vector<Route> ImagingRoutes() {
        }},
       {"GET", "/api/v1/projects/{project_id}/quarantine", Permission::kQuarantineReview,
        "DICOM instances held for pixel review (suspected burned-in text, no blanking rule), by id, with their "
-       "reasons and decisions; ?status=pending|released|blanked|discarded; cursor pagination. Data stewards only.",
+       "reasons and decisions; ?status=pending|released|blanked|discarded; cursor pagination; `pending` says how "
+       "many of the project's entries are pending, whatever the filter. Data stewards only; audited as "
+       "quarantine.list.",
        BodyKind::kNone, {},
        [](app::App& app, Call& call) -> Result<Reply> {
          CALIPER_ASSIGN_OR_RETURN(auto page, PageFrom(call.req));
          const std::string status = call.req.has_param("status") ? call.req.get_param_value("status") : "";
-         CALIPER_ASSIGN_OR_RETURN(auto rows, app.ListQuarantine(call.ctx, call.Param("project_id"), status, page));
-         return JsonReply(PageJson(rows, QuarantinedJson));
+         CALIPER_ASSIGN_OR_RETURN(auto list, app.ListQuarantine(call.ctx, call.Param("project_id"), status, page));
+         json out = PageJson(list, QuarantinedJson);
+         out["pending"] = list.pending;
+         return JsonReply(out);
        }},
       {"GET", "/api/v1/projects/{project_id}/quarantine/{quarantine_id}", Permission::kQuarantineReview,
        "One quarantined instance: reasons, pseudonymous UIDs, and once decided who, when, why, the rectangles "

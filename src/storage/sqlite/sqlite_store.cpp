@@ -1442,6 +1442,14 @@ class SqliteTransaction final : public Transaction {
     return ReadPage(st, limit, &ReadQuarantined, &IdOf<QuarantinedInstance>);
   }
 
+  Result<std::int64_t> CountPendingQuarantine(const std::string& project_id) override {
+    CALIPER_ASSIGN_OR_RETURN(Statement st, Prepare("SELECT count(*) FROM dicom_quarantine WHERE project_id = ?1 "
+                                                   "AND status = 'pending'"));
+    st.Bind(project_id);
+    CALIPER_ASSIGN_OR_RETURN(int n, CountOf(st));
+    return std::int64_t{n};
+  }
+
   Status DecideQuarantinedInstance(const QuarantinedInstance& q) override {
     CALIPER_ASSIGN_OR_RETURN(Statement st,
                              Prepare("UPDATE dicom_quarantine SET status = ?2, decided_at = ?3, decided_by = ?4, "

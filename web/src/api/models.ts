@@ -385,7 +385,7 @@ interface GetResponses {
   '/api/v1/projects/{project_id}/exports/{export_id}': DatasetExport;
   '/api/v1/projects/{project_id}/dicom-settings': DicomSettings;
   '/api/v1/projects/{project_id}/dicom-sources': DicomSources;
-  '/api/v1/projects/{project_id}/quarantine': Page<QuarantinedInstance>;
+  '/api/v1/projects/{project_id}/quarantine': Page<QuarantinedInstance> & { pending: number };
   '/api/v1/projects/{project_id}/quarantine/{quarantine_id}': QuarantinedInstance;
 }
 

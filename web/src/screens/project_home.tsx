@@ -1,5 +1,6 @@
 // Project home: progress by task state, "my queue" (claim the next task, open, release),
-// and the review and adjudication queues for those who hold those roles.
+// the review and adjudication queues for those who hold those roles, and for data stewards how
+// many DICOM instances wait in the quarantine.
 
 import { all, api, errorText } from '../api/client';
 import { kTaskStates } from '../api/models';
@@ -15,13 +16,18 @@ export function ProjectHome({ params, session }: { params: Record<string, string
   const [data, error, reload] = useLoad(async () => {
     const ctx = await loadProject(project_id, session);
     const canList = ctx.roles.some((r) => r !== 'auditor');
-    const [tasks, items] = canList
-      ? await Promise.all([
-          all<Task>((cursor) => api.get('/api/v1/projects/{project_id}/tasks', { project_id }, { cursor, limit: 500 })),
-          all<Item>((cursor) => api.get('/api/v1/projects/{project_id}/items', { project_id }, { cursor, limit: 500 })),
-        ])
-      : [[], []];
-    return { ctx, tasks, items: new Map(items.map((i) => [i.id, i])) };
+    // Data stewards (permission quarantine_review): the count the quarantine list carries (a
+    // refused read leaves the link without a count; the screen then shows the refusal).
+    const quarantined: Promise<number | 'unknown' | null> = ctx.roles.includes('data_steward')
+      ? api.get('/api/v1/projects/{project_id}/quarantine', { project_id }, { status: 'pending', limit: 1 })
+          .then((q) => q.pending, () => 'unknown' as const)
+      : Promise.resolve(null);
+    const [tasks, items, pending] = await Promise.all([
+      canList ? all<Task>((cursor) => api.get('/api/v1/projects/{project_id}/tasks', { project_id }, { cursor, limit: 500 })) : [],
+      canList ? all<Item>((cursor) => api.get('/api/v1/projects/{project_id}/items', { project_id }, { cursor, limit: 500 })) : [],
+      quarantined,
+    ]);
+    return { ctx, tasks, items: new Map(items.map((i) => [i.id, i])), pending };
   }, [project_id]);
   const [message, setMessage] = useState('');
 
@@ -47,7 +53,7 @@ export function ProjectHome({ params, session }: { params: Record<string, string
 
   if (error) return <Failure message={error} />;
   if (!data) return <Loading />;
-  const { ctx, tasks, items } = data;
+  const { ctx, tasks, items, pending } = data;
   const counts = new Map<string, number>();
   for (const t of tasks) counts.set(t.state, (counts.get(t.state) ?? 0) + 1);
   const done = tasks.filter((t) => t.state === 'accepted' || t.state === 'adjudicated').length;
@@ -77,8 +83,9 @@ export function ProjectHome({ params, session }: { params: Record<string, string
           <a href={`/projects/${project_id}/quality`} onClick={linkClick}>Quality dashboard</a>}
         {ctx.roles.some((r) => r === 'manager' || r === 'data_steward') &&
           <a href={`/projects/${project_id}/exports`} onClick={linkClick}>Dataset exports</a>}
-        {ctx.roles.includes('data_steward') &&
-          <a href={`/projects/${project_id}/quarantine`} onClick={linkClick}>Quarantine review</a>}
+        {pending !== null &&
+          <a href={`/projects/${project_id}/quarantine`} onClick={linkClick}>
+            Quarantine review{pending === 'unknown' ? '' : ` (${pending} pending)`}</a>}
         {ctx.roles.includes('manager') &&
           <a href={`/projects/${project_id}/dicom`} onClick={linkClick}>DICOM settings</a>}
       </nav>

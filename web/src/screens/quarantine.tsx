@@ -8,7 +8,7 @@
 
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { all, api, errorText } from '../api/client';
+import { ApiError, all, api, errorText } from '../api/client';
 import type { PixelRect, QuarantinedInstance, QuarantineStatus, SessionInfo } from '../api/models';
 import { loadProject, shortId, useLoad } from '../project';
 import { linkClick, mayLeave, useUnsavedWork } from '../router';
@@ -29,6 +29,9 @@ export function QuarantineScreen({ params, session }: { params: Record<string, s
   }, [project_id, status]);
   const [openId, setOpenId] = useState<string | null>(null);
   const [message, setMessage] = useState('');
+  // The server refused a decision because the entry changed meanwhile (another steward decided
+  // it, or it is gone): said here, above the list read again.
+  const [refused, setRefused] = useState('');
 
   const me = session.user.id;
   const who = (id: string | null) => (!id ? '—' : id === me ? 'you' : shortId(id));
@@ -39,6 +42,7 @@ export function QuarantineScreen({ params, session }: { params: Record<string, s
   const open = (id: string | null) => {
     if (id === openId || !mayLeave()) return;
     setMessage('');
+    setRefused('');
     setOpenId(id);
   };
   // The pending entry after `id` in the list (else the first one before it), skipping `id`.
@@ -54,7 +58,15 @@ export function QuarantineScreen({ params, session }: { params: Record<string, s
   const decided = (q: QuarantinedInstance, what: string) => {
     const next = nextPending(q.id);
     setMessage(`${what}${next ? ' The next pending entry is open.' : ' No pending entry is left.'}`);
+    setRefused('');
     setOpenId(next);
+    reload();
+  };
+  // The entry stays open: once the list is read again it shows as decided, or leaves a list of
+  // pending entries.
+  const stale = (q: QuarantinedInstance, why: string) => {
+    setMessage('');
+    setRefused(`${q.modality} ${shortId(q.id)} was not decided. The server refused: ${why}. The list was read again.`);
     reload();
   };
 
@@ -75,6 +87,7 @@ export function QuarantineScreen({ params, session }: { params: Record<string, s
         here, de-identified in their headers and encrypted, until you look at them. Release what shows no identifier, blank
         the rectangles that do, or discard the instance. Every view and decision is in the audit log.</p>
       {message && <p class="notice" role="status">{message}</p>}
+      {refused && <p class="error" role="alert">{refused}</p>}
       <div class="quarantine-grid">
         <section aria-labelledby="entries-h">
           <h2 id="entries-h">Entries ({rows.length})</h2>
@@ -108,7 +121,7 @@ export function QuarantineScreen({ params, session }: { params: Record<string, s
           {!current && pending.length > 0 && <p class="muted">Press <kbd>N</kbd> to open the next pending entry.</p>}
         </section>
         {current && (current.status === 'pending'
-          ? <PendingEntry key={current.id} project_id={project_id} entry={current} onDecided={decided} />
+          ? <PendingEntry key={current.id} project_id={project_id} entry={current} onDecided={decided} onStale={stale} />
           : <DecidedEntry key={current.id} entry={current} who={who} />)}
       </div>
     </main>
@@ -153,9 +166,11 @@ function rectText(r: PixelRect): string {
 
 interface Frame { url: string; width: number; height: number }
 
-// A pending entry: its frames, the rectangles drawn on them, and the decision.
-function PendingEntry({ project_id, entry, onDecided }: {
+// A pending entry: its frames, the rectangles drawn on them, and the decision. A refusal is shown
+// with the form; one that says the entry changed meanwhile (409, 404) goes to `onStale`.
+function PendingEntry({ project_id, entry, onDecided, onStale }: {
   project_id: string; entry: QuarantinedInstance; onDecided: (q: QuarantinedInstance, what: string) => void;
+  onStale: (q: QuarantinedInstance, why: string) => void;
 }) {
   const quarantine_id = entry.id;
   const [index, setIndex] = useState(0);
@@ -237,7 +252,8 @@ function PendingEntry({ project_id, entry, onDecided }: {
         : `released into item ${shortId(q.item_id ?? '')}.`;
       onDecided(q, `${entry.modality} ${shortId(q.id)} ${what}`);
     } catch (err) {
-      setRefusal(errorText(err));
+      if (err instanceof ApiError && (err.status === 409 || err.status === 404)) onStale(entry, errorText(err));
+      else setRefusal(errorText(err));
     } finally {
       setBusy(false);
     }
