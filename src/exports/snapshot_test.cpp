@@ -237,6 +237,76 @@ TEST(Snapshot, NoPatientInTwoSplitsAndSeededSplits) {
   EXPECT_FALSE(SplitPatients(in).ok());
 }
 
+TEST(Snapshot, SplitsKeepEachLabelAndSubgroupInProportion) {
+  // 200 patients, one item each: a fifth "mass", the rest "normal"; sex alternates. Each
+  // (label, sex) stratum is cut 70/15/15 on its own, so each holds its share within one
+  // patient; a split that ignored the strata would miss that in some stratum.
+  SnapshotInput in;
+  in.dataset_id = "exp_strata";
+  in.splits.seed = 11;
+  in.splits.stratify_by = {"sex"};
+  for (int p = 0; p < 200; ++p) {
+    SnapshotItem it;
+    it.item.id = "s" + std::to_string(p);
+    it.item.patient_key = "pt" + std::to_string(p);
+    it.item.cohort_json = json{{"sex", p % 2 ? "M" : "F"}}.dump();
+    it.readings = {Reading("reader-01", p % 5 == 0 ? "mass" : "normal", it.item.id + "a")};
+    in.items.push_back(it);
+  }
+  for (std::uint64_t seed = 1; seed <= 20; ++seed) {  // one lucky seed would prove nothing
+    in.splits.seed = seed;
+    auto split = SplitPatients(in);
+    ASSERT_TRUE(split.ok()) << split.status().ToString();
+    std::map<std::string, std::map<std::string, int>> per_stratum;  // "label|sex" -> split -> patients
+    std::map<std::string, int> size;
+    for (int p = 0; p < 200; ++p) {
+      const std::string stratum = std::string(p % 5 == 0 ? "mass" : "normal") + "|" + (p % 2 ? "M" : "F");
+      ++per_stratum[stratum][split->at("pt" + std::to_string(p))];
+      ++size[stratum];
+    }
+    ASSERT_EQ(per_stratum.size(), 4u);
+    for (const auto& [stratum, counts] : per_stratum) {
+      const double n = size[stratum];
+      for (const auto& [name, share] : {std::pair{"train", 0.7}, {"validation", 0.15}, {"test", 0.15}}) {
+        EXPECT_NEAR(counts.count(name) ? counts.at(name) : 0, share * n, 1.0) << stratum << " " << name << " seed " << seed;
+      }
+    }
+  }
+  auto s = BuildSnapshot(in);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(json::parse(s->files.at("manifest.json"))["splits"]["stratified_by"],
+            json::parse(R"(["final label set", "sex"])"));
+}
+
+TEST(Snapshot, ManifestSaysWhatWhenAndUnderWhichRules) {
+  SnapshotInput in = Input();
+  in.deidentification_json = R"({"dicom_profile":"PS3.15 E.1.1 Basic","text_mode":"surrogate"})";
+  in.guideline_versions = {{"gdl_1", 1}, {"gdl_2", 2}};
+  auto s = BuildSnapshot(in);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  const json m = json::parse(s->files.at("manifest.json"));
+  EXPECT_EQ(m["dataset_id"], "exp_test");
+  EXPECT_EQ(m["version"], 3);
+  EXPECT_EQ(m["project"], json::parse(R"({"id":"prj_test","name":"Chest"})"));
+  EXPECT_EQ(m["created_at"], "2026-11-26T12:00:00Z");
+  EXPECT_EQ(m["caliper_version"], "0.test");
+  EXPECT_EQ(m["guideline_versions"], json::parse(R"([{"id":"gdl_1","version":1},{"id":"gdl_2","version":2}])"));
+  EXPECT_EQ(m["deidentification"]["dicom_profile"], "PS3.15 E.1.1 Basic");
+  EXPECT_EQ(m["deidentification"]["text_mode"], "surrogate");
+  EXPECT_EQ(m["requested_by"], "Manager");
+  EXPECT_EQ(m["approvers"], json::parse(R"(["Steward"])"));
+  EXPECT_EQ(m["items"], 9);
+  // Every file but the manifest itself is listed with its size and SHA-256.
+  std::set<std::string> listed;
+  for (const auto& f : m["files"]) {
+    listed.insert(f["path"]);
+    EXPECT_EQ(f["bytes"], s->files.at(f["path"]).size()) << f["path"];
+    EXPECT_EQ(f["sha256"].get<std::string>().size(), 64u) << f["path"];
+  }
+  EXPECT_EQ(listed.size() + 1, s->files.size());
+  EXPECT_FALSE(listed.count("manifest.json"));
+}
+
 TEST(Snapshot, ByteIdenticalWhenBuiltTwice) {
   auto a = BuildSnapshot(Input());
   auto b = BuildSnapshot(Input());
