@@ -6,15 +6,32 @@
 //   caliper guideline publish PROJECT FILE.json      a new guideline version, with its impact
 //   caliper guideline reannotate PROJECT --to N      send impacted readings back to their readers
 //   caliper guideline feedback PROJECT [--version N] reviewers' feedback counted by class
+//   caliper guideline diff PROJECT [--from N] [--to N]  what changed per class
 //   caliper quality sweep PROJECT                    soft labels and QA findings stored now
+//   caliper workflow show|set PROJECT [FILE.json]    the workflow settings (set merges FILE in)
+//   caliper tasks create PROJECT [--item ID]         top items up to k open tasks
+//   caliper tasks list PROJECT [--state S]           the project's tasks
+//   caliper gold set ITEM [CLASS...]                 mark an item as gold with its answer
+//   caliper prelabels run PROJECT --backend URL --caliper-url URL --as USER
+//                                                    ask a model back-end for pre-labels
+//   caliper prelabels stats PROJECT                  acceptance, correction size, anchoring
+//   caliper outcomes labels|scores PROJECT           truth status of labels; readers and models
+//                                                    re-scored against confirmed truth
+// With --json, each prints what the matching API call answers.
 // Bad lines are reported on standard error with their number and skipped; the exit code is
 // then 1 (0 when everything was stored).
 
+#include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <iterator>
+#include <set>
 
+#include "caliper/core/rules.h"
 #include "caliper/ingest/outcomes.h"
 #include "cli/cli_support.h"
+#include "http/model_backend.h"
+#include "http/route.h"
 
 namespace caliper::cli {
 namespace {
@@ -28,6 +45,11 @@ struct WorkflowArgs {
   std::vector<std::string> items;
   std::string from_version;  // guideline version numbers (or ids)
   std::string to_version;
+  std::string state;                 // tasks list --state
+  std::vector<std::string> classes;  // gold set: the answer
+  std::string as_user;               // prelabels run --as
+  std::string backend_url, caliper_url;
+  int token_minutes = 15;
 };
 
 // Reads a JSONL file of predictions; every line that is no prediction is reported and skipped.
@@ -258,6 +280,264 @@ int Feedback(app::App& app, const WorkflowArgs& args) {
   return 0;
 }
 
+// `caliper guideline diff`: --to defaults to the version in force, --from to the one --to is
+// based on.
+int Diff(app::App& app, const WorkflowArgs& args) {
+  auto project = FindProject(app, args.project);
+  if (!project.ok()) return Fail(project.status());
+  auto to = FindGuideline(app, project->id, args.to_version);
+  if (!to.ok()) return Fail(to.status());
+  std::string from_id = to->based_on;
+  if (!args.from_version.empty()) {
+    auto from = FindGuideline(app, project->id, args.from_version);
+    if (!from.ok()) return Fail(from.status());
+    from_id = from->id;
+  }
+  if (from_id.empty()) {
+    return Fail(Error(ErrorCode::kInvalidArgument, "version " + std::to_string(to->version) +
+                                                       " is based on no other version; name one with --from"));
+  }
+  auto diff = app.DiffGuidelines(app::LocalOperator(), project->id, from_id, to->id);
+  if (!diff.ok()) return Fail(diff.status());
+  if (args.common.json) {
+    PrintJson(http::GuidelineDiffJson(*diff));
+    return 0;
+  }
+  std::cout << "Version " << diff->to.version << " against " << diff->from.version << ": " << diff->classes.size()
+            << " classes differ\n";
+  for (const auto& c : diff->classes) {
+    std::cout << "  " << c.change << " " << c.id;
+    for (const auto& f : c.fields) std::cout << (&f == &c.fields.front() ? " (" : ", ") << f;
+    std::cout << (c.fields.empty() ? "" : ")") << "\n";
+  }
+  return 0;
+}
+
+void PrintSettings(const json& settings) {
+  for (const auto& [field, value] : settings.items()) {
+    std::cout << field << " = " << (value.is_string() ? value.get<std::string>() : value.dump()) << "\n";
+  }
+}
+
+int ShowWorkflow(app::App& app, const WorkflowArgs& args) {
+  auto project = FindProject(app, args.project);
+  if (!project.ok()) return Fail(project.status());
+  auto settings = app.GetWorkflowSettings(app::LocalOperator(), project->id);
+  if (!settings.ok()) return Fail(settings.status());
+  const json out = http::WorkflowSettingsJson(*settings);
+  if (args.common.json) {
+    PrintJson(out);
+  } else {
+    PrintSettings(out);
+  }
+  return 0;
+}
+
+// `caliper workflow set PROJECT FILE`: the fields FILE names replace the current ones (a JSON
+// merge patch: null clears a field back to its default); the others stay as they are.
+int SetWorkflow(app::App& app, const WorkflowArgs& args) {
+  auto project = FindProject(app, args.project);
+  if (!project.ok()) return Fail(project.status());
+  std::string text;
+  if (args.file == "-") {
+    text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+  } else {
+    auto read = ReadWholeFile(args.file);
+    if (!read.ok()) return Fail(read.status());
+    text = std::move(*read);
+  }
+  const json patch = json::parse(text, nullptr, false);
+  if (!patch.is_object()) {
+    return Fail(Error(ErrorCode::kInvalidArgument, args.file + ": not a JSON object of workflow settings"));
+  }
+  const auto& op = app::LocalOperator();
+  auto current = app.GetWorkflowSettings(op, project->id);
+  if (!current.ok()) return Fail(current.status());
+  json merged = http::WorkflowSettingsJson(*current);
+  merged.merge_patch(patch);
+  auto settings = app::WorkflowSettingsFromJson(project->id, merged.dump());
+  if (!settings.ok()) return Fail(settings.status().WithContext(args.file));
+  auto saved = app.PutWorkflowSettings(op, *settings);
+  if (!saved.ok()) return Fail(saved.status().WithContext(args.file));
+  const json out = http::WorkflowSettingsJson(*saved);
+  if (args.common.json) {
+    PrintJson(out);
+  } else {
+    std::cout << "Saved the workflow settings of " << project->name << "\n";
+    PrintSettings(out);
+  }
+  return 0;
+}
+
+int CreateTasks(app::App& app, const WorkflowArgs& args) {
+  auto project = FindProject(app, args.project);
+  if (!project.ok()) return Fail(project.status());
+  auto tasks = app.CreateTasks(app::LocalOperator(), project->id, args.items);
+  if (!tasks.ok()) return Fail(tasks.status());
+  if (args.common.json) {
+    json data = json::array();
+    for (const auto& t : *tasks) data.push_back(http::TaskJson(t));
+    PrintJson(json{{"data", data}});
+  } else {
+    std::set<std::string> items;
+    for (const auto& t : *tasks) items.insert(t.item_id);
+    std::cout << "Created " << tasks->size() << " tasks on " << items.size() << " items\n";
+  }
+  return 0;
+}
+
+int ListTasks(app::App& app, const WorkflowArgs& args) {
+  auto project = FindProject(app, args.project);
+  if (!project.ok()) return Fail(project.status());
+  std::optional<core::TaskState> state;
+  if (!args.state.empty()) {
+    auto parsed = core::ParseTaskState(args.state);
+    if (!parsed.ok()) return Fail(parsed.status());
+    state = *parsed;
+  }
+  std::vector<core::Task> tasks;
+  storage::PageRequest page{"", 500};
+  for (;;) {
+    auto rows = app.ListTasks(app::LocalOperator(), project->id, state, page);
+    if (!rows.ok()) return Fail(rows.status());
+    tasks.insert(tasks.end(), rows->rows.begin(), rows->rows.end());
+    if (rows->next.empty()) break;
+    page.after = rows->next;
+  }
+  if (args.common.json) {
+    json data = json::array();
+    for (const auto& t : tasks) data.push_back(http::TaskJson(t));
+    PrintJson(json{{"data", data}});
+    return 0;
+  }
+  std::cout << "TASK                             ITEM                             STATE        ASSIGNEE\n";
+  for (const auto& t : tasks) {
+    std::cout << t.id << "  " << t.item_id << "  " << core::ToString(t.state)
+              << std::string(13 - std::min<std::size_t>(12, core::ToString(t.state).size()), ' ')
+              << (t.assignee.empty() ? "-" : t.assignee) << "\n";
+  }
+  std::cout << tasks.size() << " tasks\n";
+  return 0;
+}
+
+int SetGold(app::App& app, const WorkflowArgs& args) {
+  auto gold = app.SetGoldItem(app::LocalOperator(), args.file, args.classes);
+  if (!gold.ok()) return Fail(gold.status());
+  if (args.common.json) {
+    PrintJson(http::GoldItemJson(*gold));
+  } else {
+    std::cout << "Item " << gold->item_id << " is gold; a correct reading names "
+              << (gold->answer.empty() ? "none of the classes" : "");
+    for (const auto& c : gold->answer) std::cout << (&c == &gold->answer.front() ? "" : ", ") << c;
+    std::cout << "\n";
+  }
+  return 0;
+}
+
+int RunBackend(app::App& app, const WorkflowArgs& args) {
+  auto project = FindProject(app, args.project);
+  if (!project.ok()) return Fail(project.status());
+  auto ctx = ActAs(app, args.as_user, project->id, security::Permission::kPrelabelWrite, "prelabels.run");
+  if (!ctx.ok()) return Fail(ctx.status());
+  app::ModelRunRequest request;
+  request.backend_url = args.backend_url;
+  request.caliper_url = args.caliper_url;
+  request.item_ids = args.items;
+  request.token_minutes = args.token_minutes;
+  http::HttpModelBackend transport;
+  auto report = app.RunModelBackend(*ctx, project->id, request, transport);
+  if (!report.ok()) return Fail(report.status());
+  for (const auto& e : report->errors) std::cerr << "caliper: " << e.message << "\n";
+  if (args.common.json) {
+    json stored = json::array();
+    for (const auto& p : report->stored) stored.push_back(http::PrelabelJson(p));
+    PrintJson(json{{"items", report->items}, {"stored", stored}, {"errors", http::RowErrorsJson(report->errors)}});
+  } else {
+    std::cout << "Asked the back-end about " << report->items << " items: stored " << report->stored.size()
+              << " pre-labels; " << report->errors.size() << " items failed\n";
+  }
+  return report->errors.empty() ? 0 : 1;
+}
+
+// A share as a percentage, or "-" when there is nothing to share.
+std::string Percent(int part, int whole) {
+  if (whole <= 0) return "-";
+  char text[16];
+  std::snprintf(text, sizeof text, "%.1f%%", 100.0 * part / whole);
+  return text;
+}
+
+int PrelabelStats(app::App& app, const WorkflowArgs& args) {
+  auto project = FindProject(app, args.project);
+  if (!project.ok()) return Fail(project.status());
+  auto stats = app.PrelabelStats(app::LocalOperator(), project->id);
+  if (!stats.ok()) return Fail(stats.status());
+  if (args.common.json) {
+    json data = json::array();
+    for (const auto& s : *stats) data.push_back(http::ModelVersionStatsJson(s));
+    PrintJson(json{{"data", data}});
+    return 0;
+  }
+  std::cout << "MODEL@VERSION  PRE-LABELS  ACCEPTED  CORRECTED  REJECTED  ACCEPTANCE  CORRECTION  AGREE SHOWN  AGREE HIDDEN\n";
+  for (const auto& s : *stats) {
+    const int decided = s.accepted + s.corrected + s.rejected;
+    char size[16] = "-";
+    if (s.mean_correction_size) std::snprintf(size, sizeof size, "%.3f", *s.mean_correction_size);
+    std::cout << s.model_name << "@" << s.model_version << "  " << s.prelabels << "  " << s.accepted << "  "
+              << s.corrected << "  " << s.rejected << "  " << Percent(s.accepted, decided) << "  " << size << "  "
+              << Percent(s.shown_agreeing, s.shown_readings) << " of " << s.shown_readings << "  "
+              << Percent(s.hidden_agreeing, s.hidden_readings) << " of " << s.hidden_readings << "\n";
+  }
+  std::cout << stats->size() << " model versions\n";
+  return 0;
+}
+
+int OutcomeLabels(app::App& app, const WorkflowArgs& args) {
+  auto project = FindProject(app, args.project);
+  if (!project.ok()) return Fail(project.status());
+  auto labels = app.EvaluateTruth(app::LocalOperator(), project->id);
+  if (!labels.ok()) return Fail(labels.status());
+  if (args.common.json) {
+    json data = json::array();
+    for (const auto& l : *labels) data.push_back(http::LabelTruthJson(l));
+    PrintJson(json{{"data", data}});
+    return 0;
+  }
+  std::map<std::string, int> by_status;
+  for (const auto& l : *labels) {
+    ++by_status[l.status];
+    std::cout << l.annotation.id << "  " << l.annotation.item_id << "  " << l.annotation.label_class << "  "
+              << l.status << (l.outcome_id.empty() ? "" : "  " + l.outcome_id) << "\n";
+  }
+  std::cout << labels->size() << " labels need confirmation";
+  for (const auto& [status, n] : by_status) std::cout << (status == by_status.begin()->first ? ": " : ", ") << n << " " << status;
+  std::cout << "\n";
+  return 0;
+}
+
+int OutcomeScores(app::App& app, const WorkflowArgs& args) {
+  auto project = FindProject(app, args.project);
+  if (!project.ok()) return Fail(project.status());
+  auto scores = app.ScoreAgainstTruth(app::LocalOperator(), project->id);
+  if (!scores.ok()) return Fail(scores.status());
+  if (args.common.json) {
+    PrintJson(http::TruthScoresJson(*scores));
+    return 0;
+  }
+  auto print = [](const char* heading, const std::vector<app::TruthScore>& rows) {
+    std::cout << heading << "  CONFIRMED  REFUTED  PROVISIONAL  UNCONFIRMED  ACCURACY\n";
+    for (const auto& s : rows) {
+      char accuracy[16] = "-";
+      if (s.accuracy) std::snprintf(accuracy, sizeof accuracy, "%.3f", *s.accuracy);
+      std::cout << s.reader << "  " << s.confirmed << "  " << s.refuted << "  " << s.provisional << "  "
+                << s.unconfirmed << "  " << accuracy << "\n";
+    }
+  };
+  print("READER", scores->readers);
+  print("MODEL", scores->models);
+  return 0;
+}
+
 int Sweep(app::App& app, const WorkflowArgs& args) {
   auto project = FindProject(app, args.project);
   if (!project.ok()) return Fail(project.status());
@@ -308,7 +588,7 @@ void AddWorkflowCommands(CLI::App& root, int& exit_code) {
   import->add_option("--project", args.project, "Project id or name")->required();
   import->callback(with_app(&ImportOutcomes));
 
-  auto* guideline = root.add_subcommand("guideline", "Guideline versions: publish, re-annotate, feedback");
+  auto* guideline = root.add_subcommand("guideline", "Guideline versions: publish, diff, re-annotate, feedback");
   guideline->require_subcommand(1);
   auto* publish = guideline->add_subcommand(
       "publish", "Publish a label schema (JSON, docs/label-schema.schema.json) as the next version; prints its impact");
@@ -330,6 +610,78 @@ void AddWorkflowCommands(CLI::App& root, int& exit_code) {
   feedback->add_option("project", args.project, "Project id or name")->required();
   feedback->add_option("--version", args.to_version, "Only feedback on this version (number or id; default: all)");
   feedback->callback(with_app(&Feedback));
+
+  auto* diff = guideline->add_subcommand("diff", "What changed per class between two published versions");
+  AddCommonOptions(*diff, args.common);
+  diff->add_option("project", args.project, "Project id or name")->required();
+  diff->add_option("--from", args.from_version, "The old version (number or id; default: the one --to is based on)");
+  diff->add_option("--to", args.to_version, "The new version (number or id; default: the version in force)");
+  diff->callback(with_app(&Diff));
+
+  auto* workflow = root.add_subcommand("workflow", "A project's workflow settings (docs/workflow.md)");
+  workflow->require_subcommand(1);
+  auto* show = workflow->add_subcommand("show", "Print the workflow settings");
+  AddCommonOptions(*show, args.common);
+  show->add_option("project", args.project, "Project id or name")->required();
+  show->callback(with_app(&ShowWorkflow));
+  auto* set = workflow->add_subcommand(
+      "set", "Change the settings FILE names (a JSON object, as PUT .../workflow; null = back to the default)");
+  AddCommonOptions(*set, args.common);
+  set->add_option("project", args.project, "Project id or name")->required();
+  set->add_option("file", args.file, "JSON file of settings, or - for standard input")->required();
+  set->callback(with_app(&SetWorkflow));
+
+  auto* tasks = root.add_subcommand("tasks", "A project's reading tasks");
+  tasks->require_subcommand(1);
+  auto* create = tasks->add_subcommand(
+      "create", "Top every item (or the --item ones) up to the settings' readers per item in open tasks");
+  AddCommonOptions(*create, args.common);
+  create->add_option("project", args.project, "Project id or name")->required();
+  create->add_option("--item", args.items, "An item (repeatable); none = every item of the settings' data types");
+  create->callback(with_app(&CreateTasks));
+  auto* list = tasks->add_subcommand("list", "List the project's tasks");
+  AddCommonOptions(*list, args.common);
+  list->add_option("project", args.project, "Project id or name")->required();
+  list->add_option("--state", args.state, "Only tasks in this state (open, claimed, submitted, ...)");
+  list->callback(with_app(&ListTasks));
+
+  auto* gold = root.add_subcommand("gold", "Gold items: known answers mixed into readers' tasks");
+  gold->require_subcommand(1);
+  auto* gold_set = gold->add_subcommand(
+      "set", "Mark an item as gold with the classes a correct reading names (none given = no class)");
+  AddCommonOptions(*gold_set, args.common);
+  gold_set->add_option("item", args.file, "Item id")->required();
+  gold_set->add_option("classes", args.classes, "The answer's classes (ids of the current guideline)");
+  gold_set->callback(with_app(&SetGold));
+
+  auto* run = prelabels->add_subcommand(
+      "run", "Ask a model back-end for pre-labels of every item (or the --item ones), by the back-end protocol");
+  AddCommonOptions(*run, args.common);
+  run->add_option("project", args.project, "Project id or name")->required();
+  run->add_option("--backend", args.backend_url, "The back-end's http(s) URL")->required();
+  run->add_option("--caliper-url", args.caliper_url,
+                  "How the back-end reaches this deployment's server (https://host:port)")
+      ->required();
+  run->add_option("--as", args.as_user, "The manager asking (the item tokens are theirs)")->required();
+  run->add_option("--item", args.items, "An item (repeatable); none = every item");
+  run->add_option("--token-minutes", args.token_minutes, "Lifetime of each item's fetch token (1..1440)")
+      ->default_val(15);
+  run->callback(with_app(&RunBackend));
+  auto* stats = prelabels->add_subcommand(
+      "stats", "Per model version: decisions, acceptance rate, correction size, anchoring comparison");
+  AddCommonOptions(*stats, args.common);
+  stats->add_option("project", args.project, "Project id or name")->required();
+  stats->callback(with_app(&PrelabelStats));
+
+  auto* labels = outcomes->add_subcommand(
+      "labels", "Every label that needs confirmation, with its status now (provisional, confirmed, ...)");
+  AddCommonOptions(*labels, args.common);
+  labels->add_option("project", args.project, "Project id or name")->required();
+  labels->callback(with_app(&OutcomeLabels));
+  auto* scores = outcomes->add_subcommand("scores", "Readers and model versions re-scored against confirmed truth");
+  AddCommonOptions(*scores, args.common);
+  scores->add_option("project", args.project, "Project id or name")->required();
+  scores->callback(with_app(&OutcomeScores));
 
   auto* quality = root.add_subcommand("quality", "Stored quality figures of a project");
   quality->require_subcommand(1);

@@ -381,6 +381,55 @@ json PrelabelDecisionJson(const core::PrelabelDecision& d) {
               {"decided_at", FormatRfc3339(d.decided_at)}};
 }
 
+json ModelVersionStatsJson(const app::ModelVersionStats& s) {
+  auto share = [](int part, int whole) { return whole > 0 ? json(static_cast<double>(part) / whole) : json(nullptr); };
+  return json{{"model", {{"name", s.model_name}, {"version", s.model_version}}},
+              {"prelabels", s.prelabels},
+              {"accepted", s.accepted},
+              {"corrected", s.corrected},
+              {"rejected", s.rejected},
+              {"acceptance_rate", s.accepted + s.corrected + s.rejected > 0 ? json(s.acceptance_rate) : json(nullptr)},
+              {"mean_correction_size", s.mean_correction_size ? json(*s.mean_correction_size) : json(nullptr)},
+              {"anchoring",
+               {{"shown", {{"readings", s.shown_readings}, {"agreeing", s.shown_agreeing},
+                           {"agreement", share(s.shown_agreeing, s.shown_readings)}}},
+                {"hidden", {{"readings", s.hidden_readings}, {"agreeing", s.hidden_agreeing},
+                            {"agreement", share(s.hidden_agreeing, s.hidden_readings)}}}}}};
+}
+
+json GuidelineDiffJson(const app::GuidelineDiff& d) {
+  json classes = json::array();
+  for (const auto& c : d.classes) classes.push_back(json{{"id", c.id}, {"change", c.change}, {"fields", c.fields}});
+  return json{{"from", {{"id", d.from.id}, {"version", d.from.version}}},
+              {"to", {{"id", d.to.id}, {"version", d.to.version}}},
+              {"classes", classes}};
+}
+
+json GoldItemJson(const core::GoldItem& g) {
+  json answers = json::array();
+  for (const auto& c : g.answer) answers.push_back(json{{"class", c}});
+  return json{{"item_id", g.item_id}, {"answers", answers}, {"set_by", g.set_by}, {"set_at", FormatRfc3339(g.set_at)}};
+}
+
+json TruthScoresJson(const app::TruthScores& s) {
+  auto rows = [](const std::vector<app::TruthScore>& scores, const char* key) {
+    json out = json::array();
+    for (const auto& t : scores) {
+      out.push_back(json{{key, t.reader}, {"confirmed", t.confirmed}, {"refuted", t.refuted},
+                         {"provisional", t.provisional}, {"unconfirmed", t.unconfirmed},
+                         {"accuracy", t.accuracy ? json(*t.accuracy) : json(nullptr)}});
+    }
+    return out;
+  };
+  return json{{"readers", rows(s.readers, "reader")}, {"models", rows(s.models, "model")}};
+}
+
+json LabelTruthJson(const app::LabelTruth& l) {
+  return json{{"annotation_id", l.annotation.id}, {"item_id", l.annotation.item_id},
+              {"class", l.annotation.label_class}, {"author", l.annotation.author},
+              {"status", l.status}, {"outcome_id", l.outcome_id}};
+}
+
 json RowErrorsJson(const std::vector<app::RowError>& errors) {
   json out = json::array();
   for (const auto& e : errors) out.push_back(json{{"index", e.index}, {"message", e.message}});

@@ -134,6 +134,12 @@ json ReviewJson(const core::Review& r);
 json AdjudicationJson(const core::Adjudication& a);
 json PrelabelJson(const core::Prelabel& p);
 json PrelabelDecisionJson(const core::PrelabelDecision& d);
+// The answers of the API and of the CLI's --json (one form for both).
+json ModelVersionStatsJson(const app::ModelVersionStats& s);
+json GuidelineDiffJson(const app::GuidelineDiff& d);
+json GoldItemJson(const core::GoldItem& g);
+json TruthScoresJson(const app::TruthScores& s);
+json LabelTruthJson(const app::LabelTruth& l);
 // A list of rows refused by a bulk operation: [{index, message}].
 json RowErrorsJson(const std::vector<app::RowError>& errors);
 json ApiTokenJson(const storage::ApiToken& t);

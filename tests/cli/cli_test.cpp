@@ -811,5 +811,221 @@ TEST_F(CliTest, OutcomesImportReadsTheCsvAndReportsWhatItRefuses) {
   EXPECT_THAT(err, HasSubstr("'malignancy' is not a class of the current guideline that needs confirmation"));
 }
 
+
+// ---- the workflow, scripted by a manager -----------------------------------------------------
+
+// A project from a file (pneumonia needs a biopsy within 90 days), three notes, and the ids of
+// the note items, oldest first.
+class WorkflowCliTest : public CliTest {
+ protected:
+  void SetUp() override {
+    InitDeployment(data_);
+    json file = {{"caliper_project", 1},
+                 {"name", "Wards"},
+                 {"guideline",
+                  {{"classes",
+                    {{{"id", "pneumonia"}, {"name", "Pneumonia"}, {"kind", "classification"},
+                      {"definition", "Consolidation with clinical signs."},
+                      {"confirmation", {{"evidence_sources", {"biopsy"}}, {"window_days", 90}}}},
+                     {{"id", "effusion"}, {"name", "Effusion"}, {"kind", "classification"},
+                      {"definition", "Fluid in the pleural space."}}}}}},
+                 {"workflow", {{"readers_per_item", 2}, {"task_order", "random"}}}};
+    WriteFile(dir_ / "project.json", file.dump());
+    CliJson({"project", "create", "--file", dir_ / "project.json"});
+    std::string notes;
+    for (int i = 1; i <= 3; ++i) {
+      notes += json{{"id", "n" + std::to_string(i)}, {"patient", "MRN00" + std::to_string(40 + i)},
+                    {"text", "Right lower lobe opacity, note " + std::to_string(i) + "."}}
+                   .dump() +
+               "\n";
+    }
+    WriteFile(dir_ / "notes.jsonl", notes);
+    RunResult ingest = Cli({"ingest", "notes", dir_ / "notes.jsonl", "--project", "Wards"});
+    ASSERT_EQ(ingest.exit_code, 0) << Describe(ingest);
+    std::stringstream ids(Scalar("SELECT id FROM items ORDER BY created_at, id;"));
+    for (std::string id; std::getline(ids, id);) items_.push_back(id);
+    ASSERT_EQ(items_.size(), 3u);
+  }
+  std::vector<std::string> items_;
+};
+
+TEST_F(WorkflowCliTest, SettingsTasksGoldAndGuidelineDiff) {
+  json settings = CliJson({"workflow", "show", "Wards"});
+  EXPECT_EQ(settings["readers_per_item"], 2);
+  EXPECT_EQ(settings["task_order"], "random");
+  EXPECT_THAT(Cli({"workflow", "show", "Wards"}).out, HasSubstr("readers_per_item = 2"));
+
+  // `set` changes the fields the file names and keeps the others.
+  const std::string kUpdates = "SELECT count(*) FROM audit_events WHERE action='workflow.update';";
+  const int updates_before = std::stoi(Scalar(kUpdates));
+  WriteFile(dir_ / "w.json", R"({"readers_per_item": 1, "gold_rate": 0.25})");
+  settings = CliJson({"workflow", "set", "Wards", dir_ / "w.json"});
+  EXPECT_EQ(settings["readers_per_item"], 1);
+  EXPECT_EQ(settings["gold_rate"], 0.25);
+  EXPECT_EQ(settings["task_order"], "random") << "a field the file does not name stays";
+  EXPECT_EQ(Scalar("SELECT readers_per_item FROM workflow_settings;"), "1");
+  // Refused settings name the file and the field, and change nothing.
+  WriteFile(dir_ / "bad.json", R"({"readers_per_item": 99})");
+  EXPECT_THAT(CliError({"workflow", "set", "Wards", dir_ / "bad.json"}),
+              AllOf(HasSubstr("bad.json"), HasSubstr("readers_per_item must be 1 to 20")));
+  WriteFile(dir_ / "bad.json", R"({"readers": 2})");
+  EXPECT_THAT(CliError({"workflow", "set", "Wards", dir_ / "bad.json"}), HasSubstr("readers"));
+  WriteFile(dir_ / "bad.json", "[1]");
+  EXPECT_THAT(CliError({"workflow", "set", "Wards", dir_ / "bad.json"}), HasSubstr("not a JSON object"));
+  EXPECT_EQ(CliJson({"workflow", "show", "Wards"}), settings);
+  EXPECT_EQ(std::stoi(Scalar(kUpdates)), updates_before + 1) << "one audited change; the refused ones wrote none";
+
+  // Tasks: every item topped up to one open task; a second run makes none.
+  json created = CliJson({"tasks", "create", "Wards"});
+  ASSERT_EQ(created["data"].size(), 3u);
+  std::set<std::string> tasked;
+  for (const auto& t : created["data"]) tasked.insert(t["item_id"].get<std::string>());
+  EXPECT_EQ(tasked, std::set<std::string>(items_.begin(), items_.end()));
+  EXPECT_THAT(Cli({"tasks", "create", "Wards"}).out, HasSubstr("Created 0 tasks on 0 items"));
+  EXPECT_EQ(CliJson({"tasks", "list", "Wards", "--state", "open"})["data"].size(), 3u);
+  EXPECT_EQ(CliJson({"tasks", "list", "Wards", "--state", "submitted"})["data"].size(), 0u);
+  EXPECT_THAT(Cli({"tasks", "list", "Wards"}).out, HasSubstr("3 tasks"));
+  EXPECT_THAT(CliError({"tasks", "list", "Wards", "--state", "sleeping"}), HasSubstr("sleeping"));
+
+  // Gold: the answer is checked against the guideline in force.
+  json gold = CliJson({"gold", "set", items_[0], "pneumonia"});
+  EXPECT_EQ(gold["answers"], json::array({{{"class", "pneumonia"}}}));
+  EXPECT_EQ(gold["item_id"], items_[0]);
+  EXPECT_THAT(Cli({"gold", "set", items_[1]}).out, HasSubstr("names none of the classes"));
+  EXPECT_THAT(CliError({"gold", "set", items_[2], "fracture"}), HasSubstr("fracture"));
+  EXPECT_EQ(Scalar("SELECT count(*) FROM audit_events WHERE action='item.gold';"), "2");
+
+  // The diff of version 2 against the version it is based on, and against a named one.
+  EXPECT_THAT(CliError({"guideline", "diff", "Wards"}), HasSubstr("based on no other version"));
+  json v2 = {{"classes",
+              {{{"id", "pneumonia"}, {"name", "Pneumonia"}, {"kind", "classification"},
+                {"definition", "Consolidation with clinical signs."},
+                {"confirmation", {{"evidence_sources", {"biopsy"}}, {"window_days", 90}}}},
+               {{"id", "effusion"}, {"name", "Effusion"}, {"kind", "classification"},
+                {"definition", "Fluid in the pleural space, seen on two views."}},
+               {{"id", "nodule"}, {"name", "Nodule"}, {"kind", "classification"}, {"definition", "A small opacity."}}}}};
+  WriteFile(dir_ / "v2.json", v2.dump());
+  CliJson({"guideline", "publish", "Wards", dir_ / "v2.json"});
+  json diff = CliJson({"guideline", "diff", "Wards"});
+  EXPECT_EQ(diff["from"]["version"], 1);
+  EXPECT_EQ(diff["to"]["version"], 2);
+  EXPECT_EQ(diff["classes"], json::parse(R"([{"id":"effusion","change":"changed","fields":["definition"]},
+                                             {"id":"nodule","change":"added","fields":[]}])"));
+  EXPECT_EQ(CliJson({"guideline", "diff", "Wards", "--from", "2", "--to", "2"})["classes"].size(), 0u);
+  RunResult text = Cli({"guideline", "diff", "Wards", "--from", "1"});
+  EXPECT_THAT(text.out, AllOf(HasSubstr("2 classes differ"), HasSubstr("changed effusion (definition)")));
+  EXPECT_THAT(CliError({"guideline", "diff", "Wards", "--from", "7"}), HasSubstr("no published guideline version 7"));
+}
+
+TEST_F(WorkflowCliTest, PrelabelStatsAndScoresAgainstLaterTruth) {
+  std::string rows;
+  for (int i = 0; i < 2; ++i) {
+    rows += json{{"item_id", items_[i]}, {"model", {{"name", "toy"}, {"version", "1"}}},
+                 {"evidence", {{"kind", "document"}}}, {"label", {{"class", "pneumonia"}}}, {"score", 0.8}}
+                .dump() +
+            "\n";
+  }
+  WriteFile(dir_ / "pre.jsonl", rows);
+  CliJson({"prelabels", "upload", "Wards", dir_ / "pre.jsonl"});
+  json stats = CliJson({"prelabels", "stats", "Wards"});
+  ASSERT_EQ(stats["data"].size(), 1u);
+  EXPECT_EQ(stats["data"][0]["model"], json({{"name", "toy"}, {"version", "1"}}));
+  EXPECT_EQ(stats["data"][0]["prelabels"], 2);
+  EXPECT_EQ(stats["data"][0]["acceptance_rate"], nullptr) << "no reader has decided yet";
+  EXPECT_THAT(Cli({"prelabels", "stats", "Wards"}).out, AllOf(HasSubstr("toy@1  2  0  0  0  -"), HasSubstr("1 model versions")));
+
+  // A biopsy confirms the first item's pneumonia and refutes the second's.
+  WriteFile(dir_ / "outcomes.csv",
+            "item_id,patient_key,evidence_type,class,value,result,time\n" + items_[0] +
+                ",,biopsy,pneumonia,,confirms,2026-01-01T00:00:00Z\n" + items_[1] +
+                ",,biopsy,pneumonia,,refutes,2026-01-02T00:00:00Z\n");
+  CliJson({"outcomes", "import", dir_ / "outcomes.csv", "--project", "Wards"});
+  json scores = CliJson({"outcomes", "scores", "Wards"});
+  ASSERT_EQ(scores["models"].size(), 1u);
+  EXPECT_EQ(scores["models"][0]["model"], "toy@1");
+  EXPECT_EQ(scores["models"][0]["confirmed"], 1);
+  EXPECT_EQ(scores["models"][0]["refuted"], 1);
+  EXPECT_EQ(scores["models"][0]["accuracy"], 0.5);
+  EXPECT_EQ(scores["readers"].size(), 0u) << "no reader has labelled yet";
+  EXPECT_THAT(Cli({"outcomes", "scores", "Wards"}).out, HasSubstr("toy@1  1  1  0  0  0.500"));
+  EXPECT_EQ(CliJson({"outcomes", "labels", "Wards"})["data"].size(), 0u) << "pre-labels are no labels";
+  EXPECT_EQ(Scalar("SELECT count(*) FROM audit_events WHERE action='outcome.scores';"), "2");
+  EXPECT_THAT(CliError({"outcomes", "scores", "Nowhere"}), HasSubstr("Nowhere"));
+}
+
+// `caliper prelabels run` beside a running server: the back-end gets a token for each item
+// and fetches the item through the server, as a manager's run from the API does.
+TEST_F(CliTest, PrelabelsRunAsksTheBackEndThroughTheServer) {
+  const std::string admin_password = InitDeployment(data_);
+  ServerProcess server(data_, ServerProcess::PlainHttp());
+  ASSERT_TRUE(server.Start());
+  Api api(server.port());
+  Team team;
+  ASSERT_TRUE(MakeTeam(api, admin_password, team));
+  auto item = api.UploadItem(team.project_id, team.manager, ImagingItem("pt-run"), "pixels of item one");
+  ASSERT_TRUE(item && item->status == 201) << Describe(item);
+  const std::string item_id = Body(item)["id"];
+  WriteFile(dir_ / "schema.json",
+            json{{"classes", {{{"id", "nodule"}, {"name", "Nodule"}, {"kind", "classification"},
+                               {"definition", "A small opacity."}}}}}
+                .dump());
+  CliJson({"guideline", "publish", team.project_id, dir_ / "schema.json"});
+
+  // The back-end: fetches the item with the token it was sent, predicts a nodule.
+  httplib::Server backend;
+  std::mutex mu;
+  std::vector<std::string> fetched;
+  backend.Post("/predict", [&](const httplib::Request& req, httplib::Response& res) {
+    const json call = json::parse(req.body, nullptr, false);
+    const std::string url = call["item"]["content_url"];
+    const std::string origin = url.substr(0, url.find("/api/"));
+    httplib::Client caliper(origin);
+    auto content = caliper.Get(url.substr(origin.size()),
+                               {{"Authorization", "Bearer " + call["item"]["token"].get<std::string>()}});
+    if (!content || content->status != 200) {
+      res.status = 502;
+      return;
+    }
+    std::lock_guard<std::mutex> lock(mu);
+    fetched.push_back(content->body);
+    res.set_content(json{{"model", {{"name", "toy"}, {"version", "2"}}},
+                         {"predictions", {{{"evidence", {{"kind", "image"}}}, {"label", {{"class", "nodule"}}},
+                                           {"score", 0.9}}}}}
+                        .dump(),
+                    "application/json");
+  });
+  const int backend_port = backend.bind_to_any_port("127.0.0.1");
+  std::thread serving([&] { backend.listen_after_bind(); });
+  const std::string backend_url = "http://127.0.0.1:" + std::to_string(backend_port) + "/predict";
+  const std::string caliper_url = "http://127.0.0.1:" + std::to_string(server.port());
+
+  json run = CliJson({"prelabels", "run", team.project_id, "--backend", backend_url, "--caliper-url", caliper_url,
+                      "--as", "manager"});
+  EXPECT_EQ(run["items"], 1);
+  ASSERT_EQ(run["stored"].size(), 1u);
+  EXPECT_EQ(run["stored"][0]["item_id"], item_id);
+  EXPECT_EQ(run["stored"][0]["model"]["version"], "2");
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    EXPECT_EQ(fetched, std::vector<std::string>{"pixels of item one"});
+  }
+  // An annotator may not ask; nor may anyone without --as.
+  EXPECT_THAT(CliError({"prelabels", "run", team.project_id, "--backend", backend_url, "--caliper-url", caliper_url,
+                        "--as", "annotator"}),
+              HasSubstr("permission"));
+  EXPECT_EQ(Cli({"prelabels", "run", team.project_id, "--backend", backend_url, "--caliper-url", caliper_url}).exit_code,
+            2);
+  backend.stop();
+  serving.join();
+  // A back-end that is gone: the item is reported, nothing stored, exit code 1.
+  RunResult gone = Cli({"prelabels", "run", team.project_id, "--backend", backend_url, "--caliper-url", caliper_url,
+                        "--as", "manager", "--json"});
+  EXPECT_EQ(gone.exit_code, 1) << Describe(gone);
+  EXPECT_THAT(gone.err, HasSubstr("item " + item_id));
+  EXPECT_EQ(json::parse(gone.out, nullptr, false)["stored"].size(), 0u);
+  EXPECT_EQ(Scalar("SELECT count(*) FROM prelabels;"), "1");
+  ASSERT_EQ(server.Terminate(), 0) << server.Log();
+}
+
 }  // namespace
 }  // namespace caliper::e2e

@@ -19,22 +19,6 @@ json PrelabelViewJson(const app::PrelabelView& v) {
   return out;
 }
 
-json StatsJson(const app::ModelVersionStats& s) {
-  auto share = [](int part, int whole) { return whole > 0 ? json(static_cast<double>(part) / whole) : json(nullptr); };
-  return json{{"model", {{"name", s.model_name}, {"version", s.model_version}}},
-              {"prelabels", s.prelabels},
-              {"accepted", s.accepted},
-              {"corrected", s.corrected},
-              {"rejected", s.rejected},
-              {"acceptance_rate", s.accepted + s.corrected + s.rejected > 0 ? json(s.acceptance_rate) : json(nullptr)},
-              {"mean_correction_size", s.mean_correction_size ? json(*s.mean_correction_size) : json(nullptr)},
-              {"anchoring",
-               {{"shown", {{"readings", s.shown_readings}, {"agreeing", s.shown_agreeing},
-                           {"agreement", share(s.shown_agreeing, s.shown_readings)}}},
-                {"hidden", {{"readings", s.hidden_readings}, {"agreeing", s.hidden_agreeing},
-                            {"agreement", share(s.hidden_agreeing, s.hidden_readings)}}}}}};
-}
-
 // The origin the back-end should use to reach this server: the Host the caller used.
 std::string OriginOf(const httplib::Request& req) {
   const std::string host = req.get_header_value("Host");
@@ -135,7 +119,7 @@ std::vector<Route> PrelabelRoutes() {
        [](app::App& app, Call& call) -> Result<Reply> {
          CALIPER_ASSIGN_OR_RETURN(auto stats, app.PrelabelStats(call.ctx, call.Param("project_id")));
          json data = json::array();
-         for (const auto& s : stats) data.push_back(StatsJson(s));
+         for (const auto& s : stats) data.push_back(ModelVersionStatsJson(s));
          return JsonReply(json{{"data", data}});
        }},
       {"GET", "/api/v1/items/{item_id}/prelabels", Permission::kAnnotationRead,

@@ -74,16 +74,6 @@ json ReadingsJson(const app::ItemReadings& view) {
   return json{{"data", data}, {"classes", classes}, {"triggers", triggers}};
 }
 
-json TruthScoresJson(const std::vector<app::TruthScore>& scores, const char* key) {
-  json out = json::array();
-  for (const auto& s : scores) {
-    out.push_back(json{{key, s.reader}, {"confirmed", s.confirmed}, {"refuted", s.refuted},
-                       {"provisional", s.provisional}, {"unconfirmed", s.unconfirmed},
-                       {"accuracy", s.accuracy ? json(*s.accuracy) : json(nullptr)}});
-  }
-  return out;
-}
-
 json HistoryJson(const std::vector<app::AnnotationHistoryEntry>& entries) {
   json data = json::array();
   for (const auto& e : entries) {
@@ -166,13 +156,7 @@ std::vector<Route> WorkflowRoutes() {
          CALIPER_ASSIGN_OR_RETURN(auto diff, app.DiffGuidelines(call.ctx, call.Param("project_id"),
                                                                 call.Param("base_guideline_id"),
                                                                 call.Param("guideline_id")));
-         json classes = json::array();
-         for (const auto& c : diff.classes) {
-           classes.push_back(json{{"id", c.id}, {"change", c.change}, {"fields", c.fields}});
-         }
-         return JsonReply(json{{"from", {{"id", diff.from.id}, {"version", diff.from.version}}},
-                               {"to", {{"id", diff.to.id}, {"version", diff.to.version}}},
-                               {"classes", classes}});
+         return JsonReply(GuidelineDiffJson(diff));
        }},
 
       {"GET", "/api/v1/projects/{project_id}/guidelines/{guideline_id}/impact", Permission::kGuidelineEdit,
@@ -420,11 +404,7 @@ std::vector<Route> WorkflowRoutes() {
        [](app::App& app, Call& call) -> Result<Reply> {
          CALIPER_ASSIGN_OR_RETURN(auto labels, app.EvaluateTruth(call.ctx, call.Param("project_id")));
          json data = json::array();
-         for (const auto& l : labels) {
-           data.push_back(json{{"annotation_id", l.annotation.id}, {"item_id", l.annotation.item_id},
-                               {"class", l.annotation.label_class}, {"author", l.annotation.author},
-                               {"status", l.status}, {"outcome_id", l.outcome_id}});
-         }
+         for (const auto& l : labels) data.push_back(LabelTruthJson(l));
          return JsonReply(json{{"data", data}});
        }},
       {"GET", "/api/v1/projects/{project_id}/outcomes/scores", Permission::kQualityRead,
@@ -433,8 +413,7 @@ std::vector<Route> WorkflowRoutes() {
        BodyKind::kNone, {},
        [](app::App& app, Call& call) -> Result<Reply> {
          CALIPER_ASSIGN_OR_RETURN(auto scores, app.ScoreAgainstTruth(call.ctx, call.Param("project_id")));
-         return JsonReply(json{{"readers", TruthScoresJson(scores.readers, "reader")},
-                               {"models", TruthScoresJson(scores.models, "model")}});
+         return JsonReply(TruthScoresJson(scores));
        }},
       {"PUT", "/api/v1/items/{item_id}/gold", Permission::kTaskAssign,
        "Mark the item as gold with its known answer: the classes a correct reading labels (each in the "
@@ -452,10 +431,7 @@ std::vector<Route> WorkflowRoutes() {
            classes.push_back((*answer)["class"].get<std::string>());
          }
          CALIPER_ASSIGN_OR_RETURN(auto gold, app.SetGoldItem(call.ctx, call.Param("item_id"), classes));
-         json out = json::array();
-         for (const auto& c : gold.answer) out.push_back(json{{"class", c}});
-         return JsonReply(json{{"item_id", gold.item_id}, {"answers", out}, {"set_by", gold.set_by},
-                               {"set_at", FormatRfc3339(gold.set_at)}});
+         return JsonReply(GoldItemJson(gold));
        }},
       {"GET", "/api/v1/annotations/{annotation_id}/history", Permission::kAnnotationRead,
        "Every version of a label, oldest first: its revisions (edits with who, when and the reason), then "
