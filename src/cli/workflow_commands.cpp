@@ -52,6 +52,14 @@ struct WorkflowArgs {
   int token_minutes = 15;
 };
 
+// Prints rows as the API lists them: {"data": [render(row), ...]}.
+template <typename Rows, typename Render>
+void PrintData(const Rows& rows, Render render) {
+  json data = json::array();
+  for (const auto& row : rows) data.push_back(render(row));
+  PrintJson(json{{"data", data}});
+}
+
 // Reads a JSONL file of predictions; every line that is no prediction is reported and skipped.
 // `line_of[i]` is the 1-based line number of rows[i].
 struct PredictionFile {
@@ -99,20 +107,16 @@ int Report(const WorkflowArgs& args, const std::vector<app::RowError>& errors, c
   return refused == 0 ? 0 : 1;
 }
 
-int UploadPrelabels(app::App& app, const WorkflowArgs& args) {
-  auto project = FindProject(app, args.project);
-  if (!project.ok()) return Fail(project.status());
+int UploadPrelabels(app::App& app, const core::Project& project, const WorkflowArgs& args) {
   auto file = ReadPredictions(args.file);
   if (!file.ok()) return Fail(file.status());
   if (file->rows.empty()) return Report(args, {}, {}, 0, file->refused, "pre-labels");
-  auto upload = app.AddPrelabels(app::LocalOperator(), project->id, file->rows);
+  auto upload = app.AddPrelabels(app::LocalOperator(), project.id, file->rows);
   if (!upload.ok()) return Fail(upload.status());
   return Report(args, upload->errors, file->line_of, upload->stored.size(), file->refused, "pre-labels");
 }
 
-int ImportOutcomes(app::App& app, const WorkflowArgs& args) {
-  auto project = FindProject(app, args.project);
-  if (!project.ok()) return Fail(project.status());
+int ImportOutcomes(app::App& app, const core::Project& project, const WorkflowArgs& args) {
   std::ifstream in(args.file, std::ios::binary);
   if (!in) return Fail(Error(ErrorCode::kNotFound, "cannot read " + args.file));
   auto records = ingest::ReadOutcomesCsv(in);
@@ -130,15 +134,13 @@ int ImportOutcomes(app::App& app, const WorkflowArgs& args) {
     line_of.push_back(r.line);
   }
   if (rows.empty()) return Report(args, {}, {}, 0, refused, "outcomes");
-  auto upload = app.AddOutcomes(app::LocalOperator(), project->id, rows);
+  auto upload = app.AddOutcomes(app::LocalOperator(), project.id, rows);
   if (!upload.ok()) return Fail(upload.status());
   return Report(args, upload->errors, line_of, upload->stored.size(), refused, "outcomes");
 }
 
-int RunContext(app::App& app, const WorkflowArgs& args) {
-  auto project = FindProject(app, args.project);
-  if (!project.ok()) return Fail(project.status());
-  auto report = app.RunContextPrelabels(app::LocalOperator(), project->id, args.items);
+int RunContext(app::App& app, const core::Project& project, const WorkflowArgs& args) {
+  auto report = app.RunContextPrelabels(app::LocalOperator(), project.id, args.items);
   if (!report.ok()) return Fail(report.status());
   for (const auto& e : report->errors) std::cerr << "caliper: " << e.message << "\n";
   if (args.common.json) {
@@ -192,20 +194,18 @@ void PrintImpact(const app::GuidelineImpact& impact) {
   }
 }
 
-int PublishGuideline(app::App& app, const WorkflowArgs& args) {
-  auto project = FindProject(app, args.project);
-  if (!project.ok()) return Fail(project.status());
+int PublishGuideline(app::App& app, const core::Project& project, const WorkflowArgs& args) {
   auto text = ReadWholeFile(args.file);
   if (!text.ok()) return Fail(text.status());
   const auto& op = app::LocalOperator();
-  auto draft = app.CreateGuidelineDraft(op, project->id, *text);
+  auto draft = app.CreateGuidelineDraft(op, project.id, *text);
   if (!draft.ok()) return Fail(Error(draft.status().code(), args.file + ": " + draft.status().message()));
-  auto published = app.PublishGuideline(op, project->id, draft->id, draft->revision);
+  auto published = app.PublishGuideline(op, project.id, draft->id, draft->revision);
   if (!published.ok()) return Fail(published.status());
   json out{{"id", published->id}, {"version", published->version}};
   std::optional<app::GuidelineImpact> impact;
   if (!published->based_on.empty()) {
-    auto report = app.GuidelineImpactOf(op, project->id, published->id, "");
+    auto report = app.GuidelineImpactOf(op, project.id, published->id, "");
     if (!report.ok()) return Fail(report.status());
     impact = std::move(*report);
     out["impact"] = ImpactJson(*impact);
@@ -219,18 +219,16 @@ int PublishGuideline(app::App& app, const WorkflowArgs& args) {
   return 0;
 }
 
-int Reannotate(app::App& app, const WorkflowArgs& args) {
-  auto project = FindProject(app, args.project);
-  if (!project.ok()) return Fail(project.status());
-  auto to = FindGuideline(app, project->id, args.to_version);
+int Reannotate(app::App& app, const core::Project& project, const WorkflowArgs& args) {
+  auto to = FindGuideline(app, project.id, args.to_version);
   if (!to.ok()) return Fail(to.status());
   std::string from_id;
   if (!args.from_version.empty()) {
-    auto from = FindGuideline(app, project->id, args.from_version);
+    auto from = FindGuideline(app, project.id, args.from_version);
     if (!from.ok()) return Fail(from.status());
     from_id = from->id;
   }
-  auto report = app.ReannotateImpacted(app::LocalOperator(), project->id, to->id, from_id);
+  auto report = app.ReannotateImpacted(app::LocalOperator(), project.id, to->id, from_id);
   if (!report.ok()) return Fail(report.status());
   if (args.common.json) {
     json reopened = json::array();
@@ -249,16 +247,14 @@ int Reannotate(app::App& app, const WorkflowArgs& args) {
   return 0;
 }
 
-int Feedback(app::App& app, const WorkflowArgs& args) {
-  auto project = FindProject(app, args.project);
-  if (!project.ok()) return Fail(project.status());
+int Feedback(app::App& app, const core::Project& project, const WorkflowArgs& args) {
   std::string version_id;
   if (!args.to_version.empty()) {
-    auto version = FindGuideline(app, project->id, args.to_version);
+    auto version = FindGuideline(app, project.id, args.to_version);
     if (!version.ok()) return Fail(version.status());
     version_id = version->id;
   }
-  auto report = app.GuidelineFeedbackOf(app::LocalOperator(), project->id, version_id);
+  auto report = app.GuidelineFeedbackOf(app::LocalOperator(), project.id, version_id);
   if (!report.ok()) return Fail(report.status());
   if (args.common.json) {
     json classes = json::array();
@@ -282,14 +278,12 @@ int Feedback(app::App& app, const WorkflowArgs& args) {
 
 // `caliper guideline diff`: --to defaults to the version in force, --from to the one --to is
 // based on.
-int Diff(app::App& app, const WorkflowArgs& args) {
-  auto project = FindProject(app, args.project);
-  if (!project.ok()) return Fail(project.status());
-  auto to = FindGuideline(app, project->id, args.to_version);
+int Diff(app::App& app, const core::Project& project, const WorkflowArgs& args) {
+  auto to = FindGuideline(app, project.id, args.to_version);
   if (!to.ok()) return Fail(to.status());
   std::string from_id = to->based_on;
   if (!args.from_version.empty()) {
-    auto from = FindGuideline(app, project->id, args.from_version);
+    auto from = FindGuideline(app, project.id, args.from_version);
     if (!from.ok()) return Fail(from.status());
     from_id = from->id;
   }
@@ -297,7 +291,7 @@ int Diff(app::App& app, const WorkflowArgs& args) {
     return Fail(Error(ErrorCode::kInvalidArgument, "version " + std::to_string(to->version) +
                                                        " is based on no other version; name one with --from"));
   }
-  auto diff = app.DiffGuidelines(app::LocalOperator(), project->id, from_id, to->id);
+  auto diff = app.DiffGuidelines(app::LocalOperator(), project.id, from_id, to->id);
   if (!diff.ok()) return Fail(diff.status());
   if (args.common.json) {
     PrintJson(http::GuidelineDiffJson(*diff));
@@ -319,10 +313,8 @@ void PrintSettings(const json& settings) {
   }
 }
 
-int ShowWorkflow(app::App& app, const WorkflowArgs& args) {
-  auto project = FindProject(app, args.project);
-  if (!project.ok()) return Fail(project.status());
-  auto settings = app.GetWorkflowSettings(app::LocalOperator(), project->id);
+int ShowWorkflow(app::App& app, const core::Project& project, const WorkflowArgs& args) {
+  auto settings = app.GetWorkflowSettings(app::LocalOperator(), project.id);
   if (!settings.ok()) return Fail(settings.status());
   const json out = http::WorkflowSettingsJson(*settings);
   if (args.common.json) {
@@ -335,9 +327,7 @@ int ShowWorkflow(app::App& app, const WorkflowArgs& args) {
 
 // `caliper workflow set PROJECT FILE`: the fields FILE names replace the current ones (a JSON
 // merge patch: null clears a field back to its default); the others stay as they are.
-int SetWorkflow(app::App& app, const WorkflowArgs& args) {
-  auto project = FindProject(app, args.project);
-  if (!project.ok()) return Fail(project.status());
+int SetWorkflow(app::App& app, const core::Project& project, const WorkflowArgs& args) {
   std::string text;
   if (args.file == "-") {
     text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
@@ -351,11 +341,11 @@ int SetWorkflow(app::App& app, const WorkflowArgs& args) {
     return Fail(Error(ErrorCode::kInvalidArgument, args.file + ": not a JSON object of workflow settings"));
   }
   const auto& op = app::LocalOperator();
-  auto current = app.GetWorkflowSettings(op, project->id);
+  auto current = app.GetWorkflowSettings(op, project.id);
   if (!current.ok()) return Fail(current.status());
   json merged = http::WorkflowSettingsJson(*current);
   merged.merge_patch(patch);
-  auto settings = app::WorkflowSettingsFromJson(project->id, merged.dump());
+  auto settings = app::WorkflowSettingsFromJson(project.id, merged.dump());
   if (!settings.ok()) return Fail(settings.status().WithContext(args.file));
   auto saved = app.PutWorkflowSettings(op, *settings);
   if (!saved.ok()) return Fail(saved.status().WithContext(args.file));
@@ -363,21 +353,17 @@ int SetWorkflow(app::App& app, const WorkflowArgs& args) {
   if (args.common.json) {
     PrintJson(out);
   } else {
-    std::cout << "Saved the workflow settings of " << project->name << "\n";
+    std::cout << "Saved the workflow settings of " << project.name << "\n";
     PrintSettings(out);
   }
   return 0;
 }
 
-int CreateTasks(app::App& app, const WorkflowArgs& args) {
-  auto project = FindProject(app, args.project);
-  if (!project.ok()) return Fail(project.status());
-  auto tasks = app.CreateTasks(app::LocalOperator(), project->id, args.items);
+int CreateTasks(app::App& app, const core::Project& project, const WorkflowArgs& args) {
+  auto tasks = app.CreateTasks(app::LocalOperator(), project.id, args.items);
   if (!tasks.ok()) return Fail(tasks.status());
   if (args.common.json) {
-    json data = json::array();
-    for (const auto& t : *tasks) data.push_back(http::TaskJson(t));
-    PrintJson(json{{"data", data}});
+    PrintData(*tasks, http::TaskJson);
   } else {
     std::set<std::string> items;
     for (const auto& t : *tasks) items.insert(t.item_id);
@@ -386,9 +372,7 @@ int CreateTasks(app::App& app, const WorkflowArgs& args) {
   return 0;
 }
 
-int ListTasks(app::App& app, const WorkflowArgs& args) {
-  auto project = FindProject(app, args.project);
-  if (!project.ok()) return Fail(project.status());
+int ListTasks(app::App& app, const core::Project& project, const WorkflowArgs& args) {
   std::optional<core::TaskState> state;
   if (!args.state.empty()) {
     auto parsed = core::ParseTaskState(args.state);
@@ -398,16 +382,14 @@ int ListTasks(app::App& app, const WorkflowArgs& args) {
   std::vector<core::Task> tasks;
   storage::PageRequest page{"", 500};
   for (;;) {
-    auto rows = app.ListTasks(app::LocalOperator(), project->id, state, page);
+    auto rows = app.ListTasks(app::LocalOperator(), project.id, state, page);
     if (!rows.ok()) return Fail(rows.status());
     tasks.insert(tasks.end(), rows->rows.begin(), rows->rows.end());
     if (rows->next.empty()) break;
     page.after = rows->next;
   }
   if (args.common.json) {
-    json data = json::array();
-    for (const auto& t : tasks) data.push_back(http::TaskJson(t));
-    PrintJson(json{{"data", data}});
+    PrintData(tasks, http::TaskJson);
     return 0;
   }
   std::cout << "TASK                             ITEM                             STATE        ASSIGNEE\n";
@@ -434,10 +416,8 @@ int SetGold(app::App& app, const WorkflowArgs& args) {
   return 0;
 }
 
-int RunBackend(app::App& app, const WorkflowArgs& args) {
-  auto project = FindProject(app, args.project);
-  if (!project.ok()) return Fail(project.status());
-  auto ctx = ActAs(app, args.as_user, project->id, security::Permission::kPrelabelWrite, "prelabels.run");
+int RunBackend(app::App& app, const core::Project& project, const WorkflowArgs& args) {
+  auto ctx = ActAs(app, args.as_user, project.id, security::Permission::kPrelabelWrite, "prelabels.run");
   if (!ctx.ok()) return Fail(ctx.status());
   app::ModelRunRequest request;
   request.backend_url = args.backend_url;
@@ -445,7 +425,7 @@ int RunBackend(app::App& app, const WorkflowArgs& args) {
   request.item_ids = args.items;
   request.token_minutes = args.token_minutes;
   http::HttpModelBackend transport;
-  auto report = app.RunModelBackend(*ctx, project->id, request, transport);
+  auto report = app.RunModelBackend(*ctx, project.id, request, transport);
   if (!report.ok()) return Fail(report.status());
   for (const auto& e : report->errors) std::cerr << "caliper: " << e.message << "\n";
   if (args.common.json) {
@@ -467,15 +447,11 @@ std::string Percent(int part, int whole) {
   return text;
 }
 
-int PrelabelStats(app::App& app, const WorkflowArgs& args) {
-  auto project = FindProject(app, args.project);
-  if (!project.ok()) return Fail(project.status());
-  auto stats = app.PrelabelStats(app::LocalOperator(), project->id);
+int PrelabelStats(app::App& app, const core::Project& project, const WorkflowArgs& args) {
+  auto stats = app.PrelabelStats(app::LocalOperator(), project.id);
   if (!stats.ok()) return Fail(stats.status());
   if (args.common.json) {
-    json data = json::array();
-    for (const auto& s : *stats) data.push_back(http::ModelVersionStatsJson(s));
-    PrintJson(json{{"data", data}});
+    PrintData(*stats, http::ModelVersionStatsJson);
     return 0;
   }
   std::cout << "MODEL@VERSION  PRE-LABELS  ACCEPTED  CORRECTED  REJECTED  ACCEPTANCE  CORRECTION  AGREE SHOWN  AGREE HIDDEN\n";
@@ -492,15 +468,11 @@ int PrelabelStats(app::App& app, const WorkflowArgs& args) {
   return 0;
 }
 
-int OutcomeLabels(app::App& app, const WorkflowArgs& args) {
-  auto project = FindProject(app, args.project);
-  if (!project.ok()) return Fail(project.status());
-  auto labels = app.EvaluateTruth(app::LocalOperator(), project->id);
+int OutcomeLabels(app::App& app, const core::Project& project, const WorkflowArgs& args) {
+  auto labels = app.EvaluateTruth(app::LocalOperator(), project.id);
   if (!labels.ok()) return Fail(labels.status());
   if (args.common.json) {
-    json data = json::array();
-    for (const auto& l : *labels) data.push_back(http::LabelTruthJson(l));
-    PrintJson(json{{"data", data}});
+    PrintData(*labels, http::LabelTruthJson);
     return 0;
   }
   std::map<std::string, int> by_status;
@@ -515,10 +487,8 @@ int OutcomeLabels(app::App& app, const WorkflowArgs& args) {
   return 0;
 }
 
-int OutcomeScores(app::App& app, const WorkflowArgs& args) {
-  auto project = FindProject(app, args.project);
-  if (!project.ok()) return Fail(project.status());
-  auto scores = app.ScoreAgainstTruth(app::LocalOperator(), project->id);
+int OutcomeScores(app::App& app, const core::Project& project, const WorkflowArgs& args) {
+  auto scores = app.ScoreAgainstTruth(app::LocalOperator(), project.id);
   if (!scores.ok()) return Fail(scores.status());
   if (args.common.json) {
     PrintJson(http::TruthScoresJson(*scores));
@@ -538,10 +508,8 @@ int OutcomeScores(app::App& app, const WorkflowArgs& args) {
   return 0;
 }
 
-int Sweep(app::App& app, const WorkflowArgs& args) {
-  auto project = FindProject(app, args.project);
-  if (!project.ok()) return Fail(project.status());
-  auto sweep = app.SweepQuality(app::LocalOperator(), project->id);
+int Sweep(app::App& app, const core::Project& project, const WorkflowArgs& args) {
+  auto sweep = app.SweepQuality(app::LocalOperator(), project.id);
   if (!sweep.ok()) return Fail(sweep.status());
   if (args.common.json) {
     PrintJson({{"items", sweep->items}, {"soft_labels", sweep->soft_labels}, {"findings", sweep->findings}});
@@ -563,6 +531,18 @@ void AddWorkflowCommands(CLI::App& root, int& exit_code) {
       exit_code = app.ok() ? body(**app, args) : Fail(app.status());
     };
   };
+  // The command's PROJECT (id or name) found first.
+  auto with_project = [&exit_code](int (*body)(app::App&, const core::Project&, const WorkflowArgs&)) {
+    return [&exit_code, body] {
+      auto app = OpenApp(args.common);
+      if (!app.ok()) {
+        exit_code = Fail(app.status());
+        return;
+      }
+      auto project = FindProject(**app, args.project);
+      exit_code = project.ok() ? body(**app, *project, args) : Fail(project.status());
+    };
+  };
 
   auto* prelabels = root.add_subcommand("prelabels", "Model pre-labels (suggestions readers decide on)");
   prelabels->require_subcommand(1);
@@ -571,14 +551,14 @@ void AddWorkflowCommands(CLI::App& root, int& exit_code) {
   upload->add_option("project", args.project, "Project id or name")->required();
   upload->add_option("file", args.file, "JSONL: one {item_id, model, evidence, label, score?, scores?} per line")
       ->required();
-  upload->callback(with_app(&UploadPrelabels));
+  upload->callback(with_project(&UploadPrelabels));
 
   auto* context = prelabels->add_subcommand(
       "context", "Run the ConText pre-labeller over the project's notes (terms from the published guideline)");
   AddCommonOptions(*context, args.common);
   context->add_option("project", args.project, "Project id or name")->required();
   context->add_option("--item", args.items, "A note item (repeatable); none = every note of the project");
-  context->callback(with_app(&RunContext));
+  context->callback(with_project(&RunContext));
 
   auto* outcomes = root.add_subcommand("outcomes", "Outcome events that confirm or refute labels later");
   outcomes->require_subcommand(1);
@@ -586,7 +566,7 @@ void AddWorkflowCommands(CLI::App& root, int& exit_code) {
   AddCommonOptions(*import, args.common);
   import->add_option("file", args.file, "CSV: item_id,patient_key,evidence_type,class,value,result,time")->required();
   import->add_option("--project", args.project, "Project id or name")->required();
-  import->callback(with_app(&ImportOutcomes));
+  import->callback(with_project(&ImportOutcomes));
 
   auto* guideline = root.add_subcommand("guideline", "Guideline versions: publish, diff, re-annotate, feedback");
   guideline->require_subcommand(1);
@@ -595,7 +575,7 @@ void AddWorkflowCommands(CLI::App& root, int& exit_code) {
   AddCommonOptions(*publish, args.common);
   publish->add_option("project", args.project, "Project id or name")->required();
   publish->add_option("file", args.file, "The label schema: {\"classes\": [...], ...}")->required();
-  publish->callback(with_app(&PublishGuideline));
+  publish->callback(with_project(&PublishGuideline));
 
   auto* reannotate = guideline->add_subcommand(
       "reannotate", "Send every reading with a label the new version changed back to its reader");
@@ -603,33 +583,33 @@ void AddWorkflowCommands(CLI::App& root, int& exit_code) {
   reannotate->add_option("project", args.project, "Project id or name")->required();
   reannotate->add_option("--to", args.to_version, "The version in force (number or id; default: the newest)");
   reannotate->add_option("--from", args.from_version, "The old version (default: the one --to is based on)");
-  reannotate->callback(with_app(&Reannotate));
+  reannotate->callback(with_project(&Reannotate));
 
   auto* feedback = guideline->add_subcommand("feedback", "Reviewers' and adjudicators' guideline feedback, by class");
   AddCommonOptions(*feedback, args.common);
   feedback->add_option("project", args.project, "Project id or name")->required();
   feedback->add_option("--version", args.to_version, "Only feedback on this version (number or id; default: all)");
-  feedback->callback(with_app(&Feedback));
+  feedback->callback(with_project(&Feedback));
 
   auto* diff = guideline->add_subcommand("diff", "What changed per class between two published versions");
   AddCommonOptions(*diff, args.common);
   diff->add_option("project", args.project, "Project id or name")->required();
   diff->add_option("--from", args.from_version, "The old version (number or id; default: the one --to is based on)");
   diff->add_option("--to", args.to_version, "The new version (number or id; default: the version in force)");
-  diff->callback(with_app(&Diff));
+  diff->callback(with_project(&Diff));
 
   auto* workflow = root.add_subcommand("workflow", "A project's workflow settings (docs/workflow.md)");
   workflow->require_subcommand(1);
   auto* show = workflow->add_subcommand("show", "Print the workflow settings");
   AddCommonOptions(*show, args.common);
   show->add_option("project", args.project, "Project id or name")->required();
-  show->callback(with_app(&ShowWorkflow));
+  show->callback(with_project(&ShowWorkflow));
   auto* set = workflow->add_subcommand(
       "set", "Change the settings FILE names (a JSON object, as PUT .../workflow; null = back to the default)");
   AddCommonOptions(*set, args.common);
   set->add_option("project", args.project, "Project id or name")->required();
   set->add_option("file", args.file, "JSON file of settings, or - for standard input")->required();
-  set->callback(with_app(&SetWorkflow));
+  set->callback(with_project(&SetWorkflow));
 
   auto* tasks = root.add_subcommand("tasks", "A project's reading tasks");
   tasks->require_subcommand(1);
@@ -638,12 +618,12 @@ void AddWorkflowCommands(CLI::App& root, int& exit_code) {
   AddCommonOptions(*create, args.common);
   create->add_option("project", args.project, "Project id or name")->required();
   create->add_option("--item", args.items, "An item (repeatable); none = every item of the settings' data types");
-  create->callback(with_app(&CreateTasks));
+  create->callback(with_project(&CreateTasks));
   auto* list = tasks->add_subcommand("list", "List the project's tasks");
   AddCommonOptions(*list, args.common);
   list->add_option("project", args.project, "Project id or name")->required();
   list->add_option("--state", args.state, "Only tasks in this state (open, claimed, submitted, ...)");
-  list->callback(with_app(&ListTasks));
+  list->callback(with_project(&ListTasks));
 
   auto* gold = root.add_subcommand("gold", "Gold items: known answers mixed into readers' tasks");
   gold->require_subcommand(1);
@@ -666,22 +646,22 @@ void AddWorkflowCommands(CLI::App& root, int& exit_code) {
   run->add_option("--item", args.items, "An item (repeatable); none = every item");
   run->add_option("--token-minutes", args.token_minutes, "Lifetime of each item's fetch token (1..1440)")
       ->default_val(15);
-  run->callback(with_app(&RunBackend));
+  run->callback(with_project(&RunBackend));
   auto* stats = prelabels->add_subcommand(
       "stats", "Per model version: decisions, acceptance rate, correction size, anchoring comparison");
   AddCommonOptions(*stats, args.common);
   stats->add_option("project", args.project, "Project id or name")->required();
-  stats->callback(with_app(&PrelabelStats));
+  stats->callback(with_project(&PrelabelStats));
 
   auto* labels = outcomes->add_subcommand(
       "labels", "Every label that needs confirmation, with its status now (provisional, confirmed, ...)");
   AddCommonOptions(*labels, args.common);
   labels->add_option("project", args.project, "Project id or name")->required();
-  labels->callback(with_app(&OutcomeLabels));
+  labels->callback(with_project(&OutcomeLabels));
   auto* scores = outcomes->add_subcommand("scores", "Readers and model versions re-scored against confirmed truth");
   AddCommonOptions(*scores, args.common);
   scores->add_option("project", args.project, "Project id or name")->required();
-  scores->callback(with_app(&OutcomeScores));
+  scores->callback(with_project(&OutcomeScores));
 
   auto* quality = root.add_subcommand("quality", "Stored quality figures of a project");
   quality->require_subcommand(1);
@@ -689,7 +669,7 @@ void AddWorkflowCommands(CLI::App& root, int& exit_code) {
       "sweep", "Fit Dawid-Skene per class and run every QA rule now; store soft labels and findings");
   AddCommonOptions(*sweep, args.common);
   sweep->add_option("project", args.project, "Project id or name")->required();
-  sweep->callback(with_app(&Sweep));
+  sweep->callback(with_project(&Sweep));
 }
 
 }  // namespace caliper::cli
