@@ -525,14 +525,9 @@ int Sweep(app::App& app, const core::Project& project, const WorkflowArgs& args)
 void AddWorkflowCommands(CLI::App& root, int& exit_code) {
   // One set of arguments shared by the subcommands (only one runs per invocation).
   static WorkflowArgs args;
-  auto with_app = [&exit_code](int (*body)(app::App&, const WorkflowArgs&)) {
-    return [&exit_code, body] {
-      auto app = OpenApp(args.common);
-      exit_code = app.ok() ? body(**app, args) : Fail(app.status());
-    };
-  };
-  // The command's PROJECT (id or name) found first.
-  auto with_project = [&exit_code](int (*body)(app::App&, const core::Project&, const WorkflowArgs&)) {
+  using ProjectBody = int (*)(app::App&, const core::Project&, const WorkflowArgs&);
+  // The command's PROJECT (id or name) is found first.
+  auto with_project = [&exit_code](ProjectBody body) {
     return [&exit_code, body] {
       auto app = OpenApp(args.common);
       if (!app.ok()) {
@@ -543,133 +538,96 @@ void AddWorkflowCommands(CLI::App& root, int& exit_code) {
       exit_code = project.ok() ? body(**app, *project, args) : Fail(project.status());
     };
   };
+  // A subcommand of `parent` whose first argument is PROJECT.
+  auto project_command = [&](CLI::App* parent, const char* name, const char* help, ProjectBody body) {
+    auto* cmd = parent->add_subcommand(name, help);
+    AddCommonOptions(*cmd, args.common);
+    cmd->add_option("project", args.project, "Project id or name")->required();
+    cmd->callback(with_project(body));
+    return cmd;
+  };
+  auto group = [&root](const char* name, const char* help) {
+    auto* cmd = root.add_subcommand(name, help);
+    cmd->require_subcommand(1);
+    return cmd;
+  };
+  const char* kItems = "An item (repeatable); none = every item";
 
-  auto* prelabels = root.add_subcommand("prelabels", "Model pre-labels (suggestions readers decide on)");
-  prelabels->require_subcommand(1);
-  auto* upload = prelabels->add_subcommand("upload", "Store model predictions from a JSONL file as pre-labels");
-  AddCommonOptions(*upload, args.common);
-  upload->add_option("project", args.project, "Project id or name")->required();
-  upload->add_option("file", args.file, "JSONL: one {item_id, model, evidence, label, score?, scores?} per line")
+  auto* prelabels = group("prelabels", "Model pre-labels (suggestions readers decide on)");
+  project_command(prelabels, "upload", "Store model predictions from a JSONL file as pre-labels", &UploadPrelabels)
+      ->add_option("file", args.file, "JSONL: one {item_id, model, evidence, label, score?, scores?} per line")
       ->required();
-  upload->callback(with_project(&UploadPrelabels));
+  project_command(prelabels, "context",
+                  "Run the ConText pre-labeller over the project's notes (terms from the published guideline)",
+                  &RunContext)
+      ->add_option("--item", args.items, "A note item (repeatable); none = every note of the project");
+  auto* run = project_command(
+      prelabels, "run", "Ask a model back-end for pre-labels of every item (or the --item ones), by the back-end protocol",
+      &RunBackend);
+  run->add_option("--backend", args.backend_url, "The back-end's http(s) URL")->required();
+  run->add_option("--caliper-url", args.caliper_url, "How the back-end reaches this deployment's server (https://host:port)")
+      ->required();
+  run->add_option("--as", args.as_user, "The manager asking (the item tokens are theirs)")->required();
+  run->add_option("--item", args.items, kItems);
+  run->add_option("--token-minutes", args.token_minutes, "Lifetime of each item's fetch token (1..1440)")->default_val(15);
+  project_command(prelabels, "stats",
+                  "Per model version: decisions, acceptance rate, correction size, anchoring comparison", &PrelabelStats);
 
-  auto* context = prelabels->add_subcommand(
-      "context", "Run the ConText pre-labeller over the project's notes (terms from the published guideline)");
-  AddCommonOptions(*context, args.common);
-  context->add_option("project", args.project, "Project id or name")->required();
-  context->add_option("--item", args.items, "A note item (repeatable); none = every note of the project");
-  context->callback(with_project(&RunContext));
-
-  auto* outcomes = root.add_subcommand("outcomes", "Outcome events that confirm or refute labels later");
-  outcomes->require_subcommand(1);
+  auto* outcomes = group("outcomes", "Outcome events that confirm or refute labels later");
   auto* import = outcomes->add_subcommand("import", "Record outcome events from a CSV file");
   AddCommonOptions(*import, args.common);
   import->add_option("file", args.file, "CSV: item_id,patient_key,evidence_type,class,value,result,time")->required();
   import->add_option("--project", args.project, "Project id or name")->required();
   import->callback(with_project(&ImportOutcomes));
+  project_command(outcomes, "labels",
+                  "Every label that needs confirmation, with its status now (provisional, confirmed, ...)", &OutcomeLabels);
+  project_command(outcomes, "scores", "Readers and model versions re-scored against confirmed truth", &OutcomeScores);
 
-  auto* guideline = root.add_subcommand("guideline", "Guideline versions: publish, diff, re-annotate, feedback");
-  guideline->require_subcommand(1);
-  auto* publish = guideline->add_subcommand(
-      "publish", "Publish a label schema (JSON, docs/label-schema.schema.json) as the next version; prints its impact");
-  AddCommonOptions(*publish, args.common);
-  publish->add_option("project", args.project, "Project id or name")->required();
-  publish->add_option("file", args.file, "The label schema: {\"classes\": [...], ...}")->required();
-  publish->callback(with_project(&PublishGuideline));
-
-  auto* reannotate = guideline->add_subcommand(
-      "reannotate", "Send every reading with a label the new version changed back to its reader");
-  AddCommonOptions(*reannotate, args.common);
-  reannotate->add_option("project", args.project, "Project id or name")->required();
-  reannotate->add_option("--to", args.to_version, "The version in force (number or id; default: the newest)");
-  reannotate->add_option("--from", args.from_version, "The old version (default: the one --to is based on)");
-  reannotate->callback(with_project(&Reannotate));
-
-  auto* feedback = guideline->add_subcommand("feedback", "Reviewers' and adjudicators' guideline feedback, by class");
-  AddCommonOptions(*feedback, args.common);
-  feedback->add_option("project", args.project, "Project id or name")->required();
-  feedback->add_option("--version", args.to_version, "Only feedback on this version (number or id; default: all)");
-  feedback->callback(with_project(&Feedback));
-
-  auto* diff = guideline->add_subcommand("diff", "What changed per class between two published versions");
-  AddCommonOptions(*diff, args.common);
-  diff->add_option("project", args.project, "Project id or name")->required();
+  auto* guideline = group("guideline", "Guideline versions: publish, diff, re-annotate, feedback");
+  project_command(guideline, "publish",
+                  "Publish a label schema (JSON, docs/label-schema.schema.json) as the next version; prints its impact",
+                  &PublishGuideline)
+      ->add_option("file", args.file, "The label schema: {\"classes\": [...], ...}")
+      ->required();
+  auto* diff = project_command(guideline, "diff", "What changed per class between two published versions", &Diff);
   diff->add_option("--from", args.from_version, "The old version (number or id; default: the one --to is based on)");
   diff->add_option("--to", args.to_version, "The new version (number or id; default: the version in force)");
-  diff->callback(with_project(&Diff));
+  auto* reannotate = project_command(
+      guideline, "reannotate", "Send every reading with a label the new version changed back to its reader", &Reannotate);
+  reannotate->add_option("--to", args.to_version, "The version in force (number or id; default: the newest)");
+  reannotate->add_option("--from", args.from_version, "The old version (default: the one --to is based on)");
+  project_command(guideline, "feedback", "Reviewers' and adjudicators' guideline feedback, by class", &Feedback)
+      ->add_option("--version", args.to_version, "Only feedback on this version (number or id; default: all)");
 
-  auto* workflow = root.add_subcommand("workflow", "A project's workflow settings (docs/workflow.md)");
-  workflow->require_subcommand(1);
-  auto* show = workflow->add_subcommand("show", "Print the workflow settings");
-  AddCommonOptions(*show, args.common);
-  show->add_option("project", args.project, "Project id or name")->required();
-  show->callback(with_project(&ShowWorkflow));
-  auto* set = workflow->add_subcommand(
-      "set", "Change the settings FILE names (a JSON object, as PUT .../workflow; null = back to the default)");
-  AddCommonOptions(*set, args.common);
-  set->add_option("project", args.project, "Project id or name")->required();
-  set->add_option("file", args.file, "JSON file of settings, or - for standard input")->required();
-  set->callback(with_project(&SetWorkflow));
+  auto* workflow = group("workflow", "A project's workflow settings (docs/workflow.md)");
+  project_command(workflow, "show", "Print the workflow settings", &ShowWorkflow);
+  project_command(workflow, "set",
+                  "Change the settings FILE names (a JSON object, as PUT .../workflow; null = back to the default)",
+                  &SetWorkflow)
+      ->add_option("file", args.file, "JSON file of settings, or - for standard input")
+      ->required();
 
-  auto* tasks = root.add_subcommand("tasks", "A project's reading tasks");
-  tasks->require_subcommand(1);
-  auto* create = tasks->add_subcommand(
-      "create", "Top every item (or the --item ones) up to the settings' readers per item in open tasks");
-  AddCommonOptions(*create, args.common);
-  create->add_option("project", args.project, "Project id or name")->required();
-  create->add_option("--item", args.items, "An item (repeatable); none = every item of the settings' data types");
-  create->callback(with_project(&CreateTasks));
-  auto* list = tasks->add_subcommand("list", "List the project's tasks");
-  AddCommonOptions(*list, args.common);
-  list->add_option("project", args.project, "Project id or name")->required();
-  list->add_option("--state", args.state, "Only tasks in this state (open, claimed, submitted, ...)");
-  list->callback(with_project(&ListTasks));
+  auto* tasks = group("tasks", "A project's reading tasks");
+  project_command(tasks, "create",
+                  "Top every item (or the --item ones) up to the settings' readers per item in open tasks", &CreateTasks)
+      ->add_option("--item", args.items, kItems);
+  project_command(tasks, "list", "List the project's tasks", &ListTasks)
+      ->add_option("--state", args.state, "Only tasks in this state (open, claimed, submitted, ...)");
 
-  auto* gold = root.add_subcommand("gold", "Gold items: known answers mixed into readers' tasks");
-  gold->require_subcommand(1);
+  auto* gold = group("gold", "Gold items: known answers mixed into readers' tasks");
   auto* gold_set = gold->add_subcommand(
       "set", "Mark an item as gold with the classes a correct reading names (none given = no class)");
   AddCommonOptions(*gold_set, args.common);
   gold_set->add_option("item", args.file, "Item id")->required();
   gold_set->add_option("classes", args.classes, "The answer's classes (ids of the current guideline)");
-  gold_set->callback(with_app(&SetGold));
+  gold_set->callback([&exit_code] {
+    auto app = OpenApp(args.common);
+    exit_code = app.ok() ? SetGold(**app, args) : Fail(app.status());
+  });
 
-  auto* run = prelabels->add_subcommand(
-      "run", "Ask a model back-end for pre-labels of every item (or the --item ones), by the back-end protocol");
-  AddCommonOptions(*run, args.common);
-  run->add_option("project", args.project, "Project id or name")->required();
-  run->add_option("--backend", args.backend_url, "The back-end's http(s) URL")->required();
-  run->add_option("--caliper-url", args.caliper_url,
-                  "How the back-end reaches this deployment's server (https://host:port)")
-      ->required();
-  run->add_option("--as", args.as_user, "The manager asking (the item tokens are theirs)")->required();
-  run->add_option("--item", args.items, "An item (repeatable); none = every item");
-  run->add_option("--token-minutes", args.token_minutes, "Lifetime of each item's fetch token (1..1440)")
-      ->default_val(15);
-  run->callback(with_project(&RunBackend));
-  auto* stats = prelabels->add_subcommand(
-      "stats", "Per model version: decisions, acceptance rate, correction size, anchoring comparison");
-  AddCommonOptions(*stats, args.common);
-  stats->add_option("project", args.project, "Project id or name")->required();
-  stats->callback(with_project(&PrelabelStats));
-
-  auto* labels = outcomes->add_subcommand(
-      "labels", "Every label that needs confirmation, with its status now (provisional, confirmed, ...)");
-  AddCommonOptions(*labels, args.common);
-  labels->add_option("project", args.project, "Project id or name")->required();
-  labels->callback(with_project(&OutcomeLabels));
-  auto* scores = outcomes->add_subcommand("scores", "Readers and model versions re-scored against confirmed truth");
-  AddCommonOptions(*scores, args.common);
-  scores->add_option("project", args.project, "Project id or name")->required();
-  scores->callback(with_project(&OutcomeScores));
-
-  auto* quality = root.add_subcommand("quality", "Stored quality figures of a project");
-  quality->require_subcommand(1);
-  auto* sweep = quality->add_subcommand(
-      "sweep", "Fit Dawid-Skene per class and run every QA rule now; store soft labels and findings");
-  AddCommonOptions(*sweep, args.common);
-  sweep->add_option("project", args.project, "Project id or name")->required();
-  sweep->callback(with_project(&Sweep));
+  auto* quality = group("quality", "Stored quality figures of a project");
+  project_command(quality, "sweep",
+                  "Fit Dawid-Skene per class and run every QA rule now; store soft labels and findings", &Sweep);
 }
 
 }  // namespace caliper::cli
