@@ -869,7 +869,7 @@ TEST_F(WorkflowCliTest, SettingsTasksGoldAndGuidelineDiff) {
   EXPECT_THAT(CliError({"workflow", "set", "Wards", dir_ / "bad.json"}),
               AllOf(HasSubstr("bad.json"), HasSubstr("readers_per_item must be 1 to 20")));
   WriteFile(dir_ / "bad.json", R"({"readers": 2})");
-  EXPECT_THAT(CliError({"workflow", "set", "Wards", dir_ / "bad.json"}), HasSubstr("readers"));
+  EXPECT_THAT(CliError({"workflow", "set", "Wards", dir_ / "bad.json"}), HasSubstr("unknown field 'readers'"));
   WriteFile(dir_ / "bad.json", "[1]");
   EXPECT_THAT(CliError({"workflow", "set", "Wards", dir_ / "bad.json"}), HasSubstr("not a JSON object"));
   EXPECT_EQ(CliJson({"workflow", "show", "Wards"}), settings);
