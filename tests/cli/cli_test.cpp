@@ -972,10 +972,19 @@ TEST_F(CliTest, PrelabelsRunAsksTheBackEndThroughTheServer) {
   CliJson({"guideline", "publish", team.project_id, dir_ / "schema.json"});
 
   // The back-end: fetches the item with the token it was sent, predicts a nodule.
-  httplib::Server backend;
-  std::mutex mu;
-  std::vector<std::string> fetched;
-  backend.Post("/predict", [&](const httplib::Request& req, httplib::Response& res) {
+  struct Backend {
+    httplib::Server server;
+    std::thread thread;
+    std::mutex mu;
+    std::vector<std::string> fetched;
+    int port = 0;
+    void Stop() {
+      server.stop();
+      if (thread.joinable()) thread.join();
+    }
+    ~Backend() { Stop(); }
+  } backend;
+  backend.server.Post("/predict", [&backend](const httplib::Request& req, httplib::Response& res) {
     const json call = json::parse(req.body, nullptr, false);
     const std::string url = call["item"]["content_url"];
     const std::string origin = url.substr(0, url.find("/api/"));
@@ -986,17 +995,17 @@ TEST_F(CliTest, PrelabelsRunAsksTheBackEndThroughTheServer) {
       res.status = 502;
       return;
     }
-    std::lock_guard<std::mutex> lock(mu);
-    fetched.push_back(content->body);
+    std::lock_guard<std::mutex> lock(backend.mu);
+    backend.fetched.push_back(content->body);
     res.set_content(json{{"model", {{"name", "toy"}, {"version", "2"}}},
-                         {"predictions", {{{"evidence", {{"kind", "image"}}}, {"label", {{"class", "nodule"}}},
+                         {"predictions", {{{"evidence", {{"kind", "document"}}}, {"label", {{"class", "nodule"}}},
                                            {"score", 0.9}}}}}
                         .dump(),
                     "application/json");
   });
-  const int backend_port = backend.bind_to_any_port("127.0.0.1");
-  std::thread serving([&] { backend.listen_after_bind(); });
-  const std::string backend_url = "http://127.0.0.1:" + std::to_string(backend_port) + "/predict";
+  backend.port = backend.server.bind_to_any_port("127.0.0.1");
+  backend.thread = std::thread([&backend] { backend.server.listen_after_bind(); });
+  const std::string backend_url = "http://127.0.0.1:" + std::to_string(backend.port) + "/predict";
   const std::string caliper_url = "http://127.0.0.1:" + std::to_string(server.port());
 
   json run = CliJson({"prelabels", "run", team.project_id, "--backend", backend_url, "--caliper-url", caliper_url,
@@ -1006,8 +1015,8 @@ TEST_F(CliTest, PrelabelsRunAsksTheBackEndThroughTheServer) {
   EXPECT_EQ(run["stored"][0]["item_id"], item_id);
   EXPECT_EQ(run["stored"][0]["model"]["version"], "2");
   {
-    std::lock_guard<std::mutex> lock(mu);
-    EXPECT_EQ(fetched, std::vector<std::string>{"pixels of item one"});
+    std::lock_guard<std::mutex> lock(backend.mu);
+    EXPECT_EQ(backend.fetched, std::vector<std::string>{"pixels of item one"});
   }
   // An annotator may not ask; nor may anyone without --as.
   EXPECT_THAT(CliError({"prelabels", "run", team.project_id, "--backend", backend_url, "--caliper-url", caliper_url,
@@ -1015,8 +1024,7 @@ TEST_F(CliTest, PrelabelsRunAsksTheBackEndThroughTheServer) {
               HasSubstr("permission"));
   EXPECT_EQ(Cli({"prelabels", "run", team.project_id, "--backend", backend_url, "--caliper-url", caliper_url}).exit_code,
             2);
-  backend.stop();
-  serving.join();
+  backend.Stop();
   // A back-end that is gone: the item is reported, nothing stored, exit code 1.
   RunResult gone = Cli({"prelabels", "run", team.project_id, "--backend", backend_url, "--caliper-url", caliper_url,
                         "--as", "manager", "--json"});
