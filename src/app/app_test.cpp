@@ -426,6 +426,65 @@ TEST_F(AppTest, ExportsNeedASecondPersonAndTokensAreOneTimeAndExpire) {
   EXPECT_EQ(count("export.write:success"), 1);
 }
 
+// A build that failed (here: a note's blob gone from the disk) is built again once the blob is
+// back, by a second person, under the same approval; nothing half-written in between.
+TEST_F(AppTest, AFailedExportIsRebuiltOnceItsCauseIsPutRight) {
+  BuildReadProject();
+  ASSERT_FALSE(HasFatalFailure());
+  const std::string& project_id = rp_.project_id;
+  auto item = app_->GetItem(LocalOperator(), rp_.items[0]);
+  ASSERT_TRUE(item.ok()) << item.status().ToString();
+  const std::filesystem::path blob = dir_ / "blobs" / item->content_blob.substr(0, 2) / item->content_blob.substr(2);
+  const std::filesystem::path aside = dir_ / "aside";
+  ASSERT_TRUE(std::filesystem::exists(blob)) << blob;
+  std::filesystem::rename(blob, aside);
+
+  auto requested = app_->RequestExport(rp_.manager, project_id, "train", "{}");
+  ASSERT_TRUE(requested.ok()) << requested.status().ToString();
+  auto failed = app_->DecideExport(rp_.steward, project_id, requested->id, true, "IRB 2026-114");
+  ASSERT_TRUE(failed.ok()) << failed.status().ToString();
+  EXPECT_EQ(failed->status, "failed");
+  EXPECT_NE(failed->error.find("the text of note item " + rp_.items[0]), std::string::npos) << failed->error;
+  EXPECT_NE(failed->error.find(item->content_blob + " not found"), std::string::npos) << failed->error;
+  EXPECT_EQ(failed->snapshot_blob, "");
+  EXPECT_EQ(app_->IssueExportToken(rp_.manager, project_id, requested->id, 10).status().code(), ErrorCode::kConflict);
+
+  // The requester may not rebuild their own request; nor does a rebuild before the cause is
+  // put right do more than fail again.
+  EXPECT_EQ(app_->RebuildExport(rp_.manager, project_id, requested->id).status().code(),
+            ErrorCode::kPermissionDenied);
+  auto again = app_->RebuildExport(rp_.steward, project_id, requested->id);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->status, "failed");
+
+  std::filesystem::rename(aside, blob);
+  auto rebuilt = app_->RebuildExport(rp_.steward, project_id, requested->id);
+  ASSERT_TRUE(rebuilt.ok()) << rebuilt.status().ToString();
+  EXPECT_EQ(rebuilt->status, "built") << rebuilt->error;
+  EXPECT_EQ(rebuilt->error, "");
+  EXPECT_EQ(rebuilt->decided_by, rp_.steward.principal.user.id) << "the approval stands";
+  EXPECT_EQ(rebuilt->version, 1);
+  auto token = app_->IssueExportToken(rp_.manager, project_id, requested->id, 10);
+  ASSERT_TRUE(token.ok()) << token.status().ToString();
+  auto tar = app_->DownloadExport(token->token, "192.0.2.1");
+  ASSERT_TRUE(tar.ok()) << tar.status().ToString();
+  const std::string out = (dir_ / "download").string();
+  ASSERT_TRUE(exports::ExtractSnapshotTar(*tar, out).ok());
+  EXPECT_TRUE(exports::VerifySnapshotDirectory(out).ok());
+  // A built export is never built again, nor is one still requested.
+  EXPECT_EQ(app_->RebuildExport(rp_.steward, project_id, requested->id).status().code(), ErrorCode::kConflict);
+  auto pending = app_->RequestExport(rp_.manager, project_id, "again", "{}");
+  ASSERT_TRUE(pending.ok());
+  EXPECT_EQ(app_->RebuildExport(rp_.steward, project_id, pending->id).status().code(), ErrorCode::kConflict);
+  EXPECT_EQ(app_->RebuildExport(rp_.steward, project_id, "exp_nothing").status().code(), ErrorCode::kNotFound);
+
+  auto actions = AuditActions();
+  auto count = [&](const std::string& a) { return std::count(actions.begin(), actions.end(), a); };
+  EXPECT_EQ(count("export.rebuild:success"), 2);
+  EXPECT_EQ(count("export.rebuild:denied"), 1);
+  EXPECT_EQ(count("export.build:success"), 3) << "the first build, the failed rebuild, the good one";
+}
+
 // ---- automatic adjudication and annotation history ----------------------------------------------
 
 // A project with k = 2 readers on note items and a guideline whose classes set adjudication

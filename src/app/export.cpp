@@ -158,7 +158,46 @@ Result<storage::DatasetExport> App::DecideExport(const RequestContext& ctx, cons
                                                          e.id, json{{"note", note}}.dump())));
   }
   if (!approve) return e;
+  return BuildExport(ctx, std::move(e), std::move(key_ref));
+}
 
+Result<storage::DatasetExport> App::RebuildExport(const RequestContext& ctx, const std::string& project_id,
+                                                  const std::string& export_id) {
+  storage::DatasetExport e;
+  security::KeyManager::DataKeyRef key_ref;
+  {
+    CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
+    auto found = txn->GetExport(export_id);
+    if (!found.ok() || found->project_id != project_id) {
+      return Error(ErrorCode::kNotFound, "no export " + export_id + " in this project");
+    }
+    e = *found;
+    if (e.requested_by == ctx.principal.user.id) {
+      auto refused = Record(ctx, "export.rebuild", "export", e.id,
+                            json{{"refused", "two-person rule: the requester cannot build their own request"}}.dump());
+      refused.outcome = "denied";
+      CALIPER_RETURN_IF_ERROR(CommitWithAudit(*txn, refused));
+      return Error(ErrorCode::kPermissionDenied, "the requester of an export cannot rebuild it (two-person rule)");
+    }
+    if (e.status != "failed") {
+      return Error(ErrorCode::kConflict, "export " + e.id + " is " + e.status + "; only a failed build is built again");
+    }
+    const std::string previous_error = e.error;
+    const std::int64_t revision = e.revision;
+    e.status = "approved";
+    e.error.clear();
+    e.revision = revision + 1;
+    CALIPER_RETURN_IF_ERROR(txn->UpdateExport(e, revision));
+    CALIPER_ASSIGN_OR_RETURN(key_ref, key_manager_.DataKeyFor(*txn, project_id, "export:" + e.id));
+    CALIPER_RETURN_IF_ERROR(CommitWithAudit(*txn, Record(ctx, "export.rebuild", "export", e.id,
+                                                         json{{"previous_error", previous_error}}.dump())));
+  }
+  return BuildExport(ctx, std::move(e), std::move(key_ref));
+}
+
+Result<storage::DatasetExport> App::BuildExport(const RequestContext& ctx, storage::DatasetExport e,
+                                                security::KeyManager::DataKeyRef key_ref) {
+  const std::string project_id = e.project_id;
   // Build the snapshot from one consistent read of the project.
   exports::SnapshotInput input;
   // A failure here (as in the build) leaves the export failed with the error.
@@ -315,7 +354,7 @@ Result<storage::DatasetExport> App::DecideExport(const RequestContext& ctx, cons
     if (!spans) continue;
     auto text = DecryptContent(it.item);
     if (!text.ok()) {
-      texts = text.status();
+      texts = text.status().WithContext("the text of note item " + it.item.id);
       break;
     }
     it.text = std::move(text).value();

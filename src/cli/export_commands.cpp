@@ -86,21 +86,26 @@ void AddExportCommands(CLI::App& root, CommonOptions& common, int& exit_code) {
     return 0;
   }));
 
-  for (const bool approve : {true, false}) {
-    auto* decide = cmd->add_subcommand(approve ? "approve" : "deny",
-                                       approve ? "Approve a request (not your own) and build the snapshot"
-                                               : "Deny a request (not your own)");
+  // approve, deny and rebuild: a second person's step on one export.
+  enum class Step { kApprove, kDeny, kRebuild };
+  for (const Step step : {Step::kApprove, Step::kDeny, Step::kRebuild}) {
+    auto* decide = cmd->add_subcommand(
+        step == Step::kApprove ? "approve" : step == Step::kDeny ? "deny" : "rebuild",
+        step == Step::kApprove ? "Approve a request (not your own) and build the snapshot"
+        : step == Step::kDeny  ? "Deny a request (not your own)"
+                               : "Build a failed export again once its cause is put right (not your own request)");
     AddCommonOptions(*decide, common);
     decide->add_option("--project", o.project, "project id or name")->required();
     decide->add_option("--as", o.as_user, "the deciding user (needs export_approve)")->required();
     decide->add_option("export", o.export_id, "export id")->required();
-    decide->add_option("--note", o.note, "why");
-    decide->callback(with_app([&, approve](app::App& app) {
+    if (step != Step::kRebuild) decide->add_option("--note", o.note, "why");
+    decide->callback(with_app([&, step](app::App& app) {
       auto p = project_of(app);
       if (!p.ok()) return Fail(p.status());
       auto ctx = ActAs(app, o.as_user, p->id, security::Permission::kExportApprove, "cli export decide");
       if (!ctx.ok()) return Fail(ctx.status());
-      auto e = app.DecideExport(*ctx, p->id, o.export_id, approve, o.note);
+      auto e = step == Step::kRebuild ? app.RebuildExport(*ctx, p->id, o.export_id)
+                                      : app.DecideExport(*ctx, p->id, o.export_id, step == Step::kApprove, o.note);
       if (!e.ok()) return Fail(e.status());
       PrintExport(common, *e);
       return e->status == "failed" ? 1 : 0;

@@ -1280,6 +1280,12 @@ class App {
   // decides their own request (403). 409 unless the export is still requested.
   Result<storage::DatasetExport> DecideExport(const RequestContext& ctx, const std::string& project_id,
                                               const std::string& export_id, bool approve, const std::string& note);
+  // Builds a failed export again (after what failed it was put right: a missing blob restored,
+  // a bad label corrected), from a new consistent read of the project; the approval stands.
+  // Two-person rule as DecideExport (403 for the requester, audited as denied); 409 unless the
+  // export is failed. Audited as export.rebuild with the previous error, then export.build.
+  Result<storage::DatasetExport> RebuildExport(const RequestContext& ctx, const std::string& project_id,
+                                               const std::string& export_id);
   // A one-time download token for a built export, valid `minutes` (<= export.token_minutes).
   struct IssuedExportToken {
     std::string token;  // shown once
@@ -1398,6 +1404,11 @@ class App {
   // the item's volume (NIfTI geometry; for a DICOM series, the series rebuilt from its stored
   // instances and one instance). Not audited (the export build is).
   Status AddItemMasks(storage::Transaction& txn, exports::SnapshotItem& item, const std::string& final_author);
+  // Builds the snapshot of approved export `e` (export.cpp) from one consistent read of its
+  // project, under the export's data key; stores it built, or failed with the error. Audited as
+  // export.build.
+  Result<storage::DatasetExport> BuildExport(const RequestContext& ctx, storage::DatasetExport e,
+                                             security::KeyManager::DataKeyRef key_ref);
   // The stored masks that `reading`'s mask evidence names, for the classes of `schema` with a
   // dice_below trigger, into reading.masks (imaging.cpp).
   Status LoadNamedMasks(storage::Transaction& txn, const core::LabelSchema& schema, const std::string& item_id,

@@ -74,6 +74,15 @@ std::vector<Route> ExportRoutes() {
        Decide(true)},
       {"POST", "/api/v1/projects/{project_id}/exports/{export_id}/deny", Permission::kExportApprove,
        "Deny a request (never your own: 403).", BodyKind::kJson, NoteFields(), Decide(false)},
+      {"POST", "/api/v1/projects/{project_id}/exports/{export_id}/rebuild", Permission::kExportApprove,
+       "Build a failed export again, once what failed it is put right (a missing blob restored, a bad label "
+       "corrected): a new consistent read of the project under the same approval. Never your own request (403); "
+       "409 unless the export is failed.",
+       BodyKind::kNone, {},
+       [](app::App& app, Call& call) -> Result<Reply> {
+         CALIPER_ASSIGN_OR_RETURN(auto e, app.RebuildExport(call.ctx, call.Param("project_id"), call.Param("export_id")));
+         return JsonReply(ExportJson(e));
+       }},
       {"POST", "/api/v1/projects/{project_id}/exports/{export_id}/tokens", Permission::kExportRequest,
        "A one-time download token for a built export, valid `minutes` (at most export.token_minutes).",
        BodyKind::kJson, {{"minutes", FieldType::kInteger, false, "lifetime, default 15"}},
