@@ -514,5 +514,56 @@ TEST(SubgroupReport, MatchesAHandComputedProject) {
   EXPECT_NE(html.find("under-represented"), std::string::npos);
 }
 
+
+// The agreement flags, both ways. Overall alpha is 1/2 (by hand: MM 4, NN 8, MN = NM 2 over
+// i1..i3 and i5..i9, n = 16; D_o = 1/4, D_e = 2*6*10/(16*15) = 1/2). With i1, i3, i5 and i7 read
+// on MR, the MR readers always agree (alpha 1) and the CT ones (i2, i6 disagree; i8, i9 agree;
+// i4 has one reading) reach 1 - (1/2)/(3/7) = -1/6.
+TEST(SubgroupReport, FlagsAgreementOutsideTheMarginEitherWay) {
+  SnapshotInput in = Input();
+  for (int i : {0, 2, 4, 6}) in.items[i].item.modality = "MR";
+  auto report_with = [&](double margin) {
+    in.subgroups.agreement_margin = margin;
+    auto s = BuildSnapshot(in);
+    EXPECT_TRUE(s.ok()) << s.status().ToString();
+    return s.ok() ? json::parse(s->files.at("subgroup_report.json")) : json();
+  };
+  auto groups_of = [](const json& report, const std::string& attribute) {
+    std::map<std::string, json> g;
+    for (const auto& a : report["attributes"]) {
+      if (a["attribute"] != attribute) continue;
+      for (const auto& row : a["subgroups"]) g[row["value"]] = row;
+    }
+    return g;
+  };
+
+  json report = report_with(0.25);
+  EXPECT_NEAR(report["overall"]["agreement"].get<double>(), 0.5, 1e-9);
+  auto modality = groups_of(report, "modality");
+  ASSERT_EQ(modality.size(), 2u);
+  EXPECT_NEAR(modality["MR"]["agreement"].get<double>(), 1.0, 1e-9);
+  EXPECT_NEAR(modality["CT"]["agreement"].get<double>(), -1.0 / 6, 1e-9);
+  EXPECT_EQ(modality["MR"]["flags"], json::array({"agreement higher"}));
+  EXPECT_EQ(modality["CT"]["flags"], json::array({"agreement lower"}));
+  // Sex: F and M both at 4/9, inside the margin; the missing group has no variation (no alpha).
+  auto sex = groups_of(report, "sex");
+  EXPECT_TRUE(sex["F"]["flags"].empty());
+  EXPECT_TRUE(sex["M"]["flags"].empty());
+  EXPECT_TRUE(sex["(missing)"]["agreement"].is_null());
+  EXPECT_TRUE(sex["(missing)"]["flags"].empty()) << "no alpha, no agreement flag";
+  auto s = BuildSnapshot(in);
+  ASSERT_TRUE(s.ok());
+  EXPECT_NE(s->files.at("subgroup_report.html").find("agreement higher"), std::string::npos);
+
+  // A tighter margin flags F and M (1/18 below overall); a wider one keeps only CT's gap (2/3).
+  sex = groups_of(report_with(0.05), "sex");
+  EXPECT_EQ(sex["F"]["flags"], json::array({"agreement lower"}));
+  EXPECT_EQ(sex["M"]["flags"], json::array({"agreement lower"}));
+  modality = groups_of(report_with(0.6), "modality");
+  EXPECT_TRUE(modality["MR"]["flags"].empty());
+  EXPECT_EQ(modality["CT"]["flags"], json::array({"agreement lower"}));
+  EXPECT_TRUE(groups_of(report_with(0.7), "modality")["CT"]["flags"].empty());
+}
+
 }  // namespace
 }  // namespace caliper::exports
