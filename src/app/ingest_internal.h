@@ -1,12 +1,17 @@
 #pragma once
 
-// Helpers the ingest use cases share (imaging.cpp, waveforms.cpp). Internal to app.
+// Helpers the ingest use cases share (imaging.cpp, waveforms.cpp, notes.cpp, labs.cpp). Internal
+// to app.
 
+#include <cstddef>
 #include <memory>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "caliper/common/status.h"
 #include "caliper/core/types.h"
+#include "caliper/deid/text_deid.h"
 #include "caliper/dicom/deid.h"
 #include "caliper/storage/store.h"
 
@@ -34,6 +39,18 @@ Result<std::unique_ptr<dicom::DicomDeidentifier>> DeidentifierFor(const std::str
 
 // The cohort JSON of an instance, with the keys ingest::CohortFromBidsSidecar uses.
 std::string CohortJson(const dicom::CohortMetadata& c);
+
+// The project's text de-identifier for ingest (notes, and the cohort attributes of labs):
+// the mode and clinician names of its text settings, surrogates under the project's
+// de-identification secret, texts up to `max_text_bytes`.
+Result<std::unique_ptr<deid::TextDeidentifier>> TextDeidentifierFor(const core::TextSettings& settings,
+                                                                    const std::string& secret,
+                                                                    std::size_t max_text_bytes);
+
+// De-identifies every scalar of a metadata value (a note's metadata, a labs item's cohort) as
+// text of the patient `patient_key`: strings, and numbers (which may be record numbers), which
+// stay numbers when nothing was found in them.
+Status DeidentifyMetadata(deid::TextDeidentifier& deid, const std::string& patient_key, nlohmann::json& value);
 
 // The item modality of a DICOM Modality value ("OT" when empty or too long).
 std::string ModalityOf(const std::string& modality);

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "app/ingest_internal.h"
 #include "caliper/app/app.h"
 #include "caliper/deid/text_deid.h"
 
@@ -48,8 +49,11 @@ std::string LabIngestReportJson(const std::vector<LabIngestResult>& results) {
 
 Result<std::vector<LabIngestResult>> App::IngestLabs(const RequestContext& ctx, const std::string& project_id,
                                                      const std::vector<ingest::LabRecord>& records) {
+  CALIPER_ASSIGN_OR_RETURN(core::TextSettings settings, GetTextSettings(ctx, project_id));
   CALIPER_ASSIGN_OR_RETURN(std::string secret, BeginIngest(ctx, project_id, "labs.ingest",
                                                            json{{"records", records.size()}}.dump()));
+  // The cohort attributes are de-identified as a note's metadata is (short texts).
+  CALIPER_ASSIGN_OR_RETURN(auto deid, internal::TextDeidentifierFor(settings, secret, 64 * 1024));
   std::vector<LabIngestResult> results(records.size());
   std::map<std::string, std::vector<std::size_t>> by_patient;  // source patient -> record indexes
   for (std::size_t i = 0; i < records.size(); ++i) {
@@ -68,8 +72,10 @@ Result<std::vector<LabIngestResult>> App::IngestLabs(const RequestContext& ctx, 
     std::stable_sort(indexes.begin(), indexes.end(),
                      [&](std::size_t a, std::size_t b) { return records[a].time < records[b].time; });
     json rows = json::array();
+    json cohort = json::object();  // each attribute as the patient's latest result gives it
     for (std::size_t i : indexes) {
       const ingest::LabRecord& r = records[i];
+      for (const auto& [name, value] : r.cohort) cohort[name] = value;
       json row = {{"time", FormatRfc3339(r.time + shift)}, {"loinc", r.loinc}, {"name", r.name},
                   {"value", Optional(r.value)}, {"value_text", r.value_text}, {"unit", r.unit},
                   {"ref_low", Optional(r.ref_low)}, {"ref_high", Optional(r.ref_high)}, {"flag", Flag(r)},
@@ -82,12 +88,17 @@ Result<std::vector<LabIngestResult>> App::IngestLabs(const RequestContext& ctx, 
       }
       rows.push_back(std::move(row));
     }
+    if (Status s = internal::DeidentifyMetadata(*deid, patient_key, cohort); !s.ok()) {
+      for (std::size_t i : indexes) results[i] = LabIngestResult{results[i].number, results[i].line, "error", "", false, s};
+      continue;
+    }
     core::Item item;
     item.id = ids_.NewId("itm");
     item.project_id = project_id;
     item.data_type = core::DataType::kLabs;
     item.modality = "LAB";
     item.patient_key = patient_key;
+    item.cohort_json = cohort.dump(-1, ' ', false, json::error_handler_t::replace);
     item.content_type = "application/json";
     item.created_at = clock_.Now();
     item.created_by = ctx.actor();

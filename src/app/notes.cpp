@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "app/ingest_internal.h"
 #include "app/workflow_internal.h"
 #include "caliper/app/app.h"
 #include "caliper/core/rules.h"
@@ -41,20 +42,6 @@ std::string KeyedHex(const std::string& secret, std::string_view domain, std::st
   return hasher.FinalHex();
 }
 
-// De-identifies every scalar of a metadata value with the note's patient: strings, and
-// numbers (which may be record numbers), which stay numbers when nothing was found in them.
-Status DeidentifyMetadata(deid::TextDeidentifier& deid, const std::string& patient, json& value) {
-  if (value.is_object() || value.is_array()) {
-    for (auto& v : value) CALIPER_RETURN_IF_ERROR(DeidentifyMetadata(deid, patient, v));
-    return Status::Ok();
-  }
-  if (!value.is_string() && !value.is_number()) return Status::Ok();
-  const std::string text = value.is_string() ? value.get<std::string>() : value.dump();
-  CALIPER_ASSIGN_OR_RETURN(auto out, deid.Deidentify(text, patient));
-  if (value.is_string() || !out.phi.empty()) value = std::move(out.text);
-  return Status::Ok();
-}
-
 json PhiJson(const std::vector<deid::PhiSpan>& spans) {
   json out = json::array();
   for (const auto& s : spans) {
@@ -70,6 +57,33 @@ std::size_t CodePoints(std::string_view s) {
 }
 
 }  // namespace
+
+namespace internal {
+
+Result<std::unique_ptr<deid::TextDeidentifier>> TextDeidentifierFor(const core::TextSettings& settings,
+                                                                    const std::string& secret,
+                                                                    std::size_t max_text_bytes) {
+  deid::TextDeidOptions options;
+  options.mode = *deid::ParseReplacementMode(settings.deid_mode);
+  options.secret_key = secret;
+  options.clinician_names = settings.clinician_names;
+  options.max_text_bytes = max_text_bytes;
+  return deid::TextDeidentifier::Create(options);
+}
+
+Status DeidentifyMetadata(deid::TextDeidentifier& deid, const std::string& patient_key, json& value) {
+  if (value.is_object() || value.is_array()) {
+    for (auto& v : value) CALIPER_RETURN_IF_ERROR(DeidentifyMetadata(deid, patient_key, v));
+    return Status::Ok();
+  }
+  if (!value.is_string() && !value.is_number()) return Status::Ok();
+  const std::string text = value.is_string() ? value.get<std::string>() : value.dump();
+  CALIPER_ASSIGN_OR_RETURN(auto out, deid.Deidentify(text, patient_key));
+  if (value.is_string() || !out.phi.empty()) value = std::move(out.text);
+  return Status::Ok();
+}
+
+}  // namespace internal
 
 std::string NoteIngestReportJson(const std::vector<NoteIngestResult>& results) {
   json records = json::array();
@@ -158,13 +172,9 @@ Result<std::vector<NoteIngestResult>> App::IngestNotes(const RequestContext& ctx
   CALIPER_ASSIGN_OR_RETURN(core::TextSettings settings, GetTextSettings(ctx, project_id));
   CALIPER_ASSIGN_OR_RETURN(std::string secret, BeginIngest(ctx, project_id, "notes.ingest",
                                                            json{{"deid_mode", settings.deid_mode}}.dump()));
-  deid::TextDeidOptions options;
-  options.mode = *deid::ParseReplacementMode(settings.deid_mode);
-  options.secret_key = secret;
-  options.clinician_names = settings.clinician_names;
   CALIPER_ASSIGN_OR_RETURN(auto max_note, config_.GetInt("ingest.max_note_bytes"));
-  options.max_text_bytes = static_cast<std::size_t>(max_note);
-  CALIPER_ASSIGN_OR_RETURN(auto deid, deid::TextDeidentifier::Create(options));
+  CALIPER_ASSIGN_OR_RETURN(auto deid,
+                           internal::TextDeidentifierFor(settings, secret, static_cast<std::size_t>(max_note)));
   const std::string edition = security::Sha256Hex(deid->LexiconEdition()).substr(0, 16);
 
   std::vector<NoteIngestResult> results;
@@ -200,7 +210,7 @@ Result<std::vector<NoteIngestResult>> App::IngestNotes(const RequestContext& ctx
       CALIPER_ASSIGN_OR_RETURN(auto clean, deid->Deidentify(record.text, patient_key));
       json metadata = json::parse(record.metadata_json, nullptr, false);
       if (!metadata.is_object()) return Error(ErrorCode::kInvalidArgument, "the note's metadata is not an object");
-      CALIPER_RETURN_IF_ERROR(DeidentifyMetadata(*deid, patient_key, metadata));
+      CALIPER_RETURN_IF_ERROR(internal::DeidentifyMetadata(*deid, patient_key, metadata));
 
       core::Item item;
       item.id = ids_.NewId("itm");

@@ -29,6 +29,17 @@ class NotesTest : public ProjectAppTest {
     return results.ok() ? *results : std::vector<NoteIngestResult>{};
   }
 
+  // Labs ingest of a Caliper CSV.
+  std::vector<LabIngestResult> IngestLabsCsv(const std::string& csv) {
+    std::istringstream in(csv);
+    auto records = ingest::ReadLabs(ingest::LabFormat::kCsv, in, 1 << 20);
+    EXPECT_TRUE(records.ok()) << records.status().ToString();
+    if (!records.ok()) return {};
+    auto results = app_->IngestLabs(LocalOperator(), project_id_, *records);
+    EXPECT_TRUE(results.ok()) << results.status().ToString();
+    return results.ok() ? *results : std::vector<LabIngestResult>{};
+  }
+
   NoteView Read(const std::string& item_id) {
     auto view = app_->ReadNote(LocalOperator(), item_id);
     EXPECT_TRUE(view.ok()) << view.status().ToString();
@@ -395,23 +406,19 @@ TEST_F(NotesTest, LabsMeetTheNotesOfTheirPatientWithTheSameDateShift) {
                           "\n");
   ASSERT_EQ(notes.size(), 1u);
   ASSERT_EQ(notes[0].outcome, "stored") << notes[0].error.ToString();
-  std::istringstream csv(
+  const auto results = IngestLabsCsv(
       "patient,time,loinc,value,unit,ref_low,ref_high\n"
       "MRN-77,2024-03-01T00:00:00Z,14682-9,88.4,umol/L,53,115\n"
       "MRN-77,2024-03-03T00:00:00Z,2160-0,2.4,mg/dL,0.6,1.3\n"
       "MRN-77,2024-03-03T00:00:00Z,2160-1,2.4,mg/dL,0.6,1.3\n"
       "OTHER,2024-03-03T00:00:00Z,2345-7,5.5,mmol/L,,\n");
-  auto records = ingest::ReadLabs(ingest::LabFormat::kCsv, csv, 1 << 20);
-  ASSERT_TRUE(records.ok());
-  auto results = app_->IngestLabs(LocalOperator(), project_id_, *records);
-  ASSERT_TRUE(results.ok()) << results.status().ToString();
-  ASSERT_EQ(results->size(), 4u);
-  EXPECT_EQ((*results)[0].outcome, "stored");
-  EXPECT_TRUE((*results)[0].normalised);
-  EXPECT_EQ((*results)[2].outcome, "error");
-  EXPECT_NE((*results)[2].error.message().find("check digit"), std::string::npos);
-  EXPECT_EQ((*results)[0].item_id, (*results)[1].item_id);
-  EXPECT_NE((*results)[0].item_id, (*results)[3].item_id);
+  ASSERT_EQ(results.size(), 4u);
+  EXPECT_EQ(results[0].outcome, "stored");
+  EXPECT_TRUE(results[0].normalised);
+  EXPECT_EQ(results[2].outcome, "error");
+  EXPECT_NE(results[2].error.message().find("check digit"), std::string::npos);
+  EXPECT_EQ(results[0].item_id, results[1].item_id);
+  EXPECT_NE(results[0].item_id, results[3].item_id);
 
   auto labs_json = app_->PatientLabsJson(LocalOperator(), notes[0].item_id);
   ASSERT_TRUE(labs_json.ok()) << labs_json.status().ToString();
@@ -429,6 +436,30 @@ TEST_F(NotesTest, LabsMeetTheNotesOfTheirPatientWithTheSameDateShift) {
   const std::string lab_time = labs["results"][0]["time"];                        // YYYY-MM-DDT...
   EXPECT_EQ(shifted, lab_time.substr(5, 2) + "/" + lab_time.substr(8, 2) + "/" + lab_time.substr(0, 4));
   EXPECT_NE(lab_time.substr(0, 10), "2024-03-01");
+}
+
+TEST_F(NotesTest, LabsItemsKeepTheirPatientsCohortDeidentified) {
+  const auto results = IngestLabsCsv(
+      "patient,time,loinc,value,sex,age_band,site\n"
+      "MRN-78,2024-03-02T00:00:00Z,2160-0,1.1,F,60-64,site-1\n"
+      "MRN-78,2024-03-01T00:00:00Z,2160-0,1.0,F,55-59,site-1\n"
+      "MRN-79,2024-03-01T00:00:00Z,2160-0,0.9,M,,call 555-867-5309\n"
+      "MRN-80,2024-03-01T00:00:00Z,2160-0,0.9,,,\n");
+  ASSERT_EQ(results.size(), 4u);
+  auto cohort = [&](std::size_t i) {
+    EXPECT_EQ(results[i].outcome, "stored") << results[i].error.ToString();
+    auto item = app_->GetItem(LocalOperator(), results[i].item_id);
+    EXPECT_TRUE(item.ok()) << item.status().ToString();
+    return item.ok() ? json::parse(item->cohort_json) : json();
+  };
+  // The latest result's attributes (the age band at the later draw).
+  EXPECT_EQ(cohort(0), (json{{"sex", "F"}, {"age_band", "60-64"}, {"site", "site-1"}}));
+  // De-identified like a note's metadata: the phone number is gone.
+  const json other = cohort(2);
+  EXPECT_EQ(other["sex"], "M");
+  EXPECT_FALSE(other.contains("age_band"));
+  EXPECT_EQ(other["site"].get<std::string>().find("555-867-5309"), std::string::npos) << other.dump();
+  EXPECT_EQ(cohort(3), json::object());
 }
 
 TEST_F(NotesTest, TimeLabelsNeedAPointOrAWindow) {

@@ -135,7 +135,9 @@ Status LoadDemoProject(app::App& app, std::map<std::string, std::string>& user_i
   // Notes and labs go through notes and labs ingest like a hospital's upload (docs/notes.md,
   // docs/labs.md): the notes are de-identified before storage, and every item of one source
   // patient (their notes, their labs and, with the phantom's Patient ID, their CT) gets the same
-  // pseudonymous patient key.
+  // pseudonymous patient key. The patient's sex, age band and site come as the notes' metadata
+  // and the labs' cohort columns, and become the items' cohort (the subgroup report's
+  // attributes), de-identified like any upload's.
   {
     std::ifstream in(source / "notes.jsonl", std::ios::binary);
     auto reader = ingest::NoteReader::Create(ingest::NoteFormat::kJsonl, in, {});

@@ -90,12 +90,14 @@ void AddQuarantineCommands(CLI::App& root, CommonOptions& common, int& exit_code
     sub->add_option("--as", o.as_user, "the data steward acting (needs quarantine_review)")->required();
   };
 
-  auto* list = cmd->add_subcommand("list", "List the project's quarantined instances");
+  auto* list = cmd->add_subcommand(
+      "list", "List the project's quarantined instances, then how many are pending (--json: {data, pending})");
   common_options(list);
   list->add_option("--status", o.status, "pending, released, blanked or discarded (default: all)");
   list->callback(with_steward([&](app::App& app, const app::RequestContext& ctx, const std::string& project_id) {
     storage::PageRequest page{"", 500};
     json rows = json::array();
+    std::int64_t pending = 0;  // the project's pending entries, whatever --status (the API's `pending`)
     for (;;) {
       auto entries = app.ListQuarantine(ctx, project_id, o.status, page);
       if (!entries.ok()) return Fail(entries.status());
@@ -103,10 +105,12 @@ void AddQuarantineCommands(CLI::App& root, CommonOptions& common, int& exit_code
         if (common.json) rows.push_back(Row(q));
         else Print(common, q);
       }
+      pending = entries->pending;
       if (entries->next.empty()) break;
       page.after = entries->next;
     }
-    if (common.json) PrintJson(rows);
+    if (common.json) PrintJson({{"data", rows}, {"pending", pending}});
+    else std::cout << pending << " pending\n";
     return 0;
   }));
 

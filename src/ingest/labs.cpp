@@ -172,6 +172,11 @@ void ParseRange(std::string_view text, LabRecord& r) {
   r.ref_high = Number(t.substr(dash + 1));
 }
 
+// The cohort attributes the Caliper shapes may carry (docs/labs.md), named as the subgroup
+// report names them.
+constexpr std::array<const char*, 6> kCohortFields = {"sex", "age_band", "race", "ethnicity", "site", "care_setting"};
+constexpr std::size_t kMaxCohortValue = 64;
+
 // The checks every record passes once its fields are read.
 void Finish(LabRecord& r) {
   if (!r.status.ok()) return;
@@ -186,6 +191,11 @@ void Finish(LabRecord& r) {
   } else if (r.value_text.size() > 200 || r.unit.size() > 64 || r.name.size() > 200) {
     r.status = Error(ErrorCode::kInvalidArgument, "value, unit or name is too long");
   }
+  for (const auto& [name, value] : r.cohort) {
+    if (r.status.ok() && value.size() > kMaxCohortValue) {
+      r.status = Error(ErrorCode::kInvalidArgument, "the cohort attribute " + name + " is over 64 bytes");
+    }
+  }
 }
 
 // ---- CSV --------------------------------------------------------------------------------------
@@ -194,6 +204,7 @@ void Finish(LabRecord& r) {
 struct Columns {
   int patient = -1, time = -1, date = -1, loinc = -1, name = -1, value = -1, value_text = -1, unit = -1,
       low = -1, high = -1, range = -1;
+  std::vector<std::pair<std::string, int>> cohort;  // the cohort columns present, by name
 };
 
 Result<Columns> ColumnsOf(const std::vector<std::string>& header) {
@@ -216,6 +227,9 @@ Result<Columns> ColumnsOf(const std::vector<std::string>& header) {
   c.low = find({"ref_low", "range_low", "reference_low"});
   c.high = find({"ref_high", "range_high", "reference_high"});
   c.range = find({"reference_range", "ref_range", "range"});
+  for (const char* name : kCohortFields) {
+    if (int at = find({name}); at >= 0) c.cohort.emplace_back(name, at);
+  }
   std::string missing;
   if (c.patient < 0) missing += " patient";
   if (c.time < 0 && c.date < 0) missing += " time";
@@ -270,6 +284,9 @@ Result<std::vector<LabRecord>> ReadCsv(std::istream& in, std::size_t max_bytes) 
     r.ref_low = Number(field(c.low));
     r.ref_high = Number(field(c.high));
     ParseRange(field(c.range), r);
+    for (const auto& [name, at] : c.cohort) {
+      if (std::string v = field(at); !v.empty()) r.cohort[name] = std::move(v);
+    }
     const std::string time = field(c.time).empty() ? field(c.date) : field(c.time);
     auto t = ParseTime(time);
     if (t.ok()) {
@@ -359,6 +376,9 @@ LabRecord FromFlat(const json& o) {
   r.ref_low = Num(o.value("ref_low", json()));
   r.ref_high = Num(o.value("ref_high", json()));
   if (o.contains("reference_range")) ParseRange(Str(o["reference_range"]), r);
+  for (const char* name : kCohortFields) {
+    if (std::string v = Trim(Str(o.value(name, json()))); !v.empty()) r.cohort[name] = std::move(v);
+  }
   auto t = ParseTime(Str(o.value("time", json())));
   if (t.ok()) {
     r.time = *t;

@@ -116,6 +116,27 @@ TEST(LabReaderCsv, TheSyntheticGeneratorsCsvIsRead) {
   }
 }
 
+TEST(LabReaderCsv, CohortColumnsAreThePatientsAttributes) {
+  const std::string csv =
+      "patient,time,loinc,value,Sex,age_band,site,care_setting,ward\n"
+      "P1,2024-03-01,2160-0,1.4,F,65-69,site-1,,4B\n"
+      "P2,2024-03-01,2160-0,1.1,,,,inpatient,4C\n"
+      "P3,2024-03-01,2160-0,1.1,M," + std::string(65, 'x') + ",,,\n";
+  auto r = Read(LabFormat::kCsv, csv);
+  ASSERT_EQ(r.size(), 3u);
+  ASSERT_TRUE(r[0].status.ok()) << r[0].status.ToString();
+  // Header names in any case; empty cells and columns that are not cohort attributes left out.
+  EXPECT_EQ(r[0].cohort, (std::map<std::string, std::string>{{"sex", "F"}, {"age_band", "65-69"}, {"site", "site-1"}}));
+  EXPECT_EQ(r[1].cohort, (std::map<std::string, std::string>{{"care_setting", "inpatient"}}));
+  EXPECT_NE(r[2].status.message().find("the cohort attribute age_band is over 64 bytes"), std::string::npos)
+      << r[2].status.ToString();
+  // A flat JSON object's fields of the same names.
+  auto j = Read(LabFormat::kJson,
+                R"([{"patient":"P1","time":"2024-03-01","loinc":"2160-0","value":1.4,"sex":"F","race":" Asian ","ward":"4B"}])");
+  ASSERT_EQ(j.size(), 1u);
+  EXPECT_EQ(j[0].cohort, (std::map<std::string, std::string>{{"sex", "F"}, {"race", "Asian"}}));
+}
+
 TEST(LabReaderCsv, AHeaderWithoutTheNeededColumnsIsAnError) {
   std::istringstream in("who,when,what\n1,2,3\n");
   auto r = ReadLabs(LabFormat::kCsv, in, 1 << 20);

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -65,7 +66,11 @@ Status WriteDemoDataset(const std::string& out_dir, std::uint64_t seed) {
   std::string notes;
   std::string truth;
   for (const SyntheticNote& note : MakeClinicalNotes(kDemoNotes, seed)) {
-    notes += JsonLine({{"id", note.id}, {"patient", note.patient}, {"text", note.text}});
+    // The patient's cohort attributes ride along as note metadata, as in a hospital's export.
+    const SyntheticPatient& p =
+        *std::find_if(patients.begin(), patients.end(), [&](const SyntheticPatient& q) { return q.key == note.patient; });
+    notes += JsonLine({{"id", note.id}, {"patient", note.patient}, {"text", note.text}, {"sex", p.sex},
+                       {"age_band", core::AgeBand(p.age_at_admit)}, {"site", p.site}});
     nlohmann::ordered_json spans = nlohmann::ordered_json::array();
     for (const PhiSpan& span : note.phi) {
       spans.push_back({{"start", span.start},

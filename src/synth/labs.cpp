@@ -58,12 +58,13 @@ double DrawValue(const LabTest& t, Rng& rng) {
 }  // namespace
 
 std::string MakeLabsCsv(int patients, std::uint64_t seed) {
-  std::string csv = "patient_id,loinc,test_name,value,unit,ref_low,ref_high,collected_at\n";
+  std::string csv = "patient_id,loinc,test_name,value,unit,ref_low,ref_high,collected_at,sex,age_band,site\n";
   const std::vector<SyntheticPatient> people = MakePatients(patients, seed);
   for (std::size_t i = 0; i < people.size(); ++i) {
     const SyntheticPatient& p = people[i];
     Rng rng(Mix(seed, kLabStream, i));
     const long long admit_day = DaysFromCivil(ParseIso(p.admit_date));
+    const std::string cohort = p.sex + "," + core::AgeBand(p.age_at_admit) + "," + p.site;
     for (int draw = 0; draw < kDraws; ++draw) {
       // Morning draws on consecutive days, 06:00-07:29 UTC.
       const TimeMicros at =
@@ -73,7 +74,7 @@ std::string MakeLabsCsv(int patients, std::uint64_t seed) {
         const double value = DrawValue(t, rng);
         csv += p.key + "," + t.loinc + "," + t.name + "," + Fixed(value, t.decimals) + "," +
                t.unit + "," + Fixed(t.low, t.decimals) + "," + Fixed(t.high, t.decimals) + "," +
-               collected_at + "\n";
+               collected_at + "," + cohort + "\n";
       }
     }
   }

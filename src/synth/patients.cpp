@@ -42,6 +42,7 @@ SyntheticPatient MakePatient(int index, std::uint64_t seed) {
   p.birth_date = FormatIso(birth_date);
   p.age_at_admit = AgeInYears(birth_date, admit_date);
   p.accession = "ACC-" + FormatDicom(admit_date) + "-" + rng.Digits(4);
+  p.site = index % 2 == 0 ? "site-1" : "site-2";
   return p;
 }
 

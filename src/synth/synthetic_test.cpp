@@ -281,7 +281,9 @@ TEST(LabsTest, CsvHasTheColumnsCodesAndPlausibleValues) {
   const std::string csv = MakeLabsCsv(5, 9);
   const std::vector<std::string> lines = Lines(csv);
   ASSERT_FALSE(lines.empty());
-  EXPECT_EQ(lines[0], "patient_id,loinc,test_name,value,unit,ref_low,ref_high,collected_at");
+  EXPECT_EQ(lines[0], "patient_id,loinc,test_name,value,unit,ref_low,ref_high,collected_at,sex,age_band,site");
+  std::map<std::string, SyntheticPatient> by_key;
+  for (const SyntheticPatient& p : MakePatients(5, 9)) by_key[p.key] = p;
   const std::map<std::string, std::pair<std::string, std::string>> expected = {
       {"718-7", {"Hemoglobin", "g/dL"}},   {"2160-0", {"Creatinine", "mg/dL"}},
       {"2345-7", {"Glucose", "mg/dL"}},    {"6690-2", {"WBC", "10*3/uL"}},
@@ -293,7 +295,12 @@ TEST(LabsTest, CsvHasTheColumnsCodesAndPlausibleValues) {
   const int rows = static_cast<int>(lines.size()) - 1;
   for (std::size_t i = 1; i < lines.size(); ++i) {
     const std::vector<std::string> f = Split(lines[i], ',');
-    ASSERT_EQ(f.size(), 8u) << lines[i];
+    ASSERT_EQ(f.size(), 11u) << lines[i];
+    // The patient's cohort attributes on every row.
+    const SyntheticPatient& patient = by_key.at(f[0]);
+    EXPECT_EQ(f[8], patient.sex);
+    EXPECT_EQ(f[9], core::AgeBand(patient.age_at_admit));
+    EXPECT_EQ(f[10], patient.site);
     patient_ids.insert(f[0]);
     loincs.insert(f[1]);
     const auto code = expected.find(f[1]);
@@ -352,10 +359,15 @@ TEST(DemoDatasetTest, LayoutAndContents) {
   const std::vector<SyntheticNote> expected = MakeClinicalNotes(12, 1234);
   for (std::size_t i = 0; i < notes.size(); ++i) {
     const auto n = nlohmann::json::parse(notes[i]);
-    EXPECT_EQ(n.size(), 3u);
+    EXPECT_EQ(n.size(), 6u);
     EXPECT_EQ(n.at("id"), expected[i].id);
     EXPECT_EQ(n.at("patient"), expected[i].patient);
     EXPECT_EQ(n.at("text"), expected[i].text);
+    const SyntheticPatient& patient = patients[i / 3];
+    EXPECT_EQ(n.at("patient"), patient.key);
+    EXPECT_EQ(n.at("sex"), patient.sex);
+    EXPECT_EQ(n.at("age_band"), core::AgeBand(patient.age_at_admit));
+    EXPECT_EQ(n.at("site"), patient.site);
     const auto t = nlohmann::json::parse(truth[i]);
     EXPECT_EQ(t.at("id"), expected[i].id);
     ASSERT_EQ(t.at("phi").size(), expected[i].phi.size());

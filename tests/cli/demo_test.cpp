@@ -2,7 +2,9 @@
 // and labs ingest like a hospital's upload, so the notes are de-identified (no name or MRN of the
 // generator's patients is left, the surrogates are listed), and one patient's notes, labs and CT
 // share one pseudonymous patient key — GET /items/{id}/labs of a note or a CT answers exactly
-// that patient's results, with shifted times. Every demo item is assigned to both readers.
+// that patient's results, with shifted times. The notes and labs carry their patient's cohort
+// attributes (sex, age band, site: the subgroup report's). Every demo item is assigned to both
+// readers.
 
 #include <algorithm>
 #include <cctype>
@@ -73,12 +75,13 @@ SourceLabs ReadSourceLabs() {
   SourceLabs out;
   std::istringstream lines(synth::MakeLabsCsv(kDemoPatients, kDemoSeed));
   std::string line;
-  std::getline(lines, line);  // patient_id,loinc,test_name,value,unit,ref_low,ref_high,collected_at
+  std::getline(lines, line);  // patient_id,loinc,test_name,value,unit,ref_low,ref_high,collected_at,sex,age_band,site
   while (std::getline(lines, line)) {
     std::vector<std::string> f;
     std::istringstream fields(line);
     for (std::string field; std::getline(fields, field, ',');) f.push_back(field);
-    if (f.size() != 8) continue;
+    EXPECT_EQ(f.size(), 11u) << line;
+    if (f.size() != 11) continue;
     out.values[f[0]].emplace_back(f[1], std::stod(f[3]));
     out.times.insert(f[7]);
   }
@@ -100,6 +103,16 @@ std::string PatientOf(const SourceLabs& source, const json& results) {
     if (expected == values) return patient;
   }
   return "";
+}
+
+// The cohort attributes the generator gives `patient` (its notes' metadata, its labs' columns),
+// which notes and labs ingest keep as the items' cohort: what the subgroup report reads.
+json Cohort(const std::vector<synth::SyntheticPatient>& patients, const std::string& patient) {
+  for (const auto& p : patients) {
+    if (p.key == patient) return {{"sex", p.sex}, {"age_band", core::AgeBand(p.age_at_admit)}, {"site", p.site}};
+  }
+  ADD_FAILURE() << "no patient " << patient;
+  return nullptr;
 }
 
 TEST(DemoTest, NotesAndLabsAreIngestedAndMeetTheirPatientsCt) {
@@ -168,6 +181,7 @@ TEST(DemoTest, NotesAndLabsAreIngestedAndMeetTheirPatientsCt) {
     ASSERT_FALSE(patient.empty()) << "the results are no one patient's: " << l.dump();
     const std::string note_key = item["patient_key"];
     EXPECT_EQ(key_of.try_emplace(patient, note_key).first->second, note_key) << patient << "'s notes have different keys";
+    EXPECT_EQ(item["cohort"], Cohort(patients, patient)) << "note " << id;
   }
   ASSERT_EQ(key_of.size(), static_cast<std::size_t>(kDemoPatients));
   std::set<std::string> note_keys;
@@ -176,11 +190,15 @@ TEST(DemoTest, NotesAndLabsAreIngestedAndMeetTheirPatientsCt) {
     note_keys.insert(key);
   }
   EXPECT_EQ(note_keys.size(), static_cast<std::size_t>(kDemoPatients));
-  // Labs: one item per patient, under the notes' keys.
+  // Labs: one item per patient, under the notes' keys, with the patient's cohort attributes.
   std::set<std::string> lab_keys;
   for (const auto& item : by_type["labs"]) {
     lab_keys.insert(item["patient_key"].get<std::string>());
     EXPECT_EQ(item["content_type"], "application/json");
+    const auto patient = std::find_if(key_of.begin(), key_of.end(),
+                                      [&](const auto& entry) { return entry.second == item["patient_key"]; });
+    ASSERT_NE(patient, key_of.end()) << item.dump();
+    EXPECT_EQ(item["cohort"], Cohort(patients, patient->first)) << "labs " << item.dump();
   }
   EXPECT_EQ(lab_keys, note_keys);
   // The CT series of the first two patients: their keys are their notes' keys.

@@ -76,6 +76,57 @@ TEST_F(IngestImagingCliTest, FoldersFilesAndZipsBecomeOneItemPerSeries) {
   EXPECT_THAT(again.err, HasSubstr("1 files: 0 stored, 1 duplicates"));
 }
 
+// The phantom slice with its Modality (0008,0060) CS "CT" patched to "US" in the bytes: an
+// ultrasound frame may carry burned-in text, so server ingest holds it in the quarantine.
+std::string AsUltrasound(std::string bytes) {
+  const std::string tag("\x08\x00\x60\x00" "CS\x02\x00" "CT", 10);
+  const std::size_t at = bytes.find(tag);
+  EXPECT_NE(at, std::string::npos);
+  if (at != std::string::npos) bytes.replace(at + 8, 2, "US");
+  return bytes;
+}
+
+TEST_F(IngestImagingCliTest, QuarantineListSaysHowManyArePending) {
+  const auto a = Phantom(dir_ / "a", 3, 3);
+  fs::create_directories(dir_ / "us");
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    WriteFile(dir_ / ("us/us_" + std::to_string(i) + ".dcm"), AsUltrasound(ReadFile(a[i])));
+  }
+  RunResult ingest = Cli({"ingest", "dicom", dir_ / "us", "--project", "Imaging"});
+  EXPECT_EQ(ingest.exit_code, 1) << Describe(ingest);  // quarantined files make the exit code 1
+  EXPECT_THAT(ingest.err, HasSubstr("3 quarantined"));
+  ASSERT_EQ(Cli({"user", "add", "steward"}).exit_code, 0);
+  ASSERT_EQ(Cli({"project", "add-member", "Imaging", "steward", "--role", "data_steward"}).exit_code, 0);
+  const std::vector<std::string> list = {"quarantine", "list", "--project", "Imaging", "--as", "steward"};
+  auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = list;
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+  };
+
+  RunResult text = Cli(list);
+  ASSERT_EQ(text.exit_code, 0) << Describe(text);
+  EXPECT_THAT(text.out, HasSubstr("  pending  US  "));
+  EXPECT_THAT(text.out, ::testing::EndsWith("\n3 pending\n"));
+  json all = json::parse(Cli(with({"--json"})).out, nullptr, false);
+  ASSERT_TRUE(all.is_object()) << all.dump();
+  EXPECT_EQ(all["data"].size(), 3u);
+  EXPECT_EQ(all["pending"], 3);
+
+  // One discarded: two pending; the count is the project's whatever --status lists.
+  const std::string first = all["data"][0]["id"];
+  RunResult discard = Cli({"quarantine", "discard", first, "--project", "Imaging", "--as", "steward", "--reason", "test"});
+  ASSERT_EQ(discard.exit_code, 0) << Describe(discard);
+  json discarded = json::parse(Cli(with({"--status", "discarded", "--json"})).out, nullptr, false);
+  ASSERT_TRUE(discarded.is_object()) << discarded.dump();
+  ASSERT_EQ(discarded["data"].size(), 1u);
+  EXPECT_EQ(discarded["data"][0]["id"], first);
+  EXPECT_EQ(discarded["pending"], 2);
+  RunResult pending = Cli(with({"--status", "pending"}));
+  EXPECT_THAT(pending.out, ::testing::EndsWith("\n2 pending\n"));
+  EXPECT_THAT(pending.out, ::testing::Not(HasSubstr(first)));
+}
+
 TEST_F(IngestImagingCliTest, NiftiWithSidecarsOneItemPerVolume) {
   const auto geometry = ingest::NiftiGeometryFromAffine({3, 3, 2}, {{{1, 0, 0, 0}, {0, 1, 0, 0}, {0, 0, 2, 0}}});
   std::vector<float> values(18, 7.0f);

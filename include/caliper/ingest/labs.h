@@ -11,11 +11,14 @@
 //        laboratory with a LOINC coding, effectiveDateTime (or effectivePeriod.start, or issued),
 //        valueQuantity or valueString, referenceRange[0]; or an array of flat objects with the
 //        Caliper column names.
+// The Caliper CSV and flat objects may also carry the patient's cohort attributes (columns or
+// fields sex, age_band, race, ethnicity, site, care_setting): LabRecord::cohort.
 // The readers only parse and check: de-identification (pseudonymous patient, shifted times)
 // and storage are in app (App::IngestLabs).
 
 #include <cstddef>
 #include <istream>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -44,6 +47,9 @@ struct LabRecord {
   std::string value_text;       // a result that is not a number ("positive", "<0.5")
   std::string unit;             // as given (UCUM or common spelling)
   std::optional<double> ref_low, ref_high;
+  // The patient's cohort attributes the record gives (see the top), by name; empty ones are left
+  // out, each is at most 64 bytes. May hold PHI: App::IngestLabs de-identifies them.
+  std::map<std::string, std::string> cohort;
   Status status;
 };
 

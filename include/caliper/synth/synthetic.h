@@ -51,6 +51,7 @@ struct SyntheticPatient {
   std::string admit_date;      // "YYYY-MM-DD": the encounter's first day and the CT study date
   int age_at_admit = 0;        // whole years; over 89 for every fourth patient
   std::string accession;       // "ACC-YYYYMMDD-NNNN", the CT's accession number
+  std::string site;            // "site-1" or "site-2" (by index parity): the made-up hospital
 };
 
 // Patients 0..count-1 for `seed`. Patient i depends only on (i, seed), so a longer list
@@ -75,7 +76,9 @@ std::vector<SyntheticNote> MakeClinicalNotes(int count, std::uint64_t seed);
 std::vector<SyntheticNote> MakeHardClinicalNotes(int count, std::uint64_t seed);
 
 // A labs CSV for MakePatients(patients, seed): header
-// "patient_id,loinc,test_name,value,unit,ref_low,ref_high,collected_at", then for each patient
+// "patient_id,loinc,test_name,value,unit,ref_low,ref_high,collected_at,sex,age_band,site" (the
+// last three: the patient's cohort attributes, age band as core::AgeBand of age_at_admit), then
+// for each patient
 // three blood draws of eight tests with real LOINC codes (e.g. 718-7 Hemoglobin g/dL),
 // collected_at in RFC 3339 UTC. Values are plausible, roughly one in six outside the reference
 // range. No field needs quoting; lines end in '\n'.
@@ -86,7 +89,9 @@ std::string MakeLabsCsv(int patients, std::uint64_t seed);
 //                                  of the first two patients, with their names and dates and
 //                                  their key as Patient ID without an issuer (as the notes and
 //                                  labs name them)
-//   notes.jsonl                    one {"id","patient","text"} per line, 12 notes
+//   notes.jsonl                    one {"id","patient","text","sex","age_band","site"} per
+//                                  line (the patient's cohort attributes as in MakeLabsCsv),
+//                                  12 notes
 //   notes_truth.jsonl              one {"id","patient","phi":[{"start","end","type","text"}]}
 //                                  per line, offsets in code points as in PhiSpan
 //   labs.csv                       MakeLabsCsv(4, seed)
