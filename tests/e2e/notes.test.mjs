@@ -8,7 +8,8 @@
 // Then one of the demo's own notes (ingested and de-identified by `caliper demo`): its surrogates
 // are marked, and beside it its patient's labs — the table (a row per result, the abnormal ones
 // flagged) and a chart per test (the results as dots, the abnormal ones red, the reference range
-// as a band), reached with the keyboard.
+// as a band), reached with the keyboard. Last, a labs item whose results had different reference
+// ranges: every dot is drawn against its own result's range.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -242,5 +243,53 @@ test('note room: a demo note shows its surrogates and its patient\'s labs as a t
     reached = await page.evaluate(() => document.activeElement?.getAttribute('aria-label') === 'Patient\'s lab results');
   }
   assert.ok(reached, 'Tab from the note reaches the lab table');
+  r.assertNoErrors();
+}));
+
+test('labs item: every result is drawn against its own reference range', () => screenshotsOnFailure(async () => {
+  const { manager, reader1, project_id } = await demoProject(env, 'notes');
+  // Potassium from labs whose ranges differ: 5.3 is inside the first range (3.5–5.5) and
+  // outside the second (3.5–5.1); the last result's range (3.2–4.5) would put the first one
+  // outside, and the third (3.4, low for its own range) inside.
+  const rows = [['2024-03-01T06:00:00Z', 5.3, 3.5, 5.5, null], ['2024-03-02T06:00:00Z', 5.3, 3.5, 5.1, 'high'],
+                ['2024-03-03T06:00:00Z', 3.4, 3.5, 5.1, 'low'], ['2024-03-04T06:00:00Z', 4.0, 3.2, 4.5, null]];
+  const csv = 'patient,time,loinc,name,value,unit,ref_low,ref_high\n' +
+    rows.map(([time, value, low, high]) => `MRN-E2E-LABS,${time},2823-3,Potassium,${value},mmol/L,${low},${high}\n`).join('');
+  const uploaded = await manager.upload(`/api/v1/projects/${project_id}/labs`, {
+    metadata: { name: 'metadata.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify({ format: 'csv' })) },
+    content: { name: 'labs.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) },
+  });
+  assert.equal(uploaded.status, 200, JSON.stringify(uploaded.json));
+  assert.equal(uploaded.json.stored, rows.length, JSON.stringify(uploaded.json));
+  const item_id = uploaded.json.records[0].item_id;
+  await assign(manager, item_id, reader1.id);
+
+  const r = await openFromQueue(env, 'notes', 'reader1', 'labs', item_id);
+  const { page } = r;
+  const figure = page.getByRole('img', { name: 'Potassium (mmol/L) over time: 4 results, 2 outside the reference range, ' +
+    'reference range 3.5 to 5.5, then reference range 3.5 to 5.1, then reference range 3.2 to 4.5' });
+  await figure.waitFor();
+  const svg = page.locator('.lab-chart svg');
+  // A band per stretch of one range (the second and third results share theirs).
+  const bands = await svg.locator('[fill="#1b6b34"] rect').evaluateAll((rects) => rects.map((e) => ({
+    x: Number(e.getAttribute('x')), y: Number(e.getAttribute('y')),
+    width: Number(e.getAttribute('width')), height: Number(e.getAttribute('height')) })));
+  assert.equal(bands.length, 3, JSON.stringify(bands));
+  const dots = await svg.locator('circle').evaluateAll((circles) => circles.map((e) => ({
+    x: Number(e.getAttribute('cx')), y: Number(e.getAttribute('cy')), red: e.getAttribute('fill') === '#a4161a',
+    title: e.querySelector('title')?.textContent ?? '' })));
+  assert.equal(dots.length, rows.length);
+  dots.sort((a, b) => a.x - b.x);
+  rows.forEach(([, value, low, high, flag], i) => {
+    const dot = dots[i];
+    assert.equal(dot.red, flag !== null, `result ${i + 1}: ${dot.title}`);
+    assert.ok(dot.title.startsWith(`${value} mmol/L`) && dot.title.endsWith(`reference range ${low} to ${high}`), dot.title);
+    // The band behind the dot is its own result's range: the dot is inside it exactly when normal.
+    const band = bands.find((b) => b.x <= dot.x && dot.x <= b.x + b.width);
+    assert.ok(band, `a band behind result ${i + 1}`);
+    const inside = band.y - 0.5 <= dot.y && dot.y <= band.y + band.height + 0.5;
+    assert.equal(inside, flag === null, `result ${i + 1} (${value}, ${flag ?? 'normal'}) against its band ${JSON.stringify(band)}`);
+  });
+  await r.shot('labs-item-own-ranges');
   r.assertNoErrors();
 }));

@@ -1,8 +1,9 @@
 // Small multiples of one patient's numeric lab results over time (Observable Plot; this module
 // is loaded lazily by labs.tsx): one chart per test and unit — a test reported in two units gets
-// two charts, so nothing is converted for drawing — with the reference range as a band (or a
-// dashed line when it has one bound), the results joined by a line, and those outside the range
-// drawn larger in red with their H or L.
+// two charts, so nothing is converted for drawing — with each result's own reference range as a
+// band behind it (or a dashed line when it has one bound: ranges differ between labs and change
+// over time), the results joined by a line, and those outside their range drawn larger in red
+// with their H or L.
 
 import * as Plot from '@observablehq/plot';
 import { useMemo } from 'preact/hooks';
@@ -11,11 +12,32 @@ import { PlotFigure } from './plot_figure';
 
 export interface LabChartProps { results: LabResult[] }
 
-interface Point { t: Date; value: number; flag: LabResult['flag'] }
-interface Series { key: string; title: string; low: number | null; high: number | null; points: Point[] }
+interface Point { t: Date; value: number; flag: LabResult['flag']; low: number | null; high: number | null }
+// A stretch of time over which the results had one reference range: from half-way to the result
+// before its first to half-way to the result after its last.
+interface Range { x1: Date; x2: Date; low: number | null; high: number | null }
+interface Series { key: string; title: string; unit: string; points: Point[]; ranges: Range[] }
+
+const kHalfDay = 43_200_000;
+
+// Consecutive results with the same range make one stretch; a range is its result's alone.
+function rangesOf(points: Point[]): Range[] {
+  const ranges: Range[] = [];
+  points.forEach((p, i) => {
+    const t = p.t.getTime();
+    const before = i > 0 ? (t - points[i - 1]!.t.getTime()) / 2 : null;
+    const after = i + 1 < points.length ? (points[i + 1]!.t.getTime() - t) / 2 : null;
+    // The ends reach as far out as the neighbouring half-gap (half a day for a single result).
+    const x1 = new Date(t - (before ?? after ?? kHalfDay)), x2 = new Date(t + (after ?? before ?? kHalfDay));
+    const last = ranges[ranges.length - 1];
+    if (last && last.low === p.low && last.high === p.high) last.x2 = x2;
+    else ranges.push({ x1, x2, low: p.low, high: p.high });
+  });
+  return ranges.filter((r) => r.low !== null || r.high !== null);
+}
 
 // Numeric results with a valid time, by test (LOINC code, else name) and unit, in order of first
-// appearance; each series takes the reference range of its latest result that has one.
+// appearance, each with its own reference range.
 function seriesOf(results: LabResult[]): Series[] {
   const byKey = new Map<string, Series>();
   for (const r of results) {
@@ -24,31 +46,34 @@ function seriesOf(results: LabResult[]): Series[] {
     const key = `${r.loinc || r.name}\u001f${r.unit}`;
     let s = byKey.get(key);
     if (!s) {
-      s = { key, title: `${r.name || r.loinc}${r.unit ? ` (${r.unit})` : ''}`, low: null, high: null, points: [] };
+      s = { key, title: `${r.name || r.loinc}${r.unit ? ` (${r.unit})` : ''}`, unit: r.unit, points: [], ranges: [] };
       byKey.set(key, s);
     }
-    s.points.push({ t, value: r.value, flag: r.flag });
+    s.points.push({ t, value: r.value, flag: r.flag, low: r.ref_low, high: r.ref_high });
   }
   for (const s of byKey.values()) {
     s.points.sort((a, b) => a.t.getTime() - b.t.getTime());
-    const ranged = results.filter((r) => `${r.loinc || r.name}\u001f${r.unit}` === s.key && (r.ref_low !== null || r.ref_high !== null));
-    const last = ranged[ranged.length - 1];
-    if (last) { s.low = last.ref_low; s.high = last.ref_high; }
+    s.ranges = rangesOf(s.points);
   }
   return [...byKey.values()];
 }
 
+function rangeText(low: number | null, high: number | null): string {
+  return low !== null && high !== null ? `reference range ${low} to ${high}`
+    : high !== null ? `upper limit ${high}` : low !== null ? `lower limit ${low}` : 'no reference range';
+}
+
 function describe(s: Series): string {
   const outside = s.points.filter((p) => p.flag !== null).length;
-  const range = s.low !== null && s.high !== null ? `, reference range ${s.low} to ${s.high}`
-    : s.high !== null ? `, upper limit ${s.high}` : s.low !== null ? `, lower limit ${s.low}` : '';
+  const ranges = s.ranges.map((r) => rangeText(r.low, r.high));
   return `${s.title} over time: ${s.points.length} result${s.points.length === 1 ? '' : 's'}, ` +
-    `${outside} outside the reference range${range}`;
+    `${outside} outside the reference range` + (ranges.length ? `, ${ranges.join(', then ')}` : '');
 }
 
 function chart(s: Series): SVGSVGElement | HTMLElement {
   const abnormal = s.points.filter((p) => p.flag !== null);
-  const bounds = [s.low, s.high].filter((v): v is number => v !== null);
+  const banded = s.ranges.filter((r) => r.low !== null && r.high !== null);
+  const oneBound = s.ranges.filter((r) => (r.low === null) !== (r.high === null));
   // Dates on the axis: a tick a day over a short stay, else months.
   const days = (s.points[s.points.length - 1]!.t.getTime() - s.points[0]!.t.getTime()) / 86_400_000;
   return Plot.plot({
@@ -56,11 +81,13 @@ function chart(s: Series): SVGSVGElement | HTMLElement {
     x: { type: 'utc', label: null, ...(days <= 6 ? { ticks: 'day', tickFormat: '%b %-d' } : { ticks: 3, tickFormat: '%Y-%m' }) },
     y: { label: null, nice: true, ticks: 4, grid: true },
     marks: [
-      s.low !== null && s.high !== null
-        ? Plot.rectY([s], { y1: 'low', y2: 'high', fill: '#1b6b34', fillOpacity: 0.14 })
-        : Plot.ruleY(bounds, { stroke: '#1b6b34', strokeDasharray: '4 3' }),
+      Plot.rect(banded, { x1: 'x1', x2: 'x2', y1: 'low', y2: 'high', fill: '#1b6b34', fillOpacity: 0.14 }),
+      Plot.ruleY(oneBound, { y: (r: Range) => r.low ?? r.high, x1: 'x1', x2: 'x2', stroke: '#1b6b34', strokeDasharray: '4 3' }),
       Plot.lineY(s.points, { x: 't', y: 'value', stroke: '#0b4f8a' }),
-      Plot.dot(s.points, { x: 't', y: 'value', r: (p: Point) => (p.flag ? 4.5 : 3), fill: (p: Point) => (p.flag ? '#a4161a' : '#0b4f8a') }),
+      Plot.dot(s.points, {
+        x: 't', y: 'value', r: (p: Point) => (p.flag ? 4.5 : 3), fill: (p: Point) => (p.flag ? '#a4161a' : '#0b4f8a'),
+        title: (p: Point) => `${p.value} ${s.unit}${p.flag ? ` (${p.flag === 'high' ? 'H' : 'L'})` : ''}, ${rangeText(p.low, p.high)}`,
+      }),
       Plot.text(abnormal, { x: 't', y: 'value', text: (p: Point) => (p.flag === 'high' ? 'H' : 'L'), dy: -9, fill: '#a4161a', fontWeight: 'bold' }),
     ],
   });
