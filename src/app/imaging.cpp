@@ -3,6 +3,8 @@
 // masks on it.
 
 #include <algorithm>
+#include <array>
+#include <cctype>
 #include <cmath>
 #include <map>
 #include <sstream>
@@ -10,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/disagreement.h"
+#include "app/evidence.h"
 #include "app/ingest_internal.h"
 #include "app/mask_evidence.h"
 #include "app/lru_cache.h"
@@ -723,20 +726,19 @@ Result<std::string> App::RenderSlice(const RequestContext& ctx, const std::strin
   return std::string(png.begin(), png.end());
 }
 
-Result<MaskVersion> App::PutMask(const RequestContext& ctx, const std::string& item_id, const std::string& nifti) {
-  CALIPER_ASSIGN_OR_RETURN(core::Item item, GetItem(ctx, item_id));
-  CALIPER_ASSIGN_OR_RETURN(auto volume, LoadVolume(item));  // geometry only
+namespace {
+
+// A NIfTI upload as a label map: one 3D volume of whole numbers 0..255.
+Result<dicom::LabelMap> LabelMapFromNifti(const std::string& nifti) {
   const auto* data = reinterpret_cast<const std::uint8_t*>(nifti.data());
   auto decoded = ingest::DecodeNifti({data, nifti.size()}, kMaxVoxels);
   if (!decoded.ok()) return decoded.status().WithContext("the mask");
   if (decoded->size() != 1) return Error(ErrorCode::kInvalidArgument, "the mask must be one 3D volume");
   ingest::NiftiVolume& mask = decoded->front();
-
   dicom::LabelMap map;
   for (int d = 0; d < 3; ++d) map.dims[d] = static_cast<int>(mask.geometry.dims[d]);
   map.lps = LpsAffine(mask.geometry);
   map.labels.reserve(mask.values.size());
-  std::array<bool, 256> used{};
   for (std::size_t n = 0; n < mask.values.size(); ++n) {
     const float v = mask.values[n];
     if (!(v >= 0 && v <= 255 && v == std::round(v))) {
@@ -744,7 +746,154 @@ Result<MaskVersion> App::PutMask(const RequestContext& ctx, const std::string& i
                                                     "; labels are whole numbers 0..255");
     }
     map.labels.push_back(static_cast<std::uint8_t>(v));
-    used[map.labels.back()] = true;
+  }
+  return map;
+}
+
+std::string Lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// SNOMED CT's designator, and the retired one older SEGs use for it.
+bool SameScheme(const std::string& a, const std::string& b) {
+  auto norm = [](const std::string& s) { return Lower(s) == "srt" ? std::string("sct") : Lower(s); };
+  return norm(a) == norm(b);
+}
+
+std::string CodeText(const dicom::CodedConcept& c) {
+  return c.value.empty() ? "no type code" : c.scheme + " " + c.value + " '" + c.meaning + "'";
+}
+
+// The labels of a DICOM-SEG read by dicom::ReadSegmentation (1..N in Segment Number order,
+// class_id the Segment Number) become the guideline's: each segment goes to the segmentation
+// class whose type code it carries (Segmented Property Type: value and scheme, SRT = SCT),
+// else to the class whose id or name is its Segment Label (case-insensitive); several
+// segments may go to one class. Without segmentation classes, labels stay 1..N under local
+// codes. Each label keeps its segments' Segment Algorithm Type and Name (mixed: SEMIAUTOMATIC).
+// kInvalidArgument names a segment that goes to no class, or to several.
+Result<json> SegmentsOntoClasses(dicom::LabelMap& map, const SegmentTable& table) {
+  std::array<int, 256> to{};  // SEG label -> the guideline's label
+  std::map<int, std::vector<const dicom::Segment*>> sources;  // the guideline's label -> its segments
+  json mapping = json::array();
+  for (const dicom::Segment& s : map.segments) {
+    int label = s.label;
+    if (!table.by_class.empty()) {
+      std::vector<int> by_code, by_name;
+      for (std::size_t c = 0; c < table.by_class.size(); ++c) {
+        const dicom::Segment& cls = table.by_class[c];
+        if (!s.type.value.empty() && s.type.value == cls.type.value && SameScheme(s.type.scheme, cls.type.scheme)) {
+          by_code.push_back(static_cast<int>(c) + 1);
+        }
+        if (!s.name.empty() && (Lower(s.name) == Lower(cls.class_id) || Lower(s.name) == Lower(cls.name))) {
+          by_name.push_back(static_cast<int>(c) + 1);
+        }
+      }
+      std::vector<int> fit = by_code;
+      if (by_code.size() > 1) {  // one code, several classes: the label decides
+        std::erase_if(fit, [&](int c) { return std::find(by_name.begin(), by_name.end(), c) == by_name.end(); });
+      } else if (by_code.empty()) {
+        fit = by_name;
+      }
+      const std::string what = "segment " + s.class_id + " ('" + s.name + "', " + CodeText(s.type) + ")";
+      if (fit.size() != 1) {
+        std::string classes;
+        for (const auto& cls : table.by_class) {
+          classes += (classes.empty() ? "" : "; ") + cls.class_id + " ('" + cls.name + "', " + CodeText(cls.type) + ")";
+        }
+        return Error(ErrorCode::kInvalidArgument,
+                     what + (fit.empty() ? " matches no segmentation class of the guideline"
+                                         : " matches several segmentation classes of the guideline") +
+                         " by its Segmented Property Type code or its Segment Label; the classes: " + classes);
+      }
+      label = fit.front();
+      mapping.push_back({{"segment", s.class_id}, {"class", table.by_class[label - 1].class_id}});
+    }
+    if (s.algorithm != dicom::SegmentAlgorithm::kManual && s.algorithm_name.empty()) {
+      return Error(ErrorCode::kInvalidArgument, "segment " + s.class_id + " ('" + s.name +
+                                                    "') is not MANUAL but names no Segment Algorithm Name");
+    }
+    to[s.label] = label;
+    sources[label].push_back(&s);
+  }
+  for (auto& v : map.labels) v = static_cast<std::uint8_t>(to[v]);
+  std::vector<dicom::Segment> segments;
+  for (const auto& [label, from] : sources) {
+    dicom::Segment out;
+    out.label = static_cast<std::uint8_t>(label);
+    out.algorithm = from.front()->algorithm;
+    for (const dicom::Segment* s : from) {
+      if (s->algorithm != out.algorithm) out.algorithm = dicom::SegmentAlgorithm::kSemiAutomatic;
+      if (out.algorithm_name.empty()) out.algorithm_name = s->algorithm_name;
+    }
+    if (out.algorithm == dicom::SegmentAlgorithm::kManual) out.algorithm_name.clear();
+    segments.push_back(std::move(out));
+  }
+  map.segments = std::move(segments);  // codes and names: the caller's, from the table
+  return mapping;
+}
+
+// The Segment Algorithm Name of a model's output: "name@version" (as a label's origin names
+// it), in DICOM's LO: printable ASCII without '\', at most 64 characters.
+std::string ModelAlgorithmName(const core::Prelabel& p) {
+  std::string name = p.model_name + "@" + p.model_version;
+  for (auto& c : name) {
+    if (c == '\\' || static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) > 0x7e) c = '_';
+  }
+  return name.substr(0, 64);
+}
+
+}  // namespace
+
+Result<MaskVersion> App::PutMask(const RequestContext& ctx, const std::string& item_id, const std::string& bytes,
+                                 MaskFormat format) {
+  CALIPER_ASSIGN_OR_RETURN(core::Item item, GetItem(ctx, item_id));
+  CALIPER_ASSIGN_OR_RETURN(auto volume, LoadVolume(item));  // the grid every mask of the item lies on
+  dicom::LabelMap map;
+  json details = {{"format", format == MaskFormat::kDicomSeg ? "dicom-seg" : "nifti"}};
+  if (format == MaskFormat::kNifti) {
+    CALIPER_ASSIGN_OR_RETURN(map, LabelMapFromNifti(bytes));
+  } else {
+    CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kRead));
+    auto series = LoadStoredSeries(*txn, item.id);
+    if (!series.ok() && series.status().code() == ErrorCode::kNotFound) {
+      return Error(ErrorCode::kInvalidArgument,
+                   "the item did not come from a DICOM series, which a DICOM-SEG must reference; send the mask as NIfTI");
+    }
+    if (!series.ok()) return series.status().WithContext("the item's series");
+    const std::span<const std::uint8_t> seg(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
+    auto refs = dicom::ReadSegmentationReferences(seg);
+    if (!refs.ok()) return Error(ErrorCode::kInvalidArgument, "the DICOM-SEG: " + refs.status().message());
+    // Drawn on the series as it came (before de-identification): its UIDs mapped as this
+    // project's de-identification maps them meet the stored series'.
+    std::string mapped;
+    const std::string& frame = series->volume.frame_of_reference_uid;
+    if (refs->frame_of_reference_uid != frame) {
+      CALIPER_ASSIGN_OR_RETURN(std::string secret, TextSecret(*txn, item.project_id));
+      CALIPER_ASSIGN_OR_RETURN(core::DicomSettings settings, internal::DicomSettingsIn(*txn, item.project_id));
+      CALIPER_ASSIGN_OR_RETURN(auto deid, DeidentifierFor(secret, settings));
+      security::SecureZero(secret.data(), secret.size());
+      auto deidentified = deid->Deidentify(bytes);
+      if (deidentified.ok()) {
+        const std::span<const std::uint8_t> again(reinterpret_cast<const std::uint8_t*>(deidentified->bytes.data()),
+                                                  deidentified->bytes.size());
+        auto remapped = dicom::ReadSegmentationReferences(again);
+        if (remapped.ok() && remapped->frame_of_reference_uid == frame) mapped = std::move(deidentified->bytes);
+      }
+      if (mapped.empty()) {
+        return Error(ErrorCode::kInvalidArgument,
+                     "the DICOM-SEG was not drawn on this item's series: its Frame of Reference UID '" +
+                         refs->frame_of_reference_uid + "' is not the series' (" + frame +
+                         "), neither as stored nor as this project's de-identification maps the original UIDs");
+      }
+      details["uids_mapped"] = true;
+    }
+    auto read = dicom::ReadSegmentation(
+        mapped.empty() ? seg
+                       : std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(mapped.data()), mapped.size()),
+        series->volume);
+    if (!read.ok()) return Error(ErrorCode::kInvalidArgument, "the DICOM-SEG: " + read.status().message());
+    map = std::move(read).value();
   }
   CALIPER_RETURN_IF_ERROR(dicom::CheckAligned(map, *volume));
 
@@ -756,10 +905,18 @@ Result<MaskVersion> App::PutMask(const RequestContext& ctx, const std::string& i
   } else if (guideline.status().code() != ErrorCode::kNotFound) {
     return guideline.status();
   }
-  MaskVersion out;
+  // What each label's segment says of its algorithm: a DICOM-SEG's own; MANUAL for NIfTI.
+  std::map<int, dicom::Segment> algorithm_of;
+  if (format == MaskFormat::kDicomSeg) {
+    CALIPER_ASSIGN_OR_RETURN(json mapping, SegmentsOntoClasses(map, table));
+    if (!mapping.empty()) details["segments"] = mapping;
+    for (const auto& s : map.segments) algorithm_of[s.label] = s;
+  }
+  std::array<bool, 256> used{};
+  for (std::uint8_t v : map.labels) used[v] = true;
+  map.segments.clear();
   for (int label = 1; label < 256; ++label) {
     if (!used[label]) continue;
-    out.labels.push_back(label);
     if (!table.by_class.empty()) {
       if (static_cast<std::size_t>(label) > table.by_class.size()) {
         return Error(ErrorCode::kInvalidArgument,
@@ -773,10 +930,26 @@ Result<MaskVersion> App::PutMask(const RequestContext& ctx, const std::string& i
                               "Segmentation class"}, {std::to_string(label), kLocalScheme, name},
                               dicom::SegmentAlgorithm::kManual, ""});
     }
+    if (auto it = algorithm_of.find(label); it != algorithm_of.end()) {
+      map.segments.back().algorithm = it->second.algorithm;
+      map.segments.back().algorithm_name = it->second.algorithm_name;
+    }
   }
+  std::vector<security::AuditRecord> records;
+  CALIPER_ASSIGN_OR_RETURN(MaskVersion out, InsertMaskVersion(*txn, ctx, item, map, details.dump(), records));
+  CALIPER_RETURN_IF_ERROR(CommitWithAudit(*txn, records));
+  return out;
+}
+
+Result<MaskVersion> App::InsertMaskVersion(storage::Transaction& txn, const RequestContext& ctx, const core::Item& item,
+                                           const dicom::LabelMap& map, const std::string& details_json,
+                                           std::vector<security::AuditRecord>& records) {
   CALIPER_ASSIGN_OR_RETURN(auto compressed, dicom::CompressLabelMap(map));
+  MaskVersion out;
+  for (const auto& s : map.segments) out.labels.push_back(s.label);
+  std::sort(out.labels.begin(), out.labels.end());
   storage::ItemMask row;
-  auto latest = txn->GetLatestMask(item.id, ctx.principal.user.id);
+  auto latest = txn.GetLatestMask(item.id, ctx.principal.user.id);
   if (!latest.ok() && latest.status().code() != ErrorCode::kNotFound) return latest.status();
   row.id = ids_.NewId("msk");
   row.item_id = item.id;
@@ -784,20 +957,114 @@ Result<MaskVersion> App::PutMask(const RequestContext& ctx, const std::string& i
   row.author = ctx.principal.user.id;
   row.version = latest.ok() ? latest->version + 1 : 1;
   auto in = StreamOf(compressed);
-  CALIPER_ASSIGN_OR_RETURN(auto put, PutBlob(*txn, item.project_id, item.patient_key, in));
+  CALIPER_ASSIGN_OR_RETURN(auto put, PutBlob(txn, item.project_id, item.patient_key, in));
   row.blob = put.address;
   row.bytes = put.bytes;
   row.created_at = clock_.Now();
-  CALIPER_RETURN_IF_ERROR(txn->InsertMask(row));
-  CALIPER_RETURN_IF_ERROR(CommitWithAudit(
-      *txn, Record(ctx, "mask.put", "item", item.id,
-                   json{{"mask_id", row.id}, {"version", row.version}, {"labels", out.labels}}.dump())));
+  CALIPER_RETURN_IF_ERROR(txn.InsertMask(row));
+  json details = json::parse(details_json.empty() ? "{}" : details_json);
+  details["mask_id"] = row.id;
+  details["version"] = row.version;
+  details["labels"] = out.labels;
+  records.push_back(Record(ctx, "mask.put", "item", item.id, details.dump()));
   out.id = row.id;
   out.item_id = item.id;
   out.version = row.version;
   out.bytes = row.bytes;
   out.created_at = row.created_at;
   return out;
+}
+
+Result<App::StoredSeries> App::LoadStoredSeries(storage::Transaction& txn, const std::string& item_id) {
+  CALIPER_ASSIGN_OR_RETURN(auto instances, txn.ListDicomInstances(item_id));
+  if (instances.empty()) return Error(ErrorCode::kNotFound, "the item holds no DICOM instances");
+  std::vector<std::string> files;
+  for (const auto& d : instances) {
+    CALIPER_ASSIGN_OR_RETURN(std::string bytes, GetBlob(txn, d.blob));
+    files.push_back(std::move(bytes));
+  }
+  std::vector<std::span<const std::uint8_t>> spans;
+  for (const auto& f : files) spans.emplace_back(reinterpret_cast<const std::uint8_t*>(f.data()), f.size());
+  auto series = dicom::BuildVolume(spans);
+  if (!series.ok()) return series.status();
+  StoredSeries out;
+  out.volume = std::move(series).value();
+  std::vector<float>().swap(out.volume.values);  // geometry and sources only
+  out.first_instance = std::move(files.front());
+  return out;
+}
+
+Status App::PrelabelIntoMask(storage::Transaction& txn, const RequestContext& ctx, const core::Item& item,
+                             const core::Prelabel& prelabel, core::Annotation& label,
+                             std::vector<security::AuditRecord>& records) {
+  if (label.evidence_kind != "voxels" || !HasVolume(item)) return Status::Ok();
+  CALIPER_ASSIGN_OR_RETURN(auto guideline, txn.GetGuidelineVersion(label.guideline_version_id));
+  CALIPER_ASSIGN_OR_RETURN(auto schema, core::ParseLabelSchema(guideline.schema_json));
+  const SegmentTable table = SegmentsOf(schema);
+  const auto cls = std::find_if(table.by_class.begin(), table.by_class.end(),
+                                [&](const dicom::Segment& s) { return s.class_id == label.label_class; });
+  if (cls == table.by_class.end()) return Status::Ok();  // not a segmentation class
+  CALIPER_ASSIGN_OR_RETURN(auto volume, LoadVolume(item));
+  CALIPER_ASSIGN_OR_RETURN(MaskEvidence voxels, ParseMaskEvidence(label.evidence_json));
+  const auto& g = voxels.grid.dims;
+  if (g[0] != volume->dims[0] || g[1] != volume->dims[1] || g[2] != volume->dims[2]) {
+    return Error(ErrorCode::kInvalidArgument, "the pre-label's voxels are " + std::to_string(g[0]) + "x" +
+                                                  std::to_string(g[1]) + "x" + std::to_string(g[2]) +
+                                                  " but the item's volume is " + std::to_string(volume->dims[0]) + "x" +
+                                                  std::to_string(volume->dims[1]) + "x" + std::to_string(volume->dims[2]));
+  }
+  dicom::LabelMap map = dicom::EmptyLabelMap(*volume);
+  std::int64_t base_version = 0;
+  auto latest = txn.GetLatestMask(item.id, ctx.principal.user.id);
+  if (latest.ok()) {
+    CALIPER_ASSIGN_OR_RETURN(std::string compressed, GetBlob(txn, latest->blob));
+    CALIPER_ASSIGN_OR_RETURN(map, dicom::DecompressLabelMap({reinterpret_cast<const std::uint8_t*>(compressed.data()),
+                                                             compressed.size()}));
+    base_version = latest->version;
+    if (map.labels.size() != voxels.voxels.size()) {
+      return Error(ErrorCode::kConflict, "your mask version " + std::to_string(base_version) +
+                                             " lies on an earlier grid of the item's volume; put a mask on its grid first");
+    }
+  } else if (latest.status().code() != ErrorCode::kNotFound) {
+    return latest.status();
+  }
+  // The class's voxels become exactly the model's; a voxel of another class is never taken over.
+  std::map<std::uint8_t, std::int64_t> taken;
+  for (std::size_t n = 0; n < map.labels.size(); ++n) {
+    std::uint8_t& v = map.labels[n];
+    if (voxels.voxels[n] != 0) {
+      if (v != 0 && v != cls->label) ++taken[v];
+      else v = cls->label;
+    } else if (v == cls->label) {
+      v = 0;
+    }
+  }
+  if (!taken.empty()) {
+    std::string which;
+    for (const auto& [v, count] : taken) {
+      std::string name = "label " + std::to_string(v);
+      for (const auto& s : map.segments) {
+        if (s.label == v && !s.class_id.empty()) name = s.class_id;
+      }
+      which += (which.empty() ? "" : ", ") + std::to_string(count) + " voxel(s) of " + name;
+    }
+    return Error(ErrorCode::kConflict, "the pre-label's voxels cover " + which + " in your mask version " +
+                                           std::to_string(base_version) + "; correct the pre-label instead");
+  }
+  std::erase_if(map.segments, [&](const dicom::Segment& s) { return s.label == cls->label; });
+  if (std::find(map.labels.begin(), map.labels.end(), cls->label) != map.labels.end()) {
+    dicom::Segment segment = *cls;
+    segment.algorithm = dicom::SegmentAlgorithm::kAutomatic;
+    segment.algorithm_name = ModelAlgorithmName(prelabel);
+    map.segments.push_back(std::move(segment));
+    std::sort(map.segments.begin(), map.segments.end(), [](const auto& a, const auto& b) { return a.label < b.label; });
+  }
+  CALIPER_ASSIGN_OR_RETURN(MaskVersion version,
+                           InsertMaskVersion(txn, ctx, item, map,
+                                             json{{"format", "prelabel"}, {"prelabel_id", prelabel.id}}.dump(), records));
+  label.evidence_kind = "mask";
+  label.evidence_json = json{{"version", version.version}}.dump();
+  return Status::Ok();
 }
 
 Status CheckMaskEvidence(storage::Transaction& txn, const core::Annotation& a, const core::Item& item,
@@ -867,6 +1134,61 @@ Result<std::vector<float>> VolumeValues(std::string_view nifti) {
 
 namespace {
 
+// The pre-label decisions on an item that made labels: label id -> (pre-label, decision).
+struct PrelabelOrigin {
+  core::Prelabel prelabel;
+  core::PrelabelStatus status = core::PrelabelStatus::kAccepted;
+};
+using PrelabelOrigins = std::map<std::string, PrelabelOrigin>;
+
+Result<PrelabelOrigins> PrelabelOriginsOf(storage::Transaction& txn, const std::string& item_id) {
+  CALIPER_ASSIGN_OR_RETURN(auto prelabels, txn.ListPrelabelsOfItem(item_id));
+  CALIPER_ASSIGN_OR_RETURN(auto decisions, txn.ListPrelabelDecisionsOfItem(item_id));
+  PrelabelOrigins out;
+  for (const auto& d : decisions) {
+    if (d.annotation_id.empty()) continue;
+    for (const auto& p : prelabels) {
+      if (p.id == d.prelabel_id) out[d.annotation_id] = {p, d.status};
+    }
+  }
+  return out;
+}
+
+// A stored mask (`stored`, CompressLabelMap's form) with the Segment Algorithm Type each
+// segment has in exports (docs/imaging.md): when the reading's label of the segment's class
+// with mask evidence came from a pre-label decision, AUTOMATIC with the model as algorithm
+// name if the reader accepted it and the class's voxels are still exactly the pre-label's
+// voxels, SEMIAUTOMATIC (same name) if the reader corrected it or changed its voxels since;
+// other segments as stored.
+Result<std::vector<std::uint8_t>> WithPrelabelAlgorithms(const std::string& stored,
+                                                         const std::vector<core::Annotation>& labels,
+                                                         const PrelabelOrigins& origins) {
+  const std::span<const std::uint8_t> bytes(reinterpret_cast<const std::uint8_t*>(stored.data()), stored.size());
+  CALIPER_ASSIGN_OR_RETURN(dicom::LabelMap map, dicom::DecompressLabelMap(bytes));
+  bool changed = false;
+  for (dicom::Segment& s : map.segments) {
+    const PrelabelOrigin* origin = nullptr;
+    for (const core::Annotation& a : labels) {
+      auto it = origins.find(a.id);
+      if (a.label_class == s.class_id && a.evidence_kind == "mask" && it != origins.end()) origin = &it->second;
+    }
+    if (origin == nullptr) continue;
+    bool unchanged = false;
+    if (origin->status == core::PrelabelStatus::kAccepted && origin->prelabel.evidence_kind == "voxels") {
+      auto voxels = ParseMaskEvidence(origin->prelabel.evidence_json);
+      unchanged = voxels.ok() && voxels->voxels.size() == map.labels.size();
+      for (std::size_t n = 0; unchanged && n < map.labels.size(); ++n) {
+        unchanged = (map.labels[n] == s.label) == (voxels->voxels[n] != 0);
+      }
+    }
+    s.algorithm = unchanged ? dicom::SegmentAlgorithm::kAutomatic : dicom::SegmentAlgorithm::kSemiAutomatic;
+    s.algorithm_name = ModelAlgorithmName(origin->prelabel);
+    changed = true;
+  }
+  if (!changed) return std::vector<std::uint8_t>(stored.begin(), stored.end());
+  return dicom::CompressLabelMap(map);
+}
+
 // The highest mask version that labels with mask evidence name, if any.
 std::optional<std::int64_t> NamedMaskVersion(const std::vector<core::Annotation>& labels) {
   std::optional<std::int64_t> out;
@@ -879,20 +1201,26 @@ std::optional<std::int64_t> NamedMaskVersion(const std::vector<core::Annotation>
 }  // namespace
 
 Status App::AddItemMasks(storage::Transaction& txn, exports::SnapshotItem& it, const std::string& final_author) {
-  auto load = [&](const std::string& author, std::int64_t version) -> Result<exports::SnapshotMask> {
+  std::optional<PrelabelOrigins> origins;  // read once, when a mask is named
+  auto load = [&](const std::string& author, std::int64_t version,
+                  const std::vector<core::Annotation>& labels) -> Result<exports::SnapshotMask> {
     CALIPER_ASSIGN_OR_RETURN(storage::ItemMask row, txn.GetMask(it.item.id, author, version));
     CALIPER_ASSIGN_OR_RETURN(std::string bytes, GetBlob(txn, row.blob));
-    return exports::SnapshotMask{version, std::vector<std::uint8_t>(bytes.begin(), bytes.end())};
+    if (!origins) {
+      CALIPER_ASSIGN_OR_RETURN(origins, PrelabelOriginsOf(txn, it.item.id));
+    }
+    CALIPER_ASSIGN_OR_RETURN(auto stored, WithPrelabelAlgorithms(bytes, labels, *origins));
+    return exports::SnapshotMask{version, std::move(stored)};
   };
   bool any = false;
   for (auto& r : it.readings) {
     if (auto version = NamedMaskVersion(r.labels)) {
-      CALIPER_ASSIGN_OR_RETURN(r.mask, load(r.reader, *version));
+      CALIPER_ASSIGN_OR_RETURN(r.mask, load(r.reader, *version, r.labels));
       any = true;
     }
   }
   if (auto version = NamedMaskVersion(it.final_labels); version && !final_author.empty()) {
-    CALIPER_ASSIGN_OR_RETURN(it.final_mask, load(final_author, *version));
+    CALIPER_ASSIGN_OR_RETURN(it.final_mask, load(final_author, *version, it.final_labels));
     any = true;
   }
   if (!any) return Status::Ok();
@@ -907,20 +1235,12 @@ Status App::AddItemMasks(storage::Transaction& txn, exports::SnapshotItem& it, c
     if (volumes.size() != 1) return Error(ErrorCode::kIntegrity, "the volume of item " + it.item.id + " is not one 3D volume");
     volume.geometry = volumes.front().geometry;
   }
-  CALIPER_ASSIGN_OR_RETURN(auto instances, txn.ListDicomInstances(it.item.id));
-  if (!instances.empty()) {
-    std::vector<std::string> files;
-    for (const auto& d : instances) {
-      CALIPER_ASSIGN_OR_RETURN(std::string bytes, GetBlob(txn, d.blob));
-      files.push_back(std::move(bytes));
-    }
-    std::vector<std::span<const std::uint8_t>> spans;
-    for (const auto& f : files) spans.emplace_back(reinterpret_cast<const std::uint8_t*>(f.data()), f.size());
-    auto series = dicom::BuildVolume(spans);
-    if (!series.ok()) return series.status().WithContext("rebuilding the series of item " + it.item.id);
-    volume.series = std::move(series).value();
-    std::vector<float>().swap(volume.series.values);  // the SEG needs its geometry and sources only
-    volume.source_instance.assign(files.front().begin(), files.front().end());
+  auto series = LoadStoredSeries(txn, it.item.id);
+  if (series.ok()) {  // the SEG needs its geometry and sources only
+    volume.series = std::move(series->volume);
+    volume.source_instance.assign(series->first_instance.begin(), series->first_instance.end());
+  } else if (series.status().code() != ErrorCode::kNotFound) {
+    return series.status().WithContext("rebuilding the series of item " + it.item.id);
   }
   it.volume = std::move(volume);
   return Status::Ok();

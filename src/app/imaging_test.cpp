@@ -16,6 +16,7 @@
 
 #include "app/app_test_support.h"
 #include "caliper/app/app.h"
+#include "caliper/common/sample_data.h"
 #include "caliper/dicom/image.h"
 #include "caliper/dicom/label_map.h"
 #include "caliper/dicom/phantom.h"
@@ -36,13 +37,43 @@ class ImagingTest : public ProjectAppTest {
   void SetUp() override {
     ProjectAppTest::SetUp();
     if (HasFatalFailure()) return;
+    phantom_ = Phantom(7);
+    ASSERT_EQ(phantom_.size(), static_cast<std::size_t>(kSlices));
+  }
+
+  // The whole phantom ingested as one series item: its id ("" on failure), and the report.
+  std::string IngestPhantom(DicomIngestReport* report = nullptr) {
+    DicomIngestReport r = Ingest(Slices({0, 1, 2, 3, 4, 5}));
+    EXPECT_EQ(r.series.size(), 1u);
+    if (report != nullptr) *report = r;
+    return r.series.size() == 1u ? r.series[0].item_id : "";
+  }
+
+  // A phantom CT series (kSlices slices of kSize x kSize), its UIDs derived from `seed`.
+  static std::vector<std::string> Phantom(std::uint64_t seed) {
     dicom::CtPhantomOptions o;
     o.slices = kSlices;
     o.rows = o.cols = kSize;
-    o.seed = 7;
+    o.seed = seed;
     auto series = dicom::MakeCtPhantomSeries(o);
-    ASSERT_TRUE(series.ok()) << series.status().ToString();
-    for (const auto& bytes : *series) phantom_.emplace_back(bytes.begin(), bytes.end());
+    EXPECT_TRUE(series.ok()) << series.status().ToString();
+    std::vector<std::string> out;
+    if (series.ok()) {
+      for (const auto& bytes : *series) out.emplace_back(bytes.begin(), bytes.end());
+    }
+    return out;
+  }
+
+  // Publishes a guideline of `schema` and makes tasks for `readers` readers per item.
+  void PublishWithTasks(const RequestContext& manager, const std::string& schema, int readers) {
+    auto draft = app_->CreateGuidelineDraft(manager, project_id_, schema);
+    ASSERT_TRUE(draft.ok()) << draft.status().ToString();
+    ASSERT_TRUE(app_->PublishGuideline(manager, project_id_, draft->id, draft->revision).ok());
+    core::WorkflowSettings settings;
+    settings.project_id = project_id_;
+    settings.readers_per_item = readers;
+    ASSERT_TRUE(app_->PutWorkflowSettings(manager, settings).ok());
+    ASSERT_TRUE(app_->CreateTasks(manager, project_id_, {}).ok());
   }
 
   // The phantom's slices `slices` (0-based) as inputs named "ct_<k>".
@@ -213,6 +244,66 @@ class ImagingTest : public ProjectAppTest {
     auto bytes = exports::ReadTarFile(tar, name);
     EXPECT_TRUE(bytes.ok()) << name << ": " << bytes.status().ToString();
     return bytes.ok() ? *bytes : std::string();
+  }
+
+  // The caller's latest mask, decoded from the NIfTI GET /mask answers with.
+  std::vector<std::uint8_t> OwnMask(const RequestContext& ctx, const std::string& item_id) {
+    auto back = app_->ReadOwnMask(ctx, item_id);
+    EXPECT_TRUE(back.ok()) << back.status().ToString();
+    if (!back.ok()) return {};
+    auto decoded = ingest::DecodeNifti({reinterpret_cast<const std::uint8_t*>(back->data()), back->size()});
+    EXPECT_TRUE(decoded.ok() && decoded->size() == 1u);
+    if (!decoded.ok() || decoded->empty()) return {};
+    return std::vector<std::uint8_t>(decoded->front().values.begin(), decoded->front().values.end());
+  }
+
+  // The details of the last audit event named `action`.
+  json LastAuditDetails(const std::string& action) {
+    json out;
+    EXPECT_TRUE(app_->ExportAudit(LocalOperator(), 0, SystemClock::Instance().Now() + kMicrosPerHour,
+                                  [&](const storage::AuditEvent& e) {
+                                    if (e.action == action) out = json::parse(e.details_json);
+                                    return Status::Ok();
+                                  })
+                    .ok());
+    return out;
+  }
+
+  // The volume of a series (Part 10 files).
+  static dicom::Volume VolumeOf(const std::vector<std::string>& files) {
+    std::vector<std::span<const std::uint8_t>> spans;
+    for (const auto& f : files) spans.emplace_back(reinterpret_cast<const std::uint8_t*>(f.data()), f.size());
+    auto volume = dicom::BuildVolume(spans);
+    EXPECT_TRUE(volume.ok()) << volume.status().ToString();
+    return volume.ok() ? *volume : dicom::Volume{};
+  }
+
+  // A DICOM-SEG of `labels` on `volume` (source: `source`), one segment per entry of `segments`.
+  static std::string SegOf(const dicom::Volume& volume, const std::string& source, const std::vector<std::uint8_t>& labels,
+                           std::vector<dicom::Segment> segments) {
+    dicom::LabelMap map = dicom::EmptyLabelMap(volume);
+    map.labels = labels;
+    map.segments = std::move(segments);
+    auto seg = dicom::WriteSegmentation(map, volume, {reinterpret_cast<const std::uint8_t*>(source.data()), source.size()});
+    EXPECT_TRUE(seg.ok()) << seg.status().ToString();
+    return seg.ok() ? std::string(seg->begin(), seg->end()) : "";
+  }
+  static dicom::Segment SegSegment(std::uint8_t label, const std::string& name, dicom::CodedConcept type,
+                                   dicom::SegmentAlgorithm algorithm = dicom::SegmentAlgorithm::kManual,
+                                   const std::string& algorithm_name = "") {
+    return {label, "", name, {"123037004", "SCT", "Anatomical structure"}, std::move(type), algorithm, algorithm_name};
+  }
+
+  // The volume rebuilt from the item's stored (de-identified) instances.
+  dicom::Volume StoredVolume(const DicomIngestReport& r) {
+    std::vector<std::string> files;
+    for (const auto& f : r.files) {
+      if (f.outcome != "stored") continue;
+      auto bytes = app_->ReadDicomInstance(LocalOperator(), f.item_id, f.sop_instance_uid);
+      EXPECT_TRUE(bytes.ok()) << bytes.status().ToString();
+      if (bytes.ok()) files.push_back(*bytes);
+    }
+    return VolumeOf(files);
   }
 
   std::vector<std::string> phantom_;
@@ -811,11 +902,19 @@ TEST_F(ImagingTest, MasksOfReadersAndTheAdjudicatorAreExported) {
     for (const auto& f : phantom_) spans.emplace_back(reinterpret_cast<const std::uint8_t*>(f.data()), f.size());
     auto volume = dicom::BuildVolume(spans);
     ASSERT_TRUE(volume.ok());
+    // Its geometry, that is: the SEG names the de-identified series and frame of reference.
+    auto refs = dicom::ReadSegmentationReferences({reinterpret_cast<const std::uint8_t*>(seg.data()), seg.size()});
+    ASSERT_TRUE(refs.ok());
+    EXPECT_NE(refs->frame_of_reference_uid, volume->frame_of_reference_uid);
+    EXPECT_EQ(refs->frame_of_reference_uid.rfind("2.25.", 0), 0u);
+    volume->frame_of_reference_uid.clear();
+    volume->series_instance_uid.clear();
     auto back = dicom::ReadSegmentation({reinterpret_cast<const std::uint8_t*>(seg.data()), seg.size()}, *volume);
     ASSERT_TRUE(back.ok()) << name << ": " << back.status().ToString();
     EXPECT_EQ(back->labels, labels) << name;
     ASSERT_EQ(back->segments.size(), 1u);
     EXPECT_EQ(back->segments[0].type.value, "10200004");
+    EXPECT_EQ(back->segments[0].algorithm, dicom::SegmentAlgorithm::kManual) << name;  // drawn, no pre-label
   }
   EXPECT_EQ(file(first, "masks/staple/" + item_id + ".nii.gz"), file(second, "masks/staple/" + item_id + ".nii.gz"));
   const auto staple = json::parse(file(first, "masks/staple/" + item_id + ".json"));
@@ -873,18 +972,12 @@ TEST_F(ImagingTest, MaskQaRulesRunOnSubmitAndOutsideBodyOnlyInTheSweep) {
   const RequestContext manager = Member("qmanager", core::Role::kManager);
   const RequestContext reader = Member("qreader", core::Role::kAnnotator);
   // Labels 1..4 stand for the segmentation classes in order.
-  auto draft = app_->CreateGuidelineDraft(manager, project_id_, R"({"classes": [
+  PublishWithTasks(manager, R"({"classes": [
       {"id": "spleen", "name": "Spleen", "kind": "segmentation", "definition": "the spleen"},
       {"id": "kidney", "name": "Kidney", "kind": "segmentation", "definition": "the kidney"},
       {"id": "lesion", "name": "Lesion", "kind": "segmentation", "definition": "a lesion"},
-      {"id": "liver", "name": "Liver", "kind": "segmentation", "definition": "the liver"}]})");
-  ASSERT_TRUE(draft.ok()) << draft.status().ToString();
-  ASSERT_TRUE(app_->PublishGuideline(manager, project_id_, draft->id, draft->revision).ok());
-  core::WorkflowSettings settings;
-  settings.project_id = project_id_;
-  settings.readers_per_item = 1;
-  ASSERT_TRUE(app_->PutWorkflowSettings(manager, settings).ok());
-  ASSERT_TRUE(app_->CreateTasks(manager, project_id_, {}).ok());
+      {"id": "liver", "name": "Liver", "kind": "segmentation", "definition": "the liver"}]})", 1);
+  ASSERT_FALSE(HasFatalFailure());
   auto task = app_->ClaimNextTask(reader, project_id_);
   ASSERT_TRUE(task.ok() && task->has_value()) << task.status().ToString();
 
@@ -950,6 +1043,289 @@ TEST_F(ImagingTest, StoredMasksAboveTheDiceThresholdStayOutOfAdjudication) {
   ASSERT_FALSE(HasFailure());
   for (const auto& r : readings.readings) EXPECT_NE(r.task.state, core::TaskState::kEscalated) << r.task.id;
   EXPECT_TRUE(readings.triggers.empty());
+}
+
+}  // namespace
+}  // namespace caliper::app
+
+namespace caliper::app {
+namespace {
+
+// A reader's mask exported as DICOM-SEG comes back in through PUT /mask (as a DICOM-SEG) to
+// the same voxels; the segment goes to the liver class by its SNOMED CT code.
+TEST_F(ImagingTest, AnExportedSegUploadedBackGivesTheSameVoxels) {
+  const MaskDisagreement d = ReadersDisagreeOnMasks();
+  ASSERT_FALSE(HasFailure());
+  const std::string tar = ExportTar(d);
+  ASSERT_FALSE(tar.empty());
+  const int first_reader = d.readers[0].principal.user.id < d.readers[1].principal.user.id ? 0 : 1;
+  const std::string seg = TarFile(tar, "masks/dicom-seg/" + d.item_id + "/reader-01.dcm");
+  ASSERT_FALSE(seg.empty());
+  const RequestContext importer = Member("importer", core::Role::kAnnotator);
+  auto put = app_->PutMask(importer, d.item_id, seg, MaskFormat::kDicomSeg);
+  ASSERT_TRUE(put.ok()) << put.status().ToString();
+  EXPECT_EQ(put->version, 1);
+  EXPECT_EQ(put->labels, std::vector<int>{1});
+  EXPECT_EQ(OwnMask(importer, d.item_id), Square(first_reader, 0));
+  const json details = LastAuditDetails("mask.put");
+  EXPECT_EQ(details["format"], "dicom-seg");
+  EXPECT_FALSE(details.contains("uids_mapped"));  // it names the stored series itself
+  EXPECT_EQ(details["segments"], json::parse(R"([{"segment":"1","class":"liver"}])"));
+  // The same bytes as NIfTI are not a DICOM-SEG, and a DICOM-SEG is not NIfTI.
+  EXPECT_EQ(app_->PutMask(importer, d.item_id, MaskOf(d.item_id, Square(0, 0)), MaskFormat::kDicomSeg).status().code(),
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(app_->PutMask(importer, d.item_id, seg).status().code(), ErrorCode::kInvalidArgument);
+}
+
+// A SEG drawn on the series as it left the scanner (original UIDs) meets the stored,
+// de-identified series once its UIDs are mapped as the project's de-identification maps them;
+// segments go to classes by code or by label, and what does not fit is refused, naming why,
+// with nothing stored.
+TEST_F(ImagingTest, ADicomSegOfTheOriginalSeriesIsMappedOntoTheGuidelinesClasses) {
+  const std::string item_id = IngestPhantom();
+  ASSERT_FALSE(item_id.empty());
+  const RequestContext ctx = LocalOperator();
+  auto draft = app_->CreateGuidelineDraft(ctx, project_id_, R"({"classes": [
+      {"id": "liver", "name": "Liver", "kind": "segmentation", "definition": "the liver",
+       "codes": [{"system": "SNOMED CT", "code": "10200004", "display": "Liver"}]},
+      {"id": "lesion", "name": "Lesion", "kind": "segmentation", "definition": "a liver lesion"}]})");
+  ASSERT_TRUE(draft.ok()) << draft.status().ToString();
+  ASSERT_TRUE(app_->PublishGuideline(ctx, project_id_, draft->id, draft->revision).ok());
+  const dicom::Volume original = VolumeOf(phantom_);
+  ASSERT_FALSE(HasFailure());
+
+  // Segment 1 the liver by its code (retired SRT designator), segment 2 the lesion by its label.
+  std::vector<std::uint8_t> labels = Square(0, 0);
+  labels[(2 * kSize + 10) * kSize + 10] = 2;
+  const std::string seg = SegOf(original, phantom_[0], labels,
+                                {SegSegment(1, "Leber", {"10200004", "SRT", "Liver"}),
+                                 SegSegment(2, "lesion", {"4147007", "SCT", "Mass"}, dicom::SegmentAlgorithm::kAutomatic,
+                                            "lesion-finder 2")});
+  auto put = app_->PutMask(ctx, item_id, seg, MaskFormat::kDicomSeg);
+  ASSERT_TRUE(put.ok()) << put.status().ToString();
+  EXPECT_EQ(put->labels, (std::vector<int>{1, 2}));
+  EXPECT_EQ(OwnMask(ctx, item_id), labels);
+  json details = LastAuditDetails("mask.put");
+  EXPECT_EQ(details["uids_mapped"], true);
+  EXPECT_EQ(details["segments"], json::parse(R"([{"segment":"1","class":"liver"},{"segment":"2","class":"lesion"}])"));
+
+  // Segments are numbered in the SEG, not in the guideline: a SEG whose only segment is the
+  // lesion still stores it as label 2.
+  std::vector<std::uint8_t> lesion_only(labels.size(), 0);
+  lesion_only[(2 * kSize + 10) * kSize + 10] = 1;
+  auto lesion = app_->PutMask(ctx, item_id,
+                              SegOf(original, phantom_[0], lesion_only, {SegSegment(1, "Lesion", {"1", "99X", "x"})}),
+                              MaskFormat::kDicomSeg);
+  ASSERT_TRUE(lesion.ok()) << lesion.status().ToString();
+  EXPECT_EQ(lesion->labels, std::vector<int>{2});
+  std::vector<std::uint8_t> as_class(lesion_only.size(), 0);
+  as_class[(2 * kSize + 10) * kSize + 10] = 2;
+  EXPECT_EQ(OwnMask(ctx, item_id), as_class);
+
+  const auto puts_before = AuditActions();
+  // A segment that is no class of the guideline.
+  auto unmapped = app_->PutMask(ctx, item_id,
+                                SegOf(original, phantom_[0], Square(0, 0), {SegSegment(1, "Kidney", {"64033007", "SCT", "Kidney"})}),
+                                MaskFormat::kDicomSeg);
+  EXPECT_EQ(unmapped.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(unmapped.status().message().find("segment 1 ('Kidney', SCT 64033007 'Kidney') matches no segmentation class"),
+            std::string::npos)
+      << unmapped.status().ToString();
+  EXPECT_NE(unmapped.status().message().find("liver ('Liver', SCT 10200004 'Liver')"), std::string::npos);
+  // A SEG of another series (another phantom: its own frame of reference).
+  const std::vector<std::string> other_series = Phantom(8);
+  const dicom::Volume other = VolumeOf(other_series);
+  ASSERT_FALSE(other_series.empty());
+  ASSERT_NE(other.frame_of_reference_uid, original.frame_of_reference_uid);
+  auto elsewhere = app_->PutMask(ctx, item_id,
+                                 SegOf(other, other_series.front(), Square(0, 0), {SegSegment(1, "Liver", {"10200004", "SCT", "Liver"})}),
+                                 MaskFormat::kDicomSeg);
+  EXPECT_EQ(elsewhere.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(elsewhere.status().message().find("was not drawn on this item's series"), std::string::npos)
+      << elsewhere.status().ToString();
+  // Not DICOM at all.
+  EXPECT_EQ(app_->PutMask(ctx, item_id, "not a segmentation", MaskFormat::kDicomSeg).status().code(),
+            ErrorCode::kInvalidArgument);
+  // Nothing of the refused uploads was stored.
+  EXPECT_EQ(AuditActions().size(), puts_before.size());
+  EXPECT_EQ(OwnMask(ctx, item_id), as_class);
+
+  // A NIfTI item has no series for a SEG to reference.
+  const std::string nifti_item = [&] {
+    ingest::NiftiVolume v = Volume(item_id);
+    std::vector<std::int16_t> ints(v.values.begin(), v.values.end());
+    auto bytes = ingest::EncodeNiftiInt16(v.geometry, ints, /*gzip=*/true);
+    EXPECT_TRUE(bytes.ok());
+    auto results = app_->IngestNifti(ctx, project_id_, {{"ct.nii.gz", std::string(bytes->begin(), bytes->end()), "sub-1", ""}});
+    EXPECT_TRUE(results.ok() && results->size() == 1u && (*results)[0].item_ids.size() == 1u);
+    return results.ok() && !results->empty() && !(*results)[0].item_ids.empty() ? (*results)[0].item_ids[0] : "";
+  }();
+  ASSERT_FALSE(nifti_item.empty());
+  auto no_series = app_->PutMask(ctx, nifti_item, seg, MaskFormat::kDicomSeg);
+  EXPECT_EQ(no_series.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(no_series.status().message().find("did not come from a DICOM series"), std::string::npos);
+}
+
+// The sample DICOM-SEG (highdicom's, on a CT downsized to 16x16) on the three regularly spaced
+// slices of its source series, ingested and so de-identified: its UIDs are mapped, its one
+// segment ("first segment", SCT 272673000 Bone) goes to the bone class by code, and the voxels
+// are those dicom::ReadSegmentation places on the original series. The overlap sample also
+// covers the far fourth slice, which the item does not hold: refused.
+TEST_F(ImagingTest, TheSampleDicomSegIsAMaskOfItsSeries) {
+  std::vector<std::string> source;
+  for (const char* name : {"17136.dcm", "17166.dcm", "17196.dcm"}) {
+    auto path = SampleDataFile(std::string("dicom-seg/source-ct-16x16/") + name);
+    if (!path) {
+      if (SampleDataRequired()) FAIL() << "sample data missing: dicom-seg/source-ct-16x16";
+      GTEST_SKIP() << "CALIPER_SAMPLE_DATA not set";
+    }
+    std::ifstream in(*path, std::ios::binary);
+    source.emplace_back(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  auto read = [](const std::string& relative) {
+    auto path = SampleDataFile(relative);
+    EXPECT_TRUE(path.has_value()) << relative;
+    std::ifstream in(path.value_or(""), std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  };
+  const std::string binary = read("dicom-seg/seg_image_ct_binary.dcm");
+  const std::string overlap = read("dicom-seg/seg_image_ct_binary_overlap.dcm");
+  ASSERT_FALSE(binary.empty());
+  std::vector<ImagingInput> inputs;
+  for (std::size_t n = 0; n < source.size(); ++n) inputs.push_back({"ct_" + std::to_string(n), source[n]});
+  DicomIngestReport r = Ingest(std::move(inputs));
+  ASSERT_EQ(r.series.size(), 1u) << DicomIngestReportJson(r);
+  ASSERT_TRUE(r.series[0].no_volume.empty()) << r.series[0].no_volume;
+  const std::string item_id = r.series[0].item_id;
+  const RequestContext ctx = LocalOperator();
+  auto draft = app_->CreateGuidelineDraft(ctx, project_id_, R"({"classes": [
+      {"id": "soft", "name": "Soft tissue", "kind": "segmentation", "definition": "not bone"},
+      {"id": "bone", "name": "Bone", "kind": "segmentation", "definition": "bone",
+       "codes": [{"system": "SNOMED CT", "code": "272673000", "display": "Bone"}]}]})");
+  ASSERT_TRUE(draft.ok()) << draft.status().ToString();
+  ASSERT_TRUE(app_->PublishGuideline(ctx, project_id_, draft->id, draft->revision).ok());
+
+  auto put = app_->PutMask(ctx, item_id, binary, MaskFormat::kDicomSeg);
+  ASSERT_TRUE(put.ok()) << put.status().ToString();
+  EXPECT_EQ(put->labels, std::vector<int>{2});
+  EXPECT_EQ(LastAuditDetails("mask.put")["uids_mapped"], true);
+  std::vector<std::span<const std::uint8_t>> spans;
+  for (const auto& f : source) spans.emplace_back(reinterpret_cast<const std::uint8_t*>(f.data()), f.size());
+  auto original = dicom::BuildVolume(spans);
+  ASSERT_TRUE(original.ok()) << original.status().ToString();
+  auto expected = dicom::ReadSegmentation({reinterpret_cast<const std::uint8_t*>(binary.data()), binary.size()}, *original);
+  ASSERT_TRUE(expected.ok()) << expected.status().ToString();
+  std::vector<std::uint8_t> as_bone = expected->labels;
+  for (auto& v : as_bone) v = v == 1 ? 2 : 0;
+  ASSERT_GT(std::count(as_bone.begin(), as_bone.end(), 2), 0);
+  EXPECT_EQ(OwnMask(ctx, item_id), as_bone);
+
+  auto refused = app_->PutMask(ctx, item_id, overlap, MaskFormat::kDicomSeg);
+  EXPECT_EQ(refused.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(refused.status().message().find("lies on no slice of the volume"), std::string::npos)
+      << refused.status().ToString();
+}
+
+// Exported SEGs say where each segment came from: a reader who accepted a model's voxels
+// pre-label unchanged gets AUTOMATIC with the model as Segment Algorithm Name; one who
+// corrected it, or accepted it and then changed its voxels, SEMIAUTOMATIC; a drawn mask MANUAL.
+TEST_F(ImagingTest, ExportedSegsNameThePrelabelModelAsTheirAlgorithm) {
+  DicomIngestReport r;
+  const std::string item_id = IngestPhantom(&r);
+  ASSERT_FALSE(item_id.empty());
+  const RequestContext manager = Member("pmanager", core::Role::kManager);
+  const RequestContext steward = Member("psteward", core::Role::kDataSteward);
+  std::vector<RequestContext> readers;
+  for (const char* name : {"preader1", "preader2", "preader3", "preader4"}) readers.push_back(Member(name, core::Role::kAnnotator));
+  PublishWithTasks(manager, R"({"classes": [
+      {"id": "liver", "name": "Liver", "kind": "segmentation", "definition": "the liver",
+       "codes": [{"system": "SNOMED CT", "code": "10200004", "display": "Liver"}]}]})", 4);
+  ASSERT_FALSE(HasFatalFailure());
+
+  // The model's liver: Square(0, 0) as runs of voxels.
+  const std::vector<std::uint8_t> model = Square(0, 0);
+  json runs = json::array();
+  for (std::size_t n = 0; n < model.size(); ++n) {
+    if (model[n] == 0) continue;
+    if (!runs.empty() && runs.back()[0].get<std::size_t>() + runs.back()[1].get<std::size_t>() == n) {
+      runs.back()[1] = runs.back()[1].get<std::size_t>() + 1;
+    } else {
+      runs.push_back({n, 1});
+    }
+  }
+  core::Prelabel p;
+  p.item_id = item_id;
+  p.model_name = "livernet";
+  p.model_version = "3.1";
+  p.evidence_kind = "voxels";
+  p.evidence_json = json{{"dims", {kSize, kSize, kSlices}}, {"runs", runs}}.dump();
+  p.label_class = "liver";
+  auto uploaded = app_->AddPrelabels(manager, project_id_, {p});
+  ASSERT_TRUE(uploaded.ok()) << uploaded.status().ToString();
+  ASSERT_EQ(uploaded->stored.size(), 1u);
+  const std::string prelabel_id = uploaded->stored[0].id;
+
+  std::vector<std::string> tasks;
+  for (const auto& reader : readers) {
+    auto task = app_->ClaimNextTask(reader, project_id_);
+    ASSERT_TRUE(task.ok() && task->has_value()) << task.status().ToString();
+    tasks.push_back((*task)->id);
+  }
+  PrelabelDecisionRequest accept;
+  // Reader 1 accepts: the model's voxels become their mask version 1, which the label names.
+  auto accepted = app_->DecidePrelabel(readers[0], item_id, prelabel_id, accept);
+  ASSERT_TRUE(accepted.ok()) << accepted.status().ToString();
+  ASSERT_TRUE(accepted->annotation.has_value());
+  EXPECT_EQ(accepted->annotation->evidence_kind, "mask");
+  EXPECT_EQ(json::parse(accepted->annotation->evidence_json), json::parse(R"({"version":1})"));
+  EXPECT_EQ(OwnMask(readers[0], item_id), model);
+  EXPECT_EQ(LastAuditDetails("mask.put")["prelabel_id"], prelabel_id);
+  // Reader 2 draws their own liver and corrects the pre-label with it.
+  auto drawn = app_->PutMask(readers[1], item_id, MaskOf(item_id, Square(1, 0)));
+  ASSERT_TRUE(drawn.ok());
+  PrelabelDecisionRequest correct;
+  correct.decision = core::PrelabelStatus::kCorrected;
+  correct.correction = MaskLabel(drawn->version);
+  auto corrected = app_->DecidePrelabel(readers[1], item_id, prelabel_id, correct);
+  ASSERT_TRUE(corrected.ok()) << corrected.status().ToString();
+  // Reader 3 accepts, then trims the liver (version 2) and has the label name that version.
+  auto third = app_->DecidePrelabel(readers[2], item_id, prelabel_id, accept);
+  ASSERT_TRUE(third.ok()) << third.status().ToString();
+  auto trimmed = app_->PutMask(readers[2], item_id, MaskOf(item_id, Square(0, 1)));
+  ASSERT_TRUE(trimmed.ok());
+  AnnotationPatch patch;
+  patch.evidence_json = json{{"version", trimmed->version}}.dump();
+  ASSERT_TRUE(app_->UpdateAnnotation(readers[2], third->annotation->id, third->annotation->revision, patch).ok());
+  // Reader 4 draws without the model.
+  auto own = app_->PutMask(readers[3], item_id, MaskOf(item_id, Square(0, 0)));
+  ASSERT_TRUE(own.ok());
+  ASSERT_TRUE(app_->CreateAnnotation(readers[3], item_id, MaskLabel(own->version)).ok());
+  for (std::size_t n = 0; n < readers.size(); ++n) {
+    ASSERT_TRUE(app_->SubmitTask(readers[n], project_id_, tasks[n]).ok()) << n;
+  }
+
+  MaskDisagreement d;
+  d.manager = manager;
+  d.steward = steward;
+  const std::string tar = ExportTar(d);
+  ASSERT_FALSE(tar.empty());
+  // Pseudonyms follow the sorted user ids.
+  std::vector<std::pair<std::string, int>> order;
+  for (int n = 0; n < 4; ++n) order.emplace_back(readers[n].principal.user.id, n);
+  std::sort(order.begin(), order.end());
+  const std::array<dicom::SegmentAlgorithm, 4> expected = {
+      dicom::SegmentAlgorithm::kAutomatic, dicom::SegmentAlgorithm::kSemiAutomatic,
+      dicom::SegmentAlgorithm::kSemiAutomatic, dicom::SegmentAlgorithm::kManual};
+  dicom::Volume stored = StoredVolume(r);
+  for (int pseudonym = 0; pseudonym < 4; ++pseudonym) {
+    const int n = order[pseudonym].second;
+    const std::string seg = TarFile(tar, "masks/dicom-seg/" + item_id + "/reader-0" + std::to_string(pseudonym + 1) + ".dcm");
+    auto back = dicom::ReadSegmentation({reinterpret_cast<const std::uint8_t*>(seg.data()), seg.size()}, stored);
+    ASSERT_TRUE(back.ok()) << n << ": " << back.status().ToString();
+    ASSERT_EQ(back->segments.size(), 1u);
+    EXPECT_EQ(back->segments[0].algorithm, expected[n]) << "reader " << n + 1;
+    EXPECT_EQ(back->segments[0].algorithm_name, n == 3 ? "" : "livernet@3.1") << "reader " << n + 1;
+  }
 }
 
 }  // namespace

@@ -243,6 +243,10 @@ Result<PrelabelDecisionOutcome> App::DecidePrelabel(const RequestContext& ctx, c
     CALIPER_RETURN_IF_ERROR(core::ValidateAnnotation(label));
     CALIPER_ASSIGN_OR_RETURN(core::LabelClass cls, PinToGuideline(*txn, label, item));
     CALIPER_RETURN_IF_ERROR(internal::NeedsQualification(ctx.principal.user, cls, "labelling"));
+    // An accepted segmentation of a volume becomes the reader's mask (docs/imaging.md).
+    if (request.decision == PrelabelStatus::kAccepted) {
+      CALIPER_RETURN_IF_ERROR(PrelabelIntoMask(*txn, ctx, item, p, label, records));
+    }
     CALIPER_RETURN_IF_ERROR(txn->InsertAnnotation(label));
     records.push_back(Record(ctx, "annotation.create", "annotation", label.id,
                              json{{"item_id", item_id}, {"label_class", label.label_class}, {"task_id", label.task_id},

@@ -12,6 +12,7 @@
 #include <dcmtk/dcmseg/segdoc.h>
 #include <dcmtk/dcmseg/segment.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <map>
@@ -65,7 +66,60 @@ double ColumnLength(const Affine& a, int c) {
   return std::sqrt(a[0][c] * a[0][c] + a[1][c] * a[1][c] + a[2][c] * a[2][c]);
 }
 
+// kInvalidArgument unless the dataset is a Segmentation; kUnsupported for a Label Map one.
+Status CheckSegmentationClass(DcmDataset& ds) {
+  const std::string sop_class = GetString(ds, DCM_SOPClassUID);
+  if (sop_class == kLabelMapSegmentationStorage) {
+    return Error(ErrorCode::kUnsupported, "Label Map Segmentation Storage is not supported");
+  }
+  if (sop_class != kSegmentationStorage) {
+    return Invalid("not a DICOM Segmentation (SOP Class " + sop_class + ")");
+  }
+  return Status::Ok();
+}
+
+// The Frame of Reference and the series a Segmentation says it was drawn on.
+SegReferences ReferencesOf(DcmDataset& ds) {
+  SegReferences out;
+  out.frame_of_reference_uid = GetString(ds, DCM_FrameOfReferenceUID);
+  DcmSequenceOfItems* series = nullptr;
+  if (ds.findAndGetSequence(DCM_ReferencedSeriesSequence, series).good() && series) {
+    for (unsigned long n = 0; n < series->card(); ++n) {
+      const std::string uid = GetString(*series->getItem(n), DCM_SeriesInstanceUID);
+      if (!uid.empty()) out.series_instance_uids.push_back(uid);
+    }
+  }
+  return out;
+}
+
+// kInvalidArgument unless `refs` fit the volume's series (when the volume knows it).
+Status CheckReferences(const SegReferences& refs, const Volume& volume) {
+  if (!volume.frame_of_reference_uid.empty() && refs.frame_of_reference_uid != volume.frame_of_reference_uid) {
+    return Invalid(refs.frame_of_reference_uid.empty()
+                       ? "the segmentation names no Frame of Reference UID; the series' is " +
+                             volume.frame_of_reference_uid
+                       : "the segmentation's Frame of Reference UID " + refs.frame_of_reference_uid +
+                             " is not the series' " + volume.frame_of_reference_uid);
+  }
+  if (!volume.series_instance_uid.empty() && !refs.series_instance_uids.empty() &&
+      std::find(refs.series_instance_uids.begin(), refs.series_instance_uids.end(), volume.series_instance_uid) ==
+          refs.series_instance_uids.end()) {
+    std::string named;
+    for (const auto& uid : refs.series_instance_uids) named += (named.empty() ? "" : ", ") + uid;
+    return Invalid("the segmentation references series " + named + ", not the series " +
+                   volume.series_instance_uid);
+  }
+  return Status::Ok();
+}
+
 }  // namespace
+
+Result<SegReferences> ReadSegmentationReferences(std::span<const std::uint8_t> bytes) {
+  DcmFileFormat file;
+  CALIPER_RETURN_IF_ERROR(ReadDicom(bytes, file));
+  CALIPER_RETURN_IF_ERROR(CheckSegmentationClass(*file.getDataset()));
+  return ReferencesOf(*file.getDataset());
+}
 
 Result<std::vector<std::uint8_t>> WriteSegmentation(const LabelMap& map, const Volume& volume,
                                                     std::span<const std::uint8_t> source_instance,
@@ -227,13 +281,8 @@ Result<LabelMap> ReadSegmentation(std::span<const std::uint8_t> bytes, const Vol
   DcmFileFormat file;
   CALIPER_RETURN_IF_ERROR(ReadDicom(bytes, file));
   DcmDataset& ds = *file.getDataset();
-  const std::string sop_class = GetString(ds, DCM_SOPClassUID);
-  if (sop_class == kLabelMapSegmentationStorage) {
-    return Error(ErrorCode::kUnsupported, "Label Map Segmentation Storage is not supported");
-  }
-  if (sop_class != kSegmentationStorage) {
-    return Invalid("not a DICOM Segmentation (SOP Class " + sop_class + ")");
-  }
+  CALIPER_RETURN_IF_ERROR(CheckSegmentationClass(ds));
+  CALIPER_RETURN_IF_ERROR(CheckReferences(ReferencesOf(ds), volume));
   const int rows = GetInt(ds, DCM_Rows).value_or(0);
   const int cols = GetInt(ds, DCM_Columns).value_or(0);
   const int frames = GetInt(ds, DCM_NumberOfFrames).value_or(1);

@@ -1,3 +1,5 @@
+#include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dcdeftag.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -85,6 +87,45 @@ TEST(SegTest, WritesASegThatReadsBackToTheSameLabelMap) {
   EXPECT_EQ(back->segments[1].category.meaning, "Anatomical structure");
   EXPECT_EQ(back->segments[1].algorithm, SegmentAlgorithm::kAutomatic);
   EXPECT_EQ(back->segments[1].algorithm_name, "caliper-threshold");
+}
+
+// A SEG is read only onto the series it was drawn on: its Frame of Reference and its
+// Referenced Series Sequence say which.
+TEST(SegTest, ASegOfAnotherFrameOfReferenceOrSeriesIsRefused) {
+  Fixture f = Make();
+  auto seg = WriteSegmentation(f.map, f.volume, f.files[0]);
+  ASSERT_TRUE(seg.ok()) << seg.status().ToString();
+  auto refs = ReadSegmentationReferences(*seg);
+  ASSERT_TRUE(refs.ok()) << refs.status().ToString();
+  EXPECT_EQ(refs->frame_of_reference_uid, f.volume.frame_of_reference_uid);
+  EXPECT_EQ(refs->series_instance_uids, std::vector<std::string>{f.volume.series_instance_uid});
+  EXPECT_FALSE(ReadSegmentationReferences(Bytes{'n', 'o', 'p', 'e'}).ok());
+
+  const Bytes other_frame = testing::Modify(*seg, [](DcmDataset& ds) {
+    ASSERT_TRUE(ds.putAndInsertString(DCM_FrameOfReferenceUID, "2.25.1").good());
+  });
+  auto refused = ReadSegmentation(other_frame, f.volume);
+  EXPECT_EQ(refused.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(refused.status().message().find("Frame of Reference UID 2.25.1 is not the series'"), std::string::npos)
+      << refused.status().ToString();
+  const Bytes no_frame = testing::Modify(*seg, [](DcmDataset& ds) { (void)ds.findAndDeleteElement(DCM_FrameOfReferenceUID); });
+  EXPECT_NE(ReadSegmentation(no_frame, f.volume).status().message().find("names no Frame of Reference UID"),
+            std::string::npos);
+  const Bytes other_series = testing::Modify(*seg, [](DcmDataset& ds) {
+    DcmItem* series = nullptr;
+    ASSERT_TRUE(ds.findAndGetSequenceItem(DCM_ReferencedSeriesSequence, series, 0).good());
+    ASSERT_TRUE(series->putAndInsertString(DCM_SeriesInstanceUID, "2.25.2").good());
+  });
+  refused = ReadSegmentation(other_series, f.volume);
+  EXPECT_NE(refused.status().message().find("references series 2.25.2, not the series"), std::string::npos)
+      << refused.status().ToString();
+  // A volume that does not know its series (a NIfTI item's) reads it by geometry alone.
+  Volume anonymous = f.volume;
+  anonymous.frame_of_reference_uid.clear();
+  anonymous.series_instance_uid.clear();
+  auto by_geometry = ReadSegmentation(other_frame, anonymous);
+  ASSERT_TRUE(by_geometry.ok()) << by_geometry.status().ToString();
+  EXPECT_EQ(by_geometry->labels, f.map.labels);
 }
 
 // With fixed UIDs and date/time the output is the same bytes every time (dataset exports).

@@ -12,6 +12,7 @@
 
 #include "caliper/app/app.h"
 #include "caliper/dicom/image.h"
+#include "caliper/dicom/label_map.h"
 #include "caliper/dicom/phantom.h"
 #include "caliper/http/server.h"
 #include "caliper/ingest/nifti_io.h"
@@ -193,6 +194,30 @@ TEST_F(ImagingApiTest, StowVolumeSlicesMasksAndWhoMaySeeThem) {
   EXPECT_EQ(Send("GET", base + "/mask", &manager)->status, 404);  // the manager has no mask of their own
   EXPECT_EQ(AuditCount("mask.put", item), 1);
   EXPECT_EQ(AuditCount("mask.read", item), 1);
+
+  // The same voxel as a DICOM-SEG of the series as it was sent (its original UIDs).
+  std::vector<std::span<const std::uint8_t>> spans(series->begin(), series->end());
+  auto original = dicom::BuildVolume(spans);
+  ASSERT_TRUE(original.ok());
+  dicom::LabelMap seg_map = dicom::EmptyLabelMap(*original);
+  seg_map.labels[(2 * kSize + 6) * kSize + 7] = 1;
+  seg_map.segments = {{1, "", "Finding", {"49755003", "SCT", "Morphologically abnormal structure"},
+                       {"4147007", "SCT", "Mass"}, dicom::SegmentAlgorithm::kManual, ""}};
+  auto seg = dicom::WriteSegmentation(seg_map, *original, series->front());
+  ASSERT_TRUE(seg.ok()) << seg.status().ToString();
+  const std::string seg_bytes(seg->begin(), seg->end());
+  EXPECT_EQ(Send("PUT", base + "/mask", &unassigned, seg_bytes, "application/dicom")->status, 403);
+  auto seg_refused = Send("PUT", base + "/mask", &reader, mask_bytes, "application/dicom");  // NIfTI bytes
+  EXPECT_EQ(seg_refused->status, 400) << seg_refused->body;
+  auto seg_put = Send("PUT", base + "/mask", &reader, seg_bytes, "application/dicom");
+  ASSERT_EQ(seg_put->status, 200) << seg_put->body;
+  EXPECT_EQ(Body(seg_put)["version"], 2);
+  auto seg_back = Nifti(Send("GET", base + "/mask", &reader)->body);
+  ASSERT_TRUE(seg_back.has_value());
+  EXPECT_EQ(seg_back->values[(2 * kSize + 6) * kSize + 7], 1.0f);
+  EXPECT_EQ(std::count(seg_back->values.begin(), seg_back->values.end(), 1.0f), 1);
+  EXPECT_EQ(AuditCount("mask.put", item), 2);
+  EXPECT_EQ(AuditCount("mask.read", item), 2);
 
   // The way back to the patient: data stewards only.
   EXPECT_EQ(Send("GET", base + "/reidentification", &manager)->status, 403);

@@ -94,8 +94,11 @@ std::string OpenApiJson() {
                  {{"type", "object"},
                   {"additionalProperties", {{"type", "string"}, {"format", "binary"}}}}}}}}}};
       } else if (IsRawBody(r.body_kind)) {
-        op["requestBody"] = {{"required", true},
-                             {"content", {{RawMediaType(r.body_kind), {{"schema", {{"type", "string"}, {"format", "binary"}}}}}}}};
+        json content = json::object();
+        for (const auto& type : RawMediaTypes(r.body_kind)) {
+          content[type] = {{"schema", {{"type", "string"}, {"format", "binary"}}}};
+        }
+        op["requestBody"] = {{"required", true}, {"content", content}};
       }
       op["responses"] = {
           {"200", {{"description", "success (201 on create, 204 when there is no body)"}}},

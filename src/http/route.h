@@ -31,17 +31,17 @@ struct Field {
   std::string description;
 };
 
-// kDicomStow, kNifti and kSlide: the raw body (up to server.max_upload_bytes), which the
-// handler checks (Content-Type) and parses; RawMediaType names it for OpenAPI. kFormFiles:
+// kDicomStow, kMask and kSlide: the raw body (up to server.max_upload_bytes), which the
+// handler checks (Content-Type) and parses; RawMediaTypes names its types for OpenAPI. kFormFiles:
 // multipart/form-data of file parts only (no 'metadata' part), read by the handler.
-enum class BodyKind { kNone, kJson, kMultipart, kDicomStow, kNifti, kFormFiles, kSlide };
+enum class BodyKind { kNone, kJson, kMultipart, kDicomStow, kMask, kFormFiles, kSlide };
 inline bool IsRawBody(BodyKind kind) {
-  return kind == BodyKind::kDicomStow || kind == BodyKind::kNifti || kind == BodyKind::kSlide;
+  return kind == BodyKind::kDicomStow || kind == BodyKind::kMask || kind == BodyKind::kSlide;
 }
-inline const char* RawMediaType(BodyKind kind) {
-  return kind == BodyKind::kDicomStow ? "multipart/related"
-         : kind == BodyKind::kSlide   ? "application/octet-stream"
-                                      : "application/gzip";
+inline std::vector<std::string> RawMediaTypes(BodyKind kind) {
+  if (kind == BodyKind::kDicomStow) return {"multipart/related"};
+  if (kind == BodyKind::kSlide) return {"application/octet-stream"};
+  return {"application/gzip", "application/dicom"};  // kMask: NIfTI or DICOM-SEG
 }
 
 // What a handler gets: the authenticated request.

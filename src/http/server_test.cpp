@@ -635,6 +635,10 @@ TEST_F(ApiTest, OpenApiDocumentsEveryRoute) {
     ASSERT_TRUE(doc["paths"][r.path].contains(method)) << r.method << " " << r.path;
     EXPECT_EQ(doc["paths"][r.path][method]["x-permission"], security::ToString(r.permission));
   }
+  // A mask is NIfTI or a DICOM-SEG.
+  const json& mask = doc["paths"]["/api/v1/items/{item_id}/mask"]["put"]["requestBody"]["content"];
+  EXPECT_TRUE(mask.contains("application/gzip"));
+  EXPECT_TRUE(mask.contains("application/dicom"));
 }
 
 TEST_F(ApiTest, ApiTokensReachOnlyTheirProjectAndPermissions) {

@@ -48,6 +48,9 @@
 namespace caliper::exports {
 struct SnapshotItem;
 }  // namespace caliper::exports
+namespace caliper::dicom {
+struct LabelMap;
+}  // namespace caliper::dicom
 
 namespace caliper::app {
 
@@ -471,6 +474,9 @@ struct IntervalAgreementReport {
   std::vector<Reader> readers;  // ascending by author
   std::vector<Pair> pairs;      // every unordered pair
 };
+
+// What PUT /items/{id}/mask carries: a NIfTI label map or a DICOM Segmentation.
+enum class MaskFormat { kNifti, kDicomSeg };
 
 // A stored mask version, as its reader uploaded it.
 struct MaskVersion {
@@ -991,13 +997,18 @@ class App {
   };
   Result<std::string> RenderSlice(const RequestContext& ctx, const std::string& item_id,
                                   const SliceRequest& request);
-  // Stores the caller's mask on an imaging item: `nifti` (a .nii/.nii.gz label map, integer
-  // labels 0..255) must lie on the item's volume grid (same dims, voxel corners within 1e-3
-  // mm; else kInvalidArgument saying what differs), and when the project's current guideline
-  // has segmentation classes with "segment" values, every label must be one of them. Kept
-  // compressed (dicom::CompressLabelMap) and encrypted, as the caller's next version; each
-  // reader's masks are their own. Audited as mask.put with the version.
-  Result<MaskVersion> PutMask(const RequestContext& ctx, const std::string& item_id, const std::string& nifti);
+  // Stores the caller's mask on an imaging item: `bytes` is a .nii/.nii.gz label map (integer
+  // labels 0..255) or, with MaskFormat::kDicomSeg, a DICOM Segmentation of the item's DICOM
+  // series (its Frame of Reference and Referenced Series the series', as stored or as this
+  // project's de-identification maps the original UIDs; each segment mapped to a segmentation
+  // class of the guideline by its type code or its label, docs/imaging.md). The map must lie
+  // on the item's volume grid (same dims, voxel corners within 1e-3 mm; else kInvalidArgument
+  // saying what differs), and when the project's current guideline has segmentation classes,
+  // every label must be one of them. Kept compressed (dicom::CompressLabelMap) and encrypted,
+  // as the caller's next version; each reader's masks are their own. Audited as mask.put with
+  // the version and format.
+  Result<MaskVersion> PutMask(const RequestContext& ctx, const std::string& item_id, const std::string& bytes,
+                              MaskFormat format = MaskFormat::kNifti);
   // The caller's latest mask on the item as NIfTI (.nii.gz, uint8, the volume's geometry);
   // kNotFound when they have none. Audited as mask.read.
   Result<std::string> ReadOwnMask(const RequestContext& ctx, const std::string& item_id);
@@ -1409,6 +1420,30 @@ class App {
   // export.build.
   Result<storage::DatasetExport> BuildExport(const RequestContext& ctx, storage::DatasetExport e,
                                              security::KeyManager::DataKeyRef key_ref);
+  // Stores `map` (checked by the caller) as the caller's next mask version on `item`, without
+  // committing; appends the mask.put audit event (`details_json`, an object, gains mask_id,
+  // version and labels) to `records`.
+  Result<MaskVersion> InsertMaskVersion(storage::Transaction& txn, const RequestContext& ctx, const core::Item& item,
+                                        const dicom::LabelMap& map, const std::string& details_json,
+                                        std::vector<security::AuditRecord>& records);
+  // A DICOM series item's series rebuilt from its stored instances for its geometry and
+  // sources (voxel values dropped), and its first instance. kNotFound when the item holds no
+  // DICOM instances; the BuildVolume error when the series does not build.
+  struct StoredSeries {
+    dicom::Volume volume;
+    std::string first_instance;
+  };
+  Result<StoredSeries> LoadStoredSeries(storage::Transaction& txn, const std::string& item_id);
+  // An accepted pre-label's voxels into the reader's mask (imaging.cpp): when `label` (the
+  // reader's copy of `prelabel`, pinned to the guideline in force) has voxels evidence of a
+  // segmentation class on an imaging item with a volume, those voxels become exactly the class's voxels in the reader's
+  // next mask version (their latest, else an empty map; its segment AUTOMATIC, the model as
+  // algorithm name) and the label's evidence becomes that mask version. Otherwise nothing.
+  // kInvalidArgument when the voxels are not on the volume's grid; kConflict when they cover
+  // voxels of another class in the reader's mask.
+  Status PrelabelIntoMask(storage::Transaction& txn, const RequestContext& ctx, const core::Item& item,
+                          const core::Prelabel& prelabel, core::Annotation& label,
+                          std::vector<security::AuditRecord>& records);
   // The stored masks that `reading`'s mask evidence names, for the classes of `schema` with a
   // dice_below trigger, into reading.masks (imaging.cpp).
   Status LoadNamedMasks(storage::Transaction& txn, const core::LabelSchema& schema, const std::string& item_id,

@@ -100,11 +100,23 @@ Result<std::vector<std::uint8_t>> WriteSegmentation(const LabelMap& map, const V
 // Reads a DICOM Segmentation (BINARY, or FRACTIONAL taken as set from half the maximum
 // fractional value) back onto `volume`'s grid: frames are placed by their Plane Position
 // (Patient) on the volume's slices (else by the referenced source instance), segments become
-// labels 1..N in Segment Number order, codes and algorithm kept. Errors: kInvalidArgument
-// for bytes that are not a Segmentation, frames of another size or orientation, a frame that
-// lies on no slice of the volume, or segments that overlap (a label map holds one label per
-// voxel: the message names the segments); kUnsupported for a segmentation without patient
-// geometry (e.g. slide microscopy) or a Label Map Segmentation.
+// labels 1..N in Segment Number order, codes and algorithm kept. When the volume knows its
+// series (built from DICOM), the segmentation must have been drawn on it: the same Frame of
+// Reference UID, and a Referenced Series Sequence, when present, naming the volume's series.
+// Errors: kInvalidArgument for bytes that are not a Segmentation, another Frame of Reference or
+// series, frames of another size or orientation, a frame that lies on no slice of the volume,
+// or segments that overlap (a label map holds one label per voxel: the message names the
+// segments); kUnsupported for a segmentation without patient geometry (e.g. slide microscopy)
+// or a Label Map Segmentation.
 Result<LabelMap> ReadSegmentation(std::span<const std::uint8_t> bytes, const Volume& volume);
+
+// What a DICOM Segmentation says it was drawn on: its Frame of Reference UID and the Series
+// Instance UIDs of its Referenced Series Sequence ("" and none when absent). Errors as
+// ReadSegmentation's for bytes that are not DICOM, not a Segmentation, or a Label Map one.
+struct SegReferences {
+  std::string frame_of_reference_uid;
+  std::vector<std::string> series_instance_uids;
+};
+Result<SegReferences> ReadSegmentationReferences(std::span<const std::uint8_t> bytes);
 
 }  // namespace caliper::dicom

@@ -210,20 +210,29 @@ std::vector<Route> ImagingRoutes() {
          return r;
        }},
       {"PUT", "/api/v1/items/{item_id}/mask", Permission::kAnnotationWrite,
-       "Store your mask on the item's volume as a new version: a NIfTI label map (.nii or .nii.gz; integer labels "
-       "0..255, 0 = background) on exactly the volume's grid (same dimensions and affine, else 400 saying what "
-       "differs). With segmentation classes in the current guideline, label k is its k-th segmentation class "
-       "and other labels are refused. Kept compressed and encrypted; each reader's masks are their own.",
-       BodyKind::kNifti, {},
+       "Store your mask on the item's volume as a new version: a NIfTI label map (application/gzip or "
+       "application/octet-stream; .nii or .nii.gz; integer labels 0..255, 0 = background) or a DICOM Segmentation "
+       "(application/dicom; BINARY or FRACTIONAL) of the item's DICOM series (its Frame of Reference and Referenced "
+       "Series are the stored series', or the original series' as the project's de-identification maps them). On "
+       "exactly the volume's grid (same dimensions and affine, else 400 saying what differs). With segmentation "
+       "classes in the current guideline, label k is its k-th segmentation class and other labels are refused; a "
+       "SEG's segments go to the class whose code is their Segmented Property Type, else whose id or name is their "
+       "Segment Label (400 naming a segment that maps to none). Kept compressed and encrypted; each reader's masks "
+       "are their own.",
+       BodyKind::kMask, {},
        [](app::App& app, Call& call) -> Result<Reply> {
          const std::string type = call.req.get_header_value("Content-Type");
          std::string base = type.substr(0, type.find(';'));
          for (auto& c : base) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
          base.erase(base.find_last_not_of(' ') + 1);
-         if (base != "application/gzip" && base != "application/octet-stream" && base != "application/x-nifti") {
-           return Error(ErrorCode::kUnsupported, "send the mask as application/gzip (.nii.gz) or application/octet-stream");
+         app::MaskFormat format = app::MaskFormat::kNifti;
+         if (base == "application/dicom") {
+           format = app::MaskFormat::kDicomSeg;
+         } else if (base != "application/gzip" && base != "application/octet-stream" && base != "application/x-nifti") {
+           return Error(ErrorCode::kUnsupported, "send the mask as application/gzip (.nii.gz), application/octet-stream "
+                                                 "(.nii) or application/dicom (DICOM-SEG)");
          }
-         CALIPER_ASSIGN_OR_RETURN(auto mask, app.PutMask(call.ctx, call.Param("item_id"), call.req.body));
+         CALIPER_ASSIGN_OR_RETURN(auto mask, app.PutMask(call.ctx, call.Param("item_id"), call.req.body, format));
          return JsonReply(MaskJson(mask));
        }},
       {"GET", "/api/v1/items/{item_id}/mask", Permission::kAnnotationRead,
