@@ -786,6 +786,12 @@ TEST_F(CliTest, ExportRequestApproveDownloadVerify) {
   json listed = CliJson({"export", "list", "--project", project["id"].get<std::string>()});
   ASSERT_EQ(listed.size(), 1u);
   EXPECT_EQ(listed[0]["status"], "built");
+  // Only a failed build is built again (AppTest.AFailedExportIsRebuiltOnceItsCauseIsPutRight
+  // fails one), and never by its requester.
+  EXPECT_THAT(CliError({"export", "rebuild", id, "--project", "Export CT", "--as", "sam"}),
+              HasSubstr("is built; only a failed build is built again"));
+  EXPECT_THAT(CliError({"export", "rebuild", id, "--project", "Export CT", "--as", "mia"}), HasSubstr("two-person"));
+  EXPECT_EQ(Scalar("SELECT count(*) FROM audit_events WHERE action='export.rebuild' AND outcome='denied';"), "1");
 }
 
 TEST_F(CliTest, OutcomesImportReadsTheCsvAndReportsWhatItRefuses) {
