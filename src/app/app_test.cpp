@@ -139,12 +139,13 @@ class AppTest : public ::testing::Test {
     ReviewRequest request;
     request.decision = decision;
     request.reason = reason;
+    if (decision == core::ReviewDecision::kReject) request.reject_reason = core::RejectReason::kWrongClass;
     auto outcome = app_->ReviewTask(reviewer, project->id, task_of[{r, i}], request);
     ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
   };
   review(2, 0, core::ReviewDecision::kEscalate, "readers disagree");
   review(2, 1, core::ReviewDecision::kEscalate, "readers disagree");
-  review(2, 2, core::ReviewDecision::kReject, "wrong_class");
+  review(2, 2, core::ReviewDecision::kReject, "");
   review(0, 3, core::ReviewDecision::kAccept, "");
   for (int i : {0, 1}) {
     auto readings = app_->ListReadings(adjudicator, items[static_cast<std::size_t>(i)]);
@@ -291,6 +292,10 @@ TEST_F(AppTest, QualityIndicatorsFromAReadProject) {
   }
   EXPECT_EQ(q->rejection.overall.n, 4);
   EXPECT_EQ(q->rejection.overall.hits, 1);
+  ASSERT_EQ(q->rejections_by_reason.size(), core::AllRejectReasons().size()) << "every code, zeros included";
+  for (const auto& [reason, count] : q->rejections_by_reason) {
+    EXPECT_EQ(count, reason == core::RejectReason::kWrongClass ? 1 : 0) << core::ToString(reason);
+  }
   EXPECT_EQ(q->adjudication.overall.n, 6);
   EXPECT_EQ(q->adjudication.overall.hits, 2);
   // Readings on adjudicated items: 6, of which r3's two are wrong.
@@ -768,6 +773,159 @@ TEST_F(WorkflowAppTest, GoldItemsAreServedAtTheRateAndScoreEachReader) {
   EXPECT_DOUBLE_EQ(wrong.accuracy, 0.0);
   auto actions = AuditActions();
   EXPECT_EQ(std::count(actions.begin(), actions.end(), "item.gold:success"), 1);
+}
+
+// ---- randomised serving: each test fails with the feature off (fifo, gold_rate 0, share 0) ----
+
+// The number of pairs out of order: 0 for the order of creation. For a uniformly random
+// permutation of n it has mean n(n-1)/4 and variance n(n-1)(2n+5)/72.
+int Inversions(const std::vector<int>& order) {
+  int n = 0;
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    for (std::size_t j = i + 1; j < order.size(); ++j) n += order[i] > order[j] ? 1 : 0;
+  }
+  return n;
+}
+
+TEST_F(WorkflowAppTest, RandomOrderServesEveryTaskOnceShuffledAndDifferentlyPerProject) {
+  constexpr int kItems = 20;
+  // One reader claims every task of a project whose tasks were made in item order; the answer
+  // is the creation index of each item as it was served.
+  auto served_order = [&](const std::string& project_id) {
+    std::vector<std::string> items;
+    for (int i = 0; i < kItems; ++i) items.push_back(AddItem(project_id, "note " + std::to_string(i)).id);
+    core::WorkflowSettings settings;
+    settings.project_id = project_id;
+    settings.readers_per_item = 1;
+    settings.task_order = core::TaskOrder::kRandom;
+    EXPECT_TRUE(app_->PutWorkflowSettings(LocalOperator(), settings).ok());
+    for (const auto& item : items) EXPECT_TRUE(app_->CreateTasks(LocalOperator(), project_id, {item}).ok());
+    std::vector<int> order;
+    for (int n = 0; n < kItems; ++n) {
+      auto task = app_->ClaimNextTask(readers_[0], project_id);
+      if (!task.ok() || !task->has_value()) {
+        ADD_FAILURE() << "claim " << n << ": " << (task.ok() ? "nothing left" : task.status().ToString());
+        break;
+      }
+      order.push_back(static_cast<int>(std::find(items.begin(), items.end(), (*task)->item_id) - items.begin()));
+    }
+    auto none = app_->ClaimNextTask(readers_[0], project_id);
+    EXPECT_TRUE(none.ok() && !none->has_value()) << "every task is served once";
+    return order;
+  };
+  auto other = app_->CreateProject(LocalOperator(), "random order, second project", "");
+  ASSERT_TRUE(other.ok());
+  ASSERT_TRUE(app_->PutMember(LocalOperator(), other->id, readers_[0].principal.user.id, {core::Role::kAnnotator},
+                              {core::DataType::kNotes}).ok());
+  const std::vector<int> first = served_order(project_id_);
+  const std::vector<int> second = served_order(other->id);
+  ASSERT_FALSE(HasFailure());
+
+  std::vector<int> creation(kItems);
+  for (int i = 0; i < kItems; ++i) creation[static_cast<std::size_t>(i)] = i;
+  for (const auto* order : {&first, &second}) {
+    std::vector<int> sorted = *order;
+    std::sort(sorted.begin(), sorted.end());
+    EXPECT_EQ(sorted, creation) << "the same items, each once";
+    EXPECT_NE(*order, creation) << "not the order of creation";
+    // 20 items: mean 95 inversions, sd 15.4; a shuffle falls outside 26..164 (4.5 sd) with
+    // probability 5e-7 (exact count). fifo gives 0, a reversed order 190.
+    EXPECT_GE(Inversions(*order), 26) << ::testing::PrintToString(*order);
+    EXPECT_LE(Inversions(*order), 164) << ::testing::PrintToString(*order);
+  }
+  EXPECT_NE(first, second) << "two projects (two seeds) are served in different orders";
+}
+
+TEST_F(WorkflowAppTest, AGoldRateOfAQuarterServesGoldOnAboutAQuarterOfClaims) {
+  constexpr int kGold = 100, kPlain = 200, kClaims = 200;
+  std::set<std::string> gold;
+  for (int i = 0; i < kGold + kPlain; ++i) {
+    const std::string item = AddItem(project_id_, "note " + std::to_string(i)).id;
+    if (i % 3 == 0) {  // gold spread among the others, so creation order does not favour them
+      ASSERT_TRUE(app_->SetGoldItem(manager_, item, {"pneumonia"}).ok());
+      gold.insert(item);
+    }
+  }
+  ASSERT_EQ(gold.size(), static_cast<std::size_t>(kGold));
+  core::WorkflowSettings settings;
+  settings.project_id = project_id_;
+  settings.readers_per_item = 1;
+  settings.gold_rate = 0.25;
+  ASSERT_TRUE(app_->PutWorkflowSettings(manager_, settings).ok());
+  ASSERT_TRUE(app_->CreateTasks(manager_, project_id_, {}).ok());
+  // Gold stays claimable throughout (at most 100 gold claims) and so do the others (200).
+  int gold_served = 0;
+  for (int n = 0; n < kClaims; ++n) {
+    auto task = app_->ClaimNextTask(readers_[0], project_id_);
+    ASSERT_TRUE(task.ok() && task->has_value()) << "claim " << n;
+    gold_served += gold.count((*task)->item_id) > 0 ? 1 : 0;
+  }
+  // Binomial(200, 0.25): mean 50, sd 6.1. Accepted: 23..77 (4.4 sd; P(outside) = 9.5e-6).
+  // gold_rate 0 serves none here (gold comes after the rest), 1 serves 100.
+  EXPECT_GE(gold_served, 23);
+  EXPECT_LE(gold_served, 77);
+}
+
+TEST_F(WorkflowAppTest, APrelabelHiddenShareHidesFromAboutThatShareOfReadersAlwaysTheSame) {
+  constexpr int kProjects = 20, kReaders = 10;
+  constexpr double kShare = 0.3;
+  std::vector<RequestContext> readers;
+  for (int r = 0; r < kReaders; ++r) {
+    NewUser spec;
+    spec.username = "hidden-share-" + std::to_string(r);
+    spec.password = "workflow-test-passphrase-1";
+    auto user = app_->CreateUser(LocalOperator(), spec);
+    ASSERT_TRUE(user.ok()) << user.status().ToString();
+    RequestContext ctx;
+    ctx.principal.user = user->user;
+    readers.push_back(ctx);
+  }
+  // The arm is drawn per (project, reader): 20 projects x 10 readers are 200 draws.
+  int hidden = 0, shown = 0;
+  for (int p = 0; p < kProjects; ++p) {
+    auto project = app_->CreateProject(LocalOperator(), "hidden share " + std::to_string(p), "");
+    ASSERT_TRUE(project.ok());
+    auto draft = app_->CreateGuidelineDraft(
+        LocalOperator(), project->id,
+        R"({"classes":[{"id":"pneumonia","name":"Pneumonia","kind":"classification","definition":"d"}]})");
+    ASSERT_TRUE(draft.ok()) << draft.status().ToString();
+    ASSERT_TRUE(app_->PublishGuideline(LocalOperator(), project->id, draft->id, draft->revision).ok());
+    core::WorkflowSettings settings;
+    settings.project_id = project->id;
+    settings.prelabel_hidden_share = kShare;
+    ASSERT_TRUE(app_->PutWorkflowSettings(LocalOperator(), settings).ok());
+    std::vector<core::Prelabel> suggestions;
+    const std::vector<std::string> items = {AddItem(project->id, "a").id, AddItem(project->id, "b").id};
+    for (const auto& item : items) {
+      core::Prelabel s;
+      s.item_id = item;
+      s.model_name = "m";
+      s.model_version = "1";
+      s.evidence_kind = "document";
+      s.label_class = "pneumonia";
+      suggestions.push_back(s);
+    }
+    ASSERT_TRUE(app_->AddPrelabels(LocalOperator(), project->id, suggestions).ok());
+    for (const auto& reader : readers) {
+      ASSERT_TRUE(app_->PutMember(LocalOperator(), project->id, reader.principal.user.id, {core::Role::kAnnotator},
+                                  {core::DataType::kNotes}).ok());
+      // Both items, the first twice: a reader is in one arm for the whole project.
+      std::vector<std::size_t> seen;
+      for (const auto& item : {items[0], items[1], items[0]}) {
+        auto listed = app_->ListPrelabels(reader, item);
+        ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+        seen.push_back(listed->size());
+      }
+      EXPECT_TRUE(seen == std::vector<std::size_t>(3, 0) || seen == std::vector<std::size_t>(3, 1))
+          << "reader " << reader.principal.user.username << ": " << ::testing::PrintToString(seen);
+      (seen[0] == 0 ? hidden : shown) += 1;
+    }
+  }
+  // Binomial(200, 0.3): mean 60, sd 6.5. Accepted: 32..88 (4.3 sd; P(outside) = 1.2e-5).
+  // Share 0 hides from none, 1 from all.
+  EXPECT_EQ(hidden + shown, kProjects * kReaders);
+  EXPECT_GE(hidden, 32);
+  EXPECT_LE(hidden, 88);
 }
 
 // Publishes `classes_json` (the classes array) as the project's next guideline version.

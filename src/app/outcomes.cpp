@@ -195,6 +195,31 @@ Result<std::vector<LabelTruth>> App::EvaluateTruth(const RequestContext& ctx, co
   return out;
 }
 
+Result<std::map<std::string, TruthState>> App::TruthOfLabels(const std::vector<core::Annotation>& labels) {
+  std::map<std::string, TruthState> out;
+  if (labels.empty()) return out;
+  const std::string& project_id = labels.front().project_id;
+  CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kRead));
+  CALIPER_ASSIGN_OR_RETURN(auto rules, ConfirmationRules(*txn, project_id));
+  if (rules.empty()) return out;
+  CALIPER_ASSIGN_OR_RETURN(auto outcomes, txn->ListOutcomes(project_id));
+  std::map<std::string, core::Item> items;
+  const TimeMicros now = clock_.Now();
+  for (const auto& a : labels) {
+    if (a.project_id != project_id) return Error(ErrorCode::kInvalidArgument, "labels of several projects");
+    const auto rule = rules.find(a.label_class);
+    if (rule == rules.end()) continue;
+    auto item = items.find(a.item_id);
+    if (item == items.end()) {
+      CALIPER_ASSIGN_OR_RETURN(core::Item got, txn->GetItem(a.item_id));
+      item = items.emplace(a.item_id, std::move(got)).first;
+    }
+    const TruthDecision d = DecideTruth(ClaimOf(a, item->second), rule->second, outcomes, now);
+    out[a.id] = TruthState{std::string(ToString(d.status)), d.outcome_id};
+  }
+  return out;
+}
+
 Result<TruthScores> App::ScoreAgainstTruth(const RequestContext& ctx, const std::string& project_id) {
   TruthInputs in;
   {

@@ -380,6 +380,7 @@ Result<ProjectQuality> App::GetProjectQuality(const RequestContext& ctx, const s
   std::vector<quality::QaItem> qa_items;
   std::vector<quality::QaLabel> qa_labels;
   std::set<std::string> classes(guidelines.settings.schema_classes.begin(), guidelines.settings.schema_classes.end());
+  for (const core::RejectReason reason : core::AllRejectReasons()) q.rejections_by_reason.emplace_back(reason, 0);
   for (const auto& r : records) {
     q.readings += static_cast<std::int64_t>(r.readings.size());
     if (r.reference) {
@@ -390,6 +391,8 @@ Result<ProjectQuality> App::GetProjectQuality(const RequestContext& ctx, const s
       const auto task = std::find_if(r.tasks.begin(), r.tasks.end(), [&](const auto& t) { return t.id == v.task_id; });
       rejection.push_back({Seconds(v.created_at), task == r.tasks.end() ? "" : task->assignee,
                            v.decision == core::ReviewDecision::kReject});
+      if (!v.reject_reason) continue;
+      for (auto& [reason, count] : q.rejections_by_reason) count += reason == *v.reject_reason ? 1 : 0;
     }
     TimeMicros last_submit = r.item.created_at;
     for (const auto& reading : r.readings) {

@@ -502,6 +502,19 @@ Result<core::Task> App::GetTask(const RequestContext& ctx, const std::string& pr
   return task;
 }
 
+Result<std::vector<core::Review>> App::ListTaskReviews(const RequestContext& ctx, const std::string& project_id,
+                                                       const std::string& task_id) {
+  CALIPER_ASSIGN_OR_RETURN(core::Task task, GetTask(ctx, project_id, task_id));
+  std::vector<core::Review> reviews;
+  {
+    CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kRead));
+    CALIPER_ASSIGN_OR_RETURN(reviews, txn->ListReviewsOfTask(task.id));
+  }
+  CALIPER_RETURN_IF_ERROR(
+      Audit(Record(ctx, "review.list", "task", task.id, json{{"reviews", reviews.size()}}.dump())));
+  return reviews;
+}
+
 Result<std::optional<core::Task>> App::ClaimNextTask(const RequestContext& ctx, const std::string& project_id) {
   const std::string& me = ctx.principal.user.id;
   for (int attempt = 1;; ++attempt) {
@@ -849,11 +862,15 @@ Result<std::optional<core::Task>> App::DueRepeat(storage::Transaction& txn, cons
 Result<ReviewOutcome> App::ReviewTask(const RequestContext& ctx, const std::string& project_id,
                                       const std::string& task_id, const ReviewRequest& request) {
   using core::ReviewDecision;
-  const bool needs_reason = request.decision == ReviewDecision::kReject || request.decision == ReviewDecision::kEscalate;
-  if (needs_reason && request.reason.empty()) {
-    return Error(ErrorCode::kInvalidArgument, request.decision == ReviewDecision::kReject
-                                                  ? "a rejection needs a reason"
-                                                  : "an escalation needs a note (reason)");
+  const bool reject = request.decision == ReviewDecision::kReject;
+  if (reject != request.reject_reason.has_value()) {
+    return Error(ErrorCode::kInvalidArgument, reject ? "a rejection needs a reason_code" : "only a rejection has a reason_code");
+  }
+  if (request.decision == ReviewDecision::kEscalate && request.reason.empty()) {
+    return Error(ErrorCode::kInvalidArgument, "an escalation needs a note (reason)");
+  }
+  if (request.reject_reason == core::RejectReason::kOther && request.reason.empty()) {
+    return Error(ErrorCode::kInvalidArgument, "reason_code 'other' needs a note (reason) saying what is wrong");
   }
   if (request.reason.size() > 2000) return Error(ErrorCode::kInvalidArgument, "reason must be at most 2000 characters");
   if (request.decision == ReviewDecision::kCorrect && (!request.correction || request.annotation_id.empty())) {
@@ -931,10 +948,12 @@ Result<ReviewOutcome> App::ReviewTask(const RequestContext& ctx, const std::stri
                             request.decision,
                             request.reason,
                             out.correction ? out.correction->id : "",
-                            now};
+                            now,
+                            request.reject_reason};
   CALIPER_RETURN_IF_ERROR(txn->InsertReview(out.review));
-  records.push_back(Record(ctx, "review.create", "review", out.review.id,
-                           json{{"task_id", task.id}, {"decision", core::ToString(request.decision)}}.dump()));
+  json detail{{"task_id", task.id}, {"decision", core::ToString(request.decision)}};
+  if (request.reject_reason) detail["reason_code"] = core::ToString(*request.reject_reason);
+  records.push_back(Record(ctx, "review.create", "review", out.review.id, detail.dump()));
   task.revision = expected + 1;
   task.updated_at = now;
   CALIPER_RETURN_IF_ERROR(txn->UpdateTask(task, expected));

@@ -69,6 +69,15 @@ constexpr NameTable<ReviewDecision, 4> kDecisions = {{{ReviewDecision::kAccept, 
                                                       {ReviewDecision::kCorrect, "correct"},
                                                       {ReviewDecision::kReject, "reject"},
                                                       {ReviewDecision::kEscalate, "escalate"}}};
+// Display order: the reviewer's select offers them so (docs/workflow.md, "Reason codes").
+constexpr NameTable<RejectReason, 7> kRejectReasons = {
+    {{RejectReason::kWrongClass, "wrong_class"},
+     {RejectReason::kBoundaryInaccurate, "boundary_inaccurate"},
+     {RejectReason::kMissedFinding, "missed_finding"},
+     {RejectReason::kInsufficientEvidence, "insufficient_evidence"},
+     {RejectReason::kGuidelineNotFollowed, "guideline_not_followed"},
+     {RejectReason::kDataQuality, "data_quality"},
+     {RejectReason::kOther, "other"}}};
 constexpr NameTable<GuidelineStatus, 2> kGuidelineStatuses = {
     {{GuidelineStatus::kDraft, "draft"}, {GuidelineStatus::kPublished, "published"}}};
 
@@ -122,6 +131,7 @@ std::string_view ToString(TaskOrder v) { return NameOf(kTaskOrders, v); }
 std::string_view ToString(PrelabelStatus v) { return NameOf(kPrelabelStatuses, v); }
 std::string_view ToString(FeedbackKind v) { return NameOf(kFeedbackKinds, v); }
 std::string_view ToString(TaskKind v) { return NameOf(kTaskKinds, v); }
+std::string_view ToString(RejectReason v) { return NameOf(kRejectReasons, v); }
 
 Result<Role> ParseRole(std::string_view t) { return Parse(kRoles, "role", t); }
 Result<Qualification> ParseQualification(std::string_view t) {
@@ -145,6 +155,12 @@ Result<GuidelineStatus> ParseGuidelineStatus(std::string_view t) {
 Result<TaskOrder> ParseTaskOrder(std::string_view t) { return Parse(kTaskOrders, "task order", t); }
 Result<FeedbackKind> ParseFeedbackKind(std::string_view t) { return Parse(kFeedbackKinds, "feedback kind", t); }
 Result<TaskKind> ParseTaskKind(std::string_view t) { return Parse(kTaskKinds, "task kind", t); }
+Result<RejectReason> ParseRejectReason(std::string_view t) { return Parse(kRejectReasons, "reject reason code", t); }
+std::vector<RejectReason> AllRejectReasons() {
+  std::vector<RejectReason> out;
+  for (const auto& entry : kRejectReasons) out.push_back(entry.first);
+  return out;
+}
 Result<PrelabelStatus> ParsePrelabelStatus(std::string_view t) {
   return Parse(kPrelabelStatuses, "pre-label status", t);
 }

@@ -231,7 +231,10 @@ Result<Snapshot> BuildSnapshot(const SnapshotInput& input) {
       }
       ordered_json reviews = ordered_json::array();
       for (const auto& v : r.reviews) {
-        reviews.push_back(ordered_json{{"decision", std::string(core::ToString(v.decision))}, {"reason", v.reason}});
+        reviews.push_back(ordered_json{
+            {"decision", std::string(core::ToString(v.decision))},
+            {"reason_code", v.reject_reason ? ordered_json(std::string(core::ToString(*v.reject_reason))) : ordered_json()},
+            {"reason", v.reason}});
       }
       readers.push_back(ordered_json{{"reader", r.reader}, {"qualification", r.qualification},
                                      {"label_classes", classes}, {"confidence", conf}, {"reviews", reviews}});

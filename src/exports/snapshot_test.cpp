@@ -32,7 +32,7 @@ SnapshotReading Reading(const std::string& reader, const std::string& cls, const
   if (review) {
     core::Review v;
     v.decision = *review;
-    v.reason = *review == core::ReviewDecision::kReject ? "wrong_class" : "";
+    if (*review == core::ReviewDecision::kReject) v.reject_reason = core::RejectReason::kWrongClass;
     r.reviews.push_back(v);
   }
   return r;
@@ -128,6 +128,7 @@ TEST(Snapshot, RecordsCarryStatusUncertaintyAndProvenance) {
   EXPECT_EQ(by_item["i6"]["status"], "provisional");
   EXPECT_TRUE(by_item["i6"]["disputed"].get<bool>());
   EXPECT_EQ(by_item["i3"]["readers"][0]["reviews"][0]["decision"], "reject");
+  EXPECT_EQ(by_item["i3"]["readers"][0]["reviews"][0]["reason_code"], "wrong_class");
   EXPECT_EQ(by_item["i3"]["readers"][0]["qualification"], "radiologist");
   EXPECT_EQ(by_item["i1"]["uncertainty"]["reader_confidences"], json::array({0.8, 0.8}));
   // Dawid–Skene posteriors are probabilities of the item's label set.

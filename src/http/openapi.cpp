@@ -24,6 +24,7 @@ json BodySchema(const std::vector<Field>& fields) {
   for (const auto& f : fields) {
     json s = SchemaOf(f.type);
     s["description"] = f.description;
+    if (!f.values.empty()) s["enum"] = f.values;
     props[f.name] = s;
     if (f.required) required.push_back(f.name);
   }

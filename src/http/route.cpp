@@ -436,12 +436,33 @@ json RowErrorsJson(const std::vector<app::RowError>& errors) {
   return out;
 }
 
+Result<json> AnnotationsJsonWithTruth(app::App& app, const std::vector<core::Annotation>& labels) {
+  CALIPER_ASSIGN_OR_RETURN(auto truth, app.TruthOfLabels(labels));
+  json out = json::array();
+  for (const auto& a : labels) {
+    json j = AnnotationJson(a);
+    const auto t = truth.find(a.id);
+    j["truth"] = t == truth.end() ? json(nullptr)
+                                  : json{{"status", t->second.status},
+                                         {"outcome_id", t->second.outcome_id.empty() ? json(nullptr)
+                                                                                     : json(t->second.outcome_id)}};
+    out.push_back(std::move(j));
+  }
+  return out;
+}
+
+Result<json> AnnotationJsonWithTruth(app::App& app, const core::Annotation& a) {
+  CALIPER_ASSIGN_OR_RETURN(json one, AnnotationsJsonWithTruth(app, {a}));
+  return one.at(0);
+}
+
 json ReviewJson(const core::Review& r) {
   return json{{"id", r.id},
               {"task_id", r.task_id},
               {"annotation_id", r.annotation_id.empty() ? json(nullptr) : json(r.annotation_id)},
               {"reviewer", r.reviewer},
               {"decision", core::ToString(r.decision)},
+              {"reason_code", r.reject_reason ? json(core::ToString(*r.reject_reason)) : json(nullptr)},
               {"reason", r.reason},
               {"corrected_annotation_id",
                r.corrected_annotation_id.empty() ? json(nullptr) : json(r.corrected_annotation_id)},

@@ -29,6 +29,7 @@ struct Field {
   FieldType type;
   bool required;
   std::string description;
+  std::vector<std::string> values = {};  // kString: the accepted values (OpenAPI enum); the handler checks them
 };
 
 // kDicomStow, kMask and kSlide: the raw body (up to server.max_upload_bytes), which the
@@ -124,6 +125,11 @@ json MembershipJson(const core::Membership& m);
 json ItemJson(const core::Item& i);
 json TaskJson(const core::Task& t);
 json AnnotationJson(const core::Annotation& a);
+// AnnotationJson plus "truth": {status: provisional|confirmed|refuted|unconfirmed, outcome_id}
+// for a label of a class that needs confirmation, null for the others (App::TruthOfLabels,
+// decided now). The plural renders a JSON array; all labels of one project.
+Result<json> AnnotationJsonWithTruth(app::App& app, const core::Annotation& a);
+Result<json> AnnotationsJsonWithTruth(app::App& app, const std::vector<core::Annotation>& labels);
 // Reads an annotation body {evidence, label, uncertainty, guideline_version_id} strictly.
 Result<core::Annotation> AnnotationFrom(const json& body);
 json GuidelineJson(const core::GuidelineVersion& g);

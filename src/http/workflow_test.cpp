@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "caliper/app/app.h"
+#include "caliper/core/rules.h"
 #include "caliper/http/server.h"
 #include "http/test_server.h"
 
@@ -511,14 +512,47 @@ TEST_F(WorkflowTest, ReviewAndAdjudicationFollowTheStateMachine) {
   auto accepted = review(reviewer, 0, {{"decision", "accept"}});
   ASSERT_EQ(accepted->status, 201) << accepted->body;
   EXPECT_EQ(Body(accepted)["task"]["state"], "accepted");
-  EXPECT_EQ(review(reviewer, 0, {{"decision", "reject"}, {"reason", "late"}})->status, 409) << "accepted is final";
+  EXPECT_EQ(review(reviewer, 0, {{"decision", "reject"}, {"reason_code", "wrong_class"}})->status, 409)
+      << "accepted is final";
+  EXPECT_TRUE(Body(accepted)["review"]["reason_code"].is_null());
 
-  // reject (needs a reason) sends the reading back to its reader, who gets it first.
+  // reject needs a reason code of the list (docs/workflow.md, "Reason codes"); an unknown one is
+  // refused with the list; "other" needs a note; only a rejection has a code. Nothing is stored.
   EXPECT_EQ(review(reviewer, 1, {{"decision", "reject"}})->status, 400);
-  auto rejected = review(reviewer, 1, {{"decision", "reject"}, {"reason", "wrong_class"}});
+  EXPECT_EQ(review(reviewer, 1, {{"decision", "reject"}, {"reason", "wrong_class"}})->status, 400)
+      << "the code is not free text";
+  auto unknown = review(reviewer, 1, {{"decision", "reject"}, {"reason_code", "sloppy"}});
+  ASSERT_EQ(unknown->status, 400);
+  const std::string refusal = Body(unknown)["error"]["message"];
+  for (const core::RejectReason r : core::AllRejectReasons()) {
+    EXPECT_NE(refusal.find(core::ToString(r)), std::string::npos) << refusal;
+  }
+  EXPECT_NE(refusal.find("sloppy"), std::string::npos) << refusal;
+  const json openapi = Body(Send("GET", "/api/v1/openapi.json", nullptr));
+  const json codes = openapi["paths"]["/api/v1/projects/{project_id}/tasks/{task_id}/reviews"]["post"]["requestBody"]
+                            ["content"]["application/json"]["schema"]["properties"]["reason_code"]["enum"];
+  ASSERT_EQ(codes.size(), core::AllRejectReasons().size()) << "OpenAPI lists the codes";
+  EXPECT_EQ(codes[0], "wrong_class");
+  EXPECT_EQ(review(reviewer, 1, {{"decision", "reject"}, {"reason_code", "other"}})->status, 400) << "other needs a note";
+  EXPECT_EQ(review(reviewer, 1, {{"decision", "reject"}, {"reason_code", 3}})->status, 400);
+  EXPECT_EQ(review(reviewer, 1, {{"decision", "accept"}, {"reason_code", "wrong_class"}})->status, 400);
+  EXPECT_EQ(Body(Send("GET", tasks + task_of[1] + "/reviews", &readers[1]))["data"].size(), 0u);
+
+  // A rejection sends the reading back to its reader, who gets it first and reads why.
+  auto rejected = review(reviewer, 1, {{"decision", "reject"}, {"reason_code", "wrong_class"},
+                                       {"reason", "this is a normal study"}});
   ASSERT_EQ(rejected->status, 201) << rejected->body;
   EXPECT_EQ(Body(rejected)["task"]["state"], "rejected");
-  EXPECT_EQ(Body(rejected)["review"]["reason"], "wrong_class");
+  EXPECT_EQ(Body(rejected)["review"]["reason_code"], "wrong_class");
+  EXPECT_EQ(Body(rejected)["review"]["reason"], "this is a normal study");
+  auto why = Send("GET", tasks + task_of[1] + "/reviews", &readers[1]);
+  ASSERT_EQ(why->status, 200) << why->body;
+  ASSERT_EQ(Body(why)["data"].size(), 1u);
+  EXPECT_EQ(Body(why)["data"][0]["decision"], "reject");
+  EXPECT_EQ(Body(why)["data"][0]["reason_code"], "wrong_class");
+  EXPECT_EQ(Body(why)["data"][0]["reason"], "this is a normal study");
+  EXPECT_EQ(Send("GET", tasks + task_of[1] + "/reviews", &readers[0])->status, 404) << "blinding: not your reading";
+  EXPECT_EQ(AuditCount("review.list", task_of[1]), 2);
   auto back = Send("POST", tasks + "next", &readers[1]);
   ASSERT_EQ(back->status, 200) << back->body;
   EXPECT_EQ(Body(back)["id"], task_of[1]);
@@ -570,6 +604,16 @@ TEST_F(WorkflowTest, ReviewAndAdjudicationFollowTheStateMachine) {
             409)
       << "adjudicated is final";
   EXPECT_EQ(review(reviewer, 1, {{"decision", "accept"}})->status, 409);
+
+  // The quality report counts rejections by code: every code, zeros included.
+  auto quality = Send("GET", "/api/v1/projects/" + p + "/quality", &manager);
+  ASSERT_EQ(quality->status, 200) << quality->body;
+  const json by_reason = Body(quality)["rejections_by_reason"];
+  ASSERT_EQ(by_reason.size(), core::AllRejectReasons().size()) << by_reason.dump();
+  for (const auto& row : by_reason) {
+    EXPECT_EQ(row["rejections"], row["reason_code"] == "wrong_class" ? 1 : 0) << row.dump();
+  }
+  EXPECT_EQ(Body(quality)["rejection_rate"]["overall"]["hits"], 1);
 
   // Every step is in the audit log.
   EXPECT_EQ(AuditCount("task.submit", task_of[1]), 2);
@@ -800,6 +844,78 @@ TEST_F(WorkflowTest, OutcomesConfirmLabelsAndRescoreReaders) {
   EXPECT_EQ(Send("GET", outcomes + "/scores", &reader)->status, 403);
   EXPECT_EQ(AuditCount("outcome.record"), 1);
   EXPECT_GE(AuditCount("outcome.scores"), 1);
+}
+
+// The truth status rides on the label itself: provisional until an outcome decides it, then
+// confirmed or refuted (naming the outcome), unconfirmed once the window has passed; null for
+// a class that needs no confirmation.
+TEST_F(WorkflowTest, EveryLabelTheApiAnswersWithCarriesItsTruthStatus) {
+  const std::string p = Project("Truth in the label");
+  Session manager = Member("t-manager", p, {core::Role::kManager});
+  Session reader = Member("t-reader", p, {core::Role::kAnnotator});
+  json schema = LabelSchema({"malignancy", "cyst"});
+  schema["classes"][0]["confirmation"] = {{"evidence_sources", {"biopsy"}}, {"window_days", 30}};
+  const std::string base = "/api/v1/projects/" + p + "/guidelines";
+  auto draft = Send("POST", base, &manager, json{{"schema", schema}});
+  ASSERT_EQ(draft->status, 201) << draft->body;
+  ASSERT_EQ(Send("POST", base + "/" + Body(draft)["id"].get<std::string>() + "/publish", &manager, nullptr,
+                 {{"If-Match", draft->get_header_value("ETag")}})->status, 200);
+  Item(p, 1);
+  Item(p, 2);
+  ASSERT_EQ(Send("POST", "/api/v1/projects/" + p + "/tasks", &manager, json::object())->status, 201);
+  std::vector<std::string> items, malignancy;  // in the order claimed; the reader's label of it on each
+  std::string cyst;
+  for (int n = 0; n < 2; ++n) {
+    auto claimed = Send("POST", "/api/v1/projects/" + p + "/tasks/next", &reader);
+    ASSERT_EQ(claimed->status, 200) << claimed->body;
+    const std::string item = Body(claimed)["item_id"];
+    items.push_back(item);
+    auto made = Send("POST", "/api/v1/items/" + item + "/annotations", &reader, Label("malignancy"));
+    ASSERT_EQ(made->status, 201) << made->body;
+    EXPECT_EQ(Body(made)["truth"]["status"], "provisional") << made->body;
+    EXPECT_TRUE(Body(made)["truth"]["outcome_id"].is_null());
+    malignancy.push_back(Body(made)["id"]);
+    if (cyst.empty()) {
+      auto other = Send("POST", "/api/v1/items/" + item + "/annotations", &reader, Label("cyst"));
+      ASSERT_EQ(other->status, 201) << other->body;
+      ASSERT_TRUE(Body(other).contains("truth"));
+      EXPECT_TRUE(Body(other)["truth"].is_null()) << "cyst needs no confirmation";
+      cyst = Body(other)["id"];
+    }
+    ASSERT_EQ(Send("POST", "/api/v1/projects/" + p + "/tasks/" + Body(claimed)["id"].get<std::string>() + "/submit",
+                   &reader)->status, 200);
+  }
+  // What the item's labels say, by label id, as `s` reads them.
+  auto truth_of = [&](const Session& s, const std::string& item) {
+    std::map<std::string, json> out;
+    auto listed = Send("GET", "/api/v1/items/" + item + "/annotations", &s);
+    EXPECT_EQ(listed->status, 200) << listed->body;
+    for (const auto& a : Body(listed)["data"]) out[a["id"]] = a["truth"];
+    return out;
+  };
+  EXPECT_EQ(truth_of(reader, items[0])[malignancy[0]]["status"], "provisional");
+  EXPECT_TRUE(truth_of(reader, items[0])[cyst].is_null());
+
+  // A biopsy refutes the malignancy of item 1: its label says so, naming the outcome.
+  auto recorded = Send("POST", "/api/v1/projects/" + p + "/outcomes", &manager,
+                       json{{"outcomes", {{{"item_id", items[0]}, {"evidence_type", "biopsy"}, {"class", "malignancy"},
+                                           {"result", "refutes"}, {"time", FormatRfc3339(clock_->Now())}}}}});
+  ASSERT_EQ(recorded->status, 201) << recorded->body;
+  const std::string outcome = Body(recorded)["stored"][0]["id"];
+  const json refuted = truth_of(reader, items[0])[malignancy[0]];
+  EXPECT_EQ(refuted["status"], "refuted") << refuted.dump();
+  EXPECT_EQ(refuted["outcome_id"], outcome);
+  auto one = Send("GET", "/api/v1/items/" + items[0] + "/annotations/" + malignancy[0], &manager);
+  ASSERT_EQ(one->status, 200) << one->body;
+  EXPECT_EQ(Body(one)["truth"]["status"], "refuted");
+  EXPECT_EQ(truth_of(manager, items[1])[malignancy[1]]["status"], "provisional") << "another item's outcome";
+
+  // Past the 30-day window item 2's label, with no outcome, is unconfirmed (sessions have
+  // expired by then: a new manager reads).
+  clock_->Advance(31 * 24 * kMicrosPerHour);
+  Session later = Member("t-manager-later", p, {core::Role::kManager});
+  EXPECT_EQ(truth_of(later, items[1])[malignancy[1]]["status"], "unconfirmed");
+  EXPECT_EQ(truth_of(later, items[0])[malignancy[0]]["status"], "refuted") << "a decided label stays decided";
 }
 
 TEST_F(WorkflowTest, ASubmitWithAnIdempotencyKeyCanBeRetried) {

@@ -1764,20 +1764,28 @@ TEST_P(StoreConformanceTest, ReviewsAndAdjudicationsRoundTrip) {
   InWrite([](Transaction& t) {
     ASSERT_OK(t.InsertTask(MakeTask("tsk_1", "itm_1", kT0)));
     ASSERT_OK(t.InsertAnnotation(MakeAnnotation("ann_1", "prj_1", "itm_1")));
-    ASSERT_OK(t.InsertReview({"rev_2", "tsk_1", "", "usr_b", core::ReviewDecision::kEscalate, "unsure", "", kT0 + 2}));
-    ASSERT_OK(t.InsertReview({"rev_1", "tsk_1", "ann_1", "usr_b", core::ReviewDecision::kCorrect, "", "ann_1", kT0}));
-    EXPECT_CODE(t.InsertReview({"rev_3", "tsk_9", "", "usr_b", core::ReviewDecision::kAccept, "", "", kT0}),
-                ErrorCode::kNotFound);
+    ASSERT_OK(t.InsertReview(
+        {"rev_2", "tsk_1", "", "usr_b", core::ReviewDecision::kEscalate, "unsure", "", kT0 + 2, std::nullopt}));
+    ASSERT_OK(t.InsertReview(
+        {"rev_1", "tsk_1", "ann_1", "usr_b", core::ReviewDecision::kCorrect, "", "ann_1", kT0, std::nullopt}));
+    ASSERT_OK(t.InsertReview({"rev_4", "tsk_1", "", "usr_b", core::ReviewDecision::kReject, "see the apex", "",
+                              kT0 + 4, core::RejectReason::kMissedFinding}));
+    EXPECT_CODE(
+        t.InsertReview({"rev_3", "tsk_9", "", "usr_b", core::ReviewDecision::kAccept, "", "", kT0, std::nullopt}),
+        ErrorCode::kNotFound);
     ASSERT_OK(t.InsertAdjudication({"adj_1", "prj_1", "itm_1", "usr_a", "ann_1", "ann_1", "agrees with biopsy", kT0}));
     EXPECT_CODE(t.InsertAdjudication({"adj_2", "prj_1", "itm_1", "usr_a", "", "ann_9", "x", kT0}), ErrorCode::kNotFound);
   });
   ASSERT_OK_AND_ASSIGN(auto txn, store_->Begin(TxnMode::kRead));
   ASSERT_OK_AND_ASSIGN(auto reviews, txn->ListReviewsOfTask("tsk_1"));
-  ASSERT_EQ(reviews.size(), 2u);
+  ASSERT_EQ(reviews.size(), 3u);
   EXPECT_EQ(reviews[0].id, "rev_1");
   EXPECT_EQ(reviews[0].decision, core::ReviewDecision::kCorrect);
   EXPECT_EQ(reviews[0].corrected_annotation_id, "ann_1");
+  EXPECT_FALSE(reviews[0].reject_reason.has_value());
   EXPECT_EQ(reviews[1].reason, "unsure");
+  EXPECT_EQ(reviews[2].reject_reason, core::RejectReason::kMissedFinding);
+  EXPECT_EQ(reviews[2].reason, "see the apex");
   ASSERT_OK_AND_ASSIGN(auto adjudications, txn->ListAdjudicationsOfItem("itm_1"));
   ASSERT_EQ(adjudications.size(), 1u);
   EXPECT_EQ(adjudications[0].rationale, "agrees with biopsy");

@@ -1,6 +1,6 @@
 // The labelling flow on classification labels, through the screens: reader A and reader B
 // label the same lab item (different assertions) and submit; the reviewer rejects A's reading
-// with a reason and escalates B's; the adjudicator sees both readings side by side and makes
+// with a reason code and a note, and escalates B's; the adjudicator sees both readings side by side and makes
 // B's label final with a rationale; A finds the rejected reading back in the queue; the
 // quality dashboard counts the outcomes. The end state is checked against the API.
 
@@ -71,7 +71,7 @@ test('reader A, reader B, review (reject + escalate), adjudication, dashboard', 
     const reading = await r.page.locator('.label-summary').first().innerText();
     if (/Assertion\s+present/.test(reading)) {
       await r.page.keyboard.press('r');
-      await r.page.getByLabel('Reason').selectOption('wrong_evidence');
+      await r.page.getByLabel('Reason').selectOption('insufficient_evidence');
       await r.page.getByLabel('Note to the reader').fill('The value is within range once corrected for haemolysis.');
       await r.shot('reject');
       await r.page.getByRole('button', { name: 'Reject the reading' }).click();
@@ -102,6 +102,9 @@ test('reader A, reader B, review (reject + escalate), adjudication, dashboard', 
   // The server agrees: one reading rejected (back to A), one adjudicated, a final label.
   const readings = (await r.api('GET', `/api/v1/items/${lab.id}/readings`)).json.data;
   assert.deepEqual(readings.map((x) => x.task.state).sort(), ['adjudicated', 'rejected']);
+  const rejection = readings.find((x) => x.task.state === 'rejected').reviews.at(-1);
+  assert.equal(rejection.reason_code, 'insufficient_evidence');
+  assert.equal(rejection.reason, 'The value is within range once corrected for haemolysis.');
   const labels = (await r.api('GET', `/api/v1/items/${lab.id}/annotations`)).json.data;
   const final = labels.find((l) => l.status === 'adjudicated');
   assert.ok(final, JSON.stringify(labels));
@@ -114,7 +117,12 @@ test('reader A, reader B, review (reject + escalate), adjudication, dashboard', 
   await a.shot('returned-reading');
   // ... takes it back, changes the label (PUT with If-Match) and submits again.
   await a.page.getByRole('link', { name: itemLink }).click();
+  // ... sees why (the reason code's text and the reviewer's note), takes it back (still shown),
+  const sentBack = a.page.getByRole('region', { name: 'Sent back by the reviewer' });
+  await sentBack.getByText('The evidence does not support the label').waitFor();
+  await sentBack.getByText('corrected for haemolysis').waitFor();
   await a.page.getByRole('button', { name: 'Take it back to correct' }).click();
+  await sentBack.getByText('The evidence does not support the label').waitFor();
   await a.page.getByRole('button', { name: /^Change label/ }).click();
   await a.page.getByLabel('Assertion').selectOption('absent');
   await a.page.getByLabel('Rationale').fill('Haemolysed sample; repeat value within range.');
@@ -137,6 +145,10 @@ test('reader A, reader B, review (reject + escalate), adjudication, dashboard', 
   const kpis = await r.page.locator('.kpis').innerText();
   assert.match(kpis, /Adjudicated items\s*1\b/);
   assert.match(kpis, /Rejection rate\s*50%/);  // one reject among two review decisions
+  const byReason = r.page.getByRole('table', { name: 'Rejections by reason' });
+  assert.equal(await byReason.getByRole('row').count(), 8, 'a header and every code');
+  assert.match(await byReason.getByRole('row', { name: /evidence does not support/ }).innerText(), /\b1\b/);
+  assert.match(await byReason.getByRole('row', { name: /Wrong class/ }).innerText(), /\b0\b/);
   // The item's class shows in the agreement section, with what the API says about it.
   await r.page.getByRole('heading', { name: /Agreement per class/ }).waitFor();
   await r.shot('quality-dashboard');

@@ -144,7 +144,8 @@ struct GuidelineDiff {
 
 struct ReviewRequest {
   core::ReviewDecision decision = core::ReviewDecision::kAccept;
-  std::string reason;         // required for reject (reason code) and escalate (note)
+  std::optional<core::RejectReason> reject_reason;  // required for reject, refused otherwise
+  std::string reason;  // the note: required to escalate and with RejectReason::kOther
   std::string annotation_id;  // the label decided on; required for correct
   std::optional<core::Annotation> correction;  // correct: evidence, label and uncertainty
 };
@@ -288,6 +289,8 @@ struct ProjectQuality {
   std::int64_t adjudicated_items = 0;
   std::vector<ClassAgreement> agreement;
   quality::RateReport rejection;         // per review decision, hit = reject, group = reader
+  // Rejections per reason code: every code, in core::AllRejectReasons() order.
+  std::vector<std::pair<core::RejectReason, std::int64_t>> rejections_by_reason;
   quality::RateReport adjudication;      // per item with >= 2 readings, group = modality
   quality::RateReport error_by_class;    // per reading x class vs the adjudicated label
   quality::RateReport error_by_modality; // per reading vs the adjudicated label set
@@ -739,6 +742,12 @@ struct LabelTruth {
   std::string outcome_id;
 };
 
+// A label's truth status alone (LabelTruth without the label).
+struct TruthState {
+  std::string status;
+  std::string outcome_id;  // "" when none decided it
+};
+
 // One reader's (or one model version's) labels against confirmed truth: a label is right
 // when confirmed and wrong when refuted; accuracy = confirmed / (confirmed + refuted).
 struct TruthScore {
@@ -1174,6 +1183,10 @@ class App {
   Result<storage::Page<core::Task>> ListTasks(const RequestContext& ctx, const std::string& project_id,
                                               std::optional<core::TaskState> state, const storage::PageRequest& page);
   Result<core::Task> GetTask(const RequestContext& ctx, const std::string& project_id, const std::string& task_id);
+  // The reviews of a reading, oldest first: how its reader learns why it came back. Blinding
+  // as GetTask (an annotator: only their own tasks, else 404). Audited as "review.list".
+  Result<std::vector<core::Review>> ListTaskReviews(const RequestContext& ctx, const std::string& project_id,
+                                                    const std::string& task_id);
   // Claims atomically: the caller's rejected tasks first (back to their reader), then the
   // oldest open (or lease-expired) task on an item within the caller's scopes that the caller
   // holds no task of. nullopt when there is none. 403 without the required qualification.
@@ -1273,6 +1286,10 @@ class App {
   // outcomes (lazily: nothing is stored; call it whenever the status is needed). Audited as
   // truth.read.
   Result<std::vector<LabelTruth>> EvaluateTruth(const RequestContext& ctx, const std::string& project_id);
+  // The status now of each of `labels` (all of one project) whose class has a confirmation rule
+  // in the project's current guideline, by annotation id; other labels are not in the map.
+  // Decided as EvaluateTruth; not audited (it adds to labels the caller has read).
+  Result<std::map<std::string, TruthState>> TruthOfLabels(const std::vector<core::Annotation>& labels);
   // Readers and pre-label model versions re-scored against confirmed truth; audited as
   // outcome.scores.
   Result<TruthScores> ScoreAgainstTruth(const RequestContext& ctx, const std::string& project_id);

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "caliper/common/status.h"
 #include "caliper/core/types.h"
@@ -29,6 +30,7 @@ std::string_view ToString(TaskOrder v);
 std::string_view ToString(PrelabelStatus v);
 std::string_view ToString(FeedbackKind v);
 std::string_view ToString(TaskKind v);
+std::string_view ToString(RejectReason v);
 
 // Inverses; kInvalidArgument naming the accepted values when `text` is not one of them.
 Result<Role> ParseRole(std::string_view text);
@@ -45,6 +47,9 @@ Result<TaskOrder> ParseTaskOrder(std::string_view text);
 Result<PrelabelStatus> ParsePrelabelStatus(std::string_view text);
 Result<FeedbackKind> ParseFeedbackKind(std::string_view text);
 Result<TaskKind> ParseTaskKind(std::string_view text);
+Result<RejectReason> ParseRejectReason(std::string_view text);
+// Every reject reason, in the order a reviewer is offered them.
+std::vector<RejectReason> AllRejectReasons();
 
 // The task state machine: the state after `event`, or kConflict when `event` is not allowed
 // in `from`.

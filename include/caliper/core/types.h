@@ -301,6 +301,17 @@ struct Annotation {
 
 enum class ReviewDecision { kAccept, kCorrect, kReject, kEscalate };
 
+// Why a reviewer sends a reading back (docs/workflow.md, "Reason codes"). kOther needs a note.
+enum class RejectReason {
+  kWrongClass,
+  kBoundaryInaccurate,
+  kMissedFinding,
+  kInsufficientEvidence,
+  kGuidelineNotFollowed,
+  kDataQuality,
+  kOther
+};
+
 // A reviewer's decision on a submitted reading (a task).
 struct Review {
   std::string id;
@@ -308,9 +319,10 @@ struct Review {
   std::string annotation_id;  // the label decided on; "" when the decision covers the reading
   std::string reviewer;
   ReviewDecision decision = ReviewDecision::kAccept;
-  std::string reason;  // reject: the reason code; escalate: the note; optional otherwise
+  std::string reason;  // the reviewer's note: required to escalate and with RejectReason::kOther
   std::string corrected_annotation_id;  // correct: the new version; the original is kept
   TimeMicros created_at = 0;
+  std::optional<RejectReason> reject_reason;  // set exactly when the decision is reject
 };
 
 // An adjudicator's decision on an item whose readings were escalated.

@@ -6,8 +6,10 @@
 namespace caliper::http {
 namespace {
 
-Reply AnnotationReply(const core::Annotation& a, int status = 200) {
-  Reply r = JsonReply(AnnotationJson(a), status);
+// The label with its truth status (AnnotationJsonWithTruth) and its ETag.
+Result<Reply> AnnotationReply(app::App& app, const core::Annotation& a, int status = 200) {
+  CALIPER_ASSIGN_OR_RETURN(json body, AnnotationJsonWithTruth(app, a));
+  Reply r = JsonReply(body, status);
   r.headers.emplace_back("ETag", ETagOf(a.revision));
   return r;
 }
@@ -115,26 +117,32 @@ std::vector<Route> ItemRoutes() {
          return JsonReply(TaskJson(task), 201);
        }},
       {"POST", "/api/v1/items/{item_id}/annotations", Permission::kAnnotationWrite,
-       "Label the item: evidence, target label (with its code) and uncertainty.", BodyKind::kJson,
+       "Label the item: evidence, target label (with its code) and uncertainty. Every label the API "
+       "answers with carries `truth`: for a class that needs confirmation {status: provisional|confirmed|"
+       "refuted|unconfirmed, outcome_id} as decided now from the outcome events, else null.",
+       BodyKind::kJson,
        AnnotationFields(),
        [](app::App& app, Call& call) -> Result<Reply> {
          CALIPER_ASSIGN_OR_RETURN(auto a, AnnotationFrom(call.body));
          CALIPER_ASSIGN_OR_RETURN(auto created, app.CreateAnnotation(call.ctx, call.Param("item_id"), a));
-         return AnnotationReply(created, 201);
+         return AnnotationReply(app, created, 201);
        }},
       {"GET", "/api/v1/items/{item_id}/annotations", Permission::kAnnotationRead,
-       "The item's labels (annotators see only their own: blinding).", BodyKind::kNone, {},
+       "The item's labels (annotators see only their own: blinding), each with its `truth` status (null "
+       "for classes that need no confirmation).",
+       BodyKind::kNone, {},
        [](app::App& app, Call& call) -> Result<Reply> {
          CALIPER_ASSIGN_OR_RETURN(auto page, PageFrom(call.req));
          CALIPER_ASSIGN_OR_RETURN(auto rows, app.ListAnnotations(call.ctx, call.Param("item_id"), page));
-         return JsonReply(PageJson(rows, AnnotationJson));
+         CALIPER_ASSIGN_OR_RETURN(json data, AnnotationsJsonWithTruth(app, rows.rows));
+         return JsonReply(json{{"data", data}, {"next_cursor", rows.next.empty() ? json(nullptr) : json(rows.next)}});
        }},
       {"GET", "/api/v1/items/{item_id}/annotations/{annotation_id}", Permission::kAnnotationRead,
        "One label, with its ETag.", BodyKind::kNone, {},
        [](app::App& app, Call& call) -> Result<Reply> {
          CALIPER_ASSIGN_OR_RETURN(auto a, app.GetAnnotation(call.ctx, call.Param("annotation_id")));
          if (a.item_id != call.Param("item_id")) return Error(ErrorCode::kNotFound, "no such annotation");
-         return AnnotationReply(a);
+         return AnnotationReply(app, a);
        }},
       {"PUT", "/api/v1/items/{item_id}/annotations/{annotation_id}", Permission::kAnnotationWrite,
        "Replace your label. Send If-Match with the ETag you read; a stale one gets 412. The version replaced "
@@ -158,7 +166,7 @@ std::vector<Route> ItemRoutes() {
          patch.relations_json = a.relations_json;
          patch.reason = call.body.value("reason", "");
          CALIPER_ASSIGN_OR_RETURN(auto updated, app.UpdateAnnotation(call.ctx, existing.id, expected, patch));
-         return AnnotationReply(updated);
+         return AnnotationReply(app, updated);
        }},
   };
 }

@@ -152,9 +152,11 @@ std::vector<Route> PrelabelRoutes() {
          }
          CALIPER_ASSIGN_OR_RETURN(auto out, app.DecidePrelabel(call.ctx, call.Param("item_id"),
                                                                call.Param("prelabel_id"), request));
-         return JsonReply(json{{"decision", PrelabelDecisionJson(out.decision)},
-                               {"annotation", out.annotation ? AnnotationJson(*out.annotation) : json(nullptr)}},
-                          201);
+         json annotation = nullptr;
+         if (out.annotation) {
+           CALIPER_ASSIGN_OR_RETURN(annotation, AnnotationJsonWithTruth(app, *out.annotation));
+         }
+         return JsonReply(json{{"decision", PrelabelDecisionJson(out.decision)}, {"annotation", annotation}}, 201);
        }},
   };
 }

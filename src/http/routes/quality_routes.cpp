@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "caliper/core/rules.h"
 #include "http/route.h"
 
 namespace caliper::http {
@@ -82,11 +83,16 @@ json QualityJson(const app::ProjectQuality& q) {
                              {"ci", c.ci ? json::array({c.ci->lo, c.ci->hi}) : json(nullptr)},
                              {"note", c.note}});
   }
+  json by_reason = json::array();
+  for (const auto& [reason, count] : q.rejections_by_reason) {
+    by_reason.push_back(json{{"reason_code", core::ToString(reason)}, {"rejections", count}});
+  }
   return json{{"items", q.items},
               {"readings", q.readings},
               {"adjudicated_items", q.adjudicated_items},
               {"agreement", agreement},
               {"rejection_rate", RateJson(q.rejection)},
+              {"rejections_by_reason", by_reason},
               {"adjudication_rate", RateJson(q.adjudication)},
               {"error_rate_by_class", RateJson(q.error_by_class)},
               {"error_rate_by_modality", RateJson(q.error_by_modality)},
@@ -102,7 +108,8 @@ std::vector<Route> QualityRoutes() {
       {"GET", "/api/v1/projects/{project_id}/quality", Permission::kQualityRead,
        "The project's quality indicators: agreement per class (Krippendorff's alpha, bootstrap 95% CI), "
        "rejection and adjudication rates and error rates by class and modality (Wilson 95% CI, overall, per "
-       "group and over time; ?bucket=day|week|month, default week), reviewer analytics against adjudicated "
+       "group and over time; ?bucket=day|week|month, default week), rejections counted per reason code "
+       "(rejections_by_reason: every code, zeros included), reviewer analytics against adjudicated "
        "labels with the deviation test, and every QA finding (docs/quality.md).",
        BodyKind::kNone, {},
        [](app::App& app, Call& call) -> Result<Reply> {

@@ -46,11 +46,11 @@ json ImpactJson(const app::GuidelineImpact& impact) {
               {"labels", labels}};
 }
 
-json ReadingsJson(const app::ItemReadings& view) {
+Result<json> ReadingsJson(app::App& app, const app::ItemReadings& view) {
   json data = json::array();
   for (const auto& r : view.readings) {
-    json labels = json::array(), reviews = json::array();
-    for (const auto& a : r.annotations) labels.push_back(AnnotationJson(a));
+    json reviews = json::array();
+    CALIPER_ASSIGN_OR_RETURN(json labels, AnnotationsJsonWithTruth(app, r.annotations));
     for (const auto& v : r.reviews) reviews.push_back(ReviewJson(v));
     data.push_back(json{{"task", TaskJson(r.task)}, {"reader", r.task.assignee}, {"annotations", labels},
                         {"reviews", reviews}});
@@ -81,6 +81,18 @@ json HistoryJson(const std::vector<app::AnnotationHistoryEntry>& entries) {
                         {"at", FormatRfc3339(e.at)}, {"reason", e.reason}, {"annotation", AnnotationJson(e.annotation)}});
   }
   return json{{"data", data}};
+}
+
+std::vector<std::string> RejectReasonNames() {
+  std::vector<std::string> out;
+  for (const core::RejectReason r : core::AllRejectReasons()) out.emplace_back(core::ToString(r));
+  return out;
+}
+
+std::string RejectReasonList() {
+  std::string out;
+  for (const auto& name : RejectReasonNames()) out += (out.empty() ? "" : ", ") + name;
+  return out;
 }
 
 const std::vector<Field>& SchemaFields() {
@@ -331,17 +343,27 @@ std::vector<Route> WorkflowRoutes() {
       // ---- review and adjudication ----
       {"POST", "/api/v1/projects/{project_id}/tasks/{task_id}/reviews", Permission::kReview,
        "Review a submitted reading: accept; correct (annotation_id + correction: a new label version, the "
-       "original kept); reject with a reason code (back to its reader); escalate with a note (reason) to "
-       "adjudication. 409 when the task's state does not allow it.",
+       "original kept); reject with a reason_code (back to its reader, who reads it at GET .../reviews); "
+       "escalate with a note (reason) to adjudication. 400 for an unknown reason_code (the message lists "
+       "them); 409 when the task's state does not allow it.",
        BodyKind::kJson,
        {{"decision", FieldType::kString, true, "accept, correct, reject, escalate"},
-        {"reason", FieldType::kString, false, "reject: the reason code; escalate: the note"},
+        {"reason_code", FieldType::kString, false,
+         "reject only, required: " + RejectReasonList() + " (docs/workflow.md, \"Reason codes\")",
+         RejectReasonNames()},
+        {"reason", FieldType::kString, false,
+         "the note (at most 2000 characters): required to escalate and with reason_code other"},
         {"annotation_id", FieldType::kString, false, "the label decided on (required to correct)"},
         {"correction", FieldType::kObject, false, "correct: {evidence, label, uncertainty} of the new version"}},
        [](app::App& app, Call& call) -> Result<Reply> {
          app::ReviewRequest request;
          CALIPER_ASSIGN_OR_RETURN(request.decision,
                                   core::ParseReviewDecision(call.body["decision"].get<std::string>()));
+         if (call.body.contains("reason_code")) {
+           auto code = core::ParseRejectReason(call.body["reason_code"].get<std::string>());
+           if (!code.ok()) return code.status().WithContext("reason_code");
+           request.reject_reason = *code;
+         }
          request.reason = call.body.value("reason", "");
          request.annotation_id = call.body.value("annotation_id", "");
          if (call.body.contains("correction")) {
@@ -351,10 +373,23 @@ std::vector<Route> WorkflowRoutes() {
          }
          CALIPER_ASSIGN_OR_RETURN(auto out, app.ReviewTask(call.ctx, call.Param("project_id"),
                                                            call.Param("task_id"), request));
-         return JsonReply(json{{"task", TaskJson(out.task)},
-                               {"review", ReviewJson(out.review)},
-                               {"correction", out.correction ? AnnotationJson(*out.correction) : json(nullptr)}},
-                          201);
+         json correction = nullptr;
+         if (out.correction) {
+           CALIPER_ASSIGN_OR_RETURN(correction, AnnotationJsonWithTruth(app, *out.correction));
+         }
+         return JsonReply(
+             json{{"task", TaskJson(out.task)}, {"review", ReviewJson(out.review)}, {"correction", correction}}, 201);
+       }},
+      {"GET", "/api/v1/projects/{project_id}/tasks/{task_id}/reviews", Permission::kItemList,
+       "The reviews of a reading, oldest first (decision, reason_code, reason): how its reader learns why it "
+       "came back. Annotators: only their own tasks (blinding).",
+       BodyKind::kNone, {},
+       [](app::App& app, Call& call) -> Result<Reply> {
+         CALIPER_ASSIGN_OR_RETURN(auto reviews,
+                                  app.ListTaskReviews(call.ctx, call.Param("project_id"), call.Param("task_id")));
+         json data = json::array();
+         for (const auto& v : reviews) data.push_back(ReviewJson(v));
+         return JsonReply(json{{"data", data}});
        }},
       {"GET", "/api/v1/items/{item_id}/readings", Permission::kAdjudicate,
        "Every reading of the item side by side, with reader identities (adjudicators only); per class the "
@@ -363,7 +398,8 @@ std::vector<Route> WorkflowRoutes() {
        BodyKind::kNone, {},
        [](app::App& app, Call& call) -> Result<Reply> {
          CALIPER_ASSIGN_OR_RETURN(auto readings, app.ListReadings(call.ctx, call.Param("item_id")));
-         return JsonReply(ReadingsJson(readings));
+         CALIPER_ASSIGN_OR_RETURN(json body, ReadingsJson(app, readings));
+         return JsonReply(body);
        }},
       // ---- delayed ground truth ----
       {"POST", "/api/v1/projects/{project_id}/outcomes", Permission::kItemCreate,
@@ -460,10 +496,10 @@ std::vector<Route> WorkflowRoutes() {
          CALIPER_ASSIGN_OR_RETURN(auto out, app.Adjudicate(call.ctx, call.Param("item_id"), request));
          json tasks = json::array();
          for (const auto& t : out.tasks) tasks.push_back(TaskJson(t));
-         return JsonReply(json{{"adjudication", AdjudicationJson(out.adjudication)},
-                               {"final_label", AnnotationJson(out.final_label)},
-                               {"tasks", tasks}},
-                          201);
+         CALIPER_ASSIGN_OR_RETURN(json final_label, AnnotationJsonWithTruth(app, out.final_label));
+         return JsonReply(
+             json{{"adjudication", AdjudicationJson(out.adjudication)}, {"final_label", final_label}, {"tasks", tasks}},
+             201);
        }},
   };
 }

@@ -759,7 +759,7 @@ Result<QaFindingRow> ReadQaFinding(const Statement& st) {
 }
 
 #define REVIEW_COLUMNS \
-  "id, task_id, annotation_id, reviewer, decision, reason, corrected_annotation_id, created_at"
+  "id, task_id, annotation_id, reviewer, decision, reason, corrected_annotation_id, created_at, reject_reason"
 Result<core::Review> ReadReview(const Statement& st) {
   core::Review r;
   r.id = st.Text(0);
@@ -770,6 +770,9 @@ Result<core::Review> ReadReview(const Statement& st) {
   r.reason = st.Text(5);
   r.corrected_annotation_id = st.Text(6);
   r.created_at = st.Int(7);
+  if (!st.Text(8).empty()) {
+    CALIPER_ASSIGN_OR_RETURN(r.reject_reason, Stored(core::ParseRejectReason(st.Text(8)), "reviews.reject_reason"));
+  }
   return r;
 }
 
@@ -1874,7 +1877,7 @@ class SqliteTransaction final : public Transaction {
 
   Status InsertReview(const core::Review& r) override {
     CALIPER_ASSIGN_OR_RETURN(
-        Statement st, Prepare("INSERT INTO reviews (" REVIEW_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
+        Statement st, Prepare("INSERT INTO reviews (" REVIEW_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
     return st.Bind(r.id)
         .Bind(r.task_id)
         .Bind(r.annotation_id)
@@ -1883,6 +1886,7 @@ class SqliteTransaction final : public Transaction {
         .Bind(r.reason)
         .Bind(r.corrected_annotation_id)
         .Bind(r.created_at)
+        .Bind(r.reject_reason ? core::ToString(*r.reject_reason) : std::string_view(""))
         .Run();
   }
 

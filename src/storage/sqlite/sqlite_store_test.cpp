@@ -93,6 +93,54 @@ TEST_F(SqliteStoreTest, DatabaseIsInWalModeAndRecordsItsMigrations) {
   EXPECT_EQ(*version, migrations.back().number);
 }
 
+// Migration 0018 gives every earlier rejection a reason code: the web app's earlier codes map
+// to the new ones (what followed them stays as the note); other text becomes "other" with the
+// text as its note. Afterwards triggers keep a code on rejections and on nothing else.
+TEST_F(SqliteStoreTest, Migration18GivesEarlierRejectionsAReasonCode) {
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    auto exec = [&](const std::string& sql) {
+      char* error = nullptr;
+      const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
+      EXPECT_EQ(rc, SQLITE_OK) << (error != nullptr ? error : "") << "\n" << sql.substr(0, 200);
+      sqlite3_free(error);
+    };
+    for (const auto& m : sqlite::Migrations()) {
+      if (m.number >= 18) break;
+      exec(std::string(m.sql));
+      exec("INSERT INTO schema_version (number, name, applied_at) VALUES (" + std::to_string(m.number) + ", '" +
+           std::string(m.name) + "', 1)");
+    }
+    // Parents are not needed: this connection does not enforce foreign keys.
+    exec("INSERT INTO reviews (id, task_id, annotation_id, reviewer, decision, reason, corrected_annotation_id, "
+         "created_at) VALUES "
+         "('rev_1', 'tsk_1', '', 'usr_r', 'reject', 'wrong_evidence: within range once corrected', '', 1), "
+         "('rev_2', 'tsk_1', '', 'usr_r', 'reject', 'incomplete', '', 2), "
+         "('rev_3', 'tsk_1', '', 'usr_r', 'reject', 'looks off: to me', '', 3), "
+         "('rev_4', 'tsk_1', '', 'usr_r', 'escalate', 'unsure', '', 4), "
+         "('rev_5', 'tsk_1', '', 'usr_r', 'reject', 'low_quality: the margin', '', 5)");
+    sqlite3_close(db);
+    ASSERT_FALSE(HasFailure());
+  }
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  auto row = [&](const std::string& id) {
+    return Raw("SELECT reject_reason || '|' || reason FROM reviews WHERE id = '" + id + "'");
+  };
+  EXPECT_EQ(row("rev_1"), "insufficient_evidence|within range once corrected");
+  EXPECT_EQ(row("rev_2"), "missed_finding|");
+  EXPECT_EQ(row("rev_3"), "other|looks off: to me");
+  EXPECT_EQ(row("rev_4"), "|unsure");
+  EXPECT_EQ(row("rev_5"), "boundary_inaccurate|the margin");
+  EXPECT_NE(Raw("INSERT INTO reviews VALUES ('rev_6', 'tsk_1', '', 'usr_r', 'reject', 'x', '', 6, '')")
+                .find("only a rejection, has a reason code"),
+            std::string::npos);
+  EXPECT_NE(Raw("INSERT INTO reviews VALUES ('rev_7', 'tsk_1', '', 'usr_r', 'accept', '', '', 7, 'other')")
+                .find("only a rejection, has a reason code"),
+            std::string::npos);
+}
+
 TEST_F(SqliteStoreTest, RefusesADatabaseWithANewerSchema) {
   Open().reset();
   EXPECT_EQ(Raw("INSERT INTO schema_version (number, name, applied_at) "

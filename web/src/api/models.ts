@@ -115,6 +115,8 @@ export interface Annotation {
   revision: number;
   created_at: string;
   updated_at: string;
+  // Delayed ground truth (docs/workflow.md): null unless the class needs confirmation.
+  truth?: { status: 'provisional' | 'confirmed' | 'refuted' | 'unconfirmed'; outcome_id: string | null } | null;
 }
 
 // PUT /items/{item_id}/mask (src/http/routes/imaging_routes.cpp): the stored version.
@@ -162,13 +164,30 @@ export interface Guideline {
   published_at: string | null;
 }
 
+// The reason codes of a rejection, as the server's OpenAPI document lists them (an enum).
+type ReviewBody = paths['/api/v1/projects/{project_id}/tasks/{task_id}/reviews']['post']['requestBody'];
+export type RejectReasonCode = NonNullable<NonNullable<ReviewBody>['content']['application/json']['reason_code']>;
+
+// What each reason code means to a reader and a reviewer (docs/workflow.md, "Reason codes"), in
+// the order offered. A Record: a code the server adds or drops fails the type check here.
+export const kRejectReasonText: Record<RejectReasonCode, string> = {
+  wrong_class: 'Wrong class',
+  boundary_inaccurate: 'Boundary or span inaccurate',
+  missed_finding: 'A finding was missed',
+  insufficient_evidence: 'The evidence does not support the label',
+  guideline_not_followed: 'The guideline was not followed',
+  data_quality: 'The item cannot be read this way (data quality)',
+  other: 'Other (say what in the note)',
+};
+
 export interface Review {
   id: string;
   task_id: string;
   annotation_id: string | null;
   reviewer: string;
   decision: 'accept' | 'correct' | 'reject' | 'escalate';
-  reason: string;
+  reason_code: RejectReasonCode | null;  // set exactly for a rejection
+  reason: string;  // the reviewer's note
   corrected_annotation_id: string | null;
   created_at: string;
 }
@@ -363,6 +382,7 @@ interface GetResponses {
   '/api/v1/projects/{project_id}/guidelines': Page<Guideline>;
   '/api/v1/projects/{project_id}/tasks': Page<Task>;
   '/api/v1/projects/{project_id}/tasks/{task_id}': Task;
+  '/api/v1/projects/{project_id}/tasks/{task_id}/reviews': { data: Review[] };
   '/api/v1/items/{item_id}': Item;
   '/api/v1/items/{item_id}/annotations': Page<Annotation>;
   '/api/v1/items/{item_id}/readings': { data: Reading[] };
@@ -469,6 +489,7 @@ export interface ProjectQuality {
   agreement: { label_class: string; items: number; readings: number; metric: string; alpha: number | null;
                ci: [number, number] | null; note: string }[];
   rejection_rate: RateReport;
+  rejections_by_reason: { reason_code: RejectReasonCode; rejections: number }[];
   adjudication_rate: RateReport;
   error_rate_by_class: RateReport;
   error_rate_by_modality: RateReport;

@@ -6,6 +6,7 @@
 import * as Plot from '@observablehq/plot';
 import { useState } from 'preact/hooks';
 import { api } from '../api/client';
+import { kRejectReasonText } from '../api/models';
 import type { RateReport, SessionInfo } from '../api/models';
 import { PlotFigure } from '../components/plot_figure';
 import { Failure, Loading } from '../components/status';
@@ -99,6 +100,14 @@ export function QualityDashboard({ params, session }: { params: Record<string, s
         <p>Rejection {pct(q.rejection_rate.overall.rate)}{ciText(q.rejection_rate.overall.ci)} of {q.rejection_rate.overall.n} reviews ·
           adjudication {pct(q.adjudication_rate.overall.rate)}{ciText(q.adjudication_rate.overall.ci)} of {q.adjudication_rate.overall.n} items</p>
         <RateOverTime label="Rejection and adjudication rates over time" reports={[['rejection', q.rejection_rate], ['adjudication', q.adjudication_rate]]} />
+        <table class="grid" aria-label="Rejections by reason">
+          <thead><tr><th scope="col">Reason</th><th scope="col">Rejections</th></tr></thead>
+          <tbody>
+            {q.rejections_by_reason.map((r) => (
+              <tr key={r.reason_code}><td>{kRejectReasonText[r.reason_code]}</td><td>{r.rejections}</td></tr>
+            ))}
+          </tbody>
+        </table>
       </section>
 
       <section aria-labelledby="err-h">

@@ -1,9 +1,11 @@
 // Review of one submitted reading: accept, correct (a new label version; the original stays),
-// reject with a reason (back to its reader) or escalate with a note (to adjudication).
+// reject with a reason code and a note (back to its reader) or escalate with a note (to
+// adjudication).
 
 import { useState } from 'preact/hooks';
 import { api, errorText } from '../api/client';
-import type { LabelBody, LabelClass, SessionInfo } from '../api/models';
+import { kRejectReasonText } from '../api/models';
+import type { LabelBody, LabelClass, RejectReasonCode, SessionInfo } from '../api/models';
 import { GuidelinePanel } from '../components/guideline_panel';
 import { ItemPane } from '../components/item_pane';
 import type { Evidence } from '../components/item_pane';
@@ -13,14 +15,6 @@ import { linkClick, navigate } from '../router';
 import { useShortcuts } from '../shortcuts';
 import { Failure, Loading } from '../components/status';
 
-export const kRejectReasons = [
-  ['wrong_class', 'Wrong class'],
-  ['wrong_evidence', 'Evidence does not support the label'],
-  ['incomplete', 'Incomplete (findings missed)'],
-  ['guideline_violation', 'Does not follow the guideline'],
-  ['low_quality', 'Boundary or span imprecise'],
-] as const;
-
 type Mode = 'none' | 'correct' | 'reject' | 'escalate';
 
 export function ReviewRoom({ params, session }: { params: Record<string, string>; session: SessionInfo }) {
@@ -28,7 +22,7 @@ export function ReviewRoom({ params, session }: { params: Record<string, string>
   const [data, error] = useLoad(() => loadTask(project_id, task_id, session), [task_id]);
   const [mode, setMode] = useState<Mode>('none');
   const [chosen, setChosen] = useState('');
-  const [reason, setReason] = useState<string>(kRejectReasons[0][0]);
+  const [code, setCode] = useState<RejectReasonCode>('wrong_class');
   const [note, setNote] = useState('');
   const [message, setMessage] = useState('');
   const [cls, setCls] = useState<LabelClass | undefined>();
@@ -36,10 +30,11 @@ export function ReviewRoom({ params, session }: { params: Record<string, string>
 
   const decide = async (decision: 'accept' | 'correct' | 'reject' | 'escalate', correction?: LabelBody) => {
     const annotation_id = chosen || data?.labels[0]?.id;
-    const body: { decision: string; reason?: string; annotation_id?: string; correction?: Record<string, unknown> } = { decision };
+    const body: { decision: typeof decision; reason_code?: RejectReasonCode; reason?: string; annotation_id?: string;
+                  correction?: Record<string, unknown> } = { decision };
     if (annotation_id) body.annotation_id = annotation_id;
-    if (decision === 'reject') body.reason = note.trim() ? `${reason}: ${note.trim()}` : reason;
-    if (decision === 'escalate') body.reason = note.trim();
+    if (decision === 'reject') body.reason_code = code;
+    if (decision === 'reject' || decision === 'escalate') body.reason = note.trim();
     if (correction) body.correction = correction as unknown as Record<string, unknown>;
     try {
       await api.post('/api/v1/projects/{project_id}/tasks/{task_id}/reviews', { project_id, task_id }, body);
@@ -54,7 +49,7 @@ export function ReviewRoom({ params, session }: { params: Record<string, string>
     { key: 'c', description: 'Correct a label', run: () => setMode('correct') },
     { key: 'r', description: 'Reject with a reason', run: () => setMode('reject') },
     { key: 'e', description: 'Escalate to adjudication', run: () => setMode('escalate') },
-  ], [data, chosen, reason, note]);
+  ], [data, chosen, code, note]);
 
   if (error) return <Failure message={error} />;
   if (!data) return <Loading />;
@@ -92,12 +87,13 @@ export function ReviewRoom({ params, session }: { params: Record<string, string>
           {mode === 'reject' && (
             <form class="stack" onSubmit={(e) => { e.preventDefault(); void decide('reject'); }} aria-label="Reject">
               <label>Reason
-                <select value={reason} onChange={(e) => setReason(e.currentTarget.value)} autoFocus>
-                  {kRejectReasons.map(([code, text]) => <option key={code} value={code}>{text}</option>)}
+                <select value={code} onChange={(e) => setCode(e.currentTarget.value as RejectReasonCode)} autoFocus>
+                  {(Object.entries(kRejectReasonText) as [RejectReasonCode, string][]).map(([value, text]) =>
+                    <option key={value} value={value}>{text}</option>)}
                 </select>
               </label>
-              <label>Note to the reader
-                <textarea rows={2} value={note} onInput={(e) => setNote(e.currentTarget.value)} />
+              <label>Note to the reader{code === 'other' ? ' (required for Other)' : ''}
+                <textarea rows={2} required={code === 'other'} value={note} onInput={(e) => setNote(e.currentTarget.value)} />
               </label>
               <button type="submit" class="danger">Reject the reading</button>
             </form>

@@ -3,7 +3,7 @@
 
 import { useState } from 'preact/hooks';
 import { api, errorText } from '../api/client';
-import { kExperiencers, kTemporalities } from '../api/models';
+import { kExperiencers, kRejectReasonText, kTemporalities } from '../api/models';
 import type { Annotation, LabelBody, LabelClass, Prelabel, SessionInfo } from '../api/models';
 import { GuidelinePanel } from '../components/guideline_panel';
 import { ItemPane } from '../components/item_pane';
@@ -29,6 +29,11 @@ export function TaskRoom({ params, session }: { params: Record<string, string>; 
   const [prelabels, prelabelError, reloadPrelabels] =
     useLoad(() => (isNote ? loadPrelabels(data!.item.id) : Promise.resolve(null)), [data?.item.id]);
   const [picked, setPicked] = useState<string | null>(null);
+  // Why a reviewer sent the reading back: its latest review, when that is a rejection.
+  const [reviews] = useLoad(() => api.get('/api/v1/projects/{project_id}/tasks/{task_id}/reviews', { project_id, task_id }),
+                            [task_id, data?.task.state]);
+  const lastReview = reviews?.data[reviews.data.length - 1];
+  const rejection = lastReview?.decision === 'reject' ? lastReview : undefined;
   const [correcting, setCorrecting] = useState<Prelabel | null>(null);
 
   const editable = data?.task.state === 'claimed';
@@ -163,6 +168,13 @@ export function TaskRoom({ params, session }: { params: Record<string, string>; 
       <p class="muted">Task state: <span class={`state ${task.state}`}>{task.state}</span>
         {task.lease_expires_at && <> · lease until {new Date(task.lease_expires_at).toLocaleTimeString()}</>}</p>
       {message && <p class="notice" role="status">{message}</p>}
+      {rejection && (editable || task.state === 'rejected') && (
+        <section class="notice" aria-labelledby="sent-back-h">
+          <h2 id="sent-back-h">Sent back by the reviewer</h2>
+          <p>Reason: <strong>{rejection.reason_code ? kRejectReasonText[rejection.reason_code] : 'not given'}</strong></p>
+          {rejection.reason && <p>Note: {rejection.reason}</p>}
+        </section>
+      )}
       {prelabelError && <p class="error" role="alert">The pre-labels could not be read: {prelabelError}</p>}
       <div class="room-grid">
         <ItemPane item={item} labels={labels} evidence={evidence} onEvidence={editable ? setEvidence : undefined}
