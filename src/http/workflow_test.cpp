@@ -118,11 +118,14 @@ class WorkflowTest : public ::testing::Test {
     return item->id;
   }
 
-  // Creates and publishes a guideline with `classes`; returns its id.
+  // Creates and publishes a guideline with `classes` (or a whole label schema); returns its id.
   static std::string Publish(const Session& manager, const std::string& project_id,
                              const std::vector<std::string>& classes) {
+    return PublishSchema(manager, project_id, LabelSchema(classes));
+  }
+  static std::string PublishSchema(const Session& manager, const std::string& project_id, const json& schema) {
     const std::string base = "/api/v1/projects/" + project_id + "/guidelines";
-    auto draft = Send("POST", base, &manager, json{{"schema", LabelSchema(classes)}});
+    auto draft = Send("POST", base, &manager, json{{"schema", schema}});
     EXPECT_EQ(draft->status, 201) << draft->body;
     const std::string id = Body(draft)["id"];
     auto published = Send("POST", base + "/" + id + "/publish", &manager, nullptr,
@@ -799,11 +802,8 @@ TEST_F(WorkflowTest, OutcomesConfirmLabelsAndRescoreReaders) {
   Session reader = Member("o-reader", p, {core::Role::kAnnotator});
   json schema = LabelSchema({"malignancy"});
   schema["classes"][0]["confirmation"] = {{"evidence_sources", {"biopsy"}}, {"window_days", 90}};
-  const std::string base = "/api/v1/projects/" + p + "/guidelines";
-  auto draft = Send("POST", base, &manager, json{{"schema", schema}});
-  ASSERT_EQ(draft->status, 201) << draft->body;
-  ASSERT_EQ(Send("POST", base + "/" + Body(draft)["id"].get<std::string>() + "/publish", &manager, nullptr,
-                 {{"If-Match", draft->get_header_value("ETag")}})->status, 200);
+  PublishSchema(manager, p, schema);
+  ASSERT_FALSE(HasFailure());
   const std::string item = Item(p, 1);
   ASSERT_EQ(Send("POST", "/api/v1/projects/" + p + "/tasks", &manager, json::object())->status, 201);
   auto claimed = Send("POST", "/api/v1/projects/" + p + "/tasks/next", &reader);
@@ -855,11 +855,8 @@ TEST_F(WorkflowTest, EveryLabelTheApiAnswersWithCarriesItsTruthStatus) {
   Session reader = Member("t-reader", p, {core::Role::kAnnotator});
   json schema = LabelSchema({"malignancy", "cyst"});
   schema["classes"][0]["confirmation"] = {{"evidence_sources", {"biopsy"}}, {"window_days", 30}};
-  const std::string base = "/api/v1/projects/" + p + "/guidelines";
-  auto draft = Send("POST", base, &manager, json{{"schema", schema}});
-  ASSERT_EQ(draft->status, 201) << draft->body;
-  ASSERT_EQ(Send("POST", base + "/" + Body(draft)["id"].get<std::string>() + "/publish", &manager, nullptr,
-                 {{"If-Match", draft->get_header_value("ETag")}})->status, 200);
+  PublishSchema(manager, p, schema);
+  ASSERT_FALSE(HasFailure());
   Item(p, 1);
   Item(p, 2);
   ASSERT_EQ(Send("POST", "/api/v1/projects/" + p + "/tasks", &manager, json::object())->status, 201);
