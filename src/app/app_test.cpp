@@ -775,7 +775,8 @@ TEST_F(WorkflowAppTest, GoldItemsAreServedAtTheRateAndScoreEachReader) {
   EXPECT_EQ(std::count(actions.begin(), actions.end(), "item.gold:success"), 1);
 }
 
-// ---- randomised serving: each test fails with the feature off (fifo, gold_rate 0, share 0) ----
+// ---- randomised serving: each test also takes its measure with the feature off (fifo,
+// gold_rate 0, share 0) and sees it fall outside the bounds, so the bounds can fail ----
 
 // The number of pairs out of order: 0 for the order of creation. For a uniformly random
 // permutation of n it has mean n(n-1)/4 and variance n(n-1)(2n+5)/72.
@@ -791,13 +792,13 @@ TEST_F(WorkflowAppTest, RandomOrderServesEveryTaskOnceShuffledAndDifferentlyPerP
   constexpr int kItems = 20;
   // One reader claims every task of a project whose tasks were made in item order; the answer
   // is the creation index of each item as it was served.
-  auto served_order = [&](const std::string& project_id) {
+  auto served_order = [&](const std::string& project_id, core::TaskOrder task_order) {
     std::vector<std::string> items;
     for (int i = 0; i < kItems; ++i) items.push_back(AddItem(project_id, "note " + std::to_string(i)).id);
     core::WorkflowSettings settings;
     settings.project_id = project_id;
     settings.readers_per_item = 1;
-    settings.task_order = core::TaskOrder::kRandom;
+    settings.task_order = task_order;
     EXPECT_TRUE(app_->PutWorkflowSettings(LocalOperator(), settings).ok());
     for (const auto& item : items) EXPECT_TRUE(app_->CreateTasks(LocalOperator(), project_id, {item}).ok());
     std::vector<int> order;
@@ -813,12 +814,17 @@ TEST_F(WorkflowAppTest, RandomOrderServesEveryTaskOnceShuffledAndDifferentlyPerP
     EXPECT_TRUE(none.ok() && !none->has_value()) << "every task is served once";
     return order;
   };
-  auto other = app_->CreateProject(LocalOperator(), "random order, second project", "");
-  ASSERT_TRUE(other.ok());
-  ASSERT_TRUE(app_->PutMember(LocalOperator(), other->id, readers_[0].principal.user.id, {core::Role::kAnnotator},
-                              {core::DataType::kNotes}).ok());
-  const std::vector<int> first = served_order(project_id_);
-  const std::vector<int> second = served_order(other->id);
+  std::vector<std::string> others;
+  for (const char* name : {"random order, second project", "fifo order, control"}) {
+    auto other = app_->CreateProject(LocalOperator(), name, "");
+    ASSERT_TRUE(other.ok());
+    ASSERT_TRUE(app_->PutMember(LocalOperator(), other->id, readers_[0].principal.user.id, {core::Role::kAnnotator},
+                                {core::DataType::kNotes}).ok());
+    others.push_back(other->id);
+  }
+  const std::vector<int> first = served_order(project_id_, core::TaskOrder::kRandom);
+  const std::vector<int> second = served_order(others[0], core::TaskOrder::kRandom);
+  const std::vector<int> fifo = served_order(others[1], core::TaskOrder::kFifo);
   ASSERT_FALSE(HasFailure());
 
   std::vector<int> creation(kItems);
@@ -834,36 +840,57 @@ TEST_F(WorkflowAppTest, RandomOrderServesEveryTaskOnceShuffledAndDifferentlyPerP
     EXPECT_LE(Inversions(*order), 164) << ::testing::PrintToString(*order);
   }
   EXPECT_NE(first, second) << "two projects (two seeds) are served in different orders";
+  // The same measure with the feature off: fifo serves the creation order (0 inversions).
+  EXPECT_EQ(fifo, creation);
+  EXPECT_EQ(Inversions(fifo), 0);
 }
 
 TEST_F(WorkflowAppTest, AGoldRateOfAQuarterServesGoldOnAboutAQuarterOfClaims) {
   constexpr int kGold = 100, kPlain = 200, kClaims = 200;
-  std::set<std::string> gold;
-  for (int i = 0; i < kGold + kPlain; ++i) {
-    const std::string item = AddItem(project_id_, "note " + std::to_string(i)).id;
-    if (i % 3 == 0) {  // gold spread among the others, so creation order does not favour them
-      ASSERT_TRUE(app_->SetGoldItem(manager_, item, {"pneumonia"}).ok());
-      gold.insert(item);
-    }
-  }
-  ASSERT_EQ(gold.size(), static_cast<std::size_t>(kGold));
-  core::WorkflowSettings settings;
-  settings.project_id = project_id_;
-  settings.readers_per_item = 1;
-  settings.gold_rate = 0.25;
-  ASSERT_TRUE(app_->PutWorkflowSettings(manager_, settings).ok());
-  ASSERT_TRUE(app_->CreateTasks(manager_, project_id_, {}).ok());
+  // A project of 100 gold and 200 other items at `rate`: how many of 200 claims serve gold.
   // Gold stays claimable throughout (at most 100 gold claims) and so do the others (200).
-  int gold_served = 0;
-  for (int n = 0; n < kClaims; ++n) {
-    auto task = app_->ClaimNextTask(readers_[0], project_id_);
-    ASSERT_TRUE(task.ok() && task->has_value()) << "claim " << n;
-    gold_served += gold.count((*task)->item_id) > 0 ? 1 : 0;
-  }
+  auto gold_served_at = [&](double rate) {
+    auto project = app_->CreateProject(LocalOperator(), "gold at " + std::to_string(rate), "");
+    EXPECT_TRUE(project.ok());
+    if (!project.ok()) return -1;
+    EXPECT_TRUE(app_->PutMember(LocalOperator(), project->id, readers_[0].principal.user.id,
+                                {core::Role::kAnnotator}, {core::DataType::kNotes}).ok());
+    auto draft = app_->CreateGuidelineDraft(
+        LocalOperator(), project->id,
+        R"({"classes":[{"id":"pneumonia","name":"Pneumonia","kind":"classification","definition":"d"}]})");
+    EXPECT_TRUE(draft.ok() && app_->PublishGuideline(LocalOperator(), project->id, draft->id, draft->revision).ok());
+    std::set<std::string> gold;
+    for (int i = 0; i < kGold + kPlain; ++i) {
+      const std::string item = AddItem(project->id, "note " + std::to_string(i)).id;
+      if (i % 3 == 0) {  // gold spread among the others, so creation order does not favour them
+        EXPECT_TRUE(app_->SetGoldItem(LocalOperator(), item, {"pneumonia"}).ok());
+        gold.insert(item);
+      }
+    }
+    EXPECT_EQ(gold.size(), static_cast<std::size_t>(kGold));
+    core::WorkflowSettings settings;
+    settings.project_id = project->id;
+    settings.readers_per_item = 1;
+    settings.gold_rate = rate;
+    EXPECT_TRUE(app_->PutWorkflowSettings(LocalOperator(), settings).ok());
+    EXPECT_TRUE(app_->CreateTasks(LocalOperator(), project->id, {}).ok());
+    int served = 0;
+    for (int n = 0; n < kClaims; ++n) {
+      auto task = app_->ClaimNextTask(readers_[0], project->id);
+      if (!task.ok() || !task->has_value()) {
+        ADD_FAILURE() << "claim " << n;
+        break;
+      }
+      served += gold.count((*task)->item_id) > 0 ? 1 : 0;
+    }
+    return served;
+  };
   // Binomial(200, 0.25): mean 50, sd 6.1. Accepted: 23..77 (4.4 sd; P(outside) = 9.5e-6).
-  // gold_rate 0 serves none here (gold comes after the rest), 1 serves 100.
-  EXPECT_GE(gold_served, 23);
-  EXPECT_LE(gold_served, 77);
+  const int served = gold_served_at(0.25);
+  EXPECT_GE(served, 23);
+  EXPECT_LE(served, 77);
+  // The same measure with the feature off: rate 0 serves gold only after the rest (none here).
+  EXPECT_EQ(gold_served_at(0), 0);
 }
 
 TEST_F(WorkflowAppTest, APrelabelHiddenShareHidesFromAboutThatShareOfReadersAlwaysTheSame) {
@@ -882,6 +909,7 @@ TEST_F(WorkflowAppTest, APrelabelHiddenShareHidesFromAboutThatShareOfReadersAlwa
   }
   // The arm is drawn per (project, reader): 20 projects x 10 readers are 200 draws.
   int hidden = 0, shown = 0;
+  std::vector<std::pair<std::string, std::string>> first_items;  // (project, its first item)
   for (int p = 0; p < kProjects; ++p) {
     auto project = app_->CreateProject(LocalOperator(), "hidden share " + std::to_string(p), "");
     ASSERT_TRUE(project.ok());
@@ -896,6 +924,7 @@ TEST_F(WorkflowAppTest, APrelabelHiddenShareHidesFromAboutThatShareOfReadersAlwa
     ASSERT_TRUE(app_->PutWorkflowSettings(LocalOperator(), settings).ok());
     std::vector<core::Prelabel> suggestions;
     const std::vector<std::string> items = {AddItem(project->id, "a").id, AddItem(project->id, "b").id};
+    first_items.emplace_back(project->id, items[0]);
     for (const auto& item : items) {
       core::Prelabel s;
       s.item_id = item;
@@ -926,6 +955,20 @@ TEST_F(WorkflowAppTest, APrelabelHiddenShareHidesFromAboutThatShareOfReadersAlwa
   EXPECT_EQ(hidden + shown, kProjects * kReaders);
   EXPECT_GE(hidden, 32);
   EXPECT_LE(hidden, 88);
+
+  // The same measure with the feature off: share 0 hides from no one.
+  int hidden_at_zero = 0;
+  for (const auto& [project_id, item] : first_items) {
+    core::WorkflowSettings settings;
+    settings.project_id = project_id;
+    ASSERT_TRUE(app_->PutWorkflowSettings(LocalOperator(), settings).ok());
+    for (const auto& reader : readers) {
+      auto listed = app_->ListPrelabels(reader, item);
+      ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+      hidden_at_zero += listed->empty() ? 1 : 0;
+    }
+  }
+  EXPECT_EQ(hidden_at_zero, 0);
 }
 
 // Publishes `classes_json` (the classes array) as the project's next guideline version.
