@@ -851,8 +851,8 @@ TEST_F(WorkflowTest, OutcomesConfirmLabelsAndRescoreReaders) {
 // a class that needs no confirmation.
 TEST_F(WorkflowTest, EveryLabelTheApiAnswersWithCarriesItsTruthStatus) {
   const std::string p = Project("Truth in the label");
-  Session manager = Member("t-manager", p, {core::Role::kManager});
-  Session reader = Member("t-reader", p, {core::Role::kAnnotator});
+  Session manager = Member("lt-manager", p, {core::Role::kManager});
+  Session reader = Member("lt-reader", p, {core::Role::kAnnotator});
   json schema = LabelSchema({"malignancy", "cyst"});
   schema["classes"][0]["confirmation"] = {{"evidence_sources", {"biopsy"}}, {"window_days", 30}};
   PublishSchema(manager, p, schema);
@@ -887,7 +887,8 @@ TEST_F(WorkflowTest, EveryLabelTheApiAnswersWithCarriesItsTruthStatus) {
     std::map<std::string, json> out;
     auto listed = Send("GET", "/api/v1/items/" + item + "/annotations", &s);
     EXPECT_EQ(listed->status, 200) << listed->body;
-    for (const auto& a : Body(listed)["data"]) out[a["id"]] = a["truth"];
+    const json body = Body(listed);  // a range-for over Body(listed)["data"] would outlive its temporary
+    for (const auto& a : body["data"]) out[a["id"]] = a["truth"];
     return out;
   };
   EXPECT_EQ(truth_of(reader, items[0])[malignancy[0]]["status"], "provisional");
@@ -910,7 +911,7 @@ TEST_F(WorkflowTest, EveryLabelTheApiAnswersWithCarriesItsTruthStatus) {
   // Past the 30-day window item 2's label, with no outcome, is unconfirmed (sessions have
   // expired by then: a new manager reads).
   clock_->Advance(31 * 24 * kMicrosPerHour);
-  Session later = Member("t-manager-later", p, {core::Role::kManager});
+  Session later = Member("lt-manager-later", p, {core::Role::kManager});
   EXPECT_EQ(truth_of(later, items[1])[malignancy[1]]["status"], "unconfirmed");
   EXPECT_EQ(truth_of(later, items[0])[malignancy[0]]["status"], "refuted") << "a decided label stays decided";
 }
