@@ -490,6 +490,70 @@ TEST_F(AppTest, AFailedExportIsRebuiltOnceItsCauseIsPutRight) {
   EXPECT_EQ(count("export.build:success"), 3) << "the first build, the failed rebuild, the good one";
 }
 
+// A build cut off mid-way (the process stopped) leaves its export `approved`. Within the build
+// lease it may still be running, so nobody builds it again; past the lease a second person does.
+TEST_F(AppTest, AnExportWhoseBuildWasCutOffIsBuiltAgainOnceItsLeaseHasRunOut) {
+  BuildReadProject();
+  ASSERT_FALSE(HasFatalFailure());
+  const std::string& project_id = rp_.project_id;
+  auto requested = app_->RequestExport(rp_.manager, project_id, "train", "{}");
+  ASSERT_TRUE(requested.ok()) << requested.status().ToString();
+
+  // What an approval writes before its build starts, left behind by a process that stopped.
+  FakeClock clock(SystemClock::Instance().Now());
+  app_.reset();
+  {
+    auto store = storage::OpenSqliteStore((dir_ / "caliper.db").string());
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    auto txn = (*store)->Begin(storage::TxnMode::kWrite);
+    ASSERT_TRUE(txn.ok());
+    auto e = (*txn)->GetExport(requested->id);
+    ASSERT_TRUE(e.ok());
+    const std::int64_t revision = e->revision;
+    e->status = "approved";
+    e->decided_by = rp_.steward.principal.user.id;
+    e->decided_at = e->build_started_at = clock.Now();
+    e->revision = revision + 1;
+    ASSERT_TRUE((*txn)->UpdateExport(*e, revision).ok());
+    ASSERT_TRUE((*txn)->Commit().ok());
+  }
+  App::Options options;
+  options.clock = &clock;
+  auto reopened = App::Open(dir_.string(), config_, options);
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  app_ = std::move(*reopened);
+
+  auto early = app_->RebuildExport(rp_.steward, project_id, requested->id);
+  EXPECT_EQ(early.status().code(), ErrorCode::kConflict);
+  EXPECT_NE(early.status().message().find("may still run"), std::string::npos) << early.status().ToString();
+  EXPECT_NE(early.status().message().find("export.build_lease_minutes"), std::string::npos);
+  clock.Advance(30 * kMicrosPerMinute);
+  EXPECT_EQ(app_->RebuildExport(rp_.steward, project_id, requested->id).status().code(), ErrorCode::kConflict)
+      << "the lease (30 minutes by default) has not run out yet";
+  clock.Advance(1);
+  EXPECT_EQ(app_->RebuildExport(rp_.manager, project_id, requested->id).status().code(),
+            ErrorCode::kPermissionDenied);
+  auto rebuilt = app_->RebuildExport(rp_.steward, project_id, requested->id);
+  ASSERT_TRUE(rebuilt.ok()) << rebuilt.status().ToString();
+  EXPECT_EQ(rebuilt->status, "built") << rebuilt->error;
+  EXPECT_EQ(rebuilt->build_started_at, clock.Now());
+  auto token = app_->IssueExportToken(rp_.manager, project_id, requested->id, 10);
+  ASSERT_TRUE(token.ok()) << token.status().ToString();
+
+  std::vector<std::string> details;
+  ASSERT_TRUE(app_->ExportAudit(LocalOperator(), 0, clock.Now() + kMicrosPerHour,
+                                [&](const storage::AuditEvent& e) {
+                                  if (e.action == "export.rebuild" && e.outcome == "success") {
+                                    details.push_back(e.details_json);
+                                  }
+                                  return Status::Ok();
+                                })
+                  .ok());
+  ASSERT_EQ(details.size(), 1u);
+  EXPECT_EQ(nlohmann::json::parse(details[0])["previous_status"], "approved") << details[0];
+  EXPECT_TRUE(nlohmann::json::parse(details[0]).contains("build_started_at")) << details[0];
+}
+
 // ---- automatic adjudication and annotation history ----------------------------------------------
 
 // A project with k = 2 readers on note items and a guideline whose classes set adjudication

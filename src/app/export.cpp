@@ -83,6 +83,24 @@ class Pseudonyms {
 
 bool Submitted(core::TaskState s) { return s != core::TaskState::kOpen && s != core::TaskState::kClaimed; }
 
+// Export `export_id` when it belongs to `project_id`: another project's export is not there (404).
+Result<storage::DatasetExport> ExportIn(storage::Transaction& txn, const std::string& project_id,
+                                        const std::string& export_id) {
+  auto found = txn.GetExport(export_id);
+  if (!found.ok() || found->project_id != project_id) {
+    return Error(ErrorCode::kNotFound, "no export " + export_id + " in this project");
+  }
+  return found;
+}
+
+// As ExportIn, and built (409 otherwise): what tokens, downloads and writes need.
+Result<storage::DatasetExport> BuiltExportIn(storage::Transaction& txn, const std::string& project_id,
+                                             const std::string& export_id) {
+  CALIPER_ASSIGN_OR_RETURN(storage::DatasetExport e, ExportIn(txn, project_id, export_id));
+  if (e.status != "built") return Error(ErrorCode::kConflict, "export " + export_id + " is " + e.status + ", not built");
+  return e;
+}
+
 }  // namespace
 
 Result<storage::DatasetExport> App::RequestExport(const RequestContext& ctx, const std::string& project_id,
@@ -117,9 +135,19 @@ Result<storage::DatasetExport> App::GetExport(const RequestContext& ctx, const s
                                               const std::string& export_id) {
   (void)ctx;
   CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kRead));
-  auto e = txn->GetExport(export_id);
-  if (!e.ok() || e->project_id != project_id) return Error(ErrorCode::kNotFound, "no export " + export_id + " in this project");
-  return e;
+  return ExportIn(*txn, project_id, export_id);
+}
+
+Result<storage::DatasetExport> App::ExportToDecide(storage::Transaction& txn, const RequestContext& ctx,
+                                                   const std::string& project_id, const std::string& export_id,
+                                                   const std::string& action, const std::string& verb) {
+  CALIPER_ASSIGN_OR_RETURN(storage::DatasetExport e, ExportIn(txn, project_id, export_id));
+  if (e.requested_by != ctx.principal.user.id) return e;
+  const std::string why = "the requester of an export cannot " + verb + " it (two-person rule)";
+  auto refused = Record(ctx, action, "export", e.id, json{{"refused", why}}.dump());
+  refused.outcome = "denied";
+  CALIPER_RETURN_IF_ERROR(CommitWithAudit(txn, refused));
+  return Error(ErrorCode::kPermissionDenied, why);
 }
 
 Result<storage::DatasetExport> App::DecideExport(const RequestContext& ctx, const std::string& project_id,
@@ -128,18 +156,8 @@ Result<storage::DatasetExport> App::DecideExport(const RequestContext& ctx, cons
   security::KeyManager::DataKeyRef key_ref;
   {
     CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
-    auto found = txn->GetExport(export_id);
-    if (!found.ok() || found->project_id != project_id) {
-      return Error(ErrorCode::kNotFound, "no export " + export_id + " in this project");
-    }
-    e = *found;
-    if (e.requested_by == ctx.principal.user.id) {
-      auto refused = Record(ctx, approve ? "export.approve" : "export.deny", "export", e.id,
-                            json{{"refused", "two-person rule: the requester cannot decide their own request"}}.dump());
-      refused.outcome = "denied";
-      CALIPER_RETURN_IF_ERROR(CommitWithAudit(*txn, refused));
-      return Error(ErrorCode::kPermissionDenied, "the requester of an export cannot approve or deny it (two-person rule)");
-    }
+    CALIPER_ASSIGN_OR_RETURN(e, ExportToDecide(*txn, ctx, project_id, export_id, approve ? "export.approve" : "export.deny",
+                                               "approve or deny"));
     if (e.status != "requested") {
       return Error(ErrorCode::kConflict, "export " + e.id + " is already " + e.status);
     }
@@ -148,6 +166,7 @@ Result<storage::DatasetExport> App::DecideExport(const RequestContext& ctx, cons
     e.decided_by = ctx.principal.user.id;
     e.decided_at = clock_.Now();
     e.decision_note = note;
+    if (approve) e.build_started_at = e.decided_at;
     e.revision = revision + 1;
     CALIPER_RETURN_IF_ERROR(txn->UpdateExport(e, revision));
     // The snapshot's data key is made with the approval (a key is a write).
@@ -163,34 +182,35 @@ Result<storage::DatasetExport> App::DecideExport(const RequestContext& ctx, cons
 
 Result<storage::DatasetExport> App::RebuildExport(const RequestContext& ctx, const std::string& project_id,
                                                   const std::string& export_id) {
+  CALIPER_ASSIGN_OR_RETURN(std::int64_t lease_minutes, config_.GetInt("export.build_lease_minutes"));
   storage::DatasetExport e;
   security::KeyManager::DataKeyRef key_ref;
   {
     CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
-    auto found = txn->GetExport(export_id);
-    if (!found.ok() || found->project_id != project_id) {
-      return Error(ErrorCode::kNotFound, "no export " + export_id + " in this project");
+    CALIPER_ASSIGN_OR_RETURN(e, ExportToDecide(*txn, ctx, project_id, export_id, "export.rebuild", "rebuild"));
+    const TimeMicros now = clock_.Now();
+    // A build still `approved` past its lease was cut off (the process stopped mid-build).
+    const bool cut_off = e.status == "approved" && e.build_started_at &&
+                         now - *e.build_started_at > lease_minutes * kMicrosPerMinute;
+    if (e.status != "failed" && !cut_off) {
+      std::string why = "export " + e.id + " is " + e.status;
+      if (e.status == "approved") {
+        why += " and its build, started " + FormatRfc3339(e.build_started_at.value_or(now)) +
+               ", may still run; it counts as cut off " + std::to_string(lease_minutes) +
+               " minutes after it started (export.build_lease_minutes)";
+      }
+      return Error(ErrorCode::kConflict, why + "; only a failed or cut-off build is built again");
     }
-    e = *found;
-    if (e.requested_by == ctx.principal.user.id) {
-      auto refused = Record(ctx, "export.rebuild", "export", e.id,
-                            json{{"refused", "two-person rule: the requester cannot build their own request"}}.dump());
-      refused.outcome = "denied";
-      CALIPER_RETURN_IF_ERROR(CommitWithAudit(*txn, refused));
-      return Error(ErrorCode::kPermissionDenied, "the requester of an export cannot rebuild it (two-person rule)");
-    }
-    if (e.status != "failed") {
-      return Error(ErrorCode::kConflict, "export " + e.id + " is " + e.status + "; only a failed build is built again");
-    }
-    const std::string previous_error = e.error;
+    json details{{"previous_status", e.status}, {"previous_error", e.error}};
+    if (cut_off) details["build_started_at"] = FormatRfc3339(*e.build_started_at);
     const std::int64_t revision = e.revision;
     e.status = "approved";
     e.error.clear();
+    e.build_started_at = now;
     e.revision = revision + 1;
     CALIPER_RETURN_IF_ERROR(txn->UpdateExport(e, revision));
     CALIPER_ASSIGN_OR_RETURN(key_ref, key_manager_.DataKeyFor(*txn, project_id, "export:" + e.id));
-    CALIPER_RETURN_IF_ERROR(CommitWithAudit(*txn, Record(ctx, "export.rebuild", "export", e.id,
-                                                         json{{"previous_error", previous_error}}.dump())));
+    CALIPER_RETURN_IF_ERROR(CommitWithAudit(*txn, Record(ctx, "export.rebuild", "export", e.id, details.dump())));
   }
   return BuildExport(ctx, std::move(e), std::move(key_ref));
 }
@@ -403,9 +423,7 @@ Result<App::IssuedExportToken> App::IssueExportToken(const RequestContext& ctx, 
     return Error(ErrorCode::kInvalidArgument, "minutes must be 1 to " + std::to_string(longest) + " (export.token_minutes)");
   }
   CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
-  auto e = txn->GetExport(export_id);
-  if (!e.ok() || e->project_id != project_id) return Error(ErrorCode::kNotFound, "no export " + export_id + " in this project");
-  if (e->status != "built") return Error(ErrorCode::kConflict, "export " + export_id + " is " + e->status + ", not built");
+  CALIPER_RETURN_IF_ERROR(BuiltExportIn(*txn, project_id, export_id).status());
   IssuedExportToken out;
   out.token = "cex_" + security::RandomToken();
   storage::ExportToken t;
@@ -472,10 +490,7 @@ Result<std::string> App::BuiltSnapshot(const RequestContext& ctx, const std::str
   security::Key key;
   {
     CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kRead));
-    auto found = txn->GetExport(export_id);
-    if (!found.ok() || found->project_id != project_id) return Error(ErrorCode::kNotFound, "no export " + export_id + " in this project");
-    e = *found;
-    if (e.status != "built") return Error(ErrorCode::kConflict, "export " + export_id + " is " + e.status + ", not built");
+    CALIPER_ASSIGN_OR_RETURN(e, BuiltExportIn(*txn, project_id, export_id));
     CALIPER_ASSIGN_OR_RETURN(std::string key_id, blobs_->KeyIdOf(e.snapshot_blob));
     CALIPER_ASSIGN_OR_RETURN(key, key_manager_.UnwrapDataKey(*txn, key_id));
   }

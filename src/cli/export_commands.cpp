@@ -93,7 +93,7 @@ void AddExportCommands(CLI::App& root, CommonOptions& common, int& exit_code) {
         step == Step::kApprove ? "approve" : step == Step::kDeny ? "deny" : "rebuild",
         step == Step::kApprove ? "Approve a request (not your own) and build the snapshot"
         : step == Step::kDeny  ? "Deny a request (not your own)"
-                               : "Build a failed export again once its cause is put right (not your own request)");
+                               : "Build a failed or cut-off export again (not your own request)");
     AddCommonOptions(*decide, common);
     decide->add_option("--project", o.project, "project id or name")->required();
     decide->add_option("--as", o.as_user, "the deciding user (needs export_approve)")->required();

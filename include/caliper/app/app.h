@@ -1310,8 +1310,11 @@ class App {
                                               const std::string& export_id, bool approve, const std::string& note);
   // Builds a failed export again (after what failed it was put right: a missing blob restored,
   // a bad label corrected), from a new consistent read of the project; the approval stands.
-  // Two-person rule as DecideExport (403 for the requester, audited as denied); 409 unless the
-  // export is failed. Audited as export.rebuild with the previous error, then export.build.
+  // Also an export whose build was cut off: still `approved` more than export.build_lease_minutes
+  // after its build started (the process stopped mid-build). Should that build in fact still be
+  // running, only one of the two stores its result (the export's revision decides).
+  // Two-person rule as DecideExport (403 for the requester, audited as denied); 409 otherwise.
+  // Audited as export.rebuild with the previous status and error, then export.build.
   Result<storage::DatasetExport> RebuildExport(const RequestContext& ctx, const std::string& project_id,
                                                const std::string& export_id);
   // A one-time download token for a built export, valid `minutes` (<= export.token_minutes).
@@ -1432,6 +1435,12 @@ class App {
   // the item's volume (NIfTI geometry; for a DICOM series, the series rebuilt from its stored
   // instances and one instance). Not audited (the export build is).
   Status AddItemMasks(storage::Transaction& txn, exports::SnapshotItem& item, const std::string& final_author);
+  // Export `export_id` of `project_id` read in `txn` for a decision by ctx's user (`action`:
+  // export.approve, export.deny, export.rebuild): 404 when it is not there; 403 for its requester
+  // (the two-person rule: "cannot `verb` it"), the refusal audited as denied and committed.
+  Result<storage::DatasetExport> ExportToDecide(storage::Transaction& txn, const RequestContext& ctx,
+                                                const std::string& project_id, const std::string& export_id,
+                                                const std::string& action, const std::string& verb);
   // Builds the snapshot of approved export `e` (export.cpp) from one consistent read of its
   // project, under the export's data key; stores it built, or failed with the error. Audited as
   // export.build.

@@ -78,6 +78,7 @@ struct DatasetExport {
   std::string manifest_sha256;
   std::string error;  // why the build failed
   std::int64_t revision = 1;
+  std::optional<TimeMicros> build_started_at;  // when the current (or last) build began
 };
 
 // A one-time, time-limited download token of a built export; only its hash is stored.

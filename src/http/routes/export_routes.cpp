@@ -18,6 +18,7 @@ json ExportJson(const storage::DatasetExport& e) {
               {"decided_by", e.decided_by.empty() ? json(nullptr) : json(e.decided_by)},
               {"decided_at", e.decided_at ? json(FormatRfc3339(*e.decided_at)) : json(nullptr)},
               {"decision_note", e.decision_note},
+              {"build_started_at", e.build_started_at ? json(FormatRfc3339(*e.build_started_at)) : json(nullptr)},
               {"snapshot_bytes", e.snapshot_bytes},
               {"manifest_sha256", e.manifest_sha256.empty() ? json(nullptr) : json(e.manifest_sha256)},
               {"error", e.error.empty() ? json(nullptr) : json(e.error)}};
@@ -76,8 +77,9 @@ std::vector<Route> ExportRoutes() {
        "Deny a request (never your own: 403).", BodyKind::kJson, NoteFields(), Decide(false)},
       {"POST", "/api/v1/projects/{project_id}/exports/{export_id}/rebuild", Permission::kExportApprove,
        "Build a failed export again, once what failed it is put right (a missing blob restored, a bad label "
-       "corrected): a new consistent read of the project under the same approval. Never your own request (403); "
-       "409 unless the export is failed.",
+       "corrected), or whose build was cut off (still approved export.build_lease_minutes after its build "
+       "started): a new consistent read of the project under the same approval. Never your own request (403); "
+       "409 for any other export.",
        BodyKind::kNone, {},
        [](app::App& app, Call& call) -> Result<Reply> {
          CALIPER_ASSIGN_OR_RETURN(auto e, app.RebuildExport(call.ctx, call.Param("project_id"), call.Param("export_id")));
