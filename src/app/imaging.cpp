@@ -86,6 +86,8 @@ std::string CohortJson(const dicom::CohortMetadata& c) {
   put("kvp", c.kvp);
   put("body_part", c.body_part);
   put("series_description", c.series_description);
+  put("protocol", c.protocol);
+  put("ethnicity", c.ethnicity);
   put("site", c.site);
   put("acquisition_year", c.acquisition_year);
   put("modality", c.modality);

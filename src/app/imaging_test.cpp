@@ -336,6 +336,8 @@ TEST_F(ImagingTest, OneSeriesBecomesOneDeidentifiedItemWithItsVolume) {
   const json cohort = json::parse(item->cohort_json);
   EXPECT_EQ(cohort.value("sex", ""), "F");
   EXPECT_EQ(cohort.value("age_band", ""), "65-69");
+  EXPECT_EQ(cohort.value("protocol", ""), "ABD PELVIS");  // for the subgroup report's protocol
+  EXPECT_EQ(cohort.value("ethnicity", ""), "HISPANIC");
   EXPECT_EQ(item->cohort_json.find("DOE"), std::string::npos);
 
   ingest::NiftiVolume v = Volume(s.item_id);

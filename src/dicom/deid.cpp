@@ -1127,6 +1127,8 @@ Result<DeidResult> DicomDeidentifier::Run(std::string_view part10, bool keep_pix
   engine.CollectIdentifyingWords(ds, ctx);
   if (!link.original_name.empty()) Engine::AddWords(link.original_name, 2, ctx.identifying_words);
   c.series_description = Engine::CleanText(Get(ds, DCM_SeriesDescription), ctx.identifying_words);
+  c.protocol = Engine::CleanText(Get(ds, DCM_ProtocolName), ctx.identifying_words);
+  c.ethnicity = Engine::CleanText(Get(ds, DCM_EthnicGroup), ctx.identifying_words);
 
   // Blanking, before the headers change (the rule matches on device attributes).
   const BlankingRule* rule = FindBlankingRule(o, c);

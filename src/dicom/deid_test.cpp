@@ -303,6 +303,8 @@ TEST(DicomDeid, ResultCarriesLinkCohortAndMethodCodes) {
   EXPECT_EQ(r.cohort.body_part, "ABDOMEN");
   EXPECT_EQ(r.cohort.acquisition_year, "2025");
   EXPECT_EQ(r.cohort.site.rfind("site-", 0), 0u);
+  EXPECT_EQ(r.cohort.protocol, "ABD PELVIS") << "cleaned of the patient's name";
+  EXPECT_EQ(r.cohort.ethnicity, "HISPANIC");
   Parsed out(r.bytes);
   std::set<std::string> codes;
   DcmItem* item = nullptr;

@@ -196,6 +196,7 @@ OFCondition BuildSlice(const CtPhantomOptions& o, const SeriesUids& uids, int k,
   w.Str(DCM_StationName, kStationName);
   w.Str(DCM_StudyDescription, "CT ABDOMEN PELVIS W CONTRAST - " + readable);
   w.Str(DCM_SeriesDescription, "AXIAL " + FormatDs(o.slice_thickness_mm) + "MM " + readable);
+  w.Str(DCM_ProtocolName, "ABD PELVIS^" + readable);
   w.Str(DCM_PerformingPhysicianName, kPerformingPhysician);
   w.Str(DCM_OperatorsName, kOperator);
   w.Str(DCM_ManufacturerModelName, "PHANTOM-1");
@@ -212,6 +213,7 @@ OFCondition BuildSlice(const CtPhantomOptions& o, const SeriesUids& uids, int k,
   if (!o.issuer_of_patient_id.empty()) w.Str(DCM_IssuerOfPatientID, o.issuer_of_patient_id);
   w.Str(DCM_PatientBirthDate, o.birth_date);
   w.Str(DCM_PatientSex, o.patient_sex);
+  w.Str(DCM_EthnicGroup, "HISPANIC");
   if (DcmItem* other = w.NewItem(DCM_OtherPatientIDsSequence)) {
     ItemWriter r(*other);
     r.Str(DCM_PatientID, "ALT-" + o.patient_id);

@@ -92,6 +92,7 @@ Result<std::string> CohortFromBidsSidecar(std::string_view json_text) {
   if (auto v = Number(j, "KVP")) out["kvp"] = std::to_string(static_cast<int>(std::lround(*v)));
   if (auto v = Text(j, {"BodyPart", "BodyPartExamined"})) out["body_part"] = Clean(*v);
   if (auto v = Text(j, {"SeriesDescription"})) out["series_description"] = Clean(*v);
+  if (auto v = Text(j, {"ProtocolName"})) out["protocol"] = Clean(*v);
   if (auto v = Text(j, {"AcquisitionDateTime", "AcquisitionDate", "StudyDate"});
       v && v->size() >= 4 && std::isdigit(static_cast<unsigned char>((*v)[0]))) {
     out["acquisition_year"] = v->substr(0, 4);

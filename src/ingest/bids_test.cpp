@@ -12,7 +12,7 @@ TEST(BidsTest, CoarsensTheKnownKeysAndDropsEverythingElse) {
     "MagneticFieldStrength": 2.89, "SliceThickness": 4, "BodyPartExamined": "brain",
     "SeriesDescription": "t1_fl2d_sag <JOHN>", "AcquisitionDateTime": "2022-04-07T15:05:34.5",
     "PatientSex": "F", "PatientAge": "093Y", "PatientName": "DOE^JOHN", "PatientID": "12345",
-    "InstitutionName": "General Hospital"})";
+    "InstitutionName": "General Hospital", "ProtocolName": "t1_fl2d sag"})";
   auto cohort = CohortFromBidsSidecar(sidecar);
   ASSERT_TRUE(cohort.ok());
   const auto j = nlohmann::json::parse(*cohort);
@@ -23,10 +23,11 @@ TEST(BidsTest, CoarsensTheKnownKeysAndDropsEverythingElse) {
   EXPECT_EQ(j["slice_thickness_mm"], "4.0");
   EXPECT_EQ(j["body_part"], "BRAIN");
   EXPECT_EQ(j["series_description"], "T1_FL2D_SAG JOHN");
+  EXPECT_EQ(j["protocol"], "T1_FL2D SAG");
   EXPECT_EQ(j["acquisition_year"], "2022");
   EXPECT_EQ(j["sex"], "F");
   EXPECT_EQ(j["age_band"], "90+");
-  EXPECT_EQ(j.size(), 10u);  // nothing else: no name, id or institution
+  EXPECT_EQ(j.size(), 11u);  // nothing else: no name, id or institution
   EXPECT_EQ(nlohmann::json::parse(*CohortFromBidsSidecar(R"({"PatientAge": 47})"))["age_band"], "45-49");
   EXPECT_EQ(*CohortFromBidsSidecar("{}"), "{}");
   EXPECT_EQ(CohortFromBidsSidecar("[1,2]").status().code(), ErrorCode::kMalformedJson);

@@ -133,6 +133,8 @@ struct CohortMetadata {
   std::string kvp;
   std::string body_part;
   std::string series_description;   // cleaned of the instance's identifying words
+  std::string protocol;             // Protocol Name, cleaned the same way
+  std::string ethnicity;            // Ethnic Group (race or ethnicity, as the site records it), cleaned
   std::string site;                 // "site-" + keyed hash of the institution
   std::string acquisition_year;     // "2025"
   std::string modality;
