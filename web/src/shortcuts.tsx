@@ -19,9 +19,13 @@ const active = new Map<number, Layer>();
 let nextId = 1;
 const changed = new Set<() => void>();
 
+// "a", "shift+a" (Shift with a letter is a key of its own: the volume room's pre-label keys are
+// Shift with the note room's letters, whose plain letters pick views there), "?", "ctrl+z",
+// "shift+F1", "ArrowUp".
 function keyName(e: KeyboardEvent): string {
   const k = e.key.length === 1 ? e.key.toLowerCase() : e.key;
-  return (e.ctrlKey || e.metaKey ? 'ctrl+' : '') + (e.shiftKey && e.key.length > 1 ? 'shift+' : '') + k;
+  const shifted = e.shiftKey && (e.key.length > 1 || /^[a-z]$/i.test(e.key));
+  return (e.ctrlKey || e.metaKey ? 'ctrl+' : '') + (shifted ? 'shift+' : '') + k;
 }
 
 function inField(target: EventTarget | null): boolean {

@@ -9,10 +9,10 @@ import { lazyComponent } from '../lazy';
 import { ItemFacts, NoteView, useItemText } from './item_viewer';
 import { LabItemResults, PatientLabsPanel } from './labs';
 import type { Span } from './item_viewer';
-import type { VolumeViewerProps } from './volume_viewer';
+import type { PaintRequest, VolumeViewerProps } from './volume_viewer';
 import type { SlideViewerProps } from './slide_viewer';
 import type { EcgViewerProps } from './ecg_viewer';
-import { PrelabelPanel } from './note_prelabels';
+import { PrelabelPanel, kVolumePrelabelKeys, prelabelVoxels } from './note_prelabels';
 import type { PrelabelPanelProps } from './note_prelabels';
 
 // A viewer whose module (and its heavy library) loads with the first item that needs it, not
@@ -45,15 +45,25 @@ async function loadOwnMask(item_id: string): Promise<Uint8Array | null> {
 
 // `ownMask`: the volume opens with the caller's saved mask as its drawing layer (the reader's
 // own task); `onSaveMask` stores the drawing. `classes`: the guideline's classes for the item
-// (what slide regions, ECG intervals and beats are labelled with). `prelabels`: a note's
-// pre-labels, drawn on the text and listed under it to be decided.
-export function ItemPane({ item, labels, evidence, onEvidence, segments = [], classes = [], ownMask = false, onSaveMask, prelabels }:
+// (what slide regions, ECG intervals and beats are labelled with). `prelabels`: a note's or a
+// volume's pre-labels, listed under it to be decided (a note's drawn on the text, the picked
+// segmentation of a volume over it); `volume`: the volume room's part in deciding them (a
+// corrected segmentation painted into the drawing, the mask reloaded after an accepted one,
+// unsaved changes told).
+export function ItemPane({ item, labels, evidence, onEvidence, segments = [], classes = [], ownMask = false, onSaveMask, prelabels, volume }:
     { item: Item; labels: Annotation[]; evidence: Evidence | null; onEvidence?: ((e: Evidence | null) => void) | undefined;
       segments?: LabelClass[]; classes?: LabelClass[]; ownMask?: boolean; onSaveMask?: VolumeViewerProps['onSaveMask'];
-      prelabels?: Omit<PrelabelPanelProps, 'text' | 'classes'> | undefined }) {
+      prelabels?: Omit<PrelabelPanelProps, 'text' | 'classes'> | undefined;
+      volume?: { paint: PaintRequest | null; maskRevision: number; onUnsaved: (unsaved: boolean) => void } | undefined }) {
   const [text, error, phi] = useItemText(item);
   const selected = evidence && typeof evidence.data['start'] === 'number'
     ? { start: evidence.data['start'] as number, end: evidence.data['end'] as number, text: String(evidence.data['text']) }
+    : null;
+  // The picked pre-label, when it is a segmentation (voxels), over the volume.
+  const picked = prelabels?.prelabels.find((p) => p.id === prelabels.current && p.status === 'pending');
+  const pickedVoxels = picked ? prelabelVoxels(picked) : null;
+  const overlay = picked && pickedVoxels
+    ? { id: picked.id, name: `${classes.find((c) => c.id === picked.label.class)?.name ?? picked.label.class} (${picked.model.name}@${picked.model.version})`, voxels: pickedVoxels }
     : null;
   const select = (s: Span | null) =>
     onEvidence?.(s ? { data: { start: s.start, end: s.end, text: s.text }, summary: `characters ${s.start}–${s.end}: “${s.text}”` } : null);
@@ -73,8 +83,10 @@ export function ItemPane({ item, labels, evidence, onEvidence, segments = [], cl
         <LazyVolumeViewer volumeUrl={fillPath('/api/v1/items/{item_id}/volume.nii.gz', { item_id: item.id })}
                           loadMask={ownMask ? () => loadOwnMask(item.id) : undefined}
                           modality={item.modality} segments={segments} readOnly={!onEvidence} onSaveMask={onSaveMask}
-                          onMeasure={(mm) => onEvidence?.({ data: { length_mm: Number(mm.toFixed(2)) }, summary: `length ${mm.toFixed(1)} mm` })} />
+                          onMeasure={(mm) => onEvidence?.({ data: { length_mm: Number(mm.toFixed(2)) }, summary: `length ${mm.toFixed(1)} mm` })}
+                          overlay={overlay} paint={volume?.paint} maskRevision={volume?.maskRevision} onUnsaved={volume?.onUnsaved} />
       )}
+      {isVolumeItem(item) && prelabels && <PrelabelPanel {...prelabels} text={null} classes={classes} keys={kVolumePrelabelKeys} what="volume" />}
       {item.data_type === 'pathology' && <LazySlideViewer itemId={item.id} classes={classes} readOnly={!onEvidence} />}
       {item.data_type === 'waveforms' && <LazyEcgViewer itemId={item.id} classes={classes} readOnly={!onEvidence} />}
       {item.data_type === 'imaging' && !isVolumeItem(item) && (

@@ -3,13 +3,16 @@
 // slice scrolling; window/level presets per modality; zoom and pan; crosshair; pen, filled
 // pen, eraser, flood fill and threshold-assisted fill in segment colours; undo/redo;
 // interpolation between slices; length measurement in mm. The mask leaves as NIfTI bytes
-// (saveImage with an empty filename), never as a browser download.
+// (saveImage with an empty filename), never as a browser download. A model's segmentation
+// pre-label is shown as a layer of its own (cyan, with its own opacity) over the volume, never in
+// the reader's drawing unless the reader corrects it (then it is painted into the drawing).
 //
 // Loaded only with this screen (dynamic import): NiiVue is most of the app's weight.
 
 import { DRAG_MODE, NVImage, Niivue, SLICE_TYPE } from '@niivue/niivue';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { LabelClass } from '../api/models';
+import type { PrelabelVoxels } from './note_prelabels';
 import { useKeysForShortcutsOnly, useShortcuts } from '../shortcuts';
 import { kClassColours } from './markup';
 
@@ -26,6 +29,42 @@ export const kPresets: Record<string, WindowPreset[]> = {
 
 type Tool = 'navigate' | 'pan' | 'pen' | 'filled' | 'eraser' | 'measure';
 
+// The pre-label layer's colour map: 0 transparent, 1 cyan (no segment colour is cyan before the
+// seventh segment, and then a lighter one).
+const kOverlayColormap = { R: [0, 0], G: [0, 255], B: [0, 255], A: [0, 255], I: [0, 255] };
+export const kOverlayColour = 'rgb(0, 255, 255)';
+
+// A model's voxels to show over the volume (`id` names the pre-label).
+export interface VoxelOverlay { id: string; name: string; voxels: PrelabelVoxels }
+// A request to paint a pre-label's voxels into the drawing as segment `segment` (0-based); a new
+// `nonce` paints again.
+export interface PaintRequest { nonce: number; segment: number; voxels: PrelabelVoxels }
+
+// An uint8 image on the background's grid (its header, hence its orientation) holding `value` at
+// the voxels' runs (linear indices of the NIfTI's own order, x fastest). Throws when the grids
+// differ.
+function voxelImage(back: NVImage, voxels: PrelabelVoxels, value: number): NVImage {
+  const hdr = back.hdr!;
+  const dims = [hdr.dims[1]!, hdr.dims[2]!, hdr.dims[3]!];
+  if (dims.some((d, i) => d !== voxels.dims[i])) {
+    throw new Error(`the pre-label's voxels are ${voxels.dims.join('×')} but the volume is ${dims.join('×')}`);
+  }
+  const n = dims[0]! * dims[1]! * dims[2]!;
+  const data = new Uint8Array(n);
+  for (const [start, length] of voxels.runs) {
+    if (start < 0 || length < 0 || start + length > n) throw new Error(`the pre-label's run [${start}, ${length}] is outside the volume`);
+    data.fill(value, start, start + length);
+  }
+  const img = new NVImage();
+  img.hdr = Object.assign({}, hdr, { datatypeCode: 2, numBitsPerVoxel: 8, scl_slope: 1, scl_inter: 0, cal_min: 0, cal_max: value });
+  img.img = data;
+  img.name = 'prelabel';
+  img.calculateRAS();
+  img.cal_min = 0;
+  img.cal_max = value;
+  return img;
+}
+
 export interface VolumeViewerProps {
   volumeUrl: string;
   // The reader's saved mask as NIfTI bytes, or null when they have none; read once, after the
@@ -38,13 +77,22 @@ export interface VolumeViewerProps {
   // line, rejects with the reason shown to the reader.
   onSaveMask?: ((nifti: Uint8Array) => Promise<string>) | undefined;
   onMeasure?: (mm: number) => void;
+  // The picked segmentation pre-label, shown as its own layer; null for none.
+  overlay?: VoxelOverlay | null | undefined;
+  // Correcting a segmentation pre-label: its voxels painted into the drawing.
+  paint?: PaintRequest | null | undefined;
+  // A new value reloads the reader's saved mask as the drawing (an accepted pre-label made one).
+  maskRevision?: number | undefined;
+  // Whether the drawing holds changes not saved yet (told on every change of that).
+  onUnsaved?: ((unsaved: boolean) => void) | undefined;
 }
 
 declare global {
   interface Window { caliperFirstSliceMs?: number }
 }
 
-export function VolumeViewer({ volumeUrl, loadMask, modality, segments, readOnly, onSaveMask, onMeasure }: VolumeViewerProps) {
+export function VolumeViewer({ volumeUrl, loadMask, modality, segments, readOnly, onSaveMask, onMeasure,
+                              overlay, paint, maskRevision, onUnsaved }: VolumeViewerProps) {
   const canvas = useRef<HTMLCanvasElement>(null);
   const nvRef = useRef<Niivue | null>(null);
   const redo = useRef<Uint8Array[]>([]);
@@ -60,6 +108,18 @@ export function VolumeViewer({ volumeUrl, loadMask, modality, segments, readOnly
   const [painted, setPainted] = useState<{ voxels: number; ml: number } | null>(null);
   const [saveError, setSaveError] = useState('');
   const countTimer = useRef(0);
+  const [overlayShown, setOverlayShown] = useState(true);
+  const [overlayOpacity, setOverlayOpacity] = useState(0.5);
+  const [overlayError, setOverlayError] = useState('');
+  const overlayImage = useRef<NVImage | null>(null);
+  // Changes since the drawing was loaded or saved.
+  const unsaved = useRef(false);
+  const setUnsaved = (u: boolean) => {
+    if (unsaved.current === u) return;
+    unsaved.current = u;
+    canvas.current?.setAttribute('data-unsaved', String(u));
+    onUnsaved?.(u);
+  };
   const presets = kPresets[modality] ?? [];
   // NiiVue's own keys on the canvas (M and Ctrl cycle its drag mode, V its view, C and P clip
   // planes, "?" opens an alert) would work against the app's.
@@ -102,6 +162,7 @@ export function VolumeViewer({ volumeUrl, loadMask, modality, segments, readOnly
       // A new stroke ends the redo history (as in any editor); the mask's size is recounted.
       nv.onDrawingChanged = (action) => {
         if (action === 'draw') redo.current = [];
+        if (action !== 'load') setUnsaved(true);
         countPainted();
       };
       nv.onMeasurementCompleted = (m) => {
@@ -117,6 +178,79 @@ export function VolumeViewer({ volumeUrl, loadMask, modality, segments, readOnly
       nvRef.current = null;
     };
   }, [volumeUrl]);
+
+  // The pre-label layer: the picked segmentation pre-label's voxels over the volume (volume 1),
+  // in cyan at the chosen opacity, or nothing.
+  useEffect(() => {
+    const nv = nvRef.current;
+    if (!ready || !nv?.back) return;
+    if (overlayImage.current) {
+      nv.removeVolume(overlayImage.current);
+      overlayImage.current = null;
+    }
+    setOverlayError('');
+    canvas.current?.setAttribute('data-overlay-voxels', '0');
+    if (!overlay) return;
+    try {
+      const img = voxelImage(nv.back, overlay.voxels, 1);
+      nv.addColormap('caliper-prelabel', kOverlayColormap);
+      img.colormap = 'caliper-prelabel';
+      img.opacity = overlayShown ? overlayOpacity : 0;
+      nv.addVolume(img);
+      overlayImage.current = img;
+      canvas.current?.setAttribute('data-overlay-voxels', String(overlay.voxels.count));
+    } catch (e) {
+      setOverlayError(`The pre-label cannot be shown: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }, [ready, overlay?.id]);
+  useEffect(() => {
+    const nv = nvRef.current, img = overlayImage.current;
+    if (!nv || !img) return;
+    const at = nv.volumes.indexOf(img);
+    if (at >= 0) nv.setOpacity(at, overlayShown ? overlayOpacity : 0);
+  }, [overlayShown, overlayOpacity, overlay?.id]);
+  // Correcting a segmentation pre-label: the segment's voxels in the drawing become the model's
+  // (other segments' voxels stay); the reader changes them and saves the mask.
+  useEffect(() => {
+    const nv = nvRef.current;
+    if (!ready || !paint || !nv?.back || !nv.drawBitmap || readOnly) return;
+    try {
+      const before = nv.drawBitmap.slice();
+      const value = paint.segment + 1;
+      if (!nv.loadDrawing(voxelImage(nv.back, paint.voxels, value))) throw new Error('the pre-label does not fit the volume');
+      const merged = nv.drawBitmap;
+      for (let i = 0; i < merged.length; ++i) {
+        const old = before[i]!;
+        merged[i] = merged[i] ? (old && old !== value ? old : value) : (old === value ? 0 : old);
+      }
+      nv.drawClearAllUndoBitmaps();
+      nv.drawAddUndoBitmap();
+      nv.refreshDrawing(true);
+      redo.current = [];
+      chooseSegment(paint.segment);
+      setUnsaved(true);
+      countPainted();
+    } catch (e) {
+      setOverlayError(`The pre-label cannot be painted: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }, [ready, paint?.nonce]);
+  // The saved mask again as the drawing (after the server made a new version of it).
+  useEffect(() => {
+    const nv = nvRef.current;
+    if (!ready || !nv || !loadMask || maskRevision === undefined || maskRevision === 0) return;
+    let live = true;
+    (async () => {
+      const saved = await loadMask();
+      if (!live || !saved) return;
+      if (!nv.loadDrawing(await NVImage.loadFromUrl({ url: saved, name: 'mask.nii.gz' }))) {
+        throw new Error('your saved mask does not fit this volume');
+      }
+      redo.current = [];
+      setUnsaved(false);
+      countPainted();
+    })().catch((e) => live && setOverlayError(`Could not reload your mask: ${e instanceof Error ? e.message : String(e)}`));
+    return () => { live = false; };
+  }, [ready, maskRevision]);
 
   // Painted voxels and their volume (mL), recounted a moment after the last change.
   const countPainted = () => {
@@ -171,6 +305,7 @@ export function VolumeViewer({ volumeUrl, loadMask, modality, segments, readOnly
     if (thresholded) nv.drawFloodFill(crosshairVoxel(), segment + 1, 0, threshold.min, threshold.max, 6, Infinity, true);
     else nv.drawFloodFill(crosshairVoxel(), segment + 1, 0, NaN, NaN, 6, Infinity, true);
     nv.refreshDrawing(true);
+    setUnsaved(true);
     countPainted();
   };
   const undo = () => {
@@ -178,6 +313,7 @@ export function VolumeViewer({ volumeUrl, loadMask, modality, segments, readOnly
     if (!nv?.drawBitmap) return;
     redo.current.push(nv.drawBitmap.slice());
     nv.drawUndo();
+    setUnsaved(true);
     countPainted();
   };
   const redoLast = () => {
@@ -186,6 +322,7 @@ export function VolumeViewer({ volumeUrl, loadMask, modality, segments, readOnly
     if (!nv || !next || !nv.drawBitmap) return;
     nv.drawBitmap.set(next);
     nv.refreshDrawing(true);
+    setUnsaved(true);
     countPainted();
   };
   const interpolate = () => {
@@ -193,6 +330,7 @@ export function VolumeViewer({ volumeUrl, loadMask, modality, segments, readOnly
     if (!nv || readOnly) return;
     nv.interpolateMaskSlices(undefined, undefined, { sliceType: view === SLICE_TYPE.MULTIPLANAR ? SLICE_TYPE.AXIAL : view });
     nv.refreshDrawing(true);
+    setUnsaved(true);
     countPainted();
   };
   const zoom = (factor: number) => {
@@ -221,7 +359,9 @@ export function VolumeViewer({ volumeUrl, loadMask, modality, segments, readOnly
     try {
       const bytes = await nv.saveImage({ filename: '', isSaveDrawing: true, volumeByIndex: 0 });
       if (!(bytes instanceof Uint8Array)) throw new Error('NiiVue returned no mask');
-      setStatus(await onSaveMask(bytes));
+      const saved = await onSaveMask(bytes);
+      setUnsaved(false);
+      setStatus(saved);
     } catch (e) {
       setStatus('The mask was not saved.');
       setSaveError(e instanceof Error ? e.message : String(e));
@@ -246,6 +386,7 @@ export function VolumeViewer({ volumeUrl, loadMask, modality, segments, readOnly
     { key: 'h', description: 'Pan (drag) tool', run: () => chooseTool('pan') },
     { key: 'v', description: 'Navigate: click moves the crosshair, drag sets window/level', run: () => chooseTool('navigate') },
     { key: 'x', description: 'Show or hide the crosshair', run: toggleCrosshair },
+    ...(overlay ? [{ key: 'o', description: 'Show or hide the pre-label overlay', run: () => setOverlayShown((v) => !v) }] : []),
     { key: 'w', description: 'Next window/level preset', run: () => {
       const i = presets.findIndex((p) => p.name === preset);
       const next = presets[(i + 1) % Math.max(1, presets.length)];
@@ -262,7 +403,7 @@ export function VolumeViewer({ volumeUrl, loadMask, modality, segments, readOnly
     { key: 'ctrl+y', description: 'Redo', run: redoLast },
     ...(canSave ? [{ key: 'ctrl+m', description: 'Save the mask (the labels of its segments rest on it)', run: () => void saveRef.current() }] : []),
     ...segments.slice(0, 9).map((s, i) => ({ key: `shift+F${i + 1}`, description: `Segment: ${s.name}`, run: () => chooseSegment(i) })),
-  ] : [], [ready, view, tool, segment, preset, crosshair, threshold, canSave]);
+  ] : [], [ready, view, tool, segment, preset, crosshair, threshold, canSave, overlay?.id]);
 
   const toolButton = (t: Tool, label: string, key: string) => (
     <button type="button" aria-pressed={tool === t} onClick={() => chooseTool(t)} disabled={!ready || (readOnly && ['pen', 'filled', 'eraser'].includes(t))}>
@@ -317,6 +458,16 @@ export function VolumeViewer({ volumeUrl, loadMask, modality, segments, readOnly
           {onSaveMask && !readOnly && <button type="button" class="primary" onClick={() => void save()} disabled={!canSave}>Save mask <kbd>Ctrl+M</kbd></button>}
         </div>
       )}
+      {overlay && (
+        <div class="toolbar" role="group" aria-label="Pre-label overlay">
+          <span class="swatch" style={{ background: kOverlayColour }} />
+          <label class="inline"><input type="checkbox" checked={overlayShown} onChange={(e) => setOverlayShown(e.currentTarget.checked)} />
+            Pre-label overlay: {overlay.name} ({overlay.voxels.count} voxels) <kbd>O</kbd></label>
+          <label class="inline">opacity <input type="range" min={0} max={1} step={0.05} value={overlayOpacity}
+            onInput={(e) => setOverlayOpacity(Number(e.currentTarget.value))} /></label>
+        </div>
+      )}
+      {overlayError && <p class="error" role="alert">{overlayError}</p>}
       {saveError && <p class="error" role="alert">Could not save the mask: {saveError}</p>}
       <div class="canvas-wrap"><canvas ref={canvas} aria-label="Volume slices" tabIndex={0} /></div>
       <p class="muted" role="status">{status}{measurement !== null ? ` · last length ${measurement.toFixed(1)} mm` : ''}

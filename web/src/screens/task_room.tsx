@@ -1,17 +1,18 @@
 // A reader's task: the item, the label form with the guideline panel, the reader's labels, a
-// note's pre-labels to accept, correct or reject, and submit / release.
+// note's or a volume's pre-labels to accept, correct or reject, and submit / release.
 
 import { useState } from 'preact/hooks';
 import { api, errorText } from '../api/client';
 import { kExperiencers, kRejectReasonText, kTemporalities } from '../api/models';
 import type { Annotation, LabelBody, LabelClass, Prelabel, SessionInfo } from '../api/models';
 import { GuidelinePanel } from '../components/guideline_panel';
-import { ItemPane } from '../components/item_pane';
+import { ItemPane, isVolumeItem } from '../components/item_pane';
 import type { Evidence } from '../components/item_pane';
 import { LabelForm, LabelSummary } from '../components/label_form';
 import type { LabelStart } from '../components/label_form';
-import { loadPrelabels, prelabelSpan } from '../components/note_prelabels';
+import { loadPrelabels, prelabelSpan, prelabelVoxels } from '../components/note_prelabels';
 import type { Decision } from '../components/note_prelabels';
+import type { PaintRequest } from '../components/volume_viewer';
 import { classesFor, loadTask, useLoad } from '../project';
 import { linkClick, navigate } from '../router';
 import { useShortcuts } from '../shortcuts';
@@ -24,10 +25,17 @@ export function TaskRoom({ params, session }: { params: Record<string, string>; 
   const [evidence, setEvidence] = useState<Evidence | null>(null);
   const [message, setMessage] = useState('');
   const [editing, setEditing] = useState<Annotation | null>(null);
-  // A note's pre-labels: the one picked, and the one being corrected in the label form.
+  // A note's or a volume's pre-labels: the one picked, and the one being corrected (in the label
+  // form, or for a segmentation in the drawing).
   const isNote = data?.item.data_type === 'notes';
+  const isVolume = data !== null && isVolumeItem(data.item);
   const [prelabels, prelabelError, reloadPrelabels] =
-    useLoad(() => (isNote ? loadPrelabels(data!.item.id) : Promise.resolve(null)), [data?.item.id]);
+    useLoad(() => (isNote || isVolume ? loadPrelabels(data!.item.id) : Promise.resolve(null)), [data?.item.id]);
+  // The volume room: a corrected segmentation painted into the drawing; the saved mask reloaded
+  // once an accepted one made a new version; whether the drawing has unsaved changes.
+  const [paint, setPaint] = useState<PaintRequest | null>(null);
+  const [maskRevision, setMaskRevision] = useState(0);
+  const [unsavedDrawing, setUnsavedDrawing] = useState(false);
   const [picked, setPicked] = useState<string | null>(null);
   // Why a reviewer sent the reading back: its latest review, when that is a rejection.
   const [reviews] = useLoad(() => api.get('/api/v1/projects/{project_id}/tasks/{task_id}/reviews', { project_id, task_id }),
@@ -56,6 +64,9 @@ export function TaskRoom({ params, session }: { params: Record<string, string>; 
   if (!data) return <Loading />;
   const { ctx, task, item, labels } = data;
   const classes = classesFor(ctx.guideline, item.data_type, item.modality);
+  // The viewer's drawing values are the server's mask labels: value k is the guideline's k-th
+  // segmentation class in schema order (all of them, whatever the item's modality).
+  const segments = (ctx.guideline?.schema.classes ?? []).filter((c) => c.kind === 'segmentation');
 
   // Changes `previous` (optimistic concurrency: the ETag read now must still be current when the
   // PUT lands), or creates the label when there is none. Throws the server's refusal as text.
@@ -83,17 +94,47 @@ export function TaskRoom({ params, session }: { params: Record<string, string>; 
     return res;
   };
   const decide = async (p: Prelabel, how: Decision) => {
+    // The server adds an accepted segmentation to the reader's saved mask, which then replaces
+    // the drawing: strokes not saved yet would be lost.
+    if (how === 'accepted' && prelabelVoxels(p) && unsavedDrawing) {
+      setMessage('Save your mask first (Ctrl+M): accepting adds the model\'s voxels to your saved mask, which then replaces the drawing.');
+      return;
+    }
     try {
       const res = await decidePrelabel(p, how);
       const a = res.annotation;
+      if (a?.evidence.kind === 'mask') {
+        setMaskRevision((r) => r + 1);
+        if (correcting?.id === p.id) setCorrecting(null);
+        const name = segments.find((c) => c.id === a.label.class)?.name ?? a.label.class;
+        setMessage(`Pre-label accepted: the model's ${name} is your mask version ${String(a.evidence.data['version'])}, and your label of it rests on that version.`);
+        return;
+      }
       setMessage(a ? `Pre-label accepted: your label ${a.label.class} (${a.uncertainty.assertion}, ${a.context.temporality}, ${a.context.experiencer}).`
                    : 'Pre-label rejected.');
+      if (correcting?.id === p.id) setCorrecting(null);
     } catch (e) {
-      setMessage(errorText(e));
+      setMessage(`The decision was not recorded: ${errorText(e)}`);
     }
   };
-  // Correcting opens the label form on the pre-label (its span as the evidence).
+  // Correcting opens the label form on the pre-label (its span as the evidence); a segmentation
+  // of a volume is painted into the drawing instead, and saving the mask sends the correction.
   const correct = (p: Prelabel, quoted: string) => {
+    const voxels = isVolume ? prelabelVoxels(p) : null;
+    if (voxels) {
+      const segment = segments.findIndex((c) => c.id === p.label.class);
+      if (segment < 0) {
+        setMessage(`The pre-label's class ${p.label.class} is not a segment of this guideline; reject it or label the item with the form.`);
+        return;
+      }
+      setEditing(null);
+      setEvidence(null);
+      setCorrecting(p);
+      setPicked(p.id);
+      setPaint({ nonce: Date.now(), segment, voxels });
+      setMessage(`The model's ${segments[segment]!.name} is painted into your drawing: change it, then save the mask (Ctrl+M) to record the correction.`);
+      return;
+    }
     const span = prelabelSpan(p);
     setEditing(null);
     setCorrecting(p);
@@ -118,12 +159,11 @@ export function TaskRoom({ params, session }: { params: Record<string, string>; 
     setEditing(null);
     reload();
   };
-  // The viewer's drawing values are the server's mask labels: value k is the guideline's k-th
-  // segmentation class in schema order (all of them, whatever the item's modality).
-  const segments = (ctx.guideline?.schema.classes ?? []).filter((c) => c.kind === 'segmentation');
   // The drawing becomes the reader's next mask version; then, for each segment painted in it,
   // the reader's label of that class rests on the version (evidence kind mask): the label of
   // the class already resting on a mask is changed, else one is created with its first code.
+  // A segmentation pre-label being corrected: the label of its class comes from the decision
+  // (corrected, the new version as its evidence) instead.
   const saveMask = async (nifti: Uint8Array): Promise<string> => {
     let mask;
     try {
@@ -132,11 +172,26 @@ export function TaskRoom({ params, session }: { params: Record<string, string>; 
       throw new Error(errorText(e));
     }
     const done: string[] = [];
+    const fixing = correcting && prelabelVoxels(correcting) ? correcting : null;
     for (const value of mask.labels) {
       const segment = segments[value - 1];
       if (!segment) continue;  // the server refuses values beyond the classes
-      const previous = labels.find((a) => a.label.class === segment.id && a.evidence.kind === 'mask') ?? null;
       const code = segment.codes?.[0];
+      if (fixing && fixing.label.class === segment.id) {
+        try {
+          await decidePrelabel(fixing, 'corrected', {
+            evidence: { kind: 'mask', data: { version: mask.version } },
+            label: { class: segment.id, ...(code ? { code_system: code.system, code: code.code } : {}) },
+            uncertainty: { confidence: fixing.score, assertion: fixing.assertion },
+          });
+        } catch (e) {
+          throw new Error(`the mask was saved as version ${mask.version}, but the correction was not recorded: ${errorText(e)}`);
+        }
+        setCorrecting(null);
+        done.push(`${segment.name} (the corrected pre-label)`);
+        continue;
+      }
+      const previous = labels.find((a) => a.label.class === segment.id && a.evidence.kind === 'mask') ?? null;
       await writeLabel(previous, {
         evidence: { kind: 'mask', data: { ...(previous?.evidence.data ?? {}), version: mask.version } },
         label: previous?.label ?? { class: segment.id, ...(code ? { code_system: code.system, code: code.code } : {}) },
@@ -145,7 +200,9 @@ export function TaskRoom({ params, session }: { params: Record<string, string>; 
       done.push(`${segment.name} (${previous ? 'changed' : 'created'})`);
     }
     const text = `Mask version ${mask.version} saved; ` +
-      (done.length ? `your labels resting on it: ${done.join(', ')}.` : 'nothing is painted, so no label rests on it.');
+      (done.length ? `your labels resting on it: ${done.join(', ')}.` : 'nothing is painted, so no label rests on it.') +
+      (fixing && !mask.labels.some((v) => segments[v - 1]?.id === fixing.label.class)
+        ? ` The corrected pre-label's class is not painted: reject the pre-label if the model was wrong.` : '');
     setMessage(text);
     reload();
     return text;
@@ -180,6 +237,7 @@ export function TaskRoom({ params, session }: { params: Record<string, string>; 
         <ItemPane item={item} labels={labels} evidence={evidence} onEvidence={editable ? setEvidence : undefined}
                   segments={segments} classes={classes} ownMask
                   onSaveMask={editable ? saveMask : undefined}
+                  volume={isVolume ? { paint, maskRevision, onUnsaved: setUnsavedDrawing } : undefined}
                   prelabels={editable && prelabels ? {
                     prelabels, onPick: setPicked, onDecide: (p, how) => void decide(p, how), onCorrect: correct,
                     current: picked ?? prelabels.find((p) => p.status === 'pending')?.id ?? null } : undefined} />
@@ -187,7 +245,10 @@ export function TaskRoom({ params, session }: { params: Record<string, string>; 
           {editable ? (
             <section aria-labelledby="new-label-h">
               <h2 id="new-label-h">{correcting ? 'Correct the pre-label' : editing ? 'Change the label' : 'New label'}</h2>
-              {classes.length === 0 ? <p>The guideline has no class for this kind of item.</p> : (
+              {correcting && prelabelVoxels(correcting) ? (
+                <p class="notice">The model's segmentation is in your drawing: change it and save the mask (<kbd>Ctrl+M</kbd>);
+                  the correction is recorded with the saved version.</p>
+              ) : classes.length === 0 ? <p>The guideline has no class for this kind of item.</p> : (
                 <LabelForm key={correcting ? `prelabel-${correcting.id}` : editing?.id ?? 'new'} classes={classes}
                            initial={correcting ? prelabelStart(correcting) : editing ?? undefined} withContext={isNote}
                            evidence={evidence?.data ?? (editing ? editing.evidence.data : null)}

@@ -1,0 +1,185 @@
+// Pre-labels in the volume reading room on a small CT (96×96×24, made by nifti.mjs, assigned to
+// reader 1), with three model suggestions uploaded by the manager: a classification of the whole
+// item (listed in the panel; rejected with Shift+X, which records the decision), and two
+// segmentations of the liver lesion (voxels). The picked segmentation is drawn over the volume as
+// a layer of its own (the reader's drawing stays empty); accepting one (Shift+A) makes it the
+// reader's mask version 1, which the viewer then shows as the drawing and the API holds voxel for
+// voxel; correcting the other (Shift+C) paints it into the drawing, and saving the mask (Ctrl+M)
+// records the correction with version 2. The help overlay lists the keys. Accepting while the
+// drawing has unsaved strokes is refused on screen (the reload would lose them).
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { gunzipSync } from 'node:zlib';
+import { demoForThisFile, newUser, screenshotsOnFailure } from './harness.mjs';
+import { syntheticCtNifti } from './nifti.mjs';
+import { publishClasses } from './project_setup.mjs';
+
+const env = demoForThisFile();
+const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const shortId = (id) => `${id.slice(0, 4)}…${id.slice(-5)}`;
+const kDims = [96, 96, 24];
+
+// The runs (linear indices, x fastest) of the box [x0, x1) × [y0, y1) × [z0, z1), and its size.
+function box([x0, x1], [y0, y1], [z0, z1]) {
+  const runs = [];
+  for (let z = z0; z < z1; ++z) {
+    for (let y = y0; y < y1; ++y) runs.push([(z * kDims[1] + y) * kDims[0] + x0, x1 - x0]);
+  }
+  return { runs, count: (x1 - x0) * (y1 - y0) * (z1 - z0) };
+}
+
+// The non-zero voxels of a NIfTI-1 label map (.nii.gz, uint8) as a set of linear indices.
+function niftiForeground(bytes) {
+  const b = gunzipSync(bytes);
+  assert.deepEqual([1, 2, 3].map((i) => b.readInt16LE(40 + 2 * i)), kDims);
+  const offset = b.readFloatLE(108);
+  const out = new Set();
+  for (let i = offset; i < b.length; ++i) if (b[i] !== 0) out.add(i - offset);
+  return out;
+}
+const runsSet = (runs) => new Set(runs.flatMap(([s, n]) => Array.from({ length: n }, (_, k) => s + k)));
+
+test('volume reading room: a segmentation pre-label over the volume, accepted, corrected; a classification rejected', () => screenshotsOnFailure(async () => {
+  const admin = await newUser(env.browser, env.server, 'volume_prelabels', 'admin');
+  await admin.signIn('admin');
+  const reader1 = (await admin.api('GET', '/api/v1/users')).json.data.find((u) => u.username === 'reader1');
+  const manager = await newUser(env.browser, env.server, 'volume_prelabels', 'manager');
+  await manager.signIn('manager');
+  const project_id = (await manager.api('GET', '/api/v1/projects')).json.data[0].id;
+  await publishClasses(manager, env.server, project_id, [
+    { id: 'hepatic_steatosis', name: 'Hepatic steatosis', kind: 'classification', definition: 'fatty liver', data_types: ['imaging'] },
+  ]);
+  const created = await manager.upload(`/api/v1/projects/${project_id}/items`, {
+    metadata: { name: 'metadata.json', mimeType: 'application/json',
+                buffer: Buffer.from(JSON.stringify({ data_type: 'imaging', modality: 'CT', patient_key: 'synthetic-ct-prelabels' })) },
+    content: { name: 'ct.nii.gz', mimeType: 'application/gzip', buffer: syntheticCtNifti(...kDims, [3, 3, 5]) },
+  });
+  assert.equal(created.status, 201, JSON.stringify(created.json));
+  const item_id = created.json.id;
+  const assigned = await manager.api('POST', `/api/v1/items/${item_id}/assignments`, { user_id: reader1.id });
+  assert.equal(assigned.status, 201, JSON.stringify(assigned.json));
+
+  const accepted = box([30, 46], [30, 46], [10, 14]);  // 1024 voxels, through the middle slice (12)
+  const corrected = box([50, 60], [50, 60], [11, 14]); // 300 voxels
+  const voxels = (b) => ({ kind: 'voxels', data: { dims: kDims, spacing_mm: [3, 3, 5], runs: b.runs } });
+  const uploaded = await manager.api('POST', `/api/v1/projects/${project_id}/prelabels`, { prelabels: [
+    { item_id, model: { name: 'steatonet', version: '1' }, evidence: { kind: 'document', data: {} },
+      label: { class: 'hepatic_steatosis' }, score: 0.71 },
+    { item_id, model: { name: 'lesionnet', version: '1' }, evidence: voxels(accepted), label: { class: 'liver_lesion' }, score: 0.9 },
+    { item_id, model: { name: 'lesionnet', version: '2' }, evidence: voxels(corrected), label: { class: 'liver_lesion' }, score: 0.6 },
+  ] });
+  assert.equal(uploaded.status, 201, JSON.stringify(uploaded.json));
+  assert.deepEqual(uploaded.json.errors, []);
+  const [classification, segmentation, toCorrect] = uploaded.json.stored.map((p) => p.id);
+
+  const r = await newUser(env.browser, env.server, 'volume_prelabels', 'reader1');
+  const { page } = r;
+  await r.signIn('reader1');
+  await page.getByRole('link', { name: /Demo/ }).click();
+  await page.getByRole('heading', { name: 'My queue' }).waitFor();
+  await page.getByRole('link', { name: new RegExp(`imaging CT · ${escape(shortId(item_id))}`) }).click();
+  const canvas = page.locator('.canvas-wrap canvas');
+  await page.locator('canvas[data-first-slice-ms]').waitFor({ timeout: 60_000 });
+  const attributeIs = async (name, value) => {
+    await page.waitForFunction(([n, v]) => document.querySelector('.canvas-wrap canvas')?.getAttribute(n) === v,
+                               [name, String(value)], { timeout: 60_000 });
+  };
+  await page.getByRole('heading', { name: 'Pre-labels (3 to decide)' }).waitFor();
+  // The classification is listed with its score; no overlay for it.
+  const panel = page.getByRole('region', { name: /^Pre-labels/ });
+  await panel.getByRole('button', { name: 'Hepatic steatosis: document · present · score 0.71' }).click();
+  await attributeIs('data-overlay-voxels', 0);
+  await r.shot('classification-picked');
+  // The keys are in the help overlay.
+  await page.keyboard.press('?');
+  const help = page.getByRole('dialog', { name: 'Keyboard shortcuts' });
+  for (const [key, what] of [['Shift+a', 'Accept the picked pre-label as your label'], ['Shift+x', 'Reject the picked pre-label'],
+                             ['Shift+c', 'Correct the picked pre-label'], ['n', 'Pick the next pre-label']]) {
+    assert.match(await help.innerText(), new RegExp(`${escape(key)}\\s+${escape(what)}`));
+  }
+  await r.shot('help');
+  await page.keyboard.press('Escape');
+  await help.waitFor({ state: 'detached' });
+  await page.keyboard.press('Shift+X');
+  await page.getByText('Pre-label rejected.').waitFor();
+  await page.getByRole('heading', { name: 'Pre-labels (2 to decide, 1 decided)' }).waitFor();
+
+  // The segmentation over the volume: a layer of its own, the reader's drawing still empty.
+  await panel.getByRole('button', { name: 'Liver lesion: 1024 voxels · present · score 0.90' }).click();
+  await attributeIs('data-overlay-voxels', accepted.count);
+  await attributeIs('data-painted-voxels', 0);
+  await page.getByRole('group', { name: 'Pre-label overlay' }).getByText('Pre-label overlay: Liver lesion (lesionnet@1) (1024 voxels)').waitFor();
+  await r.shot('segmentation-overlay');
+
+  // Accepting with unsaved strokes is refused before anything is sent.
+  const box_ = await canvas.boundingBox();
+  await page.keyboard.press('p');
+  await page.mouse.move(box_.x + box_.width * 0.3, box_.y + box_.height * 0.3);
+  await page.mouse.down();
+  await page.mouse.move(box_.x + box_.width * 0.35, box_.y + box_.height * 0.35, { steps: 8 });
+  await page.mouse.up();
+  await attributeIs('data-unsaved', true);
+  await page.keyboard.press('Shift+A');
+  await page.getByText(/^Save your mask first \(Ctrl\+M\)/).waitFor();
+  let decided = (await r.api('GET', `/api/v1/items/${item_id}/prelabels`)).json.data;
+  assert.equal(decided.find((p) => p.id === segmentation).status, 'pending');
+  await r.shot('accept-refused');
+  // Opened again (the stroke dropped), it is accepted.
+  await page.reload();
+  await page.locator('canvas[data-first-slice-ms]').waitFor({ timeout: 60_000 });
+  await page.getByRole('heading', { name: 'Pre-labels (2 to decide, 1 decided)' }).waitFor();
+  await panel.getByRole('button', { name: 'Liver lesion: 1024 voxels · present · score 0.90' }).click();
+  await attributeIs('data-overlay-voxels', accepted.count);
+  await page.keyboard.press('Shift+A');
+  await page.getByText('Pre-label accepted: the model\'s Liver lesion is your mask version 1, and your label of it rests on that version.').waitFor();
+  // The viewer shows the new version as the drawing: exactly the model's voxels.
+  await attributeIs('data-painted-voxels', accepted.count);
+  await r.shot('accepted');
+  const maskNow = async () => {
+    const res = await r.context.request.get(`${env.server.url}/api/v1/items/${item_id}/mask`);
+    assert.equal(res.status(), 200, await res.text());
+    return niftiForeground(await res.body());
+  };
+  assert.deepEqual(await maskNow(), runsSet(accepted.runs), 'the stored mask is the pre-label voxel for voxel');
+  const maskLabels = async () => (await r.api('GET', `/api/v1/items/${item_id}/annotations`)).json.data
+    .filter((a) => a.author === reader1.id && a.evidence.kind === 'mask');
+  let labels = await maskLabels();
+  assert.equal(labels.length, 1);
+  assert.equal(labels[0].origin, 'prelabel:lesionnet@1');
+  assert.deepEqual(labels[0].evidence.data, { version: 1 });
+
+  // Correcting the other: painted into the drawing (the class's voxels become the model's), the
+  // overlay still shown; saving the mask records the correction.
+  await page.getByRole('heading', { name: 'Pre-labels (1 to decide, 2 decided)' }).waitFor();
+  await attributeIs('data-overlay-voxels', corrected.count);
+  await page.keyboard.press('Shift+C');
+  await page.getByText(/^The model's Liver lesion is painted into your drawing/).waitFor();
+  await attributeIs('data-painted-voxels', corrected.count);
+  await attributeIs('data-unsaved', true);
+  await r.shot('correcting');
+  await page.keyboard.press('Control+m');
+  await page.locator('.notice[role="status"]').getByText('Mask version 2 saved; your labels resting on it: Liver lesion (the corrected pre-label).').waitFor();
+  await page.getByRole('heading', { name: 'Pre-labels (0 to decide, 3 decided)' }).waitFor();
+  await attributeIs('data-overlay-voxels', 0);
+  await r.shot('corrected');
+  assert.deepEqual(await maskNow(), runsSet(corrected.runs));
+
+  // Through the API: the three decisions, each the reader's own.
+  decided = (await r.api('GET', `/api/v1/items/${item_id}/prelabels`)).json.data;
+  assert.deepEqual(Object.fromEntries(decided.map((p) => [p.id, p.status])),
+                   { [classification]: 'rejected', [segmentation]: 'accepted', [toCorrect]: 'corrected' });
+  for (const p of decided) {
+    assert.equal(p.decisions.length, 1, p.id);
+    assert.equal(p.decisions[0].reader, reader1.id);
+  }
+  assert.equal(decided.find((p) => p.id === classification).decisions[0].annotation_id, null, 'a rejection makes no label');
+  labels = await maskLabels();
+  const fix = labels.find((a) => a.id === decided.find((p) => p.id === toCorrect).decisions[0].annotation_id);
+  assert.deepEqual(fix?.evidence.data, { version: 2 });
+  assert.equal(fix.origin, 'prelabel:lesionnet@2');
+  // A second decision on the same pre-label is the server's 409.
+  const again = await r.api('POST', `/api/v1/items/${item_id}/prelabels/${segmentation}/decision`, { decision: 'rejected' });
+  assert.equal(again.status, 409, JSON.stringify(again.json));
+  r.assertNoErrors();
+}));
