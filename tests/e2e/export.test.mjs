@@ -8,7 +8,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { demoForThisFile, newUser, screenshotsOnFailure } from './harness.mjs';
 
 const env = demoForThisFile();
@@ -140,4 +141,99 @@ test('exports: request, self-approval refused, approval by another, subgroup rep
   assert.equal(second.manifest_sha256, null);
 
   for (const u of [admin, m, s]) u.assertNoErrors();
+}));
+
+// Moves every file under `from` to the same place under `to` (directories made as needed).
+function moveFiles(from, to) {
+  for (const e of readdirSync(from, { recursive: true, withFileTypes: true })) {
+    if (!e.isFile()) continue;
+    const rel = relative(from, join(e.parentPath, e.name));
+    mkdirSync(dirname(join(to, rel)), { recursive: true });
+    renameSync(join(from, rel), join(to, rel));
+  }
+}
+
+// A failed build and "Build again": reader 2 submits a span label on a demo note (so the export
+// reads the note's text), then the server's stored blobs are moved aside (as
+// AppTest.AFailedExportIsRebuiltOnceItsCauseIsPutRight does with the note's blob), so the
+// approved build fails; the screen shows why, offers the requester no rebuild (two-person rule; their
+// POST is the server's 403) and the steward "Build version N again", which fails again while the
+// cause stands and builds once the store is back; a stale page's click is the server's 409, shown
+// as such.
+test('exports: a failed build shows its error and is built again by another approver', () => screenshotsOnFailure(async () => {
+  const admin = await newUser(env.browser, env.server, 'export', 'admin-rebuild');
+  await admin.signIn('admin');
+  const project_id = (await admin.api('GET', '/api/v1/projects')).json.data[0].id;
+  const m = await newUser(env.browser, env.server, 'export', 'manager-rebuild');
+  await m.signIn('manager');
+  await openExports(m);
+  await m.page.getByLabel(/^Reason/).fill('Rebuild check (e2e test).');
+  await m.page.getByRole('button', { name: 'Request an export' }).click();
+  const requested = await m.page.getByText(/^Export version \d+ requested/).innerText();
+  const version = Number(requested.match(/version (\d+)/)[1]);
+  // Reader 2's submitted reading with a span: the snapshot needs the note's text.
+  const b = await newUser(env.browser, env.server, 'export', 'reader2-rebuild');
+  await b.signIn('reader2');
+  const note = (await b.api('GET', `/api/v1/projects/${project_id}/items`)).json.data.find((i) => i.data_type === 'notes');
+  const labelled = await b.api('POST', `/api/v1/items/${note.id}/annotations`, {
+    evidence: { kind: 'span', data: { start: 0, end: 4 } },
+    label: { class: 'pulmonary_nodule', code_system: 'SNOMED CT', code: '427359005' },
+    uncertainty: { confidence: 0.7, assertion: 'possible' },
+  });
+  assert.equal(labelled.status, 201, JSON.stringify(labelled.json));
+  const task = (await b.api('GET', `/api/v1/projects/${project_id}/tasks`)).json.data.find((t) => t.item_id === note.id);
+  const submitted = await b.api('POST', `/api/v1/projects/${project_id}/tasks/${task.id}/submit`);
+  assert.equal(submitted.status, 200, JSON.stringify(submitted.json));
+  const exportOf = async () => (await m.api('GET', `/api/v1/projects/${project_id}/exports`)).json.data.find((x) => x.version === version);
+
+  const blobs = join(env.server.dataDir, 'blobs');
+  const aside = join(env.server.dataDir, 'blobs-aside');
+  assert.ok(existsSync(blobs), `the demo keeps its blobs in ${blobs}`);
+  moveFiles(blobs, aside);  // the server may store new blobs meanwhile (they stay)
+  try {
+    const s = await newUser(env.browser, env.server, 'export', 'steward-rebuild');
+    await s.signIn('reviewer');  // the project's data steward since the first test
+    await openExports(s);
+    await s.page.getByRole('button', { name: `Approve version ${version}` }).click();
+    await s.page.getByText(new RegExp(`^Version ${version} failed: `)).waitFor();
+    const row = s.page.locator('table.exports tbody tr').filter({ has: s.page.getByRole('button', { name: `Build version ${version} again` }) });
+    const why = row.locator('.error').filter({ hasText: /^Why it failed: / });
+    await why.waitFor();
+    console.log(`failure shown: ${await why.innerText()}`);
+    assert.match(await why.innerText(), new RegExp(`the text of note item ${note.id}.*not found`));
+    await s.shot('failed');
+    // Still broken: the rebuild fails again, and says why.
+    await s.page.getByRole('button', { name: `Build version ${version} again` }).click();
+    await s.page.getByText(new RegExp(`^Version ${version} failed again: .*not found`)).waitFor();
+    assert.equal((await exportOf()).status, 'failed');
+
+    // The requester sees why it failed and no button; the server refuses them (403).
+    await m.page.reload();
+    await m.page.getByText('You requested it: another approver must build it again.').waitFor();
+    assert.equal(await m.page.getByRole('button', { name: `Build version ${version} again` }).count(), 0);
+    await m.shot('failed-requester');
+    const own = await m.api('POST', `/api/v1/projects/${project_id}/exports/${(await exportOf()).id}/rebuild`);
+    assert.equal(own.status, 403, JSON.stringify(own.json));
+
+    // Put right, it is built; a second page still showing the failure gets the server's 409.
+    moveFiles(aside, blobs);
+    const stale = await newUser(env.browser, env.server, 'export', 'steward-stale');
+    await stale.signIn('reviewer');
+    await openExports(stale);
+    await s.page.getByRole('button', { name: `Build version ${version} again` }).click();
+    await s.page.getByText(`Version ${version} built again.`).waitFor();
+    await s.shot('rebuilt');
+    const built = await exportOf();
+    assert.equal(built.status, 'built', JSON.stringify(built));
+    assert.equal(built.error, null);
+    await stale.page.getByRole('button', { name: `Build version ${version} again` }).click();
+    const refusal = stale.page.getByRole('alert');
+    await refusal.waitFor();
+    assert.match(await refusal.innerText(), new RegExp(`^The server refused: version ${version} is no longer a failed build: export \\S+ is built; only a failed build is built again \\(conflict\\)$`));
+    await stale.page.getByRole('button', { name: `Subgroup report of version ${version}` }).waitFor();  // the page catches up
+    await stale.shot('rebuild-conflict');
+    for (const u of [admin, b, m, s, stale]) u.assertNoErrors();
+  } finally {
+    if (existsSync(aside)) moveFiles(aside, blobs);
+  }
 }));

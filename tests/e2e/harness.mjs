@@ -52,6 +52,7 @@ export async function startDemo(extraArgs = []) {
   for (const m of out.matchAll(/^ {2}(\w+)\s+(\S+)$/gm)) passwords[m[1]] = m[2];
   return {
     url, passwords,
+    dataDir: join(data, 'd'),  // the server's data directory (blobs/ ...), for tests that break it on purpose
     async stop() {
       child.kill('SIGTERM');
       await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));

@@ -429,6 +429,7 @@ interface PostResponses {
   '/api/v1/projects/{project_id}/exports': DatasetExport;
   '/api/v1/projects/{project_id}/exports/{export_id}/approve': DatasetExport;
   '/api/v1/projects/{project_id}/exports/{export_id}/deny': DatasetExport;
+  '/api/v1/projects/{project_id}/exports/{export_id}/rebuild': DatasetExport;
   '/api/v1/projects/{project_id}/exports/{export_id}/tokens': { token: string; expires_at: string; download_path: string };
   '/api/v1/projects/{project_id}/quarantine/{quarantine_id}/release': QuarantinedInstance;
   '/api/v1/projects/{project_id}/quarantine/{quarantine_id}/blank': QuarantinedInstance;

@@ -2,13 +2,16 @@
 // request (managers: export_request); approve or deny (export_approve: managers, data stewards —
 // never the requester, which the server refuses and this screen shows); for a built snapshot a
 // one-time download token and its link, the manifest, and the subgroup report viewed in the app.
+// A failed build shows why; once its cause is put right (a missing blob restored, a bad label
+// corrected) an approver other than the requester builds it again under the same approval
+// (POST …/rebuild; 403 for the requester, 409 when it is no longer failed).
 //
 // The report is the snapshot's own self-contained HTML (inline CSS and SVG, no script), read
 // through the API with the session and shown in an iframe `sandbox=""` by `srcdoc`: it runs no
 // script, has no origin of its own, and stays under the app's Content-Security-Policy.
 
 import { useState } from 'preact/hooks';
-import { all, api, errorText } from '../api/client';
+import { ApiError, all, api, errorText } from '../api/client';
 import type { DatasetExport, SessionInfo } from '../api/models';
 import { loadProject, shortId, useLoad } from '../project';
 import { linkClick } from '../router';
@@ -36,6 +39,8 @@ export function ExportsScreen({ params, session }: { params: Record<string, stri
   const { ctx, rows } = data;
   const me = session.user.id;
   const canRequest = ctx.roles.includes('manager');
+  // export_approve: managers and data stewards (src/security/policy.cpp).
+  const canApprove = ctx.roles.some((r) => r === 'manager' || r === 'data_steward');
   const who = (id: string | null) => (!id ? '—' : id === me ? 'you' : shortId(id));
 
   // Runs a call; the server's refusal is shown as it says it.
@@ -63,6 +68,18 @@ export function ExportsScreen({ params, session }: { params: Record<string, stri
     const done = approve ? await api.post('/api/v1/projects/{project_id}/exports/{export_id}/approve', params, body)
                          : await api.post('/api/v1/projects/{project_id}/exports/{export_id}/deny', params, body);
     return `Version ${done.version} ${done.status}${done.error ? `: ${done.error}` : ''}.`;
+  });
+  // The server's 403 and 409 said in the screen's words, with its own message after them.
+  const rebuild = (x: DatasetExport) => act(async () => {
+    try {
+      const done = await api.post('/api/v1/projects/{project_id}/exports/{export_id}/rebuild', { project_id, export_id: x.id });
+      return done.status === 'built' ? `Version ${done.version} built again.`
+                                     : `Version ${done.version} failed again: ${done.error ?? 'no reason given'}.`;
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 403) throw new Error(`you may not build version ${x.version} again: ${errorText(e)}`);
+      if (e instanceof ApiError && e.status === 409) throw new Error(`version ${x.version} is no longer a failed build: ${errorText(e)}`);
+      throw e;
+    }
   });
   const issueToken = (x: DatasetExport) => act(async () => {
     const issued = await api.post('/api/v1/projects/{project_id}/exports/{export_id}/tokens', { project_id, export_id: x.id }, { minutes: 15 });
@@ -108,7 +125,7 @@ export function ExportsScreen({ params, session }: { params: Record<string, stri
             {rows.map((x) => (
               <tr key={x.id}>
                 <td>{x.version}</td>
-                <td><span class={`state ${x.status}`}>{x.status}</span>{x.error && <div class="error">{x.error}</div>}</td>
+                <td><span class={`state ${x.status}`}>{x.status}</span>{x.error && <div class="error">Why it failed: {x.error}</div>}</td>
                 <td>{x.reason}</td>
                 <td>{who(x.requested_by)}<br /><span class="muted">{new Date(x.requested_at).toLocaleString()}</span></td>
                 <td>{who(x.decided_by)}{x.decided_at && <><br /><span class="muted">{new Date(x.decided_at).toLocaleString()}</span></>}
@@ -128,6 +145,11 @@ export function ExportsScreen({ params, session }: { params: Record<string, stri
                       </div>
                     </div>
                   )}
+                  {x.status === 'failed' && canApprove && (x.requested_by === me
+                    ? <p class="muted">You requested it: another approver must build it again.</p>
+                    : <div class="actions">
+                        <button type="button" class="primary" onClick={() => void rebuild(x)}>Build version {x.version} again</button>
+                      </div>)}
                   {x.status === 'built' && (
                     <div class="actions">
                       {canRequest && <button type="button" onClick={() => void issueToken(x)}>Download link for version {x.version}</button>}
