@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { gunzipSync } from 'node:zlib';
 import { demoForThisFile, newUser, screenshotsOnFailure } from './harness.mjs';
 import { syntheticCtNifti } from './nifti.mjs';
-import { publishClasses } from './project_setup.mjs';
+import { demoProject, publishClasses } from './project_setup.mjs';
 
 const env = demoForThisFile();
 const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -41,12 +41,7 @@ function niftiForeground(bytes) {
 const runsSet = (runs) => new Set(runs.flatMap(([s, n]) => Array.from({ length: n }, (_, k) => s + k)));
 
 test('volume reading room: a segmentation pre-label over the volume, accepted, corrected; a classification rejected', () => screenshotsOnFailure(async () => {
-  const admin = await newUser(env.browser, env.server, 'volume_prelabels', 'admin');
-  await admin.signIn('admin');
-  const reader1 = (await admin.api('GET', '/api/v1/users')).json.data.find((u) => u.username === 'reader1');
-  const manager = await newUser(env.browser, env.server, 'volume_prelabels', 'manager');
-  await manager.signIn('manager');
-  const project_id = (await manager.api('GET', '/api/v1/projects')).json.data[0].id;
+  const { manager, reader1, project_id } = await demoProject(env, 'volume_prelabels');
   await publishClasses(manager, env.server, project_id, [
     { id: 'hepatic_steatosis', name: 'Hepatic steatosis', kind: 'classification', definition: 'fatty liver', data_types: ['imaging'] },
   ]);
