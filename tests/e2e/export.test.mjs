@@ -229,7 +229,7 @@ test('exports: a failed build shows its error and is built again by another appr
     await stale.page.getByRole('button', { name: `Build version ${version} again` }).click();
     const refusal = stale.page.getByRole('alert');
     await refusal.waitFor();
-    assert.match(await refusal.innerText(), new RegExp(`^The server refused: version ${version} is no longer a failed build: export \\S+ is built; only a failed build is built again \\(conflict\\)$`));
+    assert.match(await refusal.innerText(), new RegExp(`^The server refused: version ${version} cannot be built again now: export \\S+ is built; only a failed or cut-off build is built again \\(conflict\\)$`));
     await stale.page.getByRole('button', { name: `Subgroup report of version ${version}` }).waitFor();  // the page catches up
     await stale.shot('rebuild-conflict');
     for (const u of [admin, b, m, s, stale]) u.assertNoErrors();

@@ -324,6 +324,7 @@ export interface DatasetExport {
   decided_by: string | null;
   decided_at: string | null;
   decision_note: string;
+  build_started_at: string | null;  // when the current (or last) build began
   snapshot_bytes: number;
   manifest_sha256: string | null;
   error: string | null;

@@ -4,7 +4,8 @@
 // one-time download token and its link, the manifest, and the subgroup report viewed in the app.
 // A failed build shows why; once its cause is put right (a missing blob restored, a bad label
 // corrected) an approver other than the requester builds it again under the same approval
-// (POST …/rebuild; 403 for the requester, 409 when it is no longer failed).
+// (POST …/rebuild; 403 for the requester, 409 when it is no longer failed). So is a build cut
+// off mid-way (still `approved` export.build_lease_minutes after it started; the server decides).
 //
 // The report is the snapshot's own self-contained HTML (inline CSS and SVG, no script), read
 // through the API with the session and shown in an iframe `sandbox=""` by `srcdoc`: it runs no
@@ -77,7 +78,7 @@ export function ExportsScreen({ params, session }: { params: Record<string, stri
                                      : `Version ${done.version} failed again: ${done.error ?? 'no reason given'}.`;
     } catch (e) {
       if (e instanceof ApiError && e.status === 403) throw new Error(`you may not build version ${x.version} again: ${errorText(e)}`);
-      if (e instanceof ApiError && e.status === 409) throw new Error(`version ${x.version} is no longer a failed build: ${errorText(e)}`);
+      if (e instanceof ApiError && e.status === 409) throw new Error(`version ${x.version} cannot be built again now: ${errorText(e)}`);
       throw e;
     }
   });
@@ -145,7 +146,10 @@ export function ExportsScreen({ params, session }: { params: Record<string, stri
                       </div>
                     </div>
                   )}
-                  {x.status === 'failed' && canApprove && (x.requested_by === me
+                  {x.status === 'approved' && x.build_started_at && (
+                    <p class="muted">Being built since {new Date(x.build_started_at).toLocaleString()}. A build
+                      cut off (the server stopped) can be built again once its lease has run out.</p>)}
+                  {(x.status === 'failed' || x.status === 'approved') && canApprove && (x.requested_by === me
                     ? <p class="muted">You requested it: another approver must build it again.</p>
                     : <div class="actions">
                         <button type="button" class="primary" onClick={() => void rebuild(x)}>Build version {x.version} again</button>
