@@ -154,8 +154,8 @@ std::vector<Uint16> SlicePixels(const CtPhantomOptions& o, int k, int offset) {
 
 // Image Position (Patient) of slice k: the centre of its first pixel (PS3.3 C.7.6.2).
 std::array<double, 3> SlicePosition(const CtPhantomOptions& o, int k) {
-  return {-(o.cols - 1) / 2.0 * o.pixel_spacing_mm, -(o.rows - 1) / 2.0 * o.pixel_spacing_mm,
-          k * o.slice_thickness_mm};
+  return {-(o.cols - 1) / 2.0 * o.pixel_spacing_mm + o.offset_mm[0],
+          -(o.rows - 1) / 2.0 * o.pixel_spacing_mm + o.offset_mm[1], k * o.slice_thickness_mm + o.offset_mm[2]};
 }
 
 struct SeriesUids {
@@ -245,7 +245,7 @@ OFCondition BuildSlice(const CtPhantomOptions& o, const SeriesUids& uids, int k,
   const double z = position[2];
   w.Str(DCM_ImagePositionPatient,
         FormatDs(position[0]) + "\\" + FormatDs(position[1]) + "\\" + FormatDs(z));
-  w.Str(DCM_ImageOrientationPatient, "1\\0\\0\\0\\1\\0");
+  w.Str(DCM_ImageOrientationPatient, o.orientation);
   w.Str(DCM_FrameOfReferenceUID, uids.frame_of_reference);
   w.Str(DCM_PositionReferenceIndicator, "");
   w.Str(DCM_SliceLocation, FormatDs(z));
@@ -326,10 +326,10 @@ std::uint64_t SeedOf(const CtPhantomOptions& options) {
 SeriesUids UidsFor(const CtPhantomOptions& options, std::uint64_t seed) {
   SeriesUids uids{DeriveUid(seed, "study"),
                   DeriveUid(seed, "series"),
-                  DeriveUid(seed, "frame_of_reference"),
+                  DeriveUid(seed, options.frame_of_reference_label),
                   {}};
   for (int k = 0; k < options.slices; ++k)
-    uids.sop.push_back(DeriveUid(seed, "sop/" + std::to_string(k)));
+    uids.sop.push_back(DeriveUid(seed, options.sop_label + "/" + std::to_string(k)));
   return uids;
 }
 

@@ -32,6 +32,52 @@ struct Plane {
   double along = 0;       // position . n
 };
 
+// The tolerances BuildVolume and SeriesGeometry share (one place).
+constexpr double kSamePosition = 1e-3;  // mm along the normal: one position
+
+bool SameOrientation(const std::array<double, 6>& a, const std::array<double, 6>& b, const VolumeOptions& options) {
+  for (int c = 0; c < 6; ++c) {
+    if (std::abs(a[c] - b[c]) > options.orientation_tolerance) return false;
+  }
+  return true;
+}
+
+bool SameSpacing(const std::array<double, 2>& a, const std::array<double, 2>& b) {
+  for (int c = 0; c < 2; ++c) {
+    if (std::abs(a[c] - b[c]) > 1e-3 * b[c]) return false;
+  }
+  return true;
+}
+
+// How far (mm) a slice position may lie off the stack's line, for slices `step` mm apart.
+double PositionTolerance(double step, const VolumeOptions& options) {
+  return std::max(options.spacing_tolerance * step, kSamePosition);
+}
+
+bool HasGeometry(const FrameGeometry& g) { return g.position && g.orientation && g.pixel_spacing; }
+
+// The unit normal of an orientation (row x column direction); nullopt when the cosines are not
+// two orthogonal unit vectors.
+std::optional<Vec3> NormalOf(const std::array<double, 6>& o) {
+  const Vec3 row_dir{o[0], o[1], o[2]};
+  const Vec3 col_dir{o[3], o[4], o[5]};
+  Vec3 normal = Cross(row_dir, col_dir);
+  const double len = Norm(normal);
+  if (!(len > 0.5) || std::abs(Dot(row_dir, col_dir)) > 1e-2) return std::nullopt;
+  for (double& v : normal) v /= len;
+  return normal;
+}
+
+std::string Numbers(std::span<const double> values) {
+  std::string out;
+  for (double v : values) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", v);
+    out += (out.empty() ? "" : "\\") + std::string(buf);
+  }
+  return out;
+}
+
 std::string Join(const std::vector<std::string>& parts) {
   std::string out;
   for (const auto& p : parts) out += (out.empty() ? "" : "; ") + p;
@@ -115,20 +161,14 @@ Result<Volume> BuildVolumeFromImages(std::vector<DecodedImage> images,
       const FrameGeometry& g = images[n].frame_geometry[f];
       const std::string where =
           "instance " + std::to_string(n) + (images[n].frames > 1 ? " frame " + std::to_string(f + 1) : "");
-      if (!g.position || !g.orientation || !g.pixel_spacing) {
+      if (!HasGeometry(g)) {
         problems.push_back(where + " lacks Image Position/Orientation (Patient) or Pixel Spacing");
         continue;
       }
       if (!orientation) orientation = g.orientation;
       if (!spacing) spacing = g.pixel_spacing;
-      for (int c = 0; c < 6; ++c) {
-        if (std::abs((*g.orientation)[c] - (*orientation)[c]) > options.orientation_tolerance) {
-          mixed_orientation = true;
-        }
-      }
-      for (int c = 0; c < 2; ++c) {
-        if (std::abs((*g.pixel_spacing)[c] - (*spacing)[c]) > 1e-3 * (*spacing)[c]) mixed_spacing = true;
-      }
+      if (!SameOrientation(*g.orientation, *orientation, options)) mixed_orientation = true;
+      if (!SameSpacing(*g.pixel_spacing, *spacing)) mixed_spacing = true;
       planes.push_back({n, f, *g.position, 0});
     }
   }
@@ -143,13 +183,12 @@ Result<Volume> BuildVolumeFromImages(std::vector<DecodedImage> images,
 
   const Vec3 row_dir{(*orientation)[0], (*orientation)[1], (*orientation)[2]};
   const Vec3 col_dir{(*orientation)[3], (*orientation)[4], (*orientation)[5]};
-  Vec3 normal = Cross(row_dir, col_dir);
-  const double normal_len = Norm(normal);
-  if (!(normal_len > 0.5) || std::abs(Dot(row_dir, col_dir)) > 1e-2) {
+  const std::optional<Vec3> unit_normal = NormalOf(*orientation);
+  if (!unit_normal) {
     return Error(ErrorCode::kInvalidArgument,
                  "cannot build a volume: Image Orientation (Patient) is not two orthogonal unit vectors");
   }
-  for (double& v : normal) v /= normal_len;
+  const Vec3 normal = *unit_normal;
   for (Plane& p : planes) p.along = Dot(p.position, normal);
   std::stable_sort(planes.begin(), planes.end(),
                    [](const Plane& a, const Plane& b) { return a.along < b.along; });
@@ -171,12 +210,12 @@ Result<Volume> BuildVolumeFromImages(std::vector<DecodedImage> images,
     std::vector<double> sorted = steps;
     std::nth_element(sorted.begin(), sorted.begin() + sorted.size() / 2, sorted.end());
     const double median = sorted[sorted.size() / 2];
-    const double tolerance = std::max(options.spacing_tolerance * median, 1e-3);
+    const double tolerance = PositionTolerance(median, options);
     int duplicates = 0;
     std::vector<std::string> gaps, irregular;
     for (int k = 1; k < slices; ++k) {
       const double s = steps[k - 1];
-      if (s < 1e-3 || median < 1e-3) {
+      if (s < kSamePosition || median < kSamePosition) {
         ++duplicates;
         continue;
       }
@@ -265,6 +304,131 @@ Result<Volume> BuildVolumeFromImages(std::vector<DecodedImage> images,
     volume.slices.push_back({im.sop_class_uid, im.sop_instance_uid, planes[k].frame + 1});
   }
   return volume;
+}
+
+// ---- SeriesGeometry ----------------------------------------------------------------------------
+
+bool SeriesGeometry::settled() const {
+  if (!reference_) return false;
+  if (!reference_->geometry) return true;
+  for (const Vec3& p : positions_) {
+    if (std::abs(Dot(Sub(p, positions_.front()), reference_->normal)) > kSamePosition) return true;
+  }
+  return false;
+}
+
+Status SeriesGeometry::Add(const DecodedImage& image) {
+  if (image.frames < 1 || static_cast<int>(image.frame_geometry.size()) < image.frames) {
+    return Error(ErrorCode::kInvalidArgument, "no frame geometry");
+  }
+  const SeriesGeometry before = *this;
+  for (int f = 0; f < image.frames; ++f) {
+    Status s = AddFrame(image, f);
+    if (!s.ok()) {
+      *this = before;
+      if (image.frames > 1) return Error(s.code(), "frame " + std::to_string(f + 1) + ": " + s.message());
+      return s;
+    }
+  }
+  return Status::Ok();
+}
+
+Status SeriesGeometry::AddFrame(const DecodedImage& image, int frame) {
+  const FrameGeometry& g = image.frame_geometry[frame];
+  const bool colour = image.kind == PixelKind::kRgb;
+  if (!reference_) {
+    Reference r;
+    r.rows = image.rows;
+    r.columns = image.columns;
+    r.colour = colour;
+    r.frame_of_reference_uid = image.frame_of_reference_uid;
+    r.geometry = HasGeometry(g);
+    if (r.geometry) {
+      const std::optional<Vec3> normal = NormalOf(*g.orientation);
+      if (!normal) {
+        return Error(ErrorCode::kInvalidArgument, "Image Orientation (Patient) " + Numbers(*g.orientation) +
+                                                      " is not two orthogonal unit vectors");
+      }
+      r.orientation = *g.orientation;
+      r.spacing = *g.pixel_spacing;
+      r.normal = *normal;
+      positions_.push_back(*g.position);
+    }
+    reference_ = r;
+    return Status::Ok();
+  }
+  const Reference& r = *reference_;
+  auto differs = [](const std::string& what) { return Error(ErrorCode::kInvalidArgument, what); };
+  if (image.rows != r.rows || image.columns != r.columns) {
+    return differs(std::to_string(image.columns) + "x" + std::to_string(image.rows) + ", the series is " +
+                   std::to_string(r.columns) + "x" + std::to_string(r.rows));
+  }
+  if (colour != r.colour) {
+    return differs(colour ? "colour, the series is greyscale" : "greyscale, the series is colour");
+  }
+  if (image.frame_of_reference_uid != r.frame_of_reference_uid) {
+    auto uid = [](const std::string& u) { return u.empty() ? std::string("none") : u; };
+    return differs("Frame of Reference UID " + uid(image.frame_of_reference_uid) + ", the series' is " +
+                   uid(r.frame_of_reference_uid));
+  }
+  if (HasGeometry(g) != r.geometry) {
+    return differs(r.geometry ? "no Image Position/Orientation (Patient) or Pixel Spacing, the series has them"
+                              : "Image Position/Orientation (Patient) and Pixel Spacing, the series has none");
+  }
+  if (!r.geometry) return Status::Ok();
+  if (!SameOrientation(*g.orientation, r.orientation, options_)) {
+    return differs("Image Orientation (Patient) " + Numbers(*g.orientation) + ", the series' is " +
+                   Numbers(r.orientation));
+  }
+  if (!SameSpacing(*g.pixel_spacing, r.spacing)) {
+    return differs("Pixel Spacing " + Numbers(*g.pixel_spacing) + " mm, the series' is " + Numbers(r.spacing) + " mm");
+  }
+  // The line: through the first position and the first one at another place along the normal;
+  // its tolerance from the smallest step between positions so far, as BuildVolume's from the
+  // median step.
+  const Vec3& p = *g.position;
+  const Vec3& origin = positions_.front();
+  const Vec3* other = nullptr;
+  std::vector<double> along;
+  along.reserve(positions_.size());
+  for (const Vec3& q : positions_) {
+    along.push_back(Dot(q, r.normal));
+    if (!other && std::abs(along.back() - along.front()) > kSamePosition) other = &q;
+  }
+  if (other != nullptr) {
+    std::sort(along.begin(), along.end());
+    double step = 0;
+    for (std::size_t k = 1; k < along.size(); ++k) {
+      const double s = along[k] - along[k - 1];
+      if (s > kSamePosition && (step == 0 || s < step)) step = s;
+    }
+    const Vec3 direction = Sub(*other, origin);
+    const double length = Norm(direction);
+    const Vec3 d{direction[0] / length, direction[1] / length, direction[2] / length};
+    const Vec3 offset = Sub(p, origin);
+    const double t = Dot(offset, d);
+    const double off = Norm(Sub(offset, Vec3{t * d[0], t * d[1], t * d[2]}));
+    if (off > PositionTolerance(step, options_)) {
+      return differs("Image Position (Patient) " + Numbers(p) + " lies " + Mm(off) +
+                     " mm off the line of the series' slice positions");
+    }
+  }
+  positions_.push_back(p);
+  return Status::Ok();
+}
+
+std::string SeriesGeometryKey(const DecodedImage& image) {
+  std::string key = std::to_string(image.columns) + "x" + std::to_string(image.rows) +
+                    (image.kind == PixelKind::kRgb ? " rgb " : " grey ") + image.frame_of_reference_uid;
+  if (image.frame_geometry.empty() || !HasGeometry(image.frame_geometry.front())) return key + " -";
+  const FrameGeometry& g = image.frame_geometry.front();
+  auto at = [](double v, double unit) { return std::round(v / unit) * unit + 0.0; };  // no "-0.00"
+  char buf[160];
+  const auto& o = *g.orientation;
+  std::snprintf(buf, sizeof buf, " %.2f %.2f %.2f %.2f %.2f %.2f %.3f %.3f", at(o[0], 1e-2), at(o[1], 1e-2),
+                at(o[2], 1e-2), at(o[3], 1e-2), at(o[4], 1e-2), at(o[5], 1e-2), at((*g.pixel_spacing)[0], 1e-3),
+                at((*g.pixel_spacing)[1], 1e-3));
+  return key + buf;
 }
 
 }  // namespace caliper::dicom

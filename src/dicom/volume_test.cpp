@@ -181,6 +181,77 @@ TEST(VolumeTest, GantryTiltIsKeptAsAShearedAffineAndReported) {
   EXPECT_NE(Build(files, strict).status().message().find("gantry tilt"), std::string::npos);
 }
 
+DecodedImage Decoded(const Bytes& bytes) {
+  auto image = DecodeImage(bytes);
+  EXPECT_TRUE(image.ok()) << image.status().ToString();
+  return image.ok() ? *image : DecodedImage{};
+}
+
+// The first slice of the phantom `o` varied by `vary`, as one odd instance of the series.
+DecodedImage Odd(CtPhantomOptions o, const std::function<void(CtPhantomOptions&)>& vary) {
+  o.sop_label = "odd";
+  vary(o);
+  return Decoded(Series(o).at(3));
+}
+
+TEST(SeriesGeometryTest, RefusesWhatCannotJoinTheVolumeAndKeepsWhatAnotherUploadMayComplete) {
+  const CtPhantomOptions o = Landmarked();  // 56x40, 0.7 mm, slices 2.5 mm apart along z
+  const std::vector<Bytes> files = Series(o);
+  SeriesGeometry series;
+  EXPECT_TRUE(series.empty());
+  for (int k : {0, 1, 2, 4}) ASSERT_TRUE(series.Add(Decoded(files[k])).ok()) << k;  // a gap at 3: kept
+  EXPECT_FALSE(series.empty());
+  EXPECT_TRUE(series.settled());
+  auto refusal = [&](const DecodedImage& image) {
+    Status s = series.Add(image);
+    EXPECT_EQ(s.code(), ErrorCode::kInvalidArgument);
+    return s.message();
+  };
+  EXPECT_EQ(refusal(Odd(o, [](CtPhantomOptions& v) { v.rows = v.cols = 32; })), "32x32, the series is 56x40");
+  EXPECT_EQ(refusal(Odd(o, [](CtPhantomOptions& v) { v.orientation = "1\\0\\0\\0\\0\\-1"; })),
+            "Image Orientation (Patient) 1\\0\\0\\0\\0\\-1, the series' is 1\\0\\0\\0\\1\\0");
+  const std::string other_frame = refusal(Odd(o, [](CtPhantomOptions& v) { v.frame_of_reference_label = "x"; }));
+  EXPECT_EQ(other_frame, "Frame of Reference UID " + DeriveUid(11, "x") + ", the series' is " +
+                             DeriveUid(11, "frame_of_reference"));
+  EXPECT_EQ(refusal(Odd(o, [](CtPhantomOptions& v) { v.pixel_spacing_mm = 0.8; })),
+            "Pixel Spacing 0.8\\0.8 mm, the series' is 0.7\\0.7 mm");
+  const std::string off = refusal(Odd(o, [](CtPhantomOptions& v) { v.offset_mm = {12, 0, 0}; }));
+  EXPECT_NE(off.find("lies 12.000 mm off the line of the series' slice positions"), std::string::npos) << off;
+  const Bytes no_position = Modify(files[3], [](DcmDataset& ds) { ds.findAndDeleteElement(DCM_ImagePositionPatient); });
+  EXPECT_EQ(refusal(Decoded(no_position)), "no Image Position/Orientation (Patient) or Pixel Spacing, the series has them");
+  auto cine = MakeUltrasoundCinePhantom(2, 40, 56, false, 1);
+  ASSERT_TRUE(cine.ok());
+  EXPECT_EQ(refusal(Decoded(*cine)), "frame 1: colour, the series is greyscale");
+
+  // Within BuildVolume's tolerances, and what only more instances settle, is taken: the missing
+  // slice, a slice at an irregular step, a second one at an occupied position, an orientation
+  // off by less than 1e-3.
+  EXPECT_TRUE(series.Add(Decoded(files[3])).ok());
+  Bytes irregular = files[5];
+  SetZ(irregular, 13.1);
+  EXPECT_TRUE(series.Add(Decoded(irregular)).ok());
+  EXPECT_TRUE(series.Add(Odd(o, [](CtPhantomOptions&) {})).ok()) << "another instance at slice 3's position";
+  EXPECT_TRUE(series.Add(Odd(o, [](CtPhantomOptions& v) { v.orientation = "1\\0\\0\\0\\0.9999995\\0.0005"; })).ok());
+  // Without a known line a second position may lean against the normal (gantry tilt), and
+  // then fixes the line.
+  SeriesGeometry tilted;
+  ASSERT_TRUE(tilted.Add(Decoded(files[0])).ok());
+  EXPECT_FALSE(tilted.settled());
+  const double shift = std::tan(20.0 * M_PI / 180.0) * 2.5;  // 20 degrees
+  EXPECT_TRUE(tilted.Add(Odd(o, [&](CtPhantomOptions& v) { v.offset_mm = {0, shift * 3, 0}; })).ok());
+  EXPECT_TRUE(tilted.settled());
+  EXPECT_FALSE(tilted.Add(Decoded(files[1])).ok()) << "off the tilted line";
+  // A series without geometry takes only instances without it.
+  SeriesGeometry bare;
+  ASSERT_TRUE(bare.Add(Decoded(no_position)).ok());
+  EXPECT_TRUE(bare.settled());
+  EXPECT_EQ(bare.Add(Decoded(files[0])).message(), "Image Position/Orientation (Patient) and Pixel Spacing, the series has none");
+  // The key ingest starts a new series from: alike for slices of one series, not for odd ones.
+  EXPECT_EQ(SeriesGeometryKey(Decoded(files[0])), SeriesGeometryKey(Decoded(files[6])));
+  EXPECT_NE(SeriesGeometryKey(Decoded(files[0])),
+            SeriesGeometryKey(Odd(o, [](CtPhantomOptions& v) { v.orientation = "1\\0\\0\\0\\0\\-1"; })));
+}
+
 std::vector<Bytes> SampleSeries(const std::string& folder) {
   auto readme = SampleDataFile("dicom-series/README.md");
   if (!readme) return {};

@@ -34,6 +34,14 @@ struct CtPhantomOptions {
   // Writes Burned In Annotation (0028,0301) = YES, so de-identification quarantines the slices
   // for pixel review (nothing is burned in: the pixels are the phantom's).
   bool burned_in_annotation = false;
+  // Variants for one odd instance in an ordinary series of the same seed (tests of what ingest
+  // refuses, docs/imaging.md): the Image Orientation (Patient) as written (the positions stay
+  // those of an axial series), the DeriveUid purposes of the Frame of Reference UID and of the
+  // SOP Instance UIDs ("<sop_label>/<slice>"), and a shift of every Image Position (Patient).
+  std::string orientation = "1\\0\\0\\0\\1\\0";
+  std::string frame_of_reference_label = "frame_of_reference";
+  std::string sop_label = "sop";
+  std::array<double, 3> offset_mm{0, 0, 0};
   // With a seed, every UID is derived from it and the output is byte-identical from run to run.
   // Without one, a seed is drawn from the kernel's CSPRNG, so UIDs are globally unique.
   std::optional<std::uint64_t> seed;

@@ -16,6 +16,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "caliper/common/status.h"
@@ -76,6 +77,52 @@ Result<Volume> BuildVolume(std::span<const std::span<const std::uint8_t>> instan
 // As BuildVolume, from images already decoded (consumed).
 Result<Volume> BuildVolumeFromImages(std::vector<DecodedImage> images,
                                      const VolumeOptions& options = {});
+
+// Whether one more instance can join a series' volume, checked as it arrives (ingest refuses
+// one that cannot, docs/imaging.md "An inconsistent series"). Holds the geometry of the
+// instances accepted so far (no pixel values); the first sets the reference. An instance fits
+// when every frame has the reference's rows and columns, is greyscale or colour alike, has the
+// same Frame of Reference UID, has Image Position/Orientation (Patient) and Pixel Spacing when
+// the reference has them (and none when it has none), an orientation within
+// `orientation_tolerance` and a Pixel Spacing within 0.1 % of the reference's (BuildVolume's
+// tolerances), and a position on the line of the positions so far (within BuildVolume's
+// tolerance for positions, from the smallest step between them; the line is known once two
+// positions differ along the normal, and it may lean against the normal: gantry tilt). What
+// only more instances can settle — a gap, irregular spacing, several instances at one position —
+// is not checked: BuildVolume reports it.
+class SeriesGeometry {
+ public:
+  explicit SeriesGeometry(VolumeOptions options = {}) : options_(std::move(options)) {}
+  // Adds `image` (decoded; its values are not looked at) when it fits; otherwise kInvalidArgument
+  // saying what differs, e.g. "256x256, the series is 512x512", and nothing is added.
+  Status Add(const DecodedImage& image);
+  bool empty() const { return !reference_; }
+  // Whether the line of positions is known (or the series has no positions), so that more
+  // instances of the series would not change what Add accepts but for the step's tolerance.
+  bool settled() const;
+
+ private:
+  struct Reference {
+    int rows = 0, columns = 0;
+    bool colour = false;
+    std::string frame_of_reference_uid;
+    bool geometry = false;  // position, orientation and spacing present
+    std::array<double, 6> orientation{};
+    std::array<double, 2> spacing{};
+    std::array<double, 3> normal{};
+  };
+  Status AddFrame(const DecodedImage& image, int frame);
+
+  VolumeOptions options_;
+  std::optional<Reference> reference_;
+  std::vector<std::array<double, 3>> positions_;  // of the frames so far (with geometry)
+};
+
+// A key on which images of one series agree when they share size, colour, Frame of Reference,
+// geometry presence, orientation (to 1e-2) and Pixel Spacing (to 1e-3 mm): ingest starts a new
+// series' geometry from an image of the most common key, so one odd file is the one refused
+// whatever the order of the files.
+std::string SeriesGeometryKey(const DecodedImage& image);
 
 // `a` applied to (i, j, k, 1).
 std::array<double, 3> Apply(const Affine& a, double i, double j, double k);
