@@ -194,6 +194,38 @@ TEST_F(DicomReceiverTest, ABadPayloadIsRefusedAndNothingIsStored) {
   EXPECT_EQ(ItemCount(), 0u);
 }
 
+TEST_F(DicomReceiverTest, AnInstanceThatCannotJoinItsSeriesIsRefusedAndTheAssociationGoesOn) {
+  dicom::Association who;
+  who.id = 78;
+  who.calling_ae = "CT1";
+  who.peer_address = "127.0.0.1";
+  dicom::CtPhantomOptions o;
+  o.slices = 3;
+  o.rows = o.cols = 16;
+  o.seed = kSeed;
+  auto series = dicom::MakeCtPhantomSeries(o);
+  o.sop_label = "elsewhere";
+  o.frame_of_reference_label = "elsewhere";
+  auto odd = dicom::MakeCtPhantomSeries(o);
+  ASSERT_TRUE(series.ok() && odd.ok());
+  auto store = [&](const std::vector<std::uint8_t>& bytes) {
+    return receiver_->Store(who, std::string(bytes.begin(), bytes.end()));
+  };
+  EXPECT_EQ(store(series->at(0)).status, dicom::kStoreSuccess);
+  const dicom::StoreOutcome refused = store(odd->at(1));
+  EXPECT_EQ(refused.status, dicom::kStoreProcessingFailure);
+  EXPECT_EQ(refused.comment.rfind("inconsistent with series 2.25.", 0), 0u) << refused.comment;
+  EXPECT_NE(refused.comment.find("Frame of Reference UID"), std::string::npos) << refused.comment;
+  EXPECT_EQ(store(series->at(1)).status, dicom::kStoreSuccess);
+  EXPECT_EQ(store(series->at(2)).status, dicom::kStoreSuccess);
+  receiver_->Ended(who);
+  ASSERT_TRUE(AwaitCount("imaging.volume_build", 1));
+  EXPECT_EQ(Count("imaging.series_ingest"), 3);
+  auto items = app_->ListItems(LocalOperator(), project_id_, {"", 10});
+  ASSERT_TRUE(items.ok() && items->rows.size() == 1u);
+  EXPECT_EQ(items->rows[0].content_type, "application/gzip") << "the three slices built";
+}
+
 TEST_F(DicomReceiverTest, AnInstanceAtBurnedInRiskIsAcceptedIntoTheQuarantineNotAnItem) {
   auto us = dicom::MakeUltrasoundCinePhantom(2, 16, 16, /*ybr_planar=*/false, 4);
   ASSERT_TRUE(us.ok()) << us.status().ToString();

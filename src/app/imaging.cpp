@@ -7,6 +7,8 @@
 #include <cctype>
 #include <cmath>
 #include <map>
+#include <numeric>
+#include <span>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -267,7 +269,10 @@ Status App::StoreSeriesVolume(storage::Transaction& txn, const core::Item& item,
   sr.instances = static_cast<std::int64_t>(instances.size());
   auto volume = dicom::BuildVolume(instances);
   if (!volume.ok()) {
+    // Incomplete (a gap, irregular spacing; C-STORE sends a series over many associations) or
+    // several acquisitions at one position: stored, and said.
     sr.no_volume = volume.status().message();
+    sr.warnings.push_back("no volume built: " + sr.no_volume);
     return Status::Ok();
   }
   CALIPER_ASSIGN_OR_RETURN(auto nifti, ingest::VolumeToNifti(*volume, /*gzip=*/true));
@@ -398,6 +403,10 @@ Result<DicomIngestReport> App::IngestDicom(const RequestContext& ctx, const std:
           f.outcome = "error";
           f.error = Error(ErrorCode::kInvalidArgument, "the instance's patient differs from its series'");
           break;
+        case SeriesInstance::Fate::kInconsistent:
+          f.outcome = "error";
+          f.error = instances[k].refusal;
+          break;
       }
     }
     if (s.ok() && sr.added > 0) report.series.push_back(std::move(sr));
@@ -420,7 +429,6 @@ Status App::StoreInSeries(storage::Transaction& txn, const RequestContext& ctx, 
   sr.series_uid = series_uid;
   if (instances.empty()) return Status::Ok();
   core::Item item;
-  const SeriesInstance& founder = instances.front();  // makes the item when the series is new
   auto existing = txn.FindSeriesItem(project_id, series_uid);
   if (existing.ok()) {
     CALIPER_ASSIGN_OR_RETURN(item, txn.GetItem(*existing));
@@ -428,9 +436,7 @@ Status App::StoreInSeries(storage::Transaction& txn, const RequestContext& ctx, 
     item.id = ids_.NewId("itm");
     item.project_id = project_id;
     item.data_type = core::DataType::kImaging;
-    item.modality = founder.modality;
-    item.patient_key = founder.patient_key;
-    item.cohort_json = founder.cohort_json;
+    item.patient_key = instances.front().patient_key;
     item.content_type = "application/dicom";  // until a volume is built
     item.created_at = clock_.Now();
     item.created_by = ctx.actor();
@@ -439,8 +445,7 @@ Status App::StoreInSeries(storage::Transaction& txn, const RequestContext& ctx, 
     return existing.status();
   }
   sr.item_id = item.id;
-  sr.modality = item.modality;
-  std::vector<const SeriesInstance*> fresh;
+  std::vector<SeriesInstance*> candidates;
   for (SeriesInstance& s : instances) {
     if (s.patient_key != item.patient_key) {
       s.fate = SeriesInstance::Fate::kOtherPatient;
@@ -454,11 +459,19 @@ Status App::StoreInSeries(storage::Transaction& txn, const RequestContext& ctx, 
     }
     if (dup.status().code() != ErrorCode::kNotFound) return dup.status();
     s.fate = SeriesInstance::Fate::kStored;
-    fresh.push_back(&s);
+    candidates.push_back(&s);
+  }
+  CALIPER_RETURN_IF_ERROR(RefuseInconsistent(txn, sr.created ? "" : item.id, series_uid, candidates));
+  std::vector<const SeriesInstance*> fresh;
+  for (const SeriesInstance* s : candidates) {
+    if (s->fate == SeriesInstance::Fate::kStored) fresh.push_back(s);
   }
   if (fresh.empty()) return Status::Ok();
 
   if (sr.created) {
+    const SeriesInstance& founder = *fresh.front();  // the new item's modality, cohort and link
+    item.modality = founder.modality;
+    item.cohort_json = founder.cohort_json;
     CALIPER_RETURN_IF_ERROR(txn.InsertItem(item));
     std::istringstream link_json(founder.link_json);
     CALIPER_ASSIGN_OR_RETURN(auto put, PutBlob(txn, project_id, kLinkOwner, link_json));
@@ -467,6 +480,7 @@ Status App::StoreInSeries(storage::Transaction& txn, const RequestContext& ctx, 
                              json{{"project_id", project_id}, {"data_type", "imaging"}, {"modality", item.modality}}
                                  .dump()));
   }
+  sr.modality = item.modality;
   // Every instance of the series, for the volume: those stored before, then the new ones.
   std::vector<std::string> earlier;
   CALIPER_ASSIGN_OR_RETURN(auto stored, txn.ListDicomInstances(item.id));
@@ -498,6 +512,61 @@ Status App::StoreInSeries(storage::Transaction& txn, const RequestContext& ctx, 
                                 {"instances", sr.instances},
                                 {"volume", sr.no_volume.empty()}}
                                .dump()));
+  return Status::Ok();
+}
+
+Status App::RefuseInconsistent(storage::Transaction& txn, const std::string& item_id, const std::string& series_uid,
+                               const std::vector<SeriesInstance*>& candidates) {
+  if (candidates.empty()) return Status::Ok();
+  auto bytes_of = [](const std::string& b) {
+    return std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(b.data()), b.size());
+  };
+  dicom::SeriesGeometry geometry;
+  if (!item_id.empty()) {
+    // Instances stored before are taken as they are (they were checked on arrival); a few give
+    // the series' reference and line.
+    CALIPER_ASSIGN_OR_RETURN(auto stored, txn.ListDicomInstances(item_id));
+    for (const auto& d : stored) {
+      if (geometry.settled()) break;
+      CALIPER_ASSIGN_OR_RETURN(std::string bytes, GetBlob(txn, d.blob));
+      if (auto image = dicom::DecodeImage(bytes_of(bytes)); image.ok()) (void)geometry.Add(*image);
+    }
+  }
+  std::vector<Result<dicom::DecodedImage>> images;
+  images.reserve(candidates.size());
+  for (const SeriesInstance* c : candidates) {
+    images.push_back(dicom::DecodeImage(bytes_of(c->bytes)));
+    if (images.back().ok()) std::vector<float>().swap(images.back()->values);  // geometry only
+  }
+  std::vector<std::size_t> order(candidates.size());
+  std::iota(order.begin(), order.end(), 0);
+  if (geometry.empty()) {
+    std::map<std::string, int> count;
+    for (const auto& image : images) {
+      if (image.ok()) ++count[dicom::SeriesGeometryKey(*image)];
+    }
+    std::size_t typical = 0;
+    int best = 0;
+    for (std::size_t k = 0; k < images.size(); ++k) {
+      if (!images[k].ok()) continue;
+      const int n = count[dicom::SeriesGeometryKey(*images[k])];
+      if (n > best) best = n, typical = k;
+    }
+    std::rotate(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(typical),
+                order.begin() + static_cast<std::ptrdiff_t>(typical) + 1);
+  }
+  for (std::size_t k : order) {
+    SeriesInstance& c = *candidates[k];
+    Status fits = images[k].ok() ? geometry.Add(*images[k])
+                  : geometry.empty()
+                      ? Status::Ok()  // a series of non-images (or not yet of images)
+                      : Error(images[k].status().code(), "does not decode as an image (" +
+                                                             images[k].status().message() +
+                                                             "), the series' instances do");
+    if (fits.ok()) continue;
+    c.fate = SeriesInstance::Fate::kInconsistent;
+    c.refusal = Error(ErrorCode::kConflict, "inconsistent with series " + series_uid + ": " + fits.message());
+  }
   return Status::Ok();
 }
 

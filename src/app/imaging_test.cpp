@@ -9,6 +9,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <set>
 
@@ -81,6 +82,31 @@ class ImagingTest : public ProjectAppTest {
     std::vector<ImagingInput> out;
     for (int k : slices) out.push_back({"ct_" + std::to_string(k), phantom_[k]});
     return out;
+  }
+
+  // The phantom's slice `k` varied by `vary`, named `name`: an odd instance of the phantom's
+  // series (the same seed: series, study and patient; its own SOP Instance UID).
+  static ImagingInput OddSlice(const std::string& name, int k,
+                               const std::function<void(dicom::CtPhantomOptions&)>& vary) {
+    dicom::CtPhantomOptions o;
+    o.slices = kSlices;
+    o.rows = o.cols = kSize;
+    o.seed = 7;
+    o.sop_label = name;
+    vary(o);
+    auto series = dicom::MakeCtPhantomSeries(o);
+    EXPECT_TRUE(series.ok()) << series.status().ToString();
+    return {name, series.ok() ? std::string(series->at(k).begin(), series->at(k).end()) : ""};
+  }
+
+  // Blob files (not temporary ones or the sweep's lock).
+  std::size_t BlobFiles() const {
+    std::size_t n = 0;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(dir_ / "blobs")) {
+      n += e.is_regular_file() && e.path().filename() != "sweep.lock" &&
+           e.path().parent_path().filename() != "tmp";
+    }
+    return n;
   }
 
   DicomIngestReport Ingest(std::vector<ImagingInput> inputs) {
@@ -737,6 +763,91 @@ TEST_F(ImagingTest, BadAndQuarantinedFilesAreReportedAndNeverStored) {
   EXPECT_EQ(report["errors"], 2);
   EXPECT_EQ(report["quarantined"], 1);
   EXPECT_EQ(report["stored"], 0);
+}
+
+TEST_F(ImagingTest, AnInstanceThatCannotJoinItsSeriesIsAnErrorAndNothingOfItIsStored) {
+  // One upload: the series' slices with a 12x12 slice, a rotated one and one in another frame of
+  // reference among them (the first file is an odd one: the series is what most files agree on).
+  std::vector<ImagingInput> inputs;
+  inputs.push_back(OddSlice("small", 2, [](dicom::CtPhantomOptions& o) { o.rows = o.cols = 12; }));
+  for (ImagingInput& in : Slices({0, 1, 2})) inputs.push_back(std::move(in));
+  inputs.push_back(OddSlice("rotated", 3, [](dicom::CtPhantomOptions& o) { o.orientation = "1\\0\\0\\0\\0\\-1"; }));
+  for (ImagingInput& in : Slices({3, 4, 5})) inputs.push_back(std::move(in));
+  inputs.push_back(OddSlice("elsewhere", 4, [](dicom::CtPhantomOptions& o) { o.frame_of_reference_label = "b"; }));
+  DicomIngestReport r = Ingest(std::move(inputs));
+  EXPECT_EQ(Outcomes(r), (std::vector<std::string>{"error", "stored", "stored", "stored", "error", "stored",
+                                                   "stored", "stored", "error"}));
+  ASSERT_EQ(r.series.size(), 1u);
+  const DicomSeriesResult& s = r.series[0];
+  EXPECT_EQ(s.added, kSlices);
+  EXPECT_EQ(s.instances, kSlices);
+  EXPECT_EQ(s.dims, (std::array<int, 3>{kSize, kSize, kSlices})) << s.no_volume;
+  EXPECT_TRUE(s.warnings.empty());
+  const std::string prefix = "inconsistent with series " + s.series_uid + ": ";
+  EXPECT_EQ(r.files[0].error.message(), prefix + "12x12, the series is 24x24");
+  EXPECT_EQ(r.files[4].error.message(),
+            prefix + "Image Orientation (Patient) 1\\0\\0\\0\\0\\-1, the series' is 1\\0\\0\\0\\1\\0");
+  EXPECT_EQ(r.files[8].error.message().rfind(prefix + "Frame of Reference UID 2.25.", 0), 0u)
+      << r.files[8].error.message();
+  EXPECT_EQ(r.files[8].error.message().find(dicom::DeriveUid(7, "b")), std::string::npos) << "pseudonymous UIDs";
+  for (std::size_t n : {0u, 4u, 8u}) {
+    const DicomFileResult& f = r.files[n];
+    EXPECT_EQ(f.error.code(), ErrorCode::kConflict) << f.name;
+    EXPECT_EQ(f.item_id, "") << f.name;
+    EXPECT_EQ(f.series_uid, s.series_uid) << f.name;
+    EXPECT_EQ(app_->ReadDicomInstance(LocalOperator(), s.item_id, f.sop_instance_uid).status().code(),
+              ErrorCode::kNotFound)
+        << f.name;
+  }
+  // Stored: the six instances, the re-identification link and the volume; nothing of the others.
+  EXPECT_EQ(BlobFiles(), static_cast<std::size_t>(kSlices) + 2);
+  const json report = json::parse(DicomIngestReportJson(r));
+  EXPECT_EQ(report["errors"], 3);
+  EXPECT_EQ(report["stored"], kSlices);
+  EXPECT_EQ(report["files"][0]["error"]["code"], "conflict");
+
+  // Later, alone: a slice off the series' line is refused and writes nothing (no blob, no item
+  // change, no audit event of a store); the same instance again is still a duplicate.
+  const std::size_t blobs = BlobFiles(), events = AuditActions().size();
+  std::vector<ImagingInput> later_inputs;
+  later_inputs.push_back(OddSlice("shifted", 2, [](dicom::CtPhantomOptions& o) { o.offset_mm = {30, 0, 0}; }));
+  later_inputs.push_back(Slices({2})[0]);
+  DicomIngestReport later = Ingest(std::move(later_inputs));
+  EXPECT_EQ(Outcomes(later), (std::vector<std::string>{"error", "duplicate"}));
+  EXPECT_NE(later.files[0].error.message().find("lies 30.000 mm off the line of the series' slice positions"),
+            std::string::npos)
+      << later.files[0].error.message();
+  EXPECT_TRUE(later.series.empty());
+  EXPECT_EQ(BlobFiles(), blobs);
+  auto actions = AuditActions();
+  EXPECT_EQ(actions.size(), events + 1) << "only the ingest itself (dicom.ingest)";
+  EXPECT_EQ(actions.back(), "dicom.ingest");
+  EXPECT_EQ(ItemCount(), 1u);
+  EXPECT_EQ(Volume(s.item_id).geometry.dims[2], kSlices);
+}
+
+TEST_F(ImagingTest, AnIncompleteSeriesIsStoredWithAWarningAndCompletedLater) {
+  DicomIngestReport first = Ingest(Slices({0, 1, 3, 4, 5}));
+  EXPECT_EQ(Outcomes(first), std::vector<std::string>(kSlices - 1, "stored"));
+  ASSERT_EQ(first.series.size(), 1u);
+  ASSERT_EQ(first.series[0].warnings.size(), 1u);
+  EXPECT_EQ(first.series[0].warnings[0].rfind("no volume built: cannot build a volume: gap: 1 missing slice(s)", 0),
+            0u)
+      << first.series[0].warnings[0];
+  const json report = json::parse(DicomIngestReportJson(first));
+  EXPECT_EQ(report["series"][0]["warnings"].size(), 1u);
+  EXPECT_EQ(report["errors"], 0);
+  // The missing slice, and a second acquisition at slice 3's position: both stored (the second
+  // is no error of its file: the series holds two acquisitions), so no volume, said.
+  std::vector<ImagingInput> rest = Slices({2});
+  rest.push_back(OddSlice("second", 3, [](dicom::CtPhantomOptions&) {}));
+  DicomIngestReport second = Ingest(std::move(rest));
+  EXPECT_EQ(Outcomes(second), (std::vector<std::string>{"stored", "stored"}));
+  ASSERT_EQ(second.series.size(), 1u);
+  EXPECT_EQ(second.series[0].instances, kSlices + 1);
+  ASSERT_EQ(second.series[0].warnings.size(), 1u);
+  EXPECT_NE(second.series[0].warnings[0].find("1 slice(s) share a position"), std::string::npos)
+      << second.series[0].warnings[0];
 }
 
 TEST_F(ImagingTest, NiftiFilesBecomeItemsOnePerVolume) {

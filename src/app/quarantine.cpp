@@ -149,6 +149,9 @@ Result<storage::QuarantinedInstance> App::DecideQuarantined(const RequestContext
       return Error(ErrorCode::kConflict, "item " + done.duplicate_of +
                                              " already holds this instance; discard the quarantined copy");
     }
+    if (done.fate == SeriesInstance::Fate::kInconsistent) {
+      return Error(ErrorCode::kConflict, done.refusal.message() + "; discard it");
+    }
     if (done.fate == SeriesInstance::Fate::kOtherPatient) {
       return Error(ErrorCode::kInvalidArgument, "the instance's patient differs from its series' in item " +
                                                     series.item_id + "; discard it");

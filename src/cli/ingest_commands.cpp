@@ -166,6 +166,10 @@ struct DicomTally {
     }
     for (const auto& f : r["files"]) files_json.push_back(f);
     for (const auto& s : r["series"]) series_json.push_back(s);
+    if (json_out) return;
+    for (const auto& s : report.series) {  // a gap, irregular spacing, a gantry tilt, …
+      for (const auto& w : s.warnings) std::cerr << "caliper: series " << s.item_id << ": " << w << '\n';
+    }
   }
   void Progress(bool tty) const {
     if (!tty) return;

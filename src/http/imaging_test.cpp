@@ -129,6 +129,24 @@ TEST_F(ImagingApiTest, StowVolumeSlicesMasksAndWhoMaySeeThem) {
   auto again = Send("POST", stow_path, &manager, Stow(parts), StowType());
   ASSERT_EQ(again->status, 200) << again->body;
   EXPECT_EQ(Body(again)["duplicates"], kSlices);
+  // An instance that cannot join the series (rotated): a 202 whose report says why; nothing stored.
+  const int series_ingests = AuditCount("imaging.series_ingest", item);
+  dicom::CtPhantomOptions rotated = o;
+  rotated.sop_label = "rotated";
+  rotated.orientation = "0\\1\\0\\0\\0\\-1";
+  auto odd = dicom::MakeCtPhantomSeries(rotated);
+  ASSERT_TRUE(odd.ok());
+  auto refused = Send("POST", stow_path, &manager, Stow({{"application/dicom", std::string(odd->at(1).begin(), odd->at(1).end())}}),
+                      StowType());
+  ASSERT_EQ(refused->status, 202) << refused->body;
+  const json refusal = Body(refused);
+  EXPECT_EQ(refusal["errors"], 1);
+  EXPECT_EQ(refusal["series"], json::array());
+  EXPECT_EQ(refusal["files"][0]["error"]["code"], "conflict");
+  EXPECT_EQ(refusal["files"][0]["error"]["message"],
+            "inconsistent with series " + report["series"][0]["series_uid"].get<std::string>() +
+                ": Image Orientation (Patient) 0\\1\\0\\0\\0\\-1, the series' is 1\\0\\0\\0\\1\\0");
+  EXPECT_EQ(AuditCount("imaging.series_ingest", item), series_ingests);
   ASSERT_TRUE(app_->AssignItem(app::LocalOperator(), item, reader.user_id).ok());
 
   // The volume.

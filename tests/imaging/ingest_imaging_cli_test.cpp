@@ -76,6 +76,70 @@ TEST_F(IngestImagingCliTest, FoldersFilesAndZipsBecomeOneItemPerSeries) {
   EXPECT_THAT(again.err, HasSubstr("1 files: 0 stored, 1 duplicates"));
 }
 
+TEST_F(IngestImagingCliTest, AnInconsistentInstanceIsAnErrorOfItsFileAndTheBatchGoesOn) {
+  // Series 4 (8 slices of 16x16, 5 mm) with a 32x32 slice among them and a rotated one, and
+  // series 5 with a gap (its third slice missing).
+  const auto a = Phantom(dir_ / "a", 8, 4);
+  const auto b = Phantom(dir_ / "b", 5, 5);
+  fs::remove(b[2]);
+  dicom::CtPhantomOptions o;
+  o.slices = 8;
+  o.rows = o.cols = 32;
+  o.seed = 4;
+  o.sop_label = "large";
+  std::vector<std::string> large;
+  ASSERT_TRUE(dicom::WriteCtPhantomSeries(o, (dir_ / "large").string(), &large).ok());
+  fs::rename(large[5], dir_ / "a/ct_0005b.dcm");
+  o.rows = o.cols = 16;
+  o.sop_label = "rotated";
+  o.orientation = "1\\0\\0\\0\\0\\-1";
+  std::vector<std::string> rotated;
+  ASSERT_TRUE(dicom::WriteCtPhantomSeries(o, (dir_ / "rotated").string(), &rotated).ok());
+  RunResult r = Cli({"ingest", "dicom", dir_ / "a", dir_ / "b", rotated[6], "--project", "Imaging", "--json"});
+  EXPECT_EQ(r.exit_code, 1) << Describe(r);
+  json out = json::parse(r.out, nullptr, false);
+  ASSERT_FALSE(out.is_discarded()) << Describe(r);
+  EXPECT_EQ(out["stored"], 8 + 4);
+  EXPECT_EQ(out["errors"], 2);
+  std::string series_a;
+  for (const json& s : out["series"]) {
+    if (s["instances"] == 8) series_a = s["series_uid"];
+    if (s["instances"] == 4) {
+      ASSERT_EQ(s["warnings"].size(), 1u) << s.dump();
+      EXPECT_THAT(s["warnings"][0].get<std::string>(), HasSubstr("gap: 1 missing slice(s)"));
+    }
+  }
+  ASSERT_FALSE(series_a.empty()) << out["series"].dump();
+  for (const json& f : out["files"]) {
+    const std::string name = f["name"];
+    if (name.find("ct_0005b") == std::string::npos && name.find("rotated") == std::string::npos) {
+      EXPECT_EQ(f["outcome"], "stored") << f.dump();
+      continue;
+    }
+    EXPECT_EQ(f["outcome"], "error") << f.dump();
+    EXPECT_EQ(f["error"]["code"], "conflict") << f.dump();
+    EXPECT_THAT(f["error"]["message"].get<std::string>(),
+                HasSubstr("inconsistent with series " + series_a + ": " +
+                          (name.find("rotated") == std::string::npos ? "32x32, the series is 16x16"
+                                                                     : "Image Orientation (Patient)")));
+  }
+  EXPECT_EQ(Scalar("SELECT count(*) FROM dicom_instances;"), "12");
+  EXPECT_EQ(Scalar("SELECT count(*) FROM items;"), "2");
+
+  // As a table: the file's row says why; the series' warning goes to stderr.
+  fs::create_directories(dir_ / "c");
+  const auto c = Phantom(dir_ / "c", 5, 6);
+  fs::remove(c[2]);
+  o.seed = 6;
+  o.sop_label = "rotated-c";
+  std::vector<std::string> rotated_c;
+  ASSERT_TRUE(dicom::WriteCtPhantomSeries(o, (dir_ / "rotated-c").string(), &rotated_c).ok());
+  RunResult table = Cli({"ingest", "dicom", dir_ / "c", rotated_c[1], "--project", "Imaging"});
+  EXPECT_EQ(table.exit_code, 1) << Describe(table);
+  EXPECT_THAT(table.out, HasSubstr("\terror\t\tCT\tconflict: inconsistent with series 2.25."));
+  EXPECT_THAT(table.err, HasSubstr(": no volume built: cannot build a volume: gap: 1 missing slice(s)"));
+}
+
 // The phantom slice with its Modality (0008,0060) CS "CT" patched to "US" in the bytes: an
 // ultrasound frame may carry burned-in text, so server ingest holds it in the quarantine.
 std::string AsUltrasound(std::string bytes) {

@@ -1492,18 +1492,33 @@ class App {
     std::string cohort_json;  // likewise
     std::string link_json;    // the series' re-identification link, likewise (stored encrypted)
     // What StoreInSeries did with it.
-    enum class Fate { kStored, kDuplicate, kOtherPatient } fate = Fate::kStored;
+    enum class Fate { kStored, kDuplicate, kOtherPatient, kInconsistent } fate = Fate::kStored;
     std::string duplicate_of;  // kDuplicate: the item that holds the instance already
+    Status refusal;            // kInconsistent: why it cannot join the series' volume
   };
-  // Stores `instances` (of one series) in `txn` without committing: finds the series' item or
-  // makes it (with its re-identification link) from the first instance, inserts each instance
-  // that is new and of the item's patient (setting every instance's fate), rebuilds the
-  // volume from every instance of the series (unless `build_volume` is false: then "deferred"),
-  // and appends the audit records (item.create, imaging.series_ingest). `sr` says what
-  // happened (added = 0: nothing was written).
+  // Stores `instances` (of one series) in `txn` without committing, setting every instance's
+  // fate: one stored already is kDuplicate, one of another patient than the item's
+  // kOtherPatient, one that cannot join the series' volume kInconsistent (different size,
+  // orientation, Frame of Reference, Pixel Spacing, colour, geometry, or off the series' line:
+  // dicom::SeriesGeometry against the instances stored and the batch's; nothing of it is
+  // written); the rest are inserted. Finds the series' item or makes it (with its
+  // re-identification link) from the first instance stored, rebuilds the volume from every
+  // instance of the series (unless `build_volume` is false: then "deferred"; a series that does
+  // not build yet — a gap, irregular spacing — gets a warning), and appends the audit records
+  // (item.create, imaging.series_ingest). `sr` says what happened (added = 0: nothing was
+  // written).
   Status StoreInSeries(storage::Transaction& txn, const RequestContext& ctx, const std::string& project_id,
                        const std::string& series_uid, std::vector<SeriesInstance>& instances,
                        DicomSeriesResult& sr, std::vector<security::AuditRecord>& records, bool build_volume = true);
+  // Marks kInconsistent (with the refusal, kConflict) each of `candidates` (new instances of
+  // series `series_uid`, in arrival order) that cannot join the series' volume:
+  // dicom::SeriesGeometry against the instances item `item_id` holds ("" for a new series; read
+  // until the series' line is known) and the candidates accepted before it; one that does not
+  // decode as an image, in a series of images. A new series starts from a candidate of the most
+  // common geometry (dicom::SeriesGeometryKey), so one odd file is the one refused whatever the
+  // order of the files.
+  Status RefuseInconsistent(storage::Transaction& txn, const std::string& item_id, const std::string& series_uid,
+                            const std::vector<SeriesInstance*>& candidates);
   // Keeps a quarantined instance (encrypted, with its link) in its own transaction with its
   // audit event, and fills `f` (quarantined with the entry's id; a duplicate when an item holds
   // it; the pending entry's id when one exists already).
