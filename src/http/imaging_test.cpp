@@ -136,10 +136,10 @@ TEST_F(ImagingApiTest, StowVolumeSlicesMasksAndWhoMaySeeThem) {
   rotated.orientation = "0\\1\\0\\0\\0\\-1";
   auto odd = dicom::MakeCtPhantomSeries(rotated);
   ASSERT_TRUE(odd.ok());
-  auto refused = Send("POST", stow_path, &manager, Stow({{"application/dicom", std::string(odd->at(1).begin(), odd->at(1).end())}}),
-                      StowType());
-  ASSERT_EQ(refused->status, 202) << refused->body;
-  const json refusal = Body(refused);
+  auto inconsistent = Send("POST", stow_path, &manager,
+                           Stow({{"application/dicom", std::string(odd->at(1).begin(), odd->at(1).end())}}), StowType());
+  ASSERT_EQ(inconsistent->status, 202) << inconsistent->body;
+  const json refusal = Body(inconsistent);
   EXPECT_EQ(refusal["errors"], 1);
   EXPECT_EQ(refusal["series"], json::array());
   EXPECT_EQ(refusal["files"][0]["error"]["code"], "conflict");

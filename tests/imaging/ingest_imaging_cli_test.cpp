@@ -88,13 +88,13 @@ TEST_F(IngestImagingCliTest, AnInconsistentInstanceIsAnErrorOfItsFileAndTheBatch
   o.seed = 4;
   o.sop_label = "large";
   std::vector<std::string> large;
-  ASSERT_TRUE(dicom::WriteCtPhantomSeries(o, (dir_ / "large").string(), &large).ok());
+  ASSERT_TRUE(dicom::WriteCtPhantomSeries(o, dir_ / "large", &large).ok());
   fs::rename(large[5], dir_ / "a/ct_0005b.dcm");
   o.rows = o.cols = 16;
   o.sop_label = "rotated";
   o.orientation = "1\\0\\0\\0\\0\\-1";
   std::vector<std::string> rotated;
-  ASSERT_TRUE(dicom::WriteCtPhantomSeries(o, (dir_ / "rotated").string(), &rotated).ok());
+  ASSERT_TRUE(dicom::WriteCtPhantomSeries(o, dir_ / "rotated", &rotated).ok());
   RunResult r = Cli({"ingest", "dicom", dir_ / "a", dir_ / "b", rotated[6], "--project", "Imaging", "--json"});
   EXPECT_EQ(r.exit_code, 1) << Describe(r);
   json out = json::parse(r.out, nullptr, false);
@@ -133,7 +133,7 @@ TEST_F(IngestImagingCliTest, AnInconsistentInstanceIsAnErrorOfItsFileAndTheBatch
   o.seed = 6;
   o.sop_label = "rotated-c";
   std::vector<std::string> rotated_c;
-  ASSERT_TRUE(dicom::WriteCtPhantomSeries(o, (dir_ / "rotated-c").string(), &rotated_c).ok());
+  ASSERT_TRUE(dicom::WriteCtPhantomSeries(o, dir_ / "rotated-c", &rotated_c).ok());
   RunResult table = Cli({"ingest", "dicom", dir_ / "c", rotated_c[1], "--project", "Imaging"});
   EXPECT_EQ(table.exit_code, 1) << Describe(table);
   EXPECT_THAT(table.out, HasSubstr("\terror\t\tCT\tconflict: inconsistent with series 2.25."));
