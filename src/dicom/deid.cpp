@@ -1128,7 +1128,9 @@ Result<DeidResult> DicomDeidentifier::Run(std::string_view part10, bool keep_pix
   if (!link.original_name.empty()) Engine::AddWords(link.original_name, 2, ctx.identifying_words);
   c.series_description = Engine::CleanText(Get(ds, DCM_SeriesDescription), ctx.identifying_words);
   c.protocol = Engine::CleanText(Get(ds, DCM_ProtocolName), ctx.identifying_words);
-  c.ethnicity = Engine::CleanText(Get(ds, DCM_EthnicGroup), ctx.identifying_words);
+  // Ethnic Group is removed by the profile, so its own words count as identifying: not cleaned
+  // against them, only upper-cased (a short code string, at most 16 characters).
+  c.ethnicity = Upper(Get(ds, DCM_EthnicGroup));
 
   // Blanking, before the headers change (the rule matches on device attributes).
   const BlankingRule* rule = FindBlankingRule(o, c);

@@ -789,7 +789,7 @@ TEST_F(CliTest, ExportRequestApproveDownloadVerify) {
   // Only a failed build is built again (AppTest.AFailedExportIsRebuiltOnceItsCauseIsPutRight
   // fails one), and never by its requester.
   EXPECT_THAT(CliError({"export", "rebuild", id, "--project", "Export CT", "--as", "sam"}),
-              HasSubstr("is built; only a failed build is built again"));
+              HasSubstr("is built; only a failed or cut-off build is built again"));
   EXPECT_THAT(CliError({"export", "rebuild", id, "--project", "Export CT", "--as", "mia"}), HasSubstr("two-person"));
   EXPECT_EQ(Scalar("SELECT count(*) FROM audit_events WHERE action='export.rebuild' AND outcome='denied';"), "1");
 }

@@ -134,7 +134,7 @@ struct CohortMetadata {
   std::string body_part;
   std::string series_description;   // cleaned of the instance's identifying words
   std::string protocol;             // Protocol Name, cleaned the same way
-  std::string ethnicity;            // Ethnic Group (race or ethnicity, as the site records it), cleaned
+  std::string ethnicity;            // Ethnic Group (race or ethnicity, as the site records it), upper-cased
   std::string site;                 // "site-" + keyed hash of the institution
   std::string acquisition_year;     // "2025"
   std::string modality;
