@@ -6,7 +6,8 @@
 // reader's mask version 1, which the viewer then shows as the drawing and the API holds voxel for
 // voxel; correcting the other (Shift+C) paints it into the drawing, and saving the mask (Ctrl+M)
 // records the correction with version 2. The help overlay lists the keys. Accepting while the
-// drawing has unsaved strokes is refused on screen (the reload would lose them).
+// drawing has unsaved strokes is refused on screen (the reload would lose them), and leaving the
+// room with them asks first (a link: the app's confirm; a reload: the browser's prompt).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -120,8 +121,26 @@ test('volume reading room: a segmentation pre-label over the volume, accepted, c
   let decided = (await r.api('GET', `/api/v1/items/${item_id}/prelabels`)).json.data;
   assert.equal(decided.find((p) => p.id === segmentation).status, 'pending');
   await r.shot('accept-refused');
-  // Opened again (the stroke dropped), it is accepted.
+  // Leaving with the stroke unsaved asks first: through a link the app's confirm (staying keeps
+  // the stroke), on a reload the browser's own prompt; opened again (the stroke dropped), the
+  // pre-label is accepted.
+  const roomUrl = page.url();
+  const confirmed = new Promise((resolve) => page.once('dialog', async (d) => {
+    const message = d.message();
+    await d.dismiss();
+    resolve(message);
+  }));
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Projects', exact: true }).click();
+  assert.match(await confirmed, /Your mask strokes are not saved/);
+  assert.equal(page.url(), roomUrl, 'still in the reading room');
+  await attributeIs('data-unsaved', true);
+  const asked = new Promise((resolve) => page.once('dialog', async (d) => {
+    const type = d.type();
+    await d.accept();
+    resolve(type);
+  }));
   await page.reload();
+  assert.equal(await asked, 'beforeunload');
   await page.locator('canvas[data-first-slice-ms]').waitFor({ timeout: 60_000 });
   await page.getByRole('heading', { name: 'Pre-labels (2 to decide, 1 decided)' }).waitFor();
   await panel.getByRole('button', { name: 'Liver lesion: 1024 voxels · present · score 0.90' }).click();

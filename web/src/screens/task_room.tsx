@@ -14,7 +14,7 @@ import { loadPrelabels, prelabelSpan, prelabelVoxels } from '../components/note_
 import type { Decision } from '../components/note_prelabels';
 import type { PaintRequest } from '../components/volume_viewer';
 import { classesFor, loadTask, useLoad } from '../project';
-import { linkClick, navigate } from '../router';
+import { linkClick, navigate, useUnsavedWork } from '../router';
 import { useShortcuts } from '../shortcuts';
 import { Failure, Loading } from '../components/status';
 
@@ -36,6 +36,7 @@ export function TaskRoom({ params, session }: { params: Record<string, string>; 
   const [paint, setPaint] = useState<PaintRequest | null>(null);
   const [maskRevision, setMaskRevision] = useState(0);
   const [unsavedDrawing, setUnsavedDrawing] = useState(false);
+  useUnsavedWork('mask strokes', unsavedDrawing);  // leaving (a link, back, reload, close) asks first
   const [picked, setPicked] = useState<string | null>(null);
   // Why a reviewer sent the reading back: its latest review, when that is a rejection.
   const [reviews] = useLoad(() => api.get('/api/v1/projects/{project_id}/tasks/{task_id}/reviews', { project_id, task_id }),
