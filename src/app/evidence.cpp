@@ -97,10 +97,17 @@ double SpanOverlap(const SpanEvidence& a, const SpanEvidence& b) {
   return uni > 0 ? static_cast<double>(inter) / static_cast<double>(uni) : 0.0;
 }
 
-double CorrectionSize(const core::Prelabel& suggestion, const core::Annotation& label) {
+double CorrectionSize(const core::Prelabel& suggestion, const core::Annotation& label,
+                      const std::optional<quality::MaskView>& stored) {
   if (suggestion.label_class != label.label_class || suggestion.code != label.code ||
       suggestion.code_system != label.code_system) {
     return 1.0;
+  }
+  if (suggestion.evidence_kind == "voxels" && label.evidence_kind == "mask" && stored) {
+    auto model = ParseMaskEvidence(suggestion.evidence_json);
+    if (!model.ok() || model->grid.dims != stored->grid.dims) return 1.0;
+    auto overlap = quality::MaskOverlap(quality::MaskView{stored->grid, model->voxels}, *stored);
+    return overlap.ok() ? std::clamp(1.0 - overlap->dice, 0.0, 1.0) : 1.0;
   }
   if (suggestion.evidence_kind == label.evidence_kind && label.evidence_kind == "voxels") {
     auto dice = EvidenceDice(suggestion.evidence_json, label.evidence_json);

@@ -10,6 +10,7 @@
 //                                                  indices (x fastest, then y, then z)
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -44,7 +45,10 @@ double SpanOverlap(const SpanEvidence& a, const SpanEvidence& b);
 // How far `label` moved from `suggestion`, 0..1: 1 when the class or code differs; otherwise,
 // for two masks 1 - Dice, for two spans 1 - overlap; for other evidence 0 when the evidence
 // data is the same JSON and 1 when it was replaced. Unparseable masks or spans count as
-// replaced (1).
-double CorrectionSize(const core::Prelabel& suggestion, const core::Annotation& label);
+// replaced (1). `stored`: for a label resting on a stored mask (evidence kind "mask"), the
+// class's voxels in that mask version, compared with a voxels suggestion as two masks (on the
+// stored mask's grid; a suggestion of other dimensions counts as replaced).
+double CorrectionSize(const core::Prelabel& suggestion, const core::Annotation& label,
+                      const std::optional<quality::MaskView>& stored = std::nullopt);
 
 }  // namespace caliper::app

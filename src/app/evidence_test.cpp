@@ -65,6 +65,18 @@ TEST(Evidence, CorrectionSizeIsOneForAClassChangeElseTheShapeDistance) {
   p.evidence_kind = a.evidence_kind = "document";
   p.evidence_json = a.evidence_json = "{}";
   EXPECT_DOUBLE_EQ(CorrectionSize(p, a), 0.0);
+  // A segmentation corrected with the reader's stored mask: against the class's voxels there.
+  p.label_class = a.label_class = "nodule";
+  p.evidence_kind = "voxels";
+  p.evidence_json = Mask("[[0,4]]");
+  a.evidence_kind = "mask";
+  a.evidence_json = R"({"version":1})";
+  EXPECT_DOUBLE_EQ(CorrectionSize(p, a), 1.0) << "the stored mask not given: replaced";
+  auto stored = ParseMaskEvidence(Mask("[[2,4]]"));
+  ASSERT_TRUE(stored.ok());
+  EXPECT_DOUBLE_EQ(CorrectionSize(p, a, quality::MaskView{stored->grid, stored->voxels}), 0.5);
+  a.label_class = "cyst";
+  EXPECT_DOUBLE_EQ(CorrectionSize(p, a, quality::MaskView{stored->grid, stored->voxels}), 1.0);
 }
 
 }  // namespace

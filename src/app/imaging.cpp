@@ -1177,6 +1177,14 @@ std::optional<std::int64_t> MaskVersionOf(const core::Annotation& a) {
   return data["version"].get<std::int64_t>();
 }
 
+Result<dicom::LabelMap> StoredMask(storage::Transaction& txn, const std::string& item_id, const std::string& author,
+                                   std::int64_t version, const internal::BlobReader& read_blob) {
+  CALIPER_ASSIGN_OR_RETURN(storage::ItemMask row, txn.GetMask(item_id, author, version));
+  CALIPER_ASSIGN_OR_RETURN(std::string compressed, read_blob(row.blob));
+  const auto* data = reinterpret_cast<const std::uint8_t*>(compressed.data());
+  return dicom::DecompressLabelMap({data, compressed.size()});
+}
+
 ClassMask ClassMaskOf(const dicom::LabelMap& map, const std::string& label_class) {
   ClassMask mask;
   for (int d = 0; d < 3; ++d) {
@@ -1323,10 +1331,8 @@ Status App::LoadNamedMasks(storage::Transaction& txn, const core::LabelSchema& s
     const core::LabelClass* cls = schema.Find(a.label_class);
     const auto version = MaskVersionOf(a);
     if (cls == nullptr || !cls->adjudication.dice_below || !version || reading.masks.count(a.label_class)) continue;
-    CALIPER_ASSIGN_OR_RETURN(storage::ItemMask row, txn.GetMask(item_id, reading.reader, *version));
-    CALIPER_ASSIGN_OR_RETURN(std::string compressed, GetBlob(txn, row.blob));
-    const auto* data = reinterpret_cast<const std::uint8_t*>(compressed.data());
-    CALIPER_ASSIGN_OR_RETURN(dicom::LabelMap map, dicom::DecompressLabelMap({data, compressed.size()}));
+    CALIPER_ASSIGN_OR_RETURN(dicom::LabelMap map, StoredMask(txn, item_id, reading.reader, *version,
+                                                             [&](const std::string& a) { return GetBlob(txn, a); }));
     reading.masks.emplace(a.label_class, ClassMaskOf(map, a.label_class));
   }
   return Status::Ok();

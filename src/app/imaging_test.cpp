@@ -1411,6 +1411,10 @@ TEST_F(ImagingTest, ExportedSegsNameThePrelabelModelAsTheirAlgorithm) {
   correct.correction = MaskLabel(drawn->version);
   auto corrected = app_->DecidePrelabel(readers[1], item_id, prelabel_id, correct);
   ASSERT_TRUE(corrected.ok()) << corrected.status().ToString();
+  // Measured against the stored mask: 6x6x4 squares one voxel apart share 5x6x4 voxels, so
+  // Dice = 2 * 120 / (144 + 144) and the correction is 1 - Dice.
+  ASSERT_TRUE(corrected->decision.correction_size.has_value());
+  EXPECT_NEAR(*corrected->decision.correction_size, 1.0 - 240.0 / 288.0, 1e-9);
   // Reader 3 accepts, then trims the liver (version 2) and has the label name that version.
   auto third = app_->DecidePrelabel(readers[2], item_id, prelabel_id, accept);
   ASSERT_TRUE(third.ok()) << third.status().ToString();

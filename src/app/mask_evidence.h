@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "app/disagreement.h"
+#include "app/workflow_internal.h"
 #include "caliper/core/label_schema.h"
 #include "caliper/core/types.h"
 #include "caliper/dicom/label_map.h"
@@ -27,6 +28,11 @@ Status CheckMaskEvidence(storage::Transaction& txn, const core::Annotation& a, c
 // The mask version a label with mask evidence names (checked when it was written); none for
 // other evidence.
 std::optional<std::int64_t> MaskVersionOf(const core::Annotation& a);
+
+// `author`'s mask version `version` on item `item_id`, its blob read through `read_blob` and
+// decoded.
+Result<dicom::LabelMap> StoredMask(storage::Transaction& txn, const std::string& item_id, const std::string& author,
+                                   std::int64_t version, const internal::BlobReader& read_blob);
 
 // A stored label map's voxels of one class: 1 where the map holds the class's segment. A map
 // put before the guideline had the class has no segment for it: an empty mask.

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/evidence.h"
+#include "app/mask_evidence.h"
 #include "app/workflow_internal.h"
 #include "caliper/app/app.h"
 #include "caliper/core/rules.h"
@@ -253,7 +254,17 @@ Result<PrelabelDecisionOutcome> App::DecidePrelabel(const RequestContext& ctx, c
                                   {"guideline_version_id", label.guideline_version_id}, {"prelabel_id", p.id}}
                                  .dump()));
     d.annotation_id = label.id;
-    if (request.decision == PrelabelStatus::kCorrected) d.correction_size = CorrectionSize(p, label);
+    if (request.decision == PrelabelStatus::kCorrected) {
+      // A segmentation corrected with the reader's stored mask is measured against that mask.
+      std::optional<ClassMask> stored;
+      if (const auto version = MaskVersionOf(label); version && p.evidence_kind == "voxels") {
+        CALIPER_ASSIGN_OR_RETURN(dicom::LabelMap map, StoredMask(*txn, item_id, label.author, *version,
+                                                                 [&](const std::string& a) { return GetBlob(*txn, a); }));
+        stored = ClassMaskOf(map, label.label_class);
+      }
+      d.correction_size = CorrectionSize(p, label, stored ? std::optional(quality::MaskView{stored->grid, stored->voxels})
+                                                          : std::nullopt);
+    }
     out.annotation = label;
   }
   Status inserted = txn->InsertPrelabelDecision(d);

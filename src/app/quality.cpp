@@ -212,12 +212,7 @@ Result<std::vector<quality::QaFinding>> MaskFindings(storage::Transaction& txn, 
   const quality::MaskQaSettings settings;
   for (const auto& [key, labels] : named) {
     const auto& [reader, version] = key;
-    auto map = [&, &reader = reader, &version = version]() -> Result<dicom::LabelMap> {
-      CALIPER_ASSIGN_OR_RETURN(storage::ItemMask row, txn.GetMask(item.id, reader, version));
-      CALIPER_ASSIGN_OR_RETURN(std::string compressed, read_blob(row.blob));
-      const auto* data = reinterpret_cast<const std::uint8_t*>(compressed.data());
-      return dicom::DecompressLabelMap({data, compressed.size()});
-    }();
+    auto map = StoredMask(txn, item.id, reader, version, read_blob);
     if (!map.ok() && internal::IsStoreFailure(map.status())) return map.status();
     std::set<std::string> checked;
     for (const core::Annotation* a : labels) {
