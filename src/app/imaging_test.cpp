@@ -765,6 +765,37 @@ TEST_F(ImagingTest, BadAndQuarantinedFilesAreReportedAndNeverStored) {
   EXPECT_EQ(report["stored"], 0);
 }
 
+// A quarantined instance that cannot join its series is not released into it: the steward's
+// release is a 409 saying why and to discard it; the entry stays pending, the item unchanged.
+TEST_F(ImagingTest, AQuarantinedInstanceThatCannotJoinItsSeriesIsNotReleased) {
+  DicomIngestReport first = Ingest(Slices({0, 1, 2}));
+  ASSERT_EQ(Outcomes(first), std::vector<std::string>(3, "stored"));
+  ASSERT_EQ(first.series.size(), 1u);
+  const std::string item_id = first.series[0].item_id;
+  DicomIngestReport held = Ingest({OddSlice("rotated", 3, [](dicom::CtPhantomOptions& o) {
+    o.orientation = "1\\0\\0\\0\\0\\-1";
+    o.burned_in_annotation = true;
+  })});
+  ASSERT_EQ(Outcomes(held), std::vector<std::string>{"quarantined"});
+  const std::string id = held.files[0].quarantine_id;
+  RequestContext steward = Member("steward", core::Role::kDataSteward);
+  const std::size_t blobs = BlobFiles();
+  auto release = app_->DecideQuarantined(steward, project_id_, id, {QuarantineAction::kRelease, {}, "no text"});
+  EXPECT_EQ(release.status().code(), ErrorCode::kConflict);
+  EXPECT_EQ(release.status().message(), "inconsistent with series " + first.series[0].series_uid +
+                                            ": Image Orientation (Patient) 1\\0\\0\\0\\0\\-1, the series' is "
+                                            "1\\0\\0\\0\\1\\0; discard it");
+  auto still = app_->GetQuarantined(steward, project_id_, id);
+  ASSERT_TRUE(still.ok()) << still.status().ToString();
+  EXPECT_EQ(still->status, "pending");
+  EXPECT_EQ(app_->ReadDicomInstance(LocalOperator(), item_id, held.files[0].sop_instance_uid).status().code(),
+            ErrorCode::kNotFound);
+  EXPECT_EQ(BlobFiles(), blobs) << "nothing written for the refused release";
+  auto discarded = app_->DecideQuarantined(steward, project_id_, id, {QuarantineAction::kDiscard, {}, "rotated"});
+  ASSERT_TRUE(discarded.ok()) << discarded.status().ToString();
+  EXPECT_EQ(discarded->status, "discarded");
+}
+
 TEST_F(ImagingTest, AnInstanceThatCannotJoinItsSeriesIsAnErrorAndNothingOfItIsStored) {
   // One upload: the series' slices with a 12x12 slice, a rotated one and one in another frame of
   // reference among them (the first file is an odd one: the series is what most files agree on).
