@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { demoForThisFile, screenshotsOnFailure } from './harness.mjs';
+import { demoForThisFile, nextDialog, screenshotsOnFailure } from './harness.mjs';
 import { assign, classKey, demoProject, openFromQueue, sampleFile } from './project_setup.mjs';
 
 const env = demoForThisFile();
@@ -93,13 +93,9 @@ test('ECG reading room: an interval, a beat, a pre-label accepted and one reject
   assert.equal(await page.getByRole('button', { name: secondText }).count(), 0, `${secondText} is gone`);
   // Unsaved work: leaving through a link asks first; staying keeps everything.
   const roomUrl = page.url();
-  const asked = new Promise((resolve) => page.once('dialog', async (d) => {
-    const message = d.message();
-    await d.dismiss();
-    resolve(message);
-  }));
+  const asked = nextDialog(page, false);
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Projects', exact: true }).click();
-  assert.match(await asked, /ECG intervals and beats are not saved/);
+  assert.match((await asked).message, /ECG intervals and beats are not saved/);
   await page.getByText(/^Your intervals \(1\) and beats \(1\)/).waitFor();
   assert.equal(page.url(), roomUrl, 'still in the reading room');
   // The first reference "N" beat picked and accepted with A: a normal beat at the reference time;

@@ -89,6 +89,16 @@ const allUsers = [];
 const cleanedSuites = new Set();
 
 // Runs a test body; when it fails, every user's page is saved as a "FAILED" screenshot first.
+// The next dialog `page` opens (confirm, alert or the browser's beforeunload prompt), answered:
+// `accept` true accepts it, false dismisses it. Resolves to {message, type} once answered.
+export function nextDialog(page, accept) {
+  return new Promise((resolve) => page.once('dialog', async (d) => {
+    const seen = { message: d.message(), type: d.type() };
+    await (accept ? d.accept() : d.dismiss());
+    resolve(seen);
+  }));
+}
+
 export async function screenshotsOnFailure(body) {
   try {
     await body();

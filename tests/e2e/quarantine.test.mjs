@@ -22,7 +22,7 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { demoForThisFile, newUser, screenshotsOnFailure } from './harness.mjs';
+import { demoForThisFile, newUser, nextDialog, screenshotsOnFailure } from './harness.mjs';
 import { csrfOf, demoProject, sampleFile } from './project_setup.mjs';
 
 const env = demoForThisFile();
@@ -145,12 +145,9 @@ test('quarantine: a data steward blanks a drawn rectangle and discards another e
   await s.page.keyboard.press('b');
   const blankForm = s.page.getByRole('form', { name: 'Blank this instance' });
   await blankForm.getByLabel(/^Reason/).fill('Patient name in the top band');
-  const confirmed = new Promise((resolve) => s.page.once('dialog', async (d) => {
-    resolve(d.message());
-    await d.accept();
-  }));
+  const confirmed = nextDialog(s.page, true);
   await blankForm.getByRole('button', { name: 'Blank and release' }).click();
-  assert.match(await confirmed, /^Blank 1 rectangle in every frame/);
+  assert.match((await confirmed).message, /^Blank 1 rectangle in every frame/);
   await s.page.getByText(/blanked \(1 rectangle\) and stored in item .* The next pending entry is open\./).waitFor();
   await s.page.getByRole('heading', { name: `CT ${shortId(id2)}: pending` }).waitFor();
   await s.shot('blanked-next-open');
@@ -278,12 +275,9 @@ test('DICOM settings: options and a safe private element saved and reloaded; a b
   assert.deepEqual((await m.api('GET', `/api/v1/projects/${project_id}/dicom-settings`)).json.blanking, [], 'nothing changed');
 
   // Leaving with the rule unsaved asks; staying keeps it.
-  const asked = new Promise((resolve) => m.page.once('dialog', async (d) => {
-    resolve(d.message());
-    await d.dismiss();
-  }));
+  const asked = nextDialog(m.page, false);
   await m.page.getByRole('link', { name: 'Demo' }).first().click();
-  assert.match(await asked, /DICOM de-identification settings are not saved/);
+  assert.match((await asked).message, /DICOM de-identification settings are not saved/);
   assert.equal(await rule.inputValue(), 'US/ACME:0,0,-5,48');
   await rule.fill('US/ACME:0,0,640,48');
   await m.page.getByRole('button', { name: /^Save the de-identification settings/ }).click();

@@ -12,7 +12,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gunzipSync } from 'node:zlib';
-import { demoForThisFile, newUser, screenshotsOnFailure } from './harness.mjs';
+import { demoForThisFile, newUser, nextDialog, screenshotsOnFailure } from './harness.mjs';
 import { syntheticCtNifti } from './nifti.mjs';
 import { demoProject, publishClasses } from './project_setup.mjs';
 
@@ -125,22 +125,14 @@ test('volume reading room: a segmentation pre-label over the volume, accepted, c
   // the stroke), on a reload the browser's own prompt; opened again (the stroke dropped), the
   // pre-label is accepted.
   const roomUrl = page.url();
-  const confirmed = new Promise((resolve) => page.once('dialog', async (d) => {
-    const message = d.message();
-    await d.dismiss();
-    resolve(message);
-  }));
+  const confirmed = nextDialog(page, false);
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Projects', exact: true }).click();
-  assert.match(await confirmed, /Your mask strokes are not saved/);
+  assert.match((await confirmed).message, /Your mask strokes are not saved/);
   assert.equal(page.url(), roomUrl, 'still in the reading room');
   await attributeIs('data-unsaved', true);
-  const asked = new Promise((resolve) => page.once('dialog', async (d) => {
-    const type = d.type();
-    await d.accept();
-    resolve(type);
-  }));
+  const asked = nextDialog(page, true);
   await page.reload();
-  assert.equal(await asked, 'beforeunload');
+  assert.equal((await asked).type, 'beforeunload');
   await page.locator('canvas[data-first-slice-ms]').waitFor({ timeout: 60_000 });
   await page.getByRole('heading', { name: 'Pre-labels (2 to decide, 1 decided)' }).waitFor();
   await panel.getByRole('button', { name: 'Liver lesion: 1024 voxels · present · score 0.90' }).click();
