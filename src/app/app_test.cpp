@@ -306,6 +306,26 @@ TEST_F(AppTest, QualityIndicatorsFromAReadProject) {
     EXPECT_EQ(r.n, 2) << r.reader;
     EXPECT_EQ(r.agree, r.reader == readers[2].principal.user.id ? 0 : 2) << r.reader;
   }
+  // Against the fused label (Dawid–Skene per class over the 18 readings): two of three readers
+  // always agree, so it is the truth on every item, and r3 agrees on items 3..5 only. Fisher's
+  // one-sided test for r3 against the pooled others, [[3, 3], [12, 0]] (15 agreements in 18
+  // ratings, 6 of them r3's): P(X <= 3) = C(15,3) C(3,3) / C(18,6) = 455 / 18564; Holm over
+  // three readers (r3's p the smallest): 3 * 455 / 18564 = 0.0735, not below 0.05.
+  ASSERT_EQ(q->readers_fused.readers.size(), 3u);
+  for (const auto& r : q->readers_fused.readers) {
+    const bool r3 = r.reader == readers[2].principal.user.id;
+    EXPECT_EQ(r.n, 6) << r.reader;
+    EXPECT_EQ(r.agree, r3 ? 3 : 6) << r.reader;
+    if (!r3) continue;
+    EXPECT_NEAR(r.p_value, 455.0 / 18564.0, 1e-12);
+    EXPECT_NEAR(r.p_adjusted, 3 * 455.0 / 18564.0, 1e-12);
+    EXPECT_FALSE(r.flagged);
+    EXPECT_EQ(r.confusion, (std::vector<std::vector<std::int64_t>>{{2, 1}, {2, 1}}))
+        << "reference normal x reader {normal, pneumonia}: item 1 said pneumonia; reference pneumonia: items 0, 2 said normal";
+  }
+  EXPECT_EQ(q->readers_fused.unreferenced, 0);
+  for (const auto& r : q->readers_gold.readers) EXPECT_EQ(r.n, 0) << "no gold items";
+  EXPECT_EQ(q->readers_gold.unreferenced, 18);
   // Item 2's disagreement is not adjudicated; items 0 and 1 are.
   std::vector<std::string> unresolved;
   for (const auto& f : q->findings) {
@@ -824,17 +844,23 @@ TEST_F(WorkflowAppTest, GoldItemsAreServedAtTheRateAndScoreEachReader) {
 
   auto q = app_->GetProjectQuality(manager_, project_id_);
   ASSERT_TRUE(q.ok()) << q.status().ToString();
-  ASSERT_EQ(q->gold.size(), 2u);
-  std::map<std::string, GoldAccuracy> by_reader;
-  for (const auto& g : q->gold) by_reader[g.reader] = g;
+  std::map<std::string, quality::ReaderScore> by_reader;
+  for (const auto& g : q->readers_gold.readers) by_reader[g.reader] = g;
+  ASSERT_EQ(by_reader.size(), 2u);
   const auto& right = by_reader[readers_[0].principal.user.id];
   const auto& wrong = by_reader[readers_[1].principal.user.id];
-  EXPECT_EQ(right.readings, 1);
-  EXPECT_EQ(right.correct, 1);
+  EXPECT_EQ(right.n, 1);
+  EXPECT_EQ(right.agree, 1);
   EXPECT_DOUBLE_EQ(right.accuracy, 1.0);
-  EXPECT_EQ(wrong.readings, 1);
-  EXPECT_EQ(wrong.correct, 0);
+  EXPECT_EQ(wrong.n, 1);
+  EXPECT_EQ(wrong.agree, 0);
   EXPECT_DOUBLE_EQ(wrong.accuracy, 0.0);
+  // Fisher's one-sided test of [[0, 1], [1, 0]]: P(X <= 0) = C(1,0) C(1,1) / C(2,1) = 1/2,
+  // Holm over two readers: min(1, 2 * 1/2) = 1.
+  EXPECT_DOUBLE_EQ(wrong.p_value, 0.5);
+  EXPECT_DOUBLE_EQ(wrong.p_adjusted, 1.0);
+  EXPECT_FALSE(wrong.flagged);
+  EXPECT_EQ(q->readers_gold.unreferenced, 0) << "the non-gold item 0 is claimed but not yet submitted";
   auto actions = AuditActions();
   EXPECT_EQ(std::count(actions.begin(), actions.end(), "item.gold:success"), 1);
 }

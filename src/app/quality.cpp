@@ -283,26 +283,48 @@ Result<ClassAgreement> AgreementOn(const std::string& label_class, const std::ve
   return out;
 }
 
-// Each reader's readings of gold items against the answers (GoldAccuracy), by reader id.
-std::vector<GoldAccuracy> GoldAccuracyOf(const std::vector<ItemRecord>& records, const std::vector<core::GoldItem>& gold) {
-  std::map<std::string, std::set<std::string>> answers;
-  for (const auto& g : gold) answers[g.item_id] = std::set<std::string>(g.answer.begin(), g.answer.end());
-  std::map<std::string, GoldAccuracy> by_reader;
+// One Dawid–Skene fit per class named by any reading, over every reading (PresencePosteriors:
+// present/absent per reading): class -> item -> posterior that the item has the class. The
+// sweep's soft labels and the fused reference of the reviewer analytics.
+Result<std::map<std::string, std::map<std::string, double>>> FitClasses(
+    const std::vector<internal::ClassReading>& readings) {
+  std::set<std::string> classes;
+  for (const auto& r : readings) classes.insert(r.classes.begin(), r.classes.end());
+  std::map<std::string, std::map<std::string, double>> out;
+  for (const auto& c : classes) {
+    std::vector<quality::Rating> presence;
+    for (const auto& r : readings) presence.push_back({r.item_id, r.reader, r.classes.count(c) ? "present" : "absent"});
+    CALIPER_ASSIGN_OR_RETURN(out[c], PresencePosteriors(presence));
+  }
+  return out;
+}
+
+// The fused label set of every item read at least twice: the classes whose posterior
+// (FitClasses over the project's readings) is at least one half. Items read once are left out:
+// their fused label would be that one reading.
+Result<std::vector<quality::ReferenceLabel>> FusedReference(const std::vector<ItemRecord>& records) {
+  std::vector<internal::ClassReading> readings;
   for (const auto& r : records) {
-    const auto answer = answers.find(r.item.id);
-    if (answer == answers.end()) continue;
-    for (const auto& reading : r.readings) {
-      GoldAccuracy& g = by_reader[reading.task.assignee];
-      g.reader = reading.task.assignee;
-      ++g.readings;
-      if (reading.classes == answer->second) ++g.correct;
+    for (const auto& reading : r.readings) readings.push_back({r.item.id, reading.task.assignee, reading.classes});
+  }
+  CALIPER_ASSIGN_OR_RETURN(auto fit, FitClasses(readings));
+  std::vector<quality::ReferenceLabel> out;
+  for (const auto& r : records) {
+    if (r.readings.size() < 2) continue;
+    std::set<std::string> fused;
+    for (const auto& [label_class, posterior] : fit) {
+      const auto p = posterior.find(r.item.id);
+      if (p != posterior.end() && p->second >= 0.5) fused.insert(label_class);
     }
+    out.push_back({r.item.id, SetLabel(fused)});
   }
-  std::vector<GoldAccuracy> out;
-  for (auto& [reader, g] : by_reader) {
-    g.accuracy = static_cast<double>(g.correct) / static_cast<double>(g.readings);
-    out.push_back(g);
-  }
+  return out;
+}
+
+// The gold answers as reference label sets.
+std::vector<quality::ReferenceLabel> GoldReference(const std::vector<core::GoldItem>& gold) {
+  std::vector<quality::ReferenceLabel> out;
+  for (const auto& g : gold) out.push_back({g.item_id, SetLabel(std::set<std::string>(g.answer.begin(), g.answer.end()))});
   return out;
 }
 
@@ -411,6 +433,9 @@ Result<ProjectQuality> App::GetProjectQuality(const RequestContext& ctx, const s
   CALIPER_ASSIGN_OR_RETURN(q.error_by_class, quality::SummariseOutcomes(error_class, bucket_seconds));
   CALIPER_ASSIGN_OR_RETURN(q.error_by_modality, quality::SummariseOutcomes(error_modality, bucket_seconds));
   CALIPER_ASSIGN_OR_RETURN(q.readers, quality::AnalyseReaders(reader_ratings, reference));
+  CALIPER_ASSIGN_OR_RETURN(auto fused, FusedReference(records));
+  CALIPER_ASSIGN_OR_RETURN(q.readers_fused, quality::AnalyseReaders(reader_ratings, fused));
+  CALIPER_ASSIGN_OR_RETURN(q.readers_gold, quality::AnalyseReaders(reader_ratings, GoldReference(gold)));
   CALIPER_ASSIGN_OR_RETURN(auto overall, AgreementOn("*", records));
   q.agreement.push_back(std::move(overall));
   for (const auto& c : classes) {
@@ -418,7 +443,6 @@ Result<ProjectQuality> App::GetProjectQuality(const RequestContext& ctx, const s
     q.agreement.push_back(std::move(per_class));
   }
   q.findings = quality::RunLabelRules(qa_items, qa_labels, guidelines.settings);
-  q.gold = GoldAccuracyOf(records, gold);
   q.intra_reader = IntraReaderOf(records);
 
   CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
@@ -480,18 +504,12 @@ Result<QualitySweep> App::SweepQuality(const RequestContext& ctx, const std::str
   std::vector<storage::SoftLabel> soft;
   if (!items.empty()) {
     CALIPER_ASSIGN_OR_RETURN(auto readings, internal::ProjectReadings(*txn, items.front()));
-    std::set<std::string> classes;
     std::map<std::string, std::int64_t> readings_of;
-    for (const auto& r : readings) {
-      classes.insert(r.classes.begin(), r.classes.end());
-      ++readings_of[r.item_id];
-    }
-    for (const auto& c : classes) {
-      std::vector<quality::Rating> presence;
-      for (const auto& r : readings) presence.push_back({r.item_id, r.reader, r.classes.count(c) ? "present" : "absent"});
-      CALIPER_ASSIGN_OR_RETURN(auto posteriors, PresencePosteriors(presence));
+    for (const auto& r : readings) ++readings_of[r.item_id];
+    CALIPER_ASSIGN_OR_RETURN(auto fit, FitClasses(readings));
+    for (const auto& [label_class, posteriors] : fit) {
       for (const auto& [item_id, p] : posteriors) {
-        soft.push_back({item_id, project_id, c, "dawid_skene", p, readings_of[item_id], now});
+        soft.push_back({item_id, project_id, label_class, "dawid_skene", p, readings_of[item_id], now});
       }
     }
   }

@@ -700,12 +700,17 @@ TEST_F(WorkflowTest, DisagreementGoldAndHistoryOverTheApi) {
 
   auto quality = Send("GET", "/api/v1/projects/" + p + "/quality", &manager);
   ASSERT_EQ(quality->status, 200) << quality->body;
-  json gold_accuracy = Body(quality)["reviewers"]["gold_accuracy"];
-  ASSERT_EQ(gold_accuracy.size(), 2u);
-  for (const auto& g : gold_accuracy) {
-    EXPECT_EQ(g["readings"], 1);
-    EXPECT_EQ(g["correct"], 1);
+  const json reviewers = Body(quality)["reviewers"];
+  EXPECT_EQ(reviewers["gold"]["reference"], "gold answer");
+  json gold_scores = reviewers["gold"]["readers"];
+  ASSERT_EQ(gold_scores.size(), 2u) << reviewers;
+  for (const auto& g : gold_scores) {
+    EXPECT_EQ(g["n"], 1);
+    EXPECT_EQ(g["agree"], 1);
+    EXPECT_EQ(g["flagged"], false);
   }
+  EXPECT_EQ(reviewers["fused"]["readers"].size(), 2u) << reviewers;
+  EXPECT_TRUE(reviewers["fused"]["test"].is_string());
 
   // History: the reader's own label only; reasons travel with the edit.
   const std::string history = "/api/v1/annotations/" + labels_of[plain][0] + "/history";

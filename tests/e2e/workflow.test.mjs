@@ -151,6 +151,21 @@ test('reader A, reader B, review (reject + escalate), adjudication, dashboard', 
   assert.match(await byReason.getByRole('row', { name: /Wrong class/ }).innerText(), /\b0\b/);
   // The item's class shows in the agreement section, with what the API says about it.
   await r.page.getByRole('heading', { name: /Agreement per class/ }).waitFor();
+  // Reviewer variance, per reference: against the adjudicated label A (rejected, then changed)
+  // and B each have one reading of the adjudicated item; the table shows what the API says.
+  const quality = (await r.api('GET', `/api/v1/projects/${project_id}/quality`)).json;
+  await r.page.getByLabel('Reference').selectOption('adjudicated');
+  const variance = r.page.getByRole('table', { name: 'Reviewer variance' });
+  const scored = quality.reviewers.readers.filter((x) => x.n > 0);
+  assert.ok(scored.length > 0, JSON.stringify(quality.reviewers));
+  assert.equal(await variance.locator(':scope > tbody > tr').count(), scored.length);
+  for (const x of scored) {
+    assert.match(await variance.locator(':scope > tbody > tr', { hasText: shortId(x.reader) }).first().innerText(),
+                 new RegExp(`\\b${x.n}\\b\\s+${Math.round(100 * x.accuracy)}%`));
+  }
+  await r.page.getByLabel('Reference').selectOption('gold');
+  await r.page.getByText('No reading has this reference yet.').waitFor();
+  await r.page.getByLabel('Reference').selectOption('fused');
   await r.shot('quality-dashboard');
 
   for (const u of [a, b, r]) u.assertNoErrors();

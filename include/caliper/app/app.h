@@ -250,15 +250,6 @@ struct ClassAgreement {
   std::string note;
 };
 
-// A reader's accuracy on gold items: a reading is correct when the classes it labels are the
-// gold answer's, no more and no fewer.
-struct GoldAccuracy {
-  std::string reader;
-  std::int64_t readings = 0;
-  std::int64_t correct = 0;
-  double accuracy = 0;  // correct / readings
-};
-
 // One reader's repeat reads against their first readings (docs/quality.md, "Intra-reader
 // reliability").
 struct IntraReaderAgreement {
@@ -294,8 +285,12 @@ struct ProjectQuality {
   quality::RateReport adjudication;      // per item with >= 2 readings, group = modality
   quality::RateReport error_by_class;    // per reading x class vs the adjudicated label
   quality::RateReport error_by_modality; // per reading vs the adjudicated label set
-  quality::ReaderAnalytics readers;      // against adjudicated labels
-  std::vector<GoldAccuracy> gold;        // per reader against gold answers, by reader id
+  // Each reader against three references (docs/quality.md, "Indicators and reviewer
+  // analytics"); a reading agrees when its label set equals the reference's, no more and no
+  // fewer classes.
+  quality::ReaderAnalytics readers;        // the item's latest adjudication
+  quality::ReaderAnalytics readers_fused;  // the fused label of items read at least twice
+  quality::ReaderAnalytics readers_gold;   // the gold answer
   std::vector<IntraReaderAgreement> intra_reader;  // per reader, repeat vs first reading, by reader id
   std::vector<quality::QaFinding> findings;
 };

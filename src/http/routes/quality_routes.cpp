@@ -44,27 +44,24 @@ json FindingsJson(const std::vector<quality::QaFinding>& findings) {
   return out;
 }
 
-json ReadersJson(const quality::ReaderAnalytics& a) {
+json ReadersJson(const quality::ReaderAnalytics& a, const std::string& reference) {
   json readers = json::array();
   for (const auto& r : a.readers) {
     readers.push_back(json{{"reader", r.reader}, {"n", r.n}, {"agree", r.agree}, {"accuracy", Number(r.accuracy)},
                            {"peers_accuracy", Number(r.peers_accuracy)}, {"p_value", r.p_value},
                            {"p_adjusted", r.p_adjusted}, {"flagged", r.flagged}, {"confusion", r.confusion}});
   }
-  return json{{"reference", "adjudicated label set"}, {"test", std::string(quality::ReaderAnalytics::kTest)},
+  return json{{"reference", reference}, {"test", std::string(quality::ReaderAnalytics::kTest)},
               {"alpha", a.alpha}, {"categories", a.categories}, {"unreferenced", a.unreferenced},
               {"readers", readers}};
 }
 
-// The reviewers section: analytics against adjudicated labels, and accuracy on gold items.
+// The reviewers section: each reader against the adjudicated labels (at the top level), the
+// fused labels (`fused`) and the gold answers (`gold`), and intra-reader agreement.
 json ReviewersJson(const app::ProjectQuality& q) {
-  json out = ReadersJson(q.readers);
-  json gold = json::array();
-  for (const auto& g : q.gold) {
-    gold.push_back(json{{"reader", g.reader}, {"readings", g.readings}, {"correct", g.correct},
-                        {"accuracy", Number(g.accuracy)}});
-  }
-  out["gold_accuracy"] = gold;
+  json out = ReadersJson(q.readers, "adjudicated label set");
+  out["fused"] = ReadersJson(q.readers_fused, "fused label set (Dawid-Skene posterior >= 0.5 per class, items read twice or more)");
+  out["gold"] = ReadersJson(q.readers_gold, "gold answer");
   json intra = json::array();
   for (const auto& a : q.intra_reader) {
     intra.push_back(json{{"reader", a.reader}, {"pairs", a.pairs}, {"agreement", Number(a.agreement)},

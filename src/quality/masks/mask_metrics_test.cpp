@@ -120,6 +120,66 @@ TEST(MaskMetrics, Hd95IsTheLargerDirected95thPercentile) {
   EXPECT_NEAR(s->nsd, (81.0 + 81.0) / (81 + 82), 1e-12);
 }
 
+// MONAI's published test vectors for HausdorffDistanceMetric (Project-MONAI/MONAI,
+// tests/metrics/test_hausdorff_distance.py; Euclidean, symmetric): two balls in a 99^3 grid made
+// the way that test makes them — voxel (i, j, k) is inside when the squared distance of
+// (i * s0 - c0, j * s1 - c1, k * s2 - c2) is at most r^2 (the centre in voxels, the coordinates
+// in mm, as there) — compared with the spacing as the voxel size. Balls that reach past the grid
+// are cut off by it, whose faces are then surface (outside the volume is background, as MONAI's
+// erosion with border value 0).
+Volume MonaiBall(double radius, std::array<double, 3> centre, std::array<double, 3> spacing = {1, 1, 1}) {
+  Volume v = Empty({99, 99, 99}, spacing);
+  for (std::int64_t k = 0; k < 99; ++k) {
+    for (std::int64_t j = 0; j < 99; ++j) {
+      for (std::int64_t i = 0; i < 99; ++i) {
+        const double x = static_cast<double>(i) * spacing[0] - centre[0];
+        const double y = static_cast<double>(j) * spacing[1] - centre[1];
+        const double z = static_cast<double>(k) * spacing[2] - centre[2];
+        v.at(i, j, k) = x * x + y * y + z * z <= radius * radius ? 1 : 0;
+      }
+    }
+  }
+  return v;
+}
+
+TEST(MaskMetrics, MonaiPublishedSurfaceDistanceVectors) {
+  // Hausdorff and HD95 from test_hausdorff_distance.py (Euclidean, not directed), ASSD from
+  // test_surface_distance.py (SurfaceDistanceMetric, Euclidean, symmetric: the mean over both
+  // directions' distances pooled, as ours). kNone where that file has no such case.
+  const std::array<double, 3> s{0.85, 1.2, 0.9};
+  const double kNone = -1;
+  struct Case {
+    const char* what;
+    Volume a, b;
+    double hd, hd95, assd;
+    double tolerance;  // relative; MONAI computes in float32 and publishes 4 to 17 digits
+  };
+  const Case cases[] = {
+      {"identical balls", MonaiBall(20, {49, 49, 49}), MonaiBall(20, {49, 49, 49}), 0, kNone, 0, 1e-12},
+      {"r20 shifted by (1,1,1)", MonaiBall(20, {20, 20, 20}), MonaiBall(20, {19, 19, 19}), 1.7320508075688772, kNone,
+       kNone, 1e-12},
+      {"r33 cut by the grid, shifted by 1", MonaiBall(33, {19, 33, 22}), MonaiBall(33, {20, 33, 22}), 1, kNone,
+       0.350217, 1e-5},
+      {"r20 inside r40", MonaiBall(20, {20, 33, 22}), MonaiBall(40, {20, 33, 22}), 20.223748416156685,
+       20.09975124224178, 15.117741, 1e-6},
+      {"r20 shifted, spacing 0.85 x 1.2 x 0.9", MonaiBall(20, {20, 20, 20}, s), MonaiBall(20, {19, 19, 19}, s),
+       2.2671568, kNone, kNone, 1e-6},
+      {"r15 inside r30, spacing 0.85 x 1.2 x 0.9", MonaiBall(15, {20, 33, 22}, s), MonaiBall(30, {20, 33, 22}, s),
+       15.62594, kNone, kNone, 1e-6},
+      {"r33 shifted by 1, spacing 0.85 x 1.2 x 0.9", MonaiBall(33, {42, 45, 52}, s), MonaiBall(33, {43, 45, 52}, s),
+       kNone, kNone, 0.4951, 1e-4},
+  };
+  for (const auto& c : cases) {
+    auto d = SurfaceDistances(c.a.view(), c.b.view(), 1.0);
+    ASSERT_TRUE(d.ok()) << c.what << ": " << d.status().ToString();
+    for (auto [ours, theirs, name] : {std::tuple{d->hausdorff_mm, c.hd, "Hausdorff"},
+                                      std::tuple{d->hd95_mm, c.hd95, "HD95"}, std::tuple{d->assd_mm, c.assd, "ASSD"}}) {
+      if (theirs == kNone) continue;
+      EXPECT_NEAR(ours, theirs, c.tolerance * std::max(1.0, theirs)) << c.what << ": " << name;
+    }
+  }
+}
+
 TEST(MaskMetrics, EmptyMasks) {
   Volume empty = Empty({8, 8, 8}), full = empty;
   Box(full, {2, 2, 2}, {4, 4, 4});

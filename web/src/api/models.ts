@@ -484,6 +484,13 @@ export interface QaFinding {
   message: string;
   fix: string;
 }
+// Readers scored against one reference label per item, with the deviation test (docs/quality.md).
+export interface ReaderAnalytics {
+  reference: string; test: string; alpha: number; categories: string[]; unreferenced: number;
+  readers: { reader: string; n: number; agree: number; accuracy: number | null; peers_accuracy: number | null;
+             p_value: number; p_adjusted: number; flagged: boolean; confusion: number[][] }[];
+}
+
 export interface ProjectQuality {
   items: number;
   readings: number;
@@ -495,10 +502,11 @@ export interface ProjectQuality {
   adjudication_rate: RateReport;
   error_rate_by_class: RateReport;
   error_rate_by_modality: RateReport;
-  reviewers: {
-    reference: string; test: string; alpha: number; categories: string[]; unreferenced: number;
-    readers: { reader: string; n: number; agree: number; accuracy: number | null; peers_accuracy: number | null;
-               p_value: number; p_adjusted: number; flagged: boolean; confusion: number[][] }[];
+  // Each reader against the adjudicated labels (top level), the fused labels and the gold answers.
+  reviewers: ReaderAnalytics & {
+    fused: ReaderAnalytics;
+    gold: ReaderAnalytics;
+    intra_reader: { reader: string; pairs: number; agreement: number | null; kappa: number | null; note: string }[];
   };
   findings: QaFinding[];
 }

@@ -17,6 +17,13 @@ const pct = (v: number | null | undefined) => (v === null || v === undefined ? '
 const ciText = (ci: [number | null, number | null] | null) =>
   ci && ci[0] !== null && ci[1] !== null ? ` (95% CI ${pct(ci[0])}–${pct(ci[1])})` : '';
 
+// The references a reader is scored against (docs/quality.md); fused first: it covers every
+// item read twice, where adjudicated items are only the disagreements.
+type Reference = 'fused' | 'adjudicated' | 'gold';
+const kReferences: [Reference, string][] = [
+  ['fused', 'Fused label (Dawid–Skene)'], ['adjudicated', 'Adjudicated label'], ['gold', 'Gold answer'],
+];
+
 function RateOverTime({ reports, label }: { reports: [string, RateReport][]; label: string }) {
   const rows = reports.flatMap(([name, r]) => r.over_time.filter((p) => p.rate !== null).map((p) => ({
     series: name, t: new Date(p.bucket_start), rate: p.rate, lo: p.ci[0], hi: p.ci[1], n: p.n,
@@ -50,6 +57,7 @@ function RateBars({ report, label }: { report: RateReport; label: string }) {
 export function QualityDashboard({ params, session }: { params: Record<string, string>; session: SessionInfo }) {
   const project_id = params.project_id!;
   const [bucket, setBucket] = useState('week');
+  const [reference, setReference] = useState<Reference>('fused');
   const [data, error] = useLoad(async () => {
     const ctx = await loadProject(project_id, session);
     const q = await api.get('/api/v1/projects/{project_id}/quality', { project_id }, { bucket });
@@ -59,7 +67,8 @@ export function QualityDashboard({ params, session }: { params: Record<string, s
   if (!data) return <Loading />;
   const { ctx, q } = data;
   const agreement = q.agreement.filter((a) => a.alpha !== null);
-  const cats = q.reviewers.categories;
+  const rv = reference === 'adjudicated' ? q.reviewers : q.reviewers[reference];
+  const scored = rv.readers.filter((r) => r.n > 0);
   return (
     <main id="main">
       <p class="crumbs"><a href={`/projects/${project_id}`} onClick={linkClick}>{ctx.project.name}</a> › quality</p>
@@ -119,20 +128,26 @@ export function QualityDashboard({ params, session }: { params: Record<string, s
       </section>
 
       <section aria-labelledby="rev-h">
-        <h2 id="rev-h">Reviewer variance ({q.reviewers.test}, against the {q.reviewers.reference})</h2>
-        {q.reviewers.readers.length === 0 ? <p class="muted">No reader has adjudicated items yet.</p> : (
-          <table class="grid">
-            <thead><tr><th scope="col">Reader</th><th scope="col">Readings</th><th scope="col">Accuracy</th><th scope="col">Peers</th><th scope="col">p (Holm)</th><th scope="col">Flag</th><th scope="col">Confusion (rows: adjudicated; columns: reader)</th></tr></thead>
+        <h2 id="rev-h">Reviewer variance</h2>
+        <label>Reference
+          <select value={reference} onChange={(e) => setReference(e.currentTarget.value as Reference)}>
+            {kReferences.map(([value, text]) => <option key={value} value={value}>{text}</option>)}
+          </select>
+        </label>
+        <p class="muted">Against the {rv.reference}; {rv.test} (α = {rv.alpha}).</p>
+        {scored.length === 0 ? <p class="muted">No reading has this reference yet.</p> : (
+          <table class="grid" aria-label="Reviewer variance">
+            <thead><tr><th scope="col">Reader</th><th scope="col">Readings</th><th scope="col">Accuracy</th><th scope="col">Peers</th><th scope="col">p (Holm)</th><th scope="col">Flag</th><th scope="col">Confusion (rows: reference; columns: reader)</th></tr></thead>
             <tbody>
-              {q.reviewers.readers.map((r) => (
+              {scored.map((r) => (
                 <tr key={r.reader} class={r.flagged ? 'warn' : ''}>
                   <td>{shortId(r.reader)}</td><td>{r.n}</td><td>{pct(r.accuracy)}</td><td>{pct(r.peers_accuracy)}</td>
                   <td>{r.p_adjusted.toFixed(3)}</td><td>{r.flagged ? 'deviates' : ''}</td>
                   <td>
                     <table class="confusion" aria-label={`Confusion matrix of reader ${shortId(r.reader)}`}>
-                      <thead><tr><th scope="col"></th>{cats.map((c) => <th key={c} scope="col">{c}</th>)}</tr></thead>
+                      <thead><tr><th scope="col"></th>{rv.categories.map((c) => <th key={c} scope="col">{c}</th>)}</tr></thead>
                       <tbody>{r.confusion.map((row, i) => (
-                        <tr key={i}><th scope="row">{cats[i]}</th>{row.map((v, j) => <td key={j} class={i === j ? 'diag' : v ? 'off' : ''}>{v}</td>)}</tr>
+                        <tr key={i}><th scope="row">{rv.categories[i]}</th>{row.map((v, j) => <td key={j} class={i === j ? 'diag' : v ? 'off' : ''}>{v}</td>)}</tr>
                       ))}</tbody>
                     </table>
                   </td>
