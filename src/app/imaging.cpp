@@ -841,7 +841,8 @@ std::string CodeText(const dicom::CodedConcept& c) {
 // class whose type code it carries (Segmented Property Type: value and scheme, SRT = SCT),
 // else to the class whose id or name is its Segment Label (case-insensitive); several
 // segments may go to one class. Without segmentation classes, labels stay 1..N under local
-// codes. Each label keeps its segments' Segment Algorithm Type and Name (mixed: SEMIAUTOMATIC).
+// codes. Each label keeps its segments' Segment Algorithm Type (mixed: SEMIAUTOMATIC) and the
+// Name and Algorithm Identification of its first calculated segment.
 // kInvalidArgument names a segment that goes to no class, or to several.
 Result<json> SegmentsOntoClasses(dicom::LabelMap& map, const SegmentTable& table) {
   std::array<int, 256> to{};  // SEG label -> the guideline's label
@@ -895,23 +896,32 @@ Result<json> SegmentsOntoClasses(dicom::LabelMap& map, const SegmentTable& table
     out.algorithm = from.front()->algorithm;
     for (const dicom::Segment* s : from) {
       if (s->algorithm != out.algorithm) out.algorithm = dicom::SegmentAlgorithm::kSemiAutomatic;
-      if (out.algorithm_name.empty()) out.algorithm_name = s->algorithm_name;
+      if (out.algorithm_name.empty() && s->algorithm != dicom::SegmentAlgorithm::kManual) {
+        out.algorithm_name = s->algorithm_name;
+        out.algorithm_identification = s->algorithm_identification;
+      }
     }
-    if (out.algorithm == dicom::SegmentAlgorithm::kManual) out.algorithm_name.clear();
     segments.push_back(std::move(out));
   }
   map.segments = std::move(segments);  // codes and names: the caller's, from the table
   return mapping;
 }
 
-// The Segment Algorithm Name of a model's output: "name@version" (as a label's origin names
-// it), in DICOM's LO: printable ASCII without '\', at most 64 characters.
-std::string ModelAlgorithmName(const core::Prelabel& p) {
-  std::string name = p.model_name + "@" + p.model_version;
-  for (auto& c : name) {
+// `text` in DICOM's LO: printable ASCII without '\', at most 64 characters.
+std::string LongString(std::string text) {
+  for (auto& c : text) {
     if (c == '\\' || static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) > 0x7e) c = '_';
   }
-  return name.substr(0, 64);
+  return text.substr(0, 64);
+}
+
+// Segment `s` as the output of the pre-label's model, of type `algorithm` (AUTOMATIC or
+// SEMIAUTOMATIC): Segment Algorithm Name "name@version" (as a label's origin names it), and the
+// Algorithm Identification: family Artificial Intelligence, the model's name and version.
+void SetModelAlgorithm(dicom::Segment& s, const core::Prelabel& p, dicom::SegmentAlgorithm algorithm) {
+  s.algorithm = algorithm;
+  s.algorithm_name = LongString(p.model_name + "@" + p.model_version);
+  s.algorithm_identification = {dicom::kArtificialIntelligence, LongString(p.model_name), LongString(p.model_version)};
 }
 
 }  // namespace
@@ -999,11 +1009,12 @@ Result<MaskVersion> App::PutMask(const RequestContext& ctx, const std::string& i
       const std::string name = "label " + std::to_string(label);
       map.segments.push_back({static_cast<std::uint8_t>(label), "", name, {"segmentation", kLocalScheme,
                               "Segmentation class"}, {std::to_string(label), kLocalScheme, name},
-                              dicom::SegmentAlgorithm::kManual, ""});
+                              dicom::SegmentAlgorithm::kManual, "", {}});
     }
     if (auto it = algorithm_of.find(label); it != algorithm_of.end()) {
       map.segments.back().algorithm = it->second.algorithm;
       map.segments.back().algorithm_name = it->second.algorithm_name;
+      map.segments.back().algorithm_identification = it->second.algorithm_identification;
     }
   }
   std::vector<security::AuditRecord> records;
@@ -1125,8 +1136,7 @@ Status App::PrelabelIntoMask(storage::Transaction& txn, const RequestContext& ct
   std::erase_if(map.segments, [&](const dicom::Segment& s) { return s.label == cls->label; });
   if (std::find(map.labels.begin(), map.labels.end(), cls->label) != map.labels.end()) {
     dicom::Segment segment = *cls;
-    segment.algorithm = dicom::SegmentAlgorithm::kAutomatic;
-    segment.algorithm_name = ModelAlgorithmName(prelabel);
+    SetModelAlgorithm(segment, prelabel, dicom::SegmentAlgorithm::kAutomatic);
     map.segments.push_back(std::move(segment));
     std::sort(map.segments.begin(), map.segments.end(), [](const auto& a, const auto& b) { return a.label < b.label; });
   }
@@ -1260,8 +1270,8 @@ Result<std::vector<std::uint8_t>> WithPrelabelAlgorithms(const std::string& stor
         unchanged = (map.labels[n] == s.label) == (voxels->voxels[n] != 0);
       }
     }
-    s.algorithm = unchanged ? dicom::SegmentAlgorithm::kAutomatic : dicom::SegmentAlgorithm::kSemiAutomatic;
-    s.algorithm_name = ModelAlgorithmName(origin->prelabel);
+    SetModelAlgorithm(s, origin->prelabel,
+                      unchanged ? dicom::SegmentAlgorithm::kAutomatic : dicom::SegmentAlgorithm::kSemiAutomatic);
     changed = true;
   }
   if (!changed) return std::vector<std::uint8_t>(stored.begin(), stored.end());

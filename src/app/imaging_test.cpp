@@ -317,7 +317,7 @@ class ImagingTest : public ProjectAppTest {
   static dicom::Segment SegSegment(std::uint8_t label, const std::string& name, dicom::CodedConcept type,
                                    dicom::SegmentAlgorithm algorithm = dicom::SegmentAlgorithm::kManual,
                                    const std::string& algorithm_name = "") {
-    return {label, "", name, {"123037004", "SCT", "Anatomical structure"}, std::move(type), algorithm, algorithm_name};
+    return {label, "", name, {"123037004", "SCT", "Anatomical structure"}, std::move(type), algorithm, algorithm_name, {}};
   }
 
   // The volume rebuilt from the item's stored (de-identified) instances.
@@ -1483,6 +1483,12 @@ TEST_F(ImagingTest, ExportedSegsNameThePrelabelModelAsTheirAlgorithm) {
     ASSERT_EQ(back->segments.size(), 1u);
     EXPECT_EQ(back->segments[0].algorithm, expected[n]) << "reader " << n + 1;
     EXPECT_EQ(back->segments[0].algorithm_name, n == 3 ? "" : "livernet@3.1") << "reader " << n + 1;
+    // The Segmentation Algorithm Identification: the model's family, name and version.
+    const dicom::AlgorithmIdentification& id = back->segments[0].algorithm_identification;
+    EXPECT_EQ(id.family.value, n == 3 ? "" : "123110") << "reader " << n + 1;
+    EXPECT_EQ(id.family.scheme, n == 3 ? "" : "DCM") << "reader " << n + 1;
+    EXPECT_EQ(id.name, n == 3 ? "" : "livernet") << "reader " << n + 1;
+    EXPECT_EQ(id.version, n == 3 ? "" : "3.1") << "reader " << n + 1;
   }
 }
 

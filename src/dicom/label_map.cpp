@@ -9,7 +9,8 @@
 namespace caliper::dicom {
 namespace {
 
-constexpr char kMagic[4] = {'C', 'L', 'M', '1'};
+constexpr char kMagic[4] = {'C', 'L', 'M', '2'};
+constexpr char kMagicV1[4] = {'C', 'L', 'M', '1'};  // before segments had algorithm identification
 
 Status Invalid(const std::string& m) { return Error(ErrorCode::kInvalidArgument, m); }
 
@@ -135,9 +136,11 @@ Result<std::vector<std::uint8_t>> CompressLabelMap(const LabelMap& map) {
   for (const Segment& s : map.segments) {
     w.Put(s.label);
     w.Put(static_cast<std::uint8_t>(s.algorithm));
+    const AlgorithmIdentification& id = s.algorithm_identification;
     for (const std::string* str : {&s.class_id, &s.name, &s.category.value, &s.category.scheme,
                                    &s.category.meaning, &s.type.value, &s.type.scheme,
-                                   &s.type.meaning, &s.algorithm_name}) {
+                                   &s.type.meaning, &s.algorithm_name, &id.family.value,
+                                   &id.family.scheme, &id.family.meaning, &id.name, &id.version}) {
       w.Str(*str);
     }
   }
@@ -149,9 +152,10 @@ Result<std::vector<std::uint8_t>> CompressLabelMap(const LabelMap& map) {
 }
 
 Result<LabelMap> DecompressLabelMap(std::span<const std::uint8_t> bytes, std::int64_t max_voxels) {
-  if (bytes.size() < 4 || std::memcmp(bytes.data(), kMagic, 4) != 0) {
+  if (bytes.size() < 4 || (std::memcmp(bytes.data(), kMagic, 4) != 0 && std::memcmp(bytes.data(), kMagicV1, 4) != 0)) {
     return Error(ErrorCode::kIntegrity, "not a stored label map");
   }
+  const bool v1 = std::memcmp(bytes.data(), kMagicV1, 4) == 0;
   // Header (dims, affine, segments) is small; allow 64 MiB of it on top of the voxels.
   CALIPER_ASSIGN_OR_RETURN(
       auto payload, ZstdDecompress(bytes.subspan(4), static_cast<std::uint64_t>(max_voxels) + (64u << 20)));
@@ -177,6 +181,12 @@ Result<LabelMap> DecompressLabelMap(std::span<const std::uint8_t> bytes, std::in
                              &s.category.meaning, &s.type.value, &s.type.scheme, &s.type.meaning,
                              &s.algorithm_name}) {
       if (!r.Str(*str)) return corrupt();
+    }
+    AlgorithmIdentification& id = s.algorithm_identification;
+    if (!v1) {
+      for (std::string* str : {&id.family.value, &id.family.scheme, &id.family.meaning, &id.name, &id.version}) {
+        if (!r.Str(*str)) return corrupt();
+      }
     }
     map.segments.push_back(std::move(s));
   }

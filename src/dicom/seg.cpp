@@ -56,6 +56,27 @@ DcmSegTypes::E_SegmentAlgoType AlgoType(SegmentAlgorithm a) {
 
 CodeSequenceMacro Code(const CodedConcept& c) { return CodeSequenceMacro(c.value, c.scheme, c.meaning); }
 
+// The code in the first item of sequence `key` of `parent` (empty when absent).
+CodedConcept CodeIn(DcmItem& parent, const DcmTagKey& key) {
+  DcmItem* c = nullptr;
+  if (parent.findAndGetSequenceItem(key, c, 0).bad() || c == nullptr) return {};
+  return {GetString(*c, DCM_CodeValue), GetString(*c, DCM_CodingSchemeDesignator), GetString(*c, DCM_CodeMeaning)};
+}
+
+// Fills the segment's Segmentation Algorithm Identification Sequence (PS3.3 C.8.20.2, Table
+// 10-19): family code, name, version. kInvalidArgument naming the segment if dcmseg refuses.
+Status SetAlgorithmIdentification(DcmSegment& segment, const Segment& s) {
+  const AlgorithmIdentification& id = s.algorithm_identification;
+  AlgorithmIdentificationMacro& macro = segment.getSegmentationAlgorithmIdentification();
+  OFCondition cond = macro.getAlgorithmFamilyCode().set(id.family.value.c_str(), id.family.scheme.c_str(),
+                                                        id.family.meaning.c_str());
+  if (cond.good()) cond = macro.setAlgorithmName(id.name.c_str());
+  if (cond.good()) cond = macro.setAlgorithmVersion(id.version.c_str());
+  if (cond.good()) cond = macro.check(OFTrue);
+  if (cond.bad()) return Invalid("segment " + s.name + ": algorithm identification rejected by dcmseg: " + cond.text());
+  return Status::Ok();
+}
+
 // Unit vector of column `c` of the affine.
 std::array<double, 3> Direction(const Affine& a, int c) {
   const double len = std::sqrt(a[0][c] * a[0][c] + a[1][c] * a[1][c] + a[2][c] * a[2][c]);
@@ -153,18 +174,19 @@ Result<std::vector<std::uint8_t>> WriteSegmentation(const LabelMap& map, const V
 
   std::map<std::uint8_t, Uint16> numbers;  // label -> Segment Number
   for (const Segment& s : map.segments) {
-    DcmSegment* segment = nullptr;
-    cond = DcmSegment::create(segment, s.name.c_str(), Code(s.category), Code(s.type),
+    DcmSegment* created_segment = nullptr;
+    cond = DcmSegment::create(created_segment, s.name.c_str(), Code(s.category), Code(s.type),
                               AlgoType(s.algorithm), s.algorithm_name.c_str());
-    if (cond.bad() || segment == nullptr) {
+    std::unique_ptr<DcmSegment> segment(created_segment);  // until the segmentation owns it
+    if (cond.bad() || !segment) {
       return Invalid("segment " + s.name + " rejected by dcmseg: " + cond.text());
     }
-    Uint16 number = 0;
-    cond = seg->addSegment(segment, number);
-    if (cond.bad()) {
-      delete segment;
-      return Dcmtk("adding segment " + s.name, cond);
+    if (s.algorithm != SegmentAlgorithm::kManual && s.algorithm_identification.Complete()) {
+      CALIPER_RETURN_IF_ERROR(SetAlgorithmIdentification(*segment, s));
     }
+    Uint16 number = 0;
+    if ((cond = seg->addSegment(segment.get(), number)).bad()) return Dcmtk("adding segment " + s.name, cond);
+    (void)segment.release();
     numbers[s.label] = number;
   }
 
@@ -323,20 +345,20 @@ Result<LabelMap> ReadSegmentation(std::span<const std::uint8_t> bytes, const Vol
     Segment s;
     const int number = GetInt(*item, DCM_SegmentNumber).value_or(-1);
     s.name = GetString(*item, DCM_SegmentLabel);
-    auto code = [&](const DcmTagKey& key, CodedConcept& out) {
-      DcmItem* c = nullptr;
-      if (item->findAndGetSequenceItem(key, c, 0).good() && c) {
-        out = {GetString(*c, DCM_CodeValue), GetString(*c, DCM_CodingSchemeDesignator),
-               GetString(*c, DCM_CodeMeaning)};
-      }
-    };
-    code(DCM_SegmentedPropertyCategoryCodeSequence, s.category);
-    code(DCM_SegmentedPropertyTypeCodeSequence, s.type);
+    s.category = CodeIn(*item, DCM_SegmentedPropertyCategoryCodeSequence);
+    s.type = CodeIn(*item, DCM_SegmentedPropertyTypeCodeSequence);
     const std::string algo = GetString(*item, DCM_SegmentAlgorithmType);
     s.algorithm = algo == "AUTOMATIC"       ? SegmentAlgorithm::kAutomatic
                   : algo == "SEMIAUTOMATIC" ? SegmentAlgorithm::kSemiAutomatic
                                             : SegmentAlgorithm::kManual;
     s.algorithm_name = GetString(*item, DCM_SegmentAlgorithmName);
+    DcmItem* identification = nullptr;
+    if (item->findAndGetSequenceItem(DCM_SegmentationAlgorithmIdentificationSequence, identification, 0).good() &&
+        identification) {
+      s.algorithm_identification = {CodeIn(*identification, DCM_AlgorithmFamilyCodeSequence),
+                                    GetString(*identification, DCM_AlgorithmName),
+                                    GetString(*identification, DCM_AlgorithmVersion)};
+    }
     if (number < 0 || !by_number.emplace(number, s).second) return Invalid("bad or repeated Segment Number");
   }
   std::uint8_t next = 1;

@@ -14,6 +14,7 @@
 #include "caliper/dicom/label_map.h"
 #include "caliper/dicom/phantom.h"
 #include "dicom/test_support.h"
+#include "dicom/zstd.h"
 
 namespace caliper::dicom {
 namespace {
@@ -27,7 +28,8 @@ struct Fixture {
   LabelMap map;
 };
 
-// A phantom volume with two segments: the lesion (manual) and the liver (automatic).
+// A phantom volume with two segments: the lesion (manual) and the liver (automatic: a threshold,
+// CID 7162 Histogram Analysis).
 Fixture Make() {
   CtPhantomOptions o;
   o.slices = 9;
@@ -47,9 +49,10 @@ Fixture Make() {
   }
   f.map.segments = {
       {1, "lesion", "Lesion", {"49755003", "SCT", "Morphologically abnormal structure"},
-       {"108369006", "SCT", "Neoplasm"}, SegmentAlgorithm::kManual, ""},
+       {"108369006", "SCT", "Neoplasm"}, SegmentAlgorithm::kManual, "", {}},
       {2, "liver", "Liver", {"123037004", "SCT", "Anatomical structure"}, {"10200004", "SCT", "Liver"},
-       SegmentAlgorithm::kAutomatic, "caliper-threshold"},
+       SegmentAlgorithm::kAutomatic, "caliper-threshold",
+       {{"123105", "DCM", "Histogram Analysis"}, "caliper-threshold", "1.2"}},
   };
   return f;
 }
@@ -87,6 +90,37 @@ TEST(SegTest, WritesASegThatReadsBackToTheSameLabelMap) {
   EXPECT_EQ(back->segments[1].category.meaning, "Anatomical structure");
   EXPECT_EQ(back->segments[1].algorithm, SegmentAlgorithm::kAutomatic);
   EXPECT_EQ(back->segments[1].algorithm_name, "caliper-threshold");
+  const AlgorithmIdentification& id = back->segments[1].algorithm_identification;
+  EXPECT_EQ(id.family.value, "123105");
+  EXPECT_EQ(id.family.scheme, "DCM");
+  EXPECT_EQ(id.family.meaning, "Histogram Analysis");
+  EXPECT_EQ(id.name, "caliper-threshold");
+  EXPECT_EQ(id.version, "1.2");
+  EXPECT_FALSE(back->segments[0].algorithm_identification.Complete());
+}
+
+// The Segmentation Algorithm Identification Sequence is written for calculated segments whose
+// identification is complete, and for no MANUAL segment.
+TEST(SegTest, AlgorithmIdentificationOnlyForCalculatedSegmentsThatHaveAllOfIt) {
+  Fixture f = Make();
+  f.map.segments[0].algorithm_identification = {kArtificialIntelligence, "drawn", "1"};  // MANUAL: not written
+  f.map.segments[1].algorithm = SegmentAlgorithm::kSemiAutomatic;
+  auto seg = WriteSegmentation(f.map, f.volume, f.files[0]);
+  ASSERT_TRUE(seg.ok()) << seg.status().ToString();
+  auto back = ReadSegmentation(*seg, f.volume);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->segments[0].algorithm, SegmentAlgorithm::kManual);
+  EXPECT_EQ(back->segments[0].algorithm_identification.name, "");
+  EXPECT_EQ(back->segments[1].algorithm, SegmentAlgorithm::kSemiAutomatic);
+  EXPECT_EQ(back->segments[1].algorithm_identification.version, "1.2");
+
+  f.map.segments[1].algorithm_identification.version.clear();  // incomplete: name only
+  seg = WriteSegmentation(f.map, f.volume, f.files[0]);
+  ASSERT_TRUE(seg.ok()) << seg.status().ToString();
+  back = ReadSegmentation(*seg, f.volume);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->segments[1].algorithm_name, "caliper-threshold");
+  EXPECT_EQ(back->segments[1].algorithm_identification.name, "");
 }
 
 // A SEG is read only onto the series it was drawn on: its Frame of Reference and its
@@ -198,7 +232,13 @@ TEST(SegTest, PydicomReadsMatchingGeometry) {
   EXPECT_EQ(j["orientation"], nlohmann::json({1, 0, 0, 0, 1, 0}));
   ASSERT_EQ(j["segments"].size(), 2u);
   EXPECT_EQ(j["segments"][0]["algorithm"], "MANUAL");
+  EXPECT_FALSE(j["segments"][0].contains("algorithm_name"));
+  EXPECT_FALSE(j["segments"][0].contains("identification"));
   EXPECT_EQ(j["segments"][1]["algorithm"], "AUTOMATIC");
+  EXPECT_EQ(j["segments"][1]["algorithm_name"], "caliper-threshold");
+  EXPECT_EQ(j["segments"][1]["identification"],
+            nlohmann::json::parse(R"({"family": ["123105", "DCM", "Histogram Analysis"],
+                                      "name": "caliper-threshold", "version": "1.2"})"));
   EXPECT_EQ(j["segments"][0]["type"], "108369006");
   int total_set[3] = {0, 0, 0};
   for (const auto& frame : j["per_frame"]) {
@@ -252,12 +292,58 @@ TEST(SegTest, StoredFormIsZstdAndRoundTrips) {
   EXPECT_EQ(back->dims, f.map.dims);
   EXPECT_EQ(back->lps, f.map.lps);
   EXPECT_EQ(back->segments[1].algorithm_name, "caliper-threshold");
+  EXPECT_EQ(back->segments[1].algorithm_identification.family.meaning, "Histogram Analysis");
+  EXPECT_EQ(back->segments[1].algorithm_identification.version, "1.2");
   EXPECT_EQ(back->segments[0].category.meaning, "Morphologically abnormal structure");
   Bytes corrupt = *stored;
   corrupt[corrupt.size() / 2] ^= 0xff;
   EXPECT_FALSE(DecompressLabelMap(corrupt).ok());
   EXPECT_EQ(DecompressLabelMap(Bytes{'n', 'o', 'p', 'e'}).status().code(), ErrorCode::kIntegrity);
   EXPECT_FALSE(DecompressLabelMap(*stored, 100).ok());
+}
+
+// Masks stored before segments had algorithm identification ("CLM1") still read.
+TEST(SegTest, TheEarlierStoredFormStillReads) {
+  Fixture f = Make();
+  Bytes payload;
+  auto put = [&](const void* p, std::size_t n) {
+    payload.insert(payload.end(), static_cast<const std::uint8_t*>(p), static_cast<const std::uint8_t*>(p) + n);
+  };
+  auto str = [&](const std::string& s) {
+    const auto n = static_cast<std::uint32_t>(s.size());
+    put(&n, sizeof n);
+    put(s.data(), s.size());
+  };
+  for (int d : f.map.dims) {
+    const auto v = static_cast<std::int32_t>(d);
+    put(&v, sizeof v);
+  }
+  for (const auto& row : f.map.lps) put(row.data(), sizeof(double) * row.size());
+  const auto count = static_cast<std::uint32_t>(f.map.segments.size());
+  put(&count, sizeof count);
+  for (const Segment& s : f.map.segments) {
+    const auto algorithm = static_cast<std::uint8_t>(s.algorithm);
+    put(&s.label, 1);
+    put(&algorithm, 1);
+    for (const std::string* v : {&s.class_id, &s.name, &s.category.value, &s.category.scheme, &s.category.meaning,
+                                 &s.type.value, &s.type.scheme, &s.type.meaning, &s.algorithm_name}) {
+      str(*v);
+    }
+  }
+  put(f.map.labels.data(), f.map.labels.size());
+  auto frame = ZstdCompress(payload);
+  ASSERT_TRUE(frame.ok());
+  Bytes v1 = {'C', 'L', 'M', '1'};
+  v1.insert(v1.end(), frame->begin(), frame->end());
+  auto back = DecompressLabelMap(v1);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->labels, f.map.labels);
+  ASSERT_EQ(back->segments.size(), 2u);
+  EXPECT_EQ(back->segments[1].algorithm, SegmentAlgorithm::kAutomatic);
+  EXPECT_EQ(back->segments[1].algorithm_name, "caliper-threshold");
+  EXPECT_FALSE(back->segments[1].algorithm_identification.Complete());
+  v1[3] = '9';
+  EXPECT_EQ(DecompressLabelMap(v1).status().code(), ErrorCode::kIntegrity);
 }
 
 Bytes ReadSample(const std::string& relative) {

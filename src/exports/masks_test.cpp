@@ -29,9 +29,9 @@ using nlohmann::json;
 using Bytes = std::vector<std::uint8_t>;
 
 const dicom::Segment kLiver{1, "liver", "Liver", {"123037004", "SCT", "Anatomical structure"},
-                            {"10200004", "SCT", "Liver"}, dicom::SegmentAlgorithm::kManual, ""};
+                            {"10200004", "SCT", "Liver"}, dicom::SegmentAlgorithm::kManual, "", {}};
 const dicom::Segment kLesion{2, "lesion", "Lesion", {"49755003", "SCT", "Morphologically abnormal structure"},
-                             {"108369006", "SCT", "Neoplasm"}, dicom::SegmentAlgorithm::kManual, ""};
+                             {"108369006", "SCT", "Neoplasm"}, dicom::SegmentAlgorithm::kManual, "", {}};
 
 struct Phantom {
   std::vector<Bytes> files;

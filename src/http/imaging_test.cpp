@@ -220,7 +220,7 @@ TEST_F(ImagingApiTest, StowVolumeSlicesMasksAndWhoMaySeeThem) {
   dicom::LabelMap seg_map = dicom::EmptyLabelMap(*original);
   seg_map.labels[(2 * kSize + 6) * kSize + 7] = 1;
   seg_map.segments = {{1, "", "Finding", {"49755003", "SCT", "Morphologically abnormal structure"},
-                       {"4147007", "SCT", "Mass"}, dicom::SegmentAlgorithm::kManual, ""}};
+                       {"4147007", "SCT", "Mass"}, dicom::SegmentAlgorithm::kManual, "", {}}};
   auto seg = dicom::WriteSegmentation(seg_map, *original, series->front());
   ASSERT_TRUE(seg.ok()) << seg.status().ToString();
   const std::string seg_bytes(seg->begin(), seg->end());

@@ -1,12 +1,36 @@
 #!/usr/bin/python3
 """Prints what pydicom (Debian python3-pydicom) reads from a DICOM Segmentation, as JSON:
-SOP class, size, frame count, segments with codes and algorithm, and per frame its segment
+SOP class, size, frame count, segments with codes and algorithm (type; the Segment Algorithm
+Name and the Segmentation Algorithm Identification Sequence's family code, name and version
+when present), and per frame its segment
 number, Image Position (Patient), referenced source instance and count of set pixels (from
 pydicom's own unpacking of the 1-bit pixel data). Run by caliper_dicom_test."""
 import json
 import sys
 
 import pydicom
+
+
+def segment(s):
+    out = {
+        "number": int(s.SegmentNumber),
+        "label": str(s.SegmentLabel),
+        "algorithm": str(s.SegmentAlgorithmType),
+        "category": str(s.SegmentedPropertyCategoryCodeSequence[0].CodeValue),
+        "type": str(s.SegmentedPropertyTypeCodeSequence[0].CodeValue),
+        "type_scheme": str(s.SegmentedPropertyTypeCodeSequence[0].CodingSchemeDesignator),
+    }
+    if "SegmentAlgorithmName" in s:
+        out["algorithm_name"] = str(s.SegmentAlgorithmName)
+    if "SegmentationAlgorithmIdentificationSequence" in s:
+        ident = s.SegmentationAlgorithmIdentificationSequence[0]
+        family = ident.AlgorithmFamilyCodeSequence[0]
+        out["identification"] = {
+            "family": [str(family.CodeValue), str(family.CodingSchemeDesignator), str(family.CodeMeaning)],
+            "name": str(ident.AlgorithmName),
+            "version": str(ident.AlgorithmVersion),
+        }
+    return out
 
 
 def main():
@@ -22,14 +46,7 @@ def main():
             "source": str(source.ReferencedSOPInstanceUID),
             "set": int(pixels[n].sum()),
         })
-    segments = [{
-        "number": int(s.SegmentNumber),
-        "label": str(s.SegmentLabel),
-        "algorithm": str(s.SegmentAlgorithmType),
-        "category": str(s.SegmentedPropertyCategoryCodeSequence[0].CodeValue),
-        "type": str(s.SegmentedPropertyTypeCodeSequence[0].CodeValue),
-        "type_scheme": str(s.SegmentedPropertyTypeCodeSequence[0].CodingSchemeDesignator),
-    } for s in ds.SegmentSequence]
+    segments = [segment(s) for s in ds.SegmentSequence]
     print(json.dumps({
         "sop_class": str(ds.SOPClassUID),
         "rows": int(ds.Rows),

@@ -22,9 +22,26 @@ struct CodedConcept {
   std::string meaning;
 };
 
-// Segment Algorithm Type (PS3.3 C.8.20.2): MANUAL for a reader's mask; SEMIAUTOMATIC or
-// AUTOMATIC (with an algorithm name) for pre-labels.
+// Segment Algorithm Type (PS3.3 C.8.20.2): MANUAL, drawn by a person; AUTOMATIC, calculated;
+// SEMIAUTOMATIC, calculated with user assistance (a model's output a reader edited).
 enum class SegmentAlgorithm { kManual, kSemiAutomatic, kAutomatic };
+
+// The Algorithm Identification Macro (PS3.3 Table 10-19) of a calculated segment, written as
+// its Segmentation Algorithm Identification Sequence (0062,0007): the algorithm's family (CID
+// 7162, e.g. kArtificialIntelligence), name and version, each at most 64 characters (LO).
+// Complete() when all three are set; an incomplete one is kept but not written.
+struct AlgorithmIdentification {
+  CodedConcept family;
+  std::string name;
+  std::string version;
+  bool Complete() const {
+    return !family.value.empty() && !family.scheme.empty() && !family.meaning.empty() && !name.empty() &&
+           !version.empty();
+  }
+};
+
+// CID 7162 Surface Processing Algorithm Family: a model's pre-label (PS3.16).
+inline const CodedConcept kArtificialIntelligence{"123110", "DCM", "Artificial Intelligence"};
 
 struct Segment {
   std::uint8_t label = 1;      // the voxel value, 1..255
@@ -33,7 +50,8 @@ struct Segment {
   CodedConcept category;       // Segmented Property Category Code
   CodedConcept type;           // Segmented Property Type Code
   SegmentAlgorithm algorithm = SegmentAlgorithm::kManual;
-  std::string algorithm_name;  // required unless kManual
+  std::string algorithm_name;  // Segment Algorithm Name: required unless kManual
+  AlgorithmIdentification algorithm_identification;  // unless kManual, when known
 };
 
 struct LabelMap {
@@ -57,9 +75,10 @@ Status ValidateLabelMap(const LabelMap& map);
 // ("mask is 44x30x5 but the volume is 44x30x6", "mask voxel (0,0,0) is at ... mm, ...").
 Status CheckAligned(const LabelMap& map, const Volume& volume, double tolerance_mm = 1e-3);
 
-// Storage form: "CLM1" + a zstd frame of the geometry, segments and labels. Decompress
-// refuses data that is not this format or is corrupt (kIntegrity) and maps larger than
-// `max_voxels` (kInvalidArgument), and validates the result.
+// Storage form: "CLM2" + a zstd frame of the geometry, segments (with their algorithm
+// identification) and labels. Decompress also reads the earlier "CLM1" (segments without
+// algorithm identification), refuses data that is neither or is corrupt (kIntegrity) and maps
+// larger than `max_voxels` (kInvalidArgument), and validates the result.
 Result<std::vector<std::uint8_t>> CompressLabelMap(const LabelMap& map);
 Result<LabelMap> DecompressLabelMap(std::span<const std::uint8_t> bytes,
                                     std::int64_t max_voxels = std::int64_t{1} << 30);
@@ -84,7 +103,9 @@ struct SegWriteOptions {
 };
 
 // Writes `map` as a DICOM Segmentation (PS3.3 A.51, BINARY) with DCMTK dcmseg: one segment
-// per entry of map.segments with its codes and algorithm; one frame per segment and slice that
+// per entry of map.segments with its codes and algorithm (a SEMIAUTOMATIC or AUTOMATIC one its
+// Segment Algorithm Name and, when Complete(), its Segmentation Algorithm Identification
+// Sequence; a MANUAL one neither); one frame per segment and slice that
 // holds any of its voxels (a segment with none gets one empty frame); per-frame Plane Position,
 // Derivation Image (the source slice's SOP Class/Instance UID and frame), Frame Content with
 // dimension indices (segment, position); shared Plane Orientation and Pixel Measures; Patient,
@@ -100,7 +121,8 @@ Result<std::vector<std::uint8_t>> WriteSegmentation(const LabelMap& map, const V
 // Reads a DICOM Segmentation (BINARY, or FRACTIONAL taken as set from half the maximum
 // fractional value) back onto `volume`'s grid: frames are placed by their Plane Position
 // (Patient) on the volume's slices (else by the referenced source instance), segments become
-// labels 1..N in Segment Number order, codes and algorithm kept. When the volume knows its
+// labels 1..N in Segment Number order, codes and algorithm kept (type, name, and the first item
+// of the Segmentation Algorithm Identification Sequence when present). When the volume knows its
 // series (built from DICOM), the segmentation must have been drawn on it: the same Frame of
 // Reference UID, and a Referenced Series Sequence, when present, naming the volume's series.
 // Errors: kInvalidArgument for bytes that are not a Segmentation, another Frame of Reference or
