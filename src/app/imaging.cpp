@@ -924,6 +924,30 @@ void SetModelAlgorithm(dicom::Segment& s, const core::Prelabel& p, dicom::Segmen
   s.algorithm_identification = {dicom::kArtificialIntelligence, LongString(p.model_name), LongString(p.model_version)};
 }
 
+// A NIfTI label map says nothing of who drew it, so each segment of `map` (MANUAL as made from
+// the file) takes its provenance from the same class's segment (same label and class) in the
+// reader's `previous` version when that one was calculated: its Segment Algorithm Type, Name and
+// Identification as they were if the segment's voxels are exactly the same, else SEMIAUTOMATIC
+// ("calculated segmentation with user assistance", PS3.3 C.8.20.2) with the same algorithm: the
+// reader edited the algorithm's segment. A previous version on another grid counts as changed.
+// Segments whose class was drawn (MANUAL) or absent in the previous version stay MANUAL.
+void InheritProvenance(dicom::LabelMap& map, const dicom::LabelMap& previous) {
+  std::array<bool, 256> changed{};
+  const bool same_grid = previous.labels.size() == map.labels.size();
+  if (!same_grid) changed.fill(true);
+  for (std::size_t n = 0; same_grid && n < map.labels.size(); ++n) {
+    if (map.labels[n] != previous.labels[n]) changed[map.labels[n]] = changed[previous.labels[n]] = true;
+  }
+  for (dicom::Segment& s : map.segments) {
+    for (const dicom::Segment& p : previous.segments) {
+      if (p.label != s.label || p.class_id != s.class_id || p.algorithm == dicom::SegmentAlgorithm::kManual) continue;
+      s.algorithm = changed[s.label] ? dicom::SegmentAlgorithm::kSemiAutomatic : p.algorithm;
+      s.algorithm_name = p.algorithm_name;
+      s.algorithm_identification = p.algorithm_identification;
+    }
+  }
+}
+
 }  // namespace
 
 Result<MaskVersion> App::PutMask(const RequestContext& ctx, const std::string& item_id, const std::string& bytes,
@@ -986,7 +1010,8 @@ Result<MaskVersion> App::PutMask(const RequestContext& ctx, const std::string& i
   } else if (guideline.status().code() != ErrorCode::kNotFound) {
     return guideline.status();
   }
-  // What each label's segment says of its algorithm: a DICOM-SEG's own; MANUAL for NIfTI.
+  // What each label's segment says of its algorithm: a DICOM-SEG's own; for NIfTI, what the
+  // reader's previous version says (InheritProvenance).
   std::map<int, dicom::Segment> algorithm_of;
   if (format == MaskFormat::kDicomSeg) {
     CALIPER_ASSIGN_OR_RETURN(json mapping, SegmentsOntoClasses(map, table));
@@ -1015,6 +1040,17 @@ Result<MaskVersion> App::PutMask(const RequestContext& ctx, const std::string& i
       map.segments.back().algorithm = it->second.algorithm;
       map.segments.back().algorithm_name = it->second.algorithm_name;
       map.segments.back().algorithm_identification = it->second.algorithm_identification;
+    }
+  }
+  if (format == MaskFormat::kNifti) {
+    auto latest = txn->GetLatestMask(item.id, ctx.principal.user.id);
+    if (latest.ok()) {
+      CALIPER_ASSIGN_OR_RETURN(dicom::LabelMap previous,
+                               StoredMask(*txn, item.id, ctx.principal.user.id, latest->version,
+                                          [&](const std::string& address) { return GetBlob(*txn, address); }));
+      InheritProvenance(map, previous);
+    } else if (latest.status().code() != ErrorCode::kNotFound) {
+      return latest.status();
     }
   }
   std::vector<security::AuditRecord> records;

@@ -1492,5 +1492,89 @@ TEST_F(ImagingTest, ExportedSegsNameThePrelabelModelAsTheirAlgorithm) {
   }
 }
 
+// A NIfTI label map says nothing of who drew it: a reader's save after a version with calculated
+// segments keeps each unchanged segment's origin (type, Segment Algorithm Name, algorithm
+// identification) and makes each edited one SEMIAUTOMATIC with the same algorithm ("calculated
+// segmentation with user assistance", PS3.3 C.8.20.2); a class the reader drew is MANUAL. The
+// algorithm name and version an imported DICOM-SEG states are kept and exported.
+TEST_F(ImagingTest, AReadersEditOfACalculatedSegmentIsSemiautomaticAndAnUnchangedOneKeepsItsOrigin) {
+  DicomIngestReport r;
+  const std::string item_id = IngestPhantom(&r);
+  ASSERT_FALSE(item_id.empty());
+  MaskDisagreement d;
+  d.manager = Member("emanager", core::Role::kManager);
+  d.steward = Member("esteward", core::Role::kDataSteward);
+  const RequestContext reader = Member("ereader", core::Role::kAnnotator);
+  PublishWithTasks(d.manager, R"({"classes": [
+      {"id": "liver", "name": "Liver", "kind": "segmentation", "definition": "the liver",
+       "codes": [{"system": "SNOMED CT", "code": "10200004", "display": "Liver"}]},
+      {"id": "lesion", "name": "Lesion", "kind": "segmentation", "definition": "a liver lesion",
+       "codes": [{"system": "SNOMED CT", "code": "4147007", "display": "Mass"}]},
+      {"id": "spleen", "name": "Spleen", "kind": "segmentation", "definition": "the spleen"}]})", 1);
+  ASSERT_FALSE(HasFatalFailure());
+  auto task = app_->ClaimNextTask(reader, project_id_);
+  ASSERT_TRUE(task.ok() && task->has_value()) << task.status().ToString();
+
+  // Version 1: a model's SEG of the stored series, the liver and a lesion both AUTOMATIC.
+  const dicom::Volume stored = StoredVolume(r);
+  auto source = app_->ReadDicomInstance(LocalOperator(), item_id, r.files[0].sop_instance_uid);
+  ASSERT_TRUE(source.ok()) << source.status().ToString();
+  auto voxel = [](int i, int j, int k) { return (static_cast<std::size_t>(k) * kSize + j) * kSize + i; };
+  std::vector<std::uint8_t> labels = Square(0, 0);
+  labels[voxel(2, 2, 2)] = 2;
+  auto calculated = [](std::uint8_t label, const std::string& name, dicom::CodedConcept type, const std::string& model,
+                       const std::string& version) {
+    dicom::Segment s = SegSegment(label, name, std::move(type), dicom::SegmentAlgorithm::kAutomatic,
+                                  model + "@" + version);
+    s.algorithm_identification = {dicom::kArtificialIntelligence, model, version};
+    return s;
+  };
+  auto v1 = app_->PutMask(reader, item_id,
+                          SegOf(stored, *source, labels,
+                                {calculated(1, "Liver", {"10200004", "SCT", "Liver"}, "livernet", "3.1"),
+                                 calculated(2, "Lesion", {"4147007", "SCT", "Mass"}, "lesionnet", "2")}),
+                          MaskFormat::kDicomSeg);
+  ASSERT_TRUE(v1.ok()) << v1.status().ToString();
+  // Version 2, as NIfTI: the liver as it was, the lesion grown by a voxel, a spleen drawn.
+  labels[voxel(2, 3, 2)] = 2;
+  labels[voxel(20, 20, 1)] = 3;
+  auto v2 = app_->PutMask(reader, item_id, MaskOf(item_id, labels));
+  ASSERT_TRUE(v2.ok()) << v2.status().ToString();
+  EXPECT_EQ(v2->labels, (std::vector<int>{1, 2, 3}));
+  for (const char* cls : {"liver", "lesion", "spleen"}) {
+    core::Annotation a = MaskLabel(v2->version);
+    a.label_class = cls;
+    auto label = app_->CreateAnnotation(reader, item_id, a);
+    ASSERT_TRUE(label.ok()) << cls << ": " << label.status().ToString();
+  }
+  ASSERT_TRUE(app_->SubmitTask(reader, project_id_, (*task)->id).ok());
+
+  const std::string tar = ExportTar(d);
+  ASSERT_FALSE(tar.empty());
+  const std::string seg = TarFile(tar, "masks/dicom-seg/" + item_id + "/reader-01.dcm");
+  auto back = dicom::ReadSegmentation({reinterpret_cast<const std::uint8_t*>(seg.data()), seg.size()}, stored);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  ASSERT_EQ(back->segments.size(), 3u);
+  const dicom::Segment& liver = back->segments[0];
+  EXPECT_EQ(liver.name, "Liver");
+  EXPECT_EQ(liver.algorithm, dicom::SegmentAlgorithm::kAutomatic);
+  EXPECT_EQ(liver.algorithm_name, "livernet@3.1");
+  EXPECT_EQ(liver.algorithm_identification.family.value, "123110");
+  EXPECT_EQ(liver.algorithm_identification.name, "livernet");
+  EXPECT_EQ(liver.algorithm_identification.version, "3.1");
+  const dicom::Segment& lesion = back->segments[1];
+  EXPECT_EQ(lesion.name, "Lesion");
+  EXPECT_EQ(lesion.algorithm, dicom::SegmentAlgorithm::kSemiAutomatic);
+  EXPECT_EQ(lesion.algorithm_name, "lesionnet@2");
+  EXPECT_EQ(lesion.algorithm_identification.name, "lesionnet");
+  EXPECT_EQ(lesion.algorithm_identification.version, "2");
+  const dicom::Segment& spleen = back->segments[2];
+  EXPECT_EQ(spleen.name, "Spleen");
+  EXPECT_EQ(spleen.algorithm, dicom::SegmentAlgorithm::kManual);
+  EXPECT_EQ(spleen.algorithm_name, "");
+  EXPECT_FALSE(spleen.algorithm_identification.Complete());
+  EXPECT_EQ(back->labels, labels);
+}
+
 }  // namespace
 }  // namespace caliper::app
