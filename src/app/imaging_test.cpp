@@ -18,6 +18,7 @@
 #include "app/app_test_support.h"
 #include "caliper/app/app.h"
 #include "caliper/common/sample_data.h"
+#include "caliper/dicom/encode.h"
 #include "caliper/dicom/image.h"
 #include "caliper/dicom/label_map.h"
 #include "caliper/dicom/phantom.h"
@@ -97,6 +98,26 @@ class ImagingTest : public ProjectAppTest {
     auto series = dicom::MakeCtPhantomSeries(o);
     EXPECT_TRUE(series.ok()) << series.status().ToString();
     return {name, series.ok() ? std::string(series->at(k).begin(), series->at(k).end()) : ""};
+  }
+
+  // `bytes` (a Part 10 file) in JPEG Lossless (Process 14, SV1) with its one fragment's bytes
+  // overwritten by zeros: the header reads and de-identifies, the pixel data does not decode.
+  static std::string UndecodableJpeg(const std::string& bytes) {
+    auto jpeg = dicom::Transcode({reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()},
+                                 "1.2.840.10008.1.2.4.70");
+    EXPECT_TRUE(jpeg.ok()) << jpeg.status().ToString();
+    if (!jpeg.ok()) return "";
+    std::string out(jpeg->begin(), jpeg->end());
+    const std::size_t pixel_data = out.find(std::string("\xE0\x7F\x10\x00", 4));
+    const std::size_t soi = out.find("\xFF\xD8\xFF", pixel_data);  // the fragment's JPEG stream
+    EXPECT_TRUE(pixel_data != std::string::npos && soi != std::string::npos && soi >= 4);
+    if (pixel_data == std::string::npos || soi == std::string::npos || soi < 4) return "";
+    std::uint32_t length = 0;  // the fragment item's length, just before its data
+    for (int b = 3; b >= 0; --b) length = (length << 8) | static_cast<unsigned char>(out[soi - 4 + b]);
+    EXPECT_LE(soi + length, out.size());
+    std::fill(out.begin() + static_cast<std::ptrdiff_t>(soi),
+              out.begin() + static_cast<std::ptrdiff_t>(std::min<std::size_t>(soi + length, out.size())), '\0');
+    return out;
   }
 
   // Blob files (not temporary ones or the sweep's lock).
@@ -861,6 +882,60 @@ TEST_F(ImagingTest, AnInstanceThatCannotJoinItsSeriesIsAnErrorAndNothingOfItIsSt
   EXPECT_EQ(count("item.create"), 1);
   EXPECT_EQ(ItemCount(), 1u);
   EXPECT_EQ(Volume(s.item_id).geometry.dims[2], kSlices);
+}
+
+// An instance whose header de-identifies but whose pixel data does not decode (JPEG Lossless, its
+// fragment overwritten), in a batch with the rest of its series: an error of its file naming the
+// decode failure, nothing of it stored, the batch goes on. Quarantined (Burned In Annotation =
+// YES) it cannot be released or blanked into the series either: it stays pending until discarded.
+TEST_F(ImagingTest, AnInstanceWhosePixelsDoNotDecodeIsRefusedWhileItsSeriesIsStored) {
+  std::vector<ImagingInput> inputs = {{"corrupt", UndecodableJpeg(phantom_[5])}};
+  for (ImagingInput& in : Slices({0, 1, 2, 3, 4})) inputs.push_back(std::move(in));
+  DicomIngestReport r = Ingest(std::move(inputs));
+  EXPECT_EQ(Outcomes(r), (std::vector<std::string>{"error", "stored", "stored", "stored", "stored", "stored"}));
+  ASSERT_EQ(r.series.size(), 1u);
+  const DicomSeriesResult& s = r.series[0];
+  const DicomFileResult& bad = r.files[0];
+  EXPECT_EQ(bad.error.code(), ErrorCode::kConflict);
+  EXPECT_EQ(bad.error.message().rfind("inconsistent with series " + s.series_uid + ": does not decode as an image (", 0),
+            0u)
+      << bad.error.message();
+  EXPECT_NE(bad.error.message().find("JPEG Lossless, Non-hierarchical, 1st Order Prediction pixel data could not be "
+                                     "decoded), the series' instances do"),
+            std::string::npos)
+      << bad.error.message();
+  EXPECT_FALSE(bad.sop_instance_uid.empty()) << "its header was de-identified";
+  EXPECT_EQ(bad.item_id, "");
+  EXPECT_EQ(app_->ReadDicomInstance(LocalOperator(), s.item_id, bad.sop_instance_uid).status().code(),
+            ErrorCode::kNotFound);
+  EXPECT_EQ(s.added, kSlices - 1);
+  EXPECT_EQ(s.dims, (std::array<int, 3>{kSize, kSize, kSlices - 1})) << s.no_volume;
+  EXPECT_EQ(BlobFiles(), static_cast<std::size_t>(kSlices - 1) + 2) << "the instances, the link and the volume";
+  EXPECT_EQ(json::parse(DicomIngestReportJson(r))["errors"], 1);
+
+  // The same pixels behind a Burned In Annotation = YES header wait in the quarantine.
+  ImagingInput held = OddSlice("corrupt-held", 5, [](dicom::CtPhantomOptions& o) { o.burned_in_annotation = true; });
+  held.bytes = UndecodableJpeg(held.bytes);
+  DicomIngestReport quarantined = Ingest({held});
+  ASSERT_EQ(Outcomes(quarantined), std::vector<std::string>{"quarantined"});
+  const std::string id = quarantined.files[0].quarantine_id;
+  RequestContext steward = Member("steward", core::Role::kDataSteward);
+  EXPECT_FALSE(app_->RenderQuarantinedFrame(steward, project_id_, id, 0).ok()) << "nothing to look at";
+  const std::size_t blobs = BlobFiles();
+  auto release = app_->DecideQuarantined(steward, project_id_, id, {QuarantineAction::kRelease, {}, "no text"});
+  EXPECT_EQ(release.status().code(), ErrorCode::kConflict);
+  EXPECT_EQ(release.status().message().rfind("inconsistent with series " + s.series_uid + ": does not decode as an image (", 0),
+            0u)
+      << release.status().message();
+  EXPECT_NE(release.status().message().find("the series' instances do; discard it"), std::string::npos)
+      << release.status().message();
+  EXPECT_FALSE(app_->DecideQuarantined(steward, project_id_, id, {QuarantineAction::kBlank, {{0, 0, 4, 4}}, ""}).ok());
+  EXPECT_EQ(BlobFiles(), blobs) << "nothing written for the refused decisions";
+  EXPECT_EQ(app_->GetQuarantined(steward, project_id_, id)->status, "pending");
+  EXPECT_EQ(Volume(s.item_id).geometry.dims[2], kSlices - 1);
+  auto discarded = app_->DecideQuarantined(steward, project_id_, id, {QuarantineAction::kDiscard, {}, "pixels unreadable"});
+  ASSERT_TRUE(discarded.ok()) << discarded.status().ToString();
+  EXPECT_EQ(discarded->status, "discarded");
 }
 
 TEST_F(ImagingTest, AnIncompleteSeriesIsStoredWithAWarningAndCompletedLater) {
