@@ -1630,24 +1630,28 @@ TEST_F(ImagingTest, AReadersEditOfACalculatedSegmentIsSemiautomaticAndAnUnchange
   auto back = dicom::ReadSegmentation({reinterpret_cast<const std::uint8_t*>(seg.data()), seg.size()}, stored);
   ASSERT_TRUE(back.ok()) << back.status().ToString();
   ASSERT_EQ(back->segments.size(), 3u);
-  const dicom::Segment& liver = back->segments[0];
-  EXPECT_EQ(liver.name, "Liver");
-  EXPECT_EQ(liver.algorithm, dicom::SegmentAlgorithm::kAutomatic);
-  EXPECT_EQ(liver.algorithm_name, "livernet@3.1");
-  EXPECT_EQ(liver.algorithm_identification.family.value, "123110");
-  EXPECT_EQ(liver.algorithm_identification.name, "livernet");
-  EXPECT_EQ(liver.algorithm_identification.version, "3.1");
-  const dicom::Segment& lesion = back->segments[1];
-  EXPECT_EQ(lesion.name, "Lesion");
-  EXPECT_EQ(lesion.algorithm, dicom::SegmentAlgorithm::kSemiAutomatic);
-  EXPECT_EQ(lesion.algorithm_name, "lesionnet@2");
-  EXPECT_EQ(lesion.algorithm_identification.name, "lesionnet");
-  EXPECT_EQ(lesion.algorithm_identification.version, "2");
-  const dicom::Segment& spleen = back->segments[2];
-  EXPECT_EQ(spleen.name, "Spleen");
-  EXPECT_EQ(spleen.algorithm, dicom::SegmentAlgorithm::kManual);
-  EXPECT_EQ(spleen.algorithm_name, "");
-  EXPECT_FALSE(spleen.algorithm_identification.Complete());
+  struct Expected {
+    const char* name;
+    dicom::SegmentAlgorithm algorithm;
+    const char* algorithm_name;
+    dicom::AlgorithmIdentification identification;
+  };
+  const Expected expected[] = {
+      {"Liver", dicom::SegmentAlgorithm::kAutomatic, "livernet@3.1", {dicom::kArtificialIntelligence, "livernet", "3.1"}},
+      {"Lesion", dicom::SegmentAlgorithm::kSemiAutomatic, "lesionnet@2", {dicom::kArtificialIntelligence, "lesionnet", "2"}},
+      {"Spleen", dicom::SegmentAlgorithm::kManual, "", {}},
+  };
+  for (std::size_t n = 0; n < 3; ++n) {
+    const dicom::Segment& s = back->segments[n];
+    const dicom::AlgorithmIdentification& id = expected[n].identification;
+    EXPECT_EQ(s.name, expected[n].name);
+    EXPECT_EQ(s.algorithm, expected[n].algorithm) << s.name;
+    EXPECT_EQ(s.algorithm_name, expected[n].algorithm_name) << s.name;
+    EXPECT_EQ(s.algorithm_identification.family.value, id.family.value) << s.name;
+    EXPECT_EQ(s.algorithm_identification.family.meaning, id.family.meaning) << s.name;
+    EXPECT_EQ(s.algorithm_identification.name, id.name) << s.name;
+    EXPECT_EQ(s.algorithm_identification.version, id.version) << s.name;
+  }
   EXPECT_EQ(back->labels, labels);
 }
 
