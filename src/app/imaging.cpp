@@ -557,12 +557,22 @@ Status App::RefuseInconsistent(storage::Transaction& txn, const std::string& ite
   }
   for (std::size_t k : order) {
     SeriesInstance& c = *candidates[k];
+    const Status& decoded = images[k].status();
+    if (!decoded.ok() && decoded.code() != ErrorCode::kNotFound) {
+      // Pixel Data that does not decode (corrupt, or a syntax Caliper cannot read) is refused
+      // whatever the series holds: stored, it would be an image nobody can see.
+      c.fate = SeriesInstance::Fate::kInconsistent;
+      c.refusal = geometry.empty()
+                      ? Status(decoded.code(), "its pixel data does not decode: " + decoded.message())
+                      : Error(ErrorCode::kConflict, "inconsistent with series " + series_uid +
+                                                        ": does not decode as an image (" + decoded.message() +
+                                                        "), the series' instances do");
+      continue;
+    }
     Status fits = images[k].ok() ? geometry.Add(*images[k])
                   : geometry.empty()
-                      ? Status::Ok()  // a series of non-images (or not yet of images)
-                      : Error(images[k].status().code(), "does not decode as an image (" +
-                                                             images[k].status().message() +
-                                                             "), the series' instances do");
+                      ? Status::Ok()  // a series of non-images (no Pixel Data), or not yet of images
+                      : Error(ErrorCode::kConflict, "has no Pixel Data, the series' instances do");
     if (fits.ok()) continue;
     c.fate = SeriesInstance::Fate::kInconsistent;
     c.refusal = Error(ErrorCode::kConflict, "inconsistent with series " + series_uid + ": " + fits.message());

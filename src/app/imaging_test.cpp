@@ -938,6 +938,23 @@ TEST_F(ImagingTest, AnInstanceWhosePixelsDoNotDecodeIsRefusedWhileItsSeriesIsSto
   EXPECT_EQ(discarded->status, "discarded");
 }
 
+// Alone (a series of its own), such an instance is refused as well, with the decoder's own
+// error: stored, it would make an item whose image nobody can see. (A file without Pixel Data
+// is not refused for that alone: DecodeImage's kNotFound, not an image rather than a broken one.)
+TEST_F(ImagingTest, AnUndecodableInstanceAloneIsAnErrorNotAnItem) {
+  ImagingInput lone = OddSlice("lone", 2, [](dicom::CtPhantomOptions& o) { o.seed = 8; });
+  lone.bytes = UndecodableJpeg(lone.bytes);
+  const std::size_t blobs = BlobFiles();
+  DicomIngestReport r = Ingest({lone});
+  ASSERT_EQ(Outcomes(r), std::vector<std::string>{"error"});
+  EXPECT_EQ(r.files[0].error.code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(r.files[0].error.message().rfind("its pixel data does not decode: the JPEG Lossless", 0), 0u)
+      << r.files[0].error.message();
+  EXPECT_EQ(r.files[0].item_id, "");
+  EXPECT_EQ(BlobFiles(), blobs) << "nothing of it stored";
+  EXPECT_EQ(json::parse(DicomIngestReportJson(r))["errors"], 1);
+}
+
 TEST_F(ImagingTest, AnIncompleteSeriesIsStoredWithAWarningAndCompletedLater) {
   DicomIngestReport first = Ingest(Slices({0, 1, 3, 4, 5}));
   EXPECT_EQ(Outcomes(first), std::vector<std::string>(kSlices - 1, "stored"));

@@ -412,7 +412,7 @@ Result<DecodedImage> DecodeImage(std::span<const std::uint8_t> bytes, const Deco
                  "transfer syntax " + (meta_uid.empty() ? out.transfer_syntax_uid : std::string(meta_uid.c_str())) +
                      " (" + xfer_info.getXferName() + ") is not supported");
   }
-  if (!ds.tagExists(DCM_PixelData)) return Invalid("no Pixel Data (7FE0,0010)");
+  if (!ds.tagExists(DCM_PixelData)) return Error(ErrorCode::kNotFound, "no Pixel Data (7FE0,0010)");
 
   CALIPER_ASSIGN_OR_RETURN(PixelLayout layout, ReadLayout(ds));
   CALIPER_RETURN_IF_ERROR(CheckSize(layout, limits));

@@ -1505,13 +1505,13 @@ class App {
   Status StoreInSeries(storage::Transaction& txn, const RequestContext& ctx, const std::string& project_id,
                        const std::string& series_uid, std::vector<SeriesInstance>& instances,
                        DicomSeriesResult& sr, std::vector<security::AuditRecord>& records, bool build_volume = true);
-  // Marks kInconsistent (with the refusal, kConflict) each of `candidates` (new instances of
-  // series `series_uid`, in arrival order) that cannot join the series' volume:
-  // dicom::SeriesGeometry against the instances item `item_id` holds ("" for a new series; read
-  // until the series' line is known) and the candidates accepted before it; one that does not
-  // decode as an image, in a series of images. A new series starts from a candidate of the most
-  // common geometry (dicom::SeriesGeometryKey), so one odd file is the one refused whatever the
-  // order of the files.
+  // Marks kInconsistent (refusal kConflict) each of `candidates` (new instances of `series_uid`,
+  // in arrival order) that cannot join the series' volume: dicom::SeriesGeometry against the
+  // instances item `item_id` holds ("" for a new series; read until the series' line is known)
+  // and the candidates accepted before it; one without Pixel Data in a series of images. Pixel
+  // Data that does not decode is refused in any series (alone: the decode error's own code). A
+  // new series starts from a candidate of the most common geometry (dicom::SeriesGeometryKey),
+  // so one odd file is the one refused whatever the order of the files.
   Status RefuseInconsistent(storage::Transaction& txn, const std::string& item_id, const std::string& series_uid,
                             const std::vector<SeriesInstance*>& candidates);
   // Keeps a quarantined instance (encrypted, with its link) in its own transaction with its

@@ -81,10 +81,10 @@ struct DecodedImage {
 };
 
 // Decodes `bytes`. Errors (the message names the cause, for a per-file report):
-// kInvalidArgument for input that is empty, truncated, not DICOM, without Pixel Data, with
-// inconsistent or oversized pixel attributes, or whose compressed frames do not decode;
-// kUnsupported for a transfer syntax or photometric interpretation (e.g. PALETTE COLOR) that
-// Caliper cannot decode.
+// kNotFound without Pixel Data (not an image, not a broken one); kInvalidArgument for input that
+// is empty, truncated, not DICOM, with inconsistent or oversized pixel attributes, or whose
+// compressed frames do not decode; kUnsupported for a transfer syntax or photometric
+// interpretation (e.g. PALETTE COLOR) that Caliper cannot decode.
 Result<DecodedImage> DecodeImage(std::span<const std::uint8_t> bytes,
                                  const DecodeLimits& limits = {});
 
