@@ -269,7 +269,7 @@ struct Server::Impl {
     if (m.route == nullptr && !m.path_known && !api && (req.method == "GET" || req.method == "HEAD")) {
       // Not an API path: the web app's files (no authentication; they hold no data).
       pattern = "(web)";
-      web.Serve(req.path, res);
+      web.Serve(req.path, res, req.get_header_value("Accept-Encoding"));
     } else if (m.route == nullptr) {
       WriteError(res, m.path_known ? Error(ErrorCode::kInvalidArgument, "method not allowed here")
                                    : Error(ErrorCode::kNotFound, "no such endpoint"));

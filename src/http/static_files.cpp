@@ -3,8 +3,11 @@
 #include <array>
 #include <filesystem>
 #include <fstream>
+#include <span>
 #include <sstream>
 #include <string_view>
+
+#include "caliper/ingest/nifti_io.h"
 
 namespace caliper::http {
 namespace {
@@ -14,21 +17,22 @@ namespace fs = std::filesystem;
 struct MediaType {
   std::string_view extension;
   std::string_view content_type;
+  bool text = false;  // worth gzipping
 };
 
 // What the built app consists of. Anything else under the root is not served.
 constexpr std::array kMediaTypes = {
-    MediaType{".html", "text/html; charset=utf-8"},
-    MediaType{".js", "text/javascript; charset=utf-8"},
-    MediaType{".mjs", "text/javascript; charset=utf-8"},
-    MediaType{".css", "text/css; charset=utf-8"},
-    MediaType{".json", "application/json"},
-    MediaType{".svg", "image/svg+xml"},
+    MediaType{".html", "text/html; charset=utf-8", true},
+    MediaType{".js", "text/javascript; charset=utf-8", true},
+    MediaType{".mjs", "text/javascript; charset=utf-8", true},
+    MediaType{".css", "text/css; charset=utf-8", true},
+    MediaType{".json", "application/json", true},
+    MediaType{".svg", "image/svg+xml", true},
     MediaType{".png", "image/png"},
     MediaType{".ico", "image/x-icon"},
     MediaType{".woff2", "font/woff2"},
-    MediaType{".wasm", "application/wasm"},
-    MediaType{".txt", "text/plain; charset=utf-8"},
+    MediaType{".wasm", "application/wasm", true},
+    MediaType{".txt", "text/plain; charset=utf-8", true},
 };
 
 constexpr std::string_view kNotBuiltPage = R"(<!doctype html>
@@ -47,6 +51,27 @@ const MediaType* MediaTypeOf(std::string_view name) {
     if (name.size() > m.extension.size() && name.substr(name.size() - m.extension.size()) == m.extension) return &m;
   }
   return nullptr;
+}
+
+// Whether an Accept-Encoding header names gzip (and does not refuse it with q=0).
+bool AcceptsGzip(std::string_view accept_encoding) {
+  std::size_t start = 0;
+  while (start < accept_encoding.size()) {
+    std::size_t end = accept_encoding.find(',', start);
+    if (end == std::string_view::npos) end = accept_encoding.size();
+    std::string_view item = accept_encoding.substr(start, end - start);
+    start = end + 1;
+    const std::size_t first = item.find_first_not_of(' ');
+    if (first == std::string_view::npos) continue;
+    item.remove_prefix(first);
+    if (item.rfind("gzip", 0) != 0) continue;
+    std::string_view rest = item.substr(4);
+    const std::size_t q = rest.find("q=");
+    if (q == std::string_view::npos) return rest.find_first_not_of(" ;") == std::string_view::npos;
+    rest.remove_prefix(q + 2);
+    return !(rest.rfind("0", 0) == 0 && rest.find_first_not_of("0.") == std::string_view::npos);
+  }
+  return false;
 }
 
 void NotFound(httplib::Response& res) {
@@ -77,7 +102,27 @@ StaticFiles::StaticFiles(std::string root) : root_(std::move(root)) {
   if (!ec) root_ = canonical.string();
 }
 
-void StaticFiles::Serve(const std::string& path, httplib::Response& res) const {
+std::shared_ptr<const std::string> StaticFiles::GzipOf(const fs::path& file, const std::string& content) const {
+  std::error_code ec;
+  const auto modified = fs::last_write_time(file, ec);
+  if (ec) return nullptr;
+  const std::string key = file.string();
+  {
+    std::lock_guard lock(mu_);
+    auto it = gzipped_.find(key);
+    if (it != gzipped_.end() && it->second.size == content.size() && it->second.modified == modified) {
+      return it->second.bytes;
+    }
+  }
+  auto gz = ingest::Gzip({reinterpret_cast<const std::uint8_t*>(content.data()), content.size()});
+  if (!gz.ok()) return nullptr;  // then the file goes as it is
+  auto bytes = std::make_shared<const std::string>(gz->begin(), gz->end());
+  std::lock_guard lock(mu_);
+  gzipped_[key] = Gzipped{content.size(), modified, bytes};
+  return bytes;
+}
+
+void StaticFiles::Serve(const std::string& path, httplib::Response& res, std::string_view accept_encoding) const {
   std::error_code ec;
   const fs::path index = fs::path(root_) / "index.html";
   if (!fs::is_regular_file(index, ec)) {
@@ -109,7 +154,21 @@ void StaticFiles::Serve(const std::string& path, httplib::Response& res) const {
   res.status = 200;
   const bool hashed = relative.rfind("assets/", 0) == 0;
   res.set_header("Cache-Control", hashed ? "public, max-age=31536000, immutable" : "no-cache");
-  res.set_content(body.str(), std::string(media->content_type));
+  if (media->text) res.set_header("Vary", "Accept-Encoding");
+  std::string content = body.str();
+  if (media->text && AcceptsGzip(accept_encoding)) {
+    if (auto gz = GzipOf(file, content)) {
+      // A content provider of known length is sent as it is (cpp-httplib compresses only bodies
+      // and chunked providers), so the gzip is not compressed again.
+      res.set_header("Content-Encoding", "gzip");
+      res.set_content_provider(gz->size(), std::string(media->content_type),
+                               [gz](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
+                                 return sink.write(gz->data() + offset, length);
+                               });
+      return;
+    }
+  }
+  res.set_content(std::move(content), std::string(media->content_type));
 }
 
 }  // namespace caliper::http

@@ -1,12 +1,13 @@
-// The web app's files: allow-listed types, the single-page-app fallback, caching, no way out
-// of the root, and (through a real server) no authentication for files while /api still
-// needs it.
+// The web app's files: allow-listed types, the single-page-app fallback, caching, gzip for
+// clients that accept it, no way out of the root, and (through a real server) no
+// authentication for files while /api still needs it (and the gzip sent as it is).
 
 #include "http/static_files.h"
 
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <filesystem>
 #include <fstream>
@@ -17,6 +18,36 @@ namespace caliper::http {
 namespace {
 
 namespace fs = std::filesystem;
+
+// `bytes` when they are a gzip stream, inflated; else "(not gzip)".
+std::string Gunzipped(const std::string& bytes) {
+  if (bytes.size() < 2 || bytes[0] != '\x1f' || bytes[1] != '\x8b') return "(not gzip)";
+  z_stream zs{};
+  if (inflateInit2(&zs, 15 + 16) != Z_OK) return "(zlib init failed)";
+  std::string out(1 << 16, '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(bytes.data()));
+  zs.avail_in = static_cast<uInt>(bytes.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = static_cast<uInt>(out.size());
+  const int rc = inflate(&zs, Z_FINISH);
+  out.resize(zs.total_out);
+  inflateEnd(&zs);
+  return rc == Z_STREAM_END ? out : "(corrupt gzip)";
+}
+
+// What a response's content provider sends (cpp-httplib asks for the rest until it has it all).
+std::string Provided(const httplib::Response& res) {
+  std::string out;
+  httplib::DataSink sink;
+  sink.write = [&](const char* data, std::size_t n) {
+    out.append(data, n);
+    return true;
+  };
+  while (out.size() < res.content_length_) {
+    if (!res.content_provider_(out.size(), res.content_length_ - out.size(), sink)) break;
+  }
+  return out;
+}
 
 class StaticFilesTest : public ::testing::Test {
  protected:
@@ -38,9 +69,9 @@ class StaticFilesTest : public ::testing::Test {
 
   static void Write(const fs::path& p, const std::string& text) { std::ofstream(p) << text; }
 
-  httplib::Response Get(const std::string& path) const {
+  httplib::Response Get(const std::string& path, std::string_view accept_encoding = "") const {
     httplib::Response res;
-    StaticFiles(root_.string()).Serve(path, res);
+    StaticFiles(root_.string()).Serve(path, res, accept_encoding);
     return res;
   }
 
@@ -63,6 +94,40 @@ TEST_F(StaticFilesTest, ServesIndexAndHashedAssetsWithTheirTypesAndCaching) {
   auto svg = Get("/favicon.svg");
   EXPECT_EQ(svg.get_header_value("Content-Type"), "image/svg+xml");
   EXPECT_EQ(svg.get_header_value("Cache-Control"), "no-cache");
+}
+
+TEST_F(StaticFilesTest, GzipsTextFilesForClientsThatAcceptItOncePerVersion) {
+  StaticFiles files(root_.string());
+  auto get = [&](const std::string& path, std::string_view accept) {
+    httplib::Response res;
+    files.Serve(path, res, accept);
+    return res;
+  };
+  auto js = get("/assets/index-3f2a1b.js", "gzip, deflate, br, zstd");
+  EXPECT_EQ(js.status, 200);
+  EXPECT_EQ(js.get_header_value("Content-Encoding"), "gzip");
+  EXPECT_EQ(js.get_header_value("Vary"), "Accept-Encoding");
+  EXPECT_EQ(js.get_header_value("Content-Type"), "text/javascript; charset=utf-8");
+  EXPECT_EQ(js.get_header_value("Cache-Control"), "public, max-age=31536000, immutable");
+  EXPECT_TRUE(js.body.empty());
+  EXPECT_EQ(Gunzipped(Provided(js)), "console.log(1)");
+  // The app's routes get index.html gzipped as well.
+  EXPECT_EQ(Gunzipped(Provided(get("/projects/prj_01ABC", "gzip"))), "<!doctype html><title>app</title>");
+  // No gzip for a client that does not ask for it, refuses it, or only takes Brotli.
+  for (std::string_view accept : {"", "identity", "br", "gzip;q=0", "gzip; q=0.0, br", "x-gzip-not"}) {
+    auto plain = get("/assets/index-3f2a1b.js", accept);
+    EXPECT_EQ(plain.get_header_value("Content-Encoding"), "") << accept;
+    EXPECT_EQ(plain.body, "console.log(1)") << accept;
+  }
+  EXPECT_EQ(get("/assets/index-3f2a1b.js", "br;q=1, gzip;q=0.5").get_header_value("Content-Encoding"), "gzip");
+  // A file changed on disk is compressed again, not served from the old gzip.
+  Write(root_ / "index.html", "<!doctype html><title>app v2, a longer title</title>");
+  EXPECT_EQ(Gunzipped(Provided(get("/", "gzip"))), "<!doctype html><title>app v2, a longer title</title>");
+  // Binary types go as they are.
+  Write(root_ / "logo.png", "\x89PNG");
+  auto png = get("/logo.png", "gzip");
+  EXPECT_EQ(png.get_header_value("Content-Encoding"), "");
+  EXPECT_EQ(png.body, "\x89PNG");
 }
 
 TEST_F(StaticFilesTest, AppRoutesFallBackToIndex) {
@@ -116,6 +181,14 @@ TEST_F(StaticFilesTest, ServerServesFilesWithoutSignInButApiStillNeedsIt) {
   auto projects = client.Get("/api/v1/projects");
   ASSERT_TRUE(projects);
   EXPECT_EQ(projects->status, 401);
+  // A browser's Accept-Encoding gets the file gzipped once: cpp-httplib does not compress
+  // it again (with Brotli, which the header also names).
+  auto js = client.Get("/assets/index-3f2a1b.js", {{"Accept-Encoding", "gzip, deflate, br"}});
+  ASSERT_TRUE(js);
+  EXPECT_EQ(js->status, 200);
+  EXPECT_EQ(js->get_header_value("Content-Encoding"), "gzip");
+  // (the client may have inflated it already)
+  EXPECT_EQ(js->body == "console.log(1)" ? js->body : Gunzipped(js->body), "console.log(1)");
   // Files are read-only.
   auto post = client.Post("/index.html", "x", "text/plain");
   ASSERT_TRUE(post);

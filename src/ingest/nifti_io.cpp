@@ -227,23 +227,6 @@ Result<std::vector<std::uint8_t>> Gunzip(std::span<const std::uint8_t> in, std::
   return out;
 }
 
-Result<std::vector<std::uint8_t>> Gzip(std::span<const std::uint8_t> in) {
-  z_stream zs{};
-  if (deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
-    return Error(ErrorCode::kInternal, "zlib init failed");
-  }
-  std::vector<std::uint8_t> out(deflateBound(&zs, in.size()) + 64);
-  zs.next_in = const_cast<Bytef*>(in.data());
-  zs.avail_in = static_cast<uInt>(in.size());
-  zs.next_out = out.data();
-  zs.avail_out = static_cast<uInt>(out.size());
-  const int rc = deflate(&zs, Z_FINISH);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  if (rc != Z_STREAM_END) return Error(ErrorCode::kInternal, "gzip compression failed");
-  return out;
-}
-
 Result<std::vector<std::uint8_t>> Encode(const NiftiGeometry& g, int datatype, const void* data,
                                          std::size_t bytes_per_voxel, std::size_t count, bool gzip,
                                          std::int64_t volumes = 1) {
@@ -262,6 +245,23 @@ Result<std::vector<std::uint8_t>> Encode(const NiftiGeometry& g, int datatype, c
 }
 
 }  // namespace
+
+Result<std::vector<std::uint8_t>> Gzip(std::span<const std::uint8_t> in) {
+  z_stream zs{};
+  if (deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+    return Error(ErrorCode::kInternal, "zlib init failed");
+  }
+  std::vector<std::uint8_t> out(deflateBound(&zs, in.size()) + 64);
+  zs.next_in = const_cast<Bytef*>(in.data());
+  zs.avail_in = static_cast<uInt>(in.size());
+  zs.next_out = out.data();
+  zs.avail_out = static_cast<uInt>(out.size());
+  const int rc = deflate(&zs, Z_FINISH);
+  out.resize(zs.total_out);
+  deflateEnd(&zs);
+  if (rc != Z_STREAM_END) return Error(ErrorCode::kInternal, "gzip compression failed");
+  return out;
+}
 
 Result<NiftiVolume> ReadNiftiVolume(const std::string& path) {
   CALIPER_ASSIGN_OR_RETURN(NiftiPtr nim, Open(path));

@@ -99,4 +99,8 @@ Status WriteNiftiFloat32(const std::string& path, const NiftiGeometry& geometry,
 Status WriteNiftiUint8(const std::string& path, const NiftiGeometry& geometry,
                        std::span<const std::uint8_t> values);
 
+// `in` as a gzip stream (zlib level 6): .nii.gz files, and the web app's files as the server
+// sends them to browsers that accept gzip.
+Result<std::vector<std::uint8_t>> Gzip(std::span<const std::uint8_t> in);
+
 }  // namespace caliper::ingest
