@@ -122,33 +122,38 @@ test('volume reading room: first slice time, views, painting, measurement', () =
     await page.waitForFunction(([lo, hi]) => {
       const v = Number(document.querySelector('.canvas-wrap canvas')?.getAttribute('data-painted-voxels') ?? '-1');
       return v >= lo && v <= hi;
-    }, [min, max], { timeout: 20_000 });
+    }, [min, max], { timeout: 120_000 });  // a fill walks 78 M voxels in the page: seconds, more under load
     return Number(await page.locator('.canvas-wrap canvas').getAttribute('data-painted-voxels'));
   };
+  // Threshold-assisted fill from the crosshair (still the volume's centre: liver, 60 HU; the
+  // strokes below move it), 50..70 HU: the liver's voxels in 3D.
+  await page.getByLabel('min').fill('50');
+  await page.getByLabel('max').fill('70');
+  await page.getByLabel('max').blur();  // the key is a shortcut, not typing
+  await page.keyboard.press('t');
+  const afterFill = await painted(1001);
+  await r.shot('threshold-fill');
+  // Pen, in the soft tissue in front of the liver: a stroke paints; undo removes it; redo
+  // brings it back.
   await page.keyboard.press('p');
-  await stroke([[0.45, 0.45], [0.55, 0.45], [0.55, 0.55]]);
-  const afterPen = await painted(1);
+  await stroke([[0.45, 0.20], [0.55, 0.20], [0.55, 0.30]]);
+  const afterPen = await painted(afterFill + 1);
   await r.shot('pen');
   await page.keyboard.press('Control+z');
-  assert.equal(await painted(0, 0), 0, 'undo removes the stroke');
+  assert.equal(await painted(afterFill, afterFill), afterFill, 'undo removes the stroke');
   await page.keyboard.press('Control+y');
   assert.equal(await painted(afterPen, afterPen), afterPen, 'redo restores it');
 
-  // Filled pen: a closed outline is filled, so it paints far more than its outline.
+  // Filled pen, right of the liver: a closed outline is filled, so it paints far more than its
+  // outline.
   await page.keyboard.press('f');
-  await stroke([[0.40, 0.60], [0.48, 0.60], [0.48, 0.68], [0.40, 0.68], [0.40, 0.60]]);
+  await stroke([[0.62, 0.60], [0.70, 0.60], [0.70, 0.68], [0.62, 0.68], [0.62, 0.60]]);
   const afterFilled = await painted(afterPen + 201);
   await r.shot('filled-pen');
   // Eraser over the filled square.
   await page.keyboard.press('e');
-  await stroke([[0.40, 0.64], [0.48, 0.64]]);
+  await stroke([[0.62, 0.64], [0.70, 0.64]]);
   const afterErase = await painted(0, afterFilled - 1);
-  // Threshold-assisted fill from the crosshair (the volume's centre: liver, 60 HU), 50..70 HU.
-  await page.getByLabel('min').fill('50');
-  await page.getByLabel('max').fill('70');
-  await page.keyboard.press('t');
-  const afterFill = await painted(afterErase + 1001);
-  await r.shot('threshold-fill');
   assert.match(await status.innerText(), /mask \d+ voxels \([\d.]+ mL\)/);
 
   // Length measurement in mm becomes the evidence of the label being written.
@@ -157,7 +162,7 @@ test('volume reading room: first slice time, views, painting, measurement', () =
   await page.getByText(/last length [\d.]+ mm/).waitFor();
   await page.locator('.evidence').getByText(/length [\d.]+ mm/).waitFor();
   await r.shot('measurement');
-  console.log(`painted voxels: pen ${afterPen}, filled ${afterFilled}, after eraser ${afterErase}, after threshold fill ${afterFill}`);
+  console.log(`painted voxels: threshold fill ${afterFill}, after pen ${afterPen}, filled ${afterFilled}, after eraser ${afterErase}`);
 
   // Keyboard help lists the room's shortcuts.
   await page.keyboard.press('?');
