@@ -15,6 +15,33 @@ import { decodePng } from './png.mjs';
 const env = demoForThisFile();
 const shortId = (id) => `${id.slice(0, 4)}…${id.slice(-5)}`;
 
+// The phantom's body on the canvas (the box of its grey pixels, checked to have the body's
+// 0.42:0.32 proportions) and, for offsets from the volume's centre in fractions of its width and
+// height (anterior up), the canvas pixel there (`onSlice`) and the page point (`toPage`).
+async function bodyOnCanvas(page, canvas) {
+  const box = await canvas.boundingBox();  // in the viewport; the clip is in the page
+  const [sx, sy] = await page.evaluate(() => [window.scrollX, window.scrollY]);
+  const shot = decodePng(await page.screenshot({ fullPage: true, clip: { ...box, x: box.x + sx, y: box.y + sy } }));
+  const grey = ([r, g, b]) => Math.abs(r - g) < 8 && Math.abs(g - b) < 8;
+  const rows = [], cols = [];
+  for (let y = 0; y < shot.height; ++y) {
+    let n = 0;
+    for (let x = 0; x < shot.width; ++x) if (grey(shot.pixel(x, y)) && shot.pixel(x, y)[0] > 60) ++n;
+    if (n > shot.width * 0.05) rows.push(y);
+  }
+  for (let x = 0; x < shot.width; ++x) {
+    let n = 0;
+    for (let y = 0; y < shot.height; ++y) if (grey(shot.pixel(x, y)) && shot.pixel(x, y)[0] > 60) ++n;
+    if (n > shot.height * 0.05) cols.push(x);
+  }
+  assert.ok(rows.length > 50 && cols.length > 50, `no body on the canvas (${cols.length}×${rows.length} px)`);
+  const [x0, x1, y0, y1] = [cols[0], cols.at(-1), rows[0], rows.at(-1)];
+  const cx = (x0 + x1) / 2, cy = (y0 + y1) / 2, halfW = (x1 - x0) / 2, halfH = (y1 - y0) / 2;
+  assert.ok(Math.abs(halfW / halfH - 0.42 / 0.32) < 0.1, `the body is ${x1 - x0}×${y1 - y0} px on a ${shot.width}×${shot.height} canvas (corner ${shot.pixel(2, 2)}), not the phantom's 0.42:0.32 ellipse`);
+  const at = (fx, fy) => [cx + (fx / 0.42) * halfW, cy - (fy / 0.32) * halfH];
+  return { grey, onSlice: (fx, fy) => shot.pixel(...at(fx, fy)), toPage: (fx, fy) => [box.x + at(fx, fy)[0], box.y + at(fx, fy)[1]] };
+}
+
 test('volume reading room: first slice time, views, painting, measurement', () => screenshotsOnFailure(async () => {
   // The administrator looks reader 1 up; the manager adds the CT and assigns it.
   const admin = await newUser(env.browser, env.server, 'volume', 'admin');
@@ -67,28 +94,11 @@ test('volume reading room: first slice time, views, painting, measurement', () =
   // the air around the body is black, the body grey and the spine white, where nifti.mjs put
   // them. The body is found as the box of grey pixels; the spine is 0.2 of the volume's height
   // posterior of its centre (the axial view has anterior up).
-  const shot = decodePng(await page.screenshot({ fullPage: true, clip: await canvas.boundingBox() }));
-  const grey = ([r, g, b]) => Math.abs(r - g) < 8 && Math.abs(g - b) < 8;
-  const rows = [], cols = [];
-  for (let y = 0; y < shot.height; ++y) {
-    let n = 0;
-    for (let x = 0; x < shot.width; ++x) if (grey(shot.pixel(x, y)) && shot.pixel(x, y)[0] > 60) ++n;
-    if (n > shot.width * 0.05) rows.push(y);
-  }
-  for (let x = 0; x < shot.width; ++x) {
-    let n = 0;
-    for (let y = 0; y < shot.height; ++y) if (grey(shot.pixel(x, y)) && shot.pixel(x, y)[0] > 60) ++n;
-    if (n > shot.height * 0.05) cols.push(x);
-  }
-  assert.ok(rows.length > 50 && cols.length > 50, `no body on the canvas (${cols.length}×${rows.length} px)`);
-  const [x0, x1, y0, y1] = [cols[0], cols.at(-1), rows[0], rows.at(-1)];
-  const cx = (x0 + x1) / 2, cy = (y0 + y1) / 2, halfW = (x1 - x0) / 2, halfH = (y1 - y0) / 2;
-  assert.ok(Math.abs(halfW / halfH - 0.42 / 0.32) < 0.1, `the body is ${x1 - x0}×${y1 - y0} px on a ${shot.width}×${shot.height} canvas (corner ${shot.pixel(2, 2)}), not the phantom's 0.42:0.32 ellipse`);
-  // Volume offsets (fractions of its width and height) to canvas pixels.
-  const onSlice = (fx, fy) => shot.pixel(cx + (fx / 0.42) * halfW, cy - (fy / 0.32) * halfH);
+  const body = await bodyOnCanvas(page, canvas);
+  const onSlice = body.onSlice;
   const spine = onSlice(0.03, -0.2), soft = [onSlice(0.3, 0.05), onSlice(-0.3, 0.05)], air = [onSlice(0.45, 0.3), onSlice(-0.45, -0.3)];
-  assert.ok(grey(spine) && spine[0] > 230, `spine ${spine}`);
-  for (const p of soft) assert.ok(grey(p) && p[0] > 100 && p[0] < 160, `soft tissue ${p}`);
+  assert.ok(body.grey(spine) && spine[0] > 230, `spine ${spine}`);
+  for (const p of soft) assert.ok(body.grey(p) && p[0] > 100 && p[0] < 160, `soft tissue ${p}`);
   for (const p of air) assert.ok(p[0] < 30 && p[1] < 30 && p[2] < 30, `air ${p}`);
   await r.shot('first-slice-axial');
 
@@ -125,35 +135,36 @@ test('volume reading room: first slice time, views, painting, measurement', () =
     }, [min, max], { timeout: 120_000 });  // a fill walks 78 M voxels in the page: seconds, more under load
     return Number(await page.locator('.canvas-wrap canvas').getAttribute('data-painted-voxels'));
   };
-  // Threshold-assisted fill from the crosshair (still the volume's centre: liver, 60 HU; the
-  // strokes below move it), 50..70 HU: the liver's voxels in 3D.
-  await page.getByLabel('min').fill('50');
-  await page.getByLabel('max').fill('70');
-  await page.getByLabel('max').blur();  // the key is a shortcut, not typing
-  await page.keyboard.press('t');
-  const afterFill = await painted(1001);
-  await r.shot('threshold-fill');
-  // Pen, in the soft tissue in front of the liver: a stroke paints; undo removes it; redo
-  // brings it back.
   await page.keyboard.press('p');
-  await stroke([[0.45, 0.20], [0.55, 0.20], [0.55, 0.30]]);
-  const afterPen = await painted(afterFill + 1);
+  await stroke([[0.45, 0.45], [0.55, 0.45], [0.55, 0.55]]);
+  const afterPen = await painted(1);
   await r.shot('pen');
   await page.keyboard.press('Control+z');
-  assert.equal(await painted(afterFill, afterFill), afterFill, 'undo removes the stroke');
+  assert.equal(await painted(0, 0), 0, 'undo removes the stroke');
   await page.keyboard.press('Control+y');
   assert.equal(await painted(afterPen, afterPen), afterPen, 'redo restores it');
 
-  // Filled pen, right of the liver: a closed outline is filled, so it paints far more than its
-  // outline.
+  // Filled pen: a closed outline is filled, so it paints far more than its outline.
   await page.keyboard.press('f');
-  await stroke([[0.62, 0.60], [0.70, 0.60], [0.70, 0.68], [0.62, 0.68], [0.62, 0.60]]);
+  await stroke([[0.40, 0.60], [0.48, 0.60], [0.48, 0.68], [0.40, 0.68], [0.40, 0.60]]);
   const afterFilled = await painted(afterPen + 201);
   await r.shot('filled-pen');
   // Eraser over the filled square.
   await page.keyboard.press('e');
-  await stroke([[0.62, 0.64], [0.70, 0.64]]);
+  await stroke([[0.40, 0.64], [0.48, 0.64]]);
   const afterErase = await painted(0, afterFilled - 1);
+  // Threshold-assisted fill from the crosshair, 50..70 HU. The strokes moved the crosshair: a
+  // click (navigate) puts it in the liver (60 HU, away from its lesion), the eraser is taken
+  // again, and the fill paints the liver's connected voxels.
+  await page.keyboard.press('v');
+  await page.mouse.click(...(await bodyOnCanvas(page, canvas)).toPage(-0.2, -0.06));
+  await page.keyboard.press('e');
+  await page.getByLabel('min').fill('50');
+  await page.getByLabel('max').fill('70');
+  await page.getByLabel('max').blur();  // the key is a shortcut, not typing
+  await page.keyboard.press('t');
+  const afterFill = await painted(afterErase + 1001);
+  await r.shot('threshold-fill');
   assert.match(await status.innerText(), /mask \d+ voxels \([\d.]+ mL\)/);
 
   // Length measurement in mm becomes the evidence of the label being written.
@@ -162,7 +173,7 @@ test('volume reading room: first slice time, views, painting, measurement', () =
   await page.getByText(/last length [\d.]+ mm/).waitFor();
   await page.locator('.evidence').getByText(/length [\d.]+ mm/).waitFor();
   await r.shot('measurement');
-  console.log(`painted voxels: threshold fill ${afterFill}, after pen ${afterPen}, filled ${afterFilled}, after eraser ${afterErase}`);
+  console.log(`painted voxels: pen ${afterPen}, filled ${afterFilled}, after eraser ${afterErase}, after threshold fill ${afterFill}`);
 
   // Keyboard help lists the room's shortcuts.
   await page.keyboard.press('?');
