@@ -170,7 +170,9 @@ test('volume reading room: first slice time, views, painting, measurement', () =
   // Length measurement in mm becomes the evidence of the label being written.
   await page.keyboard.press('l');
   await stroke([[0.30, 0.50], [0.70, 0.50]]);
-  await page.getByText(/last length [\d.]+ mm/).waitFor();
+  // After a fill the page redraws the drawing layer (78 M voxels through SwiftShader: up to a
+  // minute here), so the measurement's drag is handled late.
+  await page.getByText(/last length [\d.]+ mm/).waitFor({ timeout: 180_000 });
   await page.locator('.evidence').getByText(/length [\d.]+ mm/).waitFor();
   await r.shot('measurement');
   console.log(`painted voxels: pen ${afterPen}, filled ${afterFilled}, after eraser ${afterErase}, after threshold fill ${afterFill}`);

@@ -325,7 +325,10 @@ export function VolumeViewer({ volumeUrl, loadMask, modality, segments, readOnly
     if (t === 'pen') nv.setPenValue(segment + 1, false);
     if (t === 'filled') nv.setPenValue(segment + 1, true);
     if (t === 'eraser') nv.setPenValue(0, false);
+    // NiiVue's drag mode is the right button's; the left button's is dragModePrimary (the
+    // crosshair unless set), so pan and measure set both: a left drag pans or measures.
     nv.setDragMode(t === 'pan' ? DRAG_MODE.pan : t === 'measure' ? DRAG_MODE.measurement : DRAG_MODE.contrast);
+    nv.opts.dragModePrimary = t === 'pan' ? DRAG_MODE.pan : t === 'measure' ? DRAG_MODE.measurement : DRAG_MODE.crosshair;
     setTool(t);
   };
   const chooseSegment = (i: number) => {
@@ -342,8 +345,18 @@ export function VolumeViewer({ volumeUrl, loadMask, modality, segments, readOnly
   const fill = (thresholded: boolean) => {
     const nv = nvRef.current;
     if (!nv || readOnly) return;
-    if (thresholded) nv.drawFloodFill(crosshairVoxel(), segment + 1, 0, threshold.min, threshold.max, 6, Infinity, true);
-    else nv.drawFloodFill(crosshairVoxel(), segment + 1, 0, NaN, NaN, 6, Infinity, true);
+    if (thresholded) {
+      // NiiVue (0.69) applies an intensity range only when growing (third argument non-zero),
+      // and then paints with the pen value (or the seed's colour), not the colour passed: the
+      // segment's colour is lent to the pen for the fill (the eraser's 0 would paint nothing).
+      const pen = nv.opts.penValue;
+      nv.opts.penValue = segment + 1;
+      nv.drawFloodFill(crosshairVoxel(), segment + 1, Number.POSITIVE_INFINITY, threshold.min, threshold.max, 6,
+                       Infinity, true);
+      nv.opts.penValue = pen;
+    } else {
+      nv.drawFloodFill(crosshairVoxel(), segment + 1, 0, NaN, NaN, 6, Infinity, true);
+    }
     nv.refreshDrawing(true);
     setUnsaved(true);
     countPainted();
