@@ -619,6 +619,20 @@ bool MonthDayStartsAt(std::string_view s, std::size_t i) {
   return j > k && j - k <= 2 && (j == s.size() || !IsDigit(s[j]));
 }
 
+// A day range inside a month ("3/7-9"): where its second day ends, given a month/day `month`/`day`
+// ending at byte `e`; `e` when none follows (one or two digits after '-', a later day of the
+// same month, and no more of a number after them: "3/7-3/9" is a range of two month/days).
+std::size_t DayRangeEnd(std::string_view s, std::size_t e, int month, int day) {
+  if (e + 1 >= s.size() || s[e] != '-' || !IsDigit(s[e + 1])) return e;
+  std::size_t j = e + 1;
+  while (j < s.size() && IsDigit(s[j]) && j - e <= 2) ++j;
+  const bool more = j < s.size() && (IsDigit(s[j]) || ((s[j] == '/' || s[j] == '.' || s[j] == '-') &&
+                                                        j + 1 < s.size() && IsDigit(s[j + 1])));
+  if (more) return e;
+  const int last = ParseInt(s.substr(e + 1, j - e - 1));
+  return last > day && ValidMonthDay(month, last) ? j : e;
+}
+
 // A word of letters with inner '/' or '-' ("f/u", "follow-up", "b/p") ending at byte `i`;
 // returns where it begins (`i` when there is none).
 std::size_t WordStartBefore(std::string_view s, std::size_t i) {
@@ -754,6 +768,11 @@ std::size_t ConnectorAfter(std::string_view s, std::size_t i) {
 // Decides one month/day match [b, e) of `s` on its own: a date, not one, or one if linked to
 // a neighbouring date.
 MonthDay JudgeMonthDay(std::string_view s, std::size_t b, std::size_t e) {
+  const std::size_t slash = s.find('/', b);
+  const int month = ParseInt(s.substr(b, slash - b));
+  const int day = ParseInt(s.substr(slash + 1, e - slash - 1));
+  // A day range inside the month ("admitted 3/7-9") is judged, and taken, as one.
+  e = DayRangeEnd(s, e, month, day);
   MonthDay m{b, e};
   // Part of a longer number ("3/14/25" is the full date's, "1.5/2" a ratio), except a range of
   // two month/days ("3/7-3/9").
@@ -762,8 +781,7 @@ MonthDay JudgeMonthDay(std::string_view s, std::size_t b, std::size_t e) {
   const bool longer_before = b >= 2 && IsDigit(s[b - 2]) &&
                              (s[b - 1] == '/' || s[b - 1] == '.' || (s[b - 1] == '-' && !MonthDayEndsAt(s, b - 1)));
   if (longer_after || longer_before) return m;
-  const std::size_t slash = s.find('/', b);
-  if (!ValidMonthDay(ParseInt(s.substr(b, slash - b)), ParseInt(s.substr(slash + 1, e - slash - 1)))) return m;
+  if (!ValidMonthDay(month, day)) return m;
   if (UnitAfter(s, e)) return m;
   // A clock time after it ("3/14 14:32").
   if (e + 5 < s.size() && s[e] == ' ' && IsDigit(s[e + 1]) && IsDigit(s[e + 2]) && s[e + 3] == ':' &&

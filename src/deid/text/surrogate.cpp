@@ -228,8 +228,8 @@ std::string SurrogateMaker::Date(std::string_view original) const {
       ++i;
     }
   }
-  int year = 2000, month = 0, day = 0;
-  std::size_t year_piece = SIZE_MAX, month_piece = SIZE_MAX, day_piece = SIZE_MAX;
+  int year = 2000, month = 0, day = 0, last_day = 0;
+  std::size_t year_piece = SIZE_MAX, month_piece = SIZE_MAX, day_piece = SIZE_MAX, last_day_piece = SIZE_MAX;
   std::vector<std::size_t> numbers;
   for (std::size_t k = 0; k < pieces.size(); ++k) {
     const std::string_view t = original.substr(pieces[k].begin, pieces[k].end - pieces[k].begin);
@@ -270,6 +270,17 @@ std::string SurrogateMaker::Date(std::string_view original) const {
           year_piece = k;
         }
       }
+    } else if (numbers.size() == 3 && width(numbers[2]) <= 2 &&
+               original.substr(pieces[numbers[0]].end, pieces[numbers[1]].begin - pieces[numbers[0]].end) == "/" &&
+               original.substr(pieces[numbers[1]].end, pieces[numbers[2]].begin - pieces[numbers[1]].end) == "-") {
+      // A day range inside a month without a year ("3/7-9"): both days shifted, in a leap year.
+      month_piece = numbers[0];
+      day_piece = numbers[1];
+      last_day_piece = numbers[2];
+      month = value(month_piece);
+      day = value(day_piece);
+      last_day = value(last_day_piece);
+      if (last_day < 1 || last_day > 31) return "[DATE]";
     } else if (numbers.size() == 3) {
       std::size_t y = numbers[2], a = numbers[0], b = numbers[1];
       if (width(numbers[0]) == 4) {
@@ -322,6 +333,10 @@ std::string SurrogateMaker::Date(std::string_view original) const {
       out += Pad(m, t.size());
     } else if (k == day_piece) {
       out += Pad(d, t.size());
+    } else if (k == last_day_piece) {  // the range's end: its month too if the shift crossed one
+      int y2 = 0, m2 = 0, d2 = 0;
+      CivilFromDays(DaysFromCivil(year, month, last_day) + date_offset_days_, y2, m2, d2);
+      out += (m2 == m ? "" : Pad(m2, pieces[month_piece].end - pieces[month_piece].begin) + "/") + Pad(d2, t.size());
     } else if (!pieces[k].digits && k > 0 && k - 1 == day_piece && t.size() == 2 &&
                (LowerAscii(t) == "st" || LowerAscii(t) == "nd" || LowerAscii(t) == "rd" ||
                 LowerAscii(t) == "th")) {

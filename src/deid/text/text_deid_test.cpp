@@ -129,6 +129,11 @@ TEST(TextDeid, MonthDayWithoutYear) {
   EXPECT_EQ(Found(*d, "blood cultures drawn 3/4, 3/11 and 3/18", PhiType::kDate), (V{"3/4", "3/11", "3/18"}));
   EXPECT_EQ(Found(*d, "CT 3/2 and 3/9/2025 stable", PhiType::kDate), (V{"3/2", "3/9/2025"}));
   EXPECT_EQ(Found(*d, "from 11/28-12/2 inpatient", PhiType::kDate), (V{"11/28", "12/2"}));
+  // A day range inside a month is one date, its second day included.
+  EXPECT_EQ(Found(*d, "admitted 3/7-9 for chf", PhiType::kDate), V{"3/7-9"});
+  EXPECT_EQ(Found(*d, "inpatient 12/30-31, f/u 1/4-6.", PhiType::kDate), (V{"12/30-31", "1/4-6"}));
+  EXPECT_EQ(Found(*d, "lmp 2/27-29", PhiType::kDate), V{"2/27-29"});
+  EXPECT_TRUE(Found(*d, "took 1/2-3 tabs", PhiType::kDate).empty());
   // Clinical fractions, scores, ratios, doses and levels are not dates.
   for (const std::string text :
        {"pain 5/10, strength 4/5 bilaterally, took 1/2 tab", "BP 120/80, took 2 tablets in 2024.",
@@ -331,7 +336,7 @@ TEST(TextDeid, DateShiftOfUnpaddedAndYearlessDates) {
   auto pad = [](const std::string& digits, std::size_t width) {
     return std::string(digits.size() < width ? width - digits.size() : 0, '0') + digits;
   };
-  int two_digit_months = 0;
+  int two_digit_months = 0, months_crossed = 0;
   for (int p = 0; p < 24; ++p) {
     text::SurrogateMaker m("project-secret-key-0123456789", "patient-" + std::to_string(p));
     for (const auto& [year, month, day] : {std::tuple{2025, 3, 7}, std::tuple{2024, 12, 31}, std::tuple{2000, 2, 29}}) {
@@ -350,8 +355,20 @@ TEST(TextDeid, DateShiftOfUnpaddedAndYearlessDates) {
       }
       two_digit_months += mo.size() == 2;
     }
+    // A day range inside a month: both days shifted; the end names its month when the shift
+    // takes it into the next one.
+    for (const auto& [first_md, last_md, range] :
+         {std::tuple{"3/7", "3/9", "3/7-9"}, std::tuple{"3/28", "3/31", "3/28-31"}}) {
+      const std::string first = m.Replace(PhiType::kDate, first_md);
+      const std::string last = m.Replace(PhiType::kDate, last_md);
+      const bool same_month = first.substr(0, first.find('/')) == last.substr(0, last.find('/'));
+      EXPECT_EQ(m.Replace(PhiType::kDate, range), first + "-" + (same_month ? last.substr(last.find('/') + 1) : last))
+          << range;
+      months_crossed += !same_month;
+    }
   }
   EXPECT_GT(two_digit_months, 0);  // the offsets did reach a two-digit month
+  EXPECT_GT(months_crossed, 0);    // and took a range's end into the next month
   // Inside a note: "3/7" after a date word is a date and gets the patient's shift.
   auto d = Make(ReplacementMode::kSurrogate);
   auto r = d->Deidentify("recheck on 3/7 and 3/14", "patient-1");
