@@ -193,13 +193,15 @@ Result<std::unique_ptr<App>> App::Open(const std::string& data_dir, const Config
   const Clock& clock = options.clock ? *options.clock : SystemClock::Instance();
   IdGenerator& ids = options.ids ? *options.ids : RandomIdGenerator::Instance();
   auto app = std::unique_ptr<App>(new App(std::move(paths), config, clock, ids, std::move(store),
-                                          std::move(owned_keys), *keys, std::move(audit_keys), auth));
+                                          std::move(owned_keys), *keys, std::move(audit_keys), auth,
+                                          options.export_lease_renewal));
   return app;
 }
 
 App::App(DataPaths paths, Config config, const Clock& clock, IdGenerator& ids,
          std::unique_ptr<storage::Store> store, std::unique_ptr<security::KeyProvider> owned_keys,
-         const security::KeyProvider& keys, security::AuditKeys audit_keys, security::AuthSettings auth)
+         const security::KeyProvider& keys, security::AuditKeys audit_keys, security::AuthSettings auth,
+         std::chrono::milliseconds export_lease_renewal)
     : paths_(std::move(paths)),
       config_(std::move(config)),
       clock_(clock),
@@ -216,7 +218,8 @@ App::App(DataPaths paths, Config config, const Clock& clock, IdGenerator& ids,
       volume_cache_(std::make_unique<LruCache<dicom::Volume>>(std::size_t{1} << 30)),
       tile_cache_(std::make_unique<LruCache<std::string>>(
           static_cast<std::size_t>(config_.GetInt("wsi.tile_cache_bytes").value()))),
-      slide_view_minutes_(config_.GetInt("wsi.viewer_session_minutes").value()) {}
+      slide_view_minutes_(config_.GetInt("wsi.viewer_session_minutes").value()),
+      export_lease_renewal_(export_lease_renewal) {}
 
 App::~App() { Close(); }
 

@@ -511,7 +511,8 @@ TEST_F(AppTest, AFailedExportIsRebuiltOnceItsCauseIsPutRight) {
 }
 
 // A build cut off mid-way (the process stopped) leaves its export `approved`. Within the build
-// lease it may still be running, so nobody builds it again; past the lease a second person does.
+// lease (from its start or its last renewal) it may still be running, so nobody builds it again;
+// past the lease a second person does.
 TEST_F(AppTest, AnExportWhoseBuildWasCutOffIsBuiltAgainOnceItsLeaseHasRunOut) {
   BuildReadProject();
   ASSERT_FALSE(HasFatalFailure());
@@ -533,6 +534,7 @@ TEST_F(AppTest, AnExportWhoseBuildWasCutOffIsBuiltAgainOnceItsLeaseHasRunOut) {
     e->status = "approved";
     e->decided_by = rp_.steward.principal.user.id;
     e->decided_at = e->build_started_at = clock.Now();
+    e->build_renewed_at = clock.Now() + 8 * kMicrosPerMinute;  // its last renewal before it stopped
     e->revision = revision + 1;
     ASSERT_TRUE((*txn)->UpdateExport(*e, revision).ok());
     ASSERT_TRUE((*txn)->Commit().ok());
@@ -547,9 +549,14 @@ TEST_F(AppTest, AnExportWhoseBuildWasCutOffIsBuiltAgainOnceItsLeaseHasRunOut) {
   EXPECT_EQ(early.status().code(), ErrorCode::kConflict);
   EXPECT_NE(early.status().message().find("may still run"), std::string::npos) << early.status().ToString();
   EXPECT_NE(early.status().message().find("export.build_lease_minutes"), std::string::npos);
-  clock.Advance(30 * kMicrosPerMinute);
+  clock.Advance(10 * kMicrosPerMinute + 1);
+  auto renewed = app_->RebuildExport(rp_.steward, project_id, requested->id);
+  EXPECT_EQ(renewed.status().code(), ErrorCode::kConflict)
+      << "10 minutes (the default lease) after its start, but the build renewed its lease at 8";
+  EXPECT_NE(renewed.status().message().find("lease renewed"), std::string::npos) << renewed.status().ToString();
+  clock.Advance(8 * kMicrosPerMinute - 1);
   EXPECT_EQ(app_->RebuildExport(rp_.steward, project_id, requested->id).status().code(), ErrorCode::kConflict)
-      << "the lease (30 minutes by default) has not run out yet";
+      << "exactly 10 minutes after the last renewal: not run out yet";
   clock.Advance(1);
   EXPECT_EQ(app_->RebuildExport(rp_.manager, project_id, requested->id).status().code(),
             ErrorCode::kPermissionDenied);
@@ -557,6 +564,7 @@ TEST_F(AppTest, AnExportWhoseBuildWasCutOffIsBuiltAgainOnceItsLeaseHasRunOut) {
   ASSERT_TRUE(rebuilt.ok()) << rebuilt.status().ToString();
   EXPECT_EQ(rebuilt->status, "built") << rebuilt->error;
   EXPECT_EQ(rebuilt->build_started_at, clock.Now());
+  EXPECT_FALSE(rebuilt->build_renewed_at) << "a new build starts a new lease (too short to be renewed here)";
   auto token = app_->IssueExportToken(rp_.manager, project_id, requested->id, 10);
   ASSERT_TRUE(token.ok()) << token.status().ToString();
 
@@ -572,6 +580,41 @@ TEST_F(AppTest, AnExportWhoseBuildWasCutOffIsBuiltAgainOnceItsLeaseHasRunOut) {
   ASSERT_EQ(details.size(), 1u);
   EXPECT_EQ(nlohmann::json::parse(details[0])["previous_status"], "approved") << details[0];
   EXPECT_TRUE(nlohmann::json::parse(details[0]).contains("build_started_at")) << details[0];
+  EXPECT_TRUE(nlohmann::json::parse(details[0]).contains("build_renewed_at")) << details[0];
+}
+
+// A running build renews its lease (here every millisecond instead of every fifth of
+// export.build_lease_minutes), each renewal audited; the export keeps its last renewal.
+TEST_F(AppTest, ARunningExportBuildRenewsItsLease) {
+  BuildReadProject();
+  ASSERT_FALSE(HasFatalFailure());
+  App::Options options;
+  options.export_lease_renewal = std::chrono::milliseconds(1);
+  app_.reset();
+  auto reopened = App::Open(dir_.string(), config_, options);
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  app_ = std::move(*reopened);
+  auto requested = app_->RequestExport(rp_.manager, rp_.project_id, "train", "{}");
+  ASSERT_TRUE(requested.ok()) << requested.status().ToString();
+  auto built = app_->DecideExport(rp_.steward, rp_.project_id, requested->id, true, "ok");
+  ASSERT_TRUE(built.ok()) << built.status().ToString();
+  EXPECT_EQ(built->status, "built") << built->error;
+  ASSERT_TRUE(built->build_renewed_at) << "the build took too little time to renew its lease even once";
+  EXPECT_GT(*built->build_renewed_at, *built->build_started_at);
+  auto stored = app_->GetExport(rp_.steward, rp_.project_id, requested->id);
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ(stored->build_renewed_at, built->build_renewed_at);
+  auto actions = AuditActions();
+  const auto renewals = std::count(actions.begin(), actions.end(), "export.build_lease:success");
+  EXPECT_GE(renewals, 1);
+  // Every renewal lies between the approval and the build's result.
+  const auto approve = std::find(actions.begin(), actions.end(), "export.approve:success");
+  const auto result = std::find(actions.begin(), actions.end(), "export.build:success");
+  ASSERT_NE(result, actions.end());
+  EXPECT_EQ(std::count(approve, result, "export.build_lease:success"), renewals);
+  auto verify = app_->VerifyAudit(LocalOperator());
+  ASSERT_TRUE(verify.ok()) << verify.status().ToString();
+  EXPECT_TRUE(verify->ok) << verify->problem;
 }
 
 // ---- automatic adjudication and annotation history ----------------------------------------------

@@ -5,15 +5,18 @@
 #include <algorithm>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "caliper/app/app.h"
+#include "caliper/common/log.h"
 #include "caliper/core/rules.h"
 #include "caliper/exports/snapshot.h"
 #include "caliper/security/crypto.h"
+#include "app/heartbeat.h"
 #include "app/ingest_internal.h"
 #include "app/workflow_internal.h"
 
@@ -189,24 +192,30 @@ Result<storage::DatasetExport> App::RebuildExport(const RequestContext& ctx, con
     CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
     CALIPER_ASSIGN_OR_RETURN(e, ExportToDecide(*txn, ctx, project_id, export_id, "export.rebuild", "rebuild"));
     const TimeMicros now = clock_.Now();
-    // A build still `approved` past its lease was cut off (the process stopped mid-build).
-    const bool cut_off = e.status == "approved" && e.build_started_at &&
-                         now - *e.build_started_at > lease_minutes * kMicrosPerMinute;
+    // A build still `approved` past its lease was cut off (the process stopped mid-build): a
+    // running build renews the lease every fifth of it.
+    const TimeMicros lease_from = std::max(e.build_started_at.value_or(now), e.build_renewed_at.value_or(0));
+    const bool cut_off = e.status == "approved" && now - lease_from > lease_minutes * kMicrosPerMinute;
     if (e.status != "failed" && !cut_off) {
       std::string why = "export " + e.id + " is " + e.status;
       if (e.status == "approved") {
         why += " and its build, started " + FormatRfc3339(e.build_started_at.value_or(now)) +
+               (e.build_renewed_at ? " (lease renewed " + FormatRfc3339(*e.build_renewed_at) + ")" : "") +
                ", may still run; it counts as cut off " + std::to_string(lease_minutes) +
-               " minutes after it started (export.build_lease_minutes)";
+               " minutes after its lease was last renewed (export.build_lease_minutes)";
       }
       return Error(ErrorCode::kConflict, why + "; only a failed or cut-off build is built again");
     }
     json details{{"previous_status", e.status}, {"previous_error", e.error}};
-    if (cut_off) details["build_started_at"] = FormatRfc3339(*e.build_started_at);
+    if (cut_off) {
+      details["build_started_at"] = FormatRfc3339(*e.build_started_at);
+      if (e.build_renewed_at) details["build_renewed_at"] = FormatRfc3339(*e.build_renewed_at);
+    }
     const std::int64_t revision = e.revision;
     e.status = "approved";
     e.error.clear();
     e.build_started_at = now;
+    e.build_renewed_at.reset();
     e.revision = revision + 1;
     CALIPER_RETURN_IF_ERROR(txn->UpdateExport(e, revision));
     CALIPER_ASSIGN_OR_RETURN(key_ref, key_manager_.DataKeyFor(*txn, project_id, "export:" + e.id));
@@ -218,6 +227,31 @@ Result<storage::DatasetExport> App::RebuildExport(const RequestContext& ctx, con
 Result<storage::DatasetExport> App::BuildExport(const RequestContext& ctx, storage::DatasetExport e,
                                                 security::KeyManager::DataKeyRef key_ref) {
   const std::string project_id = e.project_id;
+  // The lease: renewed while this build runs, so that nobody takes it for cut off. A renewal
+  // finding the export changed (someone rebuilt it meanwhile) stops renewing; this build then
+  // learns it when it records its result.
+  CALIPER_ASSIGN_OR_RETURN(std::int64_t lease_minutes, config_.GetInt("export.build_lease_minutes"));
+  const std::chrono::milliseconds renew_every =
+      export_lease_renewal_.count() > 0
+          ? export_lease_renewal_
+          : std::max<std::chrono::milliseconds>(std::chrono::seconds(1),
+                                                std::chrono::milliseconds(std::chrono::minutes(lease_minutes)) / 5);
+  auto renew = [this, &ctx, id = e.id, revision = e.revision]() -> bool {
+    Status renewed = [&]() -> Status {
+      CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
+      CALIPER_ASSIGN_OR_RETURN(storage::DatasetExport current, txn->GetExport(id));
+      if (current.revision != revision || current.status != "approved") {
+        return Error(ErrorCode::kConflict, "export " + id + " changed meanwhile; its lease is no longer this build's");
+      }
+      current.build_renewed_at = clock_.Now();
+      CALIPER_RETURN_IF_ERROR(txn->UpdateExport(current, revision));  // same revision: the build's own
+      return CommitWithAudit(*txn, Record(ctx, "export.build_lease", "export", id,
+                                          json{{"renewed_at", FormatRfc3339(*current.build_renewed_at)}}.dump()));
+    }();
+    if (!renewed.ok()) log::Warn("export build lease not renewed: " + renewed.ToString());
+    return renewed.ok();
+  };
+  std::optional<Heartbeat> lease(std::in_place, renew_every, renew);
   // Build the snapshot from one consistent read of the project.
   exports::SnapshotInput input;
   // A failure here (as in the build) leaves the export failed with the error.
@@ -395,7 +429,12 @@ Result<storage::DatasetExport> App::BuildExport(const RequestContext& ctx, stora
     if (put.ok()) blob = put->address;
     else tar = put.status();
   }
+  lease.reset();  // the result is recorded next
   CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kWrite));
+  {
+    CALIPER_ASSIGN_OR_RETURN(storage::DatasetExport current, txn->GetExport(e.id));
+    e.build_renewed_at = current.build_renewed_at;  // kept: when this build last renewed its lease
+  }
   const std::int64_t revision = e.revision;
   e.revision = revision + 1;
   if (tar.ok()) {

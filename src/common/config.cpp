@@ -43,9 +43,10 @@ constexpr std::array kSettings = {
                 "Server directories (absolute, separated by ':') an approved export may be written to; "
                 "empty = none, downloads only."},
     SettingSpec{"export.token_minutes", "60", "Longest lifetime of a one-time export download token."},
-    SettingSpec{"export.build_lease_minutes", "30",
+    SettingSpec{"export.build_lease_minutes", "10",
                 "Minutes after which an export still being built counts as cut off (the process stopped "
-                "mid-build), so that it may be built again."},
+                "mid-build), so that it may be built again; a running build renews its lease every fifth "
+                "of this."},
     SettingSpec{"web.root", "",
                 "Folder of the built web app served at every non-API path; empty = web/dist of the "
                 "source checkout `caliper` was built from (built by `npm run build` in web/)."},

@@ -762,6 +762,9 @@ class App {
     const Clock* clock = nullptr;  // default: SystemClock
     IdGenerator* ids = nullptr;    // default: RandomIdGenerator
     const security::KeyProvider* key_provider = nullptr;  // default: from config/data dir
+    // How often a running export build renews its lease; zero: a fifth of
+    // export.build_lease_minutes (tests make it short).
+    std::chrono::milliseconds export_lease_renewal{0};
   };
 
   // Prepares a data directory: folders (0700), the master key file (0600), the audit
@@ -1306,7 +1309,8 @@ class App {
   // Builds a failed export again (after what failed it was put right: a missing blob restored,
   // a bad label corrected), from a new consistent read of the project; the approval stands.
   // Also an export whose build was cut off: still `approved` more than export.build_lease_minutes
-  // after its build started (the process stopped mid-build). Should that build in fact still be
+  // after its build started or last renewed its lease (a running build renews it every fifth of
+  // that; a process that stopped mid-build does not). Should that build in fact still be
   // running, only one of the two stores its result (the export's revision decides).
   // Two-person rule as DecideExport (403 for the requester, audited as denied); 409 otherwise.
   // Audited as export.rebuild with the previous status and error, then export.build.
@@ -1363,7 +1367,8 @@ class App {
  private:
   App(DataPaths paths, Config config, const Clock& clock, IdGenerator& ids,
       std::unique_ptr<storage::Store> store, std::unique_ptr<security::KeyProvider> owned_keys,
-      const security::KeyProvider& keys, security::AuditKeys audit_keys, security::AuthSettings auth);
+      const security::KeyProvider& keys, security::AuditKeys audit_keys, security::AuthSettings auth,
+      std::chrono::milliseconds export_lease_renewal);
 
   security::AuditRecord Record(const RequestContext& ctx, std::string action, std::string object_type,
                                std::string object_id, std::string details_json = "{}") const;
@@ -1438,7 +1443,7 @@ class App {
                                                 const std::string& action, const std::string& verb);
   // Builds the snapshot of approved export `e` (export.cpp) from one consistent read of its
   // project, under the export's data key; stores it built, or failed with the error. Audited as
-  // export.build.
+  // export.build. While it runs it renews the build's lease (export.build_lease, audited).
   Result<storage::DatasetExport> BuildExport(const RequestContext& ctx, storage::DatasetExport e,
                                              security::KeyManager::DataKeyRef key_ref);
   // Stores `map` (checked by the caller) as the caller's next mask version on `item`, without
@@ -1589,6 +1594,7 @@ class App {
   // Decrypted slide tiles, by item, level and tile (slides.cpp).
   std::unique_ptr<LruCache<std::string>> tile_cache_;
   std::int64_t slide_view_minutes_ = 60;
+  std::chrono::milliseconds export_lease_renewal_;  // see Options
 };
 
 }  // namespace caliper::app

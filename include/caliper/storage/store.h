@@ -79,6 +79,7 @@ struct DatasetExport {
   std::string error;  // why the build failed
   std::int64_t revision = 1;
   std::optional<TimeMicros> build_started_at;  // when the current (or last) build began
+  std::optional<TimeMicros> build_renewed_at;  // when that build last renewed its lease (it does while it runs)
 };
 
 // A one-time, time-limited download token of a built export; only its hash is stored.

@@ -19,6 +19,7 @@ json ExportJson(const storage::DatasetExport& e) {
               {"decided_at", e.decided_at ? json(FormatRfc3339(*e.decided_at)) : json(nullptr)},
               {"decision_note", e.decision_note},
               {"build_started_at", e.build_started_at ? json(FormatRfc3339(*e.build_started_at)) : json(nullptr)},
+              {"build_renewed_at", e.build_renewed_at ? json(FormatRfc3339(*e.build_renewed_at)) : json(nullptr)},
               {"snapshot_bytes", e.snapshot_bytes},
               {"manifest_sha256", e.manifest_sha256.empty() ? json(nullptr) : json(e.manifest_sha256)},
               {"error", e.error.empty() ? json(nullptr) : json(e.error)}};
@@ -78,7 +79,7 @@ std::vector<Route> ExportRoutes() {
       {"POST", "/api/v1/projects/{project_id}/exports/{export_id}/rebuild", Permission::kExportApprove,
        "Build a failed export again, once what failed it is put right (a missing blob restored, a bad label "
        "corrected), or whose build was cut off (still approved export.build_lease_minutes after its build "
-       "started): a new consistent read of the project under the same approval. Never your own request (403); "
+       "started or last renewed its lease): a new consistent read of the project under the same approval. Never your own request (403); "
        "409 for any other export.",
        BodyKind::kNone, {},
        [](app::App& app, Call& call) -> Result<Reply> {

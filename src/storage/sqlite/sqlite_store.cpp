@@ -340,7 +340,8 @@ Result<ApiToken> ReadApiToken(const Statement& st) {
 
 #define EXPORT_COLUMNS                                                                            \
   "id, project_id, version, spec_json, reason, status, requested_by, requested_at, decided_by, " \
-  "decided_at, decision_note, snapshot_blob, snapshot_bytes, manifest_sha256, error, revision, build_started_at"
+  "decided_at, decision_note, snapshot_blob, snapshot_bytes, manifest_sha256, error, revision, build_started_at, " \
+  "build_renewed_at"
 Result<DatasetExport> ReadExport(const Statement& st) {
   DatasetExport e;
   e.id = st.Text(0);
@@ -360,6 +361,7 @@ Result<DatasetExport> ReadExport(const Statement& st) {
   e.error = st.Text(14);
   e.revision = st.Int(15);
   e.build_started_at = st.OptInt(16);
+  e.build_renewed_at = st.OptInt(17);
   return e;
 }
 
@@ -2232,7 +2234,7 @@ class SqliteTransaction final : public Transaction {
   Status InsertExport(const DatasetExport& e) override {
     CALIPER_ASSIGN_OR_RETURN(Statement st, Prepare("INSERT INTO exports (" EXPORT_COLUMNS
                                                    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
-                                                   "?12, ?13, ?14, ?15, ?16, ?17)"));
+                                                   "?12, ?13, ?14, ?15, ?16, ?17, ?18)"));
     return st.Bind(e.id)
         .Bind(e.project_id)
         .Bind(e.version)
@@ -2250,6 +2252,7 @@ class SqliteTransaction final : public Transaction {
         .Bind(e.error)
         .Bind(e.revision)
         .Bind(e.build_started_at)
+        .Bind(e.build_renewed_at)
         .Run();
   }
 
@@ -2264,7 +2267,7 @@ class SqliteTransaction final : public Transaction {
         Statement st,
         Prepare("UPDATE exports SET status = ?3, decided_by = ?4, decided_at = ?5, decision_note = ?6, "
                 "snapshot_blob = ?7, snapshot_bytes = ?8, manifest_sha256 = ?9, error = ?10, revision = ?11, "
-                "build_started_at = ?12 WHERE id = ?1 AND revision = ?2"));
+                "build_started_at = ?12, build_renewed_at = ?13 WHERE id = ?1 AND revision = ?2"));
     CALIPER_RETURN_IF_ERROR(st.Bind(e.id)
                                 .Bind(expected_revision)
                                 .Bind(e.status)
@@ -2277,6 +2280,7 @@ class SqliteTransaction final : public Transaction {
                                 .Bind(e.error)
                                 .Bind(e.revision)
                                 .Bind(e.build_started_at)
+                                .Bind(e.build_renewed_at)
                                 .Run());
     if (conn_->Changes() == 1) return Status::Ok();
     CALIPER_RETURN_IF_ERROR(GetExport(e.id).status());

@@ -325,6 +325,7 @@ export interface DatasetExport {
   decided_at: string | null;
   decision_note: string;
   build_started_at: string | null;  // when the current (or last) build began
+  build_renewed_at: string | null;  // when that build last renewed its lease (it does while it runs)
   snapshot_bytes: number;
   manifest_sha256: string | null;
   error: string | null;

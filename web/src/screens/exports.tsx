@@ -5,7 +5,8 @@
 // A failed build shows why; once its cause is put right (a missing blob restored, a bad label
 // corrected) an approver other than the requester builds it again under the same approval
 // (POST …/rebuild; 403 for the requester, 409 when it is no longer failed). So is a build cut
-// off mid-way (still `approved` export.build_lease_minutes after it started; the server decides).
+// off mid-way (still `approved` export.build_lease_minutes after it last renewed its lease;
+// the server decides).
 //
 // The report is the snapshot's own self-contained HTML (inline CSS and SVG, no script), read
 // through the API with the session and shown in an iframe `sandbox=""` by `srcdoc`: it runs no
@@ -147,7 +148,8 @@ export function ExportsScreen({ params, session }: { params: Record<string, stri
                     </div>
                   )}
                   {x.status === 'approved' && x.build_started_at && (
-                    <p class="muted">Being built since {new Date(x.build_started_at).toLocaleString()}. A build
+                    <p class="muted">Being built since {new Date(x.build_started_at).toLocaleString()}
+                      {x.build_renewed_at && `, still running at ${new Date(x.build_renewed_at).toLocaleString()}`}. A build
                       cut off (the server stopped) can be built again once its lease has run out.</p>)}
                   {(x.status === 'failed' || x.status === 'approved') && canApprove && (x.requested_by === me
                     ? <p class="muted">You requested it: another approver must build it again.</p>
