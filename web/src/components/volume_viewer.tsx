@@ -15,6 +15,7 @@ import type { LabelClass } from '../api/models';
 import type { PrelabelVoxels } from './note_prelabels';
 import { useKeysForShortcutsOnly, useShortcuts } from '../shortcuts';
 import { kClassColours } from './markup';
+import { fillEnclosedArea } from './slice_fill';
 
 export interface WindowPreset { name: string; width: number; level: number }
 export const kPresets: Record<string, WindowPreset[]> = {
@@ -340,8 +341,8 @@ export function VolumeViewer({ volumeUrl, loadMask, modality, segments, readOnly
     const nv = nvRef.current!;
     return Array.from(nv.frac2vox(nv.scene.crosshairPos as unknown as [number, number, number]));
   };
-  // Flood fill from the crosshair; with `thresholded`, only connected voxels whose intensity is
-  // within [min, max] (threshold-assisted painting).
+  // Fill from the crosshair (fillArea); with `thresholded`, NiiVue's flood fill of the connected
+  // voxels whose intensity is within [min, max] (threshold-assisted painting).
   const fill = (thresholded: boolean) => {
     const nv = nvRef.current;
     if (!nv || readOnly) return;
@@ -354,12 +355,42 @@ export function VolumeViewer({ volumeUrl, loadMask, modality, segments, readOnly
       nv.drawFloodFill(crosshairVoxel(), segment + 1, Number.POSITIVE_INFINITY, threshold.min, threshold.max, 6,
                        Infinity, true);
       nv.opts.penValue = pen;
-    } else {
-      nv.drawFloodFill(crosshairVoxel(), segment + 1, 0, NaN, NaN, 6, Infinity, true);
+    } else if (!fillArea()) {
+      return;
     }
     nv.refreshDrawing(true);
     setUnsaved(true);
     countPainted();
+  };
+  // G: from a painted voxel, NiiVue recolours its connected region of the slice in the segment's
+  // colour; from an unpainted one, the enclosed unpainted area of the slice around it is painted
+  // (slice_fill.ts), or nothing when the area reaches the slice's edge. The slice is the view's
+  // plane (with all views shown, the plane last drawn on; axial before any stroke). False when
+  // nothing changed.
+  const fillArea = (): boolean => {
+    const nv = nvRef.current!;
+    const bitmap = nv.drawBitmap, dims = nv.back?.dims;
+    if (!bitmap || !dims) return false;
+    const plane = view === SLICE_TYPE.AXIAL || view === SLICE_TYPE.CORONAL || view === SLICE_TYPE.SAGITTAL
+      ? view : [SLICE_TYPE.AXIAL, SLICE_TYPE.CORONAL, SLICE_TYPE.SAGITTAL][nv.drawPenAxCorSag] ?? SLICE_TYPE.AXIAL;
+    const axis = plane === SLICE_TYPE.SAGITTAL ? 0 : plane === SLICE_TYPE.CORONAL ? 1 : 2;
+    const planeName = axis === 0 ? 'sagittal' : axis === 1 ? 'coronal' : 'axial';
+    const outcome = fillEnclosedArea(bitmap, [dims[1]!, dims[2]!, dims[3]!], crosshairVoxel(), axis, segment + 1);
+    if ('filled' in outcome) {
+      nv.drawAddUndoBitmap();  // one undo step, as NiiVue's own fills make
+      redo.current = [];
+      setStatus(`Filled ${outcome.filled} voxels of the ${planeName} slice with ${segments[segment]?.name ?? `value ${segment + 1}`}.`);
+      return true;
+    }
+    if (outcome.refused === 'painted') {
+      nv.drawFloodFill(crosshairVoxel(), segment + 1, 0, NaN, NaN, 6, Infinity, true);
+      redo.current = [];
+      return true;
+    }
+    setStatus(outcome.refused === 'open'
+      ? `Nothing filled: the unpainted area around the crosshair reaches the edge of the ${planeName} slice. Close its outline first (pen), then press G inside it.`
+      : 'Nothing filled: the crosshair is outside the volume.');
+    return false;
   };
   const undo = () => {
     const nv = nvRef.current;
@@ -448,7 +479,7 @@ export function VolumeViewer({ volumeUrl, loadMask, modality, segments, readOnly
     { key: 'p', description: 'Pen', run: () => chooseTool('pen') },
     { key: 'f', description: 'Filled pen (closed outline is filled)', run: () => chooseTool('filled') },
     { key: 'e', description: 'Eraser', run: () => chooseTool('eraser') },
-    { key: 'g', description: 'Flood fill from the crosshair', run: () => fill(false) },
+    { key: 'g', description: 'Fill from the crosshair: the enclosed unpainted area of the slice, or the painted region there in the segment\'s colour', run: () => fill(false) },
     { key: 't', description: 'Threshold fill from the crosshair (intensity range)', run: () => fill(true) },
     { key: 'i', description: 'Interpolate the mask between drawn slices', run: interpolate },
     { key: 'l', description: 'Length measurement (drag a line)', run: () => chooseTool('measure') },
