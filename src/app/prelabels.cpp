@@ -174,6 +174,24 @@ Result<std::vector<PrelabelView>> App::ListPrelabels(const RequestContext& ctx, 
   return out;
 }
 
+namespace {
+
+// The label of `label`'s class by its author in its task that rests on their mask (evidence kind
+// mask), when `label` rests on the mask too; nullopt otherwise.
+Result<std::optional<core::Annotation>> MaskLabelOfClass(storage::Transaction& txn, const core::Annotation& label) {
+  if (label.evidence_kind != "mask") return std::optional<core::Annotation>();
+  CALIPER_ASSIGN_OR_RETURN(auto all, internal::AllAnnotations(txn, label.item_id));
+  for (auto& a : all) {
+    if (a.author == label.author && a.task_id == label.task_id && a.label_class == label.label_class &&
+        a.evidence_kind == "mask") {
+      return std::optional<core::Annotation>(std::move(a));
+    }
+  }
+  return std::optional<core::Annotation>();
+}
+
+}  // namespace
+
 Result<PrelabelDecisionOutcome> App::DecidePrelabel(const RequestContext& ctx, const std::string& item_id,
                                                     const std::string& prelabel_id,
                                                     const PrelabelDecisionRequest& request) {
@@ -216,6 +234,7 @@ Result<PrelabelDecisionOutcome> App::DecidePrelabel(const RequestContext& ctx, c
     label.code_system = p.code_system;
     label.code = p.code;
     label.assertion = p.assertion;
+    label.confidence = p.score;  // the model's score is the reader's confidence until they change it
     // Context a pre-labeller gave (ConText's temporality and experiencer) comes along.
     const json attributes = json::parse(p.attributes_json.empty() ? "{}" : p.attributes_json, nullptr, false);
     if (attributes.is_object() && attributes.contains("temporality") && attributes["temporality"].is_string()) {
@@ -248,11 +267,28 @@ Result<PrelabelDecisionOutcome> App::DecidePrelabel(const RequestContext& ctx, c
     if (request.decision == PrelabelStatus::kAccepted) {
       CALIPER_RETURN_IF_ERROR(PrelabelIntoMask(*txn, ctx, item, p, label, records));
     }
-    CALIPER_RETURN_IF_ERROR(txn->InsertAnnotation(label));
-    records.push_back(Record(ctx, "annotation.create", "annotation", label.id,
-                             json{{"item_id", item_id}, {"label_class", label.label_class}, {"task_id", label.task_id},
-                                  {"guideline_version_id", label.guideline_version_id}, {"prelabel_id", p.id}}
-                                 .dump()));
+    // A label resting on the reader's mask is their one label of its class on it: the label of
+    // the class already resting on an earlier version (theirs, in this task) becomes this one,
+    // its former content kept in its history, instead of a second label of the class.
+    CALIPER_ASSIGN_OR_RETURN(std::optional<core::Annotation> resting, MaskLabelOfClass(*txn, label));
+    if (resting) {
+      label.id = resting->id;
+      label.status = resting->status;
+      label.relations_json = resting->relations_json;
+      label.created_at = resting->created_at;
+      label.revision = resting->revision + 1;
+      CALIPER_RETURN_IF_ERROR(txn->UpdateAnnotation(label, resting->revision));
+      CALIPER_RETURN_IF_ERROR(txn->InsertAnnotationVersion(
+          {*resting, ctx.principal.user.id, label.updated_at, "pre-label " + p.id + " " + std::string(core::ToString(request.decision))}));
+      records.push_back(Record(ctx, "annotation.update", "annotation", label.id,
+                               json{{"revision", label.revision}, {"reason_given", true}, {"prelabel_id", p.id}}.dump()));
+    } else {
+      CALIPER_RETURN_IF_ERROR(txn->InsertAnnotation(label));
+      records.push_back(Record(ctx, "annotation.create", "annotation", label.id,
+                               json{{"item_id", item_id}, {"label_class", label.label_class}, {"task_id", label.task_id},
+                                    {"guideline_version_id", label.guideline_version_id}, {"prelabel_id", p.id}}
+                                   .dump()));
+    }
     d.annotation_id = label.id;
     if (request.decision == PrelabelStatus::kCorrected) {
       // A segmentation corrected with the reader's stored mask is measured against that mask.
