@@ -5,7 +5,11 @@
 // a layer of its own (the reader's drawing stays empty); accepting one (Shift+A) makes it the
 // reader's mask version 1, which the viewer then shows as the drawing and the API holds voxel for
 // voxel; correcting the other (Shift+C) paints it into the drawing, and saving the mask (Ctrl+M)
-// records the correction with version 2. The help overlay lists the keys. Accepting while the
+// records the correction with version 2: the reader's one label of the class, the accepted one
+// changed (its former content in its history), not a second. Accepting carries the model's
+// score as the label's confidence, and correcting prefills it in the label form. Six arrow-key
+// steps of the overlay's opacity slider rebuild NiiVue's textures once, not six times. The help
+// overlay lists the keys. Accepting while the
 // drawing has unsaved strokes is refused on screen (the reload would lose them), and leaving the
 // room with them asks first (a link: the app's confirm; a reload: the browser's prompt).
 
@@ -97,6 +101,16 @@ test('volume reading room: a segmentation pre-label over the volume, accepted, c
   await r.shot('help');
   await page.keyboard.press('Escape');
   await help.waitFor({ state: 'detached' });
+  // Correcting it opens the label form with the model's score as the confidence (the reader can
+  // change it); Escape leaves the correction.
+  await page.keyboard.press('Shift+C');
+  await page.getByRole('heading', { name: 'Correct the pre-label' }).waitFor();
+  const form = page.getByRole('form', { name: 'Label' });
+  assert.equal(await form.locator('output').innerText(), '71%');
+  assert.equal(await form.getByRole('slider', { name: 'Confidence' }).getAttribute('aria-valuetext'), '71%');
+  await r.shot('correction-form');
+  await page.keyboard.press('Escape');
+  await page.getByRole('heading', { name: 'New label' }).waitFor();
   await page.keyboard.press('Shift+X');
   await page.getByText('Pre-label rejected.').waitFor();
   await page.getByRole('heading', { name: 'Pre-labels (2 to decide, 1 decided)' }).waitFor();
@@ -154,11 +168,27 @@ test('volume reading room: a segmentation pre-label over the volume, accepted, c
   assert.equal(labels.length, 1);
   assert.equal(labels[0].origin, 'prelabel:lesionnet@1');
   assert.deepEqual(labels[0].evidence.data, { version: 1 });
+  assert.equal(labels[0].uncertainty.confidence, 0.9, 'the model\'s score is the reader\'s confidence');
+  const acceptedLabel = labels[0].id;
 
   // Correcting the other: painted into the drawing (the class's voxels become the model's), the
   // overlay still shown; saving the mask records the correction.
   await page.getByRole('heading', { name: 'Pre-labels (1 to decide, 2 decided)' }).waitFor();
   await attributeIs('data-overlay-voxels', corrected.count);
+  // The overlay's opacity slider, moved with the keyboard: its value shows at once, NiiVue's
+  // textures are rebuilt once it rests, not for every step.
+  const updates = async () => Number(await canvas.getAttribute('data-overlay-updates') ?? '0');
+  const before = await updates();
+  const opacity = page.getByRole('group', { name: 'Pre-label overlay' }).getByRole('slider', { name: 'opacity' });
+  await opacity.focus();
+  for (let i = 0; i < 6; ++i) await page.keyboard.press('ArrowRight');
+  assert.equal(await opacity.getAttribute('aria-valuetext'), '80%');
+  await attributeIs('data-overlay-opacity', 0.8);
+  await page.waitForTimeout(500);
+  const rebuilds = (await updates()) - before;
+  console.log(`opacity: 6 steps, ${rebuilds} texture rebuild(s)`);
+  assert.ok(rebuilds >= 1 && rebuilds <= 2, `6 steps of the slider rebuilt the textures ${rebuilds} times`);
+  await page.locator('.canvas-wrap canvas').focus();
   await page.keyboard.press('Shift+C');
   await page.getByText(/^The model's Liver lesion is painted into your drawing/).waitFor();
   await attributeIs('data-painted-voxels', corrected.count);
@@ -181,9 +211,20 @@ test('volume reading room: a segmentation pre-label over the volume, accepted, c
   }
   assert.equal(decided.find((p) => p.id === classification).decisions[0].annotation_id, null, 'a rejection makes no label');
   labels = await maskLabels();
+  // One label of the class: the accepted one, now resting on the corrected version (its former
+  // content in its history), with the corrected pre-label's origin and score.
+  assert.equal(labels.length, 1, 'the correction replaced the label of its class, not joined it');
   const fix = labels.find((a) => a.id === decided.find((p) => p.id === toCorrect).decisions[0].annotation_id);
-  assert.deepEqual(fix?.evidence.data, { version: 2 });
+  assert.equal(fix?.id, acceptedLabel);
+  assert.deepEqual(fix.evidence.data, { version: 2 });
   assert.equal(fix.origin, 'prelabel:lesionnet@2');
+  assert.equal(fix.uncertainty.confidence, 0.6);
+  const history = await r.api('GET', `/api/v1/annotations/${fix.id}/history`);
+  assert.equal(history.status, 200, JSON.stringify(history.json));
+  const former = history.json.data.find((e) => e.annotation.revision === 1);
+  assert.deepEqual(former?.annotation.evidence.data, { version: 1 });
+  assert.equal(former.annotation.origin, 'prelabel:lesionnet@1');
+  assert.ok(history.json.data.some((e) => e.reason === `pre-label ${toCorrect} corrected`), JSON.stringify(history.json.data));
   // A second decision on the same pre-label is the server's 409.
   const again = await r.api('POST', `/api/v1/items/${item_id}/prelabels/${segmentation}/decision`, { decision: 'rejected' });
   assert.equal(again.status, 409, JSON.stringify(again.json));

@@ -53,6 +53,9 @@ export function LabelForm({ classes, evidence, evidenceSummary, initial, withCon
   // A Likert scale's levels (its labels, lowest first) map evenly onto confidence 0..1.
   const levels = cls?.confidence_scale?.kind === 'likert' ? cls.confidence_scale.levels ?? ['1', '2', '3', '4', '5'] : [];
   const likert = levels.length;
+  // On a Likert scale a confidence between its levels (a model's score prefilled when a
+  // pre-label is corrected) is shown, and sent, as the nearest level.
+  const shown = likert > 1 ? Math.round(confidence * (likert - 1)) / (likert - 1) : confidence;
   const code = cls?.codes?.[codeIndex];
   // The values the class allows (docs/spans.md: context_attributes; all when it says nothing).
   const allowed = cls?.context_attributes;
@@ -73,7 +76,7 @@ export function LabelForm({ classes, evidence, evidenceSummary, initial, withCon
     const body: LabelBody = {
       evidence: { kind, data },
       label: { class: cls.id, ...(code ? { code_system: code.system, code: code.code } : {}) },
-      uncertainty: { confidence, assertion },
+      uncertainty: { confidence: shown, assertion },
       ...(withContext ? { context: { temporality, experiencer } } : {}),
     };
     try {
@@ -115,7 +118,7 @@ export function LabelForm({ classes, evidence, evidenceSummary, initial, withCon
               const value = i / (likert - 1);
               return (
                 <label key={i} class="inline">
-                  <input type="radio" name="confidence" checked={Math.abs(confidence - value) < 1e-6}
+                  <input type="radio" name="confidence" checked={Math.abs(shown - value) < 1e-6}
                          onChange={() => setConfidence(value)} />{levels[i]}
                 </label>
               );

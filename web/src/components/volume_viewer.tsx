@@ -34,6 +34,8 @@ type Tool = 'navigate' | 'pan' | 'pen' | 'filled' | 'eraser' | 'measure';
 // seventh segment, and then a lighter one).
 const kOverlayColormap = { R: [0, 0], G: [0, 255], B: [0, 255], A: [0, 255], I: [0, 255] };
 export const kOverlayColour = 'rgb(0, 255, 255)';
+// How long the opacity slider rests before NiiVue's textures are rebuilt with its value.
+const kOpacitySettleMs = 200;
 
 // A model's voxels to show over the volume (`id` names the pre-label).
 export interface VoxelOverlay { id: string; name: string; voxels: PrelabelVoxels }
@@ -135,7 +137,8 @@ export function VolumeViewer({ volumeUrl, loadMask, modality, segments, readOnly
   const [saveError, setSaveError] = useState('');
   const countTimer = useRef(0);
   const [overlayShown, setOverlayShown] = useState(true);
-  const [overlayOpacity, setOverlayOpacity] = useState(0.5);
+  const [overlayOpacity, setOverlayOpacity] = useState(0.5);  // the slider's
+  const [appliedOpacity, setAppliedOpacity] = useState(0.5);  // NiiVue's
   const [overlayError, setOverlayError] = useState('');
   const overlayImage = useRef<NVImage | null>(null);
   // Changes since the drawing was loaded or saved.
@@ -236,7 +239,7 @@ export function VolumeViewer({ volumeUrl, loadMask, modality, segments, readOnly
       const img = voxelImage(nv.back, overlay.voxels, 1);
       nv.addColormap('caliper-prelabel', kOverlayColormap);
       img.colormap = 'caliper-prelabel';
-      img.opacity = overlayShown ? overlayOpacity : 0;
+      img.opacity = overlayShown ? appliedOpacity : 0;
       nv.addVolume(img);
       overlayImage.current = img;
       canvas.current?.setAttribute('data-overlay-voxels', String(overlay.voxels.count));
@@ -244,12 +247,27 @@ export function VolumeViewer({ volumeUrl, loadMask, modality, segments, readOnly
       setOverlayError(`The pre-label cannot be shown: ${e instanceof Error ? e.message : String(e)}`);
     }
   }, [ready, overlay?.id]);
+  // NiiVue bakes an overlay's opacity into the volume textures: each change rebuilds them (for a
+  // 512×512×300 CT without a GPU, as long as the first upload). The slider's value is shown at
+  // once; NiiVue gets it once the slider rests (kOpacitySettleMs after the last input, a drag or
+  // arrow keys held down). data-overlay-updates counts the rebuilds (the browser test reads it).
+  const overlayUpdates = useRef(0);
+  useEffect(() => {
+    if (appliedOpacity === overlayOpacity) return;
+    const timer = window.setTimeout(() => setAppliedOpacity(overlayOpacity), kOpacitySettleMs);
+    return () => window.clearTimeout(timer);
+  }, [overlayOpacity]);
   useEffect(() => {
     const nv = nvRef.current, img = overlayImage.current;
     if (!nv || !img) return;
     const at = nv.volumes.indexOf(img);
-    if (at >= 0) nv.setOpacity(at, overlayShown ? overlayOpacity : 0);
-  }, [overlayShown, overlayOpacity, overlay?.id]);
+    const opacity = overlayShown ? appliedOpacity : 0;
+    if (at < 0 || img.opacity === opacity) return;
+    nv.setOpacity(at, opacity);
+    overlayUpdates.current += 1;
+    canvas.current?.setAttribute('data-overlay-updates', String(overlayUpdates.current));
+    canvas.current?.setAttribute('data-overlay-opacity', String(opacity));
+  }, [overlayShown, appliedOpacity, overlay?.id]);
   // Correcting a segmentation pre-label: the segment's voxels in the drawing become the model's
   // (other segments' voxels stay); the reader changes them and saves the mask.
   useEffect(() => {
@@ -548,6 +566,7 @@ export function VolumeViewer({ volumeUrl, loadMask, modality, segments, readOnly
           <label class="inline"><input type="checkbox" checked={overlayShown} onChange={(e) => setOverlayShown(e.currentTarget.checked)} />
             Pre-label overlay: {overlay.name} ({overlay.voxels.count} voxels) <kbd>O</kbd></label>
           <label class="inline">opacity <input type="range" min={0} max={1} step={0.05} value={overlayOpacity}
+            aria-valuetext={`${Math.round(overlayOpacity * 100)}%`}
             onInput={(e) => setOverlayOpacity(Number(e.currentTarget.value))} /></label>
         </div>
       )}
