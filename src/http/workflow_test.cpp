@@ -1257,6 +1257,9 @@ TEST_F(WorkflowTest, PrelabelsComeFromTheBackEndAndOnlyReadersTurnThemIntoLabels
   EXPECT_EQ(Body(accepted)["annotation"]["author"], a.user_id);
   EXPECT_EQ(Body(accepted)["annotation"]["status"], "provisional");
   EXPECT_EQ(Body(accepted)["annotation"]["origin"], "prelabel:toy@1");
+  ASSERT_TRUE(Body(listed)["data"][0]["score"].is_number()) << listed->body;
+  EXPECT_EQ(Body(accepted)["annotation"]["uncertainty"]["confidence"], Body(listed)["data"][0]["score"])
+      << "the model's score is the reader's confidence until they change it";
   EXPECT_EQ(Body(accepted)["decision"]["task_id"], Body(first_a)["id"]);
   EXPECT_EQ(Send("POST", decide, &a, json{{"decision", "rejected"}})->status, 409) << "decided already";
   EXPECT_EQ(Send("POST", decide, &a, json{{"decision", "pending"}})->status, 400);
