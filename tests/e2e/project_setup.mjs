@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { newUser } from './harness.mjs';
+import { syntheticCtNifti } from './nifti.mjs';
 
 // The path of `relative` under CALIPER_SAMPLE_DATA, or null after skipping the test `t` when it
 // is missing — a failure instead when CALIPER_REQUIRE_SAMPLE_DATA=1 (as in CI).
@@ -47,6 +48,19 @@ export async function grantScope(user, project_id, scope) {
 export async function assign(user, item_id, user_id) {
   const res = await user.api('POST', `/api/v1/items/${item_id}/assignments`, { user_id });
   assert.equal(res.status, 201, JSON.stringify(res.json));
+}
+
+// A small synthetic CT (nifti.mjs; `dims` voxels of 3×3×5 mm) uploaded by `user` (a manager)
+// as an imaging item of patient `patient_key` and assigned to `reader`; resolves to its id.
+export async function smallCtItem(user, project_id, patient_key, dims, reader) {
+  const created = await user.upload(`/api/v1/projects/${project_id}/items`, {
+    metadata: { name: 'metadata.json', mimeType: 'application/json',
+                buffer: Buffer.from(JSON.stringify({ data_type: 'imaging', modality: 'CT', patient_key })) },
+    content: { name: 'ct.nii.gz', mimeType: 'application/gzip', buffer: syntheticCtNifti(...dims, [3, 3, 5]) },
+  });
+  assert.equal(created.status, 201, JSON.stringify(created.json));
+  await assign(user, created.json.id, reader.id);
+  return created.json.id;
 }
 
 // The key that chooses class `id` in a reading room's class picker `select`: Shift+F1 for the

@@ -10,8 +10,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gunzipSync } from 'node:zlib';
 import { demoForThisFile, screenshotsOnFailure } from './harness.mjs';
-import { syntheticCtNifti } from './nifti.mjs';
-import { demoProject, openFromQueue, publishClasses } from './project_setup.mjs';
+import { demoProject, openFromQueue, publishClasses, smallCtItem } from './project_setup.mjs';
 
 const env = demoForThisFile();
 const kDims = [96, 96, 24];
@@ -35,15 +34,7 @@ test('volume reading room: G fills the area a pen outline encloses, refuses an o
   await publishClasses(manager, env.server, project_id, [
     { id: 'liver', name: 'Liver', kind: 'segmentation', definition: 'the liver', data_types: ['imaging'] },
   ]);
-  const created = await manager.upload(`/api/v1/projects/${project_id}/items`, {
-    metadata: { name: 'metadata.json', mimeType: 'application/json',
-                buffer: Buffer.from(JSON.stringify({ data_type: 'imaging', modality: 'CT', patient_key: 'synthetic-ct-fill' })) },
-    content: { name: 'ct.nii.gz', mimeType: 'application/gzip', buffer: syntheticCtNifti(...kDims, [3, 3, 5]) },
-  });
-  assert.equal(created.status, 201, JSON.stringify(created.json));
-  const item_id = created.json.id;
-  const assigned = await manager.api('POST', `/api/v1/items/${item_id}/assignments`, { user_id: reader1.id });
-  assert.equal(assigned.status, 201, JSON.stringify(assigned.json));
+  const item_id = await smallCtItem(manager, project_id, 'synthetic-ct-fill', kDims, reader1);
 
   const r = await openFromQueue(env, 'volume_fill', 'reader1', 'imaging', item_id);
   const { page } = r;

@@ -17,8 +17,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gunzipSync } from 'node:zlib';
 import { demoForThisFile, newUser, nextDialog, screenshotsOnFailure } from './harness.mjs';
-import { syntheticCtNifti } from './nifti.mjs';
-import { demoProject, publishClasses } from './project_setup.mjs';
+import { demoProject, publishClasses, smallCtItem } from './project_setup.mjs';
 
 const env = demoForThisFile();
 const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -50,15 +49,7 @@ test('volume reading room: a segmentation pre-label over the volume, accepted, c
   await publishClasses(manager, env.server, project_id, [
     { id: 'hepatic_steatosis', name: 'Hepatic steatosis', kind: 'classification', definition: 'fatty liver', data_types: ['imaging'] },
   ]);
-  const created = await manager.upload(`/api/v1/projects/${project_id}/items`, {
-    metadata: { name: 'metadata.json', mimeType: 'application/json',
-                buffer: Buffer.from(JSON.stringify({ data_type: 'imaging', modality: 'CT', patient_key: 'synthetic-ct-prelabels' })) },
-    content: { name: 'ct.nii.gz', mimeType: 'application/gzip', buffer: syntheticCtNifti(...kDims, [3, 3, 5]) },
-  });
-  assert.equal(created.status, 201, JSON.stringify(created.json));
-  const item_id = created.json.id;
-  const assigned = await manager.api('POST', `/api/v1/items/${item_id}/assignments`, { user_id: reader1.id });
-  assert.equal(assigned.status, 201, JSON.stringify(assigned.json));
+  const item_id = await smallCtItem(manager, project_id, 'synthetic-ct-prelabels', kDims, reader1);
 
   const accepted = box([30, 46], [30, 46], [10, 14]);  // 1024 voxels, through the middle slice (12)
   const corrected = box([50, 60], [50, 60], [11, 14]); // 300 voxels
