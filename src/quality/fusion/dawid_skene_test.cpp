@@ -67,6 +67,133 @@ TEST(DawidSkene, AnaesthesiaData1979) {
   }
 }
 
+// Dawid & Skene (1979) Table 2 (every observer's estimated error rates) and Table 4 (every
+// patient's estimated class), to the two decimals printed there. These are the paper's own
+// numbers as two independent public reproductions assert them: kajyuuen/Dawid-skene
+// (test_dawid_skene_model.py: the marginals, observer 1 and patients 1-6) and LinX's JUnit
+// DawidSkeneAlgorithmTest (package algorithms.dawidskene: observers 1-5 and patients 1-45).
+// Same initialisation as the paper (eq. 3.1, response proportions) and no smoothing; the paper
+// does not state its stopping rule, but at two decimals the fixed point is reached long before
+// ours stops (1e-10 in log-likelihood), so any rounding of ours must equal theirs: |ours -
+// published| <= 0.005.
+constexpr double kPaperErrorRates[5][16] = {
+    {0.89, 0.11, 0.00, 0.00, 0.07, 0.88, 0.05, 0.00, 0.00, 0.34, 0.66, 0.00, 0.00, 0.00, 0.56, 0.44},
+    {0.83, 0.17, 0.00, 0.00, 0.05, 0.63, 0.31, 0.00, 0.00, 0.00, 1.00, 0.00, 0.00, 0.00, 0.00, 1.00},
+    {1.00, 0.00, 0.00, 0.00, 0.11, 0.79, 0.11, 0.00, 0.00, 0.40, 0.20, 0.40, 0.00, 0.00, 0.67, 0.33},
+    {0.94, 0.06, 0.00, 0.00, 0.05, 0.84, 0.10, 0.00, 0.00, 0.00, 0.80, 0.20, 0.00, 0.00, 0.33, 0.67},
+    {1.00, 0.00, 0.00, 0.00, 0.16, 0.73, 0.11, 0.00, 0.00, 0.21, 0.79, 0.00, 0.00, 0.00, 0.33, 0.67}};
+
+// Table 4: the estimated class of each patient, 1-4, with probability 1.00 at two decimals
+// except the three patients listed in kPaperUncertain.
+constexpr int kPaperClass[45] = {1, 4, 2, 2, 2, 2, 1, 3, 2, 2, 4, 3, 1, 2, 1, 1, 1, 1, 2, 2, 2, 2, 2,
+                                 2, 1, 1, 2, 1, 1, 1, 1, 3, 1, 2, 2, 4, 2, 3, 3, 1, 1, 1, 2, 1, 2};
+struct Uncertain {
+  int patient;             // 1-based, as in the paper
+  double probability[4];   // classes 1-4
+};
+constexpr Uncertain kPaperUncertain[] = {{7, {0.98, 0.02, 0.00, 0.00}},
+                                         {35, {0.00, 0.95, 0.05, 0.00}},
+                                         {38, {0.00, 0.02, 0.98, 0.00}}};
+
+TEST(DawidSkene, AnaesthesiaTablesTwoAndFourOfThePaper) {
+  RatingSet set = Anaesthesia();
+  auto fit = DawidSkene(set);
+  ASSERT_TRUE(fit.ok()) << fit.status().ToString();
+  constexpr double kHalfCent = 0.005 + 1e-12;
+  const std::vector<double> marginals = {0.40, 0.42, 0.11, 0.07};  // Table 3
+  for (int j = 0; j < 4; ++j) EXPECT_NEAR(fit->priors[j], marginals[j], kHalfCent) << j;
+  for (int observer = 0; observer < 5; ++observer) {
+    ASSERT_EQ(set.RaterName(observer), "obs" + std::to_string(observer + 1));
+    for (int x = 0; x < 16; ++x) {
+      EXPECT_NEAR(fit->confusion[observer][x], kPaperErrorRates[observer][x], kHalfCent)
+          << "observer " << observer + 1 << " true class " << x / 4 + 1 << " answer " << x % 4 + 1;
+    }
+  }
+  for (int p = 0; p < 45; ++p) {
+    std::vector<double> expected(4, 0.0);
+    expected[kPaperClass[p] - 1] = 1.0;
+    for (const auto& u : kPaperUncertain) {
+      if (u.patient == p + 1) expected.assign(u.probability, u.probability + 4);
+    }
+    for (int j = 0; j < 4; ++j) {
+      EXPECT_NEAR(fit->posteriors[p * 4 + j], expected[j], kHalfCent)
+          << "patient " << p + 1 << " class " << j + 1;
+    }
+  }
+}
+
+// crowd-kit's step-by-step test (Toloka/crowd-kit tests/aggregation/test_ds_aggregation.py,
+// test_dawid_skene_step_by_step): five tasks, five workers, one missing answer (t1 by w3),
+// with the priors, error matrices and task posteriors after its iterations 0 and 1, printed to
+// two decimals and checked there with atol 0.005. crowd-kit initialises like the paper
+// (posteriors = each task's answer proportions) and its iteration is E-step then M-step, so its
+// state after n_iter = 0 (parameters from the initial proportions) and the posteriors after
+// n_iter = 1 are ours after one iteration (M then E), and its parameters after n_iter = 1 are
+// ours after two.
+TEST(DawidSkene, CrowdKitStepByStep) {
+  const char* answers[5][5] = {{"no", "yes", nullptr, "yes", "no"},
+                               {"yes", "yes", "yes", "no", "no"},
+                               {"yes", "no", "no", "yes", "no"},
+                               {"yes", "yes", "yes", "yes", "yes"},
+                               {"yes", "no", "no", "no", "no"}};
+  std::vector<Rating> ratings;
+  for (int t = 0; t < 5; ++t) {
+    for (int w = 0; w < 5; ++w) {
+      if (answers[t][w] == nullptr) continue;
+      ratings.push_back({"t" + std::to_string(t + 1), "w" + std::to_string(w + 1), answers[t][w]});
+    }
+  }
+  auto set = RatingSet::FromRatings(ratings);
+  ASSERT_TRUE(set.ok());
+  ASSERT_EQ(set->category_labels(), (std::vector<std::string>{"no", "yes"}));
+  std::vector<std::size_t> worker(5);  // worker w (0-based) -> rater index in the set
+  for (std::size_t r = 0; r < set->n_raters(); ++r) worker[set->RaterName(r)[1] - '1'] = r;
+  constexpr double kTol = 0.005 + 1e-12;
+
+  // error[w] = {P(no | true no), P(no | true yes), P(yes | true no), P(yes | true yes)}, the
+  // order crowd-kit prints them in (rows = observed label, columns = true label).
+  auto check = [&](const DawidSkeneResult& fit, const double (&priors)[2],
+                   const double (&error)[5][4]) {
+    EXPECT_NEAR(fit.priors[0], priors[0], kTol);
+    EXPECT_NEAR(fit.priors[1], priors[1], kTol);
+    for (int w = 0; w < 5; ++w) {
+      const auto& c = fit.confusion[worker[w]];  // c[true * 2 + answer]
+      EXPECT_NEAR(c[0 * 2 + 0], error[w][0], kTol) << "w" << w + 1;
+      EXPECT_NEAR(c[1 * 2 + 0], error[w][1], kTol) << "w" << w + 1;
+      EXPECT_NEAR(c[0 * 2 + 1], error[w][2], kTol) << "w" << w + 1;
+      EXPECT_NEAR(c[1 * 2 + 1], error[w][3], kTol) << "w" << w + 1;
+    }
+  };
+  DawidSkeneOptions one;
+  one.max_iterations = 1;
+  auto first = DawidSkene(*set, one);
+  ASSERT_TRUE(first.ok());
+  const double priors0[2] = {0.46, 0.54};
+  const double errors0[5][4] = {{0.22, 0.19, 0.78, 0.81},
+                                {0.61, 0.22, 0.39, 0.78},
+                                {0.78, 0.27, 0.22, 0.73},
+                                {0.52, 0.30, 0.48, 0.70},
+                                {1.00, 0.63, 0.00, 0.37}};
+  check(*first, priors0, errors0);
+  const double probas1[5][2] = {{0.35, 0.65}, {0.26, 0.74}, {0.87, 0.13}, {0.00, 1.00}, {0.95, 0.05}};
+  for (int t = 0; t < 5; ++t) {
+    EXPECT_NEAR(first->posteriors[t * 2 + 0], probas1[t][0], kTol) << "t" << t + 1;
+    EXPECT_NEAR(first->posteriors[t * 2 + 1], probas1[t][1], kTol) << "t" << t + 1;
+  }
+  DawidSkeneOptions two;
+  two.max_iterations = 2;
+  two.tolerance = 0;
+  auto second = DawidSkene(*set, two);
+  ASSERT_TRUE(second.ok());
+  const double priors1[2] = {0.49, 0.51};
+  const double errors1[5][4] = {{0.14, 0.25, 0.86, 0.75},
+                                {0.75, 0.07, 0.25, 0.93},
+                                {0.87, 0.09, 0.13, 0.91},
+                                {0.50, 0.31, 0.50, 0.69},
+                                {1.00, 0.61, 0.00, 0.39}};
+  check(*second, priors1, errors1);
+}
+
 TEST(DawidSkene, LogLikelihoodNeverDecreases) {
   RatingSet set = Anaesthesia();
   double previous = -INFINITY;

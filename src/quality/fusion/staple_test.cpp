@@ -182,6 +182,37 @@ TEST(StapleBinary, AnalyticFixedPointWithOneOverSegmentingRater) {
   EXPECT_NEAR(fit->consensus[0], 0.0, 1e-6);
 }
 
+// fepegar/staple (the `staple` package on PyPI), tests/test_synthetic.py and test_staple.py,
+// test_staple_small: six raters of eight voxels, with the consensus published as exactly
+// (0, 0, 0, 0, 1, 1, 1, 1) (np.testing.assert_equal). That implementation starts as ours and
+// ITK's do (maximization first, from W = the raters' mean; the prior is the mean of all
+// decisions, fixed) and stops when the sum of W stops changing; ours stops when no p or q moves
+// by more than 1e-10. Here EM reaches the published fixed point exactly: rater 2 drew the
+// consensus itself, so its p = q = 1 make every W 0 or 1, and each rater's p and q are then
+// their counts against it (rater 1 marks 2 of the 4 foreground voxels: p = 0.5).
+TEST(StapleBinary, PublishedSmallVectorOfTheStaplePackage) {
+  const std::uint8_t decisions[6][8] = {{0, 0, 0, 0, 0, 1, 1, 0}, {0, 0, 0, 0, 1, 1, 1, 1},
+                                        {1, 1, 1, 0, 1, 1, 1, 1}, {0, 0, 0, 0, 1, 1, 1, 0},
+                                        {0, 1, 0, 0, 0, 1, 1, 1}, {0, 0, 1, 1, 0, 0, 1, 1}};
+  std::vector<Volume> raters(6, Empty(8, 1, 1));
+  for (int r = 0; r < 6; ++r) raters[r].voxels.assign(decisions[r], decisions[r] + 8);
+  const auto views = Views(raters);
+  auto fit = StapleBinary(views);
+  ASSERT_TRUE(fit.ok()) << fit.status().ToString();
+  ASSERT_TRUE(fit->converged);
+  // Ours stops a hair before the package's exact 0 and 1 (rater 2's p and q are 1 - 1e-11, so
+  // background W is about 1e-28 instead of 0): equal to 1e-12, p and q to the stopping rule.
+  const float published[8] = {0, 0, 0, 0, 1, 1, 1, 1};
+  ASSERT_EQ(fit->consensus.size(), 8u);
+  for (int i = 0; i < 8; ++i) EXPECT_NEAR(fit->consensus[i], published[i], 1e-12) << i;
+  EXPECT_DOUBLE_EQ(fit->prior, 0.5);  // 24 of 48 decisions are foreground
+  const std::vector<double> p = {0.5, 1, 1, 0.75, 0.75, 0.5}, q = {1, 1, 0.25, 1, 0.75, 0.5};
+  for (int r = 0; r < 6; ++r) {
+    EXPECT_NEAR(fit->sensitivity[r], p[r], 1e-9) << r;
+    EXPECT_NEAR(fit->specificity[r], q[r], 1e-9) << r;
+  }
+}
+
 TEST(StapleBinary, RejectsBadInput) {
   Volume a = Empty(4, 4, 4), b = Empty(4, 4, 5);
   std::vector<MaskView> one = {a.view()};
