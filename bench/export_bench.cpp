@@ -12,15 +12,10 @@
 // The setup is timed too but is not the figure. Prints a table, then one JSON line.
 // Exit 0 on success, 1 when the export failed, 2 when the setup failed.
 
-#include <stdlib.h>
-
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
 #include <iostream>
-#include <map>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -29,12 +24,11 @@
 #include "bench_support.h"
 #include "caliper/app/app.h"
 #include "caliper/exports/snapshot.h"
-#include "caliper/synth/synthetic.h"
+#include "read_project.h"
 
 namespace caliper::bench {
 namespace {
 
-namespace fs = std::filesystem;
 using SteadyClock = std::chrono::steady_clock;
 
 int Run(int argc, char** argv) {
@@ -51,82 +45,31 @@ int Run(int argc, char** argv) {
   }
   if (items < 1 || readers < 1) Die("--items and --readers must be positive", 2);
 
-  std::string tmpl = (fs::temp_directory_path() / "caliper-bench-export-XXXXXX").string();
-  if (::mkdtemp(tmpl.data()) == nullptr) Die("mkdtemp failed", 2);
-  const std::string dir = tmpl;
-  Config config;
-  Check(app::App::Init(dir, config).status(), "App::Init");
-  auto app = Must(app::App::Open(dir, config, {}), "App::Open");
-  const app::RequestContext admin = app::LocalOperator();
+  // Readers give the same class (pneumonia on every third item) except the last reader on
+  // every tenth item, who disagrees.
+  ReadProject rp = MakeReadProject(
+      "export", items, readers, seed,
+      R"({"classes":[{"id":"pneumonia","name":"Pneumonia","kind":"classification","definition":"d",)"
+      R"("codes":[{"system":"SNOMED CT","code":"233604007"}]},)"
+      R"({"id":"normal","name":"Normal","kind":"classification","definition":"d"}]})",
+      [&](int i, int r) -> std::vector<std::string> {
+        const bool pneumonia = (i % 3 == 0) != (r == readers - 1 && readers > 1 && i % 10 == 0);
+        return {pneumonia ? "pneumonia" : "normal"};
+      });
+  app::App* app = rp.app.get();
+  const std::string& dir = rp.dir;
+  const std::string project_id = rp.project_id;
+  const app::RequestContext manager = rp.manager, steward = rp.steward;
+  const std::int64_t readings = rp.readings;
+  const double setup_s = rp.setup_s;
 
-  const auto setup_start = SteadyClock::now();
-  const auto project = Must(app->CreateProject(admin, "export bench", ""), "project");
-  auto member = [&](const std::string& name, core::Role role) {
-    app::NewUser spec;
-    spec.username = name;
-    spec.password = "export-bench-passphrase-7d2a";
-    auto user = Must(app->CreateUser(admin, spec), "user " + name);
-    Check(app->PutMember(admin, project.id, user.user.id, {role}, {core::DataType::kNotes}).status(), "member " + name);
-    app::RequestContext ctx;
-    ctx.principal.user = user.user;
-    return ctx;
-  };
-  const app::RequestContext manager = member("bmanager", core::Role::kManager);
-  const app::RequestContext steward = member("bsteward", core::Role::kDataSteward);
-  std::vector<app::RequestContext> annotators;
-  for (int r = 0; r < readers; ++r) annotators.push_back(member("breader" + std::to_string(r + 1), core::Role::kAnnotator));
-  const auto draft = Must(app->CreateGuidelineDraft(
-                              manager, project.id,
-                              R"({"classes":[{"id":"pneumonia","name":"Pneumonia","kind":"classification","definition":"d",)"
-                              R"("codes":[{"system":"SNOMED CT","code":"233604007"}]},)"
-                              R"({"id":"normal","name":"Normal","kind":"classification","definition":"d"}]})"),
-                          "guideline");
-  Check(app->PublishGuideline(manager, project.id, draft.id, draft.revision).status(), "publish");
-  core::WorkflowSettings settings;
-  settings.project_id = project.id;
-  settings.readers_per_item = readers;
-  Check(app->PutWorkflowSettings(manager, settings).status(), "workflow settings");
-
-  std::map<std::string, int> index_of;  // item id -> its number
-  {
-    const auto notes = synth::MakeClinicalNotes(items, seed);
-    for (const auto& note : notes) {
-      app::NewItem spec;
-      spec.data_type = core::DataType::kNotes;
-      spec.patient_key = note.patient;
-      spec.content_type = "text/plain";
-      std::istringstream in(note.text);
-      const auto item = Must(app->CreateItem(admin, project.id, spec, in), "item");
-      index_of[item.id] = static_cast<int>(index_of.size());
-    }
-  }
-  Check(app->CreateTasks(manager, project.id, {}).status(), "tasks");
-  std::int64_t readings = 0;
-  for (int r = 0; r < readers; ++r) {
-    for (;;) {
-      auto task = Must(app->ClaimNextTask(annotators[r], project.id), "claim");
-      if (!task) break;
-      const int i = index_of.at(task->item_id);
-      const bool pneumonia = (i % 3 == 0) != (r == readers - 1 && readers > 1 && i % 10 == 0);
-      core::Annotation a;
-      a.evidence_kind = "document";
-      a.evidence_json = "{}";
-      a.label_class = pneumonia ? "pneumonia" : "normal";
-      a.confidence = 0.9;
-      Check(app->CreateAnnotation(annotators[r], task->item_id, a).status(), "label");
-      Check(app->SubmitTask(annotators[r], project.id, task->id).status(), "submit");
-      ++readings;
-    }
-  }
-  const double setup_s = SecondsSince(setup_start);
-
-  const auto requested = Must(app->RequestExport(manager, project.id, "export bench", "{}"), "request", 1);
+  const auto requested = Must(app->RequestExport(manager, project_id, "export bench", "{}"), "request", 1);
   auto start = SteadyClock::now();
-  const auto built = Must(app->DecideExport(steward, project.id, requested.id, true, "bench"), "approve", 1);
+  const auto built = Must(app->DecideExport(steward, project_id, requested.id, true, "bench"), "approve", 1);
   const double build_s = SecondsSince(start);
   if (built.status != "built") Die("the export is " + built.status + ": " + built.error, 1);
   start = SteadyClock::now();
-  const auto token = Must(app->IssueExportToken(manager, project.id, requested.id, 5), "token", 1);
+  const auto token = Must(app->IssueExportToken(manager, project_id, requested.id, 5), "token", 1);
   const std::string tar = Must(app->DownloadExport(token.token, "127.0.0.1"), "download", 1);
   const double download_s = SecondsSince(start);
   start = SteadyClock::now();
@@ -134,9 +77,7 @@ int Run(int argc, char** argv) {
   const std::int64_t files = Must(exports::VerifySnapshotDirectory(dir + "/snapshot"), "verify", 1);
   const double verify_s = SecondsSince(start);
 
-  app.reset();
-  std::error_code ignored;
-  fs::remove_all(dir, ignored);
+  RemoveReadProject(rp);
 
   std::printf("export of %d notes items, %lld readings (%d readers each); setup %.1f s\n", items,
               static_cast<long long>(readings), readers, setup_s);

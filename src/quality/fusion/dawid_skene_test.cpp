@@ -150,48 +150,43 @@ TEST(DawidSkene, CrowdKitStepByStep) {
   for (std::size_t r = 0; r < set->n_raters(); ++r) worker[set->RaterName(r)[1] - '1'] = r;
   constexpr double kTol = 0.005 + 1e-12;
 
-  // error[w] = {P(no | true no), P(no | true yes), P(yes | true no), P(yes | true yes)}, the
-  // order crowd-kit prints them in (rows = observed label, columns = true label).
-  auto check = [&](const DawidSkeneResult& fit, const double (&priors)[2],
-                   const double (&error)[5][4]) {
-    EXPECT_NEAR(fit.priors[0], priors[0], kTol);
-    EXPECT_NEAR(fit.priors[1], priors[1], kTol);
-    for (int w = 0; w < 5; ++w) {
-      const auto& c = fit.confusion[worker[w]];  // c[true * 2 + answer]
-      EXPECT_NEAR(c[0 * 2 + 0], error[w][0], kTol) << "w" << w + 1;
-      EXPECT_NEAR(c[1 * 2 + 0], error[w][1], kTol) << "w" << w + 1;
-      EXPECT_NEAR(c[0 * 2 + 1], error[w][2], kTol) << "w" << w + 1;
-      EXPECT_NEAR(c[1 * 2 + 1], error[w][3], kTol) << "w" << w + 1;
-    }
+  // crowd-kit's state after its iterations 0 and 1 = ours after 1 and 2. error[w] = {P(no | true
+  // no), P(no | true yes), P(yes | true no), P(yes | true yes)}, the order crowd-kit prints them
+  // in (rows = observed label, columns = true label).
+  struct Step {
+    int iterations;
+    double priors[2];
+    double error[5][4];
   };
-  DawidSkeneOptions one;
-  one.max_iterations = 1;
-  auto first = DawidSkene(*set, one);
-  ASSERT_TRUE(first.ok());
-  const double priors0[2] = {0.46, 0.54};
-  const double errors0[5][4] = {{0.22, 0.19, 0.78, 0.81},
-                                {0.61, 0.22, 0.39, 0.78},
-                                {0.78, 0.27, 0.22, 0.73},
-                                {0.52, 0.30, 0.48, 0.70},
-                                {1.00, 0.63, 0.00, 0.37}};
-  check(*first, priors0, errors0);
-  const double probas1[5][2] = {{0.35, 0.65}, {0.26, 0.74}, {0.87, 0.13}, {0.00, 1.00}, {0.95, 0.05}};
-  for (int t = 0; t < 5; ++t) {
-    EXPECT_NEAR(first->posteriors[t * 2 + 0], probas1[t][0], kTol) << "t" << t + 1;
-    EXPECT_NEAR(first->posteriors[t * 2 + 1], probas1[t][1], kTol) << "t" << t + 1;
+  constexpr Step kSteps[] = {
+      {1, {0.46, 0.54}, {{0.22, 0.19, 0.78, 0.81}, {0.61, 0.22, 0.39, 0.78}, {0.78, 0.27, 0.22, 0.73},
+                         {0.52, 0.30, 0.48, 0.70}, {1.00, 0.63, 0.00, 0.37}}},
+      {2, {0.49, 0.51}, {{0.14, 0.25, 0.86, 0.75}, {0.75, 0.07, 0.25, 0.93}, {0.87, 0.09, 0.13, 0.91},
+                         {0.50, 0.31, 0.50, 0.69}, {1.00, 0.61, 0.00, 0.39}}}};
+  for (const Step& step : kSteps) {
+    DawidSkeneOptions options;
+    options.max_iterations = step.iterations;
+    options.tolerance = 0;
+    auto fit = DawidSkene(*set, options);
+    ASSERT_TRUE(fit.ok());
+    ASSERT_EQ(fit->iterations, step.iterations);
+    EXPECT_NEAR(fit->priors[0], step.priors[0], kTol) << step.iterations;
+    EXPECT_NEAR(fit->priors[1], step.priors[1], kTol) << step.iterations;
+    for (int w = 0; w < 5; ++w) {
+      const auto& c = fit->confusion[worker[w]];  // c[true * 2 + answer]
+      const double ours[4] = {c[0 * 2 + 0], c[1 * 2 + 0], c[0 * 2 + 1], c[1 * 2 + 1]};
+      for (int x = 0; x < 4; ++x) {
+        EXPECT_NEAR(ours[x], step.error[w][x], kTol) << "iterations " << step.iterations << " w" << w + 1;
+      }
+    }
+    if (step.iterations != 1) continue;
+    // The task posteriors crowd-kit reports after its iteration 1: ours after one.
+    const double probas[5][2] = {{0.35, 0.65}, {0.26, 0.74}, {0.87, 0.13}, {0.00, 1.00}, {0.95, 0.05}};
+    for (int t = 0; t < 5; ++t) {
+      EXPECT_NEAR(fit->posteriors[t * 2 + 0], probas[t][0], kTol) << "t" << t + 1;
+      EXPECT_NEAR(fit->posteriors[t * 2 + 1], probas[t][1], kTol) << "t" << t + 1;
+    }
   }
-  DawidSkeneOptions two;
-  two.max_iterations = 2;
-  two.tolerance = 0;
-  auto second = DawidSkene(*set, two);
-  ASSERT_TRUE(second.ok());
-  const double priors1[2] = {0.49, 0.51};
-  const double errors1[5][4] = {{0.14, 0.25, 0.86, 0.75},
-                                {0.75, 0.07, 0.25, 0.93},
-                                {0.87, 0.09, 0.13, 0.91},
-                                {0.50, 0.31, 0.50, 0.69},
-                                {1.00, 0.61, 0.00, 0.39}};
-  check(*second, priors1, errors1);
 }
 
 TEST(DawidSkene, LogLikelihoodNeverDecreases) {
