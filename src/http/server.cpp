@@ -12,6 +12,7 @@
 #include "caliper/app/app.h"
 #include "caliper/common/ids.h"
 #include "caliper/common/log.h"
+#include "http/encoding.h"
 #include "http/route.h"
 #include "http/static_files.h"
 #include "http/task_queue.h"
@@ -285,7 +286,9 @@ struct Server::Impl {
           res.headers.erase(k);
           res.set_header(k, v);
         }
-        if (!reply->body.empty() || reply->status != 204) res.set_content(reply->body, reply->content_type);
+        if (!reply->body.empty() || reply->status != 204) {
+          SendAnswer(res, std::move(reply->body), reply->content_type, req.get_header_value("Accept-Encoding"));
+        }
       }
     }
     auto micros = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count();

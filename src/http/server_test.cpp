@@ -623,6 +623,25 @@ TEST_F(ApiTest, SecurityHeadersAndHealth) {
   EXPECT_NE(Send("GET", "/", nullptr)->body.find("Caliper"), std::string::npos);
 }
 
+// API answers go gzipped by the server, never Brotli-compressed by cpp-httplib (0.39 s for this
+// document; docs/api.md, "Compression"); a client that takes no gzip gets them as they are.
+TEST_F(ApiTest, AnswersAreGzippedForClientsThatTakeGzipAndNeverBrotli) {
+  httplib::Client c = Client();
+  c.set_decompress(false);
+  auto gz = c.Get("/api/v1/openapi.json", {{"Accept-Encoding", "gzip, deflate, br, zstd"}});
+  ASSERT_TRUE(gz);
+  EXPECT_EQ(gz->status, 200);
+  EXPECT_EQ(gz->get_header_value("Content-Encoding"), "gzip");
+  EXPECT_EQ(gz->get_header_value("Vary"), "Accept-Encoding");
+  ASSERT_GE(gz->body.size(), 2u);
+  EXPECT_EQ(gz->body.substr(0, 2), "\x1f\x8b");
+  auto br = c.Get("/api/v1/openapi.json", {{"Accept-Encoding", "br"}});
+  ASSERT_TRUE(br);
+  EXPECT_EQ(br->get_header_value("Content-Encoding"), "");
+  EXPECT_FALSE(json::parse(br->body, nullptr, false).is_discarded()) << "plain JSON";
+  EXPECT_GT(br->body.size(), gz->body.size());
+}
+
 TEST_F(ApiTest, OpenApiDocumentsEveryRoute) {
   auto res = Send("GET", "/api/v1/openapi.json", nullptr);
   ASSERT_EQ(res->status, 200);

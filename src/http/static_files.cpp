@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "caliper/ingest/nifti_io.h"
+#include "http/encoding.h"
 
 namespace caliper::http {
 namespace {
@@ -51,27 +52,6 @@ const MediaType* MediaTypeOf(std::string_view name) {
     if (name.size() > m.extension.size() && name.substr(name.size() - m.extension.size()) == m.extension) return &m;
   }
   return nullptr;
-}
-
-// Whether an Accept-Encoding header names gzip (and does not refuse it with q=0).
-bool AcceptsGzip(std::string_view accept_encoding) {
-  std::size_t start = 0;
-  while (start < accept_encoding.size()) {
-    std::size_t end = accept_encoding.find(',', start);
-    if (end == std::string_view::npos) end = accept_encoding.size();
-    std::string_view item = accept_encoding.substr(start, end - start);
-    start = end + 1;
-    const std::size_t first = item.find_first_not_of(' ');
-    if (first == std::string_view::npos) continue;
-    item.remove_prefix(first);
-    if (item.rfind("gzip", 0) != 0) continue;
-    std::string_view rest = item.substr(4);
-    const std::size_t q = rest.find("q=");
-    if (q == std::string_view::npos) return rest.find_first_not_of(" ;") == std::string_view::npos;
-    rest.remove_prefix(q + 2);
-    return !(rest.rfind("0", 0) == 0 && rest.find_first_not_of("0.") == std::string_view::npos);
-  }
-  return false;
 }
 
 void NotFound(httplib::Response& res) {
@@ -158,14 +138,7 @@ void StaticFiles::Serve(const std::string& path, httplib::Response& res, std::st
   std::string content = body.str();
   if (media->text && AcceptsGzip(accept_encoding)) {
     if (auto gz = GzipOf(file, content)) {
-      // A content provider of known length is sent as it is (cpp-httplib compresses only bodies
-      // and chunked providers), so the gzip is not compressed again.
-      res.set_header("Content-Encoding", "gzip");
-      res.set_content_provider(gz->size(), std::string(media->content_type),
-                               [gz](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
-                                 return sink.write(gz->data() + offset, length);
-                               });
-      return;
+      return SendBytes(res, gz, std::string(media->content_type), true);  // not compressed again
     }
   }
   res.set_content(std::move(content), std::string(media->content_type));

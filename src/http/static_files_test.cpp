@@ -3,6 +3,7 @@
 // authentication for files while /api still needs it (and the gzip sent as it is).
 
 #include "http/static_files.h"
+#include "http/encoding.h"
 
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -196,4 +197,40 @@ TEST_F(StaticFilesTest, ServerServesFilesWithoutSignInButApiStillNeedsIt) {
 }
 
 }  // namespace
+
+// An API answer goes gzipped by us to a client that takes gzip, and as it is otherwise: never as
+// a body cpp-httplib would compress with Brotli at quality 11 (docs/api.md, "Compression").
+TEST(SendAnswerTest, JsonOfAKibibyteOrMoreIsGzippedOnlyForClientsThatTakeGzip) {
+  std::string big = "{\"rows\":[";
+  for (int i = 0; i < 200; ++i) big += std::string(i ? "," : "") + "{\"id\":\"itm_" + std::to_string(i) + "\"}";
+  big += "]}";
+  ASSERT_GE(big.size(), 1024u);
+  auto send = [](const std::string& body, const std::string& type, std::string_view accept) {
+    httplib::Response res;
+    SendAnswer(res, body, type, accept);
+    return res;
+  };
+  auto gz = send(big, "application/json", "gzip, deflate, br, zstd");
+  EXPECT_EQ(gz.get_header_value("Content-Encoding"), "gzip");
+  EXPECT_EQ(gz.get_header_value("Vary"), "Accept-Encoding");
+  EXPECT_EQ(gz.get_header_value("Content-Type"), "application/json");
+  EXPECT_TRUE(gz.body.empty()) << "a content provider of known length, which cpp-httplib does not compress";
+  const std::string provided = Provided(gz);
+  EXPECT_LT(provided.size(), big.size());
+  EXPECT_EQ(Gunzipped(provided), big);
+  for (std::string_view accept : {"", "br", "gzip;q=0", "identity"}) {
+    auto plain = send(big, "application/json", accept);
+    EXPECT_EQ(plain.get_header_value("Content-Encoding"), "") << accept;
+    EXPECT_TRUE(plain.body.empty()) << accept;
+    EXPECT_EQ(Provided(plain), big) << accept;
+  }
+  // Small answers and binary types go as they are, also to a client that takes gzip.
+  EXPECT_EQ(send("{\"ok\":true}", "application/json", "gzip").get_header_value("Content-Encoding"), "");
+  EXPECT_EQ(Provided(send("{\"ok\":true}", "application/json", "gzip")), "{\"ok\":true}");
+  auto binary = send(std::string(4096, '\x7f'), "application/octet-stream", "gzip");
+  EXPECT_EQ(binary.get_header_value("Content-Encoding"), "");
+  EXPECT_EQ(binary.get_header_value("Vary"), "");
+  EXPECT_EQ(Provided(binary), std::string(4096, '\x7f'));
+}
+
 }  // namespace caliper::http
