@@ -44,6 +44,12 @@ class TestServer {
     server_ = std::make_unique<Server>(*app_, options);
     CALIPER_RETURN_IF_ERROR(server_->Bind());
     thread_ = std::thread([this] { (void)server_->Run(); });
+    // Returns once the server answers: cpp-httplib ignores a stop() that comes before its accept
+    // loop started, and the destructor would then wait for it forever (a suite that skips at
+    // once hung in TearDownTestSuite).
+    httplib::Client probe("127.0.0.1", server_->port());
+    probe.set_read_timeout(30, 0);
+    if (!probe.Get("/healthz")) return Error(ErrorCode::kUnavailable, "the test server does not answer");
     return Status::Ok();
   }
 
