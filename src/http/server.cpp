@@ -338,7 +338,8 @@ Status Server::Bind() {
     WriteError(res, Error(ErrorCode::kInternal, "internal error"));
   });
   srv.set_error_handler([&s](const httplib::Request& req, httplib::Response& res) {
-    if (!res.body.empty()) return;
+    // A handler's own answer (a body, or a content provider: SendAnswer) stays.
+    if (!res.body.empty() || res.content_provider_) return;
     s.SetCommonHeaders(req, res);
     ErrorCode code = res.status == 413 ? ErrorCode::kPayloadTooLarge
                      : res.status == 404 ? ErrorCode::kNotFound
