@@ -7,7 +7,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <cstdlib>
+#include <mutex>
 
 #include "caliper/app/app.h"
 #include "caliper/common/ids.h"
@@ -146,6 +148,21 @@ struct Server::Impl {
   StaticFiles web;
   std::unique_ptr<httplib::Server> server;
   int port = 0;
+  // Requests between PreRoute and the end of their answer's write (the logger). Stop waits for
+  // them before it stops cpp-httplib, whose stop() cuts off answers sent by content provider
+  // (SendAnswer) in the middle; requests that arrive meanwhile are refused with a 503.
+  std::mutex drain_mu;
+  std::condition_variable drained;
+  int in_flight = 0;
+  bool draining = false;
+  static inline thread_local bool counted = false;  // this worker's request is in in_flight
+
+  void Finished() {
+    if (!counted) return;
+    counted = false;
+    std::lock_guard<std::mutex> lock(drain_mu);
+    if (--in_flight == 0) drained.notify_all();
+  }
 
   Impl(app::App& a, ServerOptions o)
       : app(a), options(std::move(o)), web(options.web_root.empty() ? DefaultWebRoot() : options.web_root) {}
@@ -165,6 +182,17 @@ struct Server::Impl {
   // reading what the client sends.
   httplib::Server::HandlerResponse PreRoute(const httplib::Request& req, httplib::Response& res) {
     SetCommonHeaders(req, res);
+    {
+      std::lock_guard<std::mutex> lock(drain_mu);
+      if (draining) {
+        WriteError(res, Error(ErrorCode::kUnavailable, "the server is shutting down; try again shortly"));
+        res.set_header("Retry-After", "5");
+        res.set_header("Connection", "close");
+        return httplib::Server::HandlerResponse::Handled;
+      }
+      if (!counted) ++in_flight;
+      counted = true;
+    }
     Match m = FindRoute(req.method, req.path);
     if (m.route == nullptr) return httplib::Server::HandlerResponse::Unhandled;
     const bool upload = m.route->body_kind == BodyKind::kMultipart || m.route->body_kind == BodyKind::kFormFiles ||
@@ -328,6 +356,8 @@ Status Server::Bind() {
   srv.set_write_timeout(30, 0);
   srv.set_payload_max_length(std::max(s.options.max_body_bytes, s.options.max_upload_bytes));
   srv.set_pre_routing_handler([&s](const httplib::Request& req, httplib::Response& res) { return s.PreRoute(req, res); });
+  // cpp-httplib calls its logger once an answer is written (or its write failed).
+  srv.set_logger([&s](const httplib::Request&, const httplib::Response&) { s.Finished(); });
   auto dispatch = [&s](const httplib::Request& req, httplib::Response& res) { s.Dispatch(req, res); };
   srv.Get(".*", dispatch);
   srv.Post(".*", dispatch);
@@ -373,7 +403,15 @@ Status Server::Run() {
 }
 
 void Server::Stop() {
-  if (impl_->server) impl_->server->stop();
+  Impl& s = *impl_;
+  if (!s.server) return;
+  {
+    std::unique_lock<std::mutex> lock(s.drain_mu);
+    s.draining = true;
+    // Bounded by the write timeout: an answer whose client stopped reading gives up by then.
+    s.drained.wait_for(lock, std::chrono::seconds(35), [&s] { return s.in_flight == 0; });
+  }
+  s.server->stop();
 }
 
 std::string DefaultWebRoot() { return CALIPER_DEFAULT_WEB_ROOT; }
