@@ -27,6 +27,7 @@
 #include "caliper/ingest/bids.h"
 #include "caliper/ingest/nifti_io.h"
 #include "caliper/ingest/volume_nifti.h"
+#include "caliper/quality/staple.h"
 #include "caliper/security/crypto.h"
 
 namespace caliper::app {
@@ -1241,12 +1242,18 @@ Result<dicom::LabelMap> StoredMask(storage::Transaction& txn, const std::string&
   return dicom::DecompressLabelMap({data, compressed.size()});
 }
 
+quality::Grid GridOf(const dicom::LabelMap& map) {
+  quality::Grid grid;
+  for (int d = 0; d < 3; ++d) {
+    grid.dims[d] = map.dims[d];
+    grid.spacing_mm[d] = std::hypot(map.lps[0][d], map.lps[1][d], map.lps[2][d]);
+  }
+  return grid;
+}
+
 ClassMask ClassMaskOf(const dicom::LabelMap& map, const std::string& label_class) {
   ClassMask mask;
-  for (int d = 0; d < 3; ++d) {
-    mask.grid.dims[d] = map.dims[d];
-    mask.grid.spacing_mm[d] = std::hypot(map.lps[0][d], map.lps[1][d], map.lps[2][d]);
-  }
+  mask.grid = GridOf(map);
   std::optional<std::uint8_t> label;
   for (const auto& s : map.segments) {
     if (s.class_id == label_class) label = s.label;
@@ -1394,6 +1401,41 @@ Status App::LoadNamedMasks(storage::Transaction& txn, const core::LabelSchema& s
   return Status::Ok();
 }
 
+namespace {
+
+// A stored label map as the viewer loads it: NIfTI (.nii.gz, uint8) with the RAS affine.
+Result<std::string> MaskNiftiGz(const dicom::LabelMap& map) {
+  std::array<std::array<double, 4>, 3> ras{};
+  const dicom::Affine flipped = dicom::LpsToRas(map.lps);
+  for (int r = 0; r < 3; ++r) ras[r] = flipped[r];
+  const auto geometry = ingest::NiftiGeometryFromAffine({map.dims[0], map.dims[1], map.dims[2]}, ras);
+  CALIPER_ASSIGN_OR_RETURN(auto nifti, ingest::EncodeNiftiUint8(geometry, map.labels, /*gzip=*/true));
+  return std::string(nifti.begin(), nifti.end());
+}
+
+// The submitted readings of an item whose labels name a mask, with the highest version they
+// name: the mask each reading stands on.
+struct ReadingMaskVersion {
+  core::Task task;
+  std::int64_t version = 0;
+};
+Result<std::vector<ReadingMaskVersion>> ReadingMaskVersions(storage::Transaction& txn, const std::string& item_id) {
+  CALIPER_ASSIGN_OR_RETURN(auto tasks, txn.ListTasksOfItem(item_id));
+  CALIPER_ASSIGN_OR_RETURN(auto labels, internal::AllAnnotations(txn, item_id));
+  std::vector<ReadingMaskVersion> out;
+  for (const auto& t : tasks) {
+    if (t.assignee.empty() || !internal::IsReading(t.state)) continue;
+    std::optional<std::int64_t> version;
+    for (const auto& a : internal::ReaderLabels(t, labels)) {
+      if (auto v = MaskVersionOf(a); v && (!version || *v > *version)) version = v;
+    }
+    if (version) out.push_back({t, *version});
+  }
+  return out;
+}
+
+}  // namespace
+
 Result<std::string> App::ReadOwnMask(const RequestContext& ctx, const std::string& item_id) {
   storage::ItemMask row;
   std::string compressed;
@@ -1409,14 +1451,84 @@ Result<std::string> App::ReadOwnMask(const RequestContext& ctx, const std::strin
   }
   const auto* data = reinterpret_cast<const std::uint8_t*>(compressed.data());
   CALIPER_ASSIGN_OR_RETURN(dicom::LabelMap map, dicom::DecompressLabelMap({data, compressed.size()}));
-  std::array<std::array<double, 4>, 3> ras{};
-  const dicom::Affine flipped = dicom::LpsToRas(map.lps);
-  for (int r = 0; r < 3; ++r) ras[r] = flipped[r];
-  const auto geometry = ingest::NiftiGeometryFromAffine({map.dims[0], map.dims[1], map.dims[2]}, ras);
-  CALIPER_ASSIGN_OR_RETURN(auto nifti, ingest::EncodeNiftiUint8(geometry, map.labels, /*gzip=*/true));
+  CALIPER_ASSIGN_OR_RETURN(std::string nifti, MaskNiftiGz(map));
   CALIPER_RETURN_IF_ERROR(Audit(Record(ctx, "mask.read", "item", item_id,
                                        json{{"mask_id", row.id}, {"version", row.version}}.dump())));
-  return std::string(nifti.begin(), nifti.end());
+  return nifti;
+}
+
+Result<std::string> App::ReadReadingMask(const RequestContext& ctx, const std::string& item_id,
+                                         const std::string& task_id) {
+  std::string project_id;
+  ReadingMaskVersion found;
+  dicom::LabelMap map;
+  {
+    CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kRead));
+    CALIPER_ASSIGN_OR_RETURN(core::Item item, txn->GetItem(item_id));
+    project_id = item.project_id;
+    CALIPER_ASSIGN_OR_RETURN(auto readings, ReadingMaskVersions(*txn, item_id));
+    auto it = std::find_if(readings.begin(), readings.end(), [&](const auto& r) { return r.task.id == task_id; });
+    if (it == readings.end()) {
+      return Error(ErrorCode::kNotFound, "task " + task_id + " is not a submitted reading of this item whose labels "
+                                         "name a mask");
+    }
+    found = *it;
+    CALIPER_ASSIGN_OR_RETURN(map, StoredMask(*txn, item_id, found.task.assignee, found.version,
+                                             [&](const std::string& address) { return GetBlob(*txn, address); }));
+  }
+  CALIPER_ASSIGN_OR_RETURN(std::string nifti, MaskNiftiGz(map));
+  CALIPER_RETURN_IF_ERROR(Audit(Record(ctx, "mask.read", "item", item_id,
+                                       json{{"project_id", project_id},
+                                            {"task_id", task_id},
+                                            {"reader", found.task.assignee},
+                                            {"version", found.version}}
+                                           .dump())));
+  return nifti;
+}
+
+Result<FusedMask> App::ReadFusedMask(const RequestContext& ctx, const std::string& item_id) {
+  std::string project_id;
+  std::vector<ReadingMaskVersion> readings;
+  std::vector<dicom::LabelMap> maps;
+  {
+    CALIPER_ASSIGN_OR_RETURN(auto txn, store_->Begin(TxnMode::kRead));
+    CALIPER_ASSIGN_OR_RETURN(core::Item item, txn->GetItem(item_id));
+    project_id = item.project_id;
+    CALIPER_ASSIGN_OR_RETURN(readings, ReadingMaskVersions(*txn, item_id));
+    if (readings.size() < 2) {
+      return Error(ErrorCode::kConflict, "STAPLE needs the masks of at least two submitted readings; " +
+                                             std::to_string(readings.size()) + " of this item's readings name one");
+    }
+    for (const auto& r : readings) {
+      CALIPER_ASSIGN_OR_RETURN(auto m, StoredMask(*txn, item_id, r.task.assignee, r.version,
+                                                  [&](const std::string& address) { return GetBlob(*txn, address); }));
+      maps.push_back(std::move(m));
+    }
+  }
+  std::vector<quality::MaskView> views;
+  for (const auto& m : maps) views.push_back({GridOf(m), m.labels});
+  auto fit = quality::StapleMultiLabel(views);
+  if (!fit.ok()) return Error(ErrorCode::kConflict, "STAPLE cannot fuse these masks: " + fit.status().message());
+  FusedMask out;
+  dicom::LabelMap fused = maps.front();
+  fused.labels = fit->consensus;
+  CALIPER_ASSIGN_OR_RETURN(out.nifti, MaskNiftiGz(fused));
+  const std::size_t n = fit->labels.size();
+  json raters = json::array();
+  for (std::size_t r = 0; r < readings.size(); ++r) {
+    // Per label: P(the reader says it | truth is it), the diagonal of the reader's confusion.
+    json agreement = json::object();
+    for (std::size_t s = 0; s < n; ++s) agreement[std::to_string(fit->labels[s])] = fit->confusion[r][s * n + s];
+    raters.push_back({{"task_id", readings[r].task.id}, {"reader", readings[r].task.assignee},
+                      {"version", readings[r].version}, {"agreement", agreement}});
+  }
+  out.description = json{{"method", "staple"}, {"labels", fit->labels}, {"priors", fit->priors},
+                          {"iterations", fit->iterations}, {"converged", fit->converged}, {"readers", raters}}
+                         .dump();
+  json audit{{"project_id", project_id}, {"fused", "staple"}, {"readings", json::array()}};
+  for (const auto& r : readings) audit["readings"].push_back({{"task_id", r.task.id}, {"version", r.version}});
+  CALIPER_RETURN_IF_ERROR(Audit(Record(ctx, "mask.read", "item", item_id, audit.dump())));
+  return out;
 }
 
 }  // namespace caliper::app

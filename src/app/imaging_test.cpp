@@ -295,7 +295,10 @@ class ImagingTest : public ProjectAppTest {
 
   // The caller's latest mask, decoded from the NIfTI GET /mask answers with.
   std::vector<std::uint8_t> OwnMask(const RequestContext& ctx, const std::string& item_id) {
-    auto back = app_->ReadOwnMask(ctx, item_id);
+    return MaskVoxels(app_->ReadOwnMask(ctx, item_id));
+  }
+  // The voxels of a mask's NIfTI.
+  static std::vector<std::uint8_t> MaskVoxels(const Result<std::string>& back) {
     EXPECT_TRUE(back.ok()) << back.status().ToString();
     if (!back.ok()) return {};
     auto decoded = ingest::DecodeNifti({reinterpret_cast<const std::uint8_t*>(back->data()), back->size()});
@@ -1207,6 +1210,58 @@ TEST_F(ImagingTest, AnAdjudicatorMayChooseAReadersMaskLabel) {
 // holds four classes, each naming mask version 1. On submit the empty and the island-bearing
 // masks are flagged; the mask painted on air only once the sweep reads the CT volume in HU;
 // the clean mask never.
+TEST_F(ImagingTest, TheAdjudicatorSeesEachReadingsMaskAndTheirStapleConsensus) {
+  const MaskDisagreement d = ReadersDisagreeOnMasks();
+  ASSERT_FALSE(HasFailure());
+  // Each reading's mask is the version its label names (2), whoever asks among adjudicators.
+  for (int n = 0; n < 2; ++n) {
+    EXPECT_EQ(MaskVoxels(app_->ReadReadingMask(d.adjudicator, d.item_id, d.tasks[n])), Square(n, 0)) << n;
+    const json audit = LastAuditDetails("mask.read");
+    EXPECT_EQ(audit["task_id"], d.tasks[n]);
+    EXPECT_EQ(audit["reader"], d.readers[n].principal.user.id);
+    EXPECT_EQ(audit["version"], 2);
+  }
+  auto other = app_->ReadReadingMask(d.adjudicator, d.item_id, "tsk_nope");
+  EXPECT_EQ(other.status().code(), ErrorCode::kNotFound);
+  EXPECT_NE(other.status().message().find("not a submitted reading of this item"), std::string::npos);
+
+  // STAPLE of the two squares (one voxel apart): everything both drew, nothing neither drew.
+  auto fused = app_->ReadFusedMask(d.adjudicator, d.item_id);
+  ASSERT_TRUE(fused.ok()) << fused.status().ToString();
+  const std::vector<std::uint8_t> consensus = MaskVoxels(fused->nifti);
+  const auto a = Square(0, 0), b = Square(1, 0);
+  ASSERT_EQ(consensus.size(), a.size());
+  std::size_t both = 0;
+  for (std::size_t v = 0; v < a.size(); ++v) {
+    if (a[v] && b[v]) ++both, EXPECT_EQ(consensus[v], 1) << v;
+    if (!a[v] && !b[v]) EXPECT_EQ(consensus[v], 0) << v;
+  }
+  EXPECT_EQ(both, 120u);
+  const json fit = json::parse(fused->description);
+  EXPECT_EQ(fit["method"], "staple");
+  EXPECT_EQ(fit["labels"], json::parse("[0, 1]"));
+  ASSERT_EQ(fit["readers"].size(), 2u);
+  for (int n = 0; n < 2; ++n) {
+    EXPECT_EQ(fit["readers"][n]["task_id"], d.tasks[n]);
+    EXPECT_EQ(fit["readers"][n]["version"], 2);
+    EXPECT_GT(fit["readers"][n]["agreement"]["0"].get<double>(), 0.9);
+  }
+  EXPECT_EQ(LastAuditDetails("mask.read")["fused"], "staple");
+  auto verify = app_->VerifyAudit(LocalOperator());
+  ASSERT_TRUE(verify.ok());
+  EXPECT_TRUE(verify->ok) << verify->problem;
+}
+
+TEST_F(ImagingTest, StapleNeedsTheMasksOfTwoReadings) {
+  DicomIngestReport r = Ingest(Slices({0, 1, 2, 3, 4, 5}));
+  ASSERT_EQ(r.series.size(), 1u);
+  const RequestContext adjudicator = Member("fadjudicator", core::Role::kAdjudicator);
+  auto fused = app_->ReadFusedMask(adjudicator, r.series[0].item_id);
+  EXPECT_EQ(fused.status().code(), ErrorCode::kConflict);
+  EXPECT_NE(fused.status().message().find("at least two submitted readings; 0 of"), std::string::npos)
+      << fused.status().message();
+}
+
 TEST_F(ImagingTest, MaskQaRulesRunOnSubmitAndOutsideBodyOnlyInTheSweep) {
   DicomIngestReport r = Ingest(Slices({0, 1, 2, 3, 4, 5}));
   ASSERT_EQ(r.series.size(), 1u);

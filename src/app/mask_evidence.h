@@ -34,6 +34,9 @@ std::optional<std::int64_t> MaskVersionOf(const core::Annotation& a);
 Result<dicom::LabelMap> StoredMask(storage::Transaction& txn, const std::string& item_id, const std::string& author,
                                    std::int64_t version, const internal::BlobReader& read_blob);
 
+// The grid of a stored label map: its dims and the spacing its affine implies.
+quality::Grid GridOf(const dicom::LabelMap& map);
+
 // A stored label map's voxels of one class: 1 where the map holds the class's segment. A map
 // put before the guideline had the class has no segment for it: an empty mask.
 ClassMask ClassMaskOf(const dicom::LabelMap& map, const std::string& label_class);

@@ -29,7 +29,17 @@ function header(nx, ny, nz, spacing, datatype, bitpix) {
 // An empty uint8 label map (every voxel 0) on the grid syntheticCtNifti makes for the same
 // arguments.
 export function emptyLabelNifti(nx, ny, nz, spacing = [0.7, 0.7, 1.0]) {
-  return gzipSync(Buffer.concat([header(nx, ny, nz, spacing, 2, 8), Buffer.alloc(nx * ny * nz)]));
+  return boxLabelNifti(nx, ny, nz, spacing, null);
+}
+
+// A uint8 label map on that grid holding 1 in the box [x0, x1) × [y0, y1) × [z0, z1) (none: empty).
+export function boxLabelNifti(nx, ny, nz, spacing, box) {
+  const voxels = Buffer.alloc(nx * ny * nz);
+  if (box) {
+    const [x0, x1, y0, y1, z0, z1] = box;
+    for (let z = z0; z < z1; ++z) for (let y = y0; y < y1; ++y) voxels.fill(1, (z * ny + y) * nx + x0, (z * ny + y) * nx + x1);
+  }
+  return gzipSync(Buffer.concat([header(nx, ny, nz, spacing, 2, 8), voxels]));
 }
 
 export function syntheticCtNifti(nx = 512, ny = 512, nz = 300, spacing = [0.7, 0.7, 1.0]) {

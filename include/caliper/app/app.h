@@ -192,6 +192,15 @@ struct ReannotationReport {
   std::vector<Skipped> skipped;
 };
 
+// The fused suggestion for an item's masks (App::ReadFusedMask): the consensus label map as
+// NIfTI (.nii.gz) and the fit as JSON: {"method": "staple", "labels", "priors", "iterations",
+// "converged", "readers": [{"task_id", "reader", "version", "agreement": {label: P(the reader
+// says it | truth is it)}}]}.
+struct FusedMask {
+  std::string nifti;
+  std::string description;
+};
+
 // One reader's reading of an item, as the adjudicator sees it (identities revealed).
 struct Reading {
   core::Task task;
@@ -1019,6 +1028,15 @@ class App {
   // The caller's latest mask on the item as NIfTI (.nii.gz, uint8, the volume's geometry);
   // kNotFound when they have none. Audited as mask.read.
   Result<std::string> ReadOwnMask(const RequestContext& ctx, const std::string& item_id);
+  // For the adjudicator comparing masks: the mask a submitted reading of the item stands on (the
+  // highest version its labels name as evidence) as NIfTI, like ReadOwnMask; kNotFound when
+  // `task_id` is not such a reading. Audited as mask.read with the task, reader and version.
+  Result<std::string> ReadReadingMask(const RequestContext& ctx, const std::string& item_id,
+                                      const std::string& task_id);
+  // The multi-label STAPLE consensus (quality::StapleMultiLabel) of those masks, every reading
+  // that names one: the fused suggestion for masks. kConflict with fewer than two, or when STAPLE
+  // cannot estimate them (one label everywhere). Audited as mask.read with the readings fused.
+  Result<FusedMask> ReadFusedMask(const RequestContext& ctx, const std::string& item_id);
 
   // ---- waveforms (src/app/waveforms.cpp) ----
   // Stores each record of `grouping` (waveform::GroupRecordFiles) as one waveforms item whose

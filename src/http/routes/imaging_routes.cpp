@@ -243,6 +243,28 @@ std::vector<Route> ImagingRoutes() {
          CALIPER_ASSIGN_OR_RETURN(auto bytes, app.ReadOwnMask(call.ctx, call.Param("item_id")));
          return Download(std::move(bytes), "application/gzip", "mask.nii.gz");
        }},
+      {"GET", "/api/v1/items/{item_id}/readings/{task_id}/mask", Permission::kAdjudicate,
+       "The mask a submitted reading of the item stands on (the highest version its labels name as mask "
+       "evidence) as NIfTI (.nii.gz, uint8, the volume's geometry), for the adjudicator comparing readings; 404 "
+       "when the task is not such a reading. Adjudicators only; audited as mask.read.",
+       BodyKind::kNone, {},
+       [](app::App& app, Call& call) -> Result<Reply> {
+         CALIPER_ASSIGN_OR_RETURN(auto bytes,
+                                  app.ReadReadingMask(call.ctx, call.Param("item_id"), call.Param("task_id")));
+         return Download(std::move(bytes), "application/gzip", "mask.nii.gz");
+       }},
+      {"GET", "/api/v1/items/{item_id}/fused-mask", Permission::kAdjudicate,
+       "The fused suggestion for the masks of the item's submitted readings: their multi-label STAPLE consensus "
+       "(Warfield et al. 2004; each voxel the label of highest posterior) as NIfTI (.nii.gz); the fit (labels, "
+       "priors, iterations, each reading's agreement per label) in the X-Caliper-Fusion header as JSON. 409 "
+       "with fewer than two readings whose labels name a mask. Adjudicators only; audited as mask.read.",
+       BodyKind::kNone, {},
+       [](app::App& app, Call& call) -> Result<Reply> {
+         CALIPER_ASSIGN_OR_RETURN(auto fused, app.ReadFusedMask(call.ctx, call.Param("item_id")));
+         Reply r = Download(std::move(fused.nifti), "application/gzip", "fused-mask.nii.gz");
+         r.headers.emplace_back("X-Caliper-Fusion", fused.description);
+         return r;
+       }},
       {"GET", "/api/v1/items/{item_id}/instances/{sop_instance_uid}", Permission::kItemRead,
        "One stored instance of a DICOM series item (de-identified, as stored) as application/dicom, by its "
        "pseudonymous SOP Instance UID (the ingest report names it). Audited.",

@@ -199,6 +199,31 @@ export interface Reading {
   reviews: Review[];
 }
 
+// GET /items/{item_id}/readings: per class the disagreement of the submitted readings and the
+// fused suggestion (Dawid–Skene posterior that the class is present), and the triggers that fired.
+export interface ClassDisagreement {
+  label_class: string;
+  readings: number;
+  naming: number;
+  posterior: number | null;
+  grade_distance: number | null;
+  min_dice: number | null;
+  min_span_f1: number | null;
+  min_confidence: number | null;
+}
+export interface AdjudicationTrigger { label_class: string; reason: string; detail: string; created_at: string }
+export interface ItemReadings { data: Reading[]; classes: ClassDisagreement[]; triggers: AdjudicationTrigger[] }
+
+// The X-Caliper-Fusion header of GET /items/{item_id}/fused-mask: the STAPLE fit.
+export interface MaskFusion {
+  method: string;
+  labels: number[];
+  priors: number[];
+  iterations: number;
+  converged: boolean;
+  readers: { task_id: string; reader: string; version: number; agreement: Record<string, number> }[];
+}
+
 export interface Adjudication {
   id: string;
   item_id: string;
@@ -387,7 +412,7 @@ interface GetResponses {
   '/api/v1/projects/{project_id}/tasks/{task_id}/reviews': { data: Review[] };
   '/api/v1/items/{item_id}': Item;
   '/api/v1/items/{item_id}/annotations': Page<Annotation>;
-  '/api/v1/items/{item_id}/readings': { data: Reading[] };
+  '/api/v1/items/{item_id}/readings': ItemReadings;
   '/api/v1/users': Page<User>;
   '/api/v1/audit/verify': AuditVerification;
   '/api/v1/audit/events': { data: AuditEvent[] };

@@ -9,7 +9,7 @@ import { lazyComponent } from '../lazy';
 import { ItemFacts, NoteView, useItemText } from './item_viewer';
 import { LabItemResults, PatientLabsPanel } from './labs';
 import type { Span } from './item_viewer';
-import type { PaintRequest, VolumeViewerProps } from './volume_viewer';
+import type { MaskLayer, PaintRequest, VolumeViewerProps } from './volume_viewer';
 import type { SlideViewerProps } from './slide_viewer';
 import type { EcgViewerProps } from './ecg_viewer';
 import { PrelabelPanel, kVolumePrelabelKeys, prelabelVoxels } from './note_prelabels';
@@ -43,6 +43,7 @@ async function loadOwnMask(item_id: string): Promise<Uint8Array | null> {
   }
 }
 
+// `layers`: stored masks shown over a volume (the adjudicator's readings and their consensus).
 // `ownMask`: the volume opens with the caller's saved mask as its drawing layer (the reader's
 // own task); `onSaveMask` stores the drawing. `classes`: the guideline's classes for the item
 // (what slide regions, ECG intervals and beats are labelled with). `prelabels`: a note's or a
@@ -50,9 +51,11 @@ async function loadOwnMask(item_id: string): Promise<Uint8Array | null> {
 // segmentation of a volume over it); `volume`: the volume room's part in deciding them (a
 // corrected segmentation painted into the drawing, the mask reloaded after an accepted one,
 // unsaved changes told).
-export function ItemPane({ item, labels, evidence, onEvidence, segments = [], classes = [], ownMask = false, onSaveMask, prelabels, volume }:
+export function ItemPane({ item, labels, evidence, onEvidence, segments = [], classes = [], ownMask = false, onSaveMask, prelabels, volume,
+                          layers }:
     { item: Item; labels: Annotation[]; evidence: Evidence | null; onEvidence?: ((e: Evidence | null) => void) | undefined;
       segments?: LabelClass[]; classes?: LabelClass[]; ownMask?: boolean; onSaveMask?: VolumeViewerProps['onSaveMask'];
+      layers?: MaskLayer[] | undefined;
       prelabels?: Omit<PrelabelPanelProps, 'text' | 'classes'> | undefined;
       volume?: { paint: PaintRequest | null; maskRevision: number; onUnsaved: (unsaved: boolean) => void } | undefined }) {
   const [text, error, phi] = useItemText(item);
@@ -84,7 +87,8 @@ export function ItemPane({ item, labels, evidence, onEvidence, segments = [], cl
                           loadMask={ownMask ? () => loadOwnMask(item.id) : undefined}
                           modality={item.modality} segments={segments} readOnly={!onEvidence} onSaveMask={onSaveMask}
                           onMeasure={(mm) => onEvidence?.({ data: { length_mm: Number(mm.toFixed(2)) }, summary: `length ${mm.toFixed(1)} mm` })}
-                          overlay={overlay} paint={volume?.paint} maskRevision={volume?.maskRevision} onUnsaved={volume?.onUnsaved} />
+                          overlay={overlay} paint={volume?.paint} maskRevision={volume?.maskRevision} onUnsaved={volume?.onUnsaved}
+                          layers={layers} />
       )}
       {isVolumeItem(item) && prelabels && <PrelabelPanel {...prelabels} text={null} classes={classes} keys={kVolumePrelabelKeys} what="volume" />}
       {item.data_type === 'pathology' && <LazySlideViewer itemId={item.id} classes={classes} readOnly={!onEvidence} />}

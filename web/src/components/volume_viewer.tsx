@@ -37,6 +37,12 @@ export const kOverlayColour = 'rgb(0, 255, 255)';
 // How long the opacity slider rests before NiiVue's textures are rebuilt with its value.
 const kOpacitySettleMs = 200;
 
+// A stored mask shown over the volume in one colour (every label of it), toggled on and off: the
+// adjudicator's view of each reading's mask and of their fused consensus. `load` gives its NIfTI
+// bytes (.nii.gz, on the volume's grid).
+export interface MaskLayer { id: string; name: string; colour: [number, number, number]; load: () => Promise<Uint8Array> }
+const kLayerOpacity = 0.45;
+
 // A model's voxels to show over the volume (`id` names the pre-label).
 export interface VoxelOverlay { id: string; name: string; voxels: PrelabelVoxels }
 // A request to paint a pre-label's voxels into the drawing as segment `segment` (0-based); a new
@@ -81,7 +87,7 @@ function drawColormap(segments: LabelClass[]) {
 
 // The phases of showing a volume, as performance marks `caliper.volume.<phase>` (the browser
 // test prints the time between them): the viewer starting, NiiVue attached to its canvas, the
-// volume's bytes fetched, gunzipped and parsed, its textures made (NiiVue's upload, colour
+// volume's bytes fetched and gunzipped (together: a stream), parsed, its textures made (NiiVue's upload, colour
 // mapping and gradients, waited for with gl.finish), its first frame, and the reader's drawing
 // layer made (their saved mask or an empty one: NiiVue's drawing texture).
 const kPhases = ['start', 'attached', 'fetched', 'parsed', 'uploaded', 'first-frame', 'drawing'] as const;
@@ -113,6 +119,8 @@ export interface VolumeViewerProps {
   maskRevision?: number | undefined;
   // Whether the drawing holds changes not saved yet (told on every change of that).
   onUnsaved?: ((unsaved: boolean) => void) | undefined;
+  // Masks shown over the volume, each in its colour, with a switch (digits 1-9) to hide it.
+  layers?: MaskLayer[] | undefined;
 }
 
 declare global {
@@ -120,7 +128,7 @@ declare global {
 }
 
 export function VolumeViewer({ volumeUrl, loadMask, modality, segments, readOnly, onSaveMask, onMeasure,
-                              overlay, paint, maskRevision, onUnsaved }: VolumeViewerProps) {
+                              overlay, paint, maskRevision, onUnsaved, layers = [] }: VolumeViewerProps) {
   const canvas = useRef<HTMLCanvasElement>(null);
   const nvRef = useRef<Niivue | null>(null);
   const redo = useRef<Uint8Array[]>([]);
@@ -141,6 +149,9 @@ export function VolumeViewer({ volumeUrl, loadMask, modality, segments, readOnly
   const [appliedOpacity, setAppliedOpacity] = useState(0.5);  // NiiVue's
   const [overlayError, setOverlayError] = useState('');
   const overlayImage = useRef<NVImage | null>(null);
+  // The mask layers as loaded: voxels labelled, shown or not, or why they could not be shown.
+  const [layerState, setLayerState] = useState<Record<string, { voxels: number; shown: boolean; error?: string }>>({});
+  const layerImages = useRef(new Map<string, NVImage>());
   // Changes since the drawing was loaded or saved.
   const unsaved = useRef(false);
   const setUnsaved = (u: boolean) => {
@@ -174,12 +185,14 @@ export function VolumeViewer({ volumeUrl, loadMask, modality, segments, readOnly
       nv.setDrawOpacity(0.6);
       mark('attached');
       const response = await fetch(volumeUrl, { credentials: 'same-origin' });
-      if (!response.ok) throw new Error(`the server answered ${response.status}`);
-      const bytes = await response.arrayBuffer();
+      if (!response.ok || !response.body) throw new Error(`the server answered ${response.status}`);
+      // Gunzipped while it arrives, by the browser's DecompressionStream (native, off the main
+      // thread), not by NiiVue's JavaScript inflate on the main thread once all of it is here.
+      const bytes = await new Response(response.body.pipeThrough(new DecompressionStream('gzip'))).arrayBuffer();
       if (!live) return;
       mark('fetched');
-      // NiiVue tells the format by the name.
-      const image = await NVImage.loadFromUrl({ url: bytes, name: 'volume.nii.gz' });
+      // NiiVue tells the format by the name: plain NIfTI now.
+      const image = await NVImage.loadFromUrl({ url: bytes, name: 'volume.nii' });
       if (!live) return;
       mark('parsed');
       if (presets[0]) {
@@ -247,6 +260,57 @@ export function VolumeViewer({ volumeUrl, loadMask, modality, segments, readOnly
       setOverlayError(`The pre-label cannot be shown: ${e instanceof Error ? e.message : String(e)}`);
     }
   }, [ready, overlay?.id]);
+  // The mask layers, loaded once the volume is shown, each in its own colour map (0 clear,
+  // every label its colour). data-layers on the canvas: each layer's labelled voxels.
+  const layerKey = layers.map((l) => l.id).join(',');
+  useEffect(() => {
+    const nv = nvRef.current;
+    if (!ready || !nv?.back || layers.length === 0) return;
+    let live = true;
+    (async () => {
+      const state: Record<string, { voxels: number; shown: boolean; error?: string }> = {};
+      for (const layer of layers) {
+        try {
+          const bytes = await layer.load();
+          if (!live) return;
+          const img = await NVImage.loadFromUrl({ url: bytes, name: `${layer.id}.nii.gz` });
+          const dims = [1, 2, 3].map((d) => img.hdr!.dims[d]);
+          const back = [1, 2, 3].map((d) => nv.back!.hdr!.dims[d]);
+          if (dims.some((d, i) => d !== back[i])) throw new Error(`it is ${dims.join('×')} but the volume is ${back.join('×')}`);
+          const [r, g, b] = layer.colour;
+          nv.addColormap(`caliper-layer-${layer.id}`, { R: [0, r], G: [0, g], B: [0, b], A: [0, 255], I: [0, 255] });
+          img.colormap = `caliper-layer-${layer.id}`;
+          img.cal_min = 0;
+          img.cal_max = 1;
+          img.opacity = kLayerOpacity;
+          let voxels = 0;
+          const values = img.img as unknown as ArrayLike<number>;
+          for (let i = 0; i < values.length; ++i) if (values[i]) ++voxels;
+          if (!live) return;
+          nv.addVolume(img);
+          layerImages.current.set(layer.id, img);
+          state[layer.id] = { voxels, shown: true };
+        } catch (e) {
+          state[layer.id] = { voxels: 0, shown: false, error: e instanceof Error ? e.message : String(e) };
+        }
+        setLayerState({ ...state });
+      }
+      canvas.current?.setAttribute('data-layers', JSON.stringify(Object.fromEntries(
+        Object.entries(state).map(([id, st]) => [id, st.voxels]))));
+    })();
+    return () => {
+      live = false;
+      for (const img of layerImages.current.values()) if (nvRef.current === nv) nv.removeVolume(img);
+      layerImages.current.clear();
+    };
+  }, [ready, layerKey]);
+  const toggleLayer = (id: string) => {
+    const nv = nvRef.current, img = layerImages.current.get(id), st = layerState[id];
+    if (!nv || !img || !st) return;
+    const shown = !st.shown;
+    nv.setOpacity(nv.volumes.indexOf(img), shown ? kLayerOpacity : 0);
+    setLayerState({ ...layerState, [id]: { ...st, shown } });
+  };
   // NiiVue bakes an overlay's opacity into the volume textures: each change rebuilds them (for a
   // 512×512×300 CT without a GPU, as long as the first upload). The slider's value is shown at
   // once; NiiVue gets it once the slider rests (kOpacitySettleMs after the last input, a drag or
@@ -489,6 +553,7 @@ export function VolumeViewer({ volumeUrl, loadMask, modality, segments, readOnly
     { key: 'v', description: 'Navigate: click moves the crosshair, drag sets window/level', run: () => chooseTool('navigate') },
     { key: 'x', description: 'Show or hide the crosshair', run: toggleCrosshair },
     ...(overlay ? [{ key: 'o', description: 'Show or hide the pre-label overlay', run: () => setOverlayShown((v) => !v) }] : []),
+    ...layers.slice(0, 9).map((l, i) => ({ key: String(i + 1), description: `Show or hide ${l.name}`, run: () => toggleLayer(l.id) })),
     { key: 'w', description: 'Next window/level preset', run: () => {
       const i = presets.findIndex((p) => p.name === preset);
       const next = presets[(i + 1) % Math.max(1, presets.length)];
@@ -505,7 +570,7 @@ export function VolumeViewer({ volumeUrl, loadMask, modality, segments, readOnly
     { key: 'ctrl+y', description: 'Redo', run: redoLast },
     ...(canSave ? [{ key: 'ctrl+m', description: 'Save the mask (the labels of its segments rest on it)', run: () => void saveRef.current() }] : []),
     ...segments.slice(0, 9).map((s, i) => ({ key: `shift+F${i + 1}`, description: `Segment: ${s.name}`, run: () => chooseSegment(i) })),
-  ] : [], [ready, view, tool, segment, preset, crosshair, threshold, canSave, overlay?.id]);
+  ] : [], [ready, view, tool, segment, preset, crosshair, threshold, canSave, overlay?.id, layerKey, layerState]);
 
   const toolButton = (t: Tool, label: string, key: string) => (
     <button type="button" aria-pressed={tool === t} onClick={() => chooseTool(t)} disabled={!ready || (readOnly && ['pen', 'filled', 'eraser'].includes(t))}>
@@ -568,6 +633,22 @@ export function VolumeViewer({ volumeUrl, loadMask, modality, segments, readOnly
           <label class="inline">opacity <input type="range" min={0} max={1} step={0.05} value={overlayOpacity}
             aria-valuetext={`${Math.round(overlayOpacity * 100)}%`}
             onInput={(e) => setOverlayOpacity(Number(e.currentTarget.value))} /></label>
+        </div>
+      )}
+      {layers.length > 0 && (
+        <div class="toolbar" role="group" aria-label="Masks shown">
+          {layers.map((l, i) => {
+            const st = layerState[l.id];
+            return (
+              <label key={l.id} class="inline">
+                <input type="checkbox" checked={st?.shown ?? false} disabled={!st || st.error !== undefined}
+                       onChange={() => toggleLayer(l.id)} />
+                <span class="swatch" style={{ background: `rgb(${l.colour.join(',')})` }} />
+                {l.name} {st ? (st.error ? <span class="error">(not shown: {st.error})</span> : <span class="muted">({st.voxels} voxels)</span>)
+                  : <span class="muted">(loading…)</span>} {i < 9 && <kbd>{i + 1}</kbd>}
+              </label>
+            );
+          })}
         </div>
       )}
       {overlayError && <p class="error" role="alert">{overlayError}</p>}
