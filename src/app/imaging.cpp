@@ -1388,17 +1388,24 @@ Status App::AddItemMasks(storage::Transaction& txn, exports::SnapshotItem& it, c
   return Status::Ok();
 }
 
-Status App::LoadNamedMasks(storage::Transaction& txn, const core::LabelSchema& schema, const std::string& item_id,
-                           ReadingLabels& reading) {
+Status LoadReadingMasks(storage::Transaction& txn, const std::string& item_id, ReadingLabels& reading,
+                        const internal::BlobReader& read_blob, const std::function<bool(const std::string&)>& wanted) {
   for (const core::Annotation& a : reading.labels) {
-    const core::LabelClass* cls = schema.Find(a.label_class);
     const auto version = MaskVersionOf(a);
-    if (cls == nullptr || !cls->adjudication.dice_below || !version || reading.masks.count(a.label_class)) continue;
-    CALIPER_ASSIGN_OR_RETURN(dicom::LabelMap map, StoredMask(txn, item_id, reading.reader, *version,
-                                                             [&](const std::string& a) { return GetBlob(txn, a); }));
+    if (!version || reading.masks.count(a.label_class) || !wanted(a.label_class)) continue;
+    CALIPER_ASSIGN_OR_RETURN(dicom::LabelMap map, StoredMask(txn, item_id, reading.reader, *version, read_blob));
     reading.masks.emplace(a.label_class, ClassMaskOf(map, a.label_class));
   }
   return Status::Ok();
+}
+
+Status App::LoadNamedMasks(storage::Transaction& txn, const core::LabelSchema& schema, const std::string& item_id,
+                           ReadingLabels& reading) {
+  return LoadReadingMasks(txn, item_id, reading, [&](const std::string& a) { return GetBlob(txn, a); },
+                          [&](const std::string& label_class) {
+                            const core::LabelClass* cls = schema.Find(label_class);
+                            return cls != nullptr && cls->adjudication.dice_below.has_value();
+                          });
 }
 
 namespace {

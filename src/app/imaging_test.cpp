@@ -1221,6 +1221,12 @@ TEST_F(ImagingTest, TheAdjudicatorSeesEachReadingsMaskAndTheirStapleConsensus) {
     EXPECT_EQ(audit["reader"], d.readers[n].principal.user.id);
     EXPECT_EQ(audit["version"], 2);
   }
+  // The figures compare the stored masks though the class has no dice_below trigger:
+  // 6 x 6 x 4 voxels each, one voxel apart, Dice = 2 * 120 / 288.
+  auto readings = app_->ListReadings(d.adjudicator, d.item_id);
+  ASSERT_TRUE(readings.ok()) << readings.status().ToString();
+  ASSERT_EQ(readings->classes.size(), 1u);
+  EXPECT_NEAR(readings->classes[0].min_dice.value_or(0), 240.0 / 288.0, 1e-9);
   auto other = app_->ReadReadingMask(d.adjudicator, d.item_id, "tsk_nope");
   EXPECT_EQ(other.status().code(), ErrorCode::kNotFound);
   EXPECT_NE(other.status().message().find("not a submitted reading of this item"), std::string::npos);
@@ -1233,8 +1239,13 @@ TEST_F(ImagingTest, TheAdjudicatorSeesEachReadingsMaskAndTheirStapleConsensus) {
   ASSERT_EQ(consensus.size(), a.size());
   std::size_t both = 0;
   for (std::size_t v = 0; v < a.size(); ++v) {
-    if (a[v] && b[v]) ++both, EXPECT_EQ(consensus[v], 1) << v;
-    if (!a[v] && !b[v]) EXPECT_EQ(consensus[v], 0) << v;
+    if (a[v] && b[v]) {
+      ++both;
+      EXPECT_EQ(consensus[v], 1) << v;
+    }
+    if (!a[v] && !b[v]) {
+      EXPECT_EQ(consensus[v], 0) << v;
+    }
   }
   EXPECT_EQ(both, 120u);
   const json fit = json::parse(fused->description);

@@ -4,6 +4,7 @@
 // imaging.cpp defines it, App::PinToGuideline (workflow.cpp) applies it to every label.
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -33,6 +34,11 @@ std::optional<std::int64_t> MaskVersionOf(const core::Annotation& a);
 // decoded.
 Result<dicom::LabelMap> StoredMask(storage::Transaction& txn, const std::string& item_id, const std::string& author,
                                    std::int64_t version, const internal::BlobReader& read_blob);
+
+// The stored masks that `reading`'s mask evidence names, for the classes `wanted` takes, into
+// reading.masks (one per class: the first label's).
+Status LoadReadingMasks(storage::Transaction& txn, const std::string& item_id, ReadingLabels& reading,
+                        const internal::BlobReader& read_blob, const std::function<bool(const std::string&)>& wanted);
 
 // The grid of a stored label map: its dims and the spacing its affine implies.
 quality::Grid GridOf(const dicom::LabelMap& map);

@@ -1038,13 +1038,6 @@ Result<ItemReadings> App::ListReadings(const RequestContext& ctx, const std::str
     project_id = item.project_id;
     CALIPER_ASSIGN_OR_RETURN(auto tasks, txn->ListTasksOfItem(item_id));
     CALIPER_ASSIGN_OR_RETURN(auto labels, AllAnnotations(*txn, item_id));
-    // The guideline in force tells which classes compare stored masks (dice_below).
-    std::optional<core::LabelSchema> schema;
-    if (auto current = txn->GetCurrentGuideline(item.project_id); current.ok()) {
-      CALIPER_ASSIGN_OR_RETURN(schema, core::ParseLabelSchema(current->schema_json));
-    } else if (current.status().code() != ErrorCode::kNotFound) {
-      return current.status();
-    }
     std::vector<ReadingLabels> submitted;
     for (const auto& t : tasks) {
       if (t.assignee.empty()) continue;
@@ -1055,7 +1048,11 @@ Result<ItemReadings> App::ListReadings(const RequestContext& ctx, const std::str
       CALIPER_ASSIGN_OR_RETURN(r.reviews, txn->ListReviewsOfTask(t.id));
       if (IsReading(t.state)) {
         submitted.push_back({t.assignee, internal::ReaderLabels(t, labels)});
-        if (schema) CALIPER_RETURN_IF_ERROR(LoadNamedMasks(*txn, *schema, item_id, submitted.back()));
+        // The adjudicator compares every mask a reading names (min_dice), whatever its class's
+        // triggers.
+        CALIPER_RETURN_IF_ERROR(LoadReadingMasks(*txn, item_id, submitted.back(),
+                                                 [&](const std::string& a) { return GetBlob(*txn, a); },
+                                                 [](const std::string&) { return true; }));
       }
       out.readings.push_back(std::move(r));
     }

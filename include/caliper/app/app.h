@@ -217,8 +217,8 @@ struct ClassDisagreement {
   // {"value": number}); unset with fewer than two graded readings.
   std::optional<double> grade_distance;
   // Lowest Dice between two readings' masks (a reading's first mask of the class: evidence kind
-  // "voxels", or "mask" for a class with a dice_below trigger); unset with fewer than two masks
-  // on one grid.
+  // "voxels", or "mask": in ListReadings always, on submit for a class with a dice_below
+  // trigger); unset with fewer than two masks on one grid.
   std::optional<double> min_dice;
   // Lowest exact span F1 (quality::SpanF1 on the spans of the class) between two readings;
   // unset when no reading has a span of the class.
