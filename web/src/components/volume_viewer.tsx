@@ -186,8 +186,9 @@ export function VolumeViewer({ volumeUrl, loadMask, modality, segments, readOnly
       mark('attached');
       const response = await fetch(volumeUrl, { credentials: 'same-origin' });
       if (!response.ok || !response.body) throw new Error(`the server answered ${response.status}`);
-      // Gunzipped while it arrives, by the browser's DecompressionStream (native, off the main
-      // thread), not by NiiVue's JavaScript inflate on the main thread once all of it is here.
+      // Gunzipped while it arrives by the browser's DecompressionStream (native zlib, chunk by
+      // chunk between the page's other tasks), not by NiiVue's JavaScript inflate in one block
+      // once all of it is here: the page answers keys and clicks meanwhile.
       const bytes = await new Response(response.body.pipeThrough(new DecompressionStream('gzip'))).arrayBuffer();
       if (!live) return;
       mark('fetched');
