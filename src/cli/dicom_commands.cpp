@@ -68,41 +68,97 @@ Result<security::Key> LoadOrCreateKey(const std::string& path) {
   return key;
 }
 
-// An output file written under a temporary name in `dir` and renamed once whole (Commit), so no
-// half-written file ever carries a real name; removed when it goes uncommitted.
+// A name in `dir` for a file being written: hidden, and unique to this process and thread.
+fs::path TempName(const fs::path& dir) {
+  return dir / (".caliper-tmp-" + std::to_string(::getpid()) + "-" +
+                std::to_string(std::hash<std::thread::id>{}(std::this_thread::get_id())));
+}
+
+// Whether a file opened with O_TMPFILE can be given a name: by linkat through /proc/self/fd,
+// which unlike AT_EMPTY_PATH needs no privilege.
+bool CanNameUnnamedFiles() {
+  static const bool can = ::access("/proc/self/fd", X_OK) == 0;
+  return can;
+}
+
+// An output file written without a name and given its final one once whole (Commit), so no
+// half-written file ever carries a name, not even when the process is killed: an O_TMPFILE
+// file in `dir` (the same file system as the output), linked into place; where the file system
+// cannot make one, a temporary name in `dir`, renamed into place and removed when uncommitted.
+// An existing output of the same name is replaced atomically (readers see the old file or the
+// new one). The folders of the final name are made as needed. Not synced to disk: like cp, an
+// output survives a crash of this process, not of the machine.
 class TempOutput {
  public:
-  explicit TempOutput(const fs::path& dir)
-      : path_(dir / (".caliper-tmp-" + std::to_string(::getpid()) + "-" +
-                     std::to_string(std::hash<std::thread::id>{}(std::this_thread::get_id())))),
-        fd_(::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) {}
+  explicit TempOutput(const fs::path& dir) {
+    if (CanNameUnnamedFiles()) {
+      fd_ = ::open(dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+      if (fd_ >= 0 || (errno != EOPNOTSUPP && errno != EISDIR)) {
+        open_errno_ = errno;
+        return;
+      }
+    }
+    named_ = TempName(dir);
+    fd_ = ::open(named_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    open_errno_ = errno;
+  }
   TempOutput(const TempOutput&) = delete;
   TempOutput& operator=(const TempOutput&) = delete;
   ~TempOutput() {
     if (fd_ >= 0) ::close(fd_);
-    std::error_code ec;
-    if (!committed_) fs::remove(path_, ec);
+    if (!named_.empty() && !committed_) ::unlink(named_.c_str());
   }
   // The descriptor to write to; kIo when the file could not be created.
   Result<int> fd() const {
-    if (fd_ < 0) return Error(ErrorCode::kIo, "creating " + path_.string() + ": " + std::strerror(errno));
+    if (fd_ < 0) return Error(ErrorCode::kIo, "creating an output file: " + std::string(std::strerror(open_errno_)));
     return fd_;
   }
-  // Closes the file and gives it the name `path` (its folders made as needed).
+  // Gives the written file the name `path` and closes it.
   Status Commit(const fs::path& path) {
-    const int fd = std::exchange(fd_, -1);
-    if (fd < 0 || ::close(fd) != 0) return Error(ErrorCode::kIo, "writing " + path.string());
-    std::error_code ec;
-    fs::create_directories(path.parent_path(), ec);
-    if (!ec) fs::rename(path_, path, ec);
-    if (ec) return Error(ErrorCode::kIo, "storing " + path.string() + ": " + ec.message());
-    committed_ = true;
+    if (fd_ < 0) return Error(ErrorCode::kIo, "writing " + path.string());
+    int err = named_.empty() ? LinkUnnamed(path) : RenameNamed(path);
+    if (err == 0) committed_ = true;
+    if (::close(std::exchange(fd_, -1)) != 0 && err == 0) {
+      err = errno;
+      ::unlink(path.c_str());
+    }
+    if (err != 0) return Error(ErrorCode::kIo, "storing " + path.string() + ": " + std::strerror(err));
     return Status::Ok();
   }
 
  private:
-  fs::path path_;
-  int fd_;
+  // Runs `name` (0 or an errno) again once the folders of `path` are made, when they were missing.
+  template <typename F>
+  static int WithFolders(const fs::path& path, F name) {
+    int err = name();
+    if (err != ENOENT) return err;
+    std::error_code ec;
+    fs::create_directories(path.parent_path(), ec);
+    return ec ? ec.value() : name();
+  }
+  int LinkUnnamed(const fs::path& path) const {
+    const std::string self = "/proc/self/fd/" + std::to_string(fd_);
+    auto link_as = [&](const fs::path& name) {
+      return ::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, name.c_str(), AT_SYMLINK_FOLLOW) == 0 ? 0 : errno;
+    };
+    const int err = WithFolders(path, [&] { return link_as(path); });
+    if (err != EEXIST) return err;
+    // The output exists (a run into the same folder again): a name beside it, renamed over it.
+    const fs::path temp = TempName(path.parent_path());
+    ::unlink(temp.c_str());  // left by a killed run of a process with this id, if any
+    if (const int e = link_as(temp); e != 0) return e;
+    if (::rename(temp.c_str(), path.c_str()) == 0) return 0;
+    const int e = errno;
+    ::unlink(temp.c_str());
+    return e;
+  }
+  int RenameNamed(const fs::path& path) const {
+    return WithFolders(path, [&] { return ::rename(named_.c_str(), path.c_str()) == 0 ? 0 : errno; });
+  }
+
+  int fd_ = -1;
+  int open_errno_ = 0;
+  fs::path named_;  // empty for an O_TMPFILE file
   bool committed_ = false;
 };
 

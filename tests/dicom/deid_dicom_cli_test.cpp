@@ -140,6 +140,54 @@ TEST(DeidDicomCli, TheSameKeyMapsTheSameWayAcrossRunsAndSplitUploads) {
   EXPECT_NE(Outputs(tmp / "out-other").begin()->first, a.begin()->first);
 }
 
+// Every regular file under `dir`, relative to it, hidden ones included.
+std::set<std::string> AllFiles(const std::string& dir) {
+  std::set<std::string> files;
+  for (const auto& e : fs::recursive_directory_iterator(dir)) {
+    if (e.is_regular_file()) files.insert(e.path().lexically_relative(dir).string());
+  }
+  return files;
+}
+
+TEST(DeidDicomCli, EachInputIsDoneOnceAndAFailedOneLeavesNoFile) {
+  TempDir tmp("caliper_deid_dicom_cli_queue");
+  const std::string in = tmp / "in", out = tmp / "out";
+  WritePhantom(in + "/series", 12);
+  // A valid header over pixel data cut short: an error, and no output, named or not.
+  const std::string whole = ReadFile(in + "/series/ct_0001.dcm");
+  WriteFile(in + "/truncated.dcm", whole.substr(0, whole.size() - 100));
+
+  RunResult r = Caliper({"deid", "dicom", "--in", in, "--out", out, "--key-file", tmp / "k", "--jobs", "3"});
+  EXPECT_EQ(r.exit_code, 1) << Describe(r);
+  EXPECT_THAT(r.err, HasSubstr("13 files: 12 ok, 0 quarantined, 1 errors"));
+  std::map<std::string, int> times_reported;
+  std::set<std::string> outputs{"deid-report.jsonl"};
+  for (const json& line : Report(out)) {
+    ++times_reported[line["input"]];
+    if (line["status"] == "ok") outputs.insert(line["output"].get<std::string>());
+  }
+  EXPECT_EQ(times_reported.size(), 13u);
+  for (const auto& [input, times] : times_reported) EXPECT_EQ(times, 1) << input;
+  EXPECT_EQ(outputs.size(), 13u);  // twelve distinct outputs and the report
+  EXPECT_EQ(AllFiles(out), outputs);  // nothing else: no temporary file, no partial output
+}
+
+TEST(DeidDicomCli, ARunIntoTheSameFolderAgainReplacesItsOutputsWhole) {
+  TempDir tmp("caliper_deid_dicom_cli_again");
+  const std::string in = tmp / "in", out = tmp / "out", key = tmp / "k";
+  WritePhantom(in);
+  ASSERT_EQ(Caliper({"deid", "dicom", "--in", in, "--out", out, "--key-file", key}).exit_code, 0);
+  const auto first = Outputs(out);
+  const std::set<std::string> files = AllFiles(out);
+  // Damage one output: the second run must put the whole file back under the same name.
+  const std::string damaged = out + "/" + first.begin()->first;
+  WriteFile(damaged, "damaged");
+  RunResult r = Caliper({"deid", "dicom", "--in", in, "--out", out, "--key-file", key});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  EXPECT_EQ(Outputs(out), first);
+  EXPECT_EQ(AllFiles(out), files);
+}
+
 TEST(DeidDicomCli, BadUsageAndBadKeys) {
   TempDir tmp("caliper_deid_dicom_cli_usage");
   fs::create_directories(tmp / "in");
