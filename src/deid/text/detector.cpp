@@ -21,6 +21,12 @@ bool IsAsciiAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= '
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 bool IsAsciiUpper(char c) { return c >= 'A' && c <= 'Z'; }
 char Lower(char c) { return IsAsciiUpper(c) ? static_cast<char>(c - 'A' + 'a') : c; }
+std::string LowerWord(std::string_view w) {
+  std::string out(w);
+  for (char& c : out) c = Lower(c);
+  return out;
+}
+bool IsBlank(char c) { return c == ' ' || c == '\t'; }
 
 // Non-ASCII code points count as letters except punctuation, symbols and spaces of the
 // Latin-1 supplement and the general punctuation block (U+2000..U+206F), ideographic
@@ -82,13 +88,14 @@ std::uint8_t GrammarOf(std::string_view w, std::uint64_t hash) {
     auto add = [&](std::uint8_t flag, std::initializer_list<std::string_view> words) {
       for (std::string_view word : words) t[word] |= flag;
     };
-    add(kTitle, {"dr", "mr", "mrs", "ms", "miss", "mx", "prof", "doctor", "dra"});
+    add(kTitle, {"dr", "mr", "mrs", "ms", "miss", "mx", "prof", "doctor", "dra", "np"});
     add(kNameCue, {"patient", "pt", "name", "attending", "physician", "surgeon", "nurse", "rn", "pcp",
                    "resident", "fellow", "intern", "provider", "by", "cc", "signed", "guardian",
                    "daughter", "son", "wife", "husband", "mother", "father", "sister", "brother",
                    "spouse", "partner", "friend", "niece", "nephew", "aunt", "uncle", "grandson",
                    "granddaughter", "grandmother", "grandfather", "caregiver", "mom", "dad",
-                   "companion", "neighbor", "neighbour", "roommate", "fiance", "fiancee"});
+                   "companion", "neighbor", "neighbour", "roommate", "fiance", "fiancee", "dtr", "dau", "husb",
+                   "sis", "bro", "stepson", "stepdaughter", "son-in-law", "daughter-in-law", "grandma", "grandpa"});
     add(kCredential, {"md", "do", "rn", "np", "pa", "phd", "dds", "dmd", "mbbs", "frcp", "lpn", "cnp",
                       "aprn", "crna", "dpm", "od", "pharmd", "lcsw"});
     add(kCalendar, {"january", "february", "march", "april", "may", "june", "july", "august",
@@ -116,7 +123,8 @@ bool IsLabelSeparator(char c) {
   return c == ' ' || c == '\t' || c == ':' || c == '#' || c == '=' || c == '.' || c == '-';
 }
 bool IsLabelFiller(std::string_view w) {
-  return In(w, {"number", "no", "num", "nr", "id", "is", "of", "code", "on", "file", "ph"});
+  return In(w, {"number", "no", "num", "nr", "id", "is", "of", "code", "on", "file", "ph", "at", "to", "her",
+                "him", "me", "them"});
 }
 
 // Appends the words of `s` (runs of letters, with inner apostrophes and hyphens) to `words`,
@@ -251,7 +259,8 @@ class WordPass {
   static bool IsRelation(const Word& w) {
     return In(w.lower, {"daughter", "son", "wife", "husband", "mother", "father", "sister", "brother", "spouse",
                         "partner", "niece", "nephew", "aunt", "uncle", "grandson", "granddaughter", "mom", "dad",
-                        "fiance", "fiancee", "caregiver"});
+                        "fiance", "fiancee", "caregiver", "dtr", "dau", "husb", "sis", "bro", "stepson",
+                        "stepdaughter", "son-in-law", "daughter-in-law", "grandma", "grandpa"});
   }
 
   // Scoring (docs/deid-text.md): dictionary evidence, capitalisation, common-word and
@@ -278,18 +287,28 @@ class WordPass {
     }
     // Context: titles and cues name the words after them, credentials the words before.
     for (std::size_t i = 0; i + 1 < n; ++i) {
-      const bool title = (w_[i].grammar & kTitle) && IsCueGap(Gap(s_, w_[i], w_[i + 1]));
+      const std::string_view gap = Gap(s_, w_[i], w_[i + 1]);
+      const bool title = (w_[i].grammar & kTitle) && IsCueGap(gap);
+      const bool relation = IsRelation(w_[i]);
       // Lower-case notes: after a title or a relation word, a word in no common list is a
-      // name; after any cue, a listed first name that is not a common word.
+      // name, and after a relation word any listed first name ("wife grace", "son mark"); after
+      // any cue, a listed first name that is not a common word. "dr.smith", "son (mike)" and
+      // "wife, mary-ellen, ..." (between commas) too.
+      const bool apposition = relation && gap == ", " && w_[i + 1].end < s_.size() && s_[w_[i + 1].end] == ',';
       if (!w_[i + 1].cap && (title || (w_[i].grammar & kNameCue)) &&
-          (IsSpaceGap(Gap(s_, w_[i], w_[i + 1])) || (title && Gap(s_, w_[i], w_[i + 1]) == ". "))) {
+          (IsSpaceGap(gap) || (title && (gap == ". " || gap == ".")) || (relation && gap == " (") || apposition)) {
         const Word& next = w_[i + 1];
         // After "pt", "patient", "name": two such words in a row ("pt farhan quintanilla").
         const bool pair = i + 2 < n && LowerName(next) && IsSpaceGap(Gap(s_, next, w_[i + 2])) &&
                           !w_[i + 2].cap && (LowerName(w_[i + 2]) || w_[i + 2].last > 0) &&
                           In(w_[i].lower, {"pt", "patient", "name"});
-        if (((title || IsRelation(w_[i])) && LowerName(next)) || pair ||
-            (next.first > 0 && !next.common && !next.calendar && next.lower.size() >= 3)) {
+        // A listed name, even a common word ("son mark", "dr smith"), but not a modal verb ("son
+        // will call": "will" is a listed first name).
+        const bool listed = !next.calendar && next.grammar == 0 && next.lower.size() >= 3 &&
+                            !In(next.lower, {"will", "can", "shall", "would", "could", "should", "might", "must"});
+        const bool first_name = listed && next.first > 0;
+        if (((title || relation) && LowerName(next)) || pair || (first_name && (relation || !next.common)) ||
+            (title && listed && next.last > 0)) {
           w_[i + 1].cue_name = true;
         }
       }
@@ -390,7 +409,35 @@ class WordPass {
   void Places() {
     const Lexicon& lex = Lexicon::Get();
     const std::size_t n = w_.size();
+    // Where a word right after a street address would begin (past " " or ", "), in the segment.
+    std::vector<std::size_t> after_address;
+    for (const ByteSpan& c : out_) {
+      if (c.type != PhiType::kLocation || c.end < base_) continue;
+      std::size_t k = c.end - base_;
+      if (k < s_.size() && s_[k] == ',') ++k;
+      while (k < s_.size() && IsBlank(s_[k])) ++k;
+      after_address.push_back(k);
+    }
+    std::sort(after_address.begin(), after_address.end());
     for (std::size_t i = 0; i < n; ++i) {
+      // Lower-case notes: a listed city right after a street address ("14 elm st apt 3b
+      // springfield"), or after "in", "from", "near" when it is no common word or name ("retired
+      // teacher from worcester").
+      if (!w_[i].cap && w_[i].city_start) {
+        const bool after_street = std::binary_search(after_address.begin(), after_address.end(), w_[i].begin);
+        const bool after_cue = i > 0 && In(w_[i - 1].lower, {"in", "from", "near"}) &&
+                               IsSpaceGap(Gap(s_, w_[i - 1], w_[i]));
+        if (after_street || after_cue) {
+          const std::size_t len = LowerCityAt(i);
+          const Word& w = w_[i];
+          const bool plain = !w.common && w.grammar == 0 && (after_street || (w.first == 0 && w.last == 0));
+          if (len > 1 || (len == 1 && plain)) {
+            Add(w_[i].begin, w_[i + len - 1].end, PhiType::kLocation, 1);
+            i += len - 1;
+            continue;
+          }
+        }
+      }
       // Institutions: capitalised words ending in "Clinic", "Hospital", "School", ... or
       // "Nursing Home".
       const bool nursing_home = w_[i].lower == "home" && i > 0 && w_[i - 1].lower == "nursing";
@@ -416,7 +463,8 @@ class WordPass {
       // Lower-case notes: a listed city right before a state abbreviation and a ZIP code
       // ("worcester MA 01608").
       if (!w_[i].cap && w_[i].city_start && i + 1 < n && lex.City(w_[i].lower) && w_[i + 1].state &&
-          w_[i + 1].all_caps && IsSpaceGap(Gap(s_, w_[i], w_[i + 1])) && w_[i + 1].end + 1 < s_.size() &&
+          (w_[i + 1].all_caps || !w_[i + 1].cap) && IsSpaceGap(Gap(s_, w_[i], w_[i + 1])) &&
+          w_[i + 1].end + 1 < s_.size() &&
           s_[w_[i + 1].end] == ' ' && IsDigit(s_[w_[i + 1].end + 1])) {
         Add(w_[i].begin, w_[i].end, PhiType::kLocation, 1);
         continue;
@@ -451,6 +499,24 @@ class WordPass {
         }
       }
     }
+  }
+
+  // The number of lower-case words from `i` that name a listed city and not a state ("worcester",
+  // "new bedford"), longest first; 0 when none do.
+  std::size_t LowerCityAt(std::size_t i) const {
+    const Lexicon& lex = Lexicon::Get();
+    std::string key;
+    for (std::size_t len = std::min(lex.max_city_words(), w_.size() - i); len >= 1; --len) {
+      key.assign(w_[i].lower);
+      bool ok = true;
+      for (std::size_t k = 1; k < len && ok; ++k) {
+        ok = IsSpaceGap(Gap(s_, w_[i + k - 1], w_[i + k])) && !w_[i + k].cap;
+        key += ' ';
+        key += w_[i + k].lower;
+      }
+      if (ok && lex.City(key) && !lex.State(key)) return len;
+    }
+    return 0;
   }
 
   // A capitalised word naming a disease, sign or test ("Lyme disease", "Addison's disease").
@@ -516,9 +582,36 @@ bool IsTimeRange(std::string_view s, const IdToken& t) {
   };
   return clock(t.begin) && clock(t.begin + 5);
 }
+// "120-80", "110-120": a range of two values of at most three digits each, not an identifier.
+bool IsValueRange(std::string_view s, const IdToken& t) {
+  if (t.letters != 0 || !t.hyphen) return false;
+  const std::string_view token = s.substr(t.begin, t.end - t.begin);
+  const std::size_t dash = token.find('-');
+  return token.find('-', dash + 1) == std::string_view::npos && dash <= 3 && token.size() - dash - 1 <= 3;
+}
 bool LooksLikeId(std::string_view s, const IdToken& t) {
-  if (IsTimeRange(s, t)) return false;
+  if (IsTimeRange(s, t) || IsValueRange(s, t)) return false;
   return t.digits >= 5 || (t.digits >= 4 && t.letters >= 1 && t.hyphen);
+}
+
+// Where the number of a spelled-out age match starts and ends: after "age"/"aged"/"of"/":",
+// and before the first word that starts with 'y' ("year", "yo", "y/o"; no number word does).
+std::pair<std::size_t, std::size_t> SpelledAge(std::string_view m) {
+  std::size_t b = 0;
+  for (std::size_t i = 0; i < m.size();) {
+    std::size_t j = i;
+    while (j < m.size() && IsAsciiAlpha(m[j])) ++j;
+    const std::string w = LowerWord(m.substr(i, j - i));
+    if (!w.empty() && w != "age" && w != "aged" && w != "of") break;
+    i = b = j == i ? j + 1 : j;
+  }
+  std::size_t e = b;
+  for (std::size_t i = b; i < m.size(); ++i) {
+    const bool word_start = IsAsciiAlpha(m[i]) && (i == 0 || !IsAsciiAlpha(m[i - 1]));
+    if (word_start && Lower(m[i]) == 'y') break;
+    if (IsAsciiAlpha(m[i])) e = i + 1;
+  }
+  return {b, e};
 }
 
 int ParseInt(std::string_view s) {
@@ -619,16 +712,22 @@ bool MonthDayStartsAt(std::string_view s, std::size_t i) {
   return j > k && j - k <= 2 && (j == s.size() || !IsDigit(s[j]));
 }
 
-// A day range inside a month ("3/7-9"): where its second day ends, given a month/day `month`/`day`
-// ending at byte `e`; `e` when none follows (one or two digits after '-', a later day of the
-// same month, and no more of a number after them: "3/7-3/9" is a range of two month/days).
-std::size_t DayRangeEnd(std::string_view s, std::size_t e, int month, int day) {
+// A short number after a month/day ending at byte `e` ("3/7-9", "3/30-2"): where it ends, or `e`
+// when none is there (one or two digits after '-' and no more of a number after them:
+// "3/7-3/9" is a range of two month/days, "3/7-25" a full date).
+std::size_t DashNumberEnd(std::string_view s, std::size_t e) {
   if (e + 1 >= s.size() || s[e] != '-' || !IsDigit(s[e + 1])) return e;
   std::size_t j = e + 1;
   while (j < s.size() && IsDigit(s[j]) && j - e <= 2) ++j;
   const bool more = j < s.size() && (IsDigit(s[j]) || ((s[j] == '/' || s[j] == '.' || s[j] == '-') &&
                                                         j + 1 < s.size() && IsDigit(s[j + 1])));
-  if (more) return e;
+  return more ? e : j;
+}
+// A day range inside a month ("3/7-9"): where its second day ends, given a month/day `month`/`day`
+// ending at byte `e`; `e` when the number after it is no later day of the same month.
+std::size_t DayRangeEnd(std::string_view s, std::size_t e, int month, int day) {
+  const std::size_t j = DashNumberEnd(s, e);
+  if (j == e) return e;
   const int last = ParseInt(s.substr(e + 1, j - e - 1));
   return last > day && ValidMonthDay(month, last) ? j : e;
 }
@@ -643,12 +742,6 @@ std::size_t WordStartBefore(std::string_view s, std::size_t i) {
   }
   return b;
 }
-std::string LowerWord(std::string_view w) {
-  std::string out(w);
-  for (char& c : out) c = Lower(c);
-  return out;
-}
-bool IsBlank(char c) { return c == ' ' || c == '\t'; }
 
 // The word before byte `i` past blanks and at most one ',', ':', '.' or '(' ("Comparison: 3/4",
 // "f/u 12/4", "appt. 3/7"), lower case; `begin` is where it starts. Empty if none.
@@ -669,7 +762,9 @@ bool IsDateCue(std::string_view w) {
                 "recheck", "rechecked", "seen", "return", "returns", "returned", "rtc", "appt", "appointment",
                 "scheduled", "rescheduled", "admitted", "admit", "admission", "discharged", "discharge", "visit",
                 "comparison", "prior", "last", "next", "expires", "expired", "effective", "onset", "began",
-                "ended", "lmp", "edd", "edc", "drawn", "collected"});
+                "ended", "lmp", "edd", "edc", "drawn", "collected", "born", "bday", "birthday", "bm", "monday", "tuesday",
+                "wednesday", "thursday", "friday", "saturday", "sunday", "mon", "tue", "tues", "wed", "thu",
+                "thur", "thurs", "fri"});
 }
 // "scheduled for 4/2", "as of 6/1", "compared to 3/7": a preposition after one of these.
 bool IsDatePhrase(std::string_view head, std::string_view preposition) {
@@ -728,7 +823,10 @@ bool UnitAfter(std::string_view s, std::size_t i) {
              "mo", "mos", "month", "months", "yr", "yrs", "year", "years", "murmur", "systolic", "diastolic",
              "holosystolic", "sem", "reflexes", "pulses", "sets", "reps", "attempts", "occasions", "cores",
              "nodes", "lymph", "positive", "negative", "bottles", "level", "levels", "interspace", "disc",
-             "bilaterally", "bilateral", "b/l", "throughout", "ratio", "score", "scale", "pain", "vision"});
+             "bilaterally", "bilateral", "b/l", "throughout", "ratio", "score", "scale", "pain", "vision", "shift",
+             "shifts", "x/day", "x/wk", "patients", "pts", "people", "beds", "steps", "stairs", "flights", "blocks",
+             "feet", "ft", "servings", "meals", "beers", "drinks", "cigarettes", "packs", "ppd", "lbs", "lb", "liter",
+             "liters", "litre", "litres"});
 }
 
 // Between two dates of a list or range: "and", "or", "to", "through", "vs", "-", "&", ",".
@@ -765,27 +863,50 @@ std::size_t ConnectorAfter(std::string_view s, std::size_t i) {
   return i;
 }
 
+// A clock time right after byte `e`: "3/14 14:32", "3/14 @ 9:05", "3/14@1400".
+bool ClockTimeAfter(std::string_view s, std::size_t e) {
+  std::size_t i = e;
+  while (i < s.size() && IsBlank(s[i])) ++i;
+  const bool at = i < s.size() && s[i] == '@';
+  if (at) ++i;
+  while (i < s.size() && IsBlank(s[i])) ++i;
+  if (i == e) return false;
+  std::size_t j = i;
+  while (j < s.size() && IsDigit(s[j]) && j - i < 5) ++j;
+  const std::size_t digits = j - i;
+  if ((digits == 1 || digits == 2) && j + 2 < s.size() && s[j] == ':' && IsDigit(s[j + 1]) && IsDigit(s[j + 2])) {
+    return true;
+  }
+  // "@1400": four digits only after '@' (without it they may be a count or a dose).
+  return at && digits == 4 && ParseInt(s.substr(i, 2)) <= 23 && ParseInt(s.substr(i + 2, 2)) <= 59;
+}
+
 // Decides one month/day match [b, e) of `s` on its own: a date, not one, or one if linked to
-// a neighbouring date.
+// a neighbouring date. The separator is '/' ("3/14") or '-' ("3-14").
 MonthDay JudgeMonthDay(std::string_view s, std::size_t b, std::size_t e) {
-  const std::size_t slash = s.find('/', b);
-  const int month = ParseInt(s.substr(b, slash - b));
-  const int day = ParseInt(s.substr(slash + 1, e - slash - 1));
+  std::size_t sep = b;
+  while (IsDigit(s[sep])) ++sep;
+  const bool dash = s[sep] == '-';
+  const int month = ParseInt(s.substr(b, sep - b));
+  const int day = ParseInt(s.substr(sep + 1, e - sep - 1));
   // A day range inside the month ("admitted 3/7-9") is judged, and taken, as one.
-  e = DayRangeEnd(s, e, month, day);
+  if (!dash) e = DayRangeEnd(s, e, month, day);
   MonthDay m{b, e};
-  // Part of a longer number ("3/14/25" is the full date's, "1.5/2" a ratio), except a range of
-  // two month/days ("3/7-3/9").
+  // A short number after '-' that is no later day ("since 3/10-9", "3/30-2") is left as it is
+  // and the month/day judged alone, but a unit after that number still makes it a dose
+  // ("1/2-1 tab").
+  const std::size_t number_end = dash ? e : DashNumberEnd(s, e);
+  // Part of a longer number ("3/14/25" is the full date's, "1.5/2" a ratio, "3-4/10" a
+  // score), except a range of two month/days ("3/7-3/9").
   const bool longer_after = e + 1 < s.size() && IsDigit(s[e + 1]) &&
-                            (s[e] == '/' || s[e] == '.' || (s[e] == '-' && !MonthDayStartsAt(s, e + 1)));
+                            (s[e] == '/' || s[e] == '.' ||
+                             (s[e] == '-' && !MonthDayStartsAt(s, e + 1) && number_end == e));
   const bool longer_before = b >= 2 && IsDigit(s[b - 2]) &&
                              (s[b - 1] == '/' || s[b - 1] == '.' || (s[b - 1] == '-' && !MonthDayEndsAt(s, b - 1)));
   if (longer_after || longer_before) return m;
   if (!ValidMonthDay(month, day)) return m;
-  if (UnitAfter(s, e)) return m;
-  // A clock time after it ("3/14 14:32").
-  if (e + 5 < s.size() && s[e] == ' ' && IsDigit(s[e + 1]) && IsDigit(s[e + 2]) && s[e + 3] == ':' &&
-      IsDigit(s[e + 4])) {
+  if (UnitAfter(s, number_end)) return m;
+  if (ClockTimeAfter(s, number_end)) {
     m.date = true;
     return m;
   }
@@ -797,7 +918,8 @@ MonthDay JudgeMonthDay(std::string_view s, std::size_t b, std::size_t e) {
     return m;
   }
   if (MeasurementBefore(s, b)) return m;
-  m.date = IsRangeCue(cue);
+  // "from 2-3", "between 3-4": with a dash these are far more often counts than dates.
+  m.date = IsRangeCue(cue) && !dash;
   m.linkable = !m.date;
   return m;
 }
@@ -990,11 +1112,15 @@ Status Detector::DetectSegment(std::string_view s, std::size_t base, std::vector
       case PatternKind::kLabel:
         labels.push_back({m.end, info.type});
         break;
-      case PatternKind::kNumericDate:
+      case PatternKind::kNumericDate: {
         // "11/28-12/2" is a range of two month/days, not the date "11/28-12".
         if (m.end + 1 < s.size() && s[m.end] == '/' && IsDigit(s[m.end + 1])) break;
+        // "pain 3-4/10" is a range on a scale: a '-' then a '/'.
+        const std::size_t first_sep = text.find_first_not_of("0123456789");
+        if (text[first_sep] == '-' && text.find('/', first_sep) != std::string_view::npos) break;
         if (PlausibleNumericDate(text)) out.push_back({base + m.begin, base + m.end, info.type, info.priority});
         break;
+      }
       case PatternKind::kShortDate:  // decided with its neighbours below
         scratch_->month_days.push_back({m.begin, m.end});
         month_day_priority = info.priority;
@@ -1002,6 +1128,11 @@ Status Detector::DetectSegment(std::string_view s, std::size_t base, std::vector
       case PatternKind::kAge: {
         std::size_t d = 0;
         while (d < text.size() && !IsDigit(text[d])) ++d;
+        if (d == text.size()) {  // in words, and over 89 by the pattern: "ninety-two year old"
+          const auto [b, e] = SpelledAge(text);
+          out.push_back({base + m.begin + b, base + m.begin + e, PhiType::kAge, info.priority});
+          break;
+        }
         std::size_t e = d;
         while (e < text.size() && IsDigit(text[e])) ++e;
         if (ParseInt(text.substr(d, e - d)) > 89) {
@@ -1013,8 +1144,15 @@ Status Detector::DetectSegment(std::string_view s, std::size_t base, std::vector
       }
       case PatternKind::kZip: {
         const std::string before = WordBefore(s, m.begin);
+        // A two-letter state in lower case ("in", "or", "me" are words too) only after a listed
+        // city: "boston ma 02115".
+        const auto city_before = [&] {
+          std::size_t k = m.begin;
+          while (k > 0 && !IsAsciiAlpha(s[k - 1])) --k;
+          return lex.City(WordBefore(s, k - std::min(k, before.size())));
+        };
         const bool after_state = !before.empty() && lex.State(before) && m.begin >= 2 &&
-                                 (IsAsciiUpper(s[m.begin - 2]) || before.size() > 2);
+                                 (IsAsciiUpper(s[m.begin - 2]) || before.size() > 2 || city_before());
         if (after_state) out.push_back({base + m.begin, base + m.end, PhiType::kZip, 5});
         break;
       }
@@ -1081,7 +1219,9 @@ Status Detector::DetectSegment(std::string_view s, std::size_t base, std::vector
     // A short upper-case prefix word belongs to the identifier ("DL S12345678").
     std::size_t id_begin = i;
     IdToken t = IdTokenAt(s, i);
-    if (t.digits == 0 && t.letters <= 3 && t.end < s.size() && s[t.end] == ' ') {
+    if (t.digits == 0 && t.letters <= 3 && t.end < s.size() && s[t.end] == ' ' &&
+        std::all_of(s.begin() + static_cast<std::ptrdiff_t>(i), s.begin() + static_cast<std::ptrdiff_t>(t.end),
+                    [](char c) { return IsAsciiUpper(c) || c == '-'; })) {
       const IdToken next = IdTokenAt(s, t.end + 1);
       if (next.digits > 0) t = {i, next.end, next.digits, t.letters + next.letters, next.hyphen};
     }

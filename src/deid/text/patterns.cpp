@@ -11,6 +11,11 @@ constexpr const char* kMonth =
     "(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
     "sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)";
 constexpr const char* kYear = "(?:19|20)\\d{2}";
+// Ages over 89 in words: ninety to ninety-nine, one hundred to one hundred and nineteen.
+constexpr const char* kSpelledAgeOver89 =
+    "(?:ninety(?:[\\s-]?(?:one|two|three|four|five|six|seven|eight|nine))?|(?:one\\s+)?hundred"
+    "(?:\\s+(?:and\\s+)?(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|"
+    "fourteen|fifteen|sixteen|seventeen|eighteen|nineteen))?)";
 constexpr const char* kExtension = "(?:\\s*(?:x|ext\\.?)\\s*\\d{1,5})?";
 constexpr const char* kStreetFull =
     "(?:street|avenue|road|lane|drive|boulevard|court|place|terrace|circle|highway|parkway|"
@@ -30,28 +35,36 @@ struct PatternDef {
 };
 
 std::vector<PatternDef> Definitions() {
-  const std::string m = kMonth, y = kYear, ext = kExtension;
+  const std::string m = kMonth, y = kYear, ext = kExtension, spelled = kSpelledAgeOver89;
   using K = PatternKind;
   using T = PhiType;
   return {
       // Dates: every element but the year (45 CFR 164.514(b)(2)(i)(C)).
       {"\\b\\d{1,2}[/.-]\\d{1,2}[/.-](?:\\d{4}|\\d{2})\\b", K::kNumericDate, T::kDate, 3, false},
       {"\\b" + y + "[/.-]\\d{1,2}[/.-]\\d{1,2}\\b", K::kNumericDate, T::kDate, 3, false},
-      {"\\b\\d{1,2}/\\d{1,2}\\b", K::kShortDate, T::kDate, 2, false},
+      // Month/day without a year, "3/14" or "3-14" (decided with its context in detector.cpp).
+      {"\\b\\d{1,2}[/-]\\d{1,2}\\b", K::kShortDate, T::kDate, 2, false},
       {"\\b" + y + "(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\\d|3[01])\\b", K::kIdentifier, T::kDate, 1, false},
+      {"\\b(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\\d|3[01])" + y + "\\b", K::kIdentifier, T::kDate, 1, false},  // MMDDYYYY
       {"\\b" + m + "\\.?\\s{1,3}\\d{1,2}(?:st|nd|rd|th)?\\b(?:,?\\s{1,3}" + y + "\\b)?",
        K::kIdentifier, T::kDate, 3, true},
       {"\\b\\d{1,2}(?:st|nd|rd|th)?\\s{1,3}(?:of\\s+)?" + m + "\\b\\.?(?:,?\\s{1,3}" + y + "\\b)?",
        K::kIdentifier, T::kDate, 3, true},
       {"\\b" + m + "\\.?,?\\s{1,3}" + y + "\\b", K::kIdentifier, T::kDate, 3, true},
-      {"\\b\\d{1,2}[-/]" + m + "[-/](?:" + y + "|\\d{2})\\b", K::kIdentifier, T::kDate, 3, true},
+      {"\\b\\d{1,2}[-/]?" + m + "[-/]?(?:" + y + "|\\d{2})\\b", K::kIdentifier, T::kDate, 3, true},  // 03mar2024
       // Ages: the number is PHI when over 89 (45 CFR 164.514(b)(2)(i)(C)).
       {"\\b\\d{2,3}\\s*-?\\s*(?:years?|yrs?|y)\\.?\\s*-?\\s*(?:old|o\\.?)\\b", K::kAge, T::kAge, 3, true},
       {"\\b\\d{2,3}\\s*(?:y/o|yo\\b|y\\.o\\.)", K::kAge, T::kAge, 3, true},
       {"\\b(?:age|aged)\\s*(?:of\\s*)?:?\\s*\\d{2,3}\\b", K::kAge, T::kAge, 3, true},
-      {"\\b(?:in\\s+(?:his|her|their)\\s+)(?:9\\d|1[0-2]\\d)'?s\\b", K::kAge, T::kAge, 3, true},
+      {"\\b(?:in\\s+(?:his|her|their)\\s+)(?:(?:early|mid|late)[\\s-])?(?:9\\d|1[0-2]\\d)'?s\\b", K::kAge, T::kAge, 3,
+       true},
+      // Spelled out ("ninety-two year old", "aged one hundred and one"): always over 89.
+      {"\\b" + spelled + "\\s*-?\\s*(?:(?:years?|yrs?|y)\\.?\\s*-?\\s*(?:old|o\\.?)\\b|y/o|yo\\b|y\\.o\\.)",
+       K::kAge, T::kAge, 3, true},
+      {"\\b(?:age|aged)\\s*(?:of\\s*)?:?\\s*" + spelled + "\\b", K::kAge, T::kAge, 3, true},
       // Telephone numbers (fax is decided by a "fax" label before the number).
-      {"(?:\\+?1[\\s.-]?)?\\(\\d{3}\\)\\s?\\d{3}[\\s.-]\\d{4}\\b" + ext, K::kIdentifier, T::kPhone, 4, true},
+      {"(?:\\+?1[\\s.-]?)?\\(\\d{3}\\)\\s?\\d{3}[\\s.-]?\\d{4}\\b" + ext, K::kIdentifier, T::kPhone, 4, true},
+      {"\\b\\d{3}\\s\\d{3}\\s\\d{4}\\b" + ext, K::kIdentifier, T::kPhone, 2, true},  // "617 555 0142"
       {"(?:\\+?1[\\s.-])?\\b\\d{3}[.-]\\d{3}[.-]\\d{4}\\b" + ext, K::kIdentifier, T::kPhone, 4, true},
       {"\\+\\d{1,3}[\\s.-]?\\d{2,4}[\\s.-]?\\d{3,4}[\\s.-]?\\d{3,4}\\b", K::kIdentifier, T::kPhone, 3, false},
       {"\\b\\d{3}-\\d{4}\\b", K::kIdentifier, T::kPhone, 1, false},

@@ -229,6 +229,7 @@ std::string SurrogateMaker::Date(std::string_view original) const {
     }
   }
   int year = 2000, month = 0, day = 0, last_day = 0;
+  bool year_last = false;  // an eight-digit date written MMDDYYYY
   std::size_t year_piece = SIZE_MAX, month_piece = SIZE_MAX, day_piece = SIZE_MAX, last_day_piece = SIZE_MAX;
   std::vector<std::size_t> numbers;
   for (std::size_t k = 0; k < pieces.size(); ++k) {
@@ -243,10 +244,11 @@ std::string SurrogateMaker::Date(std::string_view original) const {
       }
       continue;
     }
-    if (t.size() == 8) {  // YYYYMMDD
-      year = std::stoi(std::string(t.substr(0, 4)));
-      month = std::stoi(std::string(t.substr(4, 2)));
-      day = std::stoi(std::string(t.substr(6, 2)));
+    if (t.size() == 8) {  // YYYYMMDD, or MMDDYYYY (a month is never 19 or 20)
+      year_last = t.substr(0, 2) != "19" && t.substr(0, 2) != "20";
+      year = std::stoi(std::string(t.substr(year_last ? 4 : 0, 4)));
+      month = std::stoi(std::string(t.substr(year_last ? 0 : 4, 2)));
+      day = std::stoi(std::string(t.substr(year_last ? 2 : 6, 2)));
       year_piece = month_piece = day_piece = k;
       continue;
     }
@@ -321,7 +323,7 @@ std::string SurrogateMaker::Date(std::string_view original) const {
     out.append(original.substr(pos, pieces[k].begin - pos));
     const std::string_view t = original.substr(pieces[k].begin, pieces[k].end - pieces[k].begin);
     if (k == year_piece && k == month_piece) {
-      out += Pad(y, 4) + Pad(m, 2) + Pad(d, 2);
+      out += year_last ? Pad(m, 2) + Pad(d, 2) + Pad(y, 4) : Pad(y, 4) + Pad(m, 2) + Pad(d, 2);
     } else if (k == year_piece) {
       out += t.size() == 2 ? Pad(y % 100, 2) : Pad(y, t.size());
     } else if (k == month_piece && !pieces[k].digits) {

@@ -150,6 +150,122 @@ TEST(TextDeid, MonthDayWithoutYear) {
   EXPECT_EQ(Found(*d, "strength 3/5 and 4/5 on 03/07/2025", PhiType::kDate), V{"03/07/2025"});
 }
 
+// Known leaks (issue 4, round 16). A month/day before "-N" where N is not a later day of the
+// month: the month/day is judged on its own and the "-N" left as it is.
+TEST(TextDeid, MonthDayBeforeARangeEndThatIsNotALaterDay) {
+  auto d = Make();
+  EXPECT_EQ(Found(*d, "since 3/10-9 hypoxic", PhiType::kDate), V{"3/10"});
+  EXPECT_EQ(Found(*d, "since 3/30-2 pt c/o sob", PhiType::kDate), V{"3/30"});
+  EXPECT_EQ(Found(*d, "seen 3/10-9, f/u prn", PhiType::kDate), V{"3/10"});
+  EXPECT_EQ(Found(*d, "admitted 3/7-9 for chf", PhiType::kDate), V{"3/7-9"});  // a day range stays whole
+  // The end is a number of its own: a unit after it still makes the whole a dose.
+  EXPECT_TRUE(Found(*d, "on 1/2-1 tab qhs", PhiType::kDate).empty());
+  EXPECT_TRUE(Found(*d, "strength 4/5-3 bilat", PhiType::kDate).empty());
+}
+
+// Month/day with a dash and no year: the same rule as "3/10" (date words, clock times, lists;
+// units and measurement words say value).
+TEST(TextDeid, MonthDayWithADash) {
+  auto d = Make();
+  EXPECT_EQ(Found(*d, "seen 3-10 in clinic for wound check", PhiType::kDate), V{"3-10"});
+  EXPECT_EQ(Found(*d, "on 12-25 pt fell in bathroom", PhiType::kDate), V{"12-25"});
+  EXPECT_EQ(Found(*d, "pain 7-10 since 11-30", PhiType::kDate), V{"11-30"});
+  EXPECT_EQ(Found(*d, "ED TRIAGE 3-14 14:32 CC: SOB", PhiType::kDate), V{"3-14"});
+  EXPECT_EQ(Found(*d, "COMPARISON: 3-4 and 3-11.", PhiType::kDate), (V{"3-4", "3-11"}));
+  EXPECT_EQ(Found(*d, "seen on 03-07-2025 and 2025-03-12", PhiType::kDate), (V{"03-07-2025", "2025-03-12"}));
+  for (const std::string text :
+       {"takes oxycodone 3-10 mg prn, pain 3-4", "BP 120-80", "bp 120-80 on 3-4 strength", "on 2-3 L nc",
+        "for 2-3 days", "seen 2-3 times", "on 2-3 occasions", "ambulated 3-4x", "on 7-3 shift",
+        "since 2-30 and 4-31", "on 13-2", "c5-6 and L4-5 disc", "pain 3-4/10", "reduce by 1-2 units"}) {
+    EXPECT_TRUE(Found(*d, text, PhiType::kDate).empty()) << text;
+  }
+  // Ranges of values are not identifiers either.
+  EXPECT_TRUE(Found(*d, "BP 120-80, bs 110-120", PhiType::kId).empty());
+}
+
+// "on 1/2" with nothing after it: a date. A leak costs more than a false positive under Safe
+// Harbor, and a unit ("on 1/2 tab") still makes it a dose.
+TEST(TextDeid, OnMonthDayAtTheEndIsADate) {
+  auto d = Make();
+  EXPECT_EQ(Found(*d, "admitted on 1/2", PhiType::kDate), V{"1/2"});
+  EXPECT_EQ(Found(*d, "admitted on 1/2.", PhiType::kDate), V{"1/2"});
+  EXPECT_TRUE(Found(*d, "on 1/2 tab", PhiType::kDate).empty());
+}
+
+// A relative's name in lower case after a relation word, when the name is also a common word.
+TEST(TextDeid, LowerCaseRelativesWithCommonWordNames) {
+  auto d = Make();
+  EXPECT_EQ(Found(*d, "wife mary at bedside", PhiType::kName), V{"mary"});
+  EXPECT_EQ(Found(*d, "her son mark called", PhiType::kName), V{"mark"});
+  EXPECT_EQ(Found(*d, "dtr grace aware of plan", PhiType::kName), V{"grace"});
+  EXPECT_EQ(Found(*d, "pt's daughter hope at bs", PhiType::kName), V{"hope"});
+  EXPECT_EQ(Found(*d, "son (mike) at bs", PhiType::kName), V{"mike"});
+  // After a title, a listed surname that is also a common word ("smith", "brown"), and "dr.smith".
+  EXPECT_EQ(Found(*d, "dr smith aware, dr.brown notified, np kowalski at bs", PhiType::kName),
+            (V{"smith", "brown", "kowalski"}));
+  // Modal verbs and ordinary words after a relation word stay.
+  for (const std::string text : {"son will call back", "daughter may visit", "wife can assist", "husband at bedside",
+                                 "son present", "daughter states pt ate", "wife and son visited",
+                                 "dr aware, dr notified, dr paged x2, dr will see"}) {
+    EXPECT_TRUE(Found(*d, text, PhiType::kName).empty()) << text;
+  }
+}
+
+// Short note lines written for this test, unlike the generator's notes (src/synth): nursing
+// shorthand in lower case, OCR-like spacing, dates and ages in other spellings, times next to
+// dates, phones, e-mail, URLs and IPs in odd forms. Each expected span is PHI a reader would
+// remove; each line that expects nothing holds clinical values that must stay.
+TEST(TextDeid, HandWrittenShorthandLines) {
+  auto d = Make();
+  struct Line {
+    std::string text;
+    PhiType type;
+    V spans;
+  };
+  const std::vector<Line> lines = {
+      {"pt's daughter jane called re dc plan, can take pt home 3rd of march", PhiType::kName, {"jane"}},
+      {"pt's daughter jane called re dc plan, can take pt home 3rd of march", PhiType::kDate, {"3rd of march"}},
+      {"0700 rounds pt alert vss, 92yo f s/p fall on 03mar2024, hip fx", PhiType::kDate, {"03mar2024"}},
+      {"0700 rounds pt alert vss, 92yo f s/p fall on 03mar2024, hip fx", PhiType::kAge, {"92"}},
+      {"son (mike) at bs, wants call back at 555-867-5309 ext 214", PhiType::kPhone, {"555-867-5309 ext 214"}},
+      {"seen 3.10.24 by ortho, f/u march 3rd w/ dr. patel", PhiType::kDate, {"3.10.24", "march 3rd"}},
+      {"ninety-two year old female lives alone at 14 elm st apt 3b springfield", PhiType::kAge, {"ninety-two"}},
+      {"ninety-two year old female lives alone at 14 elm st apt 3b springfield", PhiType::kLocation,
+       {"14 elm st apt 3b", "springfield"}},
+      {"aged ninety-two, widowed; one hundred and one year old male", PhiType::kAge,
+       {"ninety-two", "one hundred and one"}},
+      {"pt in her late 90s, lives w dtr", PhiType::kAge, {"90s"}},
+      {"pt reports last bm 3/10 , no n/v", PhiType::kDate, {"3/10"}},
+      {"mrn ab12345c on armband verified x2", PhiType::kMrn, {"ab12345c"}},
+      {"email from pt j.smith+health@gmail.com re refills", PhiType::kEmail, {"j.smith+health@gmail.com"}},
+      {"portal link mychart.bostonhealth.org/visit/8812 sent", PhiType::kUrl, {"mychart.bostonhealth.org/visit/8812"}},
+      {"telemetry box ip fe80::1ff:fe23:4567:890a offline", PhiType::kIp, {"fe80::1ff:fe23:4567:890a"}},
+      {"admitted 12/25 0300 via ed", PhiType::kDate, {"12/25"}},
+      {"3/10@0800 pt found on floor, labs drawn 03/11 @ 0800", PhiType::kDate, {"3/10", "03/11"}},
+      {"called pt's niece at (617) 555 0199 x3, no answer", PhiType::kPhone, {"(617) 555 0199 x3"}},
+      {"call dtr at 617 555 0142 if changes, pt cell (617)5550142", PhiType::kPhone, {"617 555 0142", "(617)5550142"}},
+      {"pt says call her at 6175550142 anytime", PhiType::kPhone, {"6175550142"}},
+      {"fax to 617-555-0100 attn records", PhiType::kFax, {"617-555-0100"}},
+      {"addr 221 baker st unit 4, boston ma 02115", PhiType::kLocation, {"221 baker st unit 4", "boston"}},
+      {"addr 221 baker st unit 4, boston ma 02115", PhiType::kZip, {"02115"}},
+      {"pt is a 90 yo retired teacher from worcester", PhiType::kLocation, {"worcester"}},
+      {"pt lives at 45 oak ridge rd, unit 12, holden", PhiType::kLocation, {"45 oak ridge rd, unit 12", "holden"}},
+      {"ordered on 10/3/2024 @ 14:05 by np kowalski", PhiType::kName, {"kowalski"}},
+      {"bday 7/4, family bringing cake; wound vac changed mon 3/11", PhiType::kDate, {"7/4", "3/11"}},
+      {"dob 03101931 per armband", PhiType::kDate, {"03101931"}},
+      {"per pt's wife, mary-ellen, pt fell at home", PhiType::kName, {"mary-ellen"}},
+      {"vin 1hgcm82633a004352 car in lot, pacemaker serial pjn123456", PhiType::kVehicle, {"1hgcm82633a004352"}},
+      {"nkda, code status dnr/dni since 1-15", PhiType::kDate, {"1-15"}},
+      // Clinical values only.
+      {"bp 120-80 hr 88 rr 18 spo2 97% ra, o2 sat 88 % on 2 l nc", PhiType::kId, {}},
+      {"wt 92 kg, ht 160 cm, pt ambulated 3-4x today w/ pt", PhiType::kAge, {}},
+      {"ptt 30-40 sec, inr 2-3 goal, on 2-3 L nc, spo2 92-94%", PhiType::kDate, {}},
+      {"sbp goal 100-140, hep b series 1-3 complete, rehab 3-5x/wk, 30-45 min", PhiType::kDate, {}},
+      {"pain 3-4/10 at rest, 7-8/10 with movement", PhiType::kDate, {}},
+  };
+  for (const Line& l : lines) EXPECT_EQ(Found(*d, l.text, l.type), l.spans) << l.text;
+}
+
 TEST(TextDeid, AgesOver89Only) {
   auto d = Make();
   EXPECT_EQ(Found(*d, "A 92-year-old woman.", PhiType::kAge), V{"92"});
@@ -325,6 +441,9 @@ TEST(TextDeid, DateShiftKeepsIntervalsAndFormat) {
   const std::string long_form = m.Replace(PhiType::kDate, "March 12, 2025");
   EXPECT_NE(long_form.find(", "), std::string::npos) << long_form;
   EXPECT_EQ(m.Replace(PhiType::kDate, "20250312").size(), 8u);
+  // MMDDYYYY is shifted the same way and keeps its order.
+  const std::string iso = m.Replace(PhiType::kDate, "1931-03-10");
+  EXPECT_EQ(m.Replace(PhiType::kDate, "03101931"), iso.substr(5, 2) + iso.substr(8, 2) + iso.substr(0, 4));
   // Same date, same surrogate; another patient, another offset (overwhelmingly likely).
   EXPECT_EQ(m.Replace(PhiType::kDate, "2025-03-12"), a);
 }
