@@ -298,15 +298,16 @@ class WordPass {
       if (!w_[i + 1].cap && (title || (w_[i].grammar & kNameCue)) &&
           (IsSpaceGap(gap) || (title && (gap == ". " || gap == ".")) || (relation && gap == " (") || apposition)) {
         const Word& next = w_[i + 1];
-        // After "pt", "patient", "name": two such words in a row ("pt farhan quintanilla").
-        const bool pair = i + 2 < n && LowerName(next) && IsSpaceGap(Gap(s_, next, w_[i + 2])) &&
-                          !w_[i + 2].cap && (LowerName(w_[i + 2]) || w_[i + 2].last > 0) &&
-                          In(w_[i].lower, {"pt", "patient", "name"});
         // A listed name, even a common word ("son mark", "dr smith"), but not a modal verb ("son
         // will call": "will" is a listed first name).
         const bool listed = !next.calendar && next.grammar == 0 && next.lower.size() >= 3 &&
                             !In(next.lower, {"will", "can", "shall", "would", "could", "should", "might", "must"});
         const bool first_name = listed && next.first > 0;
+        // After "pt", "patient", "name": two such words in a row ("pt farhan quintanilla"), or a
+        // listed first name that is a common word and then such a word ("pt wen oyelaran").
+        const bool pair = i + 2 < n && (LowerName(next) || first_name) && IsSpaceGap(Gap(s_, next, w_[i + 2])) &&
+                          !w_[i + 2].cap && (LowerName(w_[i + 2]) || (w_[i + 2].last > 0 && LowerName(next))) &&
+                          In(w_[i].lower, {"pt", "patient", "name"});
         if (((title || relation) && LowerName(next)) || pair || (first_name && (relation || !next.common)) ||
             (title && listed && next.last > 0)) {
           w_[i + 1].cue_name = true;

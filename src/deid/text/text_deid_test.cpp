@@ -80,6 +80,10 @@ TEST(TextDeid, LowerCaseNamesAfterTitlesAndRelations) {
   EXPECT_TRUE(Found(*d, "wife states pt ate well, husband present", PhiType::kName).empty());
   EXPECT_TRUE(Found(*d, "lives w/ spouse, dob on file", PhiType::kName).empty());
   EXPECT_EQ(Found(*d, "pt farhan quintanilla resting", PhiType::kName), V{"farhan quintanilla"});
+  // A listed first name that is a common word, then a word in no list: "pt wen oyelaran".
+  EXPECT_EQ(Found(*d, "pt wen oyelaran resting, pt grace nwosu in 4b", PhiType::kName),
+            (V{"wen oyelaran", "grace nwosu"}));
+  EXPECT_TRUE(Found(*d, "pt will ambulate, pt rose slowly", PhiType::kName).empty());
 }
 
 TEST(TextDeid, EponymsStatesAndShiftTimesAreNotPhi) {
