@@ -79,6 +79,7 @@ enum Grammar : std::uint8_t {
   kInstitution = 1u << 4,
   kPlaceCue = 1u << 5,
   kEmployerCue = 1u << 6,
+  kRelation = 1u << 7,  // a relative or carer ("daughter", "dtr", "wife"); also a name cue
 };
 
 // `hash` is HashWord(w).
@@ -90,12 +91,13 @@ std::uint8_t GrammarOf(std::string_view w, std::uint64_t hash) {
     };
     add(kTitle, {"dr", "mr", "mrs", "ms", "miss", "mx", "prof", "doctor", "dra", "np"});
     add(kNameCue, {"patient", "pt", "name", "attending", "physician", "surgeon", "nurse", "rn", "pcp",
-                   "resident", "fellow", "intern", "provider", "by", "cc", "signed", "guardian",
-                   "daughter", "son", "wife", "husband", "mother", "father", "sister", "brother",
-                   "spouse", "partner", "friend", "niece", "nephew", "aunt", "uncle", "grandson",
-                   "granddaughter", "grandmother", "grandfather", "caregiver", "mom", "dad",
-                   "companion", "neighbor", "neighbour", "roommate", "fiance", "fiancee", "dtr", "dau", "husb",
-                   "sis", "bro", "stepson", "stepdaughter", "son-in-law", "daughter-in-law", "grandma", "grandpa"});
+                   "resident", "fellow", "intern", "provider", "by", "cc", "signed", "guardian", "friend",
+                   "grandmother", "grandfather", "companion", "neighbor", "neighbour", "roommate"});
+    add(kNameCue | kRelation,
+        {"daughter", "son", "wife", "husband", "mother", "father", "sister", "brother", "spouse", "partner", "niece",
+         "nephew", "aunt", "uncle", "grandson", "granddaughter", "mom", "dad", "fiance", "fiancee", "caregiver",
+         "dtr", "dau", "husb", "sis", "bro", "stepson", "stepdaughter", "son-in-law", "daughter-in-law", "grandma",
+         "grandpa"});
     add(kCredential, {"md", "do", "rn", "np", "pa", "phd", "dds", "dmd", "mbbs", "frcp", "lpn", "cnp",
                       "aprn", "crna", "dpm", "od", "pharmd", "lcsw"});
     add(kCalendar, {"january", "february", "march", "april", "may", "june", "july", "august",
@@ -256,12 +258,6 @@ class WordPass {
   static bool LowerName(const Word& w) {
     return !w.cap && !w.common && !w.calendar && w.grammar == 0 && w.lower.size() >= 3;
   }
-  static bool IsRelation(const Word& w) {
-    return In(w.lower, {"daughter", "son", "wife", "husband", "mother", "father", "sister", "brother", "spouse",
-                        "partner", "niece", "nephew", "aunt", "uncle", "grandson", "granddaughter", "mom", "dad",
-                        "fiance", "fiancee", "caregiver", "dtr", "dau", "husb", "sis", "bro", "stepson",
-                        "stepdaughter", "son-in-law", "daughter-in-law", "grandma", "grandpa"});
-  }
 
   // Scoring (docs/deid-text.md): dictionary evidence, capitalisation, common-word and
   // calendar penalties, context bonuses; a word with score >= 3 is a name.
@@ -289,7 +285,7 @@ class WordPass {
     for (std::size_t i = 0; i + 1 < n; ++i) {
       const std::string_view gap = Gap(s_, w_[i], w_[i + 1]);
       const bool title = (w_[i].grammar & kTitle) && IsCueGap(gap);
-      const bool relation = IsRelation(w_[i]);
+      const bool relation = (w_[i].grammar & kRelation) != 0;
       // Lower-case notes: after a title or a relation word, a word in no common list is a
       // name, and after a relation word any listed first name ("wife grace", "son mark"); after
       // any cue, a listed first name that is not a common word. "dr.smith", "son (mike)" and
