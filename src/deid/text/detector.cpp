@@ -1126,8 +1126,13 @@ Status Detector::DetectSegment(std::string_view s, std::size_t base, std::vector
         std::size_t d = 0;
         while (d < text.size() && !IsDigit(text[d])) ++d;
         if (d == text.size()) {  // in words, and over 89 by the pattern: "ninety-two year old"
-          const auto [b, e] = SpelledAge(text);
-          out.push_back({base + m.begin + b, base + m.begin + e, PhiType::kAge, info.priority});
+          auto [b, e] = SpelledAge(text);
+          b += m.begin;
+          // "one hundred and one year old": the pattern starts at "hundred".
+          if (b == m.begin && b >= 4 && LowerWord(s.substr(b - 4, 4)) == "one " && (b == 4 || !IsAsciiAlpha(s[b - 5]))) {
+            b -= 4;
+          }
+          out.push_back({base + b, base + m.begin + e, PhiType::kAge, info.priority});
           break;
         }
         std::size_t e = d;
