@@ -1,7 +1,7 @@
 // The export screens: the manager requests an export of the demo project; approving their own
 // request is refused by the server and the screen shows the refusal; a data steward (another
 // user) approves it and the snapshot is built; the subgroup report of the snapshot is shown in
-// the app (a sandboxed frame, under the CSP) and its manifest too; the manager takes a one-time
+// the app (a sandboxed frame, under the CSP; on the quality dashboard too) and its manifest too; the manager takes a one-time
 // download link and downloads the tar, whose manifest.json is checked (its SHA-256 is the one the
 // server recorded); the link does not work twice. A second request is denied with a note.
 
@@ -139,6 +139,15 @@ test('exports: request, self-approval refused, approval by another, subgroup rep
   assert.equal(second.status, 'denied');
   assert.equal(second.snapshot_bytes, 0);
   assert.equal(second.manifest_sha256, null);
+
+  // The quality dashboard shows the manager the latest built snapshot's subgroup report.
+  await m.page.goto(`${env.server.url}/projects/${project_id}/quality`);
+  await m.page.getByRole('heading', { name: 'Subgroup report', exact: true }).waitFor();
+  const dashboardFrame = m.page.frameLocator('iframe[title="Subgroup report of snapshot version 1"]');
+  await dashboardFrame.getByRole('heading', { name: 'Missing demographic data' }).waitFor();
+  assert.equal(await m.page.locator('iframe.report').getAttribute('sandbox'), '', 'the report frame runs nothing');
+  await m.page.locator('iframe.report').scrollIntoViewIfNeeded();  // a frame off screen is not painted
+  await m.shot('dashboard-subgroup-report');
 
   for (const u of [admin, m, s]) u.assertNoErrors();
 }));

@@ -1,7 +1,7 @@
 // The quality dashboard (Observable Plot) over GET /projects/{id}/quality: agreement per class
 // with 95% intervals, rejection and adjudication rates over time, error by class and modality,
-// reviewer variance against the adjudicated labels with each reader's confusion matrix, and QA
-// findings linked to their items.
+// reviewer variance against the adjudicated labels with each reader's confusion matrix, QA
+// findings linked to their items, and the subgroup report of the latest built dataset snapshot.
 
 import * as Plot from '@observablehq/plot';
 import { useState } from 'preact/hooks';
@@ -52,6 +52,47 @@ function RateBars({ report, label }: { report: RateReport; label: string }) {
       Plot.text(rows, { x: 'hi', y: 'group', text: (d: { n: number }) => `n=${d.n}`, dx: 14 }),
     ],
   })} />;
+}
+
+// The subgroup report (docs/export.md) is made when a snapshot is built; the latest built one's is
+// shown to those who may list the exports (managers and data stewards), read as the exports
+// screen reads it (audited).
+function SubgroupReport({ project_id, canList }: { project_id: string; canList: boolean }) {
+  const [data, error] = useLoad(async () => {
+    if (!canList) return { built: null, html: '' };
+    const page = await api.get('/api/v1/projects/{project_id}/exports', { project_id });
+    const built = page.data.filter((x) => x.status === 'built').sort((a, b) => b.version - a.version)[0] ?? null;
+    if (!built) return { built, html: '' };
+    const res = await api.getRaw('/api/v1/projects/{project_id}/exports/{export_id}/files/{name}',
+                                 { project_id, export_id: built.id, name: 'subgroup_report.html' });
+    return { built, html: await res.text() };
+  }, [project_id, canList]);
+  const exportsLink = <a href={`/projects/${project_id}/exports`} onClick={linkClick}>exports</a>;
+  let body;
+  if (!canList) {
+    body = <p class="muted">Each built dataset snapshot comes with its subgroup report; managers and data stewards read it here and
+      under {exportsLink}.</p>;
+  } else if (error) {
+    body = <p class="error" role="alert">Could not read the subgroup report: {error}</p>;
+  } else if (!data) {
+    body = <Loading />;
+  } else if (!data.built) {
+    body = <p class="muted">No snapshot is built yet; the report is made with each one ({exportsLink}).</p>;
+  } else {
+    const title = `Subgroup report of snapshot version ${data.built.version}`;
+    body = (
+      <>
+        <p>{title}, built {new Date(data.built.decided_at ?? data.built.requested_at).toLocaleString()}; earlier versions under {exportsLink}.</p>
+        <iframe class="report" title={title} sandbox="" srcdoc={data.html} />
+      </>
+    );
+  }
+  return (
+    <section aria-labelledby="subgroup-h">
+      <h2 id="subgroup-h">Subgroup report</h2>
+      {body}
+    </section>
+  );
 }
 
 export function QualityDashboard({ params, session }: { params: Record<string, string>; session: SessionInfo }) {
@@ -173,6 +214,7 @@ export function QualityDashboard({ params, session }: { params: Record<string, s
           </table>
         )}
       </section>
+      <SubgroupReport project_id={project_id} canList={ctx.roles.some((r) => r === 'manager' || r === 'data_steward')} />
     </main>
   );
 }
