@@ -104,7 +104,7 @@ export function AdjudicationRoom({ params, session }: { params: Record<string, s
         <h2 id="disagree-h">Disagreement</h2>
         <p>{readings.length} readings · {[...votes.entries()].map(([k, n]) => `${k}: ${n}`).join(' · ') || 'no labels'}</p>
         {view.classes.length > 0 && (
-          <table class="figures" aria-label="Disagreement per class">
+          <table class="grid" aria-label="Disagreement per class">
             <thead><tr><th scope="col">Class</th><th scope="col">Readings naming it</th>
               <th scope="col">Fused suggestion: P(present), Dawid–Skene</th><th scope="col">Lowest mask Dice</th>
               <th scope="col">Lowest span F1</th><th scope="col">Grade spread</th><th scope="col">Lowest confidence</th></tr></thead>
