@@ -194,7 +194,10 @@ test('note room: a demo note shows its surrogates and its patient\'s labs as a t
   const project_id = (await r.api('GET', '/api/v1/projects')).json.data[0].id;
   const tasks = (await r.api('GET', `/api/v1/projects/${project_id}/tasks`)).json.data;
   const items = (await r.api('GET', `/api/v1/projects/${project_id}/items`)).json.data;
-  const note = items.find((i) => i.data_type === 'notes' && tasks.some((t) => t.item_id === i.id));
+  // A demo note, not the first test's upload (whose patient has no labs): ids are random, so
+  // the list's order does not tell them apart; the demo's patients have labs items.
+  const labPatients = new Set(items.filter((i) => i.data_type === 'labs').map((i) => i.patient_key));
+  const note = items.find((i) => i.data_type === 'notes' && labPatients.has(i.patient_key) && tasks.some((t) => t.item_id === i.id));
   assert.ok(note, 'a demo note is assigned to reader1');
   const stored = (await r.api('GET', `/api/v1/items/${note.id}/note`)).json;
   assert.ok(stored.phi.length > 0, 'the demo note was de-identified');
