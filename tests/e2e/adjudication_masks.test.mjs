@@ -8,10 +8,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { demoForThisFile, newUser, screenshotsOnFailure } from './harness.mjs';
-import { boxLabelNifti, syntheticCtNifti } from './nifti.mjs';
+import { boxLabelNifti } from './nifti.mjs';
+import { assign, csrfOf, smallCtItem } from './project_setup.mjs';
 
 const env = demoForThisFile();
-const dims = [96, 96, 24], spacing = [3, 3, 5];
+const dims = [96, 96, 24], spacing = [3, 3, 5];  // smallCtItem's voxels
 // Reader 1 draws a 20×20×8 box; reader 2 the same box 4 voxels to the right: 16×20×8 in common.
 const boxes = [[30, 50, 30, 50, 8, 16], [34, 54, 30, 50, 8, 16]];
 const boxVoxels = 20 * 20 * 8, common = 16 * 20 * 8;
@@ -24,24 +25,20 @@ test('adjudication of masks: each reading in its colour, the STAPLE consensus, t
   const manager = await newUser(env.browser, env.server, 'adjudication_masks', 'manager');
   await manager.signIn('manager');
   const project_id = (await manager.api('GET', '/api/v1/projects')).json.data[0].id;
-  const created = await manager.upload(`/api/v1/projects/${project_id}/items`, {
-    metadata: { name: 'metadata.json', mimeType: 'application/json',
-                buffer: Buffer.from(JSON.stringify({ data_type: 'imaging', modality: 'CT', patient_key: 'synthetic-ct-adjudication' })) },
-    content: { name: 'ct.nii.gz', mimeType: 'application/gzip', buffer: syntheticCtNifti(...dims, spacing) },
-  });
-  assert.equal(created.status, 201, JSON.stringify(created.json));
-  const item_id = created.json.id;
+  const reader = (name) => users.find((u) => u.username === name);
+  const item_id = await smallCtItem(manager, project_id, 'synthetic-ct-adjudication', dims, reader('reader1'));
+  await assign(manager, item_id, reader('reader2').id);
+  const taskOf = async (name) => (await manager.api('GET', `/api/v1/projects/${project_id}/tasks`)).json.data
+    .find((t) => t.item_id === item_id && t.assignee === reader(name).id);
 
   const tasks = [];
   for (const [n, name] of ['reader1', 'reader2'].entries()) {
-    const reader = users.find((u) => u.username === name);
-    const assigned = await manager.api('POST', `/api/v1/items/${item_id}/assignments`, { user_id: reader.id });
-    assert.equal(assigned.status, 201, JSON.stringify(assigned.json));
+    const task = await taskOf(name);
+    assert.ok(task, `${name} has a task on the item`);
     const r = await newUser(env.browser, env.server, 'adjudication_masks', name);
     await r.signIn(name);
-    const csrf = await r.page.evaluate(() => sessionStorage.getItem('caliper.csrf') || '');
     const put = await r.context.request.fetch(`${env.server.url}/api/v1/items/${item_id}/mask`, {
-      method: 'PUT', headers: { 'X-CSRF-Token': csrf, 'Content-Type': 'application/gzip' },
+      method: 'PUT', headers: { 'X-CSRF-Token': await csrfOf(r), 'Content-Type': 'application/gzip' },
       data: boxLabelNifti(...dims, spacing, boxes[n]),
     });
     assert.equal(put.status(), 200, await put.text());
@@ -49,9 +46,9 @@ test('adjudication of masks: each reading in its colour, the STAPLE consensus, t
       evidence: { kind: 'mask', data: { version: 1 } }, label: { class: 'liver_lesion' },
     });
     assert.equal(label.status, 201, JSON.stringify(label.json));
-    const submitted = await r.api('POST', `/api/v1/projects/${project_id}/tasks/${assigned.json.id}/submit`);
+    const submitted = await r.api('POST', `/api/v1/projects/${project_id}/tasks/${task.id}/submit`);
     assert.equal(submitted.status, 200, JSON.stringify(submitted.json));
-    tasks.push(assigned.json.id);
+    tasks.push(task.id);
     // A reader may not see another reading's mask or the consensus.
     assert.equal((await r.api('GET', `/api/v1/items/${item_id}/readings/${tasks[0]}/mask`)).status, 403);
     assert.equal((await r.api('GET', `/api/v1/items/${item_id}/fused-mask`)).status, 403);

@@ -48,6 +48,7 @@ export async function grantScope(user, project_id, scope) {
 export async function assign(user, item_id, user_id) {
   const res = await user.api('POST', `/api/v1/items/${item_id}/assignments`, { user_id });
   assert.equal(res.status, 201, JSON.stringify(res.json));
+  return res.json;  // the reader's task
 }
 
 // A small synthetic CT (nifti.mjs; `dims` voxels of 3×3×5 mm) uploaded by `user` (a manager)
