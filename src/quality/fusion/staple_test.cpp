@@ -255,6 +255,34 @@ TEST(StapleMultiLabel, BinaryIsTheTwoLabelCase) {
   }
 }
 
+// The multi-category code on the staple package's published vector above, its foreground
+// written as label 3 (any value names a category): the published consensus, each rater's
+// confusion the p and q of the binary fit, the priors the decisions' shares.
+TEST(StapleMultiLabel, PublishedSmallVectorOfTheStaplePackage) {
+  const std::uint8_t decisions[6][8] = {{0, 0, 0, 0, 0, 1, 1, 0}, {0, 0, 0, 0, 1, 1, 1, 1},
+                                        {1, 1, 1, 0, 1, 1, 1, 1}, {0, 0, 0, 0, 1, 1, 1, 0},
+                                        {0, 1, 0, 0, 0, 1, 1, 1}, {0, 0, 1, 1, 0, 0, 1, 1}};
+  std::vector<Volume> raters(6, Empty(8, 1, 1));
+  for (int r = 0; r < 6; ++r) {
+    for (int i = 0; i < 8; ++i) raters[r].voxels[i] = decisions[r][i] ? 3 : 0;
+  }
+  const auto views = Views(raters);
+  auto fit = StapleMultiLabel(views);
+  ASSERT_TRUE(fit.ok()) << fit.status().ToString();
+  ASSERT_TRUE(fit->converged);
+  ASSERT_EQ(fit->labels, (std::vector<std::uint8_t>{0, 3}));
+  const std::vector<std::uint8_t> published = {0, 0, 0, 0, 3, 3, 3, 3};
+  EXPECT_EQ(fit->consensus, published);
+  for (float c : fit->confidence) EXPECT_NEAR(c, 1.0, 1e-9);
+  EXPECT_DOUBLE_EQ(fit->priors[0], 0.5);
+  EXPECT_DOUBLE_EQ(fit->priors[1], 0.5);
+  const std::vector<double> p = {0.5, 1, 1, 0.75, 0.75, 0.5}, q = {1, 1, 0.25, 1, 0.75, 0.5};
+  for (int r = 0; r < 6; ++r) {
+    EXPECT_NEAR(fit->confusion[r][1 * 2 + 1], p[r], 1e-9) << r;  // truth 3, says 3
+    EXPECT_NEAR(fit->confusion[r][0 * 2 + 0], q[r], 1e-9) << r;  // truth 0, says 0
+  }
+}
+
 TEST(StapleMultiLabel, ThreeLabelsWithAConfusedRater) {
   // Truth: labels 0, 2 and 7 in three slabs. Raters 1-3 are right; rater 4 calls every 7 a 2.
   Volume truth = Empty(12, 12, 12);
