@@ -21,13 +21,14 @@ const kConsensusColour: [number, number, number] = [250, 204, 21];
 
 const figure = (v: number | null, digits: number) => (v === null ? '—' : v.toFixed(digits));
 
-// The masks the readings stand on (a label with mask evidence names one), and with two or more
+// The masks the submitted readings stand on (a label with mask evidence names one), and with two or more
 // their STAPLE consensus, whose fit is handed to `onFusion`.
 function maskLayers(itemId: string, readings: Reading[], onFusion: (f: MaskFusion | string) => void): MaskLayer[] {
   const bytes = async (res: Response) => new Uint8Array(await res.arrayBuffer());
   const layers: MaskLayer[] = [];
   readings.forEach((r, i) => {
-    if (!r.annotations.some((a) => a.evidence.kind === 'mask')) return;
+    // Only submitted readings stand on a mask (the server's rule: not open, claimed or rejected).
+    if (['open', 'claimed', 'rejected'].includes(r.task.state) || !r.annotations.some((a) => a.evidence.kind === 'mask')) return;
     layers.push({ id: `reading-${r.task.id}`, name: `Reader ${i + 1}'s mask`, colour: kReaderColours[i % kReaderColours.length]!,
                   load: async () => bytes(await api.getRaw('/api/v1/items/{item_id}/readings/{task_id}/mask', { item_id: itemId, task_id: r.task.id })) });
   });
