@@ -12,7 +12,8 @@ struct hs_database;
 struct hs_scratch;
 
 // The Hyperscan bridge: the only code that includes <hs/hs.h>. One database of every
-// identifier pattern, scanned in a single pass (block mode, leftmost start of match).
+// identifier pattern scans the text once for match ends (block mode); each pattern's own
+// database then finds the leftmost starts in short windows before those ends (patterns.cpp).
 namespace caliper::deid::text {
 
 // What a pattern finds; kinds other than kIdentifier are checked or completed by the
@@ -51,11 +52,23 @@ class PatternScanner {
   Status Scan(std::string_view text, std::vector<PatternMatch>& out);
   const PatternInfo& Info(unsigned id) const { return infos_[id]; }
 
+  struct End {
+    std::size_t end;
+    unsigned id;
+  };
+
  private:
+  static constexpr std::size_t kNone = std::size_t(-1);
   PatternScanner() = default;
-  hs_database* db_ = nullptr;  // shared, compiled once per process, never freed
-  hs_scratch* scratch_ = nullptr;
+  Status FindStarts(std::string_view text, unsigned id);
+
+  hs_scratch* scratch_ = nullptr;  // for every database (shared, compiled once per process)
   std::vector<PatternInfo> infos_;
+  // Working memory of Scan, kept between calls.
+  std::vector<End> ends_;                            // every match end, in Hyperscan's order
+  std::vector<std::vector<std::size_t>> by_pattern_; // per pattern, its ends in increasing order
+  std::vector<std::vector<std::size_t>> starts_;     // per pattern, the start of each end
+  std::vector<std::size_t> last_;                    // per pattern, its last match in the output
 };
 
 }  // namespace caliper::deid::text

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "deid/text/patterns.h"
 #include "deid/text/string_table.h"
 #include "deid/text/surrogate.h"
 #include "deid/text/utf8.h"
@@ -550,6 +551,54 @@ TEST(TextDeid, NamesAreRememberedAcrossSegments) {
   ASSERT_EQ(names.size(), 2u);
   EXPECT_EQ(names[0], "Quintanilla");
   EXPECT_EQ(names[1], "Quintanilla");
+}
+
+// The scanner finds match ends in one pass and each match's leftmost start in a window behind
+// its end (patterns.cpp): starts far behind their ends, in and beyond the windows, and ends
+// that Hyperscan reports out of order must still get their own starts.
+TEST(TextDeid, PatternStartsFoundBehindTheirEnds) {
+  auto scanner = text::PatternScanner::Create();
+  ASSERT_TRUE(scanner.ok()) << scanner.status().ToString();
+  // The [begin, end) of every match of `type` in `s`.
+  const auto spans = [&](const std::string& s, PhiType type) {
+    std::vector<text::PatternMatch> matches;
+    EXPECT_TRUE((*scanner)->Scan(s, matches).ok());
+    std::vector<std::pair<std::size_t, std::size_t>> out;
+    for (const text::PatternMatch& m : matches) {
+      if ((*scanner)->Info(m.id).type == type) out.emplace_back(m.begin, m.end);
+    }
+    return out;
+  };
+  using Spans = std::vector<std::pair<std::size_t, std::size_t>>;
+
+  // "x.org" and "x.org/path" end in different Hyperscan engines: both URL patterns start at "www".
+  const std::string url = "Images: www.imaging-portal.example.org/view?acc=9966713 (workstation)";
+  const std::size_t www = url.find("www"), url_end = url.find(" (");
+  for (const auto& [b, e] : spans(url, PhiType::kUrl)) {
+    EXPECT_EQ(b, www);
+    EXPECT_EQ(e, url_end);
+  }
+  EXPECT_EQ(spans(url, PhiType::kUrl).size(), 2u);
+
+  // A URL of 5,000 bytes: no whitespace, so its window reaches back to the space before it (the
+  // scheme pattern starts at "https", the domain pattern at "x.org").
+  const std::string long_url = "see https://x.org/" + std::string(5000, 'a') + " today";
+  EXPECT_EQ(spans(long_url, PhiType::kUrl), (Spans{{4, long_url.size() - 6}, {12, long_url.size() - 6}}));
+
+  // Unbounded patterns are searched 256 bytes back first, then twice as far each time.
+  const std::string street = "lives at 12 " + std::string(300, 'b') + " street, near the park";
+  EXPECT_EQ(spans(street, PhiType::kLocation), (Spans{{9, street.find(',')}}));
+  const std::string age = "is 92" + std::string(600, ' ') + "years old";
+  EXPECT_EQ(spans(age, PhiType::kAge), (Spans{{3, age.size()}}));
+
+  // Many short matches close together: each keeps its own start.
+  std::string days = "seen";
+  Spans expected;
+  for (int d = 10; d < 28; ++d) {
+    days += " on 3/" + std::to_string(d);
+    expected.emplace_back(days.size() - 4, days.size());
+  }
+  EXPECT_EQ(spans(days, PhiType::kDate), expected);
 }
 
 TEST(TextDeid, CodePointCursorCountsEveryWidth) {
