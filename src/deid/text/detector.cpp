@@ -120,13 +120,49 @@ std::uint8_t GrammarOf(std::string_view w, std::uint64_t hash) {
 bool In(std::string_view w, std::initializer_list<std::string_view> set) {
   return std::find(set.begin(), set.end(), w) != set.end();
 }
+
+// The words that anchor the phrase rules (WordPass::Phrases), looked up once per word like
+// GrammarOf.
+enum Phrase : std::uint8_t {
+  kAgeCue = 1u << 0,          // "pt ninety-two"
+  kNicknameCue = 1u << 1,     // "goes by", "aka", "(be) called", "known as", "prefers"
+  kFacility = 1u << 2,        // a facility word ending a lower-case facility name ("maplewood snf")
+  kResidence = 1u << 3,       // one where people stay: any name word may precede it after "to", "at"
+  kFacilityPair = 1u << 4,    // the second word of "nursing home", "medical center", ...
+  kPlaceVerb = 1u << 5,       // "transferred from", "born in", "moved to" before a city
+  kSurnameParticle = 1u << 6, // "np de la cruz"
+};
+std::uint8_t PhraseOf(std::string_view w, std::uint64_t hash) {
+  static const StringTable<std::uint8_t> kTable = [] {
+    std::unordered_map<std::string_view, std::uint8_t> t;
+    auto add = [&](std::uint8_t flag, std::initializer_list<std::string_view> words) {
+      for (std::string_view word : words) t[word] |= flag;
+    };
+    add(kAgeCue, {"pt", "patient"});
+    add(kNicknameCue, {"by", "aka", "called", "as", "nickname", "nicknamed", "prefers"});
+    add(kFacility, {"hospital", "clinic", "hospice", "snf", "rehab", "ltach"});
+    add(kResidence, {"snf", "rehab", "ltach"});
+    add(kFacilityPair, {"home", "living", "center", "centre"});
+    add(kPlaceVerb, {"transferred", "transfer", "xfer", "xferred", "transported", "arrived", "sent", "born",
+                     "lives", "living", "resides", "residing", "moved", "relocated", "up"});
+    add(kSurnameParticle, {"de", "del", "della", "van", "von", "da", "di", "du", "le", "la", "mac", "mc", "al",
+                           "el", "bin", "ben"});
+    return StringTable<std::uint8_t>({t.begin(), t.end()});
+  }();
+  const std::uint8_t* flags = kTable.Find(w, hash);
+  return flags == nullptr ? 0 : *flags;
+}
+bool UnitAfter(std::string_view s, std::size_t i);
 // Words that may follow a label before its identifier ("MRN number: 123").
 bool IsLabelSeparator(char c) {
   return c == ' ' || c == '\t' || c == ':' || c == '#' || c == '=' || c == '.' || c == '-';
 }
 bool IsLabelFiller(std::string_view w) {
   return In(w, {"number", "no", "num", "nr", "id", "is", "of", "code", "on", "file", "ph", "at", "to", "her",
-                "him", "me", "them"});
+                "him", "me", "them",
+                // what is sent ("fax results to 617-555-0142")
+                "results", "result", "report", "reports", "records", "copy", "copies", "labs", "orders", "notes",
+                "forms", "paperwork", "it"});
 }
 
 // Appends the words of `s` (runs of letters, with inner apostrophes and hyphens) to `words`,
@@ -239,11 +275,20 @@ class WordPass {
       w.calendar = (w.grammar & kCalendar) != 0;
     }
     ScoreNames();
+    Phrases();
     EmitNames();
     Places();
   }
 
  private:
+  // "dr page pending": the word after a title is the message to the doctor, not a surname,
+  // when a word saying what became of it follows.
+  bool MessageAfter(std::size_t i) const {
+    return i + 1 < w_.size() && IsSpaceGap(Gap(s_, w_[i], w_[i + 1])) &&
+           In(w_[i + 1].lower, {"pending", "sent", "placed", "returned", "answered", "unanswered", "out", "x",
+                                "again", "made", "awaiting", "re", "to", "for", "about"});
+  }
+
   // A word that may be part of a name once context says a name is there.
   bool NameLike(const Word& w, bool after_cue) const {
     if (w.calendar || (w.grammar & (kTitle | kCredential))) return false;
@@ -300,13 +345,22 @@ class WordPass {
                             !In(next.lower, {"will", "can", "shall", "would", "could", "should", "might", "must"});
         const bool first_name = listed && next.first > 0;
         // After "pt", "patient", "name": two such words in a row ("pt farhan quintanilla"), or a
-        // listed first name that is a common word and then such a word ("pt wen oyelaran").
-        const bool pair = i + 2 < n && (LowerName(next) || first_name) && IsSpaceGap(Gap(s_, next, w_[i + 2])) &&
-                          !w_[i + 2].cap && (LowerName(w_[i + 2]) || (w_[i + 2].last > 0 && LowerName(next))) &&
+        // listed first name that is a common word and then a word in no list of four letters or
+        // more ("pt wen oyelaran"; "pt rose oob" is out of bed) or a listed surname ("pt wen
+        // foster").
+        const Word* after = i + 2 < n && IsSpaceGap(Gap(s_, next, w_[i + 2])) && !w_[i + 2].cap ? &w_[i + 2] : nullptr;
+        const bool pair = after != nullptr && (LowerName(next) || first_name) &&
+                          ((LowerName(*after) && (LowerName(next) || after->lower.size() >= 4)) ||
+                           (after->last > 0 && !after->calendar && after->grammar == 0)) &&
                           In(w_[i].lower, {"pt", "patient", "name"});
+        // After a title, a two-letter word in no list, or a listed name that is no common word
+        // or state ("dr wu", "dr ng", "dr li"); not "dr rx", "dr dx".
+        const bool short_surname = title && next.lower.size() == 2 && !next.common && !next.state &&
+                                   next.grammar == 0 && next.lower[1] != 'x';
         if (((title || relation) && LowerName(next)) || pair || (first_name && (relation || !next.common)) ||
-            (title && listed && next.last > 0)) {
+            (title && listed && next.last > 0 && !MessageAfter(i + 1)) || short_surname) {
           w_[i + 1].cue_name = true;
+          if (pair) w_[i + 2].cue_name = true;
         }
       }
       const bool cue = !title && (w_[i].grammar & kNameCue) &&
@@ -496,6 +550,200 @@ class WordPass {
         }
       }
     }
+  }
+
+  // Phrases that name a person, an age or a place in lower-case notes, after ScoreNames
+  // (docs/deid-text.md, step 5 and 6): nicknames, "dr de la cruz", "rn k. osei", "daughter in
+  // law kasia", "pt ninety-two", facilities ("maplewood snf", "st. mary's hospital") and cities
+  // after "transferred from", "born in", "moved to".
+  void Phrases() {
+    const std::size_t n = w_.size();
+    for (std::size_t i = 0; i < n; ++i) {
+      const Word& w = w_[i];
+      const std::uint8_t phrase = PhraseOf(w.lower, w.hash);
+      if (phrase == 0 && !(w.grammar & (kTitle | kRelation | kCredential | kPlaceCue))) continue;
+      if (phrase & (kFacility | kFacilityPair)) FacilityEndingAt(i);
+      if (i + 1 == n) break;
+      const bool spaced = IsSpaceGap(Gap(s_, w, w_[i + 1]));
+      if ((phrase & kAgeCue) && spaced) SpelledAgeAt(i + 1);
+      if ((phrase & kNicknameCue) && spaced) NicknameAt(i);
+      if ((w.grammar & kPlaceCue) && i > 0 && spaced && IsSpaceGap(Gap(s_, w_[i - 1], w)) &&
+          (PhraseOf(w_[i - 1].lower, w_[i - 1].hash) & kPlaceVerb) && In(w.lower, {"from", "to", "in"})) {
+        CityAfterPlaceVerb(i + 1);
+      }
+      if (w.grammar & (kTitle | kCredential)) InitialAndSurnameAt(i);
+      if ((w.grammar & kTitle) && spaced) ParticleSurnameAt(i + 1);
+      // "daughter in law kasia", "son in law mike".
+      if ((w.grammar & kRelation) && i + 3 < n && w_[i + 1].lower == "in" && w_[i + 2].lower == "law" &&
+          spaced && IsSpaceGap(Gap(s_, w_[i + 2], w_[i + 3])) && !w_[i + 3].cap &&
+          (LowerName(w_[i + 3]) || w_[i + 3].first > 0) && w_[i + 3].grammar == 0) {
+        w_[i + 3].name = w_[i + 3].cue_name = true;
+      }
+    }
+  }
+
+  // "pt ninety-two", "patient is ninety one": a spelled age over 89 at word `k` (after an
+  // optional "is", "now"), unless a unit follows ("pt ninety minutes post op").
+  void SpelledAgeAt(std::size_t k) {
+    const std::size_t n = w_.size();
+    if (k + 1 < n && In(w_[k].lower, {"is", "now", "turned", "turns"}) && IsSpaceGap(Gap(s_, w_[k], w_[k + 1]))) ++k;
+    const auto unit = [](std::string_view u) {
+      return In(u, {"one", "two", "three", "four", "five", "six", "seven", "eight", "nine"});
+    };
+    const std::string_view w = w_[k].lower;
+    std::size_t e = k;
+    const auto next_is = [&](std::size_t j, std::initializer_list<std::string_view> set) {
+      return j + 1 < n && IsSpaceGap(Gap(s_, w_[j], w_[j + 1])) && In(w_[j + 1].lower, set);
+    };
+    if (w == "ninety") {
+      if (k + 1 < n && IsSpaceGap(Gap(s_, w_[k], w_[k + 1])) && unit(w_[k + 1].lower)) e = k + 1;
+    } else if (w.starts_with("ninety-")) {
+      if (!unit(w.substr(7))) return;
+    } else {
+      return;  // "one hundred" and over: rare enough without "year old" to leave
+    }
+    if (w_[e].end < s_.size() && (s_[w_[e].end] == '%' || UnitAfter(s_, w_[e].end))) return;
+    if (next_is(e, {"percent", "seconds", "sec", "degrees", "pounds", "beats", "bpm", "meters", "yards"})) return;
+    Add(w_[k].begin, w_[e].end, PhiType::kAge, 3);
+  }
+
+  // A nickname after the cue word `c`: "goes by bobby", "aka bob", "prefers to be called
+  // bobby", "known as dot", "prefers bobby". The name is a listed first name (even a common
+  // word, as nicknames often are) or, except after "prefers", a lower-case word in no list.
+  void NicknameAt(std::size_t c) {
+    const std::string_view cue = w_[c].lower;
+    const std::string_view before = c > 0 && IsSpaceGap(Gap(s_, w_[c - 1], w_[c])) ? w_[c - 1].lower : "";
+    const bool strong = cue == "aka" || cue == "nickname" || cue == "nicknamed" ||
+                        (cue == "by" && In(before, {"goes", "go", "going", "went"})) ||
+                        (cue == "called" && In(before, {"be", "is", "being"})) || (cue == "as" && before == "known");
+    if (!strong && cue != "prefers") return;
+    Word& next = w_[c + 1];
+    if (next.calendar || next.grammar != 0 || next.lower.find('\'') != std::string_view::npos ||
+        In(next.lower, {"will", "can", "shall", "would", "could", "should", "might", "must"})) {
+      return;
+    }
+    if (next.first > 0 || (strong && !next.common && next.lower.size() >= 3 && next.first == 0 && next.last == 0)) {
+      next.name = next.cue_name = true;
+    }
+  }
+
+  // "dr. b. achebe", "rn k. osei": a title or credential, an initial with its period and a
+  // lower-case surname (listed, or in no common list).
+  void InitialAndSurnameAt(std::size_t t) {
+    if (t + 2 >= w_.size()) return;
+    const std::string_view g = Gap(s_, w_[t], w_[t + 1]);
+    const Word& initial = w_[t + 1];
+    const Word& surname = w_[t + 2];
+    if (!(g == " " || g == ". " || g == ".") || initial.end - initial.begin != 1 || initial.cap ||
+        Gap(s_, initial, surname) != ". " || surname.cap) {
+      return;
+    }
+    if (LowerName(surname) || (surname.last > 0 && surname.grammar == 0 && !surname.calendar)) {
+      Add(initial.begin, surname.end, PhiType::kName, 2);
+    }
+  }
+
+  // "dr de la cruz", "dr van der berg": particles and a surname after a title.
+  void ParticleSurnameAt(std::size_t k) {
+    const std::size_t n = w_.size();
+    if (!(PhraseOf(w_[k].lower, w_[k].hash) & kSurnameParticle) || w_[k].cap) return;
+    std::size_t e = k + 1;
+    if (e < n && IsSpaceGap(Gap(s_, w_[k], w_[e])) && In(w_[e].lower, {"la", "der", "den", "los", "las"})) ++e;
+    if (e >= n || !IsSpaceGap(Gap(s_, w_[e - 1], w_[e])) || w_[e].cap || w_[e].grammar != 0 || w_[e].calendar ||
+        w_[e].lower.size() < 3 || !(LowerName(w_[e]) || w_[e].last > 0 || w_[e].first > 0)) {
+      return;
+    }
+    Add(w_[k].begin, w_[e].end, PhiType::kName, 2);
+  }
+
+  // A word of a lower-case facility name that alone says "name": a listed city or name that is
+  // no common word or state ("maplewood", "boston", "spaulding" is not listed), or a listed
+  // name's possessive ("mary's").
+  static bool FacilityNameWord(const Word& w) {
+    if (w.cap || w.grammar != 0 || w.calendar || w.lower.size() < 3) return false;
+    if ((w.city || w.first > 0 || w.last > 0) && !w.common && !w.state) return true;
+    if (!w.lower.ends_with("'s")) return false;
+    const Lexicon::Entry* e = Lexicon::Get().Find(w.lower.substr(0, w.lower.size() - 2));
+    return e != nullptr && (e->first > 0 || e->last > 0) && !e->common;
+  }
+  // Any other word of such a name ("sunrise" in "dc to sunrise rehab"), but not the words that
+  // say what kind of care it is or whose it is.
+  static bool FacilityOtherWord(const Word& w) {
+    return !w.cap && w.grammar == 0 && !w.calendar && w.lower.size() >= 3 &&
+           w.lower.find('\'') == std::string_view::npos &&
+           !In(w.lower, {"acute", "subacute", "inpatient", "outpatient", "cardiac", "cardio", "pulmonary", "pulm",
+                         "physical", "occupational", "speech", "vestibular", "pelvic", "floor", "stroke", "ortho",
+                         "orthopedic", "neuro", "geri", "geriatric", "pediatric", "peds", "short", "long", "term",
+                         "short-term", "long-term", "day", "home", "local", "outside", "nearby", "same", "another",
+                         "other", "new", "skilled", "drug", "alcohol", "substance", "detox", "residential",
+                         "transitional", "intensive", "cognitive", "memory", "respite", "her", "his", "their", "its",
+                         "our", "your", "the", "this", "that", "any", "some", "prior", "previous", "former",
+                         "current", "usual", "snf", "rehab", "hospital", "facility", "str", "irf", "tcu", "ltc",
+                         "private", "nursing", "assisted", "medical", "health", "care", "bed", "placement", "vs",
+                         "and", "versus", "then", "with", "awaiting", "needs", "accepted", "pending"});
+  }
+
+  // A lower-case facility name ending at word `i` ("maplewood snf", "st. mary's hospital",
+  // "boston medical center", "maple grove nursing home"): the name words before the facility
+  // word(s), at most three; "st."/"saint" and the word after it; any other words only before a
+  // place where people stay and after "to", "at", "from", "in", "of" ("dc to sunrise rehab").
+  void FacilityEndingAt(std::size_t i) {
+    const Word& w = w_[i];
+    if (w.cap) return;
+    const std::uint8_t phrase = PhraseOf(w.lower, w.hash);
+    std::size_t h = i;  // where the facility words begin
+    bool residence = (phrase & kResidence) != 0;
+    if (phrase & kFacilityPair) {
+      if (i == 0 || !IsSpaceGap(Gap(s_, w_[i - 1], w))) return;
+      const std::string_view first = w_[i - 1].lower;
+      const bool pair = (w.lower == "home" && first == "nursing") || (w.lower == "living" && first == "assisted") ||
+                        ((w.lower == "center" || w.lower == "centre") &&
+                         In(first, {"medical", "rehab", "care", "health", "rehabilitation"}));
+      if (!pair) return;
+      h = i - 1;
+      residence = w.lower != "center" || first == "rehab" || first == "care";
+    }
+    const auto name_run = [&](bool any_word) {
+      std::size_t b = h;
+      while (b > 0 && h - b < 3 && IsSpaceGap(Gap(s_, w_[b - 1], w_[b])) &&
+             (FacilityNameWord(w_[b - 1]) || (any_word && FacilityOtherWord(w_[b - 1])))) {
+        --b;
+      }
+      return b;
+    };
+    std::size_t b = name_run(false);
+    // "maple grove nursing home" is no listed city: other words after a place cue.
+    if (residence) {
+      const std::size_t b_any = name_run(true);
+      if (b_any < b && b_any > 0 && (w_[b_any - 1].grammar & kPlaceCue) && IsSpaceGap(Gap(s_, w_[b_any - 1], w_[b_any]))) {
+        b = b_any;
+      }
+    }
+    // A two-word listed city ("fall river rehab").
+    for (std::size_t k = h >= 3 ? h - 3 : 0; k + 1 < h && b == h; ++k) {
+      if (!w_[k].cap && LowerCityAt(k) == h - k) b = k;
+    }
+    // "st. mary's hospital", "saint anne's": the word after the saint is any word.
+    if (b == h && h >= 2 && !w_[h - 1].cap && w_[h - 1].grammar == 0 && In(w_[h - 2].lower, {"st", "saint"})) {
+      const std::string_view g = Gap(s_, w_[h - 2], w_[h - 1]);
+      if (IsSpaceGap(g) || g == ". ") b = h - 2;
+    } else if (b < h && b >= 1 && In(w_[b - 1].lower, {"st", "saint"})) {
+      const std::string_view g = Gap(s_, w_[b - 1], w_[b]);
+      if (IsSpaceGap(g) || g == ". ") --b;
+    }
+    if (b < h) Add(w_[b].begin, w.end, PhiType::kLocation, 2);
+  }
+
+  // A lower-case listed city after "transferred from", "born in", "moved to", even a common word
+  // ("transferred from riverside"), but not where a patient is moved within a hospital or home.
+  void CityAfterPlaceVerb(std::size_t i) {
+    if (w_[i].cap || !w_[i].city_start) return;
+    const std::size_t len = LowerCityAt(i);
+    if (len == 0 || (len == 1 && In(w_[i].lower, {"home", "ward", "nursery", "house", "center", "central", "section",
+                                                  "transfer", "university", "bay", "floor", "unit"}))) {
+      return;
+    }
+    Add(w_[i].begin, w_[i + len - 1].end, PhiType::kLocation, 1);
   }
 
   // The number of lower-case words from `i` that name a listed city and not a state ("worcester",
@@ -729,11 +977,11 @@ std::size_t DayRangeEnd(std::string_view s, std::size_t e, int month, int day) {
   return last > day && ValidMonthDay(month, last) ? j : e;
 }
 
-// A word of letters with inner '/' or '-' ("f/u", "follow-up", "b/p") ending at byte `i`;
-// returns where it begins (`i` when there is none).
+// A word of letters with inner '/', '-' or '\'' ("f/u", "follow-up", "b/p", "dc'd") ending at
+// byte `i`; returns where it begins (`i` when there is none).
 std::size_t WordStartBefore(std::string_view s, std::size_t i) {
   std::size_t b = i;
-  while (b > 0 && (IsAsciiAlpha(s[b - 1]) || ((s[b - 1] == '/' || s[b - 1] == '-') && b < i && b >= 2 &&
+  while (b > 0 && (IsAsciiAlpha(s[b - 1]) || ((s[b - 1] == '/' || s[b - 1] == '-' || s[b - 1] == '\'') && b < i && b >= 2 &&
                                               IsAsciiAlpha(s[b - 2])))) {
     --b;
   }
@@ -757,7 +1005,8 @@ bool IsDateCue(std::string_view w) {
   return In(w, {"on", "since", "until", "till", "til", "dated", "date", "dob", "dos", "doa", "dod", "doi",
                 "due", "before", "after", "starting", "started", "start", "f/u", "fu", "followup", "follow-up",
                 "recheck", "rechecked", "seen", "return", "returns", "returned", "rtc", "appt", "appointment",
-                "scheduled", "rescheduled", "admitted", "admit", "admission", "discharged", "discharge", "visit",
+                "scheduled", "rescheduled", "admitted", "admit", "admission", "adm", "discharged", "discharge",
+                "dc'd", "d/c'd", "dc", "d/c", "encounter", "visit",
                 "comparison", "prior", "last", "next", "expires", "expired", "effective", "onset", "began",
                 "ended", "lmp", "edd", "edc", "drawn", "collected", "born", "bday", "birthday", "bm", "monday", "tuesday",
                 "wednesday", "thursday", "friday", "saturday", "sunday", "mon", "tue", "tues", "wed", "thu",
@@ -910,11 +1159,25 @@ MonthDay JudgeMonthDay(std::string_view s, std::size_t b, std::size_t e) {
   std::size_t cue_begin = b;
   const std::string cue = CueBefore(s, b, cue_begin);
   std::size_t head_begin = cue_begin;
-  if (IsDateCue(cue) || IsDatePhrase(CueBefore(s, cue_begin, head_begin), cue)) {
+  const std::string head = CueBefore(s, cue_begin, head_begin);
+  // "on 7-3 pt slept well": a nursing shift (7 a.m. to 3 p.m., 3-11, 11-7, 7-7) after an "on"
+  // that opens the sentence; after a verb ("fell on 7-3") it is taken for a date.
+  if (dash && cue == "on" &&
+      ((month == 7 && (day == 3 || day == 7)) || (month == 3 && day == 11) || (month == 11 && day == 7))) {
+    std::size_t k = cue_begin;
+    while (k > 0 && IsBlank(s[k - 1])) --k;
+    if (k == 0 || std::string_view(".;:!?,(\n\r").find(s[k - 1]) != std::string_view::npos) return m;
+  }
+  if (IsDateCue(cue) || IsDatePhrase(head, cue)) {
     m.date = true;
     return m;
   }
   if (MeasurementBefore(s, b)) return m;
+  // A heading dated by it: "echo 11/7: ef 55%", "11/12: pt called".
+  if (number_end < s.size() && s[number_end] == ':' && (number_end + 1 == s.size() || !IsDigit(s[number_end + 1]))) {
+    m.date = true;
+    return m;
+  }
   // "from 2-3", "between 3-4": with a dash these are far more often counts than dates.
   m.date = IsRangeCue(cue) && !dash;
   m.linkable = !m.date;
@@ -955,6 +1218,29 @@ void AddMonthDayDates(std::string_view s, std::size_t base, int priority, std::v
   for (const MonthDay& d : days) {
     if (d.date) out.push_back({base + d.begin, base + d.end, PhiType::kDate, priority});
   }
+}
+
+// "10/2024", "3-2019": a month and a year (1900-2099) starting at byte `i`, not part of a longer
+// number or date and not a ratio or dose ("ratio 1/2000", "1/2000 units"); returns where it
+// ends, or `i`.
+std::size_t MonthYearEnd(std::string_view s, std::size_t i) {
+  if (i > 0 && (s[i - 1] == '/' || s[i - 1] == '-' || s[i - 1] == '.' || s[i - 1] == ':')) return i;
+  std::size_t j = i;
+  while (j < s.size() && IsDigit(s[j]) && j - i < 3) ++j;
+  if (j - i < 1 || j - i > 2 || j + 5 > s.size() || (s[j] != '/' && s[j] != '-')) return i;
+  const int month = ParseInt(s.substr(i, j - i));
+  const std::size_t y = j + 1;
+  const std::size_t e = y + 4;
+  if (month < 1 || month > 12 || !(s.substr(y, 2) == "19" || s.substr(y, 2) == "20") ||
+      !std::all_of(s.begin() + static_cast<std::ptrdiff_t>(y), s.begin() + static_cast<std::ptrdiff_t>(e), IsDigit)) {
+    return i;
+  }
+  if (e < s.size() && (IsDigit(s[e]) || IsAsciiAlpha(s[e]) ||
+                       ((s[e] == '/' || s[e] == '-' || s[e] == '.') && e + 1 < s.size() && IsDigit(s[e + 1])))) {
+    return i;
+  }
+  if (UnitAfter(s, e) || MeasurementBefore(s, i)) return i;
+  return e;
 }
 
 bool IsNumericType(PhiType t) {
@@ -1191,6 +1477,11 @@ Status Detector::DetectSegment(std::string_view s, std::size_t base, std::vector
       i = j;
       continue;
     }
+    if (const std::size_t e = j == i ? MonthYearEnd(s, i) : i; e > i) {
+      out.push_back({base + i, base + e, PhiType::kDate, 3});
+      i = e;
+      continue;
+    }
     const IdToken t = IdTokenAt(s, i);
     if (LooksLikeId(s, t)) out.push_back({base + t.begin, base + t.end, PhiType::kId, 0});
     i = std::max(t.end, i + 1);
@@ -1218,14 +1509,30 @@ Status Detector::DetectSegment(std::string_view s, std::size_t base, std::vector
     if (i >= s.size() || i - label.end > 24) continue;
     auto it = std::lower_bound(out.begin(), out.end(), base + i,
                                [](const ByteSpan& a, std::size_t b) { return a.begin < b; });
-    // A short upper-case prefix word belongs to the identifier ("DL S12345678").
+    // A short upper-case prefix word belongs to the identifier ("DL S12345678"), and so does a
+    // lower-case one in no word list before spaced digit groups ("member id xjh 445 667 889").
     std::size_t id_begin = i;
     IdToken t = IdTokenAt(s, i);
-    if (t.digits == 0 && t.letters <= 3 && t.end < s.size() && s[t.end] == ' ' &&
-        std::all_of(s.begin() + static_cast<std::ptrdiff_t>(i), s.begin() + static_cast<std::ptrdiff_t>(t.end),
-                    [](char c) { return IsAsciiUpper(c) || c == '-'; })) {
+    const bool spaced_label = label.type != PhiType::kPhone && label.type != PhiType::kFax &&
+                              label.type != PhiType::kZip;
+    if (t.digits == 0 && t.letters <= 3 && t.end < s.size() && s[t.end] == ' ') {
+      const bool upper = std::all_of(s.begin() + static_cast<std::ptrdiff_t>(i), s.begin() + static_cast<std::ptrdiff_t>(t.end),
+                                     [](char c) { return IsAsciiUpper(c) || c == '-'; });
       const IdToken next = IdTokenAt(s, t.end + 1);
-      if (next.digits > 0) t = {i, next.end, next.digits, t.letters + next.letters, next.hyphen};
+      const bool lower_prefix = spaced_label && t.hyphen == false && next.letters == 0 && next.digits >= 2 &&
+                                next.end < s.size() && s[next.end] == ' ' && !lex.CommonWord(LowerWord(s.substr(i, t.end - i)));
+      if (next.digits > 0 && (upper || lower_prefix)) t = {i, next.end, next.digits, t.letters + next.letters, next.hyphen};
+    }
+    // An identifier written in short spaced groups ("mrn 00 44 12 88", "xjh 445 667 889").
+    if (spaced_label && t.digits > 0 && t.digits < 5) {
+      for (IdToken next; t.end + 1 < s.size() && s[t.end] == ' ' && IsDigit(s[t.end + 1]);) {
+        next = IdTokenAt(s, t.end + 1);
+        if (next.letters != 0 || next.hyphen || next.digits < 2 || next.digits > 4 ||
+            (next.end < s.size() && (s[next.end] == '/' || s[next.end] == '.'))) {
+          break;
+        }
+        t = {t.begin, next.end, t.digits + next.digits, t.letters, false};
+      }
     }
     bool typed = false;
     for (auto k = it; k != out.end() && k->begin == base + id_begin; ++k) {
@@ -1240,6 +1547,8 @@ Status Detector::DetectSegment(std::string_view s, std::size_t base, std::vector
       break;
     }
     if (typed || t.digits == 0) continue;
+    // Part of a month/day or fraction ("encounter 11/12"): not this label's identifier.
+    if (t.letters == 0 && t.end + 1 < s.size() && s[t.end] == '/' && IsDigit(s[t.end + 1])) continue;
     const bool phone_like = label.type == PhiType::kPhone || label.type == PhiType::kFax;
     if (phone_like && t.digits < 7) continue;
     if (label.type == PhiType::kSsn && t.digits != 9) continue;
