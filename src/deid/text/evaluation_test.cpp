@@ -164,8 +164,10 @@ TEST(DeidEvaluation, PublicClinicianWrittenNotes) {
   for (const auto& [what, n] : other) std::printf("  %3d  %s\n", n, what.c_str());
   EXPECT_GE(mentions, 15);
   EXPECT_GE(double(covered) / mentions, 0.90);
-  // Clinician-written text is mostly not PHI: keep the other detections rare.
-  EXPECT_LE(flagged / (bytes / 1e3), 0.5);
+  // Clinician-written text is mostly not PHI: keep the other detections rare. Nearly all of
+  // them are real identifiers of the text (dates, names of other people, ages over 89): 33 in
+  // 76 KB until month/years ("in 12/2019", "early 10/2020") were taken as dates, 39 since.
+  EXPECT_LE(flagged / (bytes / 1e3), 0.6);
 }
 
 }  // namespace
