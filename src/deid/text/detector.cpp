@@ -120,6 +120,10 @@ std::uint8_t GrammarOf(std::string_view w, std::uint64_t hash) {
 bool In(std::string_view w, std::initializer_list<std::string_view> set) {
   return std::find(set.begin(), set.end(), w) != set.end();
 }
+// Modal verbs, some of them listed first names ("son will call", "daughter in law will call").
+bool IsModal(std::string_view w) {
+  return In(w, {"will", "can", "shall", "would", "could", "should", "might", "must"});
+}
 
 // The words that anchor the phrase rules (WordPass::Phrases), looked up once per word like
 // GrammarOf.
@@ -342,15 +346,16 @@ class WordPass {
         // A listed name, even a common word ("son mark", "dr smith"), but not a modal verb ("son
         // will call": "will" is a listed first name).
         const bool listed = !next.calendar && next.grammar == 0 && next.lower.size() >= 3 &&
-                            !In(next.lower, {"will", "can", "shall", "would", "could", "should", "might", "must"});
+                            !IsModal(next.lower);
         const bool first_name = listed && next.first > 0;
         // After "pt", "patient", "name": two such words in a row ("pt farhan quintanilla"), or a
-        // listed first name that is a common word and then a word in no list of four letters or
-        // more ("pt wen oyelaran"; "pt rose oob" is out of bed) or a listed surname ("pt wen
-        // foster").
+        // listed first name that is a common word and then a word in no list ("pt wen oyelaran")
+        // or a listed surname ("pt wen foster"). A frequent first name that is a common word is
+        // more often that word: then the word in no list must have four letters or more ("pt
+        // rose oob" is out of bed; "pt wen iwu").
         const Word* after = i + 2 < n && IsSpaceGap(Gap(s_, next, w_[i + 2])) && !w_[i + 2].cap ? &w_[i + 2] : nullptr;
         const bool pair = after != nullptr && (LowerName(next) || first_name) &&
-                          ((LowerName(*after) && (LowerName(next) || after->lower.size() >= 4)) ||
+                          ((LowerName(*after) && (LowerName(next) || next.first < 0.05 || after->lower.size() >= 4)) ||
                            (after->last > 0 && !after->calendar && after->grammar == 0)) &&
                           In(w_[i].lower, {"pt", "patient", "name"});
         // After a title, a two-letter word in no list, or a listed name that is no common word
@@ -576,7 +581,7 @@ class WordPass {
       // "daughter in law kasia", "son in law mike".
       if ((w.grammar & kRelation) && i + 3 < n && w_[i + 1].lower == "in" && w_[i + 2].lower == "law" &&
           spaced && IsSpaceGap(Gap(s_, w_[i + 2], w_[i + 3])) && !w_[i + 3].cap &&
-          (LowerName(w_[i + 3]) || w_[i + 3].first > 0) && w_[i + 3].grammar == 0) {
+          (LowerName(w_[i + 3]) || w_[i + 3].first > 0) && w_[i + 3].grammar == 0 && !IsModal(w_[i + 3].lower)) {
         w_[i + 3].name = w_[i + 3].cue_name = true;
       }
     }
@@ -619,10 +624,14 @@ class WordPass {
     if (!strong && cue != "prefers") return;
     Word& next = w_[c + 1];
     if (next.calendar || next.grammar != 0 || next.lower.find('\'') != std::string_view::npos ||
-        In(next.lower, {"will", "can", "shall", "would", "could", "should", "might", "must"})) {
+        IsModal(next.lower) || In(next.lower, {"walker", "cane", "wheelchair", "scooter", "car", "bus", "foot"})) {
       return;
     }
-    if (next.first > 0 || (strong && !next.common && next.lower.size() >= 3 && next.first == 0 && next.last == 0)) {
+    // After "prefers" a common word is a name only when the phrase ends there ("prefers bobby,"
+    // but not "prefers grace period").
+    const bool ends = c + 2 >= w_.size() || !IsSpaceGap(Gap(s_, next, w_[c + 2]));
+    if ((next.first > 0 && (strong || !next.common || ends)) ||
+        (strong && !next.common && next.lower.size() >= 3 && next.first == 0 && next.last == 0)) {
       next.name = next.cue_name = true;
     }
   }
@@ -643,7 +652,7 @@ class WordPass {
     }
   }
 
-  // "dr de la cruz", "dr van der berg": particles and a surname after a title.
+  // "dr de la cruz", "dr van der berg", "dr la fleur": particles and a surname after a title.
   void ParticleSurnameAt(std::size_t k) {
     const std::size_t n = w_.size();
     if (!(PhraseOf(w_[k].lower, w_[k].hash) & kSurnameParticle) || w_[k].cap) return;
@@ -679,7 +688,7 @@ class WordPass {
                          "transitional", "intensive", "cognitive", "memory", "respite", "her", "his", "their", "its",
                          "our", "your", "the", "this", "that", "any", "some", "prior", "previous", "former",
                          "current", "usual", "snf", "rehab", "hospital", "facility", "str", "irf", "tcu", "ltc",
-                         "private", "nursing", "assisted", "medical", "health", "care", "bed", "placement", "vs",
+                         "private", "nursing", "assisted", "medical", "health", "care", "bed", "placement", "vs", "wound",
                          "and", "versus", "then", "with", "awaiting", "needs", "accepted", "pending"});
   }
 
@@ -1221,8 +1230,8 @@ void AddMonthDayDates(std::string_view s, std::size_t base, int priority, std::v
 }
 
 // "10/2024", "3-2019": a month and a year (1900-2099) starting at byte `i`, not part of a longer
-// number or date and not a ratio or dose ("ratio 1/2000", "1/2000 units"); returns where it
-// ends, or `i`.
+// number or date and not a ratio or dose ("ratio 1/2000", "1/2000 units"; UnitAfter's wider
+// list would keep "06/2021 normal"); returns where it ends, or `i`.
 std::size_t MonthYearEnd(std::string_view s, std::size_t i) {
   if (i > 0 && (s[i - 1] == '/' || s[i - 1] == '-' || s[i - 1] == '.' || s[i - 1] == ':')) return i;
   std::size_t j = i;
@@ -1239,7 +1248,14 @@ std::size_t MonthYearEnd(std::string_view s, std::size_t i) {
                        ((s[e] == '/' || s[e] == '-' || s[e] == '.') && e + 1 < s.size() && IsDigit(s[e + 1])))) {
     return i;
   }
-  if (UnitAfter(s, e) || MeasurementBefore(s, i)) return i;
+  std::size_t u = e;
+  while (u < s.size() && IsBlank(s[u])) ++u;
+  std::size_t v = u;
+  while (v < s.size() && IsAsciiAlpha(s[v])) ++v;
+  if (In(LowerWord(s.substr(u, v - u)), {"units", "unit", "u", "iu", "mg", "mcg", "ml", "dilution", "solution"}) ||
+      MeasurementBefore(s, i)) {
+    return i;
+  }
   return e;
 }
 

@@ -285,7 +285,8 @@ TEST(TextDeid, LeaksAndMistakesOfThePreviousRound) {
   // Nicknames after "goes by", "(be) called", "aka", "prefers".
   EXPECT_EQ(Found(*d, "pt goes by bobby, prefers to be called bobby", PhiType::kName), (V{"bobby", "bobby"}));
   EXPECT_EQ(Found(*d, "aka bob per family; pt prefers bobby", PhiType::kName), (V{"bob", "bobby"}));
-  EXPECT_TRUE(Found(*d, "goes by wheelchair, prefers to be called in the am, prefers tea, called pharmacy",
+  EXPECT_TRUE(Found(*d, "goes by wheelchair, goes by walker now, prefers to be called in the am, prefers tea, "
+                    "called pharmacy, prefers grace period, daughter in law will call",
                     PhiType::kName).empty());
   // Facilities in lower case.
   EXPECT_EQ(Found(*d, "maplewood snf", PhiType::kLocation), V{"maplewood snf"});
@@ -297,7 +298,7 @@ TEST(TextDeid, LeaksAndMistakesOfThePreviousRound) {
   for (const std::string text : {"dc to acute rehab vs snf", "to subacute rehab", "transferred from home",
                                  "f/u in anticoag clinic", "outside hospital records", "to the hospital",
                                  "cardiac rehab 3x/wk", "awaiting snf bed", "transferred from ward 5",
-                                 "dc to inpatient rehab, then home hospice"}) {
+                                 "dc to inpatient rehab, then home hospice", "referred to wound care center"}) {
     EXPECT_TRUE(Found(*d, text, PhiType::kLocation).empty()) << text;
   }
   // "pt" and a common-word first name, then a common-word surname.
@@ -349,6 +350,9 @@ TEST(TextDeid, HandWrittenLinesSecondRound) {
       {"discharge to sunrise of wayland assisted living with hospice following", PhiType::kLocation,
        {"wayland assisted living"}},
       {"pt's pcp dr wu retired, now seeing np de la cruz", PhiType::kName, {"wu", "de la cruz"}},
+      {"dr le to see, dr la fleur aware, pt wen iwu resting", PhiType::kName, {"le", "la fleur", "wen iwu"}},
+      {"s/p chole 3/2019, last colonoscopy 06/2021 normal, heparin 1/2000 units", PhiType::kDate,
+       {"3/2019", "06/2021"}},
   };
   for (const Line& l : lines) EXPECT_EQ(Found(*d, l.text, l.type), l.spans) << l.text;
   for (const std::string text : {
