@@ -1059,6 +1059,35 @@ bool MeasurementBefore(std::string_view s, std::size_t i) {
   return false;
 }
 
+// A follow-up, appointment or admission word among the six words (and 64 bytes) before byte `i`
+// in the same sentence, not right before it ("follow up at boston medical center 12/10").
+bool FollowUpBefore(std::string_view s, std::size_t i) {
+  const std::size_t stop = i > 64 ? i - 64 : 0;
+  for (int words = 0; i > stop && words < 6;) {
+    const char c = s[i - 1];
+    if (c == '\n' || c == '\r' || c == ';' || c == '!' || c == '?' || c == '.') return false;
+    if (!IsAsciiAlpha(c)) {
+      --i;
+      continue;
+    }
+    const std::size_t b = WordStartBefore(s, i);
+    const std::string w = LowerWord(s.substr(b, i - b));
+    if (In(w, {"f/u", "fu", "followup", "follow-up", "appt", "appointment", "scheduled", "rescheduled", "rtc",
+               "admitted", "discharged", "dc'd", "d/c'd"})) {
+      return true;
+    }
+    if (w == "up") {  // "follow up"
+      std::size_t k = b;
+      while (k > 0 && IsBlank(s[k - 1])) --k;
+      const std::size_t f = WordStartBefore(s, k);
+      if (LowerWord(s.substr(f, k - f)) == "follow") return true;
+    }
+    ++words;
+    i = b;
+  }
+  return false;
+}
+
 // A unit or counted noun right after byte `i` ("1/2 tab", "5/5 strength", "2/6 murmur").
 bool UnitAfter(std::string_view s, std::size_t i) {
   while (i < s.size() && IsBlank(s[i])) ++i;
@@ -1182,6 +1211,10 @@ MonthDay JudgeMonthDay(std::string_view s, std::size_t b, std::size_t e) {
     return m;
   }
   if (MeasurementBefore(s, b)) return m;
+  if (!dash && FollowUpBefore(s, b)) {
+    m.date = true;
+    return m;
+  }
   // A heading dated by it: "echo 11/7: ef 55%", "11/12: pt called".
   if (number_end < s.size() && s[number_end] == ':' && (number_end + 1 == s.size() || !IsDigit(s[number_end + 1]))) {
     m.date = true;

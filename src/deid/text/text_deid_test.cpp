@@ -351,6 +351,9 @@ TEST(TextDeid, HandWrittenLinesSecondRound) {
        {"wayland assisted living"}},
       {"pt's pcp dr wu retired, now seeing np de la cruz", PhiType::kName, {"wu", "de la cruz"}},
       {"dr le to see, dr la fleur aware, pt wen iwu resting", PhiType::kName, {"le", "la fleur", "wen iwu"}},
+      {"follow up at boston medical center 12/10, then with cardiology dr li", PhiType::kDate, {"12/10"}},
+      {"f/u in clinic 2-3 wks, f/u bp 120/80, admitted with 3/4 positive cultures, appt for 1/2 day", PhiType::kDate,
+       {}},
       {"s/p chole 3/2019, last colonoscopy 06/2021 normal, heparin 1/2000 units", PhiType::kDate,
        {"3/2019", "06/2021"}},
   };
