@@ -1110,7 +1110,7 @@ bool UnitAfter(std::string_view s, std::size_t i) {
              "bilaterally", "bilateral", "b/l", "throughout", "ratio", "score", "scale", "pain", "vision", "shift",
              "shifts", "x/day", "x/wk", "patients", "pts", "people", "beds", "steps", "stairs", "flights", "blocks",
              "feet", "ft", "servings", "meals", "beers", "drinks", "cigarettes", "packs", "ppd", "lbs", "lb", "liter",
-             "liters", "litre", "litres"});
+             "liters", "litre", "litres", "regimen", "schedule"});
 }
 
 // Between two dates of a list or range: "and", "or", "to", "through", "vs", "-", "&", ",".

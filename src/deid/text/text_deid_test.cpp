@@ -368,7 +368,18 @@ TEST(TextDeid, HandWrittenLinesSecondRound) {
            "nsg 1900: pt a&ox3, c/o pain 6/10, given oxy 5 mg po at 1930, reassessed 2030 pain 3/10",
            "noc shift: pt slept most of noc, up to bsc x2 w/ 1 assist, bed alarm on",
            "vitals 0800: t 98.6 p 72 r 16 bp 132/78 spo2 96% 2l nc; wt 68.2 kg",
-           "epi 1/1000 given, ratio 1/2000"}) {
+           "epi 1/1000 given, ratio 1/2000",
+           // Probes of this round's rules: places inside a hospital, kinds of care, shifts, initials.
+           "pt transferred from er to floor, transferred from icu, sent to or, born in 1931, moved to chair",
+           "transferred from pacu to 5 west, arrived from home, transferred to rehab",
+           "dc to home with vna, dc to snf vs ltach, f/u with pcp at health center",
+           "referred to outpatient rehab, referred to str rehab, to heart failure clinic",
+           "cardiac rehab center, pulmonary rehab, the medical center, their snf, her rehab",
+           "admitted to general hospital, memorial hospital, children's hospital, university hospital",
+           "on 7-3 shift pt slept, on 11-7 noc shift quiet, on 12-2 regimen",
+           "pt is called daily by family, is called back by pharmacy, pt ninety percent better",
+           "rn k. to follow up, dr a. fib noted, md b. cells low",
+           "wife goes by her maiden name, pt goes by wheelchair to xray"}) {
     auto spans = d->Detect(text);
     ASSERT_TRUE(spans.ok());
     EXPECT_TRUE(spans->empty()) << text << ": " << Sub(text, (*spans)[0].start, (*spans)[0].end);
