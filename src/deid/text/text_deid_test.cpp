@@ -53,6 +53,13 @@ std::vector<std::string> Found(TextDeidentifier& d, const std::string& text, Phi
 
 using V = std::vector<std::string>;
 
+// A line of text and the spans of one type expected in it.
+struct ExpectedLine {
+  std::string text;
+  PhiType type;
+  V spans;
+};
+
 TEST(TextDeid, Names) {
   auto d = Make();
   EXPECT_EQ(Found(*d, "Seen by Dr. Sarah Chen today.", PhiType::kName), V{"Sarah Chen"});
@@ -222,12 +229,7 @@ TEST(TextDeid, LowerCaseRelativesWithCommonWordNames) {
 // remove; each line that expects nothing holds clinical values that must stay.
 TEST(TextDeid, HandWrittenShorthandLines) {
   auto d = Make();
-  struct Line {
-    std::string text;
-    PhiType type;
-    V spans;
-  };
-  const std::vector<Line> lines = {
+  const std::vector<ExpectedLine> lines = {
       {"pt's daughter jane called re dc plan, can take pt home 3rd of march", PhiType::kName, {"jane"}},
       {"pt's daughter jane called re dc plan, can take pt home 3rd of march", PhiType::kDate, {"3rd of march"}},
       {"0700 rounds pt alert vss, 92yo f s/p fall on 03mar2024, hip fx", PhiType::kDate, {"03mar2024"}},
@@ -268,7 +270,7 @@ TEST(TextDeid, HandWrittenShorthandLines) {
       {"sbp goal 100-140, hep b series 1-3 complete, rehab 3-5x/wk, 30-45 min", PhiType::kDate, {}},
       {"pain 3-4/10 at rest, 7-8/10 with movement", PhiType::kDate, {}},
   };
-  for (const Line& l : lines) EXPECT_EQ(Found(*d, l.text, l.type), l.spans) << l.text;
+  for (const ExpectedLine& l : lines) EXPECT_EQ(Found(*d, l.text, l.type), l.spans) << l.text;
 }
 
 // The leaks and mistakes the previous round left (docs/deid-text.md), each written as a test
@@ -318,12 +320,7 @@ TEST(TextDeid, LeaksAndMistakesOfThePreviousRound) {
 // the generator's notes. The lines of clinical values alone must give no span at all.
 TEST(TextDeid, HandWrittenLinesSecondRound) {
   auto d = Make();
-  struct Line {
-    std::string text;
-    PhiType type;
-    V spans;
-  };
-  const std::vector<Line> lines = {
+  const std::vector<ExpectedLine> lines = {
       {"dc summary: 93 y/o m adm 11/2 for urosepsis, dc'd 11/9 to brookdale snf, pcp dr ng to f/u in 1 wk",
        PhiType::kDate, {"11/2", "11/9"}},
       {"dc summary: 93 y/o m adm 11/2 for urosepsis, dc'd 11/9 to brookdale snf, pcp dr ng to f/u in 1 wk",
@@ -357,7 +354,7 @@ TEST(TextDeid, HandWrittenLinesSecondRound) {
       {"s/p chole 3/2019, last colonoscopy 06/2021 normal, heparin 1/2000 units", PhiType::kDate,
        {"3/2019", "06/2021"}},
   };
-  for (const Line& l : lines) EXPECT_EQ(Found(*d, l.text, l.type), l.spans) << l.text;
+  for (const ExpectedLine& l : lines) EXPECT_EQ(Found(*d, l.text, l.type), l.spans) << l.text;
   for (const std::string text : {
            "exam: rrr, no m/r/g, lungs ctab, abd soft nt nd, 5/5 strength x4, gcs 15",
            "mri l-spine: l4-5 disc bulge, mild stenosis at l3-4 and l5-s1, t2 hyperintensity",
