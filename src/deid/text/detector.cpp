@@ -688,8 +688,8 @@ class WordPass {
                          "transitional", "intensive", "cognitive", "memory", "respite", "her", "his", "their", "its",
                          "our", "your", "the", "this", "that", "any", "some", "prior", "previous", "former",
                          "current", "usual", "snf", "rehab", "hospital", "facility", "str", "irf", "tcu", "ltc",
-                         "private", "nursing", "assisted", "medical", "health", "care", "bed", "placement", "vs", "wound",
-                         "and", "versus", "then", "with", "awaiting", "needs", "accepted", "pending"});
+                         "private", "nursing", "assisted", "medical", "health", "care", "bed", "placement", "vs",
+                         "wound", "and", "versus", "then", "with", "awaiting", "needs", "accepted", "pending"});
   }
 
   // A lower-case facility name ending at word `i` ("maplewood snf", "st. mary's hospital",
@@ -724,7 +724,8 @@ class WordPass {
     // "maple grove nursing home" is no listed city: other words after a place cue.
     if (residence) {
       const std::size_t b_any = name_run(true);
-      if (b_any < b && b_any > 0 && (w_[b_any - 1].grammar & kPlaceCue) && IsSpaceGap(Gap(s_, w_[b_any - 1], w_[b_any]))) {
+      if (b_any < b && b_any > 0 && (w_[b_any - 1].grammar & kPlaceCue) &&
+          IsSpaceGap(Gap(s_, w_[b_any - 1], w_[b_any]))) {
         b = b_any;
       }
     }
@@ -990,8 +991,9 @@ std::size_t DayRangeEnd(std::string_view s, std::size_t e, int month, int day) {
 // byte `i`; returns where it begins (`i` when there is none).
 std::size_t WordStartBefore(std::string_view s, std::size_t i) {
   std::size_t b = i;
-  while (b > 0 && (IsAsciiAlpha(s[b - 1]) || ((s[b - 1] == '/' || s[b - 1] == '-' || s[b - 1] == '\'') && b < i && b >= 2 &&
-                                              IsAsciiAlpha(s[b - 2])))) {
+  while (b > 0 && (IsAsciiAlpha(s[b - 1]) ||
+                   ((s[b - 1] == '/' || s[b - 1] == '-' || s[b - 1] == '\'') && b < i && b >= 2 &&
+                    IsAsciiAlpha(s[b - 2])))) {
     --b;
   }
   return b;
@@ -1565,12 +1567,15 @@ Status Detector::DetectSegment(std::string_view s, std::size_t base, std::vector
     const bool spaced_label = label.type != PhiType::kPhone && label.type != PhiType::kFax &&
                               label.type != PhiType::kZip;
     if (t.digits == 0 && t.letters <= 3 && t.end < s.size() && s[t.end] == ' ') {
-      const bool upper = std::all_of(s.begin() + static_cast<std::ptrdiff_t>(i), s.begin() + static_cast<std::ptrdiff_t>(t.end),
-                                     [](char c) { return IsAsciiUpper(c) || c == '-'; });
+      const std::string_view prefix = s.substr(i, t.end - i);
+      const bool upper =
+          std::all_of(prefix.begin(), prefix.end(), [](char c) { return IsAsciiUpper(c) || c == '-'; });
       const IdToken next = IdTokenAt(s, t.end + 1);
-      const bool lower_prefix = spaced_label && t.hyphen == false && next.letters == 0 && next.digits >= 2 &&
-                                next.end < s.size() && s[next.end] == ' ' && !lex.CommonWord(LowerWord(s.substr(i, t.end - i)));
-      if (next.digits > 0 && (upper || lower_prefix)) t = {i, next.end, next.digits, t.letters + next.letters, next.hyphen};
+      const bool lower_prefix = spaced_label && !t.hyphen && next.letters == 0 && next.digits >= 2 &&
+                                next.end < s.size() && s[next.end] == ' ' && !lex.CommonWord(LowerWord(prefix));
+      if (next.digits > 0 && (upper || lower_prefix)) {
+        t = {i, next.end, next.digits, t.letters + next.letters, next.hyphen};
+      }
     }
     // An identifier written in short spaced groups ("mrn 00 44 12 88", "xjh 445 667 889").
     if (spaced_label && t.digits > 0 && t.digits < 5) {
