@@ -202,13 +202,15 @@ Status Compile(CompiledPatterns& c) {
 
 // The databases are compiled once per process (about a second) and shared: Hyperscan
 // databases are immutable and may be scanned from many threads, each with its own scratch.
+// They live as long as the process: never destroyed, so that no thread still scanning at exit
+// finds them freed (and leak checkers see them reachable from this pointer).
 const CompiledPatterns& Compiled() {
-  static const CompiledPatterns kCompiled = [] {
-    CompiledPatterns c;
-    c.status = Compile(c);
+  static const CompiledPatterns* const kCompiled = [] {
+    auto* c = new CompiledPatterns();
+    c->status = Compile(*c);
     return c;
   }();
-  return kCompiled;
+  return *kCompiled;
 }
 
 int OnEnd(unsigned id, unsigned long long /*from*/, unsigned long long to, unsigned /*flags*/, void* ctx) {
