@@ -769,6 +769,62 @@ TEST_F(ImagingTest, AReleasedUltrasoundCineKeepsEveryFrameAsAcquired) {
   EXPECT_EQ(item->modality, "US");
 }
 
+// Ultrasound very often comes JPEG baseline compressed: a steward's rectangles decode every frame,
+// zero the rectangle and release the instance native into its item.
+TEST_F(ImagingTest, AStewardBlanksACompressedUltrasoundCineIntoItsItem) {
+  constexpr int kFrames = 3, kRows = 16, kCols = 24;
+  auto us = dicom::MakeUltrasoundCinePhantom(kFrames, kRows, kCols, /*ybr_planar=*/false, 19);
+  ASSERT_TRUE(us.ok());
+  auto jpeg = dicom::Transcode(*us, "1.2.840.10008.1.2.4.50");
+  ASSERT_TRUE(jpeg.ok()) << jpeg.status().ToString();
+  const std::string bytes(jpeg->begin(), jpeg->end());
+  DicomIngestReport r = Ingest({{"us.dcm", bytes}});
+  ASSERT_EQ(Outcomes(r), std::vector<std::string>{"quarantined"});
+  RequestContext steward = Member("jpeg-steward", core::Role::kDataSteward);
+  const std::string id = r.files[0].quarantine_id;
+  auto blanked = app_->DecideQuarantined(steward, project_id_, id,
+                                         {QuarantineAction::kBlank, {{2, 1, 6, 4}}, "name top left"});
+  ASSERT_TRUE(blanked.ok()) << blanked.status().ToString();
+  EXPECT_EQ(blanked->status, "blanked");
+  ASSERT_FALSE(blanked->item_id.empty());
+  auto stored = app_->ReadDicomInstance(LocalOperator(), blanked->item_id, r.files[0].sop_instance_uid);
+  ASSERT_TRUE(stored.ok()) << stored.status().ToString();
+  auto image = dicom::DecodeImage({reinterpret_cast<const std::uint8_t*>(stored->data()), stored->size()});
+  ASSERT_TRUE(image.ok()) << image.status().ToString();
+  EXPECT_EQ(image->transfer_syntax_uid, "1.2.840.10008.1.2.1") << "stored native, not re-encoded";
+  EXPECT_EQ(image->frames, kFrames);
+  const std::vector<float> before = PixelsOf(bytes), after = image->values;
+  ASSERT_EQ(before.size(), after.size());
+  int zero = 0, changed_outside = 0;
+  for (int f = 0; f < kFrames; ++f) {
+    for (int y = 0; y < kRows; ++y) {
+      for (int x = 0; x < kCols; ++x) {
+        for (int c = 0; c < 3; ++c) {
+          const std::size_t n = ((static_cast<std::size_t>(f) * kRows + y) * kCols + x) * 3 + c;
+          if (x >= 2 && x < 8 && y >= 1 && y < 5) zero += after[n] == 0.0f;
+          else changed_outside += after[n] != before[n];
+        }
+      }
+    }
+  }
+  EXPECT_EQ(zero, kFrames * 6 * 4 * 3);
+  EXPECT_EQ(changed_outside, 0) << "every other pixel as the JPEG decodes";
+  auto attributes = dicom::ReadTextAttributes({reinterpret_cast<const std::uint8_t*>(stored->data()), stored->size()});
+  ASSERT_TRUE(attributes.ok());
+  EXPECT_EQ(Get(*attributes, "00280004"), "RGB") << "YBR_FULL_422 decoded to RGB";
+  EXPECT_EQ(Get(*attributes, "00282110"), "01") << "it was lossy once";
+  EXPECT_NE(Get(*attributes, kDeidMethod).find("Clean Pixel Data"), std::string::npos);
+  std::string details;
+  ASSERT_TRUE(app_->ExportAudit(LocalOperator(), 0, SystemClock::Instance().Now() + kMicrosPerHour,
+                                [&](const storage::AuditEvent& e) {
+                                  if (e.action == "quarantine.blank") details = e.details_json;
+                                  return Status::Ok();
+                                })
+                  .ok());
+  ASSERT_FALSE(details.empty());
+  EXPECT_EQ(json::parse(details)["pixels_decompressed_from"], "1.2.840.10008.1.2.4.50");
+}
+
 TEST_F(ImagingTest, BadAndQuarantinedFilesAreReportedAndNeverStored) {
   auto us = dicom::MakeUltrasoundCinePhantom(2, 16, 16, false, 3);
   ASSERT_TRUE(us.ok());

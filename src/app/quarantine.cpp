@@ -129,10 +129,11 @@ Result<storage::QuarantinedInstance> App::DecideQuarantined(const RequestContext
     SeriesInstance instance;
     CALIPER_ASSIGN_OR_RETURN(instance.bytes, GetBlob(*txn, q.blob));
     if (decision.action == QuarantineAction::kBlank) {
-      int blanked = 0;
+      dicom::BlankOutcome blanked;
       CALIPER_ASSIGN_OR_RETURN(instance.bytes, dicom::BlankPixelRects(instance.bytes, decision.rects, &blanked));
-      if (blanked == 0) return Error(ErrorCode::kInvalidArgument, "every rectangle lies outside the image");
+      if (blanked.blanked == 0) return Error(ErrorCode::kInvalidArgument, "every rectangle lies outside the image");
       details["rects"] = RectsJson(decision.rects);
+      if (!blanked.decompressed_from.empty()) details["pixels_decompressed_from"] = blanked.decompressed_from;
     }
     CALIPER_ASSIGN_OR_RETURN(instance.link_json, GetBlob(*txn, q.link_blob));
     instance.sop_instance_uid = q.sop_instance_uid;

@@ -180,7 +180,9 @@ ordered_json ActionsJson(const dicom::DeidActions& a) {
           {"removed", a.removed},       {"kept", a.kept},
           {"cleaned", a.cleaned},       {"uid_remapped", a.uid_remapped},
           {"private_removed", a.private_removed}, {"private_kept", a.private_kept},
-          {"dates_shifted", a.dates_shifted},     {"pixels_blanked", a.pixels_blanked}};
+          {"dates_shifted", a.dates_shifted},     {"pixels_blanked", a.pixels_blanked},
+          {"pixels_decompressed_from",
+           a.pixels_decompressed_from.empty() ? ordered_json(nullptr) : ordered_json(a.pixels_decompressed_from)}};
 }
 
 // The output path of one instance, relative to --out: named by its new UIDs only, so no

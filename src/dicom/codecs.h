@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "caliper/common/status.h"
+#include "caliper/dicom/image.h"
 
 namespace caliper::dicom {
 
@@ -41,6 +42,17 @@ inline Status CheckElementLengths(std::string_view part10) { return ScanElements
 // Parses `bytes` (a Part 10 file, or a bare dataset whose transfer syntax is detected) into
 // `out`. Errors: kInvalidArgument for empty, truncated or non-DICOM input.
 Status ReadDicom(std::span<const std::uint8_t> bytes, DcmFileFormat& out);
+
+// Decodes the encapsulated Pixel Data of `ds`, read in transfer syntax `xfer`, into native pixel
+// data, every frame, with DecodeImage's decoders (it uses this): DCMTK's for RLE, JPEG and
+// JPEG-LS, which set Photometric Interpretation and Planar Configuration as they decode (JPEG's
+// YBR_FULL_422 becomes RGB), openjp2's for JPEG 2000 (samples interleaved, the colour transform
+// undone: YBR_RCT and YBR_ICT become RGB; Bits Allocated 8 or 16). Only the native form is kept,
+// so the dataset then writes in Explicit VR Little Endian. Native pixel data is left as it is.
+// Errors: kUnsupported for a syntax IsSupportedTransferSyntax does not name (or JPEG 2000 with
+// Bits Allocated 32); kInvalidArgument for inconsistent pixel attributes, a decoded size beyond
+// `limits` (checked before anything is decoded) or frames that do not decode.
+Status DecompressPixelData(DcmDataset& ds, E_TransferSyntax xfer, const DecodeLimits& limits);
 
 // Writes `file` as a Part 10 file in `xfer` (whose representation the dataset must already
 // have) into memory, updating the meta header. Errors: kInternal when DCMTK refuses.

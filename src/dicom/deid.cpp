@@ -33,6 +33,7 @@
 #include <unordered_set>
 #include <utility>
 
+#include "caliper/dicom/image.h"
 #include "dicom/codecs.h"
 #include "dicom/deid_profile.h"
 
@@ -633,8 +634,16 @@ const BlankingRule* FindBlankingRule(const DeidOptions& o, const CohortMetadata&
   return nullptr;
 }
 
-// Overwrites the rule's rectangles with zero in every frame and sample of native pixel data.
-Result<int> Blank(DcmDataset& ds, DcmElement& pixels, const BlankingRule& rule) {
+// The rectangles of `rects` that meet an image of `g`'s size.
+int RectsInImage(const PixelGeometry& g, const std::vector<PixelRect>& rects) {
+  return static_cast<int>(std::count_if(rects.begin(), rects.end(), [&](const PixelRect& r) {
+    return std::max(0, r.x) < std::min<int>(g.cols, r.x + r.width) &&
+           std::max(0, r.y) < std::min<int>(g.rows, r.y + r.height);
+  }));
+}
+
+// Overwrites `rects` with zero in every frame and sample of native pixel data.
+Result<int> Blank(DcmDataset& ds, DcmElement& pixels, const std::vector<PixelRect>& rects) {
   const PixelGeometry g(ds);
   const Uint16 rows = g.rows, cols = g.cols, bits = g.bits, spp = g.spp, planar = g.planar;
   const Sint32 frames = g.frames;
@@ -652,7 +661,7 @@ Result<int> Blank(DcmDataset& ds, DcmElement& pixels, const BlankingRule& rule) 
   int blanked = 0;
   for (Sint32 f = 0; f < frames; ++f) {
     Uint8* frame = data + static_cast<std::size_t>(f) * frame_bytes;
-    for (const PixelRect& r : rule.rects) {
+    for (const PixelRect& r : rects) {
       const int x0 = std::max(0, r.x), y0 = std::max(0, r.y);
       const int x1 = std::min<int>(cols, r.x + r.width), y1 = std::min<int>(rows, r.y + r.height);
       if (x0 >= x1 || y0 >= y1) continue;
@@ -669,6 +678,37 @@ Result<int> Blank(DcmDataset& ds, DcmElement& pixels, const BlankingRule& rule) 
     }
   }
   return blanked;
+}
+
+// Blanking, for rules and stewards' decisions alike: zeroes `rects` in every frame of the
+// instance's pixel data and returns how many were blanked, summed over frames. Compressed pixel
+// data is decoded first (DecompressPixelData, DecodeImage's decoders, within DecodeLimits) unless
+// no rectangle meets the image; it is then native, `xfer` becomes Explicit VR Little Endian,
+// `decompressed_from` names the syntax it had, and a lossy one sets Lossy Image Compression to
+// "01" when the header did not say so (its ratio and method are kept as they are).
+Result<int> BlankPixels(DcmDataset& ds, const std::vector<PixelRect>& rects, E_TransferSyntax& xfer,
+                        std::string& decompressed_from) {
+  if (RectsInImage(PixelGeometry(ds), rects) == 0) return 0;
+  const DcmXfer source(xfer);
+  if (source.isEncapsulated()) {
+    CALIPER_RETURN_IF_ERROR(
+        DecompressPixelData(ds, xfer, DecodeLimits{}).WithContext("blanking needs the pixel data decoded"));
+    OFString lossy;
+    if (source.isLossy() && (ds.findAndGetOFString(DCM_LossyImageCompression, lossy).bad() || lossy.empty())) {
+      ds.putAndInsertString(DCM_LossyImageCompression, "01");
+    }
+    decompressed_from = source.getXferID();
+    xfer = EXS_LittleEndianExplicit;
+  }
+  DcmElement* pixels = nullptr;
+  if (ds.findAndGetElement(DCM_PixelData, pixels, false).bad() || pixels == nullptr) {
+    return Error(ErrorCode::kInvalidArgument, "the instance has no Pixel Data");
+  }
+  if (Upper(Get(ds, DCM_PhotometricInterpretation)) == "YBR_FULL_422") {  // two samples a pixel
+    return Error(ErrorCode::kUnsupported, "blanking YBR_FULL_422 pixel data stored native is not supported");
+  }
+  CALIPER_RETURN_IF_ERROR(CheckPixelGeometry(ds, false, pixels->getLength()));
+  return Blank(ds, *pixels, rects);
 }
 
 // The file as DCMTK writes it, collected from a fixed 256 KiB buffer into one string.
@@ -955,36 +995,31 @@ Result<DeidOptions> DeidOptionsFromSpecs(std::string_view option_list, const std
   return options;
 }
 
-Result<std::string> BlankPixelRects(std::string_view part10, const std::vector<PixelRect>& rects, int* blanked) {
+Result<std::string> BlankPixelRects(std::string_view part10, const std::vector<PixelRect>& rects,
+                                    BlankOutcome* outcome) {
   CALIPER_RETURN_IF_ERROR(CheckRects(rects));
   if (rects.empty()) return Error(ErrorCode::kInvalidArgument, "no rectangle to blank");
   QuietDcmtkOnce();
   DcmFileFormat file;
   CALIPER_RETURN_IF_ERROR(ReadPart10(part10, file));
   DcmDataset& ds = *file.getDataset();
-  const E_TransferSyntax xfer = ds.getOriginalXfer();
+  E_TransferSyntax xfer = ds.getOriginalXfer();
   if (xfer == EXS_Unknown) return Error(ErrorCode::kInvalidArgument, "unknown transfer syntax");
-  const DcmXfer xfer_info(xfer);
   DcmElement* pixels = nullptr;
   if (ds.findAndGetElement(DCM_PixelData, pixels, false).bad() || pixels == nullptr) {
     return Error(ErrorCode::kInvalidArgument, "the instance has no Pixel Data");
   }
-  CALIPER_RETURN_IF_ERROR(CheckPixelGeometry(ds, xfer_info.isEncapsulated(), pixels->getLength()));
-  if (xfer_info.isEncapsulated()) {
-    return Error(ErrorCode::kUnsupported, std::string("the pixel data is compressed (") + xfer_info.getXferID() +
-                                              "); blank it after decompression");
-  }
-  BlankingRule rule;
-  rule.rects = rects;
-  CALIPER_ASSIGN_OR_RETURN(const int count, Blank(ds, *pixels, rule));
-  if (blanked != nullptr) *blanked = count;
-  if (count > 0 && !HasCode(ds, kCleanPixelData)) {
+  CALIPER_RETURN_IF_ERROR(CheckPixelGeometry(ds, DcmXfer(xfer).isEncapsulated(), pixels->getLength()));
+  BlankOutcome done;
+  CALIPER_ASSIGN_OR_RETURN(done.blanked, BlankPixels(ds, rects, xfer, done.decompressed_from));
+  if (done.blanked > 0 && !HasCode(ds, kCleanPixelData)) {
     OFString method;
     ds.findAndGetOFStringArray(DCM_DeidentificationMethod, method);
     method += method.empty() ? "Clean Pixel Data (rectangles)" : "\\Clean Pixel Data (rectangles)";
     ds.putAndInsertString(DCM_DeidentificationMethod, method.c_str());
     AddCode(ds, kCleanPixelData);
   }
+  if (outcome != nullptr) *outcome = done;
   return Serialize(file, xfer, part10.size() + 1024);
 }
 
@@ -1052,7 +1087,7 @@ Result<DeidResult> DicomDeidentifier::Run(std::string_view part10, bool keep_pix
   result.sop_class_uid = Get(ds, DCM_SOPClassUID);
   if (result.sop_class_uid.empty()) result.sop_class_uid = Get(meta, DCM_MediaStorageSOPClassUID);
 
-  // Pixel Data: checked, never decoded.
+  // Pixel Data: checked, decoded only when a blanking rule applies to compressed pixel data.
   DcmElement* pixels = nullptr;
   if (tail) {
     CALIPER_ASSIGN_OR_RETURN(const std::uint64_t bytes, PixelValueLength(part10.substr(pixel_tail), xfer_info));
@@ -1136,12 +1171,9 @@ Result<DeidResult> DicomDeidentifier::Run(std::string_view part10, bool keep_pix
   const BlankingRule* rule = FindBlankingRule(o, c);
   if (rule != nullptr && tail) return Run(part10, /*keep_pixel_bytes=*/false, pixel_tail_out);  // the pixels change
   if (rule != nullptr && pixels != nullptr) {
-    if (xfer_info.isEncapsulated()) {
-      return Error(ErrorCode::kUnsupported,
-                   "a blanking rule applies but the pixel data is compressed (" +
-                       result.transfer_syntax_uid + "); blank it after decompression");
-    }
-    CALIPER_ASSIGN_OR_RETURN(ctx.actions.pixels_blanked, Blank(ds, *pixels, *rule));
+    CALIPER_ASSIGN_OR_RETURN(ctx.actions.pixels_blanked,
+                             BlankPixels(ds, rule->rects, xfer, ctx.actions.pixels_decompressed_from));
+    result.transfer_syntax_uid = DcmXfer(xfer).getXferID();
   }
   const bool blanked = rule != nullptr && ctx.actions.pixels_blanked > 0;
   result.quarantine = result.burned_in_risk && !blanked;

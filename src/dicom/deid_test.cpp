@@ -21,10 +21,15 @@
 #include <iterator>
 #include <map>
 #include <set>
+#include <span>
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "caliper/common/sample_data.h"
+#include "caliper/dicom/encode.h"
+#include "caliper/dicom/image.h"
 #include "caliper/dicom/phantom.h"
 #include "caliper/security/crypto.h"
 #include "dicom/codecs.h"
@@ -674,10 +679,11 @@ TEST(DicomDeid, BlankPixelRectsZeroesEveryFrameAndMarksTheInstanceOnce) {
   auto deid = Make()->Deidentify(std::string(us->begin(), us->end()));
   ASSERT_TRUE(deid.ok()) << deid.status().ToString();
   ASSERT_TRUE(deid->quarantine);
-  int count = 0;
-  auto blanked = BlankPixelRects(deid->bytes, {{1, 2, 3, 4}, {20, 18, 10, 10}}, &count);
+  BlankOutcome outcome;
+  auto blanked = BlankPixelRects(deid->bytes, {{1, 2, 3, 4}, {20, 18, 10, 10}}, &outcome);
   ASSERT_TRUE(blanked.ok()) << blanked.status().ToString();
-  EXPECT_EQ(count, 2 * kFrames);
+  EXPECT_EQ(outcome.blanked, 2 * kFrames);
+  EXPECT_EQ(outcome.decompressed_from, "") << "native: kept native, in its syntax";
   Parsed in(deid->bytes), out(*blanked);
   const std::string before = PixelBytes(in), after = PixelBytes(out);
   ASSERT_EQ(before.size(), after.size());
@@ -712,6 +718,294 @@ TEST(DicomDeid, BlankPixelRectsZeroesEveryFrameAndMarksTheInstanceOnce) {
   EXPECT_EQ(BlankPixelRects(*blanked, {}).status().code(), ErrorCode::kInvalidArgument);
   EXPECT_EQ(BlankPixelRects(*blanked, {{0, 0, 0, 3}}).status().code(), ErrorCode::kInvalidArgument);
   EXPECT_EQ(BlankPixelRects("not dicom", {{0, 0, 1, 1}}).status().code(), ErrorCode::kInvalidArgument);
+}
+
+std::span<const std::uint8_t> Span(const std::string& s) {
+  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
+}
+
+// `bytes` (native, samples interleaved) with a bright burned-in "label" in `r` of every frame:
+// 250 in every 8-bit sample, 3000 in every 16-bit one. Written in explicit VR little endian.
+std::string WithBurnedInLabel(const std::vector<std::uint8_t>& bytes, const PixelRect& r) {
+  DcmFileFormat file;
+  EXPECT_TRUE(ReadDicom(bytes, file).ok());
+  DcmDataset& ds = *file.getDataset();
+  Uint16 rows = 0, cols = 0, spp = 1, bits = 0;
+  Sint32 frames = 1;
+  ds.findAndGetUint16(DCM_Rows, rows);
+  ds.findAndGetUint16(DCM_Columns, cols);
+  ds.findAndGetUint16(DCM_SamplesPerPixel, spp);
+  ds.findAndGetUint16(DCM_BitsAllocated, bits);
+  ds.findAndGetSint32(DCM_NumberOfFrames, frames);
+  DcmElement* e = nullptr;
+  EXPECT_TRUE(ds.findAndGetElement(DCM_PixelData, e).good());
+  for (Sint32 f = 0; f < frames; ++f) {
+    for (int y = r.y; y < r.y + r.height; ++y) {
+      for (int x = r.x; x < r.x + r.width; ++x) {
+        const std::size_t at = ((std::size_t(f) * rows + y) * cols + x) * spp;
+        for (Uint16 s = 0; s < spp; ++s) {
+          if (bits == 8) {
+            Uint8* data = nullptr;
+            e->getUint8Array(data);
+            data[at + s] = 250;
+          } else {
+            Uint16* data = nullptr;
+            e->getUint16Array(data);
+            data[at + s] = 3000;
+          }
+        }
+      }
+    }
+  }
+  auto out = WriteDicom(file, EXS_LittleEndianExplicit);
+  EXPECT_TRUE(out.ok()) << out.status().ToString();
+  return out.ok() ? std::string(out->begin(), out->end()) : std::string();
+}
+
+std::string MustTranscode(const std::string& bytes, const std::string& uid) {
+  auto out = Transcode(Span(bytes), uid);
+  EXPECT_TRUE(out.ok()) << uid << ": " << out.status().ToString();
+  return out.ok() ? std::string(out->begin(), out->end()) : std::string();
+}
+
+int CleanPixelCodes(Parsed& p) {
+  DcmSequenceOfItems* codes = nullptr;
+  if (p.ds().findAndGetSequence(DCM_DeidentificationMethodCodeSequence, codes).bad() || codes == nullptr) return 0;
+  int n = 0;
+  for (unsigned long i = 0; i < codes->card(); ++i) {
+    OFString value;
+    codes->getItem(i)->findAndGetOFString(DCM_CodeValue, value);
+    n += value == "113101";
+  }
+  return n;
+}
+
+// Checks `blanked`, made from `input` (compressed in `uid`) by blanking `rects`: native explicit
+// VR little endian; every stored sample in a rectangle zero, in every frame (and bright before);
+// every other decoded value exactly the decoded input's; colour decoded to RGB; Bits Allocated and
+// Stored kept; Lossy Image Compression and its ratio and method kept ("01" for a lossy syntax);
+// Clean Pixel Data (113101) once.
+void ExpectBlankedNative(const std::string& input, const std::string& blanked, const std::vector<PixelRect>& rects,
+                         const std::string& uid, const std::string& name) {
+  auto in = DecodeImage(Span(input));
+  auto out = DecodeImage(Span(blanked));
+  ASSERT_TRUE(in.ok()) << name << ": " << in.status().ToString();
+  ASSERT_TRUE(out.ok()) << name << ": " << out.status().ToString();
+  EXPECT_EQ(in->transfer_syntax_uid, uid) << name;
+  EXPECT_EQ(out->transfer_syntax_uid, UID_LittleEndianExplicitTransferSyntax) << name;
+  ASSERT_EQ(out->frames, in->frames) << name;
+  ASSERT_EQ(out->rows, in->rows) << name;
+  ASSERT_EQ(out->columns, in->columns) << name;
+  ASSERT_EQ(out->samples_per_pixel, in->samples_per_pixel) << name;
+  EXPECT_EQ(out->kind, in->kind) << name;
+  Parsed p_in(input), p_out(blanked);
+  ASSERT_TRUE(p_out.ok) << name;
+  OFString meta_xfer;
+  p_out.file.getMetaInfo()->findAndGetOFString(DCM_TransferSyntaxUID, meta_xfer);
+  EXPECT_EQ(std::string(meta_xfer.c_str()), UID_LittleEndianExplicitTransferSyntax) << name;
+  const int spp = out->samples_per_pixel;
+  if (spp == 3) {
+    EXPECT_EQ(p_out.Get(DCM_PhotometricInterpretation), "RGB") << name;
+  }
+  for (const DcmTagKey& key : {DCM_BitsAllocated, DCM_BitsStored, DCM_PixelRepresentation}) {
+    EXPECT_EQ(p_out.Get(key), p_in.Get(key)) << name << " " << key.toString().c_str();
+  }
+  const bool lossy = DcmXfer(uid.c_str()).isLossy();
+  EXPECT_EQ(p_out.Get(DCM_LossyImageCompression), lossy ? "01" : p_in.Get(DCM_LossyImageCompression)) << name;
+  EXPECT_EQ(p_out.Get(DCM_LossyImageCompressionRatio), p_in.Get(DCM_LossyImageCompressionRatio)) << name;
+  EXPECT_EQ(p_out.Get(DCM_LossyImageCompressionMethod), p_in.Get(DCM_LossyImageCompressionMethod)) << name;
+  EXPECT_NE(p_out.Get(DCM_DeidentificationMethod).find("Clean Pixel Data"), std::string::npos) << name;
+  EXPECT_EQ(CleanPixelCodes(p_out), 1) << name;
+
+  const std::string raw = PixelBytes(p_out);
+  const std::size_t bytes_per_sample = p_out.Get(DCM_BitsAllocated) == "16" ? 2 : 1;
+  const bool planar = spp == 3 && p_out.Get(DCM_PlanarConfiguration) == "1";
+  const std::size_t plane = std::size_t(out->rows) * out->columns;
+  ASSERT_GE(raw.size(), plane * spp * out->frames * bytes_per_sample) << name;
+  int zero_inside = 0, nonzero_inside = 0, bright_before = 0, changed_outside = 0;
+  for (int f = 0; f < out->frames; ++f) {
+    for (int y = 0; y < out->rows; ++y) {
+      for (int x = 0; x < out->columns; ++x) {
+        const bool inside = std::any_of(rects.begin(), rects.end(), [&](const PixelRect& r) {
+          return x >= r.x && x < r.x + r.width && y >= r.y && y < r.y + r.height;
+        });
+        const std::size_t pixel = std::size_t(y) * out->columns + x;
+        for (int s = 0; s < spp; ++s) {
+          const std::size_t value = (f * plane + pixel) * spp + s;
+          if (!inside) {
+            changed_outside += out->values[value] != in->values[value];
+            continue;
+          }
+          bright_before += in->values[value] > 200 || (spp == 1 && in->values[value] > 1000);
+          const std::size_t sample = f * plane * spp + (planar ? s * plane + pixel : pixel * spp + s);
+          bool zero = true;
+          for (std::size_t b = 0; b < bytes_per_sample; ++b) zero = zero && raw[sample * bytes_per_sample + b] == 0;
+          (zero ? zero_inside : nonzero_inside)++;
+        }
+      }
+    }
+  }
+  EXPECT_GT(zero_inside, 0) << name;
+  EXPECT_EQ(nonzero_inside, 0) << name;
+  // Lossy codecs soften the label's edges (JPEG 2000 at 10:1 by a few samples).
+  EXPECT_GE(bright_before * 100, zero_inside * 95) << name << ": the label was there before";
+  EXPECT_EQ(changed_outside, 0) << name;
+}
+
+// A burned-in label in an ultrasound cine (8-bit RGB, 3 frames) and in an enhanced CT (16-bit,
+// 3 frames), compressed in every syntax we decode: a blanking rule and a steward's rectangles
+// both decode every frame, zero the label and write the instance native.
+TEST(DicomDeid, BlankingCompressedPixelsDecodesThemAndWritesThemNative) {
+  const std::vector<PixelRect> label = {{4, 2, 14, 6}, {30, 26, 10, 6}};
+  auto us = MakeUltrasoundCinePhantom(3, 32, 40, /*ybr_planar=*/false, 11);
+  ASSERT_TRUE(us.ok());
+  std::string us_burned = WithBurnedInLabel(*us, label[0]);
+  us_burned = WithBurnedInLabel(std::vector<std::uint8_t>(us_burned.begin(), us_burned.end()), label[1]);
+  CtPhantomOptions o;
+  o.slices = 3;
+  o.rows = 32;
+  o.cols = 40;
+  o.seed = 12;
+  auto ct = MakeEnhancedCtPhantom(o);
+  ASSERT_TRUE(ct.ok());
+  std::string ct_burned = WithBurnedInLabel(*ct, label[0]);
+  ct_burned = WithBurnedInLabel(std::vector<std::uint8_t>(ct_burned.begin(), ct_burned.end()), label[1]);
+  struct Case {
+    const std::string* source;
+    const char* modality;
+    std::string uid;
+  };
+  std::vector<Case> cases;
+  for (const char* uid : {UID_JPEGProcess1TransferSyntax, UID_JPEGProcess2_4TransferSyntax,
+                          UID_JPEGProcess14TransferSyntax, UID_JPEGProcess14SV1TransferSyntax,
+                          UID_JPEGLSLosslessTransferSyntax, UID_JPEGLSLossyTransferSyntax,
+                          UID_RLELosslessTransferSyntax, UID_JPEG2000LosslessOnlyTransferSyntax,
+                          UID_JPEG2000TransferSyntax}) {
+    cases.push_back({&us_burned, "US", uid});
+  }
+  for (const char* uid : {UID_JPEGProcess14SV1TransferSyntax, UID_JPEGLSLosslessTransferSyntax,
+                          UID_RLELosslessTransferSyntax, UID_JPEG2000LosslessOnlyTransferSyntax}) {
+    cases.push_back({&ct_burned, "CT", uid});
+  }
+  for (const Case& c : cases) {
+    const std::string name = std::string(c.modality) + " " + c.uid;
+    const std::string input = MustTranscode(*c.source, c.uid);
+    ASSERT_FALSE(input.empty()) << name;
+    if (c.uid == UID_JPEGProcess1TransferSyntax) {
+      EXPECT_EQ(Parsed(input).Get(DCM_PhotometricInterpretation), "YBR_FULL_422") << "DCMTK's lossy JPEG is YCbCr";
+    }
+    // The project's rule (caliper deid dicom --blank, server ingest).
+    DeidOptions rule;
+    rule.blanking.push_back({c.modality, "", "", label});
+    auto r = Make(rule)->Deidentify(input);
+    ASSERT_TRUE(r.ok()) << name << ": " << r.status().ToString();
+    EXPECT_FALSE(r->quarantine) << name;
+    EXPECT_EQ(r->actions.pixels_blanked, 2 * 3) << name;
+    EXPECT_EQ(r->actions.pixels_decompressed_from, c.uid) << name;
+    EXPECT_EQ(r->transfer_syntax_uid, UID_LittleEndianExplicitTransferSyntax) << name;
+    ExpectBlankedNative(input, r->bytes, label, c.uid, name + " (rule)");
+    // A steward's decision on the instance de-identified without the rule.
+    auto held = Make()->Deidentify(input);
+    ASSERT_TRUE(held.ok()) << name;
+    EXPECT_EQ(held->transfer_syntax_uid, c.uid) << name << ": untouched without a rule";
+    BlankOutcome outcome;
+    auto blanked = BlankPixelRects(held->bytes, label, &outcome);
+    ASSERT_TRUE(blanked.ok()) << name << ": " << blanked.status().ToString();
+    EXPECT_EQ(outcome.blanked, 2 * 3) << name;
+    EXPECT_EQ(outcome.decompressed_from, c.uid) << name;
+    ExpectBlankedNative(input, *blanked, label, c.uid, name + " (steward)");
+    Parsed by_rule(r->bytes), by_steward(*blanked);
+    EXPECT_TRUE(PixelBytes(by_rule) == PixelBytes(by_steward)) << name << ": one blanking, two paths";
+    // Blanked again (a second decision on the native result): 113101 still once.
+    auto twice = BlankPixelRects(*blanked, {{0, 0, 1, 1}});
+    ASSERT_TRUE(twice.ok()) << name;
+    Parsed again(*twice);
+    EXPECT_EQ(CleanPixelCodes(again), 1) << name;
+  }
+}
+
+TEST(DicomDeid, CompressedPixelsNotDecodableOrTooLargeAreNotBlankedButRefused) {
+  auto us = MakeUltrasoundCinePhantom(2, 16, 16, /*ybr_planar=*/false, 13);
+  ASSERT_TRUE(us.ok());
+  const std::string jpeg = MustTranscode(std::string(us->begin(), us->end()), UID_JPEGProcess1TransferSyntax);
+  DeidOptions rule;
+  rule.blanking.push_back({"US", "", "", {{0, 0, 8, 4}}});
+  // No rectangle meets the image: nothing is decoded, the pixel data stays as it came.
+  DeidOptions outside;
+  outside.blanking.push_back({"US", "", "", {{100, 0, 8, 4}}});
+  auto untouched = Make(outside)->Deidentify(jpeg);
+  ASSERT_TRUE(untouched.ok()) << untouched.status().ToString();
+  EXPECT_TRUE(untouched->quarantine) << "nothing blanked: held for review";
+  EXPECT_EQ(untouched->transfer_syntax_uid, UID_JPEGProcess1TransferSyntax);
+  EXPECT_EQ(untouched->actions.pixels_decompressed_from, "");
+  Parsed in(jpeg), kept(untouched->bytes);
+  EXPECT_TRUE(PixelBytes(in) == PixelBytes(kept));
+  BlankOutcome none;
+  auto none_blanked = BlankPixelRects(jpeg, {{100, 0, 8, 4}}, &none);
+  ASSERT_TRUE(none_blanked.ok());
+  EXPECT_EQ(none.blanked, 0);
+  EXPECT_EQ(none.decompressed_from, "");
+
+  // A syntax Caliper does not decode (JPEG Extended 3 & 5, retired): an error naming it.
+  std::string retired = jpeg;
+  const std::string from = UID_JPEGProcess1TransferSyntax, to = "1.2.840.10008.1.2.4.52";
+  ASSERT_EQ(from.size(), to.size());
+  const std::size_t at = retired.find(from);
+  ASSERT_NE(at, std::string::npos);
+  retired.replace(at, from.size(), to);
+  for (auto result : {Make(rule)->Deidentify(retired).status(), BlankPixelRects(retired, {{0, 0, 8, 4}}).status()}) {
+    EXPECT_EQ(result.code(), ErrorCode::kUnsupported) << result.ToString();
+    EXPECT_NE(result.message().find(to), std::string::npos) << result.message();
+  }
+  auto held = Make()->Deidentify(retired);
+  ASSERT_TRUE(held.ok()) << "without a rule it is held for review as it came";
+  EXPECT_TRUE(held->quarantine);
+
+  // A header whose decoded size passes the decoding limit: refused before anything is decoded.
+  DcmFileFormat file;
+  ASSERT_TRUE(ReadDicom(Span(jpeg), file).ok());
+  file.getDataset()->putAndInsertUint16(DCM_Rows, 65535);
+  file.getDataset()->putAndInsertUint16(DCM_Columns, 65535);
+  file.getDataset()->putAndInsertString(DCM_NumberOfFrames, "300");
+  auto huge = WriteDicom(file, EXS_JPEGProcess1);
+  ASSERT_TRUE(huge.ok()) << huge.status().ToString();
+  const std::string huge_bytes(huge->begin(), huge->end());
+  for (auto result : {Make(rule)->Deidentify(huge_bytes).status(), BlankPixelRects(huge_bytes, {{0, 0, 8, 4}}).status()}) {
+    EXPECT_EQ(result.code(), ErrorCode::kInvalidArgument) << result.ToString();
+    EXPECT_NE(result.message().find("exceeds the decoding limit"), std::string::npos) << result.message();
+  }
+}
+
+// pydicom (Debian python3-pydicom) reads a blanked, decompressed ultrasound cine as we wrote it.
+TEST(DicomDeid, PydicomReadsABlankedDecompressedInstance) {
+  if (!fs::exists("/usr/bin/python3")) {
+    if (SampleDataRequired()) FAIL() << "python3 with pydicom (Debian python3-pydicom) is required";
+    GTEST_SKIP() << "python3 not installed";
+  }
+  auto us = MakeUltrasoundCinePhantom(3, 32, 40, /*ybr_planar=*/false, 14);
+  ASSERT_TRUE(us.ok());
+  const std::string jpeg = MustTranscode(WithBurnedInLabel(*us, {4, 2, 14, 6}), UID_JPEGProcess1TransferSyntax);
+  auto blanked = BlankPixelRects(jpeg, {{4, 2, 14, 6}});
+  ASSERT_TRUE(blanked.ok()) << blanked.status().ToString();
+  auto ours = DecodeImage(Span(*blanked));
+  ASSERT_TRUE(ours.ok());
+  double sum = 0;
+  for (float v : ours->values) sum += v;
+  TempDir tmp;
+  const std::string path = tmp.str() + "/blanked.dcm";
+  std::ofstream(path, std::ios::binary) << *blanked;
+  const std::string command = std::string("/usr/bin/python3 ") + CALIPER_SOURCE_DIR +
+                              "/tests/imaging/pydicom_pixels_check.py '" + path + "' 4,2,14,6 > '" + path +
+                              ".json' 2>&1";
+  const int status = std::system(command.c_str());
+  const std::string out = ReadBytes(path + ".json");
+  ASSERT_EQ(status, 0) << out;
+  const auto j = nlohmann::json::parse(out);
+  EXPECT_EQ(j["transfer_syntax"], UID_LittleEndianExplicitTransferSyntax);
+  EXPECT_EQ(j["photometric"], "RGB");
+  EXPECT_EQ(j["shape"], nlohmann::json({3, 32, 40, 3}));
+  EXPECT_EQ(j["region_max"], 0);
+  EXPECT_EQ(j["sum"].get<double>(), sum);
 }
 
 TEST(DicomDeidSamples, EverySampleFileLosesItsIdentifiersAndKeepsItsPixels) {
@@ -777,7 +1071,7 @@ TEST(DicomDeidSamples, SegReferencesMapToTheDeidentifiedSourceSeries) {
   EXPECT_EQ(s.study_uid, c.study_uid);
 }
 
-TEST(DicomDeidSamples, CompressedPixelsWithBlankingAreAnError) {
+TEST(DicomDeidSamples, CompressedSamplePixelsAreDecodedAndBlanked) {
   const auto j2k = SampleDataFile("dicom-series/ct-abdomen-totalsegmentator/1-01.dcm");
   std::string path;
   if (j2k) path = *j2k;
@@ -790,17 +1084,45 @@ TEST(DicomDeidSamples, CompressedPixelsWithBlankingAreAnError) {
     if (SampleDataRequired()) FAIL() << "TotalSegmentator sample missing";
     GTEST_SKIP() << "CALIPER_SAMPLE_DATA not set";
   }
+  const std::string input = ReadBytes(path);
+  auto decoded = DecodeImage(Span(input));
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  const std::string uid = decoded->transfer_syntax_uid;
+  ASSERT_TRUE(DcmXfer(uid.c_str()).isEncapsulated()) << uid;
+  const std::vector<PixelRect> rects = {{0, 0, 40, 12}};
   DeidOptions o;
-  o.blanking.push_back({"CT", "", "", {{0, 0, 10, 10}}});
-  auto r = Make(o)->Deidentify(ReadBytes(path));
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.status().code(), ErrorCode::kUnsupported);
-  // Without blanking the same file is de-identified, its JPEG 2000 fragments untouched.
-  CheckOne(*Make(), ReadBytes(path), path);
-  // A steward's rectangles on compressed pixels are refused the same way.
-  auto clean = Make()->Deidentify(ReadBytes(path));
+  o.blanking.push_back({"CT", "", "", rects});
+  auto r = Make(o)->Deidentify(input);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->actions.pixels_decompressed_from, uid);
+  EXPECT_EQ(r->transfer_syntax_uid, UID_LittleEndianExplicitTransferSyntax);
+  // A steward's rectangles on the instance held without the rule: the same pixels.
+  auto clean = Make()->Deidentify(input);
   ASSERT_TRUE(clean.ok());
-  EXPECT_EQ(BlankPixelRects(clean->bytes, {{0, 0, 10, 10}}).status().code(), ErrorCode::kUnsupported);
+  EXPECT_EQ(clean->transfer_syntax_uid, uid) << "without blanking its fragments stay untouched";
+  auto blanked = BlankPixelRects(clean->bytes, rects);
+  ASSERT_TRUE(blanked.ok()) << blanked.status().ToString();
+  for (const std::string* out : {&r->bytes, &*blanked}) {
+    auto image = DecodeImage(Span(*out));
+    ASSERT_TRUE(image.ok()) << image.status().ToString();
+    ASSERT_EQ(image->values.size(), decoded->values.size());
+    ASSERT_EQ(image->samples_per_pixel, 1);
+    Parsed p(*out);
+    const std::string raw = PixelBytes(p);
+    int zero = 0, changed_outside = 0;
+    for (int y = 0; y < image->rows; ++y) {
+      for (int x = 0; x < image->columns; ++x) {
+        const std::size_t n = std::size_t(y) * image->columns + x;
+        if (x < 40 && y < 12) {
+          zero += raw[2 * n] == 0 && raw[2 * n + 1] == 0;
+        } else {
+          changed_outside += image->values[n] != decoded->values[n];
+        }
+      }
+    }
+    EXPECT_EQ(zero, 40 * 12);
+    EXPECT_EQ(changed_outside, 0);
+  }
 }
 
 }  // namespace

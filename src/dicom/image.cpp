@@ -1,5 +1,6 @@
 // DecodeImage: DCMTK parses the dataset and decodes RLE, JPEG and JPEG-LS pixel data; JPEG 2000
-// frames go to the openjp2 bridge (j2k.h). Everything ends as float values in DecodedImage.
+// frames go to the openjp2 bridge (j2k.h). Both end as native pixel data (DecompressPixelData,
+// also what blanking compressed pixel data decodes with), then float values in DecodedImage.
 
 #include "caliper/dicom/image.h"
 
@@ -284,8 +285,13 @@ Result<std::vector<std::vector<std::uint8_t>>> SplitFrames(DcmPixelSequence& seq
   return out;
 }
 
-Status DecodeJ2kFrames(DcmDataset& ds, E_TransferSyntax xfer, const PixelLayout& p,
-                       const DecodeLimits& limits, DecodedImage& out) {
+// JPEG 2000 frames -> native pixel data in `ds`, stored as the header lays samples out (Bits
+// Allocated, High Bit), interleaved; the colour transform openjp2 undid makes YBR_RCT/ICT RGB.
+Status DecodeJ2kToNative(DcmDataset& ds, E_TransferSyntax xfer, const PixelLayout& p,
+                         const DecodeLimits& limits) {
+  if (p.bits_allocated == 32) {
+    return Error(ErrorCode::kUnsupported, "JPEG 2000 pixel data with Bits Allocated 32 is not supported");
+  }
   DcmElement* elem = nullptr;
   if (ds.findAndGetElement(DCM_PixelData, elem).bad() || elem == nullptr) {
     return Invalid("no Pixel Data (7FE0,0010)");
@@ -297,7 +303,10 @@ Status DecodeJ2kFrames(DcmDataset& ds, E_TransferSyntax xfer, const PixelLayout&
   }
   CALIPER_ASSIGN_OR_RETURN(auto frames, SplitFrames(*seq, p.frames));
   const std::size_t frame_samples = static_cast<std::size_t>(p.rows) * p.columns * p.samples;
-  out.values.resize(frame_samples * p.frames);
+  const std::uint32_t mask = (std::uint32_t{1} << p.bits_stored) - 1;
+  const int shift = p.high_bit + 1 - p.bits_stored;
+  std::vector<Uint8> bytes(p.bits_allocated == 8 ? frame_samples * p.frames : 0);
+  std::vector<Uint16> words(p.bits_allocated == 16 ? frame_samples * p.frames : 0);
   for (int f = 0; f < p.frames; ++f) {
     auto decoded = DecodeJ2k(frames[f], limits.max_decoded_bytes / sizeof(float));
     if (!decoded.ok()) return decoded.status().WithContext("frame " + std::to_string(f + 1));
@@ -309,15 +318,28 @@ Status DecodeJ2kFrames(DcmDataset& ds, E_TransferSyntax xfer, const PixelLayout&
                      std::to_string(p.columns) + "x" + std::to_string(p.rows) + "x" +
                      std::to_string(p.samples));
     }
-    // Some encoders mark signed data unsigned in the codestream; the header decides.
-    const bool reinterpret = p.is_signed && !img.is_signed;
-    const std::int64_t wrap = std::int64_t{1} << img.precision;
-    float* dst = out.values.data() + frame_samples * f;
+    // Stored as the header's bits: a signed value keeps its two's complement in Bits Stored, so
+    // the header decides signedness (some encoders mark signed data unsigned in the codestream).
+    const std::size_t at = frame_samples * f;
     for (std::size_t i = 0; i < frame_samples; ++i) {
-      std::int64_t v = img.samples[i];
-      if (reinterpret && v >= wrap / 2) v -= wrap;
-      dst[i] = static_cast<float>(v);
+      const std::uint32_t raw = (static_cast<std::uint32_t>(img.samples[i]) & mask) << shift;
+      if (p.bits_allocated == 8) {
+        bytes[at + i] = static_cast<Uint8>(raw);
+      } else {
+        words[at + i] = static_cast<Uint16>(raw);
+      }
     }
+  }
+  const OFCondition put =
+      p.bits_allocated == 8
+          ? ds.putAndInsertUint8Array(DCM_PixelData, bytes.data(), static_cast<unsigned long>(bytes.size()))
+          : ds.putAndInsertUint16Array(DCM_PixelData, words.data(), static_cast<unsigned long>(words.size()));
+  if (put.bad()) return Error(ErrorCode::kInternal, std::string("storing decoded pixels: ") + put.text());
+  if (p.samples == 3) {
+    if (p.photometric == "YBR_RCT" || p.photometric == "YBR_ICT") {
+      (void)ds.putAndInsertString(DCM_PhotometricInterpretation, "RGB");
+    }
+    (void)ds.putAndInsertUint16(DCM_PlanarConfiguration, 0);
   }
   return Status::Ok();
 }
@@ -377,6 +399,29 @@ bool IsSupportedTransferSyntax(const std::string& uid) {
   return SupportedSyntaxes().count(uid) > 0;
 }
 
+Status DecompressPixelData(DcmDataset& ds, E_TransferSyntax xfer, const DecodeLimits& limits) {
+  const DcmXfer info(xfer);
+  if (!info.isEncapsulated()) return Status::Ok();
+  const std::string uid = info.getXferID();
+  if (!IsSupportedTransferSyntax(uid)) {
+    return Error(ErrorCode::kUnsupported, "transfer syntax " + uid + " (" + info.getXferName() +
+                                              ") cannot be decoded");
+  }
+  CALIPER_ASSIGN_OR_RETURN(const PixelLayout layout, ReadLayout(ds));
+  CALIPER_RETURN_IF_ERROR(CheckSize(layout, limits));
+  if (uid == kJ2kLossless || uid == kJ2kLossy) return DecodeJ2kToNative(ds, xfer, layout, limits);
+  RegisterDecoders();  // the dataset may have been read without ReadDicom (de-identification)
+  if (ds.chooseRepresentation(EXS_LittleEndianExplicit, nullptr).bad() ||
+      !ds.canWriteXfer(EXS_LittleEndianExplicit)) {
+    return Invalid(std::string("the ") + info.getXferName() + " pixel data could not be decoded");
+  }
+  DcmElement* elem = nullptr;
+  if (ds.findAndGetElement(DCM_PixelData, elem).good() && elem != nullptr) {
+    static_cast<DcmPixelData*>(elem)->removeAllButCurrentRepresentations();
+  }
+  return Status::Ok();
+}
+
 Result<std::map<std::string, std::string>> ReadTextAttributes(std::span<const std::uint8_t> bytes) {
   DcmFileFormat file;
   CALIPER_RETURN_IF_ERROR(ReadDicom(bytes, file));
@@ -416,26 +461,14 @@ Result<DecodedImage> DecodeImage(std::span<const std::uint8_t> bytes, const Deco
 
   CALIPER_ASSIGN_OR_RETURN(PixelLayout layout, ReadLayout(ds));
   CALIPER_RETURN_IF_ERROR(CheckSize(layout, limits));
-  const bool j2k = out.transfer_syntax_uid == kJ2kLossless || out.transfer_syntax_uid == kJ2kLossy;
-  if (j2k) {
-    CALIPER_ASSIGN_OR_RETURN(out.kind, KindOf(layout));
-    CALIPER_RETURN_IF_ERROR(DecodeJ2kFrames(ds, xfer, layout, limits, out));
-    // openjp2 undoes RCT/ICT; the frames are interleaved RGB (or still YBR_FULL).
-    layout.planar = 0;
-  } else {
-    if (xfer_info.isEncapsulated()) {
-      if (ds.chooseRepresentation(EXS_LittleEndianExplicit, nullptr).bad() ||
-          !ds.canWriteXfer(EXS_LittleEndianExplicit)) {
-        return Invalid(std::string("the ") + xfer_info.getXferName() +
-                       " pixel data could not be decoded");
-      }
-      // The decoders may change the photometric interpretation (YBR -> RGB) and planar
-      // configuration; read the layout again.
-      CALIPER_ASSIGN_OR_RETURN(layout, ReadLayout(ds));
-    }
-    CALIPER_ASSIGN_OR_RETURN(out.kind, KindOf(layout));
-    CALIPER_RETURN_IF_ERROR(ConvertNative(ds, layout, out));
+  if (xfer_info.isEncapsulated()) {
+    CALIPER_RETURN_IF_ERROR(DecompressPixelData(ds, xfer, limits));
+    // The decoders may change the photometric interpretation (YBR -> RGB) and planar
+    // configuration; read the layout again.
+    CALIPER_ASSIGN_OR_RETURN(layout, ReadLayout(ds));
   }
+  CALIPER_ASSIGN_OR_RETURN(out.kind, KindOf(layout));
+  CALIPER_RETURN_IF_ERROR(ConvertNative(ds, layout, out));
 
   out.rows = layout.rows;
   out.columns = layout.columns;

@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "caliper/common/sample_data.h"
+#include "caliper/dicom/encode.h"
+#include "caliper/dicom/image.h"
 #include "caliper/dicom/phantom.h"
 #include "support/e2e.h"
 
@@ -106,6 +108,58 @@ TEST(DeidDicomCli, WritesTheReportAndDeidentifiedFilesAndCreatesTheKey) {
       EXPECT_EQ(bytes.find(phi), std::string::npos) << phi << " in " << name;
     }
   }
+}
+
+// A JPEG baseline ultrasound cine under a blanking rule for its modality: decoded, blanked and
+// written native to OUT (not quarantine), status ok, its actions saying so; a file in a compressed
+// syntax Caliper does not decode is an error for that file, never an unblanked output.
+TEST(DeidDicomCli, ACompressedUltrasoundIsDecodedBlankedAndWrittenToOut) {
+  TempDir tmp("caliper_deid_dicom_cli_blank");
+  const std::string in = tmp / "in", out = tmp / "out", key = tmp / "project.key";
+  auto us = dicom::MakeUltrasoundCinePhantom(2, 16, 24, /*ybr_planar=*/false, 23);
+  ASSERT_TRUE(us.ok());
+  auto jpeg = dicom::Transcode(*us, "1.2.840.10008.1.2.4.50");
+  ASSERT_TRUE(jpeg.ok()) << jpeg.status().ToString();
+  const std::string bytes(jpeg->begin(), jpeg->end());
+  fs::create_directories(in);
+  WriteFile(in + "/us.dcm", bytes);
+  std::string retired = bytes;  // JPEG Extended 3 & 5 (retired), a syntax Caliper does not decode
+  const std::size_t at = retired.find("1.2.840.10008.1.2.4.50");
+  ASSERT_NE(at, std::string::npos);
+  retired.replace(at, 22, "1.2.840.10008.1.2.4.52");
+  WriteFile(in + "/us_retired.dcm", retired);
+
+  RunResult r = Caliper({"deid", "dicom", "--in", in, "--out", out, "--key-file", key, "--blank", "US:0,0,8,4"});
+  EXPECT_EQ(r.exit_code, 1) << Describe(r);  // the retired syntax is an error
+  EXPECT_THAT(r.err, HasSubstr("2 files: 1 ok, 0 quarantined, 1 errors"));
+  std::map<std::string, json> by_input;
+  for (const json& line : Report(out)) by_input[line["input"]] = line;
+  const json& ok = by_input["us.dcm"];
+  EXPECT_EQ(ok["status"], "ok") << ok.dump();
+  EXPECT_EQ(ok["burned_in_risk"], true);
+  EXPECT_EQ(ok["actions"]["pixels_blanked"], 2);
+  EXPECT_EQ(ok["actions"]["pixels_decompressed_from"], "1.2.840.10008.1.2.4.50");
+  const std::string output = ok["output"];
+  EXPECT_NE(output.rfind("quarantine/", 0), 0u) << output;
+  const json& bad = by_input["us_retired.dcm"];
+  EXPECT_EQ(bad["status"], "error");
+  EXPECT_TRUE(bad["output"].is_null());
+  EXPECT_THAT(bad["error"].get<std::string>(), HasSubstr("1.2.840.10008.1.2.4.52"));
+  EXPECT_EQ(Outputs(out).size(), 1u) << "nothing written for the error";
+
+  const std::string written = ReadFile(out + "/" + output);
+  auto image = dicom::DecodeImage({reinterpret_cast<const std::uint8_t*>(written.data()), written.size()});
+  ASSERT_TRUE(image.ok()) << image.status().ToString();
+  EXPECT_EQ(image->transfer_syntax_uid, "1.2.840.10008.1.2.1");
+  int zero = 0;
+  for (int f = 0; f < 2; ++f) {
+    for (int y = 0; y < 4; ++y) {
+      for (int x = 0; x < 8; ++x) {
+        for (int c = 0; c < 3; ++c) zero += image->values[((std::size_t(f) * 16 + y) * 24 + x) * 3 + c] == 0.0f;
+      }
+    }
+  }
+  EXPECT_EQ(zero, 2 * 4 * 8 * 3);
 }
 
 TEST(DeidDicomCli, TheSameKeyMapsTheSameWayAcrossRunsAndSplitUploads) {

@@ -987,9 +987,10 @@ class App {
   // Decides a pending entry, in one transaction with its audit event (quarantine.release,
   // quarantine.blank, quarantine.discard, naming the decider): release stores the instance into
   // its series' item exactly as ingest would have (item made, volume rebuilt); blank first zeroes
-  // the rectangles in every frame (dicom::BlankPixelRects: kUnsupported for compressed pixel
-  // data) and then releases; discard deletes the pixels. The entry keeps who, when, why and the
-  // rectangles, never the pixels. kConflict for an entry already decided, or one whose instance
+  // the rectangles in every frame (dicom::BlankPixelRects, which decodes compressed pixel data
+  // and stores it native; kUnsupported for a syntax it cannot decode) and then releases;
+  // discard deletes the pixels. The entry keeps who, when, why and the rectangles, never the
+  // pixels. kConflict for an entry already decided, or one whose instance
   // an item already holds; kInvalidArgument for a bad decision (nothing changes then).
   Result<storage::QuarantinedInstance> DecideQuarantined(const RequestContext& ctx, const std::string& project_id,
                                                          const std::string& quarantine_id,

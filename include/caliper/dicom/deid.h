@@ -109,6 +109,9 @@ struct DeidActions {
   int private_kept = 0;    // safe private elements kept
   int dates_shifted = 0;   // DA/DT values moved by the patient's offset (also counted in C)
   int pixels_blanked = 0;  // rectangles blanked (summed over frames)
+  // The transfer syntax UID of compressed pixel data decoded so that it could be blanked (the
+  // output then holds it native, in Explicit VR Little Endian); "" when nothing was decoded.
+  std::string pixels_decompressed_from;
 };
 
 // The original identity and its pseudonym. The caller stores this only encrypted (only a
@@ -141,7 +144,8 @@ struct CohortMetadata {
 };
 
 struct DeidResult {
-  std::string bytes;  // the de-identified DICOM Part 10 file (same transfer syntax)
+  std::string bytes;  // the de-identified DICOM Part 10 file (same transfer syntax unless blanked
+                      // pixel data had to be decompressed: actions.pixels_decompressed_from)
   DeidActions actions;
   bool burned_in_risk = false;
   std::vector<std::string> burned_in_reasons;  // e.g. "Burned In Annotation = YES"
@@ -149,7 +153,7 @@ struct DeidResult {
   PatientLink patient;
   std::string study_uid, series_uid, sop_instance_uid;  // new UIDs ("" when absent)
   std::string sop_class_uid;
-  std::string transfer_syntax_uid;
+  std::string transfer_syntax_uid;  // of `bytes`
   CohortMetadata cohort;
 };
 
@@ -167,8 +171,9 @@ struct DeidResult {
 //   (with its issuer); with retain_modified_dates every DA/DT moves by the patient's offset;
 // - Patient Identity Removed = YES, De-identification Method and its Code Sequence (CID 7050)
 //   name the profile edition and options;
-// - Pixel Data is never decoded and stays byte-identical, except configured blanking
-//   rectangles in native (uncompressed) pixel data.
+// - Pixel Data is never decoded and stays byte-identical, except where a blanking rule applies:
+//   its rectangles are zeroed in every frame (BlankPixelRects, which decodes compressed pixel
+//   data first and writes it native).
 class DicomDeidentifier {
  public:
   // kInvalidArgument for a missing hash, or a safe-private entry with an even group, or a
@@ -180,8 +185,8 @@ class DicomDeidentifier {
 
   // De-identifies one Part 10 file held in memory. Errors (nothing is returned then):
   // kInvalidArgument for input that is empty, not DICOM (no "DICM" preamble), truncated or
-  // malformed, or whose image dimensions disagree with its pixel data; kUnsupported when a
-  // blanking rule applies to compressed pixel data; kPayloadTooLarge beyond max_input_bytes.
+  // malformed, or whose image dimensions disagree with its pixel data; when a blanking rule
+  // applies, the errors of BlankPixelRects; kPayloadTooLarge beyond max_input_bytes.
   Result<DeidResult> Deidentify(std::string_view part10) const;
   // De-identifies the file at `path` and writes the result to the file descriptor `out` (open
   // for writing, at its start): the de-identified header, then the pixel data, which the kernel
@@ -202,15 +207,27 @@ class DicomDeidentifier {
   std::unique_ptr<Impl> impl_;
 };
 
-// Zeroes `rects` in every frame (and sample) of an instance's native pixel data, as a blanking
-// rule does, and marks the instance: De-identification Method gains "Clean Pixel Data
-// (rectangles)" and its Code Sequence 113101, once. Nothing else changes; the transfer syntax
-// is kept. Errors: kInvalidArgument for input that is not a DICOM Part 10 file, has no Pixel
-// Data, or for a rectangle without a positive size; kUnsupported for compressed pixel data or
-// pixels that are not whole bytes. `blanked` (may be null) receives the rectangles blanked,
-// summed over frames (a rectangle wholly outside the image counts nothing).
+// What BlankPixelRects did.
+struct BlankOutcome {
+  int blanked = 0;  // rectangles blanked, summed over frames (one wholly outside counts nothing)
+  std::string decompressed_from;  // transfer syntax UID of the decoded compressed pixel data, or ""
+};
+
+// Zeroes `rects` in every frame (and sample) of an instance's pixel data, as a blanking rule
+// does, and marks the instance: De-identification Method gains "Clean Pixel Data (rectangles)"
+// and its Code Sequence 113101, once. Native pixel data keeps its transfer syntax and nothing
+// else changes. Compressed pixel data in a syntax DecodeImage reads (RLE, JPEG baseline,
+// extended and lossless, JPEG-LS, JPEG 2000; every frame) is decoded by the same decoders and
+// written native in Explicit VR Little Endian — never re-encoded, which would add loss — with the
+// Photometric Interpretation, Planar Configuration and bits the decoder gives (YBR_FULL_422 JPEG
+// becomes RGB); Lossy Image Compression and its ratio and method stay, and a lossy syntax sets it
+// to "01" when absent. When no rectangle meets the image nothing changes (blanked is 0).
+// Errors: kInvalidArgument for input that is not a DICOM Part 10 file, has no Pixel Data, a
+// rectangle without a positive size, compressed frames that do not decode, or a decoded size
+// beyond DecodeLimits; kUnsupported for a compressed syntax Caliper cannot decode or pixels that
+// are not whole bytes. `outcome` may be null.
 Result<std::string> BlankPixelRects(std::string_view part10, const std::vector<PixelRect>& rects,
-                                    int* blanked = nullptr);
+                                    BlankOutcome* outcome = nullptr);
 
 // The pseudonymous UID for `uid` under `hash` ("2.25." + decimal of 128 bits), as
 // Deidentify maps it; exposed so callers can map references they hold elsewhere.

@@ -318,8 +318,9 @@ std::vector<Route> ImagingRoutes() {
                     "have. Audited with you as the decider; an entry is decided once (409 after).",
                     {{"reason", FieldType::kString, false, "what you checked"}}),
       DecisionRoute(app::QuarantineAction::kBlank, "/api/v1/projects/{project_id}/quarantine/{quarantine_id}/blank",
-                    "Zero these rectangles in every frame, then release (native pixel data only: compressed pixel "
-                    "data is refused, 415 unsupported). Audited with the rectangles.",
+                    "Zero these rectangles in every frame, then release. Compressed pixel data is decoded and "
+                    "stored native (Explicit VR Little Endian, never re-encoded); a syntax Caliper cannot decode is "
+                    "415 unsupported. Audited with the rectangles (and the syntax decoded from).",
                     {{"rects", FieldType::kObjectArray, true, "[{x, y, width, height}] in pixels of every frame"},
                      {"reason", FieldType::kString, false, "what was burned in"}}),
       DecisionRoute(app::QuarantineAction::kDiscard, "/api/v1/projects/{project_id}/quarantine/{quarantine_id}/discard",
