@@ -2,7 +2,9 @@
 // and the harder synthetic evaluation sets, then throughput: notes concatenated into one large
 // note (default 50 MB; the standard set's notes, the harder set's, and the public ACI-Bench
 // notes when CALIPER_SAMPLE_DATA is set), detected and replaced in tag and surrogate mode on one thread. Prints MB/s by wall time and by the
-// thread's CPU time (per core), and the peak resident memory. Usage: caliper_bench_deid [megabytes]
+// thread's CPU time (per core), and the peak resident memory.
+// Usage: caliper_bench_deid [megabytes [standard|harder|public]]: with a corpus named, only its
+// throughput is measured (no evaluation), for profiling one corpus at a time.
 #include <sys/resource.h>
 #include <time.h>
 
@@ -74,7 +76,12 @@ double ThreadCpuSeconds() {
 
 int main(int argc, char** argv) {
   const double megabytes = argc > 1 ? std::atof(argv[1]) : 50.0;
-  {
+  const std::string only = argc > 2 ? argv[2] : "";
+  if (!only.empty() && only != "standard" && only != "harder" && only != "public") {
+    std::fprintf(stderr, "unknown corpus '%s': standard, harder or public\n", only.c_str());
+    return 2;
+  }
+  if (only.empty()) {
     auto d = deid::TextDeidentifier::Create({});
     if (!d.ok()) {
       std::fprintf(stderr, "%s\n", d.status().ToString().c_str());
@@ -97,6 +104,7 @@ int main(int argc, char** argv) {
     }
   }
   for (const char* corpus : {"standard", "harder", "public"}) {
+    if (!only.empty() && only != corpus) continue;
     std::string big = corpus[0] == 'p' ? PublicCorpus(megabytes) : Corpus(megabytes, corpus[0] == 'h');
     if (big.empty()) {
       std::printf("%-8s (ACI-Bench notes): CALIPER_SAMPLE_DATA is not set or lacks notes/aci-bench; not run\n", corpus);

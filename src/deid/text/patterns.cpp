@@ -3,8 +3,9 @@
 #include <hs/hs.h>
 
 #include <algorithm>
-#include <cstdlib>
-#include <limits>
+#include <cctype>
+#include <cstdint>
+#include <cstring>
 #include <string>
 
 namespace caliper::deid::text {
@@ -137,23 +138,119 @@ void Keep(const PatternInfo& info, unsigned id, std::size_t from, std::size_t to
   out.push_back({from, to, id});
 }
 
-// Where a match of this pattern can start, looking back from its end: matches of at most
-// `width` bytes (Hyperscan's max_width), or none of any whitespace (the URL and e-mail
-// patterns, unbounded by design), or else unbounded: searched in kUnboundedWindow bytes first.
-constexpr unsigned kUnbounded = std::numeric_limits<unsigned>::max();
-constexpr std::size_t kUnboundedWindow = 256;
-
 bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
 
-// Finding where matches start is what makes Hyperscan slow: with start-of-match tracking on,
-// the whole set scanned at 18 MB/s (the harder synthetic notes) and took 4-5 s to compile. So
-// the whole text is scanned once for match ends only, and each pattern's starts are then
-// found by its own start-tracking database, run only over short windows ending at its ends.
+// The regex read backwards: a text matches `ReversedRegex(r)` exactly when the text read
+// backwards matches `r`. The subset the patterns above use (literals, escapes, classes,
+// groups, alternation, quantifiers) is enough; anything else is refused rather than guessed.
+class Reverser {
+ public:
+  explicit Reverser(std::string_view r) : r_(r) {}
+
+  Result<std::string> Run() {
+    std::string out = Alternation();
+    if (!error_.empty()) return Error(ErrorCode::kInternal, error_ + " in pattern " + std::string(r_));
+    if (i_ != r_.size()) return Error(ErrorCode::kInternal, "unbalanced ')' in pattern " + std::string(r_));
+    return out;
+  }
+
+ private:
+  // Alternatives joined by '|', each reversed, in their order.
+  std::string Alternation() {
+    std::string out = Sequence();
+    while (error_.empty() && i_ < r_.size() && r_[i_] == '|') {
+      ++i_;
+      out += "|" + Sequence();
+    }
+    return out;
+  }
+
+  // Quantified atoms up to '|' or ')', in reverse order.
+  std::string Sequence() {
+    std::vector<std::string> items;
+    while (error_.empty() && i_ < r_.size() && r_[i_] != '|' && r_[i_] != ')') {
+      std::string item = Atom();
+      item += Quantifier();
+      items.push_back(std::move(item));
+    }
+    std::string out;
+    for (auto it = items.rbegin(); it != items.rend(); ++it) out += *it;
+    return out;
+  }
+
+  std::string Atom() {
+    const char c = r_[i_];
+    if (static_cast<unsigned char>(c) >= 0x80 || c == '^' || c == '$') return Fail("unsupported character");
+    if (c == '\\') {
+      if (i_ + 1 >= r_.size()) return Fail("trailing '\\'");
+      const char e = r_[i_ + 1];
+      if (std::isdigit(static_cast<unsigned char>(e)) || std::string_view("xQEpPco").find(e) != std::string_view::npos) {
+        return Fail("unsupported escape");
+      }
+      i_ += 2;
+      return std::string{'\\', e};
+    }
+    if (c == '[') {  // a class reads the same both ways: copied whole
+      std::size_t j = i_ + 1;
+      if (j < r_.size() && r_[j] == '^') ++j;
+      if (j < r_.size() && r_[j] == ']') ++j;
+      while (j < r_.size() && r_[j] != ']') j += r_[j] == '\\' ? 2 : 1;
+      if (j >= r_.size()) return Fail("unclosed '['");
+      std::string out(r_.substr(i_, j + 1 - i_));
+      i_ = j + 1;
+      return out;
+    }
+    if (c == '(') {
+      i_ += r_.substr(i_, 3) == "(?:" ? 3 : 1;
+      if (r_[i_ - 1] == '(' && i_ < r_.size() && r_[i_] == '?') return Fail("unsupported group");
+      std::string inner = Alternation();
+      if (i_ >= r_.size() || r_[i_] != ')') return Fail("unclosed '('");
+      ++i_;
+      return "(?:" + inner + ")";
+    }
+    if (c == '*' || c == '+' || c == '?' || c == '{') return Fail("quantifier without an atom");
+    ++i_;
+    return std::string(1, c);
+  }
+
+  std::string Quantifier() {
+    std::string q;
+    if (i_ < r_.size() && (r_[i_] == '?' || r_[i_] == '*' || r_[i_] == '+')) {
+      q = r_[i_++];
+    } else if (i_ < r_.size() && r_[i_] == '{') {
+      const std::size_t close = r_.find('}', i_);
+      if (close == std::string_view::npos) return Fail("unclosed '{'");
+      q = r_.substr(i_, close + 1 - i_);
+      i_ = close + 1;
+    }
+    if (!q.empty() && i_ < r_.size() && (r_[i_] == '?' || r_[i_] == '+')) return Fail("lazy or possessive quantifier");
+    return q;
+  }
+
+  std::string Fail(const char* why) {
+    if (error_.empty()) error_ = std::string(why) + " at byte " + std::to_string(i_);
+    i_ = r_.size();
+    return "";
+  }
+
+  std::string_view r_;
+  std::size_t i_ = 0;
+  std::string error_;
+};
+
+// Finding where matches start is what made Hyperscan slow: with start-of-match tracking on,
+// the whole set scanned at 18 MB/s (the harder synthetic notes) and took 4-5 s to compile.
+// So the whole text is scanned once for match ends only, and each match's start is then found
+// by reading backwards from its end: the pattern reversed and anchored, scanned over the text
+// reversed from that end, reports where every match ending there starts, and the farthest is
+// the leftmost start. An anchored scan stops once no match can go on, so it reads about as far
+// as the match is long. The URL and e-mail patterns, whose matches never hold whitespace but
+// end at every byte of a long address, instead find their starts with start-of-match tracking
+// in one window from the whitespace before their ends: one scan for many ends.
 struct CompiledPatterns {
-  hs_database* ends = nullptr;           // every pattern, ends only
-  std::vector<hs_database*> starts;      // per pattern, leftmost start of match; null for labels
-  std::vector<unsigned> width;           // per pattern, the longest match in bytes, or kUnbounded
-  std::vector<bool> spaceless;           // per pattern, never matches whitespace
+  hs_database* ends = nullptr;          // every pattern, ends only
+  std::vector<hs_database*> reversed;   // per pattern, "^[\s\S]" + reversed; null for labels and spaceless
+  std::vector<hs_database*> starts;     // per spaceless pattern, leftmost start of match; else null
   std::vector<PatternInfo> infos;
   Status status;
 };
@@ -182,20 +279,24 @@ Status Compile(CompiledPatterns& c) {
     const int at = error ? error->expression : -1;
     return CompileError(error, at >= 0 ? std::to_string(at) : "set");
   }
+  c.reversed.assign(defs.size(), nullptr);
   c.starts.assign(defs.size(), nullptr);
-  c.width.assign(defs.size(), kUnbounded);
-  c.spaceless.assign(defs.size(), false);
   for (unsigned i = 0; i < defs.size(); ++i) {
     if (defs[i].kind == PatternKind::kLabel) continue;
-    const unsigned f = flags[i] | HS_FLAG_SOM_LEFTMOST;
-    if (hs_compile(expressions[i], f, HS_MODE_BLOCK, nullptr, &c.starts[i], &error) != HS_SUCCESS) {
-      return CompileError(error, std::to_string(i));
+    if (defs[i].type == PhiType::kUrl || defs[i].type == PhiType::kEmail) {
+      if (hs_compile(expressions[i], flags[i] | HS_FLAG_SOM_LEFTMOST, HS_MODE_BLOCK, nullptr, &c.starts[i], &error) !=
+          HS_SUCCESS) {
+        return CompileError(error, std::to_string(i));
+      }
+      continue;
     }
-    hs_expr_info_t* info = nullptr;
-    if (hs_expression_info(expressions[i], f, &info, &error) != HS_SUCCESS) return CompileError(error, std::to_string(i));
-    c.width[i] = info->max_width;
-    std::free(info);  // allocated by Hyperscan's default allocator, malloc
-    c.spaceless[i] = defs[i].type == PhiType::kUrl || defs[i].type == PhiType::kEmail;
+    // The byte at the end (or a space past the text's end) first, so that a \b there is judged.
+    auto reversed = ReversedRegex(defs[i].regex);
+    if (!reversed.ok()) return reversed.status();
+    const std::string anchored = "^[\\s\\S](?:" + *reversed + ")";
+    if (hs_compile(anchored.c_str(), flags[i], HS_MODE_BLOCK, nullptr, &c.reversed[i], &error) != HS_SUCCESS) {
+      return CompileError(error, std::to_string(i) + " (reversed)");
+    }
   }
   return Status::Ok();
 }
@@ -218,6 +319,29 @@ int OnEnd(unsigned id, unsigned long long /*from*/, unsigned long long to, unsig
   return 0;
 }
 
+// The farthest end of a reversed match: ends arrive in increasing order.
+int OnReversedEnd(unsigned /*id*/, unsigned long long /*from*/, unsigned long long to, unsigned /*flags*/, void* ctx) {
+  *static_cast<std::size_t*>(ctx) = static_cast<std::size_t>(to);
+  return 0;
+}
+
+// out[0, n + 1) = " " + `text` backwards, eight bytes at a time (a byte at a time took 7
+// instructions a byte); `out` only grows, so that it is not cleared for every text.
+void Reverse(std::string_view text, std::string& out) {
+  const std::size_t n = text.size();
+  if (out.size() < n + 1) out.resize(n + 1);
+  out[0] = ' ';
+  char* to = out.data() + 1;
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    std::uint64_t word;
+    std::memcpy(&word, text.data() + n - i - 8, 8);
+    word = __builtin_bswap64(word);
+    std::memcpy(to + i, &word, 8);
+  }
+  for (; i < n; ++i) to[i] = text[n - 1 - i];
+}
+
 // Leftmost starts of the matches of one pattern whose ends are ends[first, last), from one scan
 // of text[from, to): ends absent from the window's matches keep npos.
 struct StartWindow {
@@ -236,6 +360,8 @@ int OnStart(unsigned /*id*/, unsigned long long from, unsigned long long to, uns
 
 }  // namespace
 
+Result<std::string> ReversedRegex(std::string_view regex) { return Reverser(regex).Run(); }
+
 Result<std::unique_ptr<PatternScanner>> PatternScanner::Create() {
   const CompiledPatterns& c = Compiled();
   if (!c.status.ok()) return c.status;
@@ -245,9 +371,11 @@ Result<std::unique_ptr<PatternScanner>> PatternScanner::Create() {
   if (hs_alloc_scratch(c.ends, &s->scratch_) != HS_SUCCESS) {
     return Error(ErrorCode::kInternal, "hyperscan: cannot allocate scratch");
   }
-  for (hs_database* db : c.starts) {
-    if (db != nullptr && hs_alloc_scratch(db, &s->scratch_) != HS_SUCCESS) {
-      return Error(ErrorCode::kInternal, "hyperscan: cannot allocate scratch");
+  for (const auto* dbs : {&c.starts, &c.reversed}) {
+    for (hs_database* db : *dbs) {
+      if (db != nullptr && hs_alloc_scratch(db, &s->scratch_) != HS_SUCCESS) {
+        return Error(ErrorCode::kInternal, "hyperscan: cannot allocate scratch");
+      }
     }
   }
   s->by_pattern_.resize(c.infos.size());
@@ -262,43 +390,39 @@ Status PatternScanner::FindStarts(std::string_view text, unsigned id) {
   const std::vector<std::size_t>& ends = by_pattern_[id];
   std::vector<std::size_t>& starts = starts_[id];
   starts.assign(ends.size(), kNone);
-  const auto scan = [&](std::size_t from, std::size_t first, std::size_t last) {
-    // One byte past the last end, so that a \b there sees the text that follows.
-    const std::size_t to = std::min(ends[last - 1] + 1, text.size());
-    StartWindow w{&ends, &starts, first, last, from};
-    return hs_scan(c.starts[id], text.data() + from, static_cast<unsigned>(to - from), 0, scratch_, OnStart, &w) ==
-           HS_SUCCESS;
-  };
-  const bool bounded = c.width[id] != kUnbounded;
-  const std::size_t reach = (bounded ? c.width[id] : kUnboundedWindow) + 1;
-  for (std::size_t k = 0; k < ends.size();) {
-    std::size_t g = k + 1, from = 0;
-    if (c.spaceless[id]) {
-      // The match lies after the last whitespace before its end; ends with no whitespace
-      // between them share the window.
-      const auto spaceless_to = [&](std::size_t a, std::size_t b) {
-        return std::none_of(text.begin() + static_cast<std::ptrdiff_t>(a), text.begin() + static_cast<std::ptrdiff_t>(b), IsSpace);
-      };
-      while (g < ends.size() && spaceless_to(ends[g - 1], ends[g])) ++g;
-      for (from = ends[k]; from > 0 && !IsSpace(text[from - 1]);) --from;
-      from = from > 0 ? from - 1 : 0;  // the whitespace itself, for a \b at the start
-    } else {
-      // A start lies at most `reach` - 1 bytes before its end; the byte before it is in the
-      // window too, so a \b there is judged as in the whole text.
-      while (g < ends.size() && ends[g] <= ends[g - 1] + reach) ++g;
-      from = ends[k] > reach ? ends[k] - reach : 0;
-    }
-    if (!scan(from, k, g)) return Error(ErrorCode::kInternal, "hyperscan: scan failed");
-    if (!bounded && !c.spaceless[id] && from > 0) {
-      // An unbounded match longer than the window: look again, twice as far back each time.
-      for (std::size_t q = k; q < g; ++q) {
-        std::size_t f = from;
-        for (std::size_t back = 2 * (ends[q] - f); f > 0 && (starts[q] == kNone || starts[q] == f); back *= 2) {
-          f = ends[q] > back ? ends[q] - back : 0;
-          starts[q] = kNone;
-          if (!scan(f, q, q + 1)) return Error(ErrorCode::kInternal, "hyperscan: scan failed");
-        }
+  if (c.reversed[id] != nullptr) {
+    // reversed_ is " " + the text backwards: text[e] is at reversed_[n - e], and the scan from
+    // there reads text[e], then text[e - 1], ... down to text[0].
+    if (!reversed_ready_) Reverse(text, reversed_);
+    reversed_ready_ = true;
+    for (std::size_t k = 0; k < ends.size(); ++k) {
+      const std::size_t at = text.size() - ends[k];
+      std::size_t farthest = 0;
+      if (hs_scan(c.reversed[id], reversed_.data() + at, static_cast<unsigned>(text.size() + 1 - at), 0, scratch_,
+                  OnReversedEnd, &farthest) != HS_SUCCESS) {
+        return Error(ErrorCode::kInternal, "hyperscan: scan failed");
       }
+      if (farthest > 0) starts[k] = ends[k] - (farthest - 1);  // the first byte read is text[e] itself
+    }
+    return Status::Ok();
+  }
+  // The match lies after the last whitespace before its end; ends with no whitespace between
+  // them share one window, which starts at that whitespace (for a \b at the match's start).
+  for (std::size_t k = 0; k < ends.size();) {
+    std::size_t g = k + 1;
+    while (g < ends.size() && std::none_of(text.begin() + static_cast<std::ptrdiff_t>(ends[g - 1]),
+                                           text.begin() + static_cast<std::ptrdiff_t>(ends[g]), IsSpace)) {
+      ++g;
+    }
+    std::size_t from = ends[k];
+    while (from > 0 && !IsSpace(text[from - 1])) --from;
+    from = from > 0 ? from - 1 : 0;
+    // One byte past the last end, so that a \b there sees the text that follows.
+    const std::size_t to = std::min(ends[g - 1] + 1, text.size());
+    StartWindow w{&ends, &starts, k, g, from};
+    if (hs_scan(c.starts[id], text.data() + from, static_cast<unsigned>(to - from), 0, scratch_, OnStart, &w) !=
+        HS_SUCCESS) {
+      return Error(ErrorCode::kInternal, "hyperscan: scan failed");
     }
     k = g;
   }
@@ -313,9 +437,10 @@ Status PatternScanner::Scan(std::string_view text, std::vector<PatternMatch>& ou
   }
   for (std::vector<std::size_t>& e : by_pattern_) e.clear();
   for (const End& e : ends_) by_pattern_[e.id].push_back(e.end);
+  reversed_ready_ = false;  // made again, for this text, when a pattern first needs it
   for (unsigned id = 0; id < by_pattern_.size(); ++id) {
     std::vector<std::size_t>& ends = by_pattern_[id];
-    if (ends.empty() || c.starts[id] == nullptr) continue;
+    if (ends.empty() || infos_[id].kind == PatternKind::kLabel) continue;
     // Nearly always in order already; a pattern whose alternatives Hyperscan runs in
     // different engines ("x.org" and "x.org/path") can report a later end first.
     if (!std::is_sorted(ends.begin(), ends.end())) std::sort(ends.begin(), ends.end());
@@ -325,7 +450,7 @@ Status PatternScanner::Scan(std::string_view text, std::vector<PatternMatch>& ou
   last_.assign(infos_.size(), kNone);
   for (const End& e : ends_) {
     std::size_t from = e.end;
-    if (c.starts[e.id] != nullptr) {
+    if (infos_[e.id].kind != PatternKind::kLabel) {
       const std::vector<std::size_t>& ends = by_pattern_[e.id];
       const auto at = std::lower_bound(ends.begin(), ends.end(), e.end) - ends.begin();
       from = starts_[e.id][static_cast<std::size_t>(at)];

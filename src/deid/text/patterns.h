@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -13,7 +14,7 @@ struct hs_scratch;
 
 // The Hyperscan bridge: the only code that includes <hs/hs.h>. One database of every
 // identifier pattern scans the text once for match ends (block mode); each pattern's own
-// database then finds the leftmost starts in short windows before those ends (patterns.cpp).
+// database, reversed, then reads back from each end to its leftmost start (patterns.cpp).
 namespace caliper::deid::text {
 
 // What a pattern finds; kinds other than kIdentifier are checked or completed by the
@@ -38,6 +39,10 @@ struct PatternInfo {
   PhiType type;
   int priority;
 };
+
+// `regex` read backwards (literals, escapes, classes, groups, alternation and quantifiers):
+// "ab(?:c|de)?\\d{2}" gives "\\d{2}(?:c|ed)?ba". Errors: kInternal for other syntax.
+Result<std::string> ReversedRegex(std::string_view regex);
 
 class PatternScanner {
  public:
@@ -69,6 +74,8 @@ class PatternScanner {
   std::vector<std::vector<std::size_t>> by_pattern_; // per pattern, its ends in increasing order
   std::vector<std::vector<std::size_t>> starts_;     // per pattern, the start of each end
   std::vector<std::size_t> last_;                    // per pattern, its last match in the output
+  std::string reversed_;        // " " + the text backwards (its first text.size() + 1 bytes)
+  bool reversed_ready_ = false; // reversed_ holds this Scan's text
 };
 
 }  // namespace caliper::deid::text

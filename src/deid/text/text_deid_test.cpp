@@ -697,11 +697,16 @@ TEST(TextDeid, PatternStartsFoundBehindTheirEnds) {
   const std::string long_url = "see https://x.org/" + std::string(5000, 'a') + " today";
   EXPECT_EQ(spans(long_url, PhiType::kUrl), (Spans{{4, long_url.size() - 6}, {12, long_url.size() - 6}}));
 
-  // Unbounded patterns are searched 256 bytes back first, then twice as far each time.
+  // Unbounded patterns read back as far as their match goes: however long, the leftmost start,
+  // even where a later start ("3 oak street") also matches.
   const std::string street = "lives at 12 " + std::string(300, 'b') + " street, near the park";
   EXPECT_EQ(spans(street, PhiType::kLocation), (Spans{{9, street.find(',')}}));
   const std::string age = "is 92" + std::string(600, ' ') + "years old";
   EXPECT_EQ(spans(age, PhiType::kAge), (Spans{{3, age.size()}}));
+  const std::string spaced = "at 12" + std::string(300, ' ') + "3 oak street.";
+  EXPECT_EQ(spans(spaced, PhiType::kLocation), (Spans{{3, spaced.size() - 1}}));
+  // A match at the very start and one at the very end of the text (the \b at either edge).
+  EXPECT_EQ(spans("3/14/2024", PhiType::kDate), (Spans{{0, 4}, {0, 9}}));  // "3/14" is a month/day
 
   // Many short matches close together: each keeps its own start.
   std::string days = "seen";
@@ -711,6 +716,15 @@ TEST(TextDeid, PatternStartsFoundBehindTheirEnds) {
     expected.emplace_back(days.size() - 4, days.size());
   }
   EXPECT_EQ(spans(days, PhiType::kDate), expected);
+}
+
+TEST(TextDeid, RegexReadBackwards) {
+  EXPECT_EQ(*text::ReversedRegex("ab(?:c|de)?\\d{2,3}"), "\\d{2,3}(?:c|ed)?ba");
+  EXPECT_EQ(*text::ReversedRegex("\\bx[^\\s\\]a-]+y\\.|z(q)*"), "\\.y[^\\s\\]a-]+x\\b|(?:q)*z");
+  EXPECT_EQ(*text::ReversedRegex(""), "");
+  for (const char* refused : {"a(?=b)", "^a", "a$", "(a", "a)", "[ab", "\\1", "a+?", "*a", "a{2", "caf\xC3\xA9"}) {
+    EXPECT_FALSE(text::ReversedRegex(refused).ok()) << refused;
+  }
 }
 
 TEST(TextDeid, CodePointCursorCountsEveryWidth) {
