@@ -171,8 +171,22 @@ bool IsLabelFiller(std::string_view w) {
                 "forms", "paperwork", "it"});
 }
 
-// A byte between words that ends a sentence or a field ("Seen today. Smith", "Name: Smith").
-bool IsStop(char c) { return c == '.' || c == '!' || c == '?' || c == '\n' || c == ':' || c == ';'; }
+// What the tokenizer does with each byte: an ASCII letter maps to its lower case (with
+// kUpperBit when it was upper case); other ASCII bytes to kStopByte when they end a sentence or a
+// field (.!?:; and line breaks: "Seen today. Smith", "Name: Smith") and kOtherByte otherwise;
+// bytes of multi-byte code points to kMultiByte (decoded).
+constexpr std::uint8_t kOtherByte = 0, kStopByte = 1, kMultiByte = 2, kUpperBit = 0x80;
+constexpr std::array<std::uint8_t, 256> kByteClass = [] {
+  std::array<std::uint8_t, 256> t{};
+  for (int c = 0x80; c < 0x100; ++c) t[c] = kMultiByte;
+  for (char c : std::string_view(".!?\n:;")) t[static_cast<unsigned char>(c)] = kStopByte;
+  for (int c = 'a'; c <= 'z'; ++c) {
+    t[c] = static_cast<std::uint8_t>(c);
+    t[c - 'a' + 'A'] = static_cast<std::uint8_t>(c | kUpperBit);
+  }
+  return t;
+}();
+bool IsLetterClass(std::uint8_t t) { return (t & ~kUpperBit) >= 'a'; }
 
 // Appends the words of `s` (runs of letters, with inner apostrophes and hyphens) to `words`,
 // and sets `lower` to their lower-case forms, which the words' views point into. A lower-case
@@ -186,46 +200,43 @@ void Tokenize(std::string_view s, std::string& lower, std::vector<Word>& words) 
   bool stop = true;  // a stop since the last word (or the text's start)
   std::size_t i = 0;
   while (i < n) {
-    const char b = s[i];
+    std::uint8_t t = kByteClass[static_cast<unsigned char>(s[i])];
     std::size_t len = 1;
-    char32_t cp = static_cast<unsigned char>(b);
-    if (cp < 0x80) {
-      if (!IsAsciiAlpha(b)) {
-        stop |= IsStop(b);
-        ++i;
-        continue;
-      }
-    } else {
+    char32_t cp = 0;
+    if (t == kMultiByte) {
       cp = DecodeAt(s, i, len);
       if (!IsLetterCodePoint(cp)) {
         i += len;
         continue;
       }
+    } else if (!IsLetterClass(t)) {
+      stop |= t == kStopByte;
+      ++i;
+      continue;
     }
     Word w;
     w.begin = static_cast<std::uint32_t>(i);
-    w.cap = IsUpperCodePoint(cp);
+    w.cap = t == kMultiByte ? IsUpperCodePoint(cp) : (t & kUpperBit) != 0;
     w.sentence_start = stop;
     stop = false;
     char* const word_lower = out;
-    bool all_caps = true;
-    int letters = 0;
+    std::uint8_t upper = kUpperBit;  // every letter so far upper case
+    std::size_t not_letters = 0;     // bytes of `lower` that are not one letter each
     while (i < n) {
-      const char c = s[i];
-      if (IsAsciiAlpha(c)) {  // the common case, without decoding
-        all_caps &= IsAsciiUpper(c);
-        *out++ = Lower(c);
-        ++letters;
+      t = kByteClass[static_cast<unsigned char>(s[i])];
+      if (IsLetterClass(t)) {  // the common case, without decoding
+        upper &= t;
+        *out++ = static_cast<char>(t & ~kUpperBit);
         ++i;
         continue;
       }
       std::size_t l = 1;
-      const char32_t u = static_cast<unsigned char>(c) < 0x80 ? static_cast<unsigned char>(c) : DecodeAt(s, i, l);
-      if (u >= 0x80 && IsLetterCodePoint(u)) {
-        all_caps &= IsUpperCodePoint(u);
+      const char32_t u = t == kMultiByte ? DecodeAt(s, i, l) : static_cast<unsigned char>(s[i]);
+      if (t == kMultiByte && IsLetterCodePoint(u)) {
+        if (!IsUpperCodePoint(u)) upper = 0;
         std::memcpy(out, s.data() + i, l);
         out += l;
-        ++letters;
+        not_letters += l - 1;
         i += l;
         continue;
       }
@@ -234,6 +245,7 @@ void Tokenize(std::string_view s, std::string& lower, std::vector<Word>& words) 
         std::size_t l2 = 1;
         if (IsLetterCodePoint(DecodeAt(s, i + l, l2))) {
           *out++ = u == '-' ? '-' : '\'';
+          ++not_letters;
           i += l;
           continue;
         }
@@ -241,8 +253,9 @@ void Tokenize(std::string_view s, std::string& lower, std::vector<Word>& words) 
       break;
     }
     w.end = static_cast<std::uint32_t>(i);
-    w.all_caps = all_caps && letters >= 2;
-    w.lower = std::string_view(word_lower, static_cast<std::size_t>(out - word_lower));
+    const std::size_t bytes = static_cast<std::size_t>(out - word_lower);
+    w.all_caps = upper != 0 && bytes - not_letters >= 2;
+    w.lower = std::string_view(word_lower, bytes);
     words.push_back(w);
   }
   lower.resize(static_cast<std::size_t>(out - arena));  // shrinking: the views stay valid
