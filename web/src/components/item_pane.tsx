@@ -49,15 +49,16 @@ async function loadOwnMask(item_id: string): Promise<Uint8Array | null> {
 // (what slide regions, ECG intervals and beats are labelled with). `prelabels`: a note's or a
 // volume's pre-labels, listed under it to be decided (a note's drawn on the text, the picked
 // segmentation of a volume over it); `volume`: the volume room's part in deciding them (a
-// corrected segmentation painted into the drawing, the mask reloaded after an accepted one,
-// unsaved changes told).
+// corrected segmentation painted into the drawing, the mask reloaded after an accepted one or an
+// imported mask file, unsaved changes told, mask files imported).
 export function ItemPane({ item, labels, evidence, onEvidence, segments = [], classes = [], ownMask = false, onSaveMask, prelabels, volume,
                           layers }:
     { item: Item; labels: Annotation[]; evidence: Evidence | null; onEvidence?: ((e: Evidence | null) => void) | undefined;
       segments?: LabelClass[]; classes?: LabelClass[]; ownMask?: boolean; onSaveMask?: VolumeViewerProps['onSaveMask'];
       layers?: MaskLayer[] | undefined;
       prelabels?: Omit<PrelabelPanelProps, 'text' | 'classes'> | undefined;
-      volume?: { paint: PaintRequest | null; maskRevision: number; onUnsaved: (unsaved: boolean) => void } | undefined }) {
+      volume?: { paint: PaintRequest | null; maskRevision: number; onUnsaved: (unsaved: boolean) => void;
+                 onImportMask?: VolumeViewerProps['onImportMask'] } | undefined }) {
   const [text, error, phi] = useItemText(item);
   const selected = evidence && typeof evidence.data['start'] === 'number'
     ? { start: evidence.data['start'] as number, end: evidence.data['end'] as number, text: String(evidence.data['text']) }
@@ -88,6 +89,7 @@ export function ItemPane({ item, labels, evidence, onEvidence, segments = [], cl
                           modality={item.modality} segments={segments} readOnly={!onEvidence} onSaveMask={onSaveMask}
                           onMeasure={(mm) => onEvidence?.({ data: { length_mm: Number(mm.toFixed(2)) }, summary: `length ${mm.toFixed(1)} mm` })}
                           overlay={overlay} paint={volume?.paint} maskRevision={volume?.maskRevision} onUnsaved={volume?.onUnsaved}
+                          onImportMask={volume?.onImportMask}
                           layers={layers} />
       )}
       {isVolumeItem(item) && prelabels && <PrelabelPanel {...prelabels} text={null} classes={classes} keys={kVolumePrelabelKeys} what="volume" />}

@@ -5,7 +5,9 @@
 // interpolation between slices; length measurement in mm. The mask leaves as NIfTI bytes
 // (saveImage with an empty filename), never as a browser download. A model's segmentation
 // pre-label is shown as a layer of its own (cyan, with its own opacity) over the volume, never in
-// the reader's drawing unless the reader corrects it (then it is painted into the drawing).
+// the reader's drawing unless the reader corrects it (then it is painted into the drawing). A
+// mask file made elsewhere (NIfTI, or a DICOM-SEG of the item's series: 3D Slicer, a model) is
+// imported with a button, Shift+I or by dropping it on the viewer, and becomes the drawing.
 //
 // Loaded only with this screen (dynamic import): NiiVue is most of the app's weight.
 
@@ -36,6 +38,19 @@ const kOverlayColormap = { R: [0, 0], G: [0, 255], B: [0, 255], A: [0, 255], I: 
 export const kOverlayColour = 'rgb(0, 255, 255)';
 // How long the opacity slider rests before NiiVue's textures are rebuilt with its value.
 const kOpacitySettleMs = 200;
+
+// The largest mask file imported: a 512×512×1000 uint8 label map is 250 MiB before gzip, a
+// DICOM-SEG of it one bit a voxel per segment; a larger file is refused before it is read.
+export const kMaxMaskImportBytes = 256 * 1024 * 1024;
+
+// The Content-Type of a mask file, told by its bytes (names and the browser's type guesses are
+// unreliable: a DICOM-SEG often has no extension): gzip's magic 1f 8b is a .nii.gz, "DICM" at
+// offset 128 a DICOM Part 10 file (a SEG), anything else plain NIfTI for the server to judge.
+export function maskContentType(bytes: Uint8Array): string {
+  if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) return 'application/gzip';
+  if (bytes.length >= 132 && String.fromCharCode(...bytes.subarray(128, 132)) === 'DICM') return 'application/dicom';
+  return 'application/octet-stream';
+}
 
 // A stored mask shown over the volume in one colour (every label of it), toggled on and off: the
 // adjudicator's view of each reading's mask and of their fused consensus. `load` gives its NIfTI
@@ -119,6 +134,10 @@ export interface VolumeViewerProps {
   maskRevision?: number | undefined;
   // Whether the drawing holds changes not saved yet (told on every change of that).
   onUnsaved?: ((unsaved: boolean) => void) | undefined;
+  // Stores a mask file as the reader's next mask version (bytes, their Content-Type, the file's
+  // name); resolves with a status line once stored (the caller then moves maskRevision on, which
+  // loads it as the drawing), rejects with the server's reason (the drawing is kept).
+  onImportMask?: ((bytes: Uint8Array, contentType: string, name: string) => Promise<string>) | undefined;
   // Masks shown over the volume, each in its colour, with a switch (digits 1-9) to hide it.
   layers?: MaskLayer[] | undefined;
 }
@@ -128,7 +147,7 @@ declare global {
 }
 
 export function VolumeViewer({ volumeUrl, loadMask, modality, segments, readOnly, onSaveMask, onMeasure,
-                              overlay, paint, maskRevision, onUnsaved, layers = [] }: VolumeViewerProps) {
+                              overlay, paint, maskRevision, onUnsaved, onImportMask, layers = [] }: VolumeViewerProps) {
   const canvas = useRef<HTMLCanvasElement>(null);
   const nvRef = useRef<Niivue | null>(null);
   const redo = useRef<Uint8Array[]>([]);
@@ -143,6 +162,10 @@ export function VolumeViewer({ volumeUrl, loadMask, modality, segments, readOnly
   const [measurement, setMeasurement] = useState<number | null>(null);
   const [painted, setPainted] = useState<{ voxels: number; ml: number } | null>(null);
   const [saveError, setSaveError] = useState('');
+  const [importError, setImportError] = useState('');
+  const [importing, setImporting] = useState(false);
+  const [dropTarget, setDropTarget] = useState(false);
+  const fileInput = useRef<HTMLInputElement>(null);
   const countTimer = useRef(0);
   const [overlayShown, setOverlayShown] = useState(true);
   const [overlayOpacity, setOverlayOpacity] = useState(0.5);  // the slider's
@@ -539,6 +562,52 @@ export function VolumeViewer({ volumeUrl, loadMask, modality, segments, readOnly
   const saveRef = useRef(save);
   saveRef.current = save;
   const canSave = ready && !readOnly && onSaveMask !== undefined && segments.length > 0;
+  // A mask file as the reader's next version. Refused here when too large or empty; strokes not
+  // saved yet are replaced only when the reader says so; the server's refusal is shown and the
+  // drawing stays as it is.
+  const canImport = ready && !readOnly && onImportMask !== undefined && segments.length > 0;
+  const importMask = async (file: File) => {
+    if (!canImport || importing) return;
+    setImportError('');
+    if (file.size === 0) {
+      setImportError(`${file.name} is empty.`);
+      return;
+    }
+    if (file.size > kMaxMaskImportBytes) {
+      setImportError(`${file.name} is ${(file.size / 1048576).toFixed(0)} MiB; a mask file may be at most ` +
+                     `${kMaxMaskImportBytes / 1048576} MiB. Nothing was sent.`);
+      return;
+    }
+    if (unsaved.current && !window.confirm(`Your drawing has strokes that are not saved. Replace it with ${file.name}? ` +
+                                           'The strokes are lost (save the mask first to keep them as a version).')) {
+      return;
+    }
+    setImporting(true);
+    setStatus(`Importing ${file.name}…`);
+    try {
+      const bytes = new Uint8Array(await file.arrayBuffer());
+      setStatus(await onImportMask!(bytes, maskContentType(bytes), file.name));
+      canvas.current?.setAttribute('data-imported', file.name);
+    } catch (e) {
+      setStatus(`${file.name} was not imported; the drawing is unchanged.`);
+      setImportError(e instanceof Error ? e.message : String(e));
+    } finally {
+      setImporting(false);
+    }
+  };
+  const importRef = useRef(importMask);
+  importRef.current = importMask;
+  const openFile = () => { if (canImport) fileInput.current?.click(); };
+  // Dropping one file on the viewer imports it (several: none of them).
+  const dropFiles = (files: FileList | undefined | null) => {
+    if (!files || files.length === 0) return;
+    if (files.length > 1) {
+      setImportError(`${files.length} files were dropped; drop one mask file (NIfTI or DICOM-SEG).`);
+      return;
+    }
+    void importRef.current(files[0]!);
+  };
+  const carriesFiles = (e: DragEvent) => e.dataTransfer?.types.includes('Files') ?? false;
 
   useShortcuts(ready ? [
     { key: 'a', description: 'Axial view', run: () => chooseView(SLICE_TYPE.AXIAL) },
@@ -570,8 +639,9 @@ export function VolumeViewer({ volumeUrl, loadMask, modality, segments, readOnly
     { key: 'ctrl+z', description: 'Undo', run: undo },
     { key: 'ctrl+y', description: 'Redo', run: redoLast },
     ...(canSave ? [{ key: 'ctrl+m', description: 'Save the mask (the labels of its segments rest on it)', run: () => void saveRef.current() }] : []),
+    ...(canImport ? [{ key: 'shift+i', description: 'Import a mask file (NIfTI or DICOM-SEG) as your next mask version', run: openFile }] : []),
     ...segments.slice(0, 9).map((s, i) => ({ key: `shift+F${i + 1}`, description: `Segment: ${s.name}`, run: () => chooseSegment(i) })),
-  ] : [], [ready, view, tool, segment, preset, crosshair, threshold, canSave, overlay?.id, layerKey, layerState]);
+  ] : [], [ready, view, tool, segment, preset, crosshair, threshold, canSave, canImport, overlay?.id, layerKey, layerState]);
 
   const toolButton = (t: Tool, label: string, key: string) => (
     <button type="button" aria-pressed={tool === t} onClick={() => chooseTool(t)} disabled={!ready || (readOnly && ['pen', 'filled', 'eraser'].includes(t))}>
@@ -624,6 +694,19 @@ export function VolumeViewer({ volumeUrl, loadMask, modality, segments, readOnly
             );
           })}
           {onSaveMask && !readOnly && <button type="button" class="primary" onClick={() => void save()} disabled={!canSave}>Save mask <kbd>Ctrl+M</kbd></button>}
+          {onImportMask && !readOnly && (
+            <>
+              <button type="button" onClick={openFile} disabled={!canImport || importing}
+                      title="A NIfTI label map (.nii, .nii.gz) or a DICOM-SEG of this series; or drop the file on the viewer">
+                Import mask… <kbd>Shift+I</kbd></button>
+              <input ref={fileInput} type="file" hidden aria-label="Mask file to import"
+                     onChange={(e) => {
+                       const file = e.currentTarget.files?.[0];
+                       e.currentTarget.value = '';  // the same file chosen again imports again
+                       if (file) void importMask(file);
+                     }} />
+            </>
+          )}
         </div>
       )}
       {overlay && (
@@ -654,7 +737,13 @@ export function VolumeViewer({ volumeUrl, loadMask, modality, segments, readOnly
       )}
       {overlayError && <p class="error" role="alert">{overlayError}</p>}
       {saveError && <p class="error" role="alert">Could not save the mask: {saveError}</p>}
-      <div class="canvas-wrap"><canvas ref={canvas} aria-label="Volume slices" tabIndex={0} /></div>
+      {importError && <p class="error" role="alert">The mask file was not imported: {importError}</p>}
+      <div class={`canvas-wrap${dropTarget ? ' drop-target' : ''}`}
+           onDragOver={canImport ? (e) => { if (carriesFiles(e)) { e.preventDefault(); setDropTarget(true); } } : undefined}
+           onDragLeave={canImport ? () => setDropTarget(false) : undefined}
+           onDrop={canImport ? (e) => { e.preventDefault(); setDropTarget(false); dropFiles(e.dataTransfer?.files); } : undefined}>
+        <canvas ref={canvas} aria-label="Volume slices" tabIndex={0} />
+      </div>
       <p class="muted" role="status">{status}{measurement !== null ? ` · last length ${measurement.toFixed(1)} mm` : ''}
         {painted ? ` · mask ${painted.voxels} voxels (${painted.ml.toFixed(2)} mL)` : ''}</p>
     </section>

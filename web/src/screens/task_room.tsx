@@ -160,20 +160,13 @@ export function TaskRoom({ params, session }: { params: Record<string, string>; 
     setEditing(null);
     reload();
   };
-  // The drawing becomes the reader's next mask version; then, for each segment painted in it,
-  // the reader's label of that class rests on the version (evidence kind mask): the label of
-  // the class already resting on a mask is changed, else one is created with its first code.
-  // A segmentation pre-label being corrected: the label of its class comes from the decision
-  // (corrected, the new version as its evidence) instead.
-  const saveMask = async (nifti: Uint8Array): Promise<string> => {
-    let mask;
-    try {
-      mask = await api.putBytes('/api/v1/items/{item_id}/mask', { item_id: item.id }, nifti, 'application/octet-stream');
-    } catch (e) {
-      throw new Error(errorText(e));
-    }
+  // For each segment of a new mask version, the reader's label of that class rests on the version
+  // (evidence kind mask): the label of the class already resting on a mask is changed, else one
+  // is created with its first code. A segmentation pre-label being corrected (`fixing`): the
+  // label of its class comes from the decision (corrected, the new version as its evidence)
+  // instead. Returns what was done, one entry per segment.
+  const restLabelsOn = async (mask: { version: number; labels: number[] }, fixing: Prelabel | null): Promise<string[]> => {
     const done: string[] = [];
-    const fixing = correcting && prelabelVoxels(correcting) ? correcting : null;
     for (const value of mask.labels) {
       const segment = segments[value - 1];
       if (!segment) continue;  // the server refuses values beyond the classes
@@ -200,10 +193,42 @@ export function TaskRoom({ params, session }: { params: Record<string, string>; 
       });
       done.push(`${segment.name} (${previous ? 'changed' : 'created'})`);
     }
-    const text = `Mask version ${mask.version} saved; ` +
-      (done.length ? `your labels resting on it: ${done.join(', ')}.` : 'nothing is painted, so no label rests on it.') +
+    return done;
+  };
+  const restingText = (done: string[]) =>
+    done.length ? `your labels resting on it: ${done.join(', ')}.` : 'nothing is painted, so no label rests on it.';
+  // The drawing becomes the reader's next mask version, and the labels of its segments rest on it.
+  const saveMask = async (nifti: Uint8Array): Promise<string> => {
+    let mask;
+    try {
+      mask = await api.putBytes('/api/v1/items/{item_id}/mask', { item_id: item.id }, nifti, 'application/octet-stream');
+    } catch (e) {
+      throw new Error(errorText(e));
+    }
+    const fixing = correcting && prelabelVoxels(correcting) ? correcting : null;
+    const done = await restLabelsOn(mask, fixing);
+    const text = `Mask version ${mask.version} saved; ${restingText(done)}` +
       (fixing && !mask.labels.some((v) => segments[v - 1]?.id === fixing.label.class)
         ? ` The corrected pre-label's class is not painted: reject the pre-label if the model was wrong.` : '');
+    setMessage(text);
+    reload();
+    return text;
+  };
+  // A mask file made elsewhere (a NIfTI label map, a DICOM-SEG of the item's series) becomes the
+  // reader's next mask version as the server reads it (a SEG's segments go to the guideline's
+  // classes), the labels of its segments rest on it, and the viewer loads it as the drawing. A
+  // segmentation pre-label being corrected is left undecided: its painted voxels are replaced.
+  const importMask = async (bytes: Uint8Array, contentType: string, name: string): Promise<string> => {
+    let mask;
+    try {
+      mask = await api.putBytes('/api/v1/items/{item_id}/mask', { item_id: item.id }, bytes, contentType);
+    } catch (e) {
+      throw new Error(errorText(e));
+    }
+    if (correcting && prelabelVoxels(correcting)) setCorrecting(null);
+    setMaskRevision((r) => r + 1);
+    const done = await restLabelsOn(mask, null);
+    const text = `${name} imported as your mask version ${mask.version}; ${restingText(done)}`;
     setMessage(text);
     reload();
     return text;
@@ -238,7 +263,8 @@ export function TaskRoom({ params, session }: { params: Record<string, string>; 
         <ItemPane item={item} labels={labels} evidence={evidence} onEvidence={editable ? setEvidence : undefined}
                   segments={segments} classes={classes} ownMask
                   onSaveMask={editable ? saveMask : undefined}
-                  volume={isVolume ? { paint, maskRevision, onUnsaved: setUnsavedDrawing } : undefined}
+                  volume={isVolume ? { paint, maskRevision, onUnsaved: setUnsavedDrawing,
+                                              ...(editable ? { onImportMask: importMask } : {}) } : undefined}
                   prelabels={editable && prelabels ? {
                     prelabels, onPick: setPicked, onDecide: (p, how) => void decide(p, how), onCorrect: correct,
                     current: picked ?? prelabels.find((p) => p.status === 'pending')?.id ?? null } : undefined} />
