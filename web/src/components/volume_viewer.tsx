@@ -703,6 +703,7 @@ export function VolumeViewer({ volumeUrl, loadMask, modality, segments, readOnly
                      onChange={(e) => {
                        const file = e.currentTarget.files?.[0];
                        e.currentTarget.value = '';  // the same file chosen again imports again
+                       canvas.current?.focus();  // not the hidden input: the room's keys work again
                        if (file) void importMask(file);
                      }} />
             </>
