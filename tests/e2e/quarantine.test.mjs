@@ -10,6 +10,11 @@
 // released meanwhile is refused with the server's message, and the list is read again; the home
 // then counts none pending. A manager and a reader get no link and the server's refusal.
 //
+// Compressed ultrasound: a JPEG baseline US instance made here (a BMP written by the test, made
+// DICOM by DCMTK's img2dcm, JPEG-compressed by dcmcjpeg) is quarantined; the steward enters a
+// rectangle with the keyboard and blanks it; the released item's instance, read back through the
+// API and decoded by dcmj2pnm, is native and has zeros inside the rectangle, its picture outside.
+//
 // Settings: the manager sets options and a safe private element, which are there after a reload;
 // a bad blanking rule shows the server's message and marks the rule; leaving with it unsaved asks.
 //
@@ -19,7 +24,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { demoForThisFile, newUser, nextDialog, screenshotsOnFailure } from './harness.mjs';
@@ -61,6 +66,7 @@ async function stow(user, project_id, instances) {
 async function grantRole(admin, project_id, user_id, role) {
   const members = (await admin.api('GET', `/api/v1/projects/${project_id}/members`)).json.data;
   const m = members.find((x) => x.user_id === user_id);
+  if (m.roles.includes(role)) return;
   const res = await admin.api('PUT', `/api/v1/projects/${project_id}/members/${user_id}`,
                               { roles: [...m.roles, role], scopes: m.scopes });
   assert.equal(res.status, 200, JSON.stringify(res.json));
@@ -231,6 +237,129 @@ test('quarantine: a data steward blanks a drawn rectangle and discards another e
   await refused(reader, 'Quarantine review', `/projects/${project_id}/quarantine`, 'quarantine_review');
 
   for (const u of [admin, manager, s, reader, other]) u.assertNoErrors();
+}));
+
+// A JPEG baseline ultrasound instance (Ultrasound Image Storage, YBR_FULL_422 after dcmcjpeg),
+// `width` × `height` grey pixels of 80..179 (none zero), Burned In Annotation = YES. Made in a
+// temporary folder by DCMTK from a 24-bit BMP written here; returns its bytes.
+function jpegUltrasound(width, height) {
+  const dir = mkdtempSync(join(tmpdir(), 'caliper_us_'));
+  try {
+    const row = Math.ceil((width * 3) / 4) * 4;
+    const bmp = Buffer.alloc(54 + row * height);
+    bmp.write('BM', 0);
+    bmp.writeUInt32LE(bmp.length, 2);
+    bmp.writeUInt32LE(54, 10);
+    bmp.writeUInt32LE(40, 14);
+    bmp.writeInt32LE(width, 18);
+    bmp.writeInt32LE(height, 22);
+    bmp.writeUInt16LE(1, 26);
+    bmp.writeUInt16LE(24, 28);
+    bmp.writeUInt32LE(row * height, 34);
+    for (let y = 0; y < height; ++y) {
+      for (let x = 0; x < width; ++x) bmp.fill(80 + ((x * 5 + y * 3) % 100), 54 + (height - 1 - y) * row + x * 3, 54 + (height - 1 - y) * row + x * 3 + 3);
+    }
+    writeFileSync(join(dir, 'us.bmp'), bmp);
+    execFileSync('img2dcm', ['-i', 'BMP', '-k', '(0008,0060)=US', '-k', '(0028,0301)=YES', '-k', '(0010,0020)=US-E2E-1',
+                             join(dir, 'us.bmp'), join(dir, 'native.dcm')]);
+    execFileSync('dcmodify', ['-nb', '-m', '(0008,0016)=1.2.840.10008.5.1.4.1.1.6.1', join(dir, 'native.dcm')]);
+    execFileSync('dcmcjpeg', ['+eb', join(dir, 'native.dcm'), join(dir, 'jpeg.dcm')]);
+    return readFileSync(join(dir, 'jpeg.dcm'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// The transfer syntax of DICOM `bytes` and its first frame as 8-bit RGB (dcmj2pnm's PPM).
+function decodeRgb(bytes) {
+  const dir = mkdtempSync(join(tmpdir(), 'caliper_us_'));
+  try {
+    writeFileSync(join(dir, 'in.dcm'), bytes);
+    const dump = execFileSync('dcmdump', ['-M', '-Un', join(dir, 'in.dcm')], { encoding: 'latin1' });
+    const syntax = dump.match(/\(0002,0010\) UI \[([\d.]+)\]/)?.[1] ?? '';
+    execFileSync('dcmj2pnm', ['+op', join(dir, 'in.dcm'), join(dir, 'out.ppm')]);
+    const ppm = readFileSync(join(dir, 'out.ppm'));
+    const header = ppm.toString('latin1', 0, 64).match(/^P6\s+(\d+)\s+(\d+)\s+255\s/);
+    assert.ok(header, 'dcmj2pnm wrote an 8-bit PPM');
+    return { syntax, width: Number(header[1]), height: Number(header[2]), rgb: ppm.subarray(header[0].length) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('quarantine: a JPEG-compressed ultrasound instance blanked with a rectangle entered by keyboard; the item\'s pixels zero inside it', () => screenshotsOnFailure(async () => {
+  const [W, H] = [96, 64];
+  const rect = { x: 10, y: 8, width: 30, height: 20 };
+  const us = jpegUltrasound(W, H);
+  assert.match(execFileSync('dcmdump', ['-M', '-Un', '-'], { input: us, encoding: 'latin1' }),
+               /\(0002,0010\) UI \[1\.2\.840\.10008\.1\.2\.4\.50\]/, 'the instance is JPEG baseline');
+  const { admin, manager, project_id } = await demoProject(env, 'quarantine');
+  const stewardUser = (await admin.api('GET', '/api/v1/users')).json.data.find((u) => u.username === 'auditor');
+  await grantRole(admin, project_id, stewardUser.id, 'data_steward');
+  const stowed = await stow(manager, project_id, [us]);
+  assert.equal(stowed.json.quarantined, 1, JSON.stringify(stowed.json));
+  const id = stowed.json.files[0].quarantine_id;
+  const base = `/api/v1/projects/${project_id}/quarantine`;
+
+  const s = await newUser(env.browser, env.server, 'quarantine', 'steward-us');
+  await s.signIn('auditor');
+  await s.page.goto(`${env.server.url}/projects/${project_id}/quarantine`);
+  await s.page.getByRole('heading', { name: 'Quarantine review' }).waitFor();
+  await s.page.getByRole('button', { name: `US ${shortId(id)}` }).click();
+  await s.page.getByRole('heading', { name: `US ${shortId(id)}: pending` }).waitFor();
+  // The server decodes the JPEG frame for the screen.
+  const img = s.page.getByRole('img', { name: 'Frame 1 as stored' });
+  await img.waitFor();
+  await s.page.waitForFunction(() => document.querySelector('img[alt="Frame 1 as stored"]')?.complete);
+  assert.deepEqual(await img.evaluate((el) => [el.naturalWidth, el.naturalHeight]), [W, H]);
+  await s.page.getByText(`${W} × ${H} px`).waitFor();
+  assert.equal(await s.page.getByRole('alert').count(), 0, 'no error about the compressed frame');
+
+  // A adds a rectangle; its fields take the numbers.
+  await s.page.locator('body').click({ position: { x: 5, y: 5 } });
+  await s.page.keyboard.press('a');
+  const rect1 = s.page.getByRole('group', { name: 'Rectangle 1' });
+  await rect1.waitFor();
+  for (const k of ['x', 'y', 'width', 'height']) await rect1.getByLabel(k).fill(String(rect[k]));
+  await s.shot('us-rectangle-entered');
+  await s.page.locator('body').click({ position: { x: 5, y: 5 } });
+  await s.page.keyboard.press('b');
+  const blankForm = s.page.getByRole('form', { name: 'Blank this instance' });
+  await blankForm.getByLabel(/^Reason/).fill('Operator name in the top left');
+  const confirmed = nextDialog(s.page, true);
+  await blankForm.getByRole('button', { name: 'Blank and release' }).click();
+  assert.match((await confirmed).message, /^Blank 1 rectangle in every frame/);
+  await s.page.getByText(/blanked \(1 rectangle\) and stored in item .*/).waitFor();
+  await s.shot('us-blanked');
+
+  const blanked = (await s.api('GET', `${base}/${id}`)).json;
+  assert.equal(blanked.status, 'blanked', JSON.stringify(blanked));
+  assert.deepEqual(blanked.rects, [rect]);
+  assert.ok(blanked.item_id, 'released into an item');
+  const sop = stowed.json.files[0].sop_instance_uid;
+  assert.ok(sop, JSON.stringify(stowed.json.files[0]));
+  const res = await manager.context.request.get(`${env.server.url}/api/v1/items/${blanked.item_id}/instances/${sop}`);
+  assert.equal(res.status(), 200, await res.text());
+  const stored = decodeRgb(await res.body());
+  assert.equal(stored.syntax, '1.2.840.10008.1.2.1', `stored native (Explicit VR Little Endian), not ${stored.syntax}`);
+  assert.deepEqual([stored.width, stored.height], [W, H]);
+  let inside = 0, zeroInside = 0, nonZeroOutside = 0;
+  for (let y = 0; y < H; ++y) {
+    for (let x = 0; x < W; ++x) {
+      const at = (y * W + x) * 3;
+      const zero = stored.rgb[at] === 0 && stored.rgb[at + 1] === 0 && stored.rgb[at + 2] === 0;
+      if (x >= rect.x && x < rect.x + rect.width && y >= rect.y && y < rect.y + rect.height) {
+        inside += 1;
+        zeroInside += zero ? 1 : 0;
+      } else {
+        nonZeroOutside += zero ? 0 : 1;
+      }
+    }
+  }
+  assert.equal(inside, rect.width * rect.height);
+  assert.equal(zeroInside, inside, 'every pixel inside the rectangle is zero');
+  assert.equal(nonZeroOutside, W * H - inside, 'no pixel outside the rectangle is zero (the picture is 80..179 grey)');
+  for (const u of [admin, manager, s]) u.assertNoErrors();
 }));
 
 test('DICOM settings: options and a safe private element saved and reloaded; a bad blanking rule shows the server\'s message', () => screenshotsOnFailure(async () => {
