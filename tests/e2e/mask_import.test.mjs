@@ -16,26 +16,14 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { demoForThisFile, nextDialog, screenshotsOnFailure } from './harness.mjs';
-import { assign, csrfOf, demoProject, openFromQueue, sampleFile } from './project_setup.mjs';
+import { assign, demoProject, openFromQueue, sampleFile, stow as stowAs } from './project_setup.mjs';
 
 const env = demoForThisFile();
 const kSeries = 'dicom-seg/source-ct-16x16';
 // The three slices the SEGs' frames lie on (17106 is off the series' spacing: docs/imaging.md).
 const kSlices = ['17136.dcm', '17166.dcm', '17196.dcm'];
 
-// STOW-RS (multipart/related, one application/dicom part per instance) as `user`.
-async function stow(user, project_id, instances) {
-  const boundary = 'caliper-e2e-boundary';
-  const parts = instances.flatMap((bytes) => [
-    Buffer.from(`--${boundary}\r\nContent-Type: application/dicom\r\n\r\n`), bytes, Buffer.from('\r\n')]);
-  parts.push(Buffer.from(`--${boundary}--\r\n`));
-  const res = await user.context.request.post(`${env.server.url}/api/v1/projects/${project_id}/dicomweb/studies`, {
-    headers: { 'Content-Type': `multipart/related; type="application/dicom"; boundary=${boundary}`,
-               'X-CSRF-Token': await csrfOf(user) },
-    data: Buffer.concat(parts),
-  });
-  return { status: res.status(), json: await res.json() };
-}
+const stow = (user, project_id, instances) => stowAs(user, env.server, project_id, instances);
 
 // The set bits of a BINARY segmentation's Pixel Data (7FE0,0010), the last element of the file:
 // one bit a voxel, frames packed one after another (the end padded with zero bits). Implicit or

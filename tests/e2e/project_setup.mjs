@@ -72,6 +72,21 @@ export async function classKey(select, id) {
   return `Shift+F${offered.indexOf(id) + 1}`;
 }
 
+// STOW-RS (multipart/related, one application/dicom part per instance) as `user`: the status and
+// the ingest report.
+export async function stow(user, server, project_id, instances) {
+  const boundary = 'caliper-e2e-boundary';
+  const parts = instances.flatMap((bytes) => [
+    Buffer.from(`--${boundary}\r\nContent-Type: application/dicom\r\n\r\n`), bytes, Buffer.from('\r\n')]);
+  parts.push(Buffer.from(`--${boundary}--\r\n`));
+  const res = await user.context.request.post(`${server.url}/api/v1/projects/${project_id}/dicomweb/studies`, {
+    headers: { 'Content-Type': `multipart/related; type="application/dicom"; boundary=${boundary}`,
+               'X-CSRF-Token': await csrfOf(user) },
+    data: Buffer.concat(parts),
+  });
+  return { status: res.status(), json: await res.json() };
+}
+
 export async function csrfOf(user) {
   return user.page.evaluate(() => sessionStorage.getItem('caliper.csrf') || '');
 }

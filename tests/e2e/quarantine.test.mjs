@@ -28,7 +28,7 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { demoForThisFile, newUser, nextDialog, screenshotsOnFailure } from './harness.mjs';
-import { csrfOf, demoProject, sampleFile } from './project_setup.mjs';
+import { demoProject, sampleFile, stow as stowAs } from './project_setup.mjs';
 
 const env = demoForThisFile();
 const kSeries = 'dicom-series/ct-head-gantry-tilt-dcm_qa_ct';
@@ -49,19 +49,7 @@ function markedBurnedIn(path) {
   }
 }
 
-// STOW-RS (multipart/related, one application/dicom part per instance) as `user`.
-async function stow(user, project_id, instances) {
-  const boundary = 'caliper-e2e-boundary';
-  const parts = instances.flatMap((bytes) => [
-    Buffer.from(`--${boundary}\r\nContent-Type: application/dicom\r\n\r\n`), bytes, Buffer.from('\r\n')]);
-  parts.push(Buffer.from(`--${boundary}--\r\n`));
-  const res = await user.context.request.post(`${env.server.url}/api/v1/projects/${project_id}/dicomweb/studies`, {
-    headers: { 'Content-Type': `multipart/related; type="application/dicom"; boundary=${boundary}`,
-               'X-CSRF-Token': await csrfOf(user) },
-    data: Buffer.concat(parts),
-  });
-  return { status: res.status(), json: await res.json() };
-}
+const stow = (user, project_id, instances) => stowAs(user, env.server, project_id, instances);
 
 async function grantRole(admin, project_id, user_id, role) {
   const members = (await admin.api('GET', `/api/v1/projects/${project_id}/members`)).json.data;
