@@ -16,7 +16,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { demoForThisFile, nextDialog, screenshotsOnFailure } from './harness.mjs';
-import { assign, demoProject, openFromQueue, sampleFile, stow as stowAs } from './project_setup.mjs';
+import { assign, demoProject, openFromQueue, sampleFile, stow as stowAs, strokeOnCanvas } from './project_setup.mjs';
 
 const env = demoForThisFile();
 const kSeries = 'dicom-seg/source-ct-16x16';
@@ -146,13 +146,8 @@ test('volume reading room: a DICOM-SEG imported as the reader\'s mask; a misalig
 
   // A stroke not saved (the eraser across the middle of the slice: most of it is Bone), then a
   // NIfTI 3 mm off the volume's grid dropped on the viewer.
-  const box = await canvas.boundingBox();
   await canvas.focus();
-  await page.keyboard.press('e');
-  await page.mouse.move(box.x + box.width * 0.3, box.y + box.height * 0.5);
-  await page.mouse.down();
-  await page.mouse.move(box.x + box.width * 0.7, box.y + box.height * 0.5, { steps: 12 });
-  await page.mouse.up();
+  await strokeOnCanvas(page, canvas, 'e', [0.3, 0.5], [0.7, 0.5], 12);
   await attributeIs('data-unsaved', true);
   await page.waitForTimeout(400);  // the painted count settles
   const withStroke = await canvas.getAttribute('data-painted-voxels');

@@ -121,3 +121,14 @@ export async function openFromQueue(env, suite, username, dataType, item_id) {
   await r.page.getByRole('link', { name: new RegExp(`${dataType} .*${escape(shortId(item_id))}`) }).click();
   return r;
 }
+
+// A stroke on the volume viewer's canvas with tool `key` (p pen, e eraser...): a left-button drag
+// from `from` to `to`, each a fraction [x, y] of the canvas, in `steps` moves.
+export async function strokeOnCanvas(page, canvas, key, from, to, steps = 8) {
+  const box = await canvas.boundingBox();
+  await page.keyboard.press(key);
+  await page.mouse.move(box.x + box.width * from[0], box.y + box.height * from[1]);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width * to[0], box.y + box.height * to[1], { steps });
+  await page.mouse.up();
+}

@@ -60,6 +60,18 @@ async function grantRole(admin, project_id, user_id, role) {
   assert.equal(res.status, 200, JSON.stringify(res.json));
 }
 
+// On an open pending entry with one rectangle: B opens the blank form, `reason` is typed, the
+// button pressed and the browser's confirmation accepted.
+async function blankWithReason(page, reason) {
+  await page.locator('body').click({ position: { x: 5, y: 5 } });
+  await page.keyboard.press('b');
+  const blankForm = page.getByRole('form', { name: 'Blank this instance' });
+  await blankForm.getByLabel(/^Reason/).fill(reason);
+  const confirmed = nextDialog(page, true);
+  await blankForm.getByRole('button', { name: 'Blank and release' }).click();
+  assert.match((await confirmed).message, /^Blank 1 rectangle in every frame/);
+}
+
 // `user` has no link named `link` on the demo project's home, and the page at `path` shows the
 // server's refusal of `permission`.
 async function refused(user, link, path, permission) {
@@ -135,13 +147,7 @@ test('quarantine: a data steward blanks a drawn rectangle and discards another e
   await s.shot('rectangle-drawn');
 
   // B opens the blank decision; its reason field takes the keys; the confirmation is accepted.
-  await s.page.locator('body').click({ position: { x: 5, y: 5 } });
-  await s.page.keyboard.press('b');
-  const blankForm = s.page.getByRole('form', { name: 'Blank this instance' });
-  await blankForm.getByLabel(/^Reason/).fill('Patient name in the top band');
-  const confirmed = nextDialog(s.page, true);
-  await blankForm.getByRole('button', { name: 'Blank and release' }).click();
-  assert.match((await confirmed).message, /^Blank 1 rectangle in every frame/);
+  await blankWithReason(s.page, 'Patient name in the top band');
   await s.page.getByText(/blanked \(1 rectangle\) and stored in item .* The next pending entry is open\./).waitFor();
   await s.page.getByRole('heading', { name: `CT ${shortId(id2)}: pending` }).waitFor();
   await s.shot('blanked-next-open');
@@ -310,13 +316,7 @@ test('quarantine: a JPEG-compressed ultrasound instance blanked with a rectangle
   await rect1.waitFor();
   for (const k of ['x', 'y', 'width', 'height']) await rect1.getByLabel(k).fill(String(rect[k]));
   await s.shot('us-rectangle-entered');
-  await s.page.locator('body').click({ position: { x: 5, y: 5 } });
-  await s.page.keyboard.press('b');
-  const blankForm = s.page.getByRole('form', { name: 'Blank this instance' });
-  await blankForm.getByLabel(/^Reason/).fill('Operator name in the top left');
-  const confirmed = nextDialog(s.page, true);
-  await blankForm.getByRole('button', { name: 'Blank and release' }).click();
-  assert.match((await confirmed).message, /^Blank 1 rectangle in every frame/);
+  await blankWithReason(s.page, 'Operator name in the top left');
   await s.page.getByText(/blanked \(1 rectangle\) and stored in item .*/).waitFor();
   await s.shot('us-blanked');
 

@@ -17,7 +17,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gunzipSync } from 'node:zlib';
 import { demoForThisFile, newUser, nextDialog, screenshotsOnFailure } from './harness.mjs';
-import { demoProject, publishClasses, smallCtItem } from './project_setup.mjs';
+import { demoProject, publishClasses, smallCtItem, strokeOnCanvas } from './project_setup.mjs';
 
 const env = demoForThisFile();
 const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -114,12 +114,7 @@ test('volume reading room: a segmentation pre-label over the volume, accepted, c
   await r.shot('segmentation-overlay');
 
   // Accepting with unsaved strokes is refused before anything is sent.
-  const box_ = await canvas.boundingBox();
-  await page.keyboard.press('p');
-  await page.mouse.move(box_.x + box_.width * 0.3, box_.y + box_.height * 0.3);
-  await page.mouse.down();
-  await page.mouse.move(box_.x + box_.width * 0.35, box_.y + box_.height * 0.35, { steps: 8 });
-  await page.mouse.up();
+  await strokeOnCanvas(page, canvas, 'p', [0.3, 0.3], [0.35, 0.35]);
   await attributeIs('data-unsaved', true);
   await page.keyboard.press('Shift+A');
   await page.getByText(/^Save your mask first \(Ctrl\+M\)/).waitFor();
