@@ -7,9 +7,11 @@
 // the binary SEG becomes the reader's mask version 1 (the room reads its first bytes: DICM at
 // 128, sent as application/dicom), the drawing shows its voxels and a label of Bone rests on it;
 // through the API the stored mask holds exactly as many Bone voxels as the SEG's frames have set
-// bits. Then, with a stroke not saved, a NIfTI shifted by 3 mm (made here from the item's own
-// volume header) dropped on the viewer asks first (dismissed: nothing is sent); accepted, the
-// server's refusal naming the misaligned voxel is shown and the drawing is as it was.
+// bits. Then, with a stroke not saved, files dropped on the viewer: an empty one, two at once and
+// one over 256 MiB are refused in the browser without a question; a NIfTI shifted by 3 mm (made
+// here from the item's own volume header) asks first (dismissed: nothing is sent); accepted, the
+// server's refusal naming the misaligned voxel is shown and the drawing is as it was. Once the
+// reading is submitted the room offers no import.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -155,16 +157,43 @@ test('volume reading room: a DICOM-SEG imported as the reader\'s mask; a misalig
   const volume = await r.context.request.get(`${env.server.url}/api/v1/items/${item_id}/volume.nii.gz`);
   assert.equal(volume.status(), 200);
   const shifted = shiftedLabelMap(await volume.body(), 3, boneLabel);
-  const drop = async () => {
-    const dataTransfer = await page.evaluateHandle((b64) => {
+  // Files dropped on the viewer: each {name, bytes} (a Buffer) or {name, size} (zeros made in
+  // the page).
+  const dropFiles = async (files) => {
+    const dataTransfer = await page.evaluateHandle((list) => {
       const dt = new DataTransfer();
-      dt.items.add(new File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], 'shifted.nii.gz'));
+      for (const f of list) {
+        const bytes = f.b64 !== undefined ? Uint8Array.from(atob(f.b64), (c) => c.charCodeAt(0)) : new Uint8Array(f.size);
+        dt.items.add(new File([bytes], f.name));
+      }
       return dt;
-    }, shifted.toString('base64'));
+    }, files.map((f) => (f.bytes ? { name: f.name, b64: f.bytes.toString('base64') } : f)));
     const wrap = page.locator('.canvas-wrap');
     await wrap.dispatchEvent('dragover', { dataTransfer });
     await wrap.dispatchEvent('drop', { dataTransfer });
+    await dataTransfer.dispose();
   };
+  const drop = () => dropFiles([{ name: 'shifted.nii.gz', bytes: shifted }]);
+  // Refused in the browser, before any question or request: an empty file, two files, a file
+  // over the limit (256 MiB).
+  let dialogs = 0;
+  const countDialogs = () => { dialogs += 1; };
+  page.on('dialog', countDialogs);
+  for (const [files, why] of [
+    [[{ name: 'empty.nii', bytes: Buffer.alloc(0) }], 'empty.nii is empty.'],
+    [[{ name: 'a.nii.gz', bytes: shifted }, { name: 'b.nii.gz', bytes: shifted }],
+     '2 files were dropped; drop one mask file (NIfTI or DICOM-SEG).'],
+    [[{ name: 'huge.nii', size: 256 * 1024 * 1024 + 1 }],
+     'huge.nii is 268,435,457 bytes, larger than the 256 MiB a mask file may have. Nothing was sent.'],
+  ]) {
+    await dropFiles(files);
+    await page.waitForFunction((text) => [...document.querySelectorAll('[role="alert"]')].some((e) => e.textContent === text),
+                               `The mask file was not imported: ${why}`);
+  }
+  await r.shot('refused-in-browser');
+  page.off('dialog', countDialogs);
+  assert.equal(dialogs, 0, 'nothing asked');
+  assert.equal(await canvas.getAttribute('data-painted-voxels'), withStroke);
   // Asked first; staying keeps the stroke and sends nothing.
   let asked = nextDialog(page, false);
   await drop();

@@ -574,8 +574,8 @@ export function VolumeViewer({ volumeUrl, loadMask, modality, segments, readOnly
       return;
     }
     if (file.size > kMaxMaskImportBytes) {
-      setImportError(`${file.name} is ${(file.size / 1048576).toFixed(0)} MiB; a mask file may be at most ` +
-                     `${kMaxMaskImportBytes / 1048576} MiB. Nothing was sent.`);
+      setImportError(`${file.name} is ${file.size.toLocaleString('en-US')} bytes, larger than the ` +
+                     `${kMaxMaskImportBytes / 1048576} MiB a mask file may have. Nothing was sent.`);
       return;
     }
     if (unsaved.current && !window.confirm(`Your drawing has strokes that are not saved. Replace it with ${file.name}? ` +

@@ -223,6 +223,7 @@ export function TaskRoom({ params, session }: { params: Record<string, string>; 
     try {
       mask = await api.putBytes('/api/v1/items/{item_id}/mask', { item_id: item.id }, bytes, contentType);
     } catch (e) {
+      setMessage('');  // the viewer says why; an earlier line above it would read as this file's
       throw new Error(errorText(e));
     }
     if (correcting && prelabelVoxels(correcting)) setCorrecting(null);
