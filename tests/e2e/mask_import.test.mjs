@@ -206,6 +206,7 @@ test('volume reading room: a DICOM-SEG imported as the reader\'s mask; a misalig
   await refusal.waitFor();
   assert.match(await refusal.innerText(), /^The mask file was not imported: mask voxel \(0,0,0\) is at .* mm LPS but the volume's is at .*\(invalid_argument\)$/);
   await page.getByText('shifted.nii.gz was not imported; the drawing is unchanged.').waitFor();
+  assert.equal(await page.locator('.notice[role="status"]').count(), 0, 'the import notice of the SEG is gone');
   assert.equal(await canvas.getAttribute('data-painted-voxels'), withStroke, 'the drawing is as it was');
   assert.equal(await canvas.getAttribute('data-unsaved'), 'true');
   await r.shot('nifti-refused');
