@@ -228,8 +228,14 @@ export function TaskRoom({ params, session }: { params: Record<string, string>; 
     }
     if (correcting && prelabelVoxels(correcting)) setCorrecting(null);
     setMaskRevision((r) => r + 1);
-    const done = await restLabelsOn(mask, null);
-    const text = `${name} imported as your mask version ${mask.version}; ${restingText(done)}`;
+    // Stored and shown: a label the server refuses now is said, not thrown (the file is in).
+    let text;
+    try {
+      text = `${name} imported as your mask version ${mask.version}; ${restingText(await restLabelsOn(mask, null))}`;
+    } catch (e) {
+      text = `${name} imported as your mask version ${mask.version}, but a label on it was refused: ${errorText(e)}. ` +
+        'Save the mask (Ctrl+M) to try the labels again.';
+    }
     setMessage(text);
     reload();
     return text;
