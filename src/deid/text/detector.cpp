@@ -196,7 +196,13 @@ constexpr std::array<std::uint8_t, 256> kByteClass = [] {
   }
   return t;
 }();
-bool IsLetterClass(std::uint8_t t) { return (t & ~kUpperBit) >= 'a'; }
+constexpr bool IsLetterClass(std::uint8_t t) { return (t & ~kUpperBit) >= 'a'; }
+constexpr std::array<bool, 256> kAlnumByte = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0; c < 256; ++c) t[c] = (c >= '0' && c <= '9') || IsLetterClass(kByteClass[c]);
+  return t;
+}();
+bool IsAlnumByte(char c) { return kAlnumByte[static_cast<unsigned char>(c)]; }  // ASCII letter or digit
 
 // Appends the words of `s` (runs of letters, with inner apostrophes and hyphens) to `words`,
 // and sets `lower` to their lower-case forms, which the words' views point into. A lower-case
@@ -1556,15 +1562,19 @@ Status Detector::DetectSegment(std::string_view s, std::size_t base, std::vector
     AddMonthDayDates(s, base, month_day_priority, scratch_->month_days, out);
   }
 
-  // Identifier-like tokens: the catch-all for "any other unique identifying number".
-  for (std::size_t i = 0; i < s.size();) {
-    if (!(IsDigit(s[i]) || IsAsciiAlpha(s[i])) || (i > 0 && (IsDigit(s[i - 1]) || IsAsciiAlpha(s[i - 1])))) {
-      ++i;
-      continue;
+  // Identifier-like tokens: the catch-all for "any other unique identifying number". Each
+  // token (a run of ASCII letters and digits) is looked at from its first byte.
+  const char* const p = s.data();
+  const std::size_t n = s.size();
+  for (std::size_t i = 0; i < n;) {
+    if (i > 0 && IsAlnumByte(p[i - 1])) {  // inside a token: on to its end
+      while (i < n && IsAlnumByte(p[i])) ++i;
     }
+    while (i < n && !IsAlnumByte(p[i])) ++i;
+    if (i == n) break;
     // Most tokens are words of letters alone, which have no digit: skip them in one tight loop.
     std::size_t j = i;
-    while (j < s.size() && IsAsciiAlpha(s[j])) ++j;
+    while (j < n && IsLetterClass(kByteClass[static_cast<unsigned char>(p[j])])) ++j;
     if (j == s.size() || !(IsDigit(s[j]) || (s[j] == '-' && j + 1 < s.size() &&
                                               (IsDigit(s[j + 1]) || IsAsciiAlpha(s[j + 1]))))) {
       i = j;
