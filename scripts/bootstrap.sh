@@ -22,7 +22,7 @@ packages=(
   nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libtomlplusplus-dev
   libnifti2-dev libniftiio-dev libznz-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev wrk curl
-  libhyperscan-dev wamerican libtext-names-perl libarchive-dev time
+  libhyperscan-dev wamerican libtext-names-perl iso-codes libarchive-dev time
   libopenjp2-7-dev libpng-dev libzstd-dev dicom3tools python3-pydicom python3-nibabel python3-numpy python3-jsonschema
   libopenslide-dev libjpeg62-turbo-dev
 )

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Generates the text de-identifier's dictionaries from packaged data (docs/adr/0005).
 
-Usage: gen_deid_lexicon.py NAMES_PM WORDS ZIPCODES_JS STATES_JS OUT_CPP
+Usage: gen_deid_lexicon.py NAMES_PM WORDS ZIPCODES_JS STATES_JS COUNTRIES_JSON OUT_CPP
 
   NAMES_PM     /usr/share/perl5/Text/Names.pm (Debian libtext-names-perl): the US Census 1990
                name frequency tables (male and female first names, top surnames).
@@ -9,6 +9,9 @@ Usage: gen_deid_lexicon.py NAMES_PM WORDS ZIPCODES_JS STATES_JS OUT_CPP
                entries that start in lower case are the common-word exceptions.
   ZIPCODES_JS  lib/codes.js of the npm package zipcodes 8.0.0: US ZIP codes with city and state.
   STATES_JS    lib/states.js of the same package: US state names and abbreviations.
+  COUNTRIES_JSON  /usr/share/iso-codes/json/iso_3166-1.json (Debian iso-codes): country names
+               (ISO 3166-1 name and common name), which are no place smaller than a state even
+               where a US town has the same name ("born in canada").
 
 Writes one C++ source defining caliper::deid::text::PackagedLexicon(): newline-separated lists
 plus the SHA-256 of every input, so the edition used is known. Needs only the standard library.
@@ -36,9 +39,9 @@ def sha256(path):
 
 
 def main():
-    if len(sys.argv) != 6:
+    if len(sys.argv) != 7:
         sys.exit(__doc__)
-    names_pm, words_path, codes_js, states_js, out_path = sys.argv[1:]
+    names_pm, words_path, codes_js, states_js, countries_json, out_path = sys.argv[1:]
     with open(names_pm, encoding="utf-8", errors="replace") as f:
         names_text = f.read()
     first = heredoc(names_text, "COMMON_MALE_FIRSTNAMES")
@@ -71,6 +74,15 @@ def main():
         states.add(full.lower())
         states.add(abbr.lower())
 
+    with open(countries_json, encoding="utf-8") as f:
+        iso = json.load(f)
+    countries = set()
+    for entry in iso["3166-1"]:
+        for key in ("name", "common_name"):
+            name = entry.get(key, "")
+            if name and "," not in name and "(" not in name:
+                countries.add(name.lower())
+
     def block(name, lines):
         text = "\n".join(lines)
         # Adjacent raw-string chunks: one literal, each piece short enough for any compiler.
@@ -86,6 +98,7 @@ def main():
         "words": (words_path, sha256(words_path)),
         "zipcodes": (codes_js, sha256(codes_js)),
         "states": (states_js, sha256(states_js)),
+        "countries": (countries_json, sha256(countries_json)),
     }
     edition = "; ".join(f"{k}={v[0]} sha256:{v[1][:16]}" for k, v in sources.items())
     out = [
@@ -103,8 +116,9 @@ def main():
         block("Cities", sorted(cities)),
         block("States", sorted(states)),
         block("Zips", sorted(zips)),
+        block("Countries", sorted(countries)),
         "  static const PackagedLexiconData kData{kFirstNames, kSurnames, kCommonWords, kCities,",
-        "                                        kStates, kZips,",
+        "                                        kStates, kZips, kCountries,",
         f'                                        "{edition}"}};',
         "  return kData;",
         "}",

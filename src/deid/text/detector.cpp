@@ -110,7 +110,8 @@ RuleWordMap GrammarWords() {
                   "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "monday", "tuesday",
                   "wednesday", "thursday", "friday", "saturday", "sunday"});
   add(kInstitution, {"hospital", "clinic", "center", "centre", "infirmary", "school", "library",
-                     "university", "college", "institute", "pharmacy", "hospice", "sanatorium",
+                     "university", "college", "institute", "pharmacy", "cvs", "walgreens", "walmart",
+                     "costco", "hospice", "sanatorium",
                      "academy", "church", "practice", "laboratory", "laboratories", "company", "inc",
                      "corporation", "corp", "llc", "associates"});
   add(kPlaceCue, {"in", "from", "near", "to", "at", "of"});
@@ -564,6 +565,10 @@ class WordPass {
         Add(w_[i + 1].begin, w_[e].end, PhiType::kOther, 1);
         continue;
       }
+      if (w_[i].lower == "at" && i + 1 < n && !w_[i + 1].cap && EmployerContext(i)) {
+        i = LowerEmployerAt(i);
+        continue;
+      }
       // Lower-case notes: a listed city right before a state abbreviation and a ZIP code
       // ("worcester MA 01608").
       if (!w_[i].cap && w_[i].city_start && i + 1 < n && lex.City(w_[i].lower) && w_[i + 1].state &&
@@ -590,6 +595,10 @@ class WordPass {
                                   (w_[last + 1].all_caps || w_[last + 1].cap);
         const bool after_cue = i > 0 && (w_[i - 1].grammar & kPlaceCue) && !w_[i - 1].cap &&
                                IsSpaceGap(Gap(s_, w_[i - 1], w_[i]));
+        if (lex.Country(key) && !before_state) {  // "born in Canada": no place under Safe Harbor
+          i = last;
+          break;
+        }
         const bool plain = !w_[i].common && w_[i].first == 0 && w_[i].last == 0 &&
                            !w_[i].all_caps && !lex.State(key);
         const bool strong_cue =
@@ -614,7 +623,7 @@ class WordPass {
     for (std::size_t i = 0; i < n; ++i) {
       const Word& w = w_[i];
       const std::uint8_t phrase = w.phrase;
-      if (phrase == 0 && !(w.grammar & (kTitle | kRelation | kCredential | kPlaceCue))) continue;
+      if (phrase == 0 && !(w.grammar & (kTitle | kRelation | kCredential | kPlaceCue | kInstitution))) continue;
       if (phrase & (kFacility | kFacilityPair)) FacilityEndingAt(i);
       if (i + 1 == n) break;
       const bool spaced = IsSpaceGap(Gap(s_, w, w_[i + 1]));
@@ -623,6 +632,10 @@ class WordPass {
       if ((w.grammar & kPlaceCue) && i > 0 && spaced && IsSpaceGap(Gap(s_, w_[i - 1], w)) &&
           (w_[i - 1].phrase & kPlaceVerb) && In(w.lower, {"from", "to", "in"})) {
         CityAfterPlaceVerb(i + 1);
+      }
+      if ((w.grammar & kInstitution) && i + 2 < n && spaced && In(w_[i + 1].lower, {"on", "at"}) &&
+          In(w.lower, {"pharmacy", "cvs", "walgreens", "walmart", "costco"})) {
+        StreetAfterPharmacy(i + 2);
       }
       if (w.grammar & (kTitle | kCredential)) InitialAndSurnameAt(i);
       if ((w.grammar & kTitle) && spaced) ParticleSurnameAt(i + 1);
@@ -633,6 +646,35 @@ class WordPass {
         w_[i + 3].name = w_[i + 3].cue_name = true;
       }
     }
+  }
+
+  // "cvs on elm", "walgreens on main st": the street of a pharmacy, without a house number, at
+  // word `k` after "<pharmacy> on" — a word that ends the phrase or comes before a street suffix,
+  // but not what else a pharmacy is on ("pharmacy on file", "cvs on hold").
+  void StreetAfterPharmacy(std::size_t k) {
+    const std::size_t n = w_.size();
+    const Word& x = w_[k];
+    if (!IsSpaceGap(Gap(s_, w_[k - 1], x)) || x.calendar || x.grammar != 0 || x.lower.size() < 3 ||
+        In(x.lower, {"file", "record", "records", "hold", "call", "speaker", "phone", "line", "order", "backorder",
+                     "vacation", "site", "auto", "mail", "break", "duty", "time", "today", "tomorrow", "now",
+                     "weekends", "weekdays", "the", "her", "his", "their", "its", "list", "formulary", "profile",
+                     "refill", "delivery", "discharge", "admission", "campus", "premises", "demand"})) {
+      return;
+    }
+    std::size_t e = k;
+    const auto suffix = [&](std::size_t j) {
+      return j < n && IsSpaceGap(Gap(s_, w_[j - 1], w_[j])) &&
+             In(w_[j].lower, {"st", "street", "ave", "avenue", "rd", "road", "blvd", "boulevard", "ln", "lane",
+                              "dr", "drive", "way", "pl", "place", "sq", "square", "pkwy", "parkway", "hwy"});
+    };
+    if (suffix(k + 1)) {
+      e = k + 1;
+    } else if (k + 1 < n && IsSpaceGap(Gap(s_, x, w_[k + 1])) && suffix(k + 2) && w_[k + 1].grammar == 0) {
+      e = k + 2;  // "walgreens on north main st"
+    } else if (k + 1 < n && Gap(s_, x, w_[k + 1]).find_first_of(",.;\n") == std::string_view::npos) {
+      return;  // the word does not end the phrase: "cvs on elm" but not "cvs on auto refill"
+    }
+    Add(x.begin, w_[e].end, PhiType::kLocation, 1);
   }
 
   // "pt ninety-two", "patient is ninety one": a spelled age over 89 at word `k` (after an
@@ -707,8 +749,9 @@ class WordPass {
     std::size_t e = k + 1;
     if (e < n && IsSpaceGap(Gap(s_, w_[k], w_[e])) && In(w_[e].lower, {"la", "der", "den", "los", "las"})) ++e;
     if (e >= n || !IsSpaceGap(Gap(s_, w_[e - 1], w_[e])) || w_[e].cap || w_[e].grammar != 0 || w_[e].calendar ||
-        w_[e].lower.size() < 3 || !(LowerName(w_[e]) || w_[e].last > 0 || w_[e].first > 0)) {
-      return;
+        w_[e].lower.size() < 3 || !(LowerName(w_[e]) || w_[e].last > 0 || w_[e].first > 0) ||
+        In(w_[e].lower, {"facto", "novo", "jure", "minimis", "rigueur", "trop", "vivo", "vitro", "nada", "luxe"})) {
+      return;  // "np de facto in charge": Latin and French phrases, not a surname
     }
     Add(w_[k].begin, w_[e].end, PhiType::kName, 2);
   }
@@ -789,6 +832,19 @@ class WordPass {
       const std::string_view g = Gap(s_, w_[b - 1], w_[b]);
       if (IsSpaceGap(g) || g == ". ") --b;
     }
+    // "the lahey clinic", "the mayo clinic": after "the", one word in no list or a listed name,
+    // but not the kind of clinic ("the anticoag clinic", "the pain clinic", "the als clinic").
+    if (b == h && h >= 2 && w_[h - 2].lower == "the" && IsSpaceGap(Gap(s_, w_[h - 2], w_[h - 1])) &&
+        IsSpaceGap(Gap(s_, w_[h - 1], w_[h]))) {
+      const Word& x = w_[h - 1];
+      if (x.lower.size() >= 4 && x.lower.find('-') == std::string_view::npos && !x.state &&
+          (!x.common || x.first > 0 || x.last > 0) && FacilityOtherWord(x) &&
+          !In(x.lower, {"anticoag", "coumadin", "warfarin", "derm", "heme", "onco", "rheum", "endo", "nephro",
+                        "gastro", "obgyn", "urogyn", "suboxone", "methadone", "preop", "postop", "ostomy", "lvad",
+                        "afib", "esrd", "gerd", "ptsd", "copd", "peds", "lipid", "travel", "teaching", "resident"})) {
+        b = h - 1;
+      }
+    }
     if (b < h) Add(w_[b].begin, w.end, PhiType::kLocation, 2);
   }
 
@@ -801,11 +857,19 @@ class WordPass {
                                                   "transfer", "university", "bay", "floor", "unit"}))) {
       return;
     }
+    // A common word that is also a town is the town after a verb of transfer ("transferred from
+    // riverside") or before a state ("lives in bath, me"), not after one of living or birth
+    // alone ("lives in bath").
+    const bool state_after = i + 1 < w_.size() && w_[i + 1].state && Gap(s_, w_[i], w_[i + 1]).find_first_not_of(", ") == std::string_view::npos;
+    if (len == 1 && w_[i].common && !state_after &&
+        !In(w_[i - 2].lower, {"transferred", "transfer", "xfer", "xferred", "transported", "arrived", "sent"})) {
+      return;
+    }
     Add(w_[i].begin, w_[i + len - 1].end, PhiType::kLocation, 1);
   }
 
-  // The number of lower-case words from `i` that name a listed city and not a state ("worcester",
-  // "new bedford"), longest first; 0 when none do.
+  // The number of lower-case words from `i` that name a listed city and not a state or country
+  // ("worcester", "new bedford"; not "canada"), longest first; 0 when none do.
   std::size_t LowerCityAt(std::size_t i) const {
     const Lexicon& lex = Lexicon::Get();
     std::string key;
@@ -817,7 +881,9 @@ class WordPass {
         key += ' ';
         key += w_[i + k].lower;
       }
-      if (ok && lex.City(key) && !lex.State(key)) return len;
+      if (!ok) continue;
+      const Lexicon::Entry* e = lex.Find(key);
+      if (e != nullptr && e->city && !e->state && !e->country) return len;
     }
     return 0;
   }
@@ -827,6 +893,36 @@ class WordPass {
     return i + 1 < w_.size() && IsSpaceGap(Gap(s_, w_[i], w_[i + 1])) &&
            In(w_[i + 1].lower, {"disease", "syndrome", "sign", "test", "criteria", "score", "maneuver", "virus",
                                 "fever", "procedure", "classification", "scale", "palsy", "phenomenon"});
+  }
+
+  // Lower-case notes: an employer after "at" in a sentence about work ("works as a cashier at
+  // stop & shop", "employed at home depot in dedham"): up to three lower-case words joined by
+  // " " or " & ", ending before a rule word or one of time, place or manner ("works at home most
+  // days", "works at night", "works at a bank"); one word alone only if it is no common word
+  // ("works at raytheon"). Returns the index of the last word taken, or `i`.
+  std::size_t LowerEmployerAt(std::size_t i) {
+    std::size_t last = i;
+    for (std::size_t k = i + 1; k < w_.size() && k - i <= 3; ++k) {
+      const Word& x = w_[k];
+      if (k > i + 1) {
+        const std::string_view g = Gap(s_, w_[k - 1], x);
+        if (g != " " && g != " & ") break;
+        if (x.lower.ends_with("ing")) break;  // "works at home doing crafts"
+      }
+      if (x.cap || x.grammar != 0 || x.calendar || x.lower.size() < 2 ||
+          In(x.lower, {"a", "an", "the", "his", "her", "their", "my", "our", "your", "this", "that", "these",
+                       "those", "same", "least", "most", "all", "some", "night", "nights", "day", "days", "times",
+                       "time", "part", "full", "as", "for", "since", "until", "and", "but", "with", "on", "by",
+                       "while", "when", "where", "now", "currently", "still", "weekend", "weekends", "age",
+                       "yesterday", "today", "tonight", "tomorrow", "last", "next", "am", "pm", "risk", "baseline",
+                       "rest", "desk", "bedside"})) {
+        break;
+      }
+      last = k;
+    }
+    if (last == i || (last == i + 1 && (w_[last].common || w_[last].lower.size() < 3))) return i;
+    Add(w_[i + 1].begin, w_[last].end, PhiType::kOther, 1);
+    return last;
   }
 
   // An employment word earlier in the same sentence (at most 8 words back).
@@ -1100,7 +1196,7 @@ bool MeasurementBefore(std::string_view s, std::size_t i) {
             "ratio", "grade", "graded", "murmur", "apgar", "apgars", "vision", "acuity", "va", "mmse", "moca",
             "ef", "rated", "fraction", "dose", "doses", "tab", "tabs", "tablet", "tablets", "reduce", "reduced",
             "decrease", "decreased", "increase", "increased", "titrate", "titrated", "wean", "weaned", "taper",
-            "tapered", "cores", "nodes", "i/e", "x"})) {
+            "tapered", "cores", "nodes", "i/e", "x", "dilution", "dilutions", "titer", "titre"})) {
       return true;
     }
     ++words;
@@ -1215,6 +1311,17 @@ bool ClockTimeAfter(std::string_view s, std::size_t e) {
   return at && digits == 4 && ParseInt(s.substr(i, 2)) <= 23 && ParseInt(s.substr(i + 2, 2)) <= 59;
 }
 
+// A word saying how a value goes right after byte `i` ("3/4: improving").
+bool StatusAfter(std::string_view s, std::size_t i) {
+  while (i < s.size() && IsBlank(s[i])) ++i;
+  std::size_t e = i;
+  while (e < s.size() && IsAsciiAlpha(s[e])) ++e;
+  return e > i && In(LowerWord(s.substr(i, e - i)),
+                     {"improving", "improved", "better", "worse", "worsening", "worsened", "stable", "unchanged",
+                      "same", "resolved", "resolving", "normal", "abnormal", "positive", "negative", "pass",
+                      "passed", "fail", "failed", "good", "fair", "poor", "up", "down", "increased", "decreased"});
+}
+
 // Decides one month/day match [b, e) of `s` on its own: a date, not one, or one if linked to
 // a neighbouring date. The separator is '/' ("3/14") or '-' ("3-14").
 MonthDay JudgeMonthDay(std::string_view s, std::size_t b, std::size_t e) {
@@ -1265,8 +1372,10 @@ MonthDay JudgeMonthDay(std::string_view s, std::size_t b, std::size_t e) {
     m.date = true;
     return m;
   }
-  // A heading dated by it: "echo 11/7: ef 55%", "11/12: pt called".
-  if (number_end < s.size() && s[number_end] == ':' && (number_end + 1 == s.size() || !IsDigit(s[number_end + 1]))) {
+  // A heading dated by it: "echo 11/7: ef 55%", "11/12: pt called"; but a score before a word
+  // saying how it goes is the score ("3/4: improving", "2/3: unchanged").
+  if (number_end < s.size() && s[number_end] == ':' && (number_end + 1 == s.size() || !IsDigit(s[number_end + 1])) &&
+      !StatusAfter(s, number_end + 1)) {
     m.date = true;
     return m;
   }
@@ -1340,6 +1449,25 @@ std::size_t MonthYearEnd(std::string_view s, std::size_t i) {
     return i;
   }
   return e;
+}
+
+// "dose 10-2000 units", "dilution 1-1000": a range of two numbers with a unit after it or a
+// measurement word before it, not an identifier.
+bool DoseRange(std::string_view s, const IdToken& t) {
+  if (t.letters != 0 || !t.hyphen) return false;
+  const std::string_view token = s.substr(t.begin, t.end - t.begin);
+  if (std::count(token.begin(), token.end(), '-') != 1) return false;
+  return UnitAfter(s, t.end) || MeasurementBefore(s, t.begin);
+}
+
+// A count and what is counted after a label ("mrn 12 tabs given", "acct 45 units"): UnitAfter
+// without "of" and "x" ("mrn 4455 x2 verified" keeps its number).
+bool CountAfter(std::string_view s, std::size_t i) {
+  std::size_t u = i;
+  while (u < s.size() && IsBlank(s[u])) ++u;
+  std::size_t v = u;
+  while (v < s.size() && IsAsciiAlpha(s[v])) ++v;
+  return !In(LowerWord(s.substr(u, v - u)), {"of", "x"}) && UnitAfter(s, i);
 }
 
 bool IsNumericType(PhiType t) {
@@ -1586,7 +1714,7 @@ Status Detector::DetectSegment(std::string_view s, std::size_t base, std::vector
       continue;
     }
     const IdToken t = IdTokenAt(s, i);
-    if (LooksLikeId(s, t)) out.push_back({base + t.begin, base + t.end, PhiType::kId, 0});
+    if (LooksLikeId(s, t) && !DoseRange(s, t)) out.push_back({base + t.begin, base + t.end, PhiType::kId, 0});
     i = std::max(t.end, i + 1);
   }
 
@@ -1640,6 +1768,7 @@ Status Detector::DetectSegment(std::string_view s, std::size_t base, std::vector
         t = {t.begin, next.end, t.digits + next.digits, t.letters, false};
       }
     }
+    if (t.letters == 0 && t.digits < 5 && CountAfter(s, t.end)) continue;
     bool typed = false;
     for (auto k = it; k != out.end() && k->begin == base + id_begin; ++k) {
       if (!IsNumericType(k->type)) continue;

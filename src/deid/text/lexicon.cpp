@@ -66,6 +66,7 @@ Lexicon::Lexicon() {
   ForEachLine(d.common_words, [&](std::string_view w) { entries[w].common = true; });
   ForEachLine(d.states, [&](std::string_view w) { entries[w].state = true; });
   ForEachLine(d.zips, [&](std::string_view w) { zips_.insert(w); });
+  ForEachLine(d.countries, [&](std::string_view w) { entries[w].country = true; });
   ForEachLine(d.cities, [&](std::string_view w) {
     entries[w].city = true;
     entries[w.substr(0, w.find(' '))].city_start = true;

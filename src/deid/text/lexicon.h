@@ -19,6 +19,7 @@ struct PackagedLexiconData {
   std::string_view cities;       // US city names of the zipcodes package
   std::string_view states;       // US state names and two-letter abbreviations
   std::string_view zips;         // US five-digit ZIP codes
+  std::string_view countries;    // ISO 3166-1 country names (Debian iso-codes)
   std::string_view edition;      // where each list came from, with checksums
 };
 const PackagedLexiconData& PackagedLexicon();  // generated source
@@ -38,6 +39,7 @@ class Lexicon {
     bool city = false;        // a US city name (possibly several words)
     bool city_start = false;  // the first word of some city name
     bool state = false;       // a US state name or abbreviation
+    bool country = false;     // a country name ("canada", also a US town): no place under Safe Harbor
   };
   // nullptr when the word is in no list. `hash` is HashWord(lower).
   const Entry* Find(std::string_view lower) const { return table_.Find(lower); }
@@ -53,6 +55,7 @@ class Lexicon {
   bool CommonWord(std::string_view lower) const { return Has(lower, &Entry::common); }
   bool City(std::string_view lower) const { return Has(lower, &Entry::city); }
   bool State(std::string_view lower) const { return Has(lower, &Entry::state); }
+  bool Country(std::string_view lower) const { return Has(lower, &Entry::country); }
   bool Zip(std::string_view digits) const { return zips_.count(digits) > 0; }
   std::size_t max_city_words() const { return max_city_words_; }
 
