@@ -8,6 +8,7 @@
 
 #include "deid/text/lexicon.h"
 #include "deid/text/patterns.h"
+#include "deid/text/spelled_ordinal.h"
 #include "deid/text/utf8.h"
 
 namespace caliper::deid::text {
@@ -97,12 +98,13 @@ RuleWordMap GrammarWords() {
   add(kTitle, {"dr", "mr", "mrs", "ms", "miss", "mx", "prof", "doctor", "dra", "np"});
   add(kNameCue, {"patient", "pt", "name", "attending", "physician", "surgeon", "nurse", "rn", "pcp",
                  "resident", "fellow", "intern", "provider", "by", "cc", "signed", "guardian", "friend",
-                 "grandmother", "grandfather", "companion", "neighbor", "neighbour", "roommate"});
+                 "grandmother", "grandfather", "companion", "neighbor", "neighbour", "roommate", "manager",
+                 "worker", "counselor", "counsellor", "therapist", "teacher", "advocate", "sibling", "cousin"});
   add(kNameCue | kRelation,
       {"daughter", "son", "wife", "husband", "mother", "father", "sister", "brother", "spouse", "partner", "niece",
        "nephew", "aunt", "uncle", "grandson", "granddaughter", "mom", "dad", "fiance", "fiancee", "caregiver",
        "dtr", "dau", "husb", "sis", "bro", "stepson", "stepdaughter", "son-in-law", "daughter-in-law", "grandma",
-       "grandpa"});
+       "grandpa", "girlfriend", "boyfriend", "stepdad", "stepmom", "stepmother", "stepfather"});
   add(kCredential, {"md", "do", "rn", "np", "pa", "phd", "dds", "dmd", "mbbs", "frcp", "lpn", "cnp",
                     "aprn", "crna", "dpm", "od", "pharmd", "lcsw"});
   add(kCalendar, {"january", "february", "march", "april", "may", "june", "july", "august",
@@ -138,6 +140,7 @@ enum Phrase : std::uint8_t {
   kFacilityPair = 1u << 4,    // the second word of "nursing home", "medical center", ...
   kPlaceVerb = 1u << 5,       // "transferred from", "born in", "moved to" before a city
   kSurnameParticle = 1u << 6, // "np de la cruz"
+  kAgeWord = 1u << 7,         // "nonagenarian": an age over 89 in one word
 };
 RuleWordMap PhraseWords() {
   RuleWordMap t;
@@ -388,9 +391,15 @@ class WordPass {
       // name, and after a relation word any listed first name ("wife grace", "son mark"); after
       // any cue, a listed first name that is not a common word. "dr.smith", "son (mike)" and
       // "wife, mary-ellen, ..." (between commas) too.
-      const bool apposition = relation && gap == ", " && w_[i + 1].end < s_.size() && s_[w_[i + 1].end] == ',';
+      // Between commas, or at the end of the sentence ("pt's sister, rosa").
+      const bool apposition = relation && gap == ", " &&
+                              (w_[i + 1].end == s_.size() || std::strchr(",.;\n", s_[w_[i + 1].end]) != nullptr);
+      // "case manager, keisha boateng": after any cue and a comma, a listed first name that is no
+      // common word (below).
+      const bool cue_comma = !relation && (w_[i].grammar & kNameCue) && gap == ", ";
       if (!w_[i + 1].cap && (title || (w_[i].grammar & kNameCue)) &&
-          (IsSpaceGap(gap) || (title && (gap == ". " || gap == ".")) || (relation && gap == " (") || apposition)) {
+          (IsSpaceGap(gap) || (title && (gap == ". " || gap == ".")) || (relation && gap == " (") || apposition ||
+           cue_comma)) {
         const Word& next = w_[i + 1];
         // A listed name, even a common word ("son mark", "dr smith"), but not a modal verb ("son
         // will call": "will" is a listed first name).
@@ -411,11 +420,20 @@ class WordPass {
         // or state ("dr wu", "dr ng", "dr li"); not "dr rx", "dr dx".
         const bool short_surname = title && next.lower.size() == 2 && !next.common && !next.state &&
                                    next.grammar == 0 && next.lower[1] != 'x';
-        if (((title || relation) && LowerName(next)) || pair || (first_name && (relation || !next.common)) ||
-            (title && listed && next.last > 0 && !MessageAfter(i + 1)) || short_surname) {
+        if (cue_comma) {
+          if (first_name && !next.common) w_[i + 1].cue_name = true;
+        } else if (((title || relation) && LowerName(next)) || pair || (first_name && (relation || !next.common)) ||
+                   (title && listed && next.last > 0 && !MessageAfter(i + 1)) || short_surname) {
           w_[i + 1].cue_name = true;
           if (pair) w_[i + 2].cue_name = true;
         }
+      }
+      // Notes in capitals: after "DR", a word in no common list ("DR KESSLER"; not after "MR" or
+      // "MRS", which are also magnetic resonance and the modified Rankin scale).
+      if (title && w_[i].all_caps && IsSpaceGap(gap) && w_[i + 1].all_caps && !w_[i + 1].common &&
+          !w_[i + 1].calendar && w_[i + 1].grammar == 0 && w_[i + 1].lower.size() >= 3 &&
+          In(w_[i].lower, {"dr", "doctor"})) {
+        w_[i + 1].cue_name = true;
       }
       const bool cue = !title && (w_[i].grammar & kNameCue) &&
                        IsCueGap(Gap(s_, w_[i], w_[i + 1])) && w_[i + 1].cap;
@@ -535,7 +553,10 @@ class WordPass {
         if (after_street || after_cue) {
           const std::size_t len = LowerCityAt(i);
           const Word& w = w_[i];
-          const bool plain = !w.common && w.grammar == 0 && (after_street || (w.first == 0 && w.last == 0));
+          // After "in", a listed name too ("daycare in quincy", "raised in lynn"): people are
+          // seldom "in" someone, but often "from" them ("call from linda").
+          const bool plain = !w.common && w.grammar == 0 &&
+                             (after_street || w_[i - 1].lower == "in" || (w.first == 0 && w.last == 0));
           if (len > 1 || (len == 1 && plain)) {
             Add(w_[i].begin, w_[i + len - 1].end, PhiType::kLocation, 1);
             i += len - 1;
@@ -623,8 +644,12 @@ class WordPass {
     for (std::size_t i = 0; i < n; ++i) {
       const Word& w = w_[i];
       const std::uint8_t phrase = w.phrase;
-      if (phrase == 0 && !(w.grammar & (kTitle | kRelation | kCredential | kPlaceCue | kInstitution))) continue;
+      if (phrase == 0 && !(w.grammar & (kTitle | kRelation | kCredential | kPlaceCue | kInstitution | kCalendar))) {
+        continue;
+      }
       if (phrase & (kFacility | kFacilityPair)) FacilityEndingAt(i);
+      if (phrase & kAgeWord) Add(w.begin, w.end, PhiType::kAge, 3);
+      if (w.grammar & kCalendar) SpelledDateAt(i);
       if (i + 1 == n) break;
       const bool spaced = IsSpaceGap(Gap(s_, w, w_[i + 1]));
       if ((phrase & kAgeCue) && spaced) SpelledAgeAt(i + 1);
@@ -645,6 +670,49 @@ class WordPass {
           (LowerName(w_[i + 3]) || w_[i + 3].first > 0) && w_[i + 3].grammar == 0 && !IsModal(w_[i + 3].lower)) {
         w_[i + 3].name = w_[i + 3].cue_name = true;
       }
+    }
+  }
+
+  // Dates the patterns do not see, at the month word `i`: a two-digit year ("march '19"), a day
+  // in words before "of" ("the third of march", "twenty first of june") or after the month
+  // ("march third", "june the twenty-first"; not after "may", a verb too).
+  void SpelledDateAt(std::size_t i) {
+    const std::size_t n = w_.size();
+    const Word& m = w_[i];
+    if (m.lower.ends_with("day")) return;  // a weekday
+    const std::size_t e = m.end;
+    if (e + 4 <= s_.size() && s_[e] == ' ' && s_[e + 1] == '\'' && IsDigit(s_[e + 2]) && IsDigit(s_[e + 3]) &&
+        (e + 4 == s_.size() || !IsDigit(s_[e + 4]))) {
+      Add(m.begin, e + 4, PhiType::kDate, 3);
+      return;
+    }
+    // The day of the ordinal word(s) ending at word `k` (one word, or "twenty first"), and where
+    // they begin.
+    const auto day_ending_at = [&](std::size_t k, std::size_t& begin) {
+      begin = k;
+      if (k > 0 && IsSpaceGap(Gap(s_, w_[k - 1], w_[k]))) {
+        if (const int day = SpelledOrdinalDay(w_[k - 1].lower, w_[k].lower); day > 0) {
+          begin = k - 1;
+          return day;
+        }
+      }
+      return SpelledOrdinalDay(w_[k].lower);
+    };
+    if (i >= 2 && w_[i - 1].lower == "of" && IsSpaceGap(Gap(s_, w_[i - 1], m)) &&
+        IsSpaceGap(Gap(s_, w_[i - 2], w_[i - 1]))) {
+      std::size_t b = 0;
+      if (day_ending_at(i - 2, b) > 0) Add(w_[b].begin, m.end, PhiType::kDate, 3);
+      return;
+    }
+    if (m.lower == "may") return;
+    std::size_t k = i + 1;
+    if (k < n && w_[k].lower == "the" && IsSpaceGap(Gap(s_, m, w_[k]))) ++k;
+    if (k >= n || !IsSpaceGap(Gap(s_, w_[k - 1], w_[k]))) return;
+    std::size_t b = 0;
+    if (k + 1 < n && IsSpaceGap(Gap(s_, w_[k], w_[k + 1])) && day_ending_at(k + 1, b) > 0 && b == k) {
+      Add(m.begin, w_[k + 1].end, PhiType::kDate, 3);
+    } else if (SpelledOrdinalDay(w_[k].lower) > 0) {
+      Add(m.begin, w_[k].end, PhiType::kDate, 3);
     }
   }
 
@@ -780,7 +848,10 @@ class WordPass {
                          "our", "your", "the", "this", "that", "any", "some", "prior", "previous", "former",
                          "current", "usual", "snf", "rehab", "hospital", "facility", "str", "irf", "tcu", "ltc",
                          "private", "nursing", "assisted", "medical", "health", "care", "bed", "placement", "vs",
-                         "wound", "and", "versus", "then", "with", "awaiting", "needs", "accepted", "pending"});
+                         "wound", "and", "versus", "then", "with", "awaiting", "needs", "accepted", "pending",
+                         "homeless", "family", "emergency", "womens", "mens", "youth", "overnight", "adult", "child",
+                         "children", "infant", "toddler", "sibling", "shelter", "daycare", "attends", "attend",
+                         "attended"});
   }
 
   // A lower-case facility name ending at word `i` ("maplewood snf", "st. mary's hospital",
@@ -798,10 +869,11 @@ class WordPass {
       const std::string_view first = w_[i - 1].lower;
       const bool pair = (w.lower == "home" && first == "nursing") || (w.lower == "living" && first == "assisted") ||
                         ((w.lower == "center" || w.lower == "centre") &&
-                         In(first, {"medical", "rehab", "care", "health", "rehabilitation"}));
+                         In(first, {"medical", "rehab", "care", "health", "rehabilitation"})) ||
+                        (w.lower == "school" && In(first, {"high", "middle", "elementary", "junior", "primary"}));
       if (!pair) return;
       h = i - 1;
-      residence = w.lower != "center" || first == "rehab" || first == "care";
+      residence = (w.lower != "center" && w.lower != "school") || first == "rehab" || first == "care";
     }
     const auto name_run = [&](bool any_word) {
       std::size_t b = h;
@@ -815,7 +887,8 @@ class WordPass {
     // "maple grove nursing home" is no listed city: other words after a place cue.
     if (residence) {
       const std::size_t b_any = name_run(true);
-      if (b_any < b && b_any > 0 && (w_[b_any - 1].grammar & kPlaceCue) &&
+      if (b_any < b && b_any > 0 &&
+          ((w_[b_any - 1].grammar & kPlaceCue) || In(w_[b_any - 1].lower, {"attends", "attend", "attended"})) &&
           IsSpaceGap(Gap(s_, w_[b_any - 1], w_[b_any]))) {
         b = b_any;
       }
@@ -860,7 +933,8 @@ class WordPass {
     // A common word that is also a town is the town after a verb of transfer ("transferred from
     // riverside") or before a state ("lives in bath, me"), not after one of living or birth
     // alone ("lives in bath").
-    const bool state_after = i + 1 < w_.size() && w_[i + 1].state && Gap(s_, w_[i], w_[i + 1]).find_first_not_of(", ") == std::string_view::npos;
+    const bool state_after = i + 1 < w_.size() && w_[i + 1].state &&
+                             Gap(s_, w_[i], w_[i + 1]).find_first_not_of(", ") == std::string_view::npos;
     if (len == 1 && w_[i].common && !state_after &&
         !In(w_[i - 2].lower, {"transferred", "transfer", "xfer", "xferred", "transported", "arrived", "sent"})) {
       return;
@@ -1219,7 +1293,7 @@ bool FollowUpBefore(std::string_view s, std::size_t i) {
     const std::size_t b = WordStartBefore(s, i);
     const std::string w = LowerWord(s.substr(b, i - b));
     if (In(w, {"f/u", "fu", "followup", "follow-up", "appt", "appointment", "scheduled", "rescheduled", "rtc",
-               "admitted", "discharged", "dc'd", "d/c'd"})) {
+               "admitted", "discharged", "dc'd", "d/c'd", "dc", "d/c"})) {
       return true;
     }
     if (w == "up") {  // "follow up"
@@ -1458,6 +1532,32 @@ bool DoseRange(std::string_view s, const IdToken& t) {
   const std::string_view token = s.substr(t.begin, t.end - t.begin);
   if (std::count(token.begin(), token.end(), '-') != 1) return false;
   return UnitAfter(s, t.end) || MeasurementBefore(s, t.begin);
+}
+
+// A phone number as written outside the US, with its trunk prefix 0 and no "+": groups of 2-6
+// digits separated by one space or one '.' (the same each time), 10 or 11 digits in all ("01 42
+// 68 53 00", "020 7946 0958", "07700 900123"), starting at byte `i`. Returns where it ends, or `i`.
+std::size_t TrunkPhoneEnd(std::string_view s, std::size_t i) {
+  if (i > 0 && (s[i - 1] == '.' || s[i - 1] == '/' || s[i - 1] == '-' || s[i - 1] == ',')) return i;
+  std::size_t j = i, digits = 0, groups = 0;
+  char sep = 0;
+  while (true) {
+    std::size_t k = j;
+    while (k < s.size() && IsDigit(s[k])) ++k;
+    const std::size_t len = k - j;
+    if (len < 2 || len > 6 || (groups == 0 && len > 5)) return i;
+    digits += len;
+    ++groups;
+    j = k;
+    if (digits > 11) return i;
+    const bool more = j + 1 < s.size() && (s[j] == ' ' || s[j] == '.') && (sep == 0 || s[j] == sep) &&
+                      IsDigit(s[j + 1]);
+    if (!more) break;
+    sep = s[j++];
+  }
+  if (groups < 2 || digits < 10) return i;
+  if (j < s.size() && (IsAsciiAlpha(s[j]) || s[j] == '/' || s[j] == '-' || s[j] == '%')) return i;
+  return j;
 }
 
 // A count and what is counted after a label ("mrn 12 tabs given", "acct 45 units"): UnitAfter
@@ -1712,6 +1812,13 @@ Status Detector::DetectSegment(std::string_view s, std::size_t base, std::vector
       out.push_back({base + i, base + e, PhiType::kDate, 3});
       i = e;
       continue;
+    }
+    if (s[i] == '0') {
+      if (const std::size_t e = TrunkPhoneEnd(s, i); e > i) {
+        out.push_back({base + i, base + e, PhiType::kPhone, 2});
+        i = e;
+        continue;
+      }
     }
     const IdToken t = IdTokenAt(s, i);
     if (LooksLikeId(s, t) && !DoseRange(s, t)) out.push_back({base + t.begin, base + t.end, PhiType::kId, 0});

@@ -72,7 +72,9 @@ std::vector<PatternDef> Definitions() {
       {"(?:\\+?1[\\s.-]?)?\\(\\d{3}\\)\\s?\\d{3}[\\s.-]?\\d{4}\\b" + ext, K::kIdentifier, T::kPhone, 4, true},
       {"\\b\\d{3}\\s\\d{3}\\s\\d{4}\\b" + ext, K::kIdentifier, T::kPhone, 2, true},  // "617 555 0142"
       {"(?:\\+?1[\\s.-])?\\b\\d{3}[.-]\\d{3}[.-]\\d{4}\\b" + ext, K::kIdentifier, T::kPhone, 4, true},
-      {"\\+\\d{1,3}[\\s.-]?\\d{2,4}[\\s.-]?\\d{3,4}[\\s.-]?\\d{3,4}\\b", K::kIdentifier, T::kPhone, 3, false},
+      // International, also with the trunk prefix in parentheses ("+44 (0)20 7946 0958").
+      {"\\+\\d{1,3}[\\s.-]?(?:\\(0\\)\\s?)?\\d{2,4}[\\s.-]?\\d{3,4}[\\s.-]?\\d{3,4}\\b", K::kIdentifier, T::kPhone, 3,
+       false},
       {"\\b\\d{3}-\\d{4}\\b", K::kIdentifier, T::kPhone, 1, false},
       // SSN, e-mail, web addresses, IP addresses.
       {"\\b\\d{3}-\\d{2}-\\d{4}\\b", K::kIdentifier, T::kSsn, 5, false},
@@ -96,7 +98,7 @@ std::vector<PatternDef> Definitions() {
       {"\\b\\d{5}(?:-\\d{4})?\\b", K::kZip, T::kZip, 3, false},
       // Labels that type the identifier after them.
       {"\\b(?:mrn|mr\\s*no|medical\\s+record(?:\\s+(?:number|no|num))?|med\\s+rec|chart\\s+(?:number|no)|"
-       "patient\\s+id|pt\\s+id|hospital\\s+(?:number|no)|unit\\s+(?:number|no))\\b|\\bmr#",
+       "patient\\s+id|pt\\s+id|hosp(?:ital)?\\s+(?:number|no)|unit\\s+(?:number|no))\\b|\\bmr#",
        K::kLabel, T::kMrn, 0, true},
       {"\\b(?:account|acct|billing\\s+(?:number|no))\\b", K::kLabel, T::kAccount, 0, true},
       {"\\b(?:licen[cs]e|lic|dl|dea|npi|certificate|cert)\\b", K::kLabel, T::kLicense, 0, true},
@@ -105,7 +107,7 @@ std::vector<PatternDef> Definitions() {
       {"\\b(?:member(?:\\s+id)?|policy(?:\\s+(?:number|no))?|group\\s+(?:number|no)|insurance\\s+id|"
        "subscriber(?:\\s+id)?|beneficiary|medicaid|medicare|health\\s+plan|accession(?:\\s+(?:number|no))?|"
        "specimen(?:\\s+id)?|encounter(?:\\s+id)?|visit\\s+id|case\\s+(?:number|no)|order\\s+(?:number|no)|"
-       "claim(?:\\s+(?:number|no))?)\\b",
+       "claim(?:\\s+(?:number|no))?|nhs(?:\\s+(?:number|no))?)\\b",
        K::kLabel, T::kId, 0, true},
       {"\\b(?:ssn|social\\s+security(?:\\s+(?:number|no))?)\\b|\\bss#", K::kLabel, T::kSsn, 0, true},
       {"\\b(?:phone|ph|tel|telephone|cell|mobile|pager|beeper|contact|call|callback|call\\s+back|reached\\s+at)\\b",

@@ -1,5 +1,6 @@
 #include "caliper/deid/text_deid.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <tuple>
@@ -414,6 +415,132 @@ TEST(TextDeid, LeaksAndFalsePositivesOfTheSecondRound) {
   EXPECT_EQ(Found(*d, "mrn 4455 verified", PhiType::kMrn), V{"4455"});
   for (const PhiType t : {PhiType::kId, PhiType::kDate}) {
     EXPECT_TRUE(Found(*d, "dose 10-2000 units, dilution 1-1000, heparin 5000-10000 units", t).empty());
+  }
+}
+
+// Forty-eight lines written for the third round, in styles the earlier rounds did not cover:
+// psychiatry and social-work notes, paediatric and obstetric notes, letters and signature
+// blocks, e-mail and fax headers, dates in words, ages, phone numbers and MRNs written outside
+// the US, capitals and title case. The identifiers still left in them are counted below.
+TEST(TextDeid, HandWrittenLinesThirdRound) {
+  auto d = Make();
+  const std::vector<ExpectedLine> lines = {
+      {"pt's mother, linda, reports pt stopped lithium 2 wks ago; pt's brother marcus has schizophrenia",
+       PhiType::kName, {"linda", "marcus"}},
+      {"sw met with pt and his girlfriend tanisha; pt staying at pine street inn shelter since discharge",
+       PhiType::kName, {"tanisha"}},
+      {"sw met with pt and his girlfriend tanisha; pt staying at pine street inn shelter since discharge",
+       PhiType::kLocation, {"pine street inn shelter"}},
+      {"collateral from pt's case manager, keisha boateng at dmh, 617-555-0178", PhiType::kName, {"keisha boateng"}},
+      {"collateral from pt's case manager, keisha boateng at dmh, 617-555-0178", PhiType::kPhone, {"617-555-0178"}},
+      {"pt attends brighton high school, 10th grade, iep in place; guidance counselor mr. feeney",
+       PhiType::kLocation, {"brighton high school"}},
+      {"pt attends brighton high school, 10th grade, iep in place; guidance counselor mr. feeney",
+       PhiType::kName, {"feeney"}},
+      {"pt employed at home depot in dedham as a stocker until 2019", PhiType::kOther, {"home depot"}},
+      {"pt employed at home depot in dedham as a stocker until 2019", PhiType::kLocation, {"dedham"}},
+      {"hx: pt's father died by suicide when pt was 12; raised by grandmother ethel in lynn",
+       PhiType::kName, {"ethel"}},
+      {"hx: pt's father died by suicide when pt was 12; raised by grandmother ethel in lynn",
+       PhiType::kLocation, {"lynn"}},
+      {"4 yo m brought in by mom (jessica) and stepdad; sibling ava, 6, also has cough",
+       PhiType::kName, {"jessica", "ava"}},
+      {"attends little sprouts daycare in quincy, 3 days/wk", PhiType::kLocation, {"little sprouts daycare", "quincy"}},
+      {"dad's cell 857 555 0133, mom's work (617) 555-0190 x44",
+       PhiType::kPhone, {"857 555 0133", "(617) 555-0190 x44"}},
+      {"pt is a twin; twin brother liam seen by dr o'malley last week", PhiType::kName, {"liam", "o'malley"}},
+      {"g3p2 at 32w4d, edd 3/14/2025 by 8 wk us, partner jamal at bedside", PhiType::kDate, {"3/14/2025"}},
+      {"g3p2 at 32w4d, edd 3/14/2025 by 8 wk us, partner jamal at bedside", PhiType::kName, {"jamal"}},
+      {"edd: march 14th; lmp the third of june", PhiType::kDate, {"march 14th", "third of june"}},
+      {"fob not involved; support person is pt's sister, rosa", PhiType::kName, {"rosa"}},
+      {"Dear Dr. Abernathy,", PhiType::kName, {"Abernathy"}},
+      {"Thank you for referring Mrs. Okonkwo-Bell, whom I saw in clinic on the 3rd of March 2019.",
+       PhiType::kName, {"Okonkwo-Bell"}},
+      {"Thank you for referring Mrs. Okonkwo-Bell, whom I saw in clinic on the 3rd of March 2019.",
+       PhiType::kDate, {"3rd of March 2019"}},
+      {"cc: Dr. Priya Raman, Cardiology; Lowell General Hospital", PhiType::kName, {"Priya Raman"}},
+      {"cc: Dr. Priya Raman, Cardiology; Lowell General Hospital", PhiType::kLocation, {"Lowell General Hospital"}},
+      {"Electronically signed by: Thomas J. Whitcombe, MD 03/05/2019 16:42", PhiType::kName, {"Thomas J. Whitcombe"}},
+      {"Electronically signed by: Thomas J. Whitcombe, MD 03/05/2019 16:42", PhiType::kDate, {"03/05/2019"}},
+      {"Sincerely, Hana Yoshida, NP", PhiType::kName, {"Hana Yoshida"}},
+      {"From: jgreen@bmc.org  Sent: Tuesday, March 5, 2019 9:14 AM  To: Clinic Scheduling",
+       PhiType::kEmail, {"jgreen@bmc.org"}},
+      {"From: jgreen@bmc.org  Sent: Tuesday, March 5, 2019 9:14 AM  To: Clinic Scheduling",
+       PhiType::kDate, {"March 5, 2019"}},
+      {"FAX TO: Dr. Mehta  FAX #: 508-555-0122  FROM: Pediatric Associates of Natick", PhiType::kName, {"Mehta"}},
+      {"FAX TO: Dr. Mehta  FAX #: 508-555-0122  FROM: Pediatric Associates of Natick", PhiType::kFax, {"508-555-0122"}},
+      {"FAX TO: Dr. Mehta  FAX #: 508-555-0122  FROM: Pediatric Associates of Natick",
+       PhiType::kLocation, {"Pediatric Associates", "Natick"}},
+      {"Subject: RE: pt Okafor, DOB 4/12/31", PhiType::kName, {"Okafor"}},
+      {"Subject: RE: pt Okafor, DOB 4/12/31", PhiType::kDate, {"4/12/31"}},
+      {"pt last seen march 3rd, and again on 3rd march 2019", PhiType::kDate, {"march 3rd", "3rd march 2019"}},
+      {"symptoms began the third of march", PhiType::kDate, {"third of march"}},
+      {"pt in her 90s, lives alone", PhiType::kAge, {"90s"}},
+      {"a 91 yo woman with dementia", PhiType::kAge, {"91"}},
+      {"nonagenarian with fall, centenarian roommate", PhiType::kAge, {"nonagenarian", "centenarian"}},
+      {"daughter in london, +44 20 7946 0958, son in paris 01 42 68 53 00", PhiType::kLocation, {"london", "paris"}},
+      {"daughter in london, +44 20 7946 0958, son in paris 01 42 68 53 00",
+       PhiType::kPhone, {"+44 20 7946 0958", "01 42 68 53 00"}},
+      {"mrn: BW-0044812, hosp no. RX4471Z", PhiType::kMrn, {"BW-0044812", "RX4471Z"}},
+      {"nhs number 943 476 5919", PhiType::kId, {"943 476 5919"}},
+      {"PT SEEN BY DR KESSLER TODAY, WIFE DOROTHY AT BEDSIDE, DC HOME 3/7", PhiType::kName, {"KESSLER", "DOROTHY"}},
+      {"PT SEEN BY DR KESSLER TODAY, WIFE DOROTHY AT BEDSIDE, DC HOME 3/7", PhiType::kDate, {"3/7"}},
+      {"Pt Is A 92 Y/O Female From Framingham, Ma", PhiType::kAge, {"92"}},
+      {"Pt Is A 92 Y/O Female From Framingham, Ma", PhiType::kLocation, {"Framingham"}},
+      {"seen w/ daughter-in-law meiling who translates, lives w/ son in chinatown", PhiType::kName, {"meiling"}},
+      {"pt's wife nancy and pt live in brockton, pt retired from the post office", PhiType::kName, {"nancy"}},
+      {"pt's wife nancy and pt live in brockton, pt retired from the post office", PhiType::kLocation, {"brockton"}},
+      {"pt's 2nd grade teacher ms. o'brien called re behavior", PhiType::kName, {"o'brien"}},
+      {"Pt Was Seen By Dr. Adeyemi On March Third For F/U", PhiType::kName, {"Adeyemi"}},
+      {"Pt Was Seen By Dr. Adeyemi On March Third For F/U", PhiType::kDate, {"March Third"}},
+      {"ob hx: g2p1, edd 03/14, baby's father devon involved", PhiType::kDate, {"03/14"}},
+      {"ob hx: g2p1, edd 03/14, baby's father devon involved", PhiType::kName, {"devon"}},
+      {"pt stays at rosie's place shelter in boston most nights",
+       PhiType::kLocation, {"rosie's place shelter", "boston"}},
+      {"fax: +44 (0)20 7946 0958, ref no. hx-00-1234", PhiType::kFax, {"+44 (0)20 7946 0958"}},
+      {"fax: +44 (0)20 7946 0958, ref no. hx-00-1234", PhiType::kId, {"hx-00-1234"}},
+  };
+  for (const ExpectedLine& l : lines) EXPECT_EQ(Found(*d, l.text, l.type), l.spans) << l.text;
+  // Left (docs/deid-text.md): a hospital named without a facility word, a neighbourhood, and two
+  // unlisted given names in apposition after a noun that is no relation word. The count fails
+  // when a rule finds one (then move the line up) or loses one.
+  const std::vector<std::pair<std::string, std::string>> left = {
+      {"born at 36 wks at brigham and women's, nicu x5 days, mother g2p2", "brigham and women's"},
+      {"seen w/ daughter-in-law meiling who translates, lives w/ son in chinatown", "chinatown"},
+      {"pt's roommate at the group home, tyrell, found him down", "tyrell"},
+      {"mother reports sibling, jaylen (8), had strep last week", "jaylen"},
+  };
+  int leaked = 0;
+  for (const auto& [text, phi] : left) {
+    const std::size_t at = text.find(phi);  // ASCII lines: bytes are code points
+    auto spans = d->Detect(text);
+    ASSERT_TRUE(spans.ok());
+    leaked += std::none_of(spans->begin(), spans->end(),
+                           [&](const PhiSpan& s) { return s.start < at + phi.size() && s.end > at; });
+  }
+  EXPECT_EQ(leaked, 4);
+  // Years alone are no PHI; probes of this round's rules that must give no span at all.
+  for (const std::string text : {
+           "admitted in '19 for chf, again summer of '21",
+           "sibling rsv positive, sibling uri, cousin with asthma, girlfriend at bedside, boyfriend will call",
+           "case manager, social worker, therapist, pt's teacher reports good grades",
+           "homeless shelter, to the shelter, at family shelter, at a shelter, at the daycare, at adult daycare",
+           "at high school, attends middle school, at summer school, attends school, goes to daycare",
+           "works at home, works at night, works at least part time, retired at age 62, job at risk",
+           "works at home most days, works at home doing crafts, fell at work, works at bedside",
+           "pharmacy on file, cvs on hold, walgreens on auto refill, pharmacy on speaker",
+           "first of all, the second of two, march to the beat, may first try, in the first of three doses",
+           "second opinion in march, seen in june the same day",
+           "the pain clinic, the ent clinic, the resident clinic, the wound clinic, the memory clinic",
+           "pt in ed, in er, pt in pacu, pt in bed, in pain, in no distress, in clinic, in march",
+           "dose 0.5 mg 0.25 mg, glucose 110 125 140 98",
+           "born in march, born in 1931, lives in bath with wife, lives in home",
+           "DR ORDERS NOTED, DR AWARE, DR NOTIFIED, MR BRAIN WO CONTRAST, MRS 3, ADL SCORE",
+           "3/4: improving, 4/10: worse",
+           "dc lasix 1/2 tab, d/c foley, strength 3/4 ble"}) {
+    auto spans = d->Detect(text);
+    ASSERT_TRUE(spans.ok());
+    EXPECT_TRUE(spans->empty()) << text << ": " << Sub(text, (*spans)[0].start, (*spans)[0].end);
   }
 }
 
