@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "deid/text/lexicon.h"
+#include "deid/text/spelled_ordinal.h"
 
 namespace caliper::deid::text {
 namespace {
@@ -231,11 +232,27 @@ std::string SurrogateMaker::Date(std::string_view original) const {
   int year = 2000, month = 0, day = 0, last_day = 0;
   bool year_last = false;  // an eight-digit date written MMDDYYYY
   std::size_t year_piece = SIZE_MAX, month_piece = SIZE_MAX, day_piece = SIZE_MAX, last_day_piece = SIZE_MAX;
+  // A day in words ("the third of march", "june twenty first"): its piece(s) and value.
+  std::size_t spelled_piece = SIZE_MAX, spelled_end = SIZE_MAX;
+  int spelled_day = 0;
   std::vector<std::size_t> numbers;
   for (std::size_t k = 0; k < pieces.size(); ++k) {
     const std::string_view t = original.substr(pieces[k].begin, pieces[k].end - pieces[k].begin);
     if (!pieces[k].digits) {
       const std::string lower = LowerAscii(t);
+      if (spelled_piece == SIZE_MAX) {
+        if (k + 1 < pieces.size() && !pieces[k + 1].digits) {
+          spelled_day = SpelledOrdinalDay(
+              lower, LowerAscii(original.substr(pieces[k + 1].begin, pieces[k + 1].end - pieces[k + 1].begin)));
+          if (spelled_day > 0) spelled_end = k + 1;
+        }
+        if (spelled_day == 0) spelled_day = SpelledOrdinalDay(lower);
+        if (spelled_day > 0) {
+          spelled_piece = k;
+          if (spelled_end != SIZE_MAX) ++k;
+          continue;
+        }
+      }
       for (std::size_t m = 0; m < kMonths.size() && month_piece == SIZE_MAX; ++m) {
         if (lower.size() >= 3 && kMonths[m].substr(0, lower.size()) == lower) {
           month = static_cast<int>(m) + 1;
@@ -258,11 +275,22 @@ std::string SurrogateMaker::Date(std::string_view original) const {
     return std::stoi(std::string(original.substr(pieces[k].begin, pieces[k].end - pieces[k].begin)));
   };
   auto width = [&](std::size_t k) { return pieces[k].end - pieces[k].begin; };
+  if (spelled_piece != SIZE_MAX && day_piece == SIZE_MAX && month_piece != SIZE_MAX) {
+    day_piece = spelled_piece;
+    day = spelled_day;
+    for (std::size_t k : numbers) {  // "the third of march 2019", "march third, '19"
+      if (width(k) == 4 || width(k) == 2) {
+        year = width(k) == 4 ? value(k) : 2000 + value(k);
+        year_piece = k;
+      }
+    }
+  }
   if (day_piece == SIZE_MAX) {
     if (month_piece != SIZE_MAX) {  // "March 12, 2025", "12 March", "March 2025"
       for (std::size_t k : numbers) {
-        if (width(k) == 4) {
-          year = value(k);
+        const bool apostrophe = pieces[k].begin > 0 && original[pieces[k].begin - 1] == '\'';
+        if (width(k) == 4 || (width(k) == 2 && apostrophe)) {  // "March 2019", "march '19"
+          year = width(k) == 4 ? value(k) : 2000 + value(k);
           year_piece = k;
         } else if (day_piece == SIZE_MAX && width(k) <= 2) {
           day = value(k);
@@ -320,15 +348,24 @@ std::string SurrogateMaker::Date(std::string_view original) const {
   std::string out;
   std::size_t pos = 0;
   for (std::size_t k = 0; k < pieces.size(); ++k) {
+    if (k == spelled_end) {  // written with the first word ("twenty first" -> "ninth")
+      pos = pieces[k].end;
+      continue;
+    }
     out.append(original.substr(pos, pieces[k].begin - pos));
     const std::string_view t = original.substr(pieces[k].begin, pieces[k].end - pieces[k].begin);
-    if (k == year_piece && k == month_piece) {
+    if (k == day_piece && k == spelled_piece) {
+      std::string name(kSpelledOrdinals[static_cast<std::size_t>(d - 1)]);
+      if (IsUpper(t[0])) name[0] = Upper(name[0]);
+      out += MatchCase(name, t);
+    } else if (k == year_piece && k == month_piece) {
       out += year_last ? Pad(m, 2) + Pad(d, 2) + Pad(y, 4) : Pad(y, 4) + Pad(m, 2) + Pad(d, 2);
     } else if (k == year_piece) {
       out += t.size() == 2 ? Pad(y % 100, 2) : Pad(y, t.size());
     } else if (k == month_piece && !pieces[k].digits) {
       std::string name(kMonths[static_cast<std::size_t>(m - 1)]);
-      if (t.size() < name.size()) name = name.substr(0, 3);  // abbreviated stays abbreviated
+      // Abbreviated stays abbreviated, and a full name stays full ("March" may become "November").
+      if (t.size() < kMonths[static_cast<std::size_t>(month - 1)].size()) name = name.substr(0, 3);
       if (IsUpper(t[0])) name[0] = Upper(name[0]);
       out += MatchCase(name, t);
     } else if (k == month_piece) {

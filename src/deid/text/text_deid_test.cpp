@@ -1,6 +1,7 @@
 #include "caliper/deid/text_deid.h"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdio>
 #include <tuple>
@@ -8,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "deid/text/patterns.h"
+#include "deid/text/spelled_ordinal.h"
 #include "deid/text/string_table.h"
 #include "deid/text/surrogate.h"
 #include "deid/text/utf8.h"
@@ -763,6 +765,26 @@ TEST(TextDeid, DateShiftOfUnpaddedAndYearlessDates) {
           << range;
       months_crossed += !same_month;
     }
+  }
+  // Days in words are shifted like the others and written in words; a two-digit year after an
+  // apostrophe stays a year.
+  for (int p = 0; p < 8; ++p) {
+    text::SurrogateMaker m("project-secret-key-0123456789", "patient-" + std::to_string(p));
+    const std::string iso = m.Replace(PhiType::kDate, "2019-03-21");  // "YYYY-MM-DD"
+    static constexpr std::array<std::string_view, 12> kMonths = {"january", "february", "march", "april", "may",
+                                                                 "june", "july", "august", "september", "october",
+                                                                 "november", "december"};
+    const std::string month(kMonths[static_cast<std::size_t>(std::stoi(iso.substr(5, 2)) - 1)]);
+    const std::string day(text::kSpelledOrdinals[static_cast<std::size_t>(std::stoi(iso.substr(8, 2)) - 1)]);
+    EXPECT_EQ(m.Replace(PhiType::kDate, "twenty first of march 2019"), day + " of " + month + " " + iso.substr(0, 4));
+    const std::string md = m.Replace(PhiType::kDate, "3/21");  // no year: as in a leap year
+    const std::size_t slash = md.find('/');
+    EXPECT_EQ(m.Replace(PhiType::kDate, "march the twenty-first"),
+              std::string(kMonths[static_cast<std::size_t>(std::stoi(md.substr(0, slash)) - 1)]) + " the " +
+                  std::string(text::kSpelledOrdinals[static_cast<std::size_t>(std::stoi(md.substr(slash + 1)) - 1)]));
+    const std::string mid = m.Replace(PhiType::kDate, "2019-03-15");
+    EXPECT_EQ(m.Replace(PhiType::kDate, "march '19"),
+              std::string(kMonths[static_cast<std::size_t>(std::stoi(mid.substr(5, 2)) - 1)]) + " '" + mid.substr(2, 2));
   }
   EXPECT_GT(two_digit_months, 0);  // the offsets did reach a two-digit month
   EXPECT_GT(months_crossed, 0);    // and took a range's end into the next month
