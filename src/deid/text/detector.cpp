@@ -28,6 +28,7 @@ std::string LowerWord(std::string_view w) {
   return out;
 }
 bool IsBlank(char c) { return c == ' ' || c == '\t'; }
+bool IsSpaceByte(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
 // Non-ASCII code points count as letters except punctuation, symbols and spaces of the
 // Latin-1 supplement and the general punctuation block (U+2000..U+206F), ideographic
@@ -1703,10 +1704,75 @@ Result<std::vector<ByteSpan>> Detector::Detect(std::string_view text) {
     }
     scratch_->Clear();
     CALIPER_RETURN_IF_ERROR(DetectSegment(text.substr(base, len), base, scratch_->candidates));
+    const std::size_t first = out.size();
     Resolve(scratch_->candidates, *scratch_, out);
+    CALIPER_RETURN_IF_ERROR(DetectSpacedRuns(text.substr(base, len), base, out, first));
     base += len;
   }
   return out;
+}
+
+Status Detector::DetectSpacedRuns(std::string_view s, std::size_t base, std::vector<ByteSpan>& out,
+                                  std::size_t first) {
+  std::vector<ByteSpan> found;  // in the segment's bytes
+  std::string collapsed;
+  std::vector<std::uint32_t> where;  // byte of the segment for each byte of `collapsed`
+  for (std::size_t i = 0; i + 6 < s.size(); ++i) {
+    // Four single characters with single spaces between them, the first after a blank or a
+    // line start: "P t  n a m e", "m r n : 4 4 5 5". Most bytes fail the first test.
+    if (s[i + 1] != ' ' || s[i + 3] != ' ' || s[i + 5] != ' ' || IsSpaceByte(s[i]) || IsSpaceByte(s[i + 2]) ||
+        IsSpaceByte(s[i + 4]) || IsSpaceByte(s[i + 6]) || (i > 0 && !IsSpaceByte(s[i - 1]))) {
+      continue;
+    }
+    collapsed.clear();
+    where.clear();
+    // Take single characters; one space between them joins them, two or three make a word
+    // break; anything else ends the run, after which the rest of the line (at most 48 bytes)
+    // is taken as written, as the value of a spaced label ("m r n : 4455667").
+    std::size_t j = i;
+    while (j < s.size() && !IsSpaceByte(s[j]) && (j + 1 == s.size() || IsSpaceByte(s[j + 1]))) {
+      collapsed.push_back(s[j]);
+      where.push_back(static_cast<std::uint32_t>(j));
+      std::size_t k = j + 1;
+      while (k < s.size() && s[k] == ' ' && k - j <= 4) ++k;
+      const std::size_t spaces = k - j - 1;
+      if (k == s.size() || spaces == 0 || spaces > 3 || IsSpaceByte(s[k])) {
+        j = k;
+        break;
+      }
+      const bool single = k + 1 == s.size() || IsSpaceByte(s[k + 1]);
+      if (spaces > 1 || !single) {
+        collapsed.push_back(' ');
+        where.push_back(static_cast<std::uint32_t>(j + 1));
+      }
+      j = k;
+      if (!single) {
+        std::size_t e = std::min(s.size(), j + 48);
+        while (e < s.size() && (static_cast<unsigned char>(s[e]) & 0xC0) == 0x80) --e;  // a code point boundary
+        for (; j < e && s[j] != '\n' && s[j] != '\r'; ++j) {
+          collapsed.push_back(s[j]);
+          where.push_back(static_cast<std::uint32_t>(j));
+        }
+        break;
+      }
+    }
+    scratch_->Clear();
+    CALIPER_RETURN_IF_ERROR(DetectSegment(collapsed, 0, scratch_->candidates));
+    std::vector<ByteSpan> spans;
+    Resolve(scratch_->candidates, *scratch_, spans);
+    for (const ByteSpan& c : spans) {
+      if (c.type == PhiType::kId && c.priority == 0) continue;  // digits run together: no catch-all IDs
+      found.push_back({base + where[c.begin], base + where[c.end - 1] + 1, c.type, c.priority});
+    }
+    i = j;
+  }
+  if (found.empty()) return Status::Ok();
+  // Resolved again with the segment's own spans: the longer wins ("Hall, Marguerite" over
+  // "Marguerite"), then the higher priority (a labelled MRN over a catch-all ID).
+  found.insert(found.end(), out.begin() + static_cast<std::ptrdiff_t>(first), out.end());
+  out.resize(first);
+  Resolve(found, *scratch_, out);
+  return Status::Ok();
 }
 
 Status Detector::DetectSegment(std::string_view s, std::size_t base, std::vector<ByteSpan>& out) {

@@ -41,6 +41,11 @@ class Detector {
   explicit Detector(std::unique_ptr<PatternScanner> scanner);
   // Appends the candidate spans of one segment (at byte `base` of the text) to `out`.
   Status DetectSegment(std::string_view text, std::size_t base, std::vector<ByteSpan>& out);
+  // OCR letter-spacing in one segment ("D O B : 0 4 / 1 2 / 1 9 6 0"): each run of single
+  // characters is detected again with its spaces taken out, and what is found there is resolved
+  // with `out[first..]` (the segment's resolved spans), keeping `out` sorted.
+  Status DetectSpacedRuns(std::string_view segment, std::size_t base, std::vector<ByteSpan>& out,
+                          std::size_t first);
 
   std::unique_ptr<PatternScanner> scanner_;
   std::vector<std::vector<std::string>> clinicians_;  // lower-case tokens of each name

@@ -420,6 +420,22 @@ TEST(TextDeid, LeaksAndFalsePositivesOfTheSecondRound) {
   }
 }
 
+// OCR letter-spacing: single characters with single spaces between them, words with two.
+TEST(TextDeid, OcrLetterSpacing) {
+  auto d = Make();
+  EXPECT_EQ(Found(*d, "P t  n a m e :  J o h n  S m i t h", PhiType::kName), V{"J o h n  S m i t h"});
+  EXPECT_EQ(Found(*d, "P t  n a m e :  Hall, Marguerite", PhiType::kName), V{"Hall, Marguerite"});
+  EXPECT_EQ(Found(*d, "D O B : 0 4 / 1 2 / 1 9 6 0", PhiType::kDate), V{"0 4 / 1 2 / 1 9 6 0"});
+  EXPECT_EQ(Found(*d, "scan\nm r n : 4 4 5 5\nend", PhiType::kMrn), V{"4 4 5 5"});
+  EXPECT_EQ(Found(*d, "m r n : 4455667 per armband", PhiType::kMrn), V{"4455667"});
+  EXPECT_EQ(Found(*d, "p h o n e :  6 1 7 - 5 5 5 - 0 1 4 2", PhiType::kPhone), V{"6 1 7 - 5 5 5 - 0 1 4 2"});
+  for (const std::string text : {"pt A & O x 3, ribs 4 5 6 7 8 fx, levels t 1 2 3 4 5, c 5 6 7", "a b c d e f g"}) {
+    auto spans = d->Detect(text);
+    ASSERT_TRUE(spans.ok());
+    EXPECT_TRUE(spans->empty()) << text << ": " << Sub(text, (*spans)[0].start, (*spans)[0].end);
+  }
+}
+
 // Forty-eight lines written for the third round, in styles the earlier rounds did not cover:
 // psychiatry and social-work notes, paediatric and obstetric notes, letters and signature
 // blocks, e-mail and fax headers, dates in words, ages, phone numbers and MRNs written outside
