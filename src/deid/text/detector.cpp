@@ -346,6 +346,12 @@ class WordPass {
                                 "again", "made", "awaiting", "re", "to", "for", "about"});
   }
 
+  // A chain whose stores are known by their street ("cvs on elm"); its name alone is no place
+  // ("Called Walgreens" is not a facility name).
+  static bool IsPharmacyChain(const Word& w) {
+    return (w.grammar & kInstitution) && In(w.lower, {"cvs", "walgreens", "walmart", "costco"});
+  }
+
   // A word that may be part of a name once context says a name is there.
   bool NameLike(const Word& w, bool after_cue) const {
     if (w.calendar || (w.grammar & (kTitle | kCredential))) return false;
@@ -568,7 +574,7 @@ class WordPass {
       // Institutions: capitalised words ending in "Clinic", "Hospital", "School", ... or
       // "Nursing Home".
       const bool nursing_home = w_[i].lower == "home" && i > 0 && w_[i - 1].lower == "nursing";
-      if (((w_[i].grammar & kInstitution) || nursing_home) && w_[i].cap && i > 0) {
+      if (((w_[i].grammar & kInstitution) || nursing_home) && w_[i].cap && i > 0 && !IsPharmacyChain(w_[i])) {
         std::size_t b = i;
         while (b > 0 && IsSpaceGap(Gap(s_, w_[b - 1], w_[b])) && w_[b - 1].cap &&
                !(w_[b - 1].grammar & kTitle) && i - b < 5) {
@@ -587,7 +593,8 @@ class WordPass {
         Add(w_[i + 1].begin, w_[e].end, PhiType::kOther, 1);
         continue;
       }
-      if (w_[i].lower == "at" && i + 1 < n && !w_[i + 1].cap && EmployerContext(i)) {
+      if (w_[i].lower == "at" && i + 1 < n && !w_[i + 1].cap && w_[i + 1].grammar == 0 && !w_[i + 1].calendar &&
+          EmployerContext(i)) {
         i = LowerEmployerAt(i);
         continue;
       }
@@ -660,7 +667,7 @@ class WordPass {
         CityAfterPlaceVerb(i + 1);
       }
       if ((w.grammar & kInstitution) && i + 2 < n && spaced && In(w_[i + 1].lower, {"on", "at"}) &&
-          In(w.lower, {"pharmacy", "cvs", "walgreens", "walmart", "costco"})) {
+          (w.lower == "pharmacy" || IsPharmacyChain(w))) {
         StreetAfterPharmacy(i + 2);
       }
       if (w.grammar & (kTitle | kCredential)) InitialAndSurnameAt(i);
@@ -1714,16 +1721,36 @@ Result<std::vector<ByteSpan>> Detector::Detect(std::string_view text) {
 
 Status Detector::DetectSpacedRuns(std::string_view s, std::size_t base, std::vector<ByteSpan>& out,
                                   std::size_t first) {
-  std::vector<ByteSpan> found;  // in the segment's bytes
+  // Where runs may start: three one-letter words with one to three spaces between them, the
+  // segment's words being still in the scratch ("P t  n a m e", "D O B :", "m r n :"). Looking
+  // at words rather than bytes keeps this to a few instructions per word.
+  std::vector<std::size_t> starts;
+  {
+    const std::vector<Word>& w = scratch_->words;
+    const auto spaced = [&](const Word& a, const Word& b) {
+      const std::string_view g = Gap(s, a, b);
+      return !g.empty() && g.size() <= 3 && g.find_first_not_of(' ') == std::string_view::npos;
+    };
+    const auto one = [&](std::size_t k) { return w[k].end - w[k].begin == 1; };
+    for (std::size_t k = 0; k + 2 < w.size(); ++k) {
+      if (!one(k + 2)) {  // then no run starts at k, k + 1 or k + 2
+        k += 2;
+        continue;
+      }
+      if (!one(k) || !one(k + 1) || !spaced(w[k], w[k + 1]) || !spaced(w[k + 1], w[k + 2]) ||
+          (w[k].begin > 0 && !IsSpaceByte(s[w[k].begin - 1]))) {
+        continue;
+      }
+      starts.push_back(w[k].begin);
+      while (k + 1 < w.size() && w[k + 1].end - w[k + 1].begin == 1 && spaced(w[k], w[k + 1])) ++k;
+    }
+  }
+  std::vector<ByteSpan> found;  // in the text's bytes, in order
   std::string collapsed;
   std::vector<std::uint32_t> where;  // byte of the segment for each byte of `collapsed`
-  for (std::size_t i = 0; i + 6 < s.size(); ++i) {
-    // Four single characters with single spaces between them, the first after a blank or a
-    // line start: "P t  n a m e", "m r n : 4 4 5 5". Most bytes fail the first test.
-    if (s[i + 1] != ' ' || s[i + 3] != ' ' || s[i + 5] != ' ' || IsSpaceByte(s[i]) || IsSpaceByte(s[i + 2]) ||
-        IsSpaceByte(s[i + 4]) || IsSpaceByte(s[i + 6]) || (i > 0 && !IsSpaceByte(s[i - 1]))) {
-      continue;
-    }
+  std::size_t done = 0;
+  for (const std::size_t i : starts) {
+    if (i < done) continue;
     collapsed.clear();
     where.clear();
     // Take single characters; one space between them joins them, two or three make a word
@@ -1756,6 +1783,7 @@ Status Detector::DetectSpacedRuns(std::string_view s, std::size_t base, std::vec
         break;
       }
     }
+    done = j;
     scratch_->Clear();
     CALIPER_RETURN_IF_ERROR(DetectSegment(collapsed, 0, scratch_->candidates));
     std::vector<ByteSpan> spans;
@@ -1764,14 +1792,25 @@ Status Detector::DetectSpacedRuns(std::string_view s, std::size_t base, std::vec
       if (c.type == PhiType::kId && c.priority == 0) continue;  // digits run together: no catch-all IDs
       found.push_back({base + where[c.begin], base + where[c.end - 1] + 1, c.type, c.priority});
     }
-    i = j;
   }
-  if (found.empty()) return Status::Ok();
-  // Resolved again with the segment's own spans: the longer wins ("Hall, Marguerite" over
-  // "Marguerite"), then the higher priority (a labelled MRN over a catch-all ID).
-  found.insert(found.end(), out.begin() + static_cast<std::ptrdiff_t>(first), out.end());
-  out.resize(first);
-  Resolve(found, *scratch_, out);
+  // A span found in a run replaces the segment's spans it overlaps when it wins over each of them
+  // (Wins: "Hall, Marguerite" over "Marguerite", a labelled MRN over a catch-all ID); `out`
+  // stays sorted and without overlaps.
+  const auto segment = out.begin() + static_cast<std::ptrdiff_t>(first);
+  std::vector<ByteSpan> added;
+  for (const ByteSpan& f : found) {
+    auto lo = std::partition_point(segment, out.end(), [&](const ByteSpan& o) { return o.end <= f.begin; });
+    auto hi = std::partition_point(lo, out.end(), [&](const ByteSpan& o) { return o.begin < f.end; });
+    if (!std::all_of(lo, hi, [&](const ByteSpan& o) { return o.end <= o.begin || Wins(f, o); })) continue;
+    for (auto o = lo; o != hi; ++o) o->end = o->begin;  // emptied, erased below
+    added.push_back(f);
+  }
+  if (added.empty()) return Status::Ok();
+  std::erase_if(out, [](const ByteSpan& o) { return o.end <= o.begin; });
+  const std::size_t kept = out.size();
+  out.insert(out.end(), added.begin(), added.end());
+  std::inplace_merge(out.begin() + static_cast<std::ptrdiff_t>(first), out.begin() + static_cast<std::ptrdiff_t>(kept),
+                     out.end(), [](const ByteSpan& a, const ByteSpan& b) { return a.begin < b.begin; });
   return Status::Ok();
 }
 

@@ -56,6 +56,15 @@ std::vector<std::string> Found(TextDeidentifier& d, const std::string& text, Phi
 
 using V = std::vector<std::string>;
 
+// Each of `texts` must give no span at all (clinical values, probes of the rules).
+void ExpectNoSpans(TextDeidentifier& d, std::initializer_list<std::string> texts) {
+  for (const std::string& text : texts) {
+    auto spans = d.Detect(text);
+    ASSERT_TRUE(spans.ok());
+    EXPECT_TRUE(spans->empty()) << text << ": " << Sub(text, (*spans)[0].start, (*spans)[0].end);
+  }
+}
+
 // A line of text and the spans of one type expected in it.
 struct ExpectedLine {
   std::string text;
@@ -358,7 +367,7 @@ TEST(TextDeid, HandWrittenLinesSecondRound) {
        {"3/2019", "06/2021"}},
   };
   for (const ExpectedLine& l : lines) EXPECT_EQ(Found(*d, l.text, l.type), l.spans) << l.text;
-  for (const std::string text : {
+  ExpectNoSpans(*d, {
            "exam: rrr, no m/r/g, lungs ctab, abd soft nt nd, 5/5 strength x4, gcs 15",
            "mri l-spine: l4-5 disc bulge, mild stenosis at l3-4 and l5-s1, t2 hyperintensity",
            "triage: 45 m c/o cp radiating to l arm, onset 0630, bp 168/94 hr 102, hx htn dm2",
@@ -379,11 +388,7 @@ TEST(TextDeid, HandWrittenLinesSecondRound) {
            "on 7-3 shift pt slept, on 11-7 noc shift quiet, on 12-2 regimen",
            "pt is called daily by family, is called back by pharmacy, pt ninety percent better",
            "rn k. to follow up, dr a. fib noted, md b. cells low",
-           "wife goes by her maiden name, pt goes by wheelchair to xray"}) {
-    auto spans = d->Detect(text);
-    ASSERT_TRUE(spans.ok());
-    EXPECT_TRUE(spans->empty()) << text << ": " << Sub(text, (*spans)[0].start, (*spans)[0].end);
-  }
+           "wife goes by her maiden name, pt goes by wheelchair to xray"});
 }
 
 // The leaks and false positives the second round left (docs/deid-text.md), each written as a
@@ -429,11 +434,7 @@ TEST(TextDeid, OcrLetterSpacing) {
   EXPECT_EQ(Found(*d, "scan\nm r n : 4 4 5 5\nend", PhiType::kMrn), V{"4 4 5 5"});
   EXPECT_EQ(Found(*d, "m r n : 4455667 per armband", PhiType::kMrn), V{"4455667"});
   EXPECT_EQ(Found(*d, "p h o n e :  6 1 7 - 5 5 5 - 0 1 4 2", PhiType::kPhone), V{"6 1 7 - 5 5 5 - 0 1 4 2"});
-  for (const std::string text : {"pt A & O x 3, ribs 4 5 6 7 8 fx, levels t 1 2 3 4 5, c 5 6 7", "a b c d e f g"}) {
-    auto spans = d->Detect(text);
-    ASSERT_TRUE(spans.ok());
-    EXPECT_TRUE(spans->empty()) << text << ": " << Sub(text, (*spans)[0].start, (*spans)[0].end);
-  }
+  ExpectNoSpans(*d, {"pt A & O x 3, ribs 4 5 6 7 8 fx, levels t 1 2 3 4 5, c 5 6 7", "a b c d e f g"});
 }
 
 // Forty-eight lines written for the third round, in styles the earlier rounds did not cover:
@@ -538,7 +539,7 @@ TEST(TextDeid, HandWrittenLinesThirdRound) {
   }
   EXPECT_EQ(leaked, 4);
   // Years alone are no PHI; probes of this round's rules that must give no span at all.
-  for (const std::string text : {
+  ExpectNoSpans(*d, {
            "admitted in '19 for chf, again summer of '21",
            "sibling rsv positive, sibling uri, cousin with asthma, girlfriend at bedside, boyfriend will call",
            "case manager, social worker, therapist, pt's teacher reports good grades",
@@ -555,11 +556,7 @@ TEST(TextDeid, HandWrittenLinesThirdRound) {
            "born in march, born in 1931, lives in bath with wife, lives in home",
            "DR ORDERS NOTED, DR AWARE, DR NOTIFIED, MR BRAIN WO CONTRAST, MRS 3, ADL SCORE",
            "3/4: improving, 4/10: worse",
-           "dc lasix 1/2 tab, d/c foley, strength 3/4 ble"}) {
-    auto spans = d->Detect(text);
-    ASSERT_TRUE(spans.ok());
-    EXPECT_TRUE(spans->empty()) << text << ": " << Sub(text, (*spans)[0].start, (*spans)[0].end);
-  }
+           "dc lasix 1/2 tab, d/c foley, strength 3/4 ble"});
 }
 
 TEST(TextDeid, AgesOver89Only) {
@@ -799,8 +796,8 @@ TEST(TextDeid, DateShiftOfUnpaddedAndYearlessDates) {
               std::string(kMonths[static_cast<std::size_t>(std::stoi(md.substr(0, slash)) - 1)]) + " the " +
                   std::string(text::kSpelledOrdinals[static_cast<std::size_t>(std::stoi(md.substr(slash + 1)) - 1)]));
     const std::string mid = m.Replace(PhiType::kDate, "2019-03-15");
-    EXPECT_EQ(m.Replace(PhiType::kDate, "march '19"),
-              std::string(kMonths[static_cast<std::size_t>(std::stoi(mid.substr(5, 2)) - 1)]) + " '" + mid.substr(2, 2));
+    const std::string mid_month(kMonths[static_cast<std::size_t>(std::stoi(mid.substr(5, 2)) - 1)]);
+    EXPECT_EQ(m.Replace(PhiType::kDate, "march '19"), mid_month + " '" + mid.substr(2, 2));
   }
   EXPECT_GT(two_digit_months, 0);  // the offsets did reach a two-digit month
   EXPECT_GT(months_crossed, 0);    // and took a range's end into the next month
