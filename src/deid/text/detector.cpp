@@ -1753,34 +1753,42 @@ Status Detector::DetectSpacedRuns(std::string_view s, std::size_t base, std::vec
     if (i < done) continue;
     collapsed.clear();
     where.clear();
-    // Take single characters; one space between them joins them, two or three make a word
-    // break; anything else ends the run, after which the rest of the line (at most 48 bytes)
-    // is taken as written, as the value of a spaced label ("m r n : 4455667").
+    // Take single characters (one may carry a punctuation mark: "1 9 6 0, "); one space between
+    // them joins them, two or three make a word break; any other token ends the run, and the
+    // rest of the line (at most 48 bytes) is taken as written, as the value of a spaced label
+    // ("m r n : 4455667").
+    const auto single_at = [&](std::size_t k) {  // the length of a single character there, or 0
+      if (k >= s.size() || IsSpaceByte(s[k])) return std::size_t{0};
+      if (k + 1 == s.size() || IsSpaceByte(s[k + 1])) return std::size_t{1};
+      const bool punct = std::string_view(",;:.)").find(s[k + 1]) != std::string_view::npos &&
+                         (k + 2 == s.size() || IsSpaceByte(s[k + 2]));
+      return punct ? std::size_t{2} : std::size_t{0};
+    };
     std::size_t j = i;
-    while (j < s.size() && !IsSpaceByte(s[j]) && (j + 1 == s.size() || IsSpaceByte(s[j + 1]))) {
-      collapsed.push_back(s[j]);
-      where.push_back(static_cast<std::uint32_t>(j));
-      std::size_t k = j + 1;
-      while (k < s.size() && s[k] == ' ' && k - j <= 4) ++k;
-      const std::size_t spaces = k - j - 1;
-      if (k == s.size() || spaces == 0 || spaces > 3 || IsSpaceByte(s[k])) {
-        j = k;
-        break;
+    for (std::size_t len = single_at(j); len > 0;) {
+      for (std::size_t c = j; c < j + len; ++c) {
+        collapsed.push_back(s[c]);
+        where.push_back(static_cast<std::uint32_t>(c));
       }
-      const bool single = k + 1 == s.size() || IsSpaceByte(s[k + 1]);
-      if (spaces > 1 || !single) {
+      j += len;
+      std::size_t k = j;
+      while (k < s.size() && s[k] == ' ' && k - j < 4) ++k;
+      const std::size_t spaces = k - j;
+      if (k == s.size() || spaces == 0 || spaces > 3 || IsSpaceByte(s[k])) break;
+      const std::size_t previous = len;
+      len = single_at(k);
+      if (spaces > 1 || len == 0 || previous == 2) {  // a word break, a value, after punctuation
         collapsed.push_back(' ');
-        where.push_back(static_cast<std::uint32_t>(j + 1));
+        where.push_back(static_cast<std::uint32_t>(j));
       }
       j = k;
-      if (!single) {
+      if (len == 0) {
         std::size_t e = std::min(s.size(), j + 48);
         while (e < s.size() && (static_cast<unsigned char>(s[e]) & 0xC0) == 0x80) --e;  // a code point boundary
         for (; j < e && s[j] != '\n' && s[j] != '\r'; ++j) {
           collapsed.push_back(s[j]);
           where.push_back(static_cast<std::uint32_t>(j));
         }
-        break;
       }
     }
     done = j;

@@ -431,6 +431,10 @@ TEST(TextDeid, OcrLetterSpacing) {
   EXPECT_EQ(Found(*d, "P t  n a m e :  J o h n  S m i t h", PhiType::kName), V{"J o h n  S m i t h"});
   EXPECT_EQ(Found(*d, "P t  n a m e :  Hall, Marguerite", PhiType::kName), V{"Hall, Marguerite"});
   EXPECT_EQ(Found(*d, "D O B : 0 4 / 1 2 / 1 9 6 0", PhiType::kDate), V{"0 4 / 1 2 / 1 9 6 0"});
+  EXPECT_EQ(Found(*d, "D O B : 0 4 / 1 2 / 1 9 6 0, a n d  s e e n  b y  D r .  O k a f o r.", PhiType::kDate),
+            V{"0 4 / 1 2 / 1 9 6 0"});
+  EXPECT_EQ(Found(*d, "D O B : 0 4 / 1 2 / 1 9 6 0, a n d  s e e n  b y  D r .  O k a f o r.", PhiType::kName),
+            V{"O k a f o r"});
   EXPECT_EQ(Found(*d, "scan\nm r n : 4 4 5 5\nend", PhiType::kMrn), V{"4 4 5 5"});
   EXPECT_EQ(Found(*d, "m r n : 4455667 per armband", PhiType::kMrn), V{"4455667"});
   EXPECT_EQ(Found(*d, "p h o n e :  6 1 7 - 5 5 5 - 0 1 4 2", PhiType::kPhone), V{"6 1 7 - 5 5 5 - 0 1 4 2"});
