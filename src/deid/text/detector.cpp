@@ -589,7 +589,10 @@ class WordPass {
       if (w_[i].lower == "at" && i + 1 < n && w_[i + 1].cap && !w_[i + 1].calendar &&
           EmployerContext(i)) {
         std::size_t e = i + 1;
-        while (e + 1 < n && IsSpaceGap(Gap(s_, w_[e], w_[e + 1])) && w_[e + 1].cap && e - i < 4) ++e;
+        while (e + 1 < n && (IsSpaceGap(Gap(s_, w_[e], w_[e + 1])) || Gap(s_, w_[e], w_[e + 1]) == " & ") &&
+               w_[e + 1].cap && e - i < 4) {
+          ++e;  // "works at Stop & Shop"
+        }
         Add(w_[i + 1].begin, w_[e].end, PhiType::kOther, 1);
         continue;
       }

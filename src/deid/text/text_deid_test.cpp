@@ -399,6 +399,7 @@ TEST(TextDeid, LeaksAndFalsePositivesOfTheSecondRound) {
   EXPECT_EQ(Found(*d, "picked up meds at cvs on elm", PhiType::kLocation), V{"elm"});
   EXPECT_EQ(Found(*d, "rx sent to walgreens on main st, pharmacy on file", PhiType::kLocation), V{"main st"});
   EXPECT_EQ(Found(*d, "works as a cashier at stop & shop", PhiType::kOther), V{"stop & shop"});
+  EXPECT_EQ(Found(*d, "Works as a cashier at Stop & Shop.", PhiType::kOther), V{"Stop & Shop"});
   EXPECT_EQ(Found(*d, "pt employed at home depot in dedham as a stocker", PhiType::kOther), V{"home depot"});
   EXPECT_TRUE(Found(*d, "works at home most days, works at night, works at least 3 days, works at a bank",
                     PhiType::kOther).empty());
