@@ -148,13 +148,14 @@ RuleWordMap PhraseWords() {
   auto add = [&](std::uint8_t flag, std::initializer_list<std::string_view> words) { AddRuleWords(t, flag, words); };
   add(kAgeCue, {"pt", "patient"});
   add(kNicknameCue, {"by", "aka", "called", "as", "nickname", "nicknamed", "prefers"});
-  add(kFacility, {"hospital", "clinic", "hospice", "snf", "rehab", "ltach"});
-  add(kResidence, {"snf", "rehab", "ltach"});
-  add(kFacilityPair, {"home", "living", "center", "centre"});
+  add(kFacility, {"hospital", "clinic", "hospice", "snf", "rehab", "ltach", "shelter", "daycare"});
+  add(kResidence, {"snf", "rehab", "ltach", "shelter", "daycare"});
+  add(kFacilityPair, {"home", "living", "center", "centre", "school"});
   add(kPlaceVerb, {"transferred", "transfer", "xfer", "xferred", "transported", "arrived", "sent", "born",
                    "lives", "living", "resides", "residing", "moved", "relocated", "up"});
   add(kSurnameParticle, {"de", "del", "della", "van", "von", "da", "di", "du", "le", "la", "mac", "mc", "al",
                          "el", "bin", "ben"});
+  add(kAgeWord, {"nonagenarian", "nonagenarians", "centenarian", "centenarians", "supercentenarian"});
   return t;
 }
 
