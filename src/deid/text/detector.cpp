@@ -194,6 +194,7 @@ bool IsLabelFiller(std::string_view w) {
 constexpr std::uint8_t kOtherByte = 0, kStopByte = 1, kMultiByte = 2, kUpperBit = 0x80;
 constexpr std::array<std::uint8_t, 256> kByteClass = [] {
   std::array<std::uint8_t, 256> t{};
+  t.fill(kOtherByte);
   for (int c = 0x80; c < 0x100; ++c) t[c] = kMultiByte;
   for (char c : std::string_view(".!?\n:;")) t[static_cast<unsigned char>(c)] = kStopByte;
   for (int c = 'a'; c <= 'z'; ++c) {
