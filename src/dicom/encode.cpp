@@ -9,6 +9,7 @@
 #include <dcmtk/dcmjpeg/djrploss.h>
 #include <dcmtk/dcmjpls/djrparam.h>
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 
@@ -34,9 +35,11 @@ Status EncodeJ2kPixelData(DcmDataset& ds, E_TransferSyntax xfer, const Transcode
   const bool is_signed = GetInt(ds, DCM_PixelRepresentation).value_or(0) == 1;
   const int planar = GetInt(ds, DCM_PlanarConfiguration).value_or(0);
   const std::string photometric = GetString(ds, DCM_PhotometricInterpretation);
-  if (rows <= 0 || cols <= 0 || frames <= 0 || (allocated != 8 && allocated != 16) ||
-      stored > 16 || (samples != 1 && samples != 3) || (samples == 3 && photometric != "RGB")) {
-    return Invalid("JPEG 2000 encoding needs native 8/16-bit grey or RGB pixel data");
+  if (rows <= 0 || cols <= 0 || frames <= 0 || (allocated != 8 && allocated != 16 && allocated != 32) ||
+      stored < 1 || stored > std::min(allocated, kJ2kMaxPrecision) || (samples != 1 && samples != 3) ||
+      (samples == 3 && photometric != "RGB")) {
+    return Invalid("JPEG 2000 encoding needs native 8/16/32-bit grey or RGB pixel data of at most " +
+                   std::to_string(kJ2kMaxPrecision) + " bits stored");
   }
   DcmElement* elem = nullptr;
   if (ds.findAndGetElement(DCM_PixelData, elem).bad() || elem == nullptr) {
@@ -54,7 +57,15 @@ Status EncodeJ2kPixelData(DcmDataset& ds, E_TransferSyntax xfer, const Transcode
   }
   const std::uint32_t mask = (1u << stored) - 1;
   auto pixel = [&](std::size_t i) -> std::int32_t {
-    std::uint32_t v = (allocated == 8 ? bytes8[i] : words[i]) & mask;
+    std::uint32_t v = 0;
+    if (allocated == 8) {
+      v = bytes8[i];
+    } else if (allocated == 16) {
+      v = words[i];
+    } else {
+      std::memcpy(&v, &words[i * 2], 4);  // two words in host order, as DCMTK keeps OW
+    }
+    v &= mask;
     if (is_signed && ((v >> (stored - 1)) & 1u)) return static_cast<std::int32_t>(v) - (1 << stored);
     return static_cast<std::int32_t>(v);
   };

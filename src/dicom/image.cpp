@@ -286,11 +286,16 @@ Result<std::vector<std::vector<std::uint8_t>>> SplitFrames(DcmPixelSequence& seq
 }
 
 // JPEG 2000 frames -> native pixel data in `ds`, stored as the header lays samples out (Bits
-// Allocated, High Bit), interleaved; the colour transform openjp2 undid makes YBR_RCT/ICT RGB.
+// Allocated 8, 16 or 32, High Bit), interleaved; the colour transform openjp2 undid makes
+// YBR_RCT/ICT RGB. PS3.5 8.2.4 allows up to 38 bits stored; openjp2 round-trips at most
+// kJ2kMaxPrecision (24) exactly, so more is refused rather than decoded wrong.
 Status DecodeJ2kToNative(DcmDataset& ds, E_TransferSyntax xfer, const PixelLayout& p,
                          const DecodeLimits& limits) {
-  if (p.bits_allocated == 32) {
-    return Error(ErrorCode::kUnsupported, "JPEG 2000 pixel data with Bits Allocated 32 is not supported");
+  if (p.bits_stored > kJ2kMaxPrecision) {
+    return Error(ErrorCode::kUnsupported,
+                 "JPEG 2000 pixel data with Bits Stored " + std::to_string(p.bits_stored) +
+                     " is not supported (openjp2 decodes at most " + std::to_string(kJ2kMaxPrecision) +
+                     " bits per sample exactly)");
   }
   DcmElement* elem = nullptr;
   if (ds.findAndGetElement(DCM_PixelData, elem).bad() || elem == nullptr) {
@@ -305,8 +310,11 @@ Status DecodeJ2kToNative(DcmDataset& ds, E_TransferSyntax xfer, const PixelLayou
   const std::size_t frame_samples = static_cast<std::size_t>(p.rows) * p.columns * p.samples;
   const std::uint32_t mask = (std::uint32_t{1} << p.bits_stored) - 1;
   const int shift = p.high_bit + 1 - p.bits_stored;
-  std::vector<Uint8> bytes(p.bits_allocated == 8 ? frame_samples * p.frames : 0);
-  std::vector<Uint16> words(p.bits_allocated == 16 ? frame_samples * p.frames : 0);
+  // 8 bits: OB; 16 and 32: OW, a 32-bit sample as two words in host order (little endian here),
+  // which is how ConvertNative reads it back.
+  const std::size_t total = frame_samples * p.frames;
+  std::vector<Uint8> bytes(p.bits_allocated == 8 ? total : 0);
+  std::vector<Uint16> words(p.bits_allocated == 8 ? 0 : total * (p.bits_allocated / 16));
   for (int f = 0; f < p.frames; ++f) {
     auto decoded = DecodeJ2k(frames[f], limits.max_decoded_bytes / sizeof(float));
     if (!decoded.ok()) return decoded.status().WithContext("frame " + std::to_string(f + 1));
@@ -325,8 +333,10 @@ Status DecodeJ2kToNative(DcmDataset& ds, E_TransferSyntax xfer, const PixelLayou
       const std::uint32_t raw = (static_cast<std::uint32_t>(img.samples[i]) & mask) << shift;
       if (p.bits_allocated == 8) {
         bytes[at + i] = static_cast<Uint8>(raw);
-      } else {
+      } else if (p.bits_allocated == 16) {
         words[at + i] = static_cast<Uint16>(raw);
+      } else {
+        std::memcpy(&words[(at + i) * 2], &raw, 4);
       }
     }
   }
@@ -338,6 +348,10 @@ Status DecodeJ2kToNative(DcmDataset& ds, E_TransferSyntax xfer, const PixelLayou
   if (p.samples == 3) {
     if (p.photometric == "YBR_RCT" || p.photometric == "YBR_ICT") {
       (void)ds.putAndInsertString(DCM_PhotometricInterpretation, "RGB");
+    } else if (p.photometric == "YBR_FULL_422") {
+      // Not valid with JPEG 2000 (PS3.5 8.2.4), but written: openjp2 gives every pixel its own
+      // Cb Cr (subsampled components are refused), so the native data is YBR_FULL, not 4:2:2.
+      (void)ds.putAndInsertString(DCM_PhotometricInterpretation, "YBR_FULL");
     }
     (void)ds.putAndInsertUint16(DCM_PlanarConfiguration, 0);
   }

@@ -4,13 +4,18 @@
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcuid.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iterator>
+
+#include <nlohmann/json.hpp>
 
 #include "caliper/common/sample_data.h"
 #include "caliper/dicom/encode.h"
@@ -206,6 +211,66 @@ TEST(DecodeImageTest, EnhancedCtTakesGeometryAndRescaleFromFunctionalGroups) {
       EXPECT_TRUE(std::equal(frame.begin(), frame.end(), slice.values.begin())) << uid << f;
     }
   }
+}
+
+// A 24 x 32 slice with Bits Allocated 32 and `stored` bits whose values spread over every bit,
+// with the extremes in the first two pixels; `expected` gets the values it stands for.
+Bytes ThirtyTwoBitSlice(int stored, bool is_signed, std::vector<float>& expected) {
+  const int pixels = 24 * 32;
+  const std::uint32_t mask = (std::uint32_t{1} << stored) - 1;
+  std::vector<Uint16> words(pixels * 2);
+  expected.clear();
+  for (int i = 0; i < pixels; ++i) {
+    std::uint32_t v = (static_cast<std::uint32_t>(i) * 2654435761u) & mask;
+    if (i == 0) v = mask;                // all ones: the maximum, or -1
+    if (i == 1) v = (mask >> 1) + 1;     // the top bit alone: 2^(stored-1), or the minimum
+    std::memcpy(&words[i * 2], &v, 4);  // host order, as DCMTK keeps OW
+    const bool negative = is_signed && ((v >> (stored - 1)) & 1u);
+    expected.push_back(static_cast<float>(negative ? static_cast<double>(v) - std::ldexp(1.0, stored) : v));
+  }
+  return Modify(Slice(1), [&](DcmDataset& ds) {
+    ds.putAndInsertUint16(DCM_BitsAllocated, 32);
+    ds.putAndInsertUint16(DCM_BitsStored, static_cast<Uint16>(stored));
+    ds.putAndInsertUint16(DCM_HighBit, static_cast<Uint16>(stored - 1));
+    ds.putAndInsertUint16(DCM_PixelRepresentation, is_signed ? 1 : 0);
+    ds.putAndInsertString(DCM_RescaleIntercept, "0");
+    ds.putAndInsertUint16Array(DCM_PixelData, words.data(), static_cast<unsigned long>(words.size()));
+  });
+}
+
+// PS3.5 8.2.4 allows JPEG 2000 with Bits Allocated up to 40 and Bits Stored up to 38. openjp2
+// round-trips at most 24 bits exactly (j2k.h), so Bits Allocated 32 decodes up to 24 bits stored
+// and more is refused by name (it once decoded, before DecompressPixelData refused all of it).
+TEST(DecodeImageTest, Jpeg2000WithBitsAllocated32DecodesUpTo24BitsStored) {
+  for (const auto& [stored, is_signed] : std::vector<std::pair<int, bool>>{{12, true}, {24, false}, {24, true}}) {
+    SCOPED_TRACE("Bits Stored " + std::to_string(stored) + (is_signed ? " signed" : " unsigned"));
+    std::vector<float> expected;
+    const Bytes native = ThirtyTwoBitSlice(stored, is_signed, expected);
+    EXPECT_EQ(MustDecode(native).values, expected);
+    const DecodedImage j2k = MustDecode(MustTranscode(native, UID_JPEG2000LosslessOnlyTransferSyntax));
+    EXPECT_EQ(j2k.transfer_syntax_uid, UID_JPEG2000LosslessOnlyTransferSyntax);
+    EXPECT_EQ(j2k.bits_stored, stored);
+    EXPECT_EQ(j2k.values, expected);
+  }
+  // 28 bits: openjp2 would not give them back exactly. The encoder refuses; a codestream whose
+  // header says 28 is refused when decoded (the 24-bit instance relabelled: Bits Stored, High Bit).
+  std::vector<float> expected;
+  EXPECT_EQ(Transcode(ThirtyTwoBitSlice(28, false, expected), UID_JPEG2000LosslessOnlyTransferSyntax)
+                .status()
+                .code(),
+            ErrorCode::kInvalidArgument);
+  Bytes relabelled = MustTranscode(ThirtyTwoBitSlice(24, false, expected), UID_JPEG2000LosslessOnlyTransferSyntax);
+  for (const auto& [from, to] : std::vector<std::pair<Bytes, std::uint8_t>>{
+           {{0x28, 0x00, 0x01, 0x01, 'U', 'S', 0x02, 0x00, 24, 0x00}, 28},
+           {{0x28, 0x00, 0x02, 0x01, 'U', 'S', 0x02, 0x00, 23, 0x00}, 27}}) {
+    auto at = std::search(relabelled.begin(), relabelled.end(), from.begin(), from.end());
+    ASSERT_NE(at, relabelled.end());
+    *(at + 8) = to;
+  }
+  auto refused = DecodeImage(relabelled);
+  EXPECT_EQ(refused.status().code(), ErrorCode::kUnsupported);
+  EXPECT_NE(refused.status().message().find("Bits Stored 28 is not supported"), std::string::npos)
+      << refused.status().message();
 }
 
 TEST(DecodeImageTest, BadInputIsAClearErrorNeverACrash) {

@@ -154,7 +154,7 @@ Result<J2kImage> DecodeJ2k(std::span<const std::uint8_t> data, std::uint64_t max
   out.height = static_cast<int>(c0.h);
   out.precision = static_cast<int>(c0.prec);
   out.is_signed = c0.sgnd != 0;
-  if (out.precision < 1 || out.precision > 16) {
+  if (out.precision < 1 || out.precision > kJ2kMaxPrecision) {
     return Bad("unsupported precision " + std::to_string(out.precision), "");
   }
   for (int c = 0; c < out.components; ++c) {
@@ -177,7 +177,7 @@ Result<std::vector<std::uint8_t>> EncodeJ2k(const J2kImage& in, bool lossless,
                                             double compression_ratio) {
   const std::size_t pixels = static_cast<std::size_t>(in.width) * in.height;
   if (in.width <= 0 || in.height <= 0 || (in.components != 1 && in.components != 3) ||
-      in.precision < 1 || in.precision > 16 || in.samples.size() != pixels * in.components ||
+      in.precision < 1 || in.precision > kJ2kMaxPrecision || in.samples.size() != pixels * in.components ||
       (!lossless && !(compression_ratio > 1.0))) {
     return Error(ErrorCode::kInvalidArgument, "JPEG 2000: bad image or ratio to encode");
   }
