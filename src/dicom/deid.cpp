@@ -567,10 +567,14 @@ int AgeFromDates(const std::string& birth, const std::string& on) {
 }
 
 // The Image Pixel module's geometry (PS3.3 C.7.6.3); absent attributes take their defaults.
+// Native YBR_FULL_422 stores Y1 Y2 Cb Cr for each pair of pixels in a row (PS3.3 C.7.6.3.1.2):
+// two samples a pixel, not three.
 struct PixelGeometry {
   Uint16 rows = 0, cols = 0, bits = 0, spp = 1, planar = 0;
   Sint32 frames = 1;
-  explicit PixelGeometry(DcmItem& ds) {
+  bool ybr422 = false;
+  Uint16 StoredSamples() const { return ybr422 && spp == 3 ? 2 : spp; }
+  explicit PixelGeometry(DcmItem& ds) : ybr422(Upper(Get(ds, DCM_PhotometricInterpretation)) == "YBR_FULL_422") {
     auto u16 = [&](const DcmTagKey& key, Uint16& out) {
       Uint16 v = 0;
       if (ds.findAndGetUint16(key, v).good()) out = v;
@@ -612,7 +616,7 @@ Status CheckPixelGeometry(DcmDataset& ds, bool encapsulated, std::uint64_t pixel
   }
   if (encapsulated) return Status::Ok();
   const unsigned __int128 bits_total =
-      static_cast<unsigned __int128>(g.rows) * g.cols * g.frames * g.spp * g.bits;
+      static_cast<unsigned __int128>(g.rows) * g.cols * g.frames * g.StoredSamples() * g.bits;
   if ((bits_total + 7) / 8 > pixel_bytes) {
     return Error(ErrorCode::kInvalidArgument,
                  "the header claims " + std::to_string(g.rows) + "x" + std::to_string(g.cols) +
@@ -642,14 +646,20 @@ int RectsInImage(const PixelGeometry& g, const std::vector<PixelRect>& rects) {
   }));
 }
 
-// Overwrites `rects` with zero in every frame and sample of native pixel data.
+// Overwrites `rects` with zero in every frame and sample of native pixel data. YBR_FULL_422 is
+// blanked in place, in whole pixel pairs: a rectangle's edge at an odd column widens by one pixel,
+// since the pair's Cb and Cr belong to both of its pixels.
 Result<int> Blank(DcmDataset& ds, DcmElement& pixels, const std::vector<PixelRect>& rects) {
   const PixelGeometry g(ds);
-  const Uint16 rows = g.rows, cols = g.cols, bits = g.bits, spp = g.spp, planar = g.planar;
+  const Uint16 rows = g.rows, cols = g.cols, bits = g.bits, spp = g.StoredSamples(), planar = g.planar;
   const Sint32 frames = g.frames;
   if (bits % 8 != 0) {
     return Error(ErrorCode::kUnsupported,
                  "blanking needs whole-byte pixels (Bits Allocated " + std::to_string(bits) + ")");
+  }
+  if (g.ybr422 && (cols % 2 != 0 || planar != 0)) {
+    return Error(ErrorCode::kUnsupported,
+                 "blanking YBR_FULL_422 needs an even number of Columns and Planar Configuration 0");
   }
   Uint8* data = nullptr;
   if (pixels.getUint8Array(data).bad() || data == nullptr) {
@@ -662,9 +672,10 @@ Result<int> Blank(DcmDataset& ds, DcmElement& pixels, const std::vector<PixelRec
   for (Sint32 f = 0; f < frames; ++f) {
     Uint8* frame = data + static_cast<std::size_t>(f) * frame_bytes;
     for (const PixelRect& r : rects) {
-      const int x0 = std::max(0, r.x), y0 = std::max(0, r.y);
-      const int x1 = std::min<int>(cols, r.x + r.width), y1 = std::min<int>(rows, r.y + r.height);
+      int x0 = std::max(0, r.x), x1 = std::min<int>(cols, r.x + r.width);
+      const int y0 = std::max(0, r.y), y1 = std::min<int>(rows, r.y + r.height);
       if (x0 >= x1 || y0 >= y1) continue;
+      if (g.ybr422) x0 -= x0 % 2, x1 += x1 % 2;  // whole pairs (cols is even)
       for (int y = y0; y < y1; ++y) {
         if (planar == 1 && spp > 1) {
           for (Uint16 s = 0; s < spp; ++s) {
@@ -703,9 +714,6 @@ Result<int> BlankPixels(DcmDataset& ds, const std::vector<PixelRect>& rects, E_T
   DcmElement* pixels = nullptr;
   if (ds.findAndGetElement(DCM_PixelData, pixels, false).bad() || pixels == nullptr) {
     return Error(ErrorCode::kInvalidArgument, "the instance has no Pixel Data");
-  }
-  if (Upper(Get(ds, DCM_PhotometricInterpretation)) == "YBR_FULL_422") {  // two samples a pixel
-    return Error(ErrorCode::kUnsupported, "blanking YBR_FULL_422 pixel data stored native is not supported");
   }
   CALIPER_RETURN_IF_ERROR(CheckPixelGeometry(ds, false, pixels->getLength()));
   return Blank(ds, *pixels, rects);

@@ -34,6 +34,7 @@
 #include "caliper/security/crypto.h"
 #include "dicom/codecs.h"
 #include "dicom/deid_profile.h"
+#include "dicom/test_support.h"
 
 namespace caliper::dicom {
 namespace {
@@ -1004,6 +1005,80 @@ TEST(DicomDeid, PydicomReadsABlankedDecompressedInstance) {
   EXPECT_EQ(j["shape"], nlohmann::json({3, 32, 40, 3}));
   EXPECT_EQ(j["region_max"], 0);
   EXPECT_EQ(j["sum"].get<double>(), sum);
+}
+
+// Native YBR_FULL_422 (Y1 Y2 Cb Cr per pair of pixels) is blanked in place in whole pairs, by a
+// rule and by a steward alike: a rectangle over columns 3..6 blanks columns 2..7 (the pairs it
+// touches share Cb and Cr); nothing else changes and the layout stays. pydicom reads the result.
+TEST(DicomDeid, NativeYbrFull422IsBlankedInPlaceInWholePixelPairs) {
+  constexpr int kFrames = 2, kRows = 10, kCols = 12;
+  const auto cine = testing::Ybr422Cine(kFrames, kRows, kCols);
+  const std::string input(cine.begin(), cine.end());
+  const PixelRect rect{3, 2, 4, 3};
+  DeidOptions o;
+  o.blanking.push_back({"US", "", "", {rect}});
+  auto ruled = Make(o)->Deidentify(input);
+  ASSERT_TRUE(ruled.ok()) << ruled.status().ToString();
+  EXPECT_EQ(ruled->actions.pixels_blanked, kFrames);
+  EXPECT_EQ(ruled->actions.pixels_decompressed_from, "");
+  EXPECT_FALSE(ruled->quarantine);
+  auto plain = Make()->Deidentify(input);
+  ASSERT_TRUE(plain.ok()) << plain.status().ToString();
+  ASSERT_TRUE(plain->quarantine);
+  BlankOutcome outcome;
+  auto stewarded = BlankPixelRects(plain->bytes, {rect}, &outcome);
+  ASSERT_TRUE(stewarded.ok()) << stewarded.status().ToString();
+  EXPECT_EQ(outcome.blanked, kFrames);
+  Parsed in(input);
+  const std::string before = PixelBytes(in);
+  ASSERT_EQ(before.size(), std::size_t{kFrames} * kRows * kCols * 2);
+  for (const std::string* bytes : {&ruled->bytes, &*stewarded}) {
+    Parsed out(*bytes);
+    EXPECT_EQ(out.Get(DCM_PhotometricInterpretation), "YBR_FULL_422");
+    const std::string after = PixelBytes(out);
+    ASSERT_EQ(after.size(), before.size());
+    int zeroed = 0, changed_outside = 0;
+    for (int f = 0; f < kFrames; ++f) {
+      for (int y = 0; y < kRows; ++y) {
+        for (int x = 0; x < kCols; ++x) {
+          const std::size_t pair = ((std::size_t(f) * kRows + y) * kCols + x) / 2 * 4;
+          const bool inside = x >= 2 && x < 8 && y >= 2 && y < 5;
+          int zero = 0, changed = 0;
+          for (std::size_t at : {pair + x % 2, pair + 2, pair + 3}) {
+            zero += after[at] == 0;
+            changed += after[at] != before[at];
+          }
+          if (inside) zeroed += zero == 3;
+          else changed_outside += changed > 0;
+        }
+      }
+    }
+    EXPECT_EQ(zeroed, kFrames * 6 * 3);
+    EXPECT_EQ(changed_outside, 0);
+  }
+
+  ASSERT_TRUE(fs::exists("/usr/bin/python3")) << "python3 with pydicom (Debian python3-pydicom) is required";
+  Parsed blanked(*stewarded);
+  const std::string after = PixelBytes(blanked);
+  long long sum = 0;  // of pydicom's upsampled array: Y1 + Y2 + 2 Cb + 2 Cr per pair
+  for (std::size_t at = 0; at + 3 < after.size(); at += 4) {
+    const auto u = [&](std::size_t i) { return static_cast<long long>(static_cast<unsigned char>(after[i])); };
+    sum += u(at) + u(at + 1) + 2 * u(at + 2) + 2 * u(at + 3);
+  }
+  TempDir tmp;
+  const std::string path = tmp.str() + "/ybr422.dcm";
+  std::ofstream(path, std::ios::binary) << *stewarded;
+  const std::string command = std::string("/usr/bin/python3 ") + CALIPER_SOURCE_DIR +
+                              "/tests/imaging/pydicom_pixels_check.py '" + path + "' 2,2,6,3 > '" + path +
+                              ".json' 2>&1";
+  const int status = std::system(command.c_str());
+  const std::string out = ReadBytes(path + ".json");
+  ASSERT_EQ(status, 0) << out;
+  const auto j = nlohmann::json::parse(out);
+  EXPECT_EQ(j["photometric"], "YBR_FULL_422");
+  EXPECT_EQ(j["shape"], nlohmann::json({kFrames, kRows, kCols, 3}));
+  EXPECT_EQ(j["region_max"], 0);
+  EXPECT_EQ(j["sum"].get<long long>(), sum);
 }
 
 TEST(DicomDeidSamples, EverySampleFileLosesItsIdentifiersAndKeepsItsPixels) {

@@ -183,6 +183,49 @@ TEST(DecodeImageTest, UltrasoundCineInRgbYbrAndCompressedForms) {
             6.0);
 }
 
+// Native YBR_FULL_422 (PS3.3 C.7.6.3.1.2): Y1 Y2 Cb Cr per pair of pixels, each pixel converted
+// with its own Y and the pair's Cb Cr by the YBR_FULL equations (C.7.6.3.1.2, rounded, clamped).
+// pydicom (Debian python3-pydicom) upsamples and converts the same file to within 1.
+TEST(DecodeImageTest, NativeYbrFull422DecodesToRgb) {
+  const int frames = 2, rows = 10, cols = 12;
+  const Bytes file = testing::Ybr422Cine(frames, rows, cols);
+  const DecodedImage image = MustDecode(file);
+  EXPECT_EQ(image.kind, PixelKind::kRgb);
+  EXPECT_EQ(image.samples_per_pixel, 3);
+  std::vector<float> expected;
+  for (int f = 0; f < frames; ++f) {
+    for (int y = 0; y < rows; ++y) {
+      for (int x = 0; x < cols; ++x) {
+        const double lum = testing::Ybr422Sample(f, y, x, 0);
+        const double cb = testing::Ybr422Sample(f, y, x, 1) - 128.0, cr = testing::Ybr422Sample(f, y, x, 2) - 128.0;
+        for (double v : {lum + 1.402 * cr, lum - 0.344136 * cb - 0.714136 * cr, lum + 1.772 * cb}) {
+          expected.push_back(static_cast<float>(std::clamp(std::round(v), 0.0, 255.0)));
+        }
+      }
+    }
+  }
+  EXPECT_EQ(image.values, expected);
+
+  ASSERT_TRUE(std::filesystem::exists("/usr/bin/python3")) << "python3 with pydicom (Debian python3-pydicom) is required";
+  const auto dir = std::filesystem::temp_directory_path() / ("caliper_ybr422_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string path = (dir / "ybr422.dcm").string();
+  std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(file.data()),
+                                              static_cast<std::streamsize>(file.size()));
+  const std::string command = std::string("/usr/bin/python3 ") + CALIPER_SOURCE_DIR +
+                              "/tests/imaging/pydicom_rgb.py '" + path + "' > '" + path + ".json' 2>&1";
+  const int status = std::system(command.c_str());
+  std::ifstream in(path + ".json");
+  const std::string out((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::filesystem::remove_all(dir);
+  ASSERT_EQ(status, 0) << out;
+  const auto j = nlohmann::json::parse(out);
+  EXPECT_EQ(j["photometric"], "YBR_FULL_422");
+  EXPECT_EQ(j["shape"], nlohmann::json({frames, rows, cols, 3}));
+  const auto theirs = j["rgb"].get<std::vector<float>>();
+  EXPECT_LE(MaxAbsDiff(image.values, theirs), 1.0);
+}
+
 TEST(DecodeImageTest, EnhancedCtTakesGeometryAndRescaleFromFunctionalGroups) {
   CtPhantomOptions o = SmallCt();
   o.slices = 5;
