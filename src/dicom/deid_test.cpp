@@ -977,6 +977,21 @@ TEST(DicomDeid, CompressedPixelsNotDecodableOrTooLargeAreNotBlankedButRefused) {
   }
 }
 
+// What tests/imaging/pydicom_pixels_check.py (pydicom) reads from the instance `bytes` in the
+// rectangle "X,Y,W,H"; null (and a failure) when the script fails.
+nlohmann::json PydicomPixels(const std::string& bytes, const std::string& rect) {
+  TempDir tmp;
+  const std::string path = tmp.str() + "/instance.dcm";
+  std::ofstream(path, std::ios::binary) << bytes;
+  const std::string command = std::string("/usr/bin/python3 ") + CALIPER_SOURCE_DIR +
+                              "/tests/imaging/pydicom_pixels_check.py '" + path + "' " + rect + " > '" + path +
+                              ".json' 2>&1";
+  const int status = std::system(command.c_str());
+  const std::string out = ReadBytes(path + ".json");
+  EXPECT_EQ(status, 0) << out;
+  return status == 0 ? nlohmann::json::parse(out) : nlohmann::json();
+}
+
 // pydicom (Debian python3-pydicom) reads a blanked, decompressed ultrasound cine as we wrote it.
 TEST(DicomDeid, PydicomReadsABlankedDecompressedInstance) {
   // A dependency scripts/bootstrap.sh installs, not sample data: required everywhere.
@@ -990,16 +1005,8 @@ TEST(DicomDeid, PydicomReadsABlankedDecompressedInstance) {
   ASSERT_TRUE(ours.ok());
   double sum = 0;
   for (float v : ours->values) sum += v;
-  TempDir tmp;
-  const std::string path = tmp.str() + "/blanked.dcm";
-  std::ofstream(path, std::ios::binary) << *blanked;
-  const std::string command = std::string("/usr/bin/python3 ") + CALIPER_SOURCE_DIR +
-                              "/tests/imaging/pydicom_pixels_check.py '" + path + "' 4,2,14,6 > '" + path +
-                              ".json' 2>&1";
-  const int status = std::system(command.c_str());
-  const std::string out = ReadBytes(path + ".json");
-  ASSERT_EQ(status, 0) << out;
-  const auto j = nlohmann::json::parse(out);
+  const auto j = PydicomPixels(*blanked, "4,2,14,6");
+  ASSERT_FALSE(j.is_null());
   EXPECT_EQ(j["transfer_syntax"], UID_LittleEndianExplicitTransferSyntax);
   EXPECT_EQ(j["photometric"], "RGB");
   EXPECT_EQ(j["shape"], nlohmann::json({3, 32, 40, 3}));
@@ -1065,16 +1072,8 @@ TEST(DicomDeid, NativeYbrFull422IsBlankedInPlaceInWholePixelPairs) {
     const auto u = [&](std::size_t i) { return static_cast<long long>(static_cast<unsigned char>(after[i])); };
     sum += u(at) + u(at + 1) + 2 * u(at + 2) + 2 * u(at + 3);
   }
-  TempDir tmp;
-  const std::string path = tmp.str() + "/ybr422.dcm";
-  std::ofstream(path, std::ios::binary) << *stewarded;
-  const std::string command = std::string("/usr/bin/python3 ") + CALIPER_SOURCE_DIR +
-                              "/tests/imaging/pydicom_pixels_check.py '" + path + "' 2,2,6,3 > '" + path +
-                              ".json' 2>&1";
-  const int status = std::system(command.c_str());
-  const std::string out = ReadBytes(path + ".json");
-  ASSERT_EQ(status, 0) << out;
-  const auto j = nlohmann::json::parse(out);
+  const auto j = PydicomPixels(*stewarded, "2,2,6,3");
+  ASSERT_FALSE(j.is_null());
   EXPECT_EQ(j["photometric"], "YBR_FULL_422");
   EXPECT_EQ(j["shape"], nlohmann::json({kFrames, kRows, kCols, 3}));
   EXPECT_EQ(j["region_max"], 0);
