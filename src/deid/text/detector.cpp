@@ -6,6 +6,7 @@
 #include <cstring>
 #include <unordered_map>
 
+#include "deid/text/labels.h"
 #include "deid/text/lexicon.h"
 #include "deid/text/patterns.h"
 #include "deid/text/spelled_ordinal.h"
@@ -71,6 +72,8 @@ struct Word {
   bool name = false;
   bool cue_name = false;  // a lower-case name that context alone makes one ("dr okafor")
   bool sentence_start = false;  // first word, or one of .!?:; or a line break since the last word
+  bool plain = false;           // ASCII letters only (no apostrophe, hyphen or other letter)
+  bool label_head = false;      // the first word of a label phrase ("medical" in "medical record")
 };
 static_assert(sizeof(Word) == 56);
 
@@ -163,12 +166,14 @@ RuleWordMap PhraseWords() {
 // notes); `hash` is HashWord(w).
 struct RuleFlags {
   std::uint8_t grammar = 0, phrase = 0;
+  bool label_head = false;  // one of LabelHeads()
 };
 RuleFlags RuleFlagsOf(std::string_view w, std::uint64_t hash) {
   static const StringTable<RuleFlags> kTable = [] {
     std::unordered_map<std::string_view, RuleFlags> t;
     for (const auto& [word, flag] : GrammarWords()) t[word].grammar = flag;
     for (const auto& [word, flag] : PhraseWords()) t[word].phrase = flag;
+    for (std::string_view head : LabelHeads()) t[head].label_head = true;
     return StringTable<RuleFlags>({t.begin(), t.end()});
   }();
   const RuleFlags* flags = kTable.Find(w, hash);
@@ -278,6 +283,7 @@ void Tokenize(std::string_view s, std::string& lower, std::vector<Word>& words) 
     w.end = static_cast<std::uint32_t>(i);
     const std::size_t bytes = static_cast<std::size_t>(out - word_lower);
     w.all_caps = upper != 0 && bytes - not_letters >= 2;
+    w.plain = not_letters == 0;
     w.lower = std::string_view(word_lower, bytes);
     words.push_back(w);
   }
@@ -312,7 +318,9 @@ class WordPass {
            std::vector<ByteSpan>& out, std::size_t base)
       : s_(s), w_(words), clinicians_(clinicians), known_(known), out_(out), base_(base) {}
 
-  void Run() {
+  // Looks every word up once: dictionaries and rule words (before Run, and before the labels,
+  // which start at words with label_head).
+  void LookUp() {
     const Lexicon& lex = Lexicon::Get();
     for (Word& w : w_) w.hash = HashWord(w.lower);
     constexpr std::size_t kAhead = 8;  // words looked up ahead: the dictionary is not in cache
@@ -332,7 +340,12 @@ class WordPass {
       w.grammar = rule.grammar;
       w.phrase = rule.phrase;
       w.calendar = (w.grammar & kCalendar) != 0;
+      w.label_head = rule.label_head;
     }
+  }
+
+  // Names and places, after LookUp.
+  void Run() {
     ScoreNames();
     Phrases();
     EmitNames();
@@ -1616,12 +1629,8 @@ bool Wins(const ByteSpan& a, const ByteSpan& b) {
 // Working memory of one segment, kept between segments and texts so that scanning a long text
 // allocates it once.
 struct Detector::Scratch {
-  struct Label {
-    std::size_t end;
-    PhiType type;
-  };
   std::vector<PatternMatch> matches;
-  std::vector<Label> labels;
+  std::vector<LabelEnd> labels;
   std::vector<ByteSpan> candidates;
   std::vector<ByteSpan> group;         // Resolve: one group of overlapping candidates
   std::vector<unsigned char> taken;    // Resolve: bytes of the group already kept
@@ -1638,6 +1647,49 @@ struct Detector::Scratch {
     month_days.clear();
   }
 };
+
+namespace {
+
+// The label phrases (labels.h) in the segment, in order of their ends: each starts at a run of
+// ASCII letters that is a phrase's head. A plain word is one run, flagged by LookUp; a word
+// with an apostrophe, a hyphen or another letter ("x-mrn", "émrn") is looked at run by run.
+void FindLabels(std::string_view s, const std::vector<Word>& words, std::vector<LabelEnd>& out) {
+  for (const Word& w : words) {
+    if (w.plain) {
+      if (w.label_head) MatchLabels(s, w.begin, w.end, w.lower, out);
+      continue;
+    }
+    for (std::size_t i = w.begin; i < w.end;) {
+      if (!IsAsciiAlpha(s[i])) {
+        ++i;
+        continue;
+      }
+      std::size_t e = i;
+      char head[16];
+      while (e < w.end && IsAsciiAlpha(s[e])) {
+        if (e - i < sizeof head) head[e - i] = Lower(s[e]);
+        ++e;
+      }
+      if (e - i <= sizeof head) MatchLabels(s, i, e, std::string_view(head, e - i), out);
+      i = e;
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const LabelEnd& a, const LabelEnd& b) { return a.end < b.end; });
+}
+
+}  // namespace
+
+std::vector<LabelEnd> LabelsIn(std::string_view s) {
+  std::string lower;
+  std::vector<Word> words;
+  Tokenize(s, lower, words);
+  std::vector<ByteSpan> none;
+  StringSet known;
+  WordPass(s, words, {}, known, none, 0).LookUp();
+  std::vector<LabelEnd> labels;
+  FindLabels(s, words, labels);
+  return labels;
+}
 
 namespace {
 
@@ -1830,16 +1882,12 @@ Status Detector::DetectSpacedRuns(std::string_view s, std::size_t base, std::vec
 Status Detector::DetectSegment(std::string_view s, std::size_t base, std::vector<ByteSpan>& out) {
   std::vector<PatternMatch>& matches = scratch_->matches;
   CALIPER_RETURN_IF_ERROR(scanner_->Scan(s, matches));
-  std::vector<Scratch::Label>& labels = scratch_->labels;
   const Lexicon& lex = Lexicon::Get();
   int month_day_priority = 0;
   for (const PatternMatch& m : matches) {
     const PatternInfo& info = scanner_->Info(m.id);
     std::string_view text = s.substr(m.begin, m.end - m.begin);
     switch (info.kind) {
-      case PatternKind::kLabel:
-        labels.push_back({m.end, info.type});
-        break;
       case PatternKind::kNumericDate: {
         // "11/28-12/2" is a range of two month/days, not the date "11/28-12".
         if (m.end + 1 < s.size() && s[m.end] == '/' && IsDigit(s[m.end + 1])) break;
@@ -1943,10 +1991,17 @@ Status Detector::DetectSegment(std::string_view s, std::size_t base, std::vector
     i = std::max(t.end, i + 1);
   }
 
+  // The words, looked up once, for the labels and then the names and places.
+  Tokenize(s, scratch_->lower, scratch_->words);
+  WordPass words(s, scratch_->words, clinicians_, known_names_, out, base);
+  words.LookUp();
+  std::vector<LabelEnd>& labels = scratch_->labels;
+  FindLabels(s, scratch_->words, labels);
+
   // Labels type the identifier right after them (within a few words).
   std::sort(out.begin(), out.end(),
             [](const ByteSpan& a, const ByteSpan& b) { return a.begin < b.begin; });
-  for (const Scratch::Label& label : labels) {
+  for (const LabelEnd& label : labels) {
     std::size_t i = label.end;
     for (int hops = 0; hops < 6 && i < s.size(); ++hops) {
       while (i < s.size() && IsLabelSeparator(s[i])) ++i;
@@ -2016,9 +2071,7 @@ Status Detector::DetectSegment(std::string_view s, std::size_t base, std::vector
     out.push_back({base + id_begin, base + t.end, label.type, 6});
   }
 
-  // Names and places.
-  Tokenize(s, scratch_->lower, scratch_->words);
-  WordPass(s, scratch_->words, clinicians_, known_names_, out, base).Run();
+  words.Run();  // names and places
   return Status::Ok();
 }
 

@@ -23,6 +23,11 @@ struct ByteSpan {
 };
 
 class PatternScanner;  // patterns.h
+struct LabelEnd;       // labels.h
+
+// The label phrases in `s` (labels.h) as the detector finds them, from the words of the text:
+// for tests, which check them against the phrases read as regexes.
+std::vector<LabelEnd> LabelsIn(std::string_view s);
 
 
 // Not thread-safe (owns the scanner scratch). One per thread.

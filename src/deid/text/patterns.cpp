@@ -96,38 +96,11 @@ std::vector<PatternDef> Definitions() {
       {"\\b\\d{1,6}\\s+(?:rt|rte|route|hwy|highway|state\\s+route|county\\s+road)\\.?\\s*\\d{1,4}\\b",
        K::kIdentifier, T::kLocation, 4, true},
       {"\\b\\d{5}(?:-\\d{4})?\\b", K::kZip, T::kZip, 3, false},
-      // Labels that type the identifier after them.
-      {"\\b(?:mrn|mr\\s*no|medical\\s+record(?:\\s+(?:number|no|num))?|med\\s+rec|chart\\s+(?:number|no)|"
-       "patient\\s+id|pt\\s+id|hosp(?:ital)?\\s+(?:number|no)|unit\\s+(?:number|no))\\b|\\bmr#",
-       K::kLabel, T::kMrn, 0, true},
-      {"\\b(?:account|acct|billing\\s+(?:number|no))\\b", K::kLabel, T::kAccount, 0, true},
-      {"\\b(?:licen[cs]e|lic|dl|dea|npi|certificate|cert)\\b", K::kLabel, T::kLicense, 0, true},
-      {"\\b(?:plate|vin|vehicle)\\b", K::kLabel, T::kVehicle, 0, true},
-      {"\\b(?:serial|s/n|sn|device\\s+id|udi|implant\\s+id|lot)\\b", K::kLabel, T::kDevice, 0, true},
-      {"\\b(?:member(?:\\s+id)?|policy(?:\\s+(?:number|no))?|group\\s+(?:number|no)|insurance\\s+id|"
-       "subscriber(?:\\s+id)?|beneficiary|medicaid|medicare|health\\s+plan|accession(?:\\s+(?:number|no))?|"
-       "specimen(?:\\s+id)?|encounter(?:\\s+id)?|visit\\s+id|case\\s+(?:number|no)|order\\s+(?:number|no)|"
-       "claim(?:\\s+(?:number|no))?|nhs(?:\\s+(?:number|no))?)\\b",
-       K::kLabel, T::kId, 0, true},
-      {"\\b(?:ssn|social\\s+security(?:\\s+(?:number|no))?)\\b|\\bss#", K::kLabel, T::kSsn, 0, true},
-      {"\\b(?:phone|ph|tel|telephone|cell|mobile|pager|beeper|contact|call|callback|call\\s+back|reached\\s+at)\\b",
-       K::kLabel, T::kPhone, 0, true},
-      {"\\b(?:fax|facsimile)\\b", K::kLabel, T::kFax, 0, true},
-      {"\\b(?:zip|zip\\s+code|postal\\s+code)\\b", K::kLabel, T::kZip, 0, true},
   };
 }
 
 // Keeps, for each pattern and leftmost start, the longest match (ends arrive in order).
-void Keep(const PatternInfo& info, unsigned id, std::size_t from, std::size_t to, std::size_t& last,
-          std::vector<PatternMatch>& out) {
-  if (info.kind == PatternKind::kLabel) {
-    // Labels need only their end: every end is a match; the same end twice is one.
-    if (last == std::size_t(-1) || out[last].end != to) {
-      last = out.size();
-      out.push_back({to, to, id});
-    }
-    return;
-  }
+void Keep(unsigned id, std::size_t from, std::size_t to, std::size_t& last, std::vector<PatternMatch>& out) {
   if (last != std::size_t(-1)) {
     PatternMatch& prev = out[last];
     if (prev.begin == from) {  // the same match, longer
@@ -251,7 +224,7 @@ class Reverser {
 // in one window from the whitespace before their ends: one scan for many ends.
 struct CompiledPatterns {
   hs_database* ends = nullptr;          // every pattern, ends only
-  std::vector<hs_database*> reversed;   // per pattern, "^[\s\S]" + reversed; null for labels and spaceless
+  std::vector<hs_database*> reversed;   // per pattern, "^[\s\S]" + reversed; null for the spaceless
   std::vector<hs_database*> starts;     // per spaceless pattern, leftmost start of match; else null
   std::vector<PatternInfo> infos;
   Status status;
@@ -284,7 +257,6 @@ Status Compile(CompiledPatterns& c) {
   c.reversed.assign(defs.size(), nullptr);
   c.starts.assign(defs.size(), nullptr);
   for (unsigned i = 0; i < defs.size(); ++i) {
-    if (defs[i].kind == PatternKind::kLabel) continue;
     if (defs[i].type == PhiType::kUrl || defs[i].type == PhiType::kEmail) {
       if (hs_compile(expressions[i], flags[i] | HS_FLAG_SOM_LEFTMOST, HS_MODE_BLOCK, nullptr, &c.starts[i], &error) !=
           HS_SUCCESS) {
@@ -364,6 +336,33 @@ int OnStart(unsigned /*id*/, unsigned long long from, unsigned long long to, uns
 
 Result<std::string> ReversedRegex(std::string_view regex) { return Reverser(regex).Run(); }
 
+Result<std::vector<std::pair<std::size_t, unsigned>>> RegexEnds(const std::vector<std::string>& regexes,
+                                                               std::string_view text) {
+  std::vector<const char*> expressions;
+  std::vector<unsigned> flags, ids;
+  for (unsigned i = 0; i < regexes.size(); ++i) {
+    expressions.push_back(regexes[i].c_str());
+    flags.push_back(HS_FLAG_CASELESS);
+    ids.push_back(i);
+  }
+  hs_database* db = nullptr;
+  hs_compile_error_t* error = nullptr;
+  if (hs_compile_multi(expressions.data(), flags.data(), ids.data(), static_cast<unsigned>(expressions.size()),
+                       HS_MODE_BLOCK, nullptr, &db, &error) != HS_SUCCESS) {
+    return CompileError(error, "set");
+  }
+  hs_scratch* scratch = nullptr;
+  std::vector<PatternScanner::End> ends;
+  const bool ok = hs_alloc_scratch(db, &scratch) == HS_SUCCESS &&
+                  hs_scan(db, text.data(), static_cast<unsigned>(text.size()), 0, scratch, OnEnd, &ends) == HS_SUCCESS;
+  hs_free_scratch(scratch);
+  hs_free_database(db);
+  if (!ok) return Error(ErrorCode::kInternal, "hyperscan: scan failed");
+  std::vector<std::pair<std::size_t, unsigned>> out;
+  for (const PatternScanner::End& e : ends) out.emplace_back(e.end, e.id);
+  return out;
+}
+
 Result<std::unique_ptr<PatternScanner>> PatternScanner::Create() {
   const CompiledPatterns& c = Compiled();
   if (!c.status.ok()) return c.status;
@@ -442,7 +441,7 @@ Status PatternScanner::Scan(std::string_view text, std::vector<PatternMatch>& ou
   reversed_ready_ = false;  // made again, for this text, when a pattern first needs it
   for (unsigned id = 0; id < by_pattern_.size(); ++id) {
     std::vector<std::size_t>& ends = by_pattern_[id];
-    if (ends.empty() || infos_[id].kind == PatternKind::kLabel) continue;
+    if (ends.empty()) continue;
     // Nearly always in order already; a pattern whose alternatives Hyperscan runs in
     // different engines ("x.org" and "x.org/path") can report a later end first.
     if (!std::is_sorted(ends.begin(), ends.end())) std::sort(ends.begin(), ends.end());
@@ -451,14 +450,11 @@ Status PatternScanner::Scan(std::string_view text, std::vector<PatternMatch>& ou
   // The matches in the order Hyperscan found their ends, each with its leftmost start.
   last_.assign(infos_.size(), kNone);
   for (const End& e : ends_) {
-    std::size_t from = e.end;
-    if (infos_[e.id].kind != PatternKind::kLabel) {
-      const std::vector<std::size_t>& ends = by_pattern_[e.id];
-      const auto at = std::lower_bound(ends.begin(), ends.end(), e.end) - ends.begin();
-      from = starts_[e.id][static_cast<std::size_t>(at)];
-      if (from == kNone) return Error(ErrorCode::kInternal, "hyperscan: no start for a match end");
-    }
-    Keep(infos_[e.id], e.id, from, e.end, last_[e.id], out);
+    const std::vector<std::size_t>& ends = by_pattern_[e.id];
+    const auto at = std::lower_bound(ends.begin(), ends.end(), e.end) - ends.begin();
+    const std::size_t from = starts_[e.id][static_cast<std::size_t>(at)];
+    if (from == kNone) return Error(ErrorCode::kInternal, "hyperscan: no start for a match end");
+    Keep(e.id, from, e.end, last_[e.id], out);
   }
   return Status::Ok();
 }

@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "caliper/common/status.h"
@@ -24,7 +25,6 @@ enum class PatternKind {
   kNumericDate, // a date of digits: checked for a valid month and day
   kAge,         // an age phrase: PHI only when its number is over 89
   kZip,         // five digits (+4): PHI as ZIP only after a state or a "ZIP" label
-  kLabel,       // "MRN", "fax", "serial": types the identifier that follows (end only)
   kShortDate,   // month/day without a year ("3/14"): a date only after "on", "since", ...
 };
 
@@ -43,6 +43,12 @@ struct PatternInfo {
 // `regex` read backwards (literals, escapes, classes, groups, alternation and quantifiers):
 // "ab(?:c|de)?\\d{2}" gives "\\d{2}(?:c|ed)?ba". Errors: kInternal for other syntax.
 Result<std::string> ReversedRegex(std::string_view regex);
+
+// Every end of every match of `regexes` (caseless) in `text`, as (end, index of the regex), in
+// Hyperscan's order: for tests that check a hand-written matcher against its regex.
+// Errors: kInternal when a regex does not compile or the scan fails.
+Result<std::vector<std::pair<std::size_t, unsigned>>> RegexEnds(const std::vector<std::string>& regexes,
+                                                               std::string_view text);
 
 class PatternScanner {
  public:

@@ -4,10 +4,13 @@
 #include <array>
 #include <chrono>
 #include <cstdio>
+#include <random>
 #include <tuple>
 
 #include <gtest/gtest.h>
 
+#include "deid/text/detector.h"
+#include "deid/text/labels.h"
 #include "deid/text/patterns.h"
 #include "deid/text/spelled_ordinal.h"
 #include "deid/text/string_table.h"
@@ -917,6 +920,55 @@ TEST(TextDeid, PatternStartsFoundBehindTheirEnds) {
     expected.emplace_back(days.size() - 4, days.size());
   }
   EXPECT_EQ(spans(days, PhiType::kDate), expected);
+}
+
+// The labels are found from the words (labels.h); they must be exactly where their phrases,
+// read as the regexes \b(?:phrase)\b with ' ' as \s+, match: checked against Hyperscan on
+// random text made of label words, their neighbours and the bytes that decide word boundaries.
+TEST(TextDeid, LabelsFoundWhereTheirRegexesMatch) {
+  std::vector<std::string> regexes;
+  for (const text::LabelPhrase& p : text::LabelPhrases()) {
+    std::string r = "\\b";
+    for (const char c : p.text) r += c == ' ' ? std::string("\\s+") : std::string(1, c);
+    if (std::isalpha(static_cast<unsigned char>(p.text.back()))) r += "\\b";
+    regexes.push_back(r);
+  }
+  // Words, and what may come between them: each word of each phrase, and a few others.
+  const std::vector<std::string> between = {" ", " ", " ", "  ", "\t", "\n", "\v", "\r\n", "", "-", "'", "_",
+                                            "#", "/", ".", ": ", "1", "42", "é", "\u2019"};
+  std::vector<std::string> pieces = {"x", "MRN", "Mr", "mR", "CALL", "No", "ID", "s", "n", "ss", "mr", "mrno", "bill"};
+  for (const text::LabelPhrase& p : text::LabelPhrases()) {
+    for (std::size_t i = 0, j; i < p.text.size(); i = j + 1) {  // each word of each phrase
+      j = std::min(p.text.find(' ', i), p.text.size());
+      pieces.emplace_back(p.text.substr(i, j - i));
+    }
+  }
+  // 5,000 random pieces of text, between bars (which no phrase crosses), scanned as one text.
+  std::mt19937 random(20261128);
+  std::string s;
+  for (int round = 0; round < 5000; ++round) {
+    for (int k = std::uniform_int_distribution<int>(1, 12)(random); k > 0; --k) {
+      s += pieces[std::uniform_int_distribution<std::size_t>(0, pieces.size() - 1)(random)];
+      s += between[std::uniform_int_distribution<std::size_t>(0, between.size() - 1)(random)];
+    }
+    s += '|';
+  }
+  std::vector<std::pair<std::size_t, PhiType>> want, got;
+  auto ends = text::RegexEnds(regexes, s);
+  ASSERT_TRUE(ends.ok()) << ends.status().ToString();
+  for (const auto& [end, id] : *ends) want.emplace_back(end, text::LabelPhrases()[id].type);
+  for (const text::LabelEnd& l : text::LabelsIn(s)) got.emplace_back(l.end, l.type);
+  std::sort(want.begin(), want.end());
+  want.erase(std::unique(want.begin(), want.end()), want.end());
+  ASSERT_TRUE(std::is_sorted(got.begin(), got.end()));
+  const auto [g, w] = std::mismatch(got.begin(), got.end(), want.begin(), want.end());
+  if (g != got.end() || w != want.end()) {
+    const std::size_t at = std::min(g != got.end() ? g->first : s.size(), w != want.end() ? w->first : s.size());
+    const std::size_t from = s.rfind('|', at > 0 ? at - 1 : 0);
+    ADD_FAILURE() << "labels differ from their regexes before byte " << at << " in \""
+                  << s.substr(from + 1, s.find('|', at) - from - 1) << "\"";
+  }
+  EXPECT_GT(got.size(), 3000u);  // the random text is full of labels, not empty of them
 }
 
 TEST(TextDeid, RegexReadBackwards) {
