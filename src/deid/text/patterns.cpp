@@ -38,7 +38,13 @@ struct PatternDef {
   PhiType type;
   int priority;
   bool caseless;
+  UrlTail tail = UrlTail::kNone;
 };
+
+// The bytes of a URL's path: all but whitespace and <>"'()[]{} (as in the class below).
+bool IsPathByte(char c) {
+  return !(c == ' ' || (c >= '\t' && c <= '\r') || std::strchr("<>\"'()[]{}", c) != nullptr) || c == '\0';
+}
 
 std::vector<PatternDef> Definitions() {
   const std::string m = kMonth, y = kYear, ext = kExtension, spelled = kSpelledAgeOver89;
@@ -80,10 +86,12 @@ std::vector<PatternDef> Definitions() {
       {"\\b\\d{3}-\\d{2}-\\d{4}\\b", K::kIdentifier, T::kSsn, 5, false},
       {"\\b\\d{3}\\s\\d{2}\\s\\d{4}\\b", K::kIdentifier, T::kSsn, 2, false},
       {"[a-z0-9._%+-]+@[a-z0-9-]+(?:\\.[a-z0-9-]+)*\\.[a-z]{2,}", K::kIdentifier, T::kEmail, 6, true},
-      {"\\b(?:https?|ftp)://[^\\s<>\"'()\\[\\]{}]+", K::kIdentifier, T::kUrl, 6, true},
-      {"\\bwww\\.[a-z0-9-]+(?:\\.[a-z0-9-]+)+(?:/[^\\s<>\"'()\\[\\]{}]*)?", K::kIdentifier, T::kUrl, 6, true},
-      {"\\b[a-z0-9-]+(?:\\.[a-z0-9-]+)*\\.(?:com|org|net|edu|gov|io|info|biz)\\b(?:/[^\\s<>\"'()\\[\\]{}]*)?",
-       K::kIdentifier, T::kUrl, 2, true},
+      // A URL's path is read by IsPathByte after the match (UrlTail): as part of the regex, it
+      // reported an end at each of its bytes, and those ends cost a fifth of the scan.
+      {"\\b(?:https?|ftp)://[^\\s<>\"'()\\[\\]{}]", K::kIdentifier, T::kUrl, 6, true, UrlTail::kRest},
+      {"\\bwww\\.[a-z0-9-]+(?:\\.[a-z0-9-]+)+", K::kIdentifier, T::kUrl, 6, true, UrlTail::kPath},
+      {"\\b[a-z0-9-]+(?:\\.[a-z0-9-]+)*\\.(?:com|org|net|edu|gov|io|info|biz)\\b", K::kIdentifier, T::kUrl, 2, true,
+       UrlTail::kPath},
       {"\\b(?:\\d{1,3}\\.){3}\\d{1,3}\\b", K::kIdentifier, T::kIp, 5, false},
       {"\\b(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}\\b", K::kIdentifier, T::kIp, 5, true},
       {"\\b(?:[0-9a-f]{1,4}:){1,6}:(?:[0-9a-f]{1,4}:){0,5}[0-9a-f]{1,4}\\b", K::kIdentifier, T::kIp, 4, true},
@@ -246,7 +254,7 @@ Status Compile(CompiledPatterns& c) {
     expressions.push_back(defs[i].regex.c_str());
     flags.push_back(defs[i].caseless ? HS_FLAG_CASELESS : 0u);
     ids.push_back(i);
-    c.infos.push_back({defs[i].kind, defs[i].type, defs[i].priority});
+    c.infos.push_back({defs[i].kind, defs[i].type, defs[i].priority, defs[i].tail});
   }
   hs_compile_error_t* error = nullptr;
   if (hs_compile_multi(expressions.data(), flags.data(), ids.data(), static_cast<unsigned>(expressions.size()),
@@ -454,7 +462,12 @@ Status PatternScanner::Scan(std::string_view text, std::vector<PatternMatch>& ou
     const auto at = std::lower_bound(ends.begin(), ends.end(), e.end) - ends.begin();
     const std::size_t from = starts_[e.id][static_cast<std::size_t>(at)];
     if (from == kNone) return Error(ErrorCode::kInternal, "hyperscan: no start for a match end");
-    Keep(e.id, from, e.end, last_[e.id], out);
+    std::size_t to = e.end;
+    const UrlTail tail = infos_[e.id].tail;
+    if (tail == UrlTail::kRest || (tail == UrlTail::kPath && to < text.size() && text[to] == '/')) {
+      while (to < text.size() && IsPathByte(text[to])) ++to;
+    }
+    Keep(e.id, from, to, last_[e.id], out);
   }
   return Status::Ok();
 }

@@ -28,6 +28,13 @@ enum class PatternKind {
   kShortDate,   // month/day without a year ("3/14"): a date only after "on", "since", ...
 };
 
+// What follows a URL pattern's match and belongs to it, read after the scan (patterns.cpp).
+enum class UrlTail {
+  kNone,
+  kPath,  // when a '/' follows: the path, up to whitespace or one of <>"'()[]{}
+  kRest,  // up to whitespace or one of <>"'()[]{}
+};
+
 struct PatternMatch {
   std::size_t begin = 0;
   std::size_t end = 0;
@@ -38,6 +45,7 @@ struct PatternInfo {
   PatternKind kind;
   PhiType type;
   int priority;
+  UrlTail tail = UrlTail::kNone;
 };
 
 // `regex` read backwards (literals, escapes, classes, groups, alternation and quantifiers):

@@ -596,6 +596,10 @@ TEST(TextDeid, EmailUrlIp) {
   EXPECT_EQ(Found(*d, "See https://portal.example/results/12345.", PhiType::kUrl),
             V{"https://portal.example/results/12345"});
   EXPECT_EQ(Found(*d, "or www.example.org/x now", PhiType::kUrl), V{"www.example.org/x"});
+  // The path is read after the scan; an empty one keeps its slash, and a quote ends it.
+  EXPECT_EQ(Found(*d, "at clinic.example.com/ today", PhiType::kUrl), V{"clinic.example.com/"});
+  EXPECT_EQ(Found(*d, "at 'www.example.org/a/b?c=1'", PhiType::kUrl), V{"www.example.org/a/b?c=1"});
+  EXPECT_EQ(Found(*d, "ftp://x (mirror)", PhiType::kUrl), V{"ftp://x"});
   EXPECT_EQ(Found(*d, "from 192.0.2.14.", PhiType::kIp), V{"192.0.2.14"});
   EXPECT_EQ(Found(*d, "host 2001:db8:0:0:0:0:2:1 up", PhiType::kIp), V{"2001:db8:0:0:0:0:2:1"});
   EXPECT_EQ(Found(*d, "host 2001:db8::1 up", PhiType::kIp), V{"2001:db8::1"});
