@@ -103,7 +103,9 @@ RuleWordMap GrammarWords() {
   add(kNameCue, {"patient", "pt", "name", "attending", "physician", "surgeon", "nurse", "rn", "pcp",
                  "resident", "fellow", "intern", "provider", "by", "cc", "signed", "guardian", "friend",
                  "grandmother", "grandfather", "companion", "neighbor", "neighbour", "roommate", "manager",
-                 "worker", "counselor", "counsellor", "therapist", "teacher", "advocate", "sibling", "cousin"});
+                 "worker", "counselor", "counsellor", "therapist", "teacher", "advocate", "sibling", "cousin",
+                 "coach", "landlord", "landlady", "pastor", "boss", "coworker", "co-worker", "housemate",
+                 "classmate", "babysitter", "sitter", "nanny", "chaplain", "sponsor", "aide"});
   add(kNameCue | kRelation,
       {"daughter", "son", "wife", "husband", "mother", "father", "sister", "brother", "spouse", "partner", "niece",
        "nephew", "aunt", "uncle", "grandson", "granddaughter", "mom", "dad", "fiance", "fiancee", "caregiver",
@@ -382,6 +384,16 @@ class WordPass {
     return !w.cap && !w.common && !w.calendar && w.grammar == 0 && w.lower.size() >= 3;
   }
 
+  // A cue that names a person other than a relative ("roommate", "coach", "sibling"): after it a
+  // word in no list is a given name ("her roommate tyrell", "coach jaylen said").
+  static bool PersonNoun(const Word& w) {
+    return In(w.lower, {"friend", "companion", "neighbor", "neighbour", "roommate", "manager", "worker", "counselor",
+                        "counsellor", "therapist", "teacher", "advocate", "sibling", "cousin", "grandmother",
+                        "grandfather", "guardian", "coach", "landlord", "landlady", "pastor", "boss", "coworker",
+                        "co-worker", "housemate", "classmate", "babysitter", "sitter", "nanny", "chaplain", "sponsor",
+                        "aide"});
+  }
+
   // Scoring (docs/deid-text.md): dictionary evidence, capitalisation, common-word and
   // calendar penalties, context bonuses; a word with score >= 3 is a name.
   void ScoreNames() {
@@ -442,9 +454,17 @@ class WordPass {
         // or state ("dr wu", "dr ng", "dr li"); not "dr rx", "dr dx".
         const bool short_surname = title && next.lower.size() == 2 && !next.common && !next.state &&
                                    next.grammar == 0 && next.lower[1] != 'x';
+        // After a noun for a person who is no relative, a word in no list of four letters or more:
+        // right after it ("coach jaylen said"), or after its comma when the word ends the phrase
+        // ("sibling, jaylen (8)").
+        const bool person = !relation && !title && LowerName(next) && next.lower.size() >= 4 && PersonNoun(w_[i]);
         if (cue_comma) {
-          if (first_name && !next.common) w_[i + 1].cue_name = true;
+          const std::size_t e = next.end;
+          const bool closes = e == s_.size() || std::strchr(",.;(\n", s_[e]) != nullptr ||
+                              (s_[e] == ' ' && e + 1 < s_.size() && s_[e + 1] == '(');
+          if ((first_name && !next.common) || (person && closes)) w_[i + 1].cue_name = true;
         } else if (((title || relation) && LowerName(next)) || pair || (first_name && (relation || !next.common)) ||
+                   (person && IsSpaceGap(gap)) ||
                    (title && listed && next.last > 0 && !MessageAfter(i + 1)) || short_surname) {
           w_[i + 1].cue_name = true;
           if (pair) w_[i + 2].cue_name = true;
@@ -572,7 +592,11 @@ class WordPass {
         const bool after_street = std::binary_search(after_address.begin(), after_address.end(), w_[i].begin);
         const bool after_cue = i > 0 && In(w_[i - 1].lower, {"in", "from", "near"}) &&
                                IsSpaceGap(Gap(s_, w_[i - 1], w_[i]));
-        if (after_street || after_cue) {
+        // A chain's home in a town ("dc to sunrise of wayland"): the town; the chain is no place.
+        const bool chain_of = i >= 3 && w_[i - 1].lower == "of" && In(w_[i - 3].lower, {"to", "at", "from"}) &&
+                              !w_[i - 2].cap && w_[i - 2].grammar == 0 && IsSpaceGap(Gap(s_, w_[i - 1], w_[i])) &&
+                              IsSpaceGap(Gap(s_, w_[i - 2], w_[i - 1])) && IsSpaceGap(Gap(s_, w_[i - 3], w_[i - 2]));
+        if (after_street || after_cue || chain_of) {
           const std::size_t len = LowerCityAt(i);
           const Word& w = w_[i];
           // After "in", a listed name too ("daycare in quincy", "raised in lynn"): people are
@@ -642,7 +666,10 @@ class WordPass {
                                   (w_[last + 1].all_caps || w_[last + 1].cap);
         const bool after_cue = i > 0 && (w_[i - 1].grammar & kPlaceCue) && !w_[i - 1].cap &&
                                IsSpaceGap(Gap(s_, w_[i - 1], w_[i]));
-        if (lex.Country(key) && !before_state) {  // "born in Canada": no place under Safe Harbor
+        // "born in Canada": no place under Safe Harbor; but "Resides in Lebanon" is the town.
+        const bool lives_in = after_cue && len == 1 && i > 1 && w_[i - 1].lower == "in" &&
+                              In(w_[i - 2].lower, {"lives", "living", "resides", "residing"});
+        if (lex.Country(key) && !before_state && !lives_in) {
           i = last;
           break;
         }
@@ -683,6 +710,10 @@ class WordPass {
       if ((w.grammar & kPlaceCue) && i > 0 && spaced && IsSpaceGap(Gap(s_, w_[i - 1], w)) &&
           (w_[i - 1].phrase & kPlaceVerb) && In(w.lower, {"from", "to", "in"})) {
         CityAfterPlaceVerb(i + 1);
+      }
+      if ((w.grammar & kPlaceCue) && spaced) {
+        if (w.lower == "in") NeighbourhoodAt(i + 1);
+        if (i + 3 < n && w_[i + 2].lower == "and" && w.lower != "of") AndPossessiveAt(i + 1);
       }
       if ((w.grammar & kInstitution) && i + 2 < n && spaced && In(w_[i + 1].lower, {"on", "at"}) &&
           (w.lower == "pharmacy" || IsPharmacyChain(w))) {
@@ -947,10 +978,55 @@ class WordPass {
     if (b < h) Add(w_[b].begin, w.end, PhiType::kLocation, 2);
   }
 
+  // A place named by two words joined by "and", the second a possessive, after a place cue ("born
+  // at brigham and women's", "to brigham and women's hospital"): the first word in no common
+  // word list and no rule word ("at rest and pt's", "at mom and dad's" are no place).
+  void AndPossessiveAt(std::size_t i) {
+    const Word& a = w_[i];
+    const Word& b = w_[i + 2];
+    if (a.common || a.grammar != 0 || a.phrase != 0 || a.calendar || a.lower.size() < 3 ||
+        !IsSpaceGap(Gap(s_, a, w_[i + 1])) || !IsSpaceGap(Gap(s_, w_[i + 1], b)) || !b.lower.ends_with("'s") ||
+        b.lower.size() < 5 || b.grammar != 0 || (b.cap != a.cap)) {
+      return;
+    }
+    std::size_t e = i + 2;
+    if (e + 1 < w_.size() && IsSpaceGap(Gap(s_, b, w_[e + 1])) &&
+        ((w_[e + 1].grammar & kInstitution) || (w_[e + 1].phrase & kFacility))) {
+      ++e;  // "brigham and women's hospital"
+    }
+    Add(a.begin, w_[e].end, PhiType::kLocation, 2);
+  }
+
+  // A neighbourhood in no list where a verb of living puts the patient, at most four words back
+  // in the sentence ("lives w/ son in chinatown", "grew up in dorchester" when unlisted): a word
+  // in no list at all, of five letters or more, not in capitals ("lives in sro", "lives in
+  // assisted living", "lives in SNF" stay).
+  void NeighbourhoodAt(std::size_t i) {
+    const Word& w = w_[i];
+    if (w.common || w.grammar != 0 || w.phrase != 0 || w.calendar || w.first > 0 || w.last > 0 || w.city ||
+        w.state || w.all_caps || w.lower.size() < 5 || w.lower.find_first_of("-'") != std::string_view::npos) {
+      return;
+    }
+    for (std::size_t k = i - 1; k-- > 0 && i - k <= 5;) {
+      if (Gap(s_, w_[k], w_[k + 1]).find_first_of(".;:\n") != std::string_view::npos) return;
+      if (In(w_[k].lower, {"lives", "living", "lived", "resides", "residing", "resided", "raised", "grew"})) {
+        Add(w.begin, w.end, PhiType::kLocation, 1);
+        return;
+      }
+    }
+  }
+
   // A lower-case listed city after "transferred from", "born in", "moved to", even a common word
   // ("transferred from riverside"), but not where a patient is moved within a hospital or home.
   void CityAfterPlaceVerb(std::size_t i) {
     if (w_[i].cap || !w_[i].city_start) return;
+    // A country that is also a listed US town, where the patient lives ("lives in lebanon"): the
+    // town; after any other verb ("born in lebanon", "moved to mexico") the country.
+    if (w_[i].city && !w_[i].state && w_[i - 1].lower == "in" &&
+        In(w_[i - 2].lower, {"lives", "living", "resides", "residing"}) && Lexicon::Get().Country(w_[i].lower)) {
+      Add(w_[i].begin, w_[i].end, PhiType::kLocation, 1);
+      return;
+    }
     const std::size_t len = LowerCityAt(i);
     if (len == 0 || (len == 1 && In(w_[i].lower, {"home", "ward", "nursery", "house", "center", "central", "section",
                                                   "transfer", "university", "bay", "floor", "unit"}))) {
@@ -1563,15 +1639,25 @@ bool DoseRange(std::string_view s, const IdToken& t) {
 // A phone number as written outside the US, with its trunk prefix 0 and no "+": groups of 2-6
 // digits separated by one space or one '.' (the same each time), 10 or 11 digits in all ("01 42
 // 68 53 00", "020 7946 0958", "07700 900123"), starting at byte `i`. Returns where it ends, or `i`.
+// Two-digit groups that step evenly upwards ("05 10 15 20 25", "02 04 06 08 10") are a scale or
+// a list of values, not a phone.
 std::size_t TrunkPhoneEnd(std::string_view s, std::size_t i) {
   if (i > 0 && (s[i - 1] == '.' || s[i - 1] == '/' || s[i - 1] == '-' || s[i - 1] == ',')) return i;
   std::size_t j = i, digits = 0, groups = 0;
   char sep = 0;
+  int previous = -1, step = 0;
+  bool steps_evenly = true;
   while (true) {
     std::size_t k = j;
     while (k < s.size() && IsDigit(s[k])) ++k;
     const std::size_t len = k - j;
     if (len < 2 || len > 6 || (groups == 0 && len > 5)) return i;
+    const int value = len == 2 ? (s[j] - '0') * 10 + (s[j + 1] - '0') : -1;
+    if (value < 0 || (previous >= 0 && (value <= previous || (groups > 1 && value - previous != step)))) {
+      steps_evenly = false;
+    }
+    if (previous >= 0) step = value - previous;
+    previous = value;
     digits += len;
     ++groups;
     j = k;
@@ -1581,8 +1667,34 @@ std::size_t TrunkPhoneEnd(std::string_view s, std::size_t i) {
     if (!more) break;
     sep = s[j++];
   }
-  if (groups < 2 || digits < 10) return i;
+  if (groups < 2 || digits < 10 || steps_evenly) return i;
   if (j < s.size() && (IsAsciiAlpha(s[j]) || s[j] == '/' || s[j] == '-' || s[j] == '%')) return i;
+  return j;
+}
+
+// A numeric date with blanks around its separators, as OCR and hurried typing leave it ("dob 4
+// /12 /31", "04 / 12 / 1931"): one or two digits, one or two digits, two or four digits, each
+// '/' with at most one blank on either side and at least one blank in all, a plausible date,
+// and no measurement word before it ("strength 4 / 5 / 5"). Returns where it ends, or `i`.
+std::size_t SpacedDateEnd(std::string_view s, std::size_t i) {
+  if (i > 0 && (IsDigit(s[i - 1]) || s[i - 1] == '/' || s[i - 1] == '.')) return i;
+  std::string compact;
+  std::size_t j = i;
+  bool blank = false;
+  for (int part = 0; part < 3; ++part) {
+    if (part > 0) {
+      if (j < s.size() && s[j] == ' ') ++j, blank = true;
+      if (j >= s.size() || s[j] != '/') return i;
+      compact.push_back(s[j++]);
+      if (j < s.size() && s[j] == ' ') ++j, blank = true;
+    }
+    const std::size_t b = j;
+    while (j < s.size() && IsDigit(s[j]) && j - b < 5) compact.push_back(s[j++]);
+    const std::size_t len = j - b;
+    if (len == 0 || (part < 2 && len > 2) || (part == 2 && len != 2 && len != 4)) return i;
+  }
+  if (!blank || (j < s.size() && (IsAlnumByte(s[j]) || s[j] == '/'))) return i;
+  if (!PlausibleNumericDate(compact) || MeasurementBefore(s, i)) return i;
   return j;
 }
 
@@ -1978,6 +2090,14 @@ Status Detector::DetectSegment(std::string_view s, std::size_t base, std::vector
       out.push_back({base + i, base + e, PhiType::kDate, 3});
       i = e;
       continue;
+    }
+    // "dob 4 /12 /31": only a digit or two before a blank or '/' is looked at further.
+    if (j == i && i + 2 < n && (p[i + 1] == ' ' || p[i + 2] == ' ' || p[i + 1] == '/' || p[i + 2] == '/')) {
+      if (const std::size_t e = SpacedDateEnd(s, i); e > i) {
+        out.push_back({base + i, base + e, PhiType::kDate, 3});
+        i = e;
+        continue;
+      }
     }
     if (s[i] == '0') {
       if (const std::size_t e = TrunkPhoneEnd(s, i); e > i) {

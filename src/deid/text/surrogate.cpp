@@ -1,7 +1,10 @@
 #include "deid/text/surrogate.h"
 
+#include <algorithm>
 #include <array>
 #include <cstring>
+#include <utility>
+#include <vector>
 
 #include "deid/text/lexicon.h"
 #include "deid/text/spelled_ordinal.h"
@@ -217,6 +220,58 @@ std::string SurrogateMaker::Shape(std::string_view domain, std::string_view orig
 }
 
 std::string SurrogateMaker::Date(std::string_view original) const {
+  // A numeric date with blanks in it (OCR: "0 4 / 1 2 / 1 9 6 0", "dob 4 /12 /31"): shifted
+  // without them, then the blanks are put back where they were, or, when a month or day grew a
+  // digit, between digits as between the original's and around each separator as around the
+  // original's.
+  if (original.find(' ') != std::string_view::npos &&
+      std::none_of(original.begin(), original.end(), [](char c) { return IsAlpha(c); })) {
+    std::string compact;
+    std::vector<std::string_view> after;  // the blanks after each character of `compact`
+    for (std::size_t k = 0; k < original.size();) {
+      std::size_t e = k;
+      while (e < original.size() && original[e] == ' ') ++e;
+      if (e > k) {
+        if (!after.empty()) after.back() = original.substr(k, e - k);
+        k = e;
+        continue;
+      }
+      compact.push_back(original[k++]);
+      after.emplace_back();
+    }
+    const std::string shifted = Date(compact);
+    if (shifted == "[DATE]") return shifted;
+    std::string out;
+    if (shifted.size() == compact.size()) {
+      for (std::size_t k = 0; k < shifted.size(); ++k) {
+        out.push_back(shifted[k]);
+        out.append(after[k]);
+      }
+      return out;
+    }
+    std::string_view digit_gap;
+    std::vector<std::pair<std::string_view, std::string_view>> around;  // blanks before and after each separator
+    for (std::size_t k = 0; k < compact.size(); ++k) {
+      if (IsDigit(compact[k])) {
+        if (k + 1 < compact.size() && IsDigit(compact[k + 1]) && digit_gap.empty()) digit_gap = after[k];
+      } else {
+        around.emplace_back(k > 0 ? after[k - 1] : std::string_view(), after[k]);
+      }
+    }
+    std::size_t sep = 0;
+    for (std::size_t k = 0; k < shifted.size(); ++k) {
+      if (IsDigit(shifted[k])) {
+        out.push_back(shifted[k]);
+        if (k + 1 < shifted.size() && IsDigit(shifted[k + 1])) out.append(digit_gap);
+        continue;
+      }
+      const auto blanks = sep < around.size() ? around[sep++] : std::pair<std::string_view, std::string_view>();
+      out.append(blanks.first);
+      out.push_back(shifted[k]);
+      out.append(blanks.second);
+    }
+    return out;
+  }
   std::vector<Piece> pieces;
   for (std::size_t i = 0; i < original.size();) {
     if (IsDigit(original[i]) || IsAlpha(original[i])) {
