@@ -99,13 +99,14 @@ void AddRuleWords(RuleWordMap& t, std::uint8_t flag, std::initializer_list<std::
 RuleWordMap GrammarWords() {
   RuleWordMap t;
   auto add = [&](std::uint8_t flag, std::initializer_list<std::string_view> words) { AddRuleWords(t, flag, words); };
-  add(kTitle, {"dr", "mr", "mrs", "ms", "miss", "mx", "prof", "doctor", "dra", "np"});
+  add(kTitle, {"dr", "mr", "mrs", "ms", "miss", "mx", "prof", "doctor", "dra", "np", "atty", "rev"});
   add(kNameCue, {"patient", "pt", "name", "attending", "physician", "surgeon", "nurse", "rn", "pcp",
                  "resident", "fellow", "intern", "provider", "by", "cc", "signed", "guardian", "friend",
                  "grandmother", "grandfather", "companion", "neighbor", "neighbour", "roommate", "manager",
                  "worker", "counselor", "counsellor", "therapist", "teacher", "advocate", "sibling", "cousin",
                  "coach", "landlord", "landlady", "pastor", "boss", "coworker", "co-worker", "housemate",
-                 "classmate", "babysitter", "sitter", "nanny", "chaplain", "sponsor", "aide"});
+                 "classmate", "babysitter", "sitter", "nanny", "chaplain", "sponsor", "aide", "subscriber", "insured",
+                 "guarantor", "policyholder", "pharmacist", "emt", "medic", "paramedic", "rep", "officer"});
   add(kNameCue | kRelation,
       {"daughter", "son", "wife", "husband", "mother", "father", "sister", "brother", "spouse", "partner", "niece",
        "nephew", "aunt", "uncle", "grandson", "granddaughter", "mom", "dad", "fiance", "fiancee", "caregiver",
@@ -159,7 +160,7 @@ RuleWordMap PhraseWords() {
   add(kPlaceVerb, {"transferred", "transfer", "xfer", "xferred", "transported", "arrived", "sent", "born",
                    "lives", "living", "resides", "residing", "moved", "relocated", "up"});
   add(kSurnameParticle, {"de", "del", "della", "van", "von", "da", "di", "du", "le", "la", "mac", "mc", "al",
-                         "el", "bin", "ben"});
+                         "el", "bin", "ben", "der", "den", "ni", "nic", "dos", "das", "ter"});
   add(kAgeWord, {"nonagenarian", "nonagenarians", "centenarian", "centenarians", "supercentenarian"});
   return t;
 }
@@ -391,7 +392,33 @@ class WordPass {
                         "counsellor", "therapist", "teacher", "advocate", "sibling", "cousin", "grandmother",
                         "grandfather", "guardian", "coach", "landlord", "landlady", "pastor", "boss", "coworker",
                         "co-worker", "housemate", "classmate", "babysitter", "sitter", "nanny", "chaplain", "sponsor",
-                        "aide"});
+                        "aide", "subscriber", "insured", "guarantor", "policyholder", "pharmacist", "emt", "medic",
+                        "paramedic", "rep", "officer"});
+  }
+
+  // A name in capitals after a cue and a colon, from word `k`: particles ("DE LA"), then a surname
+  // and a listed first name after ", " or " " ("SMITH, JOHN", "JOHN SMITH"), or one listed name
+  // that is no common word ("OKAFOR"). "PATIENT: ALERT AND ORIENTED" is no name.
+  void HeaderNameAt(std::size_t k) {
+    const std::size_t n = w_.size();
+    const std::size_t b = k;
+    while (k + 1 < n && (w_[k].phrase & kSurnameParticle) && w_[k].all_caps && IsSpaceGap(Gap(s_, w_[k], w_[k + 1]))) {
+      ++k;
+    }
+    const auto word = [&](const Word& w) { return w.all_caps && !w.calendar && w.grammar == 0 && w.lower.size() >= 2; };
+    if (!word(w_[k])) return;
+    std::size_t e = k;
+    if (k + 1 < n && word(w_[k + 1]) && !w_[k + 1].state &&
+        (w_[k].first > 0 || w_[k].last > 0 || !w_[k].common || b < k)) {
+      // After the comma of "LAST, FIRST" a word in no common list too ("DE LA CRUZ, MARIA-JOSE").
+      const std::string_view g = Gap(s_, w_[k], w_[k + 1]);
+      if (((g == ", " || g == ",") && (w_[k + 1].first > 0 || !w_[k + 1].common)) ||
+          (IsSpaceGap(g) && w_[k + 1].first > 0)) {
+        e = k + 1;
+      }
+    }
+    if (e == k && !(b < k || ((w_[k].first > 0 || w_[k].last > 0) && !w_[k].common))) return;
+    for (std::size_t j = b; j <= e; ++j) w_[j].cue_name = true;
   }
 
   // Scoring (docs/deid-text.md): dictionary evidence, capitalisation, common-word and
@@ -433,7 +460,7 @@ class WordPass {
       const bool cue_comma = !relation && (w_[i].grammar & kNameCue) && gap == ", ";
       if (!w_[i + 1].cap && (title || (w_[i].grammar & kNameCue)) &&
           (IsSpaceGap(gap) || (title && (gap == ". " || gap == ".")) || (relation && gap == " (") || apposition ||
-           cue_comma)) {
+           cue_comma || ((gap == " (" || IsCueGap(gap)) && PersonNoun(w_[i])))) {
         const Word& next = w_[i + 1];
         // A listed name, even a common word ("son mark", "dr smith"), but not a modal verb ("son
         // will call": "will" is a listed first name).
@@ -458,17 +485,23 @@ class WordPass {
         // right after it ("coach jaylen said"), or after its comma when the word ends the phrase
         // ("sibling, jaylen (8)").
         const bool person = !relation && !title && LowerName(next) && next.lower.size() >= 4 && PersonNoun(w_[i]);
+        const bool person_gap = IsCueGap(gap) || gap == " (";  // "subscriber: o'neil", "rep (tyler)"
         if (cue_comma) {
           const std::size_t e = next.end;
           const bool closes = e == s_.size() || std::strchr(",.;(\n", s_[e]) != nullptr ||
                               (s_[e] == ' ' && e + 1 < s_.size() && s_[e + 1] == '(');
           if ((first_name && !next.common) || (person && closes)) w_[i + 1].cue_name = true;
         } else if (((title || relation) && LowerName(next)) || pair || (first_name && (relation || !next.common)) ||
-                   (person && IsSpaceGap(gap)) ||
+                   (person && person_gap) || (first_name && !next.common && gap == " (" && PersonNoun(w_[i])) ||
                    (title && listed && next.last > 0 && !MessageAfter(i + 1)) || short_surname) {
           w_[i + 1].cue_name = true;
           if (pair) w_[i + 2].cue_name = true;
         }
+      }
+      // A header in capitals after a cue and a colon: "Patient: SMITH, JOHN", "NAME: DE LA CRUZ, MARIA".
+      if ((w_[i].grammar & kNameCue) && w_[i + 1].all_caps && gap.find(':') != std::string_view::npos &&
+          IsCueGap(gap)) {
+        HeaderNameAt(i + 1);
       }
       // Notes in capitals: after "DR", a word in no common list ("DR KESSLER"; not after "MR" or
       // "MRS", which are also magnetic resonance and the modified Rankin scale).
@@ -482,6 +515,7 @@ class WordPass {
       if (!title && !cue) continue;
       if (!NameLike(w_[i + 1], true)) continue;
       if (!title && w_[i + 1].common && w_[i + 1].first == 0 && w_[i + 1].last == 0) continue;
+      if (!title && IsModal(w_[i + 1].lower)) continue;  // "Her Son Will Call"
       w_[i + 1].score += 4;
     }
     for (std::size_t i = 1; i < n; ++i) {
@@ -521,8 +555,25 @@ class WordPass {
     // A lower-case name found by context continues into the next lower-case word that is a
     // listed surname or in no common list ("pt mary okafor").
     for (std::size_t i = 0; i + 1 < n; ++i) {
-      if (!w_[i].cue_name || w_[i + 1].name || w_[i + 1].cap || !IsSpaceGap(Gap(s_, w_[i], w_[i + 1]))) continue;
+      if (!w_[i].cue_name || w_[i + 1].name || w_[i + 1].cap) continue;
       const Word& next = w_[i + 1];
+      const std::string_view g = Gap(s_, w_[i], next);
+      // "o'neil, patrick": a listed first name after a lower-case surname found by context.
+      if (g == ", " && next.first > 0 && !next.common && !next.state && !next.calendar && next.grammar == 0 &&
+          (i == 0 || !w_[i - 1].cue_name)) {
+        w_[i + 1].name = w_[i + 1].cue_name = true;
+        continue;
+      }
+      if (!IsSpaceGap(g)) continue;
+      // "aoife ni bhriain", "maria de la cruz": particles before the surname.
+      if ((next.phrase & kSurnameParticle) && i + 2 < n) {
+        std::size_t e = i + 2;
+        if (e + 1 < n && (w_[e].phrase & kSurnameParticle) && IsSpaceGap(Gap(s_, w_[e - 1], w_[e]))) ++e;
+        if (IsSpaceGap(Gap(s_, w_[e - 1], w_[e])) && LowerName(w_[e]) && w_[e].lower.size() >= 4) {
+          for (std::size_t j = i + 1; j <= e; ++j) w_[j].name = w_[j].cue_name = true;
+        }
+        continue;
+      }
       if (LowerName(next) || (next.last > 0 && !next.common && !next.calendar)) {
         w_[i + 1].name = w_[i + 1].cue_name = true;
       }
@@ -533,7 +584,9 @@ class WordPass {
       const std::string_view g = Gap(s_, w_[i], w_[i + 1]);
       const bool near = IsSpaceGap(g) || (g == ", " && !w_[i].all_caps) ||
                         (g == ". " && IsInitial(s_, w_[i]));
-      if (near && (NameLike(w_[i + 1], false) || IsInitial(s_, w_[i + 1]))) w_[i + 1].name = true;
+      if (near && (NameLike(w_[i + 1], false) || IsInitial(s_, w_[i + 1])) && !IsModal(w_[i + 1].lower)) {
+        w_[i + 1].name = true;  // not "Her Son Dmitri Volkov Will Pick Her Up"
+      }
     }
     for (std::size_t i = n; i-- > 1;) {
       if (!w_[i].name || w_[i - 1].name) continue;
@@ -590,8 +643,10 @@ class WordPass {
       // teacher from worcester").
       if (!w_[i].cap && w_[i].city_start) {
         const bool after_street = std::binary_search(after_address.begin(), after_address.end(), w_[i].begin);
-        const bool after_cue = i > 0 && In(w_[i - 1].lower, {"in", "from", "near"}) &&
-                               IsSpaceGap(Gap(s_, w_[i - 1], w_[i]));
+        const bool after_cue = i > 0 && IsSpaceGap(Gap(s_, w_[i - 1], w_[i])) &&
+                               (In(w_[i - 1].lower, {"in", "from", "near"}) ||
+                                (w_[i - 1].lower == "the" && i >= 2 && In(w_[i - 2].lower, {"in", "at", "from", "near"}) &&
+                                 IsSpaceGap(Gap(s_, w_[i - 2], w_[i - 1]))));  // "in the natick mall"
         // A chain's home in a town ("dc to sunrise of wayland"): the town; the chain is no place.
         const bool chain_of = i >= 3 && w_[i - 1].lower == "of" && In(w_[i - 3].lower, {"to", "at", "from"}) &&
                               !w_[i - 2].cap && w_[i - 2].grammar == 0 && IsSpaceGap(Gap(s_, w_[i - 1], w_[i])) &&
@@ -602,13 +657,20 @@ class WordPass {
           // After "in", a listed name too ("daycare in quincy", "raised in lynn"): people are
           // seldom "in" someone, but often "from" them ("call from linda").
           const bool plain = !w.common && w.grammar == 0 &&
-                             (after_street || w_[i - 1].lower == "in" || (w.first == 0 && w.last == 0));
+                             (after_street || (w_[i - 1].lower == "in" && !chain_of) || (w.first == 0 && w.last == 0));
           if (len > 1 || (len == 1 && plain)) {
             Add(w_[i].begin, w_[i + len - 1].end, PhiType::kLocation, 1);
             i += len - 1;
             continue;
           }
         }
+      }
+      // A town before ", <country>" ("called from accra, ghana", "Lyon, France"), in no common list.
+      if (i + 1 < n && !w_[i].common && w_[i].grammar == 0 && !w_[i].calendar && !w_[i].all_caps &&
+          !w_[i].state && w_[i].lower.size() >= 3 && w_[i + 1].cap == w_[i].cap && Gap(s_, w_[i], w_[i + 1]) == ", " &&
+          !w_[i].name && lex.Country(w_[i + 1].lower) && !lex.Country(w_[i].lower)) {
+        Add(w_[i].begin, w_[i].end, PhiType::kLocation, 1);
+        continue;
       }
       // Institutions: capitalised words ending in "Clinic", "Hospital", "School", ... or
       // "Nursing Home".
@@ -697,7 +759,8 @@ class WordPass {
     for (std::size_t i = 0; i < n; ++i) {
       const Word& w = w_[i];
       const std::uint8_t phrase = w.phrase;
-      if (phrase == 0 && !(w.grammar & (kTitle | kRelation | kCredential | kPlaceCue | kInstitution | kCalendar))) {
+      if (phrase == 0 &&
+          !(w.grammar & (kTitle | kRelation | kCredential | kPlaceCue | kInstitution | kCalendar | kNameCue))) {
         continue;
       }
       if (phrase & (kFacility | kFacilityPair)) FacilityEndingAt(i);
@@ -713,14 +776,19 @@ class WordPass {
       }
       if ((w.grammar & kPlaceCue) && spaced) {
         if (w.lower == "in") NeighbourhoodAt(i + 1);
+        if (w.lower != "of" && i + 3 < n && In(w_[i + 1].lower, {"st", "saint"})) SaintPossessiveAt(i + 1);
         if (i + 3 < n && w_[i + 2].lower == "and" && w.lower != "of") AndPossessiveAt(i + 1);
       }
       if ((w.grammar & kInstitution) && i + 2 < n && spaced && In(w_[i + 1].lower, {"on", "at"}) &&
           (w.lower == "pharmacy" || IsPharmacyChain(w))) {
         StreetAfterPharmacy(i + 2);
       }
-      if (w.grammar & (kTitle | kCredential)) InitialAndSurnameAt(i);
-      if ((w.grammar & kTitle) && spaced) ParticleSurnameAt(i + 1);
+      if (w.grammar & (kTitle | kCredential)) {
+        InitialAndSurnameAt(i);
+      } else if ((w.grammar & kNameCue) && i + 2 < n && w_[i + 1].end - w_[i + 1].begin == 1 && PersonNoun(w)) {
+        InitialAndSurnameAt(i);  // "pharmacist j. okoro", "emt d. haggerty"
+      }
+      if ((w.grammar & kTitle) && (spaced || Gap(s_, w, w_[i + 1]) == ". ")) ParticleSurnameAt(i + 1);
       // "daughter in law kasia", "son in law mike".
       if ((w.grammar & kRelation) && i + 3 < n && w_[i + 1].lower == "in" && w_[i + 2].lower == "law" &&
           spaced && IsSpaceGap(Gap(s_, w_[i + 2], w_[i + 3])) && !w_[i + 3].cap &&
@@ -995,6 +1063,18 @@ class WordPass {
       ++e;  // "brigham and women's hospital"
     }
     Add(a.begin, w_[e].end, PhiType::kLocation, 2);
+  }
+
+  // "transferred from st. elizabeth's", "at saint anne's": a saint's possessive after a place cue
+  // names a hospital or a parish, with or without its facility word.
+  void SaintPossessiveAt(std::size_t k) {
+    const Word& b = w_[k + 1];
+    const std::string_view g = Gap(s_, w_[k], b);
+    if (!(IsSpaceGap(g) || g == ". ") || !b.lower.ends_with("'s") || b.lower.size() < 5 || b.grammar != 0 ||
+        b.cap != w_[k].cap || (k + 2 < w_.size() && w_[k + 2].lower == "wort")) {
+      return;  // "switched to st. john's wort" is the herb
+    }
+    Add(w_[k].begin, b.end, PhiType::kLocation, 1);
   }
 
   // A neighbourhood in no list where a verb of living puts the patient, at most four words back
@@ -1339,7 +1419,8 @@ bool IsDateCue(std::string_view w) {
                 "scheduled", "rescheduled", "admitted", "admit", "admission", "adm", "discharged", "discharge",
                 "dc'd", "d/c'd", "dc", "d/c", "encounter", "visit",
                 "comparison", "prior", "last", "next", "expires", "expired", "effective", "onset", "began",
-                "ended", "lmp", "edd", "edc", "drawn", "collected", "born", "bday", "birthday", "bm", "monday", "tuesday",
+                "ended", "lmp", "edd", "edc", "drawn", "collected", "born", "bday", "birthday", "bm", "check", "interrogated",
+                "implanted", "explanted", "monday", "tuesday",
                 "wednesday", "thursday", "friday", "saturday", "sunday", "mon", "tue", "tues", "wed", "thu",
                 "thur", "thurs", "fri"});
 }
@@ -1500,6 +1581,15 @@ bool StatusAfter(std::string_view s, std::size_t i) {
 
 // Decides one month/day match [b, e) of `s` on its own: a date, not one, or one if linked to
 // a neighbouring date. The separator is '/' ("3/14") or '-' ("3-14").
+// A verb saying what a study found, after byte `i` past blanks ("egd 11/12 showed gastritis").
+bool FindingAfter(std::string_view s, std::size_t i) {
+  while (i < s.size() && IsBlank(s[i])) ++i;
+  std::size_t e = i;
+  while (e < s.size() && IsAsciiAlpha(s[e])) ++e;
+  return e > i && In(LowerWord(s.substr(i, e - i)), {"showed", "shows", "revealed", "reveals", "demonstrated",
+                                                      "demonstrates", "showing", "revealing"});
+}
+
 MonthDay JudgeMonthDay(std::string_view s, std::size_t b, std::size_t e) {
   std::size_t sep = b;
   while (IsDigit(s[sep])) ++sep;
@@ -1552,6 +1642,11 @@ MonthDay JudgeMonthDay(std::string_view s, std::size_t b, std::size_t e) {
   // saying how it goes is the score ("3/4: improving", "2/3: unchanged").
   if (number_end < s.size() && s[number_end] == ':' && (number_end + 1 == s.size() || !IsDigit(s[number_end + 1])) &&
       !StatusAfter(s, number_end + 1)) {
+    m.date = true;
+    return m;
+  }
+  // "egd 11/12 showed gastritis": a verb of findings after it dates a study.
+  if (!dash && FindingAfter(s, number_end)) {
     m.date = true;
     return m;
   }
@@ -1696,6 +1791,83 @@ std::size_t SpacedDateEnd(std::string_view s, std::size_t i) {
   if (!blank || (j < s.size() && (IsAlnumByte(s[j]) || s[j] == '/'))) return i;
   if (!PlausibleNumericDate(compact) || MeasurementBefore(s, i)) return i;
   return j;
+}
+
+// A phone number in international form after its '+' ("+33 4 78 62 21 90", "+49 89 1234567"):
+// a country code of 1-3 digits, then groups of 1-5 digits after one blank, '.' or '-' each, 8-15
+// digits in all, starting at byte `i` (after the '+'). Returns where it ends, or `i`. The
+// patterns take the common forms; this takes groups of one digit, as French numbers have.
+std::size_t InternationalPhoneEnd(std::string_view s, std::size_t i) {
+  std::size_t j = i, digits = 0, groups = 0;
+  while (true) {
+    const std::size_t b = j;
+    while (j < s.size() && IsDigit(s[j])) ++j;
+    const std::size_t len = j - b;
+    if (len == 0 || len > 5 || (groups == 0 && len > 3)) return i;
+    digits += len;
+    ++groups;
+    if (j + 1 < s.size() && (s[j] == ' ' || s[j] == '.' || s[j] == '-') && IsDigit(s[j + 1])) {
+      ++j;
+      continue;
+    }
+    break;
+  }
+  if (groups < 3 || digits < 8 || digits > 15) return i;
+  if (j < s.size() && (IsAsciiAlpha(s[j]) || s[j] == '/' || s[j] == '%')) return i;
+  return j;
+}
+
+// A Canadian postal code ("m5v 2t6": letter digit letter, digit letter digit) or a British
+// postcode after a listed city ("london sw3 4rp": one or two letters, a digit, an optional
+// letter or digit, then a digit and two letters), from byte `i` where the token's letters end
+// at `j`. Returns where it ends, or `i`. Not "l4 5mm", "t12 4mg": no city before those.
+std::size_t PostcodeEnd(std::string_view s, std::size_t i, std::size_t j) {
+  const auto alpha = [&](std::size_t k) { return k < s.size() && IsAsciiAlpha(s[k]); };
+  const auto digit = [&](std::size_t k) { return k < s.size() && IsDigit(s[k]); };
+  const auto ends = [&](std::size_t k) { return k >= s.size() || !IsAlnumByte(s[k]); };
+  if (i > 0 && (IsAlnumByte(s[i - 1]) || s[i - 1] == '-')) return i;
+  // Canadian: A1A 1A1 or A1A1A1.
+  if (j == i + 1 && digit(j) && alpha(j + 1)) {
+    std::size_t k = j + 2;
+    if (k < s.size() && s[k] == ' ') ++k;
+    if (digit(k) && alpha(k + 1) && digit(k + 2) && ends(k + 3)) return k + 3;
+  }
+  // British: the outward code, one blank, the inward code, after a listed city.
+  std::size_t k = j;
+  if (!digit(k)) return i;
+  ++k;
+  if (alpha(k) || digit(k)) ++k;
+  if (k >= s.size() || s[k] != ' ' || !digit(k + 1) || !alpha(k + 2) || !alpha(k + 3) || !ends(k + 4)) return i;
+  std::size_t w = i;
+  while (w > 0 && (s[w - 1] == ' ' || s[w - 1] == ',')) --w;
+  std::size_t wb = w;
+  while (wb > 0 && IsAsciiAlpha(s[wb - 1])) --wb;
+  if (wb == w || !Lexicon::Get().City(LowerWord(s.substr(wb, w - wb)))) return i;
+  return k + 4;
+}
+
+// A street written with its kind before its name, as in France, Spain, Italy, Portugal ("14 rue
+// des lilas", "22 calle mayor"): a number of 1-4 digits, the street word, and the words up to the
+// next ',', '.', ';' or line end (at most five), starting at byte `i`. Returns where it ends, or `i`.
+std::size_t ForeignStreetEnd(std::string_view s, std::size_t i) {
+  std::size_t j = i;
+  while (j < s.size() && IsDigit(s[j]) && j - i < 5) ++j;
+  if (j - i > 4 || j + 1 >= s.size() || s[j] != ' ' || (i > 0 && (IsAlnumByte(s[i - 1]) || s[i - 1] == '.'))) return i;
+  const char c = Lower(s[j + 1]);
+  if (c != 'r' && c != 'c' && c != 'a' && c != 'p') return i;  // the street words' first letters
+  std::size_t k = j + 1;
+  while (k < s.size() && IsAsciiAlpha(s[k])) ++k;
+  if (!In(LowerWord(s.substr(j + 1, k - j - 1)), {"rue", "calle", "avenida", "rua", "piazza", "avinguda", "carrer",
+                                                  "paseo", "plaza"})) {
+    return i;
+  }
+  std::size_t end = k;
+  for (int words = 0; words < 5 && end + 1 < s.size() && s[end] == ' ' && IsAsciiAlpha(s[end + 1]); ++words) {
+    std::size_t e = end + 1;
+    while (e < s.size() && (IsAsciiAlpha(s[e]) || s[e] == '\'' || s[e] == '-')) ++e;
+    end = e;
+  }
+  return end > k ? end : i;
 }
 
 // A count and what is counted after a label ("mrn 12 tabs given", "acct 45 units"): UnitAfter
@@ -2099,6 +2271,27 @@ Status Detector::DetectSegment(std::string_view s, std::size_t base, std::vector
         continue;
       }
     }
+    if (i > 0 && p[i - 1] == '+' && j == i) {  // "+33 4 78 62 21 90"
+      if (const std::size_t e = InternationalPhoneEnd(s, i); e > i) {
+        out.push_back({base + i - 1, base + e, PhiType::kPhone, 2});
+        i = e;
+        continue;
+      }
+    }
+    if (j > i && j - i <= 2) {  // "m5v 2t6", "sw3 4rp"
+      if (const std::size_t e = PostcodeEnd(s, i, j); e > i) {
+        out.push_back({base + i, base + e, PhiType::kZip, 4});
+        i = e;
+        continue;
+      }
+    }
+    if (j == i && p[i] != '0') {  // "14 rue des lilas"
+      if (const std::size_t e = ForeignStreetEnd(s, i); e > i) {
+        out.push_back({base + i, base + e, PhiType::kLocation, 3});
+        i = e;
+        continue;
+      }
+    }
     if (s[i] == '0') {
       if (const std::size_t e = TrunkPhoneEnd(s, i); e > i) {
         out.push_back({base + i, base + e, PhiType::kPhone, 2});
@@ -2107,7 +2300,11 @@ Status Detector::DetectSegment(std::string_view s, std::size_t base, std::vector
       }
     }
     const IdToken t = IdTokenAt(s, i);
-    if (LooksLikeId(s, t) && !DoseRange(s, t)) out.push_back({base + t.begin, base + t.end, PhiType::kId, 0});
+    // A procedure code is no identifier of anyone ("cpt 99214").
+    if (LooksLikeId(s, t) && !DoseRange(s, t) &&
+        !(t.letters == 0 && t.digits == 5 && !t.hyphen && In(WordBefore(s, t.begin), {"cpt", "hcpcs"}))) {
+      out.push_back({base + t.begin, base + t.end, PhiType::kId, 0});
+    }
     i = std::max(t.end, i + 1);
   }
 
