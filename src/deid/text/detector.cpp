@@ -408,16 +408,19 @@ class WordPass {
     const auto word = [&](const Word& w) { return w.all_caps && !w.calendar && w.grammar == 0 && w.lower.size() >= 2; };
     if (!word(w_[k])) return;
     std::size_t e = k;
-    if (k + 1 < n && word(w_[k + 1]) && !w_[k + 1].state &&
+    if (k + 1 < n && word(w_[k + 1]) && !w_[k + 1].state && !IsModal(w_[k].lower) &&
         (w_[k].first > 0 || w_[k].last > 0 || !w_[k].common || b < k)) {
       // After the comma of "LAST, FIRST" a word in no common list too ("DE LA CRUZ, MARIA-JOSE").
       const std::string_view g = Gap(s_, w_[k], w_[k + 1]);
       if (((g == ", " || g == ",") && (w_[k + 1].first > 0 || !w_[k + 1].common)) ||
-          (IsSpaceGap(g) && w_[k + 1].first > 0)) {
+          (IsSpaceGap(g) && (w_[k + 1].first > 0 ||
+                             (w_[k].first > 0 && (w_[k + 1].last > 0 || !w_[k + 1].common || w_[k].first >= 0.05))))) {
         e = k + 1;
       }
     }
-    if (e == k && !(b < k || ((w_[k].first > 0 || w_[k].last > 0) && !w_[k].common))) return;
+    if (e == k && !(b < k || (!w_[k].common && (w_[k].first > 0 || w_[k].last > 0 || w_[k].lower.size() >= 5)))) {
+      return;  // one word: a listed name or one of five letters or more in no list ("OKAFOR"; not "NPO")
+    }
     for (std::size_t j = b; j <= e; ++j) w_[j].cue_name = true;
   }
 
