@@ -124,6 +124,15 @@ std::uint64_t SurrogateMaker::H(std::string_view domain, std::string_view value)
 }
 
 std::string SurrogateMaker::GeneraliseZip(std::string_view zip) {
+  // A Canadian or British postcode ("m5v 2t6", "SW3 4RP"): only its first letter, the province
+  // or postal area, is kept; the rest becomes zeros ("m00 000"), the way a ZIP keeps 3 digits.
+  if (std::any_of(zip.begin(), zip.end(), [](char c) { return IsAlpha(c); })) {
+    std::string out(zip);
+    for (std::size_t i = 1; i < out.size(); ++i) {
+      if (IsAlpha(out[i]) || IsDigit(out[i])) out[i] = '0';
+    }
+    return out;
+  }
   const std::string_view zip3 = zip.substr(0, 3);
   for (std::string_view r : kRestrictedZip3) {
     if (r == zip3) return "000";

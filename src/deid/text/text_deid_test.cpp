@@ -1041,6 +1041,9 @@ TEST(TextDeid, ZipThreeDigitRule) {
   EXPECT_EQ(text::SurrogateMaker::GeneraliseZip("62704"), "62700");
   EXPECT_EQ(text::SurrogateMaker::GeneraliseZip("03601"), "000");
   EXPECT_EQ(text::SurrogateMaker::GeneraliseZip("89301-1234"), "000");
+  // Canadian and British postcodes keep their first letter only.
+  EXPECT_EQ(text::SurrogateMaker::GeneraliseZip("m5v 2t6"), "m00 000");
+  EXPECT_EQ(text::SurrogateMaker::GeneraliseZip("SW3 4RP"), "S00 000");
 }
 
 TEST(TextDeid, SurrogateShapes) {
