@@ -669,9 +669,10 @@ class WordPass {
         }
       }
       // A town before ", <country>" ("called from accra, ghana", "Lyon, France"), in no common list.
-      if (i + 1 < n && !w_[i].common && w_[i].grammar == 0 && !w_[i].calendar && !w_[i].all_caps &&
-          !w_[i].state && w_[i].lower.size() >= 3 && w_[i + 1].cap == w_[i].cap && Gap(s_, w_[i], w_[i + 1]) == ", " &&
-          !w_[i].name && lex.Country(w_[i + 1].lower) && !lex.Country(w_[i].lower)) {
+      if (w_[i].end < s_.size() && s_[w_[i].end] == ',' && i + 1 < n && Gap(s_, w_[i], w_[i + 1]) == ", " &&
+          !w_[i].common && w_[i].grammar == 0 && !w_[i].calendar && !w_[i].all_caps && !w_[i].state &&
+          w_[i].lower.size() >= 3 && w_[i + 1].cap == w_[i].cap && !w_[i].name && lex.Country(w_[i + 1].lower) &&
+          !lex.Country(w_[i].lower)) {
         Add(w_[i].begin, w_[i].end, PhiType::kLocation, 1);
         continue;
       }
@@ -762,9 +763,9 @@ class WordPass {
     for (std::size_t i = 0; i < n; ++i) {
       const Word& w = w_[i];
       const std::uint8_t phrase = w.phrase;
-      if (phrase == 0 &&
-          !(w.grammar & (kTitle | kRelation | kCredential | kPlaceCue | kInstitution | kCalendar | kNameCue))) {
-        continue;
+      if (phrase == 0 && !(w.grammar & (kTitle | kRelation | kCredential | kPlaceCue | kInstitution | kCalendar))) {
+        // A cue for a person, then an initial ("pharmacist j. okoro"): looked at below.
+        if (!(w.grammar & kNameCue) || i + 2 >= n || w_[i + 1].end - w_[i + 1].begin != 1) continue;
       }
       if (phrase & (kFacility | kFacilityPair)) FacilityEndingAt(i);
       if (phrase & kAgeWord) Add(w.begin, w.end, PhiType::kAge, 3);
