@@ -646,10 +646,12 @@ class WordPass {
       // teacher from worcester").
       if (!w_[i].cap && w_[i].city_start) {
         const bool after_street = std::binary_search(after_address.begin(), after_address.end(), w_[i].begin);
+        // "in the natick mall" as "in natick".
+        const bool after_the = i >= 2 && w_[i - 1].lower == "the" &&
+                               In(w_[i - 2].lower, {"in", "at", "from", "near"}) &&
+                               IsSpaceGap(Gap(s_, w_[i - 2], w_[i - 1]));
         const bool after_cue = i > 0 && IsSpaceGap(Gap(s_, w_[i - 1], w_[i])) &&
-                               (In(w_[i - 1].lower, {"in", "from", "near"}) ||
-                                (w_[i - 1].lower == "the" && i >= 2 && In(w_[i - 2].lower, {"in", "at", "from", "near"}) &&
-                                 IsSpaceGap(Gap(s_, w_[i - 2], w_[i - 1]))));  // "in the natick mall"
+                               (In(w_[i - 1].lower, {"in", "from", "near"}) || after_the);
         // A chain's home in a town ("dc to sunrise of wayland"): the town; the chain is no place.
         const bool chain_of = i >= 3 && w_[i - 1].lower == "of" && In(w_[i - 3].lower, {"to", "at", "from"}) &&
                               !w_[i - 2].cap && w_[i - 2].grammar == 0 && IsSpaceGap(Gap(s_, w_[i - 1], w_[i])) &&
@@ -1423,8 +1425,8 @@ bool IsDateCue(std::string_view w) {
                 "scheduled", "rescheduled", "admitted", "admit", "admission", "adm", "discharged", "discharge",
                 "dc'd", "d/c'd", "dc", "d/c", "encounter", "visit",
                 "comparison", "prior", "last", "next", "expires", "expired", "effective", "onset", "began",
-                "ended", "lmp", "edd", "edc", "drawn", "collected", "born", "bday", "birthday", "bm", "check", "interrogated",
-                "implanted", "explanted", "monday", "tuesday",
+                "ended", "lmp", "edd", "edc", "drawn", "collected", "born", "bday", "birthday", "bm", "check",
+                "interrogated", "implanted", "explanted", "monday", "tuesday",
                 "wednesday", "thursday", "friday", "saturday", "sunday", "mon", "tue", "tues", "wed", "thu",
                 "thur", "thurs", "fri"});
 }

@@ -68,6 +68,20 @@ void ExpectNoSpans(TextDeidentifier& d, std::initializer_list<std::string> texts
   }
 }
 
+// How many of the (text, identifier) pairs leave the identifier untouched by any span.
+int CountLeaked(TextDeidentifier& d, const std::vector<std::pair<std::string, std::string>>& left) {
+  int leaked = 0;
+  for (const auto& [text, phi] : left) {
+    const std::size_t at = text.find(phi);  // ASCII lines: bytes are code points
+    auto spans = d.Detect(text);
+    EXPECT_TRUE(spans.ok());
+    if (!spans.ok()) continue;
+    leaked += std::none_of(spans->begin(), spans->end(),
+                           [&](const PhiSpan& s) { return s.start < at + phi.size() && s.end > at; });
+  }
+  return leaked;
+}
+
 // A line of text and the spans of one type expected in it.
 struct ExpectedLine {
   std::string text;
@@ -605,15 +619,7 @@ TEST(TextDeid, HandWrittenLinesThirdRound) {
   const std::vector<std::pair<std::string, std::string>> left = {
       {"pt's roommate at the group home, tyrell, found him down", "tyrell"},
   };
-  int leaked = 0;
-  for (const auto& [text, phi] : left) {
-    const std::size_t at = text.find(phi);  // ASCII lines: bytes are code points
-    auto spans = d->Detect(text);
-    ASSERT_TRUE(spans.ok());
-    leaked += std::none_of(spans->begin(), spans->end(),
-                           [&](const PhiSpan& s) { return s.start < at + phi.size() && s.end > at; });
-  }
-  EXPECT_EQ(leaked, 1);
+  EXPECT_EQ(CountLeaked(*d, left), 1);
   // Years alone are no PHI; probes of this round's rules that must give no span at all.
   ExpectNoSpans(*d, {
            "admitted in '19 for chf, again summer of '21",
@@ -652,8 +658,10 @@ TEST(TextDeid, HandWrittenLinesFourthRound) {
       "telephone encounter 3/4/25: son kwame called from accra, ghana, requests records be faxed to 233 30 276 1234";
   const std::string insurance =
       "insurance: member id W882145630, group no. 00471-22, bcbs of massachusetts, subscriber: o'neil, patrick";
-  const std::string header = "Patient: DE LA CRUZ, MARIA-JOSE  DOB: 07/22/1951  MRN: 00881237  Attending: Dr. Ngozi Eze-Okafor";
-  const std::string ed = "ed: pt brought in by pd from 45 river st apt 2, cambridge, found on floor by landlord mr. fitzgerald";
+  const std::string header =
+      "Patient: DE LA CRUZ, MARIA-JOSE  DOB: 07/22/1951  MRN: 00881237  Attending: Dr. Ngozi Eze-Okafor";
+  const std::string ed =
+      "ed: pt brought in by pd from 45 river st apt 2, cambridge, found on floor by landlord mr. fitzgerald";
   const std::vector<ExpectedLine> lines = {
       {op, PhiType::kDate, {"11/03/2024"}},
       {op, PhiType::kName, {"Rafael Quintero-Vidal", "Siobhan O'Neil"}},
@@ -749,15 +757,7 @@ TEST(TextDeid, HandWrittenLinesFourthRound) {
       {"o'neil, mary  dob 3.22.1958  ssn 034-88-1290", "o'neil, mary"},
       {"d/c to home with vna of cape cod, first visit 12/3", "cape cod"},
   };
-  int leaked = 0;
-  for (const auto& [text, phi] : left) {
-    const std::size_t at = text.find(phi);  // ASCII lines: bytes are code points
-    auto spans = d->Detect(text);
-    ASSERT_TRUE(spans.ok());
-    leaked += std::none_of(spans->begin(), spans->end(),
-                           [&](const PhiSpan& s) { return s.start < at + phi.size() && s.end > at; });
-  }
-  EXPECT_EQ(leaked, 6);
+  EXPECT_EQ(CountLeaked(*d, left), 6);
   // Probes of this round's rules that must give no span at all.
   ExpectNoSpans(*d, {
            "pain at rest and pt's wife aware, seen at home and pt's son, to mom and dad's",
