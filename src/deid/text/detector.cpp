@@ -1922,6 +1922,7 @@ struct Detector::Scratch {
   std::vector<PatternMatch> matches;
   std::vector<LabelEnd> labels;
   std::vector<ByteSpan> candidates;
+  std::size_t sorted_candidates = 0;   // candidates[0, this) are in order of begin (Resolve)
   std::vector<ByteSpan> group;         // Resolve: one group of overlapping candidates
   std::vector<unsigned char> taken;    // Resolve: bytes of the group already kept
   std::string lower;                   // the words' lower-case forms
@@ -1932,6 +1933,7 @@ struct Detector::Scratch {
     matches.clear();
     labels.clear();
     candidates.clear();
+    sorted_candidates = 0;
     lower.clear();
     words.clear();
     month_days.clear();
@@ -1988,10 +1990,15 @@ namespace {
 // overlaps is resolved on its own, which gives the same result as resolving them all at once
 // (candidates of different groups never meet), and a candidate that overlaps nothing, the
 // common case, is kept without sorting. Appends the kept spans to `out` in order of begin;
-// `c` is left sorted by begin.
+// `c` is left sorted by begin. `c[0, scratch.sorted_candidates)` is in order of begin already:
+// only the rest is sorted, then merged with it (which spans of one begin come first does not
+// change what is kept: Wins orders any two different spans).
 void Resolve(std::vector<ByteSpan>& c, Detector::Scratch& scratch, std::vector<ByteSpan>& out) {
+  const auto by_begin = [](const ByteSpan& a, const ByteSpan& b) { return a.begin < b.begin; };
+  const auto sorted = c.begin() + static_cast<std::ptrdiff_t>(std::min(scratch.sorted_candidates, c.size()));
+  std::sort(sorted, c.end(), by_begin);
+  std::inplace_merge(c.begin(), sorted, c.end(), by_begin);
   std::erase_if(c, [](const ByteSpan& s) { return s.end <= s.begin; });
-  std::sort(c.begin(), c.end(), [](const ByteSpan& a, const ByteSpan& b) { return a.begin < b.begin; });
   for (std::size_t i = 0; i < c.size();) {
     std::size_t j = i + 1, end = c[i].end;
     for (; j < c.size() && c[j].begin < end; ++j) end = std::max(end, c[j].end);
@@ -2057,7 +2064,7 @@ Result<std::vector<ByteSpan>> Detector::Detect(std::string_view text) {
       }
     }
     scratch_->Clear();
-    CALIPER_RETURN_IF_ERROR(DetectSegment(text.substr(base, len), base, scratch_->candidates));
+    CALIPER_RETURN_IF_ERROR(DetectSegment(text.substr(base, len), base));
     const std::size_t first = out.size();
     Resolve(scratch_->candidates, *scratch_, out);
     CALIPER_RETURN_IF_ERROR(DetectSpacedRuns(text.substr(base, len), base, out, first));
@@ -2140,7 +2147,7 @@ Status Detector::DetectSpacedRuns(std::string_view s, std::size_t base, std::vec
     }
     done = j;
     scratch_->Clear();
-    CALIPER_RETURN_IF_ERROR(DetectSegment(collapsed, 0, scratch_->candidates));
+    CALIPER_RETURN_IF_ERROR(DetectSegment(collapsed, 0));
     std::vector<ByteSpan> spans;
     Resolve(scratch_->candidates, *scratch_, spans);
     for (const ByteSpan& c : spans) {
@@ -2169,7 +2176,8 @@ Status Detector::DetectSpacedRuns(std::string_view s, std::size_t base, std::vec
   return Status::Ok();
 }
 
-Status Detector::DetectSegment(std::string_view s, std::size_t base, std::vector<ByteSpan>& out) {
+Status Detector::DetectSegment(std::string_view s, std::size_t base) {
+  std::vector<ByteSpan>& out = scratch_->candidates;
   std::vector<PatternMatch>& matches = scratch_->matches;
   CALIPER_RETURN_IF_ERROR(scanner_->Scan(s, matches));
   const Lexicon& lex = Lexicon::Get();
@@ -2324,6 +2332,7 @@ Status Detector::DetectSegment(std::string_view s, std::size_t base, std::vector
   // Labels type the identifier right after them (within a few words).
   std::sort(out.begin(), out.end(),
             [](const ByteSpan& a, const ByteSpan& b) { return a.begin < b.begin; });
+  scratch_->sorted_candidates = out.size();
   for (const LabelEnd& label : labels) {
     std::size_t i = label.end;
     for (int hops = 0; hops < 6 && i < s.size(); ++hops) {

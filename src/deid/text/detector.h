@@ -44,8 +44,8 @@ class Detector {
 
  private:
   explicit Detector(std::unique_ptr<PatternScanner> scanner);
-  // Appends the candidate spans of one segment (at byte `base` of the text) to `out`.
-  Status DetectSegment(std::string_view text, std::size_t base, std::vector<ByteSpan>& out);
+  // Appends the candidate spans of one segment (at byte `base` of the text) to the scratch's.
+  Status DetectSegment(std::string_view text, std::size_t base);
   // OCR letter-spacing in one segment ("D O B : 0 4 / 1 2 / 1 9 6 0"): each run of single
   // characters is detected again with its spaces taken out, and what is found there is resolved
   // with `out[first..]` (the segment's resolved spans), keeping `out` sorted.
