@@ -211,6 +211,24 @@ std::string LinkJson(const dicom::DeidResult& r) {
 
 }  // namespace
 
+std::string DeidActionsJson(const dicom::DeidActions& a) {
+  const nlohmann::ordered_json out = {
+      {"dummy", a.dummy},
+      {"zeroed", a.zeroed},
+      {"removed", a.removed},
+      {"kept", a.kept},
+      {"cleaned", a.cleaned},
+      {"uid_remapped", a.uid_remapped},
+      {"private_removed", a.private_removed},
+      {"private_kept", a.private_kept},
+      {"dates_shifted", a.dates_shifted},
+      {"pixels_blanked", a.pixels_blanked},
+      {"pixels_decompressed_from",
+       a.pixels_decompressed_from.empty() ? nlohmann::ordered_json(nullptr)
+                                          : nlohmann::ordered_json(a.pixels_decompressed_from)}};
+  return out.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 std::string DicomIngestReportJson(const DicomIngestReport& report) {
   json files = json::array();
   std::map<std::string, int> counts = {{"stored", 0}, {"duplicate", 0}, {"quarantined", 0}, {"error", 0}};
@@ -222,6 +240,7 @@ std::string DicomIngestReportJson(const DicomIngestReport& report) {
     if (!f.modality.empty()) row["modality"] = f.modality;
     if (!f.reasons.empty()) row["reasons"] = f.reasons;
     if (!f.quarantine_id.empty()) row["quarantine_id"] = f.quarantine_id;
+    if (f.actions) row["actions"] = json::parse(DeidActionsJson(*f.actions));
     if (!f.error.ok()) row["error"] = ErrorJson(f.error);
     ++counts[f.outcome];
     files.push_back(std::move(row));
@@ -342,6 +361,7 @@ Result<DicomIngestReport> App::IngestDicom(const RequestContext& ctx, const std:
     f.sop_instance_uid = r->sop_instance_uid;
     f.series_uid = r->series_uid;
     f.modality = r->cohort.modality;
+    f.actions = r->actions;
     if (r->sop_instance_uid.empty() || r->series_uid.empty()) {
       f.outcome = "error";
       f.error = Error(ErrorCode::kInvalidArgument, "the instance has no SOP Instance UID or no Series Instance UID");
@@ -359,6 +379,7 @@ Result<DicomIngestReport> App::IngestDicom(const RequestContext& ctx, const std:
     instance.cohort_json = CohortJson(r->cohort);
     instance.link_json = LinkJson(*r);
     instance.bytes = std::move(r->bytes);
+    instance.actions = r->actions;
     if (r->quarantine) {
       f.reasons = r->burned_in_reasons;
       Status s = QuarantineInstance(ctx, project_id, r->series_uid, std::move(instance), f);
@@ -501,6 +522,12 @@ Status App::StoreInSeries(storage::Transaction& txn, const RequestContext& ctx, 
     add(s->bytes);
   }
   sr.added = static_cast<std::int64_t>(fresh.size());
+  json deidentified = json::array();  // what de-identification did to each instance stored
+  for (const SeriesInstance* s : fresh) {
+    if (s->actions) {
+      deidentified.push_back({{"sop_instance_uid", s->sop_instance_uid}, {"actions", json::parse(DeidActionsJson(*s->actions))}});
+    }
+  }
   if (build_volume) {
     CALIPER_RETURN_IF_ERROR(StoreSeriesVolume(txn, item, all, sr));
   } else {
@@ -511,8 +538,9 @@ Status App::StoreInSeries(storage::Transaction& txn, const RequestContext& ctx, 
                            json{{"project_id", project_id},
                                 {"added", sr.added},
                                 {"instances", sr.instances},
-                                {"volume", sr.no_volume.empty()}}
-                               .dump()));
+                                {"volume", sr.no_volume.empty()},
+                                {"deidentified", std::move(deidentified)}}
+                               .dump(-1, ' ', false, json::error_handler_t::replace)));
   return Status::Ok();
 }
 
@@ -626,7 +654,8 @@ Status App::QuarantineInstance(const RequestContext& ctx, const std::string& pro
   CALIPER_RETURN_IF_ERROR(CommitWithAudit(
       *txn, Record(ctx, "quarantine.add", "quarantine", q.id,
                    json{{"project_id", project_id}, {"sop_instance_uid", q.sop_instance_uid},
-                        {"series_uid", series_uid}, {"modality", q.modality}, {"reasons", q.reasons}}
+                        {"series_uid", series_uid}, {"modality", q.modality}, {"reasons", q.reasons},
+                        {"actions", instance.actions ? json::parse(DeidActionsJson(*instance.actions)) : json(nullptr)}}
                        .dump(-1, ' ', false, json::error_handler_t::replace))));
   f.outcome = "quarantined";
   f.quarantine_id = q.id;

@@ -825,6 +825,75 @@ TEST_F(ImagingTest, AStewardBlanksACompressedUltrasoundCineIntoItsItem) {
   EXPECT_EQ(json::parse(details)["pixels_decompressed_from"], "1.2.840.10008.1.2.4.50");
 }
 
+// A blanking rule that decodes JPEG ultrasound says so per file, as `caliper deid dicom` does in
+// deid-report.jsonl: in the report, in the report's JSON and in the audit event of the series.
+TEST_F(ImagingTest, TheIngestReportAndAuditSayWhatDeidentificationDidToEachFile) {
+  core::DicomSettings settings;
+  settings.project_id = project_id_;
+  settings.blanking = {"US:2,1,6,4", "US:100,100,5,5"};  // the second lies outside the image
+  ASSERT_TRUE(app_->PutDicomSettings(LocalOperator(), settings).ok());
+  constexpr int kFrames = 3;
+  auto us = dicom::MakeUltrasoundCinePhantom(kFrames, 16, 24, /*ybr_planar=*/false, 29);
+  ASSERT_TRUE(us.ok());
+  auto jpeg = dicom::Transcode(*us, "1.2.840.10008.1.2.4.50");
+  ASSERT_TRUE(jpeg.ok()) << jpeg.status().ToString();
+  std::vector<ImagingInput> inputs = {{"us.dcm", std::string(jpeg->begin(), jpeg->end())},
+                                      {"ct.dcm", phantom_[0]},
+                                      {"notes.txt", "not DICOM at all"}};
+  DicomIngestReport r = Ingest(std::move(inputs));
+  ASSERT_EQ(Outcomes(r), (std::vector<std::string>{"stored", "stored", "error"})) << "a rule applied: not held";
+  ASSERT_TRUE(r.files[0].actions.has_value());
+  EXPECT_EQ(r.files[0].actions->pixels_blanked, kFrames) << "one rectangle met each frame";
+  EXPECT_EQ(r.files[0].actions->pixels_decompressed_from, "1.2.840.10008.1.2.4.50");
+  EXPECT_GT(r.files[0].actions->uid_remapped, 0);
+  ASSERT_TRUE(r.files[1].actions.has_value());
+  EXPECT_EQ(r.files[1].actions->pixels_blanked, 0);
+  EXPECT_EQ(r.files[1].actions->pixels_decompressed_from, "");
+  EXPECT_GT(r.files[1].actions->dummy, 0) << "the phantom's name and Patient ID";
+  EXPECT_FALSE(r.files[2].actions.has_value()) << "not de-identified";
+
+  const json report = json::parse(DicomIngestReportJson(r));
+  const json& us_actions = report["files"][0]["actions"];
+  EXPECT_EQ(us_actions["pixels_blanked"], kFrames);
+  EXPECT_EQ(us_actions["pixels_decompressed_from"], "1.2.840.10008.1.2.4.50");
+  EXPECT_EQ(us_actions, json::parse(DeidActionsJson(*r.files[0].actions)));
+  EXPECT_TRUE(report["files"][1]["actions"]["pixels_decompressed_from"].is_null());
+  EXPECT_EQ(report["files"][1]["actions"]["pixels_blanked"], 0);
+  EXPECT_FALSE(report["files"][2].contains("actions"));
+  for (const char* key : {"dummy", "zeroed", "removed", "kept", "cleaned", "uid_remapped", "private_removed",
+                          "private_kept", "dates_shifted", "pixels_blanked", "pixels_decompressed_from"}) {
+    EXPECT_TRUE(us_actions.contains(key)) << key;
+  }
+
+  // The audit event of each series names its instances' actions, committed with them.
+  std::map<std::string, json> by_sop;
+  ASSERT_TRUE(app_->ExportAudit(LocalOperator(), 0, SystemClock::Instance().Now() + kMicrosPerHour,
+                                [&](const storage::AuditEvent& e) {
+                                  if (e.action != "imaging.series_ingest") return Status::Ok();
+                                  const json details = json::parse(e.details_json);
+                                  for (const json& d : details["deidentified"]) {
+                                    by_sop[d["sop_instance_uid"]] = d["actions"];
+                                  }
+                                  return Status::Ok();
+                                })
+                  .ok());
+  ASSERT_EQ(by_sop.size(), 2u);
+  EXPECT_EQ(by_sop[r.files[0].sop_instance_uid], us_actions);
+  EXPECT_EQ(by_sop[r.files[1].sop_instance_uid], report["files"][1]["actions"]);
+
+  // A held instance's actions go with its quarantine.add event.
+  auto held_us = dicom::MakeUltrasoundCinePhantom(2, 16, 16, false, 31);
+  ASSERT_TRUE(held_us.ok());
+  ASSERT_TRUE(app_->PutDicomSettings(LocalOperator(), {project_id_, {}, {}, {}, 0}).ok());
+  DicomIngestReport held = Ingest({{"held.dcm", std::string(held_us->begin(), held_us->end())}});
+  ASSERT_EQ(Outcomes(held), std::vector<std::string>{"quarantined"});
+  ASSERT_TRUE(held.files[0].actions.has_value());
+  EXPECT_EQ(held.files[0].actions->pixels_blanked, 0);
+  const json added = LastAuditDetails("quarantine.add");
+  EXPECT_EQ(added["actions"], json::parse(DeidActionsJson(*held.files[0].actions)));
+  EXPECT_TRUE(added["actions"]["pixels_decompressed_from"].is_null());
+}
+
 TEST_F(ImagingTest, BadAndQuarantinedFilesAreReportedAndNeverStored) {
   auto us = dicom::MakeUltrasoundCinePhantom(2, 16, 16, false, 3);
   ASSERT_TRUE(us.ok());

@@ -175,16 +175,6 @@ Status WriteAtomically(const fs::path& path, std::string_view bytes) {
   return out.Commit(path);
 }
 
-ordered_json ActionsJson(const dicom::DeidActions& a) {
-  return {{"dummy", a.dummy},           {"zeroed", a.zeroed},
-          {"removed", a.removed},       {"kept", a.kept},
-          {"cleaned", a.cleaned},       {"uid_remapped", a.uid_remapped},
-          {"private_removed", a.private_removed}, {"private_kept", a.private_kept},
-          {"dates_shifted", a.dates_shifted},     {"pixels_blanked", a.pixels_blanked},
-          {"pixels_decompressed_from",
-           a.pixels_decompressed_from.empty() ? ordered_json(nullptr) : ordered_json(a.pixels_decompressed_from)}};
-}
-
 // The output path of one instance, relative to --out: named by its new UIDs only, so no
 // input path (often holding names or record numbers) leaks into the output.
 std::string OutputName(const dicom::DeidResult& r) {
@@ -223,7 +213,7 @@ Outcome ProcessOne(const dicom::DicomDeidentifier& deid, const fs::path& file, c
   line["output"] = name;
   line["status"] = result->quarantine ? "quarantined" : "ok";
   line["burned_in_risk"] = result->burned_in_risk;
-  line["actions"] = ActionsJson(result->actions);
+  line["actions"] = ordered_json::parse(app::DeidActionsJson(result->actions));
   line["error"] = nullptr;
   return Outcome{line.dump(), false, result->quarantine};
 }

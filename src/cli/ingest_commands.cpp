@@ -162,6 +162,12 @@ struct DicomTally {
       if (json_out) continue;
       std::string note = ErrorText(f.error);
       for (const auto& reason : f.reasons) note += (note.empty() ? "" : "; ") + reason;
+      if (f.actions && f.actions->pixels_blanked > 0) {
+        note += (note.empty() ? "" : "; ") + std::to_string(f.actions->pixels_blanked) + " rectangles blanked";
+        if (!f.actions->pixels_decompressed_from.empty()) {
+          note += " (decompressed from " + f.actions->pixels_decompressed_from + ")";
+        }
+      }
       std::cout << f.name << '\t' << f.outcome << '\t' << f.item_id << '\t' << f.modality << '\t' << note << '\n';
     }
     for (const auto& f : r["files"]) files_json.push_back(f);

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "caliper/app/app.h"
+#include "caliper/dicom/encode.h"
 #include "caliper/dicom/image.h"
 #include "caliper/dicom/label_map.h"
 #include "caliper/dicom/phantom.h"
@@ -298,6 +299,47 @@ TEST_F(ImagingApiTest, DicomSettingsAreTheManagersAndShapeTheInstancesStoredNext
   const auto birth = attributes->find("00100030");
   EXPECT_TRUE(birth == attributes->end() || birth->second.empty()) << "the birth date still goes";
   EXPECT_EQ(AuditCount("imaging.instance_read", item), 1);
+}
+
+// STOW-RS answers, per instance, what de-identification did: a JPEG ultrasound cine blanked by
+// the project's rule says how many rectangles were zeroed and which syntax was decoded.
+TEST_F(ImagingApiTest, StowReportsWhatDeidentificationDidToEachInstance) {
+  auto project = app_->CreateProject(app::LocalOperator(), "Imaging STOW actions", "");
+  ASSERT_TRUE(project.ok());
+  const std::string p = project->id;
+  Session manager = User("a-manager", p, {core::Role::kManager});
+  auto put = Send("PUT", "/api/v1/projects/" + p + "/dicom-settings", &manager,
+                  json{{"blanking", {"US:0,0,8,2"}}}.dump());
+  ASSERT_EQ(put->status, 200) << put->body;
+  constexpr int kFrames = 2;
+  auto us = dicom::MakeUltrasoundCinePhantom(kFrames, 16, 16, /*ybr_planar=*/false, 41);
+  ASSERT_TRUE(us.ok());
+  auto jpeg = dicom::Transcode(*us, "1.2.840.10008.1.2.4.50");
+  ASSERT_TRUE(jpeg.ok()) << jpeg.status().ToString();
+  dicom::CtPhantomOptions o;
+  o.slices = 1;
+  o.rows = o.cols = kSize;
+  o.seed = 43;
+  auto ct = dicom::MakeCtPhantomSeries(o);
+  ASSERT_TRUE(ct.ok());
+  auto stored = Send("POST", "/api/v1/projects/" + p + "/dicomweb/studies", &manager,
+                     Stow({{"application/dicom", std::string(jpeg->begin(), jpeg->end())},
+                           {"application/dicom", std::string(ct->at(0).begin(), ct->at(0).end())},
+                           {"text/plain", "a note"}}),
+                     StowType());
+  ASSERT_EQ(stored->status, 202) << stored->body;
+  const json report = Body(stored);
+  ASSERT_EQ(report["files"].size(), 3u);
+  EXPECT_EQ(report["files"][0]["outcome"], "stored");
+  EXPECT_EQ(report["files"][0]["actions"]["pixels_blanked"], kFrames);
+  EXPECT_EQ(report["files"][0]["actions"]["pixels_decompressed_from"], "1.2.840.10008.1.2.4.50");
+  EXPECT_EQ(report["files"][1]["outcome"], "stored");
+  EXPECT_EQ(report["files"][1]["actions"]["pixels_blanked"], 0);
+  EXPECT_TRUE(report["files"][1]["actions"]["pixels_decompressed_from"].is_null());
+  EXPECT_GT(report["files"][1]["actions"]["uid_remapped"], 0);
+  EXPECT_FALSE(report["files"][2].contains("actions")) << "refused before de-identification";
+  const std::string item = report["files"][0]["item_id"];
+  EXPECT_EQ(AuditCount("imaging.series_ingest", item), 1);
 }
 
 TEST_F(ImagingApiTest, OnlyTheDataStewardSeesAndDecidesTheQuarantine) {

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "caliper/common/sample_data.h"
+#include "caliper/dicom/encode.h"
 #include "caliper/dicom/phantom.h"
 #include "caliper/ingest/nifti_io.h"
 #include "support/e2e.h"
@@ -189,6 +190,35 @@ TEST_F(IngestImagingCliTest, QuarantineListSaysHowManyArePending) {
   RunResult pending = Cli(with({"--status", "pending"}));
   EXPECT_THAT(pending.out, ::testing::EndsWith("\n2 pending\n"));
   EXPECT_THAT(pending.out, ::testing::Not(HasSubstr(first)));
+}
+
+// A project's blanking rule applied at ingest shows in the table's note and, with --json, in
+// each file's `actions` (the structure of deid-report.jsonl).
+TEST_F(IngestImagingCliTest, BlankedInstancesSayWhatWasBlankedAndDecoded) {
+  ASSERT_EQ(Cli({"project", "dicom-settings", "Imaging", "--blank", "US:0,0,4,4"}).exit_code, 0);
+  auto us = dicom::MakeUltrasoundCinePhantom(2, 16, 16, /*ybr_planar=*/false, 51);
+  ASSERT_TRUE(us.ok());
+  auto jpeg = dicom::Transcode(*us, "1.2.840.10008.1.2.4.50");
+  ASSERT_TRUE(jpeg.ok()) << jpeg.status().ToString();
+  fs::create_directories(dir_ / "us");
+  WriteFile(dir_ / "us/cine.dcm", std::string(jpeg->begin(), jpeg->end()));
+  RunResult table = Cli({"ingest", "dicom", dir_ / "us/cine.dcm", "--project", "Imaging"});
+  EXPECT_EQ(table.exit_code, 0) << Describe(table);
+  EXPECT_THAT(table.out, HasSubstr("	stored	itm_"));
+  EXPECT_THAT(table.out, HasSubstr("	US	2 rectangles blanked (decompressed from 1.2.840.10008.1.2.4.50)
+"));
+
+  auto other = dicom::MakeUltrasoundCinePhantom(2, 16, 16, /*ybr_planar=*/false, 53);
+  ASSERT_TRUE(other.ok());
+  WriteFile(dir_ / "us/native.dcm", std::string(other->begin(), other->end()));
+  RunResult r = Cli({"ingest", "dicom", dir_ / "us/native.dcm", "--project", "Imaging", "--json"});
+  EXPECT_EQ(r.exit_code, 0) << Describe(r);
+  json out = json::parse(r.out, nullptr, false);
+  ASSERT_FALSE(out.is_discarded()) << Describe(r);
+  const json& actions = out["files"][0]["actions"];
+  EXPECT_EQ(actions["pixels_blanked"], 2);
+  EXPECT_TRUE(actions["pixels_decompressed_from"].is_null()) << "native: blanked in place";
+  EXPECT_GT(actions["uid_remapped"], 0);
 }
 
 TEST_F(IngestImagingCliTest, NiftiWithSidecarsOneItemPerVolume) {

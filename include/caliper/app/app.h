@@ -367,6 +367,9 @@ struct DicomFileResult {
   std::vector<std::string> reasons;  // quarantined: why burned-in text is suspected
   std::string quarantine_id;         // quarantined: its entry in the quarantine (also a repeat's)
   Status error;                      // error: why the file was skipped (nothing of it stored)
+  // What de-identification did to the file (the `actions` of `caliper deid dicom`'s report:
+  // DeidActionsJson); absent when it did not de-identify.
+  std::optional<dicom::DeidActions> actions;
 };
 
 // What happened to one series (item) of an ingest that stored at least one instance.
@@ -386,8 +389,15 @@ struct DicomIngestReport {
   std::vector<DicomFileResult> files;  // one per input, in order
   std::vector<DicomSeriesResult> series;
 };
+// What de-identification did to one instance, as a JSON object: {"dummy", "zeroed", "removed",
+// "kept", "cleaned", "uid_remapped", "private_removed", "private_kept", "dates_shifted",
+// "pixels_blanked", "pixels_decompressed_from": UID | null} (docs/deid-dicom.md). The one
+// serialiser of `actions` in deid-report.jsonl, the ingest report and the ingest's audit events.
+std::string DeidActionsJson(const dicom::DeidActions& actions);
+
 // {"files": [{"name", "outcome", "item_id", "sop_instance_uid", "series_uid", "modality",
-// "reasons", "quarantine_id", "error": {"code", "message"}}], "series": [{"item_id", "series_uid", "modality",
+// "reasons", "quarantine_id", "actions" (DeidActionsJson; absent when the file did not
+// de-identify), "error": {"code", "message"}}], "series": [{"item_id", "series_uid", "modality",
 // "created", "added", "instances", "volume": {"dims"} | null, "no_volume", "warnings"}],
 // "stored", "duplicates", "quarantined", "errors"} (API answer, `caliper ingest dicom --json`).
 std::string DicomIngestReportJson(const DicomIngestReport& report);
@@ -1510,6 +1520,9 @@ class App {
     std::string modality;     // the item's, should this instance make it
     std::string cohort_json;  // likewise
     std::string link_json;    // the series' re-identification link, likewise (stored encrypted)
+    // What de-identification did (IngestDicom), audited with the instance; absent for a
+    // quarantined instance released later (its decision is audited instead).
+    std::optional<dicom::DeidActions> actions;
     // What StoreInSeries did with it.
     enum class Fate { kStored, kDuplicate, kOtherPatient, kInconsistent } fate = Fate::kStored;
     std::string duplicate_of;  // kDuplicate: the item that holds the instance already
@@ -1524,7 +1537,8 @@ class App {
   // re-identification link) from the first instance stored, rebuilds the volume from every
   // instance of the series (unless `build_volume` is false: then "deferred"; a series that does
   // not build yet — a gap, irregular spacing — gets a warning), and appends the audit records
-  // (item.create, imaging.series_ingest). `sr` says what happened (added = 0: nothing was
+  // (item.create, imaging.series_ingest with the `actions` of each instance stored that has
+  // them). `sr` says what happened (added = 0: nothing was
   // written).
   Status StoreInSeries(storage::Transaction& txn, const RequestContext& ctx, const std::string& project_id,
                        const std::string& series_uid, std::vector<SeriesInstance>& instances,
