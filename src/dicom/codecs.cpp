@@ -148,6 +148,14 @@ Result<ElementLayout> ScanElements(std::string_view f) {
   return layout;
 }
 
+Status CheckYbr422Columns(int columns) {
+  if (columns % 2 == 0) return Status::Ok();
+  return Error(ErrorCode::kUnsupported,
+               "native YBR_FULL_422 with an odd number of Columns (" + std::to_string(columns) +
+                   "): PS3.3 C.7.6.3.1.2 stores a row's pixels in pairs (Y1 Y2 Cb Cr) and defines no layout "
+                   "for a row's last, unpaired pixel");
+}
+
 Status ReadDicom(std::span<const std::uint8_t> bytes, DcmFileFormat& out) {
   RegisterDecoders();
   if (bytes.empty()) return Error(ErrorCode::kInvalidArgument, "empty input (zero bytes)");

@@ -54,6 +54,12 @@ Status ReadDicom(std::span<const std::uint8_t> bytes, DcmFileFormat& out);
 // `limits` (checked before anything is decoded) or frames that do not decode.
 Status DecompressPixelData(DcmDataset& ds, E_TransferSyntax xfer, const DecodeLimits& limits);
 
+// Native YBR_FULL_422 (PS3.3 C.7.6.3.1.2) stores Y1 Y2 Cb Cr for each pair of pixels of a row:
+// a row's first Cb Cr sit at its first Y, the next at its third, and so on. The Standard gives no
+// layout for the last pixel of a row of odd width, so such pixel data is refused by DecodeImage
+// and by blanking alike (kUnsupported, naming the Columns) rather than guessed at. Ok when even.
+Status CheckYbr422Columns(int columns);
+
 // Writes `file` as a Part 10 file in `xfer` (whose representation the dataset must already
 // have) into memory, updating the meta header. Errors: kInternal when DCMTK refuses.
 Result<std::vector<std::uint8_t>> WriteDicom(DcmFileFormat& file, E_TransferSyntax xfer);

@@ -657,9 +657,11 @@ Result<int> Blank(DcmDataset& ds, DcmElement& pixels, const std::vector<PixelRec
     return Error(ErrorCode::kUnsupported,
                  "blanking needs whole-byte pixels (Bits Allocated " + std::to_string(bits) + ")");
   }
-  if (g.ybr422 && (cols % 2 != 0 || planar != 0)) {
-    return Error(ErrorCode::kUnsupported,
-                 "blanking YBR_FULL_422 needs an even number of Columns and Planar Configuration 0");
+  if (g.ybr422) {
+    CALIPER_RETURN_IF_ERROR(CheckYbr422Columns(cols));
+    if (planar != 0) {
+      return Error(ErrorCode::kUnsupported, "blanking YBR_FULL_422 needs Planar Configuration 0 (PS3.3 C.7.6.3.1.2)");
+    }
   }
   Uint8* data = nullptr;
   if (pixels.getUint8Array(data).bad() || data == nullptr) {

@@ -1014,6 +1014,28 @@ TEST(DicomDeid, PydicomReadsABlankedDecompressedInstance) {
   EXPECT_EQ(j["sum"].get<double>(), sum);
 }
 
+// Native YBR_FULL_422 of odd width has no layout in PS3.3 (pairs are per row): a blanking rule
+// refuses the file by name, a quarantined copy is kept as it came, and a steward's rectangles are
+// refused the same way.
+TEST(DicomDeid, NativeYbrFull422WithAnOddNumberOfColumnsIsRefusedWhenBlanked) {
+  const auto cine = testing::Ybr422OddColumnsCine(2, 10, 13);
+  const std::string input(cine.begin(), cine.end());
+  const std::string why = "native YBR_FULL_422 with an odd number of Columns (13)";
+  DeidOptions o;
+  o.blanking.push_back({"US", "", "", {{0, 0, 4, 4}}});
+  auto ruled = Make(o)->Deidentify(input);
+  ASSERT_FALSE(ruled.ok());
+  EXPECT_EQ(ruled.status().code(), ErrorCode::kUnsupported);
+  EXPECT_NE(ruled.status().message().find(why), std::string::npos) << ruled.status().ToString();
+  auto plain = Make()->Deidentify(input);
+  ASSERT_TRUE(plain.ok()) << plain.status().ToString();
+  EXPECT_TRUE(plain->quarantine);
+  auto stewarded = BlankPixelRects(plain->bytes, {{0, 0, 4, 4}});
+  ASSERT_FALSE(stewarded.ok());
+  EXPECT_EQ(stewarded.status().code(), ErrorCode::kUnsupported);
+  EXPECT_NE(stewarded.status().message().find(why), std::string::npos) << stewarded.status().ToString();
+}
+
 // Native YBR_FULL_422 (Y1 Y2 Cb Cr per pair of pixels) is blanked in place in whole pairs, by a
 // rule and by a steward alike: a rectangle over columns 3..6 blanks columns 2..7 (the pairs it
 // touches share Cb and Cr); nothing else changes and the layout stays. pydicom reads the result.

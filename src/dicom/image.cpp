@@ -178,6 +178,7 @@ Status ConvertNative(DcmDataset& ds, const PixelLayout& p, DecodedImage& out) {
   if (ds.findAndGetElement(DCM_PixelData, elem).bad() || elem == nullptr) {
     return Invalid("no Pixel Data (7FE0,0010)");
   }
+  if (p.photometric == "YBR_FULL_422") CALIPER_RETURN_IF_ERROR(CheckYbr422Columns(p.columns));
   const std::size_t frame_samples = static_cast<std::size_t>(p.rows) * p.columns * p.samples;
   const std::size_t total = frame_samples * static_cast<std::size_t>(p.frames);
   // YBR_FULL_422 stores two samples per pixel (PS3.3 C.7.6.3.1.2).

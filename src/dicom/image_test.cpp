@@ -226,6 +226,25 @@ TEST(DecodeImageTest, NativeYbrFull422DecodesToRgb) {
   EXPECT_LE(MaxAbsDiff(image.values, theirs), 1.0);
 }
 
+// PS3.3 C.7.6.3.1.2 pairs the pixels of each row (the first Cb Cr at the first Y, the next at
+// the third, ...) and defines no layout for the last pixel of a row of odd width: such native
+// pixel data is refused by name rather than decoded with pairs that straddle rows.
+TEST(DecodeImageTest, NativeYbrFull422WithAnOddNumberOfColumnsIsRefusedByName) {
+  const Bytes file = testing::Ybr422OddColumnsCine(2, 10, 13);
+  auto image = DecodeImage(file);
+  ASSERT_FALSE(image.ok()) << "decoded " << image->values.size() << " values";
+  EXPECT_EQ(image.status().code(), ErrorCode::kUnsupported);
+  EXPECT_NE(image.status().message().find("native YBR_FULL_422 with an odd number of Columns (13)"),
+            std::string::npos)
+      << image.status().ToString();
+  // Compressed, the codec carries the subsampling: JPEG of an odd width decodes (to RGB).
+  auto us = MakeUltrasoundCinePhantom(2, 10, 13, /*ybr_planar=*/false, 3);
+  ASSERT_TRUE(us.ok());
+  const DecodedImage jpeg = MustDecode(MustTranscode(*us, UID_JPEGProcess1TransferSyntax));
+  EXPECT_EQ(jpeg.columns, 13);
+  EXPECT_EQ(jpeg.kind, PixelKind::kRgb);
+}
+
 TEST(DecodeImageTest, EnhancedCtTakesGeometryAndRescaleFromFunctionalGroups) {
   CtPhantomOptions o = SmallCt();
   o.slices = 5;

@@ -78,4 +78,22 @@ inline Bytes Ybr422Cine(int frames, int rows, int cols) {
   });
 }
 
+// Native YBR_FULL_422 with an odd number of Columns (rows * cols even), its Y1 Y2 Cb Cr
+// groups running on from one row into the next, as a writer that ignores rows stores them: a
+// layout PS3.3 C.7.6.3.1.2 does not define (it pairs the pixels of each row).
+inline Bytes Ybr422OddColumnsCine(int frames, int rows, int cols) {
+  EXPECT_EQ(cols % 2, 1);
+  EXPECT_EQ(rows % 2, 0);
+  auto us = MakeUltrasoundCinePhantom(frames, rows, cols, /*ybr_planar=*/false, 3);
+  EXPECT_TRUE(us.ok()) << us.status().ToString();
+  if (!us.ok()) return {};
+  std::vector<Uint8> packed(std::size_t(frames) * rows * cols * 2);
+  for (std::size_t i = 0; i < packed.size(); ++i) packed[i] = static_cast<Uint8>(i % 4 < 2 ? i * 7 % 256 : 128);
+  return Modify(*us, [&](DcmDataset& ds) {
+    ds.putAndInsertString(DCM_PhotometricInterpretation, "YBR_FULL_422");
+    ds.putAndInsertUint16(DCM_PlanarConfiguration, 0);
+    ds.putAndInsertUint8Array(DCM_PixelData, packed.data(), static_cast<unsigned long>(packed.size()));
+  });
+}
+
 }  // namespace caliper::dicom::testing

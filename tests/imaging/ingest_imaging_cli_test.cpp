@@ -204,9 +204,8 @@ TEST_F(IngestImagingCliTest, BlankedInstancesSayWhatWasBlankedAndDecoded) {
   WriteFile(dir_ / "us/cine.dcm", std::string(jpeg->begin(), jpeg->end()));
   RunResult table = Cli({"ingest", "dicom", dir_ / "us/cine.dcm", "--project", "Imaging"});
   EXPECT_EQ(table.exit_code, 0) << Describe(table);
-  EXPECT_THAT(table.out, HasSubstr("	stored	itm_"));
-  EXPECT_THAT(table.out, HasSubstr("	US	2 rectangles blanked (decompressed from 1.2.840.10008.1.2.4.50)
-"));
+  EXPECT_THAT(table.out, HasSubstr("\tstored\titm_"));
+  EXPECT_THAT(table.out, HasSubstr("\tUS\t2 rectangles blanked (decompressed from 1.2.840.10008.1.2.4.50)\n"));
 
   auto other = dicom::MakeUltrasoundCinePhantom(2, 16, 16, /*ybr_planar=*/false, 53);
   ASSERT_TRUE(other.ok());
