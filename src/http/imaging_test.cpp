@@ -67,6 +67,19 @@ class ImagingApiTest : public ::testing::Test {
     }
     return body + "--" + kBoundary + "--\r\n";
   }
+  // The phantom CT series of `slices` slices (kSize x kSize) of `seed`, as STOW-RS parts.
+  static std::vector<std::pair<std::string, std::string>> CtParts(int slices, std::uint64_t seed) {
+    dicom::CtPhantomOptions o;
+    o.slices = slices;
+    o.rows = o.cols = kSize;
+    o.seed = seed;
+    auto series = dicom::MakeCtPhantomSeries(o);
+    EXPECT_TRUE(series.ok()) << series.status().ToString();
+    std::vector<std::pair<std::string, std::string>> parts;
+    if (!series.ok()) return parts;
+    for (const auto& bytes : *series) parts.emplace_back("application/dicom", std::string(bytes.begin(), bytes.end()));
+    return parts;
+  }
   static std::string StowType() {
     return std::string("multipart/related; type=\"application/dicom\"; boundary=") + kBoundary;
   }
@@ -272,14 +285,8 @@ TEST_F(ImagingApiTest, DicomSettingsAreTheManagersAndShapeTheInstancesStoredNext
   EXPECT_EQ(Body(Send("GET", settings_path, &manager))["options"], Body(put)["options"]);
   EXPECT_EQ(AuditCount("project.dicom_settings", p), 1);
 
-  dicom::CtPhantomOptions o;
-  o.slices = 2;
-  o.rows = o.cols = kSize;
-  o.seed = 12;
-  auto series = dicom::MakeCtPhantomSeries(o);
-  ASSERT_TRUE(series.ok());
-  std::vector<std::pair<std::string, std::string>> parts;
-  for (const auto& bytes : *series) parts.emplace_back("application/dicom", std::string(bytes.begin(), bytes.end()));
+  const auto parts = CtParts(2, 12);
+  ASSERT_EQ(parts.size(), 2u);
   auto stored = Send("POST", "/api/v1/projects/" + p + "/dicomweb/studies", &manager, Stow(parts), StowType());
   ASSERT_EQ(stored->status, 200) << stored->body;
   const json report = Body(stored);
@@ -316,16 +323,10 @@ TEST_F(ImagingApiTest, StowReportsWhatDeidentificationDidToEachInstance) {
   ASSERT_TRUE(us.ok());
   auto jpeg = dicom::Transcode(*us, "1.2.840.10008.1.2.4.50");
   ASSERT_TRUE(jpeg.ok()) << jpeg.status().ToString();
-  dicom::CtPhantomOptions o;
-  o.slices = 1;
-  o.rows = o.cols = kSize;
-  o.seed = 43;
-  auto ct = dicom::MakeCtPhantomSeries(o);
-  ASSERT_TRUE(ct.ok());
+  const auto ct = CtParts(1, 43);
+  ASSERT_EQ(ct.size(), 1u);
   auto stored = Send("POST", "/api/v1/projects/" + p + "/dicomweb/studies", &manager,
-                     Stow({{"application/dicom", std::string(jpeg->begin(), jpeg->end())},
-                           {"application/dicom", std::string(ct->at(0).begin(), ct->at(0).end())},
-                           {"text/plain", "a note"}}),
+                     Stow({{"application/dicom", std::string(jpeg->begin(), jpeg->end())}, ct[0], {"text/plain", "a note"}}),
                      StowType());
   ASSERT_EQ(stored->status, 202) << stored->body;
   const json report = Body(stored);
