@@ -151,7 +151,10 @@ test('volume reading room: a DICOM-SEG imported as the reader\'s mask; a misalig
   await canvas.focus();
   await strokeOnCanvas(page, canvas, 'e', [0.3, 0.5], [0.7, 0.5], 12);
   await attributeIs('data-unsaved', true);
-  await page.waitForTimeout(400);  // the painted count settles
+  // The painted count follows the stroke's frames: wait for it to drop (a fixed 400 ms was too
+  // short on a loaded machine).
+  await page.waitForFunction((n) => Number(document.querySelector('.canvas-wrap canvas')
+    ?.getAttribute('data-painted-voxels')) < n, expected, { timeout: 10000 }).catch(() => {});
   const withStroke = await canvas.getAttribute('data-painted-voxels');
   assert.ok(Number(withStroke) < expected, `the stroke erased voxels (${withStroke} of ${expected} left)`);
   const volume = await r.context.request.get(`${env.server.url}/api/v1/items/${item_id}/volume.nii.gz`);
