@@ -43,7 +43,8 @@ struct PatternDef {
 
 // The bytes of a URL's path: all but whitespace and <>"'()[]{} (as in the class below).
 bool IsPathByte(char c) {
-  return !(c == ' ' || (c >= '\t' && c <= '\r') || std::strchr("<>\"'()[]{}", c) != nullptr) || c == '\0';
+  const bool space = c == ' ' || (c >= '\t' && c <= '\r');
+  return !space && (c == '\0' || std::strchr("<>\"'()[]{}", c) == nullptr);  // strchr finds '\0' too
 }
 
 std::vector<PatternDef> Definitions() {
@@ -107,12 +108,14 @@ std::vector<PatternDef> Definitions() {
   };
 }
 
-// Keeps, for each pattern and leftmost start, the longest match (ends arrive in order).
+// Keeps, for each pattern and leftmost start, the longest match. Ends arrive nearly in order: a
+// pattern whose alternatives Hyperscan runs in different engines can report a later end before
+// an earlier one, which must not cut the match back.
 void Keep(unsigned id, std::size_t from, std::size_t to, std::size_t& last, std::vector<PatternMatch>& out) {
   if (last != std::size_t(-1)) {
     PatternMatch& prev = out[last];
-    if (prev.begin == from) {  // the same match, longer
-      prev.end = to;
+    if (prev.begin == from) {  // the same match, perhaps longer
+      prev.end = std::max(prev.end, to);
       return;
     }
     if (from < prev.end) return;  // starts inside the previous match of this pattern
@@ -450,8 +453,7 @@ Status PatternScanner::Scan(std::string_view text, std::vector<PatternMatch>& ou
   for (unsigned id = 0; id < by_pattern_.size(); ++id) {
     std::vector<std::size_t>& ends = by_pattern_[id];
     if (ends.empty()) continue;
-    // Nearly always in order already; a pattern whose alternatives Hyperscan runs in
-    // different engines ("x.org" and "x.org/path") can report a later end first.
+    // Nearly always in order already (see Keep).
     if (!std::is_sorted(ends.begin(), ends.end())) std::sort(ends.begin(), ends.end());
     CALIPER_RETURN_IF_ERROR(FindStarts(text, id));
   }
