@@ -146,8 +146,9 @@ std::vector<Route> ImagingRoutes() {
        "Part 10 instance per part. Each is de-identified (PS3.15 Basic Profile) before storage and stored in the "
        "item of its series (one per Series Instance UID, also across requests), whose volume is rebuilt as NIfTI. "
        "The answer is Caliper's per-instance report (stored, duplicate, quarantined for suspected burned-in text, "
-       "or error with its reason) with the series touched: 200 when every instance was stored or was a "
-       "duplicate, 202 when some were not.",
+       "or error with its reason; for each instance that was de-identified, its `actions`: what was removed, "
+       "remapped, shifted, blanked and decompressed) with the series touched: 200 when every instance was "
+       "stored or was a duplicate, 202 when some were not.",
        BodyKind::kDicomStow, {},
        [](app::App& app, Call& call) -> Result<Reply> {
          CALIPER_ASSIGN_OR_RETURN(auto type, ParseRelatedContentType(call.req.get_header_value("Content-Type")));
