@@ -114,7 +114,9 @@ test('volume reading room: first slice time, views, painting, measurement', () =
   // default, and the page is given two frames (the GPU's work done) before the screenshot.
   await page.getByLabel('Window').selectOption({ label: 'Liver W160 L60' }, { timeout: 180_000 });
   await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r(true)))));
-  await page.getByRole('button', { name: 'Zoom in' }).click();
+  // The page may still be busy with those textures on a loaded machine (a fresh-clone CI run
+  // timed out here after Playwright's default 30 s).
+  await page.getByRole('button', { name: 'Zoom in' }).click({ timeout: 180_000 });
   await page.keyboard.press('ArrowUp');
   await r.shot('liver-window-zoomed');
 
