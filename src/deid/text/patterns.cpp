@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -232,10 +233,13 @@ class Reverser {
 // the leftmost start. An anchored scan stops once no match can go on, so it reads about as far
 // as the match is long. The URL and e-mail patterns, whose matches never hold whitespace but
 // end at every byte of a long address, instead find their starts with start-of-match tracking
-// in one window from the whitespace before their ends: one scan for many ends.
+// in one window from the whitespace before their ends: one scan for many ends. A pattern whose
+// matches all have one length ("\b\d{3}-\d{4}\b") needs no scan at all.
 struct CompiledPatterns {
   hs_database* ends = nullptr;          // every pattern, ends only
+  std::vector<unsigned> width;          // per pattern, the length of every match; 0 when they differ
   std::vector<hs_database*> reversed;   // per pattern, "^[\s\S]" + reversed; null for the spaceless
+                                        // and the fixed-width
   std::vector<hs_database*> starts;     // per spaceless pattern, leftmost start of match; else null
   std::vector<PatternInfo> infos;
   Status status;
@@ -265,9 +269,20 @@ Status Compile(CompiledPatterns& c) {
     const int at = error ? error->expression : -1;
     return CompileError(error, at >= 0 ? std::to_string(at) : "set");
   }
+  c.width.assign(defs.size(), 0);
   c.reversed.assign(defs.size(), nullptr);
   c.starts.assign(defs.size(), nullptr);
   for (unsigned i = 0; i < defs.size(); ++i) {
+    // Every match of the same length ("\b\d{3}-\d{4}\b"): its start is its end less that length,
+    // with no scan (Hyperscan's analysis of the expression says so).
+    hs_expr_info_t* info = nullptr;
+    if (hs_expression_info(expressions[i], flags[i], &info, &error) != HS_SUCCESS) {
+      return CompileError(error, std::to_string(i) + " (info)");
+    }
+    const bool fixed = info->min_width == info->max_width && info->min_width > 0;
+    if (fixed) c.width[i] = info->min_width;
+    std::free(info);  // allocated by Hyperscan's default allocator, malloc
+    if (fixed) continue;
     if (defs[i].type == PhiType::kUrl || defs[i].type == PhiType::kEmail) {
       if (hs_compile(expressions[i], flags[i] | HS_FLAG_SOM_LEFTMOST, HS_MODE_BLOCK, nullptr, &c.starts[i], &error) !=
           HS_SUCCESS) {
@@ -402,6 +417,10 @@ Status PatternScanner::FindStarts(std::string_view text, unsigned id) {
   const std::vector<std::size_t>& ends = by_pattern_[id];
   std::vector<std::size_t>& starts = starts_[id];
   starts.assign(ends.size(), kNone);
+  if (const std::size_t width = c.width[id]; width > 0) {
+    for (std::size_t k = 0; k < ends.size(); ++k) starts[k] = ends[k] - width;
+    return Status::Ok();
+  }
   if (c.reversed[id] != nullptr) {
     // reversed_ is " " + the text backwards: text[e] is at reversed_[n - e], and the scan from
     // there reads text[e], then text[e - 1], ... down to text[0].
