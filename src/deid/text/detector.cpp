@@ -1985,6 +1985,23 @@ std::vector<LabelEnd> LabelsIn(std::string_view s) {
 
 namespace {
 
+bool ByBegin(const ByteSpan& a, const ByteSpan& b) { return a.begin < b.begin; }
+
+// Sorts [first, last) by begin, stably: by insertion, one pass when the spans are in order or
+// nearly (a span moves past the few it overlaps), and by std::stable_sort once the insertions
+// have moved more than a few spans per span, so that spans far out of order never cost n².
+void SortByBegin(std::vector<ByteSpan>::iterator first, std::vector<ByteSpan>::iterator last) {
+  const std::ptrdiff_t budget = 8 * (last - first);
+  std::ptrdiff_t moved = 0;
+  for (auto i = first; i != last && moved <= budget; ++i) {
+    const ByteSpan v = *i;
+    auto j = i;
+    for (; j != first && v.begin < (j - 1)->begin; --j, ++moved) *j = *(j - 1);
+    *j = v;
+  }
+  if (moved > budget) std::stable_sort(first, last, ByBegin);
+}
+
 // Keeps the candidates that win (Wins) over those they overlap, greedily: in winning order, a
 // candidate is kept when it overlaps none kept before it. Each group of candidates linked by
 // overlaps is resolved on its own, which gives the same result as resolving them all at once
@@ -1994,10 +2011,9 @@ namespace {
 // only the rest is sorted, then merged with it (which spans of one begin come first does not
 // change what is kept: Wins orders any two different spans).
 void Resolve(std::vector<ByteSpan>& c, Detector::Scratch& scratch, std::vector<ByteSpan>& out) {
-  const auto by_begin = [](const ByteSpan& a, const ByteSpan& b) { return a.begin < b.begin; };
   const auto sorted = c.begin() + static_cast<std::ptrdiff_t>(std::min(scratch.sorted_candidates, c.size()));
-  std::sort(sorted, c.end(), by_begin);
-  std::inplace_merge(c.begin(), sorted, c.end(), by_begin);
+  SortByBegin(sorted, c.end());
+  std::inplace_merge(c.begin(), sorted, c.end(), ByBegin);
   std::erase_if(c, [](const ByteSpan& s) { return s.end <= s.begin; });
   for (std::size_t i = 0; i < c.size();) {
     std::size_t j = i + 1, end = c[i].end;
@@ -2019,8 +2035,7 @@ void Resolve(std::vector<ByteSpan>& c, Detector::Scratch& scratch, std::vector<B
       std::fill(b, e, 1);
       out.push_back(s);
     }
-    std::sort(out.begin() + static_cast<std::ptrdiff_t>(kept), out.end(),
-              [](const ByteSpan& a, const ByteSpan& b) { return a.begin < b.begin; });
+    std::sort(out.begin() + static_cast<std::ptrdiff_t>(kept), out.end(), ByBegin);
     i = j;
   }
 }
@@ -2172,7 +2187,7 @@ Status Detector::DetectSpacedRuns(std::string_view s, std::size_t base, std::vec
   const std::size_t kept = out.size();
   out.insert(out.end(), added.begin(), added.end());
   std::inplace_merge(out.begin() + static_cast<std::ptrdiff_t>(first), out.begin() + static_cast<std::ptrdiff_t>(kept),
-                     out.end(), [](const ByteSpan& a, const ByteSpan& b) { return a.begin < b.begin; });
+                     out.end(), ByBegin);
   return Status::Ok();
 }
 
@@ -2250,9 +2265,11 @@ Status Detector::DetectSegment(std::string_view s, std::size_t base) {
     }
   }
 
+  const std::size_t matched = out.size();
   if (!scratch_->month_days.empty()) {
     AddMonthDayDates(s, base, month_day_priority, scratch_->month_days, out);
   }
+  const std::size_t dated = out.size();
 
   // Identifier-like tokens: the catch-all for "any other unique identifying number". Each
   // token (a run of ASCII letters and digits) is looked at from its first byte.
@@ -2329,9 +2346,16 @@ Status Detector::DetectSegment(std::string_view s, std::size_t base) {
   std::vector<LabelEnd>& labels = scratch_->labels;
   FindLabels(s, scratch_->words, labels);
 
-  // Labels type the identifier right after them (within a few words).
-  std::sort(out.begin(), out.end(),
-            [](const ByteSpan& a, const ByteSpan& b) { return a.begin < b.begin; });
+  // Labels type the identifier right after them (within a few words), found by begin: the
+  // candidates are put in order of begin. They came in three runs, each nearly or wholly in that
+  // order already (the pattern matches, by end; the month/days; the tokens): each run is sorted
+  // on its own, then the runs are merged. Spans of one begin keep that order of runs.
+  SortByBegin(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(matched));
+  SortByBegin(out.begin() + static_cast<std::ptrdiff_t>(matched), out.begin() + static_cast<std::ptrdiff_t>(dated));
+  SortByBegin(out.begin() + static_cast<std::ptrdiff_t>(dated), out.end());
+  std::inplace_merge(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(matched),
+                     out.begin() + static_cast<std::ptrdiff_t>(dated), ByBegin);
+  std::inplace_merge(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(dated), out.end(), ByBegin);
   scratch_->sorted_candidates = out.size();
   for (const LabelEnd& label : labels) {
     std::size_t i = label.end;
