@@ -4,20 +4,47 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <string>
 
 #include "caliper/dicom/phantom.h"
 
+namespace {
+
+// `s` as a whole number in [low, high], or nothing.
+std::optional<unsigned long long> Number(const char* s, unsigned long long low, unsigned long long high) {
+  char* end = nullptr;
+  const unsigned long long v = std::strtoull(s, &end, 10);
+  if (s[0] < '0' || s[0] > '9' || *end != '\0' || v < low || v > high) return std::nullopt;
+  return v;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
-  if (argc < 2 || argc > 6) {
-    std::fprintf(stderr, "usage: %s OUT_DIR [SLICES=500] [ROWS=512] [COLS=512] [SEED=1]\n", argv[0]);
+  const char* const usage = "usage: %s OUT_DIR [SLICES=500] [ROWS=512] [COLS=512] [SEED=1]\n";
+  if (argc >= 2 && (std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h")) {
+    std::printf(usage, argv[0]);
+    return 0;
+  }
+  // An option is never taken for the output folder (a folder "--help" was once made).
+  if (argc < 2 || argc > 6 || argv[1][0] == '-') {
+    std::fprintf(stderr, usage, argv[0]);
+    return 2;
+  }
+  const auto slices = argc > 2 ? Number(argv[2], 1, 100000) : 500;
+  const auto rows = argc > 3 ? Number(argv[3], 1, 65535) : 512;
+  const auto cols = argc > 4 ? Number(argv[4], 1, 65535) : 512;
+  const auto seed = argc > 5 ? Number(argv[5], 0, ~0ULL) : 1;
+  if (!slices || !rows || !cols || !seed) {
+    std::fprintf(stderr, "caliper_ct_phantom: SLICES must be 1-100000, ROWS and COLS 1-65535, SEED a whole number\n");
     return 2;
   }
   caliper::dicom::CtPhantomOptions o;
-  o.slices = argc > 2 ? std::atoi(argv[2]) : 500;
-  o.rows = argc > 3 ? std::atoi(argv[3]) : 512;
-  o.cols = argc > 4 ? std::atoi(argv[4]) : 512;
-  o.seed = argc > 5 ? std::strtoull(argv[5], nullptr, 10) : 1;
+  o.slices = static_cast<int>(*slices);
+  o.rows = static_cast<int>(*rows);
+  o.cols = static_cast<int>(*cols);
+  o.seed = *seed;
   o.pixel_spacing_mm = 0.7;
   o.slice_thickness_mm = 1.0;
   const caliper::Status s = caliper::dicom::WriteCtPhantomSeries(o, argv[1], nullptr);
