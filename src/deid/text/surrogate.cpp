@@ -35,19 +35,20 @@ std::string LowerAscii(std::string_view s) {
   return out;
 }
 
-// Gives `word` the letter case of `model` (all upper, all lower, or as it is).
-std::string MatchCase(std::string word, std::string_view model) {
+// Appends `word` to `out` with the letter case of `model` (all upper, all lower, or as it is).
+void AppendMatchingCase(std::string& out, std::string_view word, std::string_view model) {
   bool any_lower = false, any_upper = false;
   for (char c : model) {
     any_lower |= c >= 'a' && c <= 'z';
     any_upper |= IsUpper(c);
   }
+  const std::size_t at = out.size();
+  out += word;
   if (any_upper && !any_lower && model.size() > 1) {
-    for (char& c : word) c = Upper(c);
+    for (std::size_t i = at; i < out.size(); ++i) out[i] = Upper(out[i]);
   } else if (any_lower && !any_upper) {
-    for (char& c : word) c = Lower(c);
+    for (std::size_t i = at; i < out.size(); ++i) out[i] = Lower(out[i]);
   }
-  return word;
 }
 
 // Hinnant's civil-date algorithms ("chrono-Compatible Low-Level Date Algorithms").
@@ -71,16 +72,24 @@ void CivilFromDays(long long z, int& y, int& m, int& d) {
   y = static_cast<int>(yoe + era * 400 + (m <= 2));
 }
 
-struct Piece {
-  std::size_t begin, end;
-  bool digits;
-};
+// Appends `v` (>= 0) in at least `width` digits, zero-padded ("3" stays "3" at width 1, 12 is "12").
+void AppendPadded(std::string& out, int v, std::size_t width) {
+  char digits[16];
+  std::size_t n = 0;
+  auto u = static_cast<unsigned>(v);
+  do {
+    digits[n++] = static_cast<char>('0' + u % 10);
+    u /= 10;
+  } while (u > 0);
+  if (width > n) out.append(width - n, '0');
+  while (n > 0) out.push_back(digits[--n]);
+}
 
-// `v` in at least `width` digits, zero-padded ("3" stays "3" at width 1, 12 is "12").
-std::string Pad(int v, std::size_t width) {
-  std::string s = std::to_string(v);
-  while (s.size() < width) s.insert(s.begin(), '0');
-  return s;
+// The value of a run of digits (at most 9 are read: longer runs are no part of a date).
+int DigitsValue(std::string_view digits) {
+  int v = 0;
+  for (std::size_t i = 0; i < digits.size() && i < 9; ++i) v = v * 10 + (digits[i] - '0');
+  return v;
 }
 
 std::string_view Ordinal(int day) {
@@ -140,9 +149,8 @@ std::string SurrogateMaker::GeneraliseZip(std::string_view zip) {
   return std::string(zip3) + "00";
 }
 
-std::string SurrogateMaker::Name(std::string_view original) const {
+void SurrogateMaker::Name(std::string_view original, std::string& out) const {
   const Lexicon& lex = Lexicon::Get();
-  std::string out;
   std::size_t i = 0;
   while (i < original.size()) {
     const auto c = static_cast<unsigned char>(original[i]);
@@ -165,14 +173,13 @@ std::string SurrogateMaker::Name(std::string_view original) const {
     } else {
       const auto& pool = lex.FirstName(lower) > lex.Surname(lower) ? lex.first_name_pool()
                                                                    : lex.surname_pool();
-      out += MatchCase(pool[h % pool.size()], word);
+      AppendMatchingCase(out, pool[h % pool.size()], word);
     }
     i = j;
   }
-  return out;
 }
 
-std::string SurrogateMaker::Place(std::string_view original) const {
+void SurrogateMaker::Place(std::string_view original, std::string& out) const {
   static constexpr std::array<std::string_view, 40> kKeep = {
       "street", "st", "avenue", "ave", "road", "rd", "lane", "ln", "drive", "dr",
       "boulevard", "blvd", "court", "ct", "way", "place", "pl", "apt", "suite", "unit",
@@ -180,7 +187,6 @@ std::string SurrogateMaker::Place(std::string_view original) const {
       "library", "university", "college", "institute", "pharmacy", "family", "general",
       "public", "elementary", "memorial", "county", "box"};
   const Lexicon& lex = Lexicon::Get();
-  std::string out;
   std::size_t i = 0;
   while (i < original.size()) {
     const char c = original[i];
@@ -204,31 +210,32 @@ std::string SurrogateMaker::Place(std::string_view original) const {
       out += word;
     } else {
       const auto& pool = lex.city_pool();
-      out += MatchCase(pool[H("place", lower) % pool.size()], word);
+      AppendMatchingCase(out, pool[H("place", lower) % pool.size()], word);
     }
     i = j;
   }
-  return out;
 }
 
 // Digits stay digits, letters stay letters of the same case, the rest is kept.
-std::string SurrogateMaker::Shape(std::string_view domain, std::string_view original) const {
+void SurrogateMaker::Shape(std::string_view domain, std::string_view original, std::string& out) const {
   std::uint64_t h = H(domain, original);
   std::uint64_t round = 0;
-  std::string out(original);
-  for (std::size_t i = 0; i < out.size(); ++i) {
+  out.reserve(out.size() + original.size());
+  for (std::size_t i = 0; i < original.size(); ++i) {
     if (i % 12 == 11) h = H(domain, std::string(original) + std::to_string(++round));
     const unsigned v = static_cast<unsigned>((h >> ((i % 12) * 5)) & 0x1F);
-    if (IsDigit(out[i])) {
-      out[i] = static_cast<char>('0' + v % 10);
-    } else if (IsAlpha(out[i])) {
-      out[i] = static_cast<char>((IsUpper(out[i]) ? 'A' : 'a') + v % 26);
+    const char c = original[i];
+    if (IsDigit(c)) {
+      out.push_back(static_cast<char>('0' + v % 10));
+    } else if (IsAlpha(c)) {
+      out.push_back(static_cast<char>((IsUpper(c) ? 'A' : 'a') + v % 26));
+    } else {
+      out.push_back(c);
     }
   }
-  return out;
 }
 
-std::string SurrogateMaker::Date(std::string_view original) const {
+void SurrogateMaker::Date(std::string_view original, std::string& out) const {
   // A numeric date with blanks in it (OCR: "0 4 / 1 2 / 1 9 6 0", "dob 4 /12 /31"): shifted
   // without them, then the blanks are put back where they were, or, when a month or day grew a
   // digit, between digits as between the original's and around each separator as around the
@@ -248,15 +255,18 @@ std::string SurrogateMaker::Date(std::string_view original) const {
       compact.push_back(original[k++]);
       after.emplace_back();
     }
-    const std::string shifted = Date(compact);
-    if (shifted == "[DATE]") return shifted;
-    std::string out;
+    std::string shifted;
+    Date(compact, shifted);
+    if (shifted == "[DATE]") {
+      out += shifted;
+      return;
+    }
     if (shifted.size() == compact.size()) {
       for (std::size_t k = 0; k < shifted.size(); ++k) {
         out.push_back(shifted[k]);
         out.append(after[k]);
       }
-      return out;
+      return;
     }
     std::string_view digit_gap;
     std::vector<std::pair<std::string_view, std::string_view>> around;  // blanks before and after each separator
@@ -279,9 +289,10 @@ std::string SurrogateMaker::Date(std::string_view original) const {
       out.push_back(shifted[k]);
       out.append(blanks.second);
     }
-    return out;
+    return;
   }
-  std::vector<Piece> pieces;
+  std::vector<DatePiece>& pieces = pieces_;  // kept between calls, so not allocated for each date
+  pieces.clear();
   for (std::size_t i = 0; i < original.size();) {
     if (IsDigit(original[i]) || IsAlpha(original[i])) {
       const bool digits = IsDigit(original[i]);
@@ -299,7 +310,8 @@ std::string SurrogateMaker::Date(std::string_view original) const {
   // A day in words ("the third of march", "june twenty first"): its piece(s) and value.
   std::size_t spelled_piece = SIZE_MAX, spelled_end = SIZE_MAX;
   int spelled_day = 0;
-  std::vector<std::size_t> numbers;
+  std::vector<std::size_t>& numbers = numbers_;
+  numbers.clear();
   for (std::size_t k = 0; k < pieces.size(); ++k) {
     const std::string_view t = original.substr(pieces[k].begin, pieces[k].end - pieces[k].begin);
     if (!pieces[k].digits) {
@@ -327,16 +339,16 @@ std::string SurrogateMaker::Date(std::string_view original) const {
     }
     if (t.size() == 8) {  // YYYYMMDD, or MMDDYYYY (a month is never 19 or 20)
       year_last = t.substr(0, 2) != "19" && t.substr(0, 2) != "20";
-      year = std::stoi(std::string(t.substr(year_last ? 4 : 0, 4)));
-      month = std::stoi(std::string(t.substr(year_last ? 0 : 4, 2)));
-      day = std::stoi(std::string(t.substr(year_last ? 2 : 6, 2)));
+      year = DigitsValue(t.substr(year_last ? 4 : 0, 4));
+      month = DigitsValue(t.substr(year_last ? 0 : 4, 2));
+      day = DigitsValue(t.substr(year_last ? 2 : 6, 2));
       year_piece = month_piece = day_piece = k;
       continue;
     }
     numbers.push_back(k);
   }
   auto value = [&](std::size_t k) {
-    return std::stoi(std::string(original.substr(pieces[k].begin, pieces[k].end - pieces[k].begin)));
+    return DigitsValue(original.substr(pieces[k].begin, pieces[k].end - pieces[k].begin));
   };
   auto width = [&](std::size_t k) { return pieces[k].end - pieces[k].begin; };
   if (spelled_piece != SIZE_MAX && day_piece == SIZE_MAX && month_piece != SIZE_MAX) {
@@ -374,7 +386,10 @@ std::string SurrogateMaker::Date(std::string_view original) const {
       month = value(month_piece);
       day = value(day_piece);
       last_day = value(last_day_piece);
-      if (last_day < 1 || last_day > 31) return "[DATE]";
+      if (last_day < 1 || last_day > 31) {
+        out += "[DATE]";
+        return;
+      }
     } else if (numbers.size() == 3) {
       std::size_t y = numbers[2], a = numbers[0], b = numbers[1];
       if (width(numbers[0]) == 4) {
@@ -404,12 +419,14 @@ std::string SurrogateMaker::Date(std::string_view original) const {
     }
   }
   const bool has_day = day_piece != SIZE_MAX;
-  if (month < 1 || month > 12 || (has_day && (day < 1 || day > 31))) return "[DATE]";
+  if (month < 1 || month > 12 || (has_day && (day < 1 || day > 31))) {
+    out += "[DATE]";
+    return;
+  }
   if (!has_day) day = 15;  // "March 2025": shift the middle of the month
   int y = 0, m = 0, d = 0;
   CivilFromDays(DaysFromCivil(year, month, day) + date_offset_days_, y, m, d);
 
-  std::string out;
   std::size_t pos = 0;
   for (std::size_t k = 0; k < pieces.size(); ++k) {
     if (k == spelled_end) {  // written with the first word ("twenty first" -> "ninth")
@@ -421,79 +438,107 @@ std::string SurrogateMaker::Date(std::string_view original) const {
     if (k == day_piece && k == spelled_piece) {
       std::string name(kSpelledOrdinals[static_cast<std::size_t>(d - 1)]);
       if (IsUpper(t[0])) name[0] = Upper(name[0]);
-      out += MatchCase(name, t);
+      AppendMatchingCase(out, name, t);
     } else if (k == year_piece && k == month_piece) {
-      out += year_last ? Pad(m, 2) + Pad(d, 2) + Pad(y, 4) : Pad(y, 4) + Pad(m, 2) + Pad(d, 2);
+      if (year_last) {
+        AppendPadded(out, m, 2);
+        AppendPadded(out, d, 2);
+        AppendPadded(out, y, 4);
+      } else {
+        AppendPadded(out, y, 4);
+        AppendPadded(out, m, 2);
+        AppendPadded(out, d, 2);
+      }
     } else if (k == year_piece) {
-      out += t.size() == 2 ? Pad(y % 100, 2) : Pad(y, t.size());
+      if (t.size() == 2) {
+        AppendPadded(out, y % 100, 2);
+      } else {
+        AppendPadded(out, y, t.size());
+      }
     } else if (k == month_piece && !pieces[k].digits) {
       std::string name(kMonths[static_cast<std::size_t>(m - 1)]);
       // Abbreviated stays abbreviated, and a full name stays full ("March" may become "November").
       if (t.size() < kMonths[static_cast<std::size_t>(month - 1)].size()) name = name.substr(0, 3);
       if (IsUpper(t[0])) name[0] = Upper(name[0]);
-      out += MatchCase(name, t);
+      AppendMatchingCase(out, name, t);
     } else if (k == month_piece) {
-      out += Pad(m, t.size());
+      AppendPadded(out, m, t.size());
     } else if (k == day_piece) {
-      out += Pad(d, t.size());
+      AppendPadded(out, d, t.size());
     } else if (k == last_day_piece) {  // the range's end: its month too if the shift crossed one
       int y2 = 0, m2 = 0, d2 = 0;
       CivilFromDays(DaysFromCivil(year, month, last_day) + date_offset_days_, y2, m2, d2);
-      out += (m2 == m ? "" : Pad(m2, pieces[month_piece].end - pieces[month_piece].begin) + "/") + Pad(d2, t.size());
-    } else if (!pieces[k].digits && k > 0 && k - 1 == day_piece && t.size() == 2 &&
-               (LowerAscii(t) == "st" || LowerAscii(t) == "nd" || LowerAscii(t) == "rd" ||
-                LowerAscii(t) == "th")) {
-      out += MatchCase(std::string(Ordinal(d)), t);
+      if (m2 != m) {
+        AppendPadded(out, m2, pieces[month_piece].end - pieces[month_piece].begin);
+        out += '/';
+      }
+      AppendPadded(out, d2, t.size());
+    } else if (const std::string suffix = !pieces[k].digits && k > 0 && k - 1 == day_piece && t.size() == 2
+                                              ? LowerAscii(t)
+                                              : std::string();
+               suffix == "st" || suffix == "nd" || suffix == "rd" || suffix == "th") {
+      AppendMatchingCase(out, Ordinal(d), t);
     } else {
       out += t;
     }
     pos = pieces[k].end;
   }
   out.append(original.substr(pos));
-  return out;
 }
 
-std::string SurrogateMaker::Replace(PhiType type, std::string_view original) const {
+void SurrogateMaker::AppendReplacement(PhiType type, std::string_view original, std::string& out) const {
   switch (type) {
     case PhiType::kName:
-      return Name(original);
+      Name(original, out);
+      return;
     case PhiType::kDate:
-      return Date(original);
+      Date(original, out);
+      return;
     case PhiType::kAge:
-      return "90+";
+      out += "90+";
+      return;
     case PhiType::kZip:
-      return GeneraliseZip(original);
+      out += GeneraliseZip(original);
+      return;
     case PhiType::kLocation:
     case PhiType::kOther:
-      return Place(original);
+      Place(original, out);
+      return;
     case PhiType::kEmail: {
       const Lexicon& lex = Lexicon::Get();
       const std::uint64_t h = H("email", LowerAscii(original));
-      return LowerAscii(lex.first_name_pool()[h % lex.first_name_pool().size()]) + "." +
-             LowerAscii(lex.surname_pool()[(h >> 20) % lex.surname_pool().size()]) +
-             std::to_string(h % 97) + "@example.org";
+      out += LowerAscii(lex.first_name_pool()[h % lex.first_name_pool().size()]);
+      out += '.';
+      out += LowerAscii(lex.surname_pool()[(h >> 20) % lex.surname_pool().size()]);
+      out += std::to_string(h % 97);
+      out += "@example.org";
+      return;
     }
     case PhiType::kUrl: {
       static const char* kHex = "0123456789abcdef";
       std::uint64_t h = H("url", original);
-      std::string path;
-      for (int i = 0; i < 8; ++i, h >>= 4) path.push_back(kHex[h & 15]);
-      return "https://example.org/" + path;
+      out += "https://example.org/";
+      for (int i = 0; i < 8; ++i, h >>= 4) out.push_back(kHex[h & 15]);
+      return;
     }
     case PhiType::kIp:
-      return "192.0.2." + std::to_string(1 + H("ip", original) % 254);  // RFC 5737
+      out += "192.0.2.";  // RFC 5737
+      out += std::to_string(1 + H("ip", original) % 254);
+      return;
     case PhiType::kSsn: {
-      std::string s = Shape("ssn", original);
-      for (char& c : s) {  // area 9xx is never issued, so the surrogate is never a real SSN
-        if (IsDigit(c)) {
-          c = '9';
+      const std::size_t at = out.size();
+      Shape("ssn", original, out);
+      for (std::size_t i = at; i < out.size(); ++i) {  // area 9xx is never issued, so the surrogate is never a real SSN
+        if (IsDigit(out[i])) {
+          out[i] = '9';
           break;
         }
       }
-      return s;
+      return;
     }
     default:
-      return Shape(PhiTypeName(type), original);
+      Shape(PhiTypeName(type), original, out);
+      return;
   }
 }
 

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "caliper/deid/text_deid.h"
 #include "deid/text/siphash.h"
@@ -18,7 +19,13 @@ class SurrogateMaker {
   // `key`: the project's secret, any length >= 16 bytes.
   SurrogateMaker(std::string_view key, std::string_view patient);
 
-  std::string Replace(PhiType type, std::string_view original) const;
+  // Appends the surrogate of `original`, PHI of `type`, to `out`.
+  void AppendReplacement(PhiType type, std::string_view original, std::string& out) const;
+  std::string Replace(PhiType type, std::string_view original) const {
+    std::string out;
+    AppendReplacement(type, original, out);
+    return out;
+  }
 
   // Days every date of this patient moves: in [-365, -1] or [1, 365], never 0.
   int date_offset_days() const { return date_offset_days_; }
@@ -29,14 +36,23 @@ class SurrogateMaker {
 
  private:
   std::uint64_t H(std::string_view domain, std::string_view value) const;
-  std::string Name(std::string_view original) const;
-  std::string Place(std::string_view original) const;
-  std::string Shape(std::string_view domain, std::string_view original) const;
-  std::string Date(std::string_view original) const;
+  // Each appends the surrogate of `original` to `out`.
+  void Name(std::string_view original, std::string& out) const;
+  void Place(std::string_view original, std::string& out) const;
+  void Shape(std::string_view domain, std::string_view original, std::string& out) const;
+  void Date(std::string_view original, std::string& out) const;
+
+  // A run of letters or digits in a date: Date's working memory, kept between calls.
+  struct DatePiece {
+    std::size_t begin, end;
+    bool digits;
+  };
 
   SipHash24 prf_;
   std::string patient_;
   mutable std::string input_;  // H's buffer: "patient \x1f domain \x1f value"
+  mutable std::vector<DatePiece> pieces_;    // Date's pieces of the original
+  mutable std::vector<std::size_t> numbers_; // Date's pieces of digits that are not a whole date
   int date_offset_days_ = 0;
 };
 

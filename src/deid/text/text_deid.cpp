@@ -36,7 +36,7 @@ class TextDeidentifierImpl final : public TextDeidentifier {
       out.text.append(text.substr(pos, s.begin - pos));
       const std::size_t begin = out.text.size();
       if (surrogates) {
-        out.text += surrogates->Replace(s.type, text.substr(s.begin, s.end - s.begin));
+        surrogates->AppendReplacement(s.type, text.substr(s.begin, s.end - s.begin), out.text);
       } else {
         out.text += '[';
         out.text += PhiTypeName(s.type);
