@@ -816,6 +816,117 @@ TEST(TextDeid, LeaksAndFalsePositivesOfTheFourthRound) {
   EXPECT_EQ(Found(*d, "addr 5 elm st, worcester ma 01608", PhiType::kLocation), (V{"5 elm st", "worcester"}));
 }
 
+// Forty-one lines written for the fifth round, in styles the earlier rounds did not cover: ED
+// triage shorthand, surgical pathology (accession numbers, gross descriptions, sign-out),
+// radiology headers and footers (reading physicians, comparison dates), medication
+// reconciliation, telephone encounters, social-work notes (addresses, relatives, employers),
+// transcription with spoken-out numbers, names with particles (van der, de la, bin, ibn, dos),
+// hyphenated and compound surnames, names from outside English, and clinical words that look
+// like names (eponyms, scores, signs), which must stay.
+TEST(TextDeid, HandWrittenLinesFifthRound) {
+  auto d = Make();
+  const std::string triage =
+      "ed triage 0214: 47 yo m c/o cp x2h, bib bfd amb from 88 dudley st, roxbury, triage rn t. nguyen";
+  const std::string path = "SURGICAL PATHOLOGY REPORT  Accession #: S24-18832  Collected: 10/02/2024  Received: 10/03/2024";
+  const std::string frozen = "frozen section called to dr. al-masri in or 3 at 11:42 by dr ng, p. 2 of 3";
+  const std::string exam = "EXAM: CT CHEST W CONTRAST  DATE: 11/14/2024  COMPARISON: 08/02/2023 and chest x-ray of 6/30";
+  const std::string reading = "Reading physician: Dr. Tomasz Wiśniewski. Dictated 11/14/2024 09:12, transcribed by jk";
+  const std::string referring = "Referring: Siddharth Venkataraman, MD (NPI 1457382910)";
+  const std::string medrec =
+      "med rec w/ pt and dtr (fatima bint khalid): metoprolol 25 bid, apixaban 5 bid, filled at cvs on centre st";
+  const std::string fill = "last fill 09/30/24 per surescripts, prescriber dr. nguyen-tran, pharmacy phone 508 555 0177";
+  const std::string tel = "TELEPHONE ENCOUNTER 11/20/2024 3:15 PM  Caller: Jean-Baptiste Moreau (son)  Callback: 617-555-0145";
+  const std::string vm = "left vm on pt's cell 339.555.0188 re: abnormal labs, 2nd attempt 11/21";
+  const std::string sw =
+      "sw: pt lives with daughter nguyen thi lan at 17 bowdoin st apt 4, dorchester; son works at market basket in "
+      "chelsea";
+  const std::string employer = "sw: pt's employer is general dynamics in quincy, supervisor mr. kowalczyk aware of fmla";
+  const std::string hcp = "pt's hcp is her nephew, yusuf bin hamid al-harbi, 781-555-0102";
+  const std::string housing = "housing: section 8 voucher, apt at 250 e. broadway, south boston; landlord ms. dos santos";
+  const std::string lagos = "Pt: Oluwaseun Adebayo-Okonkwo, 34F, from Lagos, Nigeria, visiting sister in Lowell";
+  const std::string attending = "Attending: Dr. Kwabena Asante-Mensah; Resident: Dr. Priyanka Chakraborty";
+  const std::vector<ExpectedLine> lines = {
+      {triage, PhiType::kLocation, {"88 dudley st", "roxbury"}},
+      {triage, PhiType::kName, {"t. nguyen"}},
+      {"CC: SOB. HPI: 93F from Hebrew SeniorLife, brought by daughter Ruth Adler-Katz, hx CHF, EF 25%", PhiType::kName,
+       {"Ruth Adler-Katz"}},
+      {"triage: pt ambulatory, esi 3, wt 82kg, allergies pcn, pcp dr. ibn-rashid at whittier st health ctr",
+       PhiType::kName, {"ibn-rashid"}},
+      {path, PhiType::kId, {"S24-18832"}},
+      {path, PhiType::kDate, {"10/02/2024", "10/03/2024"}},
+      {"gross: received in formalin labeled with the pt's name and mrn 4471902, a 3.2 x 2.1 x 1.0 cm tan-pink ellipse",
+       PhiType::kMrn, {"4471902"}},
+      {"Pathologist: Anneliese van der Westhuizen, MD, signed out 10/05/2024 14:12", PhiType::kName,
+       {"Anneliese van der Westhuizen"}},
+      {"Pathologist: Anneliese van der Westhuizen, MD, signed out 10/05/2024 14:12", PhiType::kDate, {"10/05/2024"}},
+      {frozen, PhiType::kName, {"al-masri", "ng"}},
+      {exam, PhiType::kDate, {"11/14/2024", "08/02/2023", "6/30"}},
+      {reading, PhiType::kName, {"Tomasz Wiśniewski"}},
+      {reading, PhiType::kDate, {"11/14/2024"}},
+      {"IMPRESSION: no pe. findings discussed with dr. oyelowo-adams by phone at 10:02 on 11/14", PhiType::kName,
+       {"oyelowo-adams"}},
+      {"IMPRESSION: no pe. findings discussed with dr. oyelowo-adams by phone at 10:02 on 11/14", PhiType::kDate,
+       {"11/14"}},
+      {referring, PhiType::kName, {"Siddharth Venkataraman"}},
+      {referring, PhiType::kLicense, {"1457382910"}},
+      {medrec, PhiType::kName, {"fatima bint khalid"}},
+      {medrec, PhiType::kLocation, {"centre st"}},
+      {fill, PhiType::kDate, {"09/30/24"}},
+      {fill, PhiType::kName, {"nguyen-tran"}},
+      {fill, PhiType::kPhone, {"508 555 0177"}},
+      {tel, PhiType::kDate, {"11/20/2024"}},
+      {tel, PhiType::kName, {"Jean-Baptiste Moreau"}},
+      {tel, PhiType::kPhone, {"617-555-0145"}},
+      {"spoke w/ pt's husband, mr. o'sullivan-finch, who reports pt confused since sat; advised ed", PhiType::kName,
+       {"o'sullivan-finch"}},
+      {vm, PhiType::kPhone, {"339.555.0188"}},
+      {vm, PhiType::kDate, {"11/21"}},
+      {sw, PhiType::kName, {"nguyen thi lan"}},
+      {sw, PhiType::kLocation, {"17 bowdoin st apt 4", "dorchester", "chelsea"}},
+      {sw, PhiType::kOther, {"market basket"}},
+      {employer, PhiType::kLocation, {"quincy"}},
+      {employer, PhiType::kName, {"kowalczyk"}},
+      {hcp, PhiType::kName, {"yusuf bin hamid al-harbi"}},
+      {hcp, PhiType::kPhone, {"781-555-0102"}},
+      {housing, PhiType::kLocation, {"250 e. broadway", "south boston"}},
+      {housing, PhiType::kName, {"dos santos"}},
+      {"patient's date of birth is march fourth nineteen forty two", PhiType::kDate,
+       {"march fourth nineteen forty two"}},
+      {"her phone number is six one seven five five five zero one four two", PhiType::kPhone,
+       {"six one seven five five five zero one four two"}},
+      {"the patient is a ninety four year old woman seen on the twelfth of november", PhiType::kAge, {"ninety four"}},
+      {"the patient is a ninety four year old woman seen on the twelfth of november", PhiType::kDate,
+       {"twelfth of november"}},
+      {"medical record number four four seven one nine zero two", PhiType::kMrn, {"four four seven one nine zero two"}},
+      {"consult: hospitalist dr. ibn sina, fellow dr. de la fuente-ramos", PhiType::kName, {"ibn sina", "de la fuente-ramos"}},
+      {"Mr. Pieter van den Broek, 91, presents with syncope", PhiType::kName, {"Pieter van den Broek"}},
+      {"Mr. Pieter van den Broek, 91, presents with syncope", PhiType::kAge, {"91"}},
+      {"family: wife ana maria da silva, daughter maria-luisa da silva souza", PhiType::kName,
+       {"ana maria da silva", "maria-luisa da silva souza"}},
+      {"pt seen with interpreter for mandarin; pt's son zhang wei and daughter-in-law liu yang present", PhiType::kName,
+       {"zhang wei", "liu yang"}},
+      {lagos, PhiType::kName, {"Oluwaseun Adebayo-Okonkwo"}},
+      {lagos, PhiType::kLocation, {"Lagos", "Lowell"}},
+      {"pt's brother nguyen van minh called from ho chi minh city", PhiType::kName, {"nguyen van minh"}},
+      {"pt's brother nguyen van minh called from ho chi minh city", PhiType::kLocation, {"ho chi minh city"}},
+      {attending, PhiType::kName, {"Kwabena Asante-Mensah", "Priyanka Chakraborty"}},
+      {"Foley removed 11/3, pt voided; Parkinson symptoms stable", PhiType::kDate, {"11/3"}},
+      {"Dr. Foley to see pt, Dr. Parkinson on call", PhiType::kName, {"Foley", "Parkinson"}},
+  };
+  for (const ExpectedLine& l : lines) EXPECT_EQ(Found(*d, l.text, l.type), l.spans) << l.text;
+  // Clinical words that look like names, and clinical values: no span at all.
+  ExpectNoSpans(*d, {
+           "Parkinson's disease, Foley to gravity, Gleason 3+4, Apgar 8/9, Murphy's sign negative",
+           "Homans sign negative, homan's sign neg, murphy sign +, gleason 4+3=7, grade group 3",
+           "cassette key: a1-a3 margins, a4 tumor, 3.2 x 2.1 x 1.0 cm",
+           "pt with Bell's palsy and Graves disease, Hashimoto's, on Coumadin; Babinski downgoing",
+           "Glasgow coma scale 15, Braden 18, Morse fall 45, Wells score 2, Ranson 3",
+           "s/p Whipple, Nissen fundoplication, Hartmann pouch, Roux-en-Y",
+           "Kernig and Brudzinski negative; Romberg positive; Tinel at wrist, Phalen positive",
+           "pt takes parkinson meds (sinemet 25/100 tid), foley flushed daily, apgar n/a",
+           "US abdomen: murphy's sign negative, no gallstones; homan's sign negative in ble"});
+}
+
 TEST(TextDeid, AgesOver89Only) {
   auto d = Make();
   EXPECT_EQ(Found(*d, "A 92-year-old woman.", PhiType::kAge), V{"92"});
