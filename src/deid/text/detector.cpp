@@ -106,7 +106,7 @@ RuleWordMap GrammarWords() {
                  "worker", "counselor", "counsellor", "therapist", "teacher", "advocate", "sibling", "cousin",
                  "coach", "landlord", "landlady", "pastor", "boss", "coworker", "co-worker", "housemate",
                  "classmate", "babysitter", "sitter", "nanny", "chaplain", "sponsor", "aide", "subscriber", "insured",
-                 "guarantor", "policyholder", "pharmacist", "emt", "medic", "paramedic", "rep", "officer"});
+                 "guarantor", "policyholder", "pharmacist", "emt", "medic", "paramedic", "rep", "officer", "caller"});
   add(kNameCue | kRelation,
       {"daughter", "son", "wife", "husband", "mother", "father", "sister", "brother", "spouse", "partner", "niece",
        "nephew", "aunt", "uncle", "grandson", "granddaughter", "mom", "dad", "fiance", "fiancee", "caregiver",
@@ -424,6 +424,63 @@ class WordPass {
     for (std::size_t j = b; j <= e; ++j) w_[j].cue_name = true;
   }
 
+  // An organisation's acronym in capitals right after word `k` ("Boston EMS", "Quincy PD"): two to
+  // four letters, no credential ("Smith MD") or state ("Boston MA").
+  bool AcronymAfter(std::size_t k) const {
+    if (k + 1 >= w_.size()) return false;
+    const Word& a = w_[k + 1];
+    return a.all_caps && a.lower.size() <= 4 && a.plain && !(a.grammar & kCredential) && !a.state &&
+           IsSpaceGap(Gap(s_, w_[k], a));
+  }
+
+  // Five digits at byte `i` and no more ("worcester ma 01608"; not "check in 2/3 days").
+  bool ZipAt(std::size_t i) const {
+    for (std::size_t k = i; k < i + 5; ++k) {
+      if (k >= s_.size() || !IsDigit(s_[k])) return false;
+    }
+    return i + 5 == s_.size() || !IsDigit(s_[i + 5]);
+  }
+
+  // From the capitalised name word `i`, one or two lower-case surname particles and then a
+  // capitalised word that may be a name, in direction `dir` (+1 after, -1 before): the index of
+  // that word ("Pieter van den Broek", "Anneliese van der Westhuizen"), or `i` when there is none.
+  std::size_t ParticlesToCapital(std::size_t i, int dir) const {
+    if (!w_[i].cap) return i;
+    std::size_t k = i;
+    for (int particles = 0; particles < 3; ++particles) {
+      if ((dir < 0 && k == 0) || (dir > 0 && k + 1 >= w_.size())) return i;
+      const std::size_t next = dir > 0 ? k + 1 : k - 1;
+      if (!IsSpaceGap(dir > 0 ? Gap(s_, w_[k], w_[next]) : Gap(s_, w_[next], w_[k]))) return i;
+      k = next;
+      if (w_[k].cap) return particles > 0 && NameLike(w_[k], false) && !IsModal(w_[k].lower) ? k : i;
+      if (!(w_[k].phrase & kSurnameParticle) || particles == 2) return i;
+    }
+    return i;
+  }
+
+  // A record's demographic field after a name: "dob", "mrn", "ssn".
+  static bool DemographicField(const Word& w) { return In(w.lower, {"dob", "mrn", "ssn"}); }
+
+  // A lower-case "last, first" opening a line, with a demographic field after it on the line
+  // ("o'neil, mary  dob 3.22.1958"): a surname (listed, or in no list) at word `i`, and a listed
+  // first name that is no common word; not "cough, fever  dob on file".
+  void LineHeadNameAt(std::size_t i) {
+    const std::size_t n = w_.size();
+    const Word& last = w_[i];
+    std::size_t b = last.begin;
+    while (b > 0 && IsBlank(s_[b - 1])) --b;
+    if ((b > 0 && s_[b - 1] != '\n') || i + 2 >= n || !(LowerName(last) || (last.last > 0 && !last.common))) return;
+    const Word& first = w_[i + 1];
+    if (first.cap || first.first == 0 || first.common || first.state || first.calendar || first.grammar != 0) return;
+    for (std::size_t k = i + 2; k < n && k <= i + 4; ++k) {
+      if (Gap(s_, w_[k - 1], w_[k]).find('\n') != std::string_view::npos) return;
+      if (DemographicField(w_[k])) {
+        w_[i].cue_name = w_[i + 1].cue_name = true;
+        return;
+      }
+    }
+  }
+
   // Scoring (docs/deid-text.md): dictionary evidence, capitalisation, common-word and
   // calendar penalties, context bonuses; a word with score >= 3 is a name.
   void ScoreNames() {
@@ -501,6 +558,7 @@ class WordPass {
           if (pair) w_[i + 2].cue_name = true;
         }
       }
+      if (w_[i].sentence_start && !w_[i].cap && gap == ", ") LineHeadNameAt(i);
       // A header in capitals after a cue and a colon: "Patient: SMITH, JOHN", "NAME: DE LA CRUZ, MARIA".
       if ((w_[i].grammar & kNameCue) && w_[i + 1].all_caps && gap.find(':') != std::string_view::npos &&
           IsCueGap(gap)) {
@@ -519,6 +577,7 @@ class WordPass {
       if (!NameLike(w_[i + 1], true)) continue;
       if (!title && w_[i + 1].common && w_[i + 1].first == 0 && w_[i + 1].last == 0) continue;
       if (!title && IsModal(w_[i + 1].lower)) continue;  // "Her Son Will Call"
+      if (!title && w_[i + 1].city && w_[i + 1].first == 0 && AcronymAfter(i + 1)) continue;  // "by Boston EMS"
       w_[i + 1].score += 4;
     }
     for (std::size_t i = 1; i < n; ++i) {
@@ -577,13 +636,19 @@ class WordPass {
         }
         continue;
       }
-      if (LowerName(next) || (next.last > 0 && !next.common && !next.calendar)) {
+      if ((LowerName(next) || (next.last > 0 && !next.common && !next.calendar)) && !DemographicField(next)) {
         w_[i + 1].name = w_[i + 1].cue_name = true;
       }
     }
-    // A name continues into the words next to it: "Sarah Chen", "Müller, José Q.".
+    // A name continues into the words next to it: "Sarah Chen", "Müller, José Q.", and across
+    // lower-case particles into a capitalised word ("Pieter van den Broek").
     for (std::size_t i = 0; i + 1 < n; ++i) {
       if (!w_[i].name || w_[i + 1].name) continue;
+      if (const std::size_t e = ParticlesToCapital(i, +1); e != i) {
+        for (std::size_t k = i + 1; k <= e; ++k) w_[k].name = true;
+        i = e - 1;
+        continue;
+      }
       const std::string_view g = Gap(s_, w_[i], w_[i + 1]);
       const bool near = IsSpaceGap(g) || (g == ", " && !w_[i].all_caps) ||
                         (g == ". " && IsInitial(s_, w_[i]));
@@ -593,6 +658,10 @@ class WordPass {
     }
     for (std::size_t i = n; i-- > 1;) {
       if (!w_[i].name || w_[i - 1].name) continue;
+      if (const std::size_t b = ParticlesToCapital(i, -1); b != i) {  // "Anneliese van der Westhuizen"
+        for (std::size_t k = b; k < i; ++k) w_[k].name = true;
+        continue;
+      }
       if (IsSpaceGap(Gap(s_, w_[i - 1], w_[i])) && w_[i - 1].cap && !w_[i - 1].common &&
           NameLike(w_[i - 1], false)) {
         w_[i - 1].name = true;
@@ -712,8 +781,7 @@ class WordPass {
       // ("worcester MA 01608").
       if (!w_[i].cap && w_[i].city_start && i + 1 < n && lex.City(w_[i].lower) && w_[i + 1].state &&
           (w_[i + 1].all_caps || !w_[i + 1].cap) && IsSpaceGap(Gap(s_, w_[i], w_[i + 1])) &&
-          w_[i + 1].end + 1 < s_.size() &&
-          s_[w_[i + 1].end] == ' ' && IsDigit(s_[w_[i + 1].end + 1])) {
+          w_[i + 1].end < s_.size() && s_[w_[i + 1].end] == ' ' && ZipAt(w_[i + 1].end + 1)) {
         Add(w_[i].begin, w_[i].end, PhiType::kLocation, 1);
         continue;
       }
@@ -747,7 +815,7 @@ class WordPass {
             after_cue && i > 1 &&
             In(w_[i - 2].lower, {"lives", "living", "resides", "residing", "moved", "born", "home"});
         if (before_state || strong_cue || (after_cue && plain) || (plain && len > 1) ||
-            (plain && !w_[i].sentence_start)) {
+            (plain && !w_[i].sentence_start) || (w_[i].first == 0 && !w_[i].name && AcronymAfter(last))) {
           if (!lex.State(key) || before_state) Add(w_[i].begin, w_[last].end, PhiType::kLocation, 1);
           i = last;
           break;
@@ -766,8 +834,12 @@ class WordPass {
       const Word& w = w_[i];
       const std::uint8_t phrase = w.phrase;
       if (phrase == 0 && !(w.grammar & (kTitle | kRelation | kCredential | kPlaceCue | kInstitution | kCalendar))) {
-        // A cue for a person, then an initial ("pharmacist j. okoro"): looked at below.
-        if (!(w.grammar & kNameCue) || i + 2 >= n || w_[i + 1].end - w_[i + 1].begin != 1) continue;
+        // A cue for a person, then an initial ("pharmacist j. okoro") or a priest's "fr.": looked
+        // at below.
+        if (!(w.grammar & kNameCue) || i + 2 >= n ||
+            (w_[i + 1].end - w_[i + 1].begin != 1 && w_[i + 1].lower != "fr")) {
+          continue;
+        }
       }
       if (phrase & (kFacility | kFacilityPair)) FacilityEndingAt(i);
       if (phrase & kAgeWord) Add(w.begin, w.end, PhiType::kAge, 3);
@@ -793,6 +865,8 @@ class WordPass {
         InitialAndSurnameAt(i);
       } else if ((w.grammar & kNameCue) && i + 2 < n && w_[i + 1].end - w_[i + 1].begin == 1 && PersonNoun(w)) {
         InitialAndSurnameAt(i);  // "pharmacist j. okoro", "emt d. haggerty"
+      } else if ((w.grammar & kNameCue) && i + 2 < n && w_[i + 1].lower == "fr" && spaced) {
+        PriestAt(i + 1);  // "chaplain fr. mcgillicuddy"
       }
       if ((w.grammar & kTitle) && (spaced || Gap(s_, w, w_[i + 1]) == ". ")) ParticleSurnameAt(i + 1);
       // "daughter in law kasia", "son in law mike".
@@ -939,6 +1013,19 @@ class WordPass {
     if (LowerName(surname) || (surname.last > 0 && surname.grammar == 0 && !surname.calendar)) {
       Add(initial.begin, surname.end, PhiType::kName, 2);
     }
+  }
+
+  // "chaplain fr. mcgillicuddy", "anointed by fr. okonjo": "fr." at word `k`, after a cue for a
+  // person, is a priest's title, and the word after it a name (a listed name or one in no list).
+  // Not a title elsewhere: "16 fr foley" is a catheter's size, "xfer fr osh" is "from".
+  void PriestAt(std::size_t k) {
+    const Word& x = w_[k + 1];
+    const std::string_view g = Gap(s_, w_[k], x);
+    if ((g != ". " && g != ".") || x.calendar || x.grammar != 0 || x.lower.size() < 3 ||
+        !(LowerName(x) || x.first > 0 || x.last > 0 || (x.cap && !x.common))) {
+      return;
+    }
+    Add(x.begin, x.end, PhiType::kName, 2);
   }
 
   // "dr de la cruz", "dr van der berg", "dr la fleur": particles and a surname after a title.
@@ -1253,6 +1340,25 @@ bool IsValueRange(std::string_view s, const IdToken& t) {
 bool LooksLikeId(std::string_view s, const IdToken& t) {
   if (IsTimeRange(s, t) || IsValueRange(s, t)) return false;
   return t.digits >= 5 || (t.digits >= 4 && t.letters >= 1 && t.hyphen);
+}
+
+// "22 o'connell way" is a street; "2 puffs either way" and "walked 20 feet all the way" are not:
+// in a street address match `m`, the word before "way" is no determiner or quantifier.
+bool WayIsNoStreet(std::string_view m) {
+  std::string before;
+  for (std::size_t i = 0; i < m.size();) {
+    while (i < m.size() && !IsAsciiAlpha(m[i])) ++i;
+    const std::size_t b = i;
+    while (i < m.size() && (IsAsciiAlpha(m[i]) || m[i] == '\'')) ++i;
+    std::string word = LowerWord(m.substr(b, i - b));
+    if (word == "way") {
+      return In(before, {"the", "a", "an", "either", "neither", "any", "one", "two", "other", "another", "same",
+                         "that", "this", "no", "each", "every", "some", "which", "his", "her", "their", "its", "my",
+                         "our", "your", "long", "half", "right", "wrong", "whole", "only", "best", "both", "all"});
+    }
+    before = std::move(word);
+  }
+  return false;
 }
 
 // Where the number of a spelled-out age match starts and ends: after "age"/"aged"/"of"/":",
@@ -2255,6 +2361,7 @@ Status Detector::DetectSegment(std::string_view s, std::size_t base) {
             !ValidIpv4(text)) {
           break;
         }
+        if (info.type == PhiType::kLocation && WayIsNoStreet(text)) break;
         std::size_t end = m.end;
         if (info.type == PhiType::kUrl) {  // trailing punctuation ends a sentence, not a URL
           while (end > m.begin && std::strchr(".,;:!?", s[end - 1])) --end;
@@ -2421,7 +2528,14 @@ Status Detector::DetectSegment(std::string_view s, std::size_t base) {
     // Part of a month/day or fraction ("encounter 11/12"): not this label's identifier.
     if (t.letters == 0 && t.end + 1 < s.size() && s[t.end] == '/' && IsDigit(s[t.end + 1])) continue;
     const bool phone_like = label.type == PhiType::kPhone || label.type == PhiType::kFax;
-    if (phone_like && t.digits < 7) continue;
+    if (phone_like && t.digits < 7) {
+      // A number abroad without its "+" ("faxed to 233 30 276 1234"): after a phone label, read
+      // as the "+" form is.
+      if (const std::size_t e = t.letters == 0 ? InternationalPhoneEnd(s, id_begin) : id_begin; e > id_begin) {
+        out.push_back({base + id_begin, base + e, label.type, 6});
+      }
+      continue;
+    }
     if (label.type == PhiType::kSsn && t.digits != 9) continue;
     if (label.type == PhiType::kZip && t.digits != 5 && t.digits != 9) continue;
     out.push_back({base + id_begin, base + t.end, label.type, 6});

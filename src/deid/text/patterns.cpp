@@ -26,7 +26,7 @@ constexpr const char* kSpelledAgeOver89 =
 constexpr const char* kExtension = "(?:\\s*(?:x|ext\\.?)\\s*\\d{1,5})?";
 constexpr const char* kStreetFull =
     "(?:street|avenue|road|lane|drive|boulevard|court|place|terrace|circle|highway|parkway|"
-    "square|trail|alley|crescent|st|ave|rd|ln|ct|blvd|hwy|pkwy|cir|ter)";
+    "square|trail|alley|crescent|way|st|ave|rd|ln|ct|blvd|hwy|pkwy|cir|ter)";
 constexpr const char* kStreetCap =
     "(?:Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Drive|Dr|Boulevard|Blvd|Court|Ct|Way|Place|Pl|"
     "Terrace|Ter|Circle|Cir|Highway|Hwy|Parkway|Pkwy|Square|Sq|Trail|Trl|Alley|Row|Crescent|"
