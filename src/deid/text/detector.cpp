@@ -815,7 +815,8 @@ class WordPass {
             after_cue && i > 1 &&
             In(w_[i - 2].lower, {"lives", "living", "resides", "residing", "moved", "born", "home"});
         if (before_state || strong_cue || (after_cue && plain) || (plain && len > 1) ||
-            (plain && !w_[i].sentence_start) || (w_[i].first == 0 && !w_[i].name && AcronymAfter(last))) {
+            (plain && !w_[i].sentence_start && !ShortNumberAfter(last)) ||
+            (w_[i].first == 0 && !w_[i].name && AcronymAfter(last))) {
           if (!lex.State(key) || before_state) Add(w_[i].begin, w_[last].end, PhiType::kLocation, 1);
           i = last;
           break;
@@ -1237,11 +1238,24 @@ class WordPass {
     return 0;
   }
 
-  // A capitalised word naming a disease, sign or test ("Lyme disease", "Addison's disease").
+  // A capitalised word naming a disease, sign or test ("Lyme disease", "Addison's disease"), or a
+  // scale or score one word later ("Glasgow coma scale", "Epworth sleepiness scale").
   bool Eponym(std::size_t i) const {
-    return i + 1 < w_.size() && IsSpaceGap(Gap(s_, w_[i], w_[i + 1])) &&
-           In(w_[i + 1].lower, {"disease", "syndrome", "sign", "test", "criteria", "score", "maneuver", "virus",
-                                "fever", "procedure", "classification", "scale", "palsy", "phenomenon"});
+    if (i + 1 >= w_.size() || !IsSpaceGap(Gap(s_, w_[i], w_[i + 1]))) return false;
+    if (In(w_[i + 1].lower, {"disease", "syndrome", "sign", "test", "criteria", "score", "maneuver", "virus",
+                             "fever", "procedure", "classification", "scale", "palsy", "phenomenon"})) {
+      return true;
+    }
+    return i + 2 < w_.size() && IsSpaceGap(Gap(s_, w_[i + 1], w_[i + 2])) && In(w_[i + 2].lower, {"scale", "score"});
+  }
+
+  // A short number right after word `k` ("Braden 18", "Gleason 3+4"): one or two digits after
+  // one blank, and no more digits.
+  bool ShortNumberAfter(std::size_t k) const {
+    const std::size_t e = w_[k].end;
+    if (e + 1 >= s_.size() || s_[e] != ' ' || !IsDigit(s_[e + 1])) return false;
+    const std::size_t d = e + 2 < s_.size() && IsDigit(s_[e + 2]) ? e + 3 : e + 2;
+    return d >= s_.size() || !IsDigit(s_[d]);
   }
 
   // Lower-case notes: an employer after "at" in a sentence about work ("works as a cashier at
