@@ -24,6 +24,7 @@
 #include "caliper/dicom/phantom.h"
 #include "caliper/exports/snapshot.h"
 #include "caliper/ingest/nifti_io.h"
+#include "dicom/test_phantom.h"
 
 namespace caliper::app {
 namespace {
@@ -53,17 +54,7 @@ class ImagingTest : public ProjectAppTest {
 
   // A phantom CT series (kSlices slices of kSize x kSize), its UIDs derived from `seed`.
   static std::vector<std::string> Phantom(std::uint64_t seed) {
-    dicom::CtPhantomOptions o;
-    o.slices = kSlices;
-    o.rows = o.cols = kSize;
-    o.seed = seed;
-    auto series = dicom::MakeCtPhantomSeries(o);
-    EXPECT_TRUE(series.ok()) << series.status().ToString();
-    std::vector<std::string> out;
-    if (series.ok()) {
-      for (const auto& bytes : *series) out.emplace_back(bytes.begin(), bytes.end());
-    }
-    return out;
+    return dicom::testing::CtPhantomFiles(kSlices, kSize, seed);
   }
 
   // Publishes a guideline of `schema` and makes tasks for `readers` readers per item.

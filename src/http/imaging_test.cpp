@@ -17,6 +17,7 @@
 #include "caliper/dicom/phantom.h"
 #include "caliper/http/server.h"
 #include "caliper/ingest/nifti_io.h"
+#include "dicom/test_phantom.h"
 #include "http/test_server.h"
 
 namespace caliper::http {
@@ -69,15 +70,10 @@ class ImagingApiTest : public ::testing::Test {
   }
   // The phantom CT series of `slices` slices (kSize x kSize) of `seed`, as STOW-RS parts.
   static std::vector<std::pair<std::string, std::string>> CtParts(int slices, std::uint64_t seed) {
-    dicom::CtPhantomOptions o;
-    o.slices = slices;
-    o.rows = o.cols = kSize;
-    o.seed = seed;
-    auto series = dicom::MakeCtPhantomSeries(o);
-    EXPECT_TRUE(series.ok()) << series.status().ToString();
     std::vector<std::pair<std::string, std::string>> parts;
-    if (!series.ok()) return parts;
-    for (const auto& bytes : *series) parts.emplace_back("application/dicom", std::string(bytes.begin(), bytes.end()));
+    for (std::string& file : dicom::testing::CtPhantomFiles(slices, kSize, seed)) {
+      parts.emplace_back("application/dicom", std::move(file));
+    }
     return parts;
   }
   static std::string StowType() {
