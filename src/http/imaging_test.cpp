@@ -53,7 +53,9 @@ class ImagingApiTest : public ::testing::Test {
 
   static json Body(const httplib::Result& res) { return json::parse(res->body, nullptr, false); }
 
-  // A user signed in; a member of `project_id` with `roles` unless there are none.
+  // A user signed in; a member of `project_id` with `roles` unless there are none. The tests of
+  // this file share one deployment, so each test names its own users (a prefix of its own): a
+  // name another test took cannot be created again, and its session would be empty.
   static Session User(const std::string& username, const std::string& project_id, const std::vector<core::Role>& roles) {
     Session s = harness_->SignedInUser(username, kPassword, project_id, roles, {core::DataType::kImaging});
     EXPECT_FALSE(s.cookie.empty()) << username << " could not sign in";
@@ -408,9 +410,9 @@ TEST_F(ImagingApiTest, DicomSourcesAreSetByManagersAndAudited) {
   auto other = app_->CreateProject(app::LocalOperator(), "DICOM sources other", "");
   ASSERT_TRUE(project.ok() && other.ok());
   const std::string path = "/api/v1/projects/" + project->id + "/dicom-sources";
-  Session manager = User("s-manager", project->id, {core::Role::kManager});
-  Session steward = User("s-steward", project->id, {core::Role::kDataSteward});
-  Session other_manager = User("s-other-manager", other->id, {core::Role::kManager});
+  Session manager = User("d-manager", project->id, {core::Role::kManager});
+  Session steward = User("d-steward", project->id, {core::Role::kDataSteward});
+  Session other_manager = User("d-other-manager", other->id, {core::Role::kManager});
   const json list = {{"sources", {{{"ae_title", " CT1 "}, {"description", "CT room 3"}}, {{"ae_title", "MR1"}}}}};
 
   EXPECT_EQ(Send("PUT", path, &steward, list.dump())->status, 403);
