@@ -23,6 +23,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <memory>
 #include <mutex>
@@ -721,26 +722,51 @@ Result<int> BlankPixels(DcmDataset& ds, const std::vector<PixelRect>& rects, E_T
   return Blank(ds, *pixels, rects);
 }
 
-// The file as DCMTK writes it, collected from a fixed 256 KiB buffer into one string.
-Result<std::string> Serialize(DcmFileFormat& file, E_TransferSyntax xfer, std::size_t size_hint) {
-  std::string out;
-  out.reserve(size_hint);
+// The file as DCMTK writes it, handed to `sink` in chunks of at most 256 KiB (one fixed buffer),
+// so that no copy of the whole file is made; the sink's first error stops the writing.
+Status Serialize(DcmFileFormat& file, E_TransferSyntax xfer, const std::function<Status(std::string_view)>& sink) {
   constexpr std::size_t kChunk = std::size_t{256} << 10;
   const std::unique_ptr<char[]> chunk(new char[kChunk]);
   DcmOutputBufferStream stream(chunk.get(), kChunk);
   file.transferInit();
   OFCondition cond = EC_StreamNotifyClient;
-  while (cond == EC_StreamNotifyClient) {
+  Status sunk = Status::Ok();
+  while (cond == EC_StreamNotifyClient && sunk.ok()) {
     cond = file.write(stream, xfer, EET_ExplicitLength, nullptr, EGL_recalcGL, EPD_noChange, 0, 0,
                       0, EWM_createNewMeta);
     void* buffer = nullptr;
     offile_off_t length = 0;
     stream.flushBuffer(buffer, length);
-    out.append(static_cast<const char*>(buffer), static_cast<std::size_t>(length));
+    sunk = sink(std::string_view(static_cast<const char*>(buffer), static_cast<std::size_t>(length)));
   }
   file.transferEnd();
+  CALIPER_RETURN_IF_ERROR(sunk);
   if (cond.bad()) return Error(ErrorCode::kInternal, std::string("writing the instance: ") + cond.text());
+  return Status::Ok();
+}
+
+// The file in one string, allocated once for `size_hint` bytes (an upper bound of the file's
+// size, so that the largest element is not copied again as the string grows).
+Result<std::string> Serialize(DcmFileFormat& file, E_TransferSyntax xfer, std::size_t size_hint) {
+  std::string out;
+  out.reserve(size_hint);
+  CALIPER_RETURN_IF_ERROR(Serialize(file, xfer, [&out](std::string_view chunk) {
+    out.append(chunk);
+    return Status::Ok();
+  }));
   return out;
+}
+
+// An upper bound of the size of `file` written from the `input_size` bytes it was read from:
+// the input, plus the Pixel Data element's length when it was decoded (compressed pixel data
+// written native), plus room for the elements de-identification adds.
+std::size_t OutputSizeHint(DcmDataset& ds, std::size_t input_size, bool decoded) {
+  std::size_t hint = input_size + 4096;
+  DcmElement* pixels = nullptr;
+  if (decoded && ds.findAndGetElement(DCM_PixelData, pixels, false).good() && pixels != nullptr) {
+    hint += pixels->getLength();
+  }
+  return hint;
 }
 
 void QuietDcmtkOnce() {
@@ -1030,7 +1056,7 @@ Result<std::string> BlankPixelRects(std::string_view part10, const std::vector<P
     AddCode(ds, kCleanPixelData);
   }
   if (outcome != nullptr) *outcome = done;
-  return Serialize(file, xfer, part10.size() + 1024);
+  return Serialize(file, xfer, OutputSizeHint(ds, part10.size(), !done.decompressed_from.empty()));
 }
 
 struct DicomDeidentifier::Impl {
@@ -1060,11 +1086,9 @@ Result<DeidResult> DicomDeidentifier::DeidentifyFileTo(const std::string& path, 
   if (in.size() > impl_->options.max_input_bytes) {
     return Error(ErrorCode::kPayloadTooLarge, path + " is larger than the configured limit");
   }
-  std::size_t pixel_tail = ElementLayout::kNone;
-  CALIPER_ASSIGN_OR_RETURN(DeidResult result, Run(in.view(), impl_->options.keep_pixel_bytes, &pixel_tail));
-  CALIPER_RETURN_IF_ERROR(WriteAll(out, result.bytes));
-  if (pixel_tail != ElementLayout::kNone) CALIPER_RETURN_IF_ERROR(CopyTail(in, pixel_tail, out));
-  result.bytes.clear();
+  FileOut file_out{out, ElementLayout::kNone};
+  CALIPER_ASSIGN_OR_RETURN(DeidResult result, Run(in.view(), impl_->options.keep_pixel_bytes, &file_out));
+  if (file_out.pixel_tail != ElementLayout::kNone) CALIPER_RETURN_IF_ERROR(CopyTail(in, file_out.pixel_tail, out));
   return result;
 }
 
@@ -1078,7 +1102,7 @@ Result<DeidResult> DicomDeidentifier::Deidentify(std::string_view part10) const 
 }
 
 Result<DeidResult> DicomDeidentifier::Run(std::string_view part10, bool keep_pixel_bytes,
-                                          std::size_t* pixel_tail_out) const {
+                                          FileOut* file_out) const {
   const DeidOptions& o = impl_->options;
   DcmFileFormat file;
   // The pixel data is never changed unless blanked: when it ends the file it is not parsed,
@@ -1179,7 +1203,7 @@ Result<DeidResult> DicomDeidentifier::Run(std::string_view part10, bool keep_pix
 
   // Blanking, before the headers change (the rule matches on device attributes).
   const BlankingRule* rule = FindBlankingRule(o, c);
-  if (rule != nullptr && tail) return Run(part10, /*keep_pixel_bytes=*/false, pixel_tail_out);  // the pixels change
+  if (rule != nullptr && tail) return Run(part10, /*keep_pixel_bytes=*/false, file_out);  // the pixels change
   if (rule != nullptr && pixels != nullptr) {
     CALIPER_ASSIGN_OR_RETURN(ctx.actions.pixels_blanked,
                              BlankPixels(ds, rule->rects, xfer, ctx.actions.pixels_decompressed_from));
@@ -1220,12 +1244,16 @@ Result<DeidResult> DicomDeidentifier::Run(std::string_view part10, bool keep_pix
   }
   result.actions = ctx.actions;
   // The meta header is written anew from the dataset (no source AE title, no private info).
-  if (pixel_tail_out != nullptr) {
-    *pixel_tail_out = pixel_tail;
-    CALIPER_ASSIGN_OR_RETURN(result.bytes, Serialize(file, xfer, (tail ? pixel_tail : part10.size()) + 4096));
+  // No further copy of the whole file is made: it goes to the output file chunk by chunk, or
+  // into a string allocated once for it (decoded pixel data included).
+  if (file_out != nullptr) {
+    file_out->pixel_tail = pixel_tail;
+    CALIPER_RETURN_IF_ERROR(
+        Serialize(file, xfer, [fd = file_out->fd](std::string_view chunk) { return WriteAll(fd, chunk); }));
     return result;
   }
-  CALIPER_ASSIGN_OR_RETURN(result.bytes, Serialize(file, xfer, part10.size() + 4096));
+  CALIPER_ASSIGN_OR_RETURN(result.bytes,
+                           Serialize(file, xfer, OutputSizeHint(ds, part10.size(), !ctx.actions.pixels_decompressed_from.empty())));
   if (tail) result.bytes.append(part10.substr(pixel_tail));
   return result;
 }

@@ -925,6 +925,65 @@ TEST(DicomDeid, BlankingCompressedPixelsDecodesThemAndWritesThemNative) {
   }
 }
 
+// A blanked file whose pixel data was decoded is written by DeidentifyFileTo as DCMTK serialises
+// it, chunk by chunk (here several of 256 KiB), never whole in a string: the file is still the
+// one Deidentify makes, for compressed and native input alike.
+TEST(DicomDeid, ABlankedFileIsWrittenInChunksAsDeidentifyMakesIt) {
+  TempDir tmp;
+  constexpr int kFrames = 12, kSize = 128;
+  auto us = MakeUltrasoundCinePhantom(kFrames, kSize, kSize, /*ybr_planar=*/false, 21);
+  ASSERT_TRUE(us.ok());
+  const std::string native(us->begin(), us->end());
+  DeidOptions rule;
+  rule.blanking.push_back({"US", "", "", {{0, 0, kSize, 10}}});
+  auto deid = Make(rule);
+  for (const std::string uid : {UID_LittleEndianExplicitTransferSyntax, UID_JPEGProcess1TransferSyntax,
+                                UID_RLELosslessTransferSyntax, UID_JPEGLSLosslessTransferSyntax,
+                                UID_JPEG2000LosslessOnlyTransferSyntax}) {
+    const std::string input = uid == UID_LittleEndianExplicitTransferSyntax ? native : MustTranscode(native, uid);
+    ASSERT_FALSE(input.empty()) << uid;
+    const std::string path = tmp.str() + "/in.dcm";
+    std::ofstream(path, std::ios::binary) << input;
+    auto expected = deid->Deidentify(input);
+    ASSERT_TRUE(expected.ok()) << uid << ": " << expected.status().ToString();
+    EXPECT_EQ(expected->actions.pixels_blanked, kFrames) << uid;
+    EXPECT_GT(expected->bytes.size(), std::size_t{3} * kSize * kSize * kFrames) << uid << ": native pixels";
+    EXPECT_GT(expected->bytes.size(), std::size_t{2} << 18) << uid << ": more than two chunks";
+    auto written = DeidentifiedFile(*deid, path, tmp.str());
+    ASSERT_TRUE(written.ok()) << uid << ": " << written.status().ToString();
+    EXPECT_TRUE(*written == expected->bytes) << uid << ": " << written->size() << " vs " << expected->bytes.size();
+  }
+}
+
+// JPEG 2000 frames are decoded straight into the native Pixel Data: 8-bit samples of an odd
+// count (9 x 9 RGB, one frame: 243) get an even value length with a zero pad byte, as any OB.
+TEST(DicomDeid, BlankedJpeg2000WithAnOddSampleCountIsPaddedToAnEvenLength) {
+  constexpr int kSize = 9;
+  auto us = MakeUltrasoundCinePhantom(1, kSize, kSize, /*ybr_planar=*/false, 23);
+  ASSERT_TRUE(us.ok());
+  const std::string input = MustTranscode(std::string(us->begin(), us->end()), UID_JPEG2000LosslessOnlyTransferSyntax);
+  ASSERT_FALSE(input.empty());
+  DeidOptions rule;
+  rule.blanking.push_back({"US", "", "", {{0, 0, 3, 2}}});
+  auto r = Make(rule)->Deidentify(input);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->actions.pixels_decompressed_from, UID_JPEG2000LosslessOnlyTransferSyntax);
+  Parsed out(r->bytes);
+  const std::string pixels = PixelBytes(out);
+  ASSERT_EQ(pixels.size(), std::size_t{kSize * kSize * 3 + 1});
+  EXPECT_EQ(pixels.back(), '\0') << "the pad byte";
+  for (int y = 0; y < kSize; ++y) {
+    for (int x = 0; x < kSize; ++x) {
+      const auto rgb = UltrasoundPhantomRgb(0, y, x, kSize, kSize);
+      const bool inside = x < 3 && y < 2;
+      for (int c = 0; c < 3; ++c) {
+        EXPECT_EQ(static_cast<std::uint8_t>(pixels[(std::size_t(y) * kSize + x) * 3 + c]), inside ? 0 : rgb[c])
+            << "pixel " << x << "," << y << " sample " << c;
+      }
+    }
+  }
+}
+
 TEST(DicomDeid, CompressedPixelsNotDecodableOrTooLargeAreNotBlankedButRefused) {
   auto us = MakeUltrasoundCinePhantom(2, 16, 16, /*ybr_planar=*/false, 13);
   ASSERT_TRUE(us.ok());

@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <cstring>
 #include <map>
+#include <memory>
 
 #include "dicom/codecs.h"
 #include "dicom/dataset_util.h"
@@ -311,11 +312,22 @@ Status DecodeJ2kToNative(DcmDataset& ds, E_TransferSyntax xfer, const PixelLayou
   const std::size_t frame_samples = static_cast<std::size_t>(p.rows) * p.columns * p.samples;
   const std::uint32_t mask = (std::uint32_t{1} << p.bits_stored) - 1;
   const int shift = p.high_bit + 1 - p.bits_stored;
-  // 8 bits: OB; 16 and 32: OW, a 32-bit sample as two words in host order (little endian here),
-  // which is how ConvertNative reads it back.
+  // 8 bits: OB (an odd count padded with a zero byte); 16 and 32: OW, a 32-bit sample as two
+  // words in host order (little endian here), which is how ConvertNative reads it back. Frames
+  // are decoded straight into the new element's value (no second copy of the native pixel data),
+  // which replaces the encapsulated one once every frame has decoded.
   const std::size_t total = frame_samples * p.frames;
-  std::vector<Uint8> bytes(p.bits_allocated == 8 ? total : 0);
-  std::vector<Uint16> words(p.bits_allocated == 8 ? 0 : total * (p.bits_allocated / 16));
+  if (total * (p.bits_allocated / 8) > 0xFFFFFFFEu) {  // a value length is 32 bits, and even
+    return Invalid("decoded JPEG 2000 pixel data would exceed the 4 GiB of one Pixel Data element");
+  }
+  auto native = std::make_unique<DcmPixelData>(DCM_PixelData);
+  Uint8* bytes = nullptr;
+  Uint16* words = nullptr;
+  const OFCondition made =
+      p.bits_allocated == 8
+          ? native->createUint8Array(static_cast<Uint32>(total + total % 2), bytes)
+          : native->createUint16Array(static_cast<Uint32>(total * (p.bits_allocated / 16)), words);
+  if (made.bad()) return Error(ErrorCode::kInternal, std::string("storing decoded pixels: ") + made.text());
   for (int f = 0; f < p.frames; ++f) {
     auto decoded = DecodeJ2k(frames[f], limits.max_decoded_bytes / sizeof(float));
     if (!decoded.ok()) return decoded.status().WithContext("frame " + std::to_string(f + 1));
@@ -341,11 +353,9 @@ Status DecodeJ2kToNative(DcmDataset& ds, E_TransferSyntax xfer, const PixelLayou
       }
     }
   }
-  const OFCondition put =
-      p.bits_allocated == 8
-          ? ds.putAndInsertUint8Array(DCM_PixelData, bytes.data(), static_cast<unsigned long>(bytes.size()))
-          : ds.putAndInsertUint16Array(DCM_PixelData, words.data(), static_cast<unsigned long>(words.size()));
+  const OFCondition put = ds.insert(native.get(), /*replaceOld=*/true);
   if (put.bad()) return Error(ErrorCode::kInternal, std::string("storing decoded pixels: ") + put.text());
+  native.release();  // the dataset owns it now
   if (p.samples == 3) {
     if (p.photometric == "YBR_RCT" || p.photometric == "YBR_ICT") {
       (void)ds.putAndInsertString(DCM_PhotometricInterpretation, "RGB");

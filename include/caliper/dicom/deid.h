@@ -191,7 +191,10 @@ class DicomDeidentifier {
   // De-identifies the file at `path` and writes the result to the file descriptor `out` (open
   // for writing, at its start): the de-identified header, then the pixel data, which the kernel
   // copies from file to file (copy_file_range) when it ends the input and is kept as it came, so
-  // the largest element never passes through this process. The result's `bytes` stay empty.
+  // the largest element never passes through this process. Pixel data that is blanked is
+  // written with the rest, in chunks of at most 256 KiB as it is serialised: besides the parsed
+  // (and for compressed input, decoded) instance, no copy of the file is held. The result's
+  // `bytes` stay empty.
   // Errors as Deidentify, and kIo when `path` cannot be read or `out` written (`out` may then
   // hold part of a file: the caller discards it). The input must not shrink meanwhile.
   Result<DeidResult> DeidentifyFileTo(const std::string& path, int out) const;
@@ -201,9 +204,15 @@ class DicomDeidentifier {
  private:
   struct Impl;
   explicit DicomDeidentifier(std::unique_ptr<Impl> impl);
-  // With `pixel_tail`, pixel data kept as it came is not appended to the result's bytes:
-  // *pixel_tail is where it starts in `part10` (ElementLayout::kNone when it is in the bytes).
-  Result<DeidResult> Run(std::string_view part10, bool keep_pixel_bytes, std::size_t* pixel_tail) const;
+  // Where Run writes the file instead of the result's bytes: to `fd`, by chunks, all but pixel
+  // data kept as it came, whose start in the input Run sets in `pixel_tail` (ElementLayout::kNone
+  // when there is none: the whole file was written).
+  struct FileOut {
+    int fd = -1;
+    std::size_t pixel_tail = static_cast<std::size_t>(-1);
+  };
+  // De-identifies `part10` into the result's bytes, or with `file_out` (may be null) to its file.
+  Result<DeidResult> Run(std::string_view part10, bool keep_pixel_bytes, FileOut* file_out) const;
   std::unique_ptr<Impl> impl_;
 };
 
