@@ -590,22 +590,29 @@ struct PixelGeometry {
   }
 };
 
-// Validates that native Pixel Data holds what Rows x Columns x frames x samples claims.
-// The value length of the Pixel Data element at the start of `element` (little endian; 0 for
-// encapsulated pixel data, whose geometry is not checked against its length).
-Result<std::uint64_t> PixelValueLength(std::string_view element, const DcmXfer& xfer) {
+// The Pixel Data element at the start of `element` (little endian): the size of its header (tag,
+// VR and length) and its value length (0 for encapsulated pixel data, whose geometry is not
+// checked against its length).
+struct PixelElement {
+  std::size_t header = 0;
+  std::uint64_t length = 0;
+};
+Result<PixelElement> ReadPixelElement(std::string_view element, const DcmXfer& xfer) {
   if (element.size() < 12) return Error(ErrorCode::kInvalidArgument, "truncated Pixel Data");
   const auto* b = reinterpret_cast<const unsigned char*>(element.data());
   auto u16 = [b](std::size_t at) { return std::uint32_t{b[at]} | (std::uint32_t{b[at + 1]} << 8); };
   auto u32 = [&](std::size_t at) { return u16(at) | (u16(at + 2) << 16); };
-  std::uint32_t len = u32(4);  // implicit VR: tag, length
-  if (xfer.isExplicitVR()) {   // tag, VR, then 2 reserved bytes and 4 of length, or 2 of length
+  PixelElement out{8, u32(4)};  // implicit VR: tag, length
+  if (xfer.isExplicitVR()) {    // tag, VR, then 2 reserved bytes and 4 of length, or 2 of length
     const std::string_view vr = element.substr(4, 2);
-    len = vr == "OB" || vr == "OW" || vr == "UN" ? u32(8) : u16(6);
+    const bool long_form = vr == "OB" || vr == "OW" || vr == "UN";
+    out = long_form ? PixelElement{12, u32(8)} : PixelElement{8, u16(6)};
   }
-  return len == 0xFFFFFFFF ? 0 : std::uint64_t{len};
+  if (out.length == 0xFFFFFFFF) out.length = 0;
+  return out;
 }
 
+// Validates that native Pixel Data holds what Rows x Columns x frames x samples claims.
 Status CheckPixelGeometry(DcmDataset& ds, bool encapsulated, std::uint64_t pixel_bytes) {
   const PixelGeometry g(ds);
   if (g.rows == 0 || g.cols == 0) {
@@ -647,51 +654,91 @@ int RectsInImage(const PixelGeometry& g, const std::vector<PixelRect>& rects) {
   }));
 }
 
-// Overwrites `rects` with zero in every frame and sample of native pixel data. YBR_FULL_422 is
-// blanked in place, in whole pixel pairs: a rectangle's edge at an odd column widens by one pixel,
-// since the pair's Cb and Cr belong to both of its pixels.
-Result<int> Blank(DcmDataset& ds, DcmElement& pixels, const std::vector<PixelRect>& rects) {
-  const PixelGeometry g(ds);
-  const Uint16 rows = g.rows, cols = g.cols, bits = g.bits, spp = g.StoredSamples(), planar = g.planar;
-  const Sint32 frames = g.frames;
-  if (bits % 8 != 0) {
+// Whether native pixel data of `g` can be blanked: kUnsupported unless its samples are whole bytes
+// and, for YBR_FULL_422, Columns are even and Planar Configuration is 0.
+Status CheckBlankable(const PixelGeometry& g) {
+  if (g.bits % 8 != 0) {
     return Error(ErrorCode::kUnsupported,
-                 "blanking needs whole-byte pixels (Bits Allocated " + std::to_string(bits) + ")");
+                 "blanking needs whole-byte pixels (Bits Allocated " + std::to_string(g.bits) + ")");
   }
   if (g.ybr422) {
-    CALIPER_RETURN_IF_ERROR(CheckYbr422Columns(cols));
-    if (planar != 0) {
+    CALIPER_RETURN_IF_ERROR(CheckYbr422Columns(g.cols));
+    if (g.planar != 0) {
       return Error(ErrorCode::kUnsupported, "blanking YBR_FULL_422 needs Planar Configuration 0 (PS3.3 C.7.6.3.1.2)");
     }
   }
+  return Status::Ok();
+}
+
+// The bytes of one frame of native pixel data of `g` (CheckBlankable: whole-byte samples).
+std::size_t FrameBytes(const PixelGeometry& g) {
+  return std::size_t{g.rows} * g.cols * g.StoredSamples() * (g.bits / 8);
+}
+
+// Overwrites `rects` with zero in every sample of one frame of native pixel data of `g` (which
+// passed CheckBlankable); returns how many rectangles met it. YBR_FULL_422 is blanked in place, in
+// whole pixel pairs: a rectangle's edge at an odd column widens by one pixel, since the pair's Cb
+// and Cr belong to both of its pixels.
+int BlankFrame(const PixelGeometry& g, Uint8* frame, const std::vector<PixelRect>& rects) {
+  const std::size_t bpp = g.bits / 8;  // bytes per sample
+  const std::size_t spp = g.StoredSamples();
+  const std::size_t plane = std::size_t{g.rows} * g.cols;
+  int blanked = 0;
+  for (const PixelRect& r : rects) {
+    int x0 = std::max(0, r.x), x1 = std::min<int>(g.cols, r.x + r.width);
+    const int y0 = std::max(0, r.y), y1 = std::min<int>(g.rows, r.y + r.height);
+    if (x0 >= x1 || y0 >= y1) continue;
+    if (g.ybr422) x0 -= x0 % 2, x1 += x1 % 2;  // whole pairs (cols is even)
+    for (int y = y0; y < y1; ++y) {
+      if (g.planar == 1 && spp > 1) {
+        for (std::size_t s = 0; s < spp; ++s) {
+          std::memset(frame + (s * plane + std::size_t(y) * g.cols + x0) * bpp, 0, std::size_t(x1 - x0) * bpp);
+        }
+      } else {
+        std::memset(frame + (std::size_t(y) * g.cols + x0) * spp * bpp, 0, std::size_t(x1 - x0) * spp * bpp);
+      }
+    }
+    ++blanked;
+  }
+  return blanked;
+}
+
+// Overwrites `rects` with zero in every frame of native pixel data (BlankFrame).
+Result<int> Blank(DcmDataset& ds, DcmElement& pixels, const std::vector<PixelRect>& rects) {
+  const PixelGeometry g(ds);
+  CALIPER_RETURN_IF_ERROR(CheckBlankable(g));
   Uint8* data = nullptr;
   if (pixels.getUint8Array(data).bad() || data == nullptr) {
     return Error(ErrorCode::kInvalidArgument, "Pixel Data cannot be read");
   }
-  const std::size_t bpp = bits / 8;  // bytes per sample
-  const std::size_t plane = std::size_t{rows} * cols;
-  const std::size_t frame_bytes = plane * spp * bpp;
   int blanked = 0;
-  for (Sint32 f = 0; f < frames; ++f) {
-    Uint8* frame = data + static_cast<std::size_t>(f) * frame_bytes;
-    for (const PixelRect& r : rects) {
-      int x0 = std::max(0, r.x), x1 = std::min<int>(cols, r.x + r.width);
-      const int y0 = std::max(0, r.y), y1 = std::min<int>(rows, r.y + r.height);
-      if (x0 >= x1 || y0 >= y1) continue;
-      if (g.ybr422) x0 -= x0 % 2, x1 += x1 % 2;  // whole pairs (cols is even)
-      for (int y = y0; y < y1; ++y) {
-        if (planar == 1 && spp > 1) {
-          for (Uint16 s = 0; s < spp; ++s) {
-            std::memset(frame + (s * plane + std::size_t(y) * cols + x0) * bpp, 0, std::size_t(x1 - x0) * bpp);
-          }
-        } else {
-          std::memset(frame + (std::size_t(y) * cols + x0) * spp * bpp, 0, std::size_t(x1 - x0) * spp * bpp);
-        }
-      }
-      ++blanked;
+  for (Sint32 f = 0; f < g.frames; ++f) blanked += BlankFrame(g, data + static_cast<std::size_t>(f) * FrameBytes(g), rects);
+  return blanked;
+}
+
+// Native pixel data kept as it came (the Pixel Data element at the start of `element`, which ends
+// the file) with `rects` zeroed in every frame, never parsed: its element header, its frames
+// copied and blanked a few at a time (a buffer of at least 256 KiB and one frame), then whatever
+// follows the last frame, handed to `sink` in turn. The same bytes as DCMTK writes for the parsed
+// element blanked by Blank. The geometry must have passed CheckPixelGeometry and CheckBlankable.
+Status CopyBlanked(std::string_view element, const DcmXfer& xfer, const PixelGeometry& g,
+                   const std::vector<PixelRect>& rects, const std::function<Status(std::string_view)>& sink) {
+  CALIPER_ASSIGN_OR_RETURN(const PixelElement e, ReadPixelElement(element, xfer));
+  std::string buffer(element.substr(0, e.header));
+  std::string_view value = element.substr(e.header);
+  const std::size_t frame_bytes = FrameBytes(g);
+  for (Sint32 f = 0; f < g.frames; ++f) {
+    const std::size_t at = buffer.size();
+    buffer.append(value.substr(0, frame_bytes));
+    value.remove_prefix(frame_bytes);
+    BlankFrame(g, reinterpret_cast<Uint8*>(buffer.data() + at), rects);
+    if (buffer.size() >= (std::size_t{256} << 10)) {
+      CALIPER_RETURN_IF_ERROR(sink(buffer));
+      buffer.clear();
     }
   }
-  return blanked;
+  CALIPER_RETURN_IF_ERROR(sink(buffer));
+  return sink(value);
 }
 
 // Blanking, for rules and stewards' decisions alike: zeroes `rects` in every frame of the
@@ -1124,8 +1171,8 @@ Result<DeidResult> DicomDeidentifier::Run(std::string_view part10, bool keep_pix
   // Pixel Data: checked, decoded only when a blanking rule applies to compressed pixel data.
   DcmElement* pixels = nullptr;
   if (tail) {
-    CALIPER_ASSIGN_OR_RETURN(const std::uint64_t bytes, PixelValueLength(part10.substr(pixel_tail), xfer_info));
-    CALIPER_RETURN_IF_ERROR(CheckPixelGeometry(ds, xfer_info.isEncapsulated(), bytes));
+    CALIPER_ASSIGN_OR_RETURN(const PixelElement element, ReadPixelElement(part10.substr(pixel_tail), xfer_info));
+    CALIPER_RETURN_IF_ERROR(CheckPixelGeometry(ds, xfer_info.isEncapsulated(), element.length));
   } else if (ds.findAndGetElement(DCM_PixelData, pixels, false).good() && pixels != nullptr) {
     CALIPER_RETURN_IF_ERROR(CheckPixelGeometry(ds, xfer_info.isEncapsulated(), pixels->getLength()));
   }
@@ -1201,15 +1248,23 @@ Result<DeidResult> DicomDeidentifier::Run(std::string_view part10, bool keep_pix
   // against them, only upper-cased (a short code string, at most 16 characters).
   c.ethnicity = Upper(Get(ds, DCM_EthnicGroup));
 
-  // Blanking, before the headers change (the rule matches on device attributes).
+  // Blanking, before the headers change (the rule matches on device attributes). Native pixel
+  // data kept as it came is blanked as it is copied (CopyBlanked, below); compressed pixel data
+  // must be decoded, so the file is then parsed whole.
   const BlankingRule* rule = FindBlankingRule(o, c);
-  if (rule != nullptr && tail) return Run(part10, /*keep_pixel_bytes=*/false, file_out);  // the pixels change
-  if (rule != nullptr && pixels != nullptr) {
+  const PixelGeometry geometry(ds);
+  if (rule != nullptr && tail && xfer_info.isEncapsulated()) return Run(part10, /*keep_pixel_bytes=*/false, file_out);
+  if (rule != nullptr && tail) {
+    const int met = RectsInImage(geometry, rule->rects);
+    if (met > 0) CALIPER_RETURN_IF_ERROR(CheckBlankable(geometry));
+    ctx.actions.pixels_blanked = met * geometry.frames;
+  } else if (rule != nullptr && pixels != nullptr) {
     CALIPER_ASSIGN_OR_RETURN(ctx.actions.pixels_blanked,
                              BlankPixels(ds, rule->rects, xfer, ctx.actions.pixels_decompressed_from));
     result.transfer_syntax_uid = DcmXfer(xfer).getXferID();
   }
   const bool blanked = rule != nullptr && ctx.actions.pixels_blanked > 0;
+  const bool copy_blanked = tail && blanked;
   result.quarantine = result.burned_in_risk && !blanked;
 
   engine.Process(ds, ctx, /*top_level=*/true);
@@ -1247,14 +1302,23 @@ Result<DeidResult> DicomDeidentifier::Run(std::string_view part10, bool keep_pix
   // No further copy of the whole file is made: it goes to the output file chunk by chunk, or
   // into a string allocated once for it (decoded pixel data included).
   if (file_out != nullptr) {
-    file_out->pixel_tail = pixel_tail;
-    CALIPER_RETURN_IF_ERROR(
-        Serialize(file, xfer, [fd = file_out->fd](std::string_view chunk) { return WriteAll(fd, chunk); }));
+    file_out->pixel_tail = copy_blanked ? ElementLayout::kNone : pixel_tail;
+    const auto write = [fd = file_out->fd](std::string_view chunk) { return WriteAll(fd, chunk); };
+    CALIPER_RETURN_IF_ERROR(Serialize(file, xfer, write));
+    if (copy_blanked) CALIPER_RETURN_IF_ERROR(CopyBlanked(part10.substr(pixel_tail), xfer_info, geometry, rule->rects, write));
     return result;
   }
   CALIPER_ASSIGN_OR_RETURN(result.bytes,
                            Serialize(file, xfer, OutputSizeHint(ds, part10.size(), !ctx.actions.pixels_decompressed_from.empty())));
-  if (tail) result.bytes.append(part10.substr(pixel_tail));
+  if (copy_blanked) {
+    CALIPER_RETURN_IF_ERROR(CopyBlanked(part10.substr(pixel_tail), xfer_info, geometry, rule->rects,
+                                        [&result](std::string_view chunk) {
+                                          result.bytes.append(chunk);
+                                          return Status::Ok();
+                                        }));
+  } else if (tail) {
+    result.bytes.append(part10.substr(pixel_tail));
+  }
   return result;
 }
 

@@ -484,15 +484,17 @@ TEST(DicomDeid, BlankingZeroesTheRectangleOnlyAndClearsQuarantine) {
 
 // De-identifies `bytes` both ways: the pixel data taken over as it came (the default) and every
 // element parsed and written again; both must give the same file and the same report.
-void ExpectSameBothWays(const std::string& bytes, const std::string& name, DeidOptions o = {}) {
+// Returns how many rectangles were blanked (-1 when both refused the file).
+int ExpectSameBothWays(const std::string& bytes, const std::string& name, DeidOptions o = {}) {
   o.keep_pixel_bytes = true;
   auto kept = Make(o)->Deidentify(bytes);
   o.keep_pixel_bytes = false;
   auto parsed = Make(o)->Deidentify(bytes);
-  ASSERT_EQ(kept.ok(), parsed.ok()) << name;
+  EXPECT_EQ(kept.ok(), parsed.ok()) << name;
+  if (kept.ok() != parsed.ok()) return -2;
   if (!kept.ok()) {
     EXPECT_EQ(kept.status().ToString(), parsed.status().ToString()) << name;
-    return;
+    return -1;
   }
   EXPECT_TRUE(kept->bytes == parsed->bytes) << name << ": " << kept->bytes.size() << " vs " << parsed->bytes.size()
                                             << " bytes";
@@ -500,6 +502,7 @@ void ExpectSameBothWays(const std::string& bytes, const std::string& name, DeidO
   EXPECT_EQ(kept->quarantine, parsed->quarantine) << name;
   EXPECT_EQ(kept->actions.removed, parsed->actions.removed) << name;
   EXPECT_EQ(kept->actions.pixels_blanked, parsed->actions.pixels_blanked) << name;
+  return kept->actions.pixels_blanked;
 }
 
 // Where the top-level Pixel Data of `bytes` starts when it ends the file (its tag checked).
@@ -533,10 +536,28 @@ TEST(DicomDeid, PixelDataKeptAsItCameMakesTheSameFileAsParsingIt) {
     EXPECT_NE(PixelTail(bytes), ElementLayout::kNone) << name;
     ExpectSameBothWays(bytes, name);
   }
-  // A blanking rule changes the pixels: the whole file is parsed, with the same result.
+  // A blanking rule changes native pixels as they are copied, never parsed: the same file as
+  // parsing them and blanking the element, in every layout Blank knows; the same refusals.
   DeidOptions blank;
   blank.blanking.push_back({"CT", "", "", {{2, 3, 5, 4}}});
-  ExpectSameBothWays(inputs[0].second, "blanked", blank);
+  EXPECT_EQ(ExpectSameBothWays(inputs[0].second, "blanked", blank), 1);
+  DeidOptions edges;  // one rectangle partly outside the image, one wholly outside
+  edges.blanking.push_back({"CT", "", "", {{-3, 10, 8, 40}, {100, 100, 5, 5}}});
+  EXPECT_EQ(ExpectSameBothWays(inputs[4].second, "implicit VR blanked", edges), 1);
+  EXPECT_EQ(ExpectSameBothWays(inputs[5].second, "enhanced CT blanked", edges), 3);
+  DeidOptions outside;
+  outside.blanking.push_back({"CT", "", "", {{100, 100, 5, 5}}});
+  EXPECT_EQ(ExpectSameBothWays(inputs[0].second, "rule outside the image", outside), 0);
+  DeidOptions blank_us;  // the first rectangle starts at an odd column (YBR_FULL_422 pairs)
+  blank_us.blanking.push_back({"US", "", "", {{1, 0, 4, 3}, {10, 6, 20, 20}}});
+  EXPECT_EQ(ExpectSameBothWays(inputs[6].second, "RGB cine blanked", blank_us), 4);
+  auto planar = MakeUltrasoundCinePhantom(3, 16, 16, /*ybr_planar=*/true, 5);
+  ASSERT_TRUE(planar.ok());
+  EXPECT_EQ(ExpectSameBothWays(std::string(planar->begin(), planar->end()), "YBR_FULL planar blanked", blank_us), 6);
+  const auto ybr422 = testing::Ybr422Cine(2, 8, 12);
+  EXPECT_EQ(ExpectSameBothWays(std::string(ybr422.begin(), ybr422.end()), "YBR_FULL_422 blanked", blank_us), 4);
+  const auto odd = testing::Ybr422OddColumnsCine(2, 8, 13);
+  EXPECT_EQ(ExpectSameBothWays(std::string(odd.begin(), odd.end()), "YBR_FULL_422, odd Columns", blank_us), -1);
 
   // Something after the Pixel Data (here Data Set Trailing Padding): parsed whole.
   std::string padded = inputs[0].second;
@@ -955,9 +976,10 @@ TEST(DicomDeid, ABlankedFileIsWrittenInChunksAsDeidentifyMakesIt) {
   }
 }
 
-// JPEG 2000 frames are decoded straight into the native Pixel Data: 8-bit samples of an odd
-// count (9 x 9 RGB, one frame: 243) get an even value length with a zero pad byte, as any OB.
-TEST(DicomDeid, BlankedJpeg2000WithAnOddSampleCountIsPaddedToAnEvenLength) {
+// JPEG 2000 frames are decoded straight into the native Pixel Data, written as DCMTK writes any
+// native pixel data: OB for 8-bit samples, with an even value length (an odd count, 9 x 9 RGB in
+// one frame: 243, gets a zero pad byte), and OW for 16-bit ones.
+TEST(DicomDeid, BlankedJpeg2000IsWrittenNativeAsObOrOwWithAnEvenLength) {
   constexpr int kSize = 9;
   auto us = MakeUltrasoundCinePhantom(1, kSize, kSize, /*ybr_planar=*/false, 23);
   ASSERT_TRUE(us.ok());
@@ -968,6 +990,7 @@ TEST(DicomDeid, BlankedJpeg2000WithAnOddSampleCountIsPaddedToAnEvenLength) {
   auto r = Make(rule)->Deidentify(input);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->actions.pixels_decompressed_from, UID_JPEG2000LosslessOnlyTransferSyntax);
+  EXPECT_NE(r->bytes.find(std::string("\xE0\x7F\x10\x00OB\0\0\xF4\0\0\0", 12)), std::string::npos) << "OB, 244 bytes";
   Parsed out(r->bytes);
   const std::string pixels = PixelBytes(out);
   ASSERT_EQ(pixels.size(), std::size_t{kSize * kSize * 3 + 1});
@@ -982,6 +1005,16 @@ TEST(DicomDeid, BlankedJpeg2000WithAnOddSampleCountIsPaddedToAnEvenLength) {
       }
     }
   }
+  TempDir tmp;
+  const std::string ct = MustTranscode(ReadBytes(Phantom(tmp.str())[0]), UID_JPEG2000LosslessOnlyTransferSyntax);
+  ASSERT_FALSE(ct.empty());
+  DeidOptions ct_rule;
+  ct_rule.blanking.push_back({"CT", "", "", {{0, 0, 3, 2}}});
+  auto r16 = Make(ct_rule)->Deidentify(ct);
+  ASSERT_TRUE(r16.ok()) << r16.status().ToString();
+  EXPECT_EQ(r16->actions.pixels_decompressed_from, UID_JPEG2000LosslessOnlyTransferSyntax);
+  EXPECT_NE(r16->bytes.find(std::string("\xE0\x7F\x10\x00OW\0\0\x00\x02\0\0", 12)), std::string::npos)
+      << "OW, 16 x 16 x 2 bytes";
 }
 
 TEST(DicomDeid, CompressedPixelsNotDecodableOrTooLargeAreNotBlankedButRefused) {

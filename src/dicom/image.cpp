@@ -321,6 +321,7 @@ Status DecodeJ2kToNative(DcmDataset& ds, E_TransferSyntax xfer, const PixelLayou
     return Invalid("decoded JPEG 2000 pixel data would exceed the 4 GiB of one Pixel Data element");
   }
   auto native = std::make_unique<DcmPixelData>(DCM_PixelData);
+  native->setVR(p.bits_allocated == 8 ? EVR_OB : EVR_OW);  // as DcmItem::putAndInsertUint8Array sets it
   Uint8* bytes = nullptr;
   Uint16* words = nullptr;
   const OFCondition made =

@@ -191,10 +191,11 @@ class DicomDeidentifier {
   // De-identifies the file at `path` and writes the result to the file descriptor `out` (open
   // for writing, at its start): the de-identified header, then the pixel data, which the kernel
   // copies from file to file (copy_file_range) when it ends the input and is kept as it came, so
-  // the largest element never passes through this process. Pixel data that is blanked is
-  // written with the rest, in chunks of at most 256 KiB as it is serialised: besides the parsed
-  // (and for compressed input, decoded) instance, no copy of the file is held. The result's
-  // `bytes` stay empty.
+  // the largest element never passes through this process. Native pixel data a blanking rule
+  // changes is copied from the mapped input a frame at a time, blanked on the way; compressed
+  // pixel data is decoded and the file written as DCMTK serialises it, in chunks of at most
+  // 256 KiB, so besides the decoded instance no copy of the file is held. The result's `bytes`
+  // stay empty.
   // Errors as Deidentify, and kIo when `path` cannot be read or `out` written (`out` may then
   // hold part of a file: the caller discards it). The input must not shrink meanwhile.
   Result<DeidResult> DeidentifyFileTo(const std::string& path, int out) const;
