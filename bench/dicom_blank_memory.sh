@@ -14,18 +14,12 @@
 # first the peak of the same command on a 1-frame 16 x 16 cine (what the process needs anyway).
 # MB are 10^6 bytes.
 set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-BUILD="${BUILD:-$ROOT/build}"
-FRAMES="${FRAMES:-200}"
-ROWS="${ROWS:-512}"
-COLS="${COLS:-512}"
-KEEP="${KEEP:-}"
+BUILD="${BUILD:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/build}"
 CALIPER="$BUILD/caliper"
-PHANTOM="$BUILD/bench/caliper_us_phantom"
-for tool in "$CALIPER" "$PHANTOM"; do
-  [[ -x "$tool" ]] || { echo "dicom_blank_memory.sh: $tool missing; build first" >&2; exit 2; }
+for tool in "$CALIPER" "$BUILD/bench/caliper_us_phantom" /usr/bin/time; do
+  [[ -x "$tool" ]] || { echo "dicom_blank_memory.sh: $tool missing (build first; apt-get install time)" >&2; exit 2; }
 done
-[[ -x /usr/bin/time ]] || { echo "dicom_blank_memory.sh: /usr/bin/time missing (apt-get install time)" >&2; exit 2; }
+PHANTOM="$BUILD/bench/caliper_us_phantom" FRAMES="${FRAMES:-200}" ROWS="${ROWS:-512}" COLS="${COLS:-512}"
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/caliper-blank-memory.XXXXXX")"
 trap 'rm -rf "$WORK"' EXIT
@@ -51,7 +45,7 @@ for syntax in 1.2.840.10008.1.2.1 1.2.840.10008.1.2.5 1.2.840.10008.1.2.4.50 1.2
               1.2.840.10008.1.2.4.80 1.2.840.10008.1.2.4.90; do
   "$PHANTOM" "$WORK/cine.dcm" "$FRAMES" "$ROWS" "$COLS" "$syntax"
   kib=$(peak_kib "$WORK/cine.dcm")
-  if [[ -n "$KEEP" ]]; then mkdir -p "$KEEP" && find "$WORK/out" -name '*.dcm' -exec cp {} "$KEEP/$syntax.dcm" \;; fi
+  if [[ -n "${KEEP:-}" ]]; then mkdir -p "$KEEP" && find "$WORK/out" -name '*.dcm' -exec cp {} "$KEEP/$syntax.dcm" \;; fi
   awk -v s="$syntax" -v in_bytes="$(stat -c %s "$WORK/cine.dcm")" -v native="$NATIVE" -v kib="$kib" \
     'BEGIN { printf "%-24s %9d %10d %8d %12.2f\n", s, in_bytes / 1e6, native / 1e6, kib * 1024 / 1e6, kib * 1024 / native }'
 done
