@@ -712,7 +712,9 @@ Result<int> Blank(DcmDataset& ds, DcmElement& pixels, const std::vector<PixelRec
     return Error(ErrorCode::kInvalidArgument, "Pixel Data cannot be read");
   }
   int blanked = 0;
-  for (Sint32 f = 0; f < g.frames; ++f) blanked += BlankFrame(g, data + static_cast<std::size_t>(f) * FrameBytes(g), rects);
+  for (Sint32 f = 0; f < g.frames; ++f) {
+    blanked += BlankFrame(g, data + static_cast<std::size_t>(f) * FrameBytes(g), rects);
+  }
   return blanked;
 }
 
@@ -1305,11 +1307,13 @@ Result<DeidResult> DicomDeidentifier::Run(std::string_view part10, bool keep_pix
     file_out->pixel_tail = copy_blanked ? ElementLayout::kNone : pixel_tail;
     const auto write = [fd = file_out->fd](std::string_view chunk) { return WriteAll(fd, chunk); };
     CALIPER_RETURN_IF_ERROR(Serialize(file, xfer, write));
-    if (copy_blanked) CALIPER_RETURN_IF_ERROR(CopyBlanked(part10.substr(pixel_tail), xfer_info, geometry, rule->rects, write));
+    if (copy_blanked) {
+      CALIPER_RETURN_IF_ERROR(CopyBlanked(part10.substr(pixel_tail), xfer_info, geometry, rule->rects, write));
+    }
     return result;
   }
-  CALIPER_ASSIGN_OR_RETURN(result.bytes,
-                           Serialize(file, xfer, OutputSizeHint(ds, part10.size(), !ctx.actions.pixels_decompressed_from.empty())));
+  const bool decoded = !ctx.actions.pixels_decompressed_from.empty();
+  CALIPER_ASSIGN_OR_RETURN(result.bytes, Serialize(file, xfer, OutputSizeHint(ds, part10.size(), decoded)));
   if (copy_blanked) {
     CALIPER_RETURN_IF_ERROR(CopyBlanked(part10.substr(pixel_tail), xfer_info, geometry, rule->rects,
                                         [&result](std::string_view chunk) {

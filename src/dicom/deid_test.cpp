@@ -994,7 +994,8 @@ TEST(DicomDeid, BlankedJpeg2000IsWrittenNativeAsObOrOwWithAnEvenLength) {
   auto us = MakeUltrasoundCinePhantom(1, kSize, kSize, /*ybr_planar=*/false, 23);
   ASSERT_TRUE(us.ok());
   const DeidResult rgb8 = blanked(std::string(us->begin(), us->end()), "US");
-  EXPECT_NE(rgb8.bytes.find(std::string("\xE0\x7F\x10\x00OB\0\0\xF4\0\0\0", 12)), std::string::npos) << "OB, 244 bytes";
+  EXPECT_NE(rgb8.bytes.find(std::string("\xE0\x7F\x10\x00OB\0\0\xF4\0\0\0", 12)), std::string::npos)
+      << "OB, 244 bytes";
   Parsed out(rgb8.bytes);
   const std::string pixels = PixelBytes(out);
   ASSERT_EQ(pixels.size(), std::size_t{kSize * kSize * 3 + 1});

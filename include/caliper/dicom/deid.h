@@ -192,7 +192,7 @@ class DicomDeidentifier {
   // for writing, at its start): the de-identified header, then the pixel data, which the kernel
   // copies from file to file (copy_file_range) when it ends the input and is kept as it came, so
   // the largest element never passes through this process. Native pixel data a blanking rule
-  // changes is copied from the mapped input a frame at a time, blanked on the way; compressed
+  // changes is copied from the mapped input a few frames at a time, blanked on the way; compressed
   // pixel data is decoded and the file written as DCMTK serialises it, in chunks of at most
   // 256 KiB, so besides the decoded instance no copy of the file is held. The result's `bytes`
   // stay empty.
