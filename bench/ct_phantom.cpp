@@ -7,19 +7,8 @@
 #include <optional>
 #include <string>
 
+#include "bench_args.h"
 #include "caliper/dicom/phantom.h"
-
-namespace {
-
-// `s` as a whole number in [low, high], or nothing.
-std::optional<unsigned long long> Number(const char* s, unsigned long long low, unsigned long long high) {
-  char* end = nullptr;
-  const unsigned long long v = std::strtoull(s, &end, 10);
-  if (s[0] < '0' || s[0] > '9' || *end != '\0' || v < low || v > high) return std::nullopt;
-  return v;
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   const char* const usage = "usage: %s OUT_DIR [SLICES=500] [ROWS=512] [COLS=512] [SEED=1]\n";
@@ -32,10 +21,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, usage, argv[0]);
     return 2;
   }
-  const auto slices = argc > 2 ? Number(argv[2], 1, 100000) : 500;
-  const auto rows = argc > 3 ? Number(argv[3], 1, 65535) : 512;
-  const auto cols = argc > 4 ? Number(argv[4], 1, 65535) : 512;
-  const auto seed = argc > 5 ? Number(argv[5], 0, ~0ULL) : 1;
+  const auto slices = argc > 2 ? caliper::bench::Number(argv[2], 1, 100000) : 500;
+  const auto rows = argc > 3 ? caliper::bench::Number(argv[3], 1, 65535) : 512;
+  const auto cols = argc > 4 ? caliper::bench::Number(argv[4], 1, 65535) : 512;
+  const auto seed = argc > 5 ? caliper::bench::Number(argv[5], 0, ~0ULL) : 1;
   if (!slices || !rows || !cols || !seed) {
     std::fprintf(stderr, "caliper_ct_phantom: SLICES must be 1-100000, ROWS and COLS 1-65535, SEED a whole number\n");
     return 2;

@@ -8,19 +8,30 @@
 #include <fstream>
 #include <string>
 
+#include "bench_args.h"
 #include "caliper/dicom/encode.h"
 #include "caliper/dicom/phantom.h"
 
 int main(int argc, char** argv) {
-  if (argc < 2 || argc > 6) {
-    std::fprintf(stderr, "usage: %s OUT_FILE [FRAMES=200] [ROWS=512] [COLS=512] [TRANSFER_SYNTAX_UID]\n", argv[0]);
+  const char* const usage = "usage: %s OUT_FILE [FRAMES=200] [ROWS=512] [COLS=512] [TRANSFER_SYNTAX_UID]\n";
+  if (argc >= 2 && (std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h")) {
+    std::printf(usage, argv[0]);
+    return 0;
+  }
+  if (argc < 2 || argc > 6 || argv[1][0] == '-') {  // an option is never taken for the output file
+    std::fprintf(stderr, usage, argv[0]);
     return 2;
   }
-  const int frames = argc > 2 ? std::atoi(argv[2]) : 200;
-  const int rows = argc > 3 ? std::atoi(argv[3]) : 512;
-  const int cols = argc > 4 ? std::atoi(argv[4]) : 512;
+  const auto frames = argc > 2 ? caliper::bench::Number(argv[2], 1, 10000) : 200;
+  const auto rows = argc > 3 ? caliper::bench::Number(argv[3], 1, 65535) : 512;
+  const auto cols = argc > 4 ? caliper::bench::Number(argv[4], 1, 65535) : 512;
+  if (!frames || !rows || !cols) {
+    std::fprintf(stderr, "caliper_us_phantom: FRAMES must be 1-10000, ROWS and COLS 1-65535\n");
+    return 2;
+  }
   const std::string syntax = argc > 5 ? argv[5] : "1.2.840.10008.1.2.1";
-  auto cine = caliper::dicom::MakeUltrasoundCinePhantom(frames, rows, cols, /*ybr_planar=*/false, 1);
+  auto cine = caliper::dicom::MakeUltrasoundCinePhantom(static_cast<int>(*frames), static_cast<int>(*rows),
+                                                        static_cast<int>(*cols), /*ybr_planar=*/false, 1);
   if (cine.ok() && syntax != "1.2.840.10008.1.2.1") cine = caliper::dicom::Transcode(*cine, syntax);
   if (!cine.ok()) {
     std::fprintf(stderr, "caliper_us_phantom: %s\n", cine.status().ToString().c_str());
