@@ -794,15 +794,20 @@ Status Serialize(DcmFileFormat& file, E_TransferSyntax xfer, const std::function
   return Status::Ok();
 }
 
+// A sink (for Serialize and CopyBlanked) that appends each chunk to `out`.
+std::function<Status(std::string_view)> AppendTo(std::string& out) {
+  return [&out](std::string_view chunk) {
+    out.append(chunk);
+    return Status::Ok();
+  };
+}
+
 // The file in one string, allocated once for `size_hint` bytes (an upper bound of the file's
 // size, so that the largest element is not copied again as the string grows).
 Result<std::string> Serialize(DcmFileFormat& file, E_TransferSyntax xfer, std::size_t size_hint) {
   std::string out;
   out.reserve(size_hint);
-  CALIPER_RETURN_IF_ERROR(Serialize(file, xfer, [&out](std::string_view chunk) {
-    out.append(chunk);
-    return Status::Ok();
-  }));
+  CALIPER_RETURN_IF_ERROR(Serialize(file, xfer, AppendTo(out)));
   return out;
 }
 
@@ -1315,11 +1320,8 @@ Result<DeidResult> DicomDeidentifier::Run(std::string_view part10, bool keep_pix
   const bool decoded = !ctx.actions.pixels_decompressed_from.empty();
   CALIPER_ASSIGN_OR_RETURN(result.bytes, Serialize(file, xfer, OutputSizeHint(ds, part10.size(), decoded)));
   if (copy_blanked) {
-    CALIPER_RETURN_IF_ERROR(CopyBlanked(part10.substr(pixel_tail), xfer_info, geometry, rule->rects,
-                                        [&result](std::string_view chunk) {
-                                          result.bytes.append(chunk);
-                                          return Status::Ok();
-                                        }));
+    CALIPER_RETURN_IF_ERROR(
+        CopyBlanked(part10.substr(pixel_tail), xfer_info, geometry, rule->rects, AppendTo(result.bytes)));
   } else if (tail) {
     result.bytes.append(part10.substr(pixel_tail));
   }
