@@ -1379,6 +1379,30 @@ TEST(TextDeid, CodePointCursorCountsEveryWidth) {
   }
 }
 
+TEST(TextDeid, CodePointCursorInAsciiAndOneMultiByteCodePoint) {
+  // ASCII text counts bytes; one code point of two bytes anywhere in it (the 8-byte steps and
+  // the tail) shifts every offset after it by one.
+  for (std::size_t size : {0u, 1u, 7u, 8u, 9u, 16u, 23u}) {
+    const std::string ascii(size, 'a');
+    EXPECT_EQ(text::FirstNonAscii(ascii), size);
+    text::CodePointCursor cursor(ascii);
+    for (std::size_t i = 0; i <= size; ++i) EXPECT_EQ(cursor.At(i), i);
+    EXPECT_EQ(cursor.At(size + 5), size) << "past the end is the end";
+    for (std::size_t at = 0; at <= size; ++at) {
+      std::string s = ascii;
+      s.insert(at, "\xC3\xA9");
+      EXPECT_EQ(text::FirstNonAscii(s), at) << size;
+      text::CodePointCursor c(s);
+      for (std::size_t i = 0; i <= s.size(); ++i) {
+        if (i == at + 1) continue;  // inside the code point
+        EXPECT_EQ(c.At(i), i <= at ? i : i - 1) << size << " " << at << " " << i;
+      }
+      text::CodePointCursor late(s);  // the first call past the code point
+      EXPECT_EQ(late.At(s.size()), s.size() - 1);
+    }
+  }
+}
+
 TEST(TextDeid, StringTableAndSet) {
   std::vector<std::string> keys = {"", "a", "b"};
   for (int n = 2; n <= 20; ++n) {  // every tail length of the hash, and words that differ in one byte

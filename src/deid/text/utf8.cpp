@@ -48,8 +48,20 @@ Status ValidateUtf8(std::string_view s) {
   return Status::Ok();
 }
 
+std::size_t FirstNonAscii(std::string_view s) {
+  std::size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {  // eight bytes at a time
+    std::uint64_t w;
+    __builtin_memcpy(&w, s.data() + i, 8);
+    if (w & 0x8080808080808080ULL) break;
+  }
+  while (i < s.size() && static_cast<unsigned char>(s[i]) < 0x80) ++i;
+  return i;
+}
+
 std::size_t CodePointCursor::At(std::size_t byte) {
   byte = std::min(byte, s_.size());
+  if (byte < byte_) return byte;  // in the ASCII prefix, before the first count
   // Eight bytes at a time: every byte but a continuation byte (10xxxxxx) starts a code point.
   for (; byte_ + 8 <= byte; byte_ += 8) {
     std::uint64_t w;
