@@ -220,11 +220,12 @@ constexpr std::array<bool, 256> kAlnumByte = [] {
 bool IsAlnumByte(char c) { return kAlnumByte[static_cast<unsigned char>(c)]; }  // ASCII letter or digit
 
 // Appends the words of `s` (runs of letters, with inner apostrophes and hyphens) to `words`,
-// and sets `lower` to their lower-case forms, which the words' views point into. A lower-case
-// form is never longer than its word, so `lower` is sized to s.size() once, written through a
-// pointer (a push_back per letter was a third of the time), and cut to what was written.
+// and writes their lower-case forms to the start of `lower`, which the words' views point into.
+// A lower-case form is never longer than its word, so `lower` is grown to s.size() when shorter
+// and written through a pointer (a push_back per letter was a third of the time). It is never
+// shrunk, so that a buffer kept between texts is not zero-filled again for each.
 void Tokenize(std::string_view s, std::string& lower, std::vector<Word>& words) {
-  lower.resize(s.size());
+  if (lower.size() < s.size()) lower.resize(s.size());
   char* const arena = lower.data();
   char* out = arena;
   const std::size_t n = s.size();
@@ -245,7 +246,7 @@ void Tokenize(std::string_view s, std::string& lower, std::vector<Word>& words) 
       ++i;
       continue;
     }
-    Word w;
+    Word& w = words.emplace_back();
     w.begin = static_cast<std::uint32_t>(i);
     w.cap = t == kMultiByte ? IsUpperCodePoint(cp) : (t & kUpperBit) != 0;
     w.sentence_start = stop;
@@ -288,9 +289,7 @@ void Tokenize(std::string_view s, std::string& lower, std::vector<Word>& words) 
     w.all_caps = upper != 0 && bytes - not_letters >= 2;
     w.plain = not_letters == 0;
     w.lower = std::string_view(word_lower, bytes);
-    words.push_back(w);
   }
-  lower.resize(static_cast<std::size_t>(out - arena));  // shrinking: the views stay valid
 }
 
 // The bytes between two words, e.g. " ", ", ", ". ".
@@ -2045,7 +2044,7 @@ struct Detector::Scratch {
   std::size_t sorted_candidates = 0;   // candidates[0, this) are in order of begin (Resolve)
   std::vector<ByteSpan> group;         // Resolve: one group of overlapping candidates
   std::vector<unsigned char> taken;    // Resolve: bytes of the group already kept
-  std::string lower;                   // the words' lower-case forms
+  std::string lower;                   // the words' lower-case forms (Tokenize; kept, not cleared)
   std::vector<Word> words;
   std::vector<MonthDay> month_days;    // month/day matches ("3/14"), decided after the scan
 
@@ -2054,7 +2053,6 @@ struct Detector::Scratch {
     labels.clear();
     candidates.clear();
     sorted_candidates = 0;
-    lower.clear();
     words.clear();
     month_days.clear();
   }
