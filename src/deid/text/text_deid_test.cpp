@@ -942,6 +942,52 @@ TEST(TextDeid, HandWrittenLinesFifthRound) {
            "US abdomen: murphy's sign negative, no gallstones; homan's sign negative in ble"});
 }
 
+// What the fifth round left (docs/deid-text.md, "Sixth round of hand-written lines"), each
+// written as a failing case first.
+TEST(TextDeid, LeaksAndFalsePositivesOfTheFifthRound) {
+  auto d = Make();
+  // A month/day after an act done to a device or a study ("removed", "placed", "attempt",
+  // "x-ray of"); a fraction or score after them keeps its unit ("placed 1/2 tab", "of 4/5 strength").
+  EXPECT_EQ(Found(*d, "COMPARISON: 08/02/2023 and chest x-ray of 6/30", PhiType::kDate), (V{"08/02/2023", "6/30"}));
+  EXPECT_EQ(Found(*d, "left vm re: abnormal labs, 2nd attempt 11/21", PhiType::kDate), V{"11/21"});
+  EXPECT_EQ(Found(*d, "Foley removed 11/3, pt voided", PhiType::kDate), V{"11/3"});
+  EXPECT_EQ(Found(*d, "picc placed 12/2 in ir, midline removed 12/9", PhiType::kDate), (V{"12/2", "12/9"}));
+  ExpectNoSpans(*d, {"placed 1/2 tab under tongue, removed 3/4 of the packing", "strength of 4/5 in ble",
+                     "2nd attempt 1/2 dose", "x-ray of 2/3 views, ct of abdomen"});
+  // A pharmacy on a street whose name is an institution word.
+  EXPECT_EQ(Found(*d, "filled at cvs on centre st", PhiType::kLocation), V{"centre st"});
+  // A multi-word name with particles in apposition after a relation word, and a lower-case
+  // middle name with particles after a relation word.
+  EXPECT_EQ(Found(*d, "pt's hcp is her nephew, yusuf bin hamid al-harbi, 781-555-0102", PhiType::kName),
+            V{"yusuf bin hamid al-harbi"});
+  EXPECT_EQ(Found(*d, "family: wife ana maria da silva, daughter maria-luisa da silva souza", PhiType::kName),
+            (V{"ana maria da silva", "maria-luisa da silva souza"}));
+  ExpectNoSpans(*d, {"her son, very supportive, at bedside", "his wife, at home now, will call"});
+  // Numbers spoken out in transcription: seven digit words or more.
+  EXPECT_EQ(Found(*d, "her phone number is six one seven five five five zero one four two", PhiType::kPhone),
+            V{"six one seven five five five zero one four two"});
+  EXPECT_EQ(Found(*d, "medical record number four four seven one nine zero two", PhiType::kMrn),
+            V{"four four seven one nine zero two"});
+  ExpectNoSpans(*d, {"one one one two two three", "gave two one one liter boluses"});
+  // An age over 89 between commas after a name.
+  EXPECT_EQ(Found(*d, "Mr. Pieter van den Broek, 91, presents with syncope", PhiType::kAge), V{"91"});
+  EXPECT_EQ(Found(*d, "Mrs. Okafor, 102, from home", PhiType::kAge), V{"102"});
+  EXPECT_TRUE(Found(*d, "Mr. Okafor, 64, presents; seen by Smith, 95, 96", PhiType::kAge).empty());
+  // A listed town after "in" that is a listed first name; a city abroad in no list; an age
+  // written with the sex.
+  EXPECT_EQ(Found(*d, "from Lagos, Nigeria, visiting sister in Lowell", PhiType::kLocation), (V{"Lagos", "Lowell"}));
+  EXPECT_EQ(Found(*d, "pt's brother nguyen van minh called from ho chi minh city", PhiType::kLocation),
+            V{"ho chi minh city"});
+  EXPECT_EQ(Found(*d, "CC: SOB. HPI: 93F from home, hx CHF", PhiType::kAge), V{"93"});
+  // A procedure named after a surgeon that is a listed town, after "s/p": no place.
+  EXPECT_TRUE(Found(*d, "s/p Whipple, Nissen fundoplication, Hartmann pouch", PhiType::kLocation).empty());
+  EXPECT_TRUE(Found(*d, "status post Whipple 2019", PhiType::kLocation).empty());
+  EXPECT_EQ(Found(*d, "s/p fall at home in Whipple", PhiType::kLocation), V{"Whipple"});
+  // A facility whose name has no facility word.
+  EXPECT_EQ(Found(*d, "HPI: 93F from Hebrew SeniorLife, brought by daughter", PhiType::kLocation),
+            V{"Hebrew SeniorLife"});
+}
+
 TEST(TextDeid, AgesOver89Only) {
   auto d = Make();
   EXPECT_EQ(Found(*d, "A 92-year-old woman.", PhiType::kAge), V{"92"});
