@@ -1545,15 +1545,19 @@ bool IsDateCue(std::string_view w) {
                 "dc'd", "d/c'd", "dc", "d/c", "encounter", "visit",
                 "comparison", "prior", "last", "next", "expires", "expired", "effective", "onset", "began",
                 "ended", "lmp", "edd", "edc", "drawn", "collected", "born", "bday", "birthday", "bm", "check",
-                "interrogated", "implanted", "explanted", "monday", "tuesday",
+                "interrogated", "implanted", "explanted", "removed", "placed", "inserted", "replaced", "exchanged",
+                "attempt", "monday", "tuesday",
                 "wednesday", "thursday", "friday", "saturday", "sunday", "mon", "tue", "tues", "wed", "thu",
                 "thur", "thurs", "fri"});
 }
-// "scheduled for 4/2", "as of 6/1", "compared to 3/7": a preposition after one of these.
+// "scheduled for 4/2", "as of 6/1", "compared to 3/7": a preposition after one of these; "chest
+// x-ray of 6/30": "of" after a study.
 bool IsDatePhrase(std::string_view head, std::string_view preposition) {
-  return In(preposition, {"for", "of", "to", "with"}) &&
-         In(head, {"scheduled", "rescheduled", "planned", "set", "booked", "appt", "appointment", "as", "week",
-                   "compared", "comparison"});
+  return (In(preposition, {"for", "of", "to", "with"}) &&
+          In(head, {"scheduled", "rescheduled", "planned", "set", "booked", "appt", "appointment", "as", "week",
+                    "compared", "comparison"})) ||
+         (preposition == "of" && In(head, {"x-ray", "xray", "cxr", "film", "films", "study", "studies", "exam",
+                                           "ct", "cta", "mri", "mra", "echo", "ekg", "ecg", "ultrasound", "scan"}));
 }
 // After these a value may follow as well as a date ("from 3/5 to 4/5"): a date only when no
 // measurement word is near (MeasurementBefore).
@@ -1634,7 +1638,7 @@ bool UnitAfter(std::string_view s, std::size_t i) {
              "hrs", "hour", "hours", "min", "mins", "minute", "minutes", "day", "days", "wk", "wks", "week", "weeks",
              "mo", "mos", "month", "months", "yr", "yrs", "year", "years", "murmur", "systolic", "diastolic",
              "holosystolic", "sem", "reflexes", "pulses", "sets", "reps", "attempts", "occasions", "cores",
-             "nodes", "lymph", "positive", "negative", "bottles", "level", "levels", "interspace", "disc",
+             "nodes", "views", "lymph", "positive", "negative", "bottles", "level", "levels", "interspace", "disc",
              "bilaterally", "bilateral", "b/l", "throughout", "ratio", "score", "scale", "pain", "vision", "shift",
              "shifts", "x/day", "x/wk", "patients", "pts", "people", "beds", "steps", "stairs", "flights", "blocks",
              "feet", "ft", "servings", "meals", "beers", "drinks", "cigarettes", "packs", "ppd", "lbs", "lb", "liter",
