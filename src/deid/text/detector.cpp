@@ -1946,6 +1946,29 @@ std::size_t InternationalPhoneEnd(std::string_view s, std::size_t i) {
   return j;
 }
 
+// Digits spoken out, as transcription writes them ("six one seven five five five ..."): seven
+// words or more of "zero", "oh" and "one" to "nine", one blank or ", " between them, starting at
+// byte `i`. Returns where the last one ends, or `i`.
+std::size_t SpokenDigitsEnd(std::string_view s, std::size_t i) {
+  std::size_t end = i;
+  int digits = 0;
+  for (std::size_t k = i; k < s.size();) {
+    std::size_t e = k;
+    while (e < s.size() && IsAsciiAlpha(s[e])) ++e;
+    if (e == k || (e < s.size() && IsAlnumByte(s[e])) ||
+        !In(LowerWord(s.substr(k, e - k)),
+            {"zero", "oh", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"})) {
+      break;
+    }
+    ++digits;
+    end = e;
+    k = e < s.size() && s[e] == ',' ? e + 1 : e;
+    if (k >= s.size() || !IsBlank(s[k])) break;
+    ++k;
+  }
+  return digits >= 7 ? end : i;
+}
+
 // A Canadian postal code ("m5v 2t6": letter digit letter, digit letter digit) or a British
 // postcode after a listed city ("london sw3 4rp": one or two letters, a digit, an optional
 // letter or digit, then a digit and two letters), from byte `i` where the token's letters end
@@ -2540,7 +2563,14 @@ Status Detector::DetectSegment(std::string_view s, std::size_t base) {
       k->end = std::max(k->end, base + t.end);
       break;
     }
-    if (typed || t.digits == 0) continue;
+    if (typed) continue;
+    if (t.digits == 0) {
+      // "phone number is six one seven ...": digits spoken out after the label.
+      if (const std::size_t e = SpokenDigitsEnd(s, id_begin); e > id_begin) {
+        out.push_back({base + id_begin, base + e, label.type, 6});
+      }
+      continue;
+    }
     // Part of a month/day or fraction ("encounter 11/12"): not this label's identifier.
     if (t.letters == 0 && t.end + 1 < s.size() && s[t.end] == '/' && IsDigit(s[t.end + 1])) continue;
     const bool phone_like = label.type == PhiType::kPhone || label.type == PhiType::kFax;
