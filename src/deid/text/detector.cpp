@@ -183,6 +183,7 @@ RuleFlags RuleFlagsOf(std::string_view w, std::uint64_t hash) {
   return flags == nullptr ? RuleFlags{} : *flags;
 }
 bool UnitAfter(std::string_view s, std::size_t i);
+int ParseInt(std::string_view s);
 // Words that may follow a label before its identifier ("MRN number: 123").
 bool IsLabelSeparator(char c) {
   return c == ' ' || c == '\t' || c == ':' || c == '#' || c == '=' || c == '.' || c == '-';
@@ -691,7 +692,21 @@ class WordPass {
       std::size_t end = w_[j].end;
       if (IsInitial(s_, w_[j])) ++end;  // "Smith, John Q."
       Add(w_[i].begin, end, PhiType::kName, 2);
+      AgeBetweenCommasAt(end);
       i = j + 1;
+    }
+  }
+
+  // "Mr. Pieter van den Broek, 91, presents": an age over 89 (90-125) between commas right after
+  // a name ending at byte `e`, and no number after them.
+  void AgeBetweenCommasAt(std::size_t e) {
+    if (e + 2 >= s_.size() || s_[e] != ',' || s_[e + 1] != ' ') return;
+    std::size_t k = e + 2;
+    while (k < s_.size() && IsDigit(s_[k]) && k - e < 5) ++k;
+    // Not a list of values: "Smith, 95, 96".
+    if (k + 2 >= s_.size() || s_[k] != ',' || k - (e + 2) < 2 || (s_[k + 1] == ' ' && IsDigit(s_[k + 2]))) return;
+    if (const int age = ParseInt(s_.substr(e + 2, k - e - 2)); age >= 90 && age <= 125) {
+      Add(e + 2, k, PhiType::kAge, 3);
     }
   }
 
