@@ -458,6 +458,23 @@ class WordPass {
     return i;
   }
 
+  // Whether the lower-case words from `k` to the end of the phrase (',', '.', ';', a line break or
+  // the end; at most five words, one blank apart) may all be a name: one word, or words that are
+  // surname particles or names (in no common list, or a listed name that is no common word).
+  // "yusuf bin hamid al-harbi," but not "very supportive," or "at home now,".
+  bool AppositionNameAt(std::size_t k) const {
+    for (std::size_t j = k; j < w_.size() && j < k + 5; ++j) {
+      const Word& w = w_[j];
+      if (j > k && (!IsSpaceGap(Gap(s_, w_[j - 1], w)) || w.cap ||
+                    !((w.phrase & kSurnameParticle) || LowerName(w) ||
+                      ((w.first > 0 || w.last > 0) && !w.common && w.grammar == 0)))) {
+        return false;
+      }
+      if (w.end == s_.size() || std::strchr(",.;\n", s_[w.end]) != nullptr) return true;
+    }
+    return false;
+  }
+
   // A record's demographic field after a name: "dob", "mrn", "ssn".
   static bool DemographicField(const Word& w) { return In(w.lower, {"dob", "mrn", "ssn"}); }
 
@@ -512,9 +529,9 @@ class WordPass {
       // name, and after a relation word any listed first name ("wife grace", "son mark"); after
       // any cue, a listed first name that is not a common word. "dr.smith", "son (mike)" and
       // "wife, mary-ellen, ..." (between commas) too.
-      // Between commas, or at the end of the sentence ("pt's sister, rosa").
-      const bool apposition = relation && gap == ", " &&
-                              (w_[i + 1].end == s_.size() || std::strchr(",.;\n", s_[w_[i + 1].end]) != nullptr);
+      // Between commas, or at the end of the sentence ("pt's sister, rosa", "her nephew, yusuf bin
+      // hamid al-harbi,").
+      const bool apposition = relation && gap == ", " && AppositionNameAt(i + 1);
       // "case manager, keisha boateng": after any cue and a comma, a listed first name that is no
       // common word (below).
       const bool cue_comma = !relation && (w_[i].grammar & kNameCue) && gap == ", ";
@@ -627,11 +644,14 @@ class WordPass {
         continue;
       }
       if (!IsSpaceGap(g)) continue;
-      // "aoife ni bhriain", "maria de la cruz": particles before the surname.
-      if ((next.phrase & kSurnameParticle) && i + 2 < n) {
-        std::size_t e = i + 2;
+      // "aoife ni bhriain", "maria de la cruz": particles before the surname; "ana maria da
+      // silva": a listed middle name, even a common word, before them.
+      const bool middle = next.first > 0 && next.grammar == 0 && !next.calendar && !IsModal(next.lower) &&
+                          i + 3 < n && (w_[i + 2].phrase & kSurnameParticle) && IsSpaceGap(Gap(s_, next, w_[i + 2]));
+      if ((next.phrase & kSurnameParticle) || middle) {
+        std::size_t e = middle ? i + 3 : i + 2;
         if (e + 1 < n && (w_[e].phrase & kSurnameParticle) && IsSpaceGap(Gap(s_, w_[e - 1], w_[e]))) ++e;
-        if (IsSpaceGap(Gap(s_, w_[e - 1], w_[e])) && LowerName(w_[e]) && w_[e].lower.size() >= 4) {
+        if (e < n && IsSpaceGap(Gap(s_, w_[e - 1], w_[e])) && LowerName(w_[e]) && w_[e].lower.size() >= 4) {
           for (std::size_t j = i + 1; j <= e; ++j) w_[j].name = w_[j].cue_name = true;
         }
         continue;
