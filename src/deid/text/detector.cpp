@@ -819,7 +819,7 @@ class WordPass {
         Add(w_[i].begin, w_[i].end, PhiType::kLocation, 1);
         continue;
       }
-      if (!w_[i].cap || w_[i].calendar || !w_[i].city_start || Eponym(i)) continue;
+      if (!w_[i].cap || w_[i].calendar || !w_[i].city_start || Eponym(i) || AfterStatusPost(i)) continue;
       // Cities: gazetteer words before ", <state>", or after "in"/"from", or unusual words.
       for (std::size_t len = std::min(lex.max_city_words(), n - i); len >= 1; --len) {
         std::string key(w_[i].lower);
@@ -848,7 +848,11 @@ class WordPass {
         const bool strong_cue =
             after_cue && i > 1 &&
             In(w_[i - 2].lower, {"lives", "living", "resides", "residing", "moved", "born", "home"});
-        if (before_state || strong_cue || (after_cue && plain) || (plain && len > 1) ||
+        // "visiting sister in Lowell": after "in", a listed first name too (people are seldom "in"
+        // someone, as for lower-case towns above).
+        const bool in_town = after_cue && len == 1 && w_[i - 1].lower == "in" && !w_[i].common && !w_[i].name &&
+                             !w_[i].all_caps && !lex.State(key);
+        if (before_state || strong_cue || (after_cue && (plain || in_town)) || (plain && len > 1) ||
             (plain && !w_[i].sentence_start && !ShortNumberAfter(last)) ||
             (w_[i].first == 0 && !w_[i].name && AcronymAfter(last))) {
           if (!lex.State(key) || before_state) Add(w_[i].begin, w_[last].end, PhiType::kLocation, 1);
@@ -958,11 +962,17 @@ class WordPass {
 
   // "cvs on elm", "walgreens on main st": the street of a pharmacy, without a house number, at
   // word `k` after "<pharmacy> on" — a word that ends the phrase or comes before a street suffix,
-  // but not what else a pharmacy is on ("pharmacy on file", "cvs on hold").
+  // but not what else a pharmacy is on ("pharmacy on file", "cvs on hold"). A rule word is a
+  // street's name only before its suffix ("cvs on centre st").
   void StreetAfterPharmacy(std::size_t k) {
     const std::size_t n = w_.size();
     const Word& x = w_[k];
-    if (!IsSpaceGap(Gap(s_, w_[k - 1], x)) || x.calendar || x.grammar != 0 || x.lower.size() < 3 ||
+    const auto suffix = [&](std::size_t j) {
+      return j < n && IsSpaceGap(Gap(s_, w_[j - 1], w_[j])) &&
+             In(w_[j].lower, {"st", "street", "ave", "avenue", "rd", "road", "blvd", "boulevard", "ln", "lane",
+                              "dr", "drive", "way", "pl", "place", "sq", "square", "pkwy", "parkway", "hwy"});
+    };
+    if (!IsSpaceGap(Gap(s_, w_[k - 1], x)) || x.calendar || (x.grammar != 0 && !suffix(k + 1)) || x.lower.size() < 3 ||
         In(x.lower, {"file", "record", "records", "hold", "call", "speaker", "phone", "line", "order", "backorder",
                      "vacation", "site", "auto", "mail", "break", "duty", "time", "today", "tomorrow", "now",
                      "weekends", "weekdays", "the", "her", "his", "their", "its", "list", "formulary", "profile",
@@ -970,11 +980,6 @@ class WordPass {
       return;
     }
     std::size_t e = k;
-    const auto suffix = [&](std::size_t j) {
-      return j < n && IsSpaceGap(Gap(s_, w_[j - 1], w_[j])) &&
-             In(w_[j].lower, {"st", "street", "ave", "avenue", "rd", "road", "blvd", "boulevard", "ln", "lane",
-                              "dr", "drive", "way", "pl", "place", "sq", "square", "pkwy", "parkway", "hwy"});
-    };
     if (suffix(k + 1)) {
       e = k + 1;
     } else if (k + 1 < n && IsSpaceGap(Gap(s_, x, w_[k + 1])) && suffix(k + 2) && w_[k + 1].grammar == 0) {
@@ -1281,6 +1286,16 @@ class WordPass {
       return true;
     }
     return i + 2 < w_.size() && IsSpaceGap(Gap(s_, w_[i + 1], w_[i + 2])) && In(w_[i + 2].lower, {"scale", "score"});
+  }
+
+  // "s/p Whipple", "status post Nissen": after these comes a procedure or an event, not a place
+  // (many procedures are named after surgeons whose names are towns).
+  bool AfterStatusPost(std::size_t i) const {
+    std::size_t b = w_[i].begin;
+    while (b > 0 && IsBlank(s_[b - 1])) --b;
+    if (b == w_[i].begin) return false;
+    if (b >= 3 && LowerWord(s_.substr(b - 3, 3)) == "s/p") return b == 3 || !IsAlnumByte(s_[b - 4]);
+    return i >= 2 && w_[i - 1].lower == "post" && w_[i - 2].lower == "status";
   }
 
   // A short number right after word `k` ("Braden 18", "Gleason 3+4"): one or two digits after
