@@ -989,6 +989,134 @@ TEST(TextDeid, LeaksAndFalsePositivesOfTheFifthRound) {
   EXPECT_EQ(CountLeaked(*d, left), 5);
 }
 
+// Thirty-two lines written for the sixth round, in styles no earlier round covered: operative
+// notes (surgeon, assistant, anaesthesia, circulator and scrub lists), obstetric and delivery
+// notes (G/P, EDD, partner, doula, the baby's name), paediatric notes (parents, schools),
+// psychiatric notes (employers, ex-partners, shelters), discharge follow-ups with times and
+// extensions, insurance and billing lines, device and implant lines, dates and ages in words,
+// e-mail spelled out, and clinical words that look like names or places, which must stay.
+TEST(TextDeid, HandWrittenLinesSixthRound) {
+  auto d = Make();
+  const std::string op =
+      "OPERATIVE REPORT  Date of surgery: 11/19/2024  Surgeon: Helena Marchetti, MD  Assistant: Kofi Boateng, PA-C  "
+      "Anesthesia: Dr. Ingrid Solberg (general ETT)";
+  const std::string assist =
+      "Procedure: laparoscopic cholecystectomy. Attending surgeon dr. castellanos was present and scrubbed for the "
+      "entire case; first assist rn okonkwo";
+  const std::string counts =
+      "Specimens: gallbladder to pathology. EBL 20 mL. Counts correct x2 per circulator Bridget O'Rourke, RN and scrub "
+      "tech D. Abernathy";
+  const std::string ob =
+      "G2P1001 at 38w2d by 9 wk US, EDD 12/22/2024, LMP 03/17/2024; FOB Marcus Whitfield present and supportive";
+  const std::string delivery =
+      "delivered viable female infant on the twenty-first of March at 04:12, apgars 8 and 9, wt 3410 g, named Amara";
+  const std::string peds =
+      "7 yo here with mom Kayla and maternal grandmother Rosalind; attends 2nd grade at Tobin Elementary in Roxbury";
+  const std::string psych =
+      "Psych: pt recently fired from Amazon warehouse in Fall River; ex-boyfriend Brandon Kessler has restraining order "
+      "(RO expires 02/14/2025)";
+  const std::string shelter =
+      "pt currently staying at Pine Grove women's shelter, 45 Elm Terrace, Quincy; case mgr Lourdes Figueroa "
+      "617-555-0133";
+  const std::string fu =
+      "Follow up: see Dr. Okafor on Tuesday 12/3 at 2:15 pm, 617-555-0101 ext 4, at 725 Albany Street, 4th floor";
+  const std::string hf =
+      "Please call the Heart Failure Clinic at (617) 555-0199 x2231 with weight gain > 3 lbs; next INR check Friday 12/6";
+  const std::string ins = "Insurance: BCBS MA, Member ID XKJ884412093, Group # 004821, subscriber Thomas Reilly (spouse)";
+  const std::string claim = "Claim no. 24-338-109877 denied 11/02/2024, resubmitted; Medicaid ID 100384756221; auth # PA-5582913";
+  const std::string device =
+      "Device: Medtronic Azure XT DR MRI pacemaker, serial RNB612345S, implanted 04/11/2022 by Dr. Vasquez-Ortiz";
+  const std::string implant = "Implant: Zimmer NexGen knee, lot 64321987, ref 5950-34-01; tibial insert lot no. 2291847";
+  const std::string machinist = "a ninety-two year old retired machinist who lives alone in Somerville";
+  const std::string adeyemi = "Mrs. Adeyemi is one hundred and three years old and still walks daily";
+  const std::string email = "pt prefers email: j.doe.1957 at gmail dot com; portal at mychart.bmc.org/login";
+  const std::string secure = "records sent via secure mail to hthompson@partners.org; see https://www.example-health.org/pt/88213";
+  const std::string widow = "pt is a 91 y/o widow, formerly a nurse at Carney Hospital, daughter Maureen Dwyer is HCP";
+  const std::string hcp =
+      "HCP: son, Rajesh Subramanian (cell 978.555.0147); PCP Dr. Leah Goldfarb at Codman Square Health Center";
+  const std::string transfer = "Transferred from Beth Israel Deaconess-Needham on 11/17 for higher level of care";
+  const std::vector<ExpectedLine> lines = {
+      {op, PhiType::kDate, {"11/19/2024"}},
+      {op, PhiType::kName, {"Helena Marchetti", "Kofi Boateng", "Ingrid Solberg"}},
+      {assist, PhiType::kName, {"castellanos"}},
+      {counts, PhiType::kName, {"Bridget O'Rourke"}},
+      {ob, PhiType::kDate, {"12/22/2024", "03/17/2024"}},
+      {ob, PhiType::kName, {"Marcus Whitfield"}},
+      {ob, PhiType::kId, {}},  // G2P1001 is gravida and para
+      {"L&D note: pt laboring, partner (Deshawn) at bedside, doula Priya Raman; GBS neg, rubella immune, blood type O+",
+       PhiType::kName, {"Deshawn", "Priya Raman"}},
+      {delivery, PhiType::kDate, {"twenty-first of March"}},
+      {delivery, PhiType::kName, {"Amara"}},
+      {peds, PhiType::kName, {"Kayla", "Rosalind"}},
+      {peds, PhiType::kLocation, {"Tobin Elementary", "Roxbury"}},
+      {"peds: dad (Tyrone) reports fevers x3 days; sibling Jaden, 4, sick contact at daycare; immunizations UTD per MIIS",
+       PhiType::kName, {"Tyrone", "Jaden"}},
+      {psych, PhiType::kLocation, {"Fall River"}},
+      {psych, PhiType::kName, {"Brandon Kessler"}},
+      {psych, PhiType::kDate, {"02/14/2025"}},
+      {shelter, PhiType::kLocation, {"Pine Grove", "45 Elm Terrace", "Quincy"}},
+      {shelter, PhiType::kName, {"Lourdes Figueroa"}},
+      {shelter, PhiType::kPhone, {"617-555-0133"}},
+      {"collateral from pt's ex-wife, Svetlana Morozova, who reports pt has not slept in 3 days", PhiType::kName,
+       {"Svetlana Morozova"}},
+      {fu, PhiType::kName, {"Okafor"}},
+      {fu, PhiType::kDate, {"12/3"}},
+      {fu, PhiType::kPhone, {"617-555-0101 ext 4"}},
+      {fu, PhiType::kLocation, {"725 Albany Street"}},
+      {hf, PhiType::kLocation, {"Heart Failure Clinic"}},
+      {hf, PhiType::kPhone, {"(617) 555-0199 x2231"}},
+      {hf, PhiType::kDate, {"12/6"}},
+      {ins, PhiType::kId, {"XKJ884412093", "004821"}},
+      {ins, PhiType::kName, {"Thomas Reilly"}},
+      {claim, PhiType::kId, {"24-338-109877", "100384756221", "PA-5582913"}},
+      {claim, PhiType::kDate, {"11/02/2024"}},
+      {device, PhiType::kDevice, {"RNB612345S"}},
+      {device, PhiType::kDate, {"04/11/2022"}},
+      {implant, PhiType::kDevice, {"64321987", "2291847"}},
+      {implant, PhiType::kId, {"5950-34-01"}},
+      {"pt reports last seizure was March the 3rd; prior one on the 12th of January", PhiType::kDate,
+       {"March the 3rd", "12th of January"}},
+      {"colonoscopy due again in the spring; last done on the fifth of September 2021", PhiType::kDate,
+       {"fifth of September"}},  // a year alone is no PHI
+      {machinist, PhiType::kAge, {"ninety-two"}},
+      {machinist, PhiType::kLocation, {"Somerville"}},
+      {adeyemi, PhiType::kName, {"Adeyemi"}},
+      {adeyemi, PhiType::kAge, {"one hundred and three"}},
+      {email, PhiType::kEmail, {"j.doe.1957 at gmail dot com"}},
+      {email, PhiType::kUrl, {"mychart.bmc.org/login"}},
+      {secure, PhiType::kEmail, {"hthompson@partners.org"}},
+      {secure, PhiType::kUrl, {"https://www.example-health.org/pt/88213"}},
+      {widow, PhiType::kAge, {"91"}},
+      {widow, PhiType::kOther, {"Carney Hospital"}},
+      {widow, PhiType::kName, {"Maureen Dwyer"}},
+      {hcp, PhiType::kName, {"Rajesh Subramanian", "Leah Goldfarb"}},
+      {hcp, PhiType::kPhone, {"978.555.0147"}},
+      {hcp, PhiType::kLocation, {"Codman Square Health Center"}},
+      {transfer, PhiType::kDate, {"11/17"}},
+  };
+  for (const ExpectedLine& l : lines) EXPECT_EQ(Found(*d, l.text, l.type), l.spans) << l.text;
+  // Left (docs/deid-text.md, "Sixth round"): a lower-case surname after "rn" that is no listed
+  // name, a capitalised initial and surname after "tech"; the count fails when a rule finds one
+  // (then move the line up) or loses one.
+  const std::vector<std::pair<std::string, std::string>> left = {{assist, "okonkwo"}, {counts, "Abernathy"}};
+  EXPECT_EQ(CountLeaked(*d, left), 2);
+  // Taken wrongly and left: "MRI" after the pacemaker model's "DR" (read as a doctor's title in
+  // capitals), and a hospital named after a town taken as a name (covered, with the wrong type).
+  EXPECT_EQ(Found(*d, device, PhiType::kName), (V{"MRI", "Vasquez-Ortiz"}));
+  EXPECT_EQ(Found(*d, transfer, PhiType::kName), V{"Beth Israel Deaconess-Needham"});
+  // Clinical words that look like names or places: no span at all.
+  ExpectNoSpans(*d, {"pt with Addison disease on hydrocortisone; r/o Cushing syndrome; hx Crohn's, Hodgkin lymphoma in remission",
+                     "Wernicke encephalopathy ruled out; Lyme titers pending; meets Bethesda criteria for MSI testing",
+                     "Norwalk virus outbreak on unit; contact precautions. Marfan habitus noted; no Horner syndrome",
+                     "Bethesda category IV thyroid nodule; Hashimoto thyroiditis; Raynaud phenomenon; Sjogren's",
+                     "Down syndrome, Turner syndrome and Klinefelter screening discussed; Tanner stage 3",
+                     "exam: Chvostek and Trousseau signs negative, Kernig negative, Lhermitte sign present",
+                     "G3P2 at 32w, g2p1 s/p svd; G1P0 IUP"});
+  // Probes of this round's rules that must give no span.
+  ExpectNoSpans(*d, {"meet at the ER dot phrase, at home now", "tech support called, assistant manager aware",
+                     "march the 33rd floor", "named after her grandmother"});
+}
+
 TEST(TextDeid, AgesOver89Only) {
   auto d = Make();
   EXPECT_EQ(Found(*d, "A 92-year-old woman.", PhiType::kAge), V{"92"});
