@@ -1400,8 +1400,20 @@ bool IsValueRange(std::string_view s, const IdToken& t) {
   const std::size_t dash = token.find('-');
   return token.find('-', dash + 1) == std::string_view::npos && dash <= 3 && token.size() - dash - 1 <= 3;
 }
+// "G2P1001", "g3p2": gravida and para, an obstetric history, not an identifier.
+bool IsGravidaPara(std::string_view s, const IdToken& t) {
+  std::size_t k = t.begin;
+  if (t.hyphen || Lower(s[k]) != 'g') return false;
+  for (++k; k < t.end && IsDigit(s[k]); ++k) {
+  }
+  if (k == t.begin + 1 || k - t.begin > 3 || k >= t.end || Lower(s[k]) != 'p') return false;
+  for (++k; k < t.end && IsDigit(s[k]); ++k) {
+  }
+  return k == t.end && t.letters == 2;
+}
+
 bool LooksLikeId(std::string_view s, const IdToken& t) {
-  if (IsTimeRange(s, t) || IsValueRange(s, t)) return false;
+  if (IsTimeRange(s, t) || IsValueRange(s, t) || IsGravidaPara(s, t)) return false;
   return t.digits >= 5 || (t.digits >= 4 && t.letters >= 1 && t.hyphen);
 }
 
