@@ -106,7 +106,9 @@ RuleWordMap GrammarWords() {
                  "worker", "counselor", "counsellor", "therapist", "teacher", "advocate", "sibling", "cousin",
                  "coach", "landlord", "landlady", "pastor", "boss", "coworker", "co-worker", "housemate",
                  "classmate", "babysitter", "sitter", "nanny", "chaplain", "sponsor", "aide", "subscriber", "insured",
-                 "guarantor", "policyholder", "pharmacist", "emt", "medic", "paramedic", "rep", "officer", "caller"});
+                 "guarantor", "policyholder", "pharmacist", "emt", "medic", "paramedic", "rep", "officer", "caller",
+                 "assistant", "doula", "midwife", "tech", "technician", "circulator", "anesthesiologist",
+                 "anesthetist", "named"});
   add(kNameCue | kRelation,
       {"daughter", "son", "wife", "husband", "mother", "father", "sister", "brother", "spouse", "partner", "niece",
        "nephew", "aunt", "uncle", "grandson", "granddaughter", "mom", "dad", "fiance", "fiancee", "caregiver",
@@ -393,7 +395,8 @@ class WordPass {
                         "grandfather", "guardian", "coach", "landlord", "landlady", "pastor", "boss", "coworker",
                         "co-worker", "housemate", "classmate", "babysitter", "sitter", "nanny", "chaplain", "sponsor",
                         "aide", "subscriber", "insured", "guarantor", "policyholder", "pharmacist", "emt", "medic",
-                        "paramedic", "rep", "officer"});
+                        "paramedic", "rep", "officer", "assistant", "doula", "midwife", "tech", "technician",
+                        "circulator", "anesthesiologist", "anesthetist"});
   }
 
   // A name in capitals after a cue and a colon, from word `k`: particles ("DE LA"), then a surname
@@ -589,7 +592,7 @@ class WordPass {
         w_[i + 1].cue_name = true;
       }
       const bool cue = !title && (w_[i].grammar & kNameCue) &&
-                       IsCueGap(Gap(s_, w_[i], w_[i + 1])) && w_[i + 1].cap;
+                       (IsCueGap(gap) || (relation && gap == " (")) && w_[i + 1].cap;  // "partner (Deshawn)"
       if (!title && !cue) continue;
       if (!NameLike(w_[i + 1], true)) continue;
       if (!title && w_[i + 1].common && w_[i + 1].first == 0 && w_[i + 1].last == 0) continue;
