@@ -122,7 +122,7 @@ RuleWordMap GrammarWords() {
                   "wednesday", "thursday", "friday", "saturday", "sunday"});
   add(kInstitution, {"hospital", "clinic", "center", "centre", "infirmary", "school", "library",
                      "university", "college", "institute", "pharmacy", "cvs", "walgreens", "walmart",
-                     "costco", "hospice", "sanatorium",
+                     "costco", "hospice", "sanatorium", "elementary",
                      "academy", "church", "practice", "laboratory", "laboratories", "company", "inc",
                      "corporation", "corp", "llc", "associates"});
   add(kPlaceCue, {"in", "from", "near", "to", "at", "of"});
@@ -746,12 +746,15 @@ class WordPass {
       after_address.push_back(k);
     }
     std::sort(after_address.begin(), after_address.end());
+    const auto after_street_at = [&](std::size_t k) {
+      return std::binary_search(after_address.begin(), after_address.end(), w_[k].begin);
+    };
     for (std::size_t i = 0; i < n; ++i) {
       // Lower-case notes: a listed city right after a street address ("14 elm st apt 3b
       // springfield"), or after "in", "from", "near" when it is no common word or name ("retired
       // teacher from worcester").
       if (!w_[i].cap && w_[i].city_start) {
-        const bool after_street = std::binary_search(after_address.begin(), after_address.end(), w_[i].begin);
+        const bool after_street = after_street_at(i);
         // "in the natick mall" as "in natick".
         const bool after_the = i >= 2 && w_[i - 1].lower == "the" &&
                                In(w_[i - 2].lower, {"in", "at", "from", "near"}) &&
@@ -823,6 +826,8 @@ class WordPass {
         continue;
       }
       if (!w_[i].cap || w_[i].calendar || !w_[i].city_start || Eponym(i) || AfterStatusPost(i)) continue;
+      // "14 Elm Terrace, Quincy": a town right after a street address.
+      const bool after_street = after_street_at(i);
       // Cities: gazetteer words before ", <state>", or after "in"/"from", or unusual words.
       for (std::size_t len = std::min(lex.max_city_words(), n - i); len >= 1; --len) {
         std::string key(w_[i].lower);
@@ -855,7 +860,9 @@ class WordPass {
         // someone, as for lower-case towns above).
         const bool in_town = after_cue && len == 1 && w_[i - 1].lower == "in" && !w_[i].common && !w_[i].name &&
                              !w_[i].all_caps && !lex.State(key);
-        if (before_state || strong_cue || (after_cue && (plain || in_town)) || (plain && len > 1) ||
+        // "in Fall River": a town of several words after a cue, even one of common words.
+        if (before_state || strong_cue || after_street || (after_cue && (plain || in_town || len > 1)) ||
+            (plain && len > 1) ||
             (plain && !w_[i].sentence_start && !ShortNumberAfter(last)) ||
             (w_[i].first == 0 && !w_[i].name && AcronymAfter(last))) {
           if (!lex.State(key) || before_state) Add(w_[i].begin, w_[last].end, PhiType::kLocation, 1);
