@@ -903,6 +903,7 @@ class WordPass {
       }
       if ((w.grammar & kPlaceCue) && spaced) {
         if (w.lower == "in") NeighbourhoodAt(i + 1);
+        if (w.lower == "at") SpelledEmailAt(i);
         if (w.lower != "of" && i + 3 < n && In(w_[i + 1].lower, {"st", "saint"})) SaintPossessiveAt(i + 1);
         if (i + 3 < n && w_[i + 2].lower == "and" && w.lower != "of") AndPossessiveAt(i + 1);
       }
@@ -960,7 +961,14 @@ class WordPass {
     }
     if (m.lower == "may") return;
     std::size_t k = i + 1;
-    if (k < n && w_[k].lower == "the" && IsSpaceGap(Gap(s_, m, w_[k]))) ++k;
+    if (k < n && w_[k].lower == "the" && IsSpaceGap(Gap(s_, m, w_[k]))) {
+      // "march the 3rd": a day in digits and its ordinal suffix (the patterns take "march 3rd").
+      if (const std::size_t e = DigitOrdinalDayEnd(w_[k].end + 1); e > 0 && s_[w_[k].end] == ' ') {
+        Add(m.begin, e, PhiType::kDate, 3);
+        return;
+      }
+      ++k;
+    }
     if (k >= n || !IsSpaceGap(Gap(s_, w_[k - 1], w_[k]))) return;
     std::size_t b = 0;
     if (k + 1 < n && IsSpaceGap(Gap(s_, w_[k], w_[k + 1])) && day_ending_at(k + 1, b) > 0 && b == k) {
@@ -968,6 +976,36 @@ class WordPass {
     } else if (SpelledOrdinalDay(w_[k].lower) > 0) {
       Add(m.begin, w_[k].end, PhiType::kDate, 3);
     }
+  }
+
+  // "j.doe.1957 at gmail dot com": an e-mail address with "at" and "dot" spelled out, around the
+  // word "at" (`a`): letters, digits, '.', '_', '-' or '+' before it (two or more, a letter first),
+  // one word, "dot" and a top-level domain after it.
+  void SpelledEmailAt(std::size_t a) {
+    if (a + 3 >= w_.size() || w_[a + 2].lower != "dot" || !IsSpaceGap(Gap(s_, w_[a + 1], w_[a + 2])) ||
+        !IsSpaceGap(Gap(s_, w_[a + 2], w_[a + 3])) ||
+        !In(w_[a + 3].lower, {"com", "org", "net", "edu", "gov", "us", "io", "co", "uk", "ca", "de", "fr"})) {
+      return;
+    }
+    if (w_[a].begin < 3 || s_[w_[a].begin - 1] != ' ') return;
+    const std::size_t e = w_[a].begin - 1;
+    std::size_t b = e;
+    while (b > 0 && (IsAlnumByte(s_[b - 1]) || std::string_view("._-+").find(s_[b - 1]) != std::string_view::npos)) {
+      --b;
+    }
+    if (e - b >= 2 && IsAsciiAlpha(s_[b])) Add(b, w_[a + 3].end, PhiType::kEmail, 3);
+  }
+
+  // "3rd", "21st": a day of the month in digits with its ordinal suffix at byte `i`, and no letter
+  // or digit after it; returns where it ends, or 0.
+  std::size_t DigitOrdinalDayEnd(std::size_t i) const {
+    std::size_t k = i;
+    while (k < s_.size() && IsDigit(s_[k]) && k - i < 3) ++k;
+    if (k == i || k - i > 2 || k + 2 > s_.size()) return 0;
+    const int day = ParseInt(s_.substr(i, k - i));
+    const std::string suffix = LowerWord(s_.substr(k, 2));
+    if (day < 1 || day > 31 || !In(suffix, {"st", "nd", "rd", "th"})) return 0;
+    return k + 2 == s_.size() || !IsAlnumByte(s_[k + 2]) ? k + 2 : 0;
   }
 
   // "cvs on elm", "walgreens on main st": the street of a pharmacy, without a house number, at
