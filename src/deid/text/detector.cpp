@@ -395,8 +395,7 @@ class WordPass {
                         "grandfather", "guardian", "coach", "landlord", "landlady", "pastor", "boss", "coworker",
                         "co-worker", "housemate", "classmate", "babysitter", "sitter", "nanny", "chaplain", "sponsor",
                         "aide", "subscriber", "insured", "guarantor", "policyholder", "pharmacist", "emt", "medic",
-                        "paramedic", "rep", "officer", "assistant", "doula", "midwife", "tech", "technician",
-                        "circulator", "anesthesiologist", "anesthetist"});
+                        "paramedic", "rep", "officer"});
   }
 
   // A name in capitals after a cue and a colon, from word `k`: particles ("DE LA"), then a surname
@@ -826,8 +825,6 @@ class WordPass {
         continue;
       }
       if (!w_[i].cap || w_[i].calendar || !w_[i].city_start || Eponym(i) || AfterStatusPost(i)) continue;
-      // "14 Elm Terrace, Quincy": a town right after a street address.
-      const bool after_street = after_street_at(i);
       // Cities: gazetteer words before ", <state>", or after "in"/"from", or unusual words.
       for (std::size_t len = std::min(lex.max_city_words(), n - i); len >= 1; --len) {
         std::string key(w_[i].lower);
@@ -860,11 +857,11 @@ class WordPass {
         // someone, as for lower-case towns above).
         const bool in_town = after_cue && len == 1 && w_[i - 1].lower == "in" && !w_[i].common && !w_[i].name &&
                              !w_[i].all_caps && !lex.State(key);
-        // "in Fall River": a town of several words after a cue, even one of common words.
-        if (before_state || strong_cue || after_street || (after_cue && (plain || in_town || len > 1)) ||
-            (plain && len > 1) ||
+        // "in Fall River": a town of several words after a cue, even one of common words; "14 Elm
+        // Terrace, Quincy": a town right after a street address (looked up last: the costliest).
+        if (before_state || strong_cue || (after_cue && (plain || in_town || len > 1)) || (plain && len > 1) ||
             (plain && !w_[i].sentence_start && !ShortNumberAfter(last)) ||
-            (w_[i].first == 0 && !w_[i].name && AcronymAfter(last))) {
+            (w_[i].first == 0 && !w_[i].name && AcronymAfter(last)) || after_street_at(i)) {
           if (!lex.State(key) || before_state) Add(w_[i].begin, w_[last].end, PhiType::kLocation, 1);
           i = last;
           break;
@@ -1342,7 +1339,9 @@ class WordPass {
     std::size_t b = w_[i].begin;
     while (b > 0 && IsBlank(s_[b - 1])) --b;
     if (b == w_[i].begin) return false;
-    if (b >= 3 && LowerWord(s_.substr(b - 3, 3)) == "s/p") return b == 3 || !IsAlnumByte(s_[b - 4]);
+    if (b >= 3 && Lower(s_[b - 3]) == 's' && s_[b - 2] == '/' && Lower(s_[b - 1]) == 'p') {
+      return b == 3 || !IsAlnumByte(s_[b - 4]);
+    }
     return i >= 2 && w_[i - 1].lower == "post" && w_[i - 2].lower == "status";
   }
 
@@ -1461,8 +1460,8 @@ bool IsGravidaPara(std::string_view s, const IdToken& t) {
 }
 
 bool LooksLikeId(std::string_view s, const IdToken& t) {
-  if (IsTimeRange(s, t) || IsValueRange(s, t) || IsGravidaPara(s, t)) return false;
-  return t.digits >= 5 || (t.digits >= 4 && t.letters >= 1 && t.hyphen);
+  if (IsTimeRange(s, t) || IsValueRange(s, t)) return false;
+  return (t.digits >= 5 || (t.digits >= 4 && t.letters >= 1 && t.hyphen)) && !IsGravidaPara(s, t);
 }
 
 // "22 o'connell way" is a street; "2 puffs either way" and "walked 20 feet all the way" are not:
