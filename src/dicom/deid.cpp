@@ -212,6 +212,25 @@ std::string Base32(const unsigned char* bytes, std::size_t n_chars) {
   return out;
 }
 
+// Calls `visit` with each element of `item`, in order; `visit` must not insert or remove elements
+// of `item` itself. DcmItem::getElement(i) walks the element list from its head on every call,
+// which makes a loop over it quadratic in the number of elements; nextInContainer steps on from
+// the element before.
+template <typename Visit>
+void ForEachElement(DcmItem& item, Visit visit) {
+  for (DcmObject* o = item.nextInContainer(nullptr); o != nullptr; o = item.nextInContainer(o)) {
+    visit(*static_cast<DcmElement*>(o));
+  }
+}
+
+// Calls `visit` with each item of `sequence`, in order (as ForEachElement).
+template <typename Visit>
+void ForEachItem(DcmSequenceOfItems& sequence, Visit visit) {
+  for (DcmObject* o = sequence.nextInContainer(nullptr); o != nullptr; o = sequence.nextInContainer(o)) {
+    visit(*static_cast<DcmItem*>(o));
+  }
+}
+
 // What one instance contributes before its headers change.
 struct Context {
   std::string pseudonym;  // Patient ID and Patient's Name
@@ -236,27 +255,25 @@ class Engine {
   // Collects the words of every value the profile will remove or replace (PN components,
   // identifiers, addresses, ...), at any depth, so Clean can strip them from descriptors.
   void CollectIdentifyingWords(DcmItem& item, Context& ctx) const {
-    for (unsigned long i = 0; i < item.card(); ++i) {
-      DcmElement* e = item.getElement(i);
-      const DcmTagKey key = e->getTag();
-      if (e->ident() == EVR_SQ) {
-        auto* sq = static_cast<DcmSequenceOfItems*>(e);
-        for (unsigned long k = 0; k < sq->card(); ++k) CollectIdentifyingWords(*sq->getItem(k), ctx);
-        continue;
+    ForEachElement(item, [&](DcmElement& e) {
+      const DcmTagKey key = e.getTag();
+      if (e.ident() == EVR_SQ) {
+        ForEachItem(static_cast<DcmSequenceOfItems&>(e), [&](DcmItem& sub) { CollectIdentifyingWords(sub, ctx); });
+        return;
       }
       const profile::ProfileRow* row = profile::Find(key.getGroup(), key.getElement());
-      bool identifying = key.isPrivate() || e->ident() == EVR_PN;
+      bool identifying = key.isPrivate() || e.ident() == EVR_PN;
       if (row != nullptr) {
         // Descriptors (those Clean Descriptors may keep) are what gets cleaned, not a source.
         const Action a = profile::Resolve(*row, options_);
         identifying = (a == Action::kRemove || a == Action::kZero || a == Action::kDummy) &&
                       row->options[static_cast<int>(profile::Column::kCleanDescriptors)] != 'C';
       }
-      if (!identifying || !e->isaString()) continue;
+      if (!identifying || !e.isaString()) return;
       OFString value;
-      if (e->getOFStringArray(value).bad()) continue;
-      AddWords(value.c_str(), e->ident() == EVR_PN ? 2 : 3, ctx.identifying_words);
-    }
+      if (e.getOFStringArray(value).bad()) return;
+      AddWords(value.c_str(), e.ident() == EVR_PN ? 2 : 3, ctx.identifying_words);
+    });
   }
 
   // Adds the words of `text` of at least `min_length` bytes; numbers need at least 4 digits.
@@ -316,49 +333,47 @@ class Engine {
     // Private Creator values of this item's blocks, for the safe list.
     std::unordered_map<std::uint32_t, std::string> creators;
     if (options_.retain_safe_private) {
-      for (unsigned long i = 0; i < item.card(); ++i) {
-        DcmElement* e = item.getElement(i);
-        const DcmTagKey key = e->getTag();
+      ForEachElement(item, [&](DcmElement& e) {
+        const DcmTagKey key = e.getTag();
         if (key.isPrivate() && key.getElement() >= 0x10 && key.getElement() <= 0xFF) {
           OFString v;
-          e->getOFStringArray(v);
+          e.getOFStringArray(v);
           creators[(std::uint32_t{key.getGroup()} << 16) | key.getElement()] = Trim(v.c_str());
         }
-      }
+      });
     }
     std::set<std::uint32_t> used_blocks;  // (group << 16) | block of kept safe elements
     std::vector<DcmTagKey> removal;
-    for (unsigned long i = 0; i < item.card(); ++i) {
-      DcmElement* e = item.getElement(i);
-      const DcmTagKey key = e->getTag();
+    ForEachElement(item, [&](DcmElement& e) {
+      const DcmTagKey key = e.getTag();
       const std::uint16_t g = key.getGroup(), el = key.getElement();
       if (g & 1) {
-        if (el >= 0x10 && el <= 0xFF) continue;  // creators: decided after their elements
+        if (el >= 0x10 && el <= 0xFF) return;  // creators: decided after their elements
         const std::uint32_t block = (std::uint32_t{g} << 16) | (el >> 8);
         if (el >= 0x1000 && IsSafePrivate(creators, g, el)) {
           used_blocks.insert(block);
           ++ctx.actions.private_kept;
-          if (e->ident() == EVR_SQ) ProcessSequence(*e, ctx);
-          continue;
+          if (e.ident() == EVR_SQ) ProcessSequence(e, ctx);
+          return;
         }
         removal.push_back(key);
         ++ctx.actions.private_removed;
-        continue;
+        return;
       }
       if (el == 0x0000) {  // group lengths: recomputed by the writer if needed
         removal.push_back(key);
-        continue;
+        return;
       }
-      if (top_level && IsMarker(key)) continue;  // replaced below
-      if (!Apply(*e, ctx)) removal.push_back(key);
-    }
-    for (unsigned long i = 0; i < item.card(); ++i) {
-      const DcmTagKey key = item.getElement(i)->getTag();
+      if (top_level && IsMarker(key)) return;  // replaced below
+      if (!Apply(e, ctx)) removal.push_back(key);
+    });
+    ForEachElement(item, [&](DcmElement& e) {
+      const DcmTagKey key = e.getTag();
       if ((key.getGroup() & 1) && key.getElement() >= 0x10 && key.getElement() <= 0xFF &&
           !used_blocks.count((std::uint32_t{key.getGroup()} << 16) | key.getElement())) {
         removal.push_back(key);
       }
-    }
+    });
     for (const DcmTagKey& key : removal) {
       if (DcmElement* gone = item.remove(key)) delete gone;
     }
@@ -383,7 +398,7 @@ class Engine {
 
   void ProcessSequence(DcmElement& e, Context& ctx) const {
     auto& sq = static_cast<DcmSequenceOfItems&>(e);
-    for (unsigned long k = 0; k < sq.card(); ++k) Process(*sq.getItem(k), ctx, false);
+    ForEachItem(sq, [&](DcmItem& item) { Process(item, ctx, false); });
   }
 
   // Applies the action for one public element; false when it must be removed.
