@@ -6,12 +6,43 @@
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcitem.h>
 
+#include <algorithm>
 #include <cmath>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace caliper::dicom {
+
+// The top-level elements of an item by tag, for many reads in a row: each DcmItem::findAndGet*
+// walks the item's element list from its head (building a DcmStack) where Find is a binary
+// search. Borrows the item's elements: valid until an element is inserted into or removed from
+// the item (changed values are fine). Not thread-safe against writers of the item.
+class ElementIndex {
+ public:
+  explicit ElementIndex(DcmItem& item) {
+    elements_.reserve(item.card());
+    for (DcmObject* o = item.nextInContainer(nullptr); o != nullptr; o = item.nextInContainer(o)) {
+      elements_.emplace_back(o->getTag(), static_cast<DcmElement*>(o));
+    }
+    // DCMTK keeps an item's elements in tag order; sorted anyway, stably, so that Find returns
+    // the first of equal tags as the list's search would.
+    std::stable_sort(elements_.begin(), elements_.end(), [](const Entry& a, const Entry& b) { return a.first < b.first; });
+  }
+
+  // The element `key` names, as DcmItem::findAndGetElement(key, e, false) finds it; null when
+  // the item has none (elements inside sequence items are not searched).
+  DcmElement* Find(const DcmTagKey& key) const {
+    const auto it = std::lower_bound(elements_.begin(), elements_.end(), key,
+                                     [](const Entry& a, const DcmTagKey& k) { return a.first < k; });
+    return it != elements_.end() && it->first == key ? it->second : nullptr;
+  }
+
+ private:
+  using Entry = std::pair<DcmTagKey, DcmElement*>;
+  std::vector<Entry> elements_;
+};
 
 // The whole value (all components joined by '\'), trimmed; "" when absent.
 inline std::string GetString(DcmItem& item, const DcmTagKey& key) {

@@ -36,6 +36,7 @@
 
 #include "caliper/dicom/image.h"
 #include "dicom/codecs.h"
+#include "dicom/dataset_util.h"
 #include "dicom/deid_profile.h"
 
 namespace caliper::dicom {
@@ -100,12 +101,19 @@ std::string Upper(std::string s) {
   return s;
 }
 
-// The whole value of `key` in `item` (all values, backslash-separated), trimmed; "" if absent.
-std::string Get(DcmItem& item, const DcmTagKey& key) {
+// The whole value of `element` (all values, backslash-separated), trimmed; "" if null.
+std::string Get(DcmElement* element) {
   OFString value;
-  if (item.findAndGetOFStringArray(key, value, /*searchIntoSub=*/false).bad()) return {};
+  if (element == nullptr || element->getOFStringArray(value).bad()) return {};
   return Trim(value.c_str());
 }
+
+// The whole value of `key` in `item` or `index` (not searching sequences), as Get(element).
+std::string Get(DcmItem& item, const DcmTagKey& key) {
+  DcmElement* element = nullptr;
+  return Get(item.findAndGetElement(key, element, /*searchIntoSub=*/false).good() ? element : nullptr);
+}
+std::string Get(const ElementIndex& index, const DcmTagKey& key) { return Get(index.Find(key)); }
 
 std::vector<std::string> SplitValues(const std::string& s) {
   std::vector<std::string> out;
@@ -590,10 +598,13 @@ struct PixelGeometry {
   Sint32 frames = 1;
   bool ybr422 = false;
   Uint16 StoredSamples() const { return ybr422 && spp == 3 ? 2 : spp; }
-  explicit PixelGeometry(DcmItem& ds) : ybr422(Upper(Get(ds, DCM_PhotometricInterpretation)) == "YBR_FULL_422") {
+  explicit PixelGeometry(DcmItem& ds) : PixelGeometry(ElementIndex(ds)) {}
+  explicit PixelGeometry(const ElementIndex& ds)
+      : ybr422(Upper(Get(ds, DCM_PhotometricInterpretation)) == "YBR_FULL_422") {
     auto u16 = [&](const DcmTagKey& key, Uint16& out) {
       Uint16 v = 0;
-      if (ds.findAndGetUint16(key, v).good()) out = v;
+      DcmElement* e = ds.Find(key);
+      if (e != nullptr && e->getUint16(v).good()) out = v;
     };
     u16(DCM_Rows, rows);
     u16(DCM_Columns, cols);
@@ -601,7 +612,8 @@ struct PixelGeometry {
     u16(DCM_SamplesPerPixel, spp);
     u16(DCM_PlanarConfiguration, planar);
     Sint32 f = 0;
-    if (ds.findAndGetSint32(DCM_NumberOfFrames, f).good()) frames = f;
+    DcmElement* e = ds.Find(DCM_NumberOfFrames);
+    if (e != nullptr && e->getSint32(f).good()) frames = f;
   }
 };
 
@@ -628,8 +640,7 @@ Result<PixelElement> ReadPixelElement(std::string_view element, const DcmXfer& x
 }
 
 // Validates that native Pixel Data holds what Rows x Columns x frames x samples claims.
-Status CheckPixelGeometry(DcmDataset& ds, bool encapsulated, std::uint64_t pixel_bytes) {
-  const PixelGeometry g(ds);
+Status CheckPixelGeometry(const PixelGeometry& g, bool encapsulated, std::uint64_t pixel_bytes) {
   if (g.rows == 0 || g.cols == 0) {
     return Error(ErrorCode::kInvalidArgument, "Pixel Data without Rows and Columns");
   }
@@ -782,7 +793,7 @@ Result<int> BlankPixels(DcmDataset& ds, const std::vector<PixelRect>& rects, E_T
   if (ds.findAndGetElement(DCM_PixelData, pixels, false).bad() || pixels == nullptr) {
     return Error(ErrorCode::kInvalidArgument, "the instance has no Pixel Data");
   }
-  CALIPER_RETURN_IF_ERROR(CheckPixelGeometry(ds, false, pixels->getLength()));
+  CALIPER_RETURN_IF_ERROR(CheckPixelGeometry(PixelGeometry(ds), false, pixels->getLength()));
   return Blank(ds, *pixels, rects);
 }
 
@@ -1114,7 +1125,7 @@ Result<std::string> BlankPixelRects(std::string_view part10, const std::vector<P
   if (ds.findAndGetElement(DCM_PixelData, pixels, false).bad() || pixels == nullptr) {
     return Error(ErrorCode::kInvalidArgument, "the instance has no Pixel Data");
   }
-  CALIPER_RETURN_IF_ERROR(CheckPixelGeometry(ds, DcmXfer(xfer).isEncapsulated(), pixels->getLength()));
+  CALIPER_RETURN_IF_ERROR(CheckPixelGeometry(PixelGeometry(ds), DcmXfer(xfer).isEncapsulated(), pixels->getLength()));
   BlankOutcome done;
   CALIPER_ASSIGN_OR_RETURN(done.blanked, BlankPixels(ds, rects, xfer, done.decompressed_from));
   if (done.blanked > 0 && !HasCode(ds, kCleanPixelData)) {
@@ -1184,53 +1195,57 @@ Result<DeidResult> DicomDeidentifier::Run(std::string_view part10, bool keep_pix
   E_TransferSyntax xfer = ds.getOriginalXfer();
   if (xfer == EXS_Unknown) return Error(ErrorCode::kInvalidArgument, "unknown transfer syntax");
   const DcmXfer xfer_info(xfer);
+  // Everything read before the profile changes the dataset is read through one index (about 40
+  // reads, each a walk of the element list through DcmItem::findAndGet*).
+  const ElementIndex index(ds);
+  const PixelGeometry geometry(index);
 
   DeidResult result;
   result.transfer_syntax_uid = xfer_info.getXferID();
-  result.sop_class_uid = Get(ds, DCM_SOPClassUID);
+  result.sop_class_uid = Get(index, DCM_SOPClassUID);
   if (result.sop_class_uid.empty()) result.sop_class_uid = Get(meta, DCM_MediaStorageSOPClassUID);
 
   // Pixel Data: checked, decoded only when a blanking rule applies to compressed pixel data.
-  DcmElement* pixels = nullptr;
+  DcmElement* pixels = tail ? nullptr : index.Find(DCM_PixelData);
   if (tail) {
     CALIPER_ASSIGN_OR_RETURN(const PixelElement element, ReadPixelElement(part10.substr(pixel_tail), xfer_info));
-    CALIPER_RETURN_IF_ERROR(CheckPixelGeometry(ds, xfer_info.isEncapsulated(), element.length));
-  } else if (ds.findAndGetElement(DCM_PixelData, pixels, false).good() && pixels != nullptr) {
-    CALIPER_RETURN_IF_ERROR(CheckPixelGeometry(ds, xfer_info.isEncapsulated(), pixels->getLength()));
+    CALIPER_RETURN_IF_ERROR(CheckPixelGeometry(geometry, xfer_info.isEncapsulated(), element.length));
+  } else if (pixels != nullptr) {
+    CALIPER_RETURN_IF_ERROR(CheckPixelGeometry(geometry, xfer_info.isEncapsulated(), pixels->getLength()));
   }
 
   // Cohort metadata and burned-in risk, read before anything is removed.
   CohortMetadata& c = result.cohort;
-  c.modality = Get(ds, DCM_Modality);
-  c.sex = Get(ds, DCM_PatientSex);
+  c.modality = Get(index, DCM_Modality);
+  c.sex = Get(index, DCM_PatientSex);
   if (c.sex != "F" && c.sex != "M" && c.sex != "O") c.sex.clear();
-  int age = AgeFromString(Get(ds, DCM_PatientAge));
-  std::string on = Get(ds, DCM_AcquisitionDate);
-  if (on.empty()) on = Get(ds, DCM_AcquisitionDateTime).substr(0, 8);
-  if (on.empty()) on = Get(ds, DCM_SeriesDate);
-  if (on.empty()) on = Get(ds, DCM_StudyDate);
-  if (on.empty()) on = Get(ds, DCM_ContentDate);
-  if (age < 0) age = AgeFromDates(Get(ds, DCM_PatientBirthDate), on);
+  int age = AgeFromString(Get(index, DCM_PatientAge));
+  std::string on = Get(index, DCM_AcquisitionDate);
+  if (on.empty()) on = Get(index, DCM_AcquisitionDateTime).substr(0, 8);
+  if (on.empty()) on = Get(index, DCM_SeriesDate);
+  if (on.empty()) on = Get(index, DCM_StudyDate);
+  if (on.empty()) on = Get(index, DCM_ContentDate);
+  if (age < 0) age = AgeFromDates(Get(index, DCM_PatientBirthDate), on);
   c.age_band = AgeBand(age);
-  c.manufacturer = Get(ds, DCM_Manufacturer);
-  c.model = Get(ds, DCM_ManufacturerModelName);
-  c.field_strength = Get(ds, DCM_MagneticFieldStrength);
-  c.slice_thickness = Get(ds, DCM_SliceThickness);
-  c.kvp = Get(ds, DCM_KVP);
-  c.body_part = Get(ds, DCM_BodyPartExamined);
+  c.manufacturer = Get(index, DCM_Manufacturer);
+  c.model = Get(index, DCM_ManufacturerModelName);
+  c.field_strength = Get(index, DCM_MagneticFieldStrength);
+  c.slice_thickness = Get(index, DCM_SliceThickness);
+  c.kvp = Get(index, DCM_KVP);
+  c.body_part = Get(index, DCM_BodyPartExamined);
   if (on.size() >= 4 && AllDigits(on.substr(0, 4))) c.acquisition_year = on.substr(0, 4);
 
   Engine engine(o, impl_->hash);
-  const std::string institution = Upper(Get(ds, DCM_InstitutionName));
+  const std::string institution = Upper(Get(index, DCM_InstitutionName));
   if (!institution.empty()) {
     const auto digest = engine.Hash("site", institution);
     c.site = "site-" + Base32(digest.data(), 8);
   }
 
-  if (Upper(Get(ds, DCM_BurnedInAnnotation)) == "YES") {
+  if (Upper(Get(index, DCM_BurnedInAnnotation)) == "YES") {
     result.burned_in_reasons.push_back("Burned In Annotation = YES");
   }
-  if (Upper(Get(ds, DCM_RecognizableVisualFeatures)) == "YES") {
+  if (Upper(Get(index, DCM_RecognizableVisualFeatures)) == "YES") {
     result.burned_in_reasons.push_back("Recognizable Visual Features = YES");
   }
   for (const RiskyClass& r : kRiskyClasses) {
@@ -1244,13 +1259,13 @@ Result<DeidResult> DicomDeidentifier::Run(std::string_view part10, bool keep_pix
   // The patient: pseudonym and date offset keyed on the original Patient ID (with its
   // issuer); without one, on the study, so unknown patients are not merged into one.
   PatientLink& link = result.patient;
-  link.original_patient_id = Get(ds, DCM_PatientID);
-  link.original_issuer = Get(ds, DCM_IssuerOfPatientID);
-  link.original_name = Get(ds, DCM_PatientName);
-  link.original_study_uid = Get(ds, DCM_StudyInstanceUID);
+  link.original_patient_id = Get(index, DCM_PatientID);
+  link.original_issuer = Get(index, DCM_IssuerOfPatientID);
+  link.original_name = Get(index, DCM_PatientName);
+  link.original_study_uid = Get(index, DCM_StudyInstanceUID);
   std::string patient_key = "id:" + link.original_issuer + "\x1f" + link.original_patient_id;
   if (link.original_patient_id.empty()) {
-    std::string study = Get(ds, DCM_StudyInstanceUID);
+    std::string study = Get(index, DCM_StudyInstanceUID);
     if (study.empty()) study = Get(meta, DCM_MediaStorageSOPInstanceUID);
     patient_key = "study:" + study;
   }
@@ -1264,17 +1279,16 @@ Result<DeidResult> DicomDeidentifier::Run(std::string_view part10, bool keep_pix
   Context ctx{link.pseudonymous_id, link.date_offset_days, {}, {}};
   engine.CollectIdentifyingWords(ds, ctx);
   if (!link.original_name.empty()) Engine::AddWords(link.original_name, 2, ctx.identifying_words);
-  c.series_description = Engine::CleanText(Get(ds, DCM_SeriesDescription), ctx.identifying_words);
-  c.protocol = Engine::CleanText(Get(ds, DCM_ProtocolName), ctx.identifying_words);
+  c.series_description = Engine::CleanText(Get(index, DCM_SeriesDescription), ctx.identifying_words);
+  c.protocol = Engine::CleanText(Get(index, DCM_ProtocolName), ctx.identifying_words);
   // Ethnic Group is removed by the profile, so its own words count as identifying: not cleaned
   // against them, only upper-cased (a short code string, at most 16 characters).
-  c.ethnicity = Upper(Get(ds, DCM_EthnicGroup));
+  c.ethnicity = Upper(Get(index, DCM_EthnicGroup));
 
   // Blanking, before the headers change (the rule matches on device attributes). Native pixel
   // data kept as it came is blanked as it is copied (CopyBlanked, below); compressed pixel data
   // must be decoded, so the file is then parsed whole.
   const BlankingRule* rule = FindBlankingRule(o, c);
-  const PixelGeometry geometry(ds);
   if (rule != nullptr && tail && xfer_info.isEncapsulated()) return Run(part10, /*keep_pixel_bytes=*/false, file_out);
   if (rule != nullptr && tail) {
     const int met = RectsInImage(geometry, rule->rects);

@@ -33,6 +33,7 @@
 #include "caliper/dicom/phantom.h"
 #include "caliper/security/crypto.h"
 #include "dicom/codecs.h"
+#include "dicom/dataset_util.h"
 #include "dicom/deid_profile.h"
 #include "dicom/test_support.h"
 
@@ -258,6 +259,34 @@ TEST(DicomProfile, CombinedCodesAndOptionsResolveAsDocumented) {
   EXPECT_EQ(action(0x0018, 0x1000, o), Action::kKeep);   // Device Serial Number
   EXPECT_EQ(action(0x0018, 0x1200, o), Action::kClean);  // Date of Last Calibration: K and C
   EXPECT_EQ(profile::Find(0x0008, 0x0060), nullptr);      // Modality is not in the table
+}
+
+// ElementIndex stands in for DcmItem::findAndGetElement (no search into sequences) in the
+// de-identifier's reads: the same element for every tag present, null for every tag absent,
+// also for tags that only a sequence item holds and for elements inserted out of tag order.
+TEST(DicomElementIndex, FindsWhatFindAndGetElementFinds) {
+  DcmDataset ds;
+  ASSERT_TRUE(ds.putAndInsertString(DCM_StudyDate, "20200101").good());
+  ASSERT_TRUE(ds.putAndInsertString(DCM_PatientName, "Doe^Jane").good());
+  ASSERT_TRUE(ds.putAndInsertUint16(DCM_Rows, 512).good());
+  ASSERT_TRUE(ds.putAndInsertString(DcmTag(0x0009, 0x0010, EVR_LO), "ACME").good());
+  ASSERT_TRUE(ds.putAndInsertString(DCM_Modality, "CT").good());
+  DcmItem* item = nullptr;
+  ASSERT_TRUE(ds.findOrCreateSequenceItem(DCM_ReferencedImageSequence, item, -2).good());
+  ASSERT_TRUE(item->putAndInsertString(DCM_ReferencedSOPInstanceUID, "1.2.3").good());
+  const ElementIndex index(ds);
+  std::vector<DcmTagKey> keys = {DCM_PatientID, DCM_ReferencedSOPInstanceUID, DCM_PixelData,
+                                 DcmTagKey(0x0000, 0x0000), DcmTagKey(0xFFFF, 0xFFFF),
+                                 DcmTagKey(0x0009, 0x1000)};
+  for (unsigned long i = 0; i < ds.card(); ++i) keys.push_back(ds.getElement(i)->getTag());
+  ASSERT_EQ(keys.size(), 6u + 6u);
+  for (const DcmTagKey& key : keys) {
+    DcmElement* expected = nullptr;
+    if (ds.findAndGetElement(key, expected, /*searchIntoSub=*/false).bad()) expected = nullptr;
+    EXPECT_EQ(index.Find(key), expected) << key.toString();
+  }
+  EXPECT_EQ(index.Find(DCM_ReferencedSOPInstanceUID), nullptr);
+  EXPECT_NE(index.Find(DCM_Rows), nullptr);
 }
 
 TEST(DicomDeid, PhantomLosesEveryIdentifierAndKeepsItsPixels) {
