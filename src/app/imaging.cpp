@@ -10,6 +10,8 @@
 #include <numeric>
 #include <span>
 #include <sstream>
+#include <string>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -212,7 +214,9 @@ std::string LinkJson(const dicom::DeidResult& r) {
 }  // namespace
 
 std::string DeidActionsJson(const dicom::DeidActions& a) {
-  const nlohmann::ordered_json out = {
+  // Written field by field, as an ordered_json of these fields dumps them (compact): it is part of
+  // every line of `caliper deid dicom`'s report, where building that object cost ten times more.
+  const std::pair<const char*, int> counts[] = {
       {"dummy", a.dummy},
       {"zeroed", a.zeroed},
       {"removed", a.removed},
@@ -222,11 +226,21 @@ std::string DeidActionsJson(const dicom::DeidActions& a) {
       {"private_removed", a.private_removed},
       {"private_kept", a.private_kept},
       {"dates_shifted", a.dates_shifted},
-      {"pixels_blanked", a.pixels_blanked},
-      {"pixels_decompressed_from",
-       a.pixels_decompressed_from.empty() ? nlohmann::ordered_json(nullptr)
-                                          : nlohmann::ordered_json(a.pixels_decompressed_from)}};
-  return out.dump(-1, ' ', false, json::error_handler_t::replace);
+      {"pixels_blanked", a.pixels_blanked}};
+  std::string out = "{";
+  for (const auto& [name, count] : counts) {
+    out += '"';
+    out += name;
+    out += "\":";
+    out += std::to_string(count);
+    out += ',';
+  }
+  out += "\"pixels_decompressed_from\":";
+  out += a.pixels_decompressed_from.empty()
+             ? "null"
+             : json(a.pixels_decompressed_from).dump(-1, ' ', false, json::error_handler_t::replace);
+  out += '}';
+  return out;
 }
 
 std::string DicomIngestReportJson(const DicomIngestReport& report) {
