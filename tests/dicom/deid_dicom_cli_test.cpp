@@ -242,6 +242,40 @@ TEST(DeidDicomCli, ARunIntoTheSameFolderAgainReplacesItsOutputsWhole) {
   EXPECT_EQ(AllFiles(out), files);
 }
 
+// The report's lines byte for byte (docs/deid-dicom.md): the fields in their order, strings
+// escaped as JSON, and a file name that is not UTF-8 reported with U+FFFD for its bad bytes
+// rather than ending the run.
+TEST(DeidDicomCli, ReportLinesAreExactJsonAlsoForFileNamesThatAreNotUtf8) {
+  TempDir tmp("caliper_deid_dicom_cli_lines");
+  const std::string in = tmp / "in", out = tmp / "out";
+  WritePhantom(in + "/series", 2);
+  fs::rename(in + "/series/ct_0001.dcm", in + "/series/a\"b\\c \xC3\xA9.dcm");
+  fs::rename(in + "/series/ct_0002.dcm", in + "/series/bad \xFF name.dcm");
+  WriteFile(in + "/notes.txt", "not a DICOM file");
+
+  RunResult r = Caliper({"deid", "dicom", "--in", in, "--out", out, "--key-file", tmp / "k", "--jobs", "1"});
+  EXPECT_EQ(r.exit_code, 1) << Describe(r);
+  EXPECT_THAT(r.err, HasSubstr("3 files: 2 ok, 0 quarantined, 1 errors"));
+  const std::string text = ReadFile(out + "/deid-report.jsonl");
+  const std::vector<json> lines = Report(out);
+  ASSERT_EQ(lines.size(), 3u) << text;
+  // The phantom's second slice references the first: two more UIDs remapped.
+  auto ok_line = [&](const std::string& input, const json& line, int uids) {
+    return R"({"input":")" + input + R"(","output":")" + line["output"].get<std::string>() +
+           R"(","status":"ok","burned_in_risk":false,)"
+           R"("actions":{"dummy":6,"zeroed":17,"removed":12,"kept":0,"cleaned":0,"uid_remapped":)" +
+           std::to_string(uids) +
+           R"(,"private_removed":2,"private_kept":0,"dates_shifted":0,"pixels_blanked":0,)"
+           R"("pixels_decompressed_from":null},"error":null})" + "\n";
+  };
+  const std::string expected = R"({"input":"notes.txt","output":null,"status":"error","burned_in_risk":false,)"
+                               R"("actions":{},"error":")" + lines[0]["error"].get<std::string>() + "\"}\n" +
+                               ok_line("series/a\\\"b\\\\c \xC3\xA9.dcm", lines[1], 4) +
+                               ok_line("series/bad \xEF\xBF\xBD name.dcm", lines[2], 6);
+  EXPECT_EQ(text, expected);
+  EXPECT_THAT(lines[0]["error"].get<std::string>(), HasSubstr("DICM"));
+}
+
 TEST(DeidDicomCli, BadUsageAndBadKeys) {
   TempDir tmp("caliper_deid_dicom_cli_usage");
   fs::create_directories(tmp / "in");
