@@ -368,7 +368,7 @@ class Engine {
         ++ctx.actions.private_removed;
         return;
       }
-      if (el == 0x0000) {  // group lengths: recomputed by the writer if needed
+      if (el == 0x0000) {  // group lengths, at every depth: Run writes the file without them
         removal.push_back(key);
         return;
       }
@@ -799,7 +799,11 @@ Result<int> BlankPixels(DcmDataset& ds, const std::vector<PixelRect>& rects, E_T
 
 // The file as DCMTK writes it, handed to `sink` in chunks of at most 256 KiB (one fixed buffer),
 // so that no copy of the whole file is made; the sink's first error stops the writing.
-Status Serialize(DcmFileFormat& file, E_TransferSyntax xfer, const std::function<Status(std::string_view)>& sink) {
+// `group_lengths`: EGL_recalcGL recalculates the group lengths the dataset holds (DCMTK first walks
+// every element at every depth for them); EGL_noChange skips that walk, for a dataset known to
+// hold none (Engine::Process removes them all, at every depth).
+Status Serialize(DcmFileFormat& file, E_TransferSyntax xfer, E_GrpLenEncoding group_lengths,
+                 const std::function<Status(std::string_view)>& sink) {
   constexpr std::size_t kChunk = std::size_t{256} << 10;
   const std::unique_ptr<char[]> chunk(new char[kChunk]);
   DcmOutputBufferStream stream(chunk.get(), kChunk);
@@ -807,8 +811,8 @@ Status Serialize(DcmFileFormat& file, E_TransferSyntax xfer, const std::function
   OFCondition cond = EC_StreamNotifyClient;
   Status sunk = Status::Ok();
   while (cond == EC_StreamNotifyClient && sunk.ok()) {
-    cond = file.write(stream, xfer, EET_ExplicitLength, nullptr, EGL_recalcGL, EPD_noChange, 0, 0,
-                      0, EWM_createNewMeta);
+    cond = file.write(stream, xfer, EET_ExplicitLength, nullptr, group_lengths, EPD_noChange, 0, 0, 0,
+                      EWM_createNewMeta);
     void* buffer = nullptr;
     offile_off_t length = 0;
     stream.flushBuffer(buffer, length);
@@ -830,10 +834,11 @@ std::function<Status(std::string_view)> AppendTo(std::string& out) {
 
 // The file in one string, allocated once for `size_hint` bytes (an upper bound of the file's
 // size, so that the largest element is not copied again as the string grows).
-Result<std::string> Serialize(DcmFileFormat& file, E_TransferSyntax xfer, std::size_t size_hint) {
+Result<std::string> Serialize(DcmFileFormat& file, E_TransferSyntax xfer, E_GrpLenEncoding group_lengths,
+                              std::size_t size_hint) {
   std::string out;
   out.reserve(size_hint);
-  CALIPER_RETURN_IF_ERROR(Serialize(file, xfer, AppendTo(out)));
+  CALIPER_RETURN_IF_ERROR(Serialize(file, xfer, group_lengths, AppendTo(out)));
   return out;
 }
 
@@ -1136,7 +1141,7 @@ Result<std::string> BlankPixelRects(std::string_view part10, const std::vector<P
     AddCode(ds, kCleanPixelData);
   }
   if (outcome != nullptr) *outcome = done;
-  return Serialize(file, xfer, OutputSizeHint(ds, part10.size(), !done.decompressed_from.empty()));
+  return Serialize(file, xfer, EGL_recalcGL, OutputSizeHint(ds, part10.size(), !done.decompressed_from.empty()));
 }
 
 struct DicomDeidentifier::Impl {
@@ -1340,14 +1345,15 @@ Result<DeidResult> DicomDeidentifier::Run(std::string_view part10, bool keep_pix
   if (file_out != nullptr) {
     file_out->pixel_tail = copy_blanked ? ElementLayout::kNone : pixel_tail;
     const auto write = [fd = file_out->fd](std::string_view chunk) { return WriteAll(fd, chunk); };
-    CALIPER_RETURN_IF_ERROR(Serialize(file, xfer, write));
+    CALIPER_RETURN_IF_ERROR(Serialize(file, xfer, EGL_noChange, write));
     if (copy_blanked) {
       CALIPER_RETURN_IF_ERROR(CopyBlanked(part10.substr(pixel_tail), xfer_info, geometry, rule->rects, write));
     }
     return result;
   }
   const bool decoded = !ctx.actions.pixels_decompressed_from.empty();
-  CALIPER_ASSIGN_OR_RETURN(result.bytes, Serialize(file, xfer, OutputSizeHint(ds, part10.size(), decoded)));
+  CALIPER_ASSIGN_OR_RETURN(result.bytes,
+                           Serialize(file, xfer, EGL_noChange, OutputSizeHint(ds, part10.size(), decoded)));
   if (copy_blanked) {
     CALIPER_RETURN_IF_ERROR(
         CopyBlanked(part10.substr(pixel_tail), xfer_info, geometry, rule->rects, AppendTo(result.bytes)));

@@ -628,6 +628,51 @@ Result<std::string> DeidentifiedFile(const DicomDeidentifier& deid, const std::s
   return ReadBytes(out);
 }
 
+// Group lengths (gggg,0000) in the dataset, at every depth. The de-identified file is written
+// without recalculating them (Serialize with EGL_noChange) because the profile removes them all;
+// none may survive, or a stale length would be written.
+int GroupLengths(DcmItem& root) {
+  int found = 0;
+  DcmStack stack;
+  while (root.nextObject(stack, OFTrue).good()) {
+    const DcmTagKey key = stack.top()->getTag();
+    found += key.getElement() == 0x0000 && key != DCM_Item;
+  }
+  return found;
+}
+
+TEST(DicomDeid, GroupLengthsAreRemovedAtEveryDepth) {
+  TempDir tmp;
+  const auto paths = Phantom(tmp.str());
+  const std::string with_lengths = Modified(paths[1], [](DcmDataset& d) {
+    d.putAndInsertUint32(DcmTagKey(0x0008, 0x0000), 0);
+    d.putAndInsertUint32(DcmTagKey(0x0018, 0x0000), 0);
+    DcmItem* item = nullptr;
+    ASSERT_TRUE(d.findOrCreateSequenceItem(DCM_ReferencedImageSequence, item, -2).good());
+    item->putAndInsertString(DCM_ReferencedSOPInstanceUID, "1.2.3.4");
+    item->putAndInsertUint32(DcmTagKey(0x0008, 0x0000), 0);
+    DcmItem* nested = nullptr;  // a sequence the table does not name: processed, not removed
+    ASSERT_EQ(profile::Find(0x0018, 0x9321), nullptr);
+    ASSERT_TRUE(d.findOrCreateSequenceItem(DcmTagKey(0x0018, 0x9321), nested, -2).good());
+    nested->putAndInsertString(DcmTagKey(0x0018, 0x9323), "AXIAL");
+    nested->putAndInsertUint32(DcmTagKey(0x0018, 0x0000), 0);
+  });
+  Parsed in(with_lengths);
+  ASSERT_TRUE(in.ok);
+  ASSERT_EQ(GroupLengths(in.ds()), 4);
+  for (const bool keep_pixel_bytes : {true, false}) {
+    DeidOptions o;
+    o.keep_pixel_bytes = keep_pixel_bytes;
+    auto r = Make(o)->Deidentify(with_lengths);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    Parsed out(r->bytes);
+    ASSERT_TRUE(out.ok);
+    EXPECT_EQ(GroupLengths(out.ds()), 0) << keep_pixel_bytes;
+    DcmSequenceOfItems* kept = nullptr;
+    EXPECT_TRUE(out.ds().findAndGetSequence(DcmTagKey(0x0018, 0x9321), kept).good() && kept != nullptr);
+  }
+}
+
 TEST(DicomDeid, AFileIsWrittenAsDeidentifyMakesIt) {
   TempDir tmp;
   const auto paths = Phantom(tmp.str());
