@@ -1,10 +1,12 @@
 #pragma once
 
-// Small readers of DCMTK items that turn absent or malformed values into std::nullopt / "".
+// Small readers of DCMTK items that turn absent or malformed values into std::nullopt / "", and
+// walks over an item's elements and a sequence's items.
 // Internal to src/dicom.
 
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcitem.h>
+#include <dcmtk/dcmdata/dcsequen.h>
 
 #include <algorithm>
 #include <cmath>
@@ -15,6 +17,25 @@
 
 namespace caliper::dicom {
 
+// Calls `visit` with each element of `item`, in order; `visit` must not insert or remove elements
+// of `item` itself. DcmItem::getElement(i) walks the element list from its head on every call,
+// which makes a loop over it quadratic in the number of elements; nextInContainer steps on from
+// the element before.
+template <typename Visit>
+void ForEachElement(DcmItem& item, Visit visit) {
+  for (DcmObject* o = item.nextInContainer(nullptr); o != nullptr; o = item.nextInContainer(o)) {
+    visit(*static_cast<DcmElement*>(o));
+  }
+}
+
+// Calls `visit` with each item of `sequence`, in order (as ForEachElement).
+template <typename Visit>
+void ForEachItem(DcmSequenceOfItems& sequence, Visit visit) {
+  for (DcmObject* o = sequence.nextInContainer(nullptr); o != nullptr; o = sequence.nextInContainer(o)) {
+    visit(*static_cast<DcmItem*>(o));
+  }
+}
+
 // The top-level elements of an item by tag, for many reads in a row: each DcmItem::findAndGet*
 // walks the item's element list from its head (building a DcmStack) where Find is a binary
 // search. Borrows the item's elements: valid until an element is inserted into or removed from
@@ -23,9 +44,7 @@ class ElementIndex {
  public:
   explicit ElementIndex(DcmItem& item) {
     elements_.reserve(item.card());
-    for (DcmObject* o = item.nextInContainer(nullptr); o != nullptr; o = item.nextInContainer(o)) {
-      elements_.emplace_back(o->getTag(), static_cast<DcmElement*>(o));
-    }
+    ForEachElement(item, [this](DcmElement& e) { elements_.emplace_back(e.getTag(), &e); });
     // DCMTK keeps an item's elements in tag order; sorted anyway, stably, so that Find returns
     // the first of equal tags as the list's search would.
     std::stable_sort(elements_.begin(), elements_.end(), [](const Entry& a, const Entry& b) { return a.first < b.first; });

@@ -220,25 +220,6 @@ std::string Base32(const unsigned char* bytes, std::size_t n_chars) {
   return out;
 }
 
-// Calls `visit` with each element of `item`, in order; `visit` must not insert or remove elements
-// of `item` itself. DcmItem::getElement(i) walks the element list from its head on every call,
-// which makes a loop over it quadratic in the number of elements; nextInContainer steps on from
-// the element before.
-template <typename Visit>
-void ForEachElement(DcmItem& item, Visit visit) {
-  for (DcmObject* o = item.nextInContainer(nullptr); o != nullptr; o = item.nextInContainer(o)) {
-    visit(*static_cast<DcmElement*>(o));
-  }
-}
-
-// Calls `visit` with each item of `sequence`, in order (as ForEachElement).
-template <typename Visit>
-void ForEachItem(DcmSequenceOfItems& sequence, Visit visit) {
-  for (DcmObject* o = sequence.nextInContainer(nullptr); o != nullptr; o = sequence.nextInContainer(o)) {
-    visit(*static_cast<DcmItem*>(o));
-  }
-}
-
 // What one instance contributes before its headers change.
 struct Context {
   std::string pseudonym;  // Patient ID and Patient's Name
