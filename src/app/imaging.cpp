@@ -216,17 +216,16 @@ std::string LinkJson(const dicom::DeidResult& r) {
 std::string DeidActionsJson(const dicom::DeidActions& a) {
   // Written field by field, as an ordered_json of these fields dumps them (compact): it is part of
   // every line of `caliper deid dicom`'s report, where building that object cost ten times more.
-  const std::pair<const char*, int> counts[] = {
-      {"dummy", a.dummy},
-      {"zeroed", a.zeroed},
-      {"removed", a.removed},
-      {"kept", a.kept},
-      {"cleaned", a.cleaned},
-      {"uid_remapped", a.uid_remapped},
-      {"private_removed", a.private_removed},
-      {"private_kept", a.private_kept},
-      {"dates_shifted", a.dates_shifted},
-      {"pixels_blanked", a.pixels_blanked}};
+  const std::pair<const char*, int> counts[] = {{"dummy", a.dummy},
+                                                {"zeroed", a.zeroed},
+                                                {"removed", a.removed},
+                                                {"kept", a.kept},
+                                                {"cleaned", a.cleaned},
+                                                {"uid_remapped", a.uid_remapped},
+                                                {"private_removed", a.private_removed},
+                                                {"private_kept", a.private_kept},
+                                                {"dates_shifted", a.dates_shifted},
+                                                {"pixels_blanked", a.pixels_blanked}};
   std::string out = "{";
   for (const auto& [name, count] : counts) {
     out += '"';
@@ -236,9 +235,10 @@ std::string DeidActionsJson(const dicom::DeidActions& a) {
     out += ',';
   }
   out += "\"pixels_decompressed_from\":";
-  out += a.pixels_decompressed_from.empty()
-             ? "null"
-             : json(a.pixels_decompressed_from).dump(-1, ' ', false, json::error_handler_t::replace);
+  out +=
+      a.pixels_decompressed_from.empty()
+          ? "null"
+          : json(a.pixels_decompressed_from).dump(-1, ' ', false, json::error_handler_t::replace);
   out += '}';
   return out;
 }

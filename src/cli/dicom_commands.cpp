@@ -232,8 +232,8 @@ Outcome ProcessOne(const dicom::DicomDeidentifier& deid, const fs::path& file, c
   if (!result.ok()) return fail(result.status());
   const std::string name = OutputName(*result);
   if (Status s = out.Commit(out_root / name); !s.ok()) return fail(s);
-  return Outcome{ReportLine(input, &name, result->quarantine ? "quarantined" : "ok", result->burned_in_risk,
-                            app::DeidActionsJson(result->actions), nullptr),
+  return Outcome{ReportLine(input, &name, result->quarantine ? "quarantined" : "ok",
+                            result->burned_in_risk, app::DeidActionsJson(result->actions), nullptr),
                  false, result->quarantine};
 }
 

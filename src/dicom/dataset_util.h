@@ -31,7 +31,8 @@ void ForEachElement(DcmItem& item, Visit visit) {
 // Calls `visit` with each item of `sequence`, in order (as ForEachElement).
 template <typename Visit>
 void ForEachItem(DcmSequenceOfItems& sequence, Visit visit) {
-  for (DcmObject* o = sequence.nextInContainer(nullptr); o != nullptr; o = sequence.nextInContainer(o)) {
+  for (DcmObject* o = sequence.nextInContainer(nullptr); o != nullptr;
+       o = sequence.nextInContainer(o)) {
     visit(*static_cast<DcmItem*>(o));
   }
 }
@@ -47,14 +48,16 @@ class ElementIndex {
     ForEachElement(item, [this](DcmElement& e) { elements_.emplace_back(e.getTag(), &e); });
     // DCMTK keeps an item's elements in tag order; sorted anyway, stably, so that Find returns
     // the first of equal tags as the list's search would.
-    std::stable_sort(elements_.begin(), elements_.end(), [](const Entry& a, const Entry& b) { return a.first < b.first; });
+    std::stable_sort(elements_.begin(), elements_.end(),
+                     [](const Entry& a, const Entry& b) { return a.first < b.first; });
   }
 
   // The element `key` names, as DcmItem::findAndGetElement(key, e, false) finds it; null when
   // the item has none (elements inside sequence items are not searched).
   DcmElement* Find(const DcmTagKey& key) const {
-    const auto it = std::lower_bound(elements_.begin(), elements_.end(), key,
-                                     [](const Entry& a, const DcmTagKey& k) { return a.first < k; });
+    const auto it =
+        std::lower_bound(elements_.begin(), elements_.end(), key,
+                         [](const Entry& a, const DcmTagKey& k) { return a.first < k; });
     return it != elements_.end() && it->first == key ? it->second : nullptr;
   }
 

@@ -111,7 +111,8 @@ std::string Get(DcmElement* element) {
 // The whole value of `key` in `item` or `index` (not searching sequences), as Get(element).
 std::string Get(DcmItem& item, const DcmTagKey& key) {
   DcmElement* element = nullptr;
-  return Get(item.findAndGetElement(key, element, /*searchIntoSub=*/false).good() ? element : nullptr);
+  return Get(item.findAndGetElement(key, element, /*searchIntoSub=*/false).good() ? element
+                                                                                  : nullptr);
 }
 std::string Get(const ElementIndex& index, const DcmTagKey& key) { return Get(index.Find(key)); }
 
@@ -247,7 +248,8 @@ class Engine {
     ForEachElement(item, [&](DcmElement& e) {
       const DcmTagKey key = e.getTag();
       if (e.ident() == EVR_SQ) {
-        ForEachItem(static_cast<DcmSequenceOfItems&>(e), [&](DcmItem& sub) { CollectIdentifyingWords(sub, ctx); });
+        ForEachItem(static_cast<DcmSequenceOfItems&>(e),
+                    [&](DcmItem& sub) { CollectIdentifyingWords(sub, ctx); });
         return;
       }
       const profile::ProfileRow* row = profile::Find(key.getGroup(), key.getElement());
@@ -792,8 +794,8 @@ Status Serialize(DcmFileFormat& file, E_TransferSyntax xfer, E_GrpLenEncoding gr
   OFCondition cond = EC_StreamNotifyClient;
   Status sunk = Status::Ok();
   while (cond == EC_StreamNotifyClient && sunk.ok()) {
-    cond = file.write(stream, xfer, EET_ExplicitLength, nullptr, group_lengths, EPD_noChange, 0, 0, 0,
-                      EWM_createNewMeta);
+    cond = file.write(stream, xfer, EET_ExplicitLength, nullptr, group_lengths, EPD_noChange, 0, 0,
+                      0, EWM_createNewMeta);
     void* buffer = nullptr;
     offile_off_t length = 0;
     stream.flushBuffer(buffer, length);
@@ -815,8 +817,8 @@ std::function<Status(std::string_view)> AppendTo(std::string& out) {
 
 // The file in one string, allocated once for `size_hint` bytes (an upper bound of the file's
 // size, so that the largest element is not copied again as the string grows).
-Result<std::string> Serialize(DcmFileFormat& file, E_TransferSyntax xfer, E_GrpLenEncoding group_lengths,
-                              std::size_t size_hint) {
+Result<std::string> Serialize(DcmFileFormat& file, E_TransferSyntax xfer,
+                              E_GrpLenEncoding group_lengths, std::size_t size_hint) {
   std::string out;
   out.reserve(size_hint);
   CALIPER_RETURN_IF_ERROR(Serialize(file, xfer, group_lengths, AppendTo(out)));
@@ -1111,7 +1113,8 @@ Result<std::string> BlankPixelRects(std::string_view part10, const std::vector<P
   if (ds.findAndGetElement(DCM_PixelData, pixels, false).bad() || pixels == nullptr) {
     return Error(ErrorCode::kInvalidArgument, "the instance has no Pixel Data");
   }
-  CALIPER_RETURN_IF_ERROR(CheckPixelGeometry(PixelGeometry(ds), DcmXfer(xfer).isEncapsulated(), pixels->getLength()));
+  CALIPER_RETURN_IF_ERROR(
+      CheckPixelGeometry(PixelGeometry(ds), DcmXfer(xfer).isEncapsulated(), pixels->getLength()));
   BlankOutcome done;
   CALIPER_ASSIGN_OR_RETURN(done.blanked, BlankPixels(ds, rects, xfer, done.decompressed_from));
   if (done.blanked > 0 && !HasCode(ds, kCleanPixelData)) {
@@ -1122,7 +1125,8 @@ Result<std::string> BlankPixelRects(std::string_view part10, const std::vector<P
     AddCode(ds, kCleanPixelData);
   }
   if (outcome != nullptr) *outcome = done;
-  return Serialize(file, xfer, EGL_recalcGL, OutputSizeHint(ds, part10.size(), !done.decompressed_from.empty()));
+  return Serialize(file, xfer, EGL_recalcGL,
+                   OutputSizeHint(ds, part10.size(), !done.decompressed_from.empty()));
 }
 
 struct DicomDeidentifier::Impl {
@@ -1195,9 +1199,11 @@ Result<DeidResult> DicomDeidentifier::Run(std::string_view part10, bool keep_pix
   DcmElement* pixels = tail ? nullptr : index.Find(DCM_PixelData);
   if (tail) {
     CALIPER_ASSIGN_OR_RETURN(const PixelElement element, ReadPixelElement(part10.substr(pixel_tail), xfer_info));
-    CALIPER_RETURN_IF_ERROR(CheckPixelGeometry(geometry, xfer_info.isEncapsulated(), element.length));
+    CALIPER_RETURN_IF_ERROR(
+        CheckPixelGeometry(geometry, xfer_info.isEncapsulated(), element.length));
   } else if (pixels != nullptr) {
-    CALIPER_RETURN_IF_ERROR(CheckPixelGeometry(geometry, xfer_info.isEncapsulated(), pixels->getLength()));
+    CALIPER_RETURN_IF_ERROR(
+        CheckPixelGeometry(geometry, xfer_info.isEncapsulated(), pixels->getLength()));
   }
 
   // Cohort metadata and burned-in risk, read before anything is removed.
@@ -1265,7 +1271,8 @@ Result<DeidResult> DicomDeidentifier::Run(std::string_view part10, bool keep_pix
   Context ctx{link.pseudonymous_id, link.date_offset_days, {}, {}};
   engine.CollectIdentifyingWords(ds, ctx);
   if (!link.original_name.empty()) Engine::AddWords(link.original_name, 2, ctx.identifying_words);
-  c.series_description = Engine::CleanText(Get(index, DCM_SeriesDescription), ctx.identifying_words);
+  c.series_description =
+      Engine::CleanText(Get(index, DCM_SeriesDescription), ctx.identifying_words);
   c.protocol = Engine::CleanText(Get(index, DCM_ProtocolName), ctx.identifying_words);
   // Ethnic Group is removed by the profile, so its own words count as identifying: not cleaned
   // against them, only upper-cased (a short code string, at most 16 characters).
@@ -1333,8 +1340,8 @@ Result<DeidResult> DicomDeidentifier::Run(std::string_view part10, bool keep_pix
     return result;
   }
   const bool decoded = !ctx.actions.pixels_decompressed_from.empty();
-  CALIPER_ASSIGN_OR_RETURN(result.bytes,
-                           Serialize(file, xfer, EGL_noChange, OutputSizeHint(ds, part10.size(), decoded)));
+  CALIPER_ASSIGN_OR_RETURN(result.bytes, Serialize(file, xfer, EGL_noChange,
+                                                   OutputSizeHint(ds, part10.size(), decoded)));
   if (copy_blanked) {
     CALIPER_RETURN_IF_ERROR(
         CopyBlanked(part10.substr(pixel_tail), xfer_info, geometry, rule->rects, AppendTo(result.bytes)));

@@ -275,8 +275,11 @@ TEST(DicomElementIndex, FindsWhatFindAndGetElementFinds) {
   ASSERT_TRUE(ds.findOrCreateSequenceItem(DCM_ReferencedImageSequence, item, -2).good());
   ASSERT_TRUE(item->putAndInsertString(DCM_ReferencedSOPInstanceUID, "1.2.3").good());
   const ElementIndex index(ds);
-  std::vector<DcmTagKey> keys = {DCM_PatientID, DCM_ReferencedSOPInstanceUID, DCM_PixelData,
-                                 DcmTagKey(0x0000, 0x0000), DcmTagKey(0xFFFF, 0xFFFF),
+  std::vector<DcmTagKey> keys = {DCM_PatientID,
+                                 DCM_ReferencedSOPInstanceUID,
+                                 DCM_PixelData,
+                                 DcmTagKey(0x0000, 0x0000),
+                                 DcmTagKey(0xFFFF, 0xFFFF),
                                  DcmTagKey(0x0009, 0x1000)};
   for (unsigned long i = 0; i < ds.card(); ++i) keys.push_back(ds.getElement(i)->getTag());
   ASSERT_EQ(keys.size(), 6u + 6u);
@@ -669,7 +672,8 @@ TEST(DicomDeid, GroupLengthsAreRemovedAtEveryDepth) {
     ASSERT_TRUE(out.ok);
     EXPECT_EQ(GroupLengths(out.ds()), 0) << keep_pixel_bytes;
     DcmSequenceOfItems* kept = nullptr;
-    EXPECT_TRUE(out.ds().findAndGetSequence(DcmTagKey(0x0018, 0x9321), kept).good() && kept != nullptr);
+    EXPECT_TRUE(out.ds().findAndGetSequence(DcmTagKey(0x0018, 0x9321), kept).good() &&
+                kept != nullptr);
   }
 }
 

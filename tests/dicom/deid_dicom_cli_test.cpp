@@ -253,7 +253,8 @@ TEST(DeidDicomCli, ReportLinesAreExactJsonAlsoForFileNamesThatAreNotUtf8) {
   fs::rename(in + "/series/ct_0002.dcm", in + "/series/bad \xFF name.dcm");
   WriteFile(in + "/notes.txt", "not a DICOM file");
 
-  RunResult r = Caliper({"deid", "dicom", "--in", in, "--out", out, "--key-file", tmp / "k", "--jobs", "1"});
+  RunResult r =
+      Caliper({"deid", "dicom", "--in", in, "--out", out, "--key-file", tmp / "k", "--jobs", "1"});
   EXPECT_EQ(r.exit_code, 1) << Describe(r);
   EXPECT_THAT(r.err, HasSubstr("3 files: 2 ok, 0 quarantined, 1 errors"));
   const std::string text = ReadFile(out + "/deid-report.jsonl");
@@ -266,12 +267,15 @@ TEST(DeidDicomCli, ReportLinesAreExactJsonAlsoForFileNamesThatAreNotUtf8) {
            R"("actions":{"dummy":6,"zeroed":17,"removed":12,"kept":0,"cleaned":0,"uid_remapped":)" +
            std::to_string(uids) +
            R"(,"private_removed":2,"private_kept":0,"dates_shifted":0,"pixels_blanked":0,)"
-           R"("pixels_decompressed_from":null},"error":null})" + "\n";
+           R"("pixels_decompressed_from":null},"error":null})" +
+           "\n";
   };
-  const std::string expected = R"({"input":"notes.txt","output":null,"status":"error","burned_in_risk":false,)"
-                               R"("actions":{},"error":")" + lines[0]["error"].get<std::string>() + "\"}\n" +
-                               ok_line("series/a\\\"b\\\\c \xC3\xA9.dcm", lines[1], 4) +
-                               ok_line("series/bad \xEF\xBF\xBD name.dcm", lines[2], 6);
+  const std::string expected =
+      R"({"input":"notes.txt","output":null,"status":"error","burned_in_risk":false,)"
+      R"("actions":{},"error":")" +
+      lines[0]["error"].get<std::string>() + "\"}\n" +
+      ok_line("series/a\\\"b\\\\c \xC3\xA9.dcm", lines[1], 4) +
+      ok_line("series/bad \xEF\xBF\xBD name.dcm", lines[2], 6);
   EXPECT_EQ(text, expected);
   EXPECT_THAT(lines[0]["error"].get<std::string>(), HasSubstr("DICM"));
 }
