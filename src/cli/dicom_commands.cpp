@@ -199,7 +199,7 @@ std::string JsonString(const std::string& text) {
 }
 
 // One line of deid-report.jsonl (docs/deid-dicom.md), its fields in this order, written directly
-// rather than built as a JSON object and dumped (a tenth of the instructions). `actions` is a JSON
+// rather than built as a JSON object and dumped (a fifth of the instructions). `actions` is a JSON
 // object (app::DeidActionsJson, or "{}"); a null `output` or `error` is written as null.
 std::string ReportLine(const std::string& input, const std::string* output, std::string_view status,
                        bool burned_in_risk, std::string_view actions, const std::string* error) {
