@@ -6,6 +6,7 @@
 #include <dcmtk/dcmdata/dcrleerg.h>
 #include <dcmtk/dcmdata/dctag.h>
 #include <dcmtk/dcmdata/dcuid.h>
+#include <dcmtk/dcmdata/dcvr.h>
 // Registers dcmimage colour support with DicomImage, which the JPEG encoder needs for RGB.
 #include <dcmtk/dcmimage/diregist.h>
 #include <dcmtk/dcmjpeg/djdecode.h>
@@ -18,6 +19,7 @@
 #include <cstdio>
 #include <mutex>
 #include <string>
+#include <string_view>
 
 namespace caliper::dicom {
 
@@ -41,6 +43,21 @@ void RegisterEncoders() {
     DJLSEncoderRegistration::registerCodecs();
   });
 }
+
+namespace {
+
+// The explicit VRs of PS3.5 Table 7.1-2, two letters each: those with a 2-byte length, and those
+// with 2 reserved bytes and a 4-byte length (Table 7.1-1).
+constexpr std::string_view kShortLengthVrs = "AEASATCSDADSDTFDFLISLOLTPNSHSLSSSTTMUIULUS";
+constexpr std::string_view kLongLengthVrs = "OBODOFOLOVOWSQSVUCUNURUTUV";
+bool IsOneOf(std::string_view vr, std::string_view vrs) {
+  for (std::size_t i = 0; i + 2 <= vrs.size(); i += 2) {
+    if (vrs.substr(i, 2) == vr) return true;
+  }
+  return false;
+}
+
+}  // namespace
 
 Result<ElementLayout> ScanElements(std::string_view f) {
   constexpr std::uint32_t kUndefined = 0xFFFFFFFF;
@@ -98,14 +115,18 @@ Result<ElementLayout> ScanElements(std::string_view f) {
     bool unknown = false;
     if (explicit_vr || in_meta) {
       const std::string_view vr = f.substr(pos + 4, 2);
-      const bool long_form = vr == "OB" || vr == "OD" || vr == "OF" || vr == "OL" || vr == "OV" ||
-                             vr == "OW" || vr == "SQ" || vr == "SV" || vr == "UC" || vr == "UN" ||
-                             vr == "UR" || vr == "UT" || vr == "UV";
+      // A VR that no edition defines ("NH") is read as DCMTK reads it (DcmItem::readTagAndLength):
+      // for most, two reserved bytes and a 4-byte length, as for UN. Read as a short length here,
+      // such a value could claim gigabytes this walk never saw.
+      const bool long_vr = IsOneOf(vr, kLongLengthVrs);
+      const bool other = !long_vr && !IsOneOf(vr, kShortLengthVrs);
+      const char vr_name[3] = {vr[0], vr[1], '\0'};
+      const bool long_form = long_vr || (other && DcmVR(vr_name).usesExtendedLengthEncoding());
       if (long_form && pos + 12 > f.size()) break;
       len = long_form ? u32(pos + 8) : u16(pos + 6);
       header = long_form ? 12 : 8;
       sequence = vr == "SQ";
-      unknown = vr == "UN";
+      unknown = vr == "UN" || other;
     } else {
       len = u32(pos + 4);
       header = 8;

@@ -724,6 +724,14 @@ TEST(DicomDeid, BadInputIsAnErrorNeverACrash) {
   ASSERT_FALSE(too_long.ok());
   EXPECT_NE(too_long.status().message().find("(7FE0,0010) claims"), std::string::npos)
       << too_long.status().message();
+  // So is one with a VR no edition defines: DCMTK reads a 4-byte length after two reserved
+  // bytes for it, as for UN (a fuzzer's input made it allocate 2.9 GB here).
+  std::string odd_vr = good;
+  odd_vr.insert(pixel_tag, std::string("\x10\x00\x60\x55" "NH" "\0\0" "\xF0\xFF\xFF\xF0", 12));
+  auto odd = deid->Deidentify(odd_vr);
+  ASSERT_FALSE(odd.ok());
+  EXPECT_NE(odd.status().message().find("(0010,5560) claims 4043309040 bytes"), std::string::npos)
+      << odd.status().message();
   const std::string huge = Modified(paths[0], [](DcmDataset& d) {
     d.putAndInsertUint16(DCM_Rows, 65535);
     d.putAndInsertUint16(DCM_Columns, 65535);
