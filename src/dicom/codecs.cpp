@@ -59,6 +59,17 @@ bool IsOneOf(std::string_view vr, std::string_view vrs) {
 
 }  // namespace
 
+bool IsStandardVr(std::string_view vr) { return IsOneOf(vr, kLongLengthVrs) || IsOneOf(vr, kShortLengthVrs); }
+
+bool HasLongLength(std::string_view vr) {
+  if (IsOneOf(vr, kLongLengthVrs)) return true;
+  if (vr.size() != 2 || IsOneOf(vr, kShortLengthVrs)) return false;
+  // A VR no edition defines ("NH"): as DCMTK reads it (DcmItem::readTagAndLength), for most a
+  // 4-byte length, as for UN.
+  const char name[3] = {vr[0], vr[1], '\0'};
+  return DcmVR(name).usesExtendedLengthEncoding();
+}
+
 Result<ElementLayout> ScanElements(std::string_view f) {
   constexpr std::uint32_t kUndefined = 0xFFFFFFFF;
   constexpr std::size_t kOpen = ElementLayout::kNone;  // a container closed by a delimiter
@@ -115,18 +126,14 @@ Result<ElementLayout> ScanElements(std::string_view f) {
     bool unknown = false;
     if (explicit_vr || in_meta) {
       const std::string_view vr = f.substr(pos + 4, 2);
-      // A VR that no edition defines ("NH") is read as DCMTK reads it (DcmItem::readTagAndLength):
-      // for most, two reserved bytes and a 4-byte length, as for UN. Read as a short length here,
-      // such a value could claim gigabytes this walk never saw.
-      const bool long_vr = IsOneOf(vr, kLongLengthVrs);
-      const bool other = !long_vr && !IsOneOf(vr, kShortLengthVrs);
-      const char vr_name[3] = {vr[0], vr[1], '\0'};
-      const bool long_form = long_vr || (other && DcmVR(vr_name).usesExtendedLengthEncoding());
+      // Read as a 2-byte length here, a VR no edition defines could claim gigabytes in the 4
+      // bytes DCMTK reads as its length, which this walk never saw.
+      const bool long_form = HasLongLength(vr);
       if (long_form && pos + 12 > f.size()) break;
       len = long_form ? u32(pos + 8) : u16(pos + 6);
       header = long_form ? 12 : 8;
       sequence = vr == "SQ";
-      unknown = vr == "UN" || other;
+      unknown = vr == "UN" || !IsStandardVr(vr);
     } else {
       len = u32(pos + 4);
       header = 8;

@@ -23,6 +23,12 @@ void RegisterDecoders();
 // Registers the matching encoders too (used to write test fixtures and DICOM-SEG). Thread-safe.
 void RegisterEncoders();
 
+// Whether `vr` (an explicit VR's two bytes) is one of PS3.5's.
+bool IsStandardVr(std::string_view vr);
+// Whether an explicit VR's length takes 4 bytes after 2 reserved ones (OB, OW, OF, OD, OL, OV,
+// SQ, UN, UT, ...), or only 2; for a VR no edition defines, as DCMTK reads it.
+bool HasLongLength(std::string_view vr);
+
 // What ScanElements found out about a Part 10 file's layout.
 struct ElementLayout {
   static constexpr std::size_t kNone = static_cast<std::size_t>(-1);

@@ -614,9 +614,7 @@ Result<PixelElement> ReadPixelElement(std::string_view element, const DcmXfer& x
   auto u32 = [&](std::size_t at) { return u16(at) | (u16(at + 2) << 16); };
   PixelElement out{8, u32(4)};  // implicit VR: tag, length
   if (xfer.isExplicitVR()) {    // tag, VR, then 2 reserved bytes and 4 of length, or 2 of length
-    const std::string_view vr = element.substr(4, 2);
-    const bool long_form = vr == "OB" || vr == "OW" || vr == "UN";
-    out = long_form ? PixelElement{12, u32(8)} : PixelElement{8, u16(6)};
+    out = HasLongLength(element.substr(4, 2)) ? PixelElement{12, u32(8)} : PixelElement{8, u16(6)};
   }
   if (out.length == 0xFFFFFFFF) out.length = 0;
   return out;
