@@ -7,6 +7,7 @@
 #include <dcmtk/dcmdata/dctag.h>
 #include <dcmtk/dcmdata/dcuid.h>
 #include <dcmtk/dcmdata/dcvr.h>
+#include <dcmtk/dcmdata/dcxfer.h>
 // Registers dcmimage colour support with DicomImage, which the JPEG encoder needs for RGB.
 #include <dcmtk/dcmimage/diregist.h>
 #include <dcmtk/dcmjpeg/djdecode.h>
@@ -101,6 +102,16 @@ Result<ElementLayout> ScanElements(std::string_view f) {
     if (in_meta && u16(pos) != 0x0002) {
       in_meta = false;
       while (!xfer.empty() && (xfer.back() == '\0' || xfer.back() == ' ')) xfer.pop_back();
+      // Without a transfer syntax DCMTK knows, it guesses one from the first bytes of the data
+      // set (big endian, say), and this walk, which would read them otherwise, could not vouch
+      // for any length DCMTK then reads.
+      if (xfer.empty()) {
+        return Error(ErrorCode::kInvalidArgument,
+                     "no Transfer Syntax UID (0002,0010) in the file meta information");
+      }
+      if (DcmXfer(xfer.c_str()).getXfer() == EXS_Unknown) {
+        return Error(ErrorCode::kInvalidArgument, "unknown transfer syntax " + xfer);
+      }
       if (xfer == UID_DeflatedExplicitVRLittleEndianTransferSyntax) return layout;
       explicit_vr = xfer != UID_LittleEndianImplicitTransferSyntax;
       big = xfer == UID_BigEndianExplicitTransferSyntax;

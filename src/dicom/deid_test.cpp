@@ -732,6 +732,16 @@ TEST(DicomDeid, BadInputIsAnErrorNeverACrash) {
   ASSERT_FALSE(odd.ok());
   EXPECT_NE(odd.status().message().find("(0010,5560) claims 4043309040 bytes"), std::string::npos)
       << odd.status().message();
+  // And a file meta information without a Transfer Syntax UID: DCMTK would guess one (a
+  // fuzzer's file then read as big endian claimed 3 GB).
+  std::string no_syntax = good;
+  const std::size_t syntax = no_syntax.find(std::string("\x02\x00\x10\x00UI", 6));
+  ASSERT_NE(syntax, std::string::npos);
+  no_syntax[syntax] = '\x03';  // (0003,0010): the meta information ends before it
+  auto guessed = deid->Deidentify(no_syntax);
+  ASSERT_FALSE(guessed.ok());
+  EXPECT_NE(guessed.status().message().find("no Transfer Syntax UID"), std::string::npos)
+      << guessed.status().message();
   const std::string huge = Modified(paths[0], [](DcmDataset& d) {
     d.putAndInsertUint16(DCM_Rows, 65535);
     d.putAndInsertUint16(DCM_Columns, 65535);
