@@ -97,9 +97,17 @@ Result<ElementLayout> ScanElements(std::string_view f) {
   std::size_t pixel_data = ElementLayout::kNone, last_top_level = ElementLayout::kNone;
   std::string& xfer = layout.transfer_syntax_uid;
   std::size_t pos = 132;
+  // Where the file meta information ends, as DCMTK finds it (DcmMetaInfo::read): after the
+  // bytes its group length (0002,0000) names when that comes first, else at the first element
+  // of another group. Group 0002 elements after it belong to the data set.
+  std::size_t meta_end = ElementLayout::kNone;
+  if (f.size() >= 144 && u16(132) == 0x0002 && u16(134) == 0x0000 && f.substr(136, 2) == "UL" &&
+      u16(138) == 4) {
+    meta_end = 144 + std::size_t{u32(140)};
+  }
   while (pos + 8 <= f.size()) {
     while (!open.empty() && open.back() != kOpen && pos >= open.back()) open.pop_back();
-    if (in_meta && u16(pos) != 0x0002) {
+    if (in_meta && (meta_end != ElementLayout::kNone ? pos >= meta_end : u16(pos) != 0x0002)) {
       in_meta = false;
       while (!xfer.empty() && (xfer.back() == '\0' || xfer.back() == ' ')) xfer.pop_back();
       // Without a transfer syntax DCMTK knows, it guesses one from the first bytes of the data

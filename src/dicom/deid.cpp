@@ -355,6 +355,11 @@ class Engine {
         removal.push_back(key);
         return;
       }
+      if (g == 0x0002) {  // file meta information in a data set: PS3.10 7.1 keeps it in the meta
+        removal.push_back(key);
+        ++ctx.actions.removed;
+        return;
+      }
       if (top_level && IsMarker(key)) return;  // replaced below
       if (!Apply(e, ctx)) removal.push_back(key);
     });

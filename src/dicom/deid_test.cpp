@@ -782,6 +782,29 @@ TEST(DicomDeid, PixelDataOfEveryLongVrIsTakenOverWithItsLength) {
   }
 }
 
+TEST(DicomDeid, FileMetaElementsInTheDataSetAreRemoved) {
+  // Group 0002 belongs to the file meta information alone (PS3.10 7.1). Kept in the data set, it
+  // followed the new meta information in the output, where a reader takes it for more of it (a
+  // fuzzer's file named a transfer syntax there, and its output was refused).
+  TempDir tmp;
+  const auto paths = Phantom(tmp.str());
+  const std::string bytes = Modified(paths[0], [](DcmDataset& d) {
+    d.putAndInsertString(DCM_SourceApplicationEntityTitle, "READING ROOM 3");
+    d.putAndInsertString(DCM_TransferSyntaxUID, "1.2.840.10008.1.2");
+  });
+  auto once = Make()->Deidentify(bytes);
+  ASSERT_TRUE(once.ok()) << once.status().ToString();
+  EXPECT_EQ(once->bytes.find("READING ROOM 3"), std::string::npos);
+  Parsed out(once->bytes);
+  ASSERT_TRUE(out.ok);
+  DcmDataset& ds = out.ds();
+  for (DcmObject* o = ds.nextInContainer(nullptr); o != nullptr; o = ds.nextInContainer(o)) {
+    EXPECT_NE(o->getGTag(), 0x0002) << "data set element " << o->getTag().toString().c_str();
+  }
+  auto twice = Make()->Deidentify(once->bytes);
+  EXPECT_TRUE(twice.ok()) << twice.status().ToString();
+}
+
 TEST(DicomDeid, OptionListParses) {
   DeidOptions o;
   ASSERT_TRUE(ParseDeidOptionList("retain-dates, clean-descriptors", o).ok());
