@@ -60,7 +60,9 @@ bool IsOneOf(std::string_view vr, std::string_view vrs) {
 
 }  // namespace
 
-bool IsStandardVr(std::string_view vr) { return IsOneOf(vr, kLongLengthVrs) || IsOneOf(vr, kShortLengthVrs); }
+bool IsStandardVr(std::string_view vr) {
+  return IsOneOf(vr, kLongLengthVrs) || IsOneOf(vr, kShortLengthVrs);
+}
 
 bool HasLongLength(std::string_view vr) {
   if (IsOneOf(vr, kLongLengthVrs)) return true;
