@@ -60,17 +60,14 @@ bool IsOneOf(std::string_view vr, std::string_view vrs) {
 
 }  // namespace
 
-bool IsStandardVr(std::string_view vr) {
-  return IsOneOf(vr, kLongLengthVrs) || IsOneOf(vr, kShortLengthVrs);
-}
-
-bool HasLongLength(std::string_view vr) {
-  if (IsOneOf(vr, kLongLengthVrs)) return true;
-  if (vr.size() != 2 || IsOneOf(vr, kShortLengthVrs)) return false;
+VrForm FormOfVr(std::string_view vr) {
+  if (IsOneOf(vr, kLongLengthVrs)) return {.long_length = true, .standard = true};
+  if (IsOneOf(vr, kShortLengthVrs)) return {.long_length = false, .standard = true};
+  if (vr.size() != 2) return {.long_length = false, .standard = false};
   // A VR no edition defines ("NH"): as DCMTK reads it (DcmItem::readTagAndLength), for most a
   // 4-byte length, as for UN.
   const char name[3] = {vr[0], vr[1], '\0'};
-  return DcmVR(name).usesExtendedLengthEncoding();
+  return {.long_length = DcmVR(name).usesExtendedLengthEncoding(), .standard = false};
 }
 
 Result<ElementLayout> ScanElements(std::string_view f) {
@@ -149,12 +146,13 @@ Result<ElementLayout> ScanElements(std::string_view f) {
       const std::string_view vr = f.substr(pos + 4, 2);
       // Read as a 2-byte length here, a VR no edition defines could claim gigabytes in the 4
       // bytes DCMTK reads as its length, which this walk never saw.
-      const bool long_form = HasLongLength(vr);
+      const VrForm form = FormOfVr(vr);
+      const bool long_form = form.long_length;
       if (long_form && pos + 12 > f.size()) break;
       len = long_form ? u32(pos + 8) : u16(pos + 6);
       header = long_form ? 12 : 8;
       sequence = vr == "SQ";
-      unknown = vr == "UN" || !IsStandardVr(vr);
+      unknown = vr == "UN" || !form.standard;
     } else {
       len = u32(pos + 4);
       header = 8;

@@ -23,11 +23,14 @@ void RegisterDecoders();
 // Registers the matching encoders too (used to write test fixtures and DICOM-SEG). Thread-safe.
 void RegisterEncoders();
 
-// Whether `vr` (an explicit VR's two bytes) is one of PS3.5's.
-bool IsStandardVr(std::string_view vr);
-// Whether an explicit VR's length takes 4 bytes after 2 reserved ones (OB, OW, OF, OD, OL, OV,
-// SQ, UN, UT, ...), or only 2; for a VR no edition defines, as DCMTK reads it.
-bool HasLongLength(std::string_view vr);
+// How an explicit VR's length is written (`vr`: its two bytes): in 4 bytes after 2 reserved ones
+// (OB, OW, OF, OD, OL, OV, SQ, UN, UT, ...) or in 2; for a VR no edition defines, as DCMTK reads
+// it. `standard`: one of PS3.5's VRs.
+struct VrForm {
+  bool long_length;
+  bool standard;
+};
+VrForm FormOfVr(std::string_view vr);
 
 // What ScanElements found out about a Part 10 file's layout.
 struct ElementLayout {

@@ -619,7 +619,8 @@ Result<PixelElement> ReadPixelElement(std::string_view element, const DcmXfer& x
   auto u32 = [&](std::size_t at) { return u16(at) | (u16(at + 2) << 16); };
   PixelElement out{8, u32(4)};  // implicit VR: tag, length
   if (xfer.isExplicitVR()) {    // tag, VR, then 2 reserved bytes and 4 of length, or 2 of length
-    out = HasLongLength(element.substr(4, 2)) ? PixelElement{12, u32(8)} : PixelElement{8, u16(6)};
+    const bool long_length = FormOfVr(element.substr(4, 2)).long_length;
+    out = long_length ? PixelElement{12, u32(8)} : PixelElement{8, u16(6)};
   }
   if (out.length == 0xFFFFFFFF) out.length = 0;
   return out;
