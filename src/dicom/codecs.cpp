@@ -1,5 +1,6 @@
 #include "dicom/codecs.h"
 
+#include <dcmtk/dcmdata/dcistrma.h>
 #include <dcmtk/dcmdata/dcistrmb.h>
 #include <dcmtk/dcmdata/dcostrmb.h>
 #include <dcmtk/dcmdata/dcrledrg.h>
@@ -203,6 +204,59 @@ Status CheckYbr422Columns(int columns) {
                    "for a row's last, unpaired pixel");
 }
 
+namespace {
+
+// DCMTK's stream over bytes in memory (DcmInputBufferStream) gives no factory, so DCMTK loads
+// every value as it parses, allocating first what the value's header claims. This stream gives
+// one, as DCMTK's file stream does: DCMTK then skips a value longer than the maximum read length
+// and refuses it when fewer bytes are left than it claims (DcmElement::read), before anything
+// is allocated. Values skipped are loaded later through the factory, from the same bytes.
+class MemoryInputStream : public DcmInputStream {
+ public:
+  MemoryInputStream(std::string_view bytes, std::size_t at) : DcmInputStream(&producer_), bytes_(bytes), at_(at) {
+    producer_.setBuffer(bytes.data() + at, static_cast<offile_off_t>(bytes.size() - at));
+    producer_.setEos();
+  }
+  DcmInputStreamFactory* newFactory() const override;
+
+ private:
+  DcmBufferProducer producer_;
+  std::string_view bytes_;
+  std::size_t at_;
+};
+
+class MemoryInputStreamFactory : public DcmInputStreamFactory {
+ public:
+  MemoryInputStreamFactory(std::string_view bytes, std::size_t at) : bytes_(bytes), at_(at) {}
+  DcmInputStream* create() const override { return new MemoryInputStream(bytes_, at_); }
+  DcmInputStreamFactory* clone() const override { return new MemoryInputStreamFactory(bytes_, at_); }
+  // DCMTK names two kinds, both of files; this one reads the file's bytes in memory.
+  DcmInputStreamFactoryType ident() const override { return DFT_DcmInputFileStreamFactory; }
+
+ private:
+  std::string_view bytes_;
+  std::size_t at_;
+};
+
+DcmInputStreamFactory* MemoryInputStream::newFactory() const {
+  // Behind a compression filter (deflated syntaxes) a position in the stream is no position in
+  // the bytes: no factory, as DCMTK's file stream does.
+  if (currentProducer() != &producer_) return nullptr;
+  return new MemoryInputStreamFactory(bytes_, at_ + static_cast<std::size_t>(tell()));
+}
+
+}  // namespace
+
+OFCondition ParseInMemory(std::string_view bytes, DcmFileFormat& file, E_GrpLenEncoding group_lengths) {
+  MemoryInputStream stream(bytes, 0);
+  file.transferInit();
+  OFCondition cond = file.read(stream, EXS_Unknown, group_lengths, DCM_MaxReadLength);
+  file.transferEnd();
+  // Loaded now, so the dataset outlives `bytes`; each length was checked against them above.
+  if (cond.good()) cond = file.loadAllDataIntoMemory();
+  return cond;
+}
+
 Status ReadDicom(std::span<const std::uint8_t> bytes, DcmFileFormat& out) {
   RegisterDecoders();
   if (bytes.empty()) return Error(ErrorCode::kInvalidArgument, "empty input (zero bytes)");
@@ -210,12 +264,10 @@ Status ReadDicom(std::span<const std::uint8_t> bytes, DcmFileFormat& out) {
   if (view.size() >= 132 && view.substr(128, 4) == "DICM") {
     CALIPER_RETURN_IF_ERROR(CheckElementLengths(view));
   }
-  DcmInputBufferStream stream;
-  stream.setBuffer(bytes.data(), static_cast<offile_off_t>(bytes.size()));
-  stream.setEos();
-  out.transferInit();
-  const OFCondition cond = out.read(stream, EXS_Unknown, EGL_noChange, DCM_MaxReadLength);
-  out.transferEnd();
+  const OFCondition cond = ParseInMemory(view, out, EGL_noChange);
+  if (cond == EC_StreamNotifyClient) {
+    return Error(ErrorCode::kInvalidArgument, "truncated DICOM file (an element claims more bytes than remain)");
+  }
   if (cond.bad()) {
     return Error(ErrorCode::kInvalidArgument,
                  std::string("not a readable DICOM file (") + cond.text() + ")");

@@ -3,7 +3,6 @@
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
-#include <dcmtk/dcmdata/dcistrmb.h>
 #include <dcmtk/dcmdata/dcmetinf.h>
 #include <dcmtk/dcmdata/dcostrmb.h>
 #include <dcmtk/dcmdata/dcpixel.h>
@@ -866,12 +865,7 @@ Status ReadPart10(std::string_view part10, DcmFileFormat& file, std::size_t* pix
       parsed = part10.substr(0, layout.pixel_data_tail);
     }
   }
-  DcmInputBufferStream stream;
-  stream.setBuffer(parsed.data(), static_cast<offile_off_t>(parsed.size()));
-  stream.setEos();
-  file.transferInit();
-  const OFCondition cond = file.read(stream, EXS_Unknown, EGL_noChange);
-  file.transferEnd();
+  const OFCondition cond = ParseInMemory(parsed, file, EGL_noChange);
   if (cond == EC_StreamNotifyClient) return Error(ErrorCode::kInvalidArgument, "truncated DICOM file");
   if (cond.bad()) return Error(ErrorCode::kInvalidArgument, std::string("malformed DICOM: ") + cond.text());
   if (pixel_tail != nullptr && *pixel_tail != ElementLayout::kNone) {

@@ -753,6 +753,25 @@ TEST(DicomDeid, BadInputIsAnErrorNeverACrash) {
   EXPECT_FALSE(DicomDeidentifier::Create({}, nullptr).ok());
 }
 
+TEST(DicomDeid, AValueInAnUnSequenceClaimingMoreThanTheFileIsRefusedBeforeItIsAllocated) {
+  // The length walk stops at a private sequence of VR UN and undefined length and leaves the
+  // rest to DCMTK, which allocated what a value inside claimed before reading it.
+  TempDir tmp;
+  const std::string with_un = testing::WithPrivateUnSequence(ReadBytes(Phantom(tmp.str())[0]));
+  auto deid = Make();
+  auto intact = deid->Deidentify(with_un);
+  ASSERT_TRUE(intact.ok()) << intact.status().ToString();
+  EXPECT_EQ(intact->bytes.find("CREATOR"), std::string::npos) << "the private elements go";
+  const std::string forged = testing::WithForgedLength(with_un, testing::kUnSequenceInnerTag);
+  const int refused = testing::InChildWithAddressSpaceHeadroom([&] {
+    auto r = deid->Deidentify(forged);
+    if (r.ok()) return 1;
+    std::cerr << "Deidentify: " << r.status().message() << "\n";
+    return r.status().message().find("truncated") != std::string::npos ? 0 : 2;
+  });
+  EXPECT_EQ(refused, 0) << "1: accepted, 2: another error (memory), 3: died";
+}
+
 TEST(DicomDeid, PixelDataOfEveryLongVrIsTakenOverWithItsLength) {
   // OF, OD, OL and OV, like OB and OW, have two reserved bytes and a 4-byte length; read as a
   // 2-byte length, the Pixel Data taken over as it came held 0 bytes (a fuzzer's OV file was

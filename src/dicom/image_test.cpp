@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iostream>
 #include <iterator>
 
 #include <nlohmann/json.hpp>
@@ -333,6 +334,39 @@ TEST(DecodeImageTest, Jpeg2000WithBitsAllocated32DecodesUpTo24BitsStored) {
   EXPECT_EQ(refused.status().code(), ErrorCode::kUnsupported);
   EXPECT_NE(refused.status().message().find("Bits Stored 28 is not supported"), std::string::npos)
       << refused.status().message();
+}
+
+// Whatever DCMTK reads, no value is allocated at the length its header claims before that many
+// bytes are known to be there: the fuzzer's out-of-memory finding on a file without a Part 10
+// header, which the length walk (ScanElements) cannot vouch for, having no transfer syntax; and
+// a value inside a private sequence of VR UN and undefined length, where the walk stops.
+TEST(DecodeImageTest, AValueClaimingMoreThanTheFileIsRefusedBeforeItIsAllocated) {
+  // 0 when the read refused the input, naming the element's length or the truncation; 1 when it
+  // was accepted; 2 for another error (DCMTK's "Virtual Memory exhausted" when it tried to
+  // allocate what a header claims).
+  auto read = [](const Bytes& bytes) {
+    return testing::InChildWithAddressSpaceHeadroom([&] {
+      DcmFileFormat file;
+      const Status status = ReadDicom(bytes, file);
+      if (status.ok()) return 1;
+      std::cerr << "ReadDicom: " << status.message() << "\n";
+      const std::string& m = status.message();
+      return m.find("claims") != std::string::npos || m.find("truncated") != std::string::npos ? 0 : 2;
+    });
+  };
+  const Bytes implicit_vr = Slice(0);
+  ASSERT_EQ(read(implicit_vr), 1) << "the intact file reads";
+  // Implicit VR: the tag, then the 4-byte length.
+  const Bytes implicit_pixels = {0xE0, 0x7F, 0x10, 0x00};
+  EXPECT_EQ(read(testing::BareDataSet(testing::WithForgedLength(implicit_vr, implicit_pixels))), 0);
+  const Bytes explicit_vr = MustTranscode(implicit_vr, UID_LittleEndianExplicitTransferSyntax);
+  // Explicit VR OW: the tag, "OW", two reserved bytes, then the 4-byte length.
+  const Bytes explicit_pixels = {0xE0, 0x7F, 0x10, 0x00, 'O', 'W', 0, 0};
+  EXPECT_EQ(read(testing::BareDataSet(testing::WithForgedLength(explicit_vr, explicit_pixels))), 0);
+  // In a Part 10 file, where the length walk leaves the parsing to DCMTK.
+  const Bytes with_un = testing::WithPrivateUnSequence(explicit_vr);
+  ASSERT_EQ(read(with_un), 1) << "the UN sequence reads as it is";
+  EXPECT_EQ(read(testing::WithForgedLength(with_un, testing::kUnSequenceInnerTag)), 0);
 }
 
 TEST(DecodeImageTest, BadInputIsAClearErrorNeverACrash) {
