@@ -37,4 +37,12 @@ pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
 
 # Whole-slide images (src/wsi): OpenSlide 3.4.1 reads the slide, libjpeg-turbo writes our tiles.
 pkg_check_modules(OPENSLIDE REQUIRED IMPORTED_TARGET openslide)
+# The file src/wsi/slide.cpp opens at run time: the SONAME of the library pkg-config names.
+find_library(CALIPER_OPENSLIDE_PATH NAMES openslide HINTS ${OPENSLIDE_LIBRARY_DIRS} REQUIRED)
+execute_process(COMMAND ${CMAKE_OBJDUMP} -p ${CALIPER_OPENSLIDE_PATH} OUTPUT_VARIABLE _openslide_headers)
+string(REGEX MATCH "SONAME +([^\n ]+)" _openslide_soname "${_openslide_headers}")
+if(NOT CMAKE_MATCH_1)
+  message(FATAL_ERROR "no SONAME in ${CALIPER_OPENSLIDE_PATH}")
+endif()
+set(CALIPER_OPENSLIDE_LIBRARY ${CMAKE_MATCH_1})
 pkg_check_modules(JPEG REQUIRED IMPORTED_TARGET libjpeg)

@@ -2,6 +2,7 @@
 
 #include "caliper/wsi/slide.h"
 
+#include <dlfcn.h>
 #include <openslide/openslide.h>
 
 #include <algorithm>
@@ -12,11 +13,66 @@
 namespace caliper::wsi {
 namespace {
 
+// OpenSlide is opened on first use (dlopen), not linked: with the ~50 libraries it brings (GLib,
+// cairo, libxml2, libtiff, ...) it cost every caliper process, whatever its command, some 7 ms of
+// CPU to load and relocate at start, though only reading a slide needs it. The functions keep
+// the header's types.
+struct OpenSlide {
+  decltype(&openslide_detect_vendor) detect_vendor = nullptr;
+  decltype(&openslide_open) open = nullptr;
+  decltype(&openslide_close) close = nullptr;
+  decltype(&openslide_get_error) get_error = nullptr;
+  decltype(&openslide_get_level0_dimensions) get_level0_dimensions = nullptr;
+  decltype(&openslide_get_level_dimensions) get_level_dimensions = nullptr;
+  decltype(&openslide_get_level_downsample) get_level_downsample = nullptr;
+  decltype(&openslide_get_best_level_for_downsample) get_best_level_for_downsample = nullptr;
+  decltype(&openslide_read_region) read_region = nullptr;
+  decltype(&openslide_get_property_names) get_property_names = nullptr;
+  decltype(&openslide_get_property_value) get_property_value = nullptr;
+  decltype(&openslide_get_associated_image_names) get_associated_image_names = nullptr;
+};
+
+Result<const OpenSlide*> LoadOpenSlide() {
+  static const Result<OpenSlide> loaded = []() -> Result<OpenSlide> {
+    void* lib = ::dlopen(CALIPER_OPENSLIDE_LIBRARY, RTLD_NOW | RTLD_LOCAL);
+    if (lib == nullptr) {
+      return Error(ErrorCode::kUnavailable, std::string("cannot load OpenSlide (") + CALIPER_OPENSLIDE_LIBRARY +
+                                                "), which reading slides needs: " + ::dlerror());
+    }
+    OpenSlide api;
+    std::string missing;
+    const auto bind = [&](auto& fn, const char* name) {
+      void* sym = ::dlsym(lib, name);
+      if (sym == nullptr) missing += std::string(missing.empty() ? "" : ", ") + name;
+      static_assert(sizeof fn == sizeof sym);
+      std::memcpy(&fn, &sym, sizeof fn);
+    };
+    bind(api.detect_vendor, "openslide_detect_vendor");
+    bind(api.open, "openslide_open");
+    bind(api.close, "openslide_close");
+    bind(api.get_error, "openslide_get_error");
+    bind(api.get_level0_dimensions, "openslide_get_level0_dimensions");
+    bind(api.get_level_dimensions, "openslide_get_level_dimensions");
+    bind(api.get_level_downsample, "openslide_get_level_downsample");
+    bind(api.get_best_level_for_downsample, "openslide_get_best_level_for_downsample");
+    bind(api.read_region, "openslide_read_region");
+    bind(api.get_property_names, "openslide_get_property_names");
+    bind(api.get_property_value, "openslide_get_property_value");
+    bind(api.get_associated_image_names, "openslide_get_associated_image_names");
+    if (!missing.empty()) {
+      return Error(ErrorCode::kUnavailable, std::string(CALIPER_OPENSLIDE_LIBRARY) + " lacks " + missing);
+    }
+    return api;  // the library stays loaded for the process's life
+  }();
+  if (!loaded.ok()) return loaded.status();
+  return &*loaded;
+}
+
 // A region read at one slide level holds at most this many pixels (1 GiB of ARGB).
 constexpr std::int64_t kMaxReadPixels = std::int64_t{1} << 28;
 
-std::optional<double> NumberProperty(openslide_t* osr, const char* name) {
-  const char* text = openslide_get_property_value(osr, name);
+std::optional<double> NumberProperty(const OpenSlide& api, openslide_t* osr, const char* name) {
+  const char* text = api.get_property_value(osr, name);
   if (text == nullptr) return std::nullopt;
   double v = 0;
   const char* end = text + std::strlen(text);
@@ -132,9 +188,10 @@ std::int64_t DeepZoom::TileCount() const {
 // ---- the slide ---------------------------------------------------------------------------------
 
 struct Slide::Handle {
+  const OpenSlide* api = nullptr;
   openslide_t* osr = nullptr;
   ~Handle() {
-    if (osr != nullptr) openslide_close(osr);
+    if (osr != nullptr) api->close(osr);
   }
 };
 
@@ -143,31 +200,33 @@ Slide::Slide(std::unique_ptr<Handle> handle, SlideProperties properties)
 Slide::~Slide() = default;
 
 Result<std::unique_ptr<Slide>> Slide::Open(const std::string& path) {
-  const char* vendor = openslide_detect_vendor(path.c_str());
+  CALIPER_ASSIGN_OR_RETURN(const OpenSlide* api, LoadOpenSlide());
+  const char* vendor = api->detect_vendor(path.c_str());
   if (vendor == nullptr) {
     return Error(ErrorCode::kUnsupported, "not a slide format OpenSlide 3.4.1 reads (SVS, NDPI, MRXS, SCN, VMS, "
                                           "BIF, tiled TIFF, ...; DICOM-WSI is not among them)");
   }
   auto handle = std::make_unique<Handle>();
-  handle->osr = openslide_open(path.c_str());
+  handle->api = api;
+  handle->osr = api->open(path.c_str());
   if (handle->osr == nullptr) return Error(ErrorCode::kUnsupported, "OpenSlide cannot open the file");
-  if (const char* error = openslide_get_error(handle->osr); error != nullptr) {
+  if (const char* error = api->get_error(handle->osr); error != nullptr) {
     return Error(ErrorCode::kInvalidArgument, std::string("OpenSlide cannot read the slide: ") + error);
   }
   SlideProperties p;
-  openslide_get_level0_dimensions(handle->osr, &p.width, &p.height);
+  api->get_level0_dimensions(handle->osr, &p.width, &p.height);
   if (p.width <= 0 || p.height <= 0) return Error(ErrorCode::kInvalidArgument, "the slide has no pixels");
-  p.mpp_x = NumberProperty(handle->osr, OPENSLIDE_PROPERTY_NAME_MPP_X);
-  p.mpp_y = NumberProperty(handle->osr, OPENSLIDE_PROPERTY_NAME_MPP_Y);
-  p.objective_power = NumberProperty(handle->osr, OPENSLIDE_PROPERTY_NAME_OBJECTIVE_POWER);
+  p.mpp_x = NumberProperty(*api, handle->osr, OPENSLIDE_PROPERTY_NAME_MPP_X);
+  p.mpp_y = NumberProperty(*api, handle->osr, OPENSLIDE_PROPERTY_NAME_MPP_Y);
+  p.objective_power = NumberProperty(*api, handle->osr, OPENSLIDE_PROPERTY_NAME_OBJECTIVE_POWER);
   p.vendor = vendor;
   return std::unique_ptr<Slide>(new Slide(std::move(handle), std::move(p)));
 }
 
 std::vector<std::pair<std::string, std::string>> Slide::AllProperties() const {
   std::vector<std::pair<std::string, std::string>> out;
-  for (const char* const* name = openslide_get_property_names(handle_->osr); name && *name; ++name) {
-    const char* value = openslide_get_property_value(handle_->osr, *name);
+  for (const char* const* name = handle_->api->get_property_names(handle_->osr); name && *name; ++name) {
+    const char* value = handle_->api->get_property_value(handle_->osr, *name);
     out.emplace_back(*name, value == nullptr ? "" : value);
   }
   return out;
@@ -175,7 +234,7 @@ std::vector<std::pair<std::string, std::string>> Slide::AllProperties() const {
 
 std::vector<std::string> Slide::AssociatedImageNames() const {
   std::vector<std::string> out;
-  for (const char* const* name = openslide_get_associated_image_names(handle_->osr); name && *name; ++name) {
+  for (const char* const* name = handle_->api->get_associated_image_names(handle_->osr); name && *name; ++name) {
     out.emplace_back(*name);
   }
   return out;
@@ -183,8 +242,8 @@ std::vector<std::string> Slide::AssociatedImageNames() const {
 
 Result<RgbImage> Slide::ReadRegion(std::int64_t x, std::int64_t y, int width, int height) const {
   std::vector<std::uint32_t> argb(static_cast<std::size_t>(width) * height);
-  openslide_read_region(handle_->osr, argb.data(), x, y, 0, width, height);
-  if (const char* error = openslide_get_error(handle_->osr); error != nullptr) {
+  handle_->api->read_region(handle_->osr, argb.data(), x, y, 0, width, height);
+  if (const char* error = handle_->api->get_error(handle_->osr); error != nullptr) {
     return Error(ErrorCode::kInternal, std::string("OpenSlide failed reading the slide: ") + error);
   }
   return OverWhite(argb, width, height);
@@ -201,10 +260,10 @@ Result<RgbImage> Slide::RenderTile(const DeepZoom& dz, int level, std::int64_t c
   const std::int64_t y0 = static_cast<std::int64_t>(std::llround(r.y * scale));
   const std::int64_t x1 = std::min(properties_.width, static_cast<std::int64_t>(std::llround((r.x + r.width) * scale)));
   const std::int64_t y1 = std::min(properties_.height, static_cast<std::int64_t>(std::llround((r.y + r.height) * scale)));
-  const int slide_level = openslide_get_best_level_for_downsample(handle_->osr, scale);
-  const double level_scale = openslide_get_level_downsample(handle_->osr, slide_level);
+  const int slide_level = handle_->api->get_best_level_for_downsample(handle_->osr, scale);
+  const double level_scale = handle_->api->get_level_downsample(handle_->osr, slide_level);
   std::int64_t lw = 0, lh = 0;
-  openslide_get_level_dimensions(handle_->osr, slide_level, &lw, &lh);
+  handle_->api->get_level_dimensions(handle_->osr, slide_level, &lw, &lh);
   const std::int64_t read_w = std::clamp<std::int64_t>(
       static_cast<std::int64_t>(std::ceil((x1 - x0) / level_scale - 1e-9)), 1, lw);
   const std::int64_t read_h = std::clamp<std::int64_t>(
@@ -215,8 +274,8 @@ Result<RgbImage> Slide::RenderTile(const DeepZoom& dz, int level, std::int64_t c
                                               std::to_string(read_h) + " pixels to read)");
   }
   std::vector<std::uint32_t> argb(static_cast<std::size_t>(read_w * read_h));
-  openslide_read_region(handle_->osr, argb.data(), x0, y0, slide_level, read_w, read_h);
-  if (const char* error = openslide_get_error(handle_->osr); error != nullptr) {
+  handle_->api->read_region(handle_->osr, argb.data(), x0, y0, slide_level, read_w, read_h);
+  if (const char* error = handle_->api->get_error(handle_->osr); error != nullptr) {
     return Error(ErrorCode::kInternal, std::string("OpenSlide failed reading the slide: ") + error);
   }
   return Resize(OverWhite(argb, static_cast<int>(read_w), static_cast<int>(read_h)), static_cast<int>(r.width),

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
+#include <string>
 
 #include "caliper/common/sample_data.h"
 
@@ -86,6 +87,34 @@ TEST(SlideTest, RefusesAFileThatIsNoSlide) {
   EXPECT_FALSE(slide.ok());
   EXPECT_EQ(slide.status().code(), ErrorCode::kUnsupported);
   std::remove(path.c_str());
+}
+
+// Whether a library whose file name starts with `prefix` is mapped into this process.
+bool Mapped(const std::string& prefix) {
+  std::ifstream maps("/proc/self/maps");
+  for (std::string line; std::getline(maps, line);) {
+    const std::size_t slash = line.rfind('/');
+    if (slash != std::string::npos && line.compare(slash + 1, prefix.size(), prefix) == 0) return true;
+  }
+  return false;
+}
+
+// OpenSlide (and the ~50 libraries it brings: GLib, cairo, libxml2, ...) is loaded when a slide
+// is first opened, not when a process that could read one starts. Checked in a new process (a
+// "threadsafe" death test executes this binary again), since other tests here open slides.
+TEST(SlideTest, OpenSlideIsLoadedOnFirstUse) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        if (Mapped("libopenslide.so") || Mapped("libglib-2.0.so")) std::exit(1);
+        const std::string path = ::testing::TempDir() + "caliper_first_use.svs";
+        std::ofstream(path) << "not a slide";
+        const bool refused = Slide::Open(path).status().code() == ErrorCode::kUnsupported;
+        std::remove(path.c_str());
+        std::exit(!refused ? 2 : Mapped("libopenslide.so") ? 0 : 3);
+      },
+      ::testing::ExitedWithCode(0), "")
+      << "1: loaded before any slide was opened, 2: the file was not refused, 3: not loaded after";
 }
 
 // ---- the public sample slide (../shared/data/wsi, found through CALIPER_SAMPLE_DATA) ----------
