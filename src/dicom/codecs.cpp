@@ -17,8 +17,13 @@
 #include <dcmtk/dcmjpls/djencode.h>
 #include <dcmtk/oflog/oflog.h>
 
+#include <zlib.h>
+
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
+#include <limits>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -206,43 +211,118 @@ Status CheckYbr422Columns(int columns) {
 
 namespace {
 
+// Bytes in memory, read from a position; putback within them.
+class SpanProducer : public DcmProducer {
+ public:
+  explicit SpanProducer(std::string_view bytes) : bytes_(bytes) {}
+  void Reset(std::string_view bytes) {
+    bytes_ = bytes;
+    pos_ = 0;
+  }
+  std::size_t pos() const { return pos_; }
+  OFBool good() const override { return status_.good(); }
+  OFCondition status() const override { return status_; }
+  OFBool eos() override { return pos_ == bytes_.size(); }
+  offile_off_t avail() override { return static_cast<offile_off_t>(bytes_.size() - pos_); }
+  offile_off_t read(void* buf, offile_off_t len) override {
+    const std::size_t n = std::min(static_cast<std::size_t>(len), bytes_.size() - pos_);
+    std::memcpy(buf, bytes_.data() + pos_, n);
+    pos_ += n;
+    return static_cast<offile_off_t>(n);
+  }
+  offile_off_t skip(offile_off_t len) override {
+    const std::size_t n = std::min(static_cast<std::size_t>(len), bytes_.size() - pos_);
+    pos_ += n;
+    return static_cast<offile_off_t>(n);
+  }
+  void putback(offile_off_t num) override {
+    if (static_cast<std::size_t>(num) > pos_) {
+      status_ = EC_PutbackFailed;
+      return;
+    }
+    pos_ -= static_cast<std::size_t>(num);
+  }
+
+ private:
+  std::string_view bytes_;
+  std::size_t pos_ = 0;
+  OFCondition status_ = EC_Normal;
+};
+
 // DCMTK's stream over bytes in memory (DcmInputBufferStream) gives no factory, so DCMTK loads
 // every value as it parses, allocating first what the value's header claims. This stream gives
 // one, as DCMTK's file stream does: DCMTK then skips a value longer than the maximum read length
 // and refuses it when fewer bytes are left than it claims (DcmElement::read), before anything
 // is allocated. Values skipped are loaded later through the factory, from the same bytes.
+// A deflated data set (PS3.5 A.5: raw deflate, which DCMTK's inflater reads with a factory
+// impossible, a position in its output being none in the file) is inflated here when DCMTK asks
+// for the inflater, at most kMaxInflatedBytes, and then read as the bytes are.
 class MemoryInputStream : public DcmInputStream {
  public:
-  MemoryInputStream(std::string_view bytes, std::size_t at) : DcmInputStream(&producer_), bytes_(bytes), at_(at) {
-    producer_.setBuffer(bytes.data() + at, static_cast<offile_off_t>(bytes.size() - at));
-    producer_.setEos();
-  }
+  static constexpr std::size_t kMaxInflatedBytes = std::size_t{2} << 30;
+
+  // `owner` keeps `bytes` alive when they are inflated ones (null for the caller's bytes).
+  MemoryInputStream(std::string_view bytes, std::size_t at, std::shared_ptr<const std::string> owner = nullptr)
+      : DcmInputStream(&producer_), producer_(bytes.substr(at)), bytes_(bytes), at_(at), owner_(std::move(owner)) {}
   DcmInputStreamFactory* newFactory() const override;
+  OFCondition installCompressionFilter(E_StreamCompression type) override;
 
  private:
-  DcmBufferProducer producer_;
-  std::string_view bytes_;
+  SpanProducer producer_;
+  std::string_view bytes_;  // what producer_ reads, from at_
   std::size_t at_;
+  std::shared_ptr<const std::string> owner_;
 };
 
 class MemoryInputStreamFactory : public DcmInputStreamFactory {
  public:
-  MemoryInputStreamFactory(std::string_view bytes, std::size_t at) : bytes_(bytes), at_(at) {}
-  DcmInputStream* create() const override { return new MemoryInputStream(bytes_, at_); }
-  DcmInputStreamFactory* clone() const override { return new MemoryInputStreamFactory(bytes_, at_); }
+  MemoryInputStreamFactory(std::string_view bytes, std::size_t at, std::shared_ptr<const std::string> owner)
+      : bytes_(bytes), at_(at), owner_(std::move(owner)) {}
+  DcmInputStream* create() const override { return new MemoryInputStream(bytes_, at_, owner_); }
+  DcmInputStreamFactory* clone() const override { return new MemoryInputStreamFactory(bytes_, at_, owner_); }
   // DCMTK names two kinds, both of files; this one reads the file's bytes in memory.
   DcmInputStreamFactoryType ident() const override { return DFT_DcmInputFileStreamFactory; }
 
  private:
   std::string_view bytes_;
   std::size_t at_;
+  std::shared_ptr<const std::string> owner_;
 };
 
 DcmInputStreamFactory* MemoryInputStream::newFactory() const {
-  // Behind a compression filter (deflated syntaxes) a position in the stream is no position in
-  // the bytes: no factory, as DCMTK's file stream does.
-  if (currentProducer() != &producer_) return nullptr;
-  return new MemoryInputStreamFactory(bytes_, at_ + static_cast<std::size_t>(tell()));
+  return new MemoryInputStreamFactory(bytes_, at_ + producer_.pos(), owner_);
+}
+
+OFCondition MemoryInputStream::installCompressionFilter(E_StreamCompression type) {
+  if (type != ESC_zlib || owner_ != nullptr) return DcmInputStream::installCompressionFilter(type);
+  const std::string_view packed = bytes_.substr(at_ + producer_.pos());
+  auto inflated = std::make_shared<std::string>();
+  z_stream z{};
+  if (inflateInit2(&z, -MAX_WBITS) != Z_OK) return makeOFCondition(OFM_dcmdata, 900, OF_error, "zlib: no memory");
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(packed.data()));
+  z.avail_in = static_cast<uInt>(std::min<std::size_t>(packed.size(), std::numeric_limits<uInt>::max()));
+  int rc = Z_OK;
+  while (rc == Z_OK) {
+    if (inflated->size() >= kMaxInflatedBytes) break;
+    const std::size_t before = inflated->size();
+    inflated->resize(std::min(kMaxInflatedBytes, std::max<std::size_t>(before * 2, 1 << 16)));
+    z.next_out = reinterpret_cast<Bytef*>(inflated->data() + before);
+    z.avail_out = static_cast<uInt>(inflated->size() - before);
+    rc = inflate(&z, Z_NO_FLUSH);
+    inflated->resize(before + (inflated->size() - before - z.avail_out));
+    if (rc == Z_BUF_ERROR && z.avail_in > 0) rc = Z_OK;  // output full: grow and go on
+  }
+  inflateEnd(&z);
+  if (rc == Z_OK && inflated->size() >= kMaxInflatedBytes) {
+    return makeOFCondition(OFM_dcmdata, 901, OF_error, "the deflated data set inflates to more than 2 GiB");
+  }
+  // A stream that is corrupt, or ends early, leaves what came before it, which then reads as a
+  // truncated data set, as through DCMTK's inflater.
+  owner_ = inflated;
+  bytes_ = *inflated;
+  at_ = 0;
+  producer_.Reset(bytes_);
+  return EC_Normal;
 }
 
 }  // namespace

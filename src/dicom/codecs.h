@@ -51,8 +51,8 @@ inline Status CheckElementLengths(std::string_view part10) { return ScanElements
 // Reads `bytes` into `file` with DCMTK (the transfer syntax from the file meta information, or
 // guessed from the first bytes when there is none) so that no value is allocated before the
 // bytes it claims are known to be there: a value claiming more than remain gives
-// EC_StreamNotifyClient, as a truncated file does. `file` keeps no pointer into `bytes`. Only a
-// deflated data set is read as DCMTK reads it from memory (a value is allocated as it is met).
+// EC_StreamNotifyClient, as a truncated file does. `file` keeps no pointer into `bytes`. A
+// deflated data set is inflated first (at most 2 GiB) and read the same way.
 OFCondition ParseInMemory(std::string_view bytes, DcmFileFormat& file, E_GrpLenEncoding group_lengths);
 
 // Parses `bytes` (a Part 10 file, or a bare dataset whose transfer syntax is detected) into

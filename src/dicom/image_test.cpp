@@ -17,6 +17,7 @@
 #include <iterator>
 
 #include <nlohmann/json.hpp>
+#include <zlib.h>
 
 #include "caliper/common/sample_data.h"
 #include "caliper/dicom/encode.h"
@@ -336,6 +337,38 @@ TEST(DecodeImageTest, Jpeg2000WithBitsAllocated32DecodesUpTo24BitsStored) {
       << refused.status().message();
 }
 
+// A deflated Part 10 file (Deflated Explicit VR Little Endian) whose data set `edit` changed: the
+// data set inflated (raw deflate, PS3.5 A.5), edited and deflated again after the same meta
+// information.
+Bytes ReDeflated(const Bytes& deflated, const std::function<void(Bytes&)>& edit) {
+  const Bytes packed = testing::BareDataSet(deflated);
+  Bytes data(packed.size() * 50 + 1024);
+  z_stream in{};
+  EXPECT_EQ(inflateInit2(&in, -MAX_WBITS), Z_OK);
+  in.next_in = const_cast<Bytef*>(packed.data());
+  in.avail_in = static_cast<uInt>(packed.size());
+  in.next_out = data.data();
+  in.avail_out = static_cast<uInt>(data.size());
+  EXPECT_EQ(inflate(&in, Z_FINISH), Z_STREAM_END);
+  data.resize(in.total_out);
+  inflateEnd(&in);
+  edit(data);
+  Bytes out(deflated.begin(), deflated.end() - static_cast<std::ptrdiff_t>(packed.size()));
+  const std::size_t meta = out.size();
+  out.resize(meta + compressBound(static_cast<uLong>(data.size())) + 16);
+  z_stream def{};
+  EXPECT_EQ(deflateInit2(&def, 6, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
+  def.next_in = data.data();
+  def.avail_in = static_cast<uInt>(data.size());
+  def.next_out = out.data() + meta;
+  def.avail_out = static_cast<uInt>(out.size() - meta);
+  EXPECT_EQ(deflate(&def, Z_FINISH), Z_STREAM_END);
+  out.resize(meta + def.total_out);
+  deflateEnd(&def);
+  if (out.size() % 2 != 0) out.push_back(0);
+  return out;
+}
+
 // Whatever DCMTK reads, no value is allocated at the length its header claims before that many
 // bytes are known to be there: the fuzzer's out-of-memory finding on a file without a Part 10
 // header, which the length walk (ScanElements) cannot vouch for, having no transfer syntax; and
@@ -367,6 +400,10 @@ TEST(DecodeImageTest, AValueClaimingMoreThanTheFileIsRefusedBeforeItIsAllocated)
   const Bytes with_un = testing::WithPrivateUnSequence(explicit_vr);
   ASSERT_EQ(read(with_un), 1) << "the UN sequence reads as it is";
   EXPECT_EQ(read(testing::WithForgedLength(with_un, testing::kUnSequenceInnerTag)), 0);
+  // In a deflated data set, which DCMTK reads through its inflater.
+  const Bytes deflated = MustTranscode(implicit_vr, UID_DeflatedExplicitVRLittleEndianTransferSyntax);
+  ASSERT_EQ(read(ReDeflated(deflated, [](Bytes&) {})), 1) << "inflated and deflated again, it reads";
+  EXPECT_EQ(read(ReDeflated(deflated, [&](Bytes& data) { data = testing::WithForgedLength(data, explicit_pixels); })), 0);
 }
 
 TEST(DecodeImageTest, BadInputIsAClearErrorNeverACrash) {
