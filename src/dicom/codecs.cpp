@@ -20,6 +20,7 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
 #include <cstring>
 #include <limits>
@@ -57,19 +58,26 @@ namespace {
 // with 2 reserved bytes and a 4-byte length (Table 7.1-1).
 constexpr std::string_view kShortLengthVrs = "AEASATCSDADSDTFDFLISLOLTPNSHSLSSSTTMUIULUS";
 constexpr std::string_view kLongLengthVrs = "OBODOFOLOVOWSQSVUCUNURUTUV";
-bool IsOneOf(std::string_view vr, std::string_view vrs) {
-  for (std::size_t i = 0; i + 2 <= vrs.size(); i += 2) {
-    if (vrs.substr(i, 2) == vr) return true;
-  }
-  return false;
-}
+
+// Each pair of capitals: 0 for no standard VR, 1 for one with a 2-byte length, 2 for one with a
+// 4-byte length (the walk asks for every element, so a table rather than a search of the lists).
+constexpr std::size_t VrSlot(char a, char b) { return static_cast<std::size_t>((a - 'A') * 26 + (b - 'A')); }
+constexpr std::array<std::uint8_t, 26 * 26> kVrForms = [] {
+  std::array<std::uint8_t, 26 * 26> t{};
+  for (std::size_t i = 0; i + 2 <= kShortLengthVrs.size(); i += 2) t[VrSlot(kShortLengthVrs[i], kShortLengthVrs[i + 1])] = 1;
+  for (std::size_t i = 0; i + 2 <= kLongLengthVrs.size(); i += 2) t[VrSlot(kLongLengthVrs[i], kLongLengthVrs[i + 1])] = 2;
+  return t;
+}();
 
 }  // namespace
 
 VrForm FormOfVr(std::string_view vr) {
-  if (IsOneOf(vr, kLongLengthVrs)) return {.long_length = true, .standard = true};
-  if (IsOneOf(vr, kShortLengthVrs)) return {.long_length = false, .standard = true};
   if (vr.size() != 2) return {.long_length = false, .standard = false};
+  if (vr[0] >= 'A' && vr[0] <= 'Z' && vr[1] >= 'A' && vr[1] <= 'Z') {
+    if (const std::uint8_t form = kVrForms[VrSlot(vr[0], vr[1])]; form != 0) {
+      return {.long_length = form == 2, .standard = true};
+    }
+  }
   // A VR no edition defines ("NH"): as DCMTK reads it (DcmItem::readTagAndLength), for most a
   // 4-byte length, as for UN.
   const char name[3] = {vr[0], vr[1], '\0'};

@@ -10,6 +10,7 @@
 #include <dcmtk/dcmdata/dcpxitem.h>
 #include <dcmtk/dcmdata/dcsequen.h>
 #include <dcmtk/dcmdata/dcuid.h>
+#include <dcmtk/dcmdata/dcvr.h>
 #include <gtest/gtest.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -535,6 +536,26 @@ int ExpectSameBothWays(const std::string& bytes, const std::string& name, DeidOp
   EXPECT_EQ(kept->actions.removed, parsed->actions.removed) << name;
   EXPECT_EQ(kept->actions.pixels_blanked, parsed->actions.pixels_blanked) << name;
   return kept->actions.pixels_blanked;
+}
+
+// The length walk reads every two-letter VR's length as DCMTK does (DcmItem::readTagAndLength
+// asks DcmVR::usesExtendedLengthEncoding), and calls standard exactly PS3.5's 34 VRs.
+TEST(DicomDeid, FormOfVrAgreesWithDcmtkForEveryPairOfCapitals) {
+  int standard = 0;
+  for (char a = 'A'; a <= 'Z'; ++a) {
+    for (char b = 'A'; b <= 'Z'; ++b) {
+      const char name[3] = {a, b, '\0'};
+      const VrForm form = FormOfVr(name);
+      EXPECT_EQ(form.long_length, DcmVR(name).usesExtendedLengthEncoding()) << name;
+      standard += form.standard;
+    }
+  }
+  EXPECT_EQ(standard, 34);
+  EXPECT_TRUE(FormOfVr("OV").standard && FormOfVr("OV").long_length);
+  EXPECT_TRUE(FormOfVr("PN").standard && !FormOfVr("PN").long_length);
+  EXPECT_FALSE(FormOfVr("NH").standard);
+  EXPECT_FALSE(FormOfVr(std::string_view("\0\0", 2)).standard);
+  EXPECT_FALSE(FormOfVr("P").standard);
 }
 
 // Where the top-level Pixel Data of `bytes` starts when it ends the file (its tag checked).
