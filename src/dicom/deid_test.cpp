@@ -784,7 +784,7 @@ TEST(DicomDeid, AValueInAnUnSequenceClaimingMoreThanTheFileIsRefusedBeforeItIsAl
   ASSERT_TRUE(intact.ok()) << intact.status().ToString();
   EXPECT_EQ(intact->bytes.find("CREATOR"), std::string::npos) << "the private elements go";
   const std::string forged = testing::WithForgedLength(with_un, testing::kUnSequenceInnerTag);
-  const int refused = testing::InChildWithAddressSpaceHeadroom([&] {
+  const int refused = testing::InLimitedChild([&] {
     auto r = deid->Deidentify(forged);
     if (r.ok()) return 1;
     std::cerr << "Deidentify: " << r.status().message() << "\n";

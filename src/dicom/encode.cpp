@@ -128,10 +128,7 @@ Result<std::vector<std::uint8_t>> Transcode(std::span<const std::uint8_t> bytes,
   CALIPER_RETURN_IF_ERROR(ReadDicom(bytes, file));
   DcmDataset& ds = *file.getDataset();
   const E_TransferSyntax xfer = DcmXfer(uid.c_str()).getXfer();
-  if (ds.chooseRepresentation(EXS_LittleEndianExplicit, nullptr).bad() ||
-      !ds.canWriteXfer(EXS_LittleEndianExplicit)) {
-    return Invalid("the input's pixel data cannot be decoded");
-  }
+  CALIPER_RETURN_IF_ERROR(DecompressPixelData(ds, ds.getOriginalXfer(), DecodeLimits{}));
   bool lossy = false;
   if (xfer == EXS_JPEG2000LosslessOnly || xfer == EXS_JPEG2000) {
     CALIPER_RETURN_IF_ERROR(EncodeJ2kPixelData(ds, xfer, options));

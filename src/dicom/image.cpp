@@ -425,6 +425,65 @@ bool IsSupportedTransferSyntax(const std::string& uid) {
   return SupportedSyntaxes().count(uid) > 0;
 }
 
+namespace {
+
+// DCMTK's JPEG decoder (dcmjpeg) scans the markers at the start of a frame's fragment for its bit
+// depth before decoding it (DJCodecDecoder::scanJpegDataForBitDepth, DCMTK 3.6.7), and at a TEM
+// marker (FF01) it never moves on: a file with one there hangs it. The same walk, stopping where
+// DCMTK's stops (at a frame header, or at bytes that are no marker): true when it reaches TEM.
+bool JpegMarkerScanWouldHang(const std::uint8_t* data, std::size_t length) {
+  std::size_t at = 0;
+  while (at + 4 < length) {
+    const unsigned marker = (unsigned{data[at]} << 8) | data[at + 1];
+    const std::size_t segment = ((std::size_t{data[at + 2]} << 8) | data[at + 3]) + 2;
+    if (marker == 0xFF01) return true;
+    if (marker == 0xFFFF) {  // a fill byte
+      at += 1;
+    } else if (marker >= 0xFFC0 && marker <= 0xFFCF && marker != 0xFFC4 && marker != 0xFFC8 && marker != 0xFFCC) {
+      return false;  // a frame header: DCMTK reads the bit depth there and stops
+    } else if (marker >= 0xFFD0 && marker <= 0xFFD9) {  // RSTm, SOI, EOI
+      at += 2;
+    } else if (marker == 0xFFC4 || marker == 0xFFC8 || marker == 0xFFCC || (marker >= 0xFFDA && marker <= 0xFFFE)) {
+      at += segment;  // a segment with its length
+    } else if (data[at] == 0xFF && data[at + 1] > 0x02 && data[at + 1] <= 0xBF) {  // reserved
+      at += 2;
+    } else {
+      return false;  // no marker: DCMTK stops
+    }
+  }
+  return false;
+}
+
+// Refuses JPEG pixel data that DCMTK's decoder would scan forever (above): every fragment is
+// checked from its start, a frame's first fragment among them.
+Status CheckJpegFragments(DcmDataset& ds, E_TransferSyntax xfer) {
+  if (xfer != EXS_JPEGProcess1 && xfer != EXS_JPEGProcess2_4 && xfer != EXS_JPEGProcess14 &&
+      xfer != EXS_JPEGProcess14SV1) {
+    return Status::Ok();
+  }
+  DcmElement* elem = nullptr;
+  DcmPixelSequence* fragments = nullptr;
+  if (ds.findAndGetElement(DCM_PixelData, elem).bad() || elem == nullptr || elem->ident() != EVR_PixelData ||
+      static_cast<DcmPixelData*>(elem)->getEncapsulatedRepresentation(xfer, nullptr, fragments).bad() ||
+      fragments == nullptr) {
+    return Status::Ok();  // DCMTK's decoder finds nothing to scan either
+  }
+  for (unsigned long i = 1; i < fragments->card(); ++i) {  // item 0: the Basic Offset Table
+    DcmPixelItem* item = nullptr;
+    Uint8* data = nullptr;
+    if (fragments->getItem(item, i).bad() || item == nullptr || item->getUint8Array(data).bad() || data == nullptr) {
+      continue;
+    }
+    if (JpegMarkerScanWouldHang(data, item->getLength())) {
+      return Invalid("malformed JPEG data: fragment " + std::to_string(i) +
+                     " has a TEM marker (FF01) among its headers, where DCMTK's decoder would loop forever");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Status DecompressPixelData(DcmDataset& ds, E_TransferSyntax xfer, const DecodeLimits& limits) {
   const DcmXfer info(xfer);
   if (!info.isEncapsulated()) return Status::Ok();
@@ -437,6 +496,7 @@ Status DecompressPixelData(DcmDataset& ds, E_TransferSyntax xfer, const DecodeLi
   CALIPER_RETURN_IF_ERROR(CheckSize(layout, limits));
   if (uid == kJ2kLossless || uid == kJ2kLossy) return DecodeJ2kToNative(ds, xfer, layout, limits);
   RegisterDecoders();  // the dataset may have been read without ReadDicom (de-identification)
+  CALIPER_RETURN_IF_ERROR(CheckJpegFragments(ds, xfer));
   if (ds.chooseRepresentation(EXS_LittleEndianExplicit, nullptr).bad() ||
       !ds.canWriteXfer(EXS_LittleEndianExplicit)) {
     return Invalid(std::string("the ") + info.getXferName() + " pixel data could not be decoded");

@@ -44,10 +44,11 @@ inline Volume MustBuild(const CtPhantomOptions& o) {
 }
 
 // Runs `body` in a child process whose address space may grow by `headroom` bytes at most (an
-// allocation beyond it fails) and returns the child's exit code: `body`'s result, 3 when the
-// child died (an uncaught std::bad_alloc), 4 when the limit could not be set, -1 when no child.
-inline int InChildWithAddressSpaceHeadroom(const std::function<int()>& body,
-                                           std::size_t headroom = std::size_t{512} << 20) {
+// allocation beyond it fails) and which is killed after `seconds`, and returns the child's exit
+// code: `body`'s result, 3 when the child died (an uncaught std::bad_alloc, or killed when its
+// time ran out), 4 when the limits could not be set, -1 when no child.
+inline int InLimitedChild(const std::function<int()>& body, std::size_t headroom = std::size_t{512} << 20,
+                          unsigned seconds = 60) {
   const pid_t pid = ::fork();
   if (pid == 0) {
     std::size_t vm_kb = 0;
@@ -58,6 +59,7 @@ inline int InChildWithAddressSpaceHeadroom(const std::function<int()>& body,
     const rlim_t limit = vm_kb * 1024 + headroom;
     const rlimit r{limit, limit};
     if (vm_kb == 0 || ::setrlimit(RLIMIT_AS, &r) != 0) ::_exit(4);
+    ::alarm(seconds);
     ::_exit(body());
   }
   int wstatus = 0;
