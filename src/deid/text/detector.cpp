@@ -134,6 +134,8 @@ RuleWordMap GrammarWords() {
 bool In(std::string_view w, std::initializer_list<std::string_view> set) {
   return std::find(set.begin(), set.end(), w) != set.end();
 }
+// Verbs that move a patient between hospitals ("transferred from", "xfer to").
+bool IsTransferVerb(std::string_view w) { return In(w, {"transferred", "transfer", "xfer", "xferred", "transported"}); }
 // Modal verbs, some of them listed first names ("son will call", "daughter in law will call").
 bool IsModal(std::string_view w) {
   return In(w, {"will", "can", "shall", "would", "could", "should", "might", "must"});
@@ -398,6 +400,21 @@ class WordPass {
                         "paramedic", "rep", "officer"});
   }
 
+  // A word with lower-case letters among the two words before word `i` on its line.
+  bool MixedCaseBefore(std::size_t i) const {
+    for (std::size_t k = i; k-- > 0 && i - k <= 2;) {
+      if (Gap(s_, w_[k], w_[k + 1]).find('\n') != std::string_view::npos) return false;
+      if (!w_[k].all_caps && w_[k].lower.size() > 1) return true;
+    }
+    return false;
+  }
+
+  // A clinician's role that is a name cue but no PersonNoun (a word in no list after it is a
+  // surname as often as a given name: "rn okonkwo", "tech haggerty").
+  static bool CareRole(const Word& w) {
+    return In(w.lower, {"rn", "nurse", "tech", "technician", "circulator", "midwife", "doula"});
+  }
+
   // A name in capitals after a cue and a colon, from word `k`: particles ("DE LA"), then a surname
   // and a listed first name after ", " or " " ("SMITH, JOHN", "JOHN SMITH"), or one listed name
   // that is no common word ("OKAFOR"). "PATIENT: ALERT AND ORIENTED" is no name.
@@ -563,7 +580,9 @@ class WordPass {
         // After a noun for a person who is no relative, a word in no list of four letters or more:
         // right after it ("coach jaylen said"), or after its comma when the word ends the phrase
         // ("sibling, jaylen (8)").
-        const bool person = !relation && !title && LowerName(next) && next.lower.size() >= 4 && PersonNoun(w_[i]);
+        // The same after a clinician's role ("first assist rn okonkwo", "per nurse adebayo").
+        const bool person = !relation && !title && LowerName(next) && next.lower.size() >= 4 &&
+                            (PersonNoun(w_[i]) || CareRole(w_[i]));
         const bool person_gap = IsCueGap(gap) || gap == " (";  // "subscriber: o'neil", "rep (tyler)"
         if (cue_comma) {
           const std::size_t e = next.end;
@@ -584,10 +603,11 @@ class WordPass {
         HeaderNameAt(i + 1);
       }
       // Notes in capitals: after "DR", a word in no common list ("DR KESSLER"; not after "MR" or
-      // "MRS", which are also magnetic resonance and the modified Rankin scale).
+      // "MRS", which are also magnetic resonance and the modified Rankin scale), when the line is
+      // in capitals ("Azure XT DR MRI" is a pacemaker's model).
       if (title && w_[i].all_caps && IsSpaceGap(gap) && w_[i + 1].all_caps && !w_[i + 1].common &&
           !w_[i + 1].calendar && w_[i + 1].grammar == 0 && w_[i + 1].lower.size() >= 3 &&
-          In(w_[i].lower, {"dr", "doctor"})) {
+          In(w_[i].lower, {"dr", "doctor"}) && !MixedCaseBefore(i)) {
         w_[i + 1].cue_name = true;
       }
       const bool cue = !title && (w_[i].grammar & kNameCue) &&
@@ -713,7 +733,11 @@ class WordPass {
       }
       std::size_t end = w_[j].end;
       if (IsInitial(s_, w_[j])) ++end;  // "Smith, John Q."
-      Add(w_[i].begin, end, PhiType::kName, 2);
+      // "transferred from Beth Israel Deaconess-Needham": a hospital; patients are not moved
+      // from or to a person named without a title ("transferred to Dr. Castellanos").
+      const bool hospital = i >= 2 && In(w_[i - 1].lower, {"from", "to"}) && IsTransferVerb(w_[i - 2].lower) &&
+                            IsSpaceGap(Gap(s_, w_[i - 1], w_[i])) && IsSpaceGap(Gap(s_, w_[i - 2], w_[i - 1]));
+      Add(w_[i].begin, end, hospital ? PhiType::kLocation : PhiType::kName, 2);
       AgeBetweenCommasAt(end);
       i = j + 1;
     }
@@ -800,9 +824,10 @@ class WordPass {
         }
         continue;
       }
-      // Employers without such a word: "works as a driver at Blue River Trucking".
-      if (w_[i].lower == "at" && i + 1 < n && w_[i + 1].cap && !w_[i + 1].calendar &&
-          EmployerContext(i)) {
+      // Employers without such a word: "works as a driver at Blue River Trucking", "fired from
+      // Amazon warehouse".
+      if ((w_[i].lower == "at" || w_[i].lower == "from") && i + 1 < n && w_[i + 1].cap && !w_[i + 1].calendar &&
+          (w_[i].lower == "at" ? EmployerContext(i) : LeftJobBefore(i))) {
         std::size_t e = i + 1;
         while (e + 1 < n && (IsSpaceGap(Gap(s_, w_[e], w_[e + 1])) || Gap(s_, w_[e], w_[e + 1]) == " & ") &&
                w_[e + 1].cap && e - i < 4) {
@@ -910,8 +935,9 @@ class WordPass {
       }
       if (w.grammar & (kTitle | kCredential)) {
         InitialAndSurnameAt(i);
-      } else if ((w.grammar & kNameCue) && i + 2 < n && w_[i + 1].end - w_[i + 1].begin == 1 && PersonNoun(w)) {
-        InitialAndSurnameAt(i);  // "pharmacist j. okoro", "emt d. haggerty"
+      } else if ((w.grammar & kNameCue) && i + 2 < n && w_[i + 1].end - w_[i + 1].begin == 1 &&
+                 (w_[i + 1].cap || PersonNoun(w))) {
+        InitialAndSurnameAt(i);  // "pharmacist j. okoro", "emt d. haggerty", "tech D. Abernathy"
       } else if ((w.grammar & kNameCue) && i + 2 < n && w_[i + 1].lower == "fr" && spaced) {
         PriestAt(i + 1);  // "chaplain fr. mcgillicuddy"
       }
@@ -1084,18 +1110,20 @@ class WordPass {
     }
   }
 
-  // "dr. b. achebe", "rn k. osei": a title or credential, an initial with its period and a
-  // lower-case surname (listed, or in no common list).
+  // "dr. b. achebe", "rn k. osei", "tech D. Abernathy": a title or a cue, an initial with its
+  // period and a surname in the same case (listed, or in no common list; "E. coli", "A. line"
+  // are neither).
   void InitialAndSurnameAt(std::size_t t) {
     if (t + 2 >= w_.size()) return;
     const std::string_view g = Gap(s_, w_[t], w_[t + 1]);
     const Word& initial = w_[t + 1];
     const Word& surname = w_[t + 2];
-    if (!(g == " " || g == ". " || g == ".") || initial.end - initial.begin != 1 || initial.cap ||
-        Gap(s_, initial, surname) != ". " || surname.cap) {
+    if (!(g == " " || g == ". " || g == ".") || initial.end - initial.begin != 1 || initial.cap != surname.cap ||
+        Gap(s_, initial, surname) != ". " || surname.all_caps) {
       return;
     }
-    if (LowerName(surname) || (surname.last > 0 && surname.grammar == 0 && !surname.calendar)) {
+    if (surname.cap ? NameLike(surname, true) && (!surname.common || surname.last > 0)
+                    : LowerName(surname) || (surname.last > 0 && surname.grammar == 0 && !surname.calendar)) {
       Add(initial.begin, surname.end, PhiType::kName, 2);
     }
   }
@@ -1295,8 +1323,8 @@ class WordPass {
     // alone ("lives in bath").
     const bool state_after = i + 1 < w_.size() && w_[i + 1].state &&
                              Gap(s_, w_[i], w_[i + 1]).find_first_not_of(", ") == std::string_view::npos;
-    if (len == 1 && w_[i].common && !state_after &&
-        !In(w_[i - 2].lower, {"transferred", "transfer", "xfer", "xferred", "transported", "arrived", "sent"})) {
+    if (len == 1 && w_[i].common && !state_after && !IsTransferVerb(w_[i - 2].lower) &&
+        !In(w_[i - 2].lower, {"arrived", "sent"})) {
       return;
     }
     Add(w_[i].begin, w_[i + len - 1].end, PhiType::kLocation, 1);
@@ -1382,6 +1410,13 @@ class WordPass {
     if (last == i || (last == i + 1 && (w_[last].common || w_[last].lower.size() < 3))) return i;
     Add(w_[i + 1].begin, w_[last].end, PhiType::kOther, 1);
     return last;
+  }
+
+  // A verb of leaving a job right before "from" at word `i` ("fired from", "laid off from",
+  // "retired from"; not "discharged from", "d/c'd from").
+  bool LeftJobBefore(std::size_t i) const {
+    return i > 0 && IsSpaceGap(Gap(s_, w_[i - 1], w_[i])) &&
+           In(w_[i - 1].lower, {"fired", "retired", "resigned", "terminated", "dismissed", "off", "quit"});
   }
 
   // An employment word earlier in the same sentence (at most 8 words back).
