@@ -119,7 +119,7 @@ RuleWordMap GrammarWords() {
   add(kCalendar, {"january", "february", "march", "april", "may", "june", "july", "august",
                   "september", "october", "november", "december", "jan", "feb", "mar", "apr",
                   "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "monday", "tuesday",
-                  "wednesday", "thursday", "friday", "saturday", "sunday"});
+                  "wednesday", "thursday", "friday", "saturday", "sunday", "tues", "weds", "thur", "thurs"});
   add(kInstitution, {"hospital", "clinic", "center", "centre", "infirmary", "school", "library",
                      "university", "college", "institute", "pharmacy", "cvs", "walgreens", "walmart",
                      "costco", "hospice", "sanatorium", "elementary",
@@ -316,6 +316,33 @@ bool IsInitial(std::string_view s, const Word& w) {
   return w.end - w.begin == 1 && w.cap && w.end < s.size() && s[w.end] == '.';
 }
 
+// "3rd", "21st": a day of the month in digits with its ordinal suffix at byte `i` of `s`, and no
+// letter or digit after it; returns where it ends, or 0.
+std::size_t DigitOrdinalDayEnd(std::string_view s, std::size_t i) {
+  std::size_t k = i;
+  while (k < s.size() && IsDigit(s[k]) && k - i < 3) ++k;
+  if (k == i || k - i > 2 || k + 2 > s.size()) return 0;
+  const int day = ParseInt(s.substr(i, k - i));
+  const std::string suffix = LowerWord(s.substr(k, 2));
+  if (day < 1 || day > 31 || !In(suffix, {"st", "nd", "rd", "th"})) return 0;
+  return k + 2 == s.size() || !IsAlnumByte(s[k + 2]) ? k + 2 : 0;
+}
+
+// "seen on the 5th.", "on the 12th at 3 pm": a day of the month alone after "on the", where the
+// phrase ends or a time or an agent follows; not "on the 5th floor", "on the 2nd, 3rd toes",
+// "on the 3rd attempt". Returns where the day ends, or `i`.
+std::size_t OnTheDayEnd(std::string_view s, std::size_t i) {
+  if (i < 7 || LowerWord(s.substr(i - 7, 7)) != "on the " || (i > 7 && IsAsciiAlpha(s[i - 8]))) return i;
+  const std::size_t e = DigitOrdinalDayEnd(s, i);
+  if (e == 0) return i;
+  if (e == s.size() || std::strchr(".;)\n", s[e]) != nullptr) return e;
+  if (s[e] == ',') return e + 2 < s.size() && s[e + 1] == ' ' && IsDigit(s[e + 2]) ? i : e;
+  if (s[e] != ' ') return i;
+  std::size_t k = e + 1;
+  while (k < s.size() && IsAsciiAlpha(s[k])) ++k;
+  return In(LowerWord(s.substr(e + 1, k - e - 1)), {"at", "by", "when"}) ? e : i;
+}
+
 // ---- the name and place pass -------------------------------------------------------------
 
 class WordPass {
@@ -444,9 +471,10 @@ class WordPass {
   }
 
   // An organisation's acronym in capitals right after word `k` ("Boston EMS", "Quincy PD"): two to
-  // four letters, no credential ("Smith MD") or state ("Boston MA").
+  // four letters, no credential ("Smith MD") or state ("Boston MA"), after a word not in capitals
+  // (in "TO HOME WITH VNA" every word is).
   bool AcronymAfter(std::size_t k) const {
-    if (k + 1 >= w_.size()) return false;
+    if (k + 1 >= w_.size() || w_[k].all_caps) return false;
     const Word& a = w_[k + 1];
     return a.all_caps && a.lower.size() <= 4 && a.plain && !(a.grammar & kCredential) && !a.state &&
            IsSpaceGap(Gap(s_, w_[k], a));
@@ -864,7 +892,9 @@ class WordPass {
         const bool before_state = last + 1 < n && Gap(s_, w_[last], w_[last + 1]) == ", " &&
                                   w_[last + 1].state &&
                                   (w_[last + 1].all_caps || w_[last + 1].cap);
-        const bool after_cue = i > 0 && (w_[i - 1].grammar & kPlaceCue) && !w_[i - 1].cap &&
+        // "FROM WORCESTER": in a line in capitals, as "from Worcester".
+        const bool caps = w_[i].all_caps && i > 0 && w_[i - 1].all_caps;
+        const bool after_cue = i > 0 && (w_[i - 1].grammar & kPlaceCue) && (!w_[i - 1].cap || caps) &&
                                IsSpaceGap(Gap(s_, w_[i - 1], w_[i]));
         // "born in Canada": no place under Safe Harbor; but "Resides in Lebanon" is the town.
         const bool lives_in = after_cue && len == 1 && i > 1 && w_[i - 1].lower == "in" &&
@@ -874,14 +904,14 @@ class WordPass {
           break;
         }
         const bool plain = !w_[i].common && w_[i].first == 0 && w_[i].last == 0 &&
-                           !w_[i].all_caps && !lex.State(key);
+                           (!w_[i].all_caps || (caps && after_cue)) && !lex.State(key);
         const bool strong_cue =
             after_cue && i > 1 &&
             In(w_[i - 2].lower, {"lives", "living", "resides", "residing", "moved", "born", "home"});
         // "visiting sister in Lowell": after "in", a listed first name too (people are seldom "in"
         // someone, as for lower-case towns above).
         const bool in_town = after_cue && len == 1 && w_[i - 1].lower == "in" && !w_[i].common && !w_[i].name &&
-                             !w_[i].all_caps && !lex.State(key);
+                             (!w_[i].all_caps || caps) && !lex.State(key);
         // "in Fall River": a town of several words after a cue, even one of common words; "14 Elm
         // Terrace, Quincy": a town right after a street address (looked up last: the costliest).
         if (before_state || strong_cue || (after_cue && (plain || in_town || len > 1)) || (plain && len > 1) ||
@@ -986,7 +1016,7 @@ class WordPass {
     std::size_t k = i + 1;
     if (k < n && w_[k].lower == "the" && IsSpaceGap(Gap(s_, m, w_[k]))) {
       // "march the 3rd": a day in digits and its ordinal suffix (the patterns take "march 3rd").
-      if (const std::size_t e = DigitOrdinalDayEnd(w_[k].end + 1); e > 0 && s_[w_[k].end] == ' ') {
+      if (const std::size_t e = DigitOrdinalDayEnd(s_, w_[k].end + 1); e > 0 && s_[w_[k].end] == ' ') {
         Add(m.begin, e, PhiType::kDate, 3);
         return;
       }
@@ -1017,18 +1047,6 @@ class WordPass {
       --b;
     }
     if (e - b >= 2 && IsAsciiAlpha(s_[b])) Add(b, w_[a + 3].end, PhiType::kEmail, 3);
-  }
-
-  // "3rd", "21st": a day of the month in digits with its ordinal suffix at byte `i`, and no letter
-  // or digit after it; returns where it ends, or 0.
-  std::size_t DigitOrdinalDayEnd(std::size_t i) const {
-    std::size_t k = i;
-    while (k < s_.size() && IsDigit(s_[k]) && k - i < 3) ++k;
-    if (k == i || k - i > 2 || k + 2 > s_.size()) return 0;
-    const int day = ParseInt(s_.substr(i, k - i));
-    const std::string suffix = LowerWord(s_.substr(k, 2));
-    if (day < 1 || day > 31 || !In(suffix, {"st", "nd", "rd", "th"})) return 0;
-    return k + 2 == s_.size() || !IsAlnumByte(s_[k + 2]) ? k + 2 : 0;
   }
 
   // "cvs on elm", "walgreens on main st": the street of a pharmacy, without a house number, at
@@ -1568,6 +1586,14 @@ bool PlausibleNumericDate(std::string_view m) {
   auto md = [](int mo, int d) { return mo >= 1 && mo <= 12 && d >= 1 && d <= 31; };
   if (width[0] == 4) return md(v[1], v[2]);
   return md(v[0], v[1]) || md(v[1], v[0]);
+}
+
+// "2023-03-05T14:22": a date and a time as machines write them (ISO 8601), read as one token;
+// whether the token `t` starts with such a date (the time after it is no PHI).
+bool IsoDateBeforeTime(std::string_view s, const IdToken& t) {
+  if (t.end - t.begin < 13 || t.letters != 1 || s[t.begin + 10] != 'T' || !IsDigit(s[t.begin + 11])) return false;
+  const std::string_view d = s.substr(t.begin, 10);
+  return d[4] == '-' && d[7] == '-' && IsDigit(d[3]) && IsDigit(d[6]) && IsDigit(d[9]) && PlausibleNumericDate(d);
 }
 
 bool ValidIpv4(std::string_view m) {
@@ -2584,6 +2610,14 @@ Status Detector::DetectSegment(std::string_view s, std::size_t base) {
       i = e;
       continue;
     }
+    // Only one or two digits and a letter are looked at further ("5th").
+    if (j == i && i + 2 < n && (IsAsciiAlpha(p[i + 1]) || IsAsciiAlpha(p[i + 2]))) {
+      if (const std::size_t e = OnTheDayEnd(s, i); e > i) {
+        out.push_back({base + i, base + e, PhiType::kDate, 3});
+        i = e;
+        continue;
+      }
+    }
     // "dob 4 /12 /31": only a digit or two before a blank or '/' is looked at further.
     if (j == i && i + 2 < n && (p[i + 1] == ' ' || p[i + 2] == ' ' || p[i + 1] == '/' || p[i + 2] == '/')) {
       if (const std::size_t e = SpacedDateEnd(s, i); e > i) {
@@ -2622,9 +2656,13 @@ Status Detector::DetectSegment(std::string_view s, std::size_t base) {
     }
     const IdToken t = IdTokenAt(s, i);
     // A procedure code is no identifier of anyone ("cpt 99214").
-    if (LooksLikeId(s, t) && !DoseRange(s, t) &&
-        !(t.letters == 0 && t.digits == 5 && !t.hyphen && In(WordBefore(s, t.begin), {"cpt", "hcpcs"}))) {
-      out.push_back({base + t.begin, base + t.end, PhiType::kId, 0});
+    if (LooksLikeId(s, t)) {
+      if (IsoDateBeforeTime(s, t)) {
+        out.push_back({base + t.begin, base + t.begin + 10, PhiType::kDate, 3});
+      } else if (!DoseRange(s, t) &&
+                 !(t.letters == 0 && t.digits == 5 && !t.hyphen && In(WordBefore(s, t.begin), {"cpt", "hcpcs"}))) {
+        out.push_back({base + t.begin, base + t.end, PhiType::kId, 0});
+      }
     }
     i = std::max(t.end, i + 1);
   }
