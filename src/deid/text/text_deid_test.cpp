@@ -1153,6 +1153,117 @@ TEST(TextDeid, LeaksAndFalsePositivesOfTheSixthRound) {
   EXPECT_EQ(CountLeaked(*d, left), 3);
 }
 
+// Thirty-two lines written for the seventh round, in styles no earlier round covered: ED triage
+// (BIBA, EMS units), social work and case management (landlords, agencies, apartments), home health
+// and hospice, telehealth from abroad (foreign phones and postcodes), pathology headers (accession
+// numbers; blocks are no PHI), pharmacy (Rx, DEA and NPI numbers), letters, notes in capitals,
+// tabs and bullets, names with diacritics and from many cultures, vehicles, IPs and URLs with
+// paths, ages, and dates as machines and people write them.
+TEST(TextDeid, HandWrittenLinesSeventhRound) {
+  auto d = Make();
+  const std::string triage =
+      "TRIAGE 14:22: 78M BIBA from home (Boston EMS Medic 12) for SOB, wife Gloria at bedside";
+  const std::string ems =
+      "ED arrival via Cataldo Ambulance unit 417, picked up at 88 Harborview Rd, Hull; medic K. Brennan gave 324 mg ASA";
+  const std::string found_down =
+      "Chief complaint: fall. Pt found down by neighbor Mr. Tran at 6 AM, last known well 2023-03-05T22:00";
+  const std::string sw =
+      "SW note: pt lives at 41 Wendover St Apt 4B, Dorchester, MA 02125 with landlord Ray Costa who is threatening "
+      "eviction";
+  const std::string cm = "CM spoke with Jacqueline at Elder Services of the Merrimack Valley (978-555-0177) re: PCA hours";
+  const std::string dcf = "case worker Tomasz Nowak from DCF, case # 2023-118842, will visit Monday";
+  const std::string vna = "VNA visit: RN Fatima Zahra visited pt at home, 17 Pleasant St, Unit 2, Malden; wound care done";
+  const std::string hospice = "on-call hospice nurse 1-800-555-0134, hospice aide Tues/Thurs";
+  const std::string london =
+      "Telehealth visit: pt currently in London, reachable at +44 20 7946 0958, staying at 221B Baker Street, London "
+      "NW1 6XE";
+  const std::string india = "Video visit with pt's son in Bangalore, +91 98765 43210, who is flying in next week";
+  const std::string galway = "pt's sister Siobhán Ní Bhriain called from Galway, Ireland";
+  const std::string path =
+      "SURGICAL PATHOLOGY REPORT  Accession: S23-104522  Received: 03/05/2023  Block A3: representative sections";
+  const std::string rx = "Rx #6043217 filled 3/5/23 at Walgreens #10457, prescriber NPI 1234567893, DEA BK1234563";
+  const std::string pharmd = "Pharmacist note: reviewed by Chukwuemeka Obi, PharmD; med list faxed to 617-555-0190";
+  const std::string referral = "Thank you for referring Mr. Abdul-Rahman Al-Sayed, whom I saw in clinic on the 5th.";
+  const std::string caps = "PT IS A 94 YO WOMAN FROM WORCESTER, LIVES WITH DAUGHTER MARGARET";
+  const std::string bullets =
+      "\u2022\tPCP:\tDr. Anneliese Brandt\n\u2022\tPharmacy:\tCVS on Centre St\n\u2022\tEmergency contact:\tHusband "
+      "Olu (617-555-0166)";
+  const std::string mvc = "MVC: pt was the driver of a 2015 Honda Civic, MA plate 7ABC123, VIN 1HGCM82633A004352";
+  const std::string portal =
+      "Portal login from IP 192.168.14.201; photo uploaded at https://portal.example.org/patients/884213/photos?id=7";
+  const std::string lab = "Specimen collected 2023-03-05T14:22, resulted 05MAR2023 16:40";
+  const std::string colo = "last colonoscopy Mar '23; next due 3/5/28; seen on the 5th by GI";
+  const std::vector<ExpectedLine> lines = {
+      {triage, PhiType::kLocation, {"Boston"}},
+      {triage, PhiType::kName, {"Gloria"}},
+      {ems, PhiType::kLocation, {"Cataldo", "88 Harborview Rd", "Hull"}},  // the ambulance company in part
+      {ems, PhiType::kName, {"K. Brennan"}},
+      {found_down, PhiType::kName, {"Tran"}},
+      {found_down, PhiType::kDate, {"2023-03-05"}},
+      {found_down, PhiType::kId, {}},
+      {sw, PhiType::kLocation, {"41 Wendover St Apt 4B", "Dorchester"}},
+      {sw, PhiType::kZip, {"02125"}},
+      {sw, PhiType::kName, {"Ray Costa"}},
+      {cm, PhiType::kName, {"Jacqueline"}},
+      {cm, PhiType::kLocation, {"Merrimack"}},
+      {cm, PhiType::kPhone, {"978-555-0177"}},
+      {dcf, PhiType::kName, {"Tomasz Nowak"}},
+      {dcf, PhiType::kId, {"2023-118842"}},
+      {vna, PhiType::kName, {"Fatima Zahra"}},
+      {vna, PhiType::kLocation, {"17 Pleasant St, Unit 2", "Malden"}},
+      {"Hospice: pt comfortable, daughter Nguyễn Thị Lan at bedside; chaplain visited; DNR/DNI on file",
+       PhiType::kName, {"Nguyễn Thị Lan"}},
+      {hospice, PhiType::kPhone, {"1-800-555-0134"}},
+      {hospice, PhiType::kName, {}},  // "Tues" is a weekday
+      {london, PhiType::kLocation, {"London", "221B Baker Street", "London"}},
+      {london, PhiType::kPhone, {"+44 20 7946 0958"}},
+      {london, PhiType::kZip, {"NW1 6XE"}},
+      {india, PhiType::kPhone, {"+91 98765 43210"}},
+      {galway, PhiType::kName, {"Siobhán Ní Bhriain"}},
+      {galway, PhiType::kLocation, {"Galway"}},  // a country is no PHI under Safe Harbor
+      {path, PhiType::kId, {"S23-104522"}},  // and not the block "A3"
+      {path, PhiType::kDate, {"03/05/2023"}},
+      {"Specimen: right breast core biopsy, 3 cores, blocks A1-A3; pathologist Dr. Łukasz Wójcik", PhiType::kName,
+       {"Łukasz Wójcik"}},
+      {rx, PhiType::kId, {"6043217", "10457"}},  // the Rx number, and the store's (no PHI, left)
+      {rx, PhiType::kDate, {"3/5/23"}},
+      {rx, PhiType::kLicense, {"1234567893", "BK1234563"}},
+      {pharmd, PhiType::kName, {"Chukwuemeka Obi"}},
+      {pharmd, PhiType::kFax, {"617-555-0190"}},
+      {"Dear Dr. Nakamura,", PhiType::kName, {"Nakamura"}},
+      {referral, PhiType::kName, {"Abdul-Rahman Al-Sayed"}},
+      {referral, PhiType::kDate, {"5th"}},
+      {"Sincerely, Ruth Abernathy-Cole, MD", PhiType::kName, {"Ruth Abernathy-Cole"}},
+      {caps, PhiType::kAge, {"94"}},
+      {caps, PhiType::kLocation, {"WORCESTER"}},
+      {caps, PhiType::kName, {"MARGARET"}},
+      {"DISCHARGED TO HOME WITH VNA. FOLLOW UP WITH DR OYELARAN IN 2 WEEKS", PhiType::kName, {"OYELARAN"}},
+      {bullets, PhiType::kName, {"Anneliese Brandt", "Olu"}},
+      {bullets, PhiType::kLocation, {"Centre St"}},
+      {bullets, PhiType::kPhone, {"617-555-0166"}},
+      {"- Allergies: PCN (rash)\n- Lives with: partner Joaquín\n- Occupation: bus driver", PhiType::kName,
+       {"Joaquín"}},
+      {mvc, PhiType::kVehicle, {"7ABC123", "1HGCM82633A004352"}},
+      {portal, PhiType::kIp, {"192.168.14.201"}},
+      {portal, PhiType::kUrl, {"https://portal.example.org/patients/884213/photos?id=7"}},
+      {"aged 94, lives independently with her cat", PhiType::kAge, {"94"}},
+      {"pt's mother, in her late 90s, lives in a nursing home", PhiType::kAge, {"90s"}},
+      {"a 101-yo woman with dementia, from home", PhiType::kAge, {"101"}},
+      {lab, PhiType::kDate, {"2023-03-05", "05MAR2023"}},
+      {lab, PhiType::kId, {}},
+      {colo, PhiType::kDate, {"Mar '23", "3/5/28", "5th"}},
+  };
+  for (const ExpectedLine& l : lines) EXPECT_EQ(Found(*d, l.text, l.type), l.spans) << l.text;
+  // Left (docs/deid-text.md, "Seventh round"): a city abroad in no packaged list after "in".
+  const std::vector<std::pair<std::string, std::string>> left = {{india, "Bangalore"}};
+  EXPECT_EQ(CountLeaked(*d, left), 1);
+  // Clinical text of these styles, and probes of this round's rules: no span at all.
+  ExpectNoSpans(*d, {"Block A3 and A4 submitted; margins negative; Gleason 3+4=7; ER 95%, PR 80%, HER2 1+",
+                     "BIBA, GCS 15, HR 88, BP 142/90, SpO2 96% on RA; EKG NSR; tPA not given; EMS gave 2 L NS",
+                     "ADMITTED FROM HOME TO ICU, TRANSFERRED FROM SNF", "room on the 5th floor",
+                     "ulcers on the 2nd, 3rd toes; pain on the 3rd attempt", "PT/OT Tues and Thurs"});
+}
+
 TEST(TextDeid, AgesOver89Only) {
   auto d = Make();
   EXPECT_EQ(Found(*d, "A 92-year-old woman.", PhiType::kAge), V{"92"});
