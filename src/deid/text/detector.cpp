@@ -608,9 +608,12 @@ class WordPass {
         // After a noun for a person who is no relative, a word in no list of four letters or more:
         // right after it ("coach jaylen said"), or after its comma when the word ends the phrase
         // ("sibling, jaylen (8)").
-        // The same after a clinician's role ("first assist rn okonkwo", "per nurse adebayo").
+        // The same after a clinician's role ("first assist rn okonkwo", "per nurse adebayo"), but
+        // not a verb in -ed or -ing that is no listed name ("rn titrated", "nurse triaged").
         const bool person = !relation && !title && LowerName(next) && next.lower.size() >= 4 &&
-                            (PersonNoun(w_[i]) || CareRole(w_[i]));
+                            (PersonNoun(w_[i]) ||
+                             (CareRole(w_[i]) && (next.first > 0 || next.last > 0 ||
+                                                  !(next.lower.ends_with("ed") || next.lower.ends_with("ing")))));
         const bool person_gap = IsCueGap(gap) || gap == " (";  // "subscriber: o'neil", "rep (tyler)"
         if (cue_comma) {
           const std::size_t e = next.end;

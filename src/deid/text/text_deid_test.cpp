@@ -1125,7 +1125,9 @@ TEST(TextDeid, LeaksAndFalsePositivesOfTheSixthRound) {
   EXPECT_EQ(Found(*d, "attending present for the entire case; first assist rn okonkwo", PhiType::kName),
             V{"okonkwo"});
   EXPECT_EQ(Found(*d, "per nurse adebayo, pt refused meds", PhiType::kName), V{"adebayo"});
-  ExpectNoSpans(*d, {"rn aware, will monitor", "tech support notified", "nurse practitioner to follow"});
+  ExpectNoSpans(*d, {"rn aware, will monitor", "tech support notified", "nurse practitioner to follow",
+                     "rn titrated drip, rn bolused 500 cc", "nurse triaged pt to fast track", "rn ambulated pt",
+                     "tech rechecking bg"});
   // An employer after a verb of leaving a job and "from".
   EXPECT_EQ(Found(*d, "Psych: pt recently fired from Amazon warehouse, now couch surfing", PhiType::kOther),
             V{"Amazon"});
