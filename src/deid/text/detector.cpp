@@ -332,7 +332,11 @@ std::size_t DigitOrdinalDayEnd(std::string_view s, std::size_t i) {
 // phrase ends or a time or an agent follows; not "on the 5th floor", "on the 2nd, 3rd toes",
 // "on the 3rd attempt". Returns where the day ends, or `i`.
 std::size_t OnTheDayEnd(std::string_view s, std::size_t i) {
-  if (i < 7 || LowerWord(s.substr(i - 7, 7)) != "on the " || (i > 7 && IsAsciiAlpha(s[i - 8]))) return i;
+  constexpr std::string_view kOnThe = "on the ";  // compared in place: most tokens here are doses ("5mg")
+  if (i < kOnThe.size() || (i > kOnThe.size() && IsAsciiAlpha(s[i - kOnThe.size() - 1]))) return i;
+  for (std::size_t k = 0; k < kOnThe.size(); ++k) {
+    if (Lower(s[i - kOnThe.size() + k]) != kOnThe[k]) return i;
+  }
   const std::size_t e = DigitOrdinalDayEnd(s, i);
   if (e == 0) return i;
   if (e == s.size() || std::strchr(".;)\n", s[e]) != nullptr) return e;
@@ -766,7 +770,8 @@ class WordPass {
       if (IsInitial(s_, w_[j])) ++end;  // "Smith, John Q."
       // "transferred from Beth Israel Deaconess-Needham": a hospital; patients are not moved
       // from or to a person named without a title ("transferred to Dr. Castellanos").
-      const bool hospital = i >= 2 && In(w_[i - 1].lower, {"from", "to"}) && IsTransferVerb(w_[i - 2].lower) &&
+      const bool hospital = i >= 2 && (w_[i - 1].grammar & kPlaceCue) && In(w_[i - 1].lower, {"from", "to"}) &&
+                            IsTransferVerb(w_[i - 2].lower) &&
                             IsSpaceGap(Gap(s_, w_[i - 1], w_[i])) && IsSpaceGap(Gap(s_, w_[i - 2], w_[i - 1]));
       Add(w_[i].begin, end, hospital ? PhiType::kLocation : PhiType::kName, 2);
       AgeBetweenCommasAt(end);
