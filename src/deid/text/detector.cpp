@@ -2663,11 +2663,10 @@ Status Detector::DetectSegment(std::string_view s, std::size_t base) {
       }
     }
     const IdToken t = IdTokenAt(s, i);
-    // A procedure code is no identifier of anyone ("cpt 99214").
     if (LooksLikeId(s, t)) {
       if (IsoDateBeforeTime(s, t)) {
         out.push_back({base + t.begin, base + t.begin + 10, PhiType::kDate, 3});
-      } else if (!DoseRange(s, t) &&
+      } else if (!DoseRange(s, t) &&  // a procedure code is no identifier of anyone ("cpt 99214")
                  !(t.letters == 0 && t.digits == 5 && !t.hyphen && In(WordBefore(s, t.begin), {"cpt", "hcpcs"}))) {
         out.push_back({base + t.begin, base + t.end, PhiType::kId, 0});
       }
