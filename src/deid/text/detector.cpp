@@ -431,9 +431,11 @@ class WordPass {
                         "paramedic", "rep", "officer"});
   }
 
-  // A word with lower-case letters among the two words before word `i` on its line.
-  bool MixedCaseBefore(std::size_t i) const {
-    for (std::size_t k = i; k-- > 0 && i - k <= 2;) {
+  // A code in capitals right before word `i` on its line, after a word with lower-case letters
+  // ("Azure XT DR": "DR" is part of a device's model; not "seen by DR", "PCP: DR").
+  bool ModelCodeBefore(std::size_t i) const {
+    if (i < 2 || !w_[i - 1].all_caps) return false;
+    for (std::size_t k = i - 1; k-- > 0 && i - k <= 3;) {
       if (Gap(s_, w_[k], w_[k + 1]).find('\n') != std::string_view::npos) return false;
       if (!w_[k].all_caps && w_[k].lower.size() > 1) return true;
     }
@@ -638,11 +640,11 @@ class WordPass {
         HeaderNameAt(i + 1);
       }
       // Notes in capitals: after "DR", a word in no common list ("DR KESSLER"; not after "MR" or
-      // "MRS", which are also magnetic resonance and the modified Rankin scale), when the line is
-      // in capitals ("Azure XT DR MRI" is a pacemaker's model).
+      // "MRS", which are also magnetic resonance and the modified Rankin scale), unless a model code
+      // comes before it ("Azure XT DR MRI" is a pacemaker's model).
       if (title && w_[i].all_caps && IsSpaceGap(gap) && w_[i + 1].all_caps && !w_[i + 1].common &&
           !w_[i + 1].calendar && w_[i + 1].grammar == 0 && w_[i + 1].lower.size() >= 3 &&
-          In(w_[i].lower, {"dr", "doctor"}) && !MixedCaseBefore(i)) {
+          In(w_[i].lower, {"dr", "doctor"}) && !ModelCodeBefore(i)) {
         w_[i + 1].cue_name = true;
       }
       const bool cue = !title && (w_[i].grammar & kNameCue) &&
