@@ -15,21 +15,18 @@ namespace {
 
 // OpenSlide is opened on first use (dlopen), not linked: with the ~50 libraries it brings (GLib,
 // cairo, libxml2, libtiff, ...) it cost every caliper process, whatever its command, some 7 ms of
-// CPU to load and relocate at start, though only reading a slide needs it. The functions keep
-// the header's types.
+// CPU to load and relocate at start, though only reading a slide needs it. Every OpenSlide
+// function Caliper calls is named once here: declared with the header's type, looked up by its
+// exported name.
+#define CALIPER_OPENSLIDE_FUNCTIONS(X)                                                             \
+  X(detect_vendor) X(open) X(close) X(get_error) X(get_level0_dimensions) X(get_level_dimensions) \
+  X(get_level_downsample) X(get_best_level_for_downsample) X(read_region) X(get_property_names)   \
+  X(get_property_value) X(get_associated_image_names)
+
 struct OpenSlide {
-  decltype(&openslide_detect_vendor) detect_vendor = nullptr;
-  decltype(&openslide_open) open = nullptr;
-  decltype(&openslide_close) close = nullptr;
-  decltype(&openslide_get_error) get_error = nullptr;
-  decltype(&openslide_get_level0_dimensions) get_level0_dimensions = nullptr;
-  decltype(&openslide_get_level_dimensions) get_level_dimensions = nullptr;
-  decltype(&openslide_get_level_downsample) get_level_downsample = nullptr;
-  decltype(&openslide_get_best_level_for_downsample) get_best_level_for_downsample = nullptr;
-  decltype(&openslide_read_region) read_region = nullptr;
-  decltype(&openslide_get_property_names) get_property_names = nullptr;
-  decltype(&openslide_get_property_value) get_property_value = nullptr;
-  decltype(&openslide_get_associated_image_names) get_associated_image_names = nullptr;
+#define CALIPER_OPENSLIDE_DECLARE(name) decltype(&openslide_##name) name = nullptr;
+  CALIPER_OPENSLIDE_FUNCTIONS(CALIPER_OPENSLIDE_DECLARE)
+#undef CALIPER_OPENSLIDE_DECLARE
 };
 
 Result<const OpenSlide*> LoadOpenSlide() {
@@ -47,18 +44,9 @@ Result<const OpenSlide*> LoadOpenSlide() {
       static_assert(sizeof fn == sizeof sym);
       std::memcpy(&fn, &sym, sizeof fn);
     };
-    bind(api.detect_vendor, "openslide_detect_vendor");
-    bind(api.open, "openslide_open");
-    bind(api.close, "openslide_close");
-    bind(api.get_error, "openslide_get_error");
-    bind(api.get_level0_dimensions, "openslide_get_level0_dimensions");
-    bind(api.get_level_dimensions, "openslide_get_level_dimensions");
-    bind(api.get_level_downsample, "openslide_get_level_downsample");
-    bind(api.get_best_level_for_downsample, "openslide_get_best_level_for_downsample");
-    bind(api.read_region, "openslide_read_region");
-    bind(api.get_property_names, "openslide_get_property_names");
-    bind(api.get_property_value, "openslide_get_property_value");
-    bind(api.get_associated_image_names, "openslide_get_associated_image_names");
+#define CALIPER_OPENSLIDE_BIND(name) bind(api.name, "openslide_" #name);
+    CALIPER_OPENSLIDE_FUNCTIONS(CALIPER_OPENSLIDE_BIND)
+#undef CALIPER_OPENSLIDE_BIND
     if (!missing.empty()) {
       return Error(ErrorCode::kUnavailable, std::string(CALIPER_OPENSLIDE_LIBRARY) + " lacks " + missing);
     }
