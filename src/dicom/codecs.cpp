@@ -139,7 +139,9 @@ Result<ElementLayout> ScanElements(std::string_view f) {
       continue;
     }
     const std::uint16_t g = u16(pos), e = u16(pos + 2);
-    if (g == 0xFFFE) {  // item or delimiter: no VR; items are entered
+    // An item or a delimiter: no VR; items are entered. Any other tag of group FFFE is an element
+    // with its VR, as DCMTK reads it (its dictionary gives only these three no VR).
+    if (g == 0xFFFE && (e == 0xE000 || e == 0xE00D || e == 0xE0DD)) {
       const std::uint32_t len = u32(pos + 4);
       if (e == 0xE000) {
         if (len != kUndefined && len > f.size() - pos - 8) return too_long(g, e, len, pos + 8);

@@ -793,6 +793,24 @@ TEST(DicomDeid, AValueInAnUnSequenceClaimingMoreThanTheFileIsRefusedBeforeItIsAl
   EXPECT_EQ(refused, 0) << "1: accepted, 2: another error (memory), 3: died";
 }
 
+TEST(DicomDeid, AnElementOfGroupFffeThatIsNoItemIsReadWithItsVr) {
+  // Only (FFFE,E000), (FFFE,E00D) and (FFFE,E0DD) are items and delimiters, written without a VR.
+  // DCMTK reads any other tag of group FFFE as an element, with its VR in explicit VR syntaxes;
+  // the length walk took its VR for a length (a fuzzer's file: its output, written by DCMTK,
+  // was refused when de-identified again).
+  TempDir tmp;
+  std::string bytes = ReadBytes(Phantom(tmp.str())[0]);
+  const std::size_t pixel_tag = bytes.rfind(std::string("\xE0\x7F\x10\x00OW\0\0", 8));
+  ASSERT_NE(pixel_tag, std::string::npos);
+  // (FFFE,2A0D) UN, 4 bytes, before the pixel data (DCMTK sorts it after them).
+  bytes.insert(pixel_tag, std::string("\xFE\xFF\x0D\x2A" "UN" "\0\0" "\x04\0\0\0" "ABCD", 16));
+  auto deid = Make();
+  auto once = deid->Deidentify(bytes);
+  ASSERT_TRUE(once.ok()) << once.status().ToString();
+  auto twice = deid->Deidentify(once->bytes);
+  EXPECT_TRUE(twice.ok()) << twice.status().ToString();
+}
+
 TEST(DicomDeid, PixelDataOfEveryLongVrIsTakenOverWithItsLength) {
   // OF, OD, OL and OV, like OB and OW, have two reserved bytes and a 4-byte length; read as a
   // 2-byte length, the Pixel Data taken over as it came held 0 bytes (a fuzzer's OV file was
