@@ -26,6 +26,7 @@
 #include <limits>
 #include <memory>
 #include <mutex>
+#include <new>
 #include <string>
 #include <string_view>
 
@@ -269,7 +270,7 @@ class SpanProducer : public DcmProducer {
 // for the inflater, at most kMaxInflatedBytes, and then read as the bytes are.
 class MemoryInputStream : public DcmInputStream {
  public:
-  static constexpr std::size_t kMaxInflatedBytes = std::size_t{2} << 30;
+  static constexpr std::size_t kMaxInflatedBytes = std::size_t{1} << 30;
 
   // `owner` keeps `bytes` alive when they are inflated ones (null for the caller's bytes).
   MemoryInputStream(std::string_view bytes, std::size_t at, std::shared_ptr<const std::string> owner = nullptr)
@@ -300,34 +301,52 @@ class MemoryInputStreamFactory : public DcmInputStreamFactory {
 };
 
 DcmInputStreamFactory* MemoryInputStream::newFactory() const {
+  // Behind DCMTK's own filter (never installed by this stream for zlib), a position in the
+  // stream would be none in the bytes: no factory, as DCMTK's file stream does.
+  if (currentProducer() != &producer_) return nullptr;
   return new MemoryInputStreamFactory(bytes_, at_ + producer_.pos(), owner_);
 }
 
 OFCondition MemoryInputStream::installCompressionFilter(E_StreamCompression type) {
   if (type != ESC_zlib || owner_ != nullptr) return DcmInputStream::installCompressionFilter(type);
-  const std::string_view packed = bytes_.substr(at_ + producer_.pos());
+  std::string_view packed = bytes_.substr(at_ + producer_.pos());
   auto inflated = std::make_shared<std::string>();
   z_stream z{};
-  if (inflateInit2(&z, -MAX_WBITS) != Z_OK) return makeOFCondition(OFM_dcmdata, 900, OF_error, "zlib: no memory");
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(packed.data()));
-  z.avail_in = static_cast<uInt>(std::min<std::size_t>(packed.size(), std::numeric_limits<uInt>::max()));
+  if (inflateInit2(&z, -MAX_WBITS) != Z_OK) return EC_MemoryExhausted;
   int rc = Z_OK;
-  while (rc == Z_OK) {
-    if (inflated->size() >= kMaxInflatedBytes) break;
-    const std::size_t before = inflated->size();
-    inflated->resize(std::min(kMaxInflatedBytes, std::max<std::size_t>(before * 2, 1 << 16)));
-    z.next_out = reinterpret_cast<Bytef*>(inflated->data() + before);
-    z.avail_out = static_cast<uInt>(inflated->size() - before);
-    rc = inflate(&z, Z_NO_FLUSH);
-    inflated->resize(before + (inflated->size() - before - z.avail_out));
-    if (rc == Z_BUF_ERROR && z.avail_in > 0) rc = Z_OK;  // output full: grow and go on
+  bool too_large = false;
+  try {
+    std::array<char, 1 << 16> chunk;
+    while (rc == Z_OK) {
+      if (z.avail_in == 0 && !packed.empty()) {  // in pieces zlib's counters hold
+        const std::size_t n = std::min<std::size_t>(packed.size(), std::size_t{1} << 30);
+        z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(packed.data()));
+        z.avail_in = static_cast<uInt>(n);
+        packed.remove_prefix(n);
+      }
+      z.next_out = reinterpret_cast<Bytef*>(chunk.data());
+      z.avail_out = static_cast<uInt>(chunk.size());
+      rc = inflate(&z, Z_NO_FLUSH);
+      const std::size_t n = chunk.size() - z.avail_out;
+      if (inflated->size() + n > kMaxInflatedBytes) {
+        too_large = true;
+        break;
+      }
+      inflated->append(chunk.data(), n);
+    }
+  } catch (const std::bad_alloc&) {
+    inflateEnd(&z);
+    return EC_MemoryExhausted;
   }
+  const std::string zlib_message = z.msg != nullptr ? z.msg : "corrupt data";
   inflateEnd(&z);
-  if (rc == Z_OK && inflated->size() >= kMaxInflatedBytes) {
-    return makeOFCondition(OFM_dcmdata, 901, OF_error, "the deflated data set inflates to more than 2 GiB");
+  if (too_large) return makeOFCondition(OFM_dcmdata, 901, OF_error, "the deflated data set inflates to more than 1 GiB");
+  // Z_BUF_ERROR with every byte given: the stream is cut. What came before it is kept, and reads
+  // as a truncated file where an element is cut, as through DCMTK's inflater. A corrupt stream
+  // is an error, as there.
+  if (rc != Z_STREAM_END && rc != Z_BUF_ERROR) {
+    return makeOFCondition(OFM_dcmdata, 902, OF_error, ("ZLib Error: " + zlib_message).c_str());
   }
-  // A stream that is corrupt, or ends early, leaves what came before it, which then reads as a
-  // truncated data set, as through DCMTK's inflater.
   owner_ = inflated;
   bytes_ = *inflated;
   at_ = 0;
@@ -344,6 +363,7 @@ OFCondition ParseInMemory(std::string_view bytes, DcmFileFormat& file, E_GrpLenE
   file.transferEnd();
   // Loaded now, so the dataset outlives `bytes`; each length was checked against them above.
   if (cond.good()) cond = file.loadAllDataIntoMemory();
+  if (cond.bad()) file.clear();  // nothing left pointing into `bytes`
   return cond;
 }
 

@@ -429,6 +429,20 @@ TEST(DecodeImageTest, AValueClaimingMoreThanTheFileIsRefusedBeforeItIsAllocated)
   EXPECT_EQ(read(ReDeflated(deflated, [&](Bytes& data) { data = testing::WithForgedLength(data, explicit_pixels); })), 0);
 }
 
+// A deflate stream that is corrupt is an error, as through DCMTK's own inflater; so is one cut in
+// the middle of an element.
+TEST(DecodeImageTest, ACorruptOrCutDeflatedDataSetIsAnError) {
+  const Bytes deflated = MustTranscode(Slice(0), UID_DeflatedExplicitVRLittleEndianTransferSyntax);
+  const std::size_t packed = testing::BareDataSet(deflated).size();
+  Bytes corrupt = deflated;
+  for (std::size_t i = deflated.size() - packed; i < deflated.size() - packed + 8; ++i) corrupt[i] = 0xFF;
+  auto bad = DecodeImage(corrupt);
+  EXPECT_EQ(bad.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("ZLib"), std::string::npos) << bad.status().message();
+  auto cut = DecodeImage(Bytes(deflated.begin(), deflated.end() - static_cast<std::ptrdiff_t>(packed / 2)));
+  EXPECT_EQ(cut.status().code(), ErrorCode::kInvalidArgument) << cut.status().ToString();
+}
+
 TEST(DecodeImageTest, BadInputIsAClearErrorNeverACrash) {
   EXPECT_EQ(DecodeImage({}).status().code(), ErrorCode::kInvalidArgument);
   EXPECT_NE(DecodeImage({}).status().message().find("empty"), std::string::npos);
