@@ -9,6 +9,7 @@
 #include <dcmtk/dcmdata/dcpixel.h>
 #include <dcmtk/dcmdata/dcpixseq.h>
 #include <dcmtk/dcmdata/dcpxitem.h>
+#include <dcmtk/dcmdata/dcstack.h>
 #include <dcmtk/dcmdata/dcxfer.h>
 
 #include <algorithm>
@@ -454,29 +455,33 @@ bool JpegMarkerScanWouldHang(const std::uint8_t* data, std::size_t length) {
   return false;
 }
 
-// Refuses JPEG pixel data that DCMTK's decoder would scan forever (above): every fragment is
-// checked from its start, a frame's first fragment among them.
+// Refuses JPEG pixel data that DCMTK's decoder would scan forever (above): every fragment of every
+// Pixel Data DCMTK decodes (chooseRepresentation searches the whole data set: an Icon Image
+// Sequence's too), each from its start, a frame's first fragment among them.
 Status CheckJpegFragments(DcmDataset& ds, E_TransferSyntax xfer) {
   if (xfer != EXS_JPEGProcess1 && xfer != EXS_JPEGProcess2_4 && xfer != EXS_JPEGProcess14 &&
       xfer != EXS_JPEGProcess14SV1) {
     return Status::Ok();
   }
-  DcmElement* elem = nullptr;
-  DcmPixelSequence* fragments = nullptr;
-  if (ds.findAndGetElement(DCM_PixelData, elem).bad() || elem == nullptr || elem->ident() != EVR_PixelData ||
-      static_cast<DcmPixelData*>(elem)->getEncapsulatedRepresentation(xfer, nullptr, fragments).bad() ||
-      fragments == nullptr) {
-    return Status::Ok();  // DCMTK's decoder finds nothing to scan either
-  }
-  for (unsigned long i = 1; i < fragments->card(); ++i) {  // item 0: the Basic Offset Table
-    DcmPixelItem* item = nullptr;
-    Uint8* data = nullptr;
-    if (fragments->getItem(item, i).bad() || item == nullptr || item->getUint8Array(data).bad() || data == nullptr) {
-      continue;
+  DcmStack stack;
+  while (ds.search(DCM_PixelData, stack, ESM_afterStackTop, OFTrue).good()) {
+    DcmObject* found = stack.top();
+    DcmPixelSequence* fragments = nullptr;
+    if (found == nullptr || found->ident() != EVR_PixelData ||
+        static_cast<DcmPixelData*>(found)->getEncapsulatedRepresentation(xfer, nullptr, fragments).bad() ||
+        fragments == nullptr) {
+      continue;  // DCMTK's decoder finds nothing to scan either
     }
-    if (JpegMarkerScanWouldHang(data, item->getLength())) {
-      return Invalid("malformed JPEG data: fragment " + std::to_string(i) +
-                     " has a TEM marker (FF01) among its headers, where DCMTK's decoder would loop forever");
+    for (unsigned long i = 1; i < fragments->card(); ++i) {  // item 0: the Basic Offset Table
+      DcmPixelItem* item = nullptr;
+      Uint8* data = nullptr;
+      if (fragments->getItem(item, i).bad() || item == nullptr || item->getUint8Array(data).bad() || data == nullptr) {
+        continue;
+      }
+      if (JpegMarkerScanWouldHang(data, item->getLength())) {
+        return Invalid("malformed JPEG data: fragment " + std::to_string(i) +
+                       " has a TEM marker (FF01) among its headers, where DCMTK's decoder would loop forever");
+      }
     }
   }
   return Status::Ok();

@@ -140,6 +140,32 @@ TEST(DecodeImageTest, AJpegFrameWithATemMarkerIsRefusedNotScannedForever) {
         std::size_t{512} << 20, 20);
     EXPECT_EQ(result, 0) << uid << " (1: decoded, 2: another error, 3: killed after 20 s)";
   }
+  // DCMTK decodes every Pixel Data of the data set: also an icon's, in an Icon Image Sequence.
+  const Bytes jpeg = MustTranscode(Slice(0), UID_JPEGProcess14SV1TransferSyntax);
+  DcmFileFormat file;
+  ASSERT_TRUE(ReadDicom(jpeg, file).ok());
+  DcmElement* pixels = nullptr;
+  ASSERT_TRUE(file.getDataset()->findAndGetElement(DCM_PixelData, pixels).good());
+  auto* icon = new DcmItem();  // the Image Pixel module of the slice, and its pixel data
+  for (const DcmTagKey& key : {DCM_SamplesPerPixel, DCM_PhotometricInterpretation, DCM_Rows, DCM_Columns,
+                               DCM_BitsAllocated, DCM_BitsStored, DCM_HighBit, DCM_PixelRepresentation}) {
+    DcmElement* e = nullptr;
+    ASSERT_TRUE(file.getDataset()->findAndGetElement(key, e).good());
+    ASSERT_TRUE(icon->insert(static_cast<DcmElement*>(e->clone())).good());
+  }
+  ASSERT_TRUE(icon->insert(static_cast<DcmElement*>(pixels->clone())).good());
+  ASSERT_TRUE(file.getDataset()->insertSequenceItem(DCM_IconImageSequence, icon).good());
+  auto with_icon = WriteDicom(file, EXS_JPEGProcess14SV1);
+  ASSERT_TRUE(with_icon.ok()) << with_icon.status().ToString();
+  const Bytes soi = {0xFF, 0xD8, 0xFF};
+  auto first = std::search(with_icon->begin(), with_icon->end(), soi.begin(), soi.end());  // the icon's
+  ASSERT_NE(first, with_icon->end());
+  Bytes nested = *with_icon;
+  nested[static_cast<std::size_t>(first - with_icon->begin()) + 3] = 0x01;
+  const int result = testing::InLimitedChild(
+      [&] { return DecodeImage(nested).status().code() == ErrorCode::kInvalidArgument ? 0 : 1; },
+      std::size_t{512} << 20, 20);
+  EXPECT_EQ(result, 0) << "icon (1: decoded or another error, 3: killed after 20 s)";
 }
 
 TEST(DecodeImageTest, LossySyntaxesStayWithinTheirErrorBounds) {
