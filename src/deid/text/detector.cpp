@@ -431,17 +431,6 @@ class WordPass {
                         "paramedic", "rep", "officer"});
   }
 
-  // A code in capitals right before word `i` on its line, after a word with lower-case letters
-  // ("Azure XT DR": "DR" is part of a device's model; not "seen by DR", "PCP: DR").
-  bool ModelCodeBefore(std::size_t i) const {
-    if (i < 2 || !w_[i - 1].all_caps) return false;
-    for (std::size_t k = i - 1; k-- > 0 && i - k <= 3;) {
-      if (Gap(s_, w_[k], w_[k + 1]).find('\n') != std::string_view::npos) return false;
-      if (!w_[k].all_caps && w_[k].lower.size() > 1) return true;
-    }
-    return false;
-  }
-
   // A clinician's role that is a name cue but no PersonNoun (a word in no list after it is a
   // surname as often as a given name: "rn okonkwo", "tech haggerty").
   static bool CareRole(const Word& w) {
@@ -477,12 +466,15 @@ class WordPass {
   }
 
   // An organisation's acronym in capitals right after word `k` ("Boston EMS", "Quincy PD"): two to
-  // four letters, no credential ("Smith MD") or state ("Boston MA"), after a word not in capitals
-  // (in "TO HOME WITH VNA" every word is).
+  // four letters, no credential ("Smith MD") or state ("Boston MA"), and no function word, which in
+  // a line in capitals is in capitals too ("BROCKTON EMS"; in "TO HOME WITH VNA", "WITH" is none).
   bool AcronymAfter(std::size_t k) const {
-    if (k + 1 >= w_.size() || w_[k].all_caps) return false;
+    if (k + 1 >= w_.size()) return false;
     const Word& a = w_[k + 1];
     return a.all_caps && a.lower.size() <= 4 && a.plain && !(a.grammar & kCredential) && !a.state &&
+           !In(a.lower, {"with", "and", "the", "for", "to", "from", "by", "on", "in", "at", "of", "per", "via",
+                         "or", "but", "as", "into", "onto", "over", "then", "when", "was", "is", "are", "has",
+                         "had", "not", "no", "will", "can", "may"}) &&
            IsSpaceGap(Gap(s_, w_[k], a));
   }
 
@@ -640,11 +632,12 @@ class WordPass {
         HeaderNameAt(i + 1);
       }
       // Notes in capitals: after "DR", a word in no common list ("DR KESSLER"; not after "MR" or
-      // "MRS", which are also magnetic resonance and the modified Rankin scale), unless a model code
-      // comes before it ("Azure XT DR MRI" is a pacemaker's model).
+      // "MRS", which are also magnetic resonance and the modified Rankin scale), nor before a
+      // modality or test ("Azure XT DR MRI" is a pacemaker's model, made safe for MRI).
       if (title && w_[i].all_caps && IsSpaceGap(gap) && w_[i + 1].all_caps && !w_[i + 1].common &&
           !w_[i + 1].calendar && w_[i + 1].grammar == 0 && w_[i + 1].lower.size() >= 3 &&
-          In(w_[i].lower, {"dr", "doctor"}) && !ModelCodeBefore(i)) {
+          In(w_[i].lower, {"dr", "doctor"}) &&
+          !In(w_[i + 1].lower, {"mri", "pet", "ecg", "ekg", "eeg", "emg", "cxr", "kub"})) {
         w_[i + 1].cue_name = true;
       }
       const bool cue = !title && (w_[i].grammar & kNameCue) &&

@@ -1133,14 +1133,20 @@ TEST(TextDeid, LeaksAndFalsePositivesOfTheSixthRound) {
             V{"Amazon"});
   EXPECT_EQ(Found(*d, "retired from Raytheon in 2010", PhiType::kOther), V{"Raytheon"});
   ExpectNoSpans(*d, {"fired from his job last week", "discharged from PT, retired from work"});
-  // "DR" in capitals is no title after a code in capitals that follows mixed case: a device model
-  // ("Azure XT DR MRI"); still in "SEEN BY DR KESSLER" and "seen by DR KESSLER".
+  // "DR" in capitals is no title before a modality: a device model ("Azure XT DR MRI"); still in
+  // "SEEN BY DR KESSLER" and "seen by DR KESSLER".
   EXPECT_EQ(Found(*d, "Device: Medtronic Azure XT DR MRI pacemaker, implanted by Dr. Vasquez-Ortiz", PhiType::kName),
             V{"Vasquez-Ortiz"});
   EXPECT_EQ(Found(*d, "PT SEEN BY DR KESSLER TODAY", PhiType::kName), V{"KESSLER"});
-  // And in mixed case, where a word that is no code in capitals comes before it.
+  // And in mixed case, after anything but before a modality.
   EXPECT_EQ(Found(*d, "Pt seen by DR KESSLER today", PhiType::kName), V{"KESSLER"});
   EXPECT_EQ(Found(*d, "PCP: DR KESSLER, follow up in 2 weeks", PhiType::kName), V{"KESSLER"});
+  EXPECT_EQ(Found(*d, "Discussed with PCP DR OKONKWO", PhiType::kName), V{"OKONKWO"});
+  EXPECT_EQ(Found(*d, "per ED DR OKONKWO, admit", PhiType::kName), V{"OKONKWO"});
+  // A town in capitals before an agency's acronym stays a town ("TO HOME WITH VNA": no acronym
+  // after a word in capitals when it is a common word).
+  EXPECT_EQ(Found(*d, "TRANSPORTED BY BROCKTON EMS", PhiType::kLocation), V{"BROCKTON"});
+  EXPECT_EQ(Found(*d, "Brought in by BROCKTON EMS", PhiType::kLocation), V{"BROCKTON"});
   // After a verb of transfer and "from" or "to", words that look like a name are a place (a
   // hospital), unless a title says person.
   EXPECT_EQ(Found(*d, "Transferred from Beth Israel Deaconess-Needham on 11/17", PhiType::kLocation),
