@@ -10,6 +10,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <csignal>
+
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
@@ -62,8 +65,15 @@ inline int InLimitedChild(const std::function<int()>& body, std::size_t headroom
     ::alarm(seconds);
     ::_exit(body());
   }
+  if (pid < 0) return -1;
   int wstatus = 0;
-  if (pid < 0 || ::waitpid(pid, &wstatus, 0) != pid) return -1;
+  pid_t waited;
+  while ((waited = ::waitpid(pid, &wstatus, 0)) < 0 && errno == EINTR) {
+  }
+  if (waited != pid) {
+    ::kill(pid, SIGKILL);
+    return -1;
+  }
   return WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 3;
 }
 
