@@ -1,7 +1,6 @@
 #include "dicom/codecs.h"
 
 #include <dcmtk/dcmdata/dcistrma.h>
-#include <dcmtk/dcmdata/dcistrmb.h>
 #include <dcmtk/dcmdata/dcostrmb.h>
 #include <dcmtk/dcmdata/dcrledrg.h>
 #include <dcmtk/dcmdata/dcrleerg.h>
