@@ -355,7 +355,7 @@ OFCondition MemoryInputStream::installCompressionFilter(E_StreamCompression type
 
 }  // namespace
 
-OFCondition ParseInMemory(std::string_view bytes, DcmFileFormat& file, E_GrpLenEncoding group_lengths) {
+Status ParseInMemory(std::string_view bytes, DcmFileFormat& file, E_GrpLenEncoding group_lengths) {
   MemoryInputStream stream(bytes, 0);
   file.transferInit();
   OFCondition cond = file.read(stream, EXS_Unknown, group_lengths, DCM_MaxReadLength);
@@ -363,7 +363,14 @@ OFCondition ParseInMemory(std::string_view bytes, DcmFileFormat& file, E_GrpLenE
   // Loaded now, so the dataset outlives `bytes`; each length was checked against them above.
   if (cond.good()) cond = file.loadAllDataIntoMemory();
   if (cond.bad()) file.clear();  // nothing left pointing into `bytes`
-  return cond;
+  if (cond == EC_StreamNotifyClient) {
+    return Error(ErrorCode::kInvalidArgument, "truncated DICOM file (an element claims more bytes than remain)");
+  }
+  if (cond.bad()) return Error(ErrorCode::kInvalidArgument, std::string("not a readable DICOM file (") + cond.text() + ")");
+  if (file.getDataset() == nullptr || file.getDataset()->card() == 0) {
+    return Error(ErrorCode::kInvalidArgument, "not a DICOM file: no data elements");
+  }
+  return Status::Ok();
 }
 
 Status ReadDicom(std::span<const std::uint8_t> bytes, DcmFileFormat& out) {
@@ -373,19 +380,7 @@ Status ReadDicom(std::span<const std::uint8_t> bytes, DcmFileFormat& out) {
   if (view.size() >= 132 && view.substr(128, 4) == "DICM") {
     CALIPER_RETURN_IF_ERROR(CheckElementLengths(view));
   }
-  const OFCondition cond = ParseInMemory(view, out, EGL_noChange);
-  if (cond == EC_StreamNotifyClient) {
-    return Error(ErrorCode::kInvalidArgument, "truncated DICOM file (an element claims more bytes than remain)");
-  }
-  if (cond.bad()) {
-    return Error(ErrorCode::kInvalidArgument,
-                 std::string("not a readable DICOM file (") + cond.text() + ")");
-  }
-  DcmDataset* ds = out.getDataset();
-  if (ds == nullptr || ds->card() == 0) {
-    return Error(ErrorCode::kInvalidArgument, "not a DICOM file: no data elements");
-  }
-  return Status::Ok();
+  return ParseInMemory(view, out, EGL_noChange);
 }
 
 Result<std::vector<std::uint8_t>> WriteDicom(DcmFileFormat& file, E_TransferSyntax xfer) {

@@ -50,11 +50,11 @@ inline Status CheckElementLengths(std::string_view part10) { return ScanElements
 
 // Reads `bytes` into `file` with DCMTK (the transfer syntax from the file meta information, or
 // guessed from the first bytes when there is none) so that no value is allocated before the
-// bytes it claims are known to be there: a value claiming more than remain gives
-// EC_StreamNotifyClient, as a truncated file does. `file` keeps no pointer into `bytes` (it is
-// cleared when the read fails). A deflated data set is inflated first (at most 1 GiB; a corrupt
-// stream is an error) and read the same way.
-OFCondition ParseInMemory(std::string_view bytes, DcmFileFormat& file, E_GrpLenEncoding group_lengths);
+// bytes it claims are known to be there. `file` keeps no pointer into `bytes` (it is cleared when
+// the read fails). A deflated data set is inflated first (at most 1 GiB; a corrupt stream is an
+// error) and read the same way. Errors (kInvalidArgument): truncated (a value claiming more bytes
+// than remain), unreadable, or no data element.
+Status ParseInMemory(std::string_view bytes, DcmFileFormat& file, E_GrpLenEncoding group_lengths);
 
 // Parses `bytes` (a Part 10 file, or a bare dataset whose transfer syntax is detected) into
 // `out`. Errors: kInvalidArgument for empty, truncated or non-DICOM input.

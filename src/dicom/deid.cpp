@@ -865,12 +865,7 @@ Status ReadPart10(std::string_view part10, DcmFileFormat& file, std::size_t* pix
       parsed = part10.substr(0, layout.pixel_data_tail);
     }
   }
-  const OFCondition cond = ParseInMemory(parsed, file, EGL_noChange);
-  if (cond == EC_StreamNotifyClient) return Error(ErrorCode::kInvalidArgument, "truncated DICOM file");
-  if (cond.bad()) return Error(ErrorCode::kInvalidArgument, std::string("malformed DICOM: ") + cond.text());
-  if (file.getDataset() == nullptr || file.getDataset()->card() == 0) {
-    return Error(ErrorCode::kInvalidArgument, "not a DICOM file: no data elements");
-  }
+  CALIPER_RETURN_IF_ERROR(ParseInMemory(parsed, file, EGL_noChange));
   if (pixel_tail != nullptr && *pixel_tail != ElementLayout::kNone) {
     // DCMTK must have read the dataset in the syntax the walk assumed, and the writer must not
     // owe the pixel data a group length.
