@@ -1,5 +1,7 @@
 #include "dicom/codecs.h"
 
+#include "dicom/dictionary.h"
+
 #include <dcmtk/dcmdata/dcistrma.h>
 #include <dcmtk/dcmdata/dcostrmb.h>
 #include <dcmtk/dcmdata/dcrledrg.h>
@@ -30,6 +32,13 @@
 #include <string_view>
 
 namespace caliper::dicom {
+namespace {
+
+// DCMTK's dictionary from the compiled table, before main (dictionary.h). Every binary that
+// reads DICOM links this file.
+[[maybe_unused]] const DictionarySource kDictionarySource = LoadDictionary();
+
+}  // namespace
 
 void RegisterDecoders() {
   static std::once_flag once;
