@@ -51,6 +51,28 @@ void AppendMatchingCase(std::string& out, std::string_view word, std::string_vie
   }
 }
 
+// Whether `hay` holds `needle`, ignoring the case of ASCII letters.
+bool HoldsCaseless(std::string_view hay, std::string_view needle) {
+  if (needle.size() > hay.size()) return false;
+  for (std::size_t i = 0; i + needle.size() <= hay.size(); ++i) {
+    std::size_t k = 0;
+    while (k < needle.size() && Lower(hay[i + k]) == Lower(needle[k])) ++k;
+    if (k == needle.size()) return true;
+  }
+  return false;
+}
+
+// The entry of `pool` that `h` picks for the lower-case word `lower`, or the next one that keeps
+// nothing of it readable: not the word itself, nor one of the two inside the other ("john" as
+// "Johnny", "ann" as "Leann").
+const std::string& Pick(const std::vector<std::string>& pool, std::uint64_t h, std::string_view lower) {
+  for (std::size_t k = 0; k < pool.size(); ++k) {
+    const std::string& p = pool[(h + k) % pool.size()];
+    if (!HoldsCaseless(p, lower) && !HoldsCaseless(lower, p)) return p;
+  }
+  return pool[h % pool.size()];
+}
+
 // Hinnant's civil-date algorithms ("chrono-Compatible Low-Level Date Algorithms").
 long long DaysFromCivil(int y, int m, int d) {
   y -= m <= 2;
@@ -169,11 +191,13 @@ void SurrogateMaker::Name(std::string_view original, std::string& out) const {
     const std::string lower = LowerAscii(word);
     const std::uint64_t h = H("name", lower);
     if (word.size() == 1) {
-      out.push_back(static_cast<char>((IsUpper(word[0]) ? 'A' : 'a') + h % 26));
+      // Another letter, never the initial itself.
+      const int letter = IsAlpha(word[0]) ? Lower(word[0]) - 'a' : 0;
+      out.push_back(static_cast<char>((IsUpper(word[0]) ? 'A' : 'a') + (letter + 1 + static_cast<int>(h % 25)) % 26));
     } else {
       const auto& pool = lex.FirstName(lower) > lex.Surname(lower) ? lex.first_name_pool()
                                                                    : lex.surname_pool();
-      AppendMatchingCase(out, pool[h % pool.size()], word);
+      AppendMatchingCase(out, Pick(pool, h, lower), word);
     }
     i = j;
   }
@@ -209,8 +233,7 @@ void SurrogateMaker::Place(std::string_view original, std::string& out) const {
     if (keep) {
       out += word;
     } else {
-      const auto& pool = lex.city_pool();
-      AppendMatchingCase(out, pool[H("place", lower) % pool.size()], word);
+      AppendMatchingCase(out, Pick(lex.city_pool(), H("place", lower), lower), word);
     }
     i = j;
   }

@@ -1,6 +1,7 @@
 #include "caliper/deid/text_deid.h"
 
 #include <algorithm>
+#include <cctype>
 #include <array>
 #include <chrono>
 #include <cstdio>
@@ -1522,6 +1523,31 @@ TEST(TextDeid, DateShiftOfUnpaddedAndYearlessDates) {
   text::SurrogateMaker m("project-secret-key-0123456789", "patient-1");
   EXPECT_EQ(r->text, "recheck on " + m.Replace(PhiType::kDate, "3/7") + " and " + m.Replace(PhiType::kDate, "3/14"));
   EXPECT_EQ(r->text.find("[DATE]"), std::string::npos) << r->text;
+}
+
+// A surrogate name or place never keeps the original readable: not the word itself, nor a
+// word holding it or held in it ("John" as "Johnny", "Johnny" as "John"), whatever the key and
+// patient; an initial never stays the same letter. (A notes test found "John" as "Johnny" with
+// a project's random key.)
+TEST(TextDeid, ASurrogateNeverHoldsItsOriginal) {
+  auto lower = [](std::string s) {
+    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+  };
+  int kept = 0;
+  for (int p = 0; p < 2000; ++p) {
+    text::SurrogateMaker m("project-secret-key-" + std::to_string(p % 7), "patient-" + std::to_string(p));
+    for (const auto& [type, original] :
+         {std::pair{PhiType::kName, "John"}, std::pair{PhiType::kName, "Smith"}, std::pair{PhiType::kName, "Ann"},
+          std::pair{PhiType::kName, "Lee"}, std::pair{PhiType::kName, "Johnny"}, std::pair{PhiType::kName, "J"},
+          std::pair{PhiType::kLocation, "Boston"}, std::pair{PhiType::kLocation, "Salem"}}) {
+      const std::string o = lower(original), s = lower(m.Replace(type, original));
+      if (s.find(o) != std::string::npos || o.find(s) != std::string::npos) {
+        if (++kept <= 5) ADD_FAILURE() << original << " became " << s << " for patient-" << p;
+      }
+    }
+  }
+  EXPECT_EQ(kept, 0);
 }
 
 TEST(TextDeid, ZipThreeDigitRule) {
