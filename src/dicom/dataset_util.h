@@ -1,7 +1,7 @@
 #pragma once
 
-// Small readers of DCMTK items that turn absent or malformed values into std::nullopt / "", and
-// walks over an item's elements and a sequence's items.
+// Small readers of DCMTK items that turn absent or malformed values into std::nullopt / "",
+// walks over an item's elements and a sequence's items, and the "2.25." UID of a number.
 // Internal to src/dicom.
 
 #include <dcmtk/config/osconfig.h>
@@ -10,12 +10,45 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 namespace caliper::dicom {
+
+// "2.25." and `value` in decimal (a UID from a 128-bit number, PS3.5 B.2). Split into parts
+// below 10^19 and written by 64-bit division: dividing the 128-bit number by 10 digit by digit
+// costs a library call a digit.
+inline std::string Uid225(unsigned __int128 value) {
+  constexpr std::uint64_t kTen19 = 10'000'000'000'000'000'000ULL;
+  const auto low = static_cast<std::uint64_t>(value % kTen19);
+  value /= kTen19;
+  const auto middle = static_cast<std::uint64_t>(value % kTen19);
+  const auto high = static_cast<std::uint64_t>(value / kTen19);  // at most 34
+  char digits[40];
+  char* at = digits + sizeof digits;
+  // The digits of `part`, at least `width` of them (zeros in front).
+  auto put = [&at](std::uint64_t part, int width) {
+    do {
+      *--at = static_cast<char>('0' + part % 10);
+      part /= 10;
+      --width;
+    } while (part != 0 || width > 0);
+  };
+  if (high != 0) {
+    put(low, 19);
+    put(middle, 19);
+    put(high, 1);
+  } else if (middle != 0) {
+    put(low, 19);
+    put(middle, 1);
+  } else {
+    put(low, 1);
+  }
+  return "2.25." + std::string(at, digits + sizeof digits);
+}
 
 // Calls `visit` with each element of `item`, in order; `visit` must not insert or remove elements
 // of `item` itself. DcmItem::getElement(i) walks the element list from its head on every call,

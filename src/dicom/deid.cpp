@@ -986,13 +986,7 @@ std::string PseudonymousUid(const KeyedHash& hash, std::string_view uid) {
   const std::array<unsigned char, 32> digest = hash(message);
   unsigned __int128 value = 0;
   for (int i = 0; i < 16; ++i) value = (value << 8) | digest[i];
-  std::string digits;
-  do {
-    digits.push_back(static_cast<char>('0' + static_cast<int>(value % 10)));
-    value /= 10;
-  } while (value != 0);
-  std::reverse(digits.begin(), digits.end());
-  return "2.25." + digits;
+  return Uid225(value);
 }
 
 Status ParseDeidOptionList(std::string_view list, DeidOptions& options) {

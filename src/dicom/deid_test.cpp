@@ -1517,4 +1517,33 @@ TEST(DicomDeidSamples, CompressedSamplePixelsAreDecodedAndBlanked) {
 }
 
 }  // namespace
+// Uid225 writes every 128-bit number as dividing it by ten digit by digit would: the edges of
+// its parts below 10^19 and random numbers of every size.
+TEST(DicomDeid, Uid225WritesA128BitNumberInDecimal) {
+  auto slow = [](unsigned __int128 v) {
+    std::string digits;
+    do {
+      digits.insert(digits.begin(), static_cast<char>('0' + static_cast<int>(v % 10)));
+      v /= 10;
+    } while (v != 0);
+    return "2.25." + digits;
+  };
+  const unsigned __int128 ten19 = 10'000'000'000'000'000'000ULL;
+  std::vector<unsigned __int128> values = {0, 1, 9, 10, ten19 - 1, ten19, ten19 + 1, ten19 * ten19 - 1,
+                                           ten19 * ten19, ten19 * ten19 + 1, ~static_cast<unsigned __int128>(0)};
+  std::uint64_t state = 0x9E3779B97F4A7C15ULL;
+  auto next = [&state] {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return state;
+  };
+  for (int i = 0; i < 3000; ++i) {
+    const unsigned __int128 v = (static_cast<unsigned __int128>(next()) << 64) | next();
+    values.push_back(v >> (i % 128));
+  }
+  for (const unsigned __int128 v : values) EXPECT_EQ(Uid225(v), slow(v));
+  EXPECT_EQ(Uid225(~static_cast<unsigned __int128>(0)), "2.25.340282366920938463463374607431768211455");
+}
+
 }  // namespace caliper::dicom

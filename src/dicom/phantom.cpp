@@ -14,6 +14,7 @@
 #include "caliper/common/ids.h"
 #include "caliper/common/random.h"
 #include "dicom/codecs.h"
+#include "dicom/dataset_util.h"
 
 namespace caliper::dicom {
 namespace {
@@ -303,12 +304,7 @@ std::string DeriveUid(std::uint64_t seed, const std::string& purpose) {
   const std::uint64_t lo = SplitMix64(hi ^ label ^ 0x2545f4914f6cdd1dULL);
   unsigned __int128 value = (static_cast<unsigned __int128>(hi) << 64) | lo;
   if (value == 0) value = 1;
-  std::string digits;
-  while (value != 0) {
-    digits.insert(digits.begin(), static_cast<char>('0' + static_cast<int>(value % 10)));
-    value /= 10;
-  }
-  return "2.25." + digits;
+  return Uid225(value);
 }
 
 namespace {
