@@ -520,6 +520,17 @@ class WordPass {
     return false;
   }
 
+  // A capitalised word `k` that the words around it say is a person's surname, after a place cue:
+  // "transferred to Okonkwo's service", "transferred to Harding team", "the care of Okonkwo" (a
+  // hospital after a verb of transfer is a place: "transferred to Beth Israel").
+  bool PersonAfterPlaceCue(std::size_t k) const {
+    if (k < 2 || !IsSpaceGap(Gap(s_, w_[k - 1], w_[k])) || !IsSpaceGap(Gap(s_, w_[k - 2], w_[k - 1]))) return false;
+    if (w_[k - 1].lower == "of") return w_[k - 2].lower == "care";
+    return w_[k - 1].lower == "to" && IsTransferVerb(w_[k - 2].lower) &&
+           (w_[k].lower.ends_with("'s") ||
+            (k + 1 < w_.size() && IsSpaceGap(Gap(s_, w_[k], w_[k + 1])) && In(w_[k + 1].lower, {"service", "team"})));
+  }
+
   // A record's demographic field after a name: "dob", "mrn", "ssn".
   static bool DemographicField(const Word& w) { return In(w.lower, {"dob", "mrn", "ssn"}); }
 
@@ -607,10 +618,11 @@ class WordPass {
         // right after it ("coach jaylen said"), or after its comma when the word ends the phrase
         // ("sibling, jaylen (8)").
         // The same after a clinician's role ("first assist rn okonkwo", "per nurse adebayo"), but
-        // not a verb in -ed or -ing that is no listed name ("rn titrated", "nurse triaged").
+        // not a verb in -ed or -ing that is no listed name or place name ("rn titrated", "nurse
+        // triaged"; "rn harding", "rn redding").
         const bool person = !relation && !title && LowerName(next) && next.lower.size() >= 4 &&
                             (PersonNoun(w_[i]) ||
-                             (CareRole(w_[i]) && (next.first > 0 || next.last > 0 ||
+                             (CareRole(w_[i]) && (next.first > 0 || next.last > 0 || next.city ||
                                                   !(next.lower.ends_with("ed") || next.lower.ends_with("ing")))));
         const bool person_gap = IsCueGap(gap) || gap == " (";  // "subscriber: o'neil", "rep (tyler)"
         if (cue_comma) {
@@ -639,6 +651,10 @@ class WordPass {
           In(w_[i].lower, {"dr", "doctor"}) &&
           !In(w_[i + 1].lower, {"mri", "pet", "ecg", "ekg", "eeg", "emg", "cxr", "kub"})) {
         w_[i + 1].cue_name = true;
+      }
+      if ((w_[i].grammar & kPlaceCue) && w_[i + 1].cap && !w_[i + 1].all_caps && PersonAfterPlaceCue(i + 1) &&
+          NameLike(w_[i + 1], true)) {
+        w_[i + 1].score += 4;
       }
       const bool cue = !title && (w_[i].grammar & kNameCue) &&
                        (IsCueGap(gap) || (relation && gap == " (")) && w_[i + 1].cap;  // "partner (Deshawn)"
@@ -764,10 +780,12 @@ class WordPass {
       std::size_t end = w_[j].end;
       if (IsInitial(s_, w_[j])) ++end;  // "Smith, John Q."
       // "transferred from Beth Israel Deaconess-Needham": a hospital; patients are not moved
-      // from or to a person named without a title ("transferred to Dr. Castellanos").
+      // from or to a person named without a title ("transferred to Dr. Castellanos") or a word
+      // saying person ("transferred to Okonkwo's service").
       const bool hospital = i >= 2 && (w_[i - 1].grammar & kPlaceCue) && In(w_[i - 1].lower, {"from", "to"}) &&
                             IsTransferVerb(w_[i - 2].lower) &&
-                            IsSpaceGap(Gap(s_, w_[i - 1], w_[i])) && IsSpaceGap(Gap(s_, w_[i - 2], w_[i - 1]));
+                            IsSpaceGap(Gap(s_, w_[i - 1], w_[i])) && IsSpaceGap(Gap(s_, w_[i - 2], w_[i - 1])) &&
+                            !PersonAfterPlaceCue(i);
       Add(w_[i].begin, end, hospital ? PhiType::kLocation : PhiType::kName, 2);
       AgeBetweenCommasAt(end);
       i = j + 1;
@@ -784,6 +802,62 @@ class WordPass {
     if (k + 2 >= s_.size() || s_[k] != ',' || k - (e + 2) < 2 || (s_[k + 1] == ' ' && IsDigit(s_[k + 2]))) return;
     if (const int age = ParseInt(s_.substr(e + 2, k - e - 2)); age >= 90 && age <= 125) {
       Add(e + 2, k, PhiType::kAge, 3);
+    }
+  }
+
+  // An age over 89 written short with the sex at the word `i`, "F" or "M" in capitals: "93F",
+  // "93 F", "F/93", "M, 91". "99F" is as often a temperature, so the words around it must say
+  // patient: no temperature word before it ("Tmax 101F", "febrile to 102F") and a word that
+  // goes on to describe a patient after it ("93F from home", "F/93, hx CHF", "91M with afib").
+  void SexAndAgeAt(std::size_t i) {
+    const std::size_t n = w_.size();
+    const std::size_t sb = w_[i].begin, se = w_[i].end;
+    const auto number_byte = [](char c) { return IsAlnumByte(c) || std::string_view("./-,").find(c) != std::string_view::npos; };
+    std::size_t b = 0, e = 0;             // the age's digits
+    std::size_t before = sb, after = se;  // where the age and the sex begin and end
+    if (sb > 0 && (IsDigit(s_[sb - 1]) || (sb > 1 && s_[sb - 1] == ' ' && IsDigit(s_[sb - 2])))) {
+      if (se < s_.size() && (IsAlnumByte(s_[se]) || s_[se] == '/')) return;  // "93F/U"
+      e = IsDigit(s_[sb - 1]) ? sb : sb - 1;  // "93F", "93 F"
+      b = e;
+      while (b > 0 && IsDigit(s_[b - 1])) --b;
+      if (b > 0 && number_byte(s_[b - 1])) return;  // "101.5F"
+      before = b;
+    } else {  // "F/93", "M, 91"
+      if (se + 1 < s_.size() && s_[se] == '/') {
+        b = se + 1;
+      } else if (se + 2 < s_.size() && s_[se] == ',' && s_[se + 1] == ' ') {
+        b = se + 2;
+      } else {
+        return;
+      }
+      e = b;
+      while (e < s_.size() && IsDigit(s_[e])) ++e;
+      if (e < s_.size() && number_byte(s_[e]) && s_[e] != ',') return;
+      if (e + 2 < s_.size() && s_[e] == ',' && s_[e + 1] == ' ' && IsDigit(s_[e + 2])) return;  // "M, 91, 92"
+      after = e;
+    }
+    if (e - b < 2 || e - b > 3) return;
+    if (const int age = ParseInt(s_.substr(b, e - b)); age < 90 || age > 125) return;
+    // The word before, next to it, is no temperature word.
+    std::size_t p = i;
+    while (p > 0 && w_[p - 1].end > before) --p;
+    if (p > 0 && before - w_[p - 1].end <= 2 &&
+        In(w_[p - 1].lower, {"t", "temp", "temps", "temperature", "tmax", "tm", "tc", "max", "febrile", "afebrile",
+                             "fever", "fevers", "spiked", "spike", "to", "of", "at", "degrees", "oral", "rectal"})) {
+      return;
+    }
+    std::size_t k = i + 1;
+    while (k < n && w_[k].begin < after) ++k;
+    if (k >= n) return;
+    for (std::size_t j = after; j < w_[k].begin; ++j) {
+      if (s_[j] != ' ' && s_[j] != ',') return;
+    }
+    const Word& next = w_[k];
+    const bool slash = next.end < s_.size() && s_[next.end] == '/';  // "w/", "s/p", "h/o", "c/o", "p/w"
+    if (In(next.lower, {"with", "from", "presents", "presenting", "presented", "who", "hx", "pmh", "here", "admitted",
+                        "brought", "bib", "biba", "transferred", "sent", "lives", "living", "resident"}) ||
+        (slash && In(next.lower, {"w", "s", "h", "c", "p"}))) {
+      Add(b, e, PhiType::kAge, 3);
     }
   }
 
@@ -804,6 +878,7 @@ class WordPass {
       return std::binary_search(after_address.begin(), after_address.end(), w_[k].begin);
     };
     for (std::size_t i = 0; i < n; ++i) {
+      if (w_[i].end - w_[i].begin == 1 && (s_[w_[i].begin] == 'F' || s_[w_[i].begin] == 'M')) SexAndAgeAt(i);
       // Lower-case notes: a listed city right after a street address ("14 elm st apt 3b
       // springfield"), or after "in", "from", "near" when it is no common word or name ("retired
       // teacher from worcester").
@@ -908,9 +983,12 @@ class WordPass {
         }
         const bool plain = !w_[i].common && w_[i].first == 0 && w_[i].last == 0 &&
                            (!w_[i].all_caps || (caps && after_cue)) && !lex.State(key);
+        // After a verb of transfer, a town in no common list even if a first name ("TRANSFERRED TO
+        // CHELSEA"; "spoke to Chelsea" stays a name).
         const bool strong_cue =
             after_cue && i > 1 &&
-            In(w_[i - 2].lower, {"lives", "living", "resides", "residing", "moved", "born", "home"});
+            (In(w_[i - 2].lower, {"lives", "living", "resides", "residing", "moved", "born", "home"}) ||
+             (IsTransferVerb(w_[i - 2].lower) && !w_[i].common && IsSpaceGap(Gap(s_, w_[i - 2], w_[i - 1]))));
         // "visiting sister in Lowell": after "in", a listed first name too (people are seldom "in"
         // someone, as for lower-case towns above).
         const bool in_town = after_cue && len == 1 && w_[i - 1].lower == "in" && !w_[i].common && !w_[i].name &&

@@ -912,15 +912,17 @@ TEST(TextDeid, HandWrittenLinesFifthRound) {
   };
   for (const ExpectedLine& l : lines) EXPECT_EQ(Found(*d, l.text, l.type), l.spans) << l.text;
   // Left (docs/deid-text.md, "Fifth round" and "Sixth round"): a street with no suffix and the
-  // neighbourhood after it, a city abroad in no list, an age written "93F". The count fails
-  // when a rule finds one (then move the line up) or loses one.
+  // neighbourhood after it, a city abroad in no list. The count fails when a rule finds one
+  // (then move the line up) or loses one. The age written "93F" is found since the eighth round.
   const std::vector<std::pair<std::string, std::string>> left = {
       {housing, "250 e. broadway"},
       {housing, "south boston"},
       {"pt's brother nguyen van minh called from ho chi minh city", "ho chi minh city"},
-      {"CC: SOB. HPI: 93F from Hebrew SeniorLife, brought by daughter Ruth Adler-Katz, hx CHF, EF 25%", "93F"},
   };
-  EXPECT_EQ(CountLeaked(*d, left), 4);
+  EXPECT_EQ(CountLeaked(*d, left), 3);
+  EXPECT_EQ(Found(*d, "CC: SOB. HPI: 93F from Hebrew SeniorLife, brought by daughter Ruth Adler-Katz, hx CHF, EF 25%",
+                  PhiType::kAge),
+            V{"93"});
   // A procedure named after a person that is also a listed town, after "s/p": no place (the
   // sixth round).
   EXPECT_TRUE(Found(*d, "s/p Whipple, Nissen fundoplication, Hartmann pouch, Roux-en-Y", PhiType::kLocation)
@@ -976,17 +978,17 @@ TEST(TextDeid, LeaksAndFalsePositivesOfTheFifthRound) {
   EXPECT_TRUE(Found(*d, "status post Whipple 2019", PhiType::kLocation).empty());
   EXPECT_EQ(Found(*d, "s/p fall at home in Whipple", PhiType::kLocation), V{"Whipple"});
   // Left, decided (docs/deid-text.md, "Sixth round"): a numbered street with a directional and
-  // no suffix, and a directional neighbourhood; a city abroad in no list; an age written with the
-  // sex ("99F" is as often a temperature); a facility whose name has no facility word. Each
-  // failed as an expectation of its span at 2147ecc, and is counted here.
+  // no suffix, and a directional neighbourhood; a city abroad in no list; a facility whose name
+  // has no facility word. Each failed as an expectation of its span at 2147ecc, and is counted
+  // here. (An age written with the sex, "93F from home", is found since the eighth round:
+  // LeaksAndFalsePositivesOfTheSeventhRound.)
   const std::vector<std::pair<std::string, std::string>> left = {
       {"apt at 250 e. broadway, south boston", "250 e. broadway"},
       {"apt at 250 e. broadway, south boston", "south boston"},
       {"pt's brother nguyen van minh called from ho chi minh city", "ho chi minh city"},
-      {"CC: SOB. HPI: 93F from home, hx CHF", "93F"},
       {"HPI: 93F from Hebrew SeniorLife, brought by daughter", "Hebrew SeniorLife"},
   };
-  EXPECT_EQ(CountLeaked(*d, left), 5);
+  EXPECT_EQ(CountLeaked(*d, left), 4);
 }
 
 // Thirty-two lines written for the sixth round, in styles no earlier round covered: operative
@@ -1267,6 +1269,46 @@ TEST(TextDeid, HandWrittenLinesSeventhRound) {
                      "BIBA, GCS 15, HR 88, BP 142/90, SpO2 96% on RA; EKG NSR; tPA not given; EMS gave 2 L NS",
                      "ADMITTED FROM HOME TO ICU, TRANSFERRED FROM SNF", "room on the 5th floor",
                      "ulcers on the 2nd, 3rd toes; pain on the 3rd attempt", "PT/OT Tues and Thurs"});
+}
+
+// What the earlier rounds left and the lead noticed (docs/deid-text.md, "Eighth round"), each a
+// failing expectation at 28b8873, with probes of the rules that fix them.
+TEST(TextDeid, LeaksAndFalsePositivesOfTheSeventhRound) {
+  auto d = Make();
+  // After a verb of transfer and "to", a surname that the words around it say is a person's (a
+  // possessive, "service", "team", "care of") is a name, not a hospital.
+  EXPECT_EQ(Found(*d, "pt transferred to Okonkwo's service overnight", PhiType::kName), V{"Okonkwo's"});
+  EXPECT_EQ(Found(*d, "pt transferred to Harding's team", PhiType::kName), V{"Harding's"});
+  EXPECT_EQ(Found(*d, "care transferred to Harding team in the morning", PhiType::kName), V{"Harding"});
+  EXPECT_EQ(Found(*d, "pt transferred to the care of Okonkwo, who will follow", PhiType::kName), V{"Okonkwo"});
+  EXPECT_EQ(Found(*d, "care transferred to Dr. Lee", PhiType::kName), V{"Lee"});
+  EXPECT_TRUE(Found(*d, "pt transferred to Harding's team", PhiType::kLocation).empty());
+  EXPECT_EQ(Found(*d, "Transferred from Beth Israel Deaconess-Needham on 11/17", PhiType::kLocation),
+            V{"Beth Israel Deaconess-Needham"});
+  ExpectNoSpans(*d, {"transferred to Medicine service", "care of wound per WOC RN", "taking care of Self"});
+  // A surname in -ed or -ing after a care role: a listed surname, or a town in no common list
+  // ("redding" is a place name, no verb), is the name.
+  EXPECT_EQ(Found(*d, "rn harding notified, rn goldberg at bedside", PhiType::kName), (V{"harding", "goldberg"}));
+  EXPECT_EQ(Found(*d, "rn redding notified of k 3.1", PhiType::kName), V{"redding"});
+  ExpectNoSpans(*d, {"rn titrated drip, rn bolused 500 cc", "nurse triaged pt", "tech rechecking bg"});
+  // Towns in capitals that are also names or common words after a place cue, and a town that is
+  // a listed first name after a verb of transfer.
+  EXPECT_EQ(Found(*d, "PT IS A 70 YO MAN FROM SALEM", PhiType::kLocation), V{"SALEM"});
+  EXPECT_EQ(Found(*d, "LIVES IN MEDFORD WITH WIFE; LIVES IN READING", PhiType::kLocation), (V{"MEDFORD", "READING"}));
+  EXPECT_EQ(Found(*d, "TRANSFERRED TO CHELSEA SOLDIERS HOME", PhiType::kLocation), V{"CHELSEA"});
+  EXPECT_EQ(Found(*d, "transferred to Chelsea for rehab", PhiType::kLocation), V{"Chelsea"});
+  EXPECT_EQ(Found(*d, "spoke to Chelsea (daughter) by phone", PhiType::kLocation), V{});
+  // Hospitals as clinicians write them are no PHI under Safe Harbor (decided, "Eighth round").
+  ExpectNoSpans(*d, {"transferred to Mass General for ECMO", "seen at MGH last year", "followed at the Brigham"});
+  // Ages over 89 written short with the sex; temperatures in Fahrenheit stay.
+  EXPECT_EQ(Found(*d, "CC: SOB. HPI: 93F from home, hx CHF", PhiType::kAge), V{"93"});
+  EXPECT_EQ(Found(*d, "93 F w/ CHF and afib", PhiType::kAge), V{"93"});
+  EXPECT_EQ(Found(*d, "Pt: F/93, hx CHF", PhiType::kAge), V{"93"});
+  EXPECT_EQ(Found(*d, "HPI: 93yo F with CHF", PhiType::kAge), V{"93"});
+  EXPECT_EQ(Found(*d, "M, 91, from home with confusion", PhiType::kAge), V{"91"});
+  EXPECT_EQ(Found(*d, "pt is a 91M with afib", PhiType::kAge), V{"91"});
+  ExpectNoSpans(*d, {"Tmax 101F, HR 110", "T 99F oral, febrile to 102F", "temp 100 F this am",
+                     "fever of 101F with chills", "101.5F at home", "93F", "93F.", "M, 91, 92 (scores)"});
 }
 
 TEST(TextDeid, AgesOver89Only) {
