@@ -99,7 +99,8 @@ void AddRuleWords(RuleWordMap& t, std::uint8_t flag, std::initializer_list<std::
 RuleWordMap GrammarWords() {
   RuleWordMap t;
   auto add = [&](std::uint8_t flag, std::initializer_list<std::string_view> words) { AddRuleWords(t, flag, words); };
-  add(kTitle, {"dr", "mr", "mrs", "ms", "miss", "mx", "prof", "doctor", "dra", "np", "atty", "rev"});
+  add(kTitle, {"dr", "mr", "mrs", "ms", "miss", "mx", "prof", "doctor", "dra", "np", "atty", "rev", "señora", "señor",
+               "sra", "senhora", "senhor"});
   add(kNameCue, {"patient", "pt", "name", "attending", "physician", "surgeon", "nurse", "rn", "pcp",
                  "resident", "fellow", "intern", "provider", "by", "cc", "signed", "guardian", "friend",
                  "grandmother", "grandfather", "companion", "neighbor", "neighbour", "roommate", "manager",
@@ -113,7 +114,10 @@ RuleWordMap GrammarWords() {
       {"daughter", "son", "wife", "husband", "mother", "father", "sister", "brother", "spouse", "partner", "niece",
        "nephew", "aunt", "uncle", "grandson", "granddaughter", "mom", "dad", "fiance", "fiancee", "caregiver",
        "dtr", "dau", "husb", "sis", "bro", "stepson", "stepdaughter", "son-in-law", "daughter-in-law", "grandma",
-       "grandpa", "girlfriend", "boyfriend", "stepdad", "stepmom", "stepmother", "stepfather"});
+       "grandpa", "girlfriend", "boyfriend", "stepdad", "stepmom", "stepmother", "stepfather",
+       // Spanish and Portuguese ("su hija Carmen", "filho João").
+       "hija", "hijo", "esposa", "esposo", "marido", "hermana", "hermano", "filha", "filho", "irmã", "irmão",
+       "mãe"});
   add(kCredential, {"md", "do", "rn", "np", "pa", "phd", "dds", "dmd", "mbbs", "frcp", "lpn", "cnp",
                     "aprn", "crna", "dpm", "od", "pharmd", "lcsw"});
   add(kCalendar, {"january", "february", "march", "april", "may", "june", "july", "august",
@@ -124,7 +128,7 @@ RuleWordMap GrammarWords() {
                      "university", "college", "institute", "pharmacy", "cvs", "walgreens", "walmart",
                      "costco", "hospice", "sanatorium", "elementary",
                      "academy", "church", "practice", "laboratory", "laboratories", "company", "inc",
-                     "corporation", "corp", "llc", "associates"});
+                     "corporation", "corp", "llc", "associates", "court", "schools"});
   add(kPlaceCue, {"in", "from", "near", "to", "at", "of"});
   add(kEmployerCue, {"works", "work", "worked", "working", "employed", "employer", "employee",
                      "formerly", "retired", "job"});
@@ -531,6 +535,30 @@ class WordPass {
             (k + 1 < w_.size() && IsSpaceGap(Gap(s_, w_[k], w_[k + 1])) && In(w_[k + 1].lower, {"service", "team"})));
   }
 
+  // "Jose's mom", "Kevin's wife": a capitalised possessive before a relation word, whose name
+  // (without "'s") is in no common list and no rule word ("Patient's wife", "Pt's son" are none).
+  static bool PossessiveName(const Word& w) {
+    if (!w.cap || w.all_caps || !w.lower.ends_with("'s") || w.lower.size() < 4) return false;
+    const std::string_view base = w.lower.substr(0, w.lower.size() - 2);
+    const std::uint64_t hash = HashWord(base);
+    const Lexicon::Entry* e = Lexicon::Get().Find(base, hash);
+    const RuleFlags rule = RuleFlagsOf(base, hash);
+    return (e == nullptr || !e->common) && rule.grammar == 0 && rule.phrase == 0;
+  }
+
+  // The words before word `k` that name the writer or the addressee of a message: "From:" and
+  // "To:" opening a line of an e-mail's header, and "this is" ("Hi Dr. Patel, this is Maria"). The
+  // name must be listed, or in no common list and no town ("From: Boston" is none).
+  bool MessageCueBefore(std::size_t k) const {
+    const Word& c = w_[k - 1];
+    const Word& w = w_[k];
+    if (!(w.first > 0 || w.last > 0 || (!w.common && !w.city))) return false;
+    const std::string_view g = Gap(s_, c, w);
+    if (c.sentence_start && (c.lower == "from" || c.lower == "to") && g == ": ") return true;
+    return k >= 2 && c.lower == "is" && w_[k - 2].lower == "this" && IsSpaceGap(g) && w.first > 0 &&
+           IsSpaceGap(Gap(s_, w_[k - 2], c));
+  }
+
   // A record's demographic field after a name: "dob", "mrn", "ssn".
   static bool DemographicField(const Word& w) { return In(w.lower, {"dob", "mrn", "ssn"}); }
 
@@ -656,8 +684,10 @@ class WordPass {
           NameLike(w_[i + 1], true)) {
         w_[i + 1].score += 4;
       }
-      const bool cue = !title && (w_[i].grammar & kNameCue) &&
-                       (IsCueGap(gap) || (relation && gap == " (")) && w_[i + 1].cap;  // "partner (Deshawn)"
+      if ((w_[i + 1].grammar & kRelation) && IsSpaceGap(gap) && PossessiveName(w_[i])) w_[i].score += 4;
+      const bool cue = !title && w_[i + 1].cap &&
+                       (((w_[i].grammar & kNameCue) && (IsCueGap(gap) || (relation && gap == " ("))) ||  // "partner (Deshawn)"
+                        MessageCueBefore(i + 1));
       if (!title && !cue) continue;
       if (!NameLike(w_[i + 1], true)) continue;
       if (!title && w_[i + 1].common && w_[i + 1].first == 0 && w_[i + 1].last == 0) continue;
@@ -750,8 +780,13 @@ class WordPass {
         for (std::size_t k = b; k < i; ++k) w_[k].name = true;
         continue;
       }
-      if (IsSpaceGap(Gap(s_, w_[i - 1], w_[i])) && w_[i - 1].cap && !w_[i - 1].common &&
-          NameLike(w_[i - 1], false)) {
+      // "Maria Lopez" at a sentence's start: a frequent first name before a capitalised name, even
+      // a common word ("maria" is one); not a modal verb ("Will Smith call").
+      const Word& p = w_[i - 1];
+      if (IsSpaceGap(Gap(s_, p, w_[i])) && p.cap &&
+          ((!p.common && NameLike(p, false)) ||
+           (p.first >= 0.05 && !p.all_caps && w_[i].cap && !w_[i].all_caps && NameLike(p, false) &&
+            p.grammar == 0 && !IsModal(p.lower)))) {
         w_[i - 1].name = true;
       }
     }
@@ -779,6 +814,11 @@ class WordPass {
       }
       std::size_t end = w_[j].end;
       if (IsInitial(s_, w_[j])) ++end;  // "Smith, John Q."
+      // "Dr. Aber-\nnathy": a name hyphenated across a line break (faxes, OCR) goes on in the
+      // lower-case word that opens the next line.
+      if (j + 1 < n && end + 2 == w_[j + 1].begin && s_[end] == '-' && s_[end + 1] == '\n' && !w_[j + 1].cap) {
+        end = w_[++j].end;
+      }
       // "transferred from Beth Israel Deaconess-Needham": a hospital; patients are not moved
       // from or to a person named without a title ("transferred to Dr. Castellanos") or a word
       // saying person ("transferred to Okonkwo's service").
@@ -1454,10 +1494,11 @@ class WordPass {
   bool Eponym(std::size_t i) const {
     if (i + 1 >= w_.size() || !IsSpaceGap(Gap(s_, w_[i], w_[i + 1]))) return false;
     if (In(w_[i + 1].lower, {"disease", "syndrome", "sign", "test", "criteria", "score", "maneuver", "virus",
-                             "fever", "procedure", "classification", "scale", "palsy", "phenomenon"})) {
+                             "fever", "procedure", "classification", "scale", "palsy", "phenomenon", "model"})) {
       return true;
     }
-    return i + 2 < w_.size() && IsSpaceGap(Gap(s_, w_[i + 1], w_[i + 2])) && In(w_[i + 2].lower, {"scale", "score"});
+    return i + 2 < w_.size() && IsSpaceGap(Gap(s_, w_[i + 1], w_[i + 2])) &&
+           In(w_[i + 2].lower, {"scale", "score", "criteria"});  // "Amsterdam II criteria"
   }
 
   // "s/p Whipple", "status post Nissen": after these comes a procedure or an event, not a place
@@ -1593,8 +1634,16 @@ bool IsGravidaPara(std::string_view s, const IdToken& t) {
   return k == t.end && t.letters == 2;
 }
 
+// "1968-1971": a range of two years (1900-2099, the second not before the first), not an
+// identifier (a year alone is no PHI).
+bool IsYearRange(std::string_view s, const IdToken& t) {
+  if (t.end - t.begin != 9 || t.letters != 0 || s[t.begin + 4] != '-') return false;
+  const int from = ParseInt(s.substr(t.begin, 4)), to = ParseInt(s.substr(t.begin + 5, 4));
+  return from >= 1900 && from <= 2099 && to >= from && to <= 2099;
+}
+
 bool LooksLikeId(std::string_view s, const IdToken& t) {
-  if (IsTimeRange(s, t) || IsValueRange(s, t)) return false;
+  if (IsTimeRange(s, t) || IsValueRange(s, t) || IsYearRange(s, t)) return false;
   return (t.digits >= 5 || (t.digits >= 4 && t.letters >= 1 && t.hyphen)) && !IsGravidaPara(s, t);
 }
 
@@ -1615,6 +1664,17 @@ bool WayIsNoStreet(std::string_view m) {
     before = std::move(word);
   }
   return false;
+}
+
+// "04/12/2024 at Lowell District Court": a street address match `m` at byte `b` of `s` whose
+// number is the year of a date, or whose first word is a preposition, is no street.
+bool NumberIsNoHouse(std::string_view s, std::size_t b, std::string_view m) {
+  if (b > 0 && s[b - 1] == '/') return true;
+  std::size_t i = 0;
+  while (i < m.size() && !IsAsciiAlpha(m[i])) ++i;
+  std::size_t e = i;
+  while (e < m.size() && IsAsciiAlpha(m[e])) ++e;
+  return e < m.size() && m[e] == ' ' && In(LowerWord(m.substr(i, e - i)), {"at", "in", "on", "to", "from", "by", "for", "of", "with"});
 }
 
 // Where the number of a spelled-out age match starts and ends: after "age"/"aged"/"of"/":",
@@ -2651,7 +2711,7 @@ Status Detector::DetectSegment(std::string_view s, std::size_t base) {
             !ValidIpv4(text)) {
           break;
         }
-        if (info.type == PhiType::kLocation && WayIsNoStreet(text)) break;
+        if (info.type == PhiType::kLocation && (WayIsNoStreet(text) || NumberIsNoHouse(s, m.begin, text))) break;
         std::size_t end = m.end;
         if (info.type == PhiType::kUrl) {  // trailing punctuation ends a sentence, not a URL
           while (end > m.begin && std::strchr(".,;:!?", s[end - 1])) --end;
