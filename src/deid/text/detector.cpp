@@ -536,14 +536,13 @@ class WordPass {
   }
 
   // "Jose's mom", "Kevin's wife": a capitalised possessive before a relation word, whose name
-  // (without "'s") is in no common list and no rule word ("Patient's wife", "Pt's son" are none).
+  // (without "'s") is a listed name in no common list, or in no list at all and of four letters
+  // or more ("Patient's wife", "Mother's sister", "Pt's son", "Dtr's son" are none).
   static bool PossessiveName(const Word& w) {
-    if (!w.cap || w.all_caps || !w.lower.ends_with("'s") || w.lower.size() < 4) return false;
+    if (!w.cap || w.all_caps || !w.lower.ends_with("'s")) return false;
     const std::string_view base = w.lower.substr(0, w.lower.size() - 2);
-    const std::uint64_t hash = HashWord(base);
-    const Lexicon::Entry* e = Lexicon::Get().Find(base, hash);
-    const RuleFlags rule = RuleFlagsOf(base, hash);
-    return (e == nullptr || !e->common) && rule.grammar == 0 && rule.phrase == 0;
+    const Lexicon::Entry* e = Lexicon::Get().Find(base);
+    return e == nullptr ? base.size() >= 4 : !e->common && (e->first > 0 || e->last > 0);
   }
 
   // The words before word `k` that name the writer or the addressee of a message: "From:" and
@@ -680,14 +679,11 @@ class WordPass {
           !In(w_[i + 1].lower, {"mri", "pet", "ecg", "ekg", "eeg", "emg", "cxr", "kub"})) {
         w_[i + 1].cue_name = true;
       }
-      if ((w_[i].grammar & kPlaceCue) && w_[i + 1].cap && !w_[i + 1].all_caps && PersonAfterPlaceCue(i + 1) &&
-          NameLike(w_[i + 1], true)) {
-        w_[i + 1].score += 4;
-      }
-      if ((w_[i + 1].grammar & kRelation) && IsSpaceGap(gap) && PossessiveName(w_[i])) w_[i].score += 4;
       const bool cue = !title && w_[i + 1].cap &&
                        (((w_[i].grammar & kNameCue) && (IsCueGap(gap) || (relation && gap == " ("))) ||  // "partner (Deshawn)"
-                        MessageCueBefore(i + 1));
+                        (((w_[i].sentence_start && (w_[i].grammar & kPlaceCue)) ||
+                          (w_[i + 1].first > 0 && w_[i].lower == "is")) &&
+                         MessageCueBefore(i + 1)));
       if (!title && !cue) continue;
       if (!NameLike(w_[i + 1], true)) continue;
       if (!title && w_[i + 1].common && w_[i + 1].first == 0 && w_[i + 1].last == 0) continue;
@@ -918,7 +914,6 @@ class WordPass {
       return std::binary_search(after_address.begin(), after_address.end(), w_[k].begin);
     };
     for (std::size_t i = 0; i < n; ++i) {
-      if (w_[i].end - w_[i].begin == 1 && (s_[w_[i].begin] == 'F' || s_[w_[i].begin] == 'M')) SexAndAgeAt(i);
       // Lower-case notes: a listed city right after a street address ("14 elm st apt 3b
       // springfield"), or after "in", "from", "near" when it is no common word or name ("retired
       // teacher from worcester").
@@ -995,7 +990,9 @@ class WordPass {
         Add(w_[i].begin, w_[i].end, PhiType::kLocation, 1);
         continue;
       }
-      if (!w_[i].cap || w_[i].calendar || !w_[i].city_start || Eponym(i) || AfterStatusPost(i)) continue;
+      if (!w_[i].cap) continue;
+      if (w_[i].lower.size() == 1 && (w_[i].lower[0] == 'f' || w_[i].lower[0] == 'm')) SexAndAgeAt(i);  // "93F"
+      if (w_[i].calendar || !w_[i].city_start || Eponym(i) || AfterStatusPost(i)) continue;
       // Cities: gazetteer words before ", <state>", or after "in"/"from", or unusual words.
       for (std::size_t len = std::min(lex.max_city_words(), n - i); len >= 1; --len) {
         std::string key(w_[i].lower);
@@ -1075,6 +1072,10 @@ class WordPass {
         CityAfterPlaceVerb(i + 1);
       }
       if ((w.grammar & kPlaceCue) && spaced) {
+        // "transferred to Okonkwo's service", "the care of Okonkwo".
+        if (w_[i + 1].cap && !w_[i + 1].all_caps && PersonAfterPlaceCue(i + 1) && NameLike(w_[i + 1], true)) {
+          w_[i + 1].name = w_[i + 1].cue_name = true;
+        }
         if (w.lower == "in") NeighbourhoodAt(i + 1);
         if (w.lower == "at") SpelledEmailAt(i);
         if (w.lower != "of" && i + 3 < n && In(w_[i + 1].lower, {"st", "saint"})) SaintPossessiveAt(i + 1);
@@ -1093,6 +1094,10 @@ class WordPass {
         PriestAt(i + 1);  // "chaplain fr. mcgillicuddy"
       }
       if ((w.grammar & kTitle) && (spaced || Gap(s_, w, w_[i + 1]) == ". ")) ParticleSurnameAt(i + 1);
+      // "Jose's mom", "Kevin's wife".
+      if ((w.grammar & kRelation) && i > 0 && PossessiveName(w_[i - 1]) && IsSpaceGap(Gap(s_, w_[i - 1], w))) {
+        w_[i - 1].name = w_[i - 1].cue_name = true;
+      }
       // "daughter in law kasia", "son in law mike".
       if ((w.grammar & kRelation) && i + 3 < n && w_[i + 1].lower == "in" && w_[i + 2].lower == "law" &&
           spaced && IsSpaceGap(Gap(s_, w_[i + 2], w_[i + 3])) && !w_[i + 3].cap &&
