@@ -679,8 +679,9 @@ class WordPass {
           !In(w_[i + 1].lower, {"mri", "pet", "ecg", "ekg", "eeg", "emg", "cxr", "kub"})) {
         w_[i + 1].cue_name = true;
       }
+      // "partner (Deshawn)"; "From: Maria Lopez", "this is Maria".
       const bool cue = !title && w_[i + 1].cap &&
-                       (((w_[i].grammar & kNameCue) && (IsCueGap(gap) || (relation && gap == " ("))) ||  // "partner (Deshawn)"
+                       (((w_[i].grammar & kNameCue) && (IsCueGap(gap) || (relation && gap == " ("))) ||
                         (((w_[i].sentence_start && (w_[i].grammar & kPlaceCue)) ||
                           (w_[i + 1].first > 0 && w_[i].lower == "is")) &&
                          MessageCueBefore(i + 1)));
@@ -848,7 +849,9 @@ class WordPass {
   void SexAndAgeAt(std::size_t i) {
     const std::size_t n = w_.size();
     const std::size_t sb = w_[i].begin, se = w_[i].end;
-    const auto number_byte = [](char c) { return IsAlnumByte(c) || std::string_view("./-,").find(c) != std::string_view::npos; };
+    const auto number_byte = [](char c) {
+      return IsAlnumByte(c) || std::string_view("./-,").find(c) != std::string_view::npos;
+    };
     std::size_t b = 0, e = 0;             // the age's digits
     std::size_t before = sb, after = se;  // where the age and the sex begin and end
     if (sb > 0 && (IsDigit(s_[sb - 1]) || (sb > 1 && s_[sb - 1] == ' ' && IsDigit(s_[sb - 2])))) {
@@ -1679,7 +1682,8 @@ bool NumberIsNoHouse(std::string_view s, std::size_t b, std::string_view m) {
   while (i < m.size() && !IsAsciiAlpha(m[i])) ++i;
   std::size_t e = i;
   while (e < m.size() && IsAsciiAlpha(m[e])) ++e;
-  return e < m.size() && m[e] == ' ' && In(LowerWord(m.substr(i, e - i)), {"at", "in", "on", "to", "from", "by", "for", "of", "with"});
+  return e < m.size() && m[e] == ' ' &&
+         In(LowerWord(m.substr(i, e - i)), {"at", "in", "on", "to", "from", "by", "for", "of", "with"});
 }
 
 // Where the number of a spelled-out age match starts and ends: after "age"/"aged"/"of"/":",
