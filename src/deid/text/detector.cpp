@@ -1097,6 +1097,7 @@ class WordPass {
         PriestAt(i + 1);  // "chaplain fr. mcgillicuddy"
       }
       if ((w.grammar & kTitle) && (spaced || Gap(s_, w, w_[i + 1]) == ". ")) ParticleSurnameAt(i + 1);
+      if ((phrase & kSurnameParticle) && w.lower == "de" && i + 1 < n) DayDeMonthAt(i);  // "3 de marzo"
       // "Jose's mom", "Kevin's wife".
       if ((w.grammar & kRelation) && i > 0 && PossessiveName(w_[i - 1]) && IsSpaceGap(Gap(s_, w_[i - 1], w))) {
         w_[i - 1].name = w_[i - 1].cue_name = true;
@@ -1158,6 +1159,36 @@ class WordPass {
     } else if (SpelledOrdinalDay(w_[k].lower) > 0) {
       Add(m.begin, w_[k].end, PhiType::kDate, 3);
     }
+  }
+
+  // "el 3 de marzo", "12 de março de 1931": a date in Spanish or Portuguese around the word "de"
+  // (`d`): a day in digits (1-31) right before it, a month's name after it, and a year after a
+  // second "de". The month's names are no calendar words elsewhere ("Julio" is a first name).
+  void DayDeMonthAt(std::size_t d) {
+    const std::size_t n = w_.size();
+    std::size_t b = w_[d].begin;
+    if (b < 2 || s_[b - 1] != ' ' || !IsSpaceGap(Gap(s_, w_[d], w_[d + 1]))) return;
+    const std::size_t e = b - 1;
+    b = e;
+    while (b > 0 && IsDigit(s_[b - 1]) && e - b < 3) --b;
+    if (e - b < 1 || e - b > 2 || (b > 0 && (IsAlnumByte(s_[b - 1]) || s_[b - 1] == '/' || s_[b - 1] == '.'))) return;
+    if (const int day = ParseInt(s_.substr(b, e - b)); day < 1 || day > 31) return;
+    if (!In(w_[d + 1].lower, {"enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre",
+                              "setiembre", "octubre", "noviembre", "diciembre", "janeiro", "fevereiro", "março",
+                              "maio", "junho", "julho", "setembro", "outubro", "novembro", "dezembro"})) {
+      return;
+    }
+    std::size_t end = w_[d + 1].end;
+    // "de 2024": the year belongs to the date.
+    if (d + 2 < n && w_[d + 2].lower == "de" && IsSpaceGap(Gap(s_, w_[d + 1], w_[d + 2])) &&
+        w_[d + 2].end + 5 <= s_.size() && s_[w_[d + 2].end] == ' ') {
+      const std::size_t y = w_[d + 2].end + 1;
+      if (IsDigit(s_[y]) && IsDigit(s_[y + 1]) && IsDigit(s_[y + 2]) && IsDigit(s_[y + 3]) &&
+          (y + 4 == s_.size() || !IsAlnumByte(s_[y + 4]))) {
+        end = y + 4;
+      }
+    }
+    Add(b, end, PhiType::kDate, 3);
   }
 
   // "j.doe.1957 at gmail dot com": an e-mail address with "at" and "dot" spelled out, around the
