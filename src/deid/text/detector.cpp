@@ -99,7 +99,8 @@ void AddRuleWords(RuleWordMap& t, std::uint8_t flag, std::initializer_list<std::
 RuleWordMap GrammarWords() {
   RuleWordMap t;
   auto add = [&](std::uint8_t flag, std::initializer_list<std::string_view> words) { AddRuleWords(t, flag, words); };
-  add(kTitle, {"dr", "mr", "mrs", "ms", "miss", "mx", "prof", "doctor", "dra", "np", "atty", "rev"});
+  add(kTitle, {"dr", "mr", "mrs", "ms", "miss", "mx", "prof", "doctor", "dra", "np", "atty", "rev", "señora", "señor",
+               "sra", "senhora", "senhor"});
   add(kNameCue, {"patient", "pt", "name", "attending", "physician", "surgeon", "nurse", "rn", "pcp",
                  "resident", "fellow", "intern", "provider", "by", "cc", "signed", "guardian", "friend",
                  "grandmother", "grandfather", "companion", "neighbor", "neighbour", "roommate", "manager",
@@ -113,7 +114,10 @@ RuleWordMap GrammarWords() {
       {"daughter", "son", "wife", "husband", "mother", "father", "sister", "brother", "spouse", "partner", "niece",
        "nephew", "aunt", "uncle", "grandson", "granddaughter", "mom", "dad", "fiance", "fiancee", "caregiver",
        "dtr", "dau", "husb", "sis", "bro", "stepson", "stepdaughter", "son-in-law", "daughter-in-law", "grandma",
-       "grandpa", "girlfriend", "boyfriend", "stepdad", "stepmom", "stepmother", "stepfather"});
+       "grandpa", "girlfriend", "boyfriend", "stepdad", "stepmom", "stepmother", "stepfather",
+       // Spanish and Portuguese ("su hija Carmen", "filho João").
+       "hija", "hijo", "esposa", "esposo", "marido", "hermana", "hermano", "filha", "filho", "irmã", "irmão",
+       "mãe"});
   add(kCredential, {"md", "do", "rn", "np", "pa", "phd", "dds", "dmd", "mbbs", "frcp", "lpn", "cnp",
                     "aprn", "crna", "dpm", "od", "pharmd", "lcsw"});
   add(kCalendar, {"january", "february", "march", "april", "may", "june", "july", "august",
@@ -124,7 +128,7 @@ RuleWordMap GrammarWords() {
                      "university", "college", "institute", "pharmacy", "cvs", "walgreens", "walmart",
                      "costco", "hospice", "sanatorium", "elementary",
                      "academy", "church", "practice", "laboratory", "laboratories", "company", "inc",
-                     "corporation", "corp", "llc", "associates"});
+                     "corporation", "corp", "llc", "associates", "court", "schools"});
   add(kPlaceCue, {"in", "from", "near", "to", "at", "of"});
   add(kEmployerCue, {"works", "work", "worked", "working", "employed", "employer", "employee",
                      "formerly", "retired", "job"});
@@ -520,6 +524,40 @@ class WordPass {
     return false;
   }
 
+  // A capitalised word `k` that the words around it say is a person's surname, after a place cue:
+  // "transferred to Okonkwo's service", "transferred to Harding team", "the care of Okonkwo" (a
+  // hospital after a verb of transfer is a place: "transferred to Beth Israel").
+  bool PersonAfterPlaceCue(std::size_t k) const {
+    if (k < 2 || !IsSpaceGap(Gap(s_, w_[k - 1], w_[k])) || !IsSpaceGap(Gap(s_, w_[k - 2], w_[k - 1]))) return false;
+    if (w_[k - 1].lower == "of") return w_[k - 2].lower == "care";
+    return w_[k - 1].lower == "to" && IsTransferVerb(w_[k - 2].lower) &&
+           (w_[k].lower.ends_with("'s") ||
+            (k + 1 < w_.size() && IsSpaceGap(Gap(s_, w_[k], w_[k + 1])) && In(w_[k + 1].lower, {"service", "team"})));
+  }
+
+  // "Jose's mom", "Kevin's wife": a capitalised possessive before a relation word, whose name
+  // (without "'s") is a listed name in no common list, or in no list at all and of four letters
+  // or more ("Patient's wife", "Mother's sister", "Pt's son", "Dtr's son" are none).
+  static bool PossessiveName(const Word& w) {
+    if (!w.cap || w.all_caps || !w.lower.ends_with("'s")) return false;
+    const std::string_view base = w.lower.substr(0, w.lower.size() - 2);
+    const Lexicon::Entry* e = Lexicon::Get().Find(base);
+    return e == nullptr ? base.size() >= 4 : !e->common && (e->first > 0 || e->last > 0);
+  }
+
+  // The words before word `k` that name the writer or the addressee of a message: "From:" and
+  // "To:" opening a line of an e-mail's header, and "this is" ("Hi Dr. Patel, this is Maria"). The
+  // name must be listed, or in no common list and no town ("From: Boston" is none).
+  bool MessageCueBefore(std::size_t k) const {
+    const Word& c = w_[k - 1];
+    const Word& w = w_[k];
+    if (!(w.first > 0 || w.last > 0 || (!w.common && !w.city))) return false;
+    const std::string_view g = Gap(s_, c, w);
+    if (c.sentence_start && (c.lower == "from" || c.lower == "to") && g == ": ") return true;
+    return k >= 2 && c.lower == "is" && w_[k - 2].lower == "this" && IsSpaceGap(g) && w.first > 0 &&
+           IsSpaceGap(Gap(s_, w_[k - 2], c));
+  }
+
   // A record's demographic field after a name: "dob", "mrn", "ssn".
   static bool DemographicField(const Word& w) { return In(w.lower, {"dob", "mrn", "ssn"}); }
 
@@ -607,10 +645,11 @@ class WordPass {
         // right after it ("coach jaylen said"), or after its comma when the word ends the phrase
         // ("sibling, jaylen (8)").
         // The same after a clinician's role ("first assist rn okonkwo", "per nurse adebayo"), but
-        // not a verb in -ed or -ing that is no listed name ("rn titrated", "nurse triaged").
+        // not a verb in -ed or -ing that is no listed name or place name ("rn titrated", "nurse
+        // triaged"; "rn harding", "rn redding").
         const bool person = !relation && !title && LowerName(next) && next.lower.size() >= 4 &&
                             (PersonNoun(w_[i]) ||
-                             (CareRole(w_[i]) && (next.first > 0 || next.last > 0 ||
+                             (CareRole(w_[i]) && (next.first > 0 || next.last > 0 || next.city ||
                                                   !(next.lower.ends_with("ed") || next.lower.ends_with("ing")))));
         const bool person_gap = IsCueGap(gap) || gap == " (";  // "subscriber: o'neil", "rep (tyler)"
         if (cue_comma) {
@@ -640,8 +679,12 @@ class WordPass {
           !In(w_[i + 1].lower, {"mri", "pet", "ecg", "ekg", "eeg", "emg", "cxr", "kub"})) {
         w_[i + 1].cue_name = true;
       }
-      const bool cue = !title && (w_[i].grammar & kNameCue) &&
-                       (IsCueGap(gap) || (relation && gap == " (")) && w_[i + 1].cap;  // "partner (Deshawn)"
+      // "partner (Deshawn)"; "From: Maria Lopez", "this is Maria".
+      const bool cue = !title && w_[i + 1].cap &&
+                       (((w_[i].grammar & kNameCue) && (IsCueGap(gap) || (relation && gap == " ("))) ||
+                        (((w_[i].sentence_start && (w_[i].grammar & kPlaceCue)) ||
+                          (w_[i + 1].first > 0 && w_[i].lower == "is")) &&
+                         MessageCueBefore(i + 1)));
       if (!title && !cue) continue;
       if (!NameLike(w_[i + 1], true)) continue;
       if (!title && w_[i + 1].common && w_[i + 1].first == 0 && w_[i + 1].last == 0) continue;
@@ -734,8 +777,13 @@ class WordPass {
         for (std::size_t k = b; k < i; ++k) w_[k].name = true;
         continue;
       }
-      if (IsSpaceGap(Gap(s_, w_[i - 1], w_[i])) && w_[i - 1].cap && !w_[i - 1].common &&
-          NameLike(w_[i - 1], false)) {
+      // "Maria Lopez" at a sentence's start: a frequent first name before a capitalised name, even
+      // a common word ("maria" is one); not a modal verb ("Will Smith call").
+      const Word& p = w_[i - 1];
+      if (IsSpaceGap(Gap(s_, p, w_[i])) && p.cap &&
+          ((!p.common && NameLike(p, false)) ||
+           (p.first >= 0.05 && !p.all_caps && w_[i].cap && !w_[i].all_caps && NameLike(p, false) &&
+            p.grammar == 0 && !IsModal(p.lower)))) {
         w_[i - 1].name = true;
       }
     }
@@ -763,11 +811,18 @@ class WordPass {
       }
       std::size_t end = w_[j].end;
       if (IsInitial(s_, w_[j])) ++end;  // "Smith, John Q."
+      // "Dr. Aber-\nnathy": a name hyphenated across a line break (faxes, OCR) goes on in the
+      // lower-case word that opens the next line.
+      if (j + 1 < n && end + 2 == w_[j + 1].begin && s_[end] == '-' && s_[end + 1] == '\n' && !w_[j + 1].cap) {
+        end = w_[++j].end;
+      }
       // "transferred from Beth Israel Deaconess-Needham": a hospital; patients are not moved
-      // from or to a person named without a title ("transferred to Dr. Castellanos").
+      // from or to a person named without a title ("transferred to Dr. Castellanos") or a word
+      // saying person ("transferred to Okonkwo's service").
       const bool hospital = i >= 2 && (w_[i - 1].grammar & kPlaceCue) && In(w_[i - 1].lower, {"from", "to"}) &&
                             IsTransferVerb(w_[i - 2].lower) &&
-                            IsSpaceGap(Gap(s_, w_[i - 1], w_[i])) && IsSpaceGap(Gap(s_, w_[i - 2], w_[i - 1]));
+                            IsSpaceGap(Gap(s_, w_[i - 1], w_[i])) && IsSpaceGap(Gap(s_, w_[i - 2], w_[i - 1])) &&
+                            !PersonAfterPlaceCue(i);
       Add(w_[i].begin, end, hospital ? PhiType::kLocation : PhiType::kName, 2);
       AgeBetweenCommasAt(end);
       i = j + 1;
@@ -784,6 +839,64 @@ class WordPass {
     if (k + 2 >= s_.size() || s_[k] != ',' || k - (e + 2) < 2 || (s_[k + 1] == ' ' && IsDigit(s_[k + 2]))) return;
     if (const int age = ParseInt(s_.substr(e + 2, k - e - 2)); age >= 90 && age <= 125) {
       Add(e + 2, k, PhiType::kAge, 3);
+    }
+  }
+
+  // An age over 89 written short with the sex at the word `i`, "F" or "M" in capitals: "93F",
+  // "93 F", "F/93", "M, 91". "99F" is as often a temperature, so the words around it must say
+  // patient: no temperature word before it ("Tmax 101F", "febrile to 102F") and a word that
+  // goes on to describe a patient after it ("93F from home", "F/93, hx CHF", "91M with afib").
+  void SexAndAgeAt(std::size_t i) {
+    const std::size_t n = w_.size();
+    const std::size_t sb = w_[i].begin, se = w_[i].end;
+    const auto number_byte = [](char c) {
+      return IsAlnumByte(c) || std::string_view("./-,").find(c) != std::string_view::npos;
+    };
+    std::size_t b = 0, e = 0;             // the age's digits
+    std::size_t before = sb, after = se;  // where the age and the sex begin and end
+    if (sb > 0 && (IsDigit(s_[sb - 1]) || (sb > 1 && s_[sb - 1] == ' ' && IsDigit(s_[sb - 2])))) {
+      if (se < s_.size() && (IsAlnumByte(s_[se]) || s_[se] == '/')) return;  // "93F/U"
+      e = IsDigit(s_[sb - 1]) ? sb : sb - 1;  // "93F", "93 F"
+      b = e;
+      while (b > 0 && IsDigit(s_[b - 1])) --b;
+      if (b > 0 && number_byte(s_[b - 1])) return;  // "101.5F"
+      before = b;
+    } else {  // "F/93", "M, 91"
+      if (se + 1 < s_.size() && s_[se] == '/') {
+        b = se + 1;
+      } else if (se + 2 < s_.size() && s_[se] == ',' && s_[se + 1] == ' ') {
+        b = se + 2;
+      } else {
+        return;
+      }
+      e = b;
+      while (e < s_.size() && IsDigit(s_[e])) ++e;
+      if (e < s_.size() && number_byte(s_[e]) && s_[e] != ',') return;
+      if (e + 2 < s_.size() && s_[e] == ',' && s_[e + 1] == ' ' && IsDigit(s_[e + 2])) return;  // "M, 91, 92"
+      after = e;
+    }
+    if (e - b < 2 || e - b > 3) return;
+    if (const int age = ParseInt(s_.substr(b, e - b)); age < 90 || age > 125) return;
+    // The word before, next to it, is no temperature word.
+    std::size_t p = i;
+    while (p > 0 && w_[p - 1].end > before) --p;
+    if (p > 0 && before - w_[p - 1].end <= 2 &&
+        In(w_[p - 1].lower, {"t", "temp", "temps", "temperature", "tmax", "tm", "tc", "max", "febrile", "afebrile",
+                             "fever", "fevers", "spiked", "spike", "to", "of", "at", "degrees", "oral", "rectal"})) {
+      return;
+    }
+    std::size_t k = i + 1;
+    while (k < n && w_[k].begin < after) ++k;
+    if (k >= n) return;
+    for (std::size_t j = after; j < w_[k].begin; ++j) {
+      if (s_[j] != ' ' && s_[j] != ',') return;
+    }
+    const Word& next = w_[k];
+    const bool slash = next.end < s_.size() && s_[next.end] == '/';  // "w/", "s/p", "h/o", "c/o", "p/w"
+    if (In(next.lower, {"with", "from", "presents", "presenting", "presented", "who", "hx", "pmh", "here", "admitted",
+                        "brought", "bib", "biba", "transferred", "sent", "lives", "living", "resident"}) ||
+        (slash && In(next.lower, {"w", "s", "h", "c", "p"}))) {
+      Add(b, e, PhiType::kAge, 3);
     }
   }
 
@@ -880,7 +993,9 @@ class WordPass {
         Add(w_[i].begin, w_[i].end, PhiType::kLocation, 1);
         continue;
       }
-      if (!w_[i].cap || w_[i].calendar || !w_[i].city_start || Eponym(i) || AfterStatusPost(i)) continue;
+      if (!w_[i].cap) continue;
+      if (w_[i].lower.size() == 1 && (w_[i].lower[0] == 'f' || w_[i].lower[0] == 'm')) SexAndAgeAt(i);  // "93F"
+      if (w_[i].calendar || !w_[i].city_start || Eponym(i) || AfterStatusPost(i)) continue;
       // Cities: gazetteer words before ", <state>", or after "in"/"from", or unusual words.
       for (std::size_t len = std::min(lex.max_city_words(), n - i); len >= 1; --len) {
         std::string key(w_[i].lower);
@@ -908,9 +1023,12 @@ class WordPass {
         }
         const bool plain = !w_[i].common && w_[i].first == 0 && w_[i].last == 0 &&
                            (!w_[i].all_caps || (caps && after_cue)) && !lex.State(key);
+        // After a verb of transfer, a town in no common list even if a first name ("TRANSFERRED TO
+        // CHELSEA"; "spoke to Chelsea" stays a name).
         const bool strong_cue =
             after_cue && i > 1 &&
-            In(w_[i - 2].lower, {"lives", "living", "resides", "residing", "moved", "born", "home"});
+            (In(w_[i - 2].lower, {"lives", "living", "resides", "residing", "moved", "born", "home"}) ||
+             (IsTransferVerb(w_[i - 2].lower) && !w_[i].common && IsSpaceGap(Gap(s_, w_[i - 2], w_[i - 1]))));
         // "visiting sister in Lowell": after "in", a listed first name too (people are seldom "in"
         // someone, as for lower-case towns above).
         const bool in_town = after_cue && len == 1 && w_[i - 1].lower == "in" && !w_[i].common && !w_[i].name &&
@@ -957,6 +1075,10 @@ class WordPass {
         CityAfterPlaceVerb(i + 1);
       }
       if ((w.grammar & kPlaceCue) && spaced) {
+        // "transferred to Okonkwo's service", "the care of Okonkwo".
+        if (w_[i + 1].cap && !w_[i + 1].all_caps && PersonAfterPlaceCue(i + 1) && NameLike(w_[i + 1], true)) {
+          w_[i + 1].name = w_[i + 1].cue_name = true;
+        }
         if (w.lower == "in") NeighbourhoodAt(i + 1);
         if (w.lower == "at") SpelledEmailAt(i);
         if (w.lower != "of" && i + 3 < n && In(w_[i + 1].lower, {"st", "saint"})) SaintPossessiveAt(i + 1);
@@ -975,6 +1097,11 @@ class WordPass {
         PriestAt(i + 1);  // "chaplain fr. mcgillicuddy"
       }
       if ((w.grammar & kTitle) && (spaced || Gap(s_, w, w_[i + 1]) == ". ")) ParticleSurnameAt(i + 1);
+      if ((phrase & kSurnameParticle) && w.lower == "de" && i + 1 < n) DayDeMonthAt(i);  // "3 de marzo"
+      // "Jose's mom", "Kevin's wife".
+      if ((w.grammar & kRelation) && i > 0 && PossessiveName(w_[i - 1]) && IsSpaceGap(Gap(s_, w_[i - 1], w))) {
+        w_[i - 1].name = w_[i - 1].cue_name = true;
+      }
       // "daughter in law kasia", "son in law mike".
       if ((w.grammar & kRelation) && i + 3 < n && w_[i + 1].lower == "in" && w_[i + 2].lower == "law" &&
           spaced && IsSpaceGap(Gap(s_, w_[i + 2], w_[i + 3])) && !w_[i + 3].cap &&
@@ -1032,6 +1159,36 @@ class WordPass {
     } else if (SpelledOrdinalDay(w_[k].lower) > 0) {
       Add(m.begin, w_[k].end, PhiType::kDate, 3);
     }
+  }
+
+  // "el 3 de marzo", "12 de março de 1931": a date in Spanish or Portuguese around the word "de"
+  // (`d`): a day in digits (1-31) right before it, a month's name after it, and a year after a
+  // second "de". The month's names are no calendar words elsewhere ("Julio" is a first name).
+  void DayDeMonthAt(std::size_t d) {
+    const std::size_t n = w_.size();
+    std::size_t b = w_[d].begin;
+    if (b < 2 || s_[b - 1] != ' ' || !IsSpaceGap(Gap(s_, w_[d], w_[d + 1]))) return;
+    const std::size_t e = b - 1;
+    b = e;
+    while (b > 0 && IsDigit(s_[b - 1]) && e - b < 3) --b;
+    if (e - b < 1 || e - b > 2 || (b > 0 && (IsAlnumByte(s_[b - 1]) || s_[b - 1] == '/' || s_[b - 1] == '.'))) return;
+    if (const int day = ParseInt(s_.substr(b, e - b)); day < 1 || day > 31) return;
+    if (!In(w_[d + 1].lower, {"enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre",
+                              "setiembre", "octubre", "noviembre", "diciembre", "janeiro", "fevereiro", "março",
+                              "maio", "junho", "julho", "setembro", "outubro", "novembro", "dezembro"})) {
+      return;
+    }
+    std::size_t end = w_[d + 1].end;
+    // "de 2024": the year belongs to the date.
+    if (d + 2 < n && w_[d + 2].lower == "de" && IsSpaceGap(Gap(s_, w_[d + 1], w_[d + 2])) &&
+        w_[d + 2].end + 5 <= s_.size() && s_[w_[d + 2].end] == ' ') {
+      const std::size_t y = w_[d + 2].end + 1;
+      if (IsDigit(s_[y]) && IsDigit(s_[y + 1]) && IsDigit(s_[y + 2]) && IsDigit(s_[y + 3]) &&
+          (y + 4 == s_.size() || !IsAlnumByte(s_[y + 4]))) {
+        end = y + 4;
+      }
+    }
+    Add(b, end, PhiType::kDate, 3);
   }
 
   // "j.doe.1957 at gmail dot com": an e-mail address with "at" and "dot" spelled out, around the
@@ -1376,10 +1533,11 @@ class WordPass {
   bool Eponym(std::size_t i) const {
     if (i + 1 >= w_.size() || !IsSpaceGap(Gap(s_, w_[i], w_[i + 1]))) return false;
     if (In(w_[i + 1].lower, {"disease", "syndrome", "sign", "test", "criteria", "score", "maneuver", "virus",
-                             "fever", "procedure", "classification", "scale", "palsy", "phenomenon"})) {
+                             "fever", "procedure", "classification", "scale", "palsy", "phenomenon", "model"})) {
       return true;
     }
-    return i + 2 < w_.size() && IsSpaceGap(Gap(s_, w_[i + 1], w_[i + 2])) && In(w_[i + 2].lower, {"scale", "score"});
+    return i + 2 < w_.size() && IsSpaceGap(Gap(s_, w_[i + 1], w_[i + 2])) &&
+           In(w_[i + 2].lower, {"scale", "score", "criteria"});  // "Amsterdam II criteria"
   }
 
   // "s/p Whipple", "status post Nissen": after these comes a procedure or an event, not a place
@@ -1515,8 +1673,16 @@ bool IsGravidaPara(std::string_view s, const IdToken& t) {
   return k == t.end && t.letters == 2;
 }
 
+// "1968-1971": a range of two years (1900-2099, the second not before the first), not an
+// identifier (a year alone is no PHI).
+bool IsYearRange(std::string_view s, const IdToken& t) {
+  if (t.end - t.begin != 9 || t.letters != 0 || s[t.begin + 4] != '-') return false;
+  const int from = ParseInt(s.substr(t.begin, 4)), to = ParseInt(s.substr(t.begin + 5, 4));
+  return from >= 1900 && from <= 2099 && to >= from && to <= 2099;
+}
+
 bool LooksLikeId(std::string_view s, const IdToken& t) {
-  if (IsTimeRange(s, t) || IsValueRange(s, t)) return false;
+  if (IsTimeRange(s, t) || IsValueRange(s, t) || IsYearRange(s, t)) return false;
   return (t.digits >= 5 || (t.digits >= 4 && t.letters >= 1 && t.hyphen)) && !IsGravidaPara(s, t);
 }
 
@@ -1537,6 +1703,18 @@ bool WayIsNoStreet(std::string_view m) {
     before = std::move(word);
   }
   return false;
+}
+
+// "04/12/2024 at Lowell District Court": a street address match `m` at byte `b` of `s` whose
+// number is the year of a date, or whose first word is a preposition, is no street.
+bool NumberIsNoHouse(std::string_view s, std::size_t b, std::string_view m) {
+  if (b > 0 && s[b - 1] == '/') return true;
+  std::size_t i = 0;
+  while (i < m.size() && !IsAsciiAlpha(m[i])) ++i;
+  std::size_t e = i;
+  while (e < m.size() && IsAsciiAlpha(m[e])) ++e;
+  return e < m.size() && m[e] == ' ' &&
+         In(LowerWord(m.substr(i, e - i)), {"at", "in", "on", "to", "from", "by", "for", "of", "with"});
 }
 
 // Where the number of a spelled-out age match starts and ends: after "age"/"aged"/"of"/":",
@@ -2573,7 +2751,7 @@ Status Detector::DetectSegment(std::string_view s, std::size_t base) {
             !ValidIpv4(text)) {
           break;
         }
-        if (info.type == PhiType::kLocation && WayIsNoStreet(text)) break;
+        if (info.type == PhiType::kLocation && (WayIsNoStreet(text) || NumberIsNoHouse(s, m.begin, text))) break;
         std::size_t end = m.end;
         if (info.type == PhiType::kUrl) {  // trailing punctuation ends a sentence, not a URL
           while (end > m.begin && std::strchr(".,;:!?", s[end - 1])) --end;

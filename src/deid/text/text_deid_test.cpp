@@ -913,15 +913,17 @@ TEST(TextDeid, HandWrittenLinesFifthRound) {
   };
   for (const ExpectedLine& l : lines) EXPECT_EQ(Found(*d, l.text, l.type), l.spans) << l.text;
   // Left (docs/deid-text.md, "Fifth round" and "Sixth round"): a street with no suffix and the
-  // neighbourhood after it, a city abroad in no list, an age written "93F". The count fails
-  // when a rule finds one (then move the line up) or loses one.
+  // neighbourhood after it, a city abroad in no list. The count fails when a rule finds one
+  // (then move the line up) or loses one. The age written "93F" is found since the eighth round.
   const std::vector<std::pair<std::string, std::string>> left = {
       {housing, "250 e. broadway"},
       {housing, "south boston"},
       {"pt's brother nguyen van minh called from ho chi minh city", "ho chi minh city"},
-      {"CC: SOB. HPI: 93F from Hebrew SeniorLife, brought by daughter Ruth Adler-Katz, hx CHF, EF 25%", "93F"},
   };
-  EXPECT_EQ(CountLeaked(*d, left), 4);
+  EXPECT_EQ(CountLeaked(*d, left), 3);
+  EXPECT_EQ(Found(*d, "CC: SOB. HPI: 93F from Hebrew SeniorLife, brought by daughter Ruth Adler-Katz, hx CHF, EF 25%",
+                  PhiType::kAge),
+            V{"93"});
   // A procedure named after a person that is also a listed town, after "s/p": no place (the
   // sixth round).
   EXPECT_TRUE(Found(*d, "s/p Whipple, Nissen fundoplication, Hartmann pouch, Roux-en-Y", PhiType::kLocation)
@@ -977,17 +979,17 @@ TEST(TextDeid, LeaksAndFalsePositivesOfTheFifthRound) {
   EXPECT_TRUE(Found(*d, "status post Whipple 2019", PhiType::kLocation).empty());
   EXPECT_EQ(Found(*d, "s/p fall at home in Whipple", PhiType::kLocation), V{"Whipple"});
   // Left, decided (docs/deid-text.md, "Sixth round"): a numbered street with a directional and
-  // no suffix, and a directional neighbourhood; a city abroad in no list; an age written with the
-  // sex ("99F" is as often a temperature); a facility whose name has no facility word. Each
-  // failed as an expectation of its span at 2147ecc, and is counted here.
+  // no suffix, and a directional neighbourhood; a city abroad in no list; a facility whose name
+  // has no facility word. Each failed as an expectation of its span at 2147ecc, and is counted
+  // here. (An age written with the sex, "93F from home", is found since the eighth round:
+  // LeaksAndFalsePositivesOfTheSeventhRound.)
   const std::vector<std::pair<std::string, std::string>> left = {
       {"apt at 250 e. broadway, south boston", "250 e. broadway"},
       {"apt at 250 e. broadway, south boston", "south boston"},
       {"pt's brother nguyen van minh called from ho chi minh city", "ho chi minh city"},
-      {"CC: SOB. HPI: 93F from home, hx CHF", "93F"},
       {"HPI: 93F from Hebrew SeniorLife, brought by daughter", "Hebrew SeniorLife"},
   };
-  EXPECT_EQ(CountLeaked(*d, left), 5);
+  EXPECT_EQ(CountLeaked(*d, left), 4);
 }
 
 // Thirty-two lines written for the sixth round, in styles no earlier round covered: operative
@@ -1268,6 +1270,170 @@ TEST(TextDeid, HandWrittenLinesSeventhRound) {
                      "BIBA, GCS 15, HR 88, BP 142/90, SpO2 96% on RA; EKG NSR; tPA not given; EMS gave 2 L NS",
                      "ADMITTED FROM HOME TO ICU, TRANSFERRED FROM SNF", "room on the 5th floor",
                      "ulcers on the 2nd, 3rd toes; pain on the 3rd attempt", "PT/OT Tues and Thurs"});
+}
+
+// What the earlier rounds left and the lead noticed (docs/deid-text.md, "Eighth round"), each a
+// failing expectation at 28b8873, with probes of the rules that fix them.
+TEST(TextDeid, LeaksAndFalsePositivesOfTheSeventhRound) {
+  auto d = Make();
+  // After a verb of transfer and "to", a surname that the words around it say is a person's (a
+  // possessive, "service", "team", "care of") is a name, not a hospital.
+  EXPECT_EQ(Found(*d, "pt transferred to Okonkwo's service overnight", PhiType::kName), V{"Okonkwo's"});
+  EXPECT_EQ(Found(*d, "pt transferred to Harding's team", PhiType::kName), V{"Harding's"});
+  EXPECT_EQ(Found(*d, "care transferred to Harding team in the morning", PhiType::kName), V{"Harding"});
+  EXPECT_EQ(Found(*d, "pt transferred to the care of Okonkwo, who will follow", PhiType::kName), V{"Okonkwo"});
+  EXPECT_EQ(Found(*d, "care transferred to Dr. Lee", PhiType::kName), V{"Lee"});
+  EXPECT_TRUE(Found(*d, "pt transferred to Harding's team", PhiType::kLocation).empty());
+  EXPECT_EQ(Found(*d, "Transferred from Beth Israel Deaconess-Needham on 11/17", PhiType::kLocation),
+            V{"Beth Israel Deaconess-Needham"});
+  ExpectNoSpans(*d, {"transferred to Medicine service", "care of wound per WOC RN", "taking care of Self"});
+  // A surname in -ed or -ing after a care role: a listed surname, or a town in no common list
+  // ("redding" is a place name, no verb), is the name.
+  EXPECT_EQ(Found(*d, "rn harding notified, rn goldberg at bedside", PhiType::kName), (V{"harding", "goldberg"}));
+  EXPECT_EQ(Found(*d, "rn redding notified of k 3.1", PhiType::kName), V{"redding"});
+  ExpectNoSpans(*d, {"rn titrated drip, rn bolused 500 cc", "nurse triaged pt", "tech rechecking bg"});
+  // Towns in capitals that are also names or common words after a place cue, and a town that is
+  // a listed first name after a verb of transfer.
+  EXPECT_EQ(Found(*d, "PT IS A 70 YO MAN FROM SALEM", PhiType::kLocation), V{"SALEM"});
+  EXPECT_EQ(Found(*d, "LIVES IN MEDFORD WITH WIFE; LIVES IN READING", PhiType::kLocation), (V{"MEDFORD", "READING"}));
+  EXPECT_EQ(Found(*d, "TRANSFERRED TO CHELSEA SOLDIERS HOME", PhiType::kLocation), V{"CHELSEA"});
+  EXPECT_EQ(Found(*d, "transferred to Chelsea for rehab", PhiType::kLocation), V{"Chelsea"});
+  EXPECT_EQ(Found(*d, "spoke to Chelsea (daughter) by phone", PhiType::kLocation), V{});
+  // Hospitals as clinicians write them are no PHI under Safe Harbor (decided, "Eighth round").
+  ExpectNoSpans(*d, {"transferred to Mass General for ECMO", "seen at MGH last year", "followed at the Brigham"});
+  // Ages over 89 written short with the sex; temperatures in Fahrenheit stay.
+  EXPECT_EQ(Found(*d, "CC: SOB. HPI: 93F from home, hx CHF", PhiType::kAge), V{"93"});
+  EXPECT_EQ(Found(*d, "93 F w/ CHF and afib", PhiType::kAge), V{"93"});
+  EXPECT_EQ(Found(*d, "Pt: F/93, hx CHF", PhiType::kAge), V{"93"});
+  EXPECT_EQ(Found(*d, "HPI: 93yo F with CHF", PhiType::kAge), V{"93"});
+  EXPECT_EQ(Found(*d, "M, 91, from home with confusion", PhiType::kAge), V{"91"});
+  EXPECT_EQ(Found(*d, "pt is a 91M with afib", PhiType::kAge), V{"91"});
+  ExpectNoSpans(*d, {"Tmax 101F, HR 110", "T 99F oral, febrile to 102F", "temp 100 F this am",
+                     "fever of 101F with chills", "101.5F at home", "93F", "93F.", "M, 91, 92 (scores)"});
+}
+
+// Thirty lines written for the eighth round, in styles no earlier round covered: consult and
+// operative headers, psychiatry with collateral, a court and a school, paediatrics with a daycare
+// and a school district, obstetrics, e-mails and portal messages pasted into the chart, insurance
+// with Medicare's MBI, research subjects and IRB numbers, legal guardians and dockets, military
+// and VA lines, genetic pedigrees, Spanish and Portuguese, OCR and fax artefacts, and dates with
+// times and zones.
+TEST(TextDeid, HandWrittenLinesEighthRound) {
+  auto d = Make();
+  const std::string consult =
+      "CONSULT NOTE  Requesting physician: Dr. Amara Nwachukwu (hospitalist)  Consultant: Gideon Halvorsen, MD, "
+      "Cardiology";
+  const std::string op =
+      "Surgeon: Dr. Renata Oyelowo  Assistant: Declan Fitzpatrick, MD  Anesthesia: Yusuf Karimi, CRNA  Date: 03/05/2024";
+  const std::string collateral =
+      "Psych: collateral from her sister Deborah (508-555-0121), who reports pt stopped lithium; pt works at Market "
+      "Basket in Tewksbury";
+  const std::string court =
+      "Court date 04/12/2024 at Lowell District Court re: OUI; attends Greater Lawrence Technical School";
+  const std::string peds =
+      "peds: mother Keisha at bedside, attends Little Sprouts daycare in Haverhill, Lowell Public Schools IEP in place";
+  const std::string ob =
+      "OB: G2P1 at 33w1d, EDD 4/17/24, partner Malik Johnson supportive, plans delivery at Winchester Hospital";
+  const std::string mail =
+      "From: Maria Lopez <mlopez77@yahoo.com>\nSent: Tuesday, March 5, 2024 3:12 PM\nTo: Patel, Anjali\nSubject: "
+      "Jose's rash";
+  const std::string hi = "Hi Dr. Patel, this is Maria, Jose's mom, his rash is worse since Sunday, can we come in?";
+  const std::string mychart =
+      "MyChart message from pt 03/04/2024 09:41 AM: Dr. Chowdhury, my sugars are 300s, please call 857-555-0108";
+  const std::string ins =
+      "Insurance: BCBS MA PPO, member ID ZXH902113477, group 10044821, policy no. 88-4410972, claim # 2024031500123";
+  const std::string secondary =
+      "Secondary: Tufts Health Plan, subscriber Gloria Mendes, relationship spouse, Medicare MBI 1EG4-TE5-MK73";
+  const std::string research =
+      "Research: subject CAL-0042 enrolled in study 2023-0117 (IRB #2023P001234), PI Dr. Soren Lindqvist";
+  const std::string legal =
+      "Legal: guardian Patricia O'Shea (court-appointed), health-care proxy son Darnell, POA attorney Howard Blum, "
+      "docket no. 23-GD-0412";
+  const std::string military =
+      "Military: served USMC 1968-1971, service number 2287451, follows at VA Boston Jamaica Plain, SSN 031-44-5921";
+  const std::string pedigree =
+      "Genetics: pedigree: maternal aunt Rosa, dx breast ca 52, deceased 61; maternal grandmother Lucia, ovarian ca at 58";
+  const std::string proband = "proband's brother Tomas, 38, BRCA2 c.5946delT carrier; paternal cousin Ines, dx 44";
+  const std::string spanish =
+      "la señora García refiere dolor abdominal desde el 3 de marzo, vive con su hija Carmen en Lawrence";
+  const std::string portuguese = "filho João acompanha a paciente, telefone (978) 555-0172, mora em Somerville";
+  const std::string fax = "Referring provider: Dr. Aber-\nnathy, fax 617-555-0144";
+  const std::string ocr = "Pt: SMlTH, JOHN  DOB: 04/1l/1931  MRN: 00448812";
+  const std::string table = "| Name: Okafor, Grace | DOB: 7/2/1940 | MRN 5521907 |";
+  const std::string zones = "specimen received 2024-03-05 14:22:07Z, verified 2024-03-05T16:40:00-05:00";
+  const std::vector<ExpectedLine> lines = {
+      {consult, PhiType::kName, {"Amara Nwachukwu", "Gideon Halvorsen"}},
+      {op, PhiType::kName, {"Renata Oyelowo", "Declan Fitzpatrick", "Yusuf Karimi"}},
+      {op, PhiType::kDate, {"03/05/2024"}},
+      {collateral, PhiType::kName, {"Deborah"}},
+      {collateral, PhiType::kPhone, {"508-555-0121"}},
+      {collateral, PhiType::kOther, {"Market Basket"}},
+      {collateral, PhiType::kLocation, {"Tewksbury"}},
+      {court, PhiType::kDate, {"04/12/2024"}},
+      {court, PhiType::kLocation, {"Lowell District Court", "Greater Lawrence Technical School"}},
+      {peds, PhiType::kName, {"Keisha"}},
+      {peds, PhiType::kLocation, {"Haverhill", "Lowell Public Schools"}},
+      {ob, PhiType::kDate, {"4/17/24"}},
+      {ob, PhiType::kName, {"Malik Johnson"}},
+      {ob, PhiType::kLocation, {"Winchester Hospital"}},
+      {ob, PhiType::kId, {}},  // G2P1, 33w1d
+      {mail, PhiType::kName, {"Maria Lopez", "Patel, Anjali"}},
+      {mail, PhiType::kEmail, {"mlopez77@yahoo.com"}},
+      {mail, PhiType::kDate, {"March 5, 2024"}},  // the weekday and the time are no PHI
+      {hi, PhiType::kName, {"Patel", "Maria, Jose's"}},
+      {mychart, PhiType::kDate, {"03/04/2024"}},
+      {mychart, PhiType::kName, {"Chowdhury"}},
+      {mychart, PhiType::kPhone, {"857-555-0108"}},
+      {ins, PhiType::kId, {"ZXH902113477", "10044821", "88-4410972", "2024031500123"}},
+      {secondary, PhiType::kName, {"Gloria Mendes", "Medicare"}},  // Medicare: taken, left
+      {secondary, PhiType::kId, {"MBI 1EG4-TE5-MK73"}},
+      {research, PhiType::kId, {"CAL-0042", "2023P001234"}},  // the IRB's number: taken, left
+      {research, PhiType::kName, {"Soren Lindqvist"}},
+      {legal, PhiType::kName, {"Patricia O'Shea", "Darnell", "Howard Blum"}},
+      {legal, PhiType::kId, {"23-GD-0412"}},
+      {military, PhiType::kId, {"2287451"}},  // and not the years of service
+      {military, PhiType::kLocation, {"Boston", "Jamaica Plain"}},
+      {military, PhiType::kSsn, {"031-44-5921"}},
+      {pedigree, PhiType::kName, {"Rosa", "Lucia"}},
+      {pedigree, PhiType::kAge, {}},  // ages under 90 are no PHI
+      {proband, PhiType::kName, {"Tomas", "Ines"}},
+      {spanish, PhiType::kName, {"García", "Carmen", "Lawrence"}},  // the town as a name: covered, left
+      {spanish, PhiType::kDate, {"3 de marzo"}},
+      {"nascida em 12 de março de 1931, viúva", PhiType::kDate, {"12 de março de 1931"}},
+      {"visita de su hijo Julio Cesar de la Cruz el 12 de julio", PhiType::kName, {"Julio Cesar de la Cruz"}},
+      {"visita de su hijo Julio Cesar de la Cruz el 12 de julio", PhiType::kDate, {"12 de julio"}},
+      {portuguese, PhiType::kName, {"João"}},
+      {portuguese, PhiType::kPhone, {"(978) 555-0172"}},
+      {portuguese, PhiType::kLocation, {"Somerville"}},
+      {fax, PhiType::kName, {"Aber-\nnathy"}},
+      {fax, PhiType::kFax, {"617-555-0144"}},
+      {ocr, PhiType::kMrn, {"00448812"}},
+      {table, PhiType::kName, {"Okafor, Grace"}},
+      {table, PhiType::kDate, {"7/2/1940"}},
+      {table, PhiType::kMrn, {"5521907"}},
+      {"Triage 03/05/2024 14:22 EST: pt arrived by car with daughter", PhiType::kDate, {"03/05/2024"}},
+      {zones, PhiType::kDate, {"2024-03-05", "2024-03-05"}},
+      {zones, PhiType::kId, {}},
+      {"Message read Tue Mar 5 14:22 by Dr. Haddad", PhiType::kDate, {"Mar 5"}},
+  };
+  for (const ExpectedLine& l : lines) EXPECT_EQ(Found(*d, l.text, l.type), l.spans) << l.text;
+  // Left (docs/deid-text.md, "Eighth round"): a daycare's name before a lower-case "daycare", a
+  // possessive on a subject line, and OCR's l for I and for 1.
+  const std::vector<std::pair<std::string, std::string>> left = {
+      {peds, "Little Sprouts"}, {mail, "Jose's"}, {ocr, "JOHN"}, {ocr, "04/1l/1931"},
+  };
+  EXPECT_EQ(CountLeaked(*d, left), 4);
+  // Clinical text of these styles, and probes of this round's rules: no span at all.
+  ExpectNoSpans(*d, {"Anesthesia: MAC with propofol, ASA 3, Mallampati II; EBL 50 mL; Foley placed; dispo PACU then 7 Ellison",
+                     "Psych: A&Ox3, PHQ-9 of 18, GAD-7 14, C-SSRS negative, MoCA 24/30; Beck inventory 22",
+                     "Genetics: Lynch syndrome, Li-Fraumeni criteria not met; Amsterdam II criteria met; Gail model 2.1%",
+                     "OB: GBS positive, Rh negative, got RhoGAM 3/1; Bishop score 6; Leopold maneuvers vertex",
+                     "Portal: pt requests refill of lisinopril 10 mg via Walgreens, uses Apple Watch for HR",
+                     "VA: PTSD service connected 70%, Agent Orange exposure, Gulf War syndrome screening negative",
+                     "Patient's wife at bedside; Pt's son called; Mother's sister visiting",
+                     "From: home health agency\nTo: ICU team", "this is a new rash, this is Tuesday",
+                     "smoked 1 ppd 1980-2005, quit", "Food court closed; Court date pending",
+                     "grado 3 de 4, 1/2 de marzo", "32 de mayo"});
 }
 
 TEST(TextDeid, AgesOver89Only) {
