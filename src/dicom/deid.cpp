@@ -260,12 +260,12 @@ class Engine {
                       row->options[static_cast<int>(profile::Column::kCleanDescriptors)] != 'C';
       }
       if (!identifying || !e.isaString()) return;
-      // The stored value as it is: its words are the same as those of the normalised value
-      // (spaces around each value removed), which costs DCMTK some 2,000 instructions a value.
+      // The stored value as it is, every value of it (a NUL is no word byte): the words of
+      // DCMTK's normalised copy, which costs some 2,000 instructions a value.
       char* value = nullptr;
       Uint32 length = 0;
       if (e.getString(value, length).bad() || value == nullptr) return;
-      AddWords(std::string_view(value, ::strnlen(value, length)), e.ident() == EVR_PN ? 2 : 3, ctx.identifying_words);
+      AddWords(std::string_view(value, length), e.ident() == EVR_PN ? 2 : 3, ctx.identifying_words);
     });
   }
 
@@ -457,13 +457,14 @@ class Engine {
       ++ctx.actions.removed;  // a UID not encoded as UI (e.g. UN) cannot be mapped: remove
       return false;
     }
-    // The stored value as it is: each UID is trimmed below, as DCMTK's normalising would.
+    // The stored value as it is, each UID cut at a NUL (padding some writers put after every
+    // value, not only the last) and trimmed, as DCMTK's normalised copy of each value would be.
     char* value = nullptr;
     Uint32 length = 0;
     const bool read = e.getString(value, length).good() && value != nullptr;
-    std::vector<std::string> values = SplitValues(Trim(read ? std::string(value, ::strnlen(value, length)) : ""));
+    std::vector<std::string> values = SplitValues(Trim(read ? std::string(value, length) : ""));
     for (std::string& v : values) {
-      v = Trim(v);
+      v = Trim(v.substr(0, v.find('\0')));
       if (!v.empty()) v = Uid(v);
     }
     ++ctx.actions.uid_remapped;

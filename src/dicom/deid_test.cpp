@@ -1,6 +1,7 @@
 #include "caliper/dicom/deid.h"
 
 #include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dcbytstr.h>
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
 #include <dcmtk/dcmdata/dcistrmb.h>
@@ -1516,7 +1517,32 @@ TEST(DicomDeidSamples, CompressedSamplePixelsAreDecodedAndBlanked) {
   }
 }
 
-}  // namespace
+// Values of a multi-valued UID that each end in a NUL (padding written after every value, not
+// only the last): every value is remapped, as one UID alone would be; none is dropped.
+TEST(DicomDeid, EveryValueOfAUidListIsRemappedWhenEachEndsInANul) {
+  TempDir tmp;
+  const auto paths = Phantom(tmp.str());
+  const std::string original = ReadBytes(paths[0]);
+  DcmFileFormat file;
+  ASSERT_TRUE(ReadDicom(Span(original), file).ok());
+  static constexpr char kValue[] = "1.2.3\0\\1.2.45";  // "1.2.3" NUL "\" "1.2.45"
+  ASSERT_TRUE(file.getDataset()->putAndInsertString(DCM_IrradiationEventUID, "1").good());
+  DcmElement* e = nullptr;
+  ASSERT_TRUE(file.getDataset()->findAndGetElement(DCM_IrradiationEventUID, e).good());
+  ASSERT_TRUE(static_cast<DcmByteString*>(e)->putString(kValue, sizeof kValue - 1).good());
+  auto bytes = WriteDicom(file, EXS_LittleEndianExplicit);
+  ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
+  const std::string input(bytes->begin(), bytes->end());
+  ASSERT_NE(input.find(std::string(kValue, sizeof kValue - 1)), std::string::npos);
+  auto deid = Make();
+  const DeidResult r = CheckOne(*deid, input, "uid list");
+  Parsed out(r.bytes);
+  OFString value;
+  ASSERT_TRUE(out.ds().findAndGetOFStringArray(DCM_IrradiationEventUID, value).good());
+  EXPECT_EQ(std::string(value.c_str()),
+            PseudonymousUid(HashFor(7), "1.2.3") + "\\" + PseudonymousUid(HashFor(7), "1.2.45"));
+}
+
 // Uid225 writes every 128-bit number as dividing it by ten digit by digit would: the edges of
 // its parts below 10^19 and random numbers of every size.
 TEST(DicomDeid, Uid225WritesA128BitNumberInDecimal) {
@@ -1546,4 +1572,5 @@ TEST(DicomDeid, Uid225WritesA128BitNumberInDecimal) {
   EXPECT_EQ(Uid225(~static_cast<unsigned __int128>(0)), "2.25.340282366920938463463374607431768211455");
 }
 
+}  // namespace
 }  // namespace caliper::dicom
