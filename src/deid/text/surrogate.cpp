@@ -3,11 +3,14 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include "deid/text/lexicon.h"
 #include "deid/text/spelled_ordinal.h"
+#include "deid/text/utf8.h"
 
 namespace caliper::deid::text {
 namespace {
@@ -62,13 +65,66 @@ bool HoldsCaseless(std::string_view hay, std::string_view needle) {
   return false;
 }
 
-// The entry of `pool` that `h` picks for the lower-case word `lower`, or the next one that keeps
-// nothing of it readable: not the word itself, nor one of the two inside the other ("john" as
-// "Johnny", "ann" as "Leann").
-const std::string& Pick(const std::vector<std::string>& pool, std::uint64_t h, std::string_view lower) {
+// The base letters of a Latin letter with diacritics (U+00C0-U+017F, and Vietnamese's
+// U+1EA0-U+1EF9), in lower case; "" for other code points.
+std::string_view BaseLetters(char32_t c) {
+  static constexpr std::string_view kLatin1[64] = {
+      "a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i", "i",   // U+00C0
+      "d", "n", "o", "o", "o", "o", "o", "",  "o", "u", "u", "u", "u", "y", "th", "ss",  // U+00D0
+      "a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i", "i",   // U+00E0
+      "d", "n", "o", "o", "o", "o", "o", "",  "o", "u", "u", "u", "u", "y", "th", "y"};  // U+00F0
+  // Latin Extended-A: the first code point of each run of one base letter, and that letter.
+  static constexpr std::pair<char32_t, std::string_view> kExtendedA[] = {
+      {0x100, "a"}, {0x106, "c"}, {0x10E, "d"}, {0x112, "e"}, {0x11C, "g"}, {0x124, "h"}, {0x128, "i"},
+      {0x132, "ij"}, {0x134, "j"}, {0x136, "k"}, {0x139, "l"}, {0x143, "n"}, {0x14C, "o"}, {0x152, "oe"},
+      {0x154, "r"}, {0x15A, "s"}, {0x162, "t"}, {0x168, "u"}, {0x174, "w"}, {0x176, "y"}, {0x179, "z"},
+      {0x17F, "s"}, {0x180, ""}};
+  static constexpr std::pair<char32_t, std::string_view> kVietnamese[] = {
+      {0x1EA0, "a"}, {0x1EB8, "e"}, {0x1EC8, "i"}, {0x1ECC, "o"}, {0x1EE4, "u"}, {0x1EF2, "y"}, {0x1EFA, ""}};
+  const auto run = [c](const auto& runs) {
+    std::string_view base;
+    for (const auto& [first, letters] : runs) {
+      if (c < first) break;
+      base = letters;
+    }
+    return base;
+  };
+  if (c >= 0xC0 && c < 0x100) return kLatin1[c - 0xC0];
+  if (c >= 0x100 && c < 0x180) return run(kExtendedA);
+  if (c >= 0x1EA0 && c < 0x1EFA) return run(kVietnamese);
+  return {};
+}
+
+// `word` in lower-case ASCII: letters with diacritics as their base letters ("Muñoz" as "munoz",
+// "Nguyễn" as "nguyen"); other non-ASCII code points kept as they are.
+std::string FoldToAscii(std::string_view word) {
+  std::string out;
+  out.reserve(word.size());
+  for (std::size_t i = 0; i < word.size();) {
+    if (static_cast<unsigned char>(word[i]) < 0x80) {
+      out.push_back(Lower(word[i++]));
+      continue;
+    }
+    std::size_t len = 1;
+    const std::string_view base = BaseLetters(DecodeAt(word, i, len));
+    if (base.empty()) {
+      out.append(word.substr(i, len));
+    } else {
+      out.append(base);
+    }
+    i += len;
+  }
+  return out;
+}
+
+// The entry of `pool` that `h` picks for `word`, or the next one that keeps nothing of it
+// readable: not the word itself, nor one of the two inside the other ("john" as "Johnny", "ann"
+// as "Leann"), also without its diacritics ("Muñoz" as "Munoz").
+const std::string& Pick(const std::vector<std::string>& pool, std::uint64_t h, std::string_view word) {
+  const std::string folded = FoldToAscii(word);
   for (std::size_t k = 0; k < pool.size(); ++k) {
     const std::string& p = pool[(h + k) % pool.size()];
-    if (!HoldsCaseless(p, lower) && !HoldsCaseless(lower, p)) return p;
+    if (!HoldsCaseless(p, folded) && !HoldsCaseless(folded, p)) return p;
   }
   return pool[h % pool.size()];
 }
