@@ -26,7 +26,7 @@ inline std::string Uid225(unsigned __int128 value) {
   const auto low = static_cast<std::uint64_t>(value % kTen19);
   value /= kTen19;
   const auto middle = static_cast<std::uint64_t>(value % kTen19);
-  const auto high = static_cast<std::uint64_t>(value / kTen19);  // at most 34
+  const auto high = static_cast<std::uint64_t>(value / kTen19);  // at most 3
   char digits[40];
   char* at = digits + sizeof digits;
   // The digits of `part`, at least `width` of them (zeros in front).

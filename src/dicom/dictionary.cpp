@@ -2,9 +2,10 @@
 
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcdeftag.h>
-#include <dcmtk/dcmdata/dcdict.h>
 #include <dcmtk/dcmdata/dcdicent.h>
+#include <dcmtk/dcmdata/dcdict.h>
 
+#include <atomic>
 #include <cstdlib>
 
 namespace caliper::dicom {
@@ -19,13 +20,16 @@ struct DictionaryRow {
   const char* creator;
 };
 
+std::atomic<bool> loaded{false};  // constant-initialised: set before any dynamic initialiser
+
 // kNormalRows and kRepeatingRows, written at build time by dictionary_gen.cpp.
 #include "dcmtk_dictionary_rows.inc"
 
 DcmDictEntry* EntryOf(const DictionaryRow& r) {
   // The strings are literals of this file: DCMTK keeps pointers to them, and never frees them.
-  auto* e = new DcmDictEntry(r.group, r.element, r.upper_group, r.upper_element, DcmVR(static_cast<DcmEVR>(r.vr)),
-                             r.name, r.vm_min, r.vm_max, r.version, OFFalse, r.creator);
+  auto* e = new DcmDictEntry(r.group, r.element, r.upper_group, r.upper_element,
+                             DcmVR(static_cast<DcmEVR>(r.vr)), r.name, r.vm_min, r.vm_max,
+                             r.version, OFFalse, r.creator);
   e->setGroupRangeRestriction(static_cast<DcmDictRangeRestriction>(r.group_range));
   e->setElementRangeRestriction(static_cast<DcmDictRangeRestriction>(r.element_range));
   return e;
@@ -56,7 +60,10 @@ DictionarySource LoadDictionary() {
     dcmDataDict.wrunlock();
     return made;
   }();
+  loaded = true;
   return source;
 }
+
+bool DictionaryLoaded() { return loaded; }
 
 }  // namespace caliper::dicom

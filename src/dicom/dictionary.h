@@ -16,6 +16,9 @@ enum class DictionarySource {
 // before main and before any thread starts, since it sets DCMDICTPATH for a moment.
 DictionarySource LoadDictionary();
 
+// Whether LoadDictionary has run in this process (for the test that it ran before main).
+bool DictionaryLoaded();
+
 // Adds every row of the table to `dictionary` (for the test that compares it with DCMTK's files).
 void AddDictionaryRows(DcmDataDictionary& dictionary);
 

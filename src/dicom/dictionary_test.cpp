@@ -2,8 +2,8 @@
 
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcdeftag.h>
-#include <dcmtk/dcmdata/dcdict.h>
 #include <dcmtk/dcmdata/dcdicent.h>
+#include <dcmtk/dcmdata/dcdict.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -21,10 +21,13 @@ std::string Text(const char* s) { return s == nullptr ? "(null)" : s; }
 // Every field DCMTK keeps for an entry.
 std::string Describe(const DcmDictEntry& e) {
   char head[96];
-  std::snprintf(head, sizeof head, "(%04X,%04X)-(%04X,%04X) ranges %d/%d VR %s VM %d-%d ", e.getGroup(),
-                e.getElement(), e.getUpperGroup(), e.getUpperElement(), static_cast<int>(e.getGroupRangeRestriction()),
-                static_cast<int>(e.getElementRangeRestriction()), e.getVR().getVRName(), e.getVMMin(), e.getVMMax());
-  return head + Text(e.getTagName()) + " " + Text(e.getStandardVersion()) + " creator " + Text(e.getPrivateCreator());
+  std::snprintf(head, sizeof head, "(%04X,%04X)-(%04X,%04X) ranges %d/%d VR %s VM %d-%d ",
+                e.getGroup(), e.getElement(), e.getUpperGroup(), e.getUpperElement(),
+                static_cast<int>(e.getGroupRangeRestriction()),
+                static_cast<int>(e.getElementRangeRestriction()), e.getVR().getVRName(),
+                e.getVMMin(), e.getVMMax());
+  return head + Text(e.getTagName()) + " " + Text(e.getStandardVersion()) + " creator " +
+         Text(e.getPrivateCreator());
 }
 
 // The normal entries sorted by tag and creator, then the repeating ones in their order.
@@ -32,7 +35,8 @@ std::vector<std::string> Entries(DcmDataDictionary& d) {
   std::vector<std::string> normal;
   for (auto it = d.normalBegin(); it != d.normalEnd(); ++it) normal.push_back(Describe(**it));
   std::sort(normal.begin(), normal.end());
-  for (auto it = d.repeatingBegin(); it != d.repeatingEnd(); ++it) normal.push_back("repeating " + Describe(**it));
+  for (auto it = d.repeatingBegin(); it != d.repeatingEnd(); ++it)
+    normal.push_back("repeating " + Describe(**it));
   return normal;
 }
 
@@ -66,6 +70,7 @@ TEST(DicomDictionary, TheCompiledTableIsDcmtksOwnDictionary) {
 // This process's dictionary was filled from the table before main, is DCMTK's whole dictionary,
 // counts as loaded, and DCMDICTPATH, set for a moment, is not left for a child to inherit.
 TEST(DicomDictionary, TheProcessDictionaryComesFromTheTable) {
+  EXPECT_TRUE(DictionaryLoaded()) << "not loaded by the static initialiser in codecs.cpp";
   EXPECT_EQ(LoadDictionary(), DictionarySource::kTable);
   EXPECT_EQ(std::getenv("DCMDICTPATH"), nullptr);
   EXPECT_TRUE(dcmDataDict.isDictionaryLoaded());
@@ -80,19 +85,22 @@ TEST(DicomDictionary, ADictionaryPathSetByTheUserIsRead) {
   const std::string path = ::testing::TempDir() + "caliper_user.dic";
   std::ofstream(path) << "# one entry only\n(0010,0010)\tPN\tPatientsNameFromTheUser\t1\tDICOM\n";
   ASSERT_EQ(::setenv("DCMDICTPATH", path.c_str(), 1), 0);
+  const std::string style = GTEST_FLAG_GET(death_test_style);
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   EXPECT_EXIT(
       {
         if (LoadDictionary() != DictionarySource::kDcmtkFiles) std::exit(1);
         const DcmDataDictionary& d = dcmDataDict.rdlock();
         const DcmDictEntry* e = d.findEntry(DCM_PatientName, nullptr);
-        const bool users = e != nullptr && std::strcmp(e->getTagName(), "PatientsNameFromTheUser") == 0;
+        const bool users =
+            e != nullptr && std::strcmp(e->getTagName(), "PatientsNameFromTheUser") == 0;
         const bool only = d.findEntry(DCM_StudyDate, nullptr) == nullptr;
         dcmDataDict.rdunlock();
         std::exit(!users ? 2 : !only ? 3 : 0);
       },
       ::testing::ExitedWithCode(0), "")
       << "1: the table was used, 2: the user's entry is missing, 3: the table's entries were added";
+  GTEST_FLAG_SET(death_test_style, style);
   ::unsetenv("DCMDICTPATH");
   std::remove(path.c_str());
 }
