@@ -671,7 +671,13 @@ class WordPass {
           if (pair) w_[i + 2].cue_name = true;
         }
       }
-      if (w_[i].sentence_start && !w_[i].cap && gap == ", ") LineHeadNameAt(i);
+      if (w_[i].sentence_start) {
+        if (!w_[i].cap && gap == ", ") LineHeadNameAt(i);
+        // "Subject: Jose's refill": a listed first name's possessive on an e-mail's subject line.
+        if (w_[i + 1].cap && gap == ": " && w_[i].lower == "subject" && FirstNamePossessive(w_[i + 1])) {
+          w_[i + 1].cue_name = true;
+        }
+      }
       // A header in capitals after a cue and a colon: "Patient: SMITH, JOHN", "NAME: DE LA CRUZ, MARIA".
       if ((w_[i].grammar & kNameCue) && w_[i + 1].all_caps && gap.find(':') != std::string_view::npos &&
           IsCueGap(gap)) {
@@ -692,11 +698,6 @@ class WordPass {
                         (((w_[i].sentence_start && (w_[i].grammar & kPlaceCue)) ||
                           (w_[i + 1].first > 0 && w_[i].lower == "is")) &&
                          MessageCueBefore(i + 1)));
-      // "Subject: Jose's refill": a listed first name's possessive on an e-mail's subject line.
-      if (w_[i].sentence_start && w_[i + 1].cap && w_[i].lower == "subject" && gap == ": " &&
-          FirstNamePossessive(w_[i + 1])) {
-        w_[i + 1].cue_name = true;
-      }
       if (!title && !cue) continue;
       if (!NameLike(w_[i + 1], true)) continue;
       if (!title && w_[i + 1].common && w_[i + 1].first == 0 && w_[i + 1].last == 0) continue;
@@ -1745,13 +1746,20 @@ std::size_t StreetStart(std::string_view s, std::size_t b, std::string_view m) {
 // "IRB #2019P001234", "IRB protocol no. 2019P001234": a review board's protocol number, before the
 // token at byte `b` of `s`, identifies a study, not a person (as "study 2023-0117").
 bool AfterIrb(std::string_view s, std::size_t b) {
+  // Without a copy: most tokens have no word before them that is one of these.
+  const auto is = [&](std::size_t a, std::size_t e, std::string_view lower) {
+    if (e - a != lower.size()) return false;
+    for (std::size_t k = 0; k < lower.size(); ++k) {
+      if (Lower(s[a + k]) != lower[k]) return false;
+    }
+    return true;
+  };
   for (int words = 0; words < 3; ++words) {
     while (b > 0 && (s[b - 1] == ' ' || s[b - 1] == '#' || s[b - 1] == ':' || s[b - 1] == '.')) --b;
     std::size_t a = b;
     while (a > 0 && IsAsciiAlpha(s[a - 1])) --a;
-    const std::string w = LowerWord(s.substr(a, b - a));
-    if (w == "irb") return true;
-    if (!In(w, {"protocol", "no", "number"})) return false;
+    if (is(a, b, "irb")) return true;
+    if (!is(a, b, "protocol") && !is(a, b, "no") && !is(a, b, "number")) return false;
     b = a;
   }
   return false;
