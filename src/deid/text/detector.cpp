@@ -2799,17 +2799,13 @@ Status Detector::DetectSegment(std::string_view s, std::size_t base) {
             !ValidIpv4(text)) {
           break;
         }
-        std::size_t begin = m.begin;
-        if (info.type == PhiType::kLocation) {
-          if (WayIsNoStreet(text)) break;
-          begin += StreetStart(s, m.begin, text);
-          if (begin == m.end) break;
-        }
+        const std::size_t street = info.type == PhiType::kLocation ? StreetStart(s, m.begin, text) : 0;
+        if (info.type == PhiType::kLocation && (WayIsNoStreet(text) || street == text.size())) break;
         std::size_t end = m.end;
         if (info.type == PhiType::kUrl) {  // trailing punctuation ends a sentence, not a URL
           while (end > m.begin && std::strchr(".,;:!?", s[end - 1])) --end;
         }
-        out.push_back({base + begin, base + end, info.type, info.priority});
+        out.push_back({base + m.begin + street, base + end, info.type, info.priority});
         break;
       }
     }
