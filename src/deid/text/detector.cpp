@@ -162,8 +162,8 @@ RuleWordMap PhraseWords() {
   auto add = [&](std::uint8_t flag, std::initializer_list<std::string_view> words) { AddRuleWords(t, flag, words); };
   add(kAgeCue, {"pt", "patient"});
   add(kNicknameCue, {"by", "aka", "called", "as", "nickname", "nicknamed", "prefers"});
-  add(kFacility, {"hospital", "clinic", "hospice", "snf", "rehab", "ltach", "shelter", "daycare"});
-  add(kResidence, {"snf", "rehab", "ltach", "shelter", "daycare"});
+  add(kFacility, {"hospital", "clinic", "hospice", "snf", "rehab", "ltach", "shelter", "daycare", "preschool"});
+  add(kResidence, {"snf", "rehab", "ltach", "shelter", "daycare", "preschool"});
   add(kFacilityPair, {"home", "living", "center", "centre", "school"});
   add(kPlaceVerb, {"transferred", "transfer", "xfer", "xferred", "transported", "arrived", "sent", "born",
                    "lives", "living", "resides", "residing", "moved", "relocated", "up"});
@@ -545,6 +545,13 @@ class WordPass {
     return e == nullptr ? base.size() >= 4 : !e->common && (e->first > 0 || e->last > 0);
   }
 
+  // A possessive whose stem is a listed first name and no common word ("Jose's"; not "Crohn's").
+  static bool FirstNamePossessive(const Word& w) {
+    if (w.all_caps || !w.lower.ends_with("'s")) return false;
+    const Lexicon::Entry* e = Lexicon::Get().Find(w.lower.substr(0, w.lower.size() - 2));
+    return e != nullptr && e->first > 0 && !e->common;
+  }
+
   // The words before word `k` that name the writer or the addressee of a message: "From:" and
   // "To:" opening a line of an e-mail's header, and "this is" ("Hi Dr. Patel, this is Maria"). The
   // name must be listed, or in no common list and no town ("From: Boston" is none).
@@ -664,7 +671,13 @@ class WordPass {
           if (pair) w_[i + 2].cue_name = true;
         }
       }
-      if (w_[i].sentence_start && !w_[i].cap && gap == ", ") LineHeadNameAt(i);
+      if (w_[i].sentence_start) {
+        if (!w_[i].cap && gap == ", ") LineHeadNameAt(i);
+        // "Subject: Jose's refill": a listed first name's possessive on an e-mail's subject line.
+        if (w_[i + 1].cap && gap == ": " && w_[i].lower == "subject" && FirstNamePossessive(w_[i + 1])) {
+          w_[i + 1].cue_name = true;
+        }
+      }
       // A header in capitals after a cue and a colon: "Patient: SMITH, JOHN", "NAME: DE LA CRUZ, MARIA".
       if ((w_[i].grammar & kNameCue) && w_[i + 1].all_caps && gap.find(':') != std::string_view::npos &&
           IsCueGap(gap)) {
@@ -1345,8 +1358,9 @@ class WordPass {
   }
   // Any other word of such a name ("sunrise" in "dc to sunrise rehab"), but not the words that
   // say what kind of care it is or whose it is.
-  static bool FacilityOtherWord(const Word& w) {
-    return !w.cap && w.grammar == 0 && !w.calendar && w.lower.size() >= 3 &&
+  // `capitalised`: the same test of a capitalised word ("Little Sprouts daycare"; not "Acute rehab").
+  static bool FacilityOtherWord(const Word& w, bool capitalised = false) {
+    return w.cap == capitalised && !w.all_caps && w.grammar == 0 && !w.calendar && w.lower.size() >= 3 &&
            w.lower.find('\'') == std::string_view::npos &&
            !In(w.lower, {"acute", "subacute", "inpatient", "outpatient", "cardiac", "cardio", "pulmonary", "pulm",
                          "physical", "occupational", "speech", "vestibular", "pelvic", "floor", "stroke", "ortho",
@@ -1359,8 +1373,8 @@ class WordPass {
                          "private", "nursing", "assisted", "medical", "health", "care", "bed", "placement", "vs",
                          "wound", "and", "versus", "then", "with", "awaiting", "needs", "accepted", "pending",
                          "homeless", "family", "emergency", "womens", "mens", "youth", "overnight", "adult", "child",
-                         "children", "infant", "toddler", "sibling", "shelter", "daycare", "attends", "attend",
-                         "attended"});
+                         "children", "infant", "toddler", "sibling", "shelter", "daycare", "preschool", "attends",
+                         "attend", "attended"});
   }
 
   // A lower-case facility name ending at word `i` ("maplewood snf", "st. mary's hospital",
@@ -1400,6 +1414,14 @@ class WordPass {
           ((w_[b_any - 1].grammar & kPlaceCue) || In(w_[b_any - 1].lower, {"attends", "attend", "attended"})) &&
           IsSpaceGap(Gap(s_, w_[b_any - 1], w_[b_any]))) {
         b = b_any;
+      }
+    }
+    // "Little Sprouts daycare", "Spaulding rehab": capitalised words before a lower-case word of a
+    // place where people stay or a child's, none opening a sentence ("Acute rehab" is a kind).
+    if (residence && b == h) {
+      while (b > 0 && h - b < 3 && IsSpaceGap(Gap(s_, w_[b - 1], w_[b])) && !w_[b - 1].sentence_start &&
+             FacilityOtherWord(w_[b - 1], true)) {
+        --b;
       }
     }
     // A two-word listed city ("fall river rehab").
@@ -1705,16 +1727,42 @@ bool WayIsNoStreet(std::string_view m) {
   return false;
 }
 
-// "04/12/2024 at Lowell District Court": a street address match `m` at byte `b` of `s` whose
-// number is the year of a date, or whose first word is a preposition, is no street.
-bool NumberIsNoHouse(std::string_view s, std::size_t b, std::string_view m) {
-  if (b > 0 && s[b - 1] == '/') return true;
+// Where the street of a street address match `m` at byte `b` of `s` starts in `m`: after its
+// first word when that is a preposition, the number before it being no house number ("12 on Main
+// St", "04/12/2024 at Lowell District Court": a date's year); `m.size()` (no street) when the
+// number is the year of a date ('/' before it) and no preposition follows; else 0.
+std::size_t StreetStart(std::string_view s, std::size_t b, std::string_view m) {
   std::size_t i = 0;
   while (i < m.size() && !IsAsciiAlpha(m[i])) ++i;
   std::size_t e = i;
   while (e < m.size() && IsAsciiAlpha(m[e])) ++e;
-  return e < m.size() && m[e] == ' ' &&
-         In(LowerWord(m.substr(i, e - i)), {"at", "in", "on", "to", "from", "by", "for", "of", "with"});
+  if (e < m.size() && m[e] == ' ' &&
+      In(LowerWord(m.substr(i, e - i)), {"at", "in", "on", "to", "from", "by", "for", "of", "with"})) {
+    return e + 1;
+  }
+  return b > 0 && s[b - 1] == '/' ? m.size() : 0;
+}
+
+// "IRB #2019P001234", "IRB protocol no. 2019P001234": a review board's protocol number, before the
+// token at byte `b` of `s`, identifies a study, not a person (as "study 2023-0117").
+bool AfterIrb(std::string_view s, std::size_t b) {
+  // Without a copy: most tokens have no word before them that is one of these.
+  const auto is = [&](std::size_t a, std::size_t e, std::string_view lower) {
+    if (e - a != lower.size()) return false;
+    for (std::size_t k = 0; k < lower.size(); ++k) {
+      if (Lower(s[a + k]) != lower[k]) return false;
+    }
+    return true;
+  };
+  for (int words = 0; words < 3; ++words) {
+    while (b > 0 && (s[b - 1] == ' ' || s[b - 1] == '#' || s[b - 1] == ':' || s[b - 1] == '.')) --b;
+    std::size_t a = b;
+    while (a > 0 && IsAsciiAlpha(s[a - 1])) --a;
+    if (is(a, b, "irb")) return true;
+    if (!is(a, b, "protocol") && !is(a, b, "no") && !is(a, b, "number")) return false;
+    b = a;
+  }
+  return false;
 }
 
 // Where the number of a spelled-out age match starts and ends: after "age"/"aged"/"of"/":",
@@ -2751,12 +2799,13 @@ Status Detector::DetectSegment(std::string_view s, std::size_t base) {
             !ValidIpv4(text)) {
           break;
         }
-        if (info.type == PhiType::kLocation && (WayIsNoStreet(text) || NumberIsNoHouse(s, m.begin, text))) break;
+        const std::size_t street = info.type == PhiType::kLocation ? StreetStart(s, m.begin, text) : 0;
+        if (info.type == PhiType::kLocation && (WayIsNoStreet(text) || street == text.size())) break;
         std::size_t end = m.end;
         if (info.type == PhiType::kUrl) {  // trailing punctuation ends a sentence, not a URL
           while (end > m.begin && std::strchr(".,;:!?", s[end - 1])) --end;
         }
-        out.push_back({base + m.begin, base + end, info.type, info.priority});
+        out.push_back({base + m.begin + street, base + end, info.type, info.priority});
         break;
       }
     }
@@ -2846,6 +2895,14 @@ Status Detector::DetectSegment(std::string_view s, std::size_t base) {
     }
     i = std::max(t.end, i + 1);
   }
+
+  // An IRB's protocol number is no ID (AfterIrb). Read here, over the catch-all's IDs alone: in the
+  // loop above it cost the loop's every byte (docs/deid-text.md, "What the eighth round left").
+  out.erase(std::remove_if(out.begin() + static_cast<std::ptrdiff_t>(dated), out.end(),
+                           [&](const ByteSpan& c) {
+                             return c.type == PhiType::kId && c.priority == 0 && AfterIrb(s, c.begin - base);
+                           }),
+            out.end());
 
   // The words, looked up once, for the labels and then the names and places.
   Tokenize(s, scratch_->lower, scratch_->words);
