@@ -100,6 +100,15 @@ std::string Upper(std::string s) {
   return s;
 }
 
+// The value of string `element` as stored (all values, padding and NULs kept), without DCMTK's
+// normalised copy, which costs some 2,000 instructions a value; "" when it cannot be read.
+std::string_view StoredValue(DcmElement& element) {
+  char* value = nullptr;
+  Uint32 length = 0;
+  if (element.getString(value, length).bad() || value == nullptr) return {};
+  return {value, length};
+}
+
 // The whole value of `element` (all values, backslash-separated), trimmed; "" if null.
 std::string Get(DcmElement* element) {
   OFString value;
@@ -260,12 +269,8 @@ class Engine {
                       row->options[static_cast<int>(profile::Column::kCleanDescriptors)] != 'C';
       }
       if (!identifying || !e.isaString()) return;
-      // The stored value as it is, every value of it (a NUL is no word byte): the words of
-      // DCMTK's normalised copy, which costs some 2,000 instructions a value.
-      char* value = nullptr;
-      Uint32 length = 0;
-      if (e.getString(value, length).bad() || value == nullptr) return;
-      AddWords(std::string_view(value, length), e.ident() == EVR_PN ? 2 : 3, ctx.identifying_words);
+      // Every value as stored (a NUL is no word byte): the words of DCMTK's normalised copy.
+      AddWords(StoredValue(e), e.ident() == EVR_PN ? 2 : 3, ctx.identifying_words);
     });
   }
 
@@ -457,12 +462,9 @@ class Engine {
       ++ctx.actions.removed;  // a UID not encoded as UI (e.g. UN) cannot be mapped: remove
       return false;
     }
-    // The stored value as it is, each UID cut at a NUL (padding some writers put after every
-    // value, not only the last) and trimmed, as DCMTK's normalised copy of each value would be.
-    char* value = nullptr;
-    Uint32 length = 0;
-    const bool read = e.getString(value, length).good() && value != nullptr;
-    std::vector<std::string> values = SplitValues(Trim(read ? std::string(value, length) : ""));
+    // Each UID cut at a NUL (padding some writers put after every value, not only the last) and
+    // trimmed, as DCMTK's normalised copy of each value would be.
+    std::vector<std::string> values = SplitValues(Trim(std::string(StoredValue(e))));
     for (std::string& v : values) {
       v = Trim(v.substr(0, v.find('\0')));
       if (!v.empty()) v = Uid(v);

@@ -47,7 +47,7 @@ DictionarySource LoadDictionary() {
   static const DictionarySource source = [] {
     if (std::getenv("DCMDICTPATH") != nullptr) return DictionarySource::kDcmtkFiles;
     // A path of no file names: DCMTK makes the dictionary now with its skeleton only, and counts
-    // it as loaded (so it warns of no missing dictionary). Unset at once: no child inherits it.
+    // it as loaded (so it does not warn that none was found). Unset at once: no child inherits it.
     ::setenv("DCMDICTPATH", ":", 1);
     DcmDataDictionary& dictionary = dcmDataDict.wrlock();
     ::unsetenv("DCMDICTPATH");

@@ -121,7 +121,8 @@ std::string FoldToAscii(std::string_view word) {
 // readable: not the word itself, nor one of the two inside the other ("john" as "Johnny", "ann"
 // as "Leann"), also without its diacritics ("Muñoz" as "Munoz").
 const std::string& Pick(const std::vector<std::string>& pool, std::uint64_t h, std::string_view word) {
-  const std::string folded = FoldToAscii(word);
+  // An ASCII word (most) is compared as it is: the case is ignored below.
+  const std::string folded = FirstNonAscii(word) == word.size() ? std::string(word) : FoldToAscii(word);
   for (std::size_t k = 0; k < pool.size(); ++k) {
     const std::string& p = pool[(h + k) % pool.size()];
     if (!HoldsCaseless(p, folded) && !HoldsCaseless(folded, p)) return p;
