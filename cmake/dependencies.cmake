@@ -10,6 +10,11 @@ find_package(DCMTK REQUIRED)
 pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
 pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
+# The `caliper` binary's allocator (docs/adr/0014): mimalloc takes malloc and free for the
+# whole process, DCMTK's included. Not in the fuzz build, where ASan owns the allocator.
+if(NOT CALIPER_FUZZ)
+  find_package(mimalloc 2.0 REQUIRED)
+endif()
 if(CALIPER_BUILD_TESTS)
   find_package(GTest REQUIRED)
 endif()

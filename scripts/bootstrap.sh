@@ -24,7 +24,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev wrk curl
   libhyperscan-dev wamerican libtext-names-perl iso-codes libarchive-dev time
   libopenjp2-7-dev libpng-dev libzstd-dev dicom3tools python3-pydicom python3-nibabel python3-numpy python3-jsonschema
-  libopenslide-dev libjpeg62-turbo-dev
+  libopenslide-dev libjpeg62-turbo-dev libmimalloc-dev
 )
 
 # The browser tests drive Debian's Chromium (test mode only).
