@@ -67,16 +67,26 @@ Result<std::string> ProcessLine(deid::TextDeidentifier& deid, const std::string&
       patient != in.end() && patient->is_string() ? patient->get<std::string>() : "";
   auto result = deid.Deidentify(text->get_ref<const std::string&>(), patient_key);
   if (!result.ok()) return result.status();
-  // ordered_json keeps the contract's field order: id, text, phi; start, end, type.
-  nlohmann::ordered_json phi = nlohmann::ordered_json::array();
-  for (const deid::PhiSpan& s : result->phi) {
-    phi.push_back({{"start", s.start}, {"end", s.end}, {"type", deid::PhiTypeName(s.type)}});
+  // Written in the contract's field order (id, text, phi; start, end, type), as
+  // nlohmann::ordered_json would dump it, whose strings it escapes; the spans are numbers and
+  // type names, written directly (an ordered_json object per span took a fifth of the time).
+  std::string out = "{\"id\":";
+  out += id->dump();
+  out += ",\"text\":";
+  out += json(std::move(result->text)).dump();
+  out += ",\"phi\":[";
+  for (std::size_t i = 0; i < result->phi.size(); ++i) {
+    const deid::PhiSpan& s = result->phi[i];
+    out += i == 0 ? "{\"start\":" : ",{\"start\":";
+    out += std::to_string(s.start);
+    out += ",\"end\":";
+    out += std::to_string(s.end);
+    out += ",\"type\":\"";
+    out += deid::PhiTypeName(s.type);
+    out += "\"}";
   }
-  nlohmann::ordered_json out;
-  out["id"] = id->get<std::string>();
-  out["text"] = std::move(result->text);
-  out["phi"] = std::move(phi);
-  return out.dump();
+  out += "]}";
+  return out;
 }
 
 int RunDeidText(const DeidTextOptions& o) {

@@ -58,6 +58,19 @@ Result<std::string> ReversedRegex(std::string_view regex);
 Result<std::vector<std::pair<std::size_t, unsigned>>> RegexEnds(const std::vector<std::string>& regexes,
                                                                std::string_view text);
 
+// The pattern databases compiled and serialised, as the build writes them
+// (caliper_pattern_db_gen): a binary loads them at start instead of compiling, which takes some
+// 0.3 s (patterns.cpp). Errors: kInternal naming the pattern Hyperscan refused.
+Result<std::string> CompilePatternDatabases();
+// The serialised databases this binary was built with (pattern_db_built.cpp; none in the
+// generator itself).
+std::string_view BuiltPatternDatabases();
+// Whether `blob` would be loaded: made by this Hyperscan from exactly these patterns, and taken by
+// Hyperscan for this CPU. Errors: kInvalidArgument saying what does not fit.
+Status CheckPatternDatabases(std::string_view blob);
+// Whether this process loaded the built databases (false: it compiled its own).
+bool PatternDatabasesFromBuild();
+
 class PatternScanner {
  public:
   // Errors: kInternal naming the pattern Hyperscan refused.

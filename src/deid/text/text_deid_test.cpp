@@ -1931,6 +1931,46 @@ TEST(TextDeid, RegexReadBackwards) {
   }
 }
 
+// The binary carries the pattern databases the build compiled (docs/deid-text.md, "Pattern
+// databases"), and loads them instead of compiling at start.
+TEST(PatternDatabases, TheProcessLoadsTheDatabasesTheBuildCompiled) {
+  ASSERT_TRUE(text::PatternScanner::Create().ok());
+  EXPECT_TRUE(text::PatternDatabasesFromBuild());
+  EXPECT_TRUE(text::CheckPatternDatabases(text::BuiltPatternDatabases()).ok())
+      << text::CheckPatternDatabases(text::BuiltPatternDatabases()).ToString();
+}
+
+// Hyperscan compiles the same patterns to the same bytes: what the binary carries is what its
+// own patterns compile to now, not an older build's.
+TEST(PatternDatabases, TheBuiltDatabasesAreThePatternsCompiledNow) {
+  const auto fresh = text::CompilePatternDatabases();
+  ASSERT_TRUE(fresh.ok()) << fresh.status().ToString();
+  EXPECT_EQ(fresh->size(), text::BuiltPatternDatabases().size());
+  EXPECT_TRUE(*fresh == text::BuiltPatternDatabases());
+}
+
+// Databases made for other patterns, by another Hyperscan, cut short or damaged are refused
+// (and the process would compile its own).
+TEST(PatternDatabases, OtherDatabasesAreRefused) {
+  const std::string built(text::BuiltPatternDatabases());
+  ASSERT_GT(built.size(), 1000u);
+  const auto refusal = [](const std::string& blob) { return text::CheckPatternDatabases(blob).message(); };
+  EXPECT_NE(refusal("").find("no pattern databases"), std::string::npos);
+  EXPECT_NE(refusal(built.substr(0, built.size() - 1)).find("cut short"), std::string::npos);
+  EXPECT_NE(refusal(built + "x").find("cut short"), std::string::npos);
+  std::string other = built;
+  const std::size_t regex_at = other.find("\\b\\d{1,2}");  // the first pattern's regex
+  ASSERT_NE(regex_at, std::string::npos);
+  other[regex_at + 5] = '3';  // \d{1,2} -> \d{1,3}
+  EXPECT_NE(refusal(other).find("made for other patterns (pattern 0)"), std::string::npos) << refusal(other);
+  other = built;
+  other[std::string_view("caliper-hs-1\n").size() + 4] ^= 1;  // the first byte of the version
+  EXPECT_NE(refusal(other).find("another Hyperscan"), std::string::npos) << refusal(other);
+  other = built;
+  other[other.size() - 100] ^= 0x5a;  // inside the database of every pattern
+  EXPECT_NE(refusal(other).find("Hyperscan refused"), std::string::npos) << refusal(other);
+}
+
 TEST(TextDeid, CodePointCursorCountsEveryWidth) {
   // 1- to 4-byte code points at every alignment, so the 8-byte steps see each mix.
   const std::string pieces[] = {"a", "\xC3\xA9", "\xE2\x86\x92", "\xF0\x9F\x98\x80"};
