@@ -294,6 +294,68 @@ TEST(DicomElementIndex, FindsWhatFindAndGetElementFinds) {
   EXPECT_NE(index.Find(DCM_Rows), nullptr);
 }
 
+// TrimmedValue reads a value of one component as stored; every string element of every sample
+// file (and of the phantom, and values made to be awkward) must read as DCMTK's normalised copy,
+// trimmed, reads it.
+TEST(DicomTrimmedValue, EqualsTheNormalisedCopyTrimmed) {
+  const auto slow = [](DcmElement& e) {
+    OFString value;
+    if (e.getOFStringArray(value).bad()) return std::string();
+    std::string s = value.c_str();
+    const std::size_t first = s.find_first_not_of(std::string(" \0", 2));
+    if (first == std::string::npos) return std::string();
+    return s.substr(first, s.find_last_not_of(std::string(" \0", 2)) + 1 - first);
+  };
+  std::size_t compared = 0, fast = 0;
+  const auto compare_all = [&](DcmItem& root, const std::string& name) {
+    DcmStack stack;
+    while (root.nextObject(stack, true).good()) {
+      auto* object = static_cast<DcmObject*>(stack.top());
+      // Other VRs never take the stored path: TrimmedValue is the normalised copy for them.
+      if (!object->isLeaf() || !object->isaString()) continue;
+      auto* e = static_cast<DcmElement*>(object);
+      char* stored = nullptr;
+      Uint32 length = 0;
+      const std::string expected = slow(*e);
+      fast += e->getString(stored, length).good() &&
+              std::string_view(stored == nullptr ? "" : stored, stored == nullptr ? 0 : length)
+                      .find_first_of(std::string_view("\\\0", 2)) == std::string_view::npos;
+      EXPECT_EQ(TrimmedValue(*e), expected) << name << " " << e->getTag().toString();
+      ++compared;
+    }
+  };
+  DcmDataset odd;
+  const std::vector<std::pair<DcmTagKey, std::string>> values = {
+      {DCM_PatientName, "  Doe^Jane  "}, {DCM_ImageType, "ORIGINAL \\ PRIMARY "},
+      {DCM_PixelSpacing, " 0.5\\0.5 "}, {DCM_StudyDescription, std::string(" CT\0HEAD ", 10)},
+      {DCM_SeriesDescription, std::string("\0LEAD", 5)}, {DCM_ImageComments, " a\\b  "},
+      {DCM_InstitutionName, ""}, {DCM_SOPInstanceUID, std::string("1.2.3\0", 6)},
+      {DCM_PatientAge, "093Y"}, {DCM_StudyTime, " 101010 "}};
+  for (const auto& [key, value] : values) {
+    ASSERT_TRUE(odd.putAndInsertString(key, value.data(), static_cast<Uint32>(value.size())).good()) << key.toString();
+  }
+  ASSERT_TRUE(odd.putAndInsertUint16(DCM_Rows, 512).good());
+  compare_all(odd, "awkward values");
+  const TempDir dir;
+  for (const std::string& path : Phantom(dir.str())) {
+    DcmFileFormat file;
+    ASSERT_TRUE(file.loadFile(path.c_str()).good());
+    compare_all(*file.getDataset(), path);
+  }
+  const auto files = SampleDicomFiles();
+  if (files.size() < 90) {
+    if (SampleDataRequired()) FAIL() << "sample DICOM files missing (found " << files.size() << ")";
+    GTEST_SKIP() << "CALIPER_SAMPLE_DATA not set";
+  }
+  for (const std::string& path : files) {
+    DcmFileFormat file;
+    ASSERT_TRUE(file.loadFile(path.c_str()).good()) << path;
+    compare_all(*file.getDataset(), path);
+  }
+  EXPECT_GT(compared, 10000u);
+  EXPECT_GT(fast, compared / 2);  // most values take the stored path
+}
+
 TEST(DicomDeid, PhantomLosesEveryIdentifierAndKeepsItsPixels) {
   TempDir tmp;
   const auto paths = Phantom(tmp.str());
