@@ -100,26 +100,37 @@ class ElementIndex {
   std::vector<Entry> elements_;
 };
 
-// The whole value of `element` (all values joined by '\') up to its first NUL, without spaces
-// or NULs at either end, as DCMTK's normalised copy (getOFStringArray) gives it; "" when it
-// cannot be read. A string stored as one value with no NUL is read as stored: the copy costs
-// some 2,000 instructions and, for one value, removes no more than the trim does.
-inline std::string TrimmedValue(DcmElement& element) {
+// `value` without spaces or NULs (DICOM's padding) at either end.
+inline std::string_view TrimPadding(std::string_view value) {
   constexpr std::string_view kPadding(" \0", 2);
-  const auto trim = [&kPadding](std::string_view v) {
-    const std::size_t first = v.find_first_not_of(kPadding);
-    return first == std::string_view::npos ? std::string()
-                                           : std::string(v.substr(first, v.find_last_not_of(kPadding) + 1 - first));
-  };
-  char* stored = nullptr;
+  const std::size_t first = value.find_first_not_of(kPadding);
+  return first == std::string_view::npos ? std::string_view()
+                                         : value.substr(first, value.find_last_not_of(kPadding) + 1 - first);
+}
+
+// The value of string `element` as stored (all values, padding and NULs kept), without DCMTK's
+// normalised copy, which costs some 2,000 instructions a value; "" when it cannot be read.
+inline std::string_view StoredValue(DcmElement& element) {
+  char* value = nullptr;
   Uint32 length = 0;
-  if (element.isaString() && element.getString(stored, length).good()) {
-    const std::string_view value = stored == nullptr ? std::string_view() : std::string_view(stored, length);
-    if (value.find_first_of(std::string_view("\\\0", 2)) == std::string_view::npos) return trim(value);
+  if (element.getString(value, length).bad() || value == nullptr) return {};
+  return {value, length};
+}
+
+// The whole value of `element` (all values joined by '\') up to its first NUL, without padding
+// at either end, as DCMTK's normalised copy (getOFStringArray) gives it; "" when it cannot be
+// read. A string stored as one value with no NUL is read as stored: the copy costs some 2,000
+// instructions and, for one value, removes no more than TrimPadding does.
+inline std::string TrimmedValue(DcmElement& element) {
+  if (element.isaString()) {
+    const std::string_view value = StoredValue(element);
+    if (value.find_first_of(std::string_view("\\\0", 2)) == std::string_view::npos) {
+      return std::string(TrimPadding(value));
+    }
   }
   OFString value;
   if (element.getOFStringArray(value).bad()) return {};
-  return trim(value.c_str());
+  return std::string(TrimPadding(value.c_str()));
 }
 
 // The whole value (all components joined by '\'), trimmed; "" when absent.

@@ -30,6 +30,7 @@
 #include <set>
 #include <sstream>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 
 #include "caliper/dicom/image.h"
@@ -87,25 +88,11 @@ constexpr RiskyClass kRiskyClasses[] = {
 // Modalities of the same kind, for classes not listed (e.g. enhanced US volumes).
 constexpr const char* kRiskyModalities[] = {"US", "OT", "XC", "ES", "DOC"};
 
-std::string Trim(std::string s) {
-  const auto not_space = [](unsigned char c) { return c != ' ' && c != '\0'; };
-  s.erase(s.begin(), std::find_if(s.begin(), s.end(), not_space));
-  s.erase(std::find_if(s.rbegin(), s.rend(), not_space).base(), s.end());
-  return s;
-}
+std::string Trim(std::string_view s) { return std::string(TrimPadding(s)); }
 
 std::string Upper(std::string s) {
   for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return s;
-}
-
-// The value of string `element` as stored (all values, padding and NULs kept), without DCMTK's
-// normalised copy, which costs some 2,000 instructions a value; "" when it cannot be read.
-std::string_view StoredValue(DcmElement& element) {
-  char* value = nullptr;
-  Uint32 length = 0;
-  if (element.getString(value, length).bad() || value == nullptr) return {};
-  return {value, length};
 }
 
 // The whole value of `element` (all values, backslash-separated), trimmed; "" if null.
@@ -226,24 +213,37 @@ std::string Base32(const unsigned char* bytes, std::size_t n_chars) {
 
 // The words of the values de-identification removes or replaces, for Clean Descriptors: a word
 // counts from `min_length` bytes (2 in names, 3 elsewhere), and a number from 4 digits. Kept as
-// the values' text, upper-cased, and searched when a descriptor is cleaned: a set of words cost a
-// string and a hash for every word of every such value (some 20 million instructions for the
-// benchmark's 593 files), and descriptors are few and short.
+// the values' text, upper-cased: a set of words cost a string and a hash for every word of every
+// such value (some 20 million instructions for the benchmark's 593 files), and a file's values
+// are usually a few hundred bytes, searched for a descriptor's few words. Past kIndexFrom bytes
+// (a vendor's private text block), searching would cost the text's length for every word, so the
+// words are indexed once instead.
 class IdentifyingWords {
  public:
   void Add(std::string_view value, std::size_t min_length) {
     std::string& to = min_length <= 2 ? from_two_ : from_three_;
     to.push_back('\0');  // no word byte: words never run from one value into the next
     for (char c : value) to.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+    index_.reset();
   }
 
   // Whether `word` (upper case, a whole token of word bytes) is a word of the values.
   bool Has(std::string_view word) const {
     if (AllDigits(word) && word.size() < 4) return false;
-    return (word.size() >= 2 && Holds(from_two_, word)) || (word.size() >= 3 && Holds(from_three_, word));
+    if (from_two_.size() + from_three_.size() < kIndexFrom) {
+      return (word.size() >= 2 && Holds(from_two_, word)) || (word.size() >= 3 && Holds(from_three_, word));
+    }
+    if (!index_) {
+      index_.emplace();
+      IndexWords(from_two_, 2);
+      IndexWords(from_three_, 3);
+    }
+    return index_->count(word) > 0;
   }
 
  private:
+  static constexpr std::size_t kIndexFrom = 16 * 1024;
+
   static bool Holds(std::string_view text, std::string_view word) {
     for (std::size_t at = text.find(word); at != std::string_view::npos; at = text.find(word, at + 1)) {
       const std::size_t end = at + word.size();
@@ -255,7 +255,19 @@ class IdentifyingWords {
     return false;
   }
 
+  void IndexWords(std::string_view text, std::size_t min_length) const {
+    std::size_t i = 0;
+    while (i < text.size()) {
+      while (i < text.size() && !IsWordByte(static_cast<unsigned char>(text[i]))) ++i;
+      std::size_t j = i;
+      while (j < text.size() && IsWordByte(static_cast<unsigned char>(text[j]))) ++j;
+      if (j - i >= min_length) index_->insert(text.substr(i, j - i));
+      i = j;
+    }
+  }
+
   std::string from_two_, from_three_;
+  mutable std::optional<std::unordered_set<std::string_view>> index_;  // views into the texts
 };
 
 // What one instance contributes before its headers change.
@@ -478,7 +490,7 @@ class Engine {
     }
     // Each UID cut at a NUL (padding some writers put after every value, not only the last) and
     // trimmed, as DCMTK's normalised copy of each value would be.
-    std::vector<std::string> values = SplitValues(Trim(std::string(StoredValue(e))));
+    std::vector<std::string> values = SplitValues(Trim(StoredValue(e)));
     for (std::string& v : values) {
       v = Trim(v.substr(0, v.find('\0')));
       if (!v.empty()) v = Uid(v);

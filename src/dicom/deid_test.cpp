@@ -526,6 +526,28 @@ std::string Modified(const std::string& path, const std::function<void(DcmDatase
   return ReadBytes(out);
 }
 
+// Clean Descriptors strips the words of identifying values (here a private text, identifying as
+// every private value is) from descriptors: words of 3 bytes and more outside names, numbers of 4
+// digits and more, whole words only. The same with a private text of a few bytes (searched) and
+// one of 40 KB (indexed once).
+TEST(DicomDeid, CleanDescriptorsStripsTheWordsOfIdentifyingValuesSmallOrLarge) {
+  TempDir tmp;
+  const auto paths = Phantom(tmp.str());
+  DeidOptions o;
+  o.clean_descriptors = true;
+  auto deid = Make(o);
+  for (const std::size_t filler : {std::size_t{0}, std::size_t{40'000}}) {
+    const std::string bytes = Modified(paths[0], [filler](DcmDataset& d) {
+      ASSERT_TRUE(d.putAndInsertString(DcmTag(0x0011, 0x0010, EVR_LO), "ACME NOTES").good());
+      const std::string text = std::string(filler, '.') + " Zanzibar,abc\\xy 4711 77 zanzi " + std::string(filler, '-');
+      ASSERT_TRUE(d.putAndInsertString(DcmTag(0x0011, 0x1001, EVR_UT), text.c_str()).good());
+      ASSERT_TRUE(d.putAndInsertString(DCM_ProtocolName, "CT ZANZIBAR ABC XY 4711 77 ZANZIBARS HEAD").good());
+    });
+    const DeidResult r = CheckOne(*deid, bytes, "private text of " + std::to_string(filler));
+    EXPECT_EQ(r.cohort.protocol, "CT XY 77 ZANZIBARS HEAD") << filler;
+  }
+}
+
 TEST(DicomDeid, BurnedInRiskIsFlaggedAndQuarantined) {
   TempDir tmp;
   const auto paths = Phantom(tmp.str());
