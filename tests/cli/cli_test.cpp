@@ -110,18 +110,18 @@ std::string RandomBytes(std::size_t n, std::uint64_t seed) {
 
 // ---- the binary -------------------------------------------------------------------------------
 
-// The binary's malloc is mimalloc's (docs/adr/0014), for every library it loads: the dynamic
-// linker's own account (LD_DEBUG=bindings) of where each library's `malloc` and `free` went.
+// The binary's allocator is mimalloc (docs/adr/0014), for every library it loads: the dynamic
+// linker's own account (LD_DEBUG=bindings) of where each library's allocation functions went.
 TEST(Binary, AllocatesThroughMimalloc) {
   RunResult r = RunProgram("env", {"LD_DEBUG=bindings", CaliperBinary(), "deid", "text"});
   ASSERT_EQ(r.exit_code, 0) << Describe(r);
-  std::set<std::string> from;  // the libraries whose malloc or free was bound
+  static const std::regex kBinding(
+      R"(binding file (\S+) \[0\] to (\S+) \[0\]: normal symbol `(malloc|free|calloc|realloc|posix_memalign|aligned_alloc|_Znwm|_ZdlPv|_ZdlPvm|_Znam|_ZdaPv)')");
+  std::set<std::string> from;  // the libraries whose allocation functions were bound
   std::istringstream lines(r.err);
   for (std::string line; std::getline(lines, line);) {
     std::smatch m;
-    if (!std::regex_search(line, m, std::regex(R"(binding file (\S+) \[0\] to (\S+) \[0\]: normal symbol `(malloc|free)')"))) {
-      continue;
-    }
+    if (line.find("normal symbol") == std::string::npos || !std::regex_search(line, m, kBinding)) continue;
     EXPECT_THAT(m[2].str(), HasSubstr("libmimalloc.so")) << line;
     from.insert(std::filesystem::path(m[1].str()).filename().string());
   }

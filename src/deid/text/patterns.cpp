@@ -261,13 +261,36 @@ Status CompileError(hs_compile_error_t* error, const std::string& pattern) {
   return Error(ErrorCode::kInternal, message);
 }
 
+unsigned FlagsOf(const PatternDef& d) { return d.caseless ? HS_FLAG_CASELESS : 0u; }
+
+// How a pattern's match starts are found, and the expression and flags of the database that
+// finds them (none for a fixed width). Compile follows it, and Load checks a serialised database
+// against it, so that nothing compiled another way is ever loaded.
+enum class StartsBy : std::uint32_t { kWidth = 0, kWindow = 1, kReversed = 2 };
+struct StartPlan {
+  StartsBy by = StartsBy::kWidth;
+  std::string expression;
+  unsigned flags = 0;
+};
+
+Result<StartPlan> PlanStarts(const PatternDef& d, unsigned width) {
+  if (width > 0) return StartPlan{};
+  if (d.type == PhiType::kUrl || d.type == PhiType::kEmail) {
+    return StartPlan{StartsBy::kWindow, d.regex, FlagsOf(d) | HS_FLAG_SOM_LEFTMOST};
+  }
+  // The byte at the end (or a space past the text's end) first, so that a \b there is judged.
+  auto reversed = ReversedRegex(d.regex);
+  if (!reversed.ok()) return reversed.status();
+  return StartPlan{StartsBy::kReversed, "^[\\s\\S](?:" + *reversed + ")", FlagsOf(d)};
+}
+
 Status Compile(CompiledPatterns& c) {
   const std::vector<PatternDef> defs = Definitions();
   std::vector<const char*> expressions;
   std::vector<unsigned> flags, ids;
   for (unsigned i = 0; i < defs.size(); ++i) {
     expressions.push_back(defs[i].regex.c_str());
-    flags.push_back(defs[i].caseless ? HS_FLAG_CASELESS : 0u);
+    flags.push_back(FlagsOf(defs[i]));
     ids.push_back(i);
     c.infos.push_back({defs[i].kind, defs[i].type, defs[i].priority, defs[i].tail});
   }
@@ -287,23 +310,14 @@ Status Compile(CompiledPatterns& c) {
     if (hs_expression_info(expressions[i], flags[i], &info, &error) != HS_SUCCESS) {
       return CompileError(error, std::to_string(i) + " (info)");
     }
-    const bool fixed = info->min_width == info->max_width && info->min_width > 0;
-    if (fixed) c.width[i] = info->min_width;
+    if (info->min_width == info->max_width && info->min_width > 0) c.width[i] = info->min_width;
     std::free(info);  // allocated by Hyperscan's default allocator, malloc
-    if (fixed) continue;
-    if (defs[i].type == PhiType::kUrl || defs[i].type == PhiType::kEmail) {
-      if (hs_compile(expressions[i], flags[i] | HS_FLAG_SOM_LEFTMOST, HS_MODE_BLOCK, nullptr, &c.starts[i], &error) !=
-          HS_SUCCESS) {
-        return CompileError(error, std::to_string(i));
-      }
-      continue;
-    }
-    // The byte at the end (or a space past the text's end) first, so that a \b there is judged.
-    auto reversed = ReversedRegex(defs[i].regex);
-    if (!reversed.ok()) return reversed.status();
-    const std::string anchored = "^[\\s\\S](?:" + *reversed + ")";
-    if (hs_compile(anchored.c_str(), flags[i], HS_MODE_BLOCK, nullptr, &c.reversed[i], &error) != HS_SUCCESS) {
-      return CompileError(error, std::to_string(i) + " (reversed)");
+    auto plan = PlanStarts(defs[i], c.width[i]);
+    if (!plan.ok()) return plan.status();
+    if (plan->by == StartsBy::kWidth) continue;
+    hs_database*& db = plan->by == StartsBy::kWindow ? c.starts[i] : c.reversed[i];
+    if (hs_compile(plan->expression.c_str(), plan->flags, HS_MODE_BLOCK, nullptr, &db, &error) != HS_SUCCESS) {
+      return CompileError(error, std::to_string(i) + (plan->by == StartsBy::kReversed ? " (reversed)" : ""));
     }
   }
   return Status::Ok();
@@ -313,13 +327,14 @@ Status Compile(CompiledPatterns& c) {
 //
 // Compiling takes some 1.9 billion instructions (0.3 s), in every process that de-identifies
 // text. The build compiles them once (caliper_pattern_db_gen) and the binary carries them
-// serialised: "caliper-hs-1\n", Hyperscan's version, then per pattern its flags, regex, match
-// width and how its starts are found (with that database), then the database of every pattern.
-// They are loaded only if the version and every regex and flag equal this binary's own and
-// Hyperscan takes each database for this CPU; otherwise they are compiled, as before.
+// serialised: "caliper-hs-2\n", Hyperscan's version, the mode, then per pattern its flags,
+// regex, match width and how its starts are found (with that database's expression, flags and
+// bytes), then the database of every pattern. They are loaded only if all of that is what this
+// binary would compile (the version, the mode, every regex and flag, and each pattern's plan for
+// its starts from its width) and Hyperscan takes each database for this CPU; otherwise they are
+// compiled, as before.
 
-constexpr std::string_view kDatabaseMagic = "caliper-hs-1\n";
-enum class StartsBy : std::uint8_t { kWidth = 0, kWindow = 1, kReversed = 2 };
+constexpr std::string_view kDatabaseMagic = "caliper-hs-2\n";
 
 void PutU32(std::string& out, std::uint32_t v) { out.append(reinterpret_cast<const char*>(&v), sizeof v); }
 void PutBytes(std::string& out, std::string_view bytes) {
@@ -373,14 +388,19 @@ class BlobReader {
 Result<std::string> Serialize(const CompiledPatterns& c, const std::vector<PatternDef>& defs) {
   std::string out(kDatabaseMagic);
   PutBytes(out, hs_version());
+  PutU32(out, HS_MODE_BLOCK);
   PutU32(out, static_cast<std::uint32_t>(defs.size()));
   for (std::size_t i = 0; i < defs.size(); ++i) {
-    PutU32(out, defs[i].caseless ? HS_FLAG_CASELESS : 0u);
+    PutU32(out, FlagsOf(defs[i]));
     PutBytes(out, defs[i].regex);
     PutU32(out, c.width[i]);
-    const StartsBy by = c.starts[i] ? StartsBy::kWindow : c.reversed[i] ? StartsBy::kReversed : StartsBy::kWidth;
-    PutU32(out, static_cast<std::uint32_t>(by));
-    if (by != StartsBy::kWidth) CALIPER_RETURN_IF_ERROR(PutDatabase(out, c.starts[i] ? c.starts[i] : c.reversed[i]));
+    auto plan = PlanStarts(defs[i], c.width[i]);
+    if (!plan.ok()) return plan.status();
+    PutU32(out, static_cast<std::uint32_t>(plan->by));
+    if (plan->by == StartsBy::kWidth) continue;
+    PutBytes(out, plan->expression);
+    PutU32(out, plan->flags);
+    CALIPER_RETURN_IF_ERROR(PutDatabase(out, plan->by == StartsBy::kWindow ? c.starts[i] : c.reversed[i]));
   }
   CALIPER_RETURN_IF_ERROR(PutDatabase(out, c.ends));
   return out;
@@ -394,37 +414,52 @@ hs_database* Deserialize(std::string_view bytes) {
 // Fills `c` from `blob`; on any mismatch or error frees what it made and says why.
 Status Load(std::string_view blob, const std::vector<PatternDef>& defs, CompiledPatterns& c) {
   BlobReader in(blob);
-  std::uint32_t n = 0;
+  std::uint32_t mode = 0, n = 0;
   std::string_view version;
-  if (!in.Literal(kDatabaseMagic) || !in.Bytes(version) || !in.U32(n)) {
+  if (!in.Literal(kDatabaseMagic) || !in.Bytes(version) || !in.U32(mode) || !in.U32(n)) {
     return Error(ErrorCode::kInvalidArgument, "no pattern databases");
   }
   if (version != hs_version()) return Error(ErrorCode::kInvalidArgument, "made by another Hyperscan");
-  if (n != defs.size()) return Error(ErrorCode::kInvalidArgument, "made for other patterns");
+  if (mode != HS_MODE_BLOCK || n != defs.size()) return Error(ErrorCode::kInvalidArgument, "made for other patterns");
   CompiledPatterns loaded;
   loaded.width.assign(n, 0);
   loaded.reversed.assign(n, nullptr);
   loaded.starts.assign(n, nullptr);
+  const auto other = [](std::uint32_t i) {
+    return Error(ErrorCode::kInvalidArgument, "made for other patterns (pattern " + std::to_string(i) + ")");
+  };
+  const Status cut_short = Error(ErrorCode::kInvalidArgument, "pattern databases cut short");
   Status status = Status::Ok();
   for (std::uint32_t i = 0; i < n && status.ok(); ++i) {
-    std::uint32_t flags = 0, by = 0;
-    std::string_view regex, db;
+    std::uint32_t flags = 0, by = 0, start_flags = 0;
+    std::string_view regex, expression, db;
     if (!in.U32(flags) || !in.Bytes(regex) || !in.U32(loaded.width[i]) || !in.U32(by)) {
-      status = Error(ErrorCode::kInvalidArgument, "pattern databases cut short");
-    } else if (regex != defs[i].regex || flags != (defs[i].caseless ? HS_FLAG_CASELESS : 0u)) {
-      status = Error(ErrorCode::kInvalidArgument, "made for other patterns (pattern " + std::to_string(i) + ")");
-    } else if (by == static_cast<std::uint32_t>(StartsBy::kWidth)) {
+      status = cut_short;
       continue;
-    } else if (by > static_cast<std::uint32_t>(StartsBy::kReversed) || !in.Bytes(db)) {
-      status = Error(ErrorCode::kInvalidArgument, "pattern databases cut short");
+    }
+    if (regex != defs[i].regex || flags != FlagsOf(defs[i])) {
+      status = other(i);
+      continue;
+    }
+    auto plan = PlanStarts(defs[i], loaded.width[i]);
+    if (!plan.ok()) {
+      status = plan.status();
+    } else if (by != static_cast<std::uint32_t>(plan->by)) {
+      status = other(i);
+    } else if (plan->by == StartsBy::kWidth) {
+      continue;
+    } else if (!in.Bytes(expression) || !in.U32(start_flags) || !in.Bytes(db)) {
+      status = cut_short;
+    } else if (expression != plan->expression || start_flags != plan->flags) {
+      status = other(i);
     } else if (hs_database* made = Deserialize(db); made == nullptr) {
       status = Error(ErrorCode::kInvalidArgument, "Hyperscan refused the database of pattern " + std::to_string(i));
     } else {
-      (by == static_cast<std::uint32_t>(StartsBy::kWindow) ? loaded.starts : loaded.reversed)[i] = made;
+      (plan->by == StartsBy::kWindow ? loaded.starts : loaded.reversed)[i] = made;
     }
   }
   std::string_view ends;
-  if (status.ok() && (!in.Bytes(ends) || !in.AtEnd())) status = Error(ErrorCode::kInvalidArgument, "pattern databases cut short");
+  if (status.ok() && (!in.Bytes(ends) || !in.AtEnd())) status = cut_short;
   if (status.ok() && (loaded.ends = Deserialize(ends)) == nullptr) {
     status = Error(ErrorCode::kInvalidArgument, "Hyperscan refused the database of every pattern");
   }

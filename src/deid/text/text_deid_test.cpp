@@ -1961,8 +1961,14 @@ TEST(PatternDatabases, OtherDatabasesAreRefused) {
   std::string other = built;
   const std::size_t regex_at = other.find("\\b\\d{1,2}");  // the first pattern's regex
   ASSERT_NE(regex_at, std::string::npos);
-  other[regex_at + 5] = '3';  // \d{1,2} -> \d{1,3}
+  other[regex_at + 7] = '3';  // \d{1,2} -> \d{1,3}
   EXPECT_NE(refusal(other).find("made for other patterns (pattern 0)"), std::string::npos) << refusal(other);
+  other = built;
+  // A reversed pattern's database made from another expression than this binary would compile.
+  const std::size_t reversed_at = other.find("^[\\s\\S](?:");
+  ASSERT_NE(reversed_at, std::string::npos);
+  other[reversed_at + 10] ^= 1;
+  EXPECT_NE(refusal(other).find("made for other patterns (pattern "), std::string::npos) << refusal(other);
   other = built;
   other[std::string_view("caliper-hs-1\n").size() + 4] ^= 1;  // the first byte of the version
   EXPECT_NE(refusal(other).find("another Hyperscan"), std::string::npos) << refusal(other);
