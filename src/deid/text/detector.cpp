@@ -2377,11 +2377,16 @@ std::size_t PostcodeEnd(std::string_view s, std::size_t i, std::size_t j) {
   const auto digit = [&](std::size_t k) { return k < s.size() && IsDigit(s[k]); };
   const auto ends = [&](std::size_t k) { return k >= s.size() || !IsAlnumByte(s[k]); };
   if (i > 0 && (IsAlnumByte(s[i - 1]) || s[i - 1] == '-')) return i;
-  // Canadian: A1A 1A1 or A1A1A1.
+  // Canadian: A1A 1A1 or A1A1A1; not a TNM stage, which has the same shape without the blank
+  // ("T2N0M0": tumour, nodes, metastasis).
   if (j == i + 1 && digit(j) && alpha(j + 1)) {
     std::size_t k = j + 2;
-    if (k < s.size() && s[k] == ' ') ++k;
-    if (digit(k) && alpha(k + 1) && digit(k + 2) && ends(k + 3)) return k + 3;
+    const bool blank = k < s.size() && s[k] == ' ';
+    if (blank) ++k;
+    if (digit(k) && alpha(k + 1) && digit(k + 2) && ends(k + 3) &&
+        (blank || Lower(s[i]) != 't' || Lower(s[j + 1]) != 'n' || Lower(s[k + 1]) != 'm')) {
+      return k + 3;
+    }
   }
   // British: the outward code, one blank, the inward code, after a listed city.
   std::size_t k = j;
