@@ -1550,16 +1550,22 @@ class WordPass {
     return 0;
   }
 
-  // A capitalised word naming a disease, sign or test ("Lyme disease", "Addison's disease"), or a
-  // scale or score one word later ("Glasgow coma scale", "Epworth sleepiness scale").
+  // A capitalised word naming a disease, sign, finding, stage or device ("Lyme disease", "Barrett
+  // esophagus", "Clark level", "Blake drain"), or a scale or score one word later ("Glasgow coma
+  // scale", "Amsterdam II criteria"), or the first of two capitalised names before such a word
+  // ("Austin Flint murmur", "Bence Jones protein").
   bool Eponym(std::size_t i) const {
+    const auto eponymous = [](std::string_view w) {
+      return In(w, {"disease", "syndrome", "sign", "test", "criteria", "score", "maneuver", "virus", "fever",
+                    "procedure", "classification", "scale", "palsy", "phenomenon", "model", "level", "grade",
+                    "stage", "esophagus", "murmur", "pupil", "protein", "paralysis", "neuroma", "fracture",
+                    "triad", "pentad", "node", "cyst", "tumor", "tumour", "lymphoma", "sarcoma", "drain",
+                    "catheter", "lesion", "incision", "contracture", "diverticulum"});
+    };
     if (i + 1 >= w_.size() || !IsSpaceGap(Gap(s_, w_[i], w_[i + 1]))) return false;
-    if (In(w_[i + 1].lower, {"disease", "syndrome", "sign", "test", "criteria", "score", "maneuver", "virus",
-                             "fever", "procedure", "classification", "scale", "palsy", "phenomenon", "model"})) {
-      return true;
-    }
-    return i + 2 < w_.size() && IsSpaceGap(Gap(s_, w_[i + 1], w_[i + 2])) &&
-           In(w_[i + 2].lower, {"scale", "score", "criteria"});  // "Amsterdam II criteria"
+    if (eponymous(w_[i + 1].lower)) return true;
+    if (i + 2 >= w_.size() || !IsSpaceGap(Gap(s_, w_[i + 1], w_[i + 2]))) return false;
+    return In(w_[i + 2].lower, {"scale", "score", "criteria"}) || (w_[i + 1].cap && eponymous(w_[i + 2].lower));
   }
 
   // "s/p Whipple", "status post Nissen": after these comes a procedure or an event, not a place
