@@ -316,8 +316,15 @@ bool IsCueGap(std::string_view g) {
   }
   return !g.empty() && g.size() <= 4;
 }
+// A capital letter and its full stop ("John Q. Smith"), but not the first letter of a credential
+// written with stops ("Morales, Ana M.D.", "D.O.", "R.N.").
 bool IsInitial(std::string_view s, const Word& w) {
-  return w.end - w.begin == 1 && w.cap && w.end < s.size() && s[w.end] == '.';
+  if (w.end - w.begin != 1 || !w.cap || w.end >= s.size() || s[w.end] != '.') return false;
+  std::string letters(1, Lower(s[w.begin]));
+  for (std::size_t k = w.end + 1; k + 1 < s.size() && IsAsciiAlpha(s[k]) && s[k + 1] == '.'; k += 2) {
+    letters += Lower(s[k]);
+  }
+  return letters.size() == 1 || !(RuleFlagsOf(letters, HashWord(letters)).grammar & kCredential);
 }
 
 // "3rd", "21st": a day of the month in digits with its ordinal suffix at byte `i` of `s`, and no
