@@ -109,7 +109,9 @@ RuleWordMap GrammarWords() {
                  "classmate", "babysitter", "sitter", "nanny", "chaplain", "sponsor", "aide", "subscriber", "insured",
                  "guarantor", "policyholder", "pharmacist", "emt", "medic", "paramedic", "rep", "officer", "caller",
                  "assistant", "doula", "midwife", "tech", "technician", "circulator", "anesthesiologist",
-                 "anesthetist", "named"});
+                 "anesthetist", "named",
+                 // A letter's salutation and subject ("Dear Maria,", "RE: MARIA SANTOS").
+                 "dear", "re"});
   add(kNameCue | kRelation,
       {"daughter", "son", "wife", "husband", "mother", "father", "sister", "brother", "spouse", "partner", "niece",
        "nephew", "aunt", "uncle", "grandson", "granddaughter", "mom", "dad", "fiance", "fiancee", "caregiver",
