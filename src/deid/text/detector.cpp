@@ -724,6 +724,15 @@ class WordPass {
       Word& a = w_[i];
       Word& b = w_[i + 1];
       const std::string_view g = Gap(s_, a, b);
+      // An HL7 v2 name pasted in ("PID|1||...||LOPEZ^MARIA^A||", "PV1|...|1234^KIM^ANNA"): the
+      // family and the given name, components after a field's '|' or an identifier's digits and
+      // '^', one of them a listed name; not a city before its state ("^BOSTON^MA^").
+      if (g == "^" && a.begin >= 2 && (s_[a.begin - 1] == '|' || (s_[a.begin - 1] == '^' && IsDigit(s_[a.begin - 2]))) &&
+          a.lower.size() >= 2 && b.lower.size() >= 2 && !b.state && a.grammar == 0 && b.grammar == 0 &&
+          (a.first > 0 || a.last > 0 || b.first > 0 || b.last > 0)) {
+        a.cue_name = b.cue_name = true;
+        continue;
+      }
       if (!a.cap || !b.cap || a.calendar || b.calendar) continue;
       if (IsSpaceGap(g) && a.first > 0 && (b.last > 0 || !b.common) && NameLike(b, false)) {
         a.score += 2;
