@@ -195,8 +195,8 @@ RuleFlags RuleFlagsOf(std::string_view w, std::uint64_t hash) {
 bool UnitAfter(std::string_view s, std::size_t i);
 int ParseInt(std::string_view s);
 // Words that may follow a label before its identifier ("MRN number: 123").
-bool IsLabelSeparator(char c) {
-  return c == ' ' || c == '\t' || c == ':' || c == '#' || c == '=' || c == '.' || c == '-';
+bool IsLabelSeparator(char c) {  // '@' before a handle ("twitter @jdoe1951")
+  return c == ' ' || c == '\t' || c == ':' || c == '#' || c == '=' || c == '.' || c == '-' || c == '@';
 }
 bool IsLabelFiller(std::string_view w) {
   return In(w, {"number", "no", "num", "nr", "id", "is", "of", "code", "on", "file", "ph", "at", "to", "her",
@@ -1667,7 +1667,7 @@ class WordPass {
 
 // ---- numbers -----------------------------------------------------------------------------
 
-// Runs of letters and digits with inner '-' ("MRN-123456", "SN-1234-XYZ").
+// Runs of letters and digits with inner '-' or '_' ("MRN-123456", "SN-1234-XYZ", "jdoe_51").
 struct IdToken {
   std::size_t begin, end;
   int digits, letters;
@@ -1684,6 +1684,8 @@ IdToken IdTokenAt(std::string_view s, std::size_t i) {
     } else if (c == '-' && t.end > i && t.end + 1 < s.size() &&
                (IsDigit(s[t.end + 1]) || IsAsciiAlpha(s[t.end + 1]))) {
       t.hyphen = true;
+    } else if (c == '_' && t.end > i && t.end + 1 < s.size() && IsAlnumByte(s[t.end + 1])) {
+      // "jdoe_51": a user name's underscore joins its parts.
     } else {
       break;
     }

@@ -78,6 +78,12 @@ const std::vector<LabelPhrase>& LabelPhrases() {
       {"call", T::kPhone}, {"callback", T::kPhone}, {"call back", T::kPhone}, {"reached at", T::kPhone},
       {"fax", T::kFax}, {"faxed", T::kFax}, {"facsimile", T::kFax},
       {"zip", T::kZip}, {"zip code", T::kZip}, {"postal code", T::kZip},
+      // Accounts and handles: Safe Harbor's "any other unique identifying number, characteristic,
+      // or code" (45 CFR 164.514(b)(2)(i)(R)).
+      {"username", T::kId}, {"user name", T::kId}, {"user id", T::kId}, {"userid", T::kId},
+      {"login id", T::kId}, {"login name", T::kId}, {"portal id", T::kId}, {"mychart id", T::kId},
+      {"screen name", T::kId}, {"twitter", T::kId}, {"instagram", T::kId}, {"facebook", T::kId},
+      {"tiktok", T::kId}, {"snapchat", T::kId},
   };
   return kPhrases;
 }

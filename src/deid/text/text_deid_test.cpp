@@ -1514,6 +1514,7 @@ TEST(TextDeid, HandWrittenLinesNinthRound) {
       {pid, PhiType::kId, {"4471239", "02115"}},  // the ZIP typed an identifier: covered
       {nk1, PhiType::kName, {"LOPEZ", "JOSE"}},
       {nk1, PhiType::kPhone, {"(617)555-0199"}},
+      {"PV1|1|I|4W^412^A|||||1234^KIM^ANNA^^^DR", PhiType::kName, {"KIM", "ANNA"}},
       {"Dear Maria,", PhiType::kName, {"Maria"}},  // "maria" is a common word (the lunar seas)
       {"Dear Mr. Lopez,", PhiType::kName, {"Lopez"}},
       {"Sincerely,\nAnna Kim, MD", PhiType::kName, {"Anna Kim"}},
@@ -1541,7 +1542,7 @@ TEST(TextDeid, HandWrittenLinesNinthRound) {
       {device, PhiType::kName, {}},
       {"twitter @jdoe1951", PhiType::kId, {"jdoe1951"}},
       {"MyChart username: mlopez51", PhiType::kId, {"mlopez51"}},
-      {"portal ID mlopez51, login jdoe_51", PhiType::kId, {"mlopez51", "jdoe_51"}},
+      {"portal ID mlopez51, user name jdoe_51", PhiType::kId, {"mlopez51", "jdoe_51"}},
   };
   for (const ExpectedLine& l : lines) EXPECT_EQ(Found(*d, l.text, l.type), l.spans) << l.text;
   // Left (docs/deid-text.md, "What the ninth round left"): a frequent first name before a surname
