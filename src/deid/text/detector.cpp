@@ -110,8 +110,7 @@ RuleWordMap GrammarWords() {
                  "guarantor", "policyholder", "pharmacist", "emt", "medic", "paramedic", "rep", "officer", "caller",
                  "assistant", "doula", "midwife", "tech", "technician", "circulator", "anesthesiologist",
                  "anesthetist", "named",
-                 // A letter's salutation and subject ("Dear Maria,", "RE: MARIA SANTOS").
-                 "dear", "re"});
+                 "dear"});  // a letter's salutation ("Dear Maria,")
   add(kNameCue | kRelation,
       {"daughter", "son", "wife", "husband", "mother", "father", "sister", "brother", "spouse", "partner", "niece",
        "nephew", "aunt", "uncle", "grandson", "granddaughter", "mom", "dad", "fiance", "fiancee", "caregiver",
@@ -192,11 +191,47 @@ RuleFlags RuleFlagsOf(std::string_view w, std::uint64_t hash) {
   const RuleFlags* flags = kTable.Find(w, hash);
   return flags == nullptr ? RuleFlags{} : *flags;
 }
+// Whether lower-case `w` is a credential ("md", "rn"), from GrammarWords: a table of its own, so
+// that RuleFlagsOf keeps a single caller and stays inlined in the word pass (a second one cost 3 %).
+bool IsCredential(std::string_view w) {
+  static const StringTable<bool> kTable = [] {
+    std::vector<std::pair<std::string_view, bool>> t;
+    for (const auto& [word, flag] : GrammarWords()) {
+      if (flag & kCredential) t.emplace_back(word, true);
+    }
+    return StringTable<bool>(t);
+  }();
+  return kTable.Find(w) != nullptr;
+}
+// A word that comes after an eponym ("disease" in "Lyme disease"), by where else it may come.
+enum class AfterEponym : std::uint8_t {
+  kNone,
+  kRightAfter,    // only right after it ("Clark level", "Blake drain")
+  kTwoNames,      // also after two capitalised names: a finding only an eponym comes before
+                  // ("Austin Flint murmur"; a person is "seen with Maria Lopez", never "Maria Lopez murmur")
+  kOneWordLater,  // also one word later ("Glasgow coma scale", "Amsterdam II criteria")
+};
+// One hashed lookup: Places asks Eponym of every word that may start a city name.
+AfterEponym EponymNoun(const Word& w) {
+  using A = AfterEponym;
+  static const StringTable<A> kTable({
+      {"disease", A::kRightAfter}, {"syndrome", A::kRightAfter}, {"sign", A::kRightAfter}, {"test", A::kRightAfter},
+      {"maneuver", A::kRightAfter}, {"virus", A::kRightAfter}, {"fever", A::kRightAfter},
+      {"procedure", A::kRightAfter}, {"classification", A::kRightAfter}, {"palsy", A::kRightAfter},
+      {"phenomenon", A::kRightAfter}, {"model", A::kRightAfter}, {"level", A::kRightAfter},
+      {"esophagus", A::kRightAfter}, {"paralysis", A::kRightAfter}, {"neuroma", A::kRightAfter},
+      {"fracture", A::kRightAfter}, {"triad", A::kRightAfter}, {"pentad", A::kRightAfter}, {"drain", A::kRightAfter},
+      {"murmur", A::kTwoNames}, {"pupil", A::kTwoNames}, {"protein", A::kTwoNames}, {"node", A::kTwoNames},
+      {"scale", A::kOneWordLater}, {"score", A::kOneWordLater}, {"criteria", A::kOneWordLater},
+  });
+  const A* after = kTable.Find(w.lower, w.hash);
+  return after == nullptr ? A::kNone : *after;
+}
 bool UnitAfter(std::string_view s, std::size_t i);
 int ParseInt(std::string_view s);
 // Words that may follow a label before its identifier ("MRN number: 123").
-bool IsLabelSeparator(char c) {  // '@' before a handle ("twitter @jdoe1951")
-  return c == ' ' || c == '\t' || c == ':' || c == '#' || c == '=' || c == '.' || c == '-' || c == '@';
+bool IsLabelSeparator(char c) {
+  return c == ' ' || c == '\t' || c == ':' || c == '#' || c == '=' || c == '.' || c == '-';
 }
 bool IsLabelFiller(std::string_view w) {
   return In(w, {"number", "no", "num", "nr", "id", "is", "of", "code", "on", "file", "ph", "at", "to", "her",
@@ -326,7 +361,7 @@ bool IsInitial(std::string_view s, const Word& w) {
   for (std::size_t k = w.end + 1; k + 1 < s.size() && IsAsciiAlpha(s[k]) && s[k + 1] == '.'; k += 2) {
     letters += Lower(s[k]);
   }
-  return letters.size() == 1 || !(RuleFlagsOf(letters, HashWord(letters)).grammar & kCredential);
+  return letters.size() == 1 || !IsCredential(letters);
 }
 
 // "3rd", "21st": a day of the month in digits with its ordinal suffix at byte `i` of `s`, and no
@@ -687,9 +722,10 @@ class WordPass {
           w_[i + 1].cue_name = true;
         }
       }
-      // A header in capitals after a cue and a colon: "Patient: SMITH, JOHN", "NAME: DE LA CRUZ, MARIA".
-      if ((w_[i].grammar & kNameCue) && w_[i + 1].all_caps && gap.find(':') != std::string_view::npos &&
-          IsCueGap(gap)) {
+      // A header in capitals after a cue and a colon: "Patient: SMITH, JOHN", "NAME: DE LA CRUZ, MARIA";
+      // after a letter's "RE:", only from a listed first name ("RE: MARIA SANTOS"; not "RE: LASIX").
+      if (w_[i + 1].all_caps && gap.find(':') != std::string_view::npos && IsCueGap(gap) &&
+          ((w_[i].grammar & kNameCue) || (w_[i].lower == "re" && w_[i + 1].first > 0))) {
         HeaderNameAt(i + 1);
       }
       // Notes in capitals: after "DR", a word in no common list ("DR KESSLER"; not after "MR" or
@@ -724,16 +760,17 @@ class WordPass {
       Word& a = w_[i];
       Word& b = w_[i + 1];
       const std::string_view g = Gap(s_, a, b);
+      if (!a.cap || !b.cap || a.calendar || b.calendar) continue;
       // An HL7 v2 name pasted in ("PID|1||...||LOPEZ^MARIA^A||", "PV1|...|1234^KIM^ANNA"): the
       // family and the given name, components after a field's '|' or an identifier's digits and
       // '^', one of them a listed name; not a city before its state ("^BOSTON^MA^").
-      if (g == "^" && a.begin >= 2 && (s_[a.begin - 1] == '|' || (s_[a.begin - 1] == '^' && IsDigit(s_[a.begin - 2]))) &&
+      if (s_[a.end] == '^' && b.begin == a.end + 1 && a.begin >= 2 &&
+          (s_[a.begin - 1] == '|' || (s_[a.begin - 1] == '^' && IsDigit(s_[a.begin - 2]))) &&
           a.lower.size() >= 2 && b.lower.size() >= 2 && !b.state && a.grammar == 0 && b.grammar == 0 &&
           (a.first > 0 || a.last > 0 || b.first > 0 || b.last > 0)) {
         a.cue_name = b.cue_name = true;
         continue;
       }
-      if (!a.cap || !b.cap || a.calendar || b.calendar) continue;
       if (IsSpaceGap(g) && a.first > 0 && (b.last > 0 || !b.common) && NameLike(b, false)) {
         a.score += 2;
         b.score += 2;
@@ -755,7 +792,11 @@ class WordPass {
     }
     for (Word& w : w_) w.name = w.score >= 3 || w.cue_name;
     for (std::size_t i = 0; i < n; ++i) {
-      if (w_[i].name && !w_[i].cue_name && Eponym(i)) w_[i].name = false;  // "Parkinson disease"
+      // "Parkinson disease"; not after a cue ("daughter Mary drain care", "pt Grace Level 2 trauma").
+      if (w_[i].name && !w_[i].cue_name && Eponym(i) &&
+          !(i > 0 && (w_[i - 1].grammar & (kNameCue | kTitle)) && IsCueGap(Gap(s_, w_[i - 1], w_[i])))) {
+        w_[i].name = false;
+      }
     }
     // A lower-case name found by context continues into the next lower-case word that is a
     // listed surname or in no common list ("pt mary okafor").
@@ -1568,22 +1609,16 @@ class WordPass {
     return 0;
   }
 
-  // A capitalised word naming a disease, sign, finding, stage or device ("Lyme disease", "Barrett
+  // A capitalised word naming a disease, sign, finding or device ("Lyme disease", "Barrett
   // esophagus", "Clark level", "Blake drain"), or a scale or score one word later ("Glasgow coma
-  // scale", "Amsterdam II criteria"), or the first of two capitalised names before such a word
+  // scale", "Amsterdam II criteria"), or the first of two capitalised names before a finding
   // ("Austin Flint murmur", "Bence Jones protein").
   bool Eponym(std::size_t i) const {
-    const auto eponymous = [](std::string_view w) {
-      return In(w, {"disease", "syndrome", "sign", "test", "criteria", "score", "maneuver", "virus", "fever",
-                    "procedure", "classification", "scale", "palsy", "phenomenon", "model", "level", "grade",
-                    "stage", "esophagus", "murmur", "pupil", "protein", "paralysis", "neuroma", "fracture",
-                    "triad", "pentad", "node", "cyst", "tumor", "tumour", "lymphoma", "sarcoma", "drain",
-                    "catheter", "lesion", "incision", "contracture", "diverticulum"});
-    };
     if (i + 1 >= w_.size() || !IsSpaceGap(Gap(s_, w_[i], w_[i + 1]))) return false;
-    if (eponymous(w_[i + 1].lower)) return true;
+    if (EponymNoun(w_[i + 1]) != AfterEponym::kNone) return true;
     if (i + 2 >= w_.size() || !IsSpaceGap(Gap(s_, w_[i + 1], w_[i + 2]))) return false;
-    return In(w_[i + 2].lower, {"scale", "score", "criteria"}) || (w_[i + 1].cap && eponymous(w_[i + 2].lower));
+    const AfterEponym later = EponymNoun(w_[i + 2]);
+    return later == AfterEponym::kOneWordLater || (later == AfterEponym::kTwoNames && w_[i + 1].cap);
   }
 
   // "s/p Whipple", "status post Nissen": after these comes a procedure or an event, not a place

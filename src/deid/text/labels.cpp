@@ -82,8 +82,10 @@ const std::vector<LabelPhrase>& LabelPhrases() {
       // or code" (45 CFR 164.514(b)(2)(i)(R)).
       {"username", T::kId}, {"user name", T::kId}, {"user id", T::kId}, {"userid", T::kId},
       {"login id", T::kId}, {"login name", T::kId}, {"portal id", T::kId}, {"mychart id", T::kId},
-      {"screen name", T::kId}, {"twitter", T::kId}, {"instagram", T::kId}, {"facebook", T::kId},
-      {"tiktok", T::kId}, {"snapchat", T::kId},
+      {"screen name", T::kId},
+      // A handle after its network's name ("twitter @jdoe1951"; not "twitter 3x/day").
+      {"twitter @", T::kId}, {"twitter: @", T::kId}, {"instagram @", T::kId}, {"instagram: @", T::kId},
+      {"tiktok @", T::kId}, {"tiktok: @", T::kId}, {"snapchat @", T::kId}, {"snapchat: @", T::kId},
   };
   return kPhrases;
 }

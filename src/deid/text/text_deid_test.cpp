@@ -1543,6 +1543,11 @@ TEST(TextDeid, HandWrittenLinesNinthRound) {
       {"twitter @jdoe1951", PhiType::kId, {"jdoe1951"}},
       {"MyChart username: mlopez51", PhiType::kId, {"mlopez51"}},
       {"portal ID mlopez51, user name jdoe_51", PhiType::kId, {"mlopez51", "jdoe_51"}},
+      // Probes of the eponym rule: a name after a cue, or before a word people are also the
+      // subject of, stays a name.
+      {"Pt's daughter Mary drain care teaching done", PhiType::kName, {"Mary"}},
+      {"pt Grace Level 2 trauma", PhiType::kName, {"Grace"}},
+      {"spoke with Maria Lopez stage IV disease explained", PhiType::kName, {"Maria Lopez"}},
   };
   for (const ExpectedLine& l : lines) EXPECT_EQ(Found(*d, l.text, l.type), l.spans) << l.text;
   // Left (docs/deid-text.md, "What the ninth round left"): a frequent first name before a surname
@@ -1565,8 +1570,9 @@ TEST(TextDeid, HandWrittenLinesNinthRound) {
                      "VA 20/40 OD, 20/25 OS, drops OU; IOP 14 OD 16 OS",
                      "Percocet 5/325 1-2 tabs q6h prn, closed with 2-0 vicryl",
                      "T2N0M0, BI-RADS 4, ECOG 1", "pT3N1M0", "T1N0M0 breast cancer",
-                     "RE: CHEST PAIN", "RE: OUI", "Dear Sir or Madam,", "Dear Colleague,",
-                     "last login 2 days ago", "handle with care", "BP 120/80 @ rest, @HS dose"});
+                     "RE: CHEST PAIN", "RE: OUI", "Re: Lasix dose", "RE: LASIX DOSE CHANGE", "Dear Sir or Madam,",
+                     "Dear Colleague,", "last login 2 days ago", "handle with care", "BP 120/80 @ rest, @HS dose",
+                     "twitter 3x/day", "uses facebook 2 hours daily"});
 }
 
 TEST(TextDeid, AgesOver89Only) {
