@@ -632,6 +632,24 @@ class WordPass {
     }
   }
 
+  // "LAST, FIRST" in capitals on a line of its own, as record headers put it ("CAMPBELL, YAIR"
+  // under "Record date: 2069-04-07"): words `i` and `i + 1`, a surname (listed, or in no common
+  // list) and a listed first name that is no common word; not "ALLERGIES, NKDA", "HEENT, NECK".
+  void CapitalLineNameAt(std::size_t i) {
+    if (i + 1 >= w_.size()) return;
+    const Word& last = w_[i];
+    const Word& first = w_[i + 1];
+    if (!first.all_caps || first.first == 0 || first.common || first.state || first.grammar != 0 ||
+        !(last.last > 0 || !last.common) || last.grammar != 0) {
+      return;
+    }
+    std::size_t b = last.begin, e = first.end;
+    while (b > 0 && IsBlank(s_[b - 1])) --b;
+    while (e < s_.size() && IsBlank(s_[e])) ++e;
+    if ((b > 0 && s_[b - 1] != '\n') || (e < s_.size() && s_[e] != '\n' && s_[e] != '\r')) return;
+    w_[i].cue_name = w_[i + 1].cue_name = true;
+  }
+
   // Scoring (docs/deid-text.md): dictionary evidence, capitalisation, common-word and
   // calendar penalties, context bonuses; a word with score >= 3 is a name.
   void ScoreNames() {
@@ -717,6 +735,7 @@ class WordPass {
       }
       if (w_[i].sentence_start) {
         if (!w_[i].cap && gap == ", ") LineHeadNameAt(i);
+        if (w_[i].all_caps && gap == ", ") CapitalLineNameAt(i);
         // "Subject: Jose's refill": a listed first name's possessive on an e-mail's subject line.
         if (w_[i + 1].cap && gap == ": " && w_[i].lower == "subject" && FirstNamePossessive(w_[i + 1])) {
           w_[i + 1].cue_name = true;

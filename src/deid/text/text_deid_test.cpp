@@ -1505,6 +1505,7 @@ TEST(TextDeid, HandWrittenLinesNinthRound) {
       {dictating, PhiType::kName, {"Kim", "Maria Santos"}},
       {dictating, PhiType::kMrn, {"4471239"}},
       {"Record date: 2069-04-07", PhiType::kDate, {"2069-04-07"}},
+      {"Record date: 2069-04-07\nCAMPBELL, DOLORES\nMRN: 1234567", PhiType::kName, {"CAMPBELL, DOLORES"}},
       {"PCP: Nelson, Yair", PhiType::kName, {"Nelson, Yair"}},
       {signed_by, PhiType::kName, {"Xavier Vandenberg"}},
       {signed_by, PhiType::kDate, {"04/07/2069"}},
@@ -1552,12 +1553,13 @@ TEST(TextDeid, HandWrittenLinesNinthRound) {
   for (const ExpectedLine& l : lines) EXPECT_EQ(Found(*d, l.text, l.type), l.spans) << l.text;
   // Left (docs/deid-text.md, "What the ninth round left"): a frequent first name before a surname
   // that is a common word, a city in an HL7 address, a day of the month with a weekday only, a
-  // shelter's name with a possessive and one after "the", a handle with no digit.
+  // shelter's name with a possessive and one after "the", a handle with no digit, a header line's
+  // "LAST, FIRST" in capitals when the first name is in no list.
   const std::vector<std::pair<std::string, std::string>> left = {
       {"seen with John Doe today", "John"}, {pid, "BOSTON"}, {"on Tuesday the 5th", "5th"},
       {"staying at Rosie's Place shelter", "Rosie"}, {"staying at the Pine Street Inn", "Pine"},
-      {"instagram @mlopez", "mlopez"}};
-  EXPECT_EQ(CountLeaked(*d, left), 6);
+      {"instagram @mlopez", "mlopez"}, {"Record date: 2069-04-07\nCAMPBELL, YAIR\n", "YAIR"}};
+  EXPECT_EQ(CountLeaked(*d, left), 7);
   // Clinical text of these styles, and probes of this round's rules: no span at all. The
   // transcriptionist's initials ("kgs/ab") name no patient or relative (decided).
   ExpectNoSpans(*d, {"kgs/ab", "Transcribed by: kgs",
@@ -1572,7 +1574,8 @@ TEST(TextDeid, HandWrittenLinesNinthRound) {
                      "T2N0M0, BI-RADS 4, ECOG 1", "pT3N1M0", "T1N0M0 breast cancer",
                      "RE: CHEST PAIN", "RE: OUI", "Re: Lasix dose", "RE: LASIX DOSE CHANGE", "Dear Sir or Madam,",
                      "Dear Colleague,", "last login 2 days ago", "handle with care", "BP 120/80 @ rest, @HS dose",
-                     "twitter 3x/day", "uses facebook 2 hours daily"});
+                     "twitter 3x/day", "uses facebook 2 hours daily", "ALLERGIES, NKDA\nHEENT, NECK\nCHF, COPD",
+                     "PLAN, DISPO\nMAY, JUNE"});
 }
 
 TEST(TextDeid, AgesOver89Only) {
