@@ -2448,9 +2448,22 @@ std::size_t SpokenDigitsEnd(std::string_view s, std::size_t i) {
   return digits >= 7 ? end : i;
 }
 
+// A British postcode's shape from byte `i`, where its one or two letters end at `j` ("sw3 4rp",
+// "SW1A 1AA": a digit, an optional letter or digit, one blank, then a digit and two letters).
+// Returns where it ends, or `i`.
+std::size_t BritishPostcodeEnd(std::string_view s, std::size_t i, std::size_t j) {
+  const auto alpha = [&](std::size_t k) { return k < s.size() && IsAsciiAlpha(s[k]); };
+  const auto digit = [&](std::size_t k) { return k < s.size() && IsDigit(s[k]); };
+  std::size_t k = j;
+  if (!digit(k)) return i;
+  ++k;
+  if (alpha(k) || digit(k)) ++k;
+  if (k >= s.size() || s[k] != ' ' || !digit(k + 1) || !alpha(k + 2) || !alpha(k + 3)) return i;
+  return k + 4 >= s.size() || !IsAlnumByte(s[k + 4]) ? k + 4 : i;
+}
+
 // A Canadian postal code ("m5v 2t6": letter digit letter, digit letter digit) or a British
-// postcode after a listed city ("london sw3 4rp": one or two letters, a digit, an optional
-// letter or digit, then a digit and two letters), from byte `i` where the token's letters end
+// postcode after a listed city ("london sw3 4rp"), from byte `i` where the token's letters end
 // at `j`. Returns where it ends, or `i`. Not "l4 5mm", "t12 4mg": no city before those.
 std::size_t PostcodeEnd(std::string_view s, std::size_t i, std::size_t j) {
   const auto alpha = [&](std::size_t k) { return k < s.size() && IsAsciiAlpha(s[k]); };
@@ -2469,17 +2482,14 @@ std::size_t PostcodeEnd(std::string_view s, std::size_t i, std::size_t j) {
     }
   }
   // British: the outward code, one blank, the inward code, after a listed city.
-  std::size_t k = j;
-  if (!digit(k)) return i;
-  ++k;
-  if (alpha(k) || digit(k)) ++k;
-  if (k >= s.size() || s[k] != ' ' || !digit(k + 1) || !alpha(k + 2) || !alpha(k + 3) || !ends(k + 4)) return i;
+  const std::size_t e = BritishPostcodeEnd(s, i, j);
+  if (e == i) return i;
   std::size_t w = i;
   while (w > 0 && (s[w - 1] == ' ' || s[w - 1] == ',')) --w;
   std::size_t wb = w;
   while (wb > 0 && IsAsciiAlpha(s[wb - 1])) --wb;
   if (wb == w || !Lexicon::Get().City(LowerWord(s.substr(wb, w - wb)))) return i;
-  return k + 4;
+  return e;
 }
 
 // A street written with its kind before its name, as in France, Spain, Italy, Portugal ("14 rue
@@ -3087,7 +3097,16 @@ Status Detector::DetectSegment(std::string_view s, std::size_t base) {
       continue;
     }
     if (label.type == PhiType::kSsn && t.digits != 9) continue;
-    if (label.type == PhiType::kZip && t.digits != 5 && t.digits != 9) continue;
+    if (label.type == PhiType::kZip && t.digits != 5 && t.digits != 9) {
+      // "postcode SW1A 1AA": a British postcode after its label needs no city before it.
+      std::size_t j = id_begin;
+      while (j < s.size() && IsAsciiAlpha(s[j])) ++j;
+      if (const std::size_t e = j > id_begin && j - id_begin <= 2 ? BritishPostcodeEnd(s, id_begin, j) : id_begin;
+          e > id_begin) {
+        out.push_back({base + id_begin, base + e, PhiType::kZip, 6});
+      }
+      continue;
+    }
     out.push_back({base + id_begin, base + t.end, label.type, 6});
   }
 

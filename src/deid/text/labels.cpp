@@ -77,7 +77,8 @@ const std::vector<LabelPhrase>& LabelPhrases() {
       {"mobile", T::kPhone}, {"pager", T::kPhone}, {"beeper", T::kPhone}, {"contact", T::kPhone},
       {"call", T::kPhone}, {"callback", T::kPhone}, {"call back", T::kPhone}, {"reached at", T::kPhone},
       {"fax", T::kFax}, {"faxed", T::kFax}, {"facsimile", T::kFax},
-      {"zip", T::kZip}, {"zip code", T::kZip}, {"postal code", T::kZip},
+      {"zip", T::kZip}, {"zip code", T::kZip}, {"postal code", T::kZip}, {"postcode", T::kZip},
+      {"post code", T::kZip},
       // Accounts and handles: Safe Harbor's "any other unique identifying number, characteristic,
       // or code" (45 CFR 164.514(b)(2)(i)(R)).
       {"username", T::kId}, {"user name", T::kId}, {"user id", T::kId}, {"userid", T::kId},

@@ -1527,6 +1527,7 @@ TEST(TextDeid, HandWrittenLinesNinthRound) {
       {"tel +44 20 7946 0958", PhiType::kPhone, {"+44 20 7946 0958"}},
       {"lives in London SW1A 1AA", PhiType::kZip, {"SW1A 1AA"}},
       {"moved from Ottawa ON K1A 0B1", PhiType::kZip, {"K1A 0B1"}},
+      {"UK postcode SW1A 1AA, post code: NW1 6XE", PhiType::kZip, {"SW1A 1AA", "NW1 6XE"}},
       {dates, PhiType::kDate, {"5.3.2024", "05-Mar-2024", "3rd March 2024", "March the 3rd"}},
       {"a ninety-two-year-old woman", PhiType::kAge, {"ninety-two"}},
       // Safe Harbor lets ages over 89 be aggregated into "90 or older": "90+" is that category,
@@ -1575,7 +1576,7 @@ TEST(TextDeid, HandWrittenLinesNinthRound) {
                      "RE: CHEST PAIN", "RE: OUI", "Re: Lasix dose", "RE: LASIX DOSE CHANGE", "Dear Sir or Madam,",
                      "Dear Colleague,", "last login 2 days ago", "handle with care", "BP 120/80 @ rest, @HS dose",
                      "twitter 3x/day", "uses facebook 2 hours daily", "ALLERGIES, NKDA\nHEENT, NECK\nCHF, COPD",
-                     "PLAN, DISPO\nMAY, JUNE"});
+                     "PLAN, DISPO\nMAY, JUNE", "postcode on file", "post code pending"});
 }
 
 TEST(TextDeid, AgesOver89Only) {
