@@ -632,7 +632,7 @@ class WordPass {
     }
   }
 
-  // "LAST, FIRST" in capitals on a line of its own, as record headers put it ("CAMPBELL, YAIR"
+  // "LAST, FIRST" in capitals on a line of its own, as record headers put it ("CAMPBELL, DOLORES"
   // under "Record date: 2069-04-07"): words `i` and `i + 1`, a surname (listed, or in no common
   // list) and a listed first name that is no common word; not "ALLERGIES, NKDA", "HEENT, NECK".
   void CapitalLineNameAt(std::size_t i) {
