@@ -618,9 +618,7 @@ class WordPass {
   void LineHeadNameAt(std::size_t i) {
     const std::size_t n = w_.size();
     const Word& last = w_[i];
-    std::size_t b = last.begin;
-    while (b > 0 && IsBlank(s_[b - 1])) --b;
-    if ((b > 0 && s_[b - 1] != '\n') || i + 2 >= n || !(LowerName(last) || (last.last > 0 && !last.common))) return;
+    if (!OpensLine(last) || i + 2 >= n || !(LowerName(last) || (last.last > 0 && !last.common))) return;
     const Word& first = w_[i + 1];
     if (first.cap || first.first == 0 || first.common || first.state || first.calendar || first.grammar != 0) return;
     for (std::size_t k = i + 2; k < n && k <= i + 4; ++k) {
@@ -632,22 +630,61 @@ class WordPass {
     }
   }
 
+  // Whether an HL7 v2 name may start at byte `k`: right after a field's '|', or after a '|', an
+  // identifier of digits only and its '^' ("|1234^KIM^ANNA"; not "|2106-3^WHITE").
+  bool Hl7NameFieldAt(std::size_t k) const {
+    if (s_[k - 1] == '|') return true;
+    if (s_[k - 1] != '^') return false;
+    std::size_t d = k - 1;
+    while (d > 0 && IsDigit(s_[d - 1])) --d;
+    return d + 1 < k && d > 0 && s_[d - 1] == '|';
+  }
+  // Whether a coding system follows the component ending at byte `k` ("^CDCREC", "^HL70005",
+  // "^ISO639"): a component with a digit, or one of the usual systems' names.
+  bool Hl7CodingSystemAt(std::size_t k) const {
+    if (k >= s_.size() || s_[k] != '^') return false;
+    std::size_t e = k + 1;
+    bool digit = false;
+    for (; e < s_.size() && s_[e] != '^' && s_[e] != '|'; ++e) digit = digit || IsDigit(s_[e]);
+    return digit || In(LowerWord(s_.substr(k + 1, e - k - 1)),
+                       {"cdcrec", "loinc", "ln", "sct", "snomedct", "rxnorm", "ndc", "cvx", "ucum"});
+  }
+
+  // Whether only blanks come between the line's start and word `w`.
+  bool OpensLine(const Word& w) const {
+    std::size_t b = w.begin;
+    while (b > 0 && IsBlank(s_[b - 1])) --b;
+    return b == 0 || s_[b - 1] == '\n';
+  }
+
   // "LAST, FIRST" in capitals on a line of its own, as record headers put it ("CAMPBELL, DOLORES"
-  // under "Record date: 2069-04-07"): words `i` and `i + 1`, a surname (listed, or in no common
-  // list) and a listed first name that is no common word; not "ALLERGIES, NKDA", "HEENT, NECK".
+  // under "Record date: 2069-04-07"): words `i` and `i + 1`, a listed surname and a listed first
+  // name that is no common word; not "ALLERGIES, NKDA", "HTN, TIA", "ZYRTEC, ALLEGRA" (problem
+  // and drug lists put their abbreviations and brands so).
   void CapitalLineNameAt(std::size_t i) {
     if (i + 1 >= w_.size()) return;
     const Word& last = w_[i];
     const Word& first = w_[i + 1];
     if (!first.all_caps || first.first == 0 || first.common || first.state || first.grammar != 0 ||
-        !(last.last > 0 || !last.common) || last.grammar != 0) {
+        last.last == 0 || last.grammar != 0 || !OpensLine(last)) {
       return;
     }
-    std::size_t b = last.begin, e = first.end;
-    while (b > 0 && IsBlank(s_[b - 1])) --b;
+    std::size_t e = first.end;
     while (e < s_.size() && IsBlank(s_[e])) ++e;
-    if ((b > 0 && s_[b - 1] != '\n') || (e < s_.size() && s_[e] != '\n' && s_[e] != '\r')) return;
+    if (e < s_.size() && s_[e] != '\n' && s_[e] != '\r') return;
     w_[i].cue_name = w_[i + 1].cue_name = true;
+  }
+
+  // A letter's "RE:" opening a line at word `i`, before a first name and a surname in capitals
+  // ("RE: MARIA SANTOS"): a listed first name, and after it a listed surname that is no common
+  // word, or a first name that is no common word and after it a word in no common list. Not "Called
+  // pt re: TIA", "RE: GRACE PERIOD", "RE: ALLEGRA REFILL".
+  bool RegardingNameAt(std::size_t i) const {
+    if (w_[i].lower != "re" || i + 2 >= w_.size() || !OpensLine(w_[i])) return false;
+    const Word& first = w_[i + 1];
+    const Word& last = w_[i + 2];
+    return first.first > 0 && last.all_caps && IsSpaceGap(Gap(s_, first, last)) && !last.common &&
+           (last.last > 0 || !first.common);
   }
 
   // Scoring (docs/deid-text.md): dictionary evidence, capitalisation, common-word and
@@ -742,9 +779,9 @@ class WordPass {
         }
       }
       // A header in capitals after a cue and a colon: "Patient: SMITH, JOHN", "NAME: DE LA CRUZ, MARIA";
-      // after a letter's "RE:", only from a listed first name ("RE: MARIA SANTOS"; not "RE: LASIX").
+      // after a letter's "RE:", only a full name ("RE: MARIA SANTOS"; not "RE: LASIX").
       if (w_[i + 1].all_caps && gap.find(':') != std::string_view::npos && IsCueGap(gap) &&
-          ((w_[i].grammar & kNameCue) || (w_[i].lower == "re" && w_[i + 1].first > 0))) {
+          ((w_[i].grammar & kNameCue) || RegardingNameAt(i))) {
         HeaderNameAt(i + 1);
       }
       // Notes in capitals: after "DR", a word in no common list ("DR KESSLER"; not after "MR" or
@@ -781,12 +818,13 @@ class WordPass {
       const std::string_view g = Gap(s_, a, b);
       if (!a.cap || !b.cap || a.calendar || b.calendar) continue;
       // An HL7 v2 name pasted in ("PID|1||...||LOPEZ^MARIA^A||", "PV1|...|1234^KIM^ANNA"): the
-      // family and the given name, components after a field's '|' or an identifier's digits and
-      // '^', one of them a listed name; not a city before its state ("^BOSTON^MA^").
-      if (s_[a.end] == '^' && b.begin == a.end + 1 && a.begin >= 2 &&
-          (s_[a.begin - 1] == '|' || (s_[a.begin - 1] == '^' && IsDigit(s_[a.begin - 2]))) &&
+      // family and the given name, components after a field's '|' or after an identifier of
+      // digits only that opens its field, one of them a listed name; not a city before its state
+      // ("^BOSTON^MA^"), nor a code's text before its coding system ("2106-3^WHITE^CDCREC",
+      // "ENG^ENGLISH^ISO639").
+      if (s_[a.end] == '^' && b.begin == a.end + 1 && a.begin >= 2 && Hl7NameFieldAt(a.begin) &&
           a.lower.size() >= 2 && b.lower.size() >= 2 && !b.state && a.grammar == 0 && b.grammar == 0 &&
-          (a.first > 0 || a.last > 0 || b.first > 0 || b.last > 0)) {
+          (a.first > 0 || a.last > 0 || b.first > 0 || b.last > 0) && !Hl7CodingSystemAt(b.end)) {
         a.cue_name = b.cue_name = true;
         continue;
       }
@@ -811,11 +849,7 @@ class WordPass {
     }
     for (Word& w : w_) w.name = w.score >= 3 || w.cue_name;
     for (std::size_t i = 0; i < n; ++i) {
-      // "Parkinson disease"; not after a cue ("daughter Mary drain care", "pt Grace Level 2 trauma").
-      if (w_[i].name && !w_[i].cue_name && Eponym(i) &&
-          !(i > 0 && (w_[i - 1].grammar & (kNameCue | kTitle)) && IsCueGap(Gap(s_, w_[i - 1], w_[i])))) {
-        w_[i].name = false;
-      }
+      if (w_[i].name && !w_[i].cue_name && Eponym(i) && !NameBeforeEponymNoun(i)) w_[i].name = false;
     }
     // A lower-case name found by context continues into the next lower-case word that is a
     // listed surname or in no common list ("pt mary okafor").
@@ -1640,6 +1674,28 @@ class WordPass {
     return later == AfterEponym::kOneWordLater || (later == AfterEponym::kTwoNames && w_[i + 1].cap);
   }
 
+  // Whether word `i`, which Eponym accepts, is a name all the same: after a title ("Dr. Blake
+  // drain"); after another cue, before a noun a person is also the subject of ("daughter Mary
+  // drain care", "pt Grace Level 2 trauma"; not "caused by Addison disease", "Mother Parkinson
+  // disease"); or one of a full name, a capitalised listed first name and the word after it
+  // ("Maria Lopez level 2 trauma", "Anna Flint murmur"), unless the two are a known eponym
+  // ("Austin Flint murmur").
+  bool NameBeforeEponymNoun(std::size_t i) const {
+    if (i > 0 && IsCueGap(Gap(s_, w_[i - 1], w_[i]))) {
+      if (w_[i - 1].grammar & kTitle) return true;
+      if ((w_[i - 1].grammar & kNameCue) && In(w_[i + 1].lower, {"drain", "level"})) return true;
+    }
+    const auto full_name = [&](std::size_t k) {
+      static constexpr std::pair<std::string_view, std::string_view> kEponymPairs[] = {
+          {"austin", "flint"}, {"bence", "jones"}, {"marcus", "gunn"}, {"argyll", "robertson"}};
+      const Word& a = w_[k];
+      const Word& b = w_[k + 1];
+      return a.cap && a.first > 0 && b.cap && EponymNoun(b) == AfterEponym::kNone && IsSpaceGap(Gap(s_, a, b)) &&
+             std::ranges::none_of(kEponymPairs, [&](const auto& p) { return a.lower == p.first && b.lower == p.second; });
+    };
+    return (i > 0 && full_name(i - 1)) || full_name(i);
+  }
+
   // "s/p Whipple", "status post Nissen": after these comes a procedure or an event, not a place
   // (many procedures are named after surgeons whose names are towns).
   bool AfterStatusPost(std::size_t i) const {
@@ -2462,33 +2518,43 @@ std::size_t BritishPostcodeEnd(std::string_view s, std::size_t i, std::size_t j)
   return k + 4 >= s.size() || !IsAlnumByte(s[k + 4]) ? k + 4 : i;
 }
 
+// Whether the six characters from byte `i` read as a TNM stage ("T2N0M0": tumour T0-T4, nodes
+// N0-N3, metastasis M0-M1; AJCC Cancer Staging Manual, 8th ed.).
+bool TnmStageAt(std::string_view s, std::size_t i) {
+  const auto at = [&](std::size_t k, char letter, char top) {
+    return Lower(s[i + k]) == letter && s[i + k + 1] >= '0' && s[i + k + 1] <= top;
+  };
+  return i + 6 <= s.size() && at(0, 't', '4') && at(2, 'n', '3') && at(4, 'm', '1');
+}
+
 // A Canadian postal code ("m5v 2t6": letter digit letter, digit letter digit) or a British
 // postcode after a listed city ("london sw3 4rp"), from byte `i` where the token's letters end
-// at `j`. Returns where it ends, or `i`. Not "l4 5mm", "t12 4mg": no city before those.
-std::size_t PostcodeEnd(std::string_view s, std::size_t i, std::size_t j) {
+// at `j`. Returns where it ends, or `i`. Not "l4 5mm", "t12 4mg": no city before those. After a
+// ZIP label (`labelled`) a British postcode needs no city.
+std::size_t PostcodeEnd(std::string_view s, std::size_t i, std::size_t j, bool labelled) {
   const auto alpha = [&](std::size_t k) { return k < s.size() && IsAsciiAlpha(s[k]); };
   const auto digit = [&](std::size_t k) { return k < s.size() && IsDigit(s[k]); };
   const auto ends = [&](std::size_t k) { return k >= s.size() || !IsAlnumByte(s[k]); };
   if (i > 0 && (IsAlnumByte(s[i - 1]) || s[i - 1] == '-')) return i;
   // Canadian: A1A 1A1 or A1A1A1; not a TNM stage, which has the same shape without the blank
-  // ("T2N0M0": tumour, nodes, metastasis).
+  // ("T2N0M0": tumour, nodes, metastasis), unless a ZIP label, a province or a city comes before
+  // it ("Calgary AB T2N0M0").
   if (j == i + 1 && digit(j) && alpha(j + 1)) {
     std::size_t k = j + 2;
     const bool blank = k < s.size() && s[k] == ' ';
     if (blank) ++k;
-    if (digit(k) && alpha(k + 1) && digit(k + 2) && ends(k + 3) &&
-        (blank || Lower(s[i]) != 't' || Lower(s[j + 1]) != 'n' || Lower(s[k + 1]) != 'm')) {
-      return k + 3;
+    if (digit(k) && alpha(k + 1) && digit(k + 2) && ends(k + 3)) {
+      if (blank || labelled || !TnmStageAt(s, i)) return k + 3;
+      const std::string before = WordBefore(s, i);
+      if (In(before, {"ab", "bc", "mb", "nb", "nl", "ns", "nt", "nu", "on", "pe", "qc", "sk", "yt"}) ||
+          (!before.empty() && Lexicon::Get().City(before))) {
+        return k + 3;
+      }
     }
   }
   // British: the outward code, one blank, the inward code, after a listed city.
   const std::size_t e = BritishPostcodeEnd(s, i, j);
-  if (e == i) return i;
-  std::size_t w = i;
-  while (w > 0 && (s[w - 1] == ' ' || s[w - 1] == ',')) --w;
-  std::size_t wb = w;
-  while (wb > 0 && IsAsciiAlpha(s[wb - 1])) --wb;
-  if (wb == w || !Lexicon::Get().City(LowerWord(s.substr(wb, w - wb)))) return i;
+  if (e == i || !(labelled || Lexicon::Get().City(WordBefore(s, i)))) return i;
   return e;
 }
 
@@ -2959,7 +3025,7 @@ Status Detector::DetectSegment(std::string_view s, std::size_t base) {
       }
     }
     if (j > i && j - i <= 2) {  // "m5v 2t6", "sw3 4rp"
-      if (const std::size_t e = PostcodeEnd(s, i, j); e > i) {
+      if (const std::size_t e = PostcodeEnd(s, i, j, false); e > i) {
         out.push_back({base + i, base + e, PhiType::kZip, 4});
         i = e;
         continue;
@@ -3098,10 +3164,11 @@ Status Detector::DetectSegment(std::string_view s, std::size_t base) {
     }
     if (label.type == PhiType::kSsn && t.digits != 9) continue;
     if (label.type == PhiType::kZip && t.digits != 5 && t.digits != 9) {
-      // "postcode SW1A 1AA": a British postcode after its label needs no city before it.
+      // "postcode SW1A 1AA", "zip T2N0M0": after its label a postcode needs no city before it, and
+      // is no TNM stage.
       std::size_t j = id_begin;
       while (j < s.size() && IsAsciiAlpha(s[j])) ++j;
-      if (const std::size_t e = j > id_begin && j - id_begin <= 2 ? BritishPostcodeEnd(s, id_begin, j) : id_begin;
+      if (const std::size_t e = j > id_begin && j - id_begin <= 2 ? PostcodeEnd(s, id_begin, j, true) : id_begin;
           e > id_begin) {
         out.push_back({base + id_begin, base + e, PhiType::kZip, 6});
       }

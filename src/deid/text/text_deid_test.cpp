@@ -1494,6 +1494,7 @@ TEST(TextDeid, HandWrittenLinesNinthRound) {
   const std::string dates = "seen 5.3.2024, admitted 05-Mar-2024, on 3rd March 2024; next on March the 3rd";
   const std::string ems = "Medic 12 run #24-00813, plate MA 1ABC23, VIN 1HGCM82633A004352";
   const std::string dcf = "DCF case number 24-118832, worker Tanya Brooks; probation officer Derek Simmons 978-555-0144";
+  const std::string pid_coded = "PID|1||4471239^^^MRN||DOE^JOHN^A||19310412|F||";
   const std::string device = "Medtronic Azure XT DR MRI, model W1DR01, serial RNB123456; insulin pump SN 12-3456-78";
   const std::vector<ExpectedLine> lines = {
       {dictation, PhiType::kDate, {"03/05/2024", "03/06/2024"}},
@@ -1550,6 +1551,23 @@ TEST(TextDeid, HandWrittenLinesNinthRound) {
       {"Pt's daughter Mary drain care teaching done", PhiType::kName, {"Mary"}},
       {"pt Grace Level 2 trauma", PhiType::kName, {"Grace"}},
       {"spoke with Maria Lopez stage IV disease explained", PhiType::kName, {"Maria Lopez"}},
+      // The review of this round: a full name before a noun an eponym also comes before stays a
+      // name, and a Canadian postcode whose digits fit no TNM stage stays a postcode.
+      {"Maria Lopez level 2 trauma", PhiType::kName, {"Maria Lopez"}},
+      {"John Smith level of consciousness improved", PhiType::kName, {"John Smith"}},
+      {"Tom Blake drain removed", PhiType::kName, {"Tom Blake"}},
+      {"Maria Jones fracture of 5th metatarsal", PhiType::kName, {"Maria Jones"}},
+      {"Maria Lopez protein intake poor", PhiType::kName, {"Maria Lopez"}},
+      {"Seen with Maria Lopez murmur noted", PhiType::kName, {"Maria Lopez"}},
+      {"spoke to Anna Flint murmur heard", PhiType::kName, {"Anna"}},  // "flint" a common word, as at 4637625
+      {"lives in Calgary AB T2N1M4", PhiType::kZip, {"T2N1M4"}},
+      {"Calgary, AB T3N0M2", PhiType::kZip, {"T3N0M2"}},
+      {"postal code T2N1M4, zip T2N1M4", PhiType::kZip, {"T2N1M4", "T2N1M4"}},
+      {"Calgary AB T2N0M0; zip T2N0M0", PhiType::kZip, {"T2N0M0", "T2N0M0"}},  // the shape of a TNM stage
+      // A coded HL7 field is no name ("2106-3^WHITE^CDCREC": race, "ENG^ENGLISH^ISO639": language).
+      {pid_coded + "2106-3^WHITE^CDCREC|", PhiType::kName, {"DOE", "JOHN"}},
+      {pid_coded + "2054-5^BLACK^HL70005|", PhiType::kName, {"DOE", "JOHN"}},
+      {pid_coded + "ENG^ENGLISH^ISO639|", PhiType::kName, {"DOE", "JOHN"}},
   };
   for (const ExpectedLine& l : lines) EXPECT_EQ(Found(*d, l.text, l.type), l.spans) << l.text;
   // Left (docs/deid-text.md, "What the ninth round left"): a frequent first name before a surname
@@ -1576,7 +1594,16 @@ TEST(TextDeid, HandWrittenLinesNinthRound) {
                      "RE: CHEST PAIN", "RE: OUI", "Re: Lasix dose", "RE: LASIX DOSE CHANGE", "Dear Sir or Madam,",
                      "Dear Colleague,", "last login 2 days ago", "handle with care", "BP 120/80 @ rest, @HS dose",
                      "twitter 3x/day", "uses facebook 2 hours daily", "ALLERGIES, NKDA\nHEENT, NECK\nCHF, COPD",
-                     "PLAN, DISPO\nMAY, JUNE", "postcode on file", "post code pending"});
+                     "PLAN, DISPO\nMAY, JUNE", "postcode on file", "post code pending",
+                     // The review of this round: an eponym after a cue that is no title, "re:" in a
+                     // sentence or before common words, "LAST, FIRST" lines of a problem or drug list.
+                     "course complicated by Crohn disease flare", "anemia caused by Addison disease",
+                     "confirmed by Romberg sign", "measured by Glasgow coma scale", "followed by Whipple procedure",
+                     "Mother Parkinson disease, father Alzheimer disease",
+                     "FH: mother Graves disease; sister Crohn disease", "Pt Cushing syndrome suspected",
+                     "Mother: Parkinson disease", "Sister Raynaud phenomenon", "Called pt re: TIA symptoms",
+                     "Message re: ANA results", "RE: IRIS LESION", "RE: BILL PAYMENT", "RE: GRACE PERIOD FOR PAYMENT",
+                     "RE: ALLEGRA REFILL", "PMH:\nCVA, TIA\nHTN, DM2", "HTN, TIA", "MEDICATIONS:\nZYRTEC, ALLEGRA\nFLONASE"});
 }
 
 TEST(TextDeid, AgesOver89Only) {
