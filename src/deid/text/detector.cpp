@@ -109,7 +109,8 @@ RuleWordMap GrammarWords() {
                  "classmate", "babysitter", "sitter", "nanny", "chaplain", "sponsor", "aide", "subscriber", "insured",
                  "guarantor", "policyholder", "pharmacist", "emt", "medic", "paramedic", "rep", "officer", "caller",
                  "assistant", "doula", "midwife", "tech", "technician", "circulator", "anesthesiologist",
-                 "anesthetist", "named"});
+                 "anesthetist", "named",
+                 "dear"});  // a letter's salutation ("Dear Maria,")
   add(kNameCue | kRelation,
       {"daughter", "son", "wife", "husband", "mother", "father", "sister", "brother", "spouse", "partner", "niece",
        "nephew", "aunt", "uncle", "grandson", "granddaughter", "mom", "dad", "fiance", "fiancee", "caregiver",
@@ -189,6 +190,42 @@ RuleFlags RuleFlagsOf(std::string_view w, std::uint64_t hash) {
   }();
   const RuleFlags* flags = kTable.Find(w, hash);
   return flags == nullptr ? RuleFlags{} : *flags;
+}
+// Whether lower-case `w` is a credential ("md", "rn"), from GrammarWords: a table of its own, so
+// that RuleFlagsOf keeps a single caller and stays inlined in the word pass (a second one cost 3 %).
+bool IsCredential(std::string_view w) {
+  static const StringTable<bool> kTable = [] {
+    std::vector<std::pair<std::string_view, bool>> t;
+    for (const auto& [word, flag] : GrammarWords()) {
+      if (flag & kCredential) t.emplace_back(word, true);
+    }
+    return StringTable<bool>(t);
+  }();
+  return kTable.Find(w) != nullptr;
+}
+// A word that comes after an eponym ("disease" in "Lyme disease"), by where else it may come.
+enum class AfterEponym : std::uint8_t {
+  kNone,
+  kRightAfter,    // only right after it ("Clark level", "Blake drain")
+  kTwoNames,      // also after two capitalised names: a finding only an eponym comes before
+                  // ("Austin Flint murmur"; a person is "seen with Maria Lopez", never "Maria Lopez murmur")
+  kOneWordLater,  // also one word later ("Glasgow coma scale", "Amsterdam II criteria")
+};
+// One hashed lookup: Places asks Eponym of every word that may start a city name.
+AfterEponym EponymNoun(const Word& w) {
+  using A = AfterEponym;
+  static const StringTable<A> kTable({
+      {"disease", A::kRightAfter}, {"syndrome", A::kRightAfter}, {"sign", A::kRightAfter}, {"test", A::kRightAfter},
+      {"maneuver", A::kRightAfter}, {"virus", A::kRightAfter}, {"fever", A::kRightAfter},
+      {"procedure", A::kRightAfter}, {"classification", A::kRightAfter}, {"palsy", A::kRightAfter},
+      {"phenomenon", A::kRightAfter}, {"model", A::kRightAfter}, {"level", A::kRightAfter},
+      {"esophagus", A::kRightAfter}, {"paralysis", A::kRightAfter}, {"neuroma", A::kRightAfter},
+      {"fracture", A::kRightAfter}, {"triad", A::kRightAfter}, {"pentad", A::kRightAfter}, {"drain", A::kRightAfter},
+      {"murmur", A::kTwoNames}, {"pupil", A::kTwoNames}, {"protein", A::kTwoNames}, {"node", A::kTwoNames},
+      {"scale", A::kOneWordLater}, {"score", A::kOneWordLater}, {"criteria", A::kOneWordLater},
+  });
+  const A* after = kTable.Find(w.lower, w.hash);
+  return after == nullptr ? A::kNone : *after;
 }
 bool UnitAfter(std::string_view s, std::size_t i);
 int ParseInt(std::string_view s);
@@ -316,8 +353,15 @@ bool IsCueGap(std::string_view g) {
   }
   return !g.empty() && g.size() <= 4;
 }
+// A capital letter and its full stop ("John Q. Smith"), but not the first letter of a credential
+// written with stops ("Morales, Ana M.D.", "D.O.", "R.N.").
 bool IsInitial(std::string_view s, const Word& w) {
-  return w.end - w.begin == 1 && w.cap && w.end < s.size() && s[w.end] == '.';
+  if (w.end - w.begin != 1 || !w.cap || w.end >= s.size() || s[w.end] != '.') return false;
+  std::string letters(1, Lower(s[w.begin]));
+  for (std::size_t k = w.end + 1; k + 1 < s.size() && IsAsciiAlpha(s[k]) && s[k + 1] == '.'; k += 2) {
+    letters += Lower(s[k]);
+  }
+  return letters.size() == 1 || !IsCredential(letters);
 }
 
 // "3rd", "21st": a day of the month in digits with its ordinal suffix at byte `i` of `s`, and no
@@ -574,9 +618,7 @@ class WordPass {
   void LineHeadNameAt(std::size_t i) {
     const std::size_t n = w_.size();
     const Word& last = w_[i];
-    std::size_t b = last.begin;
-    while (b > 0 && IsBlank(s_[b - 1])) --b;
-    if ((b > 0 && s_[b - 1] != '\n') || i + 2 >= n || !(LowerName(last) || (last.last > 0 && !last.common))) return;
+    if (!OpensLine(last) || i + 2 >= n || !(LowerName(last) || (last.last > 0 && !last.common))) return;
     const Word& first = w_[i + 1];
     if (first.cap || first.first == 0 || first.common || first.state || first.calendar || first.grammar != 0) return;
     for (std::size_t k = i + 2; k < n && k <= i + 4; ++k) {
@@ -586,6 +628,63 @@ class WordPass {
         return;
       }
     }
+  }
+
+  // Whether an HL7 v2 name may start at byte `k`: right after a field's '|', or after a '|', an
+  // identifier of digits only and its '^' ("|1234^KIM^ANNA"; not "|2106-3^WHITE").
+  bool Hl7NameFieldAt(std::size_t k) const {
+    if (s_[k - 1] == '|') return true;
+    if (s_[k - 1] != '^') return false;
+    std::size_t d = k - 1;
+    while (d > 0 && IsDigit(s_[d - 1])) --d;
+    return d + 1 < k && d > 0 && s_[d - 1] == '|';
+  }
+  // Whether a coding system follows the component ending at byte `k` ("^CDCREC", "^HL70005",
+  // "^ISO639"): a component with a digit, or one of the usual systems' names.
+  bool Hl7CodingSystemAt(std::size_t k) const {
+    if (k >= s_.size() || s_[k] != '^') return false;
+    std::size_t e = k + 1;
+    bool digit = false;
+    for (; e < s_.size() && s_[e] != '^' && s_[e] != '|'; ++e) digit = digit || IsDigit(s_[e]);
+    return digit || In(LowerWord(s_.substr(k + 1, e - k - 1)),
+                       {"cdcrec", "loinc", "ln", "sct", "snomedct", "rxnorm", "ndc", "cvx", "ucum"});
+  }
+
+  // Whether only blanks come between the line's start and word `w`.
+  bool OpensLine(const Word& w) const {
+    std::size_t b = w.begin;
+    while (b > 0 && IsBlank(s_[b - 1])) --b;
+    return b == 0 || s_[b - 1] == '\n';
+  }
+
+  // "LAST, FIRST" in capitals on a line of its own, as record headers put it ("CAMPBELL, DOLORES"
+  // under "Record date: 2069-04-07"): words `i` and `i + 1`, a listed surname and a listed first
+  // name that is no common word; not "ALLERGIES, NKDA", "HTN, TIA", "ZYRTEC, ALLEGRA" (problem
+  // and drug lists put their abbreviations and brands so).
+  void CapitalLineNameAt(std::size_t i) {
+    if (i + 1 >= w_.size()) return;
+    const Word& last = w_[i];
+    const Word& first = w_[i + 1];
+    if (!first.all_caps || first.first == 0 || first.common || first.state || first.grammar != 0 ||
+        last.last == 0 || last.grammar != 0 || !OpensLine(last)) {
+      return;
+    }
+    std::size_t e = first.end;
+    while (e < s_.size() && IsBlank(s_[e])) ++e;
+    if (e < s_.size() && s_[e] != '\n' && s_[e] != '\r') return;
+    w_[i].cue_name = w_[i + 1].cue_name = true;
+  }
+
+  // A letter's "RE:" opening a line at word `i`, before a first name and a surname in capitals
+  // ("RE: MARIA SANTOS"): a listed first name, and after it a listed surname that is no common
+  // word, or a first name that is no common word and after it a word in no common list. Not "Called
+  // pt re: TIA", "RE: GRACE PERIOD", "RE: ALLEGRA REFILL".
+  bool RegardingNameAt(std::size_t i) const {
+    if (w_[i].lower != "re" || i + 2 >= w_.size() || !OpensLine(w_[i])) return false;
+    const Word& first = w_[i + 1];
+    const Word& last = w_[i + 2];
+    return first.first > 0 && last.all_caps && IsSpaceGap(Gap(s_, first, last)) && !last.common &&
+           (last.last > 0 || !first.common);
   }
 
   // Scoring (docs/deid-text.md): dictionary evidence, capitalisation, common-word and
@@ -673,14 +772,16 @@ class WordPass {
       }
       if (w_[i].sentence_start) {
         if (!w_[i].cap && gap == ", ") LineHeadNameAt(i);
+        if (w_[i].all_caps && gap == ", ") CapitalLineNameAt(i);
         // "Subject: Jose's refill": a listed first name's possessive on an e-mail's subject line.
         if (w_[i + 1].cap && gap == ": " && w_[i].lower == "subject" && FirstNamePossessive(w_[i + 1])) {
           w_[i + 1].cue_name = true;
         }
       }
-      // A header in capitals after a cue and a colon: "Patient: SMITH, JOHN", "NAME: DE LA CRUZ, MARIA".
-      if ((w_[i].grammar & kNameCue) && w_[i + 1].all_caps && gap.find(':') != std::string_view::npos &&
-          IsCueGap(gap)) {
+      // A header in capitals after a cue and a colon: "Patient: SMITH, JOHN", "NAME: DE LA CRUZ, MARIA";
+      // after a letter's "RE:", only a full name ("RE: MARIA SANTOS"; not "RE: LASIX").
+      if (w_[i + 1].all_caps && gap.find(':') != std::string_view::npos && IsCueGap(gap) &&
+          ((w_[i].grammar & kNameCue) || RegardingNameAt(i))) {
         HeaderNameAt(i + 1);
       }
       // Notes in capitals: after "DR", a word in no common list ("DR KESSLER"; not after "MR" or
@@ -716,6 +817,17 @@ class WordPass {
       Word& b = w_[i + 1];
       const std::string_view g = Gap(s_, a, b);
       if (!a.cap || !b.cap || a.calendar || b.calendar) continue;
+      // An HL7 v2 name pasted in ("PID|1||...||LOPEZ^MARIA^A||", "PV1|...|1234^KIM^ANNA"): the
+      // family and the given name, components after a field's '|' or after an identifier of
+      // digits only that opens its field, one of them a listed name; not a city before its state
+      // ("^BOSTON^MA^"), nor a code's text before its coding system ("2106-3^WHITE^CDCREC",
+      // "ENG^ENGLISH^ISO639").
+      if (s_[a.end] == '^' && b.begin == a.end + 1 && a.begin >= 2 && Hl7NameFieldAt(a.begin) &&
+          a.lower.size() >= 2 && b.lower.size() >= 2 && !b.state && a.grammar == 0 && b.grammar == 0 &&
+          (a.first > 0 || a.last > 0 || b.first > 0 || b.last > 0) && !Hl7CodingSystemAt(b.end)) {
+        a.cue_name = b.cue_name = true;
+        continue;
+      }
       if (IsSpaceGap(g) && a.first > 0 && (b.last > 0 || !b.common) && NameLike(b, false)) {
         a.score += 2;
         b.score += 2;
@@ -737,7 +849,7 @@ class WordPass {
     }
     for (Word& w : w_) w.name = w.score >= 3 || w.cue_name;
     for (std::size_t i = 0; i < n; ++i) {
-      if (w_[i].name && !w_[i].cue_name && Eponym(i)) w_[i].name = false;  // "Parkinson disease"
+      if (w_[i].name && !w_[i].cue_name && Eponym(i) && !NameBeforeEponymNoun(i)) w_[i].name = false;
     }
     // A lower-case name found by context continues into the next lower-case word that is a
     // listed surname or in no common list ("pt mary okafor").
@@ -1550,16 +1662,38 @@ class WordPass {
     return 0;
   }
 
-  // A capitalised word naming a disease, sign or test ("Lyme disease", "Addison's disease"), or a
-  // scale or score one word later ("Glasgow coma scale", "Epworth sleepiness scale").
+  // A capitalised word naming a disease, sign, finding or device ("Lyme disease", "Barrett
+  // esophagus", "Clark level", "Blake drain"), or a scale or score one word later ("Glasgow coma
+  // scale", "Amsterdam II criteria"), or the first of two capitalised names before a finding
+  // ("Austin Flint murmur", "Bence Jones protein").
   bool Eponym(std::size_t i) const {
     if (i + 1 >= w_.size() || !IsSpaceGap(Gap(s_, w_[i], w_[i + 1]))) return false;
-    if (In(w_[i + 1].lower, {"disease", "syndrome", "sign", "test", "criteria", "score", "maneuver", "virus",
-                             "fever", "procedure", "classification", "scale", "palsy", "phenomenon", "model"})) {
-      return true;
+    if (EponymNoun(w_[i + 1]) != AfterEponym::kNone) return true;
+    if (i + 2 >= w_.size() || !IsSpaceGap(Gap(s_, w_[i + 1], w_[i + 2]))) return false;
+    const AfterEponym later = EponymNoun(w_[i + 2]);
+    return later == AfterEponym::kOneWordLater || (later == AfterEponym::kTwoNames && w_[i + 1].cap);
+  }
+
+  // Whether word `i`, which Eponym accepts, is a name all the same: after a title ("Dr. Blake
+  // drain"); after another cue, before a noun a person is also the subject of ("daughter Mary
+  // drain care", "pt Grace Level 2 trauma"; not "caused by Addison disease", "Mother Parkinson
+  // disease"); or one of a full name, a capitalised listed first name and the word after it
+  // ("Maria Lopez level 2 trauma", "Anna Flint murmur"), unless the two are a known eponym
+  // ("Austin Flint murmur").
+  bool NameBeforeEponymNoun(std::size_t i) const {
+    if (i > 0 && IsCueGap(Gap(s_, w_[i - 1], w_[i]))) {
+      if (w_[i - 1].grammar & kTitle) return true;
+      if ((w_[i - 1].grammar & kNameCue) && In(w_[i + 1].lower, {"drain", "level"})) return true;
     }
-    return i + 2 < w_.size() && IsSpaceGap(Gap(s_, w_[i + 1], w_[i + 2])) &&
-           In(w_[i + 2].lower, {"scale", "score", "criteria"});  // "Amsterdam II criteria"
+    const auto full_name = [&](std::size_t k) {
+      static constexpr std::pair<std::string_view, std::string_view> kEponymPairs[] = {
+          {"austin", "flint"}, {"bence", "jones"}, {"marcus", "gunn"}, {"argyll", "robertson"}};
+      const Word& a = w_[k];
+      const Word& b = w_[k + 1];
+      return a.cap && a.first > 0 && b.cap && EponymNoun(b) == AfterEponym::kNone && IsSpaceGap(Gap(s_, a, b)) &&
+             std::ranges::none_of(kEponymPairs, [&](const auto& p) { return a.lower == p.first && b.lower == p.second; });
+    };
+    return (i > 0 && full_name(i - 1)) || full_name(i);
   }
 
   // "s/p Whipple", "status post Nissen": after these comes a procedure or an event, not a place
@@ -1643,7 +1777,7 @@ class WordPass {
 
 // ---- numbers -----------------------------------------------------------------------------
 
-// Runs of letters and digits with inner '-' ("MRN-123456", "SN-1234-XYZ").
+// Runs of letters and digits with inner '-' or '_' ("MRN-123456", "SN-1234-XYZ", "jdoe_51").
 struct IdToken {
   std::size_t begin, end;
   int digits, letters;
@@ -1660,6 +1794,8 @@ IdToken IdTokenAt(std::string_view s, std::size_t i) {
     } else if (c == '-' && t.end > i && t.end + 1 < s.size() &&
                (IsDigit(s[t.end + 1]) || IsAsciiAlpha(s[t.end + 1]))) {
       t.hyphen = true;
+    } else if (c == '_' && t.end > i && t.end + 1 < s.size() && IsAlnumByte(s[t.end + 1])) {
+      // "jdoe_51": a user name's underscore joins its parts.
     } else {
       break;
     }
@@ -2368,33 +2504,58 @@ std::size_t SpokenDigitsEnd(std::string_view s, std::size_t i) {
   return digits >= 7 ? end : i;
 }
 
-// A Canadian postal code ("m5v 2t6": letter digit letter, digit letter digit) or a British
-// postcode after a listed city ("london sw3 4rp": one or two letters, a digit, an optional
-// letter or digit, then a digit and two letters), from byte `i` where the token's letters end
-// at `j`. Returns where it ends, or `i`. Not "l4 5mm", "t12 4mg": no city before those.
-std::size_t PostcodeEnd(std::string_view s, std::size_t i, std::size_t j) {
+// A British postcode's shape from byte `i`, where its one or two letters end at `j` ("sw3 4rp",
+// "SW1A 1AA": a digit, an optional letter or digit, one blank, then a digit and two letters).
+// Returns where it ends, or `i`.
+std::size_t BritishPostcodeEnd(std::string_view s, std::size_t i, std::size_t j) {
   const auto alpha = [&](std::size_t k) { return k < s.size() && IsAsciiAlpha(s[k]); };
   const auto digit = [&](std::size_t k) { return k < s.size() && IsDigit(s[k]); };
-  const auto ends = [&](std::size_t k) { return k >= s.size() || !IsAlnumByte(s[k]); };
-  if (i > 0 && (IsAlnumByte(s[i - 1]) || s[i - 1] == '-')) return i;
-  // Canadian: A1A 1A1 or A1A1A1.
-  if (j == i + 1 && digit(j) && alpha(j + 1)) {
-    std::size_t k = j + 2;
-    if (k < s.size() && s[k] == ' ') ++k;
-    if (digit(k) && alpha(k + 1) && digit(k + 2) && ends(k + 3)) return k + 3;
-  }
-  // British: the outward code, one blank, the inward code, after a listed city.
   std::size_t k = j;
   if (!digit(k)) return i;
   ++k;
   if (alpha(k) || digit(k)) ++k;
-  if (k >= s.size() || s[k] != ' ' || !digit(k + 1) || !alpha(k + 2) || !alpha(k + 3) || !ends(k + 4)) return i;
-  std::size_t w = i;
-  while (w > 0 && (s[w - 1] == ' ' || s[w - 1] == ',')) --w;
-  std::size_t wb = w;
-  while (wb > 0 && IsAsciiAlpha(s[wb - 1])) --wb;
-  if (wb == w || !Lexicon::Get().City(LowerWord(s.substr(wb, w - wb)))) return i;
-  return k + 4;
+  if (k >= s.size() || s[k] != ' ' || !digit(k + 1) || !alpha(k + 2) || !alpha(k + 3)) return i;
+  return k + 4 >= s.size() || !IsAlnumByte(s[k + 4]) ? k + 4 : i;
+}
+
+// Whether the six characters from byte `i` read as a TNM stage ("T2N0M0": tumour T0-T4, nodes
+// N0-N3, metastasis M0-M1; AJCC Cancer Staging Manual, 8th ed.).
+bool TnmStageAt(std::string_view s, std::size_t i) {
+  const auto at = [&](std::size_t k, char letter, char top) {
+    return Lower(s[i + k]) == letter && s[i + k + 1] >= '0' && s[i + k + 1] <= top;
+  };
+  return i + 6 <= s.size() && at(0, 't', '4') && at(2, 'n', '3') && at(4, 'm', '1');
+}
+
+// A Canadian postal code ("m5v 2t6": letter digit letter, digit letter digit) or a British
+// postcode after a listed city ("london sw3 4rp"), from byte `i` where the token's letters end
+// at `j`. Returns where it ends, or `i`. Not "l4 5mm", "t12 4mg": no city before those. After a
+// ZIP label (`labelled`) a British postcode needs no city.
+std::size_t PostcodeEnd(std::string_view s, std::size_t i, std::size_t j, bool labelled) {
+  const auto alpha = [&](std::size_t k) { return k < s.size() && IsAsciiAlpha(s[k]); };
+  const auto digit = [&](std::size_t k) { return k < s.size() && IsDigit(s[k]); };
+  const auto ends = [&](std::size_t k) { return k >= s.size() || !IsAlnumByte(s[k]); };
+  if (i > 0 && (IsAlnumByte(s[i - 1]) || s[i - 1] == '-')) return i;
+  // Canadian: A1A 1A1 or A1A1A1; not a TNM stage, which has the same shape without the blank
+  // ("T2N0M0": tumour, nodes, metastasis), unless a ZIP label, a province or a city comes before
+  // it ("Calgary AB T2N0M0").
+  if (j == i + 1 && digit(j) && alpha(j + 1)) {
+    std::size_t k = j + 2;
+    const bool blank = k < s.size() && s[k] == ' ';
+    if (blank) ++k;
+    if (digit(k) && alpha(k + 1) && digit(k + 2) && ends(k + 3)) {
+      if (blank || labelled || !TnmStageAt(s, i)) return k + 3;
+      const std::string before = WordBefore(s, i);
+      if (In(before, {"ab", "bc", "mb", "nb", "nl", "ns", "nt", "nu", "on", "pe", "qc", "sk", "yt"}) ||
+          (!before.empty() && Lexicon::Get().City(before))) {
+        return k + 3;
+      }
+    }
+  }
+  // British: the outward code, one blank, the inward code, after a listed city.
+  const std::size_t e = BritishPostcodeEnd(s, i, j);
+  if (e == i || !(labelled || Lexicon::Get().City(WordBefore(s, i)))) return i;
+  return e;
 }
 
 // A street written with its kind before its name, as in France, Spain, Italy, Portugal ("14 rue
@@ -2864,7 +3025,7 @@ Status Detector::DetectSegment(std::string_view s, std::size_t base) {
       }
     }
     if (j > i && j - i <= 2) {  // "m5v 2t6", "sw3 4rp"
-      if (const std::size_t e = PostcodeEnd(s, i, j); e > i) {
+      if (const std::size_t e = PostcodeEnd(s, i, j, false); e > i) {
         out.push_back({base + i, base + e, PhiType::kZip, 4});
         i = e;
         continue;
@@ -3002,7 +3163,17 @@ Status Detector::DetectSegment(std::string_view s, std::size_t base) {
       continue;
     }
     if (label.type == PhiType::kSsn && t.digits != 9) continue;
-    if (label.type == PhiType::kZip && t.digits != 5 && t.digits != 9) continue;
+    if (label.type == PhiType::kZip && t.digits != 5 && t.digits != 9) {
+      // "postcode SW1A 1AA", "zip T2N0M0": after its label a postcode needs no city before it, and
+      // is no TNM stage.
+      std::size_t j = id_begin;
+      while (j < s.size() && IsAsciiAlpha(s[j])) ++j;
+      if (const std::size_t e = j > id_begin && j - id_begin <= 2 ? PostcodeEnd(s, id_begin, j, true) : id_begin;
+          e > id_begin) {
+        out.push_back({base + id_begin, base + e, PhiType::kZip, 6});
+      }
+      continue;
+    }
     out.push_back({base + id_begin, base + t.end, label.type, 6});
   }
 

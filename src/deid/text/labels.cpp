@@ -77,7 +77,16 @@ const std::vector<LabelPhrase>& LabelPhrases() {
       {"mobile", T::kPhone}, {"pager", T::kPhone}, {"beeper", T::kPhone}, {"contact", T::kPhone},
       {"call", T::kPhone}, {"callback", T::kPhone}, {"call back", T::kPhone}, {"reached at", T::kPhone},
       {"fax", T::kFax}, {"faxed", T::kFax}, {"facsimile", T::kFax},
-      {"zip", T::kZip}, {"zip code", T::kZip}, {"postal code", T::kZip},
+      {"zip", T::kZip}, {"zip code", T::kZip}, {"postal code", T::kZip}, {"postcode", T::kZip},
+      {"post code", T::kZip},
+      // Accounts and handles: Safe Harbor's "any other unique identifying number, characteristic,
+      // or code" (45 CFR 164.514(b)(2)(i)(R)).
+      {"username", T::kId}, {"user name", T::kId}, {"user id", T::kId}, {"userid", T::kId},
+      {"login id", T::kId}, {"login name", T::kId}, {"portal id", T::kId}, {"mychart id", T::kId},
+      {"screen name", T::kId},
+      // A handle after its network's name ("twitter @jdoe1951"; not "twitter 3x/day").
+      {"twitter @", T::kId}, {"twitter: @", T::kId}, {"instagram @", T::kId}, {"instagram: @", T::kId},
+      {"tiktok @", T::kId}, {"tiktok: @", T::kId}, {"snapchat @", T::kId}, {"snapchat: @", T::kId},
   };
   return kPhrases;
 }

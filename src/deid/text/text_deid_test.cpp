@@ -1477,6 +1477,135 @@ TEST(TextDeid, LeaksAndFalsePositivesOfTheEighthRound) {
   EXPECT_EQ(CountLeaked(*d, left), 4);
 }
 
+// Ninth round (docs/deid-text.md, "Ninth round of hand-written lines"): styles no round covered
+// before: transcription headers and footers, i2b2-style records, HL7 v2 segments pasted in,
+// letters, pharmacy lines, international formats, ages in words and ranges, EMS and social work,
+// devices, handles and portal accounts; then eponyms, staging and doses that look like names,
+// postcodes or dates.
+TEST(TextDeid, HandWrittenLinesNinthRound) {
+  auto d = Make();
+  const std::string dictation = "D: 03/05/2024 14:22  T: 03/06/2024 08:10  Job #: 448812";
+  const std::string dictating = "This is Dr. Kim dictating on Maria Santos, medical record number 4471239";
+  const std::string signed_by = "Electronically signed by Xavier Vandenberg, MD on 04/07/2069 at 3:12 PM";
+  const std::string pid = "PID|1||4471239^^^MRN||LOPEZ^MARIA^A||19310412|F|||12 ELM ST^^BOSTON^MA^02115";
+  const std::string nk1 = "NK1|1|LOPEZ^JOSE|SPO|(617)555-0199";
+  const std::string re = "RE: MARIA SANTOS, DOB 04/12/1951";
+  const std::string pharmacy = "CVS #1234 on Main St, (617) 555-0123; Rx #6612345, refills 2";
+  const std::string dates = "seen 5.3.2024, admitted 05-Mar-2024, on 3rd March 2024; next on March the 3rd";
+  const std::string ems = "Medic 12 run #24-00813, plate MA 1ABC23, VIN 1HGCM82633A004352";
+  const std::string dcf = "DCF case number 24-118832, worker Tanya Brooks; probation officer Derek Simmons 978-555-0144";
+  const std::string pid_coded = "PID|1||4471239^^^MRN||DOE^JOHN^A||19310412|F||";
+  const std::string device = "Medtronic Azure XT DR MRI, model W1DR01, serial RNB123456; insulin pump SN 12-3456-78";
+  const std::vector<ExpectedLine> lines = {
+      {dictation, PhiType::kDate, {"03/05/2024", "03/06/2024"}},
+      {dictation, PhiType::kId, {"448812"}},
+      {"Dictated by: MORALES, ANA M.D.", PhiType::kName, {"MORALES, ANA"}},  // not the degree's "M."
+      {"Dictated By: Ana Morales, M.D., F.A.C.S.", PhiType::kName, {"Ana Morales"}},
+      {"cc: Yair Nelson, MD; Walden Medical Center", PhiType::kName, {"Yair Nelson"}},
+      {"cc: Yair Nelson, MD; Walden Medical Center", PhiType::kLocation, {"Walden Medical Center"}},
+      {dictating, PhiType::kName, {"Kim", "Maria Santos"}},
+      {dictating, PhiType::kMrn, {"4471239"}},
+      {"Record date: 2069-04-07", PhiType::kDate, {"2069-04-07"}},
+      {"Record date: 2069-04-07\nCAMPBELL, DOLORES\nMRN: 1234567", PhiType::kName, {"CAMPBELL, DOLORES"}},
+      {"PCP: Nelson, Yair", PhiType::kName, {"Nelson, Yair"}},
+      {signed_by, PhiType::kName, {"Xavier Vandenberg"}},
+      {signed_by, PhiType::kDate, {"04/07/2069"}},
+      {pid, PhiType::kName, {"LOPEZ", "MARIA"}},
+      {pid, PhiType::kDate, {"19310412"}},
+      {pid, PhiType::kLocation, {"12 ELM ST"}},
+      {pid, PhiType::kId, {"4471239", "02115"}},  // the ZIP typed an identifier: covered
+      {nk1, PhiType::kName, {"LOPEZ", "JOSE"}},
+      {nk1, PhiType::kPhone, {"(617)555-0199"}},
+      {"PV1|1|I|4W^412^A|||||1234^KIM^ANNA^^^DR", PhiType::kName, {"KIM", "ANNA"}},
+      {"Dear Maria,", PhiType::kName, {"Maria"}},  // "maria" is a common word (the lunar seas)
+      {"Dear Mr. Lopez,", PhiType::kName, {"Lopez"}},
+      {"Sincerely,\nAnna Kim, MD", PhiType::kName, {"Anna Kim"}},
+      {re, PhiType::kName, {"MARIA SANTOS"}},
+      {re, PhiType::kDate, {"04/12/1951"}},
+      {pharmacy, PhiType::kLocation, {"Main St"}},  // a store's number is no PHI (decided)
+      {pharmacy, PhiType::kPhone, {"(617) 555-0123"}},
+      {pharmacy, PhiType::kId, {"6612345"}},
+      {"tel +44 20 7946 0958", PhiType::kPhone, {"+44 20 7946 0958"}},
+      {"lives in London SW1A 1AA", PhiType::kZip, {"SW1A 1AA"}},
+      {"moved from Ottawa ON K1A 0B1", PhiType::kZip, {"K1A 0B1"}},
+      {"UK postcode SW1A 1AA, post code: NW1 6XE", PhiType::kZip, {"SW1A 1AA", "NW1 6XE"}},
+      {dates, PhiType::kDate, {"5.3.2024", "05-Mar-2024", "3rd March 2024", "March the 3rd"}},
+      {"a ninety-two-year-old woman", PhiType::kAge, {"ninety-two"}},
+      // Safe Harbor lets ages over 89 be aggregated into "90 or older": "90+" is that category,
+      // "in her 90s" a finer one (90 to 99), so an age.
+      {"a woman in her 90s", PhiType::kAge, {"90s"}},
+      {"a 90+ yo man", PhiType::kAge, {}},
+      {ems, PhiType::kId, {"24-00813"}},
+      {ems, PhiType::kVehicle, {"MA 1ABC23", "1HGCM82633A004352"}},
+      {dcf, PhiType::kId, {"24-118832"}},
+      {dcf, PhiType::kName, {"Tanya Brooks", "Derek Simmons"}},
+      {dcf, PhiType::kPhone, {"978-555-0144"}},
+      {"stays at Pine Street Inn shelter", PhiType::kLocation, {"Pine Street Inn shelter"}},
+      {device, PhiType::kDevice, {"RNB123456", "12-3456-78"}},  // a model is no PHI
+      {device, PhiType::kName, {}},
+      {"twitter @jdoe1951", PhiType::kId, {"jdoe1951"}},
+      {"MyChart username: mlopez51", PhiType::kId, {"mlopez51"}},
+      {"portal ID mlopez51, user name jdoe_51", PhiType::kId, {"mlopez51", "jdoe_51"}},
+      // Probes of the eponym rule: a name after a cue, or before a word people are also the
+      // subject of, stays a name.
+      {"Pt's daughter Mary drain care teaching done", PhiType::kName, {"Mary"}},
+      {"pt Grace Level 2 trauma", PhiType::kName, {"Grace"}},
+      {"spoke with Maria Lopez stage IV disease explained", PhiType::kName, {"Maria Lopez"}},
+      // The review of this round: a full name before a noun an eponym also comes before stays a
+      // name, and a Canadian postcode whose digits fit no TNM stage stays a postcode.
+      {"Maria Lopez level 2 trauma", PhiType::kName, {"Maria Lopez"}},
+      {"John Smith level of consciousness improved", PhiType::kName, {"John Smith"}},
+      {"Tom Blake drain removed", PhiType::kName, {"Tom Blake"}},
+      {"Maria Jones fracture of 5th metatarsal", PhiType::kName, {"Maria Jones"}},
+      {"Maria Lopez protein intake poor", PhiType::kName, {"Maria Lopez"}},
+      {"Seen with Maria Lopez murmur noted", PhiType::kName, {"Maria Lopez"}},
+      {"spoke to Anna Flint murmur heard", PhiType::kName, {"Anna"}},  // "flint" a common word, as at 4637625
+      {"lives in Calgary AB T2N1M4", PhiType::kZip, {"T2N1M4"}},
+      {"Calgary, AB T3N0M2", PhiType::kZip, {"T3N0M2"}},
+      {"postal code T2N1M4, zip T2N1M4", PhiType::kZip, {"T2N1M4", "T2N1M4"}},
+      {"Calgary AB T2N0M0; zip T2N0M0", PhiType::kZip, {"T2N0M0", "T2N0M0"}},  // the shape of a TNM stage
+      // A coded HL7 field is no name ("2106-3^WHITE^CDCREC": race, "ENG^ENGLISH^ISO639": language).
+      {pid_coded + "2106-3^WHITE^CDCREC|", PhiType::kName, {"DOE", "JOHN"}},
+      {pid_coded + "2054-5^BLACK^HL70005|", PhiType::kName, {"DOE", "JOHN"}},
+      {pid_coded + "ENG^ENGLISH^ISO639|", PhiType::kName, {"DOE", "JOHN"}},
+  };
+  for (const ExpectedLine& l : lines) EXPECT_EQ(Found(*d, l.text, l.type), l.spans) << l.text;
+  // Left (docs/deid-text.md, "What the ninth round left"): a frequent first name before a surname
+  // that is a common word, a city in an HL7 address, a day of the month with a weekday only, a
+  // shelter's name with a possessive and one after "the", a handle with no digit, a header line's
+  // "LAST, FIRST" in capitals when the first name is in no list.
+  const std::vector<std::pair<std::string, std::string>> left = {
+      {"seen with John Doe today", "John"}, {pid, "BOSTON"}, {"on Tuesday the 5th", "5th"},
+      {"staying at Rosie's Place shelter", "Rosie"}, {"staying at the Pine Street Inn", "Pine"},
+      {"instagram @mlopez", "mlopez"}, {"Record date: 2069-04-07\nCAMPBELL, YAIR\n", "YAIR"}};
+  EXPECT_EQ(CountLeaked(*d, left), 7);
+  // Clinical text of these styles, and probes of this round's rules: no span at all. The
+  // transcriptionist's initials ("kgs/ab") name no patient or relative (decided).
+  ExpectNoSpans(*d, {"kgs/ab", "Transcribed by: kgs",
+                     "Graves disease, Wilson's disease, Bell's palsy, Murphy's sign positive",
+                     "Jackson-Pratt drain in place, Swan-Ganz catheter removed, Blake drain to bulb",
+                     "s/p Whipple, s/p Nissen fundoplication, Roux-en-Y gastric bypass",
+                     "Gleason 3+4=7, Breslow 1.2 mm, Clark level IV, Apgar 8/9, Glasgow 15",
+                     "Barrett esophagus, Austin Flint murmur, Marcus Gunn pupil, Argyll Robertson pupil",
+                     "Bence Jones protein, Todd paralysis, Morton neuroma, Jones fracture, Bennett fracture",
+                     "VA 20/40 OD, 20/25 OS, drops OU; IOP 14 OD 16 OS",
+                     "Percocet 5/325 1-2 tabs q6h prn, closed with 2-0 vicryl",
+                     "T2N0M0, BI-RADS 4, ECOG 1", "pT3N1M0", "T1N0M0 breast cancer",
+                     "RE: CHEST PAIN", "RE: OUI", "Re: Lasix dose", "RE: LASIX DOSE CHANGE", "Dear Sir or Madam,",
+                     "Dear Colleague,", "last login 2 days ago", "handle with care", "BP 120/80 @ rest, @HS dose",
+                     "twitter 3x/day", "uses facebook 2 hours daily", "ALLERGIES, NKDA\nHEENT, NECK\nCHF, COPD",
+                     "PLAN, DISPO\nMAY, JUNE", "postcode on file", "post code pending",
+                     // The review of this round: an eponym after a cue that is no title, "re:" in a
+                     // sentence or before common words, "LAST, FIRST" lines of a problem or drug list.
+                     "course complicated by Crohn disease flare", "anemia caused by Addison disease",
+                     "confirmed by Romberg sign", "measured by Glasgow coma scale", "followed by Whipple procedure",
+                     "Mother Parkinson disease, father Alzheimer disease",
+                     "FH: mother Graves disease; sister Crohn disease", "Pt Cushing syndrome suspected",
+                     "Mother: Parkinson disease", "Sister Raynaud phenomenon", "Called pt re: TIA symptoms",
+                     "Message re: ANA results", "RE: IRIS LESION", "RE: BILL PAYMENT", "RE: GRACE PERIOD FOR PAYMENT",
+                     "RE: ALLEGRA REFILL", "PMH:\nCVA, TIA\nHTN, DM2", "HTN, TIA", "MEDICATIONS:\nZYRTEC, ALLEGRA\nFLONASE"});
+}
+
 TEST(TextDeid, AgesOver89Only) {
   auto d = Make();
   EXPECT_EQ(Found(*d, "A 92-year-old woman.", PhiType::kAge), V{"92"});
