@@ -3,6 +3,7 @@
 // note (default 50 MB; the standard set's notes, the harder set's, and the public ACI-Bench
 // notes when CALIPER_SAMPLE_DATA is set), detected and replaced in tag and surrogate mode on one thread. Prints MB/s by wall time and by the
 // thread's CPU time (per core), and the peak resident memory.
+// Then the same on the held-out notes written by hand (src/deid/text/testdata/held_out_notes.txt).
 // Usage: caliper_bench_deid [megabytes [standard|harder|public]]: with a corpus named, only its
 // throughput is measured (no evaluation), for profiling one corpus at a time.
 #include <sys/resource.h>
@@ -102,6 +103,18 @@ int main(int argc, char** argv) {
       deid::text::PrintReport(*report, title);
       std::printf("\n");
     }
+    // Notes written by hand, not from the generator, and not used to tune the rules.
+    auto held_out =
+        deid::text::ReadMarkedNotesFile(std::string(CALIPER_SOURCE_DIR) + "/src/deid/text/testdata/held_out_notes.txt");
+    auto report = held_out.ok() ? deid::text::Evaluate(**d, *held_out)
+                                : Result<deid::text::EvaluationReport>(held_out.status());
+    if (!report.ok()) {
+      std::fprintf(stderr, "%s\n", report.status().ToString().c_str());
+      return 1;
+    }
+    const std::string title = "held-out hand-written notes (" + std::to_string(held_out->size()) + ")";
+    deid::text::PrintReport(*report, title.c_str());
+    std::printf("\n");
   }
   for (const char* corpus : {"standard", "harder", "public"}) {
     if (!only.empty() && only != corpus) continue;

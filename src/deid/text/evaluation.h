@@ -5,13 +5,18 @@
 // Header-only so that the deid library itself does not depend on the generator.
 //
 // Recall: a true span counts as found when the first detected span overlapping it has the same
-// type; exactly when the bounds also match. Precision: a detected span is correct when it
+// type; exactly when the bounds also match. Covered: a true span overlaps any detected span, of
+// any type (what Safe Harbor asks: the identifier is removed, whatever it is called). Precision: a detected span is correct when it
 // overlaps a true span of the same type. Ages of 89 and under are not Safe Harbor PHI and
 // leave the truth.
 
 #include <cstdio>
+#include <fstream>
 #include <map>
+#include <optional>
+#include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "caliper/deid/text_deid.h"
@@ -21,8 +26,9 @@
 namespace caliper::deid::text {
 
 struct TypeCounts {
-  int truth = 0, found = 0, exact = 0, detected = 0, correct = 0;
+  int truth = 0, found = 0, exact = 0, covered = 0, detected = 0, correct = 0;
   double recall() const { return truth ? double(found) / truth : 1.0; }
+  double covered_share() const { return truth ? double(covered) / truth : 1.0; }
   double exact_recall() const { return truth ? double(exact) / truth : 1.0; }
   double precision() const { return detected ? double(correct) / detected : 1.0; }
 };
@@ -33,7 +39,7 @@ struct EvaluationReport {
   // "TYPE: text | context", the context being up to 30 code points on either side with the
   // span in brackets and line breaks shown as spaces.
   std::vector<std::string> false_positives;  // detections outside the truth
-  std::vector<std::string> misses;           // true spans not found
+  std::vector<std::string> misses;           // true spans not found; "NAME as ID: ..." when covered
 };
 
 inline std::string DescribeSpan(const std::string& text, std::size_t start, std::size_t end, PhiType type) {
@@ -63,10 +69,14 @@ inline Result<EvaluationReport> Evaluate(TextDeidentifier& deid, const std::vect
       ++c.truth;
       ++r.all.truth;
       bool hit = false;
+      const PhiSpan* cover = nullptr;
       for (std::size_t k = 0; k < found.size(); ++k) {
         const PhiSpan& d = found[k];
         if (d.start < t.end && t.start < d.end) {
           used[k] = true;
+          cover = &d;
+          ++c.covered;
+          ++r.all.covered;
           if (d.type == type) {
             hit = true;
             ++c.found;
@@ -80,7 +90,11 @@ inline Result<EvaluationReport> Evaluate(TextDeidentifier& deid, const std::vect
         }
       }
       if (!hit) {
-        r.misses.push_back(DescribeSpan(note.text, t.start, t.end, type));
+        const std::string miss = DescribeSpan(note.text, t.start, t.end, type);
+        r.misses.push_back(cover == nullptr ? miss
+                                            : std::string(PhiTypeName(type)) + " as " +
+                                                  std::string(PhiTypeName(cover->type)) +
+                                                  miss.substr(PhiTypeName(type).size()));
       }
     }
     for (std::size_t k = 0; k < found.size(); ++k) {
@@ -102,14 +116,83 @@ inline Result<EvaluationReport> Evaluate(TextDeidentifier& deid, const std::vect
   return r;
 }
 
-inline void PrintReport(const EvaluationReport& r, const char* title, std::FILE* out = stdout) {
-  std::fprintf(out, "%s\n%-9s %6s %8s %8s %9s\n", title, "type", "truth", "recall", "exact", "precision");
-  for (const auto& [type, c] : r.types) {
-    std::fprintf(out, "%-9s %6d %8.3f %8.3f %9.3f\n", std::string(PhiTypeName(type)).c_str(), c.truth, c.recall(),
-                 c.exact_recall(), c.precision());
+// Notes written by hand with their PHI marked in place (testdata/held_out_notes.txt): notes are
+// separated by a line "---"; lines starting with '#' before the first note are comments; a span
+// of PHI is written "{{TYPE|text}}", TYPE one of the CLI contract's types. Returns the notes
+// with the marks taken out and their spans in code points (ids "held-out-1", ...), or an
+// error naming the note and the problem.
+inline Result<std::vector<synth::SyntheticNote>> ReadMarkedNotes(std::string_view file) {
+  std::vector<synth::SyntheticNote> notes;
+  std::vector<std::string> raw;  // each note's lines, marks still in
+  bool in_notes = false;
+  for (std::size_t at = 0; at < file.size();) {
+    std::size_t eol = file.find('\n', at);
+    if (eol == std::string_view::npos) eol = file.size();
+    const std::string_view line = file.substr(at, eol - at);
+    at = eol + 1;
+    if (line == "---") {
+      in_notes = true;
+      raw.emplace_back();
+    } else if (in_notes) {
+      raw.back() += std::string(line) + "\n";
+    } else if (!line.empty() && line[0] != '#') {
+      return Error(ErrorCode::kInvalidArgument, "marked notes: text before the first \"---\"");
+    }
   }
-  std::fprintf(out, "%-9s %6d %8.3f %8.3f %9.3f\n", "ALL", r.all.truth, r.all.recall(), r.all.exact_recall(),
-               r.all.precision());
+  for (std::size_t n = 0; n < raw.size(); ++n) {
+    synth::SyntheticNote note;
+    note.id = "held-out-" + std::to_string(n + 1);
+    note.patient = note.id;
+    note.kind = "held_out";
+    const std::string& r = raw[n];
+    const auto bad = [&](const std::string& why) {
+      return Error(ErrorCode::kInvalidArgument, "marked notes: note " + std::to_string(n + 1) + ": " + why);
+    };
+    std::size_t code_points = 0;
+    for (std::size_t i = 0; i < r.size();) {
+      if (r.compare(i, 2, "}}") == 0) return bad("\"}}\" without \"{{\"");
+      if (r.compare(i, 2, "{{") != 0) {
+        code_points += (static_cast<unsigned char>(r[i]) & 0xC0) != 0x80;
+        note.text += r[i++];
+        continue;
+      }
+      const std::size_t bar = r.find('|', i);
+      const std::size_t close = r.find("}}", i);
+      if (close == std::string::npos || bar == std::string::npos || bar > close) return bad("unclosed \"{{\"");
+      const std::string type_name = r.substr(i + 2, bar - i - 2);
+      const std::optional<PhiType> type = ParsePhiType(type_name);
+      if (!type) return bad("unknown PHI type \"" + type_name + "\"");
+      const std::string_view inner = std::string_view(r).substr(bar + 1, close - bar - 1);
+      if (inner.empty() || inner.find("{{") != std::string_view::npos) return bad("empty or nested mark");
+      const std::size_t start = code_points;
+      code_points += synth::CountCodePoints(inner);
+      note.text += inner;
+      note.phi.push_back({start, code_points, *type});
+      i = close + 2;
+    }
+    notes.push_back(std::move(note));
+  }
+  return notes;
+}
+
+// ReadMarkedNotes on the file at `path`.
+inline Result<std::vector<synth::SyntheticNote>> ReadMarkedNotesFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Error(ErrorCode::kNotFound, "marked notes: cannot read " + path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return ReadMarkedNotes(text.str());
+}
+
+inline void PrintReport(const EvaluationReport& r, const char* title, std::FILE* out = stdout) {
+  std::fprintf(out, "%s\n%-9s %6s %8s %8s %8s %9s\n", title, "type", "truth", "recall", "exact", "covered",
+               "precision");
+  for (const auto& [type, c] : r.types) {
+    std::fprintf(out, "%-9s %6d %8.3f %8.3f %8.3f %9.3f\n", std::string(PhiTypeName(type)).c_str(), c.truth,
+                 c.recall(), c.exact_recall(), c.covered_share(), c.precision());
+  }
+  std::fprintf(out, "%-9s %6d %8.3f %8.3f %8.3f %9.3f\n", "ALL", r.all.truth, r.all.recall(), r.all.exact_recall(),
+               r.all.covered_share(), r.all.precision());
 }
 
 }  // namespace caliper::deid::text
