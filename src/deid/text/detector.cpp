@@ -2634,6 +2634,7 @@ struct Detector::Scratch {
   std::string lower;                   // the words' lower-case forms (Tokenize; kept, not cleared)
   std::vector<Word> words;
   std::vector<MonthDay> month_days;    // month/day matches ("3/14"), decided after the scan
+  std::string unwrapped;               // a hard-wrapped segment with its soft breaks blanked (Unwrapped)
 
   void Clear() {
     matches.clear();
@@ -2767,6 +2768,61 @@ Result<std::unique_ptr<Detector>> Detector::Create(const std::vector<std::string
   return d;
 }
 
+namespace {
+
+// Hard-wrapped text (docs/deid-text.md, "Hard-wrapped lines"): notes that a system, an editor or
+// a transcriptionist wrapped break sentences at line ends ("his wife\nAdaeze reports", "seen
+// on\n11/2"), where the context rules, which read the blanks between words, stop. A line break
+// is soft, and read as a blank, when the line before is prose that goes on: at least 40 bytes,
+// not mostly digits at its end (IsProse), ending in a letter, a digit, ',' or ')'; and the next line goes on with it: its first byte a
+// letter or a digit, and its first word no field label (a word and ':', "DOB:") and no list
+// number ("2.", "3)"). Returns `s` when no break is soft, else a copy in `buffer` whose soft
+// breaks are blanks (the same length, so every offset holds).
+// Words more than numbers at the end of a line of 40 bytes or more, which the next line's rules
+// may read as context: at most 8 of its last 40 bytes are digits (not "O: T 37.9 HR 88 BP 132/74
+// RR 18 SpO2 96% RA", whose last 40 hold 15). Counted eight bytes at a time: the high bit of each
+// byte between '0' and '9' (the "hasbetween" of Bit Twiddling Hacks, exact for any byte), summed.
+bool IsProse(std::string_view line) {
+  constexpr std::uint64_t kOnes = ~std::uint64_t{0} / 255, kLow7 = kOnes * 127, kHigh = kOnes * 128;
+  const char* tail = line.data() + line.size() - 40;
+  std::uint64_t sum = 0;  // digits per byte lane, at most 5
+  for (int k = 0; k < 5; ++k) {
+    std::uint64_t x;
+    std::memcpy(&x, tail + 8 * k, 8);
+    sum += (((kOnes * (127 + '9' + 1) - (x & kLow7)) & ~x & ((x & kLow7) + kOnes * (127 - ('0' - 1)))) & kHigh) >> 7;
+  }
+  return (sum * kOnes) >> 56 <= 8;
+}
+
+std::string_view Unwrapped(std::string_view s, std::string& buffer) {
+  constexpr std::size_t kMinLine = 40;
+  bool copied = false;
+  std::size_t line = 0;  // where the line before the break starts
+  while (line < s.size()) {
+    const void* nl = std::memchr(s.data() + line, '\n', s.size() - line);
+    if (nl == nullptr) break;
+    const std::size_t p = static_cast<std::size_t>(static_cast<const char*>(nl) - s.data());
+    const std::size_t next = p + 1;
+    if (p - line >= kMinLine && next < s.size() && IsAlnumByte(s[next]) &&
+        (IsAlnumByte(s[p - 1]) || s[p - 1] == ',' || s[p - 1] == ')') && IsProse(s.substr(line, p - line))) {
+      std::size_t x = next;
+      while (x < s.size() && IsAlnumByte(s[x])) ++x;
+      const bool label = x < s.size() && s[x] == ':';
+      const bool list_number = x < s.size() && IsDigit(s[next]) && (s[x] == '.' || s[x] == ')') &&
+                               (x + 1 == s.size() || s[x + 1] == ' ');
+      if (!label && !list_number) {
+        if (!copied) buffer.assign(s.data(), s.size());
+        copied = true;
+        buffer[p] = ' ';
+      }
+    }
+    line = next;
+  }
+  return copied ? std::string_view(buffer) : s;
+}
+
+}  // namespace
+
 Result<std::vector<ByteSpan>> Detector::Detect(std::string_view text) {
   known_names_.Clear();
   std::vector<ByteSpan> out;
@@ -2784,10 +2840,11 @@ Result<std::vector<ByteSpan>> Detector::Detect(std::string_view text) {
       }
     }
     scratch_->Clear();
-    CALIPER_RETURN_IF_ERROR(DetectSegment(text.substr(base, len), base));
+    const std::string_view segment = Unwrapped(text.substr(base, len), scratch_->unwrapped);
+    CALIPER_RETURN_IF_ERROR(DetectSegment(segment, base));
     const std::size_t first = out.size();
     Resolve(scratch_->candidates, *scratch_, out);
-    CALIPER_RETURN_IF_ERROR(DetectSpacedRuns(text.substr(base, len), base, out, first));
+    CALIPER_RETURN_IF_ERROR(DetectSpacedRuns(segment, base, out, first));
     base += len;
   }
   return out;

@@ -2051,6 +2051,36 @@ TEST(TextDeid, LabelsFoundWhereTheirRegexesMatch) {
   EXPECT_GT(got.size(), 3000u);  // the random text is full of labels, not empty of them
 }
 
+// Notes wrapped at a fixed width break sentences at line ends; the context rules read such a
+// break as a blank when the line before is prose that goes on (docs/deid-text.md, "Hard-wrapped
+// lines"). Breaks on purpose stay breaks: after a label's colon, before a field label or a list
+// number, and after a line of numbers (vital signs), whose words must not become the context of
+// the next line.
+TEST(TextDeid, HardWrappedLinesReadAsProse) {
+  auto d = Make();
+  EXPECT_EQ(Found(*d, "He was referred for chest pain on exertion by his cardiologist, Dr. Marguerite\nOyelowo, last week.",
+                  PhiType::kName),
+            (std::vector<std::string>{"Marguerite\nOyelowo"}));
+  EXPECT_EQ(Found(*d, "Findings were discussed at length with the patient's daughter,\nLucinda, by phone this evening.",
+                  PhiType::kName),
+            (std::vector<std::string>{"Lucinda"}));
+  EXPECT_EQ(Found(*d, "A follow-up appointment in the lipid clinic was arranged for the patient on\n12/14 at 9 am.",
+                  PhiType::kDate),
+            (std::vector<std::string>{"12/14"}));
+  EXPECT_EQ(Found(*d, "She is a retired school teacher and lives alone in an apartment in\nRoslindale near her son.",
+                  PhiType::kLocation),
+            (std::vector<std::string>{"Roslindale"}));
+  // Breaks on purpose.
+  EXPECT_EQ(Found(*d, "Vitals: T 36.8 HR 72 BP 118/76 RR 16 SpO2 98% RA\nLabs 6/3: Na 138, K 4.1", PhiType::kDate),
+            (std::vector<std::string>{"6/3"}));
+  EXPECT_EQ(Found(*d, "Discussed the plan with the patient and family at the bedside today\n2. CHF: continue diuresis",
+                  PhiType::kDate),
+            (std::vector<std::string>{}));
+  // One line's prose is never joined to a line that is not there: a break ending the text.
+  EXPECT_EQ(Found(*d, "Patient seen and examined with the resident team this morning, wife\n", PhiType::kName),
+            (std::vector<std::string>{}));
+}
+
 TEST(TextDeid, RegexReadBackwards) {
   EXPECT_EQ(*text::ReversedRegex("ab(?:c|de)?\\d{2,3}"), "\\d{2,3}(?:c|ed)?ba");
   EXPECT_EQ(*text::ReversedRegex("\\bx[^\\s\\]a-]+y\\.|z(q)*"), "\\.y[^\\s\\]a-]+x\\b|(?:q)*z");
