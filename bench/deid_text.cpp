@@ -106,14 +106,14 @@ int main(int argc, char** argv) {
     // Notes written by hand, not from the generator, and not used to tune the rules.
     auto held_out =
         deid::text::ReadMarkedNotesFile(std::string(CALIPER_SOURCE_DIR) + "/src/deid/text/testdata/held_out_notes.txt");
-    auto report = held_out.ok() ? deid::text::Evaluate(**d, *held_out)
+    auto report = held_out.ok() ? deid::text::EvaluateByBatch(
+                                      **d, *held_out,
+                                      "held-out hand-written notes (" + std::to_string(held_out->size()) + ")")
                                 : Result<deid::text::EvaluationReport>(held_out.status());
     if (!report.ok()) {
       std::fprintf(stderr, "%s\n", report.status().ToString().c_str());
       return 1;
     }
-    const std::string title = "held-out hand-written notes (" + std::to_string(held_out->size()) + ")";
-    deid::text::PrintReport(*report, title.c_str());
     std::printf("\n");
   }
   for (const char* corpus : {"standard", "harder", "public"}) {

@@ -117,22 +117,25 @@ inline Result<EvaluationReport> Evaluate(TextDeidentifier& deid, const std::vect
 }
 
 // Notes written by hand with their PHI marked in place (testdata/held_out_notes.txt): notes are
-// separated by a line "---"; lines starting with '#' before the first note are comments; a span
-// of PHI is written "{{TYPE|text}}", TYPE one of the CLI contract's types. Returns the notes
-// with the marks taken out and their spans in code points (ids "held-out-1", ...), or an
-// error naming the note and the problem.
+// separated by a line "---", or "--- batch N", which starts batch N; lines starting with '#'
+// before the first note are comments; a span of PHI is written "{{TYPE|text}}", TYPE one of the
+// CLI contract's types. Returns the notes with the marks taken out, their spans in code points
+// (ids "held-out-1", ...) and their batch as `kind` ("batch 1"; "" before any), or an error
+// naming the note and the problem.
 inline Result<std::vector<synth::SyntheticNote>> ReadMarkedNotes(std::string_view file) {
   std::vector<synth::SyntheticNote> notes;
-  std::vector<std::string> raw;  // each note's lines, marks still in
+  std::vector<std::string> raw;      // each note's lines, marks still in
+  std::vector<std::string> batches;  // each note's batch
   bool in_notes = false;
   for (std::size_t at = 0; at < file.size();) {
     std::size_t eol = file.find('\n', at);
     if (eol == std::string_view::npos) eol = file.size();
     const std::string_view line = file.substr(at, eol - at);
     at = eol + 1;
-    if (line == "---") {
+    if (line == "---" || line.starts_with("--- batch ")) {
       in_notes = true;
       raw.emplace_back();
+      batches.push_back(line == "---" ? (batches.empty() ? "" : batches.back()) : std::string(line.substr(4)));
     } else if (in_notes) {
       raw.back() += std::string(line) + "\n";
     } else if (!line.empty() && line[0] != '#') {
@@ -143,7 +146,7 @@ inline Result<std::vector<synth::SyntheticNote>> ReadMarkedNotes(std::string_vie
     synth::SyntheticNote note;
     note.id = "held-out-" + std::to_string(n + 1);
     note.patient = note.id;
-    note.kind = "held_out";
+    note.kind = batches[n];
     const std::string& r = raw[n];
     const auto bad = [&](const std::string& why) {
       return Error(ErrorCode::kInvalidArgument, "marked notes: note " + std::to_string(n + 1) + ": " + why);
@@ -184,6 +187,17 @@ inline Result<std::vector<synth::SyntheticNote>> ReadMarkedNotesFile(const std::
   return ReadMarkedNotes(text.str());
 }
 
+// The notes of each batch (ReadMarkedNotes), in the order the batches first appear.
+inline std::vector<std::pair<std::string, std::vector<synth::SyntheticNote>>> ByBatch(
+    const std::vector<synth::SyntheticNote>& notes) {
+  std::vector<std::pair<std::string, std::vector<synth::SyntheticNote>>> out;
+  for (const synth::SyntheticNote& n : notes) {
+    if (out.empty() || out.back().first != n.kind) out.emplace_back(n.kind, std::vector<synth::SyntheticNote>{});
+    out.back().second.push_back(n);
+  }
+  return out;
+}
+
 inline void PrintReport(const EvaluationReport& r, const char* title, std::FILE* out = stdout) {
   std::fprintf(out, "%s\n%-9s %6s %8s %8s %8s %9s\n", title, "type", "truth", "recall", "exact", "covered",
                "precision");
@@ -193,6 +207,25 @@ inline void PrintReport(const EvaluationReport& r, const char* title, std::FILE*
   }
   std::fprintf(out, "%-9s %6d %8.3f %8.3f %8.3f %9.3f\n", "ALL", r.all.truth, r.all.recall(), r.all.exact_recall(),
                r.all.covered_share(), r.all.precision());
+}
+
+// One line: the report's totals under `label`.
+inline void PrintTotals(const EvaluationReport& r, const std::string& label, std::FILE* out = stdout) {
+  std::fprintf(out, "%-24s %6d %8.3f %8.3f %8.3f %9.3f\n", label.c_str(), r.all.truth, r.all.recall(),
+               r.all.exact_recall(), r.all.covered_share(), r.all.precision());
+}
+
+// Evaluates the marked notes, prints the table of all of them under `title` and a line of totals
+// for each batch, and returns the report of all of them.
+inline Result<EvaluationReport> EvaluateByBatch(TextDeidentifier& deid, const std::vector<synth::SyntheticNote>& notes,
+                                                const std::string& title, std::FILE* out = stdout) {
+  CALIPER_ASSIGN_OR_RETURN(EvaluationReport all, Evaluate(deid, notes));
+  PrintReport(all, title.c_str(), out);
+  for (const auto& [batch, batch_notes] : ByBatch(notes)) {
+    CALIPER_ASSIGN_OR_RETURN(EvaluationReport r, Evaluate(deid, batch_notes));
+    PrintTotals(r, batch + " (" + std::to_string(batch_notes.size()) + " notes)", out);
+  }
+  return all;
 }
 
 }  // namespace caliper::deid::text
