@@ -264,8 +264,8 @@ constexpr std::array<bool, 256> kAlnumByte = [] {
   return t;
 }();
 bool IsAlnumByte(char c) { return kAlnumByte[static_cast<unsigned char>(c)]; }  // ASCII letter or digit
-// Whether the label ending at byte `end` names a pager ("pager", "beeper", "pgr", with a ':' or
-// '#' after it).
+// Whether the label ending at byte `end` names a pager ("pager", "beeper", with a ':' or '#' after
+// it). "pgr" is no label: it is as often the progesterone receptor ("PgR 1234 fmol/mg").
 bool PagerLabelEndsAt(std::string_view s, std::size_t end) {
   while (end > 0 && !IsAsciiAlpha(s[end - 1])) --end;
   std::size_t b = end;
@@ -274,7 +274,7 @@ bool PagerLabelEndsAt(std::string_view s, std::size_t end) {
   char w[6];
   for (std::size_t k = b; k < end; ++k) w[k - b] = Lower(s[k]);
   const std::string_view word(w, end - b);
-  return word == "pager" || word == "beeper" || word == "pgr";
+  return word == "pager" || word == "beeper";
 }
 // The end of a handle ("mlopez", "maria.lopez", "jdoe_51") from byte `i`: letters, digits, '_'
 // and '.' inside it; a '.' that ends it is the sentence's.
@@ -3193,7 +3193,7 @@ Status Detector::DetectSegment(std::string_view s, std::size_t base) {
       }
     }
     if (t.letters == 0 && t.digits < 5 && CountAfter(s, t.end)) continue;
-    // A pager's number is four to six digits ("pgr 34567", "beeper 2211"); a phone's is seven or more.
+    // A pager's number is four to six digits ("pager 34567", "beeper 2211"); a phone's is seven or more.
     const int phone_digits = label.type == PhiType::kPhone && PagerLabelEndsAt(s, label.end) ? 4 : 7;
     bool typed = false;
     for (auto k = it; k != out.end() && k->begin == base + id_begin; ++k) {

@@ -74,7 +74,7 @@ const std::vector<LabelPhrase>& LabelPhrases() {
       {"ssn", T::kSsn}, {"social security", T::kSsn}, {"social security number", T::kSsn},
       {"social security no", T::kSsn}, {"ss#", T::kSsn},
       {"phone", T::kPhone}, {"ph", T::kPhone}, {"tel", T::kPhone}, {"telephone", T::kPhone}, {"cell", T::kPhone},
-      {"mobile", T::kPhone}, {"pager", T::kPhone}, {"pgr", T::kPhone}, {"beeper", T::kPhone}, {"contact", T::kPhone},
+      {"mobile", T::kPhone}, {"pager", T::kPhone}, {"beeper", T::kPhone}, {"contact", T::kPhone},
       {"call", T::kPhone}, {"callback", T::kPhone}, {"call back", T::kPhone}, {"reached at", T::kPhone},
       {"fax", T::kFax}, {"faxed", T::kFax}, {"facsimile", T::kFax},
       {"zip", T::kZip}, {"zip code", T::kZip}, {"postal code", T::kZip}, {"postcode", T::kZip},

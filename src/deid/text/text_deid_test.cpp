@@ -1642,7 +1642,8 @@ TEST(TextDeid, HandWrittenLinesTenthRound) {
       {"c/o Maria Lopez, 12 Elm St", PhiType::kLocation, {"12 Elm St"}},
       // Contacts: extensions, pagers, an email written out, labelled phones.
       {phones, PhiType::kPhone, {"617-555-0123 x4471", "(617) 555-0199 ext. 22"}},
-      {"pgr 34567, beeper 2211", PhiType::kPhone, {"34567", "2211"}},
+      {"pager 34567, beeper 2211", PhiType::kPhone, {"34567", "2211"}},
+      {"pgr 34567", PhiType::kId, {"34567"}},  // "pgr" is also the progesterone receptor: no label
       {"email jdoe at gmail dot com", PhiType::kEmail, {"jdoe at gmail dot com"}},
       {labelled, PhiType::kPhone, {"617-555-0123", "617-555-0144", "617-555-0155"}},
       // Ages over 89, however written.
@@ -1672,8 +1673,9 @@ TEST(TextDeid, HandWrittenLinesTenthRound) {
       {"Comparison: CT 3/4/2022 at Mass General", "Mass General"},
       {"Q3 2024", "Q3"},
       {"outside films from St. Elsewhere Hospital", "St."},
+      {"pgr 2211", "2211"},
   };
-  EXPECT_EQ(CountLeaked(*d, left), 12);
+  EXPECT_EQ(CountLeaked(*d, left), 13);
   // Clinical text real notes are full of: no span at all.
   ExpectNoSpans(*d, {drugs, "BP 120/80 mmHg, MAP 65, CIWA 8, RASS -2",
                      "PICC in place; ABG 7.32/48/80; BMP, CBC pending",
@@ -1681,7 +1683,7 @@ TEST(TextDeid, HandWrittenLinesTenthRound) {
                      "meds given at 0800", "transferred to 5 West from MICU",
                      // Probes of this round's rules.
                      "a man of 95 kg", "a woman of 93.5 kg", "a man of 120 lbs", "a woman of 90 percent",
-                     "ER 95%, PgR 80%", "pager 2 times overnight", "instagram @ noon", "Pain, nausea",
+                     "ER 95%, PgR 80%", "ER/PgR positive, PgR 1234 fmol/mg", "pager 2 times overnight", "instagram @ noon", "Pain, nausea",
                      "Fever, Chills"});
 }
 
