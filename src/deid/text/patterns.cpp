@@ -103,8 +103,8 @@ std::vector<PatternDef> Definitions() {
       {std::string("\\b\\d{1,6}[a-z]?\\s+(?:[a-z0-9][a-z'.-]*\\s+){1,3}") + kStreetFull + "\\b" + kUnit,
        K::kIdentifier, T::kLocation, 3, true},
       // "PO Box 1123", and a rural route's box ("RR 2 Box 14", "Rural Route 3, Box 7").
-      {"\\b(?:p\\.?\\s?o\\.?\\s?|(?:rr|rural\\s+route)\\s*#?\\d{1,3},?\\s+)box\\s+\\d+\\b", K::kIdentifier, T::kLocation, 4,
-       true},
+      {"\\b(?:p\\.?\\s?o\\.?\\s?|(?:rr|rural\\s+route)\\s*#?\\d{1,3},?\\s+)box\\s+\\d+\\b", K::kIdentifier,
+       T::kLocation, 4, true},
       {"\\b\\d{1,6}\\s+(?:rt|rte|route|hwy|highway|state\\s+route|county\\s+road)\\.?\\s*\\d{1,4}\\b",
        K::kIdentifier, T::kLocation, 4, true},
       {"\\b\\d{5}(?:-\\d{4})?\\b", K::kZip, T::kZip, 3, false},

@@ -1637,7 +1637,8 @@ TEST(TextDeid, HandWrittenLinesTenthRound) {
       {"lives at 14 Elm St Apt 4B, Boston", PhiType::kLocation, {"14 Elm St Apt 4B", "Boston"}},
       {"1200 N. Main St, Unit 12", PhiType::kLocation, {"1200 N. Main St, Unit 12"}},
       {"PO Box 1123, Springfield", PhiType::kLocation, {"PO Box 1123", "Springfield"}},
-      {"RR 2 Box 14, Plainfield; Rural Route 3, Box 7", PhiType::kLocation, {"RR 2 Box 14", "Plainfield", "Rural Route 3, Box 7"}},
+      {"RR 2 Box 14, Plainfield; Rural Route 3, Box 7", PhiType::kLocation,
+       {"RR 2 Box 14", "Plainfield", "Rural Route 3, Box 7"}},
       {"22 Oak Ave #3R", PhiType::kLocation, {"22 Oak Ave #3R"}},
       {"c/o Maria Lopez, 12 Elm St", PhiType::kName, {"Maria Lopez"}},
       {"c/o Maria Lopez, 12 Elm St", PhiType::kLocation, {"12 Elm St"}},
@@ -1683,8 +1684,9 @@ TEST(TextDeid, HandWrittenLinesTenthRound) {
                      "meds given at 0800", "transferred to 5 West from MICU",
                      // Probes of this round's rules.
                      "a man of 95 kg", "a woman of 93.5 kg", "a man of 120 lbs", "a woman of 90 percent",
-                     "ER 95%, PgR 80%", "ER/PgR positive, PgR 1234 fmol/mg", "pager 2 times overnight", "instagram @ noon", "Pain, nausea",
-                     "Fever, Chills", "RR 22, box of gauze", "RR 18 2 box dressings"});
+                     "ER 95%, PgR 80%", "ER/PgR positive, PgR 1234 fmol/mg", "pager 2 times overnight",
+                     "instagram @ noon", "Pain, nausea", "Fever, Chills", "RR 22, box of gauze",
+                     "RR 18 2 box dressings"});
 }
 
 TEST(TextDeid, AgesOver89Only) {
