@@ -1145,6 +1145,12 @@ class WordPass {
                !(w_[b - 1].grammar & kTitle) && i - b < 5) {
           --b;
         }
+        // "St. Vincent Hospital", "Mt. Auburn Hospital": a saint's, a mount's or a fort's
+        // abbreviation and its stop open the name.
+        if (b < i && b > 0 && w_[b - 1].cap && Gap(s_, w_[b - 1], w_[b]) == ". " &&
+            In(w_[b - 1].lower, {"st", "mt", "ft"})) {
+          --b;
+        }
         if (b < i && !(w_[b].all_caps && w_[i].all_caps)) {
           Add(w_[b].begin, w_[i].end, EmployerContext(b) ? PhiType::kOther : PhiType::kLocation, 2);
         }
