@@ -2322,6 +2322,24 @@ bool FindingAfter(std::string_view s, std::size_t i) {
                                                       "demonstrates", "showing", "revealing"});
 }
 
+// Whether the month/day [b, e) is in brackets after a day of the stay: "POD#2 (3/6)", "HD 4
+// (3/8)", "day 3 (11/2)", "DOL 5 (1/9)".
+bool BracketedAfterDayCount(std::string_view s, std::size_t b, std::size_t e) {
+  if (b < 4 || e >= s.size() || s[b - 1] != '(' || s[e] != ')') return false;
+  std::size_t k = b - 1;
+  while (k > 0 && IsBlank(s[k - 1])) --k;
+  const std::size_t digits_end = k;
+  while (k > 0 && IsDigit(s[k - 1])) --k;
+  if (k == digits_end || digits_end - k > 3) return false;
+  if (k > 0 && (s[k - 1] == '#' || IsBlank(s[k - 1]))) --k;
+  const std::size_t word_end = k;
+  while (k > 0 && IsAsciiAlpha(s[k - 1])) --k;
+  if (word_end - k < 2 || word_end - k > 3 || (k > 0 && IsAlnumByte(s[k - 1]))) return false;
+  char w[3];
+  for (std::size_t j = k; j < word_end; ++j) w[j - k] = Lower(s[j]);
+  return In(std::string_view(w, word_end - k), {"pod", "hd", "day", "dol"});
+}
+
 MonthDay JudgeMonthDay(std::string_view s, std::size_t b, std::size_t e) {
   std::size_t sep = b;
   while (IsDigit(s[sep])) ++sep;
@@ -2361,7 +2379,7 @@ MonthDay JudgeMonthDay(std::string_view s, std::size_t b, std::size_t e) {
     while (k > 0 && IsBlank(s[k - 1])) --k;
     if (k == 0 || std::string_view(".;:!?,(\n\r").find(s[k - 1]) != std::string_view::npos) return m;
   }
-  if (IsDateCue(cue) || IsDatePhrase(head, cue)) {
+  if (IsDateCue(cue) || IsDatePhrase(head, cue) || (!dash && BracketedAfterDayCount(s, b, number_end))) {
     m.date = true;
     return m;
   }
