@@ -1665,7 +1665,9 @@ TEST(TextDeid, HandWrittenLinesTenthRound) {
       {"handle instagram @mlopez, tiktok: @maria.lopez", PhiType::kId, {"mlopez", "maria.lopez"}},
   };
   for (const ExpectedLine& l : lines) EXPECT_EQ(Found(*d, l.text, l.type), l.spans) << l.text;
-  // Left (docs/deid-text.md, "What the tenth round left").
+  // Left (docs/deid-text.md, "Tenth round of hand-written lines"): what the ninth round left, names
+  // in no list and with no cue, a hospital without a facility word, a quarter and its year, a
+  // pager after "pgr" (also the progesterone receptor).
   const std::vector<std::pair<std::string, std::string>> left = {
       {"seen with John Doe today", "John"},
       {"on Tuesday the 5th", "5th"},
