@@ -264,6 +264,28 @@ constexpr std::array<bool, 256> kAlnumByte = [] {
   return t;
 }();
 bool IsAlnumByte(char c) { return kAlnumByte[static_cast<unsigned char>(c)]; }  // ASCII letter or digit
+// Whether the label ending at byte `end` names a pager ("pager", "beeper", with a ':' or '#' after
+// it). "pgr" is no label: it is as often the progesterone receptor ("PgR 1234 fmol/mg").
+bool PagerLabelEndsAt(std::string_view s, std::size_t end) {
+  while (end > 0 && !IsAsciiAlpha(s[end - 1])) --end;
+  std::size_t b = end;
+  while (b > 0 && IsAsciiAlpha(s[b - 1])) --b;
+  if (end - b > 6) return false;
+  char w[6];
+  for (std::size_t k = b; k < end; ++k) w[k - b] = Lower(s[k]);
+  const std::string_view word(w, end - b);
+  return word == "pager" || word == "beeper";
+}
+// The end of a handle ("mlopez", "maria.lopez", "jdoe_51") from byte `i`: letters, digits, '_'
+// and '.' inside it; a '.' that ends it is the sentence's.
+std::size_t HandleEnd(std::string_view s, std::size_t i) {
+  std::size_t e = i;
+  while (e < s.size() && (IsAlnumByte(s[e]) || s[e] == '_' || (s[e] == '.' && e + 1 < s.size() &&
+                                                                  IsAlnumByte(s[e + 1])))) {
+    ++e;
+  }
+  return e;
+}
 
 // Appends the words of `s` (runs of letters, with inner apostrophes and hyphens) to `words`,
 // and writes their lower-case forms to the start of `lower`, which the words' views point into.
@@ -545,7 +567,12 @@ class WordPass {
       const std::size_t next = dir > 0 ? k + 1 : k - 1;
       if (!IsSpaceGap(dir > 0 ? Gap(s_, w_[k], w_[next]) : Gap(s_, w_[next], w_[k]))) return i;
       k = next;
-      if (w_[k].cap) return particles > 0 && NameLike(w_[k], false) && !IsModal(w_[k].lower) ? k : i;
+      if (w_[k].cap) {
+        // After the particles, a surname that is also a common word ("Abdul Rahman bin Said").
+        const Word& x = w_[k];
+        const bool surname = NameLike(x, false) || (dir > 0 && !x.all_caps && !x.calendar && x.grammar == 0);
+        return particles > 0 && surname && !IsModal(x.lower) ? k : i;
+      }
       if (!(w_[k].phrase & kSurnameParticle) || particles == 2) return i;
     }
     return i;
@@ -910,6 +937,9 @@ class WordPass {
            (p.first >= 0.05 && !p.all_caps && w_[i].cap && !w_[i].all_caps && NameLike(p, false) &&
             p.grammar == 0 && !IsModal(p.lower)))) {
         w_[i - 1].name = true;
+      } else if (p.sentence_start && p.last > 0 && p.cap && !p.all_caps && p.grammar == 0 && !p.calendar &&
+                 Gap(s_, p, w_[i]) == ", " && w_[i].first > 0 && w_[i].cap && !w_[i].all_caps) {
+        w_[i - 1].name = true;  // "Smith, John" opening a line or a field: a listed surname, even a common word
       }
     }
     // Strong names are remembered for the rest of the text.
@@ -965,6 +995,33 @@ class WordPass {
     if (const int age = ParseInt(s_.substr(e + 2, k - e - 2)); age >= 90 && age <= 125) {
       Add(e + 2, k, PhiType::kAge, 3);
     }
+  }
+
+  // "a woman of 93", "a gentleman of 91,": an age over 89 (90-125) after a word saying person and
+  // "of", the word `i`, when the phrase ends there or goes on about the person ("with", "who");
+  // not a weight or a share ("a man of 95 kg", "a woman of 90 percent").
+  void AgeAfterPersonOfAt(std::size_t i) {
+    const std::size_t b = w_[i].end + 1;
+    if (i == 0 || b >= s_.size() || s_[b - 1] != ' ' || !IsDigit(s_[b]) ||
+        !IsSpaceGap(Gap(s_, w_[i - 1], w_[i])) ||
+        !In(w_[i - 1].lower, {"woman", "man", "gentleman", "gent", "lady", "female", "male"})) {
+      return;
+    }
+    std::size_t e = b;
+    while (e < s_.size() && IsDigit(s_[e])) ++e;
+    if (e - b > 3) return;
+    // What follows ends the phrase or goes on about the person.
+    bool person = e == s_.size() || ((s_[e] == ',' || s_[e] == ';' || s_[e] == ')' || s_[e] == '.') &&
+                                     (e + 1 == s_.size() || !IsDigit(s_[e + 1])));
+    if (!person && s_[e] == ' ') {
+      std::size_t k = i + 1;
+      while (k < w_.size() && w_[k].begin <= e) ++k;
+      person = k < w_.size() && w_[k].begin == e + 1 &&
+               In(w_[k].lower, {"with", "who", "years", "yrs", "yo", "and", "presents", "presenting", "from", "lives",
+                                "living", "was", "is", "has"});
+    }
+    if (!person) return;
+    if (const int age = ParseInt(s_.substr(b, e - b)); age >= 90 && age <= 125) Add(b, e, PhiType::kAge, 3);
   }
 
   // An age over 89 written short with the sex at the word `i`, "F" or "M" in capitals: "93F",
@@ -1088,6 +1145,12 @@ class WordPass {
                !(w_[b - 1].grammar & kTitle) && i - b < 5) {
           --b;
         }
+        // "St. Vincent Hospital", "Mt. Auburn Hospital": a saint's, a mount's or a fort's
+        // abbreviation and its stop open the name.
+        if (b < i && b > 0 && w_[b - 1].cap && Gap(s_, w_[b - 1], w_[b]) == ". " &&
+            In(w_[b - 1].lower, {"st", "mt", "ft"})) {
+          --b;
+        }
         if (b < i && !(w_[b].all_caps && w_[i].all_caps)) {
           Add(w_[b].begin, w_[i].end, EmployerContext(b) ? PhiType::kOther : PhiType::kLocation, 2);
         }
@@ -1190,6 +1253,7 @@ class WordPass {
       }
       if (phrase & (kFacility | kFacilityPair)) FacilityEndingAt(i);
       if (phrase & kAgeWord) Add(w.begin, w.end, PhiType::kAge, 3);
+      if ((w.grammar & kPlaceCue) && w.lower == "of") AgeAfterPersonOfAt(i);
       if (w.grammar & kCalendar) SpelledDateAt(i);
       if (i + 1 == n) break;
       const bool spaced = IsSpaceGap(Gap(s_, w, w_[i + 1]));
@@ -1450,8 +1514,12 @@ class WordPass {
     if (!(w_[k].phrase & kSurnameParticle) || w_[k].cap) return;
     std::size_t e = k + 1;
     if (e < n && IsSpaceGap(Gap(s_, w_[k], w_[e])) && In(w_[e].lower, {"la", "der", "den", "los", "las"})) ++e;
-    if (e >= n || !IsSpaceGap(Gap(s_, w_[e - 1], w_[e])) || w_[e].cap || w_[e].grammar != 0 || w_[e].calendar ||
-        w_[e].lower.size() < 3 || !(LowerName(w_[e]) || w_[e].last > 0 || w_[e].first > 0) ||
+    // The surname: capitalised and a name ("Mrs. van der Berg"), or lower-case and in no common list
+    // or a listed name.
+    if (e >= n || !IsSpaceGap(Gap(s_, w_[e - 1], w_[e])) || w_[e].grammar != 0 || w_[e].calendar ||
+        w_[e].lower.size() < 3 ||
+        !(w_[e].cap ? NameLike(w_[e], false) && !IsModal(w_[e].lower)
+                    : LowerName(w_[e]) || w_[e].last > 0 || w_[e].first > 0) ||
         In(w_[e].lower, {"facto", "novo", "jure", "minimis", "rigueur", "trop", "vivo", "vitro", "nada", "luxe"})) {
       return;  // "np de facto in charge": Latin and French phrases, not a surname
     }
@@ -2254,6 +2322,24 @@ bool FindingAfter(std::string_view s, std::size_t i) {
                                                       "demonstrates", "showing", "revealing"});
 }
 
+// Whether the month/day [b, e) is in brackets after a day of the stay: "POD#2 (3/6)", "HD 4
+// (3/8)", "day 3 (11/2)", "DOL 5 (1/9)".
+bool BracketedAfterDayCount(std::string_view s, std::size_t b, std::size_t e) {
+  if (b < 4 || e >= s.size() || s[b - 1] != '(' || s[e] != ')') return false;
+  std::size_t k = b - 1;
+  while (k > 0 && IsBlank(s[k - 1])) --k;
+  const std::size_t digits_end = k;
+  while (k > 0 && IsDigit(s[k - 1])) --k;
+  if (k == digits_end || digits_end - k > 3) return false;
+  if (k > 0 && (s[k - 1] == '#' || IsBlank(s[k - 1]))) --k;
+  const std::size_t word_end = k;
+  while (k > 0 && IsAsciiAlpha(s[k - 1])) --k;
+  if (word_end - k < 2 || word_end - k > 3 || (k > 0 && IsAlnumByte(s[k - 1]))) return false;
+  char w[3];
+  for (std::size_t j = k; j < word_end; ++j) w[j - k] = Lower(s[j]);
+  return In(std::string_view(w, word_end - k), {"pod", "hd", "day", "dol"});
+}
+
 MonthDay JudgeMonthDay(std::string_view s, std::size_t b, std::size_t e) {
   std::size_t sep = b;
   while (IsDigit(s[sep])) ++sep;
@@ -2293,7 +2379,7 @@ MonthDay JudgeMonthDay(std::string_view s, std::size_t b, std::size_t e) {
     while (k > 0 && IsBlank(s[k - 1])) --k;
     if (k == 0 || std::string_view(".;:!?,(\n\r").find(s[k - 1]) != std::string_view::npos) return m;
   }
-  if (IsDateCue(cue) || IsDatePhrase(head, cue)) {
+  if (IsDateCue(cue) || IsDatePhrase(head, cue) || (!dash && BracketedAfterDayCount(s, b, number_end))) {
     m.date = true;
     return m;
   }
@@ -3188,11 +3274,13 @@ Status Detector::DetectSegment(std::string_view s, std::size_t base) {
       }
     }
     if (t.letters == 0 && t.digits < 5 && CountAfter(s, t.end)) continue;
+    // A pager's number is four to six digits ("pager 34567", "beeper 2211"); a phone's is seven or more.
+    const int phone_digits = label.type == PhiType::kPhone && PagerLabelEndsAt(s, label.end) ? 4 : 7;
     bool typed = false;
     for (auto k = it; k != out.end() && k->begin == base + id_begin; ++k) {
       if (!IsNumericType(k->type)) continue;
       typed = true;
-      if (label.type == PhiType::kPhone && (k->type != PhiType::kId || t.digits < 7)) break;
+      if (label.type == PhiType::kPhone && (k->type != PhiType::kId || t.digits < phone_digits)) break;
       if (label.type == PhiType::kFax && k->type != PhiType::kPhone) break;
       if (label.type == PhiType::kZip && k->type != PhiType::kId) break;
       k->type = label.type;
@@ -3201,6 +3289,14 @@ Status Detector::DetectSegment(std::string_view s, std::size_t base) {
       break;
     }
     if (typed) continue;
+    if (t.digits == 0 && s[label.end - 1] == '@') {
+      // "instagram @mlopez": right after a network's name and "@" the word is a handle, digits or not.
+      if (id_begin != label.end) continue;
+      if (const std::size_t e = HandleEnd(s, id_begin); e >= id_begin + 2) {
+        out.push_back({base + id_begin, base + e, label.type, 6});
+      }
+      continue;
+    }
     if (t.digits == 0) {
       // "phone number is six one seven ...": digits spoken out after the label.
       if (const std::size_t e = SpokenDigitsEnd(s, id_begin); e > id_begin) {
@@ -3211,7 +3307,7 @@ Status Detector::DetectSegment(std::string_view s, std::size_t base) {
     // Part of a month/day or fraction ("encounter 11/12"): not this label's identifier.
     if (t.letters == 0 && t.end + 1 < s.size() && s[t.end] == '/' && IsDigit(s[t.end + 1])) continue;
     const bool phone_like = label.type == PhiType::kPhone || label.type == PhiType::kFax;
-    if (phone_like && t.digits < 7) {
+    if (phone_like && t.digits < phone_digits) {
       // A number abroad without its "+" ("faxed to 233 30 276 1234"): after a phone label, read
       // as the "+" form is.
       if (const std::size_t e = t.letters == 0 ? InternationalPhoneEnd(s, id_begin) : id_begin; e > id_begin) {

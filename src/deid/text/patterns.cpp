@@ -97,12 +97,14 @@ std::vector<PatternDef> Definitions() {
       {"\\b(?:\\d{1,3}\\.){3}\\d{1,3}\\b", K::kIdentifier, T::kIp, 5, false},
       {"\\b(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}\\b", K::kIdentifier, T::kIp, 5, true},
       {"\\b(?:[0-9a-f]{1,4}:){1,6}:(?:[0-9a-f]{1,4}:){0,5}[0-9a-f]{1,4}\\b", K::kIdentifier, T::kIp, 4, true},
-      // Geography smaller than a state: street addresses, P.O. boxes, ZIP codes.
+      // Geography smaller than a state: street addresses, P.O. and rural route boxes, ZIP codes.
       {std::string("\\b\\d{1,6}[A-Za-z]?\\s+(?:[A-Z0-9][A-Za-z'.-]*\\s+){1,3}") + kStreetCap + "\\b\\.?" + kUnit,
        K::kIdentifier, T::kLocation, 4, false},
       {std::string("\\b\\d{1,6}[a-z]?\\s+(?:[a-z0-9][a-z'.-]*\\s+){1,3}") + kStreetFull + "\\b" + kUnit,
        K::kIdentifier, T::kLocation, 3, true},
-      {"\\bp\\.?\\s?o\\.?\\s?box\\s+\\d+\\b", K::kIdentifier, T::kLocation, 4, true},
+      // "PO Box 1123", and a rural route's box ("RR 2 Box 14", "Rural Route 3, Box 7").
+      {"\\b(?:p\\.?\\s?o\\.?\\s?|(?:rr|rural\\s+route)\\s*#?\\d{1,3},?\\s+)box\\s+\\d+\\b", K::kIdentifier,
+       T::kLocation, 4, true},
       {"\\b\\d{1,6}\\s+(?:rt|rte|route|hwy|highway|state\\s+route|county\\s+road)\\.?\\s*\\d{1,4}\\b",
        K::kIdentifier, T::kLocation, 4, true},
       {"\\b\\d{5}(?:-\\d{4})?\\b", K::kZip, T::kZip, 3, false},
