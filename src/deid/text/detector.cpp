@@ -421,10 +421,12 @@ std::size_t OnTheDayEnd(std::string_view s, std::size_t i) {
 
 class WordPass {
  public:
-  WordPass(std::string_view s, std::vector<Word>& words,
+  // `original` is `s` before its soft line breaks were blanked (Unwrapped), for the rules that
+  // read a record's lines; `s` itself when it has none.
+  WordPass(std::string_view s, std::string_view original, std::vector<Word>& words,
            const std::vector<std::vector<std::string>>& clinicians, StringSet& known,
            std::vector<ByteSpan>& out, std::size_t base)
-      : s_(s), w_(words), clinicians_(clinicians), known_(known), out_(out), base_(base) {}
+      : s_(s), original_(original), w_(words), clinicians_(clinicians), known_(known), out_(out), base_(base) {}
 
   // Looks every word up once: dictionaries and rule words (before Run, and before the labels,
   // which start at words with label_head).
@@ -649,7 +651,7 @@ class WordPass {
     const Word& first = w_[i + 1];
     if (first.cap || first.first == 0 || first.common || first.state || first.calendar || first.grammar != 0) return;
     for (std::size_t k = i + 2; k < n && k <= i + 4; ++k) {
-      if (Gap(s_, w_[k - 1], w_[k]).find('\n') != std::string_view::npos) return;
+      if (Gap(original_, w_[k - 1], w_[k]).find('\n') != std::string_view::npos) return;
       if (DemographicField(w_[k])) {
         w_[i].cue_name = w_[i + 1].cue_name = true;
         return;
@@ -677,11 +679,11 @@ class WordPass {
                        {"cdcrec", "loinc", "ln", "sct", "snomedct", "rxnorm", "ndc", "cvx", "ucum"});
   }
 
-  // Whether only blanks come between the line's start and word `w`.
+  // Whether only blanks come between the line's start and word `w` (a soft line break counts).
   bool OpensLine(const Word& w) const {
     std::size_t b = w.begin;
-    while (b > 0 && IsBlank(s_[b - 1])) --b;
-    return b == 0 || s_[b - 1] == '\n';
+    while (b > 0 && IsBlank(original_[b - 1])) --b;
+    return b == 0 || original_[b - 1] == '\n';
   }
 
   // "LAST, FIRST" in capitals on a line of its own, as record headers put it ("CAMPBELL, DOLORES"
@@ -697,8 +699,8 @@ class WordPass {
       return;
     }
     std::size_t e = first.end;
-    while (e < s_.size() && IsBlank(s_[e])) ++e;
-    if (e < s_.size() && s_[e] != '\n' && s_[e] != '\r') return;
+    while (e < original_.size() && IsBlank(original_[e])) ++e;
+    if (e < original_.size() && original_[e] != '\n' && original_[e] != '\r') return;
     w_[i].cue_name = w_[i + 1].cue_name = true;
   }
 
@@ -1836,6 +1838,7 @@ class WordPass {
   }
 
   std::string_view s_;
+  std::string_view original_;  // s_ with its soft line breaks (Unwrapped)
   std::vector<Word>& w_;
   const std::vector<std::vector<std::string>>& clinicians_;
   StringSet& known_;
@@ -2331,16 +2334,25 @@ bool BracketedAfterDayCount(std::string_view s, std::size_t b, std::size_t e) {
   const std::size_t digits_end = k;
   while (k > 0 && IsDigit(s[k - 1])) --k;
   if (k == digits_end || digits_end - k > 3) return false;
+  const int day_count = ParseInt(s.substr(k, digits_end - k));
   if (k > 0 && (s[k - 1] == '#' || IsBlank(s[k - 1]))) --k;
   const std::size_t word_end = k;
   while (k > 0 && IsAsciiAlpha(s[k - 1])) --k;
   if (word_end - k < 2 || word_end - k > 3 || (k > 0 && IsAlnumByte(s[k - 1]))) return false;
   char w[3];
   for (std::size_t j = k; j < word_end; ++j) w[j - k] = Lower(s[j]);
-  return In(std::string_view(w, word_end - k), {"pod", "hd", "day", "dol"});
+  if (!In(std::string_view(w, word_end - k), {"pod", "hd", "day", "dol"})) return false;
+  // "day 5 (5/7) of ceftriaxone", "Abx day 3 (3/7) today": the day of a course of so many days,
+  // the same number first, or the course named after it.
+  std::size_t slash = b;
+  while (slash < e && IsDigit(s[slash])) ++slash;
+  if (ParseInt(s.substr(b, slash - b)) == day_count) return false;
+  return !(e + 4 <= s.size() && s.substr(e + 1, 3) == " of" && (e + 4 == s.size() || !IsAlnumByte(s[e + 4])));
 }
 
-MonthDay JudgeMonthDay(std::string_view s, std::size_t b, std::size_t e) {
+// `original` is `s` with its soft line breaks (Unwrapped): a measurement word on the line before
+// is no context of a month/day ("elevated blood pressure\nfrom 3/5 to 4/5").
+MonthDay JudgeMonthDay(std::string_view s, std::string_view original, std::size_t b, std::size_t e) {
   std::size_t sep = b;
   while (IsDigit(s[sep])) ++sep;
   const bool dash = s[sep] == '-';
@@ -2383,7 +2395,7 @@ MonthDay JudgeMonthDay(std::string_view s, std::size_t b, std::size_t e) {
     m.date = true;
     return m;
   }
-  if (MeasurementBefore(s, b)) return m;
+  if (MeasurementBefore(original, b)) return m;
   if (!dash && FollowUpBefore(s, b)) {
     m.date = true;
     return m;
@@ -2409,9 +2421,9 @@ MonthDay JudgeMonthDay(std::string_view s, std::size_t b, std::size_t e) {
 // Appends to `out` the month/day matches `days` of segment `s` (at byte `base` of the text, in
 // order of begin) that are dates; `out` holds the segment's other pattern candidates, whose
 // dates anchor lists and ranges.
-void AddMonthDayDates(std::string_view s, std::size_t base, int priority, std::vector<MonthDay>& days,
-                      std::vector<ByteSpan>& out) {
-  for (MonthDay& d : days) d = JudgeMonthDay(s, d.begin, d.end);
+void AddMonthDayDates(std::string_view s, std::string_view original, std::size_t base, int priority,
+                      std::vector<MonthDay>& days, std::vector<ByteSpan>& out) {
+  for (MonthDay& d : days) d = JudgeMonthDay(s, original, d.begin, d.end);
   std::vector<std::size_t> ends, begins;  // of the other dates, in the segment
   for (const ByteSpan& c : out) {
     if (c.type != PhiType::kDate) continue;
@@ -2769,7 +2781,7 @@ std::vector<LabelEnd> LabelsIn(std::string_view s) {
   Tokenize(s, lower, words);
   std::vector<ByteSpan> none;
   StringSet known;
-  WordPass(s, words, {}, known, none, 0).LookUp();
+  WordPass(s, s, words, {}, known, none, 0).LookUp();
   std::vector<LabelEnd> labels;
   FindLabels(s, words, labels);
   return labels;
@@ -2856,14 +2868,6 @@ Result<std::unique_ptr<Detector>> Detector::Create(const std::vector<std::string
 
 namespace {
 
-// Hard-wrapped text (docs/deid-text.md, "Hard-wrapped lines"): notes that a system, an editor or
-// a transcriptionist wrapped break sentences at line ends ("his wife\nAdaeze reports", "seen
-// on\n11/2"), where the context rules, which read the blanks between words, stop. A line break
-// is soft, and read as a blank, when the line before is prose that goes on: at least 40 bytes,
-// not mostly digits at its end (IsProse), ending in a letter, a digit, ',' or ')'; and the next line goes on with it: its first byte a
-// letter or a digit, and its first word no field label (a word and ':', "DOB:") and no list
-// number ("2.", "3)"). Returns `s` when no break is soft, else a copy in `buffer` whose soft
-// breaks are blanks (the same length, so every offset holds).
 // Words more than numbers at the end of a line of 40 bytes or more, which the next line's rules
 // may read as context: at most 8 of its last 40 bytes are digits (not "O: T 37.9 HR 88 BP 132/74
 // RR 18 SpO2 96% RA", whose last 40 hold 15). Counted eight bytes at a time: the high bit of each
@@ -2880,6 +2884,31 @@ bool IsProse(std::string_view line) {
   return (sum * kOnes) >> 56 <= 8;
 }
 
+// Whether the last word of the line ending at byte `p` goes on past the line's end: it opens
+// with a small letter or a digit ("his wife", "seen on", "in"), or is capitalised right after a
+// title ("Dr. Marguerite"). A capitalised word alone ends as many lines of lists and headings
+// as it wraps ("...metoprolol and Lasix\nWarren, PA-C will follow").
+bool GoesOnAt(std::string_view s, std::size_t line, std::size_t p) {
+  std::size_t b = p;
+  while (b > line && IsAlnumByte(s[b - 1])) --b;
+  if (b == p) return s[p - 1] == ',' || s[p - 1] == ')';
+  if (!(s[b] >= 'A' && s[b] <= 'Z')) return true;
+  if (b < line + 2 || s[b - 1] != ' ' || s[b - 2] != '.') return false;
+  std::size_t t = b - 2;
+  while (t > line && IsAsciiAlpha(s[t - 1])) --t;
+  return In(LowerWord(s.substr(t, b - 2 - t)), {"dr", "mr", "mrs", "ms", "prof"});
+}
+
+// Hard-wrapped text (docs/deid-text.md, "How it finds PHI", 1): notes that a system, an editor or
+// a transcriptionist wrapped break sentences at line ends ("his wife\nAdaeze reports", "seen
+// on\n11/2"), where the context rules, which read the blanks between words, stop. A line break
+// is soft, and read as a blank, when the line before is prose that goes on: at least 40 bytes,
+// not mostly digits at its end (IsProse), its last word going on (GoesOnAt); and the next line
+// goes on with it: its first byte a letter or a digit, and its first word no field label (a word
+// and ':', "DOB:") and no list number ("2.", "3)"). The rules that read a record's lines
+// (OpensLine, a measurement word before a month/day) and the sentence starts still see the
+// break. Returns `s` when no break is soft, else a copy in `buffer` whose soft breaks are blanks
+// (the same length, so every offset holds).
 std::string_view Unwrapped(std::string_view s, std::string& buffer) {
   constexpr std::size_t kMinLine = 40;
   bool copied = false;
@@ -2889,8 +2918,8 @@ std::string_view Unwrapped(std::string_view s, std::string& buffer) {
     if (nl == nullptr) break;
     const std::size_t p = static_cast<std::size_t>(static_cast<const char*>(nl) - s.data());
     const std::size_t next = p + 1;
-    if (p - line >= kMinLine && next < s.size() && IsAlnumByte(s[next]) &&
-        (IsAlnumByte(s[p - 1]) || s[p - 1] == ',' || s[p - 1] == ')') && IsProse(s.substr(line, p - line))) {
+    if (p - line >= kMinLine && next < s.size() && IsAlnumByte(s[next]) && GoesOnAt(s, line, p) &&
+        IsProse(s.substr(line, p - line))) {
       std::size_t x = next;
       while (x < s.size() && IsAlnumByte(s[x])) ++x;
       const bool label = x < s.size() && s[x] == ':';
@@ -2926,8 +2955,9 @@ Result<std::vector<ByteSpan>> Detector::Detect(std::string_view text) {
       }
     }
     scratch_->Clear();
-    const std::string_view segment = Unwrapped(text.substr(base, len), scratch_->unwrapped);
-    CALIPER_RETURN_IF_ERROR(DetectSegment(segment, base));
+    const std::string_view original = text.substr(base, len);
+    const std::string_view segment = Unwrapped(original, scratch_->unwrapped);
+    CALIPER_RETURN_IF_ERROR(DetectSegment(segment, original, base));
     const std::size_t first = out.size();
     Resolve(scratch_->candidates, *scratch_, out);
     CALIPER_RETURN_IF_ERROR(DetectSpacedRuns(segment, base, out, first));
@@ -3010,7 +3040,7 @@ Status Detector::DetectSpacedRuns(std::string_view s, std::size_t base, std::vec
     }
     done = j;
     scratch_->Clear();
-    CALIPER_RETURN_IF_ERROR(DetectSegment(collapsed, 0));
+    CALIPER_RETURN_IF_ERROR(DetectSegment(collapsed, collapsed, 0));
     std::vector<ByteSpan> spans;
     Resolve(scratch_->candidates, *scratch_, spans);
     for (const ByteSpan& c : spans) {
@@ -3039,7 +3069,7 @@ Status Detector::DetectSpacedRuns(std::string_view s, std::size_t base, std::vec
   return Status::Ok();
 }
 
-Status Detector::DetectSegment(std::string_view s, std::size_t base) {
+Status Detector::DetectSegment(std::string_view s, std::string_view original, std::size_t base) {
   std::vector<ByteSpan>& out = scratch_->candidates;
   std::vector<PatternMatch>& matches = scratch_->matches;
   CALIPER_RETURN_IF_ERROR(scanner_->Scan(s, matches));
@@ -3117,7 +3147,7 @@ Status Detector::DetectSegment(std::string_view s, std::size_t base) {
 
   const std::size_t matched = out.size();
   if (!scratch_->month_days.empty()) {
-    AddMonthDayDates(s, base, month_day_priority, scratch_->month_days, out);
+    AddMonthDayDates(s, original, base, month_day_priority, scratch_->month_days, out);
   }
   const std::size_t dated = out.size();
 
@@ -3210,7 +3240,17 @@ Status Detector::DetectSegment(std::string_view s, std::size_t base) {
 
   // The words, looked up once, for the labels and then the names and places.
   Tokenize(s, scratch_->lower, scratch_->words);
-  WordPass words(s, scratch_->words, clinicians_, known_names_, out, base);
+  if (original.data() != s.data()) {
+    // A soft line break still starts a sentence: a common word after it is no name the more
+    // ("...bed alarm on\nRose spots absent"), as after any line break.
+    std::vector<Word>& w = scratch_->words;
+    for (std::size_t k = 1; k < w.size(); ++k) {
+      if (!w[k].sentence_start && Gap(original, w[k - 1], w[k]).find('\n') != std::string_view::npos) {
+        w[k].sentence_start = true;
+      }
+    }
+  }
+  WordPass words(s, original, scratch_->words, clinicians_, known_names_, out, base);
   words.LookUp();
   std::vector<LabelEnd>& labels = scratch_->labels;
   FindLabels(s, scratch_->words, labels);

@@ -45,7 +45,8 @@ class Detector {
  private:
   explicit Detector(std::unique_ptr<PatternScanner> scanner);
   // Appends the candidate spans of one segment (at byte `base` of the text) to the scratch's.
-  Status DetectSegment(std::string_view text, std::size_t base);
+  // `original` is `text` before Unwrapped blanked its soft line breaks (the same length).
+  Status DetectSegment(std::string_view text, std::string_view original, std::size_t base);
   // OCR letter-spacing in one segment ("D O B : 0 4 / 1 2 / 1 9 6 0"): each run of single
   // characters is detected again with its spaces taken out, and what is found there is resolved
   // with `out[first..]` (the segment's resolved spans), keeping `out` sorted.

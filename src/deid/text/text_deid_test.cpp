@@ -1691,7 +1691,10 @@ TEST(TextDeid, HandWrittenLinesTenthRound) {
                      "ER 95%, PgR 80%", "ER/PgR positive, PgR 1234 fmol/mg", "pager 2 times overnight",
                      "instagram @ noon", "Pain, nausea", "Fever, Chills", "RR 22, box of gauze",
                      "RR 18 2 box dressings", "lives on Elm St. Hospital visits monthly",
-                     "POD 2 (1/2 tab given)", "day 3 (pain 4/10)", "Bx (3/6 cores positive)", "POD 2 (3/4-1/2)"});
+                     "POD 2 (1/2 tab given)", "day 3 (pain 4/10)", "Bx (3/6 cores positive)", "POD 2 (3/4-1/2)",
+                     // The day of a course of so many days (review of this round).
+                     "Completed day 5 (5/7) of ceftriaxone", "Abx day 3 (3/7) today", "Cefepime day 4 (4/10) per ID",
+                     "day 2 (2/14) of vancomycin"});
 }
 
 TEST(TextDeid, AgesOver89Only) {
@@ -2164,6 +2167,31 @@ TEST(TextDeid, HardWrappedLinesReadAsProse) {
   EXPECT_EQ(Found(*d, "Discussed the plan with the patient and family at the bedside today\n2. CHF: continue diuresis",
                   PhiType::kDate),
             (std::vector<std::string>{}));
+  // Records still read by their lines (the review of this rule): a name in capitals on a line of
+  // its own, a lower-case "last, first" opening a line before its date of birth.
+  EXPECT_EQ(Found(*d, "Record date: 2069-04-07   Internal Medicine Associates Clinic\nCAMPBELL, DOLORES\n",
+                  PhiType::kName),
+            (std::vector<std::string>{"CAMPBELL, DOLORES"}));
+  EXPECT_EQ(Found(*d, "we met with the family today, the patient's children who both live nearby\nGOMEZ, ELENA",
+                  PhiType::kName),
+            (std::vector<std::string>{"GOMEZ, ELENA"}));
+  EXPECT_EQ(Found(*d, "records received from outside hospital and reviewed with the team\no'neil, mary  dob 3.22.1958",
+                  PhiType::kName),
+            (std::vector<std::string>{"o'neil, mary"}));
+  // A measurement word on the line before is no context of a month/day.
+  EXPECT_EQ(Found(*d, "Followed closely in hypertension clinic for elevated blood pressure\nfrom 3/5 to 4/5 home readings",
+                  PhiType::kDate),
+            (std::vector<std::string>{"3/5", "4/5"}));
+  // A capitalised word alone ends a line of a list as often as it wraps, and a soft break still
+  // starts a sentence.
+  for (const char* line : {"BP remains elevated, will uptitrate metoprolol and Lasix\nWarren, PA-C will follow up",
+                           "Lives with her husband, who drives, and is independent in ADLs\nChurch members visit",
+                           "Patient resting in bed with call light in reach, bed alarm on\nRose spots absent",
+                           "Patient resting in bed with call light in reach, bed alarm on\nRay of light therapy"}) {
+    auto spans = d->Detect(line);
+    ASSERT_TRUE(spans.ok());
+    EXPECT_TRUE(spans->empty()) << line;
+  }
   // One line's prose is never joined to a line that is not there: a break ending the text.
   EXPECT_EQ(Found(*d, "Patient seen and examined with the resident team this morning, wife\n", PhiType::kName),
             (std::vector<std::string>{}));
