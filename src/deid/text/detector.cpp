@@ -2617,12 +2617,14 @@ std::size_t BritishPostcodeEnd(std::string_view s, std::size_t i, std::size_t j)
 }
 
 // Whether the six characters from byte `i` read as a TNM stage ("T2N0M0": tumour T0-T4, nodes
-// N0-N3, metastasis M0-M1; AJCC Cancer Staging Manual, 8th ed.).
-bool TnmStageAt(std::string_view s, std::size_t i) {
+// N0-N3, metastasis M0-M1; AJCC Cancer Staging Manual, 8th ed.) or a Glasgow Coma Scale's parts
+// ("E3V4M5": eyes 1-4, verbal 1-5, motor 1-6).
+bool StageOrComaScaleAt(std::string_view s, std::size_t i) {
   const auto at = [&](std::size_t k, char letter, char top) {
     return Lower(s[i + k]) == letter && s[i + k + 1] >= '0' && s[i + k + 1] <= top;
   };
-  return i + 6 <= s.size() && at(0, 't', '4') && at(2, 'n', '3') && at(4, 'm', '1');
+  return i + 6 <= s.size() && ((at(0, 't', '4') && at(2, 'n', '3') && at(4, 'm', '1')) ||
+                                (at(0, 'e', '4') && at(2, 'v', '5') && at(4, 'm', '6')));
 }
 
 // A Canadian postal code ("m5v 2t6": letter digit letter, digit letter digit) or a British
@@ -2634,15 +2636,15 @@ std::size_t PostcodeEnd(std::string_view s, std::size_t i, std::size_t j, bool l
   const auto digit = [&](std::size_t k) { return k < s.size() && IsDigit(s[k]); };
   const auto ends = [&](std::size_t k) { return k >= s.size() || !IsAlnumByte(s[k]); };
   if (i > 0 && (IsAlnumByte(s[i - 1]) || s[i - 1] == '-')) return i;
-  // Canadian: A1A 1A1 or A1A1A1; not a TNM stage, which has the same shape without the blank
-  // ("T2N0M0": tumour, nodes, metastasis), unless a ZIP label, a province or a city comes before
+  // Canadian: A1A 1A1 or A1A1A1; not a TNM stage or a coma scale's parts, which have the same
+  // shape without the blank ("T2N0M0": tumour, nodes, metastasis; "E3V4M5"), unless a ZIP label, a province or a city comes before
   // it ("Calgary AB T2N0M0").
   if (j == i + 1 && digit(j) && alpha(j + 1)) {
     std::size_t k = j + 2;
     const bool blank = k < s.size() && s[k] == ' ';
     if (blank) ++k;
     if (digit(k) && alpha(k + 1) && digit(k + 2) && ends(k + 3)) {
-      if (blank || labelled || !TnmStageAt(s, i)) return k + 3;
+      if (blank || labelled || !StageOrComaScaleAt(s, i)) return k + 3;
       const std::string before = WordBefore(s, i);
       if (In(before, {"ab", "bc", "mb", "nb", "nl", "ns", "nt", "nu", "on", "pe", "qc", "sk", "yt"}) ||
           (!before.empty() && Lexicon::Get().City(before))) {

@@ -1694,7 +1694,9 @@ TEST(TextDeid, HandWrittenLinesTenthRound) {
                      "POD 2 (1/2 tab given)", "day 3 (pain 4/10)", "Bx (3/6 cores positive)", "POD 2 (3/4-1/2)",
                      // The day of a course of so many days (review of this round).
                      "Completed day 5 (5/7) of ceftriaxone", "Abx day 3 (3/7) today", "Cefepime day 4 (4/10) per ID",
-                     "day 2 (2/14) of vancomycin"});
+                     "day 2 (2/14) of vancomycin",
+                     // A coma scale's parts have a Canadian postcode's shape, as a TNM stage has.
+                     "GCS 11 (E3V3M5) on arrival", "GCS E4V5M6 = 15"});
 }
 
 TEST(TextDeid, AgesOver89Only) {
