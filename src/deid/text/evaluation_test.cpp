@@ -144,13 +144,12 @@ TEST(DeidEvaluation, HeldOutHandWrittenNotes) {
   ASSERT_TRUE(r.ok());
   for (const auto& m : r->misses) std::printf("MISS %s\n", m.c_str());
   for (const auto& f : r->false_positives) std::printf("FP   %s\n", f.c_str());
-  // Batch 1 at de1420c: recall 0.829 (126 of 152), covered 0.868 (132), precision 0.947.
-  // Batches 1 and 2 at lead25 (ae66e7c): recall 0.780 (437 of 560), covered 0.834 (467),
-  // precision 0.922; batch 2 alone: recall 0.762 (311 of 408), covered 0.821 (335),
-  // precision 0.912.
-  EXPECT_GE(r->all.recall(), 0.780);
-  EXPECT_GE(r->all.covered_share(), 0.833);
-  EXPECT_GE(r->all.precision(), 0.921);
+  // The last figures of all batches together (docs/deid-text.md, "Held-out hand-written notes",
+  // has each batch's): batches 1-3 at 62b2a57, recall 0.779 (750 of 962), covered 0.829 (798),
+  // precision 0.923.
+  EXPECT_GE(r->all.recall(), 0.779);
+  EXPECT_GE(r->all.covered_share(), 0.829);
+  EXPECT_GE(r->all.precision(), 0.922);
 }
 
 TEST(DeidEvaluation, PublicClinicianWrittenNotes) {
