@@ -149,7 +149,7 @@ bool IsModal(std::string_view w) {
 // The words that anchor the phrase rules (WordPass::Phrases), looked up with the Grammar words
 // (RuleFlagsOf).
 enum Phrase : std::uint8_t {
-  kAgeCue = 1u << 0,          // "pt ninety-two"
+  kAgeCue = 1u << 0,          // "pt ninety-two", "who is 100", "alive, 93"
   kNicknameCue = 1u << 1,     // "goes by", "aka", "(be) called", "known as", "prefers"
   kFacility = 1u << 2,        // a facility word ending a lower-case facility name ("maplewood snf")
   kResidence = 1u << 3,       // one where people stay: any name word may precede it after "to", "at"
@@ -161,7 +161,7 @@ enum Phrase : std::uint8_t {
 RuleWordMap PhraseWords() {
   RuleWordMap t;
   auto add = [&](std::uint8_t flag, std::initializer_list<std::string_view> words) { AddRuleWords(t, flag, words); };
-  add(kAgeCue, {"pt", "patient"});
+  add(kAgeCue, {"pt", "patient", "who", "alive"});
   add(kNicknameCue, {"by", "aka", "called", "as", "nickname", "nicknamed", "prefers"});
   add(kFacility, {"hospital", "clinic", "hospice", "snf", "rehab", "ltach", "shelter", "daycare", "preschool"});
   add(kResidence, {"snf", "rehab", "ltach", "shelter", "daycare", "preschool"});
@@ -202,6 +202,34 @@ bool IsCredential(std::string_view w) {
     return StringTable<bool>(t);
   }();
   return kTable.Find(w) != nullptr;
+}
+// A word that ends an organisation's name without saying "hospital" or "clinic": what it does or
+// how it is organised ("Kearns Family Health", "Front Range Medical Transport", "Green Hills
+// Manor", "Magic City Dermatology"). A rule, not a dictionary: the names before it are not listed.
+bool IsOrganisationWord(std::string_view w) {
+  static const StringTable<bool> kTable = [] {
+    std::vector<std::pair<std::string_view, bool>> t;
+    for (std::string_view word :
+         {"health", "services", "network", "transport", "manor", "regional", "general", "partners", "group",
+          "specialists", "medicine", "respiratory", "dermatology", "cardiology", "gastroenterology", "oncology",
+          "hematology", "neurology", "urology", "orthopedics", "pediatrics", "radiology", "imaging"}) {
+      t.emplace_back(word, true);
+    }
+    return StringTable<bool>(t);
+  }();
+  return kTable.Find(w) != nullptr;
+}
+// Words that, first before an organisation word, make the phrase a kind of care or a department
+// rather than a name ("Emergency Medical Services", "Adult Protective Services", "Internal
+// Medicine", "Behavioral Health"), or an order to one ("Consult Pediatric Cardiology").
+bool IsCareKindWord(std::string_view w) {
+  return In(w, {"emergency", "adult", "child", "protective", "social", "family", "internal", "primary", "pediatric",
+                "behavioral", "behavioural", "mental", "home", "community", "public", "occupational", "physical",
+                "urgent", "critical", "intensive", "palliative", "interventional", "surgical", "clinical", "nuclear",
+                "sleep", "sports", "preventive", "women's", "men's", "maternal", "veterans", "student", "employee",
+                "integrative", "geriatric", "adolescent", "oral", "consult", "consulted", "called", "per", "paged",
+                "notified", "contacted", "discussed", "see", "seen", "refer", "referred", "please", "follow", "with",
+                "vascular", "cardiac", "pulmonary", "infectious", "digestive", "environmental"});
 }
 // A word that comes after an eponym ("disease" in "Lyme disease"), by where else it may come.
 enum class AfterEponym : std::uint8_t {
@@ -1024,6 +1052,41 @@ class WordPass {
     if (const int age = ParseInt(s_.substr(b, e - b)); age >= 90 && age <= 125) Add(b, e, PhiType::kAge, 3);
   }
 
+  // "who is 100", "pt is 93", "alive at 97", "died at 101", "alive, 93": an age over 89 (90-125) in
+  // digits after words that say a person's age or life, from word `i` ("who", "pt", "patient",
+  // "alive", or "at" after "alive", "died", "deceased", "passed"); not a value ("pt is 95 kg",
+  // "who is 92% adherent", "alive at 100.2").
+  void AgeAfterLifePhraseAt(std::size_t i) {
+    const std::size_t n = w_.size();
+    const std::string_view w = w_[i].lower;
+    std::size_t b = w_[i].end;
+    if (w == "alive" && s_.substr(b, 2) == ", ") {
+      b += 2;
+    } else if (w == "at" && i > 0 && IsSpaceGap(Gap(s_, w_[i - 1], w_[i])) &&
+               In(w_[i - 1].lower, {"alive", "died", "deceased", "passed"})) {
+      b += 1;
+    } else if (w != "alive" && w != "at" && i + 1 < n && w_[i + 1].lower == "is" &&
+               IsSpaceGap(Gap(s_, w_[i], w_[i + 1]))) {
+      b = w_[i + 1].end + 1;
+    } else {
+      return;
+    }
+    if (b >= s_.size() || s_[b - 1] != ' ' || !IsDigit(s_[b])) return;
+    std::size_t e = b;
+    while (e < s_.size() && IsDigit(s_[e])) ++e;
+    if (e < s_.size() && (s_[e] == '/' || s_[e] == '%' || s_[e] == ':' || s_[e] == '-' ||
+                          (s_[e] == '.' && e + 1 < s_.size() && IsDigit(s_[e + 1])))) {
+      return;
+    }
+    std::size_t u = e;
+    while (u < s_.size() && IsBlank(s_[u])) ++u;
+    const bool years = u < s_.size() && Lower(s_[u]) == 'y';  // "died at 101 years"
+    if (UnitAfter(s_, e) && !years) return;
+    if (const int age = ParseInt(s_.substr(b, e - b)); e - b <= 3 && age >= 90 && age <= 125) {
+      Add(b, e, PhiType::kAge, 3);
+    }
+  }
+
   // An age over 89 written short with the sex at the word `i`, "F" or "M" in capitals: "93F",
   // "93 F", "F/93", "M, 91". "99F" is as often a temperature, so the words around it must say
   // patient: no temperature word before it ("Tmax 101F", "febrile to 102F") and a word that
@@ -1156,6 +1219,24 @@ class WordPass {
         }
         continue;
       }
+      // Organisations without such a word: one to four capitalised words before an organisation
+      // word ("Kearns Family Health", "Green Hills Manor"), the first no kind of care ("Emergency
+      // Medical Services") and, when it stands alone, no common word ("Sleep Medicine", "Mass
+      // General") nor a person's after a title ("Dr. Patel Cardiology").
+      if (w_[i].cap && !w_[i].all_caps && i > 0 && IsSpaceGap(Gap(s_, w_[i - 1], w_[i])) &&
+          IsOrganisationWord(w_[i].lower)) {
+        std::size_t b = i;
+        while (b > 0 && IsSpaceGap(Gap(s_, w_[b - 1], w_[b])) && w_[b - 1].cap && !w_[b - 1].all_caps &&
+               w_[b - 1].grammar == 0 && !w_[b - 1].calendar && i - b < 4) {
+          --b;
+        }
+        const bool after_title = b > 0 && (w_[b - 1].grammar & kTitle);
+        if (b < i && !after_title && !IsCareKindWord(w_[b].lower) && !IsOrganisationWord(w_[b].lower) &&
+            (i - b >= 2 || !w_[b].common)) {
+          Add(w_[b].begin, w_[i].end, EmployerContext(b) ? PhiType::kOther : PhiType::kLocation, 2);
+          continue;
+        }
+      }
       // Employers without such a word: "works as a driver at Blue River Trucking", "fired from
       // Amazon warehouse".
       if ((w_[i].lower == "at" || w_[i].lower == "from") && i + 1 < n && w_[i + 1].cap && !w_[i + 1].calendar &&
@@ -1182,6 +1263,21 @@ class WordPass {
         continue;
       }
       if (!w_[i].cap) continue;
+      // "Joplin, MO", "Tyler, TX 75701": a capitalised word before ", " and a two-letter state code in
+      // capitals that ends the phrase or comes before a ZIP code is a town, even one that is no listed
+      // city or is a name; not a credential ("Smith, MD", "Lee, PA") nor "OR" going on ("Jones, OR
+      // at 10").
+      if (w_[i].plain && !w_[i].all_caps && w_[i].grammar == 0 && !w_[i].calendar && !w_[i].state &&
+          w_[i].lower.size() >= 3 && i + 1 < n && w_[i + 1].state && w_[i + 1].all_caps &&
+          w_[i + 1].lower.size() == 2 && Gap(s_, w_[i], w_[i + 1]) == ", " && !IsCredential(w_[i + 1].lower)) {
+        const std::size_t e = w_[i + 1].end;
+        const bool ends = e == s_.size() || std::string_view(",.;)\n\r").find(s_[e]) != std::string_view::npos ||
+                          (s_[e] == ' ' && ZipAt(e + 1));
+        if (ends) {
+          Add(w_[i].begin, w_[i].end, PhiType::kLocation, 3);
+          continue;
+        }
+      }
       if (w_[i].lower.size() == 1 && (w_[i].lower[0] == 'f' || w_[i].lower[0] == 'm')) SexAndAgeAt(i);  // "93F"
       if (w_[i].calendar || !w_[i].city_start || Eponym(i) || AfterStatusPost(i)) continue;
       // Cities: gazetteer words before ", <state>", or after "in"/"from", or unusual words.
@@ -1254,6 +1350,7 @@ class WordPass {
       if (phrase & (kFacility | kFacilityPair)) FacilityEndingAt(i);
       if (phrase & kAgeWord) Add(w.begin, w.end, PhiType::kAge, 3);
       if ((w.grammar & kPlaceCue) && w.lower == "of") AgeAfterPersonOfAt(i);
+      if ((phrase & kAgeCue) || ((w.grammar & kPlaceCue) && w.lower == "at")) AgeAfterLifePhraseAt(i);
       if (w.grammar & kCalendar) SpelledDateAt(i);
       if (i + 1 == n) break;
       const bool spaced = IsSpaceGap(Gap(s_, w, w_[i + 1]));
