@@ -584,6 +584,26 @@ class WordPass {
     return i + 5 == s_.size() || !IsDigit(s_[i + 5]);
   }
 
+  // "Joplin, MO", "Tyler, TX 75701": whether the capitalised word `i`, before ", " and a two-letter
+  // state code in capitals that ends the phrase or comes before a ZIP code, is a town, even one
+  // that is no listed city or is a name; not before a credential ("Smith, MD", "Lee, PA") nor before
+  // "OR" going on ("Jones, OR at 10").
+  bool TownBeforeStateCode(std::size_t i) const {
+    const Word& w = w_[i];
+    if (!w.cap || !w.plain || w.all_caps || w.grammar != 0 || w.calendar || w.state || w.lower.size() < 3 ||
+        i + 1 >= w_.size()) {
+      return false;
+    }
+    const Word& code = w_[i + 1];
+    if (!code.state || !code.all_caps || code.lower.size() != 2 || Gap(s_, w, code) != ", " ||
+        IsCredential(code.lower)) {
+      return false;
+    }
+    const std::size_t e = code.end;
+    return e == s_.size() || std::string_view(",.;)\n\r").find(s_[e]) != std::string_view::npos ||
+           (s_[e] == ' ' && ZipAt(e + 1));
+  }
+
   // From the capitalised name word `i`, one or two lower-case surname particles and then a
   // capitalised word that may be a name, in direction `dir` (+1 after, -1 before): the index of
   // that word ("Pieter van den Broek", "Anneliese van der Westhuizen"), or `i` when there is none.
@@ -887,7 +907,8 @@ class WordPass {
         a.score += 2;
         b.score += 2;
       } else if (g == ", " && b.first > 0 && !b.state && (a.last > 0 || !a.common) && NameLike(a, false) &&
-                 !a.all_caps) {  // "Smith, John" but not "Columbus, Georgia"
+                 !a.all_caps && !TownBeforeStateCode(i + 1)) {  // "Smith, John" but not "Columbus, Georgia",
+                                                                // "Harris, Tyler, TX"
         a.score += 2;
         b.score += 2;
       }
@@ -945,7 +966,7 @@ class WordPass {
         continue;
       }
       const std::string_view g = Gap(s_, w_[i], w_[i + 1]);
-      const bool near = IsSpaceGap(g) || (g == ", " && !w_[i].all_caps) ||
+      const bool near = IsSpaceGap(g) || (g == ", " && !w_[i].all_caps && !TownBeforeStateCode(i + 1)) ||
                         (g == ". " && IsInitial(s_, w_[i]));
       if (near && (NameLike(w_[i + 1], false) || IsInitial(s_, w_[i + 1])) && !IsModal(w_[i + 1].lower)) {
         w_[i + 1].name = true;  // not "Her Son Dmitri Volkov Will Pick Her Up"
@@ -1263,20 +1284,9 @@ class WordPass {
         continue;
       }
       if (!w_[i].cap) continue;
-      // "Joplin, MO", "Tyler, TX 75701": a capitalised word before ", " and a two-letter state code in
-      // capitals that ends the phrase or comes before a ZIP code is a town, even one that is no listed
-      // city or is a name; not a credential ("Smith, MD", "Lee, PA") nor "OR" going on ("Jones, OR
-      // at 10").
-      if (w_[i].plain && !w_[i].all_caps && w_[i].grammar == 0 && !w_[i].calendar && !w_[i].state &&
-          w_[i].lower.size() >= 3 && i + 1 < n && w_[i + 1].state && w_[i + 1].all_caps &&
-          w_[i + 1].lower.size() == 2 && Gap(s_, w_[i], w_[i + 1]) == ", " && !IsCredential(w_[i + 1].lower)) {
-        const std::size_t e = w_[i + 1].end;
-        const bool ends = e == s_.size() || std::string_view(",.;)\n\r").find(s_[e]) != std::string_view::npos ||
-                          (s_[e] == ' ' && ZipAt(e + 1));
-        if (ends) {
-          Add(w_[i].begin, w_[i].end, PhiType::kLocation, 3);
-          continue;
-        }
+      if (TownBeforeStateCode(i)) {
+        Add(w_[i].begin, w_[i].end, PhiType::kLocation, 3);
+        continue;
       }
       if (w_[i].lower.size() == 1 && (w_[i].lower[0] == 'f' || w_[i].lower[0] == 'm')) SexAndAgeAt(i);  // "93F"
       if (w_[i].calendar || !w_[i].city_start || Eponym(i) || AfterStatusPost(i)) continue;

@@ -1708,6 +1708,7 @@ TEST(TextDeid, HeldOutPatternsRound) {
       {"visits by Prairie Wind Home Health Services", PhiType::kLocation, {"Prairie Wind Home Health Services"}},
       {"seen at Pinecrest Regional on arrival", PhiType::kLocation, {"Pinecrest Regional"}},
       {"Brother Dwayne (Tyler, TX) will visit", PhiType::kLocation, {"Tyler"}},
+      {"contact: son Dwayne Harris, Tyler, TX", PhiType::kLocation, {"Tyler"}},
       {"mailing to PO Box 9, Florence, AL 35630", PhiType::kLocation, {"PO Box 9", "Florence"}},
       {"her father, who is 96, lives with them", PhiType::kAge, {"96"}},
       {"Grandmother alive at 94; uncle died at 102 in his sleep", PhiType::kAge, {"94", "102"}},
