@@ -109,7 +109,7 @@ RuleWordMap GrammarWords() {
                  "classmate", "babysitter", "sitter", "nanny", "chaplain", "sponsor", "aide", "subscriber", "insured",
                  "guarantor", "policyholder", "pharmacist", "emt", "medic", "paramedic", "rep", "officer", "caller",
                  "assistant", "doula", "midwife", "tech", "technician", "circulator", "anesthesiologist",
-                 "anesthetist", "named",
+                 "anesthetist", "named", "liaison", "navigator", "coordinator",
                  "dear"});  // a letter's salutation ("Dear Maria,")
   add(kNameCue | kRelation,
       {"daughter", "son", "wife", "husband", "mother", "father", "sister", "brother", "spouse", "partner", "niece",
@@ -120,7 +120,7 @@ RuleWordMap GrammarWords() {
        "hija", "hijo", "esposa", "esposo", "marido", "hermana", "hermano", "filha", "filho", "irmã", "irmão",
        "mãe"});
   add(kCredential, {"md", "do", "rn", "np", "pa", "phd", "dds", "dmd", "mbbs", "frcp", "lpn", "cnp",
-                    "aprn", "crna", "dpm", "od", "pharmd", "lcsw"});
+                    "aprn", "crna", "dpm", "od", "pharmd", "lcsw", "cna", "lvn"});
   add(kCalendar, {"january", "february", "march", "april", "may", "june", "july", "august",
                   "september", "october", "november", "december", "jan", "feb", "mar", "apr",
                   "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "monday", "tuesday",
@@ -526,7 +526,7 @@ class WordPass {
                         "grandfather", "guardian", "coach", "landlord", "landlady", "pastor", "boss", "coworker",
                         "co-worker", "housemate", "classmate", "babysitter", "sitter", "nanny", "chaplain", "sponsor",
                         "aide", "subscriber", "insured", "guarantor", "policyholder", "pharmacist", "emt", "medic",
-                        "paramedic", "rep", "officer"});
+                        "paramedic", "rep", "officer", "liaison", "navigator", "coordinator"});
   }
 
   // A clinician's role that is a name cue but no PersonNoun (a word in no list after it is a
@@ -884,7 +884,9 @@ class WordPass {
     for (std::size_t i = 1; i < n; ++i) {
       if (!(w_[i].grammar & kCredential) || !w_[i].all_caps) continue;
       const std::string_view g = Gap(s_, w_[i - 1], w_[i]);
-      if ((g == ", " || g == " ") && NameLike(w_[i - 1], false)) w_[i - 1].score += 4;
+      // "Tanisha, RN", "Tanisha RN", "Tanisha (CNA)".
+      const bool bracketed = g == " (" && w_[i].end < s_.size() && s_[w_[i].end] == ')';
+      if ((g == ", " || g == " " || bracketed) && NameLike(w_[i - 1], false)) w_[i - 1].score += 4;
     }
     // Pairs: a first name followed by a surname-like word ("John Smith"), or "Smith, John".
     for (std::size_t i = 0; i + 1 < n; ++i) {
@@ -1099,10 +1101,12 @@ class WordPass {
                           (s_[e] == '.' && e + 1 < s_.size() && IsDigit(s_[e + 1])))) {
       return;
     }
+    // UnitAfter takes "years" ("died at 101 years") and "of" ("died at 101 of pneumonia") too.
     std::size_t u = e;
     while (u < s_.size() && IsBlank(s_[u])) ++u;
-    const bool years = u < s_.size() && Lower(s_[u]) == 'y';  // "died at 101 years"
-    if (UnitAfter(s_, e) && !years) return;
+    const bool years_or_of = u < s_.size() && (Lower(s_[u]) == 'y' ||
+                                               LowerWord(s_.substr(u, 3)) == "of ");
+    if (UnitAfter(s_, e) && !years_or_of) return;
     if (const int age = ParseInt(s_.substr(b, e - b)); e - b <= 3 && age >= 90 && age <= 125) {
       Add(b, e, PhiType::kAge, 3);
     }
@@ -1414,6 +1418,7 @@ class WordPass {
     const std::size_t n = w_.size();
     const Word& m = w_[i];
     if (m.lower.ends_with("day")) return;  // a weekday
+    MonthAfterTimeWordAt(i);
     const std::size_t e = m.end;
     if (e + 4 <= s_.size() && s_[e] == ' ' && s_[e + 1] == '\'' && IsDigit(s_[e + 2]) && IsDigit(s_[e + 3]) &&
         (e + 4 == s_.size() || !IsDigit(s_[e + 4]))) {
@@ -1558,6 +1563,19 @@ class WordPass {
     if (w_[e].end < s_.size() && (s_[w_[e].end] == '%' || UnitAfter(s_, w_[e].end))) return;
     if (next_is(e, {"percent", "seconds", "sec", "degrees", "pounds", "beats", "bpm", "meters", "yards"})) return;
     Add(w_[k].begin, w_[e].end, PhiType::kAge, 3);
+  }
+
+  // "in January", "until late March", "since Aug": a capitalised month's name alone right after a
+  // word that puts a time in it is a date element (Safe Harbor keeps only the year), at the
+  // calendar word `i` (no weekday). Not in lower case, where "may" and "march" are verbs as often
+  // and the third round keeps "seen in june the same day".
+  void MonthAfterTimeWordAt(std::size_t i) {
+    const Word& m = w_[i];
+    if (i == 0 || !m.cap || In(m.lower, {"tues", "weds", "thur", "thurs"})) return;
+    if (IsSpaceGap(Gap(s_, w_[i - 1], m)) &&
+        In(w_[i - 1].lower, {"in", "until", "since", "early", "late", "during", "through", "before", "after", "by"})) {
+      Add(m.begin, m.end, PhiType::kDate, 2);
+    }
   }
 
   // A nickname after the cue word `c`: "goes by bobby", "aka bob", "prefers to be called

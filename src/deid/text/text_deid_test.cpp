@@ -1714,6 +1714,13 @@ TEST(TextDeid, HeldOutPatternsRound) {
       {"Grandmother alive at 94; uncle died at 102 in his sleep", PhiType::kAge, {"94", "102"}},
       {"Mother alive, 92, with dementia", PhiType::kAge, {"92"}},
       {"pt is 91 and lives alone", PhiType::kAge, {"91"}},
+      {"Aunt died at 99 of a stroke", PhiType::kAge, {"99"}},
+      // A month alone after a word that puts a time in it; a staff name after a role or before
+      // a credential in brackets.
+      {"off work since February; back by late October", PhiType::kDate, {"February", "October"}},
+      {"coordinator Beatriz will fax the forms", PhiType::kName, {"Beatriz"}},
+      {"patient navigator Rosalba at bedside", PhiType::kName, {"Rosalba"}},
+      {"Tanisha (CNA) and Imani (LPN) on the unit", PhiType::kName, {"Tanisha", "Imani"}},
   };
   for (const ExpectedLine& l : lines) EXPECT_EQ(Found(*d, l.text, l.type), l.spans) << l.text;
   ExpectNoSpans(*d, {"Consult Cardiology; Pediatric Cardiology following", "Emergency Medical Services arrived",
@@ -1723,7 +1730,9 @@ TEST(TextDeid, HeldOutPatternsRound) {
                      "Interventional Radiology placed the line",
                      "discussed with Anesthesia, OR at 10", "BP is 100/60", "HR is 96 and regular",
                      "pt is 95 kg", "who is 92% adherent", "alive at 100.2", "pt is 90 lbs",
-                     "sats at 92 on RA", "died at 0930"});
+                     "sats at 92 on RA", "died at 0930", "you may call in the morning",
+                     "we march on; Seen Monday", "in 3 weeks", "Chest (PA) and lateral",
+                     "coordinator aware", "Interpreter: Somali", "Liaison notified, will call"});
   // A name before a credential stays a name, not a town before a state code.
   for (const std::string signed_by : {"Ana Smith, MD", "Joe Lee, PA", "Rita Lopez, DO"}) {
     EXPECT_TRUE(Found(*d, signed_by, PhiType::kLocation).empty()) << signed_by;
