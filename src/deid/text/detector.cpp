@@ -206,7 +206,8 @@ bool IsCredential(std::string_view w) {
 // A word that ends an organisation's name without saying "hospital" or "clinic": what it does or
 // how it is organised ("Kearns Family Health", "Front Range Medical Transport", "Green Hills
 // Manor", "Magic City Dermatology"). A rule, not a dictionary: the names before it are not listed.
-bool IsOrganisationWord(std::string_view w) {
+// `hash` is HashWord(w).
+bool IsOrganisationWord(std::string_view w, std::uint64_t hash) {
   static const StringTable<bool> kTable = [] {
     std::vector<std::pair<std::string_view, bool>> t;
     for (std::string_view word :
@@ -217,7 +218,7 @@ bool IsOrganisationWord(std::string_view w) {
     }
     return StringTable<bool>(t);
   }();
-  return kTable.Find(w) != nullptr;
+  return w.size() >= 5 && kTable.Find(w, hash) != nullptr;  // "group" is the shortest
 }
 // Words that, first before an organisation word, make the phrase a kind of care or a department
 // rather than a name ("Emergency Medical Services", "Adult Protective Services", "Internal
@@ -589,14 +590,11 @@ class WordPass {
   // that is no listed city or is a name; not before a credential ("Smith, MD", "Lee, PA") nor before
   // "OR" going on ("Jones, OR at 10").
   bool TownBeforeStateCode(std::size_t i) const {
+    if (i + 1 >= w_.size() || !w_[i + 1].state) return false;  // the rarest first: called at every ", "
     const Word& w = w_[i];
-    if (!w.cap || !w.plain || w.all_caps || w.grammar != 0 || w.calendar || w.state || w.lower.size() < 3 ||
-        i + 1 >= w_.size()) {
-      return false;
-    }
     const Word& code = w_[i + 1];
-    if (!code.state || !code.all_caps || code.lower.size() != 2 || Gap(s_, w, code) != ", " ||
-        IsCredential(code.lower)) {
+    if (!w.cap || !w.plain || w.all_caps || w.grammar != 0 || w.calendar || w.state || w.lower.size() < 3 ||
+        !code.all_caps || code.lower.size() != 2 || Gap(s_, w, code) != ", " || IsCredential(code.lower)) {
       return false;
     }
     const std::size_t e = code.end;
@@ -1248,15 +1246,15 @@ class WordPass {
       // word ("Kearns Family Health", "Green Hills Manor"), the first no kind of care ("Emergency
       // Medical Services") and, when it stands alone, no common word ("Sleep Medicine", "Mass
       // General") nor a person's after a title ("Dr. Patel Cardiology").
-      if (w_[i].cap && !w_[i].all_caps && i > 0 && IsSpaceGap(Gap(s_, w_[i - 1], w_[i])) &&
-          IsOrganisationWord(w_[i].lower)) {
+      if (w_[i].cap && !w_[i].all_caps && i > 0 && w_[i - 1].cap && IsOrganisationWord(w_[i].lower, w_[i].hash) &&
+          IsSpaceGap(Gap(s_, w_[i - 1], w_[i]))) {
         std::size_t b = i;
         while (b > 0 && IsSpaceGap(Gap(s_, w_[b - 1], w_[b])) && w_[b - 1].cap && !w_[b - 1].all_caps &&
                w_[b - 1].grammar == 0 && !w_[b - 1].calendar && i - b < 4) {
           --b;
         }
         const bool after_title = b > 0 && (w_[b - 1].grammar & kTitle);
-        if (b < i && !after_title && !IsCareKindWord(w_[b].lower) && !IsOrganisationWord(w_[b].lower) &&
+        if (b < i && !after_title && !IsCareKindWord(w_[b].lower) && !IsOrganisationWord(w_[b].lower, w_[b].hash) &&
             (i - b >= 2 || !w_[b].common)) {
           Add(w_[b].begin, w_[i].end, EmployerContext(b) ? PhiType::kOther : PhiType::kLocation, 2);
           continue;
@@ -1288,7 +1286,7 @@ class WordPass {
         continue;
       }
       if (!w_[i].cap) continue;
-      if (TownBeforeStateCode(i)) {
+      if (i + 1 < n && w_[i + 1].state && TownBeforeStateCode(i)) {  // the state first: inlined
         Add(w_[i].begin, w_[i].end, PhiType::kLocation, 3);
         continue;
       }

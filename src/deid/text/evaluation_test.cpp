@@ -148,14 +148,15 @@ TEST(DeidEvaluation, HeldOutHandWrittenNotes) {
   // Batches 1 and 2 at lead25 (ae66e7c): recall 0.780 (437 of 560), covered 0.834 (467),
   // precision 0.922; batch 2 alone: recall 0.762 (311 of 408), covered 0.821 (335),
   // precision 0.912.
-  // At lead25 (7081a3c): recall 0.800, covered 0.848, precision 0.929. After the held-out
-  // patterns round (organisations without a facility word, a town before a state code, an age
-  // over 89 after words about a person's life): recall 0.841 (471 of 560), covered 0.884 (495),
-  // precision 0.932; batch 1: recall 0.882, covered 0.908, precision 0.964; batch 2: recall
-  // 0.826, covered 0.875, precision 0.921.
-  EXPECT_GE(r->all.recall(), 0.841);
-  EXPECT_GE(r->all.covered_share(), 0.883);
-  EXPECT_GE(r->all.precision(), 0.931);
+  // At lead25 (7081a3c): recall 0.800 (448 of 560), covered 0.848 (475), precision 0.929. After the
+  // held-out patterns round (docs/deid-text.md: organisations without a facility word, a town before
+  // a state code, an age over 89 after words about a person's life, a month alone after a time
+  // word, staff names after a role or before a bracketed credential): recall 0.852 (477 of 560),
+  // covered 0.895 (501), precision 0.933; batch 1: recall 0.888, covered 0.914, precision 0.964;
+  // batch 2: recall 0.838, covered 0.887, precision 0.922.
+  EXPECT_GE(r->all.recall(), 0.851);
+  EXPECT_GE(r->all.covered_share(), 0.894);
+  EXPECT_GE(r->all.precision(), 0.932);
 }
 
 TEST(DeidEvaluation, PublicClinicianWrittenNotes) {
