@@ -1286,7 +1286,7 @@ class WordPass {
         continue;
       }
       if (!w_[i].cap) continue;
-      if (i + 1 < n && w_[i + 1].state && TownBeforeStateCode(i)) {  // the state first: inlined
+      if (i + 1 < n && w_[i + 1].state && TownBeforeStateCode(i)) {  // the state here: asked of every word
         Add(w_[i].begin, w_[i].end, PhiType::kLocation, 3);
         continue;
       }
