@@ -109,7 +109,7 @@ RuleWordMap GrammarWords() {
                  "classmate", "babysitter", "sitter", "nanny", "chaplain", "sponsor", "aide", "subscriber", "insured",
                  "guarantor", "policyholder", "pharmacist", "emt", "medic", "paramedic", "rep", "officer", "caller",
                  "assistant", "doula", "midwife", "tech", "technician", "circulator", "anesthesiologist",
-                 "anesthetist", "named",
+                 "anesthetist", "named", "liaison", "navigator", "coordinator",
                  "dear"});  // a letter's salutation ("Dear Maria,")
   add(kNameCue | kRelation,
       {"daughter", "son", "wife", "husband", "mother", "father", "sister", "brother", "spouse", "partner", "niece",
@@ -120,7 +120,7 @@ RuleWordMap GrammarWords() {
        "hija", "hijo", "esposa", "esposo", "marido", "hermana", "hermano", "filha", "filho", "irmã", "irmão",
        "mãe"});
   add(kCredential, {"md", "do", "rn", "np", "pa", "phd", "dds", "dmd", "mbbs", "frcp", "lpn", "cnp",
-                    "aprn", "crna", "dpm", "od", "pharmd", "lcsw"});
+                    "aprn", "crna", "dpm", "od", "pharmd", "lcsw", "cna", "lvn"});
   add(kCalendar, {"january", "february", "march", "april", "may", "june", "july", "august",
                   "september", "october", "november", "december", "jan", "feb", "mar", "apr",
                   "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "monday", "tuesday",
@@ -149,7 +149,7 @@ bool IsModal(std::string_view w) {
 // The words that anchor the phrase rules (WordPass::Phrases), looked up with the Grammar words
 // (RuleFlagsOf).
 enum Phrase : std::uint8_t {
-  kAgeCue = 1u << 0,          // "pt ninety-two"
+  kAgeCue = 1u << 0,          // "pt ninety-two", "who is 100", "alive, 93"
   kNicknameCue = 1u << 1,     // "goes by", "aka", "(be) called", "known as", "prefers"
   kFacility = 1u << 2,        // a facility word ending a lower-case facility name ("maplewood snf")
   kResidence = 1u << 3,       // one where people stay: any name word may precede it after "to", "at"
@@ -161,7 +161,7 @@ enum Phrase : std::uint8_t {
 RuleWordMap PhraseWords() {
   RuleWordMap t;
   auto add = [&](std::uint8_t flag, std::initializer_list<std::string_view> words) { AddRuleWords(t, flag, words); };
-  add(kAgeCue, {"pt", "patient"});
+  add(kAgeCue, {"pt", "patient", "who", "alive"});
   add(kNicknameCue, {"by", "aka", "called", "as", "nickname", "nicknamed", "prefers"});
   add(kFacility, {"hospital", "clinic", "hospice", "snf", "rehab", "ltach", "shelter", "daycare", "preschool"});
   add(kResidence, {"snf", "rehab", "ltach", "shelter", "daycare", "preschool"});
@@ -202,6 +202,35 @@ bool IsCredential(std::string_view w) {
     return StringTable<bool>(t);
   }();
   return kTable.Find(w) != nullptr;
+}
+// A word that ends an organisation's name without saying "hospital" or "clinic": what it does or
+// how it is organised ("Kearns Family Health", "Front Range Medical Transport", "Green Hills
+// Manor", "Magic City Dermatology"). A rule, not a dictionary: the names before it are not listed.
+// `hash` is HashWord(w).
+bool IsOrganisationWord(std::string_view w, std::uint64_t hash) {
+  static const StringTable<bool> kTable = [] {
+    std::vector<std::pair<std::string_view, bool>> t;
+    for (std::string_view word :
+         {"health", "services", "network", "transport", "manor", "regional", "general", "partners", "group",
+          "specialists", "medicine", "respiratory", "dermatology", "cardiology", "gastroenterology", "oncology",
+          "hematology", "neurology", "urology", "orthopedics", "pediatrics", "radiology", "imaging"}) {
+      t.emplace_back(word, true);
+    }
+    return StringTable<bool>(t);
+  }();
+  return w.size() >= 5 && kTable.Find(w, hash) != nullptr;  // "group" is the shortest
+}
+// Words that, first before an organisation word, make the phrase a kind of care or a department
+// rather than a name ("Emergency Medical Services", "Adult Protective Services", "Internal
+// Medicine", "Behavioral Health"), or an order to one ("Consult Pediatric Cardiology").
+bool IsCareKindWord(std::string_view w) {
+  return In(w, {"emergency", "adult", "child", "protective", "social", "family", "internal", "primary", "pediatric",
+                "behavioral", "behavioural", "mental", "home", "community", "public", "occupational", "physical",
+                "urgent", "critical", "intensive", "palliative", "interventional", "surgical", "clinical", "nuclear",
+                "sleep", "sports", "preventive", "women's", "men's", "maternal", "veterans", "student", "employee",
+                "integrative", "geriatric", "adolescent", "oral", "consult", "consulted", "called", "per", "paged",
+                "notified", "contacted", "discussed", "see", "seen", "refer", "referred", "please", "follow", "with",
+                "vascular", "cardiac", "pulmonary", "infectious", "digestive", "environmental"});
 }
 // A word that comes after an eponym ("disease" in "Lyme disease"), by where else it may come.
 enum class AfterEponym : std::uint8_t {
@@ -500,7 +529,7 @@ class WordPass {
                         "grandfather", "guardian", "coach", "landlord", "landlady", "pastor", "boss", "coworker",
                         "co-worker", "housemate", "classmate", "babysitter", "sitter", "nanny", "chaplain", "sponsor",
                         "aide", "subscriber", "insured", "guarantor", "policyholder", "pharmacist", "emt", "medic",
-                        "paramedic", "rep", "officer"});
+                        "paramedic", "rep", "officer", "liaison", "navigator", "coordinator"});
   }
 
   // A clinician's role that is a name cue but no PersonNoun (a word in no list after it is a
@@ -556,6 +585,23 @@ class WordPass {
       if (k >= s_.size() || !IsDigit(s_[k])) return false;
     }
     return i + 5 == s_.size() || !IsDigit(s_[i + 5]);
+  }
+
+  // "Joplin, MO", "Tyler, TX 75701": whether the capitalised word `i`, before ", " and a two-letter
+  // state code in capitals that ends the phrase or comes before a ZIP code, is a town, even one
+  // that is no listed city or is a name; not before a credential ("Smith, MD", "Lee, PA") nor before
+  // "OR" going on ("Jones, OR at 10").
+  bool TownBeforeStateCode(std::size_t i) const {
+    if (i + 1 >= w_.size() || !w_[i + 1].state) return false;  // the rarest first: called at every ", "
+    const Word& w = w_[i];
+    const Word& code = w_[i + 1];
+    if (!w.cap || !w.plain || w.all_caps || w.grammar != 0 || w.calendar || w.state || w.lower.size() < 3 ||
+        !code.all_caps || code.lower.size() != 2 || Gap(s_, w, code) != ", " || IsCredential(code.lower)) {
+      return false;
+    }
+    const std::size_t e = code.end;
+    return e == s_.size() || std::string_view(",.;)\n\r").find(s_[e]) != std::string_view::npos ||
+           (s_[e] == ' ' && ZipAt(e + 1));
   }
 
   // From the capitalised name word `i`, one or two lower-case surname particles and then a
@@ -838,7 +884,9 @@ class WordPass {
     for (std::size_t i = 1; i < n; ++i) {
       if (!(w_[i].grammar & kCredential) || !w_[i].all_caps) continue;
       const std::string_view g = Gap(s_, w_[i - 1], w_[i]);
-      if ((g == ", " || g == " ") && NameLike(w_[i - 1], false)) w_[i - 1].score += 4;
+      // "Tanisha, RN", "Tanisha RN", "Tanisha (CNA)".
+      const bool bracketed = g == " (" && w_[i].end < s_.size() && s_[w_[i].end] == ')';
+      if ((g == ", " || g == " " || bracketed) && NameLike(w_[i - 1], false)) w_[i - 1].score += 4;
     }
     // Pairs: a first name followed by a surname-like word ("John Smith"), or "Smith, John".
     for (std::size_t i = 0; i + 1 < n; ++i) {
@@ -861,7 +909,8 @@ class WordPass {
         a.score += 2;
         b.score += 2;
       } else if (g == ", " && b.first > 0 && !b.state && (a.last > 0 || !a.common) && NameLike(a, false) &&
-                 !a.all_caps) {  // "Smith, John" but not "Columbus, Georgia"
+                 !a.all_caps && !TownBeforeStateCode(i + 1)) {  // "Smith, John" but not "Columbus, Georgia",
+                                                                // "Harris, Tyler, TX"
         a.score += 2;
         b.score += 2;
       }
@@ -919,7 +968,7 @@ class WordPass {
         continue;
       }
       const std::string_view g = Gap(s_, w_[i], w_[i + 1]);
-      const bool near = IsSpaceGap(g) || (g == ", " && !w_[i].all_caps) ||
+      const bool near = IsSpaceGap(g) || (g == ", " && !w_[i].all_caps && !TownBeforeStateCode(i + 1)) ||
                         (g == ". " && IsInitial(s_, w_[i]));
       if (near && (NameLike(w_[i + 1], false) || IsInitial(s_, w_[i + 1])) && !IsModal(w_[i + 1].lower)) {
         w_[i + 1].name = true;  // not "Her Son Dmitri Volkov Will Pick Her Up"
@@ -1024,6 +1073,43 @@ class WordPass {
     }
     if (!person) return;
     if (const int age = ParseInt(s_.substr(b, e - b)); age >= 90 && age <= 125) Add(b, e, PhiType::kAge, 3);
+  }
+
+  // "who is 100", "pt is 93", "alive at 97", "died at 101", "alive, 93": an age over 89 (90-125) in
+  // digits after words that say a person's age or life, from word `i` ("who", "pt", "patient",
+  // "alive", or "at" after "alive", "died", "deceased", "passed"); not a value ("pt is 95 kg",
+  // "who is 92% adherent", "alive at 100.2").
+  void AgeAfterLifePhraseAt(std::size_t i) {
+    const std::size_t n = w_.size();
+    const std::string_view w = w_[i].lower;
+    std::size_t b = w_[i].end;
+    if (w == "alive" && s_.substr(b, 2) == ", ") {
+      b += 2;
+    } else if (w == "at" && i > 0 && IsSpaceGap(Gap(s_, w_[i - 1], w_[i])) &&
+               In(w_[i - 1].lower, {"alive", "died", "deceased", "passed"})) {
+      b += 1;
+    } else if (w != "alive" && w != "at" && i + 1 < n && w_[i + 1].lower == "is" &&
+               IsSpaceGap(Gap(s_, w_[i], w_[i + 1]))) {
+      b = w_[i + 1].end + 1;
+    } else {
+      return;
+    }
+    if (b >= s_.size() || s_[b - 1] != ' ' || !IsDigit(s_[b])) return;
+    std::size_t e = b;
+    while (e < s_.size() && IsDigit(s_[e])) ++e;
+    if (e < s_.size() && (s_[e] == '/' || s_[e] == '%' || s_[e] == ':' || s_[e] == '-' ||
+                          (s_[e] == '.' && e + 1 < s_.size() && IsDigit(s_[e + 1])))) {
+      return;
+    }
+    // UnitAfter takes "years" ("died at 101 years") and "of" ("died at 101 of pneumonia") too.
+    std::size_t u = e;
+    while (u < s_.size() && IsBlank(s_[u])) ++u;
+    const bool years_or_of = u < s_.size() && (Lower(s_[u]) == 'y' ||
+                                               LowerWord(s_.substr(u, 3)) == "of ");
+    if (UnitAfter(s_, e) && !years_or_of) return;
+    if (const int age = ParseInt(s_.substr(b, e - b)); e - b <= 3 && age >= 90 && age <= 125) {
+      Add(b, e, PhiType::kAge, 3);
+    }
   }
 
   // An age over 89 written short with the sex at the word `i`, "F" or "M" in capitals: "93F",
@@ -1158,6 +1244,24 @@ class WordPass {
         }
         continue;
       }
+      // Organisations without such a word: one to four capitalised words before an organisation
+      // word ("Kearns Family Health", "Green Hills Manor"), the first no kind of care ("Emergency
+      // Medical Services") and, when it stands alone, no common word ("Sleep Medicine", "Mass
+      // General") nor a person's after a title ("Dr. Patel Cardiology").
+      if (w_[i].cap && !w_[i].all_caps && i > 0 && w_[i - 1].cap && IsOrganisationWord(w_[i].lower, w_[i].hash) &&
+          IsSpaceGap(Gap(s_, w_[i - 1], w_[i]))) {
+        std::size_t b = i;
+        while (b > 0 && IsSpaceGap(Gap(s_, w_[b - 1], w_[b])) && w_[b - 1].cap && !w_[b - 1].all_caps &&
+               w_[b - 1].grammar == 0 && !w_[b - 1].calendar && i - b < 4) {
+          --b;
+        }
+        const bool after_title = b > 0 && (w_[b - 1].grammar & kTitle);
+        if (b < i && !after_title && !IsCareKindWord(w_[b].lower) && !IsOrganisationWord(w_[b].lower, w_[b].hash) &&
+            (i - b >= 2 || !w_[b].common)) {
+          Add(w_[b].begin, w_[i].end, EmployerContext(b) ? PhiType::kOther : PhiType::kLocation, 2);
+          continue;
+        }
+      }
       // Employers without such a word: "works as a driver at Blue River Trucking", "fired from
       // Amazon warehouse".
       if ((w_[i].lower == "at" || w_[i].lower == "from") && i + 1 < n && w_[i + 1].cap && !w_[i + 1].calendar &&
@@ -1184,6 +1288,10 @@ class WordPass {
         continue;
       }
       if (!w_[i].cap) continue;
+      if (i + 1 < n && w_[i + 1].state && TownBeforeStateCode(i)) {  // the state here: asked of every word
+        Add(w_[i].begin, w_[i].end, PhiType::kLocation, 3);
+        continue;
+      }
       if (w_[i].lower.size() == 1 && (w_[i].lower[0] == 'f' || w_[i].lower[0] == 'm')) SexAndAgeAt(i);  // "93F"
       if (w_[i].calendar || !w_[i].city_start || Eponym(i) || AfterStatusPost(i)) continue;
       // Cities: gazetteer words before ", <state>", or after "in"/"from", or unusual words.
@@ -1256,6 +1364,7 @@ class WordPass {
       if (phrase & (kFacility | kFacilityPair)) FacilityEndingAt(i);
       if (phrase & kAgeWord) Add(w.begin, w.end, PhiType::kAge, 3);
       if ((w.grammar & kPlaceCue) && w.lower == "of") AgeAfterPersonOfAt(i);
+      if ((phrase & kAgeCue) || ((w.grammar & kPlaceCue) && w.lower == "at")) AgeAfterLifePhraseAt(i);
       if (w.grammar & kCalendar) SpelledDateAt(i);
       if (i + 1 == n) break;
       const bool spaced = IsSpaceGap(Gap(s_, w, w_[i + 1]));
@@ -1309,6 +1418,7 @@ class WordPass {
     const std::size_t n = w_.size();
     const Word& m = w_[i];
     if (m.lower.ends_with("day")) return;  // a weekday
+    MonthAfterTimeWordAt(i);
     const std::size_t e = m.end;
     if (e + 4 <= s_.size() && s_[e] == ' ' && s_[e + 1] == '\'' && IsDigit(s_[e + 2]) && IsDigit(s_[e + 3]) &&
         (e + 4 == s_.size() || !IsDigit(s_[e + 4]))) {
@@ -1453,6 +1563,19 @@ class WordPass {
     if (w_[e].end < s_.size() && (s_[w_[e].end] == '%' || UnitAfter(s_, w_[e].end))) return;
     if (next_is(e, {"percent", "seconds", "sec", "degrees", "pounds", "beats", "bpm", "meters", "yards"})) return;
     Add(w_[k].begin, w_[e].end, PhiType::kAge, 3);
+  }
+
+  // "in January", "until late March", "since Aug": a capitalised month's name alone right after a
+  // word that puts a time in it is a date element (Safe Harbor keeps only the year), at the
+  // calendar word `i` (no weekday). Not in lower case, where "may" and "march" are verbs as often
+  // and the third round keeps "seen in june the same day".
+  void MonthAfterTimeWordAt(std::size_t i) {
+    const Word& m = w_[i];
+    if (i == 0 || !m.cap || In(m.lower, {"tues", "weds", "thur", "thurs"})) return;
+    if (IsSpaceGap(Gap(s_, w_[i - 1], m)) &&
+        In(w_[i - 1].lower, {"in", "until", "since", "early", "late", "during", "through", "before", "after", "by"})) {
+      Add(m.begin, m.end, PhiType::kDate, 2);
+    }
   }
 
   // A nickname after the cue word `c`: "goes by bobby", "aka bob", "prefers to be called
