@@ -109,7 +109,7 @@ RuleWordMap GrammarWords() {
                  "classmate", "babysitter", "sitter", "nanny", "chaplain", "sponsor", "aide", "subscriber", "insured",
                  "guarantor", "policyholder", "pharmacist", "emt", "medic", "paramedic", "rep", "officer", "caller",
                  "assistant", "doula", "midwife", "tech", "technician", "circulator", "anesthesiologist",
-                 "anesthetist", "named", "liaison", "navigator", "coordinator",
+                 "anesthetist", "named",
                  "dear"});  // a letter's salutation ("Dear Maria,")
   add(kNameCue | kRelation,
       {"daughter", "son", "wife", "husband", "mother", "father", "sister", "brother", "spouse", "partner", "niece",
@@ -529,7 +529,7 @@ class WordPass {
                         "grandfather", "guardian", "coach", "landlord", "landlady", "pastor", "boss", "coworker",
                         "co-worker", "housemate", "classmate", "babysitter", "sitter", "nanny", "chaplain", "sponsor",
                         "aide", "subscriber", "insured", "guarantor", "policyholder", "pharmacist", "emt", "medic",
-                        "paramedic", "rep", "officer", "liaison", "navigator", "coordinator"});
+                        "paramedic", "rep", "officer"});
   }
 
   // A clinician's role that is a name cue but no PersonNoun (a word in no list after it is a
@@ -600,8 +600,15 @@ class WordPass {
       return false;
     }
     const std::size_t e = code.end;
-    return e == s_.size() || std::string_view(",.;)\n\r").find(s_[e]) != std::string_view::npos ||
-           (s_[e] == ' ' && ZipAt(e + 1));
+    if (e < s_.size() && s_[e] == ' ' && ZipAt(e + 1)) return true;
+    if (e != s_.size() && std::string_view(",.;)\n\r").find(s_[e]) == std::string_view::npos) return false;
+    // Without a ZIP, "Hypertension, MI", "Cardiology, ID", "Heparin, SC", "Recovery, OR" read the
+    // same: a listed city, or a word that puts a place before it ("lives in Pharr, TX", "(Tyler,
+    // TX)", "from Kyle, TX").
+    if (Lexicon::Get().City(w.lower)) return true;
+    if (w.begin > 0 && s_[w.begin - 1] == '(') return true;
+    return i > 0 && IsSpaceGap(Gap(s_, w_[i - 1], w)) &&
+           In(w_[i - 1].lower, {"in", "from", "at", "near", "to", "outside"});
   }
 
   // From the capitalised name word `i`, one or two lower-case surname particles and then a
@@ -1101,12 +1108,21 @@ class WordPass {
                           (s_[e] == '.' && e + 1 < s_.size() && IsDigit(s_[e + 1])))) {
       return;
     }
-    // UnitAfter takes "years" ("died at 101 years") and "of" ("died at 101 of pneumonia") too.
+    // What follows must say an age: the phrase's end, or a word of age or of the person's life
+    // ("who is 100 and lives alone", "died at 101 of pneumonia", "alive at 97 years"); not a
+    // value's unit or state ("pt is 92 on 2L", "is 98 percent", "is 103 F", "is 120 over 80",
+    // "alive at 90 d", "alive, 90s").
     std::size_t u = e;
     while (u < s_.size() && IsBlank(s_[u])) ++u;
-    const bool years_or_of = u < s_.size() && (Lower(s_[u]) == 'y' ||
-                                               LowerWord(s_.substr(u, 3)) == "of ");
-    if (UnitAfter(s_, e) && !years_or_of) return;
+    if (u < s_.size() && std::string_view(",.;)\n\r").find(s_[u]) == std::string_view::npos) {
+      if (u == e) return;  // "90s", "100mg"
+      std::size_t v = u;
+      while (v < s_.size() && (IsAsciiAlpha(s_[v]) || s_[v] == '/' || s_[v] == '-')) ++v;
+      if (!In(LowerWord(s_.substr(u, v - u)), {"and", "but", "with", "of", "yo", "y/o", "yr", "yrs", "year", "years",
+                                                "-year", "-years", "now", "today", "this", "in", "who", "and", "years-old"})) {
+        return;
+      }
+    }
     if (const int age = ParseInt(s_.substr(b, e - b)); e - b <= 3 && age >= 90 && age <= 125) {
       Add(b, e, PhiType::kAge, 3);
     }
@@ -1247,17 +1263,34 @@ class WordPass {
       // Organisations without such a word: one to four capitalised words before an organisation
       // word ("Kearns Family Health", "Green Hills Manor"), the first no kind of care ("Emergency
       // Medical Services") and, when it stands alone, no common word ("Sleep Medicine", "Mass
-      // General") nor a person's after a title ("Dr. Patel Cardiology").
+      // General") nor a person's after a title ("Dr. Patel Cardiology"). Diagnoses, studies and
+      // departments are written the same way ("Acute Hypoxic Respiratory Failure", "Magnetic
+      // Resonance Imaging", "Seen in Gynecologic Oncology", "Neuro Radiology read"), so the run
+      // must come where a place does: after "at", "to", "from", "via" or "through" (and "the"),
+      // after "with" or "by" when two words or more come before the organisation word, or after the colon of a label that names one ("Agency:", "To:"), and end the phrase (no
+      // capitalised word after it: "Respiratory Failure", "Group A Strep", "Health Plan").
       if (w_[i].cap && !w_[i].all_caps && i > 0 && w_[i - 1].cap && IsOrganisationWord(w_[i].lower, w_[i].hash) &&
-          IsSpaceGap(Gap(s_, w_[i - 1], w_[i]))) {
+          IsSpaceGap(Gap(s_, w_[i - 1], w_[i])) &&
+          !(i + 1 < n && w_[i + 1].cap && IsSpaceGap(Gap(s_, w_[i], w_[i + 1])))) {
         std::size_t b = i;
         while (b > 0 && IsSpaceGap(Gap(s_, w_[b - 1], w_[b])) && w_[b - 1].cap && !w_[b - 1].all_caps &&
                w_[b - 1].grammar == 0 && !w_[b - 1].calendar && i - b < 4) {
           --b;
         }
         const bool after_title = b > 0 && (w_[b - 1].grammar & kTitle);
-        if (b < i && !after_title && !IsCareKindWord(w_[b].lower) && !IsOrganisationWord(w_[b].lower, w_[b].hash) &&
-            (i - b >= 2 || !w_[b].common)) {
+        std::size_t cue = b;  // the word before the run, past "the"
+        if (cue > 0 && w_[cue - 1].lower == "the" && IsSpaceGap(Gap(s_, w_[cue - 1], w_[cue]))) --cue;
+        const std::string_view gap = cue > 0 ? Gap(s_, w_[cue - 1], w_[cue]) : std::string_view();
+        const bool where_a_place_is =
+            cue > 0 && ((IsSpaceGap(gap) && (In(w_[cue - 1].lower, {"at", "to", "from", "via", "through"}) ||
+                                             // "ride with Blue Heron Transport", "visits by Prairie Wind
+                                             // Home Health Services"; not "reviewed with Neuro Radiology".
+                                             (i - b >= 2 && In(w_[cue - 1].lower, {"with", "by"})))) ||
+                        ((gap == ": " || gap == ":") &&
+                         In(w_[cue - 1].lower, {"to", "from", "agency", "facility", "practice", "provider", "vendor",
+                                                "company", "dme", "lab", "laboratory", "pharmacy"})));
+        if (b < i && !after_title && where_a_place_is && !IsCareKindWord(w_[b].lower) &&
+            !IsOrganisationWord(w_[b].lower, w_[b].hash) && (i - b >= 2 || !w_[b].common)) {
           Add(w_[b].begin, w_[i].end, EmployerContext(b) ? PhiType::kOther : PhiType::kLocation, 2);
           continue;
         }
@@ -1571,9 +1604,9 @@ class WordPass {
   // and the third round keeps "seen in june the same day".
   void MonthAfterTimeWordAt(std::size_t i) {
     const Word& m = w_[i];
-    if (i == 0 || !m.cap || In(m.lower, {"tues", "weds", "thur", "thurs"})) return;
+    if (i == 0 || !m.cap || m.all_caps || In(m.lower, {"tues", "weds", "thur", "thurs"})) return;
     if (IsSpaceGap(Gap(s_, w_[i - 1], m)) &&
-        In(w_[i - 1].lower, {"in", "until", "since", "early", "late", "during", "through", "before", "after", "by"})) {
+        In(w_[i - 1].lower, {"in", "until", "since", "early", "late", "during", "through", "before", "after"})) {
       Add(m.begin, m.end, PhiType::kDate, 2);
     }
   }

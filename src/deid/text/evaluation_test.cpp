@@ -145,11 +145,11 @@ TEST(DeidEvaluation, HeldOutHandWrittenNotes) {
   for (const auto& m : r->misses) std::printf("MISS %s\n", m.c_str());
   for (const auto& f : r->false_positives) std::printf("FP   %s\n", f.c_str());
   // The last figures of all batches together (docs/deid-text.md, "Held-out hand-written notes",
-  // has each batch's): batches 1-3 after the held-out patterns round, recall 0.818, covered 0.865,
-  // precision 0.926.
-  EXPECT_GE(r->all.recall(), 0.817);
-  EXPECT_GE(r->all.covered_share(), 0.864);
-  EXPECT_GE(r->all.precision(), 0.925);
+  // has each batch's): batches 1-3 after the held-out patterns round and its review, recall 0.804,
+  // covered 0.851, precision 0.925.
+  EXPECT_GE(r->all.recall(), 0.803);
+  EXPECT_GE(r->all.covered_share(), 0.850);
+  EXPECT_GE(r->all.precision(), 0.924);
 }
 
 TEST(DeidEvaluation, PublicClinicianWrittenNotes) {
