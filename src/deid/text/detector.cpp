@@ -1119,7 +1119,7 @@ class WordPass {
       std::size_t v = u;
       while (v < s_.size() && (IsAsciiAlpha(s_[v]) || s_[v] == '/' || s_[v] == '-')) ++v;
       if (!In(LowerWord(s_.substr(u, v - u)), {"and", "but", "with", "of", "yo", "y/o", "yr", "yrs", "year", "years",
-                                                "-year", "-years", "now", "today", "this", "in", "who", "and", "years-old"})) {
+                                                "-year", "-years", "years-old", "now", "today", "this", "in", "who"})) {
         return;
       }
     }
@@ -1267,7 +1267,8 @@ class WordPass {
       // departments are written the same way ("Acute Hypoxic Respiratory Failure", "Magnetic
       // Resonance Imaging", "Seen in Gynecologic Oncology", "Neuro Radiology read"), so the run
       // must come where a place does: after "at", "to", "from", "via" or "through" (and "the"),
-      // after "with" or "by" when two words or more come before the organisation word, or after the colon of a label that names one ("Agency:", "To:"), and end the phrase (no
+      // after "with" or "by" when two words or more come before the organisation word, or after
+      // the colon of a label that names one ("Agency:", "To:"); and it must end the phrase (no
       // capitalised word after it: "Respiratory Failure", "Group A Strep", "Health Plan").
       if (w_[i].cap && !w_[i].all_caps && i > 0 && w_[i - 1].cap && IsOrganisationWord(w_[i].lower, w_[i].hash) &&
           IsSpaceGap(Gap(s_, w_[i - 1], w_[i])) &&
@@ -2793,8 +2794,8 @@ std::size_t PostcodeEnd(std::string_view s, std::size_t i, std::size_t j, bool l
   const auto ends = [&](std::size_t k) { return k >= s.size() || !IsAlnumByte(s[k]); };
   if (i > 0 && (IsAlnumByte(s[i - 1]) || s[i - 1] == '-')) return i;
   // Canadian: A1A 1A1 or A1A1A1; not a TNM stage or a coma scale's parts, which have the same
-  // shape without the blank ("T2N0M0": tumour, nodes, metastasis; "E3V4M5"), unless a ZIP label, a province or a city comes before
-  // it ("Calgary AB T2N0M0").
+  // shape without the blank ("T2N0M0": tumour, nodes, metastasis; "E3V4M5"), unless a ZIP
+  // label, a province or a city comes before it ("Calgary AB T2N0M0").
   if (j == i + 1 && digit(j) && alpha(j + 1)) {
     std::size_t k = j + 2;
     const bool blank = k < s.size() && s[k] == ' ';

@@ -6,9 +6,9 @@
 //
 // Recall: a true span counts as found when the first detected span overlapping it has the same
 // type; exactly when the bounds also match. Covered: a true span overlaps any detected span, of
-// any type (what Safe Harbor asks: the identifier is removed, whatever it is called). Precision: a detected span is correct when it
-// overlaps a true span of the same type. Ages of 89 and under are not Safe Harbor PHI and
-// leave the truth.
+// any type (what Safe Harbor asks: the identifier is removed, whatever it is called).
+// Precision: a detected span is correct when it overlaps a true span of the same type. Ages of
+// 89 and under are not Safe Harbor PHI and leave the truth.
 
 #include <cstdio>
 #include <fstream>

@@ -135,7 +135,8 @@ TEST(DeidEvaluation, MarkedNotesAreReadWithTheirSpans) {
 // "Held-out hand-written notes"). The floors are the figures of the batch's first run, so a change
 // that loses what was found fails; the misses and false positives are printed for the next round.
 TEST(DeidEvaluation, HeldOutHandWrittenNotes) {
-  auto notes = text::ReadMarkedNotesFile(std::string(CALIPER_SOURCE_DIR) + "/src/deid/text/testdata/held_out_notes.txt");
+  auto notes =
+      text::ReadMarkedNotesFile(std::string(CALIPER_SOURCE_DIR) + "/src/deid/text/testdata/held_out_notes.txt");
   ASSERT_TRUE(notes.ok()) << notes.status().ToString();
   ASSERT_GE(notes->size(), 30u);
   auto deid = TextDeidentifier::Create({});
