@@ -891,8 +891,12 @@ class WordPass {
     for (std::size_t i = 1; i < n; ++i) {
       if (!(w_[i].grammar & kCredential) || !w_[i].all_caps) continue;
       const std::string_view g = Gap(s_, w_[i - 1], w_[i]);
-      // "Tanisha, RN", "Tanisha RN", "Tanisha (CNA)".
-      const bool bracketed = g == " (" && w_[i].end < s_.size() && s_[w_[i].end] == ')';
+      // "Tanisha, RN", "Tanisha RN", "Tanisha (CNA)"; in brackets not after a role ("Reviewed with
+      // Hospitalist (MD)", "Intensivist (MD)", "Attending Physician (MD)").
+      const std::string_view role = w_[i - 1].lower;
+      const bool bracketed = g == " (" && w_[i].end < s_.size() && s_[w_[i].end] == ')' && !role.ends_with("ist") &&
+                             !In(role, {"physician", "clinician", "technician", "attending", "resident", "fellow",
+                                        "provider", "team", "staff", "nurse", "surgeon"});
       if ((g == ", " || g == " " || bracketed) && NameLike(w_[i - 1], false)) w_[i - 1].score += 4;
     }
     // Pairs: a first name followed by a surname-like word ("John Smith"), or "Smith, John".
@@ -916,10 +920,11 @@ class WordPass {
         a.score += 2;
         b.score += 2;
       } else if (g == ", " && b.first > 0 && !b.state && (a.last > 0 || !a.common) && NameLike(a, false) &&
-                 !a.all_caps && !TownBeforeStateCode(i + 1)) {  // "Smith, John" but not "Columbus, Georgia",
-                                                                // "Harris, Tyler, TX"
+                 !a.all_caps) {  // "Smith, John" but not "Columbus, Georgia"
+        // "Harris, Tyler, TX": the second word is a town, but the first keeps what the pair gave it
+        // ("Emergency contact: Young, Tyler, TX 75701").
         a.score += 2;
-        b.score += 2;
+        if (!TownBeforeStateCode(i + 1)) b.score += 2;
       }
     }
     // Configured clinicians, matched as whole sequences in any letter case.

@@ -1714,6 +1714,9 @@ TEST(TextDeid, HeldOutPatternsRound) {
       {"seen at Pinecrest Regional on arrival", PhiType::kLocation, {"Pinecrest Regional"}},
       {"Brother Dwayne (Tyler, TX) will visit", PhiType::kLocation, {"Tyler"}},
       {"contact: son Dwayne Harris, Tyler, TX", PhiType::kLocation, {"Tyler"}},
+      // The surname before such a town is still a name (the review of this round).
+      {"Emergency contact: Young, Tyler, TX 75701", PhiType::kName, {"Young"}},
+      {"Contact: Rose, Jackson, MS 39201", PhiType::kName, {"Rose"}},
       {"mailing to PO Box 9, Florence, AL 35630", PhiType::kLocation, {"PO Box 9", "Florence"}},
       {"her father, who is 96, lives with them", PhiType::kAge, {"96"}},
       {"Grandmother alive at 94; uncle died at 102 in his sleep", PhiType::kAge, {"94", "102"}},
@@ -1747,7 +1750,7 @@ TEST(TextDeid, HeldOutPatternsRound) {
                      "Pt is 92 on 2L NC.", "pt is 98 percent compliant", "Pt is 103 F",
                      "pt is 120 over 80", "Mother alive, 90s", "Meds as documented in MAR.",
                      "Called coordinator Ext 4321.", "Patient navigator Spanish speaking.",
-                     "Per coordinator Medicaid approved."});
+                     "Per coordinator Medicaid approved.", "Reviewed with Hospitalist (MD) at bedside."});
   // A name before a credential stays a name, not a town before a state code.
   for (const std::string signed_by : {"Ana Smith, MD", "Joe Lee, PA", "Rita Lopez, DO"}) {
     EXPECT_TRUE(Found(*d, signed_by, PhiType::kLocation).empty()) << signed_by;
