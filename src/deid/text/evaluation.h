@@ -167,6 +167,11 @@ inline Result<std::vector<synth::SyntheticNote>> ReadMarkedNotes(std::string_vie
       if (!type) return bad("unknown PHI type \"" + type_name + "\"");
       const std::string_view inner = std::string_view(r).substr(bar + 1, close - bar - 1);
       if (inner.empty() || inner.find("{{") != std::string_view::npos) return bad("empty or nested mark");
+      // The evaluation reads an age's number to keep only ages over 89 (IsSafeHarborPhi).
+      if (*type == PhiType::kAge &&
+          (inner.size() > 3 || inner.find_first_not_of("0123456789") != std::string_view::npos)) {
+        return bad("an AGE mark holds the age in digits, not \"" + std::string(inner) + "\"");
+      }
       const std::size_t start = code_points;
       code_points += synth::CountCodePoints(inner);
       note.text += inner;

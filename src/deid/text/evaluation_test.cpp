@@ -124,7 +124,8 @@ TEST(DeidEvaluation, MarkedNotesAreReadWithTheirSpans) {
   EXPECT_EQ(groups[1].first, "batch 1");
   EXPECT_EQ(groups[1].second.size(), 2u);
   for (const char* bad : {"---\n{{NAME|open\n", "---\n{{PERSON|x}}\n", "text first\n---\n", "---\na}}b\n",
-                          "---\n{{NAME|}}\n", "---\n{{NAME|a {{DATE|3/4}}\n"}) {
+                          "---\n{{NAME|}}\n", "---\n{{NAME|a {{DATE|3/4}}\n",
+                          "---\n{{AGE|ninety-two}}\n", "---\n{{AGE|90s}}\n"}) {
     auto r = text::ReadMarkedNotes(bad);
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_EQ(r.status().code(), ErrorCode::kInvalidArgument) << bad;
