@@ -224,12 +224,27 @@ inline void PrintTotals(const EvaluationReport& r, const std::string& label, std
 // for each batch, and returns the report of all of them.
 inline Result<EvaluationReport> EvaluateByBatch(TextDeidentifier& deid, const std::vector<synth::SyntheticNote>& notes,
                                                 const std::string& title, std::FILE* out = stdout) {
-  CALIPER_ASSIGN_OR_RETURN(EvaluationReport all, Evaluate(deid, notes));
-  PrintReport(all, title.c_str(), out);
+  // Each note is detected once: the batches' reports are summed into the whole one.
+  const auto add = [](TypeCounts& to, const TypeCounts& c) {
+    to.truth += c.truth;
+    to.found += c.found;
+    to.exact += c.exact;
+    to.covered += c.covered;
+    to.detected += c.detected;
+    to.correct += c.correct;
+  };
+  EvaluationReport all;
+  std::vector<std::pair<std::string, EvaluationReport>> batches;
   for (const auto& [batch, batch_notes] : ByBatch(notes)) {
     CALIPER_ASSIGN_OR_RETURN(EvaluationReport r, Evaluate(deid, batch_notes));
-    PrintTotals(r, batch + " (" + std::to_string(batch_notes.size()) + " notes)", out);
+    for (const auto& [type, c] : r.types) add(all.types[type], c);
+    add(all.all, r.all);
+    all.misses.insert(all.misses.end(), r.misses.begin(), r.misses.end());
+    all.false_positives.insert(all.false_positives.end(), r.false_positives.begin(), r.false_positives.end());
+    batches.emplace_back(batch + " (" + std::to_string(batch_notes.size()) + " notes)", std::move(r));
   }
+  PrintReport(all, title.c_str(), out);
+  for (const auto& [label, r] : batches) PrintTotals(r, label, out);
   return all;
 }
 
